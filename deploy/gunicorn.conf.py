@@ -1,0 +1,19 @@
+"""gunicorn settings for dosewise. Every value can be overridden by the environment."""
+
+import multiprocessing
+import os
+
+bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
+# CPU-bound numpy work: one sync worker per core plus one; threads absorb slow clients.
+workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() + 1))
+threads = int(os.environ.get("GUNICORN_THREADS", "2"))
+worker_class = "gthread"
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+graceful_timeout = 20
+keepalive = 5
+max_requests = 20000  # recycle workers now and then, with jitter so they do not restart together
+max_requests_jitter = 2000
+preload_app = True  # load catalog and rules once, share them copy-on-write
+accesslog = os.environ.get("GUNICORN_ACCESSLOG", None)
+errorlog = "-"
+loglevel = os.environ.get("LOG_LEVEL", "info")

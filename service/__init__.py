@@ -1,0 +1,1 @@
+"""dosewise: safe, explained supplement recommendations."""

@@ -1,0 +1,101 @@
+"""The Flask app factory: defaults, then DOSEWISE_* environment, then test overrides."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from pathlib import Path
+
+from flask import Flask, g, request
+
+from ..core.recommender import Recommender
+from ..core.snapshot import DataPaths
+from ..settings import defaults
+from .errors import ContractApi, error_response, register_error_handlers
+from .metrics import Metrics
+
+log = logging.getLogger("dosewise.api")
+
+BODY_METHODS = {"POST", "PUT", "PATCH"}
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    app = Flask("dosewise")
+    app.config.from_mapping(defaults())
+    app.config.from_prefixed_env("DOSEWISE")
+    if test_config:
+        app.config.from_mapping(test_config)
+    app.config.update(
+        API_TITLE="dosewise",
+        API_VERSION="1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/",
+        OPENAPI_JSON_PATH="openapi.json",
+        JSON_SORT_KEYS=False,
+    )
+    app.json.sort_keys = False
+    app.json.ensure_ascii = False
+
+    recommender = Recommender(
+        DataPaths(Path(app.config["CATALOG_PATH"]), Path(app.config["RULES_DIR"])),
+        jurisdiction=app.config["JURISDICTION"],
+        cache_size=int(app.config["CACHE_SIZE"]),
+        reload_interval=float(app.config["RELOAD_INTERVAL"]),
+    )
+    app.extensions["dosewise"] = recommender
+    metrics = Metrics()
+    app.extensions["dosewise_metrics"] = metrics
+
+    api = ContractApi(app, spec_kwargs={"info": {"description": API_DESCRIPTION}})
+    app.extensions["dosewise_api"] = api
+    register_error_handlers(app)
+    _register_hooks(app, recommender, metrics)
+
+    from . import operations, products, recommendations
+
+    api.register_blueprint(recommendations.blp)
+    api.register_blueprint(products.blp)
+    api.register_blueprint(operations.blp)
+    return app
+
+
+def _register_hooks(app: Flask, recommender: Recommender, metrics: Metrics) -> None:
+    @app.before_request
+    def _start():
+        g.started = time.perf_counter()
+        g.request_id = request.headers.get("X-Request-ID") or uuid.uuid4().hex
+        recommender.reload_if_changed()
+        if request.method in BODY_METHODS and request.routing_exception is None:
+            return _check_json_body()
+        return None
+
+    @app.after_request
+    def _finish(response):
+        response.headers["X-Request-ID"] = g.get("request_id", "")
+        endpoint = request.url_rule.rule if request.url_rule else "unmatched"
+        started = g.get("started")
+        if started is not None:
+            metrics.request_seconds.labels(endpoint, request.method,
+                                           str(response.status_code)).observe(
+                time.perf_counter() - started)
+        return response
+
+
+def _check_json_body():
+    """415 for a body that is not JSON, 400 for JSON that does not parse, 413 when too large."""
+    if not request.is_json:
+        return error_response(415, "unsupported_media_type",
+                              "send the body as application/json")
+    try:
+        request.get_json(force=False, silent=False, cache=True)
+    except RecursionError:
+        return error_response(400, "malformed_json", "the body is nested too deeply")
+    return None  # a parse error raises BadRequest (400) and a large body 413, both handled
+
+
+API_DESCRIPTION = """Safe, explained supplement recommendations.
+
+Every response keeps the contract's safety guarantees: upper limits across current supplements,
+basket and each item; vitamin K antagonists; diet; allergies; age and life stage;
+contraindications; and authorised health-claim wording only."""

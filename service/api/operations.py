@@ -1,0 +1,83 @@
+"""Health, readiness, metrics and the admin reload."""
+
+from __future__ import annotations
+
+from flask import current_app, jsonify
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from .redis_client import redis_status
+
+blp = Blueprint("operations", __name__, description="Probes, metrics and administration.")
+
+
+class HealthSchema(Schema):
+    status = fields.String(required=True)
+
+
+class ReadinessSchema(Schema):
+    status = fields.String(required=True)
+    checks = fields.Dict(required=True)
+    versions = fields.Dict()
+    reload = fields.Dict()
+
+
+@blp.route("/healthz", methods=["GET"])
+@blp.response(200, HealthSchema)
+def healthz():
+    """The process is alive."""
+    return jsonify({"status": "ok"})
+
+
+@blp.route("/readyz", methods=["GET"])
+@blp.response(200, ReadinessSchema)
+@blp.alt_response(503, schema=ReadinessSchema)
+def readyz():
+    """Catalog, rules and model loaded; Redis reachable where one is configured."""
+    recommender = current_app.extensions["dosewise"]
+    snapshot = recommender.snapshot
+    checks = {
+        "catalog": {"ok": True, "products": len(snapshot.catalog),
+                    "version": snapshot.catalog.version},
+        "rules": {"ok": True, "rules": len(snapshot.rules.rules),
+                  "version": snapshot.rules_version,
+                  "last_reload_ok": recommender.status.ok},
+        "model": {"ok": True, "version": snapshot.model_version},
+        "redis": redis_status(current_app),
+    }
+    ready = all(check.get("ok", False) for check in checks.values())
+    body = {
+        "status": "ready" if ready else "not_ready",
+        "checks": checks,
+        "versions": snapshot.versions,
+        "reload": recommender.status.to_dict(),
+    }
+    return jsonify(body), (200 if ready else 503)
+
+
+@blp.route("/metrics", methods=["GET"])
+def metrics():
+    """Prometheus text format."""
+    recommender = current_app.extensions["dosewise"]
+    m = current_app.extensions["dosewise_metrics"]
+    m.cache_hits.set(recommender.cache.hits)
+    m.cache_misses.set(recommender.cache.misses)
+    m.data_ok.set(1 if recommender.status.ok else 0)
+    versions = recommender.snapshot.versions
+    m.info.clear()
+    m.info.labels(versions["catalog"], versions["rules"], versions["model"]).set(1)
+    return generate_latest(m.registry), 200, {"Content-Type": CONTENT_TYPE_LATEST}
+
+
+@blp.route("/v1/admin/reload", methods=["POST"])
+@blp.response(200, ReadinessSchema)
+def reload():
+    """Reload catalog and rule files now. A broken set is refused; the last good one serves."""
+    recommender = current_app.extensions["dosewise"]
+    status = recommender.reload()
+    m = current_app.extensions["dosewise_metrics"]
+    m.reloads.labels("ok" if status.ok else "refused").inc()
+    body = {"status": "reloaded" if status.ok else "refused", "checks": {},
+            "versions": recommender.snapshot.versions, "reload": status.to_dict()}
+    return jsonify(body), (200 if status.ok else 422)

@@ -1,0 +1,41 @@
+"""POST /v1/recommendations and POST /v1/intake/check."""
+
+from __future__ import annotations
+
+from flask import current_app, jsonify
+from flask_smorest import Blueprint
+
+from .schemas import (
+    ContractErrorSchema,
+    IntakeCheckRequestSchema,
+    IntakeCheckResponseSchema,
+    RecommendationRequestSchema,
+    RecommendationResponseSchema,
+)
+
+blp = Blueprint("recommendations", __name__, url_prefix="/v1",
+                description="Ranked, safe and explained recommendations; intake checks.")
+
+
+def _errors(view):
+    for status in (400, 413, 415, 422):
+        view = blp.alt_response(status, schema=ContractErrorSchema)(view)
+    return view
+
+
+@blp.route("/recommendations", methods=["POST"])
+@blp.arguments(RecommendationRequestSchema)
+@blp.response(200, RecommendationResponseSchema)
+@_errors
+def recommendations(body: dict):
+    """Recommend products for a profile, keeping every safety guarantee."""
+    return jsonify(current_app.extensions["dosewise"].recommend(body))
+
+
+@blp.route("/intake/check", methods=["POST"])
+@blp.arguments(IntakeCheckRequestSchema)
+@blp.response(200, IntakeCheckResponseSchema)
+@_errors
+def intake_check(body: dict):
+    """Totals of current supplements plus basket against the upper limits, with warnings."""
+    return jsonify(current_app.extensions["dosewise"].check_intake(body))

@@ -1,0 +1,32 @@
+"""A Redis client made on first use (never at import), with short timeouts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import redis
+from flask import Flask
+
+
+def get_redis(app: Flask) -> redis.Redis | None:
+    url = app.config.get("REDIS_URL")
+    if not url:
+        return None
+    client = app.extensions.get("dosewise_redis")
+    if client is None:
+        timeout = float(app.config.get("REDIS_TIMEOUT", 0.5))
+        client = redis.Redis.from_url(url, socket_timeout=timeout,
+                                      socket_connect_timeout=timeout, health_check_interval=30)
+        app.extensions["dosewise_redis"] = client
+    return client
+
+
+def redis_status(app: Flask) -> dict[str, Any]:
+    client = get_redis(app)
+    if client is None:
+        return {"ok": True, "configured": False}
+    try:
+        client.ping()
+    except (redis.RedisError, OSError) as exc:
+        return {"ok": False, "configured": True, "error": type(exc).__name__}
+    return {"ok": True, "configured": True}

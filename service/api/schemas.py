@@ -1,0 +1,276 @@
+"""Marshmallow schemas of the HTTP contract: request validation and the OpenAPI document.
+
+They import no Flask, so the CLI validates its input with the very same schemas.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import (
+    EXCLUDE,
+    RAISE,
+    Schema,
+    ValidationError,
+    fields,
+    validate,
+    validates_schema,
+)
+
+from ..core.vocabulary import (
+    ALLERGENS,
+    CONDITIONS,
+    DIETS,
+    EVENT_TYPES,
+    GOALS,
+    LIFE_STAGES,
+    LOCALES,
+    MEDICATIONS,
+    SEXES,
+    SUN_EXPOSURES,
+)
+
+MAX_AMOUNT = 10_000_000.0  # per day, in the key's unit: larger is a typo, not a supplement
+
+
+class StrictSchema(Schema):
+    """Unknown fields are an error: a typo such as `allergy` must not silently drop a filter."""
+
+    class Meta:
+        unknown = RAISE
+
+
+class StrictInteger(fields.Integer):
+    """A JSON integer: refuses strings, booleans, fractions and numbers too large to be one."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(strict=True, **kwargs)
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
+        if isinstance(value, bool) or isinstance(value, float) and not value.is_integer():
+            raise self.make_error("invalid")
+        try:
+            return super()._deserialize(value, attr, data, **kwargs)
+        except OverflowError:
+            raise self.make_error("invalid") from None
+
+
+def _enum_list(values: tuple[str, ...]) -> fields.List:
+    return fields.List(fields.String(validate=validate.OneOf(values)), load_default=list,
+                       validate=validate.Length(max=len(values)))
+
+
+class LineSchema(StrictSchema):
+    """A catalog product by SKU, or a product not in the catalog by label and nutrients."""
+
+    sku = fields.String(validate=validate.Length(min=1, max=64))
+    servings_per_day = fields.Float(validate=validate.Range(0, 50, min_inclusive=False))
+    label = fields.String(validate=validate.Length(min=1, max=200))
+    nutrients = fields.Dict(
+        keys=fields.String(validate=validate.Length(min=1, max=64)),
+        values=fields.Float(validate=validate.Range(0, MAX_AMOUNT)),
+        validate=validate.Length(max=64),
+    )
+
+    @validates_schema
+    def _one_kind(self, data: dict, **_: Any) -> None:
+        if "sku" in data and "nutrients" in data:
+            raise ValidationError("give either sku or nutrients, not both", "nutrients")
+        if "sku" not in data and "nutrients" not in data:
+            raise ValidationError("give a catalog sku, or a label with nutrients", "sku")
+        if "nutrients" in data and "servings_per_day" in data:
+            raise ValidationError("nutrients are per day; servings_per_day goes with sku",
+                                  "servings_per_day")
+
+
+class ProfileSchema(StrictSchema):
+    age = StrictInteger(required=True, validate=validate.Range(0, 120))
+    sex = fields.String(load_default="unspecified", validate=validate.OneOf(SEXES))
+    life_stage = fields.String(load_default="none", validate=validate.OneOf(LIFE_STAGES))
+    diet = fields.String(load_default="omnivore", validate=validate.OneOf(DIETS))
+    allergies = _enum_list(ALLERGENS)
+    medications = _enum_list(MEDICATIONS)
+    conditions = _enum_list(CONDITIONS)
+    sun_exposure = fields.String(load_default="moderate", validate=validate.OneOf(SUN_EXPOSURES))
+    skin_type = StrictInteger(allow_none=True, load_default=None, validate=validate.Range(1, 6))
+    country = fields.String(load_default="NL", validate=validate.Regexp(r"^[A-Za-z]{2}$"))
+    serum_25ohd_nmol_l = fields.Float(allow_none=True, load_default=None,
+                                      validate=validate.Range(0, 1000))
+    goals = _enum_list(GOALS)
+    current_supplements = fields.List(fields.Nested(LineSchema), load_default=list,
+                                      validate=validate.Length(max=50))
+
+
+class RecommendationRequestSchema(StrictSchema):
+    profile = fields.Nested(ProfileSchema, required=True)
+    basket = fields.List(fields.Nested(LineSchema), load_default=list,
+                         validate=validate.Length(max=100))
+    limit = StrictInteger(load_default=5, validate=validate.Range(1, 50))
+    locale = fields.String(load_default="nl", validate=validate.OneOf(LOCALES))
+    exclude_skus = fields.List(fields.String(validate=validate.Length(max=64)),
+                               load_default=list, validate=validate.Length(max=500))
+    category = fields.String(allow_none=True, load_default=None)
+    explain = fields.Boolean(load_default=False, metadata={
+        "description": "Return the features and contributions behind each score."})
+    jurisdiction = fields.String(load_default=None, allow_none=True, metadata={
+        "description": "Upper-limit table to apply (EU by default; US available)."})
+
+
+class IntakeCheckRequestSchema(StrictSchema):
+    profile = fields.Nested(ProfileSchema, required=True)
+    basket = fields.List(fields.Nested(LineSchema), load_default=list,
+                         validate=validate.Length(max=100))
+    locale = fields.String(load_default="nl", validate=validate.OneOf(LOCALES))
+    jurisdiction = fields.String(load_default=None, allow_none=True)
+
+
+class EventSchema(StrictSchema):
+    customer_id = fields.String(required=True, validate=validate.Length(min=1, max=128))
+    sku = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    type = fields.String(required=True, validate=validate.OneOf(EVENT_TYPES))
+    timestamp = fields.DateTime(required=True)
+
+
+class ProductQuerySchema(Schema):
+    class Meta:
+        unknown = EXCLUDE  # cache-busting and tracking parameters are ignored
+
+    category = fields.String()
+    vegan = fields.Boolean()
+    limit = fields.Integer(load_default=50, validate=validate.Range(1, 500))
+    offset = fields.Integer(load_default=0, validate=validate.Range(0, 1_000_000))
+    locale = fields.String(validate=validate.OneOf(LOCALES))
+
+
+# ---------------------------------------------------------------- responses (for OpenAPI)
+class MessageSchema(Schema):
+    code = fields.String(required=True)
+    text = fields.String(required=True)
+
+
+class SkuMessageSchema(MessageSchema):
+    skus = fields.List(fields.String())
+
+
+class ItemSchema(Schema):
+    sku = fields.String(required=True)
+    name = fields.String(required=True)
+    score = fields.Float(required=True)
+    servings_per_day = fields.Float(required=True)
+    nutrients_per_day = fields.Dict(keys=fields.String(), values=fields.Float(), required=True)
+    category = fields.String()
+    form = fields.String()
+    price = fields.Float()
+    currency = fields.String()
+    price_per_month = fields.Float()
+    reasons = fields.List(fields.Nested(MessageSchema), required=True)
+    warnings = fields.List(fields.Nested(MessageSchema), required=True)
+    explain = fields.Dict()
+
+
+class IntakeEntrySchema(Schema):
+    current = fields.Float(required=True)
+    upper_limit = fields.Float(allow_none=True, required=True)
+
+
+class VersionsSchema(Schema):
+    catalog = fields.String(required=True)
+    rules = fields.String(required=True)
+    model = fields.String(required=True)
+
+
+class RecommendationResponseSchema(Schema):
+    items = fields.List(fields.Nested(ItemSchema), required=True)
+    intake = fields.Dict(keys=fields.String(), values=fields.Nested(IntakeEntrySchema),
+                         required=True)
+    notices = fields.List(fields.Nested(MessageSchema), required=True)
+    versions = fields.Nested(VersionsSchema, required=True)
+
+
+class TotalSchema(Schema):
+    amount = fields.Float(required=True)
+    upper_limit = fields.Float(allow_none=True, required=True)
+    status = fields.String(required=True, validate=validate.OneOf(["ok", "above_upper_limit"]))
+
+
+class ViolationSchema(Schema):
+    nutrient = fields.String(required=True)
+    amount = fields.Float(required=True)
+    upper_limit = fields.Float(required=True)
+    skus = fields.List(fields.String(), required=True)
+    text = fields.String()
+
+
+class IntakeCheckResponseSchema(Schema):
+    totals = fields.Dict(keys=fields.String(), values=fields.Nested(TotalSchema), required=True)
+    violations = fields.List(fields.Nested(ViolationSchema), required=True)
+    warnings = fields.List(fields.Nested(SkuMessageSchema), required=True)
+    versions = fields.Nested(VersionsSchema)
+
+
+class ProductSchema(Schema):
+    sku = fields.String(required=True)
+    name = fields.String(required=True)
+    names = fields.Dict(keys=fields.String(), values=fields.String())
+    brand = fields.String()
+    category = fields.String(required=True)
+    form = fields.String(required=True)
+    price = fields.Float(required=True)
+    currency = fields.String(required=True)
+    pack_size = fields.Integer()
+    price_per_month = fields.Float()
+    servings_per_day = fields.Integer(required=True)
+    nutrients_per_serving = fields.Dict(keys=fields.String(), values=fields.Float(),
+                                        required=True)
+    nutrients_per_day = fields.Dict(keys=fields.String(), values=fields.Float())
+    vitamin_sources = fields.Dict(keys=fields.String(), values=fields.String())
+    vegan = fields.Boolean(required=True)
+    vegetarian = fields.Boolean(required=True)
+    allergens = fields.List(fields.String(), required=True)
+    min_age = fields.Integer(required=True)
+    max_age = fields.Integer(allow_none=True)
+    pregnancy_suitable = fields.Boolean()
+    breastfeeding_suitable = fields.Boolean()
+    in_stock = fields.Boolean()
+    tags = fields.List(fields.String())
+    claims = fields.List(fields.String())
+
+
+class ProductPageSchema(Schema):
+    items = fields.List(fields.Nested(ProductSchema), required=True)
+    total = fields.Integer(required=True)
+    limit = fields.Integer(required=True)
+    offset = fields.Integer(required=True)
+    versions = fields.Nested(VersionsSchema)
+
+
+class ContractErrorBodySchema(Schema):
+    code = fields.String(required=True)
+    message = fields.String(required=True)
+    fields_ = fields.Dict(data_key="fields")
+
+
+class ContractErrorSchema(Schema):
+    """The contract's error body: {"error": {"code", "message", "fields"}}."""
+
+    error = fields.Nested(ContractErrorBodySchema, required=True)
+
+
+def flatten_messages(messages: Any, prefix: str = "") -> dict[str, list[str]]:
+    """marshmallow's nested messages as {"profile.age": ["..."]}, the contract's `fields`."""
+    out: dict[str, list[str]] = {}
+    if isinstance(messages, dict):
+        for key, sub in messages.items():
+            name = prefix if key == "_schema" else (f"{prefix}.{key}" if prefix else str(key))
+            for field_name, msgs in flatten_messages(sub, name).items():
+                out.setdefault(field_name or "_body", []).extend(msgs)
+    elif isinstance(messages, list | tuple):
+        if all(isinstance(m, str) for m in messages):
+            out[prefix] = list(messages)
+        else:
+            for m in messages:
+                for field_name, msgs in flatten_messages(m, prefix).items():
+                    out.setdefault(field_name, []).extend(msgs)
+    else:
+        out[prefix] = [str(messages)]
+    return out

@@ -1,0 +1,60 @@
+"""The variables rule and target expressions see: profile, intake, date, market, basket."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import cel
+
+from .profile import Line, Profile
+
+SEASONS = {12: "winter", 1: "winter", 2: "winter", 3: "spring", 4: "spring", 5: "spring",
+           6: "summer", 7: "summer", 8: "summer", 9: "autumn", 10: "autumn", 11: "autumn"}
+
+
+def expression_context(
+    profile: Profile,
+    intake: dict[str, float],
+    today: dt.date,
+    basket_skus: list[str],
+    basket_categories: list[str],
+) -> dict[str, Any]:
+    return {
+        "profile": profile.expression_view(),
+        "intake": intake,
+        "month": today.month,
+        "season": SEASONS[today.month],
+        "market": profile.country,
+        "basket": {"skus": basket_skus, "categories": basket_categories},
+    }
+
+
+def compiled_context(context: dict[str, Any]) -> Any:
+    """Convert the variables to CEL once per request (about 50 µs), then every expression
+    evaluates against it in well under a microsecond instead of converting again each time."""
+    return cel.Context(context)
+
+
+def probe_contexts(nutrient_keys: tuple[str, ...], categories: list[str]) -> list[dict[str, Any]]:
+    """Sample contexts used at load time to find unknown fields and type errors in expressions.
+
+    The first has every optional field set, so an expression that fails on it names a field that
+    does not exist or mixes types; the others catch conditions that only fail on some profiles.
+    """
+    full = Profile(
+        age=40, sex="female", life_stage="pregnant", diet="vegan", allergies=("fish",),
+        medications=("levothyroxine",), conditions=("osteopenia",), sun_exposure="low",
+        skin_type=5, country="NL", serum_25ohd_nmol_l=40.0, goals=("bones",),
+        current_supplements=(Line(label="x", nutrients={"vitamin_d_ug": 10.0}),),
+    )
+    minimal = Profile(age=8, country="DE")
+    senior = Profile(age=80, sex="male", diet="omnivore", sun_exposure="high", country="BE")
+    intake = {k: 0.0 for k in nutrient_keys}
+    days = [dt.date(2026, 1, 15), dt.date(2026, 7, 15)]
+    contexts = []
+    for profile in (full, minimal, senior):
+        for day in days:
+            basket = categories[:1]
+            contexts.append(expression_context(profile, dict(intake), day, ["X-1"], basket))
+    return contexts

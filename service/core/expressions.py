@@ -1,0 +1,87 @@
+"""CEL expressions for rule conditions: compiled once, checked at load, evaluated many times.
+
+Never Python eval: CEL (via the `common-expression-language` package) has no side effects,
+no loops without bounds and no access to anything but the context it is given.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import cel
+
+from .errors import Finding
+
+_POSITION = re.compile(r"<input>:(\d+):(\d+):\s*(.*?)(?:\n|$)")
+
+
+class ExpressionError(Exception):
+    """An expression failed while being evaluated (unknown field, wrong types)."""
+
+
+@dataclass(frozen=True)
+class Expression:
+    source: str
+    program: Any
+
+    def evaluate(self, context: Any) -> Any:
+        try:
+            return self.program.execute(context)
+        except KeyError as exc:
+            raise ExpressionError(f"unknown field {exc.args[0]!r}") from None
+        except (TypeError, ValueError, RuntimeError) as exc:
+            raise ExpressionError(str(exc).split("\n")[0]) from None
+
+    def holds(self, context: Any) -> bool:
+        """True when the condition gives true; a missing optional field counts as false."""
+        try:
+            return self.program.execute(context) is True
+        except (KeyError, TypeError, ValueError, RuntimeError):
+            return False
+
+
+def compile_expression(
+    source: Any, file: str, line: int, column: int = 1, rule_id: str | None = None
+) -> tuple[Expression | None, list[Finding]]:
+    """Compile CEL text; a syntax error is reported at its place in the file."""
+    if not isinstance(source, str) or not source.strip():
+        return None, [Finding(file, line, "expression must be non-empty text", column,
+                              code="expression", rule_id=rule_id)]
+    try:
+        return Expression(source, cel.compile(source)), []
+    except (ValueError, RuntimeError, TypeError) as exc:
+        text = str(exc)
+        match = _POSITION.search(text)
+        if match:
+            expr_line, expr_col, reason = int(match[1]), int(match[2]), match[3]
+            at_line = line + expr_line - 1
+            at_col = column + expr_col if expr_line == 1 else expr_col + 1
+            message = f"syntax error: {reason}"
+        else:
+            at_line, at_col, message = line, column, f"syntax error: {text.splitlines()[0]}"
+        return None, [Finding(file, at_line, message, at_col, code="expression", rule_id=rule_id)]
+
+
+def explain_evaluation_error(error: ExpressionError, known: dict[str, Any]) -> str:
+    """Turn an evaluation error into a message with a 'did you mean' where one helps."""
+    message = str(error)
+    match = re.match(r"unknown field '([^']+)'", message)
+    if match:
+        names = sorted(_all_keys(known))
+        close = difflib.get_close_matches(match[1], names, n=1)
+        if close:
+            return f"{message}; did you mean {close[0]!r}?"
+        return f"{message}; known fields: {', '.join(names[:40])}"
+    return message
+
+
+def _all_keys(value: Any) -> set[str]:
+    keys: set[str] = set()
+    if isinstance(value, dict):
+        for key, sub in value.items():
+            keys.add(str(key))
+            keys |= _all_keys(sub)
+    return keys

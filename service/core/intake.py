@@ -1,0 +1,70 @@
+"""Daily totals across the lines a person combines, with units normalised to the contract's keys."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .catalog import Catalog
+from .errors import InvalidInput
+from .profile import Line
+from .reference import Nutrients
+
+
+@dataclass(frozen=True)
+class LineAmounts:
+    """Per-day nutrient vector of one line, with where it came from in the request."""
+
+    path: str
+    line: Line
+    sku: str | None
+    amounts: np.ndarray
+
+
+def resolve_lines(
+    lines: list[tuple[str, Line]], catalog: Catalog, nutrients: Nutrients
+) -> list[LineAmounts]:
+    """Turn request lines into per-day vectors; unknown SKUs or nutrient keys are a 422."""
+    errors: dict[str, list[str]] = {}
+    resolved = []
+    for path, line in lines:
+        amounts = np.zeros(len(nutrients.keys))
+        if line.sku is not None:
+            i = catalog.index.get(line.sku)
+            if i is None:
+                errors[f"{path}.sku"] = [f"unknown SKU {line.sku!r}"]
+                continue
+            product = catalog.products[i]
+            servings = (
+                line.servings_per_day
+                if line.servings_per_day is not None
+                else product.servings_per_day
+            )
+            amounts += catalog.nutrients_per_day[i] / product.servings_per_day * servings
+        else:
+            for key, amount in line.nutrients.items():
+                if key in nutrients.keys:
+                    amounts[nutrients.index(key)] += amount
+                elif key in nutrients.conversions:
+                    target, factor = nutrients.conversions[key]
+                    amounts[nutrients.index(target)] += amount * factor
+                else:
+                    errors[f"{path}.nutrients.{key}"] = ["unknown nutrient key"]
+        resolved.append(LineAmounts(path, line, line.sku, amounts))
+    if errors:
+        raise InvalidInput("the request names things the catalog does not know", errors)
+    return resolved
+
+
+def total(resolved: list[LineAmounts], size: int) -> np.ndarray:
+    out = np.zeros(size)
+    for item in resolved:
+        out += item.amounts
+    return out
+
+
+def rounded(value: float) -> float | int:
+    """Amounts as people read them: whole numbers without '.0', at most 3 decimals."""
+    value = round(float(value), 3)
+    return int(value) if value == int(value) else value

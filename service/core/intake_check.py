@@ -1,0 +1,113 @@
+"""Check what a person combines (current supplements + basket): totals, limits, warnings."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import numpy as np
+
+from .intake import LineAmounts, rounded
+from .profile import Line, Profile
+from .ranking import evaluate
+from .snapshot import Snapshot
+
+
+def check_intake(
+    snapshot: Snapshot,
+    profile: Profile,
+    basket: tuple[Line, ...],
+    locale: str,
+    today: dt.date,
+    jurisdiction: str | None = None,
+) -> dict[str, Any]:
+    lines = [(f"profile.current_supplements.{i}", x)
+             for i, x in enumerate(profile.current_supplements)]
+    lines += [(f"basket.{i}", x) for i, x in enumerate(basket)]
+    ev = evaluate(snapshot, profile, lines, today, jurisdiction)
+    reference = snapshot.reference
+    keys = reference.nutrients.keys
+    totals, violations = {}, []
+    for column, key in enumerate(keys):
+        amount, limit = ev.intake[column], ev.limits[column]
+        over = not np.isnan(limit) and amount > limit * (1 + 1e-9)
+        totals[key] = {
+            "amount": rounded(amount),
+            "upper_limit": None if np.isnan(limit) else rounded(limit),
+            "status": "above_upper_limit" if over else "ok",
+        }
+        if over:
+            violations.append({
+                "nutrient": key,
+                "amount": rounded(amount),
+                "upper_limit": rounded(limit),
+                "skus": _names(ev.resolved, column),
+                "text": reference.text(
+                    "warning_above_upper_limit", locale,
+                    nutrient=reference.nutrients.name(key, locale), amount=rounded(amount),
+                    upper_limit=rounded(limit), unit=reference.nutrients.units[key]),
+            })
+    return {
+        "totals": totals,
+        "violations": violations,
+        "warnings": _interaction_warnings(ev, locale) + _product_warnings(ev, locale),
+        "versions": snapshot.versions,
+    }
+
+
+def _names(resolved: list[LineAmounts], column: int) -> list[str]:
+    return [_name(r) for r in resolved if r.amounts[column] > 0]
+
+
+def _name(line: LineAmounts) -> str:
+    return line.sku or line.line.label or line.path
+
+
+def _interaction_warnings(ev: Any, locale: str) -> list[dict[str, Any]]:
+    keys = ev.snapshot.reference.nutrients.keys
+    warnings = []
+
+    def lines_with(thresholds: dict[str, float]) -> list[str]:
+        return [_name(r) for r in ev.resolved
+                if any(r.amounts[keys.index(n)] > t for n, t in thresholds.items())]
+
+    for interaction in ev.safety.triggered:
+        names = lines_with({**interaction.exclude, **interaction.warn})
+        if names:
+            warnings.append({"code": f"interaction:{interaction.id}",
+                             "text": interaction.text[locale], "skus": names})
+    for interaction in ev.snapshot.reference.interactions:
+        if interaction.together is None:
+            continue
+        group_a = lines_with({n: 0 for n in interaction.together[0]})
+        group_b = lines_with({n: 0 for n in interaction.together[1]})
+        if group_a and group_b and (set(group_a) | set(group_b)) != set(group_a) & set(group_b):
+            warnings.append({"code": f"interaction:{interaction.id}",
+                             "text": interaction.text[locale],
+                             "skus": sorted(set(group_a) | set(group_b))})
+    return warnings
+
+
+def _product_warnings(ev: Any, locale: str) -> list[dict[str, Any]]:
+    """Catalog products in the lines that this profile should not take (diet, allergy, age)."""
+    reference, catalog, profile = ev.snapshot.reference, ev.snapshot.catalog, ev.profile
+    checks = {
+        "diet": ("warning_diet", {"diet": profile.diet}),
+        "allergy": ("warning_allergy", None),
+        "age": ("warning_age", {"age": profile.age}),
+        "life_stage": ("warning_life_stage", {}),
+    }
+    warnings = []
+    for code, (text_key, values) in checks.items():
+        mask = ev.safety.excluded.get(code)
+        if mask is None:
+            continue
+        skus = sorted({r.sku for r in ev.resolved if r.sku and mask[catalog.index[r.sku]]})
+        if not skus:
+            continue
+        if values is None:
+            found = {a for s in skus for a in catalog.products[catalog.index[s]].allergens}
+            values = {"allergens": ", ".join(sorted(found & set(profile.allergies)))}
+        warnings.append({"code": code, "text": reference.text(text_key, locale, **values),
+                         "skus": skus})
+    return warnings

@@ -1,0 +1,82 @@
+"""A customer profile and the product lines they take, as the core sees them (already validated)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Line:
+    """One product a person takes or has in the basket: a catalog SKU or a free product."""
+
+    sku: str | None = None
+    servings_per_day: float | None = None
+    label: str | None = None
+    nutrients: dict[str, float] = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Line:
+        return cls(
+            sku=data.get("sku"),
+            servings_per_day=data.get("servings_per_day"),
+            label=data.get("label"),
+            nutrients=dict(data.get("nutrients") or {}),
+        )
+
+
+@dataclass(frozen=True)
+class Profile:
+    age: int
+    sex: str = "unspecified"
+    life_stage: str = "none"
+    diet: str = "omnivore"
+    allergies: tuple[str, ...] = ()
+    medications: tuple[str, ...] = ()
+    conditions: tuple[str, ...] = ()
+    sun_exposure: str = "moderate"
+    skin_type: int | None = None
+    country: str = "NL"
+    serum_25ohd_nmol_l: float | None = None
+    goals: tuple[str, ...] = ()
+    current_supplements: tuple[Line, ...] = ()
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Profile:
+        return cls(
+            age=int(data["age"]),
+            sex=data.get("sex", "unspecified"),
+            life_stage=data.get("life_stage", "none"),
+            diet=data.get("diet", "omnivore"),
+            allergies=tuple(data.get("allergies") or ()),
+            medications=tuple(data.get("medications") or ()),
+            conditions=tuple(data.get("conditions") or ()),
+            sun_exposure=data.get("sun_exposure", "moderate"),
+            skin_type=data.get("skin_type"),
+            country=(data.get("country") or "NL").upper(),
+            serum_25ohd_nmol_l=data.get("serum_25ohd_nmol_l"),
+            goals=tuple(data.get("goals") or ()),
+            current_supplements=tuple(
+                Line.from_dict(line) for line in data.get("current_supplements") or ()
+            ),
+        )
+
+    def expression_view(self) -> dict[str, Any]:
+        """The `profile` variable of rule expressions; optional fields only when given."""
+        view: dict[str, Any] = {
+            "age": self.age,
+            "sex": self.sex,
+            "life_stage": self.life_stage,
+            "diet": self.diet,
+            "allergies": list(self.allergies),
+            "medications": list(self.medications),
+            "conditions": list(self.conditions),
+            "sun_exposure": self.sun_exposure,
+            "country": self.country,
+            "goals": list(self.goals),
+        }
+        if self.skin_type is not None:
+            view["skin_type"] = int(self.skin_type)
+        if self.serum_25ohd_nmol_l is not None:
+            view["serum_25ohd_nmol_l"] = float(self.serum_25ohd_nmol_l)
+        return view

@@ -1,0 +1,355 @@
+"""From a profile to a ranked, safe, explained list: the recommendation pipeline.
+
+Order of work: totals and limits; safety masks; rule conditions; features and score; pins;
+top-k; texts for the few items shown. Safety masks are applied after rules, so no rule can
+bring back an excluded product.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .context import compiled_context, expression_context
+from .errors import InvalidInput
+from .expressions import Expression
+from .intake import LineAmounts, resolve_lines, rounded, total
+from .profile import Profile
+from .requests import RecommendationRequest
+from .rules import Rule
+from .safety import SafetyResult, safety_masks
+from .scoring import Features, compute_features, squash_one
+from .snapshot import Snapshot
+
+
+@dataclass
+class Evaluation:
+    """Everything computed for one profile; the recommender, explain and preview read it."""
+
+    snapshot: Snapshot
+    profile: Profile
+    today: dt.date
+    resolved: list[LineAmounts]
+    intake: np.ndarray
+    limits: np.ndarray
+    targets: np.ndarray
+    target_ids: dict[str, str]
+    safety: SafetyResult
+    matched_rules: list[Rule]
+    rule_excluded: np.ndarray
+    rule_required: np.ndarray
+    rule_weight: np.ndarray
+    features: Features
+    raw: np.ndarray
+
+    @property
+    def over_limit_now(self) -> list[int]:
+        """Nutrient columns where current supplements + basket already cross the limit."""
+        has = ~np.isnan(self.limits)
+        return [int(i) for i in np.flatnonzero(has & (self.intake > self.limits * (1 + 1e-9)))]
+
+
+def evaluate(
+    snapshot: Snapshot,
+    profile: Profile,
+    lines: list,
+    today: dt.date,
+    jurisdiction: str | None = None,
+) -> Evaluation:
+    reference, catalog = snapshot.reference, snapshot.catalog
+    keys = reference.nutrients.keys
+    resolved = resolve_lines(lines, catalog, reference.nutrients)
+    intake = total(resolved, len(keys))
+    limits = reference.upper_limits.for_profile(profile.age, profile.life_stage, jurisdiction)
+    taken = {r.sku for r in resolved if r.sku}
+    basket_skus = sorted(taken)
+    basket_categories = sorted({catalog.products[catalog.index[s]].category for s in taken})
+    context = compiled_context(expression_context(
+        profile, dict(zip(keys, map(float, intake), strict=True)), today,
+        basket_skus, basket_categories,
+    ))
+    targets, target_ids = _targets(snapshot, context)
+    safety = safety_masks(catalog, reference, profile, intake, limits, taken)
+    matched = [r for r in snapshot.rules.active(today, profile.country) if r.when.holds(context)]
+    size = len(catalog)
+    rule_weight = np.zeros(size)
+    rule_excluded = np.zeros(size, dtype=bool)
+    rule_required = np.ones(size, dtype=bool)
+    for rule in matched:
+        if rule.action == "boost":
+            rule_weight[rule.mask] += rule.weight
+        elif rule.action == "bury":
+            rule_weight[rule.mask] -= rule.weight
+        elif rule.action == "exclude":
+            rule_excluded |= rule.mask
+        elif rule.action == "require":
+            rule_required &= rule.mask
+    features = compute_features(catalog, profile, intake, targets, limits,
+                                safety.totals_with_item)
+    raw = features.transparent_score(reference.weights) + rule_weight
+    return Evaluation(snapshot, profile, today, resolved, intake, limits, targets, target_ids,
+                      safety, matched, rule_excluded, rule_required, rule_weight, features, raw)
+
+
+def _targets(snapshot: Snapshot, context: Any) -> tuple[np.ndarray, dict[str, str]]:
+    keys = snapshot.reference.nutrients.keys
+    targets = np.full(len(keys), np.nan)
+    chosen: dict[str, str] = {}
+    for target in snapshot.reference.targets:
+        if not target.when.holds(context):
+            continue
+        if isinstance(target.amount, Expression):
+            try:
+                amount = float(target.amount.evaluate(context))
+            except (ValueError, TypeError, Exception):  # noqa: B014 - a bad amount never fails a request
+                continue
+        else:
+            amount = target.amount
+        column = keys.index(target.nutrient)
+        if np.isnan(targets[column]) or amount > targets[column]:
+            targets[column] = amount
+            chosen[target.nutrient] = target.id
+    return targets, chosen
+
+
+def recommend(snapshot: Snapshot, request: RecommendationRequest, today: dt.date) -> dict:
+    catalog, reference = snapshot.catalog, snapshot.reference
+    _check_request(snapshot, request)
+    ev = evaluate(snapshot, request.profile, request.lines(), today, request.jurisdiction)
+    locale = request.locale
+    candidates = ev.safety.allowed() & ~ev.rule_excluded & ev.rule_required
+    if request.category:
+        candidates &= catalog.category_mask([request.category])
+    if request.exclude_skus:
+        candidates &= ~catalog.sku_mask(request.exclude_skus)
+    notices = _notices(ev, locale)
+    ranked, raws = ([], []) if ev.over_limit_now else _rank(ev, candidates, request.limit)
+    if not ranked:
+        notices.append({"code": "no_items", "text": reference.text("notice_no_items", locale)})
+    items = [
+        _item(ev, index, raw, locale, request.explain)
+        for index, raw in zip(ranked, raws, strict=True)
+    ]
+    return {
+        "items": items,
+        "intake": intake_view(ev),
+        "notices": notices,
+        "versions": snapshot.versions,
+    }
+
+
+def _check_request(snapshot: Snapshot, request: RecommendationRequest) -> None:
+    errors: dict[str, list[str]] = {}
+    catalog = snapshot.catalog
+    for i, sku in enumerate(request.exclude_skus):
+        if sku not in catalog.index:
+            errors[f"exclude_skus.{i}"] = [f"unknown SKU {sku!r}"]
+    if request.category is not None and request.category not in catalog.categories:
+        errors["category"] = [f"unknown category {request.category!r}"]
+    if request.jurisdiction and request.jurisdiction not in (
+        snapshot.reference.upper_limits.jurisdictions
+    ):
+        errors["jurisdiction"] = [f"unknown jurisdiction {request.jurisdiction!r}"]
+    if errors:
+        raise InvalidInput("the request names things the catalog does not know", errors)
+
+
+def _rank(ev: Evaluation, candidates: np.ndarray, limit: int) -> tuple[list[int], list[float]]:
+    """Best first, with category diversity; pins take their positions by rule priority.
+
+    Returns the product indices and the raw score each had when it was picked.
+    """
+    indices = np.flatnonzero(candidates)
+    if indices.size == 0:
+        return [], []
+    catalog = ev.snapshot.catalog
+    pinned: dict[int, int] = {}
+    for rule in ev.matched_rules:  # already sorted by priority, highest first
+        if rule.action != "pin" or rule.position is None:
+            continue
+        choices = [i for i in np.flatnonzero(candidates & rule.mask).tolist()
+                   if i not in pinned.values()]
+        if not choices:
+            continue
+        best = max(choices, key=lambda i: (ev.raw[i], catalog.products[i].sku))
+        position = rule.position - 1
+        while position in pinned:
+            position += 1
+        pinned[position] = best
+    pool = _shortlist(ev.raw, indices, limit + 16, catalog.products)
+    pool = np.array([i for i in pool if i not in pinned.values()], dtype=np.int64)
+    penalty = ev.snapshot.reference.weights.get("same_category", 0.0)
+    counts = np.zeros(len(catalog.category_names))
+    for index in pinned.values():
+        counts[catalog.category_code[index]] += 1
+    available = np.ones(pool.size, dtype=bool)
+    ranked: list[int] = []
+    raws: list[float] = []
+    for position in range(limit):
+        if position in pinned:
+            ranked.append(pinned[position])
+            raws.append(float(ev.raw[pinned[position]]))
+            continue
+        if not available.any():
+            continue
+        adjusted = ev.raw[pool] - penalty * counts[catalog.category_code[pool]]
+        adjusted[~available] = -np.inf
+        best = int(np.argmax(adjusted))  # first maximum: the shortlist is sorted by SKU on ties
+        available[best] = False
+        index = int(pool[best])
+        counts[catalog.category_code[index]] += 1
+        ranked.append(index)
+        raws.append(float(adjusted[best]))
+    return ranked, raws
+
+
+def _shortlist(raw: np.ndarray, indices: np.ndarray, k: int, products: list) -> list[int]:
+    """The best k*4 by raw score (argpartition on large catalogs), sorted by score then SKU."""
+    k = min(indices.size, max(4 * k, 64))
+    if k < indices.size:
+        part = np.argpartition(-raw[indices], k - 1)[:k]
+        indices = indices[part]
+    return sorted(indices.tolist(), key=lambda i: (-raw[i], products[i].sku))
+
+
+def intake_view(ev: Evaluation) -> dict[str, dict[str, Any]]:
+    keys = ev.snapshot.reference.nutrients.keys
+    return {
+        key: {
+            "current": rounded(ev.intake[i]),
+            "upper_limit": None if np.isnan(ev.limits[i]) else rounded(ev.limits[i]),
+        }
+        for i, key in enumerate(keys)
+    }
+
+
+def _notices(ev: Evaluation, locale: str) -> list[dict[str, str]]:
+    reference = ev.snapshot.reference
+    keys = reference.nutrients.keys
+    notices = [
+        {"code": f"interaction:{i.id}", "text": i.text[locale]}
+        for i in ev.safety.triggered if i.notice
+    ]
+    for column in ev.over_limit_now:
+        key = keys[column]
+        notices.append({
+            "code": f"above_upper_limit:{key}",
+            "text": reference.text(
+                "notice_above_upper_limit", locale, nutrient=reference.nutrients.name(key, locale),
+                amount=rounded(ev.intake[column]), upper_limit=rounded(ev.limits[column]),
+                unit=reference.nutrients.units[key]),
+        })
+    unverified = reference.upper_limits.unverified(ev.profile.age, ev.profile.life_stage)
+    if unverified:
+        notices.append({"code": "upper_limits_unverified",
+                        "text": reference.text("notice_upper_limits_unverified", locale)})
+    return notices
+
+
+def _item(ev: Evaluation, index: int, raw: float, locale: str, explain: bool) -> dict:
+    catalog, reference = ev.snapshot.catalog, ev.snapshot.reference
+    product = catalog.products[index]
+    score = squash_one(raw, reference)
+    item: dict[str, Any] = {
+        "sku": product.sku,
+        "name": product.name[locale],
+        "score": round(score, 4),
+        "servings_per_day": product.servings_per_day,
+        "nutrients_per_day": {k: rounded(v) for k, v in product.nutrients_per_day.items()},
+        "category": product.category,
+        "form": product.form,
+        "price": product.price,
+        "currency": product.currency,
+        "price_per_month": product.price_per_month,
+        "reasons": _reasons(ev, index, locale),
+        "warnings": item_warnings(ev, index, locale),
+    }
+    if explain:
+        item["explain"] = explanation(ev, index)
+        item["explain"]["diversity"] = round(raw - float(ev.raw[index]), 4)
+    return item
+
+
+def _reasons(ev: Evaluation, index: int, locale: str) -> list[dict[str, str]]:
+    reference = ev.snapshot.reference
+    product = ev.snapshot.catalog.products[index]
+    reasons = []
+    for rule in ev.matched_rules:
+        if rule.mask[index] and rule.reason and rule.action in ("boost", "pin", "require"):
+            reasons.append({"code": f"rule:{rule.id}", "text": rule.reason[locale]})
+    keys = reference.nutrients.keys
+    for column in np.flatnonzero(ev.features.fill[index] > 0).tolist():
+        key = keys[column]
+        reasons.append({
+            "code": f"fills_gap:{key}",
+            "text": reference.text(
+                "reason_fills_gap", locale, nutrient=reference.nutrients.name(key, locale),
+                target=rounded(ev.targets[column]), unit=reference.nutrients.units[key]),
+        })
+    goals = set(ev.profile.goals)
+    for claim_id in product.claims:
+        claim = reference.claims[claim_id]
+        if goals.intersection(claim.goals):
+            reasons.append({"code": f"claim:{claim_id}", "text": claim.text[locale]})
+    # Defence in depth: a text that makes a disease claim is never shown, whatever its origin.
+    return [r for r in reasons if reference.forbidden_match(r["text"]) is None]
+
+
+def item_warnings(ev: Evaluation, index: int, locale: str) -> list[dict[str, str]]:
+    reference, catalog = ev.snapshot.reference, ev.snapshot.catalog
+    keys = reference.nutrients.keys
+    row = catalog.nutrients_per_day[index]
+    warnings = []
+    for interaction in ev.safety.triggered:
+        if any(row[keys.index(n)] > threshold for n, threshold in interaction.warn.items()):
+            warnings.append({"code": f"interaction:{interaction.id}",
+                             "text": interaction.text[locale]})
+    for interaction in reference.interactions:
+        if interaction.together is None:
+            continue
+        group_a, group_b = interaction.together
+        item_a = any(row[keys.index(n)] > 0 for n in group_a)
+        item_b = any(row[keys.index(n)] > 0 for n in group_b)
+        intake_a = any(ev.intake[keys.index(n)] > 0 for n in group_a)
+        intake_b = any(ev.intake[keys.index(n)] > 0 for n in group_b)
+        if (item_a and intake_b) or (item_b and intake_a):
+            warnings.append({"code": f"interaction:{interaction.id}",
+                             "text": interaction.text[locale]})
+    fraction = reference.warn_at_upper_limit_fraction
+    totals = ev.safety.totals_with_item[index]
+    for column, key in enumerate(keys):
+        limit = ev.limits[column]
+        if np.isnan(limit) or row[column] <= 0 or totals[column] < fraction * limit:
+            continue
+        warnings.append({
+            "code": f"near_upper_limit:{key}",
+            "text": reference.text(
+                "warning_near_upper_limit", locale, nutrient=reference.nutrients.name(key, locale),
+                amount=rounded(totals[column]), upper_limit=rounded(limit),
+                unit=reference.nutrients.units[key]),
+        })
+    return warnings
+
+
+def explanation(ev: Evaluation, index: int) -> dict[str, Any]:
+    """Features and their contributions to the raw score, plus rule weights (explain=true)."""
+    weights = ev.snapshot.reference.weights
+    features = {name: round(float(v[index]), 4) for name, v in ev.features.values.items()}
+    contributions = {
+        name: round((-1.0 if name == "headroom" else 1.0) * weights.get(name, 0.0) * value, 4)
+        for name, value in features.items()
+    }
+    rules = {
+        r.id: (r.weight if r.action == "boost" else -r.weight)
+        for r in ev.matched_rules if r.mask[index] and r.action in ("boost", "bury")
+    }
+    return {
+        "model": ev.snapshot.versions["model"],
+        "features": features,
+        "contributions": contributions,
+        "rule_weights": rules,
+        "raw_score": round(float(ev.raw[index]), 4),
+    }

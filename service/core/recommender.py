@@ -1,0 +1,203 @@
+"""The transport-neutral core object that the web layer, the workers and the CLI all call.
+
+It holds one immutable Snapshot at a time. `reload()` builds a new one from the files and swaps
+it in only when every file passes its checks; otherwise the last good snapshot keeps serving and
+the findings are kept for /readyz and the log.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .catalog import Product
+from .errors import DataFileError, Finding, NotFound
+from .intake_check import check_intake
+from .profile import Line, Profile
+from .ranking import recommend
+from .requests import RecommendationRequest
+from .snapshot import DataPaths, Snapshot, load_snapshot
+
+log = logging.getLogger("dosewise.core")
+
+
+@dataclass
+class ReloadStatus:
+    ok: bool = True
+    at: float = field(default_factory=time.time)
+    findings: list[Finding] = field(default_factory=list)
+    reloads: int = 0
+    failures: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "at": dt.datetime.fromtimestamp(self.at, dt.UTC).isoformat(),
+            "reloads": self.reloads,
+            "failures": self.failures,
+            "findings": [f.to_dict() for f in self.findings],
+        }
+
+
+class _LruCache:
+    """A small thread-safe LRU for computed answers (the in-process cache without Redis)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._data: OrderedDict[str, dict] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, key: str) -> dict | None:
+        with self._lock:
+            value = self._data.get(key)
+            if value is None:
+                self.misses += 1
+                return None
+            self._data.move_to_end(key)
+            self.hits += 1
+            return value
+
+    def put(self, key: str, value: dict) -> None:
+        if self.size <= 0:
+            return
+        with self._lock:
+            self._data[key] = value
+            self._data.move_to_end(key)
+            while len(self._data) > self.size:
+                self._data.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._data.clear()
+
+
+class Recommender:
+    def __init__(
+        self,
+        paths: DataPaths,
+        *,
+        jurisdiction: str | None = None,
+        cache_size: int = 4096,
+        reload_interval: float = 2.0,
+        clock: Callable[[], dt.date] = dt.date.today,
+    ) -> None:
+        self.paths = paths
+        self.jurisdiction = jurisdiction
+        self.reload_interval = reload_interval
+        self.clock = clock
+        self.cache = _LruCache(cache_size)
+        self.status = ReloadStatus()
+        self._lock = threading.Lock()
+        self._stamp = paths.stamp()
+        self._checked_at = time.monotonic()
+        self._snapshot = load_snapshot(paths)  # the first load must succeed: nothing to fall back to
+
+    # ------------------------------------------------------------ data and reload
+    @property
+    def snapshot(self) -> Snapshot:
+        return self._snapshot
+
+    def reload(self) -> ReloadStatus:
+        """Load the files again; swap in the result only if every check passes."""
+        with self._lock:
+            stamp = self.paths.stamp()
+            try:
+                snapshot = load_snapshot(self.paths)
+            except DataFileError as exc:
+                self.status = ReloadStatus(False, time.time(), exc.findings,
+                                           self.status.reloads, self.status.failures + 1)
+                self._stamp = stamp
+                for finding in exc.findings:
+                    log.error("reload refused: %s", finding)
+                return self.status
+            changed = snapshot.fingerprint != self._snapshot.fingerprint
+            self._snapshot = snapshot
+            self._stamp = stamp
+            self.status = ReloadStatus(True, time.time(), [], self.status.reloads + 1,
+                                       self.status.failures)
+            if changed:
+                self.cache.clear()
+                log.info("reloaded data: %s", snapshot.versions)
+            return self.status
+
+    def reload_if_changed(self) -> None:
+        """Cheap file watch: at most every `reload_interval` seconds, compare file stamps."""
+        if self.reload_interval <= 0:
+            return
+        now = time.monotonic()
+        if now - self._checked_at < self.reload_interval:
+            return
+        self._checked_at = now
+        if self.paths.stamp() != self._stamp:
+            self.reload()
+
+    # ------------------------------------------------------------ answers
+    def recommend(self, data: dict[str, Any], today: dt.date | None = None) -> dict[str, Any]:
+        """Answer a validated recommendation request dict (the contract's body)."""
+        snapshot = self._snapshot
+        day = today or self.clock()
+        key = _cache_key(snapshot.fingerprint, day, data)
+        cached = self.cache.get(key)
+        if cached is not None:
+            return cached
+        request = RecommendationRequest.from_dict(data)
+        if request.jurisdiction is None and self.jurisdiction:
+            request = _with_jurisdiction(request, self.jurisdiction)
+        answer = recommend(snapshot, request, day)
+        self.cache.put(key, answer)
+        return answer
+
+    def check_intake(self, data: dict[str, Any], today: dt.date | None = None) -> dict[str, Any]:
+        profile = Profile.from_dict(data["profile"])
+        basket = tuple(Line.from_dict(x) for x in data.get("basket") or ())
+        return check_intake(self._snapshot, profile, basket, data.get("locale", "nl"),
+                            today or self.clock(),
+                            data.get("jurisdiction") or self.jurisdiction)
+
+    def products(
+        self, category: str | None = None, vegan: bool | None = None, limit: int = 50,
+        offset: int = 0, locale: str | None = None,
+    ) -> dict[str, Any]:
+        catalog = self._snapshot.catalog
+        chosen = [
+            p for p in catalog.products
+            if (category is None or p.category == category) and (vegan is None or p.vegan == vegan)
+        ]
+        return {
+            "items": [p.to_dict(locale) for p in chosen[offset:offset + limit]],
+            "total": len(chosen),
+            "limit": limit,
+            "offset": offset,
+            "versions": self._snapshot.versions,
+        }
+
+    def product(self, sku: str, locale: str | None = None) -> dict[str, Any]:
+        catalog = self._snapshot.catalog
+        index = catalog.index.get(sku)
+        if index is None:
+            raise NotFound(f"no product with SKU {sku!r}")
+        return _product_view(catalog.products[index], locale)
+
+
+def _product_view(product: Product, locale: str | None) -> dict[str, Any]:
+    return product.to_dict(locale)
+
+
+def _with_jurisdiction(request: RecommendationRequest, jurisdiction: str) -> RecommendationRequest:
+    from dataclasses import replace
+
+    return replace(request, jurisdiction=jurisdiction)
+
+
+def _cache_key(fingerprint: str, day: dt.date, data: dict[str, Any]) -> str:
+    body = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
+    return f"{fingerprint}:{day.isoformat()}:{body}"

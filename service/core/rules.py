@@ -1,0 +1,299 @@
+"""Merchandising rules (rules/merchandising/*.yaml): load, check with file/line/rule id, compile.
+
+A rule says who (`when`, a CEL condition on the profile) sees what (`products`, `skus`,
+`categories`) and what happens (`action`). `products` depends only on the product, so it is
+evaluated once per catalog into a boolean mask; a request evaluates only the `when` conditions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+
+from .catalog import Catalog
+from .context import probe_contexts
+from .errors import DataFileError, Finding
+from .expressions import Expression, ExpressionError, compile_expression, explain_evaluation_error
+from .reference import Reference, _display
+from .validation import schema_findings
+from .vocabulary import LOCALES, RULE_ACTIONS
+from .yamlfile import LineDict, load_yaml
+
+RULE_ID = r"^[a-z0-9][a-z0-9-]{0,79}$"
+SCHEMA_COMMENT = "# yaml-language-server: $schema="
+
+
+class _RuleSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    id = fields.String(required=True, validate=validate.Regexp(RULE_ID))
+    description = fields.String(required=True)
+    when = fields.String(load_default="true")
+    products = fields.String(load_default=None)
+    skus = fields.List(fields.String(), load_default=list)
+    categories = fields.List(fields.String(), load_default=list)
+    action = fields.String(required=True, validate=validate.OneOf(RULE_ACTIONS))
+    weight = fields.Float(load_default=None, validate=validate.Range(0, 1, min_inclusive=False))
+    position = fields.Integer(load_default=None, validate=validate.Range(1, 50))
+    reason = fields.Dict(keys=fields.String(validate=validate.OneOf(LOCALES)),
+                         values=fields.String(validate=validate.Length(min=1)), load_default=None)
+    priority = fields.Integer(load_default=0)
+    valid_from = fields.Date(load_default=None)
+    valid_until = fields.Date(load_default=None)
+    markets = fields.List(fields.String(validate=validate.Regexp(r"^[A-Z]{2}$")),
+                          load_default=list)
+    enabled = fields.Boolean(load_default=True)
+
+    @validates_schema
+    def _action_fields(self, data: dict, **_: Any) -> None:
+        action = data.get("action")
+        if action in ("boost", "bury") and data.get("weight") is None:
+            raise ValidationError(f"{action} needs a weight (0 < weight <= 1)", "weight")
+        if action == "pin" and data.get("position") is None:
+            raise ValidationError("pin needs a position (1-based)", "position")
+        if action in ("boost", "pin", "require") and not data.get("reason"):
+            raise ValidationError(f"{action} needs a reason text in {', '.join(LOCALES)}",
+                                  "reason")
+        reason = data.get("reason") or {}
+        missing = [loc for loc in LOCALES if reason and loc not in reason]
+        if missing:
+            raise ValidationError(f"reason is missing locale(s): {', '.join(missing)}", "reason")
+        start, end = data.get("valid_from"), data.get("valid_until")
+        if start and end and end < start:
+            raise ValidationError("valid_until is before valid_from", "valid_until")
+
+
+class _RuleFileSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    source = fields.String(required=True)
+    rules = fields.List(fields.Raw(), required=True)
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    description: str
+    when: Expression
+    action: str
+    mask: np.ndarray
+    weight: float
+    position: int | None
+    reason: dict[str, str] | None
+    priority: int
+    valid_from: dt.date | None
+    valid_until: dt.date | None
+    markets: tuple[str, ...]
+    enabled: bool
+    file: str
+    line: int
+
+    def active_on(self, today: dt.date, market: str) -> bool:
+        if not self.enabled:
+            return False
+        if self.valid_from and today < self.valid_from:
+            return False
+        if self.valid_until and today > self.valid_until:
+            return False
+        return not self.markets or market in self.markets
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    rules: tuple[Rule, ...]
+    version: str
+    files: tuple[Path, ...]
+
+    def active(self, today: dt.date, market: str) -> list[Rule]:
+        return [r for r in self.rules if r.active_on(today, market)]
+
+
+def rule_files(directory: Path) -> list[Path]:
+    return sorted(p for p in directory.glob("*.yaml") if p.is_file())
+
+
+def load_rules(directory: Path, reference: Reference, catalog: Catalog) -> RuleSet:
+    """Load every rule file in `directory`; refuse the whole set with all findings if any."""
+    findings: list[Finding] = []
+    rules: list[Rule] = []
+    seen: dict[str, str] = {}
+    files = rule_files(directory)
+    probes = probe_contexts(reference.nutrients.keys, catalog.category_names)
+    for path in files:
+        display = _display(path)
+        try:
+            document = load_yaml(path, display)
+        except DataFileError as exc:
+            findings.extend(exc.findings)
+            continue
+        data, problems = schema_findings(_RuleFileSchema(), document, display)
+        findings.extend(problems)
+        if data is None:
+            continue
+        for i, item in enumerate(data["rules"]):
+            node = document["rules"][i]
+            line = document["rules"].line_of(i)
+            rule_id = item.get("id") if isinstance(item, dict) else None
+            loaded, problems = schema_findings(_RuleSchema(), item, display, rule_id)
+            findings.extend(problems)
+            if loaded is None:
+                continue
+            if loaded["id"] in seen:
+                findings.append(Finding(display, line, f"duplicate rule id (first in "
+                                        f"{seen[loaded['id']]})", code="duplicate_id",
+                                        rule_id=loaded["id"]))
+            seen.setdefault(loaded["id"], f"{display}:{line}")
+            rule, problems = _build_rule(loaded, node, line, display, reference, catalog, probes)
+            findings.extend(problems)
+            if rule is not None:
+                rules.append(rule)
+    if findings:
+        raise DataFileError(findings)
+    rules.sort(key=lambda r: -r.priority)
+    return RuleSet(tuple(rules), _version(files), tuple(files))
+
+
+def _version(files: list[Path]) -> str:
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def _build_rule(
+    data: dict,
+    node: LineDict,
+    line: int,
+    file: str,
+    reference: Reference,
+    catalog: Catalog,
+    probes: list[dict],
+) -> tuple[Rule | None, list[Finding]]:
+    rule_id = data["id"]
+    findings: list[Finding] = []
+
+    def at(key: str) -> int:
+        return node.line_of(key) if isinstance(node, LineDict) else line
+
+    when, problems = compile_expression(
+        data["when"], file, at("when"), node.column_of_value("when"), rule_id
+    )
+    findings.extend(problems)
+    if when is not None:
+        findings.extend(_check_condition(when, probes, file, at("when"), rule_id, "profile"))
+    mask = np.ones(len(catalog), dtype=bool)
+    if data["products"] is not None:
+        products, problems = compile_expression(
+            data["products"], file, at("products"), node.column_of_value("products"), rule_id
+        )
+        findings.extend(problems)
+        if products is not None:
+            product_mask, problems = _product_mask(products, catalog, file, at("products"),
+                                                   rule_id)
+            findings.extend(problems)
+            mask &= product_mask
+    unknown_skus = [s for s in data["skus"] if s not in catalog.index]
+    for sku in unknown_skus:
+        close = difflib.get_close_matches(sku, list(catalog.index), n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        findings.append(Finding(file, at("skus"), f"unknown SKU {sku!r}{hint}",
+                                code="unknown_sku", rule_id=rule_id))
+    for category in data["categories"]:
+        if category not in catalog.categories:
+            close = difflib.get_close_matches(category, catalog.category_names, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            findings.append(Finding(file, at("categories"), f"unknown category "
+                                    f"{category!r}{hint}", code="unknown_category",
+                                    rule_id=rule_id))
+    if data["skus"]:
+        mask &= catalog.sku_mask(data["skus"])
+    if data["categories"]:
+        mask &= catalog.category_mask(data["categories"])
+    for locale, text in (data["reason"] or {}).items():
+        pattern = reference.forbidden_match(text, locale)
+        if pattern:
+            findings.append(Finding(file, at("reason"), f"reason ({locale}) makes a disease "
+                                    f"claim (matches {pattern!r}); use authorised wording",
+                                    code="forbidden_claim", rule_id=rule_id))
+    if findings or when is None:
+        return None, findings
+    mask.setflags(write=False)
+    return Rule(
+        id=rule_id, description=data["description"], when=when, action=data["action"],
+        mask=mask, weight=data["weight"] or 0.0, position=data["position"],
+        reason=data["reason"], priority=data["priority"], valid_from=data["valid_from"],
+        valid_until=data["valid_until"], markets=tuple(data["markets"]),
+        enabled=data["enabled"], file=file, line=line,
+    ), []
+
+
+def _check_condition(
+    expression: Expression, probes: list[dict], file: str, line: int, rule_id: str, what: str
+) -> list[Finding]:
+    """Evaluate on sample contexts: unknown fields and non-boolean results are errors."""
+    for context in probes[:1]:
+        try:
+            value = expression.evaluate(context)
+        except ExpressionError as exc:
+            return [Finding(file, line, f"{what} condition: "
+                            f"{explain_evaluation_error(exc, context)}",
+                            code="expression", rule_id=rule_id)]
+        if not isinstance(value, bool):
+            return [Finding(file, line, f"{what} condition must give true or false, "
+                            f"gave {type(value).__name__}", code="expression", rule_id=rule_id)]
+    for context in probes[1:]:
+        try:
+            value = expression.evaluate(context)
+        except ExpressionError as exc:
+            if "unknown field" in str(exc):
+                continue  # an optional field the profile did not give: the rule does not match
+            return [Finding(file, line, f"{what} condition: {exc}", code="expression",
+                            rule_id=rule_id)]
+    return []
+
+
+def _product_mask(
+    expression: Expression, catalog: Catalog, file: str, line: int, rule_id: str
+) -> tuple[np.ndarray, list[Finding]]:
+    """Evaluate over every product. A field some products lack (a vitamin source, max_age)
+    counts as no match; a field no product has is an error."""
+    mask = np.zeros(len(catalog), dtype=bool)
+    known = catalog.expression_field_names
+    for i, context in enumerate(catalog.expression_contexts):
+        try:
+            value = expression.evaluate(context)
+        except ExpressionError as exc:
+            missing = re.match(r"unknown field '([^']+)'", str(exc))
+            if missing and missing[1] in known:
+                continue
+            message = explain_evaluation_error(exc, {"product": _all_fields(catalog)})
+            return mask, [Finding(file, line, f"products condition: {message}",
+                                  code="expression", rule_id=rule_id)]
+        if not isinstance(value, bool):
+            return mask, [Finding(file, line, "products condition must give true or false, gave "
+                                  f"{type(value).__name__}", code="expression", rule_id=rule_id)]
+        mask[i] = value
+    return mask, []
+
+
+def _all_fields(catalog: Catalog) -> dict:
+    return {name: None for name in catalog.expression_field_names}
+
+
+def schema_reference_line(path: Path) -> str | None:
+    """The `$schema` a rule file names in its first line, if any."""
+    first = path.read_text(encoding="utf-8").splitlines()[:1]
+    if first and first[0].startswith(SCHEMA_COMMENT):
+        return first[0][len(SCHEMA_COMMENT):].strip()
+    return None

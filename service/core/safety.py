@@ -1,0 +1,117 @@
+"""The contract's safety guarantees as boolean masks over the catalog.
+
+Each check gives a mask of products it excludes, under a code. Rule files cannot switch any of
+them off: the recommender applies every mask after the merchandising rules.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .catalog import Catalog, allergen_bits
+from .errors import Finding
+from .profile import Profile
+from .reference import Interaction, Reference
+
+# Tolerance for float sums (12.5 + 87.5 must equal 100, not exceed it).
+EPSILON = 1e-9
+
+# Contract guarantees 2 and 6: which triggers must exclude which nutrients. The amounts and texts
+# are data (interactions.yaml); this only checks that the data still covers what the contract
+# promises, so that an edit of the data cannot silently drop a guarantee.
+REQUIRED_EXCLUSIONS: dict[tuple[str, str], frozenset[str]] = {
+    ("medications", "vitamin_k_antagonist"): frozenset({"vitamin_k1_ug", "vitamin_k2_ug"}),
+    **{
+        ("conditions", c): frozenset({"vitamin_d_ug", "calcium_mg"})
+        for c in ("hypercalcaemia", "sarcoidosis", "hyperparathyroidism", "kidney_disease")
+    },
+    ("conditions", "kidney_stones"): frozenset({"calcium_mg"}),
+}
+
+
+def check_guarantee_coverage(reference: Reference, file: str) -> list[Finding]:
+    findings = []
+    for (kind, code), nutrients in REQUIRED_EXCLUSIONS.items():
+        covered: set[str] = set()
+        for item in reference.interactions:
+            triggers = item.medications if kind == "medications" else item.conditions
+            if code in triggers:
+                covered |= {n for n, threshold in item.exclude.items() if threshold == 0}
+        missing = nutrients - covered
+        if missing:
+            findings.append(Finding(file, 1, f"the contract requires {kind} {code!r} to exclude "
+                                    f"every product with {', '.join(sorted(missing))} "
+                                    "(threshold 0)", code="guarantee_not_covered"))
+    return findings
+
+
+@dataclass(frozen=True)
+class SafetyResult:
+    excluded: dict[str, np.ndarray]  # code -> mask of products that check excludes
+    over_limit: np.ndarray  # (products, nutrients): would cross the upper limit
+    totals_with_item: np.ndarray  # (products, nutrients): intake + product per day
+    triggered: tuple[Interaction, ...]
+
+    def allowed(self) -> np.ndarray:
+        size = self.over_limit.shape[0]
+        blocked = np.zeros(size, dtype=bool)
+        for mask in self.excluded.values():
+            blocked |= mask
+        return ~blocked
+
+
+def safety_masks(
+    catalog: Catalog,
+    reference: Reference,
+    profile: Profile,
+    intake: np.ndarray,
+    limits: np.ndarray,
+    taken_skus: set[str],
+) -> SafetyResult:
+    """Every guarantee of the contract as an exclusion mask, plus stock and what is taken."""
+    excluded: dict[str, np.ndarray] = {}
+    # 1. upper limits across current supplements + basket + the item
+    totals = catalog.nutrients_per_day + intake
+    has_limit = ~np.isnan(limits)
+    over = np.zeros_like(totals, dtype=bool)
+    over[:, has_limit] = totals[:, has_limit] > limits[has_limit] * (1 + EPSILON) + EPSILON
+    excluded["upper_limit"] = over.any(axis=1)
+    # 2 and 6. medications and conditions (vitamin K antagonists, contraindications)
+    triggered = tuple(
+        i for i in reference.interactions if i.triggered_by(profile.medications, profile.conditions)
+    )
+    for interaction in triggered:
+        if interaction.exclude:
+            mask = np.zeros(len(catalog), dtype=bool)
+            for nutrient, threshold in interaction.exclude.items():
+                column = catalog.nutrient_keys.index(nutrient)
+                mask |= catalog.nutrients_per_day[:, column] > threshold
+            excluded[f"interaction:{interaction.id}"] = mask
+    # 3. diet
+    if profile.diet == "vegan":
+        excluded["diet"] = ~catalog.vegan
+    elif profile.diet == "vegetarian":
+        excluded["diet"] = ~(catalog.vegetarian | catalog.vegan)
+    # 4. allergies
+    if profile.allergies:
+        excluded["allergy"] = (catalog.allergen_bits & allergen_bits(profile.allergies)) != 0
+    # 5. age and life stage
+    excluded["age"] = (catalog.min_age > profile.age) | (catalog.max_age < profile.age)
+    if profile.life_stage == "pregnant":
+        excluded["life_stage"] = ~catalog.pregnancy_suitable
+    elif profile.life_stage == "breastfeeding":
+        excluded["life_stage"] = ~catalog.breastfeeding_suitable
+    # optional per-product maxima of a market (BfR for DE), when the shop enables them
+    if profile.country in reference.product_maxima_markets:
+        maxima = reference.product_maxima.get(profile.country, {})
+        mask = np.zeros(len(catalog), dtype=bool)
+        for nutrient, maximum in maxima.items():
+            column = catalog.nutrient_keys.index(nutrient)
+            mask |= catalog.nutrients_per_day[:, column] > maximum
+        excluded["product_maximum"] = mask
+    excluded["out_of_stock"] = ~catalog.in_stock
+    if taken_skus:
+        excluded["already_taken"] = catalog.sku_mask(taken_skus)
+    return SafetyResult(excluded, over, totals, triggered)

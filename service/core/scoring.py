@@ -1,0 +1,82 @@
+"""The transparent score: how well each product closes the profile's gaps, plus rule weights.
+
+Every feature is an array over the catalog, so a request scores all products at once. The same
+features are what `explain=true` shows and what a learned model can start from.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from .catalog import Catalog
+from .profile import Profile
+from .reference import Reference
+from .vocabulary import GOALS
+
+FEATURES = ("gap_fill", "goal_match", "price", "headroom")
+
+
+@dataclass(frozen=True)
+class Features:
+    values: dict[str, np.ndarray]  # feature name -> value per product
+    fill: np.ndarray  # (products, nutrients): share of each target the product fills
+
+    def transparent_score(self, weights: dict[str, float]) -> np.ndarray:
+        raw = np.zeros_like(self.values["gap_fill"])
+        for name in FEATURES:
+            sign = -1.0 if name == "headroom" else 1.0
+            raw += sign * weights.get(name, 0.0) * self.values[name]
+        return raw
+
+
+def compute_features(
+    catalog: Catalog,
+    profile: Profile,
+    intake: np.ndarray,
+    targets: np.ndarray,
+    limits: np.ndarray,
+    totals_with_item: np.ndarray,
+) -> Features:
+    """Features per product; `targets` and `limits` are vectors over nutrients (NaN = none)."""
+    has_target = ~np.isnan(targets) & (targets > 0)
+    gap = np.where(has_target, np.maximum(np.nan_to_num(targets) - intake, 0.0), 0.0)
+    safe_targets = np.where(has_target, targets, 1.0)
+    fill = np.minimum(catalog.nutrients_per_day, gap) / safe_targets
+    total_gap = float((gap / safe_targets).sum())
+    gap_fill = fill.sum(axis=1) / total_gap if total_gap > 0 else np.zeros(len(catalog))
+
+    if profile.goals:
+        columns = [GOALS.index(g) for g in profile.goals]
+        goal_match = catalog.claim_goals[:, columns].mean(axis=1)
+    else:
+        goal_match = np.zeros(len(catalog))
+
+    has_limit = ~np.isnan(limits)
+    if has_limit.any():
+        headroom = (totals_with_item[:, has_limit] / limits[has_limit]).max(axis=1)
+        headroom = np.clip(headroom, 0.0, 1.0)
+    else:
+        headroom = np.zeros(len(catalog))
+    values = {
+        "gap_fill": gap_fill,
+        "goal_match": goal_match,
+        "price": catalog.price_prior,
+        "headroom": headroom,
+    }
+    return Features(values, fill)
+
+
+def squash(raw: np.ndarray, reference: Reference) -> np.ndarray:
+    """Map the raw score to 0..1 keeping its order (logistic)."""
+    steepness = reference.squash.get("steepness", 4.0)
+    midpoint = reference.squash.get("midpoint", 0.5)
+    return 1.0 / (1.0 + np.exp(-steepness * (raw - midpoint)))
+
+
+def squash_one(raw: float, reference: Reference) -> float:
+    steepness = reference.squash.get("steepness", 4.0)
+    midpoint = reference.squash.get("midpoint", 0.5)
+    return 1.0 / (1.0 + math.exp(-steepness * (raw - midpoint)))

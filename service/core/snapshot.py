@@ -1,0 +1,94 @@
+"""One consistent, immutable set of loaded data: reference, catalog and rules, with versions."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .catalog import Catalog, catalog_from_document, file_version, load_catalog
+from .errors import DataFileError
+from .reference import Reference, _display, load_reference
+from .rules import RuleSet, load_rules, rule_files
+from .safety import check_guarantee_coverage
+
+TRANSPARENT_MODEL = "transparent"
+
+
+@dataclass(frozen=True)
+class DataPaths:
+    catalog: Path
+    rules: Path  # holds reference/ and merchandising/
+
+    @property
+    def reference_dir(self) -> Path:
+        return self.rules / "reference"
+
+    @property
+    def merchandising_dir(self) -> Path:
+        return self.rules / "merchandising"
+
+    def watched_files(self) -> list[Path]:
+        reference = sorted(self.reference_dir.glob("*.yaml"))
+        return [self.catalog, *reference, *rule_files(self.merchandising_dir)]
+
+    def stamp(self) -> tuple:
+        """Changes whenever a watched file is added, removed or modified."""
+        out = []
+        for path in self.watched_files():
+            try:
+                stat = path.stat()
+            except FileNotFoundError:
+                continue
+            out.append((str(path), stat.st_mtime_ns, stat.st_size))
+        return tuple(out)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    reference: Reference
+    catalog: Catalog
+    rules: RuleSet
+    rules_version: str
+    model_version: str
+    loaded_at: float = field(default_factory=time.time)
+
+    @property
+    def versions(self) -> dict[str, str]:
+        return {
+            "catalog": self.catalog.version,
+            "rules": self.rules_version,
+            "model": self.model_version,
+        }
+
+    @property
+    def fingerprint(self) -> str:
+        text = "|".join(f"{k}={v}" for k, v in sorted(self.versions.items()))
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def load_snapshot(paths: DataPaths, catalog_document: dict | None = None) -> Snapshot:
+    """Load everything or nothing: any finding refuses the whole snapshot.
+
+    `catalog_document` replaces the catalog file with an in-memory document (benchmarks).
+    """
+    reference = load_reference(paths.reference_dir)
+    coverage = check_guarantee_coverage(
+        reference, _display(paths.reference_dir / "interactions.yaml")
+    )
+    if coverage:
+        raise DataFileError(coverage)
+    if catalog_document is None:
+        catalog = load_catalog(paths.catalog, reference)
+    else:
+        version = hashlib.sha256(repr(len(catalog_document["products"])).encode()).hexdigest()
+        catalog = catalog_from_document(catalog_document, reference, "<memory>", version[:12])
+    rules = load_rules(paths.merchandising_dir, reference, catalog)
+    reference_version = file_version(list(reference.files))
+    rules_version = hashlib.sha256(
+        f"{reference_version}:{rules.version}".encode()
+    ).hexdigest()[:12]
+    scoring_version = file_version([paths.reference_dir / "scoring.yaml"])[:8]
+    return Snapshot(reference, catalog, rules, rules_version,
+                    f"{TRANSPARENT_MODEL}-{scoring_version}")

@@ -1,0 +1,51 @@
+"""Validate YAML data with a marshmallow schema and report each error at its line."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import Schema, ValidationError
+
+from .errors import Finding
+from .yamlfile import LineDict, LineList, line_of
+
+
+def _walk(errors: Any, node: Any, path: list, out: list[tuple[list, int, str]]) -> None:
+    if isinstance(errors, dict):
+        for key, sub in errors.items():
+            child = None
+            line = line_of(node)
+            if isinstance(node, LineDict) and key in node:
+                child, line = node[key], node.line_of(key)
+            elif isinstance(node, LineList) and isinstance(key, int) and key < len(node):
+                child, line = node[key], node.line_of(key)
+            if isinstance(sub, list | tuple) and all(isinstance(m, str) for m in sub):
+                for message in sub:
+                    out.append(([*path, key], line, message))
+            else:
+                _walk(sub, child if child is not None else node, [*path, key], out)
+    elif isinstance(errors, list | tuple):
+        for message in errors:
+            out.append((path, line_of(node), str(message)))
+
+
+def schema_findings(
+    schema: Schema, data: Any, file: str, rule_id: str | None = None
+) -> tuple[Any, list[Finding]]:
+    """Load `data` with `schema`; return (result or None, findings with file and line)."""
+    try:
+        return schema.load(data), []
+    except ValidationError as exc:
+        located: list[tuple[list, int, str]] = []
+        _walk(exc.messages, data, [], located)
+        findings = [
+            Finding(
+                file,
+                line,
+                f"{'.'.join(str(p) for p in path if p != '_schema') or 'file'}: {message}",
+                code="schema",
+                rule_id=rule_id,
+            )
+            for path, line, message in located
+        ]
+        return None, findings

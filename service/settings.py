@@ -1,0 +1,21 @@
+"""Defaults for every setting; the app factory overlays environment (DOSEWISE_*) and test config."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def defaults() -> dict:
+    return {
+        "CATALOG_PATH": str(REPO_ROOT / "catalog" / "products.yaml"),
+        "RULES_DIR": str(REPO_ROOT / "rules"),
+        "JURISDICTION": None,  # None = the default of rules/reference/upper_limits.yaml (EU)
+        "MAX_CONTENT_LENGTH": 1024 * 1024,  # bodies above this answer 413
+        "RELOAD_INTERVAL": 2.0,  # seconds between file checks for hot reload; 0 turns it off
+        "CACHE_SIZE": 4096,  # answers kept in process
+        "REDIS_URL": os.environ.get("REDIS_URL") or None,
+        "REDIS_TIMEOUT": 0.5,  # seconds for a Redis call before the service falls back
+    }
