@@ -41,9 +41,12 @@ TODAY = dt.date(2026, 11, 28)
 
 def percentiles(samples: list[float]) -> dict[str, float]:
     ms = np.array(samples) * 1000
-    return {"p50_ms": round(float(np.percentile(ms, 50)), 3),
-            "p99_ms": round(float(np.percentile(ms, 99)), 3),
-            "mean_ms": round(float(ms.mean()), 3), "n": len(samples)}
+    return {
+        "p50_ms": round(float(np.percentile(ms, 50)), 3),
+        "p99_ms": round(float(np.percentile(ms, 99)), 3),
+        "mean_ms": round(float(ms.mean()), 3),
+        "n": len(samples),
+    }
 
 
 def bench_inprocess(sizes: list[int | None], rounds: int) -> list[dict]:
@@ -81,13 +84,16 @@ def bench_inprocess(sizes: list[int | None], rounds: int) -> list[dict]:
             "baseline_validate_parse": percentiles(baseline),
         }
         row["ratio_p50_to_baseline"] = round(
-            row["recommend"]["p50_ms"] / row["baseline_validate_parse"]["p50_ms"], 2)
+            row["recommend"]["p50_ms"] / row["baseline_validate_parse"]["p50_ms"], 2
+        )
         results.append(row)
-        print(f"in process, {row['catalog']:>10} ({row['products']} products): "
-              f"p50 {row['recommend']['p50_ms']:.3f} ms, p99 {row['recommend']['p99_ms']:.3f} ms"
-              f" ({row['ratio_p50_to_baseline']}x validating+parsing the request, "
-              f"p50 {row['baseline_validate_parse']['p50_ms']:.3f} ms); load {load_s:.2f} s",
-              flush=True)
+        print(
+            f"in process, {row['catalog']:>10} ({row['products']} products): "
+            f"p50 {row['recommend']['p50_ms']:.3f} ms, p99 {row['recommend']['p99_ms']:.3f} ms"
+            f" ({row['ratio_p50_to_baseline']}x validating+parsing the request, "
+            f"p50 {row['baseline_validate_parse']['p50_ms']:.3f} ms); load {load_s:.2f} s",
+            flush=True,
+        )
     return results
 
 
@@ -100,14 +106,30 @@ def free_port() -> int:
 
 def start_gunicorn(catalog: Path, workers: int) -> tuple[subprocess.Popen, int]:
     port = free_port()
-    env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(port), "WEB_CONCURRENCY": str(workers),
-           "DOSEWISE_CATALOG_PATH": str(catalog), "DOSEWISE_CACHE_SIZE": "0",
-           "DOSEWISE_RELOAD_INTERVAL": "0"}
+    env = {
+        **os.environ,
+        "HOST": "127.0.0.1",
+        "PORT": str(port),
+        "WEB_CONCURRENCY": str(workers),
+        "DOSEWISE_CATALOG_PATH": str(catalog),
+        "DOSEWISE_CACHE_SIZE": "0",
+        "DOSEWISE_RELOAD_INTERVAL": "0",
+    }
     env.pop("REDIS_URL", None)
     process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", str(REPO_ROOT / "deploy" / "gunicorn.conf.py"),
-         "service.wsgi:app"], env=env, cwd=REPO_ROOT,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-c",
+            str(REPO_ROOT / "deploy" / "gunicorn.conf.py"),
+            "service.wsgi:app",
+        ],
+        env=env,
+        cwd=REPO_ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         try:
@@ -121,8 +143,9 @@ def start_gunicorn(catalog: Path, workers: int) -> tuple[subprocess.Popen, int]:
     raise RuntimeError("gunicorn did not become ready")
 
 
-def http_load(port: int, requests: list[tuple[str, str, bytes | None]], connections: int,
-              seconds: float) -> dict:
+def http_load(
+    port: int, requests: list[tuple[str, str, bytes | None]], connections: int, seconds: float
+) -> dict:
     latencies: list[float] = []
     errors = [0]
     lock = threading.Lock()
@@ -178,31 +201,44 @@ def bench_http(sizes: list[int | None], seconds: float, connections: int) -> lis
             finally:
                 process.terminate()
                 process.wait(timeout=30)
-        row = {"catalog": "bundled" if size is None else f"{size} SKUs",
-               "connections": connections, "recommend": timed, "trivial_healthz": trivial,
-               "ratio_p50": round(timed["p50_ms"] / trivial["p50_ms"], 2),
-               "ratio_throughput": round(timed["requests_per_s"] / trivial["requests_per_s"], 2)}
+        row = {
+            "catalog": "bundled" if size is None else f"{size} SKUs",
+            "connections": connections,
+            "recommend": timed,
+            "trivial_healthz": trivial,
+            "ratio_p50": round(timed["p50_ms"] / trivial["p50_ms"], 2),
+            "ratio_throughput": round(timed["requests_per_s"] / trivial["requests_per_s"], 2),
+        }
         results.append(row)
-        print(f"HTTP gunicorn 2 workers, {row['catalog']:>10}, {connections} conns: recommend "
-              f"p50 {timed['p50_ms']:.2f} ms p99 {timed['p99_ms']:.2f} ms "
-              f"{timed['requests_per_s']:.0f} req/s; /healthz p50 {trivial['p50_ms']:.2f} ms "
-              f"p99 {trivial['p99_ms']:.2f} ms {trivial['requests_per_s']:.0f} req/s; "
-              f"ratio p50 {row['ratio_p50']}x, throughput {row['ratio_throughput']}x; "
-              f"5xx {timed['errors_5xx'] + trivial['errors_5xx']}", flush=True)
+        print(
+            f"HTTP gunicorn 2 workers, {row['catalog']:>10}, {connections} conns: recommend "
+            f"p50 {timed['p50_ms']:.2f} ms p99 {timed['p99_ms']:.2f} ms "
+            f"{timed['requests_per_s']:.0f} req/s; /healthz p50 {trivial['p50_ms']:.2f} ms "
+            f"p99 {trivial['p99_ms']:.2f} ms {trivial['requests_per_s']:.0f} req/s; "
+            f"ratio p50 {row['ratio_p50']}x, throughput {row['ratio_throughput']}x; "
+            f"5xx {timed['errors_5xx'] + trivial['errors_5xx']}",
+            flush=True,
+        )
     return results
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--quick", action="store_true", help="fewer rounds, shorter loads")
     parser.add_argument("--only", choices=["inprocess", "http"])
     args = parser.parse_args()
     rounds = 500 if args.quick else 3000
     seconds = 3.0 if args.quick else 10.0
-    report: dict = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                                "platform": platform.platform()},
-                    "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
+    report: dict = {
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+        },
+        "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    }
     if args.only in (None, "inprocess"):
         report["inprocess"] = bench_inprocess([None, 1000, 10000], rounds)
     if args.only in (None, "http"):

@@ -25,11 +25,20 @@ def _paths(catalog: str, rules: str) -> DataPaths:
 
 
 data_options = [
-    click.option("--catalog", default=_DEFAULTS["CATALOG_PATH"], show_default=True,
-                 envvar="DOSEWISE_CATALOG_PATH", help="Catalog YAML file."),
-    click.option("--rules", default=_DEFAULTS["RULES_DIR"], show_default=True,
-                 envvar="DOSEWISE_RULES_DIR",
-                 help="Rules folder (with reference/ and merchandising/)."),
+    click.option(
+        "--catalog",
+        default=_DEFAULTS["CATALOG_PATH"],
+        show_default=True,
+        envvar="DOSEWISE_CATALOG_PATH",
+        help="Catalog YAML file.",
+    ),
+    click.option(
+        "--rules",
+        default=_DEFAULTS["RULES_DIR"],
+        show_default=True,
+        envvar="DOSEWISE_RULES_DIR",
+        help="Rules folder (with reference/ and merchandising/).",
+    ),
 ]
 
 
@@ -66,8 +75,10 @@ def rules_check(catalog: str, rules: str) -> None:
             click.echo(str(finding), err=True)
         click.echo(f"refused: {len(exc.findings)} finding(s)", err=True)
         sys.exit(1)
-    click.echo(f"ok: {len(snapshot.catalog)} products, {len(snapshot.rules.rules)} rules, "
-               f"versions {snapshot.versions}")
+    click.echo(
+        f"ok: {len(snapshot.catalog)} products, {len(snapshot.rules.rules)} rules, "
+        f"versions {snapshot.versions}"
+    )
 
 
 def _load_request(path: str, schema) -> dict:
@@ -85,15 +96,31 @@ def _load_request(path: str, schema) -> dict:
 
 @main.command()
 @with_data
-@click.option("--profile", "profile_path", required=True,
-              help="JSON or YAML file with a profile, or a whole request body; '-' for stdin.")
+@click.option(
+    "--profile",
+    "profile_path",
+    required=True,
+    help="JSON or YAML file with a profile, or a whole request body; '-' for stdin.",
+)
 @click.option("--limit", type=click.IntRange(1, 50), default=None)
 @click.option("--locale", type=click.Choice(["nl", "de", "en"]), default=None)
 @click.option("--explain/--no-explain", default=False, help="Show features behind each score.")
-@click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), default=None,
-              help="Evaluate as on this date (campaign windows, season).")
-def recommend(catalog: str, rules: str, profile_path: str, limit: int | None,
-              locale: str | None, explain: bool, day: dt.datetime | None) -> None:
+@click.option(
+    "--date",
+    "day",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    help="Evaluate as on this date (campaign windows, season).",
+)
+def recommend(
+    catalog: str,
+    rules: str,
+    profile_path: str,
+    limit: int | None,
+    locale: str | None,
+    explain: bool,
+    day: dt.datetime | None,
+) -> None:
     """Print the recommendations for a profile as JSON (same body as the HTTP API)."""
     body = _load_request(profile_path, RecommendationRequestSchema())
     if limit:
@@ -112,8 +139,12 @@ def recommend(catalog: str, rules: str, profile_path: str, limit: int | None,
 
 @main.command("check-intake")
 @with_data
-@click.option("--profile", "profile_path", required=True,
-              help="JSON or YAML file with a profile or an intake-check body; '-' for stdin.")
+@click.option(
+    "--profile",
+    "profile_path",
+    required=True,
+    help="JSON or YAML file with a profile or an intake-check body; '-' for stdin.",
+)
 def check_intake(catalog: str, rules: str, profile_path: str) -> None:
     """Print totals against upper limits, violations and warnings as JSON."""
     body = _load_request(profile_path, IntakeCheckRequestSchema())
@@ -132,8 +163,12 @@ def catalog_group() -> None:
 
 
 @catalog_group.command("generate")
-@click.option("--skus", type=click.IntRange(1, 1_000_000), required=True,
-              help="Number of products to generate.")
+@click.option(
+    "--skus",
+    type=click.IntRange(1, 1_000_000),
+    required=True,
+    help="Number of products to generate.",
+)
 @click.option("--out", type=click.Path(dir_okay=False), required=True)
 @click.option("--seed", type=int, default=7, show_default=True)
 @with_data

@@ -25,8 +25,9 @@ TEST_REDIS_DB = 15
 @pytest.fixture(scope="session")
 def recommender() -> Recommender:
     """The core object on the shipped data, no cache, no file watch."""
-    return Recommender(DataPaths(CATALOG, RULES), cache_size=0, reload_interval=0,
-                       clock=lambda: TODAY)
+    return Recommender(
+        DataPaths(CATALOG, RULES), cache_size=0, reload_interval=0, clock=lambda: TODAY
+    )
 
 
 @pytest.fixture(scope="session")

@@ -22,8 +22,15 @@ def test_recommendations_answer_the_contract_shape(client):
     assert set(body["versions"]) == {"catalog", "rules", "model"}
     assert 1 <= len(body["items"]) <= 5
     for item in body["items"]:
-        assert set(item) >= {"sku", "name", "score", "servings_per_day", "nutrients_per_day",
-                             "reasons", "warnings"}
+        assert set(item) >= {
+            "sku",
+            "name",
+            "score",
+            "servings_per_day",
+            "nutrients_per_day",
+            "reasons",
+            "warnings",
+        }
         assert 0.0 <= item["score"] <= 1.0
         for message in item["reasons"] + item["warnings"]:
             assert message["code"] and message["text"]
@@ -34,7 +41,10 @@ def test_recommendations_answer_the_contract_shape(client):
 def test_done_when_example_vegan_woman_on_acenocoumarol_with_25_ug_d(client):
     """The issue's example: 67-year-old vegan woman on a VKA who already takes 25 µg D."""
     profile = {
-        "age": 67, "sex": "female", "diet": "vegan", "medications": ["vitamin_k_antagonist"],
+        "age": 67,
+        "sex": "female",
+        "diet": "vegan",
+        "medications": ["vitamin_k_antagonist"],
         "current_supplements": [{"label": "D3 drops", "nutrients": {"vitamin_d_ug": 25}}],
     }
     body = post(client, "/v1/recommendations", {"profile": profile, "locale": "en"}).get_json()
@@ -52,10 +62,17 @@ def test_done_when_example_vegan_woman_on_acenocoumarol_with_25_ug_d(client):
 
 
 def test_limit_locale_category_and_exclude_skus_are_honoured(client):
-    body = post(client, "/v1/recommendations", {
-        "profile": {"age": 72}, "limit": 3, "locale": "de", "category": "vitamin_d_k2",
-        "exclude_skus": [FLAGSHIP],
-    }).get_json()
+    body = post(
+        client,
+        "/v1/recommendations",
+        {
+            "profile": {"age": 72},
+            "limit": 3,
+            "locale": "de",
+            "category": "vitamin_d_k2",
+            "exclude_skus": [FLAGSHIP],
+        },
+    ).get_json()
     assert 1 <= len(body["items"]) <= 3
     assert all(item["category"] == "vitamin_d_k2" for item in body["items"])
     assert FLAGSHIP not in [item["sku"] for item in body["items"]]
@@ -65,25 +82,45 @@ def test_limit_locale_category_and_exclude_skus_are_honoured(client):
 
 
 def test_vitamin_d_in_iu_is_converted_to_micrograms(client):
-    body = post(client, "/v1/recommendations", {"profile": {
-        "age": 40, "current_supplements": [{"label": "x", "nutrients": {"vitamin_d_iu": 1000}}],
-    }}).get_json()
+    body = post(
+        client,
+        "/v1/recommendations",
+        {
+            "profile": {
+                "age": 40,
+                "current_supplements": [{"label": "x", "nutrients": {"vitamin_d_iu": 1000}}],
+            }
+        },
+    ).get_json()
     assert body["intake"]["vitamin_d_ug"]["current"] == 25
 
 
 def test_items_already_taken_or_in_basket_are_not_recommended_again(client):
-    body = post(client, "/v1/recommendations", {
-        "profile": {"age": 72, "current_supplements": [{"sku": FLAGSHIP}]},
-        "basket": [{"sku": "BL-D3K2-TAB"}], "limit": 50,
-    }).get_json()
+    body = post(
+        client,
+        "/v1/recommendations",
+        {
+            "profile": {"age": 72, "current_supplements": [{"sku": FLAGSHIP}]},
+            "basket": [{"sku": "BL-D3K2-TAB"}],
+            "limit": 50,
+        },
+    ).get_json()
     skus = [item["sku"] for item in body["items"]]
     assert FLAGSHIP not in skus and "BL-D3K2-TAB" not in skus
 
 
 def test_intake_already_above_a_limit_gives_no_items_and_says_why(client):
-    body = post(client, "/v1/recommendations", {"profile": {
-        "age": 40, "current_supplements": [{"label": "x", "nutrients": {"vitamin_d_ug": 150}}],
-    }, "locale": "en"}).get_json()
+    body = post(
+        client,
+        "/v1/recommendations",
+        {
+            "profile": {
+                "age": 40,
+                "current_supplements": [{"label": "x", "nutrients": {"vitamin_d_ug": 150}}],
+            },
+            "locale": "en",
+        },
+    ).get_json()
     assert body["items"] == []
     codes = [n["code"] for n in body["notices"]]
     assert "above_upper_limit:vitamin_d_ug" in codes
@@ -91,8 +128,7 @@ def test_intake_already_above_a_limit_gives_no_items_and_says_why(client):
 
 
 def test_explain_returns_features_and_contributions(client):
-    body = post(client, "/v1/recommendations",
-                {"profile": {"age": 72}, "explain": True}).get_json()
+    body = post(client, "/v1/recommendations", {"profile": {"age": 72}, "explain": True}).get_json()
     explain = body["items"][0]["explain"]
     assert set(explain["features"]) == {"gap_fill", "goal_match", "price", "headroom"}
     assert set(explain["contributions"]) == set(explain["features"])
@@ -107,10 +143,15 @@ def test_same_request_gives_the_same_answer(client):
 
 # ---------------------------------------------------------------- POST /v1/intake/check
 def test_intake_check_sums_current_and_basket_and_flags_violations(client):
-    response = post(client, "/v1/intake/check", {
-        "profile": {"age": 40, "current_supplements": [{"sku": FLAGSHIP}]},
-        "basket": [{"sku": "XF-D3-100-CAP"}], "locale": "en",
-    })
+    response = post(
+        client,
+        "/v1/intake/check",
+        {
+            "profile": {"age": 40, "current_supplements": [{"sku": FLAGSHIP}]},
+            "basket": [{"sku": "XF-D3-100-CAP"}],
+            "locale": "en",
+        },
+    )
     assert response.status_code == 200
     body = response.get_json()
     vitamin_d = body["totals"]["vitamin_d_ug"]
@@ -122,21 +163,32 @@ def test_intake_check_sums_current_and_basket_and_flags_violations(client):
 
 
 def test_intake_check_warns_for_medications_and_combinations(client):
-    body = post(client, "/v1/intake/check", {
-        "profile": {"age": 60, "medications": ["vitamin_k_antagonist"]},
-        "basket": [{"sku": FLAGSHIP}, {"label": "iron", "nutrients": {"iron_mg": 14}},
-                   {"label": "calcium", "nutrients": {"calcium_mg": 500}}],
-    }).get_json()
+    body = post(
+        client,
+        "/v1/intake/check",
+        {
+            "profile": {"age": 60, "medications": ["vitamin_k_antagonist"]},
+            "basket": [
+                {"sku": FLAGSHIP},
+                {"label": "iron", "nutrients": {"iron_mg": 14}},
+                {"label": "calcium", "nutrients": {"calcium_mg": 500}},
+            ],
+        },
+    ).get_json()
     codes = {w["code"]: w for w in body["warnings"]}
     assert codes["interaction:vitamin-k-antagonist"]["skus"] == [FLAGSHIP]
     assert set(codes["interaction:iron-zinc-with-calcium"]["skus"]) == {"iron", "calcium"}
 
 
 def test_intake_check_warns_about_products_that_do_not_fit_the_profile(client):
-    body = post(client, "/v1/intake/check", {
-        "profile": {"age": 30, "diet": "vegan", "allergies": ["fish"]},
-        "basket": [{"sku": FLAGSHIP}],
-    }).get_json()
+    body = post(
+        client,
+        "/v1/intake/check",
+        {
+            "profile": {"age": 30, "diet": "vegan", "allergies": ["fish"]},
+            "basket": [{"sku": FLAGSHIP}],
+        },
+    ).get_json()
     assert "diet" in {w["code"] for w in body["warnings"]}
 
 
@@ -153,9 +205,20 @@ def test_products_list_filters_and_pages(client):
 
 def test_product_by_sku_has_the_contract_fields(client):
     product = client.get(f"/v1/products/{FLAGSHIP}").get_json()
-    assert set(product) >= {"sku", "name", "category", "form", "price", "currency",
-                            "servings_per_day", "nutrients_per_serving", "vegan", "vegetarian",
-                            "allergens", "min_age"}
+    assert set(product) >= {
+        "sku",
+        "name",
+        "category",
+        "form",
+        "price",
+        "currency",
+        "servings_per_day",
+        "nutrients_per_serving",
+        "vegan",
+        "vegetarian",
+        "allergens",
+        "min_age",
+    }
     assert product["nutrients_per_serving"] == {"vitamin_d_ug": 75, "vitamin_k2_ug": 200}
 
 
@@ -170,8 +233,15 @@ def test_health_ready_metrics_openapi(client):
     assert b'dosewise_request_seconds_bucket{endpoint="/v1/recommendations"' in metrics.data
     spec = client.get("/openapi.json").get_json()
     assert spec["openapi"].startswith("3.")
-    for path in ("/v1/recommendations", "/v1/intake/check", "/v1/products",
-                 "/v1/products/{sku}", "/healthz", "/readyz", "/metrics"):
+    for path in (
+        "/v1/recommendations",
+        "/v1/intake/check",
+        "/v1/products",
+        "/v1/products/{sku}",
+        "/healthz",
+        "/readyz",
+        "/metrics",
+    ):
         assert path in spec["paths"], path
 
 
@@ -188,8 +258,14 @@ def test_readyz_checks_a_real_redis_when_one_is_configured(redis_url):
 
 
 def test_readyz_is_not_ready_when_redis_does_not_answer():
-    app = create_app({"TESTING": True, "RELOAD_INTERVAL": 0,
-                      "REDIS_URL": "redis://127.0.0.1:1/0", "REDIS_TIMEOUT": 0.2})
+    app = create_app(
+        {
+            "TESTING": True,
+            "RELOAD_INTERVAL": 0,
+            "REDIS_URL": "redis://127.0.0.1:1/0",
+            "REDIS_TIMEOUT": 0.2,
+        }
+    )
     response = app.test_client().get("/readyz")
     assert response.status_code == 503
     assert response.get_json()["checks"]["redis"]["ok"] is False
@@ -207,14 +283,16 @@ def assert_error(response, status, code):
 
 
 def test_malformed_json_is_400(client):
-    response = client.post("/v1/recommendations", data=b'{"profile": ',
-                           content_type="application/json")
+    response = client.post(
+        "/v1/recommendations", data=b'{"profile": ', content_type="application/json"
+    )
     assert_error(response, 400, "malformed_json")
 
 
 def test_deeply_nested_json_is_400_not_500(client):
-    response = client.post("/v1/recommendations", data=b"[" * 200_000,
-                           content_type="application/json")
+    response = client.post(
+        "/v1/recommendations", data=b"[" * 200_000, content_type="application/json"
+    )
     assert response.status_code in (400, 413)
     assert response.get_json()["error"]["code"] in ("malformed_json", "body_too_large")
 
@@ -231,8 +309,11 @@ def test_wrong_method_is_405(client):
 
 def test_body_over_the_limit_is_413(client):
     body = b'{"profile": {"age": 3}, "x": "' + b"a" * (2 * 1024 * 1024) + b'"}'
-    assert_error(client.post("/v1/recommendations", data=body,
-                             content_type="application/json"), 413, "body_too_large")
+    assert_error(
+        client.post("/v1/recommendations", data=body, content_type="application/json"),
+        413,
+        "body_too_large",
+    )
 
 
 @pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded"])
@@ -241,53 +322,77 @@ def test_body_that_is_not_json_is_415(client, content_type):
     assert_error(response, 415, "unsupported_media_type")
 
 
-@pytest.mark.parametrize(("body", "field"), [
-    ({}, "profile"),
-    ({"profile": {}}, "profile.age"),
-    ({"profile": {"age": 121}}, "profile.age"),
-    ({"profile": {"age": -1}}, "profile.age"),
-    ({"profile": {"age": 30.5}}, "profile.age"),
-    ({"profile": {"age": True}}, "profile.age"),
-    ({"profile": {"age": "30"}}, "profile.age"),
-    ({"profile": {"age": 1e400}}, "profile.age"),
-    ({"profile": {"age": 30, "diet": "carnivore"}}, "profile.diet"),
-    ({"profile": {"age": 30, "allergies": ["cats"]}}, "profile.allergies.0"),
-    ({"profile": {"age": 30, "medications": ["aspirin"]}}, "profile.medications.0"),
-    ({"profile": {"age": 30, "skin_type": 7}}, "profile.skin_type"),
-    ({"profile": {"age": 30, "serum_25ohd_nmol_l": -5}}, "profile.serum_25ohd_nmol_l"),
-    ({"profile": {"age": 30, "allergy": ["fish"]}}, "profile.allergy"),
-    ({"profile": {"age": 30}, "limit": 0}, "limit"),
-    ({"profile": {"age": 30}, "limit": 51}, "limit"),
-    ({"profile": {"age": 30}, "locale": "fr"}, "locale"),
-    ({"profile": {"age": 30}, "basket": [{"sku": "NOPE"}]}, "basket.0.sku"),
-    ({"profile": {"age": 30}, "basket": [{}]}, "basket.0.sku"),
-    ({"profile": {"age": 30}, "basket": [{"sku": FLAGSHIP, "servings_per_day": 0}]},
-     "basket.0.servings_per_day"),
-    ({"profile": {"age": 30}, "basket": [{"label": "x", "nutrients": {"unobtainium": 3}}]},
-     "basket.0.nutrients.unobtainium"),
-    ({"profile": {"age": 30}, "exclude_skus": ["NOPE"]}, "exclude_skus.0"),
-    ({"profile": {"age": 30}, "category": "sweets"}, "category"),
-    ({"profile": {"age": 30, "current_supplements": [{"sku": "NOPE"}]}},
-     "profile.current_supplements.0.sku"),
-])
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({}, "profile"),
+        ({"profile": {}}, "profile.age"),
+        ({"profile": {"age": 121}}, "profile.age"),
+        ({"profile": {"age": -1}}, "profile.age"),
+        ({"profile": {"age": 30.5}}, "profile.age"),
+        ({"profile": {"age": True}}, "profile.age"),
+        ({"profile": {"age": "30"}}, "profile.age"),
+        ({"profile": {"age": 1e400}}, "profile.age"),
+        ({"profile": {"age": 30, "diet": "carnivore"}}, "profile.diet"),
+        ({"profile": {"age": 30, "allergies": ["cats"]}}, "profile.allergies.0"),
+        ({"profile": {"age": 30, "medications": ["aspirin"]}}, "profile.medications.0"),
+        ({"profile": {"age": 30, "skin_type": 7}}, "profile.skin_type"),
+        ({"profile": {"age": 30, "serum_25ohd_nmol_l": -5}}, "profile.serum_25ohd_nmol_l"),
+        ({"profile": {"age": 30, "allergy": ["fish"]}}, "profile.allergy"),
+        ({"profile": {"age": 30}, "limit": 0}, "limit"),
+        ({"profile": {"age": 30}, "limit": 51}, "limit"),
+        ({"profile": {"age": 30}, "locale": "fr"}, "locale"),
+        ({"profile": {"age": 30}, "basket": [{"sku": "NOPE"}]}, "basket.0.sku"),
+        ({"profile": {"age": 30}, "basket": [{}]}, "basket.0.sku"),
+        (
+            {"profile": {"age": 30}, "basket": [{"sku": FLAGSHIP, "servings_per_day": 0}]},
+            "basket.0.servings_per_day",
+        ),
+        (
+            {"profile": {"age": 30}, "basket": [{"label": "x", "nutrients": {"unobtainium": 3}}]},
+            "basket.0.nutrients.unobtainium",
+        ),
+        ({"profile": {"age": 30}, "exclude_skus": ["NOPE"]}, "exclude_skus.0"),
+        ({"profile": {"age": 30}, "category": "sweets"}, "category"),
+        (
+            {"profile": {"age": 30, "current_supplements": [{"sku": "NOPE"}]}},
+            "profile.current_supplements.0.sku",
+        ),
+    ],
+)
 def test_invalid_requests_are_422_naming_the_field(client, body, field):
     error = assert_error(post(client, "/v1/recommendations", body), 422, "validation_failed")
     assert field in error["fields"], error
 
 
-@pytest.mark.parametrize("raw", [b"[]", b'"text"', b"42", b"null", b'{"profile": []}',
-                                 b'{"profile": "x"}', b'{"profile": {"age": NaN}}'])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"[]",
+        b'"text"',
+        b"42",
+        b"null",
+        b'{"profile": []}',
+        b'{"profile": "x"}',
+        b'{"profile": {"age": NaN}}',
+    ],
+)
 def test_json_that_is_not_an_object_is_422(client, raw):
     response = client.post("/v1/recommendations", data=raw, content_type="application/json")
     assert_error(response, 422, "validation_failed")
 
 
 def test_intake_check_errors_use_the_same_shape(client):
-    assert_error(post(client, "/v1/intake/check", {"profile": {"age": 30},
-                                                   "basket": [{"sku": "NOPE"}]}),
-                 422, "validation_failed")
-    assert_error(client.post("/v1/intake/check", data=b"{", content_type="application/json"),
-                 400, "malformed_json")
+    assert_error(
+        post(client, "/v1/intake/check", {"profile": {"age": 30}, "basket": [{"sku": "NOPE"}]}),
+        422,
+        "validation_failed",
+    )
+    assert_error(
+        client.post("/v1/intake/check", data=b"{", content_type="application/json"),
+        400,
+        "malformed_json",
+    )
 
 
 def test_product_query_errors_are_422(client):

@@ -37,8 +37,10 @@ def redis_server_binary() -> str:
     if found:
         return found
     if os.geteuid() != 0:
-        sys.exit("redis-server is missing: install it (Debian: apt-get install redis-server) "
-                 "or set REDIS_URL to a Redis that answers")
+        sys.exit(
+            "redis-server is missing: install it (Debian: apt-get install redis-server) "
+            "or set REDIS_URL to a Redis that answers"
+        )
     print("with_redis: installing redis-server with apt-get", file=sys.stderr)
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
@@ -58,9 +60,25 @@ def main(argv: list[str]) -> int:
     port = free_port()
     workdir = tempfile.mkdtemp(prefix="dosewise-redis-")
     server = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-         "--dir", workdir, "--daemonize", "no", "--loglevel", "warning"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            binary,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            workdir,
+            "--daemonize",
+            "no",
+            "--loglevel",
+            "warning",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     url = f"redis://127.0.0.1:{port}/0"
     try:

@@ -76,17 +76,16 @@ def _register_hooks(app: Flask, recommender: Recommender, metrics: Metrics) -> N
         endpoint = request.url_rule.rule if request.url_rule else "unmatched"
         started = g.get("started")
         if started is not None:
-            metrics.request_seconds.labels(endpoint, request.method,
-                                           str(response.status_code)).observe(
-                time.perf_counter() - started)
+            metrics.request_seconds.labels(
+                endpoint, request.method, str(response.status_code)
+            ).observe(time.perf_counter() - started)
         return response
 
 
 def _check_json_body():
     """415 for a body that is not JSON, 400 for JSON that does not parse, 413 when too large."""
     if not request.is_json:
-        return error_response(415, "unsupported_media_type",
-                              "send the body as application/json")
+        return error_response(415, "unsupported_media_type", "send the body as application/json")
     try:
         request.get_json(force=False, silent=False, cache=True)
     except RecursionError:

@@ -44,7 +44,7 @@ class ContractApi(Api):
             messages = data["messages"]
             # webargs nests messages under the location ("json", "query"); drop that level
             if isinstance(messages, dict) and len(messages) == 1:
-                (only_key, inner), = messages.items()
+                ((only_key, inner),) = messages.items()
                 if only_key in ("json", "query", "view_args", "form"):
                     messages = inner
             fields = flatten_messages(messages)
@@ -68,5 +68,6 @@ def register_error_handlers(app: Flask) -> None:
         if isinstance(error, HTTPException) and not isinstance(error, InternalServerError):
             return app.extensions["dosewise_api"].handle_http_exception(error)
         log.exception("unexpected error")
-        return error_response(500, "internal_error",
-                              "the service failed to answer; the error was logged")
+        return error_response(
+            500, "internal_error", "the service failed to answer; the error was logged"
+        )

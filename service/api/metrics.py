@@ -11,20 +11,36 @@ class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
         self.request_seconds = Histogram(
-            "dosewise_request_seconds", "Request latency by endpoint, method and status.",
-            ["endpoint", "method", "status"], buckets=LATENCY_BUCKETS, registry=self.registry)
+            "dosewise_request_seconds",
+            "Request latency by endpoint, method and status.",
+            ["endpoint", "method", "status"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
         self.reloads = Counter(
-            "dosewise_data_reloads", "Reloads of catalog and rule files by outcome.",
-            ["outcome"], registry=self.registry)
+            "dosewise_data_reloads",
+            "Reloads of catalog and rule files by outcome.",
+            ["outcome"],
+            registry=self.registry,
+        )
         self.data_ok = Gauge(
-            "dosewise_data_last_reload_ok", "1 when the last reload succeeded, else 0.",
-            registry=self.registry)
+            "dosewise_data_last_reload_ok",
+            "1 when the last reload succeeded, else 0.",
+            registry=self.registry,
+        )
         self.info = Gauge(
-            "dosewise_data_info", "Versions in service (value is always 1).",
-            ["catalog", "rules", "model"], registry=self.registry)
+            "dosewise_data_info",
+            "Versions in service (value is always 1).",
+            ["catalog", "rules", "model"],
+            registry=self.registry,
+        )
         self.cache_hits = Gauge(
-            "dosewise_cache_hits", "Answers served from the in-process cache.",
-            registry=self.registry)
+            "dosewise_cache_hits",
+            "Answers served from the in-process cache.",
+            registry=self.registry,
+        )
         self.cache_misses = Gauge(
-            "dosewise_cache_misses", "Answers computed because the in-process cache missed.",
-            registry=self.registry)
+            "dosewise_cache_misses",
+            "Answers computed because the in-process cache missed.",
+            registry=self.registry,
+        )

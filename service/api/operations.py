@@ -38,11 +38,17 @@ def readyz():
     recommender = current_app.extensions["dosewise"]
     snapshot = recommender.snapshot
     checks = {
-        "catalog": {"ok": True, "products": len(snapshot.catalog),
-                    "version": snapshot.catalog.version},
-        "rules": {"ok": True, "rules": len(snapshot.rules.rules),
-                  "version": snapshot.rules_version,
-                  "last_reload_ok": recommender.status.ok},
+        "catalog": {
+            "ok": True,
+            "products": len(snapshot.catalog),
+            "version": snapshot.catalog.version,
+        },
+        "rules": {
+            "ok": True,
+            "rules": len(snapshot.rules.rules),
+            "version": snapshot.rules_version,
+            "last_reload_ok": recommender.status.ok,
+        },
         "model": {"ok": True, "version": snapshot.model_version},
         "redis": redis_status(current_app),
     }
@@ -78,6 +84,10 @@ def reload():
     status = recommender.reload()
     m = current_app.extensions["dosewise_metrics"]
     m.reloads.labels("ok" if status.ok else "refused").inc()
-    body = {"status": "reloaded" if status.ok else "refused", "checks": {},
-            "versions": recommender.snapshot.versions, "reload": status.to_dict()}
+    body = {
+        "status": "reloaded" if status.ok else "refused",
+        "checks": {},
+        "versions": recommender.snapshot.versions,
+        "reload": status.to_dict(),
+    }
     return jsonify(body), (200 if status.ok else 422)

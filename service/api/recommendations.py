@@ -13,8 +13,12 @@ from .schemas import (
     RecommendationResponseSchema,
 )
 
-blp = Blueprint("recommendations", __name__, url_prefix="/v1",
-                description="Ranked, safe and explained recommendations; intake checks.")
+blp = Blueprint(
+    "recommendations",
+    __name__,
+    url_prefix="/v1",
+    description="Ranked, safe and explained recommendations; intake checks.",
+)
 
 
 def _errors(view):

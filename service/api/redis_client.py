@@ -15,8 +15,9 @@ def get_redis(app: Flask) -> redis.Redis | None:
     client = app.extensions.get("dosewise_redis")
     if client is None:
         timeout = float(app.config.get("REDIS_TIMEOUT", 0.5))
-        client = redis.Redis.from_url(url, socket_timeout=timeout,
-                                      socket_connect_timeout=timeout, health_check_interval=30)
+        client = redis.Redis.from_url(
+            url, socket_timeout=timeout, socket_connect_timeout=timeout, health_check_interval=30
+        )
         app.extensions["dosewise_redis"] = client
     return client
 

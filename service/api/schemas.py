@@ -56,8 +56,11 @@ class StrictInteger(fields.Integer):
 
 
 def _enum_list(values: tuple[str, ...]) -> fields.List:
-    return fields.List(fields.String(validate=validate.OneOf(values)), load_default=list,
-                       validate=validate.Length(max=len(values)))
+    return fields.List(
+        fields.String(validate=validate.OneOf(values)),
+        load_default=list,
+        validate=validate.Length(max=len(values)),
+    )
 
 
 class LineSchema(StrictSchema):
@@ -79,8 +82,9 @@ class LineSchema(StrictSchema):
         if "sku" not in data and "nutrients" not in data:
             raise ValidationError("give a catalog sku, or a label with nutrients", "sku")
         if "nutrients" in data and "servings_per_day" in data:
-            raise ValidationError("nutrients are per day; servings_per_day goes with sku",
-                                  "servings_per_day")
+            raise ValidationError(
+                "nutrients are per day; servings_per_day goes with sku", "servings_per_day"
+            )
 
 
 class ProfileSchema(StrictSchema):
@@ -94,32 +98,44 @@ class ProfileSchema(StrictSchema):
     sun_exposure = fields.String(load_default="moderate", validate=validate.OneOf(SUN_EXPOSURES))
     skin_type = StrictInteger(allow_none=True, load_default=None, validate=validate.Range(1, 6))
     country = fields.String(load_default="NL", validate=validate.Regexp(r"^[A-Za-z]{2}$"))
-    serum_25ohd_nmol_l = fields.Float(allow_none=True, load_default=None,
-                                      validate=validate.Range(0, 1000))
+    serum_25ohd_nmol_l = fields.Float(
+        allow_none=True, load_default=None, validate=validate.Range(0, 1000)
+    )
     goals = _enum_list(GOALS)
-    current_supplements = fields.List(fields.Nested(LineSchema), load_default=list,
-                                      validate=validate.Length(max=50))
+    current_supplements = fields.List(
+        fields.Nested(LineSchema), load_default=list, validate=validate.Length(max=50)
+    )
 
 
 class RecommendationRequestSchema(StrictSchema):
     profile = fields.Nested(ProfileSchema, required=True)
-    basket = fields.List(fields.Nested(LineSchema), load_default=list,
-                         validate=validate.Length(max=100))
+    basket = fields.List(
+        fields.Nested(LineSchema), load_default=list, validate=validate.Length(max=100)
+    )
     limit = StrictInteger(load_default=5, validate=validate.Range(1, 50))
     locale = fields.String(load_default="nl", validate=validate.OneOf(LOCALES))
-    exclude_skus = fields.List(fields.String(validate=validate.Length(max=64)),
-                               load_default=list, validate=validate.Length(max=500))
+    exclude_skus = fields.List(
+        fields.String(validate=validate.Length(max=64)),
+        load_default=list,
+        validate=validate.Length(max=500),
+    )
     category = fields.String(allow_none=True, load_default=None)
-    explain = fields.Boolean(load_default=False, metadata={
-        "description": "Return the features and contributions behind each score."})
-    jurisdiction = fields.String(load_default=None, allow_none=True, metadata={
-        "description": "Upper-limit table to apply (EU by default; US available)."})
+    explain = fields.Boolean(
+        load_default=False,
+        metadata={"description": "Return the features and contributions behind each score."},
+    )
+    jurisdiction = fields.String(
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "Upper-limit table to apply (EU by default; US available)."},
+    )
 
 
 class IntakeCheckRequestSchema(StrictSchema):
     profile = fields.Nested(ProfileSchema, required=True)
-    basket = fields.List(fields.Nested(LineSchema), load_default=list,
-                         validate=validate.Length(max=100))
+    basket = fields.List(
+        fields.Nested(LineSchema), load_default=list, validate=validate.Length(max=100)
+    )
     locale = fields.String(load_default="nl", validate=validate.OneOf(LOCALES))
     jurisdiction = fields.String(load_default=None, allow_none=True)
 
@@ -181,8 +197,9 @@ class VersionsSchema(Schema):
 
 class RecommendationResponseSchema(Schema):
     items = fields.List(fields.Nested(ItemSchema), required=True)
-    intake = fields.Dict(keys=fields.String(), values=fields.Nested(IntakeEntrySchema),
-                         required=True)
+    intake = fields.Dict(
+        keys=fields.String(), values=fields.Nested(IntakeEntrySchema), required=True
+    )
     notices = fields.List(fields.Nested(MessageSchema), required=True)
     versions = fields.Nested(VersionsSchema, required=True)
 
@@ -220,8 +237,7 @@ class ProductSchema(Schema):
     pack_size = fields.Integer()
     price_per_month = fields.Float()
     servings_per_day = fields.Integer(required=True)
-    nutrients_per_serving = fields.Dict(keys=fields.String(), values=fields.Float(),
-                                        required=True)
+    nutrients_per_serving = fields.Dict(keys=fields.String(), values=fields.Float(), required=True)
     nutrients_per_day = fields.Dict(keys=fields.String(), values=fields.Float())
     vitamin_sources = fields.Dict(keys=fields.String(), values=fields.String())
     vegan = fields.Boolean(required=True)

@@ -1,4 +1,4 @@
-"""The product catalog: load, check against the reference data, and index as arrays for fast masks."""
+"""The product catalog: load, check against reference data, index as arrays for fast masks."""
 
 from __future__ import annotations
 
@@ -25,8 +25,11 @@ DAYS_PER_MONTH = 30
 
 class _Localized(fields.Dict):
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(keys=fields.String(validate=validate.OneOf(LOCALES)),
-                         values=fields.String(validate=validate.Length(min=1)), **kwargs)
+        super().__init__(
+            keys=fields.String(validate=validate.OneOf(LOCALES)),
+            values=fields.String(validate=validate.Length(min=1)),
+            **kwargs,
+        )
 
 
 class _ProductSchema(Schema):
@@ -288,8 +291,14 @@ def catalog_from_document(
         product = Product(currency=data["currency"], **_freeze(loaded))
         problems = _check_product(product, node, line, display, data["categories"], reference)
         if product.sku in seen:
-            problems.append(Finding(display, line, f"duplicate SKU {product.sku!r} "
-                                    f"(first at line {seen[product.sku]})", code="duplicate_sku"))
+            problems.append(
+                Finding(
+                    display,
+                    line,
+                    f"duplicate SKU {product.sku!r} (first at line {seen[product.sku]})",
+                    code="duplicate_sku",
+                )
+            )
         seen.setdefault(product.sku, line)
         findings.extend(problems)
         products.append(product)
@@ -341,6 +350,10 @@ def _check_product(
             continue
         amount = sum(per_day.get(n, 0.0) for n in claim.nutrients)
         if amount < claim.min_per_day:
-            add("claims", f"claim {claim_id!r} needs at least {claim.min_per_day:g} of "
-                f"{'+'.join(claim.nutrients)} a day; the product gives {amount:g}", "claim_condition")
+            add(
+                "claims",
+                f"claim {claim_id!r} needs at least {claim.min_per_day:g} of "
+                f"{'+'.join(claim.nutrients)} a day; the product gives {amount:g}",
+                "claim_condition",
+            )
     return problems

@@ -9,8 +9,20 @@ import cel
 
 from .profile import Line, Profile
 
-SEASONS = {12: "winter", 1: "winter", 2: "winter", 3: "spring", 4: "spring", 5: "spring",
-           6: "summer", 7: "summer", 8: "summer", 9: "autumn", 10: "autumn", 11: "autumn"}
+SEASONS = {
+    12: "winter",
+    1: "winter",
+    2: "winter",
+    3: "spring",
+    4: "spring",
+    5: "spring",
+    6: "summer",
+    7: "summer",
+    8: "summer",
+    9: "autumn",
+    10: "autumn",
+    11: "autumn",
+}
 
 
 def expression_context(
@@ -43,9 +55,18 @@ def probe_contexts(nutrient_keys: tuple[str, ...], categories: list[str]) -> lis
     does not exist or mixes types; the others catch conditions that only fail on some profiles.
     """
     full = Profile(
-        age=40, sex="female", life_stage="pregnant", diet="vegan", allergies=("fish",),
-        medications=("levothyroxine",), conditions=("osteopenia",), sun_exposure="low",
-        skin_type=5, country="NL", serum_25ohd_nmol_l=40.0, goals=("bones",),
+        age=40,
+        sex="female",
+        life_stage="pregnant",
+        diet="vegan",
+        allergies=("fish",),
+        medications=("levothyroxine",),
+        conditions=("osteopenia",),
+        sun_exposure="low",
+        skin_type=5,
+        country="NL",
+        serum_25ohd_nmol_l=40.0,
+        goals=("bones",),
         current_supplements=(Line(label="x", nutrients={"vitamin_d_ug": 10.0}),),
     )
     minimal = Profile(age=8, country="DE")

@@ -48,8 +48,16 @@ def compile_expression(
 ) -> tuple[Expression | None, list[Finding]]:
     """Compile CEL text; a syntax error is reported at its place in the file."""
     if not isinstance(source, str) or not source.strip():
-        return None, [Finding(file, line, "expression must be non-empty text", column,
-                              code="expression", rule_id=rule_id)]
+        return None, [
+            Finding(
+                file,
+                line,
+                "expression must be non-empty text",
+                column,
+                code="expression",
+                rule_id=rule_id,
+            )
+        ]
     try:
         return Expression(source, cel.compile(source)), []
     except (ValueError, RuntimeError, TypeError) as exc:

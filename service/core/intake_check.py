@@ -21,8 +21,9 @@ def check_intake(
     today: dt.date,
     jurisdiction: str | None = None,
 ) -> dict[str, Any]:
-    lines = [(f"profile.current_supplements.{i}", x)
-             for i, x in enumerate(profile.current_supplements)]
+    lines = [
+        (f"profile.current_supplements.{i}", x) for i, x in enumerate(profile.current_supplements)
+    ]
     lines += [(f"basket.{i}", x) for i, x in enumerate(basket)]
     ev = evaluate(snapshot, profile, lines, today, jurisdiction)
     reference = snapshot.reference
@@ -37,16 +38,22 @@ def check_intake(
             "status": "above_upper_limit" if over else "ok",
         }
         if over:
-            violations.append({
-                "nutrient": key,
-                "amount": rounded(amount),
-                "upper_limit": rounded(limit),
-                "skus": _names(ev.resolved, column),
-                "text": reference.text(
-                    "warning_above_upper_limit", locale,
-                    nutrient=reference.nutrients.name(key, locale), amount=rounded(amount),
-                    upper_limit=rounded(limit), unit=reference.nutrients.units[key]),
-            })
+            violations.append(
+                {
+                    "nutrient": key,
+                    "amount": rounded(amount),
+                    "upper_limit": rounded(limit),
+                    "skus": _names(ev.resolved, column),
+                    "text": reference.text(
+                        "warning_above_upper_limit",
+                        locale,
+                        nutrient=reference.nutrients.name(key, locale),
+                        amount=rounded(amount),
+                        upper_limit=rounded(limit),
+                        unit=reference.nutrients.units[key],
+                    ),
+                }
+            )
     return {
         "totals": totals,
         "violations": violations,
@@ -68,23 +75,35 @@ def _interaction_warnings(ev: Any, locale: str) -> list[dict[str, Any]]:
     warnings = []
 
     def lines_with(thresholds: dict[str, float]) -> list[str]:
-        return [_name(r) for r in ev.resolved
-                if any(r.amounts[keys.index(n)] > t for n, t in thresholds.items())]
+        return [
+            _name(r)
+            for r in ev.resolved
+            if any(r.amounts[keys.index(n)] > t for n, t in thresholds.items())
+        ]
 
     for interaction in ev.safety.triggered:
         names = lines_with({**interaction.exclude, **interaction.warn})
         if names:
-            warnings.append({"code": f"interaction:{interaction.id}",
-                             "text": interaction.text[locale], "skus": names})
+            warnings.append(
+                {
+                    "code": f"interaction:{interaction.id}",
+                    "text": interaction.text[locale],
+                    "skus": names,
+                }
+            )
     for interaction in ev.snapshot.reference.interactions:
         if interaction.together is None:
             continue
         group_a = lines_with({n: 0 for n in interaction.together[0]})
         group_b = lines_with({n: 0 for n in interaction.together[1]})
         if group_a and group_b and (set(group_a) | set(group_b)) != set(group_a) & set(group_b):
-            warnings.append({"code": f"interaction:{interaction.id}",
-                             "text": interaction.text[locale],
-                             "skus": sorted(set(group_a) | set(group_b))})
+            warnings.append(
+                {
+                    "code": f"interaction:{interaction.id}",
+                    "text": interaction.text[locale],
+                    "skus": sorted(set(group_a) | set(group_b)),
+                }
+            )
     return warnings
 
 
@@ -108,6 +127,7 @@ def _product_warnings(ev: Any, locale: str) -> list[dict[str, Any]]:
         if values is None:
             found = {a for s in skus for a in catalog.products[catalog.index[s]].allergens}
             values = {"allergens": ", ".join(sorted(found & set(profile.allergies)))}
-        warnings.append({"code": code, "text": reference.text(text_key, locale, **values),
-                         "skus": skus})
+        warnings.append(
+            {"code": code, "text": reference.text(text_key, locale, **values), "skus": skus}
+        )
     return warnings

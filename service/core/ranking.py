@@ -67,10 +67,15 @@ def evaluate(
     taken = {r.sku for r in resolved if r.sku}
     basket_skus = sorted(taken)
     basket_categories = sorted({catalog.products[catalog.index[s]].category for s in taken})
-    context = compiled_context(expression_context(
-        profile, dict(zip(keys, map(float, intake), strict=True)), today,
-        basket_skus, basket_categories,
-    ))
+    context = compiled_context(
+        expression_context(
+            profile,
+            dict(zip(keys, map(float, intake), strict=True)),
+            today,
+            basket_skus,
+            basket_categories,
+        )
+    )
     targets, target_ids = _targets(snapshot, context)
     safety = safety_masks(catalog, reference, profile, intake, limits, taken)
     matched = [r for r in snapshot.rules.active(today, profile.country) if r.when.holds(context)]
@@ -87,11 +92,25 @@ def evaluate(
             rule_excluded |= rule.mask
         elif rule.action == "require":
             rule_required &= rule.mask
-    features = compute_features(catalog, profile, intake, targets, limits,
-                                safety.totals_with_item)
+    features = compute_features(catalog, profile, intake, targets, limits, safety.totals_with_item)
     raw = features.transparent_score(reference.weights) + rule_weight
-    return Evaluation(snapshot, profile, today, resolved, intake, limits, targets, target_ids,
-                      safety, matched, rule_excluded, rule_required, rule_weight, features, raw)
+    return Evaluation(
+        snapshot,
+        profile,
+        today,
+        resolved,
+        intake,
+        limits,
+        targets,
+        target_ids,
+        safety,
+        matched,
+        rule_excluded,
+        rule_required,
+        rule_weight,
+        features,
+        raw,
+    )
 
 
 def _targets(snapshot: Snapshot, context: Any) -> tuple[np.ndarray, dict[str, str]]:
@@ -170,8 +189,9 @@ def _rank(ev: Evaluation, candidates: np.ndarray, limit: int) -> tuple[list[int]
     for rule in ev.matched_rules:  # already sorted by priority, highest first
         if rule.action != "pin" or rule.position is None:
             continue
-        choices = [i for i in np.flatnonzero(candidates & rule.mask).tolist()
-                   if i not in pinned.values()]
+        choices = [
+            i for i in np.flatnonzero(candidates & rule.mask).tolist() if i not in pinned.values()
+        ]
         if not choices:
             continue
         best = max(choices, key=lambda i: (ev.raw[i], catalog.products[i].sku))
@@ -179,13 +199,13 @@ def _rank(ev: Evaluation, candidates: np.ndarray, limit: int) -> tuple[list[int]
         while position in pinned:
             position += 1
         pinned[position] = best
-    pool = _shortlist(ev.raw, indices, limit + 16, catalog.products)
-    pool = np.array([i for i in pool if i not in pinned.values()], dtype=np.int64)
+    shortlist = _shortlist(ev.raw, indices, limit + 16, catalog.products)
+    pool = np.array([i for i in shortlist if i not in pinned.values()], dtype=np.int64)
     penalty = ev.snapshot.reference.weights.get("same_category", 0.0)
     counts = np.zeros(len(catalog.category_names))
     for index in pinned.values():
         counts[catalog.category_code[index]] += 1
-    available = np.ones(pool.size, dtype=bool)
+    available: np.ndarray = np.ones(pool.size, dtype=np.bool_)
     ranked: list[int] = []
     raws: list[float] = []
     for position in range(limit):
@@ -231,21 +251,32 @@ def _notices(ev: Evaluation, locale: str) -> list[dict[str, str]]:
     keys = reference.nutrients.keys
     notices = [
         {"code": f"interaction:{i.id}", "text": i.text[locale]}
-        for i in ev.safety.triggered if i.notice
+        for i in ev.safety.triggered
+        if i.notice
     ]
     for column in ev.over_limit_now:
         key = keys[column]
-        notices.append({
-            "code": f"above_upper_limit:{key}",
-            "text": reference.text(
-                "notice_above_upper_limit", locale, nutrient=reference.nutrients.name(key, locale),
-                amount=rounded(ev.intake[column]), upper_limit=rounded(ev.limits[column]),
-                unit=reference.nutrients.units[key]),
-        })
+        notices.append(
+            {
+                "code": f"above_upper_limit:{key}",
+                "text": reference.text(
+                    "notice_above_upper_limit",
+                    locale,
+                    nutrient=reference.nutrients.name(key, locale),
+                    amount=rounded(ev.intake[column]),
+                    upper_limit=rounded(ev.limits[column]),
+                    unit=reference.nutrients.units[key],
+                ),
+            }
+        )
     unverified = reference.upper_limits.unverified(ev.profile.age, ev.profile.life_stage)
     if unverified:
-        notices.append({"code": "upper_limits_unverified",
-                        "text": reference.text("notice_upper_limits_unverified", locale)})
+        notices.append(
+            {
+                "code": "upper_limits_unverified",
+                "text": reference.text("notice_upper_limits_unverified", locale),
+            }
+        )
     return notices
 
 
@@ -283,12 +314,18 @@ def _reasons(ev: Evaluation, index: int, locale: str) -> list[dict[str, str]]:
     keys = reference.nutrients.keys
     for column in np.flatnonzero(ev.features.fill[index] > 0).tolist():
         key = keys[column]
-        reasons.append({
-            "code": f"fills_gap:{key}",
-            "text": reference.text(
-                "reason_fills_gap", locale, nutrient=reference.nutrients.name(key, locale),
-                target=rounded(ev.targets[column]), unit=reference.nutrients.units[key]),
-        })
+        reasons.append(
+            {
+                "code": f"fills_gap:{key}",
+                "text": reference.text(
+                    "reason_fills_gap",
+                    locale,
+                    nutrient=reference.nutrients.name(key, locale),
+                    target=rounded(ev.targets[column]),
+                    unit=reference.nutrients.units[key],
+                ),
+            }
+        )
     goals = set(ev.profile.goals)
     for claim_id in product.claims:
         claim = reference.claims[claim_id]
@@ -305,8 +342,9 @@ def item_warnings(ev: Evaluation, index: int, locale: str) -> list[dict[str, str
     warnings = []
     for interaction in ev.safety.triggered:
         if any(row[keys.index(n)] > threshold for n, threshold in interaction.warn.items()):
-            warnings.append({"code": f"interaction:{interaction.id}",
-                             "text": interaction.text[locale]})
+            warnings.append(
+                {"code": f"interaction:{interaction.id}", "text": interaction.text[locale]}
+            )
     for interaction in reference.interactions:
         if interaction.together is None:
             continue
@@ -316,21 +354,28 @@ def item_warnings(ev: Evaluation, index: int, locale: str) -> list[dict[str, str
         intake_a = any(ev.intake[keys.index(n)] > 0 for n in group_a)
         intake_b = any(ev.intake[keys.index(n)] > 0 for n in group_b)
         if (item_a and intake_b) or (item_b and intake_a):
-            warnings.append({"code": f"interaction:{interaction.id}",
-                             "text": interaction.text[locale]})
+            warnings.append(
+                {"code": f"interaction:{interaction.id}", "text": interaction.text[locale]}
+            )
     fraction = reference.warn_at_upper_limit_fraction
     totals = ev.safety.totals_with_item[index]
     for column, key in enumerate(keys):
         limit = ev.limits[column]
         if np.isnan(limit) or row[column] <= 0 or totals[column] < fraction * limit:
             continue
-        warnings.append({
-            "code": f"near_upper_limit:{key}",
-            "text": reference.text(
-                "warning_near_upper_limit", locale, nutrient=reference.nutrients.name(key, locale),
-                amount=rounded(totals[column]), upper_limit=rounded(limit),
-                unit=reference.nutrients.units[key]),
-        })
+        warnings.append(
+            {
+                "code": f"near_upper_limit:{key}",
+                "text": reference.text(
+                    "warning_near_upper_limit",
+                    locale,
+                    nutrient=reference.nutrients.name(key, locale),
+                    amount=rounded(totals[column]),
+                    upper_limit=rounded(limit),
+                    unit=reference.nutrients.units[key],
+                ),
+            }
+        )
     return warnings
 
 
@@ -344,7 +389,8 @@ def explanation(ev: Evaluation, index: int) -> dict[str, Any]:
     }
     rules = {
         r.id: (r.weight if r.action == "boost" else -r.weight)
-        for r in ev.matched_rules if r.mask[index] and r.action in ("boost", "bury")
+        for r in ev.matched_rules
+        if r.mask[index] and r.action in ("boost", "bury")
     }
     return {
         "model": ev.snapshot.versions["model"],

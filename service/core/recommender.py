@@ -99,7 +99,9 @@ class Recommender:
         self._lock = threading.Lock()
         self._stamp = paths.stamp()
         self._checked_at = time.monotonic()
-        self._snapshot = load_snapshot(paths)  # the first load must succeed: nothing to fall back to
+        self._snapshot = load_snapshot(
+            paths
+        )  # the first load must succeed: nothing to fall back to
 
     # ------------------------------------------------------------ data and reload
     @property
@@ -113,8 +115,9 @@ class Recommender:
             try:
                 snapshot = load_snapshot(self.paths)
             except DataFileError as exc:
-                self.status = ReloadStatus(False, time.time(), exc.findings,
-                                           self.status.reloads, self.status.failures + 1)
+                self.status = ReloadStatus(
+                    False, time.time(), exc.findings, self.status.reloads, self.status.failures + 1
+                )
                 self._stamp = stamp
                 for finding in exc.findings:
                     log.error("reload refused: %s", finding)
@@ -122,8 +125,9 @@ class Recommender:
             changed = snapshot.fingerprint != self._snapshot.fingerprint
             self._snapshot = snapshot
             self._stamp = stamp
-            self.status = ReloadStatus(True, time.time(), [], self.status.reloads + 1,
-                                       self.status.failures)
+            self.status = ReloadStatus(
+                True, time.time(), [], self.status.reloads + 1, self.status.failures
+            )
             if changed:
                 self.cache.clear()
                 log.info("reloaded data: %s", snapshot.versions)
@@ -159,21 +163,31 @@ class Recommender:
     def check_intake(self, data: dict[str, Any], today: dt.date | None = None) -> dict[str, Any]:
         profile = Profile.from_dict(data["profile"])
         basket = tuple(Line.from_dict(x) for x in data.get("basket") or ())
-        return check_intake(self._snapshot, profile, basket, data.get("locale", "nl"),
-                            today or self.clock(),
-                            data.get("jurisdiction") or self.jurisdiction)
+        return check_intake(
+            self._snapshot,
+            profile,
+            basket,
+            data.get("locale", "nl"),
+            today or self.clock(),
+            data.get("jurisdiction") or self.jurisdiction,
+        )
 
     def products(
-        self, category: str | None = None, vegan: bool | None = None, limit: int = 50,
-        offset: int = 0, locale: str | None = None,
+        self,
+        category: str | None = None,
+        vegan: bool | None = None,
+        limit: int = 50,
+        offset: int = 0,
+        locale: str | None = None,
     ) -> dict[str, Any]:
         catalog = self._snapshot.catalog
         chosen = [
-            p for p in catalog.products
+            p
+            for p in catalog.products
             if (category is None or p.category == category) and (vegan is None or p.vegan == vegan)
         ]
         return {
-            "items": [p.to_dict(locale) for p in chosen[offset:offset + limit]],
+            "items": [p.to_dict(locale) for p in chosen[offset : offset + limit]],
             "total": len(chosen),
             "limit": limit,
             "offset": offset,

@@ -1,4 +1,4 @@
-"""Reference data from rules/reference/: nutrients, upper limits, targets, interactions, claims, texts.
+"""Reference data (rules/reference/): nutrients, upper limits, targets, interactions, claims.
 
 Every dose, limit, interaction and claim text is data with a `source` note; this module only reads,
 checks and indexes it.
@@ -17,8 +17,8 @@ from marshmallow import EXCLUDE, RAISE, Schema, fields, validate
 
 from .errors import DataFileError, Finding
 from .expressions import Expression, compile_expression
-from .vocabulary import CONDITIONS, GOALS, LOCALES, MEDICATIONS
 from .validation import schema_findings
+from .vocabulary import CONDITIONS, GOALS, LOCALES, MEDICATIONS
 from .yamlfile import LineDict, load_yaml
 
 REFERENCE_FILES = (
@@ -67,7 +67,9 @@ class _Conversion(_Strict):
 
 class _NutrientsFile(_Strict):
     source = fields.String(required=True)
-    nutrients = fields.Dict(keys=fields.String(), values=fields.Nested(_NutrientEntry), required=True)
+    nutrients = fields.Dict(
+        keys=fields.String(), values=fields.Nested(_NutrientEntry), required=True
+    )
     conversions = fields.Dict(keys=fields.String(), values=fields.Nested(_Conversion))
 
 
@@ -119,7 +121,10 @@ class _Trigger(_Strict):
 class _Interaction(_Strict):
     id = fields.String(required=True)
     trigger = fields.Nested(_Trigger, required=True)
-    exclude = fields.Dict(keys=fields.String(), values=fields.Float(), load_default=dict)
+    # `exclude` is a Schema attribute, so the field has another Python name
+    excludes = fields.Dict(
+        keys=fields.String(), values=fields.Float(), load_default=dict, data_key="exclude"
+    )
     warn = fields.Dict(keys=fields.String(), values=fields.Float(), load_default=dict)
     notice = fields.Boolean(load_default=False)
     text = _localized()
@@ -241,7 +246,9 @@ class UpperLimits:
             return None, False
         candidates = [(limit["values"].get(band), band in limit["unverified"])]
         if life_stage in ("pregnant", "breastfeeding"):
-            candidates.append((limit["values"].get("pregnancy"), "pregnancy" in limit["unverified"]))
+            candidates.append(
+                (limit["values"].get("pregnancy"), "pregnancy" in limit["unverified"])
+            )
         known = [(v, shaky) for v, shaky in candidates if v is not None]
         if not known:
             return None, False
@@ -424,8 +431,12 @@ def _check_nutrient_keys(
             if key not in known:
                 line = node.line_of(key) if isinstance(node, LineDict) else 1
                 findings.append(
-                    Finding(_display(directory / file), line,
-                            f"{where}: unknown nutrient key {key!r}", code="unknown_nutrient")
+                    Finding(
+                        _display(directory / file),
+                        line,
+                        f"{where}: unknown nutrient key {key!r}",
+                        code="unknown_nutrient",
+                    )
                 )
 
     for conversion in raw["nutrients.yaml"].get("conversions", {}).values():
@@ -433,22 +444,37 @@ def _check_nutrient_keys(
     for j_name, table in raw["upper_limits.yaml"]["jurisdictions"].items():
         node = documents["upper_limits.yaml"]["jurisdictions"][j_name]["limits"]
         check("upper_limits.yaml", node, table["limits"], f"jurisdiction {j_name}")
-    if raw["upper_limits.yaml"]["default_jurisdiction"] not in raw["upper_limits.yaml"]["jurisdictions"]:
-        findings.append(Finding(_display(directory / "upper_limits.yaml"),
-                                documents["upper_limits.yaml"].line_of("default_jurisdiction"),
-                                "default_jurisdiction is not one of the jurisdictions"))
+    if (
+        raw["upper_limits.yaml"]["default_jurisdiction"]
+        not in raw["upper_limits.yaml"]["jurisdictions"]
+    ):
+        findings.append(
+            Finding(
+                _display(directory / "upper_limits.yaml"),
+                documents["upper_limits.yaml"].line_of("default_jurisdiction"),
+                "default_jurisdiction is not one of the jurisdictions",
+            )
+        )
     for i, item in enumerate(raw["interactions.yaml"]["interactions"]):
         node = documents["interactions.yaml"]["interactions"][i]
-        check("interactions.yaml", node.get("exclude"), item["exclude"], item["id"])
+        check("interactions.yaml", node.get("exclude"), item["excludes"], item["id"])
         check("interactions.yaml", node.get("warn"), item["warn"], item["id"])
         for group in item["trigger"].get("together", []):
             check("interactions.yaml", node, group, item["id"])
     for claim_id, claim in raw["claims.yaml"]["claims"].items():
-        check("claims.yaml", documents["claims.yaml"]["claims"][claim_id], claim["nutrients"],
-              claim_id)
+        check(
+            "claims.yaml",
+            documents["claims.yaml"]["claims"][claim_id],
+            claim["nutrients"],
+            claim_id,
+        )
     for market, maxima in raw["product_maxima.yaml"]["maxima"].items():
-        check("product_maxima.yaml", documents["product_maxima.yaml"]["maxima"][market], maxima,
-              market)
+        check(
+            "product_maxima.yaml",
+            documents["product_maxima.yaml"]["maxima"][market],
+            maxima,
+            market,
+        )
     return findings
 
 
@@ -466,7 +492,10 @@ def _targets(data: dict, document: LineDict, directory: Path) -> tuple[tuple[Tar
             amount = float(item["amount"])
         else:
             amount, problems = compile_expression(
-                item["amount"], file, node.line_of("amount"), node.column_of_value("amount"),
+                item["amount"],
+                file,
+                node.line_of("amount"),
+                node.column_of_value("amount"),
                 item["id"],
             )
             findings.extend(problems)
@@ -482,7 +511,7 @@ def _interaction(item: dict) -> Interaction:
         medications=frozenset(item["trigger"].get("medications", [])),
         conditions=frozenset(item["trigger"].get("conditions", [])),
         together=(tuple(together[0]), tuple(together[1])) if together else None,
-        exclude=item["exclude"],
+        exclude=item["excludes"],
         warn=item["warn"],
         notice=item["notice"],
         text=item["text"],
@@ -494,10 +523,13 @@ def _check_texts(reference: Reference, documents: dict, directory: Path) -> list
     """Authorised claims must pass the forbidden patterns; so must every text the service writes."""
     findings = []
     checks = [
-        ("claims.yaml", documents["claims.yaml"]["claims"], reference.claims.items(),
-         lambda c: c.text),
-        ("interactions.yaml", None, [(i.id, i) for i in reference.interactions],
-         lambda i: i.text),
+        (
+            "claims.yaml",
+            documents["claims.yaml"]["claims"],
+            reference.claims.items(),
+            lambda c: c.text,
+        ),
+        ("interactions.yaml", None, [(i.id, i) for i in reference.interactions], lambda i: i.text),
         ("texts.yaml", documents["texts.yaml"]["texts"], reference.texts.items(), lambda t: t),
     ]
     for file, node, items, texts_of in checks:
@@ -506,8 +538,13 @@ def _check_texts(reference: Reference, documents: dict, directory: Path) -> list
                 pattern = reference.forbidden_match(text, locale)
                 if pattern:
                     line = node.line_of(key) if isinstance(node, LineDict) else 1
-                    findings.append(Finding(
-                        _display(directory / file), line,
-                        f"{key} ({locale}) text matches forbidden disease-claim pattern "
-                        f"{pattern!r}", code="forbidden_claim"))
+                    findings.append(
+                        Finding(
+                            _display(directory / file),
+                            line,
+                            f"{key} ({locale}) text matches forbidden disease-claim pattern "
+                            f"{pattern!r}",
+                            code="forbidden_claim",
+                        )
+                    )
     return findings

@@ -44,13 +44,15 @@ class _RuleSchema(Schema):
     action = fields.String(required=True, validate=validate.OneOf(RULE_ACTIONS))
     weight = fields.Float(load_default=None, validate=validate.Range(0, 1, min_inclusive=False))
     position = fields.Integer(load_default=None, validate=validate.Range(1, 50))
-    reason = fields.Dict(keys=fields.String(validate=validate.OneOf(LOCALES)),
-                         values=fields.String(validate=validate.Length(min=1)), load_default=None)
+    reason = fields.Dict(
+        keys=fields.String(validate=validate.OneOf(LOCALES)),
+        values=fields.String(validate=validate.Length(min=1)),
+        load_default=None,
+    )
     priority = fields.Integer(load_default=0)
     valid_from = fields.Date(load_default=None)
     valid_until = fields.Date(load_default=None)
-    markets = fields.List(fields.String(validate=validate.Regexp(r"^[A-Z]{2}$")),
-                          load_default=list)
+    markets = fields.List(fields.String(validate=validate.Regexp(r"^[A-Z]{2}$")), load_default=list)
     enabled = fields.Boolean(load_default=True)
 
     @validates_schema
@@ -61,8 +63,7 @@ class _RuleSchema(Schema):
         if action == "pin" and data.get("position") is None:
             raise ValidationError("pin needs a position (1-based)", "position")
         if action in ("boost", "pin", "require") and not data.get("reason"):
-            raise ValidationError(f"{action} needs a reason text in {', '.join(LOCALES)}",
-                                  "reason")
+            raise ValidationError(f"{action} needs a reason text in {', '.join(LOCALES)}", "reason")
         reason = data.get("reason") or {}
         missing = [loc for loc in LOCALES if reason and loc not in reason]
         if missing:
@@ -149,9 +150,15 @@ def load_rules(directory: Path, reference: Reference, catalog: Catalog) -> RuleS
             if loaded is None:
                 continue
             if loaded["id"] in seen:
-                findings.append(Finding(display, line, f"duplicate rule id (first in "
-                                        f"{seen[loaded['id']]})", code="duplicate_id",
-                                        rule_id=loaded["id"]))
+                findings.append(
+                    Finding(
+                        display,
+                        line,
+                        f"duplicate rule id (first in {seen[loaded['id']]})",
+                        code="duplicate_id",
+                        rule_id=loaded["id"],
+                    )
+                )
             seen.setdefault(loaded["id"], f"{display}:{line}")
             rule, problems = _build_rule(loaded, node, line, display, reference, catalog, probes)
             findings.extend(problems)
@@ -199,23 +206,31 @@ def _build_rule(
         )
         findings.extend(problems)
         if products is not None:
-            product_mask, problems = _product_mask(products, catalog, file, at("products"),
-                                                   rule_id)
+            product_mask, problems = _product_mask(products, catalog, file, at("products"), rule_id)
             findings.extend(problems)
             mask &= product_mask
     unknown_skus = [s for s in data["skus"] if s not in catalog.index]
     for sku in unknown_skus:
         close = difflib.get_close_matches(sku, list(catalog.index), n=1)
         hint = f"; did you mean {close[0]!r}?" if close else ""
-        findings.append(Finding(file, at("skus"), f"unknown SKU {sku!r}{hint}",
-                                code="unknown_sku", rule_id=rule_id))
+        findings.append(
+            Finding(
+                file, at("skus"), f"unknown SKU {sku!r}{hint}", code="unknown_sku", rule_id=rule_id
+            )
+        )
     for category in data["categories"]:
         if category not in catalog.categories:
             close = difflib.get_close_matches(category, catalog.category_names, n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
-            findings.append(Finding(file, at("categories"), f"unknown category "
-                                    f"{category!r}{hint}", code="unknown_category",
-                                    rule_id=rule_id))
+            findings.append(
+                Finding(
+                    file,
+                    at("categories"),
+                    f"unknown category {category!r}{hint}",
+                    code="unknown_category",
+                    rule_id=rule_id,
+                )
+            )
     if data["skus"]:
         mask &= catalog.sku_mask(data["skus"])
     if data["categories"]:
@@ -223,18 +238,35 @@ def _build_rule(
     for locale, text in (data["reason"] or {}).items():
         pattern = reference.forbidden_match(text, locale)
         if pattern:
-            findings.append(Finding(file, at("reason"), f"reason ({locale}) makes a disease "
-                                    f"claim (matches {pattern!r}); use authorised wording",
-                                    code="forbidden_claim", rule_id=rule_id))
+            findings.append(
+                Finding(
+                    file,
+                    at("reason"),
+                    f"reason ({locale}) makes a disease "
+                    f"claim (matches {pattern!r}); use authorised wording",
+                    code="forbidden_claim",
+                    rule_id=rule_id,
+                )
+            )
     if findings or when is None:
         return None, findings
     mask.setflags(write=False)
     return Rule(
-        id=rule_id, description=data["description"], when=when, action=data["action"],
-        mask=mask, weight=data["weight"] or 0.0, position=data["position"],
-        reason=data["reason"], priority=data["priority"], valid_from=data["valid_from"],
-        valid_until=data["valid_until"], markets=tuple(data["markets"]),
-        enabled=data["enabled"], file=file, line=line,
+        id=rule_id,
+        description=data["description"],
+        when=when,
+        action=data["action"],
+        mask=mask,
+        weight=data["weight"] or 0.0,
+        position=data["position"],
+        reason=data["reason"],
+        priority=data["priority"],
+        valid_from=data["valid_from"],
+        valid_until=data["valid_until"],
+        markets=tuple(data["markets"]),
+        enabled=data["enabled"],
+        file=file,
+        line=line,
     ), []
 
 
@@ -246,20 +278,34 @@ def _check_condition(
         try:
             value = expression.evaluate(context)
         except ExpressionError as exc:
-            return [Finding(file, line, f"{what} condition: "
-                            f"{explain_evaluation_error(exc, context)}",
-                            code="expression", rule_id=rule_id)]
+            return [
+                Finding(
+                    file,
+                    line,
+                    f"{what} condition: {explain_evaluation_error(exc, context)}",
+                    code="expression",
+                    rule_id=rule_id,
+                )
+            ]
         if not isinstance(value, bool):
-            return [Finding(file, line, f"{what} condition must give true or false, "
-                            f"gave {type(value).__name__}", code="expression", rule_id=rule_id)]
+            return [
+                Finding(
+                    file,
+                    line,
+                    f"{what} condition must give true or false, gave {type(value).__name__}",
+                    code="expression",
+                    rule_id=rule_id,
+                )
+            ]
     for context in probes[1:]:
         try:
             value = expression.evaluate(context)
         except ExpressionError as exc:
             if "unknown field" in str(exc):
                 continue  # an optional field the profile did not give: the rule does not match
-            return [Finding(file, line, f"{what} condition: {exc}", code="expression",
-                            rule_id=rule_id)]
+            return [
+                Finding(file, line, f"{what} condition: {exc}", code="expression", rule_id=rule_id)
+            ]
     return []
 
 
@@ -278,11 +324,21 @@ def _product_mask(
             if missing and missing[1] in known:
                 continue
             message = explain_evaluation_error(exc, {"product": _all_fields(catalog)})
-            return mask, [Finding(file, line, f"products condition: {message}",
-                                  code="expression", rule_id=rule_id)]
+            return mask, [
+                Finding(
+                    file, line, f"products condition: {message}", code="expression", rule_id=rule_id
+                )
+            ]
         if not isinstance(value, bool):
-            return mask, [Finding(file, line, "products condition must give true or false, gave "
-                                  f"{type(value).__name__}", code="expression", rule_id=rule_id)]
+            return mask, [
+                Finding(
+                    file,
+                    line,
+                    f"products condition must give true or false, gave {type(value).__name__}",
+                    code="expression",
+                    rule_id=rule_id,
+                )
+            ]
         mask[i] = value
     return mask, []
 
@@ -295,5 +351,5 @@ def schema_reference_line(path: Path) -> str | None:
     """The `$schema` a rule file names in its first line, if any."""
     first = path.read_text(encoding="utf-8").splitlines()[:1]
     if first and first[0].startswith(SCHEMA_COMMENT):
-        return first[0][len(SCHEMA_COMMENT):].strip()
+        return first[0][len(SCHEMA_COMMENT) :].strip()
     return None

@@ -41,9 +41,16 @@ def check_guarantee_coverage(reference: Reference, file: str) -> list[Finding]:
                 covered |= {n for n, threshold in item.exclude.items() if threshold == 0}
         missing = nutrients - covered
         if missing:
-            findings.append(Finding(file, 1, f"the contract requires {kind} {code!r} to exclude "
-                                    f"every product with {', '.join(sorted(missing))} "
-                                    "(threshold 0)", code="guarantee_not_covered"))
+            findings.append(
+                Finding(
+                    file,
+                    1,
+                    f"the contract requires {kind} {code!r} to exclude "
+                    f"every product with {', '.join(sorted(missing))} "
+                    "(threshold 0)",
+                    code="guarantee_not_covered",
+                )
+            )
     return findings
 
 
@@ -77,7 +84,7 @@ def safety_masks(
     has_limit = ~np.isnan(limits)
     over = np.zeros_like(totals, dtype=bool)
     over[:, has_limit] = totals[:, has_limit] > limits[has_limit] * (1 + EPSILON) + EPSILON
-    excluded["upper_limit"] = over.any(axis=1)
+    excluded["upper_limit"] = np.asarray(over.any(axis=1))
     # 2 and 6. medications and conditions (vitamin K antagonists, contraindications)
     triggered = tuple(
         i for i in reference.interactions if i.triggered_by(profile.medications, profile.conditions)

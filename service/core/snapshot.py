@@ -86,9 +86,8 @@ def load_snapshot(paths: DataPaths, catalog_document: dict | None = None) -> Sna
         catalog = catalog_from_document(catalog_document, reference, "<memory>", version[:12])
     rules = load_rules(paths.merchandising_dir, reference, catalog)
     reference_version = file_version(list(reference.files))
-    rules_version = hashlib.sha256(
-        f"{reference_version}:{rules.version}".encode()
-    ).hexdigest()[:12]
+    rules_version = hashlib.sha256(f"{reference_version}:{rules.version}".encode()).hexdigest()[:12]
     scoring_version = file_version([paths.reference_dir / "scoring.yaml"])[:8]
-    return Snapshot(reference, catalog, rules, rules_version,
-                    f"{TRANSPARENT_MODEL}-{scoring_version}")
+    return Snapshot(
+        reference, catalog, rules, rules_version, f"{TRANSPARENT_MODEL}-{scoring_version}"
+    )

@@ -37,7 +37,7 @@ def synthetic_catalog(base: dict, size: int, seed: int = 7) -> dict:
             product["claims"] = []
         out.append(product)
     return {
-        "source": f"synthetic catalog of {size} products (seed {seed}), varied from the bundled one",
+        "source": f"synthetic catalog of {size} products (seed {seed}), from the bundled one",
         "currency": base["currency"],
         "categories": _plain(base["categories"]),
         "products": out,

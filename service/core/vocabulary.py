@@ -1,4 +1,4 @@
-"""The contract's fixed vocabulary (enums of the HTTP contract v1). Doses and limits live in data."""
+"""The contract's fixed vocabulary (enums of HTTP contract v1). Doses and limits live in data."""
 
 SEXES = ("female", "male", "other", "unspecified")
 LIFE_STAGES = ("none", "pregnant", "breastfeeding")

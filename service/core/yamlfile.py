@@ -14,8 +14,8 @@ class LineDict(dict):
     """A dict from YAML that knows its own line and the line of each key (1-based)."""
 
     line: int = 1
-    key_lines: dict[str, int]
-    value_columns: dict[str, int]
+    key_lines: dict[Any, int]
+    value_columns: dict[Any, int]
 
     def line_of(self, key: Any) -> int:
         return self.key_lines.get(key, self.line)
