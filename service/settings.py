@@ -18,4 +18,12 @@ def defaults() -> dict:
         "CACHE_SIZE": 4096,  # answers kept in process
         "REDIS_URL": os.environ.get("REDIS_URL") or None,
         "REDIS_TIMEOUT": 0.5,  # seconds for a Redis call before the service falls back
+        "CELERY_BROKER_URL": None,  # default: REDIS_URL; e.g. amqp://guest@localhost// for RabbitMQ
+        "CELERY_RESULT_BACKEND": None,  # default: REDIS_URL
+        "PRECOMPUTE_LIMIT": 10,  # items per cached list; GETs up to this limit read the cache
+        "CACHE_MAX_AGE": 86_400.0,  # seconds before a cached list is stale whatever else holds
+        "REFRESH_CHUNK_SIZE": 1000,  # customers per refresh task
+        "REFRESH_LOCK_TTL": 120,  # seconds a refresh keeps its lock after its last chunk
+        "REFRESH_CHECK_INTERVAL": 60.0,  # beat: seconds between checks for changed data
+        "REFRESH_SCHEDULE": 21_600.0,  # beat: seconds between full refreshes of stale lists
     }

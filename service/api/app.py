@@ -18,6 +18,8 @@ from .metrics import Metrics
 log = logging.getLogger("dosewise.api")
 
 BODY_METHODS = {"POST", "PUT", "PATCH"}
+# POST endpoints whose body is optional: an empty body is fine, a non-JSON one is still 415
+OPTIONAL_BODY = {"operations.reload", "operations.start_refresh"}
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -52,12 +54,30 @@ def create_app(test_config: dict | None = None) -> Flask:
     register_error_handlers(app)
     _register_hooks(app, recommender, metrics)
 
-    from . import operations, products, recommendations
+    from workers.celery_app import celery_init_app
 
+    from . import customers, events, operations, products, recommendations
+
+    celery_init_app(app)
+    recommender.on_change = _refresh_on_change(app)
     api.register_blueprint(recommendations.blp)
     api.register_blueprint(products.blp)
+    api.register_blueprint(customers.blp)
+    api.register_blueprint(events.blp)
     api.register_blueprint(operations.blp)
     return app
+
+
+def _refresh_on_change(app: Flask):
+    """A new catalog, rules or model fingerprint starts a batch refresh of cached lists."""
+
+    def start(_snapshot) -> None:
+        from workers.tasks import start_refresh
+
+        with app.app_context():
+            start_refresh(app, "data changed")
+
+    return start
 
 
 def _register_hooks(app: Flask, recommender: Recommender, metrics: Metrics) -> None:
@@ -67,6 +87,8 @@ def _register_hooks(app: Flask, recommender: Recommender, metrics: Metrics) -> N
         g.request_id = request.headers.get("X-Request-ID") or uuid.uuid4().hex
         recommender.reload_if_changed()
         if request.method in BODY_METHODS and request.routing_exception is None:
+            if request.endpoint in OPTIONAL_BODY and not request.content_length:
+                return None
             return _check_json_body()
         return None
 

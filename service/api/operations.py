@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from flask import current_app, jsonify
+import redis
+from flask import current_app, jsonify, request
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from .redis_client import redis_status
+from ..core.errors import NotFound, Unavailable
+from ..customers.refresh import progress
+from .redis_client import get_store, redis_status
+from .schemas import RefreshRequestSchema, RefreshStateSchema
 
 blp = Blueprint("operations", __name__, description="Probes, metrics and administration.")
 
@@ -91,3 +95,31 @@ def reload():
         "reload": status.to_dict(),
     }
     return jsonify(body), (200 if status.ok else 422)
+
+
+@blp.route("/v1/admin/refresh", methods=["POST"])
+@blp.arguments(RefreshRequestSchema)
+@blp.response(202, RefreshStateSchema)
+def start_refresh(body: dict):
+    """Start a batch refresh of every stored customer's list (one at a time: a second call
+    while one runs answers with the running one)."""
+    from workers.tasks import start_refresh as start
+
+    try:
+        state = start(current_app._get_current_object(), "admin", body["force"])
+    except (redis.RedisError, OSError) as exc:
+        raise Unavailable("the customer store is unavailable") from exc
+    return jsonify(state), 202
+
+
+@blp.route("/v1/admin/refresh", methods=["GET"])
+@blp.response(200, RefreshStateSchema)
+def refresh_state():
+    """Progress of the latest batch refresh (or ?run_id=...): done, total, rate, ETA."""
+    try:
+        state = get_store(current_app).run_state(request.args.get("run_id"))
+    except (redis.RedisError, OSError) as exc:
+        raise Unavailable("the customer store is unavailable") from exc
+    if state is None:
+        raise NotFound("no refresh has run yet")
+    return jsonify(progress(state))

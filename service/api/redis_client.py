@@ -7,6 +7,9 @@ from typing import Any
 import redis
 from flask import Flask
 
+from ..customers.refresh import CachePolicy
+from ..customers.store import MemoryStore, RedisStore
+
 
 def get_redis(app: Flask) -> redis.Redis | None:
     url = app.config.get("REDIS_URL")
@@ -20,6 +23,22 @@ def get_redis(app: Flask) -> redis.Redis | None:
         )
         app.extensions["dosewise_redis"] = client
     return client
+
+
+def get_store(app: Flask) -> RedisStore | MemoryStore:
+    """Customer store: Redis when REDIS_URL is set, else one in this process."""
+    store = app.extensions.get("dosewise_store")
+    if store is None:
+        client = get_redis(app)
+        store = RedisStore(client) if client is not None else MemoryStore()
+        app.extensions["dosewise_store"] = store
+    return store
+
+
+def cache_policy(app: Flask) -> CachePolicy:
+    return CachePolicy(
+        limit=int(app.config["PRECOMPUTE_LIMIT"]), max_age=float(app.config["CACHE_MAX_AGE"])
+    )
 
 
 def redis_status(app: Flask) -> dict[str, Any]:

@@ -290,3 +290,46 @@ def flatten_messages(messages: Any, prefix: str = "") -> dict[str, list[str]]:
     else:
         out[prefix] = [str(messages)]
     return out
+
+
+class EventsRequestSchema(StrictSchema):
+    events = fields.List(
+        fields.Nested(EventSchema), required=True, validate=validate.Length(min=1, max=1000)
+    )
+
+
+class CustomerQuerySchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    limit = fields.Integer(load_default=5, validate=validate.Range(1, 50))
+    locale = fields.String(load_default="nl", validate=validate.OneOf(LOCALES))
+
+
+class CustomerRecommendationResponseSchema(RecommendationResponseSchema):
+    source = fields.String(required=True, validate=validate.OneOf(["cache", "computed"]))
+
+
+class CustomerStoredSchema(Schema):
+    customer_id = fields.String(required=True)
+    profile_digest = fields.String()
+    refresh = fields.String()
+    deleted = fields.Boolean()
+
+
+class AcceptedSchema(Schema):
+    accepted = fields.Integer(required=True)
+
+
+class RefreshRequestSchema(StrictSchema):
+    force = fields.Boolean(load_default=False)
+
+
+class RefreshStateSchema(Schema):
+    run_id = fields.String()
+    started = fields.Boolean()
+    status = fields.String()
+    total = fields.Integer()
+    done = fields.Integer()
+    rate_per_s = fields.Float()
+    eta_s = fields.Float()

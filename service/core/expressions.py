@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,9 +45,15 @@ class Expression:
 
 
 def compile_expression(
-    source: Any, file: str, line: int, column: int = 1, rule_id: str | None = None
+    source: Any,
+    file: str,
+    line: int,
+    column: int = 1,
+    rule_id: str | None = None,
+    locate: Callable[[int, int], tuple[int, int]] | None = None,
 ) -> tuple[Expression | None, list[Finding]]:
-    """Compile CEL text; a syntax error is reported at its place in the file."""
+    """Compile CEL text; a syntax error is reported at its place in the file. `locate` maps a
+    (line, column) inside the expression text to the file (see LineDict.locate_in_value)."""
     if not isinstance(source, str) or not source.strip():
         return None, [
             Finding(
@@ -65,12 +72,51 @@ def compile_expression(
         match = _POSITION.search(text)
         if match:
             expr_line, expr_col, reason = int(match[1]), int(match[2]), match[3]
-            at_line = line + expr_line - 1
-            at_col = column + expr_col if expr_line == 1 else expr_col + 1
+            if locate is not None:
+                at_line, at_col = locate(expr_line, expr_col)
+            else:
+                at_line = line + expr_line - 1
+                at_col = column + expr_col - 1 if expr_line == 1 else expr_col
             message = f"syntax error: {reason}"
         else:
             at_line, at_col, message = line, column, f"syntax error: {text.splitlines()[0]}"
         return None, [Finding(file, at_line, message, at_col, code="expression", rule_id=rule_id)]
+
+
+def check_condition(
+    expression: Expression, probes: list[dict], file: str, line: int, rule_id: str, what: str
+) -> list[Finding]:
+    """Evaluate on sample contexts: unknown fields and non-boolean results are errors.
+
+    The first probe sets every optional field, so an unknown field there is a typo; on the
+    others a missing optional field only means the condition does not match.
+    """
+    for index, context in enumerate(probes):
+        try:
+            value = expression.evaluate(context)
+        except ExpressionError as exc:
+            if index > 0 and "unknown field" in str(exc):
+                continue
+            return [
+                Finding(
+                    file,
+                    line,
+                    f"{what} condition: {explain_evaluation_error(exc, context)}",
+                    code="expression",
+                    rule_id=rule_id,
+                )
+            ]
+        if not isinstance(value, bool):
+            return [
+                Finding(
+                    file,
+                    line,
+                    f"{what} condition must give true or false, gave {type(value).__name__}",
+                    code="expression",
+                    rule_id=rule_id,
+                )
+            ]
+    return []
 
 
 def explain_evaluation_error(error: ExpressionError, known: dict[str, Any]) -> str:

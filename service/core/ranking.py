@@ -135,29 +135,40 @@ def _targets(snapshot: Snapshot, context: Any) -> tuple[np.ndarray, dict[str, st
 
 
 def recommend(snapshot: Snapshot, request: RecommendationRequest, today: dt.date) -> dict:
+    """The contract's recommendation body for one request."""
+    return recommend_in_locales(snapshot, request, today, (request.locale,))[request.locale]
+
+
+def recommend_in_locales(
+    snapshot: Snapshot, request: RecommendationRequest, today: dt.date, locales: tuple[str, ...]
+) -> dict[str, dict]:
+    """One evaluation and ranking, rendered in several locales (the precompute path)."""
     catalog, reference = snapshot.catalog, snapshot.reference
     _check_request(snapshot, request)
     ev = evaluate(snapshot, request.profile, request.lines(), today, request.jurisdiction)
-    locale = request.locale
     candidates = ev.safety.allowed() & ~ev.rule_excluded & ev.rule_required
     if request.category:
         candidates &= catalog.category_mask([request.category])
     if request.exclude_skus:
         candidates &= ~catalog.sku_mask(request.exclude_skus)
-    notices = _notices(ev, locale)
     ranked, raws = ([], []) if ev.over_limit_now else _rank(ev, candidates, request.limit)
-    if not ranked:
-        notices.append({"code": "no_items", "text": reference.text("notice_no_items", locale)})
-    items = [
-        _item(ev, index, raw, locale, request.explain)
-        for index, raw in zip(ranked, raws, strict=True)
-    ]
-    return {
-        "items": items,
-        "intake": intake_view(ev),
-        "notices": notices,
-        "versions": snapshot.versions,
-    }
+    intake = intake_view(ev)
+    bodies = {}
+    for locale in locales:
+        notices = _notices(ev, locale)
+        if not ranked:
+            notices.append({"code": "no_items", "text": reference.text("notice_no_items", locale)})
+        items = [
+            _item(ev, index, raw, locale, request.explain)
+            for index, raw in zip(ranked, raws, strict=True)
+        ]
+        bodies[locale] = {
+            "items": items,
+            "intake": intake,
+            "notices": notices,
+            "versions": snapshot.versions,
+        }
+    return bodies
 
 
 def _check_request(snapshot: Snapshot, request: RecommendationRequest) -> None:

@@ -19,6 +19,7 @@ from typing import Any
 
 from .catalog import Product
 from .errors import DataFileError, Finding, NotFound
+from .intake import resolve_lines
 from .intake_check import check_intake
 from .profile import Line, Profile
 from .ranking import recommend
@@ -99,9 +100,9 @@ class Recommender:
         self._lock = threading.Lock()
         self._stamp = paths.stamp()
         self._checked_at = time.monotonic()
-        self._snapshot = load_snapshot(
-            paths
-        )  # the first load must succeed: nothing to fall back to
+        # the first load must succeed: there is nothing to fall back to
+        self._snapshot = load_snapshot(paths)
+        self.on_change: Callable[[Snapshot], None] | None = None
 
     # ------------------------------------------------------------ data and reload
     @property
@@ -114,12 +115,24 @@ class Recommender:
             stamp = self.paths.stamp()
             try:
                 snapshot = load_snapshot(self.paths)
-            except DataFileError as exc:
+            except Exception as exc:  # noqa: BLE001 - whatever happens, the last good set serves
+                findings = (
+                    exc.findings
+                    if isinstance(exc, DataFileError)
+                    else [
+                        Finding(
+                            str(self.paths.rules),
+                            1,
+                            f"unexpected error while loading: {type(exc).__name__}: {exc}",
+                            code="load_error",
+                        )
+                    ]
+                )
                 self.status = ReloadStatus(
-                    False, time.time(), exc.findings, self.status.reloads, self.status.failures + 1
+                    False, time.time(), findings, self.status.reloads, self.status.failures + 1
                 )
                 self._stamp = stamp
-                for finding in exc.findings:
+                for finding in findings:
                     log.error("reload refused: %s", finding)
                 return self.status
             changed = snapshot.fingerprint != self._snapshot.fingerprint
@@ -128,10 +141,15 @@ class Recommender:
             self.status = ReloadStatus(
                 True, time.time(), [], self.status.reloads + 1, self.status.failures
             )
-            if changed:
-                self.cache.clear()
-                log.info("reloaded data: %s", snapshot.versions)
-            return self.status
+        if changed:
+            self.cache.clear()
+            log.info("reloaded data: %s", snapshot.versions)
+            if self.on_change is not None:
+                try:
+                    self.on_change(snapshot)
+                except Exception:  # noqa: BLE001 - a failed follow-up must not undo the reload
+                    log.exception("after-reload hook failed")
+        return self.status
 
     def reload_if_changed(self) -> None:
         """Cheap file watch: at most every `reload_interval` seconds, compare file stamps."""
@@ -159,6 +177,14 @@ class Recommender:
         answer = recommend(snapshot, request, day)
         self.cache.put(key, answer)
         return answer
+
+    def validate_profile(self, profile: dict[str, Any]) -> None:
+        """Refuse (422) a profile whose current supplements name unknown SKUs or nutrients."""
+        lines = [
+            (f"current_supplements.{i}", Line.from_dict(x))
+            for i, x in enumerate(profile.get("current_supplements") or ())
+        ]
+        resolve_lines(lines, self._snapshot.catalog, self._snapshot.reference.nutrients)
 
     def check_intake(self, data: dict[str, Any], today: dt.date | None = None) -> dict[str, Any]:
         profile = Profile.from_dict(data["profile"])

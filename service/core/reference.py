@@ -8,18 +8,19 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from marshmallow import EXCLUDE, RAISE, Schema, fields, validate
 
+from .context import probe_contexts
 from .errors import DataFileError, Finding
-from .expressions import Expression, compile_expression
+from .expressions import Expression, ExpressionError, check_condition, compile_expression
 from .validation import schema_findings
 from .vocabulary import CONDITIONS, GOALS, LOCALES, MEDICATIONS
-from .yamlfile import LineDict, load_yaml
+from .yamlfile import LineDict, line_of, load_yaml
 
 REFERENCE_FILES = (
     "nutrients.yaml",
@@ -31,6 +32,21 @@ REFERENCE_FILES = (
     "scoring.yaml",
     "product_maxima.yaml",
 )
+
+
+# The texts the core writes itself (texts.yaml) and the placeholders each one is given.
+SERVICE_TEXTS: dict[str, tuple[str, ...]] = {
+    "reason_fills_gap": ("nutrient", "target", "unit"),
+    "warning_near_upper_limit": ("nutrient", "amount", "upper_limit", "unit"),
+    "notice_above_upper_limit": ("nutrient", "amount", "upper_limit", "unit"),
+    "notice_no_items": (),
+    "notice_upper_limits_unverified": (),
+    "warning_diet": ("diet",),
+    "warning_allergy": ("allergens",),
+    "warning_age": ("age",),
+    "warning_life_stage": (),
+    "warning_above_upper_limit": ("nutrient", "amount", "upper_limit", "unit"),
+}
 
 
 class _Strict(Schema):
@@ -357,16 +373,18 @@ def load_reference(directory: Path) -> Reference:
 
     nutrients = _nutrients(raw["nutrients.yaml"])
     findings.extend(_check_nutrient_keys(raw, documents, directory, nutrients))
-    targets, problems = _targets(raw["targets.yaml"], documents["targets.yaml"], directory)
+    targets, problems = _targets(
+        raw["targets.yaml"], documents["targets.yaml"], directory, nutrients
+    )
     findings.extend(problems)
     if findings:
         raise DataFileError(findings)
 
     claims_raw = raw["claims.yaml"]
-    forbidden = {
-        locale: tuple(re.compile(p, re.IGNORECASE) for p in patterns)
-        for locale, patterns in claims_raw["forbidden"].items()
-    }
+    forbidden, problems = _forbidden_patterns(claims_raw, documents["claims.yaml"], directory)
+    findings.extend(problems)
+    if findings:
+        raise DataFileError(findings)
     reference = Reference(
         nutrients=nutrients,
         upper_limits=UpperLimits(
@@ -397,9 +415,36 @@ def load_reference(directory: Path) -> Reference:
         files=tuple(directory / name for name in schemas),
     )
     findings.extend(_check_texts(reference, documents, directory))
+    findings.extend(_check_service_texts(reference, documents["texts.yaml"], directory))
     if findings:
         raise DataFileError(findings)
     return reference
+
+
+def _forbidden_patterns(
+    claims: dict, document: LineDict, directory: Path
+) -> tuple[dict[str, tuple[re.Pattern, ...]], list[Finding]]:
+    forbidden: dict[str, tuple[re.Pattern, ...]] = {}
+    findings = []
+    node = document.get("forbidden")
+    for locale, patterns in claims["forbidden"].items():
+        compiled = []
+        for index, pattern in enumerate(patterns):
+            try:
+                compiled.append(re.compile(pattern, re.IGNORECASE))
+            except re.error as exc:
+                line = node[locale].line_of(index) if isinstance(node, LineDict) else 1
+                findings.append(
+                    Finding(
+                        _display(directory / "claims.yaml"),
+                        line,
+                        f"forbidden pattern {pattern!r} ({locale}) is not a "
+                        f"regular expression: {exc}",
+                        code="invalid_pattern",
+                    )
+                )
+        forbidden[locale] = tuple(compiled)
+    return forbidden, findings
 
 
 def _display(path: Path) -> str:
@@ -478,15 +523,39 @@ def _check_nutrient_keys(
     return findings
 
 
-def _targets(data: dict, document: LineDict, directory: Path) -> tuple[tuple[Target, ...], list]:
+def _targets(
+    data: dict, document: LineDict, directory: Path, nutrients: Nutrients
+) -> tuple[tuple[Target, ...], list]:
+    """Compile and check each target: its nutrient exists, its condition gives true/false on
+    sample profiles and names no unknown field, its amount gives a number."""
     file = _display(directory / "targets.yaml")
+    probes = probe_contexts(nutrients.keys, [])
     targets, findings = [], []
     for i, item in enumerate(data["targets"]):
         node = document["targets"][i]
+        if item["nutrient"] not in nutrients.keys:
+            findings.append(
+                Finding(
+                    file,
+                    node.line_of("nutrient"),
+                    f"{item['id']}: unknown nutrient key {item['nutrient']!r}",
+                    code="unknown_nutrient",
+                    rule_id=item["id"],
+                )
+            )
         when, problems = compile_expression(
-            item["when"], file, node.line_of("when"), node.column_of_value("when"), item["id"]
+            item["when"],
+            file,
+            node.line_of("when"),
+            node.column_of_value("when"),
+            item["id"],
+            locate=partial(node.locate_in_value, "when"),
         )
         findings.extend(problems)
+        if when is not None:
+            findings.extend(
+                check_condition(when, probes, file, node.line_of("when"), item["id"], "target")
+            )
         amount: float | Expression | None
         if isinstance(item["amount"], int | float) and not isinstance(item["amount"], bool):
             amount = float(item["amount"])
@@ -499,9 +568,34 @@ def _targets(data: dict, document: LineDict, directory: Path) -> tuple[tuple[Tar
                 item["id"],
             )
             findings.extend(problems)
+            if amount is not None:
+                findings.extend(
+                    _check_amount(amount, probes, file, node.line_of("amount"), item["id"])
+                )
         if when is not None and amount is not None:
             targets.append(Target(item["id"], when, item["nutrient"], amount, item["source"]))
     return tuple(targets), findings
+
+
+def _check_amount(
+    amount: Expression, probes: list[dict], file: str, line: int, target_id: str
+) -> list[Finding]:
+    for context in probes[:1]:
+        try:
+            value = amount.evaluate(context)
+        except ExpressionError as exc:
+            return [Finding(file, line, f"amount: {exc}", code="expression", rule_id=target_id)]
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return [
+                Finding(
+                    file,
+                    line,
+                    f"amount must give a number, gave {type(value).__name__}",
+                    code="expression",
+                    rule_id=target_id,
+                )
+            ]
+    return []
 
 
 def _interaction(item: dict) -> Interaction:
@@ -517,6 +611,43 @@ def _interaction(item: dict) -> Interaction:
         text=item["text"],
         source=item["source"],
     )
+
+
+def _check_service_texts(
+    reference: Reference, document: LineDict, directory: Path
+) -> list[Finding]:
+    """Every text the core writes is there in every locale, with only the placeholders the
+    core fills in."""
+    file = _display(directory / "texts.yaml")
+    findings = []
+    node = document.get("texts")
+    for key, placeholders in SERVICE_TEXTS.items():
+        texts = reference.texts.get(key)
+        if texts is None:
+            findings.append(
+                Finding(
+                    file,
+                    line_of(document, "texts"),
+                    f"text {key!r} is missing; the service needs it",
+                    code="missing_text",
+                )
+            )
+            continue
+        for locale, text in texts.items():
+            try:
+                text.format(**{name: "x" for name in placeholders})
+            except (KeyError, IndexError, ValueError) as exc:
+                line = node.line_of(key) if isinstance(node, LineDict) else 1
+                findings.append(
+                    Finding(
+                        file,
+                        line,
+                        f"text {key!r} ({locale}): placeholder "
+                        f"{exc} is not one of {sorted(placeholders)}",
+                        code="text_placeholder",
+                    )
+                )
+    return findings
 
 
 def _check_texts(reference: Reference, documents: dict, directory: Path) -> list[Finding]:

@@ -21,7 +21,13 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate, valida
 from .catalog import Catalog
 from .context import probe_contexts
 from .errors import DataFileError, Finding
-from .expressions import Expression, ExpressionError, compile_expression, explain_evaluation_error
+from .expressions import (
+    Expression,
+    ExpressionError,
+    check_condition,
+    compile_expression,
+    explain_evaluation_error,
+)
 from .reference import Reference, _display
 from .validation import schema_findings
 from .vocabulary import LOCALES, RULE_ACTIONS
@@ -144,7 +150,17 @@ def load_rules(directory: Path, reference: Reference, catalog: Catalog) -> RuleS
         for i, item in enumerate(data["rules"]):
             node = document["rules"][i]
             line = document["rules"].line_of(i)
-            rule_id = item.get("id") if isinstance(item, dict) else None
+            if not isinstance(item, dict):
+                findings.append(
+                    Finding(
+                        display,
+                        line,
+                        "a rule must be a mapping of keys (id, description, when, action, ...)",
+                        code="schema",
+                    )
+                )
+                continue
+            rule_id = item.get("id")
             loaded, problems = schema_findings(_RuleSchema(), item, display, rule_id)
             findings.extend(problems)
             if loaded is None:
@@ -194,15 +210,25 @@ def _build_rule(
         return node.line_of(key) if isinstance(node, LineDict) else line
 
     when, problems = compile_expression(
-        data["when"], file, at("when"), node.column_of_value("when"), rule_id
+        data["when"],
+        file,
+        at("when"),
+        node.column_of_value("when"),
+        rule_id,
+        locate=lambda ln, col: node.locate_in_value("when", ln, col),
     )
     findings.extend(problems)
     if when is not None:
-        findings.extend(_check_condition(when, probes, file, at("when"), rule_id, "profile"))
+        findings.extend(check_condition(when, probes, file, at("when"), rule_id, "profile"))
     mask = np.ones(len(catalog), dtype=bool)
     if data["products"] is not None:
         products, problems = compile_expression(
-            data["products"], file, at("products"), node.column_of_value("products"), rule_id
+            data["products"],
+            file,
+            at("products"),
+            node.column_of_value("products"),
+            rule_id,
+            locate=lambda ln, col: node.locate_in_value("products", ln, col),
         )
         findings.extend(problems)
         if products is not None:
@@ -268,45 +294,6 @@ def _build_rule(
         file=file,
         line=line,
     ), []
-
-
-def _check_condition(
-    expression: Expression, probes: list[dict], file: str, line: int, rule_id: str, what: str
-) -> list[Finding]:
-    """Evaluate on sample contexts: unknown fields and non-boolean results are errors."""
-    for context in probes[:1]:
-        try:
-            value = expression.evaluate(context)
-        except ExpressionError as exc:
-            return [
-                Finding(
-                    file,
-                    line,
-                    f"{what} condition: {explain_evaluation_error(exc, context)}",
-                    code="expression",
-                    rule_id=rule_id,
-                )
-            ]
-        if not isinstance(value, bool):
-            return [
-                Finding(
-                    file,
-                    line,
-                    f"{what} condition must give true or false, gave {type(value).__name__}",
-                    code="expression",
-                    rule_id=rule_id,
-                )
-            ]
-    for context in probes[1:]:
-        try:
-            value = expression.evaluate(context)
-        except ExpressionError as exc:
-            if "unknown field" in str(exc):
-                continue  # an optional field the profile did not give: the rule does not match
-            return [
-                Finding(file, line, f"{what} condition: {exc}", code="expression", rule_id=rule_id)
-            ]
-    return []
 
 
 def _product_mask(

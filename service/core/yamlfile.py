@@ -15,13 +15,39 @@ class LineDict(dict):
 
     line: int = 1
     key_lines: dict[Any, int]
-    value_columns: dict[Any, int]
+    value_marks: dict[Any, tuple[int, int, str | None]]  # 0-based line, column, style
+    source_lines: list[str]
 
     def line_of(self, key: Any) -> int:
         return self.key_lines.get(key, self.line)
 
     def column_of_value(self, key: Any) -> int:
-        return self.value_columns.get(key, 1)
+        line, column, style = self.value_marks.get(key, (0, 0, None))
+        return column + 1 + (1 if style in ("'", '"') else 0)
+
+    def locate_in_value(self, key: Any, text_line: int, text_column: int) -> tuple[int, int]:
+        """File line and column (1-based) of a position (1-based) inside the text of a scalar
+        value, for literal (|), folded (>), plain and quoted scalars over one or more lines."""
+        if key not in self.value_marks:
+            return self.line_of(key), text_column
+        line, column, style = self.value_marks[key]
+        lines = getattr(self, "source_lines", [])
+        if style == "|":
+            index = line + text_line  # content starts on the line after the indicator
+            first = lines[line + 1] if line + 1 < len(lines) else ""
+            indent = len(first) - len(first.lstrip())  # the block's indentation, kept by none
+            return index + 1, indent + text_column
+        start = line + 1 if style == ">" else line
+        first = column + (1 if style in ("'", '"') else 0) if style != ">" else None
+        offset = text_column  # 1-based offset in the folded one-line text
+        for index in range(start, len(lines)):
+            raw = lines[index]
+            begin = first if (first is not None and index == line) else len(raw) - len(raw.lstrip())
+            segment = len(raw) - begin
+            if offset <= segment + 1:
+                return index + 1, begin + offset
+            offset -= segment + 1  # the line break folds into one space
+        return line + 1, column + text_column
 
 
 class LineList(list):
@@ -46,7 +72,8 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> LineDict:
     result = LineDict()
     result.line = node.start_mark.line + 1
     result.key_lines = {}
-    result.value_columns = {}
+    result.value_marks = {}
+    result.source_lines = getattr(loader, "source_lines", [])
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=True)
         if not isinstance(key, str | int | float | bool) and key is not None:
@@ -59,9 +86,11 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> LineDict:
             )
         result[key] = loader.construct_object(value_node, deep=True)
         result.key_lines[key] = key_node.start_mark.line + 1
-        # Column of the first character of the expression text, past an opening quote.
-        quoted = 1 if getattr(value_node, "style", None) in ("'", '"') else 0
-        result.value_columns[key] = value_node.start_mark.column + 1 + quoted
+        result.value_marks[key] = (
+            value_node.start_mark.line,
+            value_node.start_mark.column,
+            getattr(value_node, "style", None),
+        )
     return result
 
 
@@ -72,6 +101,17 @@ def _construct_sequence(loader: _LineLoader, node: yaml.SequenceNode) -> LineLis
     return result
 
 
+def _construct_timestamp(loader: _LineLoader, node: yaml.ScalarNode) -> Any:
+    """A date such as 2026-02-30 is a finding at its line, not a crash."""
+    try:
+        return yaml.constructor.SafeConstructor.construct_yaml_timestamp(loader, node)
+    except ValueError as exc:
+        raise yaml.constructor.ConstructorError(
+            None, None, f"not a valid date: {node.value!r} ({exc})", node.start_mark
+        ) from None
+
+
+_LineLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
 
@@ -85,16 +125,20 @@ def load_yaml(path: Path, display_name: str | None = None) -> Any:
         raise DataFileError([Finding(name, 1, "file not found", code="missing_file")]) from None
     except UnicodeDecodeError as exc:
         raise DataFileError([Finding(name, 1, f"not UTF-8: {exc}", code="encoding")]) from None
+    loader = _LineLoader(text)
+    loader.source_lines = text.splitlines()
     try:
-        return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - SafeLoader subclass
+        return loader.get_single_data()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
         column = mark.column + 1 if mark else 1
         reason = " ".join(p for p in (exc.context, exc.problem) if p) or str(exc)
         raise DataFileError([Finding(name, line, reason, column, code="yaml_syntax")]) from None
-    except yaml.YAMLError as exc:
+    except (yaml.YAMLError, ValueError, TypeError) as exc:
         raise DataFileError([Finding(name, 1, str(exc), code="yaml_syntax")]) from None
+    finally:
+        loader.dispose()
 
 
 def line_of(node: Any, key: Any = None) -> int:

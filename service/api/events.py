@@ -1,0 +1,37 @@
+"""POST /v1/events: shop events (view, click, add_to_cart, purchase) for learning to rank."""
+
+from __future__ import annotations
+
+import redis
+from flask import current_app, jsonify
+from flask_smorest import Blueprint
+
+from ..core.errors import InvalidInput, Unavailable
+from .redis_client import get_store
+from .schemas import AcceptedSchema, ContractErrorSchema, EventsRequestSchema
+
+blp = Blueprint("events", __name__, url_prefix="/v1", description="Shop events.")
+
+
+@blp.route("/events", methods=["POST"])
+@blp.arguments(EventsRequestSchema)
+@blp.response(202, AcceptedSchema)
+@blp.alt_response(422, schema=ContractErrorSchema)
+@blp.alt_response(503, schema=ContractErrorSchema)
+def post_events(body: dict):
+    """Validate and append events to a bounded Redis stream (in process without Redis)."""
+    app = current_app._get_current_object()
+    catalog = app.extensions["dosewise"].snapshot.catalog
+    errors = {
+        f"events.{i}.sku": [f"unknown SKU {e['sku']!r}"]
+        for i, e in enumerate(body["events"])
+        if e["sku"] not in catalog.index
+    }
+    if errors:
+        raise InvalidInput("the request names things the catalog does not know", errors)
+    events = [{**e, "timestamp": e["timestamp"].isoformat()} for e in body["events"]]
+    try:
+        get_store(app).add_events(events)
+    except (redis.RedisError, OSError) as exc:
+        raise Unavailable("the event store is unavailable; try again") from exc
+    return jsonify({"accepted": len(events)}), 202

@@ -1,0 +1,227 @@
+"""Serve a known customer's list from the cache, and refresh cached lists in batches.
+
+A cached list is fresh when it was computed under the current fingerprint of catalog, rules and
+model, from the customer's current profile, less than `max_age` seconds ago (gorse-io/gorse
+decides staleness the same way). Identical profiles are computed once per refresh.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from ..core.errors import NotFound
+from ..core.ranking import recommend_in_locales
+from ..core.recommender import Recommender
+from ..core.requests import RecommendationRequest
+from .store import CachedList, MemoryStore, RedisStore
+
+LOCALE_BY_COUNTRY = {"NL": "nl", "BE": "nl", "DE": "de", "AT": "de", "CH": "de", "LU": "de"}
+
+Store = RedisStore | MemoryStore
+
+
+@dataclass(frozen=True)
+class CachePolicy:
+    limit: int = 10  # items kept per cached list; GETs up to this limit are served from it
+    max_age: float = 86_400.0  # seconds before a list counts as stale whatever else holds
+
+
+class Scheduler(Protocol):
+    def __call__(self, customer_id: str) -> None: ...
+
+
+def locales_for(profile: dict[str, Any]) -> tuple[str, ...]:
+    """The locale a customer's list is precomputed in: the shop's language for the country."""
+    return (LOCALE_BY_COUNTRY.get(str(profile.get("country", "NL")).upper(), "en"),)
+
+
+def is_fresh(
+    cached: CachedList, fingerprint: str, digest: str, now: float, policy: CachePolicy
+) -> bool:
+    return (
+        cached.fingerprint == fingerprint
+        and cached.profile_digest == digest
+        and now - cached.computed_at < policy.max_age
+    )
+
+
+def serve(
+    recommender: Recommender,
+    store: Store,
+    customer_id: str,
+    limit: int,
+    locale: str,
+    policy: CachePolicy,
+    schedule: Scheduler | None = None,
+) -> dict[str, Any]:
+    """The contract's body plus `source`: "cache" in one round trip when fresh, else computed
+    now (and a refresh is queued through `schedule`)."""
+    entry, raw = store.read(customer_id)
+    if entry is None:
+        raise NotFound(f"no customer {customer_id!r}")
+    fingerprint = recommender.snapshot.fingerprint
+    fresh = False
+    if raw is not None:
+        cached = CachedList.decode(raw)
+        fresh = is_fresh(cached, fingerprint, entry["digest"], time.time(), policy)
+        body = cached.bodies.get(locale)
+        if fresh and body is not None and limit <= cached.limit:
+            return {**body, "items": body["items"][:limit], "source": "cache"}
+    answer = recommender.recommend({"profile": entry["profile"], "limit": limit, "locale": locale})
+    if not fresh and schedule is not None and store.mark_pending(customer_id):
+        schedule(customer_id)
+    return {**answer, "source": "computed"}
+
+
+def refresh_chunk(
+    recommender: Recommender,
+    store: Store,
+    ids: list[str],
+    policy: CachePolicy,
+    *,
+    force: bool = False,
+    today: dt.date | None = None,
+) -> dict[str, int]:
+    """Recompute the stale lists among `ids`, each distinct profile once, written in one
+    pipelined round trip. Returns counts: done, computed (distinct profiles), skipped, missing."""
+    recommender.reload_if_changed()
+    snapshot = recommender.snapshot
+    day = today or recommender.clock()
+    now = time.time()
+    profiles, lists = store.read_many(ids)
+    todo: dict[str, list[str]] = {}
+    profile_of: dict[str, dict] = {}
+    skipped = missing = 0
+    for customer_id, entry, raw in zip(ids, profiles, lists, strict=True):
+        if entry is None:
+            missing += 1
+            continue
+        if (
+            not force
+            and raw is not None
+            and is_fresh(CachedList.decode(raw), snapshot.fingerprint, entry["digest"], now, policy)
+        ):
+            skipped += 1
+            continue
+        todo.setdefault(entry["digest"], []).append(customer_id)
+        profile_of[entry["digest"]] = entry["profile"]
+    digests = list(todo)
+    names = [f"{snapshot.fingerprint}:{day.isoformat()}:{policy.limit}:{d}" for d in digests]
+    shared = store.get_shared(names)
+    computed: dict[str, bytes] = {}
+    bodies_by_digest: dict[str, bytes] = {}
+    for digest, name, known in zip(digests, names, shared, strict=True):
+        if known is None:
+            profile = profile_of[digest]
+            request = RecommendationRequest.from_dict(
+                {"profile": profile, "limit": policy.limit, "locale": locales_for(profile)[0]}
+            )
+            bodies = recommend_in_locales(snapshot, request, day, locales_for(profile))
+            known = CachedList.encode_bodies(bodies)
+            computed[name] = known
+        bodies_by_digest[digest] = known
+    if computed:
+        store.put_shared(computed)
+    entries = []
+    for digest, customer_ids in todo.items():
+        meta = {
+            "fingerprint": snapshot.fingerprint,
+            "profile_digest": digest,
+            "computed_at": now,
+            "limit": policy.limit,
+        }
+        value = CachedList.encode(meta, bodies_by_digest[digest])
+        entries.extend((customer_id, value) for customer_id in customer_ids)
+    store.write_lists(entries)
+    store.clear_pending([c for ids_ in todo.values() for c in ids_])
+    return {"done": len(ids), "computed": len(computed), "skipped": skipped, "missing": missing}
+
+
+# ---------------------------------------------------------------- batch runs
+def new_run_id() -> str:
+    return time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
+
+
+def begin_run(
+    store: Store, recommender: Recommender, reason: str, lock_ttl: int, run_id: str | None = None
+) -> tuple[str, bool]:
+    """Take the refresh lock and record the run. Returns (run id, started); when another run
+    holds the lock, its id and False: two runs at once never double the work."""
+    run_id = run_id or new_run_id()
+    holder = store.acquire_lock(run_id, lock_ttl)
+    if holder is not None:
+        return holder, False
+    store.start_run(
+        run_id,
+        {
+            "run_id": run_id,
+            "status": "running",
+            "total": store.count(),
+            "done": 0,
+            "computed": 0,
+            "skipped": 0,
+            "missing": 0,
+            "chunks": 0,
+            "started_at": time.time(),
+            "reason": reason,
+            "fingerprint": recommender.snapshot.fingerprint,
+        },
+    )
+    return run_id, True
+
+
+def finish_chunk(
+    store: Store, run_id: str, chunk: int, counts: dict[str, int], lock_ttl: int
+) -> dict[str, str]:
+    """Count a finished chunk (once, even if a redelivered task runs it again)."""
+    state = store.complete_chunk(run_id, chunk, {**counts, "chunks": 1})
+    store.extend_lock(run_id, lock_ttl)
+    return _maybe_finish(store, run_id, state)
+
+
+def end_fanout(store: Store, run_id: str, chunks_sent: int) -> dict[str, str]:
+    """Record that every chunk of the run has been sent."""
+    state = store.update_run(run_id, {}, {"chunks_sent": chunks_sent, "fanout_done": 1})
+    return _maybe_finish(store, run_id, state)
+
+
+def _maybe_finish(store: Store, run_id: str, state: dict[str, str]) -> dict[str, str]:
+    if (
+        state.get("status") == "running"
+        and state.get("fanout_done") == "1"
+        and _int(state, "chunks") >= _int(state, "chunks_sent")
+    ):
+        state = store.update_run(run_id, {}, {"status": "finished", "finished_at": time.time()})
+        store.release_lock(run_id)
+    return state
+
+
+def progress(state: dict[str, str] | None) -> dict[str, Any] | None:
+    """A run's state with rate and ETA, for the endpoint and the CLI's progress bar."""
+    if state is None:
+        return None
+    total, done = _int(state, "total"), _int(state, "done")
+    started = float(state.get("started_at", time.time()))
+    end = float(state.get("finished_at", time.time()))
+    elapsed = max(end - started, 1e-6)
+    rate = done / elapsed
+    eta = (total - done) / rate if rate > 0 and done < total else 0.0
+    out: dict[str, Any] = {k: v for k, v in state.items()}
+    for field in ("total", "done", "computed", "skipped", "missing", "chunks", "chunks_sent"):
+        out[field] = _int(state, field)
+    out.update(
+        {"rate_per_s": round(rate, 1), "eta_s": round(eta, 1), "elapsed_s": round(elapsed, 2)}
+    )
+    return json.loads(json.dumps(out))
+
+
+def _int(state: dict[str, str], field: str) -> int:
+    try:
+        return int(float(state.get(field, "0")))
+    except ValueError:
+        return 0

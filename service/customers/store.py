@@ -1,0 +1,362 @@
+"""Where customer profiles, cached lists and events live: Redis, or process memory without it.
+
+Redis keys (prefix `dw:`), every family erased by `delete()`:
+  dw:profile:{id}      JSON {"profile", "digest", "updated_at"}
+  dw:recs:{id}         cached list: one JSON line of metadata, a newline, the response bodies
+  dw:pending:{id}      a refresh of this customer is queued (TTL)
+  dw:events:{id}       ids of this customer's entries in the dw:events stream
+Shared keys: dw:customers (set of ids), dw:events (stream), dw:shared:* (lists computed for one
+profile digest during a refresh, TTL), dw:refresh:* (lock and progress of batch refreshes).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import redis
+
+PREFIX = "dw:"
+CUSTOMERS = f"{PREFIX}customers"
+EVENTS_STREAM = f"{PREFIX}events"
+PENDING_TTL = 120
+SHARED_TTL = 3600
+EVENTS_MAXLEN = 1_000_000
+EVENTS_PER_CUSTOMER = 1000
+
+
+def profile_digest(profile: dict[str, Any]) -> str:
+    text = json.dumps(profile, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:20]
+
+
+def key(family: str, customer_id: str) -> str:
+    return f"{PREFIX}{family}:{customer_id}"
+
+
+@dataclass(frozen=True)
+class CachedList:
+    """A customer's precomputed answer: metadata plus one response body per locale."""
+
+    fingerprint: str
+    profile_digest: str
+    computed_at: float
+    limit: int
+    bodies: dict[str, dict]
+
+    @staticmethod
+    def encode_bodies(bodies: dict[str, dict]) -> bytes:
+        return json.dumps(bodies, separators=(",", ":"), ensure_ascii=False).encode()
+
+    @staticmethod
+    def encode(meta: dict[str, Any], bodies_bytes: bytes) -> bytes:
+        """Metadata line + bodies; the bodies bytes are shared by customers with one profile."""
+        return json.dumps(meta, separators=(",", ":")).encode() + b"\n" + bodies_bytes
+
+    @classmethod
+    def decode(cls, raw: bytes) -> CachedList:
+        head, _, rest = raw.partition(b"\n")
+        meta = json.loads(head)
+        return cls(
+            meta["fingerprint"],
+            meta["profile_digest"],
+            meta["computed_at"],
+            meta["limit"],
+            json.loads(rest),
+        )
+
+
+class RedisStore:
+    """All customer data in Redis; every read the GET path needs is one round trip."""
+
+    kind = "redis"
+
+    def __init__(self, client: redis.Redis) -> None:
+        self.client = client
+
+    # -- profiles and cached lists
+    def put_profile(self, customer_id: str, profile: dict[str, Any]) -> str:
+        digest = profile_digest(profile)
+        value = json.dumps({"profile": profile, "digest": digest, "updated_at": time.time()})
+        pipe = self.client.pipeline(transaction=True)
+        pipe.set(key("profile", customer_id), value)
+        pipe.sadd(CUSTOMERS, customer_id)
+        pipe.execute()
+        return digest
+
+    def read(self, customer_id: str) -> tuple[dict | None, bytes | None]:
+        """Profile entry and cached list of one customer, in one round trip (MGET)."""
+        profile_raw, recs_raw = self.client.mget(
+            key("profile", customer_id), key("recs", customer_id)
+        )
+        return (json.loads(profile_raw) if profile_raw else None), recs_raw
+
+    def read_many(self, ids: list[str]) -> tuple[list[dict | None], list[bytes | None]]:
+        if not ids:
+            return [], []
+        keys = [key("profile", i) for i in ids] + [key("recs", i) for i in ids]
+        values = self.client.mget(keys)
+        profiles = [json.loads(v) if v else None for v in values[: len(ids)]]
+        return profiles, list(values[len(ids) :])
+
+    def write_lists(self, entries: list[tuple[str, bytes]]) -> None:
+        """Write many cached lists in one pipelined round trip; each SET replaces one customer's
+        entry whole, so a reader sees the old list or the new one, never a mix."""
+        if not entries:
+            return
+        pipe = self.client.pipeline(transaction=False)
+        for customer_id, value in entries:
+            pipe.set(key("recs", customer_id), value)
+        pipe.execute()
+
+    def delete(self, customer_id: str) -> bool:
+        event_ids = self.client.lrange(key("events", customer_id), 0, -1)
+        pipe = self.client.pipeline(transaction=True)
+        pipe.delete(
+            key("profile", customer_id),
+            key("recs", customer_id),
+            key("pending", customer_id),
+            key("events", customer_id),
+        )
+        pipe.srem(CUSTOMERS, customer_id)
+        if event_ids:
+            pipe.xdel(EVENTS_STREAM, *event_ids)
+        removed = pipe.execute()
+        return bool(removed[0] or removed[1])
+
+    def mark_pending(self, customer_id: str) -> bool:
+        """True when no refresh of this customer was queued in the last PENDING_TTL seconds."""
+        return bool(self.client.set(key("pending", customer_id), b"1", nx=True, ex=PENDING_TTL))
+
+    def clear_pending(self, ids: list[str]) -> None:
+        if ids:
+            self.client.delete(*[key("pending", i) for i in ids])
+
+    def count(self) -> int:
+        return int(self.client.scard(CUSTOMERS))
+
+    def iter_id_chunks(self, size: int) -> Iterator[list[str]]:
+        chunk: list[str] = []
+        for raw in self.client.sscan_iter(CUSTOMERS, count=size):
+            chunk.append(raw.decode() if isinstance(raw, bytes) else raw)
+            if len(chunk) >= size:
+                yield chunk
+                chunk = []
+        if chunk:
+            yield chunk
+
+    # -- lists shared by identical profiles during a refresh
+    def get_shared(self, names: list[str]) -> list[bytes | None]:
+        return list(self.client.mget([f"{PREFIX}shared:{n}" for n in names])) if names else []
+
+    def put_shared(self, items: dict[str, bytes]) -> None:
+        pipe = self.client.pipeline(transaction=False)
+        for name, value in items.items():
+            pipe.set(f"{PREFIX}shared:{name}", value, ex=SHARED_TTL)
+        pipe.execute()
+
+    # -- events
+    def add_events(self, events: list[dict[str, Any]]) -> None:
+        pipe = self.client.pipeline(transaction=False)
+        for event in events:
+            pipe.xadd(
+                EVENTS_STREAM, {"data": json.dumps(event)}, maxlen=EVENTS_MAXLEN, approximate=True
+            )
+        ids = pipe.execute()
+        pipe = self.client.pipeline(transaction=False)
+        for event, stream_id in zip(events, ids, strict=True):
+            list_key = key("events", event["customer_id"])
+            pipe.rpush(list_key, stream_id)
+            pipe.ltrim(list_key, -EVENTS_PER_CUSTOMER, -1)
+        pipe.execute()
+
+    # -- batch refresh bookkeeping
+    def acquire_lock(self, run_id: str, ttl: int) -> str | None:
+        """Take the refresh lock; the id of the run holding it when it is taken already."""
+        if self.client.set(f"{PREFIX}refresh:lock", run_id, nx=True, ex=ttl):
+            return None
+        holder = self.client.get(f"{PREFIX}refresh:lock")
+        return holder.decode() if holder else None
+
+    def extend_lock(self, run_id: str, ttl: int) -> None:
+        """Keep the lock while chunks finish; a run whose workers died frees it within `ttl`."""
+        lock = f"{PREFIX}refresh:lock"
+        if self.client.get(lock) == run_id.encode():
+            self.client.expire(lock, ttl)
+
+    def release_lock(self, run_id: str) -> None:
+        lock = f"{PREFIX}refresh:lock"
+        with self.client.pipeline() as pipe:
+            try:
+                pipe.watch(lock)
+                if pipe.get(lock) == run_id.encode():
+                    pipe.multi()
+                    pipe.delete(lock)
+                    pipe.execute()
+            except redis.WatchError:
+                pass
+
+    def start_run(self, run_id: str, fields: dict[str, Any]) -> None:
+        pipe = self.client.pipeline(transaction=True)
+        pipe.hset(f"{PREFIX}refresh:run:{run_id}", mapping={k: str(v) for k, v in fields.items()})
+        pipe.expire(f"{PREFIX}refresh:run:{run_id}", 7 * 86400)
+        pipe.set(f"{PREFIX}refresh:latest", run_id)
+        pipe.execute()
+
+    def update_run(
+        self, run_id: str, increments: dict[str, int], fields: dict[str, Any] | None = None
+    ) -> dict[str, str]:
+        name = f"{PREFIX}refresh:run:{run_id}"
+        pipe = self.client.pipeline(transaction=True)
+        for field, amount in increments.items():
+            pipe.hincrby(name, field, amount)
+        if fields:
+            pipe.hset(name, mapping={k: str(v) for k, v in fields.items()})
+        pipe.hgetall(name)
+        state = pipe.execute()[-1]
+        return {k.decode(): v.decode() for k, v in state.items()}
+
+    def complete_chunk(self, run_id: str, chunk: int, counts: dict[str, int]) -> dict[str, str]:
+        """Count a chunk once, even when a redelivered task finishes it a second time."""
+        first = self.client.sadd(f"{PREFIX}refresh:run:{run_id}:chunks", chunk)
+        self.client.expire(f"{PREFIX}refresh:run:{run_id}:chunks", 7 * 86400)
+        return self.update_run(run_id, counts if first else {})
+
+    def run_state(self, run_id: str | None = None) -> dict[str, str] | None:
+        if run_id is None:
+            latest = self.client.get(f"{PREFIX}refresh:latest")
+            if latest is None:
+                return None
+            run_id = latest.decode()
+        state = self.client.hgetall(f"{PREFIX}refresh:run:{run_id}")
+        return {k.decode(): v.decode() for k, v in state.items()} or None
+
+    def ping(self) -> bool:
+        return bool(self.client.ping())
+
+
+class MemoryStore:
+    """The same interface in process memory, for `make run` without Redis (one process)."""
+
+    kind = "memory"
+
+    def __init__(self, max_customers: int = 100_000) -> None:
+        self._profiles: OrderedDict[str, dict] = OrderedDict()
+        self._lists: dict[str, bytes] = {}
+        self._events: dict[str, list[dict]] = {}
+        self._shared: dict[str, bytes] = {}
+        self._runs: dict[str, dict[str, str]] = {}
+        self._latest: str | None = None
+        self._lock_holder: str | None = None
+        self._guard = threading.Lock()
+        self.max_customers = max_customers
+
+    def put_profile(self, customer_id: str, profile: dict[str, Any]) -> str:
+        digest = profile_digest(profile)
+        with self._guard:
+            self._profiles[customer_id] = {
+                "profile": profile,
+                "digest": digest,
+                "updated_at": time.time(),
+            }
+            self._profiles.move_to_end(customer_id)
+            while len(self._profiles) > self.max_customers:
+                old, _ = self._profiles.popitem(last=False)
+                self._lists.pop(old, None)
+        return digest
+
+    def read(self, customer_id: str) -> tuple[dict | None, bytes | None]:
+        return self._profiles.get(customer_id), self._lists.get(customer_id)
+
+    def read_many(self, ids: list[str]) -> tuple[list[dict | None], list[bytes | None]]:
+        return [self._profiles.get(i) for i in ids], [self._lists.get(i) for i in ids]
+
+    def write_lists(self, entries: list[tuple[str, bytes]]) -> None:
+        with self._guard:
+            for customer_id, value in entries:
+                if customer_id in self._profiles:
+                    self._lists[customer_id] = value
+
+    def delete(self, customer_id: str) -> bool:
+        with self._guard:
+            found = self._profiles.pop(customer_id, None) is not None
+            self._lists.pop(customer_id, None)
+            self._events.pop(customer_id, None)
+        return found
+
+    def mark_pending(self, customer_id: str) -> bool:
+        return True
+
+    def clear_pending(self, ids: list[str]) -> None:
+        return None
+
+    def count(self) -> int:
+        return len(self._profiles)
+
+    def iter_id_chunks(self, size: int) -> Iterator[list[str]]:
+        ids = list(self._profiles)
+        for start in range(0, len(ids), size):
+            yield ids[start : start + size]
+
+    def get_shared(self, names: list[str]) -> list[bytes | None]:
+        return [self._shared.get(n) for n in names]
+
+    def put_shared(self, items: dict[str, bytes]) -> None:
+        if len(self._shared) > 10_000:
+            self._shared.clear()
+        self._shared.update(items)
+
+    def add_events(self, events: list[dict[str, Any]]) -> None:
+        with self._guard:
+            for event in events:
+                bucket = self._events.setdefault(event["customer_id"], [])
+                bucket.append(event)
+                del bucket[:-EVENTS_PER_CUSTOMER]
+
+    def acquire_lock(self, run_id: str, ttl: int) -> str | None:
+        with self._guard:
+            if self._lock_holder is None:
+                self._lock_holder = run_id
+                return None
+            return self._lock_holder
+
+    def extend_lock(self, run_id: str, ttl: int) -> None:
+        return None
+
+    def release_lock(self, run_id: str) -> None:
+        with self._guard:
+            if self._lock_holder == run_id:
+                self._lock_holder = None
+
+    def start_run(self, run_id: str, fields: dict[str, Any]) -> None:
+        self._runs[run_id] = {k: str(v) for k, v in fields.items()}
+        self._latest = run_id
+
+    def update_run(
+        self, run_id: str, increments: dict[str, int], fields: dict[str, Any] | None = None
+    ) -> dict[str, str]:
+        with self._guard:
+            state = self._runs.setdefault(run_id, {})
+            for field, amount in increments.items():
+                state[field] = str(int(state.get(field, "0")) + amount)
+            state.update({k: str(v) for k, v in (fields or {}).items()})
+            return dict(state)
+
+    def complete_chunk(self, run_id: str, chunk: int, counts: dict[str, int]) -> dict[str, str]:
+        seen = self._runs.setdefault(f"{run_id}:chunks", {})
+        first = str(chunk) not in seen
+        seen[str(chunk)] = "1"
+        return self.update_run(run_id, counts if first else {})
+
+    def run_state(self, run_id: str | None = None) -> dict[str, str] | None:
+        run_id = run_id or self._latest
+        return dict(self._runs[run_id]) if run_id in self._runs else None
+
+    def ping(self) -> bool:
+        return True

@@ -1,0 +1,802 @@
+"""Property-based tests of the contract's seven safety guarantees (contract.md, "Safety
+guarantees").
+
+Random valid requests (every profile field of the contract, current supplements, baskets, limits,
+locales) must never yield an item that breaks a guarantee. The oracle is written here, from the
+contract and domain.md, and reads the catalog YAML itself: it does not ask the service's own
+safety code what is safe.
+
+- guarantee 1: the EFSA upper-limit table of domain.md is copied below; intake totals are summed
+  here from the catalog file (40 IU = 1 µg vitamin D);
+- guarantees 2-6: product facts (nutrients, vegan/vegetarian, allergens, ages, pregnancy and
+  breastfeeding suitability) come from catalog/products.yaml;
+- guarantee 7: a small list of disease-claim verbs per locale (not disease names: warnings may
+  legitimately name conditions and medicines).
+
+Also: merchandising and reference rule files cannot switch the guarantees off, the HTTP layer
+gives the same guarantees, and POST /v1/intake/check adds up and flags totals correctly.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from service.api.schemas import IntakeCheckRequestSchema, RecommendationRequestSchema
+from service.core.errors import DataFileError
+from service.core.recommender import Recommender
+
+ROOT = Path(__file__).resolve().parents[1]
+TODAY = dt.date(2026, 11, 28)  # the same fixed day as conftest.py
+
+# ---------------------------------------------------------------- the oracle's own facts
+CATALOG_DOC = yaml.safe_load((ROOT / "catalog" / "products.yaml").read_text(encoding="utf-8"))
+PRODUCTS: dict[str, dict[str, Any]] = {p["sku"]: p for p in CATALOG_DOC["products"]}
+SKUS = sorted(PRODUCTS)
+CATEGORIES = sorted(CATALOG_DOC["categories"])
+
+
+def per_day(product: dict[str, Any], servings: float | None = None) -> dict[str, float]:
+    """Per-day amounts of a catalog product: per serving x servings (labelled by default)."""
+    n = product["servings_per_day"] if servings is None else servings
+    return {k: float(v) * n for k, v in product["nutrients_per_serving"].items()}
+
+
+# Contract vocabulary.
+NUTRIENTS = (
+    "vitamin_d_ug",
+    "vitamin_k1_ug",
+    "vitamin_k2_ug",
+    "calcium_mg",
+    "magnesium_mg",
+    "vitamin_a_ug",
+    "vitamin_e_mg",
+    "vitamin_b6_mg",
+    "vitamin_b12_ug",
+    "folic_acid_ug",
+    "zinc_mg",
+    "iron_mg",
+    "iodine_ug",
+    "selenium_ug",
+    "omega3_mg",
+)
+SEXES = ("female", "male", "other", "unspecified")
+LIFE_STAGES = ("none", "pregnant", "breastfeeding")
+DIETS = ("omnivore", "vegetarian", "vegan")
+ALLERGENS = ("fish", "shellfish", "soy", "milk", "egg", "gluten", "peanut", "tree_nut")
+MEDICATIONS = (
+    "vitamin_k_antagonist",
+    "thiazide_diuretic",
+    "digoxin",
+    "bisphosphonate",
+    "levothyroxine",
+    "tetracycline",
+    "quinolone",
+    "bile_acid_sequestrant",
+    "orlistat",
+    "corticosteroid",
+    "anticonvulsant",
+)
+CONDITIONS = (
+    "hypercalcaemia",
+    "sarcoidosis",
+    "hyperparathyroidism",
+    "kidney_stones",
+    "kidney_disease",
+    "malabsorption",
+    "osteoporosis",
+    "osteopenia",
+    "liver_disease",
+)
+SUN = ("low", "moderate", "high")
+GOALS = ("bones", "immunity", "muscles", "heart", "energy", "pregnancy", "sport")
+LOCALES = ("nl", "de", "en")
+
+# domain.md "Upper limits (UL)", EU (EFSA), per day. None = no UL set.
+# Columns: 0-6 mo, 6-12 mo, 1-3 y, 4-6 y, 7-10 y, 11-14 y, 15-17 y, adult, pregnant/breastfeeding.
+_ = None
+# fmt: off
+EFSA_UL: dict[str, tuple[float | None, ...]] = {
+    "vitamin_d_ug":  (25, 35, 50, 50, 50, 100, 100, 100, 100),
+    "calcium_mg":    (_, _, _, _, _, _, _, 2500, 2500),
+    "magnesium_mg":  (_, _, _, 250, 250, 250, 250, 250, 250),
+    "vitamin_a_ug":  (600, 600, 800, 1100, 1500, 2000, 2600, 3000, 3000),
+    "zinc_mg":       (_, _, 7, 10, 13, 18, 22, 25, 25),
+    "iodine_ug":     (_, _, 200, 250, 300, 450, 500, 600, 600),
+    "selenium_ug":   (_, _, 70, 95, 130, 180, 230, 255, 255),
+    "vitamin_b6_mg": (2.2, 2.5, 3.2, 4.5, 6.1, 8.6, 10.7, 12, 12),
+    "folic_acid_ug": (_, 200, 200, 300, 400, 600, 800, 1000, 1000),
+    "iron_mg":       (_, 5, 10, 15, 25, 35, 35, 40, 40),
+    "vitamin_e_mg":  (50, 60, 100, 120, 160, 220, 260, 300, 300),
+}
+# fmt: on
+PREGNANCY_COLUMN = 8
+
+
+def _stricter(*values: float | None) -> float | None:
+    known = [v for v in values if v is not None]
+    return min(known) if known else None
+
+
+def expected_upper_limit(nutrient: str, age: int, life_stage: str) -> float | None:
+    """The UL for a profile: age 0 takes the stricter infant column; pregnancy and
+    breastfeeding take the stricter of the age band and the pregnancy column."""
+    row = EFSA_UL.get(nutrient)
+    if row is None:
+        return None
+    if age == 0:
+        value = _stricter(row[0], row[1])
+    else:
+        column = next(
+            c for c, top in ((2, 3), (3, 6), (4, 10), (5, 14), (6, 17), (7, 10**9)) if age <= top
+        )
+        value = row[column]
+    if life_stage in ("pregnant", "breastfeeding"):
+        value = _stricter(value, row[PREGNANCY_COLUMN])
+    return value
+
+
+def line_amounts(line: dict[str, Any]) -> dict[str, float]:
+    if "sku" in line:
+        return per_day(PRODUCTS[line["sku"]], line.get("servings_per_day"))
+    out: dict[str, float] = {}
+    for key, amount in line["nutrients"].items():
+        if key == "vitamin_d_iu":
+            key, amount = "vitamin_d_ug", amount / 40.0
+        out[key] = out.get(key, 0.0) + float(amount)
+    return out
+
+
+def expected_intake(raw: dict[str, Any]) -> dict[str, float]:
+    totals = dict.fromkeys(NUTRIENTS, 0.0)
+    lines = list(raw["profile"].get("current_supplements", [])) + list(raw.get("basket", []))
+    for line in lines:
+        for key, amount in line_amounts(line).items():
+            totals[key] += amount
+    return totals
+
+
+def within(value: float, limit: float) -> bool:
+    """value <= limit, allowing only float noise."""
+    return value <= limit + 1e-9 * max(1.0, abs(limit))
+
+
+def close(a: float, b: float) -> bool:
+    """Equal up to the response's rounding to 3 decimals."""
+    return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-3)
+
+
+# Guarantee 7: disease-claim verbs (EU 1924/2006, 432/2012), our own list. Claim verbs only:
+# warnings may name conditions and medicines ("With kidney stones we do not suggest ...").
+CLAIM_PATTERNS = [
+    re.compile(p, re.IGNORECASE)
+    for p in (
+        # en
+        r"\bprevent(s|ed|ing)?\b",
+        r"\bcur(e|es|ed|ing)\b",
+        r"\btreat(s|ed|ing)?\b",
+        r"\bprotects?\s+against\b",
+        r"\bheal(s|ed|ing)?\b",
+        # nl
+        r"\bvoorkom(t|en)\b",
+        r"\bgeneest\b",
+        r"\bgenezen\b",
+        r"\bbehandel(t|en)\b",
+        r"\bbeschermt?\s+tegen\b",
+        r"\bhelpt\s+tegen\b",
+        # de
+        r"\bbeugt\b.*\bvor\b",
+        r"\bvorbeug",
+        r"\bheilt\b",
+        r"\bheilen\b",
+        r"\bschützt\s+vor\b",
+        r"\bbehandelt\b",
+        r"\bhilft\s+gegen\b",
+    )
+]
+
+
+def claim_in(text: str) -> str | None:
+    for pattern in CLAIM_PATTERNS:
+        if pattern.search(text):
+            return pattern.pattern
+    return None
+
+
+CONTRAINDICATED = {
+    "hypercalcaemia": ("vitamin_d_ug", "calcium_mg"),
+    "sarcoidosis": ("vitamin_d_ug", "calcium_mg"),
+    "hyperparathyroidism": ("vitamin_d_ug", "calcium_mg"),
+    "kidney_disease": ("vitamin_d_ug", "calcium_mg"),
+    "kidney_stones": ("calcium_mg",),
+}
+
+
+# ---------------------------------------------------------------- the checks
+def assert_safe(raw: dict[str, Any], response: dict[str, Any]) -> None:
+    """Every guarantee of the contract for the response to the (pre-validation) request `raw`."""
+    profile = raw["profile"]
+    age = profile["age"]
+    life_stage = profile.get("life_stage", "none")
+    diet = profile.get("diet", "omnivore")
+    allergies = set(profile.get("allergies", []))
+    medications = set(profile.get("medications", []))
+    conditions = set(profile.get("conditions", []))
+    intake = expected_intake(raw)
+    limits = {n: expected_upper_limit(n, age, life_stage) for n in NUTRIENTS}
+
+    # intake: the totals and the limits the response reports, against our own
+    reported = response["intake"]
+    for n in NUTRIENTS:
+        assert n in reported, f"intake lacks {n}"
+        assert close(reported[n]["current"], intake[n]), (
+            f"intake[{n}].current = {reported[n]['current']}, expected {intake[n]}"
+        )
+        if limits[n] is None:
+            assert reported[n]["upper_limit"] is None, (
+                f"intake[{n}].upper_limit = {reported[n]['upper_limit']}, EFSA sets none "
+                f"for age {age}, {life_stage}"
+            )
+        else:
+            assert reported[n]["upper_limit"] is not None and close(
+                reported[n]["upper_limit"], limits[n]
+            ), (
+                f"intake[{n}].upper_limit = {reported[n]['upper_limit']}, EFSA says "
+                f"{limits[n]} for age {age}, {life_stage}"
+            )
+
+    items = response["items"]
+    assert len(items) <= raw.get("limit", 5)
+    skus = [item["sku"] for item in items]
+    assert len(set(skus)) == len(skus), f"duplicate items {skus}"
+    for item in items:
+        sku = item["sku"]
+        assert sku in PRODUCTS, f"unknown SKU {sku}"
+        product = PRODUCTS[sku]
+        amounts = per_day(product)
+        where = f"{sku} for {profile}"
+        assert sku not in raw.get("exclude_skus", []), f"excluded SKU recommended: {where}"
+        if raw.get("category"):
+            assert product["category"] == raw["category"], where
+        for n, amount in amounts.items():
+            assert close(item["nutrients_per_day"].get(n, 0), amount), (
+                f"{sku} nutrients_per_day[{n}] = {item['nutrients_per_day'].get(n)}, "
+                f"catalog gives {amount}"
+            )
+
+        # 1. upper limits across current supplements + basket + the item
+        for n, limit in limits.items():
+            if limit is None:
+                continue
+            assert within(intake[n] + amounts.get(n, 0.0), limit), (
+                f"G1 {n}: {intake[n]} + {amounts.get(n, 0.0)} > UL {limit}: {where}"
+            )
+            entry = reported[n]
+            assert within(
+                entry["current"] + item["nutrients_per_day"].get(n, 0), entry["upper_limit"] + 1e-6
+            ), f"G1 (as reported) {n}: {entry} + {item['nutrients_per_day'].get(n, 0)}: {where}"
+        # 2. vitamin K antagonists
+        if "vitamin_k_antagonist" in medications:
+            assert amounts.get("vitamin_k1_ug", 0) == 0 and amounts.get("vitamin_k2_ug", 0) == 0, (
+                f"G2 vitamin K with a VKA: {where}"
+            )
+        # 3. diet
+        if diet == "vegan":
+            assert product["vegan"] is True, f"G3 non-vegan product for a vegan: {where}"
+        elif diet == "vegetarian":
+            assert product["vegan"] or product["vegetarian"], f"G3 not vegetarian: {where}"
+        # 4. allergies
+        assert not allergies & set(product["allergens"]), f"G4 allergen: {where}"
+        # 5. age and life stage
+        assert product["min_age"] <= age, f"G5 below min_age {product['min_age']}: {where}"
+        if product.get("max_age") is not None:
+            assert age <= product["max_age"], f"G5 above max_age {product['max_age']}: {where}"
+        if life_stage == "pregnant":
+            assert product.get("pregnancy_suitable") is not False, f"G5 pregnancy: {where}"
+        if life_stage == "breastfeeding":
+            assert product.get("breastfeeding_suitable") is not False, f"G5 breastfeeding: {where}"
+        # 6. contraindications
+        for condition in conditions & set(CONTRAINDICATED):
+            for n in CONTRAINDICATED[condition]:
+                assert amounts.get(n, 0) == 0, f"G6 {n} with {condition}: {where}"
+        # 7. claims
+        for kind in ("reasons", "warnings"):
+            for message in item[kind]:
+                found = claim_in(message["text"])
+                assert found is None, f"G7 {kind} {message} matches {found!r}: {where}"
+    for message in response.get("notices", []):
+        found = claim_in(message["text"])
+        assert found is None, f"G7 notice {message} matches {found!r}"
+
+
+# ---------------------------------------------------------------- strategies
+SCALE = {  # amounts free lines give per day, up to about an adult UL (or a high dose)
+    "vitamin_d_ug": 100,
+    "vitamin_d_iu": 4000,
+    "vitamin_k1_ug": 200,
+    "vitamin_k2_ug": 400,
+    "calcium_mg": 2500,
+    "magnesium_mg": 250,
+    "vitamin_a_ug": 3000,
+    "vitamin_e_mg": 300,
+    "vitamin_b6_mg": 12,
+    "vitamin_b12_ug": 1000,
+    "folic_acid_ug": 1000,
+    "zinc_mg": 25,
+    "iron_mg": 40,
+    "iodine_ug": 600,
+    "selenium_ug": 255,
+    "omega3_mg": 2000,
+}
+
+
+def _amount(key: str) -> st.SearchStrategy[float]:
+    top = SCALE[key]
+    if key == "vitamin_d_iu":  # whole IU: exact in µg on a 3-decimal grid
+        return st.one_of(st.sampled_from([400, 800, 1000, 2000, 4000]), st.integers(0, top))
+    return st.one_of(
+        st.sampled_from([0, top / 10, top / 4, top / 2, top, 10_000_000]),
+        st.integers(0, top // 2),
+        st.floats(0, top * 1.2, allow_nan=False, allow_infinity=False),
+    )
+
+
+@st.composite
+def free_line(draw: st.DrawFn) -> dict[str, Any]:
+    keys = draw(st.lists(st.sampled_from(sorted(SCALE)), min_size=1, max_size=3, unique=True))
+    line: dict[str, Any] = {"nutrients": {k: draw(_amount(k)) for k in keys}}
+    if draw(st.booleans()):
+        line["label"] = draw(st.sampled_from(["Huismerk D", "Drogist multi", "Olie", "x"]))
+    return line
+
+
+SERVINGS = st.one_of(
+    st.sampled_from([0.25, 0.5, 1, 1.5, 2, 3, 10, 50]),
+    st.floats(0.05, 4, allow_nan=False, allow_infinity=False),
+)
+
+
+@st.composite
+def sku_line(draw: st.DrawFn, servings: st.SearchStrategy = SERVINGS) -> dict[str, Any]:
+    line: dict[str, Any] = {"sku": draw(st.sampled_from(SKUS))}
+    if draw(st.booleans()):
+        line["servings_per_day"] = draw(servings)
+    return line
+
+
+def lines(max_size: int, servings: st.SearchStrategy = SERVINGS) -> st.SearchStrategy[list]:
+    return st.lists(st.one_of(sku_line(servings), free_line()), max_size=max_size)
+
+
+def _subset(values: tuple[str, ...], max_size: int) -> st.SearchStrategy[list[str]]:
+    return st.lists(st.sampled_from(values), max_size=max_size, unique=True)
+
+
+AGES = st.one_of(
+    st.sampled_from([0, 1, 3, 4, 6, 7, 10, 11, 12, 14, 15, 16, 17, 18, 50, 70, 120]),
+    st.integers(0, 120),
+)
+
+
+def profiles(
+    current: st.SearchStrategy[list] | None = None, **forced: st.SearchStrategy
+) -> st.SearchStrategy[dict[str, Any]]:
+    optional = {
+        "sex": st.sampled_from(SEXES),
+        "life_stage": st.sampled_from(LIFE_STAGES),
+        "diet": st.sampled_from(DIETS),
+        "allergies": _subset(ALLERGENS, 4),
+        "medications": st.one_of(_subset(MEDICATIONS, 3), st.just(["vitamin_k_antagonist"])),
+        "conditions": _subset(CONDITIONS, 3),
+        "sun_exposure": st.sampled_from(SUN),
+        "skin_type": st.one_of(st.none(), st.integers(1, 6)),
+        "country": st.sampled_from(["NL", "DE", "BE"]),
+        "serum_25ohd_nmol_l": st.one_of(
+            st.none(), st.floats(0, 250, allow_nan=False, allow_infinity=False)
+        ),
+        "goals": _subset(GOALS, 4),
+        "current_supplements": current if current is not None else lines(3),
+    }
+    for key in forced:
+        optional.pop(key, None)
+    return st.fixed_dictionaries({"age": AGES, **forced}, optional=optional)
+
+
+def requests(
+    profile: st.SearchStrategy | None = None, basket: st.SearchStrategy | None = None
+) -> st.SearchStrategy[dict[str, Any]]:
+    return st.fixed_dictionaries(
+        {"profile": profile if profile is not None else profiles()},
+        optional={
+            "basket": basket if basket is not None else lines(3),
+            "limit": st.integers(1, 50),
+            "locale": st.sampled_from(LOCALES),
+            "exclude_skus": st.lists(st.sampled_from(SKUS), max_size=3, unique=True),
+            "category": st.one_of(st.none(), st.sampled_from(CATEGORIES)),
+        },
+    )
+
+
+def recommend(recommender: Recommender, raw: dict[str, Any]) -> dict[str, Any]:
+    body = RecommendationRequestSchema().load(raw)
+    return recommender.recommend(body)
+
+
+# ---------------------------------------------------------------- the oracle itself
+def test_oracle_table_reads_domain_md():
+    """Spot checks of the hand-copied table and band logic (age 0, pregnancy, teenagers)."""
+    assert expected_upper_limit("vitamin_d_ug", 0, "none") == 25
+    assert expected_upper_limit("folic_acid_ug", 0, "none") == 200
+    assert expected_upper_limit("iron_mg", 0, "none") == 5
+    assert expected_upper_limit("vitamin_b6_mg", 0, "none") == 2.2
+    assert expected_upper_limit("zinc_mg", 0, "none") is None
+    assert expected_upper_limit("vitamin_d_ug", 10, "none") == 50
+    assert expected_upper_limit("vitamin_d_ug", 11, "none") == 100
+    assert expected_upper_limit("calcium_mg", 17, "none") is None
+    assert expected_upper_limit("calcium_mg", 17, "pregnant") == 2500
+    assert expected_upper_limit("vitamin_a_ug", 16, "pregnant") == 2600
+    assert expected_upper_limit("zinc_mg", 16, "breastfeeding") == 22
+    assert expected_upper_limit("vitamin_k2_ug", 40, "none") is None
+    assert claim_in("Vitamin D prevents osteoporosis") is not None
+    assert claim_in("Vitamine D voorkomt botontkalking") is not None
+    assert claim_in("Vitamin D beugt Osteoporose vor") is not None
+    assert claim_in("With kidney stones we do not suggest products with calcium.") is None
+
+
+# ---------------------------------------------------------------- core properties
+@settings(max_examples=300, deadline=None)
+@given(raw=requests())
+@example(
+    raw={
+        "profile": {"age": 40, "current_supplements": [{"sku": "XF-D3-75-TAB"}]},
+        "basket": [{"label": "D", "nutrients": {"vitamin_d_iu": 1000}}],
+        "limit": 50,
+    }
+)
+@example(
+    raw={
+        "profile": {
+            "age": 40,
+            "current_supplements": [{"label": "D", "nutrients": {"vitamin_d_ug": 99.5}}],
+        },
+        "limit": 50,
+    }
+)
+@example(raw={"profile": {"age": 0}, "limit": 50})
+@example(raw={"profile": {"age": 16, "life_stage": "pregnant"}, "limit": 50})
+@example(
+    raw={
+        "profile": {"age": 70, "medications": ["vitamin_k_antagonist"], "goals": ["bones"]},
+        "limit": 50,
+        "locale": "en",
+    }
+)
+@example(
+    raw={
+        "profile": {
+            "age": 30,
+            "diet": "vegan",
+            "allergies": ["soy", "fish"],
+            "conditions": ["kidney_stones"],
+        },
+        "limit": 50,
+        "locale": "de",
+    }
+)
+@example(
+    raw={"profile": {"age": 65, "conditions": ["sarcoidosis"], "goals": ["bones"]}, "limit": 50}
+)
+def test_recommendations_keep_every_guarantee(recommender, raw):
+    assert_safe(raw, recommend(recommender, raw))
+
+
+@settings(max_examples=100, deadline=None)
+@given(raw=requests(), day=st.dates(dt.date(2025, 1, 1), dt.date(2028, 12, 31)))
+def test_recommendations_keep_every_guarantee_on_any_day(recommender, raw, day):
+    """Campaigns and other dated rules switch on and off with the calendar: safety does not."""
+    body = RecommendationRequestSchema().load(raw)
+    assert_safe(raw, recommender.recommend(body, today=day))
+
+
+# ---------------------------------------------------------------- rule files cannot switch them off
+HOSTILE_REASON = {"nl": "Testregel.", "de": "Testregel.", "en": "Test rule."}
+
+
+def _rule(rule_id: str, action: str, **fields: Any) -> dict[str, Any]:
+    rule = {
+        "id": rule_id,
+        "description": f"test: {rule_id}",
+        "when": "true",
+        "action": action,
+        "priority": 1000,
+    }
+    if action in ("boost", "pin", "require"):
+        rule["reason"] = HOSTILE_REASON
+    rule.update(fields)
+    return rule
+
+
+HOSTILE_RULES = {
+    "source": "test: merchandising that would break every guarantee if it could",
+    "rules": [
+        _rule("hostile-pin-flagship", "pin", skus=["XF-D3K2-TAB"], position=1),
+        _rule("hostile-pin-fish", "pin", skus=["NV-D3K2-FISH-SG"], position=2),
+        _rule("hostile-pin-mk4", "pin", skus=["XF-K2-MK4-45MG-CAP"], position=3),
+        _rule("hostile-pin-d100", "pin", skus=["XF-D3-100-CAP"], position=4),
+        _rule(
+            "hostile-pin-calcium", "pin", products="product.nutrients.calcium_mg > 0.0", position=5
+        ),
+        _rule(
+            "hostile-boost-k2", "boost", products="product.nutrients.vitamin_k2_ug > 0.0", weight=1
+        ),
+        _rule(
+            "hostile-boost-k1", "boost", products="product.nutrients.vitamin_k1_ug > 0.0", weight=1
+        ),
+        _rule("hostile-boost-animal", "boost", products="!product.vegan", weight=1),
+        _rule(
+            "hostile-bury-safe",
+            "bury",
+            products="product.vegan && product.nutrients.vitamin_k2_ug == 0.0",
+            weight=1,
+        ),
+        _rule(
+            "hostile-require",
+            "require",
+            products="product.nutrients.vitamin_k2_ug > 0.0 || "
+            "product.nutrients.vitamin_k1_ug > 0.0 || "
+            "product.nutrients.calcium_mg > 0.0 || !product.vegan",
+        ),
+    ],
+}
+
+
+@pytest.fixture()
+def hostile(data_copy) -> Recommender:
+    path = data_copy.merchandising_dir / "zz_hostile.yaml"
+    path.write_text(
+        yaml.safe_dump(HOSTILE_RULES, allow_unicode=True, sort_keys=False), encoding="utf-8"
+    )
+    return Recommender(data_copy, cache_size=0, reload_interval=0, clock=lambda: TODAY)
+
+
+def test_hostile_rules_are_in_force(hostile):
+    """Sanity: the hostile file is loaded and acts where no guarantee stands in its way."""
+    raw = {"profile": {"age": 40}, "limit": 10}
+    response = recommend(hostile, raw)
+    assert response["items"][0]["sku"] == "XF-D3K2-TAB"
+    assert any(r["code"] == "rule:hostile-pin-flagship" for r in response["items"][0]["reasons"])
+    assert_safe(raw, response)
+
+
+@pytest.mark.parametrize(
+    "profile",
+    [
+        {"age": 40, "medications": ["vitamin_k_antagonist"]},
+        {"age": 40, "diet": "vegan"},
+        {"age": 40, "diet": "vegetarian", "allergies": ["fish", "soy", "milk"]},
+        {"age": 40, "life_stage": "pregnant"},
+        {"age": 15},
+        {"age": 40, "conditions": ["kidney_disease"]},
+        {"age": 40, "conditions": ["kidney_stones"]},
+        {"age": 40, "current_supplements": [{"label": "D", "nutrients": {"vitamin_d_ug": 50}}]},
+    ],
+)
+def test_hostile_rules_fixed_profiles(hostile, profile):
+    raw = {"profile": profile, "limit": 50, "locale": "en"}
+    assert_safe(raw, recommend(hostile, raw))
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    raw=requests(
+        profile=st.one_of(
+            profiles(
+                medications=st.lists(st.sampled_from(MEDICATIONS), max_size=3, unique=True).map(
+                    lambda m: sorted({"vitamin_k_antagonist", *m})
+                )
+            ),
+            profiles(diet=st.just("vegan")),
+        )
+    )
+)
+def test_hostile_rules_cannot_break_guarantees(hostile, raw):
+    assert_safe(raw, recommend(hostile, raw))
+
+
+def test_disease_claim_in_a_rule_file_never_reaches_a_customer(data_copy):
+    rules = {
+        "source": "test",
+        "rules": [
+            _rule(
+                "claim-pin",
+                "pin",
+                skus=["XF-D3-20-TAB"],
+                position=1,
+                reason={
+                    "nl": "Voorkomt botontkalking.",
+                    "de": "Beugt Osteoporose vor.",
+                    "en": "Prevents osteoporosis and protects against flu.",
+                },
+            )
+        ],
+    }
+    (data_copy.merchandising_dir / "zz_claim.yaml").write_text(
+        yaml.safe_dump(rules, allow_unicode=True), encoding="utf-8"
+    )
+    try:
+        service = Recommender(data_copy, cache_size=0, reload_interval=0, clock=lambda: TODAY)
+    except DataFileError:
+        return  # refused at load: fine
+    for locale in LOCALES:
+        raw = {"profile": {"age": 40}, "limit": 10, "locale": locale}
+        assert_safe(raw, recommend(service, raw))
+
+
+def _drop_exclusion(text: str, interaction_id: str) -> str:
+    document = yaml.safe_load(text)
+    for item in document["interactions"]:
+        if item["id"] == interaction_id:
+            item.pop("exclude", None)
+    return yaml.safe_dump(document, allow_unicode=True, sort_keys=False)
+
+
+@pytest.mark.parametrize(
+    "interaction_id, profile",
+    [
+        (
+            "vitamin-k-antagonist",
+            {"age": 70, "medications": ["vitamin_k_antagonist"], "goals": ["bones"]},
+        ),
+        (
+            "calcium-contraindicated-conditions",
+            {"age": 70, "conditions": ["hypercalcaemia"], "goals": ["bones"]},
+        ),
+        ("kidney-stones", {"age": 70, "conditions": ["kidney_stones"], "goals": ["bones"]}),
+    ],
+)
+def test_reference_rules_cannot_drop_an_exclusion(data_copy, interaction_id, profile):
+    path = data_copy.reference_dir / "interactions.yaml"
+    path.write_text(
+        _drop_exclusion(path.read_text(encoding="utf-8"), interaction_id), encoding="utf-8"
+    )
+    try:
+        service = Recommender(data_copy, cache_size=0, reload_interval=0, clock=lambda: TODAY)
+    except DataFileError:
+        return  # refused at load: fine
+    raw = {"profile": profile, "limit": 50, "locale": "en"}
+    assert_safe(raw, recommend(service, raw))
+
+
+# ---------------------------------------------------------------- the web layer
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(raw=requests())
+def test_http_recommendations_keep_every_guarantee(client, raw):
+    response = client.post("/v1/recommendations", json=raw)
+    assert response.status_code == 200, (response.status_code, response.get_json())
+    assert_safe(raw, response.get_json())
+
+
+GRID_SERVINGS = st.sampled_from([0.25, 0.5, 1, 1.5, 2, 3, 4, 6])
+
+
+@st.composite
+def grid_free_line(draw: st.DrawFn) -> dict[str, Any]:
+    """Amounts on a 0.5 grid (and whole IU), so a total equal to a limit is exactly equal."""
+    keys = draw(st.lists(st.sampled_from(sorted(SCALE)), min_size=1, max_size=3, unique=True))
+    nutrients: dict[str, float] = {}
+    for key in keys:
+        top = SCALE[key]
+        if key == "vitamin_d_iu":
+            nutrients[key] = draw(
+                st.sampled_from([400, 1000, 2000, 3000, 4000])
+                | st.integers(0, top).map(lambda x: x - x % 40)
+            )
+        else:
+            nutrients[key] = draw(
+                st.sampled_from([top / 4, top / 2, top])
+                | st.integers(0, 2 * top).map(lambda x: x / 2)
+            )
+    return {"label": "free", "nutrients": nutrients}
+
+
+GRID_LINES = st.lists(st.one_of(sku_line(GRID_SERVINGS), grid_free_line()), max_size=4)
+
+
+@settings(
+    max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    raw=st.fixed_dictionaries(
+        {"profile": profiles(current=GRID_LINES)},
+        optional={"basket": GRID_LINES, "locale": st.sampled_from(LOCALES)},
+    )
+)
+@example(
+    raw={
+        "profile": {"age": 40, "current_supplements": [{"sku": "XF-D3-75-TAB"}]},
+        "basket": [{"label": "D", "nutrients": {"vitamin_d_iu": 1000}}],
+    }
+)
+@example(
+    raw={
+        "profile": {"age": 40, "current_supplements": [{"sku": "XF-D3-75-TAB"}]},
+        "basket": [{"label": "D", "nutrients": {"vitamin_d_iu": 1040}}],
+    }
+)
+@example(
+    raw={"profile": {"age": 0}, "basket": [{"sku": "XF-D3-KIDS-DROPS", "servings_per_day": 3}]}
+)
+def test_http_intake_check_totals_and_status(client, raw):
+    response = client.post("/v1/intake/check", json=raw)
+    assert response.status_code == 200, (response.status_code, response.get_json())
+    assert_intake_check(raw, response.get_json(), grid=True)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    raw=st.fixed_dictionaries(
+        {"profile": profiles(current=lines(5))},
+        optional={"basket": lines(5), "locale": st.sampled_from(LOCALES)},
+    )
+)
+def test_intake_check_totals_and_status(recommender, raw):
+    """Any floats (servings like 0.37, 1234.5 IU): totals and status still match our sums."""
+    body = recommender.check_intake(IntakeCheckRequestSchema().load(raw))
+    assert_intake_check(raw, body, grid=False)
+
+
+def assert_intake_check(raw: dict[str, Any], body: dict[str, Any], grid: bool) -> None:
+    """Totals are our sums; status is above_upper_limit exactly when amount > upper_limit.
+
+    With amounts on a grid a total equal to its limit is exactly equal (and must be "ok"); with
+    arbitrary floats, totals within float noise of the limit are not judged.
+    """
+    profile = raw["profile"]
+    intake = expected_intake(raw)
+    over = set()
+    for n in NUTRIENTS:
+        total = body["totals"][n]
+        limit = expected_upper_limit(n, profile["age"], profile.get("life_stage", "none"))
+        assert close(total["amount"], intake[n]), (n, total, intake[n])
+        if limit is None:
+            assert total["upper_limit"] is None, (n, total)
+            assert total["status"] == "ok", (n, total)
+            continue
+        assert total["upper_limit"] is not None and close(total["upper_limit"], limit), (
+            n,
+            total,
+            limit,
+        )
+        expected = "above_upper_limit" if not within(intake[n], limit) else "ok"
+        if expected == "above_upper_limit":
+            over.add(n)
+        if not grid and abs(intake[n] - limit) <= 1e-6 * limit:
+            if total["status"] == "above_upper_limit":
+                over.add(n)
+            continue
+        assert total["status"] == expected, (n, total, intake[n], limit)
+        if grid:  # the response agrees with itself, too
+            assert (total["status"] == "above_upper_limit") == (
+                total["amount"] > total["upper_limit"]
+            ), (n, total)
+    assert {v["nutrient"] for v in body["violations"]} == over
+    lines_all = list(profile.get("current_supplements", [])) + list(raw.get("basket", []))
+    for violation in body["violations"]:
+        n = violation["nutrient"]
+        for line in lines_all:
+            if "sku" in line and line_amounts(line).get(n, 0) > 0:
+                assert line["sku"] in violation["skus"], (violation, line)
+    for message in body["warnings"]:
+        assert claim_in(message["text"]) is None, message

@@ -1,0 +1,1 @@
+"""Celery workers: precompute customers' recommendations into Redis, batch refreshes, schedule."""

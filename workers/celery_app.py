@@ -1,0 +1,65 @@
+"""Celery wired the Flask way: every task runs inside the app context (pallets/flask celery
+example). The broker is configuration: Redis by default, RabbitMQ by changing only its URL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import Celery, Task
+from flask import Flask
+
+
+def celery_config(config: dict[str, Any]) -> dict[str, Any]:
+    redis_url = config.get("REDIS_URL")
+    broker = config.get("CELERY_BROKER_URL") or redis_url
+    return {
+        "broker_url": broker or "memory://",
+        "result_backend": config.get("CELERY_RESULT_BACKEND") or redis_url or None,
+        # without a broker (make run on a laptop) tasks run at once, in the calling process
+        "task_always_eager": broker is None,
+        "task_eager_propagates": False,
+        "task_acks_late": True,  # a task killed mid-run is delivered again
+        "task_reject_on_worker_lost": True,
+        "worker_prefetch_multiplier": 1,
+        "task_ignore_result": True,
+        "broker_connection_retry_on_startup": True,
+        "broker_transport_options": {
+            "visibility_timeout": 3600,
+            "socket_timeout": 2,
+            "socket_connect_timeout": 1,
+        },
+        # a request that queues a refresh while the broker is down must not hang
+        "task_publish_retry_policy": {
+            "max_retries": 1,
+            "interval_start": 0,
+            "interval_step": 0.2,
+            "interval_max": 0.2,
+        },
+        "broker_connection_timeout": 1,
+        "beat_schedule": {
+            "refresh-when-data-changed": {
+                "task": "workers.tasks.refresh_if_changed",
+                "schedule": float(config.get("REFRESH_CHECK_INTERVAL", 60.0)),
+            },
+            "refresh-stale-lists": {
+                "task": "workers.tasks.refresh_all",
+                "schedule": float(config.get("REFRESH_SCHEDULE", 6 * 3600.0)),
+                "kwargs": {"reason": "schedule"},
+            },
+        },
+    }
+
+
+def celery_init_app(app: Flask) -> Celery:
+    class FlaskTask(Task):
+        def __call__(self, *args: object, **kwargs: object) -> object:
+            with app.app_context():
+                return self.run(*args, **kwargs)
+
+    celery_app = Celery(app.name, task_cls=FlaskTask)
+    celery_app.config_from_object(celery_config(app.config))
+    celery_app.set_default()
+    app.extensions["celery"] = celery_app
+    from . import tasks  # noqa: F401 - registers the tasks
+
+    return celery_app

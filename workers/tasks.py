@@ -1,0 +1,95 @@
+"""Celery tasks: refresh one customer, refresh all customers in chunks, refresh on change.
+
+Tasks are idempotent (a fresh list is skipped), acknowledged late (a killed worker's task is
+delivered again) and retried with exponential backoff when Redis fails.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import redis
+from celery import shared_task
+from flask import current_app
+
+from service.api.redis_client import cache_policy, get_store
+from service.customers.refresh import begin_run, end_fanout, finish_chunk, refresh_chunk
+
+RETRY = {
+    "autoretry_for": (redis.RedisError, ConnectionError, OSError),
+    "retry_backoff": True,
+    "retry_backoff_max": 300,
+    "retry_jitter": True,
+    "max_retries": 8,
+    "acks_late": True,
+}
+
+
+def _parts() -> tuple[Any, Any, Any]:
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    return app.extensions["dosewise"], get_store(app), cache_policy(app)
+
+
+@shared_task(name="workers.tasks.refresh_customer", **RETRY)
+def refresh_customer(customer_id: str) -> dict[str, int]:
+    recommender, store, policy = _parts()
+    return refresh_chunk(recommender, store, [customer_id], policy)
+
+
+@shared_task(name="workers.tasks.refresh_chunk", **RETRY)
+def refresh_chunk_task(ids: list[str], run_id: str, chunk: int, force: bool = False) -> dict:
+    recommender, store, policy = _parts()
+    counts = refresh_chunk(recommender, store, ids, policy, force=force)
+    finish_chunk(store, run_id, chunk, counts, int(current_app.config["REFRESH_LOCK_TTL"]))
+    return counts
+
+
+@shared_task(name="workers.tasks.refresh_all", bind=True, **RETRY)
+def refresh_all(
+    self, reason: str = "manual", force: bool = False, run_id: str | None = None
+) -> dict:
+    """Fan out over every stored customer in chunks. Without `run_id` it takes the lock first
+    (a second run while one holds it returns the running one's id); with one, the caller
+    already did (see `start_refresh`)."""
+    recommender, store, _ = _parts()
+    config = current_app.config
+    if run_id is None:
+        recommender.reload_if_changed()  # the run records the fingerprint it refreshes towards
+        run_id, started = begin_run(store, recommender, reason, int(config["REFRESH_LOCK_TTL"]))
+        if not started:
+            return {"run_id": run_id, "started": False}
+    chunk_task = self.app.tasks["workers.tasks.refresh_chunk"]
+    chunks = 0
+    for chunk, ids in enumerate(store.iter_id_chunks(int(config["REFRESH_CHUNK_SIZE"]))):
+        chunk_task.delay(ids, run_id, chunk, force)
+        chunks += 1
+    end_fanout(store, run_id, chunks)
+    return {"run_id": run_id, "started": True, "chunks": chunks}
+
+
+@shared_task(name="workers.tasks.refresh_if_changed", **RETRY)
+def refresh_if_changed() -> dict:
+    """Start a refresh when catalog, rules or model changed since the last run (beat)."""
+    recommender, store, _ = _parts()
+    recommender.reload_if_changed()
+    latest = store.run_state()
+    if latest is not None and latest.get("fingerprint") == recommender.snapshot.fingerprint:
+        return {"started": False}
+    return start_refresh(current_app._get_current_object(), "data changed")
+
+
+def start_refresh(app: Any, reason: str, force: bool = False) -> dict:
+    """Take the lock and record the run here, then queue the fan-out on this app's Celery
+    (a worker, or at once when there is no broker). Used by the API, the CLI and reloads."""
+    recommender, store = app.extensions["dosewise"], get_store(app)
+    recommender.reload_if_changed()
+    run_id, started = begin_run(store, recommender, reason, int(app.config["REFRESH_LOCK_TTL"]))
+    if started:
+        app.extensions["celery"].tasks["workers.tasks.refresh_all"].apply_async(
+            kwargs={"reason": reason, "force": force, "run_id": run_id}
+        )
+    return {"run_id": run_id, "started": started}
+
+
+def queue_customer_refresh(app: Any, customer_id: str) -> None:
+    app.extensions["celery"].tasks["workers.tasks.refresh_customer"].apply_async(args=[customer_id])
