@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -155,6 +156,66 @@ def check_intake(catalog: str, rules: str, profile_path: str) -> None:
         click.echo(json.dumps(exc.to_dict(), ensure_ascii=False, indent=2), err=True)
         sys.exit(1)
     click.echo(json.dumps(answer, ensure_ascii=False, indent=2))
+
+
+@main.command()
+@click.option("--all", "all_customers", is_flag=True, help="Refresh every stored customer.")
+@click.option("--customer", "customer_id", default=None, help="Refresh one customer now.")
+@click.option("--force", is_flag=True, help="Recompute lists that are still fresh too.")
+@click.option("--status", "show_status", is_flag=True, help="Show the latest run and exit.")
+@click.option(
+    "--wait/--no-wait",
+    default=True,
+    show_default=True,
+    help="Follow the run with a progress bar until it finishes.",
+)
+def refresh(
+    all_customers: bool, customer_id: str | None, force: bool, show_status: bool, wait: bool
+) -> None:
+    """Refresh precomputed recommendations in Redis (REDIS_URL) through the Celery workers.
+
+    With --all the run takes a lock: a second run while one is going shows the running one
+    instead of doubling the work. Without a broker the work runs here, in this process.
+    Progress (done, rate, ETA) is also at GET /v1/admin/refresh.
+    """
+    from tqdm import tqdm
+
+    from workers.tasks import refresh_customer, start_refresh
+
+    from .api.app import create_app
+    from .api.redis_client import get_store
+    from .customers.refresh import progress
+
+    app = create_app()
+    store = get_store(app)
+    if show_status:
+        click.echo(json.dumps(progress(store.run_state()), indent=2))
+        return
+    if customer_id:
+        with app.app_context():
+            click.echo(json.dumps(refresh_customer.run(customer_id)))
+        return
+    if not all_customers:
+        raise click.UsageError("say --all, --customer ID or --status")
+    with app.app_context():
+        run = start_refresh(app, "cli", force)
+    click.echo(f"run {run['run_id']} ({'started' if run['started'] else 'already running'})")
+    if not wait:
+        return
+    state = progress(store.run_state(run["run_id"])) or {}
+    with tqdm(total=state.get("total", 0), unit="customer", dynamic_ncols=True) as bar:
+        while True:
+            state = progress(store.run_state(run["run_id"])) or {}
+            bar.total = state.get("total", bar.total)
+            bar.update(state.get("done", 0) - bar.n)
+            bar.set_postfix(computed=state.get("computed", 0), skipped=state.get("skipped", 0))
+            if state.get("status") == "finished":
+                break
+            time.sleep(0.5)
+    click.echo(
+        f"finished: {state.get('done')} customers, {state.get('computed')} distinct "
+        f"profiles computed, {state.get('rate_per_s')} customers/s"
+    )
 
 
 @main.group("catalog")

@@ -10,10 +10,13 @@ from typing import Any
 
 import redis
 from celery import shared_task
+from celery.utils.log import get_task_logger
 from flask import current_app
 
 from service.api.redis_client import cache_policy, get_store
 from service.customers.refresh import begin_run, end_fanout, finish_chunk, refresh_chunk
+
+logger = get_task_logger(__name__)
 
 RETRY = {
     "autoretry_for": (redis.RedisError, ConnectionError, OSError),
@@ -31,15 +34,23 @@ def _parts() -> tuple[Any, Any, Any]:
 
 
 @shared_task(name="workers.tasks.refresh_customer", **RETRY)
-def refresh_customer(customer_id: str) -> dict[str, int]:
+def refresh_customer(customer_id: str, dedupe: bool = True) -> dict[str, int]:
     recommender, store, policy = _parts()
-    return refresh_chunk(recommender, store, [customer_id], policy)
+    return refresh_chunk(recommender, store, [customer_id], policy, dedupe=dedupe)
 
 
 @shared_task(name="workers.tasks.refresh_chunk", **RETRY)
 def refresh_chunk_task(ids: list[str], run_id: str, chunk: int, force: bool = False) -> dict:
     recommender, store, policy = _parts()
-    counts = refresh_chunk(recommender, store, ids, policy, force=force)
+    try:
+        counts = refresh_chunk(recommender, store, ids, policy, force=force)
+    except RETRY["autoretry_for"]:
+        raise  # retried with backoff
+    except Exception:
+        # a bug, not a passing fault: count the chunk as failed so the run still ends and
+        # says so, instead of hanging until its lock expires
+        logger.exception("refresh chunk %s of run %s failed", chunk, run_id)
+        counts = {"done": len(ids), "failed": len(ids)}
     finish_chunk(store, run_id, chunk, counts, int(current_app.config["REFRESH_LOCK_TTL"]))
     return counts
 

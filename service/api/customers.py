@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections import OrderedDict
 
 import redis
-from flask import Flask, current_app, jsonify
+from flask import Flask, Response, current_app, jsonify, request
 from flask_smorest import Blueprint
+from marshmallow import ValidationError
 
 from ..core.errors import InvalidInput, Unavailable
 from ..customers.refresh import serve
@@ -17,6 +18,7 @@ from .schemas import (
     CustomerRecommendationResponseSchema,
     CustomerStoredSchema,
     ProfileSchema,
+    flatten_messages,
 )
 
 blp = Blueprint(
@@ -83,13 +85,36 @@ def put_customer(profile: dict, customer_id: str):
     return jsonify({"customer_id": customer_id, "profile_digest": digest, "refresh": refresh})
 
 
+QUERY = CustomerQuerySchema()  # one instance: this is the hottest path of the service
+
+
 @blp.route("/customers/<string:customer_id>/recommendations", methods=["GET"])
-@blp.arguments(CustomerQuerySchema, location="query")
+@blp.doc(
+    parameters=[
+        {
+            "in": "query",
+            "name": "limit",
+            "schema": {"type": "integer", "minimum": 1, "maximum": 50, "default": 5},
+        },
+        {
+            "in": "query",
+            "name": "locale",
+            "schema": {"type": "string", "enum": ["nl", "de", "en"], "default": "nl"},
+        },
+    ]
+)
 @blp.response(200, CustomerRecommendationResponseSchema)
 @blp.alt_response(404, schema=ContractErrorSchema)
+@blp.alt_response(422, schema=ContractErrorSchema)
 @blp.alt_response(503, schema=ContractErrorSchema)
-def customer_recommendations(query: dict, customer_id: str):
+def customer_recommendations(customer_id: str):
     """From the cache in one Redis round trip when fresh, else computed now (and refreshed)."""
+    try:
+        query = QUERY.load(request.args)
+    except ValidationError as exc:
+        raise InvalidInput(
+            "the query fails validation; see fields", flatten_messages(exc.messages)
+        ) from None
     _check_id(customer_id)
     app = current_app._get_current_object()
     recommender = app.extensions["dosewise"]
@@ -114,6 +139,8 @@ def customer_recommendations(query: dict, customer_id: str):
             {"profile": entry["profile"], "limit": query["limit"], "locale": query["locale"]}
         )
         body = {**answer, "source": "computed"}
+    if isinstance(body, bytes):
+        return Response(body, mimetype="application/json")
     return jsonify(body)
 
 

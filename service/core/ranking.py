@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -44,6 +45,14 @@ class Evaluation:
     rule_weight: np.ndarray
     features: Features
     raw: np.ndarray
+
+    @cached_property
+    def has_limit(self) -> np.ndarray:
+        return ~np.isnan(self.limits)
+
+    @cached_property
+    def intake_present(self) -> np.ndarray:
+        return self.intake > 0
 
     @property
     def over_limit_now(self) -> list[int]:
@@ -356,24 +365,18 @@ def item_warnings(ev: Evaluation, index: int, locale: str) -> list[dict[str, str
             warnings.append(
                 {"code": f"interaction:{interaction.id}", "text": interaction.text[locale]}
             )
-    for interaction in reference.interactions:
-        if interaction.together is None:
-            continue
-        group_a, group_b = interaction.together
-        item_a = any(row[keys.index(n)] > 0 for n in group_a)
-        item_b = any(row[keys.index(n)] > 0 for n in group_b)
-        intake_a = any(ev.intake[keys.index(n)] > 0 for n in group_a)
-        intake_b = any(ev.intake[keys.index(n)] > 0 for n in group_b)
+    has = row > 0
+    for interaction, columns_a, columns_b in reference.combination_columns:
+        item_a, item_b = has[columns_a].any(), has[columns_b].any()
+        intake_a, intake_b = ev.intake_present[columns_a].any(), ev.intake_present[columns_b].any()
         if (item_a and intake_b) or (item_b and intake_a):
             warnings.append(
                 {"code": f"interaction:{interaction.id}", "text": interaction.text[locale]}
             )
-    fraction = reference.warn_at_upper_limit_fraction
     totals = ev.safety.totals_with_item[index]
-    for column, key in enumerate(keys):
-        limit = ev.limits[column]
-        if np.isnan(limit) or row[column] <= 0 or totals[column] < fraction * limit:
-            continue
+    near = has & ev.has_limit & (totals >= reference.warn_at_upper_limit_fraction * ev.limits)
+    for column in np.flatnonzero(near).tolist():
+        key = keys[column]
         warnings.append(
             {
                 "code": f"near_upper_limit:{key}",
@@ -382,7 +385,7 @@ def item_warnings(ev: Evaluation, index: int, locale: str) -> list[dict[str, str
                     locale,
                     nutrient=reference.nutrients.name(key, locale),
                     amount=rounded(totals[column]),
-                    upper_limit=rounded(limit),
+                    upper_limit=rounded(ev.limits[column]),
                     unit=reference.nutrients.units[key],
                 ),
             }

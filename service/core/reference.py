@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache, partial
+from functools import cached_property, lru_cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -336,6 +336,16 @@ class Reference:
                 if pattern.search(text):
                     return pattern.pattern
         return None
+
+    @cached_property
+    def combination_columns(self) -> tuple[tuple[Interaction, list[int], list[int]], ...]:
+        """`together` interactions with their nutrient groups as column indices."""
+        keys = self.nutrients.keys
+        return tuple(
+            (i, [keys.index(n) for n in i.together[0]], [keys.index(n) for n in i.together[1]])
+            for i in self.interactions
+            if i.together is not None
+        )
 
     def text(self, key: str, locale: str, **values: Any) -> str:
         return self.texts[key][locale].format(**values)
