@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench lint setup clean
+.PHONY: run test bench bench-quick lint setup clean
 
 setup: $(STAMP)
 
@@ -25,7 +25,13 @@ test: setup
 	$(BIN)/python tests/with_redis.py $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: setup
-	$(BIN)/python tests/with_redis.py $(BIN)/python -m bench.run $(BENCH_ARGS)
+	$(BIN)/python tests/with_redis.py bash -c '$(BIN)/python -m bench.run $(BENCH_ARGS) && \
+	  $(BIN)/python -m bench.regimen && $(BIN)/python -m bench.precompute'
+
+bench-quick: setup
+	$(BIN)/python tests/with_redis.py bash -c '$(BIN)/python -m bench.run --quick && \
+	  $(BIN)/python -m bench.regimen && \
+	  $(BIN)/python -m bench.precompute --customers 20000 --naive 1000 --seconds 5'
 
 lint: setup
 	$(BIN)/ruff check service workers tests bench

@@ -398,3 +398,46 @@ def test_intake_check_errors_use_the_same_shape(client):
 def test_product_query_errors_are_422(client):
     assert_error(client.get("/v1/products?limit=abc"), 422, "validation_failed")
     assert_error(client.get("/v1/products?limit=0"), 422, "validation_failed")
+
+
+# ---------------------------------------------------------------- POST /v1/regimens
+def test_regimen_meets_targets_within_limits_and_says_which_solver(client):
+    body = post(client, "/v1/regimens", {
+        "profile": {"age": 72, "goals": ["bones"], "sun_exposure": "low",
+                    "current_supplements": [{"label": "x", "nutrients": {"vitamin_d_ug": 10}}]},
+        "max_products": 2, "budget_per_month": 20, "locale": "en",
+    }).get_json()
+    assert set(body) >= {"lines", "totals", "targets", "cost_per_month", "notices"}
+    assert body["solver"] == "milp"
+    assert 1 <= len(body["lines"]) <= 2
+    assert body["cost_per_month"] <= 20
+    assert body["targets"]["vitamin_d_ug"]["achieved"] is True
+    assert body["totals"]["vitamin_d_ug"] <= 100
+    assert all({"sku", "servings_per_day"} <= set(line) for line in body["lines"])
+
+
+def test_regimen_with_nothing_allowed_answers_with_a_notice(client):
+    response = post(client, "/v1/regimens", {"profile": {
+        "age": 40, "conditions": ["hypercalcaemia"], "sun_exposure": "low"}})
+    assert response.status_code == 200
+    body = response.get_json()
+    assert all(line["sku"] for line in body["lines"])
+    for line in body["lines"]:
+        assert line["nutrients_per_day"].get("vitamin_d_ug", 0) == 0
+
+
+def test_regimen_errors_are_the_contract_shape(client):
+    assert_error(post(client, "/v1/regimens", {"profile": {"age": 40}, "max_products": 0}),
+                 422, "validation_failed")
+    assert_error(post(client, "/v1/regimens", {"profile": {"age": 40},
+                                               "budget_per_month": -1}),
+                 422, "validation_failed")
+
+
+def test_intake_check_suggests_the_smallest_fix(client):
+    body = post(client, "/v1/intake/check", {
+        "profile": {"age": 40, "current_supplements": [{"sku": FLAGSHIP}]},
+        "basket": [{"sku": "XF-D3-100-CAP"}], "locale": "en",
+    }).get_json()
+    assert body["suggestion"]["sku"] == "XF-D3-100-CAP"
+    assert body["suggestion"]["code"] in ("remove", "reduce")

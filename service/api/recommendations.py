@@ -11,6 +11,8 @@ from .schemas import (
     IntakeCheckResponseSchema,
     RecommendationRequestSchema,
     RecommendationResponseSchema,
+    RegimenRequestSchema,
+    RegimenResponseSchema,
 )
 
 blp = Blueprint(
@@ -43,3 +45,13 @@ def recommendations(body: dict):
 def intake_check(body: dict):
     """Totals of current supplements plus basket against the upper limits, with warnings."""
     return jsonify(current_app.extensions["dosewise"].check_intake(body))
+
+
+@blp.route("/regimens", methods=["POST"])
+@blp.arguments(RegimenRequestSchema)
+@blp.response(200, RegimenResponseSchema)
+@_errors
+def regimens(body: dict):
+    """One daily combination that meets the profile's targets within every upper limit, at a
+    sensible price and with few pills (an exact mixed-integer program, greedy fallback)."""
+    return jsonify(current_app.extensions["dosewise"].regimen(body))

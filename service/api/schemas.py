@@ -223,6 +223,13 @@ class IntakeCheckResponseSchema(Schema):
     violations = fields.List(fields.Nested(ViolationSchema), required=True)
     warnings = fields.List(fields.Nested(SkuMessageSchema), required=True)
     versions = fields.Nested(VersionsSchema)
+    suggestion = fields.Dict(
+        allow_none=True,
+        metadata={
+            "description": "The smallest basket change that fixes a crossed limit or a missed "
+            "target: {code: remove|reduce|add, sku, servings_per_day, text}."
+        },
+    )
 
 
 class ProductSchema(Schema):
@@ -333,3 +340,43 @@ class RefreshStateSchema(Schema):
     done = fields.Integer()
     rate_per_s = fields.Float()
     eta_s = fields.Float()
+
+
+class RegimenRequestSchema(StrictSchema):
+    profile = fields.Nested(ProfileSchema, required=True)
+    max_products = StrictInteger(load_default=3, validate=validate.Range(1, 10))
+    budget_per_month = fields.Float(
+        load_default=None, allow_none=True, validate=validate.Range(0, 100_000)
+    )
+    locale = fields.String(load_default="nl", validate=validate.OneOf(LOCALES))
+    jurisdiction = fields.String(load_default=None, allow_none=True)
+
+
+class RegimenLineSchema(Schema):
+    sku = fields.String(required=True)
+    servings_per_day = fields.Float(required=True)
+    name = fields.String()
+    role = fields.String()
+    nutrients_per_day = fields.Dict(keys=fields.String(), values=fields.Float())
+    cost_per_month = fields.Float()
+
+
+class RegimenTargetSchema(Schema):
+    target = fields.Float(required=True)
+    achieved = fields.Boolean(required=True)
+    amount = fields.Float()
+    why = fields.String()
+
+
+class RegimenResponseSchema(Schema):
+    lines = fields.List(fields.Nested(RegimenLineSchema), required=True)
+    totals = fields.Dict(keys=fields.String(), values=fields.Float(), required=True)
+    targets = fields.Dict(
+        keys=fields.String(), values=fields.Nested(RegimenTargetSchema), required=True
+    )
+    cost_per_month = fields.Float(required=True)
+    pills_per_day = fields.Float()
+    notices = fields.List(fields.Nested(MessageSchema), required=True)
+    warnings = fields.List(fields.Nested(SkuMessageSchema))
+    solver = fields.String(validate=validate.OneOf(["milp", "greedy", "none"]))
+    versions = fields.Nested(VersionsSchema)

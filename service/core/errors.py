@@ -49,11 +49,15 @@ class Finding:
     column: int = 1
     code: str = "invalid"
     rule_id: str | None = None
+    severity: str = "error"  # "error" refuses the file; "warning" is a lint finding
+    hint: str | None = None  # a suggested fix, when one helps
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}:{self.column}"
         rule = f" [rule {self.rule_id}]" if self.rule_id else ""
-        return f"{where}: {self.code}: {self.message}{rule}"
+        hint = f" (hint: {self.hint})" if self.hint else ""
+        level = "" if self.severity == "error" else f"{self.severity}: "
+        return f"{where}: {level}{self.code}: {self.message}{rule}{hint}"
 
     def to_dict(self) -> dict:
         return {
@@ -63,6 +67,8 @@ class Finding:
             "code": self.code,
             "message": self.message,
             "rule_id": self.rule_id,
+            "severity": self.severity,
+            "hint": self.hint,
         }
 
 

@@ -178,6 +178,14 @@ class Recommender:
         self.cache.put(key, answer)
         return answer
 
+    def regimen(self, data: dict[str, Any], today: dt.date | None = None) -> dict[str, Any]:
+        """The daily combination for a validated `POST /v1/regimens` body."""
+        from .regimen import formulate_regimen
+
+        if not data.get("jurisdiction") and self.jurisdiction:
+            data = {**data, "jurisdiction": self.jurisdiction}
+        return formulate_regimen(self._snapshot, data, today or self.clock())
+
     def validate_profile(self, profile: dict[str, Any]) -> None:
         """Refuse (422) a profile whose current supplements name unknown SKUs or nutrients."""
         lines = [
@@ -189,14 +197,18 @@ class Recommender:
     def check_intake(self, data: dict[str, Any], today: dt.date | None = None) -> dict[str, Any]:
         profile = Profile.from_dict(data["profile"])
         basket = tuple(Line.from_dict(x) for x in data.get("basket") or ())
-        return check_intake(
-            self._snapshot,
-            profile,
-            basket,
-            data.get("locale", "nl"),
-            today or self.clock(),
-            data.get("jurisdiction") or self.jurisdiction,
+        from .regimen import basket_suggestion
+
+        day = today or self.clock()
+        snapshot = self._snapshot
+        jurisdiction = data.get("jurisdiction") or self.jurisdiction
+        answer = check_intake(
+            snapshot, profile, basket, data.get("locale", "nl"), day, jurisdiction
         )
+        answer["suggestion"] = basket_suggestion(
+            snapshot, {**data, "jurisdiction": jurisdiction}, day
+        )
+        return answer
 
     def products(
         self,

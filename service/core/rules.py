@@ -129,12 +129,13 @@ def rule_files(directory: Path) -> list[Path]:
     return sorted(p for p in directory.glob("*.yaml") if p.is_file())
 
 
-def load_rules(directory: Path, reference: Reference, catalog: Catalog) -> RuleSet:
-    """Load every rule file in `directory`; refuse the whole set with all findings if any."""
+def load_rules(directory: Path | list[Path], reference: Reference, catalog: Catalog) -> RuleSet:
+    """Load every rule file in `directory` (or the given files); refuse the whole set with all
+    findings if any."""
     findings: list[Finding] = []
     rules: list[Rule] = []
     seen: dict[str, str] = {}
-    files = rule_files(directory)
+    files = rule_files(directory) if isinstance(directory, Path) else sorted(directory)
     probes = probe_contexts(reference.nutrients.keys, catalog.category_names)
     for path in files:
         display = _display(path)

@@ -1,0 +1,180 @@
+"""Why a product is or is not recommended for a profile: each safety exclusion with its
+numbers, each rule with its effect, the score and the position. Used by `dosewise explain`,
+the preview page and merchandisers' rule tests."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import numpy as np
+
+from .errors import NotFound
+from .intake import rounded
+from .ranking import Evaluation, evaluate, explanation, recommend
+from .requests import RecommendationRequest
+from .snapshot import Snapshot
+
+
+def exclusion_reasons(ev: Evaluation, index: int) -> list[dict[str, Any]]:
+    """Every safety check (and stock, already taken) that excludes product `index`."""
+    catalog, reference, profile = ev.snapshot.catalog, ev.snapshot.reference, ev.profile
+    product = catalog.products[index]
+    keys = reference.nutrients.keys
+    reasons: list[dict[str, Any]] = []
+    for code, mask in ev.safety.excluded.items():
+        if not mask[index]:
+            continue
+        if code == "upper_limit":
+            for column in np.flatnonzero(ev.safety.over_limit[index]).tolist():
+                key = keys[column]
+                total = rounded(ev.safety.totals_with_item[index, column])
+                limit = rounded(ev.limits[column])
+                reasons.append(
+                    {
+                        "code": code,
+                        "nutrient": key,
+                        "amount": total,
+                        "upper_limit": limit,
+                        "text": f"{key} would reach {total} of {limit}",
+                    }
+                )
+        elif code.startswith("interaction:"):
+            interaction = next(i for i in ev.safety.triggered if f"interaction:{i.id}" == code)
+            found = [
+                n
+                for n, t in interaction.exclude.items()
+                if catalog.nutrients_per_day[index, keys.index(n)] > t
+            ]
+            trigger = sorted(
+                interaction.medications.intersection(profile.medications)
+                | interaction.conditions.intersection(profile.conditions)
+            )
+            reasons.append(
+                {
+                    "code": code,
+                    "text": f"contains {', '.join(found)}; excluded with {', '.join(trigger)}",
+                }
+            )
+        elif code == "diet":
+            reasons.append({"code": code, "text": f"not suitable for a {profile.diet} diet"})
+        elif code == "allergy":
+            hit = sorted(set(product.allergens) & set(profile.allergies))
+            reasons.append({"code": code, "text": f"contains allergen {', '.join(hit)}"})
+        elif code == "age":
+            span = f"{product.min_age}-{product.max_age if product.max_age is not None else ''}"
+            reasons.append({"code": code, "text": f"for ages {span}; profile is {profile.age}"})
+        elif code == "life_stage":
+            reasons.append({"code": code, "text": f"not suitable when {profile.life_stage}"})
+        elif code == "product_maximum":
+            reasons.append(
+                {"code": code, "text": f"above the per-product maximum of market {profile.country}"}
+            )
+        elif code == "out_of_stock":
+            reasons.append({"code": code, "text": "out of stock"})
+        elif code == "already_taken":
+            reasons.append({"code": code, "text": "already taken or in the basket"})
+    return reasons
+
+
+def rule_effects(ev: Evaluation, index: int) -> list[dict[str, Any]]:
+    """Rules that select this product: applied (condition holds) or not, and why not."""
+    effects = []
+    matched = {r.id for r in ev.matched_rules}
+    for rule in ev.snapshot.rules.rules:
+        if not rule.mask[index]:
+            continue
+        if rule.id in matched:
+            status = "applied"
+        elif not rule.active_on(ev.today, ev.profile.country):
+            status = "inactive (disabled, outside its dates or market)"
+        else:
+            status = "condition does not hold for this profile"
+        effect = {
+            "boost": f"+{rule.weight}",
+            "bury": f"-{rule.weight}",
+            "exclude": "excluded",
+            "pin": f"pinned at {rule.position}",
+            "require": "required",
+        }[rule.action]
+        effects.append(
+            {
+                "rule": rule.id,
+                "action": rule.action,
+                "effect": effect,
+                "status": status,
+                "file": rule.file,
+                "line": rule.line,
+            }
+        )
+    for rule in ev.matched_rules:
+        if rule.action == "require" and not rule.mask[index]:
+            effects.append(
+                {
+                    "rule": rule.id,
+                    "action": "require",
+                    "effect": "excluded",
+                    "status": "applied: this product is not among the required ones",
+                    "file": rule.file,
+                    "line": rule.line,
+                }
+            )
+    return effects
+
+
+def explain_product(
+    snapshot: Snapshot, request: RecommendationRequest, sku: str, today: dt.date
+) -> dict[str, Any]:
+    catalog = snapshot.catalog
+    index = catalog.index.get(sku)
+    if index is None:
+        raise NotFound(f"no product with SKU {sku!r}")
+    ev = evaluate(snapshot, request.profile, request.lines(), today, request.jurisdiction)
+    listing = recommend(snapshot, _with_limit(request, 50), today)
+    position = next((n for n, item in enumerate(listing["items"], 1) if item["sku"] == sku), None)
+    exclusions = exclusion_reasons(ev, index)
+    rules = rule_effects(ev, index)
+    if position is not None:
+        verdict = f"recommended at position {position}"
+        if position > request.limit:
+            verdict += f" (below the requested limit of {request.limit})"
+    elif exclusions:
+        verdict = "not recommended: " + "; ".join(e["text"] for e in exclusions)
+    elif ev.over_limit_now:
+        verdict = "not recommended: current intake is already above an upper limit"
+    elif any(r["status"].startswith("applied") and r["effect"] == "excluded" for r in rules):
+        verdict = "not recommended: excluded by a merchandising rule"
+    else:
+        verdict = "not recommended: ranked below the first 50"
+    return {
+        "sku": sku,
+        "name": catalog.products[index].name[request.locale],
+        "verdict": verdict,
+        "position": position,
+        "safety_exclusions": exclusions,
+        "rules": rules,
+        "score": explanation(ev, index),
+        "versions": snapshot.versions,
+    }
+
+
+def preview(snapshot: Snapshot, request: RecommendationRequest, today: dt.date) -> dict[str, Any]:
+    """The recommendation body plus every product left out and why (the preview page)."""
+    body = recommend(snapshot, request, today)
+    ev = evaluate(snapshot, request.profile, request.lines(), today, request.jurisdiction)
+    excluded = []
+    for index, product in enumerate(snapshot.catalog.products):
+        reasons = exclusion_reasons(ev, index)
+        if ev.rule_excluded[index] or not ev.rule_required[index]:
+            reasons.append({"code": "rule", "text": "excluded by a merchandising rule"})
+        if reasons:
+            excluded.append(
+                {"sku": product.sku, "name": product.name[request.locale], "reasons": reasons}
+            )
+    return {**body, "excluded": excluded, "matched_rules": [r.id for r in ev.matched_rules]}
+
+
+def _with_limit(request: RecommendationRequest, limit: int) -> RecommendationRequest:
+    from dataclasses import replace
+
+    return replace(request, limit=limit, explain=False)

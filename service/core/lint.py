@@ -1,0 +1,225 @@
+"""`dosewise rules lint`: everything the loader refuses (errors), plus what loads but is
+probably wrong (warnings): rules that never match, rules another rule shadows, two pins on one
+position, campaigns already over, health-claim wording that is not authorised.
+
+Meaning is judged on a seeded sample of realistic profiles over the twelve months of the year,
+so "never matches" means "matched none of those", which the message says.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .catalog import load_catalog
+from .context import compiled_context, expression_context
+from .errors import DataFileError, Finding
+from .profile import Profile
+from .reference import Reference, _display, load_reference
+from .rules import Rule, RuleSet, load_rules, rule_files
+from .samples import sample_profiles
+from .snapshot import DataPaths
+
+SAMPLE_SIZE = 400
+
+# Phrases that introduce a health claim; a reason using one must contain authorised wording.
+CLAIM_PHRASES = {
+    "nl": re.compile(r"draagt bij|dragen bij|bijdra", re.IGNORECASE),
+    "de": re.compile(r"trägt .*bei|tragen .*bei|beitr", re.IGNORECASE),
+    "en": re.compile(r"contribut", re.IGNORECASE),
+}
+
+
+@dataclass(frozen=True)
+class LintResult:
+    findings: list[Finding]
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == "warning"]
+
+
+def lint(paths: DataPaths, target: Path | None = None, today: dt.date | None = None) -> LintResult:
+    """Lint the rule files in `target` (a folder or one file; default: the merchandising
+    folder) against the catalog and reference data of `paths`."""
+    day = today or dt.date.today()
+    try:
+        reference = load_reference(paths.reference_dir)
+        catalog = load_catalog(paths.catalog, reference)
+    except DataFileError as exc:
+        return LintResult(list(exc.findings))
+    files = _files(target or paths.merchandising_dir)
+    try:
+        rules = load_rules(files, reference, catalog)
+    except DataFileError as exc:
+        return LintResult(list(exc.findings))
+    skus = [p.sku for p in catalog.products]
+    profiles = [Profile.from_dict(p) for p in sample_profiles(SAMPLE_SIZE, skus)]
+    matches = _match_matrix(rules, profiles, reference, day)
+    findings: list[Finding] = []
+    findings += _never_matching(rules, matches, len(profiles))
+    findings += _campaigns_over(rules, day)
+    findings += _pin_conflicts(rules, matches)
+    findings += _shadowed(rules, matches)
+    findings += _claim_wording(rules, reference)
+    findings.sort(key=lambda f: (f.file, f.line, f.code))
+    return LintResult(findings)
+
+
+def _files(target: Path) -> list[Path]:
+    return rule_files(target) if target.is_dir() else [target]
+
+
+def _match_matrix(
+    rules: RuleSet, profiles: list[Profile], reference: Reference, today: dt.date
+) -> np.ndarray:
+    """(rules, profiles x months): does rule r's condition hold (ignoring dates and markets)."""
+    intake = {k: 0.0 for k in reference.nutrients.keys}
+    months = [dt.date(today.year, m, 15) for m in range(1, 13)]
+    contexts = [
+        compiled_context(expression_context(p, intake, d, [], [])) for p in profiles for d in months
+    ]
+    matrix = np.zeros((len(rules.rules), len(contexts)), dtype=bool)
+    for r, rule in enumerate(rules.rules):
+        for c, context in enumerate(contexts):
+            matrix[r, c] = rule.when.holds(context)
+    return matrix
+
+
+def _warning(rule: Rule, code: str, message: str, hint: str | None = None) -> Finding:
+    return Finding(rule.file, rule.line, message, 1, code, rule.id, "warning", hint)
+
+
+def _never_matching(rules: RuleSet, matches: np.ndarray, sample: int) -> list[Finding]:
+    out = []
+    for r, rule in enumerate(rules.rules):
+        if not rule.mask.any():
+            out.append(
+                _warning(
+                    rule,
+                    "matches-no-product",
+                    "no catalog product matches its products/skus/categories",
+                    "check the SKUs, categories and the products condition",
+                )
+            )
+        elif not matches[r].any():
+            out.append(
+                _warning(
+                    rule,
+                    "matches-no-profile",
+                    f"its condition held for none of {sample} sample profiles in any month",
+                    "check the condition; `dosewise recommend --explain` shows what a profile sees",
+                )
+            )
+    return out
+
+
+def _campaigns_over(rules: RuleSet, today: dt.date) -> list[Finding]:
+    return [
+        _warning(
+            rule,
+            "campaign-over",
+            f"valid_until {rule.valid_until} is in the past",
+            "remove the rule or move its dates",
+        )
+        for rule in rules.rules
+        if rule.enabled and rule.valid_until is not None and rule.valid_until < today
+    ]
+
+
+def _windows_overlap(a: Rule, b: Rule) -> bool:
+    start = max(a.valid_from or dt.date.min, b.valid_from or dt.date.min)
+    end = min(a.valid_until or dt.date.max, b.valid_until or dt.date.max)
+    markets = not a.markets or not b.markets or bool(set(a.markets) & set(b.markets))
+    return start <= end and markets
+
+
+def _pin_conflicts(rules: RuleSet, matches: np.ndarray) -> list[Finding]:
+    out = []
+    pins = [
+        (r, rule) for r, rule in enumerate(rules.rules) if rule.action == "pin" and rule.enabled
+    ]
+    for i, (ra, a) in enumerate(pins):
+        for rb, b in pins[i + 1 :]:
+            if (
+                a.position == b.position
+                and _windows_overlap(a, b)
+                and (matches[ra] & matches[rb]).any()
+            ):
+                out.append(
+                    _warning(
+                        b,
+                        "pin-conflict",
+                        f"pins position {b.position} like rule "
+                        f"{a.id!r} ({a.file}:{a.line}) for the same profiles; the "
+                        "one with the higher priority wins, the other moves down",
+                        "give one of them another position",
+                    )
+                )
+    return out
+
+
+def _shadowed(rules: RuleSet, matches: np.ndarray) -> list[Finding]:
+    """A rule whose products an exclude rule always removes whenever it applies."""
+    out = []
+    excludes = [
+        (r, rule) for r, rule in enumerate(rules.rules) if rule.action == "exclude" and rule.enabled
+    ]
+    for rb, b in enumerate(rules.rules):
+        if b.action == "exclude" or not b.enabled or not matches[rb].any():
+            continue
+        for ra, a in excludes:
+            covers_products = not (b.mask & ~a.mask).any()
+            covers_profiles = not (matches[rb] & ~matches[ra]).any()
+            if covers_products and covers_profiles and _windows_overlap(a, b):
+                out.append(
+                    _warning(
+                        b,
+                        "shadowed",
+                        f"every product it selects is excluded by "
+                        f"rule {a.id!r} ({a.file}:{a.line}) whenever it applies",
+                        "narrow the exclude rule or remove this one",
+                    )
+                )
+                break
+    return out
+
+
+def _claim_wording(rules: RuleSet, reference: Reference) -> list[Finding]:
+    """A reason that makes a health claim must use authorised wording (claims.yaml)."""
+    out = []
+    for rule in rules.rules:
+        for locale, text in (rule.reason or {}).items():
+            phrase = CLAIM_PHRASES.get(locale)
+            if phrase is None or not phrase.search(text):
+                continue
+            authorised = [c.text[locale] for c in reference.claims.values()]
+            if any(_normalise(a) in _normalise(text) for a in authorised):
+                continue
+            close = difflib.get_close_matches(text, authorised, n=1, cutoff=0.3)
+            out.append(
+                _warning(
+                    rule,
+                    "claim-wording",
+                    f"reason ({locale}) makes a health claim that is not an authorised wording",
+                    f"use: {close[0]!r}" if close else "use a text of claims.yaml",
+                )
+            )
+    return out
+
+
+def _normalise(text: str) -> str:
+    return re.sub(r"\s+", " ", text.strip().rstrip(".").lower())
+
+
+def display(path: Path) -> str:
+    return _display(path)

@@ -1,0 +1,822 @@
+"""The regimen of issue #6 (POST /v1/regimens core) and the basket suggestion of the intake check.
+
+The oracle is written here from the contract and domain.md and reads the catalog YAML itself:
+the EFSA upper-limit table, diet, allergies, vitamin K antagonists, contraindications, age and life
+stage. It does not ask the service's safety code what is safe. Optimality is checked against a
+brute-force enumeration of every combination on small catalogs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import itertools
+import random
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import yaml
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+from scipy.optimize import OptimizeResult
+
+from service.core import regimen
+from service.core.errors import DataFileError
+from service.core.profile import Profile
+from service.core.ranking import evaluate
+from service.core.regimen import (
+    SHORTFALL_RESOLUTION,
+    basket_suggestion,
+    formulate_regimen,
+    load_regimen_texts,
+    regimen_problem,
+    solve_greedy,
+)
+from service.core.snapshot import DataPaths, load_snapshot
+
+ROOT = Path(__file__).resolve().parents[1]
+CATALOG = ROOT / "catalog" / "products.yaml"
+RULES = ROOT / "rules"
+TODAY = dt.date(2026, 11, 28)  # the same fixed day as conftest.py
+
+# ---------------------------------------------------------------- the oracle's own facts
+CATALOG_DOC = yaml.safe_load(CATALOG.read_text(encoding="utf-8"))
+PRODUCTS: dict[str, dict[str, Any]] = {p["sku"]: p for p in CATALOG_DOC["products"]}
+SKUS = sorted(PRODUCTS)
+NUTRIENTS = (
+    "vitamin_d_ug",
+    "vitamin_k1_ug",
+    "vitamin_k2_ug",
+    "calcium_mg",
+    "magnesium_mg",
+    "vitamin_a_ug",
+    "vitamin_e_mg",
+    "vitamin_b6_mg",
+    "vitamin_b12_ug",
+    "folic_acid_ug",
+    "zinc_mg",
+    "iron_mg",
+    "iodine_ug",
+    "selenium_ug",
+    "omega3_mg",
+)
+_ = None
+# domain.md "Upper limits (UL)", EU (EFSA), per day. Columns: 0-6 mo, 6-12 mo, 1-3 y, 4-6 y,
+# 7-10 y, 11-14 y, 15-17 y, adult, pregnant/breastfeeding.
+EFSA_UL: dict[str, tuple[float | None, ...]] = {
+    "vitamin_d_ug": (25, 35, 50, 50, 50, 100, 100, 100, 100),
+    "calcium_mg": (_, _, _, _, _, _, _, 2500, 2500),
+    "magnesium_mg": (_, _, _, 250, 250, 250, 250, 250, 250),
+    "vitamin_a_ug": (600, 600, 800, 1100, 1500, 2000, 2600, 3000, 3000),
+    "zinc_mg": (_, _, 7, 10, 13, 18, 22, 25, 25),
+    "iodine_ug": (_, _, 200, 250, 300, 450, 500, 600, 600),
+    "selenium_ug": (_, _, 70, 95, 130, 180, 230, 255, 255),
+    "vitamin_b6_mg": (2.2, 2.5, 3.2, 4.5, 6.1, 8.6, 10.7, 12, 12),
+    "folic_acid_ug": (_, 200, 200, 300, 400, 600, 800, 1000, 1000),
+    "iron_mg": (_, 5, 10, 15, 25, 35, 35, 40, 40),
+    "vitamin_e_mg": (50, 60, 100, 120, 160, 220, 260, 300, 300),
+}
+CONTRAINDICATED = {
+    "hypercalcaemia": ("vitamin_d_ug", "calcium_mg"),
+    "sarcoidosis": ("vitamin_d_ug", "calcium_mg"),
+    "hyperparathyroidism": ("vitamin_d_ug", "calcium_mg"),
+    "kidney_disease": ("vitamin_d_ug", "calcium_mg"),
+    "kidney_stones": ("calcium_mg",),
+}
+# Guarantee 7: disease-claim verbs per locale (our own list, not the service's).
+CLAIM_PATTERNS = [
+    re.compile(p, re.IGNORECASE)
+    for p in (
+        r"\bprevent",
+        r"\bcur(e|es|ed|ing)\b",
+        r"\btreat",
+        r"\bprotects?\s+against\b",
+        r"\bheal",
+        r"\bvoorkom(t|en)\b",
+        r"\bgeneest\b",
+        r"\bbehandel",
+        r"\bbeschermt?\s+tegen\b",
+        r"\bhelpt\s+tegen\b",
+        r"\bbeugt\b.*\bvor\b",
+        r"\bvorbeug",
+        r"\bheilt\b",
+        r"\bschützt\s+vor\b",
+        r"\bbehandelt\b",
+        r"\bhilft\s+gegen\b",
+    )
+]
+
+
+def expected_upper_limit(nutrient: str, age: int, life_stage: str) -> float | None:
+    row = EFSA_UL.get(nutrient)
+    if row is None:
+        return None
+    if age == 0:
+        known = [v for v in row[:2] if v is not None]
+        value = min(known) if known else None
+    else:
+        bands = ((2, 3), (3, 6), (4, 10), (5, 14), (6, 17), (7, 10**9))
+        value = row[next(column for column, top in bands if age <= top)]
+    if life_stage in ("pregnant", "breastfeeding"):
+        known = [v for v in (value, row[8]) if v is not None]
+        value = min(known) if known else None
+    return value
+
+
+def per_serving(sku: str) -> dict[str, float]:
+    return {k: float(v) for k, v in PRODUCTS[sku]["nutrients_per_serving"].items()}
+
+
+def line_amounts(line: dict[str, Any]) -> dict[str, float]:
+    if "sku" in line:
+        product = PRODUCTS[line["sku"]]
+        servings = line.get("servings_per_day", product["servings_per_day"])
+        return {k: v * servings for k, v in per_serving(line["sku"]).items()}
+    out: dict[str, float] = {}
+    for key, amount in line["nutrients"].items():
+        if key == "vitamin_d_iu":
+            key, amount = "vitamin_d_ug", amount / 40.0
+        out[key] = out.get(key, 0.0) + float(amount)
+    return out
+
+
+def intake_of(lines: list[dict[str, Any]]) -> dict[str, float]:
+    totals = dict.fromkeys(NUTRIENTS, 0.0)
+    for line in lines:
+        for key, amount in line_amounts(line).items():
+            totals[key] += amount
+    return totals
+
+
+def within(value: float, limit: float) -> bool:
+    return value <= limit + 1e-9 * max(1.0, abs(limit))
+
+
+def allowed(sku: str, profile: dict[str, Any]) -> bool:
+    """May this profile take this product at all (guarantees 2-6, stock, not taken already)?"""
+    product = PRODUCTS[sku]
+    amounts = per_serving(sku)
+    age = profile["age"]
+    life_stage = profile.get("life_stage", "none")
+    diet = profile.get("diet", "omnivore")
+    taken = {line.get("sku") for line in profile.get("current_supplements", [])}
+    if not product.get("in_stock", True) or sku in taken:
+        return False
+    if "vitamin_k_antagonist" in profile.get("medications", []):
+        if amounts.get("vitamin_k1_ug", 0) > 0 or amounts.get("vitamin_k2_ug", 0) > 0:
+            return False
+    if diet == "vegan" and not product["vegan"]:
+        return False
+    if diet == "vegetarian" and not (product["vegan"] or product["vegetarian"]):
+        return False
+    if set(profile.get("allergies", [])) & set(product["allergens"]):
+        return False
+    if product["min_age"] > age or (
+        product.get("max_age") is not None and age > product["max_age"]
+    ):
+        return False
+    if life_stage == "pregnant" and product.get("pregnancy_suitable") is False:
+        return False
+    if life_stage == "breastfeeding" and product.get("breastfeeding_suitable") is False:
+        return False
+    for condition in set(profile.get("conditions", [])) & set(CONTRAINDICATED):
+        if any(amounts.get(n, 0) > 0 for n in CONTRAINDICATED[condition]):
+            return False
+    return True
+
+
+def claim_in(text: str) -> str | None:
+    return next((p.pattern for p in CLAIM_PATTERNS if p.search(text)), None)
+
+
+def cost_per_serving(sku: str) -> float:
+    product = PRODUCTS[sku]
+    return product["price"] / product["pack_size"] * 30
+
+
+def cents_per_serving(sku: str) -> int:
+    return int(np.rint(cost_per_serving(sku) * 100))
+
+
+# ---------------------------------------------------------------- the checks
+def assert_regimen_safe(request: dict[str, Any], answer: dict[str, Any]) -> None:
+    """Every guarantee for the whole regimen plus current supplements, and the answer's sums."""
+    profile = request["profile"]
+    age, life_stage = profile["age"], profile.get("life_stage", "none")
+    current = intake_of(profile.get("current_supplements", []))
+    lines = answer["lines"]
+    assert len(lines) <= request.get("max_products", 3)
+    skus = [line["sku"] for line in lines]
+    assert len(set(skus)) == len(skus), skus
+    totals = dict(current)
+    cost = 0.0
+    for line in lines:
+        sku, servings = line["sku"], line["servings_per_day"]
+        assert isinstance(servings, int) and 1 <= servings <= PRODUCTS[sku]["servings_per_day"]
+        assert allowed(sku, profile), f"{sku} is not allowed for {profile}"
+        for key, amount in per_serving(sku).items():
+            totals[key] += amount * servings
+            assert line["nutrients_per_day"][key] == pytest.approx(amount * servings, abs=1e-3)
+        cost += cost_per_serving(sku) * servings
+        assert line["role"]
+    for nutrient in NUTRIENTS:
+        limit = expected_upper_limit(nutrient, age, life_stage)
+        if limit is not None and not within(current[nutrient], limit):
+            assert lines == [], f"nothing may be added while {nutrient} is above its limit"
+        if limit is not None and lines:
+            assert within(totals[nutrient], limit), f"G1 {nutrient}: {totals[nutrient]} > {limit}"
+        assert answer["totals"][nutrient] == pytest.approx(totals[nutrient], abs=1e-3)
+    if request.get("budget_per_month") is not None:
+        assert cost <= request["budget_per_month"] + 1e-6
+    assert answer["cost_per_month"] == pytest.approx(round(cost, 2), abs=0.011)
+    assert answer["pills_per_day"] == sum(line["servings_per_day"] for line in lines)
+    assert answer["solver"] in ("milp", "greedy", "none")
+    for key, target in answer["targets"].items():
+        assert target["amount"] == pytest.approx(totals[key], abs=1e-3)
+        assert target["achieved"] == (totals[key] >= target["target"] - 1e-3)
+        assert target["why"]
+    if not lines and any(not t["achieved"] for t in answer["targets"].values()):
+        assert any(n["code"] == "regimen_infeasible" for n in answer["notices"]), answer
+    texts = [line["role"] for line in lines] + [t["why"] for t in answer["targets"].values()]
+    texts += [m["text"] for m in answer["notices"] + answer["warnings"]]
+    for text in texts:
+        assert claim_in(text) is None, text
+
+
+# ---------------------------------------------------------------- strategies
+AGES = st.sampled_from([0, 1, 3, 8, 12, 15, 16, 25, 34, 45, 52, 61, 70, 75, 85, 120])
+SCALE = {"vitamin_d_ug": 100, "vitamin_d_iu": 4000, "calcium_mg": 2500, "magnesium_mg": 250}
+SCALE |= {"zinc_mg": 25, "iron_mg": 40, "folic_acid_ug": 1000, "vitamin_b12_ug": 500}
+SCALE |= {"iodine_ug": 600, "omega3_mg": 1000, "vitamin_k2_ug": 200, "vitamin_a_ug": 3000}
+
+
+@st.composite
+def free_line(draw: st.DrawFn) -> dict[str, Any]:
+    keys = draw(st.lists(st.sampled_from(sorted(SCALE)), min_size=1, max_size=2, unique=True))
+    nutrients = {
+        k: draw(st.sampled_from([0, 0.1, 0.25, 0.5, 0.9, 1.0, 1.2])) * SCALE[k] for k in keys
+    }
+    return {"label": "own", "nutrients": nutrients}
+
+
+def sku_line(skus: list[str]) -> st.SearchStrategy[dict[str, Any]]:
+    return st.fixed_dictionaries(
+        {"sku": st.sampled_from(skus)},
+        optional={"servings_per_day": st.sampled_from([0.5, 1, 2])},
+    )
+
+
+def profiles(skus: list[str] = SKUS) -> st.SearchStrategy[dict[str, Any]]:
+    subset = functools.partial(st.lists, unique=True)
+    return st.fixed_dictionaries(
+        {"age": AGES},
+        optional={
+            "sex": st.sampled_from(["female", "male", "unspecified"]),
+            "life_stage": st.sampled_from(["none", "pregnant", "breastfeeding"]),
+            "diet": st.sampled_from(["omnivore", "vegetarian", "vegan"]),
+            "allergies": subset(st.sampled_from(["fish", "soy", "milk", "shellfish"]), max_size=2),
+            "medications": subset(
+                st.sampled_from(
+                    ["vitamin_k_antagonist", "thiazide_diuretic", "levothyroxine", "digoxin"]
+                ),
+                max_size=2,
+            ),
+            "conditions": subset(
+                st.sampled_from(
+                    ["hypercalcaemia", "kidney_stones", "osteoporosis", "malabsorption"]
+                ),
+                max_size=2,
+            ),
+            "sun_exposure": st.sampled_from(["low", "moderate", "high"]),
+            "skin_type": st.integers(1, 6),
+            "country": st.sampled_from(["NL", "DE", "BE"]),
+            "serum_25ohd_nmol_l": st.sampled_from([12.0, 27.5, 40.0, 49.0, 75.0]),
+            "goals": subset(st.sampled_from(["bones", "heart", "sport", "muscles"]), max_size=3),
+            "current_supplements": st.lists(st.one_of(sku_line(skus), free_line()), max_size=3),
+        },
+    )
+
+
+# Profile traits that give targets (targets.yaml), so that most examples have something to solve.
+TARGETED = [
+    {},
+    {"age": 75},
+    {"age": 85, "goals": ["sport", "heart"]},
+    {"age": 40, "diet": "vegan"},
+    {"age": 45, "goals": ["sport", "heart"]},
+    {"age": 30, "sex": "female", "life_stage": "pregnant"},
+    {"age": 60, "conditions": ["osteoporosis"], "goals": ["muscles"]},
+    {"age": 40, "serum_25ohd_nmol_l": 20.0},
+    {"age": 2},
+]
+
+
+def targeted_profiles(skus: list[str] = SKUS) -> st.SearchStrategy[dict[str, Any]]:
+    return st.builds(lambda p, t: {**p, **t}, profiles(skus), st.sampled_from(TARGETED))
+
+
+def regimen_requests(skus: list[str] = SKUS, max_products: int = 10) -> st.SearchStrategy[dict]:
+    return st.fixed_dictionaries(
+        {"profile": targeted_profiles(skus), "max_products": st.integers(1, max_products)},
+        optional={
+            "budget_per_month": st.one_of(st.none(), st.sampled_from([0.0, 2.0, 5.0, 12.5, 40.0])),
+            "locale": st.sampled_from(["nl", "de", "en"]),
+        },
+    )
+
+
+# ---------------------------------------------------------------- properties
+@pytest.fixture(scope="module")
+def snapshot(recommender):
+    return recommender.snapshot
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(request=regimen_requests())
+@example(request={"profile": {"age": 75, "diet": "vegan", "goals": ["sport", "heart"]}})
+@example(
+    request={
+        "profile": {"age": 80, "current_supplements": [{"sku": "XF-D3-75-TAB"}]},
+        "max_products": 5,
+    }
+)
+@example(
+    request={
+        "profile": {"age": 30, "life_stage": "pregnant", "medications": ["vitamin_k_antagonist"]},
+        "max_products": 10,
+    }
+)
+@example(request={"profile": {"age": 3, "serum_25ohd_nmol_l": 12.0}, "max_products": 10})
+def test_no_regimen_crosses_a_limit_or_breaks_a_guarantee(snapshot, request):
+    assert_regimen_safe(request, formulate_regimen(snapshot, request, TODAY))
+
+
+@settings(max_examples=100, deadline=None)
+@given(request=regimen_requests())
+def test_greedy_fallback_is_safe_too(snapshot, request):
+    profile = Profile.from_dict(request["profile"])
+    lines = [(f"c.{i}", line) for i, line in enumerate(profile.current_supplements)]
+    ev = evaluate(snapshot, profile, lines, TODAY)
+    if ev.over_limit_now:
+        return
+    budget = request.get("budget_per_month")
+    problem = regimen_problem(ev, request["max_products"], budget)
+    servings = solve_greedy(problem)
+    assert problem.feasible(servings)
+    chosen = {
+        snapshot.catalog.products[int(problem.products[i])].sku: int(s)
+        for i, s in enumerate(servings)
+        if s > 0
+    }
+    assert len(chosen) <= request["max_products"]
+    totals = intake_of(request["profile"].get("current_supplements", []))
+    for sku, count in chosen.items():
+        assert allowed(sku, request["profile"]), sku
+        assert count <= PRODUCTS[sku]["servings_per_day"]
+        for key, amount in per_serving(sku).items():
+            totals[key] += amount * count
+    for nutrient in NUTRIENTS:
+        limit = expected_upper_limit(nutrient, profile.age, profile.life_stage)
+        if limit is not None:
+            assert within(totals[nutrient], limit), nutrient
+    if budget is not None:
+        assert sum(cost_per_serving(s) * n for s, n in chosen.items()) <= budget + 1e-6
+
+
+def test_greedy_stops_before_a_limit_that_two_products_would_cross():
+    """Either product fits next to 2000 µg of vitamin A already taken; both would cross 3000."""
+    catalog = tuple(sorted([FLAGSHIP, "T-D-A", "T-MG-A"]))
+    current = [{"label": "A", "nutrients": {"vitamin_a_ug": 2000}}]
+    profile = Profile.from_dict({"age": 75, "goals": ["sport"], "current_supplements": current})
+    lines = [("c.0", profile.current_supplements[0])]
+    problem = regimen_problem(evaluate(small_snapshot(catalog), profile, lines, TODAY), 2, None)
+    servings = solve_greedy(problem)
+    assert problem.feasible(servings) and servings.sum() == 1
+
+
+def test_when_highs_has_no_solution_the_greedy_fallback_answers(snapshot, monkeypatch):
+    monkeypatch.setattr(regimen, "milp", lambda *a, **k: OptimizeResult(x=None, status=1))
+    request = {
+        "profile": {"age": 75, "diet": "vegan", "goals": ["sport", "heart"], "sex": "female"},
+        "max_products": 3,
+        "locale": "en",
+    }
+    answer = formulate_regimen(snapshot, request, TODAY)
+    assert answer["solver"] == "greedy"
+    assert answer["lines"]
+    assert any(n["code"] == "regimen_greedy" for n in answer["notices"])
+    assert_regimen_safe(request, answer)
+
+
+def test_the_exact_solver_says_so_and_pairs_combination_products(snapshot):
+    request = {"profile": {"age": 75, "goals": ["sport"]}, "max_products": 2, "locale": "en"}
+    answer = formulate_regimen(snapshot, request, TODAY)
+    assert answer["solver"] == "milp" and answer["optimal"] is True
+    assert {"vitamin_d_ug", "magnesium_mg"} <= set(answer["targets"])
+    assert all(t["achieved"] for t in answer["targets"].values())
+    assert len(answer["lines"]) <= 2
+    assert_regimen_safe(request, answer)
+
+
+# ---------------------------------------------------------------- brute force on small catalogs
+GROUPS = [
+    [
+        "XF-D3-10-TAB",
+        "XF-D3-20-TAB",
+        "GR-D3-20-TAB",
+        "BL-D3-20-70PLUS-TAB",
+        "XF-D3-25-SG",
+        "NV-D3-25-FISH-SG",
+        "XF-D3-75-TAB",
+        "GR-D3-20-SPRAY-VEGAN",
+    ],
+    [
+        "XF-D3K2-VEGAN-CAP",
+        "BL-D3K2-TAB",
+        "XF-CAD3-500-10-TAB",
+        "GR-CAD3-VEGAN-TAB",
+        "XF-OMEGA3-D3-SG",
+        "GR-ALGAE-D3-SG",
+        "XF-FOLIC-D3-TAB",
+    ],
+    ["BL-CA-500-TAB", "XF-CA-MG-TAB", "XF-MG-CIT-150-TAB", "XF-MG-BISGLY-CAP", "BL-MG-375-TAB"],
+    [
+        "GR-MULTI-VEGAN",
+        "XF-MULTI-PREGNANCY",
+        "BL-B12-100-TAB",
+        "VL-IODINE-150-TAB",
+        "XF-IRON-14-CAP",
+        "GR-ALGAE-OMEGA3-SG",
+        "XF-OMEGA3-1000-SG",
+    ],
+]
+FLAGSHIP = "XF-D3K2-TAB"  # named by the shipped campaign rules, so every small catalog has it
+# Nine products each: the flagship and two of each group (plain D, combinations, minerals, rest).
+SMALL_CATALOGS = [
+    tuple(sorted([FLAGSHIP, *(s for g in GROUPS for s in random.Random(seed).sample(g, 2))]))
+    for seed in range(10)
+]
+
+
+def _synthetic(sku: str, nutrients: dict[str, float], price: float) -> dict[str, Any]:
+    """A test-only product (30 servings a pack, one a day: price = cost a month)."""
+    names = {locale: f"Test {sku}" for locale in ("nl", "de", "en")}
+    product = {**PRODUCTS["XF-MG-CIT-150-TAB"], "sku": sku, "name": names, "claims": []}
+    product |= {"nutrients_per_serving": nutrients, "price": price, "pack_size": 30}
+    return product
+
+
+SYNTHETIC = {
+    "T-CA-MG": _synthetic("T-CA-MG", {"calcium_mg": 500, "magnesium_mg": 100}, 5.0),
+    "T-MG-150": _synthetic("T-MG-150", {"magnesium_mg": 150}, 3.0),
+    "T-MG-250": _synthetic("T-MG-250", {"magnesium_mg": 250}, 2.0),
+    "T-MG-200": _synthetic("T-MG-200", {"magnesium_mg": 200}, 2.5),
+    "T-D-A": _synthetic("T-D-A", {"vitamin_d_ug": 20, "vitamin_a_ug": 600}, 1.0),
+    "T-MG-A": _synthetic("T-MG-A", {"magnesium_mg": 150, "vitamin_a_ug": 600}, 1.0),
+    "T-D-A2": _synthetic("T-D-A2", {"vitamin_d_ug": 20, "vitamin_a_ug": 600}, 1.1),
+}
+PRODUCTS.update(SYNTHETIC)  # after SKUS: only the small catalogs that name them have them
+
+
+@functools.cache
+def small_snapshot(skus: tuple[str, ...]):
+    document = {**CATALOG_DOC, "products": [PRODUCTS[s] for s in skus]}
+    return load_snapshot(DataPaths(CATALOG, RULES), catalog_document=document)
+
+
+def brute_force(snapshot, request: dict[str, Any], skus: tuple[str, ...]) -> dict[str, Any]:
+    """Every combination of up to max_products allowed products and their servings."""
+    profile = request["profile"]
+    age, life_stage = profile["age"], profile.get("life_stage", "none")
+    current = intake_of(profile.get("current_supplements", []))
+    limits = {n: expected_upper_limit(n, age, life_stage) for n in NUTRIENTS}
+    parsed = Profile.from_dict(profile)
+    lines = [(f"c.{i}", line) for i, line in enumerate(parsed.current_supplements)]
+    ev = evaluate(snapshot, parsed, lines, TODAY)
+    budget = request.get("budget_per_month")
+    problem = regimen_problem(ev, request["max_products"], budget)
+    keys = snapshot.reference.nutrients.keys
+    targets = {keys[c]: float(ev.targets[c]) for c in np.flatnonzero(np.nan_to_num(ev.targets) > 0)}
+
+    def score(choice: dict[str, int]) -> tuple[float, int, int] | None:
+        totals = dict(current)
+        for sku, servings in choice.items():
+            for key, amount in per_serving(sku).items():
+                totals[key] += amount * servings
+        for nutrient, limit in limits.items():
+            if limit is not None and not within(totals[nutrient], limit):
+                return None
+        cost = sum(cost_per_serving(s) * n for s, n in choice.items())
+        if budget is not None and cost > budget + 1e-9:
+            return None
+        shortfall = sum(max(0.0, t - totals[k]) / t for k, t in targets.items())
+        cents = sum(cents_per_serving(s) * n for s, n in choice.items())
+        return shortfall, cents, sum(choice.values())
+
+    candidates = [s for s in skus if allowed(s, profile)]
+    scores = []
+    for size in range(request["max_products"] + 1):
+        for chosen in itertools.combinations(candidates, size):
+            ranges = [range(1, PRODUCTS[s]["servings_per_day"] + 1) for s in chosen]
+            for servings in itertools.product(*ranges):
+                choice = dict(zip(chosen, servings, strict=True))
+                result = score(choice)
+                if result is not None:
+                    scores.append((result, choice))
+    weights = problem.weights
+
+    def value(result: tuple[float, int, int]) -> float:
+        return weights.shortfall * result[0] + result[1] + weights.pill * result[2]
+
+    return {"scores": scores, "score": score, "value": value, "ev": ev}
+
+
+def assert_brute_force_optimum(catalog: tuple[str, ...], request: dict[str, Any]) -> None:
+    snapshot = small_snapshot(catalog)
+    answer = formulate_regimen(snapshot, request, TODAY, time_limit=10.0)
+    assert_regimen_safe(request, answer)
+    found = brute_force(snapshot, request, catalog)
+    if found["ev"].over_limit_now:
+        assert answer["lines"] == [] and not found["scores"]
+        return
+    chosen = {line["sku"]: line["servings_per_day"] for line in answer["lines"]}
+    mine = found["score"](chosen)
+    assert mine is not None, "the answer is not feasible for the oracle"
+    best = min(found["scores"], key=lambda item: found["value"](item[0]))
+    assert found["value"](mine) == pytest.approx(found["value"](best[0]), rel=1e-9, abs=1e-6), (
+        f"solver {chosen} {mine}, brute force {best}"
+    )
+    best_shortfall = min(result[0] for result, _ in found["scores"])
+    assert mine[0] <= best_shortfall + SHORTFALL_RESOLUTION
+    if answer["solver"] != "none":
+        assert answer["solver"] == "milp" and answer["optimal"]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data(), catalog=st.sampled_from(SMALL_CATALOGS))
+def test_the_solver_finds_the_brute_force_optimum_on_small_catalogs(data, catalog):
+    assert_brute_force_optimum(catalog, data.draw(regimen_requests(list(catalog), max_products=3)))
+
+
+@pytest.mark.parametrize(
+    ("skus", "profile", "max_products"),
+    [
+        # the cheaper 10 µg tablet must not push out the spray that can give 2 servings
+        (["XF-D3-10-TAB", "GR-D3-20-SPRAY-VEGAN"], {"age": 75}, 1),
+        (["XF-D3-10-TAB", "GR-D3-20-SPRAY-VEGAN", "XF-D3-20-TAB"], {"age": 75}, 2),
+        # two identical 20 µg tablets are both needed for 38 µg
+        (["XF-D3-20-TAB", "GR-D3-20-TAB"], {"age": 40, "serum_25ohd_nmol_l": 12.0}, 2),
+        # the dearer plain D3 is the only D that fits next to T-MG-A under the vitamin A limit
+        (
+            ["T-D-A", "T-D-A2", "T-MG-A", "XF-D3-20-TAB"],
+            {
+                "age": 75,
+                "goals": ["sport"],
+                "current_supplements": [{"label": "A", "nutrients": {"vitamin_a_ug": 2000}}],
+            },
+            2,
+        ),
+        # combination products count for every nutrient they carry
+        (
+            ["XF-CA-MG-TAB", "BL-CA-500-TAB", "XF-MG-CIT-150-TAB"],
+            {"age": 60, "goals": ["sport"], "conditions": ["osteoporosis"]},
+            2,
+        ),
+        (["XF-CAD3-500-10-TAB", "BL-CA-500-TAB", "XF-D3-10-TAB"], {"age": 70, "diet": "vegan"}, 3),
+        # magnesium limit: 2 servings of 100 mg with 100 mg already taken would cross 250 mg,
+        # one serving does not: the regimen may take fewer servings than the label
+        (
+            ["XF-MG-BISGLY-CAP"],
+            {
+                "age": 40,
+                "goals": ["sport"],
+                "current_supplements": [{"label": "Mg", "nutrients": {"magnesium_mg": 100}}],
+            },
+            2,
+        ),
+        (
+            ["XF-MG-BISGLY-CAP", "XF-MG-CIT-150-TAB"],
+            {
+                "age": 40,
+                "goals": ["sport"],
+                "current_supplements": [{"label": "Mg", "nutrients": {"magnesium_mg": 100}}],
+            },
+            2,
+        ),
+    ],
+)
+def test_brute_force_on_chosen_small_catalogs(skus, profile, max_products):
+    catalog = tuple(sorted([FLAGSHIP, *skus]))
+    assert_brute_force_optimum(catalog, {"profile": profile, "max_products": max_products})
+
+
+def test_dominated_products_are_kept_where_a_binding_limit_needs_them():
+    """T-MG-150 is dearer than T-MG-250 and T-MG-200 and gives less magnesium, yet it is the only
+    one that fits next to the calcium + magnesium product under the 250 mg limit."""
+    catalog = tuple(sorted([FLAGSHIP, "T-CA-MG", "T-MG-150", "T-MG-250", "T-MG-200"]))
+    request = {"profile": {"age": 60, "conditions": ["osteoporosis"], "goals": ["sport"]}}
+    request["max_products"] = 2
+    assert_brute_force_optimum(catalog, request)
+    answer = formulate_regimen(small_snapshot(catalog), request, TODAY)
+    assert sorted(line["sku"] for line in answer["lines"]) == ["T-CA-MG", "T-MG-150"]
+
+
+def test_cost_then_pills_decide_between_equal_shortfalls():
+    catalog = tuple(
+        sorted([FLAGSHIP, "XF-D3-20-TAB", "BL-D3-20-70PLUS-TAB", "GR-D3-20-SPRAY-VEGAN"])
+    )
+    snapshot = small_snapshot(catalog)
+    answer = formulate_regimen(snapshot, {"profile": {"age": 75}, "max_products": 1}, TODAY)
+    # all three give 20 µg; the 70+ tablet is the cheapest a month
+    assert [(x["sku"], x["servings_per_day"]) for x in answer["lines"]] == [
+        ("BL-D3-20-70PLUS-TAB", 1)
+    ]
+    vegan = {"profile": {"age": 75, "diet": "vegan"}, "max_products": 1}
+    answer = formulate_regimen(snapshot, vegan, TODAY)
+    assert [(x["sku"], x["servings_per_day"]) for x in answer["lines"]] == [
+        ("GR-D3-20-SPRAY-VEGAN", 2)
+    ]
+
+
+def test_weights_keep_the_lexicographic_order(snapshot):
+    request = {"profile": {"age": 30, "diet": "vegan", "life_stage": "pregnant"}}
+    profile = Profile.from_dict(request["profile"])
+    problem = regimen_problem(evaluate(snapshot, profile, [], TODAY), 10, None)
+    weights = problem.weights
+    most_cents = np.sort(problem.max_servings * problem.cost_cents)[-10:].sum()
+    most_pills = np.sort(problem.max_servings)[-10:].sum()
+    assert weights.pill * most_pills < 1  # all pills weigh less than one cent
+    assert weights.shortfall * SHORTFALL_RESOLUTION > most_cents + weights.pill * most_pills
+
+
+# ---------------------------------------------------------------- nothing to choose
+def codes(answer: dict[str, Any]) -> list[str]:
+    return [n["code"] for n in answer["notices"]]
+
+
+def test_every_product_excluded_answers_with_a_notice():
+    catalog = tuple(sorted([FLAGSHIP, "XF-D3-20-TAB", "NV-D3-25-FISH-SG", "XF-D3-25-SG"]))
+    request = {"profile": {"age": 75, "diet": "vegan"}, "locale": "en"}
+    answer = formulate_regimen(small_snapshot(catalog), request, TODAY)
+    assert answer["lines"] == [] and answer["solver"] == "none"
+    assert "regimen_infeasible" in codes(answer)
+    assert answer["targets"]["vitamin_d_ug"]["achieved"] is False
+    assert "no product" in answer["targets"]["vitamin_d_ug"]["why"]
+
+
+def test_contraindication_excludes_every_vitamin_d_product(snapshot):
+    request = {"profile": {"age": 75, "conditions": ["hypercalcaemia"]}, "locale": "nl"}
+    answer = formulate_regimen(snapshot, request, TODAY)
+    assert answer["lines"] == []
+    assert "regimen_infeasible" in codes(answer)
+    assert "interaction:calcium-contraindicated-conditions" in codes(answer)
+
+
+def test_intake_above_a_limit_answers_with_a_notice(snapshot):
+    current = [{"label": "D", "nutrients": {"vitamin_d_ug": 150}}]
+    request = {"profile": {"age": 75, "current_supplements": current}, "locale": "de"}
+    answer = formulate_regimen(snapshot, request, TODAY)
+    assert answer["lines"] == []
+    assert {"above_upper_limit:vitamin_d_ug", "regimen_infeasible"} <= set(codes(answer))
+
+
+def test_no_targets_and_targets_met_answer_with_notices(snapshot):
+    answer = formulate_regimen(snapshot, {"profile": {"age": 30}}, TODAY)
+    assert answer["lines"] == [] and codes(answer) == ["no_targets"]
+    current = [{"sku": "XF-D3-20-TAB"}]
+    answer = formulate_regimen(
+        snapshot, {"profile": {"age": 75, "current_supplements": current}}, TODAY
+    )
+    assert answer["lines"] == [] and "targets_met" in codes(answer)
+    assert answer["targets"]["vitamin_d_ug"]["achieved"] is True
+
+
+def test_budget_and_max_products_are_respected(snapshot):
+    profile = {"age": 30, "diet": "vegan", "life_stage": "pregnant", "goals": ["heart", "sport"]}
+    for max_products in (1, 2, 4):
+        request = {"profile": profile, "max_products": max_products}
+        answer = formulate_regimen(snapshot, request, TODAY)
+        assert 1 <= len(answer["lines"]) <= max_products
+        assert_regimen_safe(request, answer)
+    request = {"profile": profile, "max_products": 10, "budget_per_month": 3.0, "locale": "en"}
+    answer = formulate_regimen(snapshot, request, TODAY)
+    assert answer["cost_per_month"] <= 3.0
+    assert_regimen_safe(request, answer)
+    missed = [t for t in answer["targets"].values() if not t["achieved"]]
+    assert missed and "regimen_partial" in codes(answer)
+    request["budget_per_month"] = 0.0
+    answer = formulate_regimen(snapshot, request, TODAY)
+    assert answer["lines"] == [] and "regimen_infeasible" in codes(answer)
+    assert all("budget" in t["why"] for t in answer["targets"].values())
+
+
+def test_warnings_cover_medications_and_combinations(snapshot):
+    current = [{"sku": "XF-IRON-14-CAP"}]
+    profile = {"age": 40, "goals": ["sport"], "medications": ["levothyroxine"]}
+    profile |= {"conditions": ["osteoporosis"], "current_supplements": current}
+    answer = formulate_regimen(snapshot, {"profile": profile, "locale": "en"}, TODAY)
+    warning_codes = {w["code"] for w in answer["warnings"]}
+    assert "interaction:levothyroxine" in warning_codes
+    assert "interaction:iron-zinc-with-calcium" in warning_codes
+    together = next(w for w in answer["warnings"] if w["code"].endswith("with-calcium"))
+    assert "XF-IRON-14-CAP" in together["skus"]
+
+
+# ---------------------------------------------------------------- basket suggestion
+def check(recommender, profile: dict, basket: list[dict]) -> dict:
+    body = {"profile": profile, "basket": basket, "locale": "en"}
+    return recommender.check_intake(body, TODAY)
+
+
+def apply(basket: list[dict], suggestion: dict) -> list[dict]:
+    out = [dict(line) for line in basket]
+    removed = set()
+    for change in suggestion.get("changes", [suggestion]):
+        if change["code"] == "add":
+            out.append({"sku": change["sku"], "servings_per_day": change["servings_per_day"]})
+            continue
+        index = int(change["line"].split(".")[1])
+        if change["code"] == "remove":
+            removed.add(index)
+        else:
+            out[index]["servings_per_day"] = change["servings_per_day"]
+    return [line for i, line in enumerate(out) if i not in removed]
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    profile=profiles(),
+    basket=st.lists(st.one_of(sku_line(SKUS), free_line()), min_size=1, max_size=4),
+)
+@example(profile={"age": 40}, basket=[{"sku": "XF-D3-75-TAB"}, {"sku": "XF-D3-50-CAP"}])
+def test_the_basket_suggestion_fixes_a_crossed_limit(recommender, profile, basket):
+    before = check(recommender, profile, basket)
+    body = {"profile": profile, "basket": basket, "locale": "en"}
+    suggestion = basket_suggestion(recommender.snapshot, body, TODAY)
+    if not before["violations"]:
+        assert suggestion is None or suggestion["code"] == "add"
+        return
+    if suggestion is None:  # only when no basket change can fix it
+        assert check(recommender, profile, [])["violations"]
+        return
+    assert suggestion["code"] in ("remove", "reduce") and claim_in(suggestion["text"]) is None
+    assert check(recommender, profile, apply(basket, suggestion))["violations"] == []
+    if len(suggestion["changes"]) > 1:  # no single line would have done it
+        for index in range(len(basket)):
+            smaller = basket[:index] + basket[index + 1 :]
+            assert check(recommender, profile, smaller)["violations"]
+
+
+def test_the_suggestion_reduces_servings_when_that_is_enough(recommender):
+    profile = {
+        "age": 40,
+        "current_supplements": [{"label": "Mg", "nutrients": {"magnesium_mg": 100}}],
+    }
+    basket = [{"sku": "XF-MG-BISGLY-CAP"}]  # 2 x 100 mg: 300 mg with the 100 already taken
+    body = {"profile": profile, "basket": basket, "locale": "en"}
+    suggestion = basket_suggestion(recommender.snapshot, body, TODAY)
+    assert suggestion["code"] == "reduce" and suggestion["servings_per_day"] == 1
+    assert check(recommender, profile, apply(basket, suggestion))["violations"] == []
+
+
+def test_the_suggestion_removes_the_biggest_contributor(recommender):
+    basket = [{"sku": "XF-D3-50-CAP"}, {"sku": "XF-D3-75-TAB"}]
+    body = {"profile": {"age": 40}, "basket": basket, "locale": "nl"}
+    suggestion = basket_suggestion(recommender.snapshot, body, TODAY)
+    assert (suggestion["code"], suggestion["sku"], suggestion["line"]) == (
+        "remove",
+        "XF-D3-75-TAB",
+        "basket.1",
+    )
+
+
+def test_the_suggestion_adds_the_product_that_closes_a_missed_target(recommender):
+    profile = {"age": 75, "diet": "vegan", "goals": ["sport"]}
+    body = {"profile": profile, "basket": [], "locale": "de"}
+    suggestion = basket_suggestion(recommender.snapshot, body, TODAY)
+    assert suggestion["code"] == "add" and allowed(suggestion["sku"], profile)
+    basket = apply([], suggestion)
+    assert check(recommender, profile, basket)["violations"] == []
+    assert claim_in(suggestion["text"]) is None
+    assert basket_suggestion(recommender.snapshot, {"profile": {"age": 30}}, TODAY) is None
+
+
+# ---------------------------------------------------------------- texts
+def test_regimen_texts_are_complete_and_make_no_claims(snapshot, tmp_path):
+    path = RULES / "reference" / "regimen_texts.yaml"
+    texts = load_regimen_texts(path, snapshot.reference)
+    for key, per_locale in texts.items():
+        assert set(per_locale) == {"nl", "de", "en"}, key
+        for text in per_locale.values():
+            assert claim_in(text) is None, (key, text)
+    broken = tmp_path / "regimen_texts.yaml"
+    shutil.copy(path, broken)
+    content = broken.read_text(encoding="utf-8")
+    broken.write_text(content.replace("towards the advice", "prevents osteoporosis"), "utf-8")
+    with pytest.raises(DataFileError) as raised:
+        load_regimen_texts(broken, snapshot.reference)
+    assert any(f.code == "forbidden_claim" for f in raised.value.findings)
