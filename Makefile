@@ -22,6 +22,7 @@ run: setup
 	HOST=$(HOST) PORT=$(PORT) $(BIN)/gunicorn -c deploy/gunicorn.conf.py 'service.wsgi:app'
 
 test: setup
+	$(BIN)/python tests/ensure_browser.py
 	$(BIN)/python tests/with_redis.py $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: setup

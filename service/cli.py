@@ -82,6 +82,267 @@ def rules_check(catalog: str, rules: str) -> None:
     )
 
 
+@rules.command("lint")
+@click.argument("path", required=False, type=click.Path(exists=True, path_type=Path))
+@with_data
+@click.option("--strict", is_flag=True, help="Warnings fail too (exit 1).")
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@click.option(
+    "--date",
+    "day",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    help="Judge campaign dates as on this day (default: today).",
+)
+def rules_lint(
+    path: Path | None, catalog: str, rules: str, strict: bool, fmt: str, day: dt.datetime | None
+) -> None:
+    """Check rule files: PATH is a rule file or folder (default: the merchandising folder).
+
+    Prints each finding as file:line:col: [warning:] code: message [rule id] (hint: ...).
+    Errors are what the service would refuse (syntax, unknown keys, SKUs, categories or
+    profile fields, conditions that do not give true/false, missing locales, bad dates,
+    disease claims); warnings are what loads but is probably wrong (a rule that never
+    matches, one another rule shadows, two pins on one position, a campaign already over,
+    health-claim wording that is not authorised).
+
+    Exit codes: 0 no errors (warnings allowed unless --strict), 1 findings that fail, 2 usage.
+    """
+    from .core.lint import lint
+
+    result = lint(_paths(catalog, rules), path, day.date() if day else None)
+    if fmt == "json":
+        click.echo(json.dumps([f.to_dict() for f in result.findings], indent=2))
+    else:
+        for finding in result.findings:
+            click.echo(str(finding))
+        click.echo(f"{len(result.errors)} error(s), {len(result.warnings)} warning(s)", err=True)
+    if result.errors or (strict and result.warnings):
+        sys.exit(1)
+
+
+@rules.command("test")
+@click.argument("path", required=False, type=click.Path(exists=True, path_type=Path))
+@with_data
+@click.option(
+    "--date",
+    "day",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    help="Date for cases that give none (default: today).",
+)
+def rules_test(path: Path | None, catalog: str, rules: str, day: dt.datetime | None) -> None:
+    """Run merchandisers' test cases (default: every file in rules/tests/).
+
+    A case gives a profile (and optionally basket, date, locale, limit) and expects SKUs in
+    or out of the list, one first or at a position, categories, rule reasons shown, notices,
+    or an empty list. See rules/tests/shipped_rules.yaml. Exit code 1 when a case fails.
+    """
+    from .core.rule_tests import rule_test_files, run_rule_tests
+
+    paths = _paths(catalog, rules)
+    try:
+        snapshot = load_snapshot(paths)
+        files = rule_test_files(path or paths.rules / "tests")
+        results = run_rule_tests(snapshot, files, day.date() if day else dt.date.today())
+    except DataFileError as exc:
+        for finding in exc.findings:
+            click.echo(str(finding), err=True)
+        sys.exit(1)
+    for result in results:
+        mark = "PASS" if result.passed else "FAIL"
+        click.echo(f"{mark} {result.file}:{result.line} {result.name}")
+        for failure in result.failures:
+            click.echo(f"     {failure}")
+    failed = sum(not r.passed for r in results)
+    click.echo(f"{len(results) - failed} passed, {failed} failed")
+    if failed:
+        sys.exit(1)
+
+
+@rules.command("diff")
+@click.argument("old")
+@click.argument("new", required=False)
+@with_data
+@click.option(
+    "--profiles",
+    "count",
+    type=click.IntRange(1, 100_000),
+    default=2000,
+    show_default=True,
+    help="Size of the bundled seeded sample of profiles.",
+)
+@click.option(
+    "--customers",
+    is_flag=True,
+    help="Use the stored customers (REDIS_URL) instead of the bundled sample.",
+)
+@click.option("--top", type=click.IntRange(1, 50), default=5, show_default=True)
+@click.option(
+    "--html",
+    "html_out",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Also write an HTML report with a chart here.",
+)
+@click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), default=None)
+def rules_diff(
+    old: str,
+    new: str | None,
+    catalog: str,
+    rules: str,
+    count: int,
+    customers: bool,
+    top: int,
+    html_out: str | None,
+    day: dt.datetime | None,
+) -> None:
+    """Impact of a rule change: OLD and NEW are rule folders, or git:REV for the merchandising
+    folder at a git revision (NEW defaults to the working tree). Prints how many top lists
+    change, which products gain or lose exposure and which segments move most."""
+    import tempfile
+
+    from .core.rule_diff import diff_rule_sets, render_html, render_text
+    from .core.samples import sample_profiles
+
+    paths = _paths(catalog, rules)
+    with tempfile.TemporaryDirectory() as tmp:
+        old_dir = _rule_folder(old, paths, Path(tmp) / "old")
+        new_dir = _rule_folder(new, paths, Path(tmp) / "new") if new else paths.merchandising_dir
+        if customers:
+            profiles = _stored_profiles(count)
+        else:
+            from .core.catalog import load_catalog
+            from .core.reference import load_reference
+
+            skus = [
+                p.sku
+                for p in load_catalog(paths.catalog, load_reference(paths.reference_dir)).products
+            ]
+            profiles = sample_profiles(count, skus)
+        try:
+            result = diff_rule_sets(
+                paths, old_dir, new_dir, profiles, day.date() if day else dt.date.today(), top
+            )
+        except DataFileError as exc:
+            for finding in exc.findings:
+                click.echo(str(finding), err=True)
+            sys.exit(1)
+    click.echo(render_text(result))
+    if html_out:
+        Path(html_out).write_text(render_html(result), encoding="utf-8")
+        click.echo(f"HTML report: {html_out}")
+
+
+def _rule_folder(spec: str, paths: DataPaths, into: Path) -> Path:
+    """A rule folder, or `git:REV`: the merchandising folder at that revision, exported."""
+    import subprocess
+
+    if not spec.startswith("git:"):
+        return Path(spec)
+    revision = spec[4:]
+    top = subprocess.run(
+        ["git", "-C", str(paths.rules), "rev-parse", "--show-toplevel"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    folder = paths.merchandising_dir.resolve().relative_to(Path(top).resolve())
+    names = subprocess.run(
+        ["git", "-C", top, "ls-tree", "--name-only", f"{revision}:{folder}"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    into.mkdir(parents=True)
+    for name in names:
+        if name.endswith(".yaml"):
+            blob = subprocess.run(
+                ["git", "-C", top, "show", f"{revision}:{folder}/{name}"],
+                capture_output=True,
+                check=True,
+            ).stdout
+            (into / name).write_bytes(blob)
+    return into
+
+
+def _stored_profiles(count: int) -> list[dict]:
+    from .api.app import create_app
+    from .api.redis_client import get_store
+
+    store = get_store(create_app())
+    profiles: list[dict] = []
+    for ids in store.iter_id_chunks(1000):
+        entries, _ = store.read_many(ids)
+        profiles.extend(e["profile"] for e in entries if e)
+        if len(profiles) >= count:
+            break
+    return profiles[:count]
+
+
+@main.command()
+@with_data
+@click.option(
+    "--profile",
+    "profile_path",
+    required=True,
+    help="JSON or YAML file with a profile or a whole request body; '-' for stdin.",
+)
+@click.option("--sku", required=True, help="The product to explain.")
+@click.option("--locale", type=click.Choice(["nl", "de", "en"]), default=None)
+@click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), default=None)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+def explain(
+    catalog: str,
+    rules: str,
+    profile_path: str,
+    sku: str,
+    locale: str | None,
+    day: dt.datetime | None,
+    fmt: str,
+) -> None:
+    """Why SKU is or is not recommended for a profile: each safety exclusion with its numbers
+    (e.g. "vitamin_d_ug would reach 125 of 100"), each rule with its effect, the score."""
+    from .core.explain import explain_product
+    from .core.requests import RecommendationRequest
+
+    body = _load_request(profile_path, RecommendationRequestSchema())
+    if locale:
+        body["locale"] = locale
+    snapshot = load_snapshot(_paths(catalog, rules))
+    try:
+        answer = explain_product(
+            snapshot,
+            RecommendationRequest.from_dict(body),
+            sku,
+            day.date() if day else dt.date.today(),
+        )
+    except DosewiseError as exc:
+        click.echo(json.dumps(exc.to_dict(), ensure_ascii=False, indent=2), err=True)
+        sys.exit(1)
+    if fmt == "json":
+        click.echo(json.dumps(answer, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"{answer['sku']} ({answer['name']}): {answer['verdict']}")
+    for exclusion in answer["safety_exclusions"]:
+        click.echo(f"  safety  {exclusion['code']}: {exclusion['text']}")
+    for rule in answer["rules"]:
+        click.echo(
+            f"  rule    {rule['rule']} ({rule['action']} {rule['effect']}): "
+            f"{rule['status']}  [{rule['file']}:{rule['line']}]"
+        )
+    score = answer["score"]
+    parts = ", ".join(f"{k} {v:+.3f}" for k, v in score["contributions"].items())
+    click.echo(
+        f"  score   raw {score['raw_score']:+.3f} = {parts}, rules "
+        f"{sum(score['rule_weights'].values()):+.3f}"
+    )
+
+
 def _load_request(path: str, schema) -> dict:
     text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
     data = yaml.safe_load(text)

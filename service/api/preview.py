@@ -1,0 +1,64 @@
+"""The merchandisers' preview page: fill in a profile, see the list with reasons and warnings,
+what was left out and why, and the lint findings of the rule files in service."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from flask import current_app, jsonify, send_from_directory
+from flask_smorest import Blueprint
+from marshmallow import fields
+
+from ..core.explain import preview
+from ..core.lint import lint
+from ..core.requests import RecommendationRequest
+from .schemas import ContractErrorSchema, RecommendationRequestSchema
+
+blp = Blueprint("preview", __name__, description="Preview page and rule lint for merchandisers.")
+
+STATIC = Path(__file__).resolve().parent / "static"
+
+
+class PreviewRequestSchema(RecommendationRequestSchema):
+    date = fields.Date(
+        load_default=None,
+        metadata={"description": "Evaluate as on this day (campaign windows, season)."},
+    )
+
+
+@blp.route("/preview", methods=["GET"])
+def preview_page():
+    """The preview page (HTML)."""
+    return send_from_directory(STATIC, "preview.html")
+
+
+@blp.route("/v1/preview", methods=["POST"])
+@blp.arguments(PreviewRequestSchema)
+@blp.alt_response(422, schema=ContractErrorSchema)
+def preview_list(body: dict):
+    """The recommendation body plus every product left out and why, and the rules matched."""
+    recommender = current_app.extensions["dosewise"]
+    day = body.pop("date", None) or recommender.clock()
+    request = RecommendationRequest.from_dict({**body, "explain": True})
+    return jsonify(preview(recommender.snapshot, request, day))
+
+
+@blp.route("/v1/rules/lint", methods=["GET"])
+def rules_lint():
+    """Lint findings of the rule files the service reads (cached per rules version)."""
+    recommender = current_app.extensions["dosewise"]
+    version = recommender.snapshot.rules_version
+    cache = current_app.extensions.setdefault("dosewise_lint", {})
+    day = recommender.clock()
+    key = f"{version}:{day.isoformat()}"
+    if key not in cache:
+        result = lint(recommender.paths, today=day if isinstance(day, dt.date) else None)
+        cache.clear()
+        cache[key] = {
+            "errors": len(result.errors),
+            "warnings": len(result.warnings),
+            "findings": [f.to_dict() for f in result.findings],
+            "reload": recommender.status.to_dict(),
+        }
+    return jsonify(cache[key])

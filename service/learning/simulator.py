@@ -1,0 +1,388 @@
+"""Synthetic customers, their visits and their clicks: an event log to train and test on.
+
+What each customer is shown is decided by the real pipeline: `evaluate()` on the customer's
+profile at the visit's date (so campaigns and seasonal rules apply), the same candidate mask as
+serving (safety, rule excludes and requires) and the transparent ranking with category diversity
+and pins (`ranking._rank`), `list_size` items per list. Every list is logged with
+`logs.impression_record` exactly as serving logs it.
+
+How customers react is decided by hidden preferences the ranking does not know. The utility of a
+shown product for a customer is the sum of (constants below):
+
+- what the transparent score sees: 1.2 x gap_fill + 0.8 x goal_match;
+- category appeal for everyone (`CATEGORY_APPEAL`: vitamin D, magnesium and omega-3 sell,
+  vitamin A or iodine hardly);
+- older customers (60+) buy D3+K2 combinations: +1.2 vitamin_d_k2, +0.6 calcium_d3,
+  +0.4 vitamin_k2; women 50+ also +0.5 calcium_d3;
+- vegans respond to lichen D3 (+1.5) and algae omega-3 (+1.0); vegetarians to lichen D3 (+0.5);
+- price sensitivity varies: minus sensitivity x price per month / 10 EUR, where sensitivity has
+  a mean by age (children's parents 1.0, 12-17 1.6, 18-29 2.0, 30-49 1.2, 50-64 0.8, 65+ 0.6)
+  times a personal log-normal factor (sd 0.35);
+- form: for children gummies, chewables, drops and sprays +1.0, tablets, capsules and softgels
+  -1.0; 65+ capsules and softgels -0.4, drops and liquids +0.3; customers in DE capsules +0.4;
+- the sport goal: magnesium +0.8; the `bestseller` tag +0.3 for everyone;
+- personal taste per category, normal with sd 0.5 (not observable: the noise a model cannot
+  learn).
+
+Behaviour per shown item, with u the utility and p the position (1 = first):
+
+- seen (a `view` event) with probability 0.9 x p^-0.7 (position bias);
+- clicked when seen with sigmoid(u - 2.5);
+- added to the cart when clicked with sigmoid(u - 0.5 + c), c the customer's personal
+  conversion propensity (normal, sd 0.5);
+- bought when in the cart with sigmoid(0.3 + 0.5 u + c).
+
+That gives about 30% of shown items seen, 3% clicked and 0.5% bought, with 20 items per list.
+Events follow the impression by seconds (view), up to a minute (click), up to ten minutes
+(cart) and up to two days (purchase).
+
+Customers: ages from 1 to 90 (8% children, whose parents shop for them), 55% women, 10% vegan,
+15% vegetarian, 65% NL, some pregnant, allergic, on medication, with a condition, or taking a
+supplement already (the safety masks are exercised); each visits 1 + Poisson(g) times over
+`days`, g drawn from a gamma distribution (mean 2.25).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from service.core.profile import Line, Profile
+from service.core.ranking import _rank, evaluate
+from service.core.snapshot import Snapshot
+from service.core.vocabulary import ALLERGENS, CONDITIONS, GOALS, MEDICATIONS
+
+from .features import FEATURE_NAMES, product_features
+from .logs import event_record, impression_record, write_jsonl
+
+DEFAULT_START = dt.datetime(2026, 9, 1, tzinfo=dt.UTC)
+EVENT_KINDS = ("view", "click", "add_to_cart", "purchase")
+
+CATEGORY_APPEAL = {
+    "vitamin_d": 0.4,
+    "magnesium": 0.4,
+    "omega3": 0.3,
+    "vitamin_d_k2": 0.2,
+    "multivitamin": 0.2,
+    "vitamin_b12": 0.0,
+    "calcium_d3": 0.0,
+    "zinc": 0.0,
+    "vitamin_k2": -0.1,
+    "calcium": -0.2,
+    "iron": -0.2,
+    "folic_acid": -0.3,
+    "selenium": -0.4,
+    "vitamin_e": -0.4,
+    "vitamin_b6": -0.4,
+    "iodine": -0.5,
+    "vitamin_a": -0.6,
+}
+PRICE_SENSITIVITY_BY_AGE = ((11, 1.0), (17, 1.6), (29, 2.0), (49, 1.2), (64, 0.8), (200, 0.6))
+CHILD_FORMS = ("gummy", "chewable", "drops", "spray")
+PILL_FORMS = ("tablet", "capsule", "softgel")
+
+
+@dataclass(frozen=True)
+class SimulationLog:
+    impressions_path: Path
+    events_path: Path
+    customers: int
+    impressions: int
+    events: dict[str, int]
+
+
+@dataclass(frozen=True)
+class _Customer:
+    id: str
+    profile: Profile
+    visits: int
+
+
+@dataclass
+class _Shown:
+    """Every shown item of the simulation, as parallel lists (made arrays for behaviour)."""
+
+    customer: list[int]
+    product: list[np.ndarray]
+    position: list[np.ndarray]
+    gap_fill: list[np.ndarray]
+    goal_match: list[np.ndarray]
+    time: list[float]
+
+
+def simulate(
+    snapshot: Snapshot,
+    out_dir: Path,
+    *,
+    customers: int = 2000,
+    days: int = 60,
+    seed: int = 0,
+    start: dt.datetime = DEFAULT_START,
+    list_size: int = 20,
+    replicate: int = 1,
+) -> SimulationLog:
+    """Write `impressions.jsonl` and `events.jsonl` into `out_dir` and describe what was written.
+
+    `replicate` > 1 makes every synthetic customer stand for that many customers with the same
+    profile and visit days but their own hidden tastes and their own clicks (big logs fast: the
+    pipeline runs once per visit, not once per clone).
+    """
+    out_dir.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    people = [_draw_customer(rng, i) for i in range(customers)]
+    clones = len(people) * replicate
+    shown = _Shown([], [], [], [], [], [])
+    impressions_path = out_dir / "impressions.jsonl"
+    records = _sessions(snapshot, people, days, start, list_size, replicate, seed, rng, shown)
+    count = write_jsonl(impressions_path, records)
+    traits = _hidden_traits(snapshot, [p.profile for p in people for _ in range(replicate)], rng)
+    events = _behaviour(snapshot, shown, traits, rng)
+    ids = [f"{p.id}-{j}" if replicate > 1 else p.id for p in people for j in range(replicate)]
+    skus = [p.sku for p in snapshot.catalog.products]
+    events_path = out_dir / "events.jsonl"
+    write_jsonl(
+        events_path,
+        (
+            event_record(ids[c], skus[s], EVENT_KINDS[k], _moment(t))
+            for c, s, k, t in zip(*events, strict=True)
+        ),
+    )
+    kinds = np.bincount(events[2], minlength=len(EVENT_KINDS))
+    return SimulationLog(
+        impressions_path,
+        events_path,
+        clones,
+        count,
+        {kind: int(n) for kind, n in zip(EVENT_KINDS, kinds, strict=True)},
+    )
+
+
+def _moment(seconds: float) -> dt.datetime:
+    return dt.datetime.fromtimestamp(round(seconds, 3), dt.UTC)
+
+
+def _sessions(
+    snapshot: Snapshot,
+    people: list[_Customer],
+    days: int,
+    start: dt.datetime,
+    list_size: int,
+    replicate: int,
+    seed: int,
+    rng: np.random.Generator,
+    shown: _Shown,
+) -> Iterator[dict]:
+    """Run the pipeline for every visit, in time order; yield impression records."""
+    catalog = snapshot.catalog
+    skus = [p.sku for p in catalog.products]
+    visits = [
+        (float(t), i)
+        for i, person in enumerate(people)
+        for t in rng.uniform(0, days * 86_400.0, person.visits)
+    ]
+    visits.sort()
+    begin = start.timestamp()
+    for number, (offset, i) in enumerate(visits):
+        person = people[i]
+        moment = begin + offset
+        ev = evaluate(snapshot, person.profile, _lines(person.profile), _moment(moment).date())
+        candidates = ev.safety.allowed() & ~ev.rule_excluded & ev.rule_required
+        if ev.over_limit_now or not candidates.any():
+            continue
+        ranked, _ = _rank(ev, candidates, list_size)
+        features = product_features(ev)
+        products = np.array(ranked, dtype=np.int64)
+        for j in range(replicate):
+            clone = i * replicate + j
+            at = moment + (j * 600.0 if j else 0.0)
+            shown.customer.append(clone)
+            shown.product.append(products)
+            shown.position.append(np.arange(1, len(ranked) + 1))
+            shown.gap_fill.append(features[ranked, FEATURE_NAMES.index("gap_fill")])
+            shown.goal_match.append(features[ranked, FEATURE_NAMES.index("goal_match")])
+            shown.time.append(at)
+            customer_id = f"{person.id}-{j}" if replicate > 1 else person.id
+            yield impression_record(
+                f"sim{seed}-{number}-{j}",
+                customer_id,
+                _moment(at),
+                features,
+                ranked,
+                skus,
+                snapshot.model_version,
+            )
+
+
+def _lines(profile: Profile) -> list[tuple[str, Line]]:
+    return [
+        (f"profile.current_supplements.{i}", line)
+        for i, line in enumerate(profile.current_supplements)
+    ]
+
+
+def _draw_customer(rng: np.random.Generator, number: int) -> _Customer:
+    group = rng.choice(6, p=[0.08, 0.04, 0.18, 0.30, 0.22, 0.18])
+    low, high = ((1, 11), (12, 17), (18, 29), (30, 49), (50, 64), (65, 90))[group]
+    age = int(rng.integers(low, high + 1))
+    sex = str(rng.choice(["female", "male", "unspecified"], p=[0.55, 0.40, 0.05]))
+    diet = str(rng.choice(["omnivore", "vegetarian", "vegan"], p=[0.75, 0.15, 0.10]))
+    life_stage = "none"
+    if sex == "female" and 20 <= age <= 42 and rng.random() < 0.12:
+        life_stage = "pregnant" if rng.random() < 0.67 else "breastfeeding"
+    goals = _goals(rng, age, life_stage)
+    profile = Profile(
+        age=age,
+        sex=sex,
+        life_stage=life_stage,
+        diet=diet,
+        allergies=(str(rng.choice(ALLERGENS)),) if rng.random() < 0.08 else (),
+        medications=(str(rng.choice(MEDICATIONS)),) if rng.random() < 0.06 else (),
+        conditions=(str(rng.choice(CONDITIONS)),) if rng.random() < 0.04 else (),
+        sun_exposure=str(rng.choice(["low", "moderate", "high"], p=[0.3, 0.5, 0.2])),
+        country="NL" if rng.random() < 0.65 else "DE",
+        goals=goals,
+        current_supplements=_current_supplements(rng),
+    )
+    visits = 1 + int(rng.poisson(rng.gamma(1.5, 1.5)))
+    return _Customer(f"sim-{number:07d}", profile, visits)
+
+
+def _goals(rng: np.random.Generator, age: int, life_stage: str) -> tuple[str, ...]:
+    weights = np.ones(len(GOALS))
+    weights[GOALS.index("pregnancy")] = 0.0
+    if age >= 50:
+        weights[GOALS.index("bones")] += 2.0
+        weights[GOALS.index("heart")] += 1.5
+    if 16 <= age < 50:
+        weights[GOALS.index("sport")] += 1.5
+        weights[GOALS.index("energy")] += 1.0
+    chosen = set(rng.choice(GOALS, size=int(rng.integers(0, 3)), p=weights / weights.sum()))
+    if life_stage == "pregnant":
+        chosen.add("pregnancy")
+    return tuple(sorted(str(g) for g in chosen))
+
+
+def _current_supplements(rng: np.random.Generator) -> tuple[Line, ...]:
+    if rng.random() >= 0.2:
+        return ()
+    # a plain supplement from elsewhere, not a catalog product
+    amount = float(rng.choice([10.0, 20.0, 25.0]))
+    return (Line(label="own vitamin D", nutrients={"vitamin_d_ug": amount}),)
+
+
+@dataclass(frozen=True)
+class _Traits:
+    price_sensitivity: np.ndarray  # per customer
+    conversion: np.ndarray  # per customer
+    taste: np.ndarray  # (customers, categories)
+    utility: np.ndarray  # (customers x products) static part, as (customers, products)
+
+
+def _hidden_traits(
+    snapshot: Snapshot, profiles: list[Profile], rng: np.random.Generator
+) -> _Traits:
+    """The per-customer hidden preferences, and the part of utility fixed per customer x SKU."""
+    catalog = snapshot.catalog
+    n = len(profiles)
+    names = catalog.category_names
+    category = catalog.category_code
+    form = np.array([p.form for p in catalog.products])
+    sources = [set(p.vitamin_sources.values()) for p in catalog.products]
+    lichen = np.array(["lichen" in s for s in sources], dtype=float)
+    algae = np.array(["algae" in s for s in sources], dtype=float)
+    bestseller = np.array(["bestseller" in p.tags for p in catalog.products], dtype=float)
+    age = np.array([p.age for p in profiles])
+    sensitivity = np.array(
+        [next(mean for top, mean in PRICE_SENSITIVITY_BY_AGE if a <= top) for a in age]
+    ) * rng.lognormal(0.0, 0.35, n)
+    conversion = rng.normal(0.0, 0.5, n)
+    taste = rng.normal(0.0, 0.5, (n, len(names)))
+
+    def is_category(name: str) -> np.ndarray:
+        return (category == names.index(name)).astype(float) if name in names else 0.0 * lichen
+
+    def column(flags: np.ndarray) -> np.ndarray:
+        return flags.astype(float)[:, None]
+
+    appeal = np.array([CATEGORY_APPEAL.get(name, 0.0) for name in names])[category]
+    older = column(age >= 60)
+    women_50 = column((age >= 50) & np.array([p.sex == "female" for p in profiles]))
+    vegan = column(np.array([p.diet == "vegan" for p in profiles]))
+    vegetarian = column(np.array([p.diet == "vegetarian" for p in profiles]))
+    child = column(age < 12)
+    senior = column(age >= 65)
+    german = column(np.array([p.country == "DE" for p in profiles]))
+    sport = column(np.array(["sport" in p.goals for p in profiles]))
+    child_form = np.isin(form, CHILD_FORMS).astype(float)
+    pill_form = np.isin(form, PILL_FORMS).astype(float)
+    big_pill = np.isin(form, ("capsule", "softgel")).astype(float)
+    liquid = np.isin(form, ("drops", "liquid")).astype(float)
+    utility = (
+        appeal
+        + 0.3 * bestseller
+        + older
+        * (
+            1.2 * is_category("vitamin_d_k2")
+            + 0.6 * is_category("calcium_d3")
+            + 0.4 * is_category("vitamin_k2")
+        )
+        + women_50 * 0.5 * is_category("calcium_d3")
+        + vegan * (1.5 * lichen + 1.0 * algae)
+        + vegetarian * 0.5 * lichen
+        - sensitivity[:, None] * (catalog.price_per_month / 10.0)
+        + child * (1.0 * child_form - 1.0 * pill_form)
+        + senior * (0.3 * liquid - 0.4 * big_pill)
+        + german * 0.4 * (form == "capsule")
+        + sport * 0.8 * is_category("magnesium")
+        + taste[:, category]
+    )
+    return _Traits(sensitivity, conversion, taste, utility)
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def _behaviour(
+    snapshot: Snapshot, shown: _Shown, traits: _Traits, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Events for every shown item at once: (customer, product, kind, time) arrays, by time."""
+    sizes = np.array([len(p) for p in shown.product])
+    if sizes.sum() == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, empty, np.zeros(0)
+    customer = np.repeat(np.array(shown.customer), sizes)
+    product = np.concatenate(shown.product)
+    position = np.concatenate(shown.position)
+    time = np.repeat(np.array(shown.time), sizes)
+    utility = (
+        traits.utility[customer, product]
+        + 1.2 * np.concatenate(shown.gap_fill)
+        + 0.8 * np.concatenate(shown.goal_match)
+    )
+    conversion = traits.conversion[customer]
+    size = len(product)
+    seen = rng.random(size) < 0.9 * position**-0.7
+    clicked = seen & (rng.random(size) < _sigmoid(utility - 3.2))
+    carted = clicked & (rng.random(size) < _sigmoid(utility - 2.8 + conversion))
+    bought = carted & (rng.random(size) < _sigmoid(0.5 * utility - 1.0 + conversion))
+    seen_at = time + 2.0 + 1.5 * position + rng.uniform(0, 3, size)
+    clicked_at = seen_at + rng.uniform(2, 60, size)
+    carted_at = clicked_at + rng.uniform(30, 600, size)
+    bought_at = carted_at + rng.uniform(60, 2 * 86_400, size)
+    parts = [
+        (mask, kind, at)
+        for kind, (mask, at) in enumerate(
+            ((seen, seen_at), (clicked, clicked_at), (carted, carted_at), (bought, bought_at))
+        )
+    ]
+    customers = np.concatenate([customer[m] for m, _, _ in parts])
+    products = np.concatenate([product[m] for m, _, _ in parts])
+    kinds = np.concatenate([np.full(int(m.sum()), k) for m, k, _ in parts])
+    times = np.concatenate([at[m] for m, _, at in parts])
+    order = np.argsort(times, kind="stable")
+    return customers[order], products[order], kinds[order], times[order]

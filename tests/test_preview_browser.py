@@ -1,0 +1,94 @@
+"""The merchandisers' preview page in a real headless Chromium (Debian's), driven by Playwright,
+against the app served over real HTTP."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from werkzeug.serving import make_server
+
+from service.api.app import create_app
+
+from .conftest import TODAY
+from .ensure_browser import find
+
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def server():
+    app = create_app({"TESTING": True, "RELOAD_INTERVAL": 0, "REDIS_URL": None})
+    app.extensions["dosewise"].clock = lambda: TODAY
+    http = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=http.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{http.server_port}"
+    http.shutdown()
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def page(server, tmp_path_factory):
+    binary = find()
+    if binary is None:
+        pytest.fail("Chromium is missing: `make test` installs it (tests/ensure_browser.py)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=binary, args=CHROMIUM_ARGS)
+        context = browser.new_context(
+            user_agent="dosewise-test", viewport={"width": 1280, "height": 1600}
+        )
+        yield context.new_page()
+        context.close()
+        browser.close()
+
+
+def test_preview_shows_a_safe_list_with_reasons_and_what_was_left_out(server, page, tmp_path):
+    page.goto(f"{server}/preview")
+    page.fill("input[name=age]", "67")
+    page.select_option("select[name=sex]", "female")
+    page.select_option("select[name=diet]", "vegan")
+    page.select_option("select[name=locale]", "en")
+    page.fill("input[name=current_d]", "25")
+    page.check("input[name=medications][value=vitamin_k_antagonist]")
+    page.click("#run")
+    page.wait_for_selector("#items tbody tr")
+    rows = page.locator("#items tbody tr")
+    assert 1 <= rows.count() <= 5
+    assert page.locator("#items .reason").count() >= rows.count()
+    assert "anticoagulant" in page.locator("#notices").inner_text()
+    excluded = page.locator("#excluded tbody tr[data-sku='XF-D3K2-TAB']").inner_text()
+    assert "vitamin_k2_ug" in excluded and "vitamin_k_antagonist" in excluded
+    assert "not suitable for a vegan diet" in excluded
+    shown = [rows.nth(i).get_attribute("data-sku") for i in range(rows.count())]
+    assert "XF-D3K2-TAB" not in shown
+    screenshot = tmp_path / "preview.png"
+    page.screenshot(path=str(screenshot), full_page=True)
+    assert screenshot.stat().st_size > 10_000
+
+
+def test_preview_shows_the_rule_files_lint_status(server, page):
+    page.goto(f"{server}/preview")
+    page.wait_for_function(
+        "!document.getElementById('lint-summary').textContent.includes('checking')"
+    )
+    assert page.locator("#lint-summary").inner_text().startswith("0 error(s)")
+
+
+def test_preview_shows_validation_errors_from_the_api(server, page):
+    page.goto(f"{server}/preview")
+    page.fill("input[name=basket]", "NOT-A-SKU")
+    page.click("#run")
+    page.wait_for_selector("#status.error")
+    assert "basket.0.sku" in page.locator("#status").inner_text()
