@@ -79,3 +79,10 @@ def probe_contexts(nutrient_keys: tuple[str, ...], categories: list[str]) -> lis
             basket = categories[:1]
             contexts.append(expression_context(profile, dict(intake), day, ["X-1"], basket))
     return contexts
+
+
+def compiled_probes(
+    nutrient_keys: tuple[str, ...], categories: list[str]
+) -> list[tuple[dict[str, Any], Any]]:
+    """The probe contexts as (dict, compiled) pairs: compiled once per load, not per rule."""
+    return [(p, compiled_context(p)) for p in probe_contexts(nutrient_keys, categories)]

@@ -84,16 +84,22 @@ def compile_expression(
 
 
 def check_condition(
-    expression: Expression, probes: list[dict], file: str, line: int, rule_id: str, what: str
+    expression: Expression,
+    probes: list[tuple[dict, Any]],
+    file: str,
+    line: int,
+    rule_id: str,
+    what: str,
 ) -> list[Finding]:
-    """Evaluate on sample contexts: unknown fields and non-boolean results are errors.
+    """Evaluate on sample contexts (each as a dict and compiled): unknown fields and
+    non-boolean results are errors.
 
     The first probe sets every optional field, so an unknown field there is a typo; on the
     others a missing optional field only means the condition does not match.
     """
-    for index, context in enumerate(probes):
+    for index, (context, compiled) in enumerate(probes):
         try:
-            value = expression.evaluate(context)
+            value = expression.evaluate(compiled)
         except ExpressionError as exc:
             if index > 0 and "unknown field" in str(exc):
                 continue

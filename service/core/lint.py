@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .catalog import load_catalog
-from .context import compiled_context, expression_context
+from .catalog import Catalog, load_catalog
+from .context import SEASONS, compiled_context, expression_context
 from .errors import DataFileError, Finding
 from .profile import Profile
 from .reference import Reference, _display, load_reference
@@ -70,7 +70,7 @@ def lint(paths: DataPaths, target: Path | None = None, today: dt.date | None = N
     findings += _campaigns_over(rules, day)
     findings += _pin_conflicts(rules, matches)
     findings += _shadowed(rules, matches)
-    findings += _claim_wording(rules, reference)
+    findings += _claim_wording(rules, reference, catalog)
     findings.sort(key=lambda f: (f.file, f.line, f.code))
     return LintResult(findings)
 
@@ -82,17 +82,30 @@ def _files(target: Path) -> list[Path]:
 def _match_matrix(
     rules: RuleSet, profiles: list[Profile], reference: Reference, today: dt.date
 ) -> np.ndarray:
-    """(rules, profiles x months): does rule r's condition hold (ignoring dates and markets)."""
+    """(rules, months x profiles): does rule r's condition hold (ignoring dates and markets).
+    One compiled context per profile; only `month` and `season` change between months, and
+    only conditions that read them are evaluated more than once."""
     intake = {k: 0.0 for k in reference.nutrients.keys}
     months = [dt.date(today.year, m, 15) for m in range(1, 13)]
     contexts = [
-        compiled_context(expression_context(p, intake, d, [], [])) for p in profiles for d in months
+        compiled_context(expression_context(p, intake, months[0], [], [])) for p in profiles
     ]
-    matrix = np.zeros((len(rules.rules), len(contexts)), dtype=bool)
+    matrix = np.zeros((len(rules.rules), len(months), len(profiles)), dtype=bool)
+    seasonal = [
+        r
+        for r, rule in enumerate(rules.rules)
+        if {"month", "season"} & set(rule.when.program.variables())
+    ]
     for r, rule in enumerate(rules.rules):
-        for c, context in enumerate(contexts):
-            matrix[r, c] = rule.when.holds(context)
-    return matrix
+        if r not in seasonal:
+            matrix[r, :] = [rule.when.holds(c) for c in contexts]
+    for m, day in enumerate(months):
+        for context in contexts:
+            context.add_variable("month", day.month)
+            context.add_variable("season", SEASONS[day.month])
+        for r in seasonal:
+            matrix[r, m] = [rules.rules[r].when.holds(c) for c in contexts]
+    return matrix.reshape(len(rules.rules), -1)
 
 
 def _warning(rule: Rule, code: str, message: str, hint: str | None = None) -> Finding:
@@ -194,10 +207,16 @@ def _shadowed(rules: RuleSet, matches: np.ndarray) -> list[Finding]:
     return out
 
 
-def _claim_wording(rules: RuleSet, reference: Reference) -> list[Finding]:
-    """A reason that makes a health claim must use authorised wording (claims.yaml)."""
+def _claim_wording(rules: RuleSet, reference: Reference, catalog: Catalog) -> list[Finding]:
+    """A reason that makes a health claim must use authorised wording (claims.yaml). The hint
+    offers only claims on nutrients that the rule's products contain."""
     out = []
+    keys = reference.nutrients.keys
     for rule in rules.rules:
+        present = {
+            keys[c] for c in np.flatnonzero(catalog.nutrients_per_day[rule.mask].sum(axis=0) > 0)
+        }
+        fitting = [c for c in reference.claims.values() if present & set(c.nutrients)]
         for locale, text in (rule.reason or {}).items():
             phrase = CLAIM_PHRASES.get(locale)
             if phrase is None or not phrase.search(text):
@@ -205,7 +224,8 @@ def _claim_wording(rules: RuleSet, reference: Reference) -> list[Finding]:
             authorised = [c.text[locale] for c in reference.claims.values()]
             if any(_normalise(a) in _normalise(text) for a in authorised):
                 continue
-            close = difflib.get_close_matches(text, authorised, n=1, cutoff=0.3)
+            candidates = [c.text[locale] for c in fitting] or authorised
+            close = difflib.get_close_matches(text, candidates, n=1, cutoff=0.3)
             out.append(
                 _warning(
                     rule,

@@ -152,15 +152,19 @@ class Recommender:
         return self.status
 
     def reload_if_changed(self) -> None:
-        """Cheap file watch: at most every `reload_interval` seconds, compare file stamps."""
+        """Cheap file watch: at most every `reload_interval` seconds, compare file stamps.
+
+        Only one thread reloads; the others go on serving the current snapshot meanwhile
+        instead of queueing up behind the lock (and reloading once more each)."""
         if self.reload_interval <= 0:
             return
         now = time.monotonic()
         if now - self._checked_at < self.reload_interval:
             return
         self._checked_at = now
-        if self.paths.stamp() != self._stamp:
-            self.reload()
+        if self.paths.stamp() == self._stamp or self._lock.locked():
+            return
+        self.reload()
 
     # ------------------------------------------------------------ answers
     def recommend(self, data: dict[str, Any], today: dt.date | None = None) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 from marshmallow import EXCLUDE, RAISE, Schema, fields, validate
 
-from .context import probe_contexts
+from .context import compiled_probes
 from .errors import DataFileError, Finding
 from .expressions import Expression, ExpressionError, check_condition, compile_expression
 from .validation import schema_findings
@@ -539,7 +539,7 @@ def _targets(
     """Compile and check each target: its nutrient exists, its condition gives true/false on
     sample profiles and names no unknown field, its amount gives a number."""
     file = _display(directory / "targets.yaml")
-    probes = probe_contexts(nutrients.keys, [])
+    probes = compiled_probes(nutrients.keys, [])
     targets, findings = [], []
     for i, item in enumerate(data["targets"]):
         node = document["targets"][i]
@@ -588,9 +588,9 @@ def _targets(
 
 
 def _check_amount(
-    amount: Expression, probes: list[dict], file: str, line: int, target_id: str
+    amount: Expression, probes: list[tuple[dict, Any]], file: str, line: int, target_id: str
 ) -> list[Finding]:
-    for context in probes[:1]:
+    for _, context in probes[:1]:
         try:
             value = amount.evaluate(context)
         except ExpressionError as exc:

@@ -19,7 +19,7 @@ import numpy as np
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from .catalog import Catalog
-from .context import probe_contexts
+from .context import compiled_probes
 from .errors import DataFileError, Finding
 from .expressions import (
     Expression,
@@ -136,7 +136,8 @@ def load_rules(directory: Path | list[Path], reference: Reference, catalog: Cata
     rules: list[Rule] = []
     seen: dict[str, str] = {}
     files = rule_files(directory) if isinstance(directory, Path) else sorted(directory)
-    probes = probe_contexts(reference.nutrients.keys, catalog.category_names)
+    probes = compiled_probes(reference.nutrients.keys, catalog.category_names)
+    schema = _RuleSchema()  # one instance: building a schema costs more than loading a rule
     for path in files:
         display = _display(path)
         try:
@@ -162,7 +163,7 @@ def load_rules(directory: Path | list[Path], reference: Reference, catalog: Cata
                 )
                 continue
             rule_id = item.get("id")
-            loaded, problems = schema_findings(_RuleSchema(), item, display, rule_id)
+            loaded, problems = schema_findings(schema, item, display, rule_id)
             findings.extend(problems)
             if loaded is None:
                 continue
@@ -202,7 +203,7 @@ def _build_rule(
     file: str,
     reference: Reference,
     catalog: Catalog,
-    probes: list[dict],
+    probes: list[tuple[dict, Any]],
 ) -> tuple[Rule | None, list[Finding]]:
     rule_id = data["id"]
     findings: list[Finding] = []

@@ -3,8 +3,8 @@
 The label of a shown item is the largest weight (TrainConfig.event_weights) among the events of
 the same customer on the same SKU that happened after the impression and within the attribution
 window, each event counted for the latest impression that showed that SKU to that customer
-before it. Items without events get 0. Rows keep the logged features, so training sees exactly
-what serving saw.
+before it. Items without events get 0. An item is `seen` when any event (a `view` included)
+was attributed to it. Rows keep the logged features, so training sees exactly what serving saw.
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from service.core.vocabulary import EVENT_TYPES
 
 from .features import FEATURES_VERSION, N_FEATURES
 from .logs import epoch_seconds, read_jsonl
@@ -28,11 +30,13 @@ class DatasetError(ValueError):
 class Dataset:
     features: np.ndarray  # (rows, N_FEATURES) float32, as logged
     labels: np.ndarray  # (rows,) float: largest event weight, 0 without events
+    seen: np.ndarray  # (rows,) bool: some event (a view at least) was attributed to the row
     query: np.ndarray  # (rows,) impression index; each impression's rows are contiguous
     position: np.ndarray  # (rows,) 1 = first shown
     sku: np.ndarray  # (rows,) index into `skus`
     query_time: np.ndarray  # (impressions,) seconds since 1970
     skus: tuple[str, ...]
+    has_views: bool = False  # the shop sends view events (else `seen` means engaged)
     skipped_impressions: int = 0  # logged with another feature list
 
     @property
@@ -55,11 +59,13 @@ class Dataset:
         return Dataset(
             self.features[keep],
             self.labels[keep],
+            self.seen[keep],
             renumber[self.query[keep]],
             self.position[keep],
             self.sku[keep],
             self.query_time[impressions],
             self.skus,
+            self.has_views,
             self.skipped_impressions,
         )
 
@@ -115,11 +121,12 @@ def load_dataset(
     query = np.repeat(np.arange(len(counts)), sizes)
     times = np.array(query_time)
     sku = np.array(row_sku, dtype=np.int64)
-    labels = _labels(
+    events = _events(Path(events_path), customers, skus, event_weights)
+    labels, seen = _labels(
         np.array(query_customer, dtype=np.int64)[query],
         sku,
         times[query],
-        _events(Path(events_path), customers, skus, event_weights),
+        events,
         len(skus),
         attribution_hours * 3600.0,
     )
@@ -127,13 +134,24 @@ def load_dataset(
     return Dataset(
         np.concatenate(blocks),
         labels,
+        seen,
         query,
         np.array(row_position, dtype=np.int64),
         sku,
         times,
         tuple(names),
+        bool(events.has_views),
         skipped,
     )
+
+
+@dataclass(frozen=True)
+class _Events:
+    customer: np.ndarray
+    sku: np.ndarray
+    seconds: np.ndarray
+    weight: np.ndarray
+    has_views: bool
 
 
 def _events(
@@ -141,24 +159,27 @@ def _events(
     customers: dict[str, int],
     skus: dict[str, int],
     weights: Mapping[str, float],
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(customer, sku, seconds, weight) of the events that can match a logged impression."""
+) -> _Events:
+    """The events that can match a logged impression (known customer and SKU)."""
     customer, sku, seconds, weight = [], [], [], []
+    has_views = False
     for event in read_jsonl(path):
         c = customers.get(event.get("customer_id", ""))
         s = skus.get(event.get("sku", ""))
-        w = weights.get(event.get("type", ""), 0.0)
-        if c is None or s is None or w <= 0:
+        kind = event.get("type", "")
+        if c is None or s is None or kind not in EVENT_TYPES:
             continue
+        has_views = has_views or kind == "view"
         customer.append(c)
         sku.append(s)
         seconds.append(epoch_seconds(event["timestamp"]))
-        weight.append(w)
-    return (
+        weight.append(float(weights.get(kind, 0.0)))
+    return _Events(
         np.array(customer, dtype=np.int64),
         np.array(sku, dtype=np.int64),
         np.array(seconds, dtype=float),
         np.array(weight, dtype=float),
+        has_views,
     )
 
 
@@ -166,15 +187,21 @@ def _labels(
     row_customer: np.ndarray,
     row_sku: np.ndarray,
     row_time: np.ndarray,
-    events: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    events: _Events,
     sku_count: int,
     window_seconds: float,
-) -> np.ndarray:
-    """Largest event weight per row, each event on the latest earlier row of its pair."""
+) -> tuple[np.ndarray, np.ndarray]:
+    """(largest event weight, any event) per row; an event goes to the latest earlier row."""
     labels = np.zeros(row_customer.size)
-    ev_customer, ev_sku, ev_time, ev_weight = events
+    seen = np.zeros(row_customer.size, dtype=bool)
+    ev_customer, ev_sku, ev_time, ev_weight = (
+        events.customer,
+        events.sku,
+        events.seconds,
+        events.weight,
+    )
     if ev_customer.size == 0:
-        return labels
+        return labels, seen
     pair = row_customer * sku_count + row_sku
     pairs, row_pair = np.unique(pair, return_inverse=True)
     origin = min(float(row_time.min()), float(ev_time.min()))
@@ -193,4 +220,5 @@ def _labels(
     valid &= row_pair[row] == at
     valid &= (ev_time >= row_time[row]) & (ev_time - row_time[row] <= window_seconds)
     np.maximum.at(labels, row[valid], ev_weight[valid])
-    return labels
+    seen[row[valid]] = True
+    return labels, seen

@@ -1,0 +1,166 @@
+"""Holdout evaluation: the model against popularity and the rules-only score, report and plot.
+
+Scorers, each ranking the shown items of every holdout impression (metrics.py):
+
+- `model`: RankingModel.predict on the logged features;
+- `blend`: what serving ranks by with the model on (serving.blend, MODEL_WEIGHT);
+- `rules_only`: the transparent score plus rule weights, as logged (what served before);
+- `popularity`: the SKU's mean label over the training impressions that showed it, smoothed
+  towards the overall mean with the weight of `POPULARITY_SMOOTHING` impressions (a SKU never
+  shown in training gets the overall mean).
+
+The holdout is the latest share of impressions by time (TrainConfig.holdout_fraction); the
+logged order is used by no scorer. Limits worth knowing: labels come from lists the rules-only
+policy ranked, so customers saw its top items more often (position bias), which favours that
+baseline; and recall@10 only means something for lists longer than 10 (the simulator shows 20).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .config import TrainConfig
+from .dataset import Dataset, load_dataset
+from .features import RULE_WEIGHT, TRANSPARENT_SCORE
+from .metrics import METRICS, ranking_metrics
+from .model import RankingModel
+from .plot import bar_chart_png
+from .serving import MODEL_WEIGHT, blend
+
+SCORERS = ("model", "blend", "rules_only", "popularity")
+POPULARITY_SMOOTHING = 20.0
+TARGETS = {"popularity": 1.2, "rules_only": 1.1}  # NDCG@10 of the model at least this many times
+SWEEP = (0.0, 0.25, 0.5, 0.7, 0.85, 1.0)
+REPORT_FILE = "report.json"
+PLOT_FILE = "metrics.png"
+
+
+def popularity(train: Dataset) -> dict[str, float]:
+    """SKU -> smoothed mean label over the training rows that showed it."""
+    if train.rows == 0:
+        return {}
+    size = len(train.skus)
+    shows = np.bincount(train.sku, minlength=size)
+    total = np.bincount(train.sku, weights=train.labels, minlength=size)
+    mean = float(train.labels.mean())
+    rate = (total + POPULARITY_SMOOTHING * mean) / (shows + POPULARITY_SMOOTHING)
+    return {sku: float(rate[i]) for i, sku in enumerate(train.skus) if shows[i] > 0}
+
+
+def holdout_scores(
+    model: RankingModel | None,
+    holdout: Dataset,
+    popularity_by_sku: Mapping[str, float],
+    model_weight: float = MODEL_WEIGHT,
+) -> dict[str, np.ndarray]:
+    """Score every holdout row by each scorer (model and blend only with a model)."""
+    features = holdout.features.astype(float)
+    transparent = features[:, TRANSPARENT_SCORE]
+    rules = features[:, RULE_WEIGHT]
+    default = float(np.mean(list(popularity_by_sku.values()))) if popularity_by_sku else 0.0
+    by_index = np.array([popularity_by_sku.get(s, default) for s in holdout.skus])
+    scores = {
+        "rules_only": transparent + rules,
+        "popularity": by_index[holdout.sku] if holdout.rows else np.zeros(0),
+    }
+    if model is not None:
+        scores["model"] = model.predict(features)
+        scores["blend"] = blend(scores["model"], transparent, rules, model_weight)
+    return scores
+
+
+def evaluate_on_holdout(
+    model: RankingModel,
+    holdout: Dataset,
+    popularity_by_sku: Mapping[str, float],
+    model_weight: float = MODEL_WEIGHT,
+) -> dict[str, Any]:
+    """The report: metrics per scorer, ratios to the baselines, the blend weight sweep."""
+    scores = holdout_scores(model, holdout, popularity_by_sku, model_weight)
+    metrics = {
+        name: ranking_metrics(holdout.query, holdout.labels, scores[name]) for name in SCORERS
+    }
+    model_ndcg = metrics["model"]["ndcg@10"]
+    ratios = {
+        f"ndcg@10 model / {baseline}": _ratio(model_ndcg, metrics[baseline]["ndcg@10"])
+        for baseline in TARGETS
+    }
+    transparent = holdout.features[:, TRANSPARENT_SCORE].astype(float)
+    rules = holdout.features[:, RULE_WEIGHT].astype(float)
+    sweep = {
+        str(w): ranking_metrics(
+            holdout.query, holdout.labels, blend(scores["model"], transparent, rules, w)
+        )["ndcg@10"]
+        for w in SWEEP
+    }
+    positive = np.bincount(holdout.query, weights=holdout.labels > 0, minlength=holdout.impressions)
+    return {
+        "model_version": model.version,
+        "holdout": {
+            **holdout.window(),
+            "impressions": holdout.impressions,
+            "impressions_with_positive": int((positive > 0).sum()),
+            "rows": holdout.rows,
+        },
+        "metrics": metrics,
+        "ratios": ratios,
+        "targets": {
+            f"ndcg@10 model / {b}": {"at_least": t, "met": ratios[f"ndcg@10 model / {b}"] >= t}
+            for b, t in TARGETS.items()
+        },
+        "model_weight": model_weight,
+        "blend_weight_sweep_ndcg@10": sweep,
+    }
+
+
+def _ratio(a: float, b: float) -> float:
+    return float(a / b) if b > 0 else float("inf")
+
+
+def write_report(report: dict[str, Any], directory: Path) -> tuple[Path, Path]:
+    """report.json and metrics.png (bars per metric and scorer) into `directory`."""
+    directory.mkdir(parents=True, exist_ok=True)
+    json_path = directory / REPORT_FILE
+    json_path.write_text(json.dumps(report, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    values = {
+        name: {metric: report["metrics"][name][metric] for metric in METRICS}
+        for name in SCORERS
+        if name in report["metrics"]
+    }
+    title = f"holdout {report['model_version']}"
+    png_path = bar_chart_png(directory / PLOT_FILE, title, values)
+    return json_path, png_path
+
+
+def evaluate(
+    model_dir: Path,
+    impressions_path: Path,
+    events_path: Path,
+    out_dir: Path | None = None,
+    config: TrainConfig | None = None,
+) -> dict[str, Any]:
+    """`dosewise model evaluate`: split the logs by time, evaluate, write the report and plot.
+
+    `config` gives the event weights, attribution window and holdout share (use the training
+    run's). The report goes to `out_dir`, by default the model's directory.
+    """
+    config = config or TrainConfig()
+    model = RankingModel.load(model_dir)
+    data = load_dataset(
+        impressions_path, events_path, config.event_weights, config.attribution_hours
+    )
+    train_part, holdout, split_at = data.split(config.holdout_fraction)
+    report = evaluate_on_holdout(model, holdout, popularity(train_part), config.model_weight)
+    report["holdout"]["split_at"] = _iso(split_at)
+    write_report(report, Path(out_dir or model_dir))
+    return report
+
+
+def _iso(seconds: float) -> str:
+    return dt.datetime.fromtimestamp(seconds, dt.UTC).isoformat()
