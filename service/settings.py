@@ -17,6 +17,9 @@ def defaults() -> dict:
         "RELOAD_INTERVAL": 2.0,  # seconds between file checks for hot reload; 0 turns it off
         "CACHE_SIZE": 4096,  # answers kept in process
         "REDIS_URL": os.environ.get("REDIS_URL") or None,
+        "API_KEYS": None,  # JSON: {"<key>": ["recommend", "customers", "events", "admin"]}
+        "LOG_LEVEL": "INFO",
+        "ACCESS_LOG": True,  # one JSON line per request: endpoint, status, duration, request id
         "REDIS_TIMEOUT": 0.5,  # seconds for a Redis call before the service falls back
         "CELERY_BROKER_URL": None,  # default: REDIS_URL; e.g. amqp://guest@localhost// for RabbitMQ
         "CELERY_RESULT_BACKEND": None,  # default: REDIS_URL

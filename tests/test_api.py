@@ -441,3 +441,82 @@ def test_intake_check_suggests_the_smallest_fix(client):
     }).get_json()
     assert body["suggestion"]["sku"] == "XF-D3-100-CAP"
     assert body["suggestion"]["code"] in ("remove", "reduce")
+
+
+def test_readyz_can_treat_redis_as_optional_for_load_balancers():
+    app = create_app({"TESTING": True, "RELOAD_INTERVAL": 0,
+                      "REDIS_URL": "redis://127.0.0.1:1/0", "REDIS_TIMEOUT": 0.2})
+    response = app.test_client().get("/readyz?redis=optional")
+    assert response.status_code == 200
+    assert response.get_json()["checks"]["redis"]["ok"] is False
+
+
+# ---------------------------------------------------------------- API keys
+KEYS = {"shop-key-0123456789": ["recommend", "customers", "events"],
+        "admin-key-0123456789": ["admin"]}
+
+
+@pytest.fixture()
+def keyed_client():
+    app = create_app({"TESTING": True, "RELOAD_INTERVAL": 0, "REDIS_URL": None,
+                      "API_KEYS": KEYS})
+    return app.test_client()
+
+
+def bearer(key):
+    return {"Authorization": f"Bearer {key}"}
+
+
+def test_without_a_key_protected_endpoints_answer_401(keyed_client):
+    error = assert_error(keyed_client.post("/v1/recommendations", json={"profile": {"age": 4}}),
+                         401, "unauthorized")
+    assert error["message"]
+    response = keyed_client.post("/v1/recommendations", json={"profile": {"age": 4}},
+                                 headers=bearer("wrong-key-0123456789"))
+    assert response.status_code == 401 and "Bearer" in response.headers["WWW-Authenticate"]
+
+
+@pytest.mark.parametrize(("method", "path", "body", "shop", "admin"), [
+    ("post", "/v1/recommendations", {"profile": {"age": 40}}, 200, 200),
+    ("post", "/v1/intake/check", {"profile": {"age": 40}}, 200, 200),
+    ("post", "/v1/regimens", {"profile": {"age": 40}}, 200, 200),
+    ("get", "/v1/products", None, 200, 200),
+    ("put", "/v1/customers/key-test", {"age": 40}, 200, 200),
+    ("post", "/v1/events", {"events": [{"customer_id": "k", "sku": FLAGSHIP, "type": "view",
+                                        "timestamp": "2026-11-28T10:00:00Z"}]}, 202, 202),
+    ("post", "/v1/admin/reload", None, 403, 200),
+    ("get", "/v1/admin/refresh", None, 403, 404),  # authorised; no refresh has run yet
+    ("post", "/v1/admin/refresh", {}, 403, 202),
+    ("post", "/v1/preview", {"profile": {"age": 40}}, 403, 200),
+    ("get", "/v1/rules/lint", None, 403, 200),
+])
+def test_each_scope_boundary(keyed_client, method, path, body, shop, admin):
+    for key, expected in (("shop-key-0123456789", shop), ("admin-key-0123456789", admin)):
+        kwargs = {"headers": bearer(key)}
+        if body is not None:
+            kwargs["json"] = body
+        response = getattr(keyed_client, method)(path, **kwargs)
+        assert response.status_code == expected, (key, path, response.get_json())
+        if expected == 403:
+            assert response.get_json()["error"]["code"] == "forbidden"
+
+
+def test_probes_metrics_and_openapi_need_no_key(keyed_client):
+    for path in ("/healthz", "/readyz", "/metrics", "/openapi.json", "/preview"):
+        response = keyed_client.get(path)
+        assert response.status_code == 200, path
+        response.close()
+
+
+def test_no_profile_field_reaches_logs_or_metrics(client, caplog):
+    import logging
+
+    secret = {"age": 47, "medications": ["digoxin"], "conditions": ["sarcoidosis"],
+              "life_stage": "pregnant", "sex": "female"}
+    with caplog.at_level(logging.DEBUG, logger="dosewise"):
+        client.post("/v1/recommendations", json={"profile": secret})
+        client.put("/v1/customers/log-test", json=secret)
+        client.post("/v1/recommendations", json={"profile": {**secret, "age": "x"}})
+    text = caplog.text + client.get("/metrics").get_data(as_text=True)
+    for value in ("digoxin", "sarcoidosis", "pregnant", "female"):
+        assert value not in text

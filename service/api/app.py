@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import time
 import uuid
 from pathlib import Path
@@ -12,7 +13,9 @@ from flask import Flask, g, request
 from ..core.recommender import Recommender
 from ..core.snapshot import DataPaths
 from ..settings import defaults
+from .access import init_access
 from .errors import ContractApi, error_response, register_error_handlers
+from .logs import configure_logging
 from .metrics import Metrics
 
 log = logging.getLogger("dosewise.api")
@@ -49,6 +52,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     metrics = Metrics()
     app.extensions["dosewise_metrics"] = metrics
 
+    if app.config.get("JSON_LOGS", True):
+        configure_logging(str(app.config.get("LOG_LEVEL", "INFO")))
+    init_access(app)
     api = ContractApi(app, spec_kwargs={"info": {"description": API_DESCRIPTION}})
     app.extensions["dosewise_api"] = api
     register_error_handlers(app)
@@ -81,11 +87,17 @@ def _refresh_on_change(app: Flask):
     return start
 
 
+REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")  # echoed and logged: nothing else
+
+
 def _register_hooks(app: Flask, recommender: Recommender, metrics: Metrics) -> None:
+    access_log = bool(app.config.get("ACCESS_LOG", True))
+
     @app.before_request
     def _start():
         g.started = time.perf_counter()
-        g.request_id = request.headers.get("X-Request-ID") or uuid.uuid4().hex
+        given = request.headers.get("X-Request-ID", "")
+        g.request_id = given if REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
         recommender.reload_if_changed()
         if request.method in BODY_METHODS and request.routing_exception is None:
             if request.endpoint in OPTIONAL_BODY and not request.content_length:
@@ -99,9 +111,20 @@ def _register_hooks(app: Flask, recommender: Recommender, metrics: Metrics) -> N
         endpoint = request.url_rule.rule if request.url_rule else "unmatched"
         started = g.get("started")
         if started is not None:
+            seconds = time.perf_counter() - started
             metrics.request_seconds.labels(
                 endpoint, request.method, str(response.status_code)
-            ).observe(time.perf_counter() - started)
+            ).observe(seconds)
+            if access_log:
+                log.info(
+                    "request",
+                    extra={
+                        "endpoint": endpoint,
+                        "method": request.method,
+                        "status": response.status_code,
+                        "duration_ms": round(seconds * 1000, 3),
+                    },
+                )
         return response
 
 

@@ -38,7 +38,8 @@ def healthz():
 @blp.response(200, ReadinessSchema)
 @blp.alt_response(503, schema=ReadinessSchema)
 def readyz():
-    """Catalog, rules and model loaded; Redis reachable where one is configured."""
+    """Catalog, rules and model loaded; Redis reachable where one is configured
+    (`?redis=optional`: reported, but not required)."""
     recommender = current_app.extensions["dosewise"]
     snapshot = recommender.snapshot
     checks = {
@@ -56,7 +57,10 @@ def readyz():
         "model": {"ok": True, "version": snapshot.model_version},
         "redis": redis_status(current_app),
     }
-    ready = all(check.get("ok", False) for check in checks.values())
+    # ?redis=optional: Redis is reported but does not decide (load balancers keep a pod that
+    # can still compute answers while Redis is down)
+    optional = {"redis"} if request.args.get("redis") == "optional" else set()
+    ready = all(check.get("ok", False) for name, check in checks.items() if name not in optional)
     body = {
         "status": "ready" if ready else "not_ready",
         "checks": checks,

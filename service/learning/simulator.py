@@ -124,6 +124,7 @@ def simulate(
     start: dt.datetime = DEFAULT_START,
     list_size: int = 20,
     replicate: int = 1,
+    preferences: Preferences | None = None,
 ) -> SimulationLog:
     """Write `impressions.jsonl` and `events.jsonl` into `out_dir` and describe what was written.
 
@@ -139,8 +140,9 @@ def simulate(
     impressions_path = out_dir / "impressions.jsonl"
     records = _sessions(snapshot, people, days, start, list_size, replicate, seed, rng, shown)
     count = write_jsonl(impressions_path, records)
-    traits = _hidden_traits(snapshot, [p.profile for p in people for _ in range(replicate)], rng)
-    events = _behaviour(snapshot, shown, traits, rng)
+    prefs = preferences or Preferences()
+    profiles = [p.profile for p in people for _ in range(replicate)]
+    events = _behaviour(shown, _hidden_traits(snapshot, profiles, rng, prefs), rng, prefs)
     ids = [f"{p.id}-{j}" if replicate > 1 else p.id for p in people for j in range(replicate)]
     skus = [p.sku for p in snapshot.catalog.products]
     events_path = out_dir / "events.jsonl"
@@ -275,17 +277,54 @@ def _current_supplements(rng: np.random.Generator) -> tuple[Line, ...]:
 
 
 @dataclass(frozen=True)
+class Preferences:
+    """The hidden preferences (utility terms) and behaviour constants; see the module docstring."""
+
+    gap_fill: float = 0.6
+    goal_match: float = 0.8
+    appeal: float = 0.5  # times CATEGORY_APPEAL
+    bestseller: float = 0.3
+    older_d3_k2: float = 3.0  # 60+, vitamin_d_k2
+    older_calcium_d3: float = 1.5  # 60+, calcium_d3
+    older_k2: float = 1.0  # 60+, vitamin_k2
+    older_chewable: float = -1.0  # 60+, gummies and chewables
+    women_50_calcium_d3: float = 1.25
+    women_18_49_iron: float = 1.0
+    men_iron: float = -1.0
+    young_gummy: float = 1.0  # 18-29, gummies
+    vegan_lichen: float = 3.75
+    vegan_algae: float = 2.5
+    vegetarian_lichen: float = 1.25
+    child_forms: float = 2.5  # under 12: + gummy, chewable, drops, spray; - pills
+    senior_liquid: float = 0.75  # 65+: + drops, liquid
+    senior_big_pill: float = -1.0  # 65+: capsules, softgels
+    german_capsule: float = 1.0
+    dutch_tablet: float = 0.5
+    sport_magnesium: float = 2.0
+    heart_omega3: float = 1.0
+    price_sensitivity_sd: float = 0.35  # log-normal factor on the mean by age
+    taste_sd: float = 0.4  # personal taste per category
+    conversion_sd: float = 0.5
+    seen_top: float = 0.9  # P(seen) = seen_top x position^-seen_decay
+    seen_decay: float = 0.7
+    click_offset: float = -3.5  # P(click | seen) = sigmoid(u + click_offset)
+    cart_offset: float = -2.8  # P(cart | click) = sigmoid(u + cart_offset + conversion)
+    buy_offset: float = -1.0  # P(buy | cart) = sigmoid(0.5 u + buy_offset + conversion)
+
+
+@dataclass(frozen=True)
 class _Traits:
-    price_sensitivity: np.ndarray  # per customer
     conversion: np.ndarray  # per customer
-    taste: np.ndarray  # (customers, categories)
-    utility: np.ndarray  # (customers x products) static part, as (customers, products)
+    utility: np.ndarray  # (customers, products): the part that does not depend on the request
 
 
 def _hidden_traits(
-    snapshot: Snapshot, profiles: list[Profile], rng: np.random.Generator
+    snapshot: Snapshot,
+    profiles: list[Profile],
+    rng: np.random.Generator,
+    prefs: Preferences,
 ) -> _Traits:
-    """The per-customer hidden preferences, and the part of utility fixed per customer x SKU."""
+    """The per-customer hidden preferences, as utility per customer x SKU."""
     catalog = snapshot.catalog
     n = len(profiles)
     names = catalog.category_names
@@ -298,49 +337,58 @@ def _hidden_traits(
     age = np.array([p.age for p in profiles])
     sensitivity = np.array(
         [next(mean for top, mean in PRICE_SENSITIVITY_BY_AGE if a <= top) for a in age]
-    ) * rng.lognormal(0.0, 0.35, n)
-    conversion = rng.normal(0.0, 0.5, n)
-    taste = rng.normal(0.0, 0.5, (n, len(names)))
+    ) * rng.lognormal(0.0, prefs.price_sensitivity_sd, n)
+    conversion = rng.normal(0.0, prefs.conversion_sd, n)
+    taste = rng.normal(0.0, prefs.taste_sd, (n, len(names)))
 
     def is_category(name: str) -> np.ndarray:
         return (category == names.index(name)).astype(float) if name in names else 0.0 * lichen
 
-    def column(flags: np.ndarray) -> np.ndarray:
-        return flags.astype(float)[:, None]
+    def has_form(*forms: str) -> np.ndarray:
+        return np.isin(form, forms).astype(float)
 
     appeal = np.array([CATEGORY_APPEAL.get(name, 0.0) for name in names])[category]
-    older = column(age >= 60)
-    women_50 = column((age >= 50) & np.array([p.sex == "female" for p in profiles]))
-    vegan = column(np.array([p.diet == "vegan" for p in profiles]))
-    vegetarian = column(np.array([p.diet == "vegetarian" for p in profiles]))
-    child = column(age < 12)
-    senior = column(age >= 65)
-    german = column(np.array([p.country == "DE" for p in profiles]))
-    sport = column(np.array(["sport" in p.goals for p in profiles]))
-    child_form = np.isin(form, CHILD_FORMS).astype(float)
-    pill_form = np.isin(form, PILL_FORMS).astype(float)
-    big_pill = np.isin(form, ("capsule", "softgel")).astype(float)
-    liquid = np.isin(form, ("drops", "liquid")).astype(float)
-    utility = (
-        appeal
-        + 0.3 * bestseller
-        + older
-        * (
-            1.2 * is_category("vitamin_d_k2")
-            + 0.6 * is_category("calcium_d3")
-            + 0.4 * is_category("vitamin_k2")
-        )
-        + women_50 * 0.5 * is_category("calcium_d3")
-        + vegan * (1.5 * lichen + 1.0 * algae)
-        + vegetarian * 0.5 * lichen
-        - sensitivity[:, None] * (catalog.price_per_month / 10.0)
-        + child * (1.0 * child_form - 1.0 * pill_form)
-        + senior * (0.3 * liquid - 0.4 * big_pill)
-        + german * 0.4 * (form == "capsule")
-        + sport * 0.8 * is_category("magnesium")
-        + taste[:, category]
-    )
-    return _Traits(sensitivity, conversion, taste, utility)
+    female = np.array([p.sex == "female" for p in profiles])
+    goals = [set(p.goals) for p in profiles]
+    terms = [
+        (np.ones(n), prefs.appeal * appeal + prefs.bestseller * bestseller),
+        (
+            age >= 60,
+            prefs.older_d3_k2 * is_category("vitamin_d_k2")
+            + prefs.older_calcium_d3 * is_category("calcium_d3")
+            + prefs.older_k2 * is_category("vitamin_k2")
+            + prefs.older_chewable * has_form("gummy", "chewable"),
+        ),
+        (female & (age >= 50), prefs.women_50_calcium_d3 * is_category("calcium_d3")),
+        (female & (age >= 18) & (age < 50), prefs.women_18_49_iron * is_category("iron")),
+        (np.array([p.sex == "male" for p in profiles]), prefs.men_iron * is_category("iron")),
+        ((age >= 18) & (age < 30), prefs.young_gummy * has_form("gummy")),
+        (
+            np.array([p.diet == "vegan" for p in profiles]),
+            prefs.vegan_lichen * lichen + prefs.vegan_algae * algae,
+        ),
+        (np.array([p.diet == "vegetarian" for p in profiles]), prefs.vegetarian_lichen * lichen),
+        (age < 12, prefs.child_forms * (has_form(*CHILD_FORMS) - has_form(*PILL_FORMS))),
+        (
+            age >= 65,
+            prefs.senior_liquid * has_form("drops", "liquid")
+            + prefs.senior_big_pill * has_form("capsule", "softgel"),
+        ),
+        (
+            np.array([p.country == "DE" for p in profiles]),
+            prefs.german_capsule * has_form("capsule"),
+        ),
+        (np.array([p.country == "NL" for p in profiles]), prefs.dutch_tablet * has_form("tablet")),
+        (
+            np.array(["sport" in g for g in goals]),
+            prefs.sport_magnesium * is_category("magnesium"),
+        ),
+        (np.array(["heart" in g for g in goals]), prefs.heart_omega3 * is_category("omega3")),
+    ]
+    utility = taste[:, category] - sensitivity[:, None] * (catalog.price_per_month / 10.0)
+    for who, effect in terms:
+        utility += np.asarray(who, dtype=float)[:, None] * effect[None, :]
+    return _Traits(conversion, utility)
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -348,7 +396,7 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
 
 
 def _behaviour(
-    snapshot: Snapshot, shown: _Shown, traits: _Traits, rng: np.random.Generator
+    shown: _Shown, traits: _Traits, rng: np.random.Generator, prefs: Preferences
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Events for every shown item at once: (customer, product, kind, time) arrays, by time."""
     sizes = np.array([len(p) for p in shown.product])
@@ -361,15 +409,15 @@ def _behaviour(
     time = np.repeat(np.array(shown.time), sizes)
     utility = (
         traits.utility[customer, product]
-        + 1.2 * np.concatenate(shown.gap_fill)
-        + 0.8 * np.concatenate(shown.goal_match)
+        + prefs.gap_fill * np.concatenate(shown.gap_fill)
+        + prefs.goal_match * np.concatenate(shown.goal_match)
     )
     conversion = traits.conversion[customer]
     size = len(product)
-    seen = rng.random(size) < 0.9 * position**-0.7
-    clicked = seen & (rng.random(size) < _sigmoid(utility - 3.2))
-    carted = clicked & (rng.random(size) < _sigmoid(utility - 2.8 + conversion))
-    bought = carted & (rng.random(size) < _sigmoid(0.5 * utility - 1.0 + conversion))
+    seen = rng.random(size) < prefs.seen_top * position.astype(float) ** -prefs.seen_decay
+    clicked = seen & (rng.random(size) < _sigmoid(utility + prefs.click_offset))
+    carted = clicked & (rng.random(size) < _sigmoid(utility + prefs.cart_offset + conversion))
+    bought = carted & (rng.random(size) < _sigmoid(0.5 * utility + prefs.buy_offset + conversion))
     seen_at = time + 2.0 + 1.5 * position + rng.uniform(0, 3, size)
     clicked_at = seen_at + rng.uniform(2, 60, size)
     carted_at = clicked_at + rng.uniform(30, 600, size)
