@@ -139,8 +139,11 @@ def customer_recommendations(customer_id: str):
             {"profile": entry["profile"], "limit": query["limit"], "locale": query["locale"]}
         )
         body = {**answer, "source": "computed"}
+    metrics = app.extensions["dosewise_metrics"].customer_lists
     if isinstance(body, bytes):
+        metrics.labels("cache").inc()
         return Response(body, mimetype="application/json")
+    metrics.labels(body["source"]).inc()
     return jsonify(body)
 
 

@@ -39,6 +39,35 @@ class Metrics:
             "Answers served from the in-process cache.",
             registry=self.registry,
         )
+        self.customer_lists = Counter(
+            "dosewise_customer_lists",
+            "Customer list answers by source (cache or computed).",
+            ["source"],
+            registry=self.registry,
+        )
+        self.refresh_done = Gauge(
+            "dosewise_refresh_done",
+            "Customers done in the latest batch refresh.",
+            registry=self.registry,
+        )
+        self.refresh_total = Gauge(
+            "dosewise_refresh_total",
+            "Customers in the latest batch refresh.",
+            registry=self.registry,
+        )
+        self.refresh_age = Gauge(
+            "dosewise_refresh_age_seconds",
+            "Seconds since the latest batch refresh started (its lag behind now).",
+            registry=self.registry,
+        )
+        self.refresh_running = Gauge(
+            "dosewise_refresh_running", "1 while a batch refresh runs.", registry=self.registry
+        )
+        self.queue_length = Gauge(
+            "dosewise_celery_queue_length",
+            "Tasks waiting in the Celery queue (Redis broker).",
+            registry=self.registry,
+        )
         self.cache_misses = Gauge(
             "dosewise_cache_misses",
             "Answers computed because the in-process cache missed.",

@@ -78,6 +78,7 @@ def metrics():
     m.cache_hits.set(recommender.cache.hits)
     m.cache_misses.set(recommender.cache.misses)
     m.data_ok.set(1 if recommender.status.ok else 0)
+    _refresh_metrics(m)
     versions = recommender.snapshot.versions
     m.info.clear()
     m.info.labels(versions["catalog"], versions["rules"], versions["model"]).set(1)
@@ -127,3 +128,23 @@ def refresh_state():
     if state is None:
         raise NotFound("no refresh has run yet")
     return jsonify(progress(state))
+
+
+def _refresh_metrics(m) -> None:
+    """Refresh progress and lag, and the Celery queue, read from Redis at scrape time."""
+    import time
+
+    try:
+        state = get_store(current_app).run_state()
+        if state:
+            m.refresh_done.set(float(state.get("done", 0)))
+            m.refresh_total.set(float(state.get("total", 0)))
+            m.refresh_age.set(time.time() - float(state.get("started_at", time.time())))
+            m.refresh_running.set(1 if state.get("status") == "running" else 0)
+        broker = current_app.extensions["celery"].conf.broker_url or ""
+        if broker.startswith("redis"):
+            client = redis.Redis.from_url(broker, socket_timeout=0.3, socket_connect_timeout=0.3)
+            m.queue_length.set(client.llen("celery"))
+            client.close()
+    except (redis.RedisError, OSError, ValueError):
+        pass  # metrics never fail because Redis does
