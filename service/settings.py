@@ -23,7 +23,7 @@ def defaults() -> dict:
         "REDIS_TIMEOUT": 0.5,  # seconds for a Redis call before the service falls back
         "CELERY_BROKER_URL": None,  # default: REDIS_URL; e.g. amqp://guest@localhost// for RabbitMQ
         "CELERY_RESULT_BACKEND": None,  # default: REDIS_URL
-        "PRECOMPUTE_LIMIT": 10,  # items per cached list; GETs up to this limit read the cache
+        "PRECOMPUTE_LIMIT": 5,  # items per cached list; GETs up to this limit read the cache
         "CACHE_MAX_AGE": 86_400.0,  # seconds before a cached list is stale whatever else holds
         "REFRESH_CHUNK_SIZE": 1000,  # customers per refresh task
         "REFRESH_LOCK_TTL": 120,  # seconds a refresh keeps its lock after its last chunk

@@ -162,8 +162,12 @@ def test_put_schedules_a_refresh_that_the_worker_writes_then_get_hits_the_cache(
     ).get_json()
     assert [i["sku"] for i in cached["items"]] == [i["sku"] for i in direct["items"]]
     assert cached["versions"] == direct["versions"]
-    # another limit within the cached list is still a hit; another locale is computed
-    assert source_of(client, "hit-1", limit=10) == "cache"
+    # the cached limit (5) is sent as stored, a smaller one sliced from it; a larger limit or
+    # another locale is computed
+    ready = client.get("/v1/customers/hit-1/recommendations?limit=5")
+    assert ready.get_json()["source"] == "cache" and len(ready.get_json()["items"]) == 5
+    assert ready.get_json()["items"][:3] == cached["items"]
+    assert source_of(client, "hit-1", limit=10) == "computed"
     assert source_of(client, "hit-1", locale="de") == "computed"
 
 

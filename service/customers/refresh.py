@@ -18,7 +18,7 @@ from ..core.errors import NotFound
 from ..core.ranking import recommend_in_locales
 from ..core.recommender import Recommender
 from ..core.requests import RecommendationRequest
-from .store import FAST_LIMIT, CachedList, MemoryStore, RedisStore
+from .store import CachedList, MemoryStore, RedisStore
 
 LOCALE_BY_COUNTRY = {"NL": "nl", "BE": "nl", "DE": "de", "AT": "de", "CH": "de", "LU": "de"}
 
@@ -27,7 +27,7 @@ Store = RedisStore | MemoryStore
 
 @dataclass(frozen=True)
 class CachePolicy:
-    limit: int = 10  # items kept per cached list; GETs up to this limit are served from it
+    limit: int = 5  # items per cached list; GETs up to this limit are served from it
     max_age: float = 86_400.0  # seconds before a list counts as stale whatever else holds
 
 
@@ -60,8 +60,8 @@ def serve(
     schedule: Scheduler | None = None,
 ) -> dict[str, Any] | bytes:
     """The contract's body plus `source`: "cache" in one round trip when fresh, else computed
-    now (and a refresh is queued through `schedule`). For the default limit (5) a cache hit is
-    the ready-made response as JSON bytes, which the web layer sends without parsing."""
+    now (and a refresh is queued through `schedule`). A hit with the cached limit is the
+    ready-made response as JSON bytes, which the web layer sends without parsing."""
     entry, raw = store.read(customer_id)
     if entry is None:
         raise NotFound(f"no customer {customer_id!r}")
@@ -70,12 +70,12 @@ def serve(
     if raw is not None:
         cached = CachedList.decode(raw)
         fresh = is_fresh(cached, fingerprint, entry["digest"], time.time(), policy)
-        if fresh and limit == FAST_LIMIT:
-            ready = cached.fast_response(locale)
+        if fresh and limit == cached.limit:
+            ready = cached.response(locale)
             if ready is not None:
                 return ready
-        body = cached.bodies.get(locale) if fresh else None
-        if body is not None and limit <= cached.limit:
+        body = cached.bodies.get(locale) if fresh and limit < cached.limit else None
+        if body is not None:
             return {**body, "items": body["items"][:limit], "source": "cache"}
     answer = recommender.recommend({"profile": entry["profile"], "limit": limit, "locale": locale})
     if not fresh and schedule is not None and store.mark_pending(customer_id):

@@ -2,8 +2,8 @@
 
 Redis keys (prefix `dw:`), every family erased by `delete()`:
   dw:profile:{id}      JSON {"profile", "digest", "updated_at"}
-  dw:recs:{id}         cached list: one JSON line of metadata, a newline, the response bodies
-                       (JSON, zlib-compressed)
+  dw:recs:{id}         cached list: one JSON line of metadata, a newline, the ready-made
+                       responses per locale (JSON, zlib-compressed)
   dw:pending:{id}      a refresh of this customer is queued (TTL)
   dw:events:{id}       ids of this customer's entries in the dw:events stream
 Shared keys: dw:customers (set of ids), dw:events (stream), dw:shared:* (lists computed for one
@@ -43,14 +43,12 @@ def key(family: str, customer_id: str) -> str:
     return f"{PREFIX}{family}:{customer_id}"
 
 
-FAST_LIMIT = 5  # the contract's default GET limit: answered from ready-made response bytes
-
-
 @dataclass(frozen=True)
 class CachedList:
-    """A customer's precomputed answer: metadata line, then a payload shared by every customer
-    with the same profile: a header line, the ready-made `limit=5` response per locale and all
-    response bodies, each zlib-compressed (level 1: ~25 µs; ~1.4 KB instead of ~6 KB)."""
+    """A customer's precomputed answer: a metadata line, then a payload shared by every
+    customer with the same profile: a header line and, per locale, the ready-made response
+    (`source: "cache"`, `limit` items), zlib-compressed (level 1: ~1.4 KB instead of ~6 KB).
+    A GET with that limit sends the bytes as they are; a smaller limit parses and slices."""
 
     fingerprint: str
     profile_digest: str
@@ -60,15 +58,12 @@ class CachedList:
 
     @staticmethod
     def encode_payload(bodies: dict[str, dict]) -> bytes:
-        parts, fast = [], {}
+        parts, sizes = [], {}
         for locale, body in bodies.items():
-            ready = {**body, "items": body["items"][:FAST_LIMIT], "source": "cache"}
-            part = zlib.compress(_dumps(ready), 1)
-            fast[locale] = len(part)
+            part = zlib.compress(_dumps({**body, "source": "cache"}), 1)
+            sizes[locale] = len(part)
             parts.append(part)
-        all_bodies = zlib.compress(_dumps(bodies), 1)
-        header = {"fast": fast, "bodies": len(all_bodies)}
-        return _dumps(header) + b"\n" + b"".join(parts) + all_bodies
+        return _dumps({"locales": sizes}) + b"\n" + b"".join(parts)
 
     @staticmethod
     def encode(meta: dict[str, Any], payload: bytes) -> bytes:
@@ -83,23 +78,22 @@ class CachedList:
         )
 
     @cached_property
-    def _parts(self) -> tuple[dict[str, bytes], bytes]:
+    def _parts(self) -> dict[str, bytes]:
         head, _, rest = self.payload.partition(b"\n")
-        header = json.loads(head)
-        fast, offset = {}, 0
-        for locale, size in header["fast"].items():
-            fast[locale] = rest[offset : offset + size]
+        parts, offset = {}, 0
+        for locale, size in json.loads(head)["locales"].items():
+            parts[locale] = rest[offset : offset + size]
             offset += size
-        return fast, rest[offset : offset + header["bodies"]]
+        return parts
 
-    def fast_response(self, locale: str) -> bytes | None:
-        """The exact `limit=5` response body in `locale`, without parsing any JSON."""
-        part = self._parts[0].get(locale)
+    def response(self, locale: str) -> bytes | None:
+        """The ready-made response in `locale` (with `limit` items), without parsing JSON."""
+        part = self._parts.get(locale)
         return zlib.decompress(part) if part is not None else None
 
     @cached_property
     def bodies(self) -> dict[str, dict]:
-        return json.loads(zlib.decompress(self._parts[1]))
+        return {locale: json.loads(zlib.decompress(part)) for locale, part in self._parts.items()}
 
 
 def _dumps(value: Any) -> bytes:

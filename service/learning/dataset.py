@@ -16,14 +16,17 @@ from pathlib import Path
 
 import numpy as np
 
+from service.core.errors import DosewiseError
 from service.core.vocabulary import EVENT_TYPES
 
 from .features import FEATURES_VERSION, N_FEATURES
 from .logs import epoch_seconds, read_jsonl
 
 
-class DatasetError(ValueError):
-    """The logs cannot make a training set (nothing usable, or no positive label)."""
+class DatasetError(DosewiseError):
+    """The logs cannot make a training set (nothing usable, too few positive labels)."""
+
+    code = "training_data_refused"
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,11 @@ Scorers, each ranking the shown items of every holdout impression (metrics.py):
   shown in training gets the overall mean).
 
 The holdout is the latest share of impressions by time (TrainConfig.holdout_fraction); the
-logged order is used by no scorer. Limits worth knowing: labels come from lists the rules-only
-policy ranked, so customers saw its top items more often (position bias), which favours that
-baseline; and recall@10 only means something for lists longer than 10 (the simulator shows 20).
+logged order is used by no scorer. `metrics` are corrected for position bias with the seen rate
+per position of the holdout's view events (metrics.py); without view events the propensity is 1
+and they equal `metrics_unweighted`. The unweighted ones are reported too: they favour the
+rules-only score, whose top items customers saw most (it ranked the logged lists). recall@10
+only means something for lists longer than 10 (the simulator shows 20).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ import numpy as np
 from .config import TrainConfig
 from .dataset import Dataset, load_dataset
 from .features import RULE_WEIGHT, TRANSPARENT_SCORE
-from .metrics import METRICS, ranking_metrics
+from .metrics import METRICS, position_propensity, ranking_metrics
 from .model import RankingModel
 from .plot import bar_chart_png
 from .serving import MODEL_WEIGHT, blend
@@ -75,6 +77,13 @@ def holdout_scores(
     return scores
 
 
+def row_propensity(holdout: Dataset) -> np.ndarray | None:
+    """Per holdout row, the seen rate of its logged position; None without view events."""
+    if not holdout.has_views:
+        return None
+    return position_propensity(holdout.position, holdout.seen)[holdout.position]
+
+
 def evaluate_on_holdout(
     model: RankingModel,
     holdout: Dataset,
@@ -83,21 +92,24 @@ def evaluate_on_holdout(
 ) -> dict[str, Any]:
     """The report: metrics per scorer, ratios to the baselines, the blend weight sweep."""
     scores = holdout_scores(model, holdout, popularity_by_sku, model_weight)
-    metrics = {
-        name: ranking_metrics(holdout.query, holdout.labels, scores[name]) for name in SCORERS
-    }
-    model_ndcg = metrics["model"]["ndcg@10"]
+    propensity = row_propensity(holdout)
+
+    def measure(score: np.ndarray, weighted: bool = True) -> dict[str, float]:
+        chance = propensity if weighted else None
+        return ranking_metrics(holdout.query, holdout.labels, score, chance)
+
+    metrics = {name: measure(scores[name]) for name in SCORERS}
     ratios = {
-        f"ndcg@10 model / {baseline}": _ratio(model_ndcg, metrics[baseline]["ndcg@10"])
+        f"ndcg@10 {name} / {baseline}": _ratio(
+            metrics[name]["ndcg@10"], metrics[baseline]["ndcg@10"]
+        )
+        for name in ("model", "blend")
         for baseline in TARGETS
     }
     transparent = holdout.features[:, TRANSPARENT_SCORE].astype(float)
     rules = holdout.features[:, RULE_WEIGHT].astype(float)
     sweep = {
-        str(w): ranking_metrics(
-            holdout.query, holdout.labels, blend(scores["model"], transparent, rules, w)
-        )["ndcg@10"]
-        for w in SWEEP
+        str(w): measure(blend(scores["model"], transparent, rules, w))["ndcg@10"] for w in SWEEP
     }
     positive = np.bincount(holdout.query, weights=holdout.labels > 0, minlength=holdout.impressions)
     return {
@@ -107,12 +119,14 @@ def evaluate_on_holdout(
             "impressions": holdout.impressions,
             "impressions_with_positive": int((positive > 0).sum()),
             "rows": holdout.rows,
+            "position_bias_correction": propensity is not None,
         },
         "metrics": metrics,
+        "metrics_unweighted": {name: measure(scores[name], False) for name in SCORERS},
         "ratios": ratios,
         "targets": {
-            f"ndcg@10 model / {b}": {"at_least": t, "met": ratios[f"ndcg@10 model / {b}"] >= t}
-            for b, t in TARGETS.items()
+            key: {"at_least": at_least, "met": ratios[key] >= at_least}
+            for key, at_least in ((f"ndcg@10 model / {b}", t) for b, t in TARGETS.items())
         },
         "model_weight": model_weight,
         "blend_weight_sweep_ndcg@10": sweep,
@@ -133,7 +147,10 @@ def write_report(report: dict[str, Any], directory: Path) -> tuple[Path, Path]:
         for name in SCORERS
         if name in report["metrics"]
     }
-    title = f"holdout {report['model_version']}"
+    corrected = report["holdout"].get("position_bias_correction")
+    title = f"holdout {report['model_version']}" + (
+        ", position bias corrected" if corrected else ""
+    )
     png_path = bar_chart_png(directory / PLOT_FILE, title, values)
     return json_path, png_path
 

@@ -25,13 +25,16 @@ from __future__ import annotations
 
 import hashlib
 import weakref
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from service.core.catalog import Catalog
 from service.core.profile import Profile
-from service.core.ranking import Evaluation
 from service.core.vocabulary import FORMS, GOALS
+
+if TYPE_CHECKING:  # ranking.py imports this module to score with the model
+    from service.core.ranking import Evaluation
 
 # The categories of the bundled catalog; anything else is `category:other`.
 CATEGORIES = (

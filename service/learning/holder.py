@@ -23,7 +23,8 @@ class ModelHolder:
     """The model of one process: loaded on first use, swapped when the store's pointer moves.
 
     `ready` is true while a model is loaded; without one the service uses the transparent score
-    (cold start), which is a normal state, not an error.
+    (cold start), which is a normal state, not an error. `check_interval` 0 turns the watch off:
+    `refresh_if_changed` then loads on first use only, `refresh` still forces a look.
     """
 
     def __init__(

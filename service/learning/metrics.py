@@ -1,13 +1,19 @@
-"""Ranking metrics per impression (query), averaged over impressions, all vectorised.
+"""Ranking metrics over logged impressions, corrected for position bias, all vectorised.
 
-Each impression's shown items are ranked by a score; ties are broken at random with a fixed
-seed (a constant score earns no credit from the logged order). Gains are the graded labels.
+Each impression's shown items are re-ranked by a score; ties are broken at random with a fixed
+seed (a constant score earns no credit from the logged order). Customers see the top of a list
+more often than its bottom, so a raw click says as much about the position as about the item.
+With the propensity p of an item's logged position (the share of items shown there that were
+seen: `position_propensity`), each positive item counts 1/p times (inverse propensity scoring),
+which makes the sums below unbiased estimates of what they would be if every item were seen.
+Propensity 1 everywhere gives the plain, position-biased metrics.
 
-- NDCG@k: sum over the top k of label / log2(rank + 1), divided by the same for the ideal
-  order; averaged over impressions with at least one positive label.
-- recall@k: share of an impression's positive items ranked in its top k; same impressions.
-- AUC: chance that a positive item is ranked above a non-positive one of the same impression;
-  averaged over impressions with both.
+- NDCG@k: the sum over impressions of DCG@k (gain label / p, discount 1 / log2(rank + 1)),
+  divided by the same sum for each impression's ideal order. Summed before dividing: averaging
+  per-impression ratios would cancel the 1/p of every impression with a single positive.
+- recall@k: the 1/p-weighted share of positive items ranked in their impression's top k.
+- AUC: the 1/p-weighted mean, over positive items, of the share of the non-positive items of
+  the same impression ranked below them.
 """
 
 from __future__ import annotations
@@ -15,62 +21,77 @@ from __future__ import annotations
 import numpy as np
 
 METRICS = ("ndcg@5", "ndcg@10", "recall@10", "auc")
+MIN_PROPENSITY = 0.02
+
+
+def position_propensity(position: np.ndarray, seen: np.ndarray) -> np.ndarray:
+    """P(seen | position), indexed by position (index 0 unused), at least MIN_PROPENSITY."""
+    if position.size == 0:
+        return np.ones(2)
+    shown = np.bincount(position)
+    seen_count = np.bincount(position, weights=seen.astype(float), minlength=shown.size)
+    rate = np.divide(seen_count, shown, out=np.zeros(shown.size), where=shown > 0)
+    for i in range(2, rate.size):  # a position nobody was shown at: the one above
+        if shown[i] == 0:
+            rate[i] = rate[i - 1]
+    return np.maximum(rate, MIN_PROPENSITY)
 
 
 def ranking_metrics(
-    query: np.ndarray, labels: np.ndarray, scores: np.ndarray, seed: int = 0
+    query: np.ndarray,
+    labels: np.ndarray,
+    scores: np.ndarray,
+    propensity: np.ndarray | None = None,
+    seed: int = 0,
 ) -> dict[str, float]:
-    """NDCG@5, NDCG@10, recall@10 and AUC of `scores` for rows grouped by `query`."""
-    if query.size == 0:
+    """NDCG@5, NDCG@10, recall@10 and AUC of `scores` for rows grouped by `query`.
+
+    `propensity` is per row (the propensity of the row's logged position); None = 1.
+    """
+    if query.size == 0 or not (labels > 0).any():
         return {name: float("nan") for name in METRICS}
+    inverse = 1.0 / propensity if propensity is not None else np.ones(query.size)
+    gain = labels * inverse
+    positive = labels > 0
     tiebreak = np.random.default_rng(seed).random(query.size)
     by_score = np.lexsort((tiebreak, -scores, query))
-    by_label = np.lexsort((-labels, query))
-    queries = int(query.max()) + 1
-    size = np.bincount(query, minlength=queries)
+    by_gain = np.lexsort((-gain, query))
+    size = np.bincount(query)
     start = np.concatenate(([0], np.cumsum(size)[:-1]))
-    rank = np.arange(query.size) - start[query[by_score]] + 1  # 1-based, per query
-    ideal_rank = np.arange(query.size) - start[query[by_label]] + 1
-    gain = labels[by_score]
-    positive = labels > 0
-    positives = np.bincount(query, weights=positive, minlength=queries)
-    has_positive = positives > 0
+    rank = np.empty(query.size, dtype=np.int64)
+    rank[by_score] = np.arange(query.size) - start[query[by_score]] + 1
+    ideal = np.empty(query.size, dtype=np.int64)
+    ideal[by_gain] = np.arange(query.size) - start[query[by_gain]] + 1
     out = {}
     for k in (5, 10):
-        dcg = _per_query(query[by_score], gain / np.log2(rank + 1) * (rank <= k), queries)
-        ideal_gain = labels[by_label] / np.log2(ideal_rank + 1) * (ideal_rank <= k)
-        idcg = _per_query(query[by_label], ideal_gain, queries)
-        out[f"ndcg@{k}"] = _mean(dcg[has_positive] / idcg[has_positive])
-    found = _per_query(query[by_score], positive[by_score] & (rank <= 10), queries)
-    out["recall@10"] = _mean(found[has_positive] / positives[has_positive])
-    out["auc"] = _auc(query, positive, scores, tiebreak, size, start, positives)
+        dcg = (gain / np.log2(rank + 1) * (rank <= k)).sum()
+        idcg = (gain / np.log2(ideal + 1) * (ideal <= k)).sum()
+        out[f"ndcg@{k}"] = float(dcg / idcg)
+    weight = inverse * positive
+    out["recall@10"] = float((weight * (rank <= 10)).sum() / weight.sum())
+    out["auc"] = _auc(query, positive, rank, size, weight)
     return {name: out[name] for name in METRICS}
-
-
-def _per_query(query: np.ndarray, values: np.ndarray, queries: int) -> np.ndarray:
-    return np.bincount(query, weights=values.astype(float), minlength=queries)
-
-
-def _mean(values: np.ndarray) -> float:
-    return float(values.mean()) if values.size else float("nan")
 
 
 def _auc(
     query: np.ndarray,
     positive: np.ndarray,
-    scores: np.ndarray,
-    tiebreak: np.ndarray,
+    rank: np.ndarray,
     size: np.ndarray,
-    start: np.ndarray,
-    positives: np.ndarray,
+    weight: np.ndarray,
 ) -> float:
-    """Mann-Whitney per query: (sum of positive ranks - n+(n+ + 1)/2) / (n+ n-)."""
-    ascending = np.lexsort((-tiebreak, scores, query))
-    rank = np.arange(query.size) - start[query[ascending]] + 1
-    rank_sum = np.bincount(
-        query[ascending], weights=rank * positive[ascending], minlength=size.size
-    )
-    negatives = size - positives
-    both = (positives > 0) & (negatives > 0)
-    n_pos, n_neg = positives[both], negatives[both]
-    return _mean((rank_sum[both] - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+    """For each positive: non-positives of its impression ranked below it / all non-positives."""
+    negatives = size - np.bincount(query, weights=positive, minlength=size.size)
+    # non-positives ranked above a row = rank - 1 - positives ranked above it
+    order = np.lexsort((rank, query))
+    positives_before = np.cumsum(positive[order]) - positive[order]
+    query_start_positives = np.concatenate(([0], np.cumsum(np.bincount(query, weights=positive))))
+    above = np.empty(query.size)
+    above[order] = positives_before - query_start_positives[query[order]]
+    negatives_above = rank - 1 - above
+    row_negatives = negatives[query]
+    usable = positive & (row_negatives > 0)
+    if not usable.any():
+        return float("nan")
+    share_below = (row_negatives - negatives_above) / np.maximum(row_negatives, 1)
+    return float((weight * share_below)[usable].sum() / weight[usable].sum())

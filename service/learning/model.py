@@ -141,8 +141,16 @@ class RankingModel:
         """Write model.npz and metadata.json (with the checksum) into `directory`."""
         directory.mkdir(parents=True, exist_ok=True)
         model_path = directory / MODEL_FILE
+        arrays = self.weights.arrays()
         with model_path.open("wb") as handle:
-            np.savez(handle, **self.weights.arrays())
+            np.savez(
+                handle,
+                intercept=arrays["intercept"],
+                main=arrays["main"],
+                cross=arrays["cross"],
+                center=arrays["center"],
+                scale=arrays["scale"],
+            )
         metadata = dict(self.metadata)
         metadata["sha256"] = _sha256(model_path)
         _write_json(directory / METADATA_FILE, metadata)

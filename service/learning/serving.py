@@ -11,6 +11,13 @@ unchanged: the category diversity penalty, pins at their positions, safety masks
 excludes before any of it, and the shown score `squash(raw)`. Without a loaded model
 (cold start, no events yet, or every artefact refused), raw is the transparent score plus rule
 weights, as before.
+
+Why 0.7: the model score is spread over 0..1 like the transparent features, so the weight is a
+plain share. On the default simulated holdout (position-bias corrected NDCG@10) the blend gives
+0.502 at 0, 0.554 at 0.5, 0.562 at 0.7, 0.565 at 1.0: 0.7 has nearly all the gain and keeps
+nutritional need (gap_fill) a visible part of every score. Rule weights at full strength cost
+NDCG there (the model alone: 0.622) because simulated customers ignore campaigns and advice
+boosts; in the shop they carry intent the logs cannot value.
 """
 
 from __future__ import annotations
@@ -40,9 +47,7 @@ def blended_raw(
 ) -> tuple[np.ndarray, np.ndarray]:
     """(raw, model_score) for a `product_features(ev)` matrix."""
     model_score = model.predict(features)
-    raw = blend(
-        model_score, features[:, TRANSPARENT_SCORE], features[:, RULE_WEIGHT], model_weight
-    )
+    raw = blend(model_score, features[:, TRANSPARENT_SCORE], features[:, RULE_WEIGHT], model_weight)
     return raw, model_score
 
 

@@ -6,40 +6,43 @@ serving (safety, rule excludes and requires) and the transparent ranking with ca
 and pins (`ranking._rank`), `list_size` items per list. Every list is logged with
 `logs.impression_record` exactly as serving logs it.
 
-How customers react is decided by hidden preferences the ranking does not know. The utility of a
-shown product for a customer is the sum of (constants below):
+How customers react is decided by hidden preferences the ranking does not know (`Preferences`,
+whose defaults are these). The utility u of a shown product for a customer is the sum of:
 
-- what the transparent score sees: 1.2 x gap_fill + 0.8 x goal_match;
-- category appeal for everyone (`CATEGORY_APPEAL`: vitamin D, magnesium and omega-3 sell,
-  vitamin A or iodine hardly);
-- older customers (60+) buy D3+K2 combinations: +1.2 vitamin_d_k2, +0.6 calcium_d3,
-  +0.4 vitamin_k2; women 50+ also +0.5 calcium_d3;
-- vegans respond to lichen D3 (+1.5) and algae omega-3 (+1.0); vegetarians to lichen D3 (+0.5);
-- price sensitivity varies: minus sensitivity x price per month / 10 EUR, where sensitivity has
-  a mean by age (children's parents 1.0, 12-17 1.6, 18-29 2.0, 30-49 1.2, 50-64 0.8, 65+ 0.6)
-  times a personal log-normal factor (sd 0.35);
-- form: for children gummies, chewables, drops and sprays +1.0, tablets, capsules and softgels
-  -1.0; 65+ capsules and softgels -0.4, drops and liquids +0.3; customers in DE capsules +0.4;
-- the sport goal: magnesium +0.8; the `bestseller` tag +0.3 for everyone;
-- personal taste per category, normal with sd 0.5 (not observable: the noise a model cannot
-  learn).
+- what the transparent score sees: 0.6 x gap_fill + 0.8 x goal_match;
+- a little for everyone: 0.5 x category appeal (`CATEGORY_APPEAL`: vitamin D, magnesium and
+  omega-3 sell, vitamin A or iodine hardly) + 0.3 for the `bestseller` tag;
+- older customers (60+) buy D3+K2 combinations: vitamin_d_k2 +3.0, calcium_d3 +1.5, vitamin_k2
+  +1.0, and avoid gummies and chewables (-1.5); under 40 the combinations put people off
+  (vitamin_d_k2 -1.5, calcium_d3 -1.0); women 50+ calcium_d3 +1.25;
+- vegans respond to lichen D3 (+3.75) and algae omega-3 (+2.5); vegetarians to lichen D3
+  (+1.25);
+- price sensitivity varies: minus sensitivity x price per month / 10 EUR, sensitivity = a mean
+  by age (children's parents 1.0, 12-17 1.5, 18-29 2.0, 30-49 1.0, 50-64 0, 65+ -0.5: older
+  customers take a higher price for quality) times a personal log-normal factor (sd 0.35);
+- form: children (under 12) gummies, chewables, drops and sprays +2.5, tablets, capsules and
+  softgels -2.5; 18-29 gummies +1.5; 65+ drops and liquids +0.75, capsules and softgels -1.0;
+  DE capsules +1.0 and tablets -0.5; NL tablets +0.5 and capsules -0.75;
+- iron: women 18-49 +1.5, men -1.5; the sport goal: magnesium +2.0; the heart goal: omega-3
+  +1.0;
+- personal taste per category, normal with sd 0.25 (not observable: noise no model can learn).
 
-Behaviour per shown item, with u the utility and p the position (1 = first):
+Behaviour per shown item, with p its position (1 = first) and c the customer's conversion
+propensity (normal, sd 0.5):
 
-- seen (a `view` event) with probability 0.9 x p^-0.7 (position bias);
-- clicked when seen with sigmoid(u - 2.5);
-- added to the cart when clicked with sigmoid(u - 0.5 + c), c the customer's personal
-  conversion propensity (normal, sd 0.5);
-- bought when in the cart with sigmoid(0.3 + 0.5 u + c).
+- seen (a `view` event) with probability 0.9 x p^-0.5 (position bias);
+- clicked when seen with sigmoid(u - 3.5);
+- added to the cart when clicked with sigmoid(u - 4.0 + c);
+- bought when in the cart with sigmoid(0.5 u - 1.5 + c).
 
-That gives about 30% of shown items seen, 3% clicked and 0.5% bought, with 20 items per list.
-Events follow the impression by seconds (view), up to a minute (click), up to ten minutes
-(cart) and up to two days (purchase).
+With 20 items per list that gives about a third of shown items seen, 5% clicked and 1.4%
+bought (a quarter of the clicks). Events follow the impression by seconds (view), up to a
+minute (click), up to ten minutes (cart) and up to two days (purchase).
 
 Customers: ages from 1 to 90 (8% children, whose parents shop for them), 55% women, 10% vegan,
 15% vegetarian, 65% NL, some pregnant, allergic, on medication, with a condition, or taking a
-supplement already (the safety masks are exercised); each visits 1 + Poisson(g) times over
-`days`, g drawn from a gamma distribution (mean 2.25).
+vitamin D supplement from elsewhere (the safety masks are exercised); each visits 1 + Poisson(g)
+times over `days`, g drawn from a gamma distribution (mean 2.25).
 """
 
 from __future__ import annotations
@@ -81,9 +84,49 @@ CATEGORY_APPEAL = {
     "iodine": -0.5,
     "vitamin_a": -0.6,
 }
-PRICE_SENSITIVITY_BY_AGE = ((11, 1.0), (17, 1.6), (29, 2.0), (49, 1.2), (64, 0.8), (200, 0.6))
+PRICE_SENSITIVITY_BY_AGE = ((11, 1.0), (17, 1.5), (29, 2.0), (49, 1.0), (64, 0.0), (200, -0.5))
 CHILD_FORMS = ("gummy", "chewable", "drops", "spray")
 PILL_FORMS = ("tablet", "capsule", "softgel")
+
+
+@dataclass(frozen=True)
+class Preferences:
+    """The hidden preferences (utility terms) and behaviour constants; see the module docstring."""
+
+    gap_fill: float = 0.6
+    goal_match: float = 0.8
+    appeal: float = 0.5  # times CATEGORY_APPEAL
+    bestseller: float = 0.3
+    older_d3_k2: float = 3.0  # 60+, vitamin_d_k2
+    older_calcium_d3: float = 1.5  # 60+, calcium_d3
+    older_k2: float = 1.0  # 60+, vitamin_k2
+    older_chewable: float = -1.5  # 60+, gummies and chewables
+    under_40_d3_k2: float = -1.5  # under 40: K2 combinations are not for them
+    under_40_calcium_d3: float = -1.0
+    women_50_calcium_d3: float = 1.25
+    women_18_49_iron: float = 1.5
+    men_iron: float = -1.5
+    young_gummy: float = 1.5  # 18-29, gummies
+    vegan_lichen: float = 3.75
+    vegan_algae: float = 2.5
+    vegetarian_lichen: float = 1.25
+    child_forms: float = 2.5  # under 12: + gummy, chewable, drops, spray; - pills
+    senior_liquid: float = 0.75  # 65+: + drops, liquid
+    senior_big_pill: float = -1.0  # 65+: capsules, softgels
+    german_capsule: float = 1.0
+    german_tablet: float = -0.5
+    dutch_tablet: float = 0.5
+    dutch_capsule: float = -0.75
+    sport_magnesium: float = 2.0
+    heart_omega3: float = 1.0
+    price_sensitivity_sd: float = 0.35  # log-normal factor on the mean by age
+    taste_sd: float = 0.25  # personal taste per category
+    conversion_sd: float = 0.5
+    seen_top: float = 0.9  # P(seen) = seen_top x position^-seen_decay
+    seen_decay: float = 0.5
+    click_offset: float = -3.5  # P(click | seen) = sigmoid(u + click_offset)
+    cart_offset: float = -4.0  # P(cart | click) = sigmoid(u + cart_offset + conversion)
+    buy_offset: float = -1.5  # P(buy | cart) = sigmoid(0.5 u + buy_offset + conversion)
 
 
 @dataclass(frozen=True)
@@ -200,7 +243,7 @@ def _sessions(
         products = np.array(ranked, dtype=np.int64)
         for j in range(replicate):
             clone = i * replicate + j
-            at = moment + (j * 600.0 if j else 0.0)
+            at = moment + j * 600.0  # clones come ten minutes apart
             shown.customer.append(clone)
             shown.product.append(products)
             shown.position.append(np.arange(1, len(ranked) + 1))
@@ -277,42 +320,6 @@ def _current_supplements(rng: np.random.Generator) -> tuple[Line, ...]:
 
 
 @dataclass(frozen=True)
-class Preferences:
-    """The hidden preferences (utility terms) and behaviour constants; see the module docstring."""
-
-    gap_fill: float = 0.6
-    goal_match: float = 0.8
-    appeal: float = 0.5  # times CATEGORY_APPEAL
-    bestseller: float = 0.3
-    older_d3_k2: float = 3.0  # 60+, vitamin_d_k2
-    older_calcium_d3: float = 1.5  # 60+, calcium_d3
-    older_k2: float = 1.0  # 60+, vitamin_k2
-    older_chewable: float = -1.0  # 60+, gummies and chewables
-    women_50_calcium_d3: float = 1.25
-    women_18_49_iron: float = 1.0
-    men_iron: float = -1.0
-    young_gummy: float = 1.0  # 18-29, gummies
-    vegan_lichen: float = 3.75
-    vegan_algae: float = 2.5
-    vegetarian_lichen: float = 1.25
-    child_forms: float = 2.5  # under 12: + gummy, chewable, drops, spray; - pills
-    senior_liquid: float = 0.75  # 65+: + drops, liquid
-    senior_big_pill: float = -1.0  # 65+: capsules, softgels
-    german_capsule: float = 1.0
-    dutch_tablet: float = 0.5
-    sport_magnesium: float = 2.0
-    heart_omega3: float = 1.0
-    price_sensitivity_sd: float = 0.35  # log-normal factor on the mean by age
-    taste_sd: float = 0.4  # personal taste per category
-    conversion_sd: float = 0.5
-    seen_top: float = 0.9  # P(seen) = seen_top x position^-seen_decay
-    seen_decay: float = 0.7
-    click_offset: float = -3.5  # P(click | seen) = sigmoid(u + click_offset)
-    cart_offset: float = -2.8  # P(cart | click) = sigmoid(u + cart_offset + conversion)
-    buy_offset: float = -1.0  # P(buy | cart) = sigmoid(0.5 u + buy_offset + conversion)
-
-
-@dataclass(frozen=True)
 class _Traits:
     conversion: np.ndarray  # per customer
     utility: np.ndarray  # (customers, products): the part that does not depend on the request
@@ -359,6 +366,11 @@ def _hidden_traits(
             + prefs.older_k2 * is_category("vitamin_k2")
             + prefs.older_chewable * has_form("gummy", "chewable"),
         ),
+        (
+            age < 40,
+            prefs.under_40_d3_k2 * is_category("vitamin_d_k2")
+            + prefs.under_40_calcium_d3 * is_category("calcium_d3"),
+        ),
         (female & (age >= 50), prefs.women_50_calcium_d3 * is_category("calcium_d3")),
         (female & (age >= 18) & (age < 50), prefs.women_18_49_iron * is_category("iron")),
         (np.array([p.sex == "male" for p in profiles]), prefs.men_iron * is_category("iron")),
@@ -376,9 +388,12 @@ def _hidden_traits(
         ),
         (
             np.array([p.country == "DE" for p in profiles]),
-            prefs.german_capsule * has_form("capsule"),
+            prefs.german_capsule * has_form("capsule") + prefs.german_tablet * has_form("tablet"),
         ),
-        (np.array([p.country == "NL" for p in profiles]), prefs.dutch_tablet * has_form("tablet")),
+        (
+            np.array([p.country == "NL" for p in profiles]),
+            prefs.dutch_tablet * has_form("tablet") + prefs.dutch_capsule * has_form("capsule"),
+        ),
         (
             np.array(["sport" in g for g in goals]),
             prefs.sport_magnesium * is_category("magnesium"),

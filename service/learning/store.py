@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .dataset import Dataset
-from .evaluate import holdout_scores
+from .evaluate import holdout_scores, row_propensity
 from .metrics import ranking_metrics
 from .model import ModelError, RankingModel
 from .serving import MODEL_WEIGHT
@@ -104,7 +104,8 @@ def promote_if_better(
 ) -> Promotion:
     """Promote the candidate only if it beats what serves now on the same holdout.
 
-    Both are scored as serving would use them (the blend, serving.blend); what serves now is
+    Both are scored as serving would use them (the blend, serving.blend) with the position-bias
+    corrected metric (metrics.py) on the candidate's holdout; what serves now is
     the current model, or the transparent score plus rules when there is none or the current
     artefact is refused. The candidate must exceed it by more than `min_gain`. A corrupt or
     incompatible candidate raises ModelError and changes nothing.
@@ -118,10 +119,12 @@ def promote_if_better(
         current = None
     serving = current.version if current else None
 
+    propensity = row_propensity(holdout)
+
     def score(model: RankingModel | None) -> float:
         scores = holdout_scores(model, holdout, {}, weight)
         key = "blend" if model is not None else "rules_only"
-        return ranking_metrics(holdout.query, holdout.labels, scores[key])[metric]
+        return ranking_metrics(holdout.query, holdout.labels, scores[key], propensity)[metric]
 
     new, old = score(candidate), score(current)
     against = f"current model {serving}" if current else "the rules-only score"
