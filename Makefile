@@ -19,6 +19,7 @@ $(STAMP): pyproject.toml
 
 run: setup
 	$(BIN)/dosewise rules check
+	$(BIN)/dosewise model build-default
 	HOST=$(HOST) PORT=$(PORT) $(BIN)/gunicorn -c deploy/gunicorn.conf.py 'service.wsgi:app'
 
 test: setup

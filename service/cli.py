@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -477,6 +478,209 @@ def refresh(
         f"finished: {state.get('done')} customers, {state.get('computed')} distinct "
         f"profiles computed, {state.get('rate_per_s')} customers/s"
     )
+
+
+@main.group("model")
+def model_group() -> None:
+    """The learned ranking model: train, evaluate, build the default one, status."""
+
+
+def _model_dir() -> Path:
+    return Path(
+        _DEFAULTS["MODEL_DIR"]
+        if "DOSEWISE_MODEL_DIR" not in os.environ
+        else os.environ["DOSEWISE_MODEL_DIR"]
+    )
+
+
+def _learning_dir() -> Path:
+    return Path(os.environ.get("DOSEWISE_LEARNING_DIR", _DEFAULTS["LEARNING_DIR"]))
+
+
+@model_group.command("status")
+def model_status() -> None:
+    """Which model serves (the `current` pointer of the model store) and its metrics."""
+    from .learning.store import current_path
+
+    path = current_path(_model_dir())
+    if path is None:
+        click.echo(f"no model in {_model_dir()}: the service ranks with the transparent score")
+        return
+    meta = json.loads((path / "metadata.json").read_text())
+    click.echo(
+        json.dumps(
+            {"version": meta.get("version"), "path": str(path), "metrics": meta.get("metrics")},
+            indent=2,
+        )
+    )
+
+
+@model_group.command("train")
+@click.option(
+    "--impressions",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Impressions JSON lines (default: the exported log).",
+)
+@click.option(
+    "--events",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Events JSON lines (default: the exported log).",
+)
+@click.option(
+    "--min-gain",
+    type=float,
+    default=0.0,
+    show_default=True,
+    help="Promote only when NDCG@10 on the holdout beats the current model by this.",
+)
+@with_data
+def model_train(
+    impressions: Path | None, events: Path | None, min_gain: float, catalog: str, rules: str
+) -> None:
+    """Fit a model on impressions x events (labels: view 0, click 1, add_to_cart 2,
+    purchase 4), evaluate it on a time-based holdout and promote it only when it beats the
+    model serving now (or, with none, the rules-only score). Serving picks a promoted model
+    up without a restart."""
+    from .learning.exports import EVENTS_FILE, IMPRESSIONS_FILE
+    from .learning.jobs import train_and_promote
+
+    impressions = impressions or _learning_dir() / IMPRESSIONS_FILE
+    events = events or _learning_dir() / EVENTS_FILE
+    snapshot = load_snapshot(_paths(catalog, rules))
+    try:
+        run = train_and_promote(
+            impressions,
+            events,
+            _model_dir(),
+            catalog_version=snapshot.catalog.version,
+            min_gain=min_gain,
+        )
+    except DosewiseError as exc:
+        click.echo(f"training refused: {exc.message}", err=True)
+        sys.exit(1)
+    promotion = run.promotion
+    click.echo(
+        f"trained {promotion.version} in {run.result.seconds:.1f} s: {promotion.metric} "
+        f"{promotion.candidate:.4f} vs {promotion.current:.4f} -> "
+        f"{'promoted' if promotion.promoted else 'not promoted'} ({promotion.reason})"
+    )
+
+
+@model_group.command("evaluate")
+@click.option(
+    "--model",
+    "model_path",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=None,
+    help="Model folder (default: the current one).",
+)
+@click.option(
+    "--impressions", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None
+)
+@click.option(
+    "--events", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where to write report.json and metrics.png.",
+)
+def model_evaluate(
+    model_path: Path | None, impressions: Path | None, events: Path | None, out: Path | None
+) -> None:
+    """NDCG@5, NDCG@10, recall@10 and AUC on a time-based holdout, against popularity and the
+    rules-only score; writes a report and a PNG plot."""
+    from .learning.evaluate import evaluate as run_evaluation
+    from .learning.exports import EVENTS_FILE, IMPRESSIONS_FILE
+    from .learning.store import current_path
+
+    model_path = model_path or current_path(_model_dir())
+    if model_path is None:
+        click.echo("no model to evaluate; train one first", err=True)
+        sys.exit(1)
+    out = out or _learning_dir() / "report"
+    try:
+        report = run_evaluation(
+            model_path,
+            impressions or _learning_dir() / IMPRESSIONS_FILE,
+            events or _learning_dir() / EVENTS_FILE,
+            out,
+        )
+    except DosewiseError as exc:
+        click.echo(f"evaluation refused: {exc.message}", err=True)
+        sys.exit(1)
+    click.echo(json.dumps(report.get("metrics", report), indent=2))
+    click.echo(f"report and plot in {out}")
+
+
+@model_group.command("build-default")
+@click.option("--force", is_flag=True, help="Build even when a model already serves.")
+@click.option("--customers", type=click.IntRange(100, 1_000_000), default=12_000, show_default=True)
+@click.option("--days", type=click.IntRange(7, 730), default=90, show_default=True)
+@with_data
+def model_build_default(force: bool, customers: int, days: int, catalog: str, rules: str) -> None:
+    """The model `make run` ships: simulate the shop (`dosewise simulate`), train on it and
+    promote. Does nothing when a model already serves, unless --force."""
+    from .learning.jobs import build_default_model
+    from .learning.store import current_version
+
+    if current_version(_model_dir()) and not force:
+        click.echo(f"model {current_version(_model_dir())} serves; nothing to build")
+        return
+    snapshot = load_snapshot(_paths(catalog, rules))
+    work = _learning_dir() / "simulated"
+    click.echo(
+        f"simulating {customers} customers over {days} days and training "
+        "(about a minute on 2 cores)..."
+    )
+    log, run = build_default_model(snapshot, _model_dir(), work, customers=customers, days=days)
+    click.echo(
+        f"simulated {log.impressions} lists, {sum(log.events.values())} events; model "
+        f"{run.promotion.version}: {run.promotion.reason}"
+    )
+
+
+@main.command()
+@click.option("--customers", type=click.IntRange(1, 10_000_000), default=2000, show_default=True)
+@click.option("--days", type=click.IntRange(1, 3650), default=60, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True)
+@with_data
+def simulate(customers: int, days: int, seed: int, out: Path, catalog: str, rules: str) -> None:
+    """Write a realistic event log (impressions.jsonl, events.jsonl) from synthetic customers
+    with documented hidden preferences (see service/learning/simulator.py): older customers
+    buy D3+K2, vegans respond to lichen D3, price sensitivity varies by age, and more."""
+    from .learning.simulator import simulate as run_simulation
+
+    snapshot = load_snapshot(_paths(catalog, rules))
+    log = run_simulation(snapshot, out, customers=customers, days=days, seed=seed)
+    click.echo(f"{log.impressions} lists shown, events {log.events} -> {out}")
+
+
+@main.group("events")
+def events_group() -> None:
+    """Shop events and served-list impressions."""
+
+
+@events_group.command("export")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder for events.jsonl and impressions.jsonl (default: the learning dir).",
+)
+def events_export(out: Path | None) -> None:
+    """Move events and impressions from Redis (REDIS_URL) to JSON lines files and trim the
+    streams: the training dataset of `dosewise model train`."""
+    from .api.app import create_app
+    from .api.redis_client import get_store
+    from .learning.exports import export_streams
+
+    counts = export_streams(get_store(create_app()), out or _learning_dir())
+    click.echo(f"exported {counts} to {out or _learning_dir()}")
 
 
 @main.group("catalog")

@@ -11,6 +11,9 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 def defaults() -> dict:
     return {
         "CATALOG_PATH": str(REPO_ROOT / "catalog" / "products.yaml"),
+        # ranking models (versions/ + a `current` pointer) and learning data; not in git
+        "MODEL_DIR": str(REPO_ROOT / ".dosewise" / "models"),
+        "LEARNING_DIR": str(REPO_ROOT / ".dosewise" / "learning"),
         "RULES_DIR": str(REPO_ROOT / "rules"),
         "JURISDICTION": None,  # None = the default of rules/reference/upper_limits.yaml (EU)
         "MAX_CONTENT_LENGTH": 1024 * 1024,  # bodies above this answer 413

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,9 @@ from service.core.recommender import Recommender
 from service.core.snapshot import DataPaths
 
 ROOT = Path(__file__).resolve().parents[1]
+# Tests never see the developer's model store (.dosewise/models): without a model the service
+# ranks with the transparent score, as on a fresh checkout; tests that want a model build one.
+os.environ["DOSEWISE_MODEL_DIR"] = tempfile.mkdtemp(prefix="dosewise-test-models-")
 CATALOG = ROOT / "catalog" / "products.yaml"
 RULES = ROOT / "rules"
 # A fixed day inside the shipped winter campaign, so tests do not change with the calendar.

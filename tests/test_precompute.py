@@ -208,12 +208,15 @@ def test_delete_erases_profile_list_pending_and_events(stack):
     ]
     assert client.post("/v1/events", json={"events": events}).status_code == 202
     wait_for(lambda: r.exists("dw:recs:gone-1"))
+    # a list computed for this customer logs an impression (features) for training
+    client.post("/v1/recommendations", json={"profile": {"age": 50}, "customer_id": "gone-1"})
+    assert any(b"gone-1" in f[b"data"] for _, f in r.xrange("dw:impressions"))
     assert client.delete("/v1/customers/gone-1").get_json()["deleted"] is True
     leftovers = [k for k in r.scan_iter(match="*gone-1*")]
     assert leftovers == []
     assert not r.sismember("dw:customers", "gone-1")
-    stream = r.xrange("dw:events")
-    assert all(b"gone-1" not in fields[b"data"] for _, fields in stream)
+    for stream in ("dw:events", "dw:impressions"):
+        assert all(b"gone-1" not in fields[b"data"] for _, fields in r.xrange(stream)), stream
     assert client.get("/v1/customers/gone-1/recommendations").status_code == 404
 
 

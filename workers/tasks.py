@@ -104,3 +104,39 @@ def start_refresh(app: Any, reason: str, force: bool = False) -> dict:
 
 def queue_customer_refresh(app: Any, customer_id: str) -> None:
     app.extensions["celery"].tasks["workers.tasks.refresh_customer"].apply_async(args=[customer_id])
+
+
+@shared_task(name="workers.tasks.export_events", **RETRY)
+def export_events() -> dict:
+    """Move events and impressions from Redis to the training dataset on disk."""
+    from pathlib import Path
+
+    from service.learning.exports import export_streams
+
+    _, store, _ = _parts()
+    return export_streams(store, Path(current_app.config["LEARNING_DIR"]))
+
+
+@shared_task(name="workers.tasks.train_model", acks_late=True)
+def train_model(min_gain: float = 0.0) -> dict:
+    """Export, train on the exported logs and promote if better (`dosewise model train`)."""
+    from pathlib import Path
+
+    from service.learning.exports import EVENTS_FILE, IMPRESSIONS_FILE
+    from service.learning.jobs import train_and_promote
+
+    recommender, _, _ = _parts()
+    export_events.run()
+    data = Path(current_app.config["LEARNING_DIR"])
+    run = train_and_promote(
+        data / IMPRESSIONS_FILE,
+        data / EVENTS_FILE,
+        Path(current_app.config["MODEL_DIR"]),
+        catalog_version=recommender.snapshot.catalog.version,
+    )
+    recommender.reload_model()
+    return {
+        "version": run.promotion.version,
+        "promoted": run.promotion.promoted,
+        "reason": run.promotion.reason,
+    }

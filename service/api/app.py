@@ -47,6 +47,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         jurisdiction=app.config["JURISDICTION"],
         cache_size=int(app.config["CACHE_SIZE"]),
         reload_interval=float(app.config["RELOAD_INTERVAL"]),
+        model_dir=Path(app.config["MODEL_DIR"]) if app.config.get("MODEL_DIR") else None,
     )
     app.extensions["dosewise"] = recommender
     metrics = Metrics()

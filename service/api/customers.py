@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections import OrderedDict
 
 import redis
-from flask import Flask, Response, current_app, jsonify, request
+from flask import Flask, Response, current_app, g, jsonify, request
 from flask_smorest import Blueprint
 from marshmallow import ValidationError
 
 from ..core.errors import InvalidInput, Unavailable
 from ..customers.refresh import serve
-from .redis_client import cache_policy, get_store
+from .redis_client import cache_policy, get_store, impression_logger
 from .schemas import (
     ContractErrorSchema,
     CustomerQuerySchema,
@@ -127,6 +127,8 @@ def customer_recommendations(customer_id: str):
             query["locale"],
             cache_policy(app),
             _safe_schedule,
+            impression_logger(app),
+            g.request_id,
         )
     except (redis.RedisError, OSError) as exc:
         entry = _local_profiles(app).get(customer_id)

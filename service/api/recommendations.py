@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from flask import current_app, jsonify
+from flask import current_app, g, jsonify
 from flask_smorest import Blueprint
 
+from .redis_client import impression_logger
 from .schemas import (
     ContractErrorSchema,
     IntakeCheckRequestSchema,
@@ -35,7 +36,18 @@ def _errors(view):
 @_errors
 def recommendations(body: dict):
     """Recommend products for a profile, keeping every safety guarantee."""
-    return jsonify(current_app.extensions["dosewise"].recommend(body))
+    customer_id = body.pop("customer_id", None)
+    recommender = current_app.extensions["dosewise"]
+    if customer_id is None:
+        return jsonify(recommender.recommend(body))
+    return jsonify(
+        recommender.recommend(
+            body,
+            impressions=impression_logger(current_app),
+            customer_id=customer_id,
+            request_id=g.request_id,
+        )
+    )
 
 
 @blp.route("/intake/check", methods=["POST"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import redis
@@ -50,3 +51,17 @@ def redis_status(app: Flask) -> dict[str, Any]:
     except (redis.RedisError, OSError) as exc:
         return {"ok": False, "configured": True, "error": type(exc).__name__}
     return {"ok": True, "configured": True}
+
+
+def impression_logger(app: Flask) -> Callable[[dict[str, Any]], None]:
+    """Stores one served list for training; a failure is logged, never raised: the list is
+    answered whether or not it could be recorded."""
+    store = get_store(app)
+
+    def record(entry: dict[str, Any]) -> None:
+        try:
+            store.add_impressions([entry])
+        except (redis.RedisError, OSError):
+            app.logger.warning("could not log an impression", exc_info=True)
+
+    return record

@@ -129,6 +129,15 @@ class RecommendationRequestSchema(StrictSchema):
         allow_none=True,
         metadata={"description": "Upper-limit table to apply (EU by default; US available)."},
     )
+    customer_id = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(min=1, max=128),
+        metadata={
+            "description": "Optional: logs the list shown (with its features) for this "
+            "customer, so that their events train the ranking model."
+        },
+    )
 
 
 class IntakeCheckRequestSchema(StrictSchema):

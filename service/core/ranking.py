@@ -8,12 +8,15 @@ bring back an excluded product.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
 import numpy as np
 
+from ..learning.features import product_features
+from ..learning.serving import blended_raw, explain_model
 from .context import compiled_context, expression_context
 from .errors import InvalidInput
 from .expressions import Expression
@@ -45,6 +48,8 @@ class Evaluation:
     rule_weight: np.ndarray
     features: Features
     raw: np.ndarray
+    model_features: np.ndarray | None = None  # product_features(ev) when a model ranks
+    model_score: np.ndarray | None = None
 
     @cached_property
     def has_limit(self) -> np.ndarray:
@@ -103,7 +108,7 @@ def evaluate(
             rule_required &= rule.mask
     features = compute_features(catalog, profile, intake, targets, limits, safety.totals_with_item)
     raw = features.transparent_score(reference.weights) + rule_weight
-    return Evaluation(
+    ev = Evaluation(
         snapshot,
         profile,
         today,
@@ -120,6 +125,17 @@ def evaluate(
         features,
         raw,
     )
+    if snapshot.model is not None:
+        _apply_model(ev)
+    return ev
+
+
+def _apply_model(ev: Evaluation) -> None:
+    """Rank by the learned model blended with the transparent score and rule weights
+    (service/learning/serving.py). Safety masks, excludes, requires and pins are untouched:
+    they act on candidates, and the model only orders what they leave."""
+    ev.model_features = product_features(ev)
+    ev.raw, ev.model_score = blended_raw(ev.snapshot.model, ev.model_features)
 
 
 def _targets(snapshot: Snapshot, context: Any) -> tuple[np.ndarray, dict[str, str]]:
@@ -143,13 +159,28 @@ def _targets(snapshot: Snapshot, context: Any) -> tuple[np.ndarray, dict[str, st
     return targets, chosen
 
 
-def recommend(snapshot: Snapshot, request: RecommendationRequest, today: dt.date) -> dict:
-    """The contract's recommendation body for one request."""
-    return recommend_in_locales(snapshot, request, today, (request.locale,))[request.locale]
+ImpressionSink = Callable[[np.ndarray, list[int]], None]
+
+
+def recommend(
+    snapshot: Snapshot,
+    request: RecommendationRequest,
+    today: dt.date,
+    impressions: ImpressionSink | None = None,
+) -> dict:
+    """The contract's recommendation body for one request. `impressions`, when given, receives
+    the feature matrix and the catalog indices shown, for the training log."""
+    return recommend_in_locales(snapshot, request, today, (request.locale,), impressions)[
+        request.locale
+    ]
 
 
 def recommend_in_locales(
-    snapshot: Snapshot, request: RecommendationRequest, today: dt.date, locales: tuple[str, ...]
+    snapshot: Snapshot,
+    request: RecommendationRequest,
+    today: dt.date,
+    locales: tuple[str, ...],
+    impressions: ImpressionSink | None = None,
 ) -> dict[str, dict]:
     """One evaluation and ranking, rendered in several locales (the precompute path)."""
     catalog, reference = snapshot.catalog, snapshot.reference
@@ -161,6 +192,9 @@ def recommend_in_locales(
     if request.exclude_skus:
         candidates &= ~catalog.sku_mask(request.exclude_skus)
     ranked, raws = ([], []) if ev.over_limit_now else _rank(ev, candidates, request.limit)
+    if impressions is not None and ranked:
+        rows = ev.model_features if ev.model_features is not None else product_features(ev)
+        impressions(rows, ranked)
     intake = intake_view(ev)
     bodies = {}
     for locale in locales:
@@ -406,10 +440,13 @@ def explanation(ev: Evaluation, index: int) -> dict[str, Any]:
         for r in ev.matched_rules
         if r.mask[index] and r.action in ("boost", "bury")
     }
-    return {
+    out = {
         "model": ev.snapshot.versions["model"],
         "features": features,
         "contributions": contributions,
         "rule_weights": rules,
         "raw_score": round(float(ev.raw[index]), 4),
     }
+    if ev.model_features is not None:
+        out["learned"] = explain_model(ev.snapshot.model, ev.model_features[index])
+    return out

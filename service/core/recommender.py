@@ -15,8 +15,11 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+from ..learning.holder import ModelHolder
+from ..learning.logs import impression_record
 from .catalog import Product
 from .errors import DataFileError, Finding, NotFound
 from .intake import resolve_lines
@@ -90,8 +93,11 @@ class Recommender:
         cache_size: int = 4096,
         reload_interval: float = 2.0,
         clock: Callable[[], dt.date] = dt.date.today,
+        model_dir: Path | None = None,
     ) -> None:
         self.paths = paths
+        # the ranking model: loaded once per process, swapped when the store's pointer moves
+        self.models = ModelHolder(model_dir, check_interval=reload_interval)
         self.jurisdiction = jurisdiction
         self.reload_interval = reload_interval
         self.clock = clock
@@ -101,7 +107,8 @@ class Recommender:
         self._stamp = paths.stamp()
         self._checked_at = time.monotonic()
         # the first load must succeed: there is nothing to fall back to
-        self._snapshot = load_snapshot(paths)
+        self.models.refresh()
+        self._snapshot = load_snapshot(paths).with_model(self.models.model)
         self.on_change: Callable[[Snapshot], None] | None = None
 
     # ------------------------------------------------------------ data and reload
@@ -135,6 +142,7 @@ class Recommender:
                 for finding in findings:
                     log.error("reload refused: %s", finding)
                 return self.status
+            snapshot = snapshot.with_model(self.models.model)
             changed = snapshot.fingerprint != self._snapshot.fingerprint
             self._snapshot = snapshot
             self._stamp = stamp
@@ -162,23 +170,73 @@ class Recommender:
         if now - self._checked_at < self.reload_interval:
             return
         self._checked_at = now
+        if self.models.refresh_if_changed():
+            self._swap_model()
         if self.paths.stamp() == self._stamp or self._lock.locked():
             return
         self.reload()
 
+    def reload_model(self) -> bool:
+        """Look at the model store now; True when a newly promoted model was swapped in."""
+        if self.models.refresh():
+            self._swap_model()
+            return True
+        return False
+
+    def _swap_model(self) -> None:
+        """A promoted model changes the fingerprint: answers and cached lists refresh."""
+        with self._lock:
+            self._snapshot = self._snapshot.with_model(self.models.model)
+        self.cache.clear()
+        log.info("ranking model %s in service", self.models.version)
+        if self.on_change is not None:
+            try:
+                self.on_change(self._snapshot)
+            except Exception:  # noqa: BLE001 - a failed follow-up must not undo the swap
+                log.exception("after-model-swap hook failed")
+
     # ------------------------------------------------------------ answers
-    def recommend(self, data: dict[str, Any], today: dt.date | None = None) -> dict[str, Any]:
-        """Answer a validated recommendation request dict (the contract's body)."""
+    def recommend(
+        self,
+        data: dict[str, Any],
+        today: dt.date | None = None,
+        impressions: Callable[[dict[str, Any]], None] | None = None,
+        customer_id: str | None = None,
+        request_id: str = "",
+    ) -> dict[str, Any]:
+        """Answer a validated recommendation request dict (the contract's body).
+
+        With `impressions`, the list shown is also logged with the features of every item
+        (learning.logs.impression_record) for training; such answers skip the answer cache,
+        since the features come from computing them."""
         snapshot = self._snapshot
         day = today or self.clock()
+        data = {k: v for k, v in data.items() if k != "customer_id"}
         key = _cache_key(snapshot.fingerprint, day, data)
-        cached = self.cache.get(key)
+        cached = self.cache.get(key) if impressions is None else None
         if cached is not None:
             return cached
         request = RecommendationRequest.from_dict(data)
         if request.jurisdiction is None and self.jurisdiction:
             request = _with_jurisdiction(request, self.jurisdiction)
-        answer = recommend(snapshot, request, day)
+        sink = None
+        if impressions is not None:
+            skus = [p.sku for p in snapshot.catalog.products]
+
+            def sink(rows: Any, shown: list[int]) -> None:
+                impressions(
+                    impression_record(
+                        request_id,
+                        customer_id or "",
+                        dt.datetime.now(dt.UTC),
+                        rows,
+                        shown,
+                        skus,
+                        snapshot.versions["model"],
+                    )
+                )
+
+        answer = recommend(snapshot, request, day, sink)
         self.cache.put(key, answer)
         return answer
 

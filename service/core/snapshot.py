@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from .catalog import Catalog, catalog_from_document, file_version, load_catalog
 from .errors import DataFileError
@@ -53,6 +54,13 @@ class Snapshot:
     rules_version: str
     model_version: str
     loaded_at: float = field(default_factory=time.time)
+    model: Any = None  # a learning.model.RankingModel once one is promoted; None: transparent
+
+    def with_model(self, model: Any) -> Snapshot:
+        """The same data ranked by `model` (None: the transparent score); a new fingerprint."""
+        if model is None:
+            return self
+        return replace(self, model=model, model_version=model.version)
 
     @property
     def versions(self) -> dict[str, str]:

@@ -58,6 +58,8 @@ def serve(
     locale: str,
     policy: CachePolicy,
     schedule: Scheduler | None = None,
+    impressions: Any = None,
+    request_id: str = "",
 ) -> dict[str, Any] | bytes:
     """The contract's body plus `source`: "cache" in one round trip when fresh, else computed
     now (and a refresh is queued through `schedule`). A hit with the cached limit is the
@@ -77,7 +79,12 @@ def serve(
         body = cached.bodies.get(locale) if fresh and limit < cached.limit else None
         if body is not None:
             return {**body, "items": body["items"][:limit], "source": "cache"}
-    answer = recommender.recommend({"profile": entry["profile"], "limit": limit, "locale": locale})
+    answer = recommender.recommend(
+        {"profile": entry["profile"], "limit": limit, "locale": locale},
+        impressions=impressions,
+        customer_id=customer_id,
+        request_id=request_id,
+    )
     if not fresh and schedule is not None and store.mark_pending(customer_id):
         schedule(customer_id)
     return {**answer, "source": "computed"}

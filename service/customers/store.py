@@ -6,6 +6,8 @@ Redis keys (prefix `dw:`), every family erased by `delete()`:
                        responses per locale (JSON, zlib-compressed)
   dw:pending:{id}      a refresh of this customer is queued (TTL)
   dw:events:{id}       ids of this customer's entries in the dw:events stream
+  dw:impressions:{id}  ids of this customer's entries in the dw:impressions stream (the lists
+                       shown, with the features of each item, for training)
 Shared keys: dw:customers (set of ids), dw:events (stream), dw:shared:* (lists computed for one
 profile digest during a refresh, TTL), dw:refresh:* (lock and progress of batch refreshes).
 """
@@ -28,6 +30,7 @@ import redis
 PREFIX = "dw:"
 CUSTOMERS = f"{PREFIX}customers"
 EVENTS_STREAM = f"{PREFIX}events"
+IMPRESSIONS_STREAM = f"{PREFIX}impressions"
 PENDING_TTL = 120
 SHARED_TTL = 3600
 EVENTS_MAXLEN = 1_000_000
@@ -145,16 +148,20 @@ class RedisStore:
 
     def delete(self, customer_id: str) -> bool:
         event_ids = self.client.lrange(key("events", customer_id), 0, -1)
+        impression_ids = self.client.lrange(key("impressions", customer_id), 0, -1)
         pipe = self.client.pipeline(transaction=True)
         pipe.delete(
             key("profile", customer_id),
             key("recs", customer_id),
             key("pending", customer_id),
             key("events", customer_id),
+            key("impressions", customer_id),
         )
         pipe.srem(CUSTOMERS, customer_id)
         if event_ids:
             pipe.xdel(EVENTS_STREAM, *event_ids)
+        if impression_ids:
+            pipe.xdel(IMPRESSIONS_STREAM, *impression_ids)
         removed = pipe.execute()
         return bool(removed[0] or removed[1])
 
@@ -191,18 +198,40 @@ class RedisStore:
 
     # -- events
     def add_events(self, events: list[dict[str, Any]]) -> None:
+        self._append(EVENTS_STREAM, "events", events)
+
+    def add_impressions(self, records: list[dict[str, Any]]) -> None:
+        """Append served lists (with the features of each item) to the impressions stream."""
+        self._append(IMPRESSIONS_STREAM, "impressions", records)
+
+    def _append(self, stream: str, family: str, records: list[dict[str, Any]]) -> None:
         pipe = self.client.pipeline(transaction=False)
-        for event in events:
+        for record in records:
             pipe.xadd(
-                EVENTS_STREAM, {"data": json.dumps(event)}, maxlen=EVENTS_MAXLEN, approximate=True
+                stream,
+                {"data": json.dumps(record, separators=(",", ":"))},
+                maxlen=EVENTS_MAXLEN,
+                approximate=True,
             )
         ids = pipe.execute()
         pipe = self.client.pipeline(transaction=False)
-        for event, stream_id in zip(events, ids, strict=True):
-            list_key = key("events", event["customer_id"])
-            pipe.rpush(list_key, stream_id)
-            pipe.ltrim(list_key, -EVENTS_PER_CUSTOMER, -1)
+        for record, stream_id in zip(records, ids, strict=True):
+            if record.get("customer_id"):
+                list_key = key(family, record["customer_id"])
+                pipe.rpush(list_key, stream_id)
+                pipe.ltrim(list_key, -EVENTS_PER_CUSTOMER, -1)
         pipe.execute()
+
+    def export_stream(self, stream: str, batch: int = 10_000) -> Iterator[list[dict[str, Any]]]:
+        """Take the records out of a stream in batches, oldest first. A batch is deleted from
+        the stream only when the caller asks for the next one, so an export that dies midway
+        writes one batch twice at worst and never loses one."""
+        while True:
+            entries = self.client.xrange(stream, count=batch)
+            if not entries:
+                return
+            yield [json.loads(fields[b"data"]) for _, fields in entries]
+            self.client.xdel(stream, *[entry_id for entry_id, _ in entries])
 
     # -- batch refresh bookkeeping
     def acquire_lock(self, run_id: str, ttl: int) -> str | None:
@@ -278,6 +307,7 @@ class MemoryStore:
         self._profiles: OrderedDict[str, dict] = OrderedDict()
         self._lists: dict[str, bytes] = {}
         self._events: dict[str, list[dict]] = {}
+        self._impressions: list[dict] = []
         self._shared: dict[str, bytes] = {}
         self._runs: dict[str, dict[str, str]] = {}
         self._latest: str | None = None
@@ -316,6 +346,9 @@ class MemoryStore:
             found = self._profiles.pop(customer_id, None) is not None
             self._lists.pop(customer_id, None)
             self._events.pop(customer_id, None)
+            self._impressions = [
+                i for i in self._impressions if i.get("customer_id") != customer_id
+            ]
         return found
 
     def mark_pending(self, customer_id: str) -> bool:
@@ -346,6 +379,21 @@ class MemoryStore:
                 bucket = self._events.setdefault(event["customer_id"], [])
                 bucket.append(event)
                 del bucket[:-EVENTS_PER_CUSTOMER]
+
+    def add_impressions(self, records: list[dict[str, Any]]) -> None:
+        with self._guard:
+            self._impressions.extend(records)
+            del self._impressions[: -EVENTS_MAXLEN // 100]
+
+    def export_stream(self, stream: str, batch: int = 10_000) -> Iterator[list[dict[str, Any]]]:
+        with self._guard:
+            if stream == IMPRESSIONS_STREAM:
+                records, self._impressions = self._impressions, []
+            else:
+                records = [e for bucket in self._events.values() for e in bucket]
+                self._events = {}
+        for start in range(0, len(records), batch):
+            yield records[start : start + batch]
 
     def acquire_lock(self, run_id: str, ttl: int) -> str | None:
         with self._guard:
