@@ -11,6 +11,9 @@ worker_class = "gthread"
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = 20
 keepalive = 5
+# SO_REUSEPORT: the kernel spreads new connections over the workers; without it the worker that
+# wakes first takes most keep-alive connections and the others idle (seen under load)
+reuse_port = True
 max_requests = 20000  # recycle workers now and then, with jitter so they do not restart together
 max_requests_jitter = 2000
 preload_app = True  # load catalog and rules once, share them copy-on-write

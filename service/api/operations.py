@@ -11,7 +11,12 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from ..core.errors import NotFound, Unavailable
 from ..customers.refresh import progress
 from .redis_client import get_store, redis_status
-from .schemas import RefreshRequestSchema, RefreshStateSchema
+from .schemas import (
+    RefreshRequestSchema,
+    RefreshStateSchema,
+    ReloadRefusedSchema,
+    ReloadResponseSchema,
+)
 
 blp = Blueprint("operations", __name__, description="Probes, metrics and administration.")
 
@@ -71,6 +76,14 @@ def readyz():
 
 
 @blp.route("/metrics", methods=["GET"])
+@blp.doc(
+    responses={
+        "200": {
+            "description": "Prometheus text format",
+            "content": {"text/plain": {"schema": {"type": "string"}}},
+        }
+    }
+)
 def metrics():
     """Prometheus text format."""
     recommender = current_app.extensions["dosewise"]
@@ -86,9 +99,11 @@ def metrics():
 
 
 @blp.route("/v1/admin/reload", methods=["POST"])
-@blp.response(200, ReadinessSchema)
+@blp.response(200, ReloadResponseSchema)
+@blp.alt_response(422, schema=ReloadRefusedSchema)
 def reload():
-    """Reload catalog and rule files now. A broken set is refused; the last good one serves."""
+    """Reload catalog and rule files now. A broken set is refused (422, the contract's error
+    object plus every finding with its file and line); the last good one keeps serving."""
     recommender = current_app.extensions["dosewise"]
     status = recommender.reload()
     m = current_app.extensions["dosewise_metrics"]
@@ -99,7 +114,15 @@ def reload():
         "versions": recommender.snapshot.versions,
         "reload": status.to_dict(),
     }
-    return jsonify(body), (200 if status.ok else 422)
+    if status.ok:
+        return jsonify(body), 200
+    fields = {f"{f.file}:{f.line}:{f.column}": [f"{f.code}: {f.message}"] for f in status.findings}
+    body["error"] = {
+        "code": "data_file_invalid",
+        "message": "the data files were refused; the last good set keeps serving",
+        "fields": fields,
+    }
+    return jsonify(body), 422
 
 
 @blp.route("/v1/admin/refresh", methods=["POST"])

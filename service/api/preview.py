@@ -13,7 +13,12 @@ from marshmallow import fields
 from ..core.explain import preview
 from ..core.lint import lint
 from ..core.requests import RecommendationRequest
-from .schemas import ContractErrorSchema, RecommendationRequestSchema
+from .schemas import (
+    ContractErrorSchema,
+    LintResponseSchema,
+    PreviewResponseSchema,
+    RecommendationRequestSchema,
+)
 
 blp = Blueprint("preview", __name__, description="Preview page and rule lint for merchandisers.")
 
@@ -28,6 +33,14 @@ class PreviewRequestSchema(RecommendationRequestSchema):
 
 
 @blp.route("/preview", methods=["GET"])
+@blp.doc(
+    responses={
+        "200": {
+            "description": "The preview page",
+            "content": {"text/html": {"schema": {"type": "string"}}},
+        }
+    }
+)
 def preview_page():
     """The preview page (HTML)."""
     return send_from_directory(STATIC, "preview.html")
@@ -35,6 +48,10 @@ def preview_page():
 
 @blp.route("/v1/preview", methods=["POST"])
 @blp.arguments(PreviewRequestSchema)
+@blp.response(200, PreviewResponseSchema)
+@blp.alt_response(400, schema=ContractErrorSchema)
+@blp.alt_response(413, schema=ContractErrorSchema)
+@blp.alt_response(415, schema=ContractErrorSchema)
 @blp.alt_response(422, schema=ContractErrorSchema)
 def preview_list(body: dict):
     """The recommendation body plus every product left out and why, and the rules matched."""
@@ -45,6 +62,7 @@ def preview_list(body: dict):
 
 
 @blp.route("/v1/rules/lint", methods=["GET"])
+@blp.response(200, LintResponseSchema)
 def rules_lint():
     """Lint findings of the rule files the service reads (cached per rules version)."""
     recommender = current_app.extensions["dosewise"]

@@ -9,6 +9,7 @@ from typing import Any
 
 from marshmallow import (
     EXCLUDE,
+    INCLUDE,
     RAISE,
     Schema,
     ValidationError,
@@ -31,6 +32,14 @@ from ..core.vocabulary import (
 )
 
 MAX_AMOUNT = 10_000_000.0  # per day, in the key's unit: larger is a typo, not a supplement
+
+
+class ResponseSchema(Schema):
+    """Responses may carry more than the contract lists (it says: extend freely), so the
+    OpenAPI document allows additional properties on every response object."""
+
+    class Meta:
+        unknown = INCLUDE
 
 
 class StrictSchema(Schema):
@@ -168,7 +177,7 @@ class ProductQuerySchema(Schema):
 
 
 # ---------------------------------------------------------------- responses (for OpenAPI)
-class MessageSchema(Schema):
+class MessageSchema(ResponseSchema):
     code = fields.String(required=True)
     text = fields.String(required=True)
 
@@ -177,7 +186,7 @@ class SkuMessageSchema(MessageSchema):
     skus = fields.List(fields.String())
 
 
-class ItemSchema(Schema):
+class ItemSchema(ResponseSchema):
     sku = fields.String(required=True)
     name = fields.String(required=True)
     score = fields.Float(required=True)
@@ -193,18 +202,18 @@ class ItemSchema(Schema):
     explain = fields.Dict()
 
 
-class IntakeEntrySchema(Schema):
+class IntakeEntrySchema(ResponseSchema):
     current = fields.Float(required=True)
     upper_limit = fields.Float(allow_none=True, required=True)
 
 
-class VersionsSchema(Schema):
+class VersionsSchema(ResponseSchema):
     catalog = fields.String(required=True)
     rules = fields.String(required=True)
     model = fields.String(required=True)
 
 
-class RecommendationResponseSchema(Schema):
+class RecommendationResponseSchema(ResponseSchema):
     items = fields.List(fields.Nested(ItemSchema), required=True)
     intake = fields.Dict(
         keys=fields.String(), values=fields.Nested(IntakeEntrySchema), required=True
@@ -213,13 +222,13 @@ class RecommendationResponseSchema(Schema):
     versions = fields.Nested(VersionsSchema, required=True)
 
 
-class TotalSchema(Schema):
+class TotalSchema(ResponseSchema):
     amount = fields.Float(required=True)
     upper_limit = fields.Float(allow_none=True, required=True)
     status = fields.String(required=True, validate=validate.OneOf(["ok", "above_upper_limit"]))
 
 
-class ViolationSchema(Schema):
+class ViolationSchema(ResponseSchema):
     nutrient = fields.String(required=True)
     amount = fields.Float(required=True)
     upper_limit = fields.Float(required=True)
@@ -227,7 +236,7 @@ class ViolationSchema(Schema):
     text = fields.String()
 
 
-class IntakeCheckResponseSchema(Schema):
+class IntakeCheckResponseSchema(ResponseSchema):
     totals = fields.Dict(keys=fields.String(), values=fields.Nested(TotalSchema), required=True)
     violations = fields.List(fields.Nested(ViolationSchema), required=True)
     warnings = fields.List(fields.Nested(SkuMessageSchema), required=True)
@@ -241,7 +250,7 @@ class IntakeCheckResponseSchema(Schema):
     )
 
 
-class ProductSchema(Schema):
+class ProductSchema(ResponseSchema):
     sku = fields.String(required=True)
     name = fields.String(required=True)
     names = fields.Dict(keys=fields.String(), values=fields.String())
@@ -268,7 +277,7 @@ class ProductSchema(Schema):
     claims = fields.List(fields.String())
 
 
-class ProductPageSchema(Schema):
+class ProductPageSchema(ResponseSchema):
     items = fields.List(fields.Nested(ProductSchema), required=True)
     total = fields.Integer(required=True)
     limit = fields.Integer(required=True)
@@ -276,13 +285,13 @@ class ProductPageSchema(Schema):
     versions = fields.Nested(VersionsSchema)
 
 
-class ContractErrorBodySchema(Schema):
+class ContractErrorBodySchema(ResponseSchema):
     code = fields.String(required=True)
     message = fields.String(required=True)
     fields_ = fields.Dict(data_key="fields")
 
 
-class ContractErrorSchema(Schema):
+class ContractErrorSchema(ResponseSchema):
     """The contract's error body: {"error": {"code", "message", "fields"}}."""
 
     error = fields.Nested(ContractErrorBodySchema, required=True)
@@ -326,22 +335,22 @@ class CustomerRecommendationResponseSchema(RecommendationResponseSchema):
     source = fields.String(required=True, validate=validate.OneOf(["cache", "computed"]))
 
 
-class CustomerStoredSchema(Schema):
+class CustomerStoredSchema(ResponseSchema):
     customer_id = fields.String(required=True)
     profile_digest = fields.String()
     refresh = fields.String()
     deleted = fields.Boolean()
 
 
-class AcceptedSchema(Schema):
+class AcceptedSchema(ResponseSchema):
     accepted = fields.Integer(required=True)
 
 
 class RefreshRequestSchema(StrictSchema):
-    force = fields.Boolean(load_default=False)
+    force = fields.Boolean(load_default=False, truthy={True}, falsy={False})
 
 
-class RefreshStateSchema(Schema):
+class RefreshStateSchema(ResponseSchema):
     run_id = fields.String()
     started = fields.Boolean()
     status = fields.String()
@@ -349,6 +358,17 @@ class RefreshStateSchema(Schema):
     done = fields.Integer()
     rate_per_s = fields.Float()
     eta_s = fields.Float()
+    elapsed_s = fields.Float()
+    computed = fields.Integer(metadata={"description": "distinct profiles computed"})
+    skipped = fields.Integer(metadata={"description": "lists still fresh, left as they were"})
+    missing = fields.Integer()
+    failed = fields.Integer()
+    chunks = fields.Integer()
+    chunks_sent = fields.Integer()
+    started_at = fields.Float()
+    finished_at = fields.Float()
+    reason = fields.String()
+    fingerprint = fields.String()
 
 
 class RegimenRequestSchema(StrictSchema):
@@ -361,23 +381,27 @@ class RegimenRequestSchema(StrictSchema):
     jurisdiction = fields.String(load_default=None, allow_none=True)
 
 
-class RegimenLineSchema(Schema):
+class RegimenLineSchema(ResponseSchema):
     sku = fields.String(required=True)
     servings_per_day = fields.Float(required=True)
     name = fields.String()
     role = fields.String()
     nutrients_per_day = fields.Dict(keys=fields.String(), values=fields.Float())
     cost_per_month = fields.Float()
+    labelled_servings_per_day = fields.Float()
+    category = fields.String()
+    form = fields.String()
 
 
-class RegimenTargetSchema(Schema):
+class RegimenTargetSchema(ResponseSchema):
     target = fields.Float(required=True)
     achieved = fields.Boolean(required=True)
     amount = fields.Float()
     why = fields.String()
+    source = fields.String(metadata={"description": "the target entry (targets.yaml) it follows"})
 
 
-class RegimenResponseSchema(Schema):
+class RegimenResponseSchema(ResponseSchema):
     lines = fields.List(fields.Nested(RegimenLineSchema), required=True)
     totals = fields.Dict(keys=fields.String(), values=fields.Float(), required=True)
     targets = fields.Dict(
@@ -388,4 +412,39 @@ class RegimenResponseSchema(Schema):
     notices = fields.List(fields.Nested(MessageSchema), required=True)
     warnings = fields.List(fields.Nested(SkuMessageSchema))
     solver = fields.String(validate=validate.OneOf(["milp", "greedy", "none"]))
+    optimal = fields.Boolean(metadata={"description": "the solver proved the optimum"})
+    currency = fields.String()
+    max_products = fields.Integer()
+    budget_per_month = fields.Float(allow_none=True)
     versions = fields.Nested(VersionsSchema)
+
+
+class PreviewResponseSchema(RecommendationResponseSchema):
+    excluded = fields.List(
+        fields.Dict(),
+        required=True,
+        metadata={
+            "description": "Every product left out, with the reasons (safety, stock, rules)."
+        },
+    )
+    matched_rules = fields.List(fields.String(), required=True)
+
+
+class LintResponseSchema(ResponseSchema):
+    errors = fields.Integer(required=True)
+    warnings = fields.Integer(required=True)
+    findings = fields.List(fields.Dict(), required=True)
+    reload = fields.Dict()
+
+
+class ReloadResponseSchema(ResponseSchema):
+    status = fields.String(required=True, validate=validate.OneOf(["reloaded", "refused"]))
+    checks = fields.Dict()
+    versions = fields.Dict()
+    reload = fields.Dict()
+
+
+class ReloadRefusedSchema(ReloadResponseSchema):
+    """422: the contract's error object, plus the reload detail (findings with file and line)."""
+
+    error = fields.Nested(ContractErrorBodySchema, required=True)

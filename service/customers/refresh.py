@@ -226,7 +226,10 @@ def progress(state: dict[str, str] | None) -> dict[str, Any] | None:
     elapsed = max(end - started, 1e-6)
     rate = done / elapsed
     eta = (total - done) / rate if rate > 0 and done < total else 0.0
-    out: dict[str, Any] = {k: v for k, v in state.items()}
+    out: dict[str, Any] = {k: v for k, v in state.items() if k != "fanout_done"}
+    for stamp in ("started_at", "finished_at"):
+        if stamp in state:
+            out[stamp] = float(state[stamp])
     for field in (
         "total",
         "done",
