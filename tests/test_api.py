@@ -481,6 +481,7 @@ def test_without_a_key_protected_endpoints_answer_401(keyed_client):
     ("post", "/v1/intake/check", {"profile": {"age": 40}}, 200, 200),
     ("post", "/v1/regimens", {"profile": {"age": 40}}, 200, 200),
     ("get", "/v1/products", None, 200, 200),
+    ("get", "/v1/customers/nobody/recommendations", None, 404, 404),  # authorised; unknown
     ("put", "/v1/customers/key-test", {"age": 40}, 200, 200),
     ("post", "/v1/events", {"events": [{"customer_id": "k", "sku": FLAGSHIP, "type": "view",
                                         "timestamp": "2026-11-28T10:00:00Z"}]}, 202, 202),

@@ -418,3 +418,36 @@ def test_redis_stopped_and_restarted_during_requests(own_redis):
     assert client.put("/v1/customers/down-3", json={"age": 40}).status_code == 200
     assert client.get("/v1/customers/down-3/recommendations").status_code == 200
     assert json.loads(client.get("/readyz").data)["checks"]["redis"]["ok"] is True
+
+
+def test_cache_hits_keep_the_key_check_request_id_and_metrics(stack, tmp_path):
+    """The cache hit is answered in front of Flask (service/api/fast_path.py): it must still
+    refuse a missing key, echo the request id and count in the metrics."""
+    from service.api.app import create_app as make
+
+    keyed = make(
+        {
+            "TESTING": True,
+            "RELOAD_INTERVAL": 0,
+            "REDIS_URL": stack["app"].config["REDIS_URL"],
+            "CELERY_BROKER_URL": stack["app"].config["CELERY_BROKER_URL"],
+            "CATALOG_PATH": stack["app"].config["CATALOG_PATH"],
+            "RULES_DIR": stack["app"].config["RULES_DIR"],
+            "API_KEYS": {"shop-key-0123456789": ["recommend", "customers"]},
+        }
+    )
+    client = keyed.test_client()
+    auth = {"Authorization": "Bearer shop-key-0123456789"}
+    assert client.put("/v1/customers/fast-1", json={"age": 70}, headers=auth).status_code == 200
+    wait_for(lambda: stack["redis"].exists("dw:recs:fast-1"))
+    assert client.get("/v1/customers/fast-1/recommendations").status_code == 401
+    hit = client.get(
+        "/v1/customers/fast-1/recommendations", headers={**auth, "X-Request-ID": "page-view-7"}
+    )
+    assert hit.status_code == 200 and hit.get_json()["source"] == "cache"
+    assert hit.headers["X-Request-ID"] == "page-view-7"
+    assert hit.headers["Content-Type"] == "application/json"
+    bad = client.get("/v1/customers/fast-1/recommendations?limit=abc", headers=auth)
+    assert bad.status_code == 422
+    metrics = client.get("/metrics").get_data(as_text=True)
+    assert 'dosewise_customer_lists_total{source="cache"} 1.0' in metrics

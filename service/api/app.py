@@ -15,6 +15,7 @@ from ..core.snapshot import DataPaths
 from ..settings import defaults
 from .access import init_access
 from .errors import ContractApi, error_response, register_error_handlers
+from .fast_path import CachedListFastPath
 from .logs import configure_logging
 from .metrics import Metrics
 
@@ -67,6 +68,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     celery_init_app(app)
     recommender.on_change = _refresh_on_change(app)
+    app.wsgi_app = CachedListFastPath(app, app.wsgi_app)  # type: ignore[method-assign]
     api.register_blueprint(recommendations.blp)
     api.register_blueprint(products.blp)
     api.register_blueprint(customers.blp)

@@ -24,7 +24,9 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
-        if has_request_context() and g.get("request_id"):
+        if getattr(record, "request_id", None):
+            entry["request_id"] = record.request_id
+        elif has_request_context() and g.get("request_id"):
             entry["request_id"] = g.request_id
         for key in ("endpoint", "method", "status", "duration_ms"):
             if hasattr(record, key):
