@@ -50,7 +50,7 @@ import redis
 
 from bench.customers import customer_profiles
 from bench.profiles import request_bodies
-from bench.run import free_port
+from bench.server import free_port
 from service.settings import REPO_ROOT
 
 BENCH_DB = 9

@@ -17,7 +17,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -27,7 +26,7 @@ from pathlib import Path
 import redis
 
 from bench.customers import customer_profiles
-from bench.run import free_port
+from bench.server import start_gunicorn, stop_gunicorn
 from service.api.app import create_app
 from service.api.redis_client import get_store
 from service.settings import REPO_ROOT
@@ -72,15 +71,6 @@ def start_worker(env: dict, concurrency: int, log: Path) -> subprocess.Popen:
             raise RuntimeError(f"celery worker did not start; see {log}")
     probe.close()
     return process
-
-
-def stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
 
 
 def store_customers(app, count: int) -> list[str]:
@@ -217,38 +207,12 @@ def run_wrk(url: str, seconds: int, connections: int, script: Path | None) -> di
 
 
 def bench_cached_get(env: dict, paths: list[str], seconds: int, sources: dict) -> dict:
-    port = free_port()
-    server_env = {**env, "HOST": "127.0.0.1", "PORT": str(port), "WEB_CONCURRENCY": "2"}
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "-c",
-            str(REPO_ROOT / "deploy" / "gunicorn.conf.py"),
-            "service.wsgi:app",
-        ],
-        env=server_env,
-        cwd=REPO_ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
+    server, port = start_gunicorn(
+        {k: v for k, v in env.items() if k.startswith("DOSEWISE_") or k == "REDIS_URL"}, 2
     )
     try:
         import http.client
 
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
-                conn.request("GET", "/readyz")
-                if conn.getresponse().status == 200:
-                    break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("gunicorn did not start")
-            time.sleep(0.2)
         workdir = Path(tempfile.mkdtemp(prefix="dosewise-wrk-"))
         (workdir / "paths.txt").write_text("\n".join(paths) + "\n")
         script = workdir / "cached.lua"
@@ -265,7 +229,7 @@ def bench_cached_get(env: dict, paths: list[str], seconds: int, sources: dict) -
         sources["sample_source"] = {s: seen.count(s) for s in set(seen)}
         shutil.rmtree(workdir, ignore_errors=True)
     finally:
-        stop(server)
+        stop_gunicorn(server)
     return {
         "connections": 32,
         "cached_get": cached,
@@ -327,7 +291,7 @@ def main() -> None:
         while (get_store(app).run_state() or {}).get("status") != "finished":
             time.sleep(0.1)
     finally:
-        stop(worker)
+        stop_gunicorn(worker)  # the same process-group stop
     sources: dict = {}
     report["cached_get"] = bench_cached_get(
         env, customer_paths(app, len(ids)), args.seconds, sources

@@ -13,17 +13,13 @@ import argparse
 import datetime as dt
 import http.client
 import json
-import os
 import shutil
-import signal
-import subprocess
-import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 
-from bench.run import free_port
+from bench.server import start_gunicorn, stop_gunicorn
 from service.core.lint import lint
 from service.core.snapshot import DataPaths, load_snapshot
 from service.settings import REPO_ROOT
@@ -57,48 +53,20 @@ def timed(function, repeat: int = 5) -> float:
 
 
 def load_under_reloads(data: Path, seconds: float, rules: int) -> dict:
-    port = free_port()
-    env = {
-        **os.environ,
-        "HOST": "127.0.0.1",
-        "PORT": str(port),
-        "WEB_CONCURRENCY": "2",
-        "DOSEWISE_CATALOG_PATH": str(data / "catalog" / "products.yaml"),
-        "DOSEWISE_RULES_DIR": str(data / "rules"),
-        "DOSEWISE_RELOAD_INTERVAL": "0.5",
-        "DOSEWISE_CACHE_SIZE": "0",
-    }
-    env.pop("REDIS_URL", None)
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "-c",
-            str(REPO_ROOT / "deploy" / "gunicorn.conf.py"),
-            "service.wsgi:app",
-        ],
-        env=env,
-        cwd=REPO_ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
+    server, port = start_gunicorn(
+        {
+            "DOSEWISE_CATALOG_PATH": str(data / "catalog" / "products.yaml"),
+            "DOSEWISE_RULES_DIR": str(data / "rules"),
+            "DOSEWISE_RELOAD_INTERVAL": "0.5",
+            "DOSEWISE_CACHE_SIZE": "0",
+            "REDIS_URL": None,
+        },
+        2,
     )
     statuses: dict[int, int] = {}
     versions: set[str] = set()
     lock = threading.Lock()
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                probe = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
-                probe.request("GET", "/readyz")
-                if probe.getresponse().status == 200:
-                    break
-            except OSError:
-                time.sleep(0.2)
-            if time.monotonic() > deadline:
-                raise RuntimeError("gunicorn did not start")
         stop = time.monotonic() + seconds
         body = json.dumps({"profile": {"age": 50, "country": "NL"}}).encode()
 
@@ -130,8 +98,7 @@ def load_under_reloads(data: Path, seconds: float, rules: int) -> dict:
         for thread in threads:
             thread.join()
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
+        stop_gunicorn(server)
     total = sum(statuses.values())
     return {
         "requests": total,

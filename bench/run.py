@@ -15,9 +15,7 @@ import http.client
 import json
 import os
 import platform
-import socket
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -26,6 +24,8 @@ from pathlib import Path
 import numpy as np
 
 from bench.profiles import request_bodies
+from bench.server import free_port  # noqa: F401
+from bench.server import start_gunicorn as start_server
 from service.api.schemas import RecommendationRequestSchema
 from service.core.ranking import recommend
 from service.core.requests import RecommendationRequest
@@ -98,49 +98,16 @@ def bench_inprocess(sizes: list[int | None], rounds: int) -> list[dict]:
 
 
 # ---------------------------------------------------------------- HTTP through gunicorn
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def start_gunicorn(catalog: Path, workers: int) -> tuple[subprocess.Popen, int]:
-    port = free_port()
-    env = {
-        **os.environ,
-        "HOST": "127.0.0.1",
-        "PORT": str(port),
-        "WEB_CONCURRENCY": str(workers),
-        "DOSEWISE_CATALOG_PATH": str(catalog),
-        "DOSEWISE_CACHE_SIZE": "0",
-        "DOSEWISE_RELOAD_INTERVAL": "0",
-    }
-    env.pop("REDIS_URL", None)
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "-c",
-            str(REPO_ROOT / "deploy" / "gunicorn.conf.py"),
-            "service.wsgi:app",
-        ],
-        env=env,
-        cwd=REPO_ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+    return start_server(
+        {
+            "DOSEWISE_CATALOG_PATH": str(catalog),
+            "DOSEWISE_CACHE_SIZE": "0",
+            "DOSEWISE_RELOAD_INTERVAL": "0",
+            "REDIS_URL": None,
+        },
+        workers,
     )
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
-            conn.request("GET", "/readyz")
-            if conn.getresponse().status == 200:
-                return process, port
-        except OSError:
-            time.sleep(0.2)
-    process.kill()
-    raise RuntimeError("gunicorn did not become ready")
 
 
 def http_load(

@@ -451,3 +451,19 @@ def test_cache_hits_keep_the_key_check_request_id_and_metrics(stack, tmp_path):
     assert bad.status_code == 422
     metrics = client.get("/metrics").get_data(as_text=True)
     assert 'dosewise_customer_lists_total{source="cache"} 1.0' in metrics
+
+
+def test_a_refresh_that_finds_a_list_fresh_still_clears_its_pending_marker(stack):
+    """Regression: a GET that raced a refresh left a pending marker that a later, skipping
+    refresh never cleared, so a changed profile could not queue its refresh for 2 minutes."""
+    app = stack["app"]
+    from service.api.redis_client import cache_policy, get_store
+    from service.customers.refresh import refresh_chunk
+
+    store = get_store(app)
+    store.put_profile("pending-1", {"age": 44})
+    refresh_chunk(app.extensions["dosewise"], store, ["pending-1"], cache_policy(app))
+    assert store.mark_pending("pending-1")  # as a GET that raced the refresh would
+    counts = refresh_chunk(app.extensions["dosewise"], store, ["pending-1"], cache_policy(app))
+    assert counts["skipped"] == 1
+    assert store.mark_pending("pending-1"), "the skipping refresh left the marker behind"

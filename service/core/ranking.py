@@ -198,7 +198,7 @@ def recommend_in_locales(
     intake = intake_view(ev)
     bodies = {}
     for locale in locales:
-        notices = _notices(ev, locale)
+        notices = profile_notices(ev, locale)
         if not ranked:
             notices.append({"code": "no_items", "text": reference.text("notice_no_items", locale)})
         items = [
@@ -300,7 +300,9 @@ def intake_view(ev: Evaluation) -> dict[str, dict[str, Any]]:
     }
 
 
-def _notices(ev: Evaluation, locale: str) -> list[dict[str, str]]:
+def profile_notices(ev: Evaluation, locale: str) -> list[dict[str, str]]:
+    """What holds for the profile whatever is recommended: interaction notices, limits the
+    current supplements and basket already cross, unverified limits (also used by regimens)."""
     reference = ev.snapshot.reference
     keys = reference.nutrients.keys
     notices = [

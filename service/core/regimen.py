@@ -57,7 +57,7 @@ from .catalog import DAYS_PER_MONTH, Catalog
 from .errors import DataFileError, Finding
 from .intake import LineAmounts, rounded
 from .profile import Line, Profile
-from .ranking import Evaluation, evaluate
+from .ranking import Evaluation, evaluate, profile_notices
 from .reference import Reference
 from .snapshot import Snapshot
 from .vocabulary import LOCALES
@@ -567,7 +567,7 @@ def formulate_regimen(
     budget = None if budget is None else float(budget)
     ev = evaluate(snapshot, profile, _current_lines(profile), today, request.get("jurisdiction"))
     write = _Writer(snapshot.reference, locale)
-    notices = _profile_notices(ev, locale)
+    notices = profile_notices(ev, locale)
     problem = regimen_problem(ev, max_products, budget)
     servings = np.zeros(problem.size, dtype=np.int64)
     solver, optimal = "none", True
@@ -618,40 +618,6 @@ def _currency(ev: Evaluation) -> str:
 
 def _notice(code: str, write: _Writer) -> dict[str, str]:
     return {"code": code, "text": write(f"notice_{code}")}
-
-
-def _profile_notices(ev: Evaluation, locale: str) -> list[dict[str, str]]:
-    """What holds for the profile whatever is chosen: interaction notices, limits crossed now."""
-    reference = ev.snapshot.reference
-    keys = reference.nutrients.keys
-    notices = [
-        {"code": f"interaction:{i.id}", "text": i.text[locale]}
-        for i in ev.safety.triggered
-        if i.notice
-    ]
-    for column in ev.over_limit_now:
-        key = keys[column]
-        notices.append(
-            {
-                "code": f"above_upper_limit:{key}",
-                "text": reference.text(
-                    "notice_above_upper_limit",
-                    locale,
-                    nutrient=reference.nutrients.name(key, locale),
-                    amount=rounded(ev.intake[column]),
-                    upper_limit=rounded(ev.limits[column]),
-                    unit=reference.nutrients.units[key],
-                ),
-            }
-        )
-    if reference.upper_limits.unverified(ev.profile.age, ev.profile.life_stage):
-        notices.append(
-            {
-                "code": "upper_limits_unverified",
-                "text": reference.text("notice_upper_limits_unverified", locale),
-            }
-        )
-    return notices
 
 
 def _lines_view(

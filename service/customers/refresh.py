@@ -152,7 +152,9 @@ def refresh_chunk(
         value = CachedList.encode(meta, bodies_by_digest[digest])
         entries.extend((customer_id, value) for customer_id in customer_ids)
     store.write_lists(entries)
-    store.clear_pending([c for ids_ in todo.values() for c in ids_])
+    # every customer looked at is settled now, fresh or skipped: a later change must be able to
+    # queue a refresh again at once
+    store.clear_pending([c for c, e in zip(ids, profiles, strict=True) if e is not None])
     return {"done": len(ids), "computed": len(computed), "skipped": skipped, "missing": missing}
 
 

@@ -118,6 +118,7 @@ class RedisStore:
         pipe = self.client.pipeline(transaction=True)
         pipe.set(key("profile", customer_id), value)
         pipe.sadd(CUSTOMERS, customer_id)
+        pipe.delete(key("pending", customer_id))  # a new profile always gets its own refresh
         pipe.execute()
         return digest
 
