@@ -3,7 +3,7 @@
 Redis keys (prefix `dw:`), every family erased by `delete()`:
   dw:profile:{id}      JSON {"profile", "digest", "updated_at"}
   dw:recs:{id}         cached list: one JSON line of metadata, a newline, the ready-made
-                       responses per locale (JSON, zlib-compressed)
+                       responses per locale (JSON, zlib-compressed); TTL 14 days
   dw:pending:{id}      a refresh of this customer is queued (TTL)
   dw:events:{id}       ids of this customer's entries in the dw:events stream
   dw:impressions:{id}  ids of this customer's entries in the dw:impressions stream (the lists
@@ -32,6 +32,7 @@ CUSTOMERS = f"{PREFIX}customers"
 EVENTS_STREAM = f"{PREFIX}events"
 IMPRESSIONS_STREAM = f"{PREFIX}impressions"
 PENDING_TTL = 120
+LIST_TTL = 14 * 86_400  # cached lists; a refresh writes them again long before
 SHARED_TTL = 3600
 EVENTS_MAXLEN = 1_000_000
 EVENTS_PER_CUSTOMER = 1000
@@ -144,7 +145,8 @@ class RedisStore:
             return
         pipe = self.client.pipeline(transaction=False)
         for customer_id, value in entries:
-            pipe.set(key("recs", customer_id), value)
+            # a list nobody asked for in LIST_TTL seconds expires; a GET computes it again
+            pipe.set(key("recs", customer_id), value, ex=LIST_TTL)
         pipe.execute()
 
     def delete(self, customer_id: str) -> bool:
