@@ -402,11 +402,21 @@ def test_product_query_errors_are_422(client):
 
 # ---------------------------------------------------------------- POST /v1/regimens
 def test_regimen_meets_targets_within_limits_and_says_which_solver(client):
-    body = post(client, "/v1/regimens", {
-        "profile": {"age": 72, "goals": ["bones"], "sun_exposure": "low",
-                    "current_supplements": [{"label": "x", "nutrients": {"vitamin_d_ug": 10}}]},
-        "max_products": 2, "budget_per_month": 20, "locale": "en",
-    }).get_json()
+    body = post(
+        client,
+        "/v1/regimens",
+        {
+            "profile": {
+                "age": 72,
+                "goals": ["bones"],
+                "sun_exposure": "low",
+                "current_supplements": [{"label": "x", "nutrients": {"vitamin_d_ug": 10}}],
+            },
+            "max_products": 2,
+            "budget_per_month": 20,
+            "locale": "en",
+        },
+    ).get_json()
     assert set(body) >= {"lines", "totals", "targets", "cost_per_month", "notices"}
     assert body["solver"] == "milp"
     assert 1 <= len(body["lines"]) <= 2
@@ -417,8 +427,11 @@ def test_regimen_meets_targets_within_limits_and_says_which_solver(client):
 
 
 def test_regimen_with_nothing_allowed_answers_with_a_notice(client):
-    response = post(client, "/v1/regimens", {"profile": {
-        "age": 40, "conditions": ["hypercalcaemia"], "sun_exposure": "low"}})
+    response = post(
+        client,
+        "/v1/regimens",
+        {"profile": {"age": 40, "conditions": ["hypercalcaemia"], "sun_exposure": "low"}},
+    )
     assert response.status_code == 200
     body = response.get_json()
     assert all(line["sku"] for line in body["lines"])
@@ -427,39 +440,56 @@ def test_regimen_with_nothing_allowed_answers_with_a_notice(client):
 
 
 def test_regimen_errors_are_the_contract_shape(client):
-    assert_error(post(client, "/v1/regimens", {"profile": {"age": 40}, "max_products": 0}),
-                 422, "validation_failed")
-    assert_error(post(client, "/v1/regimens", {"profile": {"age": 40},
-                                               "budget_per_month": -1}),
-                 422, "validation_failed")
+    assert_error(
+        post(client, "/v1/regimens", {"profile": {"age": 40}, "max_products": 0}),
+        422,
+        "validation_failed",
+    )
+    assert_error(
+        post(client, "/v1/regimens", {"profile": {"age": 40}, "budget_per_month": -1}),
+        422,
+        "validation_failed",
+    )
 
 
 def test_intake_check_suggests_the_smallest_fix(client):
-    body = post(client, "/v1/intake/check", {
-        "profile": {"age": 40, "current_supplements": [{"sku": FLAGSHIP}]},
-        "basket": [{"sku": "XF-D3-100-CAP"}], "locale": "en",
-    }).get_json()
+    body = post(
+        client,
+        "/v1/intake/check",
+        {
+            "profile": {"age": 40, "current_supplements": [{"sku": FLAGSHIP}]},
+            "basket": [{"sku": "XF-D3-100-CAP"}],
+            "locale": "en",
+        },
+    ).get_json()
     assert body["suggestion"]["sku"] == "XF-D3-100-CAP"
     assert body["suggestion"]["code"] in ("remove", "reduce")
 
 
 def test_readyz_can_treat_redis_as_optional_for_load_balancers():
-    app = create_app({"TESTING": True, "RELOAD_INTERVAL": 0,
-                      "REDIS_URL": "redis://127.0.0.1:1/0", "REDIS_TIMEOUT": 0.2})
+    app = create_app(
+        {
+            "TESTING": True,
+            "RELOAD_INTERVAL": 0,
+            "REDIS_URL": "redis://127.0.0.1:1/0",
+            "REDIS_TIMEOUT": 0.2,
+        }
+    )
     response = app.test_client().get("/readyz?redis=optional")
     assert response.status_code == 200
     assert response.get_json()["checks"]["redis"]["ok"] is False
 
 
 # ---------------------------------------------------------------- API keys
-KEYS = {"shop-key-0123456789": ["recommend", "customers", "events"],
-        "admin-key-0123456789": ["admin"]}
+KEYS = {
+    "shop-key-0123456789": ["recommend", "customers", "events"],
+    "admin-key-0123456789": ["admin"],
+}
 
 
 @pytest.fixture()
 def keyed_client():
-    app = create_app({"TESTING": True, "RELOAD_INTERVAL": 0, "REDIS_URL": None,
-                      "API_KEYS": KEYS})
+    app = create_app({"TESTING": True, "RELOAD_INTERVAL": 0, "REDIS_URL": None, "API_KEYS": KEYS})
     return app.test_client()
 
 
@@ -468,29 +498,48 @@ def bearer(key):
 
 
 def test_without_a_key_protected_endpoints_answer_401(keyed_client):
-    error = assert_error(keyed_client.post("/v1/recommendations", json={"profile": {"age": 4}}),
-                         401, "unauthorized")
+    error = assert_error(
+        keyed_client.post("/v1/recommendations", json={"profile": {"age": 4}}), 401, "unauthorized"
+    )
     assert error["message"]
-    response = keyed_client.post("/v1/recommendations", json={"profile": {"age": 4}},
-                                 headers=bearer("wrong-key-0123456789"))
+    response = keyed_client.post(
+        "/v1/recommendations", json={"profile": {"age": 4}}, headers=bearer("wrong-key-0123456789")
+    )
     assert response.status_code == 401 and "Bearer" in response.headers["WWW-Authenticate"]
 
 
-@pytest.mark.parametrize(("method", "path", "body", "shop", "admin"), [
-    ("post", "/v1/recommendations", {"profile": {"age": 40}}, 200, 200),
-    ("post", "/v1/intake/check", {"profile": {"age": 40}}, 200, 200),
-    ("post", "/v1/regimens", {"profile": {"age": 40}}, 200, 200),
-    ("get", "/v1/products", None, 200, 200),
-    ("get", "/v1/customers/nobody/recommendations", None, 404, 404),  # authorised; unknown
-    ("put", "/v1/customers/key-test", {"age": 40}, 200, 200),
-    ("post", "/v1/events", {"events": [{"customer_id": "k", "sku": FLAGSHIP, "type": "view",
-                                        "timestamp": "2026-11-28T10:00:00Z"}]}, 202, 202),
-    ("post", "/v1/admin/reload", None, 403, 200),
-    ("get", "/v1/admin/refresh", None, 403, 404),  # authorised; no refresh has run yet
-    ("post", "/v1/admin/refresh", {}, 403, 202),
-    ("post", "/v1/preview", {"profile": {"age": 40}}, 403, 200),
-    ("get", "/v1/rules/lint", None, 403, 200),
-])
+@pytest.mark.parametrize(
+    ("method", "path", "body", "shop", "admin"),
+    [
+        ("post", "/v1/recommendations", {"profile": {"age": 40}}, 200, 200),
+        ("post", "/v1/intake/check", {"profile": {"age": 40}}, 200, 200),
+        ("post", "/v1/regimens", {"profile": {"age": 40}}, 200, 200),
+        ("get", "/v1/products", None, 200, 200),
+        ("get", "/v1/customers/nobody/recommendations", None, 404, 404),  # authorised; unknown
+        ("put", "/v1/customers/key-test", {"age": 40}, 200, 200),
+        (
+            "post",
+            "/v1/events",
+            {
+                "events": [
+                    {
+                        "customer_id": "k",
+                        "sku": FLAGSHIP,
+                        "type": "view",
+                        "timestamp": "2026-11-28T10:00:00Z",
+                    }
+                ]
+            },
+            202,
+            202,
+        ),
+        ("post", "/v1/admin/reload", None, 403, 200),
+        ("get", "/v1/admin/refresh", None, 403, 404),  # authorised; no refresh has run yet
+        ("post", "/v1/admin/refresh", {}, 403, 202),
+        ("post", "/v1/preview", {"profile": {"age": 40}}, 403, 200),
+        ("get", "/v1/rules/lint", None, 403, 200),
+    ],
+)
 def test_each_scope_boundary(keyed_client, method, path, body, shop, admin):
     for key, expected in (("shop-key-0123456789", shop), ("admin-key-0123456789", admin)):
         kwargs = {"headers": bearer(key)}
@@ -512,8 +561,13 @@ def test_probes_metrics_and_openapi_need_no_key(keyed_client):
 def test_no_profile_field_reaches_logs_or_metrics(client, caplog):
     import logging
 
-    secret = {"age": 47, "medications": ["digoxin"], "conditions": ["sarcoidosis"],
-              "life_stage": "pregnant", "sex": "female"}
+    secret = {
+        "age": 47,
+        "medications": ["digoxin"],
+        "conditions": ["sarcoidosis"],
+        "life_stage": "pregnant",
+        "sex": "female",
+    }
     with caplog.at_level(logging.DEBUG, logger="dosewise"):
         client.post("/v1/recommendations", json={"profile": secret})
         client.put("/v1/customers/log-test", json=secret)
