@@ -54,13 +54,15 @@ def start_gunicorn(
     )
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
         try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
             conn.request("GET", "/readyz")
             if conn.getresponse().status == 200:
                 return process, port
         except OSError:
             pass
+        finally:
+            conn.close()
         time.sleep(0.2)
     stop_gunicorn(process)
     raise RuntimeError("gunicorn did not become ready")

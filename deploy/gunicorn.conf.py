@@ -2,6 +2,7 @@
 
 import multiprocessing
 import os
+import tempfile
 
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
 # CPU-bound numpy work: one sync worker per core plus one; threads absorb slow clients.
@@ -20,3 +21,17 @@ preload_app = True  # load catalog and rules once, share them copy-on-write
 accesslog = os.environ.get("GUNICORN_ACCESSLOG", None)
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info")
+
+# Prometheus multiprocess mode: every worker writes its metrics to files in this folder and
+# /metrics sums them, so a scrape sees the whole server, not one worker. Set before the app
+# (and prometheus_client) is loaded; an explicit PROMETHEUS_MULTIPROC_DIR is kept.
+_metrics_dir = os.environ.setdefault(
+    "PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="dosewise-metrics-")
+)
+
+
+def child_exit(server, worker):
+    """A worker that exits leaves its live gauges; counters and histograms stay summed."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)

@@ -22,6 +22,7 @@ import os
 import re
 import runpy
 import shlex
+import tempfile
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -574,6 +575,8 @@ def test_dockerignore_keeps_secrets_and_venv_out() -> None:
 def load_gunicorn_conf(monkeypatch: pytest.MonkeyPatch, cpus: int) -> dict[str, Any]:
     for name in ("WEB_CONCURRENCY", "GUNICORN_THREADS", "GUNICORN_TIMEOUT", "HOST", "PORT"):
         monkeypatch.delenv(name, raising=False)
+    # the config sets PROMETHEUS_MULTIPROC_DIR when unset; keep that out of this process
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="dosewise-test-"))
     monkeypatch.setattr(multiprocessing, "cpu_count", lambda: cpus)
     monkeypatch.setattr(os, "cpu_count", lambda: cpus)
     monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: set(range(cpus)), raising=False)

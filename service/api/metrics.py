@@ -1,8 +1,21 @@
-"""Prometheus metrics of one app (own registry, so several apps in one process do not clash)."""
+"""Prometheus metrics of one app (own registry, so several apps in one process do not clash).
+
+Under gunicorn (deploy/gunicorn.conf.py sets PROMETHEUS_MULTIPROC_DIR) every worker writes its
+values to files and `render()` sums them over the workers.
+"""
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+import os
+
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
 
 LATENCY_BUCKETS = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 
@@ -27,17 +40,20 @@ class Metrics:
             "dosewise_data_last_reload_ok",
             "1 when the last reload succeeded, else 0.",
             registry=self.registry,
+            multiprocess_mode="livemin",
         )
         self.info = Gauge(
             "dosewise_data_info",
             "Versions in service (value is always 1).",
             ["catalog", "rules", "model"],
             registry=self.registry,
+            multiprocess_mode="livemax",
         )
         self.cache_hits = Gauge(
             "dosewise_cache_hits",
             "Answers served from the in-process cache.",
             registry=self.registry,
+            multiprocess_mode="livesum",
         )
         self.customer_lists = Counter(
             "dosewise_customer_lists",
@@ -49,27 +65,44 @@ class Metrics:
             "dosewise_refresh_done",
             "Customers done in the latest batch refresh.",
             registry=self.registry,
+            multiprocess_mode="livemax",
         )
         self.refresh_total = Gauge(
             "dosewise_refresh_total",
             "Customers in the latest batch refresh.",
             registry=self.registry,
+            multiprocess_mode="livemax",
         )
         self.refresh_age = Gauge(
             "dosewise_refresh_age_seconds",
             "Seconds since the latest batch refresh started (its lag behind now).",
             registry=self.registry,
+            multiprocess_mode="livemax",
         )
         self.refresh_running = Gauge(
-            "dosewise_refresh_running", "1 while a batch refresh runs.", registry=self.registry
+            "dosewise_refresh_running",
+            "1 while a batch refresh runs.",
+            registry=self.registry,
+            multiprocess_mode="livemax",
         )
         self.queue_length = Gauge(
             "dosewise_celery_queue_length",
             "Tasks waiting in the Celery queue (Redis broker).",
             registry=self.registry,
+            multiprocess_mode="livemax",
         )
         self.cache_misses = Gauge(
             "dosewise_cache_misses",
             "Answers computed because the in-process cache missed.",
             registry=self.registry,
+            multiprocess_mode="livesum",
         )
+
+
+def render(registry: CollectorRegistry) -> bytes:
+    """The Prometheus text: summed over gunicorn workers in multiprocess mode."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        combined = CollectorRegistry()
+        multiprocess.MultiProcessCollector(combined)
+        return generate_latest(combined)
+    return generate_latest(registry)

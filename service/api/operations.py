@@ -6,10 +6,11 @@ import redis
 from flask import current_app, jsonify, request
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from ..core.errors import NotFound, Unavailable
 from ..customers.refresh import progress
+from .metrics import render
 from .redis_client import get_store, redis_status
 from .schemas import (
     RefreshRequestSchema,
@@ -95,7 +96,7 @@ def metrics():
     versions = recommender.snapshot.versions
     m.info.clear()
     m.info.labels(versions["catalog"], versions["rules"], versions["model"]).set(1)
-    return generate_latest(m.registry), 200, {"Content-Type": CONTENT_TYPE_LATEST}
+    return render(m.registry), 200, {"Content-Type": CONTENT_TYPE_LATEST}
 
 
 @blp.route("/v1/admin/reload", methods=["POST"])
