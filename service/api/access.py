@@ -84,19 +84,27 @@ def init_access(app: Flask) -> None:
         needed = ENDPOINT_SCOPES.get(request.endpoint or "")
         if needed is None or not keys:
             return None
-        header = request.headers.get("Authorization", "")
-        token = header[7:].strip() if header[:7].lower() == "bearer " else ""
-        scopes = _scopes_for(keys, token) if token else None
+        scopes = scopes_from_header(keys, request.headers.get("Authorization", ""))
         if scopes is None:
             response = error_response(
                 401, "unauthorized", "send a valid API key as 'Authorization: Bearer <key>'"
             )
             response.headers["WWW-Authenticate"] = 'Bearer realm="dosewise"'
             return response
-        if needed not in scopes and "admin" not in scopes:
+        if not allows(scopes, needed):
             return error_response(403, "forbidden", f"this key lacks the scope {needed!r}")
         g.scopes = scopes
         return None
+
+
+def allows(scopes: frozenset[str] | None, needed: str) -> bool:
+    return scopes is not None and (needed in scopes or "admin" in scopes)
+
+
+def scopes_from_header(keys: dict[bytes, frozenset[str]], header: str) -> frozenset[str] | None:
+    """The scopes of the key in an `Authorization: Bearer <key>` header; None if unknown."""
+    token = header[7:].strip() if header[:7].lower() == "bearer " else ""
+    return _scopes_for(keys, token) if token else None
 
 
 def _scopes_for(keys: dict[bytes, frozenset[str]], token: str) -> frozenset[str] | None:

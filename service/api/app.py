@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import logging
-import re
 import time
-import uuid
 from pathlib import Path
 
 from flask import Flask, g, request
@@ -16,7 +14,7 @@ from ..settings import defaults
 from .access import init_access
 from .errors import ContractApi, error_response, register_error_handlers
 from .fast_path import CachedListFastPath
-from .logs import configure_logging
+from .logs import configure_logging, record_request, request_id_from
 from .metrics import Metrics
 
 log = logging.getLogger("dosewise.api")
@@ -90,17 +88,13 @@ def _refresh_on_change(app: Flask):
     return start
 
 
-REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")  # echoed and logged: nothing else
-
-
 def _register_hooks(app: Flask, recommender: Recommender, metrics: Metrics) -> None:
     access_log = bool(app.config.get("ACCESS_LOG", True))
 
     @app.before_request
     def _start():
         g.started = time.perf_counter()
-        given = request.headers.get("X-Request-ID", "")
-        g.request_id = given if REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+        g.request_id = request_id_from(request.headers.get("X-Request-ID", ""))
         recommender.reload_if_changed()
         if request.method in BODY_METHODS and request.routing_exception is None:
             if request.endpoint in OPTIONAL_BODY and not request.content_length:
@@ -114,20 +108,14 @@ def _register_hooks(app: Flask, recommender: Recommender, metrics: Metrics) -> N
         endpoint = request.url_rule.rule if request.url_rule else "unmatched"
         started = g.get("started")
         if started is not None:
-            seconds = time.perf_counter() - started
-            metrics.request_seconds.labels(
-                endpoint, request.method, str(response.status_code)
-            ).observe(seconds)
-            if access_log:
-                log.info(
-                    "request",
-                    extra={
-                        "endpoint": endpoint,
-                        "method": request.method,
-                        "status": response.status_code,
-                        "duration_ms": round(seconds * 1000, 3),
-                    },
-                )
+            record_request(
+                metrics,
+                access_log,
+                endpoint,
+                request.method,
+                response.status_code,
+                time.perf_counter() - started,
+            )
         return response
 
 

@@ -2,18 +2,16 @@
 
 This is the request the webshop makes on every page view. When the customer's precomputed list
 is fresh and the request asks for the cached limit, the answer is the stored bytes: one Redis
-round trip and no JSON parsing. This thin WSGI layer serves exactly that case, with the same
-API-key check, request id, metrics and access log as the Flask app, and hands every other
-request (a miss, a stale list, another limit or locale, a bad query, a missing key, Redis
-trouble) to Flask unchanged, which then answers it in full.
+round trip and no JSON parsing. This thin WSGI layer serves exactly that case with the same
+mechanisms as the Flask app (key check, request id, cache decision, metrics, access log) and
+hands every other request (a miss, a stale list, another limit or locale, a bad query, a
+missing key, Redis trouble) to Flask unchanged, which then answers it in full.
 """
 
 from __future__ import annotations
 
-import logging
 import re
 import time
-import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import parse_qs, unquote
@@ -22,16 +20,13 @@ import redis
 from flask import Flask
 
 from ..core.vocabulary import LOCALES
-from ..customers.refresh import is_fresh
-from ..customers.store import CachedList
-from .access import _scopes_for
+from ..customers.refresh import fresh_list
+from .access import allows, scopes_from_header
+from .logs import record_request, request_id_from
 from .redis_client import cache_policy, get_store
-
-log = logging.getLogger("dosewise.api")
 
 PATH = re.compile(r"^/v1/customers/([^/]{1,384})/recommendations$")
 ROUTE = "/v1/customers/<string:customer_id>/recommendations"
-REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 StartResponse = Callable[..., Any]
 
 
@@ -57,7 +52,10 @@ class CachedListFastPath:
         locale = query.get("locale", ["nl"])[-1]
         if not limit_text.isdigit() or locale not in LOCALES or len(customer_id) > 128:
             return None
-        if not self._authorised(environ):
+        keys = app.extensions.get("dosewise_keys")
+        if keys and not allows(
+            scopes_from_header(keys, environ.get("HTTP_AUTHORIZATION", "")), "recommend"
+        ):
             return None
         recommender = app.extensions["dosewise"]
         recommender.reload_if_changed()
@@ -65,30 +63,15 @@ class CachedListFastPath:
             entry, raw = get_store(app).read(customer_id)
         except (redis.RedisError, OSError):
             return None
-        if entry is None or raw is None:
-            return None
-        cached = CachedList.decode(raw)
-        policy = cache_policy(app)
-        if int(limit_text) != cached.limit or not is_fresh(
-            cached, recommender.snapshot.fingerprint, entry["digest"], time.time(), policy
-        ):
+        cached = fresh_list(recommender, entry, raw, cache_policy(app))
+        if cached is None or int(limit_text) != cached.limit:
             return None
         return cached.response(locale)
-
-    def _authorised(self, environ: dict) -> bool:
-        keys = self.app.extensions.get("dosewise_keys")
-        if not keys:
-            return True
-        header = environ.get("HTTP_AUTHORIZATION", "")
-        token = header[7:].strip() if header[:7].lower() == "bearer " else ""
-        scopes = _scopes_for(keys, token) if token else None
-        return scopes is not None and ("recommend" in scopes or "admin" in scopes)
 
     def _answer(
         self, environ: dict, start_response: StartResponse, body: bytes, started: float
     ) -> Iterable[bytes]:
-        given = environ.get("HTTP_X_REQUEST_ID", "")
-        request_id = given if REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+        request_id = request_id_from(environ.get("HTTP_X_REQUEST_ID", ""))
         start_response(
             "200 OK",
             [
@@ -98,18 +81,14 @@ class CachedListFastPath:
             ],
         )
         metrics = self.app.extensions["dosewise_metrics"]
-        seconds = time.perf_counter() - started
-        metrics.request_seconds.labels(ROUTE, "GET", "200").observe(seconds)
         metrics.customer_lists.labels("cache").inc()
-        if self.app.config.get("ACCESS_LOG", True):
-            log.info(
-                "request",
-                extra={
-                    "endpoint": ROUTE,
-                    "method": "GET",
-                    "status": 200,
-                    "duration_ms": round(seconds * 1000, 3),
-                    "request_id": request_id,
-                },
-            )
+        record_request(
+            metrics,
+            bool(self.app.config.get("ACCESS_LOG", True)),
+            ROUTE,
+            "GET",
+            200,
+            time.perf_counter() - started,
+            request_id,
+        )
         return [body]

@@ -9,7 +9,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import re
 import sys
+import uuid
 
 from flask import g, has_request_context
 
@@ -46,3 +48,35 @@ def configure_logging(level: str = "INFO") -> None:
     logger.addHandler(handler)
     logger.setLevel(level.upper())
     logger.propagate = False
+
+
+REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")  # echoed and logged: nothing else
+log = logging.getLogger("dosewise.api")
+
+
+def request_id_from(given: str) -> str:
+    """The caller's X-Request-ID when it is a plain token, else a new one."""
+    return given if REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+
+
+def record_request(
+    metrics,
+    access_log: bool,
+    endpoint: str,
+    method: str,
+    status: int,
+    seconds: float,
+    request_id: str | None = None,
+) -> None:
+    """The latency histogram and, when on, the JSON access-log line of one answered request."""
+    metrics.request_seconds.labels(endpoint, method, str(status)).observe(seconds)
+    if access_log:
+        extra = {
+            "endpoint": endpoint,
+            "method": method,
+            "status": status,
+            "duration_ms": round(seconds * 1000, 3),
+        }
+        if request_id:
+            extra["request_id"] = request_id
+        log.info("request", extra=extra)

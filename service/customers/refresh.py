@@ -50,6 +50,17 @@ def is_fresh(
     )
 
 
+def fresh_list(
+    recommender: Recommender, entry: dict | None, raw: bytes | None, policy: CachePolicy
+) -> CachedList | None:
+    """The customer's cached list when it is fresh for the data and profile in service."""
+    if entry is None or raw is None:
+        return None
+    cached = CachedList.decode(raw)
+    fingerprint = recommender.snapshot.fingerprint
+    return cached if is_fresh(cached, fingerprint, entry["digest"], time.time(), policy) else None
+
+
 def serve(
     recommender: Recommender,
     store: Store,
@@ -67,18 +78,16 @@ def serve(
     entry, raw = store.read(customer_id)
     if entry is None:
         raise NotFound(f"no customer {customer_id!r}")
-    fingerprint = recommender.snapshot.fingerprint
-    fresh = False
-    if raw is not None:
-        cached = CachedList.decode(raw)
-        fresh = is_fresh(cached, fingerprint, entry["digest"], time.time(), policy)
-        if fresh and limit == cached.limit:
+    cached = fresh_list(recommender, entry, raw, policy)
+    if cached is not None:
+        if limit == cached.limit:
             ready = cached.response(locale)
             if ready is not None:
                 return ready
-        body = cached.bodies.get(locale) if fresh and limit < cached.limit else None
+        body = cached.bodies.get(locale) if limit < cached.limit else None
         if body is not None:
             return {**body, "items": body["items"][:limit], "source": "cache"}
+    fresh = cached is not None
     answer = recommender.recommend(
         {"profile": entry["profile"], "limit": limit, "locale": locale},
         impressions=impressions,
