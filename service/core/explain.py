@@ -11,7 +11,7 @@ import numpy as np
 
 from .errors import NotFound
 from .intake import rounded
-from .ranking import Evaluation, evaluate, explanation, recommend
+from .ranking import Evaluation, check_request, evaluate, explanation, rank_and_render
 from .requests import RecommendationRequest
 from .snapshot import Snapshot
 
@@ -130,7 +130,7 @@ def explain_product(
     if index is None:
         raise NotFound(f"no product with SKU {sku!r}")
     ev = evaluate(snapshot, request.profile, request.lines(), today, request.jurisdiction)
-    listing = recommend(snapshot, _with_limit(request, 50), today)
+    listing = rank_and_render(ev, _with_limit(request, 50), (request.locale,))[request.locale]
     position = next((n for n, item in enumerate(listing["items"], 1) if item["sku"] == sku), None)
     exclusions = exclusion_reasons(ev, index)
     rules = rule_effects(ev, index)
@@ -160,8 +160,9 @@ def explain_product(
 
 def preview(snapshot: Snapshot, request: RecommendationRequest, today: dt.date) -> dict[str, Any]:
     """The recommendation body plus every product left out and why (the preview page)."""
-    body = recommend(snapshot, request, today)
+    check_request(snapshot, request)
     ev = evaluate(snapshot, request.profile, request.lines(), today, request.jurisdiction)
+    body = rank_and_render(ev, request, (request.locale,))[request.locale]
     excluded = []
     for index, product in enumerate(snapshot.catalog.products):
         reasons = exclusion_reasons(ev, index)

@@ -183,9 +183,21 @@ def recommend_in_locales(
     impressions: ImpressionSink | None = None,
 ) -> dict[str, dict]:
     """One evaluation and ranking, rendered in several locales (the precompute path)."""
-    catalog, reference = snapshot.catalog, snapshot.reference
-    _check_request(snapshot, request)
+    check_request(snapshot, request)
     ev = evaluate(snapshot, request.profile, request.lines(), today, request.jurisdiction)
+    return rank_and_render(ev, request, locales, impressions)
+
+
+def rank_and_render(
+    ev: Evaluation,
+    request: RecommendationRequest,
+    locales: tuple[str, ...],
+    impressions: ImpressionSink | None = None,
+) -> dict[str, dict]:
+    """Rank an evaluation for a request (limit, category, excluded SKUs) and render the
+    contract's body per locale. Explain and preview reuse the evaluation they already have."""
+    snapshot = ev.snapshot
+    catalog, reference = snapshot.catalog, snapshot.reference
     candidates = ev.safety.allowed() & ~ev.rule_excluded & ev.rule_required
     if request.category:
         candidates &= catalog.category_mask([request.category])
@@ -214,7 +226,7 @@ def recommend_in_locales(
     return bodies
 
 
-def _check_request(snapshot: Snapshot, request: RecommendationRequest) -> None:
+def check_request(snapshot: Snapshot, request: RecommendationRequest) -> None:
     errors: dict[str, list[str]] = {}
     catalog = snapshot.catalog
     for i, sku in enumerate(request.exclude_skus):
