@@ -50,7 +50,7 @@ import redis
 
 from bench.customers import customer_profiles
 from bench.profiles import request_bodies
-from bench.server import free_port
+from bench.server import db_url, free_port, start_gunicorn  # noqa: F401
 from service.settings import REPO_ROOT
 
 BENCH_DB = 9
@@ -80,10 +80,6 @@ DOWN_STATUS = {
 }
 
 
-def db_url(base: str, db: int) -> str:
-    return base.rsplit("/", 1)[0] + f"/{db}"
-
-
 # ---------------------------------------------------------------- processes
 @dataclass
 class Server:
@@ -111,54 +107,19 @@ class Server:
 
 
 def start_server(redis_url: str, workers: int | None, log: Path, **env: str) -> Server:
-    port = free_port()
-    server_env = {
-        **os.environ,
-        "HOST": "127.0.0.1",
-        "PORT": str(port),
-        "REDIS_URL": redis_url,
-        # no file watch: a catalog, rule or model file that changes during the run (someone
-        # editing the repository) would make every cached list stale halfway
-        "DOSEWISE_RELOAD_INTERVAL": "0",
-        **env,
-    }
-    server_env.pop("DOSEWISE_CELERY_BROKER_URL", None)  # the broker is REDIS_URL
-    if workers:
-        server_env["WEB_CONCURRENCY"] = str(workers)
-    with log.open("ab") as handle:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "-c",
-                str(REPO_ROOT / "deploy" / "gunicorn.conf.py"),
-                "service.wsgi:app",
-            ],
-            env=server_env,
-            cwd=REPO_ROOT,
-            stdout=handle,
-            stderr=handle,
-            start_new_session=True,
-        )
-    server = Server(process, port, log)
-    deadline = time.monotonic() + 120
-    while True:
-        if process.poll() is not None:
-            raise RuntimeError(f"gunicorn exited with {process.returncode}; see {log}")
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/readyz")
-            ready = conn.getresponse().status == 200
-            conn.close()
-            if ready:
-                return server
-        except OSError:
-            pass
-        if time.monotonic() > deadline:
-            server.stop()
-            raise RuntimeError(f"gunicorn did not become ready; see {log}")
-        time.sleep(0.2)
+    process, port = start_gunicorn(
+        {
+            "REDIS_URL": redis_url,
+            # no file watch: a catalog, rule or model file that changes during the run (someone
+            # editing the repository) would make every cached list stale halfway
+            "DOSEWISE_RELOAD_INTERVAL": "0",
+            "DOSEWISE_CELERY_BROKER_URL": None,  # the broker is REDIS_URL
+            **env,
+        },
+        workers,
+        log=log,
+    )
+    return Server(process, port, log)
 
 
 def redis_binary() -> str:

@@ -26,51 +26,12 @@ from pathlib import Path
 import redis
 
 from bench.customers import customer_profiles
-from bench.server import start_gunicorn, stop_gunicorn
+from bench.server import db_url, start_celery_worker, start_gunicorn, stop_gunicorn
 from service.api.app import create_app
 from service.api.redis_client import get_store
 from service.settings import REPO_ROOT
 
 BENCH_DB, BROKER_DB = 12, 11
-
-
-def db_url(base: str, db: int) -> str:
-    return base.rsplit("/", 1)[0] + f"/{db}"
-
-
-def start_worker(env: dict, concurrency: int, log: Path) -> subprocess.Popen:
-    with log.open("ab") as handle:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "workers.make_celery",
-                "worker",
-                "--pool=prefork",
-                f"--concurrency={concurrency}",
-                "--without-heartbeat",
-                "--without-mingle",
-                "--without-gossip",
-                "--loglevel=WARNING",
-            ],
-            env=env,
-            cwd=REPO_ROOT,
-            stdout=handle,
-            stderr=handle,
-            start_new_session=True,
-        )
-    from celery import Celery
-
-    probe = Celery(broker=env["DOSEWISE_CELERY_BROKER_URL"])
-    probe.conf.broker_connection_retry_on_startup = True
-    deadline = time.monotonic() + 90
-    while not probe.control.ping(timeout=0.5):
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"celery worker did not start; see {log}")
-    probe.close()
-    return process
 
 
 def store_customers(app, count: int) -> list[str]:
@@ -269,7 +230,7 @@ def main() -> None:
     )
     report: dict = {"cpus": os.cpu_count()}
     log = Path(tempfile.mkdtemp(prefix="dosewise-bench-")) / "worker.log"
-    worker = start_worker(env, os.cpu_count() or 2, log)
+    worker = start_celery_worker(env, os.cpu_count() or 2, log)
     try:
         started = time.perf_counter()
         ids = store_customers(app, args.customers)

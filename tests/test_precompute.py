@@ -8,25 +8,20 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 import redis as redis_lib
-from celery import Celery
 
+from bench.server import db_url, start_celery_worker
 from service.api.app import create_app
 from service.customers.store import CachedList
 
-from .conftest import CATALOG, ROOT, RULES
+from .conftest import CATALOG, RULES
 
 STORE_DB, BROKER_DB = 14, 13
 WAIT = 30.0
-
-
-def db_url(base: str, db: int) -> str:
-    return base.rsplit("/", 1)[0] + f"/{db}"
 
 
 def wait_for(predicate, timeout: float = WAIT, interval: float = 0.05):
@@ -47,36 +42,7 @@ class Worker:
         self.process: subprocess.Popen | None = None
 
     def start(self) -> None:
-        with self.log.open("ab") as handle:  # the child keeps its own copy of the descriptor
-            self.process = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "celery",
-                    "-A",
-                    "workers.make_celery",
-                    "worker",
-                    "--pool=prefork",
-                    "--concurrency=1",
-                    "--without-heartbeat",
-                    "--without-mingle",
-                    "--without-gossip",
-                    "--loglevel=WARNING",
-                    "-n",
-                    f"test-{os.getpid()}@%h",
-                ],
-                env=self.env,
-                cwd=ROOT,
-                stdout=handle,
-                stderr=handle,
-                start_new_session=True,
-            )
-        probe = Celery(broker=self.env["DOSEWISE_CELERY_BROKER_URL"])
-        probe.conf.broker_connection_retry_on_startup = True
-        try:
-            wait_for(lambda: probe.control.ping(timeout=0.5), timeout=60, interval=0.2)
-        finally:
-            probe.close()
+        self.process = start_celery_worker(self.env, 1, self.log, f"test-{os.getpid()}@%h")
 
     def kill(self) -> None:
         """SIGKILL the whole worker (main process and its pool): no cleanup, no acks."""
