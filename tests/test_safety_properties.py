@@ -20,8 +20,6 @@ gives the same guarantees, and POST /v1/intake/check adds up and flags totals co
 from __future__ import annotations
 
 import datetime as dt
-import math
-import re
 from pathlib import Path
 from typing import Any
 
@@ -34,190 +32,34 @@ from service.api.schemas import IntakeCheckRequestSchema, RecommendationRequestS
 from service.core.errors import DataFileError
 from service.core.recommender import Recommender
 
+from .oracle import (
+    ALLERGENS,
+    CATEGORIES,
+    CONDITIONS,
+    CONTRAINDICATED,
+    DIETS,
+    GOALS,
+    LIFE_STAGES,
+    LOCALES,
+    MEDICATIONS,
+    NUTRIENTS,
+    PRODUCTS,
+    SEXES,
+    SKUS,
+    SUN,
+    claim_in,
+    close,
+    expected_intake,
+    expected_upper_limit,
+    line_amounts,
+    per_day,
+    within,
+)
+
 ROOT = Path(__file__).resolve().parents[1]
 TODAY = dt.date(2026, 11, 28)  # the same fixed day as conftest.py
 
-# ---------------------------------------------------------------- the oracle's own facts
-CATALOG_DOC = yaml.safe_load((ROOT / "catalog" / "products.yaml").read_text(encoding="utf-8"))
-PRODUCTS: dict[str, dict[str, Any]] = {p["sku"]: p for p in CATALOG_DOC["products"]}
-SKUS = sorted(PRODUCTS)
-CATEGORIES = sorted(CATALOG_DOC["categories"])
-
-
-def per_day(product: dict[str, Any], servings: float | None = None) -> dict[str, float]:
-    """Per-day amounts of a catalog product: per serving x servings (labelled by default)."""
-    n = product["servings_per_day"] if servings is None else servings
-    return {k: float(v) * n for k, v in product["nutrients_per_serving"].items()}
-
-
-# Contract vocabulary.
-NUTRIENTS = (
-    "vitamin_d_ug",
-    "vitamin_k1_ug",
-    "vitamin_k2_ug",
-    "calcium_mg",
-    "magnesium_mg",
-    "vitamin_a_ug",
-    "vitamin_e_mg",
-    "vitamin_b6_mg",
-    "vitamin_b12_ug",
-    "folic_acid_ug",
-    "zinc_mg",
-    "iron_mg",
-    "iodine_ug",
-    "selenium_ug",
-    "omega3_mg",
-)
-SEXES = ("female", "male", "other", "unspecified")
-LIFE_STAGES = ("none", "pregnant", "breastfeeding")
-DIETS = ("omnivore", "vegetarian", "vegan")
-ALLERGENS = ("fish", "shellfish", "soy", "milk", "egg", "gluten", "peanut", "tree_nut")
-MEDICATIONS = (
-    "vitamin_k_antagonist",
-    "thiazide_diuretic",
-    "digoxin",
-    "bisphosphonate",
-    "levothyroxine",
-    "tetracycline",
-    "quinolone",
-    "bile_acid_sequestrant",
-    "orlistat",
-    "corticosteroid",
-    "anticonvulsant",
-)
-CONDITIONS = (
-    "hypercalcaemia",
-    "sarcoidosis",
-    "hyperparathyroidism",
-    "kidney_stones",
-    "kidney_disease",
-    "malabsorption",
-    "osteoporosis",
-    "osteopenia",
-    "liver_disease",
-)
-SUN = ("low", "moderate", "high")
-GOALS = ("bones", "immunity", "muscles", "heart", "energy", "pregnancy", "sport")
-LOCALES = ("nl", "de", "en")
-
-# domain.md "Upper limits (UL)", EU (EFSA), per day. None = no UL set.
-# Columns: 0-6 mo, 6-12 mo, 1-3 y, 4-6 y, 7-10 y, 11-14 y, 15-17 y, adult, pregnant/breastfeeding.
-_ = None
-# fmt: off
-EFSA_UL: dict[str, tuple[float | None, ...]] = {
-    "vitamin_d_ug":  (25, 35, 50, 50, 50, 100, 100, 100, 100),
-    "calcium_mg":    (_, _, _, _, _, _, _, 2500, 2500),
-    "magnesium_mg":  (_, _, _, 250, 250, 250, 250, 250, 250),
-    "vitamin_a_ug":  (600, 600, 800, 1100, 1500, 2000, 2600, 3000, 3000),
-    "zinc_mg":       (_, _, 7, 10, 13, 18, 22, 25, 25),
-    "iodine_ug":     (_, _, 200, 250, 300, 450, 500, 600, 600),
-    "selenium_ug":   (_, _, 70, 95, 130, 180, 230, 255, 255),
-    "vitamin_b6_mg": (2.2, 2.5, 3.2, 4.5, 6.1, 8.6, 10.7, 12, 12),
-    "folic_acid_ug": (_, 200, 200, 300, 400, 600, 800, 1000, 1000),
-    "iron_mg":       (_, 5, 10, 15, 25, 35, 35, 40, 40),
-    "vitamin_e_mg":  (50, 60, 100, 120, 160, 220, 260, 300, 300),
-}
-# fmt: on
-PREGNANCY_COLUMN = 8
-
-
-def _stricter(*values: float | None) -> float | None:
-    known = [v for v in values if v is not None]
-    return min(known) if known else None
-
-
-def expected_upper_limit(nutrient: str, age: int, life_stage: str) -> float | None:
-    """The UL for a profile: age 0 takes the stricter infant column; pregnancy and
-    breastfeeding take the stricter of the age band and the pregnancy column."""
-    row = EFSA_UL.get(nutrient)
-    if row is None:
-        return None
-    if age == 0:
-        value = _stricter(row[0], row[1])
-    else:
-        column = next(
-            c for c, top in ((2, 3), (3, 6), (4, 10), (5, 14), (6, 17), (7, 10**9)) if age <= top
-        )
-        value = row[column]
-    if life_stage in ("pregnant", "breastfeeding"):
-        value = _stricter(value, row[PREGNANCY_COLUMN])
-    return value
-
-
-def line_amounts(line: dict[str, Any]) -> dict[str, float]:
-    if "sku" in line:
-        return per_day(PRODUCTS[line["sku"]], line.get("servings_per_day"))
-    out: dict[str, float] = {}
-    for key, amount in line["nutrients"].items():
-        if key == "vitamin_d_iu":
-            key, amount = "vitamin_d_ug", amount / 40.0
-        out[key] = out.get(key, 0.0) + float(amount)
-    return out
-
-
-def expected_intake(raw: dict[str, Any]) -> dict[str, float]:
-    totals = dict.fromkeys(NUTRIENTS, 0.0)
-    lines = list(raw["profile"].get("current_supplements", [])) + list(raw.get("basket", []))
-    for line in lines:
-        for key, amount in line_amounts(line).items():
-            totals[key] += amount
-    return totals
-
-
-def within(value: float, limit: float) -> bool:
-    """value <= limit, allowing only float noise."""
-    return value <= limit + 1e-9 * max(1.0, abs(limit))
-
-
-def close(a: float, b: float) -> bool:
-    """Equal up to the response's rounding to 3 decimals."""
-    return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-3)
-
-
-# Guarantee 7: disease-claim verbs (EU 1924/2006, 432/2012), our own list. Claim verbs only:
-# warnings may name conditions and medicines ("With kidney stones we do not suggest ...").
-CLAIM_PATTERNS = [
-    re.compile(p, re.IGNORECASE)
-    for p in (
-        # en
-        r"\bprevent(s|ed|ing)?\b",
-        r"\bcur(e|es|ed|ing)\b",
-        r"\btreat(s|ed|ing)?\b",
-        r"\bprotects?\s+against\b",
-        r"\bheal(s|ed|ing)?\b",
-        # nl
-        r"\bvoorkom(t|en)\b",
-        r"\bgeneest\b",
-        r"\bgenezen\b",
-        r"\bbehandel(t|en)\b",
-        r"\bbeschermt?\s+tegen\b",
-        r"\bhelpt\s+tegen\b",
-        # de
-        r"\bbeugt\b.*\bvor\b",
-        r"\bvorbeug",
-        r"\bheilt\b",
-        r"\bheilen\b",
-        r"\bschützt\s+vor\b",
-        r"\bbehandelt\b",
-        r"\bhilft\s+gegen\b",
-    )
-]
-
-
-def claim_in(text: str) -> str | None:
-    for pattern in CLAIM_PATTERNS:
-        if pattern.search(text):
-            return pattern.pattern
-    return None
-
-
-CONTRAINDICATED = {
-    "hypercalcaemia": ("vitamin_d_ug", "calcium_mg"),
-    "sarcoidosis": ("vitamin_d_ug", "calcium_mg"),
-    "hyperparathyroidism": ("vitamin_d_ug", "calcium_mg"),
-    "kidney_disease": ("vitamin_d_ug", "calcium_mg"),
-    "kidney_stones": ("calcium_mg",),
-}
+# The oracle's own facts and checks of the contract: tests/oracle.py
 
 
 # ---------------------------------------------------------------- the checks
