@@ -48,9 +48,9 @@ from typing import Any
 import numpy as np
 import redis
 
-from bench.customers import customer_profiles
 from bench.profiles import request_bodies
 from bench.server import db_url, free_port, start_gunicorn  # noqa: F401
+from service.core.samples import sample_profiles
 from service.settings import REPO_ROOT
 
 BENCH_DB = 9
@@ -596,7 +596,7 @@ def load_test(
     workdir = workdir or Path(tempfile.mkdtemp(prefix="dosewise-load-"))
     skus, _ = catalog_facts()
     ids = [f"load{i:06d}" for i in range(customers)]
-    profiles = customer_profiles(customers, skus)
+    profiles = sample_profiles(customers, skus, adults_only=True)
     seeded = seed_customers(redis_url, ids, profiles)
     paths = [
         customer_path(i, p, limit=5 if n % 4 else 3)
@@ -685,7 +685,7 @@ def fault_test(
     timeline: dict[str, float] = {}
     try:
         skus, _ = catalog_facts()
-        profiles = customer_profiles(connections * per_connection, skus, seed=9)
+        profiles = sample_profiles(connections * per_connection, skus, seed=9, adults_only=True)
         ids = [f"fault-{n:04d}" for n in range(len(profiles))]
         seeded = seed_customers(own.url, ids, profiles)
         requests = build_requests([], bodies=2000)

@@ -1,6 +1,6 @@
 """Precompute benchmarks (needs a Redis: `make bench` provides one).
 
-1. Batch refresh of N stored customers (default 100k, realistic spread: bench/customers.py)
+1. Batch refresh of N stored customers (default 100k, realistic spread: service/core/samples.py)
    by a real Celery worker (prefork, one process per core), end to end from start to the
    last list written, against the naive baseline measured in the same run: one task per
    customer, each computing its own list, on a sample of the same customers.
@@ -25,10 +25,10 @@ from pathlib import Path
 
 import redis
 
-from bench.customers import customer_profiles
 from bench.server import db_url, start_celery_worker, start_gunicorn, stop_gunicorn
 from service.api.app import create_app
 from service.api.redis_client import get_store
+from service.core.samples import sample_profiles
 from service.settings import REPO_ROOT
 
 BENCH_DB, BROKER_DB = 12, 11
@@ -41,7 +41,7 @@ def store_customers(app, count: int) -> list[str]:
     pipe = client.pipeline(transaction=False)
     from service.customers.store import CUSTOMERS, key, profile_digest
 
-    for i, profile in enumerate(customer_profiles(count, skus)):
+    for i, profile in enumerate(sample_profiles(count, skus, adults_only=True)):
         customer_id = f"c{i:07d}"
         ids.append(customer_id)
         pipe.set(

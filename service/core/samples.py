@@ -1,6 +1,12 @@
 """Seeded samples of realistic profiles: for lint (does a rule ever match?), rule diffs and
-benchmarks. Shares: 60 % give age, sex and country only; 25 % add diet and goals; 15 % add a
-medication or condition, current supplements, sun exposure and a serum level."""
+benchmarks (stored customers). Most people give little more than age and country:
+
+  60 %  age, sex, country only (10 % children unless adults_only: then 18-85)
+  25 %  + diet and one or two goals (some pregnancy or breastfeeding, some skin type)
+  15 %  + a medication or condition, current supplements, sun exposure and a serum level
+
+Documented so that a benchmark's dedupe rate (identical profiles computed once) can be judged.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +15,18 @@ import numpy as np
 from .vocabulary import CONDITIONS, GOALS, MEDICATIONS
 
 
-def sample_profiles(count: int, skus: list[str], seed: int = 5) -> list[dict]:
+def sample_profiles(
+    count: int, skus: list[str], seed: int = 5, adults_only: bool = False
+) -> list[dict]:
     rng = np.random.default_rng(seed)
     profiles = []
     for _ in range(count):
-        age = int(rng.choice([int(rng.integers(0, 18)), int(rng.integers(18, 90))], p=[0.1, 0.9]))
+        if adults_only:
+            age = int(rng.integers(18, 86))
+        else:
+            age = int(
+                rng.choice([int(rng.integers(0, 18)), int(rng.integers(18, 90))], p=[0.1, 0.9])
+            )
         profile: dict = {
             "age": age,
             "sex": str(rng.choice(["female", "male"])),
