@@ -8,6 +8,7 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import NoReturn
 
 import click
 import yaml
@@ -44,6 +45,21 @@ data_options = [
 ]
 
 
+def refuse(exc: DataFileError) -> NoReturn:
+    """Print every finding as file:line:col: code: message and exit 1."""
+    for finding in exc.findings:
+        click.echo(str(finding), err=True)
+    click.echo(f"refused: {len(exc.findings)} finding(s)", err=True)
+    sys.exit(1)
+
+
+def date_option(help_text: str):
+    """`--date YYYY-MM-DD` as `day`: evaluate campaign windows and the season on that day."""
+    return click.option(
+        "--date", "day", type=click.DateTime(["%Y-%m-%d"]), default=None, help=help_text
+    )
+
+
 def with_data(func):
     for option in reversed(data_options):
         func = option(func)
@@ -73,10 +89,7 @@ def rules_check(catalog: str, rules: str) -> None:
     try:
         snapshot = load_snapshot(_paths(catalog, rules))
     except DataFileError as exc:
-        for finding in exc.findings:
-            click.echo(str(finding), err=True)
-        click.echo(f"refused: {len(exc.findings)} finding(s)", err=True)
-        sys.exit(1)
+        refuse(exc)
     click.echo(
         f"ok: {len(snapshot.catalog)} products, {len(snapshot.rules.rules)} rules, "
         f"versions {snapshot.versions}"
@@ -90,13 +103,7 @@ def rules_check(catalog: str, rules: str) -> None:
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
-@click.option(
-    "--date",
-    "day",
-    type=click.DateTime(["%Y-%m-%d"]),
-    default=None,
-    help="Judge campaign dates as on this day (default: today).",
-)
+@date_option("Judge campaign dates as on this day (default: today).")
 def rules_lint(
     path: Path | None, catalog: str, rules: str, strict: bool, fmt: str, day: dt.datetime | None
 ) -> None:
@@ -127,13 +134,7 @@ def rules_lint(
 @rules.command("test")
 @click.argument("path", required=False, type=click.Path(exists=True, path_type=Path))
 @with_data
-@click.option(
-    "--date",
-    "day",
-    type=click.DateTime(["%Y-%m-%d"]),
-    default=None,
-    help="Date for cases that give none (default: today).",
-)
+@date_option("Date for cases that give none (default: today).")
 def rules_test(path: Path | None, catalog: str, rules: str, day: dt.datetime | None) -> None:
     """Run merchandisers' test cases (default: every file in rules/tests/).
 
@@ -149,9 +150,7 @@ def rules_test(path: Path | None, catalog: str, rules: str, day: dt.datetime | N
         files = rule_test_files(path or paths.rules / "tests")
         results = run_rule_tests(snapshot, files, day.date() if day else dt.date.today())
     except DataFileError as exc:
-        for finding in exc.findings:
-            click.echo(str(finding), err=True)
-        sys.exit(1)
+        refuse(exc)
     for result in results:
         mark = "PASS" if result.passed else "FAIL"
         click.echo(f"{mark} {result.file}:{result.line} {result.name}")
@@ -188,7 +187,7 @@ def rules_test(path: Path | None, catalog: str, rules: str, day: dt.datetime | N
     default=None,
     help="Also write an HTML report with a chart here.",
 )
-@click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), default=None)
+@date_option("Rank as on this day (campaign windows, season; default: today).")
 def rules_diff(
     old: str,
     new: str | None,
@@ -228,9 +227,7 @@ def rules_diff(
                 paths, old_dir, new_dir, profiles, day.date() if day else dt.date.today(), top
             )
         except DataFileError as exc:
-            for finding in exc.findings:
-                click.echo(str(finding), err=True)
-            sys.exit(1)
+            refuse(exc)
     click.echo(render_text(result))
     if html_out:
         Path(html_out).write_text(render_html(result), encoding="utf-8")
@@ -293,7 +290,7 @@ def _stored_profiles(count: int) -> list[dict]:
 )
 @click.option("--sku", required=True, help="The product to explain.")
 @click.option("--locale", type=click.Choice(["nl", "de", "en"]), default=None)
-@click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), default=None)
+@date_option("Explain as on this day (campaign windows, season; default: today).")
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
@@ -368,13 +365,7 @@ def _load_request(path: str, schema) -> dict:
 @click.option("--limit", type=click.IntRange(1, 50), default=None)
 @click.option("--locale", type=click.Choice(["nl", "de", "en"]), default=None)
 @click.option("--explain/--no-explain", default=False, help="Show features behind each score.")
-@click.option(
-    "--date",
-    "day",
-    type=click.DateTime(["%Y-%m-%d"]),
-    default=None,
-    help="Evaluate as on this date (campaign windows, season).",
-)
+@date_option("Evaluate as on this date (campaign windows, season).")
 def recommend(
     catalog: str,
     rules: str,
