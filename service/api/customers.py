@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+
 import redis
 from flask import Response, current_app, g, jsonify, request
 from flask_smorest import Blueprint
 
 from ..core.errors import InvalidInput, Unavailable
 from ..customers.refresh import serve
+from ..customers.store import CorruptEntry
 from .customer_request import CustomerQuery, parse_query
 from .redis_client import cache_policy, get_store, impression_logger
 from .schemas import (
@@ -25,6 +28,7 @@ blp = Blueprint(
 )
 
 MAX_ID = 128
+log = logging.getLogger("dosewise.customers")
 
 
 def _check_id(customer_id: str) -> None:
@@ -102,7 +106,13 @@ def customer_recommendations(customer_id: str):
             _safe_schedule,
             impression_logger(app),
             g.request_id,
+            corrupt_entry_reporter(app),
         )
+    except CorruptEntry as exc:
+        corrupt_entry_reporter(app)(exc.family)
+        raise Unavailable(
+            "the stored profile of this customer cannot be read; store it again with PUT",
+        ) from exc
     except (redis.RedisError, OSError) as exc:
         # No process keeps its own copy of a profile: a copy that only the worker which
         # handled a PUT or DELETE updates would answer from an old or erased profile (a
@@ -133,6 +143,21 @@ def delete_customer(customer_id: str):
             "the customer store is unavailable; nothing was erased, try again"
         ) from exc
     return jsonify({"customer_id": customer_id, "deleted": deleted})
+
+
+def corrupt_entry_reporter(app):
+    """Counts a stored entry that did not decode and logs it with the request id (never the
+    customer id or the value: both may say something about the customer)."""
+
+    def report(family: str) -> None:
+        app.extensions["dosewise_metrics"].corrupt_entries.labels(family).inc()
+        log.warning(
+            "a stored %s entry did not decode; answered without it, the next write replaces it",
+            family,
+            extra={"request_id": g.get("request_id", "")},
+        )
+
+    return report
 
 
 def _safe_schedule(customer_id: str) -> None:

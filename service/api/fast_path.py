@@ -19,6 +19,7 @@ import redis
 from flask import Flask
 
 from ..customers.refresh import fresh_list
+from ..customers.store import CorruptEntry
 from .access import allows, scopes_from_header
 from .customer_request import CustomerQuery, decoded_path, parse_query
 from .logs import record_request, request_id_from
@@ -60,12 +61,12 @@ class CachedListFastPath:
         recommender.reload_if_changed()
         try:
             entry, raw = get_store(app).read(customer_id)
-        except (redis.RedisError, OSError):
-            return None
-        cached = fresh_list(recommender, entry, raw, cache_policy(app))
-        if cached is None or query.limit != cached.limit:
-            return None
-        return cached.response(query.locale)
+            cached = fresh_list(recommender, entry, raw, cache_policy(app))
+            if cached is None or query.limit != cached.limit:
+                return None
+            return cached.response(query.locale)
+        except (redis.RedisError, OSError, CorruptEntry):
+            return None  # Flask answers it: 503, or a computed list and a count of the corrupt one
 
     def _answer(
         self, environ: dict, start_response: StartResponse, body: bytes, started: float

@@ -61,6 +61,12 @@ class Metrics:
             ["source"],
             registry=self.registry,
         )
+        self.corrupt_entries = Counter(
+            "dosewise_corrupt_entries",
+            "Stored entries (family: recs, profile) that did not decode; answered without them.",
+            ["family"],
+            registry=self.registry,
+        )
         self.refresh_done = Gauge(
             "dosewise_refresh_done",
             "Customers done in the latest batch refresh.",

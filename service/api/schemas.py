@@ -362,6 +362,7 @@ class RefreshStateSchema(ResponseSchema):
     computed = fields.Integer(metadata={"description": "distinct profiles computed"})
     skipped = fields.Integer(metadata={"description": "lists still fresh, left as they were"})
     missing = fields.Integer()
+    corrupt = fields.Integer(metadata={"description": "stored entries that did not decode"})
     failed = fields.Integer()
     chunks = fields.Integer()
     chunks_sent = fields.Integer()

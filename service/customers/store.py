@@ -47,6 +47,33 @@ def key(family: str, customer_id: str) -> str:
     return f"{PREFIX}{family}:{customer_id}"
 
 
+class CorruptEntry(ValueError):
+    """A stored value that does not decode (a bad write, a disk or a hand gone wrong). Readers
+    treat a corrupt list as a miss and a corrupt profile as unavailable; the next write of that
+    key (a refresh, a PUT) replaces it."""
+
+    def __init__(self, family: str) -> None:
+        super().__init__(f"a stored {family} entry does not decode")
+        self.family = family
+
+
+def load_profile_entry(raw: bytes | None) -> dict | None:
+    """A stored profile entry ({"profile", "digest", "updated_at"}), or CorruptEntry."""
+    if raw is None:
+        return None
+    try:
+        entry = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise CorruptEntry("profile") from exc
+    if (
+        not isinstance(entry, dict)
+        or not isinstance(entry.get("profile"), dict)
+        or not isinstance(entry.get("digest"), str)
+    ):
+        raise CorruptEntry("profile")
+    return entry
+
+
 @dataclass(frozen=True)
 class CachedList:
     """A customer's precomputed answer: a metadata line, then a payload shared by every
@@ -75,29 +102,61 @@ class CachedList:
 
     @classmethod
     def decode(cls, raw: bytes) -> CachedList:
-        head, _, payload = raw.partition(b"\n")
-        meta = json.loads(head)
-        return cls(
-            meta["fingerprint"], meta["profile_digest"], meta["computed_at"], meta["limit"], payload
-        )
+        """The entry, with its metadata and the layout of its payload checked (CorruptEntry
+        when either is wrong); the compressed parts are checked when they are read."""
+        try:
+            head, _, payload = raw.partition(b"\n")
+            meta = json.loads(head)
+            cached = cls(
+                meta["fingerprint"],
+                meta["profile_digest"],
+                float(meta["computed_at"]),
+                meta["limit"],
+                payload,
+            )
+            ok = (
+                isinstance(cached.fingerprint, str)
+                and isinstance(cached.profile_digest, str)
+                and isinstance(cached.limit, int)
+                and bool(cached._parts)
+            )
+        except (ValueError, TypeError, KeyError, AttributeError, UnicodeDecodeError) as exc:
+            raise CorruptEntry("recs") from exc
+        if not ok:
+            raise CorruptEntry("recs")
+        return cached
 
     @cached_property
     def _parts(self) -> dict[str, bytes]:
         head, _, rest = self.payload.partition(b"\n")
         parts, offset = {}, 0
         for locale, size in json.loads(head)["locales"].items():
+            if not isinstance(locale, str) or not isinstance(size, int) or size <= 0:
+                raise ValueError("bad payload layout")
             parts[locale] = rest[offset : offset + size]
             offset += size
+        if offset != len(rest):
+            raise ValueError("payload length does not match its layout")
         return parts
 
     def response(self, locale: str) -> bytes | None:
         """The ready-made response in `locale` (with `limit` items), without parsing JSON."""
         part = self._parts.get(locale)
-        return zlib.decompress(part) if part is not None else None
+        if part is None:
+            return None
+        try:
+            return zlib.decompress(part)
+        except zlib.error as exc:
+            raise CorruptEntry("recs") from exc
 
     @cached_property
     def bodies(self) -> dict[str, dict]:
-        return {locale: json.loads(zlib.decompress(part)) for locale, part in self._parts.items()}
+        try:
+            return {
+                locale: json.loads(zlib.decompress(part)) for locale, part in self._parts.items()
+            }
+        except (zlib.error, ValueError) as exc:
+            raise CorruptEntry("recs") from exc
 
 
 def _dumps(value: Any) -> bytes:
@@ -128,15 +187,31 @@ class RedisStore:
         profile_raw, recs_raw = self.client.mget(
             key("profile", customer_id), key("recs", customer_id)
         )
-        return (json.loads(profile_raw) if profile_raw else None), recs_raw
+        return load_profile_entry(profile_raw), recs_raw
 
     def read_many(self, ids: list[str]) -> tuple[list[dict | None], list[bytes | None]]:
+        """Profiles and cached lists of many customers; a corrupt profile reads as None (see
+        `read_many_checked`)."""
+        profiles, lists, _ = self.read_many_checked(ids)
+        return profiles, lists
+
+    def read_many_checked(
+        self, ids: list[str]
+    ) -> tuple[list[dict | None], list[bytes | None], list[str]]:
+        """As `read_many`, plus the ids whose stored profile does not decode."""
         if not ids:
-            return [], []
+            return [], [], []
         keys = [key("profile", i) for i in ids] + [key("recs", i) for i in ids]
         values = self.client.mget(keys)
-        profiles = [json.loads(v) if v else None for v in values[: len(ids)]]
-        return profiles, list(values[len(ids) :])
+        profiles: list[dict | None] = []
+        corrupt = []
+        for customer_id, value in zip(ids, values[: len(ids)], strict=True):
+            try:
+                profiles.append(load_profile_entry(value))
+            except CorruptEntry:
+                profiles.append(None)
+                corrupt.append(customer_id)
+        return profiles, list(values[len(ids) :]), corrupt
 
     def write_lists(self, entries: list[tuple[str, bytes]]) -> None:
         """Write many cached lists in one pipelined round trip; each SET replaces one customer's
@@ -337,6 +412,12 @@ class MemoryStore:
 
     def read_many(self, ids: list[str]) -> tuple[list[dict | None], list[bytes | None]]:
         return [self._profiles.get(i) for i in ids], [self._lists.get(i) for i in ids]
+
+    def read_many_checked(
+        self, ids: list[str]
+    ) -> tuple[list[dict | None], list[bytes | None], list[str]]:
+        profiles, lists = self.read_many(ids)
+        return profiles, lists, []
 
     def write_lists(self, entries: list[tuple[str, bytes]]) -> None:
         with self._guard:
