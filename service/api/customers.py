@@ -140,8 +140,14 @@ def delete_customer(customer_id: str):
         deleted = get_store(app).delete(customer_id)
     except (redis.RedisError, OSError) as exc:
         raise Unavailable(
-            "the customer store is unavailable; nothing was erased, try again"
+            "the customer store is unavailable; the erasure may be incomplete, try again"
         ) from exc
+    try:
+        from workers.tasks import queue_erase_exported
+
+        queue_erase_exported(app)
+    except Exception:  # noqa: BLE001 - the next export or queued erasure cleans the files
+        log.warning("could not queue the cleaning of exported files", exc_info=True)
     return jsonify({"customer_id": customer_id, "deleted": deleted})
 
 

@@ -153,10 +153,11 @@ def refresh_chunk(
         todo.setdefault(entry["digest"], []).append(customer_id)
         profile_of[entry["digest"]] = entry["profile"]
     digests = list(todo)
-    names = [f"{snapshot.fingerprint}:{day.isoformat()}:{policy.limit}:{d}" for d in digests]
+    field = f"{snapshot.fingerprint}:{day.isoformat()}:{policy.limit}"
+    names = [(d, field) for d in digests]
     # dedupe=False computes every profile on its own (the naive baseline of bench/precompute)
     shared = store.get_shared(names) if dedupe else [None] * len(names)
-    computed: dict[str, bytes] = {}
+    computed: dict[tuple[str, str], bytes] = {}
     bodies_by_digest: dict[str, bytes] = {}
     for digest, name, known in zip(digests, names, shared, strict=True):
         if known is None:
@@ -179,7 +180,7 @@ def refresh_chunk(
             "limit": policy.limit,
         }
         value = CachedList.encode(meta, bodies_by_digest[digest])
-        entries.extend((customer_id, value) for customer_id in customer_ids)
+        entries.extend((customer_id, digest, value) for customer_id in customer_ids)
     store.write_lists(entries)
     # every customer looked at is settled now, fresh or skipped: a later change must be able to
     # queue a refresh again at once
