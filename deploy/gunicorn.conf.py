@@ -1,13 +1,13 @@
 """gunicorn settings for dosewise. Every value can be overridden by the environment."""
 
-import errno
 import logging
 import multiprocessing
 import os
 import shutil
-import socket
 import sys
 import tempfile
+
+from service.local import port_in_use
 
 _host = os.environ.get("HOST", "127.0.0.1")
 _port = int(os.environ.get("PORT", "8000"))
@@ -40,19 +40,6 @@ _metrics_dir = os.environ.setdefault(
     "PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="dosewise-metrics-")
 )
 _master_pid = os.getpid()
-
-
-def port_in_use(host: str, port: int) -> bool:
-    """True when something listens on host:port. The probe binds without SO_REUSEPORT, so a
-    server that set it (as this one does) still counts as in use."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind((host, port))
-        except OSError as exc:
-            return exc.errno in (errno.EADDRINUSE, errno.EACCES)
-    return False
 
 
 class _ListeningAddress(logging.Filter):
