@@ -621,13 +621,25 @@ def model_build_default(force: bool, customers: int, days: int, catalog: str, ru
     if current_version(_model_dir()) and not force:
         click.echo(f"model {current_version(_model_dir())} serves; nothing to build")
         return
+    from tqdm import tqdm
+
     snapshot = load_snapshot(_paths(catalog, rules))
     work = _learning_dir() / "simulated"
     click.echo(
-        f"simulating {customers} customers over {days} days and training "
-        "(about a minute on 2 cores)..."
+        f"no model yet: simulating a shop of {customers} customers over {days} days, then "
+        "training on it (about a minute on 2 cores, once)"
     )
-    log, run = build_default_model(snapshot, _model_dir(), work, customers=customers, days=days)
+    with tqdm(total=0, unit="visit", desc="simulating", dynamic_ncols=True) as bar:
+
+        def advance(done: int, total: int) -> None:
+            bar.total = total
+            bar.update(done - bar.n)
+            if done == total:
+                bar.set_postfix_str("done; now training the model")
+
+        log, run = build_default_model(
+            snapshot, _model_dir(), work, customers=customers, days=days, progress=advance
+        )
     click.echo(
         f"simulated {log.impressions} lists, {sum(log.events.values())} events; model "
         f"{run.promotion.version}: {run.promotion.reason}"
