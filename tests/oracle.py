@@ -60,6 +60,12 @@ MEDICATIONS = (
     "orlistat",
     "corticosteroid",
     "anticonvulsant",
+    # v1.1
+    "oral_retinoid",
+    "amiodarone",
+    "active_vitamin_d",
+    "antiplatelet",
+    "integrase_inhibitor",
 )
 CONDITIONS = (
     "hypercalcaemia",
@@ -71,6 +77,10 @@ CONDITIONS = (
     "osteoporosis",
     "osteopenia",
     "liver_disease",
+    # v1.1
+    "thyroid_disease",
+    "haemochromatosis",
+    "bariatric_surgery",
 )
 SUN = ("low", "moderate", "high")
 GOALS = ("bones", "immunity", "muscles", "heart", "energy", "pregnancy", "sport")
