@@ -197,10 +197,20 @@ def claim_in(text: str) -> str | None:
     return None
 
 
+# Guarantee 6 (contract v1.1) and the service's own safe reading of "iodine only with a doctor"
+# (amiodarone, thyroid disease): a profile with the code gets no product with any of these.
 CONTRAINDICATED = {
     "hypercalcaemia": ("vitamin_d_ug", "calcium_mg"),
     "sarcoidosis": ("vitamin_d_ug", "calcium_mg"),
     "hyperparathyroidism": ("vitamin_d_ug", "calcium_mg"),
-    "kidney_disease": ("vitamin_d_ug", "calcium_mg"),
+    "kidney_disease": ("vitamin_d_ug", "calcium_mg", "magnesium_mg"),
     "kidney_stones": ("calcium_mg",),
+    "haemochromatosis": ("iron_mg",),
+    "thyroid_disease": ("iodine_ug",),
+}
+CONTRAINDICATED_MEDICATIONS = {
+    "vitamin_k_antagonist": ("vitamin_k1_ug", "vitamin_k2_ug"),
+    "oral_retinoid": ("vitamin_a_ug",),
+    "active_vitamin_d": ("vitamin_d_ug", "calcium_mg"),
+    "amiodarone": ("iodine_ug",),
 }

@@ -37,6 +37,7 @@ from .oracle import (
     CATEGORIES,
     CONDITIONS,
     CONTRAINDICATED,
+    CONTRAINDICATED_MEDICATIONS,
     DIETS,
     GOALS,
     LIFE_STAGES,
@@ -149,6 +150,9 @@ def assert_safe(raw: dict[str, Any], response: dict[str, Any]) -> None:
         for condition in conditions & set(CONTRAINDICATED):
             for n in CONTRAINDICATED[condition]:
                 assert amounts.get(n, 0) == 0, f"G6 {n} with {condition}: {where}"
+        for medication in medications & set(CONTRAINDICATED_MEDICATIONS):
+            for n in CONTRAINDICATED_MEDICATIONS[medication]:
+                assert amounts.get(n, 0) == 0, f"G6 {n} with {medication}: {where}"
         # 7. claims
         for kind in ("reasons", "warnings"):
             for message in item[kind]:
@@ -504,6 +508,12 @@ def _drop_exclusion(text: str, interaction_id: str) -> str:
             {"age": 70, "conditions": ["hypercalcaemia"], "goals": ["bones"]},
         ),
         ("kidney-stones", {"age": 70, "conditions": ["kidney_stones"], "goals": ["bones"]}),
+        ("kidney-disease-magnesium", {"age": 70, "conditions": ["kidney_disease"]}),
+        ("haemochromatosis", {"age": 50, "conditions": ["haemochromatosis"]}),
+        ("oral-retinoid", {"age": 25, "medications": ["oral_retinoid"]}),
+        ("active-vitamin-d", {"age": 70, "medications": ["active_vitamin_d"]}),
+        ("iodine-with-a-doctor", {"age": 60, "medications": ["amiodarone"]}),
+        ("iodine-with-a-doctor", {"age": 60, "conditions": ["thyroid_disease"]}),
     ],
 )
 def test_reference_rules_cannot_drop_an_exclusion(data_copy, interaction_id, profile):

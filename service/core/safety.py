@@ -25,9 +25,17 @@ REQUIRED_EXCLUSIONS: dict[tuple[str, str], frozenset[str]] = {
     ("medications", "vitamin_k_antagonist"): frozenset({"vitamin_k1_ug", "vitamin_k2_ug"}),
     **{
         ("conditions", c): frozenset({"vitamin_d_ug", "calcium_mg"})
-        for c in ("hypercalcaemia", "sarcoidosis", "hyperparathyroidism", "kidney_disease")
+        for c in ("hypercalcaemia", "sarcoidosis", "hyperparathyroidism")
     },
     ("conditions", "kidney_stones"): frozenset({"calcium_mg"}),
+    # contract v1.1, guarantee 6
+    ("conditions", "kidney_disease"): frozenset({"vitamin_d_ug", "calcium_mg", "magnesium_mg"}),
+    ("conditions", "haemochromatosis"): frozenset({"iron_mg"}),
+    ("medications", "oral_retinoid"): frozenset({"vitamin_a_ug"}),
+    ("medications", "active_vitamin_d"): frozenset({"vitamin_d_ug", "calcium_mg"}),
+    # not in the contract, the service's own safe reading of "iodine only with a doctor"
+    ("medications", "amiodarone"): frozenset({"iodine_ug"}),
+    ("conditions", "thyroid_disease"): frozenset({"iodine_ug"}),
 }
 
 
