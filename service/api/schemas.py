@@ -307,6 +307,10 @@ class ProductSchema(ResponseSchema):
     in_stock = fields.Boolean()
     tags = fields.List(fields.String())
     claims = fields.List(fields.String())
+    sellable = fields.Boolean(
+        metadata={"description": "false: not allowed as a food supplement (never recommended)"}
+    )
+    not_sellable_reason = fields.String()
 
 
 class ProductPageSchema(ResponseSchema):
