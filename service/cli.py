@@ -90,10 +90,18 @@ def rules_check(catalog: str, rules: str) -> None:
         snapshot = load_snapshot(_paths(catalog, rules))
     except DataFileError as exc:
         refuse(exc)
+    from .core.market import catalog_findings
+    from .core.reference import _display
+
     click.echo(
         f"ok: {len(snapshot.catalog)} products, {len(snapshot.rules.rules)} rules, "
         f"versions {snapshot.versions}"
     )
+    # catalog products the law keeps off a market or off every market: warnings, exit 0
+    for finding in catalog_findings(
+        snapshot.catalog, snapshot.reference.market_maxima, _display(Path(catalog))
+    ):
+        click.echo(str(finding))
 
 
 @rules.command("lint")
@@ -116,6 +124,9 @@ def rules_lint(
     matches, one another rule shadows, two pins on one position, a campaign already over,
     health-claim wording that is not authorised).
 
+    Also names catalog products the law keeps off a market (above-market-maximum) or off
+    every market (not-sellable: unauthorised form); --strict does not fail on those two.
+
     Exit codes: 0 no errors (warnings allowed unless --strict), 1 findings that fail, 2 usage.
     """
     from .core.lint import lint
@@ -126,8 +137,12 @@ def rules_lint(
     else:
         for finding in result.findings:
             click.echo(str(finding))
-        click.echo(f"{len(result.errors)} error(s), {len(result.warnings)} warning(s)", err=True)
-    if result.errors or (strict and result.warnings):
+        kept_off = len(result.warnings) - len(result.strict_failures) + len(result.errors)
+        counts = f"{len(result.errors)} error(s), {len(result.warnings) - kept_off} warning(s)"
+        if kept_off:
+            counts += f" (+{kept_off} on catalog products the law keeps off a market)"
+        click.echo(counts, err=True)
+    if result.errors or (strict and result.strict_failures):
         sys.exit(1)
 
 

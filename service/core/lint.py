@@ -19,6 +19,7 @@ import numpy as np
 from .catalog import Catalog, load_catalog
 from .context import SEASONS, compiled_context, expression_context
 from .errors import DataFileError, Finding
+from .market import INFORMATIONAL_CATALOG_CODES, catalog_findings
 from .profile import Profile
 from .reference import Reference, _display, load_reference
 from .rules import Rule, RuleSet, load_rules, rule_files
@@ -47,6 +48,16 @@ class LintResult:
     def warnings(self) -> list[Finding]:
         return [f for f in self.findings if f.severity == "warning"]
 
+    @property
+    def strict_failures(self) -> list[Finding]:
+        """What fails `--strict`: errors and warnings, except the catalog products the law
+        keeps off a market on purpose (reported, but not a fault of the rule files)."""
+        return [
+            f
+            for f in self.findings
+            if f.severity == "error" or f.code not in INFORMATIONAL_CATALOG_CODES
+        ]
+
 
 def lint(paths: DataPaths, target: Path | None = None, today: dt.date | None = None) -> LintResult:
     """Lint the rule files in `target` (a folder or one file; default: the merchandising
@@ -72,6 +83,8 @@ def lint(paths: DataPaths, target: Path | None = None, today: dt.date | None = N
     findings += _shadowed(rules, matches)
     findings += _claim_wording(rules, reference, catalog)
     findings.sort(key=lambda f: (f.file, f.line, f.code))
+    if target is None:  # the whole data set: also the catalog products the law keeps off
+        findings += catalog_findings(catalog, reference.market_maxima, _display(paths.catalog))
     return LintResult(findings)
 
 
