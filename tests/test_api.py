@@ -15,7 +15,8 @@ def post(client, path, body):
 
 # ---------------------------------------------------------------- POST /v1/recommendations
 def test_recommendations_answer_the_contract_shape(client):
-    response = post(client, "/v1/recommendations", {"profile": {"age": 45}})
+    # a profile with a need (NL 70+: 20 µg vitamin D); since issue 10 a list shows no fillers
+    response = post(client, "/v1/recommendations", {"profile": {"age": 72}})
     assert response.status_code == 200
     body = response.get_json()
     assert set(body) >= {"items", "intake", "notices", "versions"}

@@ -26,7 +26,8 @@ CATALOG = ROOT / "catalog" / "products.yaml"
 RULES = ROOT / "rules"
 TODAY = dt.date(2026, 11, 28)  # as in conftest: inside the shipped winter campaign
 FLAGSHIP = "XF-D3K2-TAB"
-SENIOR = {"profile": {"age": 72, "country": "NL"}}
+# serum 25(OH)D below 30 nmol/l justifies the 75 µg flagship (guarantee 10: dose band)
+SENIOR = {"profile": {"age": 72, "country": "NL", "serum_25ohd_nmol_l": 25.0}}
 
 # Authorised wording (claims.yaml), so that a valid rule passes the disease-claim check.
 REASON_NL = "Vitamine D draagt bij tot de instandhouding van normale botten."
@@ -735,7 +736,7 @@ def replace_once(path: Path, old: str, new: str) -> str:
 def test_reference_target_when_with_an_unknown_profile_field_is_refused(data_copy):
     """A target whose condition names no real field would silently never apply."""
     path = data_copy.reference_dir / "targets.yaml"
-    text = replace_once(path, 'profile.age <= 4"', 'profile.agee <= 4"')
+    text = replace_once(path, 'profile.age <= 3"', 'profile.agee <= 3"')
     finding = only_finding(refusal(data_copy), path)
     assert finding.line == line_no(text, "profile.agee")
     assert "agee" in finding.message
@@ -745,7 +746,7 @@ def test_reference_target_with_an_unknown_nutrient_is_refused(data_copy):
     """Accepted today, it makes every recommendation for a matching profile answer 500."""
     path = data_copy.reference_dir / "targets.yaml"
     text = path.read_text(encoding="utf-8")
-    first = line_no(text, "nutrient: vitamin_d_ug")
+    first = line_no(text, "  - id: nl-children-0-3-vitamin-d") + 2  # its `nutrient:` line
     lines = text.splitlines(keepends=True)
     lines[first - 1] = lines[first - 1].replace("vitamin_d_ug", "vitamin_z_ug")
     path.write_text("".join(lines), encoding="utf-8")

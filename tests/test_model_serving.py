@@ -96,7 +96,7 @@ def test_lists_shown_to_a_customer_are_logged_with_features_and_erased_with_them
     store = app.extensions.get("dosewise_store")
     response = client.post(
         "/v1/recommendations",
-        json={"profile": {"age": 50}, "customer_id": "imp-1"},
+        json={"profile": {"age": 72}, "customer_id": "imp-1"},
         headers={"X-Request-ID": "req-42"},
     )
     assert response.status_code == 200
@@ -108,7 +108,7 @@ def test_lists_shown_to_a_customer_are_logged_with_features_and_erased_with_them
     shown = [item["sku"] for item in response.get_json()["items"]]
     assert [item["sku"] for item in logged[0]["items"]] == shown
     assert all(len(item["features"]) > 10 for item in logged[0]["items"])
-    client.put("/v1/customers/imp-1", json={"age": 50})
+    client.put("/v1/customers/imp-1", json={"age": 72})
     client.post(
         "/v1/events",
         json={
@@ -130,7 +130,8 @@ def test_export_moves_events_and_impressions_to_the_training_files(tmp_path):
     app = create_app({"TESTING": True, "RELOAD_INTERVAL": 0, "REDIS_URL": None})
     client = app.test_client()
     answer = client.post(
-        "/v1/recommendations", json={"profile": {"age": 30}, "customer_id": "exp-1"}
+        "/v1/recommendations",
+        json={"profile": {"age": 30, "sun_exposure": "low"}, "customer_id": "exp-1"},
     ).get_json()
     client.post(
         "/v1/events",

@@ -162,7 +162,7 @@ def test_a_changed_profile_makes_the_list_stale(stack):
 
 def test_delete_erases_profile_list_pending_and_events(stack):
     client, r = stack["client"], stack["redis"]
-    client.put("/v1/customers/gone-1", json={"age": 50, "medications": ["levothyroxine"]})
+    client.put("/v1/customers/gone-1", json={"age": 72, "medications": ["levothyroxine"]})
     events = [
         {
             "customer_id": "gone-1",
@@ -175,7 +175,7 @@ def test_delete_erases_profile_list_pending_and_events(stack):
     assert client.post("/v1/events", json={"events": events}).status_code == 202
     wait_for(lambda: r.exists("dw:recs:gone-1"))
     # a list computed for this customer logs an impression (features) for training
-    client.post("/v1/recommendations", json={"profile": {"age": 50}, "customer_id": "gone-1"})
+    client.post("/v1/recommendations", json={"profile": {"age": 72}, "customer_id": "gone-1"})
     assert any(b"gone-1" in f[b"data"] for _, f in r.xrange("dw:impressions"))
     assert client.delete("/v1/customers/gone-1").get_json()["deleted"] is True
     leftovers = [k for k in r.scan_iter(match="*gone-1*")]

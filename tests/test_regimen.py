@@ -46,6 +46,7 @@ from .oracle import (
     within,
 )
 from .oracle import PRODUCTS as ORACLE_PRODUCTS
+from .oracle_advice import within_band
 
 ROOT = Path(__file__).resolve().parents[1]
 CATALOG = ROOT / "catalog" / "products.yaml"
@@ -91,6 +92,19 @@ def intake_of(lines: list[dict[str, Any]]) -> dict[str, float]:
         for key, amount in line_amounts(line).items():
             totals[key] += amount
     return totals
+
+
+def shipped_rule_excludes(sku: str, profile: dict[str, Any]) -> bool:
+    """The shipped exclude rule (risk_groups.yaml `pregnancy-multivitamin-only-in-pregnancy`):
+    a multivitamin made for pregnancy is for pregnancy, breastfeeding or the wish to be."""
+    product = PRODUCTS[sku]
+    planning = "pregnancy" in profile.get("goals", []) and profile.get("sex") != "male"
+    return (
+        product["category"] == "multivitamin"
+        and "pregnancy" in product.get("tags", [])
+        and profile.get("life_stage", "none") == "none"
+        and not planning
+    )
 
 
 def allowed(sku: str, profile: dict[str, Any]) -> bool:
@@ -454,7 +468,14 @@ def brute_force(snapshot, request: dict[str, Any], skus: tuple[str, ...]) -> dic
         cents = sum(cents_per_serving(s) * n for s, n in choice.items())
         return shortfall, cents, sum(choice.values())
 
-    candidates = [s for s in skus if allowed(s, profile)]
+    # guarantee 10: the dose band of the advice (tests/oracle_advice.py), as lists have it
+    candidates = [
+        s
+        for s in skus
+        if allowed(s, profile)
+        and within_band(s, profile, TODAY.month, PRODUCTS)
+        and not shipped_rule_excludes(s, profile)
+    ]
     scores = []
     for size in range(request["max_products"] + 1):
         for chosen in itertools.combinations(candidates, size):

@@ -433,7 +433,8 @@ def hostile(data_copy) -> Recommender:
 
 def test_hostile_rules_are_in_force(hostile):
     """Sanity: the hostile file is loaded and acts where no guarantee stands in its way."""
-    raw = {"profile": {"age": 40}, "limit": 10}
+    # serum below 30 nmol/l: the 75 µg flagship is within the dose band (guarantee 10)
+    raw = {"profile": {"age": 40, "serum_25ohd_nmol_l": 20.0}, "limit": 10}
     response = recommend(hostile, raw)
     assert response["items"][0]["sku"] == "XF-D3K2-TAB"
     assert any(r["code"] == "rule:hostile-pin-flagship" for r in response["items"][0]["reasons"])

@@ -17,9 +17,10 @@ import numpy as np
 
 from ..learning.features import product_features
 from ..learning.serving import blended_raw, explain_model
+from .advice import Offer, ProfileAdvice, advice_config, advice_notices, item_reasons
+from .advice import profile_advice as _profile_advice
 from .context import compiled_context, expression_context
 from .errors import InvalidInput
-from .expressions import Expression
 from .intake import LineAmounts, resolve_lines, rounded, total
 from .profile import Profile
 from .requests import RecommendationRequest
@@ -50,6 +51,12 @@ class Evaluation:
     raw: np.ndarray
     model_features: np.ndarray | None = None  # product_features(ev) when a model ranks
     model_score: np.ndarray | None = None
+    advice: ProfileAdvice | None = None  # targets and dose bands (advice.py), set by evaluate
+
+    @cached_property
+    def offer(self) -> Offer:
+        """What a list may offer: dose band, duplicates, needs (advice.py)."""
+        return Offer(self)
 
     @cached_property
     def has_limit(self) -> np.ndarray:
@@ -90,7 +97,8 @@ def evaluate(
             basket_categories,
         )
     )
-    targets, target_ids = _targets(snapshot, context)
+    advice = _profile_advice(reference, profile, context, reference.targets)
+    targets, target_ids = advice.targets, advice.target_ids
     safety = safety_masks(catalog, reference, profile, intake, limits, taken)
     matched = [r for r in snapshot.rules.active(today, profile.country) if r.when.holds(context)]
     size = len(catalog)
@@ -124,6 +132,7 @@ def evaluate(
         rule_weight,
         features,
         raw,
+        advice=advice,
     )
     if snapshot.model is not None:
         _apply_model(ev)
@@ -136,27 +145,6 @@ def _apply_model(ev: Evaluation) -> None:
     they act on candidates, and the model only orders what they leave."""
     ev.model_features = product_features(ev)
     ev.raw, ev.model_score = blended_raw(ev.snapshot.model, ev.model_features)
-
-
-def _targets(snapshot: Snapshot, context: Any) -> tuple[np.ndarray, dict[str, str]]:
-    keys = snapshot.reference.nutrients.keys
-    targets = np.full(len(keys), np.nan)
-    chosen: dict[str, str] = {}
-    for target in snapshot.reference.targets:
-        if not target.when.holds(context):
-            continue
-        if isinstance(target.amount, Expression):
-            try:
-                amount = float(target.amount.evaluate(context))
-            except (ValueError, TypeError, Exception):  # noqa: B014 - a bad amount never fails a request
-                continue
-        else:
-            amount = target.amount
-        column = keys.index(target.nutrient)
-        if np.isnan(targets[column]) or amount > targets[column]:
-            targets[column] = amount
-            chosen[target.nutrient] = target.id
-    return targets, chosen
 
 
 ImpressionSink = Callable[[np.ndarray, list[int]], None]
@@ -198,7 +186,9 @@ def rank_and_render(
     contract's body per locale. Explain and preview reuse the evaluation they already have."""
     snapshot = ev.snapshot
     catalog, reference = snapshot.catalog, snapshot.reference
-    candidates = ev.safety.allowed() & ~ev.rule_excluded & ev.rule_required
+    # the advice (guarantees 10 and 11) after the rules: no rule brings back a product above
+    # the dose band, a duplicate of what is covered, or one the profile has no need for
+    candidates = ev.safety.allowed() & ~ev.rule_excluded & ev.rule_required & ev.offer.allowed
     if request.category:
         candidates &= catalog.category_mask([request.category])
     if request.exclude_skus:
@@ -210,13 +200,20 @@ def rank_and_render(
     intake = intake_view(ev)
     bodies = {}
     for locale in locales:
-        notices = profile_notices(ev, locale)
-        if not ranked:
-            notices.append({"code": "no_items", "text": reference.text("notice_no_items", locale)})
+        notices = profile_notices(ev, locale) + advice_notices(ev, locale)
         items = [
             _item(ev, index, raw, locale, request.explain)
             for index, raw in zip(ranked, raws, strict=True)
         ]
+        # guarantee 11: an item without a true reason is never shown (defence in depth: every
+        # candidate has a need, and each need gives a reason)
+        items = [item for item in items if item["reasons"]]
+        if not items:
+            notices.append({"code": "no_items", "text": reference.text("notice_no_items", locale)})
+        elif len(items) < request.limit:
+            notices.append(
+                {"code": "short_list", "text": reference.text("notice_short_list", locale)}
+            )
         bodies[locale] = {
             "items": items,
             "intake": intake,
@@ -269,9 +266,15 @@ def _rank(ev: Evaluation, candidates: np.ndarray, limit: int) -> tuple[list[int]
     pool = np.array([i for i in shortlist if i not in pinned.values()], dtype=np.int64)
     penalty = ev.snapshot.reference.weights.get("same_category", 0.0)
     counts = np.zeros(len(catalog.category_names))
+    # at most `lists.max_per_role` products of one nutrient role (scoring.yaml)
+    roles = ev.offer.roles
+    max_per_role = advice_config(ev.snapshot.reference).max_per_role
+    role_counts = np.zeros(len(ev.offer.role_table.names), dtype=np.int64)
     for index in pinned.values():
         counts[catalog.category_code[index]] += 1
-    available: np.ndarray = np.ones(pool.size, dtype=np.bool_)
+        role_counts[roles[index]] += 1
+    pool_roles = roles[pool]
+    available: np.ndarray = role_counts[pool_roles] < max_per_role
     ranked: list[int] = []
     raws: list[float] = []
     for position in range(limit):
@@ -289,6 +292,9 @@ def _rank(ev: Evaluation, candidates: np.ndarray, limit: int) -> tuple[list[int]
         counts[catalog.category_code[index]] += 1
         ranked.append(index)
         raws.append(float(adjusted[best]))
+        role_counts[roles[index]] += 1
+        if role_counts[roles[index]] >= max_per_role:
+            available &= pool_roles != roles[index]
     return ranked, raws
 
 
@@ -373,34 +379,9 @@ def _item(ev: Evaluation, index: int, raw: float, locale: str, explain: bool) ->
 
 
 def _reasons(ev: Evaluation, index: int, locale: str) -> list[dict[str, str]]:
-    reference = ev.snapshot.reference
-    product = ev.snapshot.catalog.products[index]
-    reasons = []
-    for rule in ev.matched_rules:
-        if rule.mask[index] and rule.reason and rule.action in ("boost", "pin", "require"):
-            reasons.append({"code": f"rule:{rule.id}", "text": rule.reason[locale]})
-    keys = reference.nutrients.keys
-    for column in np.flatnonzero(ev.features.fill[index] > 0).tolist():
-        key = keys[column]
-        reasons.append(
-            {
-                "code": f"fills_gap:{key}",
-                "text": reference.text(
-                    "reason_fills_gap",
-                    locale,
-                    nutrient=reference.nutrients.name(key, locale),
-                    target=rounded(ev.targets[column]),
-                    unit=reference.nutrients.units[key],
-                ),
-            }
-        )
-    goals = set(ev.profile.goals)
-    for claim_id in product.claims:
-        claim = reference.claims[claim_id]
-        if goals.intersection(claim.goals):
-            reasons.append({"code": f"claim:{claim_id}", "text": claim.text[locale]})
-    # Defence in depth: a text that makes a disease claim is never shown, whatever its origin.
-    return [r for r in reasons if reference.forbidden_match(r["text"]) is None]
+    """Reasons true for this item (advice.item_reasons: advice gaps with their authority, a
+    justified higher dose, matching rules, claims for the profile's goals, learned preference)."""
+    return item_reasons(ev, index, locale)
 
 
 def item_warnings(ev: Evaluation, index: int, locale: str) -> list[dict[str, str]]:

@@ -131,12 +131,16 @@ class _Target(_Strict):
     when = fields.String(required=True)
     nutrient = fields.String(required=True)
     amount = fields.Raw(required=True)
+    authority = fields.String(load_default=None)  # read and checked by advice.py
     source = fields.String(required=True)
 
 
 class _TargetsFile(_Strict):
     source = fields.String(required=True)
     targets = fields.List(fields.Nested(_Target), required=True)
+    # read and checked by advice.py (service/core/advice.py)
+    authorities = fields.Raw(load_default=None)
+    reference_intakes = fields.Raw(load_default=None)
 
 
 class _Trigger(_Strict):
@@ -174,6 +178,7 @@ class _Claim(_Strict):
     goals = fields.List(fields.String(validate=validate.OneOf(GOALS)), load_default=list)
     text = _localized()
     wording_checked = fields.Dict(keys=fields.String(), values=fields.Boolean(), load_default=dict)
+    requires = fields.Raw(load_default=None)  # product conditions, read and checked by advice.py
     source = fields.String(required=True)
 
 

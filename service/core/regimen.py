@@ -186,7 +186,8 @@ def _compute_arrays(catalog: Catalog) -> _CatalogArrays:
 
 
 def candidate_mask(ev: Evaluation) -> np.ndarray:
-    """Products the profile may take: every safety mask and rule, except the per-item upper limit.
+    """Products the profile may take: every safety mask and rule, except the per-item upper
+    limit, and within the dose band of the advice.
 
     The per-item mask checks the labelled daily dose; the program checks the limits for the
     servings it chooses, for the whole combination, which is guarantee 1 for the regimen.
@@ -195,7 +196,8 @@ def candidate_mask(ev: Evaluation) -> np.ndarray:
     for code, mask in ev.safety.excluded.items():
         if code != "upper_limit":
             blocked |= mask
-    return ~blocked & ~ev.rule_excluded & ev.rule_required
+    # the dose band of the advice (advice.py), as in lists: no 75 µg tablet for a 10 µg advice
+    return ~blocked & ~ev.rule_excluded & ev.rule_required & ev.offer.within_band
 
 
 def target_gaps(ev: Evaluation) -> np.ndarray:

@@ -16,6 +16,23 @@ cases:
       reasons: [nl-70-plus-vitamin-d]    # some item shows this rule's reason
       notices: [interaction:vitamin-k-antagonist]   # these notice codes are given
       empty: false                       # the list is (not) empty
+      # pharmacist's review (issue 10): nutrient roles are nutrient keys without the unit
+      # (vitamin_d, vitamin_b12, folic_acid) or a prefix of them (vitamin_k: K1 and K2)
+      roles: [vitamin_d]                 # some item carries each of these nutrients
+      exclude_roles: [vitamin_k]         # no item carries any of these
+      first_dose: {vitamin_d_ug: [10, 25]}   # the first item gives an amount in this band
+      max_dose: {vitamin_d_ug: 25}       # no item gives more than this a day
+      reason_codes: [fills_gap:vitamin_d_ug]  # some item shows a reason with this code
+      no_notices: [no_advice]            # these notice codes are not given
+      texts_exclude: [Gezondheidsraad]   # no reason text contains this (any case)
+      max_items: 3                       # the list has at most this many items
+      advice: {vitamin_d_ug: 10}         # POST /v1/regimens has this target (null: none)
+
+Every case also checks guarantee 11 (every item shown has at least one reason) and that no
+item shows the same reason text twice.
+
+A case may say `needs: <what>` (for example data another branch adds): when it fails it is
+reported as PENDING with that note and does not fail the run; when it passes it is a PASS.
 """
 
 from __future__ import annotations
@@ -43,6 +60,15 @@ EXPECTATIONS = {
     "reasons",
     "notices",
     "empty",
+    "roles",
+    "exclude_roles",
+    "first_dose",
+    "max_dose",
+    "reason_codes",
+    "no_notices",
+    "texts_exclude",
+    "max_items",
+    "advice",
 }
 
 
@@ -52,18 +78,36 @@ class CaseResult:
     line: int
     name: str
     failures: list[str] = field(default_factory=list)
+    needs: str | None = None
 
     @property
     def passed(self) -> bool:
         return not self.failures
+
+    @property
+    def pending(self) -> bool:
+        """Failed, but the case says it needs something not there yet."""
+        return bool(self.failures) and self.needs is not None
+
+    @property
+    def mark(self) -> str:
+        return "PASS" if self.passed else "PENDING" if self.pending else "FAIL"
 
 
 def rule_test_files(target: Path) -> list[Path]:
     return sorted(target.glob("*.yaml")) if target.is_dir() else [target]
 
 
-def run_rule_tests(snapshot: Snapshot, files: list[Path], default_day: dt.date) -> list[CaseResult]:
-    """Run every case; a file that does not parse or a case that is malformed is a failure."""
+def run_rule_tests(
+    snapshot: Snapshot,
+    files: list[Path],
+    default_day: dt.date,
+    rules_dir: Path | None = None,
+) -> list[CaseResult]:
+    """Run every case; a file that does not parse or a case that is malformed is a failure.
+
+    `rules_dir` (the merchandising folder the snapshot was loaded from) is named when a case
+    expects the reason of a rule that does not exist there."""
     from service.api.schemas import RecommendationRequestSchema  # marshmallow only, no Flask
 
     schema = RecommendationRequestSchema()
@@ -84,6 +128,8 @@ def run_rule_tests(snapshot: Snapshot, files: list[Path], default_day: dt.date) 
             if not isinstance(case, dict):
                 result.failures.append("a case must be a mapping")
                 continue
+            if case.get("needs") is not None:
+                result.needs = str(case["needs"])
             unknown = set(case.get("expect") or {}) - EXPECTATIONS
             if unknown:
                 result.failures.append(f"unknown expectation(s): {', '.join(sorted(unknown))}")
@@ -99,14 +145,64 @@ def run_rule_tests(snapshot: Snapshot, files: list[Path], default_day: dt.date) 
             except DosewiseError as exc:
                 result.failures.append(f"invalid request: {exc.message} {exc.fields}")
                 continue
-            result.failures.extend(_check(answer, case.get("expect") or {}, snapshot))
+            expect = case.get("expect") or {}
+            result.failures.extend(_check(answer, expect, snapshot, rules_dir))
+            if "advice" in expect:
+                result.failures.extend(_check_advice(snapshot, body, day, expect["advice"]))
     return results
 
 
-def _check(answer: dict[str, Any], expect: dict[str, Any], snapshot: Snapshot) -> list[str]:
-    skus = [item["sku"] for item in answer["items"]]
-    shown = ", ".join(skus) or "nothing"
+def _check_advice(snapshot: Snapshot, body: dict[str, Any], day: dt.date, advice: Any) -> list[str]:
+    """The regimen's targets (one advice for lists and regimens)."""
+    from .regimen import formulate_regimen
+
+    if not isinstance(advice, dict):
+        return ["`advice` must map nutrient keys to an amount or null"]
+    regimen = formulate_regimen(
+        snapshot, {"profile": body["profile"], "locale": body.get("locale", "nl")}, day
+    )
     failures = []
+    for key, amount in advice.items():
+        actual = (regimen["targets"].get(key) or {}).get("target")
+        if amount is None and actual is not None:
+            failures.append(f"expected no advice for {key}; the regimen has {actual}")
+        elif amount is not None and (actual is None or abs(float(actual) - float(amount)) > 1e-6):
+            failures.append(f"expected an advice of {amount} for {key}; the regimen has {actual}")
+    return failures
+
+
+def _carries(item: dict[str, Any], role: str) -> bool:
+    return any(
+        key.startswith(role) and amount > 0 for key, amount in item["nutrients_per_day"].items()
+    )
+
+
+def _check(
+    answer: dict[str, Any],
+    expect: dict[str, Any],
+    snapshot: Snapshot,
+    rules_dir: Path | None = None,
+) -> list[str]:
+    items = answer["items"]
+    skus = [item["sku"] for item in items]
+    shown = ", ".join(skus) or "nothing"
+    failures = [
+        f"{item['sku']} (position {n}) is shown without a reason (guarantee 11)"
+        for n, item in enumerate(items, 1)
+        if not item["reasons"]
+    ]
+    for n, item in enumerate(items, 1):
+        texts = [r["text"] for r in item["reasons"]]
+        if len(set(texts)) != len(texts):
+            failures.append(f"{item['sku']} (position {n}) shows a reason text twice")
+    known_rules = {rule.id for rule in snapshot.rules.rules}
+    where = f" in {rules_dir}" if rules_dir is not None else ""
+    for rule_id in expect.get("reasons", []):
+        if rule_id not in known_rules:
+            failures.append(
+                f"rule {rule_id!r} named in `reasons` does not exist in the rules loaded{where}; "
+                "give the folder that holds it with --rules"
+            )
     for sku in expect.get("include", []):
         if sku not in skus:
             failures.append(f"expected {sku} in the list; got {shown}")
@@ -127,12 +223,50 @@ def _check(answer: dict[str, Any], expect: dict[str, Any], snapshot: Snapshot) -
             failures.append(f"expected a product of category {category}; got {shown}")
     codes = {r["code"] for item in answer["items"] for r in item["reasons"]}
     for rule_id in expect.get("reasons", []):
-        if f"rule:{rule_id}" not in codes:
+        if rule_id in known_rules and f"rule:{rule_id}" not in codes:
             failures.append(f"expected an item with the reason of rule {rule_id}")
+    for code in expect.get("reason_codes", []):
+        if code not in codes:
+            failures.append(
+                f"expected an item with a reason {code}; got {', '.join(sorted(codes))}"
+            )
+    for role in expect.get("roles", []):
+        if not any(_carries(item, role) for item in items):
+            failures.append(f"expected an item with {role}; got {shown}")
+    for role in expect.get("exclude_roles", []):
+        for n, item in enumerate(items, 1):
+            if _carries(item, role):
+                failures.append(f"expected no item with {role}; {item['sku']} at position {n}")
+    for key, band in (expect.get("first_dose") or {}).items():
+        low, high = band
+        amount = items[0]["nutrients_per_day"].get(key) if items else None
+        if amount is None or not low <= amount <= high:
+            first = skus[0] if skus else "nothing"
+            failures.append(
+                f"expected the first item to give {low}-{high} {key} a day; {first} gives {amount}"
+            )
+    for key, most in (expect.get("max_dose") or {}).items():
+        for n, item in enumerate(items, 1):
+            amount = item["nutrients_per_day"].get(key, 0)
+            if amount > most:
+                failures.append(
+                    f"expected at most {most} {key} a day per item; "
+                    f"{item['sku']} (position {n}) gives {amount}"
+                )
+    texts = [r["text"] for item in items for r in item["reasons"]]
+    for fragment in expect.get("texts_exclude", []):
+        for text in texts:
+            if fragment.lower() in text.lower():
+                failures.append(f"expected no reason mentioning {fragment!r}; got {text!r}")
+    if "max_items" in expect and len(items) > int(expect["max_items"]):
+        failures.append(f"expected at most {expect['max_items']} items; got {len(items)}")
     notices = {n["code"] for n in answer["notices"]}
     for code in expect.get("notices", []):
         if code not in notices:
             failures.append(f"expected notice {code}; got {', '.join(sorted(notices)) or 'none'}")
+    for code in expect.get("no_notices", []):
+        if code in notices:
+            failures.append(f"expected no notice {code}")
     if "empty" in expect and bool(expect["empty"]) != (not skus):
         failures.append(
             f"expected the list {'empty' if expect['empty'] else 'not empty'}; got {shown}"

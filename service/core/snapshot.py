@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from .advice import check_advice
 from .catalog import Catalog, catalog_from_document, file_version, load_catalog
 from .errors import DataFileError
 from .reference import Reference, _display, load_reference
@@ -85,6 +86,7 @@ def load_snapshot(paths: DataPaths, catalog_document: dict | None = None) -> Sna
     coverage = check_guarantee_coverage(
         reference, _display(paths.reference_dir / "interactions.yaml")
     )
+    coverage += check_advice(reference)
     if coverage:
         raise DataFileError(coverage)
     if catalog_document is None:

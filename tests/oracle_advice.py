@@ -1,0 +1,162 @@
+"""The tests' own reading of the advice (domain.md, contract v1.1 guarantees 10 and 11): which
+vitamin D, folic acid and iodine advice applies to a profile, the dose band around it, and which
+texts are true for which product. It never asks the service's advice code; the vignette,
+property and regimen tests share it (tests/oracle.py holds the safety oracle).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from .oracle import PRODUCTS, per_day
+
+WINTER = (10, 11, 12, 1, 2, 3)
+DOSE_FACTOR = 2.5  # issue 10: "more than 2.5x the advice" is far above the band
+BANDED = ("vitamin_d_ug", "folic_acid_ug", "iodine_ug")
+
+
+def vitamin_d_advice(profile: dict[str, Any], month: int) -> float | None:
+    """domain.md: Gezondheidsraad (NL) 10 µg for children 0-3, pregnancy, breastfeeding, women
+    50-69, dark skin, little sun; 20 µg for 70+. DGE (DE) 20 µg when the skin makes none (winter,
+    little sun), infants 10 µg. None: no advice for this profile."""
+    age = profile["age"]
+    country = profile.get("country", "NL").upper()
+    if country not in ("NL", "DE"):
+        return None  # the targets of other markets are not in domain.md
+    if country == "DE":
+        if age == 0:
+            return 10.0
+        if month in WINTER or profile.get("sun_exposure") == "low":
+            return 20.0
+        return None
+    if age >= 70:
+        return 20.0
+    if (
+        age <= 3
+        or profile.get("life_stage", "none") in ("pregnant", "breastfeeding")
+        or (profile.get("sex") == "female" and 50 <= age < 70)
+        or (profile.get("skin_type") or 0) >= 5
+        or profile.get("sun_exposure") == "low"
+    ):
+        return 10.0
+    return None
+
+
+def general_advice(profile: dict[str, Any], nutrient: str, month: int) -> float | None:
+    """The advice without a serum level or a doctor; for vitamin D the EFSA adequate intake
+    (15 µg from 1 year, 10 µg infants) when no advice applies."""
+    if nutrient == "vitamin_d_ug":
+        advice = vitamin_d_advice(profile, month)
+        if advice is None:
+            advice = 10.0 if profile["age"] == 0 else 15.0
+        return advice
+    life_stage = profile.get("life_stage", "none")
+    if nutrient == "folic_acid_ug" and life_stage == "pregnant":
+        return 400.0
+    if nutrient == "iodine_ug" and life_stage != "none":
+        return 150.0
+    return None
+
+
+def band_upper(profile: dict[str, Any], nutrient: str, month: int) -> float | None:
+    """The most a product offered for this profile may give a day; None: no band."""
+    if nutrient not in BANDED:
+        return None
+    general = general_advice(profile, nutrient, month)
+    if general is None:
+        return None
+    upper = DOSE_FACTOR * general
+    serum = profile.get("serum_25ohd_nmol_l")
+    if nutrient == "vitamin_d_ug" and serum is not None:
+        if serum < 30:
+            upper = max(upper, 75.0)
+        elif serum < 50:
+            upper = max(upper, 50.0)
+    doctor = (profile.get("higher_dose_advised") or {}).get(nutrient)
+    if doctor:
+        upper = max(upper, float(doctor))
+    return upper
+
+
+def within_band(
+    sku: str, profile: dict[str, Any], month: int, products: dict[str, Any] | None = None
+) -> bool:
+    amounts = per_day((products or PRODUCTS)[sku])
+    for nutrient in BANDED:
+        upper = band_upper(profile, nutrient, month)
+        if upper is not None and amounts.get(nutrient, 0.0) > upper + 1e-9:
+            return False
+    return True
+
+
+# ---------------------------------------------------------------- texts true for a product
+ADVICE_NUMBER = re.compile(r"(\d+(?:[.,]\d+)?)\s*µg")
+DUTCH_AUTHORITY = ("gezondheidsraad", "health council", "gesundheitsrat")
+GERMAN_AUTHORITY = ("dge", "duitse voedingsvereniging", "german nutrition society")
+CLAIM_NUTRIENTS = {
+    # an authorised claim sentence (any locale, lower case) and the nutrients it speaks of
+    "folate": ("folic_acid_ug",),
+    "folaat": ("folic_acid_ug",),
+    "folat": ("folic_acid_ug",),
+    "foliumzuur": ("folic_acid_ug",),
+    "folic acid": ("folic_acid_ug",),
+    "magnesium": ("magnesium_mg",),
+    "calcium": ("calcium_mg",),
+    "iodine": ("iodine_ug",),
+    "jodium": ("iodine_ug",),
+    "jod ": ("iodine_ug",),
+    "epa": ("omega3_mg",),
+    "vitamin k": ("vitamin_k1_ug", "vitamin_k2_ug"),
+    "vitamine k": ("vitamin_k1_ug", "vitamin_k2_ug"),
+    "b12": ("vitamin_b12_ug",),
+    "zinc": ("zinc_mg",),
+    "zink": ("zinc_mg",),
+    "selen": ("selenium_ug",),
+    "iron": ("iron_mg",),
+    "ijzer": ("iron_mg",),
+    "eisen": ("iron_mg",),
+}
+
+
+def text_problems(sku: str, text: str, profile: dict[str, Any]) -> list[str]:
+    """What makes a reason text untrue for this product and profile (empty: none found)."""
+    product = PRODUCTS[sku]
+    amounts = per_day(product)
+    lowered = text.lower()
+    problems = []
+    country = profile.get("country", "NL").upper()
+    if country == "DE" and any(a in lowered for a in DUTCH_AUTHORITY):
+        problems.append("a DE customer is shown the Dutch Health Council's advice")
+    if country == "NL" and any(
+        re.search(rf"\b{re.escape(a)}\b", lowered) for a in GERMAN_AUTHORITY
+    ):
+        problems.append("an NL customer is shown the DGE's advice")
+    for word, nutrients in CLAIM_NUTRIENTS.items():
+        if word in lowered and not any(amounts.get(n, 0) > 0 for n in nutrients):
+            # "Vitamin D and B12 come mainly from fish and meat" names both on purpose
+            if " and " in lowered or " en " in lowered or " und " in lowered:
+                continue
+            problems.append(f"the text speaks of {word!r}; the product has none of it")
+    pregnancy = any(w in lowered for w in ("pregnan", "zwanger", "schwanger"))
+    if ("folate" in lowered or "folaat" in lowered or "folat" in lowered) and pregnancy:
+        if not product["pregnancy_suitable"]:
+            problems.append("a pregnancy claim on a product not suitable in pregnancy")
+        if amounts.get("folic_acid_ug", 0) < 30:
+            problems.append("the folate claim needs at least 30 µg folic acid a day")
+    if "pregnancy multivitamin" in lowered and "pregnancy" not in product.get("tags", []):
+        problems.append("called a pregnancy multivitamin; the catalog does not tag it so")
+    return problems
+
+
+def quotes_advice_far_below(sku: str, text: str) -> bool:
+    """A vitamin D advice sentence ("advises 10 µg") next to a product that gives more than
+    2.5x that amount: "towards the advised 10 µg" on a 75 µg tablet."""
+    lowered = text.lower()
+    if "vitamin" not in lowered or not any(
+        w in lowered for w in ("advis", "advies", "empf", "adviseert")
+    ):
+        return False
+    d = per_day(PRODUCTS[sku]).get("vitamin_d_ug", 0.0)
+    numbers = [float(n.replace(",", ".")) for n in ADVICE_NUMBER.findall(text)]
+    return bool(numbers) and d > DOSE_FACTOR * max(numbers) + 1e-9
