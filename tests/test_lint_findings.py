@@ -167,3 +167,33 @@ def test_lint_of_a_folder_without_rule_files_is_one_finding_not_a_traceback(tmp_
 def test_lint_of_a_file_with_no_rules_is_clean(tmp_path):
     path, _ = write(tmp_path, "source: test\nrules: []\n")
     assert lint(PATHS, path, TODAY).findings == []
+
+
+def test_the_lint_endpoint_reports_the_files_on_disk_not_a_cached_older_result(data_copy):
+    """Regression: the result was cached per rules version in service, so after a broken edit
+    (refused, version unchanged) or before this worker reloaded, it showed the old result."""
+    from service.api.app import create_app
+
+    app = create_app(
+        {
+            "TESTING": True,
+            "REDIS_URL": None,
+            "RELOAD_INTERVAL": 3600,  # this worker will not reload by itself meanwhile
+            "CATALOG_PATH": str(data_copy.catalog),
+            "RULES_DIR": str(data_copy.rules),
+        }
+    )
+    app.extensions["dosewise"].clock = lambda: TODAY
+    client = app.test_client()
+    assert client.get("/v1/rules/lint").get_json()["errors"] == 0
+    broken = data_copy.merchandising_dir / "zz_broken.yaml"
+    broken.write_text(
+        "source: t\nrules:\n  - id: x\n    description: d\n    action: exclude\n"
+        "    skus: [NO-SUCH-SKU]\n",
+        encoding="utf-8",
+    )
+    body = client.get("/v1/rules/lint").get_json()
+    assert body["errors"] == 1
+    assert body["findings"][0]["code"] == "unknown_sku"
+    broken.unlink()
+    assert client.get("/v1/rules/lint").get_json()["errors"] == 0
