@@ -540,6 +540,12 @@ def refresh(
             with app.app_context():
                 click.echo(json.dumps(refresh_customer.run(customer_id)))
             return
+        celery = app.extensions["celery"]
+        if not celery.conf.task_always_eager and not celery.control.ping(timeout=1.0):
+            fail(
+                "no Celery worker answers on the broker: start `make run` (it runs one) or "
+                "`celery -A workers.make_celery worker`, then repeat the command"
+            )
         with app.app_context():
             run = start_refresh(app, "cli", force)
         click.echo(f"run {run['run_id']} ({'started' if run['started'] else 'already running'})")

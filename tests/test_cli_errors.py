@@ -205,3 +205,8 @@ def test_cli_recommend_ranks_with_the_served_model(simulated_shop, tmp_path):
     assert answer["versions"]["model"].startswith("ltr-")
     assert [i["sku"] for i in answer["items"]] == [i["sku"] for i in served["items"]]
     assert [i["score"] for i in answer["items"]] == [i["score"] for i in served["items"]]
+
+
+def test_refresh_all_without_a_worker_says_so_instead_of_waiting_forever(redis_url):
+    result = run(["refresh", "--all"], REDIS_URL=redis_url, DOSEWISE_CELERY_BROKER_URL=redis_url)
+    one_line_error(result, 1, "no Celery worker", "make run")
