@@ -7,7 +7,7 @@ import shutil
 import sys
 import tempfile
 
-from service.local import port_in_use
+from service.local import port_in_use as _port_in_use
 
 _host = os.environ.get("HOST", "127.0.0.1")
 _port = int(os.environ.get("PORT", "8000"))
@@ -54,7 +54,7 @@ class _ListeningAddress(logging.Filter):
 
 def on_starting(server):
     server.log.error_log.addFilter(_ListeningAddress())
-    if port_in_use(_host, _port):
+    if _port_in_use(_host, _port):
         print(
             f"dosewise: {bind} is in use (another server?): stop it, or choose another PORT",
             file=sys.stderr,

@@ -253,8 +253,17 @@ def test_lint_warning_fires_on_crafted_rule_with_file_line_and_rule_id(
     assert result.errors == []
     findings = rule_findings(result)
     got = [(f.file, f.line, f.column, f.code, f.rule_id, f.severity) for f in findings]
-    assert got == [(display(path), line_of(body, f"- id: {rule_id}"), 1, code, rule_id, "warning")]
+    line, column = line_of(body, f"- id: {rule_id}"), 1
+    if code == "claim-wording":  # at the locale line, the column where its text starts
+        line, column = _value_at(body, 'nl: "')
+    assert got == [(display(path), line, column, code, rule_id, "warning")]
     assert findings[0].hint
+
+
+def _value_at(body: str, needle: str) -> tuple[int, int]:
+    """Line and column (1-based) of the first character after `needle`."""
+    line = line_of(body, needle)
+    return line, body.splitlines()[line - 1].index(needle) + len(needle) + 1
 
 
 def test_lint_pin_conflict_and_shadowed_name_the_other_rule(data_copy: DataPaths) -> None:
@@ -287,8 +296,8 @@ def test_lint_cli_prints_warnings_exit_0_strict_exit_1_json_parseable(
     args = ["rules", "lint", *data_options(data_copy), "--date", DATE]
     plain = cli(*args)
     assert plain.exit_code == 0, plain.output
-    line = line_of(body, "- id: t-claim-wording")
-    prefix = f"{display(path)}:{line}:1: warning: claim-wording: "
+    line, column = _value_at(body, 'nl: "')
+    prefix = f"{display(path)}:{line}:{column}: warning: claim-wording: "
     (printed,) = [x for x in plain.stdout.splitlines() if not any(c in x for c in KEPT_OFF)]
     assert printed.startswith(prefix)
     assert "[rule t-claim-wording]" in printed and "(hint: use: " in printed
@@ -330,7 +339,8 @@ def test_lint_unknown_sku_is_an_error_exit_1_with_did_you_mean(data_copy: DataPa
         assert run.exit_code == 1
         assert "did you mean 'XF-D3K2-TAB'" in run.stdout
     text = cli("rules", "lint", *data_options(data_copy), "--date", DATE)
-    assert text.stdout.startswith(f"{display(path)}:{line_of(body, 'skus:')}:1: unknown_sku: ")
+    line, column = _value_at(body, "skus: [")  # at the unknown SKU itself
+    assert text.stdout.startswith(f"{display(path)}:{line}:{column}: unknown_sku: ")
     assert "1 error(s), 0 warning(s)" in text.stderr
     as_json = cli("rules", "lint", *data_options(data_copy), "--format", "json")
     assert [f["severity"] for f in json.loads(as_json.stdout)] == ["error"]
