@@ -131,7 +131,10 @@ def test_errors_before_the_app_are_contract_json(proxied):
             + b"Connection: close\r\n\r\n",
             {431},
         ),
-        "huge-header": (b"GET / HTTP/1.1\r\nHost: x\r\nX-a: " + b"b" * 20000 + b"\r\n\r\n", {400, 431}),
+        "huge-header": (
+            b"GET / HTTP/1.1\r\nHost: x\r\nX-a: " + b"b" * 20000 + b"\r\n\r\n",
+            {400, 431},
+        ),
         "bad-method": (b"GE(T / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", {400}),
     }
     for port in (proxied["port"], proxied["upstream"]):  # through nginx, and gunicorn alone
