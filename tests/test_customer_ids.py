@@ -21,8 +21,9 @@ from service.api.redis_client import cache_policy, get_store
 from service.customers.refresh import refresh_chunk
 
 K_NUTRIENTS = {"vitamin_k1_ug", "vitamin_k2_ug"}
-VKA_PROFILE = {"age": 58, "medications": ["vitamin_k_antagonist"]}
-PLAIN_PROFILE = {"age": 58}
+# goals give both a need (lists are need-based), and bones makes vitamin K products candidates
+VKA_PROFILE = {"age": 58, "medications": ["vitamin_k_antagonist"], "goals": ["bones"]}
+PLAIN_PROFILE = {"age": 58, "goals": ["bones"]}
 
 
 @pytest.fixture()

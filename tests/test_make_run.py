@@ -186,7 +186,8 @@ def test_make_run_serves_stored_customers_from_every_worker_and_stops_everything
     assert "make run: stopped web, worker, beat and Redis" in log.read_text(errors="replace")
     assert not (checkout / ".dosewise" / "redis" / "url").exists()
     assert not list(checkout.glob("celerybeat-schedule*"))
-    with socket.socket() as probe:  # the port is free again
+    with socket.socket() as probe:  # the port is free again (TIME_WAIT of our own requests aside)
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         probe.bind(("127.0.0.1", port))
 
 
