@@ -478,7 +478,39 @@ def test_hostile_rules_cannot_break_guarantees(hostile, raw):
     assert_safe(raw, recommend(hostile, raw))
 
 
-def test_disease_claim_in_a_rule_file_never_reaches_a_customer(data_copy):
+DISEASE_CLAIMS = {
+    "nl": "Voorkomt botontkalking.",
+    "de": "Beugt Osteoporose vor.",
+    "en": "Prevents osteoporosis and protects against flu.",
+}
+CLAIM_PROFILE = {"age": 75, "goals": ["bones"]}
+
+
+def test_disease_claim_in_a_rule_file_is_refused_at_load(data_copy):
+    """Regression (issue 13, defect 4): this test returned early when the file was refused and
+    asserted nothing. The refusal itself is the guarantee: it names the file and the reason."""
+    rules = {
+        "source": "test",
+        "rules": [
+            _rule("claim-pin", "pin", skus=["XF-D3-20-TAB"], position=1, reason=DISEASE_CLAIMS)
+        ],
+    }
+    (data_copy.merchandising_dir / "zz_claim.yaml").write_text(
+        yaml.safe_dump(rules, allow_unicode=True), encoding="utf-8"
+    )
+    with pytest.raises(DataFileError) as refused:
+        Recommender(data_copy, cache_size=0, reload_interval=0, clock=lambda: TODAY)
+    claim_findings = [
+        f for f in refused.value.findings if f.file.endswith("zz_claim.yaml") and f.line > 1
+    ]
+    assert claim_findings, [str(f) for f in refused.value.findings]
+    assert any("claim" in (f.code + f.message).lower() for f in claim_findings)
+
+
+def test_disease_claim_that_slips_past_the_loader_never_reaches_a_customer(data_copy):
+    """The run-time claim filter, defence in depth behind the load-time check: a rule whose
+    reason becomes a disease claim after loading (a loader bug, an in-memory edit) still shows
+    its product, never the text."""
     rules = {
         "source": "test",
         "rules": [
@@ -488,9 +520,9 @@ def test_disease_claim_in_a_rule_file_never_reaches_a_customer(data_copy):
                 skus=["XF-D3-20-TAB"],
                 position=1,
                 reason={
-                    "nl": "Voorkomt botontkalking.",
-                    "de": "Beugt Osteoporose vor.",
-                    "en": "Prevents osteoporosis and protects against flu.",
+                    "nl": "Vitamine D draagt bij tot de instandhouding van normale botten.",
+                    "de": "Vitamin D trägt zur Erhaltung normaler Knochen bei.",
+                    "en": "Vitamin D contributes to the maintenance of normal bones.",
                 },
             )
         ],
@@ -498,13 +530,18 @@ def test_disease_claim_in_a_rule_file_never_reaches_a_customer(data_copy):
     (data_copy.merchandising_dir / "zz_claim.yaml").write_text(
         yaml.safe_dump(rules, allow_unicode=True), encoding="utf-8"
     )
-    try:
-        service = Recommender(data_copy, cache_size=0, reload_interval=0, clock=lambda: TODAY)
-    except DataFileError:
-        return  # refused at load: fine
+    service = Recommender(data_copy, cache_size=0, reload_interval=0, clock=lambda: TODAY)
+    (pin,) = [r for r in service.snapshot.rules.rules if r.id == "claim-pin"]
+    before = recommend(service, {"profile": CLAIM_PROFILE, "limit": 10, "locale": "en"})
+    assert "rule:claim-pin" in {r["code"] for i in before["items"] for r in i["reasons"]}
+    object.__setattr__(pin, "reason", dict(DISEASE_CLAIMS))
     for locale in LOCALES:
-        raw = {"profile": {"age": 40}, "limit": 10, "locale": locale}
-        assert_safe(raw, recommend(service, raw))
+        raw = {"profile": CLAIM_PROFILE, "limit": 10, "locale": locale}
+        answer = recommend(service, raw)
+        assert "XF-D3-20-TAB" in {i["sku"] for i in answer["items"]}
+        shown = [r["text"] for i in answer["items"] for r in i["reasons"] + i["warnings"]]
+        assert DISEASE_CLAIMS[locale] not in shown
+        assert_safe(raw, answer)
 
 
 def _drop_exclusion(text: str, interaction_id: str) -> str:
@@ -540,12 +577,14 @@ def test_reference_rules_cannot_drop_an_exclusion(data_copy, interaction_id, pro
     path.write_text(
         _drop_exclusion(path.read_text(encoding="utf-8"), interaction_id), encoding="utf-8"
     )
-    try:
-        service = Recommender(data_copy, cache_size=0, reload_interval=0, clock=lambda: TODAY)
-    except DataFileError:
-        return  # refused at load: fine
-    raw = {"profile": profile, "limit": 50, "locale": "en"}
-    assert_safe(raw, recommend(service, raw))
+    # Regression (issue 13, defect 4): this test returned early on the refusal and asserted
+    # nothing; the refusal, naming the file and the guarantee, is what it pins.
+    with pytest.raises(DataFileError) as refused:
+        Recommender(data_copy, cache_size=0, reload_interval=0, clock=lambda: TODAY)
+    assert any(
+        f.code == "guarantee_not_covered" and f.file.endswith("interactions.yaml")
+        for f in refused.value.findings
+    ), [str(f) for f in refused.value.findings]
 
 
 # ---------------------------------------------------------------- the web layer
