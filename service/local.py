@@ -139,7 +139,7 @@ def _announce_when_ready(host: str, port: int, redis_note: str, stop: threading.
     where = f"http://{shown}:{port}"
     print(
         f"\ndosewise serves at {where}  (preview page {where}/preview; {redis_note}; "
-        "Ctrl-C stops web, worker, beat and Redis)\n",
+        "Ctrl-C stops them all)\n",
         flush=True,
     )
 
@@ -237,7 +237,7 @@ def _supervise(names: list[str], env: dict[str, str], host: str, port: int, note
     finally:
         stop.set()
     if manager.returncode in (130, 143):  # SIGINT, SIGTERM: the user stopped it
-        print("make run: stopped web, worker, beat and Redis", flush=True)
+        print(f"make run: stopped {', '.join(names)}", flush=True)
         return 0
     return _fail(
         f"a process stopped after {time.monotonic() - started:.0f} s (exit {manager.returncode}), "
