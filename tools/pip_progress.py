@@ -13,6 +13,10 @@ from collections import deque
 STEPS = ("Collecting ", "Requirement already satisfied: ", "Obtaining ")
 
 
+def packages(count: int) -> str:
+    return f"{count} package{'' if count == 1 else 's'}"
+
+
 def main() -> int:
     tty = sys.stdout.isatty()
     collected = 0
@@ -28,11 +32,11 @@ def main() -> int:
         if line.startswith(STEPS):
             collected += 1
             name = line.split(": ", 1)[-1] if ": " in line else line.split(" ", 1)[1]
-            last = f"  collected {collected} packages ({name.split()[0][:40]})"
+            last = f"  collected {packages(collected)} ({name.split()[0][:40]})"
         elif line.startswith("Installing collected packages"):
-            last = f"  installing {line.count(',') + 1} packages"
+            last = f"  installing {packages(line.count(',') + 1)}"
         elif line.startswith("Successfully installed"):
-            last = f"  installed {len(line.split()) - 2} packages"
+            last = f"  installed {packages(len(line.split()) - 2)}"
             done = True
         else:
             continue
