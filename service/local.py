@@ -126,6 +126,7 @@ def _announce_when_ready(host: str, port: int, redis_note: str, stop: threading.
     probe_host = "127.0.0.1" if host in ("0.0.0.0", "") else host
     shown = f"[{host}]" if ":" in host else host
     url = f"http://{probe_host if ':' not in probe_host else shown}:{port}"
+    stop.wait(1.0)  # idle (no lock held) while honcho forks its processes
     while not stop.is_set():
         try:
             with urllib.request.urlopen(f"{url}/readyz", timeout=2) as answer:
