@@ -187,18 +187,50 @@ def rules_test(path: Path | None, catalog: str, rules: str, day: dt.datetime | N
         )
     except DataFileError as exc:
         refuse(exc)
+    known = {r.id for r in snapshot.rules.rules}
     for result in results:
         click.echo(f"{result.mark} {result.file}:{result.line} {result.name}")
         if result.pending:
             click.echo(f"     needs: {result.needs}")
         for failure in result.failures:
             click.echo(f"     {failure}")
+    for file in files:
+        _unknown_rules_note(file, known, paths)
     failed = sum(not r.passed and not r.pending for r in results)
     pending = sum(r.pending for r in results)
     passed = len(results) - failed - pending
     click.echo(f"{passed} passed, {failed} failed" + (f", {pending} pending" if pending else ""))
     if failed:
         sys.exit(1)
+
+
+def _unknown_rules_note(file: Path, known: set[str], paths: DataPaths) -> None:
+    """Say when cases expect reasons of rules that the rules under test do not have (a case
+    file written for another rules folder runs against --rules, not its own)."""
+    try:
+        data = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError):
+        return  # the runner has reported it
+    named = {
+        str(rule_id)
+        for case in (data.get("cases") or [])
+        if isinstance(case, dict) and isinstance(case.get("expect"), dict)
+        for rule_id in (case["expect"].get("reasons") or [])
+    }
+    missing = sorted(named - known)
+    if not missing:
+        return
+    sibling = file.resolve().parent.parent / "merchandising"
+    other = (
+        f"; they are in {sibling.parent}? run with --rules {sibling.parent}"
+        if sibling.is_dir() and sibling.resolve() != paths.merchandising_dir.resolve()
+        else ""
+    )
+    click.echo(
+        f"note: {file} expects rule(s) {', '.join(missing)} that the rules under test "
+        f"({paths.merchandising_dir}) do not have{other}",
+        err=True,
+    )
 
 
 @rules.command("diff")
