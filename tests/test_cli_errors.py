@@ -219,13 +219,13 @@ def test_rules_test_from_another_rules_folder_says_the_rule_it_expects_is_not_th
     shutil.copytree(RULES, other)
     (other / "merchandising" / "extra.yaml").write_text(
         "source: t\nrules:\n  - id: brand-new-rule\n    description: d\n    action: boost\n"
-        "    weight: 0.1\n    skus: [XF-D3K2-TAB]\n"
+        "    weight: 0.1\n    skus: [BL-D3-20-70PLUS-TAB]\n"
         '    reason: {nl: "Een tip.", de: "Ein Tipp.", en: "A tip."}\n',
         encoding="utf-8",
     )
     cases = other / "tests" / "new.yaml"
     cases.write_text(
-        "cases:\n  - name: sees the new rule\n    profile: {age: 40}\n"
+        "cases:\n  - name: sees the new rule\n    profile: {age: 75}\n"
         "    date: 2026-11-28\n    expect:\n      reasons: [brand-new-rule]\n",
         encoding="utf-8",
     )
