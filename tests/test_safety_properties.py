@@ -53,7 +53,9 @@ from .oracle import (
     binding_maxima,
     claim_in,
     close,
+    expected_food,
     expected_intake,
+    expected_room,
     expected_upper_limit,
     line_amounts,
     per_day,
@@ -79,6 +81,7 @@ def assert_safe(raw: dict[str, Any], response: dict[str, Any]) -> None:
     conditions = set(profile.get("conditions", []))
     intake = expected_intake(raw)
     limits = {n: expected_upper_limit(n, age, life_stage) for n in NUTRIENTS}
+    rooms = {n: expected_room(profile, n) for n in NUTRIENTS}
 
     # intake: the totals and the limits the response reports, against our own
     reported = response["intake"]
@@ -99,6 +102,12 @@ def assert_safe(raw: dict[str, Any], response: dict[str, Any]) -> None:
                 f"intake[{n}].upper_limit = {reported[n]['upper_limit']}, EFSA says "
                 f"{limits[n]} for age {age}, {life_stage}"
             )
+        # 9. the food allowance and the room left, as the response reports them
+        assert close(reported[n]["food"], expected_food(profile, n)), (n, reported[n], profile)
+        if rooms[n] is None:
+            assert reported[n]["room"] is None, (n, reported[n])
+        else:
+            assert close(reported[n]["room"], max(rooms[n] - intake[n], 0.0)), (n, reported[n])
 
     items = response["items"]
     assert len(items) <= raw.get("limit", 5)
@@ -130,6 +139,13 @@ def assert_safe(raw: dict[str, Any], response: dict[str, Any]) -> None:
             assert within(
                 entry["current"] + item["nutrients_per_day"].get(n, 0), entry["upper_limit"] + 1e-6
             ), f"G1 (as reported) {n}: {entry} + {item['nutrients_per_day'].get(n, 0)}: {where}"
+        # 9. the whole diet: what the item adds fits the room the food allowance leaves
+        for n, room in rooms.items():
+            if room is not None and amounts.get(n, 0.0) > 0:
+                assert within(intake[n] + amounts[n], room), (
+                    f"G9 {n}: {intake[n]} + {amounts[n]} + food {expected_food(profile, n)} "
+                    f"> UL {limits[n]}: {where}"
+                )
         # 2. vitamin K antagonists
         if "vitamin_k_antagonist" in medications:
             assert amounts.get("vitamin_k1_ug", 0) == 0 and amounts.get("vitamin_k2_ug", 0) == 0, (
@@ -268,6 +284,15 @@ def profiles(
         ),
         "goals": _subset(GOALS, 4),
         "current_supplements": current if current is not None else lines(3),
+        "dairy_portions_per_day": st.one_of(st.none(), st.sampled_from([0, 1, 2.5, 6, 20])),
+        "higher_dose_advised": st.one_of(
+            st.none(),
+            st.dictionaries(
+                st.sampled_from(["vitamin_d_ug", "vitamin_d_iu", "iron_mg", "iodine_ug"]),
+                st.sampled_from([0, 50, 4000]),
+                max_size=2,
+            ),
+        ),
     }
     for key in forced:
         optional.pop(key, None)

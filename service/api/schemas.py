@@ -237,6 +237,19 @@ class ItemSchema(ResponseSchema):
 class IntakeEntrySchema(ResponseSchema):
     current = fields.Float(required=True)
     upper_limit = fields.Float(allow_none=True, required=True)
+    food = fields.Float(
+        metadata={
+            "description": "(v1.1) the high usual intake from food counted against the limit "
+            "(0 where the limit is for supplements only; rules/reference/food_intake.yaml)"
+        }
+    )
+    room = fields.Float(
+        allow_none=True,
+        metadata={
+            "description": "(v1.1) what more supplements may add: upper_limit - food - "
+            "current, at least 0; null where no limit. Every item fits within it."
+        },
+    )
 
 
 class VersionsSchema(ResponseSchema):
@@ -258,6 +271,14 @@ class TotalSchema(ResponseSchema):
     amount = fields.Float(required=True)
     upper_limit = fields.Float(allow_none=True, required=True)
     status = fields.String(required=True, validate=validate.OneOf(["ok", "above_upper_limit"]))
+    food = fields.Float(metadata={"description": "(v1.1) the food allowance counted"})
+    room = fields.Float(
+        allow_none=True,
+        metadata={
+            "description": "(v1.1) upper_limit - food - amount, at least 0; a total above "
+            "the limit with food (but not without) gets an `above_room:<nutrient>` warning"
+        },
+    )
 
 
 class ViolationSchema(ResponseSchema):
