@@ -771,7 +771,8 @@ def exclusion_texts(ev: Evaluation, index: int) -> list[dict[str, Any]]:
         reasons.append(
             {
                 "code": "no_need",
-                "text": "no advice gap, stated goal, matching rule or learned preference",
+                "text": "meets no need of this profile (an advice gap within the dose band, "
+                "a stated goal, a matching rule or a learned preference)",
             }
         )
     return reasons
