@@ -1,7 +1,8 @@
 # dosewise: `make run` serves the API, `make test` runs the whole suite. Both set everything up.
 SHELL := /bin/bash
 PYTHON ?= python3
-VENV := .venv
+# `make run VENV=/path/to/.venv` reuses an installed environment (the make run test does)
+VENV ?= .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
@@ -12,15 +13,18 @@ STAMP := $(VENV)/.installed
 setup: $(STAMP)
 
 $(STAMP): pyproject.toml
+	@echo "[setup 1/3] creating $(VENV)"
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@echo "[setup 2/3] upgrading pip"
+	@$(BIN)/python -m pip install --quiet --upgrade pip
+	@echo "[setup 3/3] installing dosewise and its dependencies (about a minute the first time)"
+	@$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
+# the whole product: data check, default model, Redis (embedded unless REDIS_URL), gunicorn,
+# Celery worker and beat, supervised together (service/local.py runs the Procfile with honcho)
 run: setup
-	$(BIN)/dosewise rules check
-	$(BIN)/dosewise model build-default
-	HOST=$(HOST) PORT=$(PORT) $(BIN)/gunicorn -c deploy/gunicorn.conf.py 'service.wsgi:app'
+	@HOST=$(HOST) PORT=$(PORT) $(BIN)/python -m service.local
 
 test: setup
 	$(BIN)/python tests/ensure_browser.py
@@ -43,4 +47,4 @@ lint: setup
 	$(BIN)/mypy
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf .venv .pytest_cache .mypy_cache .ruff_cache

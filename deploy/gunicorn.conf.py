@@ -1,10 +1,17 @@
 """gunicorn settings for dosewise. Every value can be overridden by the environment."""
 
+import logging
 import multiprocessing
 import os
+import shutil
+import sys
 import tempfile
 
-bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
+from service.local import port_in_use as _port_in_use
+
+_host = os.environ.get("HOST", "127.0.0.1")
+_port = int(os.environ.get("PORT", "8000"))
+bind = f"{_host}:{_port}"
 # CPU-bound numpy work: one sync worker per core plus one; threads absorb slow clients.
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() + 1))
 threads = int(os.environ.get("GUNICORN_THREADS", "2"))
@@ -12,8 +19,10 @@ worker_class = "gthread"
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = 20
 keepalive = 5
-# SO_REUSEPORT: the kernel spreads new connections over the workers; without it the worker that
-# wakes first takes most keep-alive connections and the others idle (seen under load)
+# SO_REUSEPORT: every worker binds its own socket and the kernel spreads new connections over
+# them; without it the worker that wakes first takes most keep-alive connections and the others
+# idle (seen under load). The same option would let a second server share the port silently,
+# so `on_starting` below refuses a port that anything already listens on.
 reuse_port = True
 max_requests = 20000  # recycle workers now and then, with jitter so they do not restart together
 max_requests_jitter = 2000
@@ -24,10 +33,34 @@ loglevel = os.environ.get("LOG_LEVEL", "info")
 
 # Prometheus multiprocess mode: every worker writes its metrics to files in this folder and
 # /metrics sums them, so a scrape sees the whole server, not one worker. Set before the app
-# (and prometheus_client) is loaded; an explicit PROMETHEUS_MULTIPROC_DIR is kept.
+# (and prometheus_client) is loaded; an explicit PROMETHEUS_MULTIPROC_DIR is kept, a folder
+# made here is removed when the server exits.
+_own_metrics_dir = "PROMETHEUS_MULTIPROC_DIR" not in os.environ
 _metrics_dir = os.environ.setdefault(
     "PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="dosewise-metrics-")
 )
+_master_pid = os.getpid()
+
+
+class _ListeningAddress(logging.Filter):
+    """With reuse_port the master holds no socket (each worker binds its own), so gunicorn logs
+    `Listening at:  (pid)`; this puts the address in."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.msg == "Listening at: %s (%s)" and record.args and not record.args[0]:
+            record.args = (f"http://{bind}", record.args[1])
+        return True
+
+
+def on_starting(server):
+    server.log.error_log.addFilter(_ListeningAddress())
+    if _port_in_use(_host, _port):
+        print(
+            f"dosewise: {bind} is in use (another server?): stop it, or choose another PORT",
+            file=sys.stderr,
+        )
+        on_exit(server)
+        sys.exit(1)
 
 
 def child_exit(server, worker):
@@ -35,3 +68,8 @@ def child_exit(server, worker):
     from prometheus_client import multiprocess
 
     multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    if _own_metrics_dir and os.getpid() == _master_pid:
+        shutil.rmtree(_metrics_dir, ignore_errors=True)

@@ -53,6 +53,21 @@ def refuse(exc: DataFileError) -> NoReturn:
     sys.exit(1)
 
 
+def fail(message: str, code: int = 1) -> NoReturn:
+    """One line on stderr saying what is wrong and what to do, then exit `code`."""
+    click.echo(f"dosewise: {message}", err=True)
+    sys.exit(code)
+
+
+def _recommender(catalog: str, rules: str) -> Recommender:
+    """The core as the service builds it: same data files and the same model store, so the
+    command line ranks exactly as the running service does."""
+    try:
+        return Recommender(_paths(catalog, rules), reload_interval=0, model_dir=_model_dir())
+    except DataFileError as exc:
+        refuse(exc)
+
+
 def date_option(help_text: str):
     """`--date YYYY-MM-DD` as `day`: evaluate campaign windows and the season on that day."""
     return click.option(
@@ -90,10 +105,18 @@ def rules_check(catalog: str, rules: str) -> None:
         snapshot = load_snapshot(_paths(catalog, rules))
     except DataFileError as exc:
         refuse(exc)
+    from .core.market import catalog_findings
+    from .core.reference import _display
+
     click.echo(
         f"ok: {len(snapshot.catalog)} products, {len(snapshot.rules.rules)} rules, "
         f"versions {snapshot.versions}"
     )
+    # catalog products the law keeps off a market or off every market: warnings, exit 0
+    for finding in catalog_findings(
+        snapshot.catalog, snapshot.reference.market_maxima, _display(Path(catalog))
+    ):
+        click.echo(str(finding))
 
 
 @rules.command("lint")
@@ -116,6 +139,9 @@ def rules_lint(
     matches, one another rule shadows, two pins on one position, a campaign already over,
     health-claim wording that is not authorised).
 
+    Also names catalog products the law keeps off a market (above-market-maximum) or off
+    every market (not-sellable: unauthorised form); --strict does not fail on those two.
+
     Exit codes: 0 no errors (warnings allowed unless --strict), 1 findings that fail, 2 usage.
     """
     from .core.lint import lint
@@ -126,8 +152,12 @@ def rules_lint(
     else:
         for finding in result.findings:
             click.echo(str(finding))
-        click.echo(f"{len(result.errors)} error(s), {len(result.warnings)} warning(s)", err=True)
-    if result.errors or (strict and result.warnings):
+        kept_off = len(result.warnings) - len(result.strict_failures) + len(result.errors)
+        counts = f"{len(result.errors)} error(s), {len(result.warnings) - kept_off} warning(s)"
+        if kept_off:
+            counts += f" (+{kept_off} on catalog products the law keeps off a market)"
+        click.echo(counts, err=True)
+    if result.errors or (strict and result.strict_failures):
         sys.exit(1)
 
 
@@ -149,8 +179,8 @@ def rules_test(path: Path | None, catalog: str, rules: str, day: dt.datetime | N
     from .core.rule_tests import rule_test_files, run_rule_tests
 
     paths = _paths(catalog, rules)
+    snapshot = _recommender(catalog, rules).snapshot  # with the served model, as the service
     try:
-        snapshot = load_snapshot(paths)
         files = rule_test_files(path or paths.rules / "tests")
         results = run_rule_tests(
             snapshot, files, day.date() if day else dt.date.today(), paths.merchandising_dir
@@ -244,48 +274,95 @@ def rules_diff(
 
 
 def _rule_folder(spec: str, paths: DataPaths, into: Path) -> Path:
-    """A rule folder, or `git:REV`: the merchandising folder at that revision, exported."""
+    """A folder of rule files: the merchandising folder, a rules folder holding
+    `merchandising/` (the top `rules` folder or a copy of it), or `git:REV` (the merchandising
+    folder at that revision, exported). Anything else exits 2 with one line."""
     import subprocess
 
+    from .core.rules import rule_files
+
     if not spec.startswith("git:"):
-        return Path(spec)
+        folder = Path(spec)
+        if not folder.is_dir():
+            fail(
+                f"{spec} is not a folder: give a rule folder (rules/merchandising or a copy), "
+                "a rules folder with merchandising/ in it, or git:REV",
+                2,
+            )
+        if (folder / "merchandising").is_dir():
+            folder = folder / "merchandising"
+        if not rule_files(folder):
+            fail(f"{folder} holds no rule files (*.yaml): give the folder of the rule files", 2)
+        return folder
     revision = spec[4:]
-    top = subprocess.run(
-        ["git", "-C", str(paths.rules), "rev-parse", "--show-toplevel"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
+
+    def git(*args: str) -> bytes:
+        done = subprocess.run(["git", *args], capture_output=True)
+        if done.returncode != 0:
+            said = done.stderr.decode(errors="replace").strip().splitlines()
+            fail(
+                f"{spec}: git could not read it ({said[0] if said else 'no git repository'}): "
+                "give a commit, branch or tag of this repository, e.g. git:HEAD~1",
+                2,
+            )
+        return done.stdout
+
+    top = git("-C", str(paths.rules), "rev-parse", "--show-toplevel").decode().strip()
     folder = paths.merchandising_dir.resolve().relative_to(Path(top).resolve())
-    names = subprocess.run(
-        ["git", "-C", top, "ls-tree", "--name-only", f"{revision}:{folder}"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split()
+    names = git("-C", top, "ls-tree", "--name-only", f"{revision}:{folder}").decode().split()
     into.mkdir(parents=True)
     for name in names:
         if name.endswith(".yaml"):
-            blob = subprocess.run(
-                ["git", "-C", top, "show", f"{revision}:{folder}/{name}"],
-                capture_output=True,
-                check=True,
-            ).stdout
-            (into / name).write_bytes(blob)
+            (into / name).write_bytes(git("-C", top, "show", f"{revision}:{folder}/{name}"))
+    if not rule_files(into):
+        fail(f"{spec}: {folder} holds no rule files at that revision", 2)
     return into
 
 
-def _stored_profiles(count: int) -> list[dict]:
-    from .api.app import create_app
-    from .api.redis_client import get_store
+def _customer_app():
+    """The app and customer store on Redis: REDIS_URL, else the Redis a running `make run` of
+    this checkout started. Exits 1 with one line when there is none or it does not answer."""
+    import redis
 
-    store = get_store(create_app())
+    from .api.app import create_app
+    from .api.redis_client import get_redis, get_store
+    from .local import embedded_redis_url
+
+    url = os.environ.get("REDIS_URL") or embedded_redis_url()
+    if not url:
+        fail("no Redis: set REDIS_URL, or start `make run` in this checkout (it runs one)")
+    os.environ["REDIS_URL"] = url
+    # TESTING: this app serves no HTTP, so the "no API keys: endpoints open" warning is noise
+    app = create_app({"REDIS_URL": url, "TESTING": True})
+    try:
+        get_redis(app).ping()  # type: ignore[union-attr]
+    except (redis.RedisError, OSError) as exc:
+        fail(f"Redis at {url} does not answer ({type(exc).__name__}): start it, or fix REDIS_URL")
+    return app, get_store(app)
+
+
+def _redis_lost(exc: BaseException) -> NoReturn:
+    fail(
+        f"Redis stopped answering ({type(exc).__name__}: {str(exc)[:120]}): start it again "
+        "and repeat the command"
+    )
+
+
+def _stored_profiles(count: int) -> list[dict]:
+    import redis
+
+    _, store = _customer_app()
     profiles: list[dict] = []
-    for ids in store.iter_id_chunks(1000):
-        entries, _ = store.read_many(ids)
-        profiles.extend(e["profile"] for e in entries if e)
-        if len(profiles) >= count:
-            break
+    try:
+        for ids in store.iter_id_chunks(1000):
+            entries, _ = store.read_many(ids)
+            profiles.extend(e["profile"] for e in entries if e)
+            if len(profiles) >= count:
+                break
+    except (redis.RedisError, OSError) as exc:
+        _redis_lost(exc)
+    if not profiles:
+        fail("no stored customers in Redis: drop --customers to use the bundled sample")
     return profiles[:count]
 
 
@@ -320,7 +397,7 @@ def explain(
     body = _load_request(profile_path, RecommendationRequestSchema())
     if locale:
         body["locale"] = locale
-    snapshot = load_snapshot(_paths(catalog, rules))
+    snapshot = _recommender(catalog, rules).snapshot
     try:
         answer = explain_product(
             snapshot,
@@ -351,16 +428,41 @@ def explain(
 
 
 def _load_request(path: str, schema) -> dict:
-    text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
-    data = yaml.safe_load(text)
-    if isinstance(data, dict) and "profile" not in data:
+    """A profile file (JSON or YAML; a bare profile or a whole request body) validated as the
+    API validates it. Every problem is one line: exit 2 when the file cannot be read, 1 when
+    its content is not a valid profile."""
+    try:
+        text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        fail(
+            f"profile file {path} does not exist: give a JSON or YAML profile "
+            "(example: docs/examples/profile.yaml)",
+            2,
+        )
+    except (OSError, UnicodeDecodeError) as exc:
+        fail(f"cannot read profile file {path}: {getattr(exc, 'strerror', None) or exc}", 2)
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else path
+        problem = getattr(exc, "problem", None) or "not JSON or YAML"
+        fail(f"{where}: {problem}: the profile file must be JSON or YAML")
+    if not isinstance(data, dict):
+        fail(
+            f"{path}: expected a profile (fields such as `age: 67`) or a request body with "
+            f"`profile:`, found {'nothing' if data is None else type(data).__name__}"
+        )
+    if "profile" not in data:
         data = {"profile": data}  # a bare profile file
     try:
         return schema.load(data)
     except ValidationError as exc:
-        for field, messages in flatten_messages(exc.messages).items():
-            click.echo(f"{field}: {'; '.join(messages)}", err=True)
-        sys.exit(1)
+        problems = "; ".join(
+            f"{field}: {' '.join(messages)}"
+            for field, messages in flatten_messages(exc.messages).items()
+        )
+        fail(f"{path}: invalid profile: {problems}")
 
 
 @main.command()
@@ -391,7 +493,7 @@ def recommend(
     if locale:
         body["locale"] = locale
     body["explain"] = explain or body.get("explain", False)
-    recommender = Recommender(_paths(catalog, rules), reload_interval=0)
+    recommender = _recommender(catalog, rules)
     try:
         answer = recommender.recommend(body, day.date() if day else None)
     except DosewiseError as exc:
@@ -411,7 +513,7 @@ def recommend(
 def check_intake(catalog: str, rules: str, profile_path: str) -> None:
     """Print totals against upper limits, violations and warnings as JSON."""
     body = _load_request(profile_path, IntakeCheckRequestSchema())
-    recommender = Recommender(_paths(catalog, rules), reload_interval=0)
+    recommender = _recommender(catalog, rules)
     try:
         answer = recommender.check_intake(body)
     except DosewiseError as exc:
@@ -434,46 +536,57 @@ def check_intake(catalog: str, rules: str, profile_path: str) -> None:
 def refresh(
     all_customers: bool, customer_id: str | None, force: bool, show_status: bool, wait: bool
 ) -> None:
-    """Refresh precomputed recommendations in Redis (REDIS_URL) through the Celery workers.
+    """Refresh precomputed recommendations in Redis through the Celery workers.
 
-    With --all the run takes a lock: a second run while one is going shows the running one
-    instead of doubling the work. Without a broker the work runs here, in this process.
-    Progress (done, rate, ETA) is also at GET /v1/admin/refresh.
+    Redis is REDIS_URL, or the one a running `make run` of this checkout started. With --all
+    the run takes a lock: a second run while one is going shows the running one instead of
+    doubling the work. Progress (done, rate, ETA) is also at GET /v1/admin/refresh.
     """
+    import redis
     from tqdm import tqdm
 
     from workers.tasks import refresh_customer, start_refresh
 
-    from .api.app import create_app
-    from .api.redis_client import get_store
     from .customers.refresh import progress
 
-    app = create_app()
-    store = get_store(app)
-    if show_status:
-        click.echo(json.dumps(progress(store.run_state()), indent=2))
-        return
-    if customer_id:
-        with app.app_context():
-            click.echo(json.dumps(refresh_customer.run(customer_id)))
-        return
-    if not all_customers:
+    if not (show_status or customer_id or all_customers):
         raise click.UsageError("say --all, --customer ID or --status")
-    with app.app_context():
-        run = start_refresh(app, "cli", force)
-    click.echo(f"run {run['run_id']} ({'started' if run['started'] else 'already running'})")
-    if not wait:
-        return
-    state = progress(store.run_state(run["run_id"])) or {}
-    with tqdm(total=state.get("total", 0), unit="customer", dynamic_ncols=True) as bar:
-        while True:
-            state = progress(store.run_state(run["run_id"])) or {}
-            bar.total = state.get("total", bar.total)
-            bar.update(state.get("done", 0) - bar.n)
-            bar.set_postfix(computed=state.get("computed", 0), skipped=state.get("skipped", 0))
-            if state.get("status") == "finished":
-                break
-            time.sleep(0.5)
+    app, store = _customer_app()
+    try:
+        if show_status:
+            state = store.run_state()
+            if state is None:
+                click.echo("no refresh has run yet")
+                return
+            click.echo(json.dumps(progress(state), indent=2))
+            return
+        if customer_id:
+            with app.app_context():
+                click.echo(json.dumps(refresh_customer.run(customer_id)))
+            return
+        celery = app.extensions["celery"]
+        if not celery.conf.task_always_eager and not celery.control.ping(timeout=1.0):
+            fail(
+                "no Celery worker answers on the broker: start `make run` (it runs one) or "
+                "`celery -A workers.make_celery worker`, then repeat the command"
+            )
+        with app.app_context():
+            run = start_refresh(app, "cli", force)
+        click.echo(f"run {run['run_id']} ({'started' if run['started'] else 'already running'})")
+        if not wait:
+            return
+        state = progress(store.run_state(run["run_id"])) or {}
+        with tqdm(total=state.get("total", 0), unit="customer", dynamic_ncols=True) as bar:
+            while True:
+                state = progress(store.run_state(run["run_id"])) or {}
+                bar.total = state.get("total", bar.total)
+                bar.update(state.get("done", 0) - bar.n)
+                bar.set_postfix(computed=state.get("computed", 0), skipped=state.get("skipped", 0))
+                if state.get("status") == "finished":
+                    break
+                time.sleep(0.5)
+    except (redis.RedisError, OSError) as exc:
+        _redis_lost(exc)
     click.echo(
         f"finished: {state.get('done')} customers, {state.get('computed')} distinct "
         f"profiles computed, {state.get('rate_per_s')} customers/s"
@@ -495,6 +608,27 @@ def _model_dir() -> Path:
 
 def _learning_dir() -> Path:
     return Path(os.environ.get("DOSEWISE_LEARNING_DIR", _DEFAULTS["LEARNING_DIR"]))
+
+
+def _training_logs(impressions: Path | None, events: Path | None) -> tuple[Path, Path]:
+    """The logs given, else the first folder that holds both: the exported shop log
+    (`dosewise events export`), then the simulated shop `make run` trained the first model on.
+    Exits 1 with one line when there is none."""
+    from .learning.exports import EVENTS_FILE, IMPRESSIONS_FILE
+
+    if impressions and events:
+        return impressions, events
+    folders = [_learning_dir(), _learning_dir() / "simulated"]
+    for folder in folders:
+        if (folder / IMPRESSIONS_FILE).is_file() and (folder / EVENTS_FILE).is_file():
+            if impressions is None and events is None:
+                click.echo(f"training data: {folder}", err=True)
+            return impressions or folder / IMPRESSIONS_FILE, events or folder / EVENTS_FILE
+    fail(
+        f"no training data in {folders[0]} or {folders[1]}: run `dosewise events export` "
+        "(shop events from Redis), `make run` (simulates a shop once) or `dosewise simulate "
+        "--out DIR`, or give --impressions and --events"
+    )
 
 
 @model_group.command("status")
@@ -543,12 +677,13 @@ def model_train(
     purchase 4), evaluate it on a time-based holdout and promote it only when it beats the
     model serving now (or, with none, the rules-only score). Serving picks a promoted model
     up without a restart."""
-    from .learning.exports import EVENTS_FILE, IMPRESSIONS_FILE
     from .learning.jobs import train_and_promote
 
-    impressions = impressions or _learning_dir() / IMPRESSIONS_FILE
-    events = events or _learning_dir() / EVENTS_FILE
-    snapshot = load_snapshot(_paths(catalog, rules))
+    impressions, events = _training_logs(impressions, events)
+    try:
+        snapshot = load_snapshot(_paths(catalog, rules))
+    except DataFileError as exc:
+        refuse(exc)
     try:
         run = train_and_promote(
             impressions,
@@ -558,8 +693,7 @@ def model_train(
             min_gain=min_gain,
         )
     except DosewiseError as exc:
-        click.echo(f"training refused: {exc.message}", err=True)
-        sys.exit(1)
+        fail(f"training refused: {exc.message}")
     promotion = run.promotion
     click.echo(
         f"trained {promotion.version} in {run.result.seconds:.1f} s: {promotion.metric} "
@@ -594,24 +728,17 @@ def model_evaluate(
     """NDCG@5, NDCG@10, recall@10 and AUC on a time-based holdout, against popularity and the
     rules-only score; writes a report and a PNG plot."""
     from .learning.evaluate import evaluate as run_evaluation
-    from .learning.exports import EVENTS_FILE, IMPRESSIONS_FILE
     from .learning.store import current_path
 
     model_path = model_path or current_path(_model_dir())
     if model_path is None:
-        click.echo("no model to evaluate; train one first", err=True)
-        sys.exit(1)
+        fail(f"no model in {_model_dir()} to evaluate: `make run` or `dosewise model train` first")
+    impressions, events = _training_logs(impressions, events)
     out = out or _learning_dir() / "report"
     try:
-        report = run_evaluation(
-            model_path,
-            impressions or _learning_dir() / IMPRESSIONS_FILE,
-            events or _learning_dir() / EVENTS_FILE,
-            out,
-        )
+        report = run_evaluation(model_path, impressions, events, out)
     except DosewiseError as exc:
-        click.echo(f"evaluation refused: {exc.message}", err=True)
-        sys.exit(1)
+        fail(f"evaluation refused: {exc.message}")
     click.echo(json.dumps(report.get("metrics", report), indent=2))
     click.echo(f"report and plot in {out}")
 
@@ -630,13 +757,25 @@ def model_build_default(force: bool, customers: int, days: int, catalog: str, ru
     if current_version(_model_dir()) and not force:
         click.echo(f"model {current_version(_model_dir())} serves; nothing to build")
         return
+    from tqdm import tqdm
+
     snapshot = load_snapshot(_paths(catalog, rules))
     work = _learning_dir() / "simulated"
     click.echo(
-        f"simulating {customers} customers over {days} days and training "
-        "(about a minute on 2 cores)..."
+        f"no model yet: simulating a shop of {customers} customers over {days} days, then "
+        "training on it (about a minute on 2 cores, once)"
     )
-    log, run = build_default_model(snapshot, _model_dir(), work, customers=customers, days=days)
+    with tqdm(total=0, unit="visit", desc="simulating", dynamic_ncols=True) as bar:
+
+        def advance(done: int, total: int) -> None:
+            bar.total = total
+            bar.update(done - bar.n)
+            if done == total:
+                bar.set_postfix_str("done; now training the model")
+
+        log, run = build_default_model(
+            snapshot, _model_dir(), work, customers=customers, days=days, progress=advance
+        )
     click.echo(
         f"simulated {log.impressions} lists, {sum(log.events.values())} events; model "
         f"{run.promotion.version}: {run.promotion.reason}"
@@ -673,13 +812,18 @@ def events_group() -> None:
     help="Folder for events.jsonl and impressions.jsonl (default: the learning dir).",
 )
 def events_export(out: Path | None) -> None:
-    """Move events and impressions from Redis (REDIS_URL) to JSON lines files and trim the
-    streams: the training dataset of `dosewise model train`."""
-    from .api.app import create_app
-    from .api.redis_client import get_store
+    """Move events and impressions from Redis (REDIS_URL, or the one a running `make run`
+    started) to JSON lines files and trim the streams: the training dataset of `dosewise
+    model train`."""
+    import redis
+
     from .learning.exports import export_streams
 
-    counts = export_streams(get_store(create_app()), out or _learning_dir())
+    _, store = _customer_app()
+    try:
+        counts = export_streams(store, out or _learning_dir())
+    except (redis.RedisError, OSError) as exc:
+        _redis_lost(exc)
     click.echo(f"exported {counts} to {out or _learning_dir()}")
 
 

@@ -24,6 +24,7 @@ def defaults() -> dict:
         "LOG_LEVEL": "INFO",
         "ACCESS_LOG": True,  # one JSON line per request: endpoint, status, duration, request id
         "REDIS_TIMEOUT": 0.5,  # seconds for a Redis call before the service falls back
+        "REDIS_BREAKER_COOLDOWN": 2.0,  # seconds of failing fast after a Redis fault, then a probe
         "CELERY_BROKER_URL": None,  # default: REDIS_URL; e.g. amqp://guest@localhost// for RabbitMQ
         "CELERY_RESULT_BACKEND": None,  # default: REDIS_URL
         "PRECOMPUTE_LIMIT": 5,  # items per cached list; GETs up to this limit read the cache

@@ -60,6 +60,12 @@ MEDICATIONS = (
     "orlistat",
     "corticosteroid",
     "anticonvulsant",
+    # v1.1
+    "oral_retinoid",
+    "amiodarone",
+    "active_vitamin_d",
+    "antiplatelet",
+    "integrase_inhibitor",
 )
 CONDITIONS = (
     "hypercalcaemia",
@@ -71,6 +77,10 @@ CONDITIONS = (
     "osteoporosis",
     "osteopenia",
     "liver_disease",
+    # v1.1
+    "thyroid_disease",
+    "haemochromatosis",
+    "bariatric_surgery",
 )
 SUN = ("low", "moderate", "high")
 GOALS = ("bones", "immunity", "muscles", "heart", "energy", "pregnancy", "sport")
@@ -187,10 +197,70 @@ def claim_in(text: str) -> str | None:
     return None
 
 
+# Guarantee 6 (contract v1.1) and the service's own safe reading of "iodine only with a doctor"
+# (amiodarone, thyroid disease): a profile with the code gets no product with any of these.
 CONTRAINDICATED = {
     "hypercalcaemia": ("vitamin_d_ug", "calcium_mg"),
     "sarcoidosis": ("vitamin_d_ug", "calcium_mg"),
     "hyperparathyroidism": ("vitamin_d_ug", "calcium_mg"),
-    "kidney_disease": ("vitamin_d_ug", "calcium_mg"),
+    "kidney_disease": ("vitamin_d_ug", "calcium_mg", "magnesium_mg"),
     "kidney_stones": ("calcium_mg",),
+    "haemochromatosis": ("iron_mg",),
+    "thyroid_disease": ("iodine_ug",),
 }
+CONTRAINDICATED_MEDICATIONS = {
+    "vitamin_k_antagonist": ("vitamin_k1_ug", "vitamin_k2_ug"),
+    "oral_retinoid": ("vitamin_a_ug",),
+    "active_vitamin_d": ("vitamin_d_ug", "calcium_mg"),
+    "amiodarone": ("iodine_ug",),
+}
+
+
+# ---------------------------------------------------------------- guarantee 8: market law
+REFERENCE_DIR = ROOT / "rules" / "reference"
+# The contract's own words (v1.1 guarantee 8), per daily dose of one product.
+CONTRACT_BINDING_MAXIMA = {
+    "NL": {"vitamin_d_ug": 75.0, "vitamin_b6_mg": 21.0, "vitamin_a_ug": 1200.0}
+}
+
+
+def _read_reference(name: str) -> dict[str, Any]:
+    return yaml.safe_load((REFERENCE_DIR / name).read_text(encoding="utf-8"))
+
+
+def binding_maxima(market: str) -> dict[str, float]:
+    """The contract's binding maxima, made stricter by whatever the data file adds."""
+    out = dict(CONTRACT_BINDING_MAXIMA.get(market, {}))
+    entry = _read_reference("product_maxima.yaml")["markets"].get(market)
+    if entry and entry["binding"]:
+        for nutrient, maximum in entry["maxima"].items():
+            out[nutrient] = min(float(maximum["amount"]), out.get(nutrient, math.inf))
+    return out
+
+
+def advisory_maxima(market: str) -> dict[str, float]:
+    """Advisory maxima the data switches on for `market` (apply_in_markets), else none."""
+    document = _read_reference("product_maxima.yaml")
+    entry = document["markets"].get(market)
+    if not entry or entry["binding"] or market not in document.get("apply_in_markets", []):
+        return {}
+    return {n: float(m["amount"]) for n, m in entry["maxima"].items()}
+
+
+def sellable(product: dict[str, Any]) -> bool:
+    """domain.md: MK-4 is not an authorised form (Directive 2002/46/EC Annex II); the data's
+    authorised_forms.yaml may forbid more; a catalog `sellable: false` is never offered."""
+    if product.get("sellable") is False:
+        return False
+    forms = _read_reference("authorised_forms.yaml")["forms"]
+    for vitamin, form in (product.get("vitamin_sources") or {}).items():
+        if vitamin == "vitamin_k2" and "mk4" in form.lower():
+            return False
+        if not forms.get(vitamin, {}).get(form, {}).get("authorised", False):
+            return False
+    return True
+
+
+# ---------------------------------------------------------------- guarantee 10: pregnancy cap
+# contract v1.1 guarantee 10: in pregnancy and breastfeeding no item above 25 µg vitamin D a day
+PREGNANCY_VITAMIN_D_CAP = 25.0

@@ -5,8 +5,14 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
+import shutil
+import subprocess
+import sys
+import time
 
 from bench.server import start_gunicorn, stop_gunicorn
+from service.settings import REPO_ROOT
 
 
 def _count(text: str) -> float:
@@ -46,3 +52,98 @@ def test_every_scrape_counts_the_requests_of_all_workers(tmp_path):
             conn.close()
     finally:
         stop_gunicorn(process)
+
+
+def _scrape(port: int) -> str:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        conn.request("GET", "/metrics")
+        return conn.getresponse().read().decode()
+    finally:
+        conn.close()
+
+
+def _lines(text: str, name: str) -> list[str]:
+    return [line for line in text.splitlines() if line.startswith(name)]
+
+
+def test_last_reload_ok_reads_1_and_info_drops_old_versions_after_a_reload(tmp_path):
+    """Regression: the gunicorn master's multiprocess file held 0 for the reload gauge (livemin
+    made every scrape say 0 on a healthy server), and `dosewise_data_info` kept the versions
+    served before a reload at 1 next to the new ones."""
+    rules = tmp_path / "rules"
+    shutil.copytree(REPO_ROOT / "rules", rules)
+    metrics_dir = tmp_path / "metrics"
+    metrics_dir.mkdir()
+    process, port = start_gunicorn(
+        {
+            "REDIS_URL": None,
+            "DOSEWISE_RULES_DIR": str(rules),
+            "DOSEWISE_RELOAD_INTERVAL": "0.2",
+            "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
+        },
+        workers=3,
+    )
+    try:
+        for _ in range(6):
+            text = _scrape(port)
+            assert _lines(text, "dosewise_data_last_reload_ok") == [
+                "dosewise_data_last_reload_ok 1.0"
+            ]
+            (before,) = _lines(text, "dosewise_data_info{")
+        campaigns = rules / "merchandising" / "campaigns.yaml"
+        campaigns.write_text(
+            campaigns.read_text(encoding="utf-8").replace("weight: 0.2", "weight: 0.25", 1),
+            encoding="utf-8",
+        )
+        time.sleep(0.5)
+        for _ in range(6):
+            text = _scrape(port)
+            (after,) = _lines(text, "dosewise_data_info{")
+            assert after != before
+            assert _lines(text, "dosewise_data_last_reload_ok") == [
+                "dosewise_data_last_reload_ok 1.0"
+            ]
+        campaigns.write_text("rules: [ {id: broken", encoding="utf-8")
+        time.sleep(0.5)
+        text = _scrape(port)
+        assert _lines(text, "dosewise_data_last_reload_ok") == ["dosewise_data_last_reload_ok 0.0"]
+        assert _lines(text, "dosewise_data_info{") == [after]
+    finally:
+        stop_gunicorn(process)
+
+
+def test_gunicorn_logs_its_address_and_refuses_a_port_in_use(tmp_path):
+    """Regression: with reuse_port the master logged `Listening at:  (pid)` and a second server
+    on the same port started silently and shared the traffic."""
+    log = tmp_path / "gunicorn.log"
+    process, port = start_gunicorn({"REDIS_URL": None}, workers=1, log=log)
+    try:
+        assert f"Listening at: http://127.0.0.1:{port} (" in log.read_text()
+        second = subprocess.run(
+            [sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py", "service.wsgi:app"],
+            cwd=REPO_ROOT,
+            env={**os.environ, "HOST": "127.0.0.1", "PORT": str(port), "WEB_CONCURRENCY": "1"},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert second.returncode == 1
+        assert f"127.0.0.1:{port} is in use" in second.stderr
+        assert "Booting worker" not in second.stderr
+    finally:
+        stop_gunicorn(process)
+
+
+def test_the_metrics_folder_gunicorn_makes_is_removed_at_exit(tmp_path):
+    """Regression: every start left a /tmp/dosewise-metrics-* folder behind."""
+    env_tmp = tmp_path / "tmp"
+    env_tmp.mkdir()
+    process, _ = start_gunicorn(
+        {"REDIS_URL": None, "PROMETHEUS_MULTIPROC_DIR": None, "TMPDIR": str(env_tmp)}, workers=1
+    )
+    try:
+        assert [p.name[:17] for p in env_tmp.iterdir()] == ["dosewise-metrics-"]
+    finally:
+        stop_gunicorn(process)
+    assert list(env_tmp.iterdir()) == []

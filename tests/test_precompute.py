@@ -367,7 +367,8 @@ def test_redis_stopped_and_restarted_during_requests(own_redis):
         started = time.monotonic()
         get = client.get("/v1/customers/down-1/recommendations")
         assert time.monotonic() - started < 5, "the GET path must answer within a bounded time"
-        assert get.status_code == 200 and get.get_json()["source"] == "computed"
+        # no process answers from its own copy of a profile (it may be old or erased)
+        assert get.status_code == 503 and get.get_json()["error"]["code"] == "unavailable"
         statuses += [
             get.status_code,
             client.put("/v1/customers/down-2", json={"age": 40}).status_code,
@@ -433,3 +434,29 @@ def test_a_refresh_that_finds_a_list_fresh_still_clears_its_pending_marker(stack
     counts = refresh_chunk(app.extensions["dosewise"], store, ["pending-1"], cache_policy(app))
     assert counts["skipped"] == 1
     assert store.mark_pending("pending-1"), "the skipping refresh left the marker behind"
+
+
+def test_with_redis_down_no_worker_answers_from_an_old_or_erased_profile(own_redis):
+    """Regression (issue 15, point 2): each gunicorn worker kept its own copy of the profiles
+    it had seen PUT and answered from it while Redis was down, so a worker that missed the
+    newer PUT (a vitamin K antagonist added) or the DELETE answered with the old profile."""
+    config = {
+        "TESTING": True,
+        "RELOAD_INTERVAL": 0,
+        "REDIS_URL": own_redis["url"],
+        "CELERY_BROKER_URL": own_redis["url"],
+        "REDIS_TIMEOUT": 0.3,
+    }
+    worker_a = create_app(config).test_client()
+    worker_b = create_app(config).test_client()
+    assert worker_a.put("/v1/customers/vka-1", json={"age": 64}).status_code == 200
+    changed = {"age": 64, "medications": ["vitamin_k_antagonist"]}
+    assert worker_b.put("/v1/customers/vka-1", json=changed).status_code == 200
+    assert worker_a.put("/v1/customers/erased-1", json={"age": 50}).status_code == 200
+    assert worker_b.delete("/v1/customers/erased-1").get_json()["deleted"] is True
+    own_redis["stop"]()
+    for worker in (worker_a, worker_b):
+        for customer_id in ("vka-1", "erased-1"):
+            answer = worker.get(f"/v1/customers/{customer_id}/recommendations")
+            assert answer.status_code == 503, (customer_id, answer.get_json())
+            assert answer.get_json()["error"]["code"] == "unavailable"

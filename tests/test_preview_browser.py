@@ -9,6 +9,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from service.api.app import create_app
+from service.core.vocabulary import GOALS
 
 from .conftest import TODAY
 from .ensure_browser import find
@@ -92,3 +93,69 @@ def test_preview_shows_validation_errors_from_the_api(server, page):
     page.click("#run")
     page.wait_for_selector("#status.error")
     assert "basket.0.sku" in page.locator("#status").inner_text()
+
+
+def test_preview_offers_every_goal_of_the_contract(server, page):
+    """Regression: `sport` and `pregnancy` were missing."""
+    page.goto(f"{server}/preview")
+    offered = page.eval_on_selector_all("input[name=goals]", "inputs => inputs.map(i => i.value)")
+    assert sorted(offered) == sorted(GOALS)
+    page.check("input[name=goals][value=sport]")
+    page.click("#run")
+    page.wait_for_selector("#items tbody tr")
+
+
+ADMIN_KEY = "preview-admin-key-0123456789"
+
+
+@pytest.fixture(scope="module")
+def keyed_server():
+    app = create_app(
+        {
+            "TESTING": True,
+            "RELOAD_INTERVAL": 0,
+            "REDIS_URL": None,
+            "API_KEYS": f'{{"{ADMIN_KEY}": ["admin"], "shop-key-0123456789": ["recommend"]}}',
+        }
+    )
+    app.extensions["dosewise"].clock = lambda: TODAY
+    http = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=http.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{http.server_port}"
+    http.shutdown()
+    thread.join(timeout=10)
+
+
+def test_preview_works_with_api_keys_and_keeps_the_key_for_the_tab(keyed_server, page):
+    """Regression: with keys configured the page had no key field, showed "undefined
+    error(s)" and threw a JavaScript error."""
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(f"{keyed_server}/preview")
+    page.evaluate("sessionStorage.clear()")
+    page.reload()
+    page.wait_for_selector("#lint-summary.error")
+    assert "API key" in page.locator("#lint-summary").inner_text()
+    assert "undefined" not in page.locator("#lint-summary").inner_text()
+
+    page.fill("#api-key", "shop-key-0123456789")  # a key without the admin scope
+    page.dispatch_event("#api-key", "change")
+    page.wait_for_function("document.getElementById('lint-summary').textContent.includes('scope')")
+
+    page.fill("#api-key", ADMIN_KEY)
+    page.dispatch_event("#api-key", "change")
+    page.wait_for_function(
+        "document.getElementById('lint-summary').textContent.startsWith('0 error(s)')"
+    )
+    page.click("#run")
+    page.wait_for_selector("#items tbody tr")
+    page.reload()  # the key stays for this tab (sessionStorage), not in a cookie or on disk
+    assert page.input_value("#api-key") == ADMIN_KEY
+    page.wait_for_function(
+        "document.getElementById('lint-summary').textContent.startsWith('0 error(s)')"
+    )
+    assert page.evaluate("document.cookie") == ""
+    assert page.evaluate("Object.keys(localStorage).length") == 0
+    assert errors == []
+    page.evaluate("sessionStorage.clear()")

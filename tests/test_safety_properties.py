@@ -37,22 +37,27 @@ from .oracle import (
     CATEGORIES,
     CONDITIONS,
     CONTRAINDICATED,
+    CONTRAINDICATED_MEDICATIONS,
     DIETS,
     GOALS,
     LIFE_STAGES,
     LOCALES,
     MEDICATIONS,
     NUTRIENTS,
+    PREGNANCY_VITAMIN_D_CAP,
     PRODUCTS,
     SEXES,
     SKUS,
     SUN,
+    advisory_maxima,
+    binding_maxima,
     claim_in,
     close,
     expected_intake,
     expected_upper_limit,
     line_amounts,
     per_day,
+    sellable,
     within,
 )
 
@@ -149,6 +154,23 @@ def assert_safe(raw: dict[str, Any], response: dict[str, Any]) -> None:
         for condition in conditions & set(CONTRAINDICATED):
             for n in CONTRAINDICATED[condition]:
                 assert amounts.get(n, 0) == 0, f"G6 {n} with {condition}: {where}"
+        for medication in medications & set(CONTRAINDICATED_MEDICATIONS):
+            for n in CONTRAINDICATED_MEDICATIONS[medication]:
+                assert amounts.get(n, 0) == 0, f"G6 {n} with {medication}: {where}"
+        # 8. market law: binding (and switched-on advisory) maxima of the profile's market;
+        # authorised forms only
+        market = profile.get("country", "NL").upper()
+        for maxima in (binding_maxima(market), advisory_maxima(market)):
+            for n, maximum in maxima.items():
+                assert within(amounts.get(n, 0.0), maximum), (
+                    f"G8 {n} {amounts.get(n)} above the {market} maximum {maximum}: {where}"
+                )
+        assert sellable(product), f"G8 not sellable (unauthorised form): {where}"
+        # 10 (pregnancy cap)
+        if life_stage in ("pregnant", "breastfeeding"):
+            assert within(amounts.get("vitamin_d_ug", 0.0), PREGNANCY_VITAMIN_D_CAP), (
+                f"G10 vitamin D above {PREGNANCY_VITAMIN_D_CAP} µg when {life_stage}: {where}"
+            )
         # 7. claims
         for kind in ("reasons", "warnings"):
             for message in item[kind]:
@@ -240,7 +262,7 @@ def profiles(
         "conditions": _subset(CONDITIONS, 3),
         "sun_exposure": st.sampled_from(SUN),
         "skin_type": st.one_of(st.none(), st.integers(1, 6)),
-        "country": st.sampled_from(["NL", "DE", "BE"]),
+        "country": st.sampled_from(["NL", "DE", "BE", "nl"]),
         "serum_25ohd_nmol_l": st.one_of(
             st.none(), st.floats(0, 250, allow_nan=False, allow_infinity=False)
         ),
@@ -505,6 +527,12 @@ def _drop_exclusion(text: str, interaction_id: str) -> str:
             {"age": 70, "conditions": ["hypercalcaemia"], "goals": ["bones"]},
         ),
         ("kidney-stones", {"age": 70, "conditions": ["kidney_stones"], "goals": ["bones"]}),
+        ("kidney-disease-magnesium", {"age": 70, "conditions": ["kidney_disease"]}),
+        ("haemochromatosis", {"age": 50, "conditions": ["haemochromatosis"]}),
+        ("oral-retinoid", {"age": 25, "medications": ["oral_retinoid"]}),
+        ("active-vitamin-d", {"age": 70, "medications": ["active_vitamin_d"]}),
+        ("iodine-with-a-doctor", {"age": 60, "medications": ["amiodarone"]}),
+        ("iodine-with-a-doctor", {"age": 60, "conditions": ["thyroid_disease"]}),
     ],
 )
 def test_reference_rules_cannot_drop_an_exclusion(data_copy, interaction_id, profile):

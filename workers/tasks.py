@@ -117,6 +117,23 @@ def export_events() -> dict:
     return export_streams(store, Path(current_app.config["LEARNING_DIR"]))
 
 
+@shared_task(name="workers.tasks.erase_exported", **RETRY)
+def erase_exported() -> dict:
+    """Rewrite the exported event and impression files without customers erased since."""
+    from pathlib import Path
+
+    from service.learning.exports import apply_erasures
+
+    _, store, _ = _parts()
+    return apply_erasures(store, Path(current_app.config["LEARNING_DIR"]))
+
+
+def queue_erase_exported(app: Any) -> None:
+    """After a DELETE: clean the exported files soon (one task cleans every erasure since the
+    last, so a burst of DELETEs costs one rewrite; every export cleans them too)."""
+    app.extensions["celery"].tasks["workers.tasks.erase_exported"].apply_async(countdown=5)
+
+
 @shared_task(name="workers.tasks.train_model", acks_late=True)
 def train_model(min_gain: float = 0.0) -> dict:
     """Export, train on the exported logs and promote if better (`dosewise model train`)."""

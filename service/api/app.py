@@ -12,6 +12,7 @@ from ..core.recommender import Recommender
 from ..core.snapshot import DataPaths
 from ..settings import defaults
 from .access import init_access
+from .customer_request import decoded_path
 from .errors import ContractApi, error_response, register_error_handlers
 from .fast_path import CachedListFastPath
 from .logs import configure_logging, record_request, request_id_from
@@ -96,6 +97,11 @@ def _register_hooks(app: Flask, recommender: Recommender, metrics: Metrics) -> N
         g.started = time.perf_counter()
         g.request_id = request_id_from(request.headers.get("X-Request-ID", ""))
         recommender.reload_if_changed()
+        if decoded_path(request.environ.get("PATH_INFO", "")) is None:
+            # werkzeug would replace the bytes with U+FFFD, so `a%FE` and `a%FF` would be one id
+            return error_response(
+                400, "malformed_path", "the request path is not valid UTF-8 (percent-encoded)"
+            )
         if request.method in BODY_METHODS and request.routing_exception is None:
             if request.endpoint in OPTIONAL_BODY and not request.content_length:
                 return None

@@ -2,23 +2,22 @@
 
 from __future__ import annotations
 
-from collections import OrderedDict
+import logging
 
 import redis
-from flask import Flask, Response, current_app, g, jsonify, request
+from flask import Response, current_app, g, jsonify, request
 from flask_smorest import Blueprint
-from marshmallow import ValidationError
 
 from ..core.errors import InvalidInput, Unavailable
 from ..customers.refresh import serve
+from ..customers.store import CorruptEntry
+from .customer_request import CustomerQuery, parse_query
 from .redis_client import cache_policy, get_store, impression_logger
 from .schemas import (
     ContractErrorSchema,
-    CustomerQuerySchema,
     CustomerRecommendationResponseSchema,
     CustomerStoredSchema,
     ProfileSchema,
-    flatten_messages,
 )
 
 blp = Blueprint(
@@ -29,7 +28,7 @@ blp = Blueprint(
 )
 
 MAX_ID = 128
-LOCAL_PROFILES = 50_000  # profiles remembered per process, to answer while Redis is down
+log = logging.getLogger("dosewise.customers")
 
 
 def _check_id(customer_id: str) -> None:
@@ -38,21 +37,6 @@ def _check_id(customer_id: str) -> None:
             "customer id must be 1 to 128 characters",
             {"customer_id": [f"1 to {MAX_ID} characters"]},
         )
-
-
-def _local_profiles(app: Flask) -> OrderedDict[str, dict]:
-    return app.extensions.setdefault("dosewise_local_profiles", OrderedDict())
-
-
-def _remember(app: Flask, customer_id: str, entry: dict | None) -> None:
-    profiles = _local_profiles(app)
-    if entry is None:
-        profiles.pop(customer_id, None)
-        return
-    profiles[customer_id] = entry
-    profiles.move_to_end(customer_id)
-    while len(profiles) > LOCAL_PROFILES:
-        profiles.popitem(last=False)
 
 
 def schedule_refresh(customer_id: str) -> None:
@@ -76,16 +60,12 @@ def put_customer(profile: dict, customer_id: str):
         digest = store.put_profile(customer_id, profile)
     except (redis.RedisError, OSError) as exc:
         raise Unavailable("the customer store is unavailable; try again") from exc
-    _remember(app, customer_id, {"profile": profile, "digest": digest})
     refresh = "scheduled"
     try:
         schedule_refresh(customer_id)
     except Exception:  # noqa: BLE001 - the profile is stored; the GET path computes meanwhile
         refresh = "deferred"
     return jsonify({"customer_id": customer_id, "profile_digest": digest, "refresh": refresh})
-
-
-QUERY = CustomerQuerySchema()  # one instance: this is the hottest path of the service
 
 
 @blp.route("/customers/<string:customer_id>/recommendations", methods=["GET"])
@@ -109,12 +89,9 @@ QUERY = CustomerQuerySchema()  # one instance: this is the hottest path of the s
 @blp.alt_response(503, schema=ContractErrorSchema)
 def customer_recommendations(customer_id: str):
     """From the cache in one Redis round trip when fresh, else computed now (and refreshed)."""
-    try:
-        query = QUERY.load(request.args)
-    except ValidationError as exc:
-        raise InvalidInput(
-            "the query fails validation; see fields", flatten_messages(exc.messages)
-        ) from None
+    query = parse_query(request.environ.get("QUERY_STRING", ""))
+    if not isinstance(query, CustomerQuery):
+        raise InvalidInput("the query fails validation; see fields", query)
     _check_id(customer_id)
     app = current_app._get_current_object()
     recommender = app.extensions["dosewise"]
@@ -123,24 +100,27 @@ def customer_recommendations(customer_id: str):
             recommender,
             get_store(app),
             customer_id,
-            query["limit"],
-            query["locale"],
+            query.limit,
+            query.locale,
             cache_policy(app),
             _safe_schedule,
             impression_logger(app),
             g.request_id,
+            corrupt_entry_reporter(app),
         )
+    except CorruptEntry as exc:
+        corrupt_entry_reporter(app)(exc.family)
+        raise Unavailable(
+            "the stored profile of this customer cannot be read; store it again with PUT",
+        ) from exc
     except (redis.RedisError, OSError) as exc:
-        entry = _local_profiles(app).get(customer_id)
-        if entry is None:
-            raise Unavailable(
-                "the customer store is unavailable and this profile is not "
-                "known to this process; try again"
-            ) from exc
-        answer = recommender.recommend(
-            {"profile": entry["profile"], "limit": query["limit"], "locale": query["locale"]}
-        )
-        body = {**answer, "source": "computed"}
+        # No process keeps its own copy of a profile: a copy that only the worker which
+        # handled a PUT or DELETE updates would answer from an old or erased profile (a
+        # vitamin K antagonist added since, a customer who asked to be forgotten).
+        raise Unavailable(
+            "the customer store is unavailable; try again, or send the profile to "
+            "POST /v1/recommendations"
+        ) from exc
     metrics = app.extensions["dosewise_metrics"].customer_lists
     if isinstance(body, bytes):
         metrics.labels("cache").inc()
@@ -160,10 +140,30 @@ def delete_customer(customer_id: str):
         deleted = get_store(app).delete(customer_id)
     except (redis.RedisError, OSError) as exc:
         raise Unavailable(
-            "the customer store is unavailable; nothing was erased, try again"
+            "the customer store is unavailable; the erasure may be incomplete, try again"
         ) from exc
-    _remember(app, customer_id, None)
+    try:
+        from workers.tasks import queue_erase_exported
+
+        queue_erase_exported(app)
+    except Exception:  # noqa: BLE001 - the next export or queued erasure cleans the files
+        log.warning("could not queue the cleaning of exported files", exc_info=True)
     return jsonify({"customer_id": customer_id, "deleted": deleted})
+
+
+def corrupt_entry_reporter(app):
+    """Counts a stored entry that did not decode and logs it with the request id (never the
+    customer id or the value: both may say something about the customer)."""
+
+    def report(family: str) -> None:
+        app.extensions["dosewise_metrics"].corrupt_entries.labels(family).inc()
+        log.warning(
+            "a stored %s entry did not decode; answered without it, the next write replaces it",
+            family,
+            extra={"request_id": g.get("request_id", "")},
+        )
+
+    return report
 
 
 def _safe_schedule(customer_id: str) -> None:

@@ -14,14 +14,14 @@ import re
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
-from urllib.parse import parse_qs, unquote
 
 import redis
 from flask import Flask
 
-from ..core.vocabulary import LOCALES
 from ..customers.refresh import fresh_list
+from ..customers.store import CorruptEntry
 from .access import allows, scopes_from_header
+from .customer_request import CustomerQuery, decoded_path, parse_query
 from .logs import record_request, request_id_from
 from .redis_client import cache_policy, get_store
 
@@ -40,18 +40,18 @@ class CachedListFastPath:
             match = PATH.match(environ.get("PATH_INFO", ""))
             if match:
                 started = time.perf_counter()
-                body = self._cached(environ, unquote(match[1]))
+                # PATH_INFO is decoded already: never unquote it again (one id, one key)
+                customer_id = decoded_path(match[1])
+                body = self._cached(environ, customer_id) if customer_id else None
                 if body is not None:
                     return self._answer(environ, start_response, body, started)
         return self.wsgi_app(environ, start_response)
 
     def _cached(self, environ: dict, customer_id: str) -> bytes | None:
         app = self.app
-        query = parse_qs(environ.get("QUERY_STRING", ""))
-        limit_text = query.get("limit", ["5"])[-1]
-        locale = query.get("locale", ["nl"])[-1]
-        if not limit_text.isdigit() or locale not in LOCALES or len(customer_id) > 128:
-            return None
+        query = parse_query(environ.get("QUERY_STRING", ""))
+        if not isinstance(query, CustomerQuery) or len(customer_id) > 128:
+            return None  # Flask answers it, with the same parser's error
         keys = app.extensions.get("dosewise_keys")
         if keys and not allows(
             scopes_from_header(keys, environ.get("HTTP_AUTHORIZATION", "")), "recommend"
@@ -61,12 +61,12 @@ class CachedListFastPath:
         recommender.reload_if_changed()
         try:
             entry, raw = get_store(app).read(customer_id)
-        except (redis.RedisError, OSError):
-            return None
-        cached = fresh_list(recommender, entry, raw, cache_policy(app))
-        if cached is None or int(limit_text) != cached.limit:
-            return None
-        return cached.response(locale)
+            cached = fresh_list(recommender, entry, raw, cache_policy(app))
+            if cached is None or query.limit != cached.limit:
+                return None
+            return cached.response(query.locale)
+        except (redis.RedisError, OSError, CorruptEntry):
+            return None  # Flask answers it: 503, or a computed list and a count of the corrupt one
 
     def _answer(
         self, environ: dict, start_response: StartResponse, body: bytes, started: float

@@ -1,12 +1,18 @@
 """Prometheus metrics of one app (own registry, so several apps in one process do not clash).
 
 Under gunicorn (deploy/gunicorn.conf.py sets PROMETHEUS_MULTIPROC_DIR) every worker writes its
-values to files and `render()` sums them over the workers.
+values to files and `render()` sums them over the workers. The state of the data in service
+(`dosewise_data_last_reload_ok`, `dosewise_data_info`) is not a file value: the worker that
+answers the scrape reports it as it is now (it checks the files first, as on every request).
+A file value would keep what a process wrote last: the gunicorn master's 0 from start-up, or
+versions a worker served before a reload.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from prometheus_client import (
     CollectorRegistry,
@@ -16,6 +22,8 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
 
 LATENCY_BUCKETS = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 
@@ -36,19 +44,6 @@ class Metrics:
             ["outcome"],
             registry=self.registry,
         )
-        self.data_ok = Gauge(
-            "dosewise_data_last_reload_ok",
-            "1 when the last reload succeeded, else 0.",
-            registry=self.registry,
-            multiprocess_mode="livemin",
-        )
-        self.info = Gauge(
-            "dosewise_data_info",
-            "Versions in service (value is always 1).",
-            ["catalog", "rules", "model"],
-            registry=self.registry,
-            multiprocess_mode="livemax",
-        )
         self.cache_hits = Gauge(
             "dosewise_cache_hits",
             "Answers served from the in-process cache.",
@@ -59,6 +54,12 @@ class Metrics:
             "dosewise_customer_lists",
             "Customer list answers by source (cache or computed).",
             ["source"],
+            registry=self.registry,
+        )
+        self.corrupt_entries = Counter(
+            "dosewise_corrupt_entries",
+            "Stored entries (family: recs, profile) that did not decode; answered without them.",
+            ["family"],
             registry=self.registry,
         )
         self.refresh_done = Gauge(
@@ -98,11 +99,45 @@ class Metrics:
             multiprocess_mode="livesum",
         )
 
+        self.data_state: DataStateCollector | None = None
 
-def render(registry: CollectorRegistry) -> bytes:
+    def watch_data(self, state: Callable[[], tuple[bool, dict[str, Any]]]) -> None:
+        """Report `state()` = (last reload ok, versions in service) at every scrape."""
+        self.data_state = DataStateCollector(state)
+        self.registry.register(self.data_state)
+
+
+class DataStateCollector(Collector):
+    """`dosewise_data_last_reload_ok` and `dosewise_data_info` read from the live process."""
+
+    def __init__(self, state: Callable[[], tuple[bool, dict[str, Any]]]) -> None:
+        self.state = state
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        ok, versions = self.state()
+        yield GaugeMetricFamily(
+            "dosewise_data_last_reload_ok",
+            "1 when the last reload of catalog and rule files succeeded, else 0.",
+            value=1 if ok else 0,
+        )
+        info = GaugeMetricFamily(
+            "dosewise_data_info",
+            "Versions in service (value is always 1).",
+            labels=["catalog", "rules", "model"],
+        )
+        info.add_metric(
+            [str(versions.get(k)) for k in ("catalog", "rules", "model")],
+            1,
+        )
+        yield info
+
+
+def render(metrics: Metrics) -> bytes:
     """The Prometheus text: summed over gunicorn workers in multiprocess mode."""
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         combined = CollectorRegistry()
         multiprocess.MultiProcessCollector(combined)
+        if metrics.data_state is not None:
+            combined.register(metrics.data_state)
         return generate_latest(combined)
-    return generate_latest(registry)
+    return generate_latest(metrics.registry)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import redis
 from flask import current_app, jsonify, request
 from flask_smorest import Blueprint
@@ -20,6 +22,15 @@ from .schemas import (
 )
 
 blp = Blueprint("operations", __name__, description="Probes, metrics and administration.")
+
+
+@blp.record_once
+def _report_data_state(state) -> None:
+    """/metrics reports the data this process serves as it is at the scrape."""
+    recommender = state.app.extensions["dosewise"]
+    state.app.extensions["dosewise_metrics"].watch_data(
+        lambda: (recommender.status.ok, recommender.snapshot.versions)
+    )
 
 
 class HealthSchema(Schema):
@@ -44,29 +55,49 @@ def healthz():
 @blp.response(200, ReadinessSchema)
 @blp.alt_response(503, schema=ReadinessSchema)
 def readyz():
-    """Catalog, rules and model loaded; Redis reachable where one is configured
-    (`?redis=optional`: reported, but not required)."""
+    """Ready = catalog, rules and model in service and Redis reachable where one is configured
+    (`?redis=optional`: reported, but not required). Each check's `ok` is the real state: false
+    when the files on disk were refused (the last good set keeps serving, so the service stays
+    ready) or when a promoted model artefact was refused (`error` says why)."""
     recommender = current_app.extensions["dosewise"]
     snapshot = recommender.snapshot
+    refused = [f.file for f in recommender.status.findings]
+    catalog_path = str(recommender.paths.catalog)
+    catalog_refused = [f for f in refused if _same_file(f, catalog_path)]
+    rules_refused = [f for f in refused if not _same_file(f, catalog_path)]
+    models = recommender.models
     checks = {
         "catalog": {
-            "ok": True,
+            "ok": len(snapshot.catalog) > 0 and not catalog_refused,
+            "loaded": len(snapshot.catalog) > 0,
             "products": len(snapshot.catalog),
             "version": snapshot.catalog.version,
         },
         "rules": {
-            "ok": True,
+            "ok": not rules_refused,
+            "loaded": True,
             "rules": len(snapshot.rules.rules),
             "version": snapshot.rules_version,
             "last_reload_ok": recommender.status.ok,
+            "refused_files": sorted(set(rules_refused)),
         },
-        "model": {"ok": True, "version": snapshot.model_version},
+        "model": {
+            "ok": models.error is None,
+            "loaded": True,  # without a model the transparent score ranks (cold start)
+            "version": snapshot.model_version,
+            "ranking": "model" if models.ready else "transparent score",
+            "error": models.error,
+        },
         "redis": redis_status(current_app),
     }
     # ?redis=optional: Redis is reported but does not decide (load balancers keep a pod that
     # can still compute answers while Redis is down)
     optional = {"redis"} if request.args.get("redis") == "optional" else set()
-    ready = all(check.get("ok", False) for name, check in checks.items() if name not in optional)
+    ready = all(
+        check.get("loaded", check.get("ok", False))
+        for name, check in checks.items()
+        if name not in optional
+    )
     body = {
         "status": "ready" if ready else "not_ready",
         "checks": checks,
@@ -74,6 +105,13 @@ def readyz():
         "reload": recommender.status.to_dict(),
     }
     return jsonify(body), (200 if ready else 503)
+
+
+def _same_file(a: str, b: str) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return os.path.abspath(a) == os.path.abspath(b)
 
 
 @blp.route("/metrics", methods=["GET"])
@@ -91,12 +129,8 @@ def metrics():
     m = current_app.extensions["dosewise_metrics"]
     m.cache_hits.set(recommender.cache.hits)
     m.cache_misses.set(recommender.cache.misses)
-    m.data_ok.set(1 if recommender.status.ok else 0)
     _refresh_metrics(m)
-    versions = recommender.snapshot.versions
-    m.info.clear()
-    m.info.labels(versions["catalog"], versions["rules"], versions["model"]).set(1)
-    return render(m.registry), 200, {"Content-Type": CONTENT_TYPE_LATEST}
+    return render(m), 200, {"Content-Type": CONTENT_TYPE_LATEST}
 
 
 @blp.route("/v1/admin/reload", methods=["POST"])

@@ -64,19 +64,21 @@ def preview_list(body: dict):
 @blp.route("/v1/rules/lint", methods=["GET"])
 @blp.response(200, LintResponseSchema)
 def rules_lint():
-    """Lint findings of the rule files the service reads (cached per rules version)."""
+    """Lint findings of the rule files as they are on disk now (cached per file stamp and day,
+    so every worker answers for the same files, and an edit shows at once, whether or not this
+    worker has reloaded yet); `reload` is the state of the rules in service."""
     recommender = current_app.extensions["dosewise"]
-    version = recommender.snapshot.rules_version
+    recommender.reload_if_changed()
+    paths = recommender.paths
     cache = current_app.extensions.setdefault("dosewise_lint", {})
     day = recommender.clock()
-    key = f"{version}:{day.isoformat()}"
+    key = (paths.stamp(), day.isoformat())
     if key not in cache:
-        result = lint(recommender.paths, today=day if isinstance(day, dt.date) else None)
+        result = lint(paths, today=day if isinstance(day, dt.date) else None)
         cache.clear()
         cache[key] = {
             "errors": len(result.errors),
             "warnings": len(result.warnings),
             "findings": [f.to_dict() for f in result.findings],
-            "reload": recommender.status.to_dict(),
         }
-    return jsonify(cache[key])
+    return jsonify({**cache[key], "reload": recommender.status.to_dict()})

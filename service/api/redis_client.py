@@ -1,15 +1,119 @@
-"""A Redis client made on first use (never at import), with short timeouts."""
+"""A Redis client made on first use (never at import), with short timeouts and a circuit
+breaker: once a call times out or cannot connect, calls fail at once (a `CircuitOpen`, which is
+a `redis.ConnectionError`) for `REDIS_BREAKER_COOLDOWN` seconds; then one call is let through
+as a probe, and its outcome closes the breaker or opens it again. A stalled Redis (SIGSTOP, a
+network partition) so costs each process one short timeout, not one per request, and the
+endpoints that need no Redis keep their threads.
+"""
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
 import redis
 from flask import Flask
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from ..customers.refresh import CachePolicy
 from ..customers.store import MemoryStore, RedisStore
+
+
+class CircuitOpen(redis.ConnectionError):
+    """Redis failed moments ago; this call was not sent (see the module docstring)."""
+
+
+class Breaker:
+    def __init__(self, cooldown: float) -> None:
+        self.cooldown = cooldown
+        self._open_until = 0.0  # 0: closed
+        self._probe: int | None = None  # thread id of the call probing a half-open breaker
+        self._lock = threading.Lock()
+
+    @property
+    def is_open(self) -> bool:
+        return self._open_until != 0.0
+
+    def before_call(self) -> None:
+        if self._open_until == 0.0:
+            return
+        me = threading.get_ident()
+        with self._lock:
+            if self._open_until == 0.0 or self._probe == me:
+                return
+            now = time.monotonic()
+            # half-open: one call finds out whether Redis is back (another one may try when
+            # that probe has not reported within a cooldown)
+            if now >= self._open_until and (
+                self._probe is None or now >= self._open_until + self.cooldown
+            ):
+                self._probe = me
+                self._open_until = now  # the probe has a cooldown to report
+                return
+        raise CircuitOpen("Redis did not answer moments ago; not waiting for it again yet")
+
+    def succeeded(self) -> None:
+        if self._open_until != 0.0:
+            with self._lock:
+                self._open_until, self._probe = 0.0, None
+
+    def failed(self) -> None:
+        with self._lock:
+            self._open_until, self._probe = time.monotonic() + self.cooldown, None
+
+
+FAULTS = (redis.ConnectionError, redis.TimeoutError, OSError)
+
+
+class _Guarded:
+    """Mixed into redis-py's connection class: every command passes the breaker."""
+
+    def __init__(self, *args: Any, breaker: Breaker, **kwargs: Any) -> None:
+        self._breaker = breaker
+        super().__init__(*args, **kwargs)
+
+    def send_packed_command(self, *args: Any, **kwargs: Any) -> Any:
+        self._breaker.before_call()
+        try:
+            return super().send_packed_command(*args, **kwargs)  # type: ignore[misc]
+        except CircuitOpen:
+            raise
+        except FAULTS:
+            self._breaker.failed()
+            raise
+
+    def read_response(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            response = super().read_response(*args, **kwargs)  # type: ignore[misc]
+        except CircuitOpen:
+            raise
+        except redis.ResponseError:
+            self._breaker.succeeded()  # Redis answered (an error reply is an answer)
+            raise
+        except (*FAULTS, redis.RedisError):
+            self._breaker.failed()
+            raise
+        self._breaker.succeeded()
+        return response
+
+
+def guarded_client(url: str, timeout: float, breaker: Breaker) -> redis.Redis:
+    """A client with short timeouts, no retries (the breaker decides when to try again) and
+    the breaker on every connection of its pool."""
+    client = redis.Redis.from_url(
+        url,
+        socket_timeout=timeout,
+        socket_connect_timeout=timeout,
+        retry=Retry(NoBackoff(), 0),
+    )
+    pool = client.connection_pool
+    base = pool.connection_class
+    pool.connection_class = type(f"Guarded{base.__name__}", (_Guarded, base), {})
+    pool.connection_kwargs["breaker"] = breaker
+    return client
 
 
 def get_redis(app: Flask) -> redis.Redis | None:
@@ -18,10 +122,9 @@ def get_redis(app: Flask) -> redis.Redis | None:
         return None
     client = app.extensions.get("dosewise_redis")
     if client is None:
-        timeout = float(app.config.get("REDIS_TIMEOUT", 0.5))
-        client = redis.Redis.from_url(
-            url, socket_timeout=timeout, socket_connect_timeout=timeout, health_check_interval=30
-        )
+        breaker = Breaker(float(app.config.get("REDIS_BREAKER_COOLDOWN", 2.0)))
+        app.extensions["dosewise_redis_breaker"] = breaker
+        client = guarded_client(url, float(app.config.get("REDIS_TIMEOUT", 0.5)), breaker)
         app.extensions["dosewise_redis"] = client
     return client
 
@@ -61,7 +164,9 @@ def impression_logger(app: Flask) -> Callable[[dict[str, Any]], None]:
     def record(entry: dict[str, Any]) -> None:
         try:
             store.add_impressions([entry])
-        except (redis.RedisError, OSError):
-            app.logger.warning("could not log an impression", exc_info=True)
+        except (redis.RedisError, OSError) as exc:
+            app.logger.warning(
+                "could not log an impression: %s", exc, exc_info=not isinstance(exc, CircuitOpen)
+            )
 
     return record

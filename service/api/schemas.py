@@ -24,9 +24,11 @@ from ..core.vocabulary import (
     DIETS,
     EVENT_TYPES,
     GOALS,
+    INPUT_UNITS,
     LIFE_STAGES,
     LOCALES,
     MEDICATIONS,
+    NUTRIENT_KEYS,
     SEXES,
     SUN_EXPOSURES,
 )
@@ -62,6 +64,15 @@ class StrictInteger(fields.Integer):
             return super()._deserialize(value, attr, data, **kwargs)
         except OverflowError:
             raise self.make_error("invalid") from None
+
+
+class StrictNumber(fields.Float):
+    """A JSON number: refuses strings ("50") and booleans."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise self.make_error("invalid")
+        return super()._deserialize(value, attr, data, **kwargs)
 
 
 def _enum_list(values: tuple[str, ...]) -> fields.List:
@@ -113,6 +124,27 @@ class ProfileSchema(StrictSchema):
     goals = _enum_list(GOALS)
     current_supplements = fields.List(
         fields.Nested(LineSchema), load_default=list, validate=validate.Length(max=50)
+    )
+    higher_dose_advised = fields.Dict(
+        keys=fields.String(validate=validate.OneOf(NUTRIENT_KEYS + INPUT_UNITS)),
+        values=StrictNumber(validate=validate.Range(0, MAX_AMOUNT)),
+        allow_none=True,
+        load_default=None,
+        metadata={
+            "description": "(v1.1) Nutrient key -> the daily amount a doctor advised "
+            "(vitamin_d_iu accepted, 40 IU = 1 µg). Allows a product above the advice band for "
+            "that nutrient; never above an upper limit or a market's maximum."
+        },
+    )
+    dairy_portions_per_day = StrictNumber(
+        allow_none=True,
+        load_default=None,
+        validate=validate.Range(0, 20),
+        metadata={
+            "description": "Optional: dairy portions a day (150 ml milk or yoghurt, 20 g "
+            "cheese). Replaces the high usual calcium intake from food assumed for the upper "
+            "limit by what this amount gives (rules/reference/food_intake.yaml)."
+        },
     )
 
 
@@ -275,6 +307,10 @@ class ProductSchema(ResponseSchema):
     in_stock = fields.Boolean()
     tags = fields.List(fields.String())
     claims = fields.List(fields.String())
+    sellable = fields.Boolean(
+        metadata={"description": "false: not allowed as a food supplement (never recommended)"}
+    )
+    not_sellable_reason = fields.String()
 
 
 class ProductPageSchema(ResponseSchema):
@@ -362,6 +398,7 @@ class RefreshStateSchema(ResponseSchema):
     computed = fields.Integer(metadata={"description": "distinct profiles computed"})
     skipped = fields.Integer(metadata={"description": "lists still fresh, left as they were"})
     missing = fields.Integer()
+    corrupt = fields.Integer(metadata={"description": "stored entries that did not decode"})
     failed = fields.Integer()
     chunks = fields.Integer()
     chunks_sent = fields.Integer()

@@ -60,6 +60,10 @@ class _ProductSchema(Schema):
     in_stock = fields.Boolean(load_default=True)
     tags = fields.List(fields.String(), load_default=list)
     claims = fields.List(fields.String(), load_default=list)
+    # guarantee 8: a product the shop may not sell (e.g. an unauthorised form), with why
+    sellable = fields.Boolean(load_default=True)
+    not_sellable_reason = fields.String(load_default=None, validate=validate.Length(min=1))
+    not_sellable_source = fields.String(load_default=None, validate=validate.Length(min=1))
 
 
 class _CatalogSchema(Schema):
@@ -95,6 +99,9 @@ class Product:
     in_stock: bool
     tags: tuple[str, ...]
     claims: tuple[str, ...]
+    sellable: bool = True
+    not_sellable_reason: str | None = None
+    not_sellable_source: str | None = None
 
     @property
     def nutrients_per_day(self) -> dict[str, float]:
@@ -131,6 +138,8 @@ class Product:
             "in_stock": self.in_stock,
             "tags": list(self.tags),
             "claims": list(self.claims),
+            "sellable": self.sellable,
+            **({"not_sellable_reason": self.not_sellable_reason} if not self.sellable else {}),
         }
 
     def expression_view(self) -> dict[str, Any]:
@@ -163,8 +172,10 @@ class Catalog:
         reference: Reference,
         version: str,
         source: Path | None = None,
+        lines: dict[str, int] | None = None,
     ) -> None:
         self.products = products
+        self.lines = lines or {}  # SKU -> line in the catalog file (catalog checks)
         self.categories = categories
         self.version = version
         self.source = source
@@ -194,6 +205,15 @@ class Catalog:
         self.category_names = sorted(categories)
         self.category_code = np.array(
             [self.category_names.index(p.category) for p in products], dtype=np.int64
+        )
+        # guarantee 8: forms the EU does not authorise, and products marked not sellable
+        self.unauthorised_forms = {
+            p.sku: forms
+            for p in products
+            if (forms := reference.authorised_forms.unauthorised(p.vitamin_sources))
+        }
+        self.not_sellable = np.array(
+            [not p.sellable or p.sku in self.unauthorised_forms for p in products], dtype=bool
         )
         self.price_per_month = np.array([p.price_per_month for p in products])
         low, high = self.price_per_month.min(), self.price_per_month.max()
@@ -279,6 +299,7 @@ def catalog_from_document(
     if findings:
         raise DataFileError(findings)
     products: list[Product] = []
+    lines: dict[str, int] = {}
     seen: dict[str, int] = {}
     schema = _ProductSchema()
     for i, item in enumerate(data["products"]):
@@ -300,11 +321,12 @@ def catalog_from_document(
                 )
             )
         seen.setdefault(product.sku, line)
+        lines.setdefault(product.sku, line)
         findings.extend(problems)
         products.append(product)
     if findings:
         raise DataFileError(findings)
-    return Catalog(products, data["categories"], reference, version, path)
+    return Catalog(products, data["categories"], reference, version, path, lines)
 
 
 def _freeze(loaded: dict) -> dict:
@@ -340,6 +362,10 @@ def _check_product(
         add("allergens", "a vegan product cannot carry an animal allergen", "diet")
     if product.max_age is not None and product.max_age < product.min_age:
         add("max_age", "max_age is below min_age", "age")
+    if not product.sellable and not (product.not_sellable_reason and product.not_sellable_source):
+        add("sellable", "sellable: false needs not_sellable_reason and not_sellable_source")
+    if product.sellable and (product.not_sellable_reason or product.not_sellable_source):
+        add("not_sellable_reason", "not_sellable_reason/source belong to sellable: false")
     if set(product.name) != set(LOCALES):
         add("name", f"needs a name in each of {', '.join(LOCALES)}", "locale")
     per_day = product.nutrients_per_day

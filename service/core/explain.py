@@ -14,6 +14,7 @@ from .errors import NotFound
 from .intake import rounded
 from .ranking import Evaluation, check_request, evaluate, explanation, rank_and_render
 from .requests import RecommendationRequest
+from .safety import SAFETY_REASON_CODES, safety_reason
 from .snapshot import Snapshot
 
 
@@ -67,10 +68,9 @@ def exclusion_reasons(ev: Evaluation, index: int) -> list[dict[str, Any]]:
             reasons.append({"code": code, "text": f"for ages {span}; profile is {profile.age}"})
         elif code == "life_stage":
             reasons.append({"code": code, "text": f"not suitable when {profile.life_stage}"})
-        elif code == "product_maximum":
-            reasons.append(
-                {"code": code, "text": f"above the per-product maximum of market {profile.country}"}
-            )
+        elif code in SAFETY_REASON_CODES:
+            text = safety_reason(catalog, ev.snapshot.reference, profile, code, index)
+            reasons.append({"code": code, "text": text})
         elif code == "out_of_stock":
             reasons.append({"code": code, "text": "out of stock"})
         elif code == "already_taken":

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from .intake import LineAmounts, rounded
+from .market import over_maxima
 from .profile import Line, Profile
 from .ranking import evaluate
 from .snapshot import Snapshot
@@ -57,7 +58,9 @@ def check_intake(
     return {
         "totals": totals,
         "violations": violations,
-        "warnings": _interaction_warnings(ev, locale) + _product_warnings(ev, locale),
+        "warnings": _interaction_warnings(ev, locale)
+        + _product_warnings(ev, locale)
+        + _law_warnings(ev, locale),
         "versions": snapshot.versions,
     }
 
@@ -130,4 +133,61 @@ def _product_warnings(ev: Any, locale: str) -> list[dict[str, Any]]:
         warnings.append(
             {"code": code, "text": reference.text(text_key, locale, **values), "skus": skus}
         )
+    return warnings
+
+
+def _law_warnings(ev: Any, locale: str) -> list[dict[str, Any]]:
+    """Catalog products in the lines that the law keeps off this profile's market (guarantee 8),
+    that are not sellable at all, or that give more than suits pregnancy (guarantee 10)."""
+    reference, catalog, profile = ev.snapshot.reference, ev.snapshot.catalog, ev.profile
+    law = reference.market_maxima
+    nutrients = reference.nutrients
+    skus = sorted({r.sku for r in ev.resolved if r.sku})
+    warnings = []
+
+    def details(per_day: dict[str, float], maxima: dict[str, float]) -> str:
+        return ", ".join(
+            f"{nutrients.name(n, locale)} {rounded(per_day[n])} {nutrients.units[n]} > "
+            f"{rounded(maxima[n])} {nutrients.units[n]}"
+            for n in over_maxima(per_day, maxima)
+        )
+
+    checks = [
+        ("market_maximum", law.binding.get(profile.country, {})),
+        (
+            "product_maximum",
+            law.advisory.get(profile.country, {})
+            if profile.country in law.advisory_markets
+            else {},
+        ),
+        ("life_stage_maximum", law.life_stages.get(profile.life_stage, {})),
+    ]
+    for code, maxima in checks:
+        if not maxima:
+            continue
+        for sku in skus:
+            per_day = catalog.products[catalog.index[sku]].nutrients_per_day
+            if over_maxima(per_day, maxima):
+                warnings.append(
+                    {
+                        "code": code,
+                        "text": law.text(
+                            code, locale, details=details(per_day, maxima), market=profile.country
+                        ),
+                        "skus": [sku],
+                    }
+                )
+    for sku in skus:
+        index = catalog.index[sku]
+        if catalog.not_sellable[index]:
+            product = catalog.products[index]
+            forms = catalog.unauthorised_forms.get(sku, ())
+            reason = ", ".join(f"{v} ({f})" for v, f in forms) or str(product.not_sellable_reason)
+            warnings.append(
+                {
+                    "code": "not_sellable",
+                    "text": law.text("not_sellable", locale, reason=reason),
+                    "skus": [sku],
+                }
+            )
     return warnings

@@ -40,6 +40,10 @@ class Profile:
     serum_25ohd_nmol_l: float | None = None
     goals: tuple[str, ...] = ()
     current_supplements: tuple[Line, ...] = ()
+    # v1.1: nutrient key (or input unit such as vitamin_d_iu) -> daily amount a doctor advised
+    higher_dose_advised: tuple[tuple[str, float], ...] = ()
+    # declared diet facts that replace the food allowance (rules/reference/food_intake.yaml)
+    dairy_portions_per_day: float | None = None
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Profile:
@@ -59,6 +63,12 @@ class Profile:
             current_supplements=tuple(
                 Line.from_dict(line) for line in data.get("current_supplements") or ()
             ),
+            higher_dose_advised=tuple(
+                sorted(
+                    (str(k), float(v)) for k, v in (data.get("higher_dose_advised") or {}).items()
+                )
+            ),
+            dairy_portions_per_day=data.get("dairy_portions_per_day"),
         )
 
     def expression_view(self) -> dict[str, Any]:

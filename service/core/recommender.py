@@ -281,10 +281,13 @@ class Recommender:
         locale: str | None = None,
     ) -> dict[str, Any]:
         catalog = self._snapshot.catalog
+        # products not sellable anywhere (guarantee 8) are not listed; by SKU they still answer
         chosen = [
             p
-            for p in catalog.products
-            if (category is None or p.category == category) and (vegan is None or p.vegan == vegan)
+            for i, p in enumerate(catalog.products)
+            if (category is None or p.category == category)
+            and (vegan is None or p.vegan == vegan)
+            and not catalog.not_sellable[i]
         ]
         return {
             "items": [p.to_dict(locale) for p in chosen[offset : offset + limit]],

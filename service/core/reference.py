@@ -18,6 +18,16 @@ from marshmallow import EXCLUDE, RAISE, Schema, fields, validate
 from .context import compiled_probes
 from .errors import DataFileError, Finding
 from .expressions import Expression, ExpressionError, check_condition, compile_expression
+from .market import (
+    AuthorisedForms,
+    AuthorisedFormsFile,
+    MarketMaxima,
+    ProductMaximaFile,
+    authorised_forms,
+    life_stage_keys_named,
+    market_maxima,
+    nutrient_keys_named,
+)
 from .validation import schema_findings
 from .vocabulary import CONDITIONS, GOALS, LOCALES, MEDICATIONS
 from .yamlfile import LineDict, line_of, load_yaml
@@ -31,6 +41,7 @@ REFERENCE_FILES = (
     "texts.yaml",
     "scoring.yaml",
     "product_maxima.yaml",
+    "authorised_forms.yaml",
 )
 
 
@@ -197,16 +208,6 @@ class _ScoringFile(Schema):
     warn_at_upper_limit_fraction = fields.Float(load_default=0.8)
 
 
-class _ProductMaximaFile(_Strict):
-    source = fields.String(required=True)
-    apply_in_markets = fields.List(fields.String(), load_default=list)
-    maxima = fields.Dict(
-        keys=fields.String(),
-        values=fields.Dict(keys=fields.String(), values=fields.Float()),
-        required=True,
-    )
-
-
 # ---------------------------------------------------------------- indexed reference objects
 @dataclass(frozen=True)
 class Nutrients:
@@ -325,8 +326,8 @@ class Reference:
     weights: dict[str, float]
     squash: dict[str, float]
     warn_at_upper_limit_fraction: float
-    product_maxima: dict[str, dict[str, float]]
-    product_maxima_markets: tuple[str, ...]
+    market_maxima: MarketMaxima  # guarantee 8 (market.py)
+    authorised_forms: AuthorisedForms
     files: tuple[Path, ...] = field(default=())
 
     def forbidden_match(self, text: str, locale: str | None = None) -> str | None:
@@ -369,7 +370,8 @@ def load_reference(directory: Path) -> Reference:
         "claims.yaml": _ClaimsFile(),
         "texts.yaml": _TextsFile(),
         "scoring.yaml": _ScoringFile(),
-        "product_maxima.yaml": _ProductMaximaFile(),
+        "product_maxima.yaml": ProductMaximaFile(),
+        "authorised_forms.yaml": AuthorisedFormsFile(),
     }
     documents: dict[str, Any] = {}
     for name, schema in schemas.items():
@@ -425,8 +427,8 @@ def load_reference(directory: Path) -> Reference:
         weights=raw["scoring.yaml"]["weights"],
         squash=raw["scoring.yaml"]["squash"],
         warn_at_upper_limit_fraction=raw["scoring.yaml"]["warn_at_upper_limit_fraction"],
-        product_maxima=raw["product_maxima.yaml"]["maxima"],
-        product_maxima_markets=tuple(raw["product_maxima.yaml"]["apply_in_markets"]),
+        market_maxima=market_maxima(raw["product_maxima.yaml"]),
+        authorised_forms=authorised_forms(raw["authorised_forms.yaml"]),
         files=tuple(directory / name for name in schemas),
     )
     findings.extend(_check_texts(reference, documents, directory))
@@ -528,12 +530,19 @@ def _check_nutrient_keys(
             claim["nutrients"],
             claim_id,
         )
-    for market, maxima in raw["product_maxima.yaml"]["maxima"].items():
+    for market, maxima in nutrient_keys_named(raw["product_maxima.yaml"]).items():
         check(
             "product_maxima.yaml",
-            documents["product_maxima.yaml"]["maxima"][market],
+            documents["product_maxima.yaml"]["markets"][market]["maxima"],
             maxima,
             market,
+        )
+    for stage, maxima in life_stage_keys_named(raw["product_maxima.yaml"]).items():
+        check(
+            "product_maxima.yaml",
+            documents["product_maxima.yaml"]["life_stages"][stage],
+            maxima,
+            stage,
         )
     return findings
 

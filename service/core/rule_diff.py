@@ -19,7 +19,7 @@ from .profile import Profile
 from .ranking import recommend
 from .reference import load_reference
 from .requests import RecommendationRequest
-from .rules import load_rules, rule_files
+from .rules import Rule, load_rules, rule_files
 from .snapshot import DataPaths, Snapshot
 
 
@@ -99,6 +99,12 @@ def diff_rule_sets(
     deltas.sort(key=lambda d: (-abs(int(str(d["delta"]))), str(d["sku"])))
     old_ids = {r.id: r for r in sets["old"].rules.rules}
     new_ids = {r.id: r for r in sets["new"].rules.rules}
+    edited = sorted(
+        rule_id
+        for rule_id in set(old_ids) & set(new_ids)
+        if _definition(old_ids[rule_id]) != _definition(new_ids[rule_id])
+    )
+    touched = [new_ids.get(i) or old_ids[i] for i in {*edited, *(set(old_ids) ^ set(new_ids))}]
     return {
         "profiles": len(profiles),
         "top": top,
@@ -107,6 +113,18 @@ def diff_rule_sets(
         "changed_share": round(changed / len(profiles), 4) if profiles else 0.0,
         "rules_added": sorted(set(new_ids) - set(old_ids)),
         "rules_removed": sorted(set(old_ids) - set(new_ids)),
+        "rules_changed": edited,
+        # changed rules that cannot act on the date: a diff of 0 then says nothing about them
+        "inactive_on_date": [
+            {
+                "id": r.id,
+                "enabled": r.enabled,
+                "valid_from": r.valid_from.isoformat() if r.valid_from else None,
+                "valid_until": r.valid_until.isoformat() if r.valid_until else None,
+            }
+            for r in sorted(touched, key=lambda r: r.id)
+            if not _could_act_on(r, today)
+        ],
         "exposure": deltas,
         "segments": sorted(
             (
@@ -120,12 +138,61 @@ def diff_rule_sets(
     }
 
 
+def _definition(rule: Rule) -> tuple:
+    """Everything that decides what a rule does (not where it is written)."""
+    return (
+        rule.description,
+        rule.when.source,
+        rule.action,
+        rule.mask.tobytes(),
+        rule.weight,
+        rule.position,
+        tuple(sorted((rule.reason or {}).items())),
+        rule.priority,
+        rule.valid_from,
+        rule.valid_until,
+        rule.markets,
+        rule.enabled,
+    )
+
+
+def _could_act_on(rule: Rule, day: dt.date) -> bool:
+    return (
+        rule.enabled
+        and (rule.valid_from is None or day >= rule.valid_from)
+        and (rule.valid_until is None or day <= rule.valid_until)
+    )
+
+
+def _date_hint(result: dict[str, Any]) -> str | None:
+    inactive = result.get("inactive_on_date") or []
+    if not inactive:
+        return None
+    windows = []
+    for r in inactive:
+        if not r["enabled"]:
+            windows.append(f"{r['id']} (disabled)")
+        else:
+            windows.append(f"{r['id']} ({r['valid_from'] or '...'} to {r['valid_until'] or '...'})")
+    return (
+        f"hint: {len(inactive)} changed rule(s) cannot act on {result['date']}: "
+        f"{', '.join(windows)}; rerun with --date YYYY-MM-DD inside the window to see their "
+        "effect"
+    )
+
+
 def render_text(result: dict[str, Any], rows: int = 10) -> str:
     lines = [
         f"{result['changed']} of {result['profiles']} top-{result['top']} lists change "
         f"({result['changed_share']:.1%}) on {result['date']}",
         f"rules added: {', '.join(result['rules_added']) or '-'}; "
-        f"removed: {', '.join(result['rules_removed']) or '-'}",
+        f"removed: {', '.join(result['rules_removed']) or '-'}; "
+        f"changed: {', '.join(result.get('rules_changed', [])) or '-'}",
+    ]
+    hint = _date_hint(result)
+    if hint:
+        lines.append(hint)
+    lines += [
         "",
         "exposure (appearances in the top lists), largest moves:",
     ]
@@ -180,7 +247,9 @@ table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:.2rem .5re
 <p><strong>{result["changed"]}</strong> of {result["profiles"]} top-{result["top"]} lists change
 ({result["changed_share"]:.1%}) on {html.escape(result["date"])}.
 Rules added: {html.escape(", ".join(result["rules_added"]) or "-")};
-removed: {html.escape(", ".join(result["rules_removed"]) or "-")}.</p>
+removed: {html.escape(", ".join(result["rules_removed"]) or "-")};
+changed: {html.escape(", ".join(result.get("rules_changed", [])) or "-")}.</p>
+<p>{html.escape(_date_hint(result) or "")}</p>
 <h2>Exposure gained and lost</h2>{"".join(svg)}
 <h2>Segments that move most</h2>
 <table><tr><th>segment</th><th>changed</th><th>profiles</th><th>share</th></tr>{segments}

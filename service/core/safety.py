@@ -12,6 +12,7 @@ import numpy as np
 
 from .catalog import Catalog, allergen_bits
 from .errors import Finding
+from .market import above_maxima, describe, market_masks
 from .profile import Profile
 from .reference import Interaction, Reference
 
@@ -25,9 +26,17 @@ REQUIRED_EXCLUSIONS: dict[tuple[str, str], frozenset[str]] = {
     ("medications", "vitamin_k_antagonist"): frozenset({"vitamin_k1_ug", "vitamin_k2_ug"}),
     **{
         ("conditions", c): frozenset({"vitamin_d_ug", "calcium_mg"})
-        for c in ("hypercalcaemia", "sarcoidosis", "hyperparathyroidism", "kidney_disease")
+        for c in ("hypercalcaemia", "sarcoidosis", "hyperparathyroidism")
     },
     ("conditions", "kidney_stones"): frozenset({"calcium_mg"}),
+    # contract v1.1, guarantee 6
+    ("conditions", "kidney_disease"): frozenset({"vitamin_d_ug", "calcium_mg", "magnesium_mg"}),
+    ("conditions", "haemochromatosis"): frozenset({"iron_mg"}),
+    ("medications", "oral_retinoid"): frozenset({"vitamin_a_ug"}),
+    ("medications", "active_vitamin_d"): frozenset({"vitamin_d_ug", "calcium_mg"}),
+    # not in the contract, the service's own safe reading of "iodine only with a doctor"
+    ("medications", "amiodarone"): frozenset({"iodine_ug"}),
+    ("conditions", "thyroid_disease"): frozenset({"iodine_ug"}),
 }
 
 
@@ -110,15 +119,36 @@ def safety_masks(
         excluded["life_stage"] = ~catalog.pregnancy_suitable
     elif profile.life_stage == "breastfeeding":
         excluded["life_stage"] = ~catalog.breastfeeding_suitable
-    # optional per-product maxima of a market (BfR for DE), when the shop enables them
-    if profile.country in reference.product_maxima_markets:
-        maxima = reference.product_maxima.get(profile.country, {})
-        mask = np.zeros(len(catalog), dtype=bool)
-        for nutrient, maximum in maxima.items():
-            column = catalog.nutrient_keys.index(nutrient)
-            mask |= catalog.nutrients_per_day[:, column] > maximum
-        excluded["product_maximum"] = mask
+    # 10 (in part). maxima per daily dose in pregnancy and breastfeeding (vitamin D 25 µg)
+    life_stage_maxima = reference.market_maxima.life_stages.get(profile.life_stage)
+    if life_stage_maxima:
+        excluded["life_stage_maximum"] = above_maxima(catalog, life_stage_maxima)
+    # 8. market law: binding maxima of the profile's market (and advisory ones a shop switched
+    # on), and forms not authorised for food supplements / products marked not sellable
+    excluded.update(market_masks(catalog, reference.market_maxima, profile.country))
+    excluded["not_sellable"] = catalog.not_sellable
     excluded["out_of_stock"] = ~catalog.in_stock
     if taken_skus:
         excluded["already_taken"] = catalog.sku_mask(taken_skus)
     return SafetyResult(excluded, over, totals, triggered)
+
+
+# the codes safety_reason() explains (explain and preview)
+SAFETY_REASON_CODES = frozenset(
+    {"life_stage_maximum", "market_maximum", "product_maximum", "not_sellable"}
+)
+
+
+def safety_reason(
+    catalog: Catalog, reference: Reference, profile: Profile, code: str, index: int
+) -> str:
+    """Why a product is excluded under the guarantee-8/10 codes (explain and preview)."""
+    if code == "life_stage_maximum":
+        maxima = reference.market_maxima.life_stages.get(profile.life_stage, {})
+        per_day = catalog.products[index].nutrients_per_day
+        return ", ".join(
+            f"{n} {per_day.get(n, 0):g} per daily dose is above {m:g} when {profile.life_stage}"
+            for n, m in maxima.items()
+            if per_day.get(n, 0) > m
+        )
+    return describe(catalog, reference.market_maxima, profile.country, index, code)

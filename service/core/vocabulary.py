@@ -1,4 +1,4 @@
-"""The contract's fixed vocabulary (enums of HTTP contract v1). Doses and limits live in data."""
+"""The contract's fixed vocabulary (enums of HTTP contract v1.1). Doses and limits live in data."""
 
 SEXES = ("female", "male", "other", "unspecified")
 LIFE_STAGES = ("none", "pregnant", "breastfeeding")
@@ -16,6 +16,12 @@ MEDICATIONS = (
     "orlistat",
     "corticosteroid",
     "anticonvulsant",
+    # contract v1.1
+    "oral_retinoid",
+    "amiodarone",
+    "active_vitamin_d",
+    "antiplatelet",
+    "integrase_inhibitor",
 )
 CONDITIONS = (
     "hypercalcaemia",
@@ -27,7 +33,31 @@ CONDITIONS = (
     "osteoporosis",
     "osteopenia",
     "liver_disease",
+    # contract v1.1
+    "thyroid_disease",
+    "haemochromatosis",
+    "bariatric_surgery",
 )
+# The contract's nutrient keys (amounts per day, unit in the key) and the other input units a
+# profile may use for them (converted with the factors in rules/reference/nutrients.yaml).
+NUTRIENT_KEYS = (
+    "vitamin_d_ug",
+    "vitamin_k1_ug",
+    "vitamin_k2_ug",
+    "calcium_mg",
+    "magnesium_mg",
+    "vitamin_a_ug",
+    "vitamin_e_mg",
+    "vitamin_b6_mg",
+    "vitamin_b12_ug",
+    "folic_acid_ug",
+    "zinc_mg",
+    "iron_mg",
+    "iodine_ug",
+    "selenium_ug",
+    "omega3_mg",
+)
+INPUT_UNITS = ("vitamin_d_iu", "vitamin_a_iu")
 SUN_EXPOSURES = ("low", "moderate", "high")
 GOALS = ("bones", "immunity", "muscles", "heart", "energy", "pregnancy", "sport")
 LOCALES = ("nl", "de", "en")

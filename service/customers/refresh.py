@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import time
 import uuid
 from dataclasses import dataclass
@@ -18,11 +19,12 @@ from ..core.errors import NotFound
 from ..core.ranking import recommend_in_locales
 from ..core.recommender import Recommender
 from ..core.requests import RecommendationRequest
-from .store import CachedList, MemoryStore, RedisStore
+from .store import CachedList, CorruptEntry, MemoryStore, RedisStore
 
 LOCALE_BY_COUNTRY = {"NL": "nl", "BE": "nl", "DE": "de", "AT": "de", "CH": "de", "LU": "de"}
 
 Store = RedisStore | MemoryStore
+log = logging.getLogger("dosewise.customers")
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,10 @@ class CachePolicy:
 
 class Scheduler(Protocol):
     def __call__(self, customer_id: str) -> None: ...
+
+
+class CorruptionReport(Protocol):
+    def __call__(self, family: str) -> None: ...
 
 
 def locales_for(profile: dict[str, Any]) -> tuple[str, ...]:
@@ -53,7 +59,8 @@ def is_fresh(
 def fresh_list(
     recommender: Recommender, entry: dict | None, raw: bytes | None, policy: CachePolicy
 ) -> CachedList | None:
-    """The customer's cached list when it is fresh for the data and profile in service."""
+    """The customer's cached list when it is fresh for the data and profile in service
+    (CorruptEntry when the stored list does not decode)."""
     if entry is None or raw is None:
         return None
     cached = CachedList.decode(raw)
@@ -71,22 +78,30 @@ def serve(
     schedule: Scheduler | None = None,
     impressions: Any = None,
     request_id: str = "",
+    corrupt: CorruptionReport | None = None,
 ) -> dict[str, Any] | bytes:
     """The contract's body plus `source`: "cache" in one round trip when fresh, else computed
     now (and a refresh is queued through `schedule`). A hit with the cached limit is the
-    ready-made response as JSON bytes, which the web layer sends without parsing."""
-    entry, raw = store.read(customer_id)
+    ready-made response as JSON bytes, which the web layer sends without parsing. A cached list
+    that does not decode is reported through `corrupt` and treated as a miss: the refresh this
+    queues writes it again."""
+    entry, raw = store.read(customer_id)  # CorruptEntry for a profile that does not decode
     if entry is None:
         raise NotFound(f"no customer {customer_id!r}")
-    cached = fresh_list(recommender, entry, raw, policy)
-    if cached is not None:
-        if limit == cached.limit:
-            ready = cached.response(locale)
-            if ready is not None:
-                return ready
-        body = cached.bodies.get(locale) if limit < cached.limit else None
-        if body is not None:
-            return {**body, "items": body["items"][:limit], "source": "cache"}
+    try:
+        cached = fresh_list(recommender, entry, raw, policy)
+        if cached is not None:
+            if limit == cached.limit:
+                ready = cached.response(locale)
+                if ready is not None:
+                    return ready
+            body = cached.bodies.get(locale) if limit < cached.limit else None
+            if body is not None:
+                return {**body, "items": body["items"][:limit], "source": "cache"}
+    except CorruptEntry as exc:
+        if corrupt is not None:
+            corrupt(exc.family)
+        cached = None
     fresh = cached is not None
     answer = recommender.recommend(
         {"profile": entry["profile"], "limit": limit, "locale": locale},
@@ -110,33 +125,39 @@ def refresh_chunk(
     dedupe: bool = True,
 ) -> dict[str, int]:
     """Recompute the stale lists among `ids`, each distinct profile once, written in one
-    pipelined round trip. Returns counts: done, computed (distinct profiles), skipped, missing."""
+    pipelined round trip. Returns counts: done, computed (distinct profiles), skipped, missing,
+    corrupt (entries that did not decode: a corrupt list is computed again and so replaced, a
+    corrupt profile is left for a PUT to replace; neither fails the rest of the chunk)."""
     recommender.reload_if_changed()
     snapshot = recommender.snapshot
     day = today or recommender.clock()
     now = time.time()
-    profiles, lists = store.read_many(ids)
+    profiles, lists, corrupt_profiles = store.read_many_checked(ids)
     todo: dict[str, list[str]] = {}
     profile_of: dict[str, dict] = {}
     skipped = missing = 0
+    corrupt = len(corrupt_profiles)
     for customer_id, entry, raw in zip(ids, profiles, lists, strict=True):
         if entry is None:
-            missing += 1
+            missing += 0 if customer_id in corrupt_profiles else 1
             continue
-        if (
-            not force
-            and raw is not None
-            and is_fresh(CachedList.decode(raw), snapshot.fingerprint, entry["digest"], now, policy)
-        ):
-            skipped += 1
-            continue
+        if not force and raw is not None:
+            try:
+                cached = CachedList.decode(raw)
+            except CorruptEntry:
+                corrupt += 1
+            else:
+                if is_fresh(cached, snapshot.fingerprint, entry["digest"], now, policy):
+                    skipped += 1
+                    continue
         todo.setdefault(entry["digest"], []).append(customer_id)
         profile_of[entry["digest"]] = entry["profile"]
     digests = list(todo)
-    names = [f"{snapshot.fingerprint}:{day.isoformat()}:{policy.limit}:{d}" for d in digests]
+    field = f"{snapshot.fingerprint}:{day.isoformat()}:{policy.limit}"
+    names = [(d, field) for d in digests]
     # dedupe=False computes every profile on its own (the naive baseline of bench/precompute)
     shared = store.get_shared(names) if dedupe else [None] * len(names)
-    computed: dict[str, bytes] = {}
+    computed: dict[tuple[str, str], bytes] = {}
     bodies_by_digest: dict[str, bytes] = {}
     for digest, name, known in zip(digests, names, shared, strict=True):
         if known is None:
@@ -159,12 +180,20 @@ def refresh_chunk(
             "limit": policy.limit,
         }
         value = CachedList.encode(meta, bodies_by_digest[digest])
-        entries.extend((customer_id, value) for customer_id in customer_ids)
+        entries.extend((customer_id, digest, value) for customer_id in customer_ids)
     store.write_lists(entries)
     # every customer looked at is settled now, fresh or skipped: a later change must be able to
     # queue a refresh again at once
     store.clear_pending([c for c, e in zip(ids, profiles, strict=True) if e is not None])
-    return {"done": len(ids), "computed": len(computed), "skipped": skipped, "missing": missing}
+    if corrupt:
+        log.warning("refresh replaced %d stored entries that did not decode", corrupt)
+    return {
+        "done": len(ids),
+        "computed": len(computed),
+        "skipped": skipped,
+        "missing": missing,
+        "corrupt": corrupt,
+    }
 
 
 # ---------------------------------------------------------------- batch runs
@@ -191,6 +220,7 @@ def begin_run(
             "computed": 0,
             "skipped": 0,
             "missing": 0,
+            "corrupt": 0,
             "failed": 0,
             "chunks": 0,
             "started_at": time.time(),
@@ -247,6 +277,7 @@ def progress(state: dict[str, str] | None) -> dict[str, Any] | None:
         "computed",
         "skipped",
         "missing",
+        "corrupt",
         "failed",
         "chunks",
         "chunks_sent",

@@ -5,11 +5,16 @@ Redis keys (prefix `dw:`), every family erased by `delete()`:
   dw:recs:{id}         cached list: one JSON line of metadata, a newline, the ready-made
                        responses per locale (JSON, zlib-compressed); TTL 14 days
   dw:pending:{id}      a refresh of this customer is queued (TTL)
-  dw:events:{id}       ids of this customer's entries in the dw:events stream
-  dw:impressions:{id}  ids of this customer's entries in the dw:impressions stream (the lists
-                       shown, with the features of each item, for training)
-Shared keys: dw:customers (set of ids), dw:events (stream), dw:shared:* (lists computed for one
-profile digest during a refresh, TTL), dw:refresh:* (lock and progress of batch refreshes).
+  dw:events:{id}       ids of this customer's entries in the dw:events stream (a sorted set
+                       scored by the entry's time, every entry still in the stream; older
+                       stores kept a list of the last 1000, which `delete()` still reads)
+  dw:impressions:{id}  the same for the dw:impressions stream (the lists shown, with the
+                       features of each item, for training)
+Shared keys: dw:customers (set of ids), dw:events (stream), dw:shared:{digest} (hash: lists
+computed for one profile digest during a refresh, per fingerprint, day and limit; TTL; erased
+with any customer whose profile has that digest), dw:erased (sorted set: ids erased in the last
+ERASURE_MEMORY seconds, by time, so exports on disk drop them too), dw:refresh:* (lock and
+progress of batch refreshes).
 """
 
 from __future__ import annotations
@@ -35,7 +40,20 @@ PENDING_TTL = 120
 LIST_TTL = 14 * 86_400  # cached lists; a refresh writes them again long before
 SHARED_TTL = 3600
 EVENTS_MAXLEN = 1_000_000
-EVENTS_PER_CUSTOMER = 1000
+EVENTS_PER_CUSTOMER = 1000  # MemoryStore only
+ERASED = f"{PREFIX}erased"
+ERASURE_MEMORY = 7 * 86_400  # how long an erased id is kept for cleaning exported files
+
+# Write a refreshed list only while the customer's stored profile is the one it was computed
+# from: a refresh that read the profile before a DELETE (or a PUT) must not write it back after.
+WRITE_IF_CURRENT = """
+local stored = redis.call('GET', KEYS[1])
+if not stored then return 0 end
+local ok, entry = pcall(cjson.decode, stored)
+if not ok or type(entry) ~= 'table' or entry['digest'] ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[3])
+return 1
+"""
 
 
 def profile_digest(profile: dict[str, Any]) -> str:
@@ -45,6 +63,33 @@ def profile_digest(profile: dict[str, Any]) -> str:
 
 def key(family: str, customer_id: str) -> str:
     return f"{PREFIX}{family}:{customer_id}"
+
+
+class CorruptEntry(ValueError):
+    """A stored value that does not decode (a bad write, a disk or a hand gone wrong). Readers
+    treat a corrupt list as a miss and a corrupt profile as unavailable; the next write of that
+    key (a refresh, a PUT) replaces it."""
+
+    def __init__(self, family: str) -> None:
+        super().__init__(f"a stored {family} entry does not decode")
+        self.family = family
+
+
+def load_profile_entry(raw: bytes | None) -> dict | None:
+    """A stored profile entry ({"profile", "digest", "updated_at"}), or CorruptEntry."""
+    if raw is None:
+        return None
+    try:
+        entry = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise CorruptEntry("profile") from exc
+    if (
+        not isinstance(entry, dict)
+        or not isinstance(entry.get("profile"), dict)
+        or not isinstance(entry.get("digest"), str)
+    ):
+        raise CorruptEntry("profile")
+    return entry
 
 
 @dataclass(frozen=True)
@@ -75,29 +120,70 @@ class CachedList:
 
     @classmethod
     def decode(cls, raw: bytes) -> CachedList:
-        head, _, payload = raw.partition(b"\n")
-        meta = json.loads(head)
-        return cls(
-            meta["fingerprint"], meta["profile_digest"], meta["computed_at"], meta["limit"], payload
-        )
+        """The entry, with its metadata and the layout of its payload checked (CorruptEntry
+        when either is wrong); the compressed parts are checked when they are read."""
+        try:
+            head, _, payload = raw.partition(b"\n")
+            meta = json.loads(head)
+            cached = cls(
+                meta["fingerprint"],
+                meta["profile_digest"],
+                float(meta["computed_at"]),
+                meta["limit"],
+                payload,
+            )
+            ok = (
+                isinstance(cached.fingerprint, str)
+                and isinstance(cached.profile_digest, str)
+                and isinstance(cached.limit, int)
+                and bool(cached._parts)
+            )
+        except (ValueError, TypeError, KeyError, AttributeError, UnicodeDecodeError) as exc:
+            raise CorruptEntry("recs") from exc
+        if not ok:
+            raise CorruptEntry("recs")
+        return cached
 
     @cached_property
     def _parts(self) -> dict[str, bytes]:
         head, _, rest = self.payload.partition(b"\n")
         parts, offset = {}, 0
         for locale, size in json.loads(head)["locales"].items():
+            if not isinstance(locale, str) or not isinstance(size, int) or size <= 0:
+                raise ValueError("bad payload layout")
             parts[locale] = rest[offset : offset + size]
             offset += size
+        if offset != len(rest):
+            raise ValueError("payload length does not match its layout")
         return parts
 
     def response(self, locale: str) -> bytes | None:
         """The ready-made response in `locale` (with `limit` items), without parsing JSON."""
         part = self._parts.get(locale)
-        return zlib.decompress(part) if part is not None else None
+        if part is None:
+            return None
+        try:
+            return zlib.decompress(part)
+        except zlib.error as exc:
+            raise CorruptEntry("recs") from exc
 
     @cached_property
     def bodies(self) -> dict[str, dict]:
-        return {locale: json.loads(zlib.decompress(part)) for locale, part in self._parts.items()}
+        try:
+            return {
+                locale: json.loads(zlib.decompress(part)) for locale, part in self._parts.items()
+            }
+        except (zlib.error, ValueError) as exc:
+            raise CorruptEntry("recs") from exc
+
+
+def shared_key(digest: str) -> str:
+    return f"{PREFIX}shared:{digest}"
+
+
+def _stream_ms(stream_id: bytes | str) -> int:
+    text = stream_id.decode() if isinstance(stream_id, bytes) else stream_id
+    return int(text.split("-", 1)[0])
 
 
 def _dumps(value: Any) -> bytes:
@@ -128,45 +214,103 @@ class RedisStore:
         profile_raw, recs_raw = self.client.mget(
             key("profile", customer_id), key("recs", customer_id)
         )
-        return (json.loads(profile_raw) if profile_raw else None), recs_raw
+        return load_profile_entry(profile_raw), recs_raw
 
     def read_many(self, ids: list[str]) -> tuple[list[dict | None], list[bytes | None]]:
+        """Profiles and cached lists of many customers; a corrupt profile reads as None (see
+        `read_many_checked`)."""
+        profiles, lists, _ = self.read_many_checked(ids)
+        return profiles, lists
+
+    def read_many_checked(
+        self, ids: list[str]
+    ) -> tuple[list[dict | None], list[bytes | None], list[str]]:
+        """As `read_many`, plus the ids whose stored profile does not decode."""
         if not ids:
-            return [], []
+            return [], [], []
         keys = [key("profile", i) for i in ids] + [key("recs", i) for i in ids]
         values = self.client.mget(keys)
-        profiles = [json.loads(v) if v else None for v in values[: len(ids)]]
-        return profiles, list(values[len(ids) :])
+        profiles: list[dict | None] = []
+        corrupt = []
+        for customer_id, value in zip(ids, values[: len(ids)], strict=True):
+            try:
+                profiles.append(load_profile_entry(value))
+            except CorruptEntry:
+                profiles.append(None)
+                corrupt.append(customer_id)
+        return profiles, list(values[len(ids) :]), corrupt
 
-    def write_lists(self, entries: list[tuple[str, bytes]]) -> None:
-        """Write many cached lists in one pipelined round trip; each SET replaces one customer's
-        entry whole, so a reader sees the old list or the new one, never a mix."""
+    def write_lists(self, entries: list[tuple[str, str, bytes]]) -> int:
+        """Write many cached lists (customer id, profile digest, value) in one pipelined round
+        trip; each replaces one customer's entry whole, so a reader sees the old list or the
+        new one, never a mix, and only while the stored profile still has that digest (atomic
+        in Redis): a customer erased or changed meanwhile gets nothing written. Returns the
+        number written."""
         if not entries:
-            return
+            return 0
+        script = self.client.register_script(WRITE_IF_CURRENT)
         pipe = self.client.pipeline(transaction=False)
-        for customer_id, value in entries:
+        for customer_id, digest, value in entries:
             # a list nobody asked for in LIST_TTL seconds expires; a GET computes it again
-            pipe.set(key("recs", customer_id), value, ex=LIST_TTL)
-        pipe.execute()
+            script(
+                keys=[key("profile", customer_id), key("recs", customer_id)],
+                args=[digest, value, LIST_TTL],
+                client=pipe,
+            )
+        return sum(int(done) for done in pipe.execute())
 
     def delete(self, customer_id: str) -> bool:
-        event_ids = self.client.lrange(key("events", customer_id), 0, -1)
-        impression_ids = self.client.lrange(key("impressions", customer_id), 0, -1)
-        pipe = self.client.pipeline(transaction=True)
+        """Erase every key of the customer, its entries in both streams (however old), the
+        shared lists of its profile digest, and record the erasure for exported files.
+
+        Plain commands, no MULTI: Redis refuses a transaction when it is out of memory, while
+        DEL, XDEL and SREM still work there (and free memory). Each step is idempotent, so a
+        DELETE that failed midway is completed by repeating it."""
+        profile_raw = self.client.get(key("profile", customer_id))
+        digest = None
+        try:
+            entry = load_profile_entry(profile_raw)
+            digest = entry["digest"] if entry else None
+        except CorruptEntry:
+            pass
+        event_ids = self._index_ids(key("events", customer_id))
+        impression_ids = self._index_ids(key("impressions", customer_id))
+        pipe = self.client.pipeline(transaction=False)
+        pipe.delete(key("profile", customer_id))
         pipe.delete(
-            key("profile", customer_id),
             key("recs", customer_id),
             key("pending", customer_id),
             key("events", customer_id),
             key("impressions", customer_id),
         )
         pipe.srem(CUSTOMERS, customer_id)
-        if event_ids:
-            pipe.xdel(EVENTS_STREAM, *event_ids)
-        if impression_ids:
-            pipe.xdel(IMPRESSIONS_STREAM, *impression_ids)
+        for start in range(0, len(event_ids), 1000):
+            pipe.xdel(EVENTS_STREAM, *event_ids[start : start + 1000])
+        for start in range(0, len(impression_ids), 1000):
+            pipe.xdel(IMPRESSIONS_STREAM, *impression_ids[start : start + 1000])
+        if digest:
+            pipe.delete(shared_key(digest))
         removed = pipe.execute()
-        return bool(removed[0] or removed[1])
+        now = time.time()
+        pipe = self.client.pipeline(transaction=False)
+        pipe.zadd(ERASED, {customer_id: now})
+        pipe.zremrangebyscore(ERASED, "-inf", now - ERASURE_MEMORY)
+        pipe.execute()
+        return bool(removed[0] or removed[2])
+
+    def _index_ids(self, index: str) -> list[bytes]:
+        """Stream ids of a per-customer index: a sorted set, or a list in older stores."""
+        kind = self.client.type(index)
+        if kind in (b"zset", "zset"):
+            return list(self.client.zrange(index, 0, -1))
+        if kind in (b"list", "list"):
+            return list(self.client.lrange(index, 0, -1))
+        return []
+
+    def erased_since(self, since: float) -> dict[str, float]:
+        """Ids erased at or after `since` (within the last ERASURE_MEMORY seconds), with when."""
+        pairs = self.client.zrangebyscore(ERASED, since, "+inf", withscores=True)
+        return {(i.decode() if isinstance(i, bytes) else i): float(t) for i, t in pairs}
 
     def mark_pending(self, customer_id: str) -> bool:
         """True when no refresh of this customer was queued in the last PENDING_TTL seconds."""
@@ -190,13 +334,20 @@ class RedisStore:
             yield chunk
 
     # -- lists shared by identical profiles during a refresh
-    def get_shared(self, names: list[str]) -> list[bytes | None]:
-        return list(self.client.mget([f"{PREFIX}shared:{n}" for n in names])) if names else []
-
-    def put_shared(self, items: dict[str, bytes]) -> None:
+    def get_shared(self, names: list[tuple[str, str]]) -> list[bytes | None]:
+        """(profile digest, "fingerprint:day:limit") -> the list computed for it, if any."""
+        if not names:
+            return []
         pipe = self.client.pipeline(transaction=False)
-        for name, value in items.items():
-            pipe.set(f"{PREFIX}shared:{name}", value, ex=SHARED_TTL)
+        for digest, field in names:
+            pipe.hget(shared_key(digest), field)
+        return list(pipe.execute())
+
+    def put_shared(self, items: dict[tuple[str, str], bytes]) -> None:
+        pipe = self.client.pipeline(transaction=False)
+        for (digest, field), value in items.items():
+            pipe.hset(shared_key(digest), field, value)
+            pipe.expire(shared_key(digest), SHARED_TTL)
         pipe.execute()
 
     # -- events
@@ -216,13 +367,35 @@ class RedisStore:
                 maxlen=EVENTS_MAXLEN,
                 approximate=True,
             )
-        ids = pipe.execute()
-        pipe = self.client.pipeline(transaction=False)
+        pipe.xrange(stream, count=1)
+        *ids, first = pipe.execute()
+        # every entry of a customer stays findable by its id, however old; entries that left
+        # the stream (trimmed by MAXLEN, or exported) leave the index here
+        oldest = _stream_ms(first[0][0]) if first else 0
+        additions: dict[str, dict[bytes, int]] = {}
         for record, stream_id in zip(records, ids, strict=True):
             if record.get("customer_id"):
-                list_key = key(family, record["customer_id"])
-                pipe.rpush(list_key, stream_id)
-                pipe.ltrim(list_key, -EVENTS_PER_CUSTOMER, -1)
+                index = key(family, record["customer_id"])
+                additions.setdefault(index, {})[stream_id] = _stream_ms(stream_id)
+        pipe = self.client.pipeline(transaction=False)
+        for index, members in additions.items():
+            pipe.zadd(index, members)
+            pipe.zremrangebyscore(index, "-inf", f"({oldest}")
+        results = pipe.execute(raise_on_error=False)
+        for (index, members), result in zip(additions.items(), results[::2], strict=True):
+            if isinstance(result, redis.ResponseError) and "WRONGTYPE" in str(result):
+                self._convert_index(index)
+                self.client.zadd(index, members)
+            elif isinstance(result, Exception):
+                raise result
+
+    def _convert_index(self, index: str) -> None:
+        """An index written by an older version (a list) becomes a sorted set."""
+        ids = self.client.lrange(index, 0, -1)
+        pipe = self.client.pipeline(transaction=True)
+        pipe.delete(index)
+        if ids:
+            pipe.zadd(index, {i: _stream_ms(i) for i in ids})
         pipe.execute()
 
     def export_stream(self, stream: str, batch: int = 10_000) -> Iterator[list[dict[str, Any]]]:
@@ -311,7 +484,8 @@ class MemoryStore:
         self._lists: dict[str, bytes] = {}
         self._events: dict[str, list[dict]] = {}
         self._impressions: list[dict] = []
-        self._shared: dict[str, bytes] = {}
+        self._shared: dict[tuple[str, str], bytes] = {}
+        self._erased: dict[str, float] = {}
         self._runs: dict[str, dict[str, str]] = {}
         self._latest: str | None = None
         self._lock_holder: str | None = None
@@ -338,14 +512,32 @@ class MemoryStore:
     def read_many(self, ids: list[str]) -> tuple[list[dict | None], list[bytes | None]]:
         return [self._profiles.get(i) for i in ids], [self._lists.get(i) for i in ids]
 
-    def write_lists(self, entries: list[tuple[str, bytes]]) -> None:
+    def read_many_checked(
+        self, ids: list[str]
+    ) -> tuple[list[dict | None], list[bytes | None], list[str]]:
+        profiles, lists = self.read_many(ids)
+        return profiles, lists, []
+
+    def write_lists(self, entries: list[tuple[str, str, bytes]]) -> int:
+        written = 0
         with self._guard:
-            for customer_id, value in entries:
-                if customer_id in self._profiles:
+            for customer_id, digest, value in entries:
+                entry = self._profiles.get(customer_id)
+                if entry is not None and entry["digest"] == digest:
                     self._lists[customer_id] = value
+                    written += 1
+        return written
+
+    def erased_since(self, since: float) -> dict[str, float]:
+        return {i: t for i, t in self._erased.items() if t >= since}
 
     def delete(self, customer_id: str) -> bool:
         with self._guard:
+            entry = self._profiles.get(customer_id)
+            if entry is not None:
+                for name in [n for n in self._shared if n[0] == entry["digest"]]:
+                    del self._shared[name]
+            self._erased[customer_id] = time.time()
             found = self._profiles.pop(customer_id, None) is not None
             self._lists.pop(customer_id, None)
             self._events.pop(customer_id, None)
@@ -368,10 +560,10 @@ class MemoryStore:
         for start in range(0, len(ids), size):
             yield ids[start : start + size]
 
-    def get_shared(self, names: list[str]) -> list[bytes | None]:
+    def get_shared(self, names: list[tuple[str, str]]) -> list[bytes | None]:
         return [self._shared.get(n) for n in names]
 
-    def put_shared(self, items: dict[str, bytes]) -> None:
+    def put_shared(self, items: dict[tuple[str, str], bytes]) -> None:
         if len(self._shared) > 10_000:
             self._shared.clear()
         self._shared.update(items)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -66,9 +67,13 @@ def build_default_model(
     customers: int = 12_000,
     days: int = 90,
     seed: int = 0,
+    progress: Callable[[int, int], None] | None = None,
 ) -> tuple[SimulationLog, TrainingRun]:
-    """Simulate a shop (simulator.py), train on it and promote: the model `make run` ships."""
-    log = simulate(snapshot, Path(work_dir), customers=customers, days=days, seed=seed)
+    """Simulate a shop (simulator.py), train on it and promote: the model `make run` ships.
+    `progress(done, total)` follows the simulated visits."""
+    log = simulate(
+        snapshot, Path(work_dir), customers=customers, days=days, seed=seed, progress=progress
+    )
     run = train_and_promote(
         log.impressions_path,
         log.events_path,

@@ -48,7 +48,7 @@ times over `days`, g drawn from a gamma distribution (mean 2.25).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -168,12 +168,14 @@ def simulate(
     list_size: int = 20,
     replicate: int = 1,
     preferences: Preferences | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> SimulationLog:
     """Write `impressions.jsonl` and `events.jsonl` into `out_dir` and describe what was written.
 
     `replicate` > 1 makes every synthetic customer stand for that many customers with the same
     profile and visit days but their own hidden tastes and their own clicks (big logs fast: the
-    pipeline runs once per visit, not once per clone).
+    pipeline runs once per visit, not once per clone). `progress(done, total)` is called as
+    visits are simulated (for a progress bar).
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
@@ -181,7 +183,9 @@ def simulate(
     clones = len(people) * replicate
     shown = _Shown([], [], [], [], [], [])
     impressions_path = out_dir / "impressions.jsonl"
-    records = _sessions(snapshot, people, days, start, list_size, replicate, seed, rng, shown)
+    records = _sessions(
+        snapshot, people, days, start, list_size, replicate, seed, rng, shown, progress
+    )
     count = write_jsonl(impressions_path, records)
     prefs = preferences or Preferences()
     profiles = [p.profile for p in people for _ in range(replicate)]
@@ -220,6 +224,7 @@ def _sessions(
     seed: int,
     rng: np.random.Generator,
     shown: _Shown,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Iterator[dict]:
     """Run the pipeline for every visit, in time order; yield impression records."""
     catalog = snapshot.catalog
@@ -232,6 +237,8 @@ def _sessions(
     visits.sort()
     begin = start.timestamp()
     for number, (offset, i) in enumerate(visits):
+        if progress is not None and number % 250 == 0:
+            progress(number, len(visits))
         person = people[i]
         moment = begin + offset
         ev = evaluate(snapshot, person.profile, _lines(person.profile), _moment(moment).date())
@@ -260,6 +267,8 @@ def _sessions(
                 skus,
                 snapshot.model_version,
             )
+    if progress is not None:
+        progress(len(visits), len(visits))
 
 
 def _lines(profile: Profile) -> list[tuple[str, Line]]:

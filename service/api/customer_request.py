@@ -1,0 +1,66 @@
+"""One parser for the customer list request, shared by the fast path and the Flask view.
+
+Both read the same WSGI strings: `PATH_INFO`, which the server has already percent-decoded
+(gunicorn and werkzeug pass the raw bytes as latin-1), and the raw `QUERY_STRING`. Decoding
+either a second time, or decoding them in two ways, lets two customer ids meet on one key (the
+fast path once served `patient%2542` the list of `patientB`), so the rules live here only:
+
+- the path must be valid UTF-8: bytes that are not (`%FE`, `%FF`) are refused with 400 rather
+  than replaced, which would make every such id the same U+FFFD id;
+- the query gives `limit` and `locale` at most once each, not blank, validated by the
+  contract's schema; other parameters are ignored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from urllib.parse import parse_qsl
+
+from marshmallow import ValidationError
+
+from .schemas import CustomerQuerySchema, flatten_messages
+
+QUERY = CustomerQuerySchema()
+KNOWN = ("limit", "locale")
+
+
+@dataclass(frozen=True)
+class CustomerQuery:
+    limit: int
+    locale: str
+
+
+def decoded_path(path_info: str) -> str | None:
+    """The request path as the text the client meant, or None when its bytes are not UTF-8."""
+    try:
+        return path_info.encode("latin-1").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return None
+
+
+@lru_cache(maxsize=4096)
+def parse_query(query_string: str) -> CustomerQuery | dict[str, list[str]]:
+    """`limit` and `locale` from a raw query string, or the contract's `fields` of what is
+    wrong. A pure function of the string, so answers are kept (page views repeat a few)."""
+    try:
+        pairs = parse_qsl(query_string, keep_blank_values=True, encoding="utf-8", errors="strict")
+    except (UnicodeDecodeError, ValueError):
+        return {"_query": ["the query string is not valid UTF-8"]}
+    given: dict[str, str] = {}
+    problems: dict[str, list[str]] = {}
+    for name, value in pairs:
+        if name not in KNOWN:
+            continue
+        if name in given:
+            problems[name] = ["given more than once"]
+        elif value == "":
+            problems[name] = ["must not be blank"]
+        given[name] = value
+    if problems:
+        return problems
+    try:
+        loaded = QUERY.load(given)
+    except ValidationError as exc:
+        return flatten_messages(exc.messages)
+    return CustomerQuery(limit=loaded["limit"], locale=loaded["locale"])

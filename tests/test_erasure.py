@@ -1,0 +1,152 @@
+"""Erasure is complete and race-free (issue 15, point 6).
+
+Regressions: a refresh that read the profile before a DELETE wrote the list back after it (an
+orphan list with a 14-day TTL); events older than the last 1000 of a customer stayed in the
+stream; exported event and impression files kept the customer; the shared list computed for the
+profile digest stayed for an hour.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import redis as redis_lib
+
+from service.api.app import create_app
+from service.api.redis_client import cache_policy, get_store
+from service.customers.refresh import refresh_chunk
+from service.customers.store import RedisStore, profile_digest
+from service.learning.exports import EVENTS_FILE, IMPRESSIONS_FILE, apply_erasures, export_streams
+
+
+@pytest.fixture()
+def stack(redis_url, tmp_path):
+    app = create_app(
+        {
+            "TESTING": True,
+            "RELOAD_INTERVAL": 0,
+            "REDIS_URL": redis_url,
+            "ACCESS_LOG": False,
+            "LEARNING_DIR": str(tmp_path / "learning"),
+        }
+    )
+    yield {
+        "app": app,
+        "client": app.test_client(),
+        "store": get_store(app),
+        "redis": redis_lib.Redis.from_url(redis_url),
+        "dir": tmp_path / "learning",
+    }
+
+
+def _events(customer_id: str, count: int) -> list[dict]:
+    return [
+        {
+            "customer_id": customer_id,
+            "sku": "XF-D3K2-TAB",
+            "type": "view",
+            "timestamp": f"2026-11-{1 + i % 28:02d}T10:00:00Z",
+        }
+        for i in range(count)
+    ]
+
+
+def test_a_refresh_that_read_before_a_delete_writes_nothing_after_it(stack):
+    app, client, r = stack["app"], stack["client"], stack["redis"]
+    recommender = app.extensions["dosewise"]
+    assert client.put("/v1/customers/late-1", json={"age": 70}).status_code == 200
+
+    class DeleteBeforeWrite(RedisStore):
+        """The refresh reads the profile, then the DELETE lands, then the refresh writes."""
+
+        def write_lists(self, entries):
+            assert client.delete("/v1/customers/late-1").get_json()["deleted"] is True
+            return super().write_lists(entries)
+
+    late = DeleteBeforeWrite(r)
+    counts = refresh_chunk(recommender, late, ["late-1"], cache_policy(app), force=True)
+    assert counts["computed"] + counts["skipped"] == 1  # it did read the profile
+    assert not r.exists("dw:recs:late-1"), "an orphan list was written after the DELETE"
+    assert [k for k in r.scan_iter(match="*late-1*")] == []
+    assert client.get("/v1/customers/late-1/recommendations").status_code == 404
+
+
+def test_a_refresh_does_not_write_a_list_for_a_profile_changed_meanwhile(stack):
+    app, client, r = stack["app"], stack["client"], stack["redis"]
+
+    class PutBeforeWrite(RedisStore):
+        def write_lists(self, entries):
+            changed = {"age": 70, "medications": ["vitamin_k_antagonist"]}
+            assert client.put("/v1/customers/late-2", json=changed).status_code == 200
+            return super().write_lists(entries)
+
+    assert client.put("/v1/customers/late-2", json={"age": 70}).status_code == 200
+    refresh_chunk(
+        app.extensions["dosewise"], PutBeforeWrite(r), ["late-2"], cache_policy(app), force=True
+    )
+    assert not r.exists("dw:recs:late-2")
+
+
+def test_delete_finds_events_and_impressions_whatever_their_age(stack):
+    client, r = stack["client"], stack["redis"]
+    assert client.put("/v1/customers/old-1", json={"age": 40}).status_code == 200
+    others = _events("someone-else", 5)
+    for start in range(0, 1500, 500):
+        body = {"events": _events("old-1", 500)[:500] + (others if start == 0 else [])}
+        assert client.post("/v1/events", json=body).status_code == 202
+    for _ in range(3):
+        client.post("/v1/recommendations", json={"profile": {"age": 40}, "customer_id": "old-1"})
+    assert sum(b"old-1" in f[b"data"] for _, f in r.xrange("dw:events")) == 1500
+    assert client.delete("/v1/customers/old-1").status_code == 200
+    for stream in ("dw:events", "dw:impressions"):
+        assert not any(b"old-1" in f[b"data"] for _, f in r.xrange(stream)), stream
+    assert sum(b"someone-else" in f[b"data"] for _, f in r.xrange("dw:events")) == 5
+
+
+def test_an_index_written_by_the_older_list_layout_is_still_erased(stack):
+    client, r = stack["client"], stack["redis"]
+    stream_id = r.xadd("dw:events", {"data": json.dumps(_events("legacy-1", 1)[0])})
+    r.rpush("dw:events:legacy-1", stream_id)
+    r.set("dw:profile:legacy-1", json.dumps({"profile": {"age": 30}, "digest": "x"}))
+    assert client.post("/v1/events", json={"events": _events("legacy-1", 2)}).status_code == 202
+    assert r.type("dw:events:legacy-1") == b"zset" and r.zcard("dw:events:legacy-1") == 3
+    assert client.delete("/v1/customers/legacy-1").status_code == 200
+    assert not any(b"legacy-1" in f[b"data"] for _, f in r.xrange("dw:events"))
+
+
+def test_exported_files_are_rewritten_without_the_erased_customer(stack):
+    client, store, out = stack["client"], stack["store"], stack["dir"]
+    for customer_id in ("files-1", "files-2"):
+        assert client.put(f"/v1/customers/{customer_id}", json={"age": 50}).status_code == 200
+        client.post("/v1/events", json={"events": _events(customer_id, 3)})
+        client.post(
+            "/v1/recommendations", json={"profile": {"age": 50}, "customer_id": customer_id}
+        )
+    export_streams(store, out)
+    for name in (EVENTS_FILE, IMPRESSIONS_FILE):
+        assert "files-1" in (out / name).read_text()
+    assert client.delete("/v1/customers/files-1").status_code == 200
+    apply_erasures(store, out)  # the task the DELETE queued (workers.tasks.erase_exported)
+    for name in (EVENTS_FILE, IMPRESSIONS_FILE):
+        text = (out / name).read_text()
+        assert "files-1" not in text and "files-2" in text, name
+    # an export that read the customer's records before the DELETE appends none of them after
+    client.post("/v1/events", json={"events": _events("files-2", 1)})
+    stack["redis"].xadd("dw:events", {"data": json.dumps(_events("files-1", 1)[0])})
+    export_streams(store, out)
+    assert "files-1" not in (out / EVENTS_FILE).read_text()
+
+
+def test_the_shared_list_of_the_profile_digest_is_erased(stack):
+    app, client, r = stack["app"], stack["client"], stack["redis"]
+    profile = {"age": 81, "conditions": ["kidney_disease"]}
+    assert client.put("/v1/customers/shared-1", json=profile).status_code == 200
+    store = stack["store"]
+    refresh_chunk(app.extensions["dosewise"], store, ["shared-1"], cache_policy(app))
+    digest = json.loads(r.get("dw:profile:shared-1"))["digest"]
+    shared = [k for k in r.scan_iter(match="dw:shared:*")]
+    assert shared and all(digest.encode() in k for k in shared)
+    assert client.delete("/v1/customers/shared-1").status_code == 200
+    assert [k for k in r.scan_iter(match="dw:shared:*")] == []
+    assert profile_digest  # the digest is of the stored profile, as the refresh keys it
