@@ -118,10 +118,10 @@ def test_an_index_written_by_the_older_list_layout_is_still_erased(stack):
 def test_exported_files_are_rewritten_without_the_erased_customer(stack):
     client, store, out = stack["client"], stack["store"], stack["dir"]
     for customer_id in ("files-1", "files-2"):
-        assert client.put(f"/v1/customers/{customer_id}", json={"age": 50}).status_code == 200
+        assert client.put(f"/v1/customers/{customer_id}", json={"age": 72}).status_code == 200
         client.post("/v1/events", json={"events": _events(customer_id, 3)})
         client.post(
-            "/v1/recommendations", json={"profile": {"age": 50}, "customer_id": customer_id}
+            "/v1/recommendations", json={"profile": {"age": 72}, "customer_id": customer_id}
         )
     export_streams(store, out)
     for name in (EVENTS_FILE, IMPRESSIONS_FILE):
