@@ -1,14 +1,21 @@
-"""Learning to rank: latency the model adds per request, and training time on 1M events.
+"""Learning to rank: what serves on two simulated shops, the latency the model adds per
+request, and training time on 1M events.
 
-    python -m bench.learning [--events 1000000] [--rounds 2000] [--keep DIR]
+    python -m bench.learning [--events 1000000] [--rounds 2000] [--keep DIR] [--skip-training]
 
-1. Scoring latency, bundled catalog, 500 seeded request bodies (bench/profiles.py), answer cache
-   off. For each request, in the same run and alternating: the ranking without the model
-   (evaluate + candidate mask + ranking) and with it (the same plus product_features, predict
-   and the blend). Reported: p50/p99 of both, and of the model's own part (features + predict +
-   blend) timed alone, which is what the model adds. The model is trained first on a small
-   simulated shop.
-2. Training time: a simulated log of at least `--events` events (the pipeline runs once per
+1. Quality of what serves, on the shipped simulator and on the second one (`simulator.SHOPS`,
+   other hidden preferences, not tuned to): simulate 12,000 customers over 90 days (as `make
+   run` does), train (both learners, learned blends), and report holdout NDCG@10 of what serves
+   (the chosen learner with its learned blend) against popularity and rules-only, next to the
+   same model with the hand-picked blend that served before (0.7 / 0.3 / rules at 1) and the
+   other learner.
+2. Scoring latency, bundled catalog, 500 seeded request bodies (bench/profiles.py), answer cache
+   off, for each learner. For each request, in the same run and alternating: the ranking
+   without the model (evaluate + candidate mask + ranking) and with it (the same plus
+   product_features, predict and the blend). Reported: p50/p99 of both, and of the model's own
+   part (features + predict + blend) timed alone, which is what the model adds. The models are
+   trained first on a small simulated shop.
+3. Training time: a simulated log of at least `--events` events (the pipeline runs once per
    visit; every synthetic customer stands for 8 with their own tastes and clicks:
    simulate(replicate=8)), then `train()` end to end: read and join both JSON lines files,
    split, fit, evaluate, write the artefact. Generation time is reported apart.
@@ -32,11 +39,14 @@ from bench.profiles import request_bodies
 from service.core.ranking import _rank, evaluate
 from service.core.requests import RecommendationRequest
 from service.core.snapshot import DataPaths, Snapshot, load_snapshot
+from service.learning.blend import DEFAULT_BLEND
+from service.learning.evaluate import holdout_scores, row_propensity
 from service.learning.features import product_features
-from service.learning.model import RankingModel
+from service.learning.metrics import ndcg
+from service.learning.model import Ranker
 from service.learning.serving import blended_raw
-from service.learning.simulator import simulate
-from service.learning.train import train
+from service.learning.simulator import SHOPS, simulate
+from service.learning.train import TrainResult, train
 from service.settings import REPO_ROOT
 
 from .run import TODAY, percentiles
@@ -47,12 +57,52 @@ EVENTS_PER_CUSTOMER = 26.0  # measured: ~3.2 visits x ~8 events per shown list o
 REPLICATE = 8
 
 
-def small_model(snapshot: Snapshot, work: Path) -> RankingModel:
+TARGETS = {"popularity": 1.2, "rules_only": 1.1}
+
+
+def small_models(snapshot: Snapshot, work: Path) -> dict[str, Ranker]:
     log = simulate(snapshot, work / "small", customers=2000, days=60, seed=5)
-    return train(log.impressions_path, log.events_path, work / "small-model").model
+    return train(log.impressions_path, log.events_path, work / "small-model").candidates
 
 
-def bench_scoring(snapshot: Snapshot, model: RankingModel, rounds: int) -> dict:
+def bench_quality(snapshot: Snapshot, shop: str, work: Path) -> dict:
+    log = simulate(
+        snapshot, work / f"shop-{shop}", customers=12_000, days=90, seed=0, preferences=SHOPS[shop]
+    )
+    result = train(log.impressions_path, log.events_path, work / f"shop-{shop}-model")
+    report = result.report
+    served = report["metrics"]["blend"]["ndcg@10"]
+    baselines = {b: report["metrics"][b]["ndcg@10"] for b in TARGETS}
+    return {
+        "shop": shop,
+        "events": sum(log.events.values()),
+        "learner": report["learner"],
+        "blend": report["blend"]["weights"],
+        "served_ndcg@10": round(served, 4),
+        "baselines_ndcg@10": {b: round(v, 4) for b, v in baselines.items()},
+        "served_over": {b: round(served / v, 3) for b, v in baselines.items()},
+        "targets_met": all(served / baselines[b] >= t for b, t in TARGETS.items()),
+        "hand_picked_blend_over": {
+            b: round(_hand_picked(result) / v, 3) for b, v in baselines.items()
+        },
+        "learners_served_over": {
+            name: {
+                k: round(v, 3) for k, v in row["ratios"].items() if k.startswith("ndcg@10 blend")
+            }
+            for name, row in report["learners"].items()
+        },
+        "train_s": round(result.seconds, 1),
+    }
+
+
+def _hand_picked(result: TrainResult) -> float:
+    """NDCG@10 on the holdout of the served model with the blend that served before (0.7)."""
+    holdout = result.holdout
+    scores = holdout_scores(result.model, holdout, {}, DEFAULT_BLEND)["blend"]
+    return ndcg(holdout.query, holdout.labels, scores, row_propensity(holdout))
+
+
+def bench_scoring(snapshot: Snapshot, model: Ranker, rounds: int) -> dict:
     bodies = request_bodies(500, [p.sku for p in snapshot.catalog.products])
     requests = [RecommendationRequest.from_dict(b) for b in bodies]
     limit = 5
@@ -103,7 +153,12 @@ def bench_training(snapshot: Snapshot, events: int, work: Path) -> dict:
     generated = time.perf_counter() - started
     result = train(log.impressions_path, log.events_path, work / "big-model")
     info = result.model.metadata["training"]
+    fits = {
+        name: model.metadata["training"]["fit_seconds"] for name, model in result.candidates.items()
+    }
     return {
+        "learner": result.report["learner"],
+        "fit_s_per_learner": fits,
         "events": sum(log.events.values()),
         "event_counts": log.events,
         "impressions": log.impressions,
@@ -113,7 +168,6 @@ def bench_training(snapshot: Snapshot, events: int, work: Path) -> dict:
         "train_total_s": round(result.seconds, 1),
         "fit_s": info["fit_seconds"],
         "training_rows": info["rows"],
-        "lbfgs_iterations": info["iterations"],
         "holdout_ndcg@10": {k: round(v["ndcg@10"], 4) for k, v in result.report["metrics"].items()},
         "ratios": {k: round(v, 3) for k, v in result.report["ratios"].items()},
     }
@@ -124,31 +178,49 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--rounds", type=int, default=2000)
     parser.add_argument("--keep", help="keep the generated logs and models in this folder")
+    parser.add_argument("--skip-training", action="store_true", help="skip the 1M-event run")
     args = parser.parse_args()
     snapshot = load_snapshot(DataPaths(CATALOG, RULES))
+    quality, scoring = [], {}
+    training = None
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(args.keep) if args.keep else Path(tmp)
-        model = small_model(snapshot, work)
-        scoring = bench_scoring(snapshot, model, args.rounds)
-        print(
-            f"scoring, bundled catalog ({scoring['products']} products): "
-            f"p50 {scoring['without_model']['p50_ms']:.3f} ms without the model, "
-            f"{scoring['with_model']['p50_ms']:.3f} ms with it "
-            f"(+{scoring['added_p50_ms']:.3f} ms); features+predict+blend alone "
-            f"p50 {scoring['model_part_features_predict_blend']['p50_ms']:.3f} ms, "
-            f"p99 {scoring['model_part_features_predict_blend']['p99_ms']:.3f} ms",
-            flush=True,
-        )
-        training = bench_training(snapshot, args.events, work)
-        print(
-            f"training on {training['events']:,} events ({training['impressions']:,} lists, "
-            f"{training['training_rows']:,} seen rows): {training['train_total_s']:.1f} s end "
-            f"to end (fit {training['fit_s']:.1f} s); generating them took "
-            f"{training['generate_s']:.1f} s; holdout NDCG@10 {training['holdout_ndcg@10']}",
-            flush=True,
-        )
+        for shop in SHOPS:
+            row = bench_quality(snapshot, shop, work)
+            quality.append(row)
+            print(
+                f"shop {shop}: serves {row['learner']} with blend {row['blend']}: NDCG@10 "
+                f"{row['served_ndcg@10']} = {row['served_over']['popularity']}x popularity, "
+                f"{row['served_over']['rules_only']}x rules-only (targets 1.2x, 1.1x: "
+                f"{'met' if row['targets_met'] else 'NOT met'}); the hand-picked 0.7 blend: "
+                f"{row['hand_picked_blend_over']}; per learner {row['learners_served_over']}",
+                flush=True,
+            )
+        for name, model in small_models(snapshot, work).items():
+            scoring[name] = bench_scoring(snapshot, model, args.rounds)
+            row = scoring[name]
+            print(
+                f"scoring with {name}, bundled catalog ({row['products']} products): "
+                f"p50 {row['without_model']['p50_ms']:.3f} ms without the model, "
+                f"{row['with_model']['p50_ms']:.3f} ms with it "
+                f"(+{row['added_p50_ms']:.3f} ms); features+predict+blend alone "
+                f"p50 {row['model_part_features_predict_blend']['p50_ms']:.3f} ms, "
+                f"p99 {row['model_part_features_predict_blend']['p99_ms']:.3f} ms",
+                flush=True,
+            )
+        if not args.skip_training:
+            training = bench_training(snapshot, args.events, work)
+            print(
+                f"training on {training['events']:,} events ({training['impressions']:,} lists, "
+                f"{training['training_rows']:,} seen rows): {training['train_total_s']:.1f} s "
+                f"end to end (both learners, fit {training['fit_s_per_learner']} s); generating "
+                f"them took {training['generate_s']:.1f} s; holdout NDCG@10 "
+                f"{training['holdout_ndcg@10']}",
+                flush=True,
+            )
     results = {
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "quality": quality,
         "scoring": scoring,
         "training": training,
     }

@@ -137,3 +137,71 @@ def start_celery_worker(
     finally:
         probe.close()
     return process
+
+
+NGINX_TEMPLATE = REPO_ROOT / "deploy" / "nginx" / "dosewise.conf.template"
+
+
+def nginx_binary() -> str | None:
+    """Debian's nginx, installed with apt-get when missing (as root); None when impossible."""
+    import shutil
+
+    found = shutil.which("nginx") or (
+        "/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None
+    )
+    if found or os.geteuid() != 0:
+        return found
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    for command in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", "nginx"]):
+        try:
+            subprocess.run(command, check=True, env=env, capture_output=True, timeout=600)
+        except (OSError, subprocess.SubprocessError):
+            return None
+    return shutil.which("nginx") or (
+        "/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None
+    )
+
+
+def start_nginx(
+    binary: str, upstream_port: int, workdir: Path, timeout: float = 15.0
+) -> tuple[subprocess.Popen, int]:
+    """nginx with deploy/nginx/dosewise.conf.template (rendered as the nginx image does) in
+    front of 127.0.0.1:`upstream_port`; returns once /healthz answers through it."""
+    port = free_port()
+    site = NGINX_TEMPLATE.read_text()
+    site = site.replace("${DOSEWISE_UPSTREAM}", f"127.0.0.1:{upstream_port}")
+    site = site.replace("${NGINX_PORT}", f"127.0.0.1:{port}")
+    workdir.mkdir(parents=True, exist_ok=True)
+    (workdir / "dosewise.conf").write_text(site)
+    temp = "".join(
+        f"{name}_temp_path {workdir / name};\n"
+        for name in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    )
+    (workdir / "nginx.conf").write_text(
+        f"daemon off;\nworker_processes 1;\npid {workdir / 'nginx.pid'};\n"
+        "error_log stderr warn;\nevents { worker_connections 4096; }\n"
+        f"http {{\naccess_log off;\n{temp}include {workdir / 'dosewise.conf'};\n}}\n"
+    )
+    with (workdir / "nginx.log").open("ab") as log:  # the child keeps its own descriptor
+        process = subprocess.Popen(
+            [binary, "-e", "stderr", "-p", str(workdir), "-c", str(workdir / "nginx.conf")],
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+            start_new_session=True,
+        )
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"nginx exited with {process.returncode}; see {workdir}")
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+        try:
+            conn.request("GET", "/healthz")
+            if conn.getresponse().status == 200:
+                return process, port
+        except OSError:
+            pass
+        finally:
+            conn.close()
+        time.sleep(0.1)
+    stop_gunicorn(process)
+    raise RuntimeError(f"nginx did not answer; see {workdir / 'nginx.log'}")

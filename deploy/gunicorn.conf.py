@@ -73,3 +73,18 @@ def child_exit(server, worker):
 def on_exit(server):
     if _own_metrics_dir and os.getpid() == _master_pid:
         shutil.rmtree(_metrics_dir, ignore_errors=True)
+
+
+# -- Hostile clients (issue 15, points 3 and 11). gunicorn bounds the size of what it reads
+# before the app (request line, header count and size; the app bounds bodies at 1 MiB); it has
+# no time limit on a request that trickles in, so production runs it behind nginx
+# (deploy/nginx/dosewise.conf.template), which buffers whole requests. Its own error answers
+# (400, 414, 431) are the contract's JSON instead of HTML.
+limit_request_line = 8190
+limit_request_fields = 100
+limit_request_field_size = 8190
+worker_connections = 1000  # gthread: connections a worker holds at once, the rest wait
+
+from service.api.server_errors import install as _json_errors  # noqa: E402
+
+_json_errors()

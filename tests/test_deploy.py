@@ -308,15 +308,21 @@ def pod_spec(deployment: dict) -> dict:
     return deployment["spec"]["template"]["spec"]
 
 
+PROXY = "proxy"  # the nginx container in front of gunicorn in web pods
+PROXY_IMAGE = "nginxinc/nginx-unprivileged"
+NGINX_TEMPLATE = DEPLOY / "nginx" / "dosewise.conf.template"
+
+
 def main_container(deployment: dict) -> dict:
-    containers = pod_spec(deployment)["containers"]
+    containers = [c for c in pod_spec(deployment)["containers"] if c["name"] != PROXY]
     assert len(containers) == 1, deployment["metadata"]["name"]
     return containers[0]
 
 
 def all_containers(deployment: dict) -> list[dict]:
+    """The containers that run our image (the nginx proxy has its own test)."""
     spec = pod_spec(deployment)
-    return [*spec.get("initContainers", []), *spec["containers"]]
+    return [c for c in [*spec.get("initContainers", []), *spec["containers"]] if c["name"] != PROXY]
 
 
 def container_env(container: dict) -> dict[str, Any]:
@@ -697,9 +703,40 @@ def test_compose_environment_rules_mount_and_port(compose: dict, image: Image) -
         assert mode == ["ro"], f"{name}: rules are mounted read-only"
         if service.get("read_only"):
             assert "/tmp" in service.get("tmpfs", []), f"{name}: a read-only root needs /tmp"
-    published = [str(p).split(":") for p in services["web"]["ports"]]
-    assert {int(p[-1]) for p in published} == image.exposed_ports()
+    assert {int(p) for p in services["web"]["expose"]} == image.exposed_ports()
+    assert "ports" not in services["web"], "clients reach gunicorn only through nginx"
     assert "ports" not in services["redis"], "Redis holds health data: do not publish it"
+
+
+def test_compose_puts_nginx_in_front_of_gunicorn(compose: dict, image: Image) -> None:
+    """Slow clients (issue 15, point 3): the only published port is nginx's, which proxies to
+    web's gunicorn port with the template that tests/test_slow_clients.py runs."""
+    proxy = compose["services"]["proxy"]
+    assert proxy["image"].startswith(PROXY_IMAGE + ":")
+    (published,) = proxy["ports"]
+    listen = int(proxy["environment"]["NGINX_PORT"])
+    assert int(str(published).split(":")[-1]) == listen
+    host, _, port = proxy["environment"]["DOSEWISE_UPSTREAM"].partition(":")
+    assert host == "web" and {int(port)} == image.exposed_ports()
+    source, target, mode = proxy["volumes"][0].split(":")
+    assert (COMPOSE_FILE.parent / source).resolve() == NGINX_TEMPLATE
+    assert target == "/etc/nginx/templates/dosewise.conf.template" and mode == "ro"
+    assert any(t.startswith("/etc/nginx/conf.d") for t in proxy["tmpfs"]), "no default site"
+    assert proxy["depends_on"]["web"]["condition"] == "service_healthy"
+    check_nginx_template({"DOSEWISE_UPSTREAM", "NGINX_PORT"}, set(proxy["environment"]))
+
+
+def check_nginx_template(needed: set[str], given: set[str]) -> None:
+    text = NGINX_TEMPLATE.read_text()
+    assert set(re.findall(r"\$\{(\w+)\}", text)) == needed <= given
+    for directive in (
+        "client_header_timeout",
+        "client_body_timeout",
+        "client_max_body_size 1m",
+        "proxy_request_buffering on",
+        "default_server",
+    ):
+        assert directive in text, directive
 
 
 def check_env_names(env: dict[str, Any], where: str) -> None:
@@ -917,6 +954,7 @@ def test_web_probes_ports_and_service(
 ) -> None:
     web = deployments["dosewise-web"]
     container = main_container(web)
+    proxy = next(c for c in pod_spec(web)["containers"] if c["name"] == PROXY)
     (container_port,) = {p["containerPort"] for p in container["ports"]}
     assert {container_port} == image.exposed_ports()
     assert int(container_env(container)["PORT"]) == container_port
@@ -940,8 +978,19 @@ def test_web_probes_ports_and_service(
     for other in ("dosewise-worker", "dosewise-beat"):
         other_labels = deployments[other]["spec"]["template"]["metadata"]["labels"]
         assert not service["spec"]["selector"].items() <= other_labels.items(), other
+    # clients come through nginx (issue 15, point 3), which proxies to gunicorn's port
     for port in service["spec"]["ports"]:
-        assert named_port(container, port["targetPort"]) == container_port
+        assert named_port(proxy, port["targetPort"]) == int(container_env(proxy)["NGINX_PORT"])
+    assert proxy["image"].startswith(PROXY_IMAGE + ":")
+    upstream = container_env(proxy)["DOSEWISE_UPSTREAM"]
+    assert upstream == f"127.0.0.1:{container_port}"
+    check_nginx_template({"DOSEWISE_UPSTREAM", "NGINX_PORT"}, set(container_env(proxy)))
+    volumes = {v["name"]: v for v in pod_spec(web)["volumes"]}
+    mounts = {m["mountPath"]: m for m in proxy["volumeMounts"]}
+    template = volumes[mounts["/etc/nginx/templates"]["name"]]["configMap"]["name"]
+    assert template == "dosewise-nginx"
+    assert "emptyDir" in volumes[mounts["/etc/nginx/conf.d"]["name"]], "no default site"
+    assert "/tmp" in mounts and proxy["securityContext"]["readOnlyRootFilesystem"] is True
     # cpu_count() sees the node, not the pod: the workers come from the environment
     workers = int(container_env(container)["WEB_CONCURRENCY"])
     cpus = parse_cpu(container["resources"]["requests"]["cpu"])

@@ -1,4 +1,5 @@
-"""Learning to rank (issue #4): features, simulator, training, evaluation, artefacts, promotion.
+"""Learning to rank (issues #4 and #12): features, simulator, training of both learners, the
+learned blend, evaluation, artefacts, promotion.
 
 One small simulated shop (module fixture, the real pipeline decides every list) is trained on
 once; the tests read that run. No model binary lives in the repository: every artefact here is
@@ -20,6 +21,9 @@ from sklearn.metrics import ndcg_score, roc_auc_score
 from service.core.profile import Line, Profile
 from service.core.ranking import _rank, evaluate
 from service.core.vocabulary import EVENT_TYPES
+from service.learning.blend import DEFAULT_BLEND, BlendWeights, learn_blend
+from service.learning.boosted import MODEL_FILE as BOOSTED_MODEL_FILE
+from service.learning.boosted import BoostedRankingModel
 from service.learning.config import TrainConfig
 from service.learning.dataset import DatasetError, load_dataset
 from service.learning.evaluate import PLOT_FILE, REPORT_FILE
@@ -43,9 +47,11 @@ from service.learning.model import (
     IncompatibleModel,
     LinearWeights,
     RankingModel,
+    load_model,
+    write_metadata,
 )
-from service.learning.serving import MODEL_WEIGHT, blended_raw, explain_model
-from service.learning.simulator import simulate
+from service.learning.serving import blended_raw, explain_model
+from service.learning.simulator import SHOPS, simulate
 from service.learning.store import (
     CURRENT,
     current_version,
@@ -57,11 +63,12 @@ from service.learning.train import train
 
 from .conftest import TODAY
 
-# The issue's targets (1.2x popularity, 1.1x rules-only) are for the full default run; this
-# small run (3,500 customers) measures about 1.18x and 1.2x, so it asserts a little less.
-MODEL_OVER_POPULARITY = 1.1
-MODEL_OVER_RULES_ONLY = 1.1
-BLEND_OVER_RULES_ONLY = 1.04
+# The issue's targets (what serves: 1.2x popularity, 1.1x rules-only) are for the full default
+# runs (bench/learning.py: 1.21x and 1.24x on the shipped shop, 1.34x and 1.52x on the second);
+# these small runs (3,500 customers) measure 1.20x / 1.23x and 1.27x / 1.45x, so they assert
+# a little less against popularity.
+SERVED_OVER_POPULARITY = 1.15
+SERVED_OVER_RULES_ONLY = 1.1
 
 PROFILES = [
     Profile(age=72, sex="female", goals=("bones",)),
@@ -76,11 +83,20 @@ PROFILES = [
 
 @pytest.fixture(scope="module")
 def shop(recommender, tmp_path_factory):
-    """A simulated shop and the model trained on it."""
+    """A simulated shop and the model trained on it (both learners; the holdout picks one)."""
     root = tmp_path_factory.mktemp("learning")
     log = simulate(recommender.snapshot, root / "logs", customers=3500, days=60, seed=7)
     result = train(log.impressions_path, log.events_path, root / "candidate")
     return log, result
+
+
+@pytest.fixture(scope="module")
+def linear(shop, tmp_path_factory) -> RankingModel:
+    """The logistic candidate of the shop's training run, saved on its own."""
+    _, result = shop
+    model = result.candidates["linear"]
+    assert isinstance(model, RankingModel)
+    return RankingModel.load(model.save(tmp_path_factory.mktemp("linear") / model.version))
 
 
 def _weights_like(model: RankingModel, factor: float) -> LinearWeights:
@@ -216,24 +232,102 @@ def test_trained_model_beats_popularity_and_rules_only(shop):
     assert report["holdout"]["position_bias_correction"]
     assert report["holdout"]["impressions_with_positive"] > 500
     ratios = report["ratios"]
-    assert ratios["ndcg@10 model / popularity"] >= MODEL_OVER_POPULARITY, ratios
-    assert ratios["ndcg@10 model / rules_only"] >= MODEL_OVER_RULES_ONLY, ratios
-    assert ratios["ndcg@10 blend / rules_only"] >= BLEND_OVER_RULES_ONLY, ratios
+    assert ratios["ndcg@10 blend / popularity"] >= SERVED_OVER_POPULARITY, ratios
+    assert ratios["ndcg@10 blend / rules_only"] >= SERVED_OVER_RULES_ONLY, ratios
     metrics = report["metrics"]
     for metric in ("ndcg@5", "recall@10", "auc"):
-        assert metrics["model"][metric] > metrics["popularity"][metric]
-        assert metrics["model"][metric] > metrics["rules_only"][metric]
+        assert metrics["blend"][metric] > metrics["popularity"][metric]
+        assert metrics["blend"][metric] > metrics["rules_only"][metric]
     assert (result.model_dir / REPORT_FILE).exists()
     assert (result.model_dir / PLOT_FILE).read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
 
 
-def test_model_learned_the_documented_hidden_preferences(shop):
-    _, result = shop
-    terms = result.model.weights.cross
-    names = (
-        result.model.metadata["profile_columns"],
-        result.model.metadata["crossed_product_columns"],
+def test_what_serves_beats_the_baselines_on_a_shop_it_was_not_tuned_to(
+    recommender, tmp_path_factory
+):
+    """Issue #12: the second simulated shop has other hidden preferences (SHOPS["second"])."""
+    root = tmp_path_factory.mktemp("second-shop")
+    log = simulate(
+        recommender.snapshot,
+        root / "logs",
+        customers=3500,
+        days=60,
+        seed=8,
+        preferences=SHOPS["second"],
     )
+    report = train(log.impressions_path, log.events_path, root / "candidate").report
+    ratios = report["ratios"]
+    assert ratios["ndcg@10 blend / popularity"] >= SERVED_OVER_POPULARITY, ratios
+    assert ratios["ndcg@10 blend / rules_only"] >= SERVED_OVER_RULES_ONLY, ratios
+
+
+def test_both_learners_are_fitted_and_the_holdout_picks_what_serves(shop):
+    _, result = shop
+    report = result.report
+    assert set(report["learners"]) == {"linear", "lightgbm"} == set(result.candidates)
+    served = {name: row["ndcg@10"]["blend"] for name, row in report["learners"].items()}
+    assert report["learner"] == max(served, key=served.__getitem__)
+    assert result.model.version == report["learners"][report["learner"]]["version"]
+    assert report["metrics"]["blend"]["ndcg@10"] == max(served.values())
+    # each learner's blend was learned on the validation split, which precedes the holdout
+    data = result.model.metadata["data"]
+    assert data["window"]["from"] < data["validation_from"] < data["split_at"]
+    assert data["fit_impressions"] + data["validation_impressions"] == data["train_impressions"]
+    for name, model in result.candidates.items():
+        assert model.blend.source == "learned", name
+        assert report["learners"][name]["blend"] == model.blend.to_dict()
+
+
+def test_learned_blend_follows_what_the_validation_clicks_reward():
+    """Synthetic validation sets where one signal alone predicts the clicks."""
+    rng = np.random.default_rng(4)
+    queries, size = 400, 10
+    query = np.repeat(np.arange(queries), size)
+    model_score, transparent, rules = (rng.random(queries * size) for _ in range(3))
+
+    def labels_by(signal: np.ndarray) -> np.ndarray:
+        best = np.zeros(signal.size)
+        for q in range(queries):
+            rows = slice(q * size, (q + 1) * size)
+            best[q * size + int(np.argmax(signal[rows]))] = 1.0
+        return best
+
+    def learned(signal: np.ndarray) -> BlendWeights:
+        return learn_blend(query, labels_by(signal), None, model_score, transparent, rules).weights
+
+    assert learned(model_score) == BlendWeights(1.0, 0.0, 0.0, "learned")
+    assert learned(transparent).model == 0.0 and learned(transparent).rules == 0.0
+    assert learned(rules + 0.1 * transparent).rules == 1.0
+    free = learn_blend(query, labels_by(model_score), None, model_score, transparent, rules)
+    floor = learn_blend(
+        query, labels_by(model_score), None, model_score, transparent, rules, rule_floor=0.5
+    )
+    assert floor.weights.rules >= 0.5 and floor.ndcg < free.ndcg == free.grid["1.0 / 0.0"]
+
+
+def test_lightgbm_artefact_is_text_and_explains_exactly(shop, recommender, tmp_path):
+    _, result = shop
+    model = result.candidates["lightgbm"]
+    assert isinstance(model, BoostedRankingModel)
+    saved = model.save(tmp_path / model.version)
+    text = (saved / BOOSTED_MODEL_FILE).read_text(encoding="utf-8")
+    assert text.startswith("tree\n") and "objective=lambdarank" in text
+    assert sorted(p.name for p in saved.iterdir()) == [METADATA_FILE, BOOSTED_MODEL_FILE]
+    loaded = load_model(saved)
+    ev = evaluate(recommender.snapshot, PROFILES[1], [], TODAY)
+    features = product_features(ev)
+    np.testing.assert_allclose(loaded.predict(features), model.predict(features))
+    for row in features[:5]:
+        terms = loaded.contributions(row)
+        assert "bias" in terms and set(terms) - {"bias"} <= set(FEATURE_NAMES)
+        assert sum(terms.values()) == pytest.approx(float(loaded.logit(row[None, :])[0]))
+    explained = explain_model(loaded, features[0])
+    assert explained["blend"]["learned"] and explained["model_contributions"]
+
+
+def test_model_learned_the_documented_hidden_preferences(linear):
+    terms = linear.weights.cross
+    names = (linear.metadata["profile_columns"], linear.metadata["crossed_product_columns"])
 
     def cross(profile: str, product: str) -> float:
         return float(terms[names[0].index(profile), names[1].index(product)])
@@ -247,7 +341,8 @@ def test_model_learned_the_documented_hidden_preferences(shop):
 
 def test_artefact_round_trips_and_explains_its_scores(shop, recommender):
     _, result = shop
-    loaded = RankingModel.load(result.model_dir)
+    loaded = load_model(result.model_dir)
+    assert type(loaded) is type(result.model)
     assert loaded.version == result.model.version
     assert loaded.feature_names == FEATURE_NAMES
     metadata = json.loads((result.model_dir / METADATA_FILE).read_text())
@@ -265,58 +360,87 @@ def test_artefact_round_trips_and_explains_its_scores(shop, recommender):
     assert explained["model"] == loaded.version
     assert explained["model_contributions"]
     raw, model_score = blended_raw(loaded, features)
+    blend = loaded.blend
+    assert blend.source == "learned" and metadata["blend"] == blend.to_dict()
     expected = (
-        MODEL_WEIGHT * model_score
-        + (1 - MODEL_WEIGHT) * features[:, TRANSPARENT_SCORE]
-        + ev.rule_weight
+        blend.model * model_score
+        + blend.transparent * features[:, TRANSPARENT_SCORE]
+        + blend.rules * ev.rule_weight
     )
     np.testing.assert_allclose(raw, expected)
 
 
 def test_blended_ranking_keeps_every_safety_mask(shop, recommender):
-    """The recommended combination only re-orders the candidates rules and safety leave."""
+    """Whatever the blend, it only re-orders the candidates rules and safety leave."""
     _, result = shop
     snapshot = recommender.snapshot
-    for profile in PROFILES:
-        ev = evaluate(snapshot, profile, [], TODAY)
-        candidates = ev.safety.allowed() & ~ev.rule_excluded & ev.rule_required
-        raw, _ = blended_raw(result.model, product_features(ev))
-        ranked, _ = _rank(dataclasses.replace(ev, raw=raw), candidates, 20)
-        assert ranked, profile
-        assert candidates[ranked].all()
-        assert not ev.over_limit_now or not ranked
+    blends = [BlendWeights(1.0, 0.0, 0.0), BlendWeights(0.0, 1.0, 1.0), BlendWeights(0.5, 0.5, 5.0)]
+    for model in result.candidates.values():
+        for blend in blends:
+            for profile in PROFILES:
+                ev = evaluate(snapshot, profile, [], TODAY)
+                candidates = ev.safety.allowed() & ~ev.rule_excluded & ev.rule_required
+                raw, _ = blended_raw(model, product_features(ev), blend)
+                ranked, _ = _rank(dataclasses.replace(ev, raw=raw), candidates, 20)
+                assert ranked, profile
+                assert candidates[ranked].all()
+                assert not ev.over_limit_now or not ranked
 
 
 # ---------------------------------------------------------------- refusal and promotion
-def test_corrupt_or_incompatible_artefacts_are_refused(shop, tmp_path):
+@pytest.mark.parametrize("learner", ["linear", "lightgbm"])
+def test_corrupt_or_incompatible_artefacts_are_refused(shop, learner, tmp_path):
     _, result = shop
+    model = result.candidates[learner]
+    saved = model.save(tmp_path / "saved")
+    model_file = MODEL_FILE if learner == "linear" else BOOSTED_MODEL_FILE
 
     def copy(name: str) -> Path:
-        return Path(shutil.copytree(result.model_dir, tmp_path / name))
+        return Path(shutil.copytree(saved, tmp_path / name))
 
     truncated = copy("truncated")
-    data = (truncated / MODEL_FILE).read_bytes()
-    (truncated / MODEL_FILE).write_bytes(data[: len(data) // 2])
+    data = (truncated / model_file).read_bytes()
+    (truncated / model_file).write_bytes(data[: len(data) // 2])
     flipped = copy("flipped")
-    data = bytearray((flipped / MODEL_FILE).read_bytes())
+    data = bytearray((flipped / model_file).read_bytes())
     data[len(data) // 2] ^= 0xFF
-    (flipped / MODEL_FILE).write_bytes(bytes(data))
+    (flipped / model_file).write_bytes(bytes(data))
     garbage = copy("garbage")
     (garbage / METADATA_FILE).write_text("{not json")
     missing = copy("missing")
-    (missing / MODEL_FILE).unlink()
-    for directory in (truncated, flipped, garbage, missing):
+    (missing / model_file).unlink()
+    # issue #12: the blend serves from the metadata, so an edited metadata file is refused
+    edited = copy("edited_blend")
+    metadata = json.loads((edited / METADATA_FILE).read_text())
+    metadata["blend"] = {"model": 0.0, "transparent": 0.0, "rules": 9.0, "source": "learned"}
+    (edited / METADATA_FILE).write_text(json.dumps(metadata))
+    for directory in (truncated, flipped, garbage, missing, edited):
         with pytest.raises(CorruptModel):
-            RankingModel.load(directory)
+            load_model(directory)
     other = copy("other_features")
     metadata = json.loads((other / METADATA_FILE).read_text())
-    metadata["feature_names"] = metadata["feature_names"][:-1]
-    (other / METADATA_FILE).write_text(json.dumps(metadata))
+    metadata["feature_names"] = metadata["feature_names"][:-1]  # an artefact of another release
+    write_metadata(other, metadata, other / model_file)
     with pytest.raises(IncompatibleModel, match="retrain"):
-        RankingModel.load(other)
+        load_model(other)
+    assert load_model(saved).version == model.version
 
 
-def test_a_corrupt_promoted_model_leaves_the_previous_one_serving(shop, tmp_path):
+def test_an_artefact_from_before_learned_blends_serves_with_the_old_blend(linear, tmp_path):
+    saved = Path(shutil.copytree(linear.save(tmp_path / "new"), tmp_path / "legacy"))
+    metadata = json.loads((saved / METADATA_FILE).read_text())
+    for key in ("blend", "metadata_sha256"):
+        del metadata[key]
+    metadata["format"] = "dosewise-linear-ranker/1"
+    (saved / METADATA_FILE).write_text(json.dumps(metadata))
+    assert load_model(saved).blend == DEFAULT_BLEND
+    metadata["blend"] = {"model": 0.0, "transparent": 1.0, "rules": 0.0, "source": "learned"}
+    (saved / METADATA_FILE).write_text(json.dumps(metadata))
+    with pytest.raises(CorruptModel, match="cannot carry a blend"):
+        load_model(saved)
+
+
+def test_a_corrupt_promoted_model_leaves_the_previous_one_serving(shop, linear, tmp_path):
     _, result = shop
     store = tmp_path / "store"
     holder = ModelHolder(store, check_interval=0)
@@ -324,7 +448,7 @@ def test_a_corrupt_promoted_model_leaves_the_previous_one_serving(shop, tmp_path
     install(store, result.model_dir)
     set_current(store, result.model.version)
     assert holder.refresh() and holder.version == result.model.version
-    broken = _save(result.model, result.model.weights, "ltr-broken", tmp_path)
+    broken = _save(linear, linear.weights, "ltr-broken", tmp_path)
     (broken / MODEL_FILE).write_bytes(b"not a model")
     shutil.copytree(broken, store / "versions" / "ltr-broken")
     (store / CURRENT).write_text("ltr-broken\n")  # as if something bypassed set_current
@@ -335,11 +459,11 @@ def test_a_corrupt_promoted_model_leaves_the_previous_one_serving(shop, tmp_path
         set_current(store, "ltr-broken")
 
 
-def test_promotion_takes_a_better_model_and_refuses_a_worse_one(shop, tmp_path):
+def test_promotion_takes_a_better_model_and_refuses_a_worse_one(shop, linear, tmp_path):
     _, result = shop
     store = tmp_path / "store"
     holder = ModelHolder(store, check_interval=0)
-    worse = _save(result.model, _weights_like(result.model, -1.0), "ltr-worse", tmp_path)
+    worse = _save(linear, _weights_like(linear, -1.0), "ltr-worse", tmp_path)
     # nothing serves yet: the candidate must beat the rules-only score
     first = promote_if_better(store, worse, result.holdout)
     assert not first.promoted and current_version(store) is None
@@ -360,13 +484,13 @@ def test_promotion_takes_a_better_model_and_refuses_a_worse_one(shop, tmp_path):
     assert holder.refresh() and holder.version == result.model.version
 
 
-def test_serving_picks_up_a_promoted_model_without_a_restart(shop, tmp_path):
+def test_serving_picks_up_a_promoted_model_without_a_restart(shop, linear, tmp_path):
     _, result = shop
     store = tmp_path / "store"
     now = [0.0]
     holder = ModelHolder(store, check_interval=2.0, clock=lambda: now[0])
     assert holder.refresh_if_changed() is False and not holder.ready
-    other = _save(result.model, _weights_like(result.model, 0.5), "ltr-other", tmp_path)
+    other = _save(linear, _weights_like(linear, 0.5), "ltr-other", tmp_path)
     set_current(store, install(store, other).name)
     now[0] = 1.0
     assert holder.refresh_if_changed() is False  # checked a second ago

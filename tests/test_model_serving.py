@@ -27,7 +27,7 @@ def model_store(recommender, tmp_path_factory):
     log = simulate(recommender.snapshot, root / "logs", customers=2500, days=45, seed=3)
     run = train_and_promote(log.impressions_path, log.events_path, root / "models")
     assert run.promotion.promoted, run.promotion.reason
-    return {"dir": root / "models", "version": run.promotion.version, "log": log}
+    return {"dir": root / "models", "version": run.promotion.version, "log": log, "run": run}
 
 
 @pytest.fixture(scope="module")
@@ -53,10 +53,14 @@ def test_the_promoted_model_ranks_and_is_in_the_versions(with_model, model_store
     assert learned["model_contributions"] and 0 <= learned["model_score"] <= 1
     assert set(learned["blend"]) == {
         "model_weight",
+        "transparent_weight",
+        "rule_strength",
+        "learned",
         "model_part",
         "transparent_part",
         "rule_weight",
     }
+    assert learned["blend"]["learned"] is True
 
 
 @settings(
@@ -65,6 +69,37 @@ def test_the_promoted_model_ranks_and_is_in_the_versions(with_model, model_store
 @given(raw=requests())
 def test_every_guarantee_holds_with_the_model_on(with_model, raw):
     answer = with_model.recommend(RecommendationRequestSchema().load(raw))
+    assert_safe(raw, answer)
+
+
+@pytest.fixture(scope="module")
+def with_other_learner(model_store, tmp_path_factory) -> Recommender:
+    """The learner the holdout did not pick, serving on its own store (both kinds get tested)."""
+    from service.core.snapshot import DataPaths
+    from service.learning.store import install, set_current
+
+    run = model_store["run"]
+    other = next(n for n in run.result.candidates if n != run.result.report["learner"])
+    model = run.result.candidates[other]
+    store = tmp_path_factory.mktemp("other-learner")
+    saved = model.save(store / "candidate")
+    set_current(store, install(store, saved).name)
+    return Recommender(
+        DataPaths(CATALOG, RULES),
+        cache_size=0,
+        reload_interval=0,
+        clock=lambda: TODAY,
+        model_dir=store,
+    )
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(raw=requests())
+def test_every_guarantee_holds_with_the_other_learner_on(with_other_learner, raw):
+    assert with_other_learner.snapshot.model is not None
+    answer = with_other_learner.recommend(RecommendationRequestSchema().load(raw))
     assert_safe(raw, answer)
 
 

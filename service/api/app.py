@@ -6,7 +6,7 @@ import logging
 import time
 from pathlib import Path
 
-from flask import Flask, g, request
+from flask import Flask, current_app, g, request
 
 from ..core.recommender import Recommender
 from ..core.snapshot import DataPaths
@@ -103,8 +103,6 @@ def _register_hooks(app: Flask, recommender: Recommender, metrics: Metrics) -> N
                 400, "malformed_path", "the request path is not valid UTF-8 (percent-encoded)"
             )
         if request.method in BODY_METHODS and request.routing_exception is None:
-            if request.endpoint in OPTIONAL_BODY and not request.content_length:
-                return None
             return _check_json_body()
         return None
 
@@ -126,14 +124,51 @@ def _register_hooks(app: Flask, recommender: Recommender, metrics: Metrics) -> N
 
 
 def _check_json_body():
-    """415 for a body that is not JSON, 400 for JSON that does not parse, 413 when too large."""
+    """415 for a body that is not JSON, 400 for JSON that does not parse, 413 when too large.
+
+    A chunked body (no Content-Length) is read here, within the size limit: malformed chunk
+    framing is the client's error (400), never a 500, and an endpoint whose body is optional
+    still refuses a chunked body that is not JSON."""
+    chunked = "chunked" in request.environ.get("HTTP_TRANSFER_ENCODING", "").lower()
+    optional = request.endpoint in OPTIONAL_BODY
+    if optional and not request.content_length and not chunked:
+        return None
     if not request.is_json:
         return error_response(415, "unsupported_media_type", "send the body as application/json")
+    if chunked:
+        refused = _read_chunked_body()
+        if refused is not None:
+            return refused
+        if optional and not request.get_data(cache=True):
+            return None
     try:
         request.get_json(force=False, silent=False, cache=True)
     except RecursionError:
         return error_response(400, "malformed_json", "the body is nested too deeply")
     return None  # a parse error raises BadRequest (400) and a large body 413, both handled
+
+
+def _read_chunked_body():
+    """Read a chunked body into the request (as Flask's own cache), or the error to answer."""
+    limit = int(current_app.config["MAX_CONTENT_LENGTH"] or 1024 * 1024)
+    stream = request.environ["wsgi.input"]
+    parts, size = [], 0
+    try:
+        while size <= limit:
+            part = stream.read(min(65536, limit + 1 - size))
+            if not part:
+                break
+            parts.append(part)
+            size += len(part)
+    except Exception:  # noqa: BLE001 - the server's chunk parser: bad framing, early EOF
+        log.info("a chunked body could not be read", exc_info=True)
+        return error_response(
+            400, "malformed_body", "the chunked body is malformed (chunk sizes or terminators)"
+        )
+    if size > limit:
+        return error_response(413, "body_too_large", f"the body is larger than {limit} bytes", {})
+    request._cached_data = b"".join(parts)  # what get_data() returns from now on
+    return None
 
 
 API_DESCRIPTION = """Safe, explained supplement recommendations.

@@ -69,11 +69,13 @@ def record_request(
     request_id: str | None = None,
 ) -> None:
     """The latency histogram and, when on, the JSON access-log line of one answered request."""
-    metrics.request_seconds.labels(endpoint, method, str(status)).observe(seconds)
+    from .metrics import method_label
+
+    metrics.request_seconds.labels(endpoint, method_label(method), str(status)).observe(seconds)
     if access_log:
         extra = {
             "endpoint": endpoint,
-            "method": method,
+            "method": method[:16],
             "status": status,
             "duration_ms": round(seconds * 1000, 3),
         }

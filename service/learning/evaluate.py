@@ -2,8 +2,9 @@
 
 Scorers, each ranking the shown items of every holdout impression (metrics.py):
 
-- `model`: RankingModel.predict on the logged features;
-- `blend`: what serving ranks by with the model on (serving.blend, MODEL_WEIGHT);
+- `model`: the model's score (`predict`) on the logged features;
+- `blend`: what serves with the model on: the model's learned blend (blend.py) of its score,
+  the transparent score and rule weights; the targets are for this one;
 - `rules_only`: the transparent score plus rule weights, as logged (what served before);
 - `popularity`: the SKU's mean label over the training impressions that showed it, smoothed
   towards the overall mean with the weight of `POPULARITY_SMOOTHING` impressions (a SKU never
@@ -27,18 +28,24 @@ from typing import Any
 
 import numpy as np
 
+from .blend import BlendWeights
 from .config import TrainConfig
 from .dataset import Dataset, load_dataset
 from .features import RULE_WEIGHT, TRANSPARENT_SCORE
 from .metrics import METRICS, position_propensity, ranking_metrics
-from .model import RankingModel
+from .model import Ranker, load_model
 from .plot import bar_chart_png
-from .serving import MODEL_WEIGHT, blend
 
 SCORERS = ("model", "blend", "rules_only", "popularity")
+SCORER_LABELS = {
+    "model": "model alone",
+    "blend": "served (learned blend)",
+    "rules_only": "rules only",
+    "popularity": "popularity",
+}
 POPULARITY_SMOOTHING = 20.0
-TARGETS = {"popularity": 1.2, "rules_only": 1.1}  # NDCG@10 of the model at least this many times
-SWEEP = (0.0, 0.25, 0.5, 0.7, 0.85, 1.0)
+TARGETS = {"popularity": 1.2, "rules_only": 1.1}  # NDCG@10 of what serves, at least x baseline
+SWEEP = (0.0, 0.25, 0.5, 0.7, 0.85, 1.0)  # model shares, at the learned rule strength
 REPORT_FILE = "report.json"
 PLOT_FILE = "metrics.png"
 
@@ -56,10 +63,10 @@ def popularity(train: Dataset) -> dict[str, float]:
 
 
 def holdout_scores(
-    model: RankingModel | None,
+    model: Ranker | None,
     holdout: Dataset,
     popularity_by_sku: Mapping[str, float],
-    model_weight: float = MODEL_WEIGHT,
+    weights: BlendWeights | None = None,
 ) -> dict[str, np.ndarray]:
     """Score every holdout row by each scorer (model and blend only with a model)."""
     features = holdout.features.astype(float)
@@ -73,7 +80,7 @@ def holdout_scores(
     }
     if model is not None:
         scores["model"] = model.predict(features)
-        scores["blend"] = blend(scores["model"], transparent, rules, model_weight)
+        scores["blend"] = (weights or model.blend).raw(scores["model"], transparent, rules)
     return scores
 
 
@@ -85,13 +92,13 @@ def row_propensity(holdout: Dataset) -> np.ndarray | None:
 
 
 def evaluate_on_holdout(
-    model: RankingModel,
+    model: Ranker,
     holdout: Dataset,
     popularity_by_sku: Mapping[str, float],
-    model_weight: float = MODEL_WEIGHT,
 ) -> dict[str, Any]:
     """The report: metrics per scorer, ratios to the baselines, the blend weight sweep."""
-    scores = holdout_scores(model, holdout, popularity_by_sku, model_weight)
+    weights = model.blend
+    scores = holdout_scores(model, holdout, popularity_by_sku)
     propensity = row_propensity(holdout)
 
     def measure(score: np.ndarray, weighted: bool = True) -> dict[str, float]:
@@ -108,9 +115,10 @@ def evaluate_on_holdout(
     }
     transparent = holdout.features[:, TRANSPARENT_SCORE].astype(float)
     rules = holdout.features[:, RULE_WEIGHT].astype(float)
-    sweep = {
-        str(w): measure(blend(scores["model"], transparent, rules, w))["ndcg@10"] for w in SWEEP
-    }
+    sweep = {}
+    for share in SWEEP:
+        shares = BlendWeights(share, 1.0 - share, weights.rules)
+        sweep[str(share)] = measure(shares.raw(scores["model"], transparent, rules))["ndcg@10"]
     positive = np.bincount(holdout.query, weights=holdout.labels > 0, minlength=holdout.impressions)
     return {
         "model_version": model.version,
@@ -126,9 +134,9 @@ def evaluate_on_holdout(
         "ratios": ratios,
         "targets": {
             key: {"at_least": at_least, "met": ratios[key] >= at_least}
-            for key, at_least in ((f"ndcg@10 model / {b}", t) for b, t in TARGETS.items())
+            for key, at_least in ((f"ndcg@10 blend / {b}", t) for b, t in TARGETS.items())
         },
-        "model_weight": model_weight,
+        "blend_weights": weights.to_dict(),
         "blend_weight_sweep_ndcg@10": sweep,
     }
 
@@ -143,7 +151,7 @@ def write_report(report: dict[str, Any], directory: Path) -> tuple[Path, Path]:
     json_path = directory / REPORT_FILE
     json_path.write_text(json.dumps(report, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     values = {
-        name: {metric: report["metrics"][name][metric] for metric in METRICS}
+        SCORER_LABELS[name]: {metric: report["metrics"][name][metric] for metric in METRICS}
         for name in SCORERS
         if name in report["metrics"]
     }
@@ -168,12 +176,12 @@ def evaluate(
     run's). The report goes to `out_dir`, by default the model's directory.
     """
     config = config or TrainConfig()
-    model = RankingModel.load(model_dir)
+    model = load_model(model_dir)
     data = load_dataset(
         impressions_path, events_path, config.event_weights, config.attribution_hours
     )
     train_part, holdout, split_at = data.split(config.holdout_fraction)
-    report = evaluate_on_holdout(model, holdout, popularity(train_part), config.model_weight)
+    report = evaluate_on_holdout(model, holdout, popularity(train_part))
     report["holdout"]["split_at"] = _iso(split_at)
     write_report(report, Path(out_dir or model_dir))
     return report

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from .model import ModelError, RankingModel
+from .model import ModelError, Ranker, load_model
 from .store import current_version, version_dir
 
 log = logging.getLogger("dosewise.learning")
@@ -36,7 +36,7 @@ class ModelHolder:
         self.store_dir = Path(store_dir) if store_dir else None
         self.check_interval = check_interval
         self.clock = clock
-        self.model: RankingModel | None = None
+        self.model: Ranker | None = None
         self.error: str | None = None
         self._seen: str | None = None  # the pointer value last acted on
         self._checked_at: float | None = None
@@ -65,7 +65,7 @@ class ModelHolder:
                 return False
             self._seen = wanted
             try:
-                model = RankingModel.load(version_dir(self.store_dir, wanted))
+                model = load_model(version_dir(self.store_dir, wanted))
             except ModelError as exc:
                 self.error = exc.message
                 log.error("model %s refused, %s keeps serving: %s", wanted, self.version, exc)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import tempfile
@@ -53,9 +54,8 @@ def train_and_promote(
         target,
         result.holdout,
         min_gain=min_gain,
-        model_weight=(config or TrainConfig()).model_weight,
     )
-    moved = TrainResult(target, result.model, result.report, result.holdout, result.seconds)
+    moved = dataclasses.replace(result, model_dir=target)
     return TrainingRun(moved, promotion)
 
 

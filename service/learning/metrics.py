@@ -53,15 +53,9 @@ def ranking_metrics(
     inverse = 1.0 / propensity if propensity is not None else np.ones(query.size)
     gain = labels * inverse
     positive = labels > 0
-    tiebreak = np.random.default_rng(seed).random(query.size)
-    by_score = np.lexsort((tiebreak, -scores, query))
-    by_gain = np.lexsort((-gain, query))
     size = np.bincount(query)
-    start = np.concatenate(([0], np.cumsum(size)[:-1]))
-    rank = np.empty(query.size, dtype=np.int64)
-    rank[by_score] = np.arange(query.size) - start[query[by_score]] + 1
-    ideal = np.empty(query.size, dtype=np.int64)
-    ideal[by_gain] = np.arange(query.size) - start[query[by_gain]] + 1
+    rank = _ranks(query, scores, size, seed)
+    ideal = _ranks(query, gain, size, None)
     out = {}
     for k in (5, 10):
         dcg = (gain / np.log2(rank + 1) * (rank <= k)).sum()
@@ -71,6 +65,40 @@ def ranking_metrics(
     out["recall@10"] = float((weight * (rank <= 10)).sum() / weight.sum())
     out["auc"] = _auc(query, positive, rank, size, weight)
     return {name: out[name] for name in METRICS}
+
+
+def ndcg(
+    query: np.ndarray,
+    labels: np.ndarray,
+    scores: np.ndarray,
+    propensity: np.ndarray | None = None,
+    k: int = 10,
+    seed: int = 0,
+) -> float:
+    """NDCG@k alone, as in `ranking_metrics` (for searches that score many rankings)."""
+    if query.size == 0 or not (labels > 0).any():
+        return float("nan")
+    gain = labels / propensity if propensity is not None else labels.astype(float)
+    size = np.bincount(query)
+    rank = _ranks(query, scores, size, seed)
+    ideal = _ranks(query, gain, size, None)
+    dcg = (gain / np.log2(rank + 1) * (rank <= k)).sum()
+    idcg = (gain / np.log2(ideal + 1) * (ideal <= k)).sum()
+    return float(dcg / idcg)
+
+
+def _ranks(query: np.ndarray, scores: np.ndarray, size: np.ndarray, seed: int | None) -> np.ndarray:
+    """1-based rank of each row within its query, highest score first; ties broken at random
+    with `seed` (None: by row order, for the ideal ranking where ties do not matter)."""
+    start = np.concatenate(([0], np.cumsum(size)[:-1]))
+    if seed is None:
+        order = np.lexsort((-scores, query))
+    else:
+        tiebreak = np.random.default_rng(seed).random(query.size)
+        order = np.lexsort((tiebreak, -scores, query))
+    rank = np.empty(query.size, dtype=np.int64)
+    rank[order] = np.arange(query.size) - start[query[order]] + 1
+    return rank
 
 
 def _auc(

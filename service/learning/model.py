@@ -17,8 +17,15 @@ Position is a training-only feature (position bias): the intercept is the logit 
 
 Artefact: a directory with `model.npz` (arrays only, loaded with allow_pickle=False: loading a
 model never runs code) and `metadata.json` (version, feature list, data window, metrics, the
-SHA-256 of model.npz). `RankingModel.load` refuses a directory whose files are missing,
-unreadable, altered, non-finite or made for another feature list.
+learned blend (blend.py), the SHA-256 of model.npz and `metadata_sha256`, the SHA-256 of the
+metadata itself without that key, so that an edited blend or feature list is refused too).
+`RankingModel.load` refuses a directory whose files are missing, unreadable, altered,
+non-finite or made for another feature list. Artefacts of format 1 (before blends were learned)
+still load and serve with `blend.DEFAULT_BLEND`.
+
+`load_model(directory)` loads any artefact by its format: this linear model or the LightGBM
+ranker (boosted.py); both offer `version`, `feature_names`, `metadata`, `blend`, `predict`,
+`logit`, `contributions` and `save` (the `Ranker` protocol).
 """
 
 from __future__ import annotations
@@ -29,12 +36,13 @@ import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
 from service.core.errors import DosewiseError
 
+from .blend import DEFAULT_BLEND, BlendWeights
 from .features import (
     CROSSED_PRODUCT,
     CROSSED_PRODUCT_NAMES,
@@ -45,7 +53,8 @@ from .features import (
     TRANSPARENT_SCORE,
 )
 
-FORMAT = "dosewise-linear-ranker/1"
+FORMAT = "dosewise-linear-ranker/2"
+LEGACY_FORMATS = ("dosewise-linear-ranker/1",)  # no blend, no metadata checksum
 MODEL_FILE = "model.npz"
 METADATA_FILE = "metadata.json"
 # Columns of the main effects: every feature but the logged transparent_score (a linear
@@ -70,6 +79,36 @@ class IncompatibleModel(ModelError):
     """Made for another artefact format or another feature list: retrain."""
 
     code = "model_incompatible"
+
+
+class Ranker(Protocol):
+    """What serving, evaluation and the store need of a loaded model (linear or boosted)."""
+
+    version: str
+    feature_names: tuple[str, ...]
+    metadata: dict[str, Any]
+    blend: BlendWeights
+
+    def predict(self, features: np.ndarray) -> np.ndarray: ...
+
+    def logit(self, features: np.ndarray) -> np.ndarray: ...
+
+    def contributions(self, row: np.ndarray) -> dict[str, float]: ...
+
+    def save(self, directory: Path) -> Path: ...
+
+
+def load_model(directory: Path) -> Ranker:
+    """Load an artefact of any known format; raises CorruptModel or IncompatibleModel."""
+    directory = Path(directory)
+    metadata = _read_metadata(directory / METADATA_FILE)
+    from .boosted import FORMAT as BOOSTED_FORMAT
+
+    if metadata.get("format") == BOOSTED_FORMAT:
+        from .boosted import BoostedRankingModel
+
+        return BoostedRankingModel.load(directory)
+    return RankingModel.load(directory)
 
 
 @dataclass(frozen=True)
@@ -100,6 +139,7 @@ class RankingModel:
         self.metadata = metadata
         self.version: str = metadata["version"]
         self.feature_names: tuple[str, ...] = tuple(metadata["feature_names"])
+        self.blend: BlendWeights = blend_of(metadata)
 
     # ------------------------------------------------------------------ scoring
     def logit(self, features: np.ndarray) -> np.ndarray:
@@ -151,35 +191,77 @@ class RankingModel:
                 center=arrays["center"],
                 scale=arrays["scale"],
             )
-        metadata = dict(self.metadata)
-        metadata["sha256"] = _sha256(model_path)
-        _write_json(directory / METADATA_FILE, metadata)
+        metadata = {**self.metadata, "format": FORMAT, "blend": self.blend.to_dict()}
+        write_metadata(directory, metadata, model_path)
         return directory
 
     @classmethod
     def load(cls, directory: Path) -> RankingModel:
         """Load an artefact directory; raises CorruptModel or IncompatibleModel."""
         directory = Path(directory)
-        metadata = _read_metadata(directory / METADATA_FILE)
-        if metadata.get("format") != FORMAT:
-            raise IncompatibleModel(
-                f"{directory}: artefact format {metadata.get('format')!r}, expected {FORMAT!r}"
-            )
-        if tuple(metadata.get("feature_names") or ()) != FEATURE_NAMES:
-            raise IncompatibleModel(
-                f"{directory}: trained on features {metadata.get('features_version')!r}, "
-                f"this service computes {FEATURES_VERSION!r}; retrain the model"
-            )
-        if not isinstance(metadata.get("version"), str) or not metadata["version"]:
-            raise CorruptModel(f"{directory}: metadata has no version")
-        model_path = directory / MODEL_FILE
-        try:
-            digest = _sha256(model_path)
-        except OSError as exc:
-            raise CorruptModel(f"{directory}: cannot read {MODEL_FILE}: {exc}") from exc
-        if digest != metadata.get("sha256"):
-            raise CorruptModel(f"{directory}: {MODEL_FILE} does not match its checksum")
-        return cls(_read_weights(model_path), metadata)
+        metadata = read_metadata(directory, MODEL_FILE, FORMAT, LEGACY_FORMATS)
+        return cls(_read_weights(directory / MODEL_FILE), metadata)
+
+
+def blend_of(metadata: dict[str, Any]) -> BlendWeights:
+    """The blend an artefact serves with: its learned one, or the default for old formats."""
+    if "blend" not in metadata:
+        return DEFAULT_BLEND
+    try:
+        return BlendWeights.from_dict(metadata["blend"])
+    except (ValueError, TypeError) as exc:
+        raise CorruptModel(f"metadata blend refused: {exc}") from exc
+
+
+def write_metadata(directory: Path, metadata: dict[str, Any], model_path: Path) -> None:
+    """metadata.json with the SHA-256 of the model file and of the metadata itself."""
+    plain = json.loads(json.dumps(metadata, default=_plain))
+    plain.pop("metadata_sha256", None)
+    plain["sha256"] = _sha256(model_path)
+    plain["metadata_sha256"] = _metadata_digest(plain)
+    _write_json(directory / METADATA_FILE, plain)
+
+
+def read_metadata(
+    directory: Path, model_file: str, fmt: str, legacy: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """Checked metadata of an artefact: format, feature list, version, both checksums.
+
+    Raises IncompatibleModel (another format or feature list) or CorruptModel (anything
+    missing, unreadable or altered). Legacy formats have no metadata checksum and no blend.
+    """
+    metadata = _read_metadata(directory / METADATA_FILE)
+    found = metadata.get("format")
+    if found != fmt and found not in legacy:
+        raise IncompatibleModel(f"{directory}: artefact format {found!r}, expected {fmt!r}")
+    if found == fmt:
+        if metadata.get("metadata_sha256") != _metadata_digest(metadata):
+            raise CorruptModel(f"{directory}: {METADATA_FILE} does not match its checksum")
+        if "blend" not in metadata:
+            raise CorruptModel(f"{directory}: metadata has no blend")
+    elif "blend" in metadata:
+        raise CorruptModel(f"{directory}: a {found} artefact cannot carry a blend")
+    if tuple(metadata.get("feature_names") or ()) != FEATURE_NAMES:
+        raise IncompatibleModel(
+            f"{directory}: trained on features {metadata.get('features_version')!r}, "
+            f"this service computes {FEATURES_VERSION!r}; retrain the model"
+        )
+    if not isinstance(metadata.get("version"), str) or not metadata["version"]:
+        raise CorruptModel(f"{directory}: metadata has no version")
+    try:
+        digest = _sha256(directory / model_file)
+    except OSError as exc:
+        raise CorruptModel(f"{directory}: cannot read {model_file}: {exc}") from exc
+    if digest != metadata.get("sha256"):
+        raise CorruptModel(f"{directory}: {model_file} does not match its checksum")
+    blend_of(metadata)
+    return metadata
+
+
+def _metadata_digest(metadata: dict[str, Any]) -> str:
+    body = {k: v for k, v in metadata.items() if k != "metadata_sha256"}
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"), default=_plain)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def _read_metadata(path: Path) -> dict[str, Any]:

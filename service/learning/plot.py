@@ -1,73 +1,27 @@
-"""A grouped bar chart as PNG with numpy and zlib only (no plotting library in the service).
+"""Charts for the evaluation and experiment reports, drawn with matplotlib's Agg backend.
 
-Text is drawn with a built-in 5x7 pixel font (upper case, digits and a few signs).
+Figures are made with `matplotlib.figure.Figure` and an Agg canvas, not with pyplot: no global
+state, no display, safe in worker threads. matplotlib is imported on first use, so serving
+never loads it.
 """
 
 from __future__ import annotations
 
-import struct
-import zlib
-from collections.abc import Mapping
+import math
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
-import numpy as np
+PALETTE = ("#1f77b4", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#7f7f7f")
 
-_GLYPHS = {
-    "A": ".###. #...# #...# ##### #...# #...# #...#",
-    "B": "####. #...# #...# ####. #...# #...# ####.",
-    "C": ".###. #...# #.... #.... #.... #...# .###.",
-    "D": "####. #...# #...# #...# #...# #...# ####.",
-    "E": "##### #.... #.... ####. #.... #.... #####",
-    "F": "##### #.... #.... ####. #.... #.... #....",
-    "G": ".###. #...# #.... #.### #...# #...# .###.",
-    "H": "#...# #...# #...# ##### #...# #...# #...#",
-    "I": ".###. ..#.. ..#.. ..#.. ..#.. ..#.. .###.",
-    "J": "..### ...#. ...#. ...#. ...#. #..#. .##..",
-    "K": "#...# #..#. #.#.. ##... #.#.. #..#. #...#",
-    "L": "#.... #.... #.... #.... #.... #.... #####",
-    "M": "#...# ##.## #.#.# #.#.# #...# #...# #...#",
-    "N": "#...# #...# ##..# #.#.# #..## #...# #...#",
-    "O": ".###. #...# #...# #...# #...# #...# .###.",
-    "P": "####. #...# #...# ####. #.... #.... #....",
-    "Q": ".###. #...# #...# #...# #.#.# #..#. .##.#",
-    "R": "####. #...# #...# ####. #.#.. #..#. #...#",
-    "S": ".#### #.... #.... .###. ....# ....# ####.",
-    "T": "##### ..#.. ..#.. ..#.. ..#.. ..#.. ..#..",
-    "U": "#...# #...# #...# #...# #...# #...# .###.",
-    "V": "#...# #...# #...# #...# #...# .#.#. ..#..",
-    "W": "#...# #...# #...# #.#.# #.#.# #.#.# .#.#.",
-    "X": "#...# #...# .#.#. ..#.. .#.#. #...# #...#",
-    "Y": "#...# #...# .#.#. ..#.. ..#.. ..#.. ..#..",
-    "Z": "##### ....# ...#. ..#.. .#... #.... #####",
-    "0": ".###. #...# #..## #.#.# ##..# #...# .###.",
-    "1": "..#.. .##.. ..#.. ..#.. ..#.. ..#.. .###.",
-    "2": ".###. #...# ....# ...#. ..#.. .#... #####",
-    "3": "##### ...#. ..#.. ...#. ....# #...# .###.",
-    "4": "...#. ..##. .#.#. #..#. ##### ...#. ...#.",
-    "5": "##### #.... ####. ....# ....# #...# .###.",
-    "6": "..##. .#... #.... ####. #...# #...# .###.",
-    "7": "##### ....# ...#. ..#.. .#... .#... .#...",
-    "8": ".###. #...# #...# .###. #...# #...# .###.",
-    "9": ".###. #...# #...# .#### ....# ...#. .##..",
-    ".": "..... ..... ..... ..... ..... .##.. .##..",
-    "@": ".###. #...# #.### #.#.# #.### #.... .###.",
-    "-": "..... ..... ..... ##### ..... ..... .....",
-    ":": "..... .##.. .##.. ..... .##.. .##.. .....",
-    "_": "..... ..... ..... ..... ..... ..... #####",
-    "(": "...#. ..#.. .#... .#... .#... ..#.. ...#.",
-    ")": ".#... ..#.. ...#. ...#. ...#. ..#.. .#...",
-    "/": "..... ....# ...#. ..#.. .#... #.... .....",
-    "%": "##..# ##..# ...#. ..#.. .#... #..## #..##",
-    "=": "..... ..... ##### ..... ##### ..... .....",
-    "+": "..... ..#.. ..#.. ##### ..#.. ..#.. .....",
-    " ": "..... ..... ..... ..... ..... ..... .....",
-}
-_FONT = {
-    char: np.array([[c == "#" for c in row] for row in rows.split()], dtype=bool)
-    for char, rows in _GLYPHS.items()
-}
-PALETTE = ((31, 119, 180), (44, 160, 44), (255, 127, 14), (148, 103, 189), (140, 86, 75))
-WHITE, BLACK, GREY = (255, 255, 255), (0, 0, 0), (215, 215, 215)
+
+def _figure(width: float, height: float) -> Any:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(width, height), dpi=100, layout="constrained")
+    FigureCanvasAgg(figure)
+    return figure
 
 
 def bar_chart_png(
@@ -76,60 +30,73 @@ def bar_chart_png(
     """Bars of values[series][group] grouped by group (metric), one colour per series."""
     series = list(values)
     groups = list(next(iter(values.values()))) if values else []
-    width, height = 1000, 560
-    left, right, top_margin, bottom = 70, 20, 80, 60
-    image = np.full((height, width, 3), 255, dtype=np.uint8)
-    _text(image, title, left, 16, 2)
-    plot_h = height - top_margin - bottom
-    plot_w = width - left - right
-    for i in range(6):
-        y = top_margin + plot_h - int(plot_h * i / 5)
-        image[y, left : width - right] = GREY
-        _text(image, f"{top * i / 5:.1f}", 20, y - 7, 2)
-    group_w = plot_w / max(len(groups), 1)
-    bar_w = int(group_w * 0.8 / max(len(series), 1))
-    for g, group in enumerate(groups):
-        x0 = left + int(g * group_w + group_w * 0.1)
-        _text(image, group, x0, height - bottom + 14, 2)
-        for s, name in enumerate(series):
-            value = float(values[name].get(group, 0.0))
-            bar_h = int(plot_h * min(max(value, 0.0), top) / top) if np.isfinite(value) else 0
-            x = x0 + s * bar_w
-            y = top_margin + plot_h - bar_h
-            image[y : top_margin + plot_h, x : x + bar_w - 3] = PALETTE[s % len(PALETTE)]
-            _text(image, f"{value:.2f}" if np.isfinite(value) else "NA", x, y - 12, 1)
-    image[top_margin + plot_h, left : width - right] = BLACK
+    figure = _figure(10, 5.6)
+    axes = figure.add_subplot()
+    width = 0.8 / max(len(series), 1)
     for s, name in enumerate(series):
-        x = left + s * 220
-        image[48:60, x : x + 12] = PALETTE[s % len(PALETTE)]
-        _text(image, name, x + 18, 47, 2)
-    path.write_bytes(_png(image))
+        heights = [float(values[name].get(group, math.nan)) for group in groups]
+        xs = [g + (s - (len(series) - 1) / 2) * width for g in range(len(groups))]
+        bars = axes.bar(
+            xs,
+            [h if math.isfinite(h) else 0.0 for h in heights],
+            width * 0.92,
+            label=name,
+            color=PALETTE[s % len(PALETTE)],
+        )
+        axes.bar_label(
+            bars, labels=[f"{h:.3f}" if math.isfinite(h) else "n/a" for h in heights], fontsize=8
+        )
+    axes.set_xticks(range(len(groups)), groups)
+    axes.set_ylim(0, top * 1.08)
+    axes.set_title(title)
+    axes.grid(axis="y", color="#dddddd")
+    axes.set_axisbelow(True)
+    axes.legend(loc="upper left", ncols=max(len(series), 1), frameon=False)
+    figure.savefig(path, format="png")
     return path
 
 
-def _text(image: np.ndarray, text: str, x: int, y: int, size: int) -> None:
-    for char in text.upper():
-        glyph = _FONT.get(char, _FONT[" "])
-        block = np.kron(glyph, np.ones((size, size), dtype=bool))
-        h, w = block.shape
-        region = image[y : y + h, x : x + w]
-        if region.shape[:2] == block.shape:
-            region[block] = BLACK
-        x += w + size
+def interval_chart_png(
+    path: Path,
+    title: str,
+    rows: Sequence[tuple[str, float, float, float]],
+    xlabel: str,
+    reference: float | None = 0.0,
+) -> Path:
+    """One horizontal interval per row: (label, low, estimate, high), with a reference line."""
+    figure = _figure(9, 0.6 * max(len(rows), 1) + 1.6)
+    axes = figure.add_subplot()
+    for i, (_, low, estimate, high) in enumerate(rows):
+        colour = PALETTE[i % len(PALETTE)]
+        finite_low = low if math.isfinite(low) else estimate
+        finite_high = high if math.isfinite(high) else estimate
+        axes.plot([finite_low, finite_high], [i, i], color=colour, linewidth=3)
+        axes.plot([estimate], [i], "o", color=colour)
+    axes.set_yticks(range(len(rows)), [row[0] for row in rows])
+    axes.invert_yaxis()
+    if reference is not None:
+        axes.axvline(reference, color="#444444", linestyle="--", linewidth=1)
+    axes.set_xlabel(xlabel)
+    axes.set_title(title)
+    axes.grid(axis="x", color="#dddddd")
+    figure.savefig(path, format="png")
+    return path
 
 
-def _png(image: np.ndarray) -> bytes:
-    height, width, _ = image.shape
-    raw = np.concatenate([np.zeros((height, 1), dtype=np.uint8), image.reshape(height, -1)], 1)
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        body = kind + data
-        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(raw.tobytes(), 9))
-        + chunk(b"IEND", b"")
-    )
+def line_chart_png(
+    path: Path,
+    title: str,
+    lines: Mapping[str, tuple[Sequence[float], Sequence[float]]],
+    ylabel: str,
+) -> Path:
+    """Lines of (x, y) per name, e.g. a cumulative rate per variant over exposures."""
+    figure = _figure(9, 4.5)
+    axes = figure.add_subplot()
+    for i, (name, (xs, ys)) in enumerate(lines.items()):
+        axes.plot(list(xs), list(ys), label=name, color=PALETTE[i % len(PALETTE)])
+    axes.set_title(title)
+    axes.set_ylabel(ylabel)
+    axes.grid(color="#dddddd")
+    axes.legend(frameon=False)
+    figure.savefig(path, format="png")
+    return path

@@ -7,7 +7,9 @@ and pins (`ranking._rank`), `list_size` items per list. Every list is logged wit
 `logs.impression_record` exactly as serving logs it.
 
 How customers react is decided by hidden preferences the ranking does not know (`Preferences`,
-whose defaults are these). The utility u of a shown product for a customer is the sum of:
+whose defaults are these: the shipped shop; `SHOPS["second"]` is a second shop whose customers
+want other things, kept to check that nothing is tuned to the first). The utility u of a shown
+product for a customer is the sum of:
 
 - what the transparent score sees: 0.6 x gap_fill + 0.8 x goal_match;
 - a little for everyone: 0.5 x category appeal (`CATEGORY_APPEAL`: vitamin D, magnesium and
@@ -65,7 +67,7 @@ from .logs import event_record, impression_record, write_jsonl
 DEFAULT_START = dt.datetime(2026, 9, 1, tzinfo=dt.UTC)
 EVENT_KINDS = ("view", "click", "add_to_cart", "purchase")
 
-CATEGORY_APPEAL = {
+CATEGORY_APPEAL: dict[str, float] = {
     "vitamin_d": 0.4,
     "magnesium": 0.4,
     "omega3": 0.3,
@@ -84,7 +86,14 @@ CATEGORY_APPEAL = {
     "iodine": -0.5,
     "vitamin_a": -0.6,
 }
-PRICE_SENSITIVITY_BY_AGE = ((11, 1.0), (17, 1.5), (29, 2.0), (49, 1.0), (64, 0.0), (200, -0.5))
+PRICE_SENSITIVITY_BY_AGE: tuple[tuple[int, float], ...] = (
+    (11, 1.0),
+    (17, 1.5),
+    (29, 2.0),
+    (49, 1.0),
+    (64, 0.0),
+    (200, -0.5),
+)
 CHILD_FORMS = ("gummy", "chewable", "drops", "spray")
 PILL_FORMS = ("tablet", "capsule", "softgel")
 
@@ -119,6 +128,9 @@ class Preferences:
     dutch_capsule: float = -0.75
     sport_magnesium: float = 2.0
     heart_omega3: float = 1.0
+    category_appeal: tuple[tuple[str, float], ...] = tuple(CATEGORY_APPEAL.items())
+    # (oldest age of the band, mean price sensitivity), youngest band first
+    price_sensitivity_by_age: tuple[tuple[int, float], ...] = PRICE_SENSITIVITY_BY_AGE
     price_sensitivity_sd: float = 0.35  # log-normal factor on the mean by age
     taste_sd: float = 0.25  # personal taste per category
     conversion_sd: float = 0.5
@@ -127,6 +139,62 @@ class Preferences:
     click_offset: float = -3.5  # P(click | seen) = sigmoid(u + click_offset)
     cart_offset: float = -4.0  # P(cart | click) = sigmoid(u + cart_offset + conversion)
     buy_offset: float = -1.5  # P(buy | cart) = sigmoid(0.5 u + buy_offset + conversion)
+
+
+# A second shop whose customers want other things (weights changed in sign or size, other
+# category appeal, price sensitivity rising with age, more personal taste). It exists to check
+# that what serves is learned from the logs and not fitted to the shipped simulator: nothing in
+# training or blending was tuned against it (bench/learning.py reports both).
+SECOND_SHOP = Preferences(
+    gap_fill=1.0,
+    goal_match=0.4,
+    bestseller=0.6,
+    older_d3_k2=1.0,
+    older_calcium_d3=2.5,
+    older_k2=0.0,
+    older_chewable=0.5,
+    under_40_d3_k2=0.5,
+    under_40_calcium_d3=-0.5,
+    women_50_calcium_d3=0.5,
+    women_18_49_iron=2.5,
+    men_iron=-0.5,
+    young_gummy=-1.0,
+    vegan_lichen=1.5,
+    vegan_algae=4.0,
+    vegetarian_lichen=0.5,
+    child_forms=1.5,
+    senior_liquid=-0.5,
+    senior_big_pill=0.5,
+    german_capsule=-0.5,
+    german_tablet=1.0,
+    dutch_tablet=-0.5,
+    dutch_capsule=0.75,
+    sport_magnesium=1.0,
+    heart_omega3=2.5,
+    category_appeal=(
+        ("omega3", 0.5),
+        ("multivitamin", 0.4),
+        ("zinc", 0.3),
+        ("magnesium", 0.2),
+        ("vitamin_b12", 0.2),
+        ("vitamin_d", 0.1),
+        ("iron", 0.0),
+        ("calcium_d3", 0.0),
+        ("vitamin_d_k2", -0.1),
+        ("selenium", -0.1),
+        ("vitamin_e", -0.2),
+        ("calcium", -0.3),
+        ("folic_acid", -0.3),
+        ("vitamin_k2", -0.4),
+        ("iodine", -0.4),
+        ("vitamin_b6", -0.5),
+        ("vitamin_a", -0.6),
+    ),
+    price_sensitivity_by_age=((11, 0.5), (17, 1.0), (29, 0.5), (49, 1.5), (64, 1.5), (200, 2.0)),
+    taste_sd=0.5,
+)
+# Named simulator configurations (`dosewise simulate --shop NAME`, bench/learning.py).
+SHOPS: dict[str, Preferences] = {"shipped": Preferences(), "second": SECOND_SHOP}
 
 
 @dataclass(frozen=True)
@@ -352,7 +420,7 @@ def _hidden_traits(
     bestseller = np.array(["bestseller" in p.tags for p in catalog.products], dtype=float)
     age = np.array([p.age for p in profiles])
     sensitivity = np.array(
-        [next(mean for top, mean in PRICE_SENSITIVITY_BY_AGE if a <= top) for a in age]
+        [next(mean for top, mean in prefs.price_sensitivity_by_age if a <= top) for a in age]
     ) * rng.lognormal(0.0, prefs.price_sensitivity_sd, n)
     conversion = rng.normal(0.0, prefs.conversion_sd, n)
     taste = rng.normal(0.0, prefs.taste_sd, (n, len(names)))
@@ -363,7 +431,8 @@ def _hidden_traits(
     def has_form(*forms: str) -> np.ndarray:
         return np.isin(form, forms).astype(float)
 
-    appeal = np.array([CATEGORY_APPEAL.get(name, 0.0) for name in names])[category]
+    appeal_by_name = dict(prefs.category_appeal)
+    appeal = np.array([appeal_by_name.get(name, 0.0) for name in names])[category]
     female = np.array([p.sex == "female" for p in profiles])
     goals = [set(p.goals) for p in profiles]
     terms = [

@@ -19,8 +19,7 @@ from pathlib import Path
 from .dataset import Dataset
 from .evaluate import holdout_scores, row_propensity
 from .metrics import ranking_metrics
-from .model import ModelError, RankingModel
-from .serving import MODEL_WEIGHT
+from .model import ModelError, Ranker, load_model
 
 VERSIONS = "versions"
 CURRENT = "current"
@@ -58,18 +57,18 @@ def current_path(store_dir: Path) -> Path | None:
     return version_dir(store_dir, version) if version else None
 
 
-def load_current(store_dir: Path) -> RankingModel | None:
+def load_current(store_dir: Path) -> Ranker | None:
     """The serving model, None when nothing was promoted; raises ModelError when refused."""
     path = current_path(store_dir)
-    return RankingModel.load(path) if path else None
+    return load_model(path) if path else None
 
 
 def install(store_dir: Path, candidate_dir: Path) -> Path:
     """Check and copy an artefact into the store (not yet serving); returns its directory."""
-    model = RankingModel.load(candidate_dir)
+    model = load_model(candidate_dir)
     target = version_dir(store_dir, model.version)
     if target.exists():
-        RankingModel.load(target)  # an intact copy is there already
+        load_model(target)  # an intact copy is there already
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".install-", dir=target.parent))
@@ -77,7 +76,7 @@ def install(store_dir: Path, candidate_dir: Path) -> Path:
         for item in Path(candidate_dir).iterdir():
             if item.is_file():
                 shutil.copy2(item, staging / item.name)
-        RankingModel.load(staging)
+        load_model(staging)
         os.replace(staging, target)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -86,7 +85,7 @@ def install(store_dir: Path, candidate_dir: Path) -> Path:
 
 def set_current(store_dir: Path, version: str) -> None:
     """Point serving at an installed version (atomic replace of the pointer file)."""
-    RankingModel.load(version_dir(store_dir, version))
+    load_model(version_dir(store_dir, version))
     pointer = Path(store_dir) / CURRENT
     temporary = pointer.with_name(f".{CURRENT}.tmp")
     temporary.write_text(version + "\n", encoding="utf-8")
@@ -100,19 +99,17 @@ def promote_if_better(
     *,
     metric: str = "ndcg@10",
     min_gain: float = 0.0,
-    model_weight: float | None = None,
 ) -> Promotion:
     """Promote the candidate only if it beats what serves now on the same holdout.
 
-    Both are scored as serving would use them (the blend, serving.blend) with the position-bias
+    Both are scored as serving would use them (each with its own blend) with the position-bias
     corrected metric (metrics.py) on the candidate's holdout; what serves now is
     the current model, or the transparent score plus rules when there is none or the current
     artefact is refused. The candidate must exceed it by more than `min_gain`. A corrupt or
     incompatible candidate raises ModelError and changes nothing.
     """
-    weight = MODEL_WEIGHT if model_weight is None else model_weight
-    candidate = RankingModel.load(candidate_dir)
-    current: RankingModel | None
+    candidate = load_model(candidate_dir)
+    current: Ranker | None
     try:
         current = load_current(store_dir)
     except ModelError:
@@ -121,8 +118,8 @@ def promote_if_better(
 
     propensity = row_propensity(holdout)
 
-    def score(model: RankingModel | None) -> float:
-        scores = holdout_scores(model, holdout, {}, weight)
+    def score(model: Ranker | None) -> float:
+        scores = holdout_scores(model, holdout, {})
         key = "blend" if model is not None else "rules_only"
         return ranking_metrics(holdout.query, holdout.labels, scores[key], propensity)[metric]
 
