@@ -118,7 +118,7 @@ def test_an_index_written_by_the_older_list_layout_is_still_erased(stack):
 def test_exported_files_are_rewritten_without_the_erased_customer(stack):
     client, store, out = stack["client"], stack["store"], stack["dir"]
     for customer_id in ("files-1", "files-2"):
-        assert client.put(f"/v1/customers/{customer_id}", json={"age": 50}).status_code == 200
+        assert client.put(f"/v1/customers/{customer_id}", json={"age": 72}).status_code == 200
         client.post("/v1/events", json={"events": _events(customer_id, 3)})
         profile = {"age": 50, "goals": ["bones"]}  # a need, so the list is not empty
         client.post("/v1/recommendations", json={"profile": profile, "customer_id": customer_id})

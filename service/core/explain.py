@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from .advice import dose_band_view, exclusion_texts
 from .errors import NotFound
 from .intake import rounded
 from .ranking import Evaluation, check_request, evaluate, explanation, rank_and_render
@@ -136,6 +137,7 @@ def explain_product(
     listing = rank_and_render(ev, _with_limit(request, 50), (request.locale,))[request.locale]
     position = next((n for n, item in enumerate(listing["items"], 1) if item["sku"] == sku), None)
     exclusions = exclusion_reasons(ev, index)
+    advice_exclusions = exclusion_texts(ev, index)
     rules = rule_effects(ev, index)
     if position is not None:
         verdict = f"recommended at position {position}"
@@ -147,6 +149,8 @@ def explain_product(
         verdict = "not recommended: current intake is already above an upper limit"
     elif any(r["status"].startswith("applied") and r["effect"] == "excluded" for r in rules):
         verdict = "not recommended: excluded by a merchandising rule"
+    elif advice_exclusions:
+        verdict = "not recommended: " + "; ".join(e["text"] for e in advice_exclusions)
     else:
         verdict = "not recommended: ranked below the first 50"
     return {
@@ -155,6 +159,8 @@ def explain_product(
         "verdict": verdict,
         "position": position,
         "safety_exclusions": exclusions,
+        "advice_exclusions": advice_exclusions,
+        "advice": dose_band_view(ev),
         "rules": rules,
         "score": explanation(ev, index),
         "versions": snapshot.versions,
@@ -171,11 +177,17 @@ def preview(snapshot: Snapshot, request: RecommendationRequest, today: dt.date) 
         reasons = exclusion_reasons(ev, index)
         if ev.rule_excluded[index] or not ev.rule_required[index]:
             reasons.append({"code": "rule", "text": "excluded by a merchandising rule"})
+        reasons += exclusion_texts(ev, index)
         if reasons:
             excluded.append(
                 {"sku": product.sku, "name": product.name[request.locale], "reasons": reasons}
             )
-    return {**body, "excluded": excluded, "matched_rules": [r.id for r in ev.matched_rules]}
+    return {
+        **body,
+        "excluded": excluded,
+        "matched_rules": [r.id for r in ev.matched_rules],
+        "advice": dose_band_view(ev),
+    }
 
 
 def _with_limit(request: RecommendationRequest, limit: int) -> RecommendationRequest:

@@ -193,7 +193,9 @@ def rank_and_render(
         candidates &= catalog.category_mask([request.category])
     if request.exclude_skus:
         candidates &= ~catalog.sku_mask(request.exclude_skus)
-    ranked, raws = ([], []) if ev.over_limit_now else _rank(ev, candidates, request.limit)
+    # a category page is choices within one role: the per-role cap applies to mixed lists only
+    role_cap = request.category is None
+    ranked, raws = ([], []) if ev.over_limit_now else _rank(ev, candidates, request.limit, role_cap)
     if impressions is not None and ranked:
         rows = ev.model_features if ev.model_features is not None else product_features(ev)
         impressions(rows, ranked)
@@ -209,7 +211,9 @@ def rank_and_render(
         # candidate has a need, and each need gives a reason)
         items = [item for item in items if item["reasons"]]
         if not items:
-            notices.append({"code": "no_items", "text": reference.text("notice_no_items", locale)})
+            # nothing safe, or nothing safe the profile has a need for: say which
+            key = "notice_no_items_no_need" if _safe_without_need(ev) else "notice_no_items"
+            notices.append({"code": "no_items", "text": reference.text(key, locale)})
         elif len(items) < request.limit:
             notices.append(
                 {"code": "short_list", "text": reference.text("notice_short_list", locale)}
@@ -221,6 +225,15 @@ def rank_and_render(
             "versions": snapshot.versions,
         }
     return bodies
+
+
+def _safe_without_need(ev: Evaluation) -> bool:
+    """Products were safe and within the band, but the profile has no need they serve."""
+    if ev.over_limit_now:
+        return False
+    offer = ev.offer
+    safe = ev.safety.allowed() & ~ev.rule_excluded & ev.rule_required & offer.within_band
+    return bool((safe & ~offer.duplicate).any())
 
 
 def check_request(snapshot: Snapshot, request: RecommendationRequest) -> None:
@@ -239,7 +252,9 @@ def check_request(snapshot: Snapshot, request: RecommendationRequest) -> None:
         raise InvalidInput("the request names things the catalog does not know", errors)
 
 
-def _rank(ev: Evaluation, candidates: np.ndarray, limit: int) -> tuple[list[int], list[float]]:
+def _rank(
+    ev: Evaluation, candidates: np.ndarray, limit: int, role_cap: bool = True
+) -> tuple[list[int], list[float]]:
     """Best first, with category diversity; pins take their positions by rule priority.
 
     Returns the product indices and the raw score each had when it was picked.
@@ -268,7 +283,7 @@ def _rank(ev: Evaluation, candidates: np.ndarray, limit: int) -> tuple[list[int]
     counts = np.zeros(len(catalog.category_names))
     # at most `lists.max_per_role` products of one nutrient role (scoring.yaml)
     roles = ev.offer.roles
-    max_per_role = advice_config(ev.snapshot.reference).max_per_role
+    max_per_role = advice_config(ev.snapshot.reference).max_per_role if role_cap else limit + 1
     role_counts = np.zeros(len(ev.offer.role_table.names), dtype=np.int64)
     for index in pinned.values():
         counts[catalog.category_code[index]] += 1
