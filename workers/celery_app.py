@@ -12,8 +12,11 @@ from flask import Flask
 def celery_config(config: dict[str, Any]) -> dict[str, Any]:
     redis_url = config.get("REDIS_URL")
     broker = config.get("CELERY_BROKER_URL") or redis_url
+    on_redis = bool(broker) and str(broker).startswith(("redis://", "rediss://"))
     return {
         "broker_url": broker or "memory://",
+        # a Redis broker at maxmemory pauses the worker instead of ending it (workers/broker.py)
+        "broker_transport": "workers.broker:Transport" if on_redis else None,
         "result_backend": config.get("CELERY_RESULT_BACKEND") or redis_url or None,
         # without a broker (make run on a laptop) tasks run at once, in the calling process
         "task_always_eager": broker is None,
