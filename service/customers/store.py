@@ -437,6 +437,10 @@ class RedisStore:
         holder = self.client.get(f"{PREFIX}refresh:lock")
         return holder.decode() if holder else None
 
+    def lock_holder(self) -> str | None:
+        holder = self.client.get(f"{PREFIX}refresh:lock")
+        return holder.decode() if holder else None
+
     def extend_lock(self, run_id: str, ttl: int) -> None:
         """Keep the lock while chunks finish; a run whose workers died frees it within `ttl`."""
         lock = f"{PREFIX}refresh:lock"
@@ -627,6 +631,9 @@ class MemoryStore:
                 self._lock_holder = run_id
                 return None
             return self._lock_holder
+
+    def lock_holder(self) -> str | None:
+        return self._lock_holder
 
     def extend_lock(self, run_id: str, ttl: int) -> None:
         return None
