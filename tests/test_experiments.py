@@ -344,3 +344,88 @@ def test_cli_checks_assigns_and_reports(tmp_path):
     assert (tmp_path / "report.html").read_text().startswith("<!doctype html>")
     missing = runner.invoke(main, ["experiments", "assign", "nope", "c1"])
     assert missing.exit_code == 1
+
+
+# ---------------------------------------------------------------- over HTTP
+ACTIVE = """\
+source: "test"
+experiments:
+  - id: no-campaigns
+    placement: recommendations
+    unit: {unit}
+    start: 2026-11-01
+    end: 2026-12-31
+    variants:
+      - {{id: control, share: 0.5}}
+      - {{id: without-boosts, share: 0.5, rules_off: [{rules}]}}
+"""
+
+
+def _app(data_copy, tmp_path, unit="customer"):
+    from service.api.app import create_app
+    from service.core.snapshot import load_snapshot
+
+    boosts = [r.id for r in load_snapshot(data_copy).rules.rules if r.action == "boost"]
+    (data_copy.rules / "experiments.yaml").write_text(
+        ACTIVE.format(unit=unit, rules=", ".join(boosts))
+    )
+    app = create_app(
+        {
+            "TESTING": True,
+            "RELOAD_INTERVAL": 0,
+            "REDIS_URL": None,
+            "CATALOG_PATH": str(data_copy.catalog),
+            "RULES_DIR": str(data_copy.rules),
+            "LEARNING_DIR": str(tmp_path / "learning"),
+        }
+    )
+    app.extensions["dosewise"].clock = lambda: TODAY
+    return app
+
+
+def test_the_response_names_the_arm_and_the_exposure_is_logged(data_copy, tmp_path):
+    app = _app(data_copy, tmp_path)
+    client = app.test_client()
+    experiment = load_experiments(data_copy.rules / "experiments.yaml").experiments[0]
+    seen = {}
+    for number in range(12):
+        customer = f"http-{number}"
+        answer = client.post(
+            "/v1/recommendations",
+            json={"profile": {"age": 72, "goals": ["bones"]}, "customer_id": customer},
+            headers={"X-Request-ID": f"req-{number}"},
+        ).get_json()
+        variant = assign(experiment, customer).id
+        assert answer["experiment"] == {"id": "no-campaigns", "variant": variant}
+        seen[variant] = answer
+    assert set(seen) == {"control", "without-boosts"}
+    assert seen["without-boosts"]["versions"]["rules"].endswith("+no-campaigns.without-boosts")
+    assert "+" not in seen["control"]["versions"]["rules"]
+    exposures = tmp_path / "learning" / "exposures.jsonl"
+    logged = [json.loads(line) for line in exposures.read_text().splitlines()]
+    assert len(logged) == 12
+    assert logged[0]["request_id"] == "req-0" and logged[0]["unit"] == "http-0"
+    assert all(r["experiment"] == "no-campaigns" for r in logged)
+    # without a unit id there is no arm: the default answer, no field, no exposure
+    plain = client.post("/v1/recommendations", json={"profile": {"age": 72}}).get_json()
+    assert "experiment" not in plain
+    assert len(exposures.read_text().splitlines()) == 12
+
+
+def test_session_experiments_use_the_session_header(data_copy, tmp_path):
+    app = _app(data_copy, tmp_path, unit="session")
+    client = app.test_client()
+    body = {"profile": {"age": 40}}
+    answer = client.post("/v1/recommendations", json=body, headers={"X-Session-ID": "s-1"})
+    assert answer.get_json()["experiment"]["id"] == "no-campaigns"
+    assert "experiment" not in client.post("/v1/recommendations", json=body).get_json()
+
+
+def test_a_broken_experiments_file_serves_without_experiments(data_copy, tmp_path):
+    app = _app(data_copy, tmp_path)
+    (data_copy.rules / "experiments.yaml").write_text("source: x\nexperiments: [{id: 1}]\n")
+    response = app.test_client().post(
+        "/v1/recommendations", json={"profile": {"age": 40}, "customer_id": "c1"}
+    )
+    assert response.status_code == 200 and "experiment" not in response.get_json()
+    assert "experiments.yaml:2" in app.extensions["dosewise_experiments"].error
