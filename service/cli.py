@@ -639,15 +639,27 @@ def model_build_default(force: bool, customers: int, days: int, catalog: str, ru
 @click.option("--days", type=click.IntRange(1, 3650), default=60, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True)
+@click.option(
+    "--shop",
+    type=click.Choice(["shipped", "second"]),
+    default="shipped",
+    show_default=True,
+    help="Which hidden preferences: the shipped shop's, or the second shop's (other tastes).",
+)
 @with_data
-def simulate(customers: int, days: int, seed: int, out: Path, catalog: str, rules: str) -> None:
+def simulate(
+    customers: int, days: int, seed: int, out: Path, shop: str, catalog: str, rules: str
+) -> None:
     """Write a realistic event log (impressions.jsonl, events.jsonl) from synthetic customers
     with documented hidden preferences (see service/learning/simulator.py): older customers
     buy D3+K2, vegans respond to lichen D3, price sensitivity varies by age, and more."""
+    from .learning.simulator import SHOPS
     from .learning.simulator import simulate as run_simulation
 
     snapshot = load_snapshot(_paths(catalog, rules))
-    log = run_simulation(snapshot, out, customers=customers, days=days, seed=seed)
+    log = run_simulation(
+        snapshot, out, customers=customers, days=days, seed=seed, preferences=SHOPS[shop]
+    )
     click.echo(f"{log.impressions} lists shown, events {log.events} -> {out}")
 
 
