@@ -287,6 +287,11 @@ class RecommendationResponseSchema(ResponseSchema):
     )
     notices = fields.List(fields.Nested(MessageSchema), required=True)
     versions = fields.Nested(VersionsSchema, required=True)
+    experiment = fields.Dict(
+        keys=fields.String(),
+        values=fields.String(),
+        metadata={"description": "present when the request is in an A/B test: id and variant"},
+    )
 
 
 class TotalSchema(ResponseSchema):
