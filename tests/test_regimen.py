@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+import yaml
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from scipy.optimize import OptimizeResult
@@ -47,7 +48,7 @@ from .oracle import (
     within,
 )
 from .oracle import PRODUCTS as ORACLE_PRODUCTS
-from .oracle_advice import within_band
+from .oracle_advice import band_upper, within_band
 
 ROOT = Path(__file__).resolve().parents[1]
 CATALOG = ROOT / "catalog" / "products.yaml"
@@ -443,8 +444,29 @@ def small_snapshot(skus: tuple[str, ...]):
     return load_snapshot(DataPaths(CATALOG, RULES), catalog_document=document)
 
 
+SCORING = yaml.safe_load((ROOT / "rules" / "reference" / "scoring.yaml").read_text("utf-8"))
+ROLE_OF_CATEGORY = SCORING["lists"]["roles"]
+BANDED_NUTRIENTS = tuple(SCORING["dose_band"]["nutrients"])
+LIFE_STAGE_CAPS = {
+    stage: {n: float(v["amount"]) for n, v in caps.items()}
+    for stage, caps in yaml.safe_load(
+        (ROOT / "rules" / "reference" / "product_maxima.yaml").read_text("utf-8")
+    )["life_stages"].items()
+}
+
+
+def one_of_each(chosen: tuple[str, ...]) -> bool:
+    """A regimen holds one product per role and one source of each banded nutrient."""
+    roles = [ROLE_OF_CATEGORY.get(PRODUCTS[s]["category"], PRODUCTS[s]["category"]) for s in chosen]
+    if len(roles) != len(set(roles)):
+        return False
+    return all(sum(per_serving(s).get(n, 0) > 0 for s in chosen) <= 1 for n in BANDED_NUTRIENTS)
+
+
 def brute_force(snapshot, request: dict[str, Any], skus: tuple[str, ...]) -> dict[str, Any]:
-    """Every combination of up to max_products allowed products and their servings."""
+    """Every combination of up to max_products allowed products and their servings, with the
+    caps of a list for the whole combination: the dose band and the life stage's cap on what
+    the regimen adds, one product per role and one source of each banded nutrient."""
     profile = request["profile"]
     age, life_stage = profile["age"], profile.get("life_stage", "none")
     current = intake_of(profile.get("current_supplements", []))
@@ -470,6 +492,12 @@ def brute_force(snapshot, request: dict[str, Any], skus: tuple[str, ...]) -> dic
             if room is not None and totals[nutrient] > current[nutrient]:
                 if not within(totals[nutrient], room):
                     return None
+        for nutrient in BANDED_NUTRIENTS:
+            added = totals[nutrient] - current[nutrient]
+            caps = [band_upper(profile, nutrient, TODAY.month)]
+            caps.append(LIFE_STAGE_CAPS.get(life_stage, {}).get(nutrient))
+            if any(cap is not None and not within(added, cap) for cap in caps):
+                return None
         cost = sum(cost_per_serving(s) * n for s, n in choice.items())
         if budget is not None and cost > budget + 1e-9:
             return None
@@ -488,6 +516,8 @@ def brute_force(snapshot, request: dict[str, Any], skus: tuple[str, ...]) -> dic
     scores = []
     for size in range(request["max_products"] + 1):
         for chosen in itertools.combinations(candidates, size):
+            if not one_of_each(chosen):
+                continue
             ranges = [range(1, PRODUCTS[s]["servings_per_day"] + 1) for s in chosen]
             for servings in itertools.product(*ranges):
                 choice = dict(zip(chosen, servings, strict=True))

@@ -53,6 +53,7 @@ import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, OptimizeWarning, milp
 from scipy.sparse import csr_array
 
+from .advice import advice_config, advice_of, role_table
 from .catalog import DAYS_PER_MONTH, Catalog
 from .errors import DataFileError, Finding
 from .intake import LineAmounts, rounded
@@ -104,9 +105,15 @@ class RegimenProblem:
     cost_cents: np.ndarray  # the same in whole cents (the objective's unit)
     targets: np.ndarray  # (nutrients,): NaN where none
     gaps: np.ndarray  # target - intake where positive, else 0
-    headroom: np.ndarray  # limit - intake, inf where no limit
+    headroom: np.ndarray  # limit - intake, inf where no limit; also the offer caps below
     max_products: int
     budget: float | None
+    # what the whole regimen may add per nutrient whatever the limits (inf: no cap): the
+    # pregnancy cap and the advice band hold for the combination, not only for each product
+    offer_caps: np.ndarray | None = None
+    # groups of candidates of which a regimen holds at most one: one per role (category), and
+    # one source of each banded nutrient (three vitamin D products for a child are no regimen)
+    groups: tuple[np.ndarray, ...] = ()
 
     @property
     def size(self) -> int:
@@ -148,6 +155,9 @@ class RegimenProblem:
         if (servings < 0).any() or (servings > self.labelled).any():
             return False
         if int((servings > 0).sum()) > self.max_products:
+            return False
+        taken = servings > 0
+        if any(int(taken[group].sum()) > 1 for group in self.groups):
             return False
         if (self.added(servings) > self.headroom).any():
             return False
@@ -213,9 +223,14 @@ def regimen_problem(ev: Evaluation, max_products: int, budget: float | None) -> 
     gaps = target_gaps(ev)
     # limit - food allowance (guarantee 9); none left where intake already fills it
     room = np.maximum(headroom(ev.safety.room, ev.intake), 0.0)
+    caps_offered = offer_caps(ev)
+    room = np.minimum(room, caps_offered)
     gap_cols = np.flatnonzero(gaps > 0)
     mask = candidate_mask(ev) & (arrays.per_serving[:, gap_cols] > 0).any(axis=1)
     index = np.flatnonzero(mask)
+    membership = _one_of_membership(ev, index)
+    # a product can stand in for another only with the same memberships (dominance below)
+    kinds = np.unique(membership, axis=0, return_inverse=True)[1].ravel()
     per_serving = arrays.per_serving[index]
     caps = arrays.labelled[index].astype(float)
     limited = np.flatnonzero(np.isfinite(room))
@@ -239,9 +254,11 @@ def regimen_problem(ev: Evaluation, max_products: int, budget: float | None) -> 
             gaps,
             binding,
             max_products,
+            kinds[keep],
         )
     ]
     index = index[keep]
+    membership = membership[keep]
     return RegimenProblem(
         products=index,
         per_serving=per_serving[keep],
@@ -254,7 +271,46 @@ def regimen_problem(ev: Evaluation, max_products: int, budget: float | None) -> 
         headroom=room,
         max_products=max_products,
         budget=budget,
+        offer_caps=caps_offered,
+        groups=_groups(membership),
     )
+
+
+def _one_of_membership(ev: Evaluation, index: np.ndarray) -> np.ndarray:
+    """(candidates, groups) booleans: the groups of which a regimen holds at most one product,
+    one per role (category) and one per banded nutrient (scoring.yaml `dose_band`) that a
+    product carries: one vitamin D source, not three drops and chews for a child."""
+    reference = ev.snapshot.reference
+    roles = role_table(ev.snapshot.catalog, reference).category_role[index]
+    columns = [roles == role for role in np.unique(roles)]
+    keys = reference.nutrients.keys
+    for nutrient in advice_config(reference).banded:
+        if nutrient in keys:
+            columns.append(ev.snapshot.catalog.nutrients_per_day[index, keys.index(nutrient)] > 0)
+    if not columns:
+        return np.zeros((len(index), 0), dtype=bool)
+    return np.column_stack(columns)
+
+
+def _groups(membership: np.ndarray) -> tuple[np.ndarray, ...]:
+    groups = (np.flatnonzero(membership[:, g]) for g in range(membership.shape[1]))
+    return tuple(g for g in groups if g.size > 1)
+
+
+def offer_caps(ev: Evaluation) -> np.ndarray:
+    """Per nutrient, the most a whole regimen may add a day: the life stage's cap (in pregnancy
+    and breastfeeding 25 µg vitamin D, product_maxima.yaml) and the advice band (advice.py: 2.5x
+    the advice unless a serum level or a doctor's amount raises it). Both hold for every product
+    of a list; a regimen combines products, so they hold for the sum (a pregnancy multivitamin
+    with 10 µg plus 25 µg drops is 35 µg)."""
+    keys = ev.snapshot.reference.nutrients.keys
+    caps = np.array(advice_of(ev).band_upper, dtype=float, copy=True)
+    stage = ev.snapshot.reference.market_maxima.life_stages.get(ev.profile.life_stage, {})
+    for nutrient, amount in stage.items():
+        if nutrient in keys:
+            column = keys.index(nutrient)
+            caps[column] = min(caps[column], float(amount))
+    return caps
 
 
 def _undominated(
@@ -264,6 +320,7 @@ def _undominated(
     gaps: np.ndarray,
     binding: np.ndarray,
     max_products: int,
+    kinds: np.ndarray | None = None,
 ) -> np.ndarray:
     """Candidates to keep: those with fewer than max_products dominating products.
 
@@ -272,8 +329,9 @@ def _undominated(
     every nutrient with a gap at least as much as i or the whole gap; of every nutrient whose
     limit can bind at most as much as i (where both hold: as much as i, or less that still fills
     the gap). A regimen holds at most max_products products, so one of max_products dominators
-    of i is always free to take its place: pruning i keeps an optimum. First among identical
-    candidates (O(n log n)), then pairwise on what is left when it is few.
+    of i is always free to take its place: pruning i keeps an optimum. Only a product in the
+    same at-most-one groups dominates (`kinds`: role and banded nutrients carried). First among
+    identical candidates (O(n log n)), then pairwise on what is left when it is few.
     """
     n = len(caps)
     keep = np.ones(n, dtype=bool)
@@ -284,7 +342,8 @@ def _undominated(
     order = np.lexsort((np.arange(n), cost))  # cheapest first, then catalog order
     position = np.empty(n, dtype=np.int64)
     position[order] = np.arange(n)
-    relevant = np.column_stack([useful[:, gap | binding], caps])
+    role = np.zeros(n) if kinds is None else kinds.astype(float)
+    relevant = np.column_stack([useful[:, gap | binding], caps, role])
     group = np.unique(relevant, axis=0, return_inverse=True)[1].ravel()
     by_group = order[np.argsort(group[order], kind="stable")]
     starts = np.flatnonzero(np.r_[True, group[by_group][1:] != group[by_group][:-1]])
@@ -293,8 +352,10 @@ def _undominated(
     left = np.flatnonzero(keep)
     if left.size <= max_products or left.size > _PAIRWISE_LIMIT:
         return keep
-    dominated = (position[left][None, :] < position[left][:, None]) & (
-        caps[left][None, :] >= caps[left][:, None]
+    dominated = (
+        (position[left][None, :] < position[left][:, None])
+        & (caps[left][None, :] >= caps[left][:, None])
+        & (role[left][None, :] == role[left][:, None])
     )
     for column in np.flatnonzero(gap | binding):
         mine, theirs = useful[left, column][:, None], useful[left, column][None, :]
@@ -370,6 +431,13 @@ def _constraint_rows(
         lower.append(np.array([-np.inf]))
         upper.append(np.array([problem.headroom[column]]))
         row += 1
+    for members in problem.groups:  # at most one product of each group (y columns)
+        rows.append(np.full(members.size, row))
+        columns.append(n + members)
+        values.append(np.ones(members.size))
+        lower.append(np.array([-np.inf]))
+        upper.append(np.array([1.0]))
+        row += 1
     if problem.budget is not None and problem.max_servings @ problem.cost_per_serving > (
         problem.budget
     ):
@@ -411,6 +479,11 @@ def solve_greedy(problem: RegimenProblem) -> np.ndarray:
         ok = servings < problem.max_servings
         if int((servings > 0).sum()) >= problem.max_products:
             ok &= servings > 0
+        for members in problem.groups:
+            if (servings[members] > 0).any():
+                blocked = np.zeros(problem.size, dtype=bool)
+                blocked[members] = servings[members] == 0
+                ok &= ~blocked
         ok &= (trial <= problem.headroom).all(axis=1)
         if problem.budget is not None:
             ok &= cost + problem.cost_per_serving <= problem.budget + 1e-9
@@ -453,6 +526,8 @@ REQUIRED_TEXTS = (
     "target_met",
     "target_missed_no_product",
     "target_missed_upper_limit",
+    "target_missed_life_stage_cap",
+    "target_missed_dose_band",
     "target_missed_budget",
     "target_missed_max_products",
     "target_missed_partly",
@@ -745,6 +820,9 @@ def _why_missed(
     reason = max(blocked, key=lambda r: len(blocked[r]))  # first in this order on a tie
     if reason == "limit":
         limit = max(limit_hits, key=lambda k: (limit_hits[k], -k))
+        capped = _offer_cap_text(ev, problem, added, limit, write, values)
+        if capped is not None:
+            return capped
         return write(
             "target_missed_upper_limit",
             **values,
@@ -756,6 +834,38 @@ def _why_missed(
         amount = f"{budget:.2f}"
         return write("target_missed_budget", **values, budget=amount, currency=_currency(ev))
     return write("target_missed_max_products", **values, max_products=problem.max_products)
+
+
+def _offer_cap_text(
+    ev: Evaluation,
+    problem: RegimenProblem,
+    added: np.ndarray,
+    column: int,
+    write: _Writer,
+    values: dict[str, Any],
+) -> str | None:
+    """The text when what binds is not the upper limit but an offer cap (offer_caps): the
+    pregnancy cap, or the advice band for the whole regimen."""
+    caps = problem.offer_caps
+    if caps is None or not np.isfinite(caps[column]):
+        return None
+    limit_room = headroom(ev.safety.room, ev.intake)[column]
+    if caps[column] >= limit_room:
+        return None  # the upper limit binds first: its own text
+    keys = write.reference.nutrients.keys
+    stage = ev.snapshot.reference.market_maxima.life_stages.get(ev.profile.life_stage, {})
+    key = (
+        "target_missed_life_stage_cap"
+        if stage.get(keys[column]) is not None and float(stage[keys[column]]) <= caps[column]
+        else "target_missed_dose_band"
+    )
+    return write(
+        key,
+        **values,
+        cap=rounded(caps[column]),
+        cap_unit=write.unit(keys[column]),
+        cap_nutrient=write.name(keys[column]),
+    )
 
 
 def _regimen_warnings(
