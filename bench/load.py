@@ -71,8 +71,9 @@ FAULT_MIX = {
     "events": 10,
 }
 OK_STATUS = {"events": 202}
-# statuses a kind may answer while Redis is down: computed reads 200, stored customers and
-# writes 503 `unavailable`
+# statuses a kind may answer while Redis is down: reads that need no Redis are computed in
+# process; a known customer's list is 503 (no process answers from its own copy of a profile,
+# which could be old or erased: issue 15, point 2); writes are 503 `unavailable`
 DOWN_STATUS = {
     **{kind: {200} for kind in READS},
     "customer": {503},
@@ -743,8 +744,10 @@ def fault_problems(fault: dict[str, Any]) -> list[str]:
         for what, count in row["error_kinds"].items():
             problems.append(f"{phase}: {count} x {what}")
         customer = row["kinds"].get("customer")
-        allowed = {"200"} if phase in ("before", "after") else {"200", "503"}
-        if customer and not set(customer["status"]) <= allowed:  # transition: either
+        allowed = (
+            {"503"} if phase == "down" else {"200", "503"} if phase == "transition" else {"200"}
+        )
+        if customer and not set(customer["status"]) <= allowed:
             problems.append(f"{phase}: GET customer answered {customer['status']}")
     for phase in ("before", "down", "after"):
         if phase not in fault["phases"]:

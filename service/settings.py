@@ -23,6 +23,7 @@ def defaults() -> dict:
         "API_KEYS": None,  # JSON: {"<key>": ["recommend", "customers", "events", "admin"]}
         "LOG_LEVEL": "INFO",
         "ACCESS_LOG": True,  # one JSON line per request: endpoint, status, duration, request id
+        "REDIS_CLUSTER": False,  # REDIS_URL names a node of a Redis Cluster (hash-tagged keys)
         "REDIS_TIMEOUT": 0.5,  # seconds for a Redis call before the service falls back
         "REDIS_BREAKER_COOLDOWN": 2.0,  # seconds of failing fast after a Redis fault, then a probe
         "CELERY_BROKER_URL": None,  # default: REDIS_URL; e.g. amqp://guest@localhost// for RabbitMQ

@@ -36,14 +36,18 @@ def wait_for(predicate, timeout: float = 30.0):
 
 
 def fill(client: redis_lib.Redis) -> int:
-    """Write filler keys until Redis refuses: it is at maxmemory now."""
+    """Write filler keys until Redis refuses, then lower maxmemory below what is used, so it
+    stays out of memory whatever buffers come and go."""
     count = 0
     while True:
         try:
             client.set(f"filler:{count}", b"x" * 20_000)
         except redis_lib.exceptions.OutOfMemoryError:
-            return count
+            break
         count += 1
+    used = int(client.info("memory")["used_memory"])
+    client.config_set("maxmemory", used - 2 * 1024 * 1024)
+    return count
 
 
 @pytest.fixture()

@@ -11,6 +11,14 @@ from flask import Flask
 
 def celery_config(config: dict[str, Any]) -> dict[str, Any]:
     redis_url = config.get("REDIS_URL")
+    if str(config.get("REDIS_CLUSTER", False)).lower() in ("1", "true", "yes"):
+        # Celery's Redis transport and result backend do not speak Redis Cluster
+        if redis_url and not config.get("CELERY_BROKER_URL"):
+            raise ValueError(
+                "with DOSEWISE_REDIS_CLUSTER, set DOSEWISE_CELERY_BROKER_URL to a plain Redis "
+                "or RabbitMQ: Celery's Redis broker does not work on a cluster"
+            )
+        redis_url = None  # no result backend on the cluster either
     broker = config.get("CELERY_BROKER_URL") or redis_url
     on_redis = bool(broker) and str(broker).startswith(("redis://", "rediss://"))
     return {

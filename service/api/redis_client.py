@@ -69,11 +69,10 @@ FAULTS = (redis.ConnectionError, redis.TimeoutError, OSError)
 
 
 class _Guarded:
-    """Mixed into redis-py's connection class: every command passes the breaker."""
+    """Mixed into redis-py's connection class: every command passes the breaker (a class
+    attribute of the subclass `guarded_class` makes, so no constructor changes)."""
 
-    def __init__(self, *args: Any, breaker: Breaker, **kwargs: Any) -> None:
-        self._breaker = breaker
-        super().__init__(*args, **kwargs)
+    _breaker: Breaker
 
     def send_packed_command(self, *args: Any, **kwargs: Any) -> Any:
         self._breaker.before_call()
@@ -100,9 +99,22 @@ class _Guarded:
         return response
 
 
-def guarded_client(url: str, timeout: float, breaker: Breaker) -> redis.Redis:
+def guarded_class(base: type, breaker: Breaker) -> type:
+    return type(f"Guarded{base.__name__}", (_Guarded, base), {"_breaker": breaker})
+
+
+def guarded_client(url: str, timeout: float, breaker: Breaker, cluster: bool = False) -> Any:
     """A client with short timeouts, no retries (the breaker decides when to try again) and
-    the breaker on every connection of its pool."""
+    the breaker on every connection; a RedisCluster when `cluster`."""
+    if cluster:
+        from redis.cluster import RedisCluster
+
+        return RedisCluster.from_url(
+            url,
+            socket_timeout=timeout,
+            socket_connect_timeout=timeout,
+            connection_class=guarded_class(redis.Connection, breaker),
+        )
     client = redis.Redis.from_url(
         url,
         socket_timeout=timeout,
@@ -110,13 +122,11 @@ def guarded_client(url: str, timeout: float, breaker: Breaker) -> redis.Redis:
         retry=Retry(NoBackoff(), 0),
     )
     pool = client.connection_pool
-    base = pool.connection_class
-    pool.connection_class = type(f"Guarded{base.__name__}", (_Guarded, base), {})
-    pool.connection_kwargs["breaker"] = breaker
+    pool.connection_class = guarded_class(pool.connection_class, breaker)
     return client
 
 
-def get_redis(app: Flask) -> redis.Redis | None:
+def get_redis(app: Flask) -> Any:
     url = app.config.get("REDIS_URL")
     if not url:
         return None
@@ -124,9 +134,15 @@ def get_redis(app: Flask) -> redis.Redis | None:
     if client is None:
         breaker = Breaker(float(app.config.get("REDIS_BREAKER_COOLDOWN", 2.0)))
         app.extensions["dosewise_redis_breaker"] = breaker
-        client = guarded_client(url, float(app.config.get("REDIS_TIMEOUT", 0.5)), breaker)
+        client = guarded_client(
+            url, float(app.config.get("REDIS_TIMEOUT", 0.5)), breaker, _cluster(app)
+        )
         app.extensions["dosewise_redis"] = client
     return client
+
+
+def _cluster(app: Flask) -> bool:
+    return str(app.config.get("REDIS_CLUSTER", False)).lower() in ("1", "true", "yes")
 
 
 def get_store(app: Flask) -> RedisStore | MemoryStore:
@@ -134,7 +150,7 @@ def get_store(app: Flask) -> RedisStore | MemoryStore:
     store = app.extensions.get("dosewise_store")
     if store is None:
         client = get_redis(app)
-        store = RedisStore(client) if client is not None else MemoryStore()
+        store = RedisStore(client, _cluster(app)) if client is not None else MemoryStore()
         app.extensions["dosewise_store"] = store
     return store
 

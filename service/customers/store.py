@@ -1,5 +1,8 @@
 """Where customer profiles, cached lists and events live: Redis, or process memory without it.
 
+On a Redis Cluster (RedisStore(cluster=True)) the customer keys below carry the id as a hash
+tag, `dw:profile:{id}`, and the customer set is `dw:{customers}`; see `key()`.
+
 Redis keys (prefix `dw:`), every family erased by `delete()`:
   dw:profile:{id}      JSON {"profile", "digest", "updated_at"}
   dw:recs:{id}         cached list: one JSON line of metadata, a newline, the ready-made
@@ -46,6 +49,11 @@ ERASED = f"{PREFIX}erased"
 ERASING = f"{PREFIX}erasing"
 ERASURE_MEMORY = 7 * 86_400  # how long an erased id is kept for cleaning exported files
 
+RELEASE_IF_HELD = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
 # Write a refreshed list only while the customer's stored profile is the one it was computed
 # from: a refresh that read the profile before a DELETE (or a PUT) must not write it back after.
 WRITE_IF_CURRENT = """
@@ -63,8 +71,11 @@ def profile_digest(profile: dict[str, Any]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
-def key(family: str, customer_id: str) -> str:
-    return f"{PREFIX}{family}:{customer_id}"
+def key(family: str, customer_id: str, tagged: bool = False) -> str:
+    """A customer's key. `tagged` (Redis Cluster) puts the id in a hash tag, `dw:recs:{id}`,
+    so that every key of one customer maps to one slot: the first `{` is always ours, and the
+    first `}` after it falls at the same place of the id in every family."""
+    return f"{PREFIX}{family}:{{{customer_id}}}" if tagged else f"{PREFIX}{family}:{customer_id}"
 
 
 class CorruptEntry(ValueError):
@@ -201,24 +212,34 @@ class RedisStore:
 
     kind = "redis"
 
-    def __init__(self, client: redis.Redis) -> None:
+    def __init__(self, client: Any, cluster: bool = False) -> None:
+        """`cluster`: `client` is a RedisCluster. Customer keys then carry hash tags, the
+        customer and erasure sets share one (SMOVE needs both in one slot), and no MULTI spans
+        keys of different slots. Without it the key layout is the single-Redis one."""
         self.client = client
+        self.cluster = cluster
+        self.customers = f"{PREFIX}{{customers}}" if cluster else CUSTOMERS
+        self.erasing = f"{PREFIX}{{customers}}:erasing" if cluster else ERASING
+
+    def _key(self, family: str, customer_id: str) -> str:
+        return key(family, customer_id, self.cluster)
 
     # -- profiles and cached lists
     def put_profile(self, customer_id: str, profile: dict[str, Any]) -> str:
         digest = profile_digest(profile)
         value = json.dumps({"profile": profile, "digest": digest, "updated_at": time.time()})
-        pipe = self.client.pipeline(transaction=True)
-        pipe.set(key("profile", customer_id), value)
-        pipe.sadd(CUSTOMERS, customer_id)
-        pipe.delete(key("pending", customer_id))  # a new profile always gets its own refresh
+        # one MULTI on a single Redis; on a cluster these keys live in different slots
+        pipe = self.client.pipeline(transaction=not self.cluster)
+        pipe.set(self._key("profile", customer_id), value)
+        pipe.sadd(self.customers, customer_id)
+        pipe.delete(self._key("pending", customer_id))  # a new profile always gets its own refresh
         pipe.execute()
         return digest
 
     def read(self, customer_id: str) -> tuple[dict | None, bytes | None]:
         """Profile entry and cached list of one customer, in one round trip (MGET)."""
         profile_raw, recs_raw = self.client.mget(
-            key("profile", customer_id), key("recs", customer_id)
+            self._key("profile", customer_id), self._key("recs", customer_id)
         )
         return load_profile_entry(profile_raw), recs_raw
 
@@ -234,8 +255,9 @@ class RedisStore:
         """As `read_many`, plus the ids whose stored profile does not decode."""
         if not ids:
             return [], [], []
-        keys = [key("profile", i) for i in ids] + [key("recs", i) for i in ids]
-        values = self.client.mget(keys)
+        keys = [self._key("profile", i) for i in ids] + [self._key("recs", i) for i in ids]
+        # a cluster answers an MGET within one slot only: it is split by slot there
+        values = self.client.mget_nonatomic(keys) if self.cluster else self.client.mget(keys)
         profiles: list[dict | None] = []
         corrupt = []
         for customer_id, value in zip(ids, values[: len(ids)], strict=True):
@@ -254,15 +276,15 @@ class RedisStore:
         number written."""
         if not entries:
             return 0
-        script = self.client.register_script(WRITE_IF_CURRENT)
+        script = None if self.cluster else self.client.register_script(WRITE_IF_CURRENT)
         pipe = self.client.pipeline(transaction=False)
         for customer_id, digest, value in entries:
+            keys = [self._key("profile", customer_id), self._key("recs", customer_id)]
             # a list nobody asked for in LIST_TTL seconds expires; a GET computes it again
-            script(
-                keys=[key("profile", customer_id), key("recs", customer_id)],
-                args=[digest, value, LIST_TTL],
-                client=pipe,
-            )
+            if script is None:  # a cluster pipeline sends the script itself (one slot per call)
+                pipe.execute_command("EVAL", WRITE_IF_CURRENT, 2, *keys, digest, value, LIST_TTL)
+            else:
+                script(keys=keys, args=[digest, value, LIST_TTL], client=pipe)
         return sum(int(done) for done in pipe.execute())
 
     def delete(self, customer_id: str) -> bool:
@@ -272,40 +294,37 @@ class RedisStore:
         Plain commands, no MULTI: Redis refuses a transaction when it is out of memory, while
         DEL, XDEL and SMOVE still work there (and free memory). Each step is idempotent, so a
         DELETE that failed midway is completed by repeating it."""
-        profile_raw = self.client.get(key("profile", customer_id))
+        profile_raw = self.client.get(self._key("profile", customer_id))
         digest = None
         try:
             entry = load_profile_entry(profile_raw)
             digest = entry["digest"] if entry else None
         except CorruptEntry:
             pass
-        event_ids = self._index_ids(key("events", customer_id))
-        impression_ids = self._index_ids(key("impressions", customer_id))
+        event_ids = self._index_ids(self._key("events", customer_id))
+        impression_ids = self._index_ids(self._key("impressions", customer_id))
         pipe = self.client.pipeline(transaction=False)
-        pipe.delete(key("profile", customer_id))
-        pipe.delete(
-            key("recs", customer_id),
-            key("pending", customer_id),
-            key("events", customer_id),
-            key("impressions", customer_id),
-        )
+        pipe.delete(self._key("profile", customer_id))
+        for family in ("recs", "pending", "events", "impressions"):
+            pipe.delete(self._key(family, customer_id))  # one key a DEL: cluster pipelines
         for start in range(0, len(event_ids), 1000):
             pipe.xdel(EVENTS_STREAM, *event_ids[start : start + 1000])
         for start in range(0, len(impression_ids), 1000):
             pipe.xdel(IMPRESSIONS_STREAM, *impression_ids[start : start + 1000])
         if digest:
             pipe.delete(shared_key(digest))
-        # SMOVE, unlike SADD, is allowed at maxmemory: the id goes from the customers to the
-        # erasures the exported files still need
-        pipe.smove(CUSTOMERS, ERASING, customer_id)
         removed = pipe.execute()
-        if not removed[-1]:  # not a stored customer (events only, or erased before)
-            self.client.sadd(ERASING, customer_id)
-        return bool(removed[0] or removed[-1])
+        # SMOVE, unlike SADD, is allowed at maxmemory: the id goes from the customers to the
+        # erasures the exported files still need (outside the pipeline: a cluster refuses it
+        # there; both sets share one slot)
+        moved = self.client.smove(self.customers, self.erasing, customer_id)
+        if not moved:  # not a stored customer (events only, or erased before)
+            self.client.sadd(self.erasing, customer_id)
+        return bool(removed[0] or moved)
 
     def pending_erasures(self) -> set[str]:
         """Ids erased whose exported files have not been cleaned yet."""
-        return {_text(i) for i in self.client.smembers(ERASING)}
+        return {_text(i) for i in self.client.smembers(self.erasing)}
 
     def recent_erasures(self) -> set[str]:
         """Ids erased in the last ERASURE_MEMORY seconds, pending or cleaned: exports drop
@@ -321,7 +340,7 @@ class RedisStore:
         now = time.time()
         self.client.zadd(ERASED, dict.fromkeys(ids, now))
         self.client.zremrangebyscore(ERASED, "-inf", now - ERASURE_MEMORY)
-        self.client.srem(ERASING, *ids)
+        self.client.srem(self.erasing, *ids)
 
     def _index_ids(self, index: str) -> list[bytes]:
         """Stream ids of a per-customer index: a sorted set, or a list in older stores."""
@@ -334,18 +353,20 @@ class RedisStore:
 
     def mark_pending(self, customer_id: str) -> bool:
         """True when no refresh of this customer was queued in the last PENDING_TTL seconds."""
-        return bool(self.client.set(key("pending", customer_id), b"1", nx=True, ex=PENDING_TTL))
+        return bool(
+            self.client.set(self._key("pending", customer_id), b"1", nx=True, ex=PENDING_TTL)
+        )
 
     def clear_pending(self, ids: list[str]) -> None:
         if ids:
-            self.client.delete(*[key("pending", i) for i in ids])
+            self.client.delete(*[self._key("pending", i) for i in ids])
 
     def count(self) -> int:
-        return int(self.client.scard(CUSTOMERS))
+        return int(self.client.scard(self.customers))
 
     def iter_id_chunks(self, size: int) -> Iterator[list[str]]:
         chunk: list[str] = []
-        for raw in self.client.sscan_iter(CUSTOMERS, count=size):
+        for raw in self.client.sscan_iter(self.customers, count=size):
             chunk.append(raw.decode() if isinstance(raw, bytes) else raw)
             if len(chunk) >= size:
                 yield chunk
@@ -395,7 +416,7 @@ class RedisStore:
         additions: dict[str, dict[bytes, int]] = {}
         for record, stream_id in zip(records, ids, strict=True):
             if record.get("customer_id"):
-                index = key(family, record["customer_id"])
+                index = self._key(family, record["customer_id"])
                 additions.setdefault(index, {})[stream_id] = _stream_ms(stream_id)
         pipe = self.client.pipeline(transaction=False)
         for index, members in additions.items():
@@ -448,19 +469,11 @@ class RedisStore:
             self.client.expire(lock, ttl)
 
     def release_lock(self, run_id: str) -> None:
-        lock = f"{PREFIX}refresh:lock"
-        with self.client.pipeline() as pipe:
-            try:
-                pipe.watch(lock)
-                if pipe.get(lock) == run_id.encode():
-                    pipe.multi()
-                    pipe.delete(lock)
-                    pipe.execute()
-            except redis.WatchError:
-                pass
+        """Free the lock if this run still holds it (compare and delete, atomic in Redis)."""
+        self.client.eval(RELEASE_IF_HELD, 1, f"{PREFIX}refresh:lock", run_id)
 
     def start_run(self, run_id: str, fields: dict[str, Any]) -> None:
-        pipe = self.client.pipeline(transaction=True)
+        pipe = self.client.pipeline(transaction=not self.cluster)
         pipe.hset(f"{PREFIX}refresh:run:{run_id}", mapping={k: str(v) for k, v in fields.items()})
         pipe.expire(f"{PREFIX}refresh:run:{run_id}", 7 * 86400)
         pipe.set(f"{PREFIX}refresh:latest", run_id)
