@@ -40,12 +40,12 @@ from service.core.ranking import _rank, evaluate
 from service.core.requests import RecommendationRequest
 from service.core.snapshot import DataPaths, Snapshot, load_snapshot
 from service.learning.blend import DEFAULT_BLEND
-from service.learning.evaluate import holdout_scores, row_propensity
+from service.learning.evaluate import holdout_scores, with_positives
 from service.learning.features import product_features
 from service.learning.metrics import ndcg
 from service.learning.model import Ranker
 from service.learning.serving import blended_raw
-from service.learning.simulator import SHOPS, simulate
+from service.learning.simulator import SHOPS, SimulationLog, simulate
 from service.learning.train import TrainResult, train
 from service.settings import REPO_ROOT
 
@@ -97,9 +97,18 @@ def bench_quality(snapshot: Snapshot, shop: str, work: Path) -> dict:
 
 def _hand_picked(result: TrainResult) -> float:
     """NDCG@10 on the holdout of the served model with the blend that served before (0.7)."""
-    holdout = result.holdout
+    holdout, propensity = with_positives(result.holdout)
     scores = holdout_scores(result.model, holdout, {}, DEFAULT_BLEND)["blend"]
-    return ndcg(holdout.query, holdout.labels, scores, row_propensity(holdout))
+    return ndcg(holdout.query, holdout.labels, scores, propensity)
+
+
+def _event_counts(path: Path) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    with path.open(encoding="utf-8") as handle:
+        for line in handle:
+            kind = json.loads(line)["type"]
+            counts[kind] = counts.get(kind, 0) + 1
+    return counts
 
 
 def bench_scoring(snapshot: Snapshot, model: Ranker, rounds: int) -> dict:
@@ -144,15 +153,24 @@ def bench_scoring(snapshot: Snapshot, model: Ranker, rounds: int) -> dict:
     return row
 
 
-def bench_training(snapshot: Snapshot, events: int, work: Path) -> dict:
+def bench_training(snapshot: Snapshot, events: int, work: Path, only: bool = False) -> dict:
     customers = math.ceil(events / EVENTS_PER_CUSTOMER / REPLICATE)
     started = time.perf_counter()
-    log = simulate(
-        snapshot, work / "big", customers=customers, days=90, seed=11, replicate=REPLICATE
-    )
+    existing = work / "big" / "events.jsonl"
+    if only and existing.exists():  # --training-only: the log a previous --keep run wrote
+        log = SimulationLog(
+            work / "big" / "impressions.jsonl", existing, customers, -1, _event_counts(existing)
+        )
+    else:
+        log = simulate(
+            snapshot, work / "big", customers=customers, days=90, seed=11, replicate=REPLICATE
+        )
     generated = time.perf_counter() - started
+    cpu = time.process_time()  # CPU seconds, which other processes on the machine do not inflate
     result = train(log.impressions_path, log.events_path, work / "big-model")
+    cpu = time.process_time() - cpu
     info = result.model.metadata["training"]
+    info_data = result.model.metadata["data"]
     fits = {
         name: model.metadata["training"]["fit_seconds"] for name, model in result.candidates.items()
     }
@@ -161,11 +179,15 @@ def bench_training(snapshot: Snapshot, events: int, work: Path) -> dict:
         "fit_s_per_learner": fits,
         "events": sum(log.events.values()),
         "event_counts": log.events,
-        "impressions": log.impressions,
+        "impressions": log.impressions
+        if log.impressions >= 0
+        else info_data["train_impressions"] + info_data["holdout_impressions"],
         "impressions_mb": round(log.impressions_path.stat().st_size / 1e6, 1),
         "events_mb": round(log.events_path.stat().st_size / 1e6, 1),
         "generate_s": round(generated, 1),
         "train_total_s": round(result.seconds, 1),
+        "train_cpu_s": round(cpu, 1),
+        "load_average_1min": round(os.getloadavg()[0], 1),
         "fit_s": info["fit_seconds"],
         "training_rows": info["rows"],
         "holdout_ndcg@10": {k: round(v["ndcg@10"], 4) for k, v in result.report["metrics"].items()},
@@ -179,13 +201,18 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2000)
     parser.add_argument("--keep", help="keep the generated logs and models in this folder")
     parser.add_argument("--skip-training", action="store_true", help="skip the 1M-event run")
+    parser.add_argument(
+        "--training-only",
+        action="store_true",
+        help="only the 1M-event training (reusing the log in --keep DIR/big when there is one)",
+    )
     args = parser.parse_args()
     snapshot = load_snapshot(DataPaths(CATALOG, RULES))
     quality, scoring = [], {}
     training = None
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(args.keep) if args.keep else Path(tmp)
-        for shop in SHOPS:
+        for shop in () if args.training_only else SHOPS:
             row = bench_quality(snapshot, shop, work)
             quality.append(row)
             print(
@@ -196,7 +223,8 @@ def main() -> None:
                 f"{row['hand_picked_blend_over']}; per learner {row['learners_served_over']}",
                 flush=True,
             )
-        for name, model in small_models(snapshot, work).items():
+        models = {} if args.training_only else small_models(snapshot, work)
+        for name, model in models.items():
             scoring[name] = bench_scoring(snapshot, model, args.rounds)
             row = scoring[name]
             print(
@@ -209,22 +237,26 @@ def main() -> None:
                 flush=True,
             )
         if not args.skip_training:
-            training = bench_training(snapshot, args.events, work)
+            training = bench_training(snapshot, args.events, work, args.training_only)
             print(
                 f"training on {training['events']:,} events ({training['impressions']:,} lists, "
                 f"{training['training_rows']:,} seen rows): {training['train_total_s']:.1f} s "
-                f"end to end (both learners, fit {training['fit_s_per_learner']} s); generating "
+                f"end to end, {training['train_cpu_s']:.1f} s of CPU (load average "
+                f"{training['load_average_1min']} on {os.cpu_count()} cores; both learners, fit "
+                f"{training['fit_s_per_learner']} s); generating "
                 f"them took {training['generate_s']:.1f} s; holdout NDCG@10 "
                 f"{training['holdout_ndcg@10']}",
                 flush=True,
             )
+    out = REPO_ROOT / "bench" / "results" / "learning.json"
     results = {
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
         "quality": quality,
         "scoring": scoring,
         "training": training,
     }
-    out = REPO_ROOT / "bench" / "results" / "learning.json"
+    if args.training_only and out.exists():  # keep the other parts of the last full run
+        results = {**json.loads(out.read_text(encoding="utf-8")), "training": training}
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     print(f"results: {out.relative_to(REPO_ROOT)}")

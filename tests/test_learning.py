@@ -39,7 +39,7 @@ from service.learning.features import (
 )
 from service.learning.holder import ModelHolder
 from service.learning.logs import event_record, impression_record, read_jsonl, write_jsonl
-from service.learning.metrics import ranking_metrics
+from service.learning.metrics import NdcgScorer, ranking_metrics
 from service.learning.model import (
     METADATA_FILE,
     MODEL_FILE,
@@ -223,6 +223,18 @@ def test_metrics_without_propensity_agree_with_scikit_learn():
     assert metrics["auc"] == pytest.approx(roc_auc_score(labels > 0, scores))
     top = np.argsort(-scores)[:10]
     assert metrics["recall@10"] == pytest.approx((labels[top] > 0).sum() / (labels > 0).sum())
+
+
+def test_fast_ndcg_of_the_blend_search_equals_the_reported_metric():
+    rng = np.random.default_rng(8)
+    size = rng.integers(1, 21, 3000)
+    query = np.repeat(np.arange(size.size), size)
+    labels = np.where(rng.random(query.size) < 0.08, rng.choice([1, 2, 4], query.size), 0.0)
+    propensity = rng.uniform(0.1, 1.0, query.size)
+    scorer = NdcgScorer(query, labels, propensity)
+    for scores in (rng.random(query.size), rng.integers(0, 3, query.size) * 1.0):
+        expected = ranking_metrics(query, labels, scores, propensity)["ndcg@10"]
+        assert scorer(scores) == pytest.approx(expected, rel=1e-12)
 
 
 # ---------------------------------------------------------------- training and evaluation
@@ -533,3 +545,20 @@ def test_simulate_cli_writes_the_second_shop(tmp_path):
         tmp_path / "second" / "impressions.jsonl"
     ).read_text()
     assert runs["shipped"] != runs["second"]
+
+
+def test_a_learner_that_cannot_fit_leaves_the_other(shop, tmp_path, monkeypatch):
+    """LightGBM refusing the data (here: made to) must not stop training the linear model."""
+    import service.learning.train as training
+
+    def refuse(*args, **kwargs):
+        raise DatasetError("no impression has both a positive and a non-positive seen item")
+
+    monkeypatch.setattr(training, "fit_boosted", refuse)
+    log, _ = shop
+    result = train(log.impressions_path, log.events_path, tmp_path / "candidate")
+    assert result.report["learner"] == "linear" and isinstance(result.model, RankingModel)
+    assert "positive" in result.report["learners"]["lightgbm"]["error"]
+    config = TrainConfig(learners=("lightgbm",))
+    with pytest.raises(DatasetError, match="no learner could fit"):
+        train(log.impressions_path, log.events_path, tmp_path / "none", config)

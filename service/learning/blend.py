@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from .metrics import ndcg
+from .metrics import NdcgScorer
 
 BLEND_KEYS = ("model", "transparent", "rules", "source")
 MODEL_SHARES = tuple(round(0.1 * i, 1) for i in range(11))
@@ -117,11 +117,12 @@ def learn_blend(
     """Grid search of the blend on a validation split (see the module docstring)."""
     strengths = [r for r in RULE_STRENGTHS if r >= rule_floor] or [rule_floor]
     grid: dict[tuple[float, float], float] = {}
+    scorer = NdcgScorer(query, labels, propensity, 10)
     for share in MODEL_SHARES:
         for strength in strengths:
             weights = BlendWeights(share, round(1.0 - share, 1), strength)
-            raw = weights.raw(model_score, transparent_score, rule_weight)
-            grid[(share, strength)] = ndcg_at_10(query, labels, raw, propensity)
+            value = scorer(weights.raw(model_score, transparent_score, rule_weight))
+            grid[(share, strength)] = value if math.isfinite(value) else 0.0
     best = max(grid.values())
     good = [key for key, value in grid.items() if value >= best * (1.0 - tolerance)]
     share, strength = max(good, key=lambda key: (key[1], -key[0]))
@@ -129,10 +130,3 @@ def learn_blend(
     return BlendSearch(
         chosen, grid[(share, strength)], best, {f"{s} / {r}": v for (s, r), v in grid.items()}
     )
-
-
-def ndcg_at_10(
-    query: np.ndarray, labels: np.ndarray, scores: np.ndarray, propensity: np.ndarray | None
-) -> float:
-    value = ndcg(query, labels, scores, propensity, 10)
-    return value if math.isfinite(value) else 0.0

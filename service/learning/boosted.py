@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from .dataset import DatasetError
 from .features import FEATURE_NAMES
 from .model import CorruptModel, IncompatibleModel, blend_of, read_metadata, write_metadata
 
@@ -181,7 +182,7 @@ def fit_boosted(
     started = time.perf_counter()
     train_set, rows = dataset(features, labels, query, seen)
     if rows == 0:
-        raise ValueError("no impression has both a positive and a non-positive seen item")
+        raise DatasetError("no impression has both a positive and a non-positive seen item")
     valid_sets: list[Any] = []
     callbacks: list[Any] = []
     if validation is not None:
@@ -189,13 +190,16 @@ def fit_boosted(
         if valid_rows:
             valid_sets = [valid_set]
             callbacks = [lightgbm.early_stopping(config.early_stopping_rounds, verbose=False)]
-    booster = lightgbm.train(
-        config.params(gain),
-        train_set,
-        num_boost_round=config.num_trees,
-        valid_sets=valid_sets,
-        callbacks=callbacks,
-    )
+    try:
+        booster = lightgbm.train(
+            config.params(gain),
+            train_set,
+            num_boost_round=config.num_trees,
+            valid_sets=valid_sets,
+            callbacks=callbacks,
+        )
+    except lightgbm.basic.LightGBMError as exc:
+        raise DatasetError(f"LightGBM could not fit: {exc}") from exc
     if booster.best_iteration > 0:  # keep the trees up to the best validation round
         booster = lightgbm.Booster(model_str=booster.model_to_string())
     seconds = time.perf_counter() - started

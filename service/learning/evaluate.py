@@ -91,15 +91,29 @@ def row_propensity(holdout: Dataset) -> np.ndarray | None:
     return position_propensity(holdout.position, holdout.seen)[holdout.position]
 
 
+def with_positives(data: Dataset) -> tuple[Dataset, np.ndarray | None]:
+    """The impressions with a positive label, and their rows' propensity (from all rows).
+
+    Every metric here depends on those alone (an impression without a positive adds nothing to
+    DCG, ideal DCG, recall or AUC), so measuring them is the same and several times faster.
+    """
+    propensity = row_propensity(data)
+    if data.impressions == 0:
+        return data, propensity
+    positive = np.bincount(data.query, weights=data.labels > 0, minlength=data.impressions) > 0
+    rows = positive[data.query]
+    return data.select(positive), propensity[rows] if propensity is not None else None
+
+
 def evaluate_on_holdout(
     model: Ranker,
-    holdout: Dataset,
+    full_holdout: Dataset,
     popularity_by_sku: Mapping[str, float],
 ) -> dict[str, Any]:
     """The report: metrics per scorer, ratios to the baselines, the blend weight sweep."""
     weights = model.blend
+    holdout, propensity = with_positives(full_holdout)
     scores = holdout_scores(model, holdout, popularity_by_sku)
-    propensity = row_propensity(holdout)
 
     def measure(score: np.ndarray, weighted: bool = True) -> dict[str, float]:
         chance = propensity if weighted else None
@@ -119,14 +133,13 @@ def evaluate_on_holdout(
     for share in SWEEP:
         shares = BlendWeights(share, 1.0 - share, weights.rules)
         sweep[str(share)] = measure(shares.raw(scores["model"], transparent, rules))["ndcg@10"]
-    positive = np.bincount(holdout.query, weights=holdout.labels > 0, minlength=holdout.impressions)
     return {
         "model_version": model.version,
         "holdout": {
-            **holdout.window(),
-            "impressions": holdout.impressions,
-            "impressions_with_positive": int((positive > 0).sum()),
-            "rows": holdout.rows,
+            **full_holdout.window(),
+            "impressions": full_holdout.impressions,
+            "impressions_with_positive": holdout.impressions,
+            "rows": full_holdout.rows,
             "position_bias_correction": propensity is not None,
         },
         "metrics": metrics,

@@ -75,16 +75,59 @@ def ndcg(
     k: int = 10,
     seed: int = 0,
 ) -> float:
-    """NDCG@k alone, as in `ranking_metrics` (for searches that score many rankings)."""
-    if query.size == 0 or not (labels > 0).any():
-        return float("nan")
-    gain = labels / propensity if propensity is not None else labels.astype(float)
-    size = np.bincount(query)
-    rank = _ranks(query, scores, size, seed)
-    ideal = _ranks(query, gain, size, None)
-    dcg = (gain / np.log2(rank + 1) * (rank <= k)).sum()
-    idcg = (gain / np.log2(ideal + 1) * (ideal <= k)).sum()
-    return float(dcg / idcg)
+    """NDCG@k alone, as in `ranking_metrics`."""
+    return NdcgScorer(query, labels, propensity, k, seed)(scores)
+
+
+class NdcgScorer:
+    """NDCG@k of many rankings of the same rows (a grid search): the ideal DCG, the tie-break
+    and the layout are prepared once; each call ranks only the positive rows against the rows
+    of their own impression (at most a list's length of comparisons each). Equal to
+    `ranking_metrics(...)["ndcg@k"]` with the same seed, ties included."""
+
+    def __init__(
+        self,
+        query: np.ndarray,
+        labels: np.ndarray,
+        propensity: np.ndarray | None = None,
+        k: int = 10,
+        seed: int = 0,
+    ) -> None:
+        self.k = k
+        self.empty = query.size == 0 or not (labels > 0).any()
+        if self.empty:
+            return
+        gain = labels / propensity if propensity is not None else labels.astype(float)
+        size = np.bincount(query)
+        ideal = _ranks(query, gain, size, None)
+        self.idcg = float((gain / np.log2(ideal + 1) * (ideal <= k)).sum())
+        start = np.concatenate(([0], np.cumsum(size)[:-1]))
+        order = np.argsort(query, kind="stable")
+        column = np.empty(query.size, dtype=np.int64)
+        column[order] = np.arange(query.size) - start[query[order]]
+        self.cell = (query, column)
+        self.shape = (size.size, int(size.max()))
+        tiebreak = np.random.default_rng(seed).random(query.size)
+        self.tiebreak = np.full(self.shape, np.inf)
+        self.tiebreak[self.cell] = tiebreak
+        self.positive = np.flatnonzero(labels > 0)
+        self.positive_query = query[self.positive]
+        self.positive_tiebreak = tiebreak[self.positive][:, None]
+        self.positive_gain = gain[self.positive]
+
+    def __call__(self, scores: np.ndarray) -> float:
+        if self.empty:
+            return float("nan")
+        table = np.full(self.shape, -np.inf)
+        table[self.cell] = scores
+        rows = table[self.positive_query]
+        own = scores[self.positive][:, None]
+        before = (rows > own) | (
+            (rows == own) & (self.tiebreak[self.positive_query] < self.positive_tiebreak)
+        )
+        rank = 1 + before.sum(axis=1)
+        dcg = (self.positive_gain / np.log2(rank + 1) * (rank <= self.k)).sum()
+        return float(dcg / self.idcg)
 
 
 def _ranks(query: np.ndarray, scores: np.ndarray, size: np.ndarray, seed: int | None) -> np.ndarray:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .dataset import Dataset
-from .evaluate import holdout_scores, row_propensity
+from .evaluate import holdout_scores, with_positives
 from .metrics import ranking_metrics
 from .model import ModelError, Ranker, load_model
 
@@ -116,7 +116,7 @@ def promote_if_better(
         current = None
     serving = current.version if current else None
 
-    propensity = row_propensity(holdout)
+    holdout, propensity = with_positives(holdout)
 
     def score(model: Ranker | None) -> float:
         scores = holdout_scores(model, holdout, {})

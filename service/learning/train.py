@@ -38,7 +38,7 @@ from .blend import BlendSearch, learn_blend
 from .boosted import BoostedRankingModel, fit_boosted
 from .config import TrainConfig
 from .dataset import Dataset, DatasetError, load_dataset
-from .evaluate import evaluate_on_holdout, popularity, row_propensity, write_report
+from .evaluate import evaluate_on_holdout, popularity, with_positives, write_report
 from .features import (
     CROSSED_PRODUCT,
     CROSSED_PRODUCT_NAMES,
@@ -106,15 +106,25 @@ def train(
     }
     by_sku = popularity(train_part)
     tried: dict[str, tuple[Ranker, dict[str, Any]]] = {}
+    failed: dict[str, str] = {}
     for learner in config.learners:
-        model, _ = _fit_learner(learner, fit_part, validation, config, base, created, version)
+        try:
+            model, _ = _fit_learner(learner, fit_part, validation, config, base, created, version)
+        except DatasetError as exc:  # one learner that cannot fit leaves the other
+            failed[learner] = exc.message
+            continue
         report = evaluate_on_holdout(model, holdout, by_sku)
         tried[learner] = (model, report)
+    if not tried:
+        raise DatasetError(
+            "no learner could fit: " + "; ".join(f"{k}: {v}" for k, v in failed.items())
+        )
     chosen = max(tried, key=lambda name: _served_ndcg(tried[name][1]))
     model, report = tried[chosen]
     report["holdout"]["split_at"] = base["data"]["split_at"]
     report["learner"] = chosen
     report["learners"] = {name: _learner_summary(r) for name, (_, r) in tried.items()}
+    report["learners"].update({name: {"error": reason} for name, reason in failed.items()})
     report["blend"] = model.metadata["training"]["blend_search"]
     model.metadata["metrics"] = report["metrics"]
     model.metadata["ratios"] = report["ratios"]
@@ -155,7 +165,7 @@ def _fit_learner(
             config.boosting,
         )
         digest = hashlib.sha256(booster.model_to_string().encode())
-        sample = fit_part.features[seen][:: max(1, int(seen.sum()) // 200_000)]
+        sample = fit_part.features[seen][:: max(1, int(seen.sum()) // 50_000)]
         logit = np.asarray(booster.predict(sample, raw_score=True))
         squash = {"center": float(logit.mean()), "scale": float(logit.std()) or 1.0}
         model = BoostedRankingModel(
@@ -173,12 +183,13 @@ def _fit_learner(
     return BoostedRankingModel(model.booster, metadata), info
 
 
-def _learn_blend(model: Ranker, validation: Dataset, config: TrainConfig) -> BlendSearch:
+def _learn_blend(model: Ranker, full_validation: Dataset, config: TrainConfig) -> BlendSearch:
+    validation, propensity = with_positives(full_validation)
     features = validation.features.astype(float)
     return learn_blend(
         validation.query,
         validation.labels,
-        row_propensity(validation),
+        propensity,
         model.predict(features),
         features[:, TRANSPARENT_SCORE],
         features[:, RULE_WEIGHT],
