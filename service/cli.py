@@ -610,7 +610,11 @@ def refresh(
                 click.echo(json.dumps(refresh_customer.run(customer_id)))
             return
         celery = app.extensions["celery"]
-        if not celery.conf.task_always_eager and not celery.control.ping(timeout=1.0):
+        latest = store.run_state() or {}
+        # a run already going is followed (the wait below sees when its workers are gone);
+        # a new run without a worker would only wait
+        following = latest.get("status") == "running"
+        if not (following or celery.conf.task_always_eager or celery.control.ping(timeout=1.0)):
             fail(
                 "no Celery worker answers on the broker: start `make run` (it runs one) or "
                 "`celery -A workers.make_celery worker`, then repeat the command"

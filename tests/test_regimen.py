@@ -418,16 +418,20 @@ SMALL_CATALOGS = [
 ]
 
 
-def _synthetic(sku: str, nutrients: dict[str, float], price: float) -> dict[str, Any]:
+def _synthetic(
+    sku: str, nutrients: dict[str, float], price: float, category: str = "magnesium"
+) -> dict[str, Any]:
     """A test-only product (30 servings a pack, one a day: price = cost a month)."""
     names = {locale: f"Test {sku}" for locale in ("nl", "de", "en")}
     product = {**PRODUCTS["XF-MG-CIT-150-TAB"], "sku": sku, "name": names, "claims": []}
     product |= {"nutrients_per_serving": nutrients, "price": price, "pack_size": 30}
-    return product
+    return product | {"category": category}
 
 
 SYNTHETIC = {
-    "T-CA-MG": _synthetic("T-CA-MG", {"calcium_mg": 500, "magnesium_mg": 100}, 5.0),
+    # a calcium product with magnesium: a regimen holds one product per role, so it is in the
+    # calcium role, next to which a magnesium product may stand
+    "T-CA-MG": _synthetic("T-CA-MG", {"calcium_mg": 500, "magnesium_mg": 100}, 5.0, "calcium"),
     "T-MG-150": _synthetic("T-MG-150", {"magnesium_mg": 150}, 3.0),
     "T-MG-250": _synthetic("T-MG-250", {"magnesium_mg": 250}, 2.0),
     "T-MG-200": _synthetic("T-MG-200", {"magnesium_mg": 200}, 2.5),
