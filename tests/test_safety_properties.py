@@ -735,3 +735,39 @@ def assert_intake_check(raw: dict[str, Any], body: dict[str, Any], grid: bool) -
                 assert line["sku"] in violation["skus"], (violation, line)
     for message in body["warnings"]:
         assert claim_in(message["text"]) is None, message
+
+
+# ---------------------------------------------------------------- contract v1.1, forced
+V11_MEDICATIONS = ["oral_retinoid", "amiodarone", "active_vitamin_d", "antiplatelet"]
+V11_MEDICATIONS += ["integrase_inhibitor", "vitamin_k_antagonist"]
+V11_CONDITIONS = ["thyroid_disease", "haemochromatosis", "bariatric_surgery", "kidney_disease"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    raw=requests(
+        profile=profiles(
+            medications=st.lists(st.sampled_from(V11_MEDICATIONS), max_size=3, unique=True),
+            conditions=st.lists(st.sampled_from(V11_CONDITIONS), max_size=2, unique=True),
+            life_stage=st.sampled_from(LIFE_STAGES),
+            country=st.sampled_from(["NL", "DE", "FR"]),
+        )
+    )
+)
+@example(
+    raw={
+        "profile": {"age": 30, "life_stage": "pregnant", "medications": [], "conditions": []},
+        "limit": 50,
+        "category": "vitamin_d",
+    }
+)
+@example(
+    raw={
+        "profile": {"age": 2, "country": "DE", "medications": [], "conditions": []},
+        "limit": 50,
+    }
+)
+def test_v11_profiles_keep_every_guarantee(recommender, raw):
+    """Guarantees 6 (v1.1 codes), 8 (market law), 9 (food) and the pregnancy cap, on profiles
+    that always carry the new codes, a life stage and a market."""
+    assert_safe(raw, recommend(recommender, raw))
