@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 	@echo "[setup 2/3] upgrading pip"
 	@$(BIN)/python -m pip install --quiet --upgrade pip
 	@echo "[setup 3/3] installing dosewise and its dependencies (about a minute the first time)"
-	@$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@set -o pipefail; $(BIN)/python -m pip install -e '.[dev]' 2>&1 | $(BIN)/python tools/pip_progress.py
 	@touch $(STAMP)
 
 # the whole product: data check, default model, Redis (embedded unless REDIS_URL), gunicorn,

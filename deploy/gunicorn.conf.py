@@ -36,9 +36,9 @@ loglevel = os.environ.get("LOG_LEVEL", "info")
 # (and prometheus_client) is loaded; an explicit PROMETHEUS_MULTIPROC_DIR is kept, a folder
 # made here is removed when the server exits.
 _own_metrics_dir = "PROMETHEUS_MULTIPROC_DIR" not in os.environ
-_metrics_dir = os.environ.setdefault(
-    "PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="dosewise-metrics-")
-)
+if _own_metrics_dir:  # (never make a folder that is not used: it would never be removed)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="dosewise-metrics-")
+_metrics_dir = os.environ["PROMETHEUS_MULTIPROC_DIR"]
 _master_pid = os.getpid()
 
 

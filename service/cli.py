@@ -187,18 +187,50 @@ def rules_test(path: Path | None, catalog: str, rules: str, day: dt.datetime | N
         )
     except DataFileError as exc:
         refuse(exc)
+    known = {r.id for r in snapshot.rules.rules}
     for result in results:
         click.echo(f"{result.mark} {result.file}:{result.line} {result.name}")
         if result.pending:
             click.echo(f"     needs: {result.needs}")
         for failure in result.failures:
             click.echo(f"     {failure}")
+    for file in files:
+        _unknown_rules_note(file, known, paths)
     failed = sum(not r.passed and not r.pending for r in results)
     pending = sum(r.pending for r in results)
     passed = len(results) - failed - pending
     click.echo(f"{passed} passed, {failed} failed" + (f", {pending} pending" if pending else ""))
     if failed:
         sys.exit(1)
+
+
+def _unknown_rules_note(file: Path, known: set[str], paths: DataPaths) -> None:
+    """Say when cases expect reasons of rules that the rules under test do not have (a case
+    file written for another rules folder runs against --rules, not its own)."""
+    try:
+        data = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError):
+        return  # the runner has reported it
+    named = {
+        str(rule_id)
+        for case in (data.get("cases") or [])
+        if isinstance(case, dict) and isinstance(case.get("expect"), dict)
+        for rule_id in (case["expect"].get("reasons") or [])
+    }
+    missing = sorted(named - known)
+    if not missing:
+        return
+    sibling = file.resolve().parent.parent / "merchandising"
+    other = (
+        f"; they are in {sibling.parent}? run with --rules {sibling.parent}"
+        if sibling.is_dir() and sibling.resolve() != paths.merchandising_dir.resolve()
+        else ""
+    )
+    click.echo(
+        f"note: {file} expects rule(s) {', '.join(missing)} that the rules under test "
+        f"({paths.merchandising_dir}) do not have{other}",
+        err=True,
+    )
 
 
 @rules.command("diff")
@@ -533,14 +565,27 @@ def check_intake(catalog: str, rules: str, profile_path: str) -> None:
     show_default=True,
     help="Follow the run with a progress bar until it finishes.",
 )
+@click.option(
+    "--timeout",
+    type=float,
+    default=0,
+    help="Stop waiting after this many seconds (exit 1); 0: wait while the run progresses.",
+)
 def refresh(
-    all_customers: bool, customer_id: str | None, force: bool, show_status: bool, wait: bool
+    all_customers: bool,
+    customer_id: str | None,
+    force: bool,
+    show_status: bool,
+    wait: bool,
+    timeout: float,
 ) -> None:
     """Refresh precomputed recommendations in Redis through the Celery workers.
 
     Redis is REDIS_URL, or the one a running `make run` of this checkout started. With --all
     the run takes a lock: a second run while one is going shows the running one instead of
-    doubling the work. Progress (done, rate, ETA) is also at GET /v1/admin/refresh.
+    doubling the work. Progress (done, rate, ETA) is also at GET /v1/admin/refresh. A run that
+    finishes no chunk within DOSEWISE_REFRESH_LOCK_TTL seconds (its workers are gone) is
+    abandoned: the wait ends with exit 1 and says so, and beat (or the next --all) resumes it.
     """
     import redis
     from tqdm import tqdm
@@ -575,15 +620,36 @@ def refresh(
         click.echo(f"run {run['run_id']} ({'started' if run['started'] else 'already running'})")
         if not wait:
             return
+        from .customers.refresh import abandon_if_dead
+
         state = progress(store.run_state(run["run_id"])) or {}
+        deadline = time.monotonic() + timeout if timeout > 0 else None
         with tqdm(total=state.get("total", 0), unit="customer", dynamic_ncols=True) as bar:
             while True:
+                raw = store.run_state(run["run_id"])
+                abandon_if_dead(store, raw)
                 state = progress(store.run_state(run["run_id"])) or {}
                 bar.total = state.get("total", bar.total)
                 bar.update(state.get("done", 0) - bar.n)
                 bar.set_postfix(computed=state.get("computed", 0), skipped=state.get("skipped", 0))
                 if state.get("status") == "finished":
                     break
+                if state.get("status") == "abandoned" or (
+                    deadline is not None and time.monotonic() > deadline
+                ):
+                    bar.close()
+                    why = (
+                        "no chunk finished within its lock's TTL: are the workers running?"
+                        if state.get("status") == "abandoned"
+                        else f"not finished after {timeout:g} s; it goes on without this command"
+                    )
+                    click.echo(
+                        f"run {run['run_id']}: {why} {state.get('done', 0)} of "
+                        f"{state.get('total', 0)} done. Lists already written stay; beat resumes "
+                        "an abandoned run, or run `dosewise refresh --all` again.",
+                        err=True,
+                    )
+                    sys.exit(1)
                 time.sleep(0.5)
     except (redis.RedisError, OSError) as exc:
         _redis_lost(exc)
@@ -787,15 +853,27 @@ def model_build_default(force: bool, customers: int, days: int, catalog: str, ru
 @click.option("--days", type=click.IntRange(1, 3650), default=60, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True)
+@click.option(
+    "--shop",
+    type=click.Choice(["shipped", "second"]),
+    default="shipped",
+    show_default=True,
+    help="Which hidden preferences: the shipped shop's, or the second shop's (other tastes).",
+)
 @with_data
-def simulate(customers: int, days: int, seed: int, out: Path, catalog: str, rules: str) -> None:
+def simulate(
+    customers: int, days: int, seed: int, out: Path, shop: str, catalog: str, rules: str
+) -> None:
     """Write a realistic event log (impressions.jsonl, events.jsonl) from synthetic customers
     with documented hidden preferences (see service/learning/simulator.py): older customers
     buy D3+K2, vegans respond to lichen D3, price sensitivity varies by age, and more."""
+    from .learning.simulator import SHOPS
     from .learning.simulator import simulate as run_simulation
 
     snapshot = load_snapshot(_paths(catalog, rules))
-    log = run_simulation(snapshot, out, customers=customers, days=days, seed=seed)
+    log = run_simulation(
+        snapshot, out, customers=customers, days=days, seed=seed, preferences=SHOPS[shop]
+    )
     click.echo(f"{log.impressions} lists shown, events {log.events} -> {out}")
 
 
@@ -848,6 +926,127 @@ def catalog_generate(skus: int, out: str, seed: int, catalog: str, rules: str) -
 
     write_synthetic_catalog(Path(catalog), Path(out), skus, seed)
     click.echo(f"wrote {skus} products to {out}")
+
+
+# ------------------------------------------------------------------ experiments (issue 12)
+@main.group("experiments")
+def experiments_group() -> None:
+    """A/B tests: the experiments file (rules/experiments.yaml), assignment, power, reports."""
+
+
+def _experiments(rules: str, catalog: str):
+    from .experiments.spec import load_experiments
+
+    snapshot = load_snapshot(_paths(catalog, rules))
+    try:
+        found = load_experiments(Path(rules) / "experiments.yaml", snapshot.rules.rules)
+    except DataFileError as exc:
+        refuse(exc)
+    return snapshot, found
+
+
+@experiments_group.command("check")
+@with_data
+def experiments_check(catalog: str, rules: str) -> None:
+    """Check the experiments file against the loaded rules; print each experiment and what
+    its traffic can detect (exit 1 with file:line: reason when refused)."""
+    from .experiments.report import power_statement
+
+    _, found = _experiments(rules, catalog)
+    for experiment in found.experiments:
+        power = power_statement(experiment)
+        arms = ", ".join(f"{v.id} {v.share:.0%}" for v in experiment.variants)
+        click.echo(
+            f"{experiment.id}: {experiment.placement}, by {experiment.unit}, "
+            f"{experiment.start} .. {experiment.end}, traffic {experiment.traffic:.0%}: {arms}"
+        )
+        if power.get("stated"):
+            click.echo(
+                "  detects with 80% power (relative uplift): "
+                + ", ".join(
+                    f"{m} {v:.1%}" for m, v in power["detectable_relative_uplift"].items() if v
+                )
+            )
+        else:
+            click.echo(f"  power not stated: {power['reason']}")
+    click.echo(f"ok: {len(found.experiments)} experiment(s)")
+
+
+@experiments_group.command("assign")
+@click.argument("experiment_id")
+@click.argument("unit_ids", nargs=-1, required=True)
+@with_data
+def experiments_assign(experiment_id: str, unit_ids: tuple[str, ...], catalog: str, rules: str):
+    """Print the variant each customer or session id gets (deterministic; `-` = outside the
+    experiment's traffic)."""
+    from .experiments.assign import assign
+
+    _, found = _experiments(rules, catalog)
+    try:
+        experiment = found.get(experiment_id)
+    except KeyError:
+        click.echo(f"no experiment {experiment_id!r} in {rules}/experiments.yaml", err=True)
+        sys.exit(1)
+    for unit in unit_ids:
+        variant = assign(experiment, unit)
+        click.echo(f"{unit}\t{variant.id if variant else '-'}")
+
+
+@experiments_group.command("report")
+@click.argument("experiment_id")
+@click.option(
+    "--exposures",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    required=True,
+    help="Exposure log (JSON lines, one per served list in the experiment).",
+)
+@click.option(
+    "--events",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    required=True,
+    help="Shop events (JSON lines, as exported by `dosewise events export`).",
+)
+@click.option(
+    "--html",
+    "html_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also write a self-contained HTML report with plots here.",
+)
+@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@with_data
+def experiments_report(
+    experiment_id: str,
+    exposures: Path,
+    events: Path,
+    html_path: Path | None,
+    json_path: Path | None,
+    catalog: str,
+    rules: str,
+) -> None:
+    """Per variant: exposures, click, add-to-cart and purchase rates, revenue per exposure;
+    against the control, always-valid confidence intervals and p-values (mSPRT); and what the
+    planned traffic can detect."""
+    from .experiments.report import experiment_report, report_html, report_text
+
+    snapshot, found = _experiments(rules, catalog)
+    try:
+        experiment = found.get(experiment_id)
+    except KeyError:
+        click.echo(f"no experiment {experiment_id!r} in {rules}/experiments.yaml", err=True)
+        sys.exit(1)
+    prices = {p.sku: p.price for p in snapshot.catalog.products}
+    try:
+        report = experiment_report(experiment, exposures, events, prices)
+    except (ValueError, KeyError) as exc:
+        click.echo(f"report refused: {exc}", err=True)
+        sys.exit(1)
+    click.echo(report_text(report))
+    if html_path:
+        html_path.write_text(report_html(report), encoding="utf-8")
+        click.echo(f"html: {html_path}")
+    if json_path:
+        json_path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":

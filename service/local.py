@@ -126,6 +126,7 @@ def _announce_when_ready(host: str, port: int, redis_note: str, stop: threading.
     probe_host = "127.0.0.1" if host in ("0.0.0.0", "") else host
     shown = f"[{host}]" if ":" in host else host
     url = f"http://{probe_host if ':' not in probe_host else shown}:{port}"
+    stop.wait(1.0)  # idle (no lock held) while honcho forks its processes
     while not stop.is_set():
         try:
             with urllib.request.urlopen(f"{url}/readyz", timeout=2) as answer:
@@ -139,7 +140,7 @@ def _announce_when_ready(host: str, port: int, redis_note: str, stop: threading.
     where = f"http://{shown}:{port}"
     print(
         f"\ndosewise serves at {where}  (preview page {where}/preview; {redis_note}; "
-        "Ctrl-C stops web, worker, beat and Redis)\n",
+        "Ctrl-C stops them all)\n",
         flush=True,
     )
 
@@ -237,7 +238,7 @@ def _supervise(names: list[str], env: dict[str, str], host: str, port: int, note
     finally:
         stop.set()
     if manager.returncode in (130, 143):  # SIGINT, SIGTERM: the user stopped it
-        print("make run: stopped web, worker, beat and Redis", flush=True)
+        print(f"make run: stopped {', '.join(names)}", flush=True)
         return 0
     return _fail(
         f"a process stopped after {time.monotonic() - started:.0f} s (exit {manager.returncode}), "

@@ -30,6 +30,7 @@ def defaults() -> dict:
         "PRECOMPUTE_LIMIT": 5,  # items per cached list; GETs up to this limit read the cache
         "CACHE_MAX_AGE": 86_400.0,  # seconds before a cached list is stale whatever else holds
         "REFRESH_CHUNK_SIZE": 1000,  # customers per refresh task
+        "BROKER_VISIBILITY_TIMEOUT": 300,  # Redis broker: seconds before an unacked task returns
         "REFRESH_LOCK_TTL": 120,  # seconds a refresh keeps its lock after its last chunk
         "REFRESH_CHECK_INTERVAL": 60.0,  # beat: seconds between checks for changed data
         "REFRESH_SCHEDULE": 21_600.0,  # beat: seconds between full refreshes of stale lists

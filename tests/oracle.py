@@ -264,3 +264,55 @@ def sellable(product: dict[str, Any]) -> bool:
 # ---------------------------------------------------------------- guarantee 10: pregnancy cap
 # contract v1.1 guarantee 10: in pregnancy and breastfeeding no item above 25 µg vitamin D a day
 PREGNANCY_VITAMIN_D_CAP = 25.0
+
+
+# ---------------------------------------------------------------- guarantee 9: the whole diet
+# domain.md: the magnesium UL is for supplements and added forms only, the folic acid UL for
+# synthetic folic acid only: food never counts there, whatever the data says.
+SUPPLEMENTS_ONLY = ("magnesium_mg", "folic_acid_ug")
+_BANDS = ((1, 3, "1-3"), (4, 6, "4-6"), (7, 10, "7-10"), (11, 14, "11-14"), (15, 17, "15-17"))
+
+
+def _band(age: int) -> str | None:
+    if age >= 18:
+        return "adult"
+    return next((b for low, high, b in _BANDS if low <= age <= high), None)
+
+
+def expected_food(profile: dict[str, Any], nutrient: str) -> float:
+    """The food allowance food_intake.yaml gives this profile, read here from the file: the
+    market's table (every table's highest for another market), the sex's value (the higher for
+    other/unspecified), or what the profile declares (dairy portions for calcium)."""
+    if nutrient in SUPPLEMENTS_ONLY:
+        return 0.0
+    document = _read_reference("food_intake.yaml")
+    scope = document["scope"].get(nutrient)
+    if not scope or not scope["counts_food"]:
+        return 0.0
+    market = profile.get("country", "NL").upper()
+    declared = document.get("declared", {}).get("dairy_portions_per_day")
+    portions = profile.get("dairy_portions_per_day")
+    if declared and portions is not None and declared["nutrient"] == nutrient:
+        bases = declared["base"]
+        base = bases[market] if market in bases else max(bases.values())
+        return float(base) + float(declared["per_unit"]) * float(portions)
+    band = _band(profile["age"])
+    tables = document["markets"]
+    chosen = [tables[market]] if market in tables else list(tables.values())
+    sex = profile.get("sex", "unspecified")
+    values = []
+    for table in chosen:
+        value = table["values"].get(nutrient, {}).get(band)
+        if isinstance(value, dict):
+            values += [value[sex]] if sex in value else list(value.values())
+        elif value is not None:
+            values.append(value)
+    return float(max(values, default=0.0))
+
+
+def expected_room(profile: dict[str, Any], nutrient: str) -> float | None:
+    """Room for supplements: the upper limit minus the food allowance (None: no limit)."""
+    limit = expected_upper_limit(nutrient, profile["age"], profile.get("life_stage", "none"))
+    if limit is None:
+        return None
+    return max(limit - expected_food(profile, nutrient), 0.0)

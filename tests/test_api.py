@@ -35,7 +35,8 @@ def test_recommendations_answer_the_contract_shape(client):
         assert 0.0 <= item["score"] <= 1.0
         for message in item["reasons"] + item["warnings"]:
             assert message["code"] and message["text"]
-    assert body["intake"]["vitamin_d_ug"] == {"current": 0, "upper_limit": 100}
+    entry = body["intake"]["vitamin_d_ug"]  # v1.1 adds food and room
+    assert {k: entry[k] for k in ("current", "upper_limit")} == {"current": 0, "upper_limit": 100}
     assert body["intake"]["vitamin_k2_ug"]["upper_limit"] is None
 
 
@@ -156,7 +157,13 @@ def test_intake_check_sums_current_and_basket_and_flags_violations(client):
     assert response.status_code == 200
     body = response.get_json()
     vitamin_d = body["totals"]["vitamin_d_ug"]
-    assert vitamin_d == {"amount": 175, "upper_limit": 100, "status": "above_upper_limit"}
+    assert vitamin_d == {
+        "amount": 175,
+        "upper_limit": 100,
+        "status": "above_upper_limit",
+        "food": 9,  # v1.1: NL adult, sex unspecified (food_intake.yaml)
+        "room": 0,
+    }
     assert body["totals"]["vitamin_k2_ug"]["status"] == "ok"
     (violation,) = [v for v in body["violations"] if v["nutrient"] == "vitamin_d_ug"]
     assert violation["amount"] == 175 and violation["upper_limit"] == 100

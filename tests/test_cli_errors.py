@@ -210,3 +210,28 @@ def test_cli_recommend_ranks_with_the_served_model(simulated_shop, tmp_path):
 def test_refresh_all_without_a_worker_says_so_instead_of_waiting_forever(redis_url):
     result = run(["refresh", "--all"], REDIS_URL=redis_url, DOSEWISE_CELERY_BROKER_URL=redis_url)
     one_line_error(result, 1, "no Celery worker", "make run")
+
+
+def test_rules_test_from_another_rules_folder_says_the_rule_it_expects_is_not_there(tmp_path):
+    """Regression (issue 14 point 2): the case ran against the shipped rules and only said
+    that an expected reason was missing, never that the rule does not exist there."""
+    other = tmp_path / "rules"
+    shutil.copytree(RULES, other)
+    (other / "merchandising" / "extra.yaml").write_text(
+        "source: t\nrules:\n  - id: brand-new-rule\n    description: d\n    action: boost\n"
+        "    weight: 0.1\n    skus: [BL-D3-20-70PLUS-TAB]\n"
+        '    reason: {nl: "Een tip.", de: "Ein Tipp.", en: "A tip."}\n',
+        encoding="utf-8",
+    )
+    cases = other / "tests" / "new.yaml"
+    cases.write_text(
+        "cases:\n  - name: sees the new rule\n    profile: {age: 75}\n"
+        "    date: 2026-11-28\n    expect:\n      reasons: [brand-new-rule]\n",
+        encoding="utf-8",
+    )
+    shipped = run(["rules", "test", str(cases), *DATA])
+    assert shipped.exit_code == 1
+    assert "brand-new-rule" in shipped.stderr and f"--rules {other}" in shipped.stderr
+    own = run(["rules", "test", str(cases), "--catalog", str(CATALOG), "--rules", str(other)])
+    assert own.exit_code == 0, own.output
+    assert "note:" not in own.stderr

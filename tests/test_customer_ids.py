@@ -21,9 +21,9 @@ from service.api.redis_client import cache_policy, get_store
 from service.customers.refresh import refresh_chunk
 
 K_NUTRIENTS = {"vitamin_k1_ug", "vitamin_k2_ug"}
-# 72: a profile with an advice (NL 20 µg vitamin D), so each gets a list (no fillers since issue 10)
-VKA_PROFILE = {"age": 72, "medications": ["vitamin_k_antagonist"]}
-PLAIN_PROFILE = {"age": 72}
+# goals give both a need (lists are need-based), and bones makes vitamin K products candidates
+VKA_PROFILE = {"age": 58, "medications": ["vitamin_k_antagonist"], "goals": ["bones"]}
+PLAIN_PROFILE = {"age": 58, "goals": ["bones"]}
 
 
 @pytest.fixture()

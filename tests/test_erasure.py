@@ -120,9 +120,8 @@ def test_exported_files_are_rewritten_without_the_erased_customer(stack):
     for customer_id in ("files-1", "files-2"):
         assert client.put(f"/v1/customers/{customer_id}", json={"age": 72}).status_code == 200
         client.post("/v1/events", json={"events": _events(customer_id, 3)})
-        client.post(
-            "/v1/recommendations", json={"profile": {"age": 72}, "customer_id": customer_id}
-        )
+        profile = {"age": 50, "goals": ["bones"]}  # a need, so the list is not empty
+        client.post("/v1/recommendations", json={"profile": profile, "customer_id": customer_id})
     export_streams(store, out)
     for name in (EVENTS_FILE, IMPRESSIONS_FILE):
         assert "files-1" in (out / name).read_text()

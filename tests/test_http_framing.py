@@ -117,8 +117,7 @@ def test_chunked_text_to_the_admin_endpoints_is_refused(server, method, path):
 
 
 def test_a_well_formed_chunked_body_is_answered(server):
-    # NL 72: an advice (20 µg vitamin D), so a list of 2 (issue 10: no fillers without a need)
-    payload = json.dumps({"profile": {"age": 72}, "limit": 2}).encode()
+    payload = json.dumps({"profile": {"age": 40, "goals": ["bones"]}, "limit": 2}).encode()
     chunks = b"".join(
         f"{len(payload[i : i + 7]):x}\r\n".encode() + payload[i : i + 7] + b"\r\n"
         for i in range(0, len(payload), 7)

@@ -514,3 +514,24 @@ def test_train_config_refuses_unknown_settings():
         TrainConfig(event_weights={"wishlist": 1.0})
     with pytest.raises(ValueError, match="unknown training settings"):
         TrainConfig.from_dict({"learning_rate": 0.1})
+
+
+def test_simulate_cli_writes_the_second_shop(tmp_path):
+    from click.testing import CliRunner
+
+    from service.cli import main
+
+    runs = {}
+    for shop in ("shipped", "second"):
+        out = tmp_path / shop
+        result = CliRunner().invoke(
+            main,
+            ["simulate", "--customers", "150", "--days", "7", "--out", str(out), "--shop", shop],
+        )
+        assert result.exit_code == 0, result.output
+        runs[shop] = (out / "events.jsonl").read_text()
+    # the same customers and lists, other hidden preferences: other clicks
+    assert (tmp_path / "shipped" / "impressions.jsonl").read_text() == (
+        tmp_path / "second" / "impressions.jsonl"
+    ).read_text()
+    assert runs["shipped"] != runs["second"]

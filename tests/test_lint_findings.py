@@ -197,3 +197,26 @@ def test_the_lint_endpoint_reports_the_files_on_disk_not_a_cached_older_result(d
     assert body["findings"][0]["code"] == "unknown_sku"
     broken.unlink()
     assert client.get("/v1/rules/lint").get_json()["errors"] == 0
+
+
+def test_a_disease_claim_is_reported_at_its_locale_line(tmp_path):
+    """Regression: the finding pointed at `reason:`, not at the locale that says it."""
+    path, lines = write(
+        tmp_path,
+        """
+        source: test
+        rules:
+          - id: disease
+            description: a disease claim
+            skus: [XF-D3K2-TAB]
+            action: boost
+            weight: 0.2
+            reason:
+              nl: "Vitamine D voorkomt botontkalking."
+              de: "Vitamin D trägt zur Erhaltung normaler Knochen bei."
+              en: "Vitamin D contributes to the maintenance of normal bones."
+        """,
+    )
+    (finding,) = lint(PATHS, path, TODAY).findings
+    assert finding.code == "forbidden_claim"
+    assert (finding.line, finding.column) == at(lines, "nl: ", 'nl: "')

@@ -48,11 +48,11 @@ def test_redis_killed_and_restarted_under_load(tmp_path):
     phases = fault["phases"]
     assert fault_problems(fault) == [], (phases, f"server log: {fault['server_log']}")
     down = phases["down"]["kinds"]
-    # Redis was really gone: writes were refused, and the GET customer path answered anyway
+    # Redis was really gone: writes and stored customers answered 503 (no worker answers from
+    # its own copy of a profile), computed answers went on
     assert set(down["put_customer"]["status"]) == {"503"}, down
     assert set(down["events"]["status"]) == {"503"}, down
-    assert down["customer"]["status"]["200"] > 0, down
-    assert down["customer"]["source"] == {"computed": down["customer"]["requests"]}, down
-    for phase in phases.values():
-        for code in phase["kinds"].get("customer", {}).get("status", {}):
-            assert code == "200", phases
+    assert set(down["customer"]["status"]) == {"503"}, down
+    assert set(down["recommend"]["status"]) == {"200"}, down
+    for phase in ("before", "after"):
+        assert set(phases[phase]["kinds"]["customer"]["status"]) == {"200"}, phases

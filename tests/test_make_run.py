@@ -183,10 +183,11 @@ def test_make_run_serves_stored_customers_from_every_worker_and_stops_everything
         time.sleep(0.2)
     assert [c for p, c in processes.items() if _alive(p)] == []
     # make itself dies of the SIGINT, as after Ctrl-C; the run script stopped everything first
-    assert "make run: stopped web, worker, beat and Redis" in log.read_text(errors="replace")
+    assert "make run: stopped redis, web, worker, beat" in log.read_text(errors="replace")
     assert not (checkout / ".dosewise" / "redis" / "url").exists()
     assert not list(checkout.glob("celerybeat-schedule*"))
-    with socket.socket() as probe:  # the port is free again
+    with socket.socket() as probe:  # the port is free again (TIME_WAIT of our own requests aside)
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         probe.bind(("127.0.0.1", port))
 
 

@@ -144,7 +144,9 @@ def _switch_on_advisory(data_copy, markets: list[str]) -> Recommender:
 
 
 def test_de_advisory_maxima_apply_only_when_switched_on(recommender, data_copy):
-    raw = {"profile": {"age": 40, "country": "DE"}, "limit": 50, "category": "vitamin_d"}
+    # a measured deficiency justifies more than the advice band (guarantee 10), so the maxima decide
+    profile = {"age": 40, "country": "DE", "serum_25ohd_nmol_l": 25}
+    raw = {"profile": profile, "limit": 50, "category": "vitamin_d"}
     off = {i["sku"]: i for i in recommend(recommender, raw)["items"]}
     assert any(i["nutrients_per_day"].get("vitamin_d_ug", 0) > 20 for i in off.values())
     service = _switch_on_advisory(data_copy, ["DE"])

@@ -555,10 +555,10 @@ def test_explain_safety_exclusions_give_upper_limit_numbers_and_vka(shipped: Sna
     by_code = {e["code"]: e for e in answer["safety_exclusions"]}
     assert set(by_code) == {"upper_limit", "interaction:vitamin-k-antagonist"}
     limit = by_code["upper_limit"]
-    assert limit["text"] == "vitamin_d_ug would reach 125 of 100"
+    assert limit["text"] == "vitamin_d_ug would reach 125 + 9 from food of 100"
     assert (limit["nutrient"], limit["amount"], limit["upper_limit"]) == ("vitamin_d_ug", 125, 100)
     assert "vitamin_k_antagonist" in by_code["interaction:vitamin-k-antagonist"]["text"]
-    assert "vitamin_d_ug would reach 125 of 100" in answer["verdict"]
+    assert "vitamin_d_ug would reach 125 + 9 from food of 100" in answer["verdict"]
 
 
 def test_explain_recommended_product_gives_position_and_applied_rules(
@@ -591,7 +591,7 @@ def test_explain_cli_text_and_json(tmp_path: Path, shipped: Snapshot) -> None:
     assert text.exit_code == 0, text.output
     lines = text.stdout.splitlines()
     assert lines[0].startswith(f"{FLAGSHIP} (") and "): not recommended: " in lines[0]
-    assert "  safety  upper_limit: vitamin_d_ug would reach 125 of 100" in lines
+    assert "  safety  upper_limit: vitamin_d_ug would reach 125 + 9 from food of 100" in lines
     assert any(line.startswith("  safety  interaction:vitamin-k-antagonist: ") for line in lines)
     assert any(
         line.startswith("  rule    winter-2026-d3-k2-flagship (boost +0.2): applied")

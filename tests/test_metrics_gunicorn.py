@@ -63,6 +63,14 @@ def _scrape(port: int) -> str:
         conn.close()
 
 
+def _wait_for(condition, timeout: float = 20.0) -> None:
+    """Files are checked at most every RELOAD_INTERVAL per worker; a loaded machine is slow."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.2)
+
+
 def _lines(text: str, name: str) -> list[str]:
     return [line for line in text.splitlines() if line.startswith(name)]
 
@@ -96,8 +104,8 @@ def test_last_reload_ok_reads_1_and_info_drops_old_versions_after_a_reload(tmp_p
             campaigns.read_text(encoding="utf-8").replace("weight: 0.2", "weight: 0.25", 1),
             encoding="utf-8",
         )
-        time.sleep(0.5)
-        for _ in range(6):
+        _wait_for(lambda: _lines(_scrape(port), "dosewise_data_info{") != [before])
+        for _ in range(6):  # every worker, whichever answers, reports the new versions only
             text = _scrape(port)
             (after,) = _lines(text, "dosewise_data_info{")
             assert after != before
@@ -105,7 +113,7 @@ def test_last_reload_ok_reads_1_and_info_drops_old_versions_after_a_reload(tmp_p
                 "dosewise_data_last_reload_ok 1.0"
             ]
         campaigns.write_text("rules: [ {id: broken", encoding="utf-8")
-        time.sleep(0.5)
+        _wait_for(lambda: "dosewise_data_last_reload_ok 0.0" in _scrape(port))
         text = _scrape(port)
         assert _lines(text, "dosewise_data_last_reload_ok") == ["dosewise_data_last_reload_ok 0.0"]
         assert _lines(text, "dosewise_data_info{") == [after]
@@ -146,4 +154,30 @@ def test_the_metrics_folder_gunicorn_makes_is_removed_at_exit(tmp_path):
         assert [p.name[:17] for p in env_tmp.iterdir()] == ["dosewise-metrics-"]
     finally:
         stop_gunicorn(process)
+    assert list(env_tmp.iterdir()) == []
+
+
+def test_no_metrics_folder_is_made_when_one_is_given(tmp_path):
+    """Regression: the config made a /tmp/dosewise-metrics-* folder even when
+    PROMETHEUS_MULTIPROC_DIR was set, and nothing ever removed it."""
+    import runpy
+
+    env_tmp = tmp_path / "tmp"
+    env_tmp.mkdir()
+    given = tmp_path / "given"
+    given.mkdir()
+    saved = {k: os.environ.get(k) for k in ("TMPDIR", "PROMETHEUS_MULTIPROC_DIR")}
+    os.environ.update(TMPDIR=str(env_tmp), PROMETHEUS_MULTIPROC_DIR=str(given))
+    import tempfile
+
+    tempfile.tempdir = None  # read TMPDIR again
+    try:
+        runpy.run_path(str(REPO_ROOT / "deploy" / "gunicorn.conf.py"))
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        tempfile.tempdir = None
     assert list(env_tmp.iterdir()) == []

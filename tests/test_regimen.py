@@ -41,6 +41,7 @@ from .oracle import (
     CATALOG_DOC,
     CONTRAINDICATED,
     NUTRIENTS,
+    expected_room,
     expected_upper_limit,
     line_amounts,
     within,
@@ -178,8 +179,9 @@ def assert_regimen_safe(request: dict[str, Any], answer: dict[str, Any]) -> None
         limit = expected_upper_limit(nutrient, age, life_stage)
         if limit is not None and not within(current[nutrient], limit):
             assert lines == [], f"nothing may be added while {nutrient} is above its limit"
-        if limit is not None and lines:
-            assert within(totals[nutrient], limit), f"G1 {nutrient}: {totals[nutrient]} > {limit}"
+        room = expected_room(profile, nutrient)  # guarantee 9: the limit minus food
+        if room is not None and lines and totals[nutrient] > current[nutrient]:
+            assert within(totals[nutrient], room), f"G9 {nutrient}: {totals[nutrient]} > {room}"
         assert answer["totals"][nutrient] == pytest.approx(totals[nutrient], abs=1e-3)
     if request.get("budget_per_month") is not None:
         assert cost <= request["budget_per_month"] + 1e-6
@@ -330,18 +332,20 @@ def test_greedy_fallback_is_safe_too(snapshot, request):
         assert count <= PRODUCTS[sku]["servings_per_day"]
         for key, amount in per_serving(sku).items():
             totals[key] += amount * count
+    current = intake_of(request["profile"].get("current_supplements", []))
     for nutrient in NUTRIENTS:
-        limit = expected_upper_limit(nutrient, profile.age, profile.life_stage)
-        if limit is not None:
-            assert within(totals[nutrient], limit), nutrient
+        room = expected_room(request["profile"], nutrient)
+        if room is not None and totals[nutrient] > current[nutrient]:
+            assert within(totals[nutrient], room), nutrient
     if budget is not None:
         assert sum(cost_per_serving(s) * n for s, n in chosen.items()) <= budget + 1e-6
 
 
 def test_greedy_stops_before_a_limit_that_two_products_would_cross():
-    """Either product fits next to 2000 µg of vitamin A already taken; both would cross 3000."""
+    """Either product fits next to 500 µg of vitamin A already taken (plus 1500 µg from food);
+    both would cross 3000."""
     catalog = tuple(sorted([FLAGSHIP, "T-D-A", "T-MG-A"]))
-    current = [{"label": "A", "nutrients": {"vitamin_a_ug": 2000}}]
+    current = [{"label": "A", "nutrients": {"vitamin_a_ug": 500}}]
     profile = Profile.from_dict({"age": 75, "goals": ["sport"], "current_supplements": current})
     lines = [("c.0", profile.current_supplements[0])]
     problem = regimen_problem(evaluate(small_snapshot(catalog), profile, lines, TODAY), 2, None)
@@ -445,6 +449,7 @@ def brute_force(snapshot, request: dict[str, Any], skus: tuple[str, ...]) -> dic
     age, life_stage = profile["age"], profile.get("life_stage", "none")
     current = intake_of(profile.get("current_supplements", []))
     limits = {n: expected_upper_limit(n, age, life_stage) for n in NUTRIENTS}
+    rooms = {n: expected_room(profile, n) for n in NUTRIENTS}
     parsed = Profile.from_dict(profile)
     lines = [(f"c.{i}", line) for i, line in enumerate(parsed.current_supplements)]
     ev = evaluate(snapshot, parsed, lines, TODAY)
@@ -461,6 +466,10 @@ def brute_force(snapshot, request: dict[str, Any], skus: tuple[str, ...]) -> dic
         for nutrient, limit in limits.items():
             if limit is not None and not within(totals[nutrient], limit):
                 return None
+            room = rooms[nutrient]  # guarantee 9: what is added must fit the room food leaves
+            if room is not None and totals[nutrient] > current[nutrient]:
+                if not within(totals[nutrient], room):
+                    return None
         cost = sum(cost_per_serving(s) * n for s, n in choice.items())
         if budget is not None and cost > budget + 1e-9:
             return None
@@ -534,7 +543,7 @@ def test_the_solver_finds_the_brute_force_optimum_on_small_catalogs(data, catalo
             {
                 "age": 75,
                 "goals": ["sport"],
-                "current_supplements": [{"label": "A", "nutrients": {"vitamin_a_ug": 2000}}],
+                "current_supplements": [{"label": "A", "nutrients": {"vitamin_a_ug": 500}}],
             },
             2,
         ),

@@ -53,7 +53,9 @@ from .oracle import (
     binding_maxima,
     claim_in,
     close,
+    expected_food,
     expected_intake,
+    expected_room,
     expected_upper_limit,
     line_amounts,
     per_day,
@@ -79,6 +81,7 @@ def assert_safe(raw: dict[str, Any], response: dict[str, Any]) -> None:
     conditions = set(profile.get("conditions", []))
     intake = expected_intake(raw)
     limits = {n: expected_upper_limit(n, age, life_stage) for n in NUTRIENTS}
+    rooms = {n: expected_room(profile, n) for n in NUTRIENTS}
 
     # intake: the totals and the limits the response reports, against our own
     reported = response["intake"]
@@ -99,6 +102,12 @@ def assert_safe(raw: dict[str, Any], response: dict[str, Any]) -> None:
                 f"intake[{n}].upper_limit = {reported[n]['upper_limit']}, EFSA says "
                 f"{limits[n]} for age {age}, {life_stage}"
             )
+        # 9. the food allowance and the room left, as the response reports them
+        assert close(reported[n]["food"], expected_food(profile, n)), (n, reported[n], profile)
+        if rooms[n] is None:
+            assert reported[n]["room"] is None, (n, reported[n])
+        else:
+            assert close(reported[n]["room"], max(rooms[n] - intake[n], 0.0)), (n, reported[n])
 
     items = response["items"]
     assert len(items) <= raw.get("limit", 5)
@@ -130,6 +139,13 @@ def assert_safe(raw: dict[str, Any], response: dict[str, Any]) -> None:
             assert within(
                 entry["current"] + item["nutrients_per_day"].get(n, 0), entry["upper_limit"] + 1e-6
             ), f"G1 (as reported) {n}: {entry} + {item['nutrients_per_day'].get(n, 0)}: {where}"
+        # 9. the whole diet: what the item adds fits the room the food allowance leaves
+        for n, room in rooms.items():
+            if room is not None and amounts.get(n, 0.0) > 0:
+                assert within(intake[n] + amounts[n], room), (
+                    f"G9 {n}: {intake[n]} + {amounts[n]} + food {expected_food(profile, n)} "
+                    f"> UL {limits[n]}: {where}"
+                )
         # 2. vitamin K antagonists
         if "vitamin_k_antagonist" in medications:
             assert amounts.get("vitamin_k1_ug", 0) == 0 and amounts.get("vitamin_k2_ug", 0) == 0, (
@@ -268,6 +284,15 @@ def profiles(
         ),
         "goals": _subset(GOALS, 4),
         "current_supplements": current if current is not None else lines(3),
+        "dairy_portions_per_day": st.one_of(st.none(), st.sampled_from([0, 1, 2.5, 6, 20])),
+        "higher_dose_advised": st.one_of(
+            st.none(),
+            st.dictionaries(
+                st.sampled_from(["vitamin_d_ug", "vitamin_d_iu", "iron_mg", "iodine_ug"]),
+                st.sampled_from([0, 50, 4000]),
+                max_size=2,
+            ),
+        ),
     }
     for key in forced:
         optional.pop(key, None)
@@ -478,7 +503,39 @@ def test_hostile_rules_cannot_break_guarantees(hostile, raw):
     assert_safe(raw, recommend(hostile, raw))
 
 
-def test_disease_claim_in_a_rule_file_never_reaches_a_customer(data_copy):
+DISEASE_CLAIMS = {
+    "nl": "Voorkomt botontkalking.",
+    "de": "Beugt Osteoporose vor.",
+    "en": "Prevents osteoporosis and protects against flu.",
+}
+CLAIM_PROFILE = {"age": 75, "goals": ["bones"]}
+
+
+def test_disease_claim_in_a_rule_file_is_refused_at_load(data_copy):
+    """Regression (issue 13, defect 4): this test returned early when the file was refused and
+    asserted nothing. The refusal itself is the guarantee: it names the file and the reason."""
+    rules = {
+        "source": "test",
+        "rules": [
+            _rule("claim-pin", "pin", skus=["XF-D3-20-TAB"], position=1, reason=DISEASE_CLAIMS)
+        ],
+    }
+    (data_copy.merchandising_dir / "zz_claim.yaml").write_text(
+        yaml.safe_dump(rules, allow_unicode=True), encoding="utf-8"
+    )
+    with pytest.raises(DataFileError) as refused:
+        Recommender(data_copy, cache_size=0, reload_interval=0, clock=lambda: TODAY)
+    claim_findings = [
+        f for f in refused.value.findings if f.file.endswith("zz_claim.yaml") and f.line > 1
+    ]
+    assert claim_findings, [str(f) for f in refused.value.findings]
+    assert any("claim" in (f.code + f.message).lower() for f in claim_findings)
+
+
+def test_disease_claim_that_slips_past_the_loader_never_reaches_a_customer(data_copy):
+    """The run-time claim filter, defence in depth behind the load-time check: a rule whose
+    reason becomes a disease claim after loading (a loader bug, an in-memory edit) still shows
+    its product, never the text."""
     rules = {
         "source": "test",
         "rules": [
@@ -488,9 +545,9 @@ def test_disease_claim_in_a_rule_file_never_reaches_a_customer(data_copy):
                 skus=["XF-D3-20-TAB"],
                 position=1,
                 reason={
-                    "nl": "Voorkomt botontkalking.",
-                    "de": "Beugt Osteoporose vor.",
-                    "en": "Prevents osteoporosis and protects against flu.",
+                    "nl": "Vitamine D draagt bij tot de instandhouding van normale botten.",
+                    "de": "Vitamin D trägt zur Erhaltung normaler Knochen bei.",
+                    "en": "Vitamin D contributes to the maintenance of normal bones.",
                 },
             )
         ],
@@ -498,13 +555,18 @@ def test_disease_claim_in_a_rule_file_never_reaches_a_customer(data_copy):
     (data_copy.merchandising_dir / "zz_claim.yaml").write_text(
         yaml.safe_dump(rules, allow_unicode=True), encoding="utf-8"
     )
-    try:
-        service = Recommender(data_copy, cache_size=0, reload_interval=0, clock=lambda: TODAY)
-    except DataFileError:
-        return  # refused at load: fine
+    service = Recommender(data_copy, cache_size=0, reload_interval=0, clock=lambda: TODAY)
+    (pin,) = [r for r in service.snapshot.rules.rules if r.id == "claim-pin"]
+    before = recommend(service, {"profile": CLAIM_PROFILE, "limit": 10, "locale": "en"})
+    assert "rule:claim-pin" in {r["code"] for i in before["items"] for r in i["reasons"]}
+    object.__setattr__(pin, "reason", dict(DISEASE_CLAIMS))
     for locale in LOCALES:
-        raw = {"profile": {"age": 40}, "limit": 10, "locale": locale}
-        assert_safe(raw, recommend(service, raw))
+        raw = {"profile": CLAIM_PROFILE, "limit": 10, "locale": locale}
+        answer = recommend(service, raw)
+        assert "XF-D3-20-TAB" in {i["sku"] for i in answer["items"]}
+        shown = [r["text"] for i in answer["items"] for r in i["reasons"] + i["warnings"]]
+        assert DISEASE_CLAIMS[locale] not in shown
+        assert_safe(raw, answer)
 
 
 def _drop_exclusion(text: str, interaction_id: str) -> str:
@@ -540,12 +602,14 @@ def test_reference_rules_cannot_drop_an_exclusion(data_copy, interaction_id, pro
     path.write_text(
         _drop_exclusion(path.read_text(encoding="utf-8"), interaction_id), encoding="utf-8"
     )
-    try:
-        service = Recommender(data_copy, cache_size=0, reload_interval=0, clock=lambda: TODAY)
-    except DataFileError:
-        return  # refused at load: fine
-    raw = {"profile": profile, "limit": 50, "locale": "en"}
-    assert_safe(raw, recommend(service, raw))
+    # Regression (issue 13, defect 4): this test returned early on the refusal and asserted
+    # nothing; the refusal, naming the file and the guarantee, is what it pins.
+    with pytest.raises(DataFileError) as refused:
+        Recommender(data_copy, cache_size=0, reload_interval=0, clock=lambda: TODAY)
+    assert any(
+        f.code == "guarantee_not_covered" and f.file.endswith("interactions.yaml")
+        for f in refused.value.findings
+    ), [str(f) for f in refused.value.findings]
 
 
 # ---------------------------------------------------------------- the web layer

@@ -12,8 +12,11 @@ from flask import Flask
 def celery_config(config: dict[str, Any]) -> dict[str, Any]:
     redis_url = config.get("REDIS_URL")
     broker = config.get("CELERY_BROKER_URL") or redis_url
+    on_redis = bool(broker) and str(broker).startswith(("redis://", "rediss://"))
     return {
         "broker_url": broker or "memory://",
+        # a Redis broker at maxmemory pauses the worker instead of ending it (workers/broker.py)
+        "broker_transport": "workers.broker:Transport" if on_redis else None,
         "result_backend": config.get("CELERY_RESULT_BACKEND") or redis_url or None,
         # without a broker (make run on a laptop) tasks run at once, in the calling process
         "task_always_eager": broker is None,
@@ -24,7 +27,11 @@ def celery_config(config: dict[str, Any]) -> dict[str, Any]:
         "task_ignore_result": True,
         "broker_connection_retry_on_startup": True,
         "broker_transport_options": {
-            "visibility_timeout": 3600,
+            # Redis broker: a task not acknowledged within this time (its worker was killed) is
+            # delivered again. A chunk of 1000 distinct profiles takes ~4 s (up to ~15 s on a
+            # busy machine); 300 s is a generous multiple. Lost chunks are also caught sooner:
+            # a run that stops finishing chunks is resumed by beat (refresh.abandon_if_dead).
+            "visibility_timeout": int(config.get("BROKER_VISIBILITY_TIMEOUT", 300)),
             "socket_timeout": 2,
             "socket_connect_timeout": 1,
         },

@@ -14,7 +14,13 @@ from celery.utils.log import get_task_logger
 from flask import current_app
 
 from service.api.redis_client import cache_policy, get_store
-from service.customers.refresh import begin_run, end_fanout, finish_chunk, refresh_chunk
+from service.customers.refresh import (
+    abandon_if_dead,
+    begin_run,
+    end_fanout,
+    finish_chunk,
+    refresh_chunk,
+)
 
 logger = get_task_logger(__name__)
 
@@ -80,10 +86,16 @@ def refresh_all(
 
 @shared_task(name="workers.tasks.refresh_if_changed", **RETRY)
 def refresh_if_changed() -> dict:
-    """Start a refresh when catalog, rules or model changed since the last run (beat)."""
+    """Start a refresh when catalog, rules or model changed since the last run, or resume a
+    run whose chunks were lost (beat, every REFRESH_CHECK_INTERVAL seconds)."""
     recommender, store, _ = _parts()
     recommender.reload_if_changed()
     latest = store.run_state()
+    dead = abandon_if_dead(store, latest)
+    if dead is None and latest is not None and latest.get("status") == "abandoned":
+        dead = latest  # marked by someone else (the CLI, a new run's start), not resumed yet
+    if dead is not None:  # its workers died: resume it (fresh lists are skipped)
+        return start_refresh(current_app._get_current_object(), f"resumes {dead['run_id']}")
     if latest is not None and latest.get("fingerprint") == recommender.snapshot.fingerprint:
         return {"started": False}
     return start_refresh(current_app._get_current_object(), "data changed")
@@ -134,7 +146,9 @@ def queue_erase_exported(app: Any) -> None:
     app.extensions["celery"].tasks["workers.tasks.erase_exported"].apply_async(countdown=5)
 
 
-@shared_task(name="workers.tasks.train_model", acks_late=True)
+# acknowledged at once: training can outlast the broker's visibility timeout, and a redelivered
+# copy would train a second time alongside; a lost training run is simply started again
+@shared_task(name="workers.tasks.train_model", acks_late=False)
 def train_model(min_gain: float = 0.0) -> dict:
     """Export, train on the exported logs and promote if better (`dosewise model train`)."""
     from pathlib import Path

@@ -5,8 +5,10 @@ from __future__ import annotations
 import logging
 import time
 from pathlib import Path
+from typing import Any
 
 from flask import Flask, current_app, g, request
+from flask.json.provider import DefaultJSONProvider
 
 from ..core.recommender import Recommender
 from ..core.snapshot import DataPaths
@@ -39,6 +41,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         OPENAPI_JSON_PATH="openapi.json",
         JSON_SORT_KEYS=False,
     )
+    app.json = StrictJSONProvider(app)
     app.json.sort_keys = False
     app.json.ensure_ascii = False
 
@@ -75,6 +78,24 @@ def create_app(test_config: dict | None = None) -> Flask:
     api.register_blueprint(operations.blp)
     api.register_blueprint(preview.blp)
     return app
+
+
+class StrictJSONProvider(DefaultJSONProvider):
+    """Request bodies with a key given twice are refused (400): `{"age": 30, "age": 3}` does not
+    say which profile the caller meant, and the last one must not win silently."""
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        kwargs.setdefault("object_pairs_hook", _without_duplicates)
+        return super().loads(s, **kwargs)
+
+
+def _without_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, value in pairs:
+        if name in out:
+            raise ValueError(f"duplicate key {name!r} in a JSON object")
+        out[name] = value
+    return out
 
 
 def _refresh_on_change(app: Flask):
@@ -141,11 +162,15 @@ def _check_json_body():
             return refused
         if optional and not request.get_data(cache=True):
             return None
+    data = request.get_data(cache=True)  # a body over the limit raises 413, handled
     try:
-        request.get_json(force=False, silent=False, cache=True)
+        body = current_app.json.loads(data)
     except RecursionError:
         return error_response(400, "malformed_json", "the body is nested too deeply")
-    return None  # a parse error raises BadRequest (400) and a large body 413, both handled
+    except ValueError as exc:  # not JSON, not UTF-8, or a key given twice
+        return error_response(400, "malformed_json", f"the body is not valid JSON: {exc}")
+    request._cached_json = (body, body)  # what get_json() returns from now on
+    return None
 
 
 def _read_chunked_body():

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from flask import current_app, g, jsonify
+from flask import current_app, g, jsonify, request
 from flask_smorest import Blueprint
+
+from service.experiments.serving import for_app as experiment_server
 
 from .redis_client import impression_logger
 from .schemas import (
@@ -38,16 +40,26 @@ def recommendations(body: dict):
     """Recommend products for a profile, keeping every safety guarantee."""
     customer_id = body.pop("customer_id", None)
     recommender = current_app.extensions["dosewise"]
-    if customer_id is None:
-        return jsonify(recommender.recommend(body))
-    return jsonify(
-        recommender.recommend(
-            body,
-            impressions=impression_logger(current_app),
-            customer_id=customer_id,
-            request_id=g.request_id,
-        )
+    experiments = experiment_server(current_app)
+    arm = experiments.arm(
+        "recommendations",
+        customer_id,
+        request.headers.get("X-Session-ID"),
+        recommender.clock(),
+        recommender.snapshot,
     )
+    answer = recommender.recommend(
+        body,
+        impressions=impression_logger(current_app) if customer_id is not None else None,
+        customer_id=customer_id,
+        request_id=g.request_id,
+        arm=arm.snapshot_for if arm else None,
+    )
+    if arm is not None:  # an added field naming the arm (issue 12); contract fields unchanged
+        answer = {**answer, "experiment": arm.label}
+        skus = [item["sku"] for item in answer["items"]]
+        experiments.log_exposure(arm, customer_id, g.request_id, skus)
+    return jsonify(answer)
 
 
 @blp.route("/intake/check", methods=["POST"])

@@ -75,6 +75,26 @@ class StrictNumber(fields.Float):
         return super()._deserialize(value, attr, data, **kwargs)
 
 
+class StrictBoolean(fields.Boolean):
+    """A JSON true or false: 0, 1, "true" are refused (1 == True in Python, so a set of truthy
+    values would let 1 through)."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value
+
+
+class FullMatch(validate.Regexp):
+    """A pattern the whole value must match: `$` alone lets "NL\n" through. OpenAPI shows the
+    pattern as given (where `$` means the end, as in JSON Schema)."""
+
+    def __call__(self, value: str) -> str:
+        if self.regex.fullmatch(value) is None:
+            raise ValidationError(self._format_error(value))
+        return value
+
+
 def _enum_list(values: tuple[str, ...]) -> fields.List:
     return fields.List(
         fields.String(validate=validate.OneOf(values)),
@@ -87,7 +107,9 @@ class LineSchema(StrictSchema):
     """A catalog product by SKU, or a product not in the catalog by label and nutrients."""
 
     sku = fields.String(validate=validate.Length(min=1, max=64))
-    servings_per_day = fields.Float(validate=validate.Range(0, 50, min_inclusive=False))
+    servings_per_day = fields.Float(
+        validate=validate.Range(0, 50, min_inclusive=False), metadata={"exclusiveMinimum": True}
+    )
     label = fields.String(validate=validate.Length(min=1, max=200))
     nutrients = fields.Dict(
         keys=fields.String(validate=validate.Length(min=1, max=64)),
@@ -117,7 +139,7 @@ class ProfileSchema(StrictSchema):
     conditions = _enum_list(CONDITIONS)
     sun_exposure = fields.String(load_default="moderate", validate=validate.OneOf(SUN_EXPOSURES))
     skin_type = StrictInteger(allow_none=True, load_default=None, validate=validate.Range(1, 6))
-    country = fields.String(load_default="NL", validate=validate.Regexp(r"^[A-Za-z]{2}$"))
+    country = fields.String(load_default="NL", validate=FullMatch(r"^[A-Za-z]{2}$"))
     serum_25ohd_nmol_l = fields.Float(
         allow_none=True, load_default=None, validate=validate.Range(0, 1000)
     )
@@ -161,7 +183,7 @@ class RecommendationRequestSchema(StrictSchema):
         validate=validate.Length(max=500),
     )
     category = fields.String(allow_none=True, load_default=None)
-    explain = fields.Boolean(
+    explain = StrictBoolean(
         load_default=False,
         metadata={"description": "Return the features and contributions behind each score."},
     )
@@ -237,6 +259,19 @@ class ItemSchema(ResponseSchema):
 class IntakeEntrySchema(ResponseSchema):
     current = fields.Float(required=True)
     upper_limit = fields.Float(allow_none=True, required=True)
+    food = fields.Float(
+        metadata={
+            "description": "(v1.1) the high usual intake from food counted against the limit "
+            "(0 where the limit is for supplements only; rules/reference/food_intake.yaml)"
+        }
+    )
+    room = fields.Float(
+        allow_none=True,
+        metadata={
+            "description": "(v1.1) what more supplements may add: upper_limit - food - "
+            "current, at least 0; null where no limit. Every item fits within it."
+        },
+    )
 
 
 class VersionsSchema(ResponseSchema):
@@ -252,12 +287,25 @@ class RecommendationResponseSchema(ResponseSchema):
     )
     notices = fields.List(fields.Nested(MessageSchema), required=True)
     versions = fields.Nested(VersionsSchema, required=True)
+    experiment = fields.Dict(
+        keys=fields.String(),
+        values=fields.String(),
+        metadata={"description": "present when the request is in an A/B test: id and variant"},
+    )
 
 
 class TotalSchema(ResponseSchema):
     amount = fields.Float(required=True)
     upper_limit = fields.Float(allow_none=True, required=True)
     status = fields.String(required=True, validate=validate.OneOf(["ok", "above_upper_limit"]))
+    food = fields.Float(metadata={"description": "(v1.1) the food allowance counted"})
+    room = fields.Float(
+        allow_none=True,
+        metadata={
+            "description": "(v1.1) upper_limit - food - amount, at least 0; a total above "
+            "the limit with food (but not without) gets an `above_room:<nutrient>` warning"
+        },
+    )
 
 
 class ViolationSchema(ResponseSchema):
@@ -383,7 +431,7 @@ class AcceptedSchema(ResponseSchema):
 
 
 class RefreshRequestSchema(StrictSchema):
-    force = fields.Boolean(load_default=False, truthy={True}, falsy={False})
+    force = StrictBoolean(load_default=False)
 
 
 class RefreshStateSchema(ResponseSchema):

@@ -32,13 +32,16 @@ def exclusion_reasons(ev: Evaluation, index: int) -> list[dict[str, Any]]:
                 key = keys[column]
                 total = rounded(ev.safety.totals_with_item[index, column])
                 limit = rounded(ev.limits[column])
+                food = rounded(ev.safety.food[column])
+                with_food = f" + {food} from food" if food else ""
                 reasons.append(
                     {
                         "code": code,
                         "nutrient": key,
                         "amount": total,
                         "upper_limit": limit,
-                        "text": f"{key} would reach {total} of {limit}",
+                        "food": food,
+                        "text": f"{key} would reach {total}{with_food} of {limit}",
                     }
                 )
         elif code.startswith("interaction:"):

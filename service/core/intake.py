@@ -8,7 +8,7 @@ import numpy as np
 
 from .catalog import Catalog
 from .errors import InvalidInput
-from .profile import Line
+from .profile import Line, Profile
 from .reference import Nutrients
 
 
@@ -68,3 +68,16 @@ def rounded(value: float) -> float | int:
     """Amounts as people read them: whole numbers without '.0', at most 3 decimals."""
     value = round(float(value), 3)
     return int(value) if value == int(value) else value
+
+
+def advised_amounts(profile: Profile, nutrients: Nutrients) -> dict[str, float]:
+    """`higher_dose_advised` in the contract's keys (vitamin_d_iu converted to µg): nutrient
+    key -> the daily amount a doctor advised (contract v1.1; the schema checked the keys)."""
+    out: dict[str, float] = {}
+    for key, amount in profile.higher_dose_advised:
+        if key in nutrients.conversions:
+            key, factor = nutrients.conversions[key]
+            amount *= factor
+        if key in nutrients.keys:
+            out[key] = max(out.get(key, 0.0), amount)
+    return out

@@ -11,6 +11,7 @@ from .intake import LineAmounts, rounded
 from .market import over_maxima
 from .profile import Line, Profile
 from .ranking import evaluate
+from .safety import intake_entries
 from .snapshot import Snapshot
 
 
@@ -29,7 +30,8 @@ def check_intake(
     ev = evaluate(snapshot, profile, lines, today, jurisdiction)
     reference = snapshot.reference
     keys = reference.nutrients.keys
-    totals, violations = {}, []
+    totals, violations, food_warnings = {}, [], []
+    entries = intake_entries(keys, ev.intake, ev.limits, ev.safety)
     for column, key in enumerate(keys):
         amount, limit = ev.intake[column], ev.limits[column]
         over = not np.isnan(limit) and amount > limit * (1 + 1e-9)
@@ -37,7 +39,28 @@ def check_intake(
             "amount": rounded(amount),
             "upper_limit": None if np.isnan(limit) else rounded(limit),
             "status": "above_upper_limit" if over else "ok",
+            "food": entries[key]["food"],
+            "room": entries[key]["room"],
         }
+        room = ev.safety.room[column]
+        if not over and not np.isnan(limit) and amount > room * (1 + 1e-9) + 1e-9:
+            # within the limit on its own, but not with a high usual intake from food
+            food_warnings.append(
+                {
+                    "code": f"above_room:{key}",
+                    "text": reference.food.text(
+                        "above_room",
+                        locale,
+                        nutrient=reference.nutrients.name(key, locale),
+                        amount=rounded(amount),
+                        food=rounded(ev.safety.food[column]),
+                        upper_limit=rounded(limit),
+                        room=rounded(room),
+                        unit=reference.nutrients.units[key],
+                    ),
+                    "skus": _names(ev.resolved, column),
+                }
+            )
         if over:
             violations.append(
                 {
@@ -58,7 +81,8 @@ def check_intake(
     return {
         "totals": totals,
         "violations": violations,
-        "warnings": _interaction_warnings(ev, locale)
+        "warnings": food_warnings
+        + _interaction_warnings(ev, locale)
         + _product_warnings(ev, locale)
         + _law_warnings(ev, locale),
         "versions": snapshot.versions,

@@ -106,10 +106,10 @@ def lint(paths: DataPaths, target: Path | None = None, today: dt.date | None = N
     findings += _pin_conflicts(rules, matches)
     findings += _shadowed(rules, matches)
     findings += _claim_wording(rules, reference, catalog, _health_wording(paths), locator)
-    findings = [locator.refine(f) for f in findings]
+    findings = _sorted([locator.refine(f) for f in findings])
     if target is None:  # the whole data set: also the catalog products the law keeps off
         findings += catalog_findings(catalog, reference.market_maxima, _display(paths.catalog))
-    return LintResult(_sorted(findings))
+    return LintResult(findings)
 
 
 def _sorted(findings: list[Finding]) -> list[Finding]:

@@ -25,7 +25,7 @@ from .intake import LineAmounts, resolve_lines, rounded, total
 from .profile import Profile
 from .requests import RecommendationRequest
 from .rules import Rule
-from .safety import SafetyResult, safety_masks
+from .safety import SafetyResult, intake_entries, safety_masks
 from .scoring import Features, compute_features, squash_one
 from .snapshot import Snapshot
 
@@ -323,14 +323,9 @@ def _shortlist(raw: np.ndarray, indices: np.ndarray, k: int, products: list) -> 
 
 
 def intake_view(ev: Evaluation) -> dict[str, dict[str, Any]]:
-    keys = ev.snapshot.reference.nutrients.keys
-    return {
-        key: {
-            "current": rounded(ev.intake[i]),
-            "upper_limit": None if np.isnan(ev.limits[i]) else rounded(ev.limits[i]),
-        }
-        for i, key in enumerate(keys)
-    }
+    """Per nutrient: `current` and `upper_limit` (contract), `food` (the allowance for a high
+    usual intake from food) and `room` (what more supplements may add; guarantee 9)."""
+    return intake_entries(ev.snapshot.reference.nutrients.keys, ev.intake, ev.limits, ev.safety)
 
 
 def profile_notices(ev: Evaluation, locale: str) -> list[dict[str, str]]:

@@ -203,13 +203,16 @@ class Recommender:
         impressions: Callable[[dict[str, Any]], None] | None = None,
         customer_id: str | None = None,
         request_id: str = "",
+        arm: Callable[[Snapshot], Snapshot] | None = None,
     ) -> dict[str, Any]:
         """Answer a validated recommendation request dict (the contract's body).
 
         With `impressions`, the list shown is also logged with the features of every item
         (learning.logs.impression_record) for training; such answers skip the answer cache,
-        since the features come from computing them."""
-        snapshot = self._snapshot
+        since the features come from computing them. `arm` turns the serving snapshot into an
+        experiment arm's (service/experiments/variants.py: another model, blend or rule set;
+        its versions differ, so its answers are cached apart)."""
+        snapshot = self._snapshot if arm is None else arm(self._snapshot)
         day = today or self.clock()
         data = {k: v for k, v in data.items() if k != "customer_id"}
         key = _cache_key(snapshot.fingerprint, day, data)

@@ -18,6 +18,8 @@ from marshmallow import EXCLUDE, RAISE, Schema, fields, validate
 from .context import compiled_probes
 from .errors import DataFileError, Finding
 from .expressions import Expression, ExpressionError, check_condition, compile_expression
+from .food import FoodIntake, FoodIntakeFile, food_intake, unknown_bands
+from .food import nutrient_keys_named as food_nutrient_keys
 from .market import (
     AuthorisedForms,
     AuthorisedFormsFile,
@@ -42,6 +44,7 @@ REFERENCE_FILES = (
     "scoring.yaml",
     "product_maxima.yaml",
     "authorised_forms.yaml",
+    "food_intake.yaml",
 )
 
 
@@ -328,6 +331,7 @@ class Reference:
     warn_at_upper_limit_fraction: float
     market_maxima: MarketMaxima  # guarantee 8 (market.py)
     authorised_forms: AuthorisedForms
+    food: FoodIntake  # guarantee 9 (food.py)
     files: tuple[Path, ...] = field(default=())
 
     def forbidden_match(self, text: str, locale: str | None = None) -> str | None:
@@ -372,6 +376,7 @@ def load_reference(directory: Path) -> Reference:
         "scoring.yaml": _ScoringFile(),
         "product_maxima.yaml": ProductMaximaFile(),
         "authorised_forms.yaml": AuthorisedFormsFile(),
+        "food_intake.yaml": FoodIntakeFile(),
     }
     documents: dict[str, Any] = {}
     for name, schema in schemas.items():
@@ -429,6 +434,13 @@ def load_reference(directory: Path) -> Reference:
         warn_at_upper_limit_fraction=raw["scoring.yaml"]["warn_at_upper_limit_fraction"],
         market_maxima=market_maxima(raw["product_maxima.yaml"]),
         authorised_forms=authorised_forms(raw["authorised_forms.yaml"]),
+        food=food_intake(
+            raw["food_intake.yaml"],
+            nutrients.keys,
+            raw["upper_limits.yaml"]["jurisdictions"][
+                raw["upper_limits.yaml"]["default_jurisdiction"]
+            ]["bands"],
+        ),
         files=tuple(directory / name for name in schemas),
     )
     findings.extend(_check_texts(reference, documents, directory))
@@ -536,6 +548,19 @@ def _check_nutrient_keys(
             documents["product_maxima.yaml"]["markets"][market]["maxima"],
             maxima,
             market,
+        )
+    for section, keys in food_nutrient_keys(raw["food_intake.yaml"]).items():
+        check("food_intake.yaml", None, keys, section)
+    ul = raw["upper_limits.yaml"]
+    default = ul["jurisdictions"].get(ul["default_jurisdiction"])
+    for name in unknown_bands(raw["food_intake.yaml"], default["bands"] if default else []):
+        findings.append(
+            Finding(
+                _display(directory / "food_intake.yaml"),
+                documents["food_intake.yaml"].line_of("markets"),
+                f"{name}: unknown age band (the bands of upper_limits.yaml)",
+                code="unknown_band",
+            )
         )
     for stage, maxima in life_stage_keys_named(raw["product_maxima.yaml"]).items():
         check(

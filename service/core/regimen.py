@@ -211,7 +211,8 @@ def regimen_problem(ev: Evaluation, max_products: int, budget: float | None) -> 
     """The program for one evaluation, over pruned candidates (see the module docstring)."""
     arrays = _catalog_arrays(ev.snapshot.catalog)
     gaps = target_gaps(ev)
-    room = headroom(ev.limits, ev.intake)
+    # limit - food allowance (guarantee 9); none left where intake already fills it
+    room = np.maximum(headroom(ev.safety.room, ev.intake), 0.0)
     gap_cols = np.flatnonzero(gaps > 0)
     mask = candidate_mask(ev) & (arrays.per_serving[:, gap_cols] > 0).any(axis=1)
     index = np.flatnonzero(mask)

@@ -12,6 +12,8 @@ import numpy as np
 
 from .catalog import Catalog, allergen_bits
 from .errors import Finding
+from .food import declared_intake, room
+from .intake import rounded
 from .market import above_maxima, describe, market_masks
 from .profile import Profile
 from .reference import Interaction, Reference
@@ -66,9 +68,11 @@ def check_guarantee_coverage(reference: Reference, file: str) -> list[Finding]:
 @dataclass(frozen=True)
 class SafetyResult:
     excluded: dict[str, np.ndarray]  # code -> mask of products that check excludes
-    over_limit: np.ndarray  # (products, nutrients): would cross the upper limit
+    over_limit: np.ndarray  # (products, nutrients): would cross the upper limit or the room
     totals_with_item: np.ndarray  # (products, nutrients): intake + product per day
     triggered: tuple[Interaction, ...]
+    food: np.ndarray  # (nutrients,): food allowance counted against each limit (guarantee 9)
+    room: np.ndarray  # (nutrients,): upper limit - food allowance, >= 0; NaN where no limit
 
     def allowed(self) -> np.ndarray:
         size = self.over_limit.shape[0]
@@ -88,11 +92,18 @@ def safety_masks(
 ) -> SafetyResult:
     """Every guarantee of the contract as an exclusion mask, plus stock and what is taken."""
     excluded: dict[str, np.ndarray] = {}
-    # 1. upper limits across current supplements + basket + the item
+    # 1 and 9. upper limits across current supplements + basket + the item, plus a high usual
+    # intake from food where the limit is for total intake: the item must fit the room left
+    food = food_allowance(reference, profile)
+    supplements_room = room(limits, food)
     totals = catalog.nutrients_per_day + intake
     has_limit = ~np.isnan(limits)
     over = np.zeros_like(totals, dtype=bool)
     over[:, has_limit] = totals[:, has_limit] > limits[has_limit] * (1 + EPSILON) + EPSILON
+    # a product without the nutrient is not blocked by a room that food alone already fills
+    over[:, has_limit] |= (catalog.nutrients_per_day[:, has_limit] > 0) & (
+        totals[:, has_limit] > supplements_room[has_limit] * (1 + EPSILON) + EPSILON
+    )
     excluded["upper_limit"] = np.asarray(over.any(axis=1))
     # 2 and 6. medications and conditions (vitamin K antagonists, contraindications)
     triggered = tuple(
@@ -130,7 +141,36 @@ def safety_masks(
     excluded["out_of_stock"] = ~catalog.in_stock
     if taken_skus:
         excluded["already_taken"] = catalog.sku_mask(taken_skus)
-    return SafetyResult(excluded, over, totals, triggered)
+    return SafetyResult(excluded, over, totals, triggered, food, supplements_room)
+
+
+def room_left(intake: np.ndarray, result: SafetyResult) -> np.ndarray:
+    """What more supplements may add per nutrient: upper limit - food - current, at least 0
+    (NaN where no limit). An item fits when it adds at most this (guarantees 1 and 9)."""
+    return np.where(np.isnan(result.room), np.nan, np.maximum(result.room - intake, 0.0))
+
+
+def intake_entries(
+    keys: tuple[str, ...], intake: np.ndarray, limits: np.ndarray, result: SafetyResult
+) -> dict[str, dict[str, float | int | None]]:
+    """The `intake` block of a recommendation answer (one place for every endpoint)."""
+    left = room_left(intake, result)
+    return {
+        key: {
+            "current": rounded(intake[i]),
+            "upper_limit": None if np.isnan(limits[i]) else rounded(limits[i]),
+            "food": rounded(result.food[i]),
+            "room": None if np.isnan(left[i]) else rounded(left[i]),
+        }
+        for i, key in enumerate(keys)
+    }
+
+
+def food_allowance(reference: Reference, profile: Profile) -> np.ndarray:
+    """Guarantee 9: the food allowance per nutrient for this profile (food_intake.yaml)."""
+    food = reference.food
+    band = food.band_of(profile.age)
+    return food.allowance(band, profile.country, profile.sex, declared_intake(profile))
 
 
 # the codes safety_reason() explains (explain and preview)

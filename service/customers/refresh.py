@@ -207,6 +207,7 @@ def begin_run(
     """Take the refresh lock and record the run. Returns (run id, started); when another run
     holds the lock, its id and False: two runs at once never double the work."""
     run_id = run_id or new_run_id()
+    abandon_if_dead(store, store.run_state())
     holder = store.acquire_lock(run_id, lock_ttl)
     if holder is not None:
         return holder, False
@@ -229,6 +230,21 @@ def begin_run(
         },
     )
     return run_id, True
+
+
+def abandon_if_dead(store: Store, state: dict[str, str] | None) -> dict[str, str] | None:
+    """Mark a run abandoned when it still says "running" but holds the lock no more: no chunk
+    finished within the lock's TTL (its workers were killed, its chunks lost with them).
+    Returns the run's new state, or None when it is not such a run. Its lists are not lost:
+    the next run (beat starts one, see workers.tasks.refresh_if_changed) skips what is fresh
+    and so completes it."""
+    if state is None or state.get("status") != "running":
+        return None
+    run_id = state.get("run_id", "")
+    if store.lock_holder() == run_id:
+        return None
+    log.warning("refresh run %s made no progress within its lock's TTL: abandoned", run_id)
+    return store.update_run(run_id, {}, {"status": "abandoned", "abandoned_at": time.time()})
 
 
 def finish_chunk(
@@ -268,7 +284,7 @@ def progress(state: dict[str, str] | None) -> dict[str, Any] | None:
     rate = done / elapsed
     eta = (total - done) / rate if rate > 0 and done < total else 0.0
     out: dict[str, Any] = {k: v for k, v in state.items() if k != "fanout_done"}
-    for stamp in ("started_at", "finished_at"):
+    for stamp in ("started_at", "finished_at", "abandoned_at"):
         if stamp in state:
             out[stamp] = float(state[stamp])
     for field in (

@@ -12,9 +12,10 @@ Redis keys (prefix `dw:`), every family erased by `delete()`:
                        features of each item, for training)
 Shared keys: dw:customers (set of ids), dw:events (stream), dw:shared:{digest} (hash: lists
 computed for one profile digest during a refresh, per fingerprint, day and limit; TTL; erased
-with any customer whose profile has that digest), dw:erased (sorted set: ids erased in the last
-ERASURE_MEMORY seconds, by time, so exports on disk drop them too), dw:refresh:* (lock and
-progress of batch refreshes).
+with any customer whose profile has that digest), dw:erasing (set: ids erased whose exported
+files are not cleaned yet), dw:erased (sorted set: ids whose files were cleaned, by time, kept
+ERASURE_MEMORY seconds so exports keep dropping them), dw:refresh:* (lock and progress of
+batch refreshes).
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ SHARED_TTL = 3600
 EVENTS_MAXLEN = 1_000_000
 EVENTS_PER_CUSTOMER = 1000  # MemoryStore only
 ERASED = f"{PREFIX}erased"
+ERASING = f"{PREFIX}erasing"
 ERASURE_MEMORY = 7 * 86_400  # how long an erased id is kept for cleaning exported files
 
 # Write a refreshed list only while the customer's stored profile is the one it was computed
@@ -181,6 +183,10 @@ def shared_key(digest: str) -> str:
     return f"{PREFIX}shared:{digest}"
 
 
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
 def _stream_ms(stream_id: bytes | str) -> int:
     text = stream_id.decode() if isinstance(stream_id, bytes) else stream_id
     return int(text.split("-", 1)[0])
@@ -264,7 +270,7 @@ class RedisStore:
         shared lists of its profile digest, and record the erasure for exported files.
 
         Plain commands, no MULTI: Redis refuses a transaction when it is out of memory, while
-        DEL, XDEL and SREM still work there (and free memory). Each step is idempotent, so a
+        DEL, XDEL and SMOVE still work there (and free memory). Each step is idempotent, so a
         DELETE that failed midway is completed by repeating it."""
         profile_raw = self.client.get(key("profile", customer_id))
         digest = None
@@ -283,20 +289,39 @@ class RedisStore:
             key("events", customer_id),
             key("impressions", customer_id),
         )
-        pipe.srem(CUSTOMERS, customer_id)
         for start in range(0, len(event_ids), 1000):
             pipe.xdel(EVENTS_STREAM, *event_ids[start : start + 1000])
         for start in range(0, len(impression_ids), 1000):
             pipe.xdel(IMPRESSIONS_STREAM, *impression_ids[start : start + 1000])
         if digest:
             pipe.delete(shared_key(digest))
+        # SMOVE, unlike SADD, is allowed at maxmemory: the id goes from the customers to the
+        # erasures the exported files still need
+        pipe.smove(CUSTOMERS, ERASING, customer_id)
         removed = pipe.execute()
+        if not removed[-1]:  # not a stored customer (events only, or erased before)
+            self.client.sadd(ERASING, customer_id)
+        return bool(removed[0] or removed[-1])
+
+    def pending_erasures(self) -> set[str]:
+        """Ids erased whose exported files have not been cleaned yet."""
+        return {_text(i) for i in self.client.smembers(ERASING)}
+
+    def recent_erasures(self) -> set[str]:
+        """Ids erased in the last ERASURE_MEMORY seconds, pending or cleaned: exports drop
+        their records (an export may have read them before the DELETE)."""
+        since = time.time() - ERASURE_MEMORY
+        recent = self.client.zrangebyscore(ERASED, since, "+inf")
+        return {_text(i) for i in recent} | self.pending_erasures()
+
+    def settle_erasures(self, ids: set[str]) -> None:
+        """The exported files no longer hold `ids`: remember them a while, then forget them."""
+        if not ids:
+            return
         now = time.time()
-        pipe = self.client.pipeline(transaction=False)
-        pipe.zadd(ERASED, {customer_id: now})
-        pipe.zremrangebyscore(ERASED, "-inf", now - ERASURE_MEMORY)
-        pipe.execute()
-        return bool(removed[0] or removed[2])
+        self.client.zadd(ERASED, dict.fromkeys(ids, now))
+        self.client.zremrangebyscore(ERASED, "-inf", now - ERASURE_MEMORY)
+        self.client.srem(ERASING, *ids)
 
     def _index_ids(self, index: str) -> list[bytes]:
         """Stream ids of a per-customer index: a sorted set, or a list in older stores."""
@@ -306,11 +331,6 @@ class RedisStore:
         if kind in (b"list", "list"):
             return list(self.client.lrange(index, 0, -1))
         return []
-
-    def erased_since(self, since: float) -> dict[str, float]:
-        """Ids erased at or after `since` (within the last ERASURE_MEMORY seconds), with when."""
-        pairs = self.client.zrangebyscore(ERASED, since, "+inf", withscores=True)
-        return {(i.decode() if isinstance(i, bytes) else i): float(t) for i, t in pairs}
 
     def mark_pending(self, customer_id: str) -> bool:
         """True when no refresh of this customer was queued in the last PENDING_TTL seconds."""
@@ -417,6 +437,10 @@ class RedisStore:
         holder = self.client.get(f"{PREFIX}refresh:lock")
         return holder.decode() if holder else None
 
+    def lock_holder(self) -> str | None:
+        holder = self.client.get(f"{PREFIX}refresh:lock")
+        return holder.decode() if holder else None
+
     def extend_lock(self, run_id: str, ttl: int) -> None:
         """Keep the lock while chunks finish; a run whose workers died frees it within `ttl`."""
         lock = f"{PREFIX}refresh:lock"
@@ -486,6 +510,7 @@ class MemoryStore:
         self._impressions: list[dict] = []
         self._shared: dict[tuple[str, str], bytes] = {}
         self._erased: dict[str, float] = {}
+        self._erasing: set[str] = set()
         self._runs: dict[str, dict[str, str]] = {}
         self._latest: str | None = None
         self._lock_holder: str | None = None
@@ -528,8 +553,18 @@ class MemoryStore:
                     written += 1
         return written
 
-    def erased_since(self, since: float) -> dict[str, float]:
-        return {i: t for i, t in self._erased.items() if t >= since}
+    def pending_erasures(self) -> set[str]:
+        return set(self._erasing)
+
+    def recent_erasures(self) -> set[str]:
+        since = time.time() - ERASURE_MEMORY
+        return {i for i, t in self._erased.items() if t >= since} | self._erasing
+
+    def settle_erasures(self, ids: set[str]) -> None:
+        now = time.time()
+        with self._guard:
+            self._erased.update(dict.fromkeys(ids, now))
+            self._erasing -= ids
 
     def delete(self, customer_id: str) -> bool:
         with self._guard:
@@ -537,7 +572,7 @@ class MemoryStore:
             if entry is not None:
                 for name in [n for n in self._shared if n[0] == entry["digest"]]:
                     del self._shared[name]
-            self._erased[customer_id] = time.time()
+            self._erasing.add(customer_id)
             found = self._profiles.pop(customer_id, None) is not None
             self._lists.pop(customer_id, None)
             self._events.pop(customer_id, None)
@@ -596,6 +631,9 @@ class MemoryStore:
                 self._lock_holder = run_id
                 return None
             return self._lock_holder
+
+    def lock_holder(self) -> str | None:
+        return self._lock_holder
 
     def extend_lock(self, run_id: str, ttl: int) -> None:
         return None

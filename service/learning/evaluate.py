@@ -156,8 +156,12 @@ def write_report(report: dict[str, Any], directory: Path) -> tuple[Path, Path]:
         if name in report["metrics"]
     }
     corrected = report["holdout"].get("position_bias_correction")
-    title = f"holdout {report['model_version']}" + (
-        ", position bias corrected" if corrected else ""
+    blend = report.get("blend_weights") or {}
+    learner = f"{report['learner']}, " if report.get("learner") else ""
+    title = (
+        f"holdout {report['model_version']}\n{learner}blend: model {blend.get('model')}, "
+        f"transparent {blend.get('transparent')}, rules {blend.get('rules')}"
+        + (", position bias corrected" if corrected else "")
     )
     png_path = bar_chart_png(directory / PLOT_FILE, title, values)
     return json_path, png_path

@@ -2,11 +2,12 @@
 (JSON lines under DOSEWISE_LEARNING_DIR), trimming the streams as it goes; and keep erased
 customers out of those files.
 
-Erasure: `DELETE /v1/customers/{id}` records the id in the store (`erased_since`). Every export
-drops records of recently erased customers before it appends a batch, and `apply_erasures`
-rewrites the files without them (queued by the DELETE as the Celery task
-`workers.tasks.erase_exported`, and run by every export). Appending and rewriting hold one
-file lock, so an export that read a batch before a DELETE cannot append it after the rewrite.
+Erasure: `DELETE /v1/customers/{id}` records the id in the store (`pending_erasures`). Every
+export drops records of recently erased customers before it appends a batch, and
+`apply_erasures` rewrites the files without the pending ones, then settles them (queued by the
+DELETE as the Celery task `workers.tasks.erase_exported`, and run by every export). Appending
+and rewriting hold one file lock, so an export that read a batch before a DELETE cannot append
+it after the rewrite.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,9 +24,7 @@ from .logs import write_jsonl
 
 EVENTS_FILE = "events.jsonl"
 IMPRESSIONS_FILE = "impressions.jsonl"
-WATERMARK_FILE = ".erasures-applied"  # time of the latest erasure already applied to the files
 LOCK_FILE = ".export.lock"
-MARGIN = 60.0  # seconds of erasures applied again, for clocks of web nodes that differ
 
 
 @contextmanager
@@ -40,12 +38,6 @@ def files_locked(out_dir: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _recently_erased(store: Any) -> set[str]:
-    from service.customers.store import ERASURE_MEMORY
-
-    return set(store.erased_since(time.time() - ERASURE_MEMORY))
-
-
 def export_streams(store: Any, out_dir: Path) -> dict[str, int]:
     """Append both streams to their files; each exported batch is then removed from Redis.
     Records of customers erased in the last days are dropped, and pending erasures applied."""
@@ -57,7 +49,7 @@ def export_streams(store: Any, out_dir: Path) -> dict[str, int]:
         counts[name] = 0
         for batch in store.export_stream(stream):
             with files_locked(out_dir):
-                erased = _recently_erased(store)
+                erased = store.recent_erasures()
                 kept = [r for r in batch if r.get("customer_id") not in erased]
                 counts[name] += write_jsonl(out_dir / name, kept, append=True)
     apply_erasures(store, out_dir)
@@ -69,20 +61,14 @@ def apply_erasures(store: Any, out_dir: Path) -> dict[str, int]:
     Returns the records removed per file."""
     removed = {EVENTS_FILE: 0, IMPRESSIONS_FILE: 0}
     with files_locked(out_dir):
-        watermark_path = out_dir / WATERMARK_FILE
-        try:
-            watermark = float(watermark_path.read_text())
-        except (OSError, ValueError):
-            watermark = 0.0
-        erased = store.erased_since(max(watermark - MARGIN, 0.0))
-        if not erased:
+        pending = store.pending_erasures()
+        if not pending:
             return removed
-        ids = set(erased)
         for name in removed:
             path = out_dir / name
             if path.exists():
-                removed[name] = _rewrite_without(path, ids)
-        watermark_path.write_text(repr(max(erased.values())))
+                removed[name] = _rewrite_without(path, pending)
+        store.settle_erasures(pending)
     return removed
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 PALETTE = ("#1f77b4", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#7f7f7f")
 
@@ -57,12 +57,12 @@ def bar_chart_png(
 
 
 def interval_chart_png(
-    path: Path,
+    path: Path | IO[bytes],
     title: str,
     rows: Sequence[tuple[str, float, float, float]],
     xlabel: str,
     reference: float | None = 0.0,
-) -> Path:
+) -> Path | IO[bytes]:
     """One horizontal interval per row: (label, low, estimate, high), with a reference line."""
     figure = _figure(9, 0.6 * max(len(rows), 1) + 1.6)
     axes = figure.add_subplot()
@@ -84,18 +84,20 @@ def interval_chart_png(
 
 
 def line_chart_png(
-    path: Path,
+    path: Path | IO[bytes],
     title: str,
     lines: Mapping[str, tuple[Sequence[float], Sequence[float]]],
     ylabel: str,
-) -> Path:
-    """Lines of (x, y) per name, e.g. a cumulative rate per variant over exposures."""
+    xlabel: str = "",
+) -> Path | IO[bytes]:
+    """Lines of (x, y) per name, e.g. a cumulative rate per variant by day."""
     figure = _figure(9, 4.5)
     axes = figure.add_subplot()
     for i, (name, (xs, ys)) in enumerate(lines.items()):
         axes.plot(list(xs), list(ys), label=name, color=PALETTE[i % len(PALETTE)])
     axes.set_title(title)
     axes.set_ylabel(ylabel)
+    axes.set_xlabel(xlabel)
     axes.grid(color="#dddddd")
     axes.legend(frameon=False)
     figure.savefig(path, format="png")

@@ -1,0 +1,168 @@
+"""What the web layer asks of experiments per request: which arm, its snapshot, the exposure.
+
+`ExperimentServer(path, model_dir, exposures_path)` loads the experiments file (and reloads it
+when it changes, at most every `check_interval` seconds); a refused file is logged with every
+finding and the last good version keeps serving (none at first: no experiment). For a request
+on a placement with an active experiment and a unit id (the customer id, or the
+`X-Session-ID` header for experiments by session) it returns the unit's `Arm`: the experiment,
+the variant and a function that turns the serving snapshot into the arm's (variants.py).
+A unit outside the traffic, a request without a unit id, or a variant whose model version the
+store refuses gets no arm: the default ranking, no exposure, no `experiment` field.
+
+Exposures are appended as JSON lines to `exposures_path` (`<LEARNING_DIR>/exposures.jsonl`),
+one `write` per line under a lock, so lines from several threads or processes do not interleave.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from service.core.errors import DataFileError
+from service.core.snapshot import Snapshot
+from service.learning.model import ModelError, load_model
+from service.learning.store import version_dir
+
+from .assign import assign
+from .report import exposure_record
+from .spec import EMPTY, Experiment, ExperimentSet, Variant, load_experiments
+from .variants import Arms
+
+log = logging.getLogger("dosewise.experiments")
+EXPOSURES_FILE = "exposures.jsonl"
+
+
+@dataclass(frozen=True)
+class Arm:
+    experiment: Experiment
+    variant: Variant
+    unit_id: str
+    snapshot_for: Callable[[Snapshot], Snapshot]
+
+    @property
+    def label(self) -> dict[str, str]:
+        """The response's added `experiment` field."""
+        return {"id": self.experiment.id, "variant": self.variant.id}
+
+
+class ExperimentServer:
+    def __init__(
+        self,
+        path: Path,
+        model_dir: Path | None,
+        exposures_path: Path | None,
+        check_interval: float = 2.0,
+    ) -> None:
+        self.path = Path(path)
+        self.model_dir = Path(model_dir) if model_dir else None
+        self.exposures_path = Path(exposures_path) if exposures_path else None
+        self.check_interval = check_interval
+        self.experiments: ExperimentSet = EMPTY
+        self.error: str | None = None
+        self._stamp: tuple[int, int] | None = None
+        self._checked_at = -float("inf")
+        self._lock = threading.Lock()
+        self._arms = Arms(self._load_version)
+
+    def _load_version(self, version: str) -> Any:
+        if self.model_dir is None:
+            raise ModelError(f"no model store to load {version!r} from")
+        return load_model(version_dir(self.model_dir, version))
+
+    def refresh(self, rules: Sequence[Any]) -> None:
+        """Reload the file when it changed (checked at most every `check_interval` s)."""
+        now = time.monotonic()
+        if now - self._checked_at < self.check_interval:
+            return
+        self._checked_at = now
+        try:
+            stat = self.path.stat()
+            stamp: tuple[int, int] | None = (stat.st_mtime_ns, stat.st_size)
+        except FileNotFoundError:
+            stamp = None
+        if stamp == self._stamp:
+            return
+        with self._lock:
+            self._stamp = stamp
+            try:
+                self.experiments = load_experiments(self.path, rules)
+                self.error = None
+            except DataFileError as exc:
+                self.error = "; ".join(str(f) for f in exc.findings)
+                log.error("experiments file refused, the last good one serves: %s", self.error)
+
+    def arm(
+        self,
+        placement: str,
+        customer_id: str | None,
+        session_id: str | None,
+        day: dt.date,
+        snapshot: Snapshot,
+    ) -> Arm | None:
+        self.refresh(snapshot.rules.rules)
+        experiment = self.experiments.active(placement, day)
+        if experiment is None:
+            return None
+        unit = customer_id if experiment.unit == "customer" else session_id
+        if not unit:
+            return None
+        variant = assign(experiment, unit)
+        if variant is None:
+            return None
+        try:
+            self._arms.snapshot(snapshot, experiment, variant)  # refuse early, not mid-answer
+        except (ModelError, LookupError) as exc:
+            log.error("%s.%s cannot serve: %s", experiment.id, variant.id, exc)
+            return None
+        arms = self._arms
+        return Arm(experiment, variant, unit, lambda base: arms.snapshot(base, experiment, variant))
+
+    def log_exposure(
+        self, arm: Arm, customer_id: str | None, request_id: str, skus: Sequence[str]
+    ) -> None:
+        if self.exposures_path is None:
+            return
+        record = exposure_record(
+            arm.experiment.id,
+            arm.variant.id,
+            arm.unit_id,
+            customer_id,
+            request_id,
+            dt.datetime.now(dt.UTC),
+            arm.experiment.placement,
+            skus,
+        )
+        line = (json.dumps(record, separators=(",", ":")) + "\n").encode()
+        try:
+            self.exposures_path.parent.mkdir(parents=True, exist_ok=True)
+            with self._lock:
+                fd = os.open(self.exposures_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+                try:
+                    os.write(fd, line)
+                finally:
+                    os.close(fd)
+        except OSError:
+            log.warning("could not log an exposure", exc_info=True)
+
+
+def for_app(app: Any) -> ExperimentServer:
+    """The app's server (made on first use from RULES_DIR, MODEL_DIR and LEARNING_DIR)."""
+    server = app.extensions.get("dosewise_experiments")
+    if server is None:
+        config = app.config
+        server = ExperimentServer(
+            Path(config["RULES_DIR"]) / "experiments.yaml",
+            Path(config["MODEL_DIR"]) if config.get("MODEL_DIR") else None,
+            Path(config["LEARNING_DIR"]) / EXPOSURES_FILE if config.get("LEARNING_DIR") else None,
+            check_interval=float(config.get("RELOAD_INTERVAL", 2.0)),
+        )
+        app.extensions["dosewise_experiments"] = server
+    return server
