@@ -57,6 +57,7 @@ def measure(count: int, day: dt.date) -> dict:
     skus = [p.sku for p in snapshot.catalog.products]
     profiles = sample_profiles(count, skus, seed=5)
     items = without_reason = above_band = flagship_lists = 0
+    nl_adults = nl_first_d_above_25 = 0  # the measure: NL adults 18-69
     examples: list[str] = []
     for profile in profiles:
         request = RecommendationRequest.from_dict({"profile": profile, "limit": 10, "locale": "en"})
@@ -67,6 +68,14 @@ def measure(count: int, day: dt.date) -> dict:
             (profile.get("higher_dose_advised") or {}).get("vitamin_d_ug")
         )
         shown = [item["sku"] for item in body["items"]]
+        if profile.get("country") == "NL" and 18 <= profile["age"] < 70:
+            nl_adults += 1
+            first_d = next(
+                (i for i in body["items"] if i["nutrients_per_day"].get("vitamin_d_ug", 0) > 0),
+                None,
+            )
+            if first_d is not None and first_d["nutrients_per_day"]["vitamin_d_ug"] > 25:
+                nl_first_d_above_25 += 1
         if FLAGSHIP in shown:
             flagship_lists += 1
         for item in body["items"]:
@@ -89,6 +98,8 @@ def measure(count: int, day: dt.date) -> dict:
         "items_above_dose_band": above_band,
         "mean_list_length": round(items / lists, 2),
         "share_lists_with_flagship": round(flagship_lists / lists, 4),
+        "nl_adults_18_69": nl_adults,
+        "nl_adults_first_vitamin_d_above_25_ug": nl_first_d_above_25,
         "examples_above_band": examples,
     }
 

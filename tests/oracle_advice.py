@@ -80,12 +80,21 @@ def band_upper(profile: dict[str, Any], nutrient: str, month: int) -> float | No
 
 
 def within_band(
-    sku: str, profile: dict[str, Any], month: int, products: dict[str, Any] | None = None
+    sku: str,
+    profile: dict[str, Any],
+    month: int,
+    products: dict[str, Any] | None = None,
+    intake: dict[str, float] | None = None,
 ) -> bool:
+    """The product's daily dose, and with `intake` (current supplements + basket) the daily
+    total, of each banded nutrient it carries stays within the band."""
     amounts = per_day((products or PRODUCTS)[sku])
     for nutrient in BANDED:
         upper = band_upper(profile, nutrient, month)
-        if upper is not None and amounts.get(nutrient, 0.0) > upper + 1e-9:
+        amount = amounts.get(nutrient, 0.0)
+        if upper is None or amount <= 0:
+            continue
+        if amount + (intake or {}).get(nutrient, 0.0) > upper * (1 + 1e-9) + 1e-9:
             return False
     return True
 

@@ -65,9 +65,11 @@ from .conftest import TODAY
 
 # The issue's targets (what serves: 1.2x popularity, 1.1x rules-only) are for the full default
 # runs (bench/learning.py: 1.21x and 1.24x on the shipped shop, 1.34x and 1.52x on the second);
-# these small runs (3,500 customers) measure 1.20x / 1.23x and 1.27x / 1.45x, so they assert
-# a little less against popularity.
-SERVED_OVER_POPULARITY = 1.15
+# these small runs (3,500 customers) measured 1.20x / 1.23x and 1.27x / 1.45x, so they asserted
+# 1.15x against popularity. Since issue 10 a list shows only products for a need the profile has
+# (3.6 items on average over the seeded sample at limit 10, was 9.7), so each impression has less
+# order to learn: the shipped shop's small run measures 1.13x / 1.15x; the bar is 1.1x for both.
+SERVED_OVER_POPULARITY = 1.1
 SERVED_OVER_RULES_ONLY = 1.1
 
 PROFILES = [

@@ -188,3 +188,21 @@ def test_export_moves_events_and_impressions_to_the_training_files(tmp_path):
     events = list(read_jsonl(tmp_path / EVENTS_FILE))
     assert events[0]["type"] == "purchase" and events[0]["customer_id"] == "exp-1"
     assert export_streams(get_store(app), tmp_path) == {EVENTS_FILE: 0, IMPRESSIONS_FILE: 0}
+
+
+def test_with_the_model_on_every_item_has_a_reason_and_learned_ones_are_strong(with_model):
+    """Guarantee 11 with a model: a learned preference is a reason ("Often chosen by customers
+    with a profile like yours.") only where the model score reaches scoring.yaml's
+    lists.learned_min_score (0.85), so it is no way back for fillers."""
+    from service.core.samples import sample_profiles
+
+    skus = [p.sku for p in with_model.snapshot.catalog.products]
+    for profile in sample_profiles(120, skus, seed=5):
+        body = {"profile": profile, "limit": 10, "locale": "en", "explain": True}
+        answer = with_model.recommend(RecommendationRequestSchema().load(body))
+        for item in answer["items"]:
+            assert item["reasons"], (profile, item["sku"])
+            learned = [r for r in item["reasons"] if r["code"] == "learned"]
+            if learned:
+                assert learned[0]["text"] == "Often chosen by customers with a profile like yours."
+                assert item["explain"]["learned"]["model_score"] >= 0.85 - 1e-9

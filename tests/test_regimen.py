@@ -514,7 +514,7 @@ def brute_force(snapshot, request: dict[str, Any], skus: tuple[str, ...]) -> dic
         s
         for s in skus
         if allowed(s, profile)
-        and within_band(s, profile, TODAY.month, PRODUCTS)
+        and within_band(s, profile, TODAY.month, PRODUCTS, current)
         and not shipped_rule_excludes(s, profile)
     ]
     scores = []

@@ -114,6 +114,8 @@ def test_regimen_uses_the_same_room(recommender):
         "age": 75,
         "sex": "male",
         "current_supplements": [{"label": "D", "nutrients": {"vitamin_d_ug": 95}}],
+        # goals give other nutrients a need (issue 10: no item without a need)
+        "goals": ["energy", "heart"],
     }
     answer = formulate_regimen(recommender.snapshot, {"profile": profile, "locale": "en"}, TODAY)
     for line in answer["lines"]:

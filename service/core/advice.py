@@ -489,9 +489,12 @@ class Offer:
 
     @cached_property
     def above_band(self) -> np.ndarray:
-        """(products, nutrients): the daily dose is above the band for the profile."""
+        """(products, nutrients): the daily dose, or with what the person already takes the
+        daily total, is above the band for the profile (a second 25 µg vitamin D for someone
+        who takes 25 µg and is advised 10 µg does not fit either)."""
         per_day = self.ev.snapshot.catalog.nutrients_per_day
-        return per_day > advice_of(self.ev).band_upper * (1 + 1e-9)
+        upper = advice_of(self.ev).band_upper * (1 + 1e-9)
+        return (per_day > upper) | ((per_day > 0) & (per_day + self.ev.intake > upper))
 
     @cached_property
     def within_band(self) -> np.ndarray:
@@ -751,15 +754,20 @@ def exclusion_texts(ev: Evaluation, index: int) -> list[dict[str, Any]]:
     reasons: list[dict[str, Any]] = []
     for column in np.flatnonzero(offer.above_band[index]).tolist():
         amount = rounded(ev.snapshot.catalog.nutrients_per_day[index, column])
+        total = rounded(ev.snapshot.catalog.nutrients_per_day[index, column] + ev.intake[column])
         upper = rounded(advice_of(ev).band_upper[column])
+        text = f"{keys[column]} {amount} a day is above the dose band of {upper} "
+        if total != amount:
+            text = f"{keys[column]} {amount} a day ({total} with what is taken) is above the "
+            text += f"dose band of {upper} "
         reasons.append(
             {
                 "code": "dose_band",
                 "nutrient": keys[column],
                 "amount": amount,
+                "total": total,
                 "band_upper": upper,
-                "text": f"{keys[column]} {amount} a day is above the dose band of {upper} "
-                f"for this profile's advice",
+                "text": text + "for this profile's advice",
             }
         )
     if offer.duplicate[index]:
