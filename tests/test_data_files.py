@@ -30,9 +30,20 @@ FLAGSHIP = "XF-D3K2-TAB"
 SENIOR = {"profile": {"age": 72, "country": "NL", "serum_25ohd_nmol_l": 25.0}}
 
 # Authorised wording (claims.yaml), so that a valid rule passes the disease-claim check.
-REASON_NL = "Vitamine D draagt bij tot de instandhouding van normale botten."
-REASON_DE = "Vitamin D trägt zur Erhaltung normaler Knochen bei."
-REASON_EN = "Vitamin D contributes to the maintenance of normal bones."
+# two authorised claims: a reason that another reason on the item says whole is not shown twice,
+# and the shipped rules already say the first sentence on the flagship
+REASON_NL = (
+    "Vitamine D draagt bij tot de instandhouding van normale botten. "
+    "Vitamine D draagt bij tot de normale werking van het immuunsysteem."
+)
+REASON_DE = (
+    "Vitamin D trägt zur Erhaltung normaler Knochen bei. "
+    "Vitamin D trägt zu einer normalen Funktion des Immunsystems bei."
+)
+REASON_EN = (
+    "Vitamin D contributes to the maintenance of normal bones. "
+    "Vitamin D contributes to the normal function of the immune system."
+)
 
 
 # ---------------------------------------------------------------- helpers

@@ -169,6 +169,16 @@ class ProfileSchema(StrictSchema):
         },
     )
 
+    @validates_schema
+    def _one_unit_per_nutrient(self, data: dict, **_: Any) -> None:
+        """`vitamin_d_iu` and `vitamin_d_ug` both given may disagree (4000 IU and 10 µg): the
+        list and the regimen could each read another one, so the profile is refused."""
+        advised = data.get("higher_dose_advised") or {}
+        for unit_key in INPUT_UNITS:
+            key = unit_key.removesuffix("_iu") + "_ug"
+            if unit_key in advised and key in advised:
+                raise ValidationError(f"give {key} or {unit_key}, not both", "higher_dose_advised")
+
 
 class RecommendationRequestSchema(StrictSchema):
     profile = fields.Nested(ProfileSchema, required=True)

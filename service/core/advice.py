@@ -66,6 +66,22 @@ class ReferenceIntake:
     amount: float
 
 
+@dataclass(frozen=True)
+class GoalIndication:
+    """Profiles a goal alone may recommend a nutrient to (others need an advice, a rule or a
+    doctor): iron to women of menstruating age and in pregnancy, not to men."""
+
+    sexes: tuple[str, ...]
+    min_age: int
+    max_age: int
+    life_stages: tuple[str, ...]
+
+    def allows(self, sex: str, age: int, life_stage: str) -> bool:
+        if life_stage in self.life_stages:
+            return True
+        return sex in self.sexes and self.min_age <= age <= self.max_age
+
+
 @dataclass(frozen=True, eq=False)
 class AdviceConfig:
     """What targets.yaml, scoring.yaml and claims.yaml say beyond what reference.py reads."""
@@ -78,6 +94,8 @@ class AdviceConfig:
     roles: dict[str, str]  # category -> role
     learned_min_score: float
     goals_not_for_sex: dict[str, tuple[str, ...]]  # sex -> goals no claim reason serves
+    # nutrient -> who a goal's claim may recommend it to (scoring.yaml lists.goal_indication)
+    goal_indication: dict[str, GoalIndication]
     authorities: dict[str, dict[str, str]]  # authority -> locale -> phrase
     target_authority: dict[str, str]  # target id -> authority
     reference_intakes: tuple[ReferenceIntake, ...]
@@ -158,6 +176,7 @@ def load_advice_config(reference: Reference) -> AdviceConfig:
             find(scoring_file, serum, "source", "dose_band.serum needs a `source` note")
     max_per_role, roles, learned = 2, {}, 0.6
     goals_not_for_sex: dict[str, tuple[str, ...]] = {}
+    goal_indication: dict[str, GoalIndication] = {}
     if not isinstance(lists, dict):
         find(scoring_file, scoring, "lists", "needs `lists:` (max_per_role, roles)")
     else:
@@ -175,6 +194,22 @@ def load_advice_config(reference: Reference) -> AdviceConfig:
             if unknown:
                 find(scoring_file, lists, "goals_not_for_sex", f"unknown goal(s) {unknown}")
             goals_not_for_sex[str(sex)] = tuple(str(g) for g in goals or ())
+        for nutrient, rule in (lists.get("goal_indication") or {}).items():
+            where = lists.get("goal_indication")
+            if nutrient not in reference.nutrients.keys or not isinstance(rule, dict):
+                find(scoring_file, where, nutrient, f"goal_indication: unknown nutrient {nutrient}")
+                continue
+            if not isinstance(rule.get("source"), str):
+                find(scoring_file, where, nutrient, "goal_indication needs a `source` note")
+            try:
+                goal_indication[nutrient] = GoalIndication(
+                    tuple(str(x) for x in rule.get("sexes") or ()),
+                    int(rule.get("min_age", 0)),
+                    int(rule.get("max_age", 120)),
+                    tuple(str(x) for x in rule.get("life_stages") or ()),
+                )
+            except (TypeError, ValueError):
+                find(scoring_file, where, nutrient, "goal_indication: ages must be integers")
     # targets.yaml: authorities, authority per target, reference intakes
     targets_file, targets = doc("targets.yaml")
     authorities: dict[str, dict[str, str]] = {}
@@ -270,6 +305,7 @@ def load_advice_config(reference: Reference) -> AdviceConfig:
         roles={str(k): str(v) for k, v in roles.items()},
         learned_min_score=float(learned),
         goals_not_for_sex=goals_not_for_sex,
+        goal_indication=goal_indication,
         authorities=authorities,
         target_authority=target_authority,
         reference_intakes=tuple(intakes),
@@ -561,7 +597,28 @@ class Offer:
         table = claim_table(self.ev.snapshot.catalog, self.ev.snapshot.reference)
         if not goals:
             return np.zeros(len(table.claims), dtype=bool)
-        return np.asarray(table.goals[:, [GOALS.index(g) for g in goals]].any(axis=1))
+        need = np.asarray(table.goals[:, [GOALS.index(g) for g in goals]].any(axis=1))
+        return need & ~self.goal_not_indicated
+
+    @cached_property
+    def not_indicated(self) -> tuple[str, ...]:
+        """Nutrients a goal may not recommend to this profile (scoring.yaml goal_indication)."""
+        profile = self.ev.profile
+        return tuple(
+            nutrient
+            for nutrient, rule in self.config.goal_indication.items()
+            if not rule.allows(profile.sex, profile.age, profile.life_stage)
+        )
+
+    @cached_property
+    def goal_not_indicated(self) -> np.ndarray:
+        """Products carrying such a nutrient: a goal alone is no reason to offer them (iron
+        for a man who wants more energy; a multivitamin with iron alike)."""
+        keys = self.ev.snapshot.reference.nutrients.keys
+        columns = [keys.index(n) for n in self.not_indicated]
+        if not columns:
+            return np.zeros(len(self.ev.snapshot.catalog), dtype=bool)
+        return np.asarray(self.ev.snapshot.catalog.nutrients_per_day[:, columns].max(axis=1) > 0)
 
     @cached_property
     def learned_need(self) -> np.ndarray:
@@ -599,9 +656,10 @@ def item_reasons(ev: Evaluation, index: int, locale: str) -> list[dict[str, str]
             if table.rule_fits(rule, reference)[index]:
                 reasons.append({"code": f"rule:{rule.id}", "text": rule.reason[locale]})
     goals = set(offer.goals)
+    not_indicated = set(offer.not_indicated)
     for claim_id in table.claims[index]:
         claim = reference.claims[claim_id]
-        if goals.intersection(claim.goals):
+        if goals.intersection(claim.goals) and not not_indicated.intersection(claim.nutrients):
             reasons.append({"code": f"claim:{claim_id}", "text": claim.text[locale]})
     if offer.learned_need[index]:
         reasons.append({"code": "learned", "text": reference.text("reason_learned", locale)})
@@ -616,7 +674,35 @@ def item_reasons(ev: Evaluation, index: int, locale: str) -> list[dict[str, str]
             continue
         seen.add(reason["text"])
         unique.append(reason)
-    return unique
+    return _without_repeated_sentences(unique)
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+
+
+def _sentences(text: str) -> frozenset[str]:
+    return frozenset(
+        " ".join(part.lower().split()) for part in _SENTENCE_END.split(text) if part.strip()
+    )
+
+
+def _without_repeated_sentences(reasons: list[dict[str, str]]) -> list[dict[str, str]]:
+    """Drop a reason whose every sentence another reason on the item already says (a rule's
+    text quotes the claim that the claim reason repeats: "Magnesium contributes to normal
+    muscle function." twice). Longer reasons are kept first; the order shown stays as given."""
+    sentences = [_sentences(r["text"]) for r in reasons]
+    said: set[str] = set()
+    keep: set[int] = set()
+    for i in sorted(range(len(reasons)), key=lambda i: (-len(sentences[i]), i)):
+        if not sentences[i] <= said:
+            keep.add(i)
+            said |= sentences[i]
+    # then a kept reason that the other kept ones say whole (shortest, latest first)
+    for i in sorted(keep, key=lambda i: (len(sentences[i]), -i)):
+        others = set().union(*(sentences[j] for j in keep if j != i))
+        if sentences[i] <= others:
+            keep.discard(i)
+    return [r for i, r in enumerate(reasons) if i in keep]
 
 
 _AMOUNT = re.compile(r"(\d+(?:[.,]\d+)?)\s*(µg|mg)\b")

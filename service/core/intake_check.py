@@ -138,7 +138,7 @@ def _product_warnings(ev: Any, locale: str) -> list[dict[str, Any]]:
     """Catalog products in the lines that this profile should not take (diet, allergy, age)."""
     reference, catalog, profile = ev.snapshot.reference, ev.snapshot.catalog, ev.profile
     checks = {
-        "diet": ("warning_diet", {"diet": profile.diet}),
+        "diet": ("warning_diet", {"diet": reference.text(f"diet_{profile.diet}", locale)}),
         "allergy": ("warning_allergy", None),
         "age": ("warning_age", {"age": profile.age}),
         "life_stage": ("warning_life_stage", {}),
@@ -153,7 +153,12 @@ def _product_warnings(ev: Any, locale: str) -> list[dict[str, Any]]:
             continue
         if values is None:
             found = {a for s in skus for a in catalog.products[catalog.index[s]].allergens}
-            values = {"allergens": ", ".join(sorted(found & set(profile.allergies)))}
+            values = {
+                "allergens": ", ".join(
+                    reference.text(f"allergen_{a}", locale)
+                    for a in sorted(found & set(profile.allergies))
+                )
+            }
         warnings.append(
             {"code": code, "text": reference.text(text_key, locale, **values), "skus": skus}
         )

@@ -31,7 +31,7 @@ from .market import (
     nutrient_keys_named,
 )
 from .validation import schema_findings
-from .vocabulary import CONDITIONS, GOALS, LOCALES, MEDICATIONS
+from .vocabulary import ALLERGENS, CONDITIONS, DIETS, GOALS, LOCALES, MEDICATIONS
 from .yamlfile import LineDict, line_of, load_yaml
 
 REFERENCE_FILES = (
@@ -60,6 +60,9 @@ SERVICE_TEXTS: dict[str, tuple[str, ...]] = {
     "warning_age": ("age",),
     "warning_life_stage": (),
     "warning_above_upper_limit": ("nutrient", "amount", "upper_limit", "unit"),
+    # the words filled into warning_allergy and warning_diet (never a profile code as it is)
+    **{f"allergen_{code}": () for code in ALLERGENS},
+    **{f"diet_{code}": () for code in DIETS},
 }
 
 
