@@ -27,8 +27,9 @@ $(STAMP): pyproject.toml $(LOCK)
 	@echo "[setup 2/3] installing the pinned dependencies of $(LOCK) (about a minute the first time)"
 	@set -o pipefail; $(BIN)/python -m pip install --require-hashes -r $(LOCK) 2>&1 \
 	  | $(BIN)/python tools/pip_progress.py
-	@echo "[setup 3/3] installing dosewise"
-	@$(BIN)/python -m pip install --quiet --no-deps -e .
+	@echo "[setup 3/3] installing dosewise (built with the locked setuptools)"
+	@set -o pipefail; $(BIN)/python -m pip install --no-deps --no-build-isolation -e . 2>&1 \
+	  | $(BIN)/python tools/pip_progress.py
 	@touch $(STAMP)
 
 # re-pins every dependency to the newest release within the bounds of pyproject.toml; to move

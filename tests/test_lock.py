@@ -82,5 +82,7 @@ def test_make_setup_and_the_dockerfile_install_from_the_locks_with_hashes():
     makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
     assert "LOCK := requirements/lock.txt" in makefile
     assert "pip install --require-hashes -r $(LOCK)" in makefile
+    # the package itself is built without an isolated (unpinned) build environment
+    assert "--no-build-isolation -e ." in makefile and "setuptools" in pins(LOCK)
     dockerfile = (ROOT / "deploy" / "Dockerfile").read_text(encoding="utf-8")
     assert "pip install --require-hashes -r requirements/runtime.txt" in dockerfile
