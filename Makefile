@@ -1,4 +1,5 @@
-# dosewise: `make run` serves the API, `make test` runs the whole suite. Both set everything up.
+# dosewise: `make run` serves the API, `make test` runs the whole suite, `make test-fast` the daily
+# loop (no slow, browser or subprocess tests). All set everything up.
 SHELL := /bin/bash
 PYTHON ?= python3
 # `make run VENV=/path/to/.venv` reuses an installed environment (the make run test does)
@@ -8,27 +9,51 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench bench-quick lint setup clean
+# requirements/lock.txt: every dependency of pyproject.toml (with the dev extra) pinned, with
+# hashes; requirements/runtime.txt: the same pins without the dev extra, for deploy/Dockerfile.
+# `make lock` compiles both after a change of pyproject.toml (tests/test_lock.py checks they agree).
+LOCK := requirements/lock.txt
+RUNTIME_LOCK := requirements/runtime.txt
+PIP_COMPILE = CUSTOM_COMPILE_COMMAND="make lock" $(BIN)/pip-compile --quiet --generate-hashes \
+	--allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links --no-emit-trusted-host
+
+.PHONY: run test test-fast bench bench-quick lint lock setup clean
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(LOCK)
 	@echo "[setup 1/3] creating $(VENV)"
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	@echo "[setup 2/3] upgrading pip"
-	@$(BIN)/python -m pip install --quiet --upgrade pip
-	@echo "[setup 3/3] installing dosewise and its dependencies (about a minute the first time)"
-	@set -o pipefail; $(BIN)/python -m pip install -e '.[dev]' 2>&1 | $(BIN)/python tools/pip_progress.py
+	@echo "[setup 2/3] installing the pinned dependencies of $(LOCK) (about a minute the first time)"
+	@set -o pipefail; $(BIN)/python -m pip install --require-hashes -r $(LOCK) 2>&1 \
+	  | $(BIN)/python tools/pip_progress.py
+	@echo "[setup 3/3] installing dosewise (built with the locked setuptools)"
+	@set -o pipefail; $(BIN)/python -m pip install --no-deps --no-build-isolation -e . 2>&1 \
+	  | $(BIN)/python tools/pip_progress.py
 	@touch $(STAMP)
+
+# re-pins every dependency to the newest release within the bounds of pyproject.toml; to move
+# one only: make lock LOCK_ARGS='--upgrade-package NAME'
+lock: setup
+	$(PIP_COMPILE) --extra dev $(LOCK_ARGS) -o $(LOCK) pyproject.toml
+	$(PIP_COMPILE) --constraint $(LOCK) -o $(RUNTIME_LOCK) pyproject.toml
 
 # the whole product: data check, default model, Redis (embedded unless REDIS_URL), gunicorn,
 # Celery worker and beat, supervised together (service/local.py runs the Procfile with honcho)
 run: setup
 	@HOST=$(HOST) PORT=$(PORT) $(BIN)/python -m service.local
 
+# HYPOTHESIS_PROFILE: `ci` for the whole suite, `dev` for the daily loop (tests/conftest.py)
 test: setup
 	$(BIN)/python tests/ensure_browser.py
-	$(BIN)/python tests/with_redis.py $(BIN)/python -m pytest $(PYTEST_ARGS)
+	HYPOTHESIS_PROFILE=$${HYPOTHESIS_PROFILE:-ci} \
+	  $(BIN)/python tests/with_redis.py $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# the daily loop: everything but the slow, browser and subprocess tests (`--fast`, markers given
+# in tests/conftest.py), still with a real Redis; schemathesis's plugin is not even loaded
+test-fast: setup
+	HYPOTHESIS_PROFILE=$${HYPOTHESIS_PROFILE:-dev} $(BIN)/python tests/with_redis.py \
+	  $(BIN)/python -m pytest --fast -p no:schemathesis $(PYTEST_ARGS)
 
 bench: setup
 	$(BIN)/python tests/with_redis.py bash -c '$(BIN)/python -m bench.run $(BENCH_ARGS) && \

@@ -1,4 +1,6 @@
-"""Shared fixtures: the app from the factory, a client, a core Recommender, real Redis."""
+"""Shared fixtures: the app from the factory, a client, a core Recommender, real Redis; the
+markers every test gets from what it uses (see `pytest_collection_modifyitems`) and the
+Hypothesis profiles."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import redis as redis_lib
+from hypothesis import settings
 
 from service.api.app import create_app
 from service.core.recommender import Recommender
@@ -24,6 +27,138 @@ RULES = ROOT / "rules"
 # A fixed day inside the shipped winter campaign, so tests do not change with the calendar.
 TODAY = dt.date(2026, 11, 28)
 TEST_REDIS_DB = 15
+
+# Hypothesis profiles, chosen by HYPOTHESIS_PROFILE; `ci` under CI=true and in `make test`, else
+# `dev` (`make test-fast`). A profile changes only what a test does not set itself: most property
+# tests here set `max_examples` (and `deadline`) in their own `@settings`, which win over both.
+# ci: Hypothesis's 100 examples, random (not derandomized) so each run tries new inputs, no
+#     example database (a fresh clone has none to replay), and the reproduce blob of a failure.
+# dev: 20 examples, the local example database (a failure found once is tried first next time).
+settings.register_profile("ci", max_examples=100, derandomize=False, database=None, print_blob=True)
+settings.register_profile("dev", max_examples=20)
+settings.load_profile(
+    os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") == "true" else "dev")
+)
+
+# ------------------------------------------------------------------------------- markers
+# Module names (tests/<name>.py) whose every test gets the marker.
+BROWSER_MODULES = frozenset({"test_preview_browser"})
+SUBPROCESS_MODULES = frozenset(
+    {
+        "test_http_framing",  # gunicorn
+        "test_load_quick",  # gunicorn, and Redis killed and restarted
+        "test_make_run",  # the real `make run`: gunicorn, Celery worker and beat, redis-server
+        "test_metrics_gunicorn",  # gunicorn
+        "test_precompute",  # a Celery worker process
+        "test_slow_clients",  # nginx in front of gunicorn
+    }
+)
+SLOW_MODULES = frozenset(
+    {
+        "test_schemathesis",  # generated requests for every operation
+        "test_redis_stall",  # waits out a stalled Redis
+    }
+)
+# Fixtures: a test that uses one (directly or through another fixture) gets the marker.
+REDIS_FIXTURES = frozenset({"redis_url", "load_redis_url", "own_redis", "stalled_redis", "stack"})
+SLOW_FIXTURES = frozenset({"shop", "simulated_shop", "model_store"})  # simulate and train
+# Single tests measured over about 1 s on a quiet machine (property tests with many examples,
+# CLI runs over every rule file), by module. tests/test_markers.py checks that they exist.
+SLOW_TESTS = {
+    "test_advice": {"test_every_item_has_a_true_reason_and_fits_the_dose_band"},
+    "test_api": {"test_each_scope_boundary"},
+    "test_cli_errors": {
+        "test_rules_diff_of_a_campaign_outside_the_date_hints_at_date",
+        "test_rules_diff_with_the_top_rules_folder_compares_its_merchandising_rules",
+    },
+    "test_customer_ids": {"test_fast_path_and_flask_give_the_same_bytes_for_any_id_and_query"},
+    "test_data_files": {"test_admin_reload_without_a_body_reloads"},
+    "test_learning": {"test_what_serves_beats_the_baselines_on_a_shop_it_was_not_tuned_to"},
+    "test_lint_findings": {
+        "test_the_lint_endpoint_reports_the_files_on_disk_not_a_cached_older_result"
+    },
+    "test_market_law": {
+        "test_with_advisory_maxima_on_every_guarantee_holds",
+        "test_regimens_keep_market_law_and_pregnancy_cap",
+        "test_unauthorised_form_is_masked_even_when_the_catalog_says_sellable",
+    },
+    "test_merchandising": {
+        "test_lint_cli_prints_warnings_exit_0_strict_exit_1_json_parseable",
+        "test_diff_cli_two_folders_with_html",
+        "test_diff_html_report_has_an_svg_chart_with_bars",
+        "test_lint_pin_conflict_and_shadowed_name_the_other_rule",
+        "test_lint_unknown_sku_is_an_error_exit_1_with_did_you_mean",
+        "test_lint_campaign_over_depends_on_the_date",
+        "test_diff_exclude_flagship_changes_lists_and_removes_all_its_exposure",
+    },
+    "test_regimen": {
+        "test_the_solver_finds_the_brute_force_optimum_on_small_catalogs",
+        "test_no_regimen_crosses_a_limit_or_breaks_a_guarantee",
+    },
+    "test_safety_properties": {
+        "test_recommendations_keep_every_guarantee",
+        "test_recommendations_keep_every_guarantee_on_any_day",
+        "test_hostile_rules_fixed_profiles",
+        "test_hostile_rules_cannot_break_guarantees",
+        "test_http_recommendations_keep_every_guarantee",
+        "test_intake_check_totals_and_status",
+        "test_http_intake_check_totals_and_status",
+    },
+}
+# `--fast` (make test-fast) leaves these out, and does not even import the modules that hold
+# nothing else.
+FAST = "not slow and not browser and not subprocess"
+WHOLE_MODULES_LEFT_OUT = BROWSER_MODULES | SUBPROCESS_MODULES | SLOW_MODULES
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--fast",
+        action="store_true",
+        help=f"the daily loop (make test-fast): only the tests that are {FAST!r}",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if config.getoption("fast"):
+        given = config.option.markexpr
+        config.option.markexpr = f"({given}) and {FAST}" if given else FAST
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    if config.getoption("fast") and collection_path.stem in WHOLE_MODULES_LEFT_OUT:
+        return True
+    return None  # pytest and other hooks decide
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects by these markers
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark every test by what it uses, so that no test module has to (pyproject lists them).
+
+    - `redis`: uses a fixture in REDIS_FIXTURES (the Redis of tests/with_redis.py, or a
+      redis-server of the test's own). A new fixture that reaches Redis joins that set.
+    - `subprocess`: is in a module of SUBPROCESS_MODULES, which start gunicorn, a Celery
+      worker, nginx or `make run` as processes. A new module that does joins that set.
+    - `browser`: is in a module of BROWSER_MODULES (Chromium through Playwright).
+    - `slow`: is in SLOW_MODULES, uses a fixture of SLOW_FIXTURES (simulate and train a
+      model), or is named in SLOW_TESTS; the rule is over about 1 s on a quiet machine,
+      measured with `make test PYTEST_ARGS=--durations=30`.
+    `make test-fast` (`pytest --fast`) leaves out slow, browser and subprocess; `make test`
+    runs everything. tests/test_markers.py checks that every name in these tables exists.
+    """
+    for item in items:
+        module = getattr(item, "module", None)
+        name = module.__name__.rsplit(".", 1)[-1] if module else ""
+        function = getattr(item, "originalname", item.name)
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if fixtures & REDIS_FIXTURES:
+            item.add_marker(pytest.mark.redis)
+        if name in SUBPROCESS_MODULES:
+            item.add_marker(pytest.mark.subprocess)
+        if name in BROWSER_MODULES:
+            item.add_marker(pytest.mark.browser)
+        if name in SLOW_MODULES or fixtures & SLOW_FIXTURES or function in SLOW_TESTS.get(name, ()):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session")

@@ -10,6 +10,7 @@ import datetime as dt
 import os
 import textwrap
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -119,342 +120,357 @@ def valid_boost_rule(rule_id: str, sku: str = FLAGSHIP, weight: float = 0.3) -> 
         """
 
 
-# ---------------------------------------------------------------- rule files: syntax
-def test_rule_file_yaml_syntax_error_is_refused_at_the_offending_line(data_copy):
-    path, text = write_rules(
-        data_copy,
-        "broken.yaml",
+# ---------------------------------------------------------------- refusals, one table
+@dataclass(frozen=True)
+class Refusal:
+    """A broken data file and where and why it must be refused.
+
+    The expected line is the line of `at` in the broken text (the first after the appended
+    product for catalog cases); `column_at` adds the column of that text on the line (plus
+    `column_shift`); `says` are parts of the message, `not_says` must not be in it. With `pick`,
+    the file may give several findings and the one whose message holds `pick` is checked.
+    """
+
+    name: str
+    at: str | None
+    code: str | None = None
+    rule_id: str | None = None
+    says: tuple[str, ...] = ()
+    not_says: tuple[str, ...] = ()
+    column_at: str | None = None
+    column_shift: int = 0
+    pick: str | None = None
+
+
+def check_refusal(case: Refusal, findings: list[Finding], path: Path, text: str, after=0):
+    """Assert the refusal; every failure names the case, the file, line and reason expected."""
+    line = line_no(text, case.at, after=after) if case.at is not None else None
+    place = f"{path.name}:{line} (the line of {case.at!r})" if line else f"{path.name}, any line"
+    expected = f"{case.name}: expected {place} code={case.code} says={case.says}"
+    got = [str(f) for f in findings]
+    if case.pick is None:
+        assert len(findings) == 1 and same_file(findings[0].file, path), (expected, got)
+        finding = findings[0]
+    else:
+        assert findings_in(findings, path) == findings, (expected, got)
+        picked = [f for f in findings if case.pick in f.message]
+        assert len(picked) == 1, (expected, got)
+        finding = picked[0]
+    if line is not None:
+        assert finding.line == line, (expected, str(finding))
+    if case.column_at is not None:
+        assert line is not None
+        column = column_no(text, line, case.column_at) + case.column_shift
+        assert finding.column == column, (expected, f"column {column}", str(finding))
+    if case.code is not None:
+        assert finding.code == case.code, (expected, str(finding))
+    if case.rule_id is not None:
+        assert finding.rule_id == case.rule_id, (expected, str(finding))
+    assert finding.message, (expected, str(finding))
+    for part in case.says:
+        assert part in finding.message, (expected, str(finding))
+    for part in case.not_says:
+        assert part not in finding.message, (expected, str(finding))
+
+
+REASONS = f"""\
+    reason:
+      nl: "{REASON_NL}"
+      de: "{REASON_DE}"
+      en: "{REASON_EN}"
+"""
+
+# One broken rule each, written as `rules/merchandising/broken.yaml` below a `source:` line.
+BROKEN_RULES = [
+    (
+        Refusal("yaml syntax", "   weight: 0.2", "yaml_syntax"),
         f"""\
-        source: "test"
-        rules:
-          - id: badly-indented
-            description: "weight is indented one space too little"
-            when: "profile.age >= 18"
-            skus: [{FLAGSHIP}]
-            action: boost
-           weight: 0.2
-        """,
-    )
-    finding = only_finding(refusal(data_copy), path)
-    assert finding.code == "yaml_syntax"
-    assert finding.line == line_no(text, "   weight: 0.2")
-    assert finding.message
-
-
-def test_rule_file_duplicate_key_is_refused_at_the_second_key(data_copy):
-    path, text = write_rules(
-        data_copy,
-        "broken.yaml",
+  - id: badly-indented
+    description: "weight is indented one space too little"
+    when: "profile.age >= 18"
+    skus: [{FLAGSHIP}]
+    action: boost
+   weight: 0.2
+""",
+    ),
+    (
+        Refusal("duplicate key", "action: exclude", says=("duplicate key 'action'",)),
         f"""\
-        source: "test"
-        rules:
-          - id: two-actions
-            description: "action given twice: the second would silently win"
-            when: "profile.age >= 18"
-            skus: [{FLAGSHIP}]
-            action: boost
-            weight: 0.2
-            action: exclude
-        """,
-    )
-    finding = only_finding(refusal(data_copy), path)
-    assert finding.line == line_no(text, "action: exclude")
-    assert "duplicate key 'action'" in finding.message
-
-
-def test_rule_cel_syntax_error_in_when_is_refused_at_when_line_with_column_and_rule_id(data_copy):
-    path, text = write_rules(
-        data_copy,
-        "broken.yaml",
+  - id: two-actions
+    description: "action given twice: the second would silently win"
+    when: "profile.age >= 18"
+    skus: [{FLAGSHIP}]
+    action: boost
+    weight: 0.2
+    action: exclude
+""",
+    ),
+    (
+        # CEL stops at the end of the text: the column right after `>=` (the closing quote).
+        Refusal(
+            "CEL syntax error in when",
+            "when:",
+            "expression",
+            "cel-syntax-error",
+            says=("syntax error",),
+            column_at=">=",
+            column_shift=len(">="),
+        ),
         f"""\
-        source: "test"
-        rules:
-          - id: cel-syntax-error
-            description: "the condition stops after >="
-            when: "profile.age >="
-            skus: [{FLAGSHIP}]
-            action: exclude
-        """,
-    )
-    finding = only_finding(refusal(data_copy), path)
-    when_line = line_no(text, "when:")
-    assert finding.line == when_line
-    assert finding.code == "expression"
-    assert finding.rule_id == "cel-syntax-error"
-    assert "syntax error" in finding.message
-    # CEL stops at the end of the text: the column right after `>=` (the closing quote).
-    assert finding.column == column_no(text, when_line, ">=") + len(">=")
-
-
-def test_rule_cel_syntax_error_column_points_at_the_offending_character(data_copy):
-    path, text = write_rules(
-        data_copy,
-        "broken.yaml",
+  - id: cel-syntax-error
+    description: "the condition stops after >="
+    when: "profile.age >="
+    skus: [{FLAGSHIP}]
+    action: exclude
+""",
+    ),
+    (
+        Refusal(
+            "CEL column at the offending character",
+            "when:",
+            "expression",
+            "cel-stray-paren",
+            says=("')'",),
+            column_at=")",
+        ),
         f"""\
-        source: "test"
-        rules:
-          - id: cel-stray-paren
-            description: "a stray closing parenthesis"
-            when: "profile.age >= )"
-            skus: [{FLAGSHIP}]
-            action: exclude
-        """,
-    )
-    finding = only_finding(refusal(data_copy), path)
-    when_line = line_no(text, "when:")
-    assert (finding.line, finding.code, finding.rule_id) == (
-        when_line,
-        "expression",
-        "cel-stray-paren",
-    )
-    assert "')'" in finding.message
-    assert finding.column == column_no(text, when_line, ")"), str(finding)
-
-
-def test_rule_cel_syntax_error_in_a_literal_block_when_is_refused_at_its_own_line(data_copy):
-    path, text = write_rules(
-        data_copy,
-        "broken.yaml",
+  - id: cel-stray-paren
+    description: "a stray closing parenthesis"
+    when: "profile.age >= )"
+    skus: [{FLAGSHIP}]
+    action: exclude
+""",
+    ),
+    (
+        Refusal(
+            "CEL error in a literal block, at its own line",
+            "profile.sex == )",
+            "expression",
+            "cel-block-error",
+            column_at=")",
+        ),
         f"""\
-        source: "test"
-        rules:
-          - id: cel-block-error
-            description: "a long condition as a literal block; the error is on its 2nd line"
-            when: |
-              profile.age >= 18 &&
-                profile.sex == )
-            skus: [{FLAGSHIP}]
-            action: exclude
-        """,
-    )
-    finding = only_finding(refusal(data_copy), path)
-    error_line = line_no(text, "profile.sex == )")
-    assert (finding.code, finding.rule_id) == ("expression", "cel-block-error")
-    assert (finding.line, finding.column) == (error_line, column_no(text, error_line, ")")), str(
-        finding
-    )
-
-
-def test_rule_cel_syntax_error_in_a_multi_line_plain_when_is_refused_at_its_own_line(data_copy):
-    path, text = write_rules(
-        data_copy,
-        "broken.yaml",
+  - id: cel-block-error
+    description: "a long condition as a literal block; the error is on its 2nd line"
+    when: |
+      profile.age >= 18 &&
+        profile.sex == )
+    skus: [{FLAGSHIP}]
+    action: exclude
+""",
+    ),
+    (
+        Refusal(
+            "CEL error in a multi-line plain scalar, at its own line",
+            "profile.sex == )",
+            "expression",
+            "cel-folded-error",
+        ),
         f"""\
-        source: "test"
-        rules:
-          - id: cel-folded-error
-            description: "a plain scalar over two lines; the error is on the second"
-            when: profile.age >= 18 &&
-              profile.sex == )
-            skus: [{FLAGSHIP}]
-            action: exclude
-        """,
-    )
-    finding = only_finding(refusal(data_copy), path)
-    assert (finding.code, finding.rule_id) == ("expression", "cel-folded-error")
-    assert finding.line == line_no(text, "profile.sex == )"), str(finding)
-
-
-def test_rule_unknown_profile_field_is_refused_with_did_you_mean(data_copy):
-    path, text = write_rules(
-        data_copy,
-        "broken.yaml",
+  - id: cel-folded-error
+    description: "a plain scalar over two lines; the error is on the second"
+    when: profile.age >= 18 &&
+      profile.sex == )
+    skus: [{FLAGSHIP}]
+    action: exclude
+""",
+    ),
+    (
+        Refusal(
+            "unknown profile field, did you mean",
+            "when:",
+            "expression",
+            "typo-in-field",
+            says=("did you mean 'age'",),
+        ),
         f"""\
-        source: "test"
-        rules:
-          - id: typo-in-field
-            description: "agee instead of age"
-            when: "profile.agee >= 70"
-            skus: [{FLAGSHIP}]
-            action: exclude
-        """,
-    )
-    finding = only_finding(refusal(data_copy), path)
-    assert finding.line == line_no(text, "when:")
-    assert finding.code == "expression"
-    assert finding.rule_id == "typo-in-field"
-    assert "did you mean 'age'" in finding.message
-
-
-def test_rule_when_giving_a_number_instead_of_a_boolean_is_refused(data_copy):
-    path, text = write_rules(
-        data_copy,
-        "broken.yaml",
+  - id: typo-in-field
+    description: "agee instead of age"
+    when: "profile.agee >= 70"
+    skus: [{FLAGSHIP}]
+    action: exclude
+""",
+    ),
+    (
+        Refusal(
+            "when gives a number, not a boolean",
+            "when:",
+            "expression",
+            "not-a-condition",
+            says=("true or false", "int"),
+        ),
         f"""\
-        source: "test"
-        rules:
-          - id: not-a-condition
-            description: "when gives an int, not true or false"
-            when: "profile.age"
-            skus: [{FLAGSHIP}]
-            action: exclude
-        """,
-    )
-    finding = only_finding(refusal(data_copy), path)
-    assert finding.line == line_no(text, "when:")
-    assert finding.code == "expression"
-    assert finding.rule_id == "not-a-condition"
-    assert "true or false" in finding.message
-    assert "int" in finding.message
-
-
-# ---------------------------------------------------------------- rule files: meaning
-def test_rule_unknown_sku_is_refused_with_the_close_match(data_copy):
-    path, text = write_rules(
-        data_copy,
-        "broken.yaml",
+  - id: not-a-condition
+    description: "when gives an int, not true or false"
+    when: "profile.age"
+    skus: [{FLAGSHIP}]
+    action: exclude
+""",
+    ),
+    (
+        Refusal(
+            "unknown SKU, close match",
+            "skus:",
+            "unknown_sku",
+            "typo-in-sku",
+            says=("unknown SKU 'XF-D3K2-TAX'", f"did you mean {FLAGSHIP!r}"),
+        ),
         """\
-        source: "test"
-        rules:
-          - id: typo-in-sku
-            description: "TAX instead of TAB"
-            skus: [XF-D3K2-TAX]
-            action: exclude
-        """,
-    )
-    finding = only_finding(refusal(data_copy), path)
-    assert finding.line == line_no(text, "skus:")
-    assert finding.code == "unknown_sku"
-    assert finding.rule_id == "typo-in-sku"
-    assert "unknown SKU 'XF-D3K2-TAX'" in finding.message
-    assert f"did you mean {FLAGSHIP!r}" in finding.message
-
-
-def test_rule_unknown_category_is_refused_with_the_close_match(data_copy):
-    path, text = write_rules(
-        data_copy,
-        "broken.yaml",
+  - id: typo-in-sku
+    description: "TAX instead of TAB"
+    skus: [XF-D3K2-TAX]
+    action: exclude
+""",
+    ),
+    (
+        Refusal(
+            "unknown category, close match",
+            "categories:",
+            "unknown_category",
+            "typo-in-category",
+            says=("unknown category 'vitamine_d'", "did you mean 'vitamin_d'"),
+        ),
         """\
-        source: "test"
-        rules:
-          - id: typo-in-category
-            description: "vitamine_d instead of vitamin_d"
-            categories: [vitamine_d]
-            action: exclude
-        """,
-    )
-    finding = only_finding(refusal(data_copy), path)
-    assert finding.line == line_no(text, "categories:")
-    assert finding.code == "unknown_category"
-    assert finding.rule_id == "typo-in-category"
-    assert "unknown category 'vitamine_d'" in finding.message
-    assert "did you mean 'vitamin_d'" in finding.message
-
-
-def test_rule_unknown_key_is_refused_at_its_line(data_copy):
-    path, text = write_rules(
-        data_copy,
-        "broken.yaml",
+  - id: typo-in-category
+    description: "vitamine_d instead of vitamin_d"
+    categories: [vitamine_d]
+    action: exclude
+""",
+    ),
+    (
+        Refusal(
+            "unknown key, at its line",
+            "wieght:",
+            rule_id="typo-in-key",
+            says=("nknown field",),
+            pick="wieght",
+        ),
         f"""\
-        source: "test"
-        rules:
-          - id: typo-in-key
-            description: "wieght instead of weight"
-            skus: [{FLAGSHIP}]
-            action: bury
-            wieght: 0.2
-        """,
-    )
-    findings = refusal(data_copy)
-    assert findings_in(findings, path) == findings
-    typo = [f for f in findings if "wieght" in f.message]
-    assert len(typo) == 1, [str(f) for f in findings]
-    assert typo[0].line == line_no(text, "wieght:")
-    assert "unknown field" in typo[0].message.lower()
-    assert typo[0].rule_id == "typo-in-key"
-
-
-def test_rule_boost_without_weight_is_refused(data_copy):
-    path, text = write_rules(
-        data_copy,
-        "broken.yaml",
+  - id: typo-in-key
+    description: "wieght instead of weight"
+    skus: [{FLAGSHIP}]
+    action: bury
+    wieght: 0.2
+""",
+    ),
+    (
+        # No `weight:` line exists: the rule itself is the place.
+        Refusal(
+            "boost without weight",
+            "id: boost-no-weight",
+            rule_id="boost-no-weight",
+            says=("boost needs a weight",),
+        ),
         f"""\
-        source: "test"
-        rules:
-          - id: boost-no-weight
-            description: "a boost needs a weight"
-            skus: [{FLAGSHIP}]
-            action: boost
-            reason:
-              nl: "{REASON_NL}"
-              de: "{REASON_DE}"
-              en: "{REASON_EN}"
-        """,
-    )
-    finding = only_finding(refusal(data_copy), path)
-    # No `weight:` line exists: the rule itself is the place.
-    assert finding.line == line_no(text, "id: boost-no-weight")
-    assert "boost needs a weight" in finding.message
-    assert finding.rule_id == "boost-no-weight"
-
-
-def test_rule_pin_without_position_is_refused(data_copy):
-    path, text = write_rules(
-        data_copy,
-        "broken.yaml",
+  - id: boost-no-weight
+    description: "a boost needs a weight"
+    skus: [{FLAGSHIP}]
+    action: boost
+{REASONS}""",
+    ),
+    (
+        Refusal(
+            "pin without position",
+            "id: pin-no-position",
+            rule_id="pin-no-position",
+            says=("pin needs a position",),
+        ),
         f"""\
-        source: "test"
-        rules:
-          - id: pin-no-position
-            description: "a pin needs a position"
-            skus: [{FLAGSHIP}]
-            action: pin
-            reason:
-              nl: "{REASON_NL}"
-              de: "{REASON_DE}"
-              en: "{REASON_EN}"
-        """,
-    )
-    finding = only_finding(refusal(data_copy), path)
-    assert finding.line == line_no(text, "id: pin-no-position")
-    assert "pin needs a position" in finding.message
-    assert finding.rule_id == "pin-no-position"
-
-
-def test_rule_reason_missing_a_locale_is_refused(data_copy):
-    path, text = write_rules(
-        data_copy,
-        "broken.yaml",
+  - id: pin-no-position
+    description: "a pin needs a position"
+    skus: [{FLAGSHIP}]
+    action: pin
+{REASONS}""",
+    ),
+    (
+        Refusal(
+            "reason missing a locale",
+            "reason:",
+            rule_id="reason-without-de",
+            says=("missing locale(s): de",),
+        ),
         f"""\
-        source: "test"
-        rules:
-          - id: reason-without-de
-            description: "German text missing"
-            skus: [{FLAGSHIP}]
-            action: boost
-            weight: 0.2
-            reason:
-              nl: "{REASON_NL}"
-              en: "{REASON_EN}"
-        """,
-    )
-    finding = only_finding(refusal(data_copy), path)
-    assert finding.line == line_no(text, "reason:")
-    assert "missing locale(s): de" in finding.message
-    assert finding.rule_id == "reason-without-de"
-
-
-def test_rule_valid_until_before_valid_from_is_refused(data_copy):
-    path, text = write_rules(
-        data_copy,
-        "broken.yaml",
+  - id: reason-without-de
+    description: "German text missing"
+    skus: [{FLAGSHIP}]
+    action: boost
+    weight: 0.2
+    reason:
+      nl: "{REASON_NL}"
+      en: "{REASON_EN}"
+""",
+    ),
+    (
+        Refusal(
+            "valid_until before valid_from",
+            "valid_until:",
+            rule_id="window-backwards",
+            says=("valid_until is before valid_from",),
+        ),
         f"""\
-        source: "test"
-        rules:
-          - id: window-backwards
-            description: "ends before it starts"
-            skus: [{FLAGSHIP}]
-            action: exclude
-            valid_from: 2026-12-01
-            valid_until: 2026-11-01
-        """,
+  - id: window-backwards
+    description: "ends before it starts"
+    skus: [{FLAGSHIP}]
+    action: exclude
+    valid_from: 2026-12-01
+    valid_until: 2026-11-01
+""",
+    ),
+    (
+        Refusal("a rule that is not a mapping, at its own line", "- just some text"),
+        f"""\
+  - id: fine
+    description: "a good rule"
+    skus: [{FLAGSHIP}]
+    action: exclude
+  - just some text where a rule should be
+""",
+    ),
+    (
+        Refusal("an impossible date, at its line", "valid_from:"),
+        f"""\
+  - id: leap-typo
+    description: "30 February does not exist"
+    skus: [{FLAGSHIP}]
+    action: exclude
+    valid_from: 2026-02-30
+""",
+    ),
+] + [
+    (
+        Refusal(
+            f"disease claim in the {locale} reason",
+            "reason:",
+            "forbidden_claim",
+            "disease-claim",
+            says=(f"reason ({locale}) makes a disease claim",),
+        ),
+        f"""\
+  - id: disease-claim
+    description: "a reason with disease wording"
+    skus: [{FLAGSHIP}]
+    action: boost
+    weight: 0.2
+{REASONS.replace(reason, claim)}""",
     )
-    finding = only_finding(refusal(data_copy), path)
-    assert finding.line == line_no(text, "valid_until:")
-    assert "valid_until is before valid_from" in finding.message
-    assert finding.rule_id == "window-backwards"
+    for locale, reason, claim in [
+        ("nl", REASON_NL, "Vitamine D voorkomt botontkalking."),
+        ("en", REASON_EN, "Vitamin D prevents osteoporosis."),
+    ]
+]
 
 
+@pytest.mark.parametrize(
+    ("case", "rule"), BROKEN_RULES, ids=[case.name for case, _ in BROKEN_RULES]
+)
+def test_a_broken_rule_file_is_refused_at_its_line_with_its_reason(data_copy, case, rule):
+    path = data_copy.merchandising_dir / "broken.yaml"
+    text = f'source: "test"\nrules:\n{rule}'
+    path.write_text(text, encoding="utf-8")
+    check_refusal(case, refusal(data_copy), path, text)
+
+
+# ---------------------------------------------------------------- rule files: more
 def test_rule_id_duplicated_across_two_files_is_refused_naming_the_first(data_copy):
     rule = f"""\
         source: "test"
@@ -478,76 +494,6 @@ def test_rule_id_duplicated_across_two_files_is_refused_naming_the_first(data_co
     assert finding.line == line_no(second_text, "id: twice")
     assert "duplicate rule id" in finding.message
     assert f"{first.name}:{line_no(first_text, 'id: twice')}" in finding.message
-
-
-def test_rule_that_is_not_a_mapping_is_refused_at_its_own_line(data_copy):
-    path, text = write_rules(
-        data_copy,
-        "broken.yaml",
-        f"""\
-        source: "test"
-        rules:
-          - id: fine
-            description: "a good rule"
-            skus: [{FLAGSHIP}]
-            action: exclude
-          - just some text where a rule should be
-        """,
-    )
-    finding = only_finding(refusal(data_copy), path)
-    assert finding.line == line_no(text, "- just some text"), str(finding)
-
-
-def test_rule_with_an_impossible_date_is_refused_at_its_line(data_copy):
-    path, text = write_rules(
-        data_copy,
-        "broken.yaml",
-        f"""\
-        source: "test"
-        rules:
-          - id: leap-typo
-            description: "30 February does not exist"
-            skus: [{FLAGSHIP}]
-            action: exclude
-            valid_from: 2026-02-30
-        """,
-    )
-    findings = refusal(data_copy)  # today: ValueError escapes load_yaml instead
-    finding = only_finding(findings, path)
-    assert finding.line == line_no(text, "valid_from:")
-
-
-@pytest.mark.parametrize(
-    ("locale", "text"),
-    [
-        ("nl", "Vitamine D voorkomt botontkalking."),
-        ("en", "Vitamin D prevents osteoporosis."),
-    ],
-)
-def test_rule_reason_with_a_disease_claim_is_refused(data_copy, locale, text):
-    reason = {"nl": REASON_NL, "de": REASON_DE, "en": REASON_EN, locale: text}
-    path, written = write_rules(
-        data_copy,
-        "broken.yaml",
-        f"""\
-        source: "test"
-        rules:
-          - id: disease-claim
-            description: "a reason with disease wording"
-            skus: [{FLAGSHIP}]
-            action: boost
-            weight: 0.2
-            reason:
-              nl: "{reason["nl"]}"
-              de: "{reason["de"]}"
-              en: "{reason["en"]}"
-        """,
-    )
-    finding = only_finding(refusal(data_copy), path)
-    assert finding.code == "forbidden_claim"
-    assert finding.rule_id == "disease-claim"
-    assert finding.line == line_no(written, "reason:")
-    assert f"reason ({locale}) makes a disease claim" in finding.message
 
 
 def test_rule_problems_in_several_files_are_all_reported(data_copy):
@@ -639,41 +585,6 @@ def test_catalog_duplicate_sku_is_refused_at_the_second_product(data_copy):
     assert f"duplicate SKU {FLAGSHIP!r} (first at line {first_line})" in finding.message
 
 
-def test_catalog_unknown_nutrient_key_is_refused(data_copy):
-    text, start = append_product(data_copy, nutrient="vitamin_z_ug", claims="")
-    finding = only_finding(refusal(data_copy), data_copy.catalog)
-    assert finding.code == "unknown_nutrient"
-    assert finding.line == line_no(text, "nutrients_per_serving:", after=start)
-    assert "unknown nutrient key 'vitamin_z_ug'" in finding.message
-    assert "TEST-D3-10-TAB" in finding.message
-
-
-def test_catalog_vegan_product_that_is_not_vegetarian_is_refused(data_copy):
-    text, start = append_product(data_copy, vegan="true", vegetarian="false")
-    finding = only_finding(refusal(data_copy), data_copy.catalog)
-    assert finding.code == "diet"
-    assert finding.line == line_no(text, "vegan: true", after=start)
-    assert "vegan product must also be vegetarian" in finding.message
-
-
-def test_catalog_claim_whose_15_percent_nrv_condition_the_dose_misses_is_refused(data_copy):
-    # vitamin_d_bones needs 0.75 µg a day (15% of the 5 µg NRV); 0.5 µg is too little.
-    text, start = append_product(data_copy, amount=0.5)
-    finding = only_finding(refusal(data_copy), data_copy.catalog)
-    assert finding.code == "claim_condition"
-    assert finding.line == line_no(text, "claims:", after=start)
-    assert "vitamin_d_bones" in finding.message
-    assert "0.75" in finding.message and "0.5" in finding.message
-
-
-def test_catalog_unknown_category_is_refused(data_copy):
-    text, start = append_product(data_copy, category="vitamine_d")
-    finding = only_finding(refusal(data_copy), data_copy.catalog)
-    assert finding.code == "unknown_category"
-    assert finding.line == line_no(text, "category: vitamine_d", after=start)
-    assert "unknown category 'vitamine_d'" in finding.message
-
-
 def test_catalog_yaml_syntax_error_is_refused_at_its_line(data_copy):
     original = data_copy.catalog.read_text(encoding="utf-8")
     text = original + (
@@ -697,45 +608,56 @@ def test_catalog_schema_error_is_refused_at_the_field_line(data_copy):
     assert "price" in finding.message
 
 
+BROKEN_PRODUCTS = [
+    (
+        Refusal(
+            "unknown nutrient key",
+            "nutrients_per_serving:",
+            "unknown_nutrient",
+            says=("unknown nutrient key 'vitamin_z_ug'", "TEST-D3-10-TAB"),
+        ),
+        {"nutrient": "vitamin_z_ug", "claims": ""},
+    ),
+    (
+        Refusal(
+            "vegan but not vegetarian",
+            "vegan: true",
+            "diet",
+            says=("vegan product must also be vegetarian",),
+        ),
+        {"vegan": "true", "vegetarian": "false"},
+    ),
+    (
+        # vitamin_d_bones needs 0.75 µg a day (15% of the 5 µg NRV); 0.5 µg is too little.
+        Refusal(
+            "claim whose 15 percent NRV condition the dose misses",
+            "claims:",
+            "claim_condition",
+            says=("vitamin_d_bones", "0.75", "0.5"),
+        ),
+        {"amount": 0.5},
+    ),
+    (
+        Refusal(
+            "unknown category",
+            "category: vitamine_d",
+            "unknown_category",
+            says=("unknown category 'vitamine_d'",),
+        ),
+        {"category": "vitamine_d"},
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "overrides"), BROKEN_PRODUCTS, ids=[case.name for case, _ in BROKEN_PRODUCTS]
+)
+def test_a_broken_product_is_refused_at_its_line_with_its_reason(data_copy, case, overrides):
+    text, start = append_product(data_copy, **overrides)
+    check_refusal(case, refusal(data_copy), data_copy.catalog, text, after=start)
+
+
 # ---------------------------------------------------------------- reference data
-def test_removing_the_vitamin_k_antagonist_exclusion_is_refused(data_copy):
-    path = data_copy.reference_dir / "interactions.yaml"
-    text = path.read_text(encoding="utf-8")
-    exclusion = "    exclude: {vitamin_k1_ug: 0, vitamin_k2_ug: 0}\n"
-    assert text.count(exclusion) == 1
-    path.write_text(text.replace(exclusion, ""), encoding="utf-8")
-    findings = refusal(data_copy)
-    finding = only_finding(findings, path)
-    assert finding.code == "guarantee_not_covered"
-    assert "vitamin_k_antagonist" in finding.message
-    assert "vitamin_k1_ug" in finding.message and "vitamin_k2_ug" in finding.message
-
-
-def test_weakening_the_vitamin_k_antagonist_threshold_is_refused(data_copy):
-    path = data_copy.reference_dir / "interactions.yaml"
-    text = path.read_text(encoding="utf-8")
-    exclusion = "exclude: {vitamin_k1_ug: 0, vitamin_k2_ug: 0}"
-    path.write_text(
-        text.replace(exclusion, "exclude: {vitamin_k1_ug: 0, vitamin_k2_ug: 10}"), encoding="utf-8"
-    )
-    finding = only_finding(refusal(data_copy), path)
-    assert finding.code == "guarantee_not_covered"
-    assert "vitamin_k2_ug" in finding.message and "vitamin_k1_ug" not in finding.message
-
-
-def test_reference_unknown_nutrient_key_is_refused_at_its_line(data_copy):
-    path = data_copy.reference_dir / "interactions.yaml"
-    text = path.read_text(encoding="utf-8")
-    old = "warn: {vitamin_d_ug: 20, calcium_mg: 0}"
-    assert text.count(old) == 1
-    text = text.replace(old, "warn: {vitamin_d_ug: 20, calcium_mgg: 0}")
-    path.write_text(text, encoding="utf-8")
-    finding = only_finding(refusal(data_copy), path)
-    assert finding.code == "unknown_nutrient"
-    assert finding.line == line_no(text, "calcium_mgg")
-    assert "calcium_mgg" in finding.message
-
-
 def replace_once(path: Path, old: str, new: str) -> str:
     text = path.read_text(encoding="utf-8")
     assert text.count(old) == 1, old
@@ -744,13 +666,69 @@ def replace_once(path: Path, old: str, new: str) -> str:
     return text
 
 
-def test_reference_target_when_with_an_unknown_profile_field_is_refused(data_copy):
-    """A target whose condition names no real field would silently never apply."""
-    path = data_copy.reference_dir / "targets.yaml"
-    text = replace_once(path, 'profile.age <= 3"', 'profile.agee <= 3"')
-    finding = only_finding(refusal(data_copy), path)
-    assert finding.line == line_no(text, "profile.agee")
-    assert "agee" in finding.message
+VKA_EXCLUSION = "    exclude: {vitamin_k1_ug: 0, vitamin_k2_ug: 0}\n"
+# (file under rules/reference, text replaced once, by what, the refusal)
+BROKEN_REFERENCE = [
+    (
+        "interactions.yaml",
+        VKA_EXCLUSION,
+        "",
+        Refusal(
+            "removing the vitamin K antagonist exclusion",
+            None,
+            "guarantee_not_covered",
+            says=("vitamin_k_antagonist", "vitamin_k1_ug", "vitamin_k2_ug"),
+        ),
+    ),
+    (
+        "interactions.yaml",
+        VKA_EXCLUSION,
+        VKA_EXCLUSION.replace("vitamin_k2_ug: 0", "vitamin_k2_ug: 10"),
+        Refusal(
+            "weakening the vitamin K antagonist threshold",
+            None,
+            "guarantee_not_covered",
+            says=("vitamin_k2_ug",),
+            not_says=("vitamin_k1_ug",),
+        ),
+    ),
+    (
+        "interactions.yaml",
+        "warn: {vitamin_d_ug: 20, calcium_mg: 0}",
+        "warn: {vitamin_d_ug: 20, calcium_mgg: 0}",
+        Refusal("unknown nutrient key", "calcium_mgg", "unknown_nutrient", says=("calcium_mgg",)),
+    ),
+    (
+        # a target whose condition names no real field would silently never apply
+        "targets.yaml",
+        'profile.age <= 3"',
+        'profile.agee <= 3"',
+        Refusal("target condition with an unknown profile field", "profile.agee", says=("agee",)),
+    ),
+    (
+        # regression: re.error escaped load_reference
+        "claims.yaml",
+        '- "voorkom"',
+        '- "voorkom("',
+        Refusal("forbidden pattern that is not a regex", '- "voorkom("'),
+    ),
+    (
+        # regression: accepted, a request that needed the text answered 500 (KeyError)
+        "texts.yaml",
+        "notice_no_items:",
+        "notice_no_itemz:",
+        Refusal("texts missing a text the service uses", None, says=("notice_no_items",)),
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "old", "new", "case"), BROKEN_REFERENCE, ids=[r[3].name for r in BROKEN_REFERENCE]
+)
+def test_broken_reference_data_is_refused_with_its_reason(data_copy, name, old, new, case):
+    path = data_copy.reference_dir / name
+    text = replace_once(path, old, new)
+    check_refusal(case, refusal(data_copy), path, text)
 
 
 def test_reference_target_with_an_unknown_nutrient_is_refused(data_copy):
@@ -764,23 +742,6 @@ def test_reference_target_with_an_unknown_nutrient_is_refused(data_copy):
     finding = only_finding(refusal(data_copy), path)
     assert finding.line == first
     assert "vitamin_z_ug" in finding.message
-
-
-def test_reference_forbidden_pattern_that_is_not_a_regex_is_refused(data_copy):
-    path = data_copy.reference_dir / "claims.yaml"
-    text = replace_once(path, '- "voorkom"', '- "voorkom("')
-    findings = refusal(data_copy)  # today: re.error escapes load_reference instead
-    finding = only_finding(findings, path)
-    assert finding.line == line_no(text, '- "voorkom("')
-
-
-def test_reference_texts_missing_a_text_the_service_uses_is_refused(data_copy):
-    """Accepted today, a request that needs the text answers 500 (KeyError)."""
-    path = data_copy.reference_dir / "texts.yaml"
-    replace_once(path, "notice_no_items:", "notice_no_itemz:")
-    findings = refusal(data_copy)
-    finding = only_finding(findings, path)
-    assert "notice_no_items" in finding.message
 
 
 # ---------------------------------------------------------------- last good keeps serving
