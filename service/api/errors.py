@@ -20,7 +20,6 @@ HTTP_CODES = {
     413: "body_too_large",
     415: "unsupported_media_type",
     422: "validation_failed",
-    429: "too_many_requests",
     503: "unavailable",
 }
 

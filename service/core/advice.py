@@ -20,6 +20,7 @@ through `ranking.evaluate`, which asks this module for the advice, so they never
 
 from __future__ import annotations
 
+import logging
 import re
 import weakref
 from dataclasses import dataclass
@@ -52,6 +53,7 @@ ADVICE_TEXTS: dict[str, tuple[str, ...]] = {
     "notice_short_list": (),
     "notice_no_items_no_need": (),
 }
+log = logging.getLogger("dosewise.core")
 AUTHORITY_PLACEHOLDERS = ("target", "unit", "nutrient")
 DOCTOR = "doctor"  # the authority of a `higher_dose_advised` amount
 PRODUCT_CONDITIONS = ("pregnancy_suitable", "breastfeeding_suitable")
@@ -454,7 +456,13 @@ def profile_advice(
         if isinstance(target.amount, Expression):
             try:
                 amount = float(target.amount.evaluate(context))
-            except Exception:  # noqa: BLE001 - a bad amount never fails a request
+            except Exception as exc:  # noqa: BLE001 - a bad amount never fails a request
+                # but never silently: the profile loses an advice (no profile value is logged)
+                log.warning(
+                    "target %s: amount not evaluated (%s), target left out",
+                    target.id,
+                    type(exc).__name__,
+                )
                 continue
         else:
             amount = float(target.amount)

@@ -34,20 +34,6 @@ from .validation import schema_findings
 from .vocabulary import ALLERGENS, CONDITIONS, DIETS, GOALS, LOCALES, MEDICATIONS
 from .yamlfile import LineDict, line_of, load_yaml
 
-REFERENCE_FILES = (
-    "nutrients.yaml",
-    "upper_limits.yaml",
-    "targets.yaml",
-    "interactions.yaml",
-    "claims.yaml",
-    "texts.yaml",
-    "scoring.yaml",
-    "product_maxima.yaml",
-    "authorised_forms.yaml",
-    "food_intake.yaml",
-)
-
-
 # The texts the core writes itself (texts.yaml) and the placeholders each one is given.
 SERVICE_TEXTS: dict[str, tuple[str, ...]] = {
     "reason_fills_gap": ("nutrient", "target", "unit"),

@@ -558,6 +558,17 @@ def regimen_texts(reference: Reference) -> dict[str, dict[str, str]]:
     return texts
 
 
+def check_regimen_texts(reference: Reference) -> list[Finding]:
+    """Load-time check for load_snapshot (issue 13, defect 1): the texts are part of the
+    snapshot, so a broken file is refused with the rest and the last good set keeps serving,
+    instead of failing the first regimen or intake check that needs them."""
+    try:
+        _TEXTS[reference] = load_regimen_texts(texts_path(reference), reference)
+    except DataFileError as exc:
+        return exc.findings
+    return []
+
+
 def load_regimen_texts(path: Path, reference: Reference) -> dict[str, dict[str, str]]:
     """Load and check: every key, every locale, no disease claim; DataFileError otherwise."""
     display = str(path)

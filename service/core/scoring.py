@@ -69,13 +69,6 @@ def compute_features(
     return Features(values, fill)
 
 
-def squash(raw: np.ndarray, reference: Reference) -> np.ndarray:
-    """Map the raw score to 0..1 keeping its order (logistic)."""
-    steepness = reference.squash.get("steepness", 4.0)
-    midpoint = reference.squash.get("midpoint", 0.5)
-    return 1.0 / (1.0 + np.exp(-steepness * (raw - midpoint)))
-
-
 def squash_one(raw: float, reference: Reference) -> float:
     steepness = reference.squash.get("steepness", 4.0)
     midpoint = reference.squash.get("midpoint", 0.5)

@@ -87,6 +87,9 @@ def load_snapshot(paths: DataPaths, catalog_document: dict | None = None) -> Sna
         reference, _display(paths.reference_dir / "interactions.yaml")
     )
     coverage += check_advice(reference)
+    from .regimen import check_regimen_texts, texts_path  # regimen imports this module
+
+    coverage += check_regimen_texts(reference)
     if coverage:
         raise DataFileError(coverage)
     if catalog_document is None:
@@ -95,7 +98,8 @@ def load_snapshot(paths: DataPaths, catalog_document: dict | None = None) -> Sna
         version = hashlib.sha256(repr(len(catalog_document["products"])).encode()).hexdigest()
         catalog = catalog_from_document(catalog_document, reference, "<memory>", version[:12])
     rules = load_rules(paths.merchandising_dir, reference, catalog)
-    reference_version = file_version(list(reference.files))
+    # the regimen texts count too: an edit of them is a new rules version
+    reference_version = file_version([*reference.files, texts_path(reference)])
     rules_version = hashlib.sha256(f"{reference_version}:{rules.version}".encode()).hexdigest()[:12]
     scoring_version = file_version([paths.reference_dir / "scoring.yaml"])[:8]
     return Snapshot(
