@@ -16,8 +16,9 @@
    the same port, and --fault-seconds more.
    Status counts per phase: computed reads (recommendations, intake, products) answer 200
    throughout; stored customers and writes answer 503 while Redis is down (no worker answers
-   from its own copy of a profile, which could be old or erased) and 200 again after; nothing
-   else 5xx, no connection errors.
+   from its own copy of a profile, which could be old or erased) and 200 again once the
+   circuit breaker's cooldown after the restart is over (`after`; the cooldown itself counts
+   as `transition`); nothing else 5xx, no connection errors.
 
 Results go to bench/results/load.json. Exit status 1 when a check fails.
 
@@ -51,7 +52,7 @@ import redis
 from bench.profiles import request_bodies
 from bench.server import db_url, free_port, start_gunicorn  # noqa: F401
 from service.core.samples import sample_profiles
-from service.settings import REPO_ROOT
+from service.settings import REPO_ROOT, defaults
 
 BENCH_DB = 9
 TICK = os.sysconf("SC_CLK_TCK")
@@ -80,6 +81,9 @@ DOWN_STATUS = {
     "customer_other": {503},
     **{kind: {503} for kind in WRITES},
 }
+
+
+BREAKER_COOLDOWN = float(defaults()["REDIS_BREAKER_COOLDOWN"])
 
 
 # ---------------------------------------------------------------- processes
@@ -713,6 +717,9 @@ def fault_test(
         time.sleep(down)
         load.phase = "transition"
         timeline["restart_s"] = own.start()
+        # each process fails fast for the breaker's cooldown after its last Redis error, then
+        # probes (issue 15, point 10): "after" starts once that documented window is over
+        time.sleep(BREAKER_COOLDOWN + 0.5)
         load.phase = "after"
         timeline["answering_at"] = time.monotonic()
         time.sleep(after)
