@@ -42,6 +42,26 @@ def _spawn(command: list[str], env: dict[str, str], log: Path | None) -> subproc
         )
 
 
+def _answers_200(
+    process: subprocess.Popen, port: int, path: str, timeout: float, interval: float
+) -> bool:
+    """Poll GET `path` on 127.0.0.1:`port` until it answers 200 (True), the process exits or
+    `timeout` passes (False): the readiness wait of every server these helpers start."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and process.poll() is None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+        try:
+            conn.request("GET", path)
+            if conn.getresponse().status == 200:
+                return True
+        except OSError:
+            pass
+        finally:
+            conn.close()
+        time.sleep(interval)
+    return False
+
+
 def start_gunicorn(
     overrides: dict[str, str | None],
     workers: int | None = 2,
@@ -72,22 +92,10 @@ def start_gunicorn(
         env,
         log,
     )
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"gunicorn exited with {process.returncode}; see {log}")
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
-        try:
-            conn.request("GET", "/readyz")
-            if conn.getresponse().status == 200:
-                return process, port
-        except OSError:
-            pass
-        finally:
-            conn.close()
-        time.sleep(0.2)
+    if _answers_200(process, port, "/readyz", timeout, 0.2):
+        return process, port
     stop_gunicorn(process)
-    raise RuntimeError(f"gunicorn did not become ready; see {log}")
+    raise RuntimeError(f"gunicorn did not become ready ({process.returncode=}); see {log}")
 
 
 def stop_gunicorn(process: subprocess.Popen) -> None:
@@ -189,19 +197,7 @@ def start_nginx(
             stderr=log,
             start_new_session=True,
         )
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"nginx exited with {process.returncode}; see {workdir}")
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
-        try:
-            conn.request("GET", "/healthz")
-            if conn.getresponse().status == 200:
-                return process, port
-        except OSError:
-            pass
-        finally:
-            conn.close()
-        time.sleep(0.1)
+    if _answers_200(process, port, "/healthz", timeout, 0.1):
+        return process, port
     stop_gunicorn(process)
-    raise RuntimeError(f"nginx did not answer; see {workdir / 'nginx.log'}")
+    raise RuntimeError(f"nginx did not answer ({process.returncode=}); see {workdir / 'nginx.log'}")

@@ -8,6 +8,7 @@ import datetime as dt
 import os
 import shutil
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -159,6 +160,18 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.browser)
         if name in SLOW_MODULES or fixtures & SLOW_FIXTURES or function in SLOW_TESTS.get(name, ()):
             item.add_marker(pytest.mark.slow)
+
+
+def wait_for(predicate, timeout: float = 30.0, interval: float = 0.05):
+    """Poll until `predicate()` is truthy and return its value; fail after `timeout` seconds.
+    For what another process (a Celery worker, a Redis server) does in its own time."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout} s")
 
 
 @pytest.fixture(scope="session")

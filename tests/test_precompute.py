@@ -18,20 +18,9 @@ from bench.server import db_url, start_celery_worker
 from service.api.app import create_app
 from service.customers.store import CachedList
 
-from .conftest import CATALOG, RULES
+from .conftest import CATALOG, RULES, wait_for
 
 STORE_DB, BROKER_DB = 14, 13
-WAIT = 30.0
-
-
-def wait_for(predicate, timeout: float = WAIT, interval: float = 0.05):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"condition not met within {timeout} s")
 
 
 class Worker:

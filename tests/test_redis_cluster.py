@@ -15,7 +15,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import time
 
 import pytest
 import redis as redis_lib
@@ -26,6 +25,8 @@ from service.api.app import create_app
 from service.api.redis_client import cache_policy, get_store
 from service.customers.refresh import refresh_chunk
 from service.customers.store import CachedList, RedisStore, key
+
+from .conftest import wait_for
 
 BROKER_DB = 10
 MASTERS = 3
@@ -47,16 +48,6 @@ def _cluster_ports(count: int) -> list[int]:
                 continue
         ports.append(port)
     return ports
-
-
-def wait_for(predicate, timeout: float = 30.0, interval: float = 0.1):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"condition not met within {timeout} s")
 
 
 @pytest.fixture(scope="module")

@@ -23,16 +23,9 @@ from service.api.app import create_app
 from service.settings import REPO_ROOT
 from tests.with_redis import free_port
 
+from .conftest import wait_for
+
 MAXMEMORY = "24mb"
-
-
-def wait_for(predicate, timeout: float = 30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"condition not met within {timeout} s")
 
 
 def fill(client: redis_lib.Redis) -> int:

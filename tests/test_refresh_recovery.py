@@ -23,18 +23,10 @@ from service.customers.store import CachedList, RedisStore
 from service.settings import REPO_ROOT
 from workers.celery_app import celery_config
 
+from .conftest import wait_for
+
 STORE_DB, BROKER_DB = 12, 11
 CUSTOMERS = 3000
-
-
-def wait_for(predicate, timeout: float = 60.0, interval: float = 0.05):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"condition not met within {timeout} s")
 
 
 @pytest.fixture()
@@ -97,7 +89,7 @@ def test_a_refresh_lost_with_its_worker_is_detected_and_resumed(setup):
     setup["workers"].append(worker)
     client = app.test_client()
     run_id = client.post("/v1/admin/refresh", json={}).get_json()["run_id"]
-    wait_for(lambda: 0 < int((store.run_state(run_id) or {}).get("done", 0)) < CUSTOMERS)
+    wait_for(lambda: 0 < int((store.run_state(run_id) or {}).get("done", 0)) < CUSTOMERS, 60)
     os.killpg(worker.pid, signal.SIGKILL)  # the whole worker, its chunks with it
     worker.wait(timeout=10)
     assert store.run_state(run_id)["status"] == "running"
