@@ -1053,5 +1053,10 @@ def experiments_report(
         json_path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
 
 
+from .cli_placements import register as register_placements  # noqa: E402 - needs main
+
+register_placements(main)  # `dosewise placements ...` (issue 11)
+
+
 if __name__ == "__main__":
     main()

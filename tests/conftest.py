@@ -50,6 +50,7 @@ SUBPROCESS_MODULES = frozenset(
         "test_load_quick",  # gunicorn, and Redis killed and restarted
         "test_make_run",  # the real `make run`: gunicorn, Celery worker and beat, redis-server
         "test_metrics_gunicorn",  # gunicorn
+        "test_copurchase_worker",  # a Celery worker process (the co-purchase job)
         "test_precompute",  # a Celery worker process
         "test_slow_clients",  # nginx in front of gunicorn
     }
@@ -91,6 +92,12 @@ SLOW_TESTS = {
         "test_lint_unknown_sku_is_an_error_exit_1_with_did_you_mean",
         "test_lint_campaign_over_depends_on_the_date",
         "test_diff_exclude_flagship_changes_lists_and_removes_all_its_exposure",
+    },
+    "test_placement_safety": {
+        "test_every_placement_keeps_every_guarantee",
+        "test_alternatives_with_a_profile_keep_every_guarantee",
+        "test_copurchase_never_brings_back_an_excluded_product",
+        "test_http_placements_keep_every_guarantee",
     },
     "test_regimen": {
         "test_the_solver_finds_the_brute_force_optimum_on_small_catalogs",

@@ -56,6 +56,10 @@ def celery_config(config: dict[str, Any]) -> dict[str, Any]:
                 "task": "workers.tasks.refresh_if_changed",
                 "schedule": float(config.get("REFRESH_CHECK_INTERVAL", 60.0)),
             },
+            "rebuild-copurchase": {  # the cart placement's co-purchase table (issue 11)
+                "task": "workers.copurchase.rebuild_copurchase",
+                "schedule": float(config.get("COPURCHASE_INTERVAL", 3600.0)),
+            },
             "refresh-stale-lists": {
                 "task": "workers.tasks.refresh_all",
                 "schedule": float(config.get("REFRESH_SCHEDULE", 6 * 3600.0)),
@@ -75,6 +79,6 @@ def celery_init_app(app: Flask) -> Celery:
     celery_app.config_from_object(celery_config(app.config))
     celery_app.set_default()
     app.extensions["celery"] = celery_app
-    from . import tasks  # noqa: F401 - registers the tasks
+    from . import copurchase, tasks  # noqa: F401 - registers the tasks
 
     return celery_app

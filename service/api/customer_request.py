@@ -7,7 +7,7 @@ fast path once served `patient%2542` the list of `patientB`), so the rules live 
 
 - the path must be valid UTF-8: bytes that are not (`%FE`, `%FF`) are refused with 400 rather
   than replaced, which would make every such id the same U+FFFD id;
-- the query gives `limit` and `locale` at most once each, not blank, validated by the
+- the query gives `limit`, `locale` and `placement` at most once each, not blank, validated by the
   contract's schema; other parameters are ignored.
 """
 
@@ -22,13 +22,14 @@ from marshmallow import ValidationError
 from .schemas import CustomerQuerySchema, flatten_messages
 
 QUERY = CustomerQuerySchema()
-KNOWN = ("limit", "locale")
+KNOWN = ("limit", "locale", "placement")
 
 
 @dataclass(frozen=True)
 class CustomerQuery:
     limit: int
     locale: str
+    placement: str | None = None  # issue 11; None: the plain list
 
 
 def decoded_path(path_info: str) -> str | None:
@@ -63,4 +64,6 @@ def parse_query(query_string: str) -> CustomerQuery | dict[str, list[str]]:
         loaded = QUERY.load(given)
     except ValidationError as exc:
         return flatten_messages(exc.messages)
-    return CustomerQuery(limit=loaded["limit"], locale=loaded["locale"])
+    return CustomerQuery(
+        limit=loaded["limit"], locale=loaded["locale"], placement=loaded.get("placement")
+    )

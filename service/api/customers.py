@@ -9,6 +9,7 @@ from flask import Response, current_app, g, jsonify, request
 from flask_smorest import Blueprint
 
 from ..core.errors import InvalidInput, Unavailable
+from ..core.placements.serve import check_placement
 from ..customers.refresh import serve
 from ..customers.store import CorruptEntry
 from .customer_request import CustomerQuery, parse_query
@@ -81,6 +82,13 @@ def put_customer(profile: dict, customer_id: str):
             "name": "locale",
             "schema": {"type": "string", "enum": ["nl", "de", "en"], "default": "nl"},
         },
+        {
+            "in": "query",
+            "name": "placement",
+            "description": "(issue 11) a placement of rules/placements.yaml; absent: the "
+            "plain list. Precomputed placements answer from the cache.",
+            "schema": {"type": "string", "pattern": "^[a-z][a-z0-9_]{0,39}$"},
+        },
     ]
 )
 @blp.response(200, CustomerRecommendationResponseSchema)
@@ -95,6 +103,8 @@ def customer_recommendations(customer_id: str):
     _check_id(customer_id)
     app = current_app._get_current_object()
     recommender = app.extensions["dosewise"]
+    if query.placement is not None:
+        check_placement(recommender.snapshot, query.placement)  # 422 for an unknown name
     try:
         body = serve(
             recommender,
@@ -107,6 +117,7 @@ def customer_recommendations(customer_id: str):
             impression_logger(app),
             g.request_id,
             corrupt_entry_reporter(app),
+            query.placement,
         )
     except CorruptEntry as exc:
         corrupt_entry_reporter(app)(exc.family)

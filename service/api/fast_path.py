@@ -18,6 +18,7 @@ from typing import Any
 import redis
 from flask import Flask
 
+from ..core.placements.serve import part_name
 from ..customers.refresh import fresh_list
 from ..customers.store import CorruptEntry
 from .access import allows, scopes_from_header
@@ -64,7 +65,7 @@ class CachedListFastPath:
             cached = fresh_list(recommender, entry, raw, cache_policy(app))
             if cached is None or query.limit != cached.limit:
                 return None
-            return cached.response(query.locale)
+            return cached.response(part_name(query.locale, query.placement))
         except (redis.RedisError, OSError, CorruptEntry):
             return None  # Flask answers it: 503, or a computed list and a count of the corrupt one
 

@@ -7,6 +7,7 @@ from flask_smorest import Blueprint
 
 from service.experiments.serving import for_app as experiment_server
 
+from .placements import placement_answer
 from .redis_client import impression_logger
 from .schemas import (
     ContractErrorSchema,
@@ -37,7 +38,13 @@ def _errors(view):
 @blp.response(200, RecommendationResponseSchema)
 @_errors
 def recommendations(body: dict):
-    """Recommend products for a profile, keeping every safety guarantee."""
+    """Recommend products for a profile, keeping every safety guarantee. With `placement`
+    (rules/placements.yaml) the list of that placement: alternatives, complements, ..."""
+    if body.get("placement") is not None:
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        return jsonify(placement_answer(app, body))
+    body.pop("placement", None)  # null: the plain list, exactly as without
+    body.pop("product_sku", None)
     customer_id = body.pop("customer_id", None)
     recommender = current_app.extensions["dosewise"]
     experiments = experiment_server(current_app)

@@ -180,6 +180,19 @@ class ProfileSchema(StrictSchema):
                 raise ValidationError(f"give {key} or {unit_key}, not both", "higher_dose_advised")
 
 
+def PLACEMENT_FIELD() -> fields.String:  # noqa: N802 - one definition, two schemas
+    """`placement` (issue 11): a name of rules/placements.yaml; absent: the plain list, as
+    before. Unknown names are a 422 from the service (the names are configuration)."""
+    return fields.String(
+        allow_none=True,
+        validate=FullMatch(r"^[a-z][a-z0-9_]{0,39}$"),
+        metadata={
+            "description": "(issue 11) The placement the list is for (rules/placements.yaml: "
+            "home, product_page, cart, checkout, account, email). Absent: the plain list."
+        },
+    )
+
+
 class RecommendationRequestSchema(StrictSchema):
     profile = fields.Nested(ProfileSchema, required=True)
     basket = fields.List(
@@ -211,6 +224,20 @@ class RecommendationRequestSchema(StrictSchema):
             "customer, so that their events train the ranking model."
         },
     )
+    placement = PLACEMENT_FIELD()
+    product_sku = fields.String(
+        allow_none=True,
+        validate=validate.Length(min=1, max=64),
+        metadata={
+            "description": "(issue 11) The product on the page, for the `product_page` "
+            "placement: its alternatives, and what goes with it. Only with a placement."
+        },
+    )
+
+    @validates_schema
+    def _product_with_placement(self, data: dict, **_: Any) -> None:
+        if data.get("product_sku") is not None and data.get("placement") is None:
+            raise ValidationError("product_sku goes with a placement (product_page)", "product_sku")
 
 
 class IntakeCheckRequestSchema(StrictSchema):
@@ -423,6 +450,7 @@ class CustomerQuerySchema(Schema):
 
     limit = fields.Integer(load_default=5, validate=validate.Range(1, 50))
     locale = fields.String(load_default="nl", validate=validate.OneOf(LOCALES))
+    placement = PLACEMENT_FIELD()
 
 
 class CustomerRecommendationResponseSchema(RecommendationResponseSchema):

@@ -90,6 +90,8 @@ def rule_effects(ev: Evaluation, index: int) -> list[dict[str, Any]]:
             continue
         if rule.id in matched:
             status = "applied"
+        elif not ev.snapshot.rules.applies(rule):
+            status = "not for this placement (rules/placements.yaml, the rule's placements)"
         elif not rule.active_on(ev.today, ev.profile.country):
             status = "inactive (disabled, outside its dates or market)"
         else:

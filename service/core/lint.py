@@ -78,6 +78,8 @@ def lint(paths: DataPaths, target: Path | None = None, today: dt.date | None = N
         catalog = load_catalog(paths.catalog, reference)
     except DataFileError as exc:
         return LintResult(list(exc.findings))
+    if target is not None and target.resolve() == paths.placements_file.resolve():
+        return LintResult(_placement_findings(paths, reference, catalog))
     where = target or paths.merchandising_dir
     files = _files(where)
     if not files:
@@ -109,7 +111,45 @@ def lint(paths: DataPaths, target: Path | None = None, today: dt.date | None = N
     findings = _sorted([locator.refine(f) for f in findings])
     if target is None:  # the whole data set: also the catalog products the law keeps off
         findings += catalog_findings(catalog, reference.market_maxima, _display(paths.catalog))
+        findings += _placement_findings(paths, reference, catalog, rules)
     return LintResult(findings)
+
+
+def _placement_findings(
+    paths: DataPaths, reference: Reference, catalog: Catalog, rules: RuleSet | None = None
+) -> list[Finding]:
+    """rules/placements.yaml (issue 11): what the loader refuses, plus a rule that names only
+    placements that do not take it (it never applies anywhere)."""
+    from .placements.config import check_rule_placements, load_placements
+    from .placements.strategies import STRATEGIES
+
+    if rules is None:
+        try:
+            rules = load_rules(paths.merchandising_dir, reference, catalog)
+        except DataFileError:
+            rules = RuleSet((), "", ())  # the rule files' own lint reports those
+    try:
+        config = load_placements(
+            paths.placements_file, reference, [r.id for r in rules.rules], STRATEGIES
+        )
+    except DataFileError as exc:
+        return list(exc.findings)
+    findings = check_rule_placements(rules.rules, config)
+    for rule in rules.rules:
+        named = [config.placements[p] for p in rule.placements if p in config.placements]
+        if named and not any(
+            p.allowed_rule_ids is None or rule.id in p.allowed_rule_ids for p in named
+        ):
+            findings.append(
+                _warning(
+                    rule,
+                    "rule-never-applies",
+                    "names only placements that do not take it (their `rules:` in "
+                    f"{_display(paths.placements_file)})",
+                    "add the rule id to a placement's rules, or name another placement",
+                )
+            )
+    return _sorted(findings)
 
 
 def _sorted(findings: list[Finding]) -> list[Finding]:

@@ -34,6 +34,7 @@ from .vocabulary import LOCALES, RULE_ACTIONS
 from .yamlfile import LineDict, load_yaml
 
 RULE_ID = r"^[a-z0-9][a-z0-9-]{0,79}$"
+PLACEMENT_NAME = r"^[a-z][a-z0-9_]{0,39}$"
 SCHEMA_COMMENT = "# yaml-language-server: $schema="
 
 
@@ -59,6 +60,10 @@ class _RuleSchema(Schema):
     valid_from = fields.Date(load_default=None)
     valid_until = fields.Date(load_default=None)
     markets = fields.List(fields.String(validate=validate.Regexp(r"^[A-Z]{2}$")), load_default=list)
+    # only in these placements (rules/placements.yaml); never in the plain list
+    placements = fields.List(
+        fields.String(validate=validate.Regexp(PLACEMENT_NAME)), load_default=list
+    )
     enabled = fields.Boolean(load_default=True)
 
     @validates_schema
@@ -104,6 +109,7 @@ class Rule:
     enabled: bool
     file: str
     line: int
+    placements: tuple[str, ...] = ()
 
     def active_on(self, today: dt.date, market: str) -> bool:
         if not self.enabled:
@@ -120,9 +126,23 @@ class RuleSet:
     rules: tuple[Rule, ...]
     version: str
     files: tuple[Path, ...]
+    # the placement this set serves (None: the plain list) and the rule ids it takes (None: all)
+    placement: str | None = None
+    allowed_ids: frozenset[str] | None = None
 
     def active(self, today: dt.date, market: str) -> list[Rule]:
-        return [r for r in self.rules if r.active_on(today, market)]
+        return [r for r in self.rules if r.active_on(today, market) and self.applies(r)]
+
+    def applies(self, rule: Rule) -> bool:
+        """A rule that names placements applies only there (never to the plain list); a
+        placement that lists rule ids takes only those."""
+        if rule.placements and self.placement not in rule.placements:
+            return False
+        return self.allowed_ids is None or rule.id in self.allowed_ids
+
+    def for_placement(self, placement: str, allowed_ids: frozenset[str] | None) -> RuleSet:
+        """The same rules as one placement sees them (rules/placements.yaml `rules`)."""
+        return RuleSet(self.rules, self.version, self.files, placement, allowed_ids)
 
 
 def rule_files(directory: Path) -> list[Path]:
@@ -295,6 +315,7 @@ def _build_rule(
         enabled=data["enabled"],
         file=file,
         line=line,
+        placements=tuple(data["placements"]),
     ), []
 
 

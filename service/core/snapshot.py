@@ -11,6 +11,12 @@ from typing import Any
 from .advice import check_advice
 from .catalog import Catalog, catalog_from_document, file_version, load_catalog
 from .errors import DataFileError
+from .placements.config import (
+    PlacementConfig,
+    check_rule_placements,
+    load_placements,
+    placements_path,
+)
 from .reference import Reference, _display, load_reference
 from .rules import RuleSet, load_rules, rule_files
 from .safety import check_guarantee_coverage
@@ -31,9 +37,18 @@ class DataPaths:
     def merchandising_dir(self) -> Path:
         return self.rules / "merchandising"
 
+    @property
+    def placements_file(self) -> Path:
+        return placements_path(self.rules)
+
     def watched_files(self) -> list[Path]:
         reference = sorted(self.reference_dir.glob("*.yaml"))
-        return [self.catalog, *reference, *rule_files(self.merchandising_dir)]
+        return [
+            self.catalog,
+            *reference,
+            *rule_files(self.merchandising_dir),
+            self.placements_file,
+        ]
 
     def stamp(self) -> tuple:
         """Changes whenever a watched file is added, removed or modified."""
@@ -56,6 +71,7 @@ class Snapshot:
     model_version: str
     loaded_at: float = field(default_factory=time.time)
     model: Any = None  # a learning.model.RankingModel once one is promoted; None: transparent
+    placements: PlacementConfig = field(default_factory=PlacementConfig)
 
     def with_model(self, model: Any) -> Snapshot:
         """The same data ranked by `model` (None: the transparent score); a new fingerprint."""
@@ -98,10 +114,26 @@ def load_snapshot(paths: DataPaths, catalog_document: dict | None = None) -> Sna
         version = hashlib.sha256(repr(len(catalog_document["products"])).encode()).hexdigest()
         catalog = catalog_from_document(catalog_document, reference, "<memory>", version[:12])
     rules = load_rules(paths.merchandising_dir, reference, catalog)
+    from .placements.strategies import STRATEGIES  # strategies import the ranking
+
+    placements = load_placements(
+        paths.placements_file, reference, [r.id for r in rules.rules], STRATEGIES
+    )
+    problems = check_rule_placements(rules.rules, placements)
+    if problems:
+        raise DataFileError(problems)
     # the regimen texts count too: an edit of them is a new rules version
     reference_version = file_version([*reference.files, texts_path(reference)])
-    rules_version = hashlib.sha256(f"{reference_version}:{rules.version}".encode()).hexdigest()[:12]
+    rules_text = f"{reference_version}:{rules.version}"
+    if paths.placements_file.exists():  # so is the placements file (issue 11)
+        rules_text += ":" + file_version([paths.placements_file])
+    rules_version = hashlib.sha256(rules_text.encode()).hexdigest()[:12]
     scoring_version = file_version([paths.reference_dir / "scoring.yaml"])[:8]
     return Snapshot(
-        reference, catalog, rules, rules_version, f"{TRANSPARENT_MODEL}-{scoring_version}"
+        reference,
+        catalog,
+        rules,
+        rules_version,
+        f"{TRANSPARENT_MODEL}-{scoring_version}",
+        placements=placements,
     )

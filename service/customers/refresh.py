@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from ..core.errors import NotFound
+from ..core.placements.serve import part_name, precomputed_bodies, recommend_stored
 from ..core.ranking import recommend_in_locales
 from ..core.recommender import Recommender
 from ..core.requests import RecommendationRequest
@@ -79,23 +80,26 @@ def serve(
     impressions: Any = None,
     request_id: str = "",
     corrupt: CorruptionReport | None = None,
+    placement: str | None = None,
 ) -> dict[str, Any] | bytes:
     """The contract's body plus `source`: "cache" in one round trip when fresh, else computed
     now (and a refresh is queued through `schedule`). A hit with the cached limit is the
     ready-made response as JSON bytes, which the web layer sends without parsing. A cached list
     that does not decode is reported through `corrupt` and treated as a miss: the refresh this
-    queues writes it again."""
+    queues writes it again. `placement` (issue 11): that placement's precomputed list, or
+    computed now when it is not precomputed or not fresh."""
     entry, raw = store.read(customer_id)  # CorruptEntry for a profile that does not decode
     if entry is None:
         raise NotFound(f"no customer {customer_id!r}")
     try:
         cached = fresh_list(recommender, entry, raw, policy)
+        part = part_name(locale, placement)
         if cached is not None:
             if limit == cached.limit:
-                ready = cached.response(locale)
+                ready = cached.response(part)
                 if ready is not None:
                     return ready
-            body = cached.bodies.get(locale) if limit < cached.limit else None
+            body = _one_body(cached, part) if limit < cached.limit else None
             if body is not None:
                 return {**body, "items": body["items"][:limit], "source": "cache"}
     except CorruptEntry as exc:
@@ -103,6 +107,19 @@ def serve(
             corrupt(exc.family)
         cached = None
     fresh = cached is not None
+    if placement is not None:
+        answer = recommend_stored(
+            recommender.snapshot,
+            entry["profile"],
+            placement,
+            limit,
+            locale,
+            recommender.clock(),
+            recommender.jurisdiction,
+        )
+        if not fresh and schedule is not None and store.mark_pending(customer_id):
+            schedule(customer_id)
+        return {**answer, "source": "computed"}
     answer = recommender.recommend(
         {"profile": entry["profile"], "limit": limit, "locale": locale},
         impressions=impressions,
@@ -112,6 +129,17 @@ def serve(
     if not fresh and schedule is not None and store.mark_pending(customer_id):
         schedule(customer_id)
     return {**answer, "source": "computed"}
+
+
+def _one_body(cached: CachedList, part: str) -> dict[str, Any] | None:
+    """One part of a cached list, parsed (not every locale and placement it holds)."""
+    ready = cached.response(part)
+    if ready is None:
+        return None
+    try:
+        return json.loads(ready)
+    except ValueError as exc:
+        raise CorruptEntry("recs") from exc
 
 
 def refresh_chunk(
@@ -166,6 +194,8 @@ def refresh_chunk(
                 {"profile": profile, "limit": policy.limit, "locale": locales_for(profile)[0]}
             )
             bodies = recommend_in_locales(snapshot, request, day, locales_for(profile))
+            # issue 11: the placements marked precomputed, next to the plain list
+            bodies.update(precomputed_bodies(snapshot, request, day, locales_for(profile)))
             known = CachedList.encode_payload(bodies)
             computed[name] = known
         bodies_by_digest[digest] = known

@@ -1,0 +1,78 @@
+"""Schemas of the placement endpoints (issue 11): the alternatives of a product, with or
+without a profile. Like schemas.py they import no Flask, so the CLI validates with them too."""
+
+from __future__ import annotations
+
+from marshmallow import EXCLUDE, Schema, fields, validate
+
+from ..core.vocabulary import LOCALES
+from .schemas import (
+    FullMatch,
+    ItemSchema,
+    LineSchema,
+    MessageSchema,
+    ProfileSchema,
+    ResponseSchema,
+    StrictBoolean,
+    StrictInteger,
+    StrictSchema,
+    VersionsSchema,
+)
+
+
+class AlternativesQuerySchema(Schema):
+    class Meta:
+        unknown = EXCLUDE  # cache-busting and tracking parameters are ignored
+
+    limit = fields.Integer(load_default=5, validate=validate.Range(1, 50))
+    locale = fields.String(load_default="nl", validate=validate.OneOf(LOCALES))
+    country = fields.String(
+        load_default="NL",
+        validate=FullMatch(r"^[A-Za-z]{2}$"),
+        metadata={"description": "Market whose binding maxima apply (no profile given)."},
+    )
+
+
+class AlternativesRequestSchema(StrictSchema):
+    """`POST /v1/products/{sku}/alternatives`: the same need, safe for this profile and basket."""
+
+    profile = fields.Nested(ProfileSchema, required=True)
+    basket = fields.List(
+        fields.Nested(LineSchema), load_default=list, validate=validate.Length(max=100)
+    )
+    limit = StrictInteger(load_default=5, validate=validate.Range(1, 50))
+    locale = fields.String(load_default="nl", validate=validate.OneOf(LOCALES))
+    exclude_skus = fields.List(
+        fields.String(validate=validate.Length(max=64)),
+        load_default=list,
+        validate=validate.Length(max=500),
+    )
+    explain = StrictBoolean(load_default=False)
+    jurisdiction = fields.String(load_default=None, allow_none=True)
+
+
+class PlacementItemSchema(ItemSchema):
+    brand = fields.String()
+    strategy = fields.String(
+        metadata={
+            "description": "The strategy of the placement's chain that chose the item "
+            "(profile, alternatives, complements; buy_again:profile when it stood in)."
+        }
+    )
+    adds_to_basket = fields.Dict(
+        keys=fields.String(),
+        values=fields.Float(),
+        metadata={"description": "cart: per nutrient, what the item adds that the basket lacks"},
+    )
+    copurchase = fields.Float(
+        metadata={"description": "cart: the co-purchase signal (0..1) that helped rank it"}
+    )
+
+
+class AlternativesResponseSchema(ResponseSchema):
+    product = fields.String(required=True)
+    items = fields.List(fields.Nested(PlacementItemSchema), required=True)
+    intake = fields.Dict(metadata={"description": "with a profile: as in the plain list"})
+    notices = fields.List(fields.Nested(MessageSchema))
+    versions = fields.Nested(VersionsSchema, required=True)
+    placement = fields.String()

@@ -1,0 +1,107 @@
+"""Placements over HTTP (issue 11): alternatives of a product (GET without, POST with a
+profile and basket), and the placement answer of `POST /v1/recommendations` and the customer
+GET. The work is in service/core/placements; this module reads the co-purchase rows a cart
+needs from Redis and hands everything else to the core."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import redis
+from flask import Flask, current_app, jsonify
+from flask_smorest import Blueprint
+
+from ..core.placements.serve import (
+    alternatives_for_profile,
+    alternatives_of,
+    cache_key,
+    check_placement,
+    recommend_placement,
+)
+from ..customers import copurchase
+from .placement_schemas import (
+    AlternativesQuerySchema,
+    AlternativesRequestSchema,
+    AlternativesResponseSchema,
+)
+from .redis_client import get_store
+from .schemas import ContractErrorSchema
+
+blp = Blueprint(
+    "placements",
+    __name__,
+    url_prefix="/v1",
+    description="Placements: alternatives of a product, complements of a basket.",
+)
+log = logging.getLogger("dosewise.placements")
+
+
+@blp.route("/products/<string:sku>/alternatives", methods=["GET"])
+@blp.arguments(AlternativesQuerySchema, location="query")
+@blp.response(200, AlternativesResponseSchema)
+@blp.alt_response(404, schema=ContractErrorSchema)
+@blp.alt_response(422, schema=ContractErrorSchema)
+def get_alternatives(query: dict, sku: str):
+    """Products for the same need (same nutrients, comparable dose) in another form, source,
+    diet, brand or price, each with why; never less suitable than the product itself."""
+    recommender = current_app.extensions["dosewise"]
+    return jsonify(
+        alternatives_of(
+            recommender.snapshot, sku, query["limit"], query["locale"], query["country"]
+        )
+    )
+
+
+@blp.route("/products/<string:sku>/alternatives", methods=["POST"])
+@blp.arguments(AlternativesRequestSchema)
+@blp.response(200, AlternativesResponseSchema)
+@blp.alt_response(400, schema=ContractErrorSchema)
+@blp.alt_response(404, schema=ContractErrorSchema)
+@blp.alt_response(413, schema=ContractErrorSchema)
+@blp.alt_response(415, schema=ContractErrorSchema)
+@blp.alt_response(422, schema=ContractErrorSchema)
+def post_alternatives(body: dict, sku: str):
+    """The alternatives for a profile and basket: every safety guarantee applies."""
+    recommender = current_app.extensions["dosewise"]
+    return jsonify(
+        alternatives_for_profile(
+            recommender.snapshot, sku, body, recommender.clock(), recommender.jurisdiction
+        )
+    )
+
+
+def placement_answer(app: Flask, body: dict[str, Any]) -> dict[str, Any]:
+    """`POST /v1/recommendations` with a `placement`: its chain, with the co-purchase rows of
+    the basket when the chain has complements. Answers are kept in the recommender's cache
+    (keyed by the data, the rows used and the day)."""
+    recommender = app.extensions["dosewise"]
+    snapshot = recommender.snapshot
+    placement = check_placement(snapshot, body["placement"], body.get("product_sku"))
+    rows = None
+    if "complements" in placement.strategies:
+        skus = [line["sku"] for line in body.get("basket") or () if line.get("sku")]
+        if body.get("product_sku"):
+            skus.append(body["product_sku"])
+        rows = copurchase_rows(app, skus)
+    day = recommender.clock()
+    data = {k: v for k, v in body.items() if k != "customer_id"}
+    key = cache_key(snapshot.fingerprint, day, {**data, "_copurchase": rows})
+    cached = recommender.cache.get(key)
+    if cached is not None:
+        return cached
+    answer = recommend_placement(snapshot, data, day, rows, recommender.jurisdiction)
+    recommender.cache.put(key, answer)
+    return answer
+
+
+def copurchase_rows(app: Flask, skus: list[str]) -> dict[str, dict[str, float]] | None:
+    """The co-purchase rows of these SKUs; None when Redis cannot answer now (the cart is then
+    ranked without the signal: it is one signal among others, never a reason to fail)."""
+    if not skus:
+        return None
+    try:
+        return copurchase.read(get_store(app), skus)
+    except (redis.RedisError, OSError):
+        log.warning("co-purchase table unavailable; the cart is ranked without it")
+        return None

@@ -1,0 +1,207 @@
+"""`dosewise placements ...`: the lists of rules/placements.yaml from the command line (issue
+11): list the placements, show one for a profile (with a basket or a product), the alternatives
+of a product (with or without a profile), the cart for a basket, and rebuild the co-purchase
+table. Answers are the HTTP bodies, as JSON."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from typing import Any
+
+import click
+
+from .api.placement_schemas import AlternativesRequestSchema
+from .api.schemas import RecommendationRequestSchema
+from .core.errors import DosewiseError
+
+
+def register(main: click.Group) -> None:
+    """Add the `placements` group to the `dosewise` command (one line in the CLI's main)."""
+    main.add_command(placements)
+
+
+def _cli() -> Any:
+    from . import cli  # the shared helpers: data options, request files, exits
+
+    return cli
+
+
+def _with_data(func: Any) -> Any:
+    return _cli().with_data(func)
+
+
+def _emit(answer: dict[str, Any]) -> None:
+    click.echo(json.dumps(answer, ensure_ascii=False, indent=2))
+
+
+def _refuse(exc: DosewiseError) -> None:
+    click.echo(json.dumps(exc.to_dict(), ensure_ascii=False, indent=2), err=True)
+    sys.exit(1)
+
+
+PROFILE = click.option(
+    "--profile",
+    "profile_path",
+    help="JSON or YAML file with a profile, or a whole request body; '-' for stdin.",
+)
+BASKET = click.option(
+    "--basket", "basket", multiple=True, help="A SKU in the basket (repeat for more)."
+)
+LIMIT = click.option("--limit", type=click.IntRange(1, 50), default=None)
+LOCALE = click.option("--locale", type=click.Choice(["nl", "de", "en"]), default=None)
+DATE = click.option(
+    "--date", "day", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Evaluate as on."
+)
+
+
+@click.group()
+def placements() -> None:
+    """The shop's placements (rules/placements.yaml): home, product_page, cart, checkout,
+    account, email. Every item of every placement keeps every safety guarantee."""
+
+
+@placements.command("list")
+@_with_data
+def placements_list(catalog: str, rules: str) -> None:
+    """Print each placement: strategy chain, length, diversity, rules, precomputed."""
+    snapshot = _cli()._recommender(catalog, rules).snapshot
+    if not snapshot.placements.placements:
+        click.echo(f"no placements: {snapshot.placements.file} does not exist")
+        return
+    for name in snapshot.placements.names:
+        p = snapshot.placements.placements[name]
+        rules_text = p.rules if isinstance(p.rules, str) else ", ".join(p.rules)
+        click.echo(
+            f"{name}: {' -> '.join(p.strategies)}; length {p.length}; "
+            f"max per category {p.max_per_category or '-'}, per brand {p.max_per_brand or '-'}; "
+            f"rules {rules_text}; basket overlap {p.basket_overlap}"
+            + ("; precomputed" if p.precomputed else "")
+        )
+
+
+def _body(
+    profile_path: str, basket: tuple[str, ...], limit: int | None, locale: str | None
+) -> dict[str, Any]:
+    body = _cli()._load_request(profile_path, RecommendationRequestSchema())
+    if basket:
+        body["basket"] = [*body.get("basket", []), *({"sku": sku} for sku in basket)]
+    if limit:
+        body["limit"] = limit
+    if locale:
+        body["locale"] = locale
+    return body
+
+
+@placements.command("show")
+@click.argument("placement")
+@_with_data
+@PROFILE
+@BASKET
+@click.option("--product", "product_sku", default=None, help="The product on the page.")
+@LIMIT
+@LOCALE
+@DATE
+def placements_show(
+    placement: str,
+    catalog: str,
+    rules: str,
+    profile_path: str | None,
+    basket: tuple[str, ...],
+    product_sku: str | None,
+    limit: int | None,
+    locale: str | None,
+    day: dt.datetime | None,
+) -> None:
+    """Print PLACEMENT's list for a profile (and basket, product) as JSON, as
+    `POST /v1/recommendations` with `placement` answers it (without co-purchase signal)."""
+    from .core.placements.serve import recommend_placement
+
+    if profile_path is None:
+        _cli().fail("give --profile (a JSON or YAML profile; see docs/examples/profile.yaml)", 2)
+        return
+    body = _body(profile_path, basket, limit, locale)
+    body["placement"] = placement
+    if product_sku:
+        body["product_sku"] = product_sku
+    recommender = _cli()._recommender(catalog, rules)
+    today = day.date() if day else recommender.clock()
+    try:
+        _emit(recommend_placement(recommender.snapshot, body, today, None, None))
+    except DosewiseError as exc:
+        _refuse(exc)
+
+
+@placements.command("cart")
+@_with_data
+@PROFILE
+@BASKET
+@LIMIT
+@LOCALE
+@DATE
+@click.pass_context
+def placements_cart(ctx: click.Context, **options: Any) -> None:
+    """Complete my routine: the `cart` placement for a profile and a basket (--basket SKU)."""
+    ctx.invoke(placements_show, placement="cart", product_sku=None, **options)
+
+
+@placements.command("alternatives")
+@click.argument("sku")
+@_with_data
+@PROFILE
+@BASKET
+@LIMIT
+@LOCALE
+@click.option("--country", default="NL", show_default=True, help="Market (without --profile).")
+@DATE
+def placements_alternatives(
+    sku: str,
+    catalog: str,
+    rules: str,
+    profile_path: str | None,
+    basket: tuple[str, ...],
+    limit: int | None,
+    locale: str | None,
+    country: str,
+    day: dt.datetime | None,
+) -> None:
+    """Print the alternatives of SKU as JSON: with --profile (and --basket) safe for that
+    profile, as `POST /v1/products/{sku}/alternatives`; without, as the GET."""
+    from .core.placements.serve import alternatives_for_profile, alternatives_of
+
+    recommender = _cli()._recommender(catalog, rules)
+    try:
+        if not profile_path:
+            _emit(alternatives_of(recommender.snapshot, sku, limit or 5, locale or "nl", country))
+            return
+        body = _cli()._load_request(profile_path, AlternativesRequestSchema())
+        if basket:
+            body["basket"] = [*body.get("basket", []), *({"sku": s} for s in basket)]
+        if limit:
+            body["limit"] = limit
+        if locale:
+            body["locale"] = locale
+        today = day.date() if day else recommender.clock()
+        _emit(alternatives_for_profile(recommender.snapshot, sku, body, today))
+    except DosewiseError as exc:
+        _refuse(exc)
+
+
+@placements.command("copurchase")
+def placements_copurchase() -> None:
+    """Rebuild the co-purchase table from the purchase events in Redis now (the job beat runs
+    hourly), and print its counts."""
+    import redis
+
+    from .customers.copurchase import rebuild
+
+    cli = _cli()
+    app, store = cli._customer_app()
+    try:
+        stats = rebuild(store, app.extensions["dosewise"].snapshot.catalog.index)
+    except (redis.RedisError, OSError) as exc:
+        cli._redis_lost(exc)
+    if not stats.get("started"):
+        cli.fail("another build of the co-purchase table is running; try again in a minute")
+    _emit(stats)

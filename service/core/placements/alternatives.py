@@ -1,0 +1,163 @@
+"""Alternatives of a product: the same need served another way (issue 11 point 2).
+
+A product Q is an alternative of the product P on the page when
+- it serves the same need: same category (the catalog's categories are the nutrient roles:
+  vitamin D, D3 + K2, calcium + D3, ...) and every nutrient P gives, Q gives too;
+- its dose is comparable: for every nutrient of P, Q's daily amount is within
+  `alternatives.max_dose_ratio` (placements.yaml) of P's, either way;
+- it is never less suitable than P: no allergen P does not have, vegan if P is vegan,
+  vegetarian if P is, no higher minimum age, no lower maximum age, suitable in pregnancy and
+  breastfeeding wherever P is (so a page for a vegan product never offers a fish-oil one);
+- it differs in something a shopper can choose by, and says so: diet, source, form, price,
+  dose, allergens or brand, each a fact from the catalog in the request's locale.
+With a profile, the candidates are further the plain list's safe ones (context.base) within
+the profile's dose band (guarantee 10).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..catalog import Catalog, Product
+from ..intake import rounded
+from ..reference import Reference
+from .config import PlacementConfig
+
+EPSILON = 1e-9
+
+
+def alternative_mask(catalog: Catalog, index: int, config: PlacementConfig) -> np.ndarray:
+    """Products that serve the same need at a comparable dose and are no less suitable."""
+    product = catalog.products[index]
+    row = catalog.nutrients_per_day[index]
+    mask = catalog.category_code == catalog.category_code[index]
+    ratio = config.max_dose_ratio
+    for column in np.flatnonzero(row > 0).tolist():
+        amounts = catalog.nutrients_per_day[:, column]
+        mask &= (amounts >= row[column] / ratio * (1 - EPSILON)) & (
+            amounts <= row[column] * ratio * (1 + EPSILON)
+        )
+    # never less suitable than the product on the page
+    mask &= (catalog.allergen_bits & ~catalog.allergen_bits[index]) == 0
+    if product.vegan:
+        mask &= catalog.vegan
+    if product.vegetarian:
+        mask &= catalog.vegetarian | catalog.vegan
+    mask &= catalog.min_age <= catalog.min_age[index]
+    mask &= catalog.max_age >= catalog.max_age[index]
+    if product.pregnancy_suitable:
+        mask &= catalog.pregnancy_suitable
+    if product.breastfeeding_suitable:
+        mask &= catalog.breastfeeding_suitable
+    mask[index] = False
+    return np.asarray(mask)
+
+
+def dose_distance(catalog: Catalog, index: int, other: int) -> float:
+    """How far the other's doses are from the product's (0: the same), log scale."""
+    row = catalog.nutrients_per_day[index]
+    columns = np.flatnonzero(row > 0)
+    if columns.size == 0:
+        return 0.0
+    ratios = catalog.nutrients_per_day[other, columns] / row[columns]
+    return float(np.abs(np.log(np.maximum(ratios, EPSILON))).max())
+
+
+def alternative_reasons(
+    catalog: Catalog,
+    reference: Reference,
+    config: PlacementConfig,
+    index: int,
+    other: int,
+    locale: str,
+) -> list[dict[str, str]]:
+    """Why `other` is an alternative of `index`: every difference a shopper can choose by,
+    each a fact of the catalog ("vegan (lichen)", "drops instead of tablets", "EUR 0.40 a
+    month cheaper"). Empty: not an alternative (nothing to choose it for)."""
+    p, q = catalog.products[index], catalog.products[other]
+    out: list[dict[str, str]] = []
+
+    def add(code: str, key: str, **values: Any) -> None:
+        out.append({"code": f"alternative:{code}", "text": config.text(key, locale, **values)})
+
+    main = _main_source(p, q)
+    if q.vegan and not p.vegan:
+        source = _source_name(config, q.vitamin_sources.get(main or ""), locale)
+        if source:
+            add("vegan", "alternative_vegan", source=source)
+        else:
+            add("vegan", "alternative_vegan_plain")
+    elif q.vegetarian and not p.vegetarian and not p.vegan:
+        add("vegetarian", "alternative_vegetarian")
+    for vitamin in sorted(set(p.vitamin_sources) & set(q.vitamin_sources)):
+        mine, theirs = p.vitamin_sources[vitamin], q.vitamin_sources[vitamin]
+        if mine == theirs:
+            continue
+        source, other_source = (
+            _source_name(config, theirs, locale),
+            _source_name(config, mine, locale),
+        )
+        if source and other_source and not (q.vegan and not p.vegan and vitamin == main):
+            nutrient = _nutrient_name(reference, vitamin, locale)
+            add(f"source:{vitamin}", "alternative_source", nutrient=nutrient, source=source,
+                other=other_source)  # fmt: skip
+    if q.form != p.form:
+        add(
+            "form",
+            "alternative_form",
+            form=config.text(f"form_{q.form}", locale),
+            other=config.text(f"form_{p.form}", locale),
+        )
+    cheaper = round(p.price_per_month - q.price_per_month, 2)
+    if cheaper >= config.min_price_difference - EPSILON:
+        add("cheaper", "alternative_cheaper", amount=_money(cheaper, locale))
+    keys = reference.nutrients.keys
+    for column in np.flatnonzero(catalog.nutrients_per_day[index] > 0).tolist():
+        mine, theirs = (
+            catalog.nutrients_per_day[index, column],
+            catalog.nutrients_per_day[other, column],
+        )
+        if abs(mine - theirs) > EPSILON * max(mine, 1.0):
+            key = keys[column]
+            add(
+                f"dose:{key}",
+                "alternative_dose",
+                amount=rounded(theirs),
+                unit=reference.nutrients.units[key],
+                nutrient=reference.nutrients.name(key, locale),
+                other=rounded(mine),
+            )
+    dropped = sorted(set(p.allergens) - set(q.allergens))
+    if dropped:
+        names = ", ".join(reference.text(f"allergen_{a}", locale) for a in dropped)
+        add("without_allergens", "alternative_without_allergens", allergens=names)
+    if q.brand != p.brand:
+        add("brand", "alternative_brand", brand=q.brand)
+    return out
+
+
+def _main_source(p: Product, q: Product) -> str | None:
+    """The vitamin whose source makes the diet difference (the first one P and Q share)."""
+    shared = [v for v in q.vitamin_sources if v in p.vitamin_sources]
+    return shared[0] if shared else next(iter(q.vitamin_sources), None)
+
+
+def _source_name(config: PlacementConfig, source: str | None, locale: str) -> str | None:
+    if not source or not config.has_text(f"source_{source}"):
+        return None
+    return config.text(f"source_{source}", locale)
+
+
+def _nutrient_name(reference: Reference, vitamin: str, locale: str) -> str:
+    """`vitamin_d` (a catalog source key) in words, through the nutrient key it stands for."""
+    for key in reference.nutrients.keys:
+        if key.rsplit("_", 1)[0] == vitamin:
+            return reference.nutrients.name(key, locale)
+    return vitamin.replace("_", " ")
+
+
+def _money(amount: float, locale: str) -> str:
+    text = f"{amount:.2f}"
+    return text if locale == "en" else text.replace(".", ",")

@@ -1,0 +1,92 @@
+"""Complete my routine: what the basket leaves open (issue 11 point 3).
+
+Candidates are the plain list's (safe, within the dose band, not covered, for a need of the
+profile), judged with the basket (and the product on the page) counted in the intake, minus
+every product that gives a nutrient the basket already gives: vitamin D3 in the basket brings
+K2, magnesium or calcium as the profile needs them, never a second vitamin D or a D3 + K2.
+
+Co-purchase (how often shoppers bought a product together with what is in the basket, a table
+the `workers.copurchase` job keeps in Redis) is one ranking signal added to the score of those
+candidates only (`complements.copurchase_weight`): it orders what safety and need allow and
+never adds a product.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+
+from ..intake import rounded
+from ..profile import Line
+from ..ranking import Evaluation, _rank, evaluate
+from .context import Copurchase, Pick, PlacementContext
+
+
+def complement_evaluation(ctx: PlacementContext) -> Evaluation:
+    """The request's evaluation, with the product on the page counted as if in the basket."""
+    index = ctx.product_index
+    if index is None:
+        return ctx.ev
+    sku = ctx.snapshot.catalog.products[index].sku
+    request = ctx.request
+    if any(line.sku == sku for line in request.basket):
+        return ctx.ev
+    lines = [*request.lines(), ("basket.product_page", Line(sku=sku))]
+    return evaluate(ctx.snapshot, request.profile, lines, ctx.today, request.jurisdiction)
+
+
+def copurchase_signal(
+    ctx: PlacementContext, table: Copurchase | None, candidates: np.ndarray
+) -> np.ndarray:
+    """Per product 0..1: the strongest co-occurrence with a basket item, candidates only."""
+    catalog = ctx.snapshot.catalog
+    signal = np.zeros(len(catalog))
+    if not table:
+        return signal
+    skus = [line.sku for line in ctx.request.basket if line.sku]
+    if ctx.product_index is not None:
+        skus.append(catalog.products[ctx.product_index].sku)
+    for sku in skus:
+        for other, score in (table.get(sku) or {}).items():
+            i = catalog.index.get(other)
+            if i is not None and candidates[i]:
+                signal[i] = max(signal[i], min(max(float(score), 0.0), 1.0))
+    return signal
+
+
+def complements(ctx: PlacementContext, limit: int) -> list[Pick]:
+    if not ctx.has_basket:
+        return []
+    ev = complement_evaluation(ctx)
+    base = ctx.base(ev)
+    candidates = base & ev.offer.allowed & ~ctx.basket_overlap
+    if not candidates.any():
+        return []
+    signal = copurchase_signal(ctx, ctx.copurchase, candidates)
+    ranked_ev = ev
+    if signal.any():
+        ranked_ev = copy.copy(ev)  # the same evaluation, ranked with the signal added
+        ranked_ev.raw = ev.raw + ctx.snapshot.placements.copurchase_weight * signal
+    ranked, raws = _rank(ranked_ev, candidates, limit, ctx.request.category is None)
+    reference, catalog = ctx.snapshot.reference, ctx.snapshot.catalog
+    keys = reference.nutrients.keys
+    picks = []
+    for index, raw in zip(ranked, raws, strict=True):
+        row = catalog.nutrients_per_day[index]
+        adds = [c for c in np.flatnonzero(row > 0).tolist() if not ctx.basket_nutrients[c]]
+        reasons = {}
+        for locale in ("nl", "de", "en"):
+            listed = ", ".join(
+                f"{reference.nutrients.name(keys[c], locale)} {rounded(row[c])} "
+                f"{reference.nutrients.units[keys[c]]}"
+                for c in adds
+            )
+            text = ctx.snapshot.placements.text("adds_to_basket", locale, nutrients=listed)
+            reasons[locale] = [{"code": "adds_to_basket", "text": text}]
+        extra = {
+            "adds_to_basket": {keys[c]: rounded(row[c]) for c in adds},
+            "copurchase": round(float(signal[index]), 4),
+        }
+        picks.append(Pick(index, raw, ev, "complements", reasons, extra))
+    return picks

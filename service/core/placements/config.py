@@ -1,0 +1,383 @@
+"""rules/placements.yaml: where the shop shows lists and how each is filled (issue 11).
+
+Loaded with the other rule files into the snapshot (its bytes are part of the rules version, so
+an edit refreshes the precomputed lists); every problem is a Finding with file and line, and
+the snapshot is refused as a whole, like a bad rule file. A missing file means no placements:
+the plain list serves as always and a request naming a placement gets a 422.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+
+from ..errors import DataFileError, Finding
+from ..reference import Reference, _display
+from ..validation import schema_findings
+from ..vocabulary import FORMS, LOCALES
+from ..yamlfile import LineDict, line_of, load_yaml
+
+FILE_NAME = "placements.yaml"
+PLACEMENT_NAME = r"^[a-z][a-z0-9_]{0,39}$"
+RULE_ID = r"^[a-z0-9][a-z0-9-]{0,79}$"
+# Strategies that need something a stored customer's list does not have (a product on the
+# page, a basket): a precomputed placement needs at least one strategy that does not.
+NEEDS_REQUEST_CONTEXT = frozenset({"alternatives", "complements"})
+# Texts the placement strategies write, with the placeholders each is given.
+TEXTS: dict[str, tuple[str, ...]] = {
+    "alternative_vegan": ("source",),
+    "alternative_vegan_plain": (),
+    "alternative_vegetarian": (),
+    "alternative_source": ("nutrient", "source", "other"),
+    "alternative_form": ("form", "other"),
+    "alternative_cheaper": ("amount",),
+    "alternative_brand": ("brand",),
+    "alternative_dose": ("amount", "unit", "nutrient", "other"),
+    "alternative_without_allergens": ("allergens",),
+    "adds_to_basket": ("nutrients",),
+    "notice_basket_covered": ("nutrients",),
+    **{f"form_{form}": () for form in FORMS},
+}
+
+
+class _Localized(fields.Dict):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(
+            keys=fields.String(validate=validate.OneOf(LOCALES)),
+            values=fields.String(validate=validate.Length(min=1)),
+            **kwargs,
+        )
+
+
+class _Cap(fields.Integer):
+    def __init__(self) -> None:
+        super().__init__(
+            strict=True, allow_none=True, load_default=None, validate=validate.Range(1, 50)
+        )
+
+
+class _DiversitySchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    max_per_category = _Cap()
+    max_per_brand = _Cap()
+
+
+class _RulesField(fields.Field):
+    """`all`, `none` or a list of rule ids."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
+        if value in ("all", "none"):
+            return value
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            bad = [v for v in value if not validate.Regexp(RULE_ID).regex.match(v)]  # type: ignore[union-attr]
+            if bad:
+                raise ValidationError(f"not rule ids: {bad}")
+            return tuple(value)
+        raise ValidationError("give all, none or a list of rule ids")
+
+
+class _PlacementSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    description = fields.String(load_default="")
+    strategies = fields.List(
+        fields.String(validate=validate.Length(min=1)),
+        required=True,
+        validate=validate.Length(min=1, max=8),
+    )
+    length = fields.Integer(strict=True, required=True, validate=validate.Range(1, 50))
+    diversity = fields.Nested(_DiversitySchema, load_default=dict)
+    rules = _RulesField(load_default="all")
+    precomputed = fields.Boolean(load_default=False)
+    basket_overlap = fields.String(
+        load_default="allow", validate=validate.OneOf(("exclude", "allow"))
+    )
+
+    @validates_schema
+    def _unique(self, data: dict, **_: Any) -> None:
+        names = data.get("strategies") or []
+        if len(set(names)) != len(names):
+            raise ValidationError("a strategy appears twice in the chain", "strategies")
+
+
+class _AlternativesSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    max_dose_ratio = fields.Float(required=True, validate=validate.Range(min=1))
+    min_price_difference = fields.Float(required=True, validate=validate.Range(min=0))
+    source = fields.String(required=True)
+
+
+class _ComplementsSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    copurchase_weight = fields.Float(required=True, validate=validate.Range(0, 1))
+    source = fields.String(required=True)
+
+
+class _FileSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    source = fields.String(required=True)
+    placements = fields.Dict(
+        keys=fields.String(validate=validate.Regexp(PLACEMENT_NAME)),
+        values=fields.Raw(),
+        required=True,
+    )
+    alternatives = fields.Raw(load_default=None)
+    complements = fields.Raw(load_default=None)
+    texts = fields.Dict(keys=fields.String(), values=_Localized(), load_default=dict)
+
+
+@dataclass(frozen=True)
+class Placement:
+    name: str
+    description: str
+    strategies: tuple[str, ...]
+    length: int
+    max_per_category: int | None
+    max_per_brand: int | None
+    rules: str | tuple[str, ...]  # "all", "none" or rule ids
+    precomputed: bool
+    basket_overlap: str  # "exclude" or "allow"
+    line: int = 1
+
+    @property
+    def allowed_rule_ids(self) -> frozenset[str] | None:
+        """None: every rule (that does not name other placements)."""
+        if self.rules == "all":
+            return None
+        if self.rules == "none":
+            return frozenset()
+        return frozenset(self.rules)
+
+
+@dataclass(frozen=True)
+class PlacementConfig:
+    placements: dict[str, Placement] = field(default_factory=dict)
+    max_dose_ratio: float = 2.5
+    min_price_difference: float = 0.25
+    copurchase_weight: float = 0.15
+    texts: dict[str, dict[str, str]] = field(default_factory=dict)
+    file: str = FILE_NAME
+
+    @property
+    def names(self) -> list[str]:
+        return sorted(self.placements)
+
+    @property
+    def precomputed(self) -> list[Placement]:
+        return [p for _, p in sorted(self.placements.items()) if p.precomputed]
+
+    def get(self, name: str) -> Placement | None:
+        return self.placements.get(name)
+
+    def text(self, key: str, locale: str, **values: Any) -> str:
+        return self.texts[key][locale].format(**values)
+
+    def has_text(self, key: str) -> bool:
+        return key in self.texts
+
+
+def placements_path(rules_dir: Path) -> Path:
+    return rules_dir / FILE_NAME
+
+
+def load_placements(
+    path: Path,
+    reference: Reference,
+    rule_ids: Iterable[str],
+    strategies: Iterable[str],
+) -> PlacementConfig:
+    """Load and check the file (DataFileError with every finding); no file: no placements."""
+    if not path.exists():
+        return PlacementConfig(file=_display(path))
+    display = _display(path)
+    document = load_yaml(path, display)
+    data, findings = schema_findings(_FileSchema(), document, display)
+    if data is None:
+        raise DataFileError(findings)
+    known_rules = set(rule_ids)
+    known_strategies = sorted(strategies)
+    placements: dict[str, Placement] = {}
+    node = document.get("placements") if isinstance(document, LineDict) else None
+    for name, raw in data["placements"].items():
+        line = line_of(node, name)
+        item, problems = schema_findings(_PlacementSchema(), raw, display)
+        findings.extend(_named(problems, name))
+        if item is None:
+            continue
+        here = raw if isinstance(raw, LineDict) else None
+        for strategy in item["strategies"]:
+            if strategy not in known_strategies:
+                close = difflib.get_close_matches(strategy, known_strategies, n=1)
+                findings.append(
+                    Finding(
+                        display,
+                        line_of(here, "strategies") if here else line,
+                        f"placement {name}: unknown strategy {strategy!r}",
+                        code="unknown_strategy",
+                        hint=f"did you mean {close[0]!r}?"
+                        if close
+                        else f"one of {', '.join(known_strategies)}",
+                    )
+                )
+        if isinstance(item["rules"], tuple):
+            for rule_id in item["rules"]:
+                if rule_id not in known_rules:
+                    close = difflib.get_close_matches(rule_id, sorted(known_rules), n=1)
+                    findings.append(
+                        Finding(
+                            display,
+                            line_of(here, "rules") if here else line,
+                            f"placement {name}: unknown rule id {rule_id!r}",
+                            code="unknown_rule",
+                            hint=f"did you mean {close[0]!r}?" if close else None,
+                        )
+                    )
+        if item["precomputed"] and set(item["strategies"]) <= NEEDS_REQUEST_CONTEXT:
+            findings.append(
+                Finding(
+                    display,
+                    line_of(here, "precomputed") if here else line,
+                    f"placement {name}: precomputed, but every strategy of its chain needs a "
+                    "product or a basket that a stored customer's list does not have",
+                    code="precomputed_without_list",
+                    hint="add `profile` to the chain, or set precomputed: false",
+                )
+            )
+        diversity = item["diversity"] or {}
+        placements[name] = Placement(
+            name=name,
+            description=item["description"],
+            strategies=tuple(item["strategies"]),
+            length=item["length"],
+            max_per_category=diversity.get("max_per_category"),
+            max_per_brand=diversity.get("max_per_brand"),
+            rules=item["rules"],
+            precomputed=item["precomputed"],
+            basket_overlap=item["basket_overlap"],
+            line=line,
+        )
+    alternatives, problems = _section(
+        _AlternativesSchema(), data, document, "alternatives", display
+    )
+    findings.extend(problems)
+    complements, problems = _section(_ComplementsSchema(), data, document, "complements", display)
+    findings.extend(problems)
+    findings.extend(_check_texts(data["texts"], document, display, reference))
+    if findings:
+        raise DataFileError(findings)
+    return PlacementConfig(
+        placements=placements,
+        max_dose_ratio=float(alternatives.get("max_dose_ratio", 2.5)),
+        min_price_difference=float(alternatives.get("min_price_difference", 0.25)),
+        copurchase_weight=float(complements.get("copurchase_weight", 0.15)),
+        texts={k: dict(v) for k, v in data["texts"].items()},
+        file=display,
+    )
+
+
+def _named(findings: list[Finding], name: str) -> list[Finding]:
+    return [
+        Finding(f.file, f.line, f"placement {name}: {f.message}", f.column, f.code)
+        for f in findings
+    ]
+
+
+def _section(
+    schema: Schema, data: dict, document: Any, key: str, file: str
+) -> tuple[dict, list[Finding]]:
+    raw = data.get(key)
+    if raw is None:
+        return {}, [Finding(file, 1, f"needs `{key}:` (see the shipped file)", code="schema")]
+    loaded, problems = schema_findings(schema, raw, file)
+    located = [Finding(p.file, p.line, f"{key}.{p.message}", p.column, p.code) for p in problems]
+    return loaded or {}, located
+
+
+def _check_texts(
+    texts: dict[str, dict[str, str]], document: Any, file: str, reference: Reference
+) -> list[Finding]:
+    findings = []
+    node = document.get("texts") if isinstance(document, LineDict) else None
+    for key, placeholders in TEXTS.items():
+        entry = texts.get(key)
+        if entry is None:
+            findings.append(
+                Finding(file, line_of(document, "texts"), f"text {key!r} is missing", code="text")
+            )
+            continue
+        missing = [loc for loc in LOCALES if loc not in entry]
+        if missing:
+            findings.append(
+                Finding(file, line_of(node, key), f"{key}: no text in {missing}", code="text")
+            )
+        for locale, text in entry.items():
+            try:
+                text.format(**{name: "x" for name in placeholders})
+            except (KeyError, IndexError, ValueError) as exc:
+                findings.append(
+                    Finding(
+                        file,
+                        line_of(node, key),
+                        f"{key} ({locale}): placeholder {exc} is not one of {list(placeholders)}",
+                        code="text",
+                    )
+                )
+    for key, entry in texts.items():
+        if not (key in TEXTS or key.startswith("source_")):
+            findings.append(
+                Finding(
+                    file,
+                    line_of(node, key),
+                    f"unknown text {key!r}",
+                    code="text",
+                    hint="texts are " + ", ".join(sorted(TEXTS)) + " and source_<source>",
+                )
+            )
+        for locale, text in entry.items():
+            pattern = reference.forbidden_match(text, locale)
+            if pattern:
+                findings.append(
+                    Finding(
+                        file,
+                        line_of(node, key),
+                        f"{key} ({locale}) makes a disease claim (matches {pattern!r})",
+                        code="forbidden_claim",
+                    )
+                )
+    return findings
+
+
+def check_rule_placements(rules: Iterable[Any], config: PlacementConfig) -> list[Finding]:
+    """A rule naming a placement the file does not define (a typo would switch it off)."""
+    findings = []
+    for rule in rules:
+        for name in getattr(rule, "placements", ()):
+            if name not in config.placements:
+                close = difflib.get_close_matches(name, config.names, n=1)
+                findings.append(
+                    Finding(
+                        rule.file,
+                        rule.line,
+                        f"unknown placement {name!r}",
+                        code="unknown_placement",
+                        rule_id=rule.id,
+                        hint=f"did you mean {close[0]!r}?"
+                        if close
+                        else f"placements: {', '.join(config.names)}",
+                    )
+                )
+    return findings

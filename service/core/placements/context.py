@@ -1,0 +1,105 @@
+"""What every strategy of a placement's chain works from: one request, evaluated once.
+
+The masks here are the plain list's (service/core/ranking.py): safety guarantees, the
+merchandising rules the placement takes, the advice (dose band, duplicates, need), plus the
+request's own filters. A strategy only ever narrows `allowed` or `base`; none widens them, so
+no strategy can bring back a product the plain list would exclude for safety.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+
+from ..ranking import Evaluation, evaluate
+from ..requests import RecommendationRequest
+from ..snapshot import Snapshot
+from .config import Placement
+
+Copurchase = Mapping[str, Mapping[str, float]]  # sku -> {other sku: co-occurrence 0..1}
+
+
+@dataclass(frozen=True)
+class Pick:
+    """One item a strategy chose: catalog index, the raw score it was chosen with, the
+    evaluation it was judged in, and reasons (per locale) it adds in front of the advice's."""
+
+    index: int
+    raw: float
+    ev: Evaluation
+    strategy: str
+    reasons: Mapping[str, list[dict[str, str]]] = field(default_factory=dict)
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class PlacementContext:
+    snapshot: Snapshot  # with the rule set this placement sees
+    request: RecommendationRequest
+    placement: Placement
+    today: dt.date
+    product_sku: str | None = None
+    copurchase: Copurchase | None = None
+    notices: dict[str, list[dict[str, str]]] = field(default_factory=dict)  # locale -> extra
+
+    @cached_property
+    def ev(self) -> Evaluation:
+        """Profile + current supplements + basket (the product on the page is not counted:
+        the alternatives replace it)."""
+        request = self.request
+        return evaluate(
+            self.snapshot, request.profile, request.lines(), self.today, request.jurisdiction
+        )
+
+    @cached_property
+    def product_index(self) -> int | None:
+        if self.product_sku is None:
+            return None
+        return self.snapshot.catalog.index.get(self.product_sku)
+
+    def base(self, ev: Evaluation) -> np.ndarray:
+        """Safety, the rules this placement takes, and the request's filters: what any item of
+        any strategy must pass. Nothing at all when what is taken already crosses a limit."""
+        catalog = self.snapshot.catalog
+        if ev.over_limit_now:
+            return np.zeros(len(catalog), dtype=bool)
+        mask = ev.safety.allowed() & ~ev.rule_excluded & ev.rule_required
+        if self.request.category:
+            mask &= catalog.category_mask([self.request.category])
+        if self.request.exclude_skus:
+            mask &= ~catalog.sku_mask(self.request.exclude_skus)
+        if self.product_index is not None:
+            mask[self.product_index] = False
+        if self.placement.basket_overlap == "exclude":
+            mask &= ~self.basket_overlap
+        return mask
+
+    @cached_property
+    def basket_nutrients(self) -> np.ndarray:
+        """Nutrient columns the basket (and the product on the page) already give."""
+        ev = self.ev
+        given = np.zeros(len(self.snapshot.reference.nutrients.keys), dtype=bool)
+        for line in ev.resolved:
+            if line.path.startswith("basket."):
+                given |= line.amounts > 0
+        if self.product_index is not None:
+            given |= self.snapshot.catalog.nutrients_per_day[self.product_index] > 0
+        return given
+
+    @cached_property
+    def basket_overlap(self) -> np.ndarray:
+        """Products that give a nutrient the basket already gives: never in a cart list."""
+        columns = np.flatnonzero(self.basket_nutrients)
+        if columns.size == 0:
+            return np.zeros(len(self.snapshot.catalog), dtype=bool)
+        per_day = self.snapshot.catalog.nutrients_per_day
+        return np.asarray((per_day[:, columns] > 0).any(axis=1))
+
+    @property
+    def has_basket(self) -> bool:
+        return bool(self.request.basket) or self.product_index is not None

@@ -1,0 +1,308 @@
+"""A placement's list: run its strategy chain, keep its diversity and length, render the body.
+
+The body is the plain list's (`items`, `intake`, `notices`, `versions`) plus `placement`; each
+item also says which strategy chose it (`strategy`) and, in the cart, what it adds to the
+basket. Without a `placement` the service answers exactly as before (recommender.recommend).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+
+from ..advice import advice_notices
+from ..errors import InvalidInput, NotFound
+from ..intake import rounded
+from ..market import market_masks
+from ..ranking import _item, check_request, intake_view, profile_notices
+from ..requests import RecommendationRequest
+from ..snapshot import Snapshot
+from ..vocabulary import LOCALES
+from .alternatives import alternative_mask, alternative_reasons, dose_distance
+from .config import Placement
+from .context import Copurchase, Pick, PlacementContext
+from .strategies import STRATEGIES
+
+PART_SEPARATOR = "@"  # a precomputed placement's part of a cached list: "nl@account"
+# (id of a snapshot, placement) -> (that snapshot, its scoped copy); a few snapshots at most
+_SCOPED: dict[tuple[int, str], tuple[Snapshot, Snapshot]] = {}
+
+
+def part_name(locale: str, placement: str | None) -> str:
+    """The key of a list in a customer's cached payload: the locale for the plain list."""
+    return locale if placement is None else f"{locale}{PART_SEPARATOR}{placement}"
+
+
+def scoped(snapshot: Snapshot, placement: Placement) -> Snapshot:
+    """The snapshot with the rule set this placement sees (its `rules`, rules naming it)."""
+    key = (id(snapshot), placement.name)
+    entry = _SCOPED.get(key)
+    if entry is not None and entry[0] is snapshot:
+        return entry[1]
+    if len(_SCOPED) > 64:
+        _SCOPED.clear()
+    rules = snapshot.rules.for_placement(placement.name, placement.allowed_rule_ids)
+    found = replace(snapshot, rules=rules)
+    _SCOPED[key] = (snapshot, found)
+    return found
+
+
+def check_placement(snapshot: Snapshot, name: str, product_sku: str | None = None) -> Placement:
+    """The placement by name, or a 422 naming the field (and the known placements)."""
+    errors: dict[str, list[str]] = {}
+    placement = snapshot.placements.get(name)
+    if placement is None:
+        known = ", ".join(snapshot.placements.names) or "none configured"
+        errors["placement"] = [f"unknown placement {name!r}; known: {known}"]
+    if product_sku is not None and product_sku not in snapshot.catalog.index:
+        errors["product_sku"] = [f"unknown SKU {product_sku!r}"]
+    if errors or placement is None:
+        raise InvalidInput("the request names things the service does not know", errors)
+    return placement
+
+
+def placement_bodies(
+    snapshot: Snapshot,
+    request: RecommendationRequest,
+    placement: Placement,
+    today: dt.date,
+    locales: tuple[str, ...],
+    product_sku: str | None = None,
+    copurchase: Copurchase | None = None,
+) -> dict[str, dict[str, Any]]:
+    """One evaluation, the placement's chain, rendered per locale."""
+    check_request(snapshot, request)
+    ctx = PlacementContext(
+        scoped(snapshot, placement), request, placement, today, product_sku, copurchase
+    )
+    limit = min(request.limit, placement.length)
+    picks = _chain(ctx, placement, limit)
+    ev = ctx.ev
+    reference = snapshot.reference
+    intake = intake_view(ev)
+    bodies = {}
+    for locale in locales:
+        notices = profile_notices(ev, locale) + advice_notices(ev, locale)
+        if placement.basket_overlap == "exclude" and ctx.basket_nutrients.any():
+            notices.append(_basket_notice(ctx, locale))
+        items = [_render(ctx, pick, locale) for pick in picks]
+        items = [item for item in items if item["reasons"]]  # guarantee 11
+        if not items:
+            notices.append({"code": "no_items", "text": reference.text("notice_no_items", locale)})
+        elif len(items) < limit:
+            notices.append(
+                {"code": "short_list", "text": reference.text("notice_short_list", locale)}
+            )
+        bodies[locale] = {
+            "items": items,
+            "intake": intake,
+            "notices": notices,
+            "versions": snapshot.versions,
+            "placement": placement.name,
+        }
+    return bodies
+
+
+def _chain(ctx: PlacementContext, placement: Placement, limit: int) -> list[Pick]:
+    picks: list[Pick] = []
+    seen: set[int] = set()
+    categories: Counter[str] = Counter()
+    brands: Counter[str] = Counter()
+    products = ctx.snapshot.catalog.products
+    for name in placement.strategies:
+        if len(picks) >= limit:
+            break
+        # ask for more than needed: repeats and diversity caps drop some
+        for pick in STRATEGIES[name](ctx, limit * 3 + 8):
+            product = products[pick.index]
+            if pick.index in seen:
+                continue
+            if placement.max_per_category and (
+                categories[product.category] >= placement.max_per_category
+            ):
+                continue
+            if placement.max_per_brand and brands[product.brand] >= placement.max_per_brand:
+                continue
+            picks.append(pick)
+            seen.add(pick.index)
+            categories[product.category] += 1
+            brands[product.brand] += 1
+            if len(picks) >= limit:
+                break
+    return picks
+
+
+def _render(ctx: PlacementContext, pick: Pick, locale: str) -> dict[str, Any]:
+    reference = ctx.snapshot.reference
+    item = _item(pick.ev, pick.index, pick.raw, locale, ctx.request.explain)
+    own = [r for r in pick.reasons.get(locale, ()) if reference.forbidden_match(r["text"]) is None]
+    item["reasons"] = own + [r for r in item["reasons"] if r not in own]
+    item["brand"] = ctx.snapshot.catalog.products[pick.index].brand
+    item["strategy"] = pick.strategy
+    item.update(pick.extra)
+    return item
+
+
+def _basket_notice(ctx: PlacementContext, locale: str) -> dict[str, str]:
+    reference = ctx.snapshot.reference
+    keys = reference.nutrients.keys
+    names = ", ".join(
+        reference.nutrients.name(keys[c], locale)
+        for c in np.flatnonzero(ctx.basket_nutrients).tolist()
+    )
+    text = ctx.snapshot.placements.text("notice_basket_covered", locale, nutrients=names)
+    return {"code": "basket_covered", "text": text}
+
+
+# ---------------------------------------------------------------- entry points
+def recommend_placement(
+    snapshot: Snapshot,
+    data: Mapping[str, Any],
+    today: dt.date,
+    copurchase: Copurchase | None = None,
+    jurisdiction: str | None = None,
+) -> dict[str, Any]:
+    """The answer to a validated `POST /v1/recommendations` body that names a `placement`."""
+    body = {k: v for k, v in data.items() if k not in ("placement", "product_sku", "customer_id")}
+    placement = check_placement(snapshot, data["placement"], data.get("product_sku"))
+    request = RecommendationRequest.from_dict(body)
+    if request.jurisdiction is None and jurisdiction:
+        request = replace(request, jurisdiction=jurisdiction)
+    return placement_bodies(
+        snapshot,
+        request,
+        placement,
+        today,
+        (request.locale,),
+        data.get("product_sku"),
+        copurchase,
+    )[request.locale]
+
+
+def precomputed_bodies(
+    snapshot: Snapshot, request: RecommendationRequest, today: dt.date, locales: tuple[str, ...]
+) -> dict[str, dict[str, Any]]:
+    """The lists of every placement marked `precomputed`, per locale, keyed by part_name:
+    what a stored customer's refresh writes next to the plain list (the same fingerprint)."""
+    out: dict[str, dict[str, Any]] = {}
+    for placement in snapshot.placements.precomputed:
+        bodies = placement_bodies(snapshot, request, placement, today, locales)
+        for locale, body in bodies.items():
+            out[part_name(locale, placement.name)] = body
+    return out
+
+
+def recommend_stored(
+    snapshot: Snapshot, profile: Mapping[str, Any], placement: str, limit: int, locale: str,
+    today: dt.date, jurisdiction: str | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    """A stored customer's list for a placement, computed now (a miss of the cache)."""
+    data = {"profile": profile, "limit": limit, "locale": locale, "placement": placement}
+    return recommend_placement(snapshot, data, today, None, jurisdiction)
+
+
+def cache_key(fingerprint: str, day: dt.date, data: Mapping[str, Any]) -> str:
+    body = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
+    return f"placement:{fingerprint}:{day.isoformat()}:{body}"
+
+
+def alternatives_of(
+    snapshot: Snapshot,
+    sku: str,
+    limit: int,
+    locale: str,
+    country: str = "NL",
+) -> dict[str, Any]:
+    """`GET /v1/products/{sku}/alternatives`: without a profile, the products that serve the
+    same need and are no less suitable (alternatives.py), sellable in `country` and in stock."""
+    catalog, reference = snapshot.catalog, snapshot.reference
+    index = catalog.index.get(sku)
+    if index is None:
+        raise NotFound(f"no product with SKU {sku!r}")
+    config = snapshot.placements
+    mask = alternative_mask(catalog, index, config) & ~catalog.not_sellable & catalog.in_stock
+    for excluded in market_masks(catalog, reference.market_maxima, country.upper()).values():
+        mask &= ~excluded
+    order = sorted(
+        mask.nonzero()[0].tolist(),
+        key=lambda o: (round(dose_distance(catalog, index, o), 3), catalog.products[o].sku),
+    )
+    items = []
+    for other in order:
+        reasons = alternative_reasons(catalog, reference, config, index, other, locale)
+        reasons = [r for r in reasons if reference.forbidden_match(r["text"]) is None]
+        if not reasons:
+            continue
+        product = catalog.products[other]
+        items.append(
+            {
+                "sku": product.sku,
+                "name": product.name[locale],
+                "score": round(1.0 / (1.0 + dose_distance(catalog, index, other)), 4),
+                "servings_per_day": product.servings_per_day,
+                "nutrients_per_day": {k: rounded(v) for k, v in product.nutrients_per_day.items()},
+                "category": product.category,
+                "form": product.form,
+                "brand": product.brand,
+                "price": product.price,
+                "currency": product.currency,
+                "price_per_month": product.price_per_month,
+                "reasons": reasons,
+                "warnings": [],
+                "strategy": "alternatives",
+            }
+        )
+        if len(items) >= limit:
+            break
+    return {"product": sku, "items": items, "versions": snapshot.versions}
+
+
+def alternatives_for_profile(
+    snapshot: Snapshot,
+    sku: str,
+    data: Mapping[str, Any],
+    today: dt.date,
+    jurisdiction: str | None = None,
+) -> dict[str, Any]:
+    """`POST /v1/products/{sku}/alternatives` with a profile and basket: the alternatives that
+    pass every safety mask of the plain list for that profile (the `alternatives` strategy
+    alone, with the product_page placement's rules and diversity when one is configured)."""
+    if sku not in snapshot.catalog.index:
+        raise NotFound(f"no product with SKU {sku!r}")
+    base = snapshot.placements.get("product_page")
+    placement = Placement(
+        name=base.name if base else "product_page",
+        description="alternatives",
+        strategies=("alternatives",),
+        length=50,
+        max_per_category=None,
+        max_per_brand=base.max_per_brand if base else None,
+        rules=base.rules if base else "all",
+        precomputed=False,
+        basket_overlap="allow",
+    )
+    body = {k: v for k, v in data.items() if k in _REQUEST_KEYS}
+    request = RecommendationRequest.from_dict(body)
+    if request.jurisdiction is None and jurisdiction:
+        request = replace(request, jurisdiction=jurisdiction)
+    answer = placement_bodies(snapshot, request, placement, today, (request.locale,), sku)
+    return {"product": sku, **answer[request.locale]}
+
+
+_REQUEST_KEYS = ("profile", "basket", "limit", "locale", "exclude_skus", "explain", "jurisdiction")
+__all__ = [
+    "LOCALES",
+    "alternatives_for_profile",
+    "alternatives_of",
+    "check_placement",
+    "part_name",
+    "placement_bodies",
+    "recommend_placement",
+    "scoped",
+]

@@ -1,0 +1,85 @@
+"""The strategy registry: the names placements.yaml may put in a placement's chain.
+
+A strategy is a function `(context, limit) -> list[Pick]`: at most `limit` items, best first,
+each a catalog index chosen among `context.base(ev)` (the plain list's safety, rule and request
+masks) and judged in the evaluation `ev` it names. The chain (serve.py) takes the picks in
+order, drops repeats and applies the placement's diversity caps and length.
+
+To add a strategy: write the function (in its own module), add it to STRATEGIES below under
+the name placements.yaml will use, and add that name to the `strategies` enum of
+rules/schema/placements.schema.json (tests/test_placements.py checks the two agree). The
+loader refuses a placements file naming a strategy that is not here.
+
+`buy_again` and `refills` (issue 11 points 4 and 5, another change) fall back to the profile
+list until their functions are registered here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from ..ranking import _rank
+from .alternatives import alternative_mask, alternative_reasons, dose_distance
+from .complements import complements
+from .context import Pick, PlacementContext
+
+Strategy = Callable[[PlacementContext, int], list[Pick]]
+
+
+def profile(ctx: PlacementContext, limit: int) -> list[Pick]:
+    """The plain list: what `POST /v1/recommendations` answers for the same request."""
+    ev = ctx.ev
+    candidates = ctx.base(ev) & ev.offer.allowed
+    ranked, raws = _rank(ev, candidates, limit, ctx.request.category is None)
+    return [Pick(i, r, ev, "profile") for i, r in zip(ranked, raws, strict=True)]
+
+
+def alternatives(ctx: PlacementContext, limit: int) -> list[Pick]:
+    """Other products for the same need as the product on the page (alternatives.py), safe
+    for the profile and within its dose band; the closest dose first."""
+    index = ctx.product_index
+    if index is None:
+        return []
+    ev = ctx.ev
+    snapshot = ctx.snapshot
+    catalog, reference, config = snapshot.catalog, snapshot.reference, snapshot.placements
+    candidates = ctx.base(ev) & ev.offer.within_band & alternative_mask(catalog, index, config)
+    chosen = []
+    for other in sorted(
+        candidates.nonzero()[0].tolist(),
+        key=lambda o: (
+            round(dose_distance(catalog, index, o), 3),
+            -float(ev.raw[o]),
+            catalog.products[o].sku,
+        ),
+    ):
+        reasons = {
+            locale: alternative_reasons(catalog, reference, config, index, other, locale)
+            for locale in ("nl", "de", "en")
+        }
+        if not reasons["en"]:
+            continue  # nothing to choose it for: not an alternative
+        chosen.append(Pick(other, float(ev.raw[other]), ev, "alternatives", reasons))
+        if len(chosen) >= limit:
+            break
+    return chosen
+
+
+def _falls_back_to_profile(name: str) -> Strategy:
+    def strategy(ctx: PlacementContext, limit: int) -> list[Pick]:
+        return [
+            Pick(p.index, p.raw, p.ev, f"{name}:profile", p.reasons, p.extra)
+            for p in profile(ctx, limit)
+        ]
+
+    strategy.__doc__ = f"`{name}`: not served yet; the profile list stands in (marked so)."
+    return strategy
+
+
+STRATEGIES: dict[str, Strategy] = {
+    "profile": profile,
+    "alternatives": alternatives,
+    "complements": complements,
+    "buy_again": _falls_back_to_profile("buy_again"),
+    "refills": _falls_back_to_profile("refills"),
+}
