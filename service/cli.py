@@ -14,7 +14,11 @@ import click
 import yaml
 from marshmallow import ValidationError
 
-from .api.schemas import IntakeCheckRequestSchema, RecommendationRequestSchema, flatten_messages
+from .contract.schemas import (
+    IntakeCheckRequestSchema,
+    RecommendationRequestSchema,
+    flatten_messages,
+)
 from .core.errors import DataFileError, DosewiseError
 from .core.recommender import Recommender
 from .core.snapshot import DataPaths, load_snapshot

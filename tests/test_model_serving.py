@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from service.api.app import create_app
-from service.api.schemas import RecommendationRequestSchema
+from service.contract.schemas import RecommendationRequestSchema
 from service.core.recommender import Recommender
 from service.learning.exports import EVENTS_FILE, IMPRESSIONS_FILE, export_streams
 from service.learning.jobs import train_and_promote
