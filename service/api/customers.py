@@ -15,10 +15,10 @@ from ..contract.schemas import (
     ProfileSchema,
 )
 from ..core.errors import InvalidInput, Unavailable
+from ..customers.redis_client import cache_policy, get_store, impression_logger
 from ..customers.refresh import serve
 from ..customers.store import CorruptEntry
 from .customer_request import CustomerQuery, parse_query
-from .redis_client import cache_policy, get_store, impression_logger
 
 blp = Blueprint(
     "customers",

@@ -8,7 +8,7 @@ from flask_smorest import Blueprint
 
 from ..contract.schemas import AcceptedSchema, ContractErrorSchema, EventsRequestSchema
 from ..core.errors import InvalidInput, Unavailable
-from .redis_client import get_store
+from ..customers.redis_client import get_store
 
 blp = Blueprint("events", __name__, url_prefix="/v1", description="Shop events.")
 

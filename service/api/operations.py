@@ -17,9 +17,9 @@ from ..contract.schemas import (
     ReloadResponseSchema,
 )
 from ..core.errors import NotFound, Unavailable
+from ..customers.redis_client import get_store, redis_status
 from ..customers.refresh import progress
 from .metrics import render
-from .redis_client import get_store, redis_status
 
 blp = Blueprint("operations", __name__, description="Probes, metrics and administration.")
 

@@ -16,7 +16,7 @@ from ..contract.schemas import (
     RegimenRequestSchema,
     RegimenResponseSchema,
 )
-from .redis_client import impression_logger
+from ..customers.redis_client import impression_logger
 
 blp = Blueprint(
     "recommendations",

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 import yaml
@@ -19,6 +19,9 @@ from ..core.errors import DataFileError
 from ..core.recommender import Recommender
 from ..core.snapshot import DataPaths
 from ..settings import defaults
+
+if TYPE_CHECKING:
+    from ..factory import Components
 
 _DEFAULTS = defaults()
 
@@ -89,26 +92,25 @@ def main() -> None:
     """
 
 
-def _customer_app():
-    """The app and customer store on Redis: REDIS_URL, else the Redis a running `make run` of
-    this checkout started. Exits 1 with one line when there is none or it does not answer."""
+def _customers() -> Components:
+    """The service's components (service/factory.py) with the customer store on Redis:
+    REDIS_URL, else the Redis a running `make run` of this checkout started. Exits 1 with one
+    line when there is none or it does not answer."""
     import redis
 
-    from ..api.app import create_app
-    from ..api.redis_client import get_redis, get_store
+    from ..factory import build, read_config
     from ..local import embedded_redis_url
 
     url = os.environ.get("REDIS_URL") or embedded_redis_url()
     if not url:
         fail("no Redis: set REDIS_URL, or start `make run` in this checkout (it runs one)")
     os.environ["REDIS_URL"] = url
-    # TESTING: this app serves no HTTP, so the "no API keys: endpoints open" warning is noise
-    app = create_app({"REDIS_URL": url, "TESTING": True})
+    components = build(read_config({"REDIS_URL": url}))
     try:
-        get_redis(app).ping()  # type: ignore[union-attr]
+        components.redis.ping()
     except (redis.RedisError, OSError) as exc:
         fail(f"Redis at {url} does not answer ({type(exc).__name__}): start it, or fix REDIS_URL")
-    return app, get_store(app)
+    return components
 
 
 def _redis_lost(exc: BaseException) -> NoReturn:
@@ -121,7 +123,7 @@ def _redis_lost(exc: BaseException) -> NoReturn:
 def _stored_profiles(count: int) -> list[dict]:
     import redis
 
-    _, store = _customer_app()
+    store = _customers().store
     profiles: list[dict] = []
     try:
         for ids in store.iter_id_chunks(1000):
@@ -149,10 +151,7 @@ def _load_request(path: str, schema) -> dict:
             2,
         )
     except (OSError, UnicodeDecodeError) as exc:
-        fail(
-            f"cannot read profile file {path}: {getattr(exc, 'strerror', None) or exc}",
-            2,
-        )
+        fail(f"cannot read profile file {path}: {getattr(exc, 'strerror', None) or exc}", 2)
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:

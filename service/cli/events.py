@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from .base import (
-    _customer_app,
+    _customers,
     _learning_dir,
     _redis_lost,
     main,
@@ -34,7 +34,7 @@ def events_export(out: Path | None) -> None:
 
     from ..learning.exports import export_streams
 
-    _, store = _customer_app()
+    store = _customers().store
     try:
         counts = export_streams(store, out or _learning_dir())
     except (redis.RedisError, OSError) as exc:

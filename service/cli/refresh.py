@@ -9,7 +9,7 @@ import time
 import click
 
 from .base import (
-    _customer_app,
+    _customers,
     _redis_lost,
     fail,
     main,
@@ -52,13 +52,16 @@ def refresh(
     import redis
     from tqdm import tqdm
 
-    from workers.tasks import refresh_customer, start_refresh
+    from workers.celery_app import celery_init_app
+    from workers.tasks import start_refresh
 
     from ..customers.refresh import progress
 
     if not (show_status or customer_id or all_customers):
         raise click.UsageError("say --all, --customer ID or --status")
-    app, store = _customer_app()
+    components = _customers()
+    store = components.store
+    celery = celery_init_app(components)
     try:
         if show_status:
             state = store.run_state()
@@ -68,10 +71,9 @@ def refresh(
             click.echo(json.dumps(progress(state), indent=2))
             return
         if customer_id:
-            with app.app_context():
-                click.echo(json.dumps(refresh_customer.run(customer_id)))
+            task = celery.tasks["workers.tasks.refresh_customer"]
+            click.echo(json.dumps(task(customer_id)))  # here, with these components
             return
-        celery = app.extensions["celery"]
         latest = store.run_state() or {}
         # a run already going is followed (the wait below sees when its workers are gone);
         # a new run without a worker would only wait
@@ -81,8 +83,7 @@ def refresh(
                 "no Celery worker answers on the broker: start `make run` (it runs one) or "
                 "`celery -A workers.make_celery worker`, then repeat the command"
             )
-        with app.app_context():
-            run = start_refresh(app, "cli", force)
+        run = start_refresh(components, "cli", force)
         click.echo(f"run {run['run_id']} ({'started' if run['started'] else 'already running'})")
         if not wait:
             return
