@@ -188,13 +188,14 @@ def _cached_gets(port: int, redis_url: str | None, connections: int, seconds: fl
     """Stored customers with their lists precomputed (plain and per placement), then the
     cached GETs against `GET /healthz` on the same server."""
     from service.api.app import create_app
-    from service.api.redis_client import get_store
+    from service.customers.redis_client import get_store
     from service.customers.refresh import CachePolicy, refresh_chunk
 
     app = create_app({"TESTING": True, "REDIS_URL": redis_url, "RELOAD_INTERVAL": 0})
     store = get_store(app)
     recommender = app.extensions["dosewise"]
-    profiles = [b["profile"] for b in request_bodies(200, [], seed=5)]
+    skus = [p.sku for p in recommender.snapshot.catalog.products]
+    profiles = [b["profile"] for b in request_bodies(200, skus, seed=5)]
     ids = [f"bench-{i}" for i in range(len(profiles))]
     for customer_id, profile in zip(ids, profiles, strict=True):
         profile.pop("current_supplements", None)

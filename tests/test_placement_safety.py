@@ -23,8 +23,8 @@ import yaml
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from service.api.placement_schemas import AlternativesRequestSchema
-from service.api.schemas import RecommendationRequestSchema
+from service.contract.placements import AlternativesRequestSchema
+from service.contract.schemas import RecommendationRequestSchema
 from service.core.placements.config import Placement
 from service.core.placements.serve import (
     alternatives_for_profile,

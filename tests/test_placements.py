@@ -15,7 +15,6 @@ import yaml
 from click.testing import CliRunner
 
 from service.api.app import create_app
-from service.api.redis_client import get_store
 from service.cli import main as cli_main
 from service.core.errors import DataFileError, InvalidInput
 from service.core.placements.copurchase import cooccurrence
@@ -24,6 +23,7 @@ from service.core.placements.strategies import STRATEGIES
 from service.core.recommender import Recommender
 from service.core.snapshot import load_snapshot
 from service.customers import copurchase as copurchase_store
+from service.customers.redis_client import get_store
 from service.customers.refresh import CachePolicy, refresh_chunk
 from service.customers.store import MemoryStore
 

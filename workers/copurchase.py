@@ -7,21 +7,20 @@ from __future__ import annotations
 from typing import Any
 
 from celery import shared_task
-from flask import current_app
 
-from service.api.redis_client import get_store
 from service.customers.copurchase import rebuild
 
+from .celery_app import current_components
 from .tasks import RETRY
 
 
 @shared_task(name="workers.copurchase.rebuild_copurchase", **RETRY)
 def rebuild_copurchase() -> dict[str, Any]:
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    catalog = app.extensions["dosewise"].snapshot.catalog
+    components = current_components()
+    config = components.config
     return rebuild(
-        get_store(app),
-        catalog.index,
-        min_count=int(app.config.get("COPURCHASE_MIN_COUNT", 2)),
-        top_n=int(app.config.get("COPURCHASE_TOP_N", 20)),
+        components.store,
+        components.recommender.snapshot.catalog.index,
+        min_count=int(config.get("COPURCHASE_MIN_COUNT", 2)),
+        top_n=int(config.get("COPURCHASE_TOP_N", 20)),
     )

@@ -12,6 +12,12 @@ import redis
 from flask import Flask, current_app, jsonify
 from flask_smorest import Blueprint
 
+from ..contract.placements import (
+    AlternativesQuerySchema,
+    AlternativesRequestSchema,
+    AlternativesResponseSchema,
+)
+from ..contract.schemas import ContractErrorSchema
 from ..core.placements.serve import (
     alternatives_for_profile,
     alternatives_of,
@@ -20,13 +26,7 @@ from ..core.placements.serve import (
     recommend_placement,
 )
 from ..customers import copurchase
-from .placement_schemas import (
-    AlternativesQuerySchema,
-    AlternativesRequestSchema,
-    AlternativesResponseSchema,
-)
-from .redis_client import get_store
-from .schemas import ContractErrorSchema
+from ..customers.redis_client import get_store
 
 blp = Blueprint(
     "placements",

@@ -7,9 +7,7 @@ from flask_smorest import Blueprint
 
 from service.experiments.serving import for_app as experiment_server
 
-from .placements import placement_answer
-from .redis_client import impression_logger
-from .schemas import (
+from ..contract.schemas import (
     ContractErrorSchema,
     IntakeCheckRequestSchema,
     IntakeCheckResponseSchema,
@@ -18,6 +16,8 @@ from .schemas import (
     RegimenRequestSchema,
     RegimenResponseSchema,
 )
+from ..customers.redis_client import impression_logger
+from .placements import placement_answer
 
 blp = Blueprint(
     "recommendations",

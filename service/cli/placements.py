@@ -12,24 +12,11 @@ from typing import Any
 
 import click
 
-from .api.placement_schemas import AlternativesRequestSchema
-from .api.schemas import RecommendationRequestSchema
-from .core.errors import DosewiseError
-
-
-def register(main: click.Group) -> None:
-    """Add the `placements` group to the `dosewise` command (one line in the CLI's main)."""
-    main.add_command(placements)
-
-
-def _cli() -> Any:
-    from . import cli  # the shared helpers: data options, request files, exits
-
-    return cli
-
-
-def _with_data(func: Any) -> Any:
-    return _cli().with_data(func)
+from ..contract.placements import AlternativesRequestSchema
+from ..contract.schemas import RecommendationRequestSchema
+from ..core.errors import DosewiseError
+from . import base
+from .base import main, with_data
 
 
 def _emit(answer: dict[str, Any]) -> None:
@@ -56,17 +43,17 @@ DATE = click.option(
 )
 
 
-@click.group()
+@main.group()
 def placements() -> None:
     """The shop's placements (rules/placements.yaml): home, product_page, cart, checkout,
     account, email. Every item of every placement keeps every safety guarantee."""
 
 
 @placements.command("list")
-@_with_data
+@with_data
 def placements_list(catalog: str, rules: str) -> None:
     """Print each placement: strategy chain, length, diversity, rules, precomputed."""
-    snapshot = _cli()._recommender(catalog, rules).snapshot
+    snapshot = base._recommender(catalog, rules).snapshot
     if not snapshot.placements.placements:
         click.echo(f"no placements: {snapshot.placements.file} does not exist")
         return
@@ -84,7 +71,7 @@ def placements_list(catalog: str, rules: str) -> None:
 def _body(
     profile_path: str, basket: tuple[str, ...], limit: int | None, locale: str | None
 ) -> dict[str, Any]:
-    body = _cli()._load_request(profile_path, RecommendationRequestSchema())
+    body = base._load_request(profile_path, RecommendationRequestSchema())
     if basket:
         body["basket"] = [*body.get("basket", []), *({"sku": sku} for sku in basket)]
     if limit:
@@ -96,7 +83,7 @@ def _body(
 
 @placements.command("show")
 @click.argument("placement")
-@_with_data
+@with_data
 @PROFILE
 @BASKET
 @click.option("--product", "product_sku", default=None, help="The product on the page.")
@@ -116,16 +103,16 @@ def placements_show(
 ) -> None:
     """Print PLACEMENT's list for a profile (and basket, product) as JSON, as
     `POST /v1/recommendations` with `placement` answers it (without co-purchase signal)."""
-    from .core.placements.serve import recommend_placement
+    from ..core.placements.serve import recommend_placement
 
     if profile_path is None:
-        _cli().fail("give --profile (a JSON or YAML profile; see docs/examples/profile.yaml)", 2)
+        base.fail("give --profile (a JSON or YAML profile; see docs/examples/profile.yaml)", 2)
         return
     body = _body(profile_path, basket, limit, locale)
     body["placement"] = placement
     if product_sku:
         body["product_sku"] = product_sku
-    recommender = _cli()._recommender(catalog, rules)
+    recommender = base._recommender(catalog, rules)
     today = day.date() if day else recommender.clock()
     try:
         _emit(recommend_placement(recommender.snapshot, body, today, None, None))
@@ -134,7 +121,7 @@ def placements_show(
 
 
 @placements.command("cart")
-@_with_data
+@with_data
 @PROFILE
 @BASKET
 @LIMIT
@@ -148,7 +135,7 @@ def placements_cart(ctx: click.Context, **options: Any) -> None:
 
 @placements.command("alternatives")
 @click.argument("sku")
-@_with_data
+@with_data
 @PROFILE
 @BASKET
 @LIMIT
@@ -168,14 +155,14 @@ def placements_alternatives(
 ) -> None:
     """Print the alternatives of SKU as JSON: with --profile (and --basket) safe for that
     profile, as `POST /v1/products/{sku}/alternatives`; without, as the GET."""
-    from .core.placements.serve import alternatives_for_profile, alternatives_of
+    from ..core.placements.serve import alternatives_for_profile, alternatives_of
 
-    recommender = _cli()._recommender(catalog, rules)
+    recommender = base._recommender(catalog, rules)
     try:
         if not profile_path:
             _emit(alternatives_of(recommender.snapshot, sku, limit or 5, locale or "nl", country))
             return
-        body = _cli()._load_request(profile_path, AlternativesRequestSchema())
+        body = base._load_request(profile_path, AlternativesRequestSchema())
         if basket:
             body["basket"] = [*body.get("basket", []), *({"sku": s} for s in basket)]
         if limit:
@@ -194,14 +181,13 @@ def placements_copurchase() -> None:
     hourly), and print its counts."""
     import redis
 
-    from .customers.copurchase import rebuild
+    from ..customers.copurchase import rebuild
 
-    cli = _cli()
-    app, store = cli._customer_app()
+    components = base._customers()
     try:
-        stats = rebuild(store, app.extensions["dosewise"].snapshot.catalog.index)
+        stats = rebuild(components.store, components.recommender.snapshot.catalog.index)
     except (redis.RedisError, OSError) as exc:
-        cli._redis_lost(exc)
+        base._redis_lost(exc)
     if not stats.get("started"):
-        cli.fail("another build of the co-purchase table is running; try again in a minute")
+        base.fail("another build of the co-purchase table is running; try again in a minute")
     _emit(stats)

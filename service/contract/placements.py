@@ -1,5 +1,5 @@
 """Schemas of the placement endpoints (issue 11): the alternatives of a product, with or
-without a profile. Like schemas.py they import no Flask, so the CLI validates with them too."""
+without a profile. Transport-neutral like schemas.py: the web layer and the CLI share them."""
 
 from __future__ import annotations
 
