@@ -59,7 +59,7 @@ bench: setup
 	$(BIN)/python tests/with_redis.py bash -c '$(BIN)/python -m bench.run $(BENCH_ARGS) && \
 	  $(BIN)/python -m bench.regimen && $(BIN)/python -m bench.precompute && \
 	  $(BIN)/python -m bench.reload && $(BIN)/python -m bench.learning && \
-	  $(BIN)/python -m bench.load'
+	  $(BIN)/python -m bench.load && $(BIN)/python -m bench.placements'
 
 bench-quick: setup
 	$(BIN)/python tests/with_redis.py bash -c '$(BIN)/python -m bench.run --quick && \

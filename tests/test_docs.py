@@ -32,6 +32,8 @@ def api(app):
         ("regimen.json", "POST", "/v1/regimens"),
         ("preview.json", "POST", "/v1/preview"),
         ("customer.json", "PUT", "/v1/customers/docs-example"),
+        ("cart.json", "POST", "/v1/recommendations"),
+        ("alternatives.json", "POST", "/v1/products/XF-D3-20-TAB/alternatives"),
     ],
 )
 def test_every_example_body_is_accepted(api, name, method, url):

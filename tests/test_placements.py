@@ -500,3 +500,47 @@ def test_cli_placements_commands(tmp_path: Path):
     assert alternatives.exit_code == 0 and "vegan (lichen)" in alternatives.output
     unknown = runner.invoke(cli_main, ["placements", "show", "sidebar", "--profile", str(profile)])
     assert unknown.exit_code == 1 and "unknown placement" in unknown.output
+
+
+def test_every_endpoint_but_the_public_ones_needs_a_scope(app):
+    """Regression: the placement endpoints were open to anyone when the service has keys."""
+    from service.api.access import ENDPOINT_SCOPES
+
+    public = {
+        "api-docs.openapi_json",
+        "operations.healthz",
+        "operations.metrics",
+        "operations.readyz",
+        "preview.preview_page",
+        "static",
+    }
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    assert endpoints - public - set(ENDPOINT_SCOPES) == set()
+    keyed = create_app(
+        {"TESTING": True, "REDIS_URL": None, "API_KEYS": {"shop-key-0123456789": ["customers"]}}
+    ).test_client()
+    for url in ("/v1/placements", "/v1/products/XF-D3-20-TAB/alternatives"):
+        assert keyed.get(url).status_code == 401
+        assert (
+            keyed.get(url, headers={"Authorization": "Bearer shop-key-0123456789"}).status_code
+            == 403
+        )
+
+
+def test_placements_listing_and_preview_of_a_placement(client):
+    listed = client.get("/v1/placements").get_json()["placements"]
+    assert [p["name"] for p in listed] == ["account", "cart", "checkout", "email", "home",
+                                           "product_page"]  # fmt: skip
+    body = {
+        "profile": {"age": 60, "sex": "female", "goals": ["bones", "muscles"]},
+        "basket": [{"sku": "XF-D3-20-TAB"}],
+        "placement": "cart",
+        "locale": "en",
+        "date": TODAY.isoformat(),
+    }
+    preview = client.post("/v1/preview", json=body).get_json()
+    assert preview["placement"] == "cart" and preview["items"]
+    assert all(i["strategy"] == "complements" for i in preview["items"])
+    assert "excluded" in preview and "matched_rules" in preview
+    bad = client.post("/v1/preview", json={**body, "placement": "sidebar"})
+    assert bad.status_code == 422

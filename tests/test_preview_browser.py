@@ -159,3 +159,28 @@ def test_preview_works_with_api_keys_and_keeps_the_key_for_the_tab(keyed_server,
     assert page.evaluate("Object.keys(localStorage).length") == 0
     assert errors == []
     page.evaluate("sessionStorage.clear()")
+
+
+def test_preview_shows_a_placement_and_the_alternatives_of_a_product(server, page):
+    """Issue 11: the placement selector (filled from GET /v1/placements) and the alternatives
+    of a product for the profile on the page."""
+    page.goto(f"{server}/preview")
+    page.wait_for_selector("#placement option[value=cart]", state="attached")
+    page.fill("input[name=age]", "60")
+    page.select_option("select[name=sex]", "female")
+    page.select_option("select[name=locale]", "en")
+    page.check("input[name=goals][value=bones]")
+    page.check("input[name=goals][value=muscles]")
+    page.fill("input[name=basket]", "XF-D3-20-TAB")
+    page.select_option("#placement", "cart")
+    page.click("#run")
+    page.wait_for_selector("#items tbody tr")
+    assert "placement cart" in page.locator("#status").inner_text()
+    assert "strategy: complements" in page.locator("#items").inner_text()
+    assert "which your basket does not give yet" in page.locator("#items").inner_text()
+    page.select_option("select[name=diet]", "vegan")
+    page.fill("input[name=basket]", "")  # in the basket it counts: 20 + 20 µg is above the band
+    page.fill("#alternatives-sku", "XF-D3-20-TAB")
+    page.click("#alternatives-run")
+    page.wait_for_selector("#alternatives tbody tr")
+    assert "vegan (lichen)" in page.locator("#alternatives").inner_text()

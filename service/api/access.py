@@ -31,6 +31,9 @@ ENDPOINT_SCOPES = {
     "recommendations.regimens": "recommend",
     "products.list_products": "recommend",
     "products.get_product": "recommend",
+    "placements.get_alternatives": "recommend",  # issue 11
+    "placements.post_alternatives": "recommend",
+    "placements.list_placements": "recommend",
     "customers.customer_recommendations": "recommend",
     "customers.put_customer": "customers",
     "customers.delete_customer": "customers",

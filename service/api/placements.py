@@ -16,6 +16,7 @@ from ..contract.placements import (
     AlternativesQuerySchema,
     AlternativesRequestSchema,
     AlternativesResponseSchema,
+    PlacementsResponseSchema,
 )
 from ..contract.schemas import ContractErrorSchema
 from ..core.placements.serve import (
@@ -69,6 +70,46 @@ def post_alternatives(body: dict, sku: str):
             recommender.snapshot, sku, body, recommender.clock(), recommender.jurisdiction
         )
     )
+
+
+@blp.route("/placements", methods=["GET"])
+@blp.response(200, PlacementsResponseSchema)
+def list_placements():
+    """The placements of rules/placements.yaml: strategy chain, length, diversity, rules."""
+    config = current_app.extensions["dosewise"].snapshot.placements
+    return jsonify(
+        {
+            "placements": [
+                {
+                    "name": p.name,
+                    "description": p.description,
+                    "strategies": list(p.strategies),
+                    "length": p.length,
+                    "max_per_category": p.max_per_category,
+                    "max_per_brand": p.max_per_brand,
+                    "rules": p.rules if isinstance(p.rules, str) else list(p.rules),
+                    "precomputed": p.precomputed,
+                    "basket_overlap": p.basket_overlap,
+                }
+                for p in (config.placements[name] for name in config.names)
+            ]
+        }
+    )
+
+
+def placement_preview(
+    app: Flask, body: dict[str, Any], placement: str, product_sku: str | None, day: Any
+) -> dict[str, Any]:
+    """The preview page's placement list on `day` (items, notices, intake, placement)."""
+    snapshot = app.extensions["dosewise"].snapshot
+    chosen = check_placement(snapshot, placement, product_sku)
+    rows = None
+    if "complements" in chosen.strategies:
+        skus = [line["sku"] for line in body.get("basket") or () if line.get("sku")]
+        rows = copurchase_rows(app, skus + ([product_sku] if product_sku else []))
+    data = {**body, "placement": placement, "product_sku": product_sku}
+    answer = recommend_placement(snapshot, data, day, rows, app.extensions["dosewise"].jurisdiction)
+    return {k: answer[k] for k in ("items", "notices", "intake", "placement")}
 
 
 def placement_answer(app: Flask, body: dict[str, Any]) -> dict[str, Any]:

@@ -1,5 +1,6 @@
-"""The merchandisers' preview page: fill in a profile, see the list with reasons and warnings,
-what was left out and why, and the lint findings of the rule files in service."""
+"""The merchandisers' preview page: fill in a profile, see the list with reasons and warnings
+(of the plain list or of one placement), what was left out and why, the alternatives of a
+product, and the lint findings of the rule files in service."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from ..contract.schemas import (
 from ..core.explain import preview
 from ..core.lint import lint
 from ..core.requests import RecommendationRequest
+from .placements import placement_preview
 
 blp = Blueprint("preview", __name__, description="Preview page and rule lint for merchandisers.")
 
@@ -57,8 +59,13 @@ def preview_list(body: dict):
     """The recommendation body plus every product left out and why, and the rules matched."""
     recommender = current_app.extensions["dosewise"]
     day = body.pop("date", None) or recommender.clock()
+    placement = body.pop("placement", None)
+    product_sku = body.pop("product_sku", None)
     request = RecommendationRequest.from_dict({**body, "explain": True})
-    return jsonify(preview(recommender.snapshot, request, day))
+    answer = preview(recommender.snapshot, request, day)
+    if placement is not None:  # issue 11: that placement's list; what was left out stays
+        answer.update(placement_preview(current_app, body, placement, product_sku, day))
+    return jsonify(answer)
 
 
 @blp.route("/v1/rules/lint", methods=["GET"])

@@ -76,3 +76,19 @@ class AlternativesResponseSchema(ResponseSchema):
     notices = fields.List(fields.Nested(MessageSchema))
     versions = fields.Nested(VersionsSchema, required=True)
     placement = fields.String()
+
+
+class PlacementViewSchema(ResponseSchema):
+    name = fields.String(required=True)
+    description = fields.String()
+    strategies = fields.List(fields.String(), required=True)
+    length = fields.Integer(required=True)
+    max_per_category = fields.Integer(allow_none=True)
+    max_per_brand = fields.Integer(allow_none=True)
+    rules = fields.Raw(metadata={"description": "all, none, or a list of rule ids"})
+    precomputed = fields.Boolean()
+    basket_overlap = fields.String()
+
+
+class PlacementsResponseSchema(ResponseSchema):
+    placements = fields.List(fields.Nested(PlacementViewSchema), required=True)
