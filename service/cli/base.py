@@ -63,10 +63,13 @@ def fail(message: str, code: int = 1) -> NoReturn:
 
 
 def _recommender(catalog: str, rules: str) -> Recommender:
-    """The core as the service builds it: same data files and the same model store, so the
-    command line ranks exactly as the running service does."""
+    """The core as the service builds it (service/factory.py): same data files and the same
+    model store, so the command line ranks exactly as the running service does."""
+    from ..factory import build, read_config
+
+    overrides = {"CATALOG_PATH": catalog, "RULES_DIR": rules, "RELOAD_INTERVAL": 0}
     try:
-        return Recommender(_paths(catalog, rules), reload_interval=0, model_dir=_model_dir())
+        return build(read_config({**overrides, "MODEL_DIR": str(_model_dir())})).recommender
     except DataFileError as exc:
         refuse(exc)
 

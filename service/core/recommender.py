@@ -15,15 +15,13 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from ..learning.holder import ModelHolder
-from ..learning.logs import impression_record
 from .catalog import Product
 from .errors import DataFileError, Finding, NotFound
 from .intake import resolve_lines
 from .intake_check import check_intake
+from .learned import Learning, ModelSource, NoModels
 from .profile import Line, Profile
 from .ranking import recommend
 from .requests import RecommendationRequest
@@ -93,11 +91,15 @@ class Recommender:
         cache_size: int = 4096,
         reload_interval: float = 2.0,
         clock: Callable[[], dt.date] = dt.date.today,
-        model_dir: Path | None = None,
+        models: ModelSource | None = None,
+        learning: Learning | None = None,
     ) -> None:
+        """`models` and `learning` (service/factory.py gives both, from service/learning):
+        the ranking model of this process, loaded once and swapped when the store's pointer
+        moves, and how it ranks; without them the transparent score ranks alone."""
         self.paths = paths
-        # the ranking model: loaded once per process, swapped when the store's pointer moves
-        self.models = ModelHolder(model_dir, check_interval=reload_interval)
+        self.models: ModelSource = models if models is not None else NoModels()
+        self.learning = learning
         self.jurisdiction = jurisdiction
         self.reload_interval = reload_interval
         self.clock = clock
@@ -108,7 +110,7 @@ class Recommender:
         self._checked_at = time.monotonic()
         # the first load must succeed: there is nothing to fall back to
         self.models.refresh()
-        self._snapshot = load_snapshot(paths).with_model(self.models.model)
+        self._snapshot = load_snapshot(paths).with_model(self.models.model, self.learning)
         self.on_change: Callable[[Snapshot], None] | None = None
 
     # ------------------------------------------------------------ data and reload
@@ -142,7 +144,7 @@ class Recommender:
                 for finding in findings:
                     log.error("reload refused: %s", finding)
                 return self.status
-            snapshot = snapshot.with_model(self.models.model)
+            snapshot = snapshot.with_model(self.models.model, self.learning)
             changed = snapshot.fingerprint != self._snapshot.fingerprint
             self._snapshot = snapshot
             self._stamp = stamp
@@ -186,7 +188,7 @@ class Recommender:
     def _swap_model(self) -> None:
         """A promoted model changes the fingerprint: answers and cached lists refresh."""
         with self._lock:
-            self._snapshot = self._snapshot.with_model(self.models.model)
+            self._snapshot = self._snapshot.with_model(self.models.model, self.learning)
         self.cache.clear()
         log.info("ranking model %s in service", self.models.version)
         if self.on_change is not None:
@@ -208,7 +210,7 @@ class Recommender:
         """Answer a validated recommendation request dict (the contract's body).
 
         With `impressions`, the list shown is also logged with the features of every item
-        (learning.logs.impression_record) for training; such answers skip the answer cache,
+        (the `Learning` given, core/learned.py) for training; such answers skip the answer cache,
         since the features come from computing them. `arm` turns the serving snapshot into an
         experiment arm's (service/experiments/variants.py: another model, blend or rule set;
         its versions differ, so its answers are cached apart)."""
@@ -223,12 +225,13 @@ class Recommender:
         if request.jurisdiction is None and self.jurisdiction:
             request = _with_jurisdiction(request, self.jurisdiction)
         sink = None
-        if impressions is not None:
-            skus = [p.sku for p in snapshot.catalog.products]
+        if impressions is not None and self.learning is not None:
+            learning, skus = self.learning, [p.sku for p in snapshot.catalog.products]
 
-            def sink(rows: Any, shown: list[int]) -> None:
+            def sink(ev: Any, shown: list[int]) -> None:
+                rows = ev.model_features if ev.model_features is not None else learning.features(ev)
                 impressions(
-                    impression_record(
+                    learning.impression(
                         request_id,
                         customer_id or "",
                         dt.datetime.now(dt.UTC),
