@@ -8,8 +8,8 @@ import redis
 from flask import Response, current_app, g, jsonify, request
 from flask_smorest import Blueprint
 
+from ..contract.responses import ContractErrorSchema
 from ..contract.schemas import (
-    ContractErrorSchema,
     CustomerRecommendationResponseSchema,
     CustomerStoredSchema,
     ProfileSchema,

@@ -10,8 +10,8 @@ from flask import current_app, jsonify, send_from_directory
 from flask_smorest import Blueprint
 from marshmallow import fields
 
+from ..contract.responses import ContractErrorSchema
 from ..contract.schemas import (
-    ContractErrorSchema,
     LintResponseSchema,
     PreviewResponseSchema,
     RecommendationRequestSchema,

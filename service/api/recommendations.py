@@ -7,12 +7,14 @@ from flask_smorest import Blueprint
 
 from service.experiments.serving import for_app as experiment_server
 
-from ..contract.schemas import (
+from ..contract.responses import (
     ContractErrorSchema,
-    IntakeCheckRequestSchema,
     IntakeCheckResponseSchema,
-    RecommendationRequestSchema,
     RecommendationResponseSchema,
+)
+from ..contract.schemas import (
+    IntakeCheckRequestSchema,
+    RecommendationRequestSchema,
     RegimenRequestSchema,
     RegimenResponseSchema,
 )

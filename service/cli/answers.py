@@ -8,10 +8,7 @@ import sys
 
 import click
 
-from ..contract.schemas import (
-    IntakeCheckRequestSchema,
-    RecommendationRequestSchema,
-)
+from ..contract.schemas import IntakeCheckRequestSchema, RecommendationRequestSchema
 from ..core.errors import DosewiseError
 from .base import (
     _load_request,

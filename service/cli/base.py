@@ -12,9 +12,7 @@ import click
 import yaml
 from marshmallow import ValidationError
 
-from ..contract.schemas import (
-    flatten_messages,
-)
+from ..contract.schemas import flatten_messages
 from ..core.errors import DataFileError
 from ..core.recommender import Recommender
 from ..core.snapshot import DataPaths

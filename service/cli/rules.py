@@ -235,7 +235,7 @@ def rules_diff(
             profiles = _stored_profiles(count)
         else:
             from ..core.catalog import load_catalog
-            from ..core.reference import load_reference
+            from ..core.reference_load import load_reference
 
             skus = [
                 p.sku

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from .advice import dose_band_view, exclusion_texts
+from .advice_texts import dose_band_view, exclusion_texts
 from .errors import NotFound
 from .intake import rounded
 from .ranking import Evaluation, check_request, evaluate, explanation, rank_and_render

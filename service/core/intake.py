@@ -21,6 +21,11 @@ class LineAmounts:
     sku: str | None
     amounts: np.ndarray
 
+    @property
+    def name(self) -> str:
+        """How texts name the line: its SKU, else its label, else its place in the request."""
+        return self.sku or self.line.label or self.path
+
 
 def resolve_lines(
     lines: list[tuple[str, Line]], catalog: Catalog, nutrients: Nutrients

@@ -15,8 +15,10 @@ from typing import Any
 
 import numpy as np
 
-from .advice import Offer, ProfileAdvice, advice_config, advice_notices, item_reasons
+from .advice import Offer, ProfileAdvice
 from .advice import profile_advice as _profile_advice
+from .advice_config import advice_config
+from .advice_texts import advice_notices, item_reasons
 from .context import compiled_context, expression_context
 from .errors import InvalidInput
 from .intake import LineAmounts, resolve_lines, rounded, total
@@ -27,6 +29,7 @@ from .rules import Rule
 from .safety import SafetyResult, intake_entries, safety_masks
 from .scoring import Features, compute_features, squash_one
 from .snapshot import Snapshot
+from .tolerance import above
 
 
 @dataclass
@@ -68,8 +71,7 @@ class Evaluation:
     @property
     def over_limit_now(self) -> list[int]:
         """Nutrient columns where current supplements + basket already cross the limit."""
-        has = ~np.isnan(self.limits)
-        return [int(i) for i in np.flatnonzero(has & (self.intake > self.limits * (1 + 1e-9)))]
+        return [int(i) for i in np.flatnonzero(above(self.intake, self.limits))]
 
 
 def evaluate(

@@ -20,7 +20,7 @@ from typing import Any
 from .catalog import Product
 from .errors import DataFileError, Finding, NotFound
 from .intake import resolve_lines
-from .intake_check import check_intake
+from .intake_check import basket_suggestion, check_intake
 from .learned import Learning, ModelSource, NoModels
 from .profile import Line, Profile
 from .ranking import recommend
@@ -265,8 +265,6 @@ class Recommender:
     def check_intake(self, data: dict[str, Any], today: dt.date | None = None) -> dict[str, Any]:
         profile = Profile.from_dict(data["profile"])
         basket = tuple(Line.from_dict(x) for x in data.get("basket") or ())
-        from .regimen import basket_suggestion
-
         day = today or self.clock()
         snapshot = self._snapshot
         jurisdiction = data.get("jurisdiction") or self.jurisdiction

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .profile import Line, Profile
+from .profile import Line, Profile, labelled_lines
 
 
 @dataclass(frozen=True)
@@ -34,8 +34,4 @@ class RecommendationRequest:
 
     def lines(self) -> list[tuple[str, Line]]:
         """Current supplements and basket, each with its place in the request."""
-        current = [
-            (f"profile.current_supplements.{i}", line)
-            for i, line in enumerate(self.profile.current_supplements)
-        ]
-        return current + [(f"basket.{i}", line) for i, line in enumerate(self.basket)]
+        return labelled_lines(self.profile, self.basket)

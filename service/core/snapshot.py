@@ -8,10 +8,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .advice import check_advice
+from .advice_config import check_advice
 from .catalog import Catalog, catalog_from_document, file_version, load_catalog
 from .errors import DataFileError
-from .reference import Reference, _display, load_reference
+from .reference import Reference, _display
+from .reference_load import load_reference
+from .regimen_texts import check_regimen_texts, texts_path
 from .rules import RuleSet, load_rules, rule_files
 from .safety import check_guarantee_coverage
 
@@ -92,8 +94,6 @@ def load_snapshot(paths: DataPaths, catalog_document: dict | None = None) -> Sna
         reference, _display(paths.reference_dir / "interactions.yaml")
     )
     coverage += check_advice(reference)
-    from .regimen import check_regimen_texts, texts_path  # regimen imports this module
-
     coverage += check_regimen_texts(reference)
     if coverage:
         raise DataFileError(coverage)
