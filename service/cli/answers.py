@@ -10,6 +10,7 @@ import click
 
 from ..contract.schemas import IntakeCheckRequestSchema, RecommendationRequestSchema
 from ..core.errors import DosewiseError
+from ..core.vocabulary import LOCALES
 from .base import (
     _load_request,
     _recommender,
@@ -28,7 +29,7 @@ from .base import (
     help="JSON or YAML file with a profile or a whole request body; '-' for stdin.",
 )
 @click.option("--sku", required=True, help="The product to explain.")
-@click.option("--locale", type=click.Choice(["nl", "de", "en"]), default=None)
+@click.option("--locale", type=click.Choice(list(LOCALES)), default=None)
 @date_option("Explain as on this day (campaign windows, season; default: today).")
 @click.option(
     "--format",
@@ -93,7 +94,7 @@ def explain(
     help="JSON or YAML file with a profile, or a whole request body; '-' for stdin.",
 )
 @click.option("--limit", type=click.IntRange(1, 50), default=None)
-@click.option("--locale", type=click.Choice(["nl", "de", "en"]), default=None)
+@click.option("--locale", type=click.Choice(list(LOCALES)), default=None)
 @click.option("--explain/--no-explain", default=False, help="Show features behind each score.")
 @date_option("Evaluate as on this date (campaign windows, season).")
 def recommend(

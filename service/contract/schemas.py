@@ -21,6 +21,7 @@ from marshmallow import (
 from ..core.vocabulary import (
     ALLERGENS,
     CONDITIONS,
+    DEFAULT_LOCALE,
     DIETS,
     EVENT_TYPES,
     GOALS,
@@ -134,7 +135,7 @@ class RecommendationRequestSchema(StrictSchema):
         fields.Nested(LineSchema), load_default=list, validate=validate.Length(max=100)
     )
     limit = StrictInteger(load_default=5, validate=validate.Range(1, 50))
-    locale = fields.String(load_default="nl", validate=validate.OneOf(LOCALES))
+    locale = fields.String(load_default=DEFAULT_LOCALE, validate=validate.OneOf(LOCALES))
     exclude_skus = fields.List(
         fields.String(validate=validate.Length(max=64)),
         load_default=list,
@@ -166,7 +167,7 @@ class IntakeCheckRequestSchema(StrictSchema):
     basket = fields.List(
         fields.Nested(LineSchema), load_default=list, validate=validate.Length(max=100)
     )
-    locale = fields.String(load_default="nl", validate=validate.OneOf(LOCALES))
+    locale = fields.String(load_default=DEFAULT_LOCALE, validate=validate.OneOf(LOCALES))
     jurisdiction = fields.String(load_default=None, allow_none=True)
 
 
@@ -219,7 +220,7 @@ class CustomerQuerySchema(Schema):
         unknown = EXCLUDE
 
     limit = fields.Integer(load_default=5, validate=validate.Range(1, 50))
-    locale = fields.String(load_default="nl", validate=validate.OneOf(LOCALES))
+    locale = fields.String(load_default=DEFAULT_LOCALE, validate=validate.OneOf(LOCALES))
 
 
 class CustomerRecommendationResponseSchema(RecommendationResponseSchema):
@@ -269,7 +270,7 @@ class RegimenRequestSchema(StrictSchema):
     budget_per_month = fields.Float(
         load_default=None, allow_none=True, validate=validate.Range(0, 100_000)
     )
-    locale = fields.String(load_default="nl", validate=validate.OneOf(LOCALES))
+    locale = fields.String(load_default=DEFAULT_LOCALE, validate=validate.OneOf(LOCALES))
     jurisdiction = fields.String(load_default=None, allow_none=True)
 
 

@@ -10,7 +10,7 @@ import numpy as np
 
 from .advice import advice_of, claim_table
 from .advice_config import DOCTOR, advice_config
-from .intake import rounded
+from .amounts import rounded
 
 if TYPE_CHECKING:
     from .ranking import Evaluation
@@ -118,11 +118,8 @@ def _quotes_far_below(text: str, quoted: list[tuple[str, str, float]], factor: f
 def _values(ev: Evaluation, index: int, column: int, locale: str) -> dict[str, Any]:
     reference = ev.snapshot.reference
     key = reference.nutrients.keys[column]
-    return {
-        "amount": rounded(ev.snapshot.catalog.nutrients_per_day[index, column]),
-        "unit": reference.nutrients.units[key],
-        "nutrient": reference.nutrients.name(key, locale),
-    }
+    amount = ev.snapshot.catalog.nutrients_per_day[index, column]
+    return reference.nutrients.text_values(key, locale, amount=amount)
 
 
 def advice_phrase(ev: Evaluation, column: int, locale: str) -> str:
@@ -132,9 +129,7 @@ def advice_phrase(ev: Evaluation, column: int, locale: str) -> str:
     authority = advice_of(ev).authority.get(column, "dosewise")
     phrase = config.authorities.get(authority) or config.authorities[DOCTOR]
     return phrase[locale].format(
-        target=rounded(advice_of(ev).targets[column]),
-        unit=reference.nutrients.units[key],
-        nutrient=reference.nutrients.name(key, locale),
+        **reference.nutrients.text_values(key, locale, target=advice_of(ev).targets[column]),
     )
 
 
@@ -180,9 +175,7 @@ def advice_notices(ev: Evaluation, locale: str) -> list[dict[str, str]]:
                 "text": reference.text(
                     "notice_already_covered",
                     locale,
-                    amount=rounded(ev.intake[column]),
-                    unit=reference.nutrients.units[key],
-                    nutrient=reference.nutrients.name(key, locale),
+                    **reference.nutrients.text_values(key, locale, amount=ev.intake[column]),
                 ),
             }
         )

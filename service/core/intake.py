@@ -69,12 +69,6 @@ def total(resolved: list[LineAmounts], size: int) -> np.ndarray:
     return out
 
 
-def rounded(value: float) -> float | int:
-    """Amounts as people read them: whole numbers without '.0', at most 3 decimals."""
-    value = round(float(value), 3)
-    return int(value) if value == int(value) else value
-
-
 def advised_amounts(profile: Profile, nutrients: Nutrients) -> dict[str, float]:
     """`higher_dose_advised` in the contract's keys (vitamin_d_iu converted to µg): nutrient
     key -> the daily amount a doctor advised (contract v1.1; the schema checked the keys)."""

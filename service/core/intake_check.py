@@ -9,7 +9,8 @@ from typing import Any
 
 import numpy as np
 
-from .intake import LineAmounts, rounded
+from .amounts import above, rounded, tolerated
+from .intake import LineAmounts
 from .market import over_maxima
 from .profile import Line, Profile, labelled_lines
 from .ranking import Evaluation, evaluate
@@ -17,7 +18,7 @@ from .regimen_problem import regimen_problem
 from .regimen_texts import TextWriter
 from .safety import intake_entries
 from .snapshot import Snapshot
-from .tolerance import above, tolerated
+from .vocabulary import DEFAULT_LOCALE
 
 
 def check_intake(
@@ -52,12 +53,14 @@ def check_intake(
                     "text": reference.food.text(
                         "above_room",
                         locale,
-                        nutrient=reference.nutrients.name(key, locale),
-                        amount=rounded(amount),
-                        food=rounded(ev.safety.food[column]),
-                        upper_limit=rounded(limit),
-                        room=rounded(room),
-                        unit=reference.nutrients.units[key],
+                        **reference.nutrients.text_values(
+                            key,
+                            locale,
+                            amount=amount,
+                            food=ev.safety.food[column],
+                            upper_limit=limit,
+                            room=room,
+                        ),
                     ),
                     "skus": _names(ev.resolved, column),
                 }
@@ -72,10 +75,9 @@ def check_intake(
                     "text": reference.text(
                         "warning_above_upper_limit",
                         locale,
-                        nutrient=reference.nutrients.name(key, locale),
-                        amount=rounded(amount),
-                        upper_limit=rounded(limit),
-                        unit=reference.nutrients.units[key],
+                        **reference.nutrients.text_values(
+                            key, locale, amount=amount, upper_limit=limit
+                        ),
                     ),
                 }
             )
@@ -236,7 +238,7 @@ def basket_suggestion(snapshot: Snapshot, request: dict, today: dt.date) -> dict
     ev = evaluate(
         snapshot, profile, labelled_lines(profile, basket), today, request.get("jurisdiction")
     )
-    write = TextWriter(snapshot.reference, request.get("locale") or "nl")
+    write = TextWriter(snapshot.reference, request.get("locale") or DEFAULT_LOCALE)
     if ev.over_limit_now:
         return _fix_violation(ev, ev.resolved[len(profile.current_supplements) :], write)
     return _add_for_target(ev, write)

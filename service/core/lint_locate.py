@@ -12,6 +12,7 @@ import yaml
 from .errors import Finding
 from .reference import _display
 from .rules import Rule, _RuleFileSchema, _RuleSchema
+from .vocabulary import LOCALES
 
 # The shop's markets and what people write instead of their ISO 3166 code (hints only).
 MARKET_NAMES = {
@@ -121,7 +122,7 @@ class Locator:
                     finding,
                     message=f"{dotted.removesuffix('.key')}: unknown locale {locale!r}; "
                     f"the locales are {message.split(': ', 1)[-1].rstrip('.')}",
-                    hint=_did_you_mean(locale, ["nl", "de", "en"]),
+                    hint=_did_you_mean(locale, list(LOCALES)),
                 )
             return finding
         parent, key, value = self.find(finding.file, finding.rule_id, path)

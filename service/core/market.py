@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
+from .amounts import above
 from .errors import Finding
-from .tolerance import above
 from .vocabulary import LOCALES
 
 if TYPE_CHECKING:

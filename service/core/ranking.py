@@ -19,9 +19,10 @@ from .advice import Offer, ProfileAdvice
 from .advice import profile_advice as _profile_advice
 from .advice_config import advice_config
 from .advice_texts import advice_notices, item_reasons
+from .amounts import above, rounded
 from .context import compiled_context, expression_context
 from .errors import InvalidInput
-from .intake import LineAmounts, resolve_lines, rounded, total
+from .intake import LineAmounts, resolve_lines, total
 from .learned import Learning
 from .profile import Profile
 from .requests import RecommendationRequest
@@ -29,7 +30,6 @@ from .rules import Rule
 from .safety import SafetyResult, intake_entries, safety_masks
 from .scoring import Features, compute_features, squash_one
 from .snapshot import Snapshot
-from .tolerance import above
 
 
 @dataclass
@@ -347,10 +347,9 @@ def profile_notices(ev: Evaluation, locale: str) -> list[dict[str, str]]:
                 "text": reference.text(
                     "notice_above_upper_limit",
                     locale,
-                    nutrient=reference.nutrients.name(key, locale),
-                    amount=rounded(ev.intake[column]),
-                    upper_limit=rounded(ev.limits[column]),
-                    unit=reference.nutrients.units[key],
+                    **reference.nutrients.text_values(
+                        key, locale, amount=ev.intake[column], upper_limit=ev.limits[column]
+                    ),
                 ),
             }
         )
@@ -423,10 +422,9 @@ def item_warnings(ev: Evaluation, index: int, locale: str) -> list[dict[str, str
                 "text": reference.text(
                     "warning_near_upper_limit",
                     locale,
-                    nutrient=reference.nutrients.name(key, locale),
-                    amount=rounded(totals[column]),
-                    upper_limit=rounded(ev.limits[column]),
-                    unit=reference.nutrients.units[key],
+                    **reference.nutrients.text_values(
+                        key, locale, amount=totals[column], upper_limit=ev.limits[column]
+                    ),
                 ),
             }
         )

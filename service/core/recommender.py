@@ -26,6 +26,7 @@ from .profile import Line, Profile
 from .ranking import recommend
 from .requests import RecommendationRequest
 from .snapshot import DataPaths, Snapshot, load_snapshot
+from .vocabulary import DEFAULT_LOCALE
 
 log = logging.getLogger("dosewise.core")
 
@@ -269,7 +270,7 @@ class Recommender:
         snapshot = self._snapshot
         jurisdiction = data.get("jurisdiction") or self.jurisdiction
         answer = check_intake(
-            snapshot, profile, basket, data.get("locale", "nl"), day, jurisdiction
+            snapshot, profile, basket, data.get("locale", DEFAULT_LOCALE), day, jurisdiction
         )
         answer["suggestion"] = basket_suggestion(
             snapshot, {**data, "jurisdiction": jurisdiction}, day

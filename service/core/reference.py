@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from .amounts import rounded
 from .expressions import Expression
 from .food import FoodIntake
 from .market import (
@@ -37,6 +38,12 @@ class Nutrients:
 
     def name(self, key: str, locale: str) -> str:
         return self.names[key][locale]
+
+    def text_values(self, key: str, locale: str, **amounts: float) -> dict[str, Any]:
+        """The placeholders of a text about nutrient `key`: `nutrient` (its name in `locale`),
+        `unit`, and each amount given, rounded as people read it."""
+        values: dict[str, Any] = {k: rounded(v) for k, v in amounts.items()}
+        return {"nutrient": self.name(key, locale), "unit": self.units[key], **values}
 
 
 @dataclass(frozen=True, eq=False)  # hashed by identity, so its lookups can be cached

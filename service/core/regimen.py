@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from .intake import rounded
+from .amounts import rounded
 from .profile import Profile, labelled_lines
 from .ranking import Evaluation, evaluate, profile_notices
 from .regimen_problem import (
@@ -26,6 +26,7 @@ from .regimen_problem import (
 from .regimen_solve import solve
 from .regimen_texts import TextWriter
 from .snapshot import Snapshot
+from .vocabulary import DEFAULT_LOCALE
 
 
 # ---------------------------------------------------------------- the regimen answer
@@ -34,7 +35,7 @@ def formulate_regimen(
 ) -> dict:
     """The contract's regimen answer for an already validated request body."""
     profile = Profile.from_dict(request["profile"])
-    locale = request.get("locale") or "nl"
+    locale = request.get("locale") or DEFAULT_LOCALE
     max_products = int(request.get("max_products") or DEFAULT_MAX_PRODUCTS)
     budget = request.get("budget_per_month")
     budget = None if budget is None else float(budget)
@@ -309,10 +310,9 @@ def _regimen_warnings(
         text = reference.text(
             "warning_near_upper_limit",
             locale,
-            nutrient=reference.nutrients.name(key, locale),
-            amount=rounded(totals[column]),
-            upper_limit=rounded(limit),
-            unit=reference.nutrients.units[key],
+            **reference.nutrients.text_values(
+                key, locale, amount=totals[column], upper_limit=limit
+            ),
         )
         skus = [sku for sku, amounts, _ in regimen if amounts[column] > 0]
         warnings.append(_warning(f"near_upper_limit:{key}", text, skus))

@@ -48,9 +48,9 @@ import numpy as np
 
 from .advice import advice_of, role_table
 from .advice_config import advice_config
+from .amounts import tolerated
 from .catalog import DAYS_PER_MONTH, Catalog
 from .ranking import Evaluation
-from .tolerance import tolerated
 
 SHORTFALL_RESOLUTION = 1e-3  # relative shortfall below which cost and pills may decide
 DEFAULT_MAX_PRODUCTS = 3

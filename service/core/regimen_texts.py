@@ -10,7 +10,6 @@ from typing import Any
 import numpy as np
 
 from .errors import DataFileError, Finding
-from .intake import rounded
 from .reference import Reference
 from .vocabulary import LOCALES
 from .yamlfile import load_yaml
@@ -132,11 +131,12 @@ class TextWriter:
 
     def amount(self, key: str, amount: float) -> str:
         return self(
-            "amount_part", amount=rounded(amount), unit=self.unit(key), nutrient=self.name(key)
+            "amount_part", **self.reference.nutrients.text_values(key, self.locale, amount=amount)
         )
 
     def limits(self, keys: list[str], limits: np.ndarray) -> str:
+        nutrients = self.reference.nutrients
         return ", ".join(
-            self("limit_part", nutrient=self.name(k), upper_limit=rounded(v), unit=self.unit(k))
+            self("limit_part", **nutrients.text_values(k, self.locale, upper_limit=v))
             for k, v in zip(keys, limits, strict=True)
         )

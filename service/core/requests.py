@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .profile import Line, Profile, labelled_lines
+from .vocabulary import DEFAULT_LOCALE
 
 
 @dataclass(frozen=True)
@@ -13,7 +14,7 @@ class RecommendationRequest:
     profile: Profile
     basket: tuple[Line, ...] = ()
     limit: int = 5
-    locale: str = "nl"
+    locale: str = DEFAULT_LOCALE
     exclude_skus: tuple[str, ...] = ()
     category: str | None = None
     explain: bool = False
@@ -25,7 +26,7 @@ class RecommendationRequest:
             profile=Profile.from_dict(data["profile"]),
             basket=tuple(Line.from_dict(x) for x in data.get("basket") or ()),
             limit=int(data.get("limit", 5)),
-            locale=data.get("locale", "nl"),
+            locale=data.get("locale", DEFAULT_LOCALE),
             exclude_skus=tuple(data.get("exclude_skus") or ()),
             category=data.get("category"),
             explain=bool(data.get("explain", False)),

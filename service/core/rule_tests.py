@@ -50,6 +50,7 @@ from .ranking import recommend
 from .reference import _display
 from .requests import RecommendationRequest
 from .snapshot import Snapshot
+from .vocabulary import DEFAULT_LOCALE
 from .yamlfile import line_of, load_yaml
 
 EXPECTATIONS = {
@@ -161,7 +162,7 @@ def _check_advice(snapshot: Snapshot, body: dict[str, Any], day: dt.date, advice
     if not isinstance(advice, dict):
         return ["`advice` must map nutrient keys to an amount or null"]
     regimen = formulate_regimen(
-        snapshot, {"profile": body["profile"], "locale": body.get("locale", "nl")}, day
+        snapshot, {"profile": body["profile"], "locale": body.get("locale", DEFAULT_LOCALE)}, day
     )
     failures = []
     for key, amount in advice.items():

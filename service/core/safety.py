@@ -10,14 +10,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .amounts import above, rounded
 from .catalog import Catalog, allergen_bits
 from .errors import Finding
 from .food import declared_intake, room
-from .intake import rounded
 from .market import above_maxima, describe, market_masks
 from .profile import Profile
 from .reference import Interaction, Reference
-from .tolerance import above
 
 # Tolerance for float sums (12.5 + 87.5 must equal 100, not exceed it).
 
