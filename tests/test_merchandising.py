@@ -95,7 +95,7 @@ def write_rules(
 
 
 def request_for(profile: dict[str, Any]) -> RecommendationRequest:
-    return RecommendationRequest.from_dict(RecommendationRequestSchema().load({"profile": profile}))
+    return RecommendationRequestSchema().load({"profile": profile})
 
 
 def authorised_texts(locale: str) -> list[str]:

@@ -18,6 +18,7 @@ from ..contract.schemas import (
     RegimenRequestSchema,
     RegimenResponseSchema,
 )
+from ..core.requests import RecommendationRequest
 from ..customers.redis_client import impression_logger
 
 blp = Blueprint(
@@ -38,9 +39,9 @@ def _errors(view):
 @blp.arguments(RecommendationRequestSchema)
 @blp.response(200, RecommendationResponseSchema)
 @_errors
-def recommendations(body: dict):
+def recommendations(body: RecommendationRequest):
     """Recommend products for a profile, keeping every safety guarantee."""
-    customer_id = body.pop("customer_id", None)
+    customer_id = body.customer_id
     recommender = current_app.extensions["dosewise"]
     experiments = experiment_server(current_app)
     arm = experiments.arm(
@@ -53,7 +54,6 @@ def recommendations(body: dict):
     answer = recommender.recommend(
         body,
         impressions=impression_logger(current_app) if customer_id is not None else None,
-        customer_id=customer_id,
         request_id=g.request_id,
         arm=arm.snapshot_for if arm else None,
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sys
+from dataclasses import replace
 
 import click
 
@@ -50,16 +51,15 @@ def explain(
     """Why SKU is or is not recommended for a profile: each safety exclusion with its numbers
     (e.g. "vitamin_d_ug would reach 125 of 100"), each rule with its effect, the score."""
     from ..core.explain import explain_product
-    from ..core.requests import RecommendationRequest
 
-    body = _load_request(profile_path, RecommendationRequestSchema())
+    request = _load_request(profile_path, RecommendationRequestSchema())
     if locale:
-        body["locale"] = locale
+        request = replace(request, locale=locale)
     snapshot = _recommender(catalog, rules).snapshot
     try:
         answer = explain_product(
             snapshot,
-            RecommendationRequest.from_dict(body),
+            request,
             sku,
             day.date() if day else dt.date.today(),
         )
@@ -107,15 +107,16 @@ def recommend(
     day: dt.datetime | None,
 ) -> None:
     """Print the recommendations for a profile as JSON (same body as the HTTP API)."""
-    body = _load_request(profile_path, RecommendationRequestSchema())
-    if limit:
-        body["limit"] = limit
-    if locale:
-        body["locale"] = locale
-    body["explain"] = explain or body.get("explain", False)
+    request = _load_request(profile_path, RecommendationRequestSchema())
+    request = replace(
+        request,
+        limit=limit or request.limit,
+        locale=locale or request.locale,
+        explain=explain or request.explain,
+    )
     recommender = _recommender(catalog, rules)
     try:
-        answer = recommender.recommend(body, day.date() if day else None)
+        answer = recommender.recommend(request, day.date() if day else None)
     except DosewiseError as exc:
         click.echo(json.dumps(exc.to_dict(), ensure_ascii=False, indent=2), err=True)
         sys.exit(1)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 import yaml
@@ -139,7 +139,7 @@ def _stored_profiles(count: int) -> list[dict]:
     return profiles[:count]
 
 
-def _load_request(path: str, schema) -> dict:
+def _load_request(path: str, schema) -> Any:
     """A profile file (JSON or YAML; a bare profile or a whole request body) validated as the
     API validates it. Every problem is one line: exit 2 when the file cannot be read, 1 when
     its content is not a valid profile."""

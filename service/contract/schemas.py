@@ -14,10 +14,12 @@ from marshmallow import (
     Schema,
     ValidationError,
     fields,
+    post_load,
     validate,
     validates_schema,
 )
 
+from ..core.requests import RecommendationRequest
 from ..core.vocabulary import (
     ALLERGENS,
     CONDITIONS,
@@ -130,29 +132,33 @@ class ProfileSchema(StrictSchema):
 
 
 class RecommendationRequestSchema(StrictSchema):
+    """Loads a body into the core's typed `RecommendationRequest` (its defaults, written once)."""
+
     profile = fields.Nested(ProfileSchema, required=True)
     basket = fields.List(
         fields.Nested(LineSchema), load_default=list, validate=validate.Length(max=100)
     )
-    limit = StrictInteger(load_default=5, validate=validate.Range(1, 50))
-    locale = fields.String(load_default=DEFAULT_LOCALE, validate=validate.OneOf(LOCALES))
+    limit = StrictInteger(load_default=RecommendationRequest.limit, validate=validate.Range(1, 50))
+    locale = fields.String(
+        load_default=RecommendationRequest.locale, validate=validate.OneOf(LOCALES)
+    )
     exclude_skus = fields.List(
         fields.String(validate=validate.Length(max=64)),
         load_default=list,
         validate=validate.Length(max=500),
     )
-    category = fields.String(allow_none=True, load_default=None)
+    category = fields.String(allow_none=True, load_default=RecommendationRequest.category)
     explain = StrictBoolean(
-        load_default=False,
+        load_default=RecommendationRequest.explain,
         metadata={"description": "Return the features and contributions behind each score."},
     )
     jurisdiction = fields.String(
-        load_default=None,
+        load_default=RecommendationRequest.jurisdiction,
         allow_none=True,
         metadata={"description": "Upper-limit table to apply (EU by default; US available)."},
     )
     customer_id = fields.String(
-        load_default=None,
+        load_default=RecommendationRequest.customer_id,
         allow_none=True,
         validate=validate.Length(min=1, max=128),
         metadata={
@@ -160,6 +166,10 @@ class RecommendationRequestSchema(StrictSchema):
             "customer, so that their events train the ranking model."
         },
     )
+
+    @post_load
+    def to_request(self, data: dict[str, Any], **kwargs: Any) -> RecommendationRequest:
+        return RecommendationRequest.from_dict(data)
 
 
 class IntakeCheckRequestSchema(StrictSchema):

@@ -8,13 +8,12 @@ the findings are kept for /readyz and the log.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .catalog import Product
@@ -201,14 +200,15 @@ class Recommender:
     # ------------------------------------------------------------ answers
     def recommend(
         self,
-        data: dict[str, Any],
+        request: RecommendationRequest | dict[str, Any],
         today: dt.date | None = None,
         impressions: Callable[[dict[str, Any]], None] | None = None,
-        customer_id: str | None = None,
         request_id: str = "",
         arm: Callable[[Snapshot], Snapshot] | None = None,
     ) -> dict[str, Any]:
-        """Answer a validated recommendation request dict (the contract's body).
+        """Answer a recommendation request: the typed request the contract's schema loads (or an
+        already-validated body as a dict). Its `customer_id` is only for the training log:
+        answers do not depend on it and are cached without it.
 
         With `impressions`, the list shown is also logged with the features of every item
         (the `Learning` given, core/learned.py) for training; such answers skip the answer cache,
@@ -217,12 +217,13 @@ class Recommender:
         its versions differ, so its answers are cached apart)."""
         snapshot = self._snapshot if arm is None else arm(self._snapshot)
         day = today or self.clock()
-        data = {k: v for k, v in data.items() if k != "customer_id"}
-        key = _cache_key(snapshot.fingerprint, day, data)
+        if isinstance(request, dict):
+            request = RecommendationRequest.from_dict(request)
+        customer_id, request = request.customer_id, replace(request, customer_id=None)
+        key = f"{snapshot.fingerprint}:{day.isoformat()}:{request!r}"
         cached = self.cache.get(key) if impressions is None else None
         if cached is not None:
             return cached
-        request = RecommendationRequest.from_dict(data)
         if request.jurisdiction is None and self.jurisdiction:
             request = _with_jurisdiction(request, self.jurisdiction)
         sink = None
@@ -315,11 +316,4 @@ def _product_view(product: Product, locale: str | None) -> dict[str, Any]:
 
 
 def _with_jurisdiction(request: RecommendationRequest, jurisdiction: str) -> RecommendationRequest:
-    from dataclasses import replace
-
     return replace(request, jurisdiction=jurisdiction)
-
-
-def _cache_key(fingerprint: str, day: dt.date, data: dict[str, Any]) -> str:
-    body = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
-    return f"{fingerprint}:{day.isoformat()}:{body}"

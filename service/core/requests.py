@@ -1,4 +1,6 @@
-"""Requests the core answers, built from already-validated dicts (web, CLI and workers alike)."""
+"""Requests the core answers. The contract's schema (service/contract/schemas.py) loads a body
+into a `RecommendationRequest` (post_load); its defaults are written here once and the schema
+reads them. `from_dict` builds one from an already-validated dict (workers, tests)."""
 
 from __future__ import annotations
 
@@ -19,18 +21,20 @@ class RecommendationRequest:
     category: str | None = None
     explain: bool = False
     jurisdiction: str | None = None
+    customer_id: str | None = None  # logs the list shown for this customer (training data)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RecommendationRequest:
         return cls(
             profile=Profile.from_dict(data["profile"]),
             basket=tuple(Line.from_dict(x) for x in data.get("basket") or ()),
-            limit=int(data.get("limit", 5)),
-            locale=data.get("locale", DEFAULT_LOCALE),
+            limit=int(data.get("limit", cls.limit)),
+            locale=data.get("locale", cls.locale),
             exclude_skus=tuple(data.get("exclude_skus") or ()),
-            category=data.get("category"),
-            explain=bool(data.get("explain", False)),
-            jurisdiction=data.get("jurisdiction"),
+            category=data.get("category", cls.category),
+            explain=bool(data.get("explain", cls.explain)),
+            jurisdiction=data.get("jurisdiction", cls.jurisdiction),
+            customer_id=data.get("customer_id", cls.customer_id),
         )
 
     def lines(self) -> list[tuple[str, Line]]:

@@ -106,7 +106,7 @@ def run_rule_tests(
     default_day: dt.date,
     rules_dir: Path | None = None,
     *,
-    parse: Callable[[dict[str, Any]], dict[str, Any]],
+    parse: Callable[[dict[str, Any]], RecommendationRequest],
 ) -> list[CaseResult]:
     """Run every case; a file that does not parse or a case that is malformed is a failure.
 
@@ -139,7 +139,7 @@ def run_rule_tests(
                 continue
             body = {k: case[k] for k in ("profile", "basket", "locale", "limit") if k in case}
             try:
-                request = RecommendationRequest.from_dict(parse(body))
+                request = parse(body)
                 day = case.get("date") or default_day
                 answer = recommend(snapshot, request, day)
             except ValidationError as exc:
