@@ -6,6 +6,7 @@ needs from Redis and hands everything else to the core."""
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import Any
 
 import redis
@@ -18,7 +19,7 @@ from ..contract.placements import (
     AlternativesResponseSchema,
     PlacementsResponseSchema,
 )
-from ..contract.schemas import ContractErrorSchema
+from ..contract.responses import ContractErrorSchema
 from ..core.placements.serve import (
     alternatives_for_profile,
     alternatives_of,
@@ -26,6 +27,7 @@ from ..core.placements.serve import (
     check_placement,
     recommend_placement,
 )
+from ..core.requests import RecommendationRequest
 from ..customers import copurchase
 from ..customers.redis_client import get_store
 
@@ -97,43 +99,45 @@ def list_placements():
     )
 
 
-def placement_preview(
-    app: Flask, body: dict[str, Any], placement: str, product_sku: str | None, day: Any
-) -> dict[str, Any]:
+def placement_preview(app: Flask, request: RecommendationRequest, day: Any) -> dict[str, Any]:
     """The preview page's placement list on `day` (items, notices, intake, placement)."""
     snapshot = app.extensions["dosewise"].snapshot
-    chosen = check_placement(snapshot, placement, product_sku)
-    rows = None
-    if "complements" in chosen.strategies:
-        skus = [line["sku"] for line in body.get("basket") or () if line.get("sku")]
-        rows = copurchase_rows(app, skus + ([product_sku] if product_sku else []))
-    data = {**body, "placement": placement, "product_sku": product_sku}
-    answer = recommend_placement(snapshot, data, day, rows, app.extensions["dosewise"].jurisdiction)
+    chosen = check_placement(snapshot, request.placement or "", request.product_sku)
+    rows = _rows_for(app, chosen.strategies, request)
+    answer = recommend_placement(
+        snapshot, request, day, rows, app.extensions["dosewise"].jurisdiction
+    )
     return {k: answer[k] for k in ("items", "notices", "intake", "placement")}
 
 
-def placement_answer(app: Flask, body: dict[str, Any]) -> dict[str, Any]:
+def placement_answer(app: Flask, request: RecommendationRequest) -> dict[str, Any]:
     """`POST /v1/recommendations` with a `placement`: its chain, with the co-purchase rows of
     the basket when the chain has complements. Answers are kept in the recommender's cache
-    (keyed by the data, the rows used and the day)."""
+    (keyed by the request, the rows used and the day)."""
     recommender = app.extensions["dosewise"]
     snapshot = recommender.snapshot
-    placement = check_placement(snapshot, body["placement"], body.get("product_sku"))
-    rows = None
-    if "complements" in placement.strategies:
-        skus = [line["sku"] for line in body.get("basket") or () if line.get("sku")]
-        if body.get("product_sku"):
-            skus.append(body["product_sku"])
-        rows = copurchase_rows(app, skus)
+    placement = check_placement(snapshot, request.placement or "", request.product_sku)
+    rows = _rows_for(app, placement.strategies, request)
     day = recommender.clock()
-    data = {k: v for k, v in body.items() if k != "customer_id"}
-    key = cache_key(snapshot.fingerprint, day, {**data, "_copurchase": rows})
+    request = replace(request, customer_id=None)
+    key = cache_key(snapshot.fingerprint, day, request, rows)
     cached = recommender.cache.get(key)
     if cached is not None:
         return cached
-    answer = recommend_placement(snapshot, data, day, rows, recommender.jurisdiction)
+    answer = recommend_placement(snapshot, request, day, rows, recommender.jurisdiction)
     recommender.cache.put(key, answer)
     return answer
+
+
+def _rows_for(
+    app: Flask, strategies: tuple[str, ...], request: RecommendationRequest
+) -> dict[str, dict[str, float]] | None:
+    if "complements" not in strategies:
+        return None
+    skus = [line.sku for line in request.basket if line.sku]
+    if request.product_sku:
+        skus.append(request.product_sku)
+    return copurchase_rows(app, skus)
 
 
 def copurchase_rows(app: Flask, skus: list[str]) -> dict[str, dict[str, float]] | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sys
+from dataclasses import replace
 from typing import Any
 
 import click
@@ -15,6 +16,8 @@ import click
 from ..contract.placements import AlternativesRequestSchema
 from ..contract.schemas import RecommendationRequestSchema
 from ..core.errors import DosewiseError
+from ..core.profile import Line
+from ..core.requests import RecommendationRequest
 from . import base
 from .base import main, with_data
 
@@ -68,17 +71,24 @@ def placements_list(catalog: str, rules: str) -> None:
         )
 
 
-def _body(
-    profile_path: str, basket: tuple[str, ...], limit: int | None, locale: str | None
-) -> dict[str, Any]:
-    body = base._load_request(profile_path, RecommendationRequestSchema())
-    if basket:
-        body["basket"] = [*body.get("basket", []), *({"sku": sku} for sku in basket)]
-    if limit:
-        body["limit"] = limit
-    if locale:
-        body["locale"] = locale
-    return body
+def _request(
+    profile_path: str,
+    basket: tuple[str, ...],
+    limit: int | None,
+    locale: str | None,
+    placement: str,
+    product_sku: str | None,
+) -> RecommendationRequest:
+    request = base._load_request(profile_path, RecommendationRequestSchema())
+    extra = tuple(Line(sku=sku) for sku in basket)
+    return replace(
+        request,
+        basket=request.basket + extra,
+        limit=limit or request.limit,
+        locale=locale or request.locale,
+        placement=placement,
+        product_sku=product_sku or request.product_sku,
+    )
 
 
 @placements.command("show")
@@ -108,14 +118,11 @@ def placements_show(
     if profile_path is None:
         base.fail("give --profile (a JSON or YAML profile; see docs/examples/profile.yaml)", 2)
         return
-    body = _body(profile_path, basket, limit, locale)
-    body["placement"] = placement
-    if product_sku:
-        body["product_sku"] = product_sku
+    request = _request(profile_path, basket, limit, locale, placement, product_sku)
     recommender = base._recommender(catalog, rules)
     today = day.date() if day else recommender.clock()
     try:
-        _emit(recommend_placement(recommender.snapshot, body, today, None, None))
+        _emit(recommend_placement(recommender.snapshot, request, today, None, None))
     except DosewiseError as exc:
         _refuse(exc)
 

@@ -6,18 +6,9 @@ from __future__ import annotations
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from ..core.vocabulary import LOCALES
-from .schemas import (
-    FullMatch,
-    ItemSchema,
-    LineSchema,
-    MessageSchema,
-    ProfileSchema,
-    ResponseSchema,
-    StrictBoolean,
-    StrictInteger,
-    StrictSchema,
-    VersionsSchema,
-)
+from .base import FullMatch, ResponseSchema, StrictBoolean, StrictInteger, StrictSchema
+from .responses import ItemSchema, MessageSchema, VersionsSchema
+from .schemas import LineSchema, ProfileSchema
 
 
 class AlternativesQuerySchema(Schema):

@@ -121,9 +121,8 @@ def serve(
             schedule(customer_id)
         return {**answer, "source": "computed"}
     answer = recommender.recommend(
-        {"profile": entry["profile"], "limit": limit, "locale": locale},
+        {"profile": entry["profile"], "limit": limit, "locale": locale, "customer_id": customer_id},
         impressions=impressions,
-        customer_id=customer_id,
         request_id=request_id,
     )
     if not fresh and schedule is not None and store.mark_pending(customer_id):

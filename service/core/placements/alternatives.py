@@ -20,8 +20,8 @@ from typing import Any
 
 import numpy as np
 
+from ..amounts import rounded
 from ..catalog import Catalog, Product
-from ..intake import rounded
 from ..reference import Reference
 from .config import PlacementConfig
 

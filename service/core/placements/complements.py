@@ -17,7 +17,7 @@ import copy
 
 import numpy as np
 
-from ..intake import rounded
+from ..amounts import rounded
 from ..profile import Line
 from ..ranking import Evaluation, _rank, evaluate
 from .context import Copurchase, Pick, PlacementContext

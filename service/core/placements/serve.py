@@ -16,9 +16,9 @@ from typing import Any
 
 import numpy as np
 
-from ..advice import advice_notices
+from ..advice_texts import advice_notices
+from ..amounts import rounded
 from ..errors import InvalidInput, NotFound
-from ..intake import rounded
 from ..market import market_masks
 from ..ranking import _item, check_request, intake_view, profile_notices
 from ..requests import RecommendationRequest
@@ -163,15 +163,22 @@ def _basket_notice(ctx: PlacementContext, locale: str) -> dict[str, str]:
 # ---------------------------------------------------------------- entry points
 def recommend_placement(
     snapshot: Snapshot,
-    data: Mapping[str, Any],
+    data: RecommendationRequest | Mapping[str, Any],
     today: dt.date,
     copurchase: Copurchase | None = None,
     jurisdiction: str | None = None,
 ) -> dict[str, Any]:
-    """The answer to a validated `POST /v1/recommendations` body that names a `placement`."""
-    body = {k: v for k, v in data.items() if k not in ("placement", "product_sku", "customer_id")}
-    placement = check_placement(snapshot, data["placement"], data.get("product_sku"))
-    request = RecommendationRequest.from_dict(body)
+    """The answer to a recommendation request that names a `placement` (the typed request the
+    contract's schema loads, or an already-validated body as a dict)."""
+    request = (
+        data
+        if isinstance(data, RecommendationRequest)
+        else RecommendationRequest.from_dict(dict(data))
+    )
+    if request.placement is None:
+        raise InvalidInput("no placement named", {"placement": ["give a placement"]})
+    placement = check_placement(snapshot, request.placement, request.product_sku)
+    request = replace(request, customer_id=None)
     if request.jurisdiction is None and jurisdiction:
         request = replace(request, jurisdiction=jurisdiction)
     return placement_bodies(
@@ -180,7 +187,7 @@ def recommend_placement(
         placement,
         today,
         (request.locale,),
-        data.get("product_sku"),
+        request.product_sku,
         copurchase,
     )[request.locale]
 
@@ -207,9 +214,12 @@ def recommend_stored(
     return recommend_placement(snapshot, data, today, None, jurisdiction)
 
 
-def cache_key(fingerprint: str, day: dt.date, data: Mapping[str, Any]) -> str:
-    body = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
-    return f"placement:{fingerprint}:{day.isoformat()}:{body}"
+def cache_key(
+    fingerprint: str, day: dt.date, request: RecommendationRequest, extra: Any = None
+) -> str:
+    """The answer cache's key of a placement request (and the co-purchase rows it used)."""
+    rows = json.dumps(extra, sort_keys=True, separators=(",", ":"), default=str)
+    return f"placement:{fingerprint}:{day.isoformat()}:{request!r}:{rows}"
 
 
 def alternatives_of(
