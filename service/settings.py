@@ -35,4 +35,8 @@ def defaults() -> dict:
         "REFRESH_LOCK_TTL": 120,  # seconds a refresh keeps its lock after its last chunk
         "REFRESH_CHECK_INTERVAL": 60.0,  # beat: seconds between checks for changed data
         "REFRESH_SCHEDULE": 21_600.0,  # beat: seconds between full refreshes of stale lists
+        # issue 11: the cart's co-purchase table (workers/copurchase.py)
+        "COPURCHASE_INTERVAL": 3600.0,  # beat: seconds between rebuilds from purchase events
+        "COPURCHASE_MIN_COUNT": 2,  # a pair counts from this many customers who bought both
+        "COPURCHASE_TOP_N": 20,  # neighbours kept per product
     }

@@ -63,7 +63,7 @@ def test_shipped_placements_are_the_six_of_the_issue(recommender):
     config = recommender.snapshot.placements
     assert config.names == ["account", "cart", "checkout", "email", "home", "product_page"]
     assert config.get("product_page").strategies == ("alternatives", "complements", "profile")
-    assert [p.name for p in config.precomputed] == ["account", "email", "home"]
+    assert [p.name for p in config.precomputed] == ["account", "home"]
 
 
 def test_every_placement_text_is_claim_safe_and_in_every_locale():
@@ -361,7 +361,7 @@ def test_precomputed_placements_are_served_from_the_cache_and_others_computed():
     assert client.put("/v1/customers/p-1", json={"age": 72, "goals": ["bones"]}).status_code == 200
     store = get_store(app)
     refresh_chunk(recommender, store, ["p-1"], CachePolicy(), force=True, today=TODAY)
-    for name in ("home", "account", "email"):
+    for name in ("home", "account"):
         body = client.get(f"/v1/customers/p-1/recommendations?placement={name}").get_json()
         assert body["source"] == "cache" and body["placement"] == name, body
         direct = recommend_placement(
@@ -370,8 +370,9 @@ def test_precomputed_placements_are_served_from_the_cache_and_others_computed():
             TODAY,
         )
         assert [i["sku"] for i in body["items"]] == [i["sku"] for i in direct["items"]]
-    cart = client.get("/v1/customers/p-1/recommendations?placement=cart").get_json()
-    assert cart["source"] == "computed" and cart["placement"] == "cart"
+    for name in ("cart", "email"):  # not precomputed: computed on the request
+        body = client.get(f"/v1/customers/p-1/recommendations?placement={name}").get_json()
+        assert body["source"] == "computed" and body["placement"] == name
     plain = client.get("/v1/customers/p-1/recommendations").get_json()
     assert plain["source"] == "cache" and "placement" not in plain
     bad = client.get("/v1/customers/p-1/recommendations?placement=sidebar")
@@ -544,3 +545,19 @@ def test_placements_listing_and_preview_of_a_placement(client):
     assert "excluded" in preview and "matched_rules" in preview
     bad = client.post("/v1/preview", json={**body, "placement": "sidebar"})
     assert bad.status_code == 422
+
+
+def test_the_refresh_writes_the_plain_list_exactly_and_each_precomputed_placement(recommender):
+    from service.core.placements.serve import placement_bodies, plain_and_precomputed
+    from service.core.ranking import recommend_in_locales
+    from service.core.requests import RecommendationRequest
+
+    snapshot = recommender.snapshot
+    for profile in ({"age": 72, "goals": ["bones"]}, {"age": 30, "diet": "vegan"}):
+        request = RecommendationRequest.from_dict({"profile": profile, "locale": "de"})
+        bodies = plain_and_precomputed(snapshot, request, TODAY, ("de",))
+        plain = recommend_in_locales(snapshot, request, TODAY, ("de",))["de"]
+        assert json.dumps(bodies["de"], sort_keys=True) == json.dumps(plain, sort_keys=True)
+        for placement in snapshot.placements.precomputed:
+            alone = placement_bodies(snapshot, request, placement, TODAY, ("de",))["de"]
+            assert bodies[f"de@{placement.name}"] == alone, placement.name

@@ -16,8 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from ..core.errors import NotFound
-from ..core.placements.serve import part_name, precomputed_bodies, recommend_stored
-from ..core.ranking import recommend_in_locales
+from ..core.placements.serve import part_name, plain_and_precomputed, recommend_stored
 from ..core.recommender import Recommender
 from ..core.requests import RecommendationRequest
 from .store import CachedList, CorruptEntry, MemoryStore, RedisStore
@@ -192,9 +191,8 @@ def refresh_chunk(
             request = RecommendationRequest.from_dict(
                 {"profile": profile, "limit": policy.limit, "locale": locales_for(profile)[0]}
             )
-            bodies = recommend_in_locales(snapshot, request, day, locales_for(profile))
-            # issue 11: the placements marked precomputed, next to the plain list
-            bodies.update(precomputed_bodies(snapshot, request, day, locales_for(profile)))
+            # the plain list and the placements marked precomputed (issue 11), one evaluation
+            bodies = plain_and_precomputed(snapshot, request, day, locales_for(profile))
             known = CachedList.encode_payload(bodies)
             computed[name] = known
         bodies_by_digest[digest] = known

@@ -11,7 +11,7 @@ import datetime as dt
 import json
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -20,8 +20,17 @@ from ..advice_texts import advice_notices
 from ..amounts import rounded
 from ..errors import InvalidInput, NotFound
 from ..market import market_masks
-from ..ranking import _item, check_request, intake_view, profile_notices
+from ..ranking import (
+    Evaluation,
+    _item,
+    check_request,
+    evaluate,
+    intake_view,
+    profile_notices,
+    rank_and_render,
+)
 from ..requests import RecommendationRequest
+from ..rules import RuleSet
 from ..snapshot import Snapshot
 from ..vocabulary import LOCALES
 from .alternatives import alternative_mask, alternative_reasons, dose_distance
@@ -75,23 +84,31 @@ def placement_bodies(
     locales: tuple[str, ...],
     product_sku: str | None = None,
     copurchase: Copurchase | None = None,
+    shared: Shared | None = None,
 ) -> dict[str, dict[str, Any]]:
-    """One evaluation, the placement's chain, rendered per locale."""
+    """One evaluation, the placement's chain, rendered per locale. `shared`: evaluations of
+    this request by the rules they apply, reused and added to (one refresh, many placements)."""
     check_request(snapshot, request)
     ctx = PlacementContext(
         scoped(snapshot, placement), request, placement, today, product_sku, copurchase
     )
+    if shared is not None:
+        applied = _applied(ctx.snapshot.rules)
+        if applied in shared.evaluations:
+            ctx.__dict__["ev"] = shared.evaluations[applied]  # the cached_property, computed
+        else:
+            shared.evaluations[applied] = ctx.ev
     limit = min(request.limit, placement.length)
     picks = _chain(ctx, placement, limit)
     ev = ctx.ev
     reference = snapshot.reference
-    intake = intake_view(ev)
+    intake = shared.intake(ev) if shared is not None else intake_view(ev)
     bodies = {}
     for locale in locales:
         notices = profile_notices(ev, locale) + advice_notices(ev, locale)
         if placement.basket_overlap == "exclude" and ctx.basket_nutrients.any():
             notices.append(_basket_notice(ctx, locale))
-        items = [_render(ctx, pick, locale) for pick in picks]
+        items = [_render(ctx, pick, locale, shared) for pick in picks]
         items = [item for item in items if item["reasons"]]  # guarantee 11
         if not items:
             notices.append({"code": "no_items", "text": reference.text("notice_no_items", locale)})
@@ -119,7 +136,7 @@ def _chain(ctx: PlacementContext, placement: Placement, limit: int) -> list[Pick
         if len(picks) >= limit:
             break
         # ask for more than needed: repeats and diversity caps drop some
-        for pick in STRATEGIES[name](ctx, limit * 3 + 8):
+        for pick in STRATEGIES[name](ctx, limit * 2 + 4):
             product = products[pick.index]
             if pick.index in seen:
                 continue
@@ -138,9 +155,17 @@ def _chain(ctx: PlacementContext, placement: Placement, limit: int) -> list[Pick
     return picks
 
 
-def _render(ctx: PlacementContext, pick: Pick, locale: str) -> dict[str, Any]:
+def _render(
+    ctx: PlacementContext, pick: Pick, locale: str, shared: Shared | None = None
+) -> dict[str, Any]:
     reference = ctx.snapshot.reference
-    item = _item(pick.ev, pick.index, pick.raw, locale, ctx.request.explain)
+    if shared is None:
+        item = _item(pick.ev, pick.index, pick.raw, locale, ctx.request.explain)
+    else:  # the same item in two placements of one refresh is rendered once
+        key = (id(pick.ev), pick.index, pick.raw, locale, ctx.request.explain)
+        if key not in shared.items:
+            shared.items[key] = _item(pick.ev, pick.index, pick.raw, locale, ctx.request.explain)
+        item = dict(shared.items[key])  # top-level keys change below, nested ones never
     own = [r for r in pick.reasons.get(locale, ()) if reference.forbidden_match(r["text"]) is None]
     item["reasons"] = own + [r for r in item["reasons"] if r not in own]
     item["brand"] = ctx.snapshot.catalog.products[pick.index].brand
@@ -192,17 +217,42 @@ def recommend_placement(
     )[request.locale]
 
 
-def precomputed_bodies(
+def plain_and_precomputed(
     snapshot: Snapshot, request: RecommendationRequest, today: dt.date, locales: tuple[str, ...]
 ) -> dict[str, dict[str, Any]]:
-    """The lists of every placement marked `precomputed`, per locale, keyed by part_name:
-    what a stored customer's refresh writes next to the plain list (the same fingerprint)."""
-    out: dict[str, dict[str, Any]] = {}
+    """What a stored customer's refresh writes: the plain list per locale (exactly what
+    ranking.recommend_in_locales gives) and the lists of every placement marked `precomputed`,
+    keyed by part_name, under the same fingerprint. One evaluation serves every placement that
+    applies the same rules as the plain list (the shipped home and account do)."""
+    check_request(snapshot, request)
+    ev = evaluate(snapshot, request.profile, request.lines(), today, request.jurisdiction)
+    out = rank_and_render(ev, request, locales)
+    shared = Shared({_applied(snapshot.rules): ev})
     for placement in snapshot.placements.precomputed:
-        bodies = placement_bodies(snapshot, request, placement, today, locales)
+        bodies = placement_bodies(snapshot, request, placement, today, locales, shared=shared)
         for locale, body in bodies.items():
             out[part_name(locale, placement.name)] = body
     return out
+
+
+@dataclass
+class Shared:
+    """What the placements of one refresh share: evaluations by the rules they apply, the
+    intake view per evaluation, rendered items."""
+
+    evaluations: dict[frozenset[str], Evaluation]
+    items: dict[tuple[Any, ...], dict[str, Any]] = field(default_factory=dict)
+    intakes: dict[int, dict[str, Any]] = field(default_factory=dict)
+
+    def intake(self, ev: Evaluation) -> dict[str, Any]:
+        if id(ev) not in self.intakes:
+            self.intakes[id(ev)] = intake_view(ev)
+        return self.intakes[id(ev)]
+
+
+def _applied(rules: RuleSet) -> frozenset[str]:
+    """The rules a (scoped) rule set applies: two sets applying the same evaluate alike."""
+    return frozenset(r.id for r in rules.rules if rules.applies(r))
 
 
 def recommend_stored(
@@ -313,6 +363,7 @@ __all__ = [
     "check_placement",
     "part_name",
     "placement_bodies",
+    "plain_and_precomputed",
     "recommend_placement",
     "scoped",
 ]
