@@ -98,6 +98,7 @@ SLOW_TESTS = {
         "test_alternatives_with_a_profile_keep_every_guarantee",
         "test_copurchase_never_brings_back_an_excluded_product",
         "test_http_placements_keep_every_guarantee",
+        "test_hostile_rules_cannot_break_guarantees_in_any_placement",
     },
     "test_regimen": {
         "test_the_solver_finds_the_brute_force_optimum_on_small_catalogs",

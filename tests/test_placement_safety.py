@@ -31,10 +31,11 @@ from service.core.placements.serve import (
     placement_bodies,
     recommend_placement,
 )
+from service.core.recommender import Recommender
 from service.core.requests import RecommendationRequest
 
 from .oracle import PRODUCTS, SKUS, line_amounts, per_day
-from .test_safety_properties import assert_safe, lines, profiles, requests
+from .test_safety_properties import HOSTILE_RULES, assert_safe, lines, profiles, requests
 
 ROOT = Path(__file__).resolve().parents[1]
 TODAY = dt.date(2026, 11, 28)  # as conftest.py
@@ -238,3 +239,56 @@ def test_http_alternatives_without_a_profile_are_no_less_suitable(client, sku):
         assert item["reasons"], item
         assert_alternative(sku, item["sku"])
         assert PRODUCTS[item["sku"]].get("in_stock", True)
+
+
+# ---------------------------------------------------------------- hostile rules per placement
+@pytest.fixture()
+def hostile_placements(data_copy) -> Recommender:
+    """The hostile rule file of test_safety_properties, twice: as is (every placement that
+    takes all rules) and named for every placement (so checkout, rules: none, is not spared
+    by its own setting alone)."""
+    rules = list(HOSTILE_RULES["rules"])
+    named = [{**r, "id": f"{r['id']}-placed", "placements": PLACEMENTS} for r in rules]
+    path = data_copy.merchandising_dir / "zz_hostile.yaml"
+    document = {"source": HOSTILE_RULES["source"], "rules": rules + named}
+    path.write_text(yaml.safe_dump(document, allow_unicode=True, sort_keys=False), "utf-8")
+    placements = yaml.safe_load(data_copy.placements_file.read_text(encoding="utf-8"))
+    placements["placements"]["checkout"]["rules"] = [r["id"] for r in named]
+    data_copy.placements_file.write_text(
+        yaml.safe_dump(placements, allow_unicode=True, sort_keys=False), "utf-8"
+    )
+    return Recommender(data_copy, cache_size=0, reload_interval=0, clock=lambda: TODAY)
+
+
+@pytest.mark.parametrize("placement", PLACEMENTS)
+@pytest.mark.parametrize(
+    "profile",
+    [
+        {"age": 40, "serum_25ohd_nmol_l": 20.0},
+        {"age": 70, "medications": ["vitamin_k_antagonist"], "goals": ["bones"]},
+        {"age": 30, "diet": "vegan", "allergies": ["fish", "soy"], "conditions": ["kidney_stones"]},
+        {"age": 16, "life_stage": "pregnant", "goals": ["bones", "pregnancy"]},
+        {"age": 65, "conditions": ["sarcoidosis"], "goals": ["bones"]},
+    ],
+)
+def test_hostile_rules_cannot_break_guarantees_in_any_placement(
+    hostile_placements, placement, profile
+):
+    raw = {
+        "profile": profile,
+        "basket": [{"sku": "XF-MG-CIT-150-TAB"}],
+        "placement": placement,
+        "product_sku": "XF-D3-20-TAB",
+        "limit": 50,
+        "locale": "en",
+    }
+    answer = recommend_placement(hostile_placements.snapshot, raw, TODAY)
+    assert_placement_promises(raw, answer)
+
+
+def test_hostile_rules_are_in_force_in_placements(hostile_placements):
+    """Sanity: the hostile pins act where no guarantee stands in their way."""
+    raw = {"profile": {"age": 40, "serum_25ohd_nmol_l": 20.0}, "placement": "home"}
+    answer = recommend_placement(hostile_placements.snapshot, raw, TODAY)
+    assert answer["items"][0]["sku"] == "XF-D3K2-TAB"
+    assert_placement_promises(raw, answer)
