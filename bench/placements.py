@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import http.client
 import json
 import os
 import platform
@@ -189,7 +190,7 @@ def _cached_gets(port: int, redis_url: str | None, connections: int, seconds: fl
     cached GETs against `GET /healthz` on the same server."""
     from service.api.app import create_app
     from service.customers.redis_client import get_store
-    from service.customers.refresh import CachePolicy, refresh_chunk
+    from service.customers.refresh import CachePolicy, locales_for, refresh_chunk
 
     app = create_app({"TESTING": True, "REDIS_URL": redis_url, "RELOAD_INTERVAL": 0})
     store = get_store(app)
@@ -204,13 +205,28 @@ def _cached_gets(port: int, redis_url: str | None, connections: int, seconds: fl
     out: dict[str, Any] = {
         "healthz": http_load(port, [("GET", "/healthz", None)], connections, seconds)
     }
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    sources = {}
     for query in ("", "?placement=home", "?placement=account"):
-        requests = [("GET", f"/v1/customers/{i}/recommendations{query}", None) for i in ids]
+        sep = "&" if query else "?"
+        first = f"/v1/customers/{ids[0]}/recommendations{query}{sep}"
+        conn.request("GET", first + f"locale={locales_for(profiles[0])[0]}")
+        sources[query or "plain"] = json.loads(conn.getresponse().read()).get("source")
+    conn.close()
+    out["sources"] = sources  # "cache": the lists were precomputed for the server's data
+    # each in the locale its list is precomputed in (the shop's language for the country)
+    locales = [locales_for(p)[0] for p in profiles]
+    for query in ("", "?placement=home", "?placement=account"):
+        sep = "&" if query else "?"
+        requests = [
+            ("GET", f"/v1/customers/{i}/recommendations{query}{sep}locale={loc}", None)
+            for i, loc in zip(ids, locales, strict=True)
+        ]
         http_load(port, requests, connections, 0.5)
         out[query or "plain"] = http_load(port, requests, connections, seconds)
     healthz = out["healthz"]["requests_per_s"]
     for name, row in out.items():
-        if name != "healthz":
+        if name not in ("healthz", "sources"):
             row["throughput_vs_healthz"] = round(row["requests_per_s"] / healthz, 2)
     return out
 
@@ -242,7 +258,10 @@ def _print(title: str, rows: dict[str, Any]) -> None:
     print(f"\n{title}")
     for name, row in rows.items():
         if name == "cached GET":
+            print(f"  cached GET sources: {row['sources']}")
             for query, sub in row.items():
+                if query == "sources":
+                    continue
                 extra = f"  {sub['throughput_vs_healthz']}x healthz" if query != "healthz" else ""
                 print(f"  cached GET {query:<20} {sub['requests_per_s']:>8} req/s{extra}")
             continue

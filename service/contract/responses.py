@@ -73,6 +73,13 @@ class RecommendationResponseSchema(ResponseSchema):
         values=fields.String(),
         metadata={"description": "present when the request is in an A/B test: id and variant"},
     )
+    placement = fields.String(
+        metadata={
+            "description": "(issue 11) present when the request names a placement; its items "
+            "then also carry `strategy`, `brand` and in the cart `adds_to_basket` and "
+            "`copurchase` (see the alternatives endpoint's item schema)"
+        }
+    )
 
 
 class TotalSchema(ResponseSchema):
