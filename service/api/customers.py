@@ -12,7 +12,7 @@ from ..core.errors import InvalidInput, Unavailable
 from ..customers.refresh import serve
 from ..customers.store import CorruptEntry
 from .customer_request import CustomerQuery, parse_query
-from .redis_client import cache_policy, get_store, impression_logger
+from .redis_client import cache_policy, get_store, hit_logger, impression_logger
 from .schemas import (
     ContractErrorSchema,
     CustomerRecommendationResponseSchema,
@@ -107,6 +107,7 @@ def customer_recommendations(customer_id: str):
             impression_logger(app),
             g.request_id,
             corrupt_entry_reporter(app),
+            _hit_log(app),
         )
     except CorruptEntry as exc:
         corrupt_entry_reporter(app)(exc.family)
@@ -164,6 +165,14 @@ def corrupt_entry_reporter(app):
         )
 
     return report
+
+
+def _hit_log(app):
+    """The impression of a cached list answered here (a smaller limit, or what the fast path
+    passed on), logged as the fast path logs its hits."""
+    log_hit = hit_logger(app)
+    request_id = g.request_id
+    return lambda cached, customer_id, limit: log_hit(cached, customer_id, limit, request_id)
 
 
 def _safe_schedule(customer_id: str) -> None:

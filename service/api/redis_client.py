@@ -8,6 +8,8 @@ endpoints that need no Redis keep their threads.
 
 from __future__ import annotations
 
+import datetime as dt
+import random
 import threading
 import time
 from collections.abc import Callable
@@ -19,7 +21,7 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from ..customers.refresh import CachePolicy
-from ..customers.store import MemoryStore, RedisStore
+from ..customers.store import CachedList, CorruptEntry, MemoryStore, RedisStore
 
 
 class CircuitOpen(redis.ConnectionError):
@@ -186,3 +188,34 @@ def impression_logger(app: Flask) -> Callable[[dict[str, Any]], None]:
             )
 
     return record
+
+
+def hit_logger(app: Flask) -> Callable[[CachedList, str, int, str], None]:
+    """Logs the impression of a list served from the cache (issue 12): the record the list
+    carries (features computed with it) plus request id, customer id and time, in one round
+    trip; only a share of hits when IMPRESSION_SAMPLE is below 1. A failure is logged, never
+    raised. One per app (the fast path and the Flask view share it)."""
+    log = app.extensions.get("dosewise_hit_log")
+    if log is not None:
+        return log
+    store = get_store(app)
+    sample = float(app.config.get("IMPRESSION_SAMPLE", 1.0))
+    draw = random.Random().random
+
+    def log_hit(cached: CachedList, customer_id: str, limit: int, request_id: str) -> None:
+        if sample < 1.0 and draw() >= sample:
+            return
+        try:
+            stamp = dt.datetime.now(dt.UTC).isoformat()
+            record = cached.impression(request_id, customer_id, stamp, limit)
+            if record is not None:
+                store.log_impression(customer_id, record)
+        except CorruptEntry:
+            app.logger.warning("a cached list's impression part did not decode; not logged")
+        except (redis.RedisError, OSError) as exc:
+            app.logger.warning(
+                "could not log an impression: %s", exc, exc_info=not isinstance(exc, CircuitOpen)
+            )
+
+    app.extensions["dosewise_hit_log"] = log_hit
+    return log_hit

@@ -19,6 +19,8 @@ from ..core.errors import NotFound
 from ..core.ranking import recommend_in_locales
 from ..core.recommender import Recommender
 from ..core.requests import RecommendationRequest
+from ..core.snapshot import Snapshot
+from ..learning.logs import impression_record
 from .store import CachedList, CorruptEntry, MemoryStore, RedisStore
 
 LOCALE_BY_COUNTRY = {"NL": "nl", "BE": "nl", "DE": "de", "AT": "de", "CH": "de", "LU": "de"}
@@ -39,6 +41,12 @@ class Scheduler(Protocol):
 
 class CorruptionReport(Protocol):
     def __call__(self, family: str) -> None: ...
+
+
+class HitLog(Protocol):
+    """Logs the impression of a list served from the cache (`limit` items of it)."""
+
+    def __call__(self, cached: CachedList, customer_id: str, limit: int) -> None: ...
 
 
 def locales_for(profile: dict[str, Any]) -> tuple[str, ...]:
@@ -79,12 +87,14 @@ def serve(
     impressions: Any = None,
     request_id: str = "",
     corrupt: CorruptionReport | None = None,
+    hits: HitLog | None = None,
 ) -> dict[str, Any] | bytes:
     """The contract's body plus `source`: "cache" in one round trip when fresh, else computed
     now (and a refresh is queued through `schedule`). A hit with the cached limit is the
     ready-made response as JSON bytes, which the web layer sends without parsing. A cached list
     that does not decode is reported through `corrupt` and treated as a miss: the refresh this
-    queues writes it again."""
+    queues writes it again. A hit's impression is logged through `hits` (a computed list's
+    through `impressions`, with the features computed for it)."""
     entry, raw = store.read(customer_id)  # CorruptEntry for a profile that does not decode
     if entry is None:
         raise NotFound(f"no customer {customer_id!r}")
@@ -94,9 +104,13 @@ def serve(
             if limit == cached.limit:
                 ready = cached.response(locale)
                 if ready is not None:
+                    if hits is not None:
+                        hits(cached, customer_id, limit)
                     return ready
             body = cached.bodies.get(locale) if limit < cached.limit else None
             if body is not None:
+                if hits is not None:
+                    hits(cached, customer_id, limit)
                 return {**body, "items": body["items"][:limit], "source": "cache"}
     except CorruptEntry as exc:
         if corrupt is not None:
@@ -112,6 +126,30 @@ def serve(
     if not fresh and schedule is not None and store.mark_pending(customer_id):
         schedule(customer_id)
     return {**answer, "source": "computed"}
+
+
+def compute_payload(
+    snapshot: Snapshot, profile: dict[str, Any], day: dt.date, limit: int, skus: list[str]
+) -> bytes:
+    """The cached payload of one profile: its list in the shop's locale, ready to send, and
+    the impression a cache hit logs (the features of the items shown, computed with them)."""
+    locales = locales_for(profile)
+    request = RecommendationRequest.from_dict(
+        {"profile": profile, "limit": limit, "locale": locales[0]}
+    )
+    shown: list[tuple[Any, list[int]]] = []
+    bodies = recommend_in_locales(
+        snapshot, request, day, locales, lambda rows, ranked: shown.append((rows, ranked))
+    )
+    template = None
+    if shown:
+        rows, ranked = shown[0]
+        template = impression_record(
+            "", "", dt.datetime.now(dt.UTC), rows, ranked, skus, snapshot.versions["model"]
+        )
+        for name in ("request_id", "customer_id", "timestamp"):  # put in by each hit
+            del template[name]
+    return CachedList.encode_payload(bodies, template)
 
 
 def refresh_chunk(
@@ -159,14 +197,10 @@ def refresh_chunk(
     shared = store.get_shared(names) if dedupe else [None] * len(names)
     computed: dict[tuple[str, str], bytes] = {}
     bodies_by_digest: dict[str, bytes] = {}
+    skus = [p.sku for p in snapshot.catalog.products]
     for digest, name, known in zip(digests, names, shared, strict=True):
         if known is None:
-            profile = profile_of[digest]
-            request = RecommendationRequest.from_dict(
-                {"profile": profile, "limit": policy.limit, "locale": locales_for(profile)[0]}
-            )
-            bodies = recommend_in_locales(snapshot, request, day, locales_for(profile))
-            known = CachedList.encode_payload(bodies)
+            known = compute_payload(snapshot, profile_of[digest], day, policy.limit, skus)
             computed[name] = known
         bodies_by_digest[digest] = known
     if computed and dedupe:
