@@ -18,7 +18,7 @@ import redis as redis_lib
 from service.api.app import create_app
 from service.api.redis_client import cache_policy, get_store
 from service.customers.refresh import refresh_chunk
-from service.customers.store import CachedList
+from service.customers.store import CachedList, stream_record
 
 PROFILE = {"age": 66, "goals": ["bones"], "country": "NL"}
 
@@ -48,7 +48,7 @@ def _stored(app, store, customer_id: str, profile: dict = PROFILE) -> None:
 
 
 def _logged(store) -> list[dict]:
-    return [json.loads(f[b"data"]) for _, f in store.client.xrange("dw:impressions")]
+    return [stream_record(f) for _, f in store.client.xrange("dw:impressions")]
 
 
 def test_a_cache_hit_logs_the_list_shown_with_its_features(served):
@@ -70,6 +70,9 @@ def test_a_cache_hit_logs_the_list_shown_with_its_features(served):
     assert all(len(i["features"]) > 10 for i in record["items"])
     assert record["model_version"] == body["versions"]["model"]
     assert record["features_version"] and record["timestamp"].endswith("+00:00")
+    # logged in the read's round trip: the stored impression part goes into the stream as it is
+    [(_, fields)] = store.client.xrange("dw:impressions")
+    assert set(fields) == {b"data", b"imp"}
     # the same record a computed list logs: same features for the same list
     computed = app.test_client().post(
         "/v1/recommendations", json={"profile": PROFILE, "customer_id": "hit-1"}
@@ -78,6 +81,11 @@ def test_a_cache_hit_logs_the_list_shown_with_its_features(served):
     live = _logged(store)[-1]
     assert live["items"] == record["items"]
     assert {k for k in live} == {k for k in record}
+    # the export (training's input) reads both entries whole
+    exported = [r for batch in store.export_stream("dw:impressions") for r in batch]
+    assert exported == [record, live]
+    store.client.xadd("dw:impressions", {"data": json.dumps(record)})
+    store.client.zadd("dw:impressions:hit-1", {store.client.xrange("dw:impressions")[-1][0]: 1})
     # erasure finds the hit's entry through the customer's index
     assert store.delete("hit-1")
     assert all(r["customer_id"] != "hit-1" for r in _logged(store))

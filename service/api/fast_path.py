@@ -27,7 +27,7 @@ import redis
 from flask import Flask
 
 from ..customers.refresh import fresh_list
-from ..customers.store import CachedList, CorruptEntry
+from ..customers.store import CorruptEntry, Hit, RedisStore
 from .access import allows, scopes_from_header
 from .customer_request import CustomerQuery, decoded_path, parse_query
 from .logs import access_line, request_id_from
@@ -36,7 +36,6 @@ from .redis_client import cache_policy, get_store, hit_logger
 PATH = re.compile(r"^/v1/customers/([^/]{1,384})/recommendations$")
 ROUTE = "/v1/customers/<string:customer_id>/recommendations"
 StartResponse = Callable[..., Any]
-Hit = tuple[CachedList, int, bytes, bool]  # the list, the limit asked, the body, gzipped
 log = logging.getLogger("dosewise.api")
 
 
@@ -99,12 +98,15 @@ class CachedListFastPath:
                 started = time.perf_counter()
                 # PATH_INFO is decoded already: never unquote it again (one id, one key)
                 customer_id = decoded_path(match[1])
-                hit = self._cached(environ, customer_id) if customer_id else None
-                if hit is not None and customer_id:
-                    return self._answer(environ, start_response, customer_id, *hit, started)
+                if customer_id:
+                    answer = self._cached(environ, start_response, customer_id, started)
+                    if answer is not None:
+                        return answer
         return self.wsgi_app(environ, start_response)
 
-    def _cached(self, environ: dict, customer_id: str) -> Hit | None:
+    def _cached(
+        self, environ: dict, start_response: StartResponse, customer_id: str, started: float
+    ) -> Iterable[bytes] | None:
         app = self.app
         query = parse_query(environ.get("QUERY_STRING", ""))
         if not isinstance(query, CustomerQuery) or len(customer_id) > 128:
@@ -116,32 +118,37 @@ class CachedListFastPath:
             return None
         recommender = app.extensions["dosewise"]
         recommender.reload_if_changed()
+        counted, latency, log_hit, access_log = self._bind()
+        request_id = request_id_from(environ.get("HTTP_X_REQUEST_ID", ""))
+        policy = cache_policy(app)
+        now = time.time()
+        store = get_store(app)
+        drawn = log_hit.sampled()
+        logged = False
         try:
-            entry, raw = get_store(app).read(customer_id)
-            cached = fresh_list(recommender, entry, raw, cache_policy(app))
+            if drawn and isinstance(store, RedisStore):
+                # the read and, when it is a hit, its impression: one round trip
+                hit = Hit(
+                    recommender.snapshot.fingerprint, now, policy.max_age, query.limit, query.locale
+                )
+                entry, raw, logged = store.read_and_log(
+                    customer_id, hit, log_hit.head(request_id, customer_id)
+                )
+            else:
+                entry, raw = store.read(customer_id)
+            cached = fresh_list(recommender, entry, raw, policy, now)
             if cached is None or query.limit != cached.limit:
                 return None
+            body, gzipped = None, False
             if accepts_gzip(environ.get("HTTP_ACCEPT_ENCODING", "")):
-                packed = cached.response_gzip(query.locale)
-                if packed is not None:
-                    return cached, query.limit, packed, True
-            body = cached.response(query.locale)
-            return None if body is None else (cached, query.limit, body, False)
+                body = cached.response_gzip(query.locale)
+                gzipped = body is not None
+            if body is None:
+                body = cached.response(query.locale)
+            if body is None:
+                return None
         except (redis.RedisError, OSError, CorruptEntry):
             return None  # Flask answers it: 503, or a computed list and a count of the corrupt one
-
-    def _answer(
-        self,
-        environ: dict,
-        start_response: StartResponse,
-        customer_id: str,
-        cached: CachedList,
-        limit: int,
-        body: bytes,
-        gzipped: bool,
-        started: float,
-    ) -> Iterable[bytes]:
-        request_id = request_id_from(environ.get("HTTP_X_REQUEST_ID", ""))
         headers = [
             ("Content-Type", "application/json"),
             ("Content-Length", str(len(body))),
@@ -152,14 +159,14 @@ class CachedListFastPath:
             headers.append(("Content-Encoding", "gzip"))
         start_response("200 OK", headers)
         seconds = time.perf_counter() - started
-        hits, latency, log_hit, access_log = self._bind()
-
-        hits.inc()
+        counted.inc()
         latency.observe(seconds)
+        limit = query.limit
 
         def after() -> None:
             if access_log:
                 access_line(ROUTE, "GET", 200, seconds, request_id)
-            log_hit(cached, customer_id, limit, request_id)
+            if drawn and not logged:  # a store without the one-round-trip read, or a cluster
+                log_hit(cached, customer_id, limit, request_id, drawn=True)
 
         return _AfterSending(body, after)

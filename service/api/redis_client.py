@@ -9,6 +9,7 @@ endpoints that need no Redis keep their threads.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import random
 import threading
 import time
@@ -190,32 +191,55 @@ def impression_logger(app: Flask) -> Callable[[dict[str, Any]], None]:
     return record
 
 
-def hit_logger(app: Flask) -> Callable[[CachedList, str, int, str], None]:
-    """Logs the impression of a list served from the cache (issue 12): the record the list
-    carries (features computed with it) plus request id, customer id and time, in one round
-    trip; only a share of hits when IMPRESSION_SAMPLE is below 1. A failure is logged, never
-    raised. One per app (the fast path and the Flask view share it)."""
-    log = app.extensions.get("dosewise_hit_log")
-    if log is not None:
-        return log
-    store = get_store(app)
-    sample = float(app.config.get("IMPRESSION_SAMPLE", 1.0))
-    draw = random.Random().random
+class HitLog:
+    """Logs the impressions of lists served from the cache (issue 12): the record the list
+    carries (features computed with it) plus request id, customer id and time; only a share
+    of hits when IMPRESSION_SAMPLE is below 1. A failure is logged, never raised. The fast path
+    logs in its read's round trip (`RedisStore.read_and_log`); `__call__` logs on its own."""
 
-    def log_hit(cached: CachedList, customer_id: str, limit: int, request_id: str) -> None:
-        if sample < 1.0 and draw() >= sample:
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self.store = get_store(app)
+        self.share = float(app.config.get("IMPRESSION_SAMPLE", 1.0))
+        self._draw = random.Random().random
+
+    def sampled(self) -> bool:
+        return self.share >= 1.0 or self._draw() < self.share
+
+    @staticmethod
+    def head(request_id: str, customer_id: str) -> bytes:
+        """The request's fields of an impression record, as JSON (see CachedList.impression)."""
+        stamp = dt.datetime.now(dt.UTC).isoformat()
+        return json.dumps(
+            {"request_id": request_id, "customer_id": customer_id, "timestamp": stamp},
+            separators=(",", ":"),
+            ensure_ascii=False,
+        ).encode()
+
+    def __call__(
+        self, cached: CachedList, customer_id: str, limit: int, request_id: str, drawn=None
+    ) -> None:
+        if not (self.sampled() if drawn is None else drawn):
             return
         try:
             stamp = dt.datetime.now(dt.UTC).isoformat()
             record = cached.impression(request_id, customer_id, stamp, limit)
             if record is not None:
-                store.log_impression(customer_id, record)
+                self.store.log_impression(customer_id, record)
         except CorruptEntry:
-            app.logger.warning("a cached list's impression part did not decode; not logged")
+            self.app.logger.warning("a cached list's impression part did not decode; not logged")
         except (redis.RedisError, OSError) as exc:
-            app.logger.warning(
-                "could not log an impression: %s", exc, exc_info=not isinstance(exc, CircuitOpen)
-            )
+            self.failed(exc)
 
-    app.extensions["dosewise_hit_log"] = log_hit
-    return log_hit
+    def failed(self, exc: Exception) -> None:
+        self.app.logger.warning(
+            "could not log an impression: %s", exc, exc_info=not isinstance(exc, CircuitOpen)
+        )
+
+
+def hit_logger(app: Flask) -> HitLog:
+    """The app's HitLog (the fast path and the Flask view share it)."""
+    log = app.extensions.get("dosewise_hit_log")
+    if log is None:
+        log = app.extensions["dosewise_hit_log"] = HitLog(app)
+    return log

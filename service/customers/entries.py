@@ -232,3 +232,14 @@ def _stream_ms(stream_id: bytes | str) -> int:
 
 def _dumps(value: Any) -> bytes:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def stream_record(fields: dict[bytes, bytes]) -> dict[str, Any]:
+    """The record of a stream entry: `data` (JSON), plus, for an impression logged by a cache
+    hit, `imp`: the list's stored impression part (gzip JSON: versions and items), merged in
+    after the request's fields."""
+    record = json.loads(fields[b"data"])
+    part = fields.get(b"imp")
+    if part is not None:
+        record.update(json.loads(_inflate(part)))
+    return record

@@ -65,7 +65,11 @@ def is_fresh(
 
 
 def fresh_list(
-    recommender: Recommender, entry: dict | None, raw: bytes | None, policy: CachePolicy
+    recommender: Recommender,
+    entry: dict | None,
+    raw: bytes | None,
+    policy: CachePolicy,
+    now: float | None = None,
 ) -> CachedList | None:
     """The customer's cached list when it is fresh for the data and profile in service
     (CorruptEntry when the stored list does not decode)."""
@@ -73,7 +77,8 @@ def fresh_list(
         return None
     cached = CachedList.decode(raw)
     fingerprint = recommender.snapshot.fingerprint
-    return cached if is_fresh(cached, fingerprint, entry["digest"], time.time(), policy) else None
+    now = time.time() if now is None else now
+    return cached if is_fresh(cached, fingerprint, entry["digest"], now, policy) else None
 
 
 def serve(

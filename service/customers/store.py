@@ -24,6 +24,7 @@ batch refreshes).
 import json
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
@@ -50,8 +51,21 @@ from .entries import (  # noqa: F401 - re-exported: the store's public names
     load_profile_entry,
     profile_digest,
     shared_key,
+    stream_record,
 )
 from .memory import MemoryStore  # noqa: F401 - re-exported
+
+
+@dataclass(frozen=True)
+class Hit:
+    """What makes a cached list a hit now: see READ_AND_LOG."""
+
+    fingerprint: str
+    now: float
+    max_age: float
+    limit: int
+    locale: str
+
 
 RELEASE_IF_HELD = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
@@ -60,23 +74,71 @@ return 0
 
 # Write a refreshed list only while the customer's stored profile is the one it was computed
 # from: a refresh that read the profile before a DELETE (or a PUT) must not write it back after.
-# A cache hit's impression: the stream entry and the customer's index of it (erasure finds
-# every entry by it), the index trimmed to what the stream still holds; one round trip.
-# Nothing is written when the index is of an older type (a list): the caller converts it.
-LOG_IMPRESSION = """
-local kind = redis.call('TYPE', KEYS[2])['ok']
-if kind ~= 'none' and kind ~= 'zset' then
-  return redis.error_reply('WRONGTYPE the index is a ' .. kind .. ': convert it first')
+# Logging an impression: the stream entry and the customer's index of it (erasure finds every
+# entry by it), the index trimmed to what the stream still holds; one round trip. Nothing is
+# written when the index is of an older type (a list): the caller converts it and calls again.
+# KEYS: stream, index; ARGV: maxlen, then the entry's fields and values.
+_LOG = """
+local function log(stream, index, maxlen, fields)
+  local kind = redis.call('TYPE', index)['ok']
+  if kind ~= 'none' and kind ~= 'zset' then
+    return redis.error_reply('WRONGTYPE the index is a ' .. kind .. ': convert it first')
+  end
+  local id = redis.call('XADD', stream, 'MAXLEN', '~', maxlen, '*', unpack(fields))
+  redis.call('ZADD', index, tonumber(string.match(id, '^(%d+)')), id)
+  local first = redis.call('XRANGE', stream, '-', '+', 'COUNT', 1)
+  if first[1] then
+    redis.call('ZREMRANGEBYSCORE', index, '-inf', '(' .. string.match(first[1][1], '^(%d+)'))
+  end
+  return id
 end
-local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'data', ARGV[2])
-redis.call('ZADD', KEYS[2], tonumber(string.match(id, '^(%d+)')), id)
-local first = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)
-if first[1] then
-  local oldest = string.match(first[1][1], '^(%d+)')
-  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. oldest)
-end
-return id
 """
+LOG_IMPRESSION = (
+    _LOG
+    + """
+return log(KEYS[1], KEYS[2], ARGV[1], {'data', ARGV[2]})
+"""
+)
+
+# The cache hit in one round trip (service/api/fast_path.py): the customer's profile and list,
+# and, when the list is a hit (the checks of refresh.fresh_list on the same values: fingerprint,
+# profile digest, age; then the limit and locale asked, and an impression part), its impression
+# logged. The web layer decides what to answer from the values returned, as without logging.
+# KEYS: profile, recs, stream, index; ARGV: maxlen, head, fingerprint, now, max_age, limit,
+# locale. Returns {profile, recs, 1 when logged else 0}.
+READ_AND_LOG = (
+    _LOG
+    + """
+local profile = redis.call('GET', KEYS[1])
+local recs = redis.call('GET', KEYS[2])
+local function no() return {profile, recs, 0} end
+if not profile or not recs then return no() end
+-- the top-level digest: inside a JSON string a quote is escaped, so only the key matches
+local digest = string.match(profile, '"digest"%s*:%s*"([^"]*)"')
+local first = string.find(recs, '\\n', 1, true)
+if not digest or not first then return no() end
+local second = string.find(recs, '\\n', first + 1, true)
+if not second then return no() end
+local ok, meta = pcall(cjson.decode, string.sub(recs, 1, first - 1))
+if not ok or type(meta) ~= 'table' or meta['fingerprint'] ~= ARGV[3]
+    or meta['profile_digest'] ~= digest or type(meta['computed_at']) ~= 'number'
+    or tonumber(ARGV[4]) - meta['computed_at'] >= tonumber(ARGV[5])
+    or meta['limit'] ~= tonumber(ARGV[6]) then
+  return no()
+end
+local fine, header = pcall(cjson.decode, string.sub(recs, first + 1, second - 1))
+if not fine or type(header) ~= 'table' or type(header['locales']) ~= 'table'
+    or not header['locales'][ARGV[7]] or type(header['impression']) ~= 'number' then
+  return no()
+end
+local offset = second + 1
+for _, size in pairs(header['locales']) do offset = offset + size end
+local part = string.sub(recs, offset, offset + header['impression'] - 1)
+local id = log(KEYS[3], KEYS[4], ARGV[1], {'data', ARGV[2], 'imp', part})
+if type(id) == 'table' and id['err'] then return id end  -- an index to convert first
+return {profile, recs, 1}
+"""
+)
 
 WRITE_IF_CURRENT = """
 local stored = redis.call('GET', KEYS[1])
@@ -282,24 +344,58 @@ class RedisStore:
 
     def log_impression(self, customer_id: str, record: bytes) -> None:
         """One served list's impression record (JSON bytes), with its entry in the customer's
-        index, in one round trip: the cache hit's write. On a cluster the stream and the index
-        live in different slots, so there it is the two round trips of `add_impressions`."""
+        index, in one round trip (on a cluster the stream and the index live in different
+        slots: two round trips there)."""
         if self.cluster:
             self._append_raw(IMPRESSIONS_STREAM, "impressions", [(customer_id, record)])
             return
+        self._logging_call(
+            self._log_script, customer_id, [IMPRESSIONS_STREAM], [EVENTS_MAXLEN, record]
+        )
+
+    def read_and_log(
+        self, customer_id: str, hit: Hit, head: bytes
+    ) -> tuple[dict | None, bytes | None, bool]:
+        """`read()` that also logs the impression of the cached list in the same round trip
+        when the list is a hit for `hit` (fresh for that fingerprint and time, with that limit
+        and locale, and carrying an impression part): the stream entry is `head` (request id,
+        customer id, time) plus the stored impression part (`imp`, gzip; see
+        `stream_record`). Returns profile entry, cached list and whether it was logged. The
+        caller still decides from the values what to answer. On a cluster: `read()` only."""
+        if self.cluster:
+            return (*self.read(customer_id), False)
+        keys = [self._key("profile", customer_id), self._key("recs", customer_id)]
+        args = [
+            EVENTS_MAXLEN,
+            head,
+            hit.fingerprint,
+            repr(hit.now),
+            repr(hit.max_age),
+            hit.limit,
+            hit.locale,
+        ]
+        profile_raw, recs_raw, logged = self._logging_call(
+            self._read_log_script, customer_id, [*keys, IMPRESSIONS_STREAM], args
+        )
+        return load_profile_entry(profile_raw), recs_raw, bool(logged)
+
+    def _logging_call(self, script: Any, customer_id: str, keys: list, args: list) -> Any:
         index = self._key("impressions", customer_id)
-        keys, args = [IMPRESSIONS_STREAM, index], [EVENTS_MAXLEN, record]
         try:
-            self._log_script(keys=keys, args=args)
+            return script(keys=[*keys, index], args=args)
         except redis.ResponseError as exc:
             if "WRONGTYPE" not in str(exc):
                 raise
             self._convert_index(index)  # an index of an older version (a list)
-            self._log_script(keys=keys, args=args)
+            return script(keys=[*keys, index], args=args)
 
     @cached_property
     def _log_script(self) -> Any:
         return self.client.register_script(LOG_IMPRESSION)
+
+    @cached_property
+    def _read_log_script(self) -> Any:
+        return self.client.register_script(READ_AND_LOG)
 
     def _append(self, stream: str, family: str, records: list[dict[str, Any]]) -> None:
         self._append_raw(
@@ -353,7 +449,7 @@ class RedisStore:
             entries = self.client.xrange(stream, count=batch)
             if not entries:
                 return
-            yield [json.loads(fields[b"data"]) for _, fields in entries]
+            yield [stream_record(fields) for _, fields in entries]
             self.client.xdel(stream, *[entry_id for entry_id, _ in entries])
 
     # -- batch refresh bookkeeping
