@@ -46,7 +46,7 @@ def schedule_refresh(customer_id: str) -> None:
 
 
 @blp.route("/customers/<string:customer_id>", methods=["PUT"])
-@blp.arguments(ProfileSchema)
+@blp.arguments(ProfileSchema())
 @blp.response(200, CustomerStoredSchema)
 @blp.alt_response(422, schema=ContractErrorSchema)
 @blp.alt_response(503, schema=ContractErrorSchema)

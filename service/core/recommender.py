@@ -55,12 +55,12 @@ class _LruCache:
 
     def __init__(self, size: int) -> None:
         self.size = size
-        self._data: OrderedDict[str, dict] = OrderedDict()
+        self._data: OrderedDict[str | bytes, dict] = OrderedDict()
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
 
-    def get(self, key: str) -> dict | None:
+    def get(self, key: str | bytes) -> dict | None:
         with self._lock:
             value = self._data.get(key)
             if value is None:
@@ -70,7 +70,7 @@ class _LruCache:
             self.hits += 1
             return value
 
-    def put(self, key: str, value: dict) -> None:
+    def put(self, key: str | bytes, value: dict) -> None:
         if self.size <= 0:
             return
         with self._lock:
@@ -204,6 +204,7 @@ class Recommender:
         customer_id: str | None = None,
         request_id: str = "",
         arm: Callable[[Snapshot], Snapshot] | None = None,
+        body_key: bytes | None = None,
     ) -> dict[str, Any]:
         """Answer a validated recommendation request dict (the contract's body).
 
@@ -211,11 +212,17 @@ class Recommender:
         (learning.logs.impression_record) for training; such answers skip the answer cache,
         since the features come from computing them. `arm` turns the serving snapshot into an
         experiment arm's (service/experiments/variants.py: another model, blend or rule set;
-        its versions differ, so its answers are cached apart)."""
+        its versions differ, so its answers are cached apart). `body_key`: the request's raw
+        body, when `data` is what validating exactly those bytes gave: the answer cache is keyed
+        by it instead of serialising `data` again."""
         snapshot = self._snapshot if arm is None else arm(self._snapshot)
         day = today or self.clock()
         data = {k: v for k, v in data.items() if k != "customer_id"}
-        key = _cache_key(snapshot.fingerprint, day, data)
+        key = (
+            _cache_key(snapshot.fingerprint, day, data)
+            if body_key is None
+            else f"{snapshot.fingerprint}:{day.isoformat()}:".encode() + body_key
+        )
         cached = self.cache.get(key) if impressions is None else None
         if cached is not None:
             return cached
