@@ -34,8 +34,8 @@ from bench.server import (
     stop_gunicorn,
 )
 from service.api.app import create_app
-from service.api.redis_client import get_store
 from service.core.samples import sample_profiles
+from service.customers.redis_client import get_store
 
 BENCH_DB, BROKER_DB = 12, 11
 

@@ -26,12 +26,12 @@ from typing import Any
 import redis
 from flask import Flask
 
+from ..customers.redis_client import cache_policy, get_store, hit_logger
 from ..customers.refresh import fresh_list
 from ..customers.store import CorruptEntry, Hit, RedisStore
 from .access import allows, scopes_from_header
 from .customer_request import CustomerQuery, decoded_path, parse_query
 from .logs import access_line, request_id_from
-from .redis_client import cache_policy, get_store, hit_logger
 
 PATH = re.compile(r"^/v1/customers/([^/]{1,384})/recommendations$")
 ROUTE = "/v1/customers/<string:customer_id>/recommendations"

@@ -10,19 +10,32 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import random
 import threading
 import time
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
 
 import redis
-from flask import Flask
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from ..customers.refresh import CachePolicy
-from ..customers.store import CachedList, CorruptEntry, MemoryStore, RedisStore
+from .refresh import CachePolicy
+from .store import CachedList, CorruptEntry, MemoryStore, RedisStore
+
+log = logging.getLogger("dosewise")
+
+
+class Host(Protocol):
+    """Where the client and the store are kept: the factory's `Components` (service/factory.py)
+    or the Flask app that shares them: a configuration and an `extensions` dict."""
+
+    @property
+    def config(self) -> Mapping[str, Any]: ...
+
+    @property
+    def extensions(self) -> dict[str, Any]: ...
 
 
 class CircuitOpen(redis.ConnectionError):
@@ -129,43 +142,43 @@ def guarded_client(url: str, timeout: float, breaker: Breaker, cluster: bool = F
     return client
 
 
-def get_redis(app: Flask) -> Any:
-    url = app.config.get("REDIS_URL")
+def get_redis(host: Host) -> Any:
+    url = host.config.get("REDIS_URL")
     if not url:
         return None
-    client = app.extensions.get("dosewise_redis")
+    client = host.extensions.get("dosewise_redis")
     if client is None:
-        breaker = Breaker(float(app.config.get("REDIS_BREAKER_COOLDOWN", 2.0)))
-        app.extensions["dosewise_redis_breaker"] = breaker
+        breaker = Breaker(float(host.config.get("REDIS_BREAKER_COOLDOWN", 2.0)))
+        host.extensions["dosewise_redis_breaker"] = breaker
         client = guarded_client(
-            url, float(app.config.get("REDIS_TIMEOUT", 0.5)), breaker, _cluster(app)
+            url, float(host.config.get("REDIS_TIMEOUT", 0.5)), breaker, _cluster(host)
         )
-        app.extensions["dosewise_redis"] = client
+        host.extensions["dosewise_redis"] = client
     return client
 
 
-def _cluster(app: Flask) -> bool:
-    return str(app.config.get("REDIS_CLUSTER", False)).lower() in ("1", "true", "yes")
+def _cluster(host: Host) -> bool:
+    return str(host.config.get("REDIS_CLUSTER", False)).lower() in ("1", "true", "yes")
 
 
-def get_store(app: Flask) -> RedisStore | MemoryStore:
+def get_store(host: Host) -> RedisStore | MemoryStore:
     """Customer store: Redis when REDIS_URL is set, else one in this process."""
-    store = app.extensions.get("dosewise_store")
+    store = host.extensions.get("dosewise_store")
     if store is None:
-        client = get_redis(app)
-        store = RedisStore(client, _cluster(app)) if client is not None else MemoryStore()
-        app.extensions["dosewise_store"] = store
+        client = get_redis(host)
+        store = RedisStore(client, _cluster(host)) if client is not None else MemoryStore()
+        host.extensions["dosewise_store"] = store
     return store
 
 
-def cache_policy(app: Flask) -> CachePolicy:
+def cache_policy(host: Host) -> CachePolicy:
     return CachePolicy(
-        limit=int(app.config["PRECOMPUTE_LIMIT"]), max_age=float(app.config["CACHE_MAX_AGE"])
+        limit=int(host.config["PRECOMPUTE_LIMIT"]), max_age=float(host.config["CACHE_MAX_AGE"])
     )
 
 
-def redis_status(app: Flask) -> dict[str, Any]:
-    client = get_redis(app)
+def redis_status(host: Host) -> dict[str, Any]:
+    client = get_redis(host)
     if client is None:
         return {"ok": True, "configured": False}
     try:
@@ -175,16 +188,16 @@ def redis_status(app: Flask) -> dict[str, Any]:
     return {"ok": True, "configured": True}
 
 
-def impression_logger(app: Flask) -> Callable[[dict[str, Any]], None]:
+def impression_logger(host: Host) -> Callable[[dict[str, Any]], None]:
     """Stores one served list for training; a failure is logged, never raised: the list is
     answered whether or not it could be recorded."""
-    store = get_store(app)
+    store = get_store(host)
 
     def record(entry: dict[str, Any]) -> None:
         try:
             store.add_impressions([entry])
         except (redis.RedisError, OSError) as exc:
-            app.logger.warning(
+            log.warning(
                 "could not log an impression: %s", exc, exc_info=not isinstance(exc, CircuitOpen)
             )
 
@@ -197,10 +210,9 @@ class HitLog:
     of hits when IMPRESSION_SAMPLE is below 1. A failure is logged, never raised. The fast path
     logs in its read's round trip (`RedisStore.read_and_log`); `__call__` logs on its own."""
 
-    def __init__(self, app: Flask) -> None:
-        self.app = app
-        self.store = get_store(app)
-        self.share = float(app.config.get("IMPRESSION_SAMPLE", 1.0))
+    def __init__(self, host: Host) -> None:
+        self.store = get_store(host)
+        self.share = float(host.config.get("IMPRESSION_SAMPLE", 1.0))
         self._draw = random.Random().random
 
     def sampled(self) -> bool:
@@ -227,19 +239,19 @@ class HitLog:
             if record is not None:
                 self.store.log_impression(customer_id, record)
         except CorruptEntry:
-            self.app.logger.warning("a cached list's impression part did not decode; not logged")
+            log.warning("a cached list's impression part did not decode; not logged")
         except (redis.RedisError, OSError) as exc:
             self.failed(exc)
 
     def failed(self, exc: Exception) -> None:
-        self.app.logger.warning(
+        log.warning(
             "could not log an impression: %s", exc, exc_info=not isinstance(exc, CircuitOpen)
         )
 
 
-def hit_logger(app: Flask) -> HitLog:
-    """The app's HitLog (the fast path and the Flask view share it)."""
-    log = app.extensions.get("dosewise_hit_log")
-    if log is None:
-        log = app.extensions["dosewise_hit_log"] = HitLog(app)
-    return log
+def hit_logger(host: Host) -> HitLog:
+    """The host's HitLog (the fast path and the Flask view share it)."""
+    hits = host.extensions.get("dosewise_hit_log")
+    if hits is None:
+        hits = host.extensions["dosewise_hit_log"] = HitLog(host)
+    return hits
