@@ -561,3 +561,26 @@ def test_the_refresh_writes_the_plain_list_exactly_and_each_precomputed_placemen
         for placement in snapshot.placements.precomputed:
             alone = placement_bodies(snapshot, request, placement, TODAY, ("de",))["de"]
             assert bodies[f"de@{placement.name}"] == alone, placement.name
+
+
+def test_a_placement_hit_logs_no_impression_of_the_plain_list(redis_url):
+    """The stored impression describes the plain list; a placement's cached answer is another
+    list, so its hit must not log it (training would see items that were not shown)."""
+    import redis as redis_lib
+
+    app = create_app(
+        {"TESTING": True, "RELOAD_INTERVAL": 0, "REDIS_URL": redis_url, "IMPRESSION_SAMPLE": 1.0}
+    )
+    recommender = app.extensions["dosewise"]
+    recommender.clock = lambda: TODAY
+    client = app.test_client()
+    assert (
+        client.put("/v1/customers/imp-1", json={"age": 72, "goals": ["bones"]}).status_code == 200
+    )
+    refresh_chunk(recommender, get_store(app), ["imp-1"], CachePolicy(), force=True, today=TODAY)
+    redis = redis_lib.Redis.from_url(redis_url)
+    before = redis.xlen("dw:impressions") if redis.exists("dw:impressions") else 0
+    home = client.get("/v1/customers/imp-1/recommendations?placement=home")
+    assert home.get_json()["source"] == "cache"
+    after = redis.xlen("dw:impressions") if redis.exists("dw:impressions") else 0
+    assert after == before

@@ -22,6 +22,7 @@ from ..errors import InvalidInput, NotFound
 from ..market import market_masks
 from ..ranking import (
     Evaluation,
+    ImpressionSink,
     _item,
     check_request,
     evaluate,
@@ -218,7 +219,11 @@ def recommend_placement(
 
 
 def plain_and_precomputed(
-    snapshot: Snapshot, request: RecommendationRequest, today: dt.date, locales: tuple[str, ...]
+    snapshot: Snapshot,
+    request: RecommendationRequest,
+    today: dt.date,
+    locales: tuple[str, ...],
+    impressions: ImpressionSink | None = None,
 ) -> dict[str, dict[str, Any]]:
     """What a stored customer's refresh writes: the plain list per locale (exactly what
     ranking.recommend_in_locales gives) and the lists of every placement marked `precomputed`,
@@ -226,7 +231,7 @@ def plain_and_precomputed(
     applies the same rules as the plain list (the shipped home and account do)."""
     check_request(snapshot, request)
     ev = evaluate(snapshot, request.profile, request.lines(), today, request.jurisdiction)
-    out = rank_and_render(ev, request, locales)
+    out = rank_and_render(ev, request, locales, impressions)  # `impressions`: the plain list
     shared = Shared({_applied(snapshot.rules): ev})
     for placement in snapshot.placements.precomputed:
         bodies = placement_bodies(snapshot, request, placement, today, locales, shared=shared)
