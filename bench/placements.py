@@ -17,6 +17,7 @@ import http.client
 import json
 import os
 import platform
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,6 @@ from typing import Any
 import numpy as np
 
 from bench.profiles import request_bodies
-from bench.run import http_load, percentiles
 from bench.server import db_url, start_gunicorn, stop_gunicorn
 from service.core.placements.serve import (
     alternatives_for_profile,
@@ -41,6 +41,56 @@ RULES = REPO_ROOT / "rules"
 TODAY = dt.date(2026, 11, 28)
 TARGET = 1.5  # alternatives and cart: p50 at most this times the plain list's
 BENCH_DB = 7  # the Redis database the HTTP run uses (flushed before and after)
+
+
+def percentiles(samples: list[float]) -> dict[str, float]:
+    ms = np.array(samples) * 1000
+    return {
+        "p50_ms": round(float(np.percentile(ms, 50)), 3),
+        "p99_ms": round(float(np.percentile(ms, 99)), 3),
+        "mean_ms": round(float(ms.mean()), 3),
+        "n": len(samples),
+    }
+
+
+def http_load(
+    port: int, requests: list[tuple[str, str, bytes | None]], connections: int, seconds: float
+) -> dict[str, Any]:
+    """`connections` keep-alive clients sending `requests` in turn for `seconds`: latency
+    percentiles, throughput and the count of 5xx answers."""
+    latencies: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+    stop = time.monotonic() + seconds
+
+    def client(offset: int) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        mine, i = [], offset
+        while time.monotonic() < stop:
+            method, path, body = requests[i % len(requests)]
+            i += connections
+            t0 = time.perf_counter()
+            headers = {"Content-Type": "application/json"} if body else {}
+            conn.request(method, path, body=body, headers=headers)
+            response = conn.getresponse()
+            response.read()
+            mine.append(time.perf_counter() - t0)
+            if response.status >= 500:
+                with lock:
+                    errors[0] += 1
+        with lock:
+            latencies.extend(mine)
+
+    threads = [threading.Thread(target=client, args=(k,)) for k in range(connections)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    row = percentiles(latencies)
+    row["requests_per_s"] = round(len(latencies) / (time.perf_counter() - started), 1)
+    row["errors_5xx"] = errors[0]
+    return row
 
 
 def cases(skus: list[str], count: int) -> list[dict[str, Any]]:
