@@ -16,7 +16,7 @@ from ..contract.schemas import (
 )
 from ..core.errors import InvalidInput, Unavailable
 from ..core.vocabulary import DEFAULT_LOCALE, LOCALES
-from ..customers.redis_client import cache_policy, get_store, impression_logger
+from ..customers.redis_client import cache_policy, get_store, hit_logger, impression_logger
 from ..customers.refresh import serve
 from ..customers.store import CorruptEntry
 from .customer_request import CustomerQuery, parse_query
@@ -47,7 +47,7 @@ def schedule_refresh(customer_id: str) -> None:
 
 
 @blp.route("/customers/<string:customer_id>", methods=["PUT"])
-@blp.arguments(ProfileSchema)
+@blp.arguments(ProfileSchema())
 @blp.response(200, CustomerStoredSchema)
 @blp.alt_response(422, schema=ContractErrorSchema)
 @blp.alt_response(503, schema=ContractErrorSchema)
@@ -108,6 +108,7 @@ def customer_recommendations(customer_id: str):
             impression_logger(app),
             g.request_id,
             corrupt_entry_reporter(app),
+            _hit_log(app),
         )
     except CorruptEntry as exc:
         corrupt_entry_reporter(app)(exc.family)
@@ -165,6 +166,14 @@ def corrupt_entry_reporter(app):
         )
 
     return report
+
+
+def _hit_log(app):
+    """The impression of a cached list answered here (a smaller limit, or what the fast path
+    passed on), logged as the fast path logs its hits."""
+    log_hit = hit_logger(app)
+    request_id = g.request_id
+    return lambda cached, customer_id, limit: log_hit(cached, customer_id, limit, request_id)
 
 
 def _safe_schedule(customer_id: str) -> None:

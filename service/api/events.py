@@ -15,7 +15,7 @@ blp = Blueprint("events", __name__, url_prefix="/v1", description="Shop events."
 
 
 @blp.route("/events", methods=["POST"])
-@blp.arguments(EventsRequestSchema)
+@blp.arguments(EventsRequestSchema())
 @blp.response(202, AcceptedSchema)
 @blp.alt_response(422, schema=ContractErrorSchema)
 @blp.alt_response(503, schema=ContractErrorSchema)

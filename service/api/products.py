@@ -12,7 +12,7 @@ blp = Blueprint("products", __name__, url_prefix="/v1", description="The product
 
 
 @blp.route("/products", methods=["GET"])
-@blp.arguments(ProductQuerySchema, location="query")
+@blp.arguments(ProductQuerySchema(), location="query")
 @blp.response(200, ProductPageSchema)
 @blp.alt_response(422, schema=ContractErrorSchema)
 def list_products(query: dict):

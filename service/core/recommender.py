@@ -53,12 +53,12 @@ class _LruCache:
 
     def __init__(self, size: int) -> None:
         self.size = size
-        self._data: OrderedDict[str, dict] = OrderedDict()
+        self._data: OrderedDict[str | bytes, dict] = OrderedDict()
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
 
-    def get(self, key: str) -> dict | None:
+    def get(self, key: str | bytes) -> dict | None:
         with self._lock:
             value = self._data.get(key)
             if value is None:
@@ -68,7 +68,7 @@ class _LruCache:
             self.hits += 1
             return value
 
-    def put(self, key: str, value: dict) -> None:
+    def put(self, key: str | bytes, value: dict) -> None:
         if self.size <= 0:
             return
         with self._lock:
@@ -205,6 +205,7 @@ class Recommender:
         impressions: Callable[[dict[str, Any]], None] | None = None,
         request_id: str = "",
         arm: Callable[[Snapshot], Snapshot] | None = None,
+        body_key: bytes | None = None,
     ) -> dict[str, Any]:
         """Answer a recommendation request: the typed request the contract's schema loads (or an
         already-validated body as a dict). Its `customer_id` is only for the training log:
@@ -214,13 +215,19 @@ class Recommender:
         (the `Learning` given, core/learned.py) for training; such answers skip the answer cache,
         since the features come from computing them. `arm` turns the serving snapshot into an
         experiment arm's (service/experiments/variants.py: another model, blend or rule set;
-        its versions differ, so its answers are cached apart)."""
+        its versions differ, so its answers are cached apart). `body_key`: the request's raw
+        body, when `request` is what validating exactly those bytes gave: the answer cache is keyed
+        by it instead of the request's repr."""
         snapshot = self._snapshot if arm is None else arm(self._snapshot)
         day = today or self.clock()
         if isinstance(request, dict):
             request = RecommendationRequest.from_dict(request)
         customer_id, request = request.customer_id, replace(request, customer_id=None)
-        key = f"{snapshot.fingerprint}:{day.isoformat()}:{request!r}"
+        key: str | bytes = (
+            f"{snapshot.fingerprint}:{day.isoformat()}:{request!r}"
+            if body_key is None
+            else f"{snapshot.fingerprint}:{day.isoformat()}:".encode() + body_key
+        )
         cached = self.cache.get(key) if impressions is None else None
         if cached is not None:
             return cached
