@@ -2,9 +2,9 @@
 
 `read_config` reads the settings (defaults, then DOSEWISE_* environment, then overrides);
 `build` makes the recommender (with the model holder and `LEARNING`, service/learning) and
-keeps the Redis client, the customer store and the cache policy to be made on first use. The HTTP app (service/api/app.py), the Celery workers
-(workers/make_celery.py) and the command line (service/cli/) all start here, so they rank,
-store and cache alike.
+keeps the Redis client, the customer store and the cache policy to be made on first use. The
+HTTP app (service/api/app.py), the Celery workers (workers/make_celery.py) and the command line
+(service/cli/) all start here, so they rank, store and cache alike.
 """
 
 from __future__ import annotations
