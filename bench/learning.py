@@ -31,6 +31,7 @@ import json
 import math
 import os
 import platform
+import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -153,7 +154,9 @@ def bench_scoring(snapshot: Snapshot, model: Ranker, rounds: int) -> dict:
     return row
 
 
-def bench_training(snapshot: Snapshot, events: int, work: Path, only: bool = False) -> dict:
+def bench_training(
+    snapshot: Snapshot, events: int, work: Path, only: bool = False, repeats: int = 3
+) -> dict:
     customers = math.ceil(events / EVENTS_PER_CUSTOMER / REPLICATE)
     started = time.perf_counter()
     existing = work / "big" / "events.jsonl"
@@ -166,9 +169,14 @@ def bench_training(snapshot: Snapshot, events: int, work: Path, only: bool = Fal
             snapshot, work / "big", customers=customers, days=90, seed=11, replicate=REPLICATE
         )
     generated = time.perf_counter() - started
-    cpu = time.process_time()  # CPU seconds, which other processes on the machine do not inflate
-    result = train(log.impressions_path, log.events_path, work / "big-model")
-    cpu = time.process_time() - cpu
+    walls, cpus, loads = [], [], []
+    for run in range(repeats):  # the same log each time: the median of `repeats` runs
+        cpu = time.process_time()  # CPU seconds, which other processes do not inflate
+        result = train(log.impressions_path, log.events_path, work / f"big-model-{run}")
+        cpus.append(time.process_time() - cpu)
+        walls.append(result.seconds)
+        loads.append(round(os.getloadavg()[0], 1))
+        print(f"  training run {run + 1}/{repeats}: {walls[-1]:.1f} s, {cpus[-1]:.1f} s of CPU")
     info = result.model.metadata["training"]
     info_data = result.model.metadata["data"]
     fits = {
@@ -185,9 +193,11 @@ def bench_training(snapshot: Snapshot, events: int, work: Path, only: bool = Fal
         "impressions_mb": round(log.impressions_path.stat().st_size / 1e6, 1),
         "events_mb": round(log.events_path.stat().st_size / 1e6, 1),
         "generate_s": round(generated, 1),
-        "train_total_s": round(result.seconds, 1),
-        "train_cpu_s": round(cpu, 1),
-        "load_average_1min": round(os.getloadavg()[0], 1),
+        "train_total_s": round(statistics.median(walls), 1),
+        "train_cpu_s": round(statistics.median(cpus), 1),
+        "train_runs_s": [round(w, 1) for w in walls],
+        "train_runs_cpu_s": [round(c, 1) for c in cpus],
+        "load_average_1min": loads,
         "fit_s": info["fit_seconds"],
         "training_rows": info["rows"],
         "holdout_ndcg@10": {k: round(v["ndcg@10"], 4) for k, v in result.report["metrics"].items()},
@@ -201,6 +211,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2000)
     parser.add_argument("--keep", help="keep the generated logs and models in this folder")
     parser.add_argument("--skip-training", action="store_true", help="skip the 1M-event run")
+    parser.add_argument(
+        "--repeats", type=int, default=3, help="training runs on the 1M-event log (median)"
+    )
     parser.add_argument(
         "--training-only",
         action="store_true",
@@ -237,11 +250,13 @@ def main() -> None:
                 flush=True,
             )
         if not args.skip_training:
-            training = bench_training(snapshot, args.events, work, args.training_only)
+            training = bench_training(snapshot, args.events, work, args.training_only, args.repeats)
             print(
                 f"training on {training['events']:,} events ({training['impressions']:,} lists, "
-                f"{training['training_rows']:,} seen rows): {training['train_total_s']:.1f} s "
-                f"end to end, {training['train_cpu_s']:.1f} s of CPU (load average "
+                f"{training['training_rows']:,} seen rows): median of {args.repeats} runs "
+                f"{training['train_total_s']:.1f} s end to end "
+                f"({training['train_runs_s']}), {training['train_cpu_s']:.1f} s of CPU "
+                f"(load average "
                 f"{training['load_average_1min']} on {os.cpu_count()} cores; both learners, fit "
                 f"{training['fit_s_per_learner']} s); generating "
                 f"them took {training['generate_s']:.1f} s; holdout NDCG@10 "

@@ -12,6 +12,7 @@ from flask.json.provider import DefaultJSONProvider
 
 from ..core.recommender import Recommender
 from ..core.snapshot import DataPaths
+from ..experiments.serving import for_app as experiment_server
 from ..settings import defaults
 from .access import init_access
 from .customer_request import decoded_path
@@ -55,6 +56,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.extensions["dosewise"] = recommender
     metrics = Metrics()
     app.extensions["dosewise_metrics"] = metrics
+    experiment_server(app)  # A/B tests on POST and the customer GET path (issue 12)
 
     if app.config.get("JSON_LOGS", True):
         configure_logging(str(app.config.get("LOG_LEVEL", "INFO")))

@@ -11,6 +11,7 @@ from flask_smorest import Blueprint
 from ..core.errors import InvalidInput, Unavailable
 from ..customers.refresh import serve
 from ..customers.store import CorruptEntry
+from ..experiments.customers import log_exposure
 from .customer_request import CustomerQuery, parse_query
 from .redis_client import cache_policy, get_store, impression_logger
 from .schemas import (
@@ -121,6 +122,7 @@ def customer_recommendations(customer_id: str):
             "the customer store is unavailable; try again, or send the profile to "
             "POST /v1/recommendations"
         ) from exc
+    log_exposure(recommender, customer_id, body, g.request_id)  # when the list names an A/B arm
     metrics = app.extensions["dosewise_metrics"].customer_lists
     if isinstance(body, bytes):
         metrics.labels("cache").inc()

@@ -20,6 +20,7 @@ from flask import Flask
 
 from ..customers.refresh import fresh_list
 from ..customers.store import CorruptEntry
+from ..experiments.customers import log_cached_exposure
 from .access import allows, scopes_from_header
 from .customer_request import CustomerQuery, decoded_path, parse_query
 from .logs import record_request, request_id_from
@@ -44,6 +45,7 @@ class CachedListFastPath:
                 customer_id = decoded_path(match[1])
                 body = self._cached(environ, customer_id) if customer_id else None
                 if body is not None:
+                    log_cached_exposure(self.app, customer_id, body, environ)  # A/B tests
                     return self._answer(environ, start_response, body, started)
         return self.wsgi_app(environ, start_response)
 
@@ -61,7 +63,7 @@ class CachedListFastPath:
         recommender.reload_if_changed()
         try:
             entry, raw = get_store(app).read(customer_id)
-            cached = fresh_list(recommender, entry, raw, cache_policy(app))
+            cached = fresh_list(recommender, entry, raw, cache_policy(app), customer_id)
             if cached is None or query.limit != cached.limit:
                 return None
             return cached.response(query.locale)

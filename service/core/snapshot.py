@@ -56,6 +56,9 @@ class Snapshot:
     model_version: str
     loaded_at: float = field(default_factory=time.time)
     model: Any = None  # a learning.model.RankingModel once one is promoted; None: transparent
+    # (experiment id, variant id) when this is an A/B test's arm (service/experiments): answers
+    # ranked with it name the arm, and its fingerprint differs from every other arm's
+    experiment: tuple[str, str] | None = None
 
     def with_model(self, model: Any) -> Snapshot:
         """The same data ranked by `model` (None: the transparent score); a new fingerprint."""
@@ -74,6 +77,8 @@ class Snapshot:
     @property
     def fingerprint(self) -> str:
         text = "|".join(f"{k}={v}" for k, v in sorted(self.versions.items()))
+        if self.experiment is not None:
+            text += "|experiment=" + ".".join(self.experiment)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 

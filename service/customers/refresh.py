@@ -19,6 +19,7 @@ from ..core.errors import NotFound
 from ..core.ranking import recommend_in_locales
 from ..core.recommender import Recommender
 from ..core.requests import RecommendationRequest
+from ..experiments import customers as experiments
 from .store import CachedList, CorruptEntry, MemoryStore, RedisStore
 
 LOCALE_BY_COUNTRY = {"NL": "nl", "BE": "nl", "DE": "de", "AT": "de", "CH": "de", "LU": "de"}
@@ -57,14 +58,19 @@ def is_fresh(
 
 
 def fresh_list(
-    recommender: Recommender, entry: dict | None, raw: bytes | None, policy: CachePolicy
+    recommender: Recommender,
+    entry: dict | None,
+    raw: bytes | None,
+    policy: CachePolicy,
+    customer_id: str | None = None,
 ) -> CachedList | None:
-    """The customer's cached list when it is fresh for the data and profile in service
-    (CorruptEntry when the stored list does not decode)."""
+    """The customer's cached list when it is fresh for the data and profile in service, and
+    for the customer's experiment arm if any (CorruptEntry when the stored list does not
+    decode)."""
     if entry is None or raw is None:
         return None
     cached = CachedList.decode(raw)
-    fingerprint = recommender.snapshot.fingerprint
+    fingerprint = experiments.serving_snapshot(recommender, customer_id).fingerprint
     return cached if is_fresh(cached, fingerprint, entry["digest"], time.time(), policy) else None
 
 
@@ -89,7 +95,7 @@ def serve(
     if entry is None:
         raise NotFound(f"no customer {customer_id!r}")
     try:
-        cached = fresh_list(recommender, entry, raw, policy)
+        cached = fresh_list(recommender, entry, raw, policy, customer_id)
         if cached is not None:
             if limit == cached.limit:
                 ready = cached.response(locale)
@@ -103,7 +109,8 @@ def serve(
             corrupt(exc.family)
         cached = None
     fresh = cached is not None
-    answer = recommender.recommend(
+    answer = experiments.recommend(  # recommender.recommend, in the customer's A/B arm if any
+        recommender,
         {"profile": entry["profile"], "limit": limit, "locale": locale},
         impressions=impressions,
         customer_id=customer_id,
@@ -129,6 +136,13 @@ def refresh_chunk(
     corrupt (entries that did not decode: a corrupt list is computed again and so replaced, a
     corrupt profile is left for a PUT to replace; neither fails the rest of the chunk)."""
     recommender.reload_if_changed()
+    options = {"force": force, "today": today, "dedupe": dedupe}
+    if (
+        per_arm := experiments.refresh_per_arm(
+            refresh_chunk, CachedList.decode, recommender, store, ids, policy, **options
+        )
+    ) is not None:
+        return per_arm  # an A/B test on the customer lists: each arm's lists computed apart
     snapshot = recommender.snapshot
     day = today or recommender.clock()
     now = time.time()

@@ -71,6 +71,9 @@ class ExperimentServer:
         self._checked_at = -float("inf")
         self._lock = threading.Lock()
         self._arms = Arms(self._load_version)
+        # safety.py's checks of arm answers: (experiment, variant, lists, violations)
+        self.on_check: Callable[[str, str, int, int], None] | None = None
+        self.checked: dict[tuple[str, str], list[int]] = {}  # in this process: [lists, violations]
 
     def _load_version(self, version: str) -> Any:
         if self.model_dir is None:
@@ -125,8 +128,45 @@ class ExperimentServer:
         arms = self._arms
         return Arm(experiment, variant, unit, lambda base: arms.snapshot(base, experiment, variant))
 
+    def arm_snapshot(
+        self, snapshot: Snapshot, experiment_id: str, variant_id: str
+    ) -> Snapshot | None:
+        """The snapshot of a named arm (None when the file no longer has it)."""
+        try:
+            experiment = self.experiments.get(experiment_id)
+        except KeyError:
+            return None
+        for variant in experiment.variants:
+            if variant.id == variant_id:
+                try:
+                    return self._arms.snapshot(snapshot, experiment, variant)
+                except (ModelError, LookupError):
+                    return None
+        return None
+
+    def count_check(self, experiment_id: str, variant_id: str, unsafe: Sequence[str]) -> None:
+        """Count one checked arm list and its violations (safety.py)."""
+        with self._lock:
+            totals = self.checked.setdefault((experiment_id, variant_id), [0, 0])
+            totals[0] += 1
+            totals[1] += len(unsafe)
+        if unsafe:
+            log.error(
+                "experiment %s.%s served SKUs the data in service does not allow: %s",
+                experiment_id,
+                variant_id,
+                ", ".join(unsafe),
+            )
+        if self.on_check is not None:
+            self.on_check(experiment_id, variant_id, 1, len(unsafe))
+
     def log_exposure(
-        self, arm: Arm, customer_id: str | None, request_id: str, skus: Sequence[str]
+        self,
+        arm: Arm,
+        customer_id: str | None,
+        request_id: str,
+        skus: Sequence[str],
+        placement: str | None = None,
     ) -> None:
         if self.exposures_path is None:
             return
@@ -137,7 +177,7 @@ class ExperimentServer:
             customer_id,
             request_id,
             dt.datetime.now(dt.UTC),
-            arm.experiment.placement,
+            placement or arm.experiment.placement,
             skus,
         )
         line = (json.dumps(record, separators=(",", ":")) + "\n").encode()
@@ -154,7 +194,9 @@ class ExperimentServer:
 
 
 def for_app(app: Any) -> ExperimentServer:
-    """The app's server (made on first use from RULES_DIR, MODEL_DIR and LEARNING_DIR)."""
+    """The app's server (made on first use from RULES_DIR, MODEL_DIR and LEARNING_DIR), known
+    to the app's recommender as `recommender.experiments` (the customer GET path and the batch
+    refresh ask it through customers.py)."""
     server = app.extensions.get("dosewise_experiments")
     if server is None:
         config = app.config
@@ -165,4 +207,8 @@ def for_app(app: Any) -> ExperimentServer:
             check_interval=float(config.get("RELOAD_INTERVAL", 2.0)),
         )
         app.extensions["dosewise_experiments"] = server
+        app.extensions["dosewise"].experiments = server
+        metrics = app.extensions.get("dosewise_metrics")
+        if metrics is not None:
+            server.on_check = metrics.count_experiment_check
     return server
