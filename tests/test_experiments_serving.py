@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from bench.profiles import request_bodies
-from service.api.redis_client import cache_policy, get_store
+from service.customers.redis_client import cache_policy, get_store
 from service.core.profile import Profile
 from service.core.ranking import evaluate
 from service.core.requests import RecommendationRequest

@@ -19,7 +19,7 @@ from ..core.errors import NotFound
 from ..core.ranking import recommend_in_locales
 from ..core.recommender import Recommender
 from ..core.requests import RecommendationRequest
-from ..experiments import customers as experiments
+from . import arms
 from .store import CachedList, CorruptEntry, MemoryStore, RedisStore
 
 LOCALE_BY_COUNTRY = {"NL": "nl", "BE": "nl", "DE": "de", "AT": "de", "CH": "de", "LU": "de"}
@@ -70,7 +70,7 @@ def fresh_list(
     if entry is None or raw is None:
         return None
     cached = CachedList.decode(raw)
-    fingerprint = experiments.serving_snapshot(recommender, customer_id).fingerprint
+    fingerprint = arms.serving_snapshot(recommender, customer_id).fingerprint
     return cached if is_fresh(cached, fingerprint, entry["digest"], time.time(), policy) else None
 
 
@@ -109,7 +109,7 @@ def serve(
             corrupt(exc.family)
         cached = None
     fresh = cached is not None
-    answer = experiments.recommend(  # recommender.recommend, in the customer's A/B arm if any
+    answer = arms.recommend(  # recommender.recommend, in the customer's A/B arm if any
         recommender,
         {"profile": entry["profile"], "limit": limit, "locale": locale},
         impressions=impressions,
@@ -138,7 +138,7 @@ def refresh_chunk(
     recommender.reload_if_changed()
     options = {"force": force, "today": today, "dedupe": dedupe}
     if (
-        per_arm := experiments.refresh_per_arm(
+        per_arm := arms.refresh_per_arm(
             refresh_chunk, CachedList.decode, recommender, store, ids, policy, **options
         )
     ) is not None:

@@ -15,8 +15,9 @@ customer's arm is decided by the customer id (assign.py, the same hash as everyw
   with the SKUs shown; on the cached path the request id is the caller's `X-Request-ID` when it
   sent a valid one, else empty.
 
-The recommender knows its experiment server as `recommender.experiments` (set by
-`serving.for_app`); without one (a CLI recommender, a test) nothing here changes anything.
+The recommender knows its experiment server as `recommender.experiments` (set by the factory,
+`serving.attach`); service/customers/arms.py asks it through the server's methods, which call
+the functions here. Without one (a test's bare recommender) nothing here changes anything.
 """
 
 from __future__ import annotations

@@ -128,6 +128,34 @@ class ExperimentServer:
         arms = self._arms
         return Arm(experiment, variant, unit, lambda base: arms.snapshot(base, experiment, variant))
 
+    # ------------------------------------------------ the customer GET path and the refresh
+    # (service/customers/arms.py asks these of `recommender.experiments`; customers.py answers)
+    def customer_snapshot(self, recommender: Any, customer_id: str) -> Snapshot:
+        from .customers import serving_snapshot
+
+        return serving_snapshot(recommender, customer_id)
+
+    def recommend_for_customer(
+        self, recommender: Any, data: dict[str, Any], **options: Any
+    ) -> dict[str, Any]:
+        from .customers import recommend
+
+        return recommend(recommender, data, **options)
+
+    def refresh_per_arm(
+        self,
+        refresh: Callable[..., dict[str, int]],
+        decode: Callable[[bytes], Any],
+        recommender: Any,
+        store: Any,
+        ids: Sequence[str],
+        policy: Any,
+        **options: Any,
+    ) -> dict[str, int] | None:
+        from .customers import refresh_per_arm
+
+        return refresh_per_arm(refresh, decode, recommender, store, ids, policy, **options)
+
     def arm_snapshot(
         self, snapshot: Snapshot, experiment_id: str, variant_id: str
     ) -> Snapshot | None:
@@ -193,22 +221,28 @@ class ExperimentServer:
             log.warning("could not log an exposure", exc_info=True)
 
 
-def for_app(app: Any) -> ExperimentServer:
-    """The app's server (made on first use from RULES_DIR, MODEL_DIR and LEARNING_DIR), known
-    to the app's recommender as `recommender.experiments` (the customer GET path and the batch
-    refresh ask it through customers.py)."""
-    server = app.extensions.get("dosewise_experiments")
+def attach(config: Any, extensions: dict[str, Any]) -> ExperimentServer:
+    """The process's server (made once from RULES_DIR, MODEL_DIR and LEARNING_DIR), kept in
+    `extensions["dosewise_experiments"]` and known to the recommender as
+    `recommender.experiments` (the customer GET path and the batch refresh ask it through
+    service/customers/arms.py). The factory calls this for the app, the workers and the CLI."""
+    server = extensions.get("dosewise_experiments")
     if server is None:
-        config = app.config
         server = ExperimentServer(
             Path(config["RULES_DIR"]) / "experiments.yaml",
             Path(config["MODEL_DIR"]) if config.get("MODEL_DIR") else None,
             Path(config["LEARNING_DIR"]) / EXPOSURES_FILE if config.get("LEARNING_DIR") else None,
             check_interval=float(config.get("RELOAD_INTERVAL", 2.0)),
         )
-        app.extensions["dosewise_experiments"] = server
-        app.extensions["dosewise"].experiments = server
-        metrics = app.extensions.get("dosewise_metrics")
-        if metrics is not None:
-            server.on_check = metrics.count_experiment_check
+        extensions["dosewise_experiments"] = server
+        extensions["dosewise"].experiments = server
+    return server
+
+
+def for_app(app: Any) -> ExperimentServer:
+    """The app's server, its safety checks counted in the app's Prometheus metrics."""
+    server = attach(app.config, app.extensions)
+    metrics = app.extensions.get("dosewise_metrics")
+    if metrics is not None and server.on_check is None:
+        server.on_check = metrics.count_experiment_check
     return server
