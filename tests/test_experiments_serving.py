@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 
 from bench.profiles import request_bodies
-from service.customers.redis_client import cache_policy, get_store
 from service.core.profile import Profile
 from service.core.ranking import evaluate
 from service.core.requests import RecommendationRequest
 from service.core.snapshot import load_snapshot
+from service.customers.redis_client import cache_policy, get_store
 from service.customers.refresh import refresh_chunk
 from service.customers.store import MemoryStore
 from service.experiments.assign import assign
