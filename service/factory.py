@@ -21,6 +21,8 @@ from .customers.redis_client import cache_policy, get_redis, get_store
 from .customers.refresh import CachePolicy
 from .customers.store import MemoryStore, RedisStore
 from .experiments.serving import attach as attach_experiments
+from .learning.holder import ModelHolder
+from .learning.serving import LEARNING
 from .settings import defaults
 
 ENV_PREFIX = "DOSEWISE_"
@@ -86,7 +88,11 @@ def build(
         jurisdiction=conf["JURISDICTION"],
         cache_size=int(conf["CACHE_SIZE"]),
         reload_interval=float(conf["RELOAD_INTERVAL"]),
-        model_dir=Path(conf["MODEL_DIR"]) if conf.get("MODEL_DIR") else None,
+        models=ModelHolder(
+            Path(conf["MODEL_DIR"]) if conf.get("MODEL_DIR") else None,
+            check_interval=float(conf["RELOAD_INTERVAL"]),
+        ),
+        learning=LEARNING,
     )
     # A/B tests (rules/experiments.yaml): the POST, the customer GET and the batch refresh in
     # the workers rank each customer in their arm

@@ -12,8 +12,8 @@ customer's arm is decided by the customer id (assign.py, the same hash as everyw
   by arm, each part refreshed with the arm's snapshot; identical profiles are still computed
   once per arm);
 - every answer that names an arm, cached or computed, appends an exposure (`log_exposure`),
-  with the SKUs shown; on the cached path the request id is the caller's `X-Request-ID` when it
-  sent a valid one, else empty.
+  with the SKUs shown and the request id of the answer (on the fast path after the answer is
+  sent).
 
 The recommender knows its experiment server as `recommender.experiments` (set by the factory,
 `serving.attach`); service/customers/arms.py asks it through the server's methods, which call
@@ -23,7 +23,6 @@ the functions here. Without one (a test's bare recommender) nothing here changes
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -34,7 +33,6 @@ from .safety import check_answer, unsafe_skus
 from .serving import Arm, ExperimentServer
 
 PLACEMENT = "customer_recommendations"
-_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
 
 
 def server_of(recommender: Any) -> ExperimentServer | None:
@@ -59,10 +57,11 @@ def serving_snapshot(recommender: Any, customer_id: str | None) -> Snapshot:
     return arm.snapshot_for(recommender.snapshot) if arm is not None else recommender.snapshot
 
 
-def recommend(recommender: Any, data: dict[str, Any], **options: Any) -> dict[str, Any]:
+def recommend(recommender: Any, data: Any, **options: Any) -> dict[str, Any]:
     """`recommender.recommend(data, **options)` ranked with the customer's arm (the one in
-    service outside an experiment); an arm's answer is checked against the safety layer."""
-    customer_id = options.get("customer_id")
+    service outside an experiment); an arm's answer is checked against the safety layer.
+    `data`: the request (typed, or a dict) with its `customer_id`."""
+    customer_id = data.get("customer_id") if isinstance(data, dict) else data.customer_id
     arm = customer_arm(recommender, customer_id)
     if arm is None:
         return recommender.recommend(data, **options)
@@ -109,17 +108,21 @@ def log_exposure(
     server.log_exposure(arm, customer_id, request_id, skus, PLACEMENT)
 
 
-def request_id_of(environ: dict[str, Any]) -> str:
-    """The caller's X-Request-ID when it is a plain token (the fast path's own id is made
-    later), else empty."""
-    given = str(environ.get("HTTP_X_REQUEST_ID", ""))
-    return given if _REQUEST_ID.fullmatch(given) else ""
-
-
-def log_cached_exposure(app: Any, customer_id: str | None, body: bytes, environ: dict) -> None:
-    """The fast path's hook: an exposure for a cached answer that names an arm."""
-    if customer_id:
-        log_exposure(app.extensions["dosewise"], customer_id, body, request_id_of(environ))
+def log_cached_exposure(
+    app: Any, customer_id: str, cached: Any, locale: str, request_id: str
+) -> None:
+    """The fast path's hook, after the answer is sent: an exposure when the customer is in an
+    arm (the cached list was then computed for that arm: it passed the freshness check with
+    the arm's fingerprint). Outside experiments this returns before parsing anything."""
+    recommender = app.extensions["dosewise"]
+    server = server_of(recommender)
+    if server is None or not server.experiments.experiments:
+        return
+    if serving_snapshot(recommender, customer_id).experiment is None:
+        return
+    body = cached.bodies.get(locale)
+    if body is not None:
+        log_exposure(recommender, customer_id, body, request_id)
 
 
 class _ArmView:
@@ -204,5 +207,5 @@ def _check_written(
                 {"profile": entry["profile"], "limit": cached.limit, "locale": locale}
             )
             skus = [item["sku"] for item in body.get("items", [])]
-            unsafe = unsafe_skus(base, request, day, skus, recommender.jurisdiction, arm.model)
+            unsafe = unsafe_skus(base, request, day, skus, recommender.jurisdiction, arm)
             server.count_check(experiment_id, variant_id, unsafe)

@@ -40,14 +40,16 @@ def unsafe_skus(
     day: dt.date,
     skus: Sequence[str],
     jurisdiction: str | None = None,
-    model: Any = None,
+    arm: Snapshot | None = None,
 ) -> list[str]:
-    """The SKUs of `skus` that `base` (ranked by `model`, the arm's, when given) would not
+    """The SKUs of `skus` that `base` (ranked by the model of `arm`, when given) would not
     allow for `request` on `day` (see above)."""
     if request.jurisdiction is None and jurisdiction:
         request = dataclasses.replace(request, jurisdiction=jurisdiction)
-    if model is not None and model is not base.model:
-        base = base.with_model(model)
+    if arm is not None and arm.model is not base.model:
+        base = dataclasses.replace(
+            base, model=arm.model, model_version=arm.model_version, learning=arm.learning
+        )
     catalog = base.catalog
     ev = evaluate(base, request.profile, request.lines(), day, request.jurisdiction)
     allowed = ev.safety.allowed() & ~ev.rule_excluded & ev.rule_required & ev.offer.allowed
@@ -64,7 +66,7 @@ def unsafe_skus(
 def check_answer(
     server: Any,
     recommender: Any,
-    data: dict[str, Any],
+    data: RecommendationRequest | dict[str, Any],
     answer: dict[str, Any],
     day: dt.date | None = None,
 ) -> list[str]:
@@ -75,7 +77,9 @@ def check_answer(
         return []
     base = recommender.snapshot
     arm = server.arm_snapshot(base, str(label.get("id")), str(label.get("variant")))
-    request = RecommendationRequest.from_dict({k: v for k, v in data.items() if k != "customer_id"})
+    request = (
+        data if isinstance(data, RecommendationRequest) else RecommendationRequest.from_dict(data)
+    )
     skus = [item["sku"] for item in answer.get("items", [])]
     bad = unsafe_skus(
         base,
@@ -83,7 +87,7 @@ def check_answer(
         day or recommender.clock(),
         skus,
         getattr(recommender, "jurisdiction", None),
-        arm.model if arm is not None else None,
+        arm,
     )
     server.count_check(str(label.get("id")), str(label.get("variant")), bad)
     return bad

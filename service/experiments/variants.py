@@ -25,6 +25,7 @@ import numpy as np
 from service.core.rules import RuleSet
 from service.core.snapshot import Snapshot
 from service.learning.blend import BlendWeights
+from service.learning.serving import LEARNING
 
 from .spec import Experiment, Variant
 
@@ -80,7 +81,9 @@ def arm_snapshot(
     elif changed_model:
         model = VariantModel(model, model.blend, f"{model.version}+{tag}")
     if changed_model:
-        out = replace(out, model=model, model_version=model.version)
+        # an arm with a model ranks through the learning (features, blend) of service/learning
+        learning = out.learning if out.learning is not None else LEARNING
+        out = replace(out, model=model, model_version=model.version, learning=learning)
     if variant.rules_off:
         off = set(variant.rules_off)
         rules = RuleSet(
