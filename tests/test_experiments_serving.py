@@ -99,9 +99,11 @@ def test_customer_get_serves_each_arm_its_own_precomputed_list(data_copy, tmp_pa
     recommender, store = app.extensions["dosewise"], get_store(app)
     cached = {}
     for n, customer in enumerate(ids):
-        answer = client.get(
+        response = client.get(
             f"/v1/customers/{customer}/recommendations", headers={"X-Request-ID": f"h-{n}"}
-        ).get_json()
+        )
+        answer = response.get_json()
+        response.close()  # the fast path logs once the answer is sent (the server closes it)
         assert answer["source"] == "cache", customer  # the fast path's stored bytes
         variant = assign(experiment, customer).id
         assert answer["experiment"] == {"id": "no-campaigns", "variant": variant}
@@ -164,7 +166,9 @@ def test_a_list_cached_before_the_experiment_is_not_served_in_an_arm(data_copy, 
     app = _app(data_copy, tmp_path)
     client = app.test_client()
     client.put("/v1/customers/early", json=PROFILE)  # refreshed at once (eager tasks)
-    before = client.get("/v1/customers/early/recommendations").get_json()
+    response = client.get("/v1/customers/early/recommendations")
+    before = response.get_json()
+    response.close()
     assert before["source"] == "cache" and "experiment" not in before
     assert _exposures(tmp_path) == []
 
@@ -175,7 +179,9 @@ def test_a_list_cached_before_the_experiment_is_not_served_in_an_arm(data_copy, 
     assert during["source"] == "computed"
     assert during["experiment"]["id"] == "no-campaigns"
     refresh_chunk(app.extensions["dosewise"], get_store(app), ["early"], cache_policy(app))
-    cached = client.get("/v1/customers/early/recommendations").get_json()
+    response = client.get("/v1/customers/early/recommendations")
+    cached = response.get_json()
+    response.close()
     assert cached["source"] == "cache" and cached["experiment"] == during["experiment"]
     posted = client.post("/v1/recommendations", json={"profile": PROFILE, "customer_id": "early"})
     assert posted.get_json()["experiment"] == during["experiment"]  # `all` covers POST too
