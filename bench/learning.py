@@ -7,8 +7,9 @@ request, and training time on 1M events.
    other hidden preferences, not tuned to): simulate 12,000 customers over 90 days (as `make
    run` does), train (both learners, learned blends), and report holdout NDCG@10 of what serves
    (the chosen learner with its learned blend) against popularity and rules-only, next to the
-   same model with the hand-picked blend that served before (0.7 / 0.3 / rules at 1) and the
-   other learner.
+   same model with the hand-picked blend that served before (0.7 / 0.3 / rules at 1), the
+   other learner, and the ceiling: the holdout ranked by the simulator's own hidden utility
+   (`hidden_utility`), which no model sees and no scorer can beat in expectation.
 2. Scoring latency, bundled catalog, 500 seeded request bodies (bench/profiles.py), answer cache
    off, for each learner. For each request, in the same run and alternating: the ranking
    without the model (evaluate + candidate mask + ranking) and with it (the same plus

@@ -21,6 +21,7 @@ from service.customers.store import MemoryStore
 from service.experiments.assign import assign
 from service.experiments.safety import unsafe_skus
 from service.experiments.spec import load_experiments
+from service.learning.exports import apply_erasures
 from service.learning.features import CROSSED_PRODUCT_NAMES, FEATURE_NAMES, PROFILE_NAMES
 from service.learning.model import LinearWeights, RankingModel
 from service.learning.store import install, set_current
@@ -313,3 +314,19 @@ def test_the_safety_check_finds_a_sku_the_layer_does_not_allow(recommender):
         {"profile": {"age": 45, "medications": ["vitamin_k_antagonist"], "country": "DE"}}
     )
     assert unsafe_skus(snapshot, request, TODAY, [i["sku"] for i in answer["items"]]) == []
+
+
+def test_an_erased_customer_leaves_the_exposures_file_too(data_copy, tmp_path):
+    """DELETE erases the customer from the exported files, exposures included."""
+    _write_experiment(data_copy.rules, None)
+    app = _app(data_copy, tmp_path)
+    client = app.test_client()
+    for customer in ("stays", "goes"):
+        client.post("/v1/recommendations", json={"profile": PROFILE, "customer_id": customer})
+    assert {r["customer_id"] for r in _exposures(tmp_path)} == {"stays", "goes"}
+    store = get_store(app)
+    store.put_profile("goes", PROFILE)
+    store.delete("goes")
+    removed = apply_erasures(store, tmp_path / "learning")
+    assert removed["exposures.jsonl"] == 1
+    assert [r["customer_id"] for r in _exposures(tmp_path)] == ["stays"]

@@ -28,6 +28,7 @@ from typing import Any
 
 from service.core.errors import DataFileError
 from service.core.snapshot import Snapshot
+from service.learning.exports import EXPOSURES_FILE
 from service.learning.model import ModelError, load_model
 from service.learning.store import version_dir
 
@@ -37,7 +38,6 @@ from .spec import EMPTY, Experiment, ExperimentSet, Variant, load_experiments
 from .variants import Arms
 
 log = logging.getLogger("dosewise.experiments")
-EXPOSURES_FILE = "exposures.jsonl"
 
 
 @dataclass(frozen=True)
