@@ -79,6 +79,7 @@ SLOW_TESTS = {
         "test_safety_violations_stay_zero_in_every_arm_whatever_the_variant_changes",
         "test_customer_get_serves_each_arm_its_own_precomputed_list",
         "test_a_list_cached_before_the_experiment_is_not_served_in_an_arm",
+        "test_an_erased_customer_leaves_the_exposures_file_too",
     },
     "test_lint_findings": {
         "test_the_lint_endpoint_reports_the_files_on_disk_not_a_cached_older_result"
