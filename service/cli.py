@@ -15,6 +15,7 @@ import yaml
 from marshmallow import ValidationError
 
 from .api.schemas import IntakeCheckRequestSchema, RecommendationRequestSchema, flatten_messages
+from .cli_refills import register as register_refill_commands
 from .core.errors import DataFileError, DosewiseError
 from .core.recommender import Recommender
 from .core.snapshot import DataPaths, load_snapshot
@@ -1052,6 +1053,8 @@ def experiments_report(
     if json_path:
         json_path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
 
+
+register_refill_commands(main)  # dosewise refills, dosewise buy-again (service/cli_refills.py)
 
 if __name__ == "__main__":
     main()

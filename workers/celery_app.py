@@ -61,6 +61,11 @@ def celery_config(config: dict[str, Any]) -> dict[str, Any]:
                 "schedule": float(config.get("REFRESH_SCHEDULE", 6 * 3600.0)),
                 "kwargs": {"reason": "schedule"},
             },
+            # starts the daily refill job once a day from REFILL_HOUR (UTC); resumes a dead run
+            "refills-daily": {
+                "task": "workers.refill_tasks.refill_if_due",
+                "schedule": float(config.get("REFILL_CHECK_INTERVAL", 600.0)),
+            },
         },
     }
 
@@ -75,6 +80,6 @@ def celery_init_app(app: Flask) -> Celery:
     celery_app.config_from_object(celery_config(app.config))
     celery_app.set_default()
     app.extensions["celery"] = celery_app
-    from . import tasks  # noqa: F401 - registers the tasks
+    from . import refill_tasks, tasks  # noqa: F401 - registers the tasks
 
     return celery_app

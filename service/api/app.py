@@ -66,7 +66,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from workers.celery_app import celery_init_app
 
-    from . import customers, events, operations, preview, products, recommendations
+    from . import customers, events, operations, preview, products, recommendations, refills
 
     celery_init_app(app)
     recommender.on_change = _refresh_on_change(app)
@@ -77,6 +77,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     api.register_blueprint(events.blp)
     api.register_blueprint(operations.blp)
     api.register_blueprint(preview.blp)
+    api.register_blueprint(refills.blp)
     return app
 
 

@@ -7,6 +7,7 @@ from flask import current_app, jsonify
 from flask_smorest import Blueprint
 
 from ..core.errors import InvalidInput, Unavailable
+from ..customers.refills import record_purchases
 from .redis_client import get_store
 from .schemas import AcceptedSchema, ContractErrorSchema, EventsRequestSchema
 
@@ -31,7 +32,9 @@ def post_events(body: dict):
         raise InvalidInput("the request names things the catalog does not know", errors)
     events = [{**e, "timestamp": e["timestamp"].isoformat()} for e in body["events"]]
     try:
-        get_store(app).add_events(events)
+        store = get_store(app)
+        store.add_events(events)
+        record_purchases(app.extensions["dosewise"], store, events)
     except (redis.RedisError, OSError) as exc:
         raise Unavailable("the event store is unavailable; try again") from exc
     return jsonify({"accepted": len(events)}), 202

@@ -13,16 +13,20 @@ Redis keys (prefix `dw:`), every family erased by `delete()`:
                        stores kept a list of the last 1000, which `delete()` still reads)
   dw:impressions:{id}  the same for the dw:impressions stream (the lists shown, with the
                        features of each item, for training)
+  dw:purchases:{id}    purchase history for refills: a list of `sku|YYYY-MM-DD|quantity`,
+                       the newest last, at most rules/refills.yaml history_per_customer
+  dw:refills:{id}      the refills due that the daily refill job found (JSON; TTL 3 days)
 Shared keys: dw:customers (set of ids), dw:events (stream), dw:shared:{digest} (hash: lists
 computed for one profile digest during a refresh, per fingerprint, day and limit; TTL; erased
 with any customer whose profile has that digest), dw:erasing (set: ids erased whose exported
 files are not cleaned yet), dw:erased (sorted set: ids whose files were cleaned, by time, kept
 ERASURE_MEMORY seconds so exports keep dropping them), dw:refresh:* (lock and progress of
-batch refreshes).
+batch refreshes), dw:refilljob:* (the same for the daily refill job, `for_job("refilljob")`).
 """
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import threading
@@ -48,6 +52,7 @@ EVENTS_PER_CUSTOMER = 1000  # MemoryStore only
 ERASED = f"{PREFIX}erased"
 ERASING = f"{PREFIX}erasing"
 ERASURE_MEMORY = 7 * 86_400  # how long an erased id is kept for cleaning exported files
+REFILLS_TTL = 3 * 86_400  # the daily refill job writes them again every day
 
 RELEASE_IF_HELD = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
@@ -62,6 +67,14 @@ if not stored then return 0 end
 local ok, entry = pcall(cjson.decode, stored)
 if not ok or type(entry) ~= 'table' or entry['digest'] ~= ARGV[1] then return 0 end
 redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[3])
+return 1
+"""
+
+
+# Write a customer's refills only while the customer is stored (a DELETE meanwhile wins).
+WRITE_IF_STORED = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return redis.call('DEL', KEYS[2]) end
+redis.call('SET', KEYS[2], ARGV[1], 'EX', ARGV[2])
 return 1
 """
 
@@ -211,6 +224,7 @@ class RedisStore:
     """All customer data in Redis; every read the GET path needs is one round trip."""
 
     kind = "redis"
+    job_prefix = f"{PREFIX}refresh"  # lock and run records of batch runs (see `for_job`)
 
     def __init__(self, client: Any, cluster: bool = False) -> None:
         """`cluster`: `client` is a RedisCluster. Customer keys then carry hash tags, the
@@ -305,7 +319,7 @@ class RedisStore:
         impression_ids = self._index_ids(self._key("impressions", customer_id))
         pipe = self.client.pipeline(transaction=False)
         pipe.delete(self._key("profile", customer_id))
-        for family in ("recs", "pending", "events", "impressions"):
+        for family in ("recs", "pending", "events", "impressions", "purchases", "refills"):
             pipe.delete(self._key(family, customer_id))  # one key a DEL: cluster pipelines
         for start in range(0, len(event_ids), 1000):
             pipe.xdel(EVENTS_STREAM, *event_ids[start : start + 1000])
@@ -453,36 +467,36 @@ class RedisStore:
     # -- batch refresh bookkeeping
     def acquire_lock(self, run_id: str, ttl: int) -> str | None:
         """Take the refresh lock; the id of the run holding it when it is taken already."""
-        if self.client.set(f"{PREFIX}refresh:lock", run_id, nx=True, ex=ttl):
+        if self.client.set(f"{self.job_prefix}:lock", run_id, nx=True, ex=ttl):
             return None
-        holder = self.client.get(f"{PREFIX}refresh:lock")
+        holder = self.client.get(f"{self.job_prefix}:lock")
         return holder.decode() if holder else None
 
     def lock_holder(self) -> str | None:
-        holder = self.client.get(f"{PREFIX}refresh:lock")
+        holder = self.client.get(f"{self.job_prefix}:lock")
         return holder.decode() if holder else None
 
     def extend_lock(self, run_id: str, ttl: int) -> None:
         """Keep the lock while chunks finish; a run whose workers died frees it within `ttl`."""
-        lock = f"{PREFIX}refresh:lock"
+        lock = f"{self.job_prefix}:lock"
         if self.client.get(lock) == run_id.encode():
             self.client.expire(lock, ttl)
 
     def release_lock(self, run_id: str) -> None:
         """Free the lock if this run still holds it (compare and delete, atomic in Redis)."""
-        self.client.eval(RELEASE_IF_HELD, 1, f"{PREFIX}refresh:lock", run_id)
+        self.client.eval(RELEASE_IF_HELD, 1, f"{self.job_prefix}:lock", run_id)
 
     def start_run(self, run_id: str, fields: dict[str, Any]) -> None:
         pipe = self.client.pipeline(transaction=not self.cluster)
-        pipe.hset(f"{PREFIX}refresh:run:{run_id}", mapping={k: str(v) for k, v in fields.items()})
-        pipe.expire(f"{PREFIX}refresh:run:{run_id}", 7 * 86400)
-        pipe.set(f"{PREFIX}refresh:latest", run_id)
+        pipe.hset(f"{self.job_prefix}:run:{run_id}", mapping={k: str(v) for k, v in fields.items()})
+        pipe.expire(f"{self.job_prefix}:run:{run_id}", 7 * 86400)
+        pipe.set(f"{self.job_prefix}:latest", run_id)
         pipe.execute()
 
     def update_run(
         self, run_id: str, increments: dict[str, int], fields: dict[str, Any] | None = None
     ) -> dict[str, str]:
-        name = f"{PREFIX}refresh:run:{run_id}"
+        name = f"{self.job_prefix}:run:{run_id}"
         pipe = self.client.pipeline(transaction=True)
         for field, amount in increments.items():
             pipe.hincrby(name, field, amount)
@@ -494,18 +508,91 @@ class RedisStore:
 
     def complete_chunk(self, run_id: str, chunk: int, counts: dict[str, int]) -> dict[str, str]:
         """Count a chunk once, even when a redelivered task finishes it a second time."""
-        first = self.client.sadd(f"{PREFIX}refresh:run:{run_id}:chunks", chunk)
-        self.client.expire(f"{PREFIX}refresh:run:{run_id}:chunks", 7 * 86400)
+        first = self.client.sadd(f"{self.job_prefix}:run:{run_id}:chunks", chunk)
+        self.client.expire(f"{self.job_prefix}:run:{run_id}:chunks", 7 * 86400)
         return self.update_run(run_id, counts if first else {})
 
     def run_state(self, run_id: str | None = None) -> dict[str, str] | None:
         if run_id is None:
-            latest = self.client.get(f"{PREFIX}refresh:latest")
+            latest = self.client.get(f"{self.job_prefix}:latest")
             if latest is None:
                 return None
             run_id = latest.decode()
-        state = self.client.hgetall(f"{PREFIX}refresh:run:{run_id}")
+        state = self.client.hgetall(f"{self.job_prefix}:run:{run_id}")
         return {k.decode(): v.decode() for k, v in state.items()} or None
+
+    # -- purchases and refills (service/core/refills.py)
+    def for_job(self, job: str) -> RedisStore:
+        """The same store whose batch-run lock and progress (acquire_lock ... run_state) are
+        those of another job: `dw:{job}:lock`, `dw:{job}:run:{id}`, `dw:{job}:latest`."""
+        view = copy.copy(self)
+        view.job_prefix = f"{PREFIX}{job}"
+        return view
+
+    def add_purchases(self, purchases: list[tuple[str, str]], keep: int) -> None:
+        """Append (customer id, encoded purchase) to each customer's history, keeping the
+        newest `keep` (one pipelined round trip)."""
+        if not purchases:
+            return
+        pipe = self.client.pipeline(transaction=False)
+        touched = []
+        for customer_id, encoded in purchases:
+            pipe.rpush(self._key("purchases", customer_id), encoded)
+            touched.append(customer_id)
+        for customer_id in dict.fromkeys(touched):
+            pipe.ltrim(self._key("purchases", customer_id), -keep, -1)
+        pipe.execute()
+
+    def read_purchases(self, customer_id: str) -> list[bytes]:
+        return list(self.client.lrange(self._key("purchases", customer_id), 0, -1))
+
+    def read_purchases_many(self, ids: list[str]) -> list[list[bytes]]:
+        return self.read_profiles_and_purchases(ids)[2]
+
+    def read_profiles_and_purchases(
+        self, ids: list[str]
+    ) -> tuple[list[dict | None], list[str], list[list[bytes]]]:
+        """Profiles (None where missing or corrupt), the ids whose profile does not decode,
+        and purchase histories of many customers, in one pipelined round trip."""
+        if not ids:
+            return [], [], []
+        pipe = self.client.pipeline(transaction=False)
+        for customer_id in ids:
+            pipe.get(self._key("profile", customer_id))
+            pipe.lrange(self._key("purchases", customer_id), 0, -1)
+        values = pipe.execute()
+        profiles: list[dict | None] = []
+        corrupt = []
+        for customer_id, raw in zip(ids, values[::2], strict=True):
+            try:
+                profiles.append(load_profile_entry(raw))
+            except CorruptEntry:
+                profiles.append(None)
+                corrupt.append(customer_id)
+        return profiles, corrupt, [list(found) for found in values[1::2]]
+
+    def write_refills(self, entries: list[tuple[str, bytes | None]]) -> None:
+        """Write (or, for None, remove) the refills due of many customers, in one round trip.
+        Only for customers still stored (atomic in Redis): an erased customer gets nothing
+        written back."""
+        if not entries:
+            return
+        script = None if self.cluster else self.client.register_script(WRITE_IF_STORED)
+        pipe = self.client.pipeline(transaction=False)
+        for customer_id, value in entries:
+            target = self._key("refills", customer_id)
+            if value is None:
+                pipe.delete(target)
+                continue
+            keys = [self._key("profile", customer_id), target]
+            if script is None:
+                pipe.execute_command("EVAL", WRITE_IF_STORED, 2, *keys, value, REFILLS_TTL)
+            else:
+                script(keys=keys, args=[value, REFILLS_TTL], client=pipe)
+        pipe.execute()
+
+    def read_refills(self, customer_id: str) -> bytes | None:
+        return self.client.get(self._key("refills", customer_id))
 
     def ping(self) -> bool:
         return bool(self.client.ping())
@@ -527,6 +614,9 @@ class MemoryStore:
         self._runs: dict[str, dict[str, str]] = {}
         self._latest: str | None = None
         self._lock_holder: str | None = None
+        self._purchases: dict[str, list[bytes]] = {}
+        self._refills: dict[str, bytes] = {}
+        self._job_views: dict[str, MemoryStore] = {}
         self._guard = threading.Lock()
         self.max_customers = max_customers
 
@@ -589,6 +679,8 @@ class MemoryStore:
             found = self._profiles.pop(customer_id, None) is not None
             self._lists.pop(customer_id, None)
             self._events.pop(customer_id, None)
+            self._purchases.pop(customer_id, None)
+            self._refills.pop(customer_id, None)
             self._impressions = [
                 i for i in self._impressions if i.get("customer_id") != customer_id
             ]
@@ -679,6 +771,46 @@ class MemoryStore:
     def run_state(self, run_id: str | None = None) -> dict[str, str] | None:
         run_id = run_id or self._latest
         return dict(self._runs[run_id]) if run_id in self._runs else None
+
+    def for_job(self, job: str) -> MemoryStore:
+        """A view with its own batch-run lock and progress (see RedisStore.for_job)."""
+        with self._guard:
+            view = self._job_views.get(job)
+            if view is None:
+                view = copy.copy(self)
+                view._runs, view._latest, view._lock_holder = {}, None, None
+                view._job_views = {}
+                self._job_views[job] = view
+            return view
+
+    def add_purchases(self, purchases: list[tuple[str, str]], keep: int) -> None:
+        with self._guard:
+            for customer_id, encoded in purchases:
+                bucket = self._purchases.setdefault(customer_id, [])
+                bucket.append(encoded.encode())
+                del bucket[:-keep]
+
+    def read_purchases(self, customer_id: str) -> list[bytes]:
+        return list(self._purchases.get(customer_id, ()))
+
+    def read_purchases_many(self, ids: list[str]) -> list[list[bytes]]:
+        return [self.read_purchases(i) for i in ids]
+
+    def read_profiles_and_purchases(
+        self, ids: list[str]
+    ) -> tuple[list[dict | None], list[str], list[list[bytes]]]:
+        return [self._profiles.get(i) for i in ids], [], self.read_purchases_many(ids)
+
+    def write_refills(self, entries: list[tuple[str, bytes | None]]) -> None:
+        with self._guard:
+            for customer_id, value in entries:
+                if value is None or customer_id not in self._profiles:
+                    self._refills.pop(customer_id, None)
+                else:
+                    self._refills[customer_id] = value
+
+    def read_refills(self, customer_id: str) -> bytes | None:
+        return self._refills.get(customer_id)
 
     def ping(self) -> bool:
         return True
