@@ -24,7 +24,7 @@ log = logging.getLogger("dosewise.api")
 
 BODY_METHODS = {"POST", "PUT", "PATCH"}
 # POST endpoints whose body is optional: an empty body is fine, a non-JSON one is still 415
-OPTIONAL_BODY = {"operations.reload", "operations.start_refresh"}
+OPTIONAL_BODY = {"operations.reload", "operations.start_refresh", "refills.start_refill_run"}
 
 
 def create_app(test_config: dict | None = None) -> Flask:
