@@ -396,3 +396,48 @@ def test_a_broken_stored_purchase_is_skipped(redis_url):
     response = client.get("/v1/customers/r-6/refills")
     assert response.status_code == 200
     assert [x["sku"] for x in response.get_json()["refills"]] == ["XF-D3-10-TAB"]
+
+
+def test_huge_quantities_and_far_dates_do_not_break_the_answer(mem_client):
+    mem_client.put("/v1/customers/r-7", json={"age": 45})
+    events = [
+        {
+            "customer_id": "r-7",
+            "sku": "XF-D3-20-TAB",
+            "type": "purchase",
+            "timestamp": day,
+            "quantity": 1000,
+        }
+        for day in ("9999-12-30T23:00:00+00:00", "2026-06-01T00:00:00", "0001-01-02T00:00:00Z")
+    ]
+    assert mem_client.post("/v1/events", json={"events": events}).status_code == 202
+    response = mem_client.get("/v1/customers/r-7/refills")
+    assert response.status_code == 200
+    (entry,) = response.get_json()["refills"]
+    assert entry["runs_out_on"] == "9999-12-31"
+    assert mem_client.get("/v1/customers/r-7/buy-again").status_code == 200
+
+
+def test_the_job_runs_in_process_without_a_broker(tmp_path):
+    app = create_app(
+        {
+            "TESTING": True,
+            "RELOAD_INTERVAL": 0,
+            "REDIS_URL": None,
+            "REFILL_EXPORT_DIR": str(tmp_path),
+        }
+    )
+    app.extensions["dosewise"].clock = lambda: JUNE_20
+    client = app.test_client()
+    assert client.get("/v1/admin/refills").status_code == 404
+    client.put("/v1/customers/j-1", json={"age": 45})
+    client.put("/v1/customers/j-2", json={"age": 45})
+    _post_purchase(client, "j-1", "XF-D3-20-TAB", "2026-03-01")
+    _post_purchase(client, "j-2", "XF-D3-20-TAB", "2026-06-01")
+    answer = client.post("/v1/admin/refills")
+    assert answer.status_code == 202 and answer.get_json()["started"]
+    state = client.get("/v1/admin/refills").get_json()
+    assert state["status"] == "finished" and state["done"] == 2 and state["due"] == 1
+    lines = (tmp_path / "refills-2026-06-20.jsonl").read_text().splitlines()
+    assert [json.loads(line)["customer_id"] for line in lines] == ["j-1"]
+    assert not list(tmp_path.glob(".parts-*"))

@@ -31,6 +31,7 @@ from .vocabulary import LOCALES
 from .yamlfile import load_yaml
 
 CONFIG_FILE = "refills.yaml"
+LAST_DAY = dt.date.max.toordinal()
 
 # text key -> the placeholders the code fills in
 TEXTS: dict[str, tuple[str, ...]] = {
@@ -221,14 +222,13 @@ def run_out_date(purchases: list[Purchase], pack_size: int, servings_per_day: fl
     """The day the supply of one product runs out. A pack of 120 servings at one a day bought
     on 1 March lasts 120 days: it runs out on 29 June. A purchase made while the previous
     supply lasts starts when that runs out; one made after starts on its own day."""
-    end: dt.date | None = None
-    for purchase in sorted(purchases):
-        start = purchase.day if end is None or end < purchase.day else end
-        days = math.floor(purchase.quantity * pack_size / servings_per_day + 1e-9)
-        end = start + dt.timedelta(days=days)
-    if end is None:
+    if not purchases:
         raise ValueError("no purchases")
-    return end
+    end = 0  # as a day number (date.toordinal); the last day a date can name caps it
+    for purchase in sorted(purchases):
+        start = max(end, purchase.day.toordinal())
+        end = start + math.floor(purchase.quantity * pack_size / servings_per_day + 1e-9)
+    return dt.date.fromordinal(min(end, LAST_DAY))
 
 
 def supplies(snapshot: Snapshot, profile: Profile, purchases: list[Purchase]) -> list[Supply]:
