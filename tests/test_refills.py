@@ -441,3 +441,47 @@ def test_the_job_runs_in_process_without_a_broker(tmp_path):
     lines = (tmp_path / "refills-2026-06-20.jsonl").read_text().splitlines()
     assert [json.loads(line)["customer_id"] for line in lines] == ["j-1"]
     assert not list(tmp_path.glob(".parts-*"))
+
+
+def test_a_product_whose_need_the_reorder_already_meets_says_so(snapshot, config):
+    # fish-oil D3 and lanolin D3 for a vegan: the first is replaced by a vegan D3, the second
+    # is left out because that replacement already serves vitamin D
+    purchases = [
+        bought("NV-D3-25-FISH-SG", D(2026, 3, 1)),
+        bought("XF-D3-20-TAB", D(2026, 3, 5)),
+    ]
+    body = _reorder(snapshot, config, {"age": 60, "diet": "vegan"}, purchases)
+    assert [i["action"] for i in body["reorder"]["items"]] == ["replace"]
+    (left,) = body["reorder"]["left_out"]
+    assert left["sku"] == "XF-D3-20-TAB"
+    assert [w["code"] for w in left["why"]][0] == "covered"
+
+
+def test_a_run_that_finished_without_its_export_is_joined_by_the_next_check(tmp_path):
+    """The worker that counted the last chunk died while joining the parts: beat's check
+    joins them instead of leaving the day without an export."""
+    from service.api.redis_client import get_store
+    from service.customers.refills import JOB, _write_part, begin_refill_run
+
+    app = create_app(
+        {
+            "TESTING": True,
+            "RELOAD_INTERVAL": 0,
+            "REDIS_URL": None,
+            "REFILL_EXPORT_DIR": str(tmp_path),
+        }
+    )
+    recommender = app.extensions["dosewise"]
+    recommender.clock = lambda: JUNE_20
+    store = get_store(app)
+    run_id, started = begin_refill_run(store, recommender, "test", 60, JUNE_20)
+    assert started
+    _write_part(tmp_path, run_id, 0, ['{"customer_id": "x-1"}'])
+    store.for_job(JOB).update_run(run_id, {}, {"status": "finished"})
+    store.for_job(JOB).release_lock(run_id)
+    check = app.extensions["celery"].tasks["workers.refill_tasks.refill_if_due"]
+    with app.app_context():
+        assert check.apply().get() == {"started": False, "exported": run_id}
+    assert (tmp_path / "refills-2026-06-20.jsonl").read_text() == '{"customer_id": "x-1"}\n'
+    with app.app_context():
+        assert check.apply().get() == {"started": False}

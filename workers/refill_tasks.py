@@ -19,6 +19,7 @@ from service.customers.refills import (
     end_refill_fanout,
     erase_from_exports,
     finish_refill_chunk,
+    join_if_finished,
     refill_chunk,
 )
 from service.customers.refresh import abandon_if_dead
@@ -116,6 +117,11 @@ def refill_if_due() -> dict:
     if dead is not None:
         return start_refills(app, f"resumes {dead.get('run_id', '')}")
     if latest is not None and latest.get("day") == today.isoformat():
+        if latest.get("status") == "finished" and not latest.get("exported_to"):
+            # the worker that finished the run died while joining the export: join it now
+            _, export_dir, _ = _settings(app)
+            join_if_finished(store, latest["run_id"], latest, export_dir)
+            return {"started": False, "exported": latest["run_id"]}
         return {"started": False}
     if dt.datetime.now(dt.UTC).hour < int(app.config["REFILL_HOUR"]):
         return {"started": False}

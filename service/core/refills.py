@@ -40,6 +40,7 @@ TEXTS: dict[str, tuple[str, ...]] = {
     "reason_replaces": ("name",),
     "reason_bought_before": ("date",),
     "notice_not_reordered": ("name",),
+    "why_covered": (),
     "why_upper_limit": ("nutrients",),
     "why_interaction": ("nutrients",),
     "why_diet": (),
@@ -435,6 +436,9 @@ def plan_refills(
             continue
         other = replacement(ev, supply.index)
         if other is None:
+            covered = _covered_by(ev, supply.index, accepted)
+            if covered:  # the need is met by a product already in this reorder: say so
+                why = {"covered": [], **why}
             decisions.append(Decision(supply, "stop", None, list(why), ev, why))
             continue
         decisions.append(Decision(supply, "replace", other, list(why), ev, why))
@@ -450,6 +454,14 @@ def plan_refills(
         lasting_why={k: v for k, v in lasting_why.items() if k not in in_group},
         checked_all=check_lasting,
     )
+
+
+def _covered_by(ev: Evaluation, index: int, accepted: list[tuple[str, float]]) -> list[str]:
+    """SKUs already in the reorder that serve the same role as the product at `index`."""
+    table = ev.offer.role_table
+    catalog = ev.snapshot.catalog
+    role = table.category_role[index]
+    return [sku for sku, _ in accepted if table.category_role[catalog.index[sku]] == role]
 
 
 def _check_lasting(

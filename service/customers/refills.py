@@ -293,17 +293,17 @@ def finish_refill_chunk(
     export_dir: Path,
 ) -> dict[str, str]:
     state = finish_chunk(store.for_job(JOB), run_id, chunk, counts, lock_ttl)
-    return _join_if_finished(store, run_id, state, export_dir)
+    return join_if_finished(store, run_id, state, export_dir)
 
 
 def end_refill_fanout(
     store: Store, run_id: str, chunks_sent: int, export_dir: Path
 ) -> dict[str, str]:
     state = end_fanout(store.for_job(JOB), run_id, chunks_sent)
-    return _join_if_finished(store, run_id, state, export_dir)
+    return join_if_finished(store, run_id, state, export_dir)
 
 
-def _join_if_finished(
+def join_if_finished(
     store: Store, run_id: str, state: dict[str, str], export_dir: Path
 ) -> dict[str, str]:
     if state.get("status") == "finished" and "exported_to" not in state:
