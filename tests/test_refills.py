@@ -485,3 +485,44 @@ def test_a_run_that_finished_without_its_export_is_joined_by_the_next_check(tmp_
     assert (tmp_path / "refills-2026-06-20.jsonl").read_text() == '{"customer_id": "x-1"}\n'
     with app.app_context():
         assert check.apply().get() == {"started": False}
+
+
+def test_a_refused_refill_file_keeps_the_last_good_one_and_events_still_count(data_copy):
+    app = create_app(
+        {
+            "TESTING": True,
+            "RELOAD_INTERVAL": 0,
+            "REDIS_URL": None,
+            "CATALOG_PATH": str(data_copy.catalog),
+            "RULES_DIR": str(data_copy.rules),
+        }
+    )
+    app.extensions["dosewise"].clock = lambda: JUNE_20
+    client = app.test_client()
+    client.put("/v1/customers/f-1", json={"age": 45})
+    assert _post_purchase(client, "f-1", "XF-D3-20-TAB", "2026-03-01").status_code == 202
+    good = client.get("/v1/customers/f-1/refills?locale=en").get_json()
+    path = data_copy.rules / "refills.yaml"
+    path.write_text(path.read_text().replace("forget_after_days: 60", "forget_after_days: -5"))
+    assert client.get("/v1/customers/f-1/refills?locale=en").get_json() == good
+    path.unlink()
+    assert client.get("/v1/customers/f-1/refills?locale=en").get_json() == good
+
+
+def test_without_any_good_refill_file_the_endpoint_answers_503_and_events_202(data_copy):
+    (data_copy.rules / "refills.yaml").write_text("source: x\n")
+    app = create_app(
+        {
+            "TESTING": True,
+            "RELOAD_INTERVAL": 0,
+            "REDIS_URL": None,
+            "CATALOG_PATH": str(data_copy.catalog),
+            "RULES_DIR": str(data_copy.rules),
+        }
+    )
+    client = app.test_client()
+    client.put("/v1/customers/f-2", json={"age": 45})
+    assert _post_purchase(client, "f-2", "XF-D3-20-TAB", "2026-03-01").status_code == 202
+    response = client.get("/v1/customers/f-2/refills")
+    assert response.status_code == 503
+    assert "refills.yaml" in response.get_json()["error"]["message"]

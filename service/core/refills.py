@@ -11,6 +11,7 @@ left out with why.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import math
 import threading
 from dataclasses import dataclass, field
@@ -164,22 +165,38 @@ def load_refill_config(path: Path, reference: Reference) -> RefillConfig:
 
 
 _CONFIGS: dict[tuple[str, int, int, int], RefillConfig] = {}
+_LAST_GOOD: dict[str, RefillConfig] = {}
 _CONFIGS_LOCK = threading.Lock()
+log = logging.getLogger("dosewise.refills")
 
 
 def refill_config(rules_dir: Path, reference: Reference) -> RefillConfig:
-    """The settings in `rules_dir`, loaded again when the file changes (hot reload)."""
+    """The settings in `rules_dir`, loaded again when the file changes (hot reload). A file
+    that fails its checks (or is gone) is refused with its findings in the log, and the last
+    good one keeps serving; DataFileError only when none was ever loaded."""
     path = rules_dir / CONFIG_FILE
-    stat = path.stat()
-    key = (str(path), stat.st_mtime_ns, stat.st_size, id(reference))
-    config = _CONFIGS.get(key)
-    if config is None:
-        config = load_refill_config(path, reference)
-        with _CONFIGS_LOCK:
-            if len(_CONFIGS) > 16:
-                _CONFIGS.clear()
-            _CONFIGS[key] = config
-    return config
+    try:
+        stat = path.stat()
+        key = (str(path), stat.st_mtime_ns, stat.st_size, id(reference))
+        config = _CONFIGS.get(key)
+        if config is None:
+            config = load_refill_config(path, reference)
+            with _CONFIGS_LOCK:
+                if len(_CONFIGS) > 16:
+                    _CONFIGS.clear()
+                _CONFIGS[key] = config
+                _LAST_GOOD[str(path)] = config
+        return config
+    except (DataFileError, OSError) as exc:
+        last = _LAST_GOOD.get(str(path))
+        if last is None:
+            if isinstance(exc, DataFileError):
+                raise
+            raise DataFileError(
+                [Finding(_display(path), 1, f"cannot read: {exc}", code="missing_file")]
+            ) from exc
+        log.error("%s refused, the last good settings serve: %s", path, exc)
+        return last
 
 
 # ---------------------------------------------------------------- purchases and supplies

@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ..core.errors import InvalidInput, NotFound
+from ..core.errors import DataFileError, InvalidInput, NotFound, Unavailable
 from ..core.profile import Line, Profile
 from ..core.recommender import Recommender
 from ..core.refills import (
@@ -39,8 +39,19 @@ EXPORTS_KEPT = 7  # days of exports kept (no longer than the store remembers era
 log = logging.getLogger("dosewise.refills")
 
 
+HISTORY_WITHOUT_SETTINGS = 200  # purchases kept while rules/refills.yaml was never loaded
+
+
 def config_of(recommender: Recommender) -> RefillConfig:
-    return refill_config(recommender.paths.rules, recommender.snapshot.reference)
+    """The refill settings; 503 (never a crash) when rules/refills.yaml was refused and no
+    good version was ever loaded (the findings are in the log)."""
+    try:
+        return refill_config(recommender.paths.rules, recommender.snapshot.reference)
+    except DataFileError as exc:
+        log.error("rules/refills.yaml refused: %s", exc)
+        raise Unavailable(
+            "the refill settings (rules/refills.yaml) are refused; see the log"
+        ) from exc
 
 
 def purchases_of(raws: list[bytes]) -> list[Purchase]:
@@ -60,7 +71,11 @@ def record_purchases(recommender: Recommender, store: Store, events: list[dict[s
         purchase = Purchase(moment.date(), event["sku"], int(event.get("quantity") or 1))
         purchases.append((event["customer_id"], purchase.encode()))
     if purchases:
-        store.add_purchases(purchases, config_of(recommender).history_per_customer)
+        try:
+            keep = config_of(recommender).history_per_customer
+        except Unavailable:
+            keep = HISTORY_WITHOUT_SETTINGS  # the purchases are kept all the same
+        store.add_purchases(purchases, keep)
     return len(purchases)
 
 
