@@ -371,8 +371,8 @@ def seed_customers(redis_url: str, ids: list[str], profiles: list[dict]) -> dict
     """Store the profiles as PUT does and precompute their lists, in this process, against the
     same Redis and data the server uses."""
     from service.api.app import create_app
-    from service.api.redis_client import cache_policy, get_store
-    from service.api.schemas import ProfileSchema
+    from service.contract.schemas import ProfileSchema
+    from service.customers.redis_client import cache_policy, get_store
     from service.customers.refresh import refresh_chunk
 
     app = create_app({"REDIS_URL": redis_url, "CELERY_BROKER_URL": redis_url, "RELOAD_INTERVAL": 0})

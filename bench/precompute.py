@@ -27,8 +27,8 @@ import redis
 
 from bench.server import db_url, start_celery_worker, start_gunicorn, stop_gunicorn
 from service.api.app import create_app
-from service.api.redis_client import get_store
 from service.core.samples import sample_profiles
+from service.customers.redis_client import get_store
 from service.settings import REPO_ROOT
 
 BENCH_DB, BROKER_DB = 12, 11

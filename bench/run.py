@@ -26,7 +26,7 @@ import numpy as np
 from bench.profiles import request_bodies
 from bench.server import free_port  # noqa: F401
 from bench.server import start_gunicorn as start_server
-from service.api.schemas import RecommendationRequestSchema
+from service.contract.schemas import RecommendationRequestSchema
 from service.core.ranking import recommend
 from service.core.requests import RecommendationRequest
 from service.core.snapshot import DataPaths, load_snapshot

@@ -16,7 +16,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from service.api.schemas import RecommendationRequestSchema
+from service.contract.schemas import RecommendationRequestSchema
 from service.core.recommender import Recommender
 from service.core.rule_tests import run_rule_tests
 from service.core.snapshot import DataPaths

@@ -16,7 +16,7 @@ import redis as redis_lib
 from werkzeug.test import Client
 
 from service.api.app import create_app
-from service.api.redis_client import cache_policy, get_store
+from service.customers.redis_client import cache_policy, get_store
 from service.customers.refresh import refresh_chunk
 from service.customers.store import CachedList
 

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from werkzeug.test import Client
 
 from service.api.app import create_app
-from service.api.redis_client import cache_policy, get_store
+from service.customers.redis_client import cache_policy, get_store
 from service.customers.refresh import refresh_chunk
 
 K_NUTRIENTS = {"vitamin_k1_ug", "vitamin_k2_ug"}

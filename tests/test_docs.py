@@ -41,7 +41,7 @@ def test_every_example_body_is_accepted(api, name, method, url):
 
 
 def test_the_example_events_are_valid():
-    from service.api.schemas import EventsRequestSchema
+    from service.contract.schemas import EventsRequestSchema
 
     body = json.loads((EXAMPLES / "events.json").read_text(encoding="utf-8"))
     assert len(EventsRequestSchema().load(body)["events"]) == 4

@@ -14,7 +14,7 @@ import pytest
 import redis as redis_lib
 
 from service.api.app import create_app
-from service.api.redis_client import cache_policy, get_store
+from service.customers.redis_client import cache_policy, get_store
 from service.customers.refresh import refresh_chunk
 from service.customers.store import RedisStore, profile_digest
 from service.learning.exports import EVENTS_FILE, IMPRESSIONS_FILE, apply_erasures, export_streams

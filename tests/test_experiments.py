@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from scipy.stats import chisquare
 
-from service.api.schemas import RecommendationRequestSchema
+from service.contract.schemas import RecommendationRequestSchema
 from service.core.errors import DataFileError
 from service.core.ranking import recommend
 from service.core.requests import RecommendationRequest

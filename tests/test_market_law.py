@@ -175,7 +175,7 @@ def test_with_advisory_maxima_on_every_guarantee_holds(data_copy, raw):
     )
 )
 def test_regimens_keep_market_law_and_pregnancy_cap(recommender, profile):
-    from service.api.schemas import RegimenRequestSchema
+    from service.contract.schemas import RegimenRequestSchema
 
     body = RegimenRequestSchema().load({"profile": profile, "max_products": 4})
     answer = formulate_regimen(recommender.snapshot, body, TODAY)

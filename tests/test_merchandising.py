@@ -23,8 +23,8 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from service.api.schemas import RecommendationRequestSchema
 from service.cli import main
+from service.contract.schemas import RecommendationRequestSchema
 from service.core.errors import DataFileError
 from service.core.explain import explain_product
 from service.core.lint import display, lint

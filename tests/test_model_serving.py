@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from service.api.app import create_app
-from service.api.schemas import RecommendationRequestSchema
+from service.contract.schemas import RecommendationRequestSchema
 from service.core.recommender import Recommender
 from service.learning.exports import EVENTS_FILE, IMPRESSIONS_FILE, export_streams
 from service.learning.jobs import train_and_promote
@@ -135,7 +135,7 @@ def test_lists_shown_to_a_customer_are_logged_with_features_and_erased_with_them
         headers={"X-Request-ID": "req-42"},
     )
     assert response.status_code == 200
-    from service.api.redis_client import get_store
+    from service.customers.redis_client import get_store
 
     store = get_store(app)
     logged = [i for i in store._impressions if i["customer_id"] == "imp-1"]
@@ -181,7 +181,7 @@ def test_export_moves_events_and_impressions_to_the_training_files(tmp_path):
             ]
         },
     )
-    from service.api.redis_client import get_store
+    from service.customers.redis_client import get_store
 
     counts = export_streams(get_store(app), tmp_path)
     assert counts == {EVENTS_FILE: 1, IMPRESSIONS_FILE: 1}

@@ -128,7 +128,7 @@ def test_put_schedules_a_refresh_that_the_worker_writes_then_get_hits_the_cache(
 
 def test_missing_list_is_computed_and_a_refresh_is_queued(stack):
     client, app = stack["client"], stack["app"]
-    from service.api.redis_client import get_store
+    from service.customers.redis_client import get_store
 
     get_store(app).put_profile("miss-1", {"age": 35, "diet": "vegan"})  # no refresh scheduled
     assert source_of(client, "miss-1") == "computed"
@@ -137,7 +137,7 @@ def test_missing_list_is_computed_and_a_refresh_is_queued(stack):
 
 def test_a_changed_profile_makes_the_list_stale(stack):
     client, app = stack["client"], stack["app"]
-    from service.api.redis_client import get_store
+    from service.customers.redis_client import get_store
 
     client.put("/v1/customers/change-1", json={"age": 30})
     wait_for(lambda: source_of(client, "change-1") == "cache")
@@ -260,7 +260,7 @@ def test_worker_killed_mid_refresh_leaves_old_or_new_lists_and_a_rerun_completes
 
 def test_two_refreshes_at_once_do_not_double_the_work(stack):
     app = stack["app"]
-    from service.api.redis_client import get_store
+    from service.customers.redis_client import get_store
     from service.customers.refresh import begin_run
 
     store = get_store(app)
@@ -413,7 +413,7 @@ def test_a_refresh_that_finds_a_list_fresh_still_clears_its_pending_marker(stack
     """Regression: a GET that raced a refresh left a pending marker that a later, skipping
     refresh never cleared, so a changed profile could not queue its refresh for 2 minutes."""
     app = stack["app"]
-    from service.api.redis_client import cache_policy, get_store
+    from service.customers.redis_client import cache_policy, get_store
     from service.customers.refresh import refresh_chunk
 
     store = get_store(app)

@@ -22,7 +22,7 @@ from redis.cluster import RedisCluster
 
 from bench.server import db_url, start_celery_worker
 from service.api.app import create_app
-from service.api.redis_client import cache_policy, get_store
+from service.customers.redis_client import cache_policy, get_store
 from service.customers.refresh import refresh_chunk
 from service.customers.store import CachedList, RedisStore, key
 

@@ -16,7 +16,7 @@ import redis as redis_lib
 from bench.refills import store_customers
 from bench.server import db_url
 from service.api.app import create_app
-from service.api.redis_client import get_store
+from service.customers.redis_client import get_store
 from service.customers.refills import JOB
 
 from .conftest import CATALOG, RULES, wait_for

@@ -460,7 +460,7 @@ def test_a_product_whose_need_the_reorder_already_meets_says_so(snapshot, config
 def test_a_run_that_finished_without_its_export_is_joined_by_the_next_check(tmp_path):
     """The worker that counted the last chunk died while joining the parts: beat's check
     joins them instead of leaving the day without an export."""
-    from service.api.redis_client import get_store
+    from service.customers.redis_client import get_store
     from service.customers.refills import JOB, _write_part, begin_refill_run
 
     app = create_app(

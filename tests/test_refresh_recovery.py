@@ -18,7 +18,7 @@ import redis as redis_lib
 
 from bench.server import db_url, start_celery_worker
 from service.api.app import create_app
-from service.api.redis_client import get_store
+from service.customers.redis_client import get_store
 from service.customers.store import CachedList, RedisStore
 from service.settings import REPO_ROOT
 from workers.celery_app import celery_config

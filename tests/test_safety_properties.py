@@ -28,7 +28,7 @@ import yaml
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from service.api.schemas import IntakeCheckRequestSchema, RecommendationRequestSchema
+from service.contract.schemas import IntakeCheckRequestSchema, RecommendationRequestSchema
 from service.core.errors import DataFileError
 from service.core.recommender import Recommender
 

@@ -1,15 +1,27 @@
-"""Celery wired the Flask way: every task runs inside the app context (pallets/flask celery
-example). The broker is configuration: Redis by default, RabbitMQ by changing only its URL."""
+"""Celery wired to the factory's components (service/factory.py): every task runs with the
+components of the process that made its Celery app (`current_components()`), the API's or the
+worker's. The broker is configuration: Redis by default, RabbitMQ by changing only its URL."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from contextvars import ContextVar
+from typing import TYPE_CHECKING, Any
 
 from celery import Celery, Task
-from flask import Flask
+
+if TYPE_CHECKING:
+    from service.factory import Components
+
+_running_for: ContextVar[Components] = ContextVar("dosewise_components")
 
 
-def celery_config(config: dict[str, Any]) -> dict[str, Any]:
+def current_components() -> Components:
+    """The components of the Celery app running the task in progress."""
+    return _running_for.get()
+
+
+def celery_config(config: Mapping[str, Any]) -> dict[str, Any]:
     redis_url = config.get("REDIS_URL")
     if str(config.get("REDIS_CLUSTER", False)).lower() in ("1", "true", "yes"):
         # Celery's Redis transport and result backend do not speak Redis Cluster
@@ -70,16 +82,26 @@ def celery_config(config: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def celery_init_app(app: Flask) -> Celery:
-    class FlaskTask(Task):
-        def __call__(self, *args: object, **kwargs: object) -> object:
-            with app.app_context():
-                return self.run(*args, **kwargs)
+def celery_init_app(components: Components) -> Celery:
+    """A Celery app whose tasks run with `components`; it is kept in their extensions and a
+    change of catalog, rules or model seen by their recommender starts a batch refresh."""
 
-    celery_app = Celery(app.name, task_cls=FlaskTask)
-    celery_app.config_from_object(celery_config(app.config))
+    class ComponentsTask(Task):
+        def __call__(self, *args: object, **kwargs: object) -> object:
+            token = _running_for.set(components)
+            try:
+                return self.run(*args, **kwargs)
+            finally:
+                _running_for.reset(token)
+
+    celery_app = Celery("dosewise", task_cls=ComponentsTask)
+    celery_app.config_from_object(celery_config(components.config))
     celery_app.set_default()
-    app.extensions["celery"] = celery_app
+    components.extensions["celery"] = celery_app
     from . import refill_tasks, tasks  # noqa: F401 - registers the tasks
 
+    def refresh_on_change(_snapshot: object) -> None:
+        tasks.start_refresh(components, "data changed")
+
+    components.recommender.on_change = refresh_on_change
     return celery_app

@@ -10,9 +10,8 @@ from typing import Any
 
 from celery import shared_task
 from celery.utils.log import get_task_logger
-from flask import current_app
 
-from service.api.redis_client import get_store
+from service.customers.redis_client import get_store
 from service.customers.refills import (
     JOB,
     begin_refill_run,
@@ -24,6 +23,7 @@ from service.customers.refills import (
 )
 from service.customers.refresh import abandon_if_dead
 
+from .celery_app import current_components
 from .tasks import RETRY
 
 RETRYABLE: tuple[type[BaseException], ...] = RETRY["autoretry_for"]  # type: ignore[assignment]
@@ -35,6 +35,8 @@ _EVALUATIONS: dict = {}
 
 
 def _settings(app: Any) -> tuple[int, Path, int]:
+    """Lock TTL, export folder and chunk size from the config of `app` (the Flask app or the
+    factory's components: both have `config` and `extensions`)."""
     config = app.config
     return (
         int(config["REFRESH_LOCK_TTL"]),
@@ -47,7 +49,7 @@ def _settings(app: Any) -> tuple[int, Path, int]:
 def refill_chunk_task(ids: list[str], run_id: str, chunk: int, day: str) -> dict:
     import datetime as dt
 
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    app = current_components()
     recommender, store = app.extensions["dosewise"], get_store(app)
     lock_ttl, export_dir, _ = _settings(app)
     state = store.for_job(JOB).run_state(run_id) or {}
@@ -79,7 +81,7 @@ def refill_chunk_task(ids: list[str], run_id: str, chunk: int, day: str) -> dict
 def refill_all(self, reason: str = "schedule", run_id: str | None = None) -> dict:
     """Fan out over every stored customer. Without `run_id` it takes the lock first (beat);
     with one, the caller already did (`start_refills`)."""
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    app = current_components()
     recommender, store = app.extensions["dosewise"], get_store(app)
     lock_ttl, export_dir, chunk_size = _settings(app)
     jobs = store.for_job(JOB)
@@ -106,7 +108,7 @@ def refill_if_due() -> dict:
     run again a run whose workers died (marked abandoned: no chunk within the lock's TTL)."""
     import datetime as dt
 
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    app = current_components()
     recommender, store = app.extensions["dosewise"], get_store(app)
     jobs = store.for_job(JOB)
     latest = jobs.run_state()
@@ -145,7 +147,7 @@ def start_refills(app: Any, reason: str) -> dict:
 @shared_task(name="workers.refill_tasks.erase_refill_exports", **RETRY)
 def erase_refill_exports() -> dict:
     """After a DELETE: rewrite the kept refill exports without the customers erased."""
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    app = current_components()
     _, export_dir, _ = _settings(app)
     return {"removed": erase_from_exports(get_store(app), export_dir)}
 

@@ -11,9 +11,8 @@ from typing import Any
 import redis
 from celery import shared_task
 from celery.utils.log import get_task_logger
-from flask import current_app
 
-from service.api.redis_client import cache_policy, get_store
+from service.customers.redis_client import get_store
 from service.customers.refresh import (
     abandon_if_dead,
     begin_run,
@@ -21,6 +20,8 @@ from service.customers.refresh import (
     finish_chunk,
     refresh_chunk,
 )
+
+from .celery_app import current_components
 
 logger = get_task_logger(__name__)
 
@@ -35,8 +36,8 @@ RETRY = {
 
 
 def _parts() -> tuple[Any, Any, Any]:
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    return app.extensions["dosewise"], get_store(app), cache_policy(app)
+    components = current_components()
+    return components.recommender, components.store, components.policy
 
 
 @shared_task(name="workers.tasks.refresh_customer", **RETRY)
@@ -57,7 +58,7 @@ def refresh_chunk_task(ids: list[str], run_id: str, chunk: int, force: bool = Fa
         # says so, instead of hanging until its lock expires
         logger.exception("refresh chunk %s of run %s failed", chunk, run_id)
         counts = {"done": len(ids), "failed": len(ids)}
-    finish_chunk(store, run_id, chunk, counts, int(current_app.config["REFRESH_LOCK_TTL"]))
+    finish_chunk(store, run_id, chunk, counts, int(current_components().config["REFRESH_LOCK_TTL"]))
     return counts
 
 
@@ -69,7 +70,7 @@ def refresh_all(
     (a second run while one holds it returns the running one's id); with one, the caller
     already did (see `start_refresh`)."""
     recommender, store, _ = _parts()
-    config = current_app.config
+    config = current_components().config
     if run_id is None:
         recommender.reload_if_changed()  # the run records the fingerprint it refreshes towards
         run_id, started = begin_run(store, recommender, reason, int(config["REFRESH_LOCK_TTL"]))
@@ -95,10 +96,10 @@ def refresh_if_changed() -> dict:
     if dead is None and latest is not None and latest.get("status") == "abandoned":
         dead = latest  # marked by someone else (the CLI, a new run's start), not resumed yet
     if dead is not None:  # its workers died: resume it (fresh lists are skipped)
-        return start_refresh(current_app._get_current_object(), f"resumes {dead['run_id']}")
+        return start_refresh(current_components(), f"resumes {dead['run_id']}")
     if latest is not None and latest.get("fingerprint") == recommender.snapshot.fingerprint:
         return {"started": False}
-    return start_refresh(current_app._get_current_object(), "data changed")
+    return start_refresh(current_components(), "data changed")
 
 
 def start_refresh(app: Any, reason: str, force: bool = False) -> dict:
@@ -126,7 +127,7 @@ def export_events() -> dict:
     from service.learning.exports import export_streams
 
     _, store, _ = _parts()
-    return export_streams(store, Path(current_app.config["LEARNING_DIR"]))
+    return export_streams(store, Path(current_components().config["LEARNING_DIR"]))
 
 
 @shared_task(name="workers.tasks.erase_exported", **RETRY)
@@ -137,7 +138,7 @@ def erase_exported() -> dict:
     from service.learning.exports import apply_erasures
 
     _, store, _ = _parts()
-    return apply_erasures(store, Path(current_app.config["LEARNING_DIR"]))
+    return apply_erasures(store, Path(current_components().config["LEARNING_DIR"]))
 
 
 def queue_erase_exported(app: Any) -> None:
@@ -158,11 +159,11 @@ def train_model(min_gain: float = 0.0) -> dict:
 
     recommender, _, _ = _parts()
     export_events.run()
-    data = Path(current_app.config["LEARNING_DIR"])
+    data = Path(current_components().config["LEARNING_DIR"])
     run = train_and_promote(
         data / IMPRESSIONS_FILE,
         data / EVENTS_FILE,
-        Path(current_app.config["MODEL_DIR"]),
+        Path(current_components().config["MODEL_DIR"]),
         catalog_version=recommender.snapshot.catalog.version,
     )
     recommender.reload_model()

@@ -4,20 +4,19 @@ from __future__ import annotations
 
 import logging
 import time
-from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app, g, request
 from flask.json.provider import DefaultJSONProvider
 
 from ..core.recommender import Recommender
-from ..core.snapshot import DataPaths
-from ..settings import defaults
+from ..factory import build, read_config
+from ..logs import configure_logging
 from .access import init_access
 from .customer_request import decoded_path
 from .errors import ContractApi, error_response, register_error_handlers
 from .fast_path import CachedListFastPath
-from .logs import configure_logging, record_request, request_id_from
+from .logs import record_request, request_id_from
 from .metrics import Metrics
 
 log = logging.getLogger("dosewise.api")
@@ -29,10 +28,7 @@ OPTIONAL_BODY = {"operations.reload", "operations.start_refresh", "refills.start
 
 def create_app(test_config: dict | None = None) -> Flask:
     app = Flask("dosewise")
-    app.config.from_mapping(defaults())
-    app.config.from_prefixed_env("DOSEWISE")
-    if test_config:
-        app.config.from_mapping(test_config)
+    app.config.update(read_config(test_config))
     app.config.update(
         API_TITLE="dosewise",
         API_VERSION="1",
@@ -45,14 +41,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.json.sort_keys = False
     app.json.ensure_ascii = False
 
-    recommender = Recommender(
-        DataPaths(Path(app.config["CATALOG_PATH"]), Path(app.config["RULES_DIR"])),
-        jurisdiction=app.config["JURISDICTION"],
-        cache_size=int(app.config["CACHE_SIZE"]),
-        reload_interval=float(app.config["RELOAD_INTERVAL"]),
-        model_dir=Path(app.config["MODEL_DIR"]) if app.config.get("MODEL_DIR") else None,
-    )
-    app.extensions["dosewise"] = recommender
+    # the parts the workers and the CLI build alike, kept in this app's config and extensions
+    components = build(app.config, app.extensions)
+    app.extensions["dosewise_components"] = components
+    recommender = components.recommender
     metrics = Metrics()
     app.extensions["dosewise_metrics"] = metrics
 
@@ -68,8 +60,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from . import customers, events, operations, preview, products, recommendations, refills
 
-    celery_init_app(app)
-    recommender.on_change = _refresh_on_change(app)
+    celery_init_app(components)  # also: changed data starts a batch refresh
     app.wsgi_app = CachedListFastPath(app, app.wsgi_app)  # type: ignore[method-assign]
     api.register_blueprint(recommendations.blp)
     api.register_blueprint(products.blp)
@@ -97,18 +88,6 @@ def _without_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
             raise ValueError(f"duplicate key {name!r} in a JSON object")
         out[name] = value
     return out
-
-
-def _refresh_on_change(app: Flask):
-    """A new catalog, rules or model fingerprint starts a batch refresh of cached lists."""
-
-    def start(_snapshot) -> None:
-        from workers.tasks import start_refresh
-
-        with app.app_context():
-            start_refresh(app, "data changed")
-
-    return start
 
 
 def _register_hooks(app: Flask, recommender: Recommender, metrics: Metrics) -> None:

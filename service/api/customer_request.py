@@ -19,7 +19,7 @@ from urllib.parse import parse_qsl
 
 from marshmallow import ValidationError
 
-from .schemas import CustomerQuerySchema, flatten_messages
+from ..contract.schemas import CustomerQuerySchema, flatten_messages
 
 QUERY = CustomerQuerySchema()
 KNOWN = ("limit", "locale")

@@ -8,17 +8,17 @@ import redis
 from flask import Response, current_app, g, jsonify, request
 from flask_smorest import Blueprint
 
-from ..core.errors import InvalidInput, Unavailable
-from ..customers.refresh import serve
-from ..customers.store import CorruptEntry
-from .customer_request import CustomerQuery, parse_query
-from .redis_client import cache_policy, get_store, impression_logger
-from .schemas import (
+from ..contract.schemas import (
     ContractErrorSchema,
     CustomerRecommendationResponseSchema,
     CustomerStoredSchema,
     ProfileSchema,
 )
+from ..core.errors import InvalidInput, Unavailable
+from ..customers.redis_client import cache_policy, get_store, impression_logger
+from ..customers.refresh import serve
+from ..customers.store import CorruptEntry
+from .customer_request import CustomerQuery, parse_query
 
 blp = Blueprint(
     "customers",

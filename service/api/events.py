@@ -6,10 +6,10 @@ import redis
 from flask import current_app, jsonify
 from flask_smorest import Blueprint
 
+from ..contract.schemas import AcceptedSchema, ContractErrorSchema, EventsRequestSchema
 from ..core.errors import InvalidInput, Unavailable
+from ..customers.redis_client import get_store
 from ..customers.refills import record_purchases
-from .redis_client import get_store
-from .schemas import AcceptedSchema, ContractErrorSchema, EventsRequestSchema
 
 blp = Blueprint("events", __name__, url_prefix="/v1", description="Shop events.")
 

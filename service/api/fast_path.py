@@ -18,12 +18,12 @@ from typing import Any
 import redis
 from flask import Flask
 
+from ..customers.redis_client import cache_policy, get_store
 from ..customers.refresh import fresh_list
 from ..customers.store import CorruptEntry
 from .access import allows, scopes_from_header
 from .customer_request import CustomerQuery, decoded_path, parse_query
 from .logs import record_request, request_id_from
-from .redis_client import cache_policy, get_store
 
 PATH = re.compile(r"^/v1/customers/([^/]{1,384})/recommendations$")
 ROUTE = "/v1/customers/<string:customer_id>/recommendations"

@@ -1,57 +1,24 @@
-"""Structured JSON logs, one object a line, with the request id of the request being served.
+"""The API's log lines: the access log and the request id (also echoed in the X-Request-ID
+header) on every line logged while a request is served (service/logs.py formats them).
 
 Never logs a profile field or a request body: a line says which endpoint answered what, how
-fast, under which request id (also echoed in the X-Request-ID header).
+fast, under which request id.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import json
 import logging
 import re
-import sys
 import uuid
 
 from flask import g, has_request_context
 
-
-class JsonFormatter(logging.Formatter):
-    def format(self, record: logging.LogRecord) -> str:
-        entry = {
-            "time": dt.datetime.fromtimestamp(record.created, dt.UTC).isoformat(
-                timespec="milliseconds"
-            ),
-            "level": record.levelname.lower(),
-            "logger": record.name,
-            "message": record.getMessage(),
-        }
-        if getattr(record, "request_id", None):
-            entry["request_id"] = record.request_id
-        elif has_request_context() and g.get("request_id"):
-            entry["request_id"] = g.request_id
-        for key in ("endpoint", "method", "status", "duration_ms"):
-            if hasattr(record, key):
-                entry[key] = getattr(record, key)
-        if record.exc_info:
-            entry["error"] = self.formatException(record.exc_info)
-        return json.dumps(entry, ensure_ascii=False)
-
-
-def configure_logging(level: str = "INFO") -> None:
-    """JSON lines on stderr for the dosewise loggers (idempotent)."""
-    logger = logging.getLogger("dosewise")
-    if any(isinstance(h.formatter, JsonFormatter) for h in logger.handlers):
-        return
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter())
-    logger.addHandler(handler)
-    logger.setLevel(level.upper())
-    logger.propagate = False
-
+from ..logs import set_request_id_source
 
 REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")  # echoed and logged: nothing else
 log = logging.getLogger("dosewise.api")
+
+set_request_id_source(lambda: g.get("request_id") if has_request_context() else None)
 
 
 def request_id_from(given: str) -> str:

@@ -10,16 +10,16 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from ..core.errors import NotFound, Unavailable
-from ..customers.refresh import progress
-from .metrics import render
-from .redis_client import get_store, redis_status
-from .schemas import (
+from ..contract.schemas import (
     RefreshRequestSchema,
     RefreshStateSchema,
     ReloadRefusedSchema,
     ReloadResponseSchema,
 )
+from ..core.errors import NotFound, Unavailable
+from ..customers.redis_client import get_store, redis_status
+from ..customers.refresh import progress
+from .metrics import render
 
 blp = Blueprint("operations", __name__, description="Probes, metrics and administration.")
 

@@ -10,15 +10,15 @@ from flask import current_app, jsonify, send_from_directory
 from flask_smorest import Blueprint
 from marshmallow import fields
 
-from ..core.explain import preview
-from ..core.lint import lint
-from ..core.requests import RecommendationRequest
-from .schemas import (
+from ..contract.schemas import (
     ContractErrorSchema,
     LintResponseSchema,
     PreviewResponseSchema,
     RecommendationRequestSchema,
 )
+from ..core.explain import preview
+from ..core.lint import lint
+from ..core.requests import RecommendationRequest
 
 blp = Blueprint("preview", __name__, description="Preview page and rule lint for merchandisers.")
 

@@ -5,7 +5,12 @@ from __future__ import annotations
 from flask import current_app, jsonify
 from flask_smorest import Blueprint
 
-from .schemas import ContractErrorSchema, ProductPageSchema, ProductQuerySchema, ProductSchema
+from ..contract.schemas import (
+    ContractErrorSchema,
+    ProductPageSchema,
+    ProductQuerySchema,
+    ProductSchema,
+)
 
 blp = Blueprint("products", __name__, url_prefix="/v1", description="The product catalog.")
 

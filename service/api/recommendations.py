@@ -7,8 +7,7 @@ from flask_smorest import Blueprint
 
 from service.experiments.serving import for_app as experiment_server
 
-from .redis_client import impression_logger
-from .schemas import (
+from ..contract.schemas import (
     ContractErrorSchema,
     IntakeCheckRequestSchema,
     IntakeCheckResponseSchema,
@@ -17,6 +16,7 @@ from .schemas import (
     RegimenRequestSchema,
     RegimenResponseSchema,
 )
+from ..customers.redis_client import impression_logger
 
 blp = Blueprint(
     "recommendations",

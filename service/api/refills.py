@@ -7,14 +7,14 @@ from flask import current_app, jsonify, request
 from flask_smorest import Blueprint
 from marshmallow import EXCLUDE, Schema, fields, validate
 
+from ..contract.schemas import ContractErrorSchema, ResponseSchema
 from ..core.errors import InvalidInput, NotFound, Unavailable
 from ..core.vocabulary import LOCALES
+from ..customers.redis_client import get_store
 from ..customers.refills import JOB, basket_lines, customer_buy_again, customer_refills
 from ..customers.refresh import progress
 from ..customers.store import CorruptEntry
 from .customers import MAX_ID
-from .redis_client import get_store
-from .schemas import ContractErrorSchema, ResponseSchema
 
 blp = Blueprint(
     "refills",

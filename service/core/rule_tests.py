@@ -108,7 +108,7 @@ def run_rule_tests(
 
     `rules_dir` (the merchandising folder the snapshot was loaded from) is named when a case
     expects the reason of a rule that does not exist there."""
-    from service.api.schemas import RecommendationRequestSchema  # marshmallow only, no Flask
+    from service.contract.schemas import RecommendationRequestSchema  # marshmallow only, no Flask
 
     schema = RecommendationRequestSchema()
     results = []

@@ -10,18 +10,14 @@ from typing import Any
 
 import click
 
+from .base import _customers, _redis_lost, fail, main
+
 LOCALES = click.Choice(["nl", "de", "en"])
 
 
-def _cli() -> Any:
-    from . import cli  # the command line's shared helpers (Redis, failures)
-
-    return cli
-
-
 def _basket(app: Any, text: str) -> list:
-    from .core.errors import InvalidInput
-    from .customers.refills import basket_lines
+    from ..core.errors import InvalidInput
+    from ..customers.refills import basket_lines
 
     skus = [s.strip() for s in text.split(",") if s.strip()]
     try:
@@ -66,7 +62,7 @@ def calendar_text(body: dict) -> str:
     return "\n".join(lines)
 
 
-@click.command("refills")
+@main.command("refills")
 @click.argument("customer_id", required=False)
 @click.option("--locale", type=LOCALES, default="nl", show_default=True)
 @click.option("--basket", default="", help="SKUs in the basket, comma-separated.")
@@ -94,14 +90,16 @@ def refills(
     """
     import redis
 
-    from .core.errors import NotFound
-    from .customers.refills import JOB, customer_refills
-    from .customers.refresh import abandon_if_dead, progress
+    from workers.celery_app import celery_init_app
 
-    cli = _cli()
+    from ..core.errors import NotFound
+    from ..customers.refills import JOB, customer_refills
+    from ..customers.refresh import abandon_if_dead, progress
+
     if not (customer_id or run_all or show_status):
         raise click.UsageError("say CUSTOMER_ID, --all or --status")
-    app, store = cli._customer_app()
+    app = _customers()
+    store = app.store
     jobs = store.for_job(JOB)
     try:
         if show_status:
@@ -114,14 +112,14 @@ def refills(
         if customer_id:
             try:
                 body = customer_refills(
-                    app.extensions["dosewise"],
+                    app.recommender,
                     store,
                     customer_id,
                     locale,
                     _basket(app, basket),
                 )
             except NotFound as exc:
-                cli.fail(str(exc))
+                fail(str(exc))
             click.echo(
                 json.dumps(body, indent=2, ensure_ascii=False)
                 if fmt == "json"
@@ -130,20 +128,19 @@ def refills(
             return
         from workers.refill_tasks import start_refills
 
-        celery = app.extensions["celery"]
+        celery = celery_init_app(app)
         if not (celery.conf.task_always_eager or celery.control.ping(timeout=1.0)):
-            cli.fail(
+            fail(
                 "no Celery worker answers on the broker: start `make run` (it runs one) or "
                 "`celery -A workers.make_celery worker`, then repeat the command"
             )
-        with app.app_context():
-            run = start_refills(app, "cli")
+        run = start_refills(app, "cli")
         click.echo(f"run {run['run_id']} ({'started' if run['started'] else 'already running'})")
         while wait:
             abandon_if_dead(jobs, jobs.run_state(run["run_id"]))
             state = jobs.run_state(run["run_id"]) or {}
             if state.get("status") == "abandoned":
-                cli.fail("no chunk finished within its lock's TTL: are the workers running?")
+                fail("no chunk finished within its lock's TTL: are the workers running?")
             if state.get("exported_to"):
                 click.echo(
                     f"finished: {state.get('done')} customers, {state.get('due', 0)} with "
@@ -152,10 +149,10 @@ def refills(
                 return
             time.sleep(0.5)
     except (redis.RedisError, OSError) as exc:
-        cli._redis_lost(exc)
+        _redis_lost(exc)
 
 
-@click.command("buy-again")
+@main.command("buy-again")
 @click.argument("customer_id")
 @click.option("--locale", type=LOCALES, default="nl", show_default=True)
 @click.option("--limit", type=click.IntRange(1, 50), default=10, show_default=True)
@@ -165,26 +162,17 @@ def buy_again_command(customer_id: str, locale: str, limit: int, basket: str) ->
     bought first, with their run-out dates (JSON)."""
     import redis
 
-    from .core.errors import NotFound
-    from .customers.refills import customer_buy_again
+    from ..core.errors import NotFound
+    from ..customers.refills import customer_buy_again
 
-    cli = _cli()
-    app, store = cli._customer_app()
+    app = _customers()
     try:
         body = customer_buy_again(
-            app.extensions["dosewise"], store, customer_id, locale, limit, _basket(app, basket)
+            app.recommender, app.store, customer_id, locale, limit, _basket(app, basket)
         )
     except NotFound as exc:
-        cli.fail(str(exc))
+        fail(str(exc))
     except (redis.RedisError, OSError) as exc:
-        cli._redis_lost(exc)
+        _redis_lost(exc)
     json.dump(body, sys.stdout, indent=2, ensure_ascii=False)
     click.echo()
-
-
-COMMANDS = (refills, buy_again_command)
-
-
-def register(group: click.Group) -> None:
-    for command in COMMANDS:
-        group.add_command(command)

@@ -8,18 +8,31 @@ endpoints that need no Redis keep their threads.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
 
 import redis
-from flask import Flask
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from ..customers.refresh import CachePolicy
-from ..customers.store import MemoryStore, RedisStore
+from .refresh import CachePolicy
+from .store import MemoryStore, RedisStore
+
+log = logging.getLogger("dosewise")
+
+
+class Host(Protocol):
+    """Where the client and the store are kept: the factory's `Components` (service/factory.py)
+    or the Flask app that shares them: a configuration and an `extensions` dict."""
+
+    @property
+    def config(self) -> Mapping[str, Any]: ...
+
+    @property
+    def extensions(self) -> dict[str, Any]: ...
 
 
 class CircuitOpen(redis.ConnectionError):
@@ -126,43 +139,43 @@ def guarded_client(url: str, timeout: float, breaker: Breaker, cluster: bool = F
     return client
 
 
-def get_redis(app: Flask) -> Any:
-    url = app.config.get("REDIS_URL")
+def get_redis(host: Host) -> Any:
+    url = host.config.get("REDIS_URL")
     if not url:
         return None
-    client = app.extensions.get("dosewise_redis")
+    client = host.extensions.get("dosewise_redis")
     if client is None:
-        breaker = Breaker(float(app.config.get("REDIS_BREAKER_COOLDOWN", 2.0)))
-        app.extensions["dosewise_redis_breaker"] = breaker
+        breaker = Breaker(float(host.config.get("REDIS_BREAKER_COOLDOWN", 2.0)))
+        host.extensions["dosewise_redis_breaker"] = breaker
         client = guarded_client(
-            url, float(app.config.get("REDIS_TIMEOUT", 0.5)), breaker, _cluster(app)
+            url, float(host.config.get("REDIS_TIMEOUT", 0.5)), breaker, _cluster(host)
         )
-        app.extensions["dosewise_redis"] = client
+        host.extensions["dosewise_redis"] = client
     return client
 
 
-def _cluster(app: Flask) -> bool:
-    return str(app.config.get("REDIS_CLUSTER", False)).lower() in ("1", "true", "yes")
+def _cluster(host: Host) -> bool:
+    return str(host.config.get("REDIS_CLUSTER", False)).lower() in ("1", "true", "yes")
 
 
-def get_store(app: Flask) -> RedisStore | MemoryStore:
+def get_store(host: Host) -> RedisStore | MemoryStore:
     """Customer store: Redis when REDIS_URL is set, else one in this process."""
-    store = app.extensions.get("dosewise_store")
+    store = host.extensions.get("dosewise_store")
     if store is None:
-        client = get_redis(app)
-        store = RedisStore(client, _cluster(app)) if client is not None else MemoryStore()
-        app.extensions["dosewise_store"] = store
+        client = get_redis(host)
+        store = RedisStore(client, _cluster(host)) if client is not None else MemoryStore()
+        host.extensions["dosewise_store"] = store
     return store
 
 
-def cache_policy(app: Flask) -> CachePolicy:
+def cache_policy(host: Host) -> CachePolicy:
     return CachePolicy(
-        limit=int(app.config["PRECOMPUTE_LIMIT"]), max_age=float(app.config["CACHE_MAX_AGE"])
+        limit=int(host.config["PRECOMPUTE_LIMIT"]), max_age=float(host.config["CACHE_MAX_AGE"])
     )
 
 
-def redis_status(app: Flask) -> dict[str, Any]:
-    client = get_redis(app)
+def redis_status(host: Host) -> dict[str, Any]:
+    client = get_redis(host)
     if client is None:
         return {"ok": True, "configured": False}
     try:
@@ -172,16 +185,16 @@ def redis_status(app: Flask) -> dict[str, Any]:
     return {"ok": True, "configured": True}
 
 
-def impression_logger(app: Flask) -> Callable[[dict[str, Any]], None]:
+def impression_logger(host: Host) -> Callable[[dict[str, Any]], None]:
     """Stores one served list for training; a failure is logged, never raised: the list is
     answered whether or not it could be recorded."""
-    store = get_store(app)
+    store = get_store(host)
 
     def record(entry: dict[str, Any]) -> None:
         try:
             store.add_impressions([entry])
         except (redis.RedisError, OSError) as exc:
-            app.logger.warning(
+            log.warning(
                 "could not log an impression: %s", exc, exc_info=not isinstance(exc, CircuitOpen)
             )
 

@@ -1,0 +1,10 @@
+"""The `dosewise` command line: check data, recommend, check intake, refresh, learn, experiment.
+
+One module per command group; `base` holds what they share. Importing this package registers
+every command on `main` (the `dosewise` entry point of pyproject.toml).
+"""
+
+from . import answers, catalog, events, experiments, model, refills, refresh, rules  # noqa: F401
+from .base import main
+
+__all__ = ["main"]

@@ -1,0 +1,5 @@
+"""`python -m service.cli`: the `dosewise` command."""
+
+from . import main
+
+main()

@@ -1,0 +1,144 @@
+"""`dosewise recommend`, `explain` and `check-intake`: the answers of the API for a profile file."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+
+import click
+
+from ..contract.schemas import (
+    IntakeCheckRequestSchema,
+    RecommendationRequestSchema,
+)
+from ..core.errors import DosewiseError
+from .base import (
+    _load_request,
+    _recommender,
+    date_option,
+    main,
+    with_data,
+)
+
+
+@main.command()
+@with_data
+@click.option(
+    "--profile",
+    "profile_path",
+    required=True,
+    help="JSON or YAML file with a profile or a whole request body; '-' for stdin.",
+)
+@click.option("--sku", required=True, help="The product to explain.")
+@click.option("--locale", type=click.Choice(["nl", "de", "en"]), default=None)
+@date_option("Explain as on this day (campaign windows, season; default: today).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+)
+def explain(
+    catalog: str,
+    rules: str,
+    profile_path: str,
+    sku: str,
+    locale: str | None,
+    day: dt.datetime | None,
+    fmt: str,
+) -> None:
+    """Why SKU is or is not recommended for a profile: each safety exclusion with its numbers
+    (e.g. "vitamin_d_ug would reach 125 of 100"), each rule with its effect, the score."""
+    from ..core.explain import explain_product
+    from ..core.requests import RecommendationRequest
+
+    body = _load_request(profile_path, RecommendationRequestSchema())
+    if locale:
+        body["locale"] = locale
+    snapshot = _recommender(catalog, rules).snapshot
+    try:
+        answer = explain_product(
+            snapshot,
+            RecommendationRequest.from_dict(body),
+            sku,
+            day.date() if day else dt.date.today(),
+        )
+    except DosewiseError as exc:
+        click.echo(json.dumps(exc.to_dict(), ensure_ascii=False, indent=2), err=True)
+        sys.exit(1)
+    if fmt == "json":
+        click.echo(json.dumps(answer, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"{answer['sku']} ({answer['name']}): {answer['verdict']}")
+    for exclusion in answer["safety_exclusions"]:
+        click.echo(f"  safety  {exclusion['code']}: {exclusion['text']}")
+    for rule in answer["rules"]:
+        click.echo(
+            f"  rule    {rule['rule']} ({rule['action']} {rule['effect']}): "
+            f"{rule['status']}  [{rule['file']}:{rule['line']}]"
+        )
+    score = answer["score"]
+    parts = ", ".join(f"{k} {v:+.3f}" for k, v in score["contributions"].items())
+    click.echo(
+        f"  score   raw {score['raw_score']:+.3f} = {parts}, rules "
+        f"{sum(score['rule_weights'].values()):+.3f}"
+    )
+
+
+@main.command()
+@with_data
+@click.option(
+    "--profile",
+    "profile_path",
+    required=True,
+    help="JSON or YAML file with a profile, or a whole request body; '-' for stdin.",
+)
+@click.option("--limit", type=click.IntRange(1, 50), default=None)
+@click.option("--locale", type=click.Choice(["nl", "de", "en"]), default=None)
+@click.option("--explain/--no-explain", default=False, help="Show features behind each score.")
+@date_option("Evaluate as on this date (campaign windows, season).")
+def recommend(
+    catalog: str,
+    rules: str,
+    profile_path: str,
+    limit: int | None,
+    locale: str | None,
+    explain: bool,
+    day: dt.datetime | None,
+) -> None:
+    """Print the recommendations for a profile as JSON (same body as the HTTP API)."""
+    body = _load_request(profile_path, RecommendationRequestSchema())
+    if limit:
+        body["limit"] = limit
+    if locale:
+        body["locale"] = locale
+    body["explain"] = explain or body.get("explain", False)
+    recommender = _recommender(catalog, rules)
+    try:
+        answer = recommender.recommend(body, day.date() if day else None)
+    except DosewiseError as exc:
+        click.echo(json.dumps(exc.to_dict(), ensure_ascii=False, indent=2), err=True)
+        sys.exit(1)
+    click.echo(json.dumps(answer, ensure_ascii=False, indent=2))
+
+
+@main.command("check-intake")
+@with_data
+@click.option(
+    "--profile",
+    "profile_path",
+    required=True,
+    help="JSON or YAML file with a profile or an intake-check body; '-' for stdin.",
+)
+def check_intake(catalog: str, rules: str, profile_path: str) -> None:
+    """Print totals against upper limits, violations and warnings as JSON."""
+    body = _load_request(profile_path, IntakeCheckRequestSchema())
+    recommender = _recommender(catalog, rules)
+    try:
+        answer = recommender.check_intake(body)
+    except DosewiseError as exc:
+        click.echo(json.dumps(exc.to_dict(), ensure_ascii=False, indent=2), err=True)
+        sys.exit(1)
+    click.echo(json.dumps(answer, ensure_ascii=False, indent=2))

@@ -1,0 +1,188 @@
+"""What every command shares: the `dosewise` group, the data options, one-line failures,
+the recommender and the customer store as the service builds them, profile files."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
+
+import click
+import yaml
+from marshmallow import ValidationError
+
+from ..contract.schemas import (
+    flatten_messages,
+)
+from ..core.errors import DataFileError
+from ..core.recommender import Recommender
+from ..core.snapshot import DataPaths
+from ..settings import defaults
+
+if TYPE_CHECKING:
+    from ..factory import Components
+
+_DEFAULTS = defaults()
+
+
+def _paths(catalog: str, rules: str) -> DataPaths:
+    return DataPaths(Path(catalog), Path(rules))
+
+
+data_options = [
+    click.option(
+        "--catalog",
+        default=_DEFAULTS["CATALOG_PATH"],
+        show_default=True,
+        envvar="DOSEWISE_CATALOG_PATH",
+        help="Catalog YAML file.",
+    ),
+    click.option(
+        "--rules",
+        default=_DEFAULTS["RULES_DIR"],
+        show_default=True,
+        envvar="DOSEWISE_RULES_DIR",
+        help="Rules folder (with reference/ and merchandising/).",
+    ),
+]
+
+
+def refuse(exc: DataFileError) -> NoReturn:
+    """Print every finding as file:line:col: code: message and exit 1."""
+    for finding in exc.findings:
+        click.echo(str(finding), err=True)
+    click.echo(f"refused: {len(exc.findings)} finding(s)", err=True)
+    sys.exit(1)
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    """One line on stderr saying what is wrong and what to do, then exit `code`."""
+    click.echo(f"dosewise: {message}", err=True)
+    sys.exit(code)
+
+
+def _recommender(catalog: str, rules: str) -> Recommender:
+    """The core as the service builds it: same data files and the same model store, so the
+    command line ranks exactly as the running service does."""
+    try:
+        return Recommender(_paths(catalog, rules), reload_interval=0, model_dir=_model_dir())
+    except DataFileError as exc:
+        refuse(exc)
+
+
+def date_option(help_text: str):
+    """`--date YYYY-MM-DD` as `day`: evaluate campaign windows and the season on that day."""
+    return click.option(
+        "--date", "day", type=click.DateTime(["%Y-%m-%d"]), default=None, help=help_text
+    )
+
+
+def with_data(func):
+    for option in reversed(data_options):
+        func = option(func)
+    return func
+
+
+@click.group()
+def main() -> None:
+    """dosewise: safe, explained supplement recommendations.
+
+    Exit codes: 0 success, 1 data files refused or request invalid, 2 usage error.
+    """
+
+
+def _customers() -> Components:
+    """The service's components (service/factory.py) with the customer store on Redis:
+    REDIS_URL, else the Redis a running `make run` of this checkout started. Exits 1 with one
+    line when there is none or it does not answer."""
+    import redis
+
+    from ..factory import build, read_config
+    from ..local import embedded_redis_url
+
+    url = os.environ.get("REDIS_URL") or embedded_redis_url()
+    if not url:
+        fail("no Redis: set REDIS_URL, or start `make run` in this checkout (it runs one)")
+    os.environ["REDIS_URL"] = url
+    components = build(read_config({"REDIS_URL": url}))
+    try:
+        components.redis.ping()
+    except (redis.RedisError, OSError) as exc:
+        fail(f"Redis at {url} does not answer ({type(exc).__name__}): start it, or fix REDIS_URL")
+    return components
+
+
+def _redis_lost(exc: BaseException) -> NoReturn:
+    fail(
+        f"Redis stopped answering ({type(exc).__name__}: {str(exc)[:120]}): start it again "
+        "and repeat the command"
+    )
+
+
+def _stored_profiles(count: int) -> list[dict]:
+    import redis
+
+    store = _customers().store
+    profiles: list[dict] = []
+    try:
+        for ids in store.iter_id_chunks(1000):
+            entries, _ = store.read_many(ids)
+            profiles.extend(e["profile"] for e in entries if e)
+            if len(profiles) >= count:
+                break
+    except (redis.RedisError, OSError) as exc:
+        _redis_lost(exc)
+    if not profiles:
+        fail("no stored customers in Redis: drop --customers to use the bundled sample")
+    return profiles[:count]
+
+
+def _load_request(path: str, schema) -> dict:
+    """A profile file (JSON or YAML; a bare profile or a whole request body) validated as the
+    API validates it. Every problem is one line: exit 2 when the file cannot be read, 1 when
+    its content is not a valid profile."""
+    try:
+        text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        fail(
+            f"profile file {path} does not exist: give a JSON or YAML profile "
+            "(example: docs/examples/profile.yaml)",
+            2,
+        )
+    except (OSError, UnicodeDecodeError) as exc:
+        fail(f"cannot read profile file {path}: {getattr(exc, 'strerror', None) or exc}", 2)
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else path
+        problem = getattr(exc, "problem", None) or "not JSON or YAML"
+        fail(f"{where}: {problem}: the profile file must be JSON or YAML")
+    if not isinstance(data, dict):
+        fail(
+            f"{path}: expected a profile (fields such as `age: 67`) or a request body with "
+            f"`profile:`, found {'nothing' if data is None else type(data).__name__}"
+        )
+    if "profile" not in data:
+        data = {"profile": data}  # a bare profile file
+    try:
+        return schema.load(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{field}: {' '.join(messages)}"
+            for field, messages in flatten_messages(exc.messages).items()
+        )
+        fail(f"{path}: invalid profile: {problems}")
+
+
+def _model_dir() -> Path:
+    return Path(
+        _DEFAULTS["MODEL_DIR"]
+        if "DOSEWISE_MODEL_DIR" not in os.environ
+        else os.environ["DOSEWISE_MODEL_DIR"]
+    )
+
+
+def _learning_dir() -> Path:
+    return Path(os.environ.get("DOSEWISE_LEARNING_DIR", _DEFAULTS["LEARNING_DIR"]))
