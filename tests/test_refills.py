@@ -526,3 +526,18 @@ def test_without_any_good_refill_file_the_endpoint_answers_503_and_events_202(da
     response = client.get("/v1/customers/f-2/refills")
     assert response.status_code == 503
     assert "refills.yaml" in response.get_json()["error"]["message"]
+
+
+def test_a_reorder_is_checked_at_the_servings_the_customer_takes(snapshot, config):
+    """Regression: the check used the label's daily dose; four 20 µg tablets a day (80 µg, far
+    above a 45-year-old's dose band) were proposed again as if one a day."""
+    profile = {"age": 45, "current_supplements": [{"sku": "XF-D3-20-TAB", "servings_per_day": 4}]}
+    body = _reorder(snapshot, config, profile, [bought("XF-D3-20-TAB", D(2026, 5, 25))])
+    assert body["refills"][0]["runs_out_on"] == "2026-06-24"  # 120 servings, 4 a day: 30 days
+    assert "XF-D3-20-TAB" not in [
+        i["sku"] for i in body["reorder"]["items"] if i["action"] == "reorder"
+    ]
+    assert body["refills"][0]["fits"] is False
+    one_a_day = _reorder(snapshot, config, {"age": 45}, [bought("XF-D3-20-TAB", D(2026, 3, 1))])
+    (item,) = one_a_day["reorder"]["items"]
+    assert item["action"] == "reorder" and item["servings_per_day"] == 1

@@ -446,9 +446,10 @@ def plan_refills(
         if ev.over_limit_now:
             decisions.append(Decision(supply, "stop", None, ["above_upper_limit_now"], ev))
             continue
-        why = exclusions(ev, supply.index)
+        own = _as_taken(snapshot, profile, lines, supply, today, jurisdiction, evaluations, ev)
+        why = exclusions(own, supply.index)
         if not why:
-            decisions.append(Decision(supply, "reorder", supply.index, [], ev))
+            decisions.append(Decision(supply, "reorder", supply.index, [], own))
             accepted.append((supply.sku, supply.servings_per_day))
             continue
         other = replacement(ev, supply.index)
@@ -471,6 +472,29 @@ def plan_refills(
         lasting_why={k: v for k, v in lasting_why.items() if k not in in_group},
         checked_all=check_lasting,
     )
+
+
+def _as_taken(
+    snapshot: Snapshot,
+    profile: Profile,
+    lines: list[tuple[str, Line]],
+    supply: Supply,
+    today: dt.date,
+    jurisdiction: str | None,
+    evaluations: dict | None,
+    ev: Evaluation,
+) -> Evaluation:
+    """The evaluation that checks a product at the servings the customer takes: the label's
+    daily dose is the item, and servings above the label's are counted as already taken (two
+    tablets a day of a one-a-day product double its dose)."""
+    label = snapshot.catalog.products[supply.index].servings_per_day
+    if supply.servings_per_day <= label + 1e-9:
+        return ev
+    extra = (
+        f"supply.{supply.sku}.extra",
+        Line(sku=supply.sku, servings_per_day=supply.servings_per_day - label),
+    )
+    return _evaluate(snapshot, profile, [*lines, extra], today, jurisdiction, evaluations)
 
 
 def _covered_by(ev: Evaluation, index: int, accepted: list[tuple[str, float]]) -> list[str]:
@@ -498,6 +522,8 @@ def _check_lasting(
         others = [(s.sku, s.servings_per_day) for s in lasting if s.sku != supply.sku]
         lines = _lines(profile, bought, others, basket)
         ev = _evaluate(snapshot, profile, lines, today, jurisdiction, evaluations)
+        if not ev.over_limit_now:
+            ev = _as_taken(snapshot, profile, lines, supply, today, jurisdiction, evaluations, ev)
         why = {"above_upper_limit_now": []} if ev.over_limit_now else exclusions(ev, supply.index)
         if why:
             out[supply.sku] = why
@@ -551,13 +577,17 @@ def why_texts(
     return out
 
 
+def _number(value: float) -> float | int:
+    return int(value) if float(value).is_integer() else value
+
+
 def supply_view(snapshot: Snapshot, supply: Supply, today: dt.date, locale: str) -> dict:
     product = snapshot.catalog.products[supply.index]
     return {
         "sku": supply.sku,
         "name": product.name[locale],
         "pack_size": product.pack_size,
-        "servings_per_day": supply.servings_per_day,
+        "servings_per_day": _number(supply.servings_per_day),
         "packs": supply.packs,
         "purchases": supply.purchases,
         "first_purchase": supply.first_purchase.isoformat(),
@@ -635,6 +665,13 @@ def render_plan(
             )
             continue
         item = _product_item(ev, decision.index, locale)
+        if decision.action == "reorder":  # at the servings the customer takes
+            item["servings_per_day"] = _number(supply.servings_per_day)
+            label = catalog.products[supply.index].servings_per_day
+            item["nutrients_per_day"] = {
+                k: rounded(v * supply.servings_per_day / label)
+                for k, v in catalog.products[supply.index].nutrients_per_day.items()
+            }
         reasons = [_runs_out_reason(config, name, supply.runs_out_on, plan.today, locale)]
         if decision.action == "replace":
             reasons.append(
