@@ -541,3 +541,21 @@ def test_a_reorder_is_checked_at_the_servings_the_customer_takes(snapshot, confi
     one_a_day = _reorder(snapshot, config, {"age": 45}, [bought("XF-D3-20-TAB", D(2026, 3, 1))])
     (item,) = one_a_day["reorder"]["items"]
     assert item["action"] == "reorder" and item["servings_per_day"] == 1
+
+
+def test_a_replacement_is_never_a_product_already_in_the_reorder(snapshot, config):
+    # a D3+K2 for someone on a vitamin K antagonist is replaced by a vitamin D product, but not
+    # by the vitamin D product the reorder already holds
+    purchases = [bought("XF-D3K2-VEGAN-CAP", D(2026, 3, 1)), bought("XF-D3-10-TAB", D(2026, 1, 5))]
+    body = _reorder(
+        snapshot, config, {"age": 60, "medications": ["vitamin_k_antagonist"]}, purchases
+    )
+    skus = [i["sku"] for i in body["reorder"]["items"]]
+    assert len(skus) == len(set(skus)), skus
+    # the vitamin D bought is reordered as it is; the D3+K2 is not replaced by a second one
+    assert [(i["action"], i["sku"]) for i in body["reorder"]["items"]] == [
+        ("reorder", "XF-D3-10-TAB")
+    ]
+    (left,) = body["reorder"]["left_out"]
+    assert left["sku"] == "XF-D3K2-VEGAN-CAP"
+    assert [w["code"] for w in left["why"]] == ["covered", "interaction"]

@@ -333,13 +333,18 @@ def fits(ev: Evaluation) -> np.ndarray:
     return ev.safety.allowed() & ~ev.rule_excluded & ev.offer.within_band
 
 
-def replacement(ev: Evaluation, index: int) -> int | None:
+def replacement(
+    ev: Evaluation, index: int, avoid: set[str] | frozenset[str] = frozenset()
+) -> int | None:
     """The best product of the same role (the same need: vitamin D for vitamin D) that fits,
-    by the recommender's score, then the closest price a month; None when there is none."""
+    by the recommender's score, then the closest price a month; None when there is none.
+    Products in `avoid` (the rest of the reorder) are not chosen."""
     table = ev.offer.role_table
     catalog = ev.snapshot.catalog
     candidates = fits(ev) & (table.category_role == table.category_role[index])
     candidates[index] = False
+    if avoid:
+        candidates &= ~catalog.sku_mask(set(avoid))
     choices = np.flatnonzero(candidates).tolist()
     if not choices:
         return None
@@ -436,32 +441,46 @@ def plan_refills(
     bought = {s.sku for s in everything}
     basket = list(basket)
     accepted: list[tuple[str, float]] = []
-    decisions: list[Decision] = []
     base = None
+    decided: dict[str, Decision] = {}
+    failed: list[tuple[Supply, dict[str, list[str]]]] = []
+    # first what still fits as bought, soonest first, each with those before it
     for supply in group:
         lines = _lines(profile, bought, lasting + accepted, basket)
         ev = _evaluate(snapshot, profile, lines, today, jurisdiction, evaluations, profile_key)
         if base is None:
             base = ev
         if ev.over_limit_now:
-            decisions.append(Decision(supply, "stop", None, ["above_upper_limit_now"], ev))
+            decided[supply.sku] = Decision(supply, "stop", None, ["above_upper_limit_now"], ev)
             continue
-        own = _as_taken(snapshot, profile, lines, supply, today, jurisdiction, evaluations, ev)
+        own = _as_taken(
+            snapshot, profile, lines, supply, today, jurisdiction, evaluations, ev, profile_key
+        )
         why = exclusions(own, supply.index)
-        if not why:
-            decisions.append(Decision(supply, "reorder", supply.index, [], own))
-            accepted.append((supply.sku, supply.servings_per_day))
+        if why:
+            failed.append((supply, why))
             continue
-        other = replacement(ev, supply.index)
+        decided[supply.sku] = Decision(supply, "reorder", supply.index, [], own)
+        accepted.append((supply.sku, supply.servings_per_day))
+    # then what no longer fits: its need met by the reorder already, a replacement, or neither
+    for supply, why in failed:
+        lines = _lines(profile, bought, lasting + accepted, basket)
+        ev = _evaluate(snapshot, profile, lines, today, jurisdiction, evaluations, profile_key)
+        if ev.over_limit_now:
+            decided[supply.sku] = Decision(supply, "stop", None, ["above_upper_limit_now"], ev)
+            continue
+        if _covered_by(ev, supply.index, accepted):
+            why = {"covered": [], **why}
+            decided[supply.sku] = Decision(supply, "stop", None, list(why), ev, why)
+            continue
+        other = replacement(ev, supply.index, in_group | {sku for sku, _ in accepted})
         if other is None:
-            covered = _covered_by(ev, supply.index, accepted)
-            if covered:  # the need is met by a product already in this reorder: say so
-                why = {"covered": [], **why}
-            decisions.append(Decision(supply, "stop", None, list(why), ev, why))
+            decided[supply.sku] = Decision(supply, "stop", None, list(why), ev, why)
             continue
-        decisions.append(Decision(supply, "replace", other, list(why), ev, why))
-        sku = snapshot.catalog.products[other].sku
-        accepted.append((sku, float(snapshot.catalog.products[other].servings_per_day)))
+        decided[supply.sku] = Decision(supply, "replace", other, list(why), ev, why)
+        product = snapshot.catalog.products[other]
+        accepted.append((product.sku, float(product.servings_per_day)))
+    decisions = [decided[s.sku] for s in group]
     return RefillPlan(
         today,
         listed,
@@ -483,6 +502,7 @@ def _as_taken(
     jurisdiction: str | None,
     evaluations: dict | None,
     ev: Evaluation,
+    profile_key: str | None = None,
 ) -> Evaluation:
     """The evaluation that checks a product at the servings the customer takes: the label's
     daily dose is the item, and servings above the label's are counted as already taken (two
@@ -494,7 +514,9 @@ def _as_taken(
         f"supply.{supply.sku}.extra",
         Line(sku=supply.sku, servings_per_day=supply.servings_per_day - label),
     )
-    return _evaluate(snapshot, profile, [*lines, extra], today, jurisdiction, evaluations)
+    return _evaluate(
+        snapshot, profile, [*lines, extra], today, jurisdiction, evaluations, profile_key
+    )
 
 
 def _covered_by(ev: Evaluation, index: int, accepted: list[tuple[str, float]]) -> list[str]:
