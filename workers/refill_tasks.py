@@ -30,9 +30,6 @@ RETRYABLE: tuple[type[BaseException], ...] = RETRY["autoretry_for"]  # type: ign
 
 logger = get_task_logger(__name__)
 
-# evaluations shared by the chunks one worker process runs (same profile, same lines)
-_EVALUATIONS: dict = {}
-
 
 def _settings(app: Any) -> tuple[int, Path, int]:
     """Lock TTL, export folder and chunk size from the config of `app` (the Flask app or the
@@ -65,7 +62,6 @@ def refill_chunk_task(ids: list[str], run_id: str, chunk: int, day: str) -> dict
             export_dir,
             run_id,
             chunk,
-            _EVALUATIONS,
         )
     except RETRYABLE:
         raise  # retried with backoff

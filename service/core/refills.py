@@ -33,6 +33,7 @@ from .yamlfile import load_yaml
 
 CONFIG_FILE = "refills.yaml"
 LAST_DAY = dt.date.max.toordinal()
+EVALUATIONS_KEPT = 50_000  # products x evaluations a batch cache holds (about 60 MB)
 
 # text key -> the placeholders the code fills in
 TEXTS: dict[str, tuple[str, ...]] = {
@@ -575,8 +576,8 @@ def _evaluate(
     )
     ev = cache.get(key)
     if ev is None:
-        if len(cache) > 4096:
-            cache.clear()
+        if len(cache) >= max(8, EVALUATIONS_KEPT // max(len(snapshot.catalog), 1)):
+            cache.clear()  # bounded by memory: an evaluation holds arrays over the catalog
         ev = cache[key] = evaluate(snapshot, profile, lines, today, jurisdiction)
     return ev
 
