@@ -35,22 +35,38 @@ import os
 import random
 import re
 import shutil
-import signal
-import subprocess
 import sys
 import tempfile
 import threading
 import time
-from collections import Counter
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import redis
 
-from bench.profiles import request_bodies
-from bench.server import db_url, free_port, start_gunicorn  # noqa: F401
+from bench.load_report import (
+    FAULT_MIX,
+    LOAD_MIX,
+    Record,
+    fault_problems,
+    print_fault,
+    print_load,
+    summarize,
+)
+from bench.load_requests import (
+    Requests,
+    build_requests,
+    catalog_facts,
+    customer_path,
+    seed_customers,
+)
+from bench.server import (
+    RedisServer,
+    Sampler,
+    db_url,
+    start_server,
+)
 from service.core.samples import sample_profiles
 from service.settings import REPO_ROOT, defaults
 
@@ -58,355 +74,10 @@ BENCH_DB = 9
 TICK = os.sysconf("SC_CLK_TCK")
 SOURCE = re.compile(rb'"source":\s*"(\w+)"')
 
-# request kinds; WRITES answer 503 while Redis is down
-READS = ("recommend", "intake", "products", "customer")
-WRITES = ("put_customer", "events", "teach")
-LOAD_MIX = {"recommend": 30, "intake": 15, "customer": 40, "products": 15}
-FAULT_MIX = {
-    "recommend": 20,
-    "intake": 10,
-    "products": 10,
-    "customer": 35,
-    "customer_other": 5,
-    "put_customer": 10,
-    "events": 10,
-}
-OK_STATUS = {"events": 202}
-# statuses a kind may answer while Redis is down: reads that need no Redis are computed in
-# process; a known customer's list is 503 (no process answers from its own copy of a profile,
-# which could be old or erased: issue 15, point 2); writes are 503 `unavailable`
-DOWN_STATUS = {
-    **{kind: {200} for kind in READS},
-    "customer": {503},
-    "customer_other": {503},
-    **{kind: {503} for kind in WRITES},
-}
-
-
 BREAKER_COOLDOWN = float(defaults()["REDIS_BREAKER_COOLDOWN"])
 
 
-# ---------------------------------------------------------------- processes
-@dataclass
-class Server:
-    """gunicorn with deploy/gunicorn.conf.py in its own session; its log in `log`."""
-
-    process: subprocess.Popen
-    port: int
-    log: Path
-
-    @property
-    def pid(self) -> int:
-        return self.process.pid
-
-    def worker_pids(self) -> list[int]:
-        return children(self.pid)
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()  # graceful: the master stops its workers
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=10)
-
-
-def start_server(redis_url: str, workers: int | None, log: Path, **env: str) -> Server:
-    process, port = start_gunicorn(
-        {
-            "REDIS_URL": redis_url,
-            # no file watch: a catalog, rule or model file that changes during the run (someone
-            # editing the repository) would make every cached list stale halfway
-            "DOSEWISE_RELOAD_INTERVAL": "0",
-            "DOSEWISE_CELERY_BROKER_URL": None,  # the broker is REDIS_URL
-            **env,
-        },
-        workers,
-        log=log,
-    )
-    return Server(process, port, log)
-
-
-def redis_binary() -> str:
-    found = os.environ.get("DOSEWISE_TEST_REDIS_BINARY") or shutil.which("redis-server")
-    if not found:
-        raise RuntimeError("redis-server not found (tests/with_redis.py installs it)")
-    return found
-
-
-class RedisServer:
-    """A redis-server of our own on one port, with an append-only file so that it comes back
-    with its data after a kill, like a production Redis with persistence."""
-
-    def __init__(self, workdir: Path) -> None:
-        self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.workdir = workdir
-        self.process: subprocess.Popen | None = None
-
-    def start(self, timeout: float = 15) -> float:
-        """Start and wait until it answers; returns the seconds that took."""
-        started = time.monotonic()
-        self.process = subprocess.Popen(
-            [
-                redis_binary(),
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "yes",
-                "--appendfsync",
-                "everysec",
-                "--dir",
-                str(self.workdir),
-                "--daemonize",
-                "no",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        client = redis.Redis.from_url(self.url, socket_connect_timeout=0.2, socket_timeout=0.5)
-        try:
-            while True:
-                try:
-                    if client.ping():
-                        return time.monotonic() - started
-                except (redis.RedisError, OSError):
-                    pass
-                if self.process.poll() is not None or time.monotonic() - started > timeout:
-                    raise RuntimeError(f"redis-server did not start on port {self.port}")
-                time.sleep(0.02)
-        finally:
-            client.close()
-
-    def kill(self) -> None:
-        """SIGKILL: a crash, no shutdown save; the append-only file keeps what was written."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.kill()
-
-
-# ---------------------------------------------------------------- /proc
-def children(pid: int) -> list[int]:
-    try:
-        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
-        return [int(p) for p in text.split()]
-    except OSError:
-        pass
-    found = []  # kernels without /proc/PID/task/TID/children
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                found.append(int(entry.name))
-    return found
-
-
-def rss_kb(pid: int) -> int | None:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    except OSError:
-        return None
-    return None
-
-
-def cpu_seconds(pid: int) -> float | None:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / TICK  # utime + stime
-
-
-class Sampler(threading.Thread):
-    """RSS and CPU time of every gunicorn worker (the master's children) every `interval` s."""
-
-    def __init__(self, server: Server, interval: float) -> None:
-        super().__init__(daemon=True)
-        self.server, self.interval = server, interval
-        self.samples: list[tuple[float, dict[int, int], dict[int, float]]] = []
-        self.halt = threading.Event()
-
-    def sample(self) -> None:
-        rss, cpu = {}, {}
-        for pid in self.server.worker_pids():
-            kb, seconds = rss_kb(pid), cpu_seconds(pid)
-            if kb is not None and seconds is not None:
-                rss[pid], cpu[pid] = kb, seconds
-        self.samples.append((time.monotonic(), rss, cpu))
-
-    def run(self) -> None:
-        self.sample()
-        while not self.halt.wait(self.interval):
-            self.sample()
-
-    def finish(self) -> None:
-        self.halt.set()
-        self.join()
-        self.sample()
-
-    def report(self) -> dict[str, Any]:
-        first, last = self.samples[0], self.samples[-1]
-        middle = min(self.samples, key=lambda s: abs(s[0] - (first[0] + last[0]) / 2))
-        both = sorted(set(first[1]) & set(last[1]))  # workers alive from start to end
-
-        def total_mb(sample: tuple, pids: list[int]) -> float | None:
-            if not pids:  # every worker was recycled meanwhile: nothing to compare
-                return None
-            return round(sum(sample[1].get(p, 0) for p in pids) / 1024, 1)
-
-        def diff(a: float | None, b: float | None) -> float | None:
-            return None if a is None or b is None else round(a - b, 1)
-
-        seen = {pid for _, rss, _ in self.samples for pid in rss}
-        used = {  # CPU seconds each worker spent while sampled
-            pid: max(cpu[pid] for _, _, cpu in self.samples if pid in cpu)
-            - min(cpu[pid] for _, _, cpu in self.samples if pid in cpu)
-            for pid in seen
-        }
-        elapsed = last[0] - first[0]
-        return {
-            "workers": len(first[1]),
-            "worker_restarts": len(seen - set(first[1])),
-            "samples": len(self.samples),
-            "interval_s": self.interval,
-            "rss_mb_per_worker": {
-                "start": [round(first[1][p] / 1024, 1) for p in sorted(first[1])],
-                "middle": [round(middle[1][p] / 1024, 1) for p in sorted(middle[1])],
-                "end": [round(last[1][p] / 1024, 1) for p in sorted(last[1])],
-            },
-            "rss_mb_total": {
-                "start": total_mb(first, both),
-                "middle": total_mb(middle, both),
-                "end": total_mb(last, both),
-            },
-            "rss_growth_mb": diff(total_mb(last, both), total_mb(first, both)),
-            "rss_growth_second_half_mb": diff(total_mb(last, both), total_mb(middle, both)),
-            "rss_growth_max_worker_mb": (
-                round(max(last[1][p] - first[1][p] for p in both) / 1024, 1) if both else None
-            ),
-            "server_cpu_cores": round(sum(used.values()) / elapsed, 2) if elapsed else None,
-            "cpu_cores_per_worker": [
-                round(used[p] / elapsed, 2) if elapsed else None for p in sorted(used)
-            ],
-            "series_mb": [
-                [round(t - first[0], 1), round(sum(rss.values()) / 1024, 1)]
-                for t, rss, _ in self.samples
-            ],
-        }
-
-
-# ---------------------------------------------------------------- what to send
-@dataclass
-class Requests:
-    """Everything a connection may send, chosen per kind."""
-
-    recommend: list[bytes]
-    intake: list[bytes]
-    products: list[str]
-    customers: list[str]  # GET paths of precomputed customers (load phase)
-    skus: list[str]
-    owned: dict[int, list[tuple[str, bytes, str]]] = field(default_factory=dict)
-    # fault phase: per connection, its own customers as (id, PUT body, GET path)
-
-
-def catalog_facts() -> tuple[list[str], list[str]]:
-    from service.core.yamlfile import load_yaml
-
-    document = load_yaml(REPO_ROOT / "catalog" / "products.yaml")
-    products = document["products"]
-    return [p["sku"] for p in products], sorted({p["category"] for p in products})
-
-
-def build_requests(customer_paths: list[str], bodies: int = 6000, seed: int = 11) -> Requests:
-    skus, categories = catalog_facts()
-    recommend = [json.dumps(b).encode() for b in request_bodies(bodies, skus, seed=seed)]
-    intake = []
-    for body in request_bodies(max(bodies // 2, 1), skus, seed=seed + 1):
-        basket = body.get("basket") or [{"sku": skus[len(intake) % len(skus)]}]
-        intake.append(
-            json.dumps(
-                {"profile": body["profile"], "basket": basket, "locale": body["locale"]}
-            ).encode()
-        )
-    rng = random.Random(seed)
-    products = []
-    for _ in range(200):
-        query = {"limit": rng.choice([10, 20, 50, 100]), "offset": rng.choice([0, 0, 10, 50])}
-        if rng.random() < 0.5:
-            query["category"] = rng.choice(categories)
-        if rng.random() < 0.3:
-            query["vegan"] = rng.choice(["true", "false"])
-        if rng.random() < 0.5:
-            query["locale"] = rng.choice(["nl", "de", "en"])
-        products.append("/v1/products?" + "&".join(f"{k}={v}" for k, v in query.items()))
-    return Requests(recommend, intake, products, customer_paths, skus)
-
-
-def customer_path(customer_id: str, profile: dict, limit: int = 5) -> str:
-    from service.customers.refresh import locales_for
-
-    locale = locales_for(profile)[0]
-    return f"/v1/customers/{customer_id}/recommendations?limit={limit}&locale={locale}"
-
-
-def seed_customers(redis_url: str, ids: list[str], profiles: list[dict]) -> dict[str, Any]:
-    """Store the profiles as PUT does and precompute their lists, in this process, against the
-    same Redis and data the server uses."""
-    from service.api.app import create_app
-    from service.contract.schemas import ProfileSchema
-    from service.customers.redis_client import cache_policy, get_store
-    from service.customers.refresh import refresh_chunk
-
-    app = create_app({"REDIS_URL": redis_url, "CELERY_BROKER_URL": redis_url, "RELOAD_INTERVAL": 0})
-    store = get_store(app)
-    schema = ProfileSchema()
-    started = time.perf_counter()
-    for customer_id, profile in zip(ids, profiles, strict=True):
-        store.put_profile(customer_id, schema.load(profile))
-    counts: Counter = Counter()
-    for i in range(0, len(ids), 1000):
-        counts.update(
-            refresh_chunk(
-                app.extensions["dosewise"], store, ids[i : i + 1000], cache_policy(app), force=True
-            )
-        )
-    store.client.close()
-    return {
-        "customers": len(ids),
-        "distinct_profiles": counts["computed"],
-        "seconds": round(time.perf_counter() - started, 2),
-    }
-
-
 # ---------------------------------------------------------------- the load
-@dataclass(slots=True)
-class Record:
-    phase_start: str
-    phase_end: str
-    kind: str
-    status: int  # 0: connection error
-    latency: float
-    detail: str = ""  # exception name, or the response source for customer GETs
-
-
 class Load:
     """`connections` threads, each with one keep-alive connection, sending a seeded mix of
     requests as fast as answers come back until stopped. `phase` labels every record."""
@@ -521,62 +192,6 @@ class Load:
                     retry_teach_at = time.monotonic() + 0.5
         if conn is not None:
             conn.close()
-
-
-def expected_status(kind: str, phase: str) -> set[int]:
-    if phase == "down":
-        return DOWN_STATUS[kind]
-    return {OK_STATUS.get(kind, 200)}
-
-
-def summarize(records: list[Record], elapsed: float | None = None) -> dict[str, Any]:
-    """Per phase (records that started and ended in one phase; the rest are `transition`):
-    requests, statuses per kind, p50/p99 per kind, errors with a few examples."""
-    by_phase: dict[str, list[Record]] = {}
-    for r in records:
-        phase = r.phase_start if r.phase_start == r.phase_end else "transition"
-        by_phase.setdefault(phase, []).append(r)
-    out: dict[str, Any] = {}
-    for phase, rows in by_phase.items():
-        kinds: dict[str, Any] = {}
-        errors: Counter = Counter()
-        for kind in sorted({r.kind for r in rows}):
-            mine = [r for r in rows if r.kind == kind]
-            latencies = np.array([r.latency for r in mine if r.status]) * 1000
-            statuses = Counter(r.status for r in mine)
-            row: dict[str, Any] = {
-                "requests": len(mine),
-                "status": {str(k): v for k, v in sorted(statuses.items())},
-            }
-            if latencies.size:
-                row["p50_ms"] = round(float(np.percentile(latencies, 50)), 2)
-                row["p99_ms"] = round(float(np.percentile(latencies, 99)), 2)
-                row["max_ms"] = round(float(latencies.max()), 2)
-            sources = Counter(r.detail for r in mine if kind.startswith("customer") and r.status)
-            if sources:
-                row["source"] = dict(sources)
-            kinds[kind] = row
-            for r in mine:
-                if r.status == 0:
-                    errors[f"{kind}: connection error {r.detail}"] += 1
-                elif r.status >= 500 and r.status != 503:
-                    errors[f"{kind}: {r.status}"] += 1
-                elif phase != "transition" and r.status not in expected_status(kind, phase):
-                    errors[f"{kind}: unexpected {r.status}"] += 1
-        latencies = np.array([r.latency for r in rows if r.status]) * 1000
-        out[phase] = {
-            "requests": len(rows),
-            "errors": sum(errors.values()),
-            "server_errors": sum(1 for r in rows if r.status >= 500 and r.status != 503),
-            "connection_errors": sum(1 for r in rows if r.status == 0),
-            "error_kinds": dict(errors),
-            "p50_ms": round(float(np.percentile(latencies, 50)), 2) if latencies.size else None,
-            "p99_ms": round(float(np.percentile(latencies, 99)), 2) if latencies.size else None,
-            "kinds": kinds,
-        }
-        if elapsed and phase not in ("transition",):
-            out[phase]["requests_per_s"] = round(len(rows) / elapsed, 1)
-    return out
 
 
 # ---------------------------------------------------------------- the two tests
@@ -739,87 +354,6 @@ def fault_test(
         "phases": phases,
         "server_log": str(server.log) if server else None,
     }
-
-
-def fault_problems(fault: dict[str, Any]) -> list[str]:
-    """What breaks the promise: any error in a phase (unexpected status, 5xx but 503,
-    connection error), or an own-customer GET that did not answer 200 while Redis was up. While
-    it is down (and in the transitions) that GET answers 503: no process answers from its own
-    copy of a profile, which could be old or erased."""
-    problems = []
-    for phase, row in fault["phases"].items():
-        for what, count in row["error_kinds"].items():
-            problems.append(f"{phase}: {count} x {what}")
-        customer = row["kinds"].get("customer")
-        allowed = (
-            {"503"} if phase == "down" else {"200", "503"} if phase == "transition" else {"200"}
-        )
-        if customer and not set(customer["status"]) <= allowed:
-            problems.append(f"{phase}: GET customer answered {customer['status']}")
-    for phase in ("before", "down", "after"):
-        if phase not in fault["phases"]:
-            problems.append(f"{phase}: no requests")
-    return problems
-
-
-# ---------------------------------------------------------------- report
-def print_load(result: dict[str, Any]) -> None:
-    mem = result["memory"]
-    print(
-        f"load: {result['seconds']} s, {result['connections']} connections, "
-        f"{result['workers']} workers: {result['requests']} requests, "
-        f"{result['requests_per_s']} req/s, p50 {result['p50_ms']} ms, p99 {result['p99_ms']} ms; "
-        f"errors {result['errors']} (5xx {result['server_errors']}, connection "
-        f"{result['connection_errors']}) {result['error_kinds'] or ''}",
-        flush=True,
-    )
-    for kind, row in result["kinds"].items():
-        print(
-            f"  {kind:<10} {row['requests']:>7} requests  p50 {row.get('p50_ms')} ms  "
-            f"p99 {row.get('p99_ms')} ms  status {row['status']}"
-            + (f"  source {row['source']}" if "source" in row else ""),
-            flush=True,
-        )
-    cpu = result["cpu_cores"]
-    print(
-        f"  CPU (cores busy of {cpu['available']}): server {cpu['server']} "
-        f"(per worker {mem['cpu_cores_per_worker']}), client {cpu['client']}",
-        flush=True,
-    )
-    total = mem["rss_mb_total"]
-    print(
-        f"  RSS of the workers (MB, total): start {total['start']}, middle {total['middle']}, "
-        f"end {total['end']}; growth {mem['rss_growth_mb']} MB (second half "
-        f"{mem['rss_growth_second_half_mb']} MB, largest per worker "
-        f"{mem['rss_growth_max_worker_mb']} MB); per worker start "
-        f"{mem['rss_mb_per_worker']['start']} end {mem['rss_mb_per_worker']['end']}; "
-        f"worker restarts {mem['worker_restarts']}",
-        flush=True,
-    )
-
-
-def print_fault(fault: dict[str, Any]) -> None:
-    print(
-        f"fault: Redis killed under load after {fault['seconds']['before']} s, down "
-        f"{fault['seconds']['down']} s, back in {fault['redis_restart_s']} s, then "
-        f"{fault['seconds']['after']} s; {fault['connections']} connections",
-        flush=True,
-    )
-    for phase in ("before", "transition", "down", "after"):
-        row = fault["phases"].get(phase)
-        if row is None:
-            continue
-        print(
-            f"  {phase:<10} {row['requests']:>6} requests  p50 {row['p50_ms']} ms  "
-            f"p99 {row['p99_ms']} ms  errors {row['errors']} {row['error_kinds'] or ''}",
-            flush=True,
-        )
-        for kind, k in row["kinds"].items():
-            print(
-                f"    {kind:<15} p50 {k.get('p50_ms')} ms  max {k.get('max_ms')} ms  {k['status']}"
-                + (f"  source {k['source']}" if "source" in k else ""),
-                flush=True,
-            )
 
 
 def main() -> None:

@@ -13,11 +13,10 @@
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import os
-import re
-import shutil
-import subprocess
+import statistics
 import sys
 import tempfile
 import time
@@ -25,11 +24,18 @@ from pathlib import Path
 
 import redis
 
-from bench.server import db_url, start_celery_worker, start_gunicorn, stop_gunicorn
+from bench.rounds import describe, interleaved, request_script, spread, write_result
+from bench.server import (
+    children,
+    cpu_seconds,
+    db_url,
+    start_celery_worker,
+    start_gunicorn,
+    stop_gunicorn,
+)
 from service.api.app import create_app
 from service.core.samples import sample_profiles
 from service.customers.redis_client import get_store
-from service.settings import REPO_ROOT
 
 BENCH_DB, BROKER_DB = 12, 11
 
@@ -101,37 +107,6 @@ def bench_naive(app, ids: list[str]) -> dict:
     }
 
 
-def wrk_binary() -> str:
-    found = shutil.which("wrk")
-    if found:
-        return found
-    if os.geteuid() == 0:
-        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        subprocess.run(
-            ["apt-get", "install", "-y", "-qq", "wrk"],
-            env=env,
-            check=False,
-            stdout=subprocess.DEVNULL,
-        )
-        if not shutil.which("wrk"):
-            subprocess.run(["apt-get", "update", "-qq"], env=env, check=False)
-            subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], env=env, check=True)
-    found = shutil.which("wrk")
-    if not found:
-        raise RuntimeError("wrk is missing: apt-get install wrk")
-    return found
-
-
-WRK_SCRIPT = """
-math.randomseed(7)
-local paths = {}
-for line in io.lines("{paths}") do paths[#paths + 1] = line end
-request = function()
-  return wrk.format("GET", paths[math.random(1, #paths)])
-end
-"""
-
-
 def customer_paths(app, count: int, sample: int = 20_000) -> list[str]:
     """GET paths for a sample of the stored customers, each in its shop's locale (the one its
     list is precomputed in), limit 5 (the contract's default)."""
@@ -147,55 +122,94 @@ def customer_paths(app, count: int, sample: int = 20_000) -> list[str]:
     ]
 
 
-def run_wrk(url: str, seconds: int, connections: int, script: Path | None) -> dict:
-    command = [wrk_binary(), "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url]
-    if script is not None:
-        command[1:1] = ["-s", str(script)]
-    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out)[1])
-    percentiles = {}
-    for name in ("50%", "99%"):
-        match = re.search(rf"{name}\s+([\d.]+)(us|ms|s)", out)
-        value = float(match[1]) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[match[2]]
-        percentiles[name] = round(value, 2)
-    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    return {
-        "requests_per_s": rate,
-        "p50_ms": percentiles["50%"],
-        "p99_ms": percentiles["99%"],
-        "non_2xx": int(non_2xx[1]) if non_2xx else 0,
-    }
-
-
-def bench_cached_get(env: dict, paths: list[str], seconds: int, sources: dict) -> dict:
+def bench_cached_get(env: dict, paths: list[str], seconds: float, rounds: int) -> dict:
+    """Cached GETs against /healthz on one gunicorn (2 workers, as many as cores), in
+    interleaved rounds under wrk; impressions logged (IMPRESSION_SAMPLE as configured)."""
     server, port = start_gunicorn(
         {k: v for k, v in env.items() if k.startswith("DOSEWISE_") or k == "REDIS_URL"}, 2
     )
     try:
-        import http.client
-
-        workdir = Path(tempfile.mkdtemp(prefix="dosewise-wrk-"))
-        (workdir / "paths.txt").write_text("\n".join(paths) + "\n")
-        script = workdir / "cached.lua"
-        script.write_text(WRK_SCRIPT.replace("{paths}", str(workdir / "paths.txt")))
         base = f"http://127.0.0.1:{port}"
-        run_wrk(f"{base}/healthz", 2, 32, None)  # warm-up
-        trivial = run_wrk(f"{base}/healthz", seconds, 32, None)
-        cached = run_wrk(base, seconds, 32, script)
+        row = interleaved(base, request_script([f"GET {p}" for p in paths]), rounds, seconds)
+        packed = interleaved(
+            base,
+            request_script([f"GET {p}" for p in paths], {"Accept-Encoding": "gzip"}),
+            rounds,
+            seconds,
+        )
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
         seen = []
         for path in paths[:200]:
             conn.request("GET", path)
             seen.append(json.loads(conn.getresponse().read())["source"])
-        sources["sample_source"] = {s: seen.count(s) for s in set(seen)}
-        shutil.rmtree(workdir, ignore_errors=True)
+        row["sample_source"] = {s: seen.count(s) for s in set(seen)}
+        row["gzip"] = packed
     finally:
         stop_gunicorn(server)
+    return row
+
+
+def worker_cpu(worker) -> float:
+    """CPU seconds used so far by the Celery worker and its pool processes."""
+    pids = [worker.pid, *children(worker.pid)]
+    return sum(cpu_seconds(pid) or 0.0 for pid in pids)
+
+
+def redis_cpu(client) -> float:
+    info = client.info("cpu")
+    return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
+
+
+def bench_refreshes(app, count: int, runs: int, worker) -> dict:
+    """`runs` forced batch refreshes of every stored customer; the median rate with the spread,
+    and the CPU seconds per 1000 customers of the worker processes and of Redis."""
+    client = get_store(app).client
+    rows = []
+    for _ in range(runs):
+        cpu, redis_before = worker_cpu(worker), redis_cpu(client)
+        row = bench_refresh(app, count)
+        row["worker_cpu_s"] = round(worker_cpu(worker) - cpu, 2)
+        row["redis_cpu_s"] = round(redis_cpu(client) - redis_before, 2)
+        row["load_average"] = os.getloadavg()[0]
+        rows.append(row)
+        print(f"batch refresh: {row}", flush=True)
+    rates = [r["customers_per_s"] for r in rows]
+    cpu_per_1000 = [1000 * (r["worker_cpu_s"] + r["redis_cpu_s"]) / count for r in rows]
     return {
-        "connections": 32,
-        "cached_get": cached,
-        "trivial_healthz": trivial,
-        "ratio_throughput": round(cached["requests_per_s"] / trivial["requests_per_s"], 2),
+        "customers": count,
+        "runs": rows,
+        "customers_per_s": spread(rates),
+        # what the rate would be with the machine's cores busy with nothing else
+        "cpu_s_per_1000_customers": spread(cpu_per_1000),
+        "customers_per_s_on_idle_cores": round(
+            (os.cpu_count() or 2) * 1000 / statistics.median(cpu_per_1000), 1
+        ),
+        "distinct_profiles_computed": rows[-1]["distinct_profiles_computed"],
+    }
+
+
+def memory(app, ids: list[str]) -> dict:
+    """Redis MEMORY USAGE of a stored profile, a cached list and an impression (bytes; a sample
+    of customers), and the whole database per customer."""
+    client = get_store(app).client
+    from service.customers.store import IMPRESSIONS_STREAM, key
+
+    sample = ids[:: max(len(ids) // 500, 1)]
+    pipe = client.pipeline(transaction=False)
+    for customer_id in sample:
+        pipe.memory_usage(key("profile", customer_id), samples=0)
+        pipe.memory_usage(key("recs", customer_id), samples=0)
+    values = pipe.execute()
+    profiles, lists = values[0::2], values[1::2]
+    used = int(client.info("memory")["used_memory"])
+    stream = client.xlen(IMPRESSIONS_STREAM)
+    stream_bytes = client.memory_usage(IMPRESSIONS_STREAM, samples=0) if stream else 0
+    return {
+        "profile_bytes": round(statistics.mean(v for v in profiles if v), 1),
+        "cached_list_bytes": round(statistics.mean(v for v in lists if v), 1),
+        "used_memory_bytes_per_customer": round(used / len(ids), 1),
+        "impressions_in_stream": stream,
+        "impression_bytes": round(stream_bytes / stream, 1) if stream else None,
     }
 
 
@@ -205,7 +219,10 @@ def main() -> None:
     )
     parser.add_argument("--customers", type=int, default=100_000)
     parser.add_argument("--naive", type=int, default=3000)
-    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--seconds", type=float, default=8)
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved HTTP rounds (>= 3)")
+    parser.add_argument("--runs", type=int, default=3, help="batch refreshes (median of them)")
+    parser.add_argument("--skip-get", action="store_true", help="refresh only")
     args = parser.parse_args()
     base = os.environ.get("REDIS_URL")
     if not base:
@@ -226,51 +243,51 @@ def main() -> None:
             "CELERY_BROKER_URL": broker_url,
             "RELOAD_INTERVAL": 0,
             "REFRESH_CHUNK_SIZE": 1000,
+            "ACCESS_LOG": False,
         }
     )
-    report: dict = {"cpus": os.cpu_count()}
+    report: dict = {"cpus": os.cpu_count(), "load_average_start": os.getloadavg()[0]}
     log = Path(tempfile.mkdtemp(prefix="dosewise-bench-")) / "worker.log"
     worker = start_celery_worker(env, os.cpu_count() or 2, log)
     try:
         started = time.perf_counter()
         ids = store_customers(app, args.customers)
         print(f"stored {len(ids)} customers in {time.perf_counter() - started:.1f} s", flush=True)
-        report["refresh"] = bench_refresh(app, len(ids))
-        print(f"batch refresh: {report['refresh']}", flush=True)
-        report["naive"] = bench_naive(app, ids[: args.naive])
-        print(f"naive one task per customer: {report['naive']}", flush=True)
-        report["refresh_ratio_to_naive"] = round(
-            report["refresh"]["customers_per_s"] / report["naive"]["customers_per_s"], 1
-        )
-        print(f"batch / naive: {report['refresh_ratio_to_naive']}x", flush=True)
-        with app.app_context():
-            from workers.tasks import start_refresh
+        report["refresh"] = bench_refreshes(app, len(ids), args.runs, worker)
+        if args.naive:
+            report["naive"] = bench_naive(app, ids[: args.naive])
+            print(f"naive one task per customer: {report['naive']}", flush=True)
+            report["refresh_ratio_to_naive"] = round(
+                report["refresh"]["customers_per_s"]["median"] / report["naive"]["customers_per_s"],
+                1,
+            )
+            print(f"batch / naive: {report['refresh_ratio_to_naive']}x", flush=True)
+            with app.app_context():
+                from workers.tasks import start_refresh
 
-            start_refresh(
-                app, "bench"
-            )  # the naive sample's lists back under the batch's fingerprint
-        while (get_store(app).run_state() or {}).get("status") != "finished":
-            time.sleep(0.1)
+                # the naive sample's lists back under the batch's fingerprint
+                start_refresh(app, "bench")
+            while (get_store(app).run_state() or {}).get("status") != "finished":
+                time.sleep(0.1)
     finally:
         stop_gunicorn(worker)  # the same process-group stop
-    sources: dict = {}
-    report["cached_get"] = bench_cached_get(
-        env, customer_paths(app, len(ids)), args.seconds, sources
-    )
-    report["cached_get"]["sample_source"] = sources.get("sample_source")
-    c = report["cached_get"]
-    hit, trivial = c["cached_get"], c["trivial_healthz"]
+    r = report["refresh"]
     print(
-        f"cached GET under wrk, 32 connections: {hit['requests_per_s']:.0f} req/s "
-        f"p50 {hit['p50_ms']} ms p99 {hit['p99_ms']} ms (non-2xx {hit['non_2xx']}); "
-        f"/healthz {trivial['requests_per_s']:.0f} req/s p50 {trivial['p50_ms']} ms "
-        f"p99 {trivial['p99_ms']} ms; throughput ratio {c['ratio_throughput']}x; "
-        f"sample source {c['sample_source']}",
+        f"refresh of {r['customers']} customers: {r['customers_per_s']} customers/s "
+        f"(median of {args.runs}); CPU {r['cpu_s_per_1000_customers']} s per 1000 customers "
+        f"(worker processes + Redis): {r['customers_per_s_on_idle_cores']}/s on idle cores",
         flush=True,
     )
-    out = REPO_ROOT / "bench" / "results"
-    out.mkdir(exist_ok=True)
-    (out / "precompute.json").write_text(json.dumps(report, indent=2))
+    if not args.skip_get:
+        report["cached_get"] = bench_cached_get(
+            env, customer_paths(app, len(ids)), args.seconds, args.rounds
+        )
+        print(describe("cached GET", report["cached_get"]), flush=True)
+        print(describe("cached GET, gzip", report["cached_get"]["gzip"]), flush=True)
+        print(f"sample source {report['cached_get']['sample_source']}", flush=True)
+    report["memory"] = memory(app, ids)
+    print(f"memory: {report['memory']}", flush=True)
+    print(f"written to {write_result('precompute', report)}")
     redis.Redis.from_url(store_url).flushdb()
     redis.Redis.from_url(broker_url).flushdb()
 

@@ -11,24 +11,22 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import http.client
 import json
 import os
 import platform
 import subprocess
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 import numpy as np
 
 from bench.profiles import request_bodies
+from bench.rounds import describe, interleaved, request_script, write_result
 from bench.server import free_port  # noqa: F401
 from bench.server import start_gunicorn as start_server
 from service.contract.schemas import RecommendationRequestSchema
 from service.core.ranking import recommend
-from service.core.requests import RecommendationRequest
 from service.core.snapshot import DataPaths, load_snapshot
 from service.core.synthetic import synthetic_catalog, write_synthetic_catalog
 from service.core.yamlfile import load_yaml
@@ -64,13 +62,12 @@ def bench_inprocess(sizes: list[int | None], rounds: int) -> list[dict]:
         validated = [schema.load(b) for b in bodies]
         n = rounds if size is None or size <= 1000 else max(rounds // 4, 200)
         for body in validated[:50]:  # warm-up
-            recommend(snapshot, RecommendationRequest.from_dict(body), TODAY)
+            recommend(snapshot, body, TODAY)
         baseline, timed = [], []
         for i in range(n):
             raw = bodies[i % len(bodies)]
             t0 = time.perf_counter()
-            body = schema.load(raw)
-            request = RecommendationRequest.from_dict(body)
+            request = schema.load(raw)  # the typed request (post_load)
             t1 = time.perf_counter()
             recommend(snapshot, request, TODAY)
             t2 = time.perf_counter()
@@ -110,46 +107,9 @@ def start_gunicorn(catalog: Path, workers: int) -> tuple[subprocess.Popen, int]:
     )
 
 
-def http_load(
-    port: int, requests: list[tuple[str, str, bytes | None]], connections: int, seconds: float
-) -> dict:
-    latencies: list[float] = []
-    errors = [0]
-    lock = threading.Lock()
-    stop = time.monotonic() + seconds
-
-    def worker(offset: int) -> None:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-        mine, i = [], offset
-        headers = {"Content-Type": "application/json"}
-        while time.monotonic() < stop:
-            method, path, body = requests[i % len(requests)]
-            i += connections
-            t0 = time.perf_counter()
-            conn.request(method, path, body=body, headers=headers if body else {})
-            response = conn.getresponse()
-            response.read()
-            mine.append(time.perf_counter() - t0)
-            if response.status >= 500:
-                with lock:
-                    errors[0] += 1
-        with lock:
-            latencies.extend(mine)
-
-    threads = [threading.Thread(target=worker, args=(k,)) for k in range(connections)]
-    started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - started
-    row = percentiles(latencies)
-    row["requests_per_s"] = round(len(latencies) / elapsed, 1)
-    row["errors_5xx"] = errors[0]
-    return row
-
-
-def bench_http(sizes: list[int | None], seconds: float, connections: int) -> list[dict]:
+def bench_http(sizes: list[int | None], seconds: float, rounds: int) -> list[dict]:
+    """POST /v1/recommendations (500 seeded bodies, answer cache off) against /healthz on the
+    same gunicorn (2 workers), interleaved rounds under wrk with 32 connections."""
     results = []
     for size in sizes:
         with tempfile.TemporaryDirectory() as tmp:
@@ -160,32 +120,18 @@ def bench_http(sizes: list[int | None], seconds: float, connections: int) -> lis
             process, port = start_gunicorn(catalog, workers=2)
             try:
                 skus = [p["sku"] for p in load_yaml(catalog)["products"]]
-                bodies = [json.dumps(b).encode() for b in request_bodies(500, skus)]
-                recs = [("POST", "/v1/recommendations", b) for b in bodies]
-                http_load(port, recs, connections, 2)  # warm-up
-                trivial = http_load(port, [("GET", "/healthz", None)], connections, seconds)
-                timed = http_load(port, recs, connections, seconds)
+                lines = [
+                    f"POST /v1/recommendations {json.dumps(b)}" for b in request_bodies(500, skus)
+                ]
+                row = interleaved(
+                    f"http://127.0.0.1:{port}", request_script(lines), rounds, seconds
+                )
             finally:
                 process.terminate()
                 process.wait(timeout=30)
-        row = {
-            "catalog": "bundled" if size is None else f"{size} SKUs",
-            "connections": connections,
-            "recommend": timed,
-            "trivial_healthz": trivial,
-            "ratio_p50": round(timed["p50_ms"] / trivial["p50_ms"], 2),
-            "ratio_throughput": round(timed["requests_per_s"] / trivial["requests_per_s"], 2),
-        }
+        row["catalog"] = "bundled" if size is None else f"{size} SKUs"
         results.append(row)
-        print(
-            f"HTTP gunicorn 2 workers, {row['catalog']:>10}, {connections} conns: recommend "
-            f"p50 {timed['p50_ms']:.2f} ms p99 {timed['p99_ms']:.2f} ms "
-            f"{timed['requests_per_s']:.0f} req/s; /healthz p50 {trivial['p50_ms']:.2f} ms "
-            f"p99 {trivial['p99_ms']:.2f} ms {trivial['requests_per_s']:.0f} req/s; "
-            f"ratio p50 {row['ratio_p50']}x, throughput {row['ratio_throughput']}x; "
-            f"5xx {timed['errors_5xx'] + trivial['errors_5xx']}",
-            flush=True,
-        )
+        print(describe(f"HTTP POST /v1/recommendations, {row['catalog']}", row), flush=True)
     return results
 
 
@@ -195,6 +141,7 @@ def main() -> None:
     )
     parser.add_argument("--quick", action="store_true", help="fewer rounds, shorter loads")
     parser.add_argument("--only", choices=["inprocess", "http"])
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved HTTP rounds (>= 3)")
     args = parser.parse_args()
     rounds = 500 if args.quick else 3000
     seconds = 3.0 if args.quick else 10.0
@@ -209,11 +156,8 @@ def main() -> None:
     if args.only in (None, "inprocess"):
         report["inprocess"] = bench_inprocess([None, 1000, 10000], rounds)
     if args.only in (None, "http"):
-        report["http"] = bench_http([None, 1000], seconds, connections=4)
-    out = REPO_ROOT / "bench" / "results"
-    out.mkdir(exist_ok=True)
-    (out / "latest.json").write_text(json.dumps(report, indent=2))
-    print(f"written to {out / 'latest.json'}")
+        report["http"] = bench_http([None] if args.quick else [None, 1000], seconds, args.rounds)
+    print(f"written to {write_result('latest', report)}")
 
 
 if __name__ == "__main__":

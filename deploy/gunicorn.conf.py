@@ -1,5 +1,6 @@
 """gunicorn settings for dosewise. Every value can be overridden by the environment."""
 
+import gc
 import logging
 import multiprocessing
 import os
@@ -12,9 +13,12 @@ from service.local import port_in_use as _port_in_use
 _host = os.environ.get("HOST", "127.0.0.1")
 _port = int(os.environ.get("PORT", "8000"))
 bind = f"{_host}:{_port}"
-# CPU-bound numpy work: one sync worker per core plus one; threads absorb slow clients.
+# CPU-bound numpy work: one worker per core plus one. Threads: the cached GET (most of the
+# traffic) spends most of its time waiting for its one Redis round trip, while the GIL is free;
+# 8 threads keep a worker busy meanwhile (measured on 2 cores: cached GETs 0.59x /healthz with
+# 2 threads, 1.0x with 8; bench/README.md). CPU-bound requests share the GIL either way.
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() + 1))
-threads = int(os.environ.get("GUNICORN_THREADS", "2"))
+threads = int(os.environ.get("GUNICORN_THREADS", "8"))
 worker_class = "gthread"
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = 20
@@ -61,6 +65,14 @@ def on_starting(server):
         )
         on_exit(server)
         sys.exit(1)
+
+
+def pre_fork(server, worker):
+    """The app is loaded (preload_app): move every object it made out of the garbage
+    collector's reach before forking, so that collections in a worker neither scan them nor
+    write to their pages (which would copy the shared catalog and rules into each worker)."""
+    gc.collect()
+    gc.freeze()
 
 
 def child_exit(server, worker):

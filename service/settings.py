@@ -30,6 +30,9 @@ def defaults() -> dict:
         "CELERY_RESULT_BACKEND": None,  # default: REDIS_URL
         "PRECOMPUTE_LIMIT": 5,  # items per cached list; GETs up to this limit read the cache
         "CACHE_MAX_AGE": 86_400.0,  # seconds before a cached list is stale whatever else holds
+        # share of cache hits whose impression is logged for training (1.0: every hit; each
+        # logged hit costs one Redis round trip, see docs/operators.md)
+        "IMPRESSION_SAMPLE": 1.0,
         "REFRESH_CHUNK_SIZE": 1000,  # customers per refresh task
         "BROKER_VISIBILITY_TIMEOUT": 300,  # Redis broker: seconds before an unacked task returns
         "REFRESH_LOCK_TTL": 120,  # seconds a refresh keeps its lock after its last chunk

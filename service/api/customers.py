@@ -8,14 +8,15 @@ import redis
 from flask import Response, current_app, g, jsonify, request
 from flask_smorest import Blueprint
 
+from ..contract.responses import ContractErrorSchema
 from ..contract.schemas import (
-    ContractErrorSchema,
     CustomerRecommendationResponseSchema,
     CustomerStoredSchema,
     ProfileSchema,
 )
 from ..core.errors import InvalidInput, Unavailable
-from ..customers.redis_client import cache_policy, get_store, impression_logger
+from ..core.vocabulary import DEFAULT_LOCALE, LOCALES
+from ..customers.redis_client import cache_policy, get_store, hit_logger, impression_logger
 from ..customers.refresh import serve
 from ..customers.store import CorruptEntry
 from .customer_request import CustomerQuery, parse_query
@@ -46,7 +47,7 @@ def schedule_refresh(customer_id: str) -> None:
 
 
 @blp.route("/customers/<string:customer_id>", methods=["PUT"])
-@blp.arguments(ProfileSchema)
+@blp.arguments(ProfileSchema())
 @blp.response(200, CustomerStoredSchema)
 @blp.alt_response(422, schema=ContractErrorSchema)
 @blp.alt_response(503, schema=ContractErrorSchema)
@@ -79,7 +80,7 @@ def put_customer(profile: dict, customer_id: str):
         {
             "in": "query",
             "name": "locale",
-            "schema": {"type": "string", "enum": ["nl", "de", "en"], "default": "nl"},
+            "schema": {"type": "string", "enum": list(LOCALES), "default": DEFAULT_LOCALE},
         },
     ]
 )
@@ -107,6 +108,7 @@ def customer_recommendations(customer_id: str):
             impression_logger(app),
             g.request_id,
             corrupt_entry_reporter(app),
+            _hit_log(app),
         )
     except CorruptEntry as exc:
         corrupt_entry_reporter(app)(exc.family)
@@ -166,6 +168,14 @@ def corrupt_entry_reporter(app):
         )
 
     return report
+
+
+def _hit_log(app):
+    """The impression of a cached list answered here (a smaller limit, or what the fast path
+    passed on), logged as the fast path logs its hits."""
+    log_hit = hit_logger(app)
+    request_id = g.request_id
+    return lambda cached, customer_id, limit: log_hit(cached, customer_id, limit, request_id)
 
 
 def _safe_schedule(customer_id: str) -> None:

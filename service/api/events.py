@@ -6,7 +6,8 @@ import redis
 from flask import current_app, jsonify
 from flask_smorest import Blueprint
 
-from ..contract.schemas import AcceptedSchema, ContractErrorSchema, EventsRequestSchema
+from ..contract.responses import ContractErrorSchema
+from ..contract.schemas import AcceptedSchema, EventsRequestSchema
 from ..core.errors import InvalidInput, Unavailable
 from ..customers.redis_client import get_store
 from ..customers.refills import record_purchases
@@ -15,7 +16,7 @@ blp = Blueprint("events", __name__, url_prefix="/v1", description="Shop events."
 
 
 @blp.route("/events", methods=["POST"])
-@blp.arguments(EventsRequestSchema)
+@blp.arguments(EventsRequestSchema())
 @blp.response(202, AcceptedSchema)
 @blp.alt_response(422, schema=ContractErrorSchema)
 @blp.alt_response(503, schema=ContractErrorSchema)

@@ -2,38 +2,94 @@
 
 This is the request the webshop makes on every page view. When the customer's precomputed list
 is fresh and the request asks for the cached limit, the answer is the stored bytes: one Redis
-round trip and no JSON parsing. This thin WSGI layer serves exactly that case with the same
-mechanisms as the Flask app (key check, request id, cache decision, metrics, access log) and
-hands every other request (a miss, a stale list, another limit or locale, a bad query, a
-missing key, Redis trouble) to Flask unchanged, which then answers it in full.
+round trip and no JSON parsing (with `Accept-Encoding: gzip` not even decompressed: the stored
+gzip member goes out with `Content-Encoding: gzip`). This thin WSGI layer serves exactly that
+case with the same mechanisms as the Flask app (key check, request id, cache decision, metrics,
+access log, the impression of the list for training) and hands every other request (a miss, a
+stale list, another limit or locale, a bad query, a missing key, Redis trouble) to Flask
+unchanged, which then answers it in full.
+
+What the answer does not need waits until it is sent: the access-log line and the impression
+are written in the response's `close()`, which the server calls after the last byte (PEP
+3333), so the client does not wait for that Redis round trip.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 from collections.abc import Callable, Iterable
+from functools import lru_cache
 from typing import Any
 
 import redis
 from flask import Flask
 
-from ..customers.redis_client import cache_policy, get_store
+from ..customers.redis_client import cache_policy, get_store, hit_logger
 from ..customers.refresh import fresh_list
-from ..customers.store import CorruptEntry
+from ..customers.store import CorruptEntry, Hit, RedisStore
 from .access import allows, scopes_from_header
 from .customer_request import CustomerQuery, decoded_path, parse_query
-from .logs import record_request, request_id_from
+from .logs import access_line, request_id_from
 
 PATH = re.compile(r"^/v1/customers/([^/]{1,384})/recommendations$")
 ROUTE = "/v1/customers/<string:customer_id>/recommendations"
 StartResponse = Callable[..., Any]
+log = logging.getLogger("dosewise.api")
+
+
+@lru_cache(maxsize=256)
+def accepts_gzip(header: str) -> bool:
+    """True when an Accept-Encoding header accepts gzip (`gzip` or `*`, and not at q=0)."""
+    for part in header.lower().split(","):
+        name, _, params = part.strip().partition(";")
+        if name.strip() not in ("gzip", "*"):
+            continue
+        q = params.strip()
+        if q.startswith("q="):
+            try:
+                return float(q[2:]) > 0
+            except ValueError:
+                return False
+        return True
+    return False
+
+
+class _AfterSending(list):
+    """The response body; the server calls `close()` once it has been sent (PEP 3333)."""
+
+    __slots__ = ("_then",)
+
+    def __init__(self, body: bytes, then: Callable[[], None]) -> None:
+        super().__init__((body,))
+        self._then = then
+
+    def close(self) -> None:
+        try:
+            self._then()
+        except Exception:  # noqa: BLE001 - the answer is out; bookkeeping must not fail it
+            log.exception("after a cached answer")
 
 
 class CachedListFastPath:
     def __init__(self, app: Flask, wsgi_app: Callable[..., Iterable[bytes]]) -> None:
         self.app = app
         self.wsgi_app = wsgi_app
+        self._bound: tuple[Any, Any, Any, bool] | None = None
+
+    def _bind(self) -> tuple[Any, Any, Any, bool]:
+        """Metric children and the impression logger, looked up once (on first use: tests
+        change the config after the app is made)."""
+        if self._bound is None:
+            metrics = self.app.extensions["dosewise_metrics"]
+            self._bound = (
+                metrics.customer_lists.labels("cache"),
+                metrics.request_seconds.labels(ROUTE, "GET", "200"),
+                hit_logger(self.app),
+                bool(self.app.config.get("ACCESS_LOG", True)),
+            )
+        return self._bound
 
     def __call__(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
         if environ.get("REQUEST_METHOD") == "GET":
@@ -42,12 +98,15 @@ class CachedListFastPath:
                 started = time.perf_counter()
                 # PATH_INFO is decoded already: never unquote it again (one id, one key)
                 customer_id = decoded_path(match[1])
-                body = self._cached(environ, customer_id) if customer_id else None
-                if body is not None:
-                    return self._answer(environ, start_response, body, started)
+                if customer_id:
+                    answer = self._cached(environ, start_response, customer_id, started)
+                    if answer is not None:
+                        return answer
         return self.wsgi_app(environ, start_response)
 
-    def _cached(self, environ: dict, customer_id: str) -> bytes | None:
+    def _cached(
+        self, environ: dict, start_response: StartResponse, customer_id: str, started: float
+    ) -> Iterable[bytes] | None:
         app = self.app
         query = parse_query(environ.get("QUERY_STRING", ""))
         if not isinstance(query, CustomerQuery) or len(customer_id) > 128:
@@ -59,36 +118,55 @@ class CachedListFastPath:
             return None
         recommender = app.extensions["dosewise"]
         recommender.reload_if_changed()
+        counted, latency, log_hit, access_log = self._bind()
+        request_id = request_id_from(environ.get("HTTP_X_REQUEST_ID", ""))
+        policy = cache_policy(app)
+        now = time.time()
+        store = get_store(app)
+        drawn = log_hit.sampled()
+        logged = False
         try:
-            entry, raw = get_store(app).read(customer_id)
-            cached = fresh_list(recommender, entry, raw, cache_policy(app))
+            if drawn and isinstance(store, RedisStore):
+                # the read and, when it is a hit, its impression: one round trip
+                hit = Hit(
+                    recommender.snapshot.fingerprint, now, policy.max_age, query.limit, query.locale
+                )
+                entry, raw, logged = store.read_and_log(
+                    customer_id, hit, log_hit.head(request_id, customer_id)
+                )
+            else:
+                entry, raw = store.read(customer_id)
+            cached = fresh_list(recommender, entry, raw, policy, now)
             if cached is None or query.limit != cached.limit:
                 return None
-            return cached.response(query.locale)
+            body, gzipped = None, False
+            if accepts_gzip(environ.get("HTTP_ACCEPT_ENCODING", "")):
+                body = cached.response_gzip(query.locale)
+                gzipped = body is not None
+            if body is None:
+                body = cached.response(query.locale)
+            if body is None:
+                return None
         except (redis.RedisError, OSError, CorruptEntry):
             return None  # Flask answers it: 503, or a computed list and a count of the corrupt one
+        headers = [
+            ("Content-Type", "application/json"),
+            ("Content-Length", str(len(body))),
+            ("X-Request-ID", request_id),
+            ("Vary", "Accept-Encoding"),
+        ]
+        if gzipped:
+            headers.append(("Content-Encoding", "gzip"))
+        start_response("200 OK", headers)
+        seconds = time.perf_counter() - started
+        counted.inc()
+        latency.observe(seconds)
+        limit = query.limit
 
-    def _answer(
-        self, environ: dict, start_response: StartResponse, body: bytes, started: float
-    ) -> Iterable[bytes]:
-        request_id = request_id_from(environ.get("HTTP_X_REQUEST_ID", ""))
-        start_response(
-            "200 OK",
-            [
-                ("Content-Type", "application/json"),
-                ("Content-Length", str(len(body))),
-                ("X-Request-ID", request_id),
-            ],
-        )
-        metrics = self.app.extensions["dosewise_metrics"]
-        metrics.customer_lists.labels("cache").inc()
-        record_request(
-            metrics,
-            bool(self.app.config.get("ACCESS_LOG", True)),
-            ROUTE,
-            "GET",
-            200,
-            time.perf_counter() - started,
-            request_id,
-        )
-        return [body]
+        def after() -> None:
+            if access_log:
+                access_line(ROUTE, "GET", 200, seconds, request_id)
+            if drawn and not logged:  # a store without the one-round-trip read, or a cluster
+                log_hit(cached, customer_id, limit, request_id, drawn=True)
+
+        return _AfterSending(body, after)

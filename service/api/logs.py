@@ -40,12 +40,19 @@ def record_request(
 
     metrics.request_seconds.labels(endpoint, method_label(method), str(status)).observe(seconds)
     if access_log:
-        extra = {
-            "endpoint": endpoint,
-            "method": method[:16],
-            "status": status,
-            "duration_ms": round(seconds * 1000, 3),
-        }
-        if request_id:
-            extra["request_id"] = request_id
-        log.info("request", extra=extra)
+        access_line(endpoint, method, status, seconds, request_id)
+
+
+def access_line(
+    endpoint: str, method: str, status: int, seconds: float, request_id: str | None = None
+) -> None:
+    """The JSON access-log line of one answered request."""
+    extra = {
+        "endpoint": endpoint,
+        "method": method[:16],
+        "status": status,
+        "duration_ms": round(seconds * 1000, 3),
+    }
+    if request_id:
+        extra["request_id"] = request_id
+    log.info("request", extra=extra)

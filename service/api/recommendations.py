@@ -7,15 +7,18 @@ from flask_smorest import Blueprint
 
 from service.experiments.serving import for_app as experiment_server
 
-from ..contract.schemas import (
+from ..contract.responses import (
     ContractErrorSchema,
-    IntakeCheckRequestSchema,
     IntakeCheckResponseSchema,
-    RecommendationRequestSchema,
     RecommendationResponseSchema,
+)
+from ..contract.schemas import (
+    IntakeCheckRequestSchema,
+    RecommendationRequestSchema,
     RegimenRequestSchema,
     RegimenResponseSchema,
 )
+from ..core.requests import RecommendationRequest
 from ..customers.redis_client import impression_logger
 
 blp = Blueprint(
@@ -33,12 +36,12 @@ def _errors(view):
 
 
 @blp.route("/recommendations", methods=["POST"])
-@blp.arguments(RecommendationRequestSchema)
+@blp.arguments(RecommendationRequestSchema())
 @blp.response(200, RecommendationResponseSchema)
 @_errors
-def recommendations(body: dict):
+def recommendations(body: RecommendationRequest):
     """Recommend products for a profile, keeping every safety guarantee."""
-    customer_id = body.pop("customer_id", None)
+    customer_id = body.customer_id
     recommender = current_app.extensions["dosewise"]
     experiments = experiment_server(current_app)
     arm = experiments.arm(
@@ -51,9 +54,10 @@ def recommendations(body: dict):
     answer = recommender.recommend(
         body,
         impressions=impression_logger(current_app) if customer_id is not None else None,
-        customer_id=customer_id,
         request_id=g.request_id,
         arm=arm.snapshot_for if arm else None,
+        # the raw body keys the answer cache: validating the same bytes gives the same body
+        body_key=request.get_data(cache=True),
     )
     if arm is not None:  # an added field naming the arm (issue 12); contract fields unchanged
         answer = {**answer, "experiment": arm.label}
@@ -63,7 +67,7 @@ def recommendations(body: dict):
 
 
 @blp.route("/intake/check", methods=["POST"])
-@blp.arguments(IntakeCheckRequestSchema)
+@blp.arguments(IntakeCheckRequestSchema())
 @blp.response(200, IntakeCheckResponseSchema)
 @_errors
 def intake_check(body: dict):
@@ -72,7 +76,7 @@ def intake_check(body: dict):
 
 
 @blp.route("/regimens", methods=["POST"])
-@blp.arguments(RegimenRequestSchema)
+@blp.arguments(RegimenRequestSchema())
 @blp.response(200, RegimenResponseSchema)
 @_errors
 def regimens(body: dict):

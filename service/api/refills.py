@@ -7,7 +7,8 @@ from flask import current_app, jsonify, request
 from flask_smorest import Blueprint
 from marshmallow import EXCLUDE, Schema, fields, validate
 
-from ..contract.schemas import ContractErrorSchema, ResponseSchema
+from ..contract.base import ResponseSchema
+from ..contract.responses import ContractErrorSchema
 from ..core.errors import InvalidInput, NotFound, Unavailable
 from ..core.vocabulary import LOCALES
 from ..customers.redis_client import get_store

@@ -21,8 +21,8 @@ from typing import Any, NamedTuple
 import numpy as np
 from marshmallow import RAISE, Schema, fields, validate
 
+from .amounts import rounded
 from .errors import DataFileError, Finding
-from .intake import rounded
 from .profile import Line, Profile
 from .ranking import Evaluation, evaluate, item_warnings, profile_notices
 from .reference import Reference, _display

@@ -8,7 +8,10 @@ endpoints that need no Redis keep their threads.
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import logging
+import random
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -19,7 +22,7 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from .refresh import CachePolicy
-from .store import MemoryStore, RedisStore
+from .store import CachedList, CorruptEntry, MemoryStore, RedisStore
 
 log = logging.getLogger("dosewise")
 
@@ -199,3 +202,56 @@ def impression_logger(host: Host) -> Callable[[dict[str, Any]], None]:
             )
 
     return record
+
+
+class HitLog:
+    """Logs the impressions of lists served from the cache (issue 12): the record the list
+    carries (features computed with it) plus request id, customer id and time; only a share
+    of hits when IMPRESSION_SAMPLE is below 1. A failure is logged, never raised. The fast path
+    logs in its read's round trip (`RedisStore.read_and_log`); `__call__` logs on its own."""
+
+    def __init__(self, host: Host) -> None:
+        self.store = get_store(host)
+        self.share = float(host.config.get("IMPRESSION_SAMPLE", 1.0))
+        self._draw = random.Random().random
+
+    def sampled(self) -> bool:
+        return self.share >= 1.0 or self._draw() < self.share
+
+    @staticmethod
+    def head(request_id: str, customer_id: str) -> bytes:
+        """The request's fields of an impression record, as JSON (see CachedList.impression)."""
+        stamp = dt.datetime.now(dt.UTC).isoformat()
+        return json.dumps(
+            {"request_id": request_id, "customer_id": customer_id, "timestamp": stamp},
+            separators=(",", ":"),
+            ensure_ascii=False,
+        ).encode()
+
+    def __call__(
+        self, cached: CachedList, customer_id: str, limit: int, request_id: str, drawn=None
+    ) -> None:
+        if not (self.sampled() if drawn is None else drawn):
+            return
+        try:
+            stamp = dt.datetime.now(dt.UTC).isoformat()
+            record = cached.impression(request_id, customer_id, stamp, limit)
+            if record is not None:
+                self.store.log_impression(customer_id, record)
+        except CorruptEntry:
+            log.warning("a cached list's impression part did not decode; not logged")
+        except (redis.RedisError, OSError) as exc:
+            self.failed(exc)
+
+    def failed(self, exc: Exception) -> None:
+        log.warning(
+            "could not log an impression: %s", exc, exc_info=not isinstance(exc, CircuitOpen)
+        )
+
+
+def hit_logger(host: Host) -> HitLog:
+    """The host's HitLog (the fast path and the Flask view share it)."""
+    hits = host.extensions.get("dosewise_hit_log")
+    if hits is None:
+        hits = host.extensions["dosewise_hit_log"] = HitLog(host)
+    return hits

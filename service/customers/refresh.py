@@ -16,9 +16,11 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from ..core.errors import NotFound
+from ..core.learned import Learning
 from ..core.ranking import recommend_in_locales
 from ..core.recommender import Recommender
 from ..core.requests import RecommendationRequest
+from ..core.snapshot import Snapshot
 from .store import CachedList, CorruptEntry, MemoryStore, RedisStore
 
 LOCALE_BY_COUNTRY = {"NL": "nl", "BE": "nl", "DE": "de", "AT": "de", "CH": "de", "LU": "de"}
@@ -41,6 +43,12 @@ class CorruptionReport(Protocol):
     def __call__(self, family: str) -> None: ...
 
 
+class HitLog(Protocol):
+    """Logs the impression of a list served from the cache (`limit` items of it)."""
+
+    def __call__(self, cached: CachedList, customer_id: str, limit: int) -> None: ...
+
+
 def locales_for(profile: dict[str, Any]) -> tuple[str, ...]:
     """The locale a customer's list is precomputed in: the shop's language for the country."""
     return (LOCALE_BY_COUNTRY.get(str(profile.get("country", "NL")).upper(), "en"),)
@@ -57,7 +65,11 @@ def is_fresh(
 
 
 def fresh_list(
-    recommender: Recommender, entry: dict | None, raw: bytes | None, policy: CachePolicy
+    recommender: Recommender,
+    entry: dict | None,
+    raw: bytes | None,
+    policy: CachePolicy,
+    now: float | None = None,
 ) -> CachedList | None:
     """The customer's cached list when it is fresh for the data and profile in service
     (CorruptEntry when the stored list does not decode)."""
@@ -65,7 +77,8 @@ def fresh_list(
         return None
     cached = CachedList.decode(raw)
     fingerprint = recommender.snapshot.fingerprint
-    return cached if is_fresh(cached, fingerprint, entry["digest"], time.time(), policy) else None
+    now = time.time() if now is None else now
+    return cached if is_fresh(cached, fingerprint, entry["digest"], now, policy) else None
 
 
 def serve(
@@ -79,12 +92,14 @@ def serve(
     impressions: Any = None,
     request_id: str = "",
     corrupt: CorruptionReport | None = None,
+    hits: HitLog | None = None,
 ) -> dict[str, Any] | bytes:
     """The contract's body plus `source`: "cache" in one round trip when fresh, else computed
     now (and a refresh is queued through `schedule`). A hit with the cached limit is the
     ready-made response as JSON bytes, which the web layer sends without parsing. A cached list
     that does not decode is reported through `corrupt` and treated as a miss: the refresh this
-    queues writes it again."""
+    queues writes it again. A hit's impression is logged through `hits` (a computed list's
+    through `impressions`, with the features computed for it)."""
     entry, raw = store.read(customer_id)  # CorruptEntry for a profile that does not decode
     if entry is None:
         raise NotFound(f"no customer {customer_id!r}")
@@ -94,9 +109,13 @@ def serve(
             if limit == cached.limit:
                 ready = cached.response(locale)
                 if ready is not None:
+                    if hits is not None:
+                        hits(cached, customer_id, limit)
                     return ready
             body = cached.bodies.get(locale) if limit < cached.limit else None
             if body is not None:
+                if hits is not None:
+                    hits(cached, customer_id, limit)
                 return {**body, "items": body["items"][:limit], "source": "cache"}
     except CorruptEntry as exc:
         if corrupt is not None:
@@ -104,14 +123,43 @@ def serve(
         cached = None
     fresh = cached is not None
     answer = recommender.recommend(
-        {"profile": entry["profile"], "limit": limit, "locale": locale},
+        {"profile": entry["profile"], "limit": limit, "locale": locale, "customer_id": customer_id},
         impressions=impressions,
-        customer_id=customer_id,
         request_id=request_id,
     )
     if not fresh and schedule is not None and store.mark_pending(customer_id):
         schedule(customer_id)
     return {**answer, "source": "computed"}
+
+
+def compute_payload(
+    snapshot: Snapshot,
+    profile: dict[str, Any],
+    day: dt.date,
+    limit: int,
+    skus: list[str],
+    learning: Learning | None = None,
+) -> bytes:
+    """The cached payload of one profile: its list in the shop's locale, ready to send, and
+    the impression a cache hit logs (the features of the items shown, computed with them)."""
+    locales = locales_for(profile)
+    request = RecommendationRequest.from_dict(
+        {"profile": profile, "limit": limit, "locale": locales[0]}
+    )
+    shown: list[tuple[Any, list[int]]] = []
+    bodies = recommend_in_locales(
+        snapshot, request, day, locales, lambda ev, ranked: shown.append((ev, ranked))
+    )
+    template = None
+    if shown and learning is not None:  # the training log's record (core/learned.py)
+        ev, ranked = shown[0]
+        rows = ev.model_features if ev.model_features is not None else learning.features(ev)
+        template = learning.impression(
+            "", "", dt.datetime.now(dt.UTC), rows, ranked, skus, snapshot.versions["model"]
+        )
+        for name in ("request_id", "customer_id", "timestamp"):  # put in by each hit
+            del template[name]
+    return CachedList.encode_payload(bodies, template)
 
 
 def refresh_chunk(
@@ -159,14 +207,12 @@ def refresh_chunk(
     shared = store.get_shared(names) if dedupe else [None] * len(names)
     computed: dict[tuple[str, str], bytes] = {}
     bodies_by_digest: dict[str, bytes] = {}
+    skus = [p.sku for p in snapshot.catalog.products]
     for digest, name, known in zip(digests, names, shared, strict=True):
         if known is None:
-            profile = profile_of[digest]
-            request = RecommendationRequest.from_dict(
-                {"profile": profile, "limit": policy.limit, "locale": locales_for(profile)[0]}
+            known = compute_payload(
+                snapshot, profile_of[digest], day, policy.limit, skus, recommender.learning
             )
-            bodies = recommend_in_locales(snapshot, request, day, locales_for(profile))
-            known = CachedList.encode_payload(bodies)
             computed[name] = known
         bodies_by_digest[digest] = known
     if computed and dedupe:

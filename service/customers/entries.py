@@ -1,0 +1,245 @@
+"""What a stored customer value is: key names, the profile entry and the cached list.
+
+Shared by the Redis store (store.py) and the in-process one (memory.py); see store.py for the
+Redis key layout.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import zlib
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+PREFIX = "dw:"
+CUSTOMERS = f"{PREFIX}customers"
+EVENTS_STREAM = f"{PREFIX}events"
+IMPRESSIONS_STREAM = f"{PREFIX}impressions"
+PENDING_TTL = 120
+LIST_TTL = 14 * 86_400  # cached lists; a refresh writes them again long before
+SHARED_TTL = 3600
+EVENTS_MAXLEN = 1_000_000
+EVENTS_PER_CUSTOMER = 1000  # MemoryStore only
+ERASED = f"{PREFIX}erased"
+ERASING = f"{PREFIX}erasing"
+ERASURE_MEMORY = 7 * 86_400  # how long an erased id is kept for cleaning exported files
+
+
+def profile_digest(profile: dict[str, Any]) -> str:
+    text = json.dumps(profile, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:20]
+
+
+def key(family: str, customer_id: str, tagged: bool = False) -> str:
+    """A customer's key. `tagged` (Redis Cluster) puts the id in a hash tag, `dw:recs:{id}`,
+    so that every key of one customer maps to one slot: the first `{` is always ours, and the
+    first `}` after it falls at the same place of the id in every family."""
+    return f"{PREFIX}{family}:{{{customer_id}}}" if tagged else f"{PREFIX}{family}:{customer_id}"
+
+
+class CorruptEntry(ValueError):
+    """A stored value that does not decode (a bad write, a disk or a hand gone wrong). Readers
+    treat a corrupt list as a miss and a corrupt profile as unavailable; the next write of that
+    key (a refresh, a PUT) replaces it."""
+
+    def __init__(self, family: str) -> None:
+        super().__init__(f"a stored {family} entry does not decode")
+        self.family = family
+
+
+def load_profile_entry(raw: bytes | None) -> dict | None:
+    """A stored profile entry ({"profile", "digest", "updated_at"}), or CorruptEntry."""
+    if raw is None:
+        return None
+    try:
+        entry = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise CorruptEntry("profile") from exc
+    if (
+        not isinstance(entry, dict)
+        or not isinstance(entry.get("profile"), dict)
+        or not isinstance(entry.get("digest"), str)
+    ):
+        raise CorruptEntry("profile")
+    return entry
+
+
+# gzip members (a deflate stream with a gzip header): a client that accepts gzip gets a part
+# as it is stored, with `Content-Encoding: gzip`; entries written before were zlib streams
+# (both decode with wbits 47, which detects the header)
+GZIP_MAGIC = b"\x1f\x8b"
+_ANY_HEADER = 47
+
+
+def _gzip(data: bytes) -> bytes:
+    packer = zlib.compressobj(1, zlib.DEFLATED, 31)  # level 1; header without name, mtime 0
+    return packer.compress(data) + packer.flush()
+
+
+@dataclass(frozen=True)
+class CachedList:
+    """A customer's precomputed answer: a metadata line, then a payload shared by every
+    customer with the same profile: a header line and, per locale, the ready-made response
+    (`source: "cache"`, `limit` items), gzip-compressed (level 1: ~1.4 KB instead of ~6 KB),
+    then what training needs to log an impression of the list (`impression`, see below).
+    A GET with that limit sends the bytes as they are; a smaller limit parses and slices.
+
+    The impression part is the impression record of learning.logs.impression_record without
+    its per-request fields (request id, customer id, time): model and features versions and,
+    per item shown, SKU, position and features, computed with the list. A cache hit logs it
+    with those three fields put in front, without parsing it."""
+
+    fingerprint: str
+    profile_digest: str
+    computed_at: float
+    limit: int
+    payload: bytes
+
+    @staticmethod
+    def encode_payload(bodies: dict[str, dict], impression: dict | None = None) -> bytes:
+        parts, sizes = [], {}
+        for locale, body in bodies.items():
+            part = _gzip(_dumps({**body, "source": "cache"}))
+            sizes[locale] = len(part)
+            parts.append(part)
+        header: dict[str, Any] = {"locales": sizes}
+        if impression is not None:
+            part = _gzip(_dumps(impression))
+            header["impression"] = len(part)
+            parts.append(part)
+        return _dumps(header) + b"\n" + b"".join(parts)
+
+    @staticmethod
+    def encode(meta: dict[str, Any], payload: bytes) -> bytes:
+        return json.dumps(meta, separators=(",", ":")).encode() + b"\n" + payload
+
+    @classmethod
+    def decode(cls, raw: bytes) -> CachedList:
+        """The entry, with its metadata and the layout of its payload checked (CorruptEntry
+        when either is wrong); the compressed parts are checked when they are read."""
+        try:
+            head, _, payload = raw.partition(b"\n")
+            meta = json.loads(head)
+            cached = cls(
+                meta["fingerprint"],
+                meta["profile_digest"],
+                float(meta["computed_at"]),
+                meta["limit"],
+                payload,
+            )
+            ok = (
+                isinstance(cached.fingerprint, str)
+                and isinstance(cached.profile_digest, str)
+                and isinstance(cached.limit, int)
+                and bool(cached._parts)
+            )
+        except (ValueError, TypeError, KeyError, AttributeError, UnicodeDecodeError) as exc:
+            raise CorruptEntry("recs") from exc
+        if not ok:
+            raise CorruptEntry("recs")
+        return cached
+
+    @cached_property
+    def _layout(self) -> tuple[dict[str, bytes], bytes | None]:
+        head, _, rest = self.payload.partition(b"\n")
+        header = json.loads(head)
+        parts, offset = {}, 0
+        for locale, size in header["locales"].items():
+            if not isinstance(locale, str) or not isinstance(size, int) or size <= 0:
+                raise ValueError("bad payload layout")
+            parts[locale] = rest[offset : offset + size]
+            offset += size
+        impression = None
+        size = header.get("impression")
+        if size is not None:
+            if not isinstance(size, int) or size <= 0:
+                raise ValueError("bad payload layout")
+            impression = rest[offset : offset + size]
+            offset += size
+        if offset != len(rest):
+            raise ValueError("payload length does not match its layout")
+        return parts, impression
+
+    @property
+    def _parts(self) -> dict[str, bytes]:
+        return self._layout[0]
+
+    def response(self, locale: str) -> bytes | None:
+        """The ready-made response in `locale` (with `limit` items), without parsing JSON."""
+        part = self._parts.get(locale)
+        return None if part is None else _inflate(part)
+
+    def response_gzip(self, locale: str) -> bytes | None:
+        """The same response as a gzip member, as stored (None for an entry of the older
+        zlib layout, or another locale): the bytes for `Content-Encoding: gzip`."""
+        part = self._parts.get(locale)
+        if part is None or not part.startswith(GZIP_MAGIC):
+            return None
+        return part
+
+    def impression(
+        self, request_id: str, customer_id: str, timestamp: str, limit: int | None = None
+    ) -> bytes | None:
+        """The impression record (JSON) of this list served now, or None for an entry written
+        without one. `limit` below the cached limit keeps the first `limit` items."""
+        part = self._layout[1]
+        if part is None:
+            return None
+        fragment = _inflate(part)
+        front = _dumps(
+            {"request_id": request_id, "customer_id": customer_id, "timestamp": timestamp}
+        )
+        if limit is not None and limit < self.limit:
+            try:
+                template = json.loads(fragment)
+                template["items"] = template["items"][:limit]
+            except (ValueError, TypeError, KeyError) as exc:
+                raise CorruptEntry("recs") from exc
+            fragment = _dumps(template)
+        if not fragment.startswith(b"{") or fragment == b"{}":
+            raise CorruptEntry("recs")
+        return front[:-1] + b"," + fragment[1:]
+
+    @cached_property
+    def bodies(self) -> dict[str, dict]:
+        try:
+            return {locale: json.loads(_inflate(part)) for locale, part in self._parts.items()}
+        except ValueError as exc:
+            raise CorruptEntry("recs") from exc
+
+
+def _inflate(part: bytes) -> bytes:
+    try:
+        return zlib.decompress(part, _ANY_HEADER)
+    except zlib.error as exc:
+        raise CorruptEntry("recs") from exc
+
+
+def shared_key(digest: str) -> str:
+    return f"{PREFIX}shared:{digest}"
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def _stream_ms(stream_id: bytes | str) -> int:
+    text = stream_id.decode() if isinstance(stream_id, bytes) else stream_id
+    return int(text.split("-", 1)[0])
+
+
+def _dumps(value: Any) -> bytes:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def stream_record(fields: dict[bytes, bytes]) -> dict[str, Any]:
+    """The record of a stream entry: `data` (JSON), plus, for an impression logged by a cache
+    hit, `imp`: the list's stored impression part (gzip JSON: versions and items), merged in
+    after the request's fields."""
+    record = json.loads(fields[b"data"])
+    part = fields.get(b"imp")
+    if part is not None:
+        record.update(json.loads(_inflate(part)))
+    return record
