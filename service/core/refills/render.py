@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from ..advice_texts import item_reasons
 from ..amounts import rounded
 from ..ranking import Evaluation, item_warnings, profile_notices
 from ..reference import Reference
@@ -135,6 +136,8 @@ def render_plan(
             )
             item["replaces"] = supply.sku
             item["why"] = why_texts(config, reference, decision.nutrients, locale)
+            # what the advice says for the replacement itself (true for it, claim-checked)
+            reasons.extend(item_reasons(ev, decision.index, locale))
         item.update(
             {
                 "action": decision.action,
