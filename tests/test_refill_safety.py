@@ -13,7 +13,6 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from service.contract.schemas import RecommendationRequestSchema
-from service.core.profile import Line, Profile
 from service.core.refills import Purchase, buy_again, plan_refills, refill_config, render_plan
 
 from .conftest import RULES
@@ -84,12 +83,10 @@ def _check_item(
 def test_every_reorder_keeps_every_guarantee(recommender, raw, bought, basket):
     snapshot = recommender.snapshot
     config = refill_config(RULES, snapshot.reference)
-    body = RecommendationRequestSchema().load({"profile": raw, "basket": basket})
-    profile = Profile.from_dict(body["profile"])
+    request = RecommendationRequestSchema().load({"profile": raw, "basket": basket})
+    profile = request.profile
     purchases = [Purchase(TODAY + dt.timedelta(days=d), sku, q) for sku, d, q in bought]
-    plan = plan_refills(
-        snapshot, config, profile, purchases, TODAY, [Line.from_dict(x) for x in body["basket"]]
-    )
+    plan = plan_refills(snapshot, config, profile, purchases, TODAY, list(request.basket))
     answer = render_plan(snapshot, config, plan, "en")
     if answer["reorder"] is None:
         return
@@ -118,7 +115,7 @@ def test_every_reorder_keeps_every_guarantee(recommender, raw, bought, basket):
             scale = item["servings_per_day"] / label
             for n, amount in per_day(PRODUCTS[item["sku"]]).items():
                 assert close(item["nutrients_per_day"][n], amount * scale)
-        _check_item(body["profile"], bought_skus, lasting + others, basket, item)
+        _check_item(raw, bought_skus, lasting + others, basket, item)
     for left in answer["reorder"]["left_out"]:
         assert left["why"] and all(w["text"] for w in left["why"])
 
@@ -128,8 +125,7 @@ def test_every_reorder_keeps_every_guarantee(recommender, raw, bought, basket):
 def test_buy_again_keeps_every_guarantee(recommender, raw, bought):
     snapshot = recommender.snapshot
     config = refill_config(RULES, snapshot.reference)
-    body = RecommendationRequestSchema().load({"profile": raw})
-    profile = Profile.from_dict(body["profile"])
+    profile = RecommendationRequestSchema().load({"profile": raw}).profile
     purchases = [Purchase(TODAY + dt.timedelta(days=d), sku, q) for sku, d, q in bought]
     plan = plan_refills(snapshot, config, profile, purchases, TODAY)
     items = buy_again(snapshot, config, profile, purchases, TODAY, locale="de", limit=50)
@@ -142,4 +138,4 @@ def test_buy_again_keeps_every_guarantee(recommender, raw, bought):
             for sku, spd in lasting.items()
             if sku != item["sku"]
         ]
-        _check_item(body["profile"], bought_skus, others, [], item)
+        _check_item(raw, bought_skus, others, [], item)
