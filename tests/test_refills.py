@@ -559,3 +559,17 @@ def test_a_replacement_is_never_a_product_already_in_the_reorder(snapshot, confi
     (left,) = body["reorder"]["left_out"]
     assert left["sku"] == "XF-D3K2-VEGAN-CAP"
     assert [w["code"] for w in left["why"]] == ["covered", "interaction"]
+
+
+def test_buy_again_choices_give_a_placement_its_indices_reasons_and_fields(snapshot, config):
+    from service.core.refills import buy_again_choices
+
+    purchases = [bought("XF-D3-20-TAB", D(2026, 3, 1)), bought("XF-K2-MK7-100-CAP", D(2026, 5, 1))]
+    choices = buy_again_choices(snapshot, config, Profile(age=45), purchases, JUNE_20, limit=5)
+    assert [snapshot.catalog.products[i].sku for i, *_ in choices] == [
+        "XF-K2-MK7-100-CAP",
+        "XF-D3-20-TAB",
+    ]
+    for index, ev, reasons, extra in choices:
+        assert set(reasons) == {"nl", "de", "en"} and all(reasons.values())
+        assert extra["runs_out_on"] and ev.safety.allowed()[index]

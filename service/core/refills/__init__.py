@@ -8,7 +8,13 @@ product that no longer fits is replaced by a safe product of the same role (the 
 left out with why.
 """
 
-from .buy_again import BuyAgain, buy_again, buy_again_ranked, buy_again_reasons
+from .buy_again import (
+    BuyAgain,
+    buy_again,
+    buy_again_choices,
+    buy_again_ranked,
+    buy_again_reasons,
+)
 from .plan import Decision, RefillPlan, exclusions, fits, plan_refills, replacement
 from .render import render_plan, supply_view, why_texts
 from .settings import CONFIG_FILE, TEXTS, RefillConfig, load_refill_config, refill_config
@@ -24,6 +30,7 @@ __all__ = [
     "RefillPlan",
     "Supply",
     "buy_again",
+    "buy_again_choices",
     "buy_again_ranked",
     "buy_again_reasons",
     "exclusions",

@@ -9,6 +9,7 @@ from typing import Any
 from ..profile import Line, Profile
 from ..ranking import Evaluation, evaluate, item_warnings
 from ..snapshot import Snapshot
+from ..vocabulary import LOCALES
 from .plan import fits, taken_lines
 from .render import product_item, runs_out_reason
 from .settings import RefillConfig
@@ -128,3 +129,41 @@ def buy_again(
         )
         items.append(item)
     return items
+
+
+def buy_again_choices(
+    snapshot: Snapshot,
+    config: RefillConfig,
+    profile: Profile,
+    purchases: list[Purchase],
+    today: dt.date,
+    *,
+    limit: int = 10,
+    basket: list[Line] | tuple[Line, ...] = (),
+    jurisdiction: str | None = None,
+) -> list[tuple[int, Evaluation, dict[str, list[dict[str, str]]], dict[str, Any]]]:
+    """For a placement's strategy chain (the `account` placement's `buy_again`): per product,
+    its catalog index, the evaluation it was checked in, its reasons per locale and the extra
+    item fields (`last_purchase`, `packs_bought`, `runs_out_on`)."""
+    out = []
+    for chosen in buy_again_ranked(
+        snapshot,
+        config,
+        profile,
+        purchases,
+        today,
+        limit=limit,
+        basket=basket,
+        jurisdiction=jurisdiction,
+    ):
+        supply = chosen.supply
+        reasons = {
+            locale: buy_again_reasons(config, snapshot, supply, today, locale) for locale in LOCALES
+        }
+        extra = {
+            "last_purchase": supply.last_purchase.isoformat(),
+            "packs_bought": supply.packs,
+            "runs_out_on": supply.runs_out_on.isoformat(),
+        }
+        out.append((chosen.index, chosen.ev, reasons, extra))
+    return out
