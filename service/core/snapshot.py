@@ -63,11 +63,13 @@ class Snapshot:
     model: Any = None  # the promoted model (service/learning); None: the transparent score
     learning: Learning | None = None  # how a model ranks and explains (core/learned.py)
 
-    def with_model(self, model: Any, learning: Learning | None) -> Snapshot:
-        """The same data ranked by `model` through `learning` (without either: the transparent
-        score); a new fingerprint."""
-        if model is None or learning is None:
-            return self
+    def with_model(self, model: Any, learning: Learning | None = None) -> Snapshot:
+        """The same data ranked by `model` (None: the transparent score) through `learning`
+        (default: this snapshot's; kept without a model too, so that an experiment's arm can
+        bring one); a new fingerprint when the model changes."""
+        learning = learning if learning is not None else self.learning
+        if model is None:
+            return self if learning is self.learning else replace(self, learning=learning)
         return replace(self, model=model, model_version=model.version, learning=learning)
 
     @property
