@@ -22,6 +22,7 @@ batch refreshes).
 """
 
 import json
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -166,6 +167,22 @@ class RedisStore:
         self.cluster = cluster
         self.customers = f"{PREFIX}{{customers}}" if cluster else CUSTOMERS
         self.erasing = f"{PREFIX}{{customers}}:erasing" if cluster else ERASING
+        self._local = threading.local()
+
+    def _own(self) -> Any:
+        """This thread's client with a connection of its own, for the GET path's one round
+        trip: no pool lock, and no check that a pooled connection is idle (a poll() call per
+        command). It shares the pool's connection settings (timeouts, circuit breaker) and
+        reconnects by itself after a fault. A cluster client routes by slot: it is returned."""
+        if self.cluster:
+            return self.client
+        own = getattr(self._local, "client", None)
+        if own is None:
+            own = redis.Redis(
+                connection_pool=self.client.connection_pool, single_connection_client=True
+            )
+            self._local.client = own
+        return own
 
     def _key(self, family: str, customer_id: str) -> str:
         return key(family, customer_id, self.cluster)
@@ -184,7 +201,7 @@ class RedisStore:
 
     def read(self, customer_id: str) -> tuple[dict | None, bytes | None]:
         """Profile entry and cached list of one customer, in one round trip (MGET)."""
-        profile_raw, recs_raw = self.client.mget(
+        profile_raw, recs_raw = self._own().mget(
             self._key("profile", customer_id), self._key("recs", customer_id)
         )
         return load_profile_entry(profile_raw), recs_raw
@@ -378,19 +395,21 @@ class RedisStore:
             hit.locale,
         ]
         profile_raw, recs_raw, logged = self._logging_call(
-            self._read_log_script, customer_id, [*keys, IMPRESSIONS_STREAM], args
+            self._read_log_script, customer_id, [*keys, IMPRESSIONS_STREAM], args, self._own()
         )
         return load_profile_entry(profile_raw), recs_raw, bool(logged)
 
-    def _logging_call(self, script: Any, customer_id: str, keys: list, args: list) -> Any:
+    def _logging_call(
+        self, script: Any, customer_id: str, keys: list, args: list, client: Any = None
+    ) -> Any:
         index = self._key("impressions", customer_id)
         try:
-            return script(keys=[*keys, index], args=args)
+            return script(keys=[*keys, index], args=args, client=client)
         except redis.ResponseError as exc:
             if "WRONGTYPE" not in str(exc):
                 raise
             self._convert_index(index)  # an index of an older version (a list)
-            return script(keys=[*keys, index], args=args)
+            return script(keys=[*keys, index], args=args, client=client)
 
     @cached_property
     def _log_script(self) -> Any:
