@@ -128,6 +128,8 @@ def bench_cached_get(env: dict, paths: list[str], seconds: float, rounds: int) -
     server, port = start_gunicorn(
         {k: v for k, v in env.items() if k.startswith("DOSEWISE_") or k == "REDIS_URL"}, 2
     )
+    client = redis.Redis.from_url(env["REDIS_URL"])
+    client.config_resetstat()
     try:
         base = f"http://127.0.0.1:{port}"
         row = interleaved(base, request_script([f"GET {p}" for p in paths]), rounds, seconds)
@@ -144,6 +146,13 @@ def bench_cached_get(env: dict, paths: list[str], seconds: float, rounds: int) -
             seen.append(json.loads(conn.getresponse().read())["source"])
         row["sample_source"] = {s: seen.count(s) for s in set(seen)}
         row["gzip"] = packed
+        # Redis's own CPU per call: what one node can serve (docs/operators.md, Sizing)
+        stats = client.info("commandstats")
+        row["redis_usec_per_call"] = {
+            name.removeprefix("cmdstat_"): stats[name]["usec_per_call"]
+            for name in ("cmdstat_evalsha", "cmdstat_mget")
+            if name in stats
+        }
     finally:
         stop_gunicorn(server)
     return row

@@ -167,10 +167,12 @@ RATIOS: dict[str, list[tuple[str, bool]]] = {
     "precompute": [
         ("cached_get.ratio_throughput.median", True),
         ("cached_get.ratio_p99.median", False),
+        ("cached_get.gzip.ratio_throughput.median", True),
         ("refresh_ratio_to_naive", True),
     ],
     "latest": [
         ("http.0.ratio_throughput.median", True),
+        ("http.0.answer_cache.ratio_throughput.median", True),
         ("inprocess.0.ratio_p50_to_baseline", False),
     ],
 }
