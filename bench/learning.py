@@ -45,7 +45,8 @@ from service.learning.features import product_features
 from service.learning.metrics import ndcg
 from service.learning.model import Ranker
 from service.learning.serving import blended_raw
-from service.learning.simulator import SHOPS, SimulationLog, simulate
+from service.learning.shop_preferences import SHOPS
+from service.learning.simulator import SimulationLog, simulate
 from service.learning.train import TrainResult, train
 from service.settings import REPO_ROOT
 

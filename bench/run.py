@@ -27,7 +27,6 @@ from bench.server import free_port  # noqa: F401
 from bench.server import start_gunicorn as start_server
 from service.contract.schemas import RecommendationRequestSchema
 from service.core.ranking import recommend
-from service.core.requests import RecommendationRequest
 from service.core.snapshot import DataPaths, load_snapshot
 from service.core.synthetic import synthetic_catalog, write_synthetic_catalog
 from service.core.yamlfile import load_yaml
@@ -63,13 +62,12 @@ def bench_inprocess(sizes: list[int | None], rounds: int) -> list[dict]:
         validated = [schema.load(b) for b in bodies]
         n = rounds if size is None or size <= 1000 else max(rounds // 4, 200)
         for body in validated[:50]:  # warm-up
-            recommend(snapshot, RecommendationRequest.from_dict(body), TODAY)
+            recommend(snapshot, body, TODAY)
         baseline, timed = [], []
         for i in range(n):
             raw = bodies[i % len(bodies)]
             t0 = time.perf_counter()
-            body = schema.load(raw)
-            request = RecommendationRequest.from_dict(body)
+            request = schema.load(raw)  # the typed request (post_load)
             t1 = time.perf_counter()
             recommend(snapshot, request, TODAY)
             t2 = time.perf_counter()

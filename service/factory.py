@@ -20,6 +20,8 @@ from .core.snapshot import DataPaths
 from .customers.redis_client import cache_policy, get_redis, get_store
 from .customers.refresh import CachePolicy
 from .customers.store import MemoryStore, RedisStore
+from .learning.holder import ModelHolder
+from .learning.serving import LEARNING
 from .settings import defaults
 
 ENV_PREFIX = "DOSEWISE_"
@@ -85,6 +87,10 @@ def build(
         jurisdiction=conf["JURISDICTION"],
         cache_size=int(conf["CACHE_SIZE"]),
         reload_interval=float(conf["RELOAD_INTERVAL"]),
-        model_dir=Path(conf["MODEL_DIR"]) if conf.get("MODEL_DIR") else None,
+        models=ModelHolder(
+            Path(conf["MODEL_DIR"]) if conf.get("MODEL_DIR") else None,
+            check_interval=float(conf["RELOAD_INTERVAL"]),
+        ),
+        learning=LEARNING,
     )
     return components

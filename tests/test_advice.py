@@ -260,7 +260,9 @@ def test_there_are_at_least_40_vignettes():
 
 @pytest.fixture(scope="module")
 def vignette_results(december) -> dict[int, Any]:
-    results = run_rule_tests(december.snapshot, [VIGNETTES], DECEMBER)
+    results = run_rule_tests(
+        december.snapshot, [VIGNETTES], DECEMBER, parse=RecommendationRequestSchema().load
+    )
     return dict(enumerate(results))
 
 

@@ -17,7 +17,6 @@ from scipy.stats import chisquare
 from service.contract.schemas import RecommendationRequestSchema
 from service.core.errors import DataFileError
 from service.core.ranking import recommend
-from service.core.requests import RecommendationRequest
 from service.experiments.assign import assign
 from service.experiments.report import (
     experiment_report,
@@ -292,8 +291,7 @@ def arms(recommender):
 )
 @given(raw=requests())
 def test_every_guarantee_holds_in_every_arm(arms, raw):
-    body = RecommendationRequestSchema().load(raw)
-    request = RecommendationRequest.from_dict(body)
+    request = RecommendationRequestSchema().load(raw)
     for name, snapshot in arms.items():
         answer = recommend(snapshot, request, TODAY)
         try:

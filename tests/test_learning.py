@@ -51,7 +51,8 @@ from service.learning.model import (
     write_metadata,
 )
 from service.learning.serving import blended_raw, explain_model
-from service.learning.simulator import SHOPS, simulate
+from service.learning.shop_preferences import SHOPS
+from service.learning.simulator import simulate
 from service.learning.store import (
     CURRENT,
     current_version,

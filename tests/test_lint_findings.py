@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from service.cli import main
 from service.core.lint import lint
-from service.core.reference import load_reference
+from service.core.reference_load import load_reference
 from service.core.snapshot import DataPaths
 
 from .conftest import CATALOG, RULES, TODAY

@@ -27,7 +27,8 @@ from service.cli import main
 from service.contract.schemas import RecommendationRequestSchema
 from service.core.errors import DataFileError
 from service.core.explain import explain_product
-from service.core.lint import display, lint
+from service.core.lint import lint
+from service.core.lint_wording import display
 from service.core.ranking import recommend
 from service.core.requests import RecommendationRequest
 from service.core.rule_diff import diff_rule_sets, render_html, render_text
@@ -94,7 +95,7 @@ def write_rules(
 
 
 def request_for(profile: dict[str, Any]) -> RecommendationRequest:
-    return RecommendationRequest.from_dict(RecommendationRequestSchema().load({"profile": profile}))
+    return RecommendationRequestSchema().load({"profile": profile})
 
 
 def authorised_texts(locale: str) -> list[str]:

@@ -13,8 +13,10 @@ from service.api.app import create_app
 from service.contract.schemas import RecommendationRequestSchema
 from service.core.recommender import Recommender
 from service.learning.exports import EVENTS_FILE, IMPRESSIONS_FILE, export_streams
+from service.learning.holder import ModelHolder
 from service.learning.jobs import train_and_promote
 from service.learning.logs import read_jsonl
+from service.learning.serving import LEARNING
 from service.learning.simulator import simulate
 
 from .conftest import CATALOG, RULES, TODAY
@@ -39,7 +41,8 @@ def with_model(model_store) -> Recommender:
         cache_size=0,
         reload_interval=0,
         clock=lambda: TODAY,
-        model_dir=model_store["dir"],
+        models=ModelHolder(model_store["dir"], check_interval=0),
+        learning=LEARNING,
     )
 
 
@@ -89,7 +92,8 @@ def with_other_learner(model_store, tmp_path_factory) -> Recommender:
         cache_size=0,
         reload_interval=0,
         clock=lambda: TODAY,
-        model_dir=store,
+        models=ModelHolder(store, check_interval=0),
+        learning=LEARNING,
     )
 
 
@@ -113,7 +117,8 @@ def test_a_promoted_model_is_picked_up_without_a_restart(model_store, tmp_path):
         cache_size=0,
         reload_interval=0,
         clock=lambda: TODAY,
-        model_dir=empty,
+        models=ModelHolder(empty, check_interval=0),
+        learning=LEARNING,
     )
     assert served.snapshot.model is None
     before = served.snapshot.fingerprint

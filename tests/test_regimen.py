@@ -24,18 +24,15 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from scipy.optimize import OptimizeResult
 
-from service.core import regimen
+from service.core import regimen_solve
 from service.core.errors import DataFileError
+from service.core.intake_check import basket_suggestion
 from service.core.profile import Profile
 from service.core.ranking import evaluate
-from service.core.regimen import (
-    SHORTFALL_RESOLUTION,
-    basket_suggestion,
-    formulate_regimen,
-    load_regimen_texts,
-    regimen_problem,
-    solve_greedy,
-)
+from service.core.regimen import formulate_regimen
+from service.core.regimen_problem import SHORTFALL_RESOLUTION, regimen_problem
+from service.core.regimen_solve import solve_greedy
+from service.core.regimen_texts import load_regimen_texts
 from service.core.snapshot import DataPaths, load_snapshot
 
 from .oracle import (
@@ -355,7 +352,7 @@ def test_greedy_stops_before_a_limit_that_two_products_would_cross():
 
 
 def test_when_highs_has_no_solution_the_greedy_fallback_answers(snapshot, monkeypatch):
-    monkeypatch.setattr(regimen, "milp", lambda *a, **k: OptimizeResult(x=None, status=1))
+    monkeypatch.setattr(regimen_solve, "milp", lambda *a, **k: OptimizeResult(x=None, status=1))
     request = {
         "profile": {"age": 75, "diet": "vegan", "goals": ["sport", "heart"], "sex": "female"},
         "max_products": 3,

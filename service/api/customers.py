@@ -8,13 +8,14 @@ import redis
 from flask import Response, current_app, g, jsonify, request
 from flask_smorest import Blueprint
 
+from ..contract.responses import ContractErrorSchema
 from ..contract.schemas import (
-    ContractErrorSchema,
     CustomerRecommendationResponseSchema,
     CustomerStoredSchema,
     ProfileSchema,
 )
 from ..core.errors import InvalidInput, Unavailable
+from ..core.vocabulary import DEFAULT_LOCALE, LOCALES
 from ..customers.redis_client import cache_policy, get_store, hit_logger, impression_logger
 from ..customers.refresh import serve
 from ..customers.store import CorruptEntry
@@ -79,7 +80,7 @@ def put_customer(profile: dict, customer_id: str):
         {
             "in": "query",
             "name": "locale",
-            "schema": {"type": "string", "enum": ["nl", "de", "en"], "default": "nl"},
+            "schema": {"type": "string", "enum": list(LOCALES), "default": DEFAULT_LOCALE},
         },
     ]
 )

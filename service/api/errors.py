@@ -8,7 +8,8 @@ from flask import Flask, jsonify
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from ..contract.schemas import ContractErrorSchema, flatten_messages
+from ..contract.responses import ContractErrorSchema
+from ..contract.schemas import flatten_messages
 from ..core.errors import DosewiseError
 
 log = logging.getLogger("dosewise.api")

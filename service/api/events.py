@@ -6,7 +6,8 @@ import redis
 from flask import current_app, jsonify
 from flask_smorest import Blueprint
 
-from ..contract.schemas import AcceptedSchema, ContractErrorSchema, EventsRequestSchema
+from ..contract.responses import ContractErrorSchema
+from ..contract.schemas import AcceptedSchema, EventsRequestSchema
 from ..core.errors import InvalidInput, Unavailable
 from ..customers.redis_client import get_store
 

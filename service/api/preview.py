@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 from flask import current_app, jsonify, send_from_directory
 from flask_smorest import Blueprint
-from marshmallow import fields
+from marshmallow import fields, post_load
 
+from ..contract.responses import ContractErrorSchema
 from ..contract.schemas import (
-    ContractErrorSchema,
     LintResponseSchema,
     PreviewResponseSchema,
     RecommendationRequestSchema,
@@ -30,6 +31,12 @@ class PreviewRequestSchema(RecommendationRequestSchema):
         load_default=None,
         metadata={"description": "Evaluate as on this day (campaign windows, season)."},
     )
+
+    @post_load
+    def to_request(self, data: dict[str, Any], **kwargs: Any) -> Any:
+        """The request (always explained) and the day to evaluate on (None: today)."""
+        day = data.pop("date", None)
+        return RecommendationRequest.from_dict({**data, "explain": True}), day
 
 
 @blp.route("/preview", methods=["GET"])
@@ -53,11 +60,11 @@ def preview_page():
 @blp.alt_response(413, schema=ContractErrorSchema)
 @blp.alt_response(415, schema=ContractErrorSchema)
 @blp.alt_response(422, schema=ContractErrorSchema)
-def preview_list(body: dict):
+def preview_list(body: tuple[RecommendationRequest, dt.date | None]):
     """The recommendation body plus every product left out and why, and the rules matched."""
     recommender = current_app.extensions["dosewise"]
-    day = body.pop("date", None) or recommender.clock()
-    request = RecommendationRequest.from_dict({**body, "explain": True})
+    request, day = body
+    day = day or recommender.clock()
     return jsonify(preview(recommender.snapshot, request, day))
 
 

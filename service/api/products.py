@@ -5,12 +5,8 @@ from __future__ import annotations
 from flask import current_app, jsonify
 from flask_smorest import Blueprint
 
-from ..contract.schemas import (
-    ContractErrorSchema,
-    ProductPageSchema,
-    ProductQuerySchema,
-    ProductSchema,
-)
+from ..contract.responses import ContractErrorSchema, ProductPageSchema, ProductSchema
+from ..contract.schemas import ProductQuerySchema
 
 blp = Blueprint("products", __name__, url_prefix="/v1", description="The product catalog.")
 

@@ -7,15 +7,18 @@ from flask_smorest import Blueprint
 
 from service.experiments.serving import for_app as experiment_server
 
-from ..contract.schemas import (
+from ..contract.responses import (
     ContractErrorSchema,
-    IntakeCheckRequestSchema,
     IntakeCheckResponseSchema,
-    RecommendationRequestSchema,
     RecommendationResponseSchema,
+)
+from ..contract.schemas import (
+    IntakeCheckRequestSchema,
+    RecommendationRequestSchema,
     RegimenRequestSchema,
     RegimenResponseSchema,
 )
+from ..core.requests import RecommendationRequest
 from ..customers.redis_client import impression_logger
 
 blp = Blueprint(
@@ -36,9 +39,9 @@ def _errors(view):
 @blp.arguments(RecommendationRequestSchema())
 @blp.response(200, RecommendationResponseSchema)
 @_errors
-def recommendations(body: dict):
+def recommendations(body: RecommendationRequest):
     """Recommend products for a profile, keeping every safety guarantee."""
-    customer_id = body.pop("customer_id", None)
+    customer_id = body.customer_id
     recommender = current_app.extensions["dosewise"]
     experiments = experiment_server(current_app)
     arm = experiments.arm(
@@ -51,7 +54,6 @@ def recommendations(body: dict):
     answer = recommender.recommend(
         body,
         impressions=impression_logger(current_app) if customer_id is not None else None,
-        customer_id=customer_id,
         request_id=g.request_id,
         arm=arm.snapshot_for if arm else None,
         # the raw body keys the answer cache: validating the same bytes gives the same body

@@ -5,14 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sys
+from dataclasses import replace
 
 import click
 
-from ..contract.schemas import (
-    IntakeCheckRequestSchema,
-    RecommendationRequestSchema,
-)
+from ..contract.schemas import IntakeCheckRequestSchema, RecommendationRequestSchema
 from ..core.errors import DosewiseError
+from ..core.vocabulary import LOCALES
 from .base import (
     _load_request,
     _recommender,
@@ -31,7 +30,7 @@ from .base import (
     help="JSON or YAML file with a profile or a whole request body; '-' for stdin.",
 )
 @click.option("--sku", required=True, help="The product to explain.")
-@click.option("--locale", type=click.Choice(["nl", "de", "en"]), default=None)
+@click.option("--locale", type=click.Choice(list(LOCALES)), default=None)
 @date_option("Explain as on this day (campaign windows, season; default: today).")
 @click.option(
     "--format",
@@ -52,16 +51,15 @@ def explain(
     """Why SKU is or is not recommended for a profile: each safety exclusion with its numbers
     (e.g. "vitamin_d_ug would reach 125 of 100"), each rule with its effect, the score."""
     from ..core.explain import explain_product
-    from ..core.requests import RecommendationRequest
 
-    body = _load_request(profile_path, RecommendationRequestSchema())
+    request = _load_request(profile_path, RecommendationRequestSchema())
     if locale:
-        body["locale"] = locale
+        request = replace(request, locale=locale)
     snapshot = _recommender(catalog, rules).snapshot
     try:
         answer = explain_product(
             snapshot,
-            RecommendationRequest.from_dict(body),
+            request,
             sku,
             day.date() if day else dt.date.today(),
         )
@@ -96,7 +94,7 @@ def explain(
     help="JSON or YAML file with a profile, or a whole request body; '-' for stdin.",
 )
 @click.option("--limit", type=click.IntRange(1, 50), default=None)
-@click.option("--locale", type=click.Choice(["nl", "de", "en"]), default=None)
+@click.option("--locale", type=click.Choice(list(LOCALES)), default=None)
 @click.option("--explain/--no-explain", default=False, help="Show features behind each score.")
 @date_option("Evaluate as on this date (campaign windows, season).")
 def recommend(
@@ -109,15 +107,16 @@ def recommend(
     day: dt.datetime | None,
 ) -> None:
     """Print the recommendations for a profile as JSON (same body as the HTTP API)."""
-    body = _load_request(profile_path, RecommendationRequestSchema())
-    if limit:
-        body["limit"] = limit
-    if locale:
-        body["locale"] = locale
-    body["explain"] = explain or body.get("explain", False)
+    request = _load_request(profile_path, RecommendationRequestSchema())
+    request = replace(
+        request,
+        limit=limit or request.limit,
+        locale=locale or request.locale,
+        explain=explain or request.explain,
+    )
     recommender = _recommender(catalog, rules)
     try:
-        answer = recommender.recommend(body, day.date() if day else None)
+        answer = recommender.recommend(request, day.date() if day else None)
     except DosewiseError as exc:
         click.echo(json.dumps(exc.to_dict(), ensure_ascii=False, indent=2), err=True)
         sys.exit(1)

@@ -6,15 +6,13 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 import yaml
 from marshmallow import ValidationError
 
-from ..contract.schemas import (
-    flatten_messages,
-)
+from ..contract.schemas import flatten_messages
 from ..core.errors import DataFileError
 from ..core.recommender import Recommender
 from ..core.snapshot import DataPaths
@@ -63,10 +61,13 @@ def fail(message: str, code: int = 1) -> NoReturn:
 
 
 def _recommender(catalog: str, rules: str) -> Recommender:
-    """The core as the service builds it: same data files and the same model store, so the
-    command line ranks exactly as the running service does."""
+    """The core as the service builds it (service/factory.py): same data files and the same
+    model store, so the command line ranks exactly as the running service does."""
+    from ..factory import build, read_config
+
+    overrides = {"CATALOG_PATH": catalog, "RULES_DIR": rules, "RELOAD_INTERVAL": 0}
     try:
-        return Recommender(_paths(catalog, rules), reload_interval=0, model_dir=_model_dir())
+        return build(read_config({**overrides, "MODEL_DIR": str(_model_dir())})).recommender
     except DataFileError as exc:
         refuse(exc)
 
@@ -138,7 +139,7 @@ def _stored_profiles(count: int) -> list[dict]:
     return profiles[:count]
 
 
-def _load_request(path: str, schema) -> dict:
+def _load_request(path: str, schema) -> Any:
     """A profile file (JSON or YAML; a bare profile or a whole request body) validated as the
     API validates it. Every problem is one line: exit 2 when the file cannot be read, 1 when
     its content is not a valid profile."""

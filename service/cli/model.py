@@ -244,7 +244,7 @@ def simulate(
     """Write a realistic event log (impressions.jsonl, events.jsonl) from synthetic customers
     with documented hidden preferences (see service/learning/simulator.py): older customers
     buy D3+K2, vegans respond to lichen D3, price sensitivity varies by age, and more."""
-    from ..learning.simulator import SHOPS
+    from ..learning.shop_preferences import SHOPS
     from ..learning.simulator import simulate as run_simulation
 
     snapshot = load_snapshot(_paths(catalog, rules))

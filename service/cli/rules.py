@@ -120,6 +120,7 @@ def rules_test(path: Path | None, catalog: str, rules: str, day: dt.datetime | N
     A case that names a rule the loaded rules (--rules) lack says so. See
     rules/tests/shipped_rules.yaml and rules/tests/vignettes.yaml. Exit code 1 when a case fails.
     """
+    from ..contract.schemas import RecommendationRequestSchema
     from ..core.rule_tests import rule_test_files, run_rule_tests
 
     paths = _paths(catalog, rules)
@@ -131,6 +132,7 @@ def rules_test(path: Path | None, catalog: str, rules: str, day: dt.datetime | N
             files,
             day.date() if day else dt.date.today(),
             paths.merchandising_dir,
+            parse=RecommendationRequestSchema().load,
         )
     except DataFileError as exc:
         refuse(exc)
@@ -233,7 +235,7 @@ def rules_diff(
             profiles = _stored_profiles(count)
         else:
             from ..core.catalog import load_catalog
-            from ..core.reference import load_reference
+            from ..core.reference_load import load_reference
 
             skus = [
                 p.sku

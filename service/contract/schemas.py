@@ -1,6 +1,8 @@
 """Marshmallow schemas of the HTTP contract: request validation and the OpenAPI document.
 
-They import no Flask, so the CLI validates its input with the very same schemas.
+They import no Flask, so the CLI validates its input with the very same schemas. The
+responses of the recommendation, intake, product and error bodies are in responses.py, the
+building blocks in base.py.
 """
 
 from __future__ import annotations
@@ -9,18 +11,19 @@ from typing import Any
 
 from marshmallow import (
     EXCLUDE,
-    INCLUDE,
-    RAISE,
     Schema,
     ValidationError,
     fields,
+    post_load,
     validate,
     validates_schema,
 )
 
+from ..core.requests import RecommendationRequest
 from ..core.vocabulary import (
     ALLERGENS,
     CONDITIONS,
+    DEFAULT_LOCALE,
     DIETS,
     EVENT_TYPES,
     GOALS,
@@ -32,75 +35,23 @@ from ..core.vocabulary import (
     SEXES,
     SUN_EXPOSURES,
 )
-
-MAX_AMOUNT = 10_000_000.0  # per day, in the key's unit: larger is a typo, not a supplement
-
-
-class ResponseSchema(Schema):
-    """Responses may carry more than the contract lists (it says: extend freely), so the
-    OpenAPI document allows additional properties on every response object."""
-
-    class Meta:
-        unknown = INCLUDE
-
-
-class StrictSchema(Schema):
-    """Unknown fields are an error: a typo such as `allergy` must not silently drop a filter."""
-
-    class Meta:
-        unknown = RAISE
-
-
-class StrictInteger(fields.Integer):
-    """A JSON integer: refuses strings, booleans, fractions and numbers too large to be one."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(strict=True, **kwargs)
-
-    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
-        if isinstance(value, bool) or isinstance(value, float) and not value.is_integer():
-            raise self.make_error("invalid")
-        try:
-            return super()._deserialize(value, attr, data, **kwargs)
-        except OverflowError:
-            raise self.make_error("invalid") from None
-
-
-class StrictNumber(fields.Float):
-    """A JSON number: refuses strings ("50") and booleans."""
-
-    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise self.make_error("invalid")
-        return super()._deserialize(value, attr, data, **kwargs)
-
-
-class StrictBoolean(fields.Boolean):
-    """A JSON true or false: 0, 1, "true" are refused (1 == True in Python, so a set of truthy
-    values would let 1 through)."""
-
-    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
-        if not isinstance(value, bool):
-            raise self.make_error("invalid")
-        return value
-
-
-class FullMatch(validate.Regexp):
-    """A pattern the whole value must match: `$` alone lets "NL\n" through. OpenAPI shows the
-    pattern as given (where `$` means the end, as in JSON Schema)."""
-
-    def __call__(self, value: str) -> str:  # type: ignore[override]  # str patterns only
-        if self.regex.fullmatch(value) is None:  # type: ignore[call-overload]
-            raise ValidationError(self._format_error(value))
-        return value
-
-
-def _enum_list(values: tuple[str, ...]) -> fields.List:
-    return fields.List(
-        fields.String(validate=validate.OneOf(values)),
-        load_default=list,
-        validate=validate.Length(max=len(values)),
-    )
+from .base import (
+    MAX_AMOUNT,
+    FullMatch,
+    ResponseSchema,
+    StrictBoolean,
+    StrictInteger,
+    StrictNumber,
+    StrictSchema,
+    _enum_list,
+)
+from .responses import (
+    ContractErrorBodySchema,
+    MessageSchema,
+    RecommendationResponseSchema,
+    SkuMessageSchema,
+    VersionsSchema,
+)
 
 
 class LineSchema(StrictSchema):
@@ -181,29 +132,33 @@ class ProfileSchema(StrictSchema):
 
 
 class RecommendationRequestSchema(StrictSchema):
+    """Loads a body into the core's typed `RecommendationRequest` (its defaults, written once)."""
+
     profile = fields.Nested(ProfileSchema, required=True)
     basket = fields.List(
         fields.Nested(LineSchema), load_default=list, validate=validate.Length(max=100)
     )
-    limit = StrictInteger(load_default=5, validate=validate.Range(1, 50))
-    locale = fields.String(load_default="nl", validate=validate.OneOf(LOCALES))
+    limit = StrictInteger(load_default=RecommendationRequest.limit, validate=validate.Range(1, 50))
+    locale = fields.String(
+        load_default=RecommendationRequest.locale, validate=validate.OneOf(LOCALES)
+    )
     exclude_skus = fields.List(
         fields.String(validate=validate.Length(max=64)),
         load_default=list,
         validate=validate.Length(max=500),
     )
-    category = fields.String(allow_none=True, load_default=None)
+    category = fields.String(allow_none=True, load_default=RecommendationRequest.category)
     explain = StrictBoolean(
-        load_default=False,
+        load_default=RecommendationRequest.explain,
         metadata={"description": "Return the features and contributions behind each score."},
     )
     jurisdiction = fields.String(
-        load_default=None,
+        load_default=RecommendationRequest.jurisdiction,
         allow_none=True,
         metadata={"description": "Upper-limit table to apply (EU by default; US available)."},
     )
     customer_id = fields.String(
-        load_default=None,
+        load_default=RecommendationRequest.customer_id,
         allow_none=True,
         validate=validate.Length(min=1, max=128),
         metadata={
@@ -212,13 +167,17 @@ class RecommendationRequestSchema(StrictSchema):
         },
     )
 
+    @post_load
+    def to_request(self, data: dict[str, Any], **kwargs: Any) -> RecommendationRequest:
+        return RecommendationRequest.from_dict(data)
+
 
 class IntakeCheckRequestSchema(StrictSchema):
     profile = fields.Nested(ProfileSchema, required=True)
     basket = fields.List(
         fields.Nested(LineSchema), load_default=list, validate=validate.Length(max=100)
     )
-    locale = fields.String(load_default="nl", validate=validate.OneOf(LOCALES))
+    locale = fields.String(load_default=DEFAULT_LOCALE, validate=validate.OneOf(LOCALES))
     jurisdiction = fields.String(load_default=None, allow_none=True)
 
 
@@ -238,157 +197,6 @@ class ProductQuerySchema(Schema):
     limit = fields.Integer(load_default=50, validate=validate.Range(1, 500))
     offset = fields.Integer(load_default=0, validate=validate.Range(0, 1_000_000))
     locale = fields.String(validate=validate.OneOf(LOCALES))
-
-
-# ---------------------------------------------------------------- responses (for OpenAPI)
-class MessageSchema(ResponseSchema):
-    code = fields.String(required=True)
-    text = fields.String(required=True)
-
-
-class SkuMessageSchema(MessageSchema):
-    skus = fields.List(fields.String())
-
-
-class ItemSchema(ResponseSchema):
-    sku = fields.String(required=True)
-    name = fields.String(required=True)
-    score = fields.Float(required=True)
-    servings_per_day = fields.Float(required=True)
-    nutrients_per_day = fields.Dict(keys=fields.String(), values=fields.Float(), required=True)
-    category = fields.String()
-    form = fields.String()
-    price = fields.Float()
-    currency = fields.String()
-    price_per_month = fields.Float()
-    reasons = fields.List(fields.Nested(MessageSchema), required=True)
-    warnings = fields.List(fields.Nested(MessageSchema), required=True)
-    explain = fields.Dict()
-
-
-class IntakeEntrySchema(ResponseSchema):
-    current = fields.Float(required=True)
-    upper_limit = fields.Float(allow_none=True, required=True)
-    food = fields.Float(
-        metadata={
-            "description": "(v1.1) the high usual intake from food counted against the limit "
-            "(0 where the limit is for supplements only; rules/reference/food_intake.yaml)"
-        }
-    )
-    room = fields.Float(
-        allow_none=True,
-        metadata={
-            "description": "(v1.1) what more supplements may add: upper_limit - food - "
-            "current, at least 0; null where no limit. Every item fits within it."
-        },
-    )
-
-
-class VersionsSchema(ResponseSchema):
-    catalog = fields.String(required=True)
-    rules = fields.String(required=True)
-    model = fields.String(required=True)
-
-
-class RecommendationResponseSchema(ResponseSchema):
-    items = fields.List(fields.Nested(ItemSchema), required=True)
-    intake = fields.Dict(
-        keys=fields.String(), values=fields.Nested(IntakeEntrySchema), required=True
-    )
-    notices = fields.List(fields.Nested(MessageSchema), required=True)
-    versions = fields.Nested(VersionsSchema, required=True)
-    experiment = fields.Dict(
-        keys=fields.String(),
-        values=fields.String(),
-        metadata={"description": "present when the request is in an A/B test: id and variant"},
-    )
-
-
-class TotalSchema(ResponseSchema):
-    amount = fields.Float(required=True)
-    upper_limit = fields.Float(allow_none=True, required=True)
-    status = fields.String(required=True, validate=validate.OneOf(["ok", "above_upper_limit"]))
-    food = fields.Float(metadata={"description": "(v1.1) the food allowance counted"})
-    room = fields.Float(
-        allow_none=True,
-        metadata={
-            "description": "(v1.1) upper_limit - food - amount, at least 0; a total above "
-            "the limit with food (but not without) gets an `above_room:<nutrient>` warning"
-        },
-    )
-
-
-class ViolationSchema(ResponseSchema):
-    nutrient = fields.String(required=True)
-    amount = fields.Float(required=True)
-    upper_limit = fields.Float(required=True)
-    skus = fields.List(fields.String(), required=True)
-    text = fields.String()
-
-
-class IntakeCheckResponseSchema(ResponseSchema):
-    totals = fields.Dict(keys=fields.String(), values=fields.Nested(TotalSchema), required=True)
-    violations = fields.List(fields.Nested(ViolationSchema), required=True)
-    warnings = fields.List(fields.Nested(SkuMessageSchema), required=True)
-    versions = fields.Nested(VersionsSchema)
-    suggestion = fields.Dict(
-        allow_none=True,
-        metadata={
-            "description": "The smallest basket change that fixes a crossed limit or a missed "
-            "target: {code: remove|reduce|add, sku, servings_per_day, text}."
-        },
-    )
-
-
-class ProductSchema(ResponseSchema):
-    sku = fields.String(required=True)
-    name = fields.String(required=True)
-    names = fields.Dict(keys=fields.String(), values=fields.String())
-    brand = fields.String()
-    category = fields.String(required=True)
-    form = fields.String(required=True)
-    price = fields.Float(required=True)
-    currency = fields.String(required=True)
-    pack_size = fields.Integer()
-    price_per_month = fields.Float()
-    servings_per_day = fields.Integer(required=True)
-    nutrients_per_serving = fields.Dict(keys=fields.String(), values=fields.Float(), required=True)
-    nutrients_per_day = fields.Dict(keys=fields.String(), values=fields.Float())
-    vitamin_sources = fields.Dict(keys=fields.String(), values=fields.String())
-    vegan = fields.Boolean(required=True)
-    vegetarian = fields.Boolean(required=True)
-    allergens = fields.List(fields.String(), required=True)
-    min_age = fields.Integer(required=True)
-    max_age = fields.Integer(allow_none=True)
-    pregnancy_suitable = fields.Boolean()
-    breastfeeding_suitable = fields.Boolean()
-    in_stock = fields.Boolean()
-    tags = fields.List(fields.String())
-    claims = fields.List(fields.String())
-    sellable = fields.Boolean(
-        metadata={"description": "false: not allowed as a food supplement (never recommended)"}
-    )
-    not_sellable_reason = fields.String()
-
-
-class ProductPageSchema(ResponseSchema):
-    items = fields.List(fields.Nested(ProductSchema), required=True)
-    total = fields.Integer(required=True)
-    limit = fields.Integer(required=True)
-    offset = fields.Integer(required=True)
-    versions = fields.Nested(VersionsSchema)
-
-
-class ContractErrorBodySchema(ResponseSchema):
-    code = fields.String(required=True)
-    message = fields.String(required=True)
-    fields_ = fields.Dict(data_key="fields")
-
-
-class ContractErrorSchema(ResponseSchema):
-    """The contract's error body: {"error": {"code", "message", "fields"}}."""
-
-    error = fields.Nested(ContractErrorBodySchema, required=True)
 
 
 def flatten_messages(messages: Any, prefix: str = "") -> dict[str, list[str]]:
@@ -422,7 +230,7 @@ class CustomerQuerySchema(Schema):
         unknown = EXCLUDE
 
     limit = fields.Integer(load_default=5, validate=validate.Range(1, 50))
-    locale = fields.String(load_default="nl", validate=validate.OneOf(LOCALES))
+    locale = fields.String(load_default=DEFAULT_LOCALE, validate=validate.OneOf(LOCALES))
 
 
 class CustomerRecommendationResponseSchema(RecommendationResponseSchema):
@@ -472,7 +280,7 @@ class RegimenRequestSchema(StrictSchema):
     budget_per_month = fields.Float(
         load_default=None, allow_none=True, validate=validate.Range(0, 100_000)
     )
-    locale = fields.String(load_default="nl", validate=validate.OneOf(LOCALES))
+    locale = fields.String(load_default=DEFAULT_LOCALE, validate=validate.OneOf(LOCALES))
     jurisdiction = fields.String(load_default=None, allow_none=True)
 
 

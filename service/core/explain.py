@@ -9,9 +9,9 @@ from typing import Any
 
 import numpy as np
 
-from .advice import dose_band_view, exclusion_texts
+from .advice_texts import dose_band_view, exclusion_texts
+from .amounts import rounded
 from .errors import NotFound
-from .intake import rounded
 from .ranking import Evaluation, check_request, evaluate, explanation, rank_and_render
 from .requests import RecommendationRequest
 from .safety import SAFETY_REASON_CODES, safety_reason

@@ -21,6 +21,11 @@ class LineAmounts:
     sku: str | None
     amounts: np.ndarray
 
+    @property
+    def name(self) -> str:
+        """How texts name the line: its SKU, else its label, else its place in the request."""
+        return self.sku or self.line.label or self.path
+
 
 def resolve_lines(
     lines: list[tuple[str, Line]], catalog: Catalog, nutrients: Nutrients
@@ -62,12 +67,6 @@ def total(resolved: list[LineAmounts], size: int) -> np.ndarray:
     for item in resolved:
         out += item.amounts
     return out
-
-
-def rounded(value: float) -> float | int:
-    """Amounts as people read them: whole numbers without '.0', at most 3 decimals."""
-    value = round(float(value), 3)
-    return int(value) if value == int(value) else value
 
 
 def advised_amounts(profile: Profile, nutrients: Nutrients) -> dict[str, float]:

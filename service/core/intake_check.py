@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
+from itertools import combinations
 from typing import Any
 
 import numpy as np
 
-from .intake import LineAmounts, rounded
+from .amounts import above, rounded, tolerated
+from .intake import LineAmounts
 from .market import over_maxima
-from .profile import Line, Profile
-from .ranking import evaluate
+from .profile import Line, Profile, labelled_lines
+from .ranking import Evaluation, evaluate
+from .regimen_problem import regimen_problem
+from .regimen_texts import TextWriter
 from .safety import intake_entries
 from .snapshot import Snapshot
+from .vocabulary import DEFAULT_LOCALE
 
 
 def check_intake(
@@ -23,18 +29,14 @@ def check_intake(
     today: dt.date,
     jurisdiction: str | None = None,
 ) -> dict[str, Any]:
-    lines = [
-        (f"profile.current_supplements.{i}", x) for i, x in enumerate(profile.current_supplements)
-    ]
-    lines += [(f"basket.{i}", x) for i, x in enumerate(basket)]
-    ev = evaluate(snapshot, profile, lines, today, jurisdiction)
+    ev = evaluate(snapshot, profile, labelled_lines(profile, basket), today, jurisdiction)
     reference = snapshot.reference
     keys = reference.nutrients.keys
     totals, violations, food_warnings = {}, [], []
     entries = intake_entries(keys, ev.intake, ev.limits, ev.safety)
     for column, key in enumerate(keys):
         amount, limit = ev.intake[column], ev.limits[column]
-        over = not np.isnan(limit) and amount > limit * (1 + 1e-9)
+        over = bool(above(amount, limit))
         totals[key] = {
             "amount": rounded(amount),
             "upper_limit": None if np.isnan(limit) else rounded(limit),
@@ -43,7 +45,7 @@ def check_intake(
             "room": entries[key]["room"],
         }
         room = ev.safety.room[column]
-        if not over and not np.isnan(limit) and amount > room * (1 + 1e-9) + 1e-9:
+        if not over and not np.isnan(limit) and above(amount, room):
             # within the limit on its own, but not with a high usual intake from food
             food_warnings.append(
                 {
@@ -51,12 +53,14 @@ def check_intake(
                     "text": reference.food.text(
                         "above_room",
                         locale,
-                        nutrient=reference.nutrients.name(key, locale),
-                        amount=rounded(amount),
-                        food=rounded(ev.safety.food[column]),
-                        upper_limit=rounded(limit),
-                        room=rounded(room),
-                        unit=reference.nutrients.units[key],
+                        **reference.nutrients.text_values(
+                            key,
+                            locale,
+                            amount=amount,
+                            food=ev.safety.food[column],
+                            upper_limit=limit,
+                            room=room,
+                        ),
                     ),
                     "skus": _names(ev.resolved, column),
                 }
@@ -71,10 +75,9 @@ def check_intake(
                     "text": reference.text(
                         "warning_above_upper_limit",
                         locale,
-                        nutrient=reference.nutrients.name(key, locale),
-                        amount=rounded(amount),
-                        upper_limit=rounded(limit),
-                        unit=reference.nutrients.units[key],
+                        **reference.nutrients.text_values(
+                            key, locale, amount=amount, upper_limit=limit
+                        ),
                     ),
                 }
             )
@@ -220,3 +223,139 @@ def _law_warnings(ev: Any, locale: str) -> list[dict[str, Any]]:
                 }
             )
     return warnings
+
+
+# ---------------------------------------------------------------- basket suggestion
+MAX_SUBSET_LINES = 8  # basket lines searched exhaustively for the smallest fix
+
+
+def basket_suggestion(snapshot: Snapshot, request: dict, today: dt.date) -> dict | None:
+    """The smallest basket change that fixes a crossed limit, else the one product that closes
+    the most of a missed target at the lowest cost; None when there is nothing to suggest
+    (or when current supplements alone cross a limit, which no basket change can fix)."""
+    profile = Profile.from_dict(request["profile"])
+    basket = [Line.from_dict(x) for x in request.get("basket") or ()]
+    ev = evaluate(
+        snapshot, profile, labelled_lines(profile, basket), today, request.get("jurisdiction")
+    )
+    write = TextWriter(snapshot.reference, request.get("locale") or DEFAULT_LOCALE)
+    if ev.over_limit_now:
+        return _fix_violation(ev, ev.resolved[len(profile.current_supplements) :], write)
+    return _add_for_target(ev, write)
+
+
+def _fix_violation(ev: Evaluation, basket: list[LineAmounts], write: TextWriter) -> dict | None:
+    if not basket:
+        return None
+    over = np.array(ev.over_limit_now)
+    limits = ev.limits[over]
+    excess = ev.intake[over] - tolerated(limits)
+    contribution = np.array([line.amounts[over] for line in basket])
+    share = (contribution / limits).sum(axis=1)
+    order = sorted(range(len(basket)), key=lambda b: (-share[b], b))
+    keys = [ev.snapshot.reference.nutrients.keys[c] for c in over]
+    limit_text = write.limits(keys, limits)
+    for b in order:
+        if (contribution[b] >= excess).all():
+            return _reduce_or_remove(ev, basket[b], over, excess, limit_text, write)
+    indices = order[:MAX_SUBSET_LINES]
+    for size in range(2, len(indices) + 1):
+        fixes = [
+            subset
+            for subset in combinations(indices, size)
+            if (contribution[list(subset)].sum(axis=0) >= excess).all()
+        ]
+        if fixes:
+            best = max(fixes, key=lambda s: (share[list(s)].sum(), [-b for b in s]))
+            removed = [basket[b] for b in sorted(best, key=lambda b: (-share[b], b))]
+            return _removal(ev, removed, limit_text, write)
+    return None
+
+
+def _reduce_or_remove(
+    ev: Evaluation,
+    line: LineAmounts,
+    over: np.ndarray,
+    excess: np.ndarray,
+    limit_text: str,
+    write: TextWriter,
+) -> dict:
+    catalog = ev.snapshot.catalog
+    if line.sku is None:
+        return _removal(ev, [line], limit_text, write)
+    product = catalog.products[catalog.index[line.sku]]
+    given = line.line.servings_per_day
+    current = given if given is not None else product.servings_per_day
+    per_serving = (
+        catalog.nutrients_per_day[catalog.index[line.sku]][over] / product.servings_per_day
+    )
+    keep = math.floor(float(np.min(current - excess / per_serving)) + 1e-9)
+    while keep > 0 and ((current - keep) * per_serving < excess).any():
+        keep -= 1
+    if keep < 1 or keep >= current:
+        return _removal(ev, [line], limit_text, write)
+    text = write(
+        "suggestion_reduce",
+        servings=keep,
+        current=rounded(current),
+        name=product.name[write.locale],
+        limits=limit_text,
+    )
+    change = _change("reduce", line, keep)
+    return {**change, "text": text, "changes": [change]}
+
+
+def _removal(ev: Evaluation, lines: list[LineAmounts], limit_text: str, write: TextWriter) -> dict:
+    catalog = ev.snapshot.catalog
+    names = [
+        catalog.products[catalog.index[line.sku]].name[write.locale] if line.sku else line.name
+        for line in lines
+    ]
+    changes = [_change("remove", line, 0) for line in lines]
+    text = write("suggestion_remove", name=", ".join(names), limits=limit_text)
+    return {**changes[0], "text": text, "changes": changes}
+
+
+def _change(code: str, line: LineAmounts, servings: int) -> dict[str, Any]:
+    change: dict[str, Any] = {
+        "code": code,
+        "sku": line.sku,
+        "servings_per_day": servings,
+        "line": line.path,
+    }
+    if line.sku is None:
+        change["label"] = line.line.label
+    return change
+
+
+def _add_for_target(ev: Evaluation, write: TextWriter) -> dict | None:
+    """The regimen with one product, solved by enumeration: most of the gap, then lowest cost."""
+    problem = regimen_problem(ev, 1, None)
+    if problem.size == 0:
+        return None
+    offsets = np.repeat(np.arange(problem.size), problem.max_servings)
+    servings = np.concatenate([np.arange(1, m + 1) for m in problem.max_servings])
+    added = problem.per_serving[offsets] * servings[:, None]
+    weights = problem.weights
+    value = (
+        weights.shortfall * problem.shortfall(added)
+        + (problem.cost_cents[offsets] + weights.pill) * servings
+    )
+    best = int(np.argmin(value))
+    index, count = int(offsets[best]), int(servings[best])
+    product = ev.snapshot.catalog.products[int(problem.products[index])]
+    keys = write.reference.nutrients.keys
+    totals = ev.intake + added[best]
+    parts = ", ".join(
+        write(
+            "target_part",
+            amount=rounded(totals[c]),
+            target=rounded(problem.targets[c]),
+            unit=write.unit(keys[c]),
+            nutrient=write.name(keys[c]),
+        )
+        for c in problem.gap_columns
+        if added[best][c] > 0
+    )
+    text = write("suggestion_add", name=product.name[write.locale], servings=count, parts=parts)
+    return {"code": "add", "sku": product.sku, "servings_per_day": count, "text": text}

@@ -7,43 +7,33 @@ so "never matches" means "matched none of those", which the message says.
 
 Every finding points at the offending key, value or locale line (line and column), and
 unknown keys, markets and fields come with the nearest known one ("did you mean").
+
+Health-claim wording is judged in lint_wording.py; lint_locate.py points each finding at its
+key, value or locale line.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import difflib
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import yaml
 
-from .catalog import Catalog, load_catalog
+from .catalog import load_catalog
 from .context import SEASONS, compiled_context, expression_context
 from .errors import DataFileError, Finding
+from .lint_locate import Locator
+from .lint_wording import claim_wording, health_wording
 from .market import INFORMATIONAL_CATALOG_CODES, catalog_findings
 from .profile import Profile
-from .reference import Reference, _display, load_reference
-from .rules import Rule, RuleSet, _RuleFileSchema, _RuleSchema, load_rules, rule_files
+from .reference import Reference, _display
+from .reference_load import load_reference
+from .rules import Rule, RuleSet, load_rules, rule_files
 from .samples import sample_profiles
 from .snapshot import DataPaths
 
 SAMPLE_SIZE = 400
-HEALTH_WORDING = "lint/health_wording.yaml"  # under the rules folder
-WORD = re.compile(r"[^\W\d_][^\W\d_-]*(?:-[^\W\d_]+)*")
-# The shop's markets and what people write instead of their ISO 3166 code (hints only).
-MARKET_NAMES = {
-    "NL": ("NLD", "HOLLAND", "NETHERLANDS", "NEDERLAND", "NIEDERLANDE"),
-    "BE": ("BEL", "BELGIUM", "BELGIE", "BELGIË", "BELGIEN"),
-    "DE": ("DEU", "GER", "GERMANY", "DEUTSCHLAND", "DUITSLAND"),
-    "AT": ("AUT", "AUSTRIA", "ÖSTERREICH", "OOSTENRIJK"),
-    "CH": ("CHE", "SUI", "SWITZERLAND", "SCHWEIZ", "ZWITSERLAND"),
-    "LU": ("LUX", "LUXEMBOURG", "LUXEMBURG"),
-    "FR": ("FRA", "FRANCE", "FRANKREICH", "FRANKRIJK"),
-    "GB": ("GBR", "UK", "ENGLAND", "BRITAIN"),
-}
 
 
 @dataclass(frozen=True)
@@ -92,7 +82,7 @@ def lint(paths: DataPaths, target: Path | None = None, today: dt.date | None = N
                 )
             ]
         )
-    locator = _Locator(files)
+    locator = Locator(files)
     try:
         rules = load_rules(files, reference, catalog)
     except DataFileError as exc:
@@ -105,7 +95,7 @@ def lint(paths: DataPaths, target: Path | None = None, today: dt.date | None = N
     findings += _campaigns_over(rules, day)
     findings += _pin_conflicts(rules, matches)
     findings += _shadowed(rules, matches)
-    findings += _claim_wording(rules, reference, catalog, _health_wording(paths), locator)
+    findings += claim_wording(rules, reference, catalog, health_wording(paths), locator)
     findings = _sorted([locator.refine(f) for f in findings])
     if target is None:  # the whole data set: also the catalog products the law keeps off
         findings += catalog_findings(catalog, reference.market_maxima, _display(paths.catalog))
@@ -248,336 +238,3 @@ def _shadowed(rules: RuleSet, matches: np.ndarray) -> list[Finding]:
                 )
                 break
     return out
-
-
-@dataclass(frozen=True)
-class _HealthWording:
-    terms: dict[str, tuple[str, ...]]
-    frame: dict[str, frozenset[str]]
-    ignore: dict[str, tuple[str, ...]]
-
-
-def _health_wording(paths: DataPaths) -> _HealthWording:
-    path = paths.rules / HEALTH_WORDING
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError):
-        data = {}
-    return _HealthWording(
-        {k: tuple(w.lower() for w in v) for k, v in (data.get("terms") or {}).items()},
-        {k: frozenset(w.lower() for w in v) for k, v in (data.get("frame") or {}).items()},
-        {k: tuple(v) for k, v in (data.get("ignore") or {}).items()},
-    )
-
-
-def _stems(text: str, wording: _HealthWording, locale: str, nutrient_words: set[str]) -> set[str]:
-    """Five-letter stems of the words of an authorised claim that name a body function."""
-    frame = wording.frame.get(locale, frozenset())
-    return {
-        w[:5]
-        for w in (x.lower() for x in WORD.findall(text))
-        if len(w) >= 5 and w not in frame and w not in nutrient_words
-    }
-
-
-def _claim_wording(
-    rules: RuleSet,
-    reference: Reference,
-    catalog: Catalog,
-    wording: _HealthWording,
-    locator: _Locator,
-) -> list[Finding]:
-    """A reason that says anything health-like must say it in authorised wording only
-    (Reg. 1924/2006 art. 10): with the authorised texts taken out, no word of a body function
-    named in claims.yaml and no health verb or noun of rules/lint/health_wording.yaml may
-    remain. The hint offers the authorised text, of the claims on the nutrients the rule's
-    products contain, closest to what the reason says."""
-    out = []
-    keys = reference.nutrients.keys
-    claims = list(reference.claims.values())
-    for rule in rules.rules:
-        present = {
-            keys[c] for c in np.flatnonzero(catalog.nutrients_per_day[rule.mask].sum(axis=0) > 0)
-        }
-        fitting = [c for c in claims if present & set(c.nutrients)]
-        for locale, text in (rule.reason or {}).items():
-            nutrient_words = {
-                w.lower() for k in keys for w in WORD.findall(reference.nutrients.name(k, locale))
-            }
-            body = {
-                s for c in claims for s in _stems(c.text[locale], wording, locale, nutrient_words)
-            }
-            rest = _normalise(text)
-            made = []
-            for claim in claims:
-                for wording_ in _register_entries(claim.text[locale], locale):
-                    if wording_ in rest:
-                        made.append(claim)
-                        rest = rest.replace(wording_, " ")
-            # art. 10(3): a reference to what an authorised claim made here is about ("if
-            # your bones matter to you: <bone claim>") may accompany it
-            accompanied = {
-                s for c in made for s in _stems(c.text[locale], wording, locale, nutrient_words)
-            }
-            for phrase in wording.ignore.get(locale, ()):
-                rest = rest.replace(phrase.lower(), " ")
-            words = [w.lower() for w in WORD.findall(rest)]
-            terms = wording.terms.get(locale, ())
-            flagged = [
-                w
-                for w in words
-                if w not in nutrient_words
-                and w[:5] not in accompanied
-                and ((len(w) >= 5 and w[:5] in body) or any(w.startswith(t) for t in terms))
-            ]
-            if not flagged:
-                continue
-            out.append(
-                Finding(
-                    rule.file,
-                    locator.line_of(rule, ["reason", locale]) or rule.line,
-                    f"reason ({locale}) says {', '.join(repr(w) for w in dict.fromkeys(flagged))}"
-                    ": health wording outside an authorised claim (Reg. 1924/2006 art. 10: only "
-                    "authorised health claims may be made)",
-                    locator.column_of(rule, ["reason", locale]),
-                    "claim-wording",
-                    rule.id,
-                    "warning",
-                    _claim_hint(text, locale, fitting, claims, wording, nutrient_words),
-                )
-            )
-    return out
-
-
-def _claim_hint(
-    text: str,
-    locale: str,
-    fitting: list,
-    claims: list,
-    wording: _HealthWording,
-    nutrient_words: set[str],
-) -> str:
-    if not fitting:
-        return "no authorised claim fits the rule's products: remove the health wording"
-    said = _stems(text, wording, locale, nutrient_words)
-
-    def closeness(claim) -> tuple[int, float]:
-        theirs = _stems(claim.text[locale], wording, locale, nutrient_words)
-        ratio = difflib.SequenceMatcher(None, text.lower(), claim.text[locale].lower()).ratio()
-        return len(said & theirs), ratio
-
-    best = max(fitting, key=closeness)
-    return f"use: {best.text[locale]!r}"
-
-
-JOINED = {"en": " and ", "de": " und ", "nl": " en "}
-
-
-def _register_entries(text: str, locale: str) -> list[str]:
-    """An authorised text, and its first register entry when claims.yaml joins two with "and"
-    ("Calcium is needed for the maintenance of normal bones [and teeth]")."""
-    whole = _normalise(text)
-    joined = JOINED.get(locale)
-    if joined and joined in whole:
-        return [whole, whole.split(joined, 1)[0]]
-    return [whole]
-
-
-def _normalise(text: str) -> str:
-    return re.sub(r"\s+", " ", text.strip().rstrip(".").lower())
-
-
-def display(path: Path) -> str:
-    return _display(path)
-
-
-# ---------------------------------------------------------------- where a finding points
-_QUOTED = re.compile(r"'([^']+)'")
-
-
-class _Locator:
-    """Line and column of keys and values in the linted files (from the YAML nodes), to point
-    each finding at what is wrong rather than at its rule or at 1:1."""
-
-    def __init__(self, files: list[Path]) -> None:
-        self.files = {_display(p): p for p in files}
-        self._roots: dict[str, yaml.Node | None] = {}
-
-    def _root(self, file: str) -> yaml.Node | None:
-        if file not in self._roots:
-            path = self.files.get(file)
-            try:
-                text = path.read_text(encoding="utf-8") if path else None
-                self._roots[file] = yaml.compose(text) if text else None
-            except (OSError, UnicodeDecodeError, yaml.YAMLError):
-                self._roots[file] = None
-        return self._roots[file]
-
-    def _rule_node(self, file: str, rule_id: str | None) -> yaml.Node | None:
-        root = self._root(file)
-        if root is None or rule_id is None or not isinstance(root, yaml.MappingNode):
-            return root
-        items = _child(root, "rules")
-        if isinstance(items, yaml.SequenceNode):
-            for item in items.value:
-                node = _child(item, "id")
-                if isinstance(node, yaml.ScalarNode) and node.value == rule_id:
-                    return item
-        return root
-
-    def find(
-        self, file: str, rule_id: str | None, path: list[str]
-    ) -> tuple[yaml.Node | None, yaml.Node | None, yaml.Node | None]:
-        """(parent, key node, value node) of `path` under the rule (or the file)."""
-        node = self._rule_node(file, rule_id)
-        parent, key = node, None
-        for part in path:
-            if isinstance(node, yaml.MappingNode):
-                pair = next((kv for kv in node.value if kv[0].value == part), None)
-                if pair is None:
-                    return node, None, None
-                parent, key, node = node, pair[0], pair[1]
-            elif isinstance(node, yaml.SequenceNode) and part.isdigit():
-                index = int(part)
-                if index >= len(node.value):
-                    return node, None, None
-                parent, key, node = node, None, node.value[index]
-            else:
-                return parent, key, None
-        return parent, key, node
-
-    def line_of(self, rule: Rule, path: list[str]) -> int | None:
-        _, key, _ = self.find(rule.file, rule.id, path)
-        return key.start_mark.line + 1 if key is not None else None
-
-    def column_of(self, rule: Rule, path: list[str]) -> int:
-        _, _, value = self.find(rule.file, rule.id, path)
-        return _value_column(value) if value is not None else 1
-
-    def refine(self, finding: Finding) -> Finding:
-        if finding.column != 1 or finding.file not in self.files:
-            return finding
-        if finding.code == "schema":
-            return self._schema(finding)
-        if finding.code == "expression":
-            return self._expression(finding)
-        if finding.code in ("unknown_sku", "unknown_category"):
-            name = _QUOTED.search(finding.message)
-            field = "skus" if finding.code == "unknown_sku" else "categories"
-            _, _, value = self.find(finding.file, finding.rule_id, [field])
-            return _at_scalar(finding, value, name[1] if name else None)
-        if finding.code == "forbidden_claim":
-            locale = re.search(r"reason \((\w+)\)", finding.message)
-            if locale:
-                _, key, value = self.find(finding.file, finding.rule_id, ["reason", locale[1]])
-                return _moved(finding, key, value)
-        return finding
-
-    def _schema(self, finding: Finding) -> Finding:
-        dotted, _, message = finding.message.partition(": ")
-        path = [p for p in dotted.split(".") if p not in ("file", "_schema")]
-        if path and path[-1] == "key":  # marshmallow's error on a dict key: point at the key
-            parent, key, value = self.find(finding.file, finding.rule_id, path[:-1])
-            if key is not None:
-                finding = _moved(finding, key, key)
-            locale = path[-2] if len(path) >= 2 else ""
-            if "Must be one of" in message:
-                return _replace(
-                    finding,
-                    message=f"{dotted.removesuffix('.key')}: unknown locale {locale!r}; "
-                    f"the locales are {message.split(': ', 1)[-1].rstrip('.')}",
-                    hint=_did_you_mean(locale, ["nl", "de", "en"]),
-                )
-            return finding
-        parent, key, value = self.find(finding.file, finding.rule_id, path)
-        if "Unknown field" in message and key is not None:
-            known = _RuleSchema().fields if finding.rule_id or len(path) > 1 else None
-            names = list((known or _RuleFileSchema().fields).keys())
-            return _replace(
-                _moved(finding, key, key),
-                message=f"unknown key {path[-1]!r}",
-                hint=_did_you_mean(path[-1], names) or f"the keys are {', '.join(names)}",
-            )
-        if "Missing data" in message:
-            return _moved(finding, parent, parent) if parent is not None else finding
-        if path and path[0] == "markets" and isinstance(value, yaml.ScalarNode):
-            code = _market_for(value.value)
-            return _replace(
-                _moved(finding, key, value),
-                message=f"market {value.value!r} is not a two-letter country code (ISO 3166, "
-                "as in profile.country)",
-                hint=f"did you mean {code!r}?" if code else "write e.g. NL or DE",
-            )
-        return _moved(finding, key, value) if (key or value) is not None else finding
-
-    def _expression(self, finding: Finding) -> Finding:
-        which = "products" if finding.message.startswith("products") else "when"
-        _, _, value = self.find(finding.file, finding.rule_id, [which])
-        name = _QUOTED.search(finding.message)
-        return _at_scalar(finding, value, name[1] if name else None)
-
-
-def _child(node: yaml.Node, key: str) -> yaml.Node | None:
-    if isinstance(node, yaml.MappingNode):
-        for k, v in node.value:
-            if isinstance(k, yaml.ScalarNode) and k.value == key:
-                return v
-    return None
-
-
-def _value_column(node: yaml.Node) -> int:
-    quoted = isinstance(node, yaml.ScalarNode) and node.style in ("'", '"')
-    return node.start_mark.column + 1 + (1 if quoted else 0)
-
-
-def _moved(finding: Finding, key: yaml.Node | None, value: yaml.Node | None) -> Finding:
-    node = value if value is not None else key
-    if node is None:
-        return finding
-    column = (
-        _value_column(node) if node is value and node is not key else node.start_mark.column + 1
-    )
-    return _replace(finding, line=node.start_mark.line + 1, column=column)
-
-
-def _at_scalar(finding: Finding, value: yaml.Node | None, name: str | None) -> Finding:
-    """Point at `name` inside a scalar (a condition) or a flow list, else at the value."""
-    if value is None:
-        return finding
-    if isinstance(value, yaml.SequenceNode):
-        for item in value.value:
-            if name is not None and item.value == name:
-                return _moved(finding, None, item)
-        return _moved(finding, None, value)
-    if name is None or not isinstance(value, yaml.ScalarNode):
-        return _moved(finding, None, value)
-    source = value.start_mark.buffer or ""
-    start, end = value.start_mark.index, value.end_mark.index
-    found = re.search(
-        rf"(?<![\w.]){re.escape(name)}(?!\w)|\.{re.escape(name)}(?!\w)", source[start:end]
-    )
-    if found is None:
-        return _moved(finding, None, value)
-    index = start + found.start() + (1 if found.group().startswith(".") else 0)
-    line = source.count("\n", 0, index)
-    column = index - (source.rfind("\n", 0, index) + 1)
-    return _replace(finding, line=line + 1, column=column + 1)
-
-
-def _replace(finding: Finding, **changes) -> Finding:
-    from dataclasses import replace
-
-    return replace(finding, **changes)
-
-
-def _did_you_mean(word: str, known: list[str]) -> str | None:
-    close = difflib.get_close_matches(word, known, n=1, cutoff=0.6)
-    return f"did you mean {close[0]!r}?" if close else None
-
-
-def _market_for(written: str) -> str | None:
-    upper = written.strip().upper()
-    for code, names in MARKET_NAMES.items():
-        if upper == code or upper in names or any(n.startswith(upper) for n in names[1:]):
-            return code
-    return None

@@ -15,14 +15,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
+from .amounts import above
 from .errors import Finding
 from .vocabulary import LOCALES
 
 if TYPE_CHECKING:
     from .catalog import Catalog
 
-# float noise on a maximum (an amount equal to the maximum is allowed)
-_EPSILON = 1e-9
 
 # Catalog findings about products kept off a market on purpose: reported by lint and check,
 # but `rules lint --strict` does not fail on them (an unauthorised form still sellable does).
@@ -199,7 +198,7 @@ def above_maxima(catalog: Catalog, maxima: dict[str, float]) -> np.ndarray:
     mask = np.zeros(len(catalog), dtype=bool)
     for nutrient, maximum in maxima.items():
         column = catalog.nutrient_keys.index(nutrient)
-        mask |= catalog.nutrients_per_day[:, column] > maximum * (1 + _EPSILON) + _EPSILON
+        mask |= above(catalog.nutrients_per_day[:, column], maximum)
     return mask
 
 
@@ -217,11 +216,7 @@ def market_masks(catalog: Catalog, law: MarketMaxima, market: str) -> dict[str, 
 
 def over_maxima(product_per_day: dict[str, float], maxima: dict[str, float]) -> list[str]:
     """The nutrients of one product's daily dose above `maxima`."""
-    return sorted(
-        n
-        for n, maximum in maxima.items()
-        if product_per_day.get(n, 0.0) > maximum * (1 + _EPSILON) + _EPSILON
-    )
+    return sorted(n for n, maximum in maxima.items() if above(product_per_day.get(n, 0.0), maximum))
 
 
 # ---------------------------------------------------------------- catalog checks (lint, check)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -90,3 +91,12 @@ class Profile:
         if self.serum_25ohd_nmol_l is not None:
             view["serum_25ohd_nmol_l"] = float(self.serum_25ohd_nmol_l)
         return view
+
+
+def labelled_lines(profile: Profile, basket: Sequence[Line] = ()) -> list[tuple[str, Line]]:
+    """Current supplements, then the basket, each with its place in the request body (the
+    field a 422 names)."""
+    return [
+        (f"profile.current_supplements.{i}", line)
+        for i, line in enumerate(profile.current_supplements)
+    ] + [(f"basket.{i}", line) for i, line in enumerate(basket)]

@@ -15,13 +15,15 @@ from typing import Any
 
 import numpy as np
 
-from ..learning.features import product_features
-from ..learning.serving import blended_raw, explain_model
-from .advice import Offer, ProfileAdvice, advice_config, advice_notices, item_reasons
+from .advice import Offer, ProfileAdvice
 from .advice import profile_advice as _profile_advice
+from .advice_config import advice_config
+from .advice_texts import advice_notices, item_reasons
+from .amounts import above, rounded
 from .context import compiled_context, expression_context
 from .errors import InvalidInput
-from .intake import LineAmounts, resolve_lines, rounded, total
+from .intake import LineAmounts, resolve_lines, total
+from .learned import Learning
 from .profile import Profile
 from .requests import RecommendationRequest
 from .rules import Rule
@@ -49,7 +51,7 @@ class Evaluation:
     rule_weight: np.ndarray
     features: Features
     raw: np.ndarray
-    model_features: np.ndarray | None = None  # product_features(ev) when a model ranks
+    model_features: np.ndarray | None = None  # learning.features(ev) when a model ranks
     model_score: np.ndarray | None = None
     advice: ProfileAdvice | None = None  # targets and dose bands (advice.py), set by evaluate
 
@@ -69,8 +71,7 @@ class Evaluation:
     @property
     def over_limit_now(self) -> list[int]:
         """Nutrient columns where current supplements + basket already cross the limit."""
-        has = ~np.isnan(self.limits)
-        return [int(i) for i in np.flatnonzero(has & (self.intake > self.limits * (1 + 1e-9)))]
+        return [int(i) for i in np.flatnonzero(above(self.intake, self.limits))]
 
 
 def evaluate(
@@ -134,20 +135,21 @@ def evaluate(
         raw,
         advice=advice,
     )
-    if snapshot.model is not None:
-        _apply_model(ev)
+    if snapshot.model is not None and snapshot.learning is not None:
+        _apply_model(ev, snapshot.learning)
     return ev
 
 
-def _apply_model(ev: Evaluation) -> None:
+def _apply_model(ev: Evaluation, learning: Learning) -> None:
     """Rank by the learned model blended with the transparent score and rule weights
     (service/learning/serving.py). Safety masks, excludes, requires and pins are untouched:
     they act on candidates, and the model only orders what they leave."""
-    ev.model_features = product_features(ev)
-    ev.raw, ev.model_score = blended_raw(ev.snapshot.model, ev.model_features)
+    ev.model_features = learning.features(ev)
+    ev.raw, ev.model_score = learning.blended(ev.snapshot.model, ev.model_features)
 
 
-ImpressionSink = Callable[[np.ndarray, list[int]], None]
+# receives the evaluation and the catalog indices shown (the training log's record)
+ImpressionSink = Callable[["Evaluation", list[int]], None]
 
 
 def recommend(
@@ -157,7 +159,7 @@ def recommend(
     impressions: ImpressionSink | None = None,
 ) -> dict:
     """The contract's recommendation body for one request. `impressions`, when given, receives
-    the feature matrix and the catalog indices shown, for the training log."""
+    the evaluation and the catalog indices shown, for the training log."""
     return recommend_in_locales(snapshot, request, today, (request.locale,), impressions)[
         request.locale
     ]
@@ -197,8 +199,7 @@ def rank_and_render(
     role_cap = request.category is None
     ranked, raws = ([], []) if ev.over_limit_now else _rank(ev, candidates, request.limit, role_cap)
     if impressions is not None and ranked:
-        rows = ev.model_features if ev.model_features is not None else product_features(ev)
-        impressions(rows, ranked)
+        impressions(ev, ranked)
     intake = intake_view(ev)
     bodies = {}
     for locale in locales:
@@ -346,10 +347,9 @@ def profile_notices(ev: Evaluation, locale: str) -> list[dict[str, str]]:
                 "text": reference.text(
                     "notice_above_upper_limit",
                     locale,
-                    nutrient=reference.nutrients.name(key, locale),
-                    amount=rounded(ev.intake[column]),
-                    upper_limit=rounded(ev.limits[column]),
-                    unit=reference.nutrients.units[key],
+                    **reference.nutrients.text_values(
+                        key, locale, amount=ev.intake[column], upper_limit=ev.limits[column]
+                    ),
                 ),
             }
         )
@@ -422,10 +422,9 @@ def item_warnings(ev: Evaluation, index: int, locale: str) -> list[dict[str, str
                 "text": reference.text(
                     "warning_near_upper_limit",
                     locale,
-                    nutrient=reference.nutrients.name(key, locale),
-                    amount=rounded(totals[column]),
-                    upper_limit=rounded(ev.limits[column]),
-                    unit=reference.nutrients.units[key],
+                    **reference.nutrients.text_values(
+                        key, locale, amount=totals[column], upper_limit=ev.limits[column]
+                    ),
                 ),
             }
         )
@@ -452,6 +451,6 @@ def explanation(ev: Evaluation, index: int) -> dict[str, Any]:
         "rule_weights": rules,
         "raw_score": round(float(ev.raw[index]), 4),
     }
-    if ev.model_features is not None:
-        out["learned"] = explain_model(ev.snapshot.model, ev.model_features[index])
+    if ev.model_features is not None and ev.snapshot.learning is not None:
+        out["learned"] = ev.snapshot.learning.explain(ev.snapshot.model, ev.model_features[index])
     return out

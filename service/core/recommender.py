@@ -8,26 +8,24 @@ the findings are kept for /readyz and the log.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from ..learning.holder import ModelHolder
-from ..learning.logs import impression_record
 from .catalog import Product
 from .errors import DataFileError, Finding, NotFound
 from .intake import resolve_lines
-from .intake_check import check_intake
+from .intake_check import basket_suggestion, check_intake
+from .learned import Learning, ModelSource, NoModels
 from .profile import Line, Profile
 from .ranking import recommend
 from .requests import RecommendationRequest
 from .snapshot import DataPaths, Snapshot, load_snapshot
+from .vocabulary import DEFAULT_LOCALE
 
 log = logging.getLogger("dosewise.core")
 
@@ -93,11 +91,15 @@ class Recommender:
         cache_size: int = 4096,
         reload_interval: float = 2.0,
         clock: Callable[[], dt.date] = dt.date.today,
-        model_dir: Path | None = None,
+        models: ModelSource | None = None,
+        learning: Learning | None = None,
     ) -> None:
+        """`models` and `learning` (service/factory.py gives both, from service/learning):
+        the ranking model of this process, loaded once and swapped when the store's pointer
+        moves, and how it ranks; without them the transparent score ranks alone."""
         self.paths = paths
-        # the ranking model: loaded once per process, swapped when the store's pointer moves
-        self.models = ModelHolder(model_dir, check_interval=reload_interval)
+        self.models: ModelSource = models if models is not None else NoModels()
+        self.learning = learning
         self.jurisdiction = jurisdiction
         self.reload_interval = reload_interval
         self.clock = clock
@@ -108,7 +110,7 @@ class Recommender:
         self._checked_at = time.monotonic()
         # the first load must succeed: there is nothing to fall back to
         self.models.refresh()
-        self._snapshot = load_snapshot(paths).with_model(self.models.model)
+        self._snapshot = load_snapshot(paths).with_model(self.models.model, self.learning)
         self.on_change: Callable[[Snapshot], None] | None = None
 
     # ------------------------------------------------------------ data and reload
@@ -142,7 +144,7 @@ class Recommender:
                 for finding in findings:
                     log.error("reload refused: %s", finding)
                 return self.status
-            snapshot = snapshot.with_model(self.models.model)
+            snapshot = snapshot.with_model(self.models.model, self.learning)
             changed = snapshot.fingerprint != self._snapshot.fingerprint
             self._snapshot = snapshot
             self._stamp = stamp
@@ -186,7 +188,7 @@ class Recommender:
     def _swap_model(self) -> None:
         """A promoted model changes the fingerprint: answers and cached lists refresh."""
         with self._lock:
-            self._snapshot = self._snapshot.with_model(self.models.model)
+            self._snapshot = self._snapshot.with_model(self.models.model, self.learning)
         self.cache.clear()
         log.info("ranking model %s in service", self.models.version)
         if self.on_change is not None:
@@ -198,44 +200,47 @@ class Recommender:
     # ------------------------------------------------------------ answers
     def recommend(
         self,
-        data: dict[str, Any],
+        request: RecommendationRequest | dict[str, Any],
         today: dt.date | None = None,
         impressions: Callable[[dict[str, Any]], None] | None = None,
-        customer_id: str | None = None,
         request_id: str = "",
         arm: Callable[[Snapshot], Snapshot] | None = None,
         body_key: bytes | None = None,
     ) -> dict[str, Any]:
-        """Answer a validated recommendation request dict (the contract's body).
+        """Answer a recommendation request: the typed request the contract's schema loads (or an
+        already-validated body as a dict). Its `customer_id` is only for the training log:
+        answers do not depend on it and are cached without it.
 
         With `impressions`, the list shown is also logged with the features of every item
-        (learning.logs.impression_record) for training; such answers skip the answer cache,
+        (the `Learning` given, core/learned.py) for training; such answers skip the answer cache,
         since the features come from computing them. `arm` turns the serving snapshot into an
         experiment arm's (service/experiments/variants.py: another model, blend or rule set;
         its versions differ, so its answers are cached apart). `body_key`: the request's raw
-        body, when `data` is what validating exactly those bytes gave: the answer cache is keyed
-        by it instead of serialising `data` again."""
+        body, when `request` is what validating exactly those bytes gave: the answer cache is keyed
+        by it instead of the request's repr."""
         snapshot = self._snapshot if arm is None else arm(self._snapshot)
         day = today or self.clock()
-        data = {k: v for k, v in data.items() if k != "customer_id"}
-        key = (
-            _cache_key(snapshot.fingerprint, day, data)
+        if isinstance(request, dict):
+            request = RecommendationRequest.from_dict(request)
+        customer_id, request = request.customer_id, replace(request, customer_id=None)
+        key: str | bytes = (
+            f"{snapshot.fingerprint}:{day.isoformat()}:{request!r}"
             if body_key is None
             else f"{snapshot.fingerprint}:{day.isoformat()}:".encode() + body_key
         )
         cached = self.cache.get(key) if impressions is None else None
         if cached is not None:
             return cached
-        request = RecommendationRequest.from_dict(data)
         if request.jurisdiction is None and self.jurisdiction:
             request = _with_jurisdiction(request, self.jurisdiction)
         sink = None
-        if impressions is not None:
-            skus = [p.sku for p in snapshot.catalog.products]
+        if impressions is not None and self.learning is not None:
+            learning, skus = self.learning, [p.sku for p in snapshot.catalog.products]
 
-            def sink(rows: Any, shown: list[int]) -> None:
+            def sink(ev: Any, shown: list[int]) -> None:
+                rows = ev.model_features if ev.model_features is not None else learning.features(ev)
                 impressions(
-                    impression_record(
+                    learning.impression(
                         request_id,
                         customer_id or "",
                         dt.datetime.now(dt.UTC),
@@ -269,13 +274,11 @@ class Recommender:
     def check_intake(self, data: dict[str, Any], today: dt.date | None = None) -> dict[str, Any]:
         profile = Profile.from_dict(data["profile"])
         basket = tuple(Line.from_dict(x) for x in data.get("basket") or ())
-        from .regimen import basket_suggestion
-
         day = today or self.clock()
         snapshot = self._snapshot
         jurisdiction = data.get("jurisdiction") or self.jurisdiction
         answer = check_intake(
-            snapshot, profile, basket, data.get("locale", "nl"), day, jurisdiction
+            snapshot, profile, basket, data.get("locale", DEFAULT_LOCALE), day, jurisdiction
         )
         answer["suggestion"] = basket_suggestion(
             snapshot, {**data, "jurisdiction": jurisdiction}, day
@@ -320,11 +323,4 @@ def _product_view(product: Product, locale: str | None) -> dict[str, Any]:
 
 
 def _with_jurisdiction(request: RecommendationRequest, jurisdiction: str) -> RecommendationRequest:
-    from dataclasses import replace
-
     return replace(request, jurisdiction=jurisdiction)
-
-
-def _cache_key(fingerprint: str, day: dt.date, data: dict[str, Any]) -> str:
-    body = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
-    return f"{fingerprint}:{day.isoformat()}:{body}"

@@ -17,7 +17,7 @@ from .catalog import load_catalog
 from .errors import DosewiseError
 from .profile import Profile
 from .ranking import recommend
-from .reference import load_reference
+from .reference_load import load_reference
 from .requests import RecommendationRequest
 from .rules import Rule, load_rules, rule_files
 from .snapshot import DataPaths, Snapshot

@@ -38,6 +38,7 @@ reported as PENDING with that note and does not fail the run; when it passes it 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -49,6 +50,7 @@ from .ranking import recommend
 from .reference import _display
 from .requests import RecommendationRequest
 from .snapshot import Snapshot
+from .vocabulary import DEFAULT_LOCALE
 from .yamlfile import line_of, load_yaml
 
 EXPECTATIONS = {
@@ -103,14 +105,15 @@ def run_rule_tests(
     files: list[Path],
     default_day: dt.date,
     rules_dir: Path | None = None,
+    *,
+    parse: Callable[[dict[str, Any]], RecommendationRequest],
 ) -> list[CaseResult]:
     """Run every case; a file that does not parse or a case that is malformed is a failure.
 
+    `parse` validates a case's request body as the API does (the contract's
+    `RecommendationRequestSchema().load`; a marshmallow ValidationError fails the case).
     `rules_dir` (the merchandising folder the snapshot was loaded from) is named when a case
     expects the reason of a rule that does not exist there."""
-    from service.contract.schemas import RecommendationRequestSchema  # marshmallow only, no Flask
-
-    schema = RecommendationRequestSchema()
     results = []
     for path in files:
         display = _display(path)
@@ -136,7 +139,7 @@ def run_rule_tests(
                 continue
             body = {k: case[k] for k in ("profile", "basket", "locale", "limit") if k in case}
             try:
-                request = RecommendationRequest.from_dict(schema.load(body))
+                request = parse(body)
                 day = case.get("date") or default_day
                 answer = recommend(snapshot, request, day)
             except ValidationError as exc:
@@ -159,7 +162,7 @@ def _check_advice(snapshot: Snapshot, body: dict[str, Any], day: dt.date, advice
     if not isinstance(advice, dict):
         return ["`advice` must map nutrient keys to an amount or null"]
     regimen = formulate_regimen(
-        snapshot, {"profile": body["profile"], "locale": body.get("locale", "nl")}, day
+        snapshot, {"profile": body["profile"], "locale": body.get("locale", DEFAULT_LOCALE)}, day
     )
     failures = []
     for key, amount in advice.items():

@@ -10,16 +10,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .amounts import above, rounded
 from .catalog import Catalog, allergen_bits
 from .errors import Finding
 from .food import declared_intake, room
-from .intake import rounded
 from .market import above_maxima, describe, market_masks
 from .profile import Profile
 from .reference import Interaction, Reference
 
 # Tolerance for float sums (12.5 + 87.5 must equal 100, not exceed it).
-EPSILON = 1e-9
 
 # Contract guarantees 2 and 6: which triggers must exclude which nutrients. The amounts and texts
 # are data (interactions.yaml); this only checks that the data still covers what the contract
@@ -99,10 +98,10 @@ def safety_masks(
     totals = catalog.nutrients_per_day + intake
     has_limit = ~np.isnan(limits)
     over = np.zeros_like(totals, dtype=bool)
-    over[:, has_limit] = totals[:, has_limit] > limits[has_limit] * (1 + EPSILON) + EPSILON
+    over[:, has_limit] = above(totals[:, has_limit], limits[has_limit])
     # a product without the nutrient is not blocked by a room that food alone already fills
     over[:, has_limit] |= (catalog.nutrients_per_day[:, has_limit] > 0) & (
-        totals[:, has_limit] > supplements_room[has_limit] * (1 + EPSILON) + EPSILON
+        above(totals[:, has_limit], supplements_room[has_limit])
     )
     excluded["upper_limit"] = np.asarray(over.any(axis=1))
     # 2 and 6. medications and conditions (vitamin K antagonists, contraindications)

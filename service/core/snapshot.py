@@ -7,14 +7,19 @@ import time
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .advice import check_advice
+from .advice_config import check_advice
 from .catalog import Catalog, catalog_from_document, file_version, load_catalog
 from .errors import DataFileError
-from .reference import Reference, _display, load_reference
+from .reference import Reference, _display
+from .reference_load import load_reference
+from .regimen_texts import check_regimen_texts, texts_path
 from .rules import RuleSet, load_rules, rule_files
 from .safety import check_guarantee_coverage
+
+if TYPE_CHECKING:
+    from .learned import Learning
 
 TRANSPARENT_MODEL = "transparent"
 
@@ -56,13 +61,15 @@ class Snapshot:
     rules_version: str
     model_version: str
     loaded_at: float = field(default_factory=time.time)
-    model: Any = None  # a learning.model.RankingModel once one is promoted; None: transparent
+    model: Any = None  # the promoted model (service/learning); None: the transparent score
+    learning: Learning | None = None  # how a model ranks and explains (core/learned.py)
 
-    def with_model(self, model: Any) -> Snapshot:
-        """The same data ranked by `model` (None: the transparent score); a new fingerprint."""
-        if model is None:
+    def with_model(self, model: Any, learning: Learning | None) -> Snapshot:
+        """The same data ranked by `model` through `learning` (without either: the transparent
+        score); a new fingerprint."""
+        if model is None or learning is None:
             return self
-        return replace(self, model=model, model_version=model.version)
+        return replace(self, model=model, model_version=model.version, learning=learning)
 
     @property
     def versions(self) -> dict[str, str]:
@@ -88,8 +95,6 @@ def load_snapshot(paths: DataPaths, catalog_document: dict | None = None) -> Sna
         reference, _display(paths.reference_dir / "interactions.yaml")
     )
     coverage += check_advice(reference)
-    from .regimen import check_regimen_texts, texts_path  # regimen imports this module
-
     coverage += check_regimen_texts(reference)
     if coverage:
         raise DataFileError(coverage)

@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from ..core.errors import NotFound
+from ..core.learned import Learning
 from ..core.ranking import recommend_in_locales
 from ..core.recommender import Recommender
 from ..core.requests import RecommendationRequest
 from ..core.snapshot import Snapshot
-from ..learning.logs import impression_record
 from .store import CachedList, CorruptEntry, MemoryStore, RedisStore
 
 LOCALE_BY_COUNTRY = {"NL": "nl", "BE": "nl", "DE": "de", "AT": "de", "CH": "de", "LU": "de"}
@@ -123,9 +123,8 @@ def serve(
         cached = None
     fresh = cached is not None
     answer = recommender.recommend(
-        {"profile": entry["profile"], "limit": limit, "locale": locale},
+        {"profile": entry["profile"], "limit": limit, "locale": locale, "customer_id": customer_id},
         impressions=impressions,
-        customer_id=customer_id,
         request_id=request_id,
     )
     if not fresh and schedule is not None and store.mark_pending(customer_id):
@@ -134,7 +133,12 @@ def serve(
 
 
 def compute_payload(
-    snapshot: Snapshot, profile: dict[str, Any], day: dt.date, limit: int, skus: list[str]
+    snapshot: Snapshot,
+    profile: dict[str, Any],
+    day: dt.date,
+    limit: int,
+    skus: list[str],
+    learning: Learning | None = None,
 ) -> bytes:
     """The cached payload of one profile: its list in the shop's locale, ready to send, and
     the impression a cache hit logs (the features of the items shown, computed with them)."""
@@ -144,12 +148,13 @@ def compute_payload(
     )
     shown: list[tuple[Any, list[int]]] = []
     bodies = recommend_in_locales(
-        snapshot, request, day, locales, lambda rows, ranked: shown.append((rows, ranked))
+        snapshot, request, day, locales, lambda ev, ranked: shown.append((ev, ranked))
     )
     template = None
-    if shown:
-        rows, ranked = shown[0]
-        template = impression_record(
+    if shown and learning is not None:  # the training log's record (core/learned.py)
+        ev, ranked = shown[0]
+        rows = ev.model_features if ev.model_features is not None else learning.features(ev)
+        template = learning.impression(
             "", "", dt.datetime.now(dt.UTC), rows, ranked, skus, snapshot.versions["model"]
         )
         for name in ("request_id", "customer_id", "timestamp"):  # put in by each hit
@@ -205,7 +210,9 @@ def refresh_chunk(
     skus = [p.sku for p in snapshot.catalog.products]
     for digest, name, known in zip(digests, names, shared, strict=True):
         if known is None:
-            known = compute_payload(snapshot, profile_of[digest], day, policy.limit, skus)
+            known = compute_payload(
+                snapshot, profile_of[digest], day, policy.limit, skus, recommender.learning
+            )
             computed[name] = known
         bodies_by_digest[digest] = known
     if computed and dedupe:

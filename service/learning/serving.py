@@ -20,7 +20,8 @@ from typing import Any
 import numpy as np
 
 from .blend import BlendWeights
-from .features import FEATURE_NAMES, RULE_WEIGHT, TRANSPARENT_SCORE
+from .features import FEATURE_NAMES, RULE_WEIGHT, TRANSPARENT_SCORE, product_features
+from .logs import impression_record
 from .model import Ranker
 
 
@@ -59,3 +60,20 @@ def explain_model(
             "rule_weight": round(weights.rules * float(row[RULE_WEIGHT]), 4),
         },
     }
+
+
+class ServedLearning:
+    """The core's `Learning` protocol (service/core/learned.py) over this package: the
+    factory (service/factory.py) gives `LEARNING` to the recommender."""
+
+    features = staticmethod(product_features)
+    impression = staticmethod(impression_record)
+
+    def blended(self, model: Ranker, features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return blended_raw(model, features)
+
+    def explain(self, model: Ranker, row: np.ndarray) -> dict[str, Any]:
+        return explain_model(model, row)
+
+
+LEARNING = ServedLearning()

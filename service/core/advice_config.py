@@ -1,0 +1,312 @@
+"""The advice's configuration (data): reference intakes, goal indications, authorities, roles
+and the advice texts, read from rules/reference and checked when a snapshot loads (advice.py
+uses it)."""
+
+from __future__ import annotations
+
+import logging
+import weakref
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .errors import DataFileError, Finding
+from .reference import Reference
+from .vocabulary import GOALS, LOCALES
+from .yamlfile import line_of, load_yaml
+
+if TYPE_CHECKING:
+    pass
+
+
+# Texts this module writes (texts.yaml) and the placeholders each is given.
+ADVICE_TEXTS: dict[str, tuple[str, ...]] = {
+    "reason_advice": ("amount", "unit", "nutrient", "advice"),
+    "reason_advice_above": ("amount", "unit", "nutrient", "advice"),
+    "reason_dose_serum": ("amount", "unit", "nutrient", "serum"),
+    "reason_dose_doctor": ("amount", "unit", "nutrient", "advised"),
+    "reason_learned": (),
+    "notice_already_covered": ("amount", "unit", "nutrient"),
+    "notice_no_advice": (),
+    "notice_short_list": (),
+    "notice_no_items_no_need": (),
+}
+log = logging.getLogger("dosewise.core")
+AUTHORITY_PLACEHOLDERS = ("target", "unit", "nutrient")
+DOCTOR = "doctor"  # the authority of a `higher_dose_advised` amount
+PRODUCT_CONDITIONS = ("pregnancy_suitable", "breastfeeding_suitable")
+
+
+# ---------------------------------------------------------------- configuration (data)
+@dataclass(frozen=True)
+class ReferenceIntake:
+    nutrient: str
+    min_age: int
+    max_age: int
+    amount: float
+
+
+@dataclass(frozen=True)
+class GoalIndication:
+    """Profiles a goal alone may recommend a nutrient to (others need an advice, a rule or a
+    doctor): iron to women of menstruating age and in pregnancy, not to men."""
+
+    sexes: tuple[str, ...]
+    min_age: int
+    max_age: int
+    life_stages: tuple[str, ...]
+
+    def allows(self, sex: str, age: int, life_stage: str) -> bool:
+        if life_stage in self.life_stages:
+            return True
+        return sex in self.sexes and self.min_age <= age <= self.max_age
+
+
+@dataclass(frozen=True, eq=False)
+class AdviceConfig:
+    """What targets.yaml, scoring.yaml and claims.yaml say beyond what reference.py reads."""
+
+    factor: float
+    banded: tuple[str, ...]
+    serum_nutrient: str | None
+    serum_levels: tuple[tuple[float, float], ...]  # (below, up_to), lowest level first
+    max_per_role: int
+    roles: dict[str, str]  # category -> role
+    learned_min_score: float
+    goals_not_for_sex: dict[str, tuple[str, ...]]  # sex -> goals no claim reason serves
+    # nutrient -> who a goal's claim may recommend it to (scoring.yaml lists.goal_indication)
+    goal_indication: dict[str, GoalIndication]
+    authorities: dict[str, dict[str, str]]  # authority -> locale -> phrase
+    target_authority: dict[str, str]  # target id -> authority
+    reference_intakes: tuple[ReferenceIntake, ...]
+    claim_requires: dict[str, dict[str, Any]]  # claim id -> product field -> required value
+
+    def role(self, category: str) -> str:
+        return self.roles.get(category, category)
+
+
+_CONFIGS: weakref.WeakKeyDictionary[Reference, AdviceConfig] = weakref.WeakKeyDictionary()
+
+
+def advice_config(reference: Reference) -> AdviceConfig:
+    """The checked configuration for this reference (loaded once per snapshot)."""
+    config = _CONFIGS.get(reference)
+    if config is None:
+        config = _CONFIGS[reference] = load_advice_config(reference)
+    return config
+
+
+def _directory(reference: Reference) -> Path:
+    if reference.files:
+        return reference.files[0].parent
+    return Path(__file__).resolve().parents[2] / "rules" / "reference"
+
+
+def load_advice_config(reference: Reference) -> AdviceConfig:
+    """Read and check the advice keys; DataFileError with file and line on any problem."""
+    directory = _directory(reference)
+    findings: list[Finding] = []
+    keys = reference.nutrients.keys
+
+    def doc(name: str) -> tuple[str, Any]:
+        path = directory / name
+        display = str(path)
+        return display, load_yaml(path, display)
+
+    def find(file: str, node: Any, key: Any, message: str, code: str = "advice") -> None:
+        findings.append(Finding(file, line_of(node, key), message, code=code))
+
+    # scoring.yaml: dose_band and lists
+    scoring_file, scoring = doc("scoring.yaml")
+    band = scoring.get("dose_band") if isinstance(scoring, dict) else None
+    lists = scoring.get("lists") if isinstance(scoring, dict) else None
+    factor: Any = 2.5
+    banded: tuple[str, ...] = ()
+    serum_nutrient: str | None = None
+    levels: tuple[tuple[float, float], ...] = ()
+    if not isinstance(band, dict):
+        find(scoring_file, scoring, "dose_band", "needs `dose_band:` (factor, nutrients, source)")
+    else:
+        factor = band.get("factor")
+        if isinstance(factor, bool) or not isinstance(factor, int | float) or factor < 1:
+            find(scoring_file, band, "factor", "dose_band.factor must be a number >= 1")
+            factor = 2.5
+        banded = tuple(str(k) for k in band.get("nutrients") or ())
+        for key in banded:
+            if key not in keys:
+                find(scoring_file, band, "nutrients", f"dose_band: unknown nutrient {key!r}")
+        if not isinstance(band.get("source"), str):
+            find(scoring_file, band, "source", "dose_band needs a `source` note")
+        serum = band.get("serum") or {}
+        serum_nutrient = serum.get("nutrient")
+        if serum and serum_nutrient not in keys:
+            find(scoring_file, serum, "nutrient", f"dose_band.serum: unknown {serum_nutrient!r}")
+        parsed = []
+        for i, level in enumerate(serum.get("levels") or ()):
+            ok = isinstance(level, dict) and all(
+                isinstance(level.get(k), int | float) and not isinstance(level.get(k), bool)
+                for k in ("below", "up_to")
+            )
+            if not ok:
+                find(scoring_file, serum.get("levels"), i, "serum level needs below and up_to")
+                continue
+            parsed.append((float(level["below"]), float(level["up_to"])))
+        levels = tuple(sorted(parsed))
+        if serum and not isinstance(serum.get("source"), str):
+            find(scoring_file, serum, "source", "dose_band.serum needs a `source` note")
+    max_per_role, roles, learned = 2, {}, 0.6
+    goals_not_for_sex: dict[str, tuple[str, ...]] = {}
+    goal_indication: dict[str, GoalIndication] = {}
+    if not isinstance(lists, dict):
+        find(scoring_file, scoring, "lists", "needs `lists:` (max_per_role, roles)")
+    else:
+        max_per_role = lists.get("max_per_role", 2)
+        if isinstance(max_per_role, bool) or not isinstance(max_per_role, int) or max_per_role < 1:
+            find(scoring_file, lists, "max_per_role", "lists.max_per_role must be an integer >= 1")
+            max_per_role = 2
+        learned = lists.get("learned_min_score", 0.6)
+        if isinstance(learned, bool) or not isinstance(learned, int | float):
+            find(scoring_file, lists, "learned_min_score", "must be a number 0..1")
+            learned = 0.6
+        roles = dict(lists.get("roles") or {})
+        for sex, goals in (lists.get("goals_not_for_sex") or {}).items():
+            unknown = [g for g in goals or () if g not in GOALS]
+            if unknown:
+                find(scoring_file, lists, "goals_not_for_sex", f"unknown goal(s) {unknown}")
+            goals_not_for_sex[str(sex)] = tuple(str(g) for g in goals or ())
+        for nutrient, rule in (lists.get("goal_indication") or {}).items():
+            where = lists.get("goal_indication")
+            if nutrient not in reference.nutrients.keys or not isinstance(rule, dict):
+                find(scoring_file, where, nutrient, f"goal_indication: unknown nutrient {nutrient}")
+                continue
+            if not isinstance(rule.get("source"), str):
+                find(scoring_file, where, nutrient, "goal_indication needs a `source` note")
+            try:
+                goal_indication[nutrient] = GoalIndication(
+                    tuple(str(x) for x in rule.get("sexes") or ()),
+                    int(rule.get("min_age", 0)),
+                    int(rule.get("max_age", 120)),
+                    tuple(str(x) for x in rule.get("life_stages") or ()),
+                )
+            except (TypeError, ValueError):
+                find(scoring_file, where, nutrient, "goal_indication: ages must be integers")
+    # targets.yaml: authorities, authority per target, reference intakes
+    targets_file, targets = doc("targets.yaml")
+    authorities: dict[str, dict[str, str]] = {}
+    node = targets.get("authorities") if isinstance(targets, dict) else None
+    for name, entry in (node or {}).items():
+        phrase = entry.get("phrase") if isinstance(entry, dict) else None
+        if not isinstance(phrase, dict) or set(phrase) != set(LOCALES):
+            find(targets_file, node, name, f"authority {name}: needs `phrase` in nl, de, en")
+            continue
+        if not isinstance(entry.get("source"), str):
+            find(targets_file, node, name, f"authority {name}: needs a `source` note")
+        for locale, text in phrase.items():
+            problem = _placeholder_problem(text, AUTHORITY_PLACEHOLDERS)
+            if problem:
+                find(targets_file, node, name, f"authority {name} ({locale}): {problem}")
+            elif pattern := reference.forbidden_match(text, locale):
+                find(targets_file, node, name, f"authority {name} ({locale}) matches {pattern!r}")
+        authorities[name] = {k: str(v) for k, v in phrase.items()}
+    if DOCTOR not in authorities:
+        find(targets_file, targets, "authorities", f"authorities need {DOCTOR!r}")
+    target_authority = {}
+    for i, item in enumerate(targets.get("targets") or ()):
+        authority = item.get("authority")
+        if authority is None:
+            find(targets_file, targets["targets"], i, f"{item.get('id')}: needs an `authority`")
+        elif authority not in authorities:
+            find(targets_file, item, "authority", f"{item.get('id')}: unknown {authority!r}")
+        else:
+            target_authority[str(item.get("id"))] = authority
+    intakes = []
+    for i, item in enumerate(targets.get("reference_intakes") or ()):
+        try:
+            intake = ReferenceIntake(
+                str(item["nutrient"]), int(item["min_age"]), int(item["max_age"]), item["amount"]
+            )
+            if intake.nutrient not in keys or not isinstance(item.get("source"), str):
+                raise ValueError
+        except (KeyError, TypeError, ValueError):
+            find(
+                targets_file,
+                targets.get("reference_intakes"),
+                i,
+                "a reference intake needs nutrient, min_age, max_age, amount and source",
+            )
+            continue
+        intakes.append(intake)
+    # claims.yaml: product conditions of a claim; 15 % NRV check
+    claims_file, claims = doc("claims.yaml")
+    requires: dict[str, dict[str, Any]] = {}
+    nrv = claims.get("nrv") or {}
+    for claim_id, claim in (claims.get("claims") or {}).items():
+        condition = claim.get("requires") or {}
+        for field_name, value in condition.items():
+            if field_name not in PRODUCT_CONDITIONS or not isinstance(value, bool):
+                find(
+                    claims_file,
+                    claim,
+                    "requires",
+                    f"{claim_id}: requires takes {', '.join(PRODUCT_CONDITIONS)}: true/false",
+                )
+        requires[claim_id] = dict(condition)
+        nutrients = claim.get("nutrients") or []
+        if len(nutrients) == 1 and nutrients[0] in nrv:
+            least = 0.15 * float(nrv[nutrients[0]]["value"])
+            if float(claim.get("min_per_day", 0)) < least - 1e-9:
+                find(
+                    claims_file,
+                    claim,
+                    "min_per_day",
+                    f"{claim_id}: min_per_day is below 15 % of the NRV ({least:g})",
+                )
+    # texts.yaml: the texts this module writes
+    texts_file, texts_doc = doc("texts.yaml")
+    for text_key, placeholders in ADVICE_TEXTS.items():
+        texts = reference.texts.get(text_key)
+        if texts is None:
+            message = f"text {text_key!r} is missing"
+            find(texts_file, texts_doc, "texts", message, "missing_text")
+            continue
+        for locale, text in texts.items():
+            problem = _placeholder_problem(text, placeholders)
+            if problem:
+                message = f"{text_key} ({locale}): {problem}"
+                find(texts_file, texts_doc.get("texts"), text_key, message)
+    if findings:
+        raise DataFileError(findings)
+    return AdviceConfig(
+        factor=float(factor),
+        banded=banded,
+        serum_nutrient=serum_nutrient,
+        serum_levels=levels,
+        max_per_role=int(max_per_role),
+        roles={str(k): str(v) for k, v in roles.items()},
+        learned_min_score=float(learned),
+        goals_not_for_sex=goals_not_for_sex,
+        goal_indication=goal_indication,
+        authorities=authorities,
+        target_authority=target_authority,
+        reference_intakes=tuple(intakes),
+        claim_requires=requires,
+    )
+
+
+def _placeholder_problem(text: Any, placeholders: tuple[str, ...]) -> str | None:
+    if not isinstance(text, str) or not text:
+        return "empty"
+    try:
+        text.format(**{name: "x" for name in placeholders})
+    except (KeyError, IndexError, ValueError) as exc:
+        return f"placeholder {exc} is not one of {sorted(placeholders)}"
+    return None
+
+
+def check_advice(reference: Reference) -> list[Finding]:
+    """Load-time check for load_snapshot: the advice keys parse (findings, not an exception)."""
+    try:
+        _CONFIGS[reference] = load_advice_config(reference)
+    except DataFileError as exc:
+        return exc.findings
+    return []

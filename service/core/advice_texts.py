@@ -1,0 +1,243 @@
+"""The advice's texts for one item or list: reasons, notices, the dose band view and the
+exclusion texts (explain), in the customer's locale."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .advice import advice_of, claim_table
+from .advice_config import DOCTOR, advice_config
+from .amounts import rounded
+
+if TYPE_CHECKING:
+    from .ranking import Evaluation
+
+
+# ---------------------------------------------------------------- texts
+def item_reasons(ev: Evaluation, index: int, locale: str) -> list[dict[str, str]]:
+    """Every reason that is true for this product and this profile, each text once."""
+    reference = ev.snapshot.reference
+    offer = ev.offer
+    reasons: list[dict[str, str]] = []
+    for column in np.flatnonzero(offer.gap_need[index]).tolist():
+        reasons.append(_advice_reason(ev, index, column, locale))
+    for column in np.flatnonzero(
+        (ev.snapshot.catalog.nutrients_per_day[index] > advice_of(ev).ordinary_upper * (1 + 1e-9))
+        & ~offer.above_band[index]
+    ).tolist():
+        reasons.append(_justified_reason(ev, index, column, locale))
+    table = claim_table(ev.snapshot.catalog, reference)
+    for rule in ev.matched_rules:
+        if rule.mask[index] and rule.reason and rule.action in ("boost", "pin", "require"):
+            if table.rule_fits(rule, reference)[index]:
+                reasons.append({"code": f"rule:{rule.id}", "text": rule.reason[locale]})
+    goals = set(offer.goals)
+    not_indicated = set(offer.not_indicated)
+    for claim_id in table.claims[index]:
+        claim = reference.claims[claim_id]
+        if goals.intersection(claim.goals) and not not_indicated.intersection(claim.nutrients):
+            reasons.append({"code": f"claim:{claim_id}", "text": claim.text[locale]})
+    if offer.learned_need[index]:
+        reasons.append({"code": "learned", "text": reference.text("reason_learned", locale)})
+    seen: set[str] = set()
+    unique = []
+    quoted = _banded_amounts(ev, index, locale)
+    for reason in reasons:
+        # Defence in depth: a text that makes a disease claim is never shown.
+        if reason["text"] in seen or reference.forbidden_match(reason["text"]) is not None:
+            continue
+        if _quotes_far_below(reason["text"], quoted, ev.offer.config.factor):
+            continue
+        seen.add(reason["text"])
+        unique.append(reason)
+    return _without_repeated_sentences(unique)
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+
+
+def _sentences(text: str) -> frozenset[str]:
+    return frozenset(
+        " ".join(part.lower().split()) for part in _SENTENCE_END.split(text) if part.strip()
+    )
+
+
+def _without_repeated_sentences(reasons: list[dict[str, str]]) -> list[dict[str, str]]:
+    """Drop a reason whose every sentence another reason on the item already says (a rule's
+    text quotes the claim that the claim reason repeats: "Magnesium contributes to normal
+    muscle function." twice). Longer reasons are kept first; the order shown stays as given."""
+    sentences = [_sentences(r["text"]) for r in reasons]
+    said: set[str] = set()
+    keep: set[int] = set()
+    for i in sorted(range(len(reasons)), key=lambda i: (-len(sentences[i]), i)):
+        if not sentences[i] <= said:
+            keep.add(i)
+            said |= sentences[i]
+    # then a kept reason that the other kept ones say whole (shortest, latest first)
+    for i in sorted(keep, key=lambda i: (len(sentences[i]), -i)):
+        others = set().union(*(sentences[j] for j in keep if j != i))
+        if sentences[i] <= others:
+            keep.discard(i)
+    return [r for i, r in enumerate(reasons) if i in keep]
+
+
+_AMOUNT = re.compile(r"(\d+(?:[.,]\d+)?)\s*(µg|mg)\b")
+
+
+def _banded_amounts(ev: Evaluation, index: int, locale: str) -> list[tuple[str, str, float]]:
+    """(name in locale, unit, amount a day) of each banded nutrient the product carries."""
+    reference = ev.snapshot.reference
+    keys = reference.nutrients.keys
+    row = ev.snapshot.catalog.nutrients_per_day[index]
+    out = []
+    for key in ev.offer.config.banded:
+        amount = float(row[keys.index(key)])
+        if amount > 0:
+            name = reference.nutrients.name(key, locale)
+            out.append((name.lower(), reference.nutrients.units[key], amount))
+    return out
+
+
+def _quotes_far_below(text: str, quoted: list[tuple[str, str, float]], factor: float) -> bool:
+    """A text that names a nutrient with amounts ("advises 20 µg of vitamin D") while the
+    product gives more than `factor` x the largest of them: never shown (guarantee 10), even
+    where a serum level or a doctor justifies the dose (that reason says so instead)."""
+    lowered = text.lower()
+    for name, unit, amount in quoted:
+        if name not in lowered:
+            continue
+        numbers = [float(n.replace(",", ".")) for n, u in _AMOUNT.findall(text) if u == unit]
+        if numbers and amount > factor * max(numbers) * (1 + 1e-9):
+            return True
+    return False
+
+
+def _values(ev: Evaluation, index: int, column: int, locale: str) -> dict[str, Any]:
+    reference = ev.snapshot.reference
+    key = reference.nutrients.keys[column]
+    amount = ev.snapshot.catalog.nutrients_per_day[index, column]
+    return reference.nutrients.text_values(key, locale, amount=amount)
+
+
+def advice_phrase(ev: Evaluation, column: int, locale: str) -> str:
+    reference = ev.snapshot.reference
+    config = advice_config(reference)
+    key = reference.nutrients.keys[column]
+    authority = advice_of(ev).authority.get(column, "dosewise")
+    phrase = config.authorities.get(authority) or config.authorities[DOCTOR]
+    return phrase[locale].format(
+        **reference.nutrients.text_values(key, locale, target=advice_of(ev).targets[column]),
+    )
+
+
+def _advice_reason(ev: Evaluation, index: int, column: int, locale: str) -> dict[str, str]:
+    reference = ev.snapshot.reference
+    key = reference.nutrients.keys[column]
+    values = _values(ev, index, column, locale)
+    amount = float(ev.snapshot.catalog.nutrients_per_day[index, column])
+    above = amount > float(advice_of(ev).targets[column]) * (1 + 1e-9)
+    text = reference.text(
+        "reason_advice_above" if above else "reason_advice",
+        locale,
+        **values,
+        advice=advice_phrase(ev, column, locale),
+    )
+    return {"code": f"fills_gap:{key}", "text": text}
+
+
+def _justified_reason(ev: Evaluation, index: int, column: int, locale: str) -> dict[str, str]:
+    reference = ev.snapshot.reference
+    key = reference.nutrients.keys[column]
+    values = _values(ev, index, column, locale)
+    advice = advice_of(ev)
+    if advice.justified_by.get(column) == DOCTOR or column in advice.doctor:
+        advised = rounded(advice.doctor.get(column, float(advice.targets[column])))
+        text = reference.text("reason_dose_doctor", locale, **values, advised=advised)
+        return {"code": f"dose_doctor:{key}", "text": text}
+    serum = rounded(advice.serum) if advice.serum is not None else 0
+    text = reference.text("reason_dose_serum", locale, **values, serum=serum)
+    return {"code": f"dose_serum:{key}", "text": text}
+
+
+def advice_notices(ev: Evaluation, locale: str) -> list[dict[str, str]]:
+    """Already covered nutrients; no advice at all for this profile."""
+    reference = ev.snapshot.reference
+    keys = reference.nutrients.keys
+    notices = []
+    for column in ev.offer.covered:
+        key = keys[column]
+        notices.append(
+            {
+                "code": f"already_covered:{key}",
+                "text": reference.text(
+                    "notice_already_covered",
+                    locale,
+                    **reference.nutrients.text_values(key, locale, amount=ev.intake[column]),
+                ),
+            }
+        )
+    if not (np.nan_to_num(advice_of(ev).targets) > 0).any():
+        notices.append({"code": "no_advice", "text": reference.text("notice_no_advice", locale)})
+    return notices
+
+
+def dose_band_view(ev: Evaluation) -> dict[str, dict[str, Any]]:
+    """Per nutrient with an advice or a band: the advice, the band and what justifies it
+    (explain, preview and regimens show the same numbers)."""
+    keys = ev.snapshot.reference.nutrients.keys
+    out = {}
+    for column, key in enumerate(keys):
+        target = advice_of(ev).targets[column]
+        upper = advice_of(ev).band_upper[column]
+        if np.isnan(target) and not np.isfinite(upper):
+            continue
+        out[key] = {
+            "advice": None if np.isnan(target) else rounded(target),
+            "source": advice_of(ev).target_ids.get(key),
+            "authority": advice_of(ev).authority.get(column),
+            "band_upper": rounded(upper) if np.isfinite(upper) else None,
+            "justified_by": advice_of(ev).justified_by.get(column),
+        }
+    return out
+
+
+def exclusion_texts(ev: Evaluation, index: int) -> list[dict[str, Any]]:
+    """Why the advice keeps a product out of a list: above the dose band, a duplicate of what
+    is covered, or no need (explain and the preview)."""
+    keys = ev.snapshot.reference.nutrients.keys
+    offer = ev.offer
+    reasons: list[dict[str, Any]] = []
+    for column in np.flatnonzero(offer.above_band[index]).tolist():
+        amount = rounded(ev.snapshot.catalog.nutrients_per_day[index, column])
+        total = rounded(ev.snapshot.catalog.nutrients_per_day[index, column] + ev.intake[column])
+        upper = rounded(advice_of(ev).band_upper[column])
+        text = f"{keys[column]} {amount} a day is above the dose band of {upper} "
+        if total != amount:
+            text = f"{keys[column]} {amount} a day ({total} with what is taken) is above the "
+            text += f"dose band of {upper} "
+        reasons.append(
+            {
+                "code": "dose_band",
+                "nutrient": keys[column],
+                "amount": amount,
+                "total": total,
+                "band_upper": upper,
+                "text": text + "for this profile's advice",
+            }
+        )
+    if offer.duplicate[index]:
+        reasons.append(
+            {"code": "already_covered", "text": "the person already takes enough of this"}
+        )
+    if not offer.need[index]:
+        reasons.append(
+            {
+                "code": "no_need",
+                "text": "meets no need of this profile (an advice gap within the dose band, "
+                "a stated goal, a matching rule or a learned preference)",
+            }
+        )
+    return reasons

@@ -1,0 +1,173 @@
+"""The schemas of the reference files (rules/reference/*.yaml) and the texts the core writes
+itself: reference_load.py checks every file against them first."""
+
+from __future__ import annotations
+
+from marshmallow import EXCLUDE, RAISE, Schema, fields, validate
+
+from .vocabulary import ALLERGENS, CONDITIONS, DIETS, GOALS, LOCALES, MEDICATIONS
+
+# The texts the core writes itself (texts.yaml) and the placeholders each one is given.
+SERVICE_TEXTS: dict[str, tuple[str, ...]] = {
+    "reason_fills_gap": ("nutrient", "target", "unit"),
+    "warning_near_upper_limit": ("nutrient", "amount", "upper_limit", "unit"),
+    "notice_above_upper_limit": ("nutrient", "amount", "upper_limit", "unit"),
+    "notice_no_items": (),
+    "notice_upper_limits_unverified": (),
+    "warning_diet": ("diet",),
+    "warning_allergy": ("allergens",),
+    "warning_age": ("age",),
+    "warning_life_stage": (),
+    "warning_above_upper_limit": ("nutrient", "amount", "upper_limit", "unit"),
+    # the words filled into warning_allergy and warning_diet (never a profile code as it is)
+    **{f"allergen_{code}": () for code in ALLERGENS},
+    **{f"diet_{code}": () for code in DIETS},
+}
+
+
+class _Strict(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+def _localized() -> fields.Dict:
+    return fields.Dict(
+        keys=fields.String(validate=validate.OneOf(LOCALES)),
+        values=fields.String(validate=validate.Length(min=1)),
+        required=True,
+        validate=lambda d: set(d) == set(LOCALES) or _fail(f"needs exactly {', '.join(LOCALES)}"),
+    )
+
+
+def _fail(message: str) -> bool:
+    from marshmallow import ValidationError
+
+    raise ValidationError(message)
+
+
+# ---------------------------------------------------------------- schemas of the files
+class _NutrientEntry(_Strict):
+    unit = fields.String(required=True)
+    name = _localized()
+
+
+class _Conversion(_Strict):
+    to = fields.String(required=True)
+    factor = fields.Float(required=True, validate=validate.Range(min=0, min_inclusive=False))
+    source = fields.String(required=True)
+
+
+class _NutrientsFile(_Strict):
+    source = fields.String(required=True)
+    nutrients = fields.Dict(
+        keys=fields.String(), values=fields.Nested(_NutrientEntry), required=True
+    )
+    conversions = fields.Dict(keys=fields.String(), values=fields.Nested(_Conversion))
+
+
+class _Band(_Strict):
+    id = fields.String(required=True)
+    min_age = fields.Integer(required=True, validate=validate.Range(0, 120))
+    max_age = fields.Integer(required=True, validate=validate.Range(0, 120))
+
+
+class _Limit(_Strict):
+    values = fields.Dict(keys=fields.String(), values=fields.Float(), required=True)
+    unverified = fields.List(fields.String(), load_default=list)
+    source = fields.String(required=True)
+
+
+class _Jurisdiction(_Strict):
+    source = fields.String(required=True)
+    bands = fields.List(fields.Nested(_Band), required=True)
+    limits = fields.Dict(keys=fields.String(), values=fields.Nested(_Limit), required=True)
+
+
+class _UpperLimitsFile(_Strict):
+    source = fields.String(required=True)
+    default_jurisdiction = fields.String(required=True)
+    jurisdictions = fields.Dict(
+        keys=fields.String(), values=fields.Nested(_Jurisdiction), required=True
+    )
+
+
+class _Target(_Strict):
+    id = fields.String(required=True)
+    when = fields.String(required=True)
+    nutrient = fields.String(required=True)
+    amount = fields.Raw(required=True)
+    authority = fields.String(load_default=None)  # read and checked by advice.py
+    source = fields.String(required=True)
+
+
+class _TargetsFile(_Strict):
+    source = fields.String(required=True)
+    targets = fields.List(fields.Nested(_Target), required=True)
+    # read and checked by advice.py (service/core/advice.py)
+    authorities = fields.Raw(load_default=None)
+    reference_intakes = fields.Raw(load_default=None)
+
+
+class _Trigger(_Strict):
+    medications = fields.List(fields.String(validate=validate.OneOf(MEDICATIONS)))
+    conditions = fields.List(fields.String(validate=validate.OneOf(CONDITIONS)))
+    together = fields.List(fields.List(fields.String()), validate=validate.Length(equal=2))
+
+
+class _Interaction(_Strict):
+    id = fields.String(required=True)
+    trigger = fields.Nested(_Trigger, required=True)
+    # `exclude` is a Schema attribute, so the field has another Python name
+    excludes = fields.Dict(
+        keys=fields.String(), values=fields.Float(), load_default=dict, data_key="exclude"
+    )
+    warn = fields.Dict(keys=fields.String(), values=fields.Float(), load_default=dict)
+    notice = fields.Boolean(load_default=False)
+    text = _localized()
+    source = fields.String(required=True)
+
+
+class _InteractionsFile(_Strict):
+    source = fields.String(required=True)
+    interactions = fields.List(fields.Nested(_Interaction), required=True)
+
+
+class _Nrv(_Strict):
+    value = fields.Float(required=True)
+    source = fields.String(required=True)
+
+
+class _Claim(_Strict):
+    nutrients = fields.List(fields.String(), required=True, validate=validate.Length(min=1))
+    min_per_day = fields.Float(required=True)
+    goals = fields.List(fields.String(validate=validate.OneOf(GOALS)), load_default=list)
+    text = _localized()
+    wording_checked = fields.Dict(keys=fields.String(), values=fields.Boolean(), load_default=dict)
+    requires = fields.Raw(load_default=None)  # product conditions, read and checked by advice.py
+    source = fields.String(required=True)
+
+
+class _ClaimsFile(_Strict):
+    source = fields.String(required=True)
+    nrv = fields.Dict(keys=fields.String(), values=fields.Nested(_Nrv), load_default=dict)
+    claims = fields.Dict(keys=fields.String(), values=fields.Nested(_Claim), required=True)
+    forbidden = fields.Dict(
+        keys=fields.String(validate=validate.OneOf(LOCALES)),
+        values=fields.List(fields.String()),
+        required=True,
+    )
+
+
+class _TextsFile(_Strict):
+    source = fields.String(required=True)
+    texts = fields.Dict(keys=fields.String(), values=_localized(), required=True)
+
+
+class _ScoringFile(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    source = fields.String(required=True)
+    weights = fields.Dict(keys=fields.String(), values=fields.Float(), required=True)
+    squash = fields.Dict(keys=fields.String(), values=fields.Float(), required=True)
+    warn_at_upper_limit_fraction = fields.Float(load_default=0.8)

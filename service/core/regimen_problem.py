@@ -1,0 +1,354 @@
+"""The regimen as a mixed-integer program: candidates, pruning and the arrays of the program.
+
+The regimen is a small mixed-integer program, solved exactly by HiGHS (scipy.optimize.milp):
+
+- decision: servings a day s_i (integer, 0..labelled servings) of each candidate product, and
+  y_i (chosen or not) with s_i <= max_i * y_i, y_i <= s_i and sum y_i <= max_products;
+- guarantee 1 for the whole regimen: intake + sum s_i * a_i <= upper limit, per nutrient with a
+  limit (a_i: one serving; combination products count for every nutrient they carry);
+- budget: sum s_i * cost of one serving a day for a month <= budget_per_month;
+- shortfall h_j >= (target_j - intake_j - sum s_i * a_ij) / target_j, h_j >= 0, per nutrient with
+  a target the current supplements do not meet (relative to the target, so that nutrients in
+  different units weigh alike).
+
+Objective, lexicographic through weights: shortfall first, then cost a month, then pills a day.
+
+    minimise  W_shortfall * sum_j h_j  +  sum_i cents_i * s_i  +  W_pill * sum_i s_i
+
+- cost counts in whole cents: cents_i is one serving a day for a month, rounded to the cent;
+- W_pill = 1 / (P + 1), P the most pills any allowed regimen can have (the max_products largest
+  max_i): all pills together weigh less than one cent, so pills only break ties in cost;
+- W_shortfall = (C + 1) / SHORTFALL_RESOLUTION, C the most any allowed regimen can cost in cents
+  (the max_products largest max_i * cents_i): a shortfall smaller by SHORTFALL_RESOLUTION (0.1 %
+  of one target) outweighs any difference in cost and pills. Realistic C is 500 to 10,000 cents,
+  so W_shortfall stays below about 1e7 and the program stays well scaled for HiGHS.
+
+Candidates are the products every safety mask and rule allows, except the per-item upper-limit
+mask: that one checks the labelled daily dose, while the program checks the limits for the servings
+it chooses, for the whole combination (one tablet of a two-a-day product may fit where two do not).
+
+Exact pruning keeps the program small: products that carry nothing with a gap are dropped (they
+only add cost); max_i is cut to what the limits and the budget allow and to the servings after
+which the product alone already fills every gap it serves; a product is dropped when max_products
+others dominate it (see `_undominated`), since one of them can always take its place.
+
+If HiGHS gives no usable solution in `time_limit`, a greedy fallback adds one serving at a time,
+the one with the best shortfall reduction per euro, while every limit, the budget and
+max_products still hold. Every answer is checked against the limits before it is returned.
+"""
+
+from __future__ import annotations
+
+import weakref
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+
+from .advice import advice_of, role_table
+from .advice_config import advice_config
+from .amounts import tolerated
+from .catalog import DAYS_PER_MONTH, Catalog
+from .ranking import Evaluation
+
+SHORTFALL_RESOLUTION = 1e-3  # relative shortfall below which cost and pills may decide
+DEFAULT_MAX_PRODUCTS = 3
+# HiGHS's feasibility-jump heuristic has a fixed effort that costs ~5 ms on these tiny programs,
+# which HiGHS solves at the root anyway; optimality is still proven (mip_rel_gap 0).
+HIGHS_OPTIONS = {"mip_heuristic_run_feasibility_jump": False}
+_PAIRWISE_LIMIT = 2000  # candidates compared pairwise for dominance (an n x n boolean matrix)
+
+
+# ---------------------------------------------------------------- tolerances
+def slack(values: np.ndarray) -> np.ndarray:
+    """Float noise allowed on a limit or target (12.5 + 87.5 must equal 100, not exceed it)."""
+    return 1e-9 * np.maximum(1.0, np.abs(np.nan_to_num(values)))
+
+
+def headroom(limits: np.ndarray, intake: np.ndarray) -> np.ndarray:
+    """What may still be added per nutrient before its upper limit; inf where none is set."""
+    return np.where(np.isnan(limits), np.inf, tolerated(np.nan_to_num(limits)) - intake)
+
+
+# ---------------------------------------------------------------- the problem
+@dataclass(frozen=True)
+class ObjectiveWeights:
+    shortfall: float  # per unit of relative shortfall, summed over targeted nutrients
+    pill: float  # per serving a day; one cent of monthly cost weighs 1
+
+
+@dataclass(frozen=True)
+class RegimenProblem:
+    """The choice of a regimen over candidate products, for one profile and request."""
+
+    products: np.ndarray  # catalog index of each candidate
+    per_serving: np.ndarray  # (candidates, nutrients): amounts of one serving a day
+    labelled: np.ndarray  # labelled servings a day
+    max_servings: np.ndarray  # servings worth considering (label, limits, budget, need)
+    cost_per_serving: np.ndarray  # euros a month for one serving a day
+    cost_cents: np.ndarray  # the same in whole cents (the objective's unit)
+    targets: np.ndarray  # (nutrients,): NaN where none
+    gaps: np.ndarray  # target - intake where positive, else 0
+    headroom: np.ndarray  # limit - intake, inf where no limit; also the offer caps below
+    max_products: int
+    budget: float | None
+    # what the whole regimen may add per nutrient whatever the limits (inf: no cap): the
+    # pregnancy cap and the advice band hold for the combination, not only for each product
+    offer_caps: np.ndarray | None = None
+    # groups of candidates of which a regimen holds at most one: one per role (category), and
+    # one source of each banded nutrient (three vitamin D products for a child are no regimen)
+    groups: tuple[np.ndarray, ...] = ()
+
+    @property
+    def size(self) -> int:
+        return len(self.products)
+
+    @cached_property
+    def gap_columns(self) -> np.ndarray:
+        return np.flatnonzero(self.gaps > 0)
+
+    @cached_property
+    def weights(self) -> ObjectiveWeights:
+        k = self.max_products
+        cost_bound = float(np.sort(self.max_servings * self.cost_cents)[-k:].sum())
+        pill_bound = float(np.sort(self.max_servings)[-k:].sum())
+        return ObjectiveWeights((cost_bound + 1.0) / SHORTFALL_RESOLUTION, 1.0 / (pill_bound + 1.0))
+
+    def added(self, servings: np.ndarray) -> np.ndarray:
+        return np.asarray(servings, dtype=float) @ self.per_serving
+
+    def shortfall(self, added: np.ndarray) -> Any:
+        """Sum of relative shortfalls for an added-amounts vector (or a stack of them)."""
+        cols = self.gap_columns
+        missing = np.maximum(self.gaps[cols] - added[..., cols], 0.0)
+        return (missing / self.targets[cols]).sum(axis=-1)
+
+    def score(self, servings: np.ndarray) -> tuple[float, int, int]:
+        """(relative shortfall, cost in cents, pills): the lexicographic objective."""
+        servings = np.asarray(servings, dtype=np.int64)
+        cents = int((servings * self.cost_cents).sum())
+        return float(self.shortfall(self.added(servings))), cents, int(servings.sum())
+
+    def objective(self, servings: np.ndarray) -> float:
+        shortfall, cents, pills = self.score(servings)
+        return self.weights.shortfall * shortfall + cents + self.weights.pill * pills
+
+    def feasible(self, servings: np.ndarray) -> bool:
+        """Every limit, the budget, the labelled servings and max_products hold."""
+        servings = np.asarray(servings)
+        if (servings < 0).any() or (servings > self.labelled).any():
+            return False
+        if int((servings > 0).sum()) > self.max_products:
+            return False
+        taken = servings > 0
+        if any(int(taken[group].sum()) > 1 for group in self.groups):
+            return False
+        if (self.added(servings) > self.headroom).any():
+            return False
+        cost = float((servings * self.cost_per_serving).sum())
+        return self.budget is None or cost <= self.budget + 1e-9
+
+
+@dataclass(frozen=True)
+class _CatalogArrays:
+    labelled: np.ndarray
+    per_serving: np.ndarray
+    cost_per_serving: np.ndarray
+    cost_cents: np.ndarray
+
+
+_ARRAYS: weakref.WeakKeyDictionary[Catalog, _CatalogArrays] = weakref.WeakKeyDictionary()
+
+
+def catalog_arrays(catalog: Catalog) -> _CatalogArrays:
+    """Per-serving amounts and costs, computed once per catalog (a snapshot's lifetime)."""
+    arrays = _ARRAYS.get(catalog)
+    if arrays is None:
+        arrays = _ARRAYS[catalog] = _compute_arrays(catalog)
+    return arrays
+
+
+def _compute_arrays(catalog: Catalog) -> _CatalogArrays:
+    labelled = np.array([p.servings_per_day for p in catalog.products], dtype=np.int64)
+    cost = np.array([p.price / p.pack_size * DAYS_PER_MONTH for p in catalog.products], dtype=float)
+    return _CatalogArrays(
+        labelled,
+        catalog.nutrients_per_day / labelled[:, None],
+        cost,
+        np.rint(cost * 100).astype(np.int64),
+    )
+
+
+def candidate_mask(ev: Evaluation) -> np.ndarray:
+    """Products the profile may take: every safety mask and rule, except the per-item upper
+    limit, and within the dose band of the advice.
+
+    The per-item mask checks the labelled daily dose; the program checks the limits for the
+    servings it chooses, for the whole combination, which is guarantee 1 for the regimen.
+    """
+    blocked = np.zeros(len(ev.snapshot.catalog), dtype=bool)
+    for code, mask in ev.safety.excluded.items():
+        if code != "upper_limit":
+            blocked |= mask
+    # the dose band of the advice (advice.py), as in lists: no 75 µg tablet for a 10 µg advice
+    return ~blocked & ~ev.rule_excluded & ev.rule_required & ev.offer.within_band
+
+
+def target_gaps(ev: Evaluation) -> np.ndarray:
+    """Per nutrient: target - intake where a positive target is not met yet, else 0."""
+    targets = np.nan_to_num(ev.targets)
+    gaps = np.where(targets > 0, targets - ev.intake, 0.0)
+    return np.where(gaps > slack(targets), gaps, 0.0)
+
+
+def regimen_problem(ev: Evaluation, max_products: int, budget: float | None) -> RegimenProblem:
+    """The program for one evaluation, over pruned candidates (see the module docstring)."""
+    arrays = catalog_arrays(ev.snapshot.catalog)
+    gaps = target_gaps(ev)
+    # limit - food allowance (guarantee 9); none left where intake already fills it
+    room = np.maximum(headroom(ev.safety.room, ev.intake), 0.0)
+    caps_offered = offer_caps(ev)
+    room = np.minimum(room, caps_offered)
+    gap_cols = np.flatnonzero(gaps > 0)
+    mask = candidate_mask(ev) & (arrays.per_serving[:, gap_cols] > 0).any(axis=1)
+    index = np.flatnonzero(mask)
+    membership = _one_of_membership(ev, index)
+    # a product can stand in for another only with the same memberships (dominance below)
+    kinds = np.unique(membership, axis=0, return_inverse=True)[1].ravel()
+    per_serving = arrays.per_serving[index]
+    caps = arrays.labelled[index].astype(float)
+    limited = np.flatnonzero(np.isfinite(room))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        amounts = per_serving[:, limited]
+        fits = np.where(amounts > 0, np.floor(room[limited] / amounts), np.inf)
+        caps = np.minimum(caps, fits.min(axis=1, initial=np.inf))
+        if budget is not None:
+            caps = np.minimum(caps, np.floor((budget + 1e-9) / arrays.cost_per_serving[index]))
+        gap_amounts = per_serving[:, gap_cols]
+        need = np.where(gap_amounts > 0, np.ceil(gaps[gap_cols] / gap_amounts - 1e-9), 0.0)
+        caps = np.minimum(caps, need.max(axis=1, initial=0.0))
+    caps = np.maximum(caps, 0).astype(np.int64)
+    keep = np.flatnonzero(caps > 0)
+    binding = np.isfinite(room) & (caps[keep] @ per_serving[keep] > room)
+    keep = keep[
+        _undominated(
+            per_serving[keep],
+            caps[keep],
+            arrays.cost_per_serving[index[keep]],
+            gaps,
+            binding,
+            max_products,
+            kinds[keep],
+        )
+    ]
+    index = index[keep]
+    membership = membership[keep]
+    return RegimenProblem(
+        products=index,
+        per_serving=per_serving[keep],
+        labelled=arrays.labelled[index],
+        max_servings=caps[keep],
+        cost_per_serving=arrays.cost_per_serving[index],
+        cost_cents=arrays.cost_cents[index],
+        targets=ev.targets,
+        gaps=gaps,
+        headroom=room,
+        max_products=max_products,
+        budget=budget,
+        offer_caps=caps_offered,
+        groups=_groups(membership),
+    )
+
+
+def _one_of_membership(ev: Evaluation, index: np.ndarray) -> np.ndarray:
+    """(candidates, groups) booleans: the groups of which a regimen holds at most one product,
+    one per role (category) and one per banded nutrient (scoring.yaml `dose_band`) that a
+    product carries: one vitamin D source, not three drops and chews for a child."""
+    reference = ev.snapshot.reference
+    roles = role_table(ev.snapshot.catalog, reference).category_role[index]
+    columns = [roles == role for role in np.unique(roles)]
+    keys = reference.nutrients.keys
+    for nutrient in advice_config(reference).banded:
+        if nutrient in keys:
+            columns.append(ev.snapshot.catalog.nutrients_per_day[index, keys.index(nutrient)] > 0)
+    if not columns:
+        return np.zeros((len(index), 0), dtype=bool)
+    return np.column_stack(columns)
+
+
+def _groups(membership: np.ndarray) -> tuple[np.ndarray, ...]:
+    groups = (np.flatnonzero(membership[:, g]) for g in range(membership.shape[1]))
+    return tuple(g for g in groups if g.size > 1)
+
+
+def offer_caps(ev: Evaluation) -> np.ndarray:
+    """Per nutrient, the most a whole regimen may add a day: the life stage's cap (in pregnancy
+    and breastfeeding 25 µg vitamin D, product_maxima.yaml) and the advice band (advice.py: 2.5x
+    the advice unless a serum level or a doctor's amount raises it). Both hold for every product
+    of a list; a regimen combines products, so they hold for the sum (a pregnancy multivitamin
+    with 10 µg plus 25 µg drops is 35 µg)."""
+    keys = ev.snapshot.reference.nutrients.keys
+    caps = np.array(advice_of(ev).band_upper, dtype=float, copy=True)
+    stage = ev.snapshot.reference.market_maxima.life_stages.get(ev.profile.life_stage, {})
+    for nutrient, amount in stage.items():
+        if nutrient in keys:
+            column = keys.index(nutrient)
+            caps[column] = min(caps[column], float(amount))
+    return caps
+
+
+def _undominated(
+    per_serving: np.ndarray,
+    caps: np.ndarray,
+    cost: np.ndarray,
+    gaps: np.ndarray,
+    binding: np.ndarray,
+    max_products: int,
+    kinds: np.ndarray | None = None,
+) -> np.ndarray:
+    """Candidates to keep: those with fewer than max_products dominating products.
+
+    j dominates i when j comes first by (cost of a serving, position) and can replace i serving
+    for serving at no worse shortfall and within the same limits: at least as many servings; of
+    every nutrient with a gap at least as much as i or the whole gap; of every nutrient whose
+    limit can bind at most as much as i (where both hold: as much as i, or less that still fills
+    the gap). A regimen holds at most max_products products, so one of max_products dominators
+    of i is always free to take its place: pruning i keeps an optimum. Only a product in the
+    same at-most-one groups dominates (`kinds`: role and banded nutrients carried). First among
+    identical candidates (O(n log n)), then pairwise on what is left when it is few.
+    """
+    n = len(caps)
+    keep = np.ones(n, dtype=bool)
+    if n <= max_products:
+        return keep
+    gap = gaps > 0
+    useful = np.where(gap & ~binding, np.minimum(per_serving, gaps), per_serving)
+    order = np.lexsort((np.arange(n), cost))  # cheapest first, then catalog order
+    position = np.empty(n, dtype=np.int64)
+    position[order] = np.arange(n)
+    role = np.zeros(n) if kinds is None else kinds.astype(float)
+    relevant = np.column_stack([useful[:, gap | binding], caps, role])
+    group = np.unique(relevant, axis=0, return_inverse=True)[1].ravel()
+    by_group = order[np.argsort(group[order], kind="stable")]
+    starts = np.flatnonzero(np.r_[True, group[by_group][1:] != group[by_group][:-1]])
+    rank = np.arange(n) - np.repeat(starts, np.diff(np.r_[starts, n]))
+    keep[by_group[rank >= max_products]] = False
+    left = np.flatnonzero(keep)
+    if left.size <= max_products or left.size > _PAIRWISE_LIMIT:
+        return keep
+    dominated = (
+        (position[left][None, :] < position[left][:, None])
+        & (caps[left][None, :] >= caps[left][:, None])
+        & (role[left][None, :] == role[left][:, None])
+    )
+    for column in np.flatnonzero(gap | binding):
+        mine, theirs = useful[left, column][:, None], useful[left, column][None, :]
+        if gap[column] and binding[column]:
+            dominated &= (theirs <= mine) & ((theirs == mine) | (theirs >= gaps[column]))
+        elif gap[column]:
+            dominated &= theirs >= mine
+        else:
+            dominated &= theirs <= mine
+    keep[left[dominated.sum(axis=1) >= max_products]] = False
+    return keep

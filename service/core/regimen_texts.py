@@ -1,0 +1,142 @@
+"""The regimen texts (rules/reference/regimen_texts.yaml): loaded with the snapshot, checked
+for every locale and for disease claims, and written per locale."""
+
+from __future__ import annotations
+
+import weakref
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import DataFileError, Finding
+from .reference import Reference
+from .vocabulary import LOCALES
+from .yamlfile import load_yaml
+
+TEXTS_FILE = "regimen_texts.yaml"
+_BUNDLED_TEXTS = Path(__file__).resolve().parents[2] / "rules" / "reference" / TEXTS_FILE
+
+_TEXTS: weakref.WeakKeyDictionary[Reference, dict[str, dict[str, str]]] = (
+    weakref.WeakKeyDictionary()
+)
+REQUIRED_TEXTS = (
+    "role",
+    "role_extra",
+    "amount_part",
+    "target_part",
+    "limit_part",
+    "target_met_already",
+    "target_met",
+    "target_missed_no_product",
+    "target_missed_upper_limit",
+    "target_missed_life_stage_cap",
+    "target_missed_dose_band",
+    "target_missed_budget",
+    "target_missed_max_products",
+    "target_missed_partly",
+    "notice_regimen_infeasible",
+    "notice_no_targets",
+    "notice_targets_met",
+    "notice_regimen_partial",
+    "notice_regimen_greedy",
+    "suggestion_remove",
+    "suggestion_reduce",
+    "suggestion_add",
+)
+
+
+def texts_path(reference: Reference) -> Path:
+    """regimen_texts.yaml next to the reference files the snapshot was loaded from."""
+    if reference.files:
+        return reference.files[0].parent / TEXTS_FILE
+    return _BUNDLED_TEXTS
+
+
+def regimen_texts(reference: Reference) -> dict[str, dict[str, str]]:
+    """The checked texts for this reference (loaded once per snapshot)."""
+    texts = _TEXTS.get(reference)
+    if texts is None:
+        texts = load_regimen_texts(texts_path(reference), reference)
+        _TEXTS[reference] = texts
+    return texts
+
+
+def check_regimen_texts(reference: Reference) -> list[Finding]:
+    """Load-time check for load_snapshot (issue 13, defect 1): the texts are part of the
+    snapshot, so a broken file is refused with the rest and the last good set keeps serving,
+    instead of failing the first regimen or intake check that needs them."""
+    try:
+        _TEXTS[reference] = load_regimen_texts(texts_path(reference), reference)
+    except DataFileError as exc:
+        return exc.findings
+    return []
+
+
+def load_regimen_texts(path: Path, reference: Reference) -> dict[str, dict[str, str]]:
+    """Load and check: every key, every locale, no disease claim; DataFileError otherwise."""
+    display = str(path)
+    document = load_yaml(path, display)
+    findings = []
+    if not isinstance(document, dict) or not isinstance(document.get("source"), str):
+        findings.append(Finding(display, 1, "needs a top-level `source:` text", code="schema"))
+    texts = document.get("texts") if isinstance(document, dict) else None
+    if not isinstance(texts, dict):
+        raise DataFileError([*findings, Finding(display, 1, "needs `texts:`", code="schema")])
+    for key in REQUIRED_TEXTS:
+        if key not in texts:
+            findings.append(Finding(display, 1, f"missing text {key!r}", code="missing_text"))
+    out: dict[str, dict[str, str]] = {}
+    for key, entry in texts.items():
+        line = texts.line_of(key) if hasattr(texts, "line_of") else 1
+        if not isinstance(entry, dict) or set(entry) != set(LOCALES):
+            findings.append(
+                Finding(display, line, f"{key}: needs exactly {', '.join(LOCALES)}", code="locale")
+            )
+            continue
+        for locale, text in entry.items():
+            if not isinstance(text, str) or not text:
+                findings.append(Finding(display, line, f"{key} ({locale}): empty", code="schema"))
+            elif pattern := reference.forbidden_match(text, locale):
+                findings.append(
+                    Finding(
+                        display,
+                        line,
+                        f"{key} ({locale}) matches forbidden disease-claim pattern {pattern!r}",
+                        code="forbidden_claim",
+                    )
+                )
+        out[key] = {locale: str(text) for locale, text in entry.items()}
+    if findings:
+        raise DataFileError(findings)
+    return out
+
+
+class TextWriter:
+    """Texts for one locale: regimen texts, reference texts and nutrient names."""
+
+    def __init__(self, reference: Reference, locale: str) -> None:
+        self.reference = reference
+        self.locale = locale
+        self.texts = regimen_texts(reference)
+
+    def __call__(self, key: str, **values: Any) -> str:
+        return self.texts[key][self.locale].format(**values)
+
+    def name(self, key: str) -> str:
+        return self.reference.nutrients.name(key, self.locale)
+
+    def unit(self, key: str) -> str:
+        return self.reference.nutrients.units[key]
+
+    def amount(self, key: str, amount: float) -> str:
+        return self(
+            "amount_part", **self.reference.nutrients.text_values(key, self.locale, amount=amount)
+        )
+
+    def limits(self, keys: list[str], limits: np.ndarray) -> str:
+        nutrients = self.reference.nutrients
+        return ", ".join(
+            self("limit_part", **nutrients.text_values(k, self.locale, upper_limit=v))
+            for k, v in zip(keys, limits, strict=True)
+        )
