@@ -189,7 +189,7 @@ def _pick(report: Any, path: str) -> float | None:
     return float(report)
 
 
-def compare(names: list[str], baseline: Path = BASELINE) -> list[str]:
+def compare(names: list[str], baseline: Path = BASELINE, results: Path = RESULTS) -> list[str]:
     """Lines comparing this run's ratios with the baseline's; a line starting with WORSE for
     a ratio more than 15 % worse. Ratios only: absolute times depend on the machine."""
     if not baseline.exists():
@@ -197,7 +197,7 @@ def compare(names: list[str], baseline: Path = BASELINE) -> list[str]:
     base = json.loads(baseline.read_text())
     lines = []
     for name in names:
-        path = RESULTS / f"{name}.json"
+        path = results / f"{name}.json"
         if not path.exists():
             continue
         report = json.loads(path.read_text())
@@ -212,11 +212,11 @@ def compare(names: list[str], baseline: Path = BASELINE) -> list[str]:
     return lines
 
 
-def save_baseline(names: list[str], baseline: Path = BASELINE) -> None:
+def save_baseline(names: list[str], baseline: Path = BASELINE, results: Path = RESULTS) -> None:
     """bench/baseline.json: the ratios of this run's results (commit it deliberately)."""
     kept: dict[str, Any] = {}
     for name in names:
-        path = RESULTS / f"{name}.json"
+        path = results / f"{name}.json"
         if path.exists():
             report = json.loads(path.read_text())
             kept[name] = _nested({r: _pick(report, r) for r, _ in RATIOS.get(name, [])})
