@@ -32,6 +32,7 @@ from service.learning.blend import BlendWeights
 from service.learning.features import CROSSED_PRODUCT_NAMES, FEATURE_NAMES, PROFILE_NAMES
 from service.learning.logs import event_record, write_jsonl
 from service.learning.model import LinearWeights, RankingModel
+from service.learning.serving import LEARNING
 
 from .conftest import RULES, TODAY
 from .test_safety_properties import assert_safe, requests
@@ -260,7 +261,7 @@ def _random_model(seed: int, version: str) -> RankingModel:
 
 @pytest.fixture(scope="module")
 def arms(recommender):
-    snapshot = recommender.snapshot.with_model(_random_model(1, "random-1"))
+    snapshot = recommender.snapshot.with_model(_random_model(1, "random-1"), LEARNING)
     droppable = tuple(r.id for r in snapshot.rules.rules if r.action in ("boost", "bury", "pin"))
     assert droppable
     experiment = _experiment(
