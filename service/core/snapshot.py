@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import time
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -80,7 +81,7 @@ class Snapshot:
             "model": self.model_version,
         }
 
-    @property
+    @cached_property  # read on every cache hit; a snapshot never changes (`replace` makes anew)
     def fingerprint(self) -> str:
         text = "|".join(f"{k}={v}" for k, v in sorted(self.versions.items()))
         return hashlib.sha256(text.encode()).hexdigest()[:16]

@@ -6,7 +6,8 @@ tag, `dw:profile:{id}`, and the customer set is `dw:{customers}`; see `key()`.
 Redis keys (prefix `dw:`), every family erased by `delete()`:
   dw:profile:{id}      JSON {"profile", "digest", "updated_at"}
   dw:recs:{id}         cached list: one JSON line of metadata, a newline, the ready-made
-                       responses per locale (JSON, zlib-compressed); TTL 14 days
+                       responses per locale (JSON, gzip; zlib before) and the impression
+                       part (entries.CachedList); TTL 14 days
   dw:pending:{id}      a refresh of this customer is queued (TTL)
   dw:events:{id}       ids of this customer's entries in the dw:events stream (a sorted set
                        scored by the entry's time, every entry still in the stream; older
@@ -20,10 +21,15 @@ with any customer whose profile has that digest), dw:erasing (set: ids erased wh
 files are not cleaned yet), dw:erased (sorted set: ids whose files were cleaned, by time, kept
 ERASURE_MEMORY seconds so exports keep dropping them), dw:refresh:* (lock and progress of
 batch refreshes), dw:refilljob:* (the same for the daily refill job: `for_job`).
+
+An entry of the dw:impressions stream is `data` (the record's JSON) or, logged by a cache hit,
+`data` (request id, customer id, time) plus `imp` (the list's stored impression part, gzip):
+read it with `entries.stream_record`, as `export_stream` does.
 """
 
 import copy
 import json
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -57,6 +63,7 @@ from .entries import (  # noqa: F401 - re-exported: the store's public names
 )
 from .memory import MemoryStore  # noqa: F401 - re-exported
 from .purchases import RedisPurchases
+from .scripts import LOG_IMPRESSION, READ_AND_LOG, RELEASE_IF_HELD, WRITE_IF_CURRENT
 
 
 @dataclass(frozen=True)
@@ -68,92 +75,6 @@ class Hit:
     max_age: float
     limit: int
     locale: str
-
-
-RELEASE_IF_HELD = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-"""
-
-# Write a refreshed list only while the customer's stored profile is the one it was computed
-# from: a refresh that read the profile before a DELETE (or a PUT) must not write it back after.
-# Logging an impression: the stream entry and the customer's index of it (erasure finds every
-# entry by it), the index trimmed to what the stream still holds; one round trip. Nothing is
-# written when the index is of an older type (a list): the caller converts it and calls again.
-# KEYS: stream, index; ARGV: maxlen, then the entry's fields and values.
-_LOG = """
-local function log(stream, index, maxlen, fields)
-  local kind = redis.call('TYPE', index)['ok']
-  if kind ~= 'none' and kind ~= 'zset' then
-    return redis.error_reply('WRONGTYPE the index is a ' .. kind .. ': convert it first')
-  end
-  local id = redis.call('XADD', stream, 'MAXLEN', '~', maxlen, '*', unpack(fields))
-  redis.call('ZADD', index, tonumber(string.match(id, '^(%d+)')), id)
-  local first = redis.call('XRANGE', stream, '-', '+', 'COUNT', 1)
-  if first[1] then
-    redis.call('ZREMRANGEBYSCORE', index, '-inf', '(' .. string.match(first[1][1], '^(%d+)'))
-  end
-  return id
-end
-"""
-LOG_IMPRESSION = (
-    _LOG
-    + """
-return log(KEYS[1], KEYS[2], ARGV[1], {'data', ARGV[2]})
-"""
-)
-
-# The cache hit in one round trip (service/api/fast_path.py): the customer's profile and list,
-# and, when the list is a hit (the checks of refresh.fresh_list on the same values: fingerprint,
-# profile digest, age; then the limit and locale asked, and an impression part), its impression
-# logged. The web layer decides what to answer from the values returned, as without logging.
-# KEYS: profile, recs, stream, index; ARGV: maxlen, head, fingerprint, now, max_age, limit,
-# locale. Returns {profile, recs, 1 when logged else 0}.
-READ_AND_LOG = (
-    _LOG
-    + """
-local profile = redis.call('GET', KEYS[1])
-local recs = redis.call('GET', KEYS[2])
-local function no() return {profile, recs, 0} end
-if not profile or not recs then return no() end
--- the top-level digest: inside a JSON string a quote is escaped, so only the key matches
-local digest = string.match(profile, '"digest"%s*:%s*"([^"]*)"')
-local first = string.find(recs, '\\n', 1, true)
-if not digest or not first then return no() end
-local second = string.find(recs, '\\n', first + 1, true)
-if not second then return no() end
-local ok, meta = pcall(cjson.decode, string.sub(recs, 1, first - 1))
-if not ok or type(meta) ~= 'table' or meta['fingerprint'] ~= ARGV[3]
-    or meta['profile_digest'] ~= digest or type(meta['computed_at']) ~= 'number'
-    or tonumber(ARGV[4]) - meta['computed_at'] >= tonumber(ARGV[5])
-    or meta['limit'] ~= tonumber(ARGV[6]) then
-  return no()
-end
-local fine, header = pcall(cjson.decode, string.sub(recs, first + 1, second - 1))
-if not fine or type(header) ~= 'table' or type(header['locales']) ~= 'table'
-    or not header['locales'][ARGV[7]] or type(header['impression']) ~= 'number' then
-  return no()
-end
-local offset = second + 1
-for _, size in pairs(header['locales']) do offset = offset + size end
-local part = string.sub(recs, offset, offset + header['impression'] - 1)
-local id = log(KEYS[3], KEYS[4], ARGV[1], {'data', ARGV[2], 'imp', part})
-if type(id) == 'table' and id['err'] then return id end  -- an index to convert first
-return {profile, recs, 1}
-"""
-)
-
-# The digest is found without decoding the profile (a refresh writes a list per customer; not
-# decoding each profile again took Redis from 38 to 31 µs of CPU per customer): the first
-# `"digest": "..."` of the entry is its top-level key, since a quote inside a JSON string is
-# escaped and no profile field is named so.
-WRITE_IF_CURRENT = """
-local stored = redis.call('GET', KEYS[1])
-if not stored then return 0 end
-if string.match(stored, '"digest"%s*:%s*"([^"]*)"') ~= ARGV[1] then return 0 end
-redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[3])
-return 1
-"""
 
 
 class RedisStore(RedisPurchases):
@@ -177,6 +98,22 @@ class RedisStore(RedisPurchases):
         self.cluster = cluster
         self.customers = f"{PREFIX}{{customers}}" if cluster else CUSTOMERS
         self.erasing = f"{PREFIX}{{customers}}:erasing" if cluster else ERASING
+        self._local = threading.local()
+
+    def _own(self) -> Any:
+        """This thread's client with a connection of its own, for the GET path's one round
+        trip: no pool lock, and no check that a pooled connection is idle (a poll() call per
+        command). It shares the pool's connection settings (timeouts, circuit breaker) and
+        reconnects by itself after a fault. A cluster client routes by slot: it is returned."""
+        if self.cluster:
+            return self.client
+        own = getattr(self._local, "client", None)
+        if own is None:
+            own = redis.Redis(
+                connection_pool=self.client.connection_pool, single_connection_client=True
+            )
+            self._local.client = own
+        return own
 
     def _key(self, family: str, customer_id: str) -> str:
         return key(family, customer_id, self.cluster)
@@ -195,7 +132,7 @@ class RedisStore(RedisPurchases):
 
     def read(self, customer_id: str) -> tuple[dict | None, bytes | None]:
         """Profile entry and cached list of one customer, in one round trip (MGET)."""
-        profile_raw, recs_raw = self.client.mget(
+        profile_raw, recs_raw = self._own().mget(
             self._key("profile", customer_id), self._key("recs", customer_id)
         )
         return load_profile_entry(profile_raw), recs_raw
@@ -389,19 +326,21 @@ class RedisStore(RedisPurchases):
             hit.locale,
         ]
         profile_raw, recs_raw, logged = self._logging_call(
-            self._read_log_script, customer_id, [*keys, IMPRESSIONS_STREAM], args
+            self._read_log_script, customer_id, [*keys, IMPRESSIONS_STREAM], args, self._own()
         )
         return load_profile_entry(profile_raw), recs_raw, bool(logged)
 
-    def _logging_call(self, script: Any, customer_id: str, keys: list, args: list) -> Any:
+    def _logging_call(
+        self, script: Any, customer_id: str, keys: list, args: list, client: Any = None
+    ) -> Any:
         index = self._key("impressions", customer_id)
         try:
-            return script(keys=[*keys, index], args=args)
+            return script(keys=[*keys, index], args=args, client=client)
         except redis.ResponseError as exc:
             if "WRONGTYPE" not in str(exc):
                 raise
             self._convert_index(index)  # an index of an older version (a list)
-            return script(keys=[*keys, index], args=args)
+            return script(keys=[*keys, index], args=args, client=client)
 
     @cached_property
     def _log_script(self) -> Any:
