@@ -1,10 +1,10 @@
 """The one place that builds the service's parts from configuration read once.
 
 `read_config` reads the settings (defaults, then DOSEWISE_* environment, then overrides);
-`build` makes the recommender and keeps the Redis client, the customer store and the cache
-policy to be made on first use. The HTTP app (service/api/app.py), the Celery workers
-(workers/make_celery.py) and the command line (service/cli/) all start here, so they rank,
-store and cache alike.
+`build` makes the recommender (with the model holder and `LEARNING`, service/learning) and
+keeps the Redis client, the customer store and the cache policy to be made on first use. The
+HTTP app (service/api/app.py), the Celery workers (workers/make_celery.py) and the command line
+(service/cli/) all start here, so they rank, store and cache alike.
 """
 
 from __future__ import annotations
@@ -79,8 +79,9 @@ class Components:
 def build(
     config: Mapping[str, Any] | None = None, extensions: dict[str, Any] | None = None
 ) -> Components:
-    """The recommender from `config` (default: `read_config()`); client and store follow on
-    first use."""
+    """The recommender from `config` (default: `read_config()`), with the model holder of
+    MODEL_DIR and the learning that ranks with its model; client and store follow on first
+    use."""
     components = Components(read_config() if config is None else config, extensions)
     conf = components.config
     components.extensions["dosewise"] = Recommender(

@@ -38,4 +38,9 @@ def defaults() -> dict:
         "REFRESH_LOCK_TTL": 120,  # seconds a refresh keeps its lock after its last chunk
         "REFRESH_CHECK_INTERVAL": 60.0,  # beat: seconds between checks for changed data
         "REFRESH_SCHEDULE": 21_600.0,  # beat: seconds between full refreshes of stale lists
+        # the daily refill job (rules/refills.yaml has its windows and texts)
+        "REFILL_EXPORT_DIR": str(REPO_ROOT / ".dosewise" / "refills"),  # JSON lines per day
+        "REFILL_HOUR": 5,  # beat: the hour (UTC) the daily refill job starts
+        "REFILL_CHECK_INTERVAL": 600.0,  # beat: seconds between checks whether it is due
+        "REFILL_CHUNK_SIZE": 1000,  # customers per refill task
     }

@@ -51,6 +51,7 @@ SUBPROCESS_MODULES = frozenset(
         "test_make_run",  # the real `make run`: gunicorn, Celery worker and beat, redis-server
         "test_metrics_gunicorn",  # gunicorn
         "test_precompute",  # a Celery worker process
+        "test_refill_job",  # a Celery worker process (the daily refill job)
         "test_slow_clients",  # nginx in front of gunicorn
     }
 )
@@ -58,6 +59,7 @@ SLOW_MODULES = frozenset(
     {
         "test_schemathesis",  # generated requests for every operation
         "test_redis_stall",  # waits out a stalled Redis
+        "test_refill_safety",  # property tests of reorders and buy again (minutes under load)
     }
 )
 # Fixtures: a test that uses one (directly or through another fixture) gets the marker.

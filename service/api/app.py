@@ -24,7 +24,7 @@ log = logging.getLogger("dosewise.api")
 
 BODY_METHODS = {"POST", "PUT", "PATCH"}
 # POST endpoints whose body is optional: an empty body is fine, a non-JSON one is still 415
-OPTIONAL_BODY = {"operations.reload", "operations.start_refresh"}
+OPTIONAL_BODY = {"operations.reload", "operations.start_refresh", "refills.start_refill_run"}
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -60,7 +60,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from workers.celery_app import celery_init_app
 
-    from . import customers, events, operations, preview, products, recommendations
+    from . import customers, events, operations, preview, products, recommendations, refills
 
     celery_init_app(components)  # also: changed data starts a batch refresh
     app.wsgi_app = CachedListFastPath(app, app.wsgi_app)  # type: ignore[method-assign]
@@ -70,6 +70,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     api.register_blueprint(events.blp)
     api.register_blueprint(operations.blp)
     api.register_blueprint(preview.blp)
+    api.register_blueprint(refills.blp)
     return app
 
 

@@ -147,9 +147,11 @@ def delete_customer(customer_id: str):
             "the customer store is unavailable; the erasure may be incomplete, try again"
         ) from exc
     try:
+        from workers.refill_tasks import queue_erase_refill_exports
         from workers.tasks import queue_erase_exported
 
         queue_erase_exported(app)
+        queue_erase_refill_exports(app)
     except Exception:  # noqa: BLE001 - the next export or queued erasure cleans the files
         log.warning("could not queue the cleaning of exported files", exc_info=True)
     return jsonify({"customer_id": customer_id, "deleted": deleted})

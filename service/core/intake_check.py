@@ -179,8 +179,9 @@ def _law_warnings(ev: Any, locale: str) -> list[dict[str, Any]]:
 
     def details(per_day: dict[str, float], maxima: dict[str, float]) -> str:
         return ", ".join(
-            f"{nutrients.name(n, locale)} {rounded(per_day[n])} {nutrients.units[n]} > "
-            f"{rounded(maxima[n])} {nutrients.units[n]}"
+            "{nutrient} {amount} {unit} > {maximum} {unit}".format(
+                **nutrients.text_values(n, locale, amount=per_day[n], maximum=maxima[n])
+            )
             for n in over_maxima(per_day, maxima)
         )
 

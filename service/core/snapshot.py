@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import time
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -66,11 +67,13 @@ class Snapshot:
     # ranked with it name the arm, and its fingerprint differs from every other arm's
     experiment: tuple[str, str] | None = None
 
-    def with_model(self, model: Any, learning: Learning | None) -> Snapshot:
-        """The same data ranked by `model` through `learning` (without either: the transparent
-        score); a new fingerprint."""
-        if model is None or learning is None:
-            return self
+    def with_model(self, model: Any, learning: Learning | None = None) -> Snapshot:
+        """The same data ranked by `model` (None: the transparent score) through `learning`
+        (default: this snapshot's; kept without a model too, so that an experiment's arm can
+        bring one); a new fingerprint when the model changes."""
+        learning = learning if learning is not None else self.learning
+        if model is None:
+            return self if learning is self.learning else replace(self, learning=learning)
         return replace(self, model=model, model_version=model.version, learning=learning)
 
     @property
@@ -81,7 +84,7 @@ class Snapshot:
             "model": self.model_version,
         }
 
-    @property
+    @cached_property  # read on every cache hit; a snapshot never changes (`replace` makes anew)
     def fingerprint(self) -> str:
         text = "|".join(f"{k}={v}" for k, v in sorted(self.versions.items()))
         if self.experiment is not None:
