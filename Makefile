@@ -61,10 +61,14 @@ bench: setup
 	  $(BIN)/python -m bench.reload && $(BIN)/python -m bench.learning && \
 	  $(BIN)/python -m bench.load && $(BIN)/python -m bench.placements'
 
+# bench/results/*.json, then their ratios (never absolute times) against the committed
+# bench/baseline.json: a ratio more than 15 % worse is flagged WORSE (`python -m bench.rounds
+# --strict` fails on it; `--save` writes a new baseline from the results)
 bench-quick: setup
 	$(BIN)/python tests/with_redis.py bash -c '$(BIN)/python -m bench.run --quick && \
 	  $(BIN)/python -m bench.regimen && \
-	  $(BIN)/python -m bench.precompute --customers 20000 --naive 1000 --seconds 5'
+	  $(BIN)/python -m bench.precompute --customers 20000 --naive 1000 --seconds 4 --runs 3'
+	$(BIN)/python -m bench.rounds
 
 lint: setup
 	$(BIN)/ruff check service workers tests bench

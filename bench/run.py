@@ -95,11 +95,13 @@ def bench_inprocess(sizes: list[int | None], rounds: int) -> list[dict]:
 
 
 # ---------------------------------------------------------------- HTTP through gunicorn
-def start_gunicorn(catalog: Path, workers: int) -> tuple[subprocess.Popen, int]:
+def start_gunicorn(
+    catalog: Path, workers: int, cache_size: int = 0
+) -> tuple[subprocess.Popen, int]:
     return start_server(
         {
             "DOSEWISE_CATALOG_PATH": str(catalog),
-            "DOSEWISE_CACHE_SIZE": "0",
+            "DOSEWISE_CACHE_SIZE": str(cache_size),
             "DOSEWISE_RELOAD_INTERVAL": "0",
             "REDIS_URL": None,
         },
@@ -117,21 +119,30 @@ def bench_http(sizes: list[int | None], seconds: float, rounds: int) -> list[dic
             if size is not None:
                 catalog = Path(tmp) / "catalog.yaml"
                 write_synthetic_catalog(CATALOG, catalog, size)
+            skus = [p["sku"] for p in load_yaml(catalog)["products"]]
+            lines = [f"POST /v1/recommendations {json.dumps(b)}" for b in request_bodies(500, skus)]
             process, port = start_gunicorn(catalog, workers=2)
             try:
-                skus = [p["sku"] for p in load_yaml(catalog)["products"]]
-                lines = [
-                    f"POST /v1/recommendations {json.dumps(b)}" for b in request_bodies(500, skus)
-                ]
                 row = interleaved(
                     f"http://127.0.0.1:{port}", request_script(lines), rounds, seconds
                 )
             finally:
                 process.terminate()
                 process.wait(timeout=30)
+            if size is None:  # the same bodies again, answered from the answer cache
+                process, port = start_gunicorn(catalog, workers=2, cache_size=4096)
+                try:
+                    row["answer_cache"] = interleaved(
+                        f"http://127.0.0.1:{port}", request_script(lines), rounds, seconds
+                    )
+                finally:
+                    process.terminate()
+                    process.wait(timeout=30)
         row["catalog"] = "bundled" if size is None else f"{size} SKUs"
         results.append(row)
         print(describe(f"HTTP POST /v1/recommendations, {row['catalog']}", row), flush=True)
+        if "answer_cache" in row:
+            print(describe("  the same from the answer cache", row["answer_cache"]), flush=True)
     return results
 
 

@@ -20,6 +20,7 @@ from .core.snapshot import DataPaths
 from .customers.redis_client import cache_policy, get_redis, get_store
 from .customers.refresh import CachePolicy
 from .customers.store import MemoryStore, RedisStore
+from .experiments.serving import attach as attach_experiments
 from .learning.holder import ModelHolder
 from .learning.serving import LEARNING
 from .settings import defaults
@@ -94,4 +95,7 @@ def build(
         ),
         learning=LEARNING,
     )
+    # A/B tests (rules/experiments.yaml): the POST, the customer GET and the batch refresh in
+    # the workers rank each customer in their arm
+    attach_experiments(conf, components.extensions)
     return components

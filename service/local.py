@@ -6,7 +6,7 @@ embedded `redis-server` whose append-only data lives in `.dosewise/redis/`. Honc
 them together: Ctrl-C (or any of them exiting) stops all of them.
 
 Environment: `HOST` and `PORT` (the address served), `REDIS_URL` (use that Redis and start
-none), `CELERY_CONCURRENCY` (worker processes, default 2), `DEFAULT_MODEL_CUSTOMERS` and
+none), `CELERY_CONCURRENCY` (worker processes, default one per core), `DEFAULT_MODEL_CUSTOMERS` and
 `DEFAULT_MODEL_DAYS` (size of the simulated shop the first model is trained on).
 """
 
@@ -164,6 +164,8 @@ def main() -> int:
         "HOST": host,
         "PORT": str(port),
         "RUN_STATE_DIR": str(STATE_DIR),
+        # one refresh process per core (a refresh is CPU-bound: more processes only queue)
+        "CELERY_CONCURRENCY": os.environ.get("CELERY_CONCURRENCY") or str(os.cpu_count() or 2),
     }
     cli = [sys.executable, "-m", "service.cli"]
 

@@ -42,4 +42,9 @@ def defaults() -> dict:
         "COPURCHASE_INTERVAL": 3600.0,  # beat: seconds between rebuilds from purchase events
         "COPURCHASE_MIN_COUNT": 2,  # a pair counts from this many customers who bought both
         "COPURCHASE_TOP_N": 20,  # neighbours kept per product
+        # the daily refill job (rules/refills.yaml has its windows and texts)
+        "REFILL_EXPORT_DIR": str(REPO_ROOT / ".dosewise" / "refills"),  # JSON lines per day
+        "REFILL_HOUR": 5,  # beat: the hour (UTC) the daily refill job starts
+        "REFILL_CHECK_INTERVAL": 600.0,  # beat: seconds between checks whether it is due
+        "REFILL_CHUNK_SIZE": 1000,  # customers per refill task
     }

@@ -52,6 +52,7 @@ SUBPROCESS_MODULES = frozenset(
         "test_metrics_gunicorn",  # gunicorn
         "test_copurchase_worker",  # a Celery worker process (the co-purchase job)
         "test_precompute",  # a Celery worker process
+        "test_refill_job",  # a Celery worker process (the daily refill job)
         "test_slow_clients",  # nginx in front of gunicorn
     }
 )
@@ -59,6 +60,7 @@ SLOW_MODULES = frozenset(
     {
         "test_schemathesis",  # generated requests for every operation
         "test_redis_stall",  # waits out a stalled Redis
+        "test_refill_safety",  # property tests of reorders and buy again (minutes under load)
     }
 )
 # Fixtures: a test that uses one (directly or through another fixture) gets the marker.
@@ -76,6 +78,12 @@ SLOW_TESTS = {
     "test_customer_ids": {"test_fast_path_and_flask_give_the_same_bytes_for_any_id_and_query"},
     "test_data_files": {"test_admin_reload_without_a_body_reloads"},
     "test_learning": {"test_what_serves_beats_the_baselines_on_a_shop_it_was_not_tuned_to"},
+    "test_experiments_serving": {
+        "test_safety_violations_stay_zero_in_every_arm_whatever_the_variant_changes",
+        "test_customer_get_serves_each_arm_its_own_precomputed_list",
+        "test_a_list_cached_before_the_experiment_is_not_served_in_an_arm",
+        "test_an_erased_customer_leaves_the_exposures_file_too",
+    },
     "test_lint_findings": {
         "test_the_lint_endpoint_reports_the_files_on_disk_not_a_cached_older_result"
     },

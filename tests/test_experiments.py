@@ -279,7 +279,10 @@ def arms(recommender):
         v.id: arm_snapshot(snapshot, experiment, v, others.__getitem__) for v in experiment.variants
     }
     # every arm really differs from the control in what it was meant to change
-    assert built["control"] is snapshot
+    # the control ranks as the snapshot in service does, labelled as the arm it is
+    assert built["control"].versions == snapshot.versions
+    assert built["control"].model is snapshot.model and built["control"].rules is snapshot.rules
+    assert built["control"].experiment == ("exp-1", "control")
     assert built["rules-only"].model.blend.rules == 5.0
     assert built["other-model"].model.version == "random-2+exp-1.other-model"
     assert not any(r.id in droppable for r in built["no-merchandising"].rules.rules)

@@ -27,6 +27,8 @@ PARTS = {
     "service.factory": {
         "service.core",
         "service.learning",
+        # the experiment server the recommender asks for a customer's A/B arm (issue 12)
+        "service.experiments",
         "service.customers",
         "service.settings",
     },

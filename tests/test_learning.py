@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import ndcg_score, roc_auc_score
 
+from bench.learning import hidden_utility, holdout_ceiling
 from service.core.profile import Line, Profile
 from service.core.ranking import _rank, evaluate
 from service.core.vocabulary import EVENT_TYPES
@@ -64,14 +65,18 @@ from service.learning.train import train
 
 from .conftest import TODAY
 
-# The issue's targets (what serves: 1.2x popularity, 1.1x rules-only) are for the full default
-# runs (bench/learning.py: 1.21x and 1.24x on the shipped shop, 1.34x and 1.52x on the second);
-# these small runs (3,500 customers) measured 1.20x / 1.23x and 1.27x / 1.45x, so they asserted
-# 1.15x against popularity. Since issue 10 a list shows only products for a need the profile has
-# (3.6 items on average over the seeded sample at limit 10, was 9.7), so each impression has less
-# order to learn: the shipped shop's small run measures 1.13x / 1.15x; the bar is 1.1x for both.
+# The issue's targets (what serves: 1.2x popularity, 1.1x rules-only). On the second shop the
+# small run (3,500 customers) measures 1.24x / 1.30x (bench/learning.py at full size: 1.25x /
+# 1.29x): it is held to the issue's bar. On the shipped shop no scorer can reach 1.2x popularity
+# since issue 10 changed the needs the simulated utility rewards: ranking the holdout by the
+# simulator's own hidden utility, which no model sees, gives 1.16x on the small run (1.16x at
+# full size); what serves gives 1.13x / 1.14x. There it is held to 1.1x for both ratios and to
+# a share of the gain over popularity that the hidden utility itself makes (83 % measured).
 SERVED_OVER_POPULARITY = 1.1
 SERVED_OVER_RULES_ONLY = 1.1
+SECOND_SHOP_OVER_POPULARITY = 1.2
+SECOND_SHOP_OVER_RULES_ONLY = 1.1
+SHARE_OF_REACHABLE_GAIN = 0.75
 
 PROFILES = [
     Profile(age=72, sex="female", goals=("bones",)),
@@ -88,9 +93,14 @@ PROFILES = [
 def shop(recommender, tmp_path_factory):
     """A simulated shop and the model trained on it (both learners; the holdout picks one)."""
     root = tmp_path_factory.mktemp("learning")
-    log = simulate(recommender.snapshot, root / "logs", customers=3500, days=60, seed=7)
+    with hidden_utility() as utility:  # the simulator's own preferences, for the ceiling
+        log = simulate(recommender.snapshot, root / "logs", customers=3500, days=60, seed=7)
     result = train(log.impressions_path, log.events_path, root / "candidate")
+    SHOP_CEILING.append(holdout_ceiling(log, utility[0]))
     return log, result
+
+
+SHOP_CEILING: list[float | None] = []  # NDCG@10 of the holdout ranked by the hidden utility
 
 
 @pytest.fixture(scope="module")
@@ -250,6 +260,14 @@ def test_trained_model_beats_popularity_and_rules_only(shop):
     assert ratios["ndcg@10 blend / popularity"] >= SERVED_OVER_POPULARITY, ratios
     assert ratios["ndcg@10 blend / rules_only"] >= SERVED_OVER_RULES_ONLY, ratios
     metrics = report["metrics"]
+    # what serves makes most of the gain over popularity that ranking by the simulator's hidden
+    # utility (what the customers really prefer, unseen by any model) makes
+    ceiling = SHOP_CEILING[0]
+    assert ceiling is not None
+    served, by_popularity = metrics["blend"]["ndcg@10"], metrics["popularity"]["ndcg@10"]
+    assert served <= ceiling * 1.01, (served, ceiling)
+    share = (served - by_popularity) / (ceiling - by_popularity)
+    assert share >= SHARE_OF_REACHABLE_GAIN, (share, served, by_popularity, ceiling)
     for metric in ("ndcg@5", "recall@10", "auc"):
         assert metrics["blend"][metric] > metrics["popularity"][metric]
         assert metrics["blend"][metric] > metrics["rules_only"][metric]
@@ -272,8 +290,8 @@ def test_what_serves_beats_the_baselines_on_a_shop_it_was_not_tuned_to(
     )
     report = train(log.impressions_path, log.events_path, root / "candidate").report
     ratios = report["ratios"]
-    assert ratios["ndcg@10 blend / popularity"] >= SERVED_OVER_POPULARITY, ratios
-    assert ratios["ndcg@10 blend / rules_only"] >= SERVED_OVER_RULES_ONLY, ratios
+    assert ratios["ndcg@10 blend / popularity"] >= SECOND_SHOP_OVER_POPULARITY, ratios
+    assert ratios["ndcg@10 blend / rules_only"] >= SECOND_SHOP_OVER_RULES_ONLY, ratios
 
 
 def test_both_learners_are_fitted_and_the_holdout_picks_what_serves(shop):

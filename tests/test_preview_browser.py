@@ -184,3 +184,48 @@ def test_preview_shows_a_placement_and_the_alternatives_of_a_product(server, pag
     page.click("#alternatives-run")
     page.wait_for_selector("#alternatives tbody tr")
     assert "vegan (lichen)" in page.locator("#alternatives").inner_text()
+
+
+def test_the_refill_calendar_draws_a_timeline_and_the_checked_reorder(server, page, tmp_path):
+    """Issue 11 point 6: a stored customer's refills as a timeline; a product with vitamin K
+    bought before a vitamin K antagonist is replaced, with why."""
+    import json
+    import urllib.request
+
+    def send(method: str, path: str, body: dict) -> int:
+        request = urllib.request.Request(
+            server + path,
+            data=json.dumps(body).encode(),
+            method=method,
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status
+
+    profile = {"age": 60, "medications": ["vitamin_k_antagonist"], "country": "NL"}
+    assert send("PUT", "/v1/customers/cal-1", profile) == 200
+    bought = (
+        ("XF-D3K2-VEGAN-CAP", "2026-08-01"),
+        ("XF-K2-MK7-100-CAP", "2026-08-03"),
+        ("XF-D3-10-TAB", "2026-10-01"),
+    )
+    events = [
+        {"customer_id": "cal-1", "sku": sku, "type": "purchase", "timestamp": f"{day}T09:00:00Z"}
+        for sku, day in bought
+    ]
+    assert send("POST", "/v1/events", {"events": events}) == 202
+    page.goto(f"{server}/preview")
+    page.fill("input[name=refill_customer]", "cal-1")
+    page.select_option("select[name=refill_locale]", "en")
+    page.click("#refill-run")
+    page.wait_for_selector("#refill-svg .refill-row")
+    rows = page.locator("#refill-svg .refill-row")
+    assert rows.count() == 3
+    assert page.locator("#refill-svg line.today").count() == 1
+    assert page.locator("#refill-svg rect.remind-window").count() == 1
+    assert rows.nth(0).get_attribute("data-runs-out") == "2026-11-29"  # 1 Aug + 120 days
+    replaced = page.locator("#reorder tbody tr").first
+    assert "instead of XF-D3K2-VEGAN-CAP" in replaced.inner_text()
+    assert "vitamin K2" in replaced.inner_text()
+    assert "left out" in page.locator("#reorder tbody").inner_text()  # the K2 alone
+    page.screenshot(path=str(tmp_path / "refills.png"), full_page=True)

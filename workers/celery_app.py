@@ -77,6 +77,11 @@ def celery_config(config: Mapping[str, Any]) -> dict[str, Any]:
                 "schedule": float(config.get("REFRESH_SCHEDULE", 6 * 3600.0)),
                 "kwargs": {"reason": "schedule"},
             },
+            # starts the daily refill job once a day from REFILL_HOUR (UTC); resumes a dead run
+            "refills-daily": {
+                "task": "workers.refill_tasks.refill_if_due",
+                "schedule": float(config.get("REFILL_CHECK_INTERVAL", 600.0)),
+            },
         },
     }
 
@@ -97,7 +102,8 @@ def celery_init_app(components: Components) -> Celery:
     celery_app.config_from_object(celery_config(components.config))
     celery_app.set_default()
     components.extensions["celery"] = celery_app
-    from . import copurchase, tasks  # noqa: F401 - registers the tasks (copurchase: issue 11)
+    # registers the tasks (copurchase: issue 11, the cart's co-purchase table)
+    from . import copurchase, refill_tasks, tasks  # noqa: F401
 
     def refresh_on_change(_snapshot: object) -> None:
         tasks.start_refresh(components, "data changed")

@@ -10,6 +10,7 @@ from flask import Flask, current_app, g, request
 from flask.json.provider import DefaultJSONProvider
 
 from ..core.recommender import Recommender
+from ..experiments.serving import for_app as experiment_server
 from ..factory import build, read_config
 from ..logs import configure_logging
 from .access import init_access
@@ -23,7 +24,7 @@ log = logging.getLogger("dosewise.api")
 
 BODY_METHODS = {"POST", "PUT", "PATCH"}
 # POST endpoints whose body is optional: an empty body is fine, a non-JSON one is still 415
-OPTIONAL_BODY = {"operations.reload", "operations.start_refresh"}
+OPTIONAL_BODY = {"operations.reload", "operations.start_refresh", "refills.start_refill_run"}
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -47,6 +48,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     recommender = components.recommender
     metrics = Metrics()
     app.extensions["dosewise_metrics"] = metrics
+    experiment_server(app)  # A/B tests: safety checks of arm lists counted in the metrics
 
     if app.config.get("JSON_LOGS", True):
         configure_logging(str(app.config.get("LOG_LEVEL", "INFO")))
@@ -58,7 +60,16 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from workers.celery_app import celery_init_app
 
-    from . import customers, events, operations, placements, preview, products, recommendations
+    from . import (
+        customers,
+        events,
+        operations,
+        placements,
+        preview,
+        products,
+        recommendations,
+        refills,
+    )
 
     celery_init_app(components)  # also: changed data starts a batch refresh
     app.wsgi_app = CachedListFastPath(app, app.wsgi_app)  # type: ignore[method-assign]
@@ -69,6 +80,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     api.register_blueprint(operations.blp)
     api.register_blueprint(preview.blp)
     api.register_blueprint(placements.blp)  # issue 11
+    api.register_blueprint(refills.blp)
     return app
 
 

@@ -20,6 +20,7 @@ from ..core.vocabulary import DEFAULT_LOCALE, LOCALES
 from ..customers.redis_client import cache_policy, get_store, hit_logger, impression_logger
 from ..customers.refresh import serve
 from ..customers.store import CorruptEntry
+from ..experiments.customers import log_exposure
 from .customer_request import CustomerQuery, parse_query
 
 blp = Blueprint(
@@ -134,6 +135,7 @@ def customer_recommendations(customer_id: str):
             "the customer store is unavailable; try again, or send the profile to "
             "POST /v1/recommendations"
         ) from exc
+    log_exposure(recommender, customer_id, body, g.request_id)  # when the list names an A/B arm
     metrics = app.extensions["dosewise_metrics"].customer_lists
     if isinstance(body, bytes):
         metrics.labels("cache").inc()
@@ -156,9 +158,11 @@ def delete_customer(customer_id: str):
             "the customer store is unavailable; the erasure may be incomplete, try again"
         ) from exc
     try:
+        from workers.refill_tasks import queue_erase_refill_exports
         from workers.tasks import queue_erase_exported
 
         queue_erase_exported(app)
+        queue_erase_refill_exports(app)
     except Exception:  # noqa: BLE001 - the next export or queued erasure cleans the files
         log.warning("could not queue the cleaning of exported files", exc_info=True)
     return jsonify({"customer_id": customer_id, "deleted": deleted})

@@ -10,6 +10,7 @@ from ..contract.responses import ContractErrorSchema
 from ..contract.schemas import AcceptedSchema, EventsRequestSchema
 from ..core.errors import InvalidInput, Unavailable
 from ..customers.redis_client import get_store
+from ..customers.refills import record_purchases
 
 blp = Blueprint("events", __name__, url_prefix="/v1", description="Shop events.")
 
@@ -32,7 +33,9 @@ def post_events(body: dict):
         raise InvalidInput("the request names things the catalog does not know", errors)
     events = [{**e, "timestamp": e["timestamp"].isoformat()} for e in body["events"]]
     try:
-        get_store(app).add_events(events)
+        store = get_store(app)
+        store.add_events(events)
+        record_purchases(app.extensions["dosewise"], store, events)
     except (redis.RedisError, OSError) as exc:
         raise Unavailable("the event store is unavailable; try again") from exc
     return jsonify({"accepted": len(events)}), 202

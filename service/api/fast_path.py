@@ -27,9 +27,11 @@ import redis
 from flask import Flask
 
 from ..core.placements.serve import part_name
+from ..customers.arms import serving_snapshot
 from ..customers.redis_client import cache_policy, get_store, hit_logger
 from ..customers.refresh import fresh_list
 from ..customers.store import CorruptEntry, Hit, RedisStore
+from ..experiments.customers import log_cached_exposure
 from .access import allows, scopes_from_header
 from .customer_request import CustomerQuery, decoded_path, parse_query
 from .logs import access_line, request_id_from
@@ -130,15 +132,16 @@ class CachedListFastPath:
         try:
             if drawn and isinstance(store, RedisStore):
                 # the read and, when it is a hit, its impression: one round trip
-                hit = Hit(
-                    recommender.snapshot.fingerprint, now, policy.max_age, query.limit, query.locale
-                )
+                # the customer's A/B arm's fingerprint during an experiment (else the one in
+                # service): a cached list is a hit only for the arm it was computed for
+                fingerprint = serving_snapshot(recommender, customer_id).fingerprint
+                hit = Hit(fingerprint, now, policy.max_age, query.limit, query.locale)
                 entry, raw, logged = store.read_and_log(
                     customer_id, hit, log_hit.head(request_id, customer_id)
                 )
             else:
                 entry, raw = store.read(customer_id)
-            cached = fresh_list(recommender, entry, raw, policy, now)
+            cached = fresh_list(recommender, entry, raw, policy, now, customer_id)
             if cached is None or query.limit != cached.limit:
                 return None
             part = part_name(query.locale, query.placement)  # issue 11: a placement's list
@@ -171,5 +174,6 @@ class CachedListFastPath:
                 access_line(ROUTE, "GET", 200, seconds, request_id)
             if drawn and not logged:  # a store without the one-round-trip read, or a cluster
                 log_hit(cached, customer_id, limit, request_id, drawn=True)
+            log_cached_exposure(app, customer_id, cached, query.locale, request_id)  # A/B
 
         return _AfterSending(body, after)

@@ -107,8 +107,29 @@ class Metrics:
             registry=self.registry,
             multiprocess_mode="livesum",
         )
+        # A/B tests (service/experiments/safety.py): arm lists checked against the data in
+        # service, and the SKUs among them it would not allow (must stay 0). Labels are the
+        # experiment and variant ids of rules/experiments.yaml, never client input.
+        self.experiment_checked = Counter(
+            "dosewise_experiment_lists_checked",
+            "Lists served or precomputed in an A/B test arm and checked against the safety layer.",
+            ["experiment", "variant"],
+            registry=self.registry,
+        )
+        self.experiment_violations = Counter(
+            "dosewise_experiment_safety_violations",
+            "SKUs in A/B test arm lists that the safety and compliance layer would not allow.",
+            ["experiment", "variant"],
+            registry=self.registry,
+        )
 
         self.data_state: DataStateCollector | None = None
+
+    def count_experiment_check(
+        self, experiment: str, variant: str, lists: int, violations: int
+    ) -> None:
+        self.experiment_checked.labels(experiment, variant).inc(lists)
+        self.experiment_violations.labels(experiment, variant).inc(violations)
 
     def watch_data(self, state: Callable[[], tuple[bool, dict[str, Any]]]) -> None:
         """Report `state()` = (last reload ok, versions in service) at every scrape."""

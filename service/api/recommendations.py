@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import current_app, g, jsonify, request
 from flask_smorest import Blueprint
 
+from service.experiments.safety import check_answer
 from service.experiments.serving import for_app as experiment_server
 
 from ..contract.responses import (
@@ -64,10 +65,10 @@ def recommendations(body: RecommendationRequest):
         # the raw body keys the answer cache: validating the same bytes gives the same body
         body_key=request.get_data(cache=True),
     )
-    if arm is not None:  # an added field naming the arm (issue 12); contract fields unchanged
-        answer = {**answer, "experiment": arm.label}
+    if arm is not None:  # the answer names the arm (an added field; contract fields unchanged)
         skus = [item["sku"] for item in answer["items"]]
-        experiments.log_exposure(arm, customer_id, g.request_id, skus)
+        experiments.log_exposure(arm, customer_id, g.request_id, skus, "recommendations")
+        check_answer(experiments, recommender, body, answer)  # safety in every arm, counted
     return jsonify(answer)
 
 

@@ -213,6 +213,8 @@ class EventSchema(StrictSchema):
     sku = fields.String(required=True, validate=validate.Length(min=1, max=64))
     type = fields.String(required=True, validate=validate.OneOf(EVENT_TYPES))
     timestamp = fields.DateTime(required=True)
+    # (v1.1) packs bought or put in the cart; default 1 (refills count a purchase's packs)
+    quantity = fields.Integer(strict=True, validate=validate.Range(1, 1000))
 
 
 class ProductQuerySchema(Schema):

@@ -225,6 +225,9 @@ def rank_and_render(
             "notices": notices,
             "versions": snapshot.versions,
         }
+        if snapshot.experiment is not None:  # an A/B test's arm names itself (issue 12)
+            experiment_id, variant_id = snapshot.experiment
+            bodies[locale]["experiment"] = {"id": experiment_id, "variant": variant_id}
     return bodies
 
 

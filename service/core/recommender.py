@@ -112,6 +112,8 @@ class Recommender:
         self.models.refresh()
         self._snapshot = load_snapshot(paths).with_model(self.models.model, self.learning)
         self.on_change: Callable[[Snapshot], None] | None = None
+        # the A/B tests' server (service/experiments/serving.py), set by the web app; None: none
+        self.experiments: Any = None
 
     # ------------------------------------------------------------ data and reload
     @property

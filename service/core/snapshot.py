@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import time
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -77,6 +78,9 @@ class Snapshot:
     loaded_at: float = field(default_factory=time.time)
     model: Any = None  # the promoted model (service/learning); None: the transparent score
     learning: Learning | None = None  # how a model ranks and explains (core/learned.py)
+    # (experiment id, variant id) when this is an A/B test's arm (service/experiments): answers
+    # ranked with it name the arm, and its fingerprint differs from every other arm's
+    experiment: tuple[str, str] | None = None
     placements: PlacementConfig = field(default_factory=PlacementConfig)
 
     def with_model(self, model: Any, learning: Learning | None = None) -> Snapshot:
@@ -96,9 +100,11 @@ class Snapshot:
             "model": self.model_version,
         }
 
-    @property
+    @cached_property  # read on every cache hit; a snapshot never changes (`replace` makes anew)
     def fingerprint(self) -> str:
         text = "|".join(f"{k}={v}" for k, v in sorted(self.versions.items()))
+        if self.experiment is not None:
+            text += "|experiment=" + ".".join(self.experiment)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 

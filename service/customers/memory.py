@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import threading
 import time
@@ -16,9 +17,10 @@ from .entries import (
     IMPRESSIONS_STREAM,
     profile_digest,
 )
+from .purchases import MemoryPurchases
 
 
-class MemoryStore:
+class MemoryStore(MemoryPurchases):
     """The same interface in process memory, for `make run` without Redis (one process)."""
 
     kind = "memory"
@@ -34,6 +36,9 @@ class MemoryStore:
         self._runs: dict[str, dict[str, str]] = {}
         self._latest: str | None = None
         self._lock_holder: str | None = None
+        self._purchases: dict[str, list[bytes]] = {}
+        self._refills: dict[str, bytes] = {}
+        self._job_views: dict[str, MemoryStore] = {}
         self._guard = threading.Lock()
         self.max_customers = max_customers
 
@@ -96,6 +101,7 @@ class MemoryStore:
             found = self._profiles.pop(customer_id, None) is not None
             self._lists.pop(customer_id, None)
             self._events.pop(customer_id, None)
+            self.forget_purchases(customer_id)
             self._impressions = [
                 i for i in self._impressions if i.get("customer_id") != customer_id
             ]
@@ -189,6 +195,17 @@ class MemoryStore:
     def run_state(self, run_id: str | None = None) -> dict[str, str] | None:
         run_id = run_id or self._latest
         return dict(self._runs[run_id]) if run_id in self._runs else None
+
+    def for_job(self, job: str) -> MemoryStore:
+        """A view with its own batch-run lock and progress (see RedisStore.for_job)."""
+        with self._guard:
+            view = self._job_views.get(job)
+            if view is None:
+                view = copy.copy(self)
+                view._runs, view._latest, view._lock_holder = {}, None, None
+                view._job_views = {}
+                self._job_views[job] = view
+            return view
 
     def ping(self) -> bool:
         return True

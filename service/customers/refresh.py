@@ -21,6 +21,7 @@ from ..core.placements.serve import part_name, plain_and_precomputed, recommend_
 from ..core.recommender import Recommender
 from ..core.requests import RecommendationRequest
 from ..core.snapshot import Snapshot
+from . import arms
 from .store import CachedList, CorruptEntry, MemoryStore, RedisStore
 
 LOCALE_BY_COUNTRY = {"NL": "nl", "BE": "nl", "DE": "de", "AT": "de", "CH": "de", "LU": "de"}
@@ -70,13 +71,15 @@ def fresh_list(
     raw: bytes | None,
     policy: CachePolicy,
     now: float | None = None,
+    customer_id: str | None = None,
 ) -> CachedList | None:
-    """The customer's cached list when it is fresh for the data and profile in service
-    (CorruptEntry when the stored list does not decode)."""
+    """The customer's cached list when it is fresh for the data and profile in service, and
+    for the customer's experiment arm if any (CorruptEntry when the stored list does not
+    decode)."""
     if entry is None or raw is None:
         return None
     cached = CachedList.decode(raw)
-    fingerprint = recommender.snapshot.fingerprint
+    fingerprint = arms.serving_snapshot(recommender, customer_id).fingerprint
     now = time.time() if now is None else now
     return cached if is_fresh(cached, fingerprint, entry["digest"], now, policy) else None
 
@@ -109,7 +112,7 @@ def serve(
     if entry is None:
         raise NotFound(f"no customer {customer_id!r}")
     try:
-        cached = fresh_list(recommender, entry, raw, policy)
+        cached = fresh_list(recommender, entry, raw, policy, customer_id=customer_id)
         part = part_name(locale, placement)
         if cached is not None:
             if limit == cached.limit:
@@ -141,7 +144,8 @@ def serve(
         if not fresh and schedule is not None and store.mark_pending(customer_id):
             schedule(customer_id)
         return {**answer, "source": "computed"}
-    answer = recommender.recommend(
+    answer = arms.recommend(  # recommender.recommend, in the customer's A/B arm if any
+        recommender,
         {"profile": entry["profile"], "limit": limit, "locale": locale, "customer_id": customer_id},
         impressions=impressions,
         request_id=request_id,
@@ -208,6 +212,13 @@ def refresh_chunk(
     corrupt (entries that did not decode: a corrupt list is computed again and so replaced, a
     corrupt profile is left for a PUT to replace; neither fails the rest of the chunk)."""
     recommender.reload_if_changed()
+    options = {"force": force, "today": today, "dedupe": dedupe}
+    if (
+        per_arm := arms.refresh_per_arm(
+            refresh_chunk, CachedList.decode, recommender, store, ids, policy, **options
+        )
+    ) is not None:
+        return per_arm  # an A/B test on the customer lists: each arm's lists computed apart
     snapshot = recommender.snapshot
     day = today or recommender.clock()
     now = time.time()

@@ -6,22 +6,30 @@ tag, `dw:profile:{id}`, and the customer set is `dw:{customers}`; see `key()`.
 Redis keys (prefix `dw:`), every family erased by `delete()`:
   dw:profile:{id}      JSON {"profile", "digest", "updated_at"}
   dw:recs:{id}         cached list: one JSON line of metadata, a newline, the ready-made
-                       responses per locale (JSON, zlib-compressed); TTL 14 days
+                       responses per locale (JSON, gzip; zlib before) and the impression
+                       part (entries.CachedList); TTL 14 days
   dw:pending:{id}      a refresh of this customer is queued (TTL)
   dw:events:{id}       ids of this customer's entries in the dw:events stream (a sorted set
                        scored by the entry's time, every entry still in the stream; older
                        stores kept a list of the last 1000, which `delete()` still reads)
   dw:impressions:{id}  the same for the dw:impressions stream (the lists shown, with the
                        features of each item, for training)
+  dw:purchases:{id}, dw:refills:{id}  purchase history and refills due (purchases.py)
 Shared keys: dw:customers (set of ids), dw:events (stream), dw:shared:{digest} (hash: lists
 computed for one profile digest during a refresh, per fingerprint, day and limit; TTL; erased
 with any customer whose profile has that digest), dw:erasing (set: ids erased whose exported
 files are not cleaned yet), dw:erased (sorted set: ids whose files were cleaned, by time, kept
 ERASURE_MEMORY seconds so exports keep dropping them), dw:refresh:* (lock and progress of
-batch refreshes).
+batch refreshes), dw:refilljob:* (the same for the daily refill job: `for_job`).
+
+An entry of the dw:impressions stream is `data` (the record's JSON) or, logged by a cache hit,
+`data` (request id, customer id, time) plus `imp` (the list's stored impression part, gzip):
+read it with `entries.stream_record`, as `export_stream` does.
 """
 
+import copy
 import json
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -54,6 +62,8 @@ from .entries import (  # noqa: F401 - re-exported: the store's public names
     stream_record,
 )
 from .memory import MemoryStore  # noqa: F401 - re-exported
+from .purchases import RedisPurchases
+from .scripts import LOG_IMPRESSION, READ_AND_LOG, RELEASE_IF_HELD, WRITE_IF_CURRENT
 
 
 @dataclass(frozen=True)
@@ -67,96 +77,18 @@ class Hit:
     locale: str
 
 
-RELEASE_IF_HELD = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-"""
-
-# Write a refreshed list only while the customer's stored profile is the one it was computed
-# from: a refresh that read the profile before a DELETE (or a PUT) must not write it back after.
-# Logging an impression: the stream entry and the customer's index of it (erasure finds every
-# entry by it), the index trimmed to what the stream still holds; one round trip. Nothing is
-# written when the index is of an older type (a list): the caller converts it and calls again.
-# KEYS: stream, index; ARGV: maxlen, then the entry's fields and values.
-_LOG = """
-local function log(stream, index, maxlen, fields)
-  local kind = redis.call('TYPE', index)['ok']
-  if kind ~= 'none' and kind ~= 'zset' then
-    return redis.error_reply('WRONGTYPE the index is a ' .. kind .. ': convert it first')
-  end
-  local id = redis.call('XADD', stream, 'MAXLEN', '~', maxlen, '*', unpack(fields))
-  redis.call('ZADD', index, tonumber(string.match(id, '^(%d+)')), id)
-  local first = redis.call('XRANGE', stream, '-', '+', 'COUNT', 1)
-  if first[1] then
-    redis.call('ZREMRANGEBYSCORE', index, '-inf', '(' .. string.match(first[1][1], '^(%d+)'))
-  end
-  return id
-end
-"""
-LOG_IMPRESSION = (
-    _LOG
-    + """
-return log(KEYS[1], KEYS[2], ARGV[1], {'data', ARGV[2]})
-"""
-)
-
-# The cache hit in one round trip (service/api/fast_path.py): the customer's profile and list,
-# and, when the list is a hit (the checks of refresh.fresh_list on the same values: fingerprint,
-# profile digest, age; then the limit and locale asked, and an impression part), its impression
-# logged. The web layer decides what to answer from the values returned, as without logging.
-# KEYS: profile, recs, stream, index; ARGV: maxlen, head, fingerprint, now, max_age, limit,
-# locale. Returns {profile, recs, 1 when logged else 0}.
-READ_AND_LOG = (
-    _LOG
-    + """
-local profile = redis.call('GET', KEYS[1])
-local recs = redis.call('GET', KEYS[2])
-local function no() return {profile, recs, 0} end
-if not profile or not recs then return no() end
--- the top-level digest: inside a JSON string a quote is escaped, so only the key matches
-local digest = string.match(profile, '"digest"%s*:%s*"([^"]*)"')
-local first = string.find(recs, '\\n', 1, true)
-if not digest or not first then return no() end
-local second = string.find(recs, '\\n', first + 1, true)
-if not second then return no() end
-local ok, meta = pcall(cjson.decode, string.sub(recs, 1, first - 1))
-if not ok or type(meta) ~= 'table' or meta['fingerprint'] ~= ARGV[3]
-    or meta['profile_digest'] ~= digest or type(meta['computed_at']) ~= 'number'
-    or tonumber(ARGV[4]) - meta['computed_at'] >= tonumber(ARGV[5])
-    or meta['limit'] ~= tonumber(ARGV[6]) then
-  return no()
-end
-local fine, header = pcall(cjson.decode, string.sub(recs, first + 1, second - 1))
-if not fine or type(header) ~= 'table' or type(header['locales']) ~= 'table'
-    or not header['locales'][ARGV[7]] or type(header['impression']) ~= 'number' then
-  return no()
-end
-local offset = second + 1
-for _, size in pairs(header['locales']) do offset = offset + size end
-local part = string.sub(recs, offset, offset + header['impression'] - 1)
-local id = log(KEYS[3], KEYS[4], ARGV[1], {'data', ARGV[2], 'imp', part})
-if type(id) == 'table' and id['err'] then return id end  -- an index to convert first
-return {profile, recs, 1}
-"""
-)
-
-# The digest is found without decoding the profile (a refresh writes a list per customer; not
-# decoding each profile again took Redis from 38 to 31 µs of CPU per customer): the first
-# `"digest": "..."` of the entry is its top-level key, since a quote inside a JSON string is
-# escaped and no profile field is named so.
-WRITE_IF_CURRENT = """
-local stored = redis.call('GET', KEYS[1])
-if not stored then return 0 end
-if string.match(stored, '"digest"%s*:%s*"([^"]*)"') ~= ARGV[1] then return 0 end
-redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[3])
-return 1
-"""
-
-
-class RedisStore:
+class RedisStore(RedisPurchases):
     """All customer data in Redis; every read the GET path needs is one round trip."""
 
     kind = "redis"
+    job_prefix = f"{PREFIX}refresh"  # lock and progress of batch runs (see `for_job`)
+
+    def for_job(self, job: str) -> "RedisStore":
+        """The same store whose batch-run lock and progress (acquire_lock ... run_state) are
+        another job's: `dw:{job}:lock`, `dw:{job}:run:{id}`, `dw:{job}:latest`."""
+        view = copy.copy(self)
+        view.job_prefix = f"{PREFIX}{job}"
+        return view
 
     def __init__(self, client: Any, cluster: bool = False) -> None:
         """`cluster`: `client` is a RedisCluster. Customer keys then carry hash tags, the
@@ -166,6 +98,22 @@ class RedisStore:
         self.cluster = cluster
         self.customers = f"{PREFIX}{{customers}}" if cluster else CUSTOMERS
         self.erasing = f"{PREFIX}{{customers}}:erasing" if cluster else ERASING
+        self._local = threading.local()
+
+    def _own(self) -> Any:
+        """This thread's client with a connection of its own, for the GET path's one round
+        trip: no pool lock, and no check that a pooled connection is idle (a poll() call per
+        command). It shares the pool's connection settings (timeouts, circuit breaker) and
+        reconnects by itself after a fault. A cluster client routes by slot: it is returned."""
+        if self.cluster:
+            return self.client
+        own = getattr(self._local, "client", None)
+        if own is None:
+            own = redis.Redis(
+                connection_pool=self.client.connection_pool, single_connection_client=True
+            )
+            self._local.client = own
+        return own
 
     def _key(self, family: str, customer_id: str) -> str:
         return key(family, customer_id, self.cluster)
@@ -184,7 +132,7 @@ class RedisStore:
 
     def read(self, customer_id: str) -> tuple[dict | None, bytes | None]:
         """Profile entry and cached list of one customer, in one round trip (MGET)."""
-        profile_raw, recs_raw = self.client.mget(
+        profile_raw, recs_raw = self._own().mget(
             self._key("profile", customer_id), self._key("recs", customer_id)
         )
         return load_profile_entry(profile_raw), recs_raw
@@ -251,7 +199,7 @@ class RedisStore:
         impression_ids = self._index_ids(self._key("impressions", customer_id))
         pipe = self.client.pipeline(transaction=False)
         pipe.delete(self._key("profile", customer_id))
-        for family in ("recs", "pending", "events", "impressions"):
+        for family in ("recs", "pending", "events", "impressions", "purchases", "refills"):
             pipe.delete(self._key(family, customer_id))  # one key a DEL: cluster pipelines
         for start in range(0, len(event_ids), 1000):
             pipe.xdel(EVENTS_STREAM, *event_ids[start : start + 1000])
@@ -378,19 +326,21 @@ class RedisStore:
             hit.locale,
         ]
         profile_raw, recs_raw, logged = self._logging_call(
-            self._read_log_script, customer_id, [*keys, IMPRESSIONS_STREAM], args
+            self._read_log_script, customer_id, [*keys, IMPRESSIONS_STREAM], args, self._own()
         )
         return load_profile_entry(profile_raw), recs_raw, bool(logged)
 
-    def _logging_call(self, script: Any, customer_id: str, keys: list, args: list) -> Any:
+    def _logging_call(
+        self, script: Any, customer_id: str, keys: list, args: list, client: Any = None
+    ) -> Any:
         index = self._key("impressions", customer_id)
         try:
-            return script(keys=[*keys, index], args=args)
+            return script(keys=[*keys, index], args=args, client=client)
         except redis.ResponseError as exc:
             if "WRONGTYPE" not in str(exc):
                 raise
             self._convert_index(index)  # an index of an older version (a list)
-            return script(keys=[*keys, index], args=args)
+            return script(keys=[*keys, index], args=args, client=client)
 
     @cached_property
     def _log_script(self) -> Any:
@@ -458,36 +408,36 @@ class RedisStore:
     # -- batch refresh bookkeeping
     def acquire_lock(self, run_id: str, ttl: int) -> str | None:
         """Take the refresh lock; the id of the run holding it when it is taken already."""
-        if self.client.set(f"{PREFIX}refresh:lock", run_id, nx=True, ex=ttl):
+        if self.client.set(f"{self.job_prefix}:lock", run_id, nx=True, ex=ttl):
             return None
-        holder = self.client.get(f"{PREFIX}refresh:lock")
+        holder = self.client.get(f"{self.job_prefix}:lock")
         return holder.decode() if holder else None
 
     def lock_holder(self) -> str | None:
-        holder = self.client.get(f"{PREFIX}refresh:lock")
+        holder = self.client.get(f"{self.job_prefix}:lock")
         return holder.decode() if holder else None
 
     def extend_lock(self, run_id: str, ttl: int) -> None:
         """Keep the lock while chunks finish; a run whose workers died frees it within `ttl`."""
-        lock = f"{PREFIX}refresh:lock"
+        lock = f"{self.job_prefix}:lock"
         if self.client.get(lock) == run_id.encode():
             self.client.expire(lock, ttl)
 
     def release_lock(self, run_id: str) -> None:
         """Free the lock if this run still holds it (compare and delete, atomic in Redis)."""
-        self.client.eval(RELEASE_IF_HELD, 1, f"{PREFIX}refresh:lock", run_id)
+        self.client.eval(RELEASE_IF_HELD, 1, f"{self.job_prefix}:lock", run_id)
 
     def start_run(self, run_id: str, fields: dict[str, Any]) -> None:
         pipe = self.client.pipeline(transaction=not self.cluster)
-        pipe.hset(f"{PREFIX}refresh:run:{run_id}", mapping={k: str(v) for k, v in fields.items()})
-        pipe.expire(f"{PREFIX}refresh:run:{run_id}", 7 * 86400)
-        pipe.set(f"{PREFIX}refresh:latest", run_id)
+        pipe.hset(f"{self.job_prefix}:run:{run_id}", mapping={k: str(v) for k, v in fields.items()})
+        pipe.expire(f"{self.job_prefix}:run:{run_id}", 7 * 86400)
+        pipe.set(f"{self.job_prefix}:latest", run_id)
         pipe.execute()
 
     def update_run(
         self, run_id: str, increments: dict[str, int], fields: dict[str, Any] | None = None
     ) -> dict[str, str]:
-        name = f"{PREFIX}refresh:run:{run_id}"
+        name = f"{self.job_prefix}:run:{run_id}"
         pipe = self.client.pipeline(transaction=True)
         for field, amount in increments.items():
             pipe.hincrby(name, field, amount)
@@ -499,17 +449,17 @@ class RedisStore:
 
     def complete_chunk(self, run_id: str, chunk: int, counts: dict[str, int]) -> dict[str, str]:
         """Count a chunk once, even when a redelivered task finishes it a second time."""
-        first = self.client.sadd(f"{PREFIX}refresh:run:{run_id}:chunks", chunk)
-        self.client.expire(f"{PREFIX}refresh:run:{run_id}:chunks", 7 * 86400)
+        first = self.client.sadd(f"{self.job_prefix}:run:{run_id}:chunks", chunk)
+        self.client.expire(f"{self.job_prefix}:run:{run_id}:chunks", 7 * 86400)
         return self.update_run(run_id, counts if first else {})
 
     def run_state(self, run_id: str | None = None) -> dict[str, str] | None:
         if run_id is None:
-            latest = self.client.get(f"{PREFIX}refresh:latest")
+            latest = self.client.get(f"{self.job_prefix}:latest")
             if latest is None:
                 return None
             run_id = latest.decode()
-        state = self.client.hgetall(f"{PREFIX}refresh:run:{run_id}")
+        state = self.client.hgetall(f"{self.job_prefix}:run:{run_id}")
         return {k.decode(): v.decode() for k, v in state.items()} or None
 
     def ping(self) -> bool:

@@ -28,6 +28,7 @@ from typing import Any
 
 from service.core.errors import DataFileError
 from service.core.snapshot import Snapshot
+from service.learning.exports import EXPOSURES_FILE
 from service.learning.model import ModelError, load_model
 from service.learning.store import version_dir
 
@@ -37,7 +38,6 @@ from .spec import EMPTY, Experiment, ExperimentSet, Variant, load_experiments
 from .variants import Arms
 
 log = logging.getLogger("dosewise.experiments")
-EXPOSURES_FILE = "exposures.jsonl"
 
 
 @dataclass(frozen=True)
@@ -71,6 +71,9 @@ class ExperimentServer:
         self._checked_at = -float("inf")
         self._lock = threading.Lock()
         self._arms = Arms(self._load_version)
+        # safety.py's checks of arm answers: (experiment, variant, lists, violations)
+        self.on_check: Callable[[str, str, int, int], None] | None = None
+        self.checked: dict[tuple[str, str], list[int]] = {}  # in this process: [lists, violations]
 
     def _load_version(self, version: str) -> Any:
         if self.model_dir is None:
@@ -125,8 +128,73 @@ class ExperimentServer:
         arms = self._arms
         return Arm(experiment, variant, unit, lambda base: arms.snapshot(base, experiment, variant))
 
+    # ------------------------------------------------ the customer GET path and the refresh
+    # (service/customers/arms.py asks these of `recommender.experiments`; customers.py answers)
+    def customer_snapshot(self, recommender: Any, customer_id: str) -> Snapshot:
+        from .customers import serving_snapshot
+
+        return serving_snapshot(recommender, customer_id)
+
+    def recommend_for_customer(
+        self, recommender: Any, data: dict[str, Any], **options: Any
+    ) -> dict[str, Any]:
+        from .customers import recommend
+
+        return recommend(recommender, data, **options)
+
+    def refresh_per_arm(
+        self,
+        refresh: Callable[..., dict[str, int]],
+        decode: Callable[[bytes], Any],
+        recommender: Any,
+        store: Any,
+        ids: Sequence[str],
+        policy: Any,
+        **options: Any,
+    ) -> dict[str, int] | None:
+        from .customers import refresh_per_arm
+
+        return refresh_per_arm(refresh, decode, recommender, store, ids, policy, **options)
+
+    def arm_snapshot(
+        self, snapshot: Snapshot, experiment_id: str, variant_id: str
+    ) -> Snapshot | None:
+        """The snapshot of a named arm (None when the file no longer has it)."""
+        try:
+            experiment = self.experiments.get(experiment_id)
+        except KeyError:
+            return None
+        for variant in experiment.variants:
+            if variant.id == variant_id:
+                try:
+                    return self._arms.snapshot(snapshot, experiment, variant)
+                except (ModelError, LookupError):
+                    return None
+        return None
+
+    def count_check(self, experiment_id: str, variant_id: str, unsafe: Sequence[str]) -> None:
+        """Count one checked arm list and its violations (safety.py)."""
+        with self._lock:
+            totals = self.checked.setdefault((experiment_id, variant_id), [0, 0])
+            totals[0] += 1
+            totals[1] += len(unsafe)
+        if unsafe:
+            log.error(
+                "experiment %s.%s served SKUs the data in service does not allow: %s",
+                experiment_id,
+                variant_id,
+                ", ".join(unsafe),
+            )
+        if self.on_check is not None:
+            self.on_check(experiment_id, variant_id, 1, len(unsafe))
+
     def log_exposure(
-        self, arm: Arm, customer_id: str | None, request_id: str, skus: Sequence[str]
+        self,
+        arm: Arm,
+        customer_id: str | None,
+        request_id: str,
+        skus: Sequence[str],
+        placement: str | None = None,
     ) -> None:
         if self.exposures_path is None:
             return
@@ -137,7 +205,7 @@ class ExperimentServer:
             customer_id,
             request_id,
             dt.datetime.now(dt.UTC),
-            arm.experiment.placement,
+            placement or arm.experiment.placement,
             skus,
         )
         line = (json.dumps(record, separators=(",", ":")) + "\n").encode()
@@ -153,16 +221,28 @@ class ExperimentServer:
             log.warning("could not log an exposure", exc_info=True)
 
 
-def for_app(app: Any) -> ExperimentServer:
-    """The app's server (made on first use from RULES_DIR, MODEL_DIR and LEARNING_DIR)."""
-    server = app.extensions.get("dosewise_experiments")
+def attach(config: Any, extensions: dict[str, Any]) -> ExperimentServer:
+    """The process's server (made once from RULES_DIR, MODEL_DIR and LEARNING_DIR), kept in
+    `extensions["dosewise_experiments"]` and known to the recommender as
+    `recommender.experiments` (the customer GET path and the batch refresh ask it through
+    service/customers/arms.py). The factory calls this for the app, the workers and the CLI."""
+    server = extensions.get("dosewise_experiments")
     if server is None:
-        config = app.config
         server = ExperimentServer(
             Path(config["RULES_DIR"]) / "experiments.yaml",
             Path(config["MODEL_DIR"]) if config.get("MODEL_DIR") else None,
             Path(config["LEARNING_DIR"]) / EXPOSURES_FILE if config.get("LEARNING_DIR") else None,
             check_interval=float(config.get("RELOAD_INTERVAL", 2.0)),
         )
-        app.extensions["dosewise_experiments"] = server
+        extensions["dosewise_experiments"] = server
+        extensions["dosewise"].experiments = server
+    return server
+
+
+def for_app(app: Any) -> ExperimentServer:
+    """The app's server, its safety checks counted in the app's Prometheus metrics."""
+    server = attach(app.config, app.extensions)
+    metrics = app.extensions.get("dosewise_metrics")
+    if metrics is not None and server.on_check is None:
+        server.on_check = metrics.count_experiment_check
     return server

@@ -4,7 +4,7 @@
     experiments:
       - id: learned-blend-vs-hand-picked      # unique; part of the assignment hash
         description: "..."
-        placement: recommendations            # recommendations | customer_recommendations
+        placement: all                        # default all; or one placement (below)
         unit: customer                        # customer | session: what is randomised
         start: 2026-12-07                     # first day (UTC), inclusive
         end: 2027-01-04                       # last day (UTC), inclusive
@@ -27,11 +27,18 @@
             model_version: ltr-...            # optional: another installed model version
             rules_off: [rule-id, ...]         # optional: boost, bury or pin rules left out
 
+Placements: `all` (the default) applies the experiment wherever lists are served;
+`recommendations` is `POST /v1/recommendations`, `customer_recommendations` the customer GET
+(`/v1/customers/{id}/recommendations`, whose precomputed lists are computed per arm), and any
+placement that `rules/placements.yaml` names (next to this file) is accepted too. A request is in
+the experiment of its placement, or in one whose placement is `all`.
+
 What a variant can change is limited on purpose: the model, its blend, and which boost, bury
 or pin rules apply. Safety masks, contraindications, limits, claims and rule excludes and
 requires are not variant settings: every arm gets them the same (variants.py, and a test that
 runs every guarantee in every arm). Two experiments on the same placement may not overlap in
-time, so a unit is in at most one experiment per placement.
+time (an `all` experiment overlaps every other), so a unit is in at most one experiment per
+placement.
 """
 
 from __future__ import annotations
@@ -47,7 +54,9 @@ from service.core.errors import DataFileError, Finding
 from service.core.yamlfile import line_of, load_yaml
 from service.learning.blend import BlendWeights
 
-PLACEMENTS = ("recommendations", "customer_recommendations")
+ALL_PLACEMENTS = "all"
+PLACEMENTS = (ALL_PLACEMENTS, "recommendations", "customer_recommendations")
+PLACEMENTS_FILE = "placements.yaml"  # the shop's placements (issue 11), when there is one
 UNITS = ("customer", "session")
 RULE_ACTIONS_A_VARIANT_MAY_DROP = ("boost", "bury", "pin")
 BASELINE_KEYS = (
@@ -115,7 +124,7 @@ class ExperimentSet:
 
     def active(self, placement: str, day: dt.date) -> Experiment | None:
         for experiment in self.experiments:
-            if experiment.placement == placement and experiment.active_on(day):
+            if experiment.placement in (placement, ALL_PLACEMENTS) and experiment.active_on(day):
                 return experiment
         return None
 
@@ -156,9 +165,10 @@ def load_experiments(path: Path, rules: Sequence[Any] | None = None) -> Experime
         finding(document, "experiments", "experiments must be a list")
         raise DataFileError(findings)
     rule_actions = {rule.id: rule.action for rule in rules} if rules is not None else None
+    placements = PLACEMENTS + shop_placements(Path(path).parent / PLACEMENTS_FILE)
     experiments: list[Experiment] = []
     for index, item in enumerate(items):
-        parsed = _experiment(item, items, index, rule_actions, finding)
+        parsed = _experiment(item, items, index, rule_actions, placements, finding)
         if parsed is not None:
             experiments.append(parsed)
     ids = [e.id for e in experiments]
@@ -167,10 +177,9 @@ def load_experiments(path: Path, rules: Sequence[Any] | None = None) -> Experime
             finding(items, index, f"experiment id {experiment.id!r} is used twice", "duplicate")
         for other in experiments[:index]:
             if (
-                other.placement == experiment.placement
-                and other.start <= experiment.end
-                and experiment.start <= other.end
-            ):
+                ALL_PLACEMENTS in (other.placement, experiment.placement)
+                or other.placement == experiment.placement
+            ) and (other.start <= experiment.end and experiment.start <= other.end):
                 finding(
                     items,
                     index,
@@ -183,11 +192,23 @@ def load_experiments(path: Path, rules: Sequence[Any] | None = None) -> Experime
     return ExperimentSet(tuple(experiments), document["source"], name)
 
 
+def shop_placements(path: Path) -> tuple[str, ...]:
+    """The placement names `rules/placements.yaml` declares (none without the file; that file
+    is checked by its own loader, so a broken one only adds no names here)."""
+    try:
+        document = load_yaml(path, str(path)) if path.exists() else None
+    except DataFileError:
+        return ()
+    names = document.get("placements") if isinstance(document, dict) else None
+    return tuple(str(name) for name in names) if isinstance(names, dict) else ()
+
+
 def _experiment(
     item: Any,
     items: Any,
     index: int,
     rule_actions: dict[str, str] | None,
+    placements: tuple[str, ...],
     finding: Any,
 ) -> Experiment | None:
     if not isinstance(item, dict):
@@ -217,9 +238,9 @@ def _experiment(
     experiment_id: Any = item.get("id")
     if not isinstance(experiment_id, str) or not experiment_id.strip():
         bad("id", "id must be a non-empty string")
-    placement = item.get("placement", "recommendations")
-    if placement not in PLACEMENTS:
-        bad("placement", f"placement must be one of {', '.join(PLACEMENTS)}: {placement!r}")
+    placement = item.get("placement", ALL_PLACEMENTS)
+    if placement not in placements:
+        bad("placement", f"placement must be one of {', '.join(placements)}: {placement!r}")
     unit = item.get("unit", "customer")
     if unit not in UNITS:
         bad("unit", f"unit must be one of {', '.join(UNITS)}: {unit!r}")

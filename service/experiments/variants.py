@@ -6,9 +6,11 @@ already reads: `snapshot.model` (another installed version, or the same model wi
 blend), and `snapshot.rules` (without the boost, bury or pin rules the variant leaves out).
 Safety masks, limits, claims, rule excludes and requires come from the same reference data and
 the same code path in every arm, so every guarantee holds in every arm (tests/test_experiments
-runs them all per arm). The versions say which arm answered: `model` gets `+<experiment>.<variant>`
-when the blend or model changes, `rules` when the rule set does, so cached answers of one arm
-are never served to another.
+runs them all per arm). Every arm's snapshot carries `experiment = (experiment id, variant id)`:
+answers ranked with it have an `experiment` field naming the arm, and its fingerprint is its own
+(the control's too), so cached answers and precomputed lists of one arm are never served to
+another or outside the experiment. The versions say what the arm changed: `model` gets
+`+<experiment>.<variant>` when the blend or model changes, `rules` when the rule set does.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import numpy as np
 from service.core.rules import RuleSet
 from service.core.snapshot import Snapshot
 from service.learning.blend import BlendWeights
+from service.learning.serving import LEARNING
 
 from .spec import Experiment, Variant
 
@@ -55,14 +58,16 @@ def arm_snapshot(
     variant: Variant,
     load_version: Callable[[str], Any] | None = None,
 ) -> Snapshot:
-    """The snapshot a variant ranks with (the same object for a variant that changes nothing).
+    """The snapshot a variant ranks with: labelled with the arm (`snapshot.experiment`, so
+    answers name it and its fingerprint is the arm's own, the control's too) and changed only
+    where the variant says.
 
     `load_version(version)` loads an installed model version (the model store); a variant
     naming a model version without a loader, or one the store refuses, raises the loader's
     error (ModelError): the caller serves the control arm then.
     """
     tag = f"{experiment.id}.{variant.id}"
-    out = snapshot
+    out = replace(snapshot, experiment=(experiment.id, variant.id))
     model = snapshot.model
     changed_model = False
     if variant.model_version and (model is None or variant.model_version != model.version):
@@ -76,7 +81,9 @@ def arm_snapshot(
     elif changed_model:
         model = VariantModel(model, model.blend, f"{model.version}+{tag}")
     if changed_model:
-        out = replace(out, model=model, model_version=model.version)
+        # an arm with a model ranks through the learning (features, blend) of service/learning
+        learning = out.learning if out.learning is not None else LEARNING
+        out = replace(out, model=model, model_version=model.version, learning=learning)
     if variant.rules_off:
         off = set(variant.rules_off)
         rules = RuleSet(

@@ -24,6 +24,7 @@ from .logs import write_jsonl
 
 EVENTS_FILE = "events.jsonl"
 IMPRESSIONS_FILE = "impressions.jsonl"
+EXPOSURES_FILE = "exposures.jsonl"  # A/B test exposures (service/experiments), by customer too
 LOCK_FILE = ".export.lock"
 
 
@@ -59,7 +60,7 @@ def export_streams(store: Any, out_dir: Path) -> dict[str, int]:
 def apply_erasures(store: Any, out_dir: Path) -> dict[str, int]:
     """Rewrite the exported files without the customers erased since the last time this ran.
     Returns the records removed per file."""
-    removed = {EVENTS_FILE: 0, IMPRESSIONS_FILE: 0}
+    removed = {EVENTS_FILE: 0, IMPRESSIONS_FILE: 0, EXPOSURES_FILE: 0}
     with files_locked(out_dir):
         pending = store.pending_erasures()
         if not pending:

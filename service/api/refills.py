@@ -1,0 +1,168 @@
+"""GET /v1/customers/{id}/refills and /buy-again; the daily refill job at /v1/admin/refills."""
+
+from __future__ import annotations
+
+import redis
+from flask import current_app, jsonify, request
+from flask_smorest import Blueprint
+from marshmallow import EXCLUDE, Schema, fields, validate
+
+from ..contract.base import ResponseSchema
+from ..contract.responses import ContractErrorSchema
+from ..core.errors import InvalidInput, NotFound, Unavailable
+from ..core.vocabulary import LOCALES
+from ..customers.redis_client import get_store
+from ..customers.refills import JOB, basket_lines, customer_buy_again, customer_refills
+from ..customers.refresh import progress
+from ..customers.store import CorruptEntry
+from .customers import MAX_ID
+
+blp = Blueprint(
+    "refills",
+    __name__,
+    url_prefix="/v1",
+    description="Refills (what runs out when, a safe combined reorder) and buy again.",
+)
+
+MAX_BASKET = 50
+
+
+class _Query(Schema):
+    class Meta:
+        unknown = EXCLUDE  # cache-busting and tracking parameters are ignored
+
+    locale = fields.String(load_default="nl", validate=validate.OneOf(LOCALES))
+    basket = fields.String(
+        load_default="",
+        metadata={"description": "SKUs in the basket, comma-separated; checked with the reorder"},
+    )
+
+
+class RefillQuerySchema(_Query):
+    pass
+
+
+class BuyAgainQuerySchema(_Query):
+    limit = fields.Integer(load_default=10, validate=validate.Range(1, 50))
+
+
+class RefillsResponseSchema(ResponseSchema):
+    customer_id = fields.String(required=True)
+    today = fields.String(required=True)
+    refills = fields.List(fields.Dict(), required=True)
+    reorder = fields.Dict(allow_none=True, required=True)
+    notices = fields.List(fields.Dict(), required=True)
+    versions = fields.Dict(required=True)
+
+
+class BuyAgainResponseSchema(ResponseSchema):
+    customer_id = fields.String(required=True)
+    items = fields.List(fields.Dict(), required=True)
+    versions = fields.Dict(required=True)
+
+
+class RefillRunSchema(ResponseSchema):
+    run_id = fields.String()
+    started = fields.Boolean()
+    status = fields.String()
+
+
+def _check_id(customer_id: str) -> None:
+    if not customer_id or len(customer_id) > MAX_ID:
+        raise InvalidInput(
+            "customer id must be 1 to 128 characters",
+            {"customer_id": [f"1 to {MAX_ID} characters"]},
+        )
+
+
+def _basket(text: str):
+    skus = [s.strip() for s in text.split(",") if s.strip()]
+    if len(skus) > MAX_BASKET:
+        raise InvalidInput("the basket is too long", {"basket": [f"at most {MAX_BASKET} SKUs"]})
+    return basket_lines(current_app.extensions["dosewise"], skus)
+
+
+def _answer(compute):
+    try:
+        return jsonify(compute())
+    except CorruptEntry as exc:
+        raise Unavailable(
+            "the stored profile of this customer cannot be read; store it again with PUT"
+        ) from exc
+    except (redis.RedisError, OSError) as exc:
+        raise Unavailable("the customer store is unavailable; try again") from exc
+
+
+@blp.route("/customers/<string:customer_id>/refills", methods=["GET"])
+@blp.arguments(RefillQuerySchema, location="query")
+@blp.response(200, RefillsResponseSchema)
+@blp.alt_response(404, schema=ContractErrorSchema)
+@blp.alt_response(422, schema=ContractErrorSchema)
+@blp.alt_response(503, schema=ContractErrorSchema)
+def customer_refills_view(query: dict, customer_id: str):
+    """What the customer's purchases run out when, and one combined reorder of what runs out
+    soon, checked now against the stored profile, what it takes and the basket."""
+    _check_id(customer_id)
+    basket = _basket(query["basket"])
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    return _answer(
+        lambda: customer_refills(
+            app.extensions["dosewise"], get_store(app), customer_id, query["locale"], basket
+        )
+    )
+
+
+@blp.route("/customers/<string:customer_id>/buy-again", methods=["GET"])
+@blp.arguments(BuyAgainQuerySchema, location="query")
+@blp.response(200, BuyAgainResponseSchema)
+@blp.alt_response(404, schema=ContractErrorSchema)
+@blp.alt_response(422, schema=ContractErrorSchema)
+@blp.alt_response(503, schema=ContractErrorSchema)
+def customer_buy_again_view(query: dict, customer_id: str):
+    """Products the customer bought that still fit the profile as it is now, most bought
+    first, each with its run-out date."""
+    _check_id(customer_id)
+    basket = _basket(query["basket"])
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    return _answer(
+        lambda: customer_buy_again(
+            app.extensions["dosewise"],
+            get_store(app),
+            customer_id,
+            query["locale"],
+            query["limit"],
+            basket,
+        )
+    )
+
+
+@blp.route("/admin/refills", methods=["POST"])
+@blp.response(202, RefillRunSchema)
+@blp.alt_response(503, schema=ContractErrorSchema)
+def start_refill_run():
+    """Start the daily refill job now (one at a time: a second call while one runs answers
+    with the running one)."""
+    from workers.refill_tasks import start_refills
+
+    try:
+        state = start_refills(current_app._get_current_object(), "admin")
+    except (redis.RedisError, OSError) as exc:
+        raise Unavailable("the customer store is unavailable") from exc
+    return jsonify(state), 202
+
+
+@blp.route("/admin/refills", methods=["GET"])
+@blp.response(200, RefillRunSchema)
+@blp.alt_response(404, schema=ContractErrorSchema)
+@blp.alt_response(503, schema=ContractErrorSchema)
+def refill_run_state():
+    """Progress of the latest refill job (or ?run_id=...): done, total, due, rate, ETA."""
+    try:
+        state = get_store(current_app).for_job(JOB).run_state(request.args.get("run_id"))
+    except (redis.RedisError, OSError) as exc:
+        raise Unavailable("the customer store is unavailable") from exc
+    if state is None:
+        raise NotFound("no refill job has run yet")
+    out = progress(state) or {}
+    out["due"] = int(float(state.get("due", "0") or 0))
+    return jsonify(out)

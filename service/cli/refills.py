@@ -1,0 +1,178 @@
+"""`dosewise refills` and `dosewise buy-again`: a stored customer's refill calendar, reorder and
+products to buy again, and the daily refill job (start it, follow it, see its state)."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from typing import Any
+
+import click
+
+from .base import _customers, _redis_lost, fail, main
+
+LOCALES = click.Choice(["nl", "de", "en"])
+
+
+def _basket(app: Any, text: str) -> list:
+    from ..core.errors import InvalidInput
+    from ..customers.refills import basket_lines
+
+    skus = [s.strip() for s in text.split(",") if s.strip()]
+    try:
+        return basket_lines(app.extensions["dosewise"], skus)
+    except InvalidInput as exc:
+        raise click.BadParameter(json.dumps(exc.fields), param_hint="--basket") from exc
+
+
+def calendar_text(body: dict) -> str:
+    """The refill calendar as lines: when each product runs out, then the reorder."""
+    lines = [f"refills of {body['customer_id']} on {body['today']}:"]
+    if not body["refills"]:
+        lines.append("  no purchases on record")
+    for entry in body["refills"]:
+        days = entry["days_left"]
+        when = f"in {days} days" if days > 0 else ("today" if days == 0 else f"{-days} days ago")
+        marks = [m for m in ("due", "in_reorder") if entry[m]]
+        if entry.get("fits") is False:
+            marks.append("no longer fits: " + " ".join(w["text"] for w in entry["why"]))
+        lines.append(
+            f"  {entry['runs_out_on']} ({when:>13})  {entry['sku']:<24} {entry['name']}"
+            + (f"  [{'; '.join(marks)}]" if marks else "")
+        )
+    reorder = body["reorder"]
+    if reorder:
+        lines.append(f"reorder by {reorder['order_by']}:")
+        for item in reorder["items"]:
+            what = "reorder" if item["action"] == "reorder" else f"instead of {item['replaces']}"
+            lines.append(f"  {item['sku']:<24} {item['name']} ({what})")
+            for reason in item["reasons"]:
+                lines.append(f"      reason: {reason['text']}")
+            for why in item.get("why", []):
+                lines.append(f"      why: {why['text']}")
+            for warning in item["warnings"]:
+                lines.append(f"      warning: {warning['text']}")
+        for left in reorder["left_out"]:
+            lines.append(f"  left out {left['sku']}: {left['advice']}")
+            for why in left["why"]:
+                lines.append(f"      why: {why['text']}")
+    for notice in body["notices"]:
+        lines.append(f"notice: {notice['text']}")
+    return "\n".join(lines)
+
+
+@main.command("refills")
+@click.argument("customer_id", required=False)
+@click.option("--locale", type=LOCALES, default="nl", show_default=True)
+@click.option("--basket", default="", help="SKUs in the basket, comma-separated.")
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@click.option("--all", "run_all", is_flag=True, help="Start the daily refill job now.")
+@click.option("--status", "show_status", is_flag=True, help="Show the latest refill job.")
+@click.option("--wait/--no-wait", default=True, show_default=True, help="Follow --all.")
+def refills(
+    customer_id: str | None,
+    locale: str,
+    basket: str,
+    fmt: str,
+    run_all: bool,
+    show_status: bool,
+    wait: bool,
+) -> None:
+    """A stored customer's refills: when each product bought runs out, and the combined reorder
+    checked against the profile as it is now (what no longer fits is replaced or left out,
+    with why). With --all, start the daily refill job (Redis and the JSON-lines export for the
+    email tool, docs/operators.md); --status shows its progress.
+
+    Redis is REDIS_URL, or the one a running `make run` of this checkout started.
+    """
+    import redis
+
+    from workers.celery_app import celery_init_app
+
+    from ..core.errors import NotFound
+    from ..customers.refills import JOB, customer_refills
+    from ..customers.refresh import abandon_if_dead, progress
+
+    if not (customer_id or run_all or show_status):
+        raise click.UsageError("say CUSTOMER_ID, --all or --status")
+    app = _customers()
+    store = app.store
+    jobs = store.for_job(JOB)
+    try:
+        if show_status:
+            state = jobs.run_state()
+            if state is None:
+                click.echo("no refill job has run yet")
+                return
+            click.echo(json.dumps({**(progress(state) or {}), "due": state.get("due")}, indent=2))
+            return
+        if customer_id:
+            try:
+                body = customer_refills(
+                    app.recommender,
+                    store,
+                    customer_id,
+                    locale,
+                    _basket(app, basket),
+                )
+            except NotFound as exc:
+                fail(str(exc))
+            click.echo(
+                json.dumps(body, indent=2, ensure_ascii=False)
+                if fmt == "json"
+                else calendar_text(body)
+            )
+            return
+        from workers.refill_tasks import start_refills
+
+        celery = celery_init_app(app)
+        if not (celery.conf.task_always_eager or celery.control.ping(timeout=1.0)):
+            fail(
+                "no Celery worker answers on the broker: start `make run` (it runs one) or "
+                "`celery -A workers.make_celery worker`, then repeat the command"
+            )
+        run = start_refills(app, "cli")
+        click.echo(f"run {run['run_id']} ({'started' if run['started'] else 'already running'})")
+        while wait:
+            abandon_if_dead(jobs, jobs.run_state(run["run_id"]))
+            state = jobs.run_state(run["run_id"]) or {}
+            if state.get("status") == "abandoned":
+                fail("no chunk finished within its lock's TTL: are the workers running?")
+            if state.get("exported_to"):
+                click.echo(
+                    f"finished: {state.get('done')} customers, {state.get('due', 0)} with "
+                    f"refills due, export {state['exported_to']}"
+                )
+                return
+            time.sleep(0.5)
+    except (redis.RedisError, OSError) as exc:
+        _redis_lost(exc)
+
+
+@main.command("buy-again")
+@click.argument("customer_id")
+@click.option("--locale", type=LOCALES, default="nl", show_default=True)
+@click.option("--limit", type=click.IntRange(1, 50), default=10, show_default=True)
+@click.option("--basket", default="", help="SKUs in the basket, comma-separated.")
+def buy_again_command(customer_id: str, locale: str, limit: int, basket: str) -> None:
+    """Products a stored customer bought that still fit the profile as it is now, most
+    bought first, with their run-out dates (JSON)."""
+    import redis
+
+    from ..core.errors import NotFound
+    from ..customers.refills import customer_buy_again
+
+    app = _customers()
+    try:
+        body = customer_buy_again(
+            app.recommender, app.store, customer_id, locale, limit, _basket(app, basket)
+        )
+    except NotFound as exc:
+        fail(str(exc))
+    except (redis.RedisError, OSError) as exc:
+        _redis_lost(exc)
+    json.dump(body, sys.stdout, indent=2, ensure_ascii=False)
+    click.echo()

@@ -1,0 +1,169 @@
+"""Buy again: the products a customer bought that still fit the profile as it is now."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from ..profile import Line, Profile
+from ..ranking import Evaluation, evaluate, item_warnings
+from ..snapshot import Snapshot
+from ..vocabulary import LOCALES
+from .plan import fits, taken_lines
+from .render import product_item, runs_out_reason
+from .settings import RefillConfig
+from .supplies import Purchase, Supply, supplies
+
+
+# ---------------------------------------------------------------- buy again
+@dataclass(frozen=True)
+class BuyAgain:
+    """One product to buy again: its supply and the evaluation it was checked in."""
+
+    supply: Supply
+    ev: Evaluation
+
+    @property
+    def index(self) -> int:
+        return self.supply.index
+
+
+def buy_again_ranked(
+    snapshot: Snapshot,
+    config: RefillConfig,
+    profile: Profile,
+    purchases: list[Purchase],
+    today: dt.date,
+    *,
+    limit: int = 10,
+    basket: list[Line] | tuple[Line, ...] = (),
+    jurisdiction: str | None = None,
+) -> list[BuyAgain]:
+    """Products the customer bought (in the last `buy_again_days`) that still fit the profile
+    as it is now, most bought first (packs, then the latest purchase).
+
+    Each is checked like an item of a list (`fits`: every safety guarantee, merchandising
+    excludes, the dose band) against the current supplements, the basket and the other
+    supplies that still last (not against itself); one that does not fit any more is left
+    out (the refills propose its replacement). Nothing when what is taken already crosses
+    an upper limit, as for every list."""
+    since = today - dt.timedelta(days=config.buy_again_days)
+    bought = supplies(snapshot, profile, [p for p in purchases if p.day >= since])
+    if not bought:
+        return []
+    every_sku = {s.sku for s in supplies(snapshot, profile, purchases)}
+    lasting = {s.sku: s.servings_per_day for s in bought if s.runs_out_on > today}
+    ranked = sorted(bought, key=lambda s: (-s.packs, -s.last_purchase.toordinal(), s.sku))
+    chosen: list[BuyAgain] = []
+    evaluations: dict[frozenset[str], Evaluation] = {}
+    for supply in ranked:
+        others = frozenset(sku for sku in lasting if sku != supply.sku)
+        ev = evaluations.get(others)
+        if ev is None:
+            extra = [(sku, lasting[sku]) for sku in sorted(others)]
+            lines = taken_lines(profile, every_sku, extra, list(basket))
+            ev = evaluations[others] = evaluate(snapshot, profile, lines, today, jurisdiction)
+        if ev.over_limit_now:
+            return []
+        if fits(ev)[supply.index]:
+            chosen.append(BuyAgain(supply, ev))
+            if len(chosen) >= limit:
+                break
+    return chosen
+
+
+def buy_again_reasons(
+    config: RefillConfig, snapshot: Snapshot, supply: Supply, today: dt.date, locale: str
+) -> list[dict[str, str]]:
+    """Why an item is offered again: bought before (when), and when it runs out."""
+    name = snapshot.catalog.products[supply.index].name[locale]
+    reasons = [
+        {
+            "code": "bought_before",
+            "text": config.text(
+                "reason_bought_before", locale, date=config.date(supply.last_purchase, locale)
+            ),
+        }
+    ]
+    if supply.runs_out_on >= today - dt.timedelta(days=config.forget_after_days):
+        reasons.append(runs_out_reason(config, name, supply.runs_out_on, today, locale))
+    return reasons
+
+
+def buy_again(
+    snapshot: Snapshot,
+    config: RefillConfig,
+    profile: Profile,
+    purchases: list[Purchase],
+    today: dt.date,
+    *,
+    locale: str = "nl",
+    limit: int = 10,
+    basket: list[Line] | tuple[Line, ...] = (),
+    jurisdiction: str | None = None,
+) -> list[dict[str, Any]]:
+    """`buy_again_ranked` as items: the contract's item fields plus `last_purchase`,
+    `packs_bought` and `runs_out_on`, with reasons and warnings in `locale`."""
+    items = []
+    for chosen in buy_again_ranked(
+        snapshot,
+        config,
+        profile,
+        purchases,
+        today,
+        limit=limit,
+        basket=basket,
+        jurisdiction=jurisdiction,
+    ):
+        supply = chosen.supply
+        item = product_item(chosen.ev, supply.index, locale)
+        item.update(
+            {
+                "last_purchase": supply.last_purchase.isoformat(),
+                "packs_bought": supply.packs,
+                "runs_out_on": supply.runs_out_on.isoformat(),
+                "reasons": buy_again_reasons(config, snapshot, supply, today, locale),
+                "warnings": item_warnings(chosen.ev, supply.index, locale),
+            }
+        )
+        items.append(item)
+    return items
+
+
+def buy_again_choices(
+    snapshot: Snapshot,
+    config: RefillConfig,
+    profile: Profile,
+    purchases: list[Purchase],
+    today: dt.date,
+    *,
+    limit: int = 10,
+    basket: list[Line] | tuple[Line, ...] = (),
+    jurisdiction: str | None = None,
+) -> list[tuple[int, Evaluation, dict[str, list[dict[str, str]]], dict[str, Any]]]:
+    """For a placement's strategy chain (the `account` placement's `buy_again`): per product,
+    its catalog index, the evaluation it was checked in, its reasons per locale and the extra
+    item fields (`last_purchase`, `packs_bought`, `runs_out_on`)."""
+    out = []
+    for chosen in buy_again_ranked(
+        snapshot,
+        config,
+        profile,
+        purchases,
+        today,
+        limit=limit,
+        basket=basket,
+        jurisdiction=jurisdiction,
+    ):
+        supply = chosen.supply
+        reasons = {
+            locale: buy_again_reasons(config, snapshot, supply, today, locale) for locale in LOCALES
+        }
+        extra = {
+            "last_purchase": supply.last_purchase.isoformat(),
+            "packs_bought": supply.packs,
+            "runs_out_on": supply.runs_out_on.isoformat(),
+        }
+        out.append((chosen.index, chosen.ev, reasons, extra))
+    return out

@@ -1,0 +1,313 @@
+"""The reorder: what is due, checked again against the profile as it is now, what is taken and
+the basket; what no longer fits is left out when the reorder meets its need, else replaced."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..profile import Line, Profile
+from ..ranking import Evaluation, evaluate
+from ..snapshot import Snapshot
+from .settings import RefillConfig
+from .supplies import Purchase, Supply, supplies
+
+EVALUATIONS_KEPT = 50_000  # products x evaluations a batch cache holds (about 60 MB)
+
+
+# ---------------------------------------------------------------- checks
+@dataclass
+class Decision:
+    """What a reorder does with one product that runs out."""
+
+    supply: Supply
+    action: str  # "reorder", "replace" or "stop"
+    index: int | None  # the product proposed (the same one, its replacement, or None)
+    why: list[str]  # codes of the checks the product bought fails now
+    ev: Evaluation  # the evaluation it was checked in (for texts and warnings)
+    nutrients: dict[str, list[str]] = field(default_factory=dict)  # why code -> nutrient keys
+
+
+def exclusions(ev: Evaluation, index: int) -> dict[str, list[str]]:
+    """Why a product does not fit this evaluation: code -> the nutrients concerned (empty
+    where none are). The safety masks of every guarantee, merchandising excludes, the dose
+    band; `already_taken` is no reason here (a refill continues what is taken)."""
+    catalog, reference = ev.snapshot.catalog, ev.snapshot.reference
+    keys = reference.nutrients.keys
+    row = catalog.nutrients_per_day[index]
+    out: dict[str, list[str]] = {}
+    for code, mask in ev.safety.excluded.items():
+        if code == "already_taken" or not mask[index]:
+            continue
+        if code == "upper_limit":
+            columns = np.flatnonzero(ev.safety.over_limit[index]).tolist()
+            out["upper_limit"] = [keys[c] for c in columns]
+        elif code.startswith("interaction:"):
+            interaction = next(i for i in ev.safety.triggered if f"interaction:{i.id}" == code)
+            nutrients = [n for n, t in interaction.exclude.items() if row[keys.index(n)] > t]
+            out.setdefault("interaction", []).extend(
+                n for n in nutrients if n not in out.get("interaction", [])
+            )
+        else:
+            out[code] = []
+    if ev.rule_excluded[index]:
+        out["rule"] = []
+    above = np.flatnonzero(ev.offer.above_band[index]).tolist()
+    if above:
+        out["dose_band"] = [keys[c] for c in above]
+    return out
+
+
+def fits(ev: Evaluation) -> np.ndarray:
+    """Products that fit the evaluation (the mask behind `exclusions`)."""
+    return ev.safety.allowed() & ~ev.rule_excluded & ev.offer.within_band
+
+
+def replacement(
+    ev: Evaluation, index: int, avoid: set[str] | frozenset[str] = frozenset()
+) -> int | None:
+    """The best product of the same role (the same need: vitamin D for vitamin D) that fits,
+    by the recommender's score, then the closest price a month; None when there is none.
+    Products in `avoid` (the rest of the reorder) are not chosen."""
+    table = ev.offer.role_table
+    catalog = ev.snapshot.catalog
+    candidates = fits(ev) & (table.category_role == table.category_role[index])
+    candidates[index] = False
+    if avoid:
+        candidates &= ~catalog.sku_mask(set(avoid))
+    choices = np.flatnonzero(candidates).tolist()
+    if not choices:
+        return None
+    price = catalog.price_per_month[index]
+    need = ev.offer.need
+    return min(
+        choices,
+        key=lambda i: (
+            not need[i],
+            -float(ev.raw[i]),
+            abs(float(catalog.price_per_month[i] - price)),
+            catalog.products[i].sku,
+        ),
+    )
+
+
+def taken_lines(
+    profile: Profile, leave_out: set[str], extra: list[tuple[str, float]], basket: list[Line]
+) -> list[tuple[str, Line]]:
+    lines = [
+        (f"profile.current_supplements.{i}", line)
+        for i, line in enumerate(profile.current_supplements)
+        if not (line.sku and line.sku in leave_out)
+    ]
+    lines += [(f"supply.{sku}", Line(sku=sku, servings_per_day=spd)) for sku, spd in extra]
+    lines += [(f"basket.{i}", line) for i, line in enumerate(basket)]
+    return lines
+
+
+@dataclass
+class RefillPlan:
+    today: dt.date
+    listed: list[Supply]  # what runs out when (forgotten supplies left out)
+    due: list[Supply]
+    decisions: list[Decision]  # the reorder: one per product in it, soonest first
+    base: Evaluation | None  # the profile with what it takes besides the reorder
+    above_limit_now: bool = False
+    # supplies still lasting, not in the reorder, that no longer fit: sku -> why (check_lasting)
+    lasting_why: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+    checked_all: bool = False  # every listed supply was checked (check_lasting)
+
+    @property
+    def order_by(self) -> dt.date | None:
+        return min((d.supply.runs_out_on for d in self.decisions), default=None)
+
+
+def plan_refills(
+    snapshot: Snapshot,
+    config: RefillConfig,
+    profile: Profile,
+    purchases: list[Purchase],
+    today: dt.date,
+    basket: list[Line] | tuple[Line, ...] = (),
+    jurisdiction: str | None = None,
+    evaluations: dict | None = None,
+    check_lasting: bool = False,
+    profile_key: str | None = None,
+) -> RefillPlan:
+    """What runs out when, and the reorder: every product due (running out within
+    `remind_days_before`, or run out since at most `forget_after_days`) plus those running
+    out within `combine_within_days` of the first due one. Each is checked in run-out order
+    against the profile as it is now, what it takes (current supplements, supplies still
+    lasting), the basket and the reorder's products before it; one that fails is replaced by
+    a safe product of the same role, or left out. `evaluations` caches evaluations by their
+    lines across customers with the same profile (`profile_key`: the stored profile's digest;
+    the batch job). `check_lasting` also checks
+    each supply that still lasts against the profile and the other supplies (what the customer
+    takes now that no longer fits is worth saying before it runs out)."""
+    everything = supplies(snapshot, profile, purchases)
+    forget = today - dt.timedelta(days=config.forget_after_days)
+    listed = [s for s in everything if s.runs_out_on >= forget]
+    remind = today + dt.timedelta(days=config.remind_days_before)
+    due = [s for s in listed if s.runs_out_on <= remind]
+    lasting_why = (
+        _check_lasting(
+            snapshot, profile, everything, listed, today, list(basket), jurisdiction, evaluations
+        )
+        if check_lasting
+        else {}
+    )
+    if not due:
+        return RefillPlan(
+            today, listed, due, [], None, lasting_why=lasting_why, checked_all=check_lasting
+        )
+    until = due[0].runs_out_on + dt.timedelta(days=config.combine_within_days)
+    group = [s for s in listed if s.runs_out_on <= max(until, remind)]
+    in_group = {s.sku for s in group}
+    # supplies still lasting that are not reordered are taken meanwhile: they count
+    lasting = [
+        (s.sku, s.servings_per_day)
+        for s in listed
+        if s.sku not in in_group and s.runs_out_on > today
+    ]
+    bought = {s.sku for s in everything}
+    basket = list(basket)
+    accepted: list[tuple[str, float]] = []
+    base = None
+    decided: dict[str, Decision] = {}
+    failed: list[tuple[Supply, dict[str, list[str]]]] = []
+    # first what still fits as bought, soonest first, each with those before it
+    for supply in group:
+        lines = taken_lines(profile, bought, lasting + accepted, basket)
+        ev = _evaluate(snapshot, profile, lines, today, jurisdiction, evaluations, profile_key)
+        if base is None:
+            base = ev
+        if ev.over_limit_now:
+            decided[supply.sku] = Decision(supply, "stop", None, ["above_upper_limit_now"], ev)
+            continue
+        own = _as_taken(
+            snapshot, profile, lines, supply, today, jurisdiction, evaluations, ev, profile_key
+        )
+        why = exclusions(own, supply.index)
+        if why:
+            failed.append((supply, why))
+            continue
+        decided[supply.sku] = Decision(supply, "reorder", supply.index, [], own)
+        accepted.append((supply.sku, supply.servings_per_day))
+    # then what no longer fits: its need met by the reorder already, a replacement, or neither
+    for supply, why in failed:
+        lines = taken_lines(profile, bought, lasting + accepted, basket)
+        ev = _evaluate(snapshot, profile, lines, today, jurisdiction, evaluations, profile_key)
+        if ev.over_limit_now:
+            decided[supply.sku] = Decision(supply, "stop", None, ["above_upper_limit_now"], ev)
+            continue
+        if _covered_by(ev, supply.index, accepted):
+            why = {"covered": [], **why}
+            decided[supply.sku] = Decision(supply, "stop", None, list(why), ev, why)
+            continue
+        other = replacement(ev, supply.index, in_group | {sku for sku, _ in accepted})
+        if other is None:
+            decided[supply.sku] = Decision(supply, "stop", None, list(why), ev, why)
+            continue
+        decided[supply.sku] = Decision(supply, "replace", other, list(why), ev, why)
+        product = snapshot.catalog.products[other]
+        accepted.append((product.sku, float(product.servings_per_day)))
+    decisions = [decided[s.sku] for s in group]
+    return RefillPlan(
+        today,
+        listed,
+        due,
+        decisions,
+        base,
+        above_limit_now=bool(base is not None and base.over_limit_now),
+        lasting_why={k: v for k, v in lasting_why.items() if k not in in_group},
+        checked_all=check_lasting,
+    )
+
+
+def _as_taken(
+    snapshot: Snapshot,
+    profile: Profile,
+    lines: list[tuple[str, Line]],
+    supply: Supply,
+    today: dt.date,
+    jurisdiction: str | None,
+    evaluations: dict | None,
+    ev: Evaluation,
+    profile_key: str | None = None,
+) -> Evaluation:
+    """The evaluation that checks a product at the servings the customer takes: the label's
+    daily dose is the item, and servings above the label's are counted as already taken (two
+    tablets a day of a one-a-day product double its dose)."""
+    label = snapshot.catalog.products[supply.index].servings_per_day
+    if supply.servings_per_day <= label + 1e-9:
+        return ev
+    extra = (
+        f"supply.{supply.sku}.extra",
+        Line(sku=supply.sku, servings_per_day=supply.servings_per_day - label),
+    )
+    return _evaluate(
+        snapshot, profile, [*lines, extra], today, jurisdiction, evaluations, profile_key
+    )
+
+
+def _covered_by(ev: Evaluation, index: int, accepted: list[tuple[str, float]]) -> list[str]:
+    """SKUs already in the reorder that serve the same role as the product at `index`."""
+    table = ev.offer.role_table
+    catalog = ev.snapshot.catalog
+    role = table.category_role[index]
+    return [sku for sku, _ in accepted if table.category_role[catalog.index[sku]] == role]
+
+
+def _check_lasting(
+    snapshot: Snapshot,
+    profile: Profile,
+    everything: list[Supply],
+    listed: list[Supply],
+    today: dt.date,
+    basket: list[Line],
+    jurisdiction: str | None,
+    evaluations: dict | None,
+) -> dict[str, dict[str, list[str]]]:
+    bought = {s.sku for s in everything}
+    lasting = [s for s in listed if s.runs_out_on > today]
+    out = {}
+    for supply in lasting:
+        others = [(s.sku, s.servings_per_day) for s in lasting if s.sku != supply.sku]
+        lines = taken_lines(profile, bought, others, basket)
+        ev = _evaluate(snapshot, profile, lines, today, jurisdiction, evaluations)
+        if not ev.over_limit_now:
+            ev = _as_taken(snapshot, profile, lines, supply, today, jurisdiction, evaluations, ev)
+        why = {"above_upper_limit_now": []} if ev.over_limit_now else exclusions(ev, supply.index)
+        if why:
+            out[supply.sku] = why
+    return out
+
+
+def _evaluate(
+    snapshot: Snapshot,
+    profile: Profile,
+    lines: list[tuple[str, Line]],
+    today: dt.date,
+    jurisdiction: str | None,
+    cache: dict | None,
+    profile_key: str | None = None,
+) -> Evaluation:
+    if cache is None:
+        return evaluate(snapshot, profile, lines, today, jurisdiction)
+    key = (
+        profile_key or repr(profile),
+        tuple(
+            (line.sku, line.servings_per_day, line.label, tuple(sorted(line.nutrients.items())))
+            for _, line in lines
+        ),
+        today,
+        jurisdiction,
+        snapshot.fingerprint,
+    )
+    ev = cache.get(key)
+    if ev is None:
+        if len(cache) >= max(8, EVALUATIONS_KEPT // max(len(snapshot.catalog), 1)):
+            cache.clear()  # bounded by memory: an evaluation holds arrays over the catalog
+        ev = cache[key] = evaluate(snapshot, profile, lines, today, jurisdiction)
+    return ev

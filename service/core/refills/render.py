@@ -1,0 +1,167 @@
+"""The refills answer: the calendar of supplies and the reorder, with reasons and why, in a
+locale."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from ..advice_texts import item_reasons
+from ..amounts import rounded
+from ..ranking import Evaluation, item_warnings, profile_notices
+from ..reference import Reference
+from ..snapshot import Snapshot
+from .plan import RefillPlan
+from .settings import RefillConfig
+from .supplies import Supply
+
+
+# ---------------------------------------------------------------- rendering
+def _nutrient_names(reference: Reference, keys: list[str], locale: str) -> str:
+    return ", ".join(reference.nutrients.name(k, locale) for k in keys)
+
+
+def why_texts(
+    config: RefillConfig, reference: Reference, why: dict[str, list[str]], locale: str
+) -> list[dict[str, str]]:
+    out = []
+    for code, nutrients in why.items():
+        key = f"why_{code}"
+        if key not in config.texts:
+            key = "why_rule"  # a check without its own text yet: the neutral one
+        text = config.text(key, locale, nutrients=_nutrient_names(reference, nutrients, locale))
+        out.append({"code": code, "text": text})
+    return out
+
+
+def _number(value: float) -> float | int:
+    return int(value) if float(value).is_integer() else value
+
+
+def supply_view(snapshot: Snapshot, supply: Supply, today: dt.date, locale: str) -> dict:
+    product = snapshot.catalog.products[supply.index]
+    return {
+        "sku": supply.sku,
+        "name": product.name[locale],
+        "pack_size": product.pack_size,
+        "servings_per_day": _number(supply.servings_per_day),
+        "packs": supply.packs,
+        "purchases": supply.purchases,
+        "first_purchase": supply.first_purchase.isoformat(),
+        "last_purchase": supply.last_purchase.isoformat(),
+        "runs_out_on": supply.runs_out_on.isoformat(),
+        "days_left": (supply.runs_out_on - today).days,
+    }
+
+
+def product_item(ev: Evaluation, index: int, locale: str) -> dict[str, Any]:
+    product = ev.snapshot.catalog.products[index]
+    return {
+        "sku": product.sku,
+        "name": product.name[locale],
+        "servings_per_day": product.servings_per_day,
+        "nutrients_per_day": {k: rounded(v) for k, v in product.nutrients_per_day.items()},
+        "category": product.category,
+        "form": product.form,
+        "price": product.price,
+        "currency": product.currency,
+        "price_per_month": product.price_per_month,
+        "pack_size": product.pack_size,
+    }
+
+
+def runs_out_reason(config: RefillConfig, name: str, day: dt.date, today: dt.date, locale: str):
+    key = "reason_runs_out" if day > today else "reason_ran_out"
+    return {
+        "code": "runs_out",
+        "text": config.text(key, locale, name=name, date=config.date(day, locale)),
+    }
+
+
+def render_plan(
+    snapshot: Snapshot, config: RefillConfig, plan: RefillPlan, locale: str
+) -> dict[str, Any]:
+    """The body of GET /v1/customers/{id}/refills (without `customer_id`)."""
+    reference, catalog = snapshot.reference, snapshot.catalog
+    in_reorder = {d.supply.sku for d in plan.decisions}
+    due = {s.sku for s in plan.due}
+    unfit = {
+        d.supply.sku: d.nutrients or {code: [] for code in d.why}
+        for d in plan.decisions
+        if d.action != "reorder"
+    }
+    unfit.update(plan.lasting_why)
+    refills = []
+    for s in plan.listed:
+        entry = {
+            **supply_view(snapshot, s, plan.today, locale),
+            "due": s.sku in due,
+            "in_reorder": s.sku in in_reorder,
+        }
+        if s.sku in unfit:
+            entry["fits"] = False
+            entry["why"] = why_texts(config, reference, unfit[s.sku], locale)
+        elif s.sku in in_reorder or plan.checked_all:
+            entry["fits"] = True
+        refills.append(entry)
+    items, left_out = [], []
+    for decision in plan.decisions:
+        supply, ev = decision.supply, decision.ev
+        name = catalog.products[supply.index].name[locale]
+        if decision.action == "stop" or decision.index is None:
+            nutrients = decision.nutrients or {code: [] for code in decision.why}
+            why = why_texts(config, reference, nutrients, locale)
+            left_out.append(
+                {
+                    "sku": supply.sku,
+                    "name": name,
+                    "runs_out_on": supply.runs_out_on.isoformat(),
+                    "why": why,
+                    "advice": config.text("notice_not_reordered", locale, name=name),
+                }
+            )
+            continue
+        item = product_item(ev, decision.index, locale)
+        if decision.action == "reorder":  # at the servings the customer takes
+            item["servings_per_day"] = _number(supply.servings_per_day)
+            label = catalog.products[supply.index].servings_per_day
+            item["nutrients_per_day"] = {
+                k: rounded(v * supply.servings_per_day / label)
+                for k, v in catalog.products[supply.index].nutrients_per_day.items()
+            }
+        reasons = [runs_out_reason(config, name, supply.runs_out_on, plan.today, locale)]
+        if decision.action == "replace":
+            reasons.append(
+                {"code": "replaces", "text": config.text("reason_replaces", locale, name=name)}
+            )
+            item["replaces"] = supply.sku
+            item["why"] = why_texts(config, reference, decision.nutrients, locale)
+            # what the advice says for the replacement itself (true for it, claim-checked)
+            reasons.extend(item_reasons(ev, decision.index, locale))
+        item.update(
+            {
+                "action": decision.action,
+                "for_sku": supply.sku,
+                "runs_out_on": supply.runs_out_on.isoformat(),
+                "reasons": reasons,
+                "warnings": item_warnings(ev, decision.index, locale),
+            }
+        )
+        items.append(item)
+    notices = profile_notices(plan.base, locale) if plan.base is not None else []
+    reorder = None
+    if items or left_out:
+        reorder = {
+            "order_by": plan.order_by.isoformat() if plan.order_by else None,
+            "combine_within_days": config.combine_within_days,
+            "items": items,
+            "left_out": left_out,
+        }
+    return {
+        "today": plan.today.isoformat(),
+        "remind_days_before": config.remind_days_before,
+        "refills": refills,
+        "reorder": reorder,
+        "notices": notices,
+        "versions": snapshot.versions,
+    }

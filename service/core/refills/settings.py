@@ -1,0 +1,186 @@
+"""The refill settings and texts: rules/refills.yaml, checked on load, reloaded when it
+changes, the last good one serving when an edit is refused."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from marshmallow import RAISE, Schema, fields, validate
+
+from ..errors import DataFileError, Finding
+from ..reference import Reference, _display
+from ..validation import schema_findings
+from ..vocabulary import LOCALES
+from ..yamlfile import load_yaml
+
+CONFIG_FILE = "refills.yaml"
+
+
+# text key -> the placeholders the code fills in
+TEXTS: dict[str, tuple[str, ...]] = {
+    "reason_runs_out": ("name", "date"),
+    "reason_ran_out": ("name", "date"),
+    "reason_replaces": ("name",),
+    "reason_bought_before": ("date",),
+    "notice_not_reordered": ("name",),
+    "why_covered": (),
+    "why_upper_limit": ("nutrients",),
+    "why_interaction": ("nutrients",),
+    "why_diet": (),
+    "why_allergy": (),
+    "why_age": (),
+    "why_life_stage": (),
+    "why_life_stage_maximum": (),
+    "why_market_maximum": (),
+    "why_product_maximum": (),
+    "why_not_sellable": (),
+    "why_out_of_stock": (),
+    "why_dose_band": ("nutrients",),
+    "why_rule": (),
+    "why_above_upper_limit_now": (),
+}
+
+
+# ---------------------------------------------------------------- settings
+class _Localized(fields.Dict):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(
+            keys=fields.String(validate=validate.OneOf(LOCALES)),
+            values=fields.String(validate=validate.Length(min=1)),
+            **kwargs,
+        )
+
+
+class _ConfigSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    source = fields.String(required=True, validate=validate.Length(min=1))
+    remind_days_before = fields.Integer(required=True, validate=validate.Range(0, 365))
+    combine_within_days = fields.Integer(required=True, validate=validate.Range(0, 365))
+    forget_after_days = fields.Integer(required=True, validate=validate.Range(0, 3650))
+    history_per_customer = fields.Integer(required=True, validate=validate.Range(1, 10_000))
+    buy_again_days = fields.Integer(required=True, validate=validate.Range(1, 3650))
+    date_format = _Localized(required=True)
+    texts = fields.Dict(keys=fields.String(), values=_Localized(), required=True)
+
+
+@dataclass(frozen=True)
+class RefillConfig:
+    source: str
+    remind_days_before: int
+    combine_within_days: int
+    forget_after_days: int
+    history_per_customer: int
+    buy_again_days: int
+    date_format: dict[str, str]
+    texts: dict[str, dict[str, str]]
+    version: str = ""
+
+    def text(self, key: str, locale: str, **values: Any) -> str:
+        return self.texts[key][locale].format(**values)
+
+    def date(self, day: dt.date, locale: str) -> str:
+        return self.date_format[locale].format(
+            day=f"{day.day:02d}", month=f"{day.month:02d}", year=day.year
+        )
+
+
+def load_refill_config(path: Path, reference: Reference) -> RefillConfig:
+    """Load and check rules/refills.yaml: schema, every text in every locale with exactly its
+    placeholders, and no text that makes a disease claim (DataFileError with every finding)."""
+    display = _display(path)
+    document = load_yaml(path, display)
+    data, findings = schema_findings(_ConfigSchema(), document, display)
+    if findings:
+        raise DataFileError(findings)
+
+    def line(key: str) -> int:
+        texts = document.get("texts")
+        return texts.line_of(key) if hasattr(texts, "line_of") else 1
+
+    for key, placeholders in TEXTS.items():
+        localized = data["texts"].get(key)
+        if localized is None:
+            findings.append(Finding(display, 1, f"texts.{key}: missing", code="missing_text"))
+            continue
+        for locale in LOCALES:
+            text = localized.get(locale)
+            if text is None:
+                findings.append(
+                    Finding(display, line(key), f"texts.{key}: no {locale} text", code="locale")
+                )
+                continue
+            try:
+                text.format(**{p: "x" for p in placeholders})
+            except (KeyError, IndexError, ValueError) as exc:
+                findings.append(
+                    Finding(
+                        display,
+                        line(key),
+                        f"texts.{key}.{locale}: placeholder {exc} is not one of "
+                        f"{', '.join(placeholders) or '(none)'}",
+                        code="placeholder",
+                    )
+                )
+            if reference.forbidden_match(text, locale) is not None:
+                findings.append(
+                    Finding(
+                        display,
+                        line(key),
+                        f"texts.{key}.{locale}: makes a disease claim",
+                        code="forbidden_claim",
+                    )
+                )
+    for key in data["texts"]:
+        if key not in TEXTS:
+            findings.append(
+                Finding(display, line(key), f"texts.{key}: unknown text", code="unknown")
+            )
+    for locale in LOCALES:
+        if locale not in data["date_format"]:
+            findings.append(Finding(display, 1, f"date_format: no {locale} format", code="locale"))
+    if findings:
+        raise DataFileError(findings)
+    version = str(path.stat().st_mtime_ns)
+    return RefillConfig(**data, version=version)
+
+
+_CONFIGS: dict[tuple[str, int, int, int], RefillConfig] = {}
+_LAST_GOOD: dict[str, RefillConfig] = {}
+_CONFIGS_LOCK = threading.Lock()
+log = logging.getLogger("dosewise.refills")
+
+
+def refill_config(rules_dir: Path, reference: Reference) -> RefillConfig:
+    """The settings in `rules_dir`, loaded again when the file changes (hot reload). A file
+    that fails its checks (or is gone) is refused with its findings in the log, and the last
+    good one keeps serving; DataFileError only when none was ever loaded."""
+    path = rules_dir / CONFIG_FILE
+    try:
+        stat = path.stat()
+        key = (str(path), stat.st_mtime_ns, stat.st_size, id(reference))
+        config = _CONFIGS.get(key)
+        if config is None:
+            config = load_refill_config(path, reference)
+            with _CONFIGS_LOCK:
+                if len(_CONFIGS) > 16:
+                    _CONFIGS.clear()
+                _CONFIGS[key] = config
+                _LAST_GOOD[str(path)] = config
+        return config
+    except (DataFileError, OSError) as exc:
+        last = _LAST_GOOD.get(str(path))
+        if last is None:
+            if isinstance(exc, DataFileError):
+                raise
+            raise DataFileError(
+                [Finding(_display(path), 1, f"cannot read: {exc}", code="missing_file")]
+            ) from exc
+        log.error("%s refused, the last good settings serve: %s", path, exc)
+        return last

@@ -1,0 +1,99 @@
+"""Purchases and supplies: what a customer bought, and the day each product runs out."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from ..profile import Profile
+from ..snapshot import Snapshot
+
+LAST_DAY = dt.date.max.toordinal()
+
+
+# ---------------------------------------------------------------- purchases and supplies
+class Purchase(NamedTuple):
+    """One purchase: the day, the product and the packs (ordered by day)."""
+
+    day: dt.date
+    sku: str
+    quantity: int = 1
+
+    def encode(self) -> str:
+        """The stored form: `sku|YYYY-MM-DD|quantity`."""
+        return f"{self.sku}|{self.day.isoformat()}|{self.quantity}"
+
+    @classmethod
+    def decode(cls, raw: bytes | str) -> Purchase | None:
+        """A stored purchase, or None when it does not decode (skipped, never an error)."""
+        try:
+            text = raw.decode() if isinstance(raw, bytes) else raw
+            sku, day, quantity = text.split("|")
+            return cls(dt.date.fromisoformat(day), sku, max(int(quantity), 1))
+        except (ValueError, TypeError):
+            return None
+
+
+@dataclass(frozen=True)
+class Supply:
+    """One product a customer bought: how much, and when it runs out."""
+
+    sku: str
+    index: int  # in the catalog
+    first_purchase: dt.date
+    last_purchase: dt.date
+    packs: int
+    purchases: int
+    servings_per_day: float
+    runs_out_on: dt.date
+
+
+def run_out_date(purchases: list[Purchase], pack_size: int, servings_per_day: float) -> dt.date:
+    """The day the supply of one product runs out. A pack of 120 servings at one a day bought
+    on 1 March lasts 120 days: it runs out on 29 June. A purchase made while the previous
+    supply lasts starts when that runs out; one made after starts on its own day."""
+    if not purchases:
+        raise ValueError("no purchases")
+    end = 0  # as a day number (date.toordinal); the last day a date can name caps it
+    for purchase in sorted(purchases):
+        start = max(end, purchase.day.toordinal())
+        end = start + math.floor(purchase.quantity * pack_size / servings_per_day + 1e-9)
+    return dt.date.fromordinal(min(end, LAST_DAY))
+
+
+def supplies(snapshot: Snapshot, profile: Profile, purchases: list[Purchase]) -> list[Supply]:
+    """Per product bought (and still in the catalog) its supply, soonest run-out first. The
+    servings a day are the customer's own where the profile's current supplements name the
+    product, else the label's. Exact duplicates (same product, day and quantity: an event sent
+    twice) count once."""
+    catalog = snapshot.catalog
+    own = {
+        line.sku: float(line.servings_per_day)
+        for line in profile.current_supplements
+        if line.sku and line.servings_per_day
+    }
+    by_sku: dict[str, set[Purchase]] = {}
+    for purchase in purchases:
+        if purchase.sku in catalog.index:
+            by_sku.setdefault(purchase.sku, set()).add(purchase)
+    out = []
+    for sku, bought in by_sku.items():
+        index = catalog.index[sku]
+        product = catalog.products[index]
+        per_day = own.get(sku) or float(product.servings_per_day)
+        ordered = sorted(bought)
+        out.append(
+            Supply(
+                sku,
+                index,
+                ordered[0].day,
+                ordered[-1].day,
+                sum(p.quantity for p in ordered),
+                len(ordered),
+                per_day,
+                run_out_date(ordered, product.pack_size, per_day),
+            )
+        )
+    return sorted(out, key=lambda s: (s.runs_out_on, s.sku))

@@ -1,0 +1,139 @@
+"""Purchase histories and the refills due, in Redis (a mixin of RedisStore) and in process
+memory (a mixin of MemoryStore): the storage side of service/customers/refills.py.
+
+Redis keys (erased with the customer by `delete()`):
+  dw:purchases:{id}    the purchase history for refills: a list of `sku|YYYY-MM-DD|quantity`,
+                       newest last, at most rules/refills.yaml `history_per_customer`
+  dw:refills:{id}      the refills due that the daily refill job found (JSON; REFILLS_TTL)
+The daily job's lock and progress are `dw:refilljob:*` (`store.for_job("refilljob")`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .entries import CorruptEntry, load_profile_entry
+
+REFILLS_TTL = 3 * 86_400  # the daily refill job writes them again every day
+
+# Write a customer's refills only while the customer is stored (a DELETE meanwhile wins).
+WRITE_IF_STORED = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return redis.call('DEL', KEYS[2]) end
+redis.call('SET', KEYS[2], ARGV[1], 'EX', ARGV[2])
+return 1
+"""
+
+
+class RedisPurchases:
+    """Mixed into RedisStore (it has `client`, `cluster` and `_key`)."""
+
+    client: Any
+    cluster: bool
+
+    def _key(self, family: str, customer_id: str) -> str:
+        raise NotImplementedError
+
+    def add_purchases(self, purchases: list[tuple[str, str]], keep: int) -> None:
+        """Append (customer id, encoded purchase) to each customer's history, keeping the
+        newest `keep` (one pipelined round trip)."""
+        if not purchases:
+            return
+        pipe = self.client.pipeline(transaction=False)
+        for customer_id, encoded in purchases:
+            pipe.rpush(self._key("purchases", customer_id), encoded)
+        for customer_id in dict.fromkeys(c for c, _ in purchases):
+            pipe.ltrim(self._key("purchases", customer_id), -keep, -1)
+        pipe.execute()
+
+    def read_purchases(self, customer_id: str) -> list[bytes]:
+        return list(self.client.lrange(self._key("purchases", customer_id), 0, -1))
+
+    def read_purchases_many(self, ids: list[str]) -> list[list[bytes]]:
+        return self.read_profiles_and_purchases(ids)[2]
+
+    def read_profiles_and_purchases(
+        self, ids: list[str]
+    ) -> tuple[list[dict | None], list[str], list[list[bytes]]]:
+        """Profiles (None where missing or corrupt), the ids whose profile does not decode,
+        and purchase histories of many customers, in one pipelined round trip."""
+        if not ids:
+            return [], [], []
+        pipe = self.client.pipeline(transaction=False)
+        for customer_id in ids:
+            pipe.get(self._key("profile", customer_id))
+            pipe.lrange(self._key("purchases", customer_id), 0, -1)
+        values = pipe.execute()
+        profiles: list[dict | None] = []
+        corrupt = []
+        for customer_id, raw in zip(ids, values[::2], strict=True):
+            try:
+                profiles.append(load_profile_entry(raw))
+            except CorruptEntry:
+                profiles.append(None)
+                corrupt.append(customer_id)
+        return profiles, corrupt, [list(found) for found in values[1::2]]
+
+    def write_refills(self, entries: list[tuple[str, bytes | None]]) -> None:
+        """Write (or, for None, remove) the refills due of many customers, in one round trip.
+        Only for customers still stored (atomic in Redis): an erased customer gets nothing
+        written back."""
+        if not entries:
+            return
+        script = None if self.cluster else self.client.register_script(WRITE_IF_STORED)
+        pipe = self.client.pipeline(transaction=False)
+        for customer_id, value in entries:
+            target = self._key("refills", customer_id)
+            if value is None:
+                pipe.delete(target)
+                continue
+            keys = [self._key("profile", customer_id), target]
+            if script is None:  # a cluster pipeline sends the script itself (one slot per call)
+                pipe.execute_command("EVAL", WRITE_IF_STORED, 2, *keys, value, REFILLS_TTL)
+            else:
+                script(keys=keys, args=[value, REFILLS_TTL], client=pipe)
+        pipe.execute()
+
+    def read_refills(self, customer_id: str) -> bytes | None:
+        return self.client.get(self._key("refills", customer_id))
+
+
+class MemoryPurchases:
+    """Mixed into MemoryStore (it has `_profiles` and `_guard`); its `delete` drops both."""
+
+    _profiles: Any
+    _guard: Any
+    _purchases: dict[str, list[bytes]]
+    _refills: dict[str, bytes]
+
+    def add_purchases(self, purchases: list[tuple[str, str]], keep: int) -> None:
+        with self._guard:
+            for customer_id, encoded in purchases:
+                bucket = self._purchases.setdefault(customer_id, [])
+                bucket.append(encoded.encode())
+                del bucket[:-keep]
+
+    def read_purchases(self, customer_id: str) -> list[bytes]:
+        return list(self._purchases.get(customer_id, ()))
+
+    def read_purchases_many(self, ids: list[str]) -> list[list[bytes]]:
+        return [self.read_purchases(i) for i in ids]
+
+    def read_profiles_and_purchases(
+        self, ids: list[str]
+    ) -> tuple[list[dict | None], list[str], list[list[bytes]]]:
+        return [self._profiles.get(i) for i in ids], [], self.read_purchases_many(ids)
+
+    def write_refills(self, entries: list[tuple[str, bytes | None]]) -> None:
+        with self._guard:
+            for customer_id, value in entries:
+                if value is None or customer_id not in self._profiles:
+                    self._refills.pop(customer_id, None)
+                else:
+                    self._refills[customer_id] = value
+
+    def read_refills(self, customer_id: str) -> bytes | None:
+        return self._refills.get(customer_id)
+
+    def forget_purchases(self, customer_id: str) -> None:
+        self._purchases.pop(customer_id, None)
+        self._refills.pop(customer_id, None)
