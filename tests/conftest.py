@@ -78,6 +78,7 @@ SLOW_TESTS = {
     "test_customer_ids": {"test_fast_path_and_flask_give_the_same_bytes_for_any_id_and_query"},
     "test_data_files": {"test_admin_reload_without_a_body_reloads"},
     "test_learning": {"test_what_serves_beats_the_baselines_on_a_shop_it_was_not_tuned_to"},
+    "test_experiments": {"test_every_guarantee_holds_in_every_arm"},
     "test_experiments_serving": {
         "test_safety_violations_stay_zero_in_every_arm_whatever_the_variant_changes",
         "test_customer_get_serves_each_arm_its_own_precomputed_list",
