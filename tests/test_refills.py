@@ -573,3 +573,56 @@ def test_buy_again_choices_give_a_placement_its_indices_reasons_and_fields(snaps
     for index, ev, reasons, extra in choices:
         assert set(reasons) == {"nl", "de", "en"} and all(reasons.values())
         assert extra["runs_out_on"] and ev.safety.allowed()[index]
+
+
+# ---------------------------------------------------------------- review of session 3
+def test_a_current_supplement_bought_long_ago_still_counts_in_the_reorder(snapshot, config):
+    """Regression (pharmacist review): a purchase in 2024 of the 75 µg vitamin D the profile
+    says is taken dropped it from the intake, so a 25 µg reorder was proposed on top of it
+    (75 + 25 + food above the upper limit of 100 µg)."""
+    profile = {"age": 45, "current_supplements": [{"sku": "XF-D3-75-TAB"}]}
+    purchases = [bought("XF-D3-75-TAB", D(2024, 1, 1)), bought("XF-D3-25-SG", D(2026, 3, 1))]
+    body = _reorder(snapshot, config, profile, purchases)
+    assert [i["sku"] for i in body["reorder"]["items"] if i["action"] == "reorder"] == []
+    (entry,) = [r for r in body["refills"] if r["sku"] == "XF-D3-25-SG"]
+    assert entry["fits"] is False
+    items = buy_again(snapshot, config, Profile.from_dict(profile), purchases, JUNE_20)
+    assert "XF-D3-25-SG" not in [i["sku"] for i in items]
+
+
+def test_buy_again_checks_a_product_at_the_servings_the_customer_takes(snapshot, config):
+    """Regression (pharmacist review): buy again checked the label's one a day; two 50 µg
+    capsules a day (100 µg with food above the limit) and, in pregnancy, two 20 µg tablets a
+    day (above 25 µg) were offered again while the refills said they no longer fit."""
+    two_a_day = {
+        "age": 45,
+        "serum_25ohd_nmol_l": 30,
+        "current_supplements": [{"sku": "XF-D3-50-CAP", "servings_per_day": 2}],
+    }
+    purchases = [bought("XF-D3-50-CAP", D(2026, 6, 10))]
+    items = buy_again(snapshot, config, Profile.from_dict(two_a_day), purchases, JUNE_20)
+    assert "XF-D3-50-CAP" not in [i["sku"] for i in items]
+    pregnant = {
+        "age": 30,
+        "sex": "female",
+        "life_stage": "pregnant",
+        "current_supplements": [{"sku": "XF-D3-20-TAB", "servings_per_day": 2}],
+    }
+    purchases = [bought("XF-D3-20-TAB", D(2026, 4, 1))]
+    items = buy_again(snapshot, config, Profile.from_dict(pregnant), purchases, JUNE_20)
+    assert "XF-D3-20-TAB" not in [i["sku"] for i in items]
+    # the same product at the label's dose still comes back
+    one_a_day = {**pregnant, "current_supplements": [{"sku": "XF-D3-10-TAB"}]}
+    purchases = [bought("XF-D3-10-TAB", D(2026, 4, 1))]
+    items = buy_again(snapshot, config, Profile.from_dict(one_a_day), purchases, JUNE_20)
+    assert [i["sku"] for i in items] == ["XF-D3-10-TAB"]
+
+
+def test_a_purchase_whose_time_has_no_utc_date_is_kept_not_a_500(mem_client):
+    """Regression (hostile review): 0001-01-01T00:00:00+14:00 overflowed converting to UTC."""
+    mem_client.put("/v1/customers/r-9", json={"age": 45})
+    for stamp in ("0001-01-01T00:00:00+14:00", "9999-12-31T23:00:00-05:00"):
+        event = {"customer_id": "r-9", "sku": "XF-D3-20-TAB", "type": "purchase"}
+        answer = mem_client.post("/v1/events", json={"events": [{**event, "timestamp": stamp}]})
+        assert answer.status_code == 202, answer.get_json()
+    assert mem_client.get("/v1/customers/r-9/refills").status_code == 200

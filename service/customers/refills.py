@@ -67,7 +67,10 @@ def record_purchases(recommender: Recommender, store: Store, events: list[dict[s
             continue
         moment = dt.datetime.fromisoformat(event["timestamp"])
         if moment.tzinfo is not None:
-            moment = moment.astimezone(dt.UTC)
+            try:
+                moment = moment.astimezone(dt.UTC)
+            except OverflowError:  # 0001-01-01T00:00+14:00: no UTC date; its own date stands
+                pass
         purchase = Purchase(moment.date(), event["sku"], int(event.get("quantity") or 1))
         purchases.append((event["customer_id"], purchase.encode()))
     if purchases:

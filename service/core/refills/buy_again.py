@@ -10,7 +10,7 @@ from ..profile import Line, Profile
 from ..ranking import Evaluation, evaluate, item_warnings
 from ..snapshot import Snapshot
 from ..vocabulary import LOCALES
-from .plan import fits, taken_lines
+from .plan import _as_taken, fits, taken_lines
 from .render import product_item, runs_out_reason
 from .settings import RefillConfig
 from .supplies import Purchase, Supply, supplies
@@ -52,22 +52,22 @@ def buy_again_ranked(
     bought = supplies(snapshot, profile, [p for p in purchases if p.day >= since])
     if not bought:
         return []
-    every_sku = {s.sku for s in supplies(snapshot, profile, purchases)}
     lasting = {s.sku: s.servings_per_day for s in bought if s.runs_out_on > today}
     ranked = sorted(bought, key=lambda s: (-s.packs, -s.last_purchase.toordinal(), s.sku))
     chosen: list[BuyAgain] = []
-    evaluations: dict[frozenset[str], Evaluation] = {}
     for supply in ranked:
-        others = frozenset(sku for sku in lasting if sku != supply.sku)
-        ev = evaluations.get(others)
-        if ev is None:
-            extra = [(sku, lasting[sku]) for sku in sorted(others)]
-            lines = taken_lines(profile, every_sku, extra, list(basket))
-            ev = evaluations[others] = evaluate(snapshot, profile, lines, today, jurisdiction)
+        # what is taken besides it: the current supplements (those a lasting supply counts
+        # already, and the product itself, left out), the other lasting supplies, the basket
+        others = sorted(sku for sku in lasting if sku != supply.sku)
+        extra = [(sku, lasting[sku]) for sku in others]
+        lines = taken_lines(profile, {supply.sku, *others}, extra, list(basket))
+        ev = evaluate(snapshot, profile, lines, today, jurisdiction)
         if ev.over_limit_now:
             return []
-        if fits(ev)[supply.index]:
-            chosen.append(BuyAgain(supply, ev))
+        # checked at the servings the customer takes, as the reorder is (plan._as_taken)
+        own = _as_taken(snapshot, profile, lines, supply, today, jurisdiction, None, ev)
+        if not own.over_limit_now and fits(own)[supply.index]:
+            chosen.append(BuyAgain(supply, own))
             if len(chosen) >= limit:
                 break
     return chosen

@@ -170,7 +170,10 @@ def plan_refills(
         for s in listed
         if s.sku not in in_group and s.runs_out_on > today
     ]
-    bought = {s.sku for s in everything}
+    # a current supplement stands for itself unless a supply counts it already (one lasting,
+    # or one of the reorder's products, checked as the item): a purchase long ago of what the
+    # profile says is taken must not drop it from the intake
+    counted = in_group | {sku for sku, _ in lasting}
     basket = list(basket)
     accepted: list[tuple[str, float]] = []
     base = None
@@ -178,7 +181,7 @@ def plan_refills(
     failed: list[tuple[Supply, dict[str, list[str]]]] = []
     # first what still fits as bought, soonest first, each with those before it
     for supply in group:
-        lines = taken_lines(profile, bought, lasting + accepted, basket)
+        lines = taken_lines(profile, counted, lasting + accepted, basket)
         ev = _evaluate(snapshot, profile, lines, today, jurisdiction, evaluations, profile_key)
         if base is None:
             base = ev
@@ -196,7 +199,7 @@ def plan_refills(
         accepted.append((supply.sku, supply.servings_per_day))
     # then what no longer fits: its need met by the reorder already, a replacement, or neither
     for supply, why in failed:
-        lines = taken_lines(profile, bought, lasting + accepted, basket)
+        lines = taken_lines(profile, counted, lasting + accepted, basket)
         ev = _evaluate(snapshot, profile, lines, today, jurisdiction, evaluations, profile_key)
         if ev.over_limit_now:
             decided[supply.sku] = Decision(supply, "stop", None, ["above_upper_limit_now"], ev)
@@ -269,12 +272,12 @@ def _check_lasting(
     jurisdiction: str | None,
     evaluations: dict | None,
 ) -> dict[str, dict[str, list[str]]]:
-    bought = {s.sku for s in everything}
     lasting = [s for s in listed if s.runs_out_on > today]
+    counted = {s.sku for s in lasting}  # the other current supplements count as the profile says
     out = {}
     for supply in lasting:
         others = [(s.sku, s.servings_per_day) for s in lasting if s.sku != supply.sku]
-        lines = taken_lines(profile, bought, others, basket)
+        lines = taken_lines(profile, counted, others, basket)
         ev = _evaluate(snapshot, profile, lines, today, jurisdiction, evaluations)
         if not ev.over_limit_now:
             ev = _as_taken(snapshot, profile, lines, supply, today, jurisdiction, evaluations, ev)
