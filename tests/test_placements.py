@@ -210,6 +210,31 @@ def test_a_placement_with_rules_none_ignores_campaigns(data_copy):
     assert rule_reasons("checkout") == set()  # rules: none
 
 
+def test_the_shops_exclusions_hold_in_a_placement_with_rules_none(recommender):
+    """Regression (pharmacist review): `rules: none` at checkout dropped the exclude rules too,
+    so the pregnancy multivitamin (iron 14 mg), which risk_groups.yaml keeps for pregnancy, was
+    offered to a 55-year-old woman who is not pregnant."""
+    raw = {
+        "profile": {
+            "age": 55,
+            "sex": "female",
+            "life_stage": "none",
+            "diet": "vegetarian",
+            "goals": ["muscles"],
+            "sun_exposure": "low",
+        },
+        "basket": [{"sku": "NV-CA-400-CHEW"}],
+        "locale": "en",
+        "limit": 2,
+    }
+    for placement in ("checkout", "email", "cart", "home"):
+        for limit in (2, 5):
+            body = recommend_placement(
+                recommender.snapshot, {**raw, "limit": limit, "placement": placement}, TODAY
+            )
+            assert "XF-MULTI-PREGNANCY" not in [i["sku"] for i in body["items"]], placement
+
+
 # ---------------------------------------------------------------- the plain list is unchanged
 def test_no_placement_and_a_null_placement_give_the_same_bytes_as_before(client, recommender):
     raw = {"profile": {"age": 67, "goals": ["bones"]}, "basket": [{"sku": "XF-D3-20-TAB"}]}

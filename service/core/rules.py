@@ -135,9 +135,13 @@ class RuleSet:
 
     def applies(self, rule: Rule) -> bool:
         """A rule that names placements applies only there (never to the plain list); a
-        placement that lists rule ids takes only those."""
+        placement that lists rule ids (or `none`) takes only those boosts, buries, pins and
+        requires: the shop's exclusions hold in every placement whatever its `rules` say (a
+        pregnancy multivitamin kept for pregnancy is not offered at checkout either)."""
         if rule.placements and self.placement not in rule.placements:
             return False
+        if rule.action == "exclude":
+            return True
         return self.allowed_ids is None or rule.id in self.allowed_ids
 
     def for_placement(self, placement: str, allowed_ids: frozenset[str] | None) -> RuleSet:
