@@ -235,6 +235,27 @@ def test_the_shops_exclusions_hold_in_a_placement_with_rules_none(recommender):
             assert "XF-MULTI-PREGNANCY" not in [i["sku"] for i in body["items"]], placement
 
 
+def test_a_page_product_the_profile_must_not_take_gets_no_complements_and_a_notice(recommender):
+    """Regression (pharmacist review): on the page of a 75 µg vitamin D, a pregnant woman was
+    shown what "goes with it", computed as if she took 75 µg, with no word that the product
+    itself is above what pregnancy allows."""
+    raw = {
+        "profile": {"age": 30, "sex": "female", "life_stage": "pregnant"},
+        "placement": "product_page",
+        "product_sku": "XF-D3-75-TAB",
+        "limit": 4,
+    }
+    for locale in ("nl", "de", "en"):
+        body = recommend_placement(recommender.snapshot, {**raw, "locale": locale}, TODAY)
+        assert all(i.get("strategy") != "complements" for i in body["items"]), body["items"]
+        assert not any(r["code"] == "adds_to_basket" for i in body["items"] for r in i["reasons"])
+        assert "page_product_not_suited" in [n["code"] for n in body["notices"]]
+    # a product that suits the profile still brings its complements, without the notice
+    fine = {**raw, "product_sku": "XF-D3-10-TAB", "locale": "en"}
+    body = recommend_placement(recommender.snapshot, fine, TODAY)
+    assert "page_product_not_suited" not in [n["code"] for n in body["notices"]]
+
+
 # ---------------------------------------------------------------- the plain list is unchanged
 def test_no_placement_and_a_null_placement_give_the_same_bytes_as_before(client, recommender):
     raw = {"profile": {"age": 67, "goals": ["bones"]}, "basket": [{"sku": "XF-D3-20-TAB"}]}

@@ -56,7 +56,7 @@ def copurchase_signal(
 
 
 def complements(ctx: PlacementContext, limit: int) -> list[Pick]:
-    if not ctx.has_basket:
+    if not ctx.has_basket or ctx.page_product_unsuited:
         return []
     ev = complement_evaluation(ctx)
     base = ctx.base(ev)

@@ -41,6 +41,7 @@ TEXTS: dict[str, tuple[str, ...]] = {
     "alternative_without_allergens": ("allergens",),
     "adds_to_basket": ("nutrients",),
     "notice_basket_covered": ("nutrients",),
+    "notice_page_product_not_suited": (),
     **{f"form_{form}": () for form in FORMS},
 }
 

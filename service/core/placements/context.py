@@ -80,6 +80,18 @@ class PlacementContext:
         return mask
 
     @cached_property
+    def page_product_unsuited(self) -> bool:
+        """The product on the page fails this profile as an item of its list would (a safety
+        mask, a shop exclusion, or a dose far from the advice): nothing is offered to go with
+        it, and the answer says why."""
+        index = self.product_index
+        if index is None:
+            return False
+        ev = self.ev
+        fits = ev.safety.allowed()[index] and not ev.rule_excluded[index]
+        return not (fits and ev.offer.within_band[index])
+
+    @cached_property
     def basket_nutrients(self) -> np.ndarray:
         """Nutrient columns the basket (and the product on the page) already give."""
         ev = self.ev

@@ -109,6 +109,9 @@ def placement_bodies(
         notices = profile_notices(ev, locale) + advice_notices(ev, locale)
         if placement.basket_overlap == "exclude" and ctx.basket_nutrients.any():
             notices.append(_basket_notice(ctx, locale))
+        if ctx.page_product_unsuited:
+            text = ctx.snapshot.placements.text("notice_page_product_not_suited", locale)
+            notices.append({"code": "page_product_not_suited", "text": text})
         items = [_render(ctx, pick, locale, shared) for pick in picks]
         items = [item for item in items if item["reasons"]]  # guarantee 11
         if not items:
