@@ -626,3 +626,16 @@ def test_a_purchase_whose_time_has_no_utc_date_is_kept_not_a_500(mem_client):
         answer = mem_client.post("/v1/events", json={"events": [{**event, "timestamp": stamp}]})
         assert answer.status_code == 202, answer.get_json()
     assert mem_client.get("/v1/customers/r-9/refills").status_code == 200
+
+
+def test_the_refill_itself_in_the_basket_is_the_reorder_not_more_on_top(snapshot, config):
+    """Regression (pharmacist review): with the refill put in the cart from the reminder, it
+    was counted twice (basket + reorder), declared "no longer fits" and replaced."""
+    purchases = [bought("XF-D3-20-TAB", D(2026, 3, 1))]
+    body = _reorder(snapshot, config, {"age": 45}, purchases, basket=["XF-D3-20-TAB"])
+    assert body["refills"][0]["fits"] is True
+    (item,) = body["reorder"]["items"]
+    assert item["action"] == "reorder" and item["sku"] == "XF-D3-20-TAB"
+    basket = [Line(sku="XF-D3-20-TAB"), Line(sku="XF-D3-20-TAB")]
+    items = buy_again(snapshot, config, Profile(age=45), purchases, JUNE_20, basket=basket)
+    assert [i["sku"] for i in items] == ["XF-D3-20-TAB"]

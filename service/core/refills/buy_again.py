@@ -60,7 +60,9 @@ def buy_again_ranked(
         # already, and the product itself, left out), the other lasting supplies, the basket
         others = sorted(sku for sku in lasting if sku != supply.sku)
         extra = [(sku, lasting[sku]) for sku in others]
-        lines = taken_lines(profile, {supply.sku, *others}, extra, list(basket))
+        # the product itself in the basket is what buying it again means, not more of it
+        in_basket = [line for line in basket if line.sku != supply.sku]
+        lines = taken_lines(profile, {supply.sku, *others}, extra, in_basket)
         ev = evaluate(snapshot, profile, lines, today, jurisdiction)
         if ev.over_limit_now:
             return []

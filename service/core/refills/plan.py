@@ -174,7 +174,9 @@ def plan_refills(
     # or one of the reorder's products, checked as the item): a purchase long ago of what the
     # profile says is taken must not drop it from the intake
     counted = in_group | {sku for sku, _ in lasting}
-    basket = list(basket)
+    # a basket line of a product the reorder holds is that reorder (the customer put the refill
+    # in the cart from the reminder), not more on top of it
+    basket = [line for line in basket if not (line.sku and line.sku in in_group)]
     accepted: list[tuple[str, float]] = []
     base = None
     decided: dict[str, Decision] = {}
