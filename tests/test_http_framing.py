@@ -23,7 +23,9 @@ def _body_routes() -> list[tuple[str, str]]:
     routes = []
     for rule in app.url_map.iter_rules():
         for method in sorted((rule.methods or set()) & BODY_METHODS):
-            path = rule.rule.replace("<string:customer_id>", "frame-1")
+            path = rule.rule.replace("<string:customer_id>", "frame-1").replace(
+                "<string:sku>", "XF-D3-20-TAB"
+            )
             assert "<" not in path, path
             routes.append((method, path))
     assert len(routes) >= 7, routes
