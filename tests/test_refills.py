@@ -639,3 +639,17 @@ def test_the_refill_itself_in_the_basket_is_the_reorder_not_more_on_top(snapshot
     basket = [Line(sku="XF-D3-20-TAB"), Line(sku="XF-D3-20-TAB")]
     items = buy_again(snapshot, config, Profile(age=45), purchases, JUNE_20, basket=basket)
     assert [i["sku"] for i in items] == ["XF-D3-20-TAB"]
+
+
+def test_a_tiny_daily_amount_lasts_until_the_last_day_not_a_500(mem_client):
+    """Regression (hostile review): servings_per_day 1e-320 passed validation and the run-out
+    division overflowed to infinity before the date cap: GET /refills answered 500."""
+    assert run_out_date([bought("X", D(2026, 3, 1))], 120, 1e-320) == D(9999, 12, 31)
+    profile = {
+        "age": 45,
+        "current_supplements": [{"sku": "XF-D3-20-TAB", "servings_per_day": 1e-320}],
+    }
+    assert mem_client.put("/v1/customers/r-10", json=profile).status_code == 200
+    assert _post_purchase(mem_client, "r-10", "XF-D3-20-TAB", "2026-03-01").status_code == 202
+    assert mem_client.get("/v1/customers/r-10/refills").status_code == 200
+    assert mem_client.get("/v1/customers/r-10/buy-again").status_code == 200

@@ -59,7 +59,8 @@ def run_out_date(purchases: list[Purchase], pack_size: int, servings_per_day: fl
     end = 0  # as a day number (date.toordinal); the last day a date can name caps it
     for purchase in sorted(purchases):
         start = max(end, purchase.day.toordinal())
-        end = start + math.floor(purchase.quantity * pack_size / servings_per_day + 1e-9)
+        days = purchase.quantity * pack_size / servings_per_day  # inf for a tiny daily amount
+        end = start + math.floor(min(days, LAST_DAY) + 1e-9)
     return dt.date.fromordinal(min(end, LAST_DAY))
 
 
