@@ -28,6 +28,16 @@ class BuyAgain:
     def index(self) -> int:
         return self.supply.index
 
+    @property
+    def fields(self) -> dict[str, Any]:
+        """The item fields buy again adds to the contract's: when bought, how much, run-out."""
+        supply = self.supply
+        return {
+            "last_purchase": supply.last_purchase.isoformat(),
+            "packs_bought": supply.packs,
+            "runs_out_on": supply.runs_out_on.isoformat(),
+        }
+
 
 def buy_again_ranked(
     snapshot: Snapshot,
@@ -122,9 +132,7 @@ def buy_again(
         item = product_item(chosen.ev, supply.index, locale)
         item.update(
             {
-                "last_purchase": supply.last_purchase.isoformat(),
-                "packs_bought": supply.packs,
-                "runs_out_on": supply.runs_out_on.isoformat(),
+                **chosen.fields,
                 "reasons": buy_again_reasons(config, snapshot, supply, today, locale),
                 "warnings": item_warnings(chosen.ev, supply.index, locale),
             }
@@ -162,10 +170,5 @@ def buy_again_choices(
         reasons = {
             locale: buy_again_reasons(config, snapshot, supply, today, locale) for locale in LOCALES
         }
-        extra = {
-            "last_purchase": supply.last_purchase.isoformat(),
-            "packs_bought": supply.packs,
-            "runs_out_on": supply.runs_out_on.isoformat(),
-        }
-        out.append((chosen.index, chosen.ev, reasons, extra))
+        out.append((chosen.index, chosen.ev, reasons, chosen.fields))
     return out
