@@ -16,9 +16,10 @@ import datetime as dt
 from typing import Any
 
 import pytest
+import yaml
 
 from service.contract.schemas import RecommendationRequestSchema
-from service.core.placements.serve import recommend_placement
+from service.core.placements.serve import alternatives_of, recommend_placement
 from service.core.recommender import Recommender
 from service.core.snapshot import DataPaths
 
@@ -133,3 +134,36 @@ def test_f12_cart_counts_current_supplements_not_only_the_basket(december, place
         assert not doubled, f"{item['sku']} adds {doubled} already taken or in the basket"
     notice = next(n for n in answer["notices"] if n["code"] == "basket_covered")
     assert "vitamin D" in notice["text"] and "take" in notice["text"]
+
+
+# ---------------------------------------------------------------- F6: "EUR x a month cheaper"
+PLACEMENTS_DOC = yaml.safe_load((RULES / "placements.yaml").read_text(encoding="utf-8"))
+MIN_DIFFERENCE = float(PLACEMENTS_DOC["alternatives"]["min_price_difference"])
+
+
+def month_cost(sku: str) -> float:
+    """Exact cost of 30 days at the label dose (the catalog file, not the service)."""
+    p = PRODUCTS[sku]
+    return p["price"] / p["pack_size"] * p["servings_per_day"] * 30
+
+
+def test_f6_cheaper_is_the_exact_monthly_difference_rounded_once(recommender):
+    """Before: the difference of two prices already rounded to the cent (off by a cent in
+    about 37 pairs of the bundled catalog), and no word that it compares a month at each
+    product's own label dose."""
+    checked = 0
+    for sku in PRODUCTS:
+        answer = alternatives_of(recommender.snapshot, sku, 50, "en")
+        for item in answer["items"]:
+            texts = [r["text"] for r in item["reasons"] if r["code"] == "alternative:cheaper"]
+            difference = month_cost(sku) - month_cost(item["sku"])
+            if difference < MIN_DIFFERENCE - 1e-9:
+                assert not texts, (sku, item["sku"], texts)
+                continue
+            assert texts == [f"EUR {difference:.2f} a month cheaper at the label dose"], (
+                sku,
+                item["sku"],
+                texts,
+            )
+            checked += 1
+    assert checked > 50
