@@ -19,7 +19,11 @@ import pytest
 import yaml
 
 from service.contract.schemas import RecommendationRequestSchema
-from service.core.placements.serve import alternatives_of, recommend_placement
+from service.core.placements.serve import (
+    alternatives_for_profile,
+    alternatives_of,
+    recommend_placement,
+)
 from service.core.recommender import Recommender
 from service.core.snapshot import DataPaths
 
@@ -167,3 +171,98 @@ def test_f6_cheaper_is_the_exact_monthly_difference_rounded_once(recommender):
             )
             checked += 1
     assert checked > 50
+
+
+# ------------------------------------------------------------ F8: alternatives without a profile
+def test_f8_get_alternatives_never_add_a_nutrient_the_product_does_not_give(recommender):
+    """Before: a men's multivitamin -> the women's one (adds iron 14 mg), calcium -> calcium +
+    magnesium, omega-3 -> algae oil with vitamin D, calcium + D3 -> with K2 (a vitamin K
+    antagonist user cannot take that): without a profile nothing checks an added nutrient."""
+    for sku in PRODUCTS:
+        mine = added(sku)
+        for item in alternatives_of(recommender.snapshot, sku, 50, "en")["items"]:
+            assert added(item["sku"]) <= mine, (sku, item["sku"], added(item["sku"]) - mine)
+    skus = {
+        i["sku"] for i in alternatives_of(recommender.snapshot, "XF-MULTI-MEN", 50, "en")["items"]
+    }
+    assert "XF-MULTI-WOMEN" not in skus
+
+
+def test_f8_with_a_profile_an_alternative_that_adds_a_nutrient_says_so(client):
+    """With a profile every safety mask checks the added nutrient; the item still says what it
+    adds, so the shopper is not left to find the iron in the label."""
+    body = {"profile": {"age": 35, "sex": "female"}, "locale": "en", "limit": 50}
+    response = client.post("/v1/products/XF-MULTI-MEN/alternatives", json=body)
+    assert response.status_code == 200
+    items = {i["sku"]: i for i in response.get_json()["items"]}
+    mine = added("XF-MULTI-MEN")
+    assert any(added(sku) - mine for sku in items), "the case needs an alternative that adds"
+    for sku, item in items.items():
+        for key in added(sku) - mine:
+            codes = {r["code"] for r in item["reasons"]}
+            assert f"alternative:adds:{key}" in codes, (sku, key, item["reasons"])
+
+
+MARKETS = yaml.safe_load((RULES / "reference" / "markets.yaml").read_text(encoding="utf-8"))
+
+
+def assert_names_markets(response: Any, field: str) -> None:
+    assert response.status_code == 422, response.get_data(as_text=True)
+    error = response.get_json()["error"]
+    assert error["code"] and error["message"]
+    messages = " ".join(error["fields"][field])
+    for market in MARKETS["served"]:
+        assert market in messages, (market, messages)
+
+
+@pytest.mark.parametrize("country", ["XX", "ZZ", "xx"])
+def test_f8_get_alternatives_refuses_a_country_that_is_none(client, country):
+    response = client.get(f"/v1/products/XF-D3-20-TAB/alternatives?country={country}")
+    assert_names_markets(response, "country")
+
+
+@pytest.mark.parametrize("country", ["ZZ", "XX", "QQ"])
+def test_f8_profile_refuses_a_country_that_is_none(client, country):
+    profile = {"age": 30, "country": country}
+    response = client.post("/v1/recommendations", json={"profile": profile})
+    assert_names_markets(response, "profile.country")
+    response = client.post("/v1/products/XF-D3-20-TAB/alternatives", json={"profile": profile})
+    assert_names_markets(response, "profile.country")
+
+
+@pytest.mark.parametrize("country", ["NL", "DE", "BE", "nl", "US"])
+def test_f8_real_countries_are_still_served(client, country):
+    """Other real countries get the cautious defaults (README): only non-countries are refused."""
+    response = client.post("/v1/recommendations", json={"profile": {"age": 30, "country": country}})
+    assert response.status_code == 200
+    response = client.get(f"/v1/products/XF-D3-20-TAB/alternatives?country={country}")
+    assert response.status_code == 200
+
+
+def test_f8_every_market_with_its_own_data_is_a_served_market():
+    reference = RULES / "reference"
+    maxima = yaml.safe_load((reference / "product_maxima.yaml").read_text(encoding="utf-8"))
+    food = yaml.safe_load((reference / "food_intake.yaml").read_text(encoding="utf-8"))
+    served = set(MARKETS["served"])
+    assert set(maxima["markets"]) <= served and set(food["markets"]) <= served
+    assert served <= set(MARKETS["countries"])
+    assert MARKETS.get("source")
+
+
+def test_f12_product_page_alternatives_add_nothing_the_notices_say_no_more_of(december):
+    """The product page shows the advice's notices too: an alternative adding vitamin K2 to
+    someone who takes K2 ("we suggest no more vitamin K2") contradicted them."""
+    current = [{"label": "K2", "nutrients": {"vitamin_k2_ug": 50}}]
+    profile = {"age": 60, "sex": "female", "goals": ["bones"], "current_supplements": current}
+    for sku in ("XF-CAD3-1000-20-TAB", "BL-CAD3-CHEW"):
+        body = RecommendationRequestSchema().load(
+            {"profile": profile, "locale": "en", "placement": "product_page", "limit": 4,
+             "product_sku": sku}
+        )  # fmt: skip
+        answer = recommend_placement(december.snapshot, body, DECEMBER)
+        assert "vitamin_k2_ug" in covered_in(answer)
+        assert_no_item_adds_covered(answer)
+        alternatives = alternatives_for_profile(
+            december.snapshot, sku, {"profile": profile, "locale": "en", "limit": 50}, DECEMBER
+        )
+        assert_no_item_adds_covered(alternatives)
