@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import example, given, settings
 
 from service.contract.schemas import RecommendationRequestSchema
 from service.core.placements.serve import (
@@ -27,8 +28,10 @@ from service.core.placements.serve import (
 from service.core.recommender import Recommender
 from service.core.snapshot import DataPaths
 
-from .conftest import CATALOG, RULES
+from .conftest import CATALOG, RULES, TODAY
 from .oracle import PRODUCTS, line_amounts, per_day
+from .test_placement_safety import placement_requests
+from .test_safety_properties import requests
 
 DECEMBER = dt.date(2026, 12, 1)
 ALL_GOALS = ["bones", "heart", "immunity", "muscles", "energy", "sport"]
@@ -266,3 +269,54 @@ def test_f12_product_page_alternatives_add_nothing_the_notices_say_no_more_of(de
             december.snapshot, sku, {"profile": profile, "locale": "en", "limit": 50}, DECEMBER
         )
         assert_no_item_adds_covered(alternatives)
+
+
+# ---------------------------------------------------------------- the hostile tester's properties
+def given_by(raw: dict[str, Any]) -> set[str]:
+    """Nutrients the basket, the current supplements and the product on the page give (the
+    catalog file through tests/oracle.py)."""
+    out: set[str] = set()
+    lines = [*(raw["profile"].get("current_supplements") or ()), *(raw.get("basket") or ())]
+    for line in lines:
+        out |= {k for k, v in line_amounts(line).items() if v > 0}
+    if raw.get("product_sku"):
+        out |= added(raw["product_sku"])
+    return out
+
+
+@settings(max_examples=60, deadline=None)
+@given(raw=requests())
+@example(
+    raw={
+        "profile": {"age": 50, "sex": "male", "goals": ALL_GOALS,
+                    "current_supplements": [{"sku": "XF-D3K2-DROPS"}]},
+        "limit": 50,
+    }
+)  # fmt: skip
+def test_property_no_list_item_adds_what_its_notices_say_no_more_of(recommender, raw):
+    answer = recommender.recommend(RecommendationRequestSchema().load(raw))
+    assert_no_item_adds_covered(answer)
+
+
+@settings(max_examples=80, deadline=None)
+@given(raw=placement_requests())
+@example(
+    raw={
+        "profile": {"age": 40, "sex": "female", "goals": ALL_GOALS,
+                    "current_supplements": [{"sku": "XF-D3K2-DROPS"}]},
+        "basket": [{"sku": "NV-MG-TAUR-CAP"}],
+        "placement": "cart",
+        "limit": 50,
+    }
+)  # fmt: skip
+def test_property_a_cart_never_offers_a_second_source_and_no_placement_contradicts(
+    recommender, raw
+):
+    body = RecommendationRequestSchema().load(raw)
+    answer = recommend_placement(recommender.snapshot, body, TODAY)
+    assert_no_item_adds_covered(answer)
+    given_already = given_by(raw)
+    for item in answer["items"]:
+        if raw["placement"] in ("cart", "checkout") or item["strategy"] == "complements":
+            doubled = given_already & added(item["sku"])
+            assert not doubled, f"{raw['placement']}: {item['sku']} doubles {doubled}"
