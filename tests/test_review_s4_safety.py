@@ -20,6 +20,7 @@ import yaml
 from hypothesis import example, given, settings
 
 from service.contract.schemas import RecommendationRequestSchema
+from service.core.explain import explain_product
 from service.core.placements.serve import (
     alternatives_for_profile,
     alternatives_of,
@@ -141,6 +142,18 @@ def test_f12_cart_counts_current_supplements_not_only_the_basket(december, place
         assert not doubled, f"{item['sku']} adds {doubled} already taken or in the basket"
     notice = next(n for n in answer["notices"] if n["code"] == "basket_covered")
     assert "vitamin D" in notice["text"] and "take" in notice["text"]
+
+
+def test_f12_explain_names_the_covered_nutrient_a_product_adds(december):
+    """explain's advice exclusion of cod-liver oil says which nutrient is already covered."""
+    current = [{"label": "D3", "nutrients": {"vitamin_d_ug": 25}}]
+    body = RecommendationRequestSchema().load(
+        {"profile": {"age": 50, "sex": "male", "current_supplements": current}}
+    )
+    answer = explain_product(december.snapshot, body, "NV-COD-LIVER-OIL", DECEMBER)
+    covered = [e for e in answer["advice_exclusions"] if e["code"] == "already_covered"]
+    assert covered and covered[0]["nutrients"] == ["vitamin_d_ug"], answer["advice_exclusions"]
+    assert "vitamin_d_ug" in answer["verdict"]
 
 
 # ---------------------------------------------------------------- F6: "EUR x a month cheaper"
