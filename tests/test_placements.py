@@ -902,3 +902,30 @@ def test_a_stored_customers_computed_placement_gets_its_arm_exposure_and_impress
     impressions = _impressions_of(store)[before:]
     assert [(i["placement"], i["request_id"]) for i in impressions] == [("account", "g-1")]
     assert [i["sku"] for i in impressions[0]["items"]] == [i["sku"] for i in answer["items"]]
+
+
+def test_product_page_complements_fit_with_the_page_product_counted(recommender):
+    """The product page evaluates once (without the product on the page); its complements
+    must still pass every limit and the dose band with the product counted as if bought."""
+    from bench.profiles import request_bodies
+    from service.core.profile import Line, Profile, labelled_lines
+    from service.core.ranking import evaluate
+
+    snapshot = recommender.snapshot
+    skus = [p.sku for p in snapshot.catalog.products]
+    checked = 0
+    for n, body in enumerate(request_bodies(150, skus, seed=29)):
+        body = {**body, "placement": "product_page", "product_sku": skus[(n * 7) % len(skus)]}
+        answer = recommend_placement(snapshot, body, TODAY)
+        picked = [i["sku"] for i in answer["items"] if i["strategy"] == "complements"]
+        if not picked:
+            continue
+        profile = Profile.from_dict(body["profile"])
+        basket = [Line.from_dict(x) for x in body.get("basket") or ()]
+        lines = [*labelled_lines(profile, basket), ("basket.page", Line(sku=body["product_sku"]))]
+        ev = evaluate(snapshot, profile, lines, TODAY, body.get("jurisdiction"))
+        fits = ev.safety.allowed() & ev.offer.within_band
+        for sku in picked:
+            assert fits[snapshot.catalog.index[sku]], (body, sku)
+            checked += 1
+    assert checked > 20
