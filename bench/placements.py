@@ -2,8 +2,9 @@
 alternatives endpoints, in process and over HTTP (gunicorn), each as a ratio to the plain list
 measured in the same run on the same request bodies (target: alternatives and cart p50 at most
 1.5x the plain list's); account and email also with a stored customer's purchases
-(`+purchases`: buy again and refills, 2-5 products bought one to eight months before). With Redis (REDIS_URL, as `make bench` sets it), also the cached
-customer GET of a precomputed placement against the plain cached GET and `GET /healthz`.
+(`+purchases`: buy again and refills, 2-5 products bought one to eight months before). With
+Redis (REDIS_URL, as `make bench` sets it), also the cached customer GET of a precomputed
+placement against the plain cached GET and `GET /healthz`.
 
     python -m bench.placements [--quick] [--only inprocess|http]
 

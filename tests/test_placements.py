@@ -4,6 +4,7 @@ texts, the co-purchase table, and the plain list unchanged when no placement is 
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import math
 from dataclasses import replace
@@ -13,14 +14,18 @@ import jsonschema
 import pytest
 import yaml
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from service.api.app import create_app
 from service.cli import main as cli_main
+from service.contract.schemas import RecommendationRequestSchema
 from service.core.errors import DataFileError, InvalidInput
 from service.core.placements.copurchase import cooccurrence
 from service.core.placements.serve import alternatives_of, recommend_placement
 from service.core.placements.strategies import STRATEGIES
 from service.core.recommender import Recommender
+from service.core.refills import Purchase, refill_config
 from service.core.snapshot import load_snapshot
 from service.customers import copurchase as copurchase_store
 from service.customers.redis_client import get_store
@@ -31,6 +36,8 @@ from service.experiments.spec import load_experiments
 
 from .conftest import RULES, TODAY
 from .oracle import PRODUCTS, claim_in
+from .test_placement_safety import assert_placement_promises
+from .test_safety_properties import requests as request_bodies
 
 SCHEMA = json.loads((RULES / "schema" / "placements.schema.json").read_text(encoding="utf-8"))
 SHIPPED = RULES / "placements.yaml"
@@ -932,3 +939,40 @@ def test_product_page_complements_fit_with_the_page_product_counted(recommender)
             assert fits[snapshot.catalog.index[sku]], (body, sku)
             checked += 1
     assert checked > 20
+
+
+@st.composite
+def _with_run_out_purchases(draw: st.DrawFn) -> tuple[dict, list]:
+    """A valid request and purchases whose supplies all ran out 1-50 days ago (so none counts
+    as taken now and the oracle's intake is the request's own), of products the profile does
+    not list as taken (buying again what is taken replaces it, not adds to it)."""
+    raw = draw(request_bodies())
+    taken = {line.get("sku") for line in raw["profile"].get("current_supplements") or ()}
+    skus = draw(
+        st.lists(
+            st.sampled_from(sorted(set(PRODUCTS) - taken)), min_size=1, max_size=4, unique=True
+        )
+    )
+    purchases = []
+    for sku in skus:
+        product = PRODUCTS[sku]
+        days = math.floor(product["pack_size"] / product["servings_per_day"] + 1e-9)
+        ago = draw(st.integers(1, 50))
+        purchases.append(Purchase(TODAY - dt.timedelta(days=days + ago), sku))
+    return raw, purchases
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(case=_with_run_out_purchases(), name=st.sampled_from(["account", "email"]))
+def test_buy_again_and_refills_keep_every_guarantee_for_random_profiles(recommender, case, name):
+    """Hidden-profile property test of the purchase-based placements: whatever the customer
+    bought, an item of account or email keeps every guarantee of the contract for the profile
+    as it is now (tests/oracle.py), plus the placement's own promises."""
+    raw, purchases = case
+    raw = {**raw, "placement": name}
+    body = RecommendationRequestSchema().load(raw)
+    config = refill_config(RULES, recommender.snapshot.reference)
+    response = recommend_placement(
+        recommender.snapshot, body, TODAY, None, purchases=(purchases, config)
+    )
+    assert_placement_promises(raw, response)
