@@ -119,4 +119,3 @@ class Counts:
             self.buyers[sku] -= 1
             self.dirty.add(sku)
             self.rescored.add(sku)
-
