@@ -359,8 +359,8 @@ def test_purchases_live_in_redis_and_delete_erases_them(redis_url):
     _post_purchase(client, "r-5", "XF-D3-20-TAB", "2026-03-01", quantity=3)
     _post_purchase(client, "r-5", "XF-D3-10-TAB", "2026-03-02")
     assert r.lrange("dw:purchases:r-5", 0, -1) == [
-        b"XF-D3-20-TAB|2026-03-01|3",
-        b"XF-D3-10-TAB|2026-03-02|1",
+        b"XF-D3-20-TAB|2026-03-01T10:00:00+00:00|3",
+        b"XF-D3-10-TAB|2026-03-02T10:00:00+00:00|1",
     ]
     body = client.get("/v1/customers/r-5/refills?locale=en").get_json()
     assert {x["sku"]: x["packs"] for x in body["refills"]} == {

@@ -18,7 +18,7 @@ from .buy_again import (
 from .plan import Decision, RefillPlan, exclusions, fits, plan_refills, replacement
 from .render import render_plan, supply_view, why_texts
 from .settings import CONFIG_FILE, TEXTS, RefillConfig, load_refill_config, refill_config
-from .supplies import Purchase, Supply, run_out_date, supplies
+from .supplies import Purchase, Supply, decode_purchases, local_day, run_out_date, supplies
 
 __all__ = [
     "CONFIG_FILE",
@@ -33,9 +33,11 @@ __all__ = [
     "buy_again_choices",
     "buy_again_ranked",
     "buy_again_reasons",
+    "decode_purchases",
     "exclusions",
     "fits",
     "load_refill_config",
+    "local_day",
     "plan_refills",
     "refill_config",
     "render_plan",
