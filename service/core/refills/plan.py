@@ -8,9 +8,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..advice_texts import item_reasons
 from ..profile import Line, Profile
 from ..ranking import Evaluation, evaluate
 from ..snapshot import Snapshot
+from ..vocabulary import LOCALES
 from .settings import RefillConfig
 from .supplies import Purchase, Supply, supplies
 
@@ -68,29 +70,35 @@ def fits(ev: Evaluation) -> np.ndarray:
 def replacement(
     ev: Evaluation, index: int, avoid: set[str] | frozenset[str] = frozenset()
 ) -> int | None:
-    """The best product of the same role (the same need: vitamin D for vitamin D) that fits,
-    by the recommender's score, then the closest price a month; None when there is none.
-    Products in `avoid` (the rest of the reorder) are not chosen."""
+    """The best product of the same role (the same need: vitamin D for vitamin D) that fits
+    and that the plain list would offer (Offer.allowed: within the band, no duplicate of what
+    is covered by what is taken, the basket and the reorder so far, for a need) with a true
+    reason about itself in every locale; by the recommender's score, then the closest price a
+    month; None when there is none. Products in `avoid` (the rest of the reorder) are not
+    chosen."""
     table = ev.offer.role_table
     catalog = ev.snapshot.catalog
-    candidates = fits(ev) & (table.category_role == table.category_role[index])
+    candidates = fits(ev) & ev.offer.allowed & (table.category_role == table.category_role[index])
     candidates[index] = False
     if avoid:
         candidates &= ~catalog.sku_mask(set(avoid))
-    choices = np.flatnonzero(candidates).tolist()
-    if not choices:
-        return None
     price = catalog.price_per_month[index]
-    need = ev.offer.need
-    return min(
-        choices,
+    ranked = sorted(
+        np.flatnonzero(candidates).tolist(),
         key=lambda i: (
-            not need[i],
             -float(ev.raw[i]),
             abs(float(catalog.price_per_month[i] - price)),
             catalog.products[i].sku,
         ),
     )
+    return next((i for i in ranked if all(item_reasons(ev, i, locale) for locale in LOCALES)), None)
+
+
+def basket_besides(basket: list[Line], skus: set[str]) -> list[Line]:
+    """The basket without its lines of `skus`: the product being checked (the customer put
+    the refill in the cart from the reminder) and those the reorder holds as they are; every
+    other line (one of a product the reorder replaces included) is taken on top."""
+    return [line for line in basket if not (line.sku and line.sku in skus)]
 
 
 def taken_lines(
@@ -174,16 +182,18 @@ def plan_refills(
     # or one of the reorder's products, checked as the item): a purchase long ago of what the
     # profile says is taken must not drop it from the intake
     counted = in_group | {sku for sku, _ in lasting}
-    # a basket line of a product the reorder holds is that reorder (the customer put the refill
-    # in the cart from the reminder), not more on top of it
-    basket = [line for line in basket if not (line.sku and line.sku in in_group)]
+    # a basket line of a product the reorder holds as it is, or of the one being checked, is
+    # that reorder (the customer put the refill in the cart from the reminder), not more on
+    # top of it; every other basket line counts (basket_besides)
+    basket = list(basket)
     accepted: list[tuple[str, float]] = []
     base = None
     decided: dict[str, Decision] = {}
     failed: list[tuple[Supply, dict[str, list[str]]]] = []
     # first what still fits as bought, soonest first, each with those before it
     for supply in group:
-        lines = taken_lines(profile, counted, lasting + accepted, basket)
+        held = {supply.sku, *(sku for sku, _ in accepted)}
+        lines = taken_lines(profile, counted, lasting + accepted, basket_besides(basket, held))
         ev = _evaluate(snapshot, profile, lines, today, jurisdiction, evaluations, profile_key)
         if base is None:
             base = ev
@@ -200,8 +210,11 @@ def plan_refills(
         decided[supply.sku] = Decision(supply, "reorder", supply.index, [], own)
         accepted.append((supply.sku, supply.servings_per_day))
     # then what no longer fits: its need met by the reorder already, a replacement, or neither
+    kept_as_is = {sku for sku, d in decided.items() if d.action == "reorder"}
     for supply, why in failed:
-        lines = taken_lines(profile, counted, lasting + accepted, basket)
+        lines = taken_lines(
+            profile, counted, lasting + accepted, basket_besides(basket, kept_as_is)
+        )
         ev = _evaluate(snapshot, profile, lines, today, jurisdiction, evaluations, profile_key)
         if ev.over_limit_now:
             decided[supply.sku] = Decision(supply, "stop", None, ["above_upper_limit_now"], ev)
