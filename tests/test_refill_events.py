@@ -124,3 +124,30 @@ def test_a_time_without_an_offset_is_the_markets_own_time(client):
     event = _purchase("e-4", "2026-03-01T00:30:00")
     assert client.post("/v1/events", json={"events": [event]}).status_code == 202
     assert _refill(client, "e-4")["last_purchase"] == "2026-03-01"
+
+
+# ---------------------------------------------------------------- the job's reads and writes
+def test_a_chunk_reads_and_writes_in_one_round_trip_each_and_spares_the_erased(redis_url):
+    """The job reads a chunk's profiles with one MGET and writes its refills with one DEL and
+    one script call: a customer erased meanwhile gets nothing written back."""
+    import redis as redis_lib
+
+    from service.customers.store import RedisStore
+
+    client = redis_lib.Redis.from_url(redis_url)
+    client.flushdb()
+    store = RedisStore(client)
+    store.put_profile("w-1", {"age": 40})
+    store.put_profile("w-2", {"age": 50})
+    client.set("dw:profile:w-3", b"not json")
+    store.add_purchases([("w-1", "X|2026-01-01|1"), ("w-2", "Y|2026-01-02|2")], keep=10)
+    profiles, corrupt, histories = store.read_profiles_and_purchases(["w-1", "w-3", "w-2", "w-4"])
+    assert [p and p["profile"]["age"] for p in profiles] == [40, None, 50, None]
+    assert corrupt == ["w-3"]
+    assert histories == [[b"X|2026-01-01|1"], [], [b"Y|2026-01-02|2"], []]
+    client.set("dw:refills:w-2", b"old")
+    store.write_refills([("w-1", b"one"), ("w-2", None), ("w-4", b"erased")])
+    assert client.get("dw:refills:w-1") == b"one"
+    assert 0 < client.ttl("dw:refills:w-1") <= 3 * 86_400
+    assert not client.exists("dw:refills:w-2") and not client.exists("dw:refills:w-4")
+    client.flushdb()
