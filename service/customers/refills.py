@@ -28,9 +28,12 @@ from ..core.refills import (
     RefillConfig,
     buy_again,
     decode_purchases,
+    listed_and_due,
+    own_servings,
     plan_refills,
     refill_config,
     render_plan,
+    supplies_of,
 )
 from .refresh import Store, begin_run, end_fanout, finish_chunk, locales_for
 
@@ -181,25 +184,36 @@ def refill_chunk(
         if not raws:
             entries.append((customer_id, None))
             continue
+        stored = entry["profile"]
+        # what runs out when, from the stored profile as it is: nothing due, nothing to check
+        everything = supplies_of(
+            snapshot,
+            own_servings(stored.get("current_supplements")),
+            purchases_of(raws, config, stored),
+        )
+        if not listed_and_due(config, everything, today)[1]:
+            entries.append((customer_id, None))
+            continue
         profile = profile_objects.get(entry["digest"])
         if profile is None:
-            profile = profile_objects[entry["digest"]] = Profile.from_dict(entry["profile"])
+            profile = profile_objects[entry["digest"]] = Profile.from_dict(stored)
         plan = plan_refills(
             snapshot,
             config,
             profile,
-            purchases_of(raws, config, entry["profile"]),
+            [],
             today,
             (),
             recommender.jurisdiction,
             evaluations,
             profile_key=entry["digest"],
+            everything=everything,
         )
         if not plan.due:
             entries.append((customer_id, None))
             continue
         due += 1
-        locale = locales_for(entry["profile"])[0]
+        locale = locales_for(stored)[0]
         record = {
             "customer_id": customer_id,
             "locale": locale,

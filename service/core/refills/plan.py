@@ -114,6 +114,17 @@ def taken_lines(
     return lines
 
 
+def listed_and_due(
+    config: RefillConfig, everything: list[Supply], today: dt.date
+) -> tuple[list[Supply], list[Supply]]:
+    """The supplies still listed (not forgotten) and those due (running out within
+    `remind_days_before`, or run out since at most `forget_after_days`)."""
+    forget = today - dt.timedelta(days=config.forget_after_days)
+    remind = today + dt.timedelta(days=config.remind_days_before)
+    listed = [s for s in everything if s.runs_out_on >= forget]
+    return listed, [s for s in listed if s.runs_out_on <= remind]
+
+
 @dataclass
 class RefillPlan:
     today: dt.date
@@ -142,6 +153,7 @@ def plan_refills(
     evaluations: dict | None = None,
     check_lasting: bool = False,
     profile_key: str | None = None,
+    everything: list[Supply] | None = None,
 ) -> RefillPlan:
     """What runs out when, and the reorder: every product due (running out within
     `remind_days_before`, or run out since at most `forget_after_days`) plus those running
@@ -152,12 +164,11 @@ def plan_refills(
     lines across customers with the same profile (`profile_key`: the stored profile's digest;
     the batch job). `check_lasting` also checks
     each supply that still lasts against the profile and the other supplies (what the customer
-    takes now that no longer fits is worth saying before it runs out)."""
-    everything = supplies(snapshot, profile, purchases)
-    forget = today - dt.timedelta(days=config.forget_after_days)
-    listed = [s for s in everything if s.runs_out_on >= forget]
-    remind = today + dt.timedelta(days=config.remind_days_before)
-    due = [s for s in listed if s.runs_out_on <= remind]
+    takes now that no longer fits is worth saying before it runs out). `everything`: the
+    supplies of `purchases` when the caller has them already (`supplies`)."""
+    if everything is None:
+        everything = supplies(snapshot, profile, purchases)
+    listed, due = listed_and_due(config, everything, today)
     lasting_why = (
         _check_lasting(
             snapshot, profile, everything, listed, today, list(basket), jurisdiction, evaluations
@@ -170,6 +181,7 @@ def plan_refills(
             today, listed, due, [], None, lasting_why=lasting_why, checked_all=check_lasting
         )
     until = due[0].runs_out_on + dt.timedelta(days=config.combine_within_days)
+    remind = today + dt.timedelta(days=config.remind_days_before)
     group = [s for s in listed if s.runs_out_on <= max(until, remind)]
     in_group = {s.sku for s in group}
     # supplies still lasting that are not reordered are taken meanwhile: they count
@@ -323,9 +335,12 @@ def _evaluate(
         jurisdiction,
         snapshot.fingerprint,
     )
-    ev = cache.get(key)
+    ev = cache.pop(key, None)
     if ev is None:
-        if len(cache) >= max(8, EVALUATIONS_KEPT // max(len(snapshot.catalog), 1)):
-            cache.clear()  # bounded by memory: an evaluation holds arrays over the catalog
-        ev = cache[key] = evaluate(snapshot, profile, lines, today, jurisdiction)
+        # bounded by memory (an evaluation holds arrays over the catalog): the least recently
+        # used goes first, so the evaluations many customers share stay across chunks
+        while len(cache) >= max(8, EVALUATIONS_KEPT // max(len(snapshot.catalog), 1)):
+            del cache[next(iter(cache))]
+        ev = evaluate(snapshot, profile, lines, today, jurisdiction)
+    cache[key] = ev  # the most recently used last
     return ev

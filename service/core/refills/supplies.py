@@ -106,17 +106,34 @@ def run_out_date(purchases: list[Purchase], pack_size: int, servings_per_day: fl
     return dt.date.fromordinal(min(end, LAST_DAY))
 
 
+def own_servings(current_supplements) -> dict[str, float]:
+    """The servings a day the customer gave per product (profile `current_supplements`, as
+    Line objects or as the stored dicts)."""
+    out = {}
+    for line in current_supplements or ():
+        sku, per_day = (
+            (line.get("sku"), line.get("servings_per_day"))
+            if isinstance(line, dict)
+            else (line.sku, line.servings_per_day)
+        )
+        if sku and per_day:
+            out[sku] = float(per_day)
+    return out
+
+
 def supplies(snapshot: Snapshot, profile: Profile, purchases: list[Purchase]) -> list[Supply]:
     """Per product bought (and still in the catalog) its supply, soonest run-out first. The
     servings a day are the customer's own where the profile's current supplements name the
     product, else the label's. The same purchase event sent again (same product, time and
     quantity) counts once; purchases stored without their time count once per day."""
+    return supplies_of(snapshot, own_servings(profile.current_supplements), purchases)
+
+
+def supplies_of(
+    snapshot: Snapshot, own: dict[str, float], purchases: list[Purchase]
+) -> list[Supply]:
+    """`supplies` with the customer's own servings a day given (`own_servings`)."""
     catalog = snapshot.catalog
-    own = {
-        line.sku: float(line.servings_per_day)
-        for line in profile.current_supplements
-        if line.sku and line.servings_per_day
-    }
     by_sku: dict[str, set[Purchase]] = {}
     for purchase in purchases:
         if purchase.sku in catalog.index:
