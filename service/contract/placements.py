@@ -6,7 +6,7 @@ from __future__ import annotations
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from ..core.vocabulary import LOCALES
-from .base import FullMatch, ResponseSchema, StrictBoolean, StrictInteger, StrictSchema
+from .base import Country, FullMatch, ResponseSchema, StrictBoolean, StrictInteger, StrictSchema
 from .responses import ItemSchema, MessageSchema, VersionsSchema
 from .schemas import LineSchema, ProfileSchema
 
@@ -19,7 +19,7 @@ class AlternativesQuerySchema(Schema):
     locale = fields.String(load_default="nl", validate=validate.OneOf(LOCALES))
     country = fields.String(
         load_default="NL",
-        validate=FullMatch(r"^[A-Za-z]{2}$"),
+        validate=[FullMatch(r"^[A-Za-z]{2}$"), Country()],
         metadata={"description": "Market whose binding maxima apply (no profile given)."},
     )
 

@@ -14,8 +14,11 @@ through `ranking.evaluate`, which asks this module for the advice, so they never
 - **Needs** (guarantee 11): an item is offered only for a need the profile has: an advice gap
   it fills, a stated goal one of its authorised claims speaks to (claims.yaml, with the claim's
   product conditions `requires`), a merchandising rule with a reason that selects it, or a
-  learned preference (model score at least `lists.learned_min_score`). A product whose role
-  nutrient the person already takes enough of (at least the advice or reference intake) is out.
+  learned preference (model score at least `lists.learned_min_score`).
+- **Covered** (F12): a product that adds any amount of a nutrient the person already takes
+  enough of is out, whatever its category (at least the advice or reference intake; with
+  neither for the profile, any amount taken: scoring.yaml `lists.covered`), so no item ever
+  adds what the notice `already_covered:<nutrient>` says "no more" of.
 """
 
 from __future__ import annotations

@@ -43,6 +43,7 @@ TEXTS: dict[str, tuple[str, ...]] = {
     "alternative_brand": ("brand",),
     "alternative_dose": ("amount", "unit", "nutrient", "other"),
     "alternative_without_allergens": ("allergens",),
+    "alternative_adds": ("amount", "unit", "nutrient"),
     "adds_to_basket": ("nutrients",),
     "notice_basket_covered": ("nutrients",),
     "notice_page_product_not_suited": (),

@@ -324,7 +324,8 @@ def alternatives_of(
     if index is None:
         raise NotFound(f"no product with SKU {sku!r}")
     config = snapshot.placements
-    mask = alternative_mask(catalog, index, config) & ~catalog.not_sellable & catalog.in_stock
+    mask = alternative_mask(catalog, index, config, only_its_nutrients=True)
+    mask &= ~catalog.not_sellable & catalog.in_stock
     for excluded in market_masks(catalog, reference.market_maxima, country.upper()).values():
         mask &= ~excluded
     order = sorted(

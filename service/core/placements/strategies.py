@@ -37,7 +37,8 @@ def profile(ctx: PlacementContext, limit: int) -> list[Pick]:
 
 def alternatives(ctx: PlacementContext, limit: int) -> list[Pick]:
     """Other products for the same need as the product on the page (alternatives.py), safe
-    for the profile and within its dose band; the closest dose first."""
+    for the profile, within its dose band and adding nothing it already takes enough of; the
+    closest dose first."""
     index = ctx.product_index
     if index is None:
         return []
@@ -45,6 +46,7 @@ def alternatives(ctx: PlacementContext, limit: int) -> list[Pick]:
     snapshot = ctx.snapshot
     catalog, reference, config = snapshot.catalog, snapshot.reference, snapshot.placements
     candidates = ctx.base(ev) & ev.offer.within_band & alternative_mask(catalog, index, config)
+    candidates &= ~ev.offer.duplicate  # nothing the notices say "no more" of (F12)
     chosen = []
     for other in sorted(
         candidates.nonzero()[0].tolist(),
