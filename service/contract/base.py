@@ -11,6 +11,7 @@ from marshmallow import (
     Schema,
     ValidationError,
     fields,
+    pre_load,
     validate,
 )
 
@@ -32,6 +33,22 @@ class StrictSchema(Schema):
 
     class Meta:
         unknown = RAISE
+
+
+class StrictQuerySchema(StrictSchema):
+    """Query parameters (review s4 R12): an unknown name is refused, not ignored (`contry=DE`
+    dropped the market), and so is a parameter given twice where one value is expected (the
+    second `basket` was dropped). Routes pass `unknown=RAISE` to webargs, whose default for the
+    query is to exclude."""
+
+    @pre_load
+    def _each_once(self, data: Any, **_: Any) -> Any:
+        getlist = getattr(data, "getlist", None)  # webargs' proxy of the query's MultiDict
+        if getlist is not None:
+            repeated = {k: ["given more than once"] for k in set(data) if len(getlist(k)) > 1}
+            if repeated:
+                raise ValidationError(repeated)
+        return data
 
 
 class StrictInteger(fields.Integer):

@@ -43,6 +43,7 @@ from .base import (
     StrictBoolean,
     StrictInteger,
     StrictNumber,
+    StrictQuerySchema,
     StrictSchema,
     _enum_list,
 )
@@ -255,13 +256,39 @@ class EventsRequestSchema(StrictSchema):
     )
 
 
-class CustomerQuerySchema(Schema):
-    class Meta:
-        unknown = EXCLUDE
+class SkuList(fields.String):
+    """Comma-separated SKUs of a query parameter (`basket=A,B`), as a list; blanks dropped."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        return [s.strip() for s in text.split(",") if s.strip()]
+
+
+class CustomerQuerySchema(StrictQuerySchema):
+    """The customer GET's query (parsed in service/api/customer_request.py): unknown and
+    repeated parameters are refused (review s4 R12)."""
 
     limit = fields.Integer(load_default=5, validate=validate.Range(1, 50))
     locale = fields.String(load_default=DEFAULT_LOCALE, validate=validate.OneOf(LOCALES))
     placement = PLACEMENT_FIELD()
+    basket = SkuList(
+        load_default=list,
+        validate=validate.Length(max=100),
+        metadata={
+            "description": "(review s4 R12) SKUs in the basket, comma-separated, for a "
+            "placement (cart, checkout): counted in the intake as in POST /v1/recommendations"
+        },
+    )
+    product_sku = fields.String(
+        validate=validate.Length(min=1, max=64),
+        metadata={"description": "The product on the page, for the product_page placement"},
+    )
+
+    @validates_schema
+    def _with_a_placement(self, data: dict, **_: Any) -> None:
+        for name in ("basket", "product_sku"):
+            if data.get(name) and data.get("placement") is None:
+                raise ValidationError(f"{name} goes with a placement (cart, product_page)", name)
 
 
 class CustomerRecommendationResponseSchema(RecommendationResponseSchema):
