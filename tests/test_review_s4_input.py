@@ -87,3 +87,154 @@ def test_an_unknown_jurisdiction_is_refused(client, path):
     answer = client.post(path, json={"profile": {"age": 40}, "jurisdiction": "XX"})
     assert answer.status_code == 422
     assert "jurisdiction" in answer.get_json()["error"]["fields"]
+
+
+# ------------------------------------------------------------------ R12 query parameters
+def _stored(client, customer_id: str = "y", profile: dict | None = None) -> None:
+    response = client.put(f"/v1/customers/{customer_id}", json=profile or {"age": 75})
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/v1/customers/y/recommendations?bogus=1",
+        "/v1/customers/y/recommendations?placement=home&utm_source=x",
+        "/v1/customers/y/refills?limit=0",
+        "/v1/customers/y/buy-again?bogus=1",
+        "/v1/products/XF-D3-20-TAB/alternatives?contry=DE",
+    ],
+)
+def test_unknown_query_parameters_are_refused(client, path):
+    _stored(client)
+    response = client.get(path)
+    assert response.status_code == 422, (path, response.get_json())
+    error = response.get_json()["error"]
+    assert error["code"] == "validation_failed"
+    name = path.split("?")[1].split("&")[-1].split("=")[0]
+    assert name in error["fields"], error
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/v1/customers/y/refills?basket=XF-D3-20-TAB&basket=XF-D3-10-TAB",
+        "/v1/customers/y/buy-again?limit=3&limit=4",
+        "/v1/products/XF-D3-20-TAB/alternatives?country=DE&country=NL",
+        "/v1/customers/y/recommendations?placement=cart&placement=home",
+    ],
+)
+def test_repeated_query_parameters_are_refused(client, path):
+    _stored(client)
+    response = client.get(path)
+    assert response.status_code == 422, (path, response.get_json())
+    fields = response.get_json()["error"]["fields"]
+    assert any("more than once" in " ".join(m) for m in fields.values()), fields
+
+
+def test_the_customer_cart_get_counts_the_basket(client):
+    """A 75-year-old with 75 µg vitamin D in the cart: no second vitamin D product (75 + 20 +
+    9 from food > UL 100), as `POST /v1/recommendations` with the same basket answers."""
+    _stored(client)
+    response = client.get("/v1/customers/y/recommendations?placement=cart&basket=XF-D3-75-TAB")
+    assert response.status_code == 200, response.get_json()
+    body = response.get_json()
+    assert body["source"] == "computed" and body["placement"] == "cart"
+    assert body["intake"]["vitamin_d_ug"]["current"] == 75
+    assert not [i for i in body["items"] if i["nutrients_per_day"].get("vitamin_d_ug")]
+    post = client.post(
+        "/v1/recommendations",
+        json={"profile": {"age": 75}, "placement": "cart", "basket": [{"sku": "XF-D3-75-TAB"}]},
+    ).get_json()
+    assert [i["sku"] for i in body["items"]] == [i["sku"] for i in post["items"]]
+
+
+def test_the_customer_product_page_get_takes_the_page_product(client):
+    _stored(client, profile={"age": 40})
+    path = "/v1/customers/y/recommendations?placement=product_page&product_sku=XF-D3-20-TAB"
+    body = client.get(path).get_json()
+    post = client.post(
+        "/v1/recommendations",
+        json={"profile": {"age": 40}, "placement": "product_page", "product_sku": "XF-D3-20-TAB"},
+    ).get_json()
+    assert [(i["sku"], i.get("strategy")) for i in body["items"]] == [
+        (i["sku"], i.get("strategy")) for i in post["items"]
+    ]
+    assert any(i.get("strategy") == "alternatives" for i in body["items"]), body["items"]
+
+
+@pytest.mark.parametrize(
+    "query, field",
+    [
+        ("basket=XF-D3-75-TAB", "basket"),  # no placement: the plain list is shared by profile
+        ("placement=cart&basket=NOPE", "basket.0"),
+        ("placement=product_page&product_sku=NOPE", "product_sku"),
+    ],
+)
+def test_the_customer_get_refuses_a_basket_it_cannot_count(client, query, field):
+    _stored(client)
+    response = client.get(f"/v1/customers/y/recommendations?{query}")
+    assert response.status_code == 422
+    assert field in response.get_json()["error"]["fields"]
+
+
+@pytest.mark.parametrize("body", [{"bogus": 1}, {"day": "9999-99-99"}])
+def test_admin_refill_run_refuses_unknown_fields(client, body):
+    response = client.post("/v1/admin/refills", json=body)
+    assert response.status_code == 422
+    assert set(body) <= set(response.get_json()["error"]["fields"])
+
+
+def test_admin_reload_refuses_unknown_fields(client):
+    response = client.post("/v1/admin/reload", json={"bogus": 1})
+    assert response.status_code == 422
+    assert response.get_json()["error"]["fields"] == {"bogus": ["unknown field"]}
+    assert client.post("/v1/admin/reload").status_code == 200
+    assert client.post("/v1/admin/reload", json={}).status_code == 200
+
+
+# ------------------------------------------------------------------ R1 lone surrogates
+def _raw_post(client, path: str, text: str):
+    return client.post(path, data=text, headers={"Content-Type": "application/json"})
+
+
+LABEL = '{"profile":{"age":40,"current_supplements":[{"label":"\\ud800","nutrients":{"vitamin_d_ug":150}}]},"locale":"en"}'  # noqa: E501
+
+
+@pytest.mark.parametrize(
+    "path", ["/v1/intake/check", "/v1/recommendations", "/v1/regimens", "/v1/preview"]
+)
+def test_a_lone_surrogate_in_a_label_is_refused_naming_the_field(client, path):
+    response = _raw_post(client, path, LABEL)
+    assert response.status_code == 422, response.get_json()
+    fields = response.get_json()["error"]["fields"]
+    assert list(fields) == ["profile.current_supplements.0.label"], fields
+
+
+def test_a_lone_surrogate_in_an_event_customer_id_is_refused(client):
+    text = (
+        '{"events":[{"customer_id":"a\\udfffb","sku":"XF-D3-20-TAB","type":"purchase",'
+        '"timestamp":"2026-11-01T00:00:00Z"}]}'
+    )
+    response = _raw_post(client, "/v1/events", text)
+    assert response.status_code == 422
+    assert "events.0.customer_id" in response.get_json()["error"]["fields"]
+
+
+def test_surrogate_bytes_and_keys_are_refused_too(client):
+    # raw UTF-8 bytes of a surrogate: Python's JSON reader decodes them with surrogatepass
+    body = b'{"profile":{"age":40,"current_supplements":[{"label":"\xed\xa0\x80","nutrients":{"vitamin_d_ug":5}}]}}'  # noqa: E501
+    response = client.post(
+        "/v1/intake/check", data=body, headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code in (400, 422), response.get_json()
+    response = _raw_post(client, "/v1/intake/check", '{"profile":{"age":40},"\\ud800":1}')
+    assert response.status_code == 422
+
+
+def test_a_surrogate_pair_is_a_character_and_is_accepted(client):
+    text = '{"profile":{"age":40,"current_supplements":[{"label":"D \\ud83d\\ude00 drops","nutrients":{"vitamin_d_ug":10}}]},"locale":"en"}'  # noqa: E501
+    response = _raw_post(client, "/v1/intake/check", text)
+    assert response.status_code == 200
+    body = _raw_post(client, "/v1/intake/check", '{"profile":{"age":40},"locale":"de"}')
+    assert body.status_code == 200
