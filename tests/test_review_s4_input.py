@@ -238,3 +238,32 @@ def test_a_surrogate_pair_is_a_character_and_is_accepted(client):
     assert response.status_code == 200
     body = _raw_post(client, "/v1/intake/check", '{"profile":{"age":40},"locale":"de"}')
     assert body.status_code == 200
+
+
+# ------------------------------------------------------------------ R14 µg and IU both
+@pytest.mark.parametrize(
+    "nutrients",
+    [{"vitamin_d_ug": 50, "vitamin_d_iu": 2000}, {"vitamin_a_ug": 300, "vitamin_a_iu": 1000}],
+)
+@pytest.mark.parametrize("where", ["current_supplements", "basket"])
+def test_a_label_line_with_ug_and_iu_of_one_vitamin_is_refused(client, nutrients, where):
+    line = {"label": "x", "nutrients": nutrients}
+    profile: dict = {"age": 40}
+    body: dict = {"profile": profile}
+    if where == "basket":
+        body["basket"] = [line]
+    else:
+        profile["current_supplements"] = [line]
+    prefix = "basket.0" if where == "basket" else "profile.current_supplements.0"
+    for path in ("/v1/intake/check", "/v1/recommendations"):
+        response = client.post(path, json=body)
+        assert response.status_code == 422, (path, response.get_json())
+        fields = response.get_json()["error"]["fields"]
+        assert "not both" in " ".join(fields[f"{prefix}.nutrients"])
+
+
+def test_iu_alone_still_counts(client):
+    line = {"label": "x", "nutrients": {"vitamin_d_iu": 2000}}
+    body = {"profile": {"age": 40}, "basket": [line]}
+    totals = client.post("/v1/intake/check", json=body).get_json()["totals"]
+    assert totals["vitamin_d_ug"]["amount"] == 50

@@ -80,6 +80,11 @@ class LineSchema(StrictSchema):
             raise ValidationError(
                 "nutrients are per day; servings_per_day goes with sku", "servings_per_day"
             )
+        nutrients = data.get("nutrients") or {}
+        for unit_key in INPUT_UNITS:  # review s4 R14: a label "50 µg (2000 IU)" copied in full
+            key = unit_key.removesuffix("_iu") + "_ug"  # counted twice; refused as in the profile
+            if unit_key in nutrients and key in nutrients:
+                raise ValidationError(f"give {key} or {unit_key}, not both", "nutrients")
 
 
 class ProfileSchema(StrictSchema):
