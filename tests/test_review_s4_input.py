@@ -267,3 +267,52 @@ def test_iu_alone_still_counts(client):
     body = {"profile": {"age": 40}, "basket": [line]}
     totals = client.post("/v1/intake/check", json=body).get_json()["totals"]
     assert totals["vitamin_d_ug"]["amount"] == 50
+
+
+# ------------------------------------------------------------------ R15a future purchases
+def _event(customer_id: str, timestamp: str) -> dict:
+    return {
+        "customer_id": customer_id,
+        "sku": "XF-D3-20-TAB",
+        "type": "purchase",
+        "timestamp": timestamp,
+    }
+
+
+@pytest.mark.parametrize("stamp", ["2031-01-01T10:00:00Z", "2031-01-01T10:00:00"])
+def test_a_purchase_far_in_the_future_is_refused(client, stamp):
+    _stored(client, "k", {"age": 40})
+    events = [_event("k", "2026-11-01T10:00:00Z"), _event("k", stamp)]
+    response = client.post("/v1/events", json={"events": events})
+    assert response.status_code == 422, response.get_json()
+    assert list(response.get_json()["error"]["fields"]) == ["events.1.timestamp"]
+    items = client.get("/v1/customers/k/buy-again?locale=en").get_json()["items"]
+    assert not any("2031" in str(item) for item in items), items
+
+
+def test_a_timestamp_within_the_clock_skew_is_accepted(app):
+    import datetime as dt
+
+    client = app.test_client()
+    soon = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=60)
+    later = soon + dt.timedelta(seconds=600)
+    events = [_event("k2", soon.isoformat())]
+    assert client.post("/v1/events", json={"events": events}).status_code == 202
+    events = [_event("k2", later.isoformat())]
+    assert client.post("/v1/events", json={"events": events}).status_code == 422
+    app.config["EVENT_CLOCK_SKEW"] = 3600
+    assert client.post("/v1/events", json={"events": events}).status_code == 202
+
+
+@pytest.mark.parametrize(
+    "stamp, status",
+    [
+        ("0001-01-01T00:00:00", 202),
+        ("0001-01-01T00:00:00+14:00", 202),
+        ("9999-12-31T23:59:59", 422),
+        ("9999-12-31T23:00:00-05:00", 422),
+    ],
+)
+def test_extreme_timestamps_are_answered_not_a_500(client, stamp, status):
+    response = client.post("/v1/events", json={"events": [_event("k3", stamp)]})
+    assert response.status_code == status, response.get_json()
