@@ -304,6 +304,40 @@ def test_a_timestamp_within_the_clock_skew_is_accepted(app):
     assert client.post("/v1/events", json={"events": events}).status_code == 202
 
 
+# ------------------------------------------------------------------ R15c a SKU twice
+def test_the_same_sku_twice_in_a_basket_counts_once(client):
+    once = {"profile": {"age": 40}, "basket": [{"sku": "XF-D3-75-TAB"}], "locale": "en"}
+    twice = {**once, "basket": [{"sku": "XF-D3-75-TAB"}, {"sku": "XF-D3-75-TAB"}]}
+    a = client.post("/v1/intake/check", json=once).get_json()
+    b = client.post("/v1/intake/check", json=twice).get_json()
+    assert b["totals"]["vitamin_d_ug"]["amount"] == 75
+    assert b["violations"] == a["violations"] == []
+    cart = {**twice, "placement": "cart"}
+    answer = client.post("/v1/recommendations", json=cart).get_json()
+    assert answer["intake"]["vitamin_d_ug"]["current"] == 75
+    profile = {"age": 40, "current_supplements": [{"sku": "XF-D3-20-TAB"}, {"sku": "XF-D3-20-TAB"}]}
+    answer = client.post("/v1/recommendations", json={"profile": profile}).get_json()
+    assert answer["intake"]["vitamin_d_ug"]["current"] == 20
+
+
+def test_the_same_sku_twice_with_servings_is_refused(client):
+    basket = [{"sku": "XF-D3-20-TAB"}, {"sku": "XF-D3-20-TAB", "servings_per_day": 2}]
+    response = client.post("/v1/intake/check", json={"profile": {"age": 40}, "basket": basket})
+    assert response.status_code == 422
+    assert "basket.1.sku" in response.get_json()["error"]["fields"]
+    # one line with servings_per_day 2 is how two a day is said
+    basket = [{"sku": "XF-D3-20-TAB", "servings_per_day": 2}]
+    totals = client.post("/v1/intake/check", json={"profile": {"age": 40}, "basket": basket})
+    assert totals.get_json()["totals"]["vitamin_d_ug"]["amount"] == 40
+
+
+def test_the_same_sku_twice_in_a_get_basket_counts_once(client):
+    _stored(client, "q", {"age": 75})
+    path = "/v1/customers/q/recommendations?placement=cart&basket=XF-D3-75-TAB,XF-D3-75-TAB"
+    body = client.get(path).get_json()
+    assert body["intake"]["vitamin_d_ug"]["current"] == 75
+
+
 @pytest.mark.parametrize(
     "stamp, status",
     [

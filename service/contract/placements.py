@@ -16,7 +16,7 @@ from .base import (
     StrictSchema,
 )
 from .responses import ItemSchema, MessageSchema, VersionsSchema
-from .schemas import LineSchema, ProfileSchema
+from .schemas import Lines, ProfileSchema
 
 
 class AlternativesQuerySchema(StrictQuerySchema):
@@ -36,9 +36,7 @@ class AlternativesRequestSchema(StrictSchema):
     """`POST /v1/products/{sku}/alternatives`: the same need, safe for this profile and basket."""
 
     profile = fields.Nested(ProfileSchema, required=True)
-    basket = fields.List(
-        fields.Nested(LineSchema), load_default=list, validate=validate.Length(max=100)
-    )
+    basket = Lines(100)
     limit = StrictInteger(load_default=5, validate=validate.Range(1, 50))
     locale = fields.String(load_default="nl", validate=validate.OneOf(LOCALES))
     exclude_skus = fields.List(

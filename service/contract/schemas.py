@@ -87,6 +87,42 @@ class LineSchema(StrictSchema):
                 raise ValidationError(f"give {key} or {unit_key}, not both", "nutrients")
 
 
+class Lines(fields.List):
+    """A list of Line (current supplements, basket). Review s4 R15c: the same catalog SKU twice
+    is two packs, not two servings a day: lines without `servings_per_day` are counted once (as
+    one line); when either gives `servings_per_day` the list is refused (422 on the repeated
+    line: give the SKU once, `servings_per_day` says how many a day)."""
+
+    def __init__(self, max_lines: int, **kwargs: Any) -> None:
+        super().__init__(
+            fields.Nested(LineSchema),
+            load_default=list,
+            validate=validate.Length(max=max_lines),
+            **kwargs,
+        )
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
+        lines: list[Any] = super()._deserialize(value, attr, data, **kwargs) or []
+        first: dict[str, int] = {}
+        out, errors = [], {}
+        for i, line in enumerate(lines):
+            sku = line.get("sku")
+            if sku is None or sku not in first:
+                if sku is not None:
+                    first[sku] = i
+                out.append(line)
+            elif "servings_per_day" in line or "servings_per_day" in lines[first[sku]]:
+                errors[i] = {
+                    "sku": [
+                        f"{sku} is already line {first[sku]}: give each SKU once, with "
+                        "servings_per_day for how many a day"
+                    ]
+                }
+        if errors:
+            raise ValidationError(errors)
+        return out
+
+
 class ProfileSchema(StrictSchema):
     age = StrictInteger(required=True, validate=validate.Range(0, 120))
     sex = fields.String(load_default="unspecified", validate=validate.OneOf(SEXES))
@@ -102,9 +138,7 @@ class ProfileSchema(StrictSchema):
         allow_none=True, load_default=None, validate=validate.Range(0, 1000)
     )
     goals = _enum_list(GOALS)
-    current_supplements = fields.List(
-        fields.Nested(LineSchema), load_default=list, validate=validate.Length(max=50)
-    )
+    current_supplements = Lines(50)
     higher_dose_advised = fields.Dict(
         keys=fields.String(validate=validate.OneOf(NUTRIENT_KEYS + INPUT_UNITS)),
         values=StrictNumber(validate=validate.Range(0, MAX_AMOUNT)),
@@ -155,9 +189,7 @@ class RecommendationRequestSchema(StrictSchema):
     """Loads a body into the core's typed `RecommendationRequest` (its defaults, written once)."""
 
     profile = fields.Nested(ProfileSchema, required=True)
-    basket = fields.List(
-        fields.Nested(LineSchema), load_default=list, validate=validate.Length(max=100)
-    )
+    basket = Lines(100)
     limit = StrictInteger(load_default=RecommendationRequest.limit, validate=validate.Range(1, 50))
     locale = fields.String(
         load_default=RecommendationRequest.locale, validate=validate.OneOf(LOCALES)
@@ -208,9 +240,7 @@ class RecommendationRequestSchema(StrictSchema):
 
 class IntakeCheckRequestSchema(StrictSchema):
     profile = fields.Nested(ProfileSchema, required=True)
-    basket = fields.List(
-        fields.Nested(LineSchema), load_default=list, validate=validate.Length(max=100)
-    )
+    basket = Lines(100)
     locale = fields.String(load_default=DEFAULT_LOCALE, validate=validate.OneOf(LOCALES))
     jurisdiction = fields.String(load_default=None, allow_none=True)
 
@@ -262,11 +292,12 @@ class EventsRequestSchema(StrictSchema):
 
 
 class SkuList(fields.String):
-    """Comma-separated SKUs of a query parameter (`basket=A,B`), as a list; blanks dropped."""
+    """Comma-separated SKUs of a query parameter (`basket=A,B`), as a list; blanks dropped, and
+    a SKU given twice counted once (two packs are not two servings a day, review s4 R15c)."""
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
         text = super()._deserialize(value, attr, data, **kwargs)
-        return [s.strip() for s in text.split(",") if s.strip()]
+        return list(dict.fromkeys(s.strip() for s in text.split(",") if s.strip()))
 
 
 class CustomerQuerySchema(StrictQuerySchema):
