@@ -1,0 +1,75 @@
+"""Review s4 R4 and R11: a stored customer's lists count the supplies still lasting from the
+customer's purchases (a purchased product not in the profile's current supplements, until its
+run-out date) as taken; refills and buy again offer no second source of what they cover."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from service.api.app import create_app
+
+D = dt.date
+TODAY = D(2026, 12, 2)
+PLACEMENTS = (None, "home", "account", "email")
+
+
+def _purchase(client, customer_id: str, sku: str, day: str, quantity: int = 1):
+    event = {
+        "customer_id": customer_id,
+        "sku": sku,
+        "type": "purchase",
+        "timestamp": f"{day}T10:00:00+00:00",
+        "quantity": quantity,
+    }
+    response = client.post("/v1/events", json={"events": [event]})
+    assert response.status_code == 202, response.data
+
+
+def _list(client, customer_id: str, placement: str | None = None, **query) -> dict:
+    params = {"locale": "en", **query}
+    if placement is not None:
+        params["placement"] = placement
+    response = client.get(f"/v1/customers/{customer_id}/recommendations", query_string=params)
+    assert response.status_code == 200, response.data
+    return response.get_json()
+
+
+def _vitamin_d(body: dict) -> list[str]:
+    return [i["sku"] for i in body["items"] if i["nutrients_per_day"].get("vitamin_d_ug")]
+
+
+@pytest.fixture()
+def mem_client():
+    app = create_app({"TESTING": True, "RELOAD_INTERVAL": 0, "REDIS_URL": None})
+    app.extensions["dosewise"].clock = lambda: TODAY
+    return app.test_client()
+
+
+@pytest.mark.parametrize("placement", PLACEMENTS)
+def test_r4_a_lasting_vitamin_d_supply_gets_no_second_vitamin_d(mem_client, placement):
+    """75 µg D3, 120 tablets bought 20 Nov, one a day: lasts until 20 March. A second D
+    product (20 µg) would give 75 + 20 + food 9 = 104 µg > UL 100."""
+    assert mem_client.put("/v1/customers/f", json={"age": 75, "sex": "female"}).status_code == 200
+    assert _vitamin_d(_list(mem_client, "f", placement))  # before the purchase: D is offered
+    _purchase(mem_client, "f", "XF-D3-75-TAB", "2026-11-20")
+    body = _list(mem_client, "f", placement)
+    assert _vitamin_d(body) == [], body["items"]
+    assert body["intake"]["vitamin_d_ug"]["current"] == 75
+
+
+def test_r4_a_supply_that_ran_out_counts_no_more(mem_client):
+    mem_client.put("/v1/customers/g", json={"age": 75, "sex": "female"})
+    _purchase(mem_client, "g", "XF-D3-75-TAB", "2026-06-01")  # ran out on 29 September
+    body = _list(mem_client, "g")
+    assert body["intake"].get("vitamin_d_ug", {}).get("current", 0) == 0
+    assert _vitamin_d(body)
+
+
+def test_r4_a_product_the_profile_names_counts_once(mem_client):
+    profile = {"age": 75, "current_supplements": [{"sku": "XF-D3-20-TAB"}]}
+    mem_client.put("/v1/customers/h", json=profile)
+    _purchase(mem_client, "h", "XF-D3-20-TAB", "2026-11-20")
+    assert _list(mem_client, "h")["intake"]["vitamin_d_ug"]["current"] == 20
+
