@@ -37,14 +37,14 @@ log = logging.getLogger("dosewise.customers")
 
 
 # ---------------------------------------------------------------- the effective profile
-def _zone(recommender: Recommender, profile: dict[str, Any]) -> dt.tzinfo | None:
-    """The market's time zone of rules/refills.yaml; UTC when the file was never loaded good
-    (the supplies still count: a day early or late, never not at all)."""
+def _zones(recommender: Recommender) -> Callable[[dict[str, Any]], dt.tzinfo | None]:
+    """A profile's market time zone of rules/refills.yaml; UTC when the file was never loaded
+    good (the supplies still count: a day early or late, never not at all)."""
     try:
         config = refill_config(recommender.paths.rules, recommender.snapshot.reference)
     except DataFileError:
-        return None
-    return config.zone(profile.get("country"))
+        return lambda profile: None
+    return lambda profile: config.zone(profile.get("country"))
 
 
 def lasting_lines(
@@ -91,9 +91,8 @@ def effective_entry(
     raws = store.read_purchases(customer_id)
     if not raws:
         return entry
-    lines, _ = lasting_lines(
-        recommender.snapshot, profile, raws, recommender.clock(), _zone(recommender, profile)
-    )
+    zone = _zones(recommender)(profile)
+    lines, _ = lasting_lines(recommender.snapshot, profile, raws, recommender.clock(), zone)
     return {**entry, "profile": effective_profile(profile, lines)} if lines else entry
 
 
@@ -166,14 +165,14 @@ def refresh_lasting(
     if not stored:
         return ids, profiles, lists, counts
     histories = dict(zip(stored, _purchases_many(store, stored), strict=True))
-    snapshot = recommender.snapshot
+    snapshot, zone_of = recommender.snapshot, _zones(recommender)
     rest: tuple[list, list, list] = ([], [], [])
-    todo: dict[tuple[str, str], list[tuple[str, int, dt.date]]] = {}
+    todo: dict[tuple[str, str], list[tuple[str, int]]] = {}
     profile_of: dict[tuple[str, str], dict[str, Any]] = {}
     for customer_id, entry, raw in zip(ids, profiles, lists, strict=True):
         lines: list[dict[str, Any]] = []
         if entry is not None and histories.get(customer_id):
-            zone = _zone(recommender, entry["profile"])
+            zone = zone_of(entry["profile"])
             lines, until = lasting_lines(
                 snapshot, entry["profile"], histories[customer_id], day, zone
             )
@@ -193,10 +192,12 @@ def refresh_lasting(
                     counts["skipped"] += 1  # a purchase drops the list; the expiry holds
                     continue
         group = (entry["digest"], lines_key(lines))
-        todo.setdefault(group, []).append((customer_id, expires_at(until, zone), until))
+        todo.setdefault(group, []).append((customer_id, expires_at(until, zone)))
         profile_of[group] = effective_profile(entry["profile"], lines)
-    looked = [i for i, e in zip(ids, profiles, strict=True) if e is not None and i not in rest[0]]
-    if not todo:
+    passed = set(rest[0])
+    looked = [i for i, e in zip(ids, profiles, strict=True) if e is not None and i not in passed]
+    client = getattr(store, "client", None)
+    if not todo or client is None:  # without an expiry (the memory store): not cached
         store.clear_pending(looked)
         return (*rest, counts)
     field = f"{snapshot.fingerprint}:{day.isoformat()}:{policy.limit}"
@@ -218,18 +219,16 @@ def refresh_lasting(
             "limit": policy.limit,
         }
         value = CachedList.encode(meta, known)
-        writes.extend((customer_id, group[0], value) for customer_id, _, _ in customers)
-        expiries.extend((customer_id, at) for customer_id, at, _ in customers)
+        writes.extend((customer_id, group[0], value) for customer_id, _ in customers)
+        expiries.extend(customers)
     counts["computed"] = len(computed)
     if computed and dedupe:
         store.put_shared(computed)
-    client = getattr(store, "client", None)
-    if client is not None:  # without an expiry (the memory store) such a list is not cached
-        store.write_lists(writes)
-        pipe = client.pipeline(transaction=False)
-        for customer_id, at in expiries:
-            pipe.expireat(key("recs", customer_id, store.cluster), at)
-        pipe.execute()
+    store.write_lists(writes)
+    pipe = client.pipeline(transaction=False)
+    for customer_id, at in expiries:
+        pipe.expireat(key("recs", customer_id, store.cluster), at)
+    pipe.execute()
     store.clear_pending(looked)
     return (*rest, counts)
 
