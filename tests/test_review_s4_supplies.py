@@ -73,3 +73,31 @@ def test_r4_a_product_the_profile_names_counts_once(mem_client):
     _purchase(mem_client, "h", "XF-D3-20-TAB", "2026-11-20")
     assert _list(mem_client, "h")["intake"]["vitamin_d_ug"]["current"] == 20
 
+
+# ---------------------------------------------------------------- R11
+def test_r11_buy_again_offers_no_second_vitamin_d_next_to_the_basket(mem_client):
+    profile = {"age": 30, "sex": "female", "life_stage": "pregnant"}
+    mem_client.put("/v1/customers/p", json=profile)
+    _purchase(mem_client, "p", "XF-MULTI-WOMEN", "2026-09-01")
+    _purchase(mem_client, "p", "XF-D3-10-TAB", "2026-09-01")
+    alone = mem_client.get("/v1/customers/p/buy-again?locale=en").get_json()
+    assert "XF-D3-10-TAB" in [i["sku"] for i in alone["items"]]  # nothing else gives D
+    response = mem_client.get("/v1/customers/p/buy-again?basket=XF-MULTI-PREGNANCY&locale=en")
+    assert response.status_code == 200
+    assert "XF-D3-10-TAB" not in [i["sku"] for i in response.get_json()["items"]]
+
+
+def test_r11_a_covered_nutrient_without_advice_is_said_so_not_higher_than_the_advice(mem_client):
+    profile = {"age": 45, "sex": "female", "current_supplements": [{"sku": "XF-D3K2-DROPS"}]}
+    mem_client.put("/v1/customers/q", json=profile)
+    _purchase(mem_client, "q", "XF-D3-10-TAB", "2026-09-01")
+    _purchase(mem_client, "q", "XF-MULTI-WOMEN", "2026-10-01")
+    placement = _list(mem_client, "q", "account")
+    assert any(n["code"].startswith("no_advice") for n in placement["notices"])
+    body = mem_client.get("/v1/customers/q/refills?locale=en").get_json()
+    for refill in body["refills"]:
+        codes = [w["code"] for w in refill.get("why", [])]
+        assert "dose_band" not in codes, refill
+        assert "already_covered" in codes, refill
+        text = next(w["text"] for w in refill["why"] if w["code"] == "already_covered")
+        assert "vitamin D" in text and "advice" not in text
