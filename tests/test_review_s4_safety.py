@@ -106,6 +106,26 @@ def test_f12_vitamin_k2_taken_is_covered_and_not_offered_again(december):
     assert_no_item_adds_covered(answer)
 
 
+def test_f12_only_a_nutrient_without_any_reference_value_is_covered_by_taking_some(december):
+    """A first version called every nutrient without an amount for the profile covered once
+    taken: a woman planning a pregnancy who takes 200 µg folic acid lost the 400 µg product
+    (the Gezondheidsraad's advice around conception), and a multivitamin's 120 mg calcium was
+    "enough". Only nutrients with no reference value at all (scoring.yaml) are."""
+    current = [{"label": "folic acid", "nutrients": {"folic_acid_ug": 200}}]
+    profile = {"age": 30, "sex": "female", "goals": ["pregnancy"], "current_supplements": current}
+    answer = listing(december, profile)
+    assert "folic_acid_ug" not in covered_in(answer)
+    assert any(per_day(PRODUCTS[i["sku"]]).get("folic_acid_ug", 0) >= 400 for i in answer["items"])
+    multi = listing(december, {"age": 30, "sex": "female", "current_supplements": [
+        {"sku": "XF-MULTI-WOMEN"}]})  # fmt: skip
+    assert "calcium_mg" not in covered_in(multi) and "iron_mg" not in covered_in(multi)
+    scoring = yaml.safe_load((RULES / "reference" / "scoring.yaml").read_text(encoding="utf-8"))
+    when_taken = set(scoring["lists"]["covered"]["when_taken"])
+    assert "vitamin_k2_ug" in when_taken and "folic_acid_ug" not in when_taken
+    assert covered_in(multi) <= when_taken | {"vitamin_d_ug"}, covered_in(multi)
+    assert_no_item_adds_covered(multi)
+
+
 def cart(
     core: Recommender,
     profile: dict[str, Any],
