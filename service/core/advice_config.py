@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import DataFileError, Finding
+from .markets import markets
 from .reference import Reference
 from .vocabulary import GOALS, LOCALES
 from .yamlfile import line_of, load_yaml
@@ -322,6 +323,7 @@ def check_advice(reference: Reference) -> list[Finding]:
     """Load-time check for load_snapshot: the advice keys parse (findings, not an exception)."""
     try:
         _CONFIGS[reference] = load_advice_config(reference)
+        markets()  # the countries a request may name (markets.yaml): a broken file fails here
     except DataFileError as exc:
         return exc.findings
     return []

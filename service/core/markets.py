@@ -4,6 +4,10 @@
 3166 alpha-2). `served`: the markets with their own advice, law and food survey; a real country
 that is not served gets the cautious defaults. A code that names no country (XX, ZZ) is refused,
 and the error names the served markets, read from the same file.
+
+The file is the repository's (rules/reference/markets.yaml), read once: the request schemas
+check a country before any snapshot is at hand, and ISO 3166 is not a per-deployment setting.
+A snapshot load checks it too (advice_config.check_advice), so a broken file fails the load.
 """
 
 from __future__ import annotations
