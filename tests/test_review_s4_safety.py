@@ -20,14 +20,16 @@ import yaml
 from hypothesis import example, given, settings
 
 from service.contract.schemas import RecommendationRequestSchema
+from service.core.errors import DataFileError
 from service.core.explain import explain_product
+from service.core.markets import markets, use_directory
 from service.core.placements.serve import (
     alternatives_for_profile,
     alternatives_of,
     recommend_placement,
 )
 from service.core.recommender import Recommender
-from service.core.snapshot import DataPaths
+from service.core.snapshot import DataPaths, load_snapshot
 
 from .conftest import CATALOG, RULES, TODAY
 from .oracle import PRODUCTS, line_amounts, per_day
@@ -353,3 +355,21 @@ def test_property_a_cart_never_offers_a_second_source_and_no_placement_contradic
         if raw["placement"] in ("cart", "checkout") or item["strategy"] == "complements":
             doubled = given_already & added(item["sku"])
             assert not doubled, f"{raw['placement']}: {item['sku']} doubles {doubled}"
+
+
+def test_f8_the_markets_of_the_loaded_rules_directory_are_used_and_checked(data_copy):
+    """The deployment's rules directory (its ConfigMap) names the markets, not a copy in the
+    image; a markets file whose served market is no country is refused at load."""
+    path = data_copy.reference_dir / "markets.yaml"
+    text = path.read_text(encoding="utf-8")
+    try:
+        path.write_text(text.replace("served: [NL, DE]", "served: [NL, DE, BE]"), "utf-8")
+        load_snapshot(data_copy)
+        assert "BE" in (markets().problem("ZZ") or "")
+        path.write_text(text.replace("served: [NL, DE]", "served: [NL, XX]"), "utf-8")
+        with pytest.raises(DataFileError) as caught:
+            load_snapshot(data_copy)
+        assert any("markets.yaml" in f.file for f in caught.value.findings)
+    finally:
+        use_directory(RULES / "reference")
+    assert "BE" not in (markets().problem("ZZ") or "")

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import DataFileError, Finding
-from .markets import markets
+from .markets import markets, use_directory
 from .reference import Reference
 from .vocabulary import GOALS, LOCALES
 from .yamlfile import line_of, load_yaml
@@ -323,7 +323,8 @@ def check_advice(reference: Reference) -> list[Finding]:
     """Load-time check for load_snapshot: the advice keys parse (findings, not an exception)."""
     try:
         _CONFIGS[reference] = load_advice_config(reference)
-        markets()  # the countries a request may name (markets.yaml): a broken file fails here
+        use_directory(_directory(reference))  # the countries a request may name (markets.yaml)
+        markets()  # a broken file fails the load
     except DataFileError as exc:
         return exc.findings
     return []
