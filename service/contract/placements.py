@@ -47,7 +47,9 @@ class PlacementItemSchema(ItemSchema):
     strategy = fields.String(
         metadata={
             "description": "The strategy of the placement's chain that chose the item "
-            "(profile, alternatives, complements; buy_again:profile when it stood in)."
+            "(profile, alternatives, complements, buy_again, refills). buy_again items also "
+            "carry last_purchase, packs_bought and runs_out_on; refills items action (reorder "
+            "or replace), for_sku, runs_out_on and, for a replacement, replaces."
         }
     )
     adds_to_basket = fields.Dict(
