@@ -74,6 +74,21 @@ def test_r4_a_product_the_profile_names_counts_once(mem_client):
     assert _list(mem_client, "h")["intake"]["vitamin_d_ug"]["current"] == 20
 
 
+def test_r4_a_profile_with_the_most_lines_plus_a_supply_still_answers(mem_client):
+    """The effective profile may hold more lines than a request may send (50): it is no
+    request, and the list still counts the supply."""
+    lines = [{"label": f"tea {i}", "nutrients": {"zinc_mg": 0.01}} for i in range(50)]
+    assert (
+        mem_client.put(
+            "/v1/customers/m", json={"age": 40, "current_supplements": lines}
+        ).status_code
+        == 200
+    )
+    _purchase(mem_client, "m", "XF-D3-10-TAB", "2026-11-20")
+    for placement in PLACEMENTS:
+        assert _list(mem_client, "m", placement)["intake"]["vitamin_d_ug"]["current"] == 10
+
+
 # ---------------------------------------------------------------- R11
 def test_r11_buy_again_offers_no_second_vitamin_d_next_to_the_basket(mem_client):
     profile = {"age": 30, "sex": "female", "life_stage": "pregnant"}
