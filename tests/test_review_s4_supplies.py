@@ -12,7 +12,7 @@ from service.api.app import create_app
 
 D = dt.date
 TODAY = D(2026, 12, 2)
-PLACEMENTS = (None, "home", "account", "email")
+PLACEMENTS = (None, "home", "account", "email", "cart", "product_page")
 
 
 def _purchase(client, customer_id: str, sku: str, day: str, quantity: int = 1):
