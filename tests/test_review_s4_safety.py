@@ -20,14 +20,16 @@ import yaml
 from hypothesis import example, given, settings
 
 from service.contract.schemas import RecommendationRequestSchema
+from service.core.errors import DataFileError
 from service.core.explain import explain_product
+from service.core.markets import markets, use_directory
 from service.core.placements.serve import (
     alternatives_for_profile,
     alternatives_of,
     recommend_placement,
 )
 from service.core.recommender import Recommender
-from service.core.snapshot import DataPaths
+from service.core.snapshot import DataPaths, load_snapshot
 
 from .conftest import CATALOG, RULES, TODAY
 from .oracle import PRODUCTS, line_amounts, per_day
@@ -104,6 +106,26 @@ def test_f12_vitamin_k2_taken_is_covered_and_not_offered_again(december):
     notice = next(n for n in answer["notices"] if n["code"] == "already_covered:vitamin_k2_ug")
     assert "enough" not in notice["text"], "no amount to be enough of: the text must not say so"
     assert_no_item_adds_covered(answer)
+
+
+def test_f12_only_a_nutrient_without_any_reference_value_is_covered_by_taking_some(december):
+    """A first version called every nutrient without an amount for the profile covered once
+    taken: a woman planning a pregnancy who takes 200 µg folic acid lost the 400 µg product
+    (the Gezondheidsraad's advice around conception), and a multivitamin's 120 mg calcium was
+    "enough". Only nutrients with no reference value at all (scoring.yaml) are."""
+    current = [{"label": "folic acid", "nutrients": {"folic_acid_ug": 200}}]
+    profile = {"age": 30, "sex": "female", "goals": ["pregnancy"], "current_supplements": current}
+    answer = listing(december, profile)
+    assert "folic_acid_ug" not in covered_in(answer)
+    assert any(per_day(PRODUCTS[i["sku"]]).get("folic_acid_ug", 0) >= 400 for i in answer["items"])
+    multi = listing(december, {"age": 30, "sex": "female", "current_supplements": [
+        {"sku": "XF-MULTI-WOMEN"}]})  # fmt: skip
+    assert "calcium_mg" not in covered_in(multi) and "iron_mg" not in covered_in(multi)
+    scoring = yaml.safe_load((RULES / "reference" / "scoring.yaml").read_text(encoding="utf-8"))
+    when_taken = set(scoring["lists"]["covered"]["when_taken"])
+    assert "vitamin_k2_ug" in when_taken and "folic_acid_ug" not in when_taken
+    assert covered_in(multi) <= when_taken | {"vitamin_d_ug"}, covered_in(multi)
+    assert_no_item_adds_covered(multi)
 
 
 def cart(
@@ -333,3 +355,21 @@ def test_property_a_cart_never_offers_a_second_source_and_no_placement_contradic
         if raw["placement"] in ("cart", "checkout") or item["strategy"] == "complements":
             doubled = given_already & added(item["sku"])
             assert not doubled, f"{raw['placement']}: {item['sku']} doubles {doubled}"
+
+
+def test_f8_the_markets_of_the_loaded_rules_directory_are_used_and_checked(data_copy):
+    """The deployment's rules directory (its ConfigMap) names the markets, not a copy in the
+    image; a markets file whose served market is no country is refused at load."""
+    path = data_copy.reference_dir / "markets.yaml"
+    text = path.read_text(encoding="utf-8")
+    try:
+        path.write_text(text.replace("served: [NL, DE]", "served: [NL, DE, BE]"), "utf-8")
+        load_snapshot(data_copy)
+        assert "BE" in (markets().problem("ZZ") or "")
+        path.write_text(text.replace("served: [NL, DE]", "served: [NL, XX]"), "utf-8")
+        with pytest.raises(DataFileError) as caught:
+            load_snapshot(data_copy)
+        assert any("markets.yaml" in f.file for f in caught.value.findings)
+    finally:
+        use_directory(RULES / "reference")
+    assert "BE" not in (markets().problem("ZZ") or "")

@@ -4,6 +4,10 @@
 3166 alpha-2). `served`: the markets with their own advice, law and food survey; a real country
 that is not served gets the cautious defaults. A code that names no country (XX, ZZ) is refused,
 and the error names the served markets, read from the same file.
+
+The file is the one of the rules directory a snapshot was last loaded from (the deployment's
+DOSEWISE_RULES_DIR, through advice_config.check_advice, which also refuses a broken file), else
+the repository's: the request schemas check a country before any snapshot is at hand.
 """
 
 from __future__ import annotations
@@ -34,9 +38,27 @@ class Markets:
         )
 
 
+_CURRENT = [MARKETS_FILE]
+
+
+def use_directory(directory: Path) -> None:
+    """Read markets.yaml from this reference directory from now on (where it has one)."""
+    path = directory / "markets.yaml"
+    _CURRENT[0] = path if path.exists() else MARKETS_FILE
+
+
+def markets() -> Markets:
+    """The checked markets file in use (read again only when it changes)."""
+    path = _CURRENT[0]
+    try:
+        stamp = path.stat().st_mtime_ns
+    except OSError:
+        stamp = 0
+    return _load(path, stamp)
+
+
 @cache
-def markets(path: Path = MARKETS_FILE) -> Markets:
-    """The checked markets file (read once)."""
+def _load(path: Path, stamp: int) -> Markets:
     data = load_yaml(path, str(path))
     served = tuple(str(m) for m in (data or {}).get("served") or ())
     countries = frozenset(str(c) for c in (data or {}).get("countries") or ())
