@@ -350,3 +350,13 @@ def test_the_same_sku_twice_in_a_get_basket_counts_once(client):
 def test_extreme_timestamps_are_answered_not_a_500(client, stamp, status):
     response = client.post("/v1/events", json={"events": [_event("k3", stamp)]})
     assert response.status_code == status, response.get_json()
+
+
+def test_the_length_limits_count_repeated_skus(client):
+    basket = [{"sku": "XF-D3-20-TAB"}] * 101
+    response = client.post("/v1/intake/check", json={"profile": {"age": 40}, "basket": basket})
+    assert response.status_code == 422
+    _stored(client, "q2", {"age": 40})
+    many = ",".join(["XF-D3-20-TAB"] * 101)
+    path = f"/v1/customers/q2/recommendations?placement=cart&basket={many}"
+    assert client.get(path).status_code == 422

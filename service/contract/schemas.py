@@ -94,6 +94,7 @@ class Lines(fields.List):
     line: give the SKU once, `servings_per_day` says how many a day)."""
 
     def __init__(self, max_lines: int, **kwargs: Any) -> None:
+        self.max_lines = max_lines
         super().__init__(
             fields.Nested(LineSchema),
             load_default=list,
@@ -103,6 +104,8 @@ class Lines(fields.List):
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
         lines: list[Any] = super()._deserialize(value, attr, data, **kwargs) or []
+        if len(lines) > self.max_lines:  # counted before repeated SKUs are merged
+            raise ValidationError(f"Longer than maximum length {self.max_lines}.")
         first: dict[str, int] = {}
         out, errors = [], {}
         for i, line in enumerate(lines):
@@ -297,7 +300,10 @@ class SkuList(fields.String):
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
         text = super()._deserialize(value, attr, data, **kwargs)
-        return list(dict.fromkeys(s.strip() for s in text.split(",") if s.strip()))
+        skus = [s.strip() for s in text.split(",") if s.strip()]
+        if len(skus) > 100:  # counted before repeated SKUs are merged
+            raise ValidationError("at most 100 SKUs")
+        return list(dict.fromkeys(skus))
 
 
 class CustomerQuerySchema(StrictQuerySchema):
