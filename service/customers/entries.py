@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
+import orjson
+
 PREFIX = "dw:"
 CUSTOMERS = f"{PREFIX}customers"
 EVENTS_STREAM = f"{PREFIX}events"
@@ -231,7 +233,14 @@ def _stream_ms(stream_id: bytes | str) -> int:
 
 
 def _dumps(value: Any) -> bytes:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+    """Compact UTF-8 JSON, the bytes `json.dumps(separators=(",", ":"), ensure_ascii=False)`
+    gives (orjson, about 12x faster on a list's body: bench/README.md), except that a float
+    below 1e-4 is written 0.00001 rather than 1e-05 (the same number). A value orjson does not
+    take (a dict with non-string keys) goes through json."""
+    try:
+        return orjson.dumps(value)
+    except TypeError:
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def stream_record(fields: dict[bytes, bytes]) -> dict[str, Any]:
