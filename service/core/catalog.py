@@ -231,6 +231,15 @@ class Catalog:
         return len(self.products)
 
     @cached_property
+    def sku_order(self) -> np.ndarray:
+        """Each product's place when the products are sorted by SKU (ties of a score)."""
+        order = np.empty(len(self.products), dtype=np.int64)
+        order[sorted(range(len(self.products)), key=lambda i: self.products[i].sku)] = np.arange(
+            len(self.products)
+        )
+        return order
+
+    @cached_property
     def rounded_per_day(self) -> list[dict[str, float | int]]:
         """Per product its nutrients a day as list items show them (amounts.rounded)."""
         return [{k: rounded(v) for k, v in p.nutrients_per_day.items()} for p in self.products]

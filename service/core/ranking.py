@@ -300,7 +300,7 @@ def _rank_now(
         while position in pinned:
             position += 1
         pinned[position] = best
-    shortlist = _shortlist(ev.raw, indices, limit + 16, catalog.products)
+    shortlist = _shortlist(ev.raw, indices, limit + 16, catalog.sku_order)
     pool = np.array([i for i in shortlist if i not in pinned.values()], dtype=np.int64)
     penalty = ev.snapshot.reference.weights.get("same_category", 0.0)
     counts = np.zeros(len(catalog.category_names))
@@ -312,6 +312,7 @@ def _rank_now(
         counts[catalog.category_code[index]] += 1
         role_counts[roles[index]] += 1
     pool_roles = roles[pool]
+    pool_raw, pool_codes = ev.raw[pool], catalog.category_code[pool]
     available: np.ndarray = role_counts[pool_roles] < max_per_role
     ranked: list[int] = []
     raws: list[float] = []
@@ -322,7 +323,7 @@ def _rank_now(
             continue
         if not available.any():
             continue
-        adjusted = ev.raw[pool] - penalty * counts[catalog.category_code[pool]]
+        adjusted = pool_raw - penalty * counts[pool_codes]
         adjusted[~available] = -np.inf
         best = int(np.argmax(adjusted))  # first maximum: the shortlist is sorted by SKU on ties
         available[best] = False
@@ -336,13 +337,15 @@ def _rank_now(
     return ranked, raws
 
 
-def _shortlist(raw: np.ndarray, indices: np.ndarray, k: int, products: list) -> list[int]:
-    """The best k*4 by raw score (argpartition on large catalogs), sorted by score then SKU."""
+def _shortlist(raw: np.ndarray, indices: np.ndarray, k: int, sku_order: np.ndarray) -> list[int]:
+    """The best k*4 by raw score (argpartition on large catalogs), sorted by score then SKU
+    (`sku_order`: each product's place in SKU order, Catalog.sku_order)."""
     k = min(indices.size, max(4 * k, 64))
     if k < indices.size:
         part = np.argpartition(-raw[indices], k - 1)[:k]
         indices = indices[part]
-    return sorted(indices.tolist(), key=lambda i: (-raw[i], products[i].sku))
+    # the last key sorts first: highest raw, then the lower SKU on equal scores
+    return indices[np.lexsort((sku_order[indices], -raw[indices]))].tolist()
 
 
 def intake_view(ev: Evaluation) -> dict[str, dict[str, Any]]:
