@@ -4,20 +4,13 @@ and the table never brings back a product the profile excludes."""
 
 from __future__ import annotations
 
-import os
-import shutil
-import signal
-import subprocess
-
 import pytest
-import redis as redis_lib
 
-from bench.server import db_url, start_celery_worker
-from service.api.app import create_app
 from service.customers.copurchase import META, TABLE
 
-from .conftest import CATALOG, RULES, TODAY, wait_for
+from .conftest import TODAY, wait_for
 from .oracle import PRODUCTS, per_day
+from .stacks import worker_stack
 
 STORE_DB, BROKER_DB = 9, 8
 BASKET = "XF-D3-20-TAB"
@@ -25,45 +18,10 @@ BASKET = "XF-D3-20-TAB"
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
-    base = os.environ.get("REDIS_URL")
-    if not base:
-        pytest.fail("REDIS_URL is not set: run the suite with `make test`")
     tmp = tmp_path_factory.mktemp("copurchase")
-    catalog = tmp / "catalog" / "products.yaml"
-    catalog.parent.mkdir()
-    shutil.copy(CATALOG, catalog)
-    shutil.copytree(RULES, tmp / "rules")
-    store_url, broker_url = db_url(base, STORE_DB), db_url(base, BROKER_DB)
-    for url in (store_url, broker_url):
-        redis_lib.Redis.from_url(url).flushdb()
-    env = {
-        **os.environ,
-        "REDIS_URL": store_url,
-        "DOSEWISE_CELERY_BROKER_URL": broker_url,
-        "DOSEWISE_CATALOG_PATH": str(catalog),
-        "DOSEWISE_RULES_DIR": str(tmp / "rules"),
-    }
-    worker = start_celery_worker(env, 1, tmp / "worker.log", f"copurchase-{os.getpid()}@%h")
-    app = create_app(
-        {
-            "TESTING": True,
-            "CATALOG_PATH": str(catalog),
-            "RULES_DIR": str(tmp / "rules"),
-            "REDIS_URL": store_url,
-            "CELERY_BROKER_URL": broker_url,
-            "RELOAD_INTERVAL": 0,
-        }
-    )
-    app.extensions["dosewise"].clock = lambda: TODAY
-    yield {"app": app, "client": app.test_client(), "redis": redis_lib.Redis.from_url(store_url)}
-    if worker.poll() is None:
-        os.killpg(worker.pid, signal.SIGTERM)
-        try:
-            worker.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(worker.pid, signal.SIGKILL)
-    for url in (store_url, broker_url):
-        redis_lib.Redis.from_url(url).flushdb()
+    with worker_stack(tmp, STORE_DB, BROKER_DB, {"RELOAD_INTERVAL": 0}, name="copurchase") as stack:
+        stack["app"].extensions["dosewise"].clock = lambda: TODAY
+        yield stack
 
 
 def _purchases(pairs: list[tuple[str, str]]) -> dict:

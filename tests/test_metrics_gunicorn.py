@@ -9,10 +9,11 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 
 from bench.server import start_gunicorn, stop_gunicorn
 from service.settings import REPO_ROOT
+
+from .conftest import wait_for
 
 
 def _count(text: str) -> float:
@@ -63,14 +64,6 @@ def _scrape(port: int) -> str:
         conn.close()
 
 
-def _wait_for(condition, timeout: float = 20.0) -> None:
-    """Files are checked at most every RELOAD_INTERVAL per worker; a loaded machine is slow."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.2)
-
-
 def _lines(text: str, name: str) -> list[str]:
     return [line for line in text.splitlines() if line.startswith(name)]
 
@@ -104,7 +97,8 @@ def test_last_reload_ok_reads_1_and_info_drops_old_versions_after_a_reload(tmp_p
             campaigns.read_text(encoding="utf-8").replace("weight: 0.2", "weight: 0.25", 1),
             encoding="utf-8",
         )
-        _wait_for(lambda: _lines(_scrape(port), "dosewise_data_info{") != [before])
+        # files are checked at most every RELOAD_INTERVAL per worker; a loaded machine is slow
+        wait_for(lambda: _lines(_scrape(port), "dosewise_data_info{") != [before], 90)
         for _ in range(6):  # every worker, whichever answers, reports the new versions only
             text = _scrape(port)
             (after,) = _lines(text, "dosewise_data_info{")
@@ -113,7 +107,7 @@ def test_last_reload_ok_reads_1_and_info_drops_old_versions_after_a_reload(tmp_p
                 "dosewise_data_last_reload_ok 1.0"
             ]
         campaigns.write_text("rules: [ {id: broken", encoding="utf-8")
-        _wait_for(lambda: "dosewise_data_last_reload_ok 0.0" in _scrape(port))
+        wait_for(lambda: "dosewise_data_last_reload_ok 0.0" in _scrape(port), 90)
         text = _scrape(port)
         assert _lines(text, "dosewise_data_last_reload_ok") == ["dosewise_data_last_reload_ok 0.0"]
         assert _lines(text, "dosewise_data_info{") == [after]

@@ -341,7 +341,7 @@ def test_copurchase_reorders_the_cart_within_what_need_allows(recommender):
 # ---------------------------------------------------------------- alternatives
 def _price_per_month(sku: str) -> float:
     p = PRODUCTS[sku]
-    return round(p["price"] / p["pack_size"] * p["servings_per_day"] * 30, 2)
+    return p["price"] / p["pack_size"] * p["servings_per_day"] * 30  # exact; shown rounded
 
 
 def test_alternative_reasons_are_true_facts_in_each_locale(recommender):
@@ -350,11 +350,14 @@ def test_alternative_reasons_are_true_facts_in_each_locale(recommender):
     assert "vegan (lichen)" in by_sku["GR-D3-20-TAB"]
     assert "drops instead of tablets" in by_sku["XF-D3-25-DROPS"]
     cheaper = _price_per_month("XF-D3-20-TAB") - _price_per_month("XF-D3-25-DROPS")
-    assert f"EUR {cheaper:.2f} a month cheaper" in by_sku["XF-D3-25-DROPS"]
+    assert f"EUR {cheaper:.2f} a month cheaper at the label dose" in by_sku["XF-D3-25-DROPS"]
     nl = alternatives_of(recommender.snapshot, "XF-D3-20-TAB", 50, "nl")
     texts = {i["sku"]: [r["text"] for r in i["reasons"]] for i in nl["items"]}
     assert "vegan (korstmos)" in texts["GR-D3-20-TAB"]
-    assert f"EUR {cheaper:.2f} per maand goedkoper".replace(".", ",") in texts["XF-D3-25-DROPS"]
+    assert (
+        f"EUR {cheaper:.2f} per maand goedkoper bij de dosis op het etiket".replace(".", ",")
+        in texts["XF-D3-25-DROPS"]
+    )
     for item in en["items"]:
         product = PRODUCTS[item["sku"]]
         for reason in item["reasons"]:

@@ -6,96 +6,28 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import subprocess
 import time
-from pathlib import Path
 
 import pytest
 import redis as redis_lib
 
-from bench.server import db_url, start_celery_worker
 from service.api.app import create_app
 from service.customers.store import CachedList
 
-from .conftest import CATALOG, RULES, wait_for
+from .conftest import wait_for
+from .stacks import worker_stack
 
 STORE_DB, BROKER_DB = 14, 13
-
-
-class Worker:
-    """A real `celery worker` process on the test broker, killable like a crashed machine."""
-
-    def __init__(self, env: dict[str, str], log: Path) -> None:
-        self.env, self.log = env, log
-        self.process: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        self.process = start_celery_worker(self.env, 1, self.log, f"test-{os.getpid()}@%h")
-
-    def kill(self) -> None:
-        """SIGKILL the whole worker (main process and its pool): no cleanup, no acks."""
-        if self.process is not None and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.kill()
 
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
     """Data copy, store and broker databases, one app and one worker sharing them."""
-    base = os.environ.get("REDIS_URL")
-    if not base:
-        pytest.fail("REDIS_URL is not set: run the suite with `make test`")
+    settings = {"RELOAD_INTERVAL": 0, "REFRESH_CHUNK_SIZE": 250, "REFRESH_LOCK_TTL": 2}
     tmp = tmp_path_factory.mktemp("precompute")
-    catalog = tmp / "catalog" / "products.yaml"
-    catalog.parent.mkdir()
-    shutil.copy(CATALOG, catalog)
-    shutil.copytree(RULES, tmp / "rules")
-    store_url, broker_url = db_url(base, STORE_DB), db_url(base, BROKER_DB)
-    for url in (store_url, broker_url):
-        redis_lib.Redis.from_url(url).flushdb()
-    config = {
-        "CATALOG_PATH": str(catalog),
-        "RULES_DIR": str(tmp / "rules"),
-        "REDIS_URL": store_url,
-        "CELERY_BROKER_URL": broker_url,
-        "RELOAD_INTERVAL": 0,
-        "REFRESH_CHUNK_SIZE": 250,
-        "REFRESH_LOCK_TTL": 2,
-    }
-    env = {
-        **os.environ,
-        "REDIS_URL": store_url,
-        "DOSEWISE_CELERY_BROKER_URL": broker_url,
-        "DOSEWISE_CATALOG_PATH": str(catalog),
-        "DOSEWISE_RULES_DIR": str(tmp / "rules"),
-        "DOSEWISE_RELOAD_INTERVAL": "0.1",
-        "DOSEWISE_REFRESH_CHUNK_SIZE": "250",
-        "DOSEWISE_REFRESH_LOCK_TTL": "2",
-    }
-    worker = Worker(env, tmp / "worker.log")
-    worker.start()
-    app = create_app({"TESTING": True, **config})
-    client = redis_lib.Redis.from_url(store_url)
-    yield {
-        "app": app,
-        "client": app.test_client(),
-        "redis": client,
-        "worker": worker,
-        "rules": tmp / "rules",
-        "log": tmp / "worker.log",
-    }
-    worker.stop()
-    client.flushdb()
-    redis_lib.Redis.from_url(broker_url).flushdb()
+    with worker_stack(tmp, STORE_DB, BROKER_DB, settings, {"RELOAD_INTERVAL": 0.1}) as stack:
+        yield stack
 
 
 def source_of(client, customer_id: str, **query) -> str:

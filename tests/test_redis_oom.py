@@ -119,11 +119,13 @@ def test_the_worker_pauses_while_redis_is_full_and_works_again_after(small_redis
             start_new_session=True,
         )
     try:
-        time.sleep(6)  # the old worker ended within a second: "Unrecoverable error"
+        # the old worker ended within a second of its first write: "Unrecoverable error"
+        pause = "out of memory (maxmemory): the worker pauses"
+        wait_for(lambda: pause in log.read_bytes().decode(errors="replace"), 90)
+        time.sleep(2)
         text = log.read_bytes().decode(errors="replace")
         assert worker.poll() is None, text[-3000:]
         assert "Unrecoverable" not in text, text[-3000:]
-        assert "out of memory (maxmemory): the worker pauses" in text
         # Redis has room again: the same worker takes work without a restart
         for key in r.scan_iter(match="filler:*", count=1000):
             r.delete(key)

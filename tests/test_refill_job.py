@@ -6,21 +6,16 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import shutil
 from pathlib import Path
 
 import pytest
-import redis as redis_lib
 
 from bench.refills import store_customers
-from bench.server import db_url
-from service.api.app import create_app
 from service.customers.redis_client import get_store
 from service.customers.refills import JOB
 
-from .conftest import CATALOG, RULES, wait_for
-from .test_precompute import Worker
+from .conftest import wait_for
+from .stacks import worker_stack
 
 STORE_DB, BROKER_DB = 8, 7
 DAY = dt.date(2026, 11, 28)
@@ -28,54 +23,16 @@ DAY = dt.date(2026, 11, 28)
 
 @pytest.fixture(scope="module")
 def refill_stack(tmp_path_factory):
-    base = os.environ.get("REDIS_URL")
-    if not base:
-        pytest.fail("REDIS_URL is not set: run the suite with `make test`")
     tmp = tmp_path_factory.mktemp("refills")
-    catalog = tmp / "catalog" / "products.yaml"
-    catalog.parent.mkdir()
-    shutil.copy(CATALOG, catalog)
-    shutil.copytree(RULES, tmp / "rules")
-    export_dir = tmp / "exports"
-    store_url, broker_url = db_url(base, STORE_DB), db_url(base, BROKER_DB)
-    for url in (store_url, broker_url):
-        redis_lib.Redis.from_url(url).flushdb()
-    config = {
-        "CATALOG_PATH": str(catalog),
-        "RULES_DIR": str(tmp / "rules"),
-        "REDIS_URL": store_url,
-        "CELERY_BROKER_URL": broker_url,
+    settings = {
         "RELOAD_INTERVAL": 0,
         "REFILL_CHUNK_SIZE": 200,
         "REFRESH_LOCK_TTL": 2,
-        "REFILL_EXPORT_DIR": str(export_dir),
+        "REFILL_EXPORT_DIR": str(tmp / "exports"),
     }
-    env = {
-        **os.environ,
-        "REDIS_URL": store_url,
-        "DOSEWISE_CELERY_BROKER_URL": broker_url,
-        "DOSEWISE_CATALOG_PATH": str(catalog),
-        "DOSEWISE_RULES_DIR": str(tmp / "rules"),
-        "DOSEWISE_RELOAD_INTERVAL": "0",
-        "DOSEWISE_REFILL_CHUNK_SIZE": "200",
-        "DOSEWISE_REFRESH_LOCK_TTL": "2",
-        "DOSEWISE_REFILL_EXPORT_DIR": str(export_dir),
-    }
-    worker = Worker(env, tmp / "worker.log")
-    worker.start()
-    app = create_app({"TESTING": True, **config})
-    app.extensions["dosewise"].clock = lambda: DAY
-    client = redis_lib.Redis.from_url(store_url)
-    yield {
-        "app": app,
-        "client": app.test_client(),
-        "redis": client,
-        "worker": worker,
-        "exports": export_dir,
-    }
-    worker.stop()
-    client.flushdb()
-    redis_lib.Redis.from_url(broker_url).flushdb()
+    with worker_stack(tmp, STORE_DB, BROKER_DB, settings, name="refills") as stack:
+        stack["app"].extensions["dosewise"].clock = lambda: DAY
+        yield {**stack, "exports": tmp / "exports"}
 
 
 def _finished(client, run_id: str | None = None):

@@ -16,29 +16,20 @@ from .base import (
     _load_request,
     _recommender,
     date_option,
+    format_option,
     main,
+    profile_option,
     with_data,
 )
 
 
 @main.command()
 @with_data
-@click.option(
-    "--profile",
-    "profile_path",
-    required=True,
-    help="JSON or YAML file with a profile or a whole request body; '-' for stdin.",
-)
+@profile_option("JSON or YAML file with a profile or a whole request body; '-' for stdin.")
 @click.option("--sku", required=True, help="The product to explain.")
 @click.option("--locale", type=click.Choice(list(LOCALES)), default=None)
 @date_option("Explain as on this day (campaign windows, season; default: today).")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-)
+@format_option
 def explain(
     catalog: str,
     rules: str,
@@ -87,12 +78,7 @@ def explain(
 
 @main.command()
 @with_data
-@click.option(
-    "--profile",
-    "profile_path",
-    required=True,
-    help="JSON or YAML file with a profile, or a whole request body; '-' for stdin.",
-)
+@profile_option("JSON or YAML file with a profile, or a whole request body; '-' for stdin.")
 @click.option("--limit", type=click.IntRange(1, 50), default=None)
 @click.option("--locale", type=click.Choice(list(LOCALES)), default=None)
 @click.option("--explain/--no-explain", default=False, help="Show features behind each score.")
@@ -125,12 +111,7 @@ def recommend(
 
 @main.command("check-intake")
 @with_data
-@click.option(
-    "--profile",
-    "profile_path",
-    required=True,
-    help="JSON or YAML file with a profile or an intake-check body; '-' for stdin.",
-)
+@profile_option("JSON or YAML file with a profile or an intake-check body; '-' for stdin.")
 def check_intake(catalog: str, rules: str, profile_path: str) -> None:
     """Print totals against upper limits, violations and warnings as JSON."""
     body = _load_request(profile_path, IntakeCheckRequestSchema())

@@ -72,6 +72,32 @@ def _recommender(catalog: str, rules: str) -> Recommender:
         refuse(exc)
 
 
+def log_file_option(name: str, help_text: str | None = None, required: bool = False):
+    """`--NAME FILE`: an existing JSON-lines log (impressions, events, exposures) as a Path."""
+    return click.option(
+        f"--{name}",
+        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        default=None,
+        required=required,
+        help=help_text,
+    )
+
+
+def profile_option(help_text: str):
+    """`--profile FILE` (required) as `profile_path`: JSON or YAML, '-' for stdin."""
+    return click.option("--profile", "profile_path", required=True, help=help_text)
+
+
+format_option = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text to read, json for scripts.",
+)
+
+
 def date_option(help_text: str):
     """`--date YYYY-MM-DD` as `day`: evaluate campaign windows and the season on that day."""
     return click.option(

@@ -12,6 +12,7 @@ from ..core.errors import DataFileError
 from ..core.snapshot import load_snapshot
 from .base import (
     _paths,
+    log_file_option,
     main,
     refuse,
     with_data,
@@ -61,6 +62,15 @@ def experiments_check(catalog: str, rules: str) -> None:
     click.echo(f"ok: {len(found.experiments)} experiment(s)")
 
 
+def _named(found, experiment_id: str, rules: str):
+    """The experiment of that id, or exit 1 saying the file holds none."""
+    try:
+        return found.get(experiment_id)
+    except KeyError:
+        click.echo(f"no experiment {experiment_id!r} in {rules}/experiments.yaml", err=True)
+        sys.exit(1)
+
+
 @experiments_group.command("assign")
 @click.argument("experiment_id")
 @click.argument("unit_ids", nargs=-1, required=True)
@@ -71,11 +81,7 @@ def experiments_assign(experiment_id: str, unit_ids: tuple[str, ...], catalog: s
     from ..experiments.assign import assign
 
     _, found = _experiments(rules, catalog)
-    try:
-        experiment = found.get(experiment_id)
-    except KeyError:
-        click.echo(f"no experiment {experiment_id!r} in {rules}/experiments.yaml", err=True)
-        sys.exit(1)
+    experiment = _named(found, experiment_id, rules)
     for unit in unit_ids:
         variant = assign(experiment, unit)
         click.echo(f"{unit}\t{variant.id if variant else '-'}")
@@ -83,17 +89,11 @@ def experiments_assign(experiment_id: str, unit_ids: tuple[str, ...], catalog: s
 
 @experiments_group.command("report")
 @click.argument("experiment_id")
-@click.option(
-    "--exposures",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    required=True,
-    help="Exposure log (JSON lines, one per served list in the experiment).",
+@log_file_option(
+    "exposures", "Exposure log (JSON lines, one per served list in the experiment).", True
 )
-@click.option(
-    "--events",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    required=True,
-    help="Shop events (JSON lines, as exported by `dosewise events export`).",
+@log_file_option(
+    "events", "Shop events (JSON lines, as exported by `dosewise events export`).", True
 )
 @click.option(
     "--html",
@@ -102,7 +102,13 @@ def experiments_assign(experiment_id: str, unit_ids: tuple[str, ...], catalog: s
     default=None,
     help="Also write a self-contained HTML report with plots here.",
 )
-@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@click.option(
+    "--json",
+    "json_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also write the report as JSON here.",
+)
 @with_data
 def experiments_report(
     experiment_id: str,
@@ -119,11 +125,7 @@ def experiments_report(
     from ..experiments.report import experiment_report, report_html, report_text
 
     snapshot, found = _experiments(rules, catalog)
-    try:
-        experiment = found.get(experiment_id)
-    except KeyError:
-        click.echo(f"no experiment {experiment_id!r} in {rules}/experiments.yaml", err=True)
-        sys.exit(1)
+    experiment = _named(found, experiment_id, rules)
     prices = {p.sku: p.price for p in snapshot.catalog.products}
     try:
         report = experiment_report(experiment, exposures, events, prices)

@@ -14,6 +14,7 @@ from .base import (
     _model_dir,
     _paths,
     fail,
+    log_file_option,
     main,
     refuse,
     with_data,
@@ -72,18 +73,8 @@ def model_status() -> None:
 
 
 @model_group.command("train")
-@click.option(
-    "--impressions",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    default=None,
-    help="Impressions JSON lines (default: the exported log).",
-)
-@click.option(
-    "--events",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    default=None,
-    help="Events JSON lines (default: the exported log).",
-)
+@log_file_option("impressions", "Impressions JSON lines (default: the exported log).")
+@log_file_option("events", "Events JSON lines (default: the exported log).")
 @click.option(
     "--min-gain",
     type=float,
@@ -136,16 +127,8 @@ def model_train(
     default=None,
     help="Model folder (default: the current one).",
 )
-@click.option(
-    "--impressions",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    default=None,
-)
-@click.option(
-    "--events",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    default=None,
-)
+@log_file_option("impressions", "Impressions JSON lines (default: the exported log).")
+@log_file_option("events", "Events JSON lines (default: the exported log).")
 @click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),

@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from .base import _customers, _redis_lost, fail, main
+from .base import _customers, _redis_lost, fail, format_option, main
 
 LOCALES = click.Choice(["nl", "de", "en"])
 
@@ -66,9 +66,7 @@ def calendar_text(body: dict) -> str:
 @click.argument("customer_id", required=False)
 @click.option("--locale", type=LOCALES, default="nl", show_default=True)
 @click.option("--basket", default="", help="SKUs in the basket, comma-separated.")
-@click.option(
-    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
-)
+@format_option
 @click.option("--all", "run_all", is_flag=True, help="Start the daily refill job now.")
 @click.option("--status", "show_status", is_flag=True, help="Show the latest refill job.")
 @click.option("--wait/--no-wait", default=True, show_default=True, help="Follow --all.")

@@ -18,6 +18,7 @@ from .base import (
     _stored_profiles,
     date_option,
     fail,
+    format_option,
     main,
     refuse,
     with_data,
@@ -58,13 +59,7 @@ def rules_check(catalog: str, rules: str) -> None:
 @click.argument("path", required=False, type=click.Path(exists=True, path_type=Path))
 @with_data
 @click.option("--strict", is_flag=True, help="Warnings fail too (exit 1).")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-)
+@format_option
 @date_option("Judge campaign dates as on this day (default: today).")
 def rules_lint(
     path: Path | None,

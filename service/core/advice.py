@@ -260,12 +260,24 @@ class Offer:
         return np.asarray(~self.above_band.any(axis=1))
 
     @cached_property
-    def covered(self) -> list[int]:
-        """Nutrient columns the person already takes enough of (advice or reference intake)."""
-        advice, intake = advice_of(self.ev), self.ev.intake
+    def enough(self) -> np.ndarray:
+        """Per nutrient the amount a day that is enough: the advice or reference intake (NaN:
+        none for this profile)."""
+        advice = advice_of(self.ev)
         enough = np.fmax(advice.targets, advice.general)
-        has = ~np.isnan(enough) & (enough > 0) & (intake > 0)
-        return [int(c) for c in np.flatnonzero(has & (intake >= enough * (1 - 1e-9)))]
+        return np.where(enough > 0, enough, np.nan)
+
+    @cached_property
+    def covered(self) -> list[int]:
+        """Nutrient columns the person already takes enough of: at least the advice or reference
+        intake; a nutrient with neither for the profile (vitamin K2 has no reference intake at
+        all) as soon as any is taken (scoring.yaml `lists.covered`)."""
+        intake, enough = self.ev.intake, self.enough
+        has_amount = ~np.isnan(enough)
+        reached = has_amount & (intake >= np.nan_to_num(enough) * (1 - 1e-9))
+        if self.config.covered_when_taken:
+            reached |= ~has_amount
+        return [int(c) for c in np.flatnonzero((intake > 0) & reached)]
 
     @cached_property
     def role_table(self) -> RoleTable:
@@ -286,11 +298,22 @@ class Offer:
 
     @cached_property
     def duplicate(self) -> np.ndarray:
-        """Products whose category role is a nutrient the person already takes enough of (a
-        D3 for someone who takes enough D3): they would only add to what is covered."""
+        """Products that add any amount of a nutrient the person already takes enough of (the
+        notice says "we suggest no more vitamin D": a D3, a calcium + D3, cod-liver oil or a
+        multivitamin with vitamin D alike), or whose category role is such a nutrient."""
+        covered = self.covered
+        size = len(self.ev.snapshot.catalog)
+        if not covered:
+            return np.zeros(size, dtype=bool)
         table = self.role_table
-        covered = [int(table.nutrient_role[c]) for c in self.covered]
-        return np.isin(table.category_role, covered)
+        adds = (self.ev.snapshot.catalog.nutrients_per_day[:, covered] > 0).any(axis=1)
+        roles = [int(table.nutrient_role[c]) for c in covered]
+        return np.asarray(adds | np.isin(table.category_role, roles))
+
+    def duplicated(self, index: int) -> list[int]:
+        """The covered nutrient columns product `index` adds."""
+        row = self.ev.snapshot.catalog.nutrients_per_day[index]
+        return [c for c in self.covered if row[c] > 0]
 
     @cached_property
     def gap_need(self) -> np.ndarray:

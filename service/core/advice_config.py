@@ -27,6 +27,7 @@ ADVICE_TEXTS: dict[str, tuple[str, ...]] = {
     "reason_dose_doctor": ("amount", "unit", "nutrient", "advised"),
     "reason_learned": (),
     "notice_already_covered": ("amount", "unit", "nutrient"),
+    "notice_already_taken": ("amount", "unit", "nutrient"),
     "notice_no_advice": (),
     "notice_short_list": (),
     "notice_no_items_no_need": (),
@@ -35,6 +36,7 @@ log = logging.getLogger("dosewise.core")
 AUTHORITY_PLACEHOLDERS = ("target", "unit", "nutrient")
 DOCTOR = "doctor"  # the authority of a `higher_dose_advised` amount
 PRODUCT_CONDITIONS = ("pregnancy_suitable", "breastfeeding_suitable")
+COVERED_MODES = ("taken", "never")  # scoring.yaml lists.covered.without_amount
 
 
 # ---------------------------------------------------------------- configuration (data)
@@ -80,6 +82,9 @@ class AdviceConfig:
     target_authority: dict[str, str]  # target id -> authority
     reference_intakes: tuple[ReferenceIntake, ...]
     claim_requires: dict[str, dict[str, Any]]  # claim id -> product field -> required value
+    # a nutrient without an advice or reference intake for the profile is covered once taken
+    # (scoring.yaml lists.covered.without_amount: taken)
+    covered_when_taken: bool = True
 
     def role(self, category: str) -> str:
         return self.roles.get(category, category)
@@ -157,6 +162,7 @@ def load_advice_config(reference: Reference) -> AdviceConfig:
     max_per_role, roles, learned = 2, {}, 0.6
     goals_not_for_sex: dict[str, tuple[str, ...]] = {}
     goal_indication: dict[str, GoalIndication] = {}
+    covered_when_taken = True
     if not isinstance(lists, dict):
         find(scoring_file, scoring, "lists", "needs `lists:` (max_per_role, roles)")
     else:
@@ -190,6 +196,14 @@ def load_advice_config(reference: Reference) -> AdviceConfig:
                 )
             except (TypeError, ValueError):
                 find(scoring_file, where, nutrient, "goal_indication: ages must be integers")
+        covered = lists.get("covered")
+        if not isinstance(covered, dict) or covered.get("without_amount") not in COVERED_MODES:
+            message = f"needs `covered: {{without_amount: {' | '.join(COVERED_MODES)}, source}}`"
+            find(scoring_file, lists, "covered", message)
+        else:
+            if not isinstance(covered.get("source"), str):
+                find(scoring_file, covered, "source", "lists.covered needs a `source` note")
+            covered_when_taken = covered["without_amount"] == "taken"
     # targets.yaml: authorities, authority per target, reference intakes
     targets_file, targets = doc("targets.yaml")
     authorities: dict[str, dict[str, str]] = {}
@@ -290,6 +304,7 @@ def load_advice_config(reference: Reference) -> AdviceConfig:
         target_authority=target_authority,
         reference_intakes=tuple(intakes),
         claim_requires=requires,
+        covered_when_taken=covered_when_taken,
     )
 
 

@@ -167,13 +167,16 @@ def advice_notices(ev: Evaluation, locale: str) -> list[dict[str, str]]:
     reference = ev.snapshot.reference
     keys = reference.nutrients.keys
     notices = []
+    enough = ev.offer.enough
     for column in ev.offer.covered:
         key = keys[column]
+        # "enough" only where there is an amount to be enough of (scoring.yaml lists.covered)
+        text_key = "notice_already_taken" if np.isnan(enough[column]) else "notice_already_covered"
         notices.append(
             {
                 "code": f"already_covered:{key}",
                 "text": reference.text(
-                    "notice_already_covered",
+                    text_key,
                     locale,
                     **reference.nutrients.text_values(key, locale, amount=ev.intake[column]),
                 ),
@@ -229,9 +232,11 @@ def exclusion_texts(ev: Evaluation, index: int) -> list[dict[str, Any]]:
             }
         )
     if offer.duplicate[index]:
-        reasons.append(
-            {"code": "already_covered", "text": "the person already takes enough of this"}
-        )
+        doubled = [keys[c] for c in offer.duplicated(index)]
+        text = "the person already takes enough of this"
+        if doubled:
+            text = f"adds {', '.join(doubled)}, of which the person already takes enough"
+        reasons.append({"code": "already_covered", "nutrients": doubled, "text": text})
     if not offer.need[index]:
         reasons.append(
             {

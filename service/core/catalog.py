@@ -109,8 +109,14 @@ class Product:
         return {k: v * self.servings_per_day for k, v in self.nutrients_per_serving.items()}
 
     @property
+    def cost_per_month(self) -> float:
+        """The exact cost of DAYS_PER_MONTH days at the label dose: the one definition;
+        compare and subtract these, round only what is shown."""
+        return self.price / self.pack_size * self.servings_per_day * DAYS_PER_MONTH
+
+    @property
     def price_per_month(self) -> float:
-        return round(self.price / self.pack_size * self.servings_per_day * DAYS_PER_MONTH, 2)
+        return round(self.cost_per_month, 2)
 
     def to_dict(self, locale: str | None = None) -> dict[str, Any]:
         """The contract's product shape, plus the catalog's extra fields."""

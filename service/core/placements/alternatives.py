@@ -9,7 +9,9 @@ A product Q is an alternative of the product P on the page when
   vegetarian if P is, no higher minimum age, no lower maximum age, suitable in pregnancy and
   breastfeeding wherever P is (so a page for a vegan product never offers a fish-oil one);
 - it differs in something a shopper can choose by, and says so: diet, source, form, price,
-  dose, allergens or brand, each a fact from the catalog in the request's locale.
+  dose, allergens or brand, each a fact from the catalog in the request's locale. "Cheaper"
+  compares the exact cost of a month (Product.cost_per_month) at each product's own label
+  dose, rounded to the cent only for display; a different dose says so in its own reason.
 With a profile, the candidates are further the plain list's safe ones (context.base) within
 the profile's dose band (guarantee 10).
 """
@@ -75,7 +77,7 @@ def alternative_reasons(
 ) -> list[dict[str, str]]:
     """Why `other` is an alternative of `index`: every difference a shopper can choose by,
     each a fact of the catalog ("vegan (lichen)", "drops instead of tablets", "EUR 0.40 a
-    month cheaper"). Empty: not an alternative (nothing to choose it for)."""
+    month cheaper at the label dose"). Empty: not an alternative (nothing to choose it for)."""
     p, q = catalog.products[index], catalog.products[other]
     out: list[dict[str, str]] = []
 
@@ -110,7 +112,8 @@ def alternative_reasons(
             form=config.text(f"form_{q.form}", locale),
             other=config.text(f"form_{p.form}", locale),
         )
-    cheaper = round(p.price_per_month - q.price_per_month, 2)
+    # exact monthly costs at each product's label dose, rounded only for display (F6)
+    cheaper = p.cost_per_month - q.cost_per_month
     if cheaper >= config.min_price_difference - EPSILON:
         add("cheaper", "alternative_cheaper", amount=_money(cheaper, locale))
     keys = reference.nutrients.keys

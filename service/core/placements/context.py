@@ -93,19 +93,19 @@ class PlacementContext:
 
     @cached_property
     def basket_nutrients(self) -> np.ndarray:
-        """Nutrient columns the basket (and the product on the page) already give."""
+        """Nutrient columns the basket, the supplements the person already takes (F12: a D3 + K2
+        taken daily doubles as surely as one in the basket) and the product on the page give."""
         ev = self.ev
         given = np.zeros(len(self.snapshot.reference.nutrients.keys), dtype=bool)
         for line in ev.resolved:
-            if line.path.startswith("basket."):
-                given |= line.amounts > 0
+            given |= line.amounts > 0
         if self.product_index is not None:
             given |= self.snapshot.catalog.nutrients_per_day[self.product_index] > 0
         return given
 
     @cached_property
     def basket_overlap(self) -> np.ndarray:
-        """Products that give a nutrient the basket already gives: never in a cart list."""
+        """Products that give a nutrient the basket or what is taken gives: never in a cart."""
         columns = np.flatnonzero(self.basket_nutrients)
         if columns.size == 0:
             return np.zeros(len(self.snapshot.catalog), dtype=bool)
