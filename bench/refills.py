@@ -44,7 +44,8 @@ DAY = dt.date(2026, 11, 28)
 def purchase_history(
     rng: np.random.Generator, catalog, today: dt.date, popularity: np.ndarray
 ) -> list[str]:
-    """One customer's purchases, encoded as stored (`sku|YYYY-MM-DD|quantity`)."""
+    """One customer's purchases, encoded as stored (`sku|time|quantity`, the time of the
+    purchase event in UTC, in the shop's opening hours)."""
     count = int(rng.choice([0, 1, 2, 3, 4], p=[0.1, 0.35, 0.3, 0.15, 0.1]))
     chosen = rng.choice(len(catalog.products), size=count, replace=False, p=popularity)
     out = []
@@ -60,7 +61,9 @@ def purchase_history(
             day = today - dt.timedelta(days=int(rng.integers(0, days + 20)))
         for _ in range(int(rng.integers(1, 6))):
             quantity = 2 if rng.random() < 0.1 else 1
-            out.append(f"{product.sku}|{day.isoformat()}|{quantity}")
+            minute = int(rng.integers(7 * 60, 23 * 60))
+            moment = dt.datetime.combine(day, dt.time(minute // 60, minute % 60), dt.UTC)
+            out.append(f"{product.sku}|{moment.isoformat()}|{quantity}")
             day -= dt.timedelta(days=int(days * quantity * rng.uniform(0.8, 1.3)))
             if day < today - dt.timedelta(days=730):
                 break

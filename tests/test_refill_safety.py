@@ -80,6 +80,11 @@ def _check_item(
     bought=[("XF-D3-20-TAB", -115, 1)],
     basket=[],
 )
+@example(  # regression: the refill in the basket was dropped though the reorder replaced it
+    raw={"age": 17},
+    bought=[("BL-B12-100-TAB", 0, 1), ("BL-B6-10-TAB", -330, 3)],
+    basket=[{"sku": "BL-B6-10-TAB"}],
+)
 def test_every_reorder_keeps_every_guarantee(recommender, raw, bought, basket):
     snapshot = recommender.snapshot
     config = refill_config(RULES, snapshot.reference)

@@ -171,7 +171,8 @@ def test_a_reorder_that_would_now_break_a_limit_is_never_proposed(snapshot, conf
 
 
 def test_a_product_with_vitamin_k_is_replaced_after_a_vitamin_k_antagonist(snapshot, config):
-    profile = {"age": 60, "medications": ["vitamin_k_antagonist"]}
+    # 72: vitamin D is advised (20 µg from 70), so the replacement has a reason of its own
+    profile = {"age": 72, "medications": ["vitamin_k_antagonist"]}
     body = _reorder(snapshot, config, profile, [bought("XF-D3K2-VEGAN-CAP", D(2026, 3, 1))])
     items = body["reorder"]["items"]
     assert len(items) == 1
@@ -182,8 +183,20 @@ def test_a_product_with_vitamin_k_is_replaced_after_a_vitamin_k_antagonist(snaps
     assert item["nutrients_per_day"].get("vitamin_d_ug")  # the same need: vitamin D
     assert [w["code"] for w in item["why"]] == ["interaction"]
     assert "vitamin K2" in item["why"][0]["text"]
-    assert {r["code"] for r in item["reasons"]} == {"runs_out", "replaces"}
+    codes = [r["code"] for r in item["reasons"]]
+    assert codes[:2] == ["runs_out", "replaces"] and len(codes) > 2  # and one about itself
     assert body["refills"][0]["fits"] is False
+
+
+def test_without_a_reason_of_its_own_nothing_replaces_it(snapshot, config):
+    """F13: at 60 (a man) no vitamin D is advised: a plain D3 has no reason of its own, so the
+    D3 + K2 he may no longer take is left out with the advice to ask, not swapped for it."""
+    profile = {"age": 60, "sex": "male", "medications": ["vitamin_k_antagonist"]}
+    body = _reorder(snapshot, config, profile, [bought("XF-D3K2-VEGAN-CAP", D(2026, 3, 1))])
+    assert body["reorder"]["items"] == []
+    (left,) = body["reorder"]["left_out"]
+    assert left["sku"] == "XF-D3K2-VEGAN-CAP" and left["advice"]
+    assert [w["code"] for w in left["why"]] == ["interaction"]
 
 
 def test_in_pregnancy_a_high_dose_is_replaced_by_one_that_fits(snapshot, config):
@@ -232,7 +245,7 @@ def test_every_text_is_in_the_locale_and_makes_no_disease_claim(snapshot, config
         plan = plan_refills(
             snapshot,
             config,
-            Profile.from_dict({"age": 60, "medications": ["vitamin_k_antagonist"]}),
+            Profile.from_dict({"age": 72, "medications": ["vitamin_k_antagonist"]}),
             purchases,
             D(2026, 6, 20),
         )
@@ -359,8 +372,8 @@ def test_purchases_live_in_redis_and_delete_erases_them(redis_url):
     _post_purchase(client, "r-5", "XF-D3-20-TAB", "2026-03-01", quantity=3)
     _post_purchase(client, "r-5", "XF-D3-10-TAB", "2026-03-02")
     assert r.lrange("dw:purchases:r-5", 0, -1) == [
-        b"XF-D3-20-TAB|2026-03-01|3",
-        b"XF-D3-10-TAB|2026-03-02|1",
+        b"XF-D3-20-TAB|2026-03-01T10:00:00+00:00|3",
+        b"XF-D3-10-TAB|2026-03-02T10:00:00+00:00|1",
     ]
     body = client.get("/v1/customers/r-5/refills?locale=en").get_json()
     assert {x["sku"]: x["packs"] for x in body["refills"]} == {

@@ -24,6 +24,20 @@ return 1
 """
 
 
+# The same for a whole chunk in one call: KEYS are (profile, refills) pairs, ARGV[1] the TTL and
+# ARGV[1 + n] the refills of the n-th pair.
+WRITE_MANY_IF_STORED = """
+for i = 1, #KEYS, 2 do
+  if redis.call('EXISTS', KEYS[i]) == 0 then
+    redis.call('DEL', KEYS[i + 1])
+  else
+    redis.call('SET', KEYS[i + 1], ARGV[1 + (i + 1) / 2], 'EX', ARGV[1])
+  end
+end
+return 1
+"""
+
+
 class RedisPurchases:
     """Mixed into RedisStore (it has `client`, `cluster` and `_key`)."""
 
@@ -59,19 +73,27 @@ class RedisPurchases:
         if not ids:
             return [], [], []
         pipe = self.client.pipeline(transaction=False)
+        if self.cluster:  # one slot per customer: a GET each
+            for customer_id in ids:
+                pipe.get(self._key("profile", customer_id))
+        else:  # one MGET for the chunk's profiles
+            pipe.mget([self._key("profile", customer_id) for customer_id in ids])
         for customer_id in ids:
-            pipe.get(self._key("profile", customer_id))
             pipe.lrange(self._key("purchases", customer_id), 0, -1)
         values = pipe.execute()
+        if self.cluster:
+            raws, histories = values[: len(ids)], values[len(ids) :]
+        else:
+            raws, histories = values[0], values[1:]
         profiles: list[dict | None] = []
         corrupt = []
-        for customer_id, raw in zip(ids, values[::2], strict=True):
+        for customer_id, raw in zip(ids, raws, strict=True):
             try:
                 profiles.append(load_profile_entry(raw))
             except CorruptEntry:
                 profiles.append(None)
                 corrupt.append(customer_id)
-        return profiles, corrupt, [list(found) for found in values[1::2]]
+        return profiles, corrupt, [list(found) for found in histories]
 
     def write_refills(self, entries: list[tuple[str, bytes | None]]) -> None:
         """Write (or, for None, remove) the refills due of many customers, in one round trip.
@@ -79,18 +101,28 @@ class RedisPurchases:
         written back."""
         if not entries:
             return
-        script = None if self.cluster else self.client.register_script(WRITE_IF_STORED)
-        pipe = self.client.pipeline(transaction=False)
+        if not self.cluster:  # one DEL and one script call for the chunk
+            gone = [self._key("refills", c) for c, value in entries if value is None]
+            kept = [(c, value) for c, value in entries if value is not None]
+            pipe = self.client.pipeline(transaction=False)
+            if gone:
+                pipe.delete(*gone)
+            if kept:
+                keys = [
+                    k for c, _ in kept for k in (self._key("profile", c), self._key("refills", c))
+                ]
+                script = self.client.register_script(WRITE_MANY_IF_STORED)
+                script(keys=keys, args=[REFILLS_TTL, *(v for _, v in kept)], client=pipe)
+            pipe.execute()
+            return
+        # a cluster: one slot per customer, the script sent with each (one slot per call)
         for customer_id, value in entries:
             target = self._key("refills", customer_id)
             if value is None:
                 pipe.delete(target)
                 continue
             keys = [self._key("profile", customer_id), target]
-            if script is None:  # a cluster pipeline sends the script itself (one slot per call)
-                pipe.execute_command("EVAL", WRITE_IF_STORED, 2, *keys, value, REFILLS_TTL)
-            else:
-                script(keys=keys, args=[value, REFILLS_TTL], client=pipe)
+            pipe.execute_command("EVAL", WRITE_IF_STORED, 2, *keys, value, REFILLS_TTL)
         pipe.execute()
 
     def read_refills(self, customer_id: str) -> bytes | None:

@@ -27,9 +27,13 @@ from ..core.refills import (
     Purchase,
     RefillConfig,
     buy_again,
+    decode_purchases,
+    listed_and_due,
+    own_servings,
     plan_refills,
     refill_config,
     render_plan,
+    supplies_of,
 )
 from .refresh import Store, begin_run, end_fanout, finish_chunk, locales_for
 
@@ -54,24 +58,22 @@ def config_of(recommender: Recommender) -> RefillConfig:
         ) from exc
 
 
-def purchases_of(raws: list[bytes]) -> list[Purchase]:
-    return [p for p in (Purchase.decode(raw) for raw in raws) if p is not None]
+def purchases_of(raws: list[bytes], config: RefillConfig, profile: dict) -> list[Purchase]:
+    """A stored history, each purchase on its date in the customer's market (profile
+    `country`; rules/refills.yaml `time_zones`)."""
+    return decode_purchases(raws, config.zone(profile.get("country")))
 
 
 def record_purchases(recommender: Recommender, store: Store, events: list[dict[str, Any]]) -> int:
-    """Keep the purchase events (with their quantity, default 1) in each customer's history.
-    The day of a purchase is the UTC date of its timestamp."""
+    """Keep the purchase events (with their quantity, default 1) in each customer's history,
+    each with its time: every event is a purchase, the same event sent again is one (it is
+    read on its date in the customer's market, see `purchases_of`)."""
     purchases = []
     for event in events:
         if event["type"] != "purchase":
             continue
         moment = dt.datetime.fromisoformat(event["timestamp"])
-        if moment.tzinfo is not None:
-            try:
-                moment = moment.astimezone(dt.UTC)
-            except OverflowError:  # 0001-01-01T00:00+14:00: no UTC date; its own date stands
-                pass
-        purchase = Purchase(moment.date(), event["sku"], int(event.get("quantity") or 1))
+        purchase = Purchase.from_event(event["sku"], moment, int(event.get("quantity") or 1))
         purchases.append((event["customer_id"], purchase.encode()))
     if purchases:
         try:
@@ -82,11 +84,11 @@ def record_purchases(recommender: Recommender, store: Store, events: list[dict[s
     return len(purchases)
 
 
-def _customer(store: Store, customer_id: str) -> tuple[dict, list[Purchase]]:
+def _customer(store: Store, customer_id: str, config: RefillConfig) -> tuple[dict, list[Purchase]]:
     entry, _ = store.read(customer_id)
     if entry is None:
         raise NotFound(f"no customer {customer_id!r}")
-    return entry, purchases_of(store.read_purchases(customer_id))
+    return entry, purchases_of(store.read_purchases(customer_id), config, entry["profile"])
 
 
 def basket_lines(recommender: Recommender, skus: list[str]) -> list[Line]:
@@ -109,9 +111,9 @@ def customer_refills(
     today: dt.date | None = None,
 ) -> dict[str, Any]:
     """The body of GET /v1/customers/{id}/refills, computed now from the stored profile."""
-    entry, purchases = _customer(store, customer_id)
-    snapshot = recommender.snapshot
     config = config_of(recommender)
+    entry, purchases = _customer(store, customer_id, config)
+    snapshot = recommender.snapshot
     day = today or recommender.clock()
     plan = plan_refills(
         snapshot,
@@ -135,11 +137,12 @@ def customer_buy_again(
     basket: list[Line] | None = None,
     today: dt.date | None = None,
 ) -> dict[str, Any]:
-    entry, purchases = _customer(store, customer_id)
+    config = config_of(recommender)
+    entry, purchases = _customer(store, customer_id, config)
     snapshot = recommender.snapshot
     items = buy_again(
         snapshot,
-        config_of(recommender),
+        config,
         Profile.from_dict(entry["profile"]),
         purchases,
         today or recommender.clock(),
@@ -181,25 +184,36 @@ def refill_chunk(
         if not raws:
             entries.append((customer_id, None))
             continue
+        stored = entry["profile"]
+        # what runs out when, from the stored profile as it is: nothing due, nothing to check
+        everything = supplies_of(
+            snapshot,
+            own_servings(stored.get("current_supplements")),
+            purchases_of(raws, config, stored),
+        )
+        if not listed_and_due(config, everything, today)[1]:
+            entries.append((customer_id, None))
+            continue
         profile = profile_objects.get(entry["digest"])
         if profile is None:
-            profile = profile_objects[entry["digest"]] = Profile.from_dict(entry["profile"])
+            profile = profile_objects[entry["digest"]] = Profile.from_dict(stored)
         plan = plan_refills(
             snapshot,
             config,
             profile,
-            purchases_of(raws),
+            [],
             today,
             (),
             recommender.jurisdiction,
             evaluations,
             profile_key=entry["digest"],
+            everything=everything,
         )
         if not plan.due:
             entries.append((customer_id, None))
             continue
         due += 1
-        locale = locales_for(entry["profile"])[0]
+        locale = locales_for(stored)[0]
         record = {
             "customer_id": customer_id,
             "locale": locale,

@@ -15,10 +15,27 @@ from .buy_again import (
     buy_again_ranked,
     buy_again_reasons,
 )
-from .plan import Decision, RefillPlan, exclusions, fits, plan_refills, replacement
+from .plan import (
+    Decision,
+    RefillPlan,
+    exclusions,
+    fits,
+    listed_and_due,
+    plan_refills,
+    replacement,
+)
 from .render import render_plan, supply_view, why_texts
 from .settings import CONFIG_FILE, TEXTS, RefillConfig, load_refill_config, refill_config
-from .supplies import Purchase, Supply, run_out_date, supplies
+from .supplies import (
+    Purchase,
+    Supply,
+    decode_purchases,
+    local_day,
+    own_servings,
+    run_out_date,
+    supplies,
+    supplies_of,
+)
 
 __all__ = [
     "CONFIG_FILE",
@@ -33,15 +50,20 @@ __all__ = [
     "buy_again_choices",
     "buy_again_ranked",
     "buy_again_reasons",
+    "decode_purchases",
     "exclusions",
     "fits",
+    "listed_and_due",
     "load_refill_config",
+    "own_servings",
+    "local_day",
     "plan_refills",
     "refill_config",
     "render_plan",
     "replacement",
     "run_out_date",
     "supplies",
+    "supplies_of",
     "supply_view",
     "why_texts",
 ]

@@ -8,9 +8,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..advice_texts import item_reasons
 from ..profile import Line, Profile
 from ..ranking import Evaluation, evaluate
 from ..snapshot import Snapshot
+from ..vocabulary import LOCALES
 from .settings import RefillConfig
 from .supplies import Purchase, Supply, supplies
 
@@ -68,29 +70,35 @@ def fits(ev: Evaluation) -> np.ndarray:
 def replacement(
     ev: Evaluation, index: int, avoid: set[str] | frozenset[str] = frozenset()
 ) -> int | None:
-    """The best product of the same role (the same need: vitamin D for vitamin D) that fits,
-    by the recommender's score, then the closest price a month; None when there is none.
-    Products in `avoid` (the rest of the reorder) are not chosen."""
+    """The best product of the same role (the same need: vitamin D for vitamin D) that fits
+    and that the plain list would offer (Offer.allowed: within the band, no duplicate of what
+    is covered by what is taken, the basket and the reorder so far, for a need) with a true
+    reason about itself in every locale; by the recommender's score, then the closest price a
+    month; None when there is none. Products in `avoid` (the rest of the reorder) are not
+    chosen."""
     table = ev.offer.role_table
     catalog = ev.snapshot.catalog
-    candidates = fits(ev) & (table.category_role == table.category_role[index])
+    candidates = fits(ev) & ev.offer.allowed & (table.category_role == table.category_role[index])
     candidates[index] = False
     if avoid:
         candidates &= ~catalog.sku_mask(set(avoid))
-    choices = np.flatnonzero(candidates).tolist()
-    if not choices:
-        return None
     price = catalog.price_per_month[index]
-    need = ev.offer.need
-    return min(
-        choices,
+    ranked = sorted(
+        np.flatnonzero(candidates).tolist(),
         key=lambda i: (
-            not need[i],
             -float(ev.raw[i]),
             abs(float(catalog.price_per_month[i] - price)),
             catalog.products[i].sku,
         ),
     )
+    return next((i for i in ranked if all(item_reasons(ev, i, locale) for locale in LOCALES)), None)
+
+
+def basket_besides(basket: list[Line], skus: set[str]) -> list[Line]:
+    """The basket without its lines of `skus`: the product being checked (the customer put
+    the refill in the cart from the reminder) and those the reorder holds as they are; every
+    other line (one of a product the reorder replaces included) is taken on top."""
+    return [line for line in basket if not (line.sku and line.sku in skus)]
 
 
 def taken_lines(
@@ -104,6 +112,17 @@ def taken_lines(
     lines += [(f"supply.{sku}", Line(sku=sku, servings_per_day=spd)) for sku, spd in extra]
     lines += [(f"basket.{i}", line) for i, line in enumerate(basket)]
     return lines
+
+
+def listed_and_due(
+    config: RefillConfig, everything: list[Supply], today: dt.date
+) -> tuple[list[Supply], list[Supply]]:
+    """The supplies still listed (not forgotten) and those due (running out within
+    `remind_days_before`, or run out since at most `forget_after_days`)."""
+    forget = today - dt.timedelta(days=config.forget_after_days)
+    remind = today + dt.timedelta(days=config.remind_days_before)
+    listed = [s for s in everything if s.runs_out_on >= forget]
+    return listed, [s for s in listed if s.runs_out_on <= remind]
 
 
 @dataclass
@@ -134,6 +153,7 @@ def plan_refills(
     evaluations: dict | None = None,
     check_lasting: bool = False,
     profile_key: str | None = None,
+    everything: list[Supply] | None = None,
 ) -> RefillPlan:
     """What runs out when, and the reorder: every product due (running out within
     `remind_days_before`, or run out since at most `forget_after_days`) plus those running
@@ -144,12 +164,11 @@ def plan_refills(
     lines across customers with the same profile (`profile_key`: the stored profile's digest;
     the batch job). `check_lasting` also checks
     each supply that still lasts against the profile and the other supplies (what the customer
-    takes now that no longer fits is worth saying before it runs out)."""
-    everything = supplies(snapshot, profile, purchases)
-    forget = today - dt.timedelta(days=config.forget_after_days)
-    listed = [s for s in everything if s.runs_out_on >= forget]
-    remind = today + dt.timedelta(days=config.remind_days_before)
-    due = [s for s in listed if s.runs_out_on <= remind]
+    takes now that no longer fits is worth saying before it runs out). `everything`: the
+    supplies of `purchases` when the caller has them already (`supplies`)."""
+    if everything is None:
+        everything = supplies(snapshot, profile, purchases)
+    listed, due = listed_and_due(config, everything, today)
     lasting_why = (
         _check_lasting(
             snapshot, profile, everything, listed, today, list(basket), jurisdiction, evaluations
@@ -162,6 +181,7 @@ def plan_refills(
             today, listed, due, [], None, lasting_why=lasting_why, checked_all=check_lasting
         )
     until = due[0].runs_out_on + dt.timedelta(days=config.combine_within_days)
+    remind = today + dt.timedelta(days=config.remind_days_before)
     group = [s for s in listed if s.runs_out_on <= max(until, remind)]
     in_group = {s.sku for s in group}
     # supplies still lasting that are not reordered are taken meanwhile: they count
@@ -174,16 +194,18 @@ def plan_refills(
     # or one of the reorder's products, checked as the item): a purchase long ago of what the
     # profile says is taken must not drop it from the intake
     counted = in_group | {sku for sku, _ in lasting}
-    # a basket line of a product the reorder holds is that reorder (the customer put the refill
-    # in the cart from the reminder), not more on top of it
-    basket = [line for line in basket if not (line.sku and line.sku in in_group)]
+    # a basket line of a product the reorder holds as it is, or of the one being checked, is
+    # that reorder (the customer put the refill in the cart from the reminder), not more on
+    # top of it; every other basket line counts (basket_besides)
+    basket = list(basket)
     accepted: list[tuple[str, float]] = []
     base = None
     decided: dict[str, Decision] = {}
     failed: list[tuple[Supply, dict[str, list[str]]]] = []
     # first what still fits as bought, soonest first, each with those before it
     for supply in group:
-        lines = taken_lines(profile, counted, lasting + accepted, basket)
+        held = {supply.sku, *(sku for sku, _ in accepted)}
+        lines = taken_lines(profile, counted, lasting + accepted, basket_besides(basket, held))
         ev = _evaluate(snapshot, profile, lines, today, jurisdiction, evaluations, profile_key)
         if base is None:
             base = ev
@@ -200,8 +222,11 @@ def plan_refills(
         decided[supply.sku] = Decision(supply, "reorder", supply.index, [], own)
         accepted.append((supply.sku, supply.servings_per_day))
     # then what no longer fits: its need met by the reorder already, a replacement, or neither
+    kept_as_is = {sku for sku, d in decided.items() if d.action == "reorder"}
     for supply, why in failed:
-        lines = taken_lines(profile, counted, lasting + accepted, basket)
+        lines = taken_lines(
+            profile, counted, lasting + accepted, basket_besides(basket, kept_as_is)
+        )
         ev = _evaluate(snapshot, profile, lines, today, jurisdiction, evaluations, profile_key)
         if ev.over_limit_now:
             decided[supply.sku] = Decision(supply, "stop", None, ["above_upper_limit_now"], ev)
@@ -310,9 +335,12 @@ def _evaluate(
         jurisdiction,
         snapshot.fingerprint,
     )
-    ev = cache.get(key)
+    ev = cache.pop(key, None)
     if ev is None:
-        if len(cache) >= max(8, EVALUATIONS_KEPT // max(len(snapshot.catalog), 1)):
-            cache.clear()  # bounded by memory: an evaluation holds arrays over the catalog
-        ev = cache[key] = evaluate(snapshot, profile, lines, today, jurisdiction)
+        # bounded by memory (an evaluation holds arrays over the catalog): the least recently
+        # used goes first, so the evaluations many customers share stay across chunks
+        while len(cache) >= max(8, EVALUATIONS_KEPT // max(len(snapshot.catalog), 1)):
+            del cache[next(iter(cache))]
+        ev = evaluate(snapshot, profile, lines, today, jurisdiction)
+    cache[key] = ev  # the most recently used last
     return ev

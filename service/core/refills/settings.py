@@ -9,6 +9,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from marshmallow import RAISE, Schema, fields, validate
 
@@ -56,6 +57,19 @@ class _Localized(fields.Dict):
         )
 
 
+class _TimeZonesSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    source = fields.String(required=True, validate=validate.Length(min=1))
+    default = fields.String(required=True, validate=validate.Length(min=1))
+    markets = fields.Dict(
+        keys=fields.String(validate=validate.Regexp(r"^[A-Z]{2}$")),
+        values=fields.String(validate=validate.Length(min=1)),
+        required=True,
+    )
+
+
 class _ConfigSchema(Schema):
     class Meta:
         unknown = RAISE
@@ -67,6 +81,7 @@ class _ConfigSchema(Schema):
     history_per_customer = fields.Integer(required=True, validate=validate.Range(1, 10_000))
     buy_again_days = fields.Integer(required=True, validate=validate.Range(1, 3650))
     date_format = _Localized(required=True)
+    time_zones = fields.Nested(_TimeZonesSchema, required=True)
     texts = fields.Dict(keys=fields.String(), values=_Localized(), required=True)
 
 
@@ -80,7 +95,13 @@ class RefillConfig:
     buy_again_days: int
     date_format: dict[str, str]
     texts: dict[str, dict[str, str]]
+    time_zones: dict[str, Any]  # source, default (IANA name), markets: country -> IANA name
     version: str = ""
+
+    def zone(self, country: str | None) -> ZoneInfo:
+        """The time zone of a market (profile `country`): a purchase's day is its date there."""
+        markets = self.time_zones["markets"]
+        return ZoneInfo(markets.get((country or "").upper(), self.time_zones["default"]))
 
     def text(self, key: str, locale: str, **values: Any) -> str:
         return self.texts[key][locale].format(**values)
@@ -145,6 +166,20 @@ def load_refill_config(path: Path, reference: Reference) -> RefillConfig:
     for locale in LOCALES:
         if locale not in data["date_format"]:
             findings.append(Finding(display, 1, f"date_format: no {locale} format", code="locale"))
+    zones = data["time_zones"]
+    for where, name in [("default", zones["default"]), *zones["markets"].items()]:
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            findings.append(
+                Finding(
+                    display,
+                    1,
+                    f"time_zones.{where}: {name!r} is no time zone known here "
+                    f"(IANA tz database; is tzdata installed?): {exc}",
+                    code="time_zone",
+                )
+            )
     if findings:
         raise DataFileError(findings)
     version = str(path.stat().st_mtime_ns)

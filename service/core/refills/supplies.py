@@ -15,25 +15,67 @@ LAST_DAY = dt.date.max.toordinal()
 
 # ---------------------------------------------------------------- purchases and supplies
 class Purchase(NamedTuple):
-    """One purchase: the day, the product and the packs (ordered by day)."""
+    """One purchase: the day, the product, the packs and the event it came from (its time):
+    two purchases of one product on one day are two purchases; the same event sent again is
+    the same purchase. Ordered by day."""
 
     day: dt.date
     sku: str
     quantity: int = 1
+    event: str = ""  # the event's time (ISO 8601, UTC where it has an offset); "" unknown
 
     def encode(self) -> str:
-        """The stored form: `sku|YYYY-MM-DD|quantity`."""
-        return f"{self.sku}|{self.day.isoformat()}|{self.quantity}"
+        """The stored form: `sku|time|quantity` (`sku|YYYY-MM-DD|quantity` without a time)."""
+        return f"{self.sku}|{self.event or self.day.isoformat()}|{self.quantity}"
 
     @classmethod
-    def decode(cls, raw: bytes | str) -> Purchase | None:
-        """A stored purchase, or None when it does not decode (skipped, never an error)."""
+    def from_event(
+        cls, sku: str, moment: dt.datetime, quantity: int = 1, zone: dt.tzinfo | None = None
+    ) -> Purchase:
+        """The purchase of an event at `moment` (the same instant however its offset is
+        written is the same event), on its day in `zone` (the customer's market)."""
+        if moment.tzinfo is not None:
+            try:
+                moment = moment.astimezone(dt.UTC)
+            except OverflowError:  # 0001-01-01T00:00+14:00 has no UTC time: it stands as sent
+                pass
+        return cls(local_day(moment, zone), sku, max(int(quantity), 1), moment.isoformat())
+
+    @classmethod
+    def decode(cls, raw: bytes | str, zone: dt.tzinfo | None = None) -> Purchase | None:
+        """A stored purchase, on its day in `zone` (the customer's market; None: the UTC
+        date), or None when it does not decode (skipped, never an error)."""
         try:
             text = raw.decode() if isinstance(raw, bytes) else raw
-            sku, day, quantity = text.split("|")
-            return cls(dt.date.fromisoformat(day), sku, max(int(quantity), 1))
-        except (ValueError, TypeError):
+            sku, when, quantity = text.split("|")
+            if len(when) == 10:  # a day without a time (stored before events kept theirs)
+                return cls(dt.date.fromisoformat(when), sku, max(int(quantity), 1))
+            moment = dt.datetime.fromisoformat(when)
+            return cls(local_day(moment, zone), sku, max(int(quantity), 1), when)
+        except (ValueError, TypeError):  # UnicodeDecodeError is a ValueError
             return None
+
+
+def local_day(moment: dt.datetime, zone: dt.tzinfo | None) -> dt.date:
+    """The date of `moment` in `zone` (None: UTC). A time without an offset is taken as the
+    market's own time; one that no zone can name (year 1 or 9999 at the edge) keeps its date."""
+    if moment.tzinfo is None:
+        return moment.date()
+    try:
+        return moment.astimezone(zone or dt.UTC).date()
+    except OverflowError:
+        return moment.date()
+
+
+def decode_purchases(raws: list[bytes], zone: dt.tzinfo | None = None) -> list[Purchase]:
+    """The stored purchases that decode, each on its day in `zone` (the customer's market:
+    RefillConfig.zone(profile.country))."""
+    out = []
+    for raw in raws:
+        purchase = Purchase.decode(raw, zone)
+        if purchase is not None:
+            out.append(purchase)
+    return out
 
 
 @dataclass(frozen=True)
@@ -64,17 +106,34 @@ def run_out_date(purchases: list[Purchase], pack_size: int, servings_per_day: fl
     return dt.date.fromordinal(min(end, LAST_DAY))
 
 
+def own_servings(current_supplements) -> dict[str, float]:
+    """The servings a day the customer gave per product (profile `current_supplements`, as
+    Line objects or as the stored dicts)."""
+    out = {}
+    for line in current_supplements or ():
+        sku, per_day = (
+            (line.get("sku"), line.get("servings_per_day"))
+            if isinstance(line, dict)
+            else (line.sku, line.servings_per_day)
+        )
+        if sku and per_day:
+            out[sku] = float(per_day)
+    return out
+
+
 def supplies(snapshot: Snapshot, profile: Profile, purchases: list[Purchase]) -> list[Supply]:
     """Per product bought (and still in the catalog) its supply, soonest run-out first. The
     servings a day are the customer's own where the profile's current supplements name the
-    product, else the label's. Exact duplicates (same product, day and quantity: an event sent
-    twice) count once."""
+    product, else the label's. The same purchase event sent again (same product, time and
+    quantity) counts once; purchases stored without their time count once per day."""
+    return supplies_of(snapshot, own_servings(profile.current_supplements), purchases)
+
+
+def supplies_of(
+    snapshot: Snapshot, own: dict[str, float], purchases: list[Purchase]
+) -> list[Supply]:
+    """`supplies` with the customer's own servings a day given (`own_servings`)."""
     catalog = snapshot.catalog
-    own = {
-        line.sku: float(line.servings_per_day)
-        for line in profile.current_supplements
-        if line.sku and line.servings_per_day
-    }
     by_sku: dict[str, set[Purchase]] = {}
     for purchase in purchases:
         if purchase.sku in catalog.index:
