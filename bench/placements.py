@@ -1,8 +1,10 @@
 """Placement latency (issue 11 point 8): each placement of rules/placements.yaml and the
 alternatives endpoints, in process and over HTTP (gunicorn), each as a ratio to the plain list
 measured in the same run on the same request bodies (target: alternatives and cart p50 at most
-1.5x the plain list's). With Redis (REDIS_URL, as `make bench` sets it), also the cached
-customer GET of a precomputed placement against the plain cached GET and `GET /healthz`.
+1.5x the plain list's); account and email also with a stored customer's purchases
+(`+purchases`: buy again and refills, 2-5 products bought one to eight months before). With
+Redis (REDIS_URL, as `make bench` sets it), also the cached customer GET of a precomputed
+placement against the plain cached GET and `GET /healthz`.
 
     python -m bench.placements [--quick] [--only inprocess|http]
 
@@ -19,6 +21,7 @@ import os
 import platform
 import threading
 import time
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +35,7 @@ from service.core.placements.serve import (
     recommend_placement,
 )
 from service.core.ranking import recommend
+from service.core.refills import Purchase, refill_config
 from service.core.requests import RecommendationRequest
 from service.core.snapshot import DataPaths, load_snapshot
 from service.settings import REPO_ROOT
@@ -113,6 +117,16 @@ def copurchase_table(skus: list[str]) -> dict[str, dict[str, float]]:
     }
 
 
+def history(body: dict[str, Any], skus: list[str]) -> list[Purchase]:
+    """A stored customer's purchases for a body: 2-5 products bought one to eight months
+    before the bench's day (some run out soon, some have), the same for the same body."""
+    rng = np.random.default_rng(zlib.crc32(json.dumps(body, sort_keys=True).encode()))
+    chosen = rng.choice(skus, int(rng.integers(2, 6)), replace=False)
+    return [
+        Purchase(TODAY - dt.timedelta(days=int(rng.integers(30, 240))), str(sku)) for sku in chosen
+    ]
+
+
 def _plain_body(body: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in body.items() if k != "product_sku"}
 
@@ -128,6 +142,7 @@ def bench_inprocess(rounds: int) -> dict[str, Any]:
     skus = [p.sku for p in snapshot.catalog.products]
     bodies = cases(skus, 300)
     table = copurchase_table(skus)
+    refills = refill_config(RULES, snapshot.reference)
     calls = {
         "plain": lambda b: recommend(
             snapshot, RecommendationRequest.from_dict(_plain_body(b)), TODAY
@@ -139,6 +154,19 @@ def bench_inprocess(rounds: int) -> dict[str, Any]:
                 )
             )
             for name in snapshot.placements.names
+        },
+        # a stored customer's account and e-mail lists: with purchases (buy again, refills)
+        **{
+            f"placement:{name} +purchases": (
+                lambda b, name=name: recommend_placement(
+                    snapshot,
+                    _placement_body(b, name),
+                    TODAY,
+                    None,
+                    purchases=(history(b, skus), refills),
+                )
+            )
+            for name in ("account", "email")
         },
         "alternatives GET": lambda b: alternatives_of(snapshot, b["product_sku"], 5, b["locale"]),
         "alternatives POST": lambda b: alternatives_for_profile(

@@ -113,6 +113,10 @@ SLOW_TESTS = {
         "test_the_solver_finds_the_brute_force_optimum_on_small_catalogs",
         "test_no_regimen_crosses_a_limit_or_breaks_a_guarantee",
     },
+    "test_review_s4_safety": {
+        "test_property_no_list_item_adds_what_its_notices_say_no_more_of",
+        "test_property_a_cart_never_offers_a_second_source_and_no_placement_contradicts",
+    },
     "test_safety_properties": {
         "test_recommendations_keep_every_guarantee",
         "test_recommendations_keep_every_guarantee_on_any_day",

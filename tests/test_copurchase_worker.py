@@ -4,9 +4,16 @@ and the table never brings back a product the profile excludes."""
 
 from __future__ import annotations
 
+import json
+import random
+
 import pytest
 
-from service.customers.copurchase import META, TABLE
+from service.api.app import create_app
+from service.core.placements.copurchase import cooccurrence
+from service.customers.copurchase import BOUGHT, META, TABLE, update
+from service.customers.redis_client import get_store
+from service.customers.store import EVENTS_STREAM
 
 from .conftest import TODAY, wait_for
 from .oracle import PRODUCTS, per_day
@@ -89,3 +96,65 @@ def test_the_table_never_brings_back_what_the_profile_excludes(stack):
             assert not amounts.get("calcium_mg"), item["sku"]
             if placement != "product_page":
                 assert not amounts.get("vitamin_d_ug"), item["sku"]  # the basket has D3
+
+
+# ---------------------------------------------------------------- the incremental update
+def _table(client) -> dict:
+    return {
+        k.decode(): {o: float(v) for o, v in json.loads(raw).items()}
+        for k, raw in client.hgetall(TABLE).items()
+    }
+
+
+@pytest.fixture()
+def events_app(redis_url):
+    app = create_app(
+        {"TESTING": True, "RELOAD_INTERVAL": 0, "REDIS_URL": redis_url, "ACCESS_LOG": False}
+    )
+    store = get_store(app)
+    store.client.flushdb()
+    yield app, store
+    store.client.flushdb()
+
+
+def test_the_update_counts_only_new_events_and_matches_a_full_build(events_app):
+    app, store = events_app
+    client, known = app.test_client(), app.extensions["dosewise"].snapshot.catalog.index
+    skus = sorted(PRODUCTS)[:12]
+    rng = random.Random(5)
+    every: list[tuple[str, str]] = []
+    for batch in range(4):
+        pairs = [(f"u{rng.randrange(30)}", rng.choice(skus)) for _ in range(60)]
+        every += pairs
+        assert client.post("/v1/events", json=_purchases(pairs)).status_code == 202
+        stats = update(store, known)
+        assert stats["started"] and stats["purchases"] == len(pairs)  # only the new ones
+        assert stats["full"] is (batch == 0)  # the first run starts the counts
+        assert _table(store.client) == cooccurrence(every, known=known)
+    assert update(store, known)["purchases"] == 0  # nothing new: nothing read, nothing changed
+    # events the learning export took out of the stream keep counting
+    store.client.xtrim(EVENTS_STREAM, maxlen=0)
+    assert update(store, known)["purchases"] == 0
+    assert _table(store.client) == cooccurrence(every, known=known)
+    # --full starts again from the stream (now empty): nothing counts
+    assert update(store, known, full=True)["full"] is True
+    assert _table(store.client) == {}
+
+
+def test_an_erased_customer_leaves_the_counts_at_the_next_update(events_app):
+    app, store = events_app
+    client, known = app.test_client(), app.extensions["dosewise"].snapshot.catalog.index
+    a, b, c = sorted(PRODUCTS)[:3]
+    pairs = [(f"e{i}", sku) for i in range(3) for sku in (a, b)] + [("e9", a), ("e9", c)]
+    pairs += [("e8", a), ("e8", c)]
+    assert client.post("/v1/events", json=_purchases(pairs)).status_code == 202
+    update(store, known)
+    assert set(_table(store.client)[a]) == {b, c}
+    assert client.delete("/v1/customers/e9").status_code == 200
+    stats = update(store, known)
+    assert stats["erased"] == 1
+    rest = [p for p in pairs if p[0] != "e9"]
+    assert _table(store.client) == cooccurrence(rest, known=known)
+    assert c not in _table(store.client).get(a, {})  # one customer left: below min_count
+    assert store.client.hget(BOUGHT, "e9") is None  # no trace of the customer's SKUs
+    assert update(store, known)["erased"] == 0  # taken out once

@@ -892,6 +892,31 @@ def test_rule_configmaps_hold_every_rule_file(
                 )
 
 
+def test_rule_settings_files_are_in_a_configmap_mounted_over_each_file(
+    generated_configmaps: dict[str, dict], deployments: dict[str, dict]
+) -> None:
+    """rules/*.yaml (experiments, placements, refills: issue 11) come from a ConfigMap too, each
+    mounted as its file, so an edit reaches the pods (and `dosewise rules check` in the init
+    container checks it) without a new image."""
+    expected = {p.name for p in (ROOT / "rules").glob("*.yaml")}
+    assert {"placements.yaml", "refills.yaml"} <= expected
+    for deployment in deployments.values():
+        spec = pod_spec(deployment)
+        volumes = {v["name"]: v for v in spec["volumes"]}
+        for container in all_containers(deployment):
+            where = f"{deployment['metadata']['name']}/{container['name']}"
+            rules_dir = PurePosixPath(container_env(container)["DOSEWISE_RULES_DIR"])
+            mounts = {PurePosixPath(m["mountPath"]): m for m in container["volumeMounts"]}
+            for name in sorted(expected):
+                mount = mounts.get(rules_dir / name)
+                assert mount, f"{where}: nothing mounted at {rules_dir / name}"
+                assert mount.get("readOnly") is True and mount.get("subPath") == name, where
+                configmap = volumes[mount["name"]]["configMap"]["name"]
+                assert configmap in generated_configmaps, f"{where}: no ConfigMap {configmap}"
+                data = generated_configmaps[configmap]["data"]
+                assert data.get(name) == (ROOT / "rules" / name).read_text(encoding="utf-8")
+
+
 def test_deployments_run_commands_of_the_image(
     deployments: dict[str, dict], image: Image, kustomization: dict
 ) -> None:

@@ -4,6 +4,7 @@ texts, the co-purchase table, and the plain list unchanged when no placement is 
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import math
 from dataclasses import replace
@@ -13,22 +14,30 @@ import jsonschema
 import pytest
 import yaml
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from service.api.app import create_app
 from service.cli import main as cli_main
+from service.contract.schemas import RecommendationRequestSchema
 from service.core.errors import DataFileError, InvalidInput
 from service.core.placements.copurchase import cooccurrence
 from service.core.placements.serve import alternatives_of, recommend_placement
 from service.core.placements.strategies import STRATEGIES
 from service.core.recommender import Recommender
+from service.core.refills import Purchase, refill_config
 from service.core.snapshot import load_snapshot
 from service.customers import copurchase as copurchase_store
 from service.customers.redis_client import get_store
 from service.customers.refresh import CachePolicy, refresh_chunk
-from service.customers.store import MemoryStore
+from service.customers.store import MemoryStore, stream_record
+from service.experiments.assign import assign
+from service.experiments.spec import load_experiments
 
 from .conftest import RULES, TODAY
 from .oracle import PRODUCTS, claim_in
+from .test_placement_safety import assert_placement_promises
+from .test_safety_properties import requests as request_bodies
 
 SCHEMA = json.loads((RULES / "schema" / "placements.schema.json").read_text(encoding="utf-8"))
 SHIPPED = RULES / "placements.yaml"
@@ -63,7 +72,8 @@ def test_shipped_placements_are_the_six_of_the_issue(recommender):
     config = recommender.snapshot.placements
     assert config.names == ["account", "cart", "checkout", "email", "home", "product_page"]
     assert config.get("product_page").strategies == ("alternatives", "complements", "profile")
-    assert [p.name for p in config.precomputed] == ["account", "home"]
+    # account's buy_again depends on one customer's purchases: computed on the request
+    assert [p.name for p in config.precomputed] == ["home"]
 
 
 def test_every_placement_text_is_claim_safe_and_in_every_locale():
@@ -111,6 +121,46 @@ def test_rules_check_and_lint_report_the_placements_file(data_copy):
     assert "placements.yaml" in checked.output and "unknown_strategy" in checked.output
     linted = CliRunner().invoke(cli_main, ["rules", "lint", str(data_copy.placements_file), *args])
     assert linted.exit_code == 1 and "did you mean 'profile'" in linted.output
+
+
+@pytest.mark.parametrize(
+    ("edit", "code", "line_of"),
+    [
+        # a typo in a setting: the schema refuses it, on its line
+        (lambda t: t.replace("remind_days_before: 14", "remind_days_befor: 14"), "schema",
+         "remind_days_befor"),
+        # a text with a placeholder the code does not fill
+        (lambda t: t.replace("Your {name} is expected to run out", "Your {product} is expected"
+         " to run out"), "placeholder", "reason_runs_out:"),
+    ],
+)  # fmt: skip
+def test_rules_check_and_lint_refuse_a_broken_refills_file_with_file_and_line(
+    data_copy, edit, code, line_of
+):
+    path = data_copy.rules / "refills.yaml"
+    text = edit(path.read_text(encoding="utf-8"))
+    path.write_text(text, encoding="utf-8")
+    line = next(n for n, row in enumerate(text.splitlines(), 1) if line_of in row)
+    args = ["--catalog", str(data_copy.catalog), "--rules", str(data_copy.rules)]
+    checked = CliRunner().invoke(cli_main, ["rules", "check", *args])
+    assert checked.exit_code == 1, checked.output
+    assert f"refills.yaml:{line}:" in checked.output and code in checked.output, checked.output
+    for target in ([str(path)], []):  # the file alone, and the whole data set
+        linted = CliRunner().invoke(cli_main, ["rules", "lint", *target, *args])
+        assert linted.exit_code == 1, linted.output
+        assert f"refills.yaml:{line}:" in linted.output and code in linted.output
+
+
+def test_rules_check_refuses_a_missing_refills_file_and_passes_the_shipped_one(data_copy):
+    args = ["--catalog", str(data_copy.catalog), "--rules", str(data_copy.rules)]
+    assert CliRunner().invoke(cli_main, ["rules", "check", *args]).exit_code == 0
+    linted = CliRunner().invoke(
+        cli_main, ["rules", "lint", str(data_copy.rules / "refills.yaml"), *args]
+    )
+    assert linted.exit_code == 0 and "refills.yaml" not in linted.output, linted.output
+    (data_copy.rules / "refills.yaml").unlink()
+    checked = CliRunner().invoke(cli_main, ["rules", "check", *args])
+    assert checked.exit_code == 1 and "missing_file" in checked.output
 
 
 def test_a_rule_naming_an_unknown_placement_is_refused(data_copy):
@@ -410,7 +460,7 @@ def test_precomputed_placements_are_served_from_the_cache_and_others_computed():
     assert client.put("/v1/customers/p-1", json={"age": 72, "goals": ["bones"]}).status_code == 200
     store = get_store(app)
     refresh_chunk(recommender, store, ["p-1"], CachePolicy(), force=True, today=TODAY)
-    for name in ("home", "account"):
+    for name in ("home",):
         body = client.get(f"/v1/customers/p-1/recommendations?placement={name}").get_json()
         assert body["source"] == "cache" and body["placement"] == name, body
         direct = recommend_placement(
@@ -419,7 +469,7 @@ def test_precomputed_placements_are_served_from_the_cache_and_others_computed():
             TODAY,
         )
         assert [i["sku"] for i in body["items"]] == [i["sku"] for i in direct["items"]]
-    for name in ("cart", "email"):  # not precomputed: computed on the request
+    for name in ("cart", "email", "account"):  # not precomputed: computed on the request
         body = client.get(f"/v1/customers/p-1/recommendations?placement={name}").get_json()
         assert body["source"] == "computed" and body["placement"] == name
     plain = client.get("/v1/customers/p-1/recommendations").get_json()
@@ -633,3 +683,296 @@ def test_a_placement_hit_logs_no_impression_of_the_plain_list(redis_url):
     assert home.get_json()["source"] == "cache"
     after = redis.xlen("dw:impressions") if redis.exists("dw:impressions") else 0
     assert after == before
+
+
+# ---------------------------------------------------------------- buy again and refills
+JUNE_20 = TODAY.replace(month=6, day=20)
+
+
+@pytest.fixture()
+def shop():
+    """A service without Redis, on 20 June, and a helper that records purchase events."""
+    app = create_app({"TESTING": True, "RELOAD_INTERVAL": 0, "REDIS_URL": None})
+    app.extensions["dosewise"].clock = lambda: JUNE_20
+    client = app.test_client()
+
+    def buy(customer_id: str, sku: str, day: str) -> None:
+        event = {
+            "customer_id": customer_id,
+            "sku": sku,
+            "type": "purchase",
+            "timestamp": f"{day}T10:00:00+00:00",
+        }
+        assert client.post("/v1/events", json={"events": [event]}).status_code == 202
+
+    return client, buy
+
+
+def _placement(client, customer_id: str, name: str) -> dict:
+    response = client.get(f"/v1/customers/{customer_id}/recommendations?placement={name}")
+    assert response.status_code == 200, response.get_json()
+    body = response.get_json()
+    assert body["placement"] == name and body["source"] == "computed"
+    return body
+
+
+def test_account_puts_what_the_customer_bought_first_with_its_run_out_date(shop):
+    client, buy = shop
+    profile = {"age": 30, "sex": "female", "goals": ["bones"]}
+    assert client.put("/v1/customers/ba-1", json=profile).status_code == 200
+    buy("ba-1", "VL-VITA-800-CAP", "2026-05-01")  # 90 capsules, one a day
+    buy("ba-1", "XF-D3-20-TAB", "2026-02-25")  # 120 tablets, one a day
+    items = _placement(client, "ba-1", "account")["items"]
+    strategies = [i["strategy"] for i in items]
+    assert strategies[:2] == ["buy_again", "buy_again"] and "buy_again" not in strategies[2:]
+    by_sku = {i["sku"]: i for i in items[:2]}
+    assert by_sku["VL-VITA-800-CAP"]["runs_out_on"] == "2026-07-30"
+    assert by_sku["XF-D3-20-TAB"]["runs_out_on"] == "2026-06-25"
+    assert by_sku["XF-D3-20-TAB"]["last_purchase"] == "2026-02-25"
+    assert all(i["reasons"][0]["code"] == "bought_before" for i in items[:2])
+    # the profile list after it counts the vitamin D still taken: no second vitamin D product
+    rest = [PRODUCTS[i["sku"]] for i in items[2:]]
+    assert not any(p["category"].startswith("vitamin_d") for p in rest), [i["sku"] for i in items]
+    # the e-mail: what runs out soon (the vitamin D within 14 days; not the vitamin A)
+    email = _placement(client, "ba-1", "email")["items"]
+    assert [(i["sku"], i["strategy"], i["action"]) for i in email[:1]] == [
+        ("XF-D3-20-TAB", "refills", "reorder")
+    ]
+    assert "VL-VITA-800-CAP" not in [i["sku"] for i in email]
+    assert email[0]["reasons"][0]["code"] == "runs_out"
+
+
+def test_now_pregnant_a_high_dose_vitamin_a_bought_before_is_not_offered_again(shop):
+    client, buy = shop
+    profile = {"age": 30, "sex": "female", "goals": ["bones"]}
+    assert client.put("/v1/customers/ba-2", json=profile).status_code == 200
+    buy("ba-2", "VL-VITA-800-CAP", "2026-06-10")  # runs out in September: not due
+    buy("ba-2", "XF-D3-20-TAB", "2026-02-25")
+    assert "VL-VITA-800-CAP" in [i["sku"] for i in _placement(client, "ba-2", "account")["items"]]
+    pregnant = {**profile, "life_stage": "pregnant"}
+    assert client.put("/v1/customers/ba-2", json=pregnant).status_code == 200
+    for name in ("account", "email"):
+        skus = [i["sku"] for i in _placement(client, "ba-2", name)["items"]]
+        assert "VL-VITA-800-CAP" not in skus, (name, skus)
+        assert not any(
+            PRODUCTS[s]["nutrients_per_serving"].get("vitamin_a_ug", 0) > 800 for s in skus
+        )
+    assert _placement(client, "ba-2", "account")["items"][0]["sku"] == "XF-D3-20-TAB"
+
+
+def test_now_on_a_vitamin_k_antagonist_the_k2_product_bought_is_replaced_not_offered(shop):
+    client, buy = shop
+    profile = {"age": 60, "goals": ["bones"]}
+    assert client.put("/v1/customers/ba-3", json=profile).status_code == 200
+    buy("ba-3", "XF-D3K2-VEGAN-CAP", "2026-03-01")  # runs out on 29 June: due
+    assert _placement(client, "ba-3", "account")["items"][0]["sku"] == "XF-D3K2-VEGAN-CAP"
+    assert _placement(client, "ba-3", "email")["items"][0]["sku"] == "XF-D3K2-VEGAN-CAP"
+    on_vka = {**profile, "medications": ["vitamin_k_antagonist"]}
+    assert client.put("/v1/customers/ba-3", json=on_vka).status_code == 200
+    account = _placement(client, "ba-3", "account")["items"]
+    email = _placement(client, "ba-3", "email")["items"]
+    for item in account + email:
+        nutrients = PRODUCTS[item["sku"]]["nutrients_per_serving"]
+        assert not (nutrients.get("vitamin_k1_ug") or nutrients.get("vitamin_k2_ug")), item["sku"]
+    assert "buy_again" not in [i["strategy"] for i in account]
+    first = email[0]
+    assert first["strategy"] == "refills" and first["action"] == "replace"
+    assert first["replaces"] == "XF-D3K2-VEGAN-CAP"
+    assert {r["code"] for r in first["reasons"]} >= {"runs_out", "replaces"}
+
+
+def test_without_a_stored_customer_buy_again_and_refills_give_nothing_and_the_chain_goes_on(
+    recommender,
+):
+    for name in ("account", "email"):
+        body = recommend_placement(
+            recommender.snapshot,
+            {"profile": {"age": 60, "goals": ["bones"]}, "placement": name},
+            TODAY,
+        )
+        assert body["items"] and {i["strategy"] for i in body["items"]} == {"profile"}
+
+
+def test_a_precomputed_chain_with_buy_again_or_refills_is_refused(data_copy):
+    for strategy in ("buy_again", "refills"):
+        document = _document()
+        document["placements"]["account"]["strategies"] = [strategy, "profile"]
+        document["placements"]["account"]["precomputed"] = True
+        _write(data_copy, document)
+        with pytest.raises(DataFileError) as refused:
+            load_snapshot(data_copy)
+        (finding,) = [f for f in refused.value.findings if f.code == "precomputed_per_customer"]
+        assert finding.file.endswith("placements.yaml") and finding.line > 1
+        assert strategy in finding.message
+        errors = list(jsonschema.Draft202012Validator(SCHEMA).iter_errors(document))
+        assert errors, "the JSON Schema refuses it too"
+
+
+# ---------------------------------------------------------------- A/B arms and impressions
+ARM_EXPERIMENT = """\
+source: "test"
+experiments:
+  - id: placement-test
+    placement: {placement}
+    start: 2026-01-01
+    end: 2027-12-31
+    variants:
+      - {{id: control, share: 0.5}}
+      - {{id: without-boosts, share: 0.5, rules_off: [{rules}]}}
+"""
+
+
+def _arm_app(data_copy, tmp_path, placement: str, redis_url: str):
+    snapshot = load_snapshot(data_copy)
+    boosts = ", ".join(r.id for r in snapshot.rules.rules if r.action == "boost")
+    (data_copy.rules / "experiments.yaml").write_text(
+        ARM_EXPERIMENT.format(placement=placement, rules=boosts), encoding="utf-8"
+    )
+    app = create_app(
+        {
+            "TESTING": True,
+            "RELOAD_INTERVAL": 0,
+            "REDIS_URL": redis_url,
+            "ACCESS_LOG": False,
+            "CATALOG_PATH": str(data_copy.catalog),
+            "RULES_DIR": str(data_copy.rules),
+            "LEARNING_DIR": str(tmp_path / "learning"),
+        }
+    )
+    app.extensions["dosewise"].clock = lambda: JUNE_20
+    store = get_store(app)
+    store.client.flushdb()
+    return app, store
+
+
+def _exposures_of(tmp_path) -> list[dict]:
+    path = tmp_path / "learning" / "exposures.jsonl"
+    return [json.loads(x) for x in path.read_text().splitlines()] if path.exists() else []
+
+
+def _impressions_of(store) -> list[dict]:
+    return [stream_record(f) for _, f in store.client.xrange("dw:impressions")]
+
+
+def test_a_placement_post_gets_its_arm_exposure_and_an_impression_naming_it(
+    data_copy, tmp_path, redis_url
+):
+    app, store = _arm_app(data_copy, tmp_path, "cart", redis_url)
+    experiment = load_experiments(data_copy.rules / "experiments.yaml").experiments[0]
+    client = app.test_client()
+    body = {"profile": {"age": 66, "goals": ["bones"]}, "placement": "cart",
+            "basket": [{"sku": "XF-D3-20-TAB"}]}  # fmt: skip
+    variants = set()
+    for n in range(8):
+        customer = f"arm-{n}"
+        answer = client.post(
+            "/v1/recommendations",
+            json={**body, "customer_id": customer},
+            headers={"X-Request-ID": f"r-{n}"},
+        ).get_json()
+        variant = assign(experiment, customer).id
+        variants.add(variant)
+        assert answer["experiment"] == {"id": "placement-test", "variant": variant}
+        assert answer["versions"]["rules"].endswith("+placement-test.without-boosts") == (
+            variant == "without-boosts"
+        )
+        exposure = _exposures_of(tmp_path)[-1]
+        assert exposure["request_id"] == f"r-{n}" and exposure["placement"] == "cart"
+        assert exposure["skus"] == [i["sku"] for i in answer["items"]]
+        impression = _impressions_of(store)[-1]
+        assert impression["request_id"] == f"r-{n}" and impression["customer_id"] == customer
+        assert impression["placement"] == "cart"
+        assert [i["sku"] for i in impression["items"]] == [i["sku"] for i in answer["items"]]
+    assert variants == {"control", "without-boosts"}
+    # another placement is outside this experiment; without a customer id nothing is logged
+    home = client.post("/v1/recommendations", json={**body, "placement": "home"}).get_json()
+    assert "experiment" not in home
+    assert len(_exposures_of(tmp_path)) == 8 and len(_impressions_of(store)) == 8
+
+
+def test_a_stored_customers_computed_placement_gets_its_arm_exposure_and_impression(
+    data_copy, tmp_path, redis_url
+):
+    app, store = _arm_app(data_copy, tmp_path, "account", redis_url)
+    experiment = load_experiments(data_copy.rules / "experiments.yaml").experiments[0]
+    client = app.test_client()
+    assert (
+        client.put("/v1/customers/acc-1", json={"age": 66, "goals": ["bones"]}).status_code == 200
+    )
+    before = len(_impressions_of(store))
+    answer = client.get(
+        "/v1/customers/acc-1/recommendations?placement=account", headers={"X-Request-ID": "g-1"}
+    ).get_json()
+    assert answer["source"] == "computed"
+    variant = assign(experiment, "acc-1").id
+    assert answer["experiment"] == {"id": "placement-test", "variant": variant}
+    (exposure,) = _exposures_of(tmp_path)
+    assert exposure["placement"] == "account" and exposure["request_id"] == "g-1"
+    assert exposure["skus"] == [i["sku"] for i in answer["items"]]
+    impressions = _impressions_of(store)[before:]
+    assert [(i["placement"], i["request_id"]) for i in impressions] == [("account", "g-1")]
+    assert [i["sku"] for i in impressions[0]["items"]] == [i["sku"] for i in answer["items"]]
+
+
+def test_product_page_complements_fit_with_the_page_product_counted(recommender):
+    """The product page evaluates once (without the product on the page); its complements
+    must still pass every limit and the dose band with the product counted as if bought."""
+    from bench.profiles import request_bodies
+    from service.core.profile import Line, Profile, labelled_lines
+    from service.core.ranking import evaluate
+
+    snapshot = recommender.snapshot
+    skus = [p.sku for p in snapshot.catalog.products]
+    checked = 0
+    for n, body in enumerate(request_bodies(150, skus, seed=29)):
+        body = {**body, "placement": "product_page", "product_sku": skus[(n * 7) % len(skus)]}
+        answer = recommend_placement(snapshot, body, TODAY)
+        picked = [i["sku"] for i in answer["items"] if i["strategy"] == "complements"]
+        if not picked:
+            continue
+        profile = Profile.from_dict(body["profile"])
+        basket = [Line.from_dict(x) for x in body.get("basket") or ()]
+        lines = [*labelled_lines(profile, basket), ("basket.page", Line(sku=body["product_sku"]))]
+        ev = evaluate(snapshot, profile, lines, TODAY, body.get("jurisdiction"))
+        fits = ev.safety.allowed() & ev.offer.within_band
+        for sku in picked:
+            assert fits[snapshot.catalog.index[sku]], (body, sku)
+            checked += 1
+    assert checked > 20
+
+
+@st.composite
+def _with_run_out_purchases(draw: st.DrawFn) -> tuple[dict, list]:
+    """A valid request and purchases whose supplies all ran out 1-50 days ago (so none counts
+    as taken now and the oracle's intake is the request's own), of products the profile does
+    not list as taken (buying again what is taken replaces it, not adds to it)."""
+    raw = draw(request_bodies())
+    taken = {line.get("sku") for line in raw["profile"].get("current_supplements") or ()}
+    skus = draw(
+        st.lists(
+            st.sampled_from(sorted(set(PRODUCTS) - taken)), min_size=1, max_size=4, unique=True
+        )
+    )
+    purchases = []
+    for sku in skus:
+        product = PRODUCTS[sku]
+        days = math.floor(product["pack_size"] / product["servings_per_day"] + 1e-9)
+        ago = draw(st.integers(1, 50))
+        purchases.append(Purchase(TODAY - dt.timedelta(days=days + ago), sku))
+    return raw, purchases
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(case=_with_run_out_purchases(), name=st.sampled_from(["account", "email"]))
+def test_buy_again_and_refills_keep_every_guarantee_for_random_profiles(recommender, case, name):
+    """Hidden-profile property test of the purchase-based placements: whatever the customer
+    bought, an item of account or email keeps every guarantee of the contract for the profile
+    as it is now (tests/oracle.py), plus the placement's own promises."""
+    raw, purchases = case
+    raw = {**raw, "placement": name}
+    body = RecommendationRequestSchema().load(raw)
+    config = refill_config(RULES, recommender.snapshot.reference)
+    response = recommend_placement(
+        recommender.snapshot, body, TODAY, None, purchases=(purchases, config)
+    )
+    assert_placement_promises(raw, response)

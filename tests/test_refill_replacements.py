@@ -64,7 +64,7 @@ def _assert_replacements_hold(raw: dict, plan, answer, basket: list[dict]) -> No
         ]
         everything = {
             "profile": {**raw, "current_supplements": kept + lasting + others},
-            "basket": [b for b in basket if b["sku"] not in {o["sku"] for o in others}],
+            "basket": [b for b in basket if b.get("sku") not in {o["sku"] for o in others}],
         }
         taken = expected_intake(everything)["vitamin_d_ug"]
         enough = general_advice(raw, "vitamin_d_ug", TODAY.month)

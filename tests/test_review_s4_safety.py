@@ -17,14 +17,24 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import example, given, settings
 
 from service.contract.schemas import RecommendationRequestSchema
-from service.core.placements.serve import alternatives_of, recommend_placement
+from service.core.errors import DataFileError
+from service.core.explain import explain_product
+from service.core.markets import markets, use_directory
+from service.core.placements.serve import (
+    alternatives_for_profile,
+    alternatives_of,
+    recommend_placement,
+)
 from service.core.recommender import Recommender
-from service.core.snapshot import DataPaths
+from service.core.snapshot import DataPaths, load_snapshot
 
-from .conftest import CATALOG, RULES
+from .conftest import CATALOG, RULES, TODAY
 from .oracle import PRODUCTS, line_amounts, per_day
+from .test_placement_safety import placement_requests
+from .test_safety_properties import requests
 
 DECEMBER = dt.date(2026, 12, 1)
 ALL_GOALS = ["bones", "heart", "immunity", "muscles", "energy", "sport"]
@@ -98,6 +108,26 @@ def test_f12_vitamin_k2_taken_is_covered_and_not_offered_again(december):
     assert_no_item_adds_covered(answer)
 
 
+def test_f12_only_a_nutrient_without_any_reference_value_is_covered_by_taking_some(december):
+    """A first version called every nutrient without an amount for the profile covered once
+    taken: a woman planning a pregnancy who takes 200 µg folic acid lost the 400 µg product
+    (the Gezondheidsraad's advice around conception), and a multivitamin's 120 mg calcium was
+    "enough". Only nutrients with no reference value at all (scoring.yaml) are."""
+    current = [{"label": "folic acid", "nutrients": {"folic_acid_ug": 200}}]
+    profile = {"age": 30, "sex": "female", "goals": ["pregnancy"], "current_supplements": current}
+    answer = listing(december, profile)
+    assert "folic_acid_ug" not in covered_in(answer)
+    assert any(per_day(PRODUCTS[i["sku"]]).get("folic_acid_ug", 0) >= 400 for i in answer["items"])
+    multi = listing(december, {"age": 30, "sex": "female", "current_supplements": [
+        {"sku": "XF-MULTI-WOMEN"}]})  # fmt: skip
+    assert "calcium_mg" not in covered_in(multi) and "iron_mg" not in covered_in(multi)
+    scoring = yaml.safe_load((RULES / "reference" / "scoring.yaml").read_text(encoding="utf-8"))
+    when_taken = set(scoring["lists"]["covered"]["when_taken"])
+    assert "vitamin_k2_ug" in when_taken and "folic_acid_ug" not in when_taken
+    assert covered_in(multi) <= when_taken | {"vitamin_d_ug"}, covered_in(multi)
+    assert_no_item_adds_covered(multi)
+
+
 def cart(
     core: Recommender,
     profile: dict[str, Any],
@@ -136,6 +166,18 @@ def test_f12_cart_counts_current_supplements_not_only_the_basket(december, place
     assert "vitamin D" in notice["text"] and "take" in notice["text"]
 
 
+def test_f12_explain_names_the_covered_nutrient_a_product_adds(december):
+    """explain's advice exclusion of cod-liver oil says which nutrient is already covered."""
+    current = [{"label": "D3", "nutrients": {"vitamin_d_ug": 25}}]
+    body = RecommendationRequestSchema().load(
+        {"profile": {"age": 50, "sex": "male", "current_supplements": current}}
+    )
+    answer = explain_product(december.snapshot, body, "NV-COD-LIVER-OIL", DECEMBER)
+    covered = [e for e in answer["advice_exclusions"] if e["code"] == "already_covered"]
+    assert covered and covered[0]["nutrients"] == ["vitamin_d_ug"], answer["advice_exclusions"]
+    assert "vitamin_d_ug" in answer["verdict"]
+
+
 # ---------------------------------------------------------------- F6: "EUR x a month cheaper"
 PLACEMENTS_DOC = yaml.safe_load((RULES / "placements.yaml").read_text(encoding="utf-8"))
 MIN_DIFFERENCE = float(PLACEMENTS_DOC["alternatives"]["min_price_difference"])
@@ -167,3 +209,167 @@ def test_f6_cheaper_is_the_exact_monthly_difference_rounded_once(recommender):
             )
             checked += 1
     assert checked > 50
+
+
+# ------------------------------------------------------------ F8: alternatives without a profile
+def test_f8_get_alternatives_never_add_a_nutrient_the_product_does_not_give(recommender):
+    """Before: a men's multivitamin -> the women's one (adds iron 14 mg), calcium -> calcium +
+    magnesium, omega-3 -> algae oil with vitamin D, calcium + D3 -> with K2 (a vitamin K
+    antagonist user cannot take that): without a profile nothing checks an added nutrient."""
+    for sku in PRODUCTS:
+        mine = added(sku)
+        for item in alternatives_of(recommender.snapshot, sku, 50, "en")["items"]:
+            assert added(item["sku"]) <= mine, (sku, item["sku"], added(item["sku"]) - mine)
+    skus = {
+        i["sku"] for i in alternatives_of(recommender.snapshot, "XF-MULTI-MEN", 50, "en")["items"]
+    }
+    assert "XF-MULTI-WOMEN" not in skus
+
+
+def test_f8_with_a_profile_an_alternative_that_adds_a_nutrient_says_so(client):
+    """With a profile every safety mask checks the added nutrient; the item still says what it
+    adds, so the shopper is not left to find the iron in the label."""
+    body = {"profile": {"age": 35, "sex": "female"}, "locale": "en", "limit": 50}
+    response = client.post("/v1/products/XF-MULTI-MEN/alternatives", json=body)
+    assert response.status_code == 200
+    items = {i["sku"]: i for i in response.get_json()["items"]}
+    mine = added("XF-MULTI-MEN")
+    assert any(added(sku) - mine for sku in items), "the case needs an alternative that adds"
+    for sku, item in items.items():
+        for key in added(sku) - mine:
+            codes = {r["code"] for r in item["reasons"]}
+            assert f"alternative:adds:{key}" in codes, (sku, key, item["reasons"])
+
+
+MARKETS = yaml.safe_load((RULES / "reference" / "markets.yaml").read_text(encoding="utf-8"))
+
+
+def assert_names_markets(response: Any, field: str) -> None:
+    assert response.status_code == 422, response.get_data(as_text=True)
+    error = response.get_json()["error"]
+    assert error["code"] and error["message"]
+    messages = " ".join(error["fields"][field])
+    for market in MARKETS["served"]:
+        assert market in messages, (market, messages)
+
+
+@pytest.mark.parametrize("country", ["XX", "ZZ", "xx"])
+def test_f8_get_alternatives_refuses_a_country_that_is_none(client, country):
+    response = client.get(f"/v1/products/XF-D3-20-TAB/alternatives?country={country}")
+    assert_names_markets(response, "country")
+
+
+@pytest.mark.parametrize("country", ["ZZ", "XX", "QQ"])
+def test_f8_profile_refuses_a_country_that_is_none(client, country):
+    profile = {"age": 30, "country": country}
+    response = client.post("/v1/recommendations", json={"profile": profile})
+    assert_names_markets(response, "profile.country")
+    response = client.post("/v1/products/XF-D3-20-TAB/alternatives", json={"profile": profile})
+    assert_names_markets(response, "profile.country")
+
+
+@pytest.mark.parametrize("country", ["NL", "DE", "BE", "nl", "US"])
+def test_f8_real_countries_are_still_served(client, country):
+    """Other real countries get the cautious defaults (README): only non-countries are refused."""
+    response = client.post("/v1/recommendations", json={"profile": {"age": 30, "country": country}})
+    assert response.status_code == 200
+    response = client.get(f"/v1/products/XF-D3-20-TAB/alternatives?country={country}")
+    assert response.status_code == 200
+
+
+def test_f8_every_market_with_its_own_data_is_a_served_market():
+    reference = RULES / "reference"
+    maxima = yaml.safe_load((reference / "product_maxima.yaml").read_text(encoding="utf-8"))
+    food = yaml.safe_load((reference / "food_intake.yaml").read_text(encoding="utf-8"))
+    served = set(MARKETS["served"])
+    assert set(maxima["markets"]) <= served and set(food["markets"]) <= served
+    assert served <= set(MARKETS["countries"])
+    assert MARKETS.get("source")
+
+
+def test_f12_product_page_alternatives_add_nothing_the_notices_say_no_more_of(december):
+    """The product page shows the advice's notices too: an alternative adding vitamin K2 to
+    someone who takes K2 ("we suggest no more vitamin K2") contradicted them."""
+    current = [{"label": "K2", "nutrients": {"vitamin_k2_ug": 50}}]
+    profile = {"age": 60, "sex": "female", "goals": ["bones"], "current_supplements": current}
+    for sku in ("XF-CAD3-1000-20-TAB", "BL-CAD3-CHEW"):
+        body = RecommendationRequestSchema().load(
+            {"profile": profile, "locale": "en", "placement": "product_page", "limit": 4,
+             "product_sku": sku}
+        )  # fmt: skip
+        answer = recommend_placement(december.snapshot, body, DECEMBER)
+        assert "vitamin_k2_ug" in covered_in(answer)
+        assert_no_item_adds_covered(answer)
+        alternatives = alternatives_for_profile(
+            december.snapshot, sku, {"profile": profile, "locale": "en", "limit": 50}, DECEMBER
+        )
+        assert_no_item_adds_covered(alternatives)
+
+
+# ---------------------------------------------------------------- the hostile tester's properties
+def given_by(raw: dict[str, Any]) -> set[str]:
+    """Nutrients the basket, the current supplements and the product on the page give (the
+    catalog file through tests/oracle.py)."""
+    out: set[str] = set()
+    lines = [*(raw["profile"].get("current_supplements") or ()), *(raw.get("basket") or ())]
+    for line in lines:
+        out |= {k for k, v in line_amounts(line).items() if v > 0}
+    if raw.get("product_sku"):
+        out |= added(raw["product_sku"])
+    return out
+
+
+@settings(max_examples=60, deadline=None)
+@given(raw=requests())
+@example(
+    raw={
+        "profile": {"age": 50, "sex": "male", "goals": ALL_GOALS,
+                    "current_supplements": [{"sku": "XF-D3K2-DROPS"}]},
+        "limit": 50,
+    }
+)  # fmt: skip
+def test_property_no_list_item_adds_what_its_notices_say_no_more_of(recommender, raw):
+    answer = recommender.recommend(RecommendationRequestSchema().load(raw))
+    assert_no_item_adds_covered(answer)
+
+
+@settings(max_examples=80, deadline=None)
+@given(raw=placement_requests())
+@example(
+    raw={
+        "profile": {"age": 40, "sex": "female", "goals": ALL_GOALS,
+                    "current_supplements": [{"sku": "XF-D3K2-DROPS"}]},
+        "basket": [{"sku": "NV-MG-TAUR-CAP"}],
+        "placement": "cart",
+        "limit": 50,
+    }
+)  # fmt: skip
+def test_property_a_cart_never_offers_a_second_source_and_no_placement_contradicts(
+    recommender, raw
+):
+    body = RecommendationRequestSchema().load(raw)
+    answer = recommend_placement(recommender.snapshot, body, TODAY)
+    assert_no_item_adds_covered(answer)
+    given_already = given_by(raw)
+    for item in answer["items"]:
+        if raw["placement"] in ("cart", "checkout") or item["strategy"] == "complements":
+            doubled = given_already & added(item["sku"])
+            assert not doubled, f"{raw['placement']}: {item['sku']} doubles {doubled}"
+
+
+def test_f8_the_markets_of_the_loaded_rules_directory_are_used_and_checked(data_copy):
+    """The deployment's rules directory (its ConfigMap) names the markets, not a copy in the
+    image; a markets file whose served market is no country is refused at load."""
+    path = data_copy.reference_dir / "markets.yaml"
+    text = path.read_text(encoding="utf-8")
+    try:
+        path.write_text(text.replace("served: [NL, DE]", "served: [NL, DE, BE]"), "utf-8")
+        load_snapshot(data_copy)
+        assert "BE" in (markets().problem("ZZ") or "")
+        path.write_text(text.replace("served: [NL, DE]", "served: [NL, XX]"), "utf-8")
+        with pytest.raises(DataFileError) as caught:
+            load_snapshot(data_copy)
+        assert any("markets.yaml" in f.file for f in caught.value.findings)
+    finally:
+        use_directory(RULES / "reference")
+    assert "BE" not in (markets().problem("ZZ") or "")

@@ -1,6 +1,8 @@
-"""Celery task: rebuild the co-purchase table (service/customers/copurchase.py) from the
-purchase events in Redis. Beat runs it every COPURCHASE_INTERVAL seconds (default hourly);
-one build at a time (a Redis lock), retried with backoff when Redis fails."""
+"""Celery task: bring the co-purchase table (service/customers/copurchase.py) up to date with
+the purchase events in Redis since its last run (incremental: only new events are read, only
+the rows they change are written; erased customers are taken out). Beat runs it every
+COPURCHASE_INTERVAL seconds (default hourly); one update at a time (a Redis lock), retried
+with backoff when Redis fails."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ from typing import Any
 
 from celery import shared_task
 
-from service.customers.copurchase import rebuild
+from service.customers.copurchase import update
 
 from .celery_app import current_components
 from .tasks import RETRY
@@ -18,7 +20,7 @@ from .tasks import RETRY
 def rebuild_copurchase() -> dict[str, Any]:
     components = current_components()
     config = components.config
-    return rebuild(
+    return update(
         components.store,
         components.recommender.snapshot.catalog.index,
         min_count=int(config.get("COPURCHASE_MIN_COUNT", 2)),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import redis
 from flask import Response, current_app, g, jsonify, request
@@ -22,6 +23,7 @@ from ..customers.refresh import serve
 from ..customers.store import CorruptEntry
 from ..experiments.customers import log_exposure
 from .customer_request import CustomerQuery, parse_query
+from .placements import customer_placement
 
 blp = Blueprint(
     "customers",
@@ -105,23 +107,33 @@ def customer_recommendations(customer_id: str):
     _check_id(customer_id)
     app = current_app._get_current_object()
     recommender = app.extensions["dosewise"]
+    chosen = None
+    body: dict[str, Any] | bytes
     if query.placement is not None:
-        check_placement(recommender.snapshot, query.placement)  # 422 for an unknown name
+        chosen = check_placement(recommender.snapshot, query.placement)  # 422: unknown name
     try:
-        body = serve(
-            recommender,
-            get_store(app),
-            customer_id,
-            query.limit,
-            query.locale,
-            cache_policy(app),
-            _safe_schedule,
-            impression_logger(app),
-            g.request_id,
-            corrupt_entry_reporter(app),
-            _hit_log(app),
-            query.placement,
-        )
+        if chosen is not None and not chosen.precomputed:  # issue 11: computed now, with the
+            # customer's purchases, its A/B arm, exposure and impression (api/placements.py)
+            body = customer_placement(
+                app, customer_id, chosen.name, query.limit, query.locale, g.request_id
+            )
+        else:
+            body = serve(
+                recommender,
+                get_store(app),
+                customer_id,
+                query.limit,
+                query.locale,
+                cache_policy(app),
+                _safe_schedule,
+                impression_logger(app),
+                g.request_id,
+                corrupt_entry_reporter(app),
+                _hit_log(app),
+                query.placement,
+            )
+            # when the list names an A/B arm
+            log_exposure(recommender, customer_id, body, g.request_id)
     except CorruptEntry as exc:
         corrupt_entry_reporter(app)(exc.family)
         raise Unavailable(
@@ -135,7 +147,6 @@ def customer_recommendations(customer_id: str):
             "the customer store is unavailable; try again, or send the profile to "
             "POST /v1/recommendations"
         ) from exc
-    log_exposure(recommender, customer_id, body, g.request_id)  # when the list names an A/B arm
     metrics = app.extensions["dosewise_metrics"].customer_lists
     if isinstance(body, bytes):
         metrics.labels("cache").inc()

@@ -5,7 +5,9 @@ needs from Redis and hands everything else to the core."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -20,16 +22,21 @@ from ..contract.placements import (
     PlacementsResponseSchema,
 )
 from ..contract.responses import ContractErrorSchema
+from ..core.errors import DataFileError, NotFound
+from ..core.placements.config import NEEDS_PURCHASES
 from ..core.placements.serve import (
+    Purchases,
     alternatives_for_profile,
     alternatives_of,
     cache_key,
     check_placement,
     recommend_placement,
 )
+from ..core.refills import Purchase, refill_config
 from ..core.requests import RecommendationRequest
 from ..customers import copurchase
-from ..customers.redis_client import get_store
+from ..customers.redis_client import get_store, impression_logger
+from ..experiments.serving import for_app as experiment_server
 
 blp = Blueprint(
     "placements",
@@ -110,23 +117,112 @@ def placement_preview(app: Flask, request: RecommendationRequest, day: Any) -> d
     return {k: answer[k] for k in ("items", "notices", "intake", "placement")}
 
 
-def placement_answer(app: Flask, request: RecommendationRequest) -> dict[str, Any]:
+def placement_answer(
+    app: Flask, request: RecommendationRequest, request_id: str = "", session_id: str | None = None
+) -> dict[str, Any]:
     """`POST /v1/recommendations` with a `placement`: its chain, with the co-purchase rows of
-    the basket when the chain has complements. Answers are kept in the recommender's cache
-    (keyed by the request, the rows used and the day)."""
+    the basket when the chain has complements. As the plain list: the A/B arm of an experiment
+    on this placement (or on `all`) by customer id or `X-Session-ID`, its exposure logged with
+    the placement's name, and with a `customer_id` the impression logged for training (naming
+    the placement). Answers are kept in the recommender's cache (keyed by the arm's
+    fingerprint, the request, the rows used and the day); one whose impression is logged is
+    computed (its features come from computing it). A POST carries no purchases: buy_again
+    and refills give nothing there and the chain goes on."""
     recommender = app.extensions["dosewise"]
-    snapshot = recommender.snapshot
-    placement = check_placement(snapshot, request.placement or "", request.product_sku)
+    placement = check_placement(recommender.snapshot, request.placement or "", request.product_sku)
     rows = _rows_for(app, placement.strategies, request)
     day = recommender.clock()
+    customer_id = request.customer_id
+    experiments = experiment_server(app)
+    arm = experiments.arm(placement.name, customer_id, session_id, day, recommender.snapshot)
+    snapshot = arm.snapshot_for(recommender.snapshot) if arm else recommender.snapshot
     request = replace(request, customer_id=None)
+    sink = placement_impressions(app, snapshot, request_id, customer_id, placement.name)
     key = cache_key(snapshot.fingerprint, day, request, rows)
-    cached = recommender.cache.get(key)
-    if cached is not None:
-        return cached
-    answer = recommend_placement(snapshot, request, day, rows, recommender.jurisdiction)
-    recommender.cache.put(key, answer)
+    answer = recommender.cache.get(key) if sink is None else None
+    if answer is None:
+        answer = recommend_placement(
+            snapshot, request, day, rows, recommender.jurisdiction, impressions=sink
+        )
+        recommender.cache.put(key, answer)
+    if arm is not None:
+        skus = [item["sku"] for item in answer["items"]]
+        experiments.log_exposure(arm, customer_id, request_id, skus, placement.name)
     return answer
+
+
+def customer_placement(
+    app: Flask, customer_id: str, name: str, limit: int, locale: str, request_id: str
+) -> dict[str, Any]:
+    """A stored customer's list for a placement that is not precomputed, computed now: with
+    the customer's purchases when the chain needs them (buy_again, refills), in the A/B arm
+    of an experiment on this placement (or `all`) by customer id with its exposure, and its
+    impression logged naming the placement. NotFound for an unknown customer; CorruptEntry and
+    Redis errors as the customer GET's other paths."""
+    recommender = app.extensions["dosewise"]
+    store = get_store(app)
+    entry, _ = store.read(customer_id)
+    if entry is None:
+        raise NotFound(f"no customer {customer_id!r}")
+    placement = check_placement(recommender.snapshot, name)
+    purchases = None
+    if NEEDS_PURCHASES & set(placement.strategies):
+        purchases = _purchases(recommender, store, customer_id)
+    day = recommender.clock()
+    experiments = experiment_server(app)
+    arm = experiments.arm(placement.name, customer_id, None, day, recommender.snapshot)
+    snapshot = arm.snapshot_for(recommender.snapshot) if arm else recommender.snapshot
+    request = RecommendationRequest.from_dict(
+        {"profile": entry["profile"], "limit": limit, "locale": locale, "placement": name}
+    )
+    sink = placement_impressions(app, snapshot, request_id, customer_id, placement.name)
+    answer = recommend_placement(
+        snapshot, request, day, None, recommender.jurisdiction, purchases, sink
+    )
+    if arm is not None:
+        skus = [item["sku"] for item in answer["items"]]
+        experiments.log_exposure(arm, customer_id, request_id, skus, placement.name)
+    return {**answer, "source": "computed"}
+
+
+def _purchases(recommender: Any, store: Any, customer_id: str) -> Purchases | None:
+    """The customer's purchases and the refill settings; None (the chain goes on without
+    them) when rules/refills.yaml was never loaded good (the findings are in the log)."""
+    try:
+        config = refill_config(recommender.paths.rules, recommender.snapshot.reference)
+    except DataFileError as exc:
+        log.error("rules/refills.yaml refused; buy_again and refills give nothing: %s", exc)
+        return None
+    raws = store.read_purchases(customer_id)
+    return [p for p in (Purchase.decode(raw) for raw in raws) if p is not None], config
+
+
+def placement_impressions(
+    app: Flask, snapshot: Any, request_id: str, customer_id: str | None, placement: str
+) -> Callable[[Any, list[int]], None] | None:
+    """The impression sink of a placement list shown to a known customer: the training log's
+    record of the plain list (features of every item shown) plus `placement`. None without a
+    customer id or without a learning setup (as the plain list)."""
+    learning = app.extensions["dosewise"].learning
+    if not customer_id or learning is None:
+        return None
+    record = impression_logger(app)
+    skus = [p.sku for p in snapshot.catalog.products]
+
+    def sink(ev: Any, shown: list[int]) -> None:
+        rows = ev.model_features if ev.model_features is not None else learning.features(ev)
+        entry = learning.impression(
+            request_id,
+            customer_id,
+            dt.datetime.now(dt.UTC),
+            rows,
+            shown,
+            skus,
+            snapshot.versions["model"],
+        )
+        record({**entry, "placement": placement})
+
+    return sink
 
 
 def _rows_for(

@@ -46,7 +46,8 @@ def recommendations(body: RecommendationRequest):
     (rules/placements.yaml) the list of that placement: alternatives, complements, ..."""
     if body.placement is not None:
         app = current_app._get_current_object()  # type: ignore[attr-defined]
-        return jsonify(placement_answer(app, body))
+        session = request.headers.get("X-Session-ID")
+        return jsonify(placement_answer(app, body, g.request_id, session))
     customer_id = body.customer_id
     recommender = current_app.extensions["dosewise"]
     experiments = experiment_server(current_app)

@@ -183,16 +183,23 @@ def placements_alternatives(
 
 
 @placements.command("copurchase")
-def placements_copurchase() -> None:
-    """Rebuild the co-purchase table from the purchase events in Redis now (the job beat runs
-    hourly), and print its counts."""
+@click.option(
+    "--full",
+    is_flag=True,
+    help="Start the counts again from the events still in the stream (events the learning "
+    "export took out, or the stream's length cap dropped, then no longer count).",
+)
+def placements_copurchase(full: bool) -> None:
+    """Update the co-purchase table with the purchase events in Redis since its last update
+    now (what the job beat runs hourly does: only new events, only the rows they change), and
+    print its counts."""
     import redis
 
-    from ..customers.copurchase import rebuild
+    from ..customers.copurchase import update
 
     components = base._customers()
     try:
-        stats = rebuild(components.store, components.recommender.snapshot.catalog.index)
+        stats = update(components.store, components.recommender.snapshot.catalog.index, full=full)
     except (redis.RedisError, OSError) as exc:
         base._redis_lost(exc)
     if not stats.get("started"):

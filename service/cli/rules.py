@@ -33,14 +33,21 @@ def rules() -> None:
 @rules.command("check")
 @with_data
 def rules_check(catalog: str, rules: str) -> None:
-    """Load catalog, reference data and merchandising rules exactly as the service does.
+    """Load catalog, reference data, merchandising rules, placements and the refill settings
+    (rules/refills.yaml) exactly as the service does.
 
     Prints each finding as file:line:col: code: message and exits 1 when any file is refused.
     """
+    from ..core.lint import refill_findings
+
+    paths = _paths(catalog, rules)
     try:
-        snapshot = load_snapshot(_paths(catalog, rules))
+        snapshot = load_snapshot(paths)
     except DataFileError as exc:
         refuse(exc)
+    refused = refill_findings(paths, snapshot.reference)
+    if refused:
+        refuse(DataFileError(refused))
     from ..core.market import catalog_findings
     from ..core.reference import _display
 
@@ -69,7 +76,8 @@ def rules_lint(
     fmt: str,
     day: dt.datetime | None,
 ) -> None:
-    """Check rule files: PATH is a rule file or folder (default: the merchandising folder).
+    """Check rule files: PATH is a rule file or folder (default: the merchandising folder),
+    or rules/placements.yaml or rules/refills.yaml alone (without PATH both are checked too).
 
     Prints each finding as file:line:col: [warning:] code: message [rule id] (hint: ...).
     Errors are what the service would refuse (syntax, unknown keys, SKUs, categories or

@@ -14,6 +14,8 @@ from marshmallow import (
     validate,
 )
 
+from ..core.markets import markets
+
 MAX_AMOUNT = 10_000_000.0  # per day, in the key's unit: larger is a typo, not a supplement
 
 
@@ -73,6 +75,17 @@ class FullMatch(validate.Regexp):
     def __call__(self, value: str) -> str:  # type: ignore[override]  # str patterns only
         if self.regex.fullmatch(value) is None:  # type: ignore[call-overload]
             raise ValidationError(self._format_error(value))
+        return value
+
+
+class Country(validate.Validator):
+    """A real country (rules/reference/markets.yaml `countries`); the error names the markets
+    served (its `served`), so a typo such as ZZ is told what the shop knows."""
+
+    def __call__(self, value: str) -> str:
+        problem = markets().problem(value)
+        if problem is not None:
+            raise ValidationError(problem)
         return value
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from ..core.vocabulary import LOCALES
-from .base import FullMatch, ResponseSchema, StrictBoolean, StrictInteger, StrictSchema
+from .base import Country, FullMatch, ResponseSchema, StrictBoolean, StrictInteger, StrictSchema
 from .responses import ItemSchema, MessageSchema, VersionsSchema
 from .schemas import LineSchema, ProfileSchema
 
@@ -19,7 +19,7 @@ class AlternativesQuerySchema(Schema):
     locale = fields.String(load_default="nl", validate=validate.OneOf(LOCALES))
     country = fields.String(
         load_default="NL",
-        validate=FullMatch(r"^[A-Za-z]{2}$"),
+        validate=[FullMatch(r"^[A-Za-z]{2}$"), Country()],
         metadata={"description": "Market whose binding maxima apply (no profile given)."},
     )
 
@@ -47,7 +47,9 @@ class PlacementItemSchema(ItemSchema):
     strategy = fields.String(
         metadata={
             "description": "The strategy of the placement's chain that chose the item "
-            "(profile, alternatives, complements; buy_again:profile when it stood in)."
+            "(profile, alternatives, complements, buy_again, refills). buy_again items also "
+            "carry last_purchase, packs_bought and runs_out_on; refills items action (reorder "
+            "or replace), for_sku, runs_out_on and, for a replacement, replaces."
         }
     )
     adds_to_basket = fields.Dict(

@@ -37,6 +37,7 @@ from ..core.vocabulary import (
 )
 from .base import (
     MAX_AMOUNT,
+    Country,
     FullMatch,
     ResponseSchema,
     StrictBoolean,
@@ -90,7 +91,7 @@ class ProfileSchema(StrictSchema):
     conditions = _enum_list(CONDITIONS)
     sun_exposure = fields.String(load_default="moderate", validate=validate.OneOf(SUN_EXPOSURES))
     skin_type = StrictInteger(allow_none=True, load_default=None, validate=validate.Range(1, 6))
-    country = fields.String(load_default="NL", validate=FullMatch(r"^[A-Za-z]{2}$"))
+    country = fields.String(load_default="NL", validate=[FullMatch(r"^[A-Za-z]{2}$"), Country()])
     serum_25ohd_nmol_l = fields.Float(
         allow_none=True, load_default=None, validate=validate.Range(0, 1000)
     )

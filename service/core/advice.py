@@ -14,8 +14,11 @@ through `ranking.evaluate`, which asks this module for the advice, so they never
 - **Needs** (guarantee 11): an item is offered only for a need the profile has: an advice gap
   it fills, a stated goal one of its authorised claims speaks to (claims.yaml, with the claim's
   product conditions `requires`), a merchandising rule with a reason that selects it, or a
-  learned preference (model score at least `lists.learned_min_score`). A product whose role
-  nutrient the person already takes enough of (at least the advice or reference intake) is out.
+  learned preference (model score at least `lists.learned_min_score`).
+- **Covered** (F12): a product that adds any amount of a nutrient the person already takes
+  enough of is out, whatever its category (at least the advice or reference intake; for a
+  nutrient without any reference value, any amount: scoring.yaml `lists.covered`), so no item ever
+  adds what the notice `already_covered:<nutrient>` says "no more" of.
 """
 
 from __future__ import annotations
@@ -270,13 +273,15 @@ class Offer:
     @cached_property
     def covered(self) -> list[int]:
         """Nutrient columns the person already takes enough of: at least the advice or reference
-        intake; a nutrient with neither for the profile (vitamin K2 has no reference intake at
-        all) as soon as any is taken (scoring.yaml `lists.covered`)."""
+        intake; a nutrient without any reference value (vitamin K2, scoring.yaml
+        `lists.covered.when_taken`) as soon as any is taken, where the profile has no amount."""
         intake, enough = self.ev.intake, self.enough
         has_amount = ~np.isnan(enough)
         reached = has_amount & (intake >= np.nan_to_num(enough) * (1 - 1e-9))
-        if self.config.covered_when_taken:
-            reached |= ~has_amount
+        keys = self.ev.snapshot.reference.nutrients.keys
+        for key in self.config.covered_when_taken:
+            column = keys.index(key)
+            reached[column] |= not has_amount[column]
         return [int(c) for c in np.flatnonzero((intake > 0) & reached)]
 
     @cached_property

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import DataFileError, Finding
+from .markets import markets, use_directory
 from .reference import Reference
 from .vocabulary import GOALS, LOCALES
 from .yamlfile import line_of, load_yaml
@@ -36,7 +37,6 @@ log = logging.getLogger("dosewise.core")
 AUTHORITY_PLACEHOLDERS = ("target", "unit", "nutrient")
 DOCTOR = "doctor"  # the authority of a `higher_dose_advised` amount
 PRODUCT_CONDITIONS = ("pregnancy_suitable", "breastfeeding_suitable")
-COVERED_MODES = ("taken", "never")  # scoring.yaml lists.covered.without_amount
 
 
 # ---------------------------------------------------------------- configuration (data)
@@ -82,9 +82,8 @@ class AdviceConfig:
     target_authority: dict[str, str]  # target id -> authority
     reference_intakes: tuple[ReferenceIntake, ...]
     claim_requires: dict[str, dict[str, Any]]  # claim id -> product field -> required value
-    # a nutrient without an advice or reference intake for the profile is covered once taken
-    # (scoring.yaml lists.covered.without_amount: taken)
-    covered_when_taken: bool = True
+    # nutrients without any reference value: covered once taken (scoring.yaml lists.covered)
+    covered_when_taken: tuple[str, ...] = ()
 
     def role(self, category: str) -> str:
         return self.roles.get(category, category)
@@ -162,7 +161,7 @@ def load_advice_config(reference: Reference) -> AdviceConfig:
     max_per_role, roles, learned = 2, {}, 0.6
     goals_not_for_sex: dict[str, tuple[str, ...]] = {}
     goal_indication: dict[str, GoalIndication] = {}
-    covered_when_taken = True
+    covered_when_taken: list[str] = []
     if not isinstance(lists, dict):
         find(scoring_file, scoring, "lists", "needs `lists:` (max_per_role, roles)")
     else:
@@ -197,13 +196,15 @@ def load_advice_config(reference: Reference) -> AdviceConfig:
             except (TypeError, ValueError):
                 find(scoring_file, where, nutrient, "goal_indication: ages must be integers")
         covered = lists.get("covered")
-        if not isinstance(covered, dict) or covered.get("without_amount") not in COVERED_MODES:
-            message = f"needs `covered: {{without_amount: {' | '.join(COVERED_MODES)}, source}}`"
-            find(scoring_file, lists, "covered", message)
+        if not isinstance(covered, dict) or not isinstance(covered.get("source"), str):
+            find(scoring_file, lists, "covered", "needs `covered: {when_taken, source}`")
         else:
-            if not isinstance(covered.get("source"), str):
-                find(scoring_file, covered, "source", "lists.covered needs a `source` note")
-            covered_when_taken = covered["without_amount"] == "taken"
+            for nutrient, source in (covered.get("when_taken") or {}).items():
+                if nutrient not in keys or not isinstance(source, str):
+                    message = f"covered.when_taken: {nutrient!r} needs a nutrient key and a source"
+                    find(scoring_file, covered, "when_taken", message)
+                    continue
+                covered_when_taken.append(str(nutrient))
     # targets.yaml: authorities, authority per target, reference intakes
     targets_file, targets = doc("targets.yaml")
     authorities: dict[str, dict[str, str]] = {}
@@ -304,7 +305,7 @@ def load_advice_config(reference: Reference) -> AdviceConfig:
         target_authority=target_authority,
         reference_intakes=tuple(intakes),
         claim_requires=requires,
-        covered_when_taken=covered_when_taken,
+        covered_when_taken=tuple(covered_when_taken),
     )
 
 
@@ -322,6 +323,8 @@ def check_advice(reference: Reference) -> list[Finding]:
     """Load-time check for load_snapshot: the advice keys parse (findings, not an exception)."""
     try:
         _CONFIGS[reference] = load_advice_config(reference)
+        use_directory(_directory(reference))  # the countries a request may name (markets.yaml)
+        markets()  # a broken file fails the load
     except DataFileError as exc:
         return exc.findings
     return []

@@ -235,7 +235,7 @@ def exclusion_texts(ev: Evaluation, index: int) -> list[dict[str, Any]]:
         doubled = [keys[c] for c in offer.duplicated(index)]
         text = "the person already takes enough of this"
         if doubled:
-            text = f"adds {', '.join(doubled)}, of which the person already takes enough"
+            text = f"adds {', '.join(doubled)}, already covered by what the person takes"
         reasons.append({"code": "already_covered", "nutrients": doubled, "text": text})
     if not offer.need[index]:
         reasons.append(

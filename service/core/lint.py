@@ -70,6 +70,8 @@ def lint(paths: DataPaths, target: Path | None = None, today: dt.date | None = N
         return LintResult(list(exc.findings))
     if target is not None and target.resolve() == paths.placements_file.resolve():
         return LintResult(_placement_findings(paths, reference, catalog))
+    if target is not None and target.resolve() == refill_settings_path(paths).resolve():
+        return LintResult(refill_findings(paths, reference))
     where = target or paths.merchandising_dir
     files = _files(where)
     if not files:
@@ -102,7 +104,38 @@ def lint(paths: DataPaths, target: Path | None = None, today: dt.date | None = N
     if target is None:  # the whole data set: also the catalog products the law keeps off
         findings += catalog_findings(catalog, reference.market_maxima, _display(paths.catalog))
         findings += _placement_findings(paths, reference, catalog, rules)
+        findings += refill_findings(paths, reference)
     return LintResult(findings)
+
+
+def refill_settings_path(paths: DataPaths) -> Path:
+    from .refills import CONFIG_FILE
+
+    return paths.rules / CONFIG_FILE
+
+
+def refill_findings(paths: DataPaths, reference: Reference) -> list[Finding]:
+    """rules/refills.yaml (issue 11): what its loader refuses (schema, texts in every locale
+    with their placeholders, disease claims), each with file and line; a missing file is one
+    finding (the refills and buy-again answers would be 503)."""
+    from .refills import load_refill_config
+
+    path = refill_settings_path(paths)
+    if not path.is_file():
+        return [
+            Finding(
+                _display(path),
+                1,
+                "missing: the refill settings (refills, buy again, the daily refill job)",
+                code="missing_file",
+                hint="copy the shipped rules/refills.yaml",
+            )
+        ]
+    try:
+        load_refill_config(path, reference)
+    except DataFileError as exc:
+        return _sorted(list(exc.findings))
+    return []
 
 
 def _placement_findings(

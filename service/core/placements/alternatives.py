@@ -13,7 +13,10 @@ A product Q is an alternative of the product P on the page when
   compares the exact cost of a month (Product.cost_per_month) at each product's own label
   dose, rounded to the cent only for display; a different dose says so in its own reason.
 With a profile, the candidates are further the plain list's safe ones (context.base) within
-the profile's dose band (guarantee 10).
+the profile's dose band (guarantee 10), and an alternative that gives a nutrient the product
+does not says so first ("also gives 14 mg of iron a day, which the product on this page does
+not"). Without a profile (the GET) such an alternative is not offered at all: nothing could
+check the added nutrient against the person (iron for a man, vitamin K with an anticoagulant).
 """
 
 from __future__ import annotations
@@ -30,11 +33,18 @@ from .config import PlacementConfig
 EPSILON = 1e-9
 
 
-def alternative_mask(catalog: Catalog, index: int, config: PlacementConfig) -> np.ndarray:
-    """Products that serve the same need at a comparable dose and are no less suitable."""
+def alternative_mask(
+    catalog: Catalog, index: int, config: PlacementConfig, only_its_nutrients: bool = False
+) -> np.ndarray:
+    """Products that serve the same need at a comparable dose and are no less suitable.
+    `only_its_nutrients` (without a profile, F8): nor give a nutrient the product does not
+    (a men's multivitamin's alternative adding 14 mg iron, a calcium + D3's adding vitamin K:
+    with no profile nothing could check the added nutrient)."""
     product = catalog.products[index]
     row = catalog.nutrients_per_day[index]
     mask = catalog.category_code == catalog.category_code[index]
+    if only_its_nutrients:
+        mask &= ~(catalog.nutrients_per_day[:, row <= 0] > 0).any(axis=1)
     ratio = config.max_dose_ratio
     for column in np.flatnonzero(row > 0).tolist():
         amounts = catalog.nutrients_per_day[:, column]
@@ -84,6 +94,18 @@ def alternative_reasons(
     def add(code: str, key: str, **values: Any) -> None:
         out.append({"code": f"alternative:{code}", "text": config.text(key, locale, **values)})
 
+    keys = reference.nutrients.keys
+    mine_row, their_row = catalog.nutrients_per_day[index], catalog.nutrients_per_day[other]
+    # first what it adds: a nutrient the product on the page does not give (F8)
+    for column in np.flatnonzero((their_row > 0) & (mine_row <= 0)).tolist():
+        key = keys[column]
+        add(
+            f"adds:{key}",
+            "alternative_adds",
+            amount=rounded(their_row[column]),
+            unit=reference.nutrients.units[key],
+            nutrient=reference.nutrients.name(key, locale),
+        )
     main = _main_source(p, q)
     if q.vegan and not p.vegan:
         source = _source_name(config, q.vitamin_sources.get(main or ""), locale)
@@ -116,7 +138,6 @@ def alternative_reasons(
     cheaper = p.cost_per_month - q.cost_per_month
     if cheaper >= config.min_price_difference - EPSILON:
         add("cheaper", "alternative_cheaper", amount=_money(cheaper, locale))
-    keys = reference.nutrients.keys
     for column in np.flatnonzero(catalog.nutrients_per_day[index] > 0).tolist():
         mine, theirs = (
             catalog.nutrients_per_day[index, column],

@@ -18,22 +18,19 @@ import copy
 import numpy as np
 
 from ..amounts import rounded
-from ..profile import Line
-from ..ranking import Evaluation, _rank, evaluate
+from ..ranking import Evaluation, _rank
 from .context import Copurchase, Pick, PlacementContext
 
 
 def complement_evaluation(ctx: PlacementContext) -> Evaluation:
-    """The request's evaluation, with the product on the page counted as if in the basket."""
-    index = ctx.product_index
-    if index is None:
-        return ctx.ev
-    sku = ctx.snapshot.catalog.products[index].sku
-    request = ctx.request
-    if any(line.sku == sku for line in request.basket):
-        return ctx.ev
-    lines = [*request.lines(), ("basket.product_page", Line(sku=sku))]
-    return evaluate(ctx.snapshot, request.profile, lines, ctx.today, request.jurisdiction)
+    """The request's one evaluation (the product page's too: no second one with the product
+    on the page counted). That is exact for every check of a complement: a complement gives no
+    nutrient the basket or the page product gives (`basket_overlap`), and only a page product
+    that fits is complemented (`page_product_unsuited`), so its limits, dose band, need and
+    duplicates are per nutrient the same with or without the product counted. Only the
+    ranking differs slightly (features over all nutrients, rules on the intake), not safety
+    (tests/test_placements.py checks the complements against an evaluation with it counted)."""
+    return ctx.ev
 
 
 def copurchase_signal(

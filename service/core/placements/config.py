@@ -28,6 +28,10 @@ RULE_ID = r"^[a-z0-9][a-z0-9-]{0,79}$"
 # Strategies that need something a stored customer's list does not have (a product on the
 # page, a basket): a precomputed placement needs at least one strategy that does not.
 NEEDS_REQUEST_CONTEXT = frozenset({"alternatives", "complements"})
+# Strategies whose list depends on one customer's purchases: the precompute shares lists by
+# profile digest (customers with the same profile get the same bytes), so a chain with one of
+# these is never precomputed; it is computed on the request with the customer's purchases.
+NEEDS_PURCHASES = frozenset({"buy_again", "refills"})
 # Texts the placement strategies write, with the placeholders each is given.
 TEXTS: dict[str, tuple[str, ...]] = {
     "alternative_vegan": ("source",),
@@ -39,6 +43,7 @@ TEXTS: dict[str, tuple[str, ...]] = {
     "alternative_brand": ("brand",),
     "alternative_dose": ("amount", "unit", "nutrient", "other"),
     "alternative_without_allergens": ("allergens",),
+    "alternative_adds": ("amount", "unit", "nutrient"),
     "adds_to_basket": ("nutrients",),
     "notice_basket_covered": ("nutrients",),
     "notice_page_product_not_suited": (),
@@ -256,6 +261,19 @@ def load_placements(
                     "product or a basket that a stored customer's list does not have",
                     code="precomputed_without_list",
                     hint="add `profile` to the chain, or set precomputed: false",
+                )
+            )
+        needs_purchases = sorted(NEEDS_PURCHASES & set(item["strategies"]))
+        if item["precomputed"] and needs_purchases:
+            findings.append(
+                Finding(
+                    display,
+                    line_of(here, "precomputed") if here else line,
+                    f"placement {name}: precomputed, but {', '.join(needs_purchases)} depends "
+                    "on one customer's purchases and precomputed lists are shared by profile",
+                    code="precomputed_per_customer",
+                    hint="set precomputed: false (it is then computed on the request, with the "
+                    "customer's purchases)",
                 )
             )
         diversity = item["diversity"] or {}

@@ -16,7 +16,9 @@ from typing import Any
 
 import numpy as np
 
+from ..profile import Line
 from ..ranking import Evaluation, evaluate
+from ..refills import Purchase, RefillConfig, supplies
 from ..requests import RecommendationRequest
 from ..snapshot import Snapshot
 from .config import Placement
@@ -46,15 +48,27 @@ class PlacementContext:
     product_sku: str | None = None
     copurchase: Copurchase | None = None
     notices: dict[str, list[dict[str, str]]] = field(default_factory=dict)  # locale -> extra
+    # a stored customer's purchase history and the refill settings (buy_again, refills); None
+    # for a request that names no stored customer: those strategies then yield nothing
+    purchases: tuple[Purchase, ...] | None = None
+    refills: RefillConfig | None = None
 
     @cached_property
     def ev(self) -> Evaluation:
         """Profile + current supplements + basket (the product on the page is not counted:
-        the alternatives replace it)."""
+        the alternatives replace it) + with a stored customer's purchases, the supplies that
+        still last and the profile does not list (what the customer takes now: the profile
+        list next to "buy again" never offers a second vitamin D on top of one still taken)."""
         request = self.request
-        return evaluate(
-            self.snapshot, request.profile, request.lines(), self.today, request.jurisdiction
-        )
+        lines = request.lines()
+        if self.purchases and self.refills is not None:
+            listed = {line.sku for line in request.profile.current_supplements if line.sku}
+            lines += [
+                (f"supply.{s.sku}", Line(sku=s.sku, servings_per_day=s.servings_per_day))
+                for s in supplies(self.snapshot, request.profile, list(self.purchases))
+                if s.runs_out_on > self.today and s.sku not in listed
+            ]
+        return evaluate(self.snapshot, request.profile, lines, self.today, request.jurisdiction)
 
     @cached_property
     def product_index(self) -> int | None:
@@ -65,10 +79,15 @@ class PlacementContext:
     def base(self, ev: Evaluation) -> np.ndarray:
         """Safety, the rules this placement takes, and the request's filters: what any item of
         any strategy must pass. Nothing at all when what is taken already crosses a limit."""
-        catalog = self.snapshot.catalog
         if ev.over_limit_now:
-            return np.zeros(len(catalog), dtype=bool)
-        mask = ev.safety.allowed() & ~ev.rule_excluded & ev.rule_required
+            return np.zeros(len(self.snapshot.catalog), dtype=bool)
+        return ev.safety.allowed() & ~ev.rule_excluded & ev.rule_required & self.request_mask()
+
+    def request_mask(self) -> np.ndarray:
+        """The request's own filters (category, exclude_skus, the product on the page, the
+        basket overlap of cart and checkout), without an evaluation's masks."""
+        catalog = self.snapshot.catalog
+        mask = np.ones(len(catalog), dtype=bool)
         if self.request.category:
             mask &= catalog.category_mask([self.request.category])
         if self.request.exclude_skus:

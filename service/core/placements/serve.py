@@ -30,6 +30,7 @@ from ..ranking import (
     profile_notices,
     rank_and_render,
 )
+from ..refills import Purchase, RefillConfig
 from ..requests import RecommendationRequest
 from ..rules import RuleSet
 from ..snapshot import Snapshot
@@ -39,6 +40,8 @@ from .config import Placement
 from .context import Copurchase, Pick, PlacementContext
 from .strategies import STRATEGIES
 
+# a stored customer's purchases and the refill settings they are read with
+Purchases = tuple[list[Purchase], RefillConfig]
 PART_SEPARATOR = "@"  # a precomputed placement's part of a cached list: "nl@account"
 # (id of a snapshot, placement) -> (that snapshot, its scoped copy); a few snapshots at most
 _SCOPED: dict[tuple[int, str], tuple[Snapshot, Snapshot]] = {}
@@ -86,12 +89,26 @@ def placement_bodies(
     product_sku: str | None = None,
     copurchase: Copurchase | None = None,
     shared: Shared | None = None,
+    purchases: Purchases | None = None,
+    impressions: ImpressionSink | None = None,
 ) -> dict[str, dict[str, Any]]:
     """One evaluation, the placement's chain, rendered per locale. `shared`: evaluations of
-    this request by the rules they apply, reused and added to (one refresh, many placements)."""
+    this request by the rules they apply, reused and added to (one refresh, many placements).
+    `purchases`: a stored customer's purchase history and the refill settings (buy_again,
+    refills); without them those strategies yield nothing. `impressions` receives the
+    evaluation and the catalog indices shown (of the first locale), as the plain list's does.
+    An experiment arm's snapshot names its arm in the body's `experiment`, as the plain list."""
     check_request(snapshot, request)
+    bought, settings = purchases if purchases is not None else (None, None)
     ctx = PlacementContext(
-        scoped(snapshot, placement), request, placement, today, product_sku, copurchase
+        scoped(snapshot, placement),
+        request,
+        placement,
+        today,
+        product_sku,
+        copurchase,
+        purchases=tuple(bought) if bought is not None else None,
+        refills=settings,
     )
     if shared is not None:
         applied = _applied(ctx.snapshot.rules)
@@ -104,7 +121,7 @@ def placement_bodies(
     ev = ctx.ev
     reference = snapshot.reference
     intake = shared.intake(ev) if shared is not None else intake_view(ev)
-    bodies = {}
+    bodies: dict[str, dict[str, Any]] = {}
     for locale in locales:
         notices = profile_notices(ev, locale) + advice_notices(ev, locale)
         if placement.basket_overlap == "exclude" and ctx.basket_nutrients.any():
@@ -112,8 +129,11 @@ def placement_bodies(
         if ctx.page_product_unsuited:
             text = ctx.snapshot.placements.text("notice_page_product_not_suited", locale)
             notices.append({"code": "page_product_not_suited", "text": text})
-        items = [_render(ctx, pick, locale, shared) for pick in picks]
-        items = [item for item in items if item["reasons"]]  # guarantee 11
+        rendered = [_render(ctx, pick, locale, shared) for pick in picks]
+        items = [item for item in rendered if item["reasons"]]  # guarantee 11
+        if impressions is not None and not bodies and items:
+            shown = [p.index for p, item in zip(picks, rendered, strict=True) if item["reasons"]]
+            impressions(ev, shown)
         if not items:
             notices.append({"code": "no_items", "text": reference.text("notice_no_items", locale)})
         elif len(items) < limit:
@@ -127,6 +147,9 @@ def placement_bodies(
             "versions": snapshot.versions,
             "placement": placement.name,
         }
+        if snapshot.experiment is not None:  # an A/B test's arm names itself (issue 12)
+            experiment_id, variant_id = snapshot.experiment
+            bodies[locale]["experiment"] = {"id": experiment_id, "variant": variant_id}
     return bodies
 
 
@@ -196,9 +219,13 @@ def recommend_placement(
     today: dt.date,
     copurchase: Copurchase | None = None,
     jurisdiction: str | None = None,
+    purchases: Purchases | None = None,
+    impressions: ImpressionSink | None = None,
 ) -> dict[str, Any]:
     """The answer to a recommendation request that names a `placement` (the typed request the
-    contract's schema loads, or an already-validated body as a dict)."""
+    contract's schema loads, or an already-validated body as a dict). `purchases`: the stored
+    customer's history and the refill settings (the customer GET); a POST has none.
+    `impressions`: as placement_bodies."""
     request = (
         data
         if isinstance(data, RecommendationRequest)
@@ -218,6 +245,8 @@ def recommend_placement(
         (request.locale,),
         request.product_sku,
         copurchase,
+        purchases=purchases,
+        impressions=impressions,
     )[request.locale]
 
 
@@ -265,11 +294,12 @@ def _applied(rules: RuleSet) -> frozenset[str]:
 
 def recommend_stored(
     snapshot: Snapshot, profile: Mapping[str, Any], placement: str, limit: int, locale: str,
-    today: dt.date, jurisdiction: str | None = None,
+    today: dt.date, jurisdiction: str | None = None, purchases: Purchases | None = None,
 ) -> dict[str, Any]:  # fmt: skip
-    """A stored customer's list for a placement, computed now (a miss of the cache)."""
+    """A stored customer's list for a placement, computed now (a miss of the cache), with the
+    customer's purchases when the chain needs them (buy_again, refills)."""
     data = {"profile": profile, "limit": limit, "locale": locale, "placement": placement}
-    return recommend_placement(snapshot, data, today, None, jurisdiction)
+    return recommend_placement(snapshot, data, today, None, jurisdiction, purchases)
 
 
 def cache_key(
@@ -294,7 +324,8 @@ def alternatives_of(
     if index is None:
         raise NotFound(f"no product with SKU {sku!r}")
     config = snapshot.placements
-    mask = alternative_mask(catalog, index, config) & ~catalog.not_sellable & catalog.in_stock
+    mask = alternative_mask(catalog, index, config, only_its_nutrients=True)
+    mask &= ~catalog.not_sellable & catalog.in_stock
     for excluded in market_masks(catalog, reference.market_maxima, country.upper()).values():
         mask &= ~excluded
     order = sorted(

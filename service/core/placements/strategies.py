@@ -10,8 +10,8 @@ the name placements.yaml will use, and add that name to the `strategies` enum of
 rules/schema/placements.schema.json (tests/test_placements.py checks the two agree). The
 loader refuses a placements file naming a strategy that is not here.
 
-`buy_again` and `refills` (issue 11 points 4 and 5, another change) fall back to the profile
-list until their functions are registered here.
+`buy_again` and `refills` (purchased.py) work from a stored customer's purchases; a request
+without them (no stored customer) gets nothing from those two and the chain goes on.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from ..ranking import _rank
 from .alternatives import alternative_mask, alternative_reasons, dose_distance
 from .complements import complements
 from .context import Pick, PlacementContext
+from .purchased import buy_again, refills
 
 Strategy = Callable[[PlacementContext, int], list[Pick]]
 
@@ -36,7 +37,8 @@ def profile(ctx: PlacementContext, limit: int) -> list[Pick]:
 
 def alternatives(ctx: PlacementContext, limit: int) -> list[Pick]:
     """Other products for the same need as the product on the page (alternatives.py), safe
-    for the profile and within its dose band; the closest dose first."""
+    for the profile, within its dose band and adding nothing it already takes enough of; the
+    closest dose first."""
     index = ctx.product_index
     if index is None:
         return []
@@ -44,6 +46,7 @@ def alternatives(ctx: PlacementContext, limit: int) -> list[Pick]:
     snapshot = ctx.snapshot
     catalog, reference, config = snapshot.catalog, snapshot.reference, snapshot.placements
     candidates = ctx.base(ev) & ev.offer.within_band & alternative_mask(catalog, index, config)
+    candidates &= ~ev.offer.duplicate  # nothing the notices say "no more" of (F12)
     chosen = []
     for other in sorted(
         candidates.nonzero()[0].tolist(),
@@ -65,21 +68,10 @@ def alternatives(ctx: PlacementContext, limit: int) -> list[Pick]:
     return chosen
 
 
-def _falls_back_to_profile(name: str) -> Strategy:
-    def strategy(ctx: PlacementContext, limit: int) -> list[Pick]:
-        return [
-            Pick(p.index, p.raw, p.ev, f"{name}:profile", p.reasons, p.extra)
-            for p in profile(ctx, limit)
-        ]
-
-    strategy.__doc__ = f"`{name}`: not served yet; the profile list stands in (marked so)."
-    return strategy
-
-
 STRATEGIES: dict[str, Strategy] = {
     "profile": profile,
     "alternatives": alternatives,
     "complements": complements,
-    "buy_again": _falls_back_to_profile("buy_again"),
-    "refills": _falls_back_to_profile("refills"),
+    "buy_again": buy_again,
+    "refills": refills,
 }

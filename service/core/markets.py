@@ -1,0 +1,72 @@
+"""Which `country` a request may name (rules/reference/markets.yaml, session 4 review F8).
+
+`countries`: every officially assigned ISO 3166-1 alpha-2 code (the contract: `country` is ISO
+3166 alpha-2). `served`: the markets with their own advice, law and food survey; a real country
+that is not served gets the cautious defaults. A code that names no country (XX, ZZ) is refused,
+and the error names the served markets, read from the same file.
+
+The file is the one of the rules directory a snapshot was last loaded from (the deployment's
+DOSEWISE_RULES_DIR, through advice_config.check_advice, which also refuses a broken file), else
+the repository's: the request schemas check a country before any snapshot is at hand.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from .errors import DataFileError, Finding
+from .yamlfile import load_yaml
+
+MARKETS_FILE = Path(__file__).resolve().parents[2] / "rules" / "reference" / "markets.yaml"
+
+
+@dataclass(frozen=True)
+class Markets:
+    served: tuple[str, ...]
+    countries: frozenset[str]
+
+    def problem(self, country: str) -> str | None:
+        """Why `country` is refused (None: a country; any letter case)."""
+        if country.upper() in self.countries:
+            return None
+        return (
+            f"{country!r} is not an ISO 3166-1 alpha-2 country code; markets served with their "
+            f"own advice and law: {', '.join(self.served)} (another real country gets the "
+            "cautious EU defaults)"
+        )
+
+
+_CURRENT = [MARKETS_FILE]
+
+
+def use_directory(directory: Path) -> None:
+    """Read markets.yaml from this reference directory from now on (where it has one)."""
+    path = directory / "markets.yaml"
+    _CURRENT[0] = path if path.exists() else MARKETS_FILE
+
+
+def markets() -> Markets:
+    """The checked markets file in use (read again only when it changes)."""
+    path = _CURRENT[0]
+    try:
+        stamp = path.stat().st_mtime_ns
+    except OSError:
+        stamp = 0
+    return _load(path, stamp)
+
+
+@cache
+def _load(path: Path, stamp: int) -> Markets:
+    data = load_yaml(path, str(path))
+    served = tuple(str(m) for m in (data or {}).get("served") or ())
+    countries = frozenset(str(c) for c in (data or {}).get("countries") or ())
+    findings = []
+    if not served or not countries or not set(served) <= countries:
+        findings.append(Finding(str(path), 1, "needs `served` markets, all in `countries`"))
+    if not isinstance((data or {}).get("source"), str):
+        findings.append(Finding(str(path), 1, "needs a `source` note"))
+    if findings:
+        raise DataFileError(findings)
+    return Markets(served, countries)
