@@ -193,8 +193,8 @@ def _law_warnings(ev: Any, locale: str) -> list[dict[str, Any]]:
             if profile.country in law.advisory_markets
             else {},
         ),
-        ("life_stage_maximum", law.life_stages.get(profile.life_stage, {})),
     ]
+    warnings += _life_stage_warnings(ev, locale, details)
     for code, maxima in checks:
         if not maxima:
             continue
@@ -224,6 +224,30 @@ def _law_warnings(ev: Any, locale: str) -> list[dict[str, Any]]:
                 }
             )
     return warnings
+
+
+def _life_stage_warnings(ev: Any, locale: str, details: Any) -> list[dict[str, Any]]:
+    """Guarantee 10 for what is combined (R3): the life stage's maxima (product_maxima.yaml
+    `life_stages`) against the sum per nutrient of every line, labels too (two 20 µg vitamin D
+    products or 50 µg drops from a label in pregnancy), naming the lines that give it."""
+    reference, profile = ev.snapshot.reference, ev.profile
+    law = reference.market_maxima
+    maxima = law.life_stages.get(profile.life_stage, {})
+    keys = reference.nutrients.keys
+    totals = {key: float(ev.intake[keys.index(key)]) for key in maxima}
+    over = over_maxima(totals, maxima)
+    if not over:
+        return []
+    columns = [keys.index(n) for n in over]
+    lines = [r for r in ev.resolved if any(r.amounts[c] > 0 for c in columns)]
+    names = sorted({_name(r) for r in lines})
+    if len(lines) == 1:
+        text = law.text("life_stage_maximum", locale, details=details(totals, maxima), market="")
+    else:
+        text = reference.text(
+            "warning_life_stage_maximum_total", locale, details=details(totals, maxima)
+        )
+    return [{"code": "life_stage_maximum", "text": text, "skus": names}]
 
 
 # ---------------------------------------------------------------- basket suggestion
