@@ -167,3 +167,96 @@ def test_r10_a_basket_is_not_what_you_already_take(client):
         {"profile": {"age": 40, "sex": "male", "current_supplements": [{"sku": "XF-D3-20-TAB"}]}},
     )
     assert "already take enough" in notices(taken)["already_covered:vitamin_d_ug"]
+
+
+# ---------------------------------------------------------------- R7: vitamin K is one nutrient
+SCORING = yaml.safe_load((ROOT / "rules" / "reference" / "scoring.yaml").read_text("utf-8"))
+VITAMIN_K = set(SCORING["lists"]["groups"]["vitamin_k"]["nutrients"])
+
+
+def test_r7_the_group_is_data_with_a_source():
+    assert VITAMIN_K == {"vitamin_k1_ug", "vitamin_k2_ug"}
+    assert SCORING["lists"]["groups"]["vitamin_k"]["source"]
+
+
+@pytest.mark.parametrize("placement", ["cart", "checkout"])
+def test_r7_a_basket_with_vitamin_k1_gets_no_vitamin_k2(client, placement):
+    """Before: "no more vitamin K1", then XF-K2-MK7-DROPS "which your basket does not give yet"."""
+    assert adds("XF-MULTI-WOMEN") & VITAMIN_K
+    profile = {"age": 45, "sex": "female", "goals": ["heart", "bones"]}
+    body = {"profile": profile, "basket": [{"sku": "XF-MULTI-WOMEN"}], "placement": placement}
+    answer = post(client, "/v1/recommendations", {**body, "limit": 10})
+    assert not [i["sku"] for i in answer["items"] if adds(i["sku"]) & VITAMIN_K]
+
+
+def test_r7_vitamin_k2_taken_keeps_multivitamins_with_k1_out(client):
+    """K2 taken is covered (no reference value): a multivitamin's K1 is vitamin K as well."""
+    profile = {
+        "age": 40,
+        "sex": "female",
+        "goals": ["bones"],
+        "current_supplements": [{"label": "MK-7", "nutrients": {"vitamin_k2_ug": 100}}],
+    }
+    for placement in (None, "home", "product_page"):
+        body: dict[str, Any] = {"profile": profile, "limit": 20}
+        if placement:
+            body["placement"] = placement
+        if placement == "product_page":
+            body["product_sku"] = "BL-MULTI-AZ"
+        answer = post(client, "/v1/recommendations", body)
+        assert "already_covered:vitamin_k2_ug" in notices(answer)
+        assert not [i["sku"] for i in answer["items"] if adds(i["sku"]) & VITAMIN_K], placement
+
+
+# ---------------------------------------------------------------- R9: alternatives say one thing
+def covered_nutrients(answer: dict[str, Any]) -> set[str]:
+    out = set()
+    for code in notices(answer):
+        prefix, _, nutrient = code.partition(":")
+        if prefix in ("already_covered", "intake_warning"):
+            out |= VITAMIN_K if nutrient in VITAMIN_K else {nutrient}
+    return out
+
+
+@pytest.mark.parametrize(
+    ("sku", "profile", "basket"),
+    [
+        ("XF-D3-25-DROPS", {"age": 40, "country": "DE"}, ["XF-D3-20-TAB"]),
+        ("XF-SELENIUM-55-TAB", {"age": 45, "sex": "female"}, ["XF-MULTI-WOMEN"]),
+        (
+            "GR-D3-25-VCAP",
+            {"age": 30, "sex": "female", "life_stage": "breastfeeding", "diet": "vegan",
+             "current_supplements": [{"label": "D", "nutrients": {"vitamin_d_ug": 50}}]},
+            [],
+        ),
+        (
+            "BL-D3K2-TAB",
+            {"age": 15, "sex": "female", "life_stage": "breastfeeding", "diet": "vegan",
+             "country": "BE", "serum_25ohd_nmol_l": 45},
+            ["BL-D3K2-TAB"],
+        ),
+    ],
+)  # fmt: skip
+def test_r9_alternatives_never_add_what_the_notices_say_no_more_of(client, sku, profile, basket):
+    """Before (review main 2258a62): "we suggest no more vitamin D" above four vitamin D items.
+    Alternatives with a profile must fit next to what is taken and in the basket (docs/api.md),
+    so they are additions: a nutrient the answer covers is in none of them."""
+    lines = [{"sku": s} for s in basket]
+    answers = [
+        post(client, f"/v1/products/{sku}/alternatives", {"profile": profile, "basket": lines}),
+        post(
+            client,
+            "/v1/recommendations",
+            {
+                "profile": profile,
+                "basket": lines,
+                "placement": "product_page",
+                "product_sku": sku,
+                "limit": 10,
+            },
+        ),  # fmt: skip
+    ]
+    for answer in answers:
+        covered = covered_nutrients(answer)
+        for item in answer["items"]:
+            assert not adds(item["sku"]) & covered, (item["sku"], covered)

@@ -358,6 +358,15 @@ class Offer:
         return sorted(set(self.enough_taken) | set(failing))
 
     @cached_property
+    def covered_group(self) -> list[int]:
+        """The covered columns widened to their groups (scoring.yaml `lists.groups`): K2 taken
+        covers vitamin K, so a product with K1 is a duplicate as well (R7)."""
+        keys = self.ev.snapshot.reference.nutrients.keys
+        mask = np.zeros(len(keys), dtype=bool)
+        mask[self.covered] = True
+        return [int(c) for c in np.flatnonzero(self.config.grouped(keys, mask))]
+
+    @cached_property
     def role_table(self) -> RoleTable:
         return role_table(self.ev.snapshot.catalog, self.ev.snapshot.reference)
 
@@ -379,7 +388,7 @@ class Offer:
         """Products that add any amount of a nutrient the person already takes enough of (the
         notice says "we suggest no more vitamin D": a D3, a calcium + D3, cod-liver oil or a
         multivitamin with vitamin D alike), or whose category role is such a nutrient."""
-        covered = self.covered
+        covered = self.covered_group
         size = len(self.ev.snapshot.catalog)
         if not covered:
             return np.zeros(size, dtype=bool)
@@ -391,7 +400,7 @@ class Offer:
     def duplicated(self, index: int) -> list[int]:
         """The covered nutrient columns product `index` adds."""
         row = self.ev.snapshot.catalog.nutrients_per_day[index]
-        return [c for c in self.covered if row[c] > 0]
+        return [c for c in self.covered_group if row[c] > 0]
 
     @cached_property
     def gap_need(self) -> np.ndarray:

@@ -92,6 +92,18 @@ class AdviceConfig:
     claim_requires: dict[str, dict[str, Any]]  # claim id -> product field -> required value
     # nutrients without any reference value: covered once taken (scoring.yaml lists.covered)
     covered_when_taken: tuple[str, ...] = ()
+    # nutrient keys that are one nutrient for "no more" (K1 and K2: vitamin K; lists.groups)
+    groups: tuple[tuple[str, ...], ...] = ()
+
+    def grouped(self, keys: tuple[str, ...], given: Any) -> Any:
+        """A boolean mask over nutrient columns widened to whole groups: vitamin K1 given
+        means vitamin K given, so K2 is given too (R7)."""
+        out = given.copy()
+        for group in self.groups:
+            columns = [keys.index(k) for k in group]
+            if out[columns].any():
+                out[columns] = True
+        return out
 
     def role(self, category: str) -> str:
         return self.roles.get(category, category)
@@ -170,6 +182,7 @@ def load_advice_config(reference: Reference) -> AdviceConfig:
     goals_not_for_sex: dict[str, tuple[str, ...]] = {}
     goal_indication: dict[str, GoalIndication] = {}
     covered_when_taken: list[str] = []
+    groups: list[tuple[str, ...]] = []
     if not isinstance(lists, dict):
         find(scoring_file, scoring, "lists", "needs `lists:` (max_per_role, roles)")
     else:
@@ -213,6 +226,18 @@ def load_advice_config(reference: Reference) -> AdviceConfig:
                     find(scoring_file, covered, "when_taken", message)
                     continue
                 covered_when_taken.append(str(nutrient))
+        for name, group in (lists.get("groups") or {}).items():
+            members = group.get("nutrients") if isinstance(group, dict) else None
+            if (
+                not isinstance(members, list)
+                or len(members) < 2
+                or any(m not in keys for m in members)
+                or not isinstance(group.get("source"), str)
+            ):
+                message = f"groups.{name}: needs `nutrients` (two or more keys) and a `source`"
+                find(scoring_file, lists.get("groups"), name, message)
+                continue
+            groups.append(tuple(str(m) for m in members))
     # targets.yaml: authorities, authority per target, reference intakes
     targets_file, targets = doc("targets.yaml")
     authorities: dict[str, dict[str, str]] = {}
@@ -314,6 +339,7 @@ def load_advice_config(reference: Reference) -> AdviceConfig:
         reference_intakes=tuple(intakes),
         claim_requires=requires,
         covered_when_taken=tuple(covered_when_taken),
+        groups=tuple(groups),
     )
 
 
