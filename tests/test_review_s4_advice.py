@@ -260,3 +260,41 @@ def test_r9_alternatives_never_add_what_the_notices_say_no_more_of(client, sku, 
         covered = covered_nutrients(answer)
         for item in answer["items"]:
             assert not adds(item["sku"]) & covered, (item["sku"], covered)
+
+
+# ---------------------------------------------------------------- R13: the verdict counts food
+FOOD = yaml.safe_load((ROOT / "rules" / "reference" / "food_intake.yaml").read_text("utf-8"))
+
+
+@pytest.mark.parametrize(
+    ("basket", "nutrient", "amount"),
+    [
+        ([{"sku": "BL-ZINC-25-TAB"}], "zinc_mg", 25),
+        ([{"sku": "XF-D3-75-TAB"}, {"sku": "XF-D3-20-TAB"}], "vitamin_d_ug", 95),
+        ([{"label": "x", "nutrients": {"vitamin_d_iu": 4000}}], "vitamin_d_ug", 100),
+    ],
+)
+def test_r13_status_and_violations_count_food_where_the_limit_is_for_total_intake(
+    client, basket, nutrient, amount
+):
+    """Before: status "ok" and no violation for 25 mg zinc + 17 mg from food (UL 25)."""
+    answer = post(
+        client, "/v1/intake/check", {"profile": {"age": 40, "country": "DE"}, "basket": basket}
+    )
+    total = answer["totals"][nutrient]
+    assert total["amount"] == amount  # the supplements' amount, as before
+    assert total["food"] > 0 and amount + total["food"] > total["upper_limit"]
+    assert total["status"] == "above_upper_limit"
+    (violation,) = [v for v in answer["violations"] if v["nutrient"] == nutrient]
+    assert violation["amount"] == amount and violation["food"] == total["food"]
+    assert violation["total"] == amount + total["food"]
+    names = {line.get("sku") or line.get("label") for line in basket}
+    assert set(violation["skus"]) == names
+
+
+def test_r13_food_does_not_count_where_the_limit_is_for_supplements_only(client):
+    """Magnesium's UL is for supplements only (food_intake.yaml): 250 mg is at the limit."""
+    lines = [{"label": "Mg", "nutrients": {"magnesium_mg": 250}}]
+    answer = post(client, "/v1/intake/check", {"profile": {"age": 40}, "basket": lines})
+    assert answer["totals"]["magnesium_mg"]["status"] == "ok"
+    assert not answer["violations"]

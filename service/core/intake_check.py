@@ -37,48 +37,53 @@ def check_intake(
     for column, key in enumerate(keys):
         amount, limit = ev.intake[column], ev.limits[column]
         over = bool(above(amount, limit))
+        room, food = ev.safety.room[column], ev.safety.food[column]
+        # guarantee 9 (R13): where the limit is for total intake, a high usual intake from
+        # food counts in the verdict too (25 mg zinc + 17 mg from food is above 25 mg);
+        # `amount` stays what the supplements give
+        with_food = not over and not np.isnan(limit) and bool(above(amount, room))
         totals[key] = {
             "amount": rounded(amount),
             "upper_limit": None if np.isnan(limit) else rounded(limit),
-            "status": "above_upper_limit" if over else "ok",
+            "status": "above_upper_limit" if over or with_food else "ok",
             "food": entries[key]["food"],
             "room": entries[key]["room"],
         }
-        room = ev.safety.room[column]
-        if not over and not np.isnan(limit) and above(amount, room):
-            # within the limit on its own, but not with a high usual intake from food
+        food_text = ""
+        if with_food:
+            food_text = reference.food.text(
+                "above_room",
+                locale,
+                **reference.nutrients.text_values(
+                    key, locale, amount=amount, food=food, upper_limit=limit, room=room
+                ),
+            )
             food_warnings.append(
                 {
                     "code": f"above_room:{key}",
-                    "text": reference.food.text(
-                        "above_room",
-                        locale,
-                        **reference.nutrients.text_values(
-                            key,
-                            locale,
-                            amount=amount,
-                            food=ev.safety.food[column],
-                            upper_limit=limit,
-                            room=room,
-                        ),
-                    ),
+                    "text": food_text,
                     "skus": _names(ev.resolved, column),
                 }
             )
-        if over:
+        if over or with_food:
             violations.append(
                 {
                     "nutrient": key,
                     "amount": rounded(amount),
                     "upper_limit": rounded(limit),
                     "skus": _names(ev.resolved, column),
-                    "text": reference.text(
+                    "text": food_text
+                    or reference.text(
                         "warning_above_upper_limit",
                         locale,
                         **reference.nutrients.text_values(
                             key, locale, amount=amount, upper_limit=limit
                         ),
                     ),
+                    # added (R13): the food allowance counted and the total it makes
+                    "food": rounded(food),
+                    "total": rounded(amount + food),
+                    "counts_food": with_food,
                 }
             )
     return {
