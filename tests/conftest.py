@@ -53,6 +53,7 @@ SUBPROCESS_MODULES = frozenset(
         "test_copurchase_worker",  # a Celery worker process (the co-purchase job)
         "test_precompute",  # a Celery worker process
         "test_refill_job",  # a Celery worker process (the daily refill job)
+        "test_review_s4_supplies_worker",  # a Celery worker process (the refresh, R4)
         "test_slow_clients",  # nginx in front of gunicorn
     }
 )

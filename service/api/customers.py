@@ -125,7 +125,7 @@ def customer_recommendations(customer_id: str):
                 query.limit,
                 query.locale,
                 cache_policy(app),
-                _safe_schedule,
+                safe_schedule,
                 impression_logger(app),
                 g.request_id,
                 corrupt_entry_reporter(app),
@@ -202,7 +202,7 @@ def _hit_log(app):
     return lambda cached, customer_id, limit: log_hit(cached, customer_id, limit, request_id)
 
 
-def _safe_schedule(customer_id: str) -> None:
+def safe_schedule(customer_id: str) -> None:
     try:
         schedule_refresh(customer_id)
     except Exception:  # noqa: BLE001 - a refresh that cannot be queued must not fail the GET

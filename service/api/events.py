@@ -11,6 +11,8 @@ from ..contract.schemas import AcceptedSchema, EventsRequestSchema
 from ..core.errors import InvalidInput, Unavailable
 from ..customers.redis_client import get_store
 from ..customers.refills import record_purchases
+from ..customers.supplies import purchased
+from .customers import safe_schedule
 
 blp = Blueprint("events", __name__, url_prefix="/v1", description="Shop events.")
 
@@ -36,6 +38,9 @@ def post_events(body: dict):
         store = get_store(app)
         store.add_events(events)
         record_purchases(app.extensions["dosewise"], store, events)
+        # review s4 R4: a cached list that did not count the new supply is dropped
+        buyers = [e["customer_id"] for e in events if e["type"] == "purchase"]
+        purchased(store, buyers, safe_schedule)
     except (redis.RedisError, OSError) as exc:
         raise Unavailable("the event store is unavailable; try again") from exc
     return jsonify({"accepted": len(events)}), 202

@@ -32,10 +32,12 @@ from ..core.placements.serve import (
     check_placement,
     recommend_placement,
 )
-from ..core.refills import Purchase, refill_config
+from ..core.refills import refill_config
 from ..core.requests import RecommendationRequest
 from ..customers import copurchase
 from ..customers.redis_client import get_store, impression_logger
+from ..customers.refills import purchases_of
+from ..customers.supplies import effective_entry
 from ..experiments.serving import for_app as experiment_server
 
 blp = Blueprint(
@@ -167,7 +169,9 @@ def customer_placement(
     placement = check_placement(recommender.snapshot, name)
     purchases = None
     if NEEDS_PURCHASES & set(placement.strategies):
-        purchases = _purchases(recommender, store, customer_id)
+        purchases = _purchases(recommender, store, customer_id, entry["profile"])
+    else:  # the supplies still lasting count as taken (buy_again and refills count them)
+        entry = effective_entry(recommender, store, customer_id, entry)
     day = recommender.clock()
     experiments = experiment_server(app)
     arm = experiments.arm(placement.name, customer_id, None, day, recommender.snapshot)
@@ -185,16 +189,18 @@ def customer_placement(
     return {**answer, "source": "computed"}
 
 
-def _purchases(recommender: Any, store: Any, customer_id: str) -> Purchases | None:
-    """The customer's purchases and the refill settings; None (the chain goes on without
-    them) when rules/refills.yaml was never loaded good (the findings are in the log)."""
+def _purchases(
+    recommender: Any, store: Any, customer_id: str, profile: dict[str, Any]
+) -> Purchases | None:
+    """The customer's purchases, each on its day in the customer's market, and the refill
+    settings; None (the chain goes on without them) when rules/refills.yaml was never loaded
+    good (the findings are in the log)."""
     try:
         config = refill_config(recommender.paths.rules, recommender.snapshot.reference)
     except DataFileError as exc:
         log.error("rules/refills.yaml refused; buy_again and refills give nothing: %s", exc)
         return None
-    raws = store.read_purchases(customer_id)
-    return [p for p in (Purchase.decode(raw) for raw in raws) if p is not None], config
+    return purchases_of(store.read_purchases(customer_id), config, profile), config
 
 
 def placement_impressions(

@@ -26,7 +26,6 @@ from __future__ import annotations
 import logging
 import weakref
 from dataclasses import dataclass
-from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -34,6 +33,7 @@ import numpy as np
 from .advice_config import DOCTOR, AdviceConfig, advice_config
 from .catalog import Catalog
 from .expressions import Expression
+from .lazy import cached_property
 from .reference import Reference
 from .vocabulary import GOALS
 

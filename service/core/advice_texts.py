@@ -4,6 +4,7 @@ exclusion texts (explain), in the customer's locale."""
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -59,6 +60,7 @@ def item_reasons(ev: Evaluation, index: int, locale: str) -> list[dict[str, str]
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
+@lru_cache(maxsize=8192)  # texts repeat across items and profiles (perf, issue 16)
 def _sentences(text: str) -> frozenset[str]:
     return frozenset(
         " ".join(part.lower().split()) for part in _SENTENCE_END.split(text) if part.strip()

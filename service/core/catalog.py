@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 from marshmallow import RAISE, Schema, fields, validate
 
+from .amounts import rounded
 from .context import compiled_context
 from .errors import DataFileError, Finding
 from .reference import Reference, _display
@@ -234,6 +235,20 @@ class Catalog:
 
     def __len__(self) -> int:
         return len(self.products)
+
+    @cached_property
+    def sku_order(self) -> np.ndarray:
+        """Each product's place when the products are sorted by SKU (ties of a score)."""
+        order = np.empty(len(self.products), dtype=np.int64)
+        order[sorted(range(len(self.products)), key=lambda i: self.products[i].sku)] = np.arange(
+            len(self.products)
+        )
+        return order
+
+    @cached_property
+    def rounded_per_day(self) -> list[dict[str, float | int]]:
+        """Per product its nutrients a day as list items show them (amounts.rounded)."""
+        return [{k: rounded(v) for k, v in p.nutrients_per_day.items()} for p in self.products]
 
     @cached_property
     def expression_views(self) -> list[dict[str, Any]]:

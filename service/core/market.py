@@ -9,6 +9,7 @@ This module reads and checks them, and turns them into masks over the catalog.
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -194,12 +195,22 @@ def life_stage_keys_named(data: dict) -> dict[str, list[str]]:
 
 # ---------------------------------------------------------------- masks over the catalog
 def above_maxima(catalog: Catalog, maxima: dict[str, float]) -> np.ndarray:
-    """Products whose labelled daily dose gives more than a maximum of `maxima`."""
-    mask = np.zeros(len(catalog), dtype=bool)
-    for nutrient, maximum in maxima.items():
-        column = catalog.nutrient_keys.index(nutrient)
-        mask |= above(catalog.nutrients_per_day[:, column], maximum)
+    """Products whose labelled daily dose gives more than a maximum of `maxima`. Once per
+    catalog and maxima (every profile of a market asks again), read-only: shared."""
+    known = _ABOVE.setdefault(catalog, {})
+    key = tuple(maxima.items())
+    mask = known.get(key)
+    if mask is None:
+        mask = np.zeros(len(catalog), dtype=bool)
+        for nutrient, maximum in maxima.items():
+            column = catalog.nutrient_keys.index(nutrient)
+            mask |= above(catalog.nutrients_per_day[:, column], maximum)
+        mask.flags.writeable = False
+        known[key] = mask
     return mask
+
+
+_ABOVE: weakref.WeakKeyDictionary[Catalog, dict[tuple, np.ndarray]] = weakref.WeakKeyDictionary()
 
 
 def market_masks(catalog: Catalog, law: MarketMaxima, market: str) -> dict[str, np.ndarray]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -19,10 +18,11 @@ from .advice import Offer, ProfileAdvice
 from .advice import profile_advice as _profile_advice
 from .advice_config import advice_config
 from .advice_texts import advice_notices, item_reasons
-from .amounts import above, rounded
+from .amounts import above
 from .context import compiled_context, expression_context
 from .errors import InvalidInput
 from .intake import LineAmounts, resolve_lines, total
+from .lazy import cached_property
 from .learned import Learning
 from .profile import Profile
 from .requests import RecommendationRequest
@@ -68,10 +68,18 @@ class Evaluation:
     def intake_present(self) -> np.ndarray:
         return self.intake > 0
 
-    @property
+    @cached_property
     def over_limit_now(self) -> list[int]:
         """Nutrient columns where current supplements + basket already cross the limit."""
         return [int(i) for i in np.flatnonzero(above(self.intake, self.limits))]
+
+    @cached_property
+    def memo(self) -> dict[Any, Any]:
+        """What ranking and rendering computed for this evaluation, reused by the plain list
+        and every placement of one request or refresh (_rank, _item, intake_view). Not a
+        dataclass field: `dataclasses.replace` starts a new one. A shallow copy (complements'
+        ranked copy with another `raw`) shares it, so entries that depend on `raw` hold it."""
+        return {}
 
 
 def evaluate(
@@ -261,8 +269,19 @@ def _rank(
 ) -> tuple[list[int], list[float]]:
     """Best first, with category diversity; pins take their positions by rule priority.
 
-    Returns the product indices and the raw score each had when it was picked.
-    """
+    Returns the product indices and the raw score each had when it was picked. Computed once
+    per evaluation, raw scores, candidates, limit and role cap (a refresh ranks the same
+    candidates for two placements)."""
+    key = ("rank", candidates.tobytes(), limit, role_cap)
+    known = ev.memo.get(key)
+    if known is None or known[0] is not ev.raw:
+        known = ev.memo[key] = (ev.raw, *_rank_now(ev, candidates, limit, role_cap))
+    return list(known[1]), list(known[2])
+
+
+def _rank_now(
+    ev: Evaluation, candidates: np.ndarray, limit: int, role_cap: bool
+) -> tuple[list[int], list[float]]:
     indices = np.flatnonzero(candidates)
     if indices.size == 0:
         return [], []
@@ -281,7 +300,7 @@ def _rank(
         while position in pinned:
             position += 1
         pinned[position] = best
-    shortlist = _shortlist(ev.raw, indices, limit + 16, catalog.products)
+    shortlist = _shortlist(ev.raw, indices, limit + 16, catalog.sku_order)
     pool = np.array([i for i in shortlist if i not in pinned.values()], dtype=np.int64)
     penalty = ev.snapshot.reference.weights.get("same_category", 0.0)
     counts = np.zeros(len(catalog.category_names))
@@ -293,6 +312,7 @@ def _rank(
         counts[catalog.category_code[index]] += 1
         role_counts[roles[index]] += 1
     pool_roles = roles[pool]
+    pool_raw, pool_codes = ev.raw[pool], catalog.category_code[pool]
     available: np.ndarray = role_counts[pool_roles] < max_per_role
     ranked: list[int] = []
     raws: list[float] = []
@@ -303,7 +323,7 @@ def _rank(
             continue
         if not available.any():
             continue
-        adjusted = ev.raw[pool] - penalty * counts[catalog.category_code[pool]]
+        adjusted = pool_raw - penalty * counts[pool_codes]
         adjusted[~available] = -np.inf
         best = int(np.argmax(adjusted))  # first maximum: the shortlist is sorted by SKU on ties
         available[best] = False
@@ -317,19 +337,26 @@ def _rank(
     return ranked, raws
 
 
-def _shortlist(raw: np.ndarray, indices: np.ndarray, k: int, products: list) -> list[int]:
-    """The best k*4 by raw score (argpartition on large catalogs), sorted by score then SKU."""
+def _shortlist(raw: np.ndarray, indices: np.ndarray, k: int, sku_order: np.ndarray) -> list[int]:
+    """The best k*4 by raw score (argpartition on large catalogs), sorted by score then SKU
+    (`sku_order`: each product's place in SKU order, Catalog.sku_order)."""
     k = min(indices.size, max(4 * k, 64))
     if k < indices.size:
         part = np.argpartition(-raw[indices], k - 1)[:k]
         indices = indices[part]
-    return sorted(indices.tolist(), key=lambda i: (-raw[i], products[i].sku))
+    # the last key sorts first: highest raw, then the lower SKU on equal scores
+    return indices[np.lexsort((sku_order[indices], -raw[indices]))].tolist()
 
 
 def intake_view(ev: Evaluation) -> dict[str, dict[str, Any]]:
     """Per nutrient: `current` and `upper_limit` (contract), `food` (the allowance for a high
-    usual intake from food) and `room` (what more supplements may add; guarantee 9)."""
-    return intake_entries(ev.snapshot.reference.nutrients.keys, ev.intake, ev.limits, ev.safety)
+    usual intake from food) and `room` (what more supplements may add; guarantee 9). Computed
+    once per evaluation; the answers that show it share it (never changed once built)."""
+    view = ev.memo.get("intake")
+    if view is None:
+        keys = ev.snapshot.reference.nutrients.keys
+        view = ev.memo["intake"] = intake_entries(keys, ev.intake, ev.limits, ev.safety)
+    return view
 
 
 def profile_notices(ev: Evaluation, locale: str) -> list[dict[str, str]]:
@@ -376,15 +403,22 @@ def _item(ev: Evaluation, index: int, raw: float, locale: str, explain: bool) ->
         "name": product.name[locale],
         "score": round(score, 4),
         "servings_per_day": product.servings_per_day,
-        "nutrients_per_day": {k: rounded(v) for k, v in product.nutrients_per_day.items()},
+        "nutrients_per_day": dict(catalog.rounded_per_day[index]),
         "category": product.category,
         "form": product.form,
         "price": product.price,
         "currency": product.currency,
         "price_per_month": product.price_per_month,
-        "reasons": _reasons(ev, index, locale),
-        "warnings": item_warnings(ev, index, locale),
     }
+    # reasons and warnings depend on the evaluation, product and locale only (not on the raw
+    # score a placement picked it with): the same item in the plain list and a placement
+    texts = ev.memo.get(("texts", index, locale))
+    if texts is None:
+        texts = ev.memo[("texts", index, locale)] = (
+            _reasons(ev, index, locale),
+            item_warnings(ev, index, locale),
+        )
+    item["reasons"], item["warnings"] = list(texts[0]), list(texts[1])
     if explain:
         item["explain"] = explanation(ev, index)
         item["explain"]["diversity"] = round(raw - float(ev.raw[index]), 4)

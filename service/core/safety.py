@@ -6,6 +6,7 @@ them off: the recommender applies every mask after the merchandising rules.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -153,13 +154,16 @@ def intake_entries(
     keys: tuple[str, ...], intake: np.ndarray, limits: np.ndarray, result: SafetyResult
 ) -> dict[str, dict[str, float | int | None]]:
     """The `intake` block of a recommendation answer (one place for every endpoint)."""
-    left = room_left(intake, result)
+    # Python floats (tolist): the same values, without a numpy scalar per field (issue 16)
+    left, now, upper, food = (
+        a.tolist() for a in (room_left(intake, result), intake, limits, result.food)
+    )
     return {
         key: {
-            "current": rounded(intake[i]),
-            "upper_limit": None if np.isnan(limits[i]) else rounded(limits[i]),
-            "food": rounded(result.food[i]),
-            "room": None if np.isnan(left[i]) else rounded(left[i]),
+            "current": rounded(now[i]),
+            "upper_limit": None if math.isnan(upper[i]) else rounded(upper[i]),
+            "food": rounded(food[i]),
+            "room": None if math.isnan(left[i]) else rounded(left[i]),
         }
         for i, key in enumerate(keys)
     }

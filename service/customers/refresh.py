@@ -23,6 +23,7 @@ from ..core.requests import RecommendationRequest
 from ..core.snapshot import Snapshot
 from . import arms
 from .store import CachedList, CorruptEntry, MemoryStore, RedisStore
+from .supplies import add_counts, effective_entry, refresh_lasting
 
 LOCALE_BY_COUNTRY = {"NL": "nl", "BE": "nl", "DE": "de", "AT": "de", "CH": "de", "LU": "de"}
 
@@ -131,6 +132,7 @@ def serve(
             corrupt(exc.family)
         cached = None
     fresh = cached is not None
+    entry = effective_entry(recommender, store, customer_id, entry)  # R4: supplies lasting
     if placement is not None:
         answer = recommend_stored(
             recommender.snapshot,
@@ -223,6 +225,9 @@ def refresh_chunk(
     day = today or recommender.clock()
     now = time.time()
     profiles, lists, corrupt_profiles = store.read_many_checked(ids)
+    ids, profiles, lists, lasting = refresh_lasting(  # R4: supplies still lasting (supplies.py)
+        recommender, store, ids, profiles, lists, policy, day, now, force=force, dedupe=dedupe
+    )
     todo: dict[str, list[str]] = {}
     profile_of: dict[str, dict] = {}
     skipped = missing = 0
@@ -275,13 +280,16 @@ def refresh_chunk(
     store.clear_pending([c for c, e in zip(ids, profiles, strict=True) if e is not None])
     if corrupt:
         log.warning("refresh replaced %d stored entries that did not decode", corrupt)
-    return {
-        "done": len(ids),
-        "computed": len(computed),
-        "skipped": skipped,
-        "missing": missing,
-        "corrupt": corrupt,
-    }
+    return add_counts(
+        lasting,
+        {
+            "done": len(ids),
+            "computed": len(computed),
+            "skipped": skipped,
+            "missing": missing,
+            "corrupt": corrupt,
+        },
+    )
 
 
 # ---------------------------------------------------------------- batch runs

@@ -78,7 +78,12 @@ def buy_again_ranked(
             return []
         # checked at the servings the customer takes, as the reorder is (plan._as_taken)
         own = _as_taken(snapshot, profile, lines, supply, today, jurisdiction, None, ev)
-        if not own.over_limit_now and fits(own)[supply.index]:
+        # nothing it adds covered already by what is taken besides it (F12, review s4 R11)
+        if (
+            not own.over_limit_now
+            and fits(own)[supply.index]
+            and not ev.offer.duplicated(supply.index)
+        ):
             chosen.append(BuyAgain(supply, own))
             if len(chosen) >= limit:
                 break

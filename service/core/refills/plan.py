@@ -32,10 +32,13 @@ class Decision:
     nutrients: dict[str, list[str]] = field(default_factory=dict)  # why code -> nutrient keys
 
 
-def exclusions(ev: Evaluation, index: int) -> dict[str, list[str]]:
+def exclusions(ev: Evaluation, index: int, base: Evaluation | None = None) -> dict[str, list[str]]:
     """Why a product does not fit this evaluation: code -> the nutrients concerned (empty
     where none are). The safety masks of every guarantee, merchandising excludes, the dose
-    band; `already_taken` is no reason here (a refill continues what is taken)."""
+    band; `already_taken` is no reason here (a refill continues what is taken). With `base`
+    (what is taken besides the product, not its own extra servings): `already_covered`, the
+    nutrients it adds that are covered already (F12, review s4 R11: no second source); a
+    covered nutrient without an advice for the profile is that, not "above the advice"."""
     catalog, reference = ev.snapshot.catalog, ev.snapshot.reference
     keys = reference.nutrients.keys
     row = catalog.nutrients_per_day[index]
@@ -56,7 +59,13 @@ def exclusions(ev: Evaluation, index: int) -> dict[str, list[str]]:
             out[code] = []
     if ev.rule_excluded[index]:
         out["rule"] = []
+    covered = [] if base is None else base.offer.duplicated(index)
+    no_advice = np.isnan(ev.advice.targets) if ev.advice is not None else np.zeros(len(keys))
     above = np.flatnonzero(ev.offer.above_band[index]).tolist()
+    covered += [c for c in above if no_advice[c] and c in ev.offer.covered and c not in covered]
+    if covered:
+        out["already_covered"] = [keys[c] for c in sorted(covered)]
+    above = [c for c in above if c not in covered]
     if above:
         out["dose_band"] = [keys[c] for c in above]
     return out
@@ -215,7 +224,7 @@ def plan_refills(
         own = _as_taken(
             snapshot, profile, lines, supply, today, jurisdiction, evaluations, ev, profile_key
         )
-        why = exclusions(own, supply.index)
+        why = exclusions(own, supply.index, ev)
         if why:
             failed.append((supply, why))
             continue
@@ -306,9 +315,14 @@ def _check_lasting(
         others = [(s.sku, s.servings_per_day) for s in lasting if s.sku != supply.sku]
         lines = taken_lines(profile, counted, others, basket)
         ev = _evaluate(snapshot, profile, lines, today, jurisdiction, evaluations)
+        base = ev
         if not ev.over_limit_now:
             ev = _as_taken(snapshot, profile, lines, supply, today, jurisdiction, evaluations, ev)
-        why = {"above_upper_limit_now": []} if ev.over_limit_now else exclusions(ev, supply.index)
+        why = (
+            {"above_upper_limit_now": []}
+            if ev.over_limit_now
+            else exclusions(ev, supply.index, base)
+        )
         if why:
             out[supply.sku] = why
     return out

@@ -30,6 +30,7 @@ TEXTS: dict[str, tuple[str, ...]] = {
     "reason_bought_before": ("date",),
     "notice_not_reordered": ("name",),
     "why_covered": (),
+    "why_already_covered": ("nutrients",),
     "why_upper_limit": ("nutrients",),
     "why_interaction": ("nutrients",),
     "why_diet": (),
