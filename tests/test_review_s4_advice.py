@@ -298,3 +298,20 @@ def test_r13_food_does_not_count_where_the_limit_is_for_supplements_only(client)
     answer = post(client, "/v1/intake/check", {"profile": {"age": 40}, "basket": lines})
     assert answer["totals"]["magnesium_mg"]["status"] == "ok"
     assert not answer["violations"]
+
+
+# ---------------------------------------------------------------- R15e: goal pregnancy at 60
+@pytest.mark.parametrize(
+    "profile",
+    [
+        {"age": 60, "sex": "unspecified", "goals": ["energy", "muscles", "pregnancy"]},
+        {"age": 60, "sex": "female", "goals": ["pregnancy"]},
+        {"age": 30, "sex": "male", "goals": ["pregnancy", "energy"]},
+    ],
+)
+def test_r15e_the_pregnancy_goal_gives_no_reason_to_a_man_or_past_55(client, profile):
+    """Before: "Folate contributes to maternal tissue growth during pregnancy" to a 60-year-old."""
+    answer = post(client, "/v1/recommendations", {"profile": profile, "limit": 20})
+    for item in answer["items"]:
+        texts = " ".join(r["text"] for r in item["reasons"]).lower()
+        assert "pregnan" not in texts, (item["sku"], item["reasons"])

@@ -420,9 +420,12 @@ class Offer:
     @cached_property
     def goals(self) -> tuple[str, ...]:
         """The profile's goals a claim may serve (not `pregnancy` for a man: the folate claim
-        speaks of maternal tissue; scoring.yaml `lists.goals_not_for_sex`)."""
-        ignored = self.config.goals_not_for_sex.get(self.ev.profile.sex, ())
-        return tuple(g for g in self.ev.profile.goals if g not in ignored)
+        speaks of maternal tissue; scoring.yaml `lists.goals_not_for_sex`), nor past an age
+        (`lists.goals_max_age`: not `pregnancy` at 60, R15e)."""
+        profile = self.ev.profile
+        ignored = set(self.config.goals_not_for_sex.get(profile.sex, ()))
+        ignored |= {g for g, age in (self.config.goals_max_age or {}).items() if profile.age > age}
+        return tuple(g for g in profile.goals if g not in ignored)
 
     @cached_property
     def goal_need(self) -> np.ndarray:

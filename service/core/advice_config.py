@@ -94,6 +94,8 @@ class AdviceConfig:
     covered_when_taken: tuple[str, ...] = ()
     # nutrient keys that are one nutrient for "no more" (K1 and K2: vitamin K; lists.groups)
     groups: tuple[tuple[str, ...], ...] = ()
+    # goal -> the oldest age a claim serves it for (scoring.yaml lists.goals_max_age)
+    goals_max_age: dict[str, int] | None = None
 
     def grouped(self, keys: tuple[str, ...], given: Any) -> Any:
         """A boolean mask over nutrient columns widened to whole groups: vitamin K1 given
@@ -183,6 +185,7 @@ def load_advice_config(reference: Reference) -> AdviceConfig:
     goal_indication: dict[str, GoalIndication] = {}
     covered_when_taken: list[str] = []
     groups: list[tuple[str, ...]] = []
+    goals_max_age: dict[str, int] = {}
     if not isinstance(lists, dict):
         find(scoring_file, scoring, "lists", "needs `lists:` (max_per_role, roles)")
     else:
@@ -200,6 +203,16 @@ def load_advice_config(reference: Reference) -> AdviceConfig:
             if unknown:
                 find(scoring_file, lists, "goals_not_for_sex", f"unknown goal(s) {unknown}")
             goals_not_for_sex[str(sex)] = tuple(str(g) for g in goals or ())
+        for goal, entry in (lists.get("goals_max_age") or {}).items():
+            age = entry.get("age") if isinstance(entry, dict) else None
+            if (
+                goal not in GOALS
+                or not isinstance(age, int)
+                or not isinstance(entry.get("source"), str)
+            ):
+                find(scoring_file, lists, "goals_max_age", f"{goal}: needs a goal, `age`, `source`")
+                continue
+            goals_max_age[str(goal)] = age
         for nutrient, rule in (lists.get("goal_indication") or {}).items():
             where = lists.get("goal_indication")
             if nutrient not in reference.nutrients.keys or not isinstance(rule, dict):
@@ -340,6 +353,7 @@ def load_advice_config(reference: Reference) -> AdviceConfig:
         claim_requires=requires,
         covered_when_taken=tuple(covered_when_taken),
         groups=tuple(groups),
+        goals_max_age=goals_max_age,
     )
 
 
