@@ -315,3 +315,16 @@ def test_r15e_the_pregnancy_goal_gives_no_reason_to_a_man_or_past_55(client, pro
     for item in answer["items"]:
         texts = " ".join(r["text"] for r in item["reasons"]).lower()
         assert "pregnan" not in texts, (item["sku"], item["reasons"])
+
+
+# ---------------------------------------------------------------- R8 (part): deficient level
+def test_r8_a_deficient_measured_level_says_to_see_a_doctor(client):
+    below = SCORING["dose_band"]["serum"]["refer_below"]
+    low = post(
+        client, "/v1/recommendations", {"profile": {"age": 75, "serum_25ohd_nmol_l": below - 10}}
+    )
+    assert "doctor" in notices(low)["serum_deficient"]
+    insufficient = post(
+        client, "/v1/recommendations", {"profile": {"age": 75, "serum_25ohd_nmol_l": below + 5}}
+    )
+    assert "serum_deficient" not in notices(insufficient)

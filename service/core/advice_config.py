@@ -37,6 +37,7 @@ ADVICE_TEXTS: dict[str, tuple[str, ...]] = {
     "notice_intake_life_stage": ("products", "amount", "unit", "nutrient", "maximum"),
     "notice_product_life_stage": ("products",),
     "warning_life_stage_maximum_total": ("details",),
+    "notice_serum_deficient": ("serum", "below"),
     "notice_no_advice": (),
     "notice_short_list": (),
     "notice_no_items_no_need": (),
@@ -94,6 +95,8 @@ class AdviceConfig:
     covered_when_taken: tuple[str, ...] = ()
     # nutrient keys that are one nutrient for "no more" (K1 and K2: vitamin K; lists.groups)
     groups: tuple[tuple[str, ...], ...] = ()
+    # a measured serum level below this: notice serum_deficient (dose_band.serum.refer_below)
+    serum_refer_below: float | None = None
     # goal -> the oldest age a claim serves it for (scoring.yaml lists.goals_max_age)
     goals_max_age: dict[str, int] | None = None
 
@@ -149,6 +152,7 @@ def load_advice_config(reference: Reference) -> AdviceConfig:
     factor: Any = 2.5
     banded: tuple[str, ...] = ()
     serum_nutrient: str | None = None
+    serum_refer_below: float | None = None
     levels: tuple[tuple[float, float], ...] = ()
     if not isinstance(band, dict):
         find(scoring_file, scoring, "dose_band", "needs `dose_band:` (factor, nutrients, source)")
@@ -178,6 +182,11 @@ def load_advice_config(reference: Reference) -> AdviceConfig:
                 continue
             parsed.append((float(level["below"]), float(level["up_to"])))
         levels = tuple(sorted(parsed))
+        refer = serum.get("refer_below")
+        if refer is not None and (isinstance(refer, bool) or not isinstance(refer, int | float)):
+            find(scoring_file, serum, "refer_below", "dose_band.serum.refer_below: a number")
+            refer = None
+        serum_refer_below = None if refer is None else float(refer)
         if serum and not isinstance(serum.get("source"), str):
             find(scoring_file, serum, "source", "dose_band.serum needs a `source` note")
     max_per_role, roles, learned = 2, {}, 0.6
@@ -354,6 +363,7 @@ def load_advice_config(reference: Reference) -> AdviceConfig:
         covered_when_taken=tuple(covered_when_taken),
         groups=tuple(groups),
         goals_max_age=goals_max_age,
+        serum_refer_below=serum_refer_below,
     )
 
 

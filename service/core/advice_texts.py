@@ -208,6 +208,13 @@ def advice_notices(ev: Evaluation, locale: str) -> list[dict[str, str]]:
         notices.append({"code": f"product_not_suited:{line.sku}", "text": text})
     if not (np.nan_to_num(advice_of(ev).targets) > 0).any():
         notices.append({"code": "no_advice", "text": reference.text("notice_no_advice", locale)})
+    serum, below = advice_of(ev).serum, offer.config.serum_refer_below
+    if serum is not None and below is not None and serum < below:
+        # a deficient level is the doctor's first (R8): said whatever the list offers
+        text = reference.text(
+            "notice_serum_deficient", locale, serum=rounded(serum), below=rounded(below)
+        )
+        notices.append({"code": "serum_deficient", "text": text})
     return notices
 
 
