@@ -47,4 +47,6 @@ def defaults() -> dict:
         "REFILL_HOUR": 5,  # beat: the hour (UTC) the daily refill job starts
         "REFILL_CHECK_INTERVAL": 600.0,  # beat: seconds between checks whether it is due
         "REFILL_CHUNK_SIZE": 1000,  # customers per refill task
+        # review s4 R15a: seconds an event's timestamp may lie ahead of now (clock skew)
+        "EVENT_CLOCK_SKEW": 300.0,
     }

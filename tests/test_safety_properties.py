@@ -231,12 +231,17 @@ def _amount(key: str) -> st.SearchStrategy[float]:
 
 @st.composite
 def free_line(draw: st.DrawFn) -> dict[str, Any]:
-    keys = draw(st.lists(st.sampled_from(sorted(SCALE)), min_size=1, max_size=3, unique=True))
+    keys = draw(FREE_KEYS)
     line: dict[str, Any] = {"nutrients": {k: draw(_amount(k)) for k in keys}}
     if draw(st.booleans()):
         line["label"] = draw(st.sampled_from(["Huismerk D", "Drogist multi", "Olie", "x"]))
     return line
 
+
+# review s4 R14: a line gives vitamin D in µg or in IU, not both
+FREE_KEYS = st.lists(st.sampled_from(sorted(SCALE)), min_size=1, max_size=3, unique=True).filter(
+    lambda keys: not {"vitamin_d_ug", "vitamin_d_iu"} <= set(keys)
+)
 
 SERVINGS = st.one_of(
     st.sampled_from([0.25, 0.5, 1, 1.5, 2, 3, 10, 50]),
@@ -253,7 +258,15 @@ def sku_line(draw: st.DrawFn, servings: st.SearchStrategy = SERVINGS) -> dict[st
 
 
 def lines(max_size: int, servings: st.SearchStrategy = SERVINGS) -> st.SearchStrategy[list]:
-    return st.lists(st.one_of(sku_line(servings), free_line()), max_size=max_size)
+    return st.lists(
+        st.one_of(sku_line(servings), free_line()), max_size=max_size, unique_by=_sku_once
+    )
+
+
+def _sku_once(line: dict[str, Any]) -> object:
+    """Each SKU once per list (review s4 R15c: a SKU repeated with servings_per_day is
+    refused, without them counted once); label lines are never equal."""
+    return line.get("sku") or object()
 
 
 def _subset(values: tuple[str, ...], max_size: int) -> st.SearchStrategy[list[str]]:
@@ -632,7 +645,7 @@ GRID_SERVINGS = st.sampled_from([0.25, 0.5, 1, 1.5, 2, 3, 4, 6])
 @st.composite
 def grid_free_line(draw: st.DrawFn) -> dict[str, Any]:
     """Amounts on a 0.5 grid (and whole IU), so a total equal to a limit is exactly equal."""
-    keys = draw(st.lists(st.sampled_from(sorted(SCALE)), min_size=1, max_size=3, unique=True))
+    keys = draw(FREE_KEYS)
     nutrients: dict[str, float] = {}
     for key in keys:
         top = SCALE[key]
@@ -649,7 +662,9 @@ def grid_free_line(draw: st.DrawFn) -> dict[str, Any]:
     return {"label": "free", "nutrients": nutrients}
 
 
-GRID_LINES = st.lists(st.one_of(sku_line(GRID_SERVINGS), grid_free_line()), max_size=4)
+GRID_LINES = st.lists(
+    st.one_of(sku_line(GRID_SERVINGS), grid_free_line()), max_size=4, unique_by=_sku_once
+)
 
 
 @settings(

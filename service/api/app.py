@@ -11,6 +11,7 @@ from flask import Flask, current_app, g, request
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.sansio.response import Response
 
+from ..contract.base import lone_surrogates
 from ..core.recommender import Recommender
 from ..experiments.serving import for_app as experiment_server
 from ..factory import build, read_config
@@ -189,6 +190,15 @@ def _check_json_body():
         return error_response(400, "malformed_json", "the body is nested too deeply")
     except ValueError as exc:  # not JSON, not UTF-8, or a key given twice
         return error_response(400, "malformed_json", f"the body is not valid JSON: {exc}")
+    # R1: a lone surrogate comes from a `\ud800` escape, or from bytes that the JSON reader
+    # decodes with `surrogatepass` (UTF-8 ED A0 80, UTF-16): an ASCII body without an escape
+    # has none, and skips the walk
+    if b"\\u" in data or b"\\U" in data or not data.isascii():
+        wrong = lone_surrogates(body)
+        if wrong:
+            return error_response(
+                422, "validation_failed", "the request fails validation; see fields", wrong
+            )
     request._cached_json = (body, body)  # what get_json() returns from now on
     return None
 

@@ -7,8 +7,9 @@ fast path once served `patient%2542` the list of `patientB`), so the rules live 
 
 - the path must be valid UTF-8: bytes that are not (`%FE`, `%FF`) are refused with 400 rather
   than replaced, which would make every such id the same U+FFFD id;
-- the query gives `limit`, `locale` and `placement` at most once each, not blank, validated by the
-  contract's schema; other parameters are ignored.
+- the query gives `limit`, `locale`, `placement`, `basket` (comma-separated SKUs) and
+  `product_sku` at most once each, not blank, validated by the contract's schema; any other
+  parameter is refused (review s4 R12: a typo must not silently drop what the list counts).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from marshmallow import ValidationError
 from ..contract.schemas import CustomerQuerySchema, flatten_messages
 
 QUERY = CustomerQuerySchema()
-KNOWN = ("limit", "locale", "placement")
+KNOWN = ("limit", "locale", "placement", "basket", "product_sku")
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,8 @@ class CustomerQuery:
     limit: int
     locale: str
     placement: str | None = None  # issue 11; None: the plain list
+    basket: tuple[str, ...] = ()  # SKUs in the cart (review s4 R12), counted in the intake
+    product_sku: str | None = None  # the product on the page (product_page)
 
 
 def decoded_path(path_info: str) -> str | None:
@@ -52,8 +55,8 @@ def parse_query(query_string: str) -> CustomerQuery | dict[str, list[str]]:
     problems: dict[str, list[str]] = {}
     for name, value in pairs:
         if name not in KNOWN:
-            continue
-        if name in given:
+            problems[name] = [f"unknown query parameter; this GET takes {', '.join(KNOWN)}"]
+        elif name in given:
             problems[name] = ["given more than once"]
         elif value == "":
             problems[name] = ["must not be blank"]
@@ -65,5 +68,9 @@ def parse_query(query_string: str) -> CustomerQuery | dict[str, list[str]]:
     except ValidationError as exc:
         return flatten_messages(exc.messages)
     return CustomerQuery(
-        limit=loaded["limit"], locale=loaded["locale"], placement=loaded.get("placement")
+        limit=loaded["limit"],
+        locale=loaded["locale"],
+        placement=loaded.get("placement"),
+        basket=tuple(loaded["basket"]),
+        product_sku=loaded.get("product_sku"),
     )

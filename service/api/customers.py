@@ -17,8 +17,10 @@ from ..contract.schemas import (
 )
 from ..core.errors import InvalidInput, Unavailable
 from ..core.placements.serve import check_placement
+from ..core.profile import Line
 from ..core.vocabulary import DEFAULT_LOCALE, LOCALES
 from ..customers.redis_client import cache_policy, get_store, hit_logger, impression_logger
+from ..customers.refills import basket_lines
 from ..customers.refresh import serve
 from ..customers.store import CorruptEntry
 from ..experiments.customers import log_exposure
@@ -93,6 +95,20 @@ def put_customer(profile: dict, customer_id: str):
             "plain list. Precomputed placements answer from the cache.",
             "schema": {"type": "string", "pattern": "^[a-z][a-z0-9_]{0,39}$"},
         },
+        {
+            "in": "query",
+            "name": "basket",
+            "description": "(review s4 R12) SKUs in the basket, comma-separated, with a "
+            "placement (cart, checkout): counted in the intake as in POST /v1/recommendations; "
+            "the list is then computed now.",
+            "schema": {"type": "string"},
+        },
+        {
+            "in": "query",
+            "name": "product_sku",
+            "description": "The product on the page, with a placement (product_page).",
+            "schema": {"type": "string", "minLength": 1, "maxLength": 64},
+        },
     ]
 )
 @blp.response(200, CustomerRecommendationResponseSchema)
@@ -109,13 +125,23 @@ def customer_recommendations(customer_id: str):
     recommender = app.extensions["dosewise"]
     chosen = None
     body: dict[str, Any] | bytes
-    if query.placement is not None:
-        chosen = check_placement(recommender.snapshot, query.placement)  # 422: unknown name
+    basket: tuple[Line, ...] = ()
+    if query.placement is not None:  # 422: an unknown name, product or basket SKU
+        chosen = check_placement(recommender.snapshot, query.placement, query.product_sku)
+        basket = tuple(basket_lines(recommender, list(query.basket)))
     try:
-        if chosen is not None and not chosen.precomputed:  # issue 11: computed now, with the
-            # customer's purchases, its A/B arm, exposure and impression (api/placements.py)
+        # issue 11: computed now, with the customer's purchases, its A/B arm, exposure and
+        # impression (api/placements.py); with a basket or a page product always (R12)
+        if chosen is not None and (not chosen.precomputed or basket or query.product_sku):
             body = customer_placement(
-                app, customer_id, chosen.name, query.limit, query.locale, g.request_id
+                app,
+                customer_id,
+                chosen.name,
+                query.limit,
+                query.locale,
+                g.request_id,
+                basket,
+                query.product_sku,
             )
         else:
             body = serve(

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
 import redis
 from flask import current_app, jsonify
 from flask_smorest import Blueprint
@@ -31,6 +34,7 @@ def post_events(body: dict):
         for i, e in enumerate(body["events"])
         if e["sku"] not in catalog.index
     }
+    errors.update(future_timestamps(app, body["events"]))
     if errors:
         raise InvalidInput("the request names things the catalog does not know", errors)
     events = [{**e, "timestamp": e["timestamp"].isoformat()} for e in body["events"]]
@@ -44,3 +48,35 @@ def post_events(body: dict):
     except (redis.RedisError, OSError) as exc:
         raise Unavailable("the event store is unavailable; try again") from exc
     return jsonify({"accepted": len(events)}), 202
+
+
+# The largest offset from UTC of any time zone (UTC+14): a timestamp without an offset is a
+# market's own time, so it is in the future only when it is even for the zone furthest ahead.
+AHEAD_OF_UTC = dt.timedelta(hours=14)
+
+
+def future_timestamps(app: Any, events: list[dict]) -> dict[str, list[str]]:
+    """Review s4 R15a: an event dated later than now plus the clock-skew allowance
+    (`DOSEWISE_EVENT_CLOCK_SKEW`, seconds) is refused: a purchase "on 01/01/2031" would show
+    as "You bought this before, last on 01/01/2031" and move the run-out dates. Now is the
+    wall clock, or the end of the service's day when its clock is set ahead (simulations)."""
+    skew = dt.timedelta(seconds=float(app.config.get("EVENT_CLOCK_SKEW", 300)))
+    now = dt.datetime.now(dt.UTC)
+    today = app.extensions["dosewise"].clock()
+    if today > now.date():
+        now = dt.datetime.combine(today, dt.time.max, dt.UTC)
+    try:
+        latest = now + skew
+    except OverflowError:  # a clock set to the last day there is
+        latest = dt.datetime.max.replace(tzinfo=dt.UTC)
+    out = {}
+    for i, event in enumerate(events):
+        stamp = event["timestamp"]
+        if stamp.tzinfo is None:  # compared as in the zone furthest ahead (no overflow at 0001)
+            stamp = stamp.replace(tzinfo=dt.timezone(AHEAD_OF_UTC))
+        if stamp > latest:
+            out[f"events.{i}.timestamp"] = [
+                f"in the future: later than now ({now.isoformat(timespec='seconds')}) plus "
+                f"{skew.total_seconds():g} s of clock skew"
+            ]
+    return out

@@ -114,6 +114,8 @@ class CachedListFastPath:
         query = parse_query(environ.get("QUERY_STRING", ""))
         if not isinstance(query, CustomerQuery) or len(customer_id) > 128:
             return None  # Flask answers it, with the same parser's error
+        if query.basket or query.product_sku:
+            return None  # computed with them (review s4 R12), never a shared cached list
         keys = app.extensions.get("dosewise_keys")
         if keys and not allows(
             scopes_from_header(keys, environ.get("HTTP_AUTHORIZATION", "")), "recommend"

@@ -140,6 +140,22 @@ def reload():
     """Reload catalog and rule files now. A broken set is refused (422, the contract's error
     object plus every finding with its file and line); the last good one keeps serving."""
     recommender = current_app.extensions["dosewise"]
+    given = request.get_json(silent=True) if request.get_data(cache=True) else None
+    if given is not None and given != {}:  # the body is optional and has no fields (R12)
+        fields = {"_body": ["the reload takes no fields; send no body or {}"]}
+        if isinstance(given, dict):
+            fields = {name: ["unknown field"] for name in given}
+        body = {
+            "status": "refused",
+            "checks": {},
+            "versions": recommender.snapshot.versions,
+            "error": {
+                "code": "validation_failed",
+                "message": "the request fails validation; see fields",
+                "fields": fields,
+            },
+        }
+        return jsonify(body), 422
     status = recommender.reload()
     m = current_app.extensions["dosewise_metrics"]
     m.reloads.labels("ok" if status.ok else "refused").inc()

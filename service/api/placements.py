@@ -14,6 +14,7 @@ from typing import Any
 import redis
 from flask import Flask, current_app, jsonify
 from flask_smorest import Blueprint
+from marshmallow import RAISE
 
 from ..contract.placements import (
     AlternativesQuerySchema,
@@ -32,6 +33,7 @@ from ..core.placements.serve import (
     check_placement,
     recommend_placement,
 )
+from ..core.profile import Line
 from ..core.refills import refill_config
 from ..core.requests import RecommendationRequest
 from ..customers import copurchase
@@ -50,7 +52,7 @@ log = logging.getLogger("dosewise.placements")
 
 
 @blp.route("/products/<string:sku>/alternatives", methods=["GET"])
-@blp.arguments(AlternativesQuerySchema, location="query")
+@blp.arguments(AlternativesQuerySchema, location="query", unknown=RAISE)
 @blp.response(200, AlternativesResponseSchema)
 @blp.alt_response(404, schema=ContractErrorSchema)
 @blp.alt_response(422, schema=ContractErrorSchema)
@@ -154,13 +156,21 @@ def placement_answer(
 
 
 def customer_placement(
-    app: Flask, customer_id: str, name: str, limit: int, locale: str, request_id: str
+    app: Flask,
+    customer_id: str,
+    name: str,
+    limit: int,
+    locale: str,
+    request_id: str,
+    basket: tuple[Line, ...] = (),
+    product_sku: str | None = None,
 ) -> dict[str, Any]:
     """A stored customer's list for a placement that is not precomputed, computed now: with
     the customer's purchases when the chain needs them (buy_again, refills), in the A/B arm
     of an experiment on this placement (or `all`) by customer id with its exposure, and its
-    impression logged naming the placement. NotFound for an unknown customer; CorruptEntry and
-    Redis errors as the customer GET's other paths."""
+    impression logged naming the placement. The query's basket and page product count as in a
+    POST (review s4 R12). NotFound for an unknown customer; CorruptEntry and Redis errors as the
+    customer GET's other paths."""
     recommender = app.extensions["dosewise"]
     store = get_store(app)
     entry, _ = store.read(customer_id)
@@ -176,12 +186,17 @@ def customer_placement(
     experiments = experiment_server(app)
     arm = experiments.arm(placement.name, customer_id, None, day, recommender.snapshot)
     snapshot = arm.snapshot_for(recommender.snapshot) if arm else recommender.snapshot
-    request = RecommendationRequest.from_dict(
-        {"profile": entry["profile"], "limit": limit, "locale": locale, "placement": name}
+    request = replace(
+        RecommendationRequest.from_dict(
+            {"profile": entry["profile"], "limit": limit, "locale": locale, "placement": name}
+        ),
+        basket=basket,
+        product_sku=product_sku,
     )
+    rows = _rows_for(app, placement.strategies, request)
     sink = placement_impressions(app, snapshot, request_id, customer_id, placement.name)
     answer = recommend_placement(
-        snapshot, request, day, None, recommender.jurisdiction, purchases, sink
+        snapshot, request, day, rows, recommender.jurisdiction, purchases, sink
     )
     if arm is not None:
         skus = [item["sku"] for item in answer["items"]]

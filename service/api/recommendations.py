@@ -19,6 +19,7 @@ from ..contract.schemas import (
     RegimenRequestSchema,
     RegimenResponseSchema,
 )
+from ..core.errors import InvalidInput
 from ..core.requests import RecommendationRequest
 from ..customers.redis_client import impression_logger
 from .placements import placement_answer
@@ -79,6 +80,7 @@ def recommendations(body: RecommendationRequest):
 @_errors
 def intake_check(body: dict):
     """Totals of current supplements plus basket against the upper limits, with warnings."""
+    _check_jurisdiction(body)
     return jsonify(current_app.extensions["dosewise"].check_intake(body))
 
 
@@ -89,4 +91,17 @@ def intake_check(body: dict):
 def regimens(body: dict):
     """One daily combination that meets the profile's targets within every upper limit, at a
     sensible price and with few pills (an exact mixed-integer program, greedy fallback)."""
+    _check_jurisdiction(body)
     return jsonify(current_app.extensions["dosewise"].regimen(body))
+
+
+def _check_jurisdiction(body: dict) -> None:
+    """422 for a `jurisdiction` that names no table of rules/reference/upper_limits.yaml (as
+    `POST /v1/recommendations` does); a known one only tightens the limits (reference.py)."""
+    name = body.get("jurisdiction")
+    tables = current_app.extensions["dosewise"].snapshot.reference.upper_limits.jurisdictions
+    if name and name not in tables:
+        raise InvalidInput(
+            "the request names things the catalog does not know",
+            {"jurisdiction": [f"unknown jurisdiction {name!r}; known: {', '.join(tables)}"]},
+        )

@@ -5,9 +5,9 @@ from __future__ import annotations
 import redis
 from flask import current_app, jsonify, request
 from flask_smorest import Blueprint
-from marshmallow import EXCLUDE, Schema, fields, validate
+from marshmallow import RAISE, fields, validate
 
-from ..contract.base import ResponseSchema
+from ..contract.base import ResponseSchema, StrictQuerySchema, StrictSchema
 from ..contract.responses import ContractErrorSchema
 from ..core.errors import InvalidInput, NotFound, Unavailable
 from ..core.vocabulary import LOCALES
@@ -27,10 +27,7 @@ blp = Blueprint(
 MAX_BASKET = 50
 
 
-class _Query(Schema):
-    class Meta:
-        unknown = EXCLUDE  # cache-busting and tracking parameters are ignored
-
+class _Query(StrictQuerySchema):
     locale = fields.String(load_default="nl", validate=validate.OneOf(LOCALES))
     basket = fields.String(
         load_default="",
@@ -79,7 +76,8 @@ def _basket(text: str):
     skus = [s.strip() for s in text.split(",") if s.strip()]
     if len(skus) > MAX_BASKET:
         raise InvalidInput("the basket is too long", {"basket": [f"at most {MAX_BASKET} SKUs"]})
-    return basket_lines(current_app.extensions["dosewise"], skus)
+    # a SKU twice is two packs, not two servings a day (review s4 R15c): counted once
+    return basket_lines(current_app.extensions["dosewise"], list(dict.fromkeys(skus)))
 
 
 def _answer(compute):
@@ -94,7 +92,7 @@ def _answer(compute):
 
 
 @blp.route("/customers/<string:customer_id>/refills", methods=["GET"])
-@blp.arguments(RefillQuerySchema, location="query")
+@blp.arguments(RefillQuerySchema, location="query", unknown=RAISE)
 @blp.response(200, RefillsResponseSchema)
 @blp.alt_response(404, schema=ContractErrorSchema)
 @blp.alt_response(422, schema=ContractErrorSchema)
@@ -113,7 +111,7 @@ def customer_refills_view(query: dict, customer_id: str):
 
 
 @blp.route("/customers/<string:customer_id>/buy-again", methods=["GET"])
-@blp.arguments(BuyAgainQuerySchema, location="query")
+@blp.arguments(BuyAgainQuerySchema, location="query", unknown=RAISE)
 @blp.response(200, BuyAgainResponseSchema)
 @blp.alt_response(404, schema=ContractErrorSchema)
 @blp.alt_response(422, schema=ContractErrorSchema)
@@ -136,16 +134,23 @@ def customer_buy_again_view(query: dict, customer_id: str):
     )
 
 
+class RefillRunRequestSchema(StrictSchema):
+    """The body is optional and has no fields: `{"day": ...}` or a typo is refused (422,
+    review s4 R12), not ignored while the job starts."""
+
+
 @blp.route("/admin/refills", methods=["POST"])
+@blp.arguments(RefillRunRequestSchema)
 @blp.response(202, RefillRunSchema)
+@blp.alt_response(422, schema=ContractErrorSchema)
 @blp.alt_response(503, schema=ContractErrorSchema)
-def start_refill_run():
+def start_refill_run(_body: dict):
     """Start the daily refill job now (one at a time: a second call while one runs answers
     with the running one)."""
     from workers.refill_tasks import start_refills
 
     try:
-        state = start_refills(current_app._get_current_object(), "admin")
+        state = start_refills(current_app._get_current_object(), "admin")  # type: ignore[attr-defined]
     except (redis.RedisError, OSError) as exc:
         raise Unavailable("the customer store is unavailable") from exc
     return jsonify(state), 202

@@ -3,17 +3,25 @@ without a profile. Transport-neutral like schemas.py: the web layer and the CLI 
 
 from __future__ import annotations
 
-from marshmallow import EXCLUDE, Schema, fields, validate
+from marshmallow import fields, validate
 
 from ..core.vocabulary import LOCALES
-from .base import Country, FullMatch, ResponseSchema, StrictBoolean, StrictInteger, StrictSchema
+from .base import (
+    Country,
+    FullMatch,
+    ResponseSchema,
+    StrictBoolean,
+    StrictInteger,
+    StrictQuerySchema,
+    StrictSchema,
+)
 from .responses import ItemSchema, MessageSchema, VersionsSchema
-from .schemas import LineSchema, ProfileSchema
+from .schemas import Lines, ProfileSchema
 
 
-class AlternativesQuerySchema(Schema):
-    class Meta:
-        unknown = EXCLUDE  # cache-busting and tracking parameters are ignored
+class AlternativesQuerySchema(StrictQuerySchema):
+    """Unknown and repeated parameters are refused (review s4 R12: `contry=DE` dropped the
+    market, and the NL maxima applied to a German shopper)."""
 
     limit = fields.Integer(load_default=5, validate=validate.Range(1, 50))
     locale = fields.String(load_default="nl", validate=validate.OneOf(LOCALES))
@@ -28,9 +36,7 @@ class AlternativesRequestSchema(StrictSchema):
     """`POST /v1/products/{sku}/alternatives`: the same need, safe for this profile and basket."""
 
     profile = fields.Nested(ProfileSchema, required=True)
-    basket = fields.List(
-        fields.Nested(LineSchema), load_default=list, validate=validate.Length(max=100)
-    )
+    basket = Lines(100)
     limit = StrictInteger(load_default=5, validate=validate.Range(1, 50))
     locale = fields.String(load_default="nl", validate=validate.OneOf(LOCALES))
     exclude_skus = fields.List(

@@ -43,6 +43,7 @@ from .base import (
     StrictBoolean,
     StrictInteger,
     StrictNumber,
+    StrictQuerySchema,
     StrictSchema,
     _enum_list,
 )
@@ -79,6 +80,50 @@ class LineSchema(StrictSchema):
             raise ValidationError(
                 "nutrients are per day; servings_per_day goes with sku", "servings_per_day"
             )
+        nutrients = data.get("nutrients") or {}
+        for unit_key in INPUT_UNITS:  # review s4 R14: a label "50 µg (2000 IU)" copied in full
+            key = unit_key.removesuffix("_iu") + "_ug"  # counted twice; refused as in the profile
+            if unit_key in nutrients and key in nutrients:
+                raise ValidationError(f"give {key} or {unit_key}, not both", "nutrients")
+
+
+class Lines(fields.List):
+    """A list of Line (current supplements, basket). Review s4 R15c: the same catalog SKU twice
+    is two packs, not two servings a day: lines without `servings_per_day` are counted once (as
+    one line); when either gives `servings_per_day` the list is refused (422 on the repeated
+    line: give the SKU once, `servings_per_day` says how many a day)."""
+
+    def __init__(self, max_lines: int, **kwargs: Any) -> None:
+        self.max_lines = max_lines
+        super().__init__(
+            fields.Nested(LineSchema),
+            load_default=list,
+            validate=validate.Length(max=max_lines),
+            **kwargs,
+        )
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
+        lines: list[Any] = super()._deserialize(value, attr, data, **kwargs) or []
+        if len(lines) > self.max_lines:  # counted before repeated SKUs are merged
+            raise ValidationError(f"Longer than maximum length {self.max_lines}.")
+        first: dict[str, int] = {}
+        out, errors = [], {}
+        for i, line in enumerate(lines):
+            sku = line.get("sku")
+            if sku is None or sku not in first:
+                if sku is not None:
+                    first[sku] = i
+                out.append(line)
+            elif "servings_per_day" in line or "servings_per_day" in lines[first[sku]]:
+                errors[i] = {
+                    "sku": [
+                        f"{sku} is already line {first[sku]}: give each SKU once, with "
+                        "servings_per_day for how many a day"
+                    ]
+                }
+        if errors:
+            raise ValidationError(errors)
+        return out
 
 
 class ProfileSchema(StrictSchema):
@@ -96,9 +141,7 @@ class ProfileSchema(StrictSchema):
         allow_none=True, load_default=None, validate=validate.Range(0, 1000)
     )
     goals = _enum_list(GOALS)
-    current_supplements = fields.List(
-        fields.Nested(LineSchema), load_default=list, validate=validate.Length(max=50)
-    )
+    current_supplements = Lines(50)
     higher_dose_advised = fields.Dict(
         keys=fields.String(validate=validate.OneOf(NUTRIENT_KEYS + INPUT_UNITS)),
         values=StrictNumber(validate=validate.Range(0, MAX_AMOUNT)),
@@ -149,9 +192,7 @@ class RecommendationRequestSchema(StrictSchema):
     """Loads a body into the core's typed `RecommendationRequest` (its defaults, written once)."""
 
     profile = fields.Nested(ProfileSchema, required=True)
-    basket = fields.List(
-        fields.Nested(LineSchema), load_default=list, validate=validate.Length(max=100)
-    )
+    basket = Lines(100)
     limit = StrictInteger(load_default=RecommendationRequest.limit, validate=validate.Range(1, 50))
     locale = fields.String(
         load_default=RecommendationRequest.locale, validate=validate.OneOf(LOCALES)
@@ -202,9 +243,7 @@ class RecommendationRequestSchema(StrictSchema):
 
 class IntakeCheckRequestSchema(StrictSchema):
     profile = fields.Nested(ProfileSchema, required=True)
-    basket = fields.List(
-        fields.Nested(LineSchema), load_default=list, validate=validate.Length(max=100)
-    )
+    basket = Lines(100)
     locale = fields.String(load_default=DEFAULT_LOCALE, validate=validate.OneOf(LOCALES))
     jurisdiction = fields.String(load_default=None, allow_none=True)
 
@@ -255,13 +294,43 @@ class EventsRequestSchema(StrictSchema):
     )
 
 
-class CustomerQuerySchema(Schema):
-    class Meta:
-        unknown = EXCLUDE
+class SkuList(fields.String):
+    """Comma-separated SKUs of a query parameter (`basket=A,B`), as a list; blanks dropped, and
+    a SKU given twice counted once (two packs are not two servings a day, review s4 R15c)."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        skus = [s.strip() for s in text.split(",") if s.strip()]
+        if len(skus) > 100:  # counted before repeated SKUs are merged
+            raise ValidationError("at most 100 SKUs")
+        return list(dict.fromkeys(skus))
+
+
+class CustomerQuerySchema(StrictQuerySchema):
+    """The customer GET's query (parsed in service/api/customer_request.py): unknown and
+    repeated parameters are refused (review s4 R12)."""
 
     limit = fields.Integer(load_default=5, validate=validate.Range(1, 50))
     locale = fields.String(load_default=DEFAULT_LOCALE, validate=validate.OneOf(LOCALES))
     placement = PLACEMENT_FIELD()
+    basket = SkuList(
+        load_default=list,
+        validate=validate.Length(max=100),
+        metadata={
+            "description": "(review s4 R12) SKUs in the basket, comma-separated, for a "
+            "placement (cart, checkout): counted in the intake as in POST /v1/recommendations"
+        },
+    )
+    product_sku = fields.String(
+        validate=validate.Length(min=1, max=64),
+        metadata={"description": "The product on the page, for the product_page placement"},
+    )
+
+    @validates_schema
+    def _with_a_placement(self, data: dict, **_: Any) -> None:
+        for name in ("basket", "product_sku"):
+            if data.get(name) and data.get("placement") is None:
+                raise ValidationError(f"{name} goes with a placement (cart, product_page)", name)
 
 
 class CustomerRecommendationResponseSchema(RecommendationResponseSchema):

@@ -55,7 +55,9 @@ class UpperLimits:
     jurisdictions: dict[str, dict[str, Any]]
 
     def for_profile(self, age: int, life_stage: str, jurisdiction: str | None = None) -> np.ndarray:
-        """Vector of limits (NaN where none is set), read-only, cached per age and life stage."""
+        """Vector of limits (NaN where none is set), read-only, cached per age and life stage.
+        A `jurisdiction` other than the default only tightens: per nutrient the stricter of its
+        limit and the default table's (never a higher limit than EFSA for an EU market)."""
         return self._cached(age, life_stage, jurisdiction or self.default_jurisdiction)[0]
 
     def unverified(self, age: int, life_stage: str, jurisdiction: str | None = None) -> list[str]:
@@ -68,8 +70,13 @@ class UpperLimits:
         unverified: list[str] = []
         for i, key in enumerate(self.nutrient_keys):
             value, shaky = self._value(jurisdiction, key, age, life_stage)
-            if value is None and jurisdiction != self.default_jurisdiction:
-                value, shaky = self._value(self.default_jurisdiction, key, age, life_stage)
+            if jurisdiction != self.default_jurisdiction:
+                # Review s4 R6: another table may only tighten. The markets served (and every
+                # other country, markets.yaml) take the default table (EFSA); a requested or
+                # configured jurisdiction gives, per nutrient, the stricter of the two limits.
+                market = self._value(self.default_jurisdiction, key, age, life_stage)
+                if market[0] is not None and (value is None or market[0] <= value):
+                    value, shaky = market
             if value is not None:
                 limits[i] = value
                 if shaky:
