@@ -198,7 +198,37 @@ def _rows(samples: dict[str, list[float]]) -> dict[str, Any]:
     return rows
 
 
-def bench_http(seconds: float, connections: int) -> dict[str, Any]:
+def interleaved(
+    port: int,
+    loads: dict[str, list[tuple[str, str, bytes | None]]],
+    connections: int,
+    seconds: float,
+    rounds: int,
+    base: str = "plain",
+    measure: str = "p50_ms",
+    ratio: str = "p50_vs_plain",
+) -> dict[str, Any]:
+    """`rounds` rounds, each every load in turn (`base` first) for `seconds`: a load's row is
+    its median round by `measure`, with `ratio` the median of its per-round ratios to `base`
+    in the same round and their spread (min, max), so a machine that slows down during the
+    run moves both sides of each ratio alike."""
+    per_round: dict[str, list[dict[str, Any]]] = {name: [] for name in loads}
+    for _ in range(rounds):
+        for name, requests in loads.items():
+            per_round[name].append(http_load(port, requests, connections, seconds))
+    bases = [row[measure] for row in per_round[base]]
+    rows: dict[str, Any] = {}
+    for name, measured in per_round.items():
+        row = sorted(measured, key=lambda r: r[measure])[len(measured) // 2]
+        if name != base:
+            ratios = sorted(r[measure] / b for r, b in zip(measured, bases, strict=True))
+            row[ratio] = round(float(np.median(ratios)), 2)
+            row[f"{ratio}_spread"] = [round(ratios[0], 2), round(ratios[-1], 2)]
+        rows[name] = {**row, "rounds": rounds}
+    return rows
+
+
+def bench_http(seconds: float, connections: int, rounds: int = 3) -> dict[str, Any]:
     base = os.environ.get("REDIS_URL")
     redis_url = db_url(base, BENCH_DB) if base else None
     snapshot = load_snapshot(DataPaths(CATALOG, RULES))
@@ -247,13 +277,7 @@ def bench_http(seconds: float, connections: int) -> dict[str, Any]:
             for b in bodies
         ]
         http_load(port, loads["plain"], connections, 1.0)  # warm-up
-        rows: dict[str, Any] = {}
-        for name, requests in loads.items():
-            rows[name] = http_load(port, requests, connections, seconds)
-        plain = rows["plain"]["p50_ms"]
-        for name, row in rows.items():
-            if name != "plain":
-                row["p50_vs_plain"] = round(row["p50_ms"] / plain, 2)
+        rows = interleaved(port, loads, connections, seconds, rounds)
         if client is not None:
             rows["cached GET"] = _cached_gets(port, redis_url, connections, seconds)
     finally:
@@ -280,9 +304,6 @@ def _cached_gets(port: int, redis_url: str | None, connections: int, seconds: fl
         profile.pop("current_supplements", None)
         store.put_profile(customer_id, profile)
     refresh_chunk(recommender, store, ids, CachePolicy(), force=True)
-    out: dict[str, Any] = {
-        "healthz": http_load(port, [("GET", "/healthz", None)], connections, seconds)
-    }
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     sources = {}
     for query in ("", "?placement=home", "?placement=account"):
@@ -291,22 +312,21 @@ def _cached_gets(port: int, redis_url: str | None, connections: int, seconds: fl
         conn.request("GET", first + f"locale={locales_for(profiles[0])[0]}")
         sources[query or "plain"] = json.loads(conn.getresponse().read()).get("source")
     conn.close()
-    out["sources"] = sources  # "cache": the lists were precomputed for the server's data
     # each in the locale its list is precomputed in (the shop's language for the country)
     locales = [locales_for(p)[0] for p in profiles]
+    loads: dict[str, list[tuple[str, str, bytes | None]]] = {"healthz": [("GET", "/healthz", None)]}
     for query in ("", "?placement=home", "?placement=account"):
         sep = "&" if query else "?"
-        requests = [
+        loads[query or "plain"] = [
             ("GET", f"/v1/customers/{i}/recommendations{query}{sep}locale={loc}", None)
             for i, loc in zip(ids, locales, strict=True)
         ]
-        http_load(port, requests, connections, 0.5)
-        out[query or "plain"] = http_load(port, requests, connections, seconds)
-    healthz = out["healthz"]["requests_per_s"]
-    for name, row in out.items():
-        if name not in ("healthz", "sources"):
-            row["throughput_vs_healthz"] = round(row["requests_per_s"] / healthz, 2)
-    return out
+        http_load(port, loads[query or "plain"], connections, 0.5)  # warm-up
+    out = interleaved(
+        port, loads, connections, seconds, 3, "healthz", "requests_per_s", "throughput_vs_healthz"
+    )
+    # "cache": the lists were precomputed for the server's data
+    return {**out, "sources": sources}
 
 
 def main() -> None:
@@ -324,8 +344,11 @@ def main() -> None:
         report["inprocess"] = bench_inprocess(100 if args.quick else 400)
         _print("in process", report["inprocess"])
     if args.only in (None, "http"):
-        report["http"] = bench_http(1.5 if args.quick else 5.0, connections=4)
-        _print("over HTTP (gunicorn, 2 workers, 4 connections)", report["http"])
+        report["http"] = bench_http(1.0 if args.quick else 3.0, connections=4, rounds=3)
+        _print(
+            "over HTTP (gunicorn, 2 workers, 4 connections; median of 3 interleaved rounds)",
+            report["http"],
+        )
     out = REPO_ROOT / "bench" / "results" / "placements.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
@@ -340,10 +363,16 @@ def _print(title: str, rows: dict[str, Any]) -> None:
             for query, sub in row.items():
                 if query == "sources":
                     continue
-                extra = f"  {sub['throughput_vs_healthz']}x healthz" if query != "healthz" else ""
+                extra = ""
+                if query != "healthz":
+                    low, high = sub["throughput_vs_healthz_spread"]
+                    extra = f"  {sub['throughput_vs_healthz']}x healthz ({low}-{high})"
                 print(f"  cached GET {query:<20} {sub['requests_per_s']:>8} req/s{extra}")
             continue
         ratio = f"  {row['p50_vs_plain']}x plain" if "p50_vs_plain" in row else ""
+        if "p50_vs_plain_spread" in row:
+            low, high = row["p50_vs_plain_spread"]
+            ratio += f" ({low}-{high})"
         print(f"  {name:<24} p50 {row['p50_ms']:>8.3f} ms  p99 {row['p99_ms']:>8.3f} ms{ratio}")
 
 

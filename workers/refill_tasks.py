@@ -30,11 +30,6 @@ RETRYABLE: tuple[type[BaseException], ...] = RETRY["autoretry_for"]  # type: ign
 
 logger = get_task_logger(__name__)
 
-# Evaluations kept across the chunks a worker process runs (keyed by profile digest, what is
-# taken, day, jurisdiction and data fingerprint; least recently used first out, bounded by
-# plan.EVALUATIONS_KEPT): customers with the same profile and supplies share one.
-EVALUATIONS: dict = {}
-
 
 def _settings(app: Any) -> tuple[int, Path, int]:
     """Lock TTL, export folder and chunk size from the config of `app` (the Flask app or the
@@ -67,7 +62,6 @@ def refill_chunk_task(ids: list[str], run_id: str, chunk: int, day: str) -> dict
             export_dir,
             run_id,
             chunk,
-            EVALUATIONS,
         )
     except RETRYABLE:
         raise  # retried with backoff

@@ -38,6 +38,18 @@ return 1
 """
 
 
+# The purchase histories of a chunk in one script call, each one string (its purchases joined
+# by a newline, which no stored purchase holds): one reply to parse per customer, not one per
+# purchase.
+READ_HISTORIES = """
+local out = {}
+for i = 1, #KEYS do
+  out[i] = table.concat(redis.call('LRANGE', KEYS[i], 0, -1), '\\n')
+end
+return out
+"""
+
+
 class RedisPurchases:
     """Mixed into RedisStore (it has `client`, `cluster` and `_key`)."""
 
@@ -76,15 +88,19 @@ class RedisPurchases:
         if self.cluster:  # one slot per customer: a GET each
             for customer_id in ids:
                 pipe.get(self._key("profile", customer_id))
-        else:  # one MGET for the chunk's profiles
+        else:  # one MGET for the chunk's profiles, one script call for their histories
             pipe.mget([self._key("profile", customer_id) for customer_id in ids])
-        for customer_id in ids:
-            pipe.lrange(self._key("purchases", customer_id), 0, -1)
+            script = self.client.register_script(READ_HISTORIES)
+            script(keys=[self._key("purchases", c) for c in ids], client=pipe)
+        if self.cluster:
+            for customer_id in ids:
+                pipe.lrange(self._key("purchases", customer_id), 0, -1)
         values = pipe.execute()
         if self.cluster:
             raws, histories = values[: len(ids)], values[len(ids) :]
         else:
-            raws, histories = values[0], values[1:]
+            raws = values[0]
+            histories = [joined.split(b"\n") if joined else [] for joined in values[1]]
         profiles: list[dict | None] = []
         corrupt = []
         for customer_id, raw in zip(ids, raws, strict=True):

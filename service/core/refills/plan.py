@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -100,7 +101,28 @@ def replacement(
             catalog.products[i].sku,
         ),
     )
-    return next((i for i in ranked if all(item_reasons(ev, i, locale) for locale in LOCALES)), None)
+    return next((i for i in ranked if all(once(ev, item_reasons, i, lo) for lo in LOCALES)), None)
+
+
+def once(ev: Evaluation, compute: Any, *args: Any) -> list[dict[str, str]]:
+    """`compute(ev, *args)`, worked out once per evaluation (customers who share an
+    evaluation in the batch job share its texts); kept on the evaluation, a fresh list each."""
+    memo = ev.__dict__.setdefault("_refill_texts", {})
+    key = (compute.__name__, *args)
+    if key not in memo:
+        memo[key] = compute(ev, *args)
+    return list(memo[key])
+
+
+def _replacement_once(ev: Evaluation, index: int, avoid: set[str]) -> int | None:
+    """`replacement`, worked out once per evaluation, product and products avoided: the
+    customers who share an evaluation (the batch cache) share its answers. Kept on the
+    evaluation itself, so it goes when the evaluation does."""
+    memo = ev.__dict__.setdefault("_refill_replacements", {})
+    key = (index, frozenset(avoid))
+    if key not in memo:
+        memo[key] = replacement(ev, index, avoid)
+    return memo[key]
 
 
 def basket_besides(basket: list[Line], skus: set[str]) -> list[Line]:
@@ -244,7 +266,7 @@ def plan_refills(
             why = {"covered": [], **why}
             decided[supply.sku] = Decision(supply, "stop", None, list(why), ev, why)
             continue
-        other = replacement(ev, supply.index, in_group | {sku for sku, _ in accepted})
+        other = _replacement_once(ev, supply.index, in_group | {sku for sku, _ in accepted})
         if other is None:
             decided[supply.sku] = Decision(supply, "stop", None, list(why), ev, why)
             continue

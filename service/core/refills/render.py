@@ -11,7 +11,7 @@ from ..amounts import rounded
 from ..ranking import Evaluation, item_warnings, profile_notices
 from ..reference import Reference
 from ..snapshot import Snapshot
-from .plan import RefillPlan
+from .plan import RefillPlan, once
 from .settings import RefillConfig
 from .supplies import Supply
 
@@ -137,18 +137,20 @@ def render_plan(
             item["replaces"] = supply.sku
             item["why"] = why_texts(config, reference, decision.nutrients, locale)
             # what the advice says for the replacement itself (true for it, claim-checked)
-            reasons.extend(item_reasons(ev, decision.index, locale))
+            index = decision.index
+            reasons.extend(once(ev, item_reasons, index, locale))
         item.update(
             {
                 "action": decision.action,
                 "for_sku": supply.sku,
                 "runs_out_on": supply.runs_out_on.isoformat(),
                 "reasons": reasons,
-                "warnings": item_warnings(ev, decision.index, locale),
+                "warnings": once(ev, item_warnings, decision.index, locale),
             }
         )
         items.append(item)
-    notices = profile_notices(plan.base, locale) if plan.base is not None else []
+    base = plan.base
+    notices = once(base, profile_notices, locale) if base is not None else []
     reorder = None
     if items or left_out:
         reorder = {
