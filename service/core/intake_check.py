@@ -269,17 +269,26 @@ def basket_suggestion(snapshot: Snapshot, request: dict, today: dt.date) -> dict
         snapshot, profile, labelled_lines(profile, basket), today, request.get("jurisdiction")
     )
     write = TextWriter(snapshot.reference, request.get("locale") or DEFAULT_LOCALE)
-    if ev.over_limit_now:
+    if ev.over_limit_now or _over_room(ev).size:
         return _fix_violation(ev, ev.resolved[len(profile.current_supplements) :], write)
     return _add_for_target(ev, write)
+
+
+def _over_room(ev: Evaluation) -> np.ndarray:
+    """Columns the check calls a violation (R13): above the limit, or above the room the food
+    allowance leaves where the limit is for total intake (room = limit where food does not
+    count)."""
+    room = ev.safety.room
+    has = ~np.isnan(room)
+    return np.flatnonzero(has & above(np.where(has, ev.intake, 0.0), np.where(has, room, 0.0)))
 
 
 def _fix_violation(ev: Evaluation, basket: list[LineAmounts], write: TextWriter) -> dict | None:
     if not basket:
         return None
-    over = np.array(ev.over_limit_now)
+    over = np.union1d(np.array(ev.over_limit_now, dtype=np.int64), _over_room(ev))
     limits = ev.limits[over]
-    excess = ev.intake[over] - tolerated(limits)
+    excess = ev.intake[over] - tolerated(ev.safety.room[over])
     contribution = np.array([line.amounts[over] for line in basket])
     share = (contribution / limits).sum(axis=1)
     order = sorted(range(len(basket)), key=lambda b: (-share[b], b))
