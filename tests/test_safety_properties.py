@@ -732,17 +732,20 @@ def assert_intake_check(raw: dict[str, Any], body: dict[str, Any], grid: bool) -
             total,
             limit,
         )
-        expected = "above_upper_limit" if not within(intake[n], limit) else "ok"
+        # R13: the verdict counts the food allowance where the limit is for total intake
+        room = expected_room(profile, n)
+        assert room is not None
+        expected = "above_upper_limit" if not within(intake[n], room) else "ok"
         if expected == "above_upper_limit":
             over.add(n)
-        if not grid and abs(intake[n] - limit) <= 1e-6 * limit:
+        if not grid and abs(intake[n] - room) <= 1e-6 * limit:
             if total["status"] == "above_upper_limit":
                 over.add(n)
             continue
-        assert total["status"] == expected, (n, total, intake[n], limit)
+        assert total["status"] == expected, (n, total, intake[n], limit, room)
         if grid:  # the response agrees with itself, too
             assert (total["status"] == "above_upper_limit") == (
-                total["amount"] > total["upper_limit"]
+                total["amount"] > max(total["upper_limit"] - total["food"], 0)
             ), (n, total)
     assert {v["nutrient"] for v in body["violations"]} == over
     lines_all = list(profile.get("current_supplements", [])) + list(raw.get("basket", []))

@@ -104,7 +104,10 @@ def test_intake_check_warns_when_only_food_takes_a_total_over_the_limit(client):
     assert not [w for w in inside["warnings"] if w["code"].startswith("above_room")]
     over = check(95)
     total = over["totals"]["vitamin_d_ug"]
-    assert total["status"] == "ok" and total["food"] == 9 and total["room"] == 0
+    # R13: the verdict counts food where the limit is for total intake
+    assert total["status"] == "above_upper_limit" and total["food"] == 9 and total["room"] == 0
+    (violation,) = over["violations"]
+    assert violation["amount"] == 95 and violation["food"] == 9 and violation["counts_food"]
     (warning,) = [w for w in over["warnings"] if w["code"] == "above_room:vitamin_d_ug"]
     assert warning["skus"] == ["D drops"] and "100" in warning["text"] and "9" in warning["text"]
 

@@ -85,7 +85,12 @@ class RecommendationResponseSchema(ResponseSchema):
 class TotalSchema(ResponseSchema):
     amount = fields.Float(required=True)
     upper_limit = fields.Float(allow_none=True, required=True)
-    status = fields.String(required=True, validate=validate.OneOf(["ok", "above_upper_limit"]))
+    status = fields.String(
+        required=True,
+        validate=validate.OneOf(["ok", "above_upper_limit"]),
+        metadata={"description": "above_upper_limit: amount + food above the limit (food only "
+                  "where the limit is for total intake, guarantee 9)"},
+    )  # fmt: skip
     food = fields.Float(metadata={"description": "(v1.1) the food allowance counted"})
     room = fields.Float(
         allow_none=True,
@@ -102,6 +107,13 @@ class ViolationSchema(ResponseSchema):
     upper_limit = fields.Float(required=True)
     skus = fields.List(fields.String(), required=True)
     text = fields.String()
+    # R13: a violation also where the supplements' amount plus the food allowance crosses a
+    # limit for total intake (`amount` stays the supplements' amount)
+    food = fields.Float(metadata={"description": "the food allowance counted"})
+    total = fields.Float(metadata={"description": "amount + food"})
+    counts_food = fields.Boolean(
+        metadata={"description": "true: above the limit only with the food allowance counted"}
+    )
 
 
 class IntakeCheckResponseSchema(ResponseSchema):

@@ -239,6 +239,17 @@ def advice_of(ev: Evaluation) -> ProfileAdvice:
 
 
 # ---------------------------------------------------------------- what a list may offer
+@dataclass(frozen=True)
+class Failing:
+    """Why what is taken fails a guarantee for one nutrient: `kind` (interaction,
+    life_stage_maximum, dose_band, life_stage), the indices of the resolved lines that give it,
+    and the maximum crossed (life stage or dose band)."""
+
+    kind: str
+    lines: tuple[int, ...]
+    maximum: float | None
+
+
 @dataclass
 class Offer:
     """Per product: within the dose band, duplicate of what is covered, and its needs."""
@@ -271,7 +282,61 @@ class Offer:
         return np.where(enough > 0, enough, np.nan)
 
     @cached_property
-    def covered(self) -> list[int]:
+    def failing(self) -> dict[int, Failing]:
+        """Nutrient columns where what is taken or in the basket fails a guarantee for the person
+        (R3, R10): a line an interaction or contraindication excludes (K2 with a vitamin K
+        antagonist), a total above the life stage's maximum (product_maxima.yaml `life_stages`,
+        labels counted too), a total above the dose band, or, for a nutrient that is covered, a
+        catalog product the catalog marks unsuitable in the life stage. Such a nutrient is never
+        called "enough": its notice is a warning (advice_texts.advice_notices)."""
+        ev = self.ev
+        reference = ev.snapshot.reference
+        keys = reference.nutrients.keys
+        lines = ev.resolved
+        out: dict[int, Failing] = {}
+
+        def giving(column: int, threshold: float = 0.0) -> tuple[int, ...]:
+            return tuple(i for i, line in enumerate(lines) if line.amounts[column] > threshold)
+
+        for interaction in ev.safety.triggered:
+            for key, threshold in interaction.exclude.items():
+                column = keys.index(key)
+                found = giving(column, threshold)
+                if found and column not in out:
+                    out[column] = Failing("interaction", found, None)
+        stage = reference.market_maxima.life_stages.get(ev.profile.life_stage, {})
+        for key, maximum in stage.items():
+            column = keys.index(key)
+            if column not in out and ev.intake[column] > maximum * (1 + 1e-9):
+                out[column] = Failing("life_stage_maximum", giving(column), float(maximum))
+        upper = advice_of(ev).band_upper
+        for column in np.flatnonzero(ev.intake > upper * (1 + 1e-9)).tolist():
+            if column not in out:
+                out[column] = Failing("dose_band", giving(column), float(upper[column]))
+        unsuitable = set(self.unsuitable_lines)
+        for column in self.enough_taken:
+            found = tuple(i for i in giving(column) if i in unsuitable)
+            if found and column not in out:
+                out[column] = Failing("life_stage", found, None)
+        return out
+
+    @cached_property
+    def unsuitable_lines(self) -> list[int]:
+        """Resolved lines whose catalog product the catalog marks unsuitable in the profile's
+        life stage (a basket's 800 µg retinol capsule in pregnancy)."""
+        ev = self.ev
+        mask = ev.safety.excluded.get("life_stage")
+        if mask is None:
+            return []
+        index = ev.snapshot.catalog.index
+        return [
+            i
+            for i, line in enumerate(ev.resolved)
+            if line.sku is not None and mask[index[line.sku]]
+        ]
+
+    @cached_property
+    def enough_taken(self) -> list[int]:
         """Nutrient columns the person already takes enough of: at least the advice or reference
         intake; a nutrient without any reference value (vitamin K2, scoring.yaml
         `lists.covered.when_taken`) as soon as any is taken, where the profile has no amount."""
@@ -283,6 +348,23 @@ class Offer:
             column = keys.index(key)
             reached[column] |= not has_amount[column]
         return [int(c) for c in np.flatnonzero((intake > 0) & reached)]
+
+    @cached_property
+    def covered(self) -> list[int]:
+        """Nutrient columns no list adds to: what the person takes enough of (`enough_taken`)
+        and what already fails a guarantee for the person (`failing`)."""
+        intake = self.ev.intake
+        failing = [c for c in self.failing if intake[c] > 0]
+        return sorted(set(self.enough_taken) | set(failing))
+
+    @cached_property
+    def covered_group(self) -> list[int]:
+        """The covered columns widened to their groups (scoring.yaml `lists.groups`): K2 taken
+        covers vitamin K, so a product with K1 is a duplicate as well (R7)."""
+        keys = self.ev.snapshot.reference.nutrients.keys
+        mask = np.zeros(len(keys), dtype=bool)
+        mask[self.covered] = True
+        return [int(c) for c in np.flatnonzero(self.config.grouped(keys, mask))]
 
     @cached_property
     def role_table(self) -> RoleTable:
@@ -306,7 +388,7 @@ class Offer:
         """Products that add any amount of a nutrient the person already takes enough of (the
         notice says "we suggest no more vitamin D": a D3, a calcium + D3, cod-liver oil or a
         multivitamin with vitamin D alike), or whose category role is such a nutrient."""
-        covered = self.covered
+        covered = self.covered_group
         size = len(self.ev.snapshot.catalog)
         if not covered:
             return np.zeros(size, dtype=bool)
@@ -318,7 +400,7 @@ class Offer:
     def duplicated(self, index: int) -> list[int]:
         """The covered nutrient columns product `index` adds."""
         row = self.ev.snapshot.catalog.nutrients_per_day[index]
-        return [c for c in self.covered if row[c] > 0]
+        return [c for c in self.covered_group if row[c] > 0]
 
     @cached_property
     def gap_need(self) -> np.ndarray:
@@ -338,9 +420,12 @@ class Offer:
     @cached_property
     def goals(self) -> tuple[str, ...]:
         """The profile's goals a claim may serve (not `pregnancy` for a man: the folate claim
-        speaks of maternal tissue; scoring.yaml `lists.goals_not_for_sex`)."""
-        ignored = self.config.goals_not_for_sex.get(self.ev.profile.sex, ())
-        return tuple(g for g in self.ev.profile.goals if g not in ignored)
+        speaks of maternal tissue; scoring.yaml `lists.goals_not_for_sex`), nor past an age
+        (`lists.goals_max_age`: not `pregnancy` at 60, R15e)."""
+        profile = self.ev.profile
+        ignored = set(self.config.goals_not_for_sex.get(profile.sex, ()))
+        ignored |= {g for g, age in (self.config.goals_max_age or {}).items() if profile.age > age}
+        return tuple(g for g in profile.goals if g not in ignored)
 
     @cached_property
     def goal_need(self) -> np.ndarray:

@@ -29,6 +29,15 @@ ADVICE_TEXTS: dict[str, tuple[str, ...]] = {
     "reason_learned": (),
     "notice_already_covered": ("amount", "unit", "nutrient"),
     "notice_already_taken": ("amount", "unit", "nutrient"),
+    "notice_already_covered_basket": ("amount", "unit", "nutrient"),
+    "notice_already_taken_basket": ("amount", "unit", "nutrient"),
+    "notice_intake_interaction": ("products", "amount", "unit", "nutrient", "maximum"),
+    "notice_intake_life_stage_maximum": ("products", "amount", "unit", "nutrient", "maximum"),
+    "notice_intake_dose_band": ("products", "amount", "unit", "nutrient", "maximum"),
+    "notice_intake_life_stage": ("products", "amount", "unit", "nutrient", "maximum"),
+    "notice_product_life_stage": ("products",),
+    "warning_life_stage_maximum_total": ("details",),
+    "notice_serum_deficient": ("serum", "below"),
     "notice_no_advice": (),
     "notice_short_list": (),
     "notice_no_items_no_need": (),
@@ -84,6 +93,22 @@ class AdviceConfig:
     claim_requires: dict[str, dict[str, Any]]  # claim id -> product field -> required value
     # nutrients without any reference value: covered once taken (scoring.yaml lists.covered)
     covered_when_taken: tuple[str, ...] = ()
+    # nutrient keys that are one nutrient for "no more" (K1 and K2: vitamin K; lists.groups)
+    groups: tuple[tuple[str, ...], ...] = ()
+    # a measured serum level below this: notice serum_deficient (dose_band.serum.refer_below)
+    serum_refer_below: float | None = None
+    # goal -> the oldest age a claim serves it for (scoring.yaml lists.goals_max_age)
+    goals_max_age: dict[str, int] | None = None
+
+    def grouped(self, keys: tuple[str, ...], given: Any) -> Any:
+        """A boolean mask over nutrient columns widened to whole groups: vitamin K1 given
+        means vitamin K given, so K2 is given too (R7)."""
+        out = given.copy()
+        for group in self.groups:
+            columns = [keys.index(k) for k in group]
+            if out[columns].any():
+                out[columns] = True
+        return out
 
     def role(self, category: str) -> str:
         return self.roles.get(category, category)
@@ -127,6 +152,7 @@ def load_advice_config(reference: Reference) -> AdviceConfig:
     factor: Any = 2.5
     banded: tuple[str, ...] = ()
     serum_nutrient: str | None = None
+    serum_refer_below: float | None = None
     levels: tuple[tuple[float, float], ...] = ()
     if not isinstance(band, dict):
         find(scoring_file, scoring, "dose_band", "needs `dose_band:` (factor, nutrients, source)")
@@ -156,12 +182,19 @@ def load_advice_config(reference: Reference) -> AdviceConfig:
                 continue
             parsed.append((float(level["below"]), float(level["up_to"])))
         levels = tuple(sorted(parsed))
+        refer = serum.get("refer_below")
+        if refer is not None and (isinstance(refer, bool) or not isinstance(refer, int | float)):
+            find(scoring_file, serum, "refer_below", "dose_band.serum.refer_below: a number")
+            refer = None
+        serum_refer_below = None if refer is None else float(refer)
         if serum and not isinstance(serum.get("source"), str):
             find(scoring_file, serum, "source", "dose_band.serum needs a `source` note")
     max_per_role, roles, learned = 2, {}, 0.6
     goals_not_for_sex: dict[str, tuple[str, ...]] = {}
     goal_indication: dict[str, GoalIndication] = {}
     covered_when_taken: list[str] = []
+    groups: list[tuple[str, ...]] = []
+    goals_max_age: dict[str, int] = {}
     if not isinstance(lists, dict):
         find(scoring_file, scoring, "lists", "needs `lists:` (max_per_role, roles)")
     else:
@@ -179,6 +212,16 @@ def load_advice_config(reference: Reference) -> AdviceConfig:
             if unknown:
                 find(scoring_file, lists, "goals_not_for_sex", f"unknown goal(s) {unknown}")
             goals_not_for_sex[str(sex)] = tuple(str(g) for g in goals or ())
+        for goal, entry in (lists.get("goals_max_age") or {}).items():
+            age = entry.get("age") if isinstance(entry, dict) else None
+            if (
+                goal not in GOALS
+                or not isinstance(age, int)
+                or not isinstance(entry.get("source"), str)
+            ):
+                find(scoring_file, lists, "goals_max_age", f"{goal}: needs a goal, `age`, `source`")
+                continue
+            goals_max_age[str(goal)] = age
         for nutrient, rule in (lists.get("goal_indication") or {}).items():
             where = lists.get("goal_indication")
             if nutrient not in reference.nutrients.keys or not isinstance(rule, dict):
@@ -205,6 +248,18 @@ def load_advice_config(reference: Reference) -> AdviceConfig:
                     find(scoring_file, covered, "when_taken", message)
                     continue
                 covered_when_taken.append(str(nutrient))
+        for name, group in (lists.get("groups") or {}).items():
+            members = group.get("nutrients") if isinstance(group, dict) else None
+            if (
+                not isinstance(members, list)
+                or len(members) < 2
+                or any(m not in keys for m in members)
+                or not isinstance(group.get("source"), str)
+            ):
+                message = f"groups.{name}: needs `nutrients` (two or more keys) and a `source`"
+                find(scoring_file, lists.get("groups"), name, message)
+                continue
+            groups.append(tuple(str(m) for m in members))
     # targets.yaml: authorities, authority per target, reference intakes
     targets_file, targets = doc("targets.yaml")
     authorities: dict[str, dict[str, str]] = {}
@@ -306,6 +361,9 @@ def load_advice_config(reference: Reference) -> AdviceConfig:
         reference_intakes=tuple(intakes),
         claim_requires=requires,
         covered_when_taken=tuple(covered_when_taken),
+        groups=tuple(groups),
+        goals_max_age=goals_max_age,
+        serum_refer_below=serum_refer_below,
     )
 
 

@@ -165,15 +165,29 @@ def _justified_reason(ev: Evaluation, index: int, column: int, locale: str) -> d
 
 
 def advice_notices(ev: Evaluation, locale: str) -> list[dict[str, str]]:
-    """Already covered nutrients; no advice at all for this profile."""
+    """Already covered nutrients; warnings where what is taken or in the basket fails a
+    guarantee for the person (never "enough", R3/R10); no advice at all for this profile."""
     reference = ev.snapshot.reference
     keys = reference.nutrients.keys
     notices = []
-    enough = ev.offer.enough
-    for column in ev.offer.covered:
+    offer = ev.offer
+    enough = offer.enough
+    failing = offer.failing
+    warned_lines: set[int] = set()
+    for column in offer.covered:
         key = keys[column]
-        # "enough" only where there is an amount to be enough of (scoring.yaml lists.covered)
+        found = failing.get(column)
+        if found is not None:
+            warned_lines.update(found.lines)
+            notices.append(_warning_notice(ev, column, found, locale))
+            continue
+        # "enough" only where there is an amount to be enough of (scoring.yaml lists.covered);
+        # the basket is not yet taken: a basket line makes the text say "with your basket"
         text_key = "notice_already_taken" if np.isnan(enough[column]) else "notice_already_covered"
+        if any(
+            line.path.startswith("basket.") and line.amounts[column] > 0 for line in ev.resolved
+        ):
+            text_key += "_basket"
         notices.append(
             {
                 "code": f"already_covered:{key}",
@@ -184,9 +198,54 @@ def advice_notices(ev: Evaluation, locale: str) -> list[dict[str, str]]:
                 ),
             }
         )
+    for index in offer.unsuitable_lines:
+        if index in warned_lines:
+            continue
+        line = ev.resolved[index]
+        text = reference.text(
+            "notice_product_life_stage", locale, products=_line_names(ev, (index,), locale)
+        )
+        notices.append({"code": f"product_not_suited:{line.sku}", "text": text})
     if not (np.nan_to_num(advice_of(ev).targets) > 0).any():
         notices.append({"code": "no_advice", "text": reference.text("notice_no_advice", locale)})
+    serum, below = advice_of(ev).serum, offer.config.serum_refer_below
+    if serum is not None and below is not None and serum < below:
+        # a deficient level is the doctor's first (R8): said whatever the list offers
+        text = reference.text(
+            "notice_serum_deficient", locale, serum=rounded(serum), below=rounded(below)
+        )
+        notices.append({"code": "serum_deficient", "text": text})
     return notices
+
+
+def _line_names(ev: Evaluation, lines: tuple[int, ...], locale: str) -> str:
+    """The products of those lines as the customer knows them: catalog name, else the label."""
+    catalog = ev.snapshot.catalog
+    names: list[str] = []
+    for i in lines:
+        line = ev.resolved[i]
+        name = catalog.products[catalog.index[line.sku]].name[locale] if line.sku else line.name
+        if name not in names:
+            names.append(name)
+    return ", ".join(names)
+
+
+def _warning_notice(ev: Evaluation, column: int, found: Any, locale: str) -> dict[str, str]:
+    """`intake_warning:<nutrient>`: what is taken or in the basket fails a guarantee for the
+    person (an interaction, the life stage's maximum or suitability, the dose band): it names
+    the products and says whom to ask, instead of "you already take enough"."""
+    reference = ev.snapshot.reference
+    key = reference.nutrients.keys[column]
+    values = reference.nutrients.text_values(
+        key, locale, amount=ev.intake[column], maximum=found.maximum or 0.0
+    )
+    text = reference.text(
+        f"notice_intake_{found.kind}",
+        locale,
+        products=_line_names(ev, found.lines, locale),
+        **values,
+    )
+    return {"code": f"intake_warning:{key}", "text": text}
 
 
 def dose_band_view(ev: Evaluation) -> dict[str, dict[str, Any]]:

@@ -37,48 +37,53 @@ def check_intake(
     for column, key in enumerate(keys):
         amount, limit = ev.intake[column], ev.limits[column]
         over = bool(above(amount, limit))
+        room, food = ev.safety.room[column], ev.safety.food[column]
+        # guarantee 9 (R13): where the limit is for total intake, a high usual intake from
+        # food counts in the verdict too (25 mg zinc + 17 mg from food is above 25 mg);
+        # `amount` stays what the supplements give
+        with_food = not over and not np.isnan(limit) and bool(above(amount, room))
         totals[key] = {
             "amount": rounded(amount),
             "upper_limit": None if np.isnan(limit) else rounded(limit),
-            "status": "above_upper_limit" if over else "ok",
+            "status": "above_upper_limit" if over or with_food else "ok",
             "food": entries[key]["food"],
             "room": entries[key]["room"],
         }
-        room = ev.safety.room[column]
-        if not over and not np.isnan(limit) and above(amount, room):
-            # within the limit on its own, but not with a high usual intake from food
+        food_text = ""
+        if with_food:
+            food_text = reference.food.text(
+                "above_room",
+                locale,
+                **reference.nutrients.text_values(
+                    key, locale, amount=amount, food=food, upper_limit=limit, room=room
+                ),
+            )
             food_warnings.append(
                 {
                     "code": f"above_room:{key}",
-                    "text": reference.food.text(
-                        "above_room",
-                        locale,
-                        **reference.nutrients.text_values(
-                            key,
-                            locale,
-                            amount=amount,
-                            food=ev.safety.food[column],
-                            upper_limit=limit,
-                            room=room,
-                        ),
-                    ),
+                    "text": food_text,
                     "skus": _names(ev.resolved, column),
                 }
             )
-        if over:
+        if over or with_food:
             violations.append(
                 {
                     "nutrient": key,
                     "amount": rounded(amount),
                     "upper_limit": rounded(limit),
                     "skus": _names(ev.resolved, column),
-                    "text": reference.text(
+                    "text": food_text
+                    or reference.text(
                         "warning_above_upper_limit",
                         locale,
                         **reference.nutrients.text_values(
                             key, locale, amount=amount, upper_limit=limit
                         ),
                     ),
+                    # added (R13): the food allowance counted and the total it makes
+                    "food": rounded(food),
+                    "total": rounded(amount + food),
+                    "counts_food": with_food,
                 }
             )
     return {
@@ -193,8 +198,8 @@ def _law_warnings(ev: Any, locale: str) -> list[dict[str, Any]]:
             if profile.country in law.advisory_markets
             else {},
         ),
-        ("life_stage_maximum", law.life_stages.get(profile.life_stage, {})),
     ]
+    warnings += _life_stage_warnings(ev, locale, details)
     for code, maxima in checks:
         if not maxima:
             continue
@@ -226,6 +231,30 @@ def _law_warnings(ev: Any, locale: str) -> list[dict[str, Any]]:
     return warnings
 
 
+def _life_stage_warnings(ev: Any, locale: str, details: Any) -> list[dict[str, Any]]:
+    """Guarantee 10 for what is combined (R3): the life stage's maxima (product_maxima.yaml
+    `life_stages`) against the sum per nutrient of every line, labels too (two 20 µg vitamin D
+    products or 50 µg drops from a label in pregnancy), naming the lines that give it."""
+    reference, profile = ev.snapshot.reference, ev.profile
+    law = reference.market_maxima
+    maxima = law.life_stages.get(profile.life_stage, {})
+    keys = reference.nutrients.keys
+    totals = {key: float(ev.intake[keys.index(key)]) for key in maxima}
+    over = over_maxima(totals, maxima)
+    if not over:
+        return []
+    columns = [keys.index(n) for n in over]
+    lines = [r for r in ev.resolved if any(r.amounts[c] > 0 for c in columns)]
+    names = sorted({_name(r) for r in lines})
+    if len(lines) == 1:
+        text = law.text("life_stage_maximum", locale, details=details(totals, maxima), market="")
+    else:
+        text = reference.text(
+            "warning_life_stage_maximum_total", locale, details=details(totals, maxima)
+        )
+    return [{"code": "life_stage_maximum", "text": text, "skus": names}]
+
+
 # ---------------------------------------------------------------- basket suggestion
 MAX_SUBSET_LINES = 8  # basket lines searched exhaustively for the smallest fix
 
@@ -240,17 +269,26 @@ def basket_suggestion(snapshot: Snapshot, request: dict, today: dt.date) -> dict
         snapshot, profile, labelled_lines(profile, basket), today, request.get("jurisdiction")
     )
     write = TextWriter(snapshot.reference, request.get("locale") or DEFAULT_LOCALE)
-    if ev.over_limit_now:
+    if ev.over_limit_now or _over_room(ev).size:
         return _fix_violation(ev, ev.resolved[len(profile.current_supplements) :], write)
     return _add_for_target(ev, write)
+
+
+def _over_room(ev: Evaluation) -> np.ndarray:
+    """Columns the check calls a violation (R13): above the limit, or above the room the food
+    allowance leaves where the limit is for total intake (room = limit where food does not
+    count)."""
+    room = ev.safety.room
+    has = ~np.isnan(room)
+    return np.flatnonzero(has & above(np.where(has, ev.intake, 0.0), np.where(has, room, 0.0)))
 
 
 def _fix_violation(ev: Evaluation, basket: list[LineAmounts], write: TextWriter) -> dict | None:
     if not basket:
         return None
-    over = np.array(ev.over_limit_now)
+    over = np.union1d(np.array(ev.over_limit_now, dtype=np.int64), _over_room(ev))
     limits = ev.limits[over]
-    excess = ev.intake[over] - tolerated(limits)
+    excess = ev.intake[over] - tolerated(ev.safety.room[over])
     contribution = np.array([line.amounts[over] for line in basket])
     share = (contribution / limits).sum(axis=1)
     order = sorted(range(len(basket)), key=lambda b: (-share[b], b))

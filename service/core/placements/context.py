@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from ..advice_config import advice_config
 from ..profile import Line
 from ..ranking import Evaluation, evaluate
 from ..refills import Purchase, RefillConfig, supplies
@@ -125,7 +126,10 @@ class PlacementContext:
     @cached_property
     def basket_overlap(self) -> np.ndarray:
         """Products that give a nutrient the basket or what is taken gives: never in a cart."""
-        columns = np.flatnonzero(self.basket_nutrients)
+        # K1 given is vitamin K given: no K2 "which your basket does not give yet" (R7)
+        reference = self.snapshot.reference
+        given = advice_config(reference).grouped(reference.nutrients.keys, self.basket_nutrients)
+        columns = np.flatnonzero(given)
         if columns.size == 0:
             return np.zeros(len(self.snapshot.catalog), dtype=bool)
         per_day = self.snapshot.catalog.nutrients_per_day
