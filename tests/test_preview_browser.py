@@ -202,12 +202,14 @@ def test_the_refill_calendar_draws_a_timeline_and_the_checked_reorder(server, pa
         with urllib.request.urlopen(request, timeout=10) as response:
             return response.status
 
-    profile = {"age": 60, "medications": ["vitamin_k_antagonist"], "country": "NL"}
+    profile = {"age": 60, "sex": "female", "medications": ["vitamin_k_antagonist"], "country": "NL"}
     assert send("PUT", "/v1/customers/cal-1", profile) == 200
     bought = (
         ("XF-D3K2-VEGAN-CAP", "2026-08-01"),
         ("XF-K2-MK7-100-CAP", "2026-08-03"),
-        ("XF-D3-10-TAB", "2026-10-01"),
+        # not a vitamin D product: one still lasting would cover vitamin D, and the D3 + K2
+        # would be left out with no replacement (review s4 R11), not replaced
+        ("XF-MG-CIT-150-TAB", "2026-10-01"),
     )
     events = [
         {"customer_id": "cal-1", "sku": sku, "type": "purchase", "timestamp": f"{day}T09:00:00Z"}
