@@ -116,3 +116,18 @@ def test_r11_a_covered_nutrient_without_advice_is_said_so_not_higher_than_the_ad
         assert "already_covered" in codes, refill
         text = next(w["text"] for w in refill["why"] if w["code"] == "already_covered")
         assert "vitamin D" in text and "advice" not in text
+
+
+def test_a_reorder_left_out_only_because_covered_says_so_not_no_safe_alternative(mem_client):
+    """A D3 that runs out while the profile takes a D3 + K2: left out as already covered, and
+    its advice says what else gives it, not "found no safe alternative, ask your pharmacist"."""
+    profile = {"age": 45, "sex": "female", "current_supplements": [{"sku": "XF-D3K2-DROPS"}]}
+    assert mem_client.put("/v1/customers/lo", json=profile).status_code == 200
+    _purchase(mem_client, "lo", "XF-D3-10-TAB", "2026-06-10")  # 180 tablets: out on 7 Dec
+    response = mem_client.get("/v1/customers/lo/refills", query_string={"locale": "en"})
+    assert response.status_code == 200, response.data
+    (left,) = response.get_json()["reorder"]["left_out"]
+    assert left["sku"] == "XF-D3-10-TAB"
+    assert [w["code"] for w in left["why"]] == ["already_covered"]
+    assert "already gives you what it gave" in left["advice"]
+    assert "no safe alternative" not in left["advice"]

@@ -117,7 +117,7 @@ def render_plan(
                     "name": name,
                     "runs_out_on": supply.runs_out_on.isoformat(),
                     "why": why,
-                    "advice": config.text("notice_not_reordered", locale, name=name),
+                    "advice": config.text(_left_out_notice(decision.why), locale, name=name),
                 }
             )
             continue
@@ -167,3 +167,13 @@ def render_plan(
         "notices": notices,
         "versions": snapshot.versions,
     }
+
+
+# a product left out only because what is taken besides it gives the same: no call for advice
+COVERED_ONLY = frozenset({"covered", "already_covered"})
+
+
+def _left_out_notice(why: list[str]) -> str:
+    """`notice_not_needed` when what else is taken already gives what the product gave (not
+    "found no safe alternative"), else `notice_not_reordered`."""
+    return "notice_not_needed" if why and set(why) <= COVERED_ONLY else "notice_not_reordered"

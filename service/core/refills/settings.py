@@ -29,6 +29,7 @@ TEXTS: dict[str, tuple[str, ...]] = {
     "reason_replaces": ("name",),
     "reason_bought_before": ("date",),
     "notice_not_reordered": ("name",),
+    "notice_not_needed": ("name",),
     "why_covered": (),
     "why_already_covered": ("nutrients",),
     "why_upper_limit": ("nutrients",),
