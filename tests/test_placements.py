@@ -976,3 +976,20 @@ def test_buy_again_and_refills_keep_every_guarantee_for_random_profiles(recommen
         recommender.snapshot, body, TODAY, None, purchases=(purchases, config)
     )
     assert_placement_promises(raw, response)
+
+
+def test_the_alternatives_endpoint_does_not_say_nothing_goes_with_an_unsuited_product():
+    """Review s4 R15d: the alternatives POST never suggests what goes with a product, so its
+    page_product_not_suited notice does not say "we suggest nothing to go with it"."""
+    from service.api.app import create_app
+
+    client = create_app({"TESTING": True, "RELOAD_INTERVAL": 0, "REDIS_URL": None}).test_client()
+    body = {"profile": {"age": 45, "sex": "male"}, "locale": "en"}
+    answer = client.post("/v1/products/XF-MULTI-MEN/alternatives", json=body).get_json()
+    (notice,) = [n for n in answer["notices"] if n["code"] == "page_product_not_suited"]
+    assert "go with it" not in notice["text"]
+    assert "only alternatives that do" in notice["text"]
+    page = {**body, "placement": "product_page", "product_sku": "XF-MULTI-MEN"}
+    answer = client.post("/v1/recommendations", json=page).get_json()
+    (notice,) = [n for n in answer["notices"] if n["code"] == "page_product_not_suited"]
+    assert "go with it" in notice["text"]

@@ -47,6 +47,7 @@ TEXTS: dict[str, tuple[str, ...]] = {
     "adds_to_basket": ("nutrients",),
     "notice_basket_covered": ("nutrients",),
     "notice_page_product_not_suited": (),
+    "notice_page_product_not_suited_alternatives": (),
     **{f"form_{form}": () for form in FORMS},
 }
 

@@ -126,8 +126,10 @@ def placement_bodies(
         notices = profile_notices(ev, locale) + advice_notices(ev, locale)
         if placement.basket_overlap == "exclude" and ctx.basket_nutrients.any():
             notices.append(_basket_notice(ctx, locale))
-        if ctx.page_product_unsuited:
-            text = ctx.snapshot.placements.text("notice_page_product_not_suited", locale)
+        if ctx.page_product_unsuited:  # nothing goes with it; alternatives alone say less
+            suffix = "" if "complements" in placement.strategies else "_alternatives"
+            key = f"notice_page_product_not_suited{suffix}"
+            text = ctx.snapshot.placements.text(key, locale)
             notices.append({"code": "page_product_not_suited", "text": text})
         rendered = [_render(ctx, pick, locale, shared) for pick in picks]
         items = [item for item in rendered if item["reasons"]]  # guarantee 11
