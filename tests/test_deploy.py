@@ -874,22 +874,28 @@ def test_rule_configmaps_hold_every_rule_file(
         validate_k8s(configmap)
         size = sum(len(k) + len(v.encode()) for k, v in configmap["data"].items())
         assert size < CONFIGMAP_MAX_BYTES, f"{configmap['metadata']['name']}: over 1 MiB"
+    for where, rules_dir, mounts, volumes in _rule_mounts(deployments):
+        for folder, files in expected.items():
+            mount = mounts.get(rules_dir / folder)
+            assert mount, f"{where}: nothing mounted at {rules_dir / folder}"
+            assert mount.get("readOnly") is True and "subPath" not in mount, where
+            configmap = volumes[mount["name"]]["configMap"]["name"]
+            assert configmap in generated_configmaps, f"{where}: no ConfigMap {configmap}"
+            assert set(generated_configmaps[configmap]["data"]) == files, (
+                f"{configmap}: list exactly rules/{folder}/*.yaml in kustomization.yaml"
+            )
+
+
+def _rule_mounts(deployments: dict[str, dict]):
+    """Per container of every deployment: its name, its rules folder, its mounts by path and
+    its pod's volumes by name."""
     for deployment in deployments.values():
-        spec = pod_spec(deployment)
-        volumes = {v["name"]: v for v in spec["volumes"]}
+        volumes = {v["name"]: v for v in pod_spec(deployment)["volumes"]}
         for container in all_containers(deployment):
             where = f"{deployment['metadata']['name']}/{container['name']}"
             rules_dir = PurePosixPath(container_env(container)["DOSEWISE_RULES_DIR"])
             mounts = {PurePosixPath(m["mountPath"]): m for m in container["volumeMounts"]}
-            for folder, files in expected.items():
-                mount = mounts.get(rules_dir / folder)
-                assert mount, f"{where}: nothing mounted at {rules_dir / folder}"
-                assert mount.get("readOnly") is True and "subPath" not in mount, where
-                configmap = volumes[mount["name"]]["configMap"]["name"]
-                assert configmap in generated_configmaps, f"{where}: no ConfigMap {configmap}"
-                assert set(generated_configmaps[configmap]["data"]) == files, (
-                    f"{configmap}: list exactly rules/{folder}/*.yaml in kustomization.yaml"
-                )
+            yield where, rules_dir, mounts, volumes
 
 
 def test_rule_settings_files_are_in_a_configmap_mounted_over_each_file(
@@ -900,21 +906,15 @@ def test_rule_settings_files_are_in_a_configmap_mounted_over_each_file(
     container checks it) without a new image."""
     expected = {p.name for p in (ROOT / "rules").glob("*.yaml")}
     assert {"placements.yaml", "refills.yaml"} <= expected
-    for deployment in deployments.values():
-        spec = pod_spec(deployment)
-        volumes = {v["name"]: v for v in spec["volumes"]}
-        for container in all_containers(deployment):
-            where = f"{deployment['metadata']['name']}/{container['name']}"
-            rules_dir = PurePosixPath(container_env(container)["DOSEWISE_RULES_DIR"])
-            mounts = {PurePosixPath(m["mountPath"]): m for m in container["volumeMounts"]}
-            for name in sorted(expected):
-                mount = mounts.get(rules_dir / name)
-                assert mount, f"{where}: nothing mounted at {rules_dir / name}"
-                assert mount.get("readOnly") is True and mount.get("subPath") == name, where
-                configmap = volumes[mount["name"]]["configMap"]["name"]
-                assert configmap in generated_configmaps, f"{where}: no ConfigMap {configmap}"
-                data = generated_configmaps[configmap]["data"]
-                assert data.get(name) == (ROOT / "rules" / name).read_text(encoding="utf-8")
+    for where, rules_dir, mounts, volumes in _rule_mounts(deployments):
+        for name in sorted(expected):
+            mount = mounts.get(rules_dir / name)
+            assert mount, f"{where}: nothing mounted at {rules_dir / name}"
+            assert mount.get("readOnly") is True and mount.get("subPath") == name, where
+            configmap = volumes[mount["name"]]["configMap"]["name"]
+            assert configmap in generated_configmaps, f"{where}: no ConfigMap {configmap}"
+            data = generated_configmaps[configmap]["data"]
+            assert data.get(name) == (ROOT / "rules" / name).read_text(encoding="utf-8")
 
 
 def test_deployments_run_commands_of_the_image(
