@@ -98,7 +98,11 @@ def test_last_reload_ok_reads_1_and_info_drops_old_versions_after_a_reload(tmp_p
             encoding="utf-8",
         )
         # files are checked at most every RELOAD_INTERVAL per worker; a loaded machine is slow
-        wait_for(lambda: _lines(_scrape(port), "dosewise_data_info{") != [before], 90)
+        # (each worker reloads on its own: wait until six scrapes in a row see new versions)
+        wait_for(
+            lambda: all(_lines(_scrape(port), "dosewise_data_info{") != [before] for _ in range(6)),
+            90,
+        )
         for _ in range(6):  # every worker, whichever answers, reports the new versions only
             text = _scrape(port)
             (after,) = _lines(text, "dosewise_data_info{")

@@ -94,15 +94,24 @@ def intake_of(lines: list[dict[str, Any]]) -> dict[str, float]:
 
 
 def shipped_rule_excludes(sku: str, profile: dict[str, Any]) -> bool:
-    """The shipped exclude rule (risk_groups.yaml `pregnancy-multivitamin-only-in-pregnancy`):
-    a multivitamin made for pregnancy is for pregnancy, breastfeeding or the wish to be."""
+    """The shipped exclude rules (risk_groups.yaml): a multivitamin made for pregnancy is for
+    pregnancy, breastfeeding or the wish to be (`pregnancy-multivitamin-only-in-pregnancy`);
+    a product stays with its target group (`target-group-*`: men, women, 50+, named 70+)."""
     product = PRODUCTS[sku]
-    planning = "pregnancy" in profile.get("goals", []) and profile.get("sex") != "male"
+    tags = product.get("tags", [])
+    sex, age = profile.get("sex"), profile["age"]
+    planning = "pregnancy" in profile.get("goals", []) and sex != "male" and age <= 55
     return (
-        product["category"] == "multivitamin"
-        and "pregnancy" in product.get("tags", [])
-        and profile.get("life_stage", "none") == "none"
-        and not planning
+        (
+            product["category"] == "multivitamin"
+            and "pregnancy" in tags
+            and profile.get("life_stage", "none") == "none"
+            and not planning
+        )
+        or ("men" in tags and sex == "female")
+        or ("women" in tags and sex == "male")
+        or ("50plus" in tags and age < 50)
+        or ("for_70plus" in tags and age < 70)
     )
 
 
