@@ -95,6 +95,14 @@ def _stored(client, customer_id: str = "y", profile: dict | None = None) -> None
     assert response.status_code == 200
 
 
+def _refused(client, path: str) -> dict:
+    """GET `path` for a stored customer: a 422, and its error object."""
+    _stored(client)
+    response = client.get(path)
+    assert response.status_code == 422, (path, response.get_json())
+    return response.get_json()["error"]
+
+
 @pytest.mark.parametrize(
     "path",
     [
@@ -106,10 +114,7 @@ def _stored(client, customer_id: str = "y", profile: dict | None = None) -> None
     ],
 )
 def test_unknown_query_parameters_are_refused(client, path):
-    _stored(client)
-    response = client.get(path)
-    assert response.status_code == 422, (path, response.get_json())
-    error = response.get_json()["error"]
+    error = _refused(client, path)
     assert error["code"] == "validation_failed"
     name = path.split("?")[1].split("&")[-1].split("=")[0]
     assert name in error["fields"], error
@@ -125,10 +130,7 @@ def test_unknown_query_parameters_are_refused(client, path):
     ],
 )
 def test_repeated_query_parameters_are_refused(client, path):
-    _stored(client)
-    response = client.get(path)
-    assert response.status_code == 422, (path, response.get_json())
-    fields = response.get_json()["error"]["fields"]
+    fields = _refused(client, path)["fields"]
     assert any("more than once" in " ".join(m) for m in fields.values()), fields
 
 
