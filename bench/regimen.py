@@ -7,7 +7,10 @@ Shown next to a baseline measured in the same run on the same profiles: `evaluat
 (totals, limits, targets, safety masks and rules), the work every answer starts with.
 
 - regimen: `formulate_regimen()` end to end (evaluate, program, HiGHS, texts);
-- solver: only `solve()` on the program, for the profiles that have something to solve.
+- solver: only `solve()` on the program, for the profiles that have something to solve;
+- solver without dose fit: the same programs built with `dose_fit=False` (the objective before
+  R8 counted the overshoot past the advice), solved in the same loop, in alternating order, so
+  the ratio of the two is measured on the same machine at the same time.
 
     python -m bench.regimen [--profiles 300] [--rounds 2] [--time-limit 0.5]
 """
@@ -82,9 +85,14 @@ def bench_catalog(
     requests = regimen_requests(snapshot, count)
     for request in requests[:30]:  # warm-up: imports, caches, texts
         formulate_regimen(snapshot, request, TODAY, time_limit=time_limit)
-    baseline, timed, solver_only = [], [], []
+    baseline: list[float] = []
+    timed: list[float] = []
+    solver_only: list[float] = []
+    without_fit: list[float] = []
     solvers: Counter[str] = Counter()
+    round_ratios = []  # p50 with / without the dose fit, per round: the spread under load
     for _ in range(rounds):
+        start = len(solver_only)
         for request in requests:
             t0 = time.perf_counter()
             ev = _evaluate_only(snapshot, request)
@@ -94,21 +102,33 @@ def bench_catalog(
             baseline.append(t1 - t0)
             timed.append(t2 - t1)
             solvers[answer["solver"] + ("" if answer["optimal"] else " (not proven optimal)")] += 1
-            problem = regimen_problem(ev, request["max_products"], request["budget_per_month"])
+            max_products, budget = request["max_products"], request["budget_per_month"]
+            problem = regimen_problem(ev, max_products, budget)
             if problem.size and problem.gaps.any() and not ev.over_limit_now:
-                t3 = time.perf_counter()
-                solve(problem, time_limit)
-                solver_only.append(time.perf_counter() - t3)
+                before = regimen_problem(ev, max_products, budget, dose_fit=False)
+                pairs = [(problem, solver_only), (before, without_fit)]
+                for program, samples in pairs if len(solver_only) % 2 else pairs[::-1]:
+                    t3 = time.perf_counter()
+                    solve(program, time_limit)
+                    samples.append(time.perf_counter() - t3)
+        if len(solver_only) > start:
+            with_fit = np.median(solver_only[start:])
+            round_ratios.append(round(float(with_fit / np.median(without_fit[start:])), 2))
     row: dict[str, Any] = {
         "catalog": label,
         "products": len(snapshot.catalog),
         "regimen": percentiles(timed),
         "solver": percentiles(solver_only),
+        "solver_without_dose_fit": percentiles(without_fit),
         "baseline_evaluate": percentiles(baseline),
         "solvers": dict(solvers),
     }
     row["ratio_p50"] = round(row["regimen"]["p50"] / row["baseline_evaluate"]["p50"], 2)
     row["ratio_p99"] = round(row["regimen"]["p99"] / row["baseline_evaluate"]["p99"], 2)
+    fitless = row["solver_without_dose_fit"]
+    row["dose_fit_ratio_p50"] = round(row["solver"]["p50"] / fitless["p50"], 2)
+    row["dose_fit_ratio_p99"] = round(row["solver"]["p99"] / fitless["p99"], 2)
+    row["dose_fit_ratio_rounds"] = round_ratios
     targets = TARGETS_MS.get(label, {})
     row["targets_met"] = all(row["regimen"][k] <= v for k, v in targets.items())
     return row
@@ -122,7 +142,10 @@ def report(row: dict[str, Any]) -> None:
         f"regimen, {row['catalog']:>9} ({row['products']} products, {regimen['n']} requests): "
         f"p50 {regimen['p50']:.2f} ms, p99 {regimen['p99']:.2f} ms, max {regimen['max']:.2f} ms"
         f"\n    solver alone ({solver['n']} programs): p50 {solver['p50']:.2f} ms, "
-        f"p99 {solver['p99']:.2f} ms"
+        f"p99 {solver['p99']:.2f} ms; without the dose fit p50 "
+        f"{row['solver_without_dose_fit']['p50']:.2f} ms, p99 "
+        f"{row['solver_without_dose_fit']['p99']:.2f} ms: {row['dose_fit_ratio_p50']}x at p50, "
+        f"{row['dose_fit_ratio_p99']}x at p99 (p50 per round: {row['dose_fit_ratio_rounds']})"
         f"\n    baseline evaluate() alone: p50 {base['p50']:.3f} ms, p99 {base['p99']:.3f} ms; "
         f"regimen is {row['ratio_p50']}x at p50, {row['ratio_p99']}x at p99"
         f"\n    answered by: {', '.join(f'{k} {v}' for k, v in sorted(row['solvers'].items()))}"

@@ -61,11 +61,21 @@ end
 """
 
 
-def run_wrk(url: str, seconds: float, connections: int, script: Path | None = None) -> dict:
+def run_wrk(
+    url: str,
+    seconds: float,
+    connections: int,
+    script: Path | None = None,
+    cpu: Callable[[], float] | None = None,
+) -> dict:
+    """One wrk run; with `cpu` (CPU seconds the server's processes used so far) also the
+    server's CPU per request, which depends far less on what else runs than req/s does."""
     command = [wrk_binary(), "-t2", f"-c{connections}", f"-d{seconds:g}s", "--latency", url]
     if script is not None:
         command[1:1] = ["-s", str(script)]
+    before = cpu() if cpu is not None else 0.0
     out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    used = cpu() - before if cpu is not None else None
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out)[1])  # type: ignore[index]
     percentiles = {}
     for name in ("50%", "99%"):
@@ -75,13 +85,17 @@ def run_wrk(url: str, seconds: float, connections: int, script: Path | None = No
         percentiles[name] = round(value, 3)
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     errors = re.search(r"Socket errors: (.*)", out)
-    return {
+    result = {
         "requests_per_s": rate,
         "p50_ms": percentiles["50%"],
         "p99_ms": percentiles["99%"],
         "non_2xx": int(non_2xx[1]) if non_2xx else 0,
         "socket_errors": errors[1] if errors else None,
     }
+    count = re.search(r"(\d+) requests in", out)
+    if used is not None and count and int(count[1]):
+        result["cpu_ms_per_request"] = round(1000 * used / int(count[1]), 3)
+    return result
 
 
 def request_script(lines: list[str], headers: dict[str, str] | None = None) -> Path:
@@ -111,20 +125,23 @@ def interleaved(
     seconds: float,
     connections: int = 32,
     trivial: Callable[[], dict] | None = None,
+    cpu: Callable[[], float] | None = None,
 ) -> dict[str, Any]:
     """`rounds` pairs of (/healthz, measured) on the server at `base`; per-round ratios and
-    their medians. The first, shorter pair warms both up and is not counted."""
-    healthz = trivial or (lambda: run_wrk(f"{base}/healthz", seconds, connections))
+    their medians. The first, shorter pair warms both up and is not counted. With `cpu` (the
+    server's CPU seconds so far) also CPU per request and its ratio, /healthz's over the
+    measured request's (on saturated cores, what the throughput ratio tends to)."""
+    healthz = trivial or (lambda: run_wrk(f"{base}/healthz", seconds, connections, cpu=cpu))
     run_wrk(f"{base}/healthz", 1, connections)
     run_wrk(base, 1, connections, script)
     pairs = []
     for _ in range(rounds):
-        pairs.append((healthz(), run_wrk(base, seconds, connections, script)))
+        pairs.append((healthz(), run_wrk(base, seconds, connections, script, cpu)))
     throughput = [m["requests_per_s"] / t["requests_per_s"] for t, m in pairs]
     p99 = [m["p99_ms"] / t["p99_ms"] for t, m in pairs]
     measured = [m for _, m in pairs]
     trivials = [t for t, _ in pairs]
-    return {
+    row: dict[str, Any] = {
         "rounds": rounds,
         "seconds": seconds,
         "connections": connections,
@@ -141,6 +158,15 @@ def interleaved(
         "non_2xx": sum(m["non_2xx"] for m in measured),
         "load_average": os.getloadavg()[0],
     }
+    if all("cpu_ms_per_request" in t and "cpu_ms_per_request" in m for t, m in pairs):
+        row["cpu_ms_per_request"] = {
+            "measured": spread([m["cpu_ms_per_request"] for m in measured]),
+            "healthz": spread([t["cpu_ms_per_request"] for t in trivials]),
+        }
+        row["ratio_cpu"] = spread(
+            [t["cpu_ms_per_request"] / m["cpu_ms_per_request"] for t, m in pairs]
+        )
+    return row
 
 
 def describe(name: str, row: dict[str, Any]) -> str:
@@ -152,6 +178,13 @@ def describe(name: str, row: dict[str, Any]) -> str:
         f"p99 {t['p99_ms']['median']} ms; throughput {r['median']}x ({r['min']}-{r['max']}), "
         f"p99 {q['median']}x ({q['min']}-{q['max']}) over {row['rounds']} interleaved rounds; "
         f"non-2xx {row['non_2xx']}"
+        + (
+            f"; server CPU {row['cpu_ms_per_request']['measured']['median']} ms per request, "
+            f"/healthz's / this {row['ratio_cpu']['median']}x "
+            f"({row['ratio_cpu']['min']}-{row['ratio_cpu']['max']})"
+            if "ratio_cpu" in row
+            else ""
+        )
     )
 
 

@@ -17,13 +17,18 @@ import platform
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
 from bench.profiles import request_bodies
 from bench.rounds import describe, interleaved, request_script, write_result
-from bench.server import free_port  # noqa: F401
+from bench.server import (
+    children,
+    cpu_seconds,
+    free_port,  # noqa: F401
+)
 from bench.server import start_gunicorn as start_server
 from service.contract.schemas import RecommendationRequestSchema
 from service.core.ranking import recommend
@@ -109,6 +114,11 @@ def start_gunicorn(
     )
 
 
+def workers_cpu(process: subprocess.Popen) -> Callable[[], float]:
+    """CPU seconds used so far by the gunicorn workers (the master's children)."""
+    return lambda: sum(cpu_seconds(pid) or 0.0 for pid in children(process.pid))
+
+
 def bench_http(sizes: list[int | None], seconds: float, rounds: int) -> list[dict]:
     """POST /v1/recommendations (500 seeded bodies, answer cache off) against /healthz on the
     same gunicorn (2 workers), interleaved rounds under wrk with 32 connections."""
@@ -124,7 +134,11 @@ def bench_http(sizes: list[int | None], seconds: float, rounds: int) -> list[dic
             process, port = start_gunicorn(catalog, workers=2)
             try:
                 row = interleaved(
-                    f"http://127.0.0.1:{port}", request_script(lines), rounds, seconds
+                    f"http://127.0.0.1:{port}",
+                    request_script(lines),
+                    rounds,
+                    seconds,
+                    cpu=workers_cpu(process),
                 )
             finally:
                 process.terminate()
@@ -133,7 +147,11 @@ def bench_http(sizes: list[int | None], seconds: float, rounds: int) -> list[dic
                 process, port = start_gunicorn(catalog, workers=2, cache_size=4096)
                 try:
                     row["answer_cache"] = interleaved(
-                        f"http://127.0.0.1:{port}", request_script(lines), rounds, seconds
+                        f"http://127.0.0.1:{port}",
+                        request_script(lines),
+                        rounds,
+                        seconds,
+                        cpu=workers_cpu(process),
                     )
                 finally:
                     process.terminate()

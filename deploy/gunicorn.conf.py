@@ -28,8 +28,9 @@ keepalive = 5
 # idle (seen under load). The same option would let a second server share the port silently,
 # so `on_starting` below refuses a port that anything already listens on.
 reuse_port = True
-max_requests = 20000  # recycle workers now and then, with jitter so they do not restart together
-max_requests_jitter = 2000
+# recycle workers now and then, with jitter so they do not restart together
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "20000"))
+max_requests_jitter = max_requests // 10
 preload_app = True  # load catalog and rules once, share them copy-on-write
 accesslog = os.environ.get("GUNICORN_ACCESSLOG", None)
 errorlog = "-"

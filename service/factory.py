@@ -89,6 +89,7 @@ def build(
         jurisdiction=conf["JURISDICTION"],
         cache_size=int(conf["CACHE_SIZE"]),
         reload_interval=float(conf["RELOAD_INTERVAL"]),
+        reload_settle=float(conf["RELOAD_SETTLE"]),
         models=ModelHolder(
             Path(conf["MODEL_DIR"]) if conf.get("MODEL_DIR") else None,
             check_interval=float(conf["RELOAD_INTERVAL"]),

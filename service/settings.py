@@ -18,9 +18,14 @@ def defaults() -> dict:
         "JURISDICTION": None,  # None = the default of rules/reference/upper_limits.yaml (EU)
         "MAX_CONTENT_LENGTH": 1024 * 1024,  # bodies above this answer 413
         "RELOAD_INTERVAL": 2.0,  # seconds between file checks for hot reload; 0 turns it off
+        # seconds changed files must hold still before the file watch loads them (half-written
+        # files are not loaded); 0 loads at the first check that sees a change
+        "RELOAD_SETTLE": 1.0,
         "CACHE_SIZE": 4096,  # answers kept in process
         "REDIS_URL": os.environ.get("REDIS_URL") or None,
         "API_KEYS": None,  # JSON: {"<key>": ["recommend", "customers", "events", "admin"]}
+        # review s5 S4: true refuses to start without API_KEYS (the deploy manifests set it)
+        "REQUIRE_API_KEYS": False,
         "LOG_LEVEL": "INFO",
         "ACCESS_LOG": True,  # one JSON line per request: endpoint, status, duration, request id
         "REDIS_CLUSTER": False,  # REDIS_URL names a node of a Redis Cluster (hash-tagged keys)
@@ -49,4 +54,6 @@ def defaults() -> dict:
         "REFILL_CHUNK_SIZE": 1000,  # customers per refill task
         # review s4 R15a: seconds an event's timestamp may lie ahead of now (clock skew)
         "EVENT_CLOCK_SKEW": 300.0,
+        # review s5 S13: days an event's timestamp may lie in the past (purchases "in 0001")
+        "EVENT_MAX_AGE_DAYS": 3650,
     }

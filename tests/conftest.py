@@ -204,11 +204,31 @@ def recommender() -> Recommender:
     )
 
 
+def served_by(model_dir: Path) -> Recommender:
+    """The bundled data ranked by the model promoted in `model_dir` (its store), on TODAY."""
+    from service.learning.holder import ModelHolder
+    from service.learning.serving import LEARNING
+
+    return Recommender(
+        DataPaths(CATALOG, RULES),
+        cache_size=0,
+        reload_interval=0,
+        clock=lambda: TODAY,
+        models=ModelHolder(model_dir, check_interval=0),
+        learning=LEARNING,
+    )
+
+
+def memory_app(today: dt.date = TODAY):
+    """The app on the shipped data with the in-memory store (no Redis), its clock on `today`."""
+    app = create_app({"TESTING": True, "RELOAD_INTERVAL": 0, "REDIS_URL": None})
+    app.extensions["dosewise"].clock = lambda: today
+    return app
+
+
 @pytest.fixture(scope="session")
 def app():
-    app = create_app({"TESTING": True, "RELOAD_INTERVAL": 0, "REDIS_URL": None})
-    app.extensions["dosewise"].clock = lambda: TODAY
-    return app
+    return memory_app()
 
 
 @pytest.fixture()

@@ -143,7 +143,17 @@ def line_amounts(line: dict[str, Any]) -> dict[str, float]:
 
 def expected_intake(raw: dict[str, Any]) -> dict[str, float]:
     totals = dict.fromkeys(NUTRIENTS, 0.0)
-    lines = list(raw["profile"].get("current_supplements", [])) + list(raw.get("basket", []))
+    lines = [dict(line) for line in raw["profile"].get("current_supplements", [])]
+    taken = {line["sku"]: line for line in lines if "sku" in line}
+    for line in raw.get("basket", []):
+        # review s6 T4: the next pack of a SKU taken is the same daily dose, counted once;
+        # servings_per_day given on either line counts, on both the larger
+        same = taken.get(line.get("sku"))
+        if same is None:
+            lines.append(line)
+        elif line.get("servings_per_day") is not None:
+            given = [same.get("servings_per_day"), line["servings_per_day"]]
+            same["servings_per_day"] = max(v for v in given if v is not None)
     for line in lines:
         for key, amount in line_amounts(line).items():
             totals[key] += amount
@@ -316,3 +326,24 @@ def expected_room(profile: dict[str, Any], nutrient: str) -> float | None:
     if limit is None:
         return None
     return max(limit - expected_food(profile, nutrient), 0.0)
+
+
+_STAGE_AGES = yaml.safe_load((REFERENCE_DIR / "markets.yaml").read_text(encoding="utf-8"))[
+    "life_stage_ages"
+]
+
+
+def pregnancy_suitability_applies(profile: dict[str, Any]) -> bool:
+    """The catalog's `pregnancy_suitable: false` keeps a product from this profile: pregnant,
+    or planning a pregnancy (goal `pregnancy`, not a man, within markets.yaml's ages for
+    `pregnant`: she may be pregnant without knowing it; review s6 T1)."""
+    life_stage = profile.get("life_stage", "none")
+    if life_stage == "pregnant":
+        return True
+    ages = _STAGE_AGES["pregnant"]
+    return (
+        life_stage == "none"
+        and "pregnancy" in profile.get("goals", [])
+        and profile.get("sex") != "male"
+        and ages["min_age"] <= profile["age"] <= ages["max_age"]
+    )

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .oracle import PRODUCTS, per_day
+from .oracle import PRODUCTS, line_amounts, per_day
 
 WINTER = (10, 11, 12, 1, 2, 3)
 DOSE_FACTOR = 2.5  # issue 10: "more than 2.5x the advice" is far above the band
@@ -19,11 +19,14 @@ BANDED = ("vitamin_d_ug", "folic_acid_ug", "iodine_ug")
 def vitamin_d_advice(profile: dict[str, Any], month: int) -> float | None:
     """domain.md: Gezondheidsraad (NL) 10 µg for children 0-3, pregnancy, breastfeeding, women
     50-69, dark skin, little sun; 20 µg for 70+. DGE (DE) 20 µg when the skin makes none (winter,
-    little sun), infants 10 µg. None: no advice for this profile."""
+    little sun), infants 10 µg. Any other market (no national table, review s5 S10): the EFSA
+    adequate intake for infants (10 µg), children 1-3 and 70+ (15 µg). None: no advice."""
     age = profile["age"]
     country = profile.get("country", "NL").upper()
     if country not in ("NL", "DE"):
-        return None  # the targets of other markets are not in domain.md
+        if age == 0:
+            return 10.0
+        return 15.0 if age <= 3 or age >= 70 else None
     if country == "DE":
         if age == 0:
             return 10.0
@@ -52,7 +55,15 @@ def general_advice(profile: dict[str, Any], nutrient: str, month: int) -> float 
             advice = 10.0 if profile["age"] == 0 else 15.0
         return advice
     life_stage = profile.get("life_stage", "none")
-    if nutrient == "folic_acid_ug" and life_stage == "pregnant":
+    # review s6 T7 (new rule): the Gezondheidsraad's 400 µg folic acid starts 4 weeks before
+    # conception, so the goal `pregnancy` (not male, ages 12-55 as markets.yaml
+    # life_stage_ages) gets it too (before: pregnant only)
+    planning = (
+        "pregnancy" in (profile.get("goals") or ())
+        and profile.get("sex") != "male"
+        and 12 <= profile["age"] <= 55
+    )
+    if nutrient == "folic_acid_ug" and (life_stage == "pregnant" or planning):
         return 400.0
     if nutrient == "iodine_ug" and life_stage != "none":
         return 150.0
@@ -68,12 +79,21 @@ def band_upper(profile: dict[str, Any], nutrient: str, month: int) -> float | No
         return None
     upper = DOSE_FACTOR * general
     serum = profile.get("serum_25ohd_nmol_l")
-    if nutrient == "vitamin_d_ug" and serum is not None:
+    # review s6 T2 (new rule): a serum level raises the band for adults outside pregnancy and
+    # breastfeeding only; a child or a pregnant or breastfeeding person keeps the ordinary band
+    # (before: for everyone from 1 year)
+    measured = profile["age"] >= 18 and profile.get("life_stage", "none") == "none"
+    if nutrient == "vitamin_d_ug" and serum is not None and measured:
         if serum < 30:
             upper = max(upper, 75.0)
         elif serum < 50:
             upper = max(upper, 50.0)
-    doctor = (profile.get("higher_dose_advised") or {}).get(nutrient)
+    # a doctor's amount in IU counts as its µg (R15b): the larger of the two when both are given
+    advised = profile.get("higher_dose_advised") or {}
+    doctor = max(
+        (line_amounts({"nutrients": {k: v}}).get(nutrient, 0.0) for k, v in advised.items()),
+        default=0.0,
+    )
     if doctor:
         upper = max(upper, float(doctor))
     return upper

@@ -132,7 +132,7 @@ def test_intake_already_above_a_limit_gives_no_items_and_says_why(client):
 def test_explain_returns_features_and_contributions(client):
     body = post(client, "/v1/recommendations", {"profile": {"age": 72}, "explain": True}).get_json()
     explain = body["items"][0]["explain"]
-    assert set(explain["features"]) == {"gap_fill", "goal_match", "price", "headroom"}
+    assert set(explain["features"]) == {"gap_fill", "goal_match", "price", "headroom", "overshoot"}
     assert set(explain["contributions"]) == set(explain["features"])
 
 

@@ -171,3 +171,38 @@ def test_redis_refusing_the_impression_does_not_fail_the_answer(served, redis_ur
     answer = app.test_client().get("/v1/customers/hit-5/recommendations", buffered=True)
     assert answer.status_code == 200 and answer.get_json()["source"] == "cache"
     redis_lib.Redis.from_url(redis_url).delete("dw:impressions")
+
+
+def test_a_placement_cache_hit_logs_its_impression_naming_the_placement(served):
+    """Issue 11: `?placement=home` answered from the cache logged nothing (the stored
+    impression was the plain list's). It logs the placement's list now, in the read's round
+    trip, with the placement named: the record a computed placement request logs."""
+    app, store = served()
+    _stored(app, store, "place-1")
+    answer = app.test_client().get(
+        "/v1/customers/place-1/recommendations?placement=home",
+        headers={"X-Request-ID": "home-7"},
+        buffered=True,
+    )
+    body = answer.get_json()
+    assert body["source"] == "cache" and body["placement"] == "home" and body["items"]
+    [record] = _logged(store)
+    assert record["request_id"] == "home-7" and record["customer_id"] == "place-1"
+    assert record["placement"] == "home"
+    assert [i["sku"] for i in record["items"]] == [i["sku"] for i in body["items"]]
+    assert [i["position"] for i in record["items"]] == list(range(1, len(body["items"]) + 1))
+    [(_, fields)] = store.client.xrange("dw:impressions")
+    assert set(fields) == {b"data", b"imp"}  # one round trip: the stored part as it is
+    # the same record the computed placement logs for this customer
+    computed = app.test_client().post(
+        "/v1/recommendations",
+        json={"profile": PROFILE, "customer_id": "place-1", "placement": "home"},
+    )
+    assert computed.status_code == 200
+    live = _logged(store)[-1]
+    assert live["placement"] == "home" and live["items"] == record["items"]
+    assert {k for k in live} == {k for k in record}
+    # the plain list's hit still logs the plain list, without a placement
+    app.test_client().get("/v1/customers/place-1/recommendations", buffered=True)
+    plain = _logged(store)[-1]
+    assert "placement" not in plain and plain["items"]

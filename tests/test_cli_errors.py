@@ -90,15 +90,19 @@ def test_rules_diff_of_a_campaign_outside_the_date_hints_at_date(tmp_path):
     shutil.copytree(RULES / "merchandising", new)
     campaigns = new / "campaigns.yaml"
     text = campaigns.read_text(encoding="utf-8")
-    campaigns.write_text(text.replace("weight: 0.2", "weight: 0.9", 1), encoding="utf-8")
-    args = ["rules", "diff", str(RULES / "merchandising"), str(new), *DATA, "--profiles", "200"]
+    # the campaign moved to the 20 µg D3 + K2 drops at the most weight a rule may have: the 75 µg
+    # flagship itself no longer moves a list, since the dose that fits the advice leads whatever
+    # a rule boosts (review s7 P2); the drops fit the 20 µg advice of DE adults and NL 70+
+    changed = text.replace("skus: [XF-D3K2-TAB]", "skus: [XF-D3K2-DROPS]", 1)
+    campaigns.write_text(changed.replace("weight: 0.2", "weight: 1.0", 1), encoding="utf-8")
+    args = ["rules", "diff", str(RULES / "merchandising"), str(new), *DATA, "--profiles", "1000"]
     summer = run([*args, "--date", "2027-07-01"])
     assert summer.exit_code == 0, summer.output
-    assert summer.stdout.startswith("0 of 200")
+    assert summer.stdout.startswith("0 of 1000")
     assert "hint:" in summer.stdout and "--date" in summer.stdout
     assert "winter-2026-d3-k2-flagship" in summer.stdout
     winter = run([*args, "--date", "2026-12-01"])
-    assert not winter.stdout.startswith("0 of 200")
+    assert not winter.stdout.startswith("0 of 1000")
     assert "hint:" not in winter.stdout
 
 

@@ -48,7 +48,7 @@ def stored(redis_url):
     yield {
         "app": app,
         "full": app.test_client(),
-        "flask": Client(app.wsgi_app.wsgi_app),  # type: ignore[attr-defined]
+        "flask": Client(app.extensions["dosewise_flask_wsgi"]),  # Flask alone, no fast path
         "precompute": precompute,
         "redis": redis_lib.Redis.from_url(redis_url),
         "store": store,

@@ -32,7 +32,7 @@ def stored(redis_url):
     app = create_app(
         {"TESTING": True, "RELOAD_INTERVAL": 0, "REDIS_URL": redis_url, "ACCESS_LOG": False}
     )
-    flask_only = app.wsgi_app.wsgi_app  # type: ignore[attr-defined]
+    flask_only = app.extensions["dosewise_flask_wsgi"]  # Flask alone, no fast path
     store = get_store(app)
 
     def put_and_precompute(customer_id: str, profile: dict) -> None:

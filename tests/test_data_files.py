@@ -27,8 +27,9 @@ CATALOG = ROOT / "catalog" / "products.yaml"
 RULES = ROOT / "rules"
 TODAY = dt.date(2026, 11, 28)  # as in conftest: inside the shipped winter campaign
 FLAGSHIP = "XF-D3K2-TAB"
-# serum 25(OH)D below 30 nmol/l justifies the 75 µg flagship (guarantee 10: dose band)
-SENIOR = {"profile": {"age": 72, "country": "NL", "serum_25ohd_nmol_l": 25.0}}
+# a doctor's 75 µg justifies the 75 µg flagship and makes it the dose that fits (guarantee 10,
+# review s5 R8: a serum level of 25 nmol/l advises 25 µg, and a 25 µg product leads)
+SENIOR = {"profile": {"age": 72, "country": "NL", "higher_dose_advised": {"vitamin_d_ug": 75}}}
 
 # Authorised wording (claims.yaml), so that a valid rule passes the disease-claim check.
 # two authorised claims: a reason that another reason on the item says whole is not shown twice,
@@ -896,13 +897,14 @@ def test_admin_reload_without_a_body_reloads(data_copy):
 
 
 # ---------------------------------------------------------------- file watch
-def watched_app(data_copy: DataPaths):
+def watched_app(data_copy: DataPaths, settle: float = 0):
     app = create_app(
         {
             "TESTING": True,
             "CATALOG_PATH": str(data_copy.catalog),
             "RULES_DIR": str(data_copy.rules),
             "RELOAD_INTERVAL": 0.01,
+            "RELOAD_SETTLE": settle,
             "REDIS_URL": None,
         }
     )
@@ -920,6 +922,15 @@ def flagship_reason_codes(answer: dict) -> set[str]:
     return {r["code"] for r in item["reasons"]}
 
 
+def assert_reloaded_once_with(client, before: dict, rule_id: str) -> None:
+    """The next answer comes from new rules, with `rule_id` on the flagship, after one reload."""
+    after = client.post("/v1/recommendations", json=SENIOR).get_json()
+    assert after["versions"]["rules"] != before["versions"]["rules"]
+    assert f"rule:{rule_id}" in flagship_reason_codes(after)
+    status = client.application.extensions["dosewise"].status
+    assert status.ok is True and status.reloads == 1
+
+
 def test_file_watch_picks_up_a_new_valid_rule_file_on_the_next_request(data_copy):
     client = watched_app(data_copy).test_client()
     before = client.post("/v1/recommendations", json=SENIOR).get_json()
@@ -929,11 +940,32 @@ def test_file_watch_picks_up_a_new_valid_rule_file_on_the_next_request(data_copy
     bump_mtime(path)
     time.sleep(0.05)
 
-    after = client.post("/v1/recommendations", json=SENIOR).get_json()
-    assert after["versions"]["rules"] != before["versions"]["rules"]
-    assert "rule:watched-boost" in flagship_reason_codes(after)
-    status = client.application.extensions["dosewise"].status
-    assert status.ok is True and status.reloads == 1
+    assert_reloaded_once_with(client, before, "watched-boost")
+
+
+def test_file_watch_does_not_load_a_file_that_is_still_being_written(data_copy):
+    """Regression (stop CI of session 6): a file truncated and then written was loaded in
+    between. The empty campaigns.yaml parsed, went live, and the broken text written next
+    left it serving. Changed files load only once their stamps held still RELOAD_SETTLE."""
+    client = watched_app(data_copy, settle=0.3).test_client()
+    before = client.post("/v1/recommendations", json=SENIOR).get_json()
+    path = data_copy.merchandising_dir / "campaigns.yaml"
+    good = path.read_text(encoding="utf-8")
+    path.write_text("", encoding="utf-8")  # the editor truncated the file ...
+    bump_mtime(path)
+    time.sleep(0.05)
+    during = client.post("/v1/recommendations", json=SENIOR).get_json()
+    assert during["versions"] == before["versions"]
+    rule = textwrap.dedent(valid_boost_rule("settled-boost")).split("rules:\n", 1)[1]
+    path.write_text(good + "\n" + rule, encoding="utf-8")  # ... and wrote it in full
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 4_000_000_000))
+    time.sleep(0.05)
+    assert (
+        client.post("/v1/recommendations", json=SENIOR).get_json()["versions"] == before["versions"]
+    )
+    time.sleep(0.35)
+    assert_reloaded_once_with(client, before, "settled-boost")
 
 
 def test_file_watch_picks_up_an_edit_of_an_existing_rule_file(data_copy):

@@ -1102,3 +1102,66 @@ def test_deployment_selectors_and_shared_settings(deployments: dict[str, dict]) 
         redis_sources.add(json.dumps(env["REDIS_URL"], sort_keys=True))
         assert env["DOSEWISE_RULES_DIR"] == "/app/rules", name
     assert len(redis_sources) == 1, "web, worker and beat must share one Redis and broker"
+
+
+# ------------------------------------------------------------------ API keys (review s5 S4)
+API_KEYS_SECRET = "dosewise-api-keys"  # documented in docs/operators.md §Security
+
+
+def test_k8s_web_requires_the_api_key_secret(deployments: dict[str, dict]) -> None:
+    """Stored profiles are health data: the production web pods read their keys from the
+    Secret (not optional: a missing Secret stops the pod) and refuse to start without keys."""
+    env = container_env(main_container(deployments["dosewise-web"]))
+    source = env["DOSEWISE_API_KEYS"]
+    assert isinstance(source, dict), "the keys come from a Secret, never a literal"
+    ref = source["secretKeyRef"]
+    assert ref["name"] == API_KEYS_SECRET and ref["key"] and not ref.get("optional", False)
+    assert json.loads(env["DOSEWISE_REQUIRE_API_KEYS"]) is True
+    assert API_KEYS_SECRET in (K8S / "kustomization.yaml").read_text(encoding="utf-8")
+    assert API_KEYS_SECRET in (ROOT / "docs" / "operators.md").read_text(encoding="utf-8")
+
+
+def test_compose_web_requires_the_api_keys(compose: dict) -> None:
+    """`docker compose up` stops with a message when DOSEWISE_API_KEYS is not set (the
+    `${NAME:?message}` interpolation), and the service refuses to start with empty keys."""
+    env = compose["services"]["web"]["environment"]
+    assert re.fullmatch(r"\$\{DOSEWISE_API_KEYS:\?[^}]+\}", env["DOSEWISE_API_KEYS"])
+    assert json.loads(str(env["DOSEWISE_REQUIRE_API_KEYS"]).lower()) is True
+
+
+@pytest.mark.parametrize("keys", [None, "", "{}"])
+def test_required_keys_missing_refuses_to_start(
+    monkeypatch: pytest.MonkeyPatch, keys: str | None
+) -> None:
+    from service.api.app import create_app
+
+    monkeypatch.setenv("DOSEWISE_REQUIRE_API_KEYS", "true")
+    if keys is None:
+        monkeypatch.delenv("DOSEWISE_API_KEYS", raising=False)
+    else:
+        monkeypatch.setenv("DOSEWISE_API_KEYS", keys)
+    with pytest.raises(RuntimeError, match="DOSEWISE_API_KEYS"):
+        create_app({"TESTING": True, "RELOAD_INTERVAL": 0, "REDIS_URL": None})
+
+
+def test_required_keys_present_closes_every_endpoint(monkeypatch: pytest.MonkeyPatch) -> None:
+    from service.api.app import create_app
+
+    monkeypatch.setenv("DOSEWISE_REQUIRE_API_KEYS", "true")
+    monkeypatch.setenv("DOSEWISE_API_KEYS", '{"shop-key-0123456789": ["recommend"]}')
+    app = create_app({"TESTING": True, "RELOAD_INTERVAL": 0, "REDIS_URL": None})
+    client = app.test_client()
+    assert client.get("/v1/customers/c-1/recommendations").status_code == 401
+    assert client.delete("/v1/customers/c-1").status_code == 401
+    assert client.post("/v1/admin/reload", json={}).status_code == 401
+    assert client.get("/healthz").status_code == 200
+
+
+def test_keys_stay_optional_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`make run` and the tests: open without keys unless the setting asks for them."""
+    from service.api.app import create_app
+
+    monkeypatch.delenv("DOSEWISE_REQUIRE_API_KEYS", raising=False)
+    monkeypatch.delenv("DOSEWISE_API_KEYS", raising=False)
+    app = create_app({"TESTING": True, "RELOAD_INTERVAL": 0, "REDIS_URL": None})
+    assert app.test_client().get("/v1/products?limit=1").status_code == 200

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from bench.profiles import request_bodies
+from service.core.placements.serve import recommend_placement
 from service.core.profile import Profile
 from service.core.ranking import evaluate
 from service.core.requests import RecommendationRequest
@@ -19,7 +20,7 @@ from service.customers.redis_client import cache_policy, get_store
 from service.customers.refresh import refresh_chunk
 from service.customers.store import MemoryStore
 from service.experiments.assign import assign
-from service.experiments.safety import unsafe_skus
+from service.experiments.safety import unsafe_placement_skus, unsafe_skus
 from service.experiments.spec import load_experiments
 from service.learning.exports import apply_erasures
 from service.learning.features import CROSSED_PRODUCT_NAMES, FEATURE_NAMES, PROFILE_NAMES
@@ -330,3 +331,76 @@ def test_an_erased_customer_leaves_the_exposures_file_too(data_copy, tmp_path):
     removed = apply_erasures(store, tmp_path / "learning")
     assert removed["exposures.jsonl"] == 1
     assert [r["customer_id"] for r in _exposures(tmp_path)] == ["stays"]
+
+
+def test_placement_answers_in_an_arm_are_counted_by_the_safety_metric(data_copy, tmp_path):
+    """Issue 11: a placement's answer in an A/B arm (POST with `placement`, the customer GET
+    of a computed placement with the customer's purchases) is checked and counted like the
+    plain list's: it used to get its arm and exposure but no check. Never a false alarm:
+    every shipped placement answers with 0 violations."""
+    _write_experiment(data_copy.rules, None)  # on every placement
+    app = _app(data_copy, tmp_path)
+    client = app.test_client()
+    snapshot = app.extensions["dosewise"].snapshot
+    skus = [p.sku for p in snapshot.catalog.products]
+    names = snapshot.placements.names
+    checked = app.extensions["dosewise_experiments"].checked
+    in_arm = 0
+    strategies: set[str] = set()
+
+    def counted(response) -> None:
+        """The answer was checked once when it names an arm, else not at all."""
+        nonlocal in_arm
+        assert response.status_code == 200, response.get_json()
+        arm = "experiment" in response.get_json()
+        assert sum(lists for lists, _ in checked.values()) - before == arm
+        in_arm += arm
+        strategies.update(i["strategy"] for i in response.get_json()["items"] if arm)
+
+    for n, body in enumerate(request_bodies(60, skus, seed=31)):
+        body = {**body, "customer_id": f"pl-{n}", "placement": names[n % len(names)]}
+        if body["placement"] == "product_page" or n % 4 == 0:
+            body["product_sku"] = skus[(n * 7) % len(skus)]
+        before = sum(lists for lists, _ in checked.values())
+        counted(client.post("/v1/recommendations", json=body))
+    for n, body in enumerate(request_bodies(12, skus, seed=32)):
+        customer = f"buyer-{n}"
+        assert client.put(f"/v1/customers/{customer}", json=body["profile"]).status_code == 200
+        events = [
+            {
+                "customer_id": customer,
+                "sku": skus[(n * 5 + k * 11) % len(skus)],
+                "type": "purchase",
+                "timestamp": f"2026-{8 + k:02d}-0{1 + n % 9}T10:00:00+00:00",
+            }
+            for k in range(3)
+        ]
+        assert client.post("/v1/events", json={"events": events}).status_code == 202
+        for name in ("account", "email"):
+            before = sum(lists for lists, _ in checked.values())
+            counted(client.get(f"/v1/customers/{customer}/recommendations?placement={name}"))
+    assert in_arm > 40
+    assert {"profile", "complements", "alternatives", "buy_again", "refills"} <= strategies
+    assert all(violations == 0 for _, violations in checked.values()), checked
+
+
+def test_the_placement_check_finds_what_the_placement_may_not_show(recommender):
+    """Not vacuous: a product the masks forbid, one that doubles the basket in the cart, and a
+    reorder of a vitamin K product for a warfarin user are violations."""
+    snapshot = recommender.snapshot
+    warfarin = {"age": 60, "medications": ["vitamin_k_antagonist"], "country": "NL"}
+    ev = evaluate(snapshot, Profile.from_dict(warfarin), [], TODAY)
+    skus = [p.sku for p in snapshot.catalog.products]
+    forbidden = [skus[i] for i in np.flatnonzero(~ev.safety.allowed())][:2]
+    basket_sku = next(s for s in skus if s not in forbidden and "D3" in s)
+    request = RecommendationRequest.from_dict(
+        {"profile": warfarin, "placement": "cart", "basket": [{"sku": basket_sku}]}
+    )
+    answer = recommend_placement(snapshot, request, TODAY)
+    items = [{"sku": i["sku"], "strategy": i["strategy"]} for i in answer["items"]]
+    assert unsafe_placement_skus(snapshot, request, TODAY, items) == []
+    bad = [{"sku": s, "strategy": "complements"} for s in forbidden]
+    bad.append({"sku": basket_sku, "strategy": "complements"})  # doubles the basket
+    bad.append({"sku": forbidden[0], "strategy": "refills", "for_sku": forbidden[0]})
+    found = unsafe_placement_skus(snapshot, request, TODAY, items + bad)
+    assert found == [*forbidden, basket_sku, forbidden[0]]

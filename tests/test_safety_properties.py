@@ -59,6 +59,7 @@ from .oracle import (
     expected_upper_limit,
     line_amounts,
     per_day,
+    pregnancy_suitability_applies,
     sellable,
     within,
 )
@@ -162,7 +163,7 @@ def assert_safe(raw: dict[str, Any], response: dict[str, Any]) -> None:
         assert product["min_age"] <= age, f"G5 below min_age {product['min_age']}: {where}"
         if product.get("max_age") is not None:
             assert age <= product["max_age"], f"G5 above max_age {product['max_age']}: {where}"
-        if life_stage == "pregnant":
+        if pregnancy_suitability_applies(profile):  # pregnant or planning (review s6 T1)
             assert product.get("pregnancy_suitable") is not False, f"G5 pregnancy: {where}"
         if life_stage == "breastfeeding":
             assert product.get("breastfeeding_suitable") is not False, f"G5 breastfeeding: {where}"
@@ -309,7 +310,28 @@ def profiles(
     }
     for key in forced:
         optional.pop(key, None)
-    return st.fixed_dictionaries({"age": AGES, **forced}, optional=optional)
+    return st.fixed_dictionaries({"age": AGES, **forced}, optional=optional).map(
+        possible_life_stage
+    )
+
+
+LIFE_STAGE_AGES = yaml.safe_load((ROOT / "rules" / "reference" / "markets.yaml").read_text())[
+    "life_stage_ages"
+]
+
+
+def possible_life_stage(profile: dict[str, Any]) -> dict[str, Any]:
+    """Review s5 S12: pregnant or breastfeeding with sex male or at an age outside markets.yaml
+    `life_stage_ages` is refused (422), so the strategies draw a possible person in that life
+    stage instead: sex female, the age moved into the range (pregnancy stays well covered)."""
+    bounds = LIFE_STAGE_AGES.get(profile.get("life_stage"))
+    if bounds is None:
+        return profile
+    out = dict(profile)
+    if out.get("sex") == "male":
+        out["sex"] = "female"
+    out["age"] = min(max(out["age"], bounds["min_age"]), bounds["max_age"])
+    return out
 
 
 def requests(

@@ -50,6 +50,7 @@ def refresh_customer(customer_id: str, dedupe: bool = True) -> dict[str, int]:
 def refresh_chunk_task(ids: list[str], run_id: str, chunk: int, force: bool = False) -> dict:
     recommender, store, policy = _parts()
     try:
+        recommender.catch_up((store.run_state(run_id) or {}).get("fingerprint"))
         counts = refresh_chunk(recommender, store, ids, policy, force=force)
     except RETRY["autoretry_for"]:
         raise  # retried with backoff

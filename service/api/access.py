@@ -5,7 +5,8 @@ Scopes: `recommend` (recommendations, intake check, regimens, catalog, a custome
 `customers` (PUT/DELETE customers), `events` (POST events), `admin` (reload, refresh, preview
 data, rule lint; admin implies every other scope). Health, readiness, metrics, the OpenAPI
 document and the preview page's HTML need no key. With no keys configured every endpoint is
-open and the service says so loudly at start: fine on a laptop, never in production.
+open and the service says so loudly at start: fine on a laptop, never in production. With
+DOSEWISE_REQUIRE_API_KEYS=true (set by every deploy manifest) it refuses to start without keys.
 """
 
 from __future__ import annotations
@@ -77,6 +78,12 @@ def parse_keys(value: Any) -> dict[bytes, frozenset[str]]:
 def init_access(app: Flask) -> None:
     keys = parse_keys(app.config.get("API_KEYS"))
     app.extensions["dosewise_keys"] = keys
+    if not keys and _flag(app.config.get("REQUIRE_API_KEYS")):
+        # review s5 S4: production fails closed; stored profiles are health data
+        raise RuntimeError(
+            "DOSEWISE_REQUIRE_API_KEYS is set but no API keys are configured: set "
+            "DOSEWISE_API_KEYS (see docs/operators.md, Security); refusing to start open"
+        )
     if not keys and not app.testing:
         message = (
             "WARNING: no API keys configured (DOSEWISE_API_KEYS): every endpoint is "
@@ -102,6 +109,13 @@ def init_access(app: Flask) -> None:
             return error_response(403, "forbidden", f"this key lacks the scope {needed!r}")
         g.scopes = scopes
         return None
+
+
+def _flag(value: Any) -> bool:
+    """A boolean setting from config or the environment (true/1/yes/on)."""
+    if isinstance(value, str):
+        return value.strip().lower() in {"1", "true", "yes", "on"}
+    return bool(value)
 
 
 def allows(scopes: frozenset[str] | None, needed: str) -> bool:

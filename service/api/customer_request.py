@@ -7,6 +7,7 @@ fast path once served `patient%2542` the list of `patientB`), so the rules live 
 
 - the path must be valid UTF-8: bytes that are not (`%FE`, `%FF`) are refused with 400 rather
   than replaced, which would make every such id the same U+FFFD id;
+- the customer id follows one rule for every endpoint (`check_customer_id`);
 - the query gives `limit`, `locale`, `placement`, `basket` (comma-separated SKUs) and
   `product_sku` at most once each, not blank, validated by the contract's schema; any other
   parameter is refused (review s4 R12: a typo must not silently drop what the list counts).
@@ -20,7 +21,9 @@ from urllib.parse import parse_qsl
 
 from marshmallow import ValidationError
 
+from ..contract.base import MAX_CUSTOMER_ID, customer_id_problem
 from ..contract.schemas import CustomerQuerySchema, flatten_messages
+from ..core.errors import InvalidInput
 
 QUERY = CustomerQuerySchema()
 KNOWN = ("limit", "locale", "placement", "basket", "product_sku")
@@ -41,6 +44,18 @@ def decoded_path(path_info: str) -> str | None:
         return path_info.encode("latin-1").decode("utf-8")
     except (UnicodeEncodeError, UnicodeDecodeError):
         return None
+
+
+def check_customer_id(customer_id: str, *, erasing: bool = False) -> None:
+    """422 for a customer id the service does not store (review s5 S13: blanks at either end,
+    control, format or bidi characters; contract.base.customer_id_problem, which events use
+    too). An erasure takes any id of 1 to 128 characters: one stored before the rule existed
+    must still be erasable."""
+    problem = customer_id_problem(customer_id)
+    if erasing and customer_id and len(customer_id) <= MAX_CUSTOMER_ID:
+        problem = None
+    if problem is not None:
+        raise InvalidInput(f"customer id: {problem}", {"customer_id": [problem]})
 
 
 @lru_cache(maxsize=4096)

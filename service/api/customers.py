@@ -24,7 +24,7 @@ from ..customers.refills import basket_lines
 from ..customers.refresh import serve
 from ..customers.store import CorruptEntry
 from ..experiments.customers import log_exposure
-from .customer_request import CustomerQuery, parse_query
+from .customer_request import CustomerQuery, check_customer_id, parse_query
 from .placements import customer_placement
 
 blp = Blueprint(
@@ -39,11 +39,7 @@ log = logging.getLogger("dosewise.customers")
 
 
 def _check_id(customer_id: str) -> None:
-    if not customer_id or len(customer_id) > MAX_ID:
-        raise InvalidInput(
-            "customer id must be 1 to 128 characters",
-            {"customer_id": [f"1 to {MAX_ID} characters"]},
-        )
+    check_customer_id(customer_id)
 
 
 def schedule_refresh(customer_id: str) -> None:
@@ -176,9 +172,13 @@ def customer_recommendations(customer_id: str):
     metrics = app.extensions["dosewise_metrics"].customer_lists
     if isinstance(body, bytes):
         metrics.labels("cache").inc()
-        return Response(body, mimetype="application/json")
-    metrics.labels(body["source"]).inc()
-    return jsonify(body)
+        response = Response(body, mimetype="application/json")
+    else:
+        metrics.labels(body["source"]).inc()
+        response = jsonify(body)
+    # the fast path answers this URL gzipped to clients that accept it (fast_path.py)
+    response.headers["Vary"] = "Accept-Encoding"
+    return response
 
 
 @blp.route("/customers/<string:customer_id>", methods=["DELETE"])
@@ -186,7 +186,7 @@ def customer_recommendations(customer_id: str):
 @blp.alt_response(503, schema=ContractErrorSchema)
 def delete_customer(customer_id: str):
     """Erase the profile, its cached recommendations and its events."""
-    _check_id(customer_id)
+    check_customer_id(customer_id, erasing=True)
     app = current_app._get_current_object()
     try:
         deleted = get_store(app).delete(customer_id)
@@ -225,7 +225,9 @@ def _hit_log(app):
     passed on), logged as the fast path logs its hits."""
     log_hit = hit_logger(app)
     request_id = g.request_id
-    return lambda cached, customer_id, limit: log_hit(cached, customer_id, limit, request_id)
+    return lambda cached, customer_id, limit, part=None: log_hit(
+        cached, customer_id, limit, request_id, part=part
+    )
 
 
 def safe_schedule(customer_id: str) -> None:

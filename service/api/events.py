@@ -35,6 +35,7 @@ def post_events(body: dict):
         if e["sku"] not in catalog.index
     }
     errors.update(future_timestamps(app, body["events"]))
+    errors.update(old_timestamps(app, body["events"]))
     if errors:
         raise InvalidInput("the request names things the catalog does not know", errors)
     events = [{**e, "timestamp": e["timestamp"].isoformat()} for e in body["events"]]
@@ -78,5 +79,29 @@ def future_timestamps(app: Any, events: list[dict]) -> dict[str, list[str]]:
             out[f"events.{i}.timestamp"] = [
                 f"in the future: later than now ({now.isoformat(timespec='seconds')}) plus "
                 f"{skew.total_seconds():g} s of clock skew"
+            ]
+    return out
+
+
+def old_timestamps(app: Any, events: list[dict]) -> dict[str, list[str]]:
+    """Review s5 S13: an event dated more than `DOSEWISE_EVENT_MAX_AGE_DAYS` (3650) before now
+    is refused: a purchase "on 0001-01-01" would feed the refills and the training exports. A
+    timestamp without an offset counts in the zone furthest behind (UTC-12)."""
+    days = float(app.config.get("EVENT_MAX_AGE_DAYS", 3650))
+    earliest = dt.datetime.now(dt.UTC) - dt.timedelta(days=days)
+    behind = dt.timezone(-dt.timedelta(hours=12))
+    out = {}
+    for i, event in enumerate(events):
+        stamp = event["timestamp"]
+        if stamp.tzinfo is None:
+            stamp = stamp.replace(tzinfo=behind)
+        try:
+            too_old = stamp < earliest
+        except OverflowError:  # 0001-01-01T00:00+14:00 lies before the first datetime in UTC
+            too_old = True
+        if too_old:
+            out[f"events.{i}.timestamp"] = [
+                f"too old: before {earliest.isoformat(timespec='seconds')}, "
+                f"{days:g} days ago (DOSEWISE_EVENT_MAX_AGE_DAYS)"
             ]
     return out

@@ -26,13 +26,15 @@ from typing import Any
 import redis
 from flask import Flask
 
+from ..contract.base import customer_id_problem
 from ..core.placements.serve import part_name
 from ..customers.arms import serving_snapshot
 from ..customers.redis_client import cache_policy, get_store, hit_logger
-from ..customers.refresh import fresh_list
-from ..customers.store import CorruptEntry, Hit, RedisStore
+from ..customers.refresh import is_fresh
+from ..customers.store import CachedList, CorruptEntry, Hit, RedisStore
 from ..experiments.customers import log_cached_exposure
 from .access import allows, scopes_from_header
+from .cached_read import read_and_log
 from .customer_request import CustomerQuery, decoded_path, parse_query
 from .logs import access_line, request_id_from
 
@@ -112,7 +114,7 @@ class CachedListFastPath:
     ) -> Iterable[bytes] | None:
         app = self.app
         query = parse_query(environ.get("QUERY_STRING", ""))
-        if not isinstance(query, CustomerQuery) or len(customer_id) > 128:
+        if not isinstance(query, CustomerQuery) or customer_id_problem(customer_id):
             return None  # Flask answers it, with the same parser's error
         if query.basket or query.product_sku:
             return None  # computed with them (review s4 R12), never a shared cached list
@@ -128,23 +130,31 @@ class CachedListFastPath:
         policy = cache_policy(app)
         now = time.time()
         store = get_store(app)
-        # the stored impression is the plain list's: a placement's hit logs none
-        drawn = log_hit.sampled() if query.placement is None else False
+        # a placement's list (issue 11) logs its own stored impression, naming the placement
+        drawn = log_hit.sampled()
         logged = False
+        # the customer's A/B arm's snapshot during an experiment (else the one in service): a
+        # cached list is a hit only for the arm it was computed for (refresh.fresh_list)
+        snapshot = serving_snapshot(recommender, customer_id)
+        fingerprint = snapshot.fingerprint
         try:
             if drawn and isinstance(store, RedisStore):
                 # the read and, when it is a hit, its impression: one round trip
-                # the customer's A/B arm's fingerprint during an experiment (else the one in
-                # service): a cached list is a hit only for the arm it was computed for
-                fingerprint = serving_snapshot(recommender, customer_id).fingerprint
-                hit = Hit(fingerprint, now, policy.max_age, query.limit, query.locale)
-                entry, raw, logged = store.read_and_log(
-                    customer_id, hit, log_hit.head(request_id, customer_id)
+                hit = Hit(
+                    fingerprint, now, policy.max_age, query.limit, query.locale, query.placement
+                )
+                entry, raw, logged = read_and_log(
+                    store, customer_id, hit, log_hit.head(request_id, customer_id)
                 )
             else:
                 entry, raw = store.read(customer_id)
-            cached = fresh_list(recommender, entry, raw, policy, now, customer_id)
-            if cached is None or query.limit != cached.limit:
+            if entry is None or raw is None:
+                return None
+            # refresh.fresh_list with the fingerprint above (looked up once per request)
+            cached = CachedList.decode(raw)
+            if query.limit != cached.limit or not is_fresh(
+                cached, fingerprint, entry["digest"], now, policy
+            ):
                 return None
             part = part_name(query.locale, query.placement)  # issue 11: a placement's list
             body, gzipped = None, False
@@ -175,7 +185,8 @@ class CachedListFastPath:
             if access_log:
                 access_line(ROUTE, "GET", 200, seconds, request_id)
             if drawn and not logged:  # a store without the one-round-trip read, or a cluster
-                log_hit(cached, customer_id, limit, request_id, drawn=True)
-            log_cached_exposure(app, customer_id, cached, query.locale, request_id)  # A/B
+                log_hit(cached, customer_id, limit, request_id, drawn=True, part=part)
+            if snapshot.experiment is not None:  # an arm's list: its exposure (A/B)
+                log_cached_exposure(app, customer_id, cached, query.locale, request_id)
 
         return _AfterSending(body, after)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import re
 import uuid
+from contextvars import ContextVar
 
 from flask import g, has_request_context
 
@@ -18,7 +19,12 @@ from ..logs import set_request_id_source
 REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")  # echoed and logged: nothing else
 log = logging.getLogger("dosewise.api")
 
-set_request_id_source(lambda: g.get("request_id") if has_request_context() else None)
+# the request a fast path (fast_post.py) answers outside Flask, for its log lines
+current_request_id: ContextVar[str | None] = ContextVar("dosewise_request_id", default=None)
+
+set_request_id_source(
+    lambda: g.get("request_id") if has_request_context() else current_request_id.get()
+)
 
 
 def request_id_from(given: str) -> str:

@@ -40,6 +40,7 @@ from ..customers import copurchase
 from ..customers.redis_client import get_store, impression_logger
 from ..customers.refills import purchases_of
 from ..customers.supplies import effective_entry
+from ..experiments.safety import check_answer
 from ..experiments.serving import for_app as experiment_server
 
 blp = Blueprint(
@@ -152,6 +153,7 @@ def placement_answer(
     if arm is not None:
         skus = [item["sku"] for item in answer["items"]]
         experiments.log_exposure(arm, customer_id, request_id, skus, placement.name)
+        check_answer(experiments, recommender, request, answer, day)  # safety in every arm
     return answer
 
 
@@ -176,7 +178,7 @@ def customer_placement(
     entry, _ = store.read(customer_id)
     if entry is None:
         raise NotFound(f"no customer {customer_id!r}")
-    placement = check_placement(recommender.snapshot, name)
+    placement = check_placement(recommender.snapshot, name, product_sku)
     purchases = None
     if NEEDS_PURCHASES & set(placement.strategies):
         purchases = _purchases(recommender, store, customer_id, entry["profile"])
@@ -201,6 +203,7 @@ def customer_placement(
     if arm is not None:
         skus = [item["sku"] for item in answer["items"]]
         experiments.log_exposure(arm, customer_id, request_id, skus, placement.name)
+        check_answer(experiments, recommender, request, answer, day, purchases)
     return {**answer, "source": "computed"}
 
 

@@ -7,6 +7,9 @@ from flask_smorest import Blueprint
 
 from ..contract.responses import ContractErrorSchema, ProductPageSchema, ProductSchema
 from ..contract.schemas import ProductQuerySchema
+from ..core.errors import NotFound
+from ..core.market import market_status
+from ..core.markets import markets
 
 blp = Blueprint("products", __name__, url_prefix="/v1", description="The product catalog.")
 
@@ -24,5 +27,14 @@ def list_products(query: dict):
 @blp.response(200, ProductSchema)
 @blp.alt_response(404, schema=ContractErrorSchema)
 def get_product(sku: str):
-    """One product by SKU."""
-    return jsonify(current_app.extensions["dosewise"].product(sku))
+    """One product by SKU, with `markets`: per served market whether it may be sold there,
+    and why not (the market law the recommender applies, guarantee 8)."""
+    service = current_app.extensions["dosewise"]
+    snapshot = service.snapshot  # before the product: a reload between them keeps the SKU
+    body = service.product(sku)
+    index = snapshot.catalog.index.get(sku)
+    if index is None:  # the SKU came with a reload after `snapshot` was read
+        raise NotFound(f"no product with SKU {sku!r}")
+    law = snapshot.reference.market_maxima
+    body["markets"] = market_status(snapshot.catalog, law, markets().served, index)
+    return jsonify(body)

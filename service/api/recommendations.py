@@ -24,6 +24,9 @@ from ..core.requests import RecommendationRequest
 from ..customers.redis_client import impression_logger
 from .placements import placement_answer
 
+# one instance: the Flask view and the fast path in front of it (fast_post.py) validate alike
+REQUEST_SCHEMA = RecommendationRequestSchema()
+
 blp = Blueprint(
     "recommendations",
     __name__,
@@ -39,7 +42,7 @@ def _errors(view):
 
 
 @blp.route("/recommendations", methods=["POST"])
-@blp.arguments(RecommendationRequestSchema())
+@blp.arguments(REQUEST_SCHEMA)
 @blp.response(200, RecommendationResponseSchema)
 @_errors
 def recommendations(body: RecommendationRequest):

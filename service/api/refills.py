@@ -15,7 +15,7 @@ from ..customers.redis_client import get_store
 from ..customers.refills import JOB, basket_lines, customer_buy_again, customer_refills
 from ..customers.refresh import progress
 from ..customers.store import CorruptEntry
-from .customers import MAX_ID
+from .customer_request import check_customer_id
 
 blp = Blueprint(
     "refills",
@@ -65,11 +65,7 @@ class RefillRunSchema(ResponseSchema):
 
 
 def _check_id(customer_id: str) -> None:
-    if not customer_id or len(customer_id) > MAX_ID:
-        raise InvalidInput(
-            "customer id must be 1 to 128 characters",
-            {"customer_id": [f"1 to {MAX_ID} characters"]},
-        )
+    check_customer_id(customer_id)
 
 
 def _basket(text: str):

@@ -130,6 +130,21 @@ class IntakeCheckResponseSchema(ResponseSchema):
     )
 
 
+class MarketReasonSchema(ResponseSchema):
+    code = fields.String(
+        required=True,
+        metadata={"description": "not_sellable, market_maximum (binding law) or product_maximum"},
+    )
+    text = fields.String(required=True)
+
+
+class ProductMarketSchema(ResponseSchema):
+    sellable = fields.Boolean(
+        required=True, metadata={"description": "may be sold (and is offered) in this market"}
+    )
+    reasons = fields.List(fields.Nested(MarketReasonSchema), required=True)
+
+
 class ProductSchema(ResponseSchema):
     sku = fields.String(required=True)
     name = fields.String(required=True)
@@ -159,6 +174,15 @@ class ProductSchema(ResponseSchema):
         metadata={"description": "false: not allowed as a food supplement (never recommended)"}
     )
     not_sellable_reason = fields.String()
+    markets = fields.Dict(
+        keys=fields.String(),
+        values=fields.Nested(ProductMarketSchema),
+        metadata={
+            "description": "GET /v1/products/{sku} only: per served market (NL, DE) whether "
+            "the product may be sold there and, if not, why (guarantee 8: a 100 µg vitamin D "
+            "is above the NL maximum of 75 µg per daily dose)"
+        },
+    )
 
 
 class ProductPageSchema(ResponseSchema):

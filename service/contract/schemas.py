@@ -19,6 +19,7 @@ from marshmallow import (
     validates_schema,
 )
 
+from ..core.markets import markets
 from ..core.requests import RecommendationRequest
 from ..core.vocabulary import (
     ALLERGENS,
@@ -38,6 +39,7 @@ from ..core.vocabulary import (
 from .base import (
     MAX_AMOUNT,
     Country,
+    CustomerId,
     FullMatch,
     ResponseSchema,
     StrictBoolean,
@@ -174,6 +176,17 @@ class ProfileSchema(StrictSchema):
             if unit_key in advised and key in advised:
                 raise ValidationError(f"give {key} or {unit_key}, not both", "higher_dose_advised")
 
+    @validates_schema
+    def _possible_life_stage(self, data: dict, **_: Any) -> None:
+        """Review s5 S12: pregnant or breastfeeding with sex male, or at an age outside
+        markets.yaml `life_stage_ages`, is refused, not answered with pregnancy advice."""
+        stage = data.get("life_stage")
+        if stage is None:
+            return
+        problem = markets().life_stage_problem(stage, data.get("sex"), data.get("age"))
+        if problem is not None:
+            raise ValidationError(problem, "life_stage")
+
 
 def PLACEMENT_FIELD() -> fields.String:  # noqa: N802 - one definition, two schemas
     """`placement` (issue 11): a name of rules/placements.yaml; absent: the plain list, as
@@ -249,7 +262,7 @@ class IntakeCheckRequestSchema(StrictSchema):
 
 
 class EventSchema(StrictSchema):
-    customer_id = fields.String(required=True, validate=validate.Length(min=1, max=128))
+    customer_id = fields.String(required=True, validate=CustomerId())  # review s5 S13
     sku = fields.String(required=True, validate=validate.Length(min=1, max=64))
     type = fields.String(required=True, validate=validate.OneOf(EVENT_TYPES))
     timestamp = fields.DateTime(required=True)
@@ -301,6 +314,8 @@ class SkuList(fields.String):
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
         text = super()._deserialize(value, attr, data, **kwargs)
         skus = [s.strip() for s in text.split(",") if s.strip()]
+        if not skus:  # review s5 S13: `basket=,,,` is as blank as `basket=`
+            raise ValidationError("must not be blank: give SKUs separated by commas")
         if len(skus) > 100:  # counted before repeated SKUs are merged
             raise ValidationError("at most 100 SKUs")
         return list(dict.fromkeys(skus))
@@ -330,7 +345,11 @@ class CustomerQuerySchema(StrictQuerySchema):
     def _with_a_placement(self, data: dict, **_: Any) -> None:
         for name in ("basket", "product_sku"):
             if data.get(name) and data.get("placement") is None:
-                raise ValidationError(f"{name} goes with a placement (cart, product_page)", name)
+                raise ValidationError(
+                    f"{name} goes with a placement (the basket of cart or checkout, the product "
+                    "of product_page; any placement takes either)",
+                    name,
+                )
 
 
 class CustomerRecommendationResponseSchema(RecommendationResponseSchema):
@@ -399,6 +418,14 @@ class RegimenLineSchema(ResponseSchema):
 class RegimenTargetSchema(ResponseSchema):
     target = fields.Float(required=True)
     achieved = fields.Boolean(required=True)
+    status = fields.String(
+        validate=validate.OneOf(["achieved", "missed", "fails_guarantee"]),
+        metadata={
+            "description": "achieved, missed, or fails_guarantee: what is already taken fails a "
+            "guarantee for the person (pregnancy maximum, dose band, contraindication); its "
+            "`intake_warning:<nutrient>` notice says why (review s5 S5)"
+        },
+    )
     amount = fields.Float()
     why = fields.String()
     source = fields.String(metadata={"description": "the target entry (targets.yaml) it follows"})

@@ -9,12 +9,14 @@ through `ranking.evaluate`, which asks this module for the advice, so they never
 - **Dose band** (guarantee 10, scoring.yaml `dose_band`): for each banded nutrient the most a
   product may give a day: `factor` x the general advice (or, with no advice for the profile, the
   reference intake of targets.yaml `reference_intakes`). A measured serum 25(OH)D below a level
-  of `dose_band.serum` raises it to that level's `up_to`; a doctor's advised dose raises it to
-  that amount. A product above the band is not offered, whatever the rules say.
+  of `dose_band.serum` raises it to that level's `up_to` where a `measured` target holds (s6 T2:
+  adults outside pregnancy and breastfeeding, targets.yaml low-serum-vitamin-d); a doctor's
+  advised dose raises it to that amount. A product above the band is never offered.
 - **Needs** (guarantee 11): an item is offered only for a need the profile has: an advice gap
   it fills, a stated goal one of its authorised claims speaks to (claims.yaml, with the claim's
   product conditions `requires`), a merchandising rule with a reason that selects it, or a
-  learned preference (model score at least `lists.learned_min_score`).
+  learned preference (model score at least `lists.learned_min_score`, from a model trained on
+  the shop's customers): needs.py.
 - **Covered** (F12): a product that adds any amount of a nutrient the person already takes
   enough of is out, whatever its category (at least the advice or reference intake; for a
   nutrient without any reference value, any amount: scoring.yaml `lists.covered`), so no item ever
@@ -33,6 +35,7 @@ import numpy as np
 from .advice_config import DOCTOR, AdviceConfig, advice_config
 from .catalog import Catalog
 from .expressions import Expression
+from .intake import advised_amounts
 from .lazy import cached_property
 from .reference import Reference
 from .vocabulary import GOALS
@@ -168,6 +171,7 @@ def profile_advice(
     general = np.full(size, np.nan)
     chosen: dict[str, str] = {}
     authority: dict[int, str] = {}
+    measured: set[int] = set()  # columns a `measured` target holds for: the serum band below
     for target in targets_in:
         if not target.when.holds(context):
             continue
@@ -186,6 +190,7 @@ def profile_advice(
             amount = float(target.amount)
         column = keys.index(target.nutrient)
         source = config.target_authority.get(target.id, "dosewise")
+        measured |= {column} if source == "measured" else set()
         if source != "measured" and (np.isnan(general[column]) or amount > general[column]):
             general[column] = amount
         if np.isnan(targets[column]) or amount > targets[column]:
@@ -197,8 +202,9 @@ def profile_advice(
         if np.isnan(general[column]) and intake.min_age <= profile.age <= intake.max_age:
             general[column] = intake.amount
     doctor: dict[int, float] = {}
-    advised = getattr(profile, "higher_dose_advised", None) or {}
-    for key, amount in dict(advised).items():
+    # in the contract's keys: a doctor's 4000 IU is 100 µg (before R15b it was ignored)
+    advised = advised_amounts(profile, reference.nutrients)
+    for key, amount in advised.items():
         if key in keys and isinstance(amount, int | float) and amount > 0:
             column = keys.index(key)
             doctor[column] = float(amount)
@@ -218,7 +224,7 @@ def profile_advice(
         column = keys.index(config.serum_nutrient)
         for below, up_to in config.serum_levels:
             if serum < below:
-                if np.isfinite(upper[column]) and up_to > upper[column]:
+                if column in measured and np.isfinite(upper[column]) and up_to > upper[column]:
                     upper[column] = up_to
                     justified[column] = "serum"
                 break
@@ -248,6 +254,7 @@ class Failing:
     kind: str
     lines: tuple[int, ...]
     maximum: float | None
+    interaction: str | None = None  # the interaction's id (kind interaction): whom to ask
 
 
 @dataclass
@@ -303,7 +310,7 @@ class Offer:
                 column = keys.index(key)
                 found = giving(column, threshold)
                 if found and column not in out:
-                    out[column] = Failing("interaction", found, None)
+                    out[column] = Failing("interaction", found, None, interaction.id)
         stage = reference.market_maxima.life_stages.get(ev.profile.life_stage, {})
         for key, maximum in stage.items():
             column = keys.index(key)
@@ -458,14 +465,30 @@ class Offer:
 
     @cached_property
     def learned_need(self) -> np.ndarray:
-        score = self.ev.model_score
-        if score is None:
-            return np.zeros(len(self.ev.snapshot.catalog), dtype=bool)
-        return np.asarray(score >= self.config.learned_min_score)
+        """A model score of at least `lists.learned_min_score` (needs.learned_need)."""
+        from .needs import learned_need
+
+        return learned_need(self)
 
     @cached_property
     def need(self) -> np.ndarray:
-        return self.gap_need.any(axis=1) | self.rule_need | self.goal_need | self.learned_need
+        """For a need, and no concern it also gives without a need (needs.need, review s5 S6)."""
+        from .needs import need
+
+        return need(self)
+
+    @cached_property
+    def gap_fits(self) -> np.ndarray:
+        """`gap_need`, less products carrying a nutrient not indicated for the profile unless
+        they fill a gap of that nutrient itself (a doctor's iron): a women's multivitamin with
+        14 mg iron is no answer to a woman of 67's vitamin D advice (R8 follow-up; scoring.yaml
+        goal_indication)."""
+        keys = self.ev.snapshot.reference.nutrients.keys
+        columns = [keys.index(n) for n in self.not_indicated]
+        if not columns:
+            return self.gap_need
+        own = self.gap_need[:, columns].any(axis=1)
+        return self.gap_need & ~(self.goal_not_indicated & ~own)[:, None]
 
     @cached_property
     def allowed(self) -> np.ndarray:

@@ -10,10 +10,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from .errors import DataFileError, Finding
 from .markets import markets, use_directory
 from .reference import Reference
-from .vocabulary import GOALS, LOCALES
+from .vocabulary import DIETS, GOALS, LOCALES
 from .yamlfile import line_of, load_yaml
 
 if TYPE_CHECKING:
@@ -38,9 +40,13 @@ ADVICE_TEXTS: dict[str, tuple[str, ...]] = {
     "notice_product_life_stage": ("products",),
     "warning_life_stage_maximum_total": ("details",),
     "notice_serum_deficient": ("serum", "below"),
+    "notice_doctor_dose_capped": ("advised", "maximum", "unit", "nutrient"),
+    "notice_doctor_dose_upper_limit": ("advised", "upper_limit", "unit", "nutrient"),  # s7 P7
     "notice_no_advice": (),
     "notice_short_list": (),
     "notice_no_items_no_need": (),
+    "notice_no_items_warning": (),
+    "notice_no_items_condition": (),  # review s7 P10
 }
 log = logging.getLogger("dosewise.core")
 AUTHORITY_PLACEHOLDERS = ("target", "unit", "nutrient")
@@ -55,6 +61,23 @@ class ReferenceIntake:
     min_age: int
     max_age: int
     amount: float
+
+
+@dataclass(frozen=True)
+class ChildDietNotice:
+    """targets.yaml `child_diet_notices`: a diet that needs a nutrient a child may get no
+    product for (a vegan child and vitamin B12, R15f)."""
+
+    id: str
+    diets: tuple[str, ...]
+    min_age: int
+    max_age: int
+    nutrient: str
+    text: str  # texts.yaml key
+    text_none: str  # texts.yaml key: no product with the nutrient is safe for the child
+
+    def applies(self, diet: str, age: int) -> bool:
+        return diet in self.diets and self.min_age <= age <= self.max_age
 
 
 @dataclass(frozen=True)
@@ -99,6 +122,16 @@ class AdviceConfig:
     serum_refer_below: float | None = None
     # goal -> the oldest age a claim serves it for (scoring.yaml lists.goals_max_age)
     goals_max_age: dict[str, int] | None = None
+    # nutrient columns whose dose past the advice lowers the score (scoring.yaml dose_fit, R8)
+    fit_columns: Any = None
+    # a list puts the dose closest to the advice first among products of one `dose_fit` role
+    # when it is closer by more than this share of the advice (dose_fit.order_tolerance; None:
+    # the score alone orders them); holds whatever ranks, a learned model too (review s7)
+    fit_order_tolerance: float | None = None
+    child_diet_notices: tuple[ChildDietNotice, ...] = ()
+    # banded nutrients a multivitamin carries in passing in a regimen: not one of the "one
+    # source" products (scoring.yaml dose_band.in_passing; review s5 S2)
+    in_passing: tuple[str, ...] = ()
 
     def grouped(self, keys: tuple[str, ...], given: Any) -> Any:
         """A boolean mask over nutrient columns widened to whole groups: vitamin K1 given
@@ -151,6 +184,7 @@ def load_advice_config(reference: Reference) -> AdviceConfig:
     lists = scoring.get("lists") if isinstance(scoring, dict) else None
     factor: Any = 2.5
     banded: tuple[str, ...] = ()
+    in_passing: tuple[str, ...] = ()
     serum_nutrient: str | None = None
     serum_refer_below: float | None = None
     levels: tuple[tuple[float, float], ...] = ()
@@ -165,6 +199,10 @@ def load_advice_config(reference: Reference) -> AdviceConfig:
         for key in banded:
             if key not in keys:
                 find(scoring_file, band, "nutrients", f"dose_band: unknown nutrient {key!r}")
+        in_passing = tuple(str(k) for k in band.get("in_passing") or ())
+        for key in in_passing:
+            if key not in banded:
+                find(scoring_file, band, "in_passing", f"dose_band.in_passing: {key!r} not banded")
         if not isinstance(band.get("source"), str):
             find(scoring_file, band, "source", "dose_band needs a `source` note")
         serum = band.get("serum") or {}
@@ -189,6 +227,29 @@ def load_advice_config(reference: Reference) -> AdviceConfig:
         serum_refer_below = None if refer is None else float(refer)
         if serum and not isinstance(serum.get("source"), str):
             find(scoring_file, serum, "source", "dose_band.serum needs a `source` note")
+    fit_columns = np.zeros(len(keys), dtype=bool)
+    fit_order_tolerance = None
+    fit = scoring.get("dose_fit") if isinstance(scoring, dict) else None
+    if fit is not None:
+        fit_nutrients = fit.get("nutrients") if isinstance(fit, dict) else None
+        if not isinstance(fit_nutrients, list) or not isinstance(fit.get("source"), str):
+            find(scoring_file, scoring, "dose_fit", "dose_fit needs `nutrients` and a `source`")
+        else:
+            for key in fit_nutrients:
+                if key in keys:
+                    fit_columns[keys.index(key)] = True
+                else:
+                    find(scoring_file, fit, "nutrients", f"dose_fit: unknown nutrient {key!r}")
+        tolerance = fit.get("order_tolerance") if isinstance(fit, dict) else None
+        if tolerance is not None and (
+            isinstance(tolerance, bool)
+            or not isinstance(tolerance, int | float)
+            or not 0 <= tolerance < 1
+        ):
+            find(scoring_file, fit, "order_tolerance", "dose_fit.order_tolerance: from 0 to 1")
+            tolerance = None
+        fit_order_tolerance = None if tolerance is None else float(tolerance)
+    fit_columns.flags.writeable = False
     max_per_role, roles, learned = 2, {}, 0.6
     goals_not_for_sex: dict[str, tuple[str, ...]] = {}
     goal_indication: dict[str, GoalIndication] = {}
@@ -306,6 +367,7 @@ def load_advice_config(reference: Reference) -> AdviceConfig:
             )
             continue
         intakes.append(intake)
+    child_notices = _child_diet_notices(reference, targets_file, targets, find)
     # claims.yaml: product conditions of a claim; 15 % NRV check
     claims_file, claims = doc("claims.yaml")
     requires: dict[str, dict[str, Any]] = {}
@@ -349,6 +411,7 @@ def load_advice_config(reference: Reference) -> AdviceConfig:
     return AdviceConfig(
         factor=float(factor),
         banded=banded,
+        in_passing=in_passing,
         serum_nutrient=serum_nutrient,
         serum_levels=levels,
         max_per_role=int(max_per_role),
@@ -364,7 +427,52 @@ def load_advice_config(reference: Reference) -> AdviceConfig:
         groups=tuple(groups),
         goals_max_age=goals_max_age,
         serum_refer_below=serum_refer_below,
+        fit_columns=fit_columns,
+        fit_order_tolerance=fit_order_tolerance,
+        child_diet_notices=child_notices,
     )
+
+
+def _child_diet_notices(
+    reference: Reference, file: str, targets: Any, find: Any
+) -> tuple[ChildDietNotice, ...]:
+    """targets.yaml `child_diet_notices`, checked: diets, ages, nutrient, texts, source."""
+    node = targets.get("child_diet_notices") if isinstance(targets, dict) else None
+    out = []
+    for i, item in enumerate(node or ()):
+        try:
+            notice = ChildDietNotice(
+                str(item["id"]),
+                tuple(str(d) for d in item["diets"]),
+                int(item["min_age"]),
+                int(item["max_age"]),
+                str(item["nutrient"]),
+                str(item["text"]),
+                str(item["text_none"]),
+            )
+        except (KeyError, TypeError, ValueError):
+            find(
+                file,
+                node,
+                i,
+                "a child diet notice needs id, diets, min_age, max_age, "
+                "nutrient, text, text_none and source",
+            )
+            continue
+        problems = [d for d in notice.diets if d not in DIETS]
+        if notice.nutrient not in reference.nutrients.keys:
+            problems.append(notice.nutrient)
+        for key in (notice.text, notice.text_none):
+            texts = reference.texts.get(key)
+            if texts is None or any(_placeholder_problem(t, ()) for t in texts.values()):
+                problems.append(f"text {key} (missing, or with placeholders)")
+        if not isinstance(item.get("source"), str):
+            problems.append("no `source`")
+        if problems:
+            find(file, node, i, f"child diet notice {notice.id}: unknown or bad {problems}")
+            continue
+        out.append(notice)
+    return tuple(out)
 
 
 def _placeholder_problem(text: Any, placeholders: tuple[str, ...]) -> str | None:
@@ -379,10 +487,12 @@ def _placeholder_problem(text: Any, placeholders: tuple[str, ...]) -> str | None
 
 def check_advice(reference: Reference) -> list[Finding]:
     """Load-time check for load_snapshot: the advice keys parse (findings, not an exception)."""
+    from .advice_extras import check_unmet_advice  # it reads this module's config
+
     try:
         _CONFIGS[reference] = load_advice_config(reference)
         use_directory(_directory(reference))  # the countries a request may name (markets.yaml)
         markets()  # a broken file fails the load
     except DataFileError as exc:
         return exc.findings
-    return []
+    return check_unmet_advice(reference)  # targets.yaml unmet_advice_notices (review s7 P8)

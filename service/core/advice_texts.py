@@ -9,9 +9,17 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .advice import advice_of, claim_table
+from .advice import ProfileAdvice, advice_of, claim_table
 from .advice_config import DOCTOR, advice_config
-from .amounts import rounded
+from .advice_extras import (
+    advice_blocked_by_interaction,
+    advice_without_doctor,
+    capped_doctor_doses,
+    unmet_advice,
+    unserved_gap,
+)
+from .amounts import above, rounded
+from .day_totals import over_room
 
 if TYPE_CHECKING:
     from .ranking import Evaluation
@@ -23,13 +31,18 @@ def item_reasons(ev: Evaluation, index: int, locale: str) -> list[dict[str, str]
     reference = ev.snapshot.reference
     offer = ev.offer
     reasons: list[dict[str, str]] = []
+    # a doctor's dose we may not supply is never quoted as what an item serves (review s7 P7)
+    capped = capped_doctor_doses(ev)
     for column in np.flatnonzero(offer.gap_need[index]).tolist():
-        reasons.append(_advice_reason(ev, index, column, locale))
+        reason = _advice_reason(ev, index, column, locale, column in capped)
+        if reason is not None:
+            reasons.append(reason)
     for column in np.flatnonzero(
         (ev.snapshot.catalog.nutrients_per_day[index] > advice_of(ev).ordinary_upper * (1 + 1e-9))
         & ~offer.above_band[index]
     ).tolist():
-        reasons.append(_justified_reason(ev, index, column, locale))
+        if column not in capped:
+            reasons.append(_justified_reason(ev, index, column, locale))
     table = claim_table(ev.snapshot.catalog, reference)
     for rule in ev.matched_rules:
         if rule.mask[index] and rule.reason and rule.action in ("boost", "pin", "require"):
@@ -124,28 +137,41 @@ def _values(ev: Evaluation, index: int, column: int, locale: str) -> dict[str, A
     return reference.nutrients.text_values(key, locale, amount=amount)
 
 
-def advice_phrase(ev: Evaluation, column: int, locale: str) -> str:
+def advice_phrase(
+    ev: Evaluation, column: int, locale: str, advice: ProfileAdvice | None = None
+) -> str:
+    """The authority's phrase for the advice of a nutrient (the profile's, or `advice`)."""
     reference = ev.snapshot.reference
     config = advice_config(reference)
     key = reference.nutrients.keys[column]
-    authority = advice_of(ev).authority.get(column, "dosewise")
+    advice = advice or advice_of(ev)
+    authority = advice.authority.get(column, "dosewise")
     phrase = config.authorities.get(authority) or config.authorities[DOCTOR]
     return phrase[locale].format(
-        **reference.nutrients.text_values(key, locale, target=advice_of(ev).targets[column]),
+        **reference.nutrients.text_values(key, locale, target=advice.targets[column]),
     )
 
 
-def _advice_reason(ev: Evaluation, index: int, column: int, locale: str) -> dict[str, str]:
+def _advice_reason(
+    ev: Evaluation, index: int, column: int, locale: str, capped: bool = False
+) -> dict[str, str] | None:
+    """`fills_gap:<nutrient>` with the advice's authority; under a capped doctor's dose the
+    advice without the doctor (pregnancy's 400 µg folic acid), or none where that has no gap."""
     reference = ev.snapshot.reference
     key = reference.nutrients.keys[column]
     values = _values(ev, index, column, locale)
     amount = float(ev.snapshot.catalog.nutrients_per_day[index, column])
-    above = amount > float(advice_of(ev).targets[column]) * (1 + 1e-9)
+    advice = advice_of(ev)
+    if capped:
+        if unserved_gap(ev, column) is None:
+            return None
+        advice = advice_without_doctor(ev)
+    above = amount > float(advice.targets[column]) * (1 + 1e-9)
     text = reference.text(
         "reason_advice_above" if above else "reason_advice",
         locale,
         **values,
-        advice=advice_phrase(ev, column, locale),
+        advice=advice_phrase(ev, column, locale, advice),
     )
     return {"code": f"fills_gap:{key}", "text": text}
 
@@ -179,7 +205,10 @@ def advice_notices(ev: Evaluation, locale: str) -> list[dict[str, str]]:
         found = failing.get(column)
         if found is not None:
             warned_lines.update(found.lines)
-            notices.append(_warning_notice(ev, column, found, locale))
+            # above the upper limit (with food where it counts) the limit's notice says it
+            # (ranking.profile_notices): not the milder dose band's wording (review s5 S4)
+            if found.kind != "dose_band" or not above(ev.intake[column], ev.safety.room[column]):
+                notices.append(_warning_notice(ev, column, found, locale))
             continue
         # "enough" only where there is an amount to be enough of (scoring.yaml lists.covered);
         # the basket is not yet taken: a basket line makes the text say "with your basket"
@@ -206,15 +235,110 @@ def advice_notices(ev: Evaluation, locale: str) -> list[dict[str, str]]:
             "notice_product_life_stage", locale, products=_line_names(ev, (index,), locale)
         )
         notices.append({"code": f"product_not_suited:{line.sku}", "text": text})
+    notices += doctor_dose_notices(ev, locale)
+    notices += _child_diet(ev, locale)
+    notices += _advice_unmet(ev, locale)
     if not (np.nan_to_num(advice_of(ev).targets) > 0).any():
         notices.append({"code": "no_advice", "text": reference.text("notice_no_advice", locale)})
-    serum, below = advice_of(ev).serum, offer.config.serum_refer_below
-    if serum is not None and below is not None and serum < below:
-        # a deficient level is the doctor's first (R8): said whatever the list offers
+    notices += serum_notices(ev, locale)
+    return notices
+
+
+def no_items_notice(ev: Evaluation, locale: str) -> dict[str, str]:
+    """`no_items` of an empty list, saying why (the plain list, and a placement that is the
+    profile's list: review s7 P10): what is taken or in the basket fails a guarantee (its
+    warning stands, s6 T8); a condition or medication keeps out every product for an advice
+    of the profile (the interaction's notice says to ask the doctor); safe products but none
+    for a need ("tell us more"); else nothing safely fits."""
+    safe_without_need = _safe_without_need(ev)
+    if safe_without_need and any(ev.intake[c] > 0 for c in ev.offer.failing):
+        key = "notice_no_items_warning"
+    elif not ev.over_limit_now and advice_blocked_by_interaction(ev):
+        key = "notice_no_items_condition"
+    elif safe_without_need:
+        key = "notice_no_items_no_need"
+    else:
+        key = "notice_no_items"
+    return {"code": "no_items", "text": ev.snapshot.reference.text(key, locale)}
+
+
+def _safe_without_need(ev: Evaluation) -> bool:
+    """Products were safe and within the band, but the profile has no need they serve."""
+    if ev.over_limit_now or over_room(ev).size:  # no room left is no missing need (s5 S4)
+        return False
+    offer = ev.offer
+    safe = ev.safety.allowed() & ~ev.rule_excluded & ev.rule_required & offer.within_band
+    return bool((safe & ~offer.duplicate).any())
+
+
+def serum_notices(ev: Evaluation, locale: str) -> list[dict[str, str]]:
+    """`serum_deficient`: a deficient level is the doctor's first (R8), said whatever a list or
+    a regimen offers, and whatever the age or life stage (review s6 T2)."""
+    serum, below = advice_of(ev).serum, ev.offer.config.serum_refer_below
+    if serum is None or below is None or serum >= below:
+        return []
+    text = ev.snapshot.reference.text(
+        "notice_serum_deficient", locale, serum=rounded(serum), below=rounded(below)
+    )
+    return [{"code": "serum_deficient", "text": text}]
+
+
+def doctor_dose_notices(ev: Evaluation, locale: str) -> list[dict[str, str]]:
+    """`doctor_dose_capped:<nutrient>` (R15b, review s7 P7): a doctor's advised dose above the
+    profile's upper limit (`notice_doctor_dose_upper_limit`: we cannot supply it as a food
+    supplement, it comes from the doctor or pharmacy) or above the life stage's maximum
+    (product_maxima.yaml `life_stages`: the maximum still holds, the dose is one to discuss
+    with the doctor or midwife). Never a silent cap; the limit is never lifted. Regimens say
+    the same (regimen.py)."""
+    reference = ev.snapshot.reference
+    keys = reference.nutrients.keys
+    notices = []
+    for column, capped in capped_doctor_doses(ev).items():
+        if capped.kind == "upper_limit":
+            values = reference.nutrients.text_values(
+                keys[column], locale, advised=capped.advised, upper_limit=capped.limit
+            )
+            text = reference.text("notice_doctor_dose_upper_limit", locale, **values)
+        else:
+            values = reference.nutrients.text_values(
+                keys[column], locale, advised=capped.advised, maximum=capped.limit
+            )
+            text = reference.text("notice_doctor_dose_capped", locale, **values)
+        notices.append({"code": f"doctor_dose_capped:{keys[column]}", "text": text})
+    return notices
+
+
+def _child_diet(ev: Evaluation, locale: str) -> list[dict[str, str]]:
+    """`diet_child:<id>` (R15f): a child on a diet that needs a nutrient (a vegan child,
+    vitamin B12) hears so, and that a doctor or dietitian should guide it; the `text_none`
+    variant where no product giving the nutrient is safe for the child."""
+    reference, profile = ev.snapshot.reference, ev.profile
+    notices = []
+    for notice in ev.offer.config.child_diet_notices:
+        if not notice.applies(profile.diet, profile.age):
+            continue
+        column = reference.nutrients.keys.index(notice.nutrient)
+        gives = ev.snapshot.catalog.nutrients_per_day[:, column] > 0
+        key = notice.text if (gives & ev.safety.allowed()).any() else notice.text_none
+        notices.append({"code": f"diet_child:{notice.id}", "text": reference.text(key, locale)})
+    return notices
+
+
+def _advice_unmet(ev: Evaluation, locale: str) -> list[dict[str, str]]:
+    """`advice_unmet:<nutrient>` (review s7 P8): an advice no product may serve for the
+    profile's own reason (targets.yaml `unmet_advice_notices`): says so and whom to ask."""
+    reference = ev.snapshot.reference
+    stage = ev.profile.life_stage != "none"
+    notices = []
+    for column, entry in unmet_advice(ev):
+        key = reference.nutrients.keys[column]
         text = reference.text(
-            "notice_serum_deficient", locale, serum=rounded(serum), below=rounded(below)
+            entry.text_life_stage if stage else entry.text,
+            locale,
+            nutrient=reference.nutrients.name(key, locale),
+            advice=advice_phrase(ev, column, locale),
         )
-        notices.append({"code": "serum_deficient", "text": text})
+        notices.append({"code": f"advice_unmet:{key}", "text": text})
     return notices
 
 
@@ -230,6 +354,12 @@ def _line_names(ev: Evaluation, lines: tuple[int, ...], locale: str) -> str:
     return ", ".join(names)
 
 
+def intake_warning_notices(ev: Evaluation, locale: str) -> list[dict[str, str]]:
+    """The list's `intake_warning:<nutrient>` notices alone (regimens quote the same, S5)."""
+    failing = ev.offer.failing
+    return [_warning_notice(ev, c, failing[c], locale) for c in ev.offer.covered if c in failing]
+
+
 def _warning_notice(ev: Evaluation, column: int, found: Any, locale: str) -> dict[str, str]:
     """`intake_warning:<nutrient>`: what is taken or in the basket fails a guarantee for the
     person (an interaction, the life stage's maximum or suitability, the dose band): it names
@@ -240,12 +370,25 @@ def _warning_notice(ev: Evaluation, column: int, found: Any, locale: str) -> dic
         key, locale, amount=ev.intake[column], maximum=found.maximum or 0.0
     )
     text = reference.text(
-        f"notice_intake_{found.kind}",
+        _warning_key(reference, found, ev.profile.country),
         locale,
         products=_line_names(ev, found.lines, locale),
         **values,
     )
     return {"code": f"intake_warning:{key}", "text": text}
+
+
+def _warning_key(reference: Any, found: Any, country: str) -> str:
+    """The text of a failing kind; for an interaction its own text for the market, else its
+    own, else the common one (review s6 T8: whom to ask follows the interaction: the
+    anticoagulation clinic only for vitamin K with a vitamin K antagonist in NL)."""
+    key = f"notice_intake_{found.kind}"
+    if found.kind != "interaction" or found.interaction is None:
+        return key
+    for variant in (f"{key}.{found.interaction}.{country}", f"{key}.{found.interaction}"):
+        if variant in reference.texts:
+            return variant
+    return key
 
 
 def dose_band_view(ev: Evaluation) -> dict[str, dict[str, Any]]:

@@ -14,6 +14,7 @@ from functools import lru_cache
 import numpy as np
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
+from .numbers import localized
 from .vocabulary import LOCALES
 
 # The intake check's texts (food_intake.yaml `texts`) and their placeholders.
@@ -164,7 +165,7 @@ class FoodIntake:
         return out
 
     def text(self, key: str, locale: str, **values: object) -> str:
-        return self.texts[key][locale].format(**values)
+        return self.texts[key][locale].format(**localized(values, locale))
 
 
 def food_intake(data: dict, nutrient_keys: tuple[str, ...], bands: list[dict]) -> FoodIntake:

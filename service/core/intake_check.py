@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from .amounts import above, rounded, tolerated
+from .day_totals import limit_text_values, over_room
 from .intake import LineAmounts
 from .market import over_maxima
 from .profile import Line, Profile, labelled_lines
@@ -18,6 +19,7 @@ from .regimen_problem import regimen_problem
 from .regimen_texts import TextWriter
 from .safety import intake_entries
 from .snapshot import Snapshot
+from .unsuited import form_names, removal_text, unsuited_lines
 from .vocabulary import DEFAULT_LOCALE
 
 
@@ -72,13 +74,13 @@ def check_intake(
                     "amount": rounded(amount),
                     "upper_limit": rounded(limit),
                     "skus": _names(ev.resolved, column),
+                    # above on their own where the limit is for total intake: the total
+                    # with food named too, as `total` says (review s6)
                     "text": food_text
                     or reference.text(
-                        "warning_above_upper_limit",
+                        "warning_above_upper_limit" + ("_food" if food else ""),
                         locale,
-                        **reference.nutrients.text_values(
-                            key, locale, amount=amount, upper_limit=limit
-                        ),
+                        **limit_text_values(reference, key, locale, amount, limit, food),
                     ),
                     # added (R13): the food allowance counted and the total it makes
                     "food": rounded(food),
@@ -110,11 +112,10 @@ def _interaction_warnings(ev: Any, locale: str) -> list[dict[str, Any]]:
     warnings = []
 
     def lines_with(thresholds: dict[str, float]) -> list[str]:
-        return [
-            _name(r)
-            for r in ev.resolved
-            if any(r.amounts[keys.index(n)] > t for n, t in thresholds.items())
-        ]
+        """Every line giving a nutrient whose day's total (all lines together) is above the
+        threshold: a daily threshold is for the day, not for each product (review s5 S1)."""
+        over = [keys.index(n) for n, t in thresholds.items() if above(ev.intake[keys.index(n)], t)]
+        return [_name(r) for r in ev.resolved if any(r.amounts[c] > 0 for c in over)]
 
     for interaction in ev.safety.triggered:
         names = lines_with({**interaction.exclude, **interaction.warn})
@@ -181,6 +182,7 @@ def _law_warnings(ev: Any, locale: str) -> list[dict[str, Any]]:
     nutrients = reference.nutrients
     skus = sorted({r.sku for r in ev.resolved if r.sku})
     warnings = []
+    write = TextWriter(reference, locale)
 
     def details(per_day: dict[str, float], maxima: dict[str, float]) -> str:
         return ", ".join(
@@ -219,8 +221,12 @@ def _law_warnings(ev: Any, locale: str) -> list[dict[str, Any]]:
         index = catalog.index[sku]
         if catalog.not_sellable[index]:
             product = catalog.products[index]
-            forms = catalog.unauthorised_forms.get(sku, ())
-            reason = ", ".join(f"{v} ({f})" for v, f in forms) or str(product.not_sellable_reason)
+            forms = form_names(ev, sku, write)  # in words, at any dose (review s7 P9)
+            reason = (
+                write("not_authorised_form", forms=forms)
+                if forms
+                else str(product.not_sellable_reason)
+            )
             warnings.append(
                 {
                     "code": "not_sellable",
@@ -260,33 +266,49 @@ MAX_SUBSET_LINES = 8  # basket lines searched exhaustively for the smallest fix
 
 
 def basket_suggestion(snapshot: Snapshot, request: dict, today: dt.date) -> dict | None:
-    """The smallest basket change that fixes a crossed limit, else the one product that closes
-    the most of a missed target at the lowest cost; None when there is nothing to suggest
-    (or when current supplements alone cross a limit, which no basket change can fix)."""
+    """First the removal of basket lines that fail a guarantee (unsuited.py), then the
+    smallest basket change that fixes a crossed limit, else the one product that closes the
+    most of a missed target at the lowest cost; None when there is nothing to suggest (or when
+    current supplements alone cross a limit: no basket change fixes it). While a taken line
+    fails a guarantee, a crossed limit is still fixed in the basket, but nothing is added."""
     profile = Profile.from_dict(request["profile"])
     basket = [Line.from_dict(x) for x in request.get("basket") or ()]
-    ev = evaluate(
-        snapshot, profile, labelled_lines(profile, basket), today, request.get("jurisdiction")
-    )
+    lines = labelled_lines(profile, basket)
+    jurisdiction = request.get("jurisdiction")
+    ev = evaluate(snapshot, profile, lines, today, jurisdiction)
     write = TextWriter(snapshot.reference, request.get("locale") or DEFAULT_LOCALE)
-    if ev.over_limit_now or _over_room(ev).size:
-        return _fix_violation(ev, ev.resolved[len(profile.current_supplements) :], write)
+    unsuited = unsuited_lines(ev)
+    if not unsuited:
+        return _fix_or_add(ev, write)
+    # review s5 S7: a line that fails a guarantee goes first (guarantees 2-6, 8, 10); nothing
+    # is added while one stays, and what is taken cannot be changed in the basket
+    going = [i for i in sorted(unsuited) if ev.resolved[i].path.startswith("basket.")]
+    if not going:  # only taken lines fail: the basket may still cross a limit (session 6)
+        fix = _fix_or_add(ev, write)
+        return None if fix is None or fix["code"] == "add" else fix
+    changes = [_change("remove", ev.resolved[i], 0) for i in going]
+    removal = {**changes[0], "text": removal_text(ev, unsuited, going, write), "changes": changes}
+    if len(going) < len(unsuited):
+        return removal
+    kept = [line for i, line in enumerate(lines) if i not in unsuited]
+    then = _fix_or_add(evaluate(snapshot, profile, kept, today, jurisdiction), write)
+    if then is None:
+        return removal
+    more = then.get("changes") or [{k: then[k] for k in ("code", "sku", "servings_per_day")}]
+    return {**removal, "text": f"{removal['text']} {then['text']}", "changes": changes + more}
+
+
+def _fix_or_add(ev: Evaluation, write: TextWriter) -> dict | None:
+    if ev.over_limit_now or over_room(ev).size:
+        basket = [line for line in ev.resolved if line.path.startswith("basket.")]
+        return _fix_violation(ev, basket, write)
     return _add_for_target(ev, write)
-
-
-def _over_room(ev: Evaluation) -> np.ndarray:
-    """Columns the check calls a violation (R13): above the limit, or above the room the food
-    allowance leaves where the limit is for total intake (room = limit where food does not
-    count)."""
-    room = ev.safety.room
-    has = ~np.isnan(room)
-    return np.flatnonzero(has & above(np.where(has, ev.intake, 0.0), np.where(has, room, 0.0)))
 
 
 def _fix_violation(ev: Evaluation, basket: list[LineAmounts], write: TextWriter) -> dict | None:
     if not basket:
         return None
-    over = np.union1d(np.array(ev.over_limit_now, dtype=np.int64), _over_room(ev))
+    over = np.union1d(np.array(ev.over_limit_now, dtype=np.int64), over_room(ev))
     limits = ev.limits[over]
     excess = ev.intake[over] - tolerated(ev.safety.room[over])
     contribution = np.array([line.amounts[over] for line in basket])
@@ -376,11 +398,16 @@ def _add_for_target(ev: Evaluation, write: TextWriter) -> dict | None:
     servings = np.concatenate([np.arange(1, m + 1) for m in problem.max_servings])
     added = problem.per_serving[offsets] * servings[:, None]
     weights = problem.weights
-    value = (
-        weights.shortfall * problem.shortfall(added)
-        + (problem.cost_cents[offsets] + weights.pill) * servings
-    )
-    best = int(np.argmin(value))
+    shortfall = problem.shortfall(added)
+    # then the dose that fits (regimen_problem.py stage 2, R8): among the closest, the least past
+    # the advice, then the cheapest
+    misfit = shortfall + problem.overshoot_weight * problem.overshoot(added)
+    value = weights.shortfall * misfit + (problem.cost_cents[offsets] + weights.pill) * servings
+    # among the options that close as much of the gaps, the one the risk-group rules weigh
+    # most for this profile (review s5 S7: in pregnancy folic acid before iodine), then cost
+    closest = shortfall <= shortfall.min() + 1e-9
+    boost = np.where(closest, ev.rule_weight[problem.products[offsets]], -np.inf)
+    best = int(np.argmin(np.where(boost == boost.max(), value, np.inf)))
     index, count = int(offsets[best]), int(servings[best])
     product = ev.snapshot.catalog.products[int(problem.products[index])]
     keys = write.reference.nutrients.keys

@@ -30,6 +30,11 @@ class Learning(Protocol):
         """The `learned` part of one item's explanation."""
         ...
 
+    def from_customers(self, model: Any) -> bool:
+        """The model learned from the shop's own customers' choices (not a simulated shop):
+        only then is a learned preference a need, with "Often chosen by customers ..."."""
+        ...
+
     def impression(
         self,
         request_id: str,

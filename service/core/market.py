@@ -18,6 +18,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate, valida
 
 from .amounts import above
 from .errors import Finding
+from .numbers import localized
 from .vocabulary import LOCALES
 
 if TYPE_CHECKING:
@@ -125,7 +126,7 @@ class MarketMaxima:
     texts: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def text(self, key: str, locale: str, **values: str) -> str:
-        return self.texts[key][locale].format(**values)
+        return self.texts[key][locale].format(**localized(values, locale))
 
     def applied(self, market: str) -> dict[str, float]:
         """The maxima that hold in `market`: binding ones, plus advisory ones switched on."""
@@ -320,3 +321,19 @@ def describe(catalog: Catalog, law: MarketMaxima, market: str, index: int, code:
         f"{maxima[n]:g} in {market}"
         for n in over
     )
+
+
+def market_status(
+    catalog: Catalog, law: MarketMaxima, markets: tuple[str, ...], index: int
+) -> dict[str, dict[str, object]]:
+    """Per market: may product `index` be sold (offered) there, and if not, why (R15j, the
+    product GET): not sellable anywhere (an unauthorised form, or marked so in the catalog),
+    above the market's binding maximum, or above an advisory maximum the shop switched on
+    for the market. The same masks and texts the recommender and explain use."""
+    out: dict[str, dict[str, object]] = {}
+    for market in markets:
+        codes = ["not_sellable"] if catalog.not_sellable[index] else []
+        codes += [c for c, mask in market_masks(catalog, law, market).items() if mask[index]]
+        reasons = [{"code": c, "text": describe(catalog, law, market, index, c)} for c in codes]
+        out[market] = {"sellable": not reasons, "reasons": reasons}
+    return out

@@ -12,7 +12,7 @@ the repository's: the request schemas check a country before any snapshot is at 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
@@ -26,6 +26,23 @@ MARKETS_FILE = Path(__file__).resolve().parents[2] / "rules" / "reference" / "ma
 class Markets:
     served: tuple[str, ...]
     countries: frozenset[str]
+    # review s5 S12: life stage -> (min_age, max_age) a profile naming it must be within
+    life_stage_ages: dict[str, tuple[int, int]] = field(default_factory=dict)
+
+    def life_stage_problem(self, life_stage: str, sex: str | None, age: int | None) -> str | None:
+        """Why a profile cannot be in this life stage (None: it can, or the stage is `none`)."""
+        bounds = self.life_stage_ages.get(life_stage)
+        if bounds is None:
+            return None
+        if sex == "male":
+            return f"life_stage {life_stage!r} does not go with sex 'male'"
+        low, high = bounds
+        if age is not None and not low <= age <= high:
+            return (
+                f"life_stage {life_stage!r} goes with an age of {low} to {high}, not {age}: "
+                "check the profile (a child's or another person's?)"
+            )
+        return None
 
     def problem(self, country: str) -> str | None:
         """Why `country` is refused (None: a country; any letter case)."""
@@ -67,6 +84,14 @@ def _load(path: Path, stamp: int) -> Markets:
         findings.append(Finding(str(path), 1, "needs `served` markets, all in `countries`"))
     if not isinstance((data or {}).get("source"), str):
         findings.append(Finding(str(path), 1, "needs a `source` note"))
+    ages: dict[str, tuple[int, int]] = {}
+    for stage, bounds in ((data or {}).get("life_stage_ages") or {}).items():
+        try:
+            ages[str(stage)] = (int(bounds["min_age"]), int(bounds["max_age"]))
+        except (KeyError, TypeError, ValueError):
+            findings.append(Finding(str(path), 1, f"life_stage_ages.{stage}: min_age, max_age"))
+    if ages and not isinstance((data or {}).get("life_stage_ages_source"), str):
+        findings.append(Finding(str(path), 1, "life_stage_ages needs life_stage_ages_source"))
     if findings:
         raise DataFileError(findings)
-    return Markets(served, countries)
+    return Markets(served, countries, ages)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 
@@ -93,10 +93,45 @@ class Profile:
         return view
 
 
-def labelled_lines(profile: Profile, basket: Sequence[Line] = ()) -> list[tuple[str, Line]]:
-    """Current supplements, then the basket, each with its place in the request body (the
-    field a 422 names)."""
-    return [
+def labelled_lines(
+    profile: Profile, basket: Sequence[Line] = (), taken: Sequence[tuple[str, Line]] = ()
+) -> list[tuple[str, Line]]:
+    """Current supplements, then `taken` (more lines the person takes: a stored customer's
+    supplies still lasting), then the basket, each with its place in the request body (the
+    field a 422 names). A basket line of a product already taken is its next pack
+    (`with_next_packs`), not a line of its own."""
+    lines = [
         (f"profile.current_supplements.{i}", line)
         for i, line in enumerate(profile.current_supplements)
-    ] + [(f"basket.{i}", line) for i, line in enumerate(basket)]
+    ]
+    lines += taken
+    return with_next_packs(lines, [(f"basket.{i}", line) for i, line in enumerate(basket)])
+
+
+def with_next_packs(
+    taken: Sequence[tuple[str, Line]], basket: Sequence[tuple[str, Line]]
+) -> list[tuple[str, Line]]:
+    """`taken` and then the basket lines, where a basket line of a SKU a taken line names is
+    merged into that line (review s6 T4): the next pack of the product a person takes is the
+    same daily dose, not a second tablet a day. Same SKU only: another product with the same
+    nutrient is a line of its own and adds. The taken line keeps its place (what the person
+    takes is not changed by emptying the basket). `servings_per_day` given on either line
+    counts (the person said so), on both the larger."""
+    out = list(taken)
+    first = {line.sku: i for i, (_, line) in reversed(list(enumerate(out))) if line.sku}
+    for path, line in basket:
+        i = first.get(line.sku) if line.sku else None
+        if i is None:
+            out.append((path, line))
+            continue
+        kept_path, kept = out[i]
+        servings = _more(kept.servings_per_day, line.servings_per_day)
+        if servings != kept.servings_per_day:
+            out[i] = (kept_path, replace(kept, servings_per_day=servings))
+    return out
+
+
+def _more(taken: float | None, basket: float | None) -> float | None:
+    if basket is None:
+        return taken
+    return basket if taken is None else max(taken, basket)

@@ -17,18 +17,25 @@ import numpy as np
 from .advice import Offer, ProfileAdvice
 from .advice import profile_advice as _profile_advice
 from .advice_config import advice_config
-from .advice_texts import advice_notices, item_reasons
+from .advice_texts import advice_notices, item_reasons, no_items_notice
 from .amounts import above
 from .context import compiled_context, expression_context
+from .day_totals import (
+    item_interaction_warnings,
+    near_upper_limit,
+    threshold_notices,
+    upper_limit_notices,
+)
 from .errors import InvalidInput
 from .intake import LineAmounts, resolve_lines, total
 from .lazy import cached_property
 from .learned import Learning
 from .profile import Profile
+from .rank_order import _rank
 from .requests import RecommendationRequest
-from .rules import Rule
+from .rules import Rule, RuleSet
 from .safety import SafetyResult, intake_entries, safety_masks
-from .scoring import Features, compute_features, squash_one
+from .scoring import Features, compute_features, sign, squash_one
 from .snapshot import Snapshot
 
 
@@ -109,22 +116,11 @@ def evaluate(
     advice = _profile_advice(reference, profile, context, reference.targets)
     targets, target_ids = advice.targets, advice.target_ids
     safety = safety_masks(catalog, reference, profile, intake, limits, taken)
-    matched = [r for r in snapshot.rules.active(today, profile.country) if r.when.holds(context)]
-    size = len(catalog)
-    rule_weight = np.zeros(size)
-    rule_excluded = np.zeros(size, dtype=bool)
-    rule_required = np.ones(size, dtype=bool)
-    for rule in matched:
-        if rule.action == "boost":
-            rule_weight[rule.mask] += rule.weight
-        elif rule.action == "bury":
-            rule_weight[rule.mask] -= rule.weight
-        elif rule.action == "exclude":
-            rule_excluded |= rule.mask
-        elif rule.action == "require":
-            rule_required &= rule.mask
-    features = compute_features(catalog, profile, intake, targets, limits, safety.totals_with_item)
-    raw = features.transparent_score(reference.weights) + rule_weight
+    matched = [r for r in _active(snapshot.rules, today, profile.country) if r.when.holds(context)]
+    rule_weight, rule_excluded, rule_required = rule_masks(matched, len(catalog))
+    features, raw = transparent_ranking(
+        snapshot, profile, intake, targets, limits, safety.totals_with_item, rule_weight
+    )
     ev = Evaluation(
         snapshot,
         profile,
@@ -146,6 +142,58 @@ def evaluate(
     if snapshot.model is not None and snapshot.learning is not None:
         _apply_model(ev, snapshot.learning)
     return ev
+
+
+def transparent_ranking(
+    snapshot: Snapshot,
+    profile: Profile,
+    intake: np.ndarray,
+    targets: np.ndarray,
+    limits: np.ndarray,
+    totals_with_item: np.ndarray,
+    rule_weight: np.ndarray,
+) -> tuple[Features, np.ndarray]:
+    """The features and the transparent score plus rule weights of every product: what
+    `evaluate` ranks by, and what the refill check (refills/check.py) works out on demand."""
+    fit = advice_config(snapshot.reference).fit_columns  # R8: the dose that fits best leads
+    features = compute_features(
+        snapshot.catalog, profile, intake, targets, limits, totals_with_item, fit
+    )
+    return features, features.transparent_score(snapshot.reference.weights) + rule_weight
+
+
+# (id of a rule set, day, market) -> (that rule set, its active rules); a few at most
+_ACTIVE: dict[tuple[int, dt.date, str], tuple[RuleSet, tuple[Rule, ...]]] = {}
+
+
+def rule_masks(matched: list[Rule], size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(weight, excluded, required) over the catalog from the matched rules' actions (pins
+    act later, on the ranked list)."""
+    weight = np.zeros(size)
+    excluded = np.zeros(size, dtype=bool)
+    required = np.ones(size, dtype=bool)
+    for rule in matched:
+        if rule.action == "boost":
+            weight[rule.mask] += rule.weight
+        elif rule.action == "bury":
+            weight[rule.mask] -= rule.weight
+        elif rule.action == "exclude":
+            excluded |= rule.mask
+        elif rule.action == "require":
+            required &= rule.mask
+    return weight, excluded, required
+
+
+def _active(rules: RuleSet, today: dt.date, market: str) -> tuple[Rule, ...]:
+    """`rules.active(today, market)`, once per rule set, day and market (a refresh asks it
+    for every profile): what it reads is the rule set, the day and the market only."""
+    key = (id(rules), today, market)
+    known = _ACTIVE.get(key)
+    if known is None or known[0] is not rules:
+        if len(_ACTIVE) > 256:
+            _ACTIVE.clear()
+        known = _ACTIVE[key] = (rules, tuple(rules.active(today, market)))
+    return known[1]
 
 
 def _apply_model(ev: Evaluation, learning: Learning) -> None:
@@ -186,6 +234,14 @@ def recommend_in_locales(
     return rank_and_render(ev, request, locales, impressions)
 
 
+def list_candidates(ev: Evaluation) -> np.ndarray:
+    """What a list may show: every safety mask, rule excludes and requires, then the advice
+    (guarantees 10 and 11) after the rules: no rule brings back a product above the dose band,
+    a duplicate of what is covered, or one the profile has no need for. The simulated shop
+    (service/learning/simulator.py) shows the same."""
+    return ev.safety.allowed() & ~ev.rule_excluded & ev.rule_required & ev.offer.allowed
+
+
 def rank_and_render(
     ev: Evaluation,
     request: RecommendationRequest,
@@ -196,9 +252,7 @@ def rank_and_render(
     contract's body per locale. Explain and preview reuse the evaluation they already have."""
     snapshot = ev.snapshot
     catalog, reference = snapshot.catalog, snapshot.reference
-    # the advice (guarantees 10 and 11) after the rules: no rule brings back a product above
-    # the dose band, a duplicate of what is covered, or one the profile has no need for
-    candidates = ev.safety.allowed() & ~ev.rule_excluded & ev.rule_required & ev.offer.allowed
+    candidates = list_candidates(ev)
     if request.category:
         candidates &= catalog.category_mask([request.category])
     if request.exclude_skus:
@@ -211,7 +265,7 @@ def rank_and_render(
     intake = intake_view(ev)
     bodies = {}
     for locale in locales:
-        notices = profile_notices(ev, locale) + advice_notices(ev, locale)
+        notices = list_notices(ev, locale)
         items = [
             _item(ev, index, raw, locale, request.explain)
             for index, raw in zip(ranked, raws, strict=True)
@@ -219,10 +273,8 @@ def rank_and_render(
         # guarantee 11: an item without a true reason is never shown (defence in depth: every
         # candidate has a need, and each need gives a reason)
         items = [item for item in items if item["reasons"]]
-        if not items:
-            # nothing safe, or nothing safe the profile has a need for: say which
-            key = "notice_no_items_no_need" if _safe_without_need(ev) else "notice_no_items"
-            notices.append({"code": "no_items", "text": reference.text(key, locale)})
+        if not items:  # nothing safe, nothing for a need, a condition: say which (s7 P10)
+            notices.append(no_items_notice(ev, locale))
         elif len(items) < request.limit:
             notices.append(
                 {"code": "short_list", "text": reference.text("notice_short_list", locale)}
@@ -237,15 +289,6 @@ def rank_and_render(
             experiment_id, variant_id = snapshot.experiment
             bodies[locale]["experiment"] = {"id": experiment_id, "variant": variant_id}
     return bodies
-
-
-def _safe_without_need(ev: Evaluation) -> bool:
-    """Products were safe and within the band, but the profile has no need they serve."""
-    if ev.over_limit_now:
-        return False
-    offer = ev.offer
-    safe = ev.safety.allowed() & ~ev.rule_excluded & ev.rule_required & offer.within_band
-    return bool((safe & ~offer.duplicate).any())
 
 
 def check_request(snapshot: Snapshot, request: RecommendationRequest) -> None:
@@ -264,90 +307,6 @@ def check_request(snapshot: Snapshot, request: RecommendationRequest) -> None:
         raise InvalidInput("the request names things the catalog does not know", errors)
 
 
-def _rank(
-    ev: Evaluation, candidates: np.ndarray, limit: int, role_cap: bool = True
-) -> tuple[list[int], list[float]]:
-    """Best first, with category diversity; pins take their positions by rule priority.
-
-    Returns the product indices and the raw score each had when it was picked. Computed once
-    per evaluation, raw scores, candidates, limit and role cap (a refresh ranks the same
-    candidates for two placements)."""
-    key = ("rank", candidates.tobytes(), limit, role_cap)
-    known = ev.memo.get(key)
-    if known is None or known[0] is not ev.raw:
-        known = ev.memo[key] = (ev.raw, *_rank_now(ev, candidates, limit, role_cap))
-    return list(known[1]), list(known[2])
-
-
-def _rank_now(
-    ev: Evaluation, candidates: np.ndarray, limit: int, role_cap: bool
-) -> tuple[list[int], list[float]]:
-    indices = np.flatnonzero(candidates)
-    if indices.size == 0:
-        return [], []
-    catalog = ev.snapshot.catalog
-    pinned: dict[int, int] = {}
-    for rule in ev.matched_rules:  # already sorted by priority, highest first
-        if rule.action != "pin" or rule.position is None:
-            continue
-        choices = [
-            i for i in np.flatnonzero(candidates & rule.mask).tolist() if i not in pinned.values()
-        ]
-        if not choices:
-            continue
-        best = max(choices, key=lambda i: (ev.raw[i], catalog.products[i].sku))
-        position = rule.position - 1
-        while position in pinned:
-            position += 1
-        pinned[position] = best
-    shortlist = _shortlist(ev.raw, indices, limit + 16, catalog.sku_order)
-    pool = np.array([i for i in shortlist if i not in pinned.values()], dtype=np.int64)
-    penalty = ev.snapshot.reference.weights.get("same_category", 0.0)
-    counts = np.zeros(len(catalog.category_names))
-    # at most `lists.max_per_role` products of one nutrient role (scoring.yaml)
-    roles = ev.offer.roles
-    max_per_role = advice_config(ev.snapshot.reference).max_per_role if role_cap else limit + 1
-    role_counts = np.zeros(len(ev.offer.role_table.names), dtype=np.int64)
-    for index in pinned.values():
-        counts[catalog.category_code[index]] += 1
-        role_counts[roles[index]] += 1
-    pool_roles = roles[pool]
-    pool_raw, pool_codes = ev.raw[pool], catalog.category_code[pool]
-    available: np.ndarray = role_counts[pool_roles] < max_per_role
-    ranked: list[int] = []
-    raws: list[float] = []
-    for position in range(limit):
-        if position in pinned:
-            ranked.append(pinned[position])
-            raws.append(float(ev.raw[pinned[position]]))
-            continue
-        if not available.any():
-            continue
-        adjusted = pool_raw - penalty * counts[pool_codes]
-        adjusted[~available] = -np.inf
-        best = int(np.argmax(adjusted))  # first maximum: the shortlist is sorted by SKU on ties
-        available[best] = False
-        index = int(pool[best])
-        counts[catalog.category_code[index]] += 1
-        ranked.append(index)
-        raws.append(float(adjusted[best]))
-        role_counts[roles[index]] += 1
-        if role_counts[roles[index]] >= max_per_role:
-            available &= pool_roles != roles[index]
-    return ranked, raws
-
-
-def _shortlist(raw: np.ndarray, indices: np.ndarray, k: int, sku_order: np.ndarray) -> list[int]:
-    """The best k*4 by raw score (argpartition on large catalogs), sorted by score then SKU
-    (`sku_order`: each product's place in SKU order, Catalog.sku_order)."""
-    k = min(indices.size, max(4 * k, 64))
-    if k < indices.size:
-        part = np.argpartition(-raw[indices], k - 1)[:k]
-        indices = indices[part]
-    # the last key sorts first: highest raw, then the lower SKU on equal scores
-    return indices[np.lexsort((sku_order[indices], -raw[indices]))].tolist()
-
-
 def intake_view(ev: Evaluation) -> dict[str, dict[str, Any]]:
     """Per nutrient: `current` and `upper_limit` (contract), `food` (the allowance for a high
     usual intake from food) and `room` (what more supplements may add; guarantee 9). Computed
@@ -355,34 +314,44 @@ def intake_view(ev: Evaluation) -> dict[str, dict[str, Any]]:
     view = ev.memo.get("intake")
     if view is None:
         keys = ev.snapshot.reference.nutrients.keys
-        view = ev.memo["intake"] = intake_entries(keys, ev.intake, ev.limits, ev.safety)
+        # what intake_entries reads, byte for byte: profiles without supplements share it
+        key = (keys, *(a.tobytes() for a in (ev.intake, ev.limits, ev.safety.room, ev.safety.food)))
+        view = _INTAKE_VIEWS.get(key)
+        if view is None:
+            if len(_INTAKE_VIEWS) >= 4096:
+                _INTAKE_VIEWS.clear()
+            view = _INTAKE_VIEWS[key] = intake_entries(keys, ev.intake, ev.limits, ev.safety)
+        ev.memo["intake"] = view
     return view
+
+
+# the intake view by exactly what it is computed from (never changed once built)
+_INTAKE_VIEWS: dict[tuple, dict[str, dict[str, Any]]] = {}
+
+
+def list_notices(ev: Evaluation, locale: str) -> list[dict[str, str]]:
+    """`profile_notices` + `advice_notices`, computed once per evaluation and locale (the plain
+    list and each placement of a refresh show them); a new list each call, the notices in it
+    never changed. Neither reads `raw`, so a ranked copy may share them."""
+    known = ev.memo.get(("notices", locale))
+    if known is None:
+        known = ev.memo[("notices", locale)] = profile_notices(ev, locale) + advice_notices(
+            ev, locale
+        )
+    return list(known)
 
 
 def profile_notices(ev: Evaluation, locale: str) -> list[dict[str, str]]:
     """What holds for the profile whatever is recommended: interaction notices, limits the
     current supplements and basket already cross, unverified limits (also used by regimens)."""
     reference = ev.snapshot.reference
-    keys = reference.nutrients.keys
     notices = [
         {"code": f"interaction:{i.id}", "text": i.text[locale]}
         for i in ev.safety.triggered
         if i.notice
     ]
-    for column in ev.over_limit_now:
-        key = keys[column]
-        notices.append(
-            {
-                "code": f"above_upper_limit:{key}",
-                "text": reference.text(
-                    "notice_above_upper_limit",
-                    locale,
-                    **reference.nutrients.text_values(
-                        key, locale, amount=ev.intake[column], upper_limit=ev.limits[column]
-                    ),
-                ),
-            }
-        )
+    notices += threshold_notices(ev, locale)  # the day's total of what is taken (s5 S1)
+    notices += upper_limit_notices(ev, locale)  # food counted where it counts (review s5 S4)
     unverified = reference.upper_limits.unverified(ev.profile.age, ev.profile.life_stage)
     if unverified:
         notices.append(
@@ -431,41 +400,46 @@ def _reasons(ev: Evaluation, index: int, locale: str) -> list[dict[str, str]]:
     return item_reasons(ev, index, locale)
 
 
-def item_warnings(ev: Evaluation, index: int, locale: str) -> list[dict[str, str]]:
+def item_warnings(ev: Evaluation, index: int, locale: str) -> list[dict[str, Any]]:
     reference, catalog = ev.snapshot.reference, ev.snapshot.catalog
     keys = reference.nutrients.keys
     row = catalog.nutrients_per_day[index]
-    warnings = []
-    for interaction in ev.safety.triggered:
-        if any(row[keys.index(n)] > threshold for n, threshold in interaction.warn.items()):
-            warnings.append(
-                {"code": f"interaction:{interaction.id}", "text": interaction.text[locale]}
-            )
-    has = row > 0
+    values = row.tolist()  # Python floats: the same comparisons without a numpy call each
+    # a daily threshold is for the day: taken + basket + this item (review s5 S1)
+    warnings = item_interaction_warnings(ev, index, locale)
+    present = ev.memo.get("intake_present")
+    if present is None:
+        present = ev.memo["intake_present"] = ev.intake_present.tolist()
     for interaction, columns_a, columns_b in reference.combination_columns:
-        item_a, item_b = has[columns_a].any(), has[columns_b].any()
-        intake_a, intake_b = ev.intake_present[columns_a].any(), ev.intake_present[columns_b].any()
+        item_a = any(values[c] > 0 for c in columns_a)
+        item_b = any(values[c] > 0 for c in columns_b)
+        intake_a = any(present[c] for c in columns_a)
+        intake_b = any(present[c] for c in columns_b)
         if (item_a and intake_b) or (item_b and intake_a):
             warnings.append(
                 {"code": f"interaction:{interaction.id}", "text": interaction.text[locale]}
             )
-    totals = ev.safety.totals_with_item[index]
-    near = has & ev.has_limit & (totals >= reference.warn_at_upper_limit_fraction * ev.limits)
-    for column in np.flatnonzero(near).tolist():
-        key = keys[column]
-        warnings.append(
-            {
-                "code": f"near_upper_limit:{key}",
-                "text": reference.text(
-                    "warning_near_upper_limit",
-                    locale,
-                    **reference.nutrients.text_values(
-                        key, locale, amount=totals[column], upper_limit=ev.limits[column]
-                    ),
-                ),
-            }
-        )
+    near = ev.memo.get("near_upper_limit")
+    if near is None:
+        near = ev.memo["near_upper_limit"] = _near_upper_limit_any(ev)
+    if near[index]:  # else near_upper_limit finds no column: skip it
+        totals = ev.safety.totals_with_item[index]
+        for column, text in near_upper_limit(ev, totals, row > 0, locale):
+            warnings.append({"code": f"near_upper_limit:{keys[column]}", "text": text})
     return warnings
+
+
+def _near_upper_limit_any(ev: Evaluation) -> list[bool]:
+    """Per product: does `day_totals.near_upper_limit` find a column for it? The same
+    comparison for every product at once (what it computes for one row, elementwise)."""
+    catalog, reference = ev.snapshot.catalog, ev.snapshot.reference
+    with_food = ev.safety.totals_with_item + np.nan_to_num(ev.safety.food)
+    near = (
+        (catalog.nutrients_per_day > 0)
+        & ev.has_limit
+        & (with_food >= reference.warn_at_upper_limit_fraction * ev.limits)
+    )
+    return near.any(axis=1).tolist()
 
 
 def explanation(ev: Evaluation, index: int) -> dict[str, Any]:
@@ -473,7 +447,7 @@ def explanation(ev: Evaluation, index: int) -> dict[str, Any]:
     weights = ev.snapshot.reference.weights
     features = {name: round(float(v[index]), 4) for name, v in ev.features.values.items()}
     contributions = {
-        name: round((-1.0 if name == "headroom" else 1.0) * weights.get(name, 0.0) * value, 4)
+        name: round(sign(name) * weights.get(name, 0.0) * value, 4)
         for name, value in features.items()
     }
     rules = {

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .catalog import Product
-from .errors import DataFileError, Finding, NotFound
+from .errors import DataFileError, Finding, InvalidInput, NotFound
 from .intake import resolve_lines
 from .intake_check import basket_suggestion, check_intake
 from .learned import Learning, ModelSource, NoModels
@@ -90,24 +90,30 @@ class Recommender:
         jurisdiction: str | None = None,
         cache_size: int = 4096,
         reload_interval: float = 2.0,
+        reload_settle: float = 0.0,
         clock: Callable[[], dt.date] = dt.date.today,
         models: ModelSource | None = None,
         learning: Learning | None = None,
     ) -> None:
         """`models` and `learning` (service/factory.py gives both, from service/learning):
         the ranking model of this process, loaded once and swapped when the store's pointer
-        moves, and how it ranks; without them the transparent score ranks alone."""
+        moves, and how it ranks; without them the transparent score ranks alone.
+        `reload_settle`: the file watch loads changed files only once their stamps held still
+        this many seconds (an editor or a copy may still be writing them)."""
         self.paths = paths
         self.models: ModelSource = models if models is not None else NoModels()
         self.learning = learning
         self.jurisdiction = jurisdiction
         self.reload_interval = reload_interval
+        self.reload_settle = reload_settle
         self.clock = clock
         self.cache = _LruCache(cache_size)
         self.status = ReloadStatus()
         self._lock = threading.Lock()
         self._stamp = paths.stamp()
         self._checked_at = time.monotonic()
+        # the changed stamp seen last by the file watch and since when (settling, see above)
+        self._settling: tuple[tuple, float] | None = None
         # the first load must succeed: there is nothing to fall back to
         self.models.refresh()
         self._snapshot = load_snapshot(paths).with_model(self.models.model, self.learning)
@@ -164,7 +170,8 @@ class Recommender:
         return self.status
 
     def reload_if_changed(self) -> None:
-        """Cheap file watch: at most every `reload_interval` seconds, compare file stamps.
+        """Cheap file watch: at most every `reload_interval` seconds, compare file stamps, and
+        reload once changed ones held still for `reload_settle` seconds.
 
         Only one thread reloads; the others go on serving the current snapshot meanwhile
         instead of queueing up behind the lock (and reloading once more each)."""
@@ -176,9 +183,37 @@ class Recommender:
         self._checked_at = now
         if self.models.refresh_if_changed():
             self._swap_model()
-        if self.paths.stamp() == self._stamp or self._lock.locked():
+        stamp = self.paths.stamp()
+        if stamp == self._stamp or self._lock.locked():
             return
+        if self.reload_settle > 0:
+            # a file truncated and then written (most editors, `cp`) must not be loaded in
+            # between: a half-written rule file may well parse and drop rules (CI caught an
+            # empty campaigns.yaml going live before the broken one that followed it)
+            if self._settling is None or self._settling[0] != stamp:
+                self._settling = (stamp, now)
+                return
+            if now - self._settling[1] < self.reload_settle:
+                return
+        self._settling = None
         self.reload()
+
+    def catch_up(self, fingerprint: str | None) -> None:
+        """Load the model and files a batch run was recorded with (`fingerprint`) when this
+        process has not yet: its file watch waits RELOAD_INTERVAL and RELOAD_SETTLE, and a worker
+        that computed a run's lists from the data it had before would call them fresh and leave
+        the old lists in place until the schedule."""
+        if not fingerprint or fingerprint == self._snapshot.fingerprint:
+            return
+        self.reload_model()
+        if self._snapshot.fingerprint != fingerprint and self.paths.stamp() != self._stamp:
+            self.reload()
+        if self._snapshot.fingerprint != fingerprint:
+            log.warning(
+                "a run refreshes towards %s but this process serves %s (other files?)",
+                fingerprint,
+                self._snapshot.fingerprint,
+            )
 
     def reload_model(self) -> bool:
         """Look at the model store now; True when a newly promoted model was swapped in."""
@@ -296,6 +331,13 @@ class Recommender:
         locale: str | None = None,
     ) -> dict[str, Any]:
         catalog = self._snapshot.catalog
+        if category is not None and category not in catalog.categories:
+            # review s6 T10: a typo answered an empty list with a 200 (the POST says 422)
+            known = ", ".join(catalog.category_names)
+            raise InvalidInput(
+                "the request names things the catalog does not know",
+                {"category": [f"unknown category {category!r}; known: {known}"]},
+            )
         # products not sellable anywhere (guarantee 8) are not listed; by SKU they still answer
         chosen = [
             p

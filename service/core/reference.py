@@ -9,7 +9,7 @@ This module holds the indexed objects; reference_load.py reads and checks the fi
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,7 @@ from .market import (
     AuthorisedForms,
     MarketMaxima,
 )
+from .numbers import localized
 
 
 # ---------------------------------------------------------------- indexed reference objects
@@ -42,7 +43,7 @@ class Nutrients:
     def text_values(self, key: str, locale: str, **amounts: float) -> dict[str, Any]:
         """The placeholders of a text about nutrient `key`: `nutrient` (its name in `locale`),
         `unit`, and each amount given, rounded as people read it."""
-        values: dict[str, Any] = {k: rounded(v) for k, v in amounts.items()}
+        values = localized({k: rounded(v) for k, v in amounts.items()}, locale)
         return {"nutrient": self.name(key, locale), "unit": self.units[key], **values}
 
 
@@ -127,6 +128,14 @@ class Interaction:
     notice: bool
     text: dict[str, str]
     source: str
+    # market -> locale -> text: the medicines and care known in that market (R15h: Marcumar
+    # and the doctor who checks the INR in DE, acenocoumarol and the trombosedienst in NL)
+    market_text: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def in_market(self, market: str) -> Interaction:
+        """This interaction as a customer of `market` reads it (the default text elsewhere)."""
+        text = self.market_text.get(market)
+        return self if text is None else replace(self, text=text)
 
     def triggered_by(self, medications: tuple[str, ...], conditions: tuple[str, ...]) -> bool:
         return bool(self.medications.intersection(medications)) or bool(
@@ -185,7 +194,7 @@ class Reference:
         )
 
     def text(self, key: str, locale: str, **values: Any) -> str:
-        return self.texts[key][locale].format(**values)
+        return self.texts[key][locale].format(**localized(values, locale))
 
 
 def _display(path: Path) -> str:

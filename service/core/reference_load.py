@@ -328,6 +328,7 @@ def _interaction(item: dict) -> Interaction:
         notice=item["notice"],
         text=item["text"],
         source=item["source"],
+        market_text={m: entry["text"] for m, entry in item["markets"].items()},
     )
 
 
@@ -379,6 +380,16 @@ def _check_texts(reference: Reference, documents: dict, directory: Path) -> list
             lambda c: c.text,
         ),
         ("interactions.yaml", None, [(i.id, i) for i in reference.interactions], lambda i: i.text),
+        (
+            "interactions.yaml",
+            None,
+            [
+                (f"{i.id} ({m})", t)
+                for i in reference.interactions
+                for m, t in i.market_text.items()
+            ],
+            lambda t: t,
+        ),
         ("texts.yaml", documents["texts.yaml"]["texts"], reference.texts.items(), lambda t: t),
     ]
     for file, node, items, texts_of in checks:

@@ -11,7 +11,30 @@ from .vocabulary import ALLERGENS, CONDITIONS, DIETS, GOALS, LOCALES, MEDICATION
 SERVICE_TEXTS: dict[str, tuple[str, ...]] = {
     "reason_fills_gap": ("nutrient", "target", "unit"),
     "warning_near_upper_limit": ("nutrient", "amount", "upper_limit", "unit"),
+    # the same with the food allowance counted where the limit is for total intake (s5 S9)
+    "warning_near_upper_limit_food": ("nutrient", "amount", "food", "total", "upper_limit", "unit"),
     "notice_above_upper_limit": ("nutrient", "amount", "upper_limit", "unit"),
+    # review s5 S4: above the limit only with the food allowance counted (guarantee 9)
+    "notice_above_upper_limit_food": (
+        "nutrient",
+        "amount",
+        "food",
+        "total",
+        "excess",
+        "upper_limit",
+        "unit",
+    ),
+    # review s6: the supplements alone above a limit for total intake: the food and the total
+    # named too (nothing at all is suggested, as notice_above_upper_limit says)
+    "notice_above_upper_limit_food_nothing": (
+        "nutrient",
+        "amount",
+        "food",
+        "total",
+        "excess",
+        "upper_limit",
+        "unit",
+    ),
     "notice_no_items": (),
     "notice_upper_limits_unverified": (),
     "warning_diet": ("diet",),
@@ -19,6 +42,15 @@ SERVICE_TEXTS: dict[str, tuple[str, ...]] = {
     "warning_age": ("age",),
     "warning_life_stage": (),
     "warning_above_upper_limit": ("nutrient", "amount", "upper_limit", "unit"),
+    # the same where the limit is for total intake: the food allowance and the total (s6)
+    "warning_above_upper_limit_food": (
+        "nutrient",
+        "amount",
+        "food",
+        "total",
+        "upper_limit",
+        "unit",
+    ),
     # the words filled into warning_allergy and warning_diet (never a profile code as it is)
     **{f"allergen_{code}": () for code in ALLERGENS},
     **{f"diet_{code}": () for code in DIETS},
@@ -106,12 +138,19 @@ class _TargetsFile(_Strict):
     # read and checked by advice.py (service/core/advice.py)
     authorities = fields.Raw(load_default=None)
     reference_intakes = fields.Raw(load_default=None)
+    child_diet_notices = fields.Raw(load_default=None)
+    unmet_advice_notices = fields.Raw(load_default=None)  # advice_extras.py (review s7 P8)
 
 
 class _Trigger(_Strict):
     medications = fields.List(fields.String(validate=validate.OneOf(MEDICATIONS)))
     conditions = fields.List(fields.String(validate=validate.OneOf(CONDITIONS)))
     together = fields.List(fields.List(fields.String()), validate=validate.Length(equal=2))
+
+
+class _MarketText(_Strict):
+    text = _localized()
+    source = fields.String(required=True)
 
 
 class _Interaction(_Strict):
@@ -125,6 +164,12 @@ class _Interaction(_Strict):
     notice = fields.Boolean(load_default=False)
     text = _localized()
     source = fields.String(required=True)
+    # per market the text its customers read (R15h: the medicines and care known there)
+    markets = fields.Dict(
+        keys=fields.String(validate=validate.Regexp(r"^[A-Z]{2}$")),
+        values=fields.Nested(_MarketText),
+        load_default=dict,
+    )
 
 
 class _InteractionsFile(_Strict):

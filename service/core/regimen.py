@@ -11,7 +11,11 @@ from typing import Any
 
 import numpy as np
 
-from .amounts import rounded
+from .advice_extras import served_targets
+from .advice_texts import doctor_dose_notices, intake_warning_notices, serum_notices
+from .amounts import above, rounded
+from .day_totals import near_upper_limit
+from .numbers import format_number
 from .profile import Profile, labelled_lines
 from .ranking import Evaluation, evaluate, profile_notices
 from .regimen_problem import (
@@ -42,27 +46,33 @@ def formulate_regimen(
     ev = evaluate(snapshot, profile, labelled_lines(profile), today, request.get("jurisdiction"))
     write = TextWriter(snapshot.reference, locale)
     notices = profile_notices(ev, locale)
+    # review s5 S5: the list's warnings where what is taken fails a guarantee, never "enough"
+    notices += intake_warning_notices(ev, locale)
+    notices += serum_notices(ev, locale)  # review s6 T2: see a doctor, as lists say
+    # review s7 P7: a doctor's dose we may not supply, as lists say; never aimed at
+    notices += doctor_dose_notices(ev, locale)
+    failing = _failing_taken(ev)
     problem = regimen_problem(ev, max_products, budget)
     servings = np.zeros(problem.size, dtype=np.int64)
     solver, optimal = "none", True
-    has_target = np.nan_to_num(ev.targets) > 0
+    has_target = np.nan_to_num(served_targets(ev)[0]) > 0
     if ev.over_limit_now:
         notices.append(_notice("regimen_infeasible", write))
     elif not has_target.any():
         notices.append(_notice("no_targets", write))
     elif not problem.gaps.any():
-        notices.append(_notice("targets_met", write))
+        notices.append(_notice("intake_needs_attention" if failing else "targets_met", write))
     elif problem.size == 0:
-        notices.append(_notice("regimen_infeasible", write))
+        notices.append(_infeasible(ev, problem, write))
     else:
         servings, solver, optimal = solve(problem, time_limit)
         if not servings.any():
-            notices.append(_notice("regimen_infeasible", write))
+            notices.append(_infeasible(ev, problem, write))
         if solver == "greedy":
             notices.append(_notice("regimen_greedy", write))
     chosen = {int(problem.products[i]): int(s) for i, s in enumerate(servings) if s > 0}
     added = problem.added(servings) if problem.size else np.zeros(len(ev.intake))
-    targets = _targets_view(ev, problem, chosen, added, write, budget)
+    targets = _targets_view(ev, problem, chosen, added, write, budget, failing)
     if any(not t["achieved"] for t in targets.values()) and chosen:
         notices.append(_notice("regimen_partial", write))
     lines = _lines_view(ev, problem, servings, write)
@@ -92,6 +102,37 @@ def _currency(ev: Evaluation) -> str:
 
 def _notice(code: str, write: TextWriter) -> dict[str, str]:
     return {"code": code, "text": write(f"notice_{code}")}
+
+
+def _failing_taken(ev: Evaluation) -> set[int]:
+    """Nutrient columns where what is taken fails a guarantee for the person (the list's
+    `intake_warning:<nutrient>`): never achieved-and-fine (review s5 S5)."""
+    failing = ev.offer.failing
+    return {c for c in ev.offer.covered if c in failing}
+
+
+def _contraindicated(ev: Evaluation) -> set[int]:
+    """Nutrient columns a triggered medication or condition excludes from every product."""
+    keys = ev.snapshot.reference.nutrients.keys
+    return {
+        keys.index(n)
+        for i in ev.safety.triggered
+        for n, threshold in i.exclude.items()
+        if threshold == 0
+    }
+
+
+def _infeasible(ev: Evaluation, problem: RegimenProblem, write: TextWriter) -> dict[str, str]:
+    """`regimen_infeasible`; when a contraindication excludes every open target's nutrient, the
+    text names them instead of the budget and the number of products (review s5 S5)."""
+    gaps = [int(c) for c in np.flatnonzero(problem.gaps > 0)]
+    blocked = _contraindicated(ev)
+    if gaps and all(c in blocked for c in gaps):
+        keys = ev.snapshot.reference.nutrients.keys
+        nutrients = ", ".join(write.name(keys[c]) for c in gaps)
+        text = write("notice_regimen_infeasible_contraindicated", nutrients=nutrients)
+        return {"code": "regimen_infeasible", "text": text}
+    return _notice("regimen_infeasible", write)
 
 
 def _lines_view(
@@ -144,12 +185,14 @@ def _targets_view(
     added: np.ndarray,
     write: TextWriter,
     budget: float | None,
+    failing: set[int],
 ) -> dict[str, dict[str, Any]]:
     keys = ev.snapshot.reference.nutrients.keys
+    targets, target_ids = served_targets(ev)
     out = {}
-    for column in np.flatnonzero(np.nan_to_num(ev.targets) > 0):
+    for column in np.flatnonzero(np.nan_to_num(targets) > 0):
         key = keys[column]
-        target = float(ev.targets[column])
+        target = float(targets[column])
         amount = float(ev.intake[column] + added[column])
         achieved = amount >= target - float(slack(np.array([target]))[0])
         values = {
@@ -158,7 +201,10 @@ def _targets_view(
             "unit": write.unit(key),
             "nutrient": write.name(key),
         }
-        if problem.gaps[column] <= 0:
+        status = "achieved" if achieved else "missed"
+        if column in failing:
+            status, why = "fails_guarantee", write("target_fails_guarantee", **values)
+        elif problem.gaps[column] <= 0:
             why = write("target_met_already", **values)
         elif achieved:
             why = write("target_met", **values)
@@ -167,9 +213,10 @@ def _targets_view(
         out[key] = {
             "target": rounded(target),
             "achieved": bool(achieved),
+            "status": status,
             "amount": rounded(amount),
             "why": why,
-            "source": ev.target_ids.get(key),
+            "source": target_ids.get(key),
         }
     return out
 
@@ -193,6 +240,8 @@ def _why_missed(
     keys = write.reference.nutrients.keys
     carriers = np.flatnonzero(candidate_mask(ev) & (arrays.per_serving[:, column] > 0))
     if carriers.size == 0:
+        if column in _contraindicated(ev):
+            return write("target_missed_contraindicated", **values)
         return write("target_missed_no_product", **values)
     room = problem.headroom - added
     cost = sum(float(arrays.cost_per_serving[i]) * s for i, s in chosen.items())
@@ -226,8 +275,8 @@ def _why_missed(
             upper_limit=rounded(ev.limits[limit]),
             limit_unit=write.unit(keys[limit]),
         )
-    if reason == "budget":
-        amount = f"{budget:.2f}"
+    if reason == "budget" and budget is not None:  # only a budget blocks for "budget"
+        amount = format_number(budget, write.locale, decimals=2)
         return write("target_missed_budget", **values, budget=amount, currency=_currency(ev))
     return write("target_missed_max_products", **values, max_products=problem.max_products)
 
@@ -277,16 +326,19 @@ def _regimen_warnings(
     ]
     current = [(r.name, r.amounts, False) for r in ev.resolved]
     warnings = []
+    totals = ev.intake + added
     for interaction in ev.safety.triggered:
+        # a daily threshold is for the day's total: what is taken + the regimen (review s5 S1);
+        # named: the regimen's products that add the nutrient, then the lines already taken
         thresholds = {**interaction.exclude, **interaction.warn}
-        skus = [
-            sku
-            for sku, amounts, _ in regimen
-            if any(amounts[keys.index(n)] > t for n, t in thresholds.items())
-        ]
+        over = {keys.index(n): t for n, t in thresholds.items() if above(totals[keys.index(n)], t)}
+        skus = [sku for sku, amounts, _ in regimen if (amounts[list(over)] > 0).any()]
         if skus:
+            daily = [c for c, t in over.items() if t > 0]
+            taken = [name for name, amounts, _ in current if (amounts[daily] > 0).any()]
+            names = list(dict.fromkeys(skus + taken))
             warnings.append(
-                _warning(f"interaction:{interaction.id}", interaction.text[locale], skus)
+                _warning(f"interaction:{interaction.id}", interaction.text[locale], names)
             )
     lines = regimen + current
     for interaction in reference.interactions:
@@ -301,21 +353,9 @@ def _regimen_warnings(
             warnings.append(
                 _warning(f"interaction:{interaction.id}", interaction.text[locale], names)
             )
-    totals = ev.intake + added
-    fraction = reference.warn_at_upper_limit_fraction
-    for column, key in enumerate(keys):
-        limit = ev.limits[column]
-        if np.isnan(limit) or added[column] <= 0 or totals[column] < fraction * limit:
-            continue
-        text = reference.text(
-            "warning_near_upper_limit",
-            locale,
-            **reference.nutrients.text_values(
-                key, locale, amount=totals[column], upper_limit=limit
-            ),
-        )
+    for column, text in near_upper_limit(ev, totals, added > 0, locale):
         skus = [sku for sku, amounts, _ in regimen if amounts[column] > 0]
-        warnings.append(_warning(f"near_upper_limit:{key}", text, skus))
+        warnings.append(_warning(f"near_upper_limit:{keys[column]}", text, skus))
     return [w for w in warnings if reference.forbidden_match(w["text"]) is None]
 
 

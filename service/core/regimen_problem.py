@@ -9,19 +9,38 @@ The regimen is a small mixed-integer program, solved exactly by HiGHS (scipy.opt
 - budget: sum s_i * cost of one serving a day for a month <= budget_per_month;
 - shortfall h_j >= (target_j - intake_j - sum s_i * a_ij) / target_j, h_j >= 0, per nutrient with
   a target the current supplements do not meet (relative to the target, so that nutrients in
-  different units weigh alike).
+  different units weigh alike);
+- overshoot o_j >= (sum s_i * a_ij - gap_j) / target_j, o_j >= 0, per nutrient of scoring.yaml
+  `dose_fit` with a target (gap_j = target_j - intake_j, or 0 where that is met): how far the
+  regimen goes past the advice, measured as a list measures it (scoring.py `_overshoot`, R8).
 
-Objective, lexicographic through weights: shortfall first, then cost a month, then pills a day.
+Objective, lexicographic, in two stages (the second only where the first's answer overshoots):
 
-    minimise  W_shortfall * sum_j h_j  +  sum_i cents_i * s_i  +  W_pill * sum_i s_i
+1. shortfall first, then cost a month, then pills a day, through weights:
+
+       minimise  W_shortfall * sum_j h_j  +  sum_i cents_i * s_i  +  W_pill * sum_i s_i
+
+2. among the regimens no shorter of the targets than stage 1's answer (sum_j h_j <= S*), the
+   overshoot, weighed against cost and pills as the list weighs it against a gap filled
+   (r = weights.overshoot / weights.gap_fill of scoring.yaml, R8), then cost, then pills:
+
+       minimise  r * W_shortfall * sum_j o_j  +  sum_i cents_i * s_i  +  W_pill * sum_i s_i
+
+So a regimen takes the 10 µg tablet that fits an advice of 10 µg before cheaper 25 µg drops, as
+the list puts it first, but never gives up reaching an advice to overshoot less: folic acid to
+600 µg in pregnancy beats missing the 400 µg (the dose band of guarantee 10 bounds every
+overshoot). Stage 1's answer is stage 2's optimum when it does not overshoot (it is the
+cheapest of the shortest), so stage 2 runs only when it does. With r = 0, or nothing in
+dose_fit, there is only stage 1, the program before R8.
 
 - cost counts in whole cents: cents_i is one serving a day for a month, rounded to the cent;
 - W_pill = 1 / (P + 1), P the most pills any allowed regimen can have (the max_products largest
   max_i): all pills together weigh less than one cent, so pills only break ties in cost;
 - W_shortfall = (C + 1) / SHORTFALL_RESOLUTION, C the most any allowed regimen can cost in cents
-  (the max_products largest max_i * cents_i): a shortfall smaller by SHORTFALL_RESOLUTION (0.1 %
-  of one target) outweighs any difference in cost and pills. Realistic C is 500 to 10,000 cents,
-  so W_shortfall stays below about 1e7 and the program stays well scaled for HiGHS.
+  (the max_products largest max_i * cents_i): a shortfall (in stage 2 an overshoot, at r = 1)
+  smaller by SHORTFALL_RESOLUTION (0.1 % of one target) outweighs any difference in cost and
+  pills. Realistic C is 500 to 10,000 cents, so W_shortfall stays below about 1e7 and the
+  program stays well scaled for HiGHS.
 
 Candidates are the products every safety mask and rule allows, except the per-item upper-limit
 mask: that one checks the labelled daily dose, while the program checks the limits for the servings
@@ -33,8 +52,9 @@ which the product alone already fills every gap it serves; a product is dropped 
 others dominate it (see `_undominated`), since one of them can always take its place.
 
 If HiGHS gives no usable solution in `time_limit`, a greedy fallback adds one serving at a time,
-the one with the best shortfall reduction per euro, while every limit, the budget and
-max_products still hold. Every answer is checked against the limits before it is returned.
+the one with the best shortfall reduction per euro (it does not weigh the overshoot), while
+every limit, the budget and max_products still hold. Every answer is checked against the limits
+before it is returned.
 """
 
 from __future__ import annotations
@@ -48,7 +68,8 @@ import numpy as np
 
 from .advice import advice_of, role_table
 from .advice_config import advice_config
-from .amounts import tolerated
+from .advice_extras import medicinal_only, served_targets
+from .amounts import above, tolerated
 from .catalog import DAYS_PER_MONTH, Catalog
 from .ranking import Evaluation
 
@@ -58,6 +79,8 @@ DEFAULT_MAX_PRODUCTS = 3
 # which HiGHS solves at the root anyway; optimality is still proven (mip_rel_gap 0).
 HIGHS_OPTIONS = {"mip_heuristic_run_feasibility_jump": False}
 _PAIRWISE_LIMIT = 2000  # candidates compared pairwise for dominance (an n x n boolean matrix)
+# safety masks on the labelled daily dose that the program checks for the servings it chooses
+SERVINGS_CHECKED = frozenset({"upper_limit", "life_stage_maximum"})
 
 
 # ---------------------------------------------------------------- tolerances
@@ -99,6 +122,10 @@ class RegimenProblem:
     # groups of candidates of which a regimen holds at most one: one per role (category), and
     # one source of each banded nutrient (three vitamin D products for a child are no regimen)
     groups: tuple[np.ndarray, ...] = ()
+    # (nutrients,) booleans: the scoring.yaml `dose_fit` nutrients with a target, whose amount
+    # past the gap counts as overshoot, at `overshoot_weight` per unit of relative shortfall
+    fit: np.ndarray | None = None
+    overshoot_weight: float = 0.0
 
     @property
     def size(self) -> int:
@@ -107,6 +134,13 @@ class RegimenProblem:
     @cached_property
     def gap_columns(self) -> np.ndarray:
         return np.flatnonzero(self.gaps > 0)
+
+    @cached_property
+    def fit_columns(self) -> np.ndarray:
+        """Nutrient columns whose overshoot counts: none when the weight is 0."""
+        if self.fit is None or self.overshoot_weight <= 0:
+            return np.zeros(0, dtype=np.int64)
+        return np.flatnonzero(self.fit)
 
     @cached_property
     def weights(self) -> ObjectiveWeights:
@@ -124,15 +158,31 @@ class RegimenProblem:
         missing = np.maximum(self.gaps[cols] - added[..., cols], 0.0)
         return (missing / self.targets[cols]).sum(axis=-1)
 
+    def overshoot(self, added: np.ndarray) -> Any:
+        """Sum over the `dose_fit` nutrients of what goes past the gap, relative to the target
+        (scoring.py `_overshoot` for a list item; here for the whole regimen)."""
+        cols = self.fit_columns
+        past = np.maximum(added[..., cols] - self.gaps[cols], 0.0)
+        return (past / self.targets[cols]).sum(axis=-1)
+
     def score(self, servings: np.ndarray) -> tuple[float, int, int]:
-        """(relative shortfall, cost in cents, pills): the lexicographic objective."""
+        """(relative shortfall, cost in cents, pills): the first stage's objective."""
         servings = np.asarray(servings, dtype=np.int64)
         cents = int((servings * self.cost_cents).sum())
         return float(self.shortfall(self.added(servings))), cents, int(servings.sum())
 
     def objective(self, servings: np.ndarray) -> float:
+        """The first stage: shortfall, then cost, then pills."""
         shortfall, cents, pills = self.score(servings)
         return self.weights.shortfall * shortfall + cents + self.weights.pill * pills
+
+    def fit_objective(self, servings: np.ndarray) -> float:
+        """The second stage, among regimens no shorter of the targets than the first stage's:
+        overshoot (at the list's ratio to a gap filled), then cost, then pills."""
+        _, cents, pills = self.score(servings)
+        overshoot = float(self.overshoot(self.added(np.asarray(servings, dtype=np.int64))))
+        weight = self.weights.shortfall * self.overshoot_weight
+        return weight * overshoot + cents + self.weights.pill * pills
 
     def feasible(self, servings: np.ndarray) -> bool:
         """Every limit, the budget, the labelled servings and max_products hold."""
@@ -182,30 +232,62 @@ def _compute_arrays(catalog: Catalog) -> _CatalogArrays:
 
 def candidate_mask(ev: Evaluation) -> np.ndarray:
     """Products the profile may take: every safety mask and rule, except the per-item upper
-    limit, and within the dose band of the advice.
+    limit and life-stage maximum, and within the dose band of the advice.
 
-    The per-item mask checks the labelled daily dose; the program checks the limits for the
-    servings it chooses, for the whole combination, which is guarantee 1 for the regimen.
+    Those two masks check the labelled daily dose; the program checks them for the servings
+    it chooses, for the whole combination (guarantee 1 by `headroom`, guarantee 10's maximum
+    for the day by `offer_caps`): one 10 µg serving of a 2 x 10 µg spray fits a pregnant woman
+    who takes 10 µg, the labelled 20 µg does not. As in lists, no product that only a doctor's
+    medicinal dose would ask for (advice_extras.medicinal_only: no iron beside 60 mg, s7 P7).
     """
-    blocked = np.zeros(len(ev.snapshot.catalog), dtype=bool)
+    blocked = _warned_unneeded(ev) | medicinal_only(ev)
     for code, mask in ev.safety.excluded.items():
-        if code != "upper_limit":
+        if code not in SERVINGS_CHECKED:
             blocked |= mask
     # the dose band of the advice (advice.py), as in lists: no 75 µg tablet for a 10 µg advice
     return ~blocked & ~ev.rule_excluded & ev.rule_required & ev.offer.within_band
 
 
+def _warned_unneeded(ev: Evaluation) -> np.ndarray:
+    """Products whose serving takes a nutrient without a target gap past the threshold a day at
+    which one of the person's medicines or conditions warns (interactions.yaml `warn`): calcium
+    for a thiazide, digoxin or levothyroxine user is added for a calcium advice only, not as
+    the passenger of a calcium + D3 chosen for its vitamin D (session 6)."""
+    catalog = ev.snapshot.catalog
+    out = np.zeros(len(catalog), dtype=bool)
+    if not ev.safety.triggered:
+        return out
+    gaps = target_gaps(ev)
+    per_serving = catalog_arrays(catalog).per_serving
+    keys = catalog.nutrient_keys
+    for interaction in ev.safety.triggered:
+        for nutrient, threshold in interaction.warn.items():
+            column = keys.index(nutrient)
+            if gaps[column] <= 0:
+                given = per_serving[:, column]
+                out |= (given > 0) & above(ev.intake[column] + given, threshold)
+    return out
+
+
 def target_gaps(ev: Evaluation) -> np.ndarray:
-    """Per nutrient: target - intake where a positive target is not met yet, else 0."""
-    targets = np.nan_to_num(ev.targets)
+    """Per nutrient: target - intake where a positive target is not met yet, else 0. The
+    targets a regimen aims at: a doctor's dose we may not supply is not one (s7 P7)."""
+    targets = np.nan_to_num(served_targets(ev)[0])
     gaps = np.where(targets > 0, targets - ev.intake, 0.0)
     return np.where(gaps > slack(targets), gaps, 0.0)
 
 
-def regimen_problem(ev: Evaluation, max_products: int, budget: float | None) -> RegimenProblem:
-    """The program for one evaluation, over pruned candidates (see the module docstring)."""
+def regimen_problem(
+    ev: Evaluation, max_products: int, budget: float | None, *, dose_fit: bool = True
+) -> RegimenProblem:
+    """The program for one evaluation, over pruned candidates (see the module docstring).
+    `dose_fit=False` leaves the overshoot out: the program before R8 (bench/regimen.py)."""
     arrays = catalog_arrays(ev.snapshot.catalog)
     gaps = target_gaps(ev)
+    weight = dose_fit_weight(ev.snapshot.reference.weights) if dose_fit else 0.0
+    fit = np.asarray(advice_config(ev.snapshot.reference).fit_columns, dtype=bool)
+    targets = served_targets(ev)[0]
+    fit = fit & (np.nan_to_num(targets) > 0) & (weight > 0)
     # limit - food allowance (guarantee 9); none left where intake already fills it
     room = np.maximum(headroom(ev.safety.room, ev.intake), 0.0)
     caps_offered = offer_caps(ev)
@@ -240,6 +322,7 @@ def regimen_problem(ev: Evaluation, max_products: int, budget: float | None) -> 
             binding,
             max_products,
             kinds[keep],
+            fit,
         )
     ]
     index = index[keep]
@@ -251,27 +334,47 @@ def regimen_problem(ev: Evaluation, max_products: int, budget: float | None) -> 
         max_servings=caps[keep],
         cost_per_serving=arrays.cost_per_serving[index],
         cost_cents=arrays.cost_cents[index],
-        targets=ev.targets,
+        targets=targets,
         gaps=gaps,
         headroom=room,
         max_products=max_products,
         budget=budget,
         offer_caps=caps_offered,
         groups=_groups(membership),
+        fit=fit,
+        overshoot_weight=weight,
     )
+
+
+def dose_fit_weight(weights: dict[str, float]) -> float:
+    """What a unit of relative overshoot weighs against one of shortfall: scoring.yaml
+    weights.overshoot / weights.gap_fill, as a list item's score trades them (0 without a
+    gap_fill weight: then a list does not trade them either)."""
+    gap_fill = float(weights.get("gap_fill", 0.0))
+    overshoot = float(weights.get("overshoot", 0.0))
+    return max(overshoot, 0.0) / gap_fill if gap_fill > 0 else 0.0
 
 
 def _one_of_membership(ev: Evaluation, index: np.ndarray) -> np.ndarray:
     """(candidates, groups) booleans: the groups of which a regimen holds at most one product,
-    one per role (category) and one per banded nutrient (scoring.yaml `dose_band`) that a
-    product carries: one vitamin D source, not three drops and chews for a child."""
+    one per role (category) and one per banded nutrient (scoring.yaml `dose_band`) among the
+    products whose role is a nutrient's (a D3, a calcium + D3, a folic acid): one vitamin D
+    source, not three drops and chews for a child (a multivitamin with vitamin D counts). For
+    the nutrients of scoring.yaml `dose_band.in_passing` a multivitamin carries them only in
+    passing and is in no such group (review s5 S2: a vegan multivitamin's 200 µg folic acid
+    must not keep a pregnant woman from the folic acid tablet that reaches 400 µg; the band
+    and the life stage's cap on the sum, offer_caps, still hold)."""
     reference = ev.snapshot.reference
-    roles = role_table(ev.snapshot.catalog, reference).category_role[index]
+    table = role_table(ev.snapshot.catalog, reference)
+    roles = table.category_role[index]
     columns = [roles == role for role in np.unique(roles)]
+    sources = np.isin(roles, table.nutrient_role)
     keys = reference.nutrients.keys
-    for nutrient in advice_config(reference).banded:
+    config = advice_config(reference)
+    for nutrient in config.banded:
         if nutrient in keys:
-            columns.append(ev.snapshot.catalog.nutrients_per_day[index, keys.index(nutrient)] > 0)
+            carries = ev.snapshot.catalog.nutrients_per_day[index, keys.index(nutrient)] > 0
+            columns.append(carries & sources if nutrient in config.in_passing else carries)
     if not columns:
         return np.zeros((len(index), 0), dtype=bool)
     return np.column_stack(columns)
@@ -294,7 +397,9 @@ def offer_caps(ev: Evaluation) -> np.ndarray:
     for nutrient, amount in stage.items():
         if nutrient in keys:
             column = keys.index(nutrient)
-            caps[column] = min(caps[column], float(amount))
+            # the life stage's maximum is for the day: what is already taken counts
+            left = max(float(amount) - float(ev.intake[column]), 0.0)
+            caps[column] = min(caps[column], left)
     return caps
 
 
@@ -306,16 +411,20 @@ def _undominated(
     binding: np.ndarray,
     max_products: int,
     kinds: np.ndarray | None = None,
+    fit: np.ndarray | None = None,
 ) -> np.ndarray:
     """Candidates to keep: those with fewer than max_products dominating products.
 
     j dominates i when j comes first by (cost of a serving, position) and can replace i serving
-    for serving at no worse shortfall and within the same limits: at least as many servings; of
-    every nutrient with a gap at least as much as i or the whole gap; of every nutrient whose
-    limit can bind at most as much as i (where both hold: as much as i, or less that still fills
-    the gap). A regimen holds at most max_products products, so one of max_products dominators
-    of i is always free to take its place: pruning i keeps an optimum. Only a product in the
-    same at-most-one groups dominates (`kinds`: role and banded nutrients carried). First among
+    for serving at no worse shortfall or overshoot and within the same limits: at least as many
+    servings; of every nutrient with a gap at least as much as i or the whole gap; of every
+    nutrient whose limit can bind at most as much as i (where both hold: as much as i, or less
+    that still fills the gap); of every `fit` nutrient (its overshoot counts) exactly as much as
+    i where it has a gap (more may overshoot, less may fall short), at most as much where it has
+    none. A regimen holds at most max_products products, so one of max_products dominators of i
+    is always free to take its place: pruning i keeps an optimum (of both stages). Only a
+    product in the same at-most-one groups dominates (`kinds`: role and banded nutrients
+    carried). First among
     identical candidates (O(n log n)), then pairwise on what is left when it is few.
     """
     n = len(caps)
@@ -323,12 +432,14 @@ def _undominated(
     if n <= max_products:
         return keep
     gap = gaps > 0
-    useful = np.where(gap & ~binding, np.minimum(per_serving, gaps), per_serving)
+    fitted = np.zeros_like(gap) if fit is None else fit
+    useful = np.where(gap & ~binding & ~fitted, np.minimum(per_serving, gaps), per_serving)
+    compared = gap | binding | fitted
     order = np.lexsort((np.arange(n), cost))  # cheapest first, then catalog order
     position = np.empty(n, dtype=np.int64)
     position[order] = np.arange(n)
     role = np.zeros(n) if kinds is None else kinds.astype(float)
-    relevant = np.column_stack([useful[:, gap | binding], caps, role])
+    relevant = np.column_stack([useful[:, compared], caps, role])
     group = np.unique(relevant, axis=0, return_inverse=True)[1].ravel()
     by_group = order[np.argsort(group[order], kind="stable")]
     starts = np.flatnonzero(np.r_[True, group[by_group][1:] != group[by_group][:-1]])
@@ -342,9 +453,11 @@ def _undominated(
         & (caps[left][None, :] >= caps[left][:, None])
         & (role[left][None, :] == role[left][:, None])
     )
-    for column in np.flatnonzero(gap | binding):
+    for column in np.flatnonzero(compared):
         mine, theirs = useful[left, column][:, None], useful[left, column][None, :]
-        if gap[column] and binding[column]:
+        if fitted[column] and gap[column]:
+            dominated &= theirs == mine
+        elif gap[column] and binding[column]:
             dominated &= (theirs <= mine) & ((theirs == mine) | (theirs >= gaps[column]))
         elif gap[column]:
             dominated &= theirs >= mine

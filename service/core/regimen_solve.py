@@ -3,6 +3,7 @@ it gives no usable answer in time."""
 
 from __future__ import annotations
 
+import time
 import warnings
 
 import numpy as np
@@ -14,21 +15,53 @@ from .regimen_problem import HIGHS_OPTIONS, RegimenProblem
 
 # ---------------------------------------------------------------- solvers
 def solve_exact(problem: RegimenProblem, time_limit: float) -> tuple[np.ndarray | None, bool]:
-    """HiGHS on the program; (servings, proven optimal), or (None, False) without a solution."""
-    n, cols = problem.size, problem.gap_columns
-    t = len(cols)
-    if n == 0:
+    """HiGHS on the program; (servings, proven optimal), or (None, False) without a solution.
+
+    Stage 1: shortfall, cost, pills. Stage 2, only where stage 1's answer overshoots a
+    `dose_fit` nutrient: overshoot, cost, pills among the regimens no shorter of the targets
+    (see regimen_problem.py). Without a stage 2 answer, stage 1's stands (not proven optimal)."""
+    if problem.size == 0:
         return np.zeros(0, dtype=np.int64), True
+    deadline = time.perf_counter() + time_limit
+    first, optimal = _solve_stage(problem, time_limit, np.zeros(0, dtype=np.int64), None)
+    if first is None:
+        return None, False
+    fit = _overshoot_columns(problem)
+    if fit.size == 0 or float(problem.overshoot(problem.added(first))) <= 1e-12:
+        return first, optimal  # the cheapest of the shortest, with no overshoot: stage 2's too
+    shortest = float(problem.shortfall(problem.added(first)))
+    left = deadline - time.perf_counter()
+    second, fitted = _solve_stage(problem, left, fit, shortest)
+    if second is None or float(problem.shortfall(problem.added(second))) > shortest + 1e-9:
+        return first, False
+    return second, optimal and fitted
+
+
+def _solve_stage(
+    problem: RegimenProblem, time_limit: float, fit: np.ndarray, shortest: float | None
+) -> tuple[np.ndarray | None, bool]:
+    """One HiGHS solve: stage 1 when `shortest` is None, else stage 2 (overshoot columns `fit`,
+    the sum of shortfalls at most `shortest`)."""
+    n, cols = problem.size, problem.gap_columns
+    t, f = len(cols), len(fit)
     weights = problem.weights
+    stage_two = shortest is not None
     cost = np.concatenate(
-        [problem.cost_cents + weights.pill, np.zeros(n), np.full(t, weights.shortfall)]
+        [
+            problem.cost_cents + weights.pill,
+            np.zeros(n),
+            np.full(t, 0.0 if stage_two else weights.shortfall),
+            np.full(f, weights.shortfall * problem.overshoot_weight),
+        ]
     )
+    targets = problem.targets
+    most = (problem.max_servings @ problem.per_serving - problem.gaps)[fit] / targets[fit]
     upper = np.concatenate(
-        [problem.max_servings, np.ones(n), problem.gaps[cols] / problem.targets[cols]]
+        [problem.max_servings, np.ones(n), problem.gaps[cols] / targets[cols], most]
     )
-    integrality = np.concatenate([np.ones(2 * n), np.zeros(t)])
-    rows, columns, values, lower, upper_rows = _constraint_rows(problem)
-    matrix = csr_array((values, (rows, columns)), shape=(len(lower), 2 * n + t))
+    integrality = np.concatenate([np.ones(2 * n), np.zeros(t + f)])
+    rows, columns, values, lower, upper_rows = _constraint_rows(problem, fit, shortest)
+    matrix = csr_array((values, (rows, columns)), shape=(len(lower), 2 * n + t + f))
     options = {"time_limit": max(time_limit, 1e-3), "mip_rel_gap": 0.0, **HIGHS_OPTIONS}
     try:
         with warnings.catch_warnings():
@@ -38,7 +71,7 @@ def solve_exact(problem: RegimenProblem, time_limit: float) -> tuple[np.ndarray 
             result = milp(
                 cost,
                 integrality=integrality,
-                bounds=Bounds(np.zeros(2 * n + t), upper),
+                bounds=Bounds(np.zeros(2 * n + t + f), upper),
                 constraints=LinearConstraint(matrix, lower, upper_rows),
                 options=options,
             )
@@ -52,10 +85,17 @@ def solve_exact(problem: RegimenProblem, time_limit: float) -> tuple[np.ndarray 
     return servings, bool(result.status == 0)
 
 
+def _overshoot_columns(problem: RegimenProblem) -> np.ndarray:
+    """The `dose_fit` nutrients that some candidate can take past the gap."""
+    most = problem.max_servings @ problem.per_serving - problem.gaps
+    return np.array([c for c in problem.fit_columns if most[c] > 0], dtype=np.int64)
+
+
 def _constraint_rows(
-    problem: RegimenProblem,
+    problem: RegimenProblem, fit: np.ndarray, shortest: float | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Sparse rows (row, column, value) with their bounds; columns are s, then y, then h."""
+    """Sparse rows (row, column, value) with their bounds; columns are s, then y, then h, then
+    o (the overshoot of each `fit` nutrient); with `shortest`, sum h <= shortest (stage 2)."""
     n, cols = problem.size, problem.gap_columns
     ids = np.arange(n)
     rows = [ids, ids, n + ids, n + ids, np.full(n, 2 * n)]
@@ -102,6 +142,24 @@ def _constraint_rows(
         lower.append(np.array([problem.gaps[column] / target]))
         upper.append(np.array([np.inf]))
         row += 1
+    for k, column in enumerate(fit):
+        # o_j >= (added_j - gap_j) / target_j: what the regimen gives past the gap
+        amounts = problem.per_serving[:, column]
+        used = np.flatnonzero(amounts > 0)
+        target = problem.targets[column]
+        rows.append(np.full(used.size + 1, row))
+        columns.append(np.append(used, 2 * n + len(cols) + k))
+        values.append(np.append(amounts[used] / target, -1.0))
+        lower.append(np.array([-np.inf]))
+        upper.append(np.array([problem.gaps[column] / target]))
+        row += 1
+    if shortest is not None and len(cols):
+        rows.append(np.full(len(cols), row))
+        columns.append(2 * n + np.arange(len(cols)))
+        values.append(np.ones(len(cols)))
+        lower.append(np.array([-np.inf]))
+        upper.append(np.array([shortest + 1e-9 * max(1.0, shortest)]))
+        row += 1
     return (
         np.concatenate(rows),
         np.concatenate(columns),
@@ -112,7 +170,8 @@ def _constraint_rows(
 
 
 def solve_greedy(problem: RegimenProblem) -> np.ndarray:
-    """Add the serving with the best shortfall reduction per euro while everything still holds."""
+    """Add the serving with the best shortfall reduction per euro while everything still holds
+    (a fallback: it does not weigh the overshoot)."""
     servings = np.zeros(problem.size, dtype=np.int64)
     added = np.zeros(problem.per_serving.shape[1])
     cost = 0.0

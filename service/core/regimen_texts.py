@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from .errors import DataFileError, Finding
+from .numbers import localized
 from .reference import Reference
 from .vocabulary import LOCALES
 from .yamlfile import load_yaml
@@ -40,9 +41,23 @@ REQUIRED_TEXTS = (
     "notice_targets_met",
     "notice_regimen_partial",
     "notice_regimen_greedy",
+    "target_fails_guarantee",  # review s5 S5
+    "target_missed_contraindicated",
+    "notice_regimen_infeasible_contraindicated",
+    "notice_intake_needs_attention",
     "suggestion_remove",
     "suggestion_reduce",
     "suggestion_add",
+    # review s5 S7 (unsuited.py)
+    "suggestion_remove_unsuited",
+    "unsuited_line",
+    "unsuited_interaction",
+    "unsuited_life_stage",
+    "unsuited_life_stage_maximum",
+    "unsuited_diet",
+    "unsuited_allergy",
+    "unsuited_age",
+    "unsuited_law",
 )
 
 
@@ -121,7 +136,7 @@ class TextWriter:
         self.texts = regimen_texts(reference)
 
     def __call__(self, key: str, **values: Any) -> str:
-        return self.texts[key][self.locale].format(**values)
+        return self.texts[key][self.locale].format(**localized(values, self.locale))
 
     def name(self, key: str) -> str:
         return self.reference.nutrients.name(key, self.locale)

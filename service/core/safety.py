@@ -16,6 +16,7 @@ from .catalog import Catalog, allergen_bits
 from .errors import Finding
 from .food import declared_intake, room
 from .market import above_maxima, describe, market_masks
+from .markets import markets
 from .profile import Profile
 from .reference import Interaction, Reference
 
@@ -82,6 +83,23 @@ class SafetyResult:
         return ~blocked
 
 
+# the profile fields safety_masks reads (and nothing else of the profile): its cache key
+SAFETY_FIELDS = (
+    "age",
+    "sex",
+    "country",
+    "life_stage",
+    "diet",
+    "allergies",
+    "medications",
+    "conditions",
+    "goals",  # the goal `pregnancy` (planning_pregnancy)
+)
+# (ids of catalog and reference, the inputs read) -> (catalog, reference, result)
+_SAFETY: dict[tuple, tuple[Catalog, Reference, SafetyResult]] = {}
+_SAFETY_SIZE = 4096
+
+
 def safety_masks(
     catalog: Catalog,
     reference: Reference,
@@ -90,24 +108,57 @@ def safety_masks(
     limits: np.ndarray,
     taken_skus: set[str],
 ) -> SafetyResult:
-    """Every guarantee of the contract as an exclusion mask, plus stock and what is taken."""
+    """Every guarantee of the contract as an exclusion mask, plus stock and what is taken.
+
+    Computed once per exact input (issue 16: the distinct profiles of a refresh share it when
+    they differ only in what safety does not read, goals or skin type): catalog and reference
+    objects, the profile fields of SAFETY_FIELDS and its declared intake, the intake and limit
+    vectors byte for byte, what is taken. The result's arrays are read-only."""
+    key = (
+        id(catalog),
+        id(reference),
+        *(getattr(profile, name) for name in SAFETY_FIELDS),
+        declared_intake(profile),
+        intake.tobytes(),
+        limits.tobytes(),
+        frozenset(taken_skus),
+    )
+    known = _SAFETY.get(key)
+    if known is not None and known[0] is catalog and known[1] is reference:
+        return known[2]
+    result = _safety_masks(catalog, reference, profile, intake, limits, taken_skus)
+    for array in (result.over_limit, result.totals_with_item, result.food, result.room):
+        array.setflags(write=False)
+    own = [id(v) for v in vars(catalog).values() if isinstance(v, np.ndarray)]
+    for mask in result.excluded.values():
+        if id(mask) not in own:  # the catalog's own arrays (not_sellable) stay as they are
+            mask.setflags(write=False)
+    if len(_SAFETY) >= _SAFETY_SIZE:
+        _SAFETY.clear()
+    _SAFETY[key] = (catalog, reference, result)
+    return result
+
+
+def _safety_masks(
+    catalog: Catalog,
+    reference: Reference,
+    profile: Profile,
+    intake: np.ndarray,
+    limits: np.ndarray,
+    taken_skus: set[str],
+) -> SafetyResult:
     excluded: dict[str, np.ndarray] = {}
     # 1 and 9. upper limits across current supplements + basket + the item, plus a high usual
     # intake from food where the limit is for total intake: the item must fit the room left
     food = food_allowance(reference, profile)
     supplements_room = room(limits, food)
-    totals = catalog.nutrients_per_day + intake
-    has_limit = ~np.isnan(limits)
-    over = np.zeros_like(totals, dtype=bool)
-    over[:, has_limit] = above(totals[:, has_limit], limits[has_limit])
-    # a product without the nutrient is not blocked by a room that food alone already fills
-    over[:, has_limit] |= (catalog.nutrients_per_day[:, has_limit] > 0) & (
-        above(totals[:, has_limit], supplements_room[has_limit])
-    )
+    totals, over = over_limits(catalog.nutrients_per_day, intake, limits, supplements_room)
     excluded["upper_limit"] = np.asarray(over.any(axis=1))
     # 2 and 6. medications and conditions (vitamin K antagonists, contraindications)
     triggered = tuple(
-        i for i in reference.interactions if i.triggered_by(profile.medications, profile.conditions)
+        i.in_market(profile.country)  # the market's medicine names (interactions.yaml, R15h)
+        for i in reference.interactions
+        if i.triggered_by(profile.medications, profile.conditions)
     )
     for interaction in triggered:
         if interaction.exclude:
@@ -126,14 +177,14 @@ def safety_masks(
         excluded["allergy"] = (catalog.allergen_bits & allergen_bits(profile.allergies)) != 0
     # 5. age and life stage
     excluded["age"] = (catalog.min_age > profile.age) | (catalog.max_age < profile.age)
-    if profile.life_stage == "pregnant":
+    if profile.life_stage == "pregnant" or planning_pregnancy(profile):
         excluded["life_stage"] = ~catalog.pregnancy_suitable
     elif profile.life_stage == "breastfeeding":
         excluded["life_stage"] = ~catalog.breastfeeding_suitable
-    # 10 (in part). maxima per daily dose in pregnancy and breastfeeding (vitamin D 25 µg)
-    life_stage_maxima = reference.market_maxima.life_stages.get(profile.life_stage)
-    if life_stage_maxima:
-        excluded["life_stage_maximum"] = above_maxima(catalog, life_stage_maxima)
+    # 10 (in part). maxima a day in pregnancy and breastfeeding (vitamin D 25 µg)
+    life_stage = life_stage_mask(catalog, reference, profile, totals)
+    if life_stage is not None:
+        excluded["life_stage_maximum"] = life_stage
     # 8. market law: binding maxima of the profile's market (and advisory ones a shop switched
     # on), and forms not authorised for food supplements / products marked not sellable
     excluded.update(market_masks(catalog, reference.market_maxima, profile.country))
@@ -142,6 +193,51 @@ def safety_masks(
     if taken_skus:
         excluded["already_taken"] = catalog.sku_mask(taken_skus)
     return SafetyResult(excluded, over, totals, triggered, food, supplements_room)
+
+
+def planning_pregnancy(profile: Profile) -> bool:
+    """A woman trying to conceive (goal `pregnancy`) may be pregnant without knowing it: she
+    gets the catalog's pregnancy suitability (review s6 T1: kelp and an 800 µg retinol
+    multivitamin were offered for the iodine claim). Not a man, nor a profile outside the ages
+    of markets.yaml `life_stage_ages` for `pregnant`."""
+    if "pregnancy" not in profile.goals or profile.life_stage != "none":
+        return False
+    return markets().life_stage_problem("pregnant", profile.sex, profile.age) is None
+
+
+def over_limits(
+    per_day: np.ndarray, intake: np.ndarray, limits: np.ndarray, supplements_room: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Guarantees 1 and 9 per product and nutrient: (totals, over), the intake plus the product
+    a day, and where that crosses the limit or the room food leaves (the only masks that
+    depend on what is taken; the refill check computes them per customer)."""
+    totals = per_day + intake
+    has_limit = ~np.isnan(limits)
+    over = np.zeros_like(totals, dtype=bool)
+    over[:, has_limit] = above(totals[:, has_limit], limits[has_limit])
+    # a product without the nutrient is not blocked by a room that food alone already fills
+    over[:, has_limit] |= (per_day[:, has_limit] > 0) & (
+        above(totals[:, has_limit], supplements_room[has_limit])
+    )
+    return totals, over
+
+
+def life_stage_mask(
+    catalog: Catalog, reference: Reference, profile: Profile, totals: np.ndarray
+) -> np.ndarray | None:
+    """Guarantee 10's maxima in pregnancy and breastfeeding (product_maxima.yaml `life_stages`:
+    "offer no more than 25 µg a day") for the day: what is taken + basket + the product
+    (`totals`), not the product alone (a pregnant woman with 10 µg in her basket is offered no
+    20 µg product: session 5 re-review). None when the life stage has no maxima."""
+    maxima = reference.market_maxima.life_stages.get(profile.life_stage)
+    if not maxima:
+        return None
+    mask = np.asarray(above_maxima(catalog, maxima)).copy()
+    for nutrient, maximum in maxima.items():
+        column = catalog.nutrient_keys.index(nutrient)
+        given = catalog.nutrients_per_day[:, column] > 0
+        mask |= given & above(totals[:, column], maximum)
+    return mask
 
 
 def room_left(intake: np.ndarray, result: SafetyResult) -> np.ndarray:
@@ -189,9 +285,16 @@ def safety_reason(
     if code == "life_stage_maximum":
         maxima = reference.market_maxima.life_stages.get(profile.life_stage, {})
         per_day = catalog.products[index].nutrients_per_day
-        return ", ".join(
+        alone = [
             f"{n} {per_day.get(n, 0):g} per daily dose is above {m:g} when {profile.life_stage}"
             for n, m in maxima.items()
             if per_day.get(n, 0) > m
-        )
+        ]
+        with_taken = [
+            f"{n} {per_day.get(n, 0):g} per daily dose with what is taken is above {m:g} a day "
+            f"when {profile.life_stage}"
+            for n, m in maxima.items()
+            if 0 < per_day.get(n, 0) <= m
+        ]
+        return ", ".join(alone or with_taken)
     return describe(catalog, reference.market_maxima, profile.country, index, code)

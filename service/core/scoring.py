@@ -16,7 +16,14 @@ from .profile import Profile
 from .reference import Reference
 from .vocabulary import GOALS
 
-FEATURES = ("gap_fill", "goal_match", "price", "headroom")
+FEATURES = ("gap_fill", "goal_match", "price", "headroom", "overshoot")
+# features that lower the score (weight x value is subtracted)
+PENALTIES = frozenset({"headroom", "overshoot"})
+
+
+def sign(name: str) -> float:
+    """-1 for a penalty feature, +1 for the others (the score and its explanation agree)."""
+    return -1.0 if name in PENALTIES else 1.0
 
 
 @dataclass(frozen=True)
@@ -27,8 +34,7 @@ class Features:
     def transparent_score(self, weights: dict[str, float]) -> np.ndarray:
         raw = np.zeros_like(self.values["gap_fill"])
         for name in FEATURES:
-            sign = -1.0 if name == "headroom" else 1.0
-            raw += sign * weights.get(name, 0.0) * self.values[name]
+            raw += sign(name) * weights.get(name, 0.0) * self.values[name]
         return raw
 
 
@@ -39,14 +45,17 @@ def compute_features(
     targets: np.ndarray,
     limits: np.ndarray,
     totals_with_item: np.ndarray,
+    fit: np.ndarray | None = None,
 ) -> Features:
-    """Features per product; `targets` and `limits` are vectors over nutrients (NaN = none)."""
+    """Features per product; `targets` and `limits` are vectors over nutrients (NaN = none);
+    `fit`: the nutrient columns whose dose should fit the advice (scoring.yaml `dose_fit`)."""
     has_target = ~np.isnan(targets) & (targets > 0)
     gap = np.where(has_target, np.maximum(np.nan_to_num(targets) - intake, 0.0), 0.0)
     safe_targets = np.where(has_target, targets, 1.0)
     fill = np.minimum(catalog.nutrients_per_day, gap) / safe_targets
     total_gap = float((gap / safe_targets).sum())
     gap_fill = fill.sum(axis=1) / total_gap if total_gap > 0 else np.zeros(len(catalog))
+    overshoot = _overshoot(catalog.nutrients_per_day, gap, safe_targets, has_target, fit, total_gap)
 
     if profile.goals:
         columns = [GOALS.index(g) for g in profile.goals]
@@ -65,8 +74,29 @@ def compute_features(
         "goal_match": goal_match,
         "price": catalog.price_prior,
         "headroom": headroom,
+        "overshoot": overshoot,
     }
     return Features(values, fill)
+
+
+def _overshoot(
+    per_day: np.ndarray,
+    gap: np.ndarray,
+    targets: np.ndarray,
+    has_target: np.ndarray,
+    fit: np.ndarray | None,
+    total_gap: float,
+) -> np.ndarray:
+    """How far each product's daily dose goes past the advice gap of the `fit` nutrients,
+    relative to the advice and weighed like `gap_fill` (R8): a product 20 µg above the advice
+    loses what one 20 µg short of it does not fill, so the closest dose leads."""
+    if fit is None or total_gap <= 0:
+        return np.zeros(per_day.shape[0])
+    columns = has_target & fit
+    if not columns.any():
+        return np.zeros(per_day.shape[0])
+    past = np.maximum(per_day[:, columns] - gap[columns], 0.0) / targets[columns]
+    return np.asarray(past.sum(axis=1) / total_gap)
 
 
 def squash_one(raw: float, reference: Reference) -> float:

@@ -97,7 +97,14 @@ class CachedList:
     The impression part is the impression record of learning.logs.impression_record without
     its per-request fields (request id, customer id, time): model and features versions and,
     per item shown, SKU, position and features, computed with the list. A cache hit logs it
-    with those three fields put in front, without parsing it."""
+    with those three fields put in front, without parsing it.
+
+    A precomputed placement's list (a part named `locale@placement`, issue 11) has an
+    impression part of its own after it (header `placements`: [part, size] in order): the same
+    record with the placement's items and `placement` named, the record a computed placement
+    logs. Its items' features are the plain list's, computed with the same evaluation of the
+    same profile; a placement showing an item the plain list does not has no part (its hits log
+    nothing rather than something made up)."""
 
     fingerprint: str
     profile_digest: str
@@ -117,6 +124,15 @@ class CachedList:
             part = _gzip(_dumps(impression))
             header["impression"] = len(part)
             parts.append(part)
+            placed = []
+            for name, body in bodies.items():
+                record = _placement_impression(impression, body) if "@" in name else None
+                if record is not None:
+                    part = _gzip(_dumps(record))
+                    placed.append([name, len(part)])
+                    parts.append(part)
+            if placed:
+                header["placements"] = placed
         return _dumps(header) + b"\n" + b"".join(parts)
 
     @staticmethod
@@ -150,7 +166,7 @@ class CachedList:
         return cached
 
     @cached_property
-    def _layout(self) -> tuple[dict[str, bytes], bytes | None]:
+    def _layout(self) -> tuple[dict[str, bytes], bytes | None, dict[str, bytes]]:
         head, _, rest = self.payload.partition(b"\n")
         header = json.loads(head)
         parts, offset = {}, 0
@@ -166,9 +182,15 @@ class CachedList:
                 raise ValueError("bad payload layout")
             impression = rest[offset : offset + size]
             offset += size
+        placed = {}
+        for name, size in header.get("placements", ()) if impression is not None else ():
+            if not isinstance(name, str) or not isinstance(size, int) or size <= 0:
+                raise ValueError("bad payload layout")
+            placed[name] = rest[offset : offset + size]
+            offset += size
         if offset != len(rest):
             raise ValueError("payload length does not match its layout")
-        return parts, impression
+        return parts, impression, placed
 
     @property
     def _parts(self) -> dict[str, bytes]:
@@ -188,14 +210,21 @@ class CachedList:
         return part
 
     def impression(
-        self, request_id: str, customer_id: str, timestamp: str, limit: int | None = None
+        self,
+        request_id: str,
+        customer_id: str,
+        timestamp: str,
+        limit: int | None = None,
+        part: str | None = None,
     ) -> bytes | None:
         """The impression record (JSON) of this list served now, or None for an entry written
-        without one. `limit` below the cached limit keeps the first `limit` items."""
-        part = self._layout[1]
-        if part is None:
+        without one. `limit` below the cached limit keeps the first `limit` items. `part`: a
+        placement's list (`locale@placement`), whose record names the placement."""
+        layout = self._layout
+        stored = layout[1] if part is None or "@" not in part else layout[2].get(part)
+        if stored is None:
             return None
-        fragment = _inflate(part)
+        fragment = _inflate(stored)
         front = _dumps(
             {"request_id": request_id, "customer_id": customer_id, "timestamp": timestamp}
         )
@@ -216,6 +245,20 @@ class CachedList:
             return {locale: json.loads(_inflate(part)) for locale, part in self._parts.items()}
         except ValueError as exc:
             raise CorruptEntry("recs") from exc
+
+
+def _placement_impression(plain: dict, body: dict) -> dict | None:
+    """A placement list's impression record from the plain list's (see CachedList), or None
+    when the placement shows an item the plain list does not (no features for it here)."""
+    features = {item["sku"]: item["features"] for item in plain.get("items", ())}
+    skus = [item["sku"] for item in body.get("items", ())]
+    if not skus or any(sku not in features for sku in skus):
+        return None
+    items = [
+        {"sku": sku, "position": position, "features": features[sku]}
+        for position, sku in enumerate(skus, start=1)
+    ]
+    return {**plain, "items": items, "placement": body.get("placement")}
 
 
 def _inflate(part: bytes) -> bytes:

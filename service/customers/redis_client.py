@@ -229,13 +229,21 @@ class HitLog:
         ).encode()
 
     def __call__(
-        self, cached: CachedList, customer_id: str, limit: int, request_id: str, drawn=None
+        self,
+        cached: CachedList,
+        customer_id: str,
+        limit: int,
+        request_id: str,
+        drawn=None,
+        part: str | None = None,
     ) -> None:
+        """Log the list shown: the plain list's, or with `part` (`locale@placement`) that
+        placement's (issue 11)."""
         if not (self.sampled() if drawn is None else drawn):
             return
         try:
             stamp = dt.datetime.now(dt.UTC).isoformat()
-            record = cached.impression(request_id, customer_id, stamp, limit)
+            record = cached.impression(request_id, customer_id, stamp, limit, part)
             if record is not None:
                 self.store.log_impression(customer_id, record)
         except CorruptEntry:

@@ -46,9 +46,12 @@ class CorruptionReport(Protocol):
 
 
 class HitLog(Protocol):
-    """Logs the impression of a list served from the cache (`limit` items of it)."""
+    """Logs the impression of a list served from the cache (`limit` items of it; with `part`,
+    `locale@placement`, that placement's list)."""
 
-    def __call__(self, cached: CachedList, customer_id: str, limit: int) -> None: ...
+    def __call__(
+        self, cached: CachedList, customer_id: str, limit: int, part: str | None = None
+    ) -> None: ...
 
 
 def locales_for(profile: dict[str, Any]) -> tuple[str, ...]:
@@ -105,27 +108,27 @@ def serve(
     that does not decode is reported through `corrupt` and treated as a miss: the refresh this
     queues writes it again. A hit's impression is logged through `hits` (a computed list's
     through `impressions`, with the features computed for it). `placement` (issue 11): that
-    placement's precomputed list, or computed now when it is not precomputed or not fresh; its
-    hits log no impression (the stored impression is the plain list's)."""
-    if placement is not None:
-        hits = None
+    placement's precomputed list, or computed now when it is not precomputed or not fresh; a
+    hit logs the placement's stored impression part, cut to the items shown (as the fast path
+    logs a full-length hit)."""
     entry, raw = store.read(customer_id)  # CorruptEntry for a profile that does not decode
     if entry is None:
         raise NotFound(f"no customer {customer_id!r}")
     try:
         cached = fresh_list(recommender, entry, raw, policy, customer_id=customer_id)
         part = part_name(locale, placement)
+        shown = part if placement is not None else None  # the impression part of the list
         if cached is not None:
             if limit == cached.limit:
                 ready = cached.response(part)
                 if ready is not None:
                     if hits is not None:
-                        hits(cached, customer_id, limit)
+                        hits(cached, customer_id, limit, shown)
                     return ready
             body = _one_body(cached, part) if limit < cached.limit else None
             if body is not None:
                 if hits is not None:
-                    hits(cached, customer_id, limit)
+                    hits(cached, customer_id, limit, shown)
                 return {**body, "items": body["items"][:limit], "source": "cache"}
     except CorruptEntry as exc:
         if corrupt is not None:

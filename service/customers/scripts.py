@@ -33,10 +33,12 @@ return log(KEYS[1], KEYS[2], ARGV[1], {'data', ARGV[2]})
 
 # The cache hit in one round trip (service/api/fast_path.py): the customer's profile and list,
 # and, when the list is a hit (the checks of refresh.fresh_list on the same values: fingerprint,
-# profile digest, age; then the limit and locale asked, and an impression part), its impression
+# profile digest, age; then the limit and list asked, and an impression part), its impression
 # logged. The web layer decides what to answer from the values returned, as without logging.
 # KEYS: profile, recs, stream, index; ARGV: maxlen, head, fingerprint, now, max_age, limit,
-# locale. Returns {profile, recs, 1 when logged else 0}.
+# part (the locale, or `locale@placement` for a placement's list), placement ('' for the plain
+# list: its impression part; else the placement's, found by name in the header's `placements`
+# after the plain one, issue 11). Returns {profile, recs, 1 when logged else 0}.
 READ_AND_LOG = (
     _LOG
     + """
@@ -64,7 +66,19 @@ if not fine or type(header) ~= 'table' or type(header['locales']) ~= 'table'
 end
 local offset = second + 1
 for _, size in pairs(header['locales']) do offset = offset + size end
-local part = string.sub(recs, offset, offset + header['impression'] - 1)
+local size = header['impression']
+if ARGV[8] ~= '' then
+  if type(header['placements']) ~= 'table' then return no() end
+  offset = offset + size
+  size = nil
+  for _, placed in ipairs(header['placements']) do
+    if type(placed) ~= 'table' or type(placed[2]) ~= 'number' then return no() end
+    if placed[1] == ARGV[7] then size = placed[2] break end
+    offset = offset + placed[2]
+  end
+  if not size then return no() end
+end
+local part = string.sub(recs, offset, offset + size - 1)
 local id = log(KEYS[3], KEYS[4], ARGV[1], {'data', ARGV[2], 'imp', part})
 if type(id) == 'table' and id['err'] then return id end  -- an index to convert first
 return {profile, recs, 1}
@@ -84,4 +98,19 @@ if not stored then return 0 end
 if string.match(stored, '"digest"%s*:%s*"([^"]*)"') ~= ARGV[1] then return 0 end
 redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[3])
 return 1
+"""
+
+# WRITE_IF_CURRENT for the customers of one refreshed profile at once (issue 16: a refresh sends
+# each distinct list once, not once per customer): KEYS are (profile, recs) pairs, ARGV digest,
+# value, TTL; each pair is checked and written as WRITE_IF_CURRENT does. Returns the count.
+WRITE_MANY_IF_CURRENT = """
+local written = 0
+for i = 1, #KEYS, 2 do
+  local stored = redis.call('GET', KEYS[i])
+  if stored and string.match(stored, '"digest"%s*:%s*"([^"]*)"') == ARGV[1] then
+    redis.call('SET', KEYS[i + 1], ARGV[2], 'EX', ARGV[3])
+    written = written + 1
+  end
+end
+return written
 """

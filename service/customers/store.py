@@ -38,6 +38,7 @@ from typing import Any
 
 import redis
 
+from ..core.placements.serve import part_name
 from .entries import (  # noqa: F401 - re-exported: the store's public names
     CUSTOMERS,
     ERASED,
@@ -63,7 +64,13 @@ from .entries import (  # noqa: F401 - re-exported: the store's public names
 )
 from .memory import MemoryStore  # noqa: F401 - re-exported
 from .purchases import RedisPurchases
-from .scripts import LOG_IMPRESSION, READ_AND_LOG, RELEASE_IF_HELD, WRITE_IF_CURRENT
+from .scripts import (
+    LOG_IMPRESSION,
+    READ_AND_LOG,
+    RELEASE_IF_HELD,
+    WRITE_IF_CURRENT,
+    WRITE_MANY_IF_CURRENT,
+)
 
 
 @dataclass(frozen=True)
@@ -75,6 +82,7 @@ class Hit:
     max_age: float
     limit: int
     locale: str
+    placement: str | None = None  # issue 11: a precomputed placement's list (its impression)
 
 
 class RedisStore(RedisPurchases):
@@ -170,14 +178,23 @@ class RedisStore(RedisPurchases):
         number written."""
         if not entries:
             return 0
-        script = None if self.cluster else self.client.register_script(WRITE_IF_CURRENT)
         pipe = self.client.pipeline(transaction=False)
-        for customer_id, digest, value in entries:
-            keys = [self._key("profile", customer_id), self._key("recs", customer_id)]
-            # a list nobody asked for in LIST_TTL seconds expires; a GET computes it again
-            if script is None:  # a cluster pipeline sends the script itself (one slot per call)
+        if self.cluster:  # a cluster pipeline sends the script itself (one slot per call)
+            for customer_id, digest, value in entries:
+                keys = [self._key("profile", customer_id), self._key("recs", customer_id)]
+                # a list nobody asked for in LIST_TTL seconds expires; a GET computes it again
                 pipe.execute_command("EVAL", WRITE_IF_CURRENT, 2, *keys, digest, value, LIST_TTL)
-            else:
+            return sum(int(done) for done in pipe.execute())
+        # the customers of one profile get the same value: sent once for up to 256 of them
+        script = self.client.register_script(WRITE_MANY_IF_CURRENT)
+        groups: dict[tuple[str, bytes], list[str]] = {}
+        for customer_id, digest, value in entries:
+            groups.setdefault((digest, value), []).append(customer_id)
+        for (digest, value), ids in groups.items():
+            for start in range(0, len(ids), 256):
+                keys = []
+                for customer_id in ids[start : start + 256]:
+                    keys += (self._key("profile", customer_id), self._key("recs", customer_id))
                 script(keys=keys, args=[digest, value, LIST_TTL], client=pipe)
         return sum(int(done) for done in pipe.execute())
 
@@ -308,11 +325,12 @@ class RedisStore(RedisPurchases):
         self, customer_id: str, hit: Hit, head: bytes
     ) -> tuple[dict | None, bytes | None, bool]:
         """`read()` that also logs the impression of the cached list in the same round trip
-        when the list is a hit for `hit` (fresh for that fingerprint and time, with that limit
-        and locale, and carrying an impression part): the stream entry is `head` (request id,
-        customer id, time) plus the stored impression part (`imp`, gzip; see
-        `stream_record`). Returns profile entry, cached list and whether it was logged. The
-        caller still decides from the values what to answer. On a cluster: `read()` only."""
+        when the list is a hit for `hit` (fresh for that fingerprint and time, with that limit,
+        locale and placement, and carrying an impression part for that list): the stream entry
+        is `head` (request id, customer id, time) plus the stored impression part (`imp`, gzip;
+        see `stream_record`; a placement's part names the placement). Returns profile entry,
+        cached list and whether it was logged. The caller still decides from the values what to
+        answer. On a cluster: `read()` only."""
         if self.cluster:
             return (*self.read(customer_id), False)
         keys = [self._key("profile", customer_id), self._key("recs", customer_id)]
@@ -323,7 +341,8 @@ class RedisStore(RedisPurchases):
             repr(hit.now),
             repr(hit.max_age),
             hit.limit,
-            hit.locale,
+            part_name(hit.locale, hit.placement),
+            hit.placement or "",
         ]
         profile_raw, recs_raw, logged = self._logging_call(
             self._read_log_script, customer_id, [*keys, IMPRESSIONS_STREAM], args, self._own()

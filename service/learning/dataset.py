@@ -20,7 +20,7 @@ from service.core.errors import DosewiseError
 from service.core.vocabulary import EVENT_TYPES
 
 from .features import FEATURES_VERSION, N_FEATURES
-from .logs import epoch_seconds, read_jsonl
+from .logs import SIMULATED, epoch_seconds, read_jsonl
 
 
 class DatasetError(DosewiseError):
@@ -41,6 +41,7 @@ class Dataset:
     skus: tuple[str, ...]
     has_views: bool = False  # the shop sends view events (else `seen` means engaged)
     skipped_impressions: int = 0  # logged with another feature list
+    simulated_impressions: int = 0  # of the whole log: shown by the simulated shop (logs.SIMULATED)
 
     @property
     def rows(self) -> int:
@@ -70,6 +71,7 @@ class Dataset:
             self.skus,
             self.has_views,
             self.skipped_impressions,
+            self.simulated_impressions,
         )
 
     def split(self, holdout_fraction: float) -> tuple[Dataset, Dataset, float]:
@@ -100,7 +102,7 @@ def load_dataset(
     row_position: list[int] = []
     query_customer: list[int] = []
     query_time: list[float] = []
-    skipped = 0
+    skipped = simulated = 0
     for record in read_jsonl(Path(impressions_path)):
         items = record.get("items") or []
         if record.get("features_version") != FEATURES_VERSION or not items:
@@ -112,6 +114,7 @@ def load_dataset(
             continue
         blocks.append(block)
         counts.append(len(items))
+        simulated += record.get("source") == SIMULATED
         customer = customers.setdefault(record["customer_id"], len(customers))
         query_customer.append(customer)
         query_time.append(epoch_seconds(record["timestamp"]))
@@ -145,6 +148,7 @@ def load_dataset(
         tuple(names),
         bool(events.has_views),
         skipped,
+        simulated,
     )
 
 

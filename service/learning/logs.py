@@ -1,6 +1,7 @@
 """The two logs training reads, as JSON lines: impressions (what was shown) and shop events.
 
-Impression (one line per served list; serving writes it, the simulator writes the same):
+Impression (one line per served list; serving writes it, the simulator writes the same with
+`"source": "simulated"`):
 
     {"request_id": "...", "customer_id": "...", "timestamp": "2026-11-28T10:00:00+00:00",
      "model_version": "transparent-31f0a328", "features_version": "<FEATURES_VERSION>",
@@ -28,6 +29,22 @@ import numpy as np
 
 from .features import FEATURES_VERSION
 
+# `source` of an impression the simulated shop wrote (simulator.py): synthetic customers
+SIMULATED = "simulated"
+# a trained model's metadata `data.source`: every impression from the shop's own customers
+# (SHOP), every one simulated (SIMULATED), or both (MIXED); only SHOP lets a list say that
+# customers chose a product (core/needs.py)
+SHOP = "shop"
+MIXED = "mixed"
+
+
+def data_source(impressions: int, simulated: int) -> str:
+    """SHOP, SIMULATED or MIXED for a training set of `impressions`, `simulated` of them
+    written by the simulated shop."""
+    if simulated == 0:
+        return SHOP
+    return SIMULATED if simulated >= impressions else MIXED
+
 
 def impression_record(
     request_id: str,
@@ -37,14 +54,18 @@ def impression_record(
     shown: Sequence[int],
     skus: Sequence[str],
     model_version: str,
+    source: str | None = None,
 ) -> dict[str, Any]:
     """The log line for one served list.
 
     `features` is the full `product_features(ev)` matrix, `shown` the catalog indices in the
     order shown (pins included), `skus` the catalog's SKUs (`[p.sku for p in catalog.products]`).
+    `source`: `SIMULATED` for a list the simulated shop showed to a synthetic customer (the
+    trained model's metadata `data.source` then says no real customer chose anything); a list
+    served to the shop's customers has none.
     """
     rows = _compact_rows(features[list(shown)])
-    return {
+    record = {
         "request_id": request_id,
         "customer_id": customer_id,
         "timestamp": iso(timestamp),
@@ -55,6 +76,9 @@ def impression_record(
             for position, (index, row) in enumerate(zip(shown, rows, strict=True), start=1)
         ],
     }
+    if source is not None:
+        record["source"] = source
+    return record
 
 
 def _compact_rows(rows: np.ndarray) -> list[list[float | int]]:

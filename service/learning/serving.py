@@ -21,7 +21,7 @@ import numpy as np
 
 from .blend import BlendWeights
 from .features import FEATURE_NAMES, RULE_WEIGHT, TRANSPARENT_SCORE, product_features
-from .logs import impression_record
+from .logs import SHOP, impression_record
 from .model import Ranker
 
 
@@ -74,6 +74,18 @@ class ServedLearning:
 
     def explain(self, model: Ranker, row: np.ndarray) -> dict[str, Any]:
         return explain_model(model, row)
+
+    def from_customers(self, model: Ranker) -> bool:
+        return chosen_by_customers(model)
+
+
+def chosen_by_customers(model: Ranker) -> bool:
+    """The model learned from what the shop's own customers chose: its metadata `data.source`
+    is `shop` (train.py). A model trained on the simulated shop, on a mix, or an artefact from
+    before the source was recorded (its data unknown) is not: a list then never says
+    "Often chosen by customers with a profile like yours" on its strength (review s7 P6)."""
+    data = model.metadata.get("data")
+    return isinstance(data, dict) and data.get("source") == SHOP
 
 
 LEARNING = ServedLearning()

@@ -49,6 +49,7 @@ from .features import (
     RULE_WEIGHT,
     TRANSPARENT_SCORE,
 )
+from .logs import data_source
 from .model import MAIN_COLUMNS, LinearWeights, Ranker, RankingModel, load_model
 
 POSITION_BUCKETS = (2, 3, 4, 5, 6, 11)  # lower bounds; below the first is the reference
@@ -102,6 +103,8 @@ def train(
             "train_impressions": train_part.impressions,
             "holdout_impressions": holdout.impressions,
             "skipped_impressions": data.skipped_impressions,
+            "simulated_impressions": data.simulated_impressions,
+            "source": data_source(data.impressions, data.simulated_impressions),
         },
     }
     by_sku = popularity(train_part)

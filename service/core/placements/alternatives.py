@@ -3,11 +3,16 @@
 A product Q is an alternative of the product P on the page when
 - it serves the same need: same category (the catalog's categories are the nutrient roles:
   vitamin D, D3 + K2, calcium + D3, ...) and every nutrient P gives, Q gives too;
-- its dose is comparable: for every nutrient of P, Q's daily amount is within
-  `alternatives.max_dose_ratio` (placements.yaml) of P's, either way;
+- its dose is comparable: for every nutrient of P, Q's daily amount is within the window of
+  that nutrient (placements.yaml `alternatives.nutrient_dose_ratios`, else `max_dose_ratio`) of
+  P's, either way (B12 has a wider window: absorption saturates, so 100 and 500 µg labels give
+  comparable absorbed amounts);
 - it is never less suitable than P: no allergen P does not have, vegan if P is vegan,
-  vegetarian if P is, no higher minimum age, no lower maximum age, suitable in pregnancy and
-  breastfeeding wherever P is (so a page for a vegan product never offers a fish-oil one);
+  vegetarian if P is; without a profile (the GET) also no higher minimum age, no lower maximum
+  age, suitable in pregnancy and breastfeeding wherever P is (so a page for a vegan product
+  never offers a fish-oil one). With a profile the person's own age and life stage decide,
+  through the plain list's safety masks (review s6: kids' drops for a woman of 58 had no
+  alternative, because every adult product has a higher minimum age than the kids' 0);
 - it differs in something a shopper can choose by, and says so: diet, source, form, price,
   dose, allergens or brand, each a fact from the catalog in the request's locale. "Cheaper"
   compares the exact cost of a month (Product.cost_per_month) at each product's own label
@@ -17,6 +22,8 @@ the profile's dose band (guarantee 10), and an alternative that gives a nutrient
 does not says so first ("also gives 14 mg of iron a day, which the product on this page does
 not"). Without a profile (the GET) such an alternative is not offered at all: nothing could
 check the added nutrient against the person (iron for a man, vitamin K with an anticoagulant).
+An answer without alternatives says there is no comparable product (`no_alternatives_text`),
+never the plain list's "nothing safely fits": the person's own list may well have items.
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ import numpy as np
 
 from ..amounts import rounded
 from ..catalog import Catalog, Product
+from ..numbers import format_number
 from ..reference import Reference
 from .config import PlacementConfig
 
@@ -34,19 +42,33 @@ EPSILON = 1e-9
 
 
 def alternative_mask(
-    catalog: Catalog, index: int, config: PlacementConfig, only_its_nutrients: bool = False
+    catalog: Catalog,
+    index: int,
+    config: PlacementConfig,
+    only_its_nutrients: bool = False,
+    roles: np.ndarray | None = None,
+    for_profile: bool = False,
 ) -> np.ndarray:
     """Products that serve the same need at a comparable dose and are no less suitable.
     `only_its_nutrients` (without a profile, F8): nor give a nutrient the product does not
     (a men's multivitamin's alternative adding 14 mg iron, a calcium + D3's adding vitamin K:
-    with no profile nothing could check the added nutrient)."""
+    with no profile nothing could check the added nutrient). `roles` (per product its need,
+    the category's role; with a profile for which the product on the page is unsuited, review
+    s5 S3): the products of the same role at any dose: the profile's dose band decides, not
+    the dose (or the K2) that makes the product unsuited ("the same D3 at 20 µg", "D3 without
+    K2 with your anticoagulant"). `for_profile`: age and life stage are the person's (the
+    caller's safety masks), not the page product's."""
     product = catalog.products[index]
     row = catalog.nutrients_per_day[index]
-    mask = catalog.category_code == catalog.category_code[index]
+    if roles is not None:
+        mask = roles == roles[index]
+    else:
+        mask = catalog.category_code == catalog.category_code[index]
     if only_its_nutrients:
         mask &= ~(catalog.nutrients_per_day[:, row <= 0] > 0).any(axis=1)
-    ratio = config.max_dose_ratio
-    for column in np.flatnonzero(row > 0).tolist():
+    keys = catalog.nutrient_keys
+    for column in np.flatnonzero(row > 0).tolist() if roles is None else []:
+        ratio = config.dose_ratio(keys[column])
         amounts = catalog.nutrients_per_day[:, column]
         mask &= (amounts >= row[column] / ratio * (1 - EPSILON)) & (
             amounts <= row[column] * ratio * (1 + EPSILON)
@@ -57,13 +79,21 @@ def alternative_mask(
         mask &= catalog.vegan
     if product.vegetarian:
         mask &= catalog.vegetarian | catalog.vegan
-    mask &= catalog.min_age <= catalog.min_age[index]
+    if not for_profile:
+        mask &= _as_suitable_for_anyone(catalog, index)
+    mask[index] = False
+    return np.asarray(mask)
+
+
+def _as_suitable_for_anyone(catalog: Catalog, index: int) -> np.ndarray:
+    """Without a person: suitable for every age and life stage the product is."""
+    product = catalog.products[index]
+    mask = catalog.min_age <= catalog.min_age[index]
     mask &= catalog.max_age >= catalog.max_age[index]
     if product.pregnancy_suitable:
         mask &= catalog.pregnancy_suitable
     if product.breastfeeding_suitable:
         mask &= catalog.breastfeeding_suitable
-    mask[index] = False
     return np.asarray(mask)
 
 
@@ -145,6 +175,10 @@ def alternative_reasons(
         )
         if abs(mine - theirs) > EPSILON * max(mine, 1.0):
             key = keys[column]
+            if theirs <= EPSILON:  # review s6 T11: not "0 µg of vitamin K2 instead of 200 µg"
+                name = reference.nutrients.name(key, locale)
+                add(f"dose:{key}", "alternative_without_nutrient", nutrient=name)
+                continue
             add(
                 f"dose:{key}",
                 "alternative_dose",
@@ -183,5 +217,17 @@ def _nutrient_name(reference: Reference, vitamin: str, locale: str) -> str:
 
 
 def _money(amount: float, locale: str) -> str:
-    text = f"{amount:.2f}"
-    return text if locale == "en" else text.replace(".", ",")
+    return format_number(amount, locale, decimals=2)
+
+
+def no_alternatives_notice(
+    config: PlacementConfig, locale: str, profile: bool, unsuited: bool = False
+) -> dict[str, str]:
+    """`no_items` of an answer made of alternatives only: no comparable product (that suits
+    everyone the product suits, without a profile; that suits the person, with one; for a page
+    product that does not suit the person: no other product for the same need that does),
+    never the plain list's "nothing safely fits" (review s6)."""
+    key = "notice_no_alternatives"
+    if profile:
+        key += "_not_suited" if unsuited else "_profile"
+    return {"code": "no_items", "text": config.text(key, locale)}

@@ -18,6 +18,7 @@ import copy
 import numpy as np
 
 from ..amounts import rounded
+from ..numbers import format_number
 from ..ranking import Evaluation, _rank
 from .context import Copurchase, Pick, PlacementContext
 
@@ -75,8 +76,8 @@ def complements(ctx: PlacementContext, limit: int) -> list[Pick]:
         reasons = {}
         for locale in ("nl", "de", "en"):
             listed = ", ".join(
-                f"{reference.nutrients.name(keys[c], locale)} {rounded(row[c])} "
-                f"{reference.nutrients.units[keys[c]]}"
+                f"{reference.nutrients.name(keys[c], locale)} "
+                f"{format_number(rounded(row[c]), locale)} {reference.nutrients.units[keys[c]]}"
                 for c in adds
             )
             text = ctx.snapshot.placements.text("adds_to_basket", locale, nutrients=listed)

@@ -17,6 +17,7 @@ from typing import Any
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from ..errors import DataFileError, Finding
+from ..numbers import localized
 from ..reference import Reference, _display
 from ..validation import schema_findings
 from ..vocabulary import FORMS, LOCALES
@@ -43,11 +44,18 @@ TEXTS: dict[str, tuple[str, ...]] = {
     "alternative_brand": ("brand",),
     "alternative_dose": ("amount", "unit", "nutrient", "other"),
     "alternative_without_allergens": ("allergens",),
+    "alternative_without_nutrient": ("nutrient",),
     "alternative_adds": ("amount", "unit", "nutrient"),
     "adds_to_basket": ("nutrients",),
     "notice_basket_covered": ("nutrients",),
     "notice_page_product_not_suited": (),
     "notice_page_product_not_suited_alternatives": (),
+    "notice_no_alternatives": (),
+    "notice_no_alternatives_profile": (),
+    "notice_no_alternatives_not_suited": (),
+    "notice_covered_continued": (),
+    "notice_warning_continued": (),
+    "notice_warning_continued_one": (),
     **{f"form_{form}": () for form in FORMS},
 }
 
@@ -115,11 +123,23 @@ class _PlacementSchema(Schema):
             raise ValidationError("a strategy appears twice in the chain", "strategies")
 
 
+class _NutrientRatioSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    ratio = fields.Float(required=True, validate=validate.Range(min=1))
+    source = fields.String(required=True, validate=validate.Length(min=1))
+
+
 class _AlternativesSchema(Schema):
     class Meta:
         unknown = RAISE
 
     max_dose_ratio = fields.Float(required=True, validate=validate.Range(min=1))
+    # per nutrient key, a window other than max_dose_ratio (checked against nutrients.yaml)
+    nutrient_dose_ratios = fields.Dict(
+        keys=fields.String(), values=fields.Nested(_NutrientRatioSchema), load_default=dict
+    )
     min_price_difference = fields.Float(required=True, validate=validate.Range(min=0))
     source = fields.String(required=True)
 
@@ -174,6 +194,8 @@ class Placement:
 class PlacementConfig:
     placements: dict[str, Placement] = field(default_factory=dict)
     max_dose_ratio: float = 2.5
+    # nutrient key -> its own window (alternatives.nutrient_dose_ratios); others max_dose_ratio
+    nutrient_dose_ratios: dict[str, float] = field(default_factory=dict)
     min_price_difference: float = 0.25
     copurchase_weight: float = 0.15
     texts: dict[str, dict[str, str]] = field(default_factory=dict)
@@ -191,10 +213,14 @@ class PlacementConfig:
         return self.placements.get(name)
 
     def text(self, key: str, locale: str, **values: Any) -> str:
-        return self.texts[key][locale].format(**values)
+        return self.texts[key][locale].format(**localized(values, locale))
 
     def has_text(self, key: str) -> bool:
         return key in self.texts
+
+    def dose_ratio(self, nutrient: str) -> float:
+        """The comparable-dose window of an alternative for this nutrient key."""
+        return self.nutrient_dose_ratios.get(nutrient, self.max_dose_ratio)
 
 
 def placements_path(rules_dir: Path) -> Path:
@@ -294,6 +320,7 @@ def load_placements(
         _AlternativesSchema(), data, document, "alternatives", display
     )
     findings.extend(problems)
+    findings.extend(_check_ratio_keys(alternatives, document, display, reference))
     complements, problems = _section(_ComplementsSchema(), data, document, "complements", display)
     findings.extend(problems)
     findings.extend(_check_texts(data["texts"], document, display, reference))
@@ -302,6 +329,10 @@ def load_placements(
     return PlacementConfig(
         placements=placements,
         max_dose_ratio=float(alternatives.get("max_dose_ratio", 2.5)),
+        nutrient_dose_ratios={
+            str(k): float(v["ratio"])
+            for k, v in (alternatives.get("nutrient_dose_ratios") or {}).items()
+        },
         min_price_difference=float(alternatives.get("min_price_difference", 0.25)),
         copurchase_weight=float(complements.get("copurchase_weight", 0.15)),
         texts={k: dict(v) for k, v in data["texts"].items()},
@@ -325,6 +356,28 @@ def _section(
     loaded, problems = schema_findings(schema, raw, file)
     located = [Finding(p.file, p.line, f"{key}.{p.message}", p.column, p.code) for p in problems]
     return loaded or {}, located
+
+
+def _check_ratio_keys(
+    alternatives: dict, document: Any, file: str, reference: Reference
+) -> list[Finding]:
+    """A nutrient_dose_ratios key that is no nutrient key would silently do nothing."""
+    keys = reference.nutrients.keys
+    node = document.get("alternatives") if isinstance(document, LineDict) else None
+    findings = []
+    for key in alternatives.get("nutrient_dose_ratios") or {}:
+        if key not in keys:
+            close = difflib.get_close_matches(key, keys, n=1)
+            findings.append(
+                Finding(
+                    file,
+                    line_of(node, "nutrient_dose_ratios"),
+                    f"alternatives.nutrient_dose_ratios: unknown nutrient {key!r}",
+                    code="schema",
+                    hint=f"did you mean {close[0]!r}?" if close else "a key of nutrients.yaml",
+                )
+            )
+    return findings
 
 
 def _check_texts(

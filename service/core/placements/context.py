@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from ..advice_config import advice_config
-from ..profile import Line
+from ..profile import Line, labelled_lines
 from ..ranking import Evaluation, evaluate
 from ..refills import Purchase, RefillConfig, supplies
 from ..requests import RecommendationRequest
@@ -61,14 +61,16 @@ class PlacementContext:
         still last and the profile does not list (what the customer takes now: the profile
         list next to "buy again" never offers a second vitamin D on top of one still taken)."""
         request = self.request
-        lines = request.lines()
+        lasting: list[tuple[str, Line]] = []
         if self.purchases and self.refills is not None:
             listed = {line.sku for line in request.profile.current_supplements if line.sku}
-            lines += [
+            lasting = [
                 (f"supply.{s.sku}", Line(sku=s.sku, servings_per_day=s.servings_per_day))
                 for s in supplies(self.snapshot, request.profile, list(self.purchases))
                 if s.runs_out_on > self.today and s.sku not in listed
             ]
+        # a basket line of a supply still lasting is its next pack (review s6 T4)
+        lines = labelled_lines(request.profile, request.basket, lasting)
         return evaluate(self.snapshot, request.profile, lines, self.today, request.jurisdiction)
 
     @cached_property

@@ -11,12 +11,19 @@ without refill settings they yield nothing, and the chain goes on to its next st
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import replace
+
+import numpy as np
+
 from ..profile import Line
-from ..ranking import Evaluation
-from ..refills import buy_again_choices, plan_refills
+from ..ranking import Evaluation, evaluate
+from ..refills import Supply, buy_again_choices, plan_refills
 from ..refills.render import runs_out_reason
 from ..vocabulary import LOCALES
 from .context import Pick, PlacementContext
+
+Ends = dict[str, dt.date]  # a supply's SKU -> the day it runs out
 
 
 def _passes(ctx: PlacementContext, ev: Evaluation, index: int) -> bool:
@@ -30,6 +37,90 @@ def _passes(ctx: PlacementContext, ev: Evaluation, index: int) -> bool:
         and ev.rule_required[index]
         and ctx.request_mask()[index]
     )
+
+
+def _now_besides(
+    ctx: PlacementContext, skus: frozenset[str], added: tuple[tuple[str, float], ...] = ()
+) -> Evaluation:
+    """The list's own evaluation (what the customer takes now: the supplies still lasting
+    included, the one the notices speak of) without the lines of `skus` (the product
+    proposed and the one it replaces: a reorder continues, a replacement takes the place of
+    what it replaces) and with `added` (sku, servings a day) on top; worked out once."""
+    memo = ctx.__dict__.setdefault("_now_besides", {})
+    key = (skus, added)
+    if key not in memo:
+        ev = ctx.ev
+        lines = [(r.path, r.line) for r in ev.resolved if not (r.sku and r.sku in skus)]
+        if len(lines) == len(ev.resolved) and not added:
+            memo[key] = ev
+        else:
+            lines += [
+                (f"proposed.{sku}", Line(sku=sku, servings_per_day=servings))
+                for sku, servings in added
+            ]
+            profile, jurisdiction = ctx.request.profile, ctx.request.jurisdiction
+            memo[key] = evaluate(ctx.snapshot, profile, lines, ctx.today, jurisdiction)
+    return memo[key]
+
+
+def _blocked_now(ctx: PlacementContext, index: int, supply: Supply, ends: Ends) -> bool:
+    """Review s5 S5: a reorder or replacement adds no nutrient the answer's own warning names
+    (`intake_warning:<nutrient>`: what is taken now fails a guarantee) while a product the
+    warning names is still taken. A proposal starts when the supply it continues or replaces
+    runs out (today, when it has run out already): it is held back when, on that day, a line
+    giving the nutrient is still taken (a supply lasting longer, a current supplement the
+    profile names, a basket line), not when every such line has run out by then (review s7
+    P4: the folic acid + 10 µg D tablet reordered as it and the 25 µg D3 run out, the 35 µg
+    warned of now). The refill plan checked the proposal against what is taken besides it
+    then, as /refills proposes it; the notice says it is for when those products run out.
+    What is taken enough of is no reason here (review s6 T5)."""
+    catalog, keys = ctx.snapshot.catalog, ctx.snapshot.reference.nutrients.keys
+    now = ctx.ev
+    gives = catalog.nutrients_per_day[index] > 0
+    start = max(ctx.today, supply.runs_out_on)
+    for column, found in now.offer.failing.items():
+        if now.intake[column] <= 0:
+            continue
+        warned = np.zeros(len(keys), dtype=bool)
+        warned[column] = True
+        if not (gives & now.offer.config.grouped(keys, warned)).any():
+            continue
+        for line in found.lines:
+            sku = now.resolved[line].sku
+            if sku == supply.sku:  # what the proposal continues or replaces
+                continue
+            end = ends.get(sku) if sku else None
+            if end is None or end > start:
+                return True
+    return False
+
+
+def counting_proposals(ctx: PlacementContext, picks: list[Pick]) -> PlacementContext:
+    """The context the strategies after `buy_again` or `refills` work in: the products they
+    proposed count as taken (at their label dose), in place of what they replace or continue,
+    so a later strategy offers no second source of what a proposal gives (review s5 S5: no
+    folic acid tablet after a pregnancy multivitamin)."""
+    products = ctx.snapshot.catalog.products
+    return counting_proposed(
+        ctx, [(p.index, str(p.extra.get("for_sku", products[p.index].sku))) for p in picks]
+    )
+
+
+def counting_proposed(ctx: PlacementContext, proposed: list[tuple[int, str]]) -> PlacementContext:
+    """`counting_proposals` from (product index, the SKU it replaces or continues) pairs: what
+    the experiments' safety check (experiments/safety.py) reads back from an answer."""
+    products = ctx.snapshot.catalog.products
+    skus, added = set(), []
+    for index, for_sku in proposed:
+        product = products[index]
+        skus |= {product.sku, for_sku}
+        added.append((product.sku, float(product.servings_per_day)))
+    if not added:
+        return ctx
+    ev = _now_besides(ctx, frozenset(skus), tuple(added))
+    out = replace(ctx)
+    out.__dict__["ev"] = ev  # the cached_property, computed
+    return out
 
 
 def _basket(ctx: PlacementContext) -> list[Line]:
@@ -76,10 +167,13 @@ def refills(ctx: PlacementContext, limit: int) -> list[Pick]:
         request.jurisdiction,
     )
     products = snapshot.catalog.products
+    ends: Ends = {s.sku: s.runs_out_on for s in plan.listed}
     picks = []
     for decision in plan.decisions:
         index, ev, supply = decision.index, decision.ev, decision.supply
         if decision.action == "stop" or index is None or not _passes(ctx, ev, index):
+            continue
+        if _blocked_now(ctx, index, supply, ends):
             continue
         reasons = {}
         for locale in LOCALES:

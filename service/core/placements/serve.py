@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from ..advice_texts import advice_notices
+from ..advice_texts import no_items_notice
 from ..amounts import rounded
 from ..errors import InvalidInput, NotFound
 from ..market import market_masks
@@ -27,7 +27,7 @@ from ..ranking import (
     check_request,
     evaluate,
     intake_view,
-    profile_notices,
+    list_notices,
     rank_and_render,
 )
 from ..refills import Purchase, RefillConfig
@@ -35,13 +35,22 @@ from ..requests import RecommendationRequest
 from ..rules import RuleSet
 from ..snapshot import Snapshot
 from ..vocabulary import LOCALES
-from .alternatives import alternative_mask, alternative_reasons, dose_distance
+from .alternatives import (
+    alternative_mask,
+    alternative_reasons,
+    dose_distance,
+    no_alternatives_notice,
+)
 from .config import Placement
 from .context import Copurchase, Pick, PlacementContext
+from .purchased import counting_proposals
 from .strategies import STRATEGIES
 
 # a stored customer's purchases and the refill settings they are read with
 Purchases = tuple[list[Purchase], RefillConfig]
+# chains that are the profile's own list (home, account: what was bought, then the plain
+# list): an empty one says why as the plain list does (review s7 P10)
+PROFILE_LISTS = frozenset({"profile", "buy_again"})
 PART_SEPARATOR = "@"  # a precomputed placement's part of a cached list: "nl@account"
 # (id of a snapshot, placement) -> (that snapshot, its scoped copy); a few snapshots at most
 _SCOPED: dict[tuple[int, str], tuple[Snapshot, Snapshot]] = {}
@@ -75,6 +84,9 @@ def check_placement(snapshot: Snapshot, name: str, product_sku: str | None = Non
         errors["placement"] = [f"unknown placement {name!r}; known: {known}"]
     if product_sku is not None and product_sku not in snapshot.catalog.index:
         errors["product_sku"] = [f"unknown SKU {product_sku!r}"]
+    elif product_sku is None and placement is not None and "alternatives" in placement.strategies:
+        # review s6 T10: without it the page's product was silently dropped (the plain list)
+        errors["product_sku"] = [f"the {name} placement needs the product on the page"]
     if errors or placement is None:
         raise InvalidInput("the request names things the service does not know", errors)
     return placement
@@ -123,7 +135,7 @@ def placement_bodies(
     intake = shared.intake(ev) if shared is not None else intake_view(ev)
     bodies: dict[str, dict[str, Any]] = {}
     for locale in locales:
-        notices = profile_notices(ev, locale) + advice_notices(ev, locale)
+        notices = _continuing(ctx, picks, list_notices(ev, locale), locale)
         if placement.basket_overlap == "exclude" and ctx.basket_nutrients.any():
             notices.append(_basket_notice(ctx, locale))
         if ctx.page_product_unsuited:  # nothing goes with it; alternatives alone say less
@@ -136,7 +148,12 @@ def placement_bodies(
         if impressions is not None and not bodies and items:
             shown = [p.index for p, item in zip(picks, rendered, strict=True) if item["reasons"]]
             impressions(ev, shown)
-        if not items:
+        if not items and set(placement.strategies) == {"alternatives"}:
+            config = ctx.snapshot.placements  # no comparable product, not "nothing fits" (s6)
+            notices.append(no_alternatives_notice(config, locale, True, ctx.page_product_unsuited))
+        elif not items and set(placement.strategies) <= PROFILE_LISTS:
+            notices.append(no_items_notice(ev, locale))  # as the plain list says (s7 P10)
+        elif not items:
             notices.append({"code": "no_items", "text": reference.text("notice_no_items", locale)})
         elif len(items) < limit:
             notices.append(
@@ -181,6 +198,8 @@ def _chain(ctx: PlacementContext, placement: Placement, limit: int) -> list[Pick
             brands[product.brand] += 1
             if len(picks) >= limit:
                 break
+        if name in ("buy_again", "refills"):  # what they propose counts as taken after them
+            ctx = counting_proposals(ctx, [p for p in picks if p.strategy == name])
     return picks
 
 
@@ -201,6 +220,50 @@ def _render(
     item["strategy"] = pick.strategy
     item.update(pick.extra)
     return item
+
+
+def _continuing(
+    ctx: PlacementContext, picks: list[Pick], notices: list[dict[str, str]], locale: str
+) -> list[dict[str, str]]:
+    """Review s5 T5: next to a buy_again or refills item that gives a nutrient the person
+    already takes enough of (the D3 she takes, reordered as it runs out), the notice "we
+    suggest no more ..." says the item is for when what is taken runs out, not on top of it.
+    Review s7 P4: next to a refills item that gives a nutrient an `intake_warning` names (a
+    proposal held back unless every product the warning names has run out when it starts,
+    purchased.py), the warning says the proposal is for when those products run out."""
+    per_day = ctx.snapshot.catalog.nutrients_per_day
+    keys = ctx.snapshot.reference.nutrients.keys
+    given = {
+        keys[c]
+        for pick in picks
+        if pick.strategy in ("buy_again", "refills")
+        for c in np.flatnonzero(per_day[pick.index] > 0).tolist()
+    }
+    if not given:
+        return notices
+    config = ctx.snapshot.placements
+    grouped = ctx.ev.offer.config.grouped
+    refilled = np.zeros(len(keys), dtype=bool)
+    for pick in picks:
+        if pick.strategy == "refills":
+            refilled |= per_day[pick.index] > 0
+    out = []
+    for n in notices:
+        kind, _, key = n["code"].partition(":")
+        if kind == "already_covered" and key in given:
+            n = {**n, "text": f"{n['text']} {config.text('notice_covered_continued', locale)}"}
+        elif kind == "intake_warning" and key in keys:
+            warned = np.zeros(len(keys), dtype=bool)
+            warned[keys.index(key)] = True
+            if (grouped(keys, warned) & refilled).any():
+                found = ctx.ev.offer.failing.get(keys.index(key))
+                lines = ctx.ev.resolved
+                named = {lines[i].sku or lines[i].name for i in found.lines} if found else set()
+                one = len(named) == 1  # the warning names one product
+                more = config.text(f"notice_warning_continued{'_one' if one else ''}", locale)
+                n = {**n, "text": f"{n['text']} {more}"}
+        out.append(n)
+    return out
 
 
 def _basket_notice(ctx: PlacementContext, locale: str) -> dict[str, str]:
@@ -290,8 +353,19 @@ class Shared:
 
 
 def _applied(rules: RuleSet) -> frozenset[str]:
-    """The rules a (scoped) rule set applies: two sets applying the same evaluate alike."""
-    return frozenset(r.id for r in rules.rules if rules.applies(r))
+    """The rules a (scoped) rule set applies: two sets applying the same evaluate alike. Once
+    per rule set (a refresh asks for every profile and placement; a rule set never changes)."""
+    key = id(rules)
+    known = _APPLIED.get(key)
+    if known is None or known[0] is not rules:
+        if len(_APPLIED) > 256:
+            _APPLIED.clear()
+        known = _APPLIED[key] = (rules, frozenset(r.id for r in rules.rules if rules.applies(r)))
+    return known[1]
+
+
+# id of a rule set -> (that rule set, the ids of the rules it applies)
+_APPLIED: dict[int, tuple[RuleSet, frozenset[str]]] = {}
 
 
 def recommend_stored(
@@ -361,7 +435,8 @@ def alternatives_of(
         )
         if len(items) >= limit:
             break
-    return {"product": sku, "items": items, "versions": snapshot.versions}
+    notices = [] if items else [no_alternatives_notice(config, locale, profile=False)]
+    return {"product": sku, "items": items, "notices": notices, "versions": snapshot.versions}
 
 
 def alternatives_for_profile(

@@ -45,13 +45,21 @@ def alternatives(ctx: PlacementContext, limit: int) -> list[Pick]:
     ev = ctx.ev
     snapshot = ctx.snapshot
     catalog, reference, config = snapshot.catalog, snapshot.reference, snapshot.placements
-    candidates = ctx.base(ev) & ev.offer.within_band & alternative_mask(catalog, index, config)
+    # the page product unsuited (its dose, its K2): the same need within the profile's band,
+    # best for the profile first, not a dose window around it (review s5 S3)
+    unsuited = ctx.page_product_unsuited
+    roles = ev.offer.role_table.category_role if unsuited else None
+    # age and life stage: the person's (ctx.base), not the page product's (review s6)
+    mask = alternative_mask(catalog, index, config, roles=roles, for_profile=True)
+    candidates = ctx.base(ev) & ev.offer.within_band & mask
     candidates &= ~ev.offer.duplicate  # nothing the notices say "no more" of (F12)
+    if unsuited:
+        candidates &= ev.offer.allowed  # for a need of the profile, as its plain list
     chosen = []
     for other in sorted(
         candidates.nonzero()[0].tolist(),
         key=lambda o: (
-            round(dose_distance(catalog, index, o), 3),
+            0.0 if unsuited else round(dose_distance(catalog, index, o), 3),
             -float(ev.raw[o]),
             catalog.products[o].sku,
         ),

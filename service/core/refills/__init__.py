@@ -15,6 +15,7 @@ from .buy_again import (
     buy_again_ranked,
     buy_again_reasons,
 )
+from .check import CheckCache, CheckEvaluation
 from .plan import (
     Decision,
     RefillPlan,
@@ -41,6 +42,8 @@ __all__ = [
     "CONFIG_FILE",
     "TEXTS",
     "BuyAgain",
+    "CheckCache",
+    "CheckEvaluation",
     "Decision",
     "Purchase",
     "RefillConfig",

@@ -9,15 +9,16 @@ from typing import Any
 
 import numpy as np
 
+from ..advice_config import advice_config
 from ..advice_texts import item_reasons
-from ..profile import Line, Profile
+from ..profile import Line, Profile, with_next_packs
+from ..rank_order import fit_order
 from ..ranking import Evaluation, evaluate
 from ..snapshot import Snapshot
 from ..vocabulary import LOCALES
+from .check import CheckCache
 from .settings import RefillConfig
 from .supplies import Purchase, Supply, supplies
-
-EVALUATIONS_KEPT = 50_000  # products x evaluations a batch cache holds (about 60 MB)
 
 
 # ---------------------------------------------------------------- checks
@@ -50,6 +51,8 @@ def exclusions(ev: Evaluation, index: int, base: Evaluation | None = None) -> di
         if code == "upper_limit":
             columns = np.flatnonzero(ev.safety.over_limit[index]).tolist()
             out["upper_limit"] = [keys[c] for c in columns]
+        elif code == "life_stage_maximum":  # the mask counts the day's total (review s6 T6)
+            out.update(_life_stage_maximum(ev, index))
         elif code.startswith("interaction:"):
             interaction = next(i for i in ev.safety.triggered if f"interaction:{i.id}" == code)
             nutrients = [n for n, t in interaction.exclude.items() if row[keys.index(n)] > t]
@@ -66,9 +69,74 @@ def exclusions(ev: Evaluation, index: int, base: Evaluation | None = None) -> di
     covered += [c for c in above if no_advice[c] and c in ev.offer.covered and c not in covered]
     if covered:
         out["already_covered"] = [keys[c] for c in sorted(covered)]
+        # review s6 T6: what else it gives that nothing taken besides it gives is said
+        alone = [] if base is None else _only_source(base, row)
+        if alone:
+            out["only_source"] = [keys[c] for c in alone]
     above = [c for c in above if c not in covered]
     if above:
         out["dose_band"] = [keys[c] for c in above]
+    return out
+
+
+def _life_stage_maximum(ev: Evaluation, index: int) -> dict[str, list[str]]:
+    """`life_stage_maximum` where the product's own daily dose is above the life stage's
+    maximum, else `life_stage_maximum_total`: only with what is taken besides it (25 + 10 µg
+    vitamin D in pregnancy; neither dose alone is above 25 µg)."""
+    reference = ev.snapshot.reference
+    keys = reference.nutrients.keys
+    row = ev.snapshot.catalog.nutrients_per_day[index]
+    stage = reference.market_maxima.life_stages.get(ev.profile.life_stage, {})
+    own = [key for key, most in stage.items() if row[keys.index(key)] > most * (1 + 1e-9)]
+    if own:
+        return {"life_stage_maximum": own}
+    total = [
+        key
+        for key, most in stage.items()
+        if row[keys.index(key)] > 0 and ev.safety.totals_with_item[index, keys.index(key)] > most
+    ]
+    return {"life_stage_maximum_total": total}
+
+
+def _only_source(base: Evaluation, row: np.ndarray) -> list[int]:
+    """Nutrient columns with a reference amount (not one covered once taken, scoring.yaml
+    lists.covered) that the product gives and nothing taken besides it gives (the calcium of
+    a calcium + D3 next to a plain D3)."""
+    counted = _counted(base.snapshot)
+    return [int(c) for c in np.flatnonzero((row > 0) & (base.intake <= 0) & counted).tolist()]
+
+
+def _counted(snapshot: Snapshot) -> np.ndarray:
+    reference = snapshot.reference
+    when_taken = advice_config(reference).covered_when_taken
+    return np.array([key not in when_taken for key in reference.nutrients.keys])
+
+
+def gives_alone(snapshot: Snapshot, profile: Profile, group: list, lasting: list) -> set[str]:
+    """SKUs of `group` that give a nutrient with a reference amount (not one covered once
+    taken, scoring.yaml lists.covered) that no other product taken or reordered gives: the
+    reorder checks them first, so a duplicate is left out of the plain product, not of the
+    only calcium (review s6 T6)."""
+    catalog, keys = snapshot.catalog, snapshot.reference.nutrients.keys
+    counted = _counted(snapshot)
+    rows = {s.sku: catalog.nutrients_per_day[s.index] > 0 for s in group}
+    besides = np.zeros(len(keys), dtype=bool)
+    for sku, _ in lasting:
+        besides |= catalog.nutrients_per_day[catalog.index[sku]] > 0
+    for line in profile.current_supplements:
+        if line.sku in catalog.index:
+            besides |= catalog.nutrients_per_day[catalog.index[line.sku]] > 0
+        for key in line.nutrients:
+            if key in keys:
+                besides[keys.index(key)] = True
+    out = set()
+    for sku, gives in rows.items():
+        others = besides.copy()
+        for other, more in rows.items():
+            if other != sku:
+                others |= more
+        if (gives & ~others & counted).any():
+            out.add(sku)
     return out
 
 
@@ -88,10 +156,25 @@ def replacement(
     chosen."""
     table = ev.offer.role_table
     catalog = ev.snapshot.catalog
-    candidates = fits(ev) & ev.offer.allowed & (table.category_role == table.category_role[index])
+    # what the plain list may offer is within the band and no duplicate (Offer.allowed), both
+    # known without the ranking: when nothing of the role passes them, no ranking is needed
+    # (about half the checks of a daily run; tests/test_refill_shared.py pins the subset)
+    role = table.category_role == table.category_role[index]
+    candidates = fits(ev) & ~ev.offer.duplicate & role
     candidates[index] = False
     if avoid:
         candidates &= ~catalog.sku_mask(set(avoid))
+    if not candidates.any():
+        return None
+    # and for a need (Offer.need): a gap it fills, a rule's or a goal's reason, the model;
+    # the need's last check (a concern it also gives, the costliest) only for what is left
+    offer = ev.offer
+    candidates &= (
+        offer.gap_fits.any(axis=1) | offer.rule_need | offer.goal_need | offer.learned_need
+    )
+    if not candidates.any():
+        return None
+    candidates &= offer.allowed
     price = catalog.price_per_month[index]
     ranked = sorted(
         np.flatnonzero(candidates).tolist(),
@@ -101,6 +184,7 @@ def replacement(
             catalog.products[i].sku,
         ),
     )
+    ranked = fit_order(ev, ranked)  # review s7 P3: not a dose past the advice for one past it
     return next((i for i in ranked if all(once(ev, item_reasons, i, lo) for lo in LOCALES)), None)
 
 
@@ -141,8 +225,8 @@ def taken_lines(
         if not (line.sku and line.sku in leave_out)
     ]
     lines += [(f"supply.{sku}", Line(sku=sku, servings_per_day=spd)) for sku, spd in extra]
-    lines += [(f"basket.{i}", line) for i, line in enumerate(basket)]
-    return lines
+    # a basket line of a product taken is its next pack, not more (review s6 T4)
+    return with_next_packs(lines, [(f"basket.{i}", line) for i, line in enumerate(basket)])
 
 
 def listed_and_due(
@@ -181,7 +265,7 @@ def plan_refills(
     today: dt.date,
     basket: list[Line] | tuple[Line, ...] = (),
     jurisdiction: str | None = None,
-    evaluations: dict | None = None,
+    evaluations: CheckCache | None = None,
     check_lasting: bool = False,
     profile_key: str | None = None,
     everything: list[Supply] | None = None,
@@ -191,10 +275,10 @@ def plan_refills(
     out within `combine_within_days` of the first due one. Each is checked in run-out order
     against the profile as it is now, what it takes (current supplements, supplies still
     lasting), the basket and the reorder's products before it; one that fails is replaced by
-    a safe product of the same role, or left out. `evaluations` caches evaluations by their
-    lines across customers with the same profile (`profile_key`: the stored profile's digest;
-    the batch job). `check_lasting` also checks
-    each supply that still lasts against the profile and the other supplies (what the customer
+    a safe product of the same role, or left out. `evaluations` (the batch job's, check.py)
+    shares the checks' evaluations and their parts across customers with the same profile
+    (`profile_key`: the stored profile's digest). `check_lasting` also checks each supply
+    that still lasts against the profile and the other supplies (what the customer
     takes now that no longer fits is worth saying before it runs out). `everything`: the
     supplies of `purchases` when the caller has them already (`supplies`)."""
     if everything is None:
@@ -233,8 +317,10 @@ def plan_refills(
     base = None
     decided: dict[str, Decision] = {}
     failed: list[tuple[Supply, dict[str, list[str]]]] = []
-    # first what still fits as bought, soonest first, each with those before it
-    for supply in group:
+    # first what still fits as bought, each with those before it: the only source of a
+    # nutrient first (review s6 T6), then soonest first
+    alone = gives_alone(snapshot, profile, group, lasting)
+    for supply in sorted(group, key=lambda s: s.sku not in alone):
         held = {supply.sku, *(sku for sku, _ in accepted)}
         lines = taken_lines(profile, counted, lasting + accepted, basket_besides(basket, held))
         ev = _evaluate(snapshot, profile, lines, today, jurisdiction, evaluations, profile_key)
@@ -268,6 +354,9 @@ def plan_refills(
             continue
         other = _replacement_once(ev, supply.index, in_group | {sku for sku, _ in accepted})
         if other is None:
+            unasked = [] if ASK_ANYWAY & set(why) else _no_advice(ev, supply.index)
+            if unasked:  # review s7 P11: outgrown, not needed; no call for advice
+                why = {**why, "no_advice": unasked}
             decided[supply.sku] = Decision(supply, "stop", None, list(why), ev, why)
             continue
         decided[supply.sku] = Decision(supply, "replace", other, list(why), ev, why)
@@ -293,7 +382,7 @@ def _as_taken(
     supply: Supply,
     today: dt.date,
     jurisdiction: str | None,
-    evaluations: dict | None,
+    evaluations: CheckCache | None,
     ev: Evaluation,
     profile_key: str | None = None,
 ) -> Evaluation:
@@ -312,6 +401,29 @@ def _as_taken(
     )
 
 
+# why codes after which a product left out is worth asking about even when nothing calls for it:
+# a medicine or condition it does not go with (vitamin K taken with a vitamin K antagonist: the
+# dose of the medicine was set with it), a day above an upper limit
+ASK_ANYWAY = frozenset({"interaction", "upper_limit"})
+
+
+def _no_advice(ev: Evaluation, index: int) -> list[str]:
+    """The nutrients of a product nothing in the profile as it is now calls for: no advice
+    for any of them (a doctor's dose and a measured level are advice too), and no rule's or
+    goal's reason for a product of its role (review s7 P11: the kids' vitamin D drops at 13 in
+    NL, where the Gezondheidsraad advises vitamin D to none of her groups). Empty when
+    anything calls for one: then "no safe alternative" stands."""
+    keys = ev.snapshot.reference.nutrients.keys
+    gives = np.flatnonzero(ev.snapshot.catalog.nutrients_per_day[index] > 0)
+    if not gives.size or (~np.isnan(ev.targets[gives])).any():
+        return []
+    offer = ev.offer
+    role = offer.role_table.category_role == offer.role_table.category_role[index]
+    if (role & (offer.rule_need | offer.goal_need)).any():
+        return []
+    return [keys[int(c)] for c in gives]
+
+
 def _covered_by(ev: Evaluation, index: int, accepted: list[tuple[str, float]]) -> list[str]:
     """SKUs already in the reorder that serve the same role as the product at `index`."""
     table = ev.offer.role_table
@@ -328,7 +440,7 @@ def _check_lasting(
     today: dt.date,
     basket: list[Line],
     jurisdiction: str | None,
-    evaluations: dict | None,
+    evaluations: CheckCache | None,
 ) -> dict[str, dict[str, list[str]]]:
     lasting = [s for s in listed if s.runs_out_on > today]
     counted = {s.sku for s in lasting}  # the other current supplements count as the profile says
@@ -345,6 +457,7 @@ def _check_lasting(
             if ev.over_limit_now
             else exclusions(ev, supply.index, base)
         )
+        why.pop("only_source", None)  # it still lasts: nothing stops yet
         if why:
             out[supply.sku] = why
     return out
@@ -356,27 +469,9 @@ def _evaluate(
     lines: list[tuple[str, Line]],
     today: dt.date,
     jurisdiction: str | None,
-    cache: dict | None,
+    cache: CheckCache | None,
     profile_key: str | None = None,
 ) -> Evaluation:
     if cache is None:
         return evaluate(snapshot, profile, lines, today, jurisdiction)
-    key = (
-        profile_key or repr(profile),
-        tuple(
-            (line.sku, line.servings_per_day, line.label, tuple(sorted(line.nutrients.items())))
-            for _, line in lines
-        ),
-        today,
-        jurisdiction,
-        snapshot.fingerprint,
-    )
-    ev = cache.pop(key, None)
-    if ev is None:
-        # bounded by memory (an evaluation holds arrays over the catalog): the least recently
-        # used goes first, so the evaluations many customers share stay across chunks
-        while len(cache) >= max(8, EVALUATIONS_KEPT // max(len(snapshot.catalog), 1)):
-            del cache[next(iter(cache))]
-        ev = evaluate(snapshot, profile, lines, today, jurisdiction)
-    cache[key] = ev  # the most recently used last
-    return ev
+    return cache.evaluate(snapshot, profile, lines, today, jurisdiction, profile_key)

@@ -174,6 +174,13 @@ COVERED_ONLY = frozenset({"covered", "already_covered"})
 
 
 def _left_out_notice(why: list[str]) -> str:
-    """`notice_not_needed` when what else is taken already gives what the product gave (not
-    "found no safe alternative"), else `notice_not_reordered`."""
-    return "notice_not_needed" if why and set(why) <= COVERED_ONLY else "notice_not_reordered"
+    """`notice_not_needed` when what else is taken already gives enough of what the product
+    gave (not "found no safe alternative"), whatever else keeps it out (review s6 T6: the
+    25 µg D3 above the pregnancy maximum next to a lasting 10 µg), unless it was the only
+    source of a nutrient; `notice_not_needed_no_advice` when nothing in the profile calls for
+    what it gave (review s7 P11: outgrown kids' drops, why `no_advice`); else
+    `notice_not_reordered`."""
+    covered = bool(COVERED_ONLY & set(why)) and "only_source" not in why
+    if covered:
+        return "notice_not_needed"
+    return "notice_not_needed_no_advice" if "no_advice" in why else "notice_not_reordered"

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from marshmallow import RAISE, Schema, fields, validate
 
 from ..errors import DataFileError, Finding
+from ..numbers import localized
 from ..reference import Reference, _display
 from ..validation import schema_findings
 from ..vocabulary import LOCALES
@@ -30,6 +31,7 @@ TEXTS: dict[str, tuple[str, ...]] = {
     "reason_bought_before": ("date",),
     "notice_not_reordered": ("name",),
     "notice_not_needed": ("name",),
+    "notice_not_needed_no_advice": ("name",),
     "why_covered": (),
     "why_already_covered": ("nutrients",),
     "why_upper_limit": ("nutrients",),
@@ -39,6 +41,8 @@ TEXTS: dict[str, tuple[str, ...]] = {
     "why_age": (),
     "why_life_stage": (),
     "why_life_stage_maximum": (),
+    "why_life_stage_maximum_total": ("nutrients",),
+    "why_only_source": ("nutrients",),
     "why_market_maximum": (),
     "why_product_maximum": (),
     "why_not_sellable": (),
@@ -46,6 +50,7 @@ TEXTS: dict[str, tuple[str, ...]] = {
     "why_dose_band": ("nutrients",),
     "why_rule": (),
     "why_above_upper_limit_now": (),
+    "why_no_advice": ("nutrients",),
 }
 
 
@@ -106,7 +111,7 @@ class RefillConfig:
         return ZoneInfo(markets.get((country or "").upper(), self.time_zones["default"]))
 
     def text(self, key: str, locale: str, **values: Any) -> str:
-        return self.texts[key][locale].format(**values)
+        return self.texts[key][locale].format(**localized(values, locale))
 
     def date(self, day: dt.date, locale: str) -> str:
         return self.date_format[locale].format(

@@ -1,0 +1,354 @@
+"""What the advice offers beyond its targets and bands: concerns and a doctor's dose.
+
+- Review s5 S6: combination products whose other nutrients are a concern for the person. A
+  pharmacist hands over a product for a need the person has; a calcium + D3, a cod-liver oil or
+  a D3 + omega-3 answers a vitamin D need only when what else it gives is no concern for that
+  person. Thresholds are the reference data's own: the interactions' `warn` amounts
+  (interactions.yaml) and scoring.yaml `warn_at_upper_limit_fraction` with the food allowance.
+- Review s7 P7: a doctor's dose (`higher_dose_advised`) no food supplement we offer may give:
+  above the profile's upper limit (folic acid 5000 µg, iron 60 mg: a medicine, from the doctor
+  or pharmacy) or above the life stage's maximum a day (product_maxima.yaml `life_stages`). The
+  limit is never lifted (contract); items then quote the advice they do serve, never the
+  doctor's dose (`capped_doctor_doses`, `advice_without_doctor`), and regimens aim at that
+  advice (`served_targets`).
+- Review s7 P8: an advice with a gap that no product may serve for a reason of the profile
+  itself (no folic acid product suits a pregnant 13-year-old's age): targets.yaml
+  `unmet_advice_notices` say which safety masks count and which texts say so (`unmet_advice`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import weakref
+from typing import TYPE_CHECKING, NamedTuple
+
+import numpy as np
+
+from .advice import ProfileAdvice, advice_of, claim_table, profile_advice
+from .advice_config import _directory, _placeholder_problem
+from .context import compiled_context, expression_context
+from .errors import DataFileError, Finding
+from .vocabulary import GOALS
+from .yamlfile import line_of, load_yaml
+
+if TYPE_CHECKING:
+    from .advice import Offer, RoleTable
+    from .catalog import Catalog
+    from .ranking import Evaluation
+    from .reference import Reference
+
+_GOAL_NUTRIENTS: weakref.WeakKeyDictionary[Catalog, tuple[object, np.ndarray]] = (
+    weakref.WeakKeyDictionary()
+)
+# per catalog and its role table: the products whose category role is a nutrient's
+_SINGLE: weakref.WeakKeyDictionary[Catalog, tuple[RoleTable, np.ndarray]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def goal_served(offer: Offer) -> np.ndarray:
+    """(products, nutrients): a claim of the product for one of the profile's goals names
+    the nutrient (the calcium of a calcium + magnesium for `bones`)."""
+    catalog = offer.ev.snapshot.catalog
+    served_by_goal = _goal_nutrients(catalog, offer.ev.snapshot.reference)
+    columns = [GOALS.index(g) for g in set(offer.goals) if g in GOALS]
+    if not columns:
+        return np.zeros(catalog.nutrients_per_day.shape, dtype=bool)
+    return served_by_goal[:, columns, :].any(axis=1) & offer.goal_need[:, None]
+
+
+def _goal_nutrients(catalog: Catalog, reference: Reference) -> np.ndarray:
+    """(products, goals, nutrients), once per catalog and claim table: a claim the product
+    carries (`claim_table`) is for the goal and names the nutrient."""
+    table = claim_table(catalog, reference)
+    known = _GOAL_NUTRIENTS.get(catalog)
+    if known is not None and known[0] is table:
+        return known[1]
+    keys = reference.nutrients.keys
+    served = np.zeros((len(table.claims), len(GOALS), len(keys)), dtype=bool)
+    for index, claims in enumerate(table.claims):
+        for claim_id in claims:
+            claim = reference.claims[claim_id]
+            columns = [keys.index(n) for n in claim.nutrients if n in keys]
+            for goal in claim.goals:
+                if goal in GOALS:
+                    served[index, GOALS.index(goal), columns] = True
+    served.flags.writeable = False
+    _GOAL_NUTRIENTS[catalog] = (table, served)
+    return served
+
+
+def extra_concern(offer: Offer) -> np.ndarray:
+    """Products that also give a nutrient the person has no gap or goal for, besides the
+    nutrient of their role (`roles`), and that is itself a concern for the person: an
+    interaction of the profile warns of it at the day's total with the product (omega-3 with a
+    vitamin K antagonist), or with the food allowance the total reaches scoring.yaml
+    `warn_at_upper_limit_fraction` of the upper limit (800 mg calcium on top of 1700 mg from
+    food). Such a product is handed over for no need: a plain product for the need is (a
+    pharmacist does not answer "you need vitamin D" with fish oil for a patient on
+    acenocoumarol). Only products whose category role is a nutrient's (scoring.yaml
+    `lists.roles`: a calcium + D3, cod-liver oil): a multivitamin is meant to give many
+    nutrients at once. Besides, any product adding to a doctor's dose above the upper limit
+    that no advice we can serve asks for (review s7 P7, `medicinal_only`)."""
+    ev = offer.ev
+    table = offer.role_table
+    keys = ev.snapshot.reference.nutrients.keys
+    per_day = ev.snapshot.catalog.nutrients_per_day
+    # its own role's nutrient (the gap it fills, else its category's) is no extra
+    own = table.nutrient_role[None, :] == offer.roles[:, None]
+    gives = (per_day > 0) & ~offer.gap_need & ~own & ~goal_served(offer)
+    totals = ev.safety.totals_with_item
+    concern = np.zeros(per_day.shape, dtype=bool)
+    for interaction in ev.safety.triggered:
+        for key, threshold in interaction.warn.items():
+            column = keys.index(key)
+            concern[:, column] |= totals[:, column] > threshold
+    fraction = ev.snapshot.reference.warn_at_upper_limit_fraction
+    with_food = totals + np.nan_to_num(ev.safety.food)
+    limits = np.where(ev.has_limit, ev.limits, np.inf)
+    concern |= with_food >= fraction * limits
+    known = _SINGLE.get(ev.snapshot.catalog)
+    if known is not None and known[0] is table:
+        single = known[1]
+    else:
+        single = np.isin(table.category_role, table.nutrient_role)
+        _SINGLE[ev.snapshot.catalog] = (table, single)
+    return np.asarray(((gives & concern).any(axis=1) & single) | medicinal_only(ev))
+
+
+# ---------------------------------------------------------------- review s7 P7: a doctor's dose
+class CappedDose(NamedTuple):
+    """A doctor's advised dose no product we offer may give: `kind` "upper_limit" (above the
+    profile's upper limit: a medicine) or "life_stage" (above the life stage's maximum a day),
+    and that limit."""
+
+    advised: float
+    kind: str
+    limit: float
+
+
+def capped_doctor_doses(ev: Evaluation) -> dict[int, CappedDose]:
+    """Per nutrient column, a doctor's dose above the profile's upper limit (first: the
+    stronger reason) or above product_maxima.yaml `life_stages` for the life stage."""
+    doctor = advice_of(ev).doctor
+    if not doctor:
+        return {}
+    keys = ev.snapshot.reference.nutrients.keys
+    stage = ev.snapshot.reference.market_maxima.life_stages.get(ev.profile.life_stage, {})
+    out = {}
+    for column, amount in sorted(doctor.items()):
+        limit = float(ev.limits[column])
+        maximum = stage.get(keys[column])
+        if not np.isnan(limit) and amount > limit * (1 + 1e-9):
+            out[column] = CappedDose(amount, "upper_limit", limit)
+        elif maximum is not None and amount > maximum * (1 + 1e-9):
+            out[column] = CappedDose(amount, "life_stage", float(maximum))
+    return out
+
+
+def advice_without_doctor(ev: Evaluation) -> ProfileAdvice:
+    """The profile's advice as if no doctor had advised a dose (targets.yaml alone): what an
+    item under a capped doctor's dose may quote. The same context `ranking.evaluate` builds."""
+    known = ev.memo.get("advice_without_doctor")
+    if known is None:
+        snapshot, profile = ev.snapshot, ev.profile
+        keys = snapshot.reference.nutrients.keys
+        taken = sorted({line.sku for line in ev.resolved if line.sku})
+        catalog = snapshot.catalog
+        categories = sorted({catalog.products[catalog.index[s]].category for s in taken})
+        context = compiled_context(
+            expression_context(
+                profile,
+                dict(zip(keys, map(float, ev.intake), strict=True)),
+                ev.today,
+                taken,
+                categories,
+            )
+        )
+        plain = dataclasses.replace(profile, higher_dose_advised=())
+        known = ev.memo["advice_without_doctor"] = profile_advice(
+            snapshot.reference, plain, context, snapshot.reference.targets
+        )
+    return known
+
+
+def unserved_gap(ev: Evaluation, column: int) -> float | None:
+    """For a capped doctor's dose: the advice without the doctor that still has a gap (its
+    target), else None: the products of that nutrient serve no advice we can serve."""
+    target = float(advice_without_doctor(ev).targets[column])
+    if np.isnan(target) or target <= 0 or ev.intake[column] >= target * (1 - 1e-9):
+        return None
+    return target
+
+
+def served_targets(ev: Evaluation) -> tuple[np.ndarray, dict[str, str]]:
+    """`ev.targets` and `ev.target_ids` with each capped doctor's dose (`capped_doctor_doses`)
+    replaced by the advice without the doctor (NaN and no id where there is none): what a
+    regimen aims at, the advice a list's items quote (review s7 P7). A doctor's dose within
+    the limits stays the target."""
+    capped = capped_doctor_doses(ev)
+    if not capped:
+        return ev.targets, ev.target_ids
+    known = ev.memo.get("served_targets")
+    if known is None:
+        plain = advice_without_doctor(ev)
+        keys = ev.snapshot.reference.nutrients.keys
+        targets, ids = ev.targets.copy(), dict(ev.target_ids)
+        for column in capped:
+            targets[column] = plain.targets[column]
+            ids.pop(keys[column], None)
+            if keys[column] in plain.target_ids:
+                ids[keys[column]] = plain.target_ids[keys[column]]
+        known = ev.memo["served_targets"] = (targets, ids)
+    return known
+
+
+def medicinal_only(ev: Evaluation) -> np.ndarray:
+    """Products that give a nutrient whose doctor's dose is above the upper limit (to come from
+    the doctor or pharmacy) while no advice we can serve has a gap in it: on top of that dose
+    they only add to a total already above the limit (a 14 mg iron tablet beside 60 mg). Lists
+    (`extra_concern`) and regimens (regimen_problem.candidate_mask) offer none of them."""
+    per_day = ev.snapshot.catalog.nutrients_per_day
+    out = np.zeros(len(per_day), dtype=bool)
+    for column, capped in capped_doctor_doses(ev).items():
+        if capped.kind == "upper_limit" and unserved_gap(ev, column) is None:
+            out |= per_day[:, column] > 0
+    return out
+
+
+# ---------------------------------------------------------------- review s7 P8: advice unmet
+# the safety masks (safety.py) that are the profile's own: what a notice may name as the reason
+PROFILE_MASKS = ("age", "diet", "allergy", "life_stage")
+UNMET_PLACEHOLDERS = ("nutrient", "advice")
+
+
+class UnmetAdvice(NamedTuple):
+    """targets.yaml `unmet_advice_notices`: `masks` keep every product that would fill an
+    advice's gap out, and nothing else does; `text` (texts.yaml) says so and whom to ask,
+    `text_life_stage` in pregnancy and breastfeeding (the midwife)."""
+
+    id: str
+    masks: tuple[str, ...]
+    text: str
+    text_life_stage: str
+
+
+_UNMET: weakref.WeakKeyDictionary[Reference, tuple[UnmetAdvice, ...]] = weakref.WeakKeyDictionary()
+
+
+def unmet_advice_notices(reference: Reference) -> tuple[UnmetAdvice, ...]:
+    """The checked entries of targets.yaml (once per reference; `check_unmet_advice` at load)."""
+    known = _UNMET.get(reference)
+    if known is None:
+        known = _UNMET[reference] = _load_unmet(reference)
+    return known
+
+
+def _load_unmet(reference: Reference) -> tuple[UnmetAdvice, ...]:
+    path = _directory(reference) / "targets.yaml"
+    doc = load_yaml(path, str(path))
+    node = doc.get("unmet_advice_notices") if isinstance(doc, dict) else None
+    out, findings = [], []
+    for i, item in enumerate(node or ()):
+        problems = []
+        try:
+            entry = UnmetAdvice(
+                str(item["id"]),
+                tuple(str(m) for m in item["masks"]),
+                str(item["text"]),
+                str(item["text_life_stage"]),
+            )
+        except (KeyError, TypeError, ValueError):
+            problems.append("needs id, masks, text, text_life_stage and source")
+        else:
+            problems += [
+                f"mask {m!r} (one of {PROFILE_MASKS})"
+                for m in entry.masks
+                if m not in PROFILE_MASKS
+            ]
+            for key in (entry.text, entry.text_life_stage):
+                texts = reference.texts.get(key)
+                if texts is None or any(
+                    _placeholder_problem(t, UNMET_PLACEHOLDERS) for t in texts.values()
+                ):
+                    problems.append(
+                        f"text {key} (missing, or placeholders not {UNMET_PLACEHOLDERS})"
+                    )
+            if not isinstance(item.get("source"), str):
+                problems.append("no `source`")
+        if problems:
+            message = f"unmet advice notice {i}: {'; '.join(problems)}"
+            findings.append(Finding(str(path), line_of(node, i), message, code="advice"))
+            continue
+        out.append(entry)
+    if findings:
+        raise DataFileError(findings)
+    return tuple(out)
+
+
+def check_unmet_advice(reference: Reference) -> list[Finding]:
+    """Load-time check (advice_config.check_advice): the entries parse and their texts exist."""
+    _UNMET.pop(reference, None)
+    try:
+        unmet_advice_notices(reference)
+    except DataFileError as exc:
+        return exc.findings
+    return []
+
+
+def unmet_advice(ev: Evaluation) -> list[tuple[int, UnmetAdvice]]:
+    """(nutrient column, entry) per advice of the profile with a gap (not covered, not a
+    capped doctor's dose) that no list candidate fills, where every product that would fill it
+    is kept out by the entry's masks and by nothing else: the profile itself is why."""
+    entries = unmet_advice_notices(ev.snapshot.reference)
+    if not entries:
+        return []
+    offer, safety = ev.offer, ev.safety
+    targets = np.nan_to_num(advice_of(ev).targets)
+    gaps = (targets > 0) & (ev.intake < targets * (1 - 1e-9))
+    gaps[offer.covered] = False
+    gaps[list(capped_doctor_doses(ev))] = False
+    keys = ev.snapshot.reference.nutrients.keys
+    profile = ev.profile
+    for notice in offer.config.child_diet_notices:  # said there already (text_none)
+        if notice.applies(profile.diet, profile.age):
+            gaps[keys.index(notice.nutrient)] = False
+    if not gaps.any():
+        return []
+    candidates = safety.allowed() & ~ev.rule_excluded & ev.rule_required & offer.allowed
+    size = len(candidates)
+    out = []
+    for column in np.flatnonzero(gaps).tolist():
+        fills = offer.gap_need[:, column]
+        if (fills & candidates).any():
+            continue
+        for entry in entries:
+            hit, other = np.zeros(size, dtype=bool), np.zeros(size, dtype=bool)
+            for name, mask in safety.excluded.items():
+                if name in entry.masks:
+                    hit |= mask
+                else:
+                    other |= mask
+            if (fills & hit & ~other).any():
+                out.append((column, entry))
+                break
+    return out
+
+
+# ---------------------------------------------------------------- review s7 P10: why no items
+def advice_blocked_by_interaction(ev: Evaluation) -> bool:
+    """An advice of the profile with a gap (not covered) whose every filling product a
+    triggered interaction keeps out (kidney disease and the 20 µg vitamin D advice at 70+): an
+    empty list then is for the condition or medication, not for a need we were not told of."""
+    masks = [m for name, m in ev.safety.excluded.items() if name.startswith("interaction:")]
+    if not masks:
+        return False
+    blocked = np.logical_or.reduce(masks)
+    targets = np.nan_to_num(advice_of(ev).targets)
+    gaps = (targets > 0) & (ev.intake < targets * (1 - 1e-9))
+    gaps[ev.offer.covered] = False
+    for column in np.flatnonzero(gaps).tolist():
+        fills = ev.offer.gap_need[:, column]
+        if fills.any() and not (fills & ~blocked).any():
+            return True
+    return False

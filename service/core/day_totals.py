@@ -1,0 +1,128 @@
+"""What the day's total says (review s5 S1 and S4): medication warnings whose threshold is a
+daily amount, and limits that what is taken already crosses, food counted where the limit is
+for total intake. Lists, placements, stored customers and regimens share these."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .amounts import above
+
+if TYPE_CHECKING:
+    from .ranking import Evaluation
+    from .reference import Interaction
+
+
+def over_room(ev: Evaluation) -> np.ndarray:
+    """Columns where what is taken + basket is above the limit, or above the room a high usual
+    intake from food leaves where the limit is for total intake (guarantee 9, as the intake
+    check since R13). No limit (NaN room) is never crossed."""
+    return np.flatnonzero(above(ev.intake, np.nan_to_num(ev.safety.room, nan=np.inf)))
+
+
+def over_threshold(
+    interaction: Interaction, keys: tuple[str, ...], totals: np.ndarray
+) -> dict[int, float]:
+    """{column: threshold} of an interaction's `warn` whose day's total is above the threshold
+    (a threshold of 0: any amount)."""
+    columns = {keys.index(n): float(t) for n, t in interaction.warn.items()}
+    return {c: t for c, t in columns.items() if above(totals[c], t)}
+
+
+def item_interaction_warnings(ev: Evaluation, index: int, locale: str) -> list[dict[str, Any]]:
+    """A list item's medication warnings: the item gives the nutrient and what is taken +
+    basket + the item is above the rule's daily threshold. Where the threshold is above 0 the
+    warning names (`skus`, added) every line that gives it, the item last."""
+    keys = ev.snapshot.reference.nutrients.keys
+    catalog = ev.snapshot.catalog
+    row = catalog.nutrients_per_day[index]
+    totals = ev.safety.totals_with_item[index]
+    warnings: list[dict[str, Any]] = []
+    for interaction in ev.safety.triggered:
+        over = {c: t for c, t in over_threshold(interaction, keys, totals).items() if row[c] > 0}
+        if not over:
+            continue
+        warning: dict[str, Any] = {
+            "code": f"interaction:{interaction.id}",
+            "text": interaction.text[locale],
+        }
+        daily = [c for c, t in over.items() if t > 0]
+        if daily:
+            given = [r.name for r in ev.resolved if (r.amounts[daily] > 0).any()]
+            warning["skus"] = [*dict.fromkeys(given), catalog.products[index].sku]
+        warnings.append(warning)
+    return warnings
+
+
+def threshold_notices(ev: Evaluation, locale: str) -> list[dict[str, str]]:
+    """`interaction:<id>` once for the profile when what is taken + basket is already above a
+    rule's daily threshold (above 0), whatever the list adds: a thiazide user who takes 40 µg
+    vitamin D hears it even from a list without vitamin D (rules with `notice` say it anyway)."""
+    keys = ev.snapshot.reference.nutrients.keys
+    return [
+        {"code": f"interaction:{i.id}", "text": i.text[locale]}
+        for i in ev.safety.triggered
+        if not i.notice and any(t > 0 for t in over_threshold(i, keys, ev.intake).values())
+    ]
+
+
+def upper_limit_notices(ev: Evaluation, locale: str) -> list[dict[str, str]]:
+    """`above_upper_limit:<nutrient>` for every limit what is taken + basket already crosses.
+    Where the limit is for total intake the text names the total the guarantee checks: what
+    is taken + basket + the food allowance, and the excess over the limit (review s6: "35 mg
+    of zinc, more than 25 mg" left out the 12.5 mg from food that made it 47.5 mg). Where the
+    supplements alone cross it, nothing at all is suggested (`_food_nothing`); where only the
+    food allowance makes them cross it, nothing that adds the nutrient (`_food`)."""
+    reference = ev.snapshot.reference
+    keys = reference.nutrients.keys
+    notices = []
+    for column in over_room(ev).tolist():
+        key, amount, limit = keys[column], ev.intake[column], ev.limits[column]
+        food = float(ev.safety.food[column])  # 0 where the limit is for supplements only
+        values = limit_text_values(reference, key, locale, amount, limit, food)
+        text_key = "notice_above_upper_limit"
+        if food:
+            text_key += "_food_nothing" if column in ev.over_limit_now else "_food"
+        text = reference.text(text_key, locale, **values)
+        notices.append({"code": f"above_upper_limit:{key}", "text": text})
+    return notices
+
+
+def limit_text_values(
+    reference: Any, key: str, locale: str, amount: float, limit: float, food: float
+) -> dict[str, Any]:
+    """The placeholders of an above-the-limit text: what supplements give, the food allowance
+    (0 where the limit is for supplements only), the total the guarantee checks, the excess."""
+    total = amount + food
+    return reference.nutrients.text_values(
+        key, locale, amount=amount, upper_limit=limit, food=food, total=total, excess=total - limit
+    )
+
+
+def near_upper_limit(
+    ev: Evaluation, totals: np.ndarray, adds: np.ndarray, locale: str
+) -> list[tuple[int, str]]:
+    """(column, text) for every limit the day comes near (scoring.yaml
+    `warn_at_upper_limit_fraction`) in a nutrient that `adds` (bool per column) gives: the
+    supplements' `totals` plus the food allowance where the limit is for total intake
+    (guarantee 9; review s5 S9: 800 mg calcium on top of 1,700 mg from food is the limit)."""
+    reference = ev.snapshot.reference
+    food = np.nan_to_num(ev.safety.food)
+    with_food = totals + food
+    near = adds & ev.has_limit & (with_food >= reference.warn_at_upper_limit_fraction * ev.limits)
+    out = []
+    for column in np.flatnonzero(near).tolist():
+        key = reference.nutrients.keys[column]
+        values = reference.nutrients.text_values(
+            key,
+            locale,
+            amount=totals[column],
+            upper_limit=ev.limits[column],
+            food=food[column],
+            total=with_food[column],
+        )
+        text_key = "warning_near_upper_limit" + ("_food" if food[column] > 0 else "")
+        out.append((column, reference.text(text_key, locale, **values)))
+    return out
