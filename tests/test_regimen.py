@@ -95,17 +95,23 @@ def intake_of(lines: list[dict[str, Any]]) -> dict[str, float]:
     return totals
 
 
+# the categories `pregnancy-multivitamin-only-in-pregnancy` covers: multivitamins and, since
+# review s5 S6, folic acid products (a folic acid + D3 tablet is not a woman of 60's vitamin D)
+PREGNANCY_ONLY_CATEGORIES = {"multivitamin", "folic_acid"}
+
+
 def shipped_rule_excludes(sku: str, profile: dict[str, Any]) -> bool:
-    """The shipped exclude rules (risk_groups.yaml): a multivitamin made for pregnancy is for
-    pregnancy, breastfeeding or the wish to be (`pregnancy-multivitamin-only-in-pregnancy`);
-    a product stays with its target group (`target-group-*`: men, women, 50+, named 70+)."""
+    """The shipped exclude rules (risk_groups.yaml): a multivitamin or folic acid product made
+    for pregnancy is for pregnancy, breastfeeding or the wish to be
+    (`pregnancy-multivitamin-only-in-pregnancy`); a product stays with its target group
+    (`target-group-*`: men, women, 50+, named 70+)."""
     product = PRODUCTS[sku]
     tags = product.get("tags", [])
     sex, age = profile.get("sex"), profile["age"]
     planning = "pregnancy" in profile.get("goals", []) and sex != "male" and age <= 55
     return (
         (
-            product["category"] == "multivitamin"
+            product["category"] in PREGNANCY_ONLY_CATEGORIES
             and "pregnancy" in tags
             and profile.get("life_stage", "none") == "none"
             and not planning
@@ -710,6 +716,13 @@ def test_the_solver_finds_the_brute_force_optimum_on_small_catalogs(data, catalo
                 "serum_25ohd_nmol_l": 27.5,
                 "current_supplements": [{"sku": "GR-CAD3-VEGAN-TAB"}],
             },
+            2,
+        ),
+        # the folic acid + D3 tablet (tag pregnancy) is not a woman of 60's vitamin D: the
+        # oracle knew only the multivitamins of the pregnancy-only rule (stop CI of session 7)
+        (
+            ["XF-FOLIC-D3-TAB", "XF-OMEGA3-D3-SG", "XF-D3-20-TAB", "BL-CA-500-TAB"],
+            {"age": 60, "sex": "female", "goals": ["immunity"]},
             2,
         ),
     ],
