@@ -47,6 +47,7 @@ ADVICE_TEXTS: dict[str, tuple[str, ...]] = {
     "notice_no_items_no_need": (),
     "notice_no_items_warning": (),
     "notice_no_items_condition": (),  # review s7 P10
+    "notice_no_items_doctor": (),
 }
 log = logging.getLogger("dosewise.core")
 AUTHORITY_PLACEHOLDERS = ("target", "unit", "nutrient")

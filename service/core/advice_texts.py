@@ -249,12 +249,15 @@ def no_items_notice(ev: Evaluation, locale: str) -> dict[str, str]:
     profile's list: review s7 P10): what is taken or in the basket fails a guarantee (its
     warning stands, s6 T8); a condition or medication keeps out every product for an advice
     of the profile (the interaction's notice says to ask the doctor); safe products but none
-    for a need ("tell us more"); else nothing safely fits."""
+    for a need: beside a doctor's dose we cannot supply (its notice above) empty apart from it,
+    else "tell us more"; else nothing safely fits."""
     safe_without_need = _safe_without_need(ev)
     if safe_without_need and any(ev.intake[c] > 0 for c in ev.offer.failing):
         key = "notice_no_items_warning"
     elif not ev.over_limit_now and advice_blocked_by_interaction(ev):
         key = "notice_no_items_condition"
+    elif safe_without_need and capped_doctor_doses(ev):
+        key = "notice_no_items_doctor"
     elif safe_without_need:
         key = "notice_no_items_no_need"
     else:
