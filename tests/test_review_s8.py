@@ -9,8 +9,9 @@ import datetime as dt
 from typing import Any
 
 import pytest
+import yaml
 
-from .conftest import memory_app
+from .conftest import CATALOG, memory_app
 
 TODAY = dt.date(2026, 12, 2)
 TELL_US_MORE = {"nl": "Vertel ons meer", "de": "Erzählen Sie uns mehr", "en": "Tell us more"}
@@ -51,3 +52,19 @@ def test_without_a_doctor_dose_an_empty_list_still_asks_to_tell_us_more(client):
     answer = post(client, {"profile": {"age": 45, "sex": "male"}})
     assert answer["items"] == []
     assert TELL_US_MORE["en"] in notices(answer)["no_items"]
+
+
+def test_the_product_get_says_why_an_mk4_product_is_not_sellable_once_in_words(client):
+    """Review s7 left open: the product GET said "vitamin_k2 as mk4_synthetic is not an
+    authorised form; vitamin K2 as menaquinone-4 ... is not an authorised form": the code names
+    and then the catalog's own note saying the same. The note, in words, stands alone."""
+    product = next(
+        p
+        for p in yaml.safe_load(CATALOG.read_text("utf-8"))["products"]
+        if "mk4_synthetic" in p.get("vitamin_sources", {}).values() and p.get("not_sellable_reason")
+    )
+    body = client.get(f"/v1/products/{product['sku']}").get_json()
+    for market, status in body["markets"].items():
+        assert status["sellable"] is False, market
+        texts = [r["text"] for r in status["reasons"] if r["code"] == "not_sellable"]
+        assert texts == [product["not_sellable_reason"]], (market, texts)

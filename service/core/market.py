@@ -308,10 +308,12 @@ def describe(catalog: Catalog, law: MarketMaxima, market: str, index: int, code:
     """Why a product is kept off a market, for explain and preview."""
     product = catalog.products[index]
     if code == "not_sellable":
+        if not product.sellable and product.not_sellable_reason:
+            return product.not_sellable_reason  # the catalog's note names the form in words
         forms = catalog.unauthorised_forms.get(product.sku, ())
         parts = [f"{v} as {f} is not an authorised form" for v, f in forms]
         if not product.sellable:
-            parts.append(product.not_sellable_reason or "marked not sellable")
+            parts.append("marked not sellable")
         return "; ".join(parts)
     maxima = law.binding.get(market, {}) if code == "market_maximum" else law.applied(market)
     over = over_maxima(product.nutrients_per_day, maxima)
