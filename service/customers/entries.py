@@ -56,9 +56,12 @@ def load_profile_entry(raw: bytes | None) -> dict | None:
     if raw is None:
         return None
     try:
-        entry = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise CorruptEntry("profile") from exc
+        entry = orjson.loads(raw)  # about 3x json's speed: the refill job reads every profile
+    except orjson.JSONDecodeError:
+        try:  # what orjson refuses and json takes (NaN, integers past 64 bits) reads as before
+            entry = json.loads(raw)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise CorruptEntry("profile") from exc
     if (
         not isinstance(entry, dict)
         or not isinstance(entry.get("profile"), dict)
