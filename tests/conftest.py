@@ -226,6 +226,23 @@ def memory_app(today: dt.date = TODAY):
     return app
 
 
+def store_customer(client, customer_id: str, profile: dict, purchases) -> None:
+    """Store `profile` under `customer_id` with its purchases through the API: (SKU, day) pairs
+    or a dict SKU -> day (YYYY-MM-DD), each bought at 10:00 UTC on that day."""
+    assert client.put(f"/v1/customers/{customer_id}", json=profile).status_code == 200
+    pairs = purchases.items() if isinstance(purchases, dict) else purchases
+    events = [
+        {
+            "customer_id": customer_id,
+            "sku": sku,
+            "type": "purchase",
+            "timestamp": f"{day}T10:00:00+00:00",
+        }
+        for sku, day in pairs
+    ]
+    assert client.post("/v1/events", json={"events": events}).status_code == 202
+
+
 @pytest.fixture(scope="session")
 def app():
     return memory_app()

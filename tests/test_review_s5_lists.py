@@ -11,6 +11,8 @@ from service.api.app import create_app
 from service.core.profile import Profile
 from service.core.ranking import evaluate
 
+from .conftest import store_customer
+
 TODAY = dt.date(2026, 12, 2)
 
 
@@ -22,17 +24,9 @@ def client():
 
 
 def _bought(client, customer_id: str, profile: dict, bought: list[tuple[str, int]]) -> None:
-    assert client.put(f"/v1/customers/{customer_id}", json=profile).status_code == 200
-    events = [
-        {
-            "customer_id": customer_id,
-            "sku": sku,
-            "type": "purchase",
-            "timestamp": f"{(TODAY - dt.timedelta(days=days)).isoformat()}T10:00:00+00:00",
-        }
-        for sku, days in bought
-    ]
-    assert client.post("/v1/events", json={"events": events}).status_code == 202
+    """Store the customer with each SKU bought that many days before TODAY."""
+    days = [(sku, (TODAY - dt.timedelta(days=ago)).isoformat()) for sku, ago in bought]
+    store_customer(client, customer_id, profile, days)
 
 
 def _list(client, customer_id: str, placement: str | None, locale: str = "en") -> dict:

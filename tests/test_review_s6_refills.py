@@ -11,7 +11,7 @@ import datetime as dt
 
 import pytest
 
-from .conftest import memory_app
+from .conftest import memory_app, store_customer
 
 TODAY = dt.date(2026, 12, 2)
 
@@ -25,22 +25,6 @@ def _post(client, path: str, body: dict) -> dict:
     response = client.post(path, json={"locale": "en", **body})
     assert response.status_code == 200, response.data
     return response.get_json()
-
-
-def _purchase(client, customer_id: str, sku: str, day: str) -> None:
-    event = {
-        "customer_id": customer_id,
-        "sku": sku,
-        "type": "purchase",
-        "timestamp": f"{day}T10:00:00+00:00",
-    }
-    assert client.post("/v1/events", json={"events": [event]}).status_code == 202
-
-
-def _customer(client, customer_id: str, profile: dict, purchases: dict[str, str]) -> None:
-    assert client.put(f"/v1/customers/{customer_id}", json=profile).status_code == 200
-    for sku, day in purchases.items():
-        _purchase(client, customer_id, sku, day)
 
 
 def _get(client, customer_id: str, what: str = "recommendations", **query) -> dict:
@@ -103,7 +87,7 @@ def test_t4_another_product_with_the_same_nutrient_still_adds(client):
 def test_t4_a_stored_customers_lasting_supply_and_its_next_pack(client, placement):
     """Repro A: XF-D3-50-CAP (120 capsules) bought 24 August lasts until 22 December; the
     same SKU in the cart is its next pack: 50 µg a day, no doctor warning, a list."""
-    _customer(client, "r6-c5", {"age": 45, "sex": "male"}, {"XF-D3-50-CAP": "2026-08-24"})
+    store_customer(client, "r6-c5", {"age": 45, "sex": "male"}, {"XF-D3-50-CAP": "2026-08-24"})
     query = {"basket": "XF-D3-50-CAP"}
     if placement:
         query["placement"] = placement
@@ -117,7 +101,7 @@ def test_t4_refills_count_the_next_pack_in_the_basket_once(client):
     20 µg tablets she bought run out on 8 December. With 50 µg counted twice (100 + 20) the
     reorder's why was the upper limit; with 50 µg it is that her vitamin D is covered."""
     profile = {"age": 45, "current_supplements": [{"sku": "XF-D3-50-CAP"}]}
-    _customer(client, "r6-t4", profile, {"XF-D3-20-TAB": "2026-08-10"})
+    store_customer(client, "r6-t4", profile, {"XF-D3-20-TAB": "2026-08-10"})
     body = _get(client, "r6-t4", "refills", basket="XF-D3-50-CAP")
     (refill,) = body["refills"]
     assert [w["code"] for w in refill["why"]] == ["already_covered"], refill["why"]
@@ -141,7 +125,7 @@ def test_t6_a_sum_above_the_pregnancy_maximum_is_not_called_the_products_own_dos
         "XF-FOLIC-D3-TAB": "2026-11-12",
         "VL-IODINE-150-TAB": "2026-09-08",
     }
-    _customer(client, "r6-c1", PREGNANT, purchases)
+    store_customer(client, "r6-c1", PREGNANT, purchases)
     body = _get(client, "r6-c1", "refills")
     for sku in ("XF-D3-25-SG", "XF-FOLIC-D3-TAB"):
         texts = " ".join(_why(body, sku).values())
@@ -159,7 +143,7 @@ def test_t6_the_only_calcium_is_not_dropped_as_already_covered(client):
     Nothing else gives calcium: the calcium product is reordered, not left out with "what you
     take besides it already gives you what it gave"."""
     purchases = {"XF-D3-20-TAB": "2026-08-08", "XF-CAD3-500-10-TAB": "2026-09-08"}
-    _customer(client, "r6-b", {"age": 72, "sex": "female"}, purchases)
+    store_customer(client, "r6-b", {"age": 72, "sex": "female"}, purchases)
     body = _get(client, "r6-b", "refills")
     reordered = [i["sku"] for i in body["reorder"]["items"]]
     assert "XF-CAD3-500-10-TAB" in reordered, body["reorder"]
@@ -176,7 +160,7 @@ def test_t6_three_vitamin_d_products_the_calcium_one_kept_the_duplicate_left_out
         "XF-D3-20-TAB": "2026-08-08",
         "XF-CAD3-500-10-TAB": "2026-09-08",
     }
-    _customer(client, "r6-b2", {"age": 72, "sex": "female"}, purchases)
+    store_customer(client, "r6-b2", {"age": 72, "sex": "female"}, purchases)
     body = _get(client, "r6-b2", "refills")
     assert sorted(i["sku"] for i in body["reorder"]["items"]) == [
         "XF-CAD3-500-10-TAB",
@@ -190,7 +174,7 @@ def test_t6_a_lasting_vitamin_d_and_the_only_calcium_says_the_calcium_stops(clie
     """The D3 20 µg lasts until March; the calcium + D3 runs out. Left out as a second source
     of vitamin D, its texts say it was her only calcium, never "already gives what it gave"."""
     purchases = {"XF-D3-20-TAB": "2026-11-20", "XF-CAD3-500-10-TAB": "2026-09-08"}
-    _customer(client, "r6-b3", {"age": 72, "sex": "female"}, purchases)
+    store_customer(client, "r6-b3", {"age": 72, "sex": "female"}, purchases)
     body = _get(client, "r6-b3", "refills")
     for left in body["reorder"]["left_out"]:
         texts = " ".join(w["text"] for w in left["why"])
@@ -203,7 +187,7 @@ def test_t5_a_reorder_is_not_next_to_no_more_of_its_nutrient(client):
     """60, D3 10 µg runs out 7 December: the e-mail and account propose it again; their
     notice may not say "we suggest no more vitamin D" without saying the reorder continues
     what she takes."""
-    _customer(client, "r6-c7", {"age": 60, "sex": "female"}, {"XF-D3-10-TAB": "2026-06-10"})
+    store_customer(client, "r6-c7", {"age": 60, "sex": "female"}, {"XF-D3-10-TAB": "2026-06-10"})
     for placement in ("email", "account"):
         body = _get(client, "r6-c7", placement=placement)
         assert [i["sku"] for i in body["items"]][:1] == ["XF-D3-10-TAB"], body["items"]
@@ -217,7 +201,7 @@ def test_t5_the_email_proposes_the_reorder_of_refills(client):
         "XF-D3-20-TAB": "2026-08-08",
         "XF-CAD3-500-10-TAB": "2026-09-08",
     }
-    _customer(client, "r6-e", {"age": 72, "sex": "female"}, purchases)
+    store_customer(client, "r6-e", {"age": 72, "sex": "female"}, purchases)
     reorder = _get(client, "r6-e", "refills")["reorder"]
     email = _get(client, "r6-e", placement="email", limit=5)
     proposed = sorted(i["sku"] for i in reorder["items"])
@@ -229,6 +213,6 @@ def test_t5_the_email_proposes_the_reorder_of_refills(client):
 def test_t6_a_lasting_product_is_not_said_to_stop(client):
     """The folic acid + D3 tablet still lasts: its why never says it "was" the only source."""
     purchases = {"XF-D3-25-SG": "2026-08-09", "XF-FOLIC-D3-TAB": "2026-11-12"}
-    _customer(client, "r6-c1b", PREGNANT, purchases)
+    store_customer(client, "r6-c1b", PREGNANT, purchases)
     body = _get(client, "r6-c1b", "refills")
     assert "only_source" not in _why(body, "XF-FOLIC-D3-TAB")

@@ -10,7 +10,7 @@ import re
 import pytest
 import yaml
 
-from .conftest import RULES, memory_app
+from .conftest import RULES, memory_app, store_customer
 
 TODAY = dt.date(2026, 12, 2)
 PREGNANT = {"age": 30, "sex": "female", "life_stage": "pregnant"}
@@ -19,20 +19,6 @@ PREGNANT = {"age": 30, "sex": "female", "life_stage": "pregnant"}
 @pytest.fixture()
 def client():
     return memory_app(TODAY).test_client()
-
-
-def _customer(client, customer_id: str, profile: dict, purchases: dict[str, str]) -> None:
-    assert client.put(f"/v1/customers/{customer_id}", json=profile).status_code == 200
-    events = [
-        {
-            "customer_id": customer_id,
-            "sku": sku,
-            "type": "purchase",
-            "timestamp": f"{day}T12:00:00Z",
-        }
-        for sku, day in purchases.items()
-    ]
-    assert client.post("/v1/events", json={"events": events}).status_code == 202
 
 
 def _get(client, customer_id: str, what: str = "recommendations", **query) -> dict:
@@ -62,7 +48,7 @@ def test_p4_the_email_reorders_the_folic_acid_next_to_a_running_vitamin_d_warnin
     folic acid + 10 µg D tablet (10 µg on its own once the 25 µg runs out) and leaves out
     the 25 µg. The e-mail proposes the same, and its notices say the reorder is for when
     these products run out, not on top of them."""
-    _customer(client, "r7-preg", PREGNANT, P4_PREGNANT)
+    store_customer(client, "r7-preg", PREGNANT, P4_PREGNANT)
     reorder = _get(client, "r7-preg", "refills", locale=locale)["reorder"]
     assert [(i["sku"], i["action"]) for i in reorder["items"]] == [("XF-FOLIC-D3-TAB", "reorder")]
     email = _get(client, "r7-preg", placement="email", locale=locale)
@@ -83,7 +69,7 @@ def test_p4_the_email_reorders_the_folic_acid_next_to_a_running_vitamin_d_warnin
 def test_p4_the_email_proposes_the_replacement_of_refills(client):
     """r7-de: the 75 µg D3 + K2 (above the DGE 20 µg) runs out on 7 December; /refills
     replaces it; the e-mail said `no_items` next to the 75 µg warning."""
-    _customer(
+    store_customer(
         client, "r7-de", {"age": 40, "sex": "male", "country": "DE"}, {"XF-D3K2-TAB": "2026-08-09"}
     )
     reorder = _get(client, "r7-de", "refills", locale="de")["reorder"]
@@ -105,7 +91,7 @@ def test_p4_a_reorder_that_starts_while_the_warned_supply_lasts_is_still_held_ba
     then (35 µg, above the 25 µg pregnancy maximum): the warning stands and no item adds
     vitamin D (/refills proposes the reorder with the 25 µg left out)."""
     purchases = {"XF-D3-25-SG": "2026-08-09", "XF-FOLIC-D3-TAB": "2026-09-05"}
-    _customer(client, "r7-preg2", PREGNANT, purchases)
+    store_customer(client, "r7-preg2", PREGNANT, purchases)
     email = _get(client, "r7-preg2", placement="email")
     for item in email["items"]:
         assert not item["nutrients_per_day"].get("vitamin_d_ug"), (item["sku"], email["notices"])
@@ -150,7 +136,9 @@ def test_p11_outgrown_childrens_drops_without_a_need_are_not_needed(client, loca
     """13, NL: no vitamin D advice at her age (Gezondheidsraad: 0-4, and groups she is not
     in); the kids' drops (up to 11) are left out as not needed, not "no safe alternative,
     ask your pharmacist"."""
-    _customer(client, "r7-kid", {"age": 13, "sex": "female"}, {"XF-D3-KIDS-DROPS": "2026-02-10"})
+    store_customer(
+        client, "r7-kid", {"age": 13, "sex": "female"}, {"XF-D3-KIDS-DROPS": "2026-02-10"}
+    )
     body = _get(client, "r7-kid", "refills", locale=locale)
     (left,) = body["reorder"]["left_out"]
     refills = yaml.safe_load((RULES / "refills.yaml").read_text(encoding="utf-8"))["texts"]
@@ -164,7 +152,7 @@ def test_p11_with_a_goal_the_need_stands_and_a_replacement_is_proposed(client):
     """The same girl with the goal `immunity`: vitamin D has a reason for her, so the kids'
     drops are replaced by an adult product that suits her age (not "not needed")."""
     profile = {"age": 13, "sex": "female", "goals": ["immunity"]}
-    _customer(client, "r7-kid2", profile, {"XF-D3-KIDS-DROPS": "2026-02-10"})
+    store_customer(client, "r7-kid2", profile, {"XF-D3-KIDS-DROPS": "2026-02-10"})
     reorder = _get(client, "r7-kid2", "refills")["reorder"]
     assert [i["action"] for i in reorder["items"]] == ["replace"], reorder
     assert reorder["left_out"] == []
