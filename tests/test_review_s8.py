@@ -68,3 +68,54 @@ def test_the_product_get_says_why_an_mk4_product_is_not_sellable_once_in_words(c
         assert status["sellable"] is False, market
         texts = [r["text"] for r in status["reasons"] if r["code"] == "not_sellable"]
         assert texts == [product["not_sellable_reason"]], (market, texts)
+
+
+# ---------------------------------------------------------------- Q6: a preference is no need
+def _regimen_targets(client, profile: dict[str, Any]) -> set[str]:
+    response = client.post("/v1/regimens", json={"profile": profile, "max_products": 3})
+    assert response.status_code == 200, response.get_json()
+    return set(response.get_json()["targets"])
+
+
+@pytest.mark.parametrize(
+    "profile",
+    [
+        {"age": 14, "sex": "female", "diet": "vegan"},
+        {"age": 30, "sex": "female", "diet": "vegan"},
+        {"age": 40, "sex": "male", "diet": "vegetarian"},
+    ],
+)
+def test_a_diet_brings_no_vitamin_d_or_omega3_without_a_need(client, profile):
+    """Review s8 Q6: a vegan girl of 14 was offered a D3 tablet and a D3 + 100 µg K2 capsule
+    whose only reason was "this vitamin D3 comes from lichen and suits a vegan diet", and an
+    algae omega-3 "without fish", while the regimen for her has no vitamin D target. Where the
+    D3 comes from says which D3 suits, not that she needs one."""
+    targets = _regimen_targets(client, profile)
+    answer = post(client, {"profile": profile, "limit": 10})
+    for item in answer["items"]:
+        unadvised = [n for n in ("vitamin_d_ug", "omega3_mg") if n not in targets]
+        if any(item["nutrients_per_day"].get(n) for n in unadvised):
+            codes = [r["code"] for r in item["reasons"]]
+            assert set(codes) - PREFERENCE_RULES, (item["sku"], codes, targets)
+
+
+PREFERENCE_RULES = {
+    "rule:vegan-lichen-vitamin-d",
+    "rule:vegan-algae-omega3",
+    "rule:vegetarian-vitamin-d-b12",
+}
+
+
+def test_the_lichen_reason_still_ranks_the_vitamin_d_a_pregnant_vegan_needs(client):
+    """The preference stays: where vitamin D is advised (pregnancy), the lichen D3 is offered
+    for the advice and says why it suits her diet."""
+    profile = {"age": 30, "sex": "female", "life_stage": "pregnant", "diet": "vegan"}
+    answer = post(client, {"profile": profile, "limit": 10})
+    lichen = [
+        item
+        for item in answer["items"]
+        if "rule:vegan-lichen-vitamin-d" in [r["code"] for r in item["reasons"]]
+    ]
+    assert lichen, [(i["sku"], [r["code"] for r in i["reasons"]]) for i in answer["items"]]
+    for item in lichen:
+        assert any(r["code"].startswith("fills_gap:vitamin_d") for r in item["reasons"]), item

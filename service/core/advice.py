@@ -416,11 +416,12 @@ class Offer:
 
     @cached_property
     def rule_need(self) -> np.ndarray:
-        """A matched rule with a reason selects it, and the reason is true for it."""
+        """A matched rule with a reason selects it, and the reason is true for it; not a rule
+        marked `need: false` (a preference among products offered for a need, review s8 Q6)."""
         need = np.zeros(len(self.ev.snapshot.catalog), dtype=bool)
         table = claim_table(self.ev.snapshot.catalog, self.ev.snapshot.reference)
         for rule in self.ev.matched_rules:
-            if rule.reason and rule.action in ("boost", "pin", "require"):
+            if rule.need and rule.reason and rule.action in ("boost", "pin", "require"):
                 need |= rule.mask & table.rule_fits(rule, self.ev.snapshot.reference)
         return need
 

@@ -65,6 +65,9 @@ class _RuleSchema(Schema):
         fields.String(validate=validate.Regexp(PLACEMENT_NAME)), load_default=list
     )
     enabled = fields.Boolean(load_default=True)
+    # false: the reason says which product suits among those offered for a need (a vegan
+    # D3 source), and the rule brings no product on its own (review s8 Q6)
+    need = fields.Boolean(load_default=True)
 
     @validates_schema
     def _action_fields(self, data: dict, **_: Any) -> None:
@@ -110,6 +113,7 @@ class Rule:
     file: str
     line: int
     placements: tuple[str, ...] = ()
+    need: bool = True  # its reason is a need (Offer.rule_need); false: a preference only
 
     def active_on(self, today: dt.date, market: str) -> bool:
         if not self.enabled:
@@ -320,6 +324,7 @@ def _build_rule(
         file=file,
         line=line,
         placements=tuple(data["placements"]),
+        need=data["need"],
     ), []
 
 
