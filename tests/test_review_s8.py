@@ -6,6 +6,7 @@ Expectations come from the request and the data files, never from the service's 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 import pytest
@@ -119,3 +120,33 @@ def test_the_lichen_reason_still_ranks_the_vitamin_d_a_pregnant_vegan_needs(clie
     assert lichen, [(i["sku"], [r["code"] for r in i["reasons"]]) for i in answer["items"]]
     for item in lichen:
         assert any(r["code"].startswith("fills_gap:vitamin_d") for r in item["reasons"]), item
+
+
+# ---------------------------------------------------------------- Q5: one advised amount an item
+ADVISED_D = re.compile(r"(?<!Gives )\b(\d+(?:\.\d+)?) µg of vitamin D a day")
+
+
+@pytest.mark.parametrize(
+    "profile",
+    [
+        # DE in winter: the DGE's 20 µg is the advice; EFSA's 15 µg for breastfeeding is a second
+        {
+            "age": 35,
+            "sex": "female",
+            "life_stage": "breastfeeding",
+            "country": "DE",
+            "diet": "vegan",
+        },
+        # a measured level below 50 nmol/l has its own advice (about 40 µg); the 70+ 20 µg and
+        # the DGE's 20 µg stood next to it on 50 µg products
+        {"age": 75, "sex": "female", "serum_25ohd_nmol_l": 10},
+        {"age": 40, "serum_25ohd_nmol_l": 10, "country": "DE"},
+    ],
+)
+def test_an_item_quotes_one_advised_amount_of_vitamin_d(client, profile):
+    """Review s8 Q5: reasons of one item quoted 20 and 15 µg, or 40 and 20 µg, as the advice."""
+    answer = post(client, {"profile": profile, "limit": 10})
+    assert answer["items"]
+    for item in answer["items"]:
+        amounts = {m for r in item["reasons"] for m in ADVISED_D.findall(r["text"])}
+        assert len(amounts) <= 1, (item["sku"], [r["text"] for r in item["reasons"]])
