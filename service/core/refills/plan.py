@@ -4,6 +4,7 @@ the basket; what no longer fits is left out when the reorder meets its need, els
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,9 +49,10 @@ def exclusions(ev: Evaluation, index: int, base: Evaluation | None = None) -> di
     for code, mask in ev.safety.excluded.items():
         if code == "already_taken" or not mask[index]:
             continue
-        if code == "upper_limit":
-            columns = np.flatnonzero(ev.safety.over_limit[index]).tolist()
-            out["upper_limit"] = [keys[c] for c in columns]
+        if code == "upper_limit":  # review s8 Q3: what makes the excess, truthfully
+            for column in np.flatnonzero(ev.safety.over_limit[index]).tolist():
+                kind = _upper_limit_kind(ev, index, column, base)
+                out.setdefault(kind, []).append(keys[column])
         elif code == "life_stage_maximum":  # the mask counts the day's total (review s6 T6)
             out.update(_life_stage_maximum(ev, index))
         elif code.startswith("interaction:"):
@@ -76,7 +78,69 @@ def exclusions(ev: Evaluation, index: int, base: Evaluation | None = None) -> di
     above = [c for c in above if c not in covered]
     if above:
         out["dose_band"] = [keys[c] for c in above]
-    return out
+    return _besides_first(out, base, row) if base is not None else out
+
+
+# review s8 Q3: the why of an upper limit says what makes the excess
+UPPER_LIMIT_CODES = (
+    "upper_limit",
+    "upper_limit_alone",
+    "upper_limit_food",
+    "upper_limit_taken_food",
+)
+
+
+def _upper_limit_kind(ev: Evaluation, index: int, column: int, base: Evaluation | None) -> str:
+    """`upper_limit_alone` when the product's own daily amount (at the servings taken) is
+    above the limit, `upper_limit_food` when only what food gives (the allowance of a limit
+    for total intake) makes it so and nothing taken besides gives the nutrient,
+    `upper_limit_taken_food` when what is taken besides and food together do, else
+    `upper_limit` (what is taken besides alone does)."""
+    own = float(ev.snapshot.catalog.nutrients_per_day[index, column])
+    limit = float(ev.limits[column]) * (1 + 1e-9)
+    besides = float((base if base is not None else ev).intake[column])
+    extra = max(float(ev.intake[column]) - besides, 0.0)  # its own servings above the label's
+    if own + extra > limit:
+        return "upper_limit_alone"
+    if besides <= 0:
+        return "upper_limit_food"
+    return "upper_limit" if own + extra + besides > limit else "upper_limit_taken_food"
+
+
+def _besides_first(
+    out: dict[str, list[str]], base: Evaluation, row: np.ndarray
+) -> dict[str, list[str]]:
+    """Review s8 Q1: where what is taken besides the product already fails a guarantee for a
+    nutrient the product gives (above the life stage's maximum, the dose band, a product not
+    suitable in the life stage, an interaction), that is said first (`besides_<kind>`), and
+    not "you already get enough" of it, nor only that the product would add to it."""
+    keys = base.snapshot.reference.nutrients.keys
+    failing = {
+        c: found.kind
+        for c, found in base.offer.failing.items()
+        if base.intake[c] > 0 and row[c] > 0
+    }
+    if not failing:
+        return out
+    said: dict[str, list[str]] = {}
+    for column, kind in sorted(failing.items()):
+        said.setdefault(f"besides_{kind}", []).append(keys[column])
+    # "enough" goes wherever it fails; "together with it, above the life stage's maximum"
+    # where what is taken besides is above that maximum already (an upper limit stays said)
+    drop = {
+        "already_covered": {keys[c] for c in failing},
+        "life_stage_maximum_total": {
+            keys[c] for c, kind in failing.items() if kind == "life_stage_maximum"
+        },
+    }
+    rest = {}
+    for code, nutrients in out.items():
+        if code in drop:
+            nutrients = [n for n in nutrients if n not in drop[code]]
+            if not nutrients:
+                continue
+        rest[code] = nutrients
+    return {**said, **rest}
 
 
 def _life_stage_maximum(ev: Evaluation, index: int) -> dict[str, list[str]]:
@@ -184,8 +248,23 @@ def replacement(
             catalog.products[i].sku,
         ),
     )
-    ranked = fit_order(ev, ranked)  # review s7 P3: not a dose past the advice for one past it
+    # review s8 Q3: first those that give no nutrient the product replaced did not (no K2
+    # slipped into the place of a plain D3), each part in the order of dose fit (review s7
+    # P3: not a dose past the advice for one past it)
+    adds = set(adds_nutrients(catalog, index, ranked))
+    ranked = fit_order(ev, [i for i in ranked if i not in adds]) + fit_order(
+        ev, [i for i in ranked if i in adds]
+    )
     return next((i for i in ranked if all(once(ev, item_reasons, i, lo) for lo in LOCALES)), None)
+
+
+def adds_nutrients(catalog: Any, index: int, others: list[int]) -> list[int]:
+    """Those of `others` that give a nutrient the product at `index` does not give."""
+    if not others:
+        return []
+    gives = catalog.nutrients_per_day[index] > 0
+    more = (catalog.nutrients_per_day[others] > 0) & ~gives
+    return [i for i, extra in zip(others, more.any(axis=1).tolist(), strict=True) if extra]
 
 
 def once(ev: Evaluation, compute: Any, *args: Any) -> list[dict[str, str]]:
@@ -251,6 +330,16 @@ class RefillPlan:
     # supplies still lasting, not in the reorder, that no longer fit: sku -> why (check_lasting)
     lasting_why: dict[str, dict[str, list[str]]] = field(default_factory=dict)
     checked_all: bool = False  # every listed supply was checked (check_lasting)
+    # what is taken now (the list's evaluation: every supply still lasting, the current
+    # supplements, the basket), worked out when first read (`now`): its warnings are the
+    # answer's notices (review s8 Q1, Q2)
+    taken_now: Callable[[], Evaluation] | None = None
+
+    @property
+    def now(self) -> Evaluation | None:
+        if "_now" not in self.__dict__:
+            self.__dict__["_now"] = self.taken_now() if self.taken_now is not None else self.base
+        return self.__dict__["_now"]
 
     @property
     def order_by(self) -> dt.date | None:
@@ -284,6 +373,14 @@ def plan_refills(
     if everything is None:
         everything = supplies(snapshot, profile, purchases)
     listed, due = listed_and_due(config, everything, today)
+    taking = [(s.sku, s.servings_per_day) for s in listed if s.runs_out_on > today]
+    now_lines = taken_lines(profile, {sku for sku, _ in taking}, taking, list(basket))
+
+    def taken_now() -> Evaluation:  # the same lines as the plan's first check where it can
+        return _evaluate(
+            snapshot, profile, now_lines, today, jurisdiction, evaluations, profile_key
+        )
+
     lasting_why = (
         _check_lasting(
             snapshot, profile, everything, listed, today, list(basket), jurisdiction, evaluations
@@ -293,7 +390,14 @@ def plan_refills(
     )
     if not due:
         return RefillPlan(
-            today, listed, due, [], None, lasting_why=lasting_why, checked_all=check_lasting
+            today,
+            listed,
+            due,
+            [],
+            None,
+            lasting_why=lasting_why,
+            checked_all=check_lasting,
+            taken_now=taken_now,
         )
     until = due[0].runs_out_on + dt.timedelta(days=config.combine_within_days)
     remind = today + dt.timedelta(days=config.remind_days_before)
@@ -327,7 +431,8 @@ def plan_refills(
         if base is None:
             base = ev
         if ev.over_limit_now:
-            decided[supply.sku] = Decision(supply, "stop", None, ["above_upper_limit_now"], ev)
+            why = _above_now(ev)
+            decided[supply.sku] = Decision(supply, "stop", None, list(why), ev, why)
             continue
         own = _as_taken(
             snapshot, profile, lines, supply, today, jurisdiction, evaluations, ev, profile_key
@@ -346,7 +451,8 @@ def plan_refills(
         )
         ev = _evaluate(snapshot, profile, lines, today, jurisdiction, evaluations, profile_key)
         if ev.over_limit_now:
-            decided[supply.sku] = Decision(supply, "stop", None, ["above_upper_limit_now"], ev)
+            why = _above_now(ev)
+            decided[supply.sku] = Decision(supply, "stop", None, list(why), ev, why)
             continue
         if _covered_by(ev, supply.index, accepted):
             why = {"covered": [], **why}
@@ -372,6 +478,7 @@ def plan_refills(
         above_limit_now=bool(base is not None and base.over_limit_now),
         lasting_why={k: v for k, v in lasting_why.items() if k not in in_group},
         checked_all=check_lasting,
+        taken_now=taken_now,
     )
 
 
@@ -404,7 +511,7 @@ def _as_taken(
 # why codes after which a product left out is worth asking about even when nothing calls for it:
 # a medicine or condition it does not go with (vitamin K taken with a vitamin K antagonist: the
 # dose of the medicine was set with it), a day above an upper limit
-ASK_ANYWAY = frozenset({"interaction", "upper_limit"})
+ASK_ANYWAY = frozenset({"interaction", *UPPER_LIMIT_CODES})
 
 
 def _no_advice(ev: Evaluation, index: int) -> list[str]:
@@ -452,15 +559,17 @@ def _check_lasting(
         base = ev
         if not ev.over_limit_now:
             ev = _as_taken(snapshot, profile, lines, supply, today, jurisdiction, evaluations, ev)
-        why = (
-            {"above_upper_limit_now": []}
-            if ev.over_limit_now
-            else exclusions(ev, supply.index, base)
-        )
+        why = _above_now(ev) if ev.over_limit_now else exclusions(ev, supply.index, base)
         why.pop("only_source", None)  # it still lasts: nothing stops yet
         if why:
             out[supply.sku] = why
     return out
+
+
+def _above_now(ev: Evaluation) -> dict[str, list[str]]:
+    """Review s8 Q2: the why of what is taken now above an upper limit names the nutrients."""
+    keys = ev.snapshot.reference.nutrients.keys
+    return {"above_upper_limit_now": [keys[c] for c in ev.over_limit_now]}
 
 
 def _evaluate(
