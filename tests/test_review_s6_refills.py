@@ -99,12 +99,14 @@ def test_t4_a_stored_customers_lasting_supply_and_its_next_pack(client, placemen
 def test_t4_refills_count_the_next_pack_in_the_basket_once(client):
     """She takes XF-D3-50-CAP (her profile says so) and has its next pack in the cart; the
     20 µg tablets she bought run out on 8 December. With 50 µg counted twice (100 + 20) the
-    reorder's why was the upper limit; with 50 µg it is that her vitamin D is covered."""
+    reorder's why was the upper limit; with 50 µg it is what she takes besides (50 µg)."""
     profile = {"age": 45, "current_supplements": [{"sku": "XF-D3-50-CAP"}]}
     store_customer(client, "r6-t4", profile, {"XF-D3-20-TAB": "2026-08-10"})
     body = _get(client, "r6-t4", "refills", basket="XF-D3-50-CAP")
     (refill,) = body["refills"]
-    assert [w["code"] for w in refill["why"]] == ["already_covered"], refill["why"]
+    # review s8 Q1: the 50 µg alone is above the dose band (the list's intake_warning), so
+    # the why says that, not "already enough"
+    assert [w["code"] for w in refill["why"]] == ["besides_dose_band"], refill["why"]
 
 
 # ---------------------------------------------------------------- T6: true refill texts

@@ -4,12 +4,12 @@ the basket; what no longer fits is left out when the reorder meets its need, els
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from ..advice_config import advice_config
 from ..advice_texts import item_reasons
 from ..profile import Line, Profile, with_next_packs
 from ..rank_order import fit_order
@@ -19,6 +19,7 @@ from ..vocabulary import LOCALES
 from .check import CheckCache
 from .settings import RefillConfig
 from .supplies import Purchase, Supply, supplies
+from .why import UPPER_LIMIT_CODES, exclusions, gives_alone
 
 
 # ---------------------------------------------------------------- checks
@@ -32,112 +33,6 @@ class Decision:
     why: list[str]  # codes of the checks the product bought fails now
     ev: Evaluation  # the evaluation it was checked in (for texts and warnings)
     nutrients: dict[str, list[str]] = field(default_factory=dict)  # why code -> nutrient keys
-
-
-def exclusions(ev: Evaluation, index: int, base: Evaluation | None = None) -> dict[str, list[str]]:
-    """Why a product does not fit this evaluation: code -> the nutrients concerned (empty
-    where none are). The safety masks of every guarantee, merchandising excludes, the dose
-    band; `already_taken` is no reason here (a refill continues what is taken). With `base`
-    (what is taken besides the product, not its own extra servings): `already_covered`, the
-    nutrients it adds that are covered already (F12, review s4 R11: no second source); a
-    covered nutrient without an advice for the profile is that, not "above the advice"."""
-    catalog, reference = ev.snapshot.catalog, ev.snapshot.reference
-    keys = reference.nutrients.keys
-    row = catalog.nutrients_per_day[index]
-    out: dict[str, list[str]] = {}
-    for code, mask in ev.safety.excluded.items():
-        if code == "already_taken" or not mask[index]:
-            continue
-        if code == "upper_limit":
-            columns = np.flatnonzero(ev.safety.over_limit[index]).tolist()
-            out["upper_limit"] = [keys[c] for c in columns]
-        elif code == "life_stage_maximum":  # the mask counts the day's total (review s6 T6)
-            out.update(_life_stage_maximum(ev, index))
-        elif code.startswith("interaction:"):
-            interaction = next(i for i in ev.safety.triggered if f"interaction:{i.id}" == code)
-            nutrients = [n for n, t in interaction.exclude.items() if row[keys.index(n)] > t]
-            out.setdefault("interaction", []).extend(
-                n for n in nutrients if n not in out.get("interaction", [])
-            )
-        else:
-            out[code] = []
-    if ev.rule_excluded[index]:
-        out["rule"] = []
-    covered = [] if base is None else base.offer.duplicated(index)
-    no_advice = np.isnan(ev.advice.targets) if ev.advice is not None else np.zeros(len(keys))
-    above = np.flatnonzero(ev.offer.above_band[index]).tolist()
-    covered += [c for c in above if no_advice[c] and c in ev.offer.covered and c not in covered]
-    if covered:
-        out["already_covered"] = [keys[c] for c in sorted(covered)]
-        # review s6 T6: what else it gives that nothing taken besides it gives is said
-        alone = [] if base is None else _only_source(base, row)
-        if alone:
-            out["only_source"] = [keys[c] for c in alone]
-    above = [c for c in above if c not in covered]
-    if above:
-        out["dose_band"] = [keys[c] for c in above]
-    return out
-
-
-def _life_stage_maximum(ev: Evaluation, index: int) -> dict[str, list[str]]:
-    """`life_stage_maximum` where the product's own daily dose is above the life stage's
-    maximum, else `life_stage_maximum_total`: only with what is taken besides it (25 + 10 µg
-    vitamin D in pregnancy; neither dose alone is above 25 µg)."""
-    reference = ev.snapshot.reference
-    keys = reference.nutrients.keys
-    row = ev.snapshot.catalog.nutrients_per_day[index]
-    stage = reference.market_maxima.life_stages.get(ev.profile.life_stage, {})
-    own = [key for key, most in stage.items() if row[keys.index(key)] > most * (1 + 1e-9)]
-    if own:
-        return {"life_stage_maximum": own}
-    total = [
-        key
-        for key, most in stage.items()
-        if row[keys.index(key)] > 0 and ev.safety.totals_with_item[index, keys.index(key)] > most
-    ]
-    return {"life_stage_maximum_total": total}
-
-
-def _only_source(base: Evaluation, row: np.ndarray) -> list[int]:
-    """Nutrient columns with a reference amount (not one covered once taken, scoring.yaml
-    lists.covered) that the product gives and nothing taken besides it gives (the calcium of
-    a calcium + D3 next to a plain D3)."""
-    counted = _counted(base.snapshot)
-    return [int(c) for c in np.flatnonzero((row > 0) & (base.intake <= 0) & counted).tolist()]
-
-
-def _counted(snapshot: Snapshot) -> np.ndarray:
-    reference = snapshot.reference
-    when_taken = advice_config(reference).covered_when_taken
-    return np.array([key not in when_taken for key in reference.nutrients.keys])
-
-
-def gives_alone(snapshot: Snapshot, profile: Profile, group: list, lasting: list) -> set[str]:
-    """SKUs of `group` that give a nutrient with a reference amount (not one covered once
-    taken, scoring.yaml lists.covered) that no other product taken or reordered gives: the
-    reorder checks them first, so a duplicate is left out of the plain product, not of the
-    only calcium (review s6 T6)."""
-    catalog, keys = snapshot.catalog, snapshot.reference.nutrients.keys
-    counted = _counted(snapshot)
-    rows = {s.sku: catalog.nutrients_per_day[s.index] > 0 for s in group}
-    besides = np.zeros(len(keys), dtype=bool)
-    for sku, _ in lasting:
-        besides |= catalog.nutrients_per_day[catalog.index[sku]] > 0
-    for line in profile.current_supplements:
-        if line.sku in catalog.index:
-            besides |= catalog.nutrients_per_day[catalog.index[line.sku]] > 0
-        for key in line.nutrients:
-            if key in keys:
-                besides[keys.index(key)] = True
-    out = set()
-    for sku, gives in rows.items():
-        others = besides.copy()
-        for other, more in rows.items():
-            if other != sku:
-                others |= more
-        if (gives & ~others & counted).any():
-            out.add(sku)
-    return out
 
 
 def fits(ev: Evaluation) -> np.ndarray:
@@ -184,8 +79,23 @@ def replacement(
             catalog.products[i].sku,
         ),
     )
-    ranked = fit_order(ev, ranked)  # review s7 P3: not a dose past the advice for one past it
+    # review s8 Q3: first those that give no nutrient the product replaced did not (no K2
+    # slipped into the place of a plain D3), each part in the order of dose fit (review s7
+    # P3: not a dose past the advice for one past it)
+    adds = set(adds_nutrients(catalog, index, ranked))
+    ranked = fit_order(ev, [i for i in ranked if i not in adds]) + fit_order(
+        ev, [i for i in ranked if i in adds]
+    )
     return next((i for i in ranked if all(once(ev, item_reasons, i, lo) for lo in LOCALES)), None)
+
+
+def adds_nutrients(catalog: Any, index: int, others: list[int]) -> list[int]:
+    """Those of `others` that give a nutrient the product at `index` does not give."""
+    if not others:
+        return []
+    gives = catalog.nutrients_per_day[index] > 0
+    more = (catalog.nutrients_per_day[others] > 0) & ~gives
+    return [i for i, extra in zip(others, more.any(axis=1).tolist(), strict=True) if extra]
 
 
 def once(ev: Evaluation, compute: Any, *args: Any) -> list[dict[str, str]]:
@@ -251,6 +161,16 @@ class RefillPlan:
     # supplies still lasting, not in the reorder, that no longer fit: sku -> why (check_lasting)
     lasting_why: dict[str, dict[str, list[str]]] = field(default_factory=dict)
     checked_all: bool = False  # every listed supply was checked (check_lasting)
+    # what is taken now (the list's evaluation: every supply still lasting, the current
+    # supplements, the basket), worked out when first read (`now`): its warnings are the
+    # answer's notices (review s8 Q1, Q2)
+    taken_now: Callable[[], Evaluation] | None = None
+
+    @property
+    def now(self) -> Evaluation | None:
+        if "_now" not in self.__dict__:
+            self.__dict__["_now"] = self.taken_now() if self.taken_now is not None else self.base
+        return self.__dict__["_now"]
 
     @property
     def order_by(self) -> dt.date | None:
@@ -284,6 +204,14 @@ def plan_refills(
     if everything is None:
         everything = supplies(snapshot, profile, purchases)
     listed, due = listed_and_due(config, everything, today)
+    taking = [(s.sku, s.servings_per_day) for s in listed if s.runs_out_on > today]
+    now_lines = taken_lines(profile, {sku for sku, _ in taking}, taking, list(basket))
+
+    def taken_now() -> Evaluation:  # the same lines as the plan's first check where it can
+        return _evaluate(
+            snapshot, profile, now_lines, today, jurisdiction, evaluations, profile_key
+        )
+
     lasting_why = (
         _check_lasting(
             snapshot, profile, everything, listed, today, list(basket), jurisdiction, evaluations
@@ -293,7 +221,14 @@ def plan_refills(
     )
     if not due:
         return RefillPlan(
-            today, listed, due, [], None, lasting_why=lasting_why, checked_all=check_lasting
+            today,
+            listed,
+            due,
+            [],
+            None,
+            lasting_why=lasting_why,
+            checked_all=check_lasting,
+            taken_now=taken_now,
         )
     until = due[0].runs_out_on + dt.timedelta(days=config.combine_within_days)
     remind = today + dt.timedelta(days=config.remind_days_before)
@@ -327,7 +262,8 @@ def plan_refills(
         if base is None:
             base = ev
         if ev.over_limit_now:
-            decided[supply.sku] = Decision(supply, "stop", None, ["above_upper_limit_now"], ev)
+            why = _above_now(ev)
+            decided[supply.sku] = Decision(supply, "stop", None, list(why), ev, why)
             continue
         own = _as_taken(
             snapshot, profile, lines, supply, today, jurisdiction, evaluations, ev, profile_key
@@ -346,7 +282,8 @@ def plan_refills(
         )
         ev = _evaluate(snapshot, profile, lines, today, jurisdiction, evaluations, profile_key)
         if ev.over_limit_now:
-            decided[supply.sku] = Decision(supply, "stop", None, ["above_upper_limit_now"], ev)
+            why = _above_now(ev)
+            decided[supply.sku] = Decision(supply, "stop", None, list(why), ev, why)
             continue
         if _covered_by(ev, supply.index, accepted):
             why = {"covered": [], **why}
@@ -372,6 +309,7 @@ def plan_refills(
         above_limit_now=bool(base is not None and base.over_limit_now),
         lasting_why={k: v for k, v in lasting_why.items() if k not in in_group},
         checked_all=check_lasting,
+        taken_now=taken_now,
     )
 
 
@@ -404,7 +342,7 @@ def _as_taken(
 # why codes after which a product left out is worth asking about even when nothing calls for it:
 # a medicine or condition it does not go with (vitamin K taken with a vitamin K antagonist: the
 # dose of the medicine was set with it), a day above an upper limit
-ASK_ANYWAY = frozenset({"interaction", "upper_limit"})
+ASK_ANYWAY = frozenset({"interaction", *UPPER_LIMIT_CODES})
 
 
 def _no_advice(ev: Evaluation, index: int) -> list[str]:
@@ -452,15 +390,17 @@ def _check_lasting(
         base = ev
         if not ev.over_limit_now:
             ev = _as_taken(snapshot, profile, lines, supply, today, jurisdiction, evaluations, ev)
-        why = (
-            {"above_upper_limit_now": []}
-            if ev.over_limit_now
-            else exclusions(ev, supply.index, base)
-        )
+        why = _above_now(ev) if ev.over_limit_now else exclusions(ev, supply.index, base)
         why.pop("only_source", None)  # it still lasts: nothing stops yet
         if why:
             out[supply.sku] = why
     return out
+
+
+def _above_now(ev: Evaluation) -> dict[str, list[str]]:
+    """Review s8 Q2: the why of what is taken now above an upper limit names the nutrients."""
+    keys = ev.snapshot.reference.nutrients.keys
+    return {"above_upper_limit_now": [keys[c] for c in ev.over_limit_now]}
 
 
 def _evaluate(

@@ -6,7 +6,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from ..advice_texts import item_reasons
+import numpy as np
+
+from ..advice_texts import intake_warning_notices, item_reasons
 from ..amounts import rounded
 from ..ranking import Evaluation, item_warnings, profile_notices
 from ..reference import Reference
@@ -70,6 +72,30 @@ def product_item(ev: Evaluation, index: int, locale: str) -> dict[str, Any]:
     }
 
 
+def adds_reasons(
+    snapshot: Snapshot, config: RefillConfig, replaced: int, index: int, locale: str
+) -> list[dict[str, str]]:
+    """`adds:<nutrient>` for each nutrient the product at `index` gives and the one it
+    replaces did not ("Also gives 50 µg of vitamin K2 a day, which ... did not")."""
+    catalog, reference = snapshot.catalog, snapshot.reference
+    keys = reference.nutrients.keys
+    row, old = catalog.nutrients_per_day[index], catalog.nutrients_per_day[replaced]
+    name = catalog.products[replaced].name[locale]
+    out = []
+    for column in np.flatnonzero((row > 0) & (old <= 0)).tolist():
+        key = keys[column]
+        text = config.text(
+            "reason_adds",
+            locale,
+            amount=rounded(row[column]),
+            unit=reference.nutrients.units[key],
+            nutrient=reference.nutrients.name(key, locale),
+            name=name,
+        )
+        out.append({"code": f"adds:{key}", "text": text})
+    return out
+
+
 def runs_out_reason(config: RefillConfig, name: str, day: dt.date, today: dt.date, locale: str):
     key = "reason_runs_out" if day > today else "reason_ran_out"
     return {
@@ -131,6 +157,8 @@ def render_plan(
             }
         reasons = [runs_out_reason(config, name, supply.runs_out_on, plan.today, locale)]
         if decision.action == "replace":
+            # review s8 Q3: first what it gives that the product it replaces did not
+            reasons[:0] = adds_reasons(snapshot, config, supply.index, decision.index, locale)
             reasons.append(
                 {"code": "replaces", "text": config.text("reason_replaces", locale, name=name)}
             )
@@ -149,8 +177,14 @@ def render_plan(
             }
         )
         items.append(item)
-    base = plan.base
-    notices = once(base, profile_notices, locale) if base is not None else []
+    # review s8 Q1, Q2: what holds for what is taken now, as the list says it (its
+    # above_upper_limit and intake_warning notices, the same codes and texts)
+    now = plan.now
+    notices = (
+        once(now, profile_notices, locale) + once(now, intake_warning_notices, locale)
+        if now is not None
+        else []
+    )
     reorder = None
     if items or left_out:
         reorder = {

@@ -1,0 +1,180 @@
+"""Why a product bought no longer fits: the checks it fails, each with the nutrients
+concerned, in the words a customer can act on (split from plan.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..advice_config import advice_config
+from ..profile import Profile
+from ..ranking import Evaluation
+from ..snapshot import Snapshot
+
+
+def exclusions(ev: Evaluation, index: int, base: Evaluation | None = None) -> dict[str, list[str]]:
+    """Why a product does not fit this evaluation: code -> the nutrients concerned (empty
+    where none are). The safety masks of every guarantee, merchandising excludes, the dose
+    band; `already_taken` is no reason here (a refill continues what is taken). With `base`
+    (what is taken besides the product, not its own extra servings): `already_covered`, the
+    nutrients it adds that are covered already (F12, review s4 R11: no second source); a
+    covered nutrient without an advice for the profile is that, not "above the advice"."""
+    catalog, reference = ev.snapshot.catalog, ev.snapshot.reference
+    keys = reference.nutrients.keys
+    row = catalog.nutrients_per_day[index]
+    out: dict[str, list[str]] = {}
+    for code, mask in ev.safety.excluded.items():
+        if code == "already_taken" or not mask[index]:
+            continue
+        if code == "upper_limit":  # review s8 Q3: what makes the excess, truthfully
+            for column in np.flatnonzero(ev.safety.over_limit[index]).tolist():
+                kind = _upper_limit_kind(ev, index, column, base)
+                out.setdefault(kind, []).append(keys[column])
+        elif code == "life_stage_maximum":  # the mask counts the day's total (review s6 T6)
+            out.update(_life_stage_maximum(ev, index))
+        elif code.startswith("interaction:"):
+            interaction = next(i for i in ev.safety.triggered if f"interaction:{i.id}" == code)
+            nutrients = [n for n, t in interaction.exclude.items() if row[keys.index(n)] > t]
+            out.setdefault("interaction", []).extend(
+                n for n in nutrients if n not in out.get("interaction", [])
+            )
+        else:
+            out[code] = []
+    if ev.rule_excluded[index]:
+        out["rule"] = []
+    covered = [] if base is None else base.offer.duplicated(index)
+    no_advice = np.isnan(ev.advice.targets) if ev.advice is not None else np.zeros(len(keys))
+    above = np.flatnonzero(ev.offer.above_band[index]).tolist()
+    covered += [c for c in above if no_advice[c] and c in ev.offer.covered and c not in covered]
+    if covered:
+        out["already_covered"] = [keys[c] for c in sorted(covered)]
+        # review s6 T6: what else it gives that nothing taken besides it gives is said
+        alone = [] if base is None else _only_source(base, row)
+        if alone:
+            out["only_source"] = [keys[c] for c in alone]
+    above = [c for c in above if c not in covered]
+    if above:
+        out["dose_band"] = [keys[c] for c in above]
+    return _besides_first(out, base, row) if base is not None else out
+
+
+# review s8 Q3: the why of an upper limit says what makes the excess
+UPPER_LIMIT_CODES = (
+    "upper_limit",
+    "upper_limit_alone",
+    "upper_limit_food",
+    "upper_limit_taken_food",
+)
+
+
+def _upper_limit_kind(ev: Evaluation, index: int, column: int, base: Evaluation | None) -> str:
+    """`upper_limit_alone` when the product's own daily amount (at the servings taken) is
+    above the limit, `upper_limit_food` when only what food gives (the allowance of a limit
+    for total intake) makes it so and nothing taken besides gives the nutrient,
+    `upper_limit_taken_food` when what is taken besides and food together do, else
+    `upper_limit` (what is taken besides alone does)."""
+    own = float(ev.snapshot.catalog.nutrients_per_day[index, column])
+    limit = float(ev.limits[column]) * (1 + 1e-9)
+    besides = float((base if base is not None else ev).intake[column])
+    extra = max(float(ev.intake[column]) - besides, 0.0)  # its own servings above the label's
+    if own + extra > limit:
+        return "upper_limit_alone"
+    if besides <= 0:
+        return "upper_limit_food"
+    return "upper_limit" if own + extra + besides > limit else "upper_limit_taken_food"
+
+
+def _besides_first(
+    out: dict[str, list[str]], base: Evaluation, row: np.ndarray
+) -> dict[str, list[str]]:
+    """Review s8 Q1: where what is taken besides the product already fails a guarantee for a
+    nutrient the product gives (above the life stage's maximum, the dose band, a product not
+    suitable in the life stage, an interaction), that is said first (`besides_<kind>`), and
+    not "you already get enough" of it, nor only that the product would add to it."""
+    keys = base.snapshot.reference.nutrients.keys
+    failing = {
+        c: found.kind
+        for c, found in base.offer.failing.items()
+        if base.intake[c] > 0 and row[c] > 0
+    }
+    if not failing:
+        return out
+    said: dict[str, list[str]] = {}
+    for column, kind in sorted(failing.items()):
+        said.setdefault(f"besides_{kind}", []).append(keys[column])
+    # "enough" goes wherever it fails; "together with it, above the life stage's maximum"
+    # where what is taken besides is above that maximum already (an upper limit stays said)
+    drop = {
+        "already_covered": {keys[c] for c in failing},
+        "life_stage_maximum_total": {
+            keys[c] for c, kind in failing.items() if kind == "life_stage_maximum"
+        },
+    }
+    rest = {}
+    for code, nutrients in out.items():
+        if code in drop:
+            nutrients = [n for n in nutrients if n not in drop[code]]
+            if not nutrients:
+                continue
+        rest[code] = nutrients
+    return {**said, **rest}
+
+
+def _life_stage_maximum(ev: Evaluation, index: int) -> dict[str, list[str]]:
+    """`life_stage_maximum` where the product's own daily dose is above the life stage's
+    maximum, else `life_stage_maximum_total`: only with what is taken besides it (25 + 10 µg
+    vitamin D in pregnancy; neither dose alone is above 25 µg)."""
+    reference = ev.snapshot.reference
+    keys = reference.nutrients.keys
+    row = ev.snapshot.catalog.nutrients_per_day[index]
+    stage = reference.market_maxima.life_stages.get(ev.profile.life_stage, {})
+    own = [key for key, most in stage.items() if row[keys.index(key)] > most * (1 + 1e-9)]
+    if own:
+        return {"life_stage_maximum": own}
+    total = [
+        key
+        for key, most in stage.items()
+        if row[keys.index(key)] > 0 and ev.safety.totals_with_item[index, keys.index(key)] > most
+    ]
+    return {"life_stage_maximum_total": total}
+
+
+def _only_source(base: Evaluation, row: np.ndarray) -> list[int]:
+    """Nutrient columns with a reference amount (not one covered once taken, scoring.yaml
+    lists.covered) that the product gives and nothing taken besides it gives (the calcium of
+    a calcium + D3 next to a plain D3)."""
+    counted = _counted(base.snapshot)
+    return [int(c) for c in np.flatnonzero((row > 0) & (base.intake <= 0) & counted).tolist()]
+
+
+def _counted(snapshot: Snapshot) -> np.ndarray:
+    reference = snapshot.reference
+    when_taken = advice_config(reference).covered_when_taken
+    return np.array([key not in when_taken for key in reference.nutrients.keys])
+
+
+def gives_alone(snapshot: Snapshot, profile: Profile, group: list, lasting: list) -> set[str]:
+    """SKUs of `group` that give a nutrient with a reference amount (not one covered once
+    taken, scoring.yaml lists.covered) that no other product taken or reordered gives: the
+    reorder checks them first, so a duplicate is left out of the plain product, not of the
+    only calcium (review s6 T6)."""
+    catalog, keys = snapshot.catalog, snapshot.reference.nutrients.keys
+    counted = _counted(snapshot)
+    rows = {s.sku: catalog.nutrients_per_day[s.index] > 0 for s in group}
+    besides = np.zeros(len(keys), dtype=bool)
+    for sku, _ in lasting:
+        besides |= catalog.nutrients_per_day[catalog.index[sku]] > 0
+    for line in profile.current_supplements:
+        if line.sku in catalog.index:
+            besides |= catalog.nutrients_per_day[catalog.index[line.sku]] > 0
+        for key in line.nutrients:
+            if key in keys:
+                besides[keys.index(key)] = True
+    out = set()
+    for sku, gives in rows.items():
+        others = besides.copy()
+        for other, more in rows.items():
+            if other != sku:
+                others |= more
+        if (gives & ~others & counted).any():
+            out.add(sku)
+    return out
