@@ -15,6 +15,7 @@ from typing import Any
 
 from .amounts import above
 from .regimen_texts import TextWriter
+from .safety import planning_pregnancy
 
 # safety-mask codes that are not a failure of the line itself (the upper limit is the
 # violation search's; a product out of stock or already taken is no reason to remove it; the
@@ -32,12 +33,20 @@ _REASON = {
 }
 
 
+def life_stage_maxima(ev: Any) -> dict[str, float]:
+    """product_maxima.yaml `life_stages` for the profile: a woman planning a pregnancy is held
+    to the pregnancy maxima, as she is to the catalog's pregnancy suitability
+    (safety.planning_pregnancy; review s8 Q4), like the list's warnings (advice.Offer.failing)."""
+    life_stage = "pregnant" if planning_pregnancy(ev.profile) else ev.profile.life_stage
+    return dict(ev.snapshot.reference.market_maxima.life_stages.get(life_stage, {}))
+
+
 def unsuited_lines(ev: Any) -> dict[int, list[str]]:
     """Indices of `ev.resolved` that fail a guarantee, each with its reason words."""
     catalog, reference = ev.snapshot.catalog, ev.snapshot.reference
     keys = reference.nutrients.keys
     out: dict[int, list[str]] = {}
-    maxima = reference.market_maxima.life_stages.get(ev.profile.life_stage, {})
+    maxima = life_stage_maxima(ev)
 
     def fails(i: int, why: str) -> None:
         reasons = out.setdefault(i, [])
