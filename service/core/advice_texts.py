@@ -264,7 +264,20 @@ def no_items_notice(ev: Evaluation, locale: str) -> dict[str, str]:
     elif safe_without_need:
         key = "notice_no_items_no_need"
     else:
+        return plain_no_items_notice(ev, locale)
+    return {"code": "no_items", "text": ev.snapshot.reference.text(key, locale)}
+
+
+def plain_no_items_notice(ev: Evaluation, locale: str) -> dict[str, str]:
+    """`no_items` "nothing safely fits", naming what is taken only where something is (review
+    s8 Q7: "... and what you already take" to a man who takes nothing): your profile and what
+    you take, your profile and your basket, or your profile alone."""
+    if any(not line.path.startswith("basket.") for line in ev.resolved):
         key = "notice_no_items"
+    elif ev.resolved:
+        key = "notice_no_items_basket"
+    else:
+        key = "notice_no_items_profile"
     return {"code": "no_items", "text": ev.snapshot.reference.text(key, locale)}
 
 

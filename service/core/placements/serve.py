@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from ..advice_texts import no_items_notice
+from ..advice_texts import no_items_notice, plain_no_items_notice
 from ..amounts import rounded
 from ..errors import InvalidInput, NotFound
 from ..market import market_masks
@@ -31,9 +31,11 @@ from ..ranking import (
     rank_and_render,
 )
 from ..refills import Purchase, RefillConfig
+from ..regimen_texts import TextWriter
 from ..requests import RecommendationRequest
 from ..rules import RuleSet
 from ..snapshot import Snapshot
+from ..unsuited import product_reasons
 from ..vocabulary import LOCALES
 from .alternatives import (
     alternative_mask,
@@ -139,10 +141,7 @@ def placement_bodies(
         if placement.basket_overlap == "exclude" and ctx.basket_nutrients.any():
             notices.append(_basket_notice(ctx, locale))
         if ctx.page_product_unsuited:  # nothing goes with it; alternatives alone say less
-            suffix = "" if "complements" in placement.strategies else "_alternatives"
-            key = f"notice_page_product_not_suited{suffix}"
-            text = ctx.snapshot.placements.text(key, locale)
-            notices.append({"code": "page_product_not_suited", "text": text})
+            notices.append(_page_product_notice(ctx, placement, locale))
         rendered = [_render(ctx, pick, locale, shared) for pick in picks]
         items = [item for item in rendered if item["reasons"]]  # guarantee 11
         if impressions is not None and not bodies and items:
@@ -153,8 +152,12 @@ def placement_bodies(
             notices.append(no_alternatives_notice(config, locale, True, ctx.page_product_unsuited))
         elif not items and set(placement.strategies) <= PROFILE_LISTS:
             notices.append(no_items_notice(ev, locale))  # as the plain list says (s7 P10)
+        elif not items and ctx.page_product_unsuited and "alternatives" in placement.strategies:
+            # nothing goes with it (said above) and nothing comparable suits (review s8 Q7)
+            config = ctx.snapshot.placements
+            notices.append(no_alternatives_notice(config, locale, True, True))
         elif not items:
-            notices.append({"code": "no_items", "text": reference.text("notice_no_items", locale)})
+            notices.append(plain_no_items_notice(ev, locale))  # "what you take" if any (s8 Q7)
         elif len(items) < limit:
             notices.append(
                 {"code": "short_list", "text": reference.text("notice_short_list", locale)}
@@ -170,6 +173,29 @@ def placement_bodies(
             experiment_id, variant_id = snapshot.experiment
             bodies[locale]["experiment"] = {"id": experiment_id, "variant": variant_id}
     return bodies
+
+
+def _page_product_notice(
+    ctx: PlacementContext, placement: Placement, locale: str
+) -> dict[str, str]:
+    """`page_product_not_suited`, saying why the product on the page does not suit the person
+    (review s8 Q7: "zinc: 10 mg a day, plus up to 16 mg from ordinary food, is above the upper
+    limit of 25 mg for total intake", not a bare "does not suit your profile"); the bare text
+    only where no reason can be put in words (a shop rule alone)."""
+    suffix = "" if "complements" in placement.strategies else "_alternatives"
+    key = f"notice_page_product_not_suited{suffix}"
+    index = ctx.product_index
+    reasons = (
+        []
+        if index is None
+        else product_reasons(ctx.ev, index, TextWriter(ctx.snapshot.reference, locale))
+    )
+    config = ctx.snapshot.placements
+    if reasons:
+        text = config.text(f"{key}_why", locale, reasons="; ".join(reasons))
+    else:
+        text = config.text(key, locale)
+    return {"code": "page_product_not_suited", "text": text}
 
 
 def _chain(ctx: PlacementContext, placement: Placement, limit: int) -> list[Pick]:
