@@ -31,17 +31,16 @@ from ..ranking import (
     rank_and_render,
 )
 from ..refills import Purchase, RefillConfig
-from ..regimen_texts import TextWriter
 from ..requests import RecommendationRequest
 from ..rules import RuleSet
 from ..snapshot import Snapshot
-from ..unsuited import product_reasons
 from ..vocabulary import LOCALES
 from .alternatives import (
     alternative_mask,
     alternative_reasons,
     dose_distance,
     no_alternatives_notice,
+    page_product_notice,
 )
 from .config import Placement
 from .context import Copurchase, Pick, PlacementContext
@@ -141,7 +140,7 @@ def placement_bodies(
         if placement.basket_overlap == "exclude" and ctx.basket_nutrients.any():
             notices.append(_basket_notice(ctx, locale))
         if ctx.page_product_unsuited:  # nothing goes with it; alternatives alone say less
-            notices.append(_page_product_notice(ctx, placement, locale))
+            notices.append(page_product_notice(ctx, placement, locale))
         rendered = [_render(ctx, pick, locale, shared) for pick in picks]
         items = [item for item in rendered if item["reasons"]]  # guarantee 11
         if impressions is not None and not bodies and items:
@@ -173,29 +172,6 @@ def placement_bodies(
             experiment_id, variant_id = snapshot.experiment
             bodies[locale]["experiment"] = {"id": experiment_id, "variant": variant_id}
     return bodies
-
-
-def _page_product_notice(
-    ctx: PlacementContext, placement: Placement, locale: str
-) -> dict[str, str]:
-    """`page_product_not_suited`, saying why the product on the page does not suit the person
-    (review s8 Q7: "zinc: 10 mg a day, plus up to 16 mg from ordinary food, is above the upper
-    limit of 25 mg for total intake", not a bare "does not suit your profile"); the bare text
-    only where no reason can be put in words (a shop rule alone)."""
-    suffix = "" if "complements" in placement.strategies else "_alternatives"
-    key = f"notice_page_product_not_suited{suffix}"
-    index = ctx.product_index
-    reasons = (
-        []
-        if index is None
-        else product_reasons(ctx.ev, index, TextWriter(ctx.snapshot.reference, locale))
-    )
-    config = ctx.snapshot.placements
-    if reasons:
-        text = config.text(f"{key}_why", locale, reasons="; ".join(reasons))
-    else:
-        text = config.text(key, locale)
-    return {"code": "page_product_not_suited", "text": text}
 
 
 def _chain(ctx: PlacementContext, placement: Placement, limit: int) -> list[Pick]:
