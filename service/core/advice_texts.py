@@ -200,11 +200,14 @@ def advice_notices(ev: Evaluation, locale: str) -> list[dict[str, str]]:
     enough = offer.enough
     failing = offer.failing
     warned_lines: set[int] = set()
+    explained = _explained_elsewhere(ev)
     for column in offer.covered:
         key = keys[column]
         found = failing.get(column)
         if found is not None:
             warned_lines.update(found.lines)
+            if column in explained:
+                continue
             # above the upper limit (with food where it counts) the limit's notice says it
             # (ranking.profile_notices): not the milder dose band's wording (review s5 S4)
             if found.kind != "dose_band" or not above(ev.intake[column], ev.safety.room[column]):
@@ -261,7 +264,20 @@ def no_items_notice(ev: Evaluation, locale: str) -> dict[str, str]:
     elif safe_without_need:
         key = "notice_no_items_no_need"
     else:
+        return plain_no_items_notice(ev, locale)
+    return {"code": "no_items", "text": ev.snapshot.reference.text(key, locale)}
+
+
+def plain_no_items_notice(ev: Evaluation, locale: str) -> dict[str, str]:
+    """`no_items` "nothing safely fits", naming what is taken only where something is (review
+    s8 Q7: "... and what you already take" to a man who takes nothing): your profile and what
+    you take, your profile and your basket, or your profile alone."""
+    if any(not line.path.startswith("basket.") for line in ev.resolved):
         key = "notice_no_items"
+    elif ev.resolved:
+        key = "notice_no_items_basket"
+    else:
+        key = "notice_no_items_profile"
     return {"code": "no_items", "text": ev.snapshot.reference.text(key, locale)}
 
 
@@ -360,7 +376,30 @@ def _line_names(ev: Evaluation, lines: tuple[int, ...], locale: str) -> str:
 def intake_warning_notices(ev: Evaluation, locale: str) -> list[dict[str, str]]:
     """The list's `intake_warning:<nutrient>` notices alone (regimens quote the same, S5)."""
     failing = ev.offer.failing
-    return [_warning_notice(ev, c, failing[c], locale) for c in ev.offer.covered if c in failing]
+    explained = _explained_elsewhere(ev)
+    return [
+        _warning_notice(ev, c, failing[c], locale)
+        for c in ev.offer.covered
+        if c in failing and c not in explained
+    ]
+
+
+def _explained_elsewhere(ev: Evaluation) -> set[int]:
+    """Columns whose failing is only that a line's product is marked unsuitable in the life
+    stage (`life_stage`) while another nutrient's warning already names every such line with
+    its cause (review s8 Q4: the 75 µg vitamin D3 + K2 flagship is unsuitable in pregnancy for
+    its vitamin D, the catalog's K2 products are suitable; its "vitamin K2 ... we suggest no
+    more vitamin K2" taught the wrong cause). No notice for those: the other warning is it."""
+    failing = ev.offer.failing
+    named: set[int] = set()
+    for found in failing.values():
+        if found.kind != "life_stage":
+            named.update(found.lines)
+    return {
+        column
+        for column, found in failing.items()
+        if found.kind == "life_stage" and found.lines and set(found.lines) <= named
+    }
 
 
 def _warning_notice(ev: Evaluation, column: int, found: Any, locale: str) -> dict[str, str]:

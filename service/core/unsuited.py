@@ -13,8 +13,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from .advice import advice_of
 from .amounts import above
 from .regimen_texts import TextWriter
+from .safety import planning_pregnancy
 
 # safety-mask codes that are not a failure of the line itself (the upper limit is the
 # violation search's; a product out of stock or already taken is no reason to remove it; the
@@ -32,12 +34,20 @@ _REASON = {
 }
 
 
+def life_stage_maxima(ev: Any) -> dict[str, float]:
+    """product_maxima.yaml `life_stages` for the profile: a woman planning a pregnancy is held
+    to the pregnancy maxima, as she is to the catalog's pregnancy suitability
+    (safety.planning_pregnancy; review s8 Q4), like the list's warnings (advice.Offer.failing)."""
+    life_stage = "pregnant" if planning_pregnancy(ev.profile) else ev.profile.life_stage
+    return dict(ev.snapshot.reference.market_maxima.life_stages.get(life_stage, {}))
+
+
 def unsuited_lines(ev: Any) -> dict[int, list[str]]:
     """Indices of `ev.resolved` that fail a guarantee, each with its reason words."""
     catalog, reference = ev.snapshot.catalog, ev.snapshot.reference
     keys = reference.nutrients.keys
     out: dict[int, list[str]] = {}
-    maxima = reference.market_maxima.life_stages.get(ev.profile.life_stage, {})
+    maxima = life_stage_maxima(ev)
 
     def fails(i: int, why: str) -> None:
         reasons = out.setdefault(i, [])
@@ -113,3 +123,81 @@ def form_names(ev: Any, sku: str, write: TextWriter) -> str:
         name = nutrients.name(nutrient, write.locale) if nutrient else vitamin.replace("_", " ")
         names.append(write("form_unnamed", nutrient=name))
     return ", ".join(names)
+
+
+# mask codes that say nothing about the product and this person (a product out of stock or
+# already taken is no reason it does not suit); `upper_limit` is said per nutrient below
+_NOT_A_REASON = frozenset({"out_of_stock", "already_taken", "upper_limit"})
+
+
+def product_reasons(ev: Any, index: int, write: TextWriter) -> list[str]:
+    """Why the catalog product `index` does not suit the person, in words (review s8 Q7: the
+    product on a page that "does not suit your profile" says why): each nutrient whose upper
+    limit it crosses with what is taken + basket, with the food allowance where the limit is
+    for total intake (the intake check's figures), each nutrient above the life stage's
+    maximum a day (`life_stage_maxima`), the `unsuited_<reason>` words of a basket line for the
+    profile's own masks (interaction, diet, allergy, age, life stage, law, form), and each
+    nutrient above the dose band of the profile's advice. Empty where none applies (a shop
+    rule alone)."""
+    catalog, reference = ev.snapshot.catalog, ev.snapshot.reference
+    keys = reference.nutrients.keys
+    nutrients = reference.nutrients
+    reasons: list[str] = []
+    lines = ev.resolved
+
+    def with_taken(column: int) -> str:
+        given = any(line.amounts[column] > 0 for line in lines)
+        return write("unsuited_with_taken") if given else ""
+
+    over = [int(c) for c in ev.safety.over_limit[index].nonzero()[0]]
+    for column in over:
+        food = float(ev.safety.food[column])
+        values = nutrients.text_values(
+            keys[column],
+            write.locale,
+            amount=float(ev.safety.totals_with_item[index, column]),
+            upper_limit=float(ev.limits[column]),
+            food=food,
+        )
+        text_key = "unsuited_upper_limit_food" if food > 0 else "unsuited_upper_limit"
+        reasons.append(write(text_key, taken=with_taken(column), **values))
+    said = set(over)  # the nutrients named with their limit
+    stage_named = False
+    for key, maximum in life_stage_maxima(ev).items():
+        column = keys.index(key)
+        total = float(ev.safety.totals_with_item[index, column])
+        if column in said or not catalog.nutrients_per_day[index, column] > 0:
+            continue
+        if above(total, maximum):
+            said.add(column)
+            stage_named = True
+            values = nutrients.text_values(key, write.locale, amount=total, maximum=maximum)
+            reasons.append(
+                write("unsuited_life_stage_maximum_nutrient", taken=with_taken(column), **values)
+            )
+    words: list[str] = []
+    for code, mask in ev.safety.excluded.items():
+        if code in _NOT_A_REASON or not mask[index]:
+            continue
+        why = "interaction" if code.startswith("interaction:") else _REASON.get(code, "law")
+        if why == "law" and catalog.products[index].sku in catalog.unauthorised_forms:
+            why = "form"
+        if why == "life_stage_maximum" and stage_named:
+            continue  # named with its nutrient above
+        if why not in words:
+            words.append(why)
+    forms = form_names(ev, catalog.products[index].sku, write) if "form" in words else ""
+    reasons += [write(f"unsuited_{why}", forms=forms) for why in words]
+    band_upper = advice_of(ev).band_upper
+    for column in [int(c) for c in ev.offer.above_band[index].nonzero()[0]]:
+        if column in said:  # its upper limit or life stage maximum is said above
+            continue
+        band = float(band_upper[column])
+        values = nutrients.text_values(
+            keys[column],
+            write.locale,
+            amount=float(ev.safety.totals_with_item[index, column]),
+            maximum=band,
+        )
+        reasons.append(write("unsuited_dose_band", taken=with_taken(column), **values))
+    return reasons

@@ -28,7 +28,7 @@ never the plain list's "nothing safely fits": the person's own list may well hav
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -36,7 +36,13 @@ from ..amounts import rounded
 from ..catalog import Catalog, Product
 from ..numbers import format_number
 from ..reference import Reference
+from ..regimen_texts import TextWriter
+from ..unsuited import product_reasons
 from .config import PlacementConfig
+
+if TYPE_CHECKING:
+    from .config import Placement
+    from .context import PlacementContext
 
 EPSILON = 1e-9
 
@@ -231,3 +237,24 @@ def no_alternatives_notice(
     if profile:
         key += "_not_suited" if unsuited else "_profile"
     return {"code": "no_items", "text": config.text(key, locale)}
+
+
+def page_product_notice(ctx: PlacementContext, placement: Placement, locale: str) -> dict[str, str]:
+    """`page_product_not_suited`, saying why the product on the page does not suit the person
+    (review s8 Q7: "zinc: 10 mg a day, plus up to 16 mg from ordinary food, is above the upper
+    limit of 25 mg for total intake", not a bare "does not suit your profile"); the bare text
+    only where no reason can be put in words (a shop rule alone)."""
+    suffix = "" if "complements" in placement.strategies else "_alternatives"
+    key = f"notice_page_product_not_suited{suffix}"
+    index = ctx.product_index
+    reasons = (
+        []
+        if index is None
+        else product_reasons(ctx.ev, index, TextWriter(ctx.snapshot.reference, locale))
+    )
+    config = ctx.snapshot.placements
+    if reasons:
+        text = config.text(f"{key}_why", locale, reasons="; ".join(reasons))
+    else:
+        text = config.text(key, locale)
+    return {"code": "page_product_not_suited", "text": text}

@@ -50,6 +50,8 @@ TEXTS: dict[str, tuple[str, ...]] = {
     "notice_basket_covered": ("nutrients",),
     "notice_page_product_not_suited": (),
     "notice_page_product_not_suited_alternatives": (),
+    "notice_page_product_not_suited_why": ("reasons",),  # review s8 Q7
+    "notice_page_product_not_suited_alternatives_why": ("reasons",),
     "notice_no_alternatives": (),
     "notice_no_alternatives_profile": (),
     "notice_no_alternatives_not_suited": (),

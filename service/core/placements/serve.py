@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from ..advice_texts import no_items_notice
+from ..advice_texts import no_items_notice, plain_no_items_notice
 from ..amounts import rounded
 from ..errors import InvalidInput, NotFound
 from ..market import market_masks
@@ -40,6 +40,7 @@ from .alternatives import (
     alternative_reasons,
     dose_distance,
     no_alternatives_notice,
+    page_product_notice,
 )
 from .config import Placement
 from .context import Copurchase, Pick, PlacementContext
@@ -139,10 +140,7 @@ def placement_bodies(
         if placement.basket_overlap == "exclude" and ctx.basket_nutrients.any():
             notices.append(_basket_notice(ctx, locale))
         if ctx.page_product_unsuited:  # nothing goes with it; alternatives alone say less
-            suffix = "" if "complements" in placement.strategies else "_alternatives"
-            key = f"notice_page_product_not_suited{suffix}"
-            text = ctx.snapshot.placements.text(key, locale)
-            notices.append({"code": "page_product_not_suited", "text": text})
+            notices.append(page_product_notice(ctx, placement, locale))
         rendered = [_render(ctx, pick, locale, shared) for pick in picks]
         items = [item for item in rendered if item["reasons"]]  # guarantee 11
         if impressions is not None and not bodies and items:
@@ -153,8 +151,12 @@ def placement_bodies(
             notices.append(no_alternatives_notice(config, locale, True, ctx.page_product_unsuited))
         elif not items and set(placement.strategies) <= PROFILE_LISTS:
             notices.append(no_items_notice(ev, locale))  # as the plain list says (s7 P10)
+        elif not items and ctx.page_product_unsuited and "alternatives" in placement.strategies:
+            # nothing goes with it (said above) and nothing comparable suits (review s8 Q7)
+            config = ctx.snapshot.placements
+            notices.append(no_alternatives_notice(config, locale, True, True))
         elif not items:
-            notices.append({"code": "no_items", "text": reference.text("notice_no_items", locale)})
+            notices.append(plain_no_items_notice(ev, locale))  # "what you take" if any (s8 Q7)
         elif len(items) < limit:
             notices.append(
                 {"code": "short_list", "text": reference.text("notice_short_list", locale)}
