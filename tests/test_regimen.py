@@ -559,6 +559,11 @@ def brute_force(snapshot, request: dict[str, Any], skus: tuple[str, ...]) -> dic
     keys = snapshot.reference.nutrients.keys
     targets = {keys[c]: float(ev.targets[c]) for c in np.flatnonzero(np.nan_to_num(ev.targets) > 0)}
 
+    # planning a pregnancy holds her to the pregnancy maxima, as pregnancy suitability does
+    # (review s8 Q4: she may be pregnant without knowing it)
+    planning = life_stage == "none" and pregnancy_suitability_applies(profile)
+    maxima_stage = "pregnant" if planning else life_stage
+
     def score(choice: dict[str, int]) -> tuple[float, int, int, float] | None:
         totals = dict(current)
         for sku, servings in choice.items():
@@ -574,7 +579,7 @@ def brute_force(snapshot, request: dict[str, Any], skus: tuple[str, ...]) -> dic
         for nutrient in BANDED_NUTRIENTS:
             added = totals[nutrient] - current[nutrient]
             caps = [band_upper(profile, nutrient, TODAY.month)]
-            stage_cap = LIFE_STAGE_CAPS.get(life_stage, {}).get(nutrient)
+            stage_cap = LIFE_STAGE_CAPS.get(maxima_stage, {}).get(nutrient)
             if stage_cap is not None:  # a maximum for the day: what is taken counts
                 caps.append(max(stage_cap - current[nutrient], 0.0))
             if any(cap is not None and not within(added, cap) for cap in caps):

@@ -150,3 +150,34 @@ def test_an_item_quotes_one_advised_amount_of_vitamin_d(client, profile):
     for item in answer["items"]:
         amounts = {m for r in item["reasons"] for m in ADVISED_D.findall(r["text"])}
         assert len(amounts) <= 1, (item["sku"], [r["text"] for r in item["reasons"]])
+
+
+# ---------------------------------------------------------------- planning a pregnancy: 25 µg a day
+PREGNANCY_D = yaml.safe_load(
+    (CATALOG.parents[1] / "rules" / "reference" / "product_maxima.yaml").read_text("utf-8")
+)["life_stages"]["pregnant"]["vitamin_d_ug"]["amount"]
+PLANNING_DE = {
+    "age": 30,
+    "sex": "female",
+    "goals": ["pregnancy"],
+    "country": "DE",
+    "current_supplements": [{"label": "D", "nutrients": {"vitamin_d_ug": 10}}],
+}
+
+
+def test_planning_a_pregnancy_is_offered_no_more_vitamin_d_than_the_pregnancy_maximum(client):
+    """Review s8 Q4 holds a woman planning a pregnancy to the pregnancy maximum of vitamin D in
+    her warnings (she may be pregnant without knowing it); her list offered a 20 µg product on
+    top of the 10 µg she takes (30 µg a day) and her regimen may not either."""
+    taken = PLANNING_DE["current_supplements"][0]["nutrients"]["vitamin_d_ug"]
+    answer = post(client, {"profile": PLANNING_DE, "limit": 10})
+    assert answer["items"]
+    for item in answer["items"]:
+        given = item["nutrients_per_day"].get("vitamin_d_ug", 0)
+        assert taken + given <= PREGNANCY_D, (item["sku"], given)
+    response = client.post("/v1/regimens", json={"profile": PLANNING_DE, "max_products": 3})
+    assert response.status_code == 200, response.get_json()
+    added = sum(
+        line["nutrients_per_day"].get("vitamin_d_ug", 0) for line in response.get_json()["lines"]
+    )
+    assert taken + added <= PREGNANCY_D, response.get_json()["lines"]

@@ -38,7 +38,7 @@ from .expressions import Expression
 from .intake import advised_amounts
 from .lazy import cached_property
 from .reference import Reference
-from .safety import planning_pregnancy
+from .safety import life_stage_maxima
 from .vocabulary import GOALS
 
 if TYPE_CHECKING:
@@ -312,10 +312,8 @@ class Offer:
                 found = giving(column, threshold)
                 if found and column not in out:
                     out[column] = Failing("interaction", found, None, interaction.id)
-        # a woman planning a pregnancy is held to the pregnancy maxima, as she is to the
-        # catalog's pregnancy suitability (safety.planning_pregnancy; review s8 Q4)
-        life_stage = "pregnant" if planning_pregnancy(ev.profile) else ev.profile.life_stage
-        stage = reference.market_maxima.life_stages.get(life_stage, {})
+        # a woman planning a pregnancy is held to the pregnancy maxima (review s8 Q4)
+        stage = life_stage_maxima(reference, ev.profile)
         for key, maximum in stage.items():
             column = keys.index(key)
             if column not in out and ev.intake[column] > maximum * (1 + 1e-9):

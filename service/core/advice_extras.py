@@ -28,6 +28,7 @@ from .advice import ProfileAdvice, advice_of, claim_table, profile_advice
 from .advice_config import _directory, _placeholder_problem
 from .context import compiled_context, expression_context
 from .errors import DataFileError, Finding
+from .safety import life_stage_maxima
 from .vocabulary import GOALS
 from .yamlfile import line_of, load_yaml
 
@@ -134,7 +135,7 @@ def capped_doctor_doses(ev: Evaluation) -> dict[int, CappedDose]:
     if not doctor:
         return {}
     keys = ev.snapshot.reference.nutrients.keys
-    stage = ev.snapshot.reference.market_maxima.life_stages.get(ev.profile.life_stage, {})
+    stage = life_stage_maxima(ev.snapshot.reference, ev.profile)
     out = {}
     for column, amount in sorted(doctor.items()):
         limit = float(ev.limits[column])

@@ -17,7 +17,7 @@ from .profile import Line, Profile, labelled_lines
 from .ranking import Evaluation, evaluate
 from .regimen_problem import regimen_problem
 from .regimen_texts import TextWriter
-from .safety import intake_entries
+from .safety import intake_entries, life_stage_maxima
 from .snapshot import Snapshot
 from .unsuited import form_names, removal_text, unsuited_lines
 from .vocabulary import DEFAULT_LOCALE
@@ -243,7 +243,7 @@ def _life_stage_warnings(ev: Any, locale: str, details: Any) -> list[dict[str, A
     products or 50 µg drops from a label in pregnancy), naming the lines that give it."""
     reference, profile = ev.snapshot.reference, ev.profile
     law = reference.market_maxima
-    maxima = law.life_stages.get(profile.life_stage, {})
+    maxima = life_stage_maxima(reference, profile)
     keys = reference.nutrients.keys
     totals = {key: float(ev.intake[keys.index(key)]) for key in maxima}
     over = over_maxima(totals, maxima)

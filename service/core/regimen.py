@@ -29,6 +29,7 @@ from .regimen_problem import (
 )
 from .regimen_solve import solve
 from .regimen_texts import TextWriter
+from .safety import life_stage_maxima
 from .snapshot import Snapshot
 from .vocabulary import DEFAULT_LOCALE
 
@@ -298,7 +299,7 @@ def _offer_cap_text(
     if caps[column] >= limit_room:
         return None  # the upper limit binds first: its own text
     keys = write.reference.nutrients.keys
-    stage = ev.snapshot.reference.market_maxima.life_stages.get(ev.profile.life_stage, {})
+    stage = life_stage_maxima(ev.snapshot.reference, ev.profile)
     key = (
         "target_missed_life_stage_cap"
         if stage.get(keys[column]) is not None and float(stage[keys[column]]) <= caps[column]

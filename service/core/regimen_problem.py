@@ -72,6 +72,7 @@ from .advice_extras import medicinal_only, served_targets
 from .amounts import above, tolerated
 from .catalog import DAYS_PER_MONTH, Catalog
 from .ranking import Evaluation
+from .safety import life_stage_maxima
 
 SHORTFALL_RESOLUTION = 1e-3  # relative shortfall below which cost and pills may decide
 DEFAULT_MAX_PRODUCTS = 3
@@ -393,7 +394,7 @@ def offer_caps(ev: Evaluation) -> np.ndarray:
     with 10 µg plus 25 µg drops is 35 µg)."""
     keys = ev.snapshot.reference.nutrients.keys
     caps = np.array(advice_of(ev).band_upper, dtype=float, copy=True)
-    stage = ev.snapshot.reference.market_maxima.life_stages.get(ev.profile.life_stage, {})
+    stage = life_stage_maxima(ev.snapshot.reference, ev.profile)
     for nutrient, amount in stage.items():
         if nutrient in keys:
             column = keys.index(nutrient)

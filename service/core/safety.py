@@ -205,6 +205,18 @@ def planning_pregnancy(profile: Profile) -> bool:
     return markets().life_stage_problem("pregnant", profile.sex, profile.age) is None
 
 
+def maxima_stage(profile: Profile) -> str:
+    """The life stage whose maxima (product_maxima.yaml `life_stages`) hold for the profile: a
+    woman planning a pregnancy (`planning_pregnancy`) is held to the pregnancy maxima, 25 µg
+    vitamin D a day, in what is offered, combined and warned of alike (review s8 Q4)."""
+    return "pregnant" if planning_pregnancy(profile) else profile.life_stage
+
+
+def life_stage_maxima(reference: Reference, profile: Profile) -> dict[str, float]:
+    """product_maxima.yaml `life_stages` of `maxima_stage(profile)` (empty: none)."""
+    return reference.market_maxima.life_stages.get(maxima_stage(profile), {})
+
+
 def over_limits(
     per_day: np.ndarray, intake: np.ndarray, limits: np.ndarray, supplements_room: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -229,7 +241,7 @@ def life_stage_mask(
     "offer no more than 25 µg a day") for the day: what is taken + basket + the product
     (`totals`), not the product alone (a pregnant woman with 10 µg in her basket is offered no
     20 µg product: session 5 re-review). None when the life stage has no maxima."""
-    maxima = reference.market_maxima.life_stages.get(profile.life_stage)
+    maxima = life_stage_maxima(reference, profile)
     if not maxima:
         return None
     mask = np.asarray(above_maxima(catalog, maxima)).copy()
@@ -283,7 +295,7 @@ def safety_reason(
 ) -> str:
     """Why a product is excluded under the guarantee-8/10 codes (explain and preview)."""
     if code == "life_stage_maximum":
-        maxima = reference.market_maxima.life_stages.get(profile.life_stage, {})
+        maxima = life_stage_maxima(reference, profile)
         per_day = catalog.products[index].nutrients_per_day
         alone = [
             f"{n} {per_day.get(n, 0):g} per daily dose is above {m:g} when {profile.life_stage}"

@@ -16,7 +16,7 @@ from typing import Any
 from .advice import advice_of
 from .amounts import above
 from .regimen_texts import TextWriter
-from .safety import planning_pregnancy
+from .safety import life_stage_maxima as maxima_of
 
 # safety-mask codes that are not a failure of the line itself (the upper limit is the
 # violation search's; a product out of stock or already taken is no reason to remove it; the
@@ -38,8 +38,7 @@ def life_stage_maxima(ev: Any) -> dict[str, float]:
     """product_maxima.yaml `life_stages` for the profile: a woman planning a pregnancy is held
     to the pregnancy maxima, as she is to the catalog's pregnancy suitability
     (safety.planning_pregnancy; review s8 Q4), like the list's warnings (advice.Offer.failing)."""
-    life_stage = "pregnant" if planning_pregnancy(ev.profile) else ev.profile.life_stage
-    return dict(ev.snapshot.reference.market_maxima.life_stages.get(life_stage, {}))
+    return dict(maxima_of(ev.snapshot.reference, ev.profile))
 
 
 def unsuited_lines(ev: Any) -> dict[int, list[str]]:

@@ -8,6 +8,7 @@ import numpy as np
 from ..advice_config import advice_config
 from ..profile import Profile
 from ..ranking import Evaluation
+from ..safety import life_stage_maxima
 from ..snapshot import Snapshot
 
 
@@ -126,7 +127,7 @@ def _life_stage_maximum(ev: Evaluation, index: int) -> dict[str, list[str]]:
     reference = ev.snapshot.reference
     keys = reference.nutrients.keys
     row = ev.snapshot.catalog.nutrients_per_day[index]
-    stage = reference.market_maxima.life_stages.get(ev.profile.life_stage, {})
+    stage = life_stage_maxima(reference, ev.profile)
     own = [key for key, most in stage.items() if row[keys.index(key)] > most * (1 + 1e-9)]
     if own:
         return {"life_stage_maximum": own}
