@@ -181,3 +181,32 @@ def test_planning_a_pregnancy_is_offered_no_more_vitamin_d_than_the_pregnancy_ma
         line["nutrients_per_day"].get("vitamin_d_ug", 0) for line in response.get_json()["lines"]
     )
     assert taken + added <= PREGNANCY_D, response.get_json()["lines"]
+
+
+# ---------------------------------------------------------------- the e-mail: a reorder held back
+def test_the_email_says_why_it_holds_back_a_reorder_that_runs_out_first(client):
+    """Review s7's P4 variant: the folic acid + 10 µg D3 tablet of a pregnant woman runs out on
+    4 December, the 25 µg D3 she also takes (35 µg together, above the pregnancy maximum) on
+    7 December. The e-mail holds the folic acid reorder back while the 25 µg lasts (review s5
+    S5) and said only "you already take enough folic acid": not that it runs out in two days,
+    nor why nothing is proposed. It now says both, and whom to ask."""
+    from .conftest import store_customer
+
+    pregnant = {"age": 30, "sex": "female", "life_stage": "pregnant"}
+    purchases = {"XF-D3-25-SG": "2026-08-09", "XF-FOLIC-D3-TAB": "2026-09-05"}
+    store_customer(client, "s8-held", pregnant, purchases)
+    response = client.get(
+        "/v1/customers/s8-held/recommendations", query_string={"placement": "email", "locale": "en"}
+    )
+    assert response.status_code == 200, response.get_json()
+    email = response.get_json()
+    assert "XF-FOLIC-D3-TAB" not in [i["sku"] for i in email["items"]]
+    held = notices(email).get("refill_held_back:XF-FOLIC-D3-TAB")
+    assert held, email["notices"]
+    for part in (
+        "Folic Acid 400 µg + Vitamin D3 10 µg",
+        "2026-12-04",
+        "Vitamin D3 25 µg",
+        "midwife",
+    ):
+        assert part in held, held

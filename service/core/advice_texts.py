@@ -235,7 +235,7 @@ def advice_notices(ev: Evaluation, locale: str) -> list[dict[str, str]]:
             continue
         line = ev.resolved[index]
         text = reference.text(
-            "notice_product_life_stage", locale, products=_line_names(ev, (index,), locale)
+            "notice_product_life_stage", locale, products=line_names(ev, (index,), locale)
         )
         notices.append({"code": f"product_not_suited:{line.sku}", "text": text})
     notices += doctor_dose_notices(ev, locale)
@@ -361,7 +361,7 @@ def _advice_unmet(ev: Evaluation, locale: str) -> list[dict[str, str]]:
     return notices
 
 
-def _line_names(ev: Evaluation, lines: tuple[int, ...], locale: str) -> str:
+def line_names(ev: Evaluation, lines: tuple[int, ...], locale: str) -> str:
     """The products of those lines as the customer knows them: catalog name, else the label."""
     catalog = ev.snapshot.catalog
     names: list[str] = []
@@ -414,7 +414,7 @@ def _warning_notice(ev: Evaluation, column: int, found: Any, locale: str) -> dic
     text = reference.text(
         _warning_key(reference, found, ev.profile.country),
         locale,
-        products=_line_names(ev, found.lines, locale),
+        products=line_names(ev, found.lines, locale),
         **values,
     )
     return {"code": f"intake_warning:{key}", "text": text}

@@ -16,10 +16,12 @@ from dataclasses import replace
 
 import numpy as np
 
+from ..advice_texts import line_names
 from ..profile import Line
 from ..ranking import Evaluation, evaluate
 from ..refills import Supply, buy_again_choices, plan_refills
 from ..refills.render import runs_out_reason
+from ..safety import planning_pregnancy
 from ..vocabulary import LOCALES
 from .context import Pick, PlacementContext
 
@@ -63,7 +65,9 @@ def _now_besides(
     return memo[key]
 
 
-def _blocked_now(ctx: PlacementContext, index: int, supply: Supply, ends: Ends) -> bool:
+def _blocked_now(
+    ctx: PlacementContext, index: int, supply: Supply, ends: Ends
+) -> tuple[int, list[int]] | None:
     """Review s5 S5: a reorder or replacement adds no nutrient the answer's own warning names
     (`intake_warning:<nutrient>`: what is taken now fails a guarantee) while a product the
     warning names is still taken. A proposal starts when the supply it continues or replaces
@@ -73,7 +77,8 @@ def _blocked_now(ctx: PlacementContext, index: int, supply: Supply, ends: Ends) 
     P4: the folic acid + 10 µg D tablet reordered as it and the 25 µg D3 run out, the 35 µg
     warned of now). The refill plan checked the proposal against what is taken besides it
     then, as /refills proposes it; the notice says it is for when those products run out.
-    What is taken enough of is no reason here (review s6 T5)."""
+    What is taken enough of is no reason here (review s6 T5). Returns the warned nutrient's
+    column and the lines of `ctx.ev` still taken then, or None."""
     catalog, keys = ctx.snapshot.catalog, ctx.snapshot.reference.nutrients.keys
     now = ctx.ev
     gives = catalog.nutrients_per_day[index] > 0
@@ -85,14 +90,47 @@ def _blocked_now(ctx: PlacementContext, index: int, supply: Supply, ends: Ends) 
         warned[column] = True
         if not (gives & now.offer.config.grouped(keys, warned)).any():
             continue
+        lasting = []
         for line in found.lines:
             sku = now.resolved[line].sku
             if sku == supply.sku:  # what the proposal continues or replaces
                 continue
             end = ends.get(sku) if sku else None
             if end is None or end > start:
-                return True
-    return False
+                lasting.append(line)
+        if lasting:
+            return column, lasting
+    return None
+
+
+def _held_back_notice(
+    ctx: PlacementContext, supply: Supply, blocked: tuple[int, list[int]]
+) -> None:
+    """`refill_held_back:<SKU>` (in `ctx.notices`, every locale): a supply running out whose
+    reorder `_blocked_now` holds back says so, with the products still taken then that make
+    the warned total, and whom to ask (the midwife in pregnancy and while
+    breastfeeding or planning one). Without it the e-mail said only "you already take
+    enough ..." of a product running out in two days (review s7's P4 variant)."""
+    column, lines = blocked
+    config, products = ctx.refills, ctx.snapshot.catalog.products
+    if config is None:
+        return
+    ev, nutrients = ctx.ev, ctx.snapshot.reference.nutrients
+    profile = ctx.request.profile
+    midwife = profile.life_stage != "none" or planning_pregnancy(profile)
+    key = "notice_refill_held_back" + ("_midwife" if midwife else "")
+    for locale in LOCALES:
+        text = ctx.snapshot.placements.text(
+            key,
+            locale,
+            product=products[supply.index].name[locale],
+            date=config.date(max(ctx.today, supply.runs_out_on), locale),
+            products=line_names(ev, tuple(lines), locale),
+            nutrient=nutrients.name(nutrients.keys[column], locale),
+        )
+        ctx.notices.setdefault(locale, []).append(
+            {"code": f"refill_held_back:{supply.sku}", "text": text}
+        )
 
 
 def counting_proposals(ctx: PlacementContext, picks: list[Pick]) -> PlacementContext:
@@ -173,7 +211,9 @@ def refills(ctx: PlacementContext, limit: int) -> list[Pick]:
         index, ev, supply = decision.index, decision.ev, decision.supply
         if decision.action == "stop" or index is None or not _passes(ctx, ev, index):
             continue
-        if _blocked_now(ctx, index, supply, ends):
+        blocked = _blocked_now(ctx, index, supply, ends)
+        if blocked is not None:
+            _held_back_notice(ctx, supply, blocked)
             continue
         reasons = {}
         for locale in LOCALES:

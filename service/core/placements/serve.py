@@ -137,6 +137,9 @@ def placement_bodies(
     bodies: dict[str, dict[str, Any]] = {}
     for locale in locales:
         notices = _continuing(ctx, picks, list_notices(ev, locale), locale)
+        codes = {n["code"] for n in notices}
+        # the strategies' own (a refill held back), once each
+        notices += [n for n in ctx.notices.get(locale, []) if n["code"] not in codes]
         if placement.basket_overlap == "exclude" and ctx.basket_nutrients.any():
             notices.append(_basket_notice(ctx, locale))
         if ctx.page_product_unsuited:  # nothing goes with it; alternatives alone say less
