@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from .conftest import CATALOG, memory_app
+from .oracle import PRODUCTS, per_day
 
 TODAY = dt.date(2026, 12, 2)
 TELL_US_MORE = {"nl": "Vertel ons meer", "de": "Erzählen Sie uns mehr", "en": "Tell us more"}
@@ -210,3 +211,31 @@ def test_the_email_says_why_it_holds_back_a_reorder_that_runs_out_first(client):
         "midwife",
     ):
         assert part in held, held
+
+
+# ---------------------------------------------------------------- R3: a basket that gives some
+BREASTFEEDING_VEGAN = {"age": 30, "sex": "female", "life_stage": "breastfeeding", "diet": "vegan"}
+
+
+@pytest.mark.parametrize("placement", ["cart", "checkout"])
+def test_the_cart_tops_up_a_nutrient_the_basket_gives_too_little_of(client, placement):
+    """Review s8 R3: the vegan multivitamin in her basket gives 100 mg calcium a day; her
+    advice aims at more from a supplement (the regimen adds a calcium product). The cart said
+    "your basket gives calcium; we suggest nothing more of it", and nothing. A nutrient the
+    basket gives too little of is open, not covered; what the basket gives enough of stays
+    covered."""
+    body = {"profile": BREASTFEEDING_VEGAN, "basket": [{"sku": "GR-MULTI-VEGAN"}]}
+    taking = {**BREASTFEEDING_VEGAN, "current_supplements": [{"sku": "GR-MULTI-VEGAN"}]}
+    regimen = client.post("/v1/regimens", json={"profile": taking, "max_products": 3})
+    target = regimen.get_json()["targets"]["calcium_mg"]["target"]
+    given = per_day(PRODUCTS["GR-MULTI-VEGAN"]).get("calcium_mg", 0)
+    assert 0 < given < target  # the basket gives calcium, too little of it
+    answer = post(client, {**body, "placement": placement, "limit": 5})
+    covered = notices(answer).get("basket_covered", "")
+    assert "calcium" not in covered, covered
+    topping = [i for i in answer["items"] if i["nutrients_per_day"].get("calcium_mg")]
+    assert topping, [(i["sku"], i["reasons"]) for i in answer["items"]]
+    for item in topping:
+        assert any("calcium" in r["text"] for r in item["reasons"]), item["reasons"]
+    # vitamin B12 (50 µg, above her advice) stays covered: no second B12
+    assert not [i for i in answer["items"] if i["nutrients_per_day"].get("vitamin_b12_ug")]
