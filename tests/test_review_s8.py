@@ -239,3 +239,31 @@ def test_the_cart_tops_up_a_nutrient_the_basket_gives_too_little_of(client, plac
         assert any("calcium" in r["text"] for r in item["reasons"]), item["reasons"]
     # vitamin B12 (50 µg, above her advice) stays covered: no second B12
     assert not [i for i in answer["items"] if i["nutrients_per_day"].get("vitamin_b12_ug")]
+
+
+# ---------------------------------------------------------------- R7: L-methylfolate by its name
+FORMS = yaml.safe_load(
+    (CATALOG.parents[1] / "rules" / "reference" / "authorised_forms.yaml").read_text("utf-8")
+)["forms"]
+
+
+@pytest.mark.parametrize("locale", ["nl", "de", "en"])
+def test_an_l_methylfolate_product_is_not_said_to_give_folic_acid(client, locale):
+    """Review s8 R7: "Gives 400 µg of folic acid a day" stood on the L-methylfolate capsule for
+    a pregnant girl of 16; it gives folate as L-methylfolate, not the folic acid the advice
+    names. Its reason names the form (authorised_forms.yaml `name`); folic acid stays folic
+    acid."""
+    profile = {"age": 16, "sex": "female", "life_stage": "pregnant"}
+    answer = post(client, {"profile": profile, "limit": 10}, locale)
+    by_sku = {i["sku"]: i for i in answer["items"]}
+    assert "GR-METHYLFOLATE-400-CAP" in by_sku, list(by_sku)
+    (gives,) = [
+        r["text"]
+        for r in by_sku["GR-METHYLFOLATE-400-CAP"]["reasons"]
+        if r["code"] == "fills_gap:folic_acid_ug"
+    ]
+    name = FORMS["folic_acid"]["calcium_l_methylfolate"]["name"][locale]
+    first = gives.split(";")[0]  # what the product gives; the advice after it names folic acid
+    assert name in first, gives
+    folic = {"nl": "foliumzuur", "de": "Folsäure", "en": "folic acid"}[locale]
+    assert folic not in first, gives

@@ -131,10 +131,17 @@ def _quotes_far_below(text: str, quoted: list[tuple[str, str, float]], factor: f
 
 
 def _values(ev: Evaluation, index: int, column: int, locale: str) -> dict[str, Any]:
+    """What the product gives of a nutrient, named as the form it has it in where
+    authorised_forms.yaml names that (folate as L-methylfolate, not folic acid: review s8 R7)."""
     reference = ev.snapshot.reference
     key = reference.nutrients.keys[column]
     amount = ev.snapshot.catalog.nutrients_per_day[index, column]
-    return reference.nutrients.text_values(key, locale, amount=amount)
+    values = reference.nutrients.text_values(key, locale, amount=amount)
+    sources = ev.snapshot.catalog.products[index].vitamin_sources
+    name = reference.authorised_forms.name(sources, key, locale)
+    if name is not None:
+        values["nutrient"] = name
+    return values
 
 
 def advice_phrase(

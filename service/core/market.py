@@ -103,6 +103,14 @@ class ProductMaximaFile(_Strict):
 class _Form(_Strict):
     authorised = fields.Boolean(required=True)
     source = fields.String(required=True, validate=validate.Length(min=1))
+    # what an item's reason calls a nutrient given in this form, where the nutrient's own
+    # name would be untrue: L-methylfolate is folate, not folic acid (review s8 R7)
+    name = fields.Dict(
+        keys=fields.String(validate=validate.OneOf(LOCALES)),
+        values=fields.String(validate=validate.Length(min=1)),
+        validate=validate.Length(equal=len(LOCALES)),
+        load_default=None,
+    )
 
 
 class AuthorisedFormsFile(_Strict):
@@ -142,6 +150,14 @@ class AuthorisedForms:
 
     forms: dict[str, dict[str, bool]]
     sources: dict[tuple[str, str], str]
+    names: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)  # locale -> name
+
+    def name(self, vitamin_sources: dict[str, str], nutrient: str, locale: str) -> str | None:
+        """The name an item's reason gives `nutrient` (a nutrients.yaml key) in the form the
+        product has it (`vitamin_sources`), where authorised_forms.yaml gives one."""
+        vitamin = nutrient.rsplit("_", 1)[0]
+        found = self.names.get((vitamin, vitamin_sources.get(vitamin, "")))
+        return found[locale] if found else None
 
     def unauthorised(self, vitamin_sources: dict[str, str]) -> list[tuple[str, str]]:
         """(vitamin, form) pairs of a product that are not authorised, or not listed at all
@@ -181,6 +197,12 @@ def authorised_forms(data: dict) -> AuthorisedForms:
         },
         sources={
             (v, f): e["source"] for v, forms in data["forms"].items() for f, e in forms.items()
+        },
+        names={
+            (v, f): e["name"]
+            for v, forms in data["forms"].items()
+            for f, e in forms.items()
+            if e.get("name")
         },
     )
 
