@@ -243,6 +243,18 @@ def store_customer(client, customer_id: str, profile: dict, purchases) -> None:
     assert client.post("/v1/events", json={"events": events}).status_code == 202
 
 
+def recommend(client, body: dict, locale: str = "en") -> dict:
+    """POST /v1/recommendations with `body` in `locale`; the answer (asserting a 200)."""
+    response = client.post("/v1/recommendations", json={"locale": locale, **body})
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()
+
+
+def notice_texts(answer: dict) -> dict[str, str]:
+    """An answer's notices: code -> text."""
+    return {n["code"]: n["text"] for n in answer["notices"]}
+
+
 @pytest.fixture(scope="session")
 def app():
     return memory_app()

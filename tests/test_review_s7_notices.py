@@ -20,7 +20,7 @@ import yaml
 from service.core.errors import DataFileError
 from service.core.snapshot import load_snapshot
 
-from .conftest import ROOT, memory_app
+from .conftest import ROOT, memory_app, notice_texts, recommend
 from .oracle import PRODUCTS, per_day
 
 TODAY = dt.date(2026, 12, 2)
@@ -35,14 +35,7 @@ def client():
     return memory_app(TODAY).test_client()
 
 
-def post(client, body: dict[str, Any], locale: str = "en") -> dict[str, Any]:
-    response = client.post("/v1/recommendations", json={"locale": locale, **body})
-    assert response.status_code == 200, response.get_json()
-    return response.get_json()
-
-
-def notices(answer: dict[str, Any]) -> dict[str, str]:
-    return {n["code"]: n["text"] for n in answer["notices"]}
+post, notices = recommend, notice_texts
 
 
 def reason_texts(answer: dict[str, Any]) -> list[str]:
