@@ -82,7 +82,7 @@ def check_regimen_texts(reference: Reference) -> list[Finding]:
     """Load-time check for load_snapshot (issue 13, defect 1): the texts are part of the
     snapshot, so a broken file is refused with the rest and the last good set keeps serving,
     instead of failing the first regimen or intake check that needs them."""
-    from .regimen_problem import check_regimen_fit  # review 8b R2: scoring.yaml's regimen keys
+    from .regimen_fit import check_regimen_fit  # review 8b R2: scoring.yaml's regimen keys
 
     try:
         _TEXTS[reference] = load_regimen_texts(texts_path(reference), reference)
