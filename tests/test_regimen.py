@@ -205,9 +205,12 @@ def assert_regimen_safe(request: dict[str, Any], answer: dict[str, Any]) -> None
     assert answer["solver"] in ("milp", "greedy", "none")
     for key, target in answer["targets"].items():
         assert target["amount"] == pytest.approx(totals[key], abs=1e-3)
-        assert target["achieved"] == (totals[key] >= target["target"] - 1e-3)
+        reached = totals[key] >= target["target"] - 1e-3
+        # review 8b R5: an amount that fails a guarantee is never achieved, however much
+        assert target["achieved"] == (reached and target["status"] != "fails_guarantee")
+        assert target["achieved"] is (target["status"] == "achieved")
         assert target["why"]
-    if not lines and any(not t["achieved"] for t in answer["targets"].values()):
+    if not lines and any(t["status"] == "missed" for t in answer["targets"].values()):
         assert any(n["code"] == "regimen_infeasible" for n in answer["notices"]), answer
     texts = [line["role"] for line in lines] + [t["why"] for t in answer["targets"].values()]
     texts += [m["text"] for m in answer["notices"] + answer["warnings"]]
@@ -485,8 +488,11 @@ NUTRIENT_ROLES = {
 IN_PASSING = set(SCORING["dose_band"].get("in_passing", []))
 # R8, the dose that fits: a list weighs a dose past the advice gap (relative to the target) at
 # weights.overshoot where it weighs the gap filled at weights.gap_fill (scoring.yaml `dose_fit`);
-# a regimen weighs its overshoot against cost at that ratio, once the shortfall is settled
-DOSE_FIT = tuple(SCORING["dose_fit"]["nutrients"])
+# a regimen weighs its overshoot against cost at that ratio, once the shortfall is settled;
+# a regimen also counts the overshoot of `regimen_nutrients` (magnesium, review 8b R2)
+DOSE_FIT = tuple(SCORING["dose_fit"]["nutrients"]) + tuple(
+    SCORING["dose_fit"].get("regimen_nutrients", [])
+)
 OVERSHOOT_PER_SHORTFALL = SCORING["weights"]["overshoot"] / SCORING["weights"]["gap_fill"]
 
 

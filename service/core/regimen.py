@@ -74,7 +74,9 @@ def formulate_regimen(
     chosen = {int(problem.products[i]): int(s) for i, s in enumerate(servings) if s > 0}
     added = problem.added(servings) if problem.size else np.zeros(len(ev.intake))
     targets = _targets_view(ev, problem, chosen, added, write, budget, failing)
-    if any(not t["achieved"] for t in targets.values()) and chosen:
+    # a target the regimen could not reach; what is taken and fails a guarantee has its own
+    # notice (intake_warning) and is not one the choices fall short of
+    if any(t["status"] == "missed" for t in targets.values()) and chosen:
         notices.append(_notice("regimen_partial", write))
     lines = _lines_view(ev, problem, servings, write)
     cost = sum(float(problem.cost_per_serving[i]) * int(s) for i, s in enumerate(servings))
@@ -208,12 +210,16 @@ def _targets_view(
         elif problem.gaps[column] <= 0:
             why = write("target_met_already", **values)
         elif achieved:
-            why = write("target_met", **values)
+            # review 8b R10: nothing taken of it, so the regimen alone gives the amount
+            taken = ev.intake[column] > 0
+            why = write("target_met" if taken else "target_met_regimen_only", **values)
         else:
             why = _why_missed(ev, problem, chosen, added, int(column), write, budget, values)
         out[key] = {
             "target": rounded(target),
-            "achieved": bool(achieved),
+            # review 8b R5: achieved only where the status says so; an amount that fails a
+            # guarantee (fails_guarantee) is never achieved, however much it is
+            "achieved": status == "achieved",
             "status": status,
             "amount": rounded(amount),
             "why": why,

@@ -11,8 +11,9 @@ The regimen is a small mixed-integer program, solved exactly by HiGHS (scipy.opt
   a target the current supplements do not meet (relative to the target, so that nutrients in
   different units weigh alike);
 - overshoot o_j >= (sum s_i * a_ij - gap_j) / target_j, o_j >= 0, per nutrient of scoring.yaml
-  `dose_fit` with a target (gap_j = target_j - intake_j, or 0 where that is met): how far the
-  regimen goes past the advice, measured as a list measures it (scoring.py `_overshoot`, R8).
+  `dose_fit` (`nutrients`, and for regimens only `regimen_nutrients`: magnesium, review 8b R2)
+  with a target (gap_j = target_j - intake_j, or 0 where that is met): how far the regimen goes
+  past the advice, measured as a list measures it (scoring.py `_overshoot`, R8).
 
 Objective, lexicographic, in two stages (the second only where the first's answer overshoots):
 
@@ -72,6 +73,7 @@ from .advice_extras import medicinal_only, served_targets
 from .amounts import above, tolerated
 from .catalog import DAYS_PER_MONTH, Catalog
 from .ranking import Evaluation
+from .regimen_fit import regimen_fit_columns
 from .safety import life_stage_maxima
 
 SHORTFALL_RESOLUTION = 1e-3  # relative shortfall below which cost and pills may decide
@@ -286,7 +288,7 @@ def regimen_problem(
     arrays = catalog_arrays(ev.snapshot.catalog)
     gaps = target_gaps(ev)
     weight = dose_fit_weight(ev.snapshot.reference.weights) if dose_fit else 0.0
-    fit = np.asarray(advice_config(ev.snapshot.reference).fit_columns, dtype=bool)
+    fit = np.array(regimen_fit_columns(ev.snapshot.reference), dtype=bool)
     targets = served_targets(ev)[0]
     fit = fit & (np.nan_to_num(targets) > 0) & (weight > 0)
     # limit - food allowance (guarantee 9); none left where intake already fills it

@@ -29,6 +29,7 @@ REQUIRED_TEXTS = (
     "limit_part",
     "target_met_already",
     "target_met",
+    "target_met_regimen_only",  # review 8b R10
     "target_missed_no_product",
     "target_missed_upper_limit",
     "target_missed_life_stage_cap",
@@ -81,11 +82,13 @@ def check_regimen_texts(reference: Reference) -> list[Finding]:
     """Load-time check for load_snapshot (issue 13, defect 1): the texts are part of the
     snapshot, so a broken file is refused with the rest and the last good set keeps serving,
     instead of failing the first regimen or intake check that needs them."""
+    from .regimen_fit import check_regimen_fit  # review 8b R2: scoring.yaml's regimen keys
+
     try:
         _TEXTS[reference] = load_regimen_texts(texts_path(reference), reference)
     except DataFileError as exc:
-        return exc.findings
-    return []
+        return exc.findings + check_regimen_fit(reference)
+    return check_regimen_fit(reference)
 
 
 def load_regimen_texts(path: Path, reference: Reference) -> dict[str, dict[str, str]]:
