@@ -131,8 +131,7 @@ def _quotes_far_below(text: str, quoted: list[tuple[str, str, float]], factor: f
 
 
 def _values(ev: Evaluation, index: int, column: int, locale: str) -> dict[str, Any]:
-    """What the product gives of a nutrient, named as the form it has it in where
-    authorised_forms.yaml names that (folate as L-methylfolate, not folic acid: review s8 R7)."""
+    """What the product gives of a nutrient; its form's name where it has one (review s8 R7)."""
     reference = ev.snapshot.reference
     key = reference.nutrients.keys[column]
     amount = ev.snapshot.catalog.nutrients_per_day[index, column]
