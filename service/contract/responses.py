@@ -120,6 +120,15 @@ class IntakeCheckResponseSchema(ResponseSchema):
     totals = fields.Dict(keys=fields.String(), values=fields.Nested(TotalSchema), required=True)
     violations = fields.List(fields.Nested(ViolationSchema), required=True)
     warnings = fields.List(fields.Nested(SkuMessageSchema), required=True)
+    # review 8b R4: added; the list's notice-only `interaction:<id>` notices for the profile
+    notices = fields.List(
+        fields.Nested(MessageSchema),
+        metadata={
+            "description": "(added) what holds for the profile whatever is combined: the "
+            "`interaction:<id>` notices of a medication or condition that is a notice only "
+            "(raised vitamin D needs, poor uptake of fat-soluble vitamins), as in the list"
+        },
+    )
     versions = fields.Nested(VersionsSchema)
     suggestion = fields.Dict(
         allow_none=True,

@@ -9,6 +9,8 @@ from typing import Any
 
 import numpy as np
 
+from .advice_config import advice_config
+from .advice_texts import intake_warning_notices
 from .amounts import above, rounded, tolerated
 from .day_totals import limit_text_values, over_room
 from .intake import LineAmounts
@@ -94,9 +96,42 @@ def check_intake(
         "warnings": food_warnings
         + _interaction_warnings(ev, locale)
         + _product_warnings(ev, locale)
-        + _law_warnings(ev, locale),
+        + _law_warnings(ev, locale)
+        + _dose_band_warnings(ev, locale, violations),
+        "notices": _interaction_notices(ev, locale),
         "versions": snapshot.versions,
     }
+
+
+def _interaction_notices(ev: Evaluation, locale: str) -> list[dict[str, str]]:
+    """`interaction:<id>` of each triggered notice-only interaction (interactions.yaml `notice:
+    true`), as the list's ranking.profile_notices, whatever is combined (review 8b R4)."""
+    return [
+        {"code": f"interaction:{i.id}", "text": i.text[locale]}
+        for i in ev.safety.triggered
+        if i.notice
+    ]
+
+
+def _dose_band_warnings(
+    ev: Evaluation, locale: str, violations: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The list's `intake_warning:<nutrient>` (advice_texts.intake_warning_notices) for a total
+    above the dose band (Offer.failing kind `dose_band`; guarantee 10, review 8b R1), naming the
+    lines; not where a violation says the upper limit is crossed (the list says that instead)."""
+    failing = ev.offer.failing
+    keys = ev.snapshot.reference.nutrients.keys
+    crossed = {v["nutrient"] for v in violations}
+    band = {
+        f"intake_warning:{keys[c]}": found
+        for c, found in failing.items()
+        if found.kind == "dose_band" and keys[c] not in crossed
+    }
+    return [
+        {**notice, "skus": [_name(ev.resolved[i]) for i in band[notice["code"]].lines]}
+        for notice in intake_warning_notices(ev, locale)
+        if notice["code"] in band
+    ]
 
 
 def _names(resolved: list[LineAmounts], column: int) -> list[str]:
@@ -149,7 +184,8 @@ def _product_warnings(ev: Any, locale: str) -> list[dict[str, Any]]:
     checks = {
         "diet": ("warning_diet", {"diet": reference.text(f"diet_{profile.diet}", locale)}),
         "allergy": ("warning_allergy", None),
-        "age": ("warning_age", {"age": profile.age}),
+        # review 8b R10: "1 year", not "1 years"
+        "age": ("warning_age_one" if profile.age == 1 else "warning_age", {"age": profile.age}),
         "life_stage": ("warning_life_stage", {}),
     }
     warnings = []
@@ -389,6 +425,40 @@ def _change(code: str, line: LineAmounts, servings: int) -> dict[str, Any]:
     return change
 
 
+def _closest_dose(
+    ev: Evaluation,
+    problem: Any,
+    added: np.ndarray,
+    closest: np.ndarray,
+    value: np.ndarray,
+    best: int,
+    offsets: np.ndarray,
+) -> int:
+    """The dose that fits, as a list shows it (rank_order._closest_dose, scoring.yaml `dose_fit`):
+    of the closest options of `best`'s role and dose_fit nutrients, one past the gap less by more
+    than `order_tolerance` of the advice wins over a risk-group rule's weight (review 8b R8)."""
+    tolerance = advice_config(ev.snapshot.reference).fit_order_tolerance
+    if problem.fit is None or tolerance is None:
+        return best
+    columns = np.flatnonzero(problem.fit)
+    columns = columns[problem.gaps[columns] > 0]
+    gives = added[:, columns] > 0
+    if not gives[best].any():
+        return best
+    past = (
+        np.maximum(added[:, columns] - problem.gaps[columns], 0.0) / problem.targets[columns]
+    ).sum(axis=1)
+    # one role, as the list compares (a vitamin D product with a vitamin D product, not with a
+    # calcium + D3 tablet: rank_order._fit_distance)
+    role = ev.offer.role_table.category_role[problem.products[offsets]]
+    same = closest & (role == role[best]) & (gives == gives[best]).all(axis=1)
+    closer = same & (past < past[best] - tolerance)
+    if not closer.any():
+        return best
+    least = closer & (past <= past[closer].min() + 1e-9)
+    return int(np.argmin(np.where(least, value, np.inf)))
+
+
 def _add_for_target(ev: Evaluation, write: TextWriter) -> dict | None:
     """The regimen with one product, solved by enumeration: most of the gap, then lowest cost."""
     problem = regimen_problem(ev, 1, None)
@@ -408,13 +478,15 @@ def _add_for_target(ev: Evaluation, write: TextWriter) -> dict | None:
     closest = shortfall <= shortfall.min() + 1e-9
     boost = np.where(closest, ev.rule_weight[problem.products[offsets]], -np.inf)
     best = int(np.argmin(np.where(boost == boost.max(), value, np.inf)))
+    best = _closest_dose(ev, problem, added, closest, value, best, offsets)
     index, count = int(offsets[best]), int(servings[best])
     product = ev.snapshot.catalog.products[int(problem.products[index])]
     keys = write.reference.nutrients.keys
     totals = ev.intake + added[best]
     parts = ", ".join(
         write(
-            "target_part",
+            # past the advice: "25 µg in all, at or above the advised 20" (review 8b R8)
+            "target_part_met" if totals[c] > problem.targets[c] * (1 + 1e-9) else "target_part",
             amount=rounded(totals[c]),
             target=rounded(problem.targets[c]),
             unit=write.unit(keys[c]),

@@ -15,6 +15,7 @@ from typing import Any
 
 from .advice import advice_of
 from .amounts import above
+from .day_totals import over_room
 from .regimen_texts import TextWriter
 from .safety import life_stage_maxima as maxima_of
 
@@ -86,7 +87,43 @@ def unsuited_lines(ev: Any) -> dict[int, list[str]]:
                 break
             fails(i, "life_stage_maximum")
             total -= float(ev.resolved[i].amounts[column])
+    for column, maximum in _above_band(ev).items():
+        _fail_largest_first(ev, out, column, maximum, f"dose_band:{keys[column]}")
     return out
+
+
+def _above_band(ev: Any) -> dict[int, float]:
+    """{column: the dose band's upper end} where the day's total is above the band of the
+    profile's advice (guarantee 10; the list's `intake_warning:<nutrient>`, advice.Offer.failing
+    kind `dose_band`; review 8b R1: 75 µg vitamin D at 72, at most 50), not where it crosses
+    the upper limit (with food where it counts): the violation's fix is the smallest change."""
+    crossed = set(ev.over_limit_now) | set(over_room(ev).tolist())
+    return {
+        column: float(found.maximum)
+        for column, found in ev.offer.failing.items()
+        if found.kind == "dose_band" and found.maximum is not None and column not in crossed
+    }
+
+
+def _fail_largest_first(
+    ev: Any, out: dict[int, list[str]], column: int, maximum: float, why: str
+) -> None:
+    """Lines giving `column` fail with `why`, basket lines before what is taken, the largest
+    first, until the sum of those left is within `maximum` (lines failing already not counted)."""
+    giving = [i for i, r in enumerate(ev.resolved) if i not in out and r.amounts[column] > 0]
+    total = sum(float(ev.resolved[i].amounts[column]) for i in giving)
+    for i in sorted(
+        giving,
+        key=lambda i: (
+            not ev.resolved[i].path.startswith("basket."),
+            -ev.resolved[i].amounts[column],
+            i,
+        ),
+    ):
+        if not above(total, maximum):
+            break
+        out.setdefault(i, []).append(why)
+        total -= float(ev.resolved[i].amounts[column])
 
 
 def removal_text(
@@ -101,9 +138,28 @@ def removal_text(
             catalog.products[catalog.index[line.sku]].name[write.locale] if line.sku else line.name
         )
         forms = form_names(ev, line.sku, write) if line.sku else ""
-        reasons = ", ".join(write(f"unsuited_{why}", forms=forms) for why in unsuited[i])
+        reasons = ", ".join(_reason(ev, i, why, forms, write) for why in unsuited[i])
         parts.append(write("unsuited_line", name=name, reasons=reasons))
     return write("suggestion_remove_unsuited", lines="; ".join(parts))
+
+
+def _reason(ev: Any, line: int, why: str, forms: str, write: TextWriter) -> str:
+    """`unsuited_<why>`; for `dose_band:<nutrient>` the nutrient's day's total and the band
+    (regimen_texts.yaml `unsuited_dose_band`, as a product page says it)."""
+    if not why.startswith("dose_band:"):
+        return write(f"unsuited_{why}", forms=forms)
+    key = why.split(":", 1)[1]
+    keys = ev.snapshot.reference.nutrients.keys
+    column = keys.index(key)
+    others = any(r.amounts[column] > 0 for j, r in enumerate(ev.resolved) if j != line)
+    values = ev.snapshot.reference.nutrients.text_values(
+        key,
+        write.locale,
+        amount=float(ev.intake[column]),
+        maximum=float(advice_of(ev).band_upper[column]),
+    )
+    taken = write("unsuited_with_taken") if others else ""
+    return write("unsuited_dose_band", taken=taken, **values)
 
 
 def form_names(ev: Any, sku: str, write: TextWriter) -> str:
