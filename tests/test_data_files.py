@@ -968,6 +968,22 @@ def test_file_watch_does_not_load_a_file_that_is_still_being_written(data_copy):
     assert_reloaded_once_with(client, before, "settled-boost")
 
 
+def test_file_watch_loads_at_once_a_change_that_has_long_held_still(data_copy):
+    """A worker that served no request while a file changed (gunicorn: each worker watches on
+    its own requests) saw the change first on its next request and then served the old rules
+    for RELOAD_SETTLE more (test_metrics_gunicorn failed on it in CI). A change whose files were
+    last written at least RELOAD_SETTLE ago has held still: it loads on the first look."""
+    client = watched_app(data_copy, settle=0.3).test_client()
+    before = client.post("/v1/recommendations", json=SENIOR).get_json()
+    write_rules(data_copy, "still.yaml", valid_boost_rule("still-boost"))
+    past = time.time_ns() - 5_000_000_000  # every file written five seconds ago at the latest
+    for path in data_copy.catalog.parent.parent.rglob("*"):
+        if path.is_file():
+            os.utime(path, ns=(past, past))
+    time.sleep(0.05)
+    assert_reloaded_once_with(client, before, "still-boost")
+
+
 def test_file_watch_picks_up_an_edit_of_an_existing_rule_file(data_copy):
     client = watched_app(data_copy).test_client()
     before = client.post("/v1/recommendations", json=SENIOR).get_json()

@@ -186,10 +186,12 @@ class Recommender:
         stamp = self.paths.stamp()
         if stamp == self._stamp or self._lock.locked():
             return
-        if self.reload_settle > 0:
+        if self.reload_settle > 0 and not _held_still(stamp, self.reload_settle):
             # a file truncated and then written (most editors, `cp`) must not be loaded in
             # between: a half-written rule file may well parse and drop rules (CI caught an
-            # empty campaigns.yaml going live before the broken one that followed it)
+            # empty campaigns.yaml going live before the broken one that followed it). Files
+            # last written RELOAD_SETTLE ago or more have held still already: a worker that
+            # first looks long after the change loads it at once
             if self._settling is None or self._settling[0] != stamp:
                 self._settling = (stamp, now)
                 return
@@ -368,3 +370,10 @@ def _product_view(product: Product, locale: str | None) -> dict[str, Any]:
 
 def _with_jurisdiction(request: RecommendationRequest, jurisdiction: str) -> RecommendationRequest:
     return replace(request, jurisdiction=jurisdiction)
+
+
+def _held_still(stamp: tuple, settle: float) -> bool:
+    """Every watched file of `stamp` (path, mtime_ns, size) was last written at least `settle`
+    seconds ago (a removed file is gone at once: nothing of it is half-written)."""
+    newest = max((entry[1] for entry in stamp), default=0)
+    return time.time_ns() - newest >= settle * 1e9
