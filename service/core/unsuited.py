@@ -70,23 +70,8 @@ def unsuited_lines(ev: Any) -> dict[int, list[str]]:
     for i, line in enumerate(ev.resolved):  # a daily dose above the maximum on its own
         if any(above(float(line.amounts[keys.index(k)]), m) for k, m in maxima.items()):
             fails(i, "life_stage_maximum")
-    for key, maximum in maxima.items():
-        column = keys.index(key)
-        giving = [i for i, r in enumerate(ev.resolved) if i not in out and r.amounts[column] > 0]
-        total = sum(float(ev.resolved[i].amounts[column]) for i in giving)
-        # basket lines before what is taken, the largest first
-        for i in sorted(
-            giving,
-            key=lambda i: (
-                not ev.resolved[i].path.startswith("basket."),
-                -ev.resolved[i].amounts[column],
-                i,
-            ),
-        ):
-            if not above(total, maximum):
-                break
-            fails(i, "life_stage_maximum")
-            total -= float(ev.resolved[i].amounts[column])
+    for key, maximum in maxima.items():  # the day's total above the maximum
+        _fail_largest_first(ev, out, keys.index(key), maximum, "life_stage_maximum")
     for column, maximum in _above_band(ev).items():
         _fail_largest_first(ev, out, column, maximum, f"dose_band:{keys[column]}")
     return out
