@@ -219,6 +219,13 @@ def served_by(model_dir: Path) -> Recommender:
     )
 
 
+def redis_app(redis_url: str, **config):
+    """The app on the shipped data with the Redis store at `redis_url` (no access log), its
+    settings overridden by `config`."""
+    settings = {"TESTING": True, "RELOAD_INTERVAL": 0, "REDIS_URL": redis_url, "ACCESS_LOG": False}
+    return create_app({**settings, **config})
+
+
 def memory_app(today: dt.date = TODAY):
     """The app on the shipped data with the in-memory store (no Redis), its clock on `today`."""
     app = create_app({"TESTING": True, "RELOAD_INTERVAL": 0, "REDIS_URL": None})

@@ -15,10 +15,11 @@ import json
 import pytest
 import redis as redis_lib
 
-from service.api.app import create_app
 from service.customers.redis_client import cache_policy, get_store
 from service.customers.refresh import refresh_chunk
 from service.customers.store import CachedList, stream_record
+
+from .conftest import redis_app
 
 PROFILE = {"age": 66, "goals": ["bones"], "country": "NL"}
 
@@ -26,15 +27,7 @@ PROFILE = {"age": 66, "goals": ["bones"], "country": "NL"}
 @pytest.fixture()
 def served(redis_url):
     def make(**config):
-        app = create_app(
-            {
-                "TESTING": True,
-                "RELOAD_INTERVAL": 0,
-                "REDIS_URL": redis_url,
-                "ACCESS_LOG": False,
-                **config,
-            }
-        )
+        app = redis_app(redis_url, **config)
         store = get_store(app)
         store.client.flushdb()
         return app, store

@@ -9,13 +9,12 @@ import random
 
 import pytest
 
-from service.api.app import create_app
 from service.core.placements.copurchase import cooccurrence
 from service.customers.copurchase import BOUGHT, META, TABLE, update
 from service.customers.redis_client import get_store
 from service.customers.store import EVENTS_STREAM
 
-from .conftest import TODAY, wait_for
+from .conftest import TODAY, redis_app, wait_for
 from .oracle import PRODUCTS, per_day
 from .stacks import worker_stack
 
@@ -108,9 +107,7 @@ def _table(client) -> dict:
 
 @pytest.fixture()
 def events_app(redis_url):
-    app = create_app(
-        {"TESTING": True, "RELOAD_INTERVAL": 0, "REDIS_URL": redis_url, "ACCESS_LOG": False}
-    )
+    app = redis_app(redis_url)
     store = get_store(app)
     store.client.flushdb()
     yield app, store

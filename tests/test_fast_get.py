@@ -13,10 +13,11 @@ from urllib.parse import quote
 import pytest
 from werkzeug.test import Client
 
-from service.api.app import create_app
 from service.customers.redis_client import cache_policy, get_store
 from service.customers.refresh import refresh_chunk
 from service.customers.store import stream_record
+
+from .conftest import redis_app
 
 KEY, OTHER = "k" * 20, "o" * 20
 PROFILES = {
@@ -39,15 +40,7 @@ HEADERS = (
 @pytest.fixture()
 def served(redis_url):
     def make(**config):
-        app = create_app(
-            {
-                "TESTING": True,
-                "RELOAD_INTERVAL": 0,
-                "REDIS_URL": redis_url,
-                "ACCESS_LOG": False,
-                **config,
-            }
-        )
+        app = redis_app(redis_url, **config)
         store = get_store(app)
         for customer_id, profile in PROFILES.items():
             store.put_profile(customer_id, profile)

@@ -7,19 +7,18 @@ from __future__ import annotations
 
 import pytest
 
-from service.api.app import create_app
 from service.customers.redis_client import cache_policy, get_store
 from service.customers.refresh import refresh_chunk
 from service.customers.store import stream_record
+
+from .conftest import redis_app
 
 PROFILE = {"age": 66, "goals": ["bones"], "country": "NL"}
 
 
 @pytest.fixture()
 def app_and_store(redis_url):
-    app = create_app(
-        {"TESTING": True, "RELOAD_INTERVAL": 0, "REDIS_URL": redis_url, "ACCESS_LOG": False}
-    )
+    app = redis_app(redis_url)
     store = get_store(app)
     store.client.flushdb()
     store.put_profile("place-2", PROFILE)

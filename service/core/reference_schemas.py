@@ -7,6 +7,8 @@ from marshmallow import EXCLUDE, RAISE, Schema, fields, validate
 
 from .vocabulary import ALLERGENS, CONDITIONS, DIETS, GOALS, LOCALES, MEDICATIONS
 
+# the placeholders of an upper limit crossed only with the food allowance counted
+_ABOVE_WITH_FOOD = ("nutrient", "amount", "food", "total", "excess", "upper_limit", "unit")
 # The texts the core writes itself (texts.yaml) and the placeholders each one is given.
 SERVICE_TEXTS: dict[str, tuple[str, ...]] = {
     "reason_fills_gap": ("nutrient", "target", "unit"),
@@ -15,26 +17,10 @@ SERVICE_TEXTS: dict[str, tuple[str, ...]] = {
     "warning_near_upper_limit_food": ("nutrient", "amount", "food", "total", "upper_limit", "unit"),
     "notice_above_upper_limit": ("nutrient", "amount", "upper_limit", "unit"),
     # review s5 S4: above the limit only with the food allowance counted (guarantee 9)
-    "notice_above_upper_limit_food": (
-        "nutrient",
-        "amount",
-        "food",
-        "total",
-        "excess",
-        "upper_limit",
-        "unit",
-    ),
+    "notice_above_upper_limit_food": _ABOVE_WITH_FOOD,
     # review s6: the supplements alone above a limit for total intake: the food and the total
     # named too (nothing at all is suggested, as notice_above_upper_limit says)
-    "notice_above_upper_limit_food_nothing": (
-        "nutrient",
-        "amount",
-        "food",
-        "total",
-        "excess",
-        "upper_limit",
-        "unit",
-    ),
+    "notice_above_upper_limit_food_nothing": _ABOVE_WITH_FOOD,
     "notice_no_items": (),
     "notice_upper_limits_unverified": (),
     "warning_diet": ("diet",),
