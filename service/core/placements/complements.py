@@ -78,7 +78,7 @@ def complements(ctx: PlacementContext, limit: int) -> list[Pick]:
             (key, [c for c in adds if ctx.basket_open[c] == topping])
             for key, topping in (("adds_to_basket", False), ("adds_to_basket_open", True))
         ]
-        reasons: dict[str, list[dict[str, str]]] = {}
+        reasons = {}
         for locale in ("nl", "de", "en"):
             reasons[locale] = []
             for key, columns in parts:
