@@ -13,7 +13,6 @@ import pytest
 import yaml
 
 from .conftest import CATALOG, memory_app, notice_texts, recommend
-from .oracle import PRODUCTS, per_day
 
 TODAY = dt.date(2026, 12, 2)
 TELL_US_MORE = {"nl": "Vertel ons meer", "de": "Erzählen Sie uns mehr", "en": "Tell us more"}
@@ -204,59 +203,3 @@ def test_the_email_says_why_it_holds_back_a_reorder_that_runs_out_first(client):
         "midwife",
     ):
         assert part in held, held
-
-
-# ---------------------------------------------------------------- R3: a basket that gives some
-BREASTFEEDING_VEGAN = {"age": 30, "sex": "female", "life_stage": "breastfeeding", "diet": "vegan"}
-
-
-@pytest.mark.parametrize("placement", ["cart", "checkout"])
-def test_the_cart_tops_up_a_nutrient_the_basket_gives_too_little_of(client, placement):
-    """Review s8 R3: the vegan multivitamin in her basket gives 100 mg calcium a day; her
-    advice aims at more from a supplement (the regimen adds a calcium product). The cart said
-    "your basket gives calcium; we suggest nothing more of it", and nothing. A nutrient the
-    basket gives too little of is open, not covered; what the basket gives enough of stays
-    covered."""
-    body = {"profile": BREASTFEEDING_VEGAN, "basket": [{"sku": "GR-MULTI-VEGAN"}]}
-    taking = {**BREASTFEEDING_VEGAN, "current_supplements": [{"sku": "GR-MULTI-VEGAN"}]}
-    regimen = client.post("/v1/regimens", json={"profile": taking, "max_products": 3})
-    target = regimen.get_json()["targets"]["calcium_mg"]["target"]
-    given = per_day(PRODUCTS["GR-MULTI-VEGAN"]).get("calcium_mg", 0)
-    assert 0 < given < target  # the basket gives calcium, too little of it
-    answer = post(client, {**body, "placement": placement, "limit": 5})
-    covered = notices(answer).get("basket_covered", "")
-    assert "calcium" not in covered, covered
-    topping = [i for i in answer["items"] if i["nutrients_per_day"].get("calcium_mg")]
-    assert topping, [(i["sku"], i["reasons"]) for i in answer["items"]]
-    for item in topping:
-        assert any("calcium" in r["text"] for r in item["reasons"]), item["reasons"]
-    # vitamin B12 (50 µg, above her advice) stays covered: no second B12
-    assert not [i for i in answer["items"] if i["nutrients_per_day"].get("vitamin_b12_ug")]
-
-
-# ---------------------------------------------------------------- R7: L-methylfolate by its name
-FORMS = yaml.safe_load(
-    (CATALOG.parents[1] / "rules" / "reference" / "authorised_forms.yaml").read_text("utf-8")
-)["forms"]
-
-
-@pytest.mark.parametrize("locale", ["nl", "de", "en"])
-def test_an_l_methylfolate_product_is_not_said_to_give_folic_acid(client, locale):
-    """Review s8 R7: "Gives 400 µg of folic acid a day" stood on the L-methylfolate capsule for
-    a pregnant girl of 16; it gives folate as L-methylfolate, not the folic acid the advice
-    names. Its reason names the form (authorised_forms.yaml `name`); folic acid stays folic
-    acid."""
-    profile = {"age": 16, "sex": "female", "life_stage": "pregnant"}
-    answer = post(client, {"profile": profile, "limit": 10}, locale)
-    by_sku = {i["sku"]: i for i in answer["items"]}
-    assert "GR-METHYLFOLATE-400-CAP" in by_sku, list(by_sku)
-    (gives,) = [
-        r["text"]
-        for r in by_sku["GR-METHYLFOLATE-400-CAP"]["reasons"]
-        if r["code"] == "fills_gap:folic_acid_ug"
-    ]
-    name = FORMS["folic_acid"]["calcium_l_methylfolate"]["name"][locale]
-    first = gives.split(";")[0]  # what the product gives; the advice after it names folic acid
-    assert name in first, gives
-    folic = {"nl": "foliumzuur", "de": "Folsäure", "en": "folic acid"}[locale]
-    assert folic not in first, gives

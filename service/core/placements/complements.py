@@ -73,25 +73,15 @@ def complements(ctx: PlacementContext, limit: int) -> list[Pick]:
     for index, raw in zip(ranked, raws, strict=True):
         row = catalog.nutrients_per_day[index]
         adds = [c for c in np.flatnonzero(row > 0).tolist() if not ctx.basket_nutrients[c]]
-        # new to the basket, and what tops up a nutrient it gives too little of (review s8 R3)
-        parts = [
-            (key, [c for c in adds if ctx.basket_open[c] == topping])
-            for key, topping in (("adds_to_basket", False), ("adds_to_basket_open", True))
-        ]
         reasons = {}
         for locale in ("nl", "de", "en"):
-            reasons[locale] = []
-            for key, columns in parts:
-                if not columns:
-                    continue
-                listed = ", ".join(
-                    f"{reference.nutrients.name(keys[c], locale)} "
-                    f"{format_number(rounded(row[c]), locale)} "
-                    f"{reference.nutrients.units[keys[c]]}"
-                    for c in columns
-                )
-                text = ctx.snapshot.placements.text(key, locale, nutrients=listed)
-                reasons[locale].append({"code": "adds_to_basket", "text": text})
+            listed = ", ".join(
+                f"{reference.nutrients.name(keys[c], locale)} "
+                f"{format_number(rounded(row[c]), locale)} {reference.nutrients.units[keys[c]]}"
+                for c in adds
+            )
+            text = ctx.snapshot.placements.text("adds_to_basket", locale, nutrients=listed)
+            reasons[locale] = [{"code": "adds_to_basket", "text": text}]
         extra = {
             "adds_to_basket": {keys[c]: rounded(row[c]) for c in adds},
             "copurchase": round(float(signal[index]), 4),

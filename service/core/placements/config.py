@@ -47,7 +47,6 @@ TEXTS: dict[str, tuple[str, ...]] = {
     "alternative_without_nutrient": ("nutrient",),
     "alternative_adds": ("amount", "unit", "nutrient"),
     "adds_to_basket": ("nutrients",),
-    "adds_to_basket_open": ("nutrients",),
     "notice_basket_covered": ("nutrients",),
     "notice_page_product_not_suited": (),
     "notice_page_product_not_suited_alternatives": (),

@@ -16,7 +16,6 @@ from typing import Any
 
 import numpy as np
 
-from ..advice import advice_of
 from ..advice_config import advice_config
 from ..profile import Line, labelled_lines
 from ..ranking import Evaluation, evaluate
@@ -115,32 +114,16 @@ class PlacementContext:
         return not (fits and ev.offer.within_band[index])
 
     @cached_property
-    def basket_gives(self) -> np.ndarray:
-        """Nutrient columns the basket and the supplements the person already takes give."""
-        given = np.zeros(len(self.snapshot.reference.nutrients.keys), dtype=bool)
-        for line in self.ev.resolved:
-            given |= line.amounts > 0
-        return given
-
-    @cached_property
-    def basket_open(self) -> np.ndarray:
-        """Nutrient columns of `basket_gives` whose advice the basket and what is taken do not
-        reach yet (review s8 R3: a vegan multivitamin's 100 mg calcium against a 300 mg aim):
-        a cart may top them up, within every guarantee."""
-        targets = np.nan_to_num(advice_of(self.ev).targets)
-        short = (targets > 0) & (self.ev.intake < targets * (1 - 1e-9))
-        return self.basket_gives & short
-
-    @cached_property
     def basket_nutrients(self) -> np.ndarray:
-        """Nutrient columns a cart treats as covered: what the basket and the supplements the
-        person already takes give (F12: a D3 + K2 taken daily doubles as surely as one in the
-        basket) but too little of for the advice (`basket_open`), and everything the product
-        on the page gives."""
-        covered = self.basket_gives & ~self.basket_open
+        """Nutrient columns the basket, the supplements the person already takes (F12: a D3 + K2
+        taken daily doubles as surely as one in the basket) and the product on the page give."""
+        ev = self.ev
+        given = np.zeros(len(self.snapshot.reference.nutrients.keys), dtype=bool)
+        for line in ev.resolved:
+            given |= line.amounts > 0
         if self.product_index is not None:
-            covered |= self.snapshot.catalog.nutrients_per_day[self.product_index] > 0
-        return covered
+            given |= self.snapshot.catalog.nutrients_per_day[self.product_index] > 0
+        return given
 
     @cached_property
     def basket_overlap(self) -> np.ndarray:
