@@ -58,13 +58,14 @@ def item_interaction_warnings(ev: Evaluation, index: int, locale: str) -> list[d
 
 def threshold_notices(ev: Evaluation, locale: str) -> list[dict[str, str]]:
     """`interaction:<id>` once for the profile when what is taken + basket is already above a
-    rule's daily threshold (above 0), whatever the list adds: a thiazide user who takes 40 µg
-    vitamin D hears it even from a list without vitamin D (rules with `notice` say it anyway)."""
+    rule's daily threshold, whatever the list adds: a thiazide user who takes 40 µg vitamin D
+    hears it even from a list without vitamin D, and one with calcium in the basket (threshold
+    0: any amount) as the intake check tells her (review s9); rules with `notice` say it anyway."""
     keys = ev.snapshot.reference.nutrients.keys
     return [
         {"code": f"interaction:{i.id}", "text": i.text[locale]}
         for i in ev.safety.triggered
-        if not i.notice and any(t > 0 for t in over_threshold(i, keys, ev.intake).values())
+        if not i.notice and over_threshold(i, keys, ev.intake)
     ]
 
 
