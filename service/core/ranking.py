@@ -30,6 +30,7 @@ from .errors import InvalidInput
 from .intake import LineAmounts, resolve_lines, total
 from .lazy import cached_property
 from .learned import Learning
+from .line_notices import with_unsuited_lines
 from .profile import Profile
 from .rank_order import _rank
 from .requests import RecommendationRequest
@@ -335,8 +336,8 @@ def list_notices(ev: Evaluation, locale: str) -> list[dict[str, str]]:
     never changed. Neither reads `raw`, so a ranked copy may share them."""
     known = ev.memo.get(("notices", locale))
     if known is None:
-        known = ev.memo[("notices", locale)] = profile_notices(ev, locale) + advice_notices(
-            ev, locale
+        known = ev.memo[("notices", locale)] = with_unsuited_lines(
+            ev, locale, profile_notices(ev, locale) + advice_notices(ev, locale)
         )
     return list(known)
 

@@ -27,6 +27,10 @@ SERVICE_TEXTS: dict[str, tuple[str, ...]] = {
     "warning_allergy": ("allergens",),
     "warning_age": ("age",),
     "warning_life_stage": (),
+    # review s9 A1: a line taken or in the basket that does not suit the person (line_notices.py)
+    "notice_product_unsuited": ("products", "reasons"),
+    "notice_product_unsuited_basket": ("products", "reasons"),
+    "notice_product_unsuited_more": ("nutrients",),
     "warning_above_upper_limit": ("nutrient", "amount", "upper_limit", "unit"),
     # the same where the limit is for total intake: the food allowance and the total (s6)
     "warning_above_upper_limit_food": (

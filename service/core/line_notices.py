@@ -1,0 +1,89 @@
+"""Lines of what is taken or in the basket whose product does not suit the person by allergy,
+diet or age (guarantees 3-5; review s9 A1).
+
+The list never offers such a product, but a line of the basket or of the current supplements
+may be one: the fish-oil D3 + K2 of a woman with a fish allergy, the kids' drops of a girl of
+13. Such a line gets `product_not_suited:<SKU>` (the product and why, as the intake check's
+warning says it), and what it gives is never called enough: an `already_covered:<nutrient>`
+notice of a nutrient it gives is replaced by the line's notice, which says that nothing more of
+it is suggested beside the product (no list item adds a covered nutrient).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .regimen_texts import TextWriter
+
+if TYPE_CHECKING:
+    from .ranking import Evaluation
+
+# safety masks that fail the product for the person whatever it is combined with; the reason
+# words are regimen_texts.yaml `unsuited_<code>` (the intake check's suggestion uses them too)
+LINE_CODES = ("allergy", "diet", "age")
+_COVERED = "already_covered:"
+
+
+def unsuited_taken(ev: Evaluation) -> dict[int, list[str]]:
+    """{index of `ev.resolved`: the mask codes its catalog product fails} for lines of a
+    catalog product that does not suit the person by allergy, diet or age."""
+    catalog = ev.snapshot.catalog
+    masks = [(code, ev.safety.excluded.get(code)) for code in LINE_CODES]
+    out: dict[int, list[str]] = {}
+    for i, line in enumerate(ev.resolved):
+        index = catalog.index.get(line.sku) if line.sku is not None else None
+        if index is None:
+            continue
+        codes = [code for code, mask in masks if mask is not None and bool(mask[index])]
+        if codes:
+            out[i] = codes
+    return out
+
+
+def with_unsuited_lines(ev: Evaluation, locale: str, notices: list[dict[str, Any]]) -> list:
+    """`notices` with a `product_not_suited:<SKU>` for each unsuited line (unless one is there
+    already: the life stage's), and without `already_covered` for what such a line gives."""
+    found = unsuited_taken(ev)
+    if not found:
+        return notices
+    reference = ev.snapshot.reference
+    keys = reference.nutrients.keys
+    catalog = ev.snapshot.catalog
+    write = TextWriter(reference, locale)
+    given = {keys[int(c)] for i in found for c in np.flatnonzero(ev.resolved[i].amounts > 0)}
+    out = [
+        n
+        for n in notices
+        if not (n["code"].startswith(_COVERED) and n["code"][len(_COVERED) :] in given)
+    ]
+    covered = {keys[c] for c in ev.offer.covered}
+    codes = {n["code"] for n in out}
+    for i, reasons in found.items():
+        line = ev.resolved[i]
+        code = f"product_not_suited:{line.sku}"
+        if code in codes:
+            continue
+        codes.add(code)
+        product = catalog.products[catalog.index[line.sku]]
+        text_key = "notice_product_unsuited"
+        if line.path.startswith("basket."):
+            text_key += "_basket"
+        text = reference.text(
+            text_key,
+            locale,
+            products=product.name[locale],
+            reasons="; ".join(write(f"unsuited_{r}") for r in reasons),
+        )
+        more = [
+            reference.nutrients.name(k, locale)
+            for k in keys
+            if k in covered and line.amounts[keys.index(k)] > 0
+        ]
+        if more:
+            text += " " + reference.text(
+                "notice_product_unsuited_more", locale, nutrients=", ".join(more)
+            )
+        out.append({"code": code, "text": text})
+    return out
