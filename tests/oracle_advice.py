@@ -163,7 +163,7 @@ def text_problems(sku: str, text: str, profile: dict[str, Any]) -> list[str]:
         problems.append("an NL customer is shown the DGE's advice")
     for word, nutrients in CLAIM_NUTRIENTS.items():
         if word in lowered and not any(amounts.get(n, 0) > 0 for n in nutrients):
-            # "Vitamin D and B12 come mainly from fish and meat" names both on purpose
+            # the vegetarian rule names vitamin B12 and vitamin D on purpose
             if " and " in lowered or " en " in lowered or " und " in lowered:
                 continue
             problems.append(f"the text speaks of {word!r}; the product has none of it")

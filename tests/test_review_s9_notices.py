@@ -119,3 +119,17 @@ def test_dge_infant_advice_stays_a_supplement_amount(client):
         if r["code"] == "fills_gap:vitamin_d_ug"
     ]
     assert quoted and all("food" not in t for t in quoted), quoted
+
+
+# Review s9 A7a: the vegetarian rule said vitamin D and B12 "come mainly from fish and meat";
+# vitamin D comes mainly from the skin in the sun, and in food mostly from oily fish (not meat).
+MEAT = {"nl": "vlees", "de": "fleisch", "en": "meat"}
+
+
+@pytest.mark.parametrize("locale", ["nl", "de", "en"])
+def test_the_vegetarian_reason_does_not_say_vitamin_d_comes_from_meat(client, locale):
+    profile = {"age": 72, "sex": "female", "country": "NL", "diet": "vegetarian"}
+    answer = client.post("/v1/recommendations", json={"locale": locale, "profile": profile})
+    texts = [r["text"] for item in answer.get_json()["items"] for r in item["reasons"]]
+    assert any("B12" in t for t in texts), texts  # the rule's reason is shown
+    assert not any(MEAT[locale] in t.lower() for t in texts), texts
