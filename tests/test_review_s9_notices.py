@@ -133,3 +133,19 @@ def test_the_vegetarian_reason_does_not_say_vitamin_d_comes_from_meat(client, lo
     texts = [r["text"] for item in answer.get_json()["items"] for r in item["reasons"]]
     assert any("B12" in t for t in texts), texts  # the rule's reason is shown
     assert not any(MEAT[locale] in t.lower() for t in texts), texts
+
+
+# Review s9b finding 8: GET /v1/products/{sku}?locale=de gave the English name.
+@pytest.mark.parametrize("locale", ["nl", "de", "en"])
+def test_one_product_is_named_in_the_locale(client, locale):
+    from .oracle import PRODUCTS
+
+    response = client.get(f"/v1/products/XF-D3-100-CAP?locale={locale}")
+    assert response.status_code == 200
+    assert response.get_json()["name"] == PRODUCTS["XF-D3-100-CAP"]["name"][locale]
+
+
+def test_one_product_refuses_an_unknown_locale(client):
+    response = client.get("/v1/products/XF-D3-100-CAP?locale=fr")
+    assert response.status_code == 422
+    assert "locale" in response.get_json()["error"]["fields"]

@@ -6,7 +6,7 @@ from flask import current_app, jsonify
 from flask_smorest import Blueprint
 
 from ..contract.responses import ContractErrorSchema, ProductPageSchema, ProductSchema
-from ..contract.schemas import ProductQuerySchema
+from ..contract.schemas import ProductOneQuerySchema, ProductQuerySchema
 from ..core.errors import NotFound
 from ..core.market import market_status
 from ..core.markets import markets
@@ -24,14 +24,17 @@ def list_products(query: dict):
 
 
 @blp.route("/products/<string:sku>", methods=["GET"])
+@blp.arguments(ProductOneQuerySchema(), location="query")
 @blp.response(200, ProductSchema)
 @blp.alt_response(404, schema=ContractErrorSchema)
-def get_product(sku: str):
-    """One product by SKU, with `markets`: per served market whether it may be sold there,
-    and why not (the market law the recommender applies, guarantee 8)."""
+@blp.alt_response(422, schema=ContractErrorSchema)
+def get_product(query: dict, sku: str):
+    """One product by SKU (its `name` in `locale`, as the list gives it, and `names` in every
+    locale), with `markets`: per served market whether it may be sold there, and why not (the
+    market law the recommender applies, guarantee 8)."""
     service = current_app.extensions["dosewise"]
     snapshot = service.snapshot  # before the product: a reload between them keeps the SKU
-    body = service.product(sku)
+    body = service.product(sku, query.get("locale"))
     index = snapshot.catalog.index.get(sku)
     if index is None:  # the SKU came with a reload after `snapshot` was read
         raise NotFound(f"no product with SKU {sku!r}")

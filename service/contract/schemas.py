@@ -281,6 +281,15 @@ class ProductQuerySchema(Schema):
     locale = fields.String(validate=validate.OneOf(LOCALES))
 
 
+class ProductOneQuerySchema(Schema):
+    """GET /v1/products/{sku}: the name in `locale` (review s9: it was always English)."""
+
+    class Meta:
+        unknown = EXCLUDE  # cache-busting and tracking parameters are ignored, as for the list
+
+    locale = fields.String(validate=validate.OneOf(LOCALES))
+
+
 def flatten_messages(messages: Any, prefix: str = "") -> dict[str, list[str]]:
     """marshmallow's nested messages as {"profile.age": ["..."]}, the contract's `fields`."""
     out: dict[str, list[str]] = {}

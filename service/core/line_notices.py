@@ -63,7 +63,7 @@ def with_unsuited_lines(ev: Evaluation, locale: str, notices: list[dict[str, Any
     for i, reasons in found.items():
         line = ev.resolved[i]
         code = f"product_not_suited:{line.sku}"
-        if code in codes:
+        if code in codes or line.sku is None:  # found has catalog lines only
             continue
         codes.add(code)
         product = catalog.products[catalog.index[line.sku]]
