@@ -149,3 +149,67 @@ def test_one_product_refuses_an_unknown_locale(client):
     response = client.get("/v1/products/XF-D3-100-CAP?locale=fr")
     assert response.status_code == 422
     assert "locale" in response.get_json()["error"]["fields"]
+
+
+# Review s9 A5: a man of 40 who takes the 10 µg D3 tablet, on that tablet's page, heard "The
+# product on this page does not suit your profile" with no reason: taking it is no failure.
+@pytest.mark.parametrize("placement", ["alternatives", "product_page"])
+def test_a_page_product_already_taken_is_not_called_unsuited(client, placement):
+    profile = {
+        "age": 40,
+        "sex": "male",
+        "country": "NL",
+        "current_supplements": [{"sku": "XF-D3-10-TAB"}],
+    }
+    if placement == "alternatives":
+        response = client.post(
+            "/v1/products/XF-D3-10-TAB/alternatives",
+            json={"locale": "en", "limit": 10, "profile": profile},
+        )
+    else:
+        body = {"locale": "en", "profile": profile, "placement": "product_page"}
+        body["product_sku"] = "XF-D3-10-TAB"
+        response = client.post("/v1/recommendations", json=body)
+    assert response.status_code == 200
+    assert "page_product_not_suited" not in _notices(response.get_json())
+
+
+# Review s9 A4: 134 mg vitamin E was offered on the 67 mg page to a man on a vitamin K
+# antagonist (interactions.yaml: bleeding risk from 60 mg vitamin E a day), and more omega-3 to
+# one on an antiplatelet drug: an alternative never goes further past a medication warning's
+# threshold than the product on the page.
+INTERACTIONS_WARN = {i: r.get("warn", {}) for i, r in INTERACTIONS.items()}
+
+
+@pytest.mark.parametrize(
+    ("sku", "medication", "rule"),
+    [
+        ("XF-VITE-67-SG", "vitamin_k_antagonist", "bleeding-risk-vitamin-e-omega3"),
+        ("XF-OMEGA3-FORTE-SG", "antiplatelet", "bleeding-risk-vitamin-e-omega3"),
+    ],
+)
+def test_an_alternative_never_goes_further_past_a_warning(client, sku, medication, rule):
+    from .oracle import PRODUCTS
+
+    def per_day(s: str) -> dict[str, float]:
+        p = PRODUCTS[s]
+        return {k: v * p.get("servings_per_day", 1) for k, v in p["nutrients_per_serving"].items()}
+
+    profile = {"age": 50, "sex": "male", "medications": [medication]}
+    warn = INTERACTIONS_WARN[rule]
+    page = per_day(sku)
+    assert any(page.get(k, 0) > t for k, t in warn.items())  # the page already crosses it
+    for path, body in (
+        (f"/v1/products/{sku}/alternatives", {"locale": "en", "limit": 10, "profile": profile}),
+        (
+            "/v1/recommendations",
+            {"locale": "en", "limit": 10, "profile": profile, "placement": "product_page"}
+            | {"product_sku": sku},
+        ),
+    ):
+        answer = client.post(path, json=body).get_json()
+        for item in answer["items"]:
+            other = per_day(item["sku"])
+            for key, threshold in warn.items():
+                if other.get(key, 0) > threshold:
+                    assert other[key] <= page.get(key, 0), (path, item["sku"], key)

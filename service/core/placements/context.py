@@ -110,7 +110,14 @@ class PlacementContext:
         if index is None:
             return False
         ev = self.ev
-        fits = ev.safety.allowed()[index] and not ev.rule_excluded[index]
+        # already taken is no failure of the product (review s9 A5: a man taking the 10 µg D3
+        # heard that the product on its page "does not suit your profile")
+        blocked = any(
+            bool(mask[index])
+            for code, mask in ev.safety.excluded.items()
+            if code != "already_taken"
+        )
+        fits = not blocked and not ev.rule_excluded[index]
         return not (fits and ev.offer.within_band[index])
 
     @cached_property

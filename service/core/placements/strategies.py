@@ -18,7 +18,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ..ranking import _rank
+import numpy as np
+
+from ..ranking import Evaluation, _rank
 from .alternatives import alternative_mask, alternative_reasons, dose_distance
 from .complements import complements
 from .context import Pick, PlacementContext
@@ -33,6 +35,24 @@ def profile(ctx: PlacementContext, limit: int) -> list[Pick]:
     candidates = ctx.base(ev) & ev.offer.allowed
     ranked, raws = _rank(ev, candidates, limit, ctx.request.category is None)
     return [Pick(i, r, ev, "profile") for i, r in zip(ranked, raws, strict=True)]
+
+
+def _further_past_a_warning(ev: Evaluation, index: int) -> np.ndarray:
+    """Products that, as the day's total with what is taken, cross a threshold of a medication
+    warning the person triggers (interactions.yaml `warn`) with more of that nutrient than the
+    page product gives (review s9 A4: 134 mg vitamin E offered on the 67 mg page to a man on a
+    vitamin K antagonist, whose bleeding-risk threshold is 60 mg): an alternative never goes
+    further past a warning than the product the person is looking at."""
+    keys = ev.snapshot.reference.nutrients.keys
+    amounts = ev.snapshot.catalog.nutrients_per_day
+    totals = ev.safety.totals_with_item
+    out = np.zeros(len(amounts), dtype=bool)
+    for interaction in ev.safety.triggered:
+        for key, threshold in interaction.warn.items():
+            column = keys.index(key)
+            crossed = totals[:, column] > float(threshold) * (1 + 1e-9)
+            out |= crossed & (amounts[:, column] > amounts[index, column] * (1 + 1e-9))
+    return out
 
 
 def alternatives(ctx: PlacementContext, limit: int) -> list[Pick]:
@@ -55,6 +75,7 @@ def alternatives(ctx: PlacementContext, limit: int) -> list[Pick]:
     candidates &= ~ev.offer.duplicate  # nothing the notices say "no more" of (F12)
     if unsuited:
         candidates &= ev.offer.allowed  # for a need of the profile, as its plain list
+    candidates &= ~_further_past_a_warning(ev, index)
     chosen = []
     for other in sorted(
         candidates.nonzero()[0].tolist(),
