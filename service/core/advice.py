@@ -11,7 +11,8 @@ through `ranking.evaluate`, which asks this module for the advice, so they never
   reference intake of targets.yaml `reference_intakes`). A measured serum 25(OH)D below a level
   of `dose_band.serum` raises it to that level's `up_to` where a `measured` target holds (s6 T2:
   adults outside pregnancy and breastfeeding, targets.yaml low-serum-vitamin-d); a doctor's
-  advised dose raises it to that amount. A product above the band is never offered.
+  advised dose raises it to that amount; where that amount is the advice, the band is at most
+  `factor` x it for every nutrient (s9 F3: 3 mg zinc, no 10 mg). Nothing above the band is offered.
 - **Needs** (guarantee 11): an item is offered only for a need the profile has: an advice gap
   it fills, a stated goal one of its authorised claims speaks to (claims.yaml, with the claim's
   product conditions `requires`), a merchandising rule with a reason that selects it, or a
@@ -203,8 +204,7 @@ def profile_advice(
         if np.isnan(general[column]) and intake.min_age <= profile.age <= intake.max_age:
             general[column] = intake.amount
     doctor: dict[int, float] = {}
-    # in the contract's keys: a doctor's 4000 IU is 100 µg (before R15b it was ignored)
-    advised = advised_amounts(profile, reference.nutrients)
+    advised = advised_amounts(profile, reference.nutrients)  # contract keys: 4000 IU is 100 µg
     for key, amount in advised.items():
         if key in keys and isinstance(amount, int | float) and amount > 0:
             column = keys.index(key)
@@ -226,13 +226,14 @@ def profile_advice(
         for below, up_to in config.serum_levels:
             if serum < below:
                 if column in measured and np.isfinite(upper[column]) and up_to > upper[column]:
-                    upper[column] = up_to
-                    justified[column] = "serum"
+                    upper[column], justified[column] = up_to, "serum"
                 break
-    for column, amount in doctor.items():
-        if np.isfinite(upper[column]) and amount > upper[column]:
-            upper[column] = amount
-            justified[column] = DOCTOR
+    for column, amount in doctor.items():  # s9 F3: the doctor's amount as the advice: see above
+        band = min(config.factor * amount, max(upper[column], amount))
+        if authority.get(column) == DOCTOR and band < upper[column]:
+            upper[column] = band
+        elif np.isfinite(upper[column]) and amount > upper[column]:
+            upper[column], justified[column] = amount, DOCTOR
     return ProfileAdvice(
         targets, chosen, authority, general, upper, ordinary, justified, doctor, serum
     )

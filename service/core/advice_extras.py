@@ -14,6 +14,8 @@
 - Review s7 P8: an advice with a gap that no product may serve for a reason of the profile
   itself (no folic acid product suits a pregnant 13-year-old's age): targets.yaml
   `unmet_advice_notices` say which safety masks count and which texts say so (`unmet_advice`).
+- Review s9 F3: a doctor's dose that is the advice bands it (advice.py); where no product that
+  suits the person comes close to it, lists and regimens say so (`doctor_band_unmet`).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from typing import TYPE_CHECKING, NamedTuple
 import numpy as np
 
 from .advice import ProfileAdvice, advice_of, claim_table, profile_advice
-from .advice_config import _directory, _placeholder_problem
+from .advice_config import DOCTOR, _directory, _placeholder_problem
 from .context import compiled_context, expression_context
 from .errors import DataFileError, Finding
 from .safety import life_stage_maxima
@@ -309,6 +311,7 @@ def unmet_advice(ev: Evaluation) -> list[tuple[int, UnmetAdvice]]:
     gaps = (targets > 0) & (ev.intake < targets * (1 - 1e-9))
     gaps[offer.covered] = False
     gaps[list(capped_doctor_doses(ev))] = False
+    gaps[list(doctor_band_unmet(ev))] = False  # said there (review s9 F3), not "your age"
     keys = ev.snapshot.reference.nutrients.keys
     profile = ev.profile
     for notice in offer.config.child_diet_notices:  # said there already (text_none)
@@ -353,3 +356,39 @@ def advice_blocked_by_interaction(ev: Evaluation) -> bool:
         if fills.any() and not (fills & ~blocked).any():
             return True
     return False
+
+
+# ---------------------------------------------------------------- review s9 F3: the doctor's band
+def doctor_band_unmet(ev: Evaluation) -> dict[int, float]:
+    """Per nutrient column whose advice is the doctor's dose (within the limits), with a gap
+    left and no list candidate filling it, while a product that gives it is above the band
+    around that dose (iodine 20 µg: band 50 µg, the tablets give 150): that band's upper."""
+    known = ev.memo.get("doctor_band_unmet")
+    if known is not None:
+        return known
+    advice, offer, out = advice_of(ev), ev.offer, {}
+    capped, covered = capped_doctor_doses(ev), set(offer.covered)
+    candidates = ev.safety.allowed() & ~ev.rule_excluded & ev.rule_required & offer.allowed
+    for column, amount in sorted(advice.doctor.items()):
+        if advice.authority.get(column) != DOCTOR or column in capped or column in covered:
+            continue
+        if ev.intake[column] >= amount * (1 - 1e-9):
+            continue
+        if not (offer.gap_need[:, column] & candidates).any() and offer.above_band[:, column].any():
+            out[column] = float(advice.band_upper[column])
+    ev.memo["doctor_band_unmet"] = out
+    return out
+
+
+def doctor_band_notices(ev: Evaluation, locale: str) -> list[dict[str, str]]:
+    """`advice_unmet:<nutrient>` for `doctor_band_unmet`: the doctor's dose, that no product
+    that suits the person comes close to it (the band's upper), and whom to ask."""
+    reference = ev.snapshot.reference
+    keys, notices = reference.nutrients.keys, []
+    for column, upper in doctor_band_unmet(ev).items():
+        values = reference.nutrients.text_values(
+            keys[column], locale, advised=advice_of(ev).doctor[column], maximum=upper
+        )
+        text = reference.text("notice_doctor_dose_band", locale, **values)
+        notices.append({"code": f"advice_unmet:{keys[column]}", "text": text})
+    return notices

@@ -15,6 +15,8 @@ from .advice_extras import (
     advice_blocked_by_interaction,
     advice_without_doctor,
     capped_doctor_doses,
+    doctor_band_notices,
+    doctor_band_unmet,
     unmet_advice,
     unserved_gap,
 )
@@ -75,9 +77,7 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 @lru_cache(maxsize=8192)  # texts repeat across items and profiles (perf, issue 16)
 def _sentences(text: str) -> frozenset[str]:
-    return frozenset(
-        " ".join(part.lower().split()) for part in _SENTENCE_END.split(text) if part.strip()
-    )
+    return frozenset(" ".join(p.lower().split()) for p in _SENTENCE_END.split(text) if p.strip())
 
 
 def _without_repeated_sentences(reasons: list[dict[str, str]]) -> list[dict[str, str]]:
@@ -265,7 +265,7 @@ def no_items_notice(ev: Evaluation, locale: str) -> dict[str, str]:
         key = "notice_no_items_warning"
     elif not ev.over_limit_now and advice_blocked_by_interaction(ev):
         key = "notice_no_items_condition"
-    elif safe_without_need and capped_doctor_doses(ev):
+    elif safe_without_need and (capped_doctor_doses(ev) or doctor_band_unmet(ev)):
         key = "notice_no_items_doctor"
     elif safe_without_need:
         key = "notice_no_items_no_need"
@@ -330,7 +330,7 @@ def doctor_dose_notices(ev: Evaluation, locale: str) -> list[dict[str, str]]:
             )
             text = reference.text("notice_doctor_dose_capped", locale, **values)
         notices.append({"code": f"doctor_dose_capped:{keys[column]}", "text": text})
-    return notices
+    return notices + doctor_band_notices(ev, locale)  # no product near the dose (review s9 F3)
 
 
 def _child_diet(ev: Evaluation, locale: str) -> list[dict[str, str]]:
