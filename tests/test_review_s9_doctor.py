@@ -155,3 +155,22 @@ def test_a_doctors_dose_above_the_advice_still_justifies_up_to_it(client, locale
     doses = [_catalog_amount(i["sku"], "vitamin_d_ug") for i in answer["items"]]
     assert any(FACTOR * 10 < d <= 50 for d in doses), doses
     assert all(d <= 50 for d in doses), doses
+
+
+def test_a_doctors_b12_dose_is_not_banded_where_no_upper_limit_is_set():
+    """Vitamin B12 has no upper limit (upper_limits.yaml) and its absorption saturates: a
+    doctor's 10 µg still gets B12 products (the band protects against excess only where a
+    limit says there is one)."""
+    from .conftest import memory_app
+
+    client = memory_app().test_client()
+    profile = {
+        "age": 40,
+        "sex": "female",
+        "diet": "vegan",
+        "higher_dose_advised": {"vitamin_b12_ug": 10},
+    }
+    answer = client.post(
+        "/v1/recommendations", json={"locale": "en", "profile": profile}
+    ).get_json()
+    assert any(item["category"] == "vitamin_b12" for item in answer["items"]), answer

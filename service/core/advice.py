@@ -19,9 +19,8 @@ through `ranking.evaluate`, which asks this module for the advice, so they never
   learned preference (model score at least `lists.learned_min_score`, from a model trained on
   the shop's customers): needs.py.
 - **Covered** (F12): a product that adds any amount of a nutrient the person already takes
-  enough of is out, whatever its category (at least the advice or reference intake; for a
-  nutrient without any reference value, any amount: scoring.yaml `lists.covered`), so no item ever
-  adds what the notice `already_covered:<nutrient>` says "no more" of.
+  enough of is out, whatever its category (the advice or reference intake; without any reference
+  value, any amount: scoring.yaml `lists.covered`): no item adds what `already_covered` denies.
 """
 
 from __future__ import annotations
@@ -228,9 +227,10 @@ def profile_advice(
                 if column in measured and np.isfinite(upper[column]) and up_to > upper[column]:
                     upper[column], justified[column] = up_to, "serum"
                 break
-    for column, amount in doctor.items():  # s9 F3: the doctor's amount as the advice: see above
-        band = min(config.factor * amount, max(upper[column], amount))
-        if authority.get(column) == DOCTOR and band < upper[column]:
+    limits = reference.upper_limits.for_profile(profile.age, profile.life_stage)
+    for column, amount in doctor.items():  # s9 F3: the doctor's amount as the advice, where a
+        band = min(config.factor * amount, max(upper[column], amount))  # limit is set (not B12)
+        if authority.get(column) == DOCTOR and band < upper[column] and limits[column] >= 0:
             upper[column] = band
         elif np.isfinite(upper[column]) and amount > upper[column]:
             upper[column], justified[column] = amount, DOCTOR
