@@ -213,3 +213,23 @@ def test_an_alternative_never_goes_further_past_a_warning(client, sku, medicatio
             for key, threshold in warn.items():
                 if other.get(key, 0) > threshold:
                     assert other[key] <= page.get(key, 0), (path, item["sku"], key)
+
+
+# Review s9 A7b: the 250 mg EPA+DHA of the heart claim is its condition of use, not an amount
+# anyone advises: "1000 mg, more than the advised amount" invented an advice.
+ADVISED = {"nl": "geadviseerde", "de": "empfohlene", "en": "advised"}
+
+
+@pytest.mark.parametrize("locale", ["nl", "de", "en"])
+def test_a_claims_condition_of_use_is_not_called_an_advised_amount(client, locale):
+    profile = {"age": 66, "sex": "male", "country": "DE", "goals": ["heart"]}
+    body = {"locale": locale, "limit": 10, "profile": profile}
+    answer = client.post("/v1/recommendations", json=body).get_json()
+    texts = [
+        r["text"]
+        for item in answer["items"]
+        for r in item["reasons"]
+        if r["code"] == "fills_gap:omega3_mg"
+    ]
+    assert texts, answer["items"]
+    assert not any(ADVISED[locale] in t for t in texts), texts

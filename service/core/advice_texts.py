@@ -132,8 +132,7 @@ def _quotes_far_below(text: str, quoted: list[tuple[str, str, float]], factor: f
 
 def _values(ev: Evaluation, index: int, column: int, locale: str) -> dict[str, Any]:
     """What the product gives of a nutrient; its form's name where it has one (review s8 R7)."""
-    reference = ev.snapshot.reference
-    key = reference.nutrients.keys[column]
+    reference, key = ev.snapshot.reference, ev.snapshot.reference.nutrients.keys[column]
     amount = ev.snapshot.catalog.nutrients_per_day[index, column]
     values = reference.nutrients.text_values(key, locale, amount=amount)
     sources = ev.snapshot.catalog.products[index].vitamin_sources
@@ -172,7 +171,8 @@ def _advice_reason(
         if unserved_gap(ev, column) is None:
             return None
         advice = advice_without_doctor(ev)
-    above = amount > float(advice.targets[column]) * (1 + 1e-9)
+    above = amount > float(advice.targets[column]) * (1 + 1e-9)  # a claim's condition of use
+    above &= advice.authority.get(column) != "claim_condition"  # is no advice (review s9 A7b)
     text = reference.text(
         "reason_advice_above" if above else "reason_advice",
         locale,
