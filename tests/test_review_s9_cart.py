@@ -1,4 +1,4 @@
-"""Pharmacist review 9, finding 2.
+"""Pharmacist review 9, findings 2 and 6.
 
 2 (UNSAFE): the cart and checkout placements ("complete my routine": what the basket leaves
 open, never a second source of a nutrient the basket or the current supplements give) offered
@@ -6,6 +6,9 @@ two items that give the same nutrient, which together went above the upper limit
 150 mg magnesium (limit 250 mg); 400 + 400 mg calcium with 2000 mg from food (limit 2500 mg).
 Now one source per nutrient in the whole answer, so taken + basket + every item + the food
 allowance stays within every limit.
+
+6 (MINOR): the `above_upper_limit:<nutrient>` notice said "What you take now gives ..." when
+the amount came from the basket; it now says "With your basket ..." as `already_covered` does.
 
 Expectations come from the catalog and rules files through tests/oracle.py, never from the
 service's safety code.
@@ -38,6 +41,7 @@ from .oracle import (
 from .test_safety_properties import lines, profiles, requests
 
 ROOT = Path(__file__).resolve().parents[1]
+TEXTS = yaml.safe_load((ROOT / "rules" / "reference" / "texts.yaml").read_text("utf-8"))
 SCORING = yaml.safe_load((ROOT / "rules" / "reference" / "scoring.yaml").read_text("utf-8"))
 # nutrients that are one nutrient for "no more" (scoring.yaml lists.groups: K1 and K2)
 GROUPS = [tuple(g["nutrients"]) for g in SCORING["lists"]["groups"].values()]
@@ -143,3 +147,66 @@ def cart_requests(draw: st.DrawFn) -> dict[str, Any]:
 )  # fmt: skip
 def test_property_cart_and_checkout_items_together_stay_within_every_limit(recommender, raw):
     assert_one_source_and_within_limits(raw, answer(recommender, raw))
+
+
+# ------------------------------------------------------------------ 6. "with your basket"
+BASKET_WORDS = {"nl": "Met je winkelmandje", "de": "Mit Ihrem Warenkorb", "en": "With your basket"}
+TAKEN_WORDS = {"nl": "Wat je nu neemt", "de": "Was Sie jetzt einnehmen", "en": "What you take now"}
+
+
+def _above(body: dict[str, Any], key: str) -> str:
+    texts = [n["text"] for n in body["notices"] if n["code"] == f"above_upper_limit:{key}"]
+    assert len(texts) == 1, body["notices"]
+    return texts[0]
+
+
+@pytest.mark.parametrize("locale", ["nl", "de", "en"])
+def test_above_upper_limit_from_the_basket_says_with_your_basket(recommender, locale):
+    """Review 6a: the men's multivitamin (10 mg zinc) in the cart with 17 mg zinc from DE food."""
+    raw = {
+        "locale": locale,
+        "limit": 5,
+        "placement": "cart",
+        "basket": [{"sku": "XF-MULTI-MEN"}],
+        "profile": {"age": 50, "sex": "male", "country": "DE",
+                    "goals": ["bones", "heart", "immunity"]},
+    }  # fmt: skip
+    text = _above(answer(recommender, raw), "zinc_mg")
+    assert text.startswith(BASKET_WORDS[locale]), text
+    assert TAKEN_WORDS[locale] not in text, text
+
+
+@pytest.mark.parametrize("locale", ["nl", "de", "en"])
+def test_above_upper_limit_from_the_basket_alone_says_with_your_basket(recommender, locale):
+    """Review 6b: a multivitamin and iron in the basket, 28 mg iron: above the limit with food."""
+    raw = {
+        "locale": locale,
+        "limit": 5,
+        "placement": "cart",
+        "basket": [{"sku": "XF-MULTI-WOMEN"}, {"sku": "XF-IRON-14-CAP"}],
+        "profile": {"age": 35, "sex": "female", "country": "NL", "goals": ["energy", "bones"]},
+    }
+    text = _above(answer(recommender, raw), "iron_mg")
+    assert text.startswith(BASKET_WORDS[locale]), text
+
+
+@pytest.mark.parametrize("locale", ["nl", "de", "en"])
+def test_above_upper_limit_from_what_is_taken_still_says_what_you_take(recommender, locale):
+    raw = {
+        "locale": locale,
+        "limit": 5,
+        "placement": "cart",
+        "basket": [{"sku": "XF-D3-10-TAB"}],
+        "profile": {"age": 45, "sex": "female", "country": "NL",
+                    "current_supplements": [{"sku": "BL-MG-375-TAB"}]},
+    }  # fmt: skip
+    text = _above(answer(recommender, raw), "magnesium_mg")
+    assert text.startswith(TAKEN_WORDS[locale]), text
+
+
+def test_the_basket_texts_are_in_every_locale():
+    for key in ("notice_above_upper_limit", "notice_above_upper_limit_food",
+                "notice_above_upper_limit_food_nothing"):  # fmt: skip
+        texts = TEXTS["texts"][f"{key}_basket"]
+        for locale, words in BASKET_WORDS.items():
+            assert texts[locale].startswith(words), (key, locale)
