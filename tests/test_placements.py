@@ -365,9 +365,12 @@ def test_d3_in_the_basket_brings_k2_magnesium_or_calcium_never_a_second_vitamin_
 
 
 def test_copurchase_reorders_the_cart_within_what_need_allows(recommender):
+    # K2 in the basket (with D3 there, the two best shared magnesium and the cart now offers
+    # only one of them, review s9 A2)
+    basket = "XF-K2-MK7-DROPS"
     raw = {
         "profile": {"age": 60, "sex": "female", "goals": ["bones", "muscles"]},
-        "basket": [{"sku": "XF-D3-20-TAB"}],
+        "basket": [{"sku": basket}],
         "placement": "cart",
         "limit": 3,
         "locale": "en",
@@ -376,7 +379,7 @@ def test_copurchase_reorders_the_cart_within_what_need_allows(recommender):
     first, second = plain["items"][0]["sku"], plain["items"][1]["sku"]
     # with the shipped weight (0.15) the signal raises a score, not above a clearly better one
     last = plain["items"][-1]
-    weak = recommend_placement(recommender.snapshot, raw, TODAY, {"XF-D3-20-TAB": {last["sku"]: 1}})
+    weak = recommend_placement(recommender.snapshot, raw, TODAY, {basket: {last["sku"]: 1}})
     assert weak["items"][-1]["sku"] == last["sku"] and weak["items"][-1]["score"] > last["score"]
     assert weak["items"][-1]["copurchase"] == 1.0
     # with the full weight it reorders the two best
@@ -384,7 +387,7 @@ def test_copurchase_reorders_the_cart_within_what_need_allows(recommender):
         recommender.snapshot,
         placements=replace(recommender.snapshot.placements, copurchase_weight=1),
     )
-    ranked = recommend_placement(snapshot, raw, TODAY, {"XF-D3-20-TAB": {second: 1}})
+    ranked = recommend_placement(snapshot, raw, TODAY, {basket: {second: 1}})
     assert [i["sku"] for i in ranked["items"]][:2] == [second, first]
 
 

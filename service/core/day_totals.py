@@ -75,7 +75,8 @@ def upper_limit_notices(ev: Evaluation, locale: str) -> list[dict[str, str]]:
     is taken + basket + the food allowance, and the excess over the limit (review s6: "35 mg
     of zinc, more than 25 mg" left out the 12.5 mg from food that made it 47.5 mg). Where the
     supplements alone cross it, nothing at all is suggested (`_food_nothing`); where only the
-    food allowance makes them cross it, nothing that adds the nutrient (`_food`)."""
+    food allowance makes them cross it, nothing that adds the nutrient (`_food`). A basket line
+    that gives the nutrient makes it say "with your basket" (`_basket`), as `already_covered`."""
     reference = ev.snapshot.reference
     keys = reference.nutrients.keys
     notices = []
@@ -86,6 +87,8 @@ def upper_limit_notices(ev: Evaluation, locale: str) -> list[dict[str, str]]:
         text_key = "notice_above_upper_limit"
         if food:
             text_key += "_food_nothing" if column in ev.over_limit_now else "_food"
+        if any(r.path.startswith("basket.") and r.amounts[column] > 0 for r in ev.resolved):
+            text_key += "_basket"  # not yet taken: "with your basket" (review s9 A6)
         text = reference.text(text_key, locale, **values)
         notices.append({"code": f"above_upper_limit:{key}", "text": text})
     return notices

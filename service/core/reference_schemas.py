@@ -21,6 +21,10 @@ SERVICE_TEXTS: dict[str, tuple[str, ...]] = {
     # review s6: the supplements alone above a limit for total intake: the food and the total
     # named too (nothing at all is suggested, as notice_above_upper_limit says)
     "notice_above_upper_limit_food_nothing": _ABOVE_WITH_FOOD,
+    # review s9 A6: the same three where a basket line gives the nutrient ("with your basket")
+    "notice_above_upper_limit_basket": ("nutrient", "amount", "upper_limit", "unit"),
+    "notice_above_upper_limit_food_basket": _ABOVE_WITH_FOOD,
+    "notice_above_upper_limit_food_nothing_basket": _ABOVE_WITH_FOOD,
     "notice_no_items": (),
     "notice_upper_limits_unverified": (),
     "warning_diet": ("diet",),

@@ -9,6 +9,16 @@ Co-purchase (how often shoppers bought a product together with what is in the ba
 the `workers.copurchase` job keeps in Redis) is one ranking signal added to the score of those
 candidates only (`complements.copurchase_weight`): it orders what safety and need allow and
 never adds a product.
+
+One source per nutrient in the whole answer (review s9 A2): the cart and checkout (placements
+with `basket_overlap: exclude`) offer their items as additions to one routine, so an item that
+gives a nutrient a higher-ranked item of the same answer already gives is not offered either,
+whichever strategy of the chain chose it (`OneSource`, serve._chain). "Gives" reads as the
+basket overlap does: any nutrient with an amount above 0 (every nutrient of nutrients.yaml has
+an advice or an upper limit, or is grouped with one), vitamin K1 and K2 as one (scoring.yaml
+lists.groups). Each item is within the room that what is taken + basket + food leaves, and no
+other item and no basket line gives its nutrients: the answer taken together stays within every
+limit (tests/test_review_s9_cart.py).
 """
 
 from __future__ import annotations
@@ -17,10 +27,34 @@ import copy
 
 import numpy as np
 
+from ..advice_config import advice_config
 from ..amounts import rounded
 from ..numbers import format_number
 from ..ranking import Evaluation, _rank
 from .context import Copurchase, Pick, PlacementContext
+
+
+class OneSource:
+    """The nutrients the items taken so far give, for a placement that completes a routine
+    (`basket_overlap: exclude`); for any other placement nothing is ever a second source."""
+
+    def __init__(self, ctx: PlacementContext) -> None:
+        self.ctx = ctx
+        self.given = np.zeros(len(ctx.snapshot.reference.nutrients.keys), dtype=bool)
+        self.applies = ctx.placement.basket_overlap == "exclude"
+
+    def gives(self, index: int) -> np.ndarray:
+        reference = self.ctx.snapshot.reference
+        row = self.ctx.snapshot.catalog.nutrients_per_day[index] > 0
+        return np.asarray(advice_config(reference).grouped(reference.nutrients.keys, row))
+
+    def second(self, index: int) -> bool:
+        """The product gives a nutrient an item taken before it already gives."""
+        return self.applies and bool((self.gives(index) & self.given).any())
+
+    def add(self, index: int) -> None:
+        if self.applies:
+            self.given |= self.gives(index)
 
 
 def complement_evaluation(ctx: PlacementContext) -> Evaluation:

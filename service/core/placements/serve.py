@@ -42,6 +42,7 @@ from .alternatives import (
     no_alternatives_notice,
     page_product_notice,
 )
+from .complements import OneSource
 from .config import Placement
 from .context import Copurchase, Pick, PlacementContext
 from .purchased import counting_proposals
@@ -183,6 +184,7 @@ def _chain(ctx: PlacementContext, placement: Placement, limit: int) -> list[Pick
     categories: Counter[str] = Counter()
     brands: Counter[str] = Counter()
     products = ctx.snapshot.catalog.products
+    sources = OneSource(ctx)  # cart, checkout: one source per nutrient in the answer (s9 A2)
     for name in placement.strategies:
         if len(picks) >= limit:
             break
@@ -197,7 +199,10 @@ def _chain(ctx: PlacementContext, placement: Placement, limit: int) -> list[Pick
                 continue
             if placement.max_per_brand and brands[product.brand] >= placement.max_per_brand:
                 continue
+            if sources.second(pick.index):
+                continue
             picks.append(pick)
+            sources.add(pick.index)
             seen.add(pick.index)
             categories[product.category] += 1
             brands[product.brand] += 1
