@@ -254,26 +254,55 @@ def plan_refills(
     failed: list[tuple[Supply, dict[str, list[str]]]] = []
     # first what still fits as bought, each with those before it: the only source of a
     # nutrient first (review s6 T6), then soonest first
+    # review 9b finding 1: what the reorder proposes for each supply (itself or its
+    # replacement); before a supply runs out the product itself is still taken
+    proposed: dict[str, tuple[str, float]] = {}
+
+    def evaluate_lines(lines: list[tuple[str, Line]]) -> Evaluation:
+        return _evaluate(snapshot, profile, lines, today, jurisdiction, evaluations, profile_key)
+
+    def on_days(supply: Supply, held: set[str]) -> list[list[tuple[str, Line]]]:
+        return [
+            taken_lines(profile, counted, lasting + extra, basket_besides(basket, held))
+            for extra in _still_taken(group, supply, today, proposed)
+        ]
+
     alone = gives_alone(snapshot, profile, group, lasting)
     for supply in sorted(group, key=lambda s: s.sku not in alone):
         held = {supply.sku, *(sku for sku, _ in accepted)}
         lines = taken_lines(profile, counted, lasting + accepted, basket_besides(basket, held))
-        ev = _evaluate(snapshot, profile, lines, today, jurisdiction, evaluations, profile_key)
+        ev = evaluate_lines(lines)
         if base is None:
             base = ev
-        if ev.over_limit_now:
-            why = _above_now(ev)
-            decided[supply.sku] = Decision(supply, "stop", None, list(why), ev, why)
-            continue
-        own = _as_taken(
-            snapshot, profile, lines, supply, today, jurisdiction, evaluations, ev, profile_key
-        )
-        why = exclusions(own, supply.index, ev)
-        if why:
-            failed.append((supply, why))
-            continue
-        decided[supply.sku] = Decision(supply, "reorder", supply.index, [], own)
-        accepted.append((supply.sku, supply.servings_per_day))
+        # the day it starts and each day another due product runs out, then the reorder whole
+        checked = None
+        for day_lines in [*on_days(supply, held), lines]:
+            day = ev if day_lines is lines else evaluate_lines(day_lines)
+            if day.over_limit_now:
+                why = _above_now(day)
+                decided[supply.sku] = Decision(supply, "stop", None, list(why), day, why)
+                break
+            own = _as_taken(
+                snapshot,
+                profile,
+                day_lines,
+                supply,
+                today,
+                jurisdiction,
+                evaluations,
+                day,
+                profile_key,
+            )
+            why = exclusions(own, supply.index, day)
+            if why:
+                failed.append((supply, why))
+                break
+            # the first day's: its warnings count what is still taken
+            checked = own if checked is None else checked
+        else:
+            decided[supply.sku] = Decision(supply, "reorder", supply.index, [], checked or ev)
+            accepted.append((supply.sku, supply.servings_per_day))
+            proposed[supply.sku] = accepted[-1]
     # then what no longer fits: its need met by the reorder already, a replacement, or neither
     kept_as_is = {sku for sku, d in decided.items() if d.action == "reorder"}
     for supply, why in failed:
@@ -289,16 +318,27 @@ def plan_refills(
             why = {"covered": [], **why}
             decided[supply.sku] = Decision(supply, "stop", None, list(why), ev, why)
             continue
-        other = _replacement_once(ev, supply.index, in_group | {sku for sku, _ in accepted})
+        days = [evaluate_lines(day_lines) for day_lines in on_days(supply, kept_as_is)]
+        above = next((day for day in days if day.over_limit_now), None)
+        if above is not None:  # what is still taken when its replacement would start
+            why = _above_now(above)
+            decided[supply.sku] = Decision(supply, "stop", None, list(why), above, why)
+            continue
+        avoid = in_group | {sku for sku, _ in accepted}
+        other = _replacement_once(days[0] if days else ev, supply.index, avoid)
+        if other is not None and not all(_fits_too(day, other) for day in [*days[1:], ev]):
+            other = None  # it does not fit every day it would be taken (review 9b finding 1)
         if other is None:
             unasked = [] if ASK_ANYWAY & set(why) else _no_advice(ev, supply.index)
             if unasked:  # review s7 P11: outgrown, not needed; no call for advice
                 why = {**why, "no_advice": unasked}
             decided[supply.sku] = Decision(supply, "stop", None, list(why), ev, why)
             continue
-        decided[supply.sku] = Decision(supply, "replace", other, list(why), ev, why)
+        shown = days[0] if days else ev  # its warnings count what is still taken
+        decided[supply.sku] = Decision(supply, "replace", other, list(why), shown, why)
         product = snapshot.catalog.products[other]
         accepted.append((product.sku, float(product.servings_per_day)))
+        proposed[supply.sku] = accepted[-1]
     decisions = [decided[s.sku] for s in group]
     return RefillPlan(
         today,
@@ -311,6 +351,39 @@ def plan_refills(
         checked_all=check_lasting,
         taken_now=taken_now,
     )
+
+
+def _still_taken(
+    group: list[Supply],
+    supply: Supply,
+    today: dt.date,
+    proposed: dict[str, tuple[str, float]],
+) -> list[list[tuple[str, float]]]:
+    """Review 9b finding 1: what the reorder's other products give on each day the proposal
+    for `supply` is taken while they change: from the day it starts (when `supply` runs out,
+    today if it has) to the last day another due product runs out. A product that has not run
+    out yet is still taken, whatever the reorder does with it after; one that has, is what the
+    reorder proposes for it (itself or its replacement; nothing while undecided: its own check
+    counts this one). Only the days that differ from the reorder as a whole (`proposed`)."""
+    start = max(today, supply.runs_out_on)
+    others = [s for s in group if s.sku != supply.sku]
+    days = sorted({start, *(s.runs_out_on for s in others if s.runs_out_on > start)})
+    out: list[list[tuple[str, float]]] = []
+    for day in days:
+        running = [s for s in others if s.runs_out_on > day]
+        if all(proposed.get(s.sku) == (s.sku, s.servings_per_day) for s in running):
+            continue  # the same as the reorder whole
+        extra = [(s.sku, s.servings_per_day) for s in running]
+        extra += [proposed[s.sku] for s in others if s.runs_out_on <= day and s.sku in proposed]
+        if extra not in out:
+            out.append(extra)
+    return out
+
+
+def _fits_too(ev: Evaluation, index: int) -> bool:
+    """A replacement chosen in one day's evaluation fits another's: safety, excludes, dose
+    band, and no second source of what is covered then."""
+    return bool(fits(ev)[index] and not ev.offer.duplicate[index])
 
 
 def _as_taken(
