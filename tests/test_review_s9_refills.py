@@ -153,3 +153,25 @@ def test_f2_no_second_vitamin_d_source_after_the_replacement(locale):
         assert not _above_limits(D_ADVISED, taken, item["sku"]), item["sku"]
     # and the answer's intake says so: no room for vitamin D today
     assert body["intake"]["vitamin_d_ug"]["room"] == 0
+
+
+# ---------------------------------------------------------------- the near-limit warning
+def test_f1_the_near_limit_warning_counts_what_is_still_taken():
+    """NL man 55: the 800 µg vitamin A ran out on 11-26 and is reordered now; the men's multi
+    (700 µg RE) is due too, not reordered (its zinc with food), but taken until 12-10. The
+    reorder's warning counts it: 1500 µg from supplements, with food at the limit; before,
+    the 800 alone was "no warning" (review 9b: "2600 of at most 3000" in DE was false)."""
+    client = memory_app().test_client()
+    profile = {"age": 55, "sex": "male", "country": "NL"}
+    purchases = {"VL-VITA-800-CAP": "2026-08-28", "XF-MULTI-MEN": "2026-09-11"}
+    store_customer(client, "near", profile, purchases)
+    body = _get(client, "/v1/customers/near/refills", "en")
+    (item,) = [i for i in body["reorder"]["items"] if i["for_sku"] == "VL-VITA-800-CAP"]
+    taken = _still_taken(purchases, _start(item), "VL-VITA-800-CAP")["vitamin_a_ug"]
+    supplements = per_day(PRODUCTS["VL-VITA-800-CAP"])["vitamin_a_ug"] + taken
+    assert supplements == 1500
+    total = supplements + expected_food(profile, "vitamin_a_ug")
+    assert total <= expected_upper_limit("vitamin_a_ug", 55, "none")
+    warnings = {w["code"]: w["text"] for w in item["warnings"]}
+    warning = warnings.get("near_upper_limit:vitamin_a_ug", "")
+    assert f" {supplements:g} µg" in warning and f" {total:g} of" in warning, item["warnings"]
