@@ -294,6 +294,8 @@ def plan_refills(
                 profile_key,
             )
             why = exclusions(own, supply.index, day)
+            if day_lines is not lines:  # a few days' overlap is no second source to stop
+                why = {code: keys for code, keys in why.items() if code not in OVERLAP}
             if why:
                 failed.append((supply, why))
                 break
@@ -325,9 +327,9 @@ def plan_refills(
             decided[supply.sku] = Decision(supply, "stop", None, list(why), above, why)
             continue
         avoid = in_group | {sku for sku, _ in accepted}
-        other = _replacement_once(days[0] if days else ev, supply.index, avoid)
-        if other is not None and not all(_fits_too(day, other) for day in [*days[1:], ev]):
-            other = None  # it does not fit every day it would be taken (review 9b finding 1)
+        # one that fits every day it would be taken (review 9b finding 1)
+        chosen = (_replacement_once(e, supply.index, avoid) for e in [ev, *days[:1]])
+        other = next((i for i in chosen if i is not None and _fits_days([*days, ev], i)), None)
         if other is None:
             unasked = [] if ASK_ANYWAY & set(why) else _no_advice(ev, supply.index)
             if unasked:  # review s7 P11: outgrown, not needed; no call for advice
@@ -339,6 +341,12 @@ def plan_refills(
         product = snapshot.catalog.products[other]
         accepted.append((product.sku, float(product.servings_per_day)))
         proposed[supply.sku] = accepted[-1]
+    for supply, _ in failed:  # one proposed later in the order may serve its need (review 9b)
+        d = decided[supply.sku]
+        if d.action == "stop" and not {"covered", "above_upper_limit_now"} & set(d.why):
+            if _covered_by(d.ev, supply.index, [a for a in accepted if a[0] != supply.sku]):
+                d.nutrients = {"covered": [], **d.nutrients}
+                d.why = list(d.nutrients)
     decisions = [decided[s.sku] for s in group]
     return RefillPlan(
         today,
@@ -359,12 +367,10 @@ def _still_taken(
     today: dt.date,
     proposed: dict[str, tuple[str, float]],
 ) -> list[list[tuple[str, float]]]:
-    """Review 9b finding 1: what the reorder's other products give on each day the proposal
-    for `supply` is taken while they change: from the day it starts (when `supply` runs out,
-    today if it has) to the last day another due product runs out. A product that has not run
-    out yet is still taken, whatever the reorder does with it after; one that has, is what the
-    reorder proposes for it (itself or its replacement; nothing while undecided: its own check
-    counts this one). Only the days that differ from the reorder as a whole (`proposed`)."""
+    """Review 9b finding 1: the reorder's other products on each day the proposal for `supply`
+    is taken while they change, from the day it starts (today if it ran out): one not run out
+    yet is still taken; one run out is what the reorder proposes for it (nothing while
+    undecided: its own check counts this one). Only days that differ from `proposed`."""
     start = max(today, supply.runs_out_on)
     others = [s for s in group if s.sku != supply.sku]
     days = sorted({start, *(s.runs_out_on for s in others if s.runs_out_on > start)})
@@ -380,10 +386,14 @@ def _still_taken(
     return out
 
 
-def _fits_too(ev: Evaluation, index: int) -> bool:
-    """A replacement chosen in one day's evaluation fits another's: safety, excludes, dose
-    band, and no second source of what is covered then."""
-    return bool(fits(ev)[index] and not ev.offer.duplicate[index])
+# why codes of a second source: on a day another product is still taken only until it runs
+# out, that overlap is no reason to leave a product out (the reorder as a whole decides)
+OVERLAP = frozenset({"already_covered", "only_source"})
+
+
+def _fits_days(days: list[Evaluation], index: int) -> bool:
+    """It fits each day (safety, excludes, dose band), no second source in the last."""
+    return all(bool(fits(ev)[index]) for ev in days) and not days[-1].offer.duplicate[index]
 
 
 def _as_taken(
