@@ -89,12 +89,25 @@ def test_p4_a_reorder_that_starts_while_the_warned_supply_lasts_is_still_held_ba
     """The other side (review s5 S5): the folic acid + D3 tablet runs out on 4 December, the
     25 µg D3 only on 7 December. A reorder from the 4th comes on top of the 25 µg still taken
     then (35 µg, above the 25 µg pregnancy maximum): the warning stands and no item adds
-    vitamin D (/refills proposes the reorder with the 25 µg left out)."""
+    vitamin D on top of what is still taken. Review 9b finding 1: /refills checks each item
+    on the day it starts too, so no item at all adds vitamin D to the 25 µg still taken (the
+    folic acid + D3 is replaced by plain folic acid; the 25 µg continues itself on the 7th)."""
     purchases = {"XF-D3-25-SG": "2026-08-09", "XF-FOLIC-D3-TAB": "2026-09-05"}
+    runs_out = {"XF-D3-25-SG": dt.date(2026, 12, 7), "XF-FOLIC-D3-TAB": dt.date(2026, 12, 4)}
+    gives_d = {"XF-D3-25-SG": 25.0, "XF-FOLIC-D3-TAB": 10.0}
     store_customer(client, "r7-preg2", PREGNANT, purchases)
     email = _get(client, "r7-preg2", placement="email")
-    for item in email["items"]:
-        assert not item["nutrients_per_day"].get("vitamin_d_ug"), (item["sku"], email["notices"])
+    refills = _get(client, "r7-preg2", "refills")
+    for item in [*email["items"], *refills["reorder"]["items"]]:
+        own = item["nutrients_per_day"].get("vitamin_d_ug", 0)
+        if not own:
+            continue
+        # only a product continuing itself, and with what is still taken the day it starts
+        # at most the 25 µg pregnancy maximum
+        assert item.get("for_sku") == item["sku"], (item["sku"], email["notices"])
+        start = max(TODAY, dt.date.fromisoformat(item["runs_out_on"]))
+        still = sum(d for sku, d in gives_d.items() if sku != item["sku"] and runs_out[sku] > start)
+        assert own + still <= 25, (item["sku"], own, still)
 
 
 # ---------------------------------------------------------------- P9: the MK-4 capsule

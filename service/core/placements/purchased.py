@@ -158,6 +158,13 @@ def counting_proposed(ctx: PlacementContext, proposed: list[tuple[int, str]]) ->
     ev = _now_besides(ctx, frozenset(skus), tuple(added))
     out = replace(ctx)
     out.__dict__["ev"] = ev  # the cached_property, computed
+    # review 9b finding 2: what a later strategy offers starts at once, beside what is taken
+    # now (a supply the proposal replaces lasts until it runs out): it passes the list's
+    # masks with what is taken now too (no vitamin D on top of a 100 µg still taken, where
+    # room is 0) and is no second source of what the notices say "no more" of
+    now = ctx.ev
+    mask = ctx.base(now) & ~now.offer.duplicate
+    out.__dict__["request_mask"] = lambda: mask & ctx.request_mask()
     return out
 
 

@@ -254,26 +254,57 @@ def plan_refills(
     failed: list[tuple[Supply, dict[str, list[str]]]] = []
     # first what still fits as bought, each with those before it: the only source of a
     # nutrient first (review s6 T6), then soonest first
+    # review 9b finding 1: what the reorder proposes for each supply (itself or its
+    # replacement); before a supply runs out the product itself is still taken
+    proposed: dict[str, tuple[str, float]] = {}
+
+    def evaluate_lines(lines: list[tuple[str, Line]]) -> Evaluation:
+        return _evaluate(snapshot, profile, lines, today, jurisdiction, evaluations, profile_key)
+
+    def on_days(supply: Supply, held: set[str]) -> list[list[tuple[str, Line]]]:
+        return [
+            taken_lines(profile, counted, lasting + extra, basket_besides(basket, held))
+            for extra in _still_taken(group, supply, today, proposed)
+        ]
+
     alone = gives_alone(snapshot, profile, group, lasting)
     for supply in sorted(group, key=lambda s: s.sku not in alone):
         held = {supply.sku, *(sku for sku, _ in accepted)}
         lines = taken_lines(profile, counted, lasting + accepted, basket_besides(basket, held))
-        ev = _evaluate(snapshot, profile, lines, today, jurisdiction, evaluations, profile_key)
+        ev = evaluate_lines(lines)
         if base is None:
             base = ev
-        if ev.over_limit_now:
-            why = _above_now(ev)
-            decided[supply.sku] = Decision(supply, "stop", None, list(why), ev, why)
-            continue
-        own = _as_taken(
-            snapshot, profile, lines, supply, today, jurisdiction, evaluations, ev, profile_key
-        )
-        why = exclusions(own, supply.index, ev)
-        if why:
-            failed.append((supply, why))
-            continue
-        decided[supply.sku] = Decision(supply, "reorder", supply.index, [], own)
-        accepted.append((supply.sku, supply.servings_per_day))
+        # the day it starts and each day another due product runs out, then the reorder whole
+        checked = None
+        for day_lines in [*on_days(supply, held), lines]:
+            day = ev if day_lines is lines else evaluate_lines(day_lines)
+            if day.over_limit_now:
+                why = _above_now(day)
+                decided[supply.sku] = Decision(supply, "stop", None, list(why), day, why)
+                break
+            own = _as_taken(
+                snapshot,
+                profile,
+                day_lines,
+                supply,
+                today,
+                jurisdiction,
+                evaluations,
+                day,
+                profile_key,
+            )
+            why = exclusions(own, supply.index, day)
+            if day_lines is not lines:  # a few days' overlap is no second source to stop
+                why = {code: keys for code, keys in why.items() if code not in OVERLAP}
+            if why:
+                failed.append((supply, why))
+                break
+            # the first day's: its warnings count what is still taken
+            checked = own if checked is None else checked
+        else:
+            decided[supply.sku] = Decision(supply, "reorder", supply.index, [], checked or ev)
+            accepted.append((supply.sku, supply.servings_per_day))
+            proposed[supply.sku] = accepted[-1]
     # then what no longer fits: its need met by the reorder already, a replacement, or neither
     kept_as_is = {sku for sku, d in decided.items() if d.action == "reorder"}
     for supply, why in failed:
@@ -289,16 +320,33 @@ def plan_refills(
             why = {"covered": [], **why}
             decided[supply.sku] = Decision(supply, "stop", None, list(why), ev, why)
             continue
-        other = _replacement_once(ev, supply.index, in_group | {sku for sku, _ in accepted})
+        days = [evaluate_lines(day_lines) for day_lines in on_days(supply, kept_as_is)]
+        above = next((day for day in days if day.over_limit_now), None)
+        if above is not None:  # what is still taken when its replacement would start
+            why = _above_now(above)
+            decided[supply.sku] = Decision(supply, "stop", None, list(why), above, why)
+            continue
+        avoid = in_group | {sku for sku, _ in accepted}
+        # one that fits every day it would be taken (review 9b finding 1)
+        chosen = (_replacement_once(e, supply.index, avoid) for e in [ev, *days[:1]])
+        other = next((i for i in chosen if i is not None and _fits_days([*days, ev], i)), None)
         if other is None:
             unasked = [] if ASK_ANYWAY & set(why) else _no_advice(ev, supply.index)
             if unasked:  # review s7 P11: outgrown, not needed; no call for advice
                 why = {**why, "no_advice": unasked}
             decided[supply.sku] = Decision(supply, "stop", None, list(why), ev, why)
             continue
-        decided[supply.sku] = Decision(supply, "replace", other, list(why), ev, why)
+        shown = days[0] if days else ev  # its warnings count what is still taken
+        decided[supply.sku] = Decision(supply, "replace", other, list(why), shown, why)
         product = snapshot.catalog.products[other]
         accepted.append((product.sku, float(product.servings_per_day)))
+        proposed[supply.sku] = accepted[-1]
+    for supply, _ in failed:  # one proposed later in the order may serve its need (review 9b)
+        d = decided[supply.sku]
+        if d.action == "stop" and not {"covered", "above_upper_limit_now"} & set(d.why):
+            if _covered_by(d.ev, supply.index, [a for a in accepted if a[0] != supply.sku]):
+                d.nutrients = {"covered": [], **d.nutrients}
+                d.why = list(d.nutrients)
     decisions = [decided[s.sku] for s in group]
     return RefillPlan(
         today,
@@ -311,6 +359,41 @@ def plan_refills(
         checked_all=check_lasting,
         taken_now=taken_now,
     )
+
+
+def _still_taken(
+    group: list[Supply],
+    supply: Supply,
+    today: dt.date,
+    proposed: dict[str, tuple[str, float]],
+) -> list[list[tuple[str, float]]]:
+    """Review 9b finding 1: the reorder's other products on each day the proposal for `supply`
+    is taken while they change, from the day it starts (today if it ran out): one not run out
+    yet is still taken; one run out is what the reorder proposes for it (nothing while
+    undecided: its own check counts this one). Only days that differ from `proposed`."""
+    start = max(today, supply.runs_out_on)
+    others = [s for s in group if s.sku != supply.sku]
+    days = sorted({start, *(s.runs_out_on for s in others if s.runs_out_on > start)})
+    out: list[list[tuple[str, float]]] = []
+    for day in days:
+        running = [s for s in others if s.runs_out_on > day]
+        if all(proposed.get(s.sku) == (s.sku, s.servings_per_day) for s in running):
+            continue  # the same as the reorder whole
+        extra = [(s.sku, s.servings_per_day) for s in running]
+        extra += [proposed[s.sku] for s in others if s.runs_out_on <= day and s.sku in proposed]
+        if extra not in out:
+            out.append(extra)
+    return out
+
+
+# why codes of a second source: on a day another product is still taken only until it runs
+# out, that overlap is no reason to leave a product out (the reorder as a whole decides)
+OVERLAP = frozenset({"already_covered", "only_source"})
+
+
+def _fits_days(days: list[Evaluation], index: int) -> bool:
+    """It fits each day (safety, excludes, dose band), no second source in the last."""
+    return all(bool(fits(ev)[index]) for ev in days) and not days[-1].offer.duplicate[index]
 
 
 def _as_taken(
