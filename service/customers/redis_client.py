@@ -48,6 +48,7 @@ class Breaker:
         self._open_until = 0.0  # 0: closed
         self._probe: int | None = None  # thread id of the call probing a half-open breaker
         self._lock = threading.Lock()
+        self.faults = 0  # calls that reached Redis and failed (timed out, refused): each one waited
 
     @property
     def is_open(self) -> bool:
@@ -78,6 +79,7 @@ class Breaker:
 
     def failed(self) -> None:
         with self._lock:
+            self.faults += 1
             self._open_until, self._probe = time.monotonic() + self.cooldown, None
 
 
