@@ -376,7 +376,7 @@ def line_names(ev: Evaluation, lines: tuple[int, ...], locale: str) -> str:
         name = catalog.products[catalog.index[line.sku]].name[locale] if line.sku else line.name
         if name not in names:
             names.append(name)
-    return ", ".join(names)
+    return ev.snapshot.reference.listed(names, locale)
 
 
 def intake_warning_notices(ev: Evaluation, locale: str) -> list[dict[str, str]]:

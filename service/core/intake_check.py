@@ -198,12 +198,11 @@ def _product_warnings(ev: Any, locale: str) -> list[dict[str, Any]]:
             continue
         if values is None:
             found = {a for s in skus for a in catalog.products[catalog.index[s]].allergens}
-            values = {
-                "allergens": ", ".join(
-                    reference.text(f"allergen_{a}", locale)
-                    for a in sorted(found & set(profile.allergies))
-                )
-            }
+            named = [
+                reference.text(f"allergen_{a}", locale)
+                for a in sorted(found & set(profile.allergies))
+            ]
+            values = {"allergens": reference.listed(named, locale)}
         warnings.append(
             {"code": code, "text": reference.text(text_key, locale, **values), "skus": skus}
         )
@@ -409,7 +408,7 @@ def _removal(ev: Evaluation, lines: list[LineAmounts], limit_text: str, write: T
         for line in lines
     ]
     changes = [_change("remove", line, 0) for line in lines]
-    text = write("suggestion_remove", name=", ".join(names), limits=limit_text)
+    text = write("suggestion_remove", name=write.listed(names), limits=limit_text)
     return {**changes[0], "text": text, "changes": changes}
 
 
@@ -483,7 +482,7 @@ def _add_for_target(ev: Evaluation, write: TextWriter) -> dict | None:
     product = ev.snapshot.catalog.products[int(problem.products[index])]
     keys = write.reference.nutrients.keys
     totals = ev.intake + added[best]
-    parts = ", ".join(
+    parts = write.listed(
         write(
             # past the advice: "25 µg in all, at or above the advised 20" (review 8b R8)
             "target_part_met" if totals[c] > problem.targets[c] * (1 + 1e-9) else "target_part",

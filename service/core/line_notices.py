@@ -83,7 +83,7 @@ def with_unsuited_lines(ev: Evaluation, locale: str, notices: list[dict[str, Any
         ]
         if more:
             text += " " + reference.text(
-                "notice_product_unsuited_more", locale, nutrients=", ".join(more)
+                "notice_product_unsuited_more", locale, nutrients=reference.listed(more, locale)
             )
         out.append({"code": code, "text": text})
     return out

@@ -9,6 +9,7 @@ This module holds the indexed objects; reference_load.py reads and checks the fi
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -195,6 +196,13 @@ class Reference:
 
     def text(self, key: str, locale: str, **values: Any) -> str:
         return self.texts[key][locale].format(**localized(values, locale))
+
+    def listed(self, items: Iterable[str], locale: str) -> str:
+        """Names joined as the locale writes a list: "A, B en C", "A, B und C" (`list_and`)."""
+        names = list(items)
+        if len(names) < 2:
+            return "".join(names)
+        return self.text("list_and", locale, head=", ".join(names[:-1]), last=names[-1])
 
 
 def _display(path: Path) -> str:

@@ -26,6 +26,8 @@ SERVICE_TEXTS: dict[str, tuple[str, ...]] = {
     "notice_above_upper_limit_food_basket": _ABOVE_WITH_FOOD,
     "notice_above_upper_limit_food_nothing_basket": _ABOVE_WITH_FOOD,
     "notice_no_items": (),
+    # names in a sentence: "A, B en C" (Reference.listed; review 9b F7)
+    "list_and": ("head", "last"),
     "notice_upper_limits_unverified": (),
     "warning_diet": ("diet",),
     "warning_allergy": ("allergens",),

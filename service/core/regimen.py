@@ -132,7 +132,7 @@ def _infeasible(ev: Evaluation, problem: RegimenProblem, write: TextWriter) -> d
     blocked = _contraindicated(ev)
     if gaps and all(c in blocked for c in gaps):
         keys = ev.snapshot.reference.nutrients.keys
-        nutrients = ", ".join(write.name(keys[c]) for c in gaps)
+        nutrients = write.listed(write.name(keys[c]) for c in gaps)
         text = write("notice_regimen_infeasible_contraindicated", nutrients=nutrients)
         return {"code": "regimen_infeasible", "text": text}
     return _notice("regimen_infeasible", write)
@@ -174,9 +174,9 @@ def _role(problem: RegimenProblem, amounts: np.ndarray, write: TextWriter) -> st
     keys = write.reference.nutrients.keys
     serves = [c for c in problem.gap_columns if amounts[c] > 0]
     extra = [c for c in np.flatnonzero(amounts > 0) if problem.gaps[c] <= 0]
-    text = write("role", parts=", ".join(write.amount(keys[c], amounts[c]) for c in serves))
+    text = write("role", parts=write.listed(write.amount(keys[c], amounts[c]) for c in serves))
     if extra:
-        parts = ", ".join(write.amount(keys[c], amounts[c]) for c in extra)
+        parts = write.listed(write.amount(keys[c], amounts[c]) for c in extra)
         text += " " + write("role_extra", parts=parts)
     return text
 

@@ -4,6 +4,7 @@ for every locale and for disease claims, and written per locale."""
 from __future__ import annotations
 
 import weakref
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -144,6 +145,9 @@ class TextWriter:
     def name(self, key: str) -> str:
         return self.reference.nutrients.name(key, self.locale)
 
+    def listed(self, items: Iterable[str]) -> str:
+        return self.reference.listed(items, self.locale)
+
     def unit(self, key: str) -> str:
         return self.reference.nutrients.units[key]
 
@@ -154,7 +158,7 @@ class TextWriter:
 
     def limits(self, keys: list[str], limits: np.ndarray) -> str:
         nutrients = self.reference.nutrients
-        return ", ".join(
+        return self.listed(
             self("limit_part", **nutrients.text_values(k, self.locale, upper_limit=v))
             for k, v in zip(keys, limits, strict=True)
         )

@@ -109,10 +109,13 @@ def complements(ctx: PlacementContext, limit: int) -> list[Pick]:
         adds = [c for c in np.flatnonzero(row > 0).tolist() if not ctx.basket_nutrients[c]]
         reasons = {}
         for locale in ("nl", "de", "en"):
-            listed = ", ".join(
-                f"{reference.nutrients.name(keys[c], locale)} "
-                f"{format_number(rounded(row[c]), locale)} {reference.nutrients.units[keys[c]]}"
-                for c in adds
+            listed = reference.listed(
+                (
+                    f"{reference.nutrients.name(keys[c], locale)} "
+                    f"{format_number(rounded(row[c]), locale)} {reference.nutrients.units[keys[c]]}"
+                    for c in adds
+                ),
+                locale,
             )
             text = ctx.snapshot.placements.text("adds_to_basket", locale, nutrients=listed)
             reasons[locale] = [{"code": "adds_to_basket", "text": text}]

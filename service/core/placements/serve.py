@@ -279,9 +279,12 @@ def _continuing(
 def _basket_notice(ctx: PlacementContext, locale: str) -> dict[str, str]:
     reference = ctx.snapshot.reference
     keys = reference.nutrients.keys
-    names = ", ".join(
-        reference.nutrients.name(keys[c], locale)
-        for c in np.flatnonzero(ctx.basket_nutrients).tolist()
+    names = reference.listed(
+        (
+            reference.nutrients.name(keys[c], locale)
+            for c in np.flatnonzero(ctx.basket_nutrients).tolist()
+        ),
+        locale,
     )
     text = ctx.snapshot.placements.text("notice_basket_covered", locale, nutrients=names)
     return {"code": "basket_covered", "text": text}

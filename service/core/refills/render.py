@@ -20,7 +20,7 @@ from .supplies import Supply
 
 # ---------------------------------------------------------------- rendering
 def _nutrient_names(reference: Reference, keys: list[str], locale: str) -> str:
-    return ", ".join(reference.nutrients.name(k, locale) for k in keys)
+    return reference.listed((reference.nutrients.name(k, locale) for k in keys), locale)
 
 
 def why_texts(

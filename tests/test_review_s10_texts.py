@@ -1,0 +1,52 @@
+"""Review 9b F7: lists of names in a sentence end the way the locale writes them ("vitamine D en
+vitamine K2", "Vitamin D und Vitamin K2"), not with a bare comma ("vitamine D, vitamine K2").
+
+Seen failing before the fix: every text below joined its names with ", " only."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import memory_app, notice_texts, recommend
+
+AND = {"nl": " en ", "de": " und ", "en": " and "}
+
+
+@pytest.fixture(scope="module")
+def client():
+    return memory_app().test_client()
+
+
+@pytest.mark.parametrize("locale", ["nl", "de", "en"])
+def test_the_cart_says_which_nutrients_the_basket_covers_as_a_list(client, locale):
+    body = {"profile": {"age": 40}, "basket": [{"sku": "XF-D3K2-TAB"}], "placement": "cart"}
+    text = notice_texts(recommend(client, body, locale))["basket_covered"]
+    d, k2 = {"nl": ("vitamine D", "vitamine K2"), "de": ("Vitamin D", "Vitamin K2")}.get(
+        locale, ("vitamin D", "vitamin K2")
+    )
+    assert f"{d}{AND[locale]}{k2}" in text, text
+    assert f"{d}, {k2}" not in text
+
+
+@pytest.mark.parametrize("locale", ["nl", "de"])
+def test_a_regimen_role_with_two_nutrients_reads_as_a_list(client, locale):
+    answer = client.post(
+        "/v1/regimens",
+        json={
+            "locale": locale,
+            "max_products": 1,
+            "profile": {"age": 75, "sex": "female", "diet": "vegan"},
+        },
+    ).get_json()
+    roles = [line["role"] for line in answer["lines"] if len(line["nutrients_per_day"]) > 1]
+    assert roles, answer
+    for role in roles:
+        assert AND[locale] in role, role
+
+
+def test_three_names_take_commas_then_the_conjunction():
+    reference = memory_app().extensions["dosewise"].snapshot.reference
+    assert reference.listed(["A", "B", "C"], "nl") == "A, B en C"
+    assert reference.listed(["A", "B"], "de") == "A und B"
+    assert reference.listed(["A"], "en") == "A"
+    assert reference.listed([], "en") == ""
