@@ -22,6 +22,7 @@ from .advice_extras import (
 )
 from .amounts import above, rounded
 from .day_totals import over_room
+from .line_notices import life_stage_line_notices
 
 if TYPE_CHECKING:
     from .ranking import Evaluation
@@ -205,14 +206,12 @@ def advice_notices(ev: Evaluation, locale: str) -> list[dict[str, str]]:
     offer = ev.offer
     enough = offer.enough
     failing = offer.failing
-    warned_lines: set[int] = set()
-    explained = _explained_elsewhere(ev)
     for column in offer.covered:
         key = keys[column]
         found = failing.get(column)
         if found is not None:
-            warned_lines.update(found.lines)
-            if column in explained:
+            # a product unsuitable in the life stage as a whole: its own notice, below
+            if found.kind == "life_stage":
                 continue
             # above the upper limit (with food where it counts) the limit's notice says it
             # (ranking.profile_notices): not the milder dose band's wording (review s5 S4)
@@ -236,14 +235,7 @@ def advice_notices(ev: Evaluation, locale: str) -> list[dict[str, str]]:
                 ),
             }
         )
-    for index in offer.unsuitable_lines:
-        if index in warned_lines:
-            continue
-        line = ev.resolved[index]
-        text = reference.text(
-            "notice_product_life_stage", locale, products=line_names(ev, (index,), locale)
-        )
-        notices.append({"code": f"product_not_suited:{line.sku}", "text": text})
+    notices += life_stage_line_notices(ev, locale)
     notices += doctor_dose_notices(ev, locale)
     notices += _child_diet(ev, locale)
     notices += _advice_unmet(ev, locale)
@@ -380,37 +372,19 @@ def line_names(ev: Evaluation, lines: tuple[int, ...], locale: str) -> str:
 
 
 def intake_warning_notices(ev: Evaluation, locale: str) -> list[dict[str, str]]:
-    """The list's `intake_warning:<nutrient>` notices alone (regimens quote the same, S5)."""
+    """The list's `intake_warning:<nutrient>` notices alone (regimens quote the same, S5), and
+    its `product_not_suited:<SKU>` of a product unsuitable in the life stage (review 9b F4)."""
     failing = ev.offer.failing
-    explained = _explained_elsewhere(ev)
     return [
         _warning_notice(ev, c, failing[c], locale)
         for c in ev.offer.covered
-        if c in failing and c not in explained
-    ]
-
-
-def _explained_elsewhere(ev: Evaluation) -> set[int]:
-    """Columns whose failing is only that a line's product is marked unsuitable in the life
-    stage (`life_stage`) while another nutrient's warning already names every such line with
-    its cause (review s8 Q4: the 75 µg vitamin D3 + K2 flagship is unsuitable in pregnancy for
-    its vitamin D, the catalog's K2 products are suitable; its "vitamin K2 ... we suggest no
-    more vitamin K2" taught the wrong cause). No notice for those: the other warning is it."""
-    failing = ev.offer.failing
-    named: set[int] = set()
-    for found in failing.values():
-        if found.kind != "life_stage":
-            named.update(found.lines)
-    return {
-        column
-        for column, found in failing.items()
-        if found.kind == "life_stage" and found.lines and set(found.lines) <= named
-    }
+        if c in failing and failing[c].kind != "life_stage"
+    ] + life_stage_line_notices(ev, locale)
 
 
 def _warning_notice(ev: Evaluation, column: int, found: Any, locale: str) -> dict[str, str]:
     """`intake_warning:<nutrient>`: what is taken or in the basket fails a guarantee for the
-    person (an interaction, the life stage's maximum or suitability, the dose band): it names
+    person (an interaction, the life stage's maximum, the dose band): it names
     the products and says whom to ask, instead of "you already take enough"."""
     reference = ev.snapshot.reference
     key = reference.nutrients.keys[column]

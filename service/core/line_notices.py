@@ -87,3 +87,47 @@ def with_unsuited_lines(ev: Evaluation, locale: str, notices: list[dict[str, Any
             )
         out.append({"code": code, "text": text})
     return out
+
+
+def life_stage_line_notices(ev: Evaluation, locale: str) -> list[dict[str, str]]:
+    """`product_not_suited:<SKU>` for each line whose product the catalog marks unsuitable in
+    the life stage (`pregnancy_suitable: false`) and that no warning about a covered nutrient
+    names with its cause: the product is unsuitable as a whole, so the notice names it, not a
+    nutrient (review 9b F4: a women's multivitamin in pregnancy was warned about "folic acid
+    400 µg a day ... we suggest no more folic acid", the nutrient pregnancy asks for, when its
+    retinol is why). What it gives that is covered is named as not suggested beside it."""
+    offer = ev.offer
+    failing = offer.failing
+    named = {
+        i
+        for c in offer.covered
+        if c in failing and failing[c].kind != "life_stage"
+        for i in failing[c].lines
+    }
+    reference = ev.snapshot.reference
+    keys = reference.nutrients.keys
+    catalog = ev.snapshot.catalog
+    out: list[dict[str, str]] = []
+    seen: set[str] = set()
+    for index in offer.unsuitable_lines:
+        line = ev.resolved[index]
+        if index in named or line.sku is None or line.sku in seen:
+            continue
+        seen.add(line.sku)
+        basket = line.path.startswith("basket.")
+        text = reference.text(
+            "notice_product_life_stage" if basket else "notice_product_life_stage_taken",
+            locale,
+            products=catalog.products[catalog.index[line.sku]].name[locale],
+        )
+        more = [
+            reference.nutrients.name(keys[c], locale)
+            for c in sorted(offer.covered)
+            if line.amounts[c] > 0
+        ]
+        if more:
+            text += " " + reference.text(
+                "notice_product_unsuited_more", locale, nutrients=reference.listed(more, locale)
+            )
+        out.append({"code": f"product_not_suited:{line.sku}", "text": text})
+    return out
