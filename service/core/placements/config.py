@@ -53,6 +53,8 @@ TEXTS: dict[str, tuple[str, ...]] = {
     "notice_page_product_not_suited_why": ("reasons",),  # review s8 Q7
     "notice_page_product_not_suited_alternatives_why": ("reasons",),
     "notice_no_alternatives": (),
+    "notice_page_product_covers": ("nutrients",),  # review 10 U1
+    "notice_no_items_page_covers": ("nutrients",),
     "notice_no_alternatives_profile": (),
     "notice_no_alternatives_not_suited": (),
     "notice_covered_continued": (),

@@ -133,6 +133,26 @@ class PlacementContext:
         return given
 
     @cached_property
+    def page_overlap(self) -> np.ndarray:
+        """Products that give a nutrient the product on the page gives (vitamin K1 and K2 as
+        one), when that product suits the person: on its page such a product is an alternative
+        to it, never an addition (review 10 U1: a pregnancy multivitamin's page offered a vegan
+        multivitamin on top of it, 35 µg vitamin D together, above the 25 µg pregnancy maximum,
+        its reason "fills your folic acid gap" that the page product fills). Nothing where the
+        page product does not suit: then what is offered is instead of it."""
+        index = self.product_index
+        none = np.zeros(len(self.snapshot.catalog), dtype=bool)
+        if index is None or self.page_product_unsuited:
+            return none
+        reference = self.snapshot.reference
+        per_day = self.snapshot.catalog.nutrients_per_day
+        given = advice_config(reference).grouped(reference.nutrients.keys, per_day[index] > 0)
+        columns = np.flatnonzero(given)
+        if columns.size == 0:
+            return none
+        return np.asarray((per_day[:, columns] > 0).any(axis=1))
+
+    @cached_property
     def basket_overlap(self) -> np.ndarray:
         """Products that give a nutrient the basket or what is taken gives: never in a cart."""
         # K1 given is vitamin K given: no K2 "which your basket does not give yet" (R7)

@@ -46,7 +46,7 @@ from .complements import OneSource
 from .config import Placement
 from .context import Copurchase, Pick, PlacementContext
 from .purchased import counting_proposals
-from .strategies import STRATEGIES
+from .strategies import STRATEGIES, page_covers_notice
 
 # a stored customer's purchases and the refill settings they are read with
 Purchases = tuple[list[Purchase], RefillConfig]
@@ -145,6 +145,8 @@ def placement_bodies(
             notices.append(_basket_notice(ctx, locale))
         if ctx.page_product_unsuited:  # nothing goes with it; alternatives alone say less
             notices.append(page_product_notice(ctx, placement, locale))
+        covers = page_covers_notice(ctx, picks, limit, locale)
+        notices += covers
         rendered = [_render(ctx, pick, locale, shared) for pick in picks]
         items = [item for item in rendered if item["reasons"]]  # guarantee 11
         if impressions is not None and not bodies and items:
@@ -159,8 +161,8 @@ def placement_bodies(
             # nothing goes with it (said above) and nothing comparable suits (review s8 Q7)
             config = ctx.snapshot.placements
             notices.append(no_alternatives_notice(config, locale, True, True))
-        elif not items:
-            notices.append(plain_no_items_notice(ev, locale))  # "what you take" if any (s8 Q7)
+        elif not items:  # "what you take" if any (s8 Q7); or what the page product covers
+            notices += [] if covers else [plain_no_items_notice(ev, locale)]
         elif len(items) < limit:
             notices.append(
                 {"code": "short_list", "text": reference.text("notice_short_list", locale)}

@@ -20,6 +20,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from ..advice_config import advice_config
 from ..ranking import Evaluation, _rank
 from .alternatives import alternative_mask, alternative_reasons, dose_distance
 from .complements import complements
@@ -30,11 +31,39 @@ Strategy = Callable[[PlacementContext, int], list[Pick]]
 
 
 def profile(ctx: PlacementContext, limit: int) -> list[Pick]:
-    """The plain list: what `POST /v1/recommendations` answers for the same request."""
+    """The plain list: what `POST /v1/recommendations` answers for the same request; on a
+    product page nothing on top of the page product that gives what it gives (page_overlap)."""
     ev = ctx.ev
-    candidates = ctx.base(ev) & ev.offer.allowed
+    candidates = ctx.base(ev) & ev.offer.allowed & ~ctx.page_overlap
     ranked, raws = _rank(ev, candidates, limit, ctx.request.category is None)
     return [Pick(i, r, ev, "profile") for i, r in zip(ranked, raws, strict=True)]
+
+
+def page_covers_notice(
+    ctx: PlacementContext, picks: list[Pick], limit: int, locale: str
+) -> list[dict[str, str]]:
+    """`page_product_covers` where the answer is shorter than asked and the profile list left
+    out products because the product on the page gives what they give (page_overlap): says
+    which nutrients; with no item at all it is the answer's `no_items`, instead of "nothing
+    safely fits your profile" next to a page product that does (review 10 U1)."""
+    ev = ctx.ev
+    if len(picks) >= limit or "profile" not in ctx.placement.strategies:
+        return []
+    dropped = ctx.page_overlap & ctx.base(ev) & ev.offer.allowed
+    if not dropped.any():
+        return []
+    snapshot = ctx.snapshot
+    reference = snapshot.reference
+    keys = reference.nutrients.keys
+    row = snapshot.catalog.nutrients_per_day
+    dropped_give = advice_config(reference).grouped(keys, (row[dropped] > 0).any(axis=0))
+    shared = np.flatnonzero((row[ctx.product_index] > 0) & dropped_give)
+    names = reference.listed((reference.nutrients.name(keys[c], locale) for c in shared), locale)
+    if picks:
+        text = snapshot.placements.text("notice_page_product_covers", locale, nutrients=names)
+        return [{"code": "page_product_covers", "text": text}]
+    text = snapshot.placements.text("notice_no_items_page_covers", locale, nutrients=names)
+    return [{"code": "no_items", "text": text}]
 
 
 def _further_past_a_warning(ev: Evaluation, index: int) -> np.ndarray:
