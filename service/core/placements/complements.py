@@ -36,25 +36,32 @@ from .context import Copurchase, Pick, PlacementContext
 
 class OneSource:
     """The nutrients the items taken so far give, for a placement that completes a routine
-    (`basket_overlap: exclude`); for any other placement nothing is ever a second source."""
+    (`basket_overlap: exclude`), and on a product page whose product suits the person for what
+    goes with it (every item but an alternative, which is instead of it: review 10, a vitamin
+    D complement and a D3 of the profile list side by side under a calcium); for any other
+    placement nothing is ever a second source."""
 
     def __init__(self, ctx: PlacementContext) -> None:
         self.ctx = ctx
         self.given = np.zeros(len(ctx.snapshot.reference.nutrients.keys), dtype=bool)
-        self.applies = ctx.placement.basket_overlap == "exclude"
+        self.routine = ctx.placement.basket_overlap == "exclude"
+        self.page = ctx.product_index is not None and not ctx.page_product_unsuited
+
+    def applies(self, pick: Pick) -> bool:
+        return self.routine or (self.page and pick.strategy != "alternatives")
 
     def gives(self, index: int) -> np.ndarray:
         reference = self.ctx.snapshot.reference
         row = self.ctx.snapshot.catalog.nutrients_per_day[index] > 0
         return np.asarray(advice_config(reference).grouped(reference.nutrients.keys, row))
 
-    def second(self, index: int) -> bool:
+    def second(self, pick: Pick) -> bool:
         """The product gives a nutrient an item taken before it already gives."""
-        return self.applies and bool((self.gives(index) & self.given).any())
+        return self.applies(pick) and bool((self.gives(pick.index) & self.given).any())
 
-    def add(self, index: int) -> None:
-        if self.applies:
-            self.given |= self.gives(index)
+    def add(self, pick: Pick) -> None:
+        if self.applies(pick):
+            self.given |= self.gives(pick.index)
 
 
 def complement_evaluation(ctx: PlacementContext) -> Evaluation:

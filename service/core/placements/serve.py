@@ -201,10 +201,10 @@ def _chain(ctx: PlacementContext, placement: Placement, limit: int) -> list[Pick
                 continue
             if placement.max_per_brand and brands[product.brand] >= placement.max_per_brand:
                 continue
-            if sources.second(pick.index):
+            if sources.second(pick):
                 continue
             picks.append(pick)
-            sources.add(pick.index)
+            sources.add(pick)
             seen.add(pick.index)
             categories[product.category] += 1
             brands[product.brand] += 1
