@@ -6,20 +6,19 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
-import numpy as np
-
-from ..advice_texts import item_reasons
 from ..profile import Line, Profile, with_next_packs
-from ..rank_order import fit_order
 from ..ranking import Evaluation, evaluate
 from ..snapshot import Snapshot
-from ..vocabulary import LOCALES
 from .check import CheckCache
+from .replace import fits, no_advice, once, replacement, replacement_once
 from .settings import RefillConfig
 from .supplies import Purchase, Supply, supplies
 from .why import UPPER_LIMIT_CODES, exclusions, gives_alone
+
+# read from here by render, buy_again and the package (replace.py and why.py since their split)
+__all__ = ["Decision", "RefillPlan", "exclusions", "fits", "listed_and_due", "once"]
+__all__ += ["plan_refills", "replacement", "taken_lines", "basket_besides"]
 
 
 # ---------------------------------------------------------------- checks
@@ -33,90 +32,6 @@ class Decision:
     why: list[str]  # codes of the checks the product bought fails now
     ev: Evaluation  # the evaluation it was checked in (for texts and warnings)
     nutrients: dict[str, list[str]] = field(default_factory=dict)  # why code -> nutrient keys
-
-
-def fits(ev: Evaluation) -> np.ndarray:
-    """Products that fit the evaluation (the mask behind `exclusions`)."""
-    return ev.safety.allowed() & ~ev.rule_excluded & ev.offer.within_band
-
-
-def replacement(
-    ev: Evaluation, index: int, avoid: set[str] | frozenset[str] = frozenset()
-) -> int | None:
-    """The best product of the same role (the same need: vitamin D for vitamin D) that fits
-    and that the plain list would offer (Offer.allowed: within the band, no duplicate of what
-    is covered by what is taken, the basket and the reorder so far, for a need) with a true
-    reason about itself in every locale; by the recommender's score, then the closest price a
-    month; None when there is none. Products in `avoid` (the rest of the reorder) are not
-    chosen."""
-    table = ev.offer.role_table
-    catalog = ev.snapshot.catalog
-    # what the plain list may offer is within the band and no duplicate (Offer.allowed), both
-    # known without the ranking: when nothing of the role passes them, no ranking is needed
-    # (about half the checks of a daily run; tests/test_refill_shared.py pins the subset)
-    role = table.category_role == table.category_role[index]
-    candidates = fits(ev) & ~ev.offer.duplicate & role
-    candidates[index] = False
-    if avoid:
-        candidates &= ~catalog.sku_mask(set(avoid))
-    if not candidates.any():
-        return None
-    # and for a need (Offer.need): a gap it fills, a rule's or a goal's reason, the model;
-    # the need's last check (a concern it also gives, the costliest) only for what is left
-    offer = ev.offer
-    candidates &= (
-        offer.gap_fits.any(axis=1) | offer.rule_need | offer.goal_need | offer.learned_need
-    )
-    if not candidates.any():
-        return None
-    candidates &= offer.allowed
-    price = catalog.price_per_month[index]
-    ranked = sorted(
-        np.flatnonzero(candidates).tolist(),
-        key=lambda i: (
-            -float(ev.raw[i]),
-            abs(float(catalog.price_per_month[i] - price)),
-            catalog.products[i].sku,
-        ),
-    )
-    # review s8 Q3: first those that give no nutrient the product replaced did not (no K2
-    # slipped into the place of a plain D3), each part in the order of dose fit (review s7
-    # P3: not a dose past the advice for one past it)
-    adds = set(adds_nutrients(catalog, index, ranked))
-    ranked = fit_order(ev, [i for i in ranked if i not in adds]) + fit_order(
-        ev, [i for i in ranked if i in adds]
-    )
-    return next((i for i in ranked if all(once(ev, item_reasons, i, lo) for lo in LOCALES)), None)
-
-
-def adds_nutrients(catalog: Any, index: int, others: list[int]) -> list[int]:
-    """Those of `others` that give a nutrient the product at `index` does not give."""
-    if not others:
-        return []
-    gives = catalog.nutrients_per_day[index] > 0
-    more = (catalog.nutrients_per_day[others] > 0) & ~gives
-    return [i for i, extra in zip(others, more.any(axis=1).tolist(), strict=True) if extra]
-
-
-def once(ev: Evaluation, compute: Any, *args: Any) -> list[dict[str, str]]:
-    """`compute(ev, *args)`, worked out once per evaluation (customers who share an
-    evaluation in the batch job share its texts); kept on the evaluation, a fresh list each."""
-    memo = ev.__dict__.setdefault("_refill_texts", {})
-    key = (compute.__name__, *args)
-    if key not in memo:
-        memo[key] = compute(ev, *args)
-    return list(memo[key])
-
-
-def _replacement_once(ev: Evaluation, index: int, avoid: set[str]) -> int | None:
-    """`replacement`, worked out once per evaluation, product and products avoided: the
-    customers who share an evaluation (the batch cache) share its answers. Kept on the
-    evaluation itself, so it goes when the evaluation does."""
-    memo = ev.__dict__.setdefault("_refill_replacements", {})
-    key = (index, frozenset(avoid))
-    if key not in memo:
-        memo[key] = replacement(ev, index, avoid)
-    return memo[key]
 
 
 def basket_besides(basket: list[Line], skus: set[str]) -> list[Line]:
@@ -328,10 +243,10 @@ def plan_refills(
             continue
         avoid = in_group | {sku for sku, _ in accepted}
         # one that fits every day it would be taken (review 9b finding 1)
-        chosen = (_replacement_once(e, supply.index, avoid) for e in [ev, *days[:1]])
+        chosen = (replacement_once(e, supply.index, avoid) for e in [ev, *days[:1]])
         other = next((i for i in chosen if i is not None and _fits_days([*days, ev], i)), None)
         if other is None:
-            unasked = [] if ASK_ANYWAY & set(why) else _no_advice(ev, supply.index)
+            unasked = [] if ASK_ANYWAY & set(why) else no_advice(ev, supply.index)
             if unasked:  # review s7 P11: outgrown, not needed; no call for advice
                 why = {**why, "no_advice": unasked}
             decided[supply.sku] = Decision(supply, "stop", None, list(why), ev, why)
@@ -426,23 +341,6 @@ def _as_taken(
 # a medicine or condition it does not go with (vitamin K taken with a vitamin K antagonist: the
 # dose of the medicine was set with it), a day above an upper limit
 ASK_ANYWAY = frozenset({"interaction", *UPPER_LIMIT_CODES})
-
-
-def _no_advice(ev: Evaluation, index: int) -> list[str]:
-    """The nutrients of a product nothing in the profile as it is now calls for: no advice
-    for any of them (a doctor's dose and a measured level are advice too), and no rule's or
-    goal's reason for a product of its role (review s7 P11: the kids' vitamin D drops at 13 in
-    NL, where the Gezondheidsraad advises vitamin D to none of her groups). Empty when
-    anything calls for one: then "no safe alternative" stands."""
-    keys = ev.snapshot.reference.nutrients.keys
-    gives = np.flatnonzero(ev.snapshot.catalog.nutrients_per_day[index] > 0)
-    if not gives.size or (~np.isnan(ev.targets[gives])).any():
-        return []
-    offer = ev.offer
-    role = offer.role_table.category_role == offer.role_table.category_role[index]
-    if (role & (offer.rule_need | offer.goal_need)).any():
-        return []
-    return [keys[int(c)] for c in gives]
 
 
 def _covered_by(ev: Evaluation, index: int, accepted: list[tuple[str, float]]) -> list[str]:
