@@ -31,7 +31,7 @@ def exclusions(ev: Evaluation, index: int, base: Evaluation | None = None) -> di
                 kind = _upper_limit_kind(ev, index, column, base)
                 out.setdefault(kind, []).append(keys[column])
         elif code == "life_stage_maximum":  # the mask counts the day's total (review s6 T6)
-            out.update(_life_stage_maximum(ev, index))
+            out.update(_life_stage_maximum(ev, index, base))
         elif code.startswith("interaction:"):
             interaction = next(i for i in ev.safety.triggered if f"interaction:{i.id}" == code)
             nutrients = [n for n, t in interaction.exclude.items() if row[keys.index(n)] > t]
@@ -45,7 +45,10 @@ def exclusions(ev: Evaluation, index: int, base: Evaluation | None = None) -> di
     covered = [] if base is None else base.offer.duplicated(index)
     no_advice = np.isnan(ev.advice.targets) if ev.advice is not None else np.zeros(len(keys))
     above = np.flatnonzero(ev.offer.above_band[index]).tolist()
-    covered += [c for c in above if no_advice[c] and c in ev.offer.covered and c not in covered]
+    # covered by what is taken besides it: its own servings above the label's are no second
+    # source (review 9b F5: not "enough beside it" next to "your only source")
+    besides = (base if base is not None else ev).offer.covered
+    covered += [c for c in above if no_advice[c] and c in besides and c not in covered]
     if covered:
         out["already_covered"] = [keys[c] for c in sorted(covered)]
         # review s6 T6: what else it gives that nothing taken besides it gives is said
@@ -120,13 +123,18 @@ def _besides_first(
     return {**said, **rest}
 
 
-def _life_stage_maximum(ev: Evaluation, index: int) -> dict[str, list[str]]:
-    """`life_stage_maximum` where the product's own daily dose is above the life stage's
-    maximum, else `life_stage_maximum_total`: only with what is taken besides it (25 + 10 µg
-    vitamin D in pregnancy; neither dose alone is above 25 µg)."""
+def _life_stage_maximum(
+    ev: Evaluation, index: int, base: Evaluation | None = None
+) -> dict[str, list[str]]:
+    """`life_stage_maximum` where the product's own daily dose (at the servings taken: `ev`
+    counts those above the label's on top of `base`) is above the life stage's maximum, else
+    `life_stage_maximum_total`: only with what is taken besides it (25 + 10 µg vitamin D in
+    pregnancy; neither dose alone is above 25 µg)."""
     reference = ev.snapshot.reference
     keys = reference.nutrients.keys
     row = ev.snapshot.catalog.nutrients_per_day[index]
+    if base is not None:  # review 9b F5: 4 x 10 µg a day is its own 40 µg
+        row = row + np.where(row > 0, np.maximum(ev.intake - base.intake, 0.0), 0.0)
     stage = life_stage_maxima(reference, ev.profile)
     own = [key for key, most in stage.items() if row[keys.index(key)] > most * (1 + 1e-9)]
     if own:
