@@ -14,7 +14,7 @@ from .check import CheckCache
 from .replace import fits, no_advice, once, replacement, replacement_once
 from .settings import RefillConfig
 from .supplies import Purchase, Supply, supplies
-from .why import UPPER_LIMIT_CODES, exclusions, gives_alone
+from .why import UPPER_LIMIT_CODES, exclusions, gives_alone, unfit_products
 
 # read from here by render, buy_again and the package (replace.py and why.py since their split)
 __all__ = ["Decision", "RefillPlan", "exclusions", "fits", "listed_and_due", "once"]
@@ -176,6 +176,15 @@ def plan_refills(
     def evaluate_lines(lines: list[tuple[str, Line]]) -> Evaluation:
         return _evaluate(snapshot, profile, lines, today, jurisdiction, evaluations, profile_key)
 
+    unfit: set[str] = set()
+
+    def cover_of(ev: Evaluation, lines: list[tuple[str, Line]]) -> Evaluation | None:
+        # review 9b F3: what no longer fits is no source of "enough" (None: all of it counts)
+        if not unfit:
+            unfit.update(_unfit_skus(ev, listed, profile) or {""})
+        kept = [(key, line) for key, line in lines if not (line.sku and line.sku in unfit)]
+        return None if len(kept) == len(lines) else evaluate_lines(kept)
+
     def on_days(supply: Supply, held: set[str]) -> list[list[tuple[str, Line]]]:
         return [
             taken_lines(profile, counted, lasting + extra, basket_besides(basket, held))
@@ -208,7 +217,7 @@ def plan_refills(
                 day,
                 profile_key,
             )
-            why = exclusions(own, supply.index, day)
+            why = exclusions(own, supply.index, day, cover_of(day, day_lines))
             if day_lines is not lines:  # a few days' overlap is no second source to stop
                 why = {code: keys for code, keys in why.items() if code not in OVERLAP}
             if why:
@@ -363,19 +372,46 @@ def _check_lasting(
 ) -> dict[str, dict[str, list[str]]]:
     lasting = [s for s in listed if s.runs_out_on > today]
     counted = {s.sku for s in lasting}  # the other current supplements count as the profile says
-    out = {}
+    out: dict[str, dict[str, list[str]]] = {}
+    unfit: set[str] | None = None
     for supply in lasting:
         others = [(s.sku, s.servings_per_day) for s in lasting if s.sku != supply.sku]
         lines = taken_lines(profile, counted, others, basket)
         ev = _evaluate(snapshot, profile, lines, today, jurisdiction, evaluations)
         base = ev
+        if unfit is None:
+            unfit = _unfit_skus(ev, listed, profile)
+        # review 9b F3: a source of "enough" still fits and outlasts it (of two that run out
+        # the same day, the one later by SKU): not each of two called enough beside the other
+        outlast = {
+            s.sku
+            for s in lasting
+            if s.sku not in unfit and (s.runs_out_on, s.sku) > (supply.runs_out_on, supply.sku)
+        }
+        cover_lines = taken_lines(
+            profile,
+            counted | unfit,
+            [(sku, n) for sku, n in others if sku in outlast],
+            basket_besides(basket, unfit),
+        )
+        cover = None
+        if len(cover_lines) < len(lines):
+            cover = _evaluate(snapshot, profile, cover_lines, today, jurisdiction, evaluations)
         if not ev.over_limit_now:
             ev = _as_taken(snapshot, profile, lines, supply, today, jurisdiction, evaluations, ev)
-        why = _above_now(ev) if ev.over_limit_now else exclusions(ev, supply.index, base)
+        why = _above_now(ev) if ev.over_limit_now else exclusions(ev, supply.index, base, cover)
         why.pop("only_source", None)  # it still lasts: nothing stops yet
         if why:
             out[supply.sku] = why
     return out
+
+
+def _unfit_skus(ev: Evaluation, listed: list[Supply], profile: Profile) -> set[str]:
+    """SKUs of the supplies listed and the current supplements that no longer fit the profile
+    (why.unfit_products: diet, allergy, age, life stage, an interaction)."""
+    mask, index = unfit_products(ev), ev.snapshot.catalog.index
+    skus = {s.sku for s in listed} | {line.sku for line in profile.current_supplements if line.sku}
+    return {sku for sku in skus if sku in index and mask[index[sku]]}
 
 
 def _above_now(ev: Evaluation) -> dict[str, list[str]]:
