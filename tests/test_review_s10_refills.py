@@ -112,6 +112,36 @@ def test_f3_two_lasting_supplies_are_not_each_enough_beside_the_other(locale):
     assert covered != set(purchases), body["refills"]
 
 
+@pytest.mark.parametrize("locale", LOCALES)
+def test_a_lasting_product_that_no_longer_fits_says_what_serves_its_need_instead(locale):
+    """The vegan's fish-oil D3 lasts until 03-15 and no longer fits her diet; nothing else
+    gives her vitamin D. Its entry names a vegan vitamin D that adds nothing the fish-oil D3
+    did not give, and says what it replaces."""
+    sku = "NV-D3-25-FISH-SG"
+    profile = {**NL_WOMAN_55, "diet": "vegan"}
+    body = _refills("lasting_unfit", profile, {sku: "2026-11-15"}, locale)
+    (entry,) = body["refills"]
+    assert entry["fits"] is False and [w["code"] for w in entry["why"]] == ["diet"]
+    instead = entry["instead"]
+    product = PRODUCTS[instead["sku"]]
+    assert product["vegan"] and not product["allergens"], product
+    assert _gives(instead["sku"]) == _gives(sku) == {"vitamin_d_ug"}
+    codes = [r["code"] for r in instead["reasons"]]
+    assert codes[0] == "replaces" and len(codes) > 1, codes
+    assert PRODUCTS[sku]["name"][locale] in instead["reasons"][0]["text"]
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_no_lasting_replacement_next_to_a_reorder_of_the_same_nutrient(locale):
+    """F3's vegan: the vegan D3 is reordered; the fish-oil D3 no longer fits but needs no
+    second vitamin D named instead of it."""
+    profile, due, unfit = F3_CASES["vegan"]
+    purchases = {due: _bought_to_run_out(due, dt.date(2026, 12, 3)), unfit: "2026-11-15"}
+    body = _refills("lasting_unfit_reorder", profile, purchases, locale)
+    entry = next(r for r in body["refills"] if r["sku"] == unfit)
+    assert entry["fits"] is False and "instead" not in entry, entry
+
+
 # ---------------------------------------------------------------- finding 5
 F5_CASES = {
     # 4 x 100 µg D3 a day, the only product: above the limit by itself

@@ -75,6 +75,9 @@ class RefillPlan:
     above_limit_now: bool = False
     # supplies still lasting, not in the reorder, that no longer fit: sku -> why (check_lasting)
     lasting_why: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+    # of those, one that no longer fits the profile (why.unfit_products): sku -> the product
+    # for its need that fits now, with the evaluation it was chosen in (review 9b)
+    lasting_replacements: dict[str, tuple[int, Evaluation]] = field(default_factory=dict)
     checked_all: bool = False  # every listed supply was checked (check_lasting)
     # what is taken now (the list's evaluation: every supply still lasting, the current
     # supplements, the basket), worked out when first read (`now`): its warnings are the
@@ -127,12 +130,10 @@ def plan_refills(
             snapshot, profile, now_lines, today, jurisdiction, evaluations, profile_key
         )
 
-    lasting_why = (
-        _check_lasting(
-            snapshot, profile, everything, listed, today, list(basket), jurisdiction, evaluations
-        )
+    lasting_why, instead = (
+        _check_lasting(snapshot, profile, listed, today, list(basket), jurisdiction, evaluations)
         if check_lasting
-        else {}
+        else ({}, {})
     )
     if not due:
         return RefillPlan(
@@ -142,6 +143,7 @@ def plan_refills(
             [],
             None,
             lasting_why=lasting_why,
+            lasting_replacements=instead,
             checked_all=check_lasting,
             taken_now=taken_now,
         )
@@ -280,6 +282,7 @@ def plan_refills(
         base,
         above_limit_now=bool(base is not None and base.over_limit_now),
         lasting_why={k: v for k, v in lasting_why.items() if k not in in_group},
+        lasting_replacements=_besides_reorder(snapshot, instead, in_group, decisions),
         checked_all=check_lasting,
         taken_now=taken_now,
     )
@@ -363,16 +366,16 @@ def _covered_by(ev: Evaluation, index: int, accepted: list[tuple[str, float]]) -
 def _check_lasting(
     snapshot: Snapshot,
     profile: Profile,
-    everything: list[Supply],
     listed: list[Supply],
     today: dt.date,
     basket: list[Line],
     jurisdiction: str | None,
     evaluations: CheckCache | None,
-) -> dict[str, dict[str, list[str]]]:
+) -> tuple[dict[str, dict[str, list[str]]], dict[str, tuple[int, Evaluation]]]:
     lasting = [s for s in listed if s.runs_out_on > today]
     counted = {s.sku for s in lasting}  # the other current supplements count as the profile says
     out: dict[str, dict[str, list[str]]] = {}
+    instead: dict[str, tuple[int, Evaluation]] = {}
     unfit: set[str] | None = None
     for supply in lasting:
         others = [(s.sku, s.servings_per_day) for s in lasting if s.sku != supply.sku]
@@ -403,7 +406,37 @@ def _check_lasting(
         why.pop("only_source", None)  # it still lasts: nothing stops yet
         if why:
             out[supply.sku] = why
-    return out
+        if supply.sku in unfit and not ev.over_limit_now:
+            # what serves its need instead, beside all else taken that fits (review 9b)
+            fit_lines = taken_lines(
+                profile,
+                counted | unfit,
+                [(sku, n) for sku, n in others if sku not in unfit],
+                basket_besides(basket, unfit),
+            )
+            fit = _evaluate(snapshot, profile, fit_lines, today, jurisdiction, evaluations)
+            other = replacement(fit, supply.index, {s.sku for s in listed})
+            if other is not None and base.safety.allowed()[other]:  # its limits count all
+                instead[supply.sku] = (other, fit)
+    return out, instead
+
+
+def _besides_reorder(
+    snapshot: Snapshot,
+    instead: dict[str, tuple[int, Evaluation]],
+    in_group: set[str],
+    decisions: list[Decision],
+) -> dict[str, tuple[int, Evaluation]]:
+    """The lasting replacements not in the reorder that give no nutrient a product the
+    reorder proposes gives (no second source next to the reorder)."""
+    given = snapshot.catalog.nutrients_per_day
+    proposed = [d.index for d in decisions if d.index is not None]
+    return {
+        sku: (i, ev)
+        for sku, (i, ev) in instead.items()
+        if sku not in in_group
+        and not any(((given[i] > 0) & (given[p] > 0)).any() for p in proposed)
+    }
 
 
 def _unfit_skus(ev: Evaluation, listed: list[Supply], profile: Profile) -> set[str]:
