@@ -6,20 +6,19 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
-import numpy as np
-
-from ..advice_texts import item_reasons
 from ..profile import Line, Profile, with_next_packs
-from ..rank_order import fit_order
 from ..ranking import Evaluation, evaluate
 from ..snapshot import Snapshot
-from ..vocabulary import LOCALES
 from .check import CheckCache
+from .replace import fits, no_advice, once, replacement, replacement_once
 from .settings import RefillConfig
 from .supplies import Purchase, Supply, supplies
-from .why import UPPER_LIMIT_CODES, exclusions, gives_alone
+from .why import UPPER_LIMIT_CODES, exclusions, gives_alone, unfit_products
+
+# read from here by render, buy_again and the package (replace.py and why.py since their split)
+__all__ = ["Decision", "RefillPlan", "exclusions", "fits", "listed_and_due", "once"]
+__all__ += ["plan_refills", "replacement", "taken_lines", "basket_besides"]
 
 
 # ---------------------------------------------------------------- checks
@@ -33,90 +32,6 @@ class Decision:
     why: list[str]  # codes of the checks the product bought fails now
     ev: Evaluation  # the evaluation it was checked in (for texts and warnings)
     nutrients: dict[str, list[str]] = field(default_factory=dict)  # why code -> nutrient keys
-
-
-def fits(ev: Evaluation) -> np.ndarray:
-    """Products that fit the evaluation (the mask behind `exclusions`)."""
-    return ev.safety.allowed() & ~ev.rule_excluded & ev.offer.within_band
-
-
-def replacement(
-    ev: Evaluation, index: int, avoid: set[str] | frozenset[str] = frozenset()
-) -> int | None:
-    """The best product of the same role (the same need: vitamin D for vitamin D) that fits
-    and that the plain list would offer (Offer.allowed: within the band, no duplicate of what
-    is covered by what is taken, the basket and the reorder so far, for a need) with a true
-    reason about itself in every locale; by the recommender's score, then the closest price a
-    month; None when there is none. Products in `avoid` (the rest of the reorder) are not
-    chosen."""
-    table = ev.offer.role_table
-    catalog = ev.snapshot.catalog
-    # what the plain list may offer is within the band and no duplicate (Offer.allowed), both
-    # known without the ranking: when nothing of the role passes them, no ranking is needed
-    # (about half the checks of a daily run; tests/test_refill_shared.py pins the subset)
-    role = table.category_role == table.category_role[index]
-    candidates = fits(ev) & ~ev.offer.duplicate & role
-    candidates[index] = False
-    if avoid:
-        candidates &= ~catalog.sku_mask(set(avoid))
-    if not candidates.any():
-        return None
-    # and for a need (Offer.need): a gap it fills, a rule's or a goal's reason, the model;
-    # the need's last check (a concern it also gives, the costliest) only for what is left
-    offer = ev.offer
-    candidates &= (
-        offer.gap_fits.any(axis=1) | offer.rule_need | offer.goal_need | offer.learned_need
-    )
-    if not candidates.any():
-        return None
-    candidates &= offer.allowed
-    price = catalog.price_per_month[index]
-    ranked = sorted(
-        np.flatnonzero(candidates).tolist(),
-        key=lambda i: (
-            -float(ev.raw[i]),
-            abs(float(catalog.price_per_month[i] - price)),
-            catalog.products[i].sku,
-        ),
-    )
-    # review s8 Q3: first those that give no nutrient the product replaced did not (no K2
-    # slipped into the place of a plain D3), each part in the order of dose fit (review s7
-    # P3: not a dose past the advice for one past it)
-    adds = set(adds_nutrients(catalog, index, ranked))
-    ranked = fit_order(ev, [i for i in ranked if i not in adds]) + fit_order(
-        ev, [i for i in ranked if i in adds]
-    )
-    return next((i for i in ranked if all(once(ev, item_reasons, i, lo) for lo in LOCALES)), None)
-
-
-def adds_nutrients(catalog: Any, index: int, others: list[int]) -> list[int]:
-    """Those of `others` that give a nutrient the product at `index` does not give."""
-    if not others:
-        return []
-    gives = catalog.nutrients_per_day[index] > 0
-    more = (catalog.nutrients_per_day[others] > 0) & ~gives
-    return [i for i, extra in zip(others, more.any(axis=1).tolist(), strict=True) if extra]
-
-
-def once(ev: Evaluation, compute: Any, *args: Any) -> list[dict[str, str]]:
-    """`compute(ev, *args)`, worked out once per evaluation (customers who share an
-    evaluation in the batch job share its texts); kept on the evaluation, a fresh list each."""
-    memo = ev.__dict__.setdefault("_refill_texts", {})
-    key = (compute.__name__, *args)
-    if key not in memo:
-        memo[key] = compute(ev, *args)
-    return list(memo[key])
-
-
-def _replacement_once(ev: Evaluation, index: int, avoid: set[str]) -> int | None:
-    """`replacement`, worked out once per evaluation, product and products avoided: the
-    customers who share an evaluation (the batch cache) share its answers. Kept on the
-    evaluation itself, so it goes when the evaluation does."""
-    memo = ev.__dict__.setdefault("_refill_replacements", {})
-    key = (index, frozenset(avoid))
-    if key not in memo:
-        memo[key] = replacement(ev, index, avoid)
-    return memo[key]
 
 
 def basket_besides(basket: list[Line], skus: set[str]) -> list[Line]:
@@ -160,6 +75,9 @@ class RefillPlan:
     above_limit_now: bool = False
     # supplies still lasting, not in the reorder, that no longer fit: sku -> why (check_lasting)
     lasting_why: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+    # of those, one that no longer fits the profile (why.unfit_products): sku -> the product
+    # for its need that fits now, with the evaluation it was chosen in (review 9b)
+    lasting_replacements: dict[str, tuple[int, Evaluation]] = field(default_factory=dict)
     checked_all: bool = False  # every listed supply was checked (check_lasting)
     # what is taken now (the list's evaluation: every supply still lasting, the current
     # supplements, the basket), worked out when first read (`now`): its warnings are the
@@ -212,12 +130,10 @@ def plan_refills(
             snapshot, profile, now_lines, today, jurisdiction, evaluations, profile_key
         )
 
-    lasting_why = (
-        _check_lasting(
-            snapshot, profile, everything, listed, today, list(basket), jurisdiction, evaluations
-        )
+    lasting_why, instead = (
+        _check_lasting(snapshot, profile, listed, today, list(basket), jurisdiction, evaluations)
         if check_lasting
-        else {}
+        else ({}, {})
     )
     if not due:
         return RefillPlan(
@@ -227,6 +143,7 @@ def plan_refills(
             [],
             None,
             lasting_why=lasting_why,
+            lasting_replacements=instead,
             checked_all=check_lasting,
             taken_now=taken_now,
         )
@@ -261,6 +178,15 @@ def plan_refills(
     def evaluate_lines(lines: list[tuple[str, Line]]) -> Evaluation:
         return _evaluate(snapshot, profile, lines, today, jurisdiction, evaluations, profile_key)
 
+    unfit: set[str] = set()
+
+    def cover_of(ev: Evaluation, lines: list[tuple[str, Line]]) -> Evaluation | None:
+        # review 9b F3: what no longer fits is no source of "enough" (None: all of it counts)
+        if not unfit:
+            unfit.update(_unfit_skus(ev, listed, profile) or {""})
+        kept = [(key, line) for key, line in lines if not (line.sku and line.sku in unfit)]
+        return None if len(kept) == len(lines) else evaluate_lines(kept)
+
     def on_days(supply: Supply, held: set[str]) -> list[list[tuple[str, Line]]]:
         return [
             taken_lines(profile, counted, lasting + extra, basket_besides(basket, held))
@@ -293,7 +219,7 @@ def plan_refills(
                 day,
                 profile_key,
             )
-            why = exclusions(own, supply.index, day)
+            why = exclusions(own, supply.index, day, cover_of(day, day_lines))
             if day_lines is not lines:  # a few days' overlap is no second source to stop
                 why = {code: keys for code, keys in why.items() if code not in OVERLAP}
             if why:
@@ -328,10 +254,10 @@ def plan_refills(
             continue
         avoid = in_group | {sku for sku, _ in accepted}
         # one that fits every day it would be taken (review 9b finding 1)
-        chosen = (_replacement_once(e, supply.index, avoid) for e in [ev, *days[:1]])
+        chosen = (replacement_once(e, supply.index, avoid) for e in [ev, *days[:1]])
         other = next((i for i in chosen if i is not None and _fits_days([*days, ev], i)), None)
         if other is None:
-            unasked = [] if ASK_ANYWAY & set(why) else _no_advice(ev, supply.index)
+            unasked = [] if ASK_ANYWAY & set(why) else no_advice(ev, supply.index)
             if unasked:  # review s7 P11: outgrown, not needed; no call for advice
                 why = {**why, "no_advice": unasked}
             decided[supply.sku] = Decision(supply, "stop", None, list(why), ev, why)
@@ -356,6 +282,7 @@ def plan_refills(
         base,
         above_limit_now=bool(base is not None and base.over_limit_now),
         lasting_why={k: v for k, v in lasting_why.items() if k not in in_group},
+        lasting_replacements=_besides_reorder(snapshot, instead, in_group, decisions),
         checked_all=check_lasting,
         taken_now=taken_now,
     )
@@ -428,23 +355,6 @@ def _as_taken(
 ASK_ANYWAY = frozenset({"interaction", *UPPER_LIMIT_CODES})
 
 
-def _no_advice(ev: Evaluation, index: int) -> list[str]:
-    """The nutrients of a product nothing in the profile as it is now calls for: no advice
-    for any of them (a doctor's dose and a measured level are advice too), and no rule's or
-    goal's reason for a product of its role (review s7 P11: the kids' vitamin D drops at 13 in
-    NL, where the Gezondheidsraad advises vitamin D to none of her groups). Empty when
-    anything calls for one: then "no safe alternative" stands."""
-    keys = ev.snapshot.reference.nutrients.keys
-    gives = np.flatnonzero(ev.snapshot.catalog.nutrients_per_day[index] > 0)
-    if not gives.size or (~np.isnan(ev.targets[gives])).any():
-        return []
-    offer = ev.offer
-    role = offer.role_table.category_role == offer.role_table.category_role[index]
-    if (role & (offer.rule_need | offer.goal_need)).any():
-        return []
-    return [keys[int(c)] for c in gives]
-
-
 def _covered_by(ev: Evaluation, index: int, accepted: list[tuple[str, float]]) -> list[str]:
     """SKUs already in the reorder that serve the same role as the product at `index`."""
     table = ev.offer.role_table
@@ -456,28 +366,85 @@ def _covered_by(ev: Evaluation, index: int, accepted: list[tuple[str, float]]) -
 def _check_lasting(
     snapshot: Snapshot,
     profile: Profile,
-    everything: list[Supply],
     listed: list[Supply],
     today: dt.date,
     basket: list[Line],
     jurisdiction: str | None,
     evaluations: CheckCache | None,
-) -> dict[str, dict[str, list[str]]]:
+) -> tuple[dict[str, dict[str, list[str]]], dict[str, tuple[int, Evaluation]]]:
     lasting = [s for s in listed if s.runs_out_on > today]
     counted = {s.sku for s in lasting}  # the other current supplements count as the profile says
-    out = {}
+    out: dict[str, dict[str, list[str]]] = {}
+    instead: dict[str, tuple[int, Evaluation]] = {}
+    unfit: set[str] | None = None
     for supply in lasting:
         others = [(s.sku, s.servings_per_day) for s in lasting if s.sku != supply.sku]
         lines = taken_lines(profile, counted, others, basket)
         ev = _evaluate(snapshot, profile, lines, today, jurisdiction, evaluations)
         base = ev
+        if unfit is None:
+            unfit = _unfit_skus(ev, listed, profile)
+        # review 9b F3: a source of "enough" still fits and outlasts it (of two that run out
+        # the same day, the one later by SKU): not each of two called enough beside the other
+        outlast = {
+            s.sku
+            for s in lasting
+            if s.sku not in unfit and (s.runs_out_on, s.sku) > (supply.runs_out_on, supply.sku)
+        }
+        cover_lines = taken_lines(
+            profile,
+            counted | unfit,
+            [(sku, n) for sku, n in others if sku in outlast],
+            basket_besides(basket, unfit),
+        )
+        cover = None
+        if len(cover_lines) < len(lines):
+            cover = _evaluate(snapshot, profile, cover_lines, today, jurisdiction, evaluations)
         if not ev.over_limit_now:
             ev = _as_taken(snapshot, profile, lines, supply, today, jurisdiction, evaluations, ev)
-        why = _above_now(ev) if ev.over_limit_now else exclusions(ev, supply.index, base)
+        why = _above_now(ev) if ev.over_limit_now else exclusions(ev, supply.index, base, cover)
         why.pop("only_source", None)  # it still lasts: nothing stops yet
         if why:
             out[supply.sku] = why
-    return out
+        if supply.sku in unfit and not ev.over_limit_now:
+            # what serves its need instead, beside all else taken that fits (review 9b)
+            fit_lines = taken_lines(
+                profile,
+                counted | unfit,
+                [(sku, n) for sku, n in others if sku not in unfit],
+                basket_besides(basket, unfit),
+            )
+            fit = _evaluate(snapshot, profile, fit_lines, today, jurisdiction, evaluations)
+            other = replacement(fit, supply.index, {s.sku for s in listed})
+            if other is not None and base.safety.allowed()[other]:  # its limits count all
+                instead[supply.sku] = (other, fit)
+    return out, instead
+
+
+def _besides_reorder(
+    snapshot: Snapshot,
+    instead: dict[str, tuple[int, Evaluation]],
+    in_group: set[str],
+    decisions: list[Decision],
+) -> dict[str, tuple[int, Evaluation]]:
+    """The lasting replacements not in the reorder that give no nutrient a product the
+    reorder proposes gives (no second source next to the reorder)."""
+    given = snapshot.catalog.nutrients_per_day
+    proposed = [d.index for d in decisions if d.index is not None]
+    return {
+        sku: (i, ev)
+        for sku, (i, ev) in instead.items()
+        if sku not in in_group
+        and not any(((given[i] > 0) & (given[p] > 0)).any() for p in proposed)
+    }
+
+
+def _unfit_skus(ev: Evaluation, listed: list[Supply], profile: Profile) -> set[str]:
+    """SKUs of the supplies listed and the current supplements that no longer fit the profile
+    (why.unfit_products: diet, allergy, age, life stage, an interaction)."""
+    mask, index = unfit_products(ev), ev.snapshot.catalog.index
+    skus = {s.sku for s in listed} | {line.sku for line in profile.current_supplements if line.sku}
+    return {sku for sku in skus if sku in index and mask[index[sku]]}
 
 
 def _above_now(ev: Evaluation) -> dict[str, list[str]]:

@@ -127,6 +127,8 @@ def render_plan(
         if s.sku in unfit:
             entry["fits"] = False
             entry["why"] = why_texts(config, reference, unfit[s.sku], locale)
+            if s.sku in plan.lasting_replacements:  # what serves its need instead (review 9b)
+                entry["instead"] = _instead(snapshot, config, plan, s, locale)
         elif s.sku in in_reorder or plan.checked_all:
             entry["fits"] = True
         refills.append(entry)
@@ -200,6 +202,21 @@ def render_plan(
         "reorder": reorder,
         "notices": notices,
         "versions": snapshot.versions,
+    }
+
+
+def _instead(
+    snapshot: Snapshot, config: RefillConfig, plan: RefillPlan, supply: Supply, locale: str
+) -> dict[str, Any]:
+    """A product still lasting that no longer fits the profile: the product that serves its
+    need and fits, with what it adds first, why it is proposed and its own reasons."""
+    index, ev = plan.lasting_replacements[supply.sku]
+    name = snapshot.catalog.products[supply.index].name[locale]
+    reasons = adds_reasons(snapshot, config, supply.index, index, locale)
+    reasons.append({"code": "replaces", "text": config.text("reason_replaces", locale, name=name)})
+    return {
+        **product_item(ev, index, locale),
+        "reasons": reasons + once(ev, item_reasons, index, locale),
     }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..advice import advice_of
 from ..advice_config import advice_config
 from ..profile import Profile
 from ..ranking import Evaluation
@@ -12,13 +13,20 @@ from ..safety import life_stage_maxima
 from ..snapshot import Snapshot
 
 
-def exclusions(ev: Evaluation, index: int, base: Evaluation | None = None) -> dict[str, list[str]]:
+def exclusions(
+    ev: Evaluation,
+    index: int,
+    base: Evaluation | None = None,
+    cover: Evaluation | None = None,
+) -> dict[str, list[str]]:
     """Why a product does not fit this evaluation: code -> the nutrients concerned (empty
     where none are). The safety masks of every guarantee, merchandising excludes, the dose
     band; `already_taken` is no reason here (a refill continues what is taken). With `base`
     (what is taken besides the product, not its own extra servings): `already_covered`, the
     nutrients it adds that are covered already (F12, review s4 R11: no second source); a
-    covered nutrient without an advice for the profile is that, not "above the advice"."""
+    covered nutrient without an advice for the profile is that, not "above the advice".
+    `cover` (review 9b F3): what is taken besides that counts as a source, where it is less
+    than `base` (not a product that no longer fits the profile, `unfit_products`)."""
     catalog, reference = ev.snapshot.catalog, ev.snapshot.reference
     keys = reference.nutrients.keys
     row = catalog.nutrients_per_day[index]
@@ -31,7 +39,7 @@ def exclusions(ev: Evaluation, index: int, base: Evaluation | None = None) -> di
                 kind = _upper_limit_kind(ev, index, column, base)
                 out.setdefault(kind, []).append(keys[column])
         elif code == "life_stage_maximum":  # the mask counts the day's total (review s6 T6)
-            out.update(_life_stage_maximum(ev, index))
+            out.update(_life_stage_maximum(ev, index, base))
         elif code.startswith("interaction:"):
             interaction = next(i for i in ev.safety.triggered if f"interaction:{i.id}" == code)
             nutrients = [n for n, t in interaction.exclude.items() if row[keys.index(n)] > t]
@@ -42,10 +50,14 @@ def exclusions(ev: Evaluation, index: int, base: Evaluation | None = None) -> di
             out[code] = []
     if ev.rule_excluded[index]:
         out["rule"] = []
-    covered = [] if base is None else base.offer.duplicated(index)
+    above = np.flatnonzero(_above_band(ev, index, base, cover)).tolist()
+    cover = cover if cover is not None else base
+    covered = [] if cover is None else cover.offer.duplicated(index)
     no_advice = np.isnan(ev.advice.targets) if ev.advice is not None else np.zeros(len(keys))
-    above = np.flatnonzero(ev.offer.above_band[index]).tolist()
-    covered += [c for c in above if no_advice[c] and c in ev.offer.covered and c not in covered]
+    # covered by what is taken besides it: its own servings above the label's are no second
+    # source (review 9b F5: not "enough beside it" next to "your only source")
+    besides = (cover if cover is not None else ev).offer.covered
+    covered += [c for c in above if no_advice[c] and c in besides and c not in covered]
     if covered:
         out["already_covered"] = [keys[c] for c in sorted(covered)]
         # review s6 T6: what else it gives that nothing taken besides it gives is said
@@ -55,7 +67,40 @@ def exclusions(ev: Evaluation, index: int, base: Evaluation | None = None) -> di
     above = [c for c in above if c not in covered]
     if above:
         out["dose_band"] = [keys[c] for c in above]
-    return _besides_first(out, base, row) if base is not None else out
+    return _besides_first(out, base, row, cover) if base is not None else out
+
+
+def _above_band(
+    ev: Evaluation, index: int, base: Evaluation | None, cover: Evaluation | None
+) -> np.ndarray:
+    """Offer.above_band of the product in `ev`; with `cover`, what is taken besides it counts
+    as `cover` has it (review 9b F3: not a source that no longer fits the profile; its upper
+    limits still count all of it), its own servings above the label's as `ev` has them."""
+    if cover is None or base is None:
+        return np.asarray(ev.offer.above_band[index])
+    row = ev.snapshot.catalog.nutrients_per_day[index]
+    upper = advice_of(ev).band_upper * (1 + 1e-9)
+    extra = np.maximum(ev.intake - base.intake, 0.0)
+    return np.asarray((row > upper) | ((row > 0) & (row + extra + cover.intake > upper)))
+
+
+# Offer.failing kinds that are about a product besides, not a total
+UNFIT_KINDS = frozenset({"life_stage", "interaction"})
+
+
+# checks of a product against the profile alone (not what is taken): a source that fails one
+# no longer fits, and is no "enough" for another product (review 9b F3: a fish-oil D3 for a
+# vegan or with a fish allergy, a D3 + K2 with a vitamin K antagonist)
+UNFIT_CODES = frozenset({"diet", "allergy", "age", "life_stage"})
+
+
+def unfit_products(ev: Evaluation) -> np.ndarray:
+    """Products that fail a check of `UNFIT_CODES` or an interaction for the profile."""
+    mask = np.zeros(len(ev.snapshot.catalog), dtype=bool)
+    for code, excluded in ev.safety.excluded.items():
+        if code in UNFIT_CODES or code.startswith("interaction:"):
+            mask |= excluded
+    return mask
 
 
 # review s8 Q3: the why of an upper limit says what makes the excess
@@ -85,17 +130,22 @@ def _upper_limit_kind(ev: Evaluation, index: int, column: int, base: Evaluation 
 
 
 def _besides_first(
-    out: dict[str, list[str]], base: Evaluation, row: np.ndarray
+    out: dict[str, list[str]], base: Evaluation, row: np.ndarray, cover: Evaluation | None = None
 ) -> dict[str, list[str]]:
     """Review s8 Q1: where what is taken besides the product already fails a guarantee for a
     nutrient the product gives (above the life stage's maximum, the dose band, a product not
     suitable in the life stage, an interaction), that is said first (`besides_<kind>`), and
     not "you already get enough" of it, nor only that the product would add to it."""
     keys = base.snapshot.reference.nutrients.keys
+    # review 9b F3: a product besides that no longer fits (not in `cover`) is said in its own
+    # entry; it is no reason to leave out one that fits (its totals still count)
+    own = {} if cover is None or cover is base else cover.offer.failing
     failing = {
         c: found.kind
         for c, found in base.offer.failing.items()
-        if base.intake[c] > 0 and row[c] > 0
+        if base.intake[c] > 0
+        and row[c] > 0
+        and (cover is None or cover is base or found.kind not in UNFIT_KINDS or c in own)
     }
     if not failing:
         return out
@@ -120,13 +170,18 @@ def _besides_first(
     return {**said, **rest}
 
 
-def _life_stage_maximum(ev: Evaluation, index: int) -> dict[str, list[str]]:
-    """`life_stage_maximum` where the product's own daily dose is above the life stage's
-    maximum, else `life_stage_maximum_total`: only with what is taken besides it (25 + 10 µg
-    vitamin D in pregnancy; neither dose alone is above 25 µg)."""
+def _life_stage_maximum(
+    ev: Evaluation, index: int, base: Evaluation | None = None
+) -> dict[str, list[str]]:
+    """`life_stage_maximum` where the product's own daily dose (at the servings taken: `ev`
+    counts those above the label's on top of `base`) is above the life stage's maximum, else
+    `life_stage_maximum_total`: only with what is taken besides it (25 + 10 µg vitamin D in
+    pregnancy; neither dose alone is above 25 µg)."""
     reference = ev.snapshot.reference
     keys = reference.nutrients.keys
     row = ev.snapshot.catalog.nutrients_per_day[index]
+    if base is not None:  # review 9b F5: 4 x 10 µg a day is its own 40 µg
+        row = row + np.where(row > 0, np.maximum(ev.intake - base.intake, 0.0), 0.0)
     stage = life_stage_maxima(reference, ev.profile)
     own = [key for key, most in stage.items() if row[keys.index(key)] > most * (1 + 1e-9)]
     if own:

@@ -1,0 +1,143 @@
+"""The replacement of a product of the reorder that no longer fits: the same need (a nutrient
+the product gives, a goal through a claim of one, a shop rule, the model) served by a product
+that fits, preferring one that adds no nutrient the product did not give (split from plan.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..advice import claim_table
+from ..advice_texts import item_reasons
+from ..rank_order import fit_order
+from ..ranking import Evaluation
+from ..vocabulary import LOCALES
+
+
+def fits(ev: Evaluation) -> np.ndarray:
+    """Products that fit the evaluation (the mask behind `exclusions`)."""
+    return ev.safety.allowed() & ~ev.rule_excluded & ev.offer.within_band
+
+
+def replacement(
+    ev: Evaluation, index: int, avoid: set[str] | frozenset[str] = frozenset()
+) -> int | None:
+    """The best product of the same role (the same need: vitamin D for vitamin D) that fits
+    and that the plain list would offer (Offer.allowed: within the band, no duplicate of what
+    is covered by what is taken, the basket and the reorder so far, for a need) with a true
+    reason about itself in every locale; by the recommender's score, then the closest price a
+    month; None when there is none. Products in `avoid` (the rest of the reorder) are not
+    chosen."""
+    table = ev.offer.role_table
+    catalog = ev.snapshot.catalog
+    # what the plain list may offer is within the band and no duplicate (Offer.allowed), both
+    # known without the ranking: when nothing of the role passes them, no ranking is needed
+    # (about half the checks of a daily run; tests/test_refill_shared.py pins the subset)
+    role = table.category_role == table.category_role[index]
+    candidates = fits(ev) & ~ev.offer.duplicate & role
+    candidates[index] = False
+    if avoid:
+        candidates &= ~catalog.sku_mask(set(avoid))
+    if not candidates.any():
+        return None
+    # and for a need (Offer.need): a gap it fills, a rule's or a goal's reason, the model;
+    # the need's last check (a concern it also gives, the costliest) only for what is left
+    # review 9b F6: a gap only of a nutrient the product replaced gives (not the vitamin D
+    # advice for an algae omega-3 with D in the place of a fish oil nothing calls for)
+    # or of a goal through a claim of such a nutrient (the immunity goal is no call for the D)
+    offer = ev.offer
+    gives = catalog.nutrients_per_day[index] > 0
+    candidates &= (
+        offer.gap_fits[:, gives].any(axis=1)
+        | offer.rule_need
+        | _goal_need_of(ev, gives, candidates)
+        | offer.learned_need
+    )
+    if not candidates.any():
+        return None
+    candidates &= offer.allowed
+    price = catalog.price_per_month[index]
+    ranked = sorted(
+        np.flatnonzero(candidates).tolist(),
+        key=lambda i: (
+            -float(ev.raw[i]),
+            abs(float(catalog.price_per_month[i] - price)),
+            catalog.products[i].sku,
+        ),
+    )
+    # review s8 Q3: first those that give no nutrient the product replaced did not (no K2
+    # slipped into the place of a plain D3), each part in the order of dose fit (review s7
+    # P3: not a dose past the advice for one past it)
+    adds = set(adds_nutrients(catalog, index, ranked))
+    ranked = fit_order(ev, [i for i in ranked if i not in adds]) + fit_order(
+        ev, [i for i in ranked if i in adds]
+    )
+    return next((i for i in ranked if all(once(ev, item_reasons, i, lo) for lo in LOCALES)), None)
+
+
+def _goal_need_of(ev: Evaluation, gives: np.ndarray, candidates: np.ndarray) -> np.ndarray:
+    """Of `candidates`, those a goal of the profile calls for (Offer.goal_need) through a claim
+    of a nutrient in `gives` (review 9b F6)."""
+    offer, reference = ev.offer, ev.snapshot.reference
+    keys = reference.nutrients.keys
+    given = {keys[c] for c in np.flatnonzero(gives).tolist()}
+    goals = set(offer.goals)
+    claims = claim_table(ev.snapshot.catalog, reference).claims
+    need = np.zeros(len(candidates), dtype=bool)
+    for i in np.flatnonzero(candidates & offer.goal_need).tolist():
+        need[i] = any(
+            goals & set(reference.claims[c].goals) and given & set(reference.claims[c].nutrients)
+            for c in claims[i]
+        )
+    return need
+
+
+def adds_nutrients(catalog: Any, index: int, others: list[int]) -> list[int]:
+    """Those of `others` that give a nutrient the product at `index` does not give."""
+    if not others:
+        return []
+    gives = catalog.nutrients_per_day[index] > 0
+    more = (catalog.nutrients_per_day[others] > 0) & ~gives
+    return [i for i, extra in zip(others, more.any(axis=1).tolist(), strict=True) if extra]
+
+
+def once(ev: Evaluation, compute: Any, *args: Any) -> list[dict[str, str]]:
+    """`compute(ev, *args)`, worked out once per evaluation (customers who share an
+    evaluation in the batch job share its texts); kept on the evaluation, a fresh list each."""
+    memo = ev.__dict__.setdefault("_refill_texts", {})
+    key = (compute.__name__, *args)
+    if key not in memo:
+        memo[key] = compute(ev, *args)
+    return list(memo[key])
+
+
+def replacement_once(ev: Evaluation, index: int, avoid: set[str]) -> int | None:
+    """`replacement`, worked out once per evaluation, product and products avoided: the
+    customers who share an evaluation (the batch cache) share its answers. Kept on the
+    evaluation itself, so it goes when the evaluation does."""
+    memo = ev.__dict__.setdefault("_refill_replacements", {})
+    key = (index, frozenset(avoid))
+    if key not in memo:
+        memo[key] = replacement(ev, index, avoid)
+    return memo[key]
+
+
+def no_advice(ev: Evaluation, index: int) -> list[str]:
+    """The nutrients of a product nothing in the profile as it is now calls for: no advice
+    for any of them (a doctor's dose and a measured level are advice too), and no rule's or
+    goal's reason for a product of its role (review s7 P11: the kids' vitamin D drops at 13 in
+    NL, where the Gezondheidsraad advises vitamin D to none of her groups). Empty when
+    anything calls for one: then "no safe alternative" stands."""
+    keys = ev.snapshot.reference.nutrients.keys
+    gives = np.flatnonzero(ev.snapshot.catalog.nutrients_per_day[index] > 0)
+    if not gives.size or (~np.isnan(ev.targets[gives])).any():
+        return []
+    offer = ev.offer
+    role = offer.role_table.category_role == offer.role_table.category_role[index]
+    # a goal only through a claim of what it gives (review 9b F6: the immunity goal calls for
+    # the vitamin D of an algae omega-3 with D, not for the omega-3 of a fish oil)
+    given = ev.snapshot.catalog.nutrients_per_day[index] > 0
+    if (role & (offer.rule_need | _goal_need_of(ev, given, role))).any():
+        return []
+    return [keys[int(c)] for c in gives]
