@@ -149,3 +149,28 @@ def test_without_the_medicine_the_drops_are_still_enough(client):
     codes = {n["code"] for n in client.post("/v1/recommendations", json=body).get_json()["notices"]}
     assert "already_covered:vitamin_d_ug" in codes
     assert not any(c.startswith("product_not_suited:") for c in codes)
+
+
+PAGE = {
+    "limit": 5,
+    "profile": {"age": 40, "country": "NL", "sex": "female", **VKA},
+    "placement": "product_page",
+    "product_sku": "XF-D3K2-TAB",
+}
+WOULD = {"nl": "zouden voorstellen", "de": "vorschlagen würden", "en": "would suggest"}
+
+
+@pytest.mark.parametrize("locale", ["nl", "de", "en"])
+def test_product_page_quotes_no_dose_we_would_suggest_without_advice(client, locale):
+    """M2: next to `no_advice` the page reason claimed "the 37.5 µg a day we would suggest for
+    your profile": the band (the most a product may give a day) is said as what we offer at
+    most, which holds with an advice and without one."""
+    body = {**PAGE, "locale": locale}
+    notices = {
+        n["code"]: n["text"]
+        for n in client.post("/v1/recommendations", json=body).get_json()["notices"]
+    }
+    assert "no_advice" in notices, notices
+    text = notices["page_product_not_suited"]
+    assert WOULD[locale] not in text, text
+    assert "37,5" in text or "37.5" in text, text  # the band is still named
