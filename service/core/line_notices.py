@@ -49,19 +49,28 @@ def unsuited_taken(ev: Evaluation) -> dict[int, list[str]]:
     return out
 
 
+def conflicting(ev: Evaluation, amounts: np.ndarray) -> list[int]:
+    """Nutrient columns of `amounts` (a line's or a product's a day) that an interaction
+    triggered for the person excludes, above its threshold (vitamin K2 with a vitamin K
+    antagonist)."""
+    keys = ev.snapshot.reference.nutrients.keys
+    out: list[int] = []
+    for interaction in ev.safety.triggered:
+        for key, threshold in interaction.exclude.items():
+            column = keys.index(key)
+            if amounts[column] > threshold and column not in out:
+                out.append(column)
+    return out
+
+
 def interaction_taken(ev: Evaluation) -> dict[int, list[int]]:
     """{index of `ev.resolved`: the nutrient columns an interaction triggered for the person
-    excludes and the line gives above its threshold} for lines of a catalog product."""
-    keys = ev.snapshot.reference.nutrients.keys
+    excludes and the line gives} for lines of a catalog product."""
     out: dict[int, list[int]] = {}
     for i, line in enumerate(ev.resolved):
-        if line.sku is None:
-            continue
-        for interaction in ev.safety.triggered:
-            for key, threshold in interaction.exclude.items():
-                column = keys.index(key)
-                if line.amounts[column] > threshold and column not in out.get(i, []):
-                    out.setdefault(i, []).append(column)
+        columns = conflicting(ev, line.amounts) if line.sku is not None else []
+        if columns:
+            out[i] = columns
     return out
 
 
@@ -96,10 +105,10 @@ def with_unsuited_lines(ev: Evaluation, locale: str, notices: list[dict[str, Any
         text_key = "notice_product_unsuited"
         if line.path.startswith("basket."):
             text_key += "_basket"
-        conflicting = conflicts.get(i, [])
+        clash = conflicts.get(i, [])
         words = [write(f"unsuited_{r}") for r in reasons]
-        if conflicting:
-            words.insert(0, _conflict_words(ev, conflicting, locale))
+        if clash:
+            words.insert(0, conflict_words(ev, clash, locale))
         text = reference.text(
             text_key, locale, products=product.name[locale], reasons="; ".join(words)
         )
@@ -107,10 +116,10 @@ def with_unsuited_lines(ev: Evaluation, locale: str, notices: list[dict[str, Any
         more = [
             reference.nutrients.name(k, locale)
             for c, k in enumerate(keys)
-            if k in covered and line.amounts[c] > 0 and c not in conflicting
+            if k in covered and line.amounts[c] > 0 and c not in clash
         ]
         if more:
-            text += " " + _more_text(ev, i, more, conflicting, locale)
+            text += " " + _more_text(ev, i, more, clash, locale)
         out.append({"code": code, "text": text})
     return out
 
@@ -121,30 +130,27 @@ def _names(ev: Evaluation, columns: list[int], locale: str) -> str:
     return reference.listed([reference.nutrients.name(keys[c], locale) for c in columns], locale)
 
 
-def _conflict_words(ev: Evaluation, columns: list[int], locale: str) -> str:
-    """ "contains vitamin K2, not with your medicine or condition" (review 10 M1)."""
+def conflict_words(ev: Evaluation, columns: list[int], locale: str) -> str:
+    """ "contains vitamin K2, not with your medicine or condition" (review 10 M1): why a
+    product an interaction excludes does not suit, naming what conflicts."""
     return ev.snapshot.reference.text(
         "notice_product_unsuited_interaction", locale, nutrients=_names(ev, columns, locale)
     )
 
 
-def _more_text(
-    ev: Evaluation, index: int, more: list[str], conflicting: list[int], locale: str
-) -> str:
+def _more_text(ev: Evaluation, index: int, more: list[str], clash: list[int], locale: str) -> str:
     """What else the line gives that is covered: nothing more of it beside the line; for a line
     an interaction excludes, also that a product with it without the conflicting nutrient can
     suit (review 10 M1: the D3 + K2 drops are the only vitamin D of a woman on a vitamin K
     antagonist)."""
     reference = ev.snapshot.reference
     nutrients = reference.listed(more, locale)
-    if not conflicting:
+    if not clash:
         return reference.text("notice_product_unsuited_more", locale, nutrients=nutrients)
     key = "notice_product_interaction_more"
     if ev.resolved[index].path.startswith("basket."):
         key += "_basket"
-    return reference.text(
-        key, locale, nutrients=nutrients, conflicts=_names(ev, conflicting, locale)
-    )
+    return reference.text(key, locale, nutrients=nutrients, conflicts=_names(ev, clash, locale))
 
 
 def life_stage_line_notices(ev: Evaluation, locale: str) -> list[dict[str, str]]:
