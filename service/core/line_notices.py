@@ -7,6 +7,13 @@ may be one: the fish-oil D3 + K2 of a woman with a fish allergy, the kids' drops
 warning says it), and what it gives is never called enough: an `already_covered:<nutrient>`
 notice of a nutrient it gives is replaced by the line's notice, which says that nothing more of
 it is suggested beside the product (no list item adds a covered nutrient).
+
+Review 10 M1: the same for a line an interaction or contraindication excludes (guarantees 2 and
+6: the D3 + K2 drops of a woman on a vitamin K antagonist). Its notice names the nutrient that
+conflicts; the interaction's own warning about that nutrient (`intake_warning:<nutrient>`, whom
+to ask) stays. What else it gives is never "enough": while it is taken or in the basket nothing
+more of it is suggested (every upper limit counts the line), and the notice says that a product
+with it and without the conflicting nutrient can suit, as the intake check proposes one.
 """
 
 from __future__ import annotations
@@ -42,10 +49,38 @@ def unsuited_taken(ev: Evaluation) -> dict[int, list[str]]:
     return out
 
 
+def conflicting(ev: Evaluation, amounts: np.ndarray) -> list[int]:
+    """Nutrient columns of `amounts` (a line's or a product's a day) that an interaction
+    triggered for the person excludes, above its threshold (vitamin K2 with a vitamin K
+    antagonist)."""
+    keys = ev.snapshot.reference.nutrients.keys
+    out: list[int] = []
+    for interaction in ev.safety.triggered:
+        for key, threshold in interaction.exclude.items():
+            column = keys.index(key)
+            if amounts[column] > threshold and column not in out:
+                out.append(column)
+    return out
+
+
+def interaction_taken(ev: Evaluation) -> dict[int, list[int]]:
+    """{index of `ev.resolved`: the nutrient columns an interaction triggered for the person
+    excludes and the line gives} for lines of a catalog product."""
+    out: dict[int, list[int]] = {}
+    for i, line in enumerate(ev.resolved):
+        columns = conflicting(ev, line.amounts) if line.sku is not None else []
+        if columns:
+            out[i] = columns
+    return out
+
+
 def with_unsuited_lines(ev: Evaluation, locale: str, notices: list[dict[str, Any]]) -> list:
-    """`notices` with a `product_not_suited:<SKU>` for each unsuited line (unless one is there
-    already: the life stage's), and without `already_covered` for what such a line gives."""
-    found = unsuited_taken(ev)
+    """`notices` with a `product_not_suited:<SKU>` for each unsuited line and each line an
+    interaction excludes (unless one is there already: the life stage's), and without
+    `already_covered` for what such a line gives."""
+    unsuited = unsuited_taken(ev)
+    conflicts = interaction_taken(ev)
+    found = {i: unsuited.get(i, []) for i in sorted(set(unsuited) | set(conflicts))}
     if not found:
         return notices
     reference = ev.snapshot.reference
@@ -70,23 +105,52 @@ def with_unsuited_lines(ev: Evaluation, locale: str, notices: list[dict[str, Any
         text_key = "notice_product_unsuited"
         if line.path.startswith("basket."):
             text_key += "_basket"
+        clash = conflicts.get(i, [])
+        words = [write(f"unsuited_{r}") for r in reasons]
+        if clash:
+            words.insert(0, conflict_words(ev, clash, locale))
         text = reference.text(
-            text_key,
-            locale,
-            products=product.name[locale],
-            reasons="; ".join(write(f"unsuited_{r}") for r in reasons),
+            text_key, locale, products=product.name[locale], reasons="; ".join(words)
         )
+        # a conflicting nutrient has its own warning (intake_warning:<nutrient>)
         more = [
             reference.nutrients.name(k, locale)
-            for k in keys
-            if k in covered and line.amounts[keys.index(k)] > 0
+            for c, k in enumerate(keys)
+            if k in covered and line.amounts[c] > 0 and c not in clash
         ]
         if more:
-            text += " " + reference.text(
-                "notice_product_unsuited_more", locale, nutrients=reference.listed(more, locale)
-            )
+            text += " " + _more_text(ev, i, more, clash, locale)
         out.append({"code": code, "text": text})
     return out
+
+
+def _names(ev: Evaluation, columns: list[int], locale: str) -> str:
+    reference = ev.snapshot.reference
+    keys = reference.nutrients.keys
+    return reference.listed([reference.nutrients.name(keys[c], locale) for c in columns], locale)
+
+
+def conflict_words(ev: Evaluation, columns: list[int], locale: str) -> str:
+    """ "contains vitamin K2, not with your medicine or condition" (review 10 M1): why a
+    product an interaction excludes does not suit, naming what conflicts."""
+    return ev.snapshot.reference.text(
+        "notice_product_unsuited_interaction", locale, nutrients=_names(ev, columns, locale)
+    )
+
+
+def _more_text(ev: Evaluation, index: int, more: list[str], clash: list[int], locale: str) -> str:
+    """What else the line gives that is covered: nothing more of it beside the line; for a line
+    an interaction excludes, also that a product with it without the conflicting nutrient can
+    suit (review 10 M1: the D3 + K2 drops are the only vitamin D of a woman on a vitamin K
+    antagonist)."""
+    reference = ev.snapshot.reference
+    nutrients = reference.listed(more, locale)
+    if not clash:
+        return reference.text("notice_product_unsuited_more", locale, nutrients=nutrients)
+    key = "notice_product_interaction_more"
+    if ev.resolved[index].path.startswith("basket."):
+        key += "_basket"
+    return reference.text(key, locale, nutrients=nutrients, conflicts=_names(ev, clash, locale))
 
 
 def life_stage_line_notices(ev: Evaluation, locale: str) -> list[dict[str, str]]:

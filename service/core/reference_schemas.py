@@ -37,6 +37,10 @@ SERVICE_TEXTS: dict[str, tuple[str, ...]] = {
     "notice_product_unsuited": ("products", "reasons"),
     "notice_product_unsuited_basket": ("products", "reasons"),
     "notice_product_unsuited_more": ("nutrients",),
+    # review 10 M1: a line an interaction excludes (line_notices.py)
+    "notice_product_unsuited_interaction": ("nutrients",),
+    "notice_product_interaction_more": ("nutrients", "conflicts"),
+    "notice_product_interaction_more_basket": ("nutrients", "conflicts"),
     "warning_above_upper_limit": ("nutrient", "amount", "upper_limit", "unit"),
     # the same where the limit is for total intake: the food allowance and the total (s6)
     "warning_above_upper_limit_food": (
