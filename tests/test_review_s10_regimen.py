@@ -211,15 +211,32 @@ PROFILES = [
 ]
 
 
+def choices(problem):
+    """Every servings vector of at most max_products candidates (each 1..its max_servings)."""
+    for size in range(problem.max_products + 1):
+        for chosen in itertools.combinations(range(problem.size), size):
+            ranges = [range(1, int(problem.max_servings[i]) + 1) for i in chosen]
+            for servings in itertools.product(*ranges):
+                s = np.zeros(problem.size, dtype=np.int64)
+                s[list(chosen)] = servings
+                yield s
+
+
+def count_choices(problem) -> int:
+    return sum(
+        int(np.prod([problem.max_servings[i] for i in chosen]))
+        for size in range(problem.max_products + 1)
+        for chosen in itertools.combinations(range(problem.size), size)
+    )
+
+
 def brute_force_best(problem, ranks: np.ndarray) -> tuple:
     """The least (shortfall per tier, first first; cents; pills) over every feasible choice of
     the problem's candidates (the tiers from `ranks`, computed here from targets.yaml)."""
     cols = problem.gap_columns
     levels = sorted(set(ranks[cols].tolist()))
     best = None
-    ranges = [range(int(m) + 1) for m in problem.max_servings]
-    for servings in itertools.product(*ranges):
-        s = np.array(servings, dtype=np.int64)
+    for s in choices(problem):
         if not problem.feasible(s):
             continue
         missing = (
@@ -248,7 +265,7 @@ def test_the_solver_keeps_the_tiers_in_order(snapshot, profile, budget, max_prod
     targets.yaml by the test; the greedy fallback's answer is feasible."""
     ev = evaluate(snapshot, Profile.from_dict(profile), [], TODAY, None)
     problem = regimen_problem(ev, max_products, budget)
-    if problem.size == 0 or np.prod(problem.max_servings + 1.0) > 200_000:
+    if problem.size == 0 or count_choices(problem) > 200_000:
         pytest.skip("nothing to choose, or too many choices to enumerate")
     keys = snapshot.reference.nutrients.keys
     ids = ev.target_ids
