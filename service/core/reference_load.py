@@ -33,6 +33,7 @@ from .reference_schemas import (
     _TextsFile,
     _UpperLimitsFile,
 )
+from .target_priority import priority_findings
 from .validation import schema_findings
 from .yamlfile import LineDict, line_of, load_yaml
 
@@ -75,6 +76,10 @@ def load_reference(directory: Path) -> Reference:
         raw["targets.yaml"], documents["targets.yaml"], directory, nutrients
     )
     findings.extend(problems)
+    # the tiers a regimen keeps first (review s10 U2): every authority in one, known tier ids
+    findings.extend(
+        priority_findings(documents["targets.yaml"], _display(directory / "targets.yaml"))
+    )
     if findings:
         raise DataFileError(findings)
 

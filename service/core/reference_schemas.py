@@ -129,6 +129,8 @@ class _Target(_Strict):
     nutrient = fields.String(required=True)
     amount = fields.Raw(required=True)
     authority = fields.String(load_default=None)  # read and checked by advice.py
+    # a tier id of `priorities` (target_priority.py, review s10 U2), else the authority's tier
+    priority = fields.String(load_default=None)
     source = fields.String(required=True)
 
 
@@ -140,6 +142,7 @@ class _TargetsFile(_Strict):
     reference_intakes = fields.Raw(load_default=None)
     child_diet_notices = fields.Raw(load_default=None)
     unmet_advice_notices = fields.Raw(load_default=None)  # advice_extras.py (review s7 P8)
+    priorities = fields.Raw(load_default=None)  # target_priority.py (review s10 U2)
 
 
 class _Trigger(_Strict):

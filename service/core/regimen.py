@@ -31,6 +31,7 @@ from .regimen_solve import solve
 from .regimen_texts import TextWriter
 from .safety import life_stage_maxima
 from .snapshot import Snapshot
+from .target_priority import priorities
 from .vocabulary import DEFAULT_LOCALE
 
 
@@ -144,6 +145,9 @@ def _lines_view(
     catalog = ev.snapshot.catalog
     keys = catalog.nutrient_keys
     baseline = float(problem.shortfall(np.zeros(len(keys))))
+    # review s10 U2: the columns whose target is our own aim (targets.yaml priorities `ours`)
+    is_ours, ids = priorities(ev.snapshot.reference).is_ours, served_targets(ev)[1]
+    ours = {c for c, key in enumerate(keys) if is_ours(ids.get(key))}
     rows = []
     for i in np.flatnonzero(servings):
         amounts = problem.per_serving[i] * servings[i]
@@ -164,17 +168,18 @@ def _lines_view(
                     k: rounded(amounts[c]) for c, k in enumerate(keys) if amounts[c] > 0
                 },
                 "cost_per_month": round(float(problem.cost_per_serving[i] * servings[i]), 2),
-                "role": _role(problem, amounts, write),
+                "role": _role(problem, amounts, write, ours),
             }
         )
     return lines
 
 
-def _role(problem: RegimenProblem, amounts: np.ndarray, write: TextWriter) -> str:
+def _role(problem: RegimenProblem, amounts: np.ndarray, write: TextWriter, ours: set[int]) -> str:
     keys = write.reference.nutrients.keys
     serves = [c for c in problem.gap_columns if amounts[c] > 0]
     extra = [c for c in np.flatnonzero(amounts > 0) if problem.gaps[c] <= 0]
-    text = write("role", parts=write.listed(write.amount(keys[c], amounts[c]) for c in serves))
+    key = "role_ours" if serves and all(c in ours for c in serves) else "role"
+    text = write(key, parts=write.listed(write.amount(keys[c], amounts[c]) for c in serves))
     if extra:
         parts = write.listed(write.amount(keys[c], amounts[c]) for c in extra)
         text += " " + write("role_extra", parts=parts)
@@ -192,6 +197,7 @@ def _targets_view(
 ) -> dict[str, dict[str, Any]]:
     keys = ev.snapshot.reference.nutrients.keys
     targets, target_ids = served_targets(ev)
+    ours = priorities(ev.snapshot.reference).is_ours
     out = {}
     for column in np.flatnonzero(np.nan_to_num(targets) > 0):
         key = keys[column]
@@ -203,6 +209,8 @@ def _targets_view(
             "target": rounded(target),
             "unit": write.unit(key),
             "nutrient": write.name(key),
+            # review s10 U2: an aim of ours (targets.yaml priorities, `ours`) is not "advised"
+            "advised": write("advised_ours" if ours(target_ids.get(key)) else "advised"),
         }
         status = "achieved" if achieved else "missed"
         if column in failing:

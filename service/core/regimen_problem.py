@@ -15,7 +15,12 @@ The regimen is a small mixed-integer program, solved exactly by HiGHS (scipy.opt
   with a target (gap_j = target_j - intake_j, or 0 where that is met): how far the regimen goes
   past the advice, measured as a list measures it (scoring.py `_overshoot`, R8).
 
-Objective, lexicographic, in two stages (the second only where the first's answer overshoots):
+Objective, lexicographic, in two stages (the second only where the first's answer overshoots).
+Targets come in tiers (targets.yaml `priorities`, target_priority.py, review s10 U2): stage 1
+is solved tier by tier, first tier first, each with the shortfall of the tiers before it held
+at their optimum (sum of the tier's h_j <= its S*), so no shortfall of a higher tier (folic acid
+in pregnancy) is ever given up for a lower one (the iodine aim), cost or pills. One solve with
+all tiers alike comes first; it is the answer when it leaves nothing short above the last tier.
 
 1. shortfall first, then cost a month, then pills a day, through weights:
 
@@ -75,6 +80,7 @@ from .catalog import DAYS_PER_MONTH, Catalog
 from .ranking import Evaluation
 from .regimen_fit import regimen_fit_columns
 from .safety import life_stage_maxima
+from .target_priority import column_ranks
 
 SHORTFALL_RESOLUTION = 1e-3  # relative shortfall below which cost and pills may decide
 DEFAULT_MAX_PRODUCTS = 3
@@ -129,6 +135,8 @@ class RegimenProblem:
     # past the gap counts as overshoot, at `overshoot_weight` per unit of relative shortfall
     fit: np.ndarray | None = None
     overshoot_weight: float = 0.0
+    # (nutrients,) tier rank of each target, 0 first (target_priority.py); None: one tier
+    ranks: np.ndarray | None = None
 
     @property
     def size(self) -> int:
@@ -137,6 +145,26 @@ class RegimenProblem:
     @cached_property
     def gap_columns(self) -> np.ndarray:
         return np.flatnonzero(self.gaps > 0)
+
+    @cached_property
+    def tiers(self) -> tuple[np.ndarray, ...]:
+        """Positions in `gap_columns` per tier with a gap, first tier first."""
+        cols = self.gap_columns
+        ranks = np.zeros(len(cols), dtype=np.int64) if self.ranks is None else self.ranks[cols]
+        return tuple(np.flatnonzero(ranks == r) for r in np.unique(ranks))
+
+    def tier_shortfalls(self, added: np.ndarray) -> np.ndarray:
+        """(..., tiers): the sum of relative shortfalls of each tier, first tier first."""
+        cols = self.gap_columns
+        missing = np.maximum(self.gaps[cols] - added[..., cols], 0.0) / self.targets[cols]
+        sums = [missing[..., tier].sum(axis=-1) for tier in self.tiers]
+        return np.stack(sums, axis=-1) if sums else np.zeros((*np.shape(added)[:-1], 0))
+
+    def lexicographic(self, servings: np.ndarray) -> tuple[float, ...]:
+        """Stage 1's order: shortfall per tier (first first), then cents, then pills."""
+        shortfall, cents, pills = self.score(servings)
+        tiers = self.tier_shortfalls(self.added(np.asarray(servings, dtype=np.int64)))
+        return (*np.round(tiers / SHORTFALL_RESOLUTION, 6).tolist(), cents, pills)
 
     @cached_property
     def fit_columns(self) -> np.ndarray:
@@ -330,6 +358,7 @@ def regimen_problem(
     ]
     index = index[keep]
     membership = membership[keep]
+    keys = ev.snapshot.reference.nutrients.keys
     return RegimenProblem(
         products=index,
         per_serving=per_serving[keep],
@@ -346,6 +375,7 @@ def regimen_problem(
         groups=_groups(membership),
         fit=fit,
         overshoot_weight=weight,
+        ranks=column_ranks(ev.snapshot.reference, keys, served_targets(ev)[1]),
     )
 
 

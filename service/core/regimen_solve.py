@@ -17,40 +17,78 @@ from .regimen_problem import HIGHS_OPTIONS, RegimenProblem
 def solve_exact(problem: RegimenProblem, time_limit: float) -> tuple[np.ndarray | None, bool]:
     """HiGHS on the program; (servings, proven optimal), or (None, False) without a solution.
 
-    Stage 1: shortfall, cost, pills. Stage 2, only where stage 1's answer overshoots a
-    `dose_fit` nutrient: overshoot, cost, pills among the regimens no shorter of the targets
-    (see regimen_problem.py). Without a stage 2 answer, stage 1's stands (not proven optimal)."""
+    Stage 1: shortfall tier by tier (first tier first), cost, pills. Stage 2, only where stage
+    1's answer overshoots a `dose_fit` nutrient: overshoot, cost, pills among the regimens no
+    shorter of any tier's targets (see regimen_problem.py). Without a stage 2 answer, stage 1's
+    stands (not proven optimal)."""
     if problem.size == 0:
         return np.zeros(0, dtype=np.int64), True
     deadline = time.perf_counter() + time_limit
     first, optimal = _solve_stage(problem, time_limit, np.zeros(0, dtype=np.int64), None)
     if first is None:
         return None, False
+    first, optimal = _by_tier(problem, first, optimal, deadline)
     fit = _overshoot_columns(problem)
     if fit.size == 0 or float(problem.overshoot(problem.added(first))) <= 1e-12:
         return first, optimal  # the cheapest of the shortest, with no overshoot: stage 2's too
-    shortest = float(problem.shortfall(problem.added(first)))
+    shortest = problem.tier_shortfalls(problem.added(first))
     left = deadline - time.perf_counter()
     second, fitted = _solve_stage(problem, left, fit, shortest)
-    if second is None or float(problem.shortfall(problem.added(second))) > shortest + 1e-9:
+    if second is None or _shorter(problem, second, shortest):
         return first, False
     return second, optimal and fitted
 
 
+def _shorter(problem: RegimenProblem, servings: np.ndarray, bound: np.ndarray) -> bool:
+    """True where some tier of `servings` falls shorter of its targets than `bound` allows."""
+    tiers = problem.tier_shortfalls(problem.added(servings))[: len(bound)]
+    return bool((tiers > bound + 1e-9 * np.maximum(1.0, bound)).any())
+
+
+def _by_tier(
+    problem: RegimenProblem, first: np.ndarray, optimal: bool, deadline: float
+) -> tuple[np.ndarray, bool]:
+    """Stage 1 tier by tier (review s10 U2): where the solve with all tiers alike leaves a
+    shortfall above the last tier, each tier in turn is solved for its own shortfall, then cost
+    and pills, with every tier before it held at its optimum. Any answer found is at least as
+    good, lexicographically, as `first`; a solve without an answer stops (not optimal)."""
+    tiers = problem.tiers
+    if len(tiers) < 2 or not (problem.tier_shortfalls(problem.added(first))[:-1] > 1e-12).any():
+        return first, optimal
+    best, proven = first, optimal
+    for level in range(len(tiers)):
+        bound = problem.tier_shortfalls(problem.added(best))[:level]
+        left = deadline - time.perf_counter()
+        found, exact = _solve_stage(problem, left, np.zeros(0, dtype=np.int64), bound, level)
+        if found is None or _shorter(problem, found, bound):
+            return best, False
+        if problem.lexicographic(found) <= problem.lexicographic(best):
+            best = found
+        proven = proven and exact
+    return best, proven
+
+
 def _solve_stage(
-    problem: RegimenProblem, time_limit: float, fit: np.ndarray, shortest: float | None
+    problem: RegimenProblem,
+    time_limit: float,
+    fit: np.ndarray,
+    shortest: np.ndarray | None,
+    tier: int | None = None,
 ) -> tuple[np.ndarray | None, bool]:
-    """One HiGHS solve: stage 1 when `shortest` is None, else stage 2 (overshoot columns `fit`,
-    the sum of shortfalls at most `shortest`)."""
+    """One HiGHS solve: stage 1 when `shortest` is None (every tier weighed alike); with
+    `tier`, stage 1 for that tier's shortfall with the tiers before it held to `shortest`;
+    else stage 2 (overshoot columns `fit`, each tier's shortfall at most its `shortest`)."""
     n, cols = problem.size, problem.gap_columns
     t, f = len(cols), len(fit)
     weights = problem.weights
-    stage_two = shortest is not None
+    weighed = np.full(t, 0.0 if shortest is not None else weights.shortfall)
+    if tier is not None:
+        weighed[problem.tiers[tier]] = weights.shortfall
     cost = np.concatenate(
         [
             problem.cost_cents + weights.pill,
             np.zeros(n),
-            np.full(t, 0.0 if stage_two else weights.shortfall),
+            weighed,
             np.full(f, weights.shortfall * problem.overshoot_weight),
         ]
     )
@@ -92,10 +130,11 @@ def _overshoot_columns(problem: RegimenProblem) -> np.ndarray:
 
 
 def _constraint_rows(
-    problem: RegimenProblem, fit: np.ndarray, shortest: float | None = None
+    problem: RegimenProblem, fit: np.ndarray, shortest: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Sparse rows (row, column, value) with their bounds; columns are s, then y, then h, then
-    o (the overshoot of each `fit` nutrient); with `shortest`, sum h <= shortest (stage 2)."""
+    o (the overshoot of each `fit` nutrient); with `shortest` (per tier, first first), the sum
+    of h over each of the first len(shortest) tiers is at most its entry."""
     n, cols = problem.size, problem.gap_columns
     ids = np.arange(n)
     rows = [ids, ids, n + ids, n + ids, np.full(n, 2 * n)]
@@ -153,12 +192,12 @@ def _constraint_rows(
         lower.append(np.array([-np.inf]))
         upper.append(np.array([problem.gaps[column] / target]))
         row += 1
-    if shortest is not None and len(cols):
-        rows.append(np.full(len(cols), row))
-        columns.append(2 * n + np.arange(len(cols)))
-        values.append(np.ones(len(cols)))
+    for members, most in zip(problem.tiers, () if shortest is None else shortest, strict=False):
+        rows.append(np.full(members.size, row))
+        columns.append(2 * n + members)
+        values.append(np.ones(members.size))
         lower.append(np.array([-np.inf]))
-        upper.append(np.array([shortest + 1e-9 * max(1.0, shortest)]))
+        upper.append(np.array([most + 1e-9 * max(1.0, most)]))
         row += 1
     return (
         np.concatenate(rows),
@@ -170,12 +209,13 @@ def _constraint_rows(
 
 
 def solve_greedy(problem: RegimenProblem) -> np.ndarray:
-    """Add the serving with the best shortfall reduction per euro while everything still holds
-    (a fallback: it does not weigh the overshoot)."""
+    """Add the serving with the best shortfall reduction per euro while everything still holds,
+    in the first tier that any serving still reduces (a fallback: it does not weigh the
+    overshoot)."""
     servings = np.zeros(problem.size, dtype=np.int64)
     added = np.zeros(problem.per_serving.shape[1])
     cost = 0.0
-    current = float(problem.shortfall(added))
+    current = problem.tier_shortfalls(added)
     while problem.size:
         trial = added + problem.per_serving
         ok = servings < problem.max_servings
@@ -189,16 +229,17 @@ def solve_greedy(problem: RegimenProblem) -> np.ndarray:
         ok &= (trial <= problem.headroom).all(axis=1)
         if problem.budget is not None:
             ok &= cost + problem.cost_per_serving <= problem.budget + 1e-9
-        gain = current - problem.shortfall(trial)
-        ok &= gain > 1e-12
-        if not ok.any():
+        gains = current - problem.tier_shortfalls(trial)  # (candidates, tiers)
+        reducing = [ok & (gains[:, k] > 1e-12) for k in range(gains.shape[1])]
+        first = next((k for k, mask in enumerate(reducing) if mask.any()), None)
+        if first is None:
             break
-        ratio = np.where(ok, gain / problem.cost_per_serving, -np.inf)
+        ratio = np.where(reducing[first], gains[:, first] / problem.cost_per_serving, -np.inf)
         best = int(np.argmax(ratio))
         servings[best] += 1
         added = trial[best]
         cost += float(problem.cost_per_serving[best])
-        current = float(problem.shortfall(added))
+        current = problem.tier_shortfalls(added)
     return servings
 
 
@@ -209,6 +250,6 @@ def solve(problem: RegimenProblem, time_limit: float) -> tuple[np.ndarray, str, 
     if exact is not None and optimal:
         return exact, "milp", True
     greedy = solve_greedy(problem)
-    if exact is not None and problem.objective(exact) <= problem.objective(greedy):
+    if exact is not None and problem.lexicographic(exact) <= problem.lexicographic(greedy):
         return exact, "milp", False
     return greedy, "greedy", False
