@@ -33,7 +33,8 @@ def served(redis_url):
 
 
 def _hit(client, customer_id: str) -> None:
-    answer = client.get(URL.format(customer_id), buffered=True)  # buffered: what runs after sending has run
+    # buffered: what the fast path does after sending (nothing here: logged in the read) has run
+    answer = client.get(URL.format(customer_id), buffered=True)
     assert answer.status_code == 200 and answer.get_json()["source"] == "cache"
 
 

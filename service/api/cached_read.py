@@ -26,6 +26,7 @@ from ..customers.store import (
     load_profile_entry,
 )
 
+
 def _bulk(value: bytes) -> bytes:
     return b"$%d\r\n%s\r\n" % (len(value), value)
 
