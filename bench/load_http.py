@@ -3,8 +3,9 @@ points 2, 3 and 5; issue 11's cached placement GET).
 
 Stores N customers (default 100,000, profiles as PUT stores them), computes the lists of a
 sample of 2,000 (in process, as a refresh writes them), starts gunicorn as shipped
-(deploy/gunicorn.conf.py, 2 workers, access log off) on that Redis and measures under wrk, each
-round a `/healthz` run and then the measured run for the same seconds:
+(deploy/gunicorn.conf.py, 2 workers, access log off, files checked every 2 s) on that Redis
+and measures under wrk, each round a `/healthz` run and then the measured run for the same
+seconds:
 
 - `get`: the cached customer GET (limit 5, the customer's locale), impressions logged;
 - `gzip`: the same with `Accept-Encoding: gzip` (the stored part sent as it is);
@@ -24,6 +25,7 @@ later run with the same --customers reuses it).
 
     python -m bench.load_http [--customers 100000] [--rounds 3]
         [--seconds 5] [--kinds get,gzip,home,post,post_cached] [--root /path/to/main]
+        [--reload-interval 2]
 """
 
 from __future__ import annotations
@@ -82,7 +84,9 @@ def fill(url: str, customers: int, sample: int) -> list[str]:
 class Gunicorn:
     """gunicorn from a checkout's own code (its deploy/gunicorn.conf.py), on `url`."""
 
-    def __init__(self, root: Path, url: str, cache_size: int, log: Path) -> None:
+    def __init__(
+        self, root: Path, url: str, cache_size: int, log: Path, reload_interval: str = "2"
+    ) -> None:
         self.root, self.port = root, free_port()
         python = root / ".venv" / "bin" / "python"
         env = {
@@ -92,7 +96,7 @@ class Gunicorn:
             "WEB_CONCURRENCY": "2",
             "REDIS_URL": url,
             "DOSEWISE_ACCESS_LOG": "false",
-            "DOSEWISE_RELOAD_INTERVAL": "0",
+            "DOSEWISE_RELOAD_INTERVAL": reload_interval,
             "DOSEWISE_CACHE_SIZE": str(cache_size),
             "PYTHONPATH": str(root),
         }
@@ -229,6 +233,13 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--kinds", default=",".join(KINDS))
     parser.add_argument("--root", action="append", default=[], help="another checkout to pair")
+    parser.add_argument(
+        "--reload-interval",
+        default="2",
+        help="DOSEWISE_RELOAD_INTERVAL of the servers: 2 as shipped (the data files and the "
+        "experiments file checked every 2 s); 0 turns the data files' watch off but makes the "
+        "experiments file be checked on every customer GET (before session 10 the bench used 0)",
+    )
     args = parser.parse_args()
     wrk_binary()
     redis_server = None
@@ -271,7 +282,9 @@ def run(args: argparse.Namespace, url: str) -> None:
                     chosen = ["post_cached"]
                 if not chosen:
                     continue
-                server = Gunicorn(root, url, cache_size, logs / "load_http.log")
+                server = Gunicorn(
+                    root, url, cache_size, logs / "load_http.log", args.reload_interval
+                )
                 try:
                     # warm-up: both workers, every kind, not counted
                     one(server, client, 1, args.connections)

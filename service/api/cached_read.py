@@ -26,12 +26,22 @@ from ..customers.store import (
     load_profile_entry,
 )
 
-_MAXLEN = str(EVENTS_MAXLEN).encode()
-_STREAM = IMPRESSIONS_STREAM.encode()
-
 
 def _bulk(value: bytes) -> bytes:
     return b"$%d\r\n%s\r\n" % (len(value), value)
+
+
+# the words that do not change between requests, packed once (the script's sha once per load)
+_STREAM = _bulk(IMPRESSIONS_STREAM.encode())
+_MAXLEN = _bulk(str(EVENTS_MAXLEN).encode())
+_PREFIXES: dict[str, bytes] = {}
+
+
+def _prefix(sha: str) -> bytes:
+    prefix = _PREFIXES.get(sha)
+    if prefix is None:
+        prefix = _PREFIXES[sha] = b"*15\r\n" + _bulk(b"EVALSHA") + _bulk(sha.encode()) + _bulk(b"4")
+    return prefix
 
 
 def read_and_log(
@@ -45,24 +55,24 @@ def read_and_log(
     connection = getattr(store._own(), "connection", None)
     if connection is None or not script.sha:
         return store.read_and_log(customer_id, hit, head)
-    words = (
-        b"EVALSHA",
-        script.sha.encode(),
-        b"4",
-        store._key("profile", customer_id).encode(),
-        store._key("recs", customer_id).encode(),
-        _STREAM,
-        store._key("impressions", customer_id).encode(),
-        _MAXLEN,
-        head,
-        hit.fingerprint.encode(),
-        repr(hit.now).encode(),
-        repr(hit.max_age).encode(),
-        str(hit.limit).encode(),
-        part_name(hit.locale, hit.placement).encode(),
-        (hit.placement or "").encode(),
+    key = store._key
+    command = b"".join(
+        (
+            _prefix(script.sha),
+            _bulk(key("profile", customer_id).encode()),
+            _bulk(key("recs", customer_id).encode()),
+            _STREAM,
+            _bulk(key("impressions", customer_id).encode()),
+            _MAXLEN,
+            _bulk(head),
+            _bulk(hit.fingerprint.encode()),
+            _bulk(repr(hit.now).encode()),
+            _bulk(repr(hit.max_age).encode()),
+            _bulk(str(hit.limit).encode()),
+            _bulk(part_name(hit.locale, hit.placement).encode()),
+            _bulk((hit.placement or "").encode()),
+        )
     )
-    command = b"*15\r\n" + b"".join([_bulk(word) for word in words])
     connection.send_packed_command([command])
     try:
         reply: Any = connection.read_response()

@@ -6,24 +6,37 @@ return 0
 """
 
 # Logging an impression: the stream entry and the customer's index of it (erasure finds every
-# entry by it), the index trimmed to what the stream still holds; one round trip. Nothing is
-# written when the index is of an older type (a list): the caller converts it and calls again.
+# entry by it); one round trip. Nothing is written when the index is of an older type (a list):
+# the entry just added is deleted again and the caller converts the index and calls again.
+# The index lists every entry of the customer the stream holds, and is trimmed to them (entries
+# that left the stream, by MAXLEN or an export, leave it) whenever its size reaches a multiple
+# of TRIM_EVERY: it holds at most TRIM_EVERY - 1 entries more than the customer had in the
+# stream at its last trim. Trimming on every hit (XRANGE and ZREMRANGEBYSCORE) and the TYPE check
+# before it (a failed ZADD undoes the entry instead) were about a fifth of a cache hit's Redis
+# CPU (bench/README.md, session 10). The two GETs of READ_AND_LOG are one MGET for the same reason.
 # KEYS: stream, index; ARGV: maxlen, then the entry's fields and values.
+TRIM_EVERY = 32
 _LOG = """
 local function log(stream, index, maxlen, fields)
-  local kind = redis.call('TYPE', index)['ok']
-  if kind ~= 'none' and kind ~= 'zset' then
-    return redis.error_reply('WRONGTYPE the index is a ' .. kind .. ': convert it first')
-  end
   local id = redis.call('XADD', stream, 'MAXLEN', '~', maxlen, '*', unpack(fields))
-  redis.call('ZADD', index, tonumber(string.match(id, '^(%d+)')), id)
-  local first = redis.call('XRANGE', stream, '-', '+', 'COUNT', 1)
-  if first[1] then
-    redis.call('ZREMRANGEBYSCORE', index, '-inf', '(' .. string.match(first[1][1], '^(%d+)'))
+  local added = redis.pcall('ZADD', index, tonumber(string.match(id, '^(%d+)')), id)
+  if type(added) == 'table' and added['err'] then
+    redis.call('XDEL', stream, id)
+    if string.find(added['err'], 'WRONGTYPE', 1, true) then
+      local kind = redis.call('TYPE', index)['ok']
+      return redis.error_reply('WRONGTYPE the index is a ' .. kind .. ': convert it first')
+    end
+    return redis.error_reply(added['err'])
+  end
+  if redis.call('ZCARD', index) % TRIM_EVERY == 0 then
+    local first = redis.call('XRANGE', stream, '-', '+', 'COUNT', 1)
+    if first[1] then
+      redis.call('ZREMRANGEBYSCORE', index, '-inf', '(' .. string.match(first[1][1], '^(%d+)'))
+    end
   end
   return id
 end
-"""
+""".replace("TRIM_EVERY", str(TRIM_EVERY))
 LOG_IMPRESSION = (
     _LOG
     + """
@@ -42,8 +55,8 @@ return log(KEYS[1], KEYS[2], ARGV[1], {'data', ARGV[2]})
 READ_AND_LOG = (
     _LOG
     + """
-local profile = redis.call('GET', KEYS[1])
-local recs = redis.call('GET', KEYS[2])
+local both = redis.call('MGET', KEYS[1], KEYS[2])
+local profile, recs = both[1], both[2]
 local function no() return {profile, recs, 0} end
 if not profile or not recs then return no() end
 -- the top-level digest: inside a JSON string a quote is escaped, so only the key matches

@@ -13,7 +13,10 @@ Redis keys (prefix `dw:`), every family erased by `delete()`:
                        scored by the entry's time, every entry still in the stream; older
                        stores kept a list of the last 1000, which `delete()` still reads)
   dw:impressions:{id}  the same for the dw:impressions stream (the lists shown, with the
-                       features of each item, for training)
+                       features of each item, for training); logging trims it to the
+                       stream when its size reaches a multiple of scripts.TRIM_EVERY, so in
+                       between it may also list entries that left the stream (at most
+                       TRIM_EVERY - 1 more than after its last trim; erasure's XDEL skips them)
   dw:purchases:{id}, dw:refills:{id}  purchase history and refills due (purchases.py)
 Shared keys: dw:customers (set of ids), dw:events (stream), dw:shared:{digest} (hash: lists
 computed for one profile digest during a refresh, per fingerprint, day and limit; TTL; erased
