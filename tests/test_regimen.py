@@ -633,6 +633,39 @@ def brute_force(snapshot, request: dict[str, Any], skus: tuple[str, ...]) -> dic
         overshoot = weights.shortfall * OVERSHOOT_PER_SHORTFALL * result[3]
         return overshoot + result[1] + weights.pill * result[2]
 
+    # review s10 U2: targets come in tiers (targets.yaml priorities, first first), read here
+    doc = yaml.safe_load((RULES / "reference" / "targets.yaml").read_text("utf-8"))
+    tier_ids = [tier["id"] for tier in doc["priorities"]["tiers"]]
+    by_authority = {a: t["id"] for t in doc["priorities"]["tiers"] for a in t["authorities"]}
+    entries = {t["id"]: t for t in doc["targets"]}
+    ids = ev.target_ids
+    ranks = {
+        k: tier_ids.index(
+            entries[ids[k]].get("priority") or by_authority[entries[ids[k]]["authority"]]
+            if ids.get(k) in entries
+            else by_authority["doctor"]
+        )
+        for k in targets
+    }
+
+    def tiers(choice: dict[str, int]) -> tuple[float, ...]:
+        """The sum of relative shortfalls per tier, first tier first."""
+        totals = dict(current)
+        for sku, servings in choice.items():
+            for key, amount in per_serving(sku).items():
+                totals[key] += amount * servings
+        return tuple(
+            sum(max(0.0, t - totals[k]) / t for k, t in targets.items() if ranks[k] == level)
+            for level in sorted(set(ranks.values()))
+        )
+
+    # stage 1 is lexicographic over the tiers: keep the choices at the least shortfall of every
+    # tier but the last, in order; `value` then orders the last tier, cost and pills
+    kept = [(tiers(c), r, c) for r, c in scores]
+    for level in range(len(kept[0][0]) - 1 if kept else 0):
+        least = min(k[0][level] for k in kept)
+        kept = [k for k in kept if k[0][level] <= least + 1e-9]
+    scores = [(r, c) for _, r, c in kept]
     return {"scores": scores, "score": score, "value": value, "fit_value": fit_value, "ev": ev}
 
 
@@ -696,6 +729,17 @@ def test_the_solver_finds_the_brute_force_optimum_on_small_catalogs(data, catalo
             2,
         ),
         (["XF-CAD3-500-10-TAB", "BL-CA-500-TAB", "XF-D3-10-TAB"], {"age": 70, "diet": "vegan"}, 3),
+        # review s10 U2: folic acid (first tier) before the iodine aim, one product's budget
+        (
+            ["BL-FOLIC-400-TAB", "VL-IODINE-150-TAB"],
+            {
+                "age": 30,
+                "sex": "female",
+                "life_stage": "pregnant",
+                "current_supplements": [{"label": "P", "nutrients": {"vitamin_d_ug": 20}}],
+            },
+            1,
+        ),
         # magnesium limit: 2 servings of 100 mg with 100 mg already taken would cross 250 mg,
         # one serving does not: the regimen may take fewer servings than the label
         (

@@ -174,3 +174,28 @@ def test_product_page_quotes_no_dose_we_would_suggest_without_advice(client, loc
     text = notices["page_product_not_suited"]
     assert WOULD[locale] not in text, text
     assert "37,5" in text or "37.5" in text, text  # the band is still named
+
+
+@pytest.mark.parametrize("locale", ["nl", "de", "en"])
+def test_product_page_names_the_conflicting_vitamin_k(client, locale):
+    """M2: the page reason named only "your medicine or condition" and vitamin D: it names the
+    vitamin K2 that conflicts with the vitamin K antagonist."""
+    body = {**PAGE, "locale": locale}
+    notices = {
+        n["code"]: n["text"]
+        for n in client.post("/v1/recommendations", json=body).get_json()["notices"]
+    }
+    text = notices["page_product_not_suited"]
+    k2 = {"nl": "vitamine K2", "de": "Vitamin K2", "en": "vitamin K2"}[locale]
+    assert k2 in text, text
+
+
+def test_the_intake_check_names_the_conflicting_vitamin_k(client):
+    body = {
+        "locale": "nl",
+        "profile": {"age": 72, "country": "NL", **VKA},
+        "basket": [{"sku": "XF-D3K2-DROPS"}],
+    }
+    suggestion = client.post("/v1/intake/check", json=body).get_json()["suggestion"]
+    assert suggestion["code"] == "remove"
+    assert "vitamine K2" in suggestion["text"].split(".")[0], suggestion["text"]

@@ -24,6 +24,9 @@ _TEXTS: weakref.WeakKeyDictionary[Reference, dict[str, dict[str, str]]] = (
 )
 REQUIRED_TEXTS = (
     "role",
+    "role_ours",  # review 10 U2: a line that serves only our own aims
+    "advised",
+    "advised_ours",
     "role_extra",
     "amount_part",
     "target_part",

@@ -16,6 +16,7 @@ from typing import Any
 from .advice import advice_of
 from .amounts import above
 from .day_totals import over_room
+from .line_notices import conflict_words, conflicting
 from .regimen_texts import TextWriter
 from .safety import life_stage_maxima as maxima_of
 
@@ -131,6 +132,9 @@ def removal_text(
 def _reason(ev: Any, line: int, why: str, forms: str, write: TextWriter) -> str:
     """`unsuited_<why>`; for `dose_band:<nutrient>` the nutrient's day's total and the band
     (regimen_texts.yaml `unsuited_dose_band`, as a product page says it)."""
+    clash = conflicting(ev, ev.resolved[line].amounts) if why == "interaction" else []
+    if clash:  # review 10 M2: name what conflicts ("contains vitamin K2, ...")
+        return conflict_words(ev, clash, write.locale)
     if not why.startswith("dose_band:"):
         return write(f"unsuited_{why}", forms=forms)
     key = why.split(":", 1)[1]
@@ -227,7 +231,14 @@ def product_reasons(ev: Any, index: int, write: TextWriter) -> list[str]:
         if why not in words:
             words.append(why)
     forms = form_names(ev, catalog.products[index].sku, write) if "form" in words else ""
-    reasons += [write(f"unsuited_{why}", forms=forms) for why in words]
+    # review 10 M2: an interaction names what conflicts ("contains vitamin K2, ..."), first
+    clash = conflicting(ev, catalog.nutrients_per_day[index]) if "interaction" in words else []
+    reasons += [
+        conflict_words(ev, clash, write.locale)
+        if why == "interaction" and clash
+        else write(f"unsuited_{why}", forms=forms)
+        for why in words
+    ]
     band_upper = advice_of(ev).band_upper
     for column in [int(c) for c in ev.offer.above_band[index].nonzero()[0]]:
         if column in said:  # its upper limit or life stage maximum is said above
