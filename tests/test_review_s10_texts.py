@@ -50,3 +50,20 @@ def test_three_names_take_commas_then_the_conjunction():
     assert reference.listed(["A", "B"], "de") == "A und B"
     assert reference.listed(["A"], "en") == "A"
     assert reference.listed([], "en") == ""
+
+
+@pytest.mark.parametrize(
+    "locale, ours, advised",
+    [("nl", "door ons voorgestelde 150", "geadviseerde"), ("en", "our suggested 150", "advised")],
+)
+def test_the_basket_suggestion_calls_an_aim_of_ours_no_advice(client, locale, ours, advised):
+    """Review 10 U2 follow-up: the intake check's basket suggestion called the 150 µg iodine
+    aim in pregnancy (ours, not an authority's) "the advised 150 µg iodine"."""
+    body = {
+        "locale": locale,
+        "profile": {"age": 30, "sex": "female", "life_stage": "pregnant"},
+        "basket": [{"sku": "XF-FOLIC-D3-TAB"}],
+    }
+    text = client.post("/v1/intake/check", json=body).get_json()["suggestion"]["text"]
+    assert ours in text, text
+    assert f"{advised} 150" not in text, text

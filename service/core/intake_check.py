@@ -21,6 +21,7 @@ from .regimen_problem import regimen_problem
 from .regimen_texts import TextWriter
 from .safety import intake_entries, life_stage_maxima
 from .snapshot import Snapshot
+from .target_priority import advised_word
 from .unsuited import form_names, removal_text, unsuited_lines
 from .vocabulary import DEFAULT_LOCALE
 
@@ -490,6 +491,7 @@ def _add_for_target(ev: Evaluation, write: TextWriter) -> dict | None:
             target=rounded(problem.targets[c]),
             unit=write.unit(keys[c]),
             nutrient=write.name(keys[c]),
+            advised=advised_word(ev, keys[c], write),
         )
         for c in problem.gap_columns
         if added[best][c] > 0

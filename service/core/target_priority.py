@@ -149,3 +149,15 @@ def column_ranks(reference: Any, keys: tuple[str, ...] | list[str], ids: dict[st
     target id, as served_targets gives them); 0 where no target applies."""
     table = priorities(reference)
     return np.array([table.rank(ids.get(key)) for key in keys], dtype=np.int64)
+
+
+def advised_word(ev: Any, key: str, write: Any) -> str:
+    """`{advised}` of a target text: "the advised", or "our suggested" where the nutrient's
+    target for the profile is an aim of ours (review 10 U2; the regimen and the intake check's
+    basket suggestion alike)."""
+    from .advice_extras import served_targets  # noqa: PLC0415 (advice_extras imports ranking)
+
+    target_id = served_targets(ev)[1].get(key)
+    return write(
+        "advised_ours" if priorities(ev.snapshot.reference).is_ours(target_id) else "advised"
+    )
