@@ -15,6 +15,7 @@ from .advice_extras import served_targets
 from .advice_texts import doctor_dose_notices, intake_warning_notices, serum_notices
 from .amounts import above, rounded
 from .day_totals import near_upper_limit
+from .line_notices import interaction_taken, unsuited_taken, with_unsuited_lines
 from .numbers import format_number
 from .profile import Profile, labelled_lines
 from .ranking import Evaluation, evaluate, profile_notices
@@ -53,6 +54,8 @@ def formulate_regimen(
     notices += serum_notices(ev, locale)  # review s6 T2: see a doctor, as lists say
     # review s7 P7: a doctor's dose we may not supply, as lists say; never aimed at
     notices += doctor_dose_notices(ev, locale)
+    # review 10 M1: a line that does not suit the person is named, never "achieved" by
+    notices = with_unsuited_lines(ev, locale, notices)
     failing = _failing_taken(ev)
     problem = regimen_problem(ev, max_products, budget)
     servings = np.zeros(problem.size, dtype=np.int64)
@@ -112,7 +115,12 @@ def _failing_taken(ev: Evaluation) -> set[int]:
     """Nutrient columns where what is taken fails a guarantee for the person (the list's
     `intake_warning:<nutrient>`): never achieved-and-fine (review s5 S5)."""
     failing = ev.offer.failing
-    return {c for c in ev.offer.covered if c in failing}
+    out = {c for c in ev.offer.covered if c in failing}
+    # review 10 M1: what a line gives that does not suit the person (diet, allergy, age, an
+    # interaction: the D3 + K2 drops with a vitamin K antagonist) is not "already achieved"
+    for i in {*unsuited_taken(ev), *interaction_taken(ev)}:
+        out.update(int(c) for c in np.flatnonzero(ev.resolved[i].amounts > 0))
+    return out
 
 
 def _contraindicated(ev: Evaluation) -> set[int]:
