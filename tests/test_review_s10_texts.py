@@ -67,3 +67,13 @@ def test_the_basket_suggestion_calls_an_aim_of_ours_no_advice(client, locale, ou
     text = client.post("/v1/intake/check", json=body).get_json()["suggestion"]["text"]
     assert ours in text, text
     assert f"{advised} 150" not in text, text
+
+
+def test_a_warning_about_one_product_does_not_say_together(client):
+    """Review 10 C2: "De hoeveelheid vitamine D uit <one product> is samen 75 µg per dag"."""
+    profile = {"age": 40, "current_supplements": [{"sku": "XF-D3-75-TAB"}]}
+    for locale, word in (("nl", "samen"), ("de", "zusammen"), ("en", "in all")):
+        notices = notice_texts(recommend(client, {"profile": profile}, locale))
+        warned = [t for code, t in notices.items() if code.startswith("intake_warning:")]
+        assert warned, notices
+        assert not [t for t in warned if word in t], warned
