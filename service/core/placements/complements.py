@@ -36,16 +36,19 @@ from .context import Copurchase, Pick, PlacementContext
 
 class OneSource:
     """The nutrients the items taken so far give, for a placement that completes a routine
-    (`basket_overlap: exclude`), and on a product page whose product suits the person for what
-    goes with it (every item but an alternative, which is instead of it: review 10, a vitamin
-    D complement and a D3 of the profile list side by side under a calcium); for any other
-    placement nothing is ever a second source."""
+    (`basket_overlap: exclude`), and on a product page for what goes with it: every item but
+    an alternative, which is instead of the page product, gives no nutrient that an item before
+    it gives, an alternative's included (review 10: a vitamin D complement and a D3 of the
+    profile list side by side under a calcium; under the alternatives of a women's multivitamin
+    that does not suit a pregnant woman, a folic acid + D3 of her plain list, 35 µg vitamin D
+    with the vegan multivitamin offered instead); for any other placement nothing is ever a
+    second source."""
 
     def __init__(self, ctx: PlacementContext) -> None:
         self.ctx = ctx
         self.given = np.zeros(len(ctx.snapshot.reference.nutrients.keys), dtype=bool)
         self.routine = ctx.placement.basket_overlap == "exclude"
-        self.page = ctx.product_index is not None and not ctx.page_product_unsuited
+        self.page = ctx.product_index is not None
 
     def applies(self, pick: Pick) -> bool:
         return self.routine or (self.page and pick.strategy != "alternatives")
@@ -60,7 +63,7 @@ class OneSource:
         return self.applies(pick) and bool((self.gives(pick.index) & self.given).any())
 
     def add(self, pick: Pick) -> None:
-        if self.applies(pick):
+        if self.routine or self.page:
             self.given |= self.gives(pick.index)
 
 
