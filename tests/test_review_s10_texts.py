@@ -77,3 +77,14 @@ def test_a_warning_about_one_product_does_not_say_together(client):
         warned = [t for code, t in notices.items() if code.startswith("intake_warning:")]
         assert warned, notices
         assert not [t for t in warned if word in t], warned
+
+
+def test_a_negation_lists_its_nutrients_with_or(client):
+    """Review 10b F8: "Zusätzlich dazu empfehlen wir nichts, was Vitamin D, Folsäure und Jod
+    liefert" read as one product giving all three; a negation lists them with "oder"."""
+    profile = {"age": 30, "sex": "female", "life_stage": "pregnant"}
+    profile["current_supplements"] = [{"sku": "XF-MULTI-WOMEN"}]
+    text = notice_texts(recommend(client, {"profile": profile}, "de"))[
+        "product_not_suited:XF-MULTI-WOMEN"
+    ]
+    assert "Folsäure oder Jod liefert" in text, text

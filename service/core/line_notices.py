@@ -145,12 +145,18 @@ def _more_text(ev: Evaluation, index: int, more: list[str], clash: list[int], lo
     antagonist)."""
     reference = ev.snapshot.reference
     nutrients = reference.listed(more, locale)
+    either = reference.listed(more, locale, "or")
     if not clash:
-        return reference.text("notice_product_unsuited_more", locale, nutrients=nutrients)
+        return reference.text(
+            "notice_product_unsuited_more", locale, nutrients=nutrients, nutrients_or=either
+        )
     key = "notice_product_interaction_more"
     if ev.resolved[index].path.startswith("basket."):
         key += "_basket"
-    return reference.text(key, locale, nutrients=nutrients, conflicts=_names(ev, clash, locale))
+    conflicts = _names(ev, clash, locale)
+    return reference.text(
+        key, locale, nutrients=nutrients, nutrients_or=either, conflicts=conflicts
+    )
 
 
 def life_stage_line_notices(ev: Evaluation, locale: str) -> list[dict[str, str]]:
@@ -191,7 +197,10 @@ def life_stage_line_notices(ev: Evaluation, locale: str) -> list[dict[str, str]]
         ]
         if more:
             text += " " + reference.text(
-                "notice_product_unsuited_more", locale, nutrients=reference.listed(more, locale)
+                "notice_product_unsuited_more",
+                locale,
+                nutrients=reference.listed(more, locale),
+                nutrients_or=reference.listed(more, locale, "or"),
             )
         out.append({"code": f"product_not_suited:{line.sku}", "text": text})
     return out

@@ -197,12 +197,13 @@ class Reference:
     def text(self, key: str, locale: str, **values: Any) -> str:
         return self.texts[key][locale].format(**localized(values, locale))
 
-    def listed(self, items: Iterable[str], locale: str) -> str:
-        """Names joined as the locale writes a list: "A, B en C", "A, B und C" (`list_and`)."""
+    def listed(self, items: Iterable[str], locale: str, word: str = "and") -> str:
+        """Names joined as the locale writes a list: "A, B en C", "A, B und C" (`list_and`;
+        `word` "or": `list_or`, where a negation lists them)."""
         names = list(items)
         if len(names) < 2:
             return "".join(names)
-        return self.text("list_and", locale, head=", ".join(names[:-1]), last=names[-1])
+        return self.text(f"list_{word}", locale, head=", ".join(names[:-1]), last=names[-1])
 
 
 def _display(path: Path) -> str:

@@ -28,6 +28,7 @@ SERVICE_TEXTS: dict[str, tuple[str, ...]] = {
     "notice_no_items": (),
     # names in a sentence: "A, B en C" (Reference.listed; review 9b F7)
     "list_and": ("head", "last"),
+    "list_or": ("head", "last"),
     "notice_upper_limits_unverified": (),
     "warning_diet": ("diet",),
     "warning_allergy": ("allergens",),
@@ -36,11 +37,12 @@ SERVICE_TEXTS: dict[str, tuple[str, ...]] = {
     # review s9 A1: a line taken or in the basket that does not suit the person (line_notices.py)
     "notice_product_unsuited": ("products", "reasons"),
     "notice_product_unsuited_basket": ("products", "reasons"),
-    "notice_product_unsuited_more": ("nutrients",),
+    # {nutrients_or}: the same names joined with "or" where a negation lists them (review 10b)
+    "notice_product_unsuited_more": ("nutrients", "nutrients_or"),
     # review 10 M1: a line an interaction excludes (line_notices.py)
     "notice_product_unsuited_interaction": ("nutrients",),
-    "notice_product_interaction_more": ("nutrients", "conflicts"),
-    "notice_product_interaction_more_basket": ("nutrients", "conflicts"),
+    "notice_product_interaction_more": ("nutrients", "nutrients_or", "conflicts"),
+    "notice_product_interaction_more_basket": ("nutrients", "nutrients_or", "conflicts"),
     "warning_above_upper_limit": ("nutrient", "amount", "upper_limit", "unit"),
     # the same where the limit is for total intake: the food allowance and the total (s6)
     "warning_above_upper_limit_food": (
