@@ -60,3 +60,15 @@ def test_a_cause_named_by_another_warning_is_still_not_repeated(client):
     assert "intake_warning:vitamin_d_ug" in notices, notices
     assert "intake_warning:vitamin_k2_ug" not in notices, notices
     assert "product_not_suited:XF-D3K2-TAB" not in notices, notices
+
+
+def test_a_total_it_is_only_part_of_does_not_hide_the_product(client):
+    """Review 10b F2: beside 25 µg D3 drops, the women's multivitamin lost its notice (the
+    pregnancy-maximum warning of the 35 µg total named it), while the regimen's folic acid
+    said "see the warning about it" and there was none."""
+    profile = {**PREGNANT, "current_supplements": [{"sku": MULTI}, {"sku": "XF-D3-25-DROPS"}]}
+    notices = notice_texts(recommend(client, {"profile": profile}, "en"))
+    assert "intake_warning:vitamin_d_ug" in notices, notices
+    assert f"product_not_suited:{MULTI}" in notices, notices
+    answer = client.post("/v1/regimens", json={"locale": "en", "profile": profile}).get_json()
+    assert f"product_not_suited:{MULTI}" in [n["code"] for n in answer["notices"]]

@@ -168,11 +168,15 @@ def life_stage_line_notices(ev: Evaluation, locale: str) -> list[dict[str, str]]
     retinol is why). What it gives that is covered is named as not suggested beside it."""
     offer = ev.offer
     failing = offer.failing
+    # named with its cause: by a warning whose cause holds for the line alone (the 75 µg
+    # D3 + K2 above the 25 µg pregnancy maximum by itself, review s8 Q4); not by a total
+    # it is only part of (review 10b F2: the women's multivitamin's 10 µg beside 25 µg drops)
     named = {
         i
         for c in offer.covered
         if c in failing and failing[c].kind != "life_stage"
         for i in failing[c].lines
+        if failing[c].maximum is None or ev.resolved[i].amounts[c] > failing[c].maximum
     }
     reference = ev.snapshot.reference
     keys = reference.nutrients.keys
