@@ -141,24 +141,20 @@ class PlacementContext:
         its reason "fills your folic acid gap" that the page product fills). Nothing where the
         page product does not suit: then what is offered is instead of it."""
         index = self.product_index
-        none = np.zeros(len(self.snapshot.catalog), dtype=bool)
         if index is None or self.page_product_unsuited:
-            return none
-        reference = self.snapshot.reference
-        per_day = self.snapshot.catalog.nutrients_per_day
-        given = advice_config(reference).grouped(reference.nutrients.keys, per_day[index] > 0)
-        columns = np.flatnonzero(given)
-        if columns.size == 0:
-            return none
-        return np.asarray((per_day[:, columns] > 0).any(axis=1))
+            return np.zeros(len(self.snapshot.catalog), dtype=bool)
+        return self.giving_any(self.snapshot.catalog.nutrients_per_day[index] > 0)
 
     @cached_property
     def basket_overlap(self) -> np.ndarray:
         """Products that give a nutrient the basket or what is taken gives: never in a cart."""
-        # K1 given is vitamin K given: no K2 "which your basket does not give yet" (R7)
+        return self.giving_any(self.basket_nutrients)
+
+    def giving_any(self, given: np.ndarray) -> np.ndarray:
+        """Products that give any nutrient of the column mask `given`, grouped: K1 given is
+        vitamin K given (no K2 "which your basket does not give yet", R7)."""
         reference = self.snapshot.reference
-        given = advice_config(reference).grouped(reference.nutrients.keys, self.basket_nutrients)
-        columns = np.flatnonzero(given)
+        columns = np.flatnonzero(advice_config(reference).grouped(reference.nutrients.keys, given))
         if columns.size == 0:
             return np.zeros(len(self.snapshot.catalog), dtype=bool)
         per_day = self.snapshot.catalog.nutrients_per_day
