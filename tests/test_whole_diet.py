@@ -149,3 +149,26 @@ def test_a_broken_food_table_is_refused_with_file_and_reason(data_copy, edit, wo
     assert "food_intake.yaml" in text
     for word in words:
         assert word in text, text
+
+
+def test_food_alone_above_a_limit_is_said_in_every_list(client):
+    """Session 11 (CI stop 23): 14 declared dairy portions give 500 + 14 x 175 = 2,950 mg
+    calcium, above the 2,500 mg limit for total intake, with nothing taken. The list offered no
+    calcium and said nothing of why; now `above_upper_limit:calcium_mg` names the food and the
+    excess in every list and placement, and nothing offered gives calcium."""
+    profile = {"age": 40, "sex": "female", "country": "NL", "dairy_portions_per_day": 14}
+    food = expected_food(profile, "calcium_mg")
+    limit = expected_upper_limit("calcium_mg", 40, "none")
+    assert food == 2950 and limit == 2500
+    for placement in (None, "home", "cart", "checkout", "account", "email"):
+        body: dict[str, Any] = {"profile": {**profile, "goals": ["bones"]}, "locale": "en"}
+        if placement:
+            body["placement"] = placement
+        answer = client.post("/v1/recommendations", json=body).get_json()
+        (notice,) = [n for n in answer["notices"] if n["code"] == "above_upper_limit:calcium_mg"]
+        assert "2950" in notice["text"] and "450" in notice["text"] and "2500" in notice["text"]
+        for item in answer["items"]:
+            assert per_day(PRODUCTS[item["sku"]]).get("calcium_mg", 0) == 0, (placement, item)
+    below = {**profile, "dairy_portions_per_day": 11}  # 2,425 mg: within the limit
+    answer = client.post("/v1/recommendations", json={"profile": below}).get_json()
+    assert "above_upper_limit:calcium_mg" not in {n["code"] for n in answer["notices"]}

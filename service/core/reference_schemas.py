@@ -25,6 +25,9 @@ SERVICE_TEXTS: dict[str, tuple[str, ...]] = {
     "notice_above_upper_limit_basket": ("nutrient", "amount", "upper_limit", "unit"),
     "notice_above_upper_limit_food_basket": _ABOVE_WITH_FOOD,
     "notice_above_upper_limit_food_nothing_basket": _ABOVE_WITH_FOOD,
+    # session 11: the food allowance alone above a limit for total intake (a declared 14 dairy
+    # portions give 2,950 mg calcium, above 2,500 mg), nothing that gives it taken
+    "notice_above_upper_limit_food_alone": ("nutrient", "food", "excess", "upper_limit", "unit"),
     "notice_no_items": (),
     # names in a sentence: "A, B en C" (Reference.listed; review 9b F7)
     "list_and": ("head", "last"),
