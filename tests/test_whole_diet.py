@@ -172,3 +172,17 @@ def test_food_alone_above_a_limit_is_said_in_every_list(client):
     below = {**profile, "dairy_portions_per_day": 11}  # 2,425 mg: within the limit
     answer = client.post("/v1/recommendations", json={"profile": below}).get_json()
     assert "above_upper_limit:calcium_mg" not in {n["code"] for n in answer["notices"]}
+
+
+@pytest.mark.parametrize("locale", ["nl", "de", "en"])
+def test_the_above_room_warning_opens_with_a_capital(client, locale):
+    """Review 10: the food text opens with the nutrient's name, lower case in nl and en
+    ("vitamine D: 95 µg ..."), so the warning began with a small letter."""
+    body = {
+        "profile": {"age": 40, "sex": "male"},
+        "basket": [{"label": "D drops", "nutrients": {"vitamin_d_ug": 95}}],
+        "locale": locale,
+    }
+    answer = client.post("/v1/intake/check", json=body).get_json()
+    (warning,) = [w for w in answer["warnings"] if w["code"] == "above_room:vitamin_d_ug"]
+    assert warning["text"][0].isupper(), warning["text"]

@@ -165,7 +165,10 @@ class FoodIntake:
         return out
 
     def text(self, key: str, locale: str, **values: object) -> str:
-        return self.texts[key][locale].format(**localized(values, locale))
+        """A whole sentence, so its first letter is a capital even where a nutrient's name
+        opens it ("Calcium: 800 mg ...", not "calcium: 800 mg ..." in nl and en)."""
+        text = self.texts[key][locale].format(**localized(values, locale))
+        return text[:1].upper() + text[1:]
 
 
 def food_intake(data: dict, nutrient_keys: tuple[str, ...], bands: list[dict]) -> FoodIntake:
