@@ -22,6 +22,7 @@ from .advice_extras import (
 )
 from .amounts import above, rounded
 from .day_totals import over_room
+from .doctor_reach import doctor_short_notices
 from .line_notices import life_stage_line_notices
 
 if TYPE_CHECKING:
@@ -322,7 +323,8 @@ def doctor_dose_notices(ev: Evaluation, locale: str) -> list[dict[str, str]]:
             )
             text = reference.text("notice_doctor_dose_capped", locale, **values)
         notices.append({"code": f"doctor_dose_capped:{keys[column]}", "text": text})
-    return notices + doctor_band_notices(ev, locale)  # no product near the dose (review s9 F3)
+    notices += doctor_band_notices(ev, locale)  # no product near the dose (review s9 F3)
+    return notices + doctor_short_notices(ev, locale)  # reached in part only (session 11)
 
 
 def _child_diet(ev: Evaluation, locale: str) -> list[dict[str, str]]:

@@ -1,0 +1,94 @@
+"""A doctor's dose the list can serve only in part (session 11): a doctor advised 100 µg of
+vitamin D a day; the safe upper limit of 100 µg for total intake leaves room for 93 µg beside
+the food allowance, and a food supplement may give at most 75 µg per daily dose in NL, so the
+list's vitamin D products give 75 µg. Each item's reason said "your doctor advised 100 µg;
+this product gives 75 µg", which reads as an invitation to add a second product for the rest.
+`doctor_dose_short:<nutrient>` says how far our products reach, why, and that the rest is a
+matter for the doctor or pharmacist, not a second product.
+
+Doses above the upper limit itself, or above a life stage's maximum, have their own notice
+(`doctor_dose_capped`, advice_extras.capped_doctor_doses); so has a dose no suitable product
+comes near (`advice_unmet`, advice_extras.doctor_band_unmet). The texts are data (texts.yaml
+`notice_doctor_dose_short`, `doctor_short_*`)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from .advice import advice_of
+from .advice_config import DOCTOR
+from .advice_extras import capped_doctor_doses, doctor_band_unmet
+from .amounts import above
+
+if TYPE_CHECKING:
+    from .ranking import Evaluation
+
+
+def doctor_short_notices(ev: Evaluation, locale: str) -> list[dict[str, str]]:
+    """`doctor_dose_short:<nutrient>` where what is taken plus the most any product we may
+    offer gives stays below the doctor's dose (and the dose is no capped one)."""
+    advice = advice_of(ev)
+    if not advice.doctor:
+        return []
+    reference, offer = ev.snapshot.reference, ev.offer
+    keys = reference.nutrients.keys
+    skip = set(capped_doctor_doses(ev)) | set(doctor_band_unmet(ev)) | set(offer.covered)
+    candidates = ev.safety.allowed() & ~ev.rule_excluded & ev.rule_required & offer.allowed
+    per_day = ev.snapshot.catalog.nutrients_per_day
+    maxima = reference.market_maxima.applied(ev.profile.country)
+    notices = []
+    for column, advised in sorted(advice.doctor.items()):
+        if column in skip or advice.authority.get(column) != DOCTOR:
+            continue
+        giving = per_day[candidates, column]
+        giving = giving[giving > 0]
+        if not giving.size:
+            continue
+        offered = float(giving.max())
+        reach = float(ev.intake[column]) + offered
+        if not above(advised, reach):
+            continue
+        key = keys[column]
+        why = _why(ev, column, (float(advised), reach, offered), maxima.get(key), locale)
+        values = reference.nutrients.text_values(key, locale, advised=advised, reach=reach)
+        text = reference.text("notice_doctor_dose_short", locale, **values, why=why)
+        notices.append({"code": f"doctor_dose_short:{key}", "text": text})
+    return notices
+
+
+def _why(
+    ev: Evaluation,
+    column: int,
+    amounts: tuple[float, float, float],
+    maximum: float | None,
+    locale: str,
+) -> str:
+    """What keeps the list below the dose (`amounts`: advised, reach, the most one product
+    offered gives): the room the upper limit leaves beside the food allowance, the market's
+    maximum per daily dose, and our range where neither of those is what stops it lower."""
+    reference = ev.snapshot.reference
+    key = reference.nutrients.keys[column]
+    advised, reach, offered = amounts
+    taken = float(ev.intake[column])
+    parts = []
+    room = float(ev.safety.room[column])  # the limit less the food allowance; NaN: no limit
+    if not np.isnan(room) and above(advised, room):
+        values = reference.nutrients.text_values(
+            key,
+            locale,
+            food=ev.safety.food[column],
+            upper_limit=ev.limits[column],
+            room=room,
+        )
+        parts.append(reference.text("doctor_short_room", locale, **values))
+    if maximum is not None and above(advised - taken, maximum):
+        values = reference.nutrients.text_values(key, locale, maximum=maximum)
+        market = ev.profile.country
+        parts.append(reference.text("doctor_short_market", locale, **values, market=market))
+    cap = min(np.inf if np.isnan(room) else room, np.inf if maximum is None else taken + maximum)
+    if above(cap, reach):  # neither the limit nor the law stops it at `reach`: our range does
+        values = reference.nutrients.text_values(key, locale, offered=offered)
+        parts.append(reference.text("doctor_short_range", locale, **values))
+    return reference.listed(parts, locale)
