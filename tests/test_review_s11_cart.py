@@ -97,6 +97,11 @@ def test_f4_a_basket_line_we_advise_against_is_not_said_to_cover_anything(
 def test_f4_only_lines_that_suit_cover_something(client, locale, profile, basket):
     """The unsuited line is named as not suited; `basket_covered` names what the suited lines
     give (the magnesium) and nothing that only the unsuited line gives."""
+    # why each does not suit, in the data: vitamin K with a vitamin K antagonist
+    # (interactions.yaml), the drops' lanolin D3 for a vegan, the multivitamin in pregnancy
+    assert gives(DROPS) & {"vitamin_k1_ug", "vitamin_k2_ug"}
+    assert PRODUCTS[DROPS]["vegan"] is False
+    assert PRODUCTS["XF-MULTI-WOMEN"]["pregnancy_suitable"] is False
     unsuited = next(
         line["sku"]
         for line in [*profile.get("current_supplements", []), *map(_line, basket)]
