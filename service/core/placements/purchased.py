@@ -188,14 +188,12 @@ def buy_again(ctx: PlacementContext, limit: int) -> list[Pick]:
         basket=_basket(ctx),
         jurisdiction=request.jurisdiction,
     )
-    # a product already in the basket is no item to buy again: offered on top of its basket
-    # line it broke the calcium limit with food (review 10: 0.25 a day in the basket + 1)
-    in_basket = {line.sku for line in request.basket if line.sku}
-    products = ctx.snapshot.catalog.products
+    # a product already in the basket is no item to buy again (review 10): buy_again_ranked
+    # leaves it out, for this placement and the buy-again GET alike (review s11 F7)
     return [
         Pick(index, float(ev.raw[index]), ev, "buy_again", reasons, extra)
         for index, ev, reasons, extra in chosen
-        if _passes(ctx, ev, index) and products[index].sku not in in_basket
+        if _passes(ctx, ev, index)
     ]
 
 

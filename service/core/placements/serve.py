@@ -42,7 +42,7 @@ from .alternatives import (
     no_alternatives_notice,
     page_product_notice,
 )
-from .complements import OneSource
+from .complements import OneSource, basket_covered_notices
 from .config import Placement
 from .context import Copurchase, Pick, PlacementContext
 from .purchased import counting_proposals
@@ -141,8 +141,7 @@ def placement_bodies(
         codes = {n["code"] for n in notices}
         # the strategies' own (a refill held back), once each
         notices += [n for n in ctx.notices.get(locale, []) if n["code"] not in codes]
-        if placement.basket_overlap == "exclude" and ctx.basket_nutrients.any():
-            notices.append(_basket_notice(ctx, locale))
+        notices += basket_covered_notices(ctx, locale)  # cart, checkout
         if ctx.page_product_unsuited:  # nothing goes with it; alternatives alone say less
             notices.append(page_product_notice(ctx, placement, locale))
         covers = page_covers_notice(ctx, picks, limit, locale)
@@ -276,20 +275,6 @@ def _continuing(
                 n = {**n, "text": f"{n['text']} {more}"}
         out.append(n)
     return out
-
-
-def _basket_notice(ctx: PlacementContext, locale: str) -> dict[str, str]:
-    reference = ctx.snapshot.reference
-    keys = reference.nutrients.keys
-    names = reference.listed(
-        (
-            reference.nutrients.name(keys[c], locale)
-            for c in np.flatnonzero(ctx.basket_nutrients).tolist()
-        ),
-        locale,
-    )
-    text = ctx.snapshot.placements.text("notice_basket_covered", locale, nutrients=names)
-    return {"code": "basket_covered", "text": text}
 
 
 # ---------------------------------------------------------------- entry points

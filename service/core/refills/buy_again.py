@@ -51,28 +51,34 @@ def buy_again_ranked(
     jurisdiction: str | None = None,
 ) -> list[BuyAgain]:
     """Products the customer bought (in the last `buy_again_days`) that still fit the profile
-    as it is now, most bought first (packs, then the latest purchase).
+    as it is now and are not in the basket already, most bought first (packs, then the latest
+    purchase). The `account` placement's `buy_again` and `GET /v1/customers/{id}/buy-again`
+    both read this list.
 
-    Each is checked like an item of a list (`fits`: every safety guarantee, merchandising
-    excludes, the dose band) against the current supplements, the basket and the other
-    supplies that still last (not against itself); one that does not fit any more is left
-    out (the refills propose its replacement). Nothing when what is taken already crosses
-    an upper limit, as for every list."""
+    A product in the basket is being bought again already: it is no item (review 10, review
+    s11 F7: offered on top of its basket line it was checked without that line, 125 + 500 mg
+    calcium with 2,000 mg from food above the 2,500 mg upper limit), and it takes no place of
+    `limit`. Each other is checked like an item of a list (`fits`: every safety guarantee,
+    merchandising excludes, the dose band) against the current supplements, the whole basket
+    and the other supplies that still last (not against itself); one that does not fit any
+    more is left out (the refills propose its replacement). Nothing when what is taken already
+    crosses an upper limit, as for every list."""
     since = today - dt.timedelta(days=config.buy_again_days)
     bought = supplies(snapshot, profile, [p for p in purchases if p.day >= since])
     if not bought:
         return []
     lasting = {s.sku: s.servings_per_day for s in bought if s.runs_out_on > today}
+    in_basket = {line.sku for line in basket if line.sku}
     ranked = sorted(bought, key=lambda s: (-s.packs, -s.last_purchase.toordinal(), s.sku))
     chosen: list[BuyAgain] = []
     for supply in ranked:
+        if supply.sku in in_basket:
+            continue
         # what is taken besides it: the current supplements (those a lasting supply counts
         # already, and the product itself, left out), the other lasting supplies, the basket
         others = sorted(sku for sku in lasting if sku != supply.sku)
         extra = [(sku, lasting[sku]) for sku in others]
-        # the product itself in the basket is what buying it again means, not more of it
-        in_basket = [line for line in basket if line.sku != supply.sku]
-        lines = taken_lines(profile, {supply.sku, *others}, extra, in_basket)
+        lines = taken_lines(profile, {supply.sku, *others}, extra, list(basket))
         ev = evaluate(snapshot, profile, lines, today, jurisdiction)
         if ev.over_limit_now:
             return []
