@@ -91,3 +91,46 @@ def test_the_notice_is_there_exactly_when_no_item_reaches_the_dose(client, count
         assert max(given) >= dose - 1e-9, (dose, given)
     if dose > expected_upper_limit("vitamin_d_ug", 45, "none"):
         assert "doctor_dose_capped:vitamin_d_ug" in codes
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"basket": [{"sku": "XF-D3-75-TAB"}], "placement": "cart"},
+        {"current_supplements": [{"sku": "XF-MULTI-MEN"}]},
+        {"current_supplements": [{"label": "D3", "nutrients": {"vitamin_d_ug": 25}}]},
+    ],
+)
+def test_what_is_taken_is_counted_and_no_second_product_is_forbidden_beside_it(client, extra):
+    """Review 11 R11-6/R11-7: beside 75 µg in the basket the notice said 'room for 91 µg' and
+    'do not take a second product with vitamin D' while 85 µg needed a second product, and
+    every item beside a multivitamin with 20 µg is a second product."""
+    profile = {"age": 45, "sex": "male", "higher_dose_advised": {"vitamin_d_ug": 100}}
+    body: dict[str, Any] = {"profile": profile, "locale": "en"}
+    lines = extra.get("current_supplements", [])
+    body["profile"] = {**profile, "current_supplements": lines}
+    body.update({k: v for k, v in extra.items() if k != "current_supplements"})
+    answer = client.post("/v1/recommendations", json=body).get_json()
+    taken = sum(
+        per_day(PRODUCTS[line["sku"]]).get("vitamin_d_ug", 0)
+        if "sku" in line
+        else line["nutrients"]["vitamin_d_ug"]
+        for line in [*lines, *extra.get("basket", [])]
+    )
+    (notice,) = _short(answer)
+    left = expected_upper_limit("vitamin_d_ug", 45, "none") - expected_food(profile, "vitamin_d_ug")
+    assert f"{taken:g} µg" in notice["text"] and f"room for {left - taken:g} µg" in notice["text"]
+    assert "second product" not in notice["text"]
+
+
+def test_no_limit_no_safety_words(client):
+    """Review 11 R11-11: vitamin B12 has no upper limit; 'do not take a second product' read as
+    a safety limit that does not exist."""
+    profile = {"age": 45, "higher_dose_advised": {"vitamin_b12_ug": 2000}}
+    (notice,) = [
+        n
+        for n in _answer(client, profile)["notices"]
+        if n["code"] == "doctor_dose_short:vitamin_b12_ug"
+    ]
+    assert "second product" not in notice["text"] and "upper limit" not in notice["text"]
+    assert "doctor or pharmacist" in notice["text"]

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 
 def doctor_short_notices(ev: Evaluation, locale: str) -> list[dict[str, str]]:
-    """`doctor_dose_short:<nutrient>` where what is taken plus the most any product we may
+    """`doctor_dose_short:<nutrient>` where what is taken plus the most one product we may
     offer gives stays below the doctor's dose (and the dose is no capped one)."""
     advice = advice_of(ev)
     if not advice.doctor:
@@ -46,14 +46,23 @@ def doctor_short_notices(ev: Evaluation, locale: str) -> list[dict[str, str]]:
         giving = giving[giving > 0]
         if not giving.size:
             continue
-        offered = float(giving.max())
-        reach = float(ev.intake[column]) + offered
-        if not above(advised, reach):
+        taken, offered = float(ev.intake[column]), float(giving.max())
+        if not above(advised, taken + offered):
             continue
         key = keys[column]
-        why = _why(ev, column, (float(advised), reach, offered), maxima.get(key), locale)
-        values = reference.nutrients.text_values(key, locale, advised=advised, reach=reach)
-        text = reference.text("notice_doctor_dose_short", locale, **values, why=why)
+        room = float(ev.safety.room[column])  # the limit less the food allowance; NaN: none
+        why = _why(ev, column, (float(advised), taken, offered), maxima.get(key), locale)
+        values = reference.nutrients.text_values(
+            key, locale, advised=advised, reach=taken + offered, taken=taken
+        )
+        # what is taken already makes any product a second one; with no upper limit, more
+        # is no safety matter: whom to ask, not "no second product" (review 11 R11-7, R11-11)
+        close = "doctor_short_close" + ("_taken" if taken > 0 else "")
+        if np.isnan(room):
+            close = "doctor_short_close_open"
+        head = "notice_doctor_dose_short" + ("_taken" if taken > 0 else "")
+        text = reference.text(head, locale, **values, why=why)
+        text += " " + reference.text(close, locale, **values)
         notices.append({"code": f"doctor_dose_short:{key}", "text": text})
     return notices
 
@@ -65,13 +74,13 @@ def _why(
     maximum: float | None,
     locale: str,
 ) -> str:
-    """What keeps the list below the dose (`amounts`: advised, reach, the most one product
-    offered gives): the room the upper limit leaves beside the food allowance, the market's
-    maximum per daily dose, and our range where neither of those is what stops it lower."""
+    """What keeps the answer below the dose (`amounts`: advised, taken, the most one product
+    offered gives): the room the upper limit leaves beside the food allowance and what is
+    taken, where it is below the dose; the market's maximum per daily dose where that is what
+    stops the product; else our range (review 11 R11-11: only what applies)."""
     reference = ev.snapshot.reference
     key = reference.nutrients.keys[column]
-    advised, reach, offered = amounts
-    taken = float(ev.intake[column])
+    advised, taken, offered = amounts
     parts = []
     room = float(ev.safety.room[column])  # the limit less the food allowance; NaN: no limit
     if not np.isnan(room) and above(advised, room):
@@ -80,15 +89,19 @@ def _why(
             locale,
             food=ev.safety.food[column],
             upper_limit=ev.limits[column],
-            room=room,
+            room=max(room - taken, 0.0),
+            taken=taken,
         )
-        parts.append(reference.text("doctor_short_room", locale, **values))
-    if maximum is not None and above(advised - taken, maximum):
-        values = reference.nutrients.text_values(key, locale, maximum=maximum)
+        text_key = "doctor_short_room" + ("_taken" if taken > 0 else "")
+        parts.append(reference.text(text_key, locale, **values))
+    law = np.inf if maximum is None else maximum
+    if not above(law, offered):  # the law stops the product where it stops
+        values = reference.nutrients.text_values(key, locale, maximum=law)
         market = ev.profile.country
         parts.append(reference.text("doctor_short_market", locale, **values, market=market))
-    cap = min(np.inf if np.isnan(room) else room, np.inf if maximum is None else taken + maximum)
-    if above(cap, reach):  # neither the limit nor the law stops it at `reach`: our range does
+    elif not (np.isnan(room) or above(room - taken, offered)):
+        pass  # the room left stops it there: said above
+    else:  # neither the limit nor the law stops it at `offered`: our range does
         values = reference.nutrients.text_values(key, locale, offered=offered)
         parts.append(reference.text("doctor_short_range", locale, **values))
     return reference.listed(parts, locale)

@@ -31,7 +31,12 @@ SERVICE_TEXTS: dict[str, tuple[str, ...]] = {
     # session 11: a doctor's dose our products reach only in part (doctor_reach.py): {why} is
     # doctor_short_room and/or doctor_short_market (list_and), else doctor_short_range
     "notice_doctor_dose_short": ("nutrient", "advised", "reach", "unit", "why"),
+    "notice_doctor_dose_short_taken": ("nutrient", "advised", "reach", "taken", "unit", "why"),
+    "doctor_short_close": ("nutrient",),
+    "doctor_short_close_taken": ("nutrient",),
+    "doctor_short_close_open": (),
     "doctor_short_room": ("nutrient", "food", "upper_limit", "room", "unit"),
+    "doctor_short_room_taken": ("nutrient", "food", "upper_limit", "room", "taken", "unit"),
     "doctor_short_market": ("nutrient", "maximum", "unit", "market"),
     "doctor_short_range": ("nutrient", "offered", "unit"),
     "notice_no_items": (),
