@@ -223,6 +223,8 @@ CONTRAINDICATED_MEDICATIONS = {
     "oral_retinoid": ("vitamin_a_ug",),
     "active_vitamin_d": ("vitamin_d_ug", "calcium_mg"),
     "amiodarone": ("iodine_ug",),
+    # taken for a thyroid disorder, so "iodine only with a doctor" too (review 11 R11-2)
+    "levothyroxine": ("iodine_ug",),
 }
 
 

@@ -103,7 +103,10 @@ def test_openapi_lists_the_v11_vocabulary(client):
 @pytest.mark.parametrize(
     "kind, code",
     [("conditions", c) for c in ("kidney_disease", "haemochromatosis", "thyroid_disease")]
-    + [("medications", m) for m in ("oral_retinoid", "active_vitamin_d", "amiodarone")],
+    + [
+        ("medications", m)
+        for m in ("oral_retinoid", "active_vitamin_d", "amiodarone", "levothyroxine")
+    ],
 )
 def test_v11_contraindications_exclude_every_product_with_the_nutrient(client, kind, code):
     table = CONTRAINDICATED if kind == "conditions" else CONTRAINDICATED_MEDICATIONS
