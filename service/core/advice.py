@@ -1,7 +1,6 @@
 """The advice for a profile, in one place: targets, dose bands and the needs a list may serve.
 
-Lists, regimens, the intake check's suggestion, explain and the preview all evaluate a profile
-through `ranking.evaluate`, which asks this module for the advice, so they never disagree.
+Lists, regimens, the intake check, explain and the preview all ask this module for the advice.
 
 - **Targets** (rules/reference/targets.yaml): per nutrient the highest advice whose `when` holds,
   with the authority that gives it (`authority`, phrases in `authorities`), raised to what a
@@ -18,9 +17,8 @@ through `ranking.evaluate`, which asks this module for the advice, so they never
   product conditions `requires`), a merchandising rule with a reason that selects it, or a
   learned preference (model score at least `lists.learned_min_score`, from a model trained on
   the shop's customers): needs.py.
-- **Covered** (F12): a product that adds any amount of a nutrient the person already takes
-  enough of is out, whatever its category (the advice or reference intake; without any reference
-  value, any amount: scoring.yaml `lists.covered`): no item adds what `already_covered` denies.
+- **Covered** (F12): a product that adds any amount of a nutrient the person takes enough of
+  is out (scoring.yaml `lists.covered`): no item adds what `already_covered` denies.
 """
 
 from __future__ import annotations
@@ -315,15 +313,17 @@ class Offer:
                     out[column] = Failing("interaction", found, None, interaction.id)
         # a woman planning a pregnancy is held to the pregnancy maxima (review s8 Q4)
         stage = life_stage_maxima(reference, ev.profile)
+        unsuitable = set(self.unsuitable_lines)
         for key, maximum in stage.items():
             column = keys.index(key)
-            if column not in out and ev.intake[column] > maximum * (1 + 1e-9):
-                out[column] = Failing("life_stage_maximum", giving(column), float(maximum))
+            # none suits (retinol): a product unsuited as a whole says it itself (review 11)
+            found = tuple(i for i in giving(column) if maximum or i not in unsuitable)
+            if found and column not in out and ev.intake[column] > maximum * (1 + 1e-9):
+                out[column] = Failing("life_stage_maximum", found, float(maximum))
         upper = advice_of(ev).band_upper
         for column in np.flatnonzero(ev.intake > upper * (1 + 1e-9)).tolist():
             if column not in out:
                 out[column] = Failing("dose_band", giving(column), float(upper[column]))
-        unsuitable = set(self.unsuitable_lines)
         for column in self.enough_taken:
             found = tuple(i for i in giving(column) if i in unsuitable)
             if found and column not in out:

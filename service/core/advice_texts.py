@@ -407,6 +407,8 @@ def _warning_key(reference: Any, found: Any, country: str) -> str:
     own, else the common one (review s6 T8: whom to ask follows the interaction: the
     anticoagulation clinic only for vitamin K with a vitamin K antagonist in NL)."""
     key = f"notice_intake_{found.kind}"
+    if found.kind == "life_stage_maximum" and found.maximum == 0:
+        return f"{key}_none"  # no amount suits (retinol in pregnancy; review 11 R11-1)
     if found.kind != "interaction" or found.interaction is None:
         return key
     for variant in (f"{key}.{found.interaction}.{country}", f"{key}.{found.interaction}"):
