@@ -25,7 +25,7 @@ later run with the same --customers reuses it).
 
     python -m bench.load_http [--customers 100000] [--rounds 3]
         [--seconds 5] [--kinds get,gzip,home,post,post_cached] [--root /path/to/main]
-        [--reload-interval 2]
+        [--reload-interval 2] [--unix-socket /path/to/redis.sock]
 """
 
 from __future__ import annotations
@@ -234,6 +234,12 @@ def main() -> None:
     parser.add_argument("--kinds", default=",".join(KINDS))
     parser.add_argument("--root", action="append", default=[], help="another checkout to pair")
     parser.add_argument(
+        "--unix-socket",
+        help="also run every checkout's server on the same Redis over this Unix socket (the "
+        "Redis must listen on it: `redis-server --unixsocket PATH`), alternating with TCP "
+        "round by round; its rows are named `<checkout>+unix`",
+    )
+    parser.add_argument(
         "--reload-interval",
         default="2",
         help="DOSEWISE_RELOAD_INTERVAL of the servers: 2 as shipped (the data files and the "
@@ -272,18 +278,24 @@ def run(args: argparse.Namespace, url: str) -> None:
     client = redis.Redis.from_url(url)
     lines = scripts(paths)
     roots = [REPO_ROOT, *(Path(r).resolve() for r in args.root)]
+    # (name, checkout, Redis URL of its server): TCP, and with --unix-socket the same Redis
+    # over the socket
+    targets = [(r.name, r, url) for r in roots]
+    if args.unix_socket:
+        over_socket = f"unix://{Path(args.unix_socket).resolve()}?db={BENCH_DB}"
+        targets += [(f"{r.name}+unix", r, over_socket) for r in roots]
     logs = REPO_ROOT / "bench" / "results"
     logs.mkdir(exist_ok=True)
-    pairs: dict[str, dict[str, list]] = {str(r): {k: [] for k in kinds} for r in roots}
+    pairs: dict[str, dict[str, list]] = {n: {k: [] for k in kinds} for n, _, _ in targets}
     for number in range(args.rounds):
-        for root in roots:
+        for name, root, server_url in targets:
             for cache_size, chosen in ((0, [k for k in kinds if k != "post_cached"]), (4096, [])):
                 if cache_size and "post_cached" in kinds:
                     chosen = ["post_cached"]
                 if not chosen:
                     continue
                 server = Gunicorn(
-                    root, url, cache_size, logs / "load_http.log", args.reload_interval
+                    root, server_url, cache_size, logs / "load_http.log", args.reload_interval
                 )
                 try:
                     # warm-up: both workers, every kind, not counted
@@ -296,9 +308,9 @@ def run(args: argparse.Namespace, url: str) -> None:
                     for kind in chosen:
                         trivial = one(server, client, args.seconds, args.connections)
                         measured = one(server, client, args.seconds, args.connections, lines[kind])
-                        pairs[str(root)][kind].append((trivial, measured))
+                        pairs[name][kind].append((trivial, measured))
                         print(
-                            f"round {number + 1} {root.name} {kind}: "
+                            f"round {number + 1} {name} {kind}: "
                             f"{measured['requests_per_s'] / trivial['requests_per_s']:.3f}x, CPU "
                             f"{measured['cpu_ms_per_request']} ms vs "
                             f"{trivial['cpu_ms_per_request']} ms, p99 {measured['p99_ms']} vs "
@@ -308,11 +320,11 @@ def run(args: argparse.Namespace, url: str) -> None:
                 finally:
                     server.stop()
     report: dict[str, Any] = {"customers": args.customers, "lists": len(paths), "servers": {}}
-    for root in roots:
-        rows = {k: summary(v) for k, v in pairs[str(root)].items() if v}
-        report["servers"][str(root)] = rows
+    for name, root, server_url in targets:
+        rows = {k: summary(v) for k, v in pairs[name].items() if v}
+        report["servers"][str(root) if server_url == url else f"{root}+unix"] = rows
         for kind, row in rows.items():
-            print(describe(f"{root.name} {kind}", row), flush=True)
+            print(describe(f"{name} {kind}", row), flush=True)
     print(f"written to {write_result('load_http', report)}")
 
 

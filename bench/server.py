@@ -30,7 +30,9 @@ def free_port() -> int:
 
 
 def db_url(base: str, db: int) -> str:
-    """The same Redis as `base` on database number `db`."""
+    """The same Redis as `base` on database number `db` (`unix://PATH?db=N` on a socket)."""
+    if base.startswith("unix://"):
+        return base.partition("?")[0] + f"?db={db}"
     return base.rsplit("/", 1)[0] + f"/{db}"
 
 

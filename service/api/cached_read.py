@@ -18,6 +18,7 @@ from typing import Any
 import redis
 
 from ..core.placements.serve import part_name
+from ..customers.entries import key
 from ..customers.store import (
     EVENTS_MAXLEN,
     IMPRESSIONS_STREAM,
@@ -44,6 +45,31 @@ def _prefix(sha: str) -> bytes:
     return prefix
 
 
+# a customer's keys on a single Redis (store._key): the family's prefix, then the id
+_PROFILE, _RECS, _INDEX = (key(f, "").encode() for f in ("profile", "recs", "impressions"))
+_PROFILE_LEN, _RECS_LEN, _INDEX_LEN = len(_PROFILE), len(_RECS), len(_INDEX)
+_ASKED: dict[tuple[float, int, str, str | None], bytes] = {}
+
+
+def _asked(max_age: float, limit: int, locale: str, placement: str | None) -> bytes:
+    """The last four arguments (max age, limit, part, placement), packed once per value: a
+    few settings and queries repeat on every hit."""
+    plain = type(max_age) is float and max_age > 0 and type(limit) is int  # equal means same
+    kept = _ASKED.get((max_age, limit, locale, placement)) if plain else None
+    if kept is None:
+        kept = b"".join(
+            (
+                _bulk(repr(max_age).encode()),
+                _bulk(str(limit).encode()),
+                _bulk(part_name(locale, placement).encode()),
+                _bulk((placement or "").encode()),
+            )
+        )
+        if plain and len(_ASKED) < 1024:  # bounded: the queries are the contract's, but any locale
+            _ASKED[(max_age, limit, locale, placement)] = kept
+    return kept
+
+
 def read_and_log(
     store: RedisStore, customer_id: str, hit: Hit, head: bytes
 ) -> tuple[dict | None, bytes | None, bool]:
@@ -55,22 +81,19 @@ def read_and_log(
     connection = getattr(store._own(), "connection", None)
     if connection is None or not script.sha:
         return store.read_and_log(customer_id, hit, head)
-    key = store._key
+    cid = customer_id.encode()
     command = b"".join(
         (
             _prefix(script.sha),
-            _bulk(key("profile", customer_id).encode()),
-            _bulk(key("recs", customer_id).encode()),
+            b"$%d\r\n%s%s\r\n" % (_PROFILE_LEN + len(cid), _PROFILE, cid),
+            b"$%d\r\n%s%s\r\n" % (_RECS_LEN + len(cid), _RECS, cid),
             _STREAM,
-            _bulk(key("impressions", customer_id).encode()),
+            b"$%d\r\n%s%s\r\n" % (_INDEX_LEN + len(cid), _INDEX, cid),
             _MAXLEN,
             _bulk(head),
             _bulk(hit.fingerprint.encode()),
             _bulk(repr(hit.now).encode()),
-            _bulk(repr(hit.max_age).encode()),
-            _bulk(str(hit.limit).encode()),
-            _bulk(part_name(hit.locale, hit.placement).encode()),
-            _bulk((hit.placement or "").encode()),
+            _asked(hit.max_age, hit.limit, hit.locale, hit.placement),
         )
     )
     connection.send_packed_command([command])

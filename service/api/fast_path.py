@@ -32,7 +32,10 @@ from ..customers.arms import serving_snapshot
 from ..customers.redis_client import cache_policy, get_store, hit_logger
 from ..customers.refresh import is_fresh
 from ..customers.store import CachedList, CorruptEntry, Hit, RedisStore
+from ..experiments.customers import PLACEMENT as CUSTOMER_PLACEMENT
 from ..experiments.customers import log_cached_exposure
+from ..experiments.serving import ExperimentServer
+from ..experiments.spec import ALL_PLACEMENTS
 from .access import allows, scopes_from_header
 from .cached_read import read_and_log
 from .customer_request import CustomerQuery, decoded_path, parse_query
@@ -82,6 +85,7 @@ class CachedListFastPath:
         self.app = app
         self.wsgi_app = wsgi_app
         self._bound: tuple[Any, Any, Any, bool] | None = None
+        self._no_arms: tuple[Any, bool] | None = None  # (experiments in service, none on lists)
 
     def _bind(self) -> tuple[Any, Any, Any, bool]:
         """Metric children and the impression logger, looked up once (on first use: tests
@@ -95,6 +99,28 @@ class CachedListFastPath:
                 bool(self.app.config.get("ACCESS_LOG", True)),
             )
         return self._bound
+
+    def _serving_snapshot(self, recommender: Any, customer_id: str) -> Any:
+        """`serving_snapshot(recommender, customer_id)`, without asking for the customer's arm
+        when the experiments file in service has no experiment on the customer lists at all
+        (on any day): then there is no arm and the snapshot is the one in service. Whether it
+        has one is kept per loaded file (a reload makes a new `ExperimentSet`); the file is
+        checked for changes first, as `ExperimentServer.arm` does. Asking for the arm took
+        about 17 µs per hit (the day, an import, the lookup) when no experiment runs."""
+        server = getattr(recommender, "experiments", None)
+        if type(server) is ExperimentServer:
+            snapshot = recommender.snapshot
+            server.refresh(snapshot.rules.rules)
+            loaded = server.experiments
+            kept = self._no_arms
+            if kept is None or kept[0] is not loaded:
+                none = not any(
+                    e.placement in (CUSTOMER_PLACEMENT, ALL_PLACEMENTS) for e in loaded.experiments
+                )
+                kept = self._no_arms = (loaded, none)
+            if kept[1]:
+                return snapshot
+        return serving_snapshot(recommender, customer_id)
 
     def __call__(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
         if environ.get("REQUEST_METHOD") == "GET":
@@ -135,7 +161,7 @@ class CachedListFastPath:
         logged = False
         # the customer's A/B arm's snapshot during an experiment (else the one in service): a
         # cached list is a hit only for the arm it was computed for (refresh.fresh_list)
-        snapshot = serving_snapshot(recommender, customer_id)
+        snapshot = self._serving_snapshot(recommender, customer_id)
         fingerprint = snapshot.fingerprint
         try:
             if drawn and isinstance(store, RedisStore):
