@@ -16,6 +16,9 @@ limit.
 The rule: a line we warn against is never credited as covering or enough; it still counts for
 safety (nothing more of what it gives is offered while it is there).
 
+R11-12: the refill e-mail (`placement=email`) proposed a product that is in the basket; the
+account placement and GET /buy-again leave it out.
+
 Seen failing before the fixes. Expectations come from the catalog, interactions.yaml,
 product_maxima.yaml, nutrients.yaml, placements.yaml and tests/oracle.py.
 """
@@ -27,7 +30,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import memory_app, recommend
+from tests.conftest import TODAY, memory_app, recommend, store_customer
 from tests.oracle import PRODUCTS, expected_food, expected_upper_limit, per_day
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -239,6 +242,37 @@ def test_r11_9_a_line_that_suits_is_still_credited(client):
     body = {"profile": profile, "basket": [{"sku": sku}], "placement": "cart"}
     found = codes(recommend(client, body, "en"))
     assert named(found["basket_covered"], "en") == gives(sku)
+
+
+# ---------------------------------------------------------------- R11-12: the refill e-mail
+CALCIUM = "BL-CA-500-TAB"
+
+
+def _ago(days: int) -> str:
+    return TODAY.fromordinal(TODAY.toordinal() - days).isoformat()
+
+
+def _email(client, customer_id: str, basket: str | None) -> list[dict]:
+    query = {"placement": "email", "locale": "en", **({"basket": basket} if basket else {})}
+    response = client.get(f"/v1/customers/{customer_id}/recommendations", query_string=query)
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()["items"]
+
+
+def test_r11_12_the_refill_email_does_not_propose_what_is_in_the_basket(client):
+    purchases = [
+        (CALCIUM, _ago(200)),
+        (CALCIUM, _ago(100)),
+        ("XF-D3-20-TAB", _ago(150)),
+        ("XF-MG-CIT-150-TAB", _ago(120)),
+        ("XF-MULTI-50PLUS", _ago(300)),
+    ]
+    store_customer(client, "s11-r12", {"age": 72, "sex": "female", "goals": ["bones"]}, purchases)
+    before = [i["sku"] for i in _email(client, "s11-r12", None) if i["strategy"] == "refills"]
+    assert CALCIUM in before  # without the basket the reorder proposes it
+    items = _email(client, "s11-r12", CALCIUM)
+    assert CALCIUM not in [i["sku"] for i in items], items
+    assert all(i.get("for_sku") != CALCIUM or i["sku"] != CALCIUM for i in items)
 
 
 @pytest.mark.parametrize("placement", ROUTINE)
