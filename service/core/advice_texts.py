@@ -23,7 +23,7 @@ from .advice_extras import (
 from .amounts import above, rounded
 from .day_totals import over_room
 from .doctor_reach import doctor_short_notices
-from .line_notices import life_stage_line_notices
+from .line_notices import credited_intake, life_stage_line_notices
 
 if TYPE_CHECKING:
     from .ranking import Evaluation
@@ -219,23 +219,19 @@ def advice_notices(ev: Evaluation, locale: str) -> list[dict[str, str]]:
             if found.kind != "dose_band" or not above(ev.intake[column], ev.safety.room[column]):
                 notices.append(_warning_notice(ev, column, found, locale))
             continue
+        # never of a line the answer warns about (review 11 R11-3, R11-9): what the others
+        # give, where that alone is enough; else none (the warnings say what to do)
+        credit = credited_intake(ev, column)
+        if credit is None:
+            continue
+        amount, basket = credit
         # "enough" only where there is an amount to be enough of (scoring.yaml lists.covered);
         # the basket is not yet taken: a basket line makes the text say "with your basket"
         text_key = "notice_already_taken" if np.isnan(enough[column]) else "notice_already_covered"
-        if any(
-            line.path.startswith("basket.") and line.amounts[column] > 0 for line in ev.resolved
-        ):
-            text_key += "_basket"
-        notices.append(
-            {
-                "code": f"already_covered:{key}",
-                "text": reference.text(
-                    text_key,
-                    locale,
-                    **reference.nutrients.text_values(key, locale, amount=ev.intake[column]),
-                ),
-            }
-        )
+        text_key += "_basket" if basket else ""
+        values = reference.nutrients.text_values(key, locale, amount=amount)
+        text = reference.text(text_key, locale, **values)
+        notices.append({"code": f"already_covered:{key}", "text": text})
     notices += life_stage_line_notices(ev, locale)
     notices += doctor_dose_notices(ev, locale)
     notices += _child_diet(ev, locale)

@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .amounts import above
+from .day_totals import over_room, over_threshold
 from .regimen_texts import TextWriter
 
 if TYPE_CHECKING:
@@ -72,6 +74,80 @@ def interaction_taken(ev: Evaluation) -> dict[int, list[int]]:
         if columns:
             out[i] = columns
     return out
+
+
+def warned_lines(ev: Evaluation) -> frozenset[int]:
+    """Indices of `ev.resolved` that the answer warns about as products (review 11 R11-3,
+    R11-9): a line whose product does not suit the person (`product_not_suited`: allergy, diet,
+    age, the life stage); a line, catalog product or label, that gives what an interaction
+    triggered for the person excludes (its `intake_warning`); a line that by itself is above
+    the life stage's maximum, or above an upper limit with the food allowance where the limit
+    counts it (a calcium tablet beside 14 dairy portions: `above_upper_limit`); and a line
+    that gives a nutrient a warn-type interaction's day's threshold is crossed for (a thiazide
+    user's calcium + D3: "talk to your doctor first"). Such a line is credited with nothing,
+    neither in `already_covered` nor in `basket_covered`; it still counts for safety: every
+    limit, the dose band and what is covered count it, so nothing more of what it gives is
+    offered while it is there. A line that is only part of a total above a limit (the
+    women's multivitamin's 10 µg beside 25 µg drops in pregnancy) still covers its other
+    nutrients; the nutrient itself is never credited (`uncredited_columns`)."""
+    known = ev.memo.get("warned_lines")
+    if known is not None:
+        return known  # type: ignore[no-any-return]
+    lines = ev.resolved
+    out = {*unsuited_taken(ev), *ev.offer.unsuitable_lines}
+    out |= {i for i, line in enumerate(lines) if conflicting(ev, line.amounts)}
+    for column, found in ev.offer.failing.items():
+        if found.kind == "life_stage_maximum" and found.maximum is not None:
+            out.update(i for i in found.lines if lines[i].amounts[column] > found.maximum)
+    room = np.nan_to_num(ev.safety.room, nan=np.inf)
+    for column in over_room(ev).tolist():
+        out.update(i for i, line in enumerate(lines) if above(line.amounts[column], room[column]))
+    warned = _warn_columns(ev)
+    out |= {i for i, line in enumerate(lines) if any(line.amounts[c] > 0 for c in warned)}
+    result = ev.memo["warned_lines"] = frozenset(out)
+    return result
+
+
+def _warn_columns(ev: Evaluation) -> set[int]:
+    """Nutrient columns whose day's total crosses the threshold of a warn-type interaction
+    triggered for the person (interactions.yaml `warn`; the `interaction:<id>` notice)."""
+    keys = ev.snapshot.reference.nutrients.keys
+    out: set[int] = set()
+    for interaction in ev.safety.triggered:
+        out |= set(over_threshold(interaction, keys, ev.intake))
+    return out
+
+
+def uncredited_columns(ev: Evaluation) -> set[int]:
+    """Nutrient columns never called covered or enough, whichever line gives them: a total
+    above an upper limit (with food where it counts), above the life stage's maximum, one an
+    interaction excludes or warns of at the day's total. Their notices say what to do."""
+    failing = ev.offer.failing
+    out = {c for c, found in failing.items() if found.kind in ("interaction", "life_stage_maximum")}
+    return out | set(over_room(ev).tolist()) | _warn_columns(ev)
+
+
+def credited_intake(ev: Evaluation, column: int) -> tuple[float, bool] | None:
+    """What may be called enough of a covered nutrient in `already_covered:<nutrient>`: (the
+    amount a day, whether a basket line gives it) of the lines not warned about
+    (`warned_lines`), where they alone give enough (any amount for a nutrient without one,
+    scoring.yaml `lists.covered.when_taken`); None where they do not, or where the nutrient is
+    never credited (`uncredited_columns`): the warnings say what to do (review 11 R11-9: a
+    child's gummy is enough vitamin D by itself, the kids' multivitamin over the zinc limit
+    beside it is no part of that)."""
+    if column in uncredited_columns(ev):
+        return None
+    warned = warned_lines(ev)
+    giving = [(i, line) for i, line in enumerate(ev.resolved) if line.amounts[column] > 0]
+    credited = [line for i, line in giving if i not in warned]
+    if len(credited) == len(giving):  # nothing warned about gives it: the whole intake
+        amount = float(ev.intake[column])
+    else:
+        amount = float(sum(float(line.amounts[column]) for line in credited))
+        enough = float(ev.offer.enough[column])
+        if amount <= 0 or (not np.isnan(enough) and amount < enough * (1 - 1e-9)):
+            return None
+    return amount, any(line.path.startswith("basket.") for line in credited)
 
 
 def with_unsuited_lines(ev: Evaluation, locale: str, notices: list[dict[str, Any]]) -> list:

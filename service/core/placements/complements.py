@@ -29,7 +29,7 @@ import numpy as np
 
 from ..advice_config import advice_config
 from ..amounts import rounded
-from ..line_notices import interaction_taken, unsuited_taken
+from ..line_notices import uncredited_columns, warned_lines
 from ..numbers import format_number
 from ..ranking import Evaluation, _rank
 from .context import Copurchase, Pick, PlacementContext
@@ -68,35 +68,31 @@ class OneSource:
             self.given |= self.gives(pick.index)
 
 
-def not_suited_lines(ev: Evaluation) -> set[int]:
-    """Indices of `ev.resolved` whose product does not suit the person, the lines a list names
-    in `product_not_suited:<SKU>`: allergy, diet, age, an interaction or contraindication
-    (line_notices.unsuited_taken, interaction_taken) and the life stage
-    (advice.Offer.unsuitable_lines)."""
-    return {*unsuited_taken(ev), *interaction_taken(ev), *ev.offer.unsuitable_lines}
-
-
 def covering_nutrients(ctx: PlacementContext) -> np.ndarray:
     """The nutrient columns `basket_covered` may name: those the basket and what is taken give
-    through lines that suit the person, and the product on the page where it suits. A line we
-    advise against (`product_not_suited`) covers nothing (review s11 F4: "your basket gives
-    vitamin D and vitamin K2" of the D3 + K2 drops of a woman on a vitamin K antagonist). The
-    basket overlap still counts every line: nothing more of what such a line gives is offered
-    while it is in the basket or taken, as its notice says."""
+    through lines the answer does not warn about (line_notices.warned_lines), and the product
+    on the page where it suits. A line we advise against or warn about covers nothing (review
+    s11 F4: "your basket gives vitamin D and vitamin K2" of the D3 + K2 drops of a woman on a
+    vitamin K antagonist; review 11 R11-3: the same drops as a label; R11-9: a calcium above
+    the upper limit with food, a thiazide user's calcium + D3), nor is a nutrient whose total a
+    notice warns about (`uncredited_columns`). The basket overlap still counts
+    every line: nothing more of what such a line gives is offered while it is in the basket or
+    taken, as its notice says."""
     ev = ctx.ev
-    unsuited = not_suited_lines(ev)
+    warned = warned_lines(ev)
     given = np.zeros(len(ctx.snapshot.reference.nutrients.keys), dtype=bool)
     for i, line in enumerate(ev.resolved):
-        if i not in unsuited:
+        if i not in warned:
             given |= line.amounts > 0
     if ctx.product_index is not None and not ctx.page_product_unsuited:
         given |= ctx.snapshot.catalog.nutrients_per_day[ctx.product_index] > 0
+    given[sorted(uncredited_columns(ev))] = False  # "nothing that adds calcium" is said
     return given
 
 
 def basket_covered_notices(ctx: PlacementContext, locale: str) -> list[dict[str, str]]:
     """`basket_covered` for a placement that completes a routine (`basket_overlap: exclude`):
-    the nutrients of `covering_nutrients`; none where no line that suits the person gives one."""
+    the nutrients of `covering_nutrients`; none where no line we do not warn about gives one."""
     if ctx.placement.basket_overlap != "exclude":
         return []
     given = covering_nutrients(ctx)

@@ -215,10 +215,15 @@ def refills(ctx: PlacementContext, limit: int) -> list[Pick]:
     )
     products = snapshot.catalog.products
     ends: Ends = {s.sku: s.runs_out_on for s in plan.listed}
+    # a product already in the basket is being bought: no reorder of it, as buy_again leaves
+    # it out (review 11 R11-12: the refill e-mail proposed the calcium in the basket)
+    in_basket = {line.sku for line in request.basket if line.sku}
     picks = []
     for decision in plan.decisions:
         index, ev, supply = decision.index, decision.ev, decision.supply
         if decision.action == "stop" or index is None or not _passes(ctx, ev, index):
+            continue
+        if products[index].sku in in_basket:
             continue
         blocked = _blocked_now(ctx, index, supply, ends)
         if blocked is not None:
