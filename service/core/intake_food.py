@@ -39,13 +39,16 @@ def food_alone_warnings(ev: Evaluation, locale: str) -> list[dict[str, Any]]:
     intake and what is combined gives none of it (where it gives some, the total is above its
     room and `above_room:<nutrient>` names the lines, as the lists' notices do)."""
     keys = ev.snapshot.reference.nutrients.keys
+    alone = food_alone_columns(ev)
+    if not alone.size:
+        return []
     return [
         {
             "code": f"above_upper_limit:{keys[column]}",
             "text": food_alone_text(ev, column, locale),
             "skus": [],
         }
-        for column in np.setdiff1d(food_alone_columns(ev), over_room(ev)).tolist()
+        for column in np.setdiff1d(alone, over_room(ev)).tolist()
     ]
 
 
@@ -59,6 +62,8 @@ def check_notices(ev: Evaluation, locale: str) -> list[dict[str, str]]:
         for i in ev.safety.triggered
         if i.notice
     ]
+    if not ev.profile.higher_dose_advised:  # the doctor's notices need a doctor's dose
+        return interactions
     return interactions + doctor_dose_notices(ev, locale)
 
 
