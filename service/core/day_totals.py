@@ -98,18 +98,29 @@ def _food_alone_notices(ev: Evaluation, locale: str) -> list[dict[str, str]]:
     """`above_upper_limit:<nutrient>` where the food allowance alone is above a limit for total
     intake and nothing taken gives the nutrient (session 11: 14 declared dairy portions give
     2,950 mg calcium, above 2,500 mg; the list offered no calcium and said nothing of why)."""
+    keys = ev.snapshot.reference.nutrients.keys
+    return [
+        {"code": f"above_upper_limit:{keys[column]}", "text": food_alone_text(ev, column, locale)}
+        for column in np.setdiff1d(food_alone_columns(ev), over_room(ev)).tolist()
+    ]
+
+
+def food_alone_columns(ev: Evaluation) -> np.ndarray:
+    """Columns where the food allowance alone is above a limit for total intake (the food
+    allowance is 0 where the limit is for supplements only; no limit is never crossed). The
+    lists and the intake check share it."""
+    return np.flatnonzero(above(ev.safety.food, np.nan_to_num(ev.limits, nan=np.inf)))
+
+
+def food_alone_text(ev: Evaluation, column: int, locale: str) -> str:
+    """`notice_above_upper_limit_food_alone` for one such column: the food, the excess over the
+    limit, and that nothing giving the nutrient is suggested."""
     reference = ev.snapshot.reference
-    food = ev.safety.food  # 0 where the limit is for supplements only
-    alone = np.flatnonzero(above(food, np.nan_to_num(ev.limits, nan=np.inf)))
-    notices = []
-    for column in np.setdiff1d(alone, over_room(ev)).tolist():
-        key, limit = reference.nutrients.keys[column], float(ev.limits[column])
-        values = reference.nutrients.text_values(
-            key, locale, food=food[column], upper_limit=limit, excess=food[column] - limit
-        )
-        text = reference.text("notice_above_upper_limit_food_alone", locale, **values)
-        notices.append({"code": f"above_upper_limit:{key}", "text": text})
-    return notices
+    food, limit = float(ev.safety.food[column]), float(ev.limits[column])
+    values = reference.nutrients.text_values(
+        reference.nutrients.keys[column], locale, food=food, upper_limit=limit, excess=food - limit
+    )
+    return str(reference.text("notice_above_upper_limit_food_alone", locale, **values))
 
 
 def limit_text_values(

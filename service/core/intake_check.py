@@ -12,8 +12,9 @@ import numpy as np
 from .advice_config import advice_config
 from .advice_texts import intake_warning_notices
 from .amounts import above, rounded, tolerated
-from .day_totals import limit_text_values, over_room
+from .day_totals import food_alone_columns, limit_text_values, over_room
 from .intake import LineAmounts
+from .intake_food import SuggestionLimits, check_notices, food_alone_warnings, with_doctor_dose
 from .market import over_maxima
 from .profile import Line, Profile, labelled_lines
 from .ranking import Evaluation, evaluate
@@ -39,6 +40,7 @@ def check_intake(
     keys = reference.nutrients.keys
     totals, violations, food_warnings = {}, [], []
     entries = intake_entries(keys, ev.intake, ev.limits, ev.safety)
+    alone = set(food_alone_columns(ev).tolist())  # food alone above the limit (R11-4)
     for column, key in enumerate(keys):
         amount, limit = ev.intake[column], ev.limits[column]
         over = bool(above(amount, limit))
@@ -50,7 +52,7 @@ def check_intake(
         totals[key] = {
             "amount": rounded(amount),
             "upper_limit": None if np.isnan(limit) else rounded(limit),
-            "status": "above_upper_limit" if over or with_food else "ok",
+            "status": "above_upper_limit" if over or with_food or column in alone else "ok",
             "food": entries[key]["food"],
             "room": entries[key]["room"],
         }
@@ -95,23 +97,14 @@ def check_intake(
         "totals": totals,
         "violations": violations,
         "warnings": food_warnings
+        + food_alone_warnings(ev, locale)
         + _interaction_warnings(ev, locale)
         + _product_warnings(ev, locale)
         + _law_warnings(ev, locale)
         + _dose_band_warnings(ev, locale, violations),
-        "notices": _interaction_notices(ev, locale),
+        "notices": check_notices(ev, locale),
         "versions": snapshot.versions,
     }
-
-
-def _interaction_notices(ev: Evaluation, locale: str) -> list[dict[str, str]]:
-    """`interaction:<id>` of each triggered notice-only interaction (interactions.yaml `notice:
-    true`), as the list's ranking.profile_notices, whatever is combined (review 8b R4)."""
-    return [
-        {"code": f"interaction:{i.id}", "text": i.text[locale]}
-        for i in ev.safety.triggered
-        if i.notice
-    ]
 
 
 def _dose_band_warnings(
@@ -302,6 +295,12 @@ MAX_SUBSET_LINES = 8  # basket lines searched exhaustively for the smallest fix
 
 
 def basket_suggestion(snapshot: Snapshot, request: dict, today: dt.date) -> dict | None:
+    """The suggestion, with the doctor's notices after it where it changes a doctor's dose."""
+    suggestion = _suggestion(snapshot, request, today)
+    return with_doctor_dose(snapshot, request, today, suggestion)
+
+
+def _suggestion(snapshot: Snapshot, request: dict, today: dt.date) -> dict | None:
     """First the removal of basket lines that fail a guarantee (unsuited.py), then the
     smallest basket change that fixes a crossed limit, else the one product that closes the
     most of a missed target at the lowest cost; None when there is nothing to suggest (or when
@@ -350,8 +349,7 @@ def _fix_violation(ev: Evaluation, basket: list[LineAmounts], write: TextWriter)
     contribution = np.array([line.amounts[over] for line in basket])
     share = (contribution / limits).sum(axis=1)
     order = sorted(range(len(basket)), key=lambda b: (-share[b], b))
-    keys = [ev.snapshot.reference.nutrients.keys[c] for c in over]
-    limit_text = write.limits(keys, limits)
+    limit_text = SuggestionLimits.of(ev, over)  # R11-5: only the limits the change keeps
     for b in order:
         if (contribution[b] >= excess).all():
             return _reduce_or_remove(ev, basket[b], over, excess, limit_text, write)
@@ -374,7 +372,7 @@ def _reduce_or_remove(
     line: LineAmounts,
     over: np.ndarray,
     excess: np.ndarray,
-    limit_text: str,
+    limit_text: SuggestionLimits,
     write: TextWriter,
 ) -> dict:
     catalog = ev.snapshot.catalog
@@ -389,27 +387,26 @@ def _reduce_or_remove(
     keep = math.floor(float(np.min(current - excess / per_serving)) + 1e-9)
     while keep > 0 and ((current - keep) * per_serving < excess).any():
         keep -= 1
-    if keep < 1 or keep >= current:
+    if keep < 1 or keep >= current or not limit_text.reduces:
         return _removal(ev, [line], limit_text, write)
-    text = write(
-        "suggestion_reduce",
-        servings=keep,
-        current=rounded(current),
-        name=product.name[write.locale],
-        limits=limit_text,
+    name = product.name[write.locale]
+    text = limit_text.text(
+        write, "suggestion_reduce", servings=keep, current=rounded(current), name=name
     )
     change = _change("reduce", line, keep)
     return {**change, "text": text, "changes": [change]}
 
 
-def _removal(ev: Evaluation, lines: list[LineAmounts], limit_text: str, write: TextWriter) -> dict:
+def _removal(
+    ev: Evaluation, lines: list[LineAmounts], limit_text: SuggestionLimits, write: TextWriter
+) -> dict:
     catalog = ev.snapshot.catalog
     names = [
         catalog.products[catalog.index[line.sku]].name[write.locale] if line.sku else line.name
         for line in lines
     ]
     changes = [_change("remove", line, 0) for line in lines]
-    text = write("suggestion_remove", name=write.listed(names), limits=limit_text)
+    text = limit_text.text(write, "suggestion_remove", name=write.listed(names))
     return {**changes[0], "text": text, "changes": changes}
 
 

@@ -28,6 +28,9 @@ SERVICE_TEXTS: dict[str, tuple[str, ...]] = {
     # session 11: the food allowance alone above a limit for total intake (a declared 14 dairy
     # portions give 2,950 mg calcium, above 2,500 mg), nothing that gives it taken
     "notice_above_upper_limit_food_alone": ("nutrient", "food", "excess", "upper_limit", "unit"),
+    # session 11 (R11-5): the intake check's removal where food alone stays above the limit
+    "suggestion_remove_food_alone": ("name", "nutrients"),
+    "suggestion_then_food_alone": ("nutrients",),
     # session 11: a doctor's dose our products reach only in part (doctor_reach.py): {why} is
     # doctor_short_room and/or doctor_short_market (list_and), else doctor_short_range
     "notice_doctor_dose_short": ("nutrient", "advised", "reach", "unit", "why"),

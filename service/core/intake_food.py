@@ -1,0 +1,169 @@
+"""What the intake check says beyond what the supplements add (review 11 R11-4, R11-5).
+
+- The food allowance alone above a limit for total intake (14 declared dairy portions give
+  2,950 mg calcium, above 2,500 mg): the total's `status` is `above_upper_limit` (amount + food
+  above the limit, as the status has counted food since R13) and a warning
+  `above_upper_limit:<nutrient>` says so in the lists' words (day_totals.food_alone_text), with
+  `skus: []` where nothing combined gives the nutrient. No violation: violations name what the
+  supplements add, and they add nothing.
+- A suggestion that removes a basket line names only the limits the change brings the day
+  within; where food alone stays above one, it says the supplements' share goes to 0 and what
+  food alone gives (`SuggestionLimits`).
+- A suggestion that removes or reduces a line giving a nutrient a doctor advised a dose of
+  carries the doctor's notices of the basket after the change (advice_texts.doctor_dose_notices,
+  the lists' own), so a bare "remove it" never stands where a prescribed dose is at stake.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .advice_texts import doctor_dose_notices
+from .day_totals import food_alone_columns, food_alone_text, over_room
+from .profile import Line, Profile, labelled_lines
+from .ranking import evaluate
+from .vocabulary import DEFAULT_LOCALE
+
+if TYPE_CHECKING:
+    from .ranking import Evaluation
+    from .regimen_texts import TextWriter
+    from .snapshot import Snapshot
+
+
+def food_alone_warnings(ev: Evaluation, locale: str) -> list[dict[str, Any]]:
+    """`above_upper_limit:<nutrient>` where the food allowance alone is above a limit for total
+    intake and what is combined gives none of it (where it gives some, the total is above its
+    room and `above_room:<nutrient>` names the lines, as the lists' notices do)."""
+    keys = ev.snapshot.reference.nutrients.keys
+    alone = food_alone_columns(ev)
+    if not alone.size:
+        return []
+    return [
+        {
+            "code": f"above_upper_limit:{keys[column]}",
+            "text": food_alone_text(ev, column, locale),
+            "skus": [],
+        }
+        for column in np.setdiff1d(alone, over_room(ev)).tolist()
+    ]
+
+
+def check_notices(ev: Evaluation, locale: str) -> list[dict[str, str]]:
+    """What holds for the profile whatever is combined, as the lists say it: each triggered
+    notice-only interaction (interactions.yaml `notice: true`; review 8b R4), then the doctor's
+    dose notices of what is combined (`doctor_dose_capped`, `doctor_dose_short`,
+    `advice_unmet`: advice_texts.doctor_dose_notices; review 11 R11-5)."""
+    interactions = [
+        {"code": f"interaction:{i.id}", "text": i.text[locale]}
+        for i in ev.safety.triggered
+        if i.notice
+    ]
+    if not ev.profile.higher_dose_advised:  # the doctor's notices need a doctor's dose
+        return interactions
+    return interactions + doctor_dose_notices(ev, locale)
+
+
+@dataclasses.dataclass(frozen=True)
+class SuggestionLimits:
+    """The limits a basket change that takes away the supplements' share of `over` brings the
+    day within (`within`, columns), and those food alone stays above (`food_alone`)."""
+
+    ev: Evaluation
+    within: list[int]
+    food_alone: list[int]
+
+    @classmethod
+    def of(cls, ev: Evaluation, over: np.ndarray) -> SuggestionLimits:
+        alone = set(food_alone_columns(ev).tolist())
+        columns = [int(c) for c in over.tolist()]
+        return cls(ev, [c for c in columns if c not in alone], [c for c in columns if c in alone])
+
+    def text(self, write: TextWriter, key: str, **values: Any) -> str:
+        """`key` (suggestion_remove or suggestion_reduce) naming the limits the change keeps;
+        where food alone stays above a limit: that supplements then add none of it, and the
+        food-alone text (a reduction keeps some, so it is never one of these: `reduces`)."""
+        keys = self.ev.snapshot.reference.nutrients.keys
+        reference, locale = write.reference, write.locale
+        alone = write.listed(write.name(keys[c]) for c in self.food_alone)
+        if not self.within:
+            parts = [
+                reference.text("suggestion_remove_food_alone", locale, nutrients=alone, **values)
+            ]
+        else:
+            limits = write.limits([keys[c] for c in self.within], self.ev.limits[self.within])
+            parts = [write(key, limits=limits, **values)]
+            if self.food_alone:
+                parts.append(reference.text("suggestion_then_food_alone", locale, nutrients=alone))
+        parts += [food_alone_text(self.ev, c, locale) for c in self.food_alone]
+        return " ".join(str(p) for p in parts)
+
+    @property
+    def reduces(self) -> bool:
+        """Whether fewer servings can be the fix: not where food alone is above the limit."""
+        return not self.food_alone
+
+
+def with_doctor_dose(
+    snapshot: Snapshot, request: dict[str, Any], today: dt.date, suggestion: dict | None
+) -> dict | None:
+    """The suggestion plus the lists' doctor notices (`doctor_dose_capped`, `_short`,
+    `advice_unmet`) of the basket after its change, for each nutrient a removed or reduced line
+    gives and a doctor advised a dose of, where the basket as it is does not already say them
+    (the check's `notices` carry those): its text gets them, and `notices` lists them."""
+    if not suggestion or suggestion["code"] == "add":
+        return suggestion
+    profile = Profile.from_dict(request["profile"])
+    advised = {key for key, _ in profile.higher_dose_advised}
+    if not advised:
+        return suggestion
+    basket = [Line.from_dict(x) for x in request.get("basket") or ()]
+    lines = labelled_lines(profile, basket)
+    jurisdiction = request.get("jurisdiction")
+    before = evaluate(snapshot, profile, lines, today, jurisdiction)
+    keys = snapshot.reference.nutrients.keys
+    changed = {c["line"]: c for c in suggestion["changes"] if "line" in c}
+    touched = {
+        keys[c]
+        for r in before.resolved
+        if r.path in changed
+        for c in np.flatnonzero(r.amounts > 0).tolist()
+    } & advised
+    if not touched:
+        return suggestion
+    after = _after(lines, suggestion["changes"])
+    locale = request.get("locale") or DEFAULT_LOCALE
+    said = doctor_dose_notices(before, locale)
+    notices = [
+        n
+        for n in doctor_dose_notices(
+            evaluate(snapshot, profile, after, today, jurisdiction), locale
+        )
+        if n["code"].split(":")[-1] in touched and n not in said
+    ]
+    if not notices:
+        return suggestion
+    text = " ".join([suggestion["text"], *(n["text"] for n in notices)])
+    return {**suggestion, "text": text, "notices": notices}
+
+
+def _after(lines: list[tuple[str, Line]], changes: list[dict]) -> list[tuple[str, Line]]:
+    """The lines once the suggestion's changes are made: removed, reduced, added."""
+    by_line = {c["line"]: c for c in changes if "line" in c}
+    after = []
+    for path, line in lines:
+        change = by_line.get(path)
+        if change is None:
+            after.append((path, line))
+        elif change["code"] == "reduce":
+            servings = change["servings_per_day"]
+            after.append((path, dataclasses.replace(line, servings_per_day=servings)))
+    added = [c for c in changes if c["code"] == "add"]
+    after += [
+        (f"basket.added.{i}", Line(sku=c["sku"], servings_per_day=c["servings_per_day"]))
+        for i, c in enumerate(added)
+    ]
+    return after
