@@ -757,17 +757,25 @@ def assert_intake_check(raw: dict[str, Any], body: dict[str, Any], grid: bool) -
         # R13: the verdict counts the food allowance where the limit is for total intake
         room = expected_room(profile, n)
         assert room is not None
-        expected = "above_upper_limit" if not within(intake[n], room) else "ok"
-        if expected == "above_upper_limit":
+        # review 11 R11-4: food alone above a limit for total intake makes the total above it
+        # (amount + food), with no violation: the supplements add nothing
+        food_alone = not within(expected_food(profile, n), limit)
+        above_room = not within(intake[n], room)
+        expected = "above_upper_limit" if above_room or food_alone else "ok"
+        if above_room:
             over.add(n)
         if not grid and abs(intake[n] - room) <= 1e-6 * limit:
-            if total["status"] == "above_upper_limit":
+            if total["status"] == "above_upper_limit" and not food_alone:
                 over.add(n)
-            continue
+            if food_alone and n in {v["nutrient"] for v in body["violations"]}:
+                over.add(n)
+            if not food_alone:
+                continue
         assert total["status"] == expected, (n, total, intake[n], limit, room)
         if grid:  # the response agrees with itself, too
             assert (total["status"] == "above_upper_limit") == (
                 total["amount"] > max(total["upper_limit"] - total["food"], 0)
+                or total["food"] > total["upper_limit"]
             ), (n, total)
     assert {v["nutrient"] for v in body["violations"]} == over
     lines_all = list(profile.get("current_supplements", [])) + list(raw.get("basket", []))
