@@ -35,7 +35,6 @@ ADVICE_TEXTS: dict[str, tuple[str, ...]] = {
     "notice_already_taken_basket": ("amount", "unit", "nutrient"),
     "notice_intake_interaction": ("products", "amount", "unit", "nutrient", "maximum"),
     "notice_intake_life_stage_maximum": ("products", "amount", "unit", "nutrient", "maximum"),
-    "notice_intake_life_stage_maximum_none": ("products", "amount", "unit", "nutrient"),
     "notice_intake_dose_band": ("products", "amount", "unit", "nutrient", "maximum"),
     "notice_product_life_stage": ("products",),
     "notice_product_life_stage_taken": ("products",),

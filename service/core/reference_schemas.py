@@ -42,6 +42,8 @@ SERVICE_TEXTS: dict[str, tuple[str, ...]] = {
     "doctor_short_room_taken": ("nutrient", "food", "upper_limit", "room", "taken", "unit"),
     "doctor_short_market": ("nutrient", "maximum", "unit", "market"),
     "doctor_short_range": ("nutrient", "offered", "unit"),
+    # a life stage's maximum of 0 (advice_texts._warning_key; review 11 R11-1)
+    "notice_intake_life_stage_maximum_none": ("products", "amount", "unit", "nutrient"),
     "notice_no_items": (),
     # names in a sentence: "A, B en C" (Reference.listed; review 9b F7)
     "list_and": ("head", "last"),
