@@ -24,6 +24,9 @@ from ..requests import RecommendationRequest
 from ..snapshot import Snapshot
 from .config import Placement
 
+# safety.py exclusions that say nothing about whether the product suits the person
+NO_FAILURE_OF_THE_PRODUCT = frozenset({"already_taken", "out_of_stock"})
+
 Copurchase = Mapping[str, Mapping[str, float]]  # sku -> {other sku: co-occurrence 0..1}
 
 
@@ -111,11 +114,13 @@ class PlacementContext:
             return False
         ev = self.ev
         # already taken is no failure of the product (review s9 A5: a man taking the 10 µg D3
-        # heard that the product on its page "does not suit your profile")
+        # heard that the product on its page "does not suit your profile"), nor out of stock
+        # (review s11: "does not suit your profile" of the out-of-stock women's 50+ multivitamin
+        # to a woman of 70 it suits; its alternatives stay comparable products)
         blocked = any(
             bool(mask[index])
             for code, mask in ev.safety.excluded.items()
-            if code != "already_taken"
+            if code not in NO_FAILURE_OF_THE_PRODUCT
         )
         fits = not blocked and not ev.rule_excluded[index]
         return not (fits and ev.offer.within_band[index])

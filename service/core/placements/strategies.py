@@ -21,6 +21,7 @@ from collections.abc import Callable
 import numpy as np
 
 from ..advice_config import advice_config
+from ..advice_extras import extra_concern
 from ..ranking import Evaluation, _rank
 from .alternatives import alternative_mask, alternative_reasons, dose_distance
 from .complements import complements
@@ -102,9 +103,13 @@ def alternatives(ctx: PlacementContext, limit: int) -> list[Pick]:
     mask = alternative_mask(catalog, index, config, roles=roles, for_profile=True)
     candidates = ctx.base(ev) & ev.offer.within_band & mask
     candidates &= ~ev.offer.duplicate  # nothing the notices say "no more" of (F12)
-    if unsuited:
-        candidates &= ev.offer.allowed  # for a need of the profile, as its plain list
     candidates &= ~_further_past_a_warning(ev, index)
+    if unsuited:
+        # for a need of the profile, as its plain list; where the profile has none of this
+        # need, what would be an alternative on the page of a product that suits (review s11
+        # F6: plain D3 for a man of 45 on a vitamin K antagonist on the D3 + K2 page)
+        needed = candidates & ev.offer.allowed
+        candidates = needed if needed.any() else candidates & unasked_alternatives(ctx, index)
     chosen = []
     for other in sorted(
         candidates.nonzero()[0].tolist(),
@@ -124,6 +129,26 @@ def alternatives(ctx: PlacementContext, limit: int) -> list[Pick]:
         if len(chosen) >= limit:
             break
     return chosen
+
+
+def unasked_alternatives(ctx: PlacementContext, index: int) -> np.ndarray:
+    """Products of the page product's need that may stand in for it where the profile has no
+    need of its own for it (no advice, goal or rule: a man of 45 on the 75 µg D3 + K2 page),
+    as an alternative on the page of a product that suits would: no more of any nutrient the
+    page product gives than `alternatives` allows around its dose (and the profile's dose band
+    decides below that), no nutrient a goal may not bring to the profile (scoring.yaml
+    `lists.goal_indication`: calcium to a child, EFSA sets no upper limit below 18 to check its
+    dose; iron to a man), and no extra nutrient that is itself a concern for the person
+    (advice_extras.extra_concern: fish oil with a vitamin K antagonist)."""
+    ev = ctx.ev
+    catalog, config = ctx.snapshot.catalog, ctx.snapshot.placements
+    keys = catalog.nutrient_keys
+    row = catalog.nutrients_per_day[index]
+    mask = ~ev.offer.goal_not_indicated & ~extra_concern(ev.offer)
+    for column in np.flatnonzero(row > 0).tolist():
+        most = row[column] * config.dose_ratio(keys[column]) * (1 + 1e-9)
+        mask &= catalog.nutrients_per_day[:, column] <= most
+    return np.asarray(mask)
 
 
 STRATEGIES: dict[str, Strategy] = {
