@@ -192,3 +192,21 @@ def test_an_out_of_stock_page_product_is_not_called_unsuited(client, name):
         checked += 1
         assert notice_texts(answer).get("page_product_not_suited") not in bare, (sku, name)
     assert checked
+
+
+def test_a_suited_page_with_nothing_beside_it_does_not_say_nothing_fits(client):
+    """Review 11 (s11-page report): a boy of 13 on the page of a calcium + D3 the catalog
+    allows from 12 got no item and "We found no product that safely fits your profile" next to
+    a page product that suits him; the answer now says there is nothing else to suggest."""
+    body = {
+        "profile": {"age": 13, "sex": "male"},
+        "placement": "product_page",
+        "product_sku": "GR-CAD3-VEGAN-TAB",
+        "locale": "en",
+    }
+    answer = client.post("/v1/recommendations", json=body).get_json()
+    codes = {n["code"] for n in answer["notices"]}
+    assert "page_product_not_suited" not in codes, "the case needs a page product that suits"
+    assert not answer["items"]
+    (notice,) = [n for n in answer["notices"] if n["code"] == "no_items"]
+    assert notice["text"] == PLACEMENTS["texts"]["notice_no_items_page"]["en"]

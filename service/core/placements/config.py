@@ -55,6 +55,8 @@ TEXTS: dict[str, tuple[str, ...]] = {
     "notice_no_alternatives": (),
     "notice_page_product_covers": ("nutrients",),  # review 10 U1
     "notice_no_items_page_covers": ("nutrients",),
+    # the page product suits, nothing else is offered for the profile (review 11)
+    "notice_no_items_page": (),
     "notice_no_alternatives_profile": (),
     "notice_no_alternatives_not_suited": (),
     "notice_covered_continued": (),

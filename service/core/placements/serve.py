@@ -160,6 +160,10 @@ def placement_bodies(
             # nothing goes with it (said above) and nothing comparable suits (review s8 Q7)
             config = ctx.snapshot.placements
             notices.append(no_alternatives_notice(config, locale, True, True))
+        elif not items and not covers and "alternatives" in placement.strategies:
+            # a page product that suits: not "nothing safely fits your profile" (review 11)
+            text = ctx.snapshot.placements.text("notice_no_items_page", locale)
+            notices.append({"code": "no_items", "text": text})
         elif not items:  # "what you take" if any (s8 Q7); or what the page product covers
             notices += [] if covers else [plain_no_items_notice(ev, locale)]
         elif len(items) < limit:
