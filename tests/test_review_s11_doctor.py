@@ -134,3 +134,27 @@ def test_no_limit_no_safety_words(client):
     ]
     assert "second product" not in notice["text"] and "upper limit" not in notice["text"]
     assert "doctor or pharmacist" in notice["text"]
+
+
+@pytest.mark.parametrize("locale", ["en", "nl", "de"])
+def test_a_dose_no_product_fits_the_room_for_says_the_room_not_the_age(client, locale):
+    """Review 11 R11-8: a doctor's 12 mg zinc at 45 heard "we have no product with zinc that
+    suits your age"; the adult zinc products give 10 mg or more, above the 9 mg of room the
+    25 mg limit leaves beside 16 mg from food (a kids' multivitamin, kept out by age, was the
+    only one that fitted the room)."""
+    profile = {"age": 45, "sex": "male", "higher_dose_advised": {"zinc_mg": 12}}
+    answer = _answer(client, profile, locale)
+    codes = {n["code"] for n in answer["notices"]}
+    assert "advice_unmet:zinc_mg" not in codes
+    (notice,) = [n for n in answer["notices"] if n["code"] == "doctor_dose_short:zinc_mg"]
+    room = expected_upper_limit("zinc_mg", 45, "none") - expected_food(profile, "zinc_mg")
+    adult = [
+        per_day(p)["zinc_mg"]
+        for p in PRODUCTS.values()
+        if per_day(p).get("zinc_mg", 0) > 0
+        and (p.get("min_age") or 0) <= 45
+        and (p.get("max_age") or 200) >= 45
+    ]
+    assert min(adult) > room
+    assert f"{room:g}" in notice["text"] and f"{min(adult):g}" in notice["text"]
+    assert not answer["items"]

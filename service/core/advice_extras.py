@@ -333,7 +333,9 @@ def unmet_advice(ev: Evaluation) -> list[tuple[int, UnmetAdvice]]:
                     hit |= mask
                 else:
                     other |= mask
-            if (fills & hit & ~other).any():
+            # every product that would fill it, not one (review 11 R11-8: a kids' zinc kept
+            # out by age beside adult ones kept out by the room is no "suits your age")
+            if (fills & hit & ~other).any() and not (fills & ~hit).any():
                 out.append((column, entry))
                 break
     return out

@@ -254,7 +254,9 @@ def no_items_notice(ev: Evaluation, locale: str) -> dict[str, str]:
         key = "notice_no_items_warning"
     elif not ev.over_limit_now and advice_blocked_by_interaction(ev):
         key = "notice_no_items_condition"
-    elif safe_without_need and (capped_doctor_doses(ev) or doctor_band_unmet(ev)):
+    elif safe_without_need and (
+        capped_doctor_doses(ev) or doctor_band_unmet(ev) or doctor_short_notices(ev, locale)
+    ):
         key = "notice_no_items_doctor"
     elif safe_without_need:
         key = "notice_no_items_no_need"

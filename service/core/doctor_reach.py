@@ -19,7 +19,7 @@ import numpy as np
 
 from .advice import advice_of
 from .advice_config import DOCTOR
-from .advice_extras import capped_doctor_doses, doctor_band_unmet
+from .advice_extras import PROFILE_MASKS, capped_doctor_doses, doctor_band_unmet
 from .amounts import above
 
 if TYPE_CHECKING:
@@ -45,6 +45,7 @@ def doctor_short_notices(ev: Evaluation, locale: str) -> list[dict[str, str]]:
         giving = per_day[candidates, column]
         giving = giving[giving > 0]
         if not giving.size:
+            notices += _none_fits(ev, column, float(advised), locale)
             continue
         taken, offered = float(ev.intake[column]), float(giving.max())
         if not above(advised, taken + offered):
@@ -105,3 +106,39 @@ def _why(
         values = reference.nutrients.text_values(key, locale, offered=offered)
         parts.append(reference.text("doctor_short_range", locale, **values))
     return reference.listed(parts, locale)
+
+
+def _none_fits(ev: Evaluation, column: int, advised: float, locale: str) -> list[dict[str, str]]:
+    """`doctor_dose_short:<nutrient>` where no product may serve the doctor's dose because
+    every product that gives the nutrient gives more than the room the upper limit leaves
+    beside food and what is taken (review 11 R11-8: a doctor's 12 mg zinc, 9 mg of room beside
+    16 mg from food, our smallest zinc 10 mg; it said "no product that suits your age")."""
+    reference = ev.snapshot.reference
+    key = reference.nutrients.keys[column]
+    taken = float(ev.intake[column])
+    room = float(ev.safety.room[column])
+    amounts = ev.snapshot.catalog.nutrients_per_day[:, column]
+    suits = np.ones(len(amounts), dtype=bool)  # not kept from the person by who they are
+    for name in PROFILE_MASKS:
+        mask = ev.safety.excluded.get(name)
+        if mask is not None:
+            suits &= ~mask
+    amounts = amounts[suits & (amounts > 0)]
+    if np.isnan(room) or not above(advised, taken) or not amounts.size:
+        return []
+    left = max(room - taken, 0.0)
+    if not above(amounts, left).all():
+        return []  # a product fits the room: something else keeps it out
+    values = reference.nutrients.text_values(
+        key,
+        locale,
+        advised=advised,
+        food=ev.safety.food[column],
+        upper_limit=ev.limits[column],
+        room=left,
+        taken=taken,
+        smallest=float(amounts.min()),
+    )
+    why = reference.text("doctor_short_room" + ("_taken" if taken > 0 else ""), locale, **values)
+    text = reference.text("notice_doctor_dose_none", locale, **values, why=why)
+    return [{"code": f"doctor_dose_short:{key}", "text": text}]

@@ -35,6 +35,7 @@ SERVICE_TEXTS: dict[str, tuple[str, ...]] = {
     # doctor_short_room and/or doctor_short_market (list_and), else doctor_short_range
     "notice_doctor_dose_short": ("nutrient", "advised", "reach", "unit", "why"),
     "notice_doctor_dose_short_taken": ("nutrient", "advised", "reach", "taken", "unit", "why"),
+    "notice_doctor_dose_none": ("nutrient", "advised", "smallest", "unit", "why"),
     "doctor_short_close": ("nutrient",),
     "doctor_short_close_taken": ("nutrient",),
     "doctor_short_close_open": (),
