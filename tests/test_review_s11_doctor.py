@@ -158,3 +158,25 @@ def test_a_dose_no_product_fits_the_room_for_says_the_room_not_the_age(client, l
     assert min(adult) > room
     assert f"{room:g}" in notice["text"] and f"{min(adult):g}" in notice["text"]
     assert not answer["items"]
+
+
+@pytest.mark.parametrize(
+    "profile",
+    [
+        {"age": 45, "country": "DE", "higher_dose_advised": {"vitamin_d_ug": 60}},
+        {"age": 45, "country": "DE", "higher_dose_advised": {"vitamin_d_ug": 50}},
+        {"age": 45, "country": "DE", "sun_exposure": "low"},
+        {"age": 72, "sex": "female", "country": "DE"},
+    ],
+)
+def test_the_dge_reason_stands_only_on_a_dose_near_its_20_ug(client, profile):
+    """Review 11 R11-10: a 50 µg item offered for a doctor's 60 µg carried "the DGE gives 20 µg
+    of vitamin D a day" as a reason, as if the DGE advised that dose (guarantee 11: a reason
+    true for the item). The rule's products are those near its amount (20-25 µg)."""
+    answer = client.post(
+        "/v1/recommendations", json={"profile": profile, "locale": "de", "limit": 10}
+    ).get_json()
+    for item in answer["items"]:
+        codes = {r["code"] for r in item["reasons"]}
+        if "rule:de-dge-vitamin-d-20" in codes:
+            assert 20 <= per_day(PRODUCTS[item["sku"]])["vitamin_d_ug"] <= 25, item["sku"]
