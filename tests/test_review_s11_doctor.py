@@ -180,3 +180,15 @@ def test_the_dge_reason_stands_only_on_a_dose_near_its_20_ug(client, profile):
         codes = {r["code"] for r in item["reasons"]}
         if "rule:de-dge-vitamin-d-20" in codes:
             assert 20 <= per_day(PRODUCTS[item["sku"]])["vitamin_d_ug"] <= 25, item["sku"]
+
+
+def test_a_capped_dose_does_not_deny_a_product_the_shop_sells(client):
+    """Review 11 R11-12: "we offer no food supplement above it" beside a catalog that sells a
+    375 mg magnesium tablet above the 250 mg limit; we suggest none above it."""
+    limit = expected_upper_limit("magnesium_mg", 45, "none")
+    assert any(per_day(p).get("magnesium_mg", 0) > limit for p in PRODUCTS.values())
+    profile = {"age": 45, "higher_dose_advised": {"magnesium_mg": 400}}
+    answer = _answer(client, profile)
+    (notice,) = [n for n in answer["notices"] if n["code"] == "doctor_dose_capped:magnesium_mg"]
+    assert "we offer no food supplement" not in notice["text"]
+    assert "we suggest no food supplement above it" in notice["text"]
