@@ -300,3 +300,33 @@ def test_r11_9_lines_only_together_above_the_limit_cover_their_other_nutrients(c
     assert "above_upper_limit:calcium_mg" in found, found
     assert credited(found, "en") == (gives(plain) | gives(combined)) - {"calcium_mg"}, found
     assert_nothing_more_of(answer, gives(plain) | gives(combined))
+
+
+@pytest.mark.parametrize(
+    "medication, credited",
+    [("levothyroxine", True), ("bisphosphonate", True), ("thiazide_diuretic", False)],
+)
+def test_a_timing_warning_still_credits_what_is_taken(client, medication, credited):
+    """Review 11 (s11-credit report): after R11-9 a levothyroxine user's 500 mg calcium was no
+    longer "enough calcium", as if the warning were about whether to take it; it is about when
+    (interactions.yaml `timing: true`, 4 h apart). A thiazide's warning is whether (talk to
+    your doctor first): nothing is credited there."""
+    (rule,) = [
+        i
+        for i in INTERACTIONS.values()
+        if medication in i["trigger"].get("medications", []) and "calcium_mg" in i.get("warn", {})
+    ]
+    assert bool(rule.get("timing")) is credited
+    profile = {
+        "age": 40,
+        "sex": "female",
+        "diet": "vegan",
+        "medications": [medication],
+        "current_supplements": [{"sku": "BL-CA-500-TAB"}],
+    }
+    answer = client.post("/v1/recommendations", json={"profile": profile}).get_json()
+    codes = {n["code"] for n in answer["notices"]}
+    assert ("already_covered:calcium_mg" in codes) is credited, codes
+    assert f"interaction:{rule['id']}" in codes
+    for item in answer["items"]:
+        assert per_day(PRODUCTS[item["sku"]]).get("calcium_mg", 0) == 0

@@ -110,11 +110,14 @@ def warned_lines(ev: Evaluation) -> frozenset[int]:
 
 def _warn_columns(ev: Evaluation) -> set[int]:
     """Nutrient columns whose day's total crosses the threshold of a warn-type interaction
-    triggered for the person (interactions.yaml `warn`; the `interaction:<id>` notice)."""
+    triggered for the person (interactions.yaml `warn`; the `interaction:<id>` notice), not
+    one about timing only (`timing: true`: levothyroxine and calcium 4 h apart; the calcium
+    taken is still enough)."""
     keys = ev.snapshot.reference.nutrients.keys
     out: set[int] = set()
     for interaction in ev.safety.triggered:
-        out |= set(over_threshold(interaction, keys, ev.intake))
+        if not interaction.timing:
+            out |= set(over_threshold(interaction, keys, ev.intake))
     return out
 
 

@@ -132,6 +132,8 @@ class Interaction:
     # market -> locale -> text: the medicines and care known in that market (R15h: Marcumar
     # and the doctor who checks the INR in DE, acenocoumarol and the trombosedienst in NL)
     market_text: dict[str, dict[str, str]] = field(default_factory=dict)
+    # the warning is about when to take it (hours apart): what is taken still counts as enough
+    timing: bool = False
 
     def in_market(self, market: str) -> Interaction:
         """This interaction as a customer of `market` reads it (the default text elsewhere)."""

@@ -334,6 +334,7 @@ def _interaction(item: dict) -> Interaction:
         text=item["text"],
         source=item["source"],
         market_text={m: entry["text"] for m, entry in item["markets"].items()},
+        timing=item["timing"],
     )
 
 

@@ -187,6 +187,7 @@ class _Interaction(_Strict):
     )
     warn = fields.Dict(keys=fields.String(), values=fields.Float(), load_default=dict)
     notice = fields.Boolean(load_default=False)
+    timing = fields.Boolean(load_default=False)  # hours apart, not whether (review 11)
     text = _localized()
     source = fields.String(required=True)
     # per market the text its customers read (R15h: the medicines and care known there)
