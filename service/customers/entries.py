@@ -189,23 +189,10 @@ class CachedList:
         """`decode` with `json` (before session 11, the only reader)."""
         try:
             head, _, payload = raw.partition(b"\n")
-            meta = json.loads(head)
-            cached = cls(
-                meta["fingerprint"],
-                meta["profile_digest"],
-                float(meta["computed_at"]),
-                meta["limit"],
-                payload,
-            )
-            ok = (
-                isinstance(cached.fingerprint, str)
-                and isinstance(cached.profile_digest, str)
-                and isinstance(cached.limit, int)
-                and bool(cached._parts)
-            )
+            cached = cls._checked(json.loads(head), payload, json.loads)
         except (ValueError, TypeError, KeyError, AttributeError, UnicodeDecodeError) as exc:
             raise CorruptEntry("recs") from exc
-        if not ok:
+        if cached is None:
             raise CorruptEntry("recs")
         return cached
 
