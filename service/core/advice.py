@@ -316,9 +316,9 @@ class Offer:
         unsuitable = set(self.unsuitable_lines)
         for key, maximum in stage.items():
             column = keys.index(key)
-            # none suits (retinol): a product unsuited as a whole says it itself (review 11)
-            found = tuple(i for i in giving(column) if maximum or i not in unsuitable)
-            if found and column not in out and ev.intake[column] > maximum * (1 + 1e-9):
+            if column in out or ev.intake[column] <= maximum * (1 + 1e-9):
+                continue  # within it; at 0 (retinol) a product unsuited as a whole says it
+            if found := tuple(i for i in giving(column) if maximum or i not in unsuitable):
                 out[column] = Failing("life_stage_maximum", found, float(maximum))
         upper = advice_of(ev).band_upper
         for column in np.flatnonzero(ev.intake > upper * (1 + 1e-9)).tolist():

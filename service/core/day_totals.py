@@ -91,17 +91,21 @@ def upper_limit_notices(ev: Evaluation, locale: str) -> list[dict[str, str]]:
             text_key += "_basket"  # not yet taken: "with your basket" (review s9 A6)
         text = reference.text(text_key, locale, **values)
         notices.append({"code": f"above_upper_limit:{key}", "text": text})
-    return notices + _food_alone_notices(ev, locale)
+    return notices + food_alone_notices(ev, locale)
 
 
-def _food_alone_notices(ev: Evaluation, locale: str) -> list[dict[str, str]]:
+def food_alone_notices(ev: Evaluation, locale: str) -> list[dict[str, str]]:
     """`above_upper_limit:<nutrient>` where the food allowance alone is above a limit for total
     intake and nothing taken gives the nutrient (session 11: 14 declared dairy portions give
-    2,950 mg calcium, above 2,500 mg; the list offered no calcium and said nothing of why)."""
+    2,950 mg calcium, above 2,500 mg; the list offered no calcium and said nothing of why).
+    The intake check's warnings are these too (intake_food.food_alone_warnings)."""
+    alone = food_alone_columns(ev)
+    if not alone.size:  # nearly every profile: only a declared intake gets here
+        return []
     keys = ev.snapshot.reference.nutrients.keys
     return [
         {"code": f"above_upper_limit:{keys[column]}", "text": food_alone_text(ev, column, locale)}
-        for column in np.setdiff1d(food_alone_columns(ev), over_room(ev)).tolist()
+        for column in np.setdiff1d(alone, over_room(ev)).tolist()
     ]
 
 

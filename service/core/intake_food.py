@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .advice_texts import doctor_dose_notices
-from .day_totals import food_alone_columns, food_alone_text, over_room
+from .day_totals import food_alone_columns, food_alone_notices, food_alone_text
 from .profile import Line, Profile, labelled_lines
 from .ranking import evaluate
 from .vocabulary import DEFAULT_LOCALE
@@ -37,19 +37,8 @@ if TYPE_CHECKING:
 def food_alone_warnings(ev: Evaluation, locale: str) -> list[dict[str, Any]]:
     """`above_upper_limit:<nutrient>` where the food allowance alone is above a limit for total
     intake and what is combined gives none of it (where it gives some, the total is above its
-    room and `above_room:<nutrient>` names the lines, as the lists' notices do)."""
-    keys = ev.snapshot.reference.nutrients.keys
-    alone = food_alone_columns(ev)
-    if not alone.size:
-        return []
-    return [
-        {
-            "code": f"above_upper_limit:{keys[column]}",
-            "text": food_alone_text(ev, column, locale),
-            "skus": [],
-        }
-        for column in np.setdiff1d(alone, over_room(ev)).tolist()
-    ]
+    room and `above_room:<nutrient>` names the lines): the lists' notices, naming no line."""
+    return [{**notice, "skus": []} for notice in food_alone_notices(ev, locale)]
 
 
 def check_notices(ev: Evaluation, locale: str) -> list[dict[str, str]]:
