@@ -295,22 +295,24 @@ MAX_SUBSET_LINES = 8  # basket lines searched exhaustively for the smallest fix
 
 
 def basket_suggestion(snapshot: Snapshot, request: dict, today: dt.date) -> dict | None:
-    """The suggestion, with the doctor's notices after it where it changes a doctor's dose."""
-    suggestion = _suggestion(snapshot, request, today)
-    return with_doctor_dose(snapshot, request, today, suggestion)
+    """The suggestion, with the doctor's notices after it where it changes a doctor's dose
+    (both read the one evaluation of the basket as it is)."""
+    profile = Profile.from_dict(request["profile"])
+    basket = [Line.from_dict(x) for x in request.get("basket") or ()]
+    lines = labelled_lines(profile, basket)
+    ev = evaluate(snapshot, profile, lines, today, request.get("jurisdiction"))
+    suggestion = _suggestion(ev, lines, request)
+    return with_doctor_dose(ev, lines, request, suggestion)
 
 
-def _suggestion(snapshot: Snapshot, request: dict, today: dt.date) -> dict | None:
+def _suggestion(ev: Evaluation, lines: list, request: dict) -> dict | None:
     """First the removal of basket lines that fail a guarantee (unsuited.py), then the
     smallest basket change that fixes a crossed limit, else the one product that closes the
     most of a missed target at the lowest cost; None when there is nothing to suggest (or when
     current supplements alone cross a limit: no basket change fixes it). While a taken line
     fails a guarantee, a crossed limit is still fixed in the basket, but nothing is added."""
-    profile = Profile.from_dict(request["profile"])
-    basket = [Line.from_dict(x) for x in request.get("basket") or ()]
-    lines = labelled_lines(profile, basket)
+    snapshot, profile, today = ev.snapshot, ev.profile, ev.today
     jurisdiction = request.get("jurisdiction")
-    ev = evaluate(snapshot, profile, lines, today, jurisdiction)
     write = TextWriter(snapshot.reference, request.get("locale") or DEFAULT_LOCALE)
     unsuited = unsuited_lines(ev)
     if not unsuited:

@@ -17,21 +17,19 @@
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .advice_texts import doctor_dose_notices
 from .day_totals import food_alone_columns, food_alone_notices, food_alone_text
-from .profile import Line, Profile, labelled_lines
+from .profile import Line
 from .ranking import evaluate
 from .vocabulary import DEFAULT_LOCALE
 
 if TYPE_CHECKING:
     from .ranking import Evaluation
     from .regimen_texts import TextWriter
-    from .snapshot import Snapshot
 
 
 def food_alone_warnings(ev: Evaluation, locale: str) -> list[dict[str, Any]]:
@@ -97,22 +95,23 @@ class SuggestionLimits:
 
 
 def with_doctor_dose(
-    snapshot: Snapshot, request: dict[str, Any], today: dt.date, suggestion: dict | None
+    before: Evaluation,
+    lines: list[tuple[str, Line]],
+    request: dict[str, Any],
+    suggestion: dict | None,
 ) -> dict | None:
     """The suggestion plus the lists' doctor notices (`doctor_dose_capped`, `_short`,
     `advice_unmet`) of the basket after its change, for each nutrient a removed or reduced line
     gives and a doctor advised a dose of, where the basket as it is does not already say them
-    (the check's `notices` carry those): its text gets them, and `notices` lists them."""
+    (the check's `notices` carry those): its text gets them, and `notices` lists them.
+    `before`: the evaluation of `lines`, the basket as it is."""
     if not suggestion or suggestion["code"] == "add":
         return suggestion
-    profile = Profile.from_dict(request["profile"])
+    snapshot, profile, today = before.snapshot, before.profile, before.today
     advised = {key for key, _ in profile.higher_dose_advised}
     if not advised:
         return suggestion
-    basket = [Line.from_dict(x) for x in request.get("basket") or ()]
-    lines = labelled_lines(profile, basket)
     jurisdiction = request.get("jurisdiction")
-    before = evaluate(snapshot, profile, lines, today, jurisdiction)
     keys = snapshot.reference.nutrients.keys
     changed = {c["line"]: c for c in suggestion["changes"] if "line" in c}
     touched = {
