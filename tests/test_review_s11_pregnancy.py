@@ -59,3 +59,14 @@ def test_breastfeeding_keeps_vitamin_a(client):
     body = {"profile": {**profile, "current_supplements": [RETINOL]}, "locale": "en"}
     answer = client.post("/v1/recommendations", json=body).get_json()
     assert "intake_warning:vitamin_a_ug" not in {n["code"] for n in answer["notices"]}
+
+
+def test_float_noise_of_retinol_is_no_amount_in_lists_or_the_check(client):
+    """Hostile check of R11-1: 1e-300 µg vitamin A was a warning ("gives 0 µg") in the list
+    while the intake check, which allows float noise, said nothing; both say nothing now."""
+    noise = {"label": "x", "nutrients": {"vitamin_a_ug": 1e-300}}
+    body = {"profile": {**PREGNANT, "current_supplements": [noise]}, "locale": "en"}
+    answer = client.post("/v1/recommendations", json=body).get_json()
+    assert "intake_warning:vitamin_a_ug" not in {n["code"] for n in answer["notices"]}
+    check = client.post("/v1/intake/check", json={"profile": PREGNANT, "basket": [noise]})
+    assert not [w for w in check.get_json()["warnings"] if w["code"] == "life_stage_maximum"]

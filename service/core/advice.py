@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .advice_config import DOCTOR, AdviceConfig, advice_config
+from .amounts import above
 from .catalog import Catalog
 from .expressions import Expression
 from .intake import advised_amounts
@@ -316,7 +317,7 @@ class Offer:
         unsuitable = set(self.unsuitable_lines)
         for key, maximum in stage.items():
             column = keys.index(key)
-            if column in out or ev.intake[column] <= maximum * (1 + 1e-9):
+            if column in out or not above(ev.intake[column], maximum):  # noise: not above
                 continue  # within it; at 0 (retinol) a product unsuited as a whole says it
             if found := tuple(i for i in giving(column) if maximum or i not in unsuitable):
                 out[column] = Failing("life_stage_maximum", found, float(maximum))
@@ -332,8 +333,7 @@ class Offer:
 
     @cached_property
     def unsuitable_lines(self) -> list[int]:
-        """Resolved lines whose catalog product the catalog marks unsuitable in the profile's
-        life stage (a basket's 800 µg retinol capsule in pregnancy)."""
+        """Resolved lines of a catalog product unsuitable in the profile's life stage."""
         ev = self.ev
         mask = ev.safety.excluded.get("life_stage")
         if mask is None:
