@@ -173,15 +173,41 @@ def _advice_reason(
         if unserved_gap(ev, column) is None:
             return None
         advice = advice_without_doctor(ev)
-    above = amount > float(advice.targets[column]) * (1 + 1e-9)  # a claim's condition of use
-    above &= advice.authority.get(column) != "claim_condition"  # is no advice (review s9 A7b)
+    # with what the other supplements give (taken and basket), the day's total is what the
+    # advice is about: 10 µg beside 9.5 µg taken is 19.5 µg, said so (session 12)
+    taken = _other_supplements(ev, column)
+    above = amount + taken > float(advice.targets[column]) * (1 + 1e-9)
+    above &= advice.authority.get(column) != "claim_condition"  # a claim's condition of use
+    # is no advice (review s9 A7b)
+    text_key = "reason_advice" + ("_taken" if taken else "") + ("_above" if above else "")
     text = reference.text(
-        "reason_advice_above" if above else "reason_advice",
+        text_key,
         locale,
         **values,
+        **_with_taken(ev, column, locale, amount, taken),
         advice=advice_phrase(ev, column, locale, advice),
     )
     return {"code": f"fills_gap:{key}", "text": text}
+
+
+def _other_supplements(ev: Evaluation, column: int) -> float:
+    """What the supplements taken and the basket give of a column a day; 0 where that reads as
+    0 (a label's 1e-300 µg)."""
+    taken = float(ev.intake[column])
+    return taken if rounded(taken) > 0 else 0.0
+
+
+def _with_taken(
+    ev: Evaluation, column: int, locale: str, amount: float, taken: float
+) -> dict[str, Any]:
+    """`taken` and the day's `total` with this product, as texts quote them."""
+    if not taken:
+        return {}
+    key = ev.snapshot.reference.nutrients.keys[column]
+    values = ev.snapshot.reference.nutrients.text_values(
+        key, locale, taken=taken, total=amount + taken
+    )
+    return {"taken": values["taken"], "total": values["total"]}
 
 
 def _justified_reason(ev: Evaluation, index: int, column: int, locale: str) -> dict[str, str]:
@@ -191,7 +217,15 @@ def _justified_reason(ev: Evaluation, index: int, column: int, locale: str) -> d
     advice = advice_of(ev)
     if advice.justified_by.get(column) == DOCTOR or column in advice.doctor:
         advised = rounded(advice.doctor.get(column, float(advice.targets[column])))
-        text = reference.text("reason_dose_doctor", locale, **values, advised=advised)
+        amount = float(ev.snapshot.catalog.nutrients_per_day[index, column])
+        taken = _other_supplements(ev, column)
+        text = reference.text(
+            "reason_dose_doctor" + ("_taken" if taken else ""),
+            locale,
+            **values,
+            **_with_taken(ev, column, locale, amount, taken),
+            advised=advised,
+        )
         return {"code": f"dose_doctor:{key}", "text": text}
     serum = rounded(advice.serum) if advice.serum is not None else 0
     text = reference.text("reason_dose_serum", locale, **values, serum=serum)

@@ -20,7 +20,7 @@ import numpy as np
 from .advice import advice_of
 from .advice_config import DOCTOR
 from .advice_extras import PROFILE_MASKS, capped_doctor_doses, doctor_band_unmet
-from .amounts import above
+from .amounts import above, rounded
 
 if TYPE_CHECKING:
     from .ranking import Evaluation
@@ -93,8 +93,7 @@ def _why(
             room=max(room - taken, 0.0),
             taken=taken,
         )
-        text_key = "doctor_short_room" + ("_taken" if taken > 0 else "")
-        parts.append(reference.text(text_key, locale, **values))
+        parts.append(reference.text(_room_key(ev, column, taken), locale, **values))
     law = np.inf if maximum is None else maximum
     if not above(law, offered):  # the law stops the product where it stops
         values = reference.nutrients.text_values(key, locale, maximum=law)
@@ -139,6 +138,14 @@ def _none_fits(ev: Evaluation, column: int, advised: float, locale: str) -> list
         taken=taken,
         smallest=float(amounts.min()),
     )
-    why = reference.text("doctor_short_room" + ("_taken" if taken > 0 else ""), locale, **values)
+    why = reference.text(_room_key(ev, column, taken), locale, **values)
     text = reference.text("notice_doctor_dose_none", locale, **values, why=why)
     return [{"code": f"doctor_dose_short:{key}", "text": text}]
+
+
+def _room_key(ev: Evaluation, column: int, taken: float) -> str:
+    """doctor_short_room's text: with the food allowance where there is one; without it (the
+    magnesium limit is for supplements only) no "up to 0 mg from ordinary food ... for total
+    intake" (session 12); `_taken` where supplements are taken."""
+    food = "" if rounded(float(ev.safety.food[column])) > 0 else "_nofood"
+    return "doctor_short_room" + food + ("_taken" if taken > 0 else "")

@@ -12,6 +12,11 @@ _ABOVE_WITH_FOOD = ("nutrient", "amount", "food", "total", "excess", "upper_limi
 # The texts the core writes itself (texts.yaml) and the placeholders each one is given.
 SERVICE_TEXTS: dict[str, tuple[str, ...]] = {
     "reason_fills_gap": ("nutrient", "target", "unit"),
+    # session 12: an item's reason where other supplements (taken, basket) give the nutrient
+    # too: the day's total with the product (advice_texts._advice_reason, _justified_reason)
+    "reason_advice_taken": ("amount", "unit", "nutrient", "advice", "taken", "total"),
+    "reason_advice_taken_above": ("amount", "unit", "nutrient", "advice", "taken", "total"),
+    "reason_dose_doctor_taken": ("amount", "unit", "nutrient", "advised", "taken", "total"),
     "warning_near_upper_limit": ("nutrient", "amount", "upper_limit", "unit"),
     # the same with the food allowance counted where the limit is for total intake (s5 S9)
     "warning_near_upper_limit_food": ("nutrient", "amount", "food", "total", "upper_limit", "unit"),
@@ -41,6 +46,9 @@ SERVICE_TEXTS: dict[str, tuple[str, ...]] = {
     "doctor_short_close_open": (),
     "doctor_short_room": ("nutrient", "food", "upper_limit", "room", "unit"),
     "doctor_short_room_taken": ("nutrient", "food", "upper_limit", "room", "taken", "unit"),
+    # session 12: no food allowance (the magnesium limit is for supplements only)
+    "doctor_short_room_nofood": ("nutrient", "upper_limit", "room", "unit"),
+    "doctor_short_room_nofood_taken": ("nutrient", "upper_limit", "room", "taken", "unit"),
     "doctor_short_market": ("nutrient", "maximum", "unit", "market"),
     "doctor_short_range": ("nutrient", "offered", "unit"),
     # a life stage's maximum of 0 (advice_texts._warning_key; review 11 R11-1)

@@ -243,8 +243,16 @@ def page_product_notice(ctx: PlacementContext, placement: Placement, locale: str
     """`page_product_not_suited`, saying why the product on the page does not suit the person
     (review s8 Q7: "zinc: 10 mg a day, plus up to 16 mg from ordinary food, is above the upper
     limit of 25 mg for total intake", not a bare "does not suit your profile"); the bare text
-    only where no reason can be put in words (a shop rule alone)."""
-    suffix = "" if "complements" in placement.strategies else "_alternatives"
+    only where no reason can be put in words (a shop rule alone). What follows the reasons
+    is what the placement's chain does: nothing to go with it (complements), only alternatives,
+    or neither (home, account: the person's own list; session 12, it said "we show only
+    alternatives" above the home list)."""
+    if "complements" in placement.strategies:
+        suffix = ""
+    elif "alternatives" in placement.strategies:
+        suffix = "_alternatives"
+    else:
+        suffix = "_list"
     key = f"notice_page_product_not_suited{suffix}"
     index = ctx.product_index
     reasons = (

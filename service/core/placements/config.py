@@ -52,6 +52,9 @@ TEXTS: dict[str, tuple[str, ...]] = {
     "notice_page_product_not_suited_alternatives": (),
     "notice_page_product_not_suited_why": ("reasons",),  # review s8 Q7
     "notice_page_product_not_suited_alternatives_why": ("reasons",),
+    # session 12: a chain with neither alternatives nor complements (home, account, email)
+    "notice_page_product_not_suited_list": (),
+    "notice_page_product_not_suited_list_why": ("reasons",),
     "notice_no_alternatives": (),
     "notice_page_product_covers": ("nutrients",),  # review 10 U1
     "notice_no_items_page_covers": ("nutrients",),
