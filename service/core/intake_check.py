@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
-import math
-from itertools import combinations
 from typing import Any
 
 import numpy as np
 
 from .advice_config import advice_config
 from .advice_texts import intake_warning_notices
-from .amounts import above, rounded, tolerated
+from .amounts import above, rounded
+from .basket_fix import change, fix_violation
 from .day_totals import food_alone_columns, limit_text_values, over_room
 from .intake import LineAmounts
-from .intake_food import SuggestionLimits, check_notices, food_alone_warnings, with_doctor_dose
+from .intake_food import check_notices, food_alone_warnings, with_doctor_dose
 from .market import over_maxima
 from .profile import Line, Profile, labelled_lines
 from .ranking import Evaluation, evaluate
@@ -291,7 +290,6 @@ def _life_stage_warnings(ev: Any, locale: str, details: Any) -> list[dict[str, A
 
 
 # ---------------------------------------------------------------- basket suggestion
-MAX_SUBSET_LINES = 8  # basket lines searched exhaustively for the smallest fix
 
 
 def basket_suggestion(snapshot: Snapshot, request: dict, today: dt.date) -> dict | None:
@@ -323,7 +321,7 @@ def _suggestion(ev: Evaluation, lines: list, request: dict) -> dict | None:
     if not going:  # only taken lines fail: the basket may still cross a limit (session 6)
         fix = _fix_or_add(ev, write)
         return None if fix is None or fix["code"] == "add" else fix
-    changes = [_change("remove", ev.resolved[i], 0) for i in going]
+    changes = [change("remove", ev.resolved[i], 0) for i in going]
     removal = {**changes[0], "text": removal_text(ev, unsuited, going, write), "changes": changes}
     if len(going) < len(unsuited):
         return removal
@@ -338,90 +336,8 @@ def _suggestion(ev: Evaluation, lines: list, request: dict) -> dict | None:
 def _fix_or_add(ev: Evaluation, write: TextWriter) -> dict | None:
     if ev.over_limit_now or over_room(ev).size:
         basket = [line for line in ev.resolved if line.path.startswith("basket.")]
-        return _fix_violation(ev, basket, write)
+        return fix_violation(ev, basket, write)
     return _add_for_target(ev, write)
-
-
-def _fix_violation(ev: Evaluation, basket: list[LineAmounts], write: TextWriter) -> dict | None:
-    if not basket:
-        return None
-    over = np.union1d(np.array(ev.over_limit_now, dtype=np.int64), over_room(ev))
-    limits = ev.limits[over]
-    excess = ev.intake[over] - tolerated(ev.safety.room[over])
-    contribution = np.array([line.amounts[over] for line in basket])
-    share = (contribution / limits).sum(axis=1)
-    order = sorted(range(len(basket)), key=lambda b: (-share[b], b))
-    limit_text = SuggestionLimits.of(ev, over)  # R11-5: only the limits the change keeps
-    for b in order:
-        if (contribution[b] >= excess).all():
-            return _reduce_or_remove(ev, basket[b], over, excess, limit_text, write)
-    indices = order[:MAX_SUBSET_LINES]
-    for size in range(2, len(indices) + 1):
-        fixes = [
-            subset
-            for subset in combinations(indices, size)
-            if (contribution[list(subset)].sum(axis=0) >= excess).all()
-        ]
-        if fixes:
-            best = max(fixes, key=lambda s: (share[list(s)].sum(), [-b for b in s]))
-            removed = [basket[b] for b in sorted(best, key=lambda b: (-share[b], b))]
-            return _removal(ev, removed, limit_text, write)
-    return None
-
-
-def _reduce_or_remove(
-    ev: Evaluation,
-    line: LineAmounts,
-    over: np.ndarray,
-    excess: np.ndarray,
-    limit_text: SuggestionLimits,
-    write: TextWriter,
-) -> dict:
-    catalog = ev.snapshot.catalog
-    if line.sku is None:
-        return _removal(ev, [line], limit_text, write)
-    product = catalog.products[catalog.index[line.sku]]
-    given = line.line.servings_per_day
-    current = given if given is not None else product.servings_per_day
-    per_serving = (
-        catalog.nutrients_per_day[catalog.index[line.sku]][over] / product.servings_per_day
-    )
-    keep = math.floor(float(np.min(current - excess / per_serving)) + 1e-9)
-    while keep > 0 and ((current - keep) * per_serving < excess).any():
-        keep -= 1
-    if keep < 1 or keep >= current or not limit_text.reduces:
-        return _removal(ev, [line], limit_text, write)
-    name = product.name[write.locale]
-    text = limit_text.text(
-        write, "suggestion_reduce", servings=keep, current=rounded(current), name=name
-    )
-    change = _change("reduce", line, keep)
-    return {**change, "text": text, "changes": [change]}
-
-
-def _removal(
-    ev: Evaluation, lines: list[LineAmounts], limit_text: SuggestionLimits, write: TextWriter
-) -> dict:
-    catalog = ev.snapshot.catalog
-    names = [
-        catalog.products[catalog.index[line.sku]].name[write.locale] if line.sku else line.name
-        for line in lines
-    ]
-    changes = [_change("remove", line, 0) for line in lines]
-    text = limit_text.text(write, "suggestion_remove", name=write.listed(names))
-    return {**changes[0], "text": text, "changes": changes}
-
-
-def _change(code: str, line: LineAmounts, servings: int) -> dict[str, Any]:
-    change: dict[str, Any] = {
-        "code": code,
-        "sku": line.sku,
-        "servings_per_day": servings,
-        "line": line.path,
-    }
-    if line.sku is None:
-        change["label"] = line.line.label
-    return change
 
 
 def _closest_dose(

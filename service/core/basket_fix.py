@@ -1,0 +1,128 @@
+"""The smallest basket change that brings a crossed upper limit back within it (the intake
+check's suggestion, intake_check.py): one line reduced or removed, else the fewest lines
+removed. Among changes that each fix the limit, one that leaves a doctor's dose or the advice
+met goes first (session 12: a doctor's 75 µg vitamin D tablet with 25 µg drops in the basket
+was the line to remove, leaving 25 µg of the 75 µg advised)."""
+
+from __future__ import annotations
+
+import math
+from itertools import combinations
+from typing import Any
+
+import numpy as np
+
+from .advice import advice_of
+from .amounts import rounded, tolerated
+from .day_totals import over_room
+from .intake import LineAmounts
+from .intake_food import SuggestionLimits
+from .ranking import Evaluation
+from .regimen_texts import TextWriter
+
+MAX_SUBSET_LINES = 8  # basket lines searched exhaustively for the smallest fix
+
+
+def fix_violation(ev: Evaluation, basket: list[LineAmounts], write: TextWriter) -> dict | None:
+    if not basket:
+        return None
+    over = np.union1d(np.array(ev.over_limit_now, dtype=np.int64), over_room(ev))
+    limits = ev.limits[over]
+    excess = ev.intake[over] - tolerated(ev.safety.room[over])
+    contribution = np.array([line.amounts[over] for line in basket])
+    share = (contribution / limits).sum(axis=1)
+    order = sorted(range(len(basket)), key=lambda b: (-share[b], b))
+    limit_text = SuggestionLimits.of(ev, over)  # R11-5: only the limits the change keeps
+    short = _shortfall(ev, over, contribution)
+    # the fewest lines, the largest share first (as before session 12), unless more lines leave
+    # less of the advice unmet: a doctor's 75 µg tablet stays, the drops beside it go
+    indices = order[:MAX_SUBSET_LINES]
+    best: tuple | None = None  # (shortfall, size, -share, lines)
+    for size in range(1, len(indices) + 1):
+        for subset in combinations(order if size == 1 else indices, size):
+            rows = sorted(subset)
+            if not (contribution[rows].sum(axis=0) >= excess).all():
+                continue
+            key = (short(rows), size, -float(share[rows].sum()), rows)
+            best = key if best is None or key < best else best
+        if best is not None and best[0] == 0:
+            break
+    if best is None:
+        return None
+    rows = best[3]
+    if len(rows) == 1:
+        return _reduce_or_remove(ev, basket[rows[0]], over, excess, limit_text, write)
+    removed = [basket[b] for b in sorted(rows, key=lambda b: (-share[b], b))]
+    return _removal(ev, removed, limit_text, write)
+
+
+def _shortfall(ev: Evaluation, over: np.ndarray, contribution: np.ndarray) -> Any:
+    """For a set of basket lines (rows of `contribution`), how far their removal leaves the
+    crossed nutrients below the advice (a doctor's dose where that is the advice), as a share of
+    it, rounded so that float noise does not order the changes."""
+    targets = advice_of(ev).targets[over]
+    intake = ev.intake[over]
+
+    def short(rows: list[int]) -> float:
+        left = intake - contribution[rows].sum(axis=0)
+        gap = np.where(
+            targets > 0, np.maximum(targets - left, 0.0) / np.where(targets > 0, targets, 1), 0.0
+        )
+        return round(float(gap.sum()), 6)
+
+    return short
+
+
+def _reduce_or_remove(
+    ev: Evaluation,
+    line: LineAmounts,
+    over: np.ndarray,
+    excess: np.ndarray,
+    limit_text: SuggestionLimits,
+    write: TextWriter,
+) -> dict:
+    catalog = ev.snapshot.catalog
+    if line.sku is None:
+        return _removal(ev, [line], limit_text, write)
+    product = catalog.products[catalog.index[line.sku]]
+    given = line.line.servings_per_day
+    current = given if given is not None else product.servings_per_day
+    per_serving = (
+        catalog.nutrients_per_day[catalog.index[line.sku]][over] / product.servings_per_day
+    )
+    keep = math.floor(float(np.min(current - excess / per_serving)) + 1e-9)
+    while keep > 0 and ((current - keep) * per_serving < excess).any():
+        keep -= 1
+    if keep < 1 or keep >= current or not limit_text.reduces:
+        return _removal(ev, [line], limit_text, write)
+    name = product.name[write.locale]
+    text = limit_text.text(
+        write, "suggestion_reduce", servings=keep, current=rounded(current), name=name
+    )
+    reduced = change("reduce", line, keep)
+    return {**reduced, "text": text, "changes": [reduced]}
+
+
+def _removal(
+    ev: Evaluation, lines: list[LineAmounts], limit_text: SuggestionLimits, write: TextWriter
+) -> dict:
+    catalog = ev.snapshot.catalog
+    names = [
+        catalog.products[catalog.index[line.sku]].name[write.locale] if line.sku else line.name
+        for line in lines
+    ]
+    changes = [change("remove", line, 0) for line in lines]
+    text = limit_text.text(write, "suggestion_remove", name=write.listed(names))
+    return {**changes[0], "text": text, "changes": changes}
+
+
+def change(code: str, line: LineAmounts, servings: int) -> dict[str, Any]:
+    change: dict[str, Any] = {
+        "code": code,
+        "sku": line.sku,
+        "servings_per_day": servings,
+        "line": line.path,
+    }
+    if line.sku is None:
+        change["label"] = line.line.label
+    return change

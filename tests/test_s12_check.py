@@ -1,0 +1,64 @@
+"""Session 12: the intake check's suggestion keeps the product that serves a doctor's dose.
+
+A doctor advised 75 µg of vitamin D a day (DE, a woman of 50). Her basket: a 75 µg tablet and
+25 µg drops, 100 µg with up to 8 µg from food, above the upper limit of 100 µg for total intake.
+The suggestion was to remove the 75 µg tablet (the line with the largest share of the limit),
+leaving her 25 µg of the 75 µg her doctor advised. Of the changes that bring the day within the
+limit, one that leaves the advice met now goes first, with more lines removed where that is what
+it takes; where every change leaves it met, the suggestion is as before (the largest share).
+Amounts come from the catalog (tests/oracle.py).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from .oracle import PRODUCTS, expected_food, expected_upper_limit, per_day
+
+PROFILE = {"age": 50, "sex": "female", "country": "DE"}
+
+
+def _suggestion(client, profile: dict[str, Any], skus: list[str]) -> dict[str, Any]:
+    body = {"profile": profile, "basket": [{"sku": s} for s in skus], "locale": "en"}
+    response = client.post("/v1/intake/check", json=body)
+    assert response.status_code == 200, response.get_json()
+    suggestion = response.get_json()["suggestion"]
+    assert suggestion is not None
+    return suggestion
+
+
+def _left(profile: dict[str, Any], skus: list[str], suggestion: dict[str, Any]) -> float:
+    removed = {c["sku"] for c in suggestion["changes"] if c["code"] == "remove"}
+    assert all(c["code"] == "remove" for c in suggestion["changes"]), suggestion
+    return sum(per_day(PRODUCTS[s]).get("vitamin_d_ug", 0) for s in skus if s not in removed)
+
+
+def _within_limit(profile: dict[str, Any], left: float) -> bool:
+    food = expected_food(profile, "vitamin_d_ug")
+    return left + food <= expected_upper_limit("vitamin_d_ug", profile["age"], "none")
+
+
+@pytest.mark.parametrize(
+    "skus",
+    [
+        ["XF-D3-75-TAB", "XF-D3-25-DROPS"],
+        ["XF-D3-25-DROPS", "XF-D3-75-TAB"],
+        ["XF-D3-75-TAB", "XF-D3-25-DROPS", "XF-D3-20-TAB"],
+    ],
+)
+def test_the_doctors_dose_stays_in_the_basket(client, skus):
+    profile = {**PROFILE, "higher_dose_advised": {"vitamin_d_ug": 75}}
+    suggestion = _suggestion(client, profile, skus)
+    left = _left(profile, skus, suggestion)
+    assert left >= 75, suggestion  # the doctor's dose is still met
+    assert _within_limit(profile, left), suggestion
+    assert "XF-D3-75-TAB" not in {c["sku"] for c in suggestion["changes"]}, suggestion
+
+
+def test_without_a_doctors_dose_the_largest_share_goes_as_before(client):
+    skus = ["XF-D3-75-TAB", "XF-D3-25-DROPS"]
+    suggestion = _suggestion(client, PROFILE, skus)
+    assert [c["sku"] for c in suggestion["changes"]] == ["XF-D3-75-TAB"], suggestion
+    assert _within_limit(PROFILE, _left(PROFILE, skus, suggestion))
