@@ -8,7 +8,11 @@ and Redis's process CPU per call (`INFO cpu`, which includes its socket work for
 stream and the customer's index are emptied before each run. Prints medians (min-max) and the
 per-round ratio to the first revision.
 
-    python -m bench.hit_script [--rev main] [--rounds 9] [--calls 1500]
+    python -m bench.hit_script [--rev main] [--rounds 9] [--calls 1500] [--placement home]
+
+`--placement home` measures a placement's hit (`?placement=home`: its part and its own
+impression part) instead of the plain list's. `bench.hit_parts` splits this checkout's script
+into its parts the same way.
 """
 
 from __future__ import annotations
@@ -69,9 +73,12 @@ def main() -> None:
     parser.add_argument("--rev", default="main", help="the revision to compare with")
     parser.add_argument("--rounds", type=int, default=9)
     parser.add_argument("--calls", type=int, default=1500)
+    parser.add_argument("--placement", default="", help="a placement's hit (home), else plain")
     args = parser.parse_args()
     url = db_url(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"), 12)
     hit = stored(url)
+    if args.placement:  # the part `locale@placement` and the placement (ARGV 7 and 8)
+        hit[6:8] = [f"{hit[6]}@{args.placement}", args.placement]
     client = redis.Redis.from_url(url)
     shas = {
         args.rev: client.script_load(scripts_of(args.rev).READ_AND_LOG),
