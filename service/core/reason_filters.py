@@ -1,0 +1,69 @@
+"""Filters on an item's reasons (advice_texts.item_reasons): no sentence said twice, and no
+text that quotes a banded nutrient's amount far below what the product gives (guarantee 10)."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .ranking import Evaluation
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+
+
+@lru_cache(maxsize=8192)  # texts repeat across items and profiles (perf, issue 16)
+def _sentences(text: str) -> frozenset[str]:
+    return frozenset(" ".join(p.lower().split()) for p in _SENTENCE_END.split(text) if p.strip())
+
+
+def without_repeated_sentences(reasons: list[dict[str, str]]) -> list[dict[str, str]]:
+    """Drop a reason whose every sentence another reason on the item already says (a rule's
+    text quotes the claim that the claim reason repeats: "Magnesium contributes to normal
+    muscle function." twice). Longer reasons are kept first; the order shown stays as given."""
+    sentences = [_sentences(r["text"]) for r in reasons]
+    said: set[str] = set()
+    keep: set[int] = set()
+    for i in sorted(range(len(reasons)), key=lambda i: (-len(sentences[i]), i)):
+        if not sentences[i] <= said:
+            keep.add(i)
+            said |= sentences[i]
+    # then a kept reason that the other kept ones say whole (shortest, latest first)
+    for i in sorted(keep, key=lambda i: (len(sentences[i]), -i)):
+        others = set().union(*(sentences[j] for j in keep if j != i))
+        if sentences[i] <= others:
+            keep.discard(i)
+    return [r for i, r in enumerate(reasons) if i in keep]
+
+
+_AMOUNT = re.compile(r"(\d+(?:[.,]\d+)?)\s*(µg|mg)\b")
+
+
+def banded_amounts(ev: Evaluation, index: int, locale: str) -> list[tuple[str, str, float]]:
+    """(name in locale, unit, amount a day) of each banded nutrient the product carries."""
+    reference = ev.snapshot.reference
+    keys = reference.nutrients.keys
+    row = ev.snapshot.catalog.nutrients_per_day[index]
+    out = []
+    for key in ev.offer.config.banded:
+        amount = float(row[keys.index(key)])
+        if amount > 0:
+            name = reference.nutrients.name(key, locale)
+            out.append((name.lower(), reference.nutrients.units[key], amount))
+    return out
+
+
+def quotes_far_below(text: str, quoted: list[tuple[str, str, float]], factor: float) -> bool:
+    """A text that names a nutrient with amounts ("advises 20 µg of vitamin D") while the
+    product gives more than `factor` x the largest of them: never shown (guarantee 10), even
+    where a serum level or a doctor justifies the dose (that reason says so instead)."""
+    lowered = text.lower()
+    for name, unit, amount in quoted:
+        if name not in lowered:
+            continue
+        numbers = [float(n.replace(",", ".")) for n, u in _AMOUNT.findall(text) if u == unit]
+        if numbers and amount > factor * max(numbers) * (1 + 1e-9):
+            return True
+    return False
