@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from .advice_config import advice_config
 from .advice_texts import dose_band_view, exclusion_texts
 from .amounts import rounded
 from .errors import NotFound
@@ -154,7 +155,8 @@ def explain_product(
     elif advice_exclusions:
         verdict = "not recommended: " + "; ".join(e["text"] for e in advice_exclusions)
     else:
-        verdict = "not recommended: ranked below the first 50"
+        left = left_out_reason(ev, index, listing["items"], 50)
+        verdict = "not recommended: " + left["text"]
     return {
         "sku": sku,
         "name": catalog.products[index].name[request.locale],
@@ -175,11 +177,14 @@ def preview(snapshot: Snapshot, request: RecommendationRequest, today: dt.date) 
     ev = evaluate(snapshot, request.profile, request.lines(), today, request.jurisdiction)
     body = rank_and_render(ev, request, (request.locale,))[request.locale]
     excluded = []
+    listed = {item["sku"] for item in body["items"]}
     for index, product in enumerate(snapshot.catalog.products):
         reasons = exclusion_reasons(ev, index)
         if ev.rule_excluded[index] or not ev.rule_required[index]:
             reasons.append({"code": "rule", "text": "excluded by a merchandising rule"})
         reasons += exclusion_texts(ev, index)
+        if not reasons and product.sku not in listed:
+            reasons.append(left_out_reason(ev, index, body["items"], request.limit))
         if reasons:
             excluded.append(
                 {"sku": product.sku, "name": product.name[request.locale], "reasons": reasons}
@@ -196,3 +201,27 @@ def _with_limit(request: RecommendationRequest, limit: int) -> RecommendationReq
     from dataclasses import replace
 
     return replace(request, limit=limit, explain=False)
+
+
+def left_out_reason(
+    ev: Evaluation, index: int, items: list[dict[str, Any]], limit: int
+) -> dict[str, Any]:
+    """Why a product that nothing excludes is not on a list of `items` (at most `limit`): the
+    list holds at most `lists.max_per_role` products of one role (scoring.yaml) and those of its
+    role rank higher; or the list is full; or it ranks below every product the list shows
+    (session 12: explain said "ranked below the first 50" of a list of 2, and the preview left
+    such products out of `excluded` without a word)."""
+    catalog, offer = ev.snapshot.catalog, ev.offer
+    role = int(offer.roles[index])
+    same = [i["sku"] for i in items if int(offer.roles[catalog.index[i["sku"]]]) == role]
+    most = advice_config(ev.snapshot.reference).max_per_role
+    if len(same) >= most:
+        text = (
+            f"the list shows at most {most} products for {offer.role_name(role)} "
+            f"(scoring.yaml lists.max_per_role), and {', '.join(same)} rank higher"
+        )
+        return {"code": "role_cap", "role": offer.role_name(role), "text": text}
+    if len(items) >= limit:
+        return {"code": "ranked_out", "text": f"ranked below the {limit} products the list shows"}
+    text = "ranked below the products the list shows, which fill the profile's needs first"
+    return {"code": "ranked_out", "text": text}
