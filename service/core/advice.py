@@ -34,6 +34,7 @@ from .advice_config import DOCTOR, AdviceConfig, advice_config
 from .amounts import above
 from .catalog import Catalog
 from .expressions import Expression
+from .fastnp import flatnonzero, isin_int, nan_to_num
 from .intake import advised_amounts
 from .lazy import cached_property
 from .reference import Reference
@@ -322,7 +323,7 @@ class Offer:
             if found := tuple(i for i in giving(column) if maximum or i not in unsuitable):
                 out[column] = Failing("life_stage_maximum", found, float(maximum))
         upper = advice_of(ev).band_upper
-        for column in np.flatnonzero(ev.intake > upper * (1 + 1e-9)).tolist():
+        for column in flatnonzero(ev.intake > upper * (1 + 1e-9)).tolist():
             if column not in out:
                 out[column] = Failing("dose_band", giving(column), float(upper[column]))
         for column in self.enough_taken:
@@ -352,12 +353,12 @@ class Offer:
         `lists.covered.when_taken`) as soon as any is taken, where the profile has no amount."""
         intake, enough = self.ev.intake, self.enough
         has_amount = ~np.isnan(enough)
-        reached = has_amount & (intake >= np.nan_to_num(enough) * (1 - 1e-9))
+        reached = has_amount & (intake >= nan_to_num(enough) * (1 - 1e-9))
         keys = self.ev.snapshot.reference.nutrients.keys
         for key in self.config.covered_when_taken:
             column = keys.index(key)
             reached[column] |= not has_amount[column]
-        return [int(c) for c in np.flatnonzero((intake > 0) & reached)]
+        return [int(c) for c in flatnonzero((intake > 0) & reached)]
 
     @cached_property
     def covered(self) -> list[int]:
@@ -374,7 +375,7 @@ class Offer:
         keys = self.ev.snapshot.reference.nutrients.keys
         mask = np.zeros(len(keys), dtype=bool)
         mask[self.covered] = True
-        return [int(c) for c in np.flatnonzero(self.config.grouped(keys, mask))]
+        return [int(c) for c in flatnonzero(self.config.grouped(keys, mask))]
 
     @cached_property
     def role_table(self) -> RoleTable:
@@ -399,13 +400,12 @@ class Offer:
         notice says "we suggest no more vitamin D": a D3, a calcium + D3, cod-liver oil or a
         multivitamin with vitamin D alike), or whose category role is such a nutrient."""
         covered = self.covered_group
-        size = len(self.ev.snapshot.catalog)
         if not covered:
-            return np.zeros(size, dtype=bool)
+            return np.zeros(len(self.ev.snapshot.catalog), dtype=bool)
         table = self.role_table
         adds = (self.ev.snapshot.catalog.nutrients_per_day[:, covered] > 0).any(axis=1)
         roles = [int(table.nutrient_role[c]) for c in covered]
-        return np.asarray(adds | np.isin(table.category_role, roles))
+        return np.asarray(adds | isin_int(table.category_role, roles))
 
     def duplicated(self, index: int) -> list[int]:
         """The covered nutrient columns product `index` adds."""

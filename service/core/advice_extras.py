@@ -30,6 +30,7 @@ from .advice import ProfileAdvice, advice_of, claim_table, profile_advice
 from .advice_config import DOCTOR, _directory, _placeholder_problem
 from .context import compiled_context, expression_context
 from .errors import DataFileError, Finding
+from .fastnp import flatnonzero, isin_int, nan_to_num
 from .safety import life_stage_maxima
 from .vocabulary import GOALS
 from .yamlfile import line_of, load_yaml
@@ -93,13 +94,30 @@ def extra_concern(offer: Offer) -> np.ndarray:
     `lists.roles`: a calcium + D3, cod-liver oil): a multivitamin is meant to give many
     nutrients at once. Besides, any product adding to a doctor's dose above the upper limit
     that no advice we can serve asks for (review s7 P7, `medicinal_only`)."""
+    known = vars(offer).get("_extra_concern")  # the Offer's own, not the one it wraps
+    if known is None:
+        table = offer.role_table
+        # its own role's nutrient (the gap it fills, else its category's) is no extra
+        own = table.nutrient_role[None, :] == offer.roles[:, None]
+        concerned, single, medicinal = _concern_parts(offer)
+        known = np.asarray(((concerned & ~own).any(axis=1) & single) | medicinal)
+        known.flags.writeable = False
+        vars(offer)["_extra_concern"] = known
+    return known
+
+
+def _concern_parts(offer: Offer) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """What `extra_concern` reads besides the roles, once per evaluation (needs.need asks it
+    with and without the category roles, a placement again): (products, nutrients) given
+    beyond a gap or goal and a concern, the products with a nutrient's role, `medicinal_only`."""
     ev = offer.ev
+    known = ev.memo.get("extra_concern_parts")  # reads no raw score: a ranked copy shares it
+    if known is not None:
+        return known
     table = offer.role_table
     keys = ev.snapshot.reference.nutrients.keys
     per_day = ev.snapshot.catalog.nutrients_per_day
-    # its own role's nutrient (the gap it fills, else its category's) is no extra
-    own = table.nutrient_role[None, :] == offer.roles[:, None]
-    gives = (per_day > 0) & ~offer.gap_need & ~own & ~goal_served(offer)
+    gives = (per_day > 0) & ~offer.gap_need & ~goal_served(offer)
     totals = ev.safety.totals_with_item
     concern = np.zeros(per_day.shape, dtype=bool)
     for interaction in ev.safety.triggered:
@@ -107,16 +125,17 @@ def extra_concern(offer: Offer) -> np.ndarray:
             column = keys.index(key)
             concern[:, column] |= totals[:, column] > threshold
     fraction = ev.snapshot.reference.warn_at_upper_limit_fraction
-    with_food = totals + np.nan_to_num(ev.safety.food)
+    with_food = totals + ev.safety.food_or_zero
     limits = np.where(ev.has_limit, ev.limits, np.inf)
     concern |= with_food >= fraction * limits
     known = _SINGLE.get(ev.snapshot.catalog)
     if known is not None and known[0] is table:
         single = known[1]
     else:
-        single = np.isin(table.category_role, table.nutrient_role)
+        single = isin_int(table.category_role, table.nutrient_role)
         _SINGLE[ev.snapshot.catalog] = (table, single)
-    return np.asarray(((gives & concern).any(axis=1) & single) | medicinal_only(ev))
+    parts = ev.memo["extra_concern_parts"] = (gives & concern, single, medicinal_only(ev))
+    return parts
 
 
 # ---------------------------------------------------------------- review s7 P7: a doctor's dose
@@ -307,7 +326,7 @@ def unmet_advice(ev: Evaluation) -> list[tuple[int, UnmetAdvice]]:
     if not entries:
         return []
     offer, safety = ev.offer, ev.safety
-    targets = np.nan_to_num(advice_of(ev).targets)
+    targets = nan_to_num(advice_of(ev).targets)
     gaps = (targets > 0) & (ev.intake < targets * (1 - 1e-9))
     gaps[offer.covered] = False
     gaps[list(capped_doctor_doses(ev))] = False
@@ -322,7 +341,7 @@ def unmet_advice(ev: Evaluation) -> list[tuple[int, UnmetAdvice]]:
     candidates = safety.allowed() & ~ev.rule_excluded & ev.rule_required & offer.allowed
     size = len(candidates)
     out = []
-    for column in np.flatnonzero(gaps).tolist():
+    for column in flatnonzero(gaps).tolist():
         fills = offer.gap_need[:, column]
         if (fills & candidates).any():
             continue
@@ -350,10 +369,10 @@ def advice_blocked_by_interaction(ev: Evaluation) -> bool:
     if not masks:
         return False
     blocked = np.logical_or.reduce(masks)
-    targets = np.nan_to_num(advice_of(ev).targets)
+    targets = nan_to_num(advice_of(ev).targets)
     gaps = (targets > 0) & (ev.intake < targets * (1 - 1e-9))
     gaps[ev.offer.covered] = False
-    for column in np.flatnonzero(gaps).tolist():
+    for column in flatnonzero(gaps).tolist():
         fills = ev.offer.gap_need[:, column]
         if fills.any() and not (fills & ~blocked).any():
             return True

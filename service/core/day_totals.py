@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .amounts import above
+from .fastnp import flatnonzero
 
 if TYPE_CHECKING:
     from .ranking import Evaluation
@@ -19,7 +20,11 @@ def over_room(ev: Evaluation) -> np.ndarray:
     """Columns where what is taken + basket is above the limit, or above the room a high usual
     intake from food leaves where the limit is for total intake (guarantee 9, as the intake
     check since R13). No limit (NaN room) is never crossed."""
-    return np.flatnonzero(above(ev.intake, np.nan_to_num(ev.safety.room, nan=np.inf)))
+    known = ev.memo.get("over_room")
+    if known is None:  # once per evaluation (lists, notices and texts ask); read-only
+        known = ev.memo["over_room"] = flatnonzero(above(ev.intake, ev.safety.room_or_inf))
+        known.flags.writeable = False
+    return known
 
 
 def over_threshold(
@@ -113,7 +118,7 @@ def food_alone_columns(ev: Evaluation) -> np.ndarray:
     """Columns where the food allowance alone is above a limit for total intake (the food
     allowance is 0 where the limit is for supplements only; no limit is never crossed). The
     lists and the intake check share it."""
-    return np.flatnonzero(above(ev.safety.food, np.nan_to_num(ev.limits, nan=np.inf)))
+    return flatnonzero(above(ev.safety.food, ev.limits_or_inf))
 
 
 def food_alone_text(ev: Evaluation, column: int, locale: str) -> str:
@@ -146,11 +151,11 @@ def near_upper_limit(
     supplements' `totals` plus the food allowance where the limit is for total intake
     (guarantee 9; review s5 S9: 800 mg calcium on top of 1,700 mg from food is the limit)."""
     reference = ev.snapshot.reference
-    food = np.nan_to_num(ev.safety.food)
+    food = ev.safety.food_or_zero
     with_food = totals + food
     near = adds & ev.has_limit & (with_food >= reference.warn_at_upper_limit_fraction * ev.limits)
     out = []
-    for column in np.flatnonzero(near).tolist():
+    for column in flatnonzero(near).tolist():
         key = reference.nutrients.keys[column]
         values = reference.nutrients.text_values(
             key,

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .advice_config import advice_config
+from .fastnp import flatnonzero
 
 if TYPE_CHECKING:
     from .ranking import Evaluation
@@ -51,7 +52,7 @@ class _Ranker:
         self.raws: list[float] = []
         self.position = 0
         self.made: list[int] = []  # picks made after each position
-        indices = np.flatnonzero(candidates)
+        indices = flatnonzero(candidates)
         self.empty = indices.size == 0
         if self.empty:
             return
@@ -61,9 +62,7 @@ class _Ranker:
             if rule.action != "pin" or rule.position is None:
                 continue
             choices = [
-                i
-                for i in np.flatnonzero(candidates & rule.mask).tolist()
-                if i not in pinned.values()
+                i for i in flatnonzero(candidates & rule.mask).tolist() if i not in pinned.values()
             ]
             if not choices:
                 continue
@@ -187,16 +186,16 @@ def _fit_distance(ev: Evaluation, pool: np.ndarray) -> tuple[np.ndarray, np.ndar
     each one's daily dose lies from the advice gap, relative to the advice, and that nutrient's
     column (-1 and inf for the others). None: no such nutrient."""
     targets = ev.targets
-    has = advice_config(ev.snapshot.reference).fit_columns & (np.nan_to_num(targets) > 0)
+    has = advice_config(ev.snapshot.reference).fit_columns & (ev.targets_or_zero > 0)
     if not has.any():
         return None
-    columns = np.flatnonzero(has)
+    columns = flatnonzero(has)
     table = ev.offer.role_table
     column_of_role = np.full(len(table.names), -1, dtype=np.int64)
     column_of_role[table.nutrient_role[columns]] = columns
     group = column_of_role[table.category_role[pool]]
     fits = group >= 0
-    gap = np.maximum(np.nan_to_num(targets) - ev.intake, 0.0)
+    gap = np.maximum(ev.targets_or_zero - ev.intake, 0.0)
     per_day = ev.snapshot.catalog.nutrients_per_day
     distance = np.full(pool.size, np.inf)
     chosen = group[fits]

@@ -19,7 +19,7 @@ from .advice import profile_advice as _profile_advice
 from .advice_config import advice_config
 from .advice_texts import advice_notices, item_reasons, no_items_notice
 from .amounts import above
-from .context import compiled_context, expression_context
+from .context import compiled_context, context_intake, expression_context
 from .day_totals import (
     item_interaction_warnings,
     near_upper_limit,
@@ -27,6 +27,7 @@ from .day_totals import (
     upper_limit_notices,
 )
 from .errors import InvalidInput
+from .fastnp import flatnonzero, nan_to_num
 from .intake import LineAmounts, resolve_lines, total
 from .lazy import cached_property
 from .learned import Learning
@@ -73,13 +74,27 @@ class Evaluation:
         return ~np.isnan(self.limits)
 
     @cached_property
+    def limits_or_inf(self) -> np.ndarray:
+        """`limits` with inf for NaN (no limit is never crossed); read-only."""
+        out = nan_to_num(self.limits, nan=np.inf)
+        out.flags.writeable = False
+        return out
+
+    @cached_property
+    def targets_or_zero(self) -> np.ndarray:
+        """`targets` with 0 for NaN (no advice); read-only."""
+        out = nan_to_num(self.targets)
+        out.flags.writeable = False
+        return out
+
+    @cached_property
     def intake_present(self) -> np.ndarray:
         return self.intake > 0
 
     @cached_property
     def over_limit_now(self) -> list[int]:
         """Nutrient columns where current supplements + basket already cross the limit."""
-        return [int(i) for i in np.flatnonzero(above(self.intake, self.limits))]
+        return [int(i) for i in flatnonzero(above(self.intake, self.limits))]
 
     @cached_property
     def memo(self) -> dict[Any, Any]:
@@ -108,7 +123,7 @@ def evaluate(
     context = compiled_context(
         expression_context(
             profile,
-            dict(zip(keys, map(float, intake), strict=True)),
+            context_intake(snapshot, intake),
             today,
             basket_skus,
             basket_categories,
@@ -434,7 +449,7 @@ def _near_upper_limit_any(ev: Evaluation) -> list[bool]:
     """Per product: does `day_totals.near_upper_limit` find a column for it? The same
     comparison for every product at once (what it computes for one row, elementwise)."""
     catalog, reference = ev.snapshot.catalog, ev.snapshot.reference
-    with_food = ev.safety.totals_with_item + np.nan_to_num(ev.safety.food)
+    with_food = ev.safety.totals_with_item + ev.safety.food_or_zero
     near = (
         (catalog.nutrients_per_day > 0)
         & ev.has_limit

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .catalog import Catalog
+from .fastnp import nan_to_num
 from .profile import Profile
 from .reference import Reference
 from .vocabulary import GOALS
@@ -50,7 +51,7 @@ def compute_features(
     """Features per product; `targets` and `limits` are vectors over nutrients (NaN = none);
     `fit`: the nutrient columns whose dose should fit the advice (scoring.yaml `dose_fit`)."""
     has_target = ~np.isnan(targets) & (targets > 0)
-    gap = np.where(has_target, np.maximum(np.nan_to_num(targets) - intake, 0.0), 0.0)
+    gap = np.where(has_target, np.maximum(nan_to_num(targets) - intake, 0.0), 0.0)
     safe_targets = np.where(has_target, targets, 1.0)
     fill = np.minimum(catalog.nutrients_per_day, gap) / safe_targets
     total_gap = float((gap / safe_targets).sum())

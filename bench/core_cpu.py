@@ -1,0 +1,136 @@
+"""The core's CPU per plain list (issue 16, session 12): `Recommender.recommend` on the
+validated bodies of `bench/profiles.py` (what `POST /v1/recommendations` computes, the answer
+cache off), in process, against another checkout's code in alternated rounds, a fresh process
+per round and checkout (each checkout's own code; `--python` per checkout or this one's).
+
+    python -m bench.core_cpu [--root /path/to/main] [--rounds 5] [--bodies 500] [--passes 4]
+    python -m bench.core_cpu --profile [--bodies 500]   # cProfile of this checkout, top 40
+
+Prints the CPU per request (`time.process_time`) of each checkout per round, the median
+(min-max) per checkout and, per round, this checkout's over the other's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+TODAY = dt.date(2026, 11, 28)
+HERE = Path(__file__).resolve().parents[1]
+
+
+def _setup(count: int) -> tuple[Any, list[Any]]:
+    from bench.profiles import request_bodies
+    from service.contract.schemas import RecommendationRequestSchema
+    from service.core.recommender import Recommender
+    from service.core.snapshot import DataPaths
+    from service.settings import REPO_ROOT
+
+    paths = DataPaths(REPO_ROOT / "catalog" / "products.yaml", REPO_ROOT / "rules")
+    recommender = Recommender(paths, cache_size=0, reload_interval=0, clock=lambda: TODAY)
+    skus = [p.sku for p in recommender.snapshot.catalog.products]
+    schema = RecommendationRequestSchema()
+    requests = [schema.load(b) for b in request_bodies(count, skus)]
+    return recommender, requests
+
+
+def child(count: int, passes: int) -> dict[str, Any]:
+    import gc
+    import time
+
+    recommender, requests = _setup(count)
+    for request in requests:  # warm-up: first-use work and the shared caches, as a worker has
+        recommender.recommend(request)
+    gc.collect()
+    gc.freeze()
+    started = time.process_time()
+    for _ in range(passes):
+        for request in requests:
+            recommender.recommend(request)
+    cpu = time.process_time() - started
+    import service
+
+    code = str(Path(service.__file__).resolve().parents[1])
+    return {"us_per_request": round(cpu / (passes * len(requests)) * 1e6, 1), "root": code}
+
+
+def profile(count: int) -> None:
+    import cProfile
+    import pstats
+
+    recommender, requests = _setup(count)
+    for request in requests:
+        recommender.recommend(request)
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(2):
+        for request in requests:
+            recommender.recommend(request)
+    profiler.disable()
+    stats = pstats.Stats(profiler)
+    print("calls per request:", round(stats.total_calls / (2 * len(requests))))
+    stats.sort_stats("cumulative").print_stats(45)
+    stats.sort_stats("tottime").print_stats(40)
+
+
+def _run(root: Path, count: int, passes: int) -> dict[str, Any]:
+    """One fresh process on `root`'s code (its `.venv` if it has one, else this one's; this
+    file's harness, the checkout's `service` and `bench.profiles`)."""
+    python = root / ".venv" / "bin" / "python"
+    if not python.exists():
+        python = Path(sys.executable)
+    script = str(Path(__file__).resolve())
+    code = (
+        f"import json, runpy, sys; sys.path.insert(0, {str(root)!r}); "
+        f"child = runpy.run_path({script!r})['child']; "
+        f"print(json.dumps(child({count}, {passes})))"
+    )
+    out = subprocess.run(
+        [str(python), "-c", code], cwd=root, capture_output=True, text=True, check=True
+    )
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    if Path(result["root"]) != root.resolve():
+        raise SystemExit(f"{root}: ran the code of {result['root']}")
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--root", type=Path, help="the other checkout (the baseline)")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--bodies", type=int, default=500)
+    parser.add_argument("--passes", type=int, default=4)
+    parser.add_argument("--profile", action="store_true")
+    args = parser.parse_args()
+    if args.profile:
+        profile(args.bodies)
+        return
+    if args.root is None:
+        print(json.dumps(child(args.bodies, args.passes)))
+        return
+    base, mine, ratios = [], [], []
+    for i in range(args.rounds):
+        order = [(args.root, base), (HERE, mine)]
+        if i % 2:
+            order.reverse()
+        for root, into in order:
+            into.append(_run(root, args.bodies, args.passes)["us_per_request"])
+        ratios.append(mine[-1] / base[-1])
+        print(f"round {i + 1}: base {base[-1]} us, this {mine[-1]} us, {ratios[-1]:.3f}")
+
+    def spread(values: list[float]) -> str:
+        return f"{statistics.median(values):.3f} ({min(values):.3f}-{max(values):.3f})"
+
+    print(f"base ({args.root}): {spread(base)} us per request")
+    print(f"this ({HERE}): {spread(mine)} us per request")
+    print(f"this over base, per round: {spread(ratios)}")
+
+
+if __name__ == "__main__":
+    main()
