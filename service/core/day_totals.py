@@ -4,6 +4,7 @@ for total intake. Lists, placements, stored customers and regimens share these."
 
 from __future__ import annotations
 
+import weakref
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -59,6 +60,45 @@ def item_interaction_warnings(ev: Evaluation, index: int, locale: str) -> list[d
             warning["skus"] = [*dict.fromkeys(given), catalog.products[index].sku]
         warnings.append(warning)
     return warnings
+
+
+def combination_warnings(ev: Evaluation, index: int, locale: str) -> list[dict[str, Any]]:
+    """A list item's `together` interactions: the item gives a nutrient of one group and what
+    is taken + basket one of the other (reference.combination_columns). What each product gives
+    of each group is kept per catalog and reference, what is taken per evaluation."""
+    reference, catalog = ev.snapshot.reference, ev.snapshot.catalog
+    combinations = reference.combination_columns
+    if not combinations:
+        return []
+    known = _GIVES.get(catalog)
+    if known is None or known[0] is not reference:
+        gives = [
+            tuple(
+                (any(values[c] > 0 for c in a), any(values[c] > 0 for c in b))
+                for _, a, b in combinations
+            )
+            for values in catalog.nutrients_per_day.tolist()
+        ]
+        known = _GIVES[catalog] = (reference, gives)
+    taken = ev.memo.get("combination_taken")
+    if taken is None:
+        present = ev.intake_present.tolist()
+        taken = ev.memo["combination_taken"] = [
+            (any(present[c] for c in a), any(present[c] for c in b)) for _, a, b in combinations
+        ]
+    return [
+        {"code": f"interaction:{interaction.id}", "text": interaction.text[locale]}
+        for (interaction, _, _), (item_a, item_b), (intake_a, intake_b) in zip(
+            combinations, known[1][index], taken, strict=True
+        )
+        if (item_a and intake_b) or (item_b and intake_a)
+    ]
+
+
+# per catalog: (the reference, per product per `together` interaction: gives of group a, of b)
+_GIVES: weakref.WeakKeyDictionary[Any, tuple[Any, list[tuple[tuple[bool, bool], ...]]]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def threshold_notices(ev: Evaluation, locale: str) -> list[dict[str, str]]:

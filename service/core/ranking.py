@@ -21,6 +21,7 @@ from .advice_texts import advice_notices, item_reasons, no_items_notice
 from .amounts import above
 from .context import compiled_context, context_intake, expression_context
 from .day_totals import (
+    combination_warnings,
     item_interaction_warnings,
     near_upper_limit,
     threshold_notices,
@@ -190,9 +191,9 @@ def rule_masks(matched: list[Rule], size: int) -> tuple[np.ndarray, np.ndarray, 
     required = np.ones(size, dtype=bool)
     for rule in matched:
         if rule.action == "boost":
-            weight[rule.mask] += rule.weight
+            weight[rule.products] += rule.weight
         elif rule.action == "bury":
-            weight[rule.mask] -= rule.weight
+            weight[rule.products] -= rule.weight
         elif rule.action == "exclude":
             excluded |= rule.mask
         elif rule.action == "require":
@@ -420,21 +421,9 @@ def item_warnings(ev: Evaluation, index: int, locale: str) -> list[dict[str, Any
     reference, catalog = ev.snapshot.reference, ev.snapshot.catalog
     keys = reference.nutrients.keys
     row = catalog.nutrients_per_day[index]
-    values = row.tolist()  # Python floats: the same comparisons without a numpy call each
     # a daily threshold is for the day: taken + basket + this item (review s5 S1)
     warnings = item_interaction_warnings(ev, index, locale)
-    present = ev.memo.get("intake_present")
-    if present is None:
-        present = ev.memo["intake_present"] = ev.intake_present.tolist()
-    for interaction, columns_a, columns_b in reference.combination_columns:
-        item_a = any(values[c] > 0 for c in columns_a)
-        item_b = any(values[c] > 0 for c in columns_b)
-        intake_a = any(present[c] for c in columns_a)
-        intake_b = any(present[c] for c in columns_b)
-        if (item_a and intake_b) or (item_b and intake_a):
-            warnings.append(
-                {"code": f"interaction:{interaction.id}", "text": interaction.text[locale]}
-            )
+    warnings += combination_warnings(ev, index, locale)
     near = ev.memo.get("near_upper_limit")
     if near is None:
         near = ev.memo["near_upper_limit"] = _near_upper_limit_any(ev)

@@ -7,6 +7,7 @@ features are what `explain=true` shows and what a learned model can start from.
 from __future__ import annotations
 
 import math
+import weakref
 from dataclasses import dataclass
 
 import numpy as np
@@ -59,8 +60,7 @@ def compute_features(
     overshoot = _overshoot(catalog.nutrients_per_day, gap, safe_targets, has_target, fit, total_gap)
 
     if profile.goals:
-        columns = [GOALS.index(g) for g in profile.goals]
-        goal_match = catalog.claim_goals[:, columns].mean(axis=1)
+        goal_match = _goal_match(catalog, profile.goals)
     else:
         goal_match = np.zeros(len(catalog))
 
@@ -78,6 +78,29 @@ def compute_features(
         "overshoot": overshoot,
     }
     return Features(values, fill)
+
+
+def _goal_match(catalog: Catalog, goals: tuple[str, ...]) -> np.ndarray:
+    """Per product the share of `goals` its claims speak to, once per catalog and goals (a
+    handful of combinations); read-only."""
+    known = _GOAL_MATCH.get(catalog)
+    if known is None:
+        known = _GOAL_MATCH[catalog] = {}
+    goals = tuple(goals)
+    match = known.get(goals)
+    if match is None:
+        if len(known) > 512:
+            known.clear()
+        match = catalog.claim_goals[:, [GOALS.index(g) for g in goals]].mean(axis=1)
+        match.flags.writeable = False
+        known[goals] = match
+    return match
+
+
+# per catalog: goals -> goal_match
+_GOAL_MATCH: weakref.WeakKeyDictionary[Catalog, dict[tuple[str, ...], np.ndarray]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def _overshoot(
