@@ -44,6 +44,10 @@ if TYPE_CHECKING:
 _GOAL_NUTRIENTS: weakref.WeakKeyDictionary[Catalog, tuple[object, np.ndarray]] = (
     weakref.WeakKeyDictionary()
 )
+# per (products, goals, nutrients) table: goals -> (products, nutrients) any of them
+_SERVED_BY_GOALS: weakref.WeakKeyDictionary[
+    Catalog, tuple[np.ndarray, dict[frozenset[str], np.ndarray]]
+] = weakref.WeakKeyDictionary()
 # per catalog and its role table: the products whose category role is a nutrient's
 _SINGLE: weakref.WeakKeyDictionary[Catalog, tuple[RoleTable, np.ndarray]] = (
     weakref.WeakKeyDictionary()
@@ -55,10 +59,22 @@ def goal_served(offer: Offer) -> np.ndarray:
     the nutrient (the calcium of a calcium + magnesium for `bones`)."""
     catalog = offer.ev.snapshot.catalog
     served_by_goal = _goal_nutrients(catalog, offer.ev.snapshot.reference)
-    columns = [GOALS.index(g) for g in set(offer.goals) if g in GOALS]
-    if not columns:
+    goals = frozenset(g for g in offer.goals if g in GOALS)
+    if not goals:
         return np.zeros(catalog.nutrients_per_day.shape, dtype=bool)
-    return served_by_goal[:, columns, :].any(axis=1) & offer.goal_need[:, None]
+    # per goals, kept with the table (a handful of combinations): the same any() over them
+    known = _SERVED_BY_GOALS.get(catalog)
+    if known is None or known[0] is not served_by_goal:
+        known = _SERVED_BY_GOALS[catalog] = (served_by_goal, {})
+    by_goals = known[1]
+    served = by_goals.get(goals)
+    if served is None:
+        if len(by_goals) > 512:
+            by_goals.clear()
+        columns = [GOALS.index(g) for g in goals]
+        served = by_goals[goals] = np.asarray(served_by_goal[:, columns, :].any(axis=1))
+        served.flags.writeable = False
+    return served & offer.goal_need[:, None]
 
 
 def _goal_nutrients(catalog: Catalog, reference: Reference) -> np.ndarray:

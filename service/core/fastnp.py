@@ -32,6 +32,8 @@ def nan_to_num(x: np.ndarray, nan: float = 0.0) -> np.ndarray:
 
 
 def flatnonzero(x: np.ndarray) -> np.ndarray:
+    if type(x) is np.ndarray:
+        return x.ravel().nonzero()[0]
     return np.ravel(x).nonzero()[0]
 
 

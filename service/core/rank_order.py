@@ -114,7 +114,7 @@ class _Ranker:
         if available.any():
             adjusted = self.pool_raw - self.penalty * counts[self.pool_codes]
             adjusted[~available] = -np.inf
-            best = int(np.argmax(adjusted))  # first maximum: the shortlist is sorted by SKU on ties
+            best = int(adjusted.argmax())  # first maximum: the shortlist is sorted by SKU on ties
             best = self._closest_dose(best, adjusted)
             available[best] = False
             index = int(self.pool[best])

@@ -88,11 +88,16 @@ class SafetyResult:
         return _read_only(nan_to_num(self.room, nan=np.inf))
 
     def allowed(self) -> np.ndarray:
+        """No mask excludes it (a new array each call: callers may change theirs)."""
+        return self._allowed.copy()
+
+    @cached_property
+    def _allowed(self) -> np.ndarray:
         size = self.over_limit.shape[0]
         blocked = np.zeros(size, dtype=bool)
         for mask in self.excluded.values():
             blocked |= mask
-        return ~blocked
+        return _read_only(~blocked)
 
 
 def _read_only(array: np.ndarray) -> np.ndarray:
