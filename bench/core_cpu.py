@@ -61,10 +61,30 @@ def child(count: int, passes: int) -> dict[str, Any]:
         for request, body in requests:
             recommender.recommend(request, body_key=body)
     cpu = time.process_time() - started
+    return {"us_per_request": round(cpu / (passes * len(requests)) * 1e6, 1), "root": _code_root()}
+
+
+def calls(count: int) -> dict[str, Any]:
+    """Python function calls per request under cProfile (a count no load changes)."""
+    import cProfile
+    import pstats
+
+    recommender, requests = _setup(count)
+    for request, body in _setup(300, seed=5)[1]:
+        recommender.recommend(request, body_key=body)
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for request, body in requests:
+        recommender.recommend(request, body_key=body)
+    profiler.disable()
+    total = pstats.Stats(profiler).total_calls
+    return {"calls_per_request": round(total / len(requests)), "root": _code_root()}
+
+
+def _code_root() -> str:
     import service
 
-    code = str(Path(service.__file__).resolve().parents[1])
-    return {"us_per_request": round(cpu / (passes * len(requests)) * 1e6, 1), "root": code}
+    return str(Path(service.__file__).resolve().parents[1])
 
 
 def profile(count: int) -> None:
@@ -86,7 +106,7 @@ def profile(count: int) -> None:
     stats.sort_stats("tottime").print_stats(40)
 
 
-def _run(root: Path, count: int, passes: int) -> dict[str, Any]:
+def _run(root: Path, count: int, passes: int, what: str = "child") -> dict[str, Any]:
     """One fresh process on `root`'s code (its `.venv` if it has one, else this one's; this
     file's harness, the checkout's `service` and `bench.profiles`)."""
     python = root / ".venv" / "bin" / "python"
@@ -95,8 +115,8 @@ def _run(root: Path, count: int, passes: int) -> dict[str, Any]:
     script = str(Path(__file__).resolve())
     code = (
         f"import json, runpy, sys; sys.path.insert(0, {str(root)!r}); "
-        f"child = runpy.run_path({script!r})['child']; "
-        f"print(json.dumps(child({count}, {passes})))"
+        f"run = runpy.run_path({script!r})[{what!r}]; "
+        f"print(json.dumps(run({count}{'' if what == 'calls' else f', {passes}'})))"
     )
     out = subprocess.run(
         [str(python), "-c", code], cwd=root, capture_output=True, text=True, check=True
@@ -114,9 +134,14 @@ def main() -> None:
     parser.add_argument("--bodies", type=int, default=1500)
     parser.add_argument("--passes", type=int, default=1)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--calls", action="store_true", help="calls per request, each root")
     args = parser.parse_args()
     if args.profile:
         profile(args.bodies)
+        return
+    if args.calls:
+        for root in ([args.root] if args.root else []) + [HERE]:
+            print(json.dumps(_run(root, args.bodies, 1, "calls")))
         return
     if args.root is None:
         print(json.dumps(child(args.bodies, args.passes)))
