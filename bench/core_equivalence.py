@@ -8,7 +8,8 @@ others, serum levels, doctors' doses, free-text and SKU lines with servings, cat
 explain, jurisdictions). Each is validated by the contract's schema and answered by
 `Recommender.recommend` (answer cache off); a refused request writes its error. Also the
 placements (`recommend_placement`) and a refresh's parts (`plain_and_precomputed`) for a
-share of them. Nothing in these answers is random or time-based (the day is fixed).
+share of them, and the intake check for a third. Nothing in these answers is random or
+time-based (the day is fixed).
 
     python -m bench.core_equivalence OUT.jsonl [--count 2400]
     # with another checkout's code: run from there, or
@@ -174,7 +175,7 @@ def _line(kind: str, body: dict, answer: Any) -> str:
 
 
 def run(out_path: Path, count: int) -> None:
-    from service.contract.schemas import RecommendationRequestSchema
+    from service.contract.schemas import IntakeCheckRequestSchema, RecommendationRequestSchema
     from service.core.errors import InvalidInput
     from service.core.placements.serve import plain_and_precomputed, recommend_placement
     from service.core.recommender import Recommender
@@ -185,6 +186,7 @@ def run(out_path: Path, count: int) -> None:
     recommender = Recommender(paths, cache_size=0, reload_interval=0, clock=lambda: TODAY)
     snapshot = recommender.snapshot
     schema = RecommendationRequestSchema()
+    check_schema = IntakeCheckRequestSchema()
     placements = ["home", "cart", "checkout", "account", "email", "product_page"]
     skus = [p.sku for p in snapshot.catalog.products]
     rng = np.random.default_rng(99)
@@ -219,6 +221,12 @@ def run(out_path: Path, count: int) -> None:
                         )
                     except InvalidInput as exc:
                         answers["refresh"] = str(exc)
+            if i % 3 == 0:  # the intake check shares the totals, notices and texts
+                data = {k: body[k] for k in ("profile", "basket", "locale") if k in body}
+                try:
+                    answers["check"] = recommender.check_intake(check_schema.load(data))
+                except Exception as exc:  # noqa: BLE001
+                    answers["check"] = f"{type(exc).__name__}: {exc}"
             counts[kind] = counts.get(kind, 0) + 1
             for name in answers:
                 counts[name] = counts.get(name, 0) + 1
