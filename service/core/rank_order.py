@@ -10,6 +10,7 @@ otherwise each limit is ranked on its own).
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -91,6 +92,18 @@ class _Ranker:
         self.available: np.ndarray = role_counts[pool_roles] < max_per_role
         self.tolerance = advice_config(ev.snapshot.reference).fit_order_tolerance
         self.fit = None if self.tolerance is None else _fit_distance(ev, pool)
+        # the greedy pass on Python floats (the same IEEE arithmetic, none of numpy's per-call
+        # cost on a shortlist of at most 64); NaN scores keep numpy's argmax (first NaN wins)
+        self.plain = not np.isnan(self.pool_raw).any()
+        if self.plain:
+            self.raw_list = self.pool_raw.tolist()
+            self.code_list = self.pool_codes.tolist()
+            self.role_list = pool_roles.tolist()
+            self.free = self.available.tolist()
+            self.count_list = counts.tolist()
+            self.role_count_list = role_counts.tolist()
+            if self.fit is not None:
+                self.fit_lists = (self.fit[0].tolist(), self.fit[1].tolist())
 
     def take(self, limit: int) -> tuple[list[int], list[float]]:
         if self.empty:
@@ -111,6 +124,9 @@ class _Ranker:
             ranked.append(pinned[position])
             raws.append(float(ev.raw[pinned[position]]))
             return
+        if self.plain:
+            self._position_plain()
+            return
         if available.any():
             adjusted = self.pool_raw - self.penalty * counts[self.pool_codes]
             adjusted[~available] = -np.inf
@@ -124,6 +140,44 @@ class _Ranker:
             role_counts[roles[index]] += 1
             if role_counts[roles[index]] >= self.max_per_role:
                 available &= self.pool_roles != roles[index]
+
+    def _position_plain(self) -> None:
+        """`_position`'s pick on Python lists: the same scores, the first maximum, the same
+        dose-fit step and caps (state kept in the lists; the numpy arrays are not read)."""
+        free, counts, penalty = self.free, self.count_list, self.penalty
+        if not any(free):
+            return
+        codes = self.code_list
+        adjusted = [
+            raw - penalty * counts[code] if ok else -math.inf
+            for raw, code, ok in zip(self.raw_list, codes, free, strict=True)
+        ]
+        best = max(range(len(adjusted)), key=adjusted.__getitem__)  # first maximum
+        if self.fit is not None:
+            distance, group = self.fit_lists
+            tolerance = self.tolerance
+            while group[best] >= 0:
+                bound, own = distance[best] - tolerance, group[best]
+                closer = [
+                    k
+                    for k, (g, d, a) in enumerate(zip(group, distance, adjusted, strict=True))
+                    if g == own and d < bound and math.isfinite(a)
+                ]
+                if not closer:
+                    break
+                best = max(closer, key=adjusted.__getitem__)
+        free[best] = False
+        index = int(self.pool[best])
+        counts[codes[best]] += 1
+        self.ranked.append(index)
+        self.raws.append(adjusted[best])
+        role = self.role_list[best]
+        self.role_count_list[role] += 1
+        if self.role_count_list[role] >= self.max_per_role:
+            roles = self.role_list
+            for k, r in enumerate(roles):
+                if r == role:
+                    free[k] = False
 
     def _closest_dose(self, best: int, adjusted: np.ndarray) -> int:
         """The pick for a `dose_fit` nutrient's products (scoring.yaml): the best scored of the
