@@ -51,7 +51,7 @@ def compute_features(
 ) -> Features:
     """Features per product; `targets` and `limits` are vectors over nutrients (NaN = none);
     `fit`: the nutrient columns whose dose should fit the advice (scoring.yaml `dose_fit`)."""
-    has_target = ~np.isnan(targets) & (targets > 0)
+    has_target = targets > 0  # NaN (no target) is not above 0
     gap = np.where(has_target, np.maximum(nan_to_num(targets) - intake, 0.0), 0.0)
     safe_targets = np.where(has_target, targets, 1.0)
     fill = np.minimum(catalog.nutrients_per_day, gap) / safe_targets
