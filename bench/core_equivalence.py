@@ -11,7 +11,7 @@ placements (`recommend_placement`) and a refresh's parts (`plain_and_precomputed
 share of them, and the intake check for a third. Nothing in these answers is random or
 time-based (the day is fixed).
 
-    python -m bench.core_equivalence OUT.jsonl [--count 2400]
+    python -m bench.core_equivalence OUT.jsonl [--count 2400] [--skus 1000]
     # with another checkout's code: run from there, or
     python bench/core_equivalence.py OUT.jsonl --root /path/to/checkout
 """
@@ -174,7 +174,7 @@ def _line(kind: str, body: dict, answer: Any) -> str:
     )
 
 
-def run(out_path: Path, count: int) -> None:
+def run(out_path: Path, count: int, skus: int | None = None) -> None:
     from service.contract.schemas import IntakeCheckRequestSchema, RecommendationRequestSchema
     from service.core.errors import InvalidInput
     from service.core.placements.serve import plain_and_precomputed, recommend_placement
@@ -184,6 +184,13 @@ def run(out_path: Path, count: int) -> None:
 
     paths = DataPaths(REPO_ROOT / "catalog" / "products.yaml", REPO_ROOT / "rules")
     recommender = Recommender(paths, cache_size=0, reload_interval=0, clock=lambda: TODAY)
+    if skus is not None:  # the generated catalog of bench/run.py (per-catalog tables anew)
+        from service.core.snapshot import load_snapshot
+        from service.core.synthetic import synthetic_catalog
+        from service.core.yamlfile import load_yaml
+
+        document = synthetic_catalog(load_yaml(paths.catalog), skus)
+        recommender._snapshot = load_snapshot(paths, document)
     snapshot = recommender.snapshot
     schema = RecommendationRequestSchema()
     check_schema = IntakeCheckRequestSchema()
@@ -240,13 +247,14 @@ def main() -> None:
     parser.add_argument("out", type=Path)
     parser.add_argument("--count", type=int, default=2400)
     parser.add_argument("--root", type=Path, help="run on this checkout's service code")
+    parser.add_argument("--skus", type=int, help="a generated catalog of this many products")
     args = parser.parse_args()
     root = args.root if args.root is not None else Path(__file__).resolve().parents[1]
     sys.path.insert(0, str(root.resolve()))
     import service
 
     print("service from", Path(service.__file__).resolve().parent, file=sys.stderr)
-    run(args.out, args.count)
+    run(args.out, args.count, args.skus)
 
 
 if __name__ == "__main__":
