@@ -112,11 +112,12 @@ def extra_concern(offer: Offer) -> np.ndarray:
     that no advice we can serve asks for (review s7 P7, `medicinal_only`)."""
     known = vars(offer).get("_extra_concern")  # the Offer's own, not the one it wraps
     if known is None:
-        table = offer.role_table
-        # its own role's nutrient (the gap it fills, else its category's) is no extra
-        own = table.nutrient_role[None, :] == offer.roles[:, None]
-        concerned, single, medicinal = _concern_parts(offer)
-        known = np.asarray(((concerned & ~own).any(axis=1) & single) | medicinal)
+        concerned, rows, medicinal = _concern_parts(offer)
+        known = medicinal.copy()
+        if rows.size:  # only products of a nutrient's role with a concern can be one
+            # its own role's nutrient (the gap it fills, else its category's) is no extra
+            own = offer.role_table.nutrient_role[None, :] == offer.roles[rows][:, None]
+            known[rows] |= (concerned[rows] & ~own).any(axis=1)
         known.flags.writeable = False
         vars(offer)["_extra_concern"] = known
     return known
@@ -125,7 +126,8 @@ def extra_concern(offer: Offer) -> np.ndarray:
 def _concern_parts(offer: Offer) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """What `extra_concern` reads besides the roles, once per evaluation (needs.need asks it
     with and without the category roles, a placement again): (products, nutrients) given
-    beyond a gap or goal and a concern, the products with a nutrient's role, `medicinal_only`."""
+    beyond a gap or goal and a concern, the products with a nutrient's role and such a
+    concern (indices), `medicinal_only`."""
     ev = offer.ev
     known = ev.memo.get("extra_concern_parts")  # reads no raw score: a ranked copy shares it
     if known is not None:
@@ -150,7 +152,9 @@ def _concern_parts(offer: Offer) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     else:
         single = isin_int(table.category_role, table.nutrient_role)
         _SINGLE[ev.snapshot.catalog] = (table, single)
-    parts = ev.memo["extra_concern_parts"] = (gives & concern, single, medicinal_only(ev))
+    concerned = gives & concern
+    rows = flatnonzero(concerned.any(axis=1) & single)
+    parts = ev.memo["extra_concern_parts"] = (concerned, rows, medicinal_only(ev))
     return parts
 
 
