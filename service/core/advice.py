@@ -30,11 +30,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .advice_config import DOCTOR, AdviceConfig, advice_config
+from .advice_config import AdviceConfig, advice_config
+from .advice_profile import ProfileAdvice
+from .advice_profile import profile_advice as profile_advice  # where callers import it
 from .amounts import above
 from .catalog import Catalog
-from .expressions import Expression
-from .intake import advised_amounts
+from .fastnp import flatnonzero, isin_int, nan_to_num
 from .lazy import cached_property
 from .reference import Reference
 from .safety import life_stage_maxima
@@ -144,100 +145,6 @@ def role_table(catalog: Catalog, reference: Reference) -> RoleTable:
 
 
 # ---------------------------------------------------------------- the advice for one profile
-@dataclass(frozen=True)
-class ProfileAdvice:
-    """Targets and dose bands over the nutrient keys (NaN: none; inf: no band)."""
-
-    targets: np.ndarray
-    target_ids: dict[str, str]
-    authority: dict[int, str]  # column -> authority of the target
-    general: np.ndarray  # the advice without serum or doctor, else the reference intake
-    band_upper: np.ndarray  # most a product may give a day (inf: not banded)
-    ordinary_upper: np.ndarray  # the band without a serum level or a doctor's advice
-    justified_by: dict[int, str]  # column -> "serum" | "doctor" where the band was raised
-    doctor: dict[int, float]  # column -> amount a doctor advised
-    serum: float | None
-
-
-def profile_advice(
-    reference: Reference, profile: Any, context: Any, targets_in: tuple
-) -> ProfileAdvice:
-    """The one advice for a profile (see the module docstring). `context` is the compiled
-    expression context of the profile; `targets_in` the Target objects of the reference."""
-    config = advice_config(reference)
-    keys = reference.nutrients.keys
-    size = len(keys)
-    targets = np.full(size, np.nan)
-    general = np.full(size, np.nan)
-    chosen: dict[str, str] = {}
-    authority: dict[int, str] = {}
-    measured: set[int] = set()  # columns a `measured` target holds for: the serum band below
-    for target in targets_in:
-        if not target.when.holds(context):
-            continue
-        if isinstance(target.amount, Expression):
-            try:
-                amount = float(target.amount.evaluate(context))
-            except Exception as exc:  # noqa: BLE001 - a bad amount never fails a request
-                # but never silently: the profile loses an advice (no profile value is logged)
-                log.warning(
-                    "target %s: amount not evaluated (%s), target left out",
-                    target.id,
-                    type(exc).__name__,
-                )
-                continue
-        else:
-            amount = float(target.amount)
-        column = keys.index(target.nutrient)
-        source = config.target_authority.get(target.id, "dosewise")
-        measured |= {column} if source == "measured" else set()
-        if source != "measured" and (np.isnan(general[column]) or amount > general[column]):
-            general[column] = amount
-        if np.isnan(targets[column]) or amount > targets[column]:
-            targets[column] = amount
-            chosen[target.nutrient] = target.id
-            authority[column] = source
-    for intake in config.reference_intakes:
-        column = keys.index(intake.nutrient)
-        if np.isnan(general[column]) and intake.min_age <= profile.age <= intake.max_age:
-            general[column] = intake.amount
-    doctor: dict[int, float] = {}
-    advised = advised_amounts(profile, reference.nutrients)  # contract keys: 4000 IU is 100 µg
-    for key, amount in advised.items():
-        if key in keys and isinstance(amount, int | float) and amount > 0:
-            column = keys.index(key)
-            doctor[column] = float(amount)
-            if np.isnan(targets[column]) or amount > targets[column]:
-                targets[column] = float(amount)
-                chosen[key] = f"higher_dose_advised:{key}"
-                authority[column] = DOCTOR
-    ordinary = np.full(size, np.inf)
-    for key in config.banded:
-        column = keys.index(key)
-        if not np.isnan(general[column]):
-            ordinary[column] = config.factor * general[column]
-    upper = ordinary.copy()
-    justified: dict[int, str] = {}
-    serum = profile.serum_25ohd_nmol_l
-    if serum is not None and config.serum_nutrient is not None:
-        column = keys.index(config.serum_nutrient)
-        for below, up_to in config.serum_levels:
-            if serum < below:
-                if column in measured and np.isfinite(upper[column]) and up_to > upper[column]:
-                    upper[column], justified[column] = up_to, "serum"
-                break
-    limits = reference.upper_limits.for_profile(profile.age, profile.life_stage)
-    for column, amount in doctor.items():  # s9 F3: the doctor's amount as the advice, where a
-        band = min(config.factor * amount, max(upper[column], amount))  # limit is set (not B12)
-        if authority.get(column) == DOCTOR and band < upper[column] and limits[column] >= 0:
-            upper[column] = band
-        elif np.isfinite(upper[column]) and amount > upper[column]:
-            upper[column], justified[column] = amount, DOCTOR
-    return ProfileAdvice(
-        targets, chosen, authority, general, upper, ordinary, justified, doctor, serum
-    )
-
-
 def advice_of(ev: Evaluation) -> ProfileAdvice:
     """The advice `ranking.evaluate` computed for this evaluation."""
     if ev.advice is None:
@@ -322,7 +229,7 @@ class Offer:
             if found := tuple(i for i in giving(column) if maximum or i not in unsuitable):
                 out[column] = Failing("life_stage_maximum", found, float(maximum))
         upper = advice_of(ev).band_upper
-        for column in np.flatnonzero(ev.intake > upper * (1 + 1e-9)).tolist():
+        for column in flatnonzero(ev.intake > upper * (1 + 1e-9)).tolist():
             if column not in out:
                 out[column] = Failing("dose_band", giving(column), float(upper[column]))
         for column in self.enough_taken:
@@ -350,31 +257,36 @@ class Offer:
         """Nutrient columns the person already takes enough of: at least the advice or reference
         intake; a nutrient without any reference value (vitamin K2, scoring.yaml
         `lists.covered.when_taken`) as soon as any is taken, where the profile has no amount."""
+        if not self.ev.intake_present.any():  # nothing taken: nothing taken enough of
+            return []
         intake, enough = self.ev.intake, self.enough
         has_amount = ~np.isnan(enough)
-        reached = has_amount & (intake >= np.nan_to_num(enough) * (1 - 1e-9))
+        reached = has_amount & (intake >= nan_to_num(enough) * (1 - 1e-9))
         keys = self.ev.snapshot.reference.nutrients.keys
         for key in self.config.covered_when_taken:
             column = keys.index(key)
             reached[column] |= not has_amount[column]
-        return [int(c) for c in np.flatnonzero((intake > 0) & reached)]
+        return [int(c) for c in flatnonzero((intake > 0) & reached)]
 
     @cached_property
     def covered(self) -> list[int]:
         """Nutrient columns no list adds to: what the person takes enough of (`enough_taken`)
         and what already fails a guarantee for the person (`failing`)."""
-        intake = self.ev.intake
-        failing = [c for c in self.failing if intake[c] > 0]
-        return sorted(set(self.enough_taken) | set(failing))
+        present = self.ev.intake_present
+        if not present.any():  # nothing taken: neither enough nor failing
+            return []
+        return sorted(set(self.enough_taken) | {c for c in self.failing if present[c]})
 
     @cached_property
     def covered_group(self) -> list[int]:
         """The covered columns widened to their groups (scoring.yaml `lists.groups`): K2 taken
         covers vitamin K, so a product with K1 is a duplicate as well (R7)."""
+        if not self.covered:  # nothing to widen (the usual profile)
+            return []
         keys = self.ev.snapshot.reference.nutrients.keys
         mask = np.zeros(len(keys), dtype=bool)
         mask[self.covered] = True
-        return [int(c) for c in np.flatnonzero(self.config.grouped(keys, mask))]
+        return [int(c) for c in flatnonzero(self.config.grouped(keys, mask))]
 
     @cached_property
     def role_table(self) -> RoleTable:
@@ -399,13 +311,12 @@ class Offer:
         notice says "we suggest no more vitamin D": a D3, a calcium + D3, cod-liver oil or a
         multivitamin with vitamin D alike), or whose category role is such a nutrient."""
         covered = self.covered_group
-        size = len(self.ev.snapshot.catalog)
         if not covered:
-            return np.zeros(size, dtype=bool)
+            return np.zeros(len(self.ev.snapshot.catalog), dtype=bool)
         table = self.role_table
         adds = (self.ev.snapshot.catalog.nutrients_per_day[:, covered] > 0).any(axis=1)
         roles = [int(table.nutrient_role[c]) for c in covered]
-        return np.asarray(adds | np.isin(table.category_role, roles))
+        return np.asarray(adds | isin_int(table.category_role, roles))
 
     def duplicated(self, index: int) -> list[int]:
         """The covered nutrient columns product `index` adds."""

@@ -30,6 +30,7 @@ from .advice import ProfileAdvice, advice_of, claim_table, profile_advice
 from .advice_config import DOCTOR, _directory, _placeholder_problem
 from .context import compiled_context, expression_context
 from .errors import DataFileError, Finding
+from .fastnp import flatnonzero, isin_int, nan_to_num
 from .safety import life_stage_maxima
 from .vocabulary import GOALS
 from .yamlfile import line_of, load_yaml
@@ -43,6 +44,10 @@ if TYPE_CHECKING:
 _GOAL_NUTRIENTS: weakref.WeakKeyDictionary[Catalog, tuple[object, np.ndarray]] = (
     weakref.WeakKeyDictionary()
 )
+# per (products, goals, nutrients) table: goals -> (products, nutrients) any of them
+_SERVED_BY_GOALS: weakref.WeakKeyDictionary[
+    Catalog, tuple[np.ndarray, dict[frozenset[str], np.ndarray]]
+] = weakref.WeakKeyDictionary()
 # per catalog and its role table: the products whose category role is a nutrient's
 _SINGLE: weakref.WeakKeyDictionary[Catalog, tuple[RoleTable, np.ndarray]] = (
     weakref.WeakKeyDictionary()
@@ -54,10 +59,22 @@ def goal_served(offer: Offer) -> np.ndarray:
     the nutrient (the calcium of a calcium + magnesium for `bones`)."""
     catalog = offer.ev.snapshot.catalog
     served_by_goal = _goal_nutrients(catalog, offer.ev.snapshot.reference)
-    columns = [GOALS.index(g) for g in set(offer.goals) if g in GOALS]
-    if not columns:
+    goals = frozenset(g for g in offer.goals if g in GOALS)
+    if not goals:
         return np.zeros(catalog.nutrients_per_day.shape, dtype=bool)
-    return served_by_goal[:, columns, :].any(axis=1) & offer.goal_need[:, None]
+    # per goals, kept with the table (a handful of combinations): the same any() over them
+    known = _SERVED_BY_GOALS.get(catalog)
+    if known is None or known[0] is not served_by_goal:
+        known = _SERVED_BY_GOALS[catalog] = (served_by_goal, {})
+    by_goals = known[1]
+    served = by_goals.get(goals)
+    if served is None:
+        if len(by_goals) > 512:
+            by_goals.clear()
+        columns = [GOALS.index(g) for g in goals]
+        served = by_goals[goals] = np.asarray(served_by_goal[:, columns, :].any(axis=1))
+        served.flags.writeable = False
+    return served & offer.goal_need[:, None]
 
 
 def _goal_nutrients(catalog: Catalog, reference: Reference) -> np.ndarray:
@@ -93,13 +110,32 @@ def extra_concern(offer: Offer) -> np.ndarray:
     `lists.roles`: a calcium + D3, cod-liver oil): a multivitamin is meant to give many
     nutrients at once. Besides, any product adding to a doctor's dose above the upper limit
     that no advice we can serve asks for (review s7 P7, `medicinal_only`)."""
+    known = vars(offer).get("_extra_concern")  # the Offer's own, not the one it wraps
+    if known is None:
+        concerned, rows, medicinal = _concern_parts(offer)
+        known = medicinal.copy()
+        if rows.size:  # only products of a nutrient's role with a concern can be one
+            # its own role's nutrient (the gap it fills, else its category's) is no extra
+            own = offer.role_table.nutrient_role[None, :] == offer.roles[rows][:, None]
+            known[rows] |= (concerned[rows] & ~own).any(axis=1)
+        known.flags.writeable = False
+        vars(offer)["_extra_concern"] = known
+    return known
+
+
+def _concern_parts(offer: Offer) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """What `extra_concern` reads besides the roles, once per evaluation (needs.need asks it
+    with and without the category roles, a placement again): (products, nutrients) given
+    beyond a gap or goal and a concern, the products with a nutrient's role and such a
+    concern (indices), `medicinal_only`."""
     ev = offer.ev
+    known = ev.memo.get("extra_concern_parts")  # reads no raw score: a ranked copy shares it
+    if known is not None:
+        return known
     table = offer.role_table
     keys = ev.snapshot.reference.nutrients.keys
     per_day = ev.snapshot.catalog.nutrients_per_day
-    # its own role's nutrient (the gap it fills, else its category's) is no extra
-    own = table.nutrient_role[None, :] == offer.roles[:, None]
-    gives = (per_day > 0) & ~offer.gap_need & ~own & ~goal_served(offer)
+    gives = (per_day > 0) & ~offer.gap_need & ~goal_served(offer)
     totals = ev.safety.totals_with_item
     concern = np.zeros(per_day.shape, dtype=bool)
     for interaction in ev.safety.triggered:
@@ -107,16 +143,19 @@ def extra_concern(offer: Offer) -> np.ndarray:
             column = keys.index(key)
             concern[:, column] |= totals[:, column] > threshold
     fraction = ev.snapshot.reference.warn_at_upper_limit_fraction
-    with_food = totals + np.nan_to_num(ev.safety.food)
+    with_food = totals + ev.safety.food_or_zero
     limits = np.where(ev.has_limit, ev.limits, np.inf)
     concern |= with_food >= fraction * limits
     known = _SINGLE.get(ev.snapshot.catalog)
     if known is not None and known[0] is table:
         single = known[1]
     else:
-        single = np.isin(table.category_role, table.nutrient_role)
+        single = isin_int(table.category_role, table.nutrient_role)
         _SINGLE[ev.snapshot.catalog] = (table, single)
-    return np.asarray(((gives & concern).any(axis=1) & single) | medicinal_only(ev))
+    concerned = gives & concern
+    rows = flatnonzero(concerned.any(axis=1) & single)
+    parts = ev.memo["extra_concern_parts"] = (concerned, rows, medicinal_only(ev))
+    return parts
 
 
 # ---------------------------------------------------------------- review s7 P7: a doctor's dose
@@ -307,7 +346,7 @@ def unmet_advice(ev: Evaluation) -> list[tuple[int, UnmetAdvice]]:
     if not entries:
         return []
     offer, safety = ev.offer, ev.safety
-    targets = np.nan_to_num(advice_of(ev).targets)
+    targets = nan_to_num(advice_of(ev).targets)
     gaps = (targets > 0) & (ev.intake < targets * (1 - 1e-9))
     gaps[offer.covered] = False
     gaps[list(capped_doctor_doses(ev))] = False
@@ -322,7 +361,7 @@ def unmet_advice(ev: Evaluation) -> list[tuple[int, UnmetAdvice]]:
     candidates = safety.allowed() & ~ev.rule_excluded & ev.rule_required & offer.allowed
     size = len(candidates)
     out = []
-    for column in np.flatnonzero(gaps).tolist():
+    for column in flatnonzero(gaps).tolist():
         fills = offer.gap_need[:, column]
         if (fills & candidates).any():
             continue
@@ -350,10 +389,10 @@ def advice_blocked_by_interaction(ev: Evaluation) -> bool:
     if not masks:
         return False
     blocked = np.logical_or.reduce(masks)
-    targets = np.nan_to_num(advice_of(ev).targets)
+    targets = nan_to_num(advice_of(ev).targets)
     gaps = (targets > 0) & (ev.intake < targets * (1 - 1e-9))
     gaps[ev.offer.covered] = False
-    for column in np.flatnonzero(gaps).tolist():
+    for column in flatnonzero(gaps).tolist():
         fills = ev.offer.gap_need[:, column]
         if fills.any() and not (fills & ~blocked).any():
             return True

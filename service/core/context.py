@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+from collections.abc import Iterable
 from typing import Any
 
 import cel
+import numpy as np
 
+from .expressions import Expression
 from .profile import Line, Profile
 
 SEASONS = {
@@ -46,6 +50,51 @@ def compiled_context(context: dict[str, Any]) -> Any:
     """Convert the variables to CEL once per request (about 50 µs), then every expression
     evaluates against it in well under a microsecond instead of converting again each time."""
     return cel.Context(context)
+
+
+_INTAKE_WORD = re.compile(r"\bintake\b")
+_INTAKE_FIELD = re.compile(r"\bintake\.([A-Za-z_][A-Za-z0-9_]*)\b")
+
+
+def intake_fields_read(sources: Iterable[str], keys: tuple[str, ...]) -> tuple[str, ...]:
+    """The nutrient keys of `intake` that CEL texts `sources` can read: those they name as
+    `intake.<key>`, when that is the only way any of them mentions the word `intake`; else
+    every key (`intake` passed whole, indexed, in a string or a macro's variable: all of it may
+    be read). A context whose `intake` holds only these answers every one of these texts as
+    the whole would; converting 20 floats to CEL was half of building a context (issue 16)."""
+    named: set[str] = set()
+    for source in sources:
+        whole = len(_INTAKE_WORD.findall(source))
+        fields = _INTAKE_FIELD.findall(source)
+        if whole != len(fields) or any(f not in keys for f in fields):
+            return keys
+        named.update(fields)
+    return tuple(k for k in keys if k in named)
+
+
+def context_intake(snapshot: Any, intake: np.ndarray) -> dict[str, float]:
+    """`intake` as the expressions of `evaluate` see it: the nutrients any rule or target of
+    the snapshot's rule set and reference can read (context.intake_fields_read), by key."""
+    rules, reference = snapshot.rules, snapshot.reference
+    key = (id(rules), id(reference))
+    known = _READ.get(key)
+    if known is None or known[0] is not rules or known[1] is not reference:
+        sources = [r.when.source for r in rules.rules]
+        for target in reference.targets:
+            sources.append(target.when.source)
+            if isinstance(target.amount, Expression):
+                sources.append(target.amount.source)
+        keys = reference.nutrients.keys
+        read = intake_fields_read(sources, keys)
+        if len(_READ) > 64:
+            _READ.clear()
+        known = _READ[key] = (rules, reference, read, [keys.index(k) for k in read])
+    values = intake.tolist()
+    return {k: float(values[c]) for k, c in zip(known[2], known[3], strict=True)}
+
+
+# (ids of a rule set and a reference) -> (both, the intake keys their expressions read, columns)
+_READ: dict[tuple[int, int], tuple[Any, Any, tuple[str, ...], list[int]]] = {}
 
 
 def probe_contexts(nutrient_keys: tuple[str, ...], categories: list[str]) -> list[dict[str, Any]]:

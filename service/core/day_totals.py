@@ -4,11 +4,13 @@ for total intake. Lists, placements, stored customers and regimens share these."
 
 from __future__ import annotations
 
+import weakref
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .amounts import above
+from .fastnp import flatnonzero
 
 if TYPE_CHECKING:
     from .ranking import Evaluation
@@ -19,7 +21,11 @@ def over_room(ev: Evaluation) -> np.ndarray:
     """Columns where what is taken + basket is above the limit, or above the room a high usual
     intake from food leaves where the limit is for total intake (guarantee 9, as the intake
     check since R13). No limit (NaN room) is never crossed."""
-    return np.flatnonzero(above(ev.intake, np.nan_to_num(ev.safety.room, nan=np.inf)))
+    known = ev.memo.get("over_room")
+    if known is None:  # once per evaluation (lists, notices and texts ask); read-only
+        known = ev.memo["over_room"] = flatnonzero(above(ev.intake, ev.safety.room_or_inf))
+        known.flags.writeable = False
+    return known
 
 
 def over_threshold(
@@ -54,6 +60,45 @@ def item_interaction_warnings(ev: Evaluation, index: int, locale: str) -> list[d
             warning["skus"] = [*dict.fromkeys(given), catalog.products[index].sku]
         warnings.append(warning)
     return warnings
+
+
+def combination_warnings(ev: Evaluation, index: int, locale: str) -> list[dict[str, Any]]:
+    """A list item's `together` interactions: the item gives a nutrient of one group and what
+    is taken + basket one of the other (reference.combination_columns). What each product gives
+    of each group is kept per catalog and reference, what is taken per evaluation."""
+    reference, catalog = ev.snapshot.reference, ev.snapshot.catalog
+    combinations = reference.combination_columns
+    if not combinations:
+        return []
+    known = _GIVES.get(catalog)
+    if known is None or known[0] is not reference:
+        gives = [
+            tuple(
+                (any(values[c] > 0 for c in a), any(values[c] > 0 for c in b))
+                for _, a, b in combinations
+            )
+            for values in catalog.nutrients_per_day.tolist()
+        ]
+        known = _GIVES[catalog] = (reference, gives)
+    taken = ev.memo.get("combination_taken")
+    if taken is None:
+        present = ev.intake_present.tolist()
+        taken = ev.memo["combination_taken"] = [
+            (any(present[c] for c in a), any(present[c] for c in b)) for _, a, b in combinations
+        ]
+    return [
+        {"code": f"interaction:{interaction.id}", "text": interaction.text[locale]}
+        for (interaction, _, _), (item_a, item_b), (intake_a, intake_b) in zip(
+            combinations, known[1][index], taken, strict=True
+        )
+        if (item_a and intake_b) or (item_b and intake_a)
+    ]
+
+
+# per catalog: (the reference, per product per `together` interaction: gives of group a, of b)
+_GIVES: weakref.WeakKeyDictionary[Any, tuple[Any, list[tuple[tuple[bool, bool], ...]]]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def threshold_notices(ev: Evaluation, locale: str) -> list[dict[str, str]]:
@@ -113,7 +158,7 @@ def food_alone_columns(ev: Evaluation) -> np.ndarray:
     """Columns where the food allowance alone is above a limit for total intake (the food
     allowance is 0 where the limit is for supplements only; no limit is never crossed). The
     lists and the intake check share it."""
-    return np.flatnonzero(above(ev.safety.food, np.nan_to_num(ev.limits, nan=np.inf)))
+    return flatnonzero(above(ev.safety.food, ev.limits_or_inf))
 
 
 def food_alone_text(ev: Evaluation, column: int, locale: str) -> str:
@@ -146,11 +191,11 @@ def near_upper_limit(
     supplements' `totals` plus the food allowance where the limit is for total intake
     (guarantee 9; review s5 S9: 800 mg calcium on top of 1,700 mg from food is the limit)."""
     reference = ev.snapshot.reference
-    food = np.nan_to_num(ev.safety.food)
+    food = ev.safety.food_or_zero
     with_food = totals + food
     near = adds & ev.has_limit & (with_food >= reference.warn_at_upper_limit_fraction * ev.limits)
     out = []
-    for column in np.flatnonzero(near).tolist():
+    for column in flatnonzero(near).tolist():
         key = reference.nutrients.keys[column]
         values = reference.nutrients.text_values(
             key,

@@ -28,7 +28,15 @@ def localized(values: Mapping[str, Any], locale: str) -> dict[str, Any]:
     a decimal-point locale nothing changes at all."""
     if locale not in DECIMAL_COMMA:
         return dict(values)
-    return {
-        k: format_number(v, locale) if isinstance(v, Real) and not isinstance(v, Integral) else v
-        for k, v in values.items()
-    }
+    return {k: format_number(v, locale) if _decimal(v) else v for k, v in values.items()}
+
+
+def _decimal(value: Any) -> bool:
+    """`isinstance(value, Real) and not isinstance(value, Integral)`, the usual exact types
+    answered without the ABCs' checks (a text's dozens of values, issue 16)."""
+    kind = type(value)
+    if kind is float:
+        return True
+    if kind is int or kind is str or kind is bool:
+        return False
+    return isinstance(value, Real) and not isinstance(value, Integral)

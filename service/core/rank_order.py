@@ -10,11 +10,13 @@ otherwise each limit is ranked on its own).
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .advice_config import advice_config
+from .fastnp import flatnonzero
 
 if TYPE_CHECKING:
     from .ranking import Evaluation
@@ -51,7 +53,7 @@ class _Ranker:
         self.raws: list[float] = []
         self.position = 0
         self.made: list[int] = []  # picks made after each position
-        indices = np.flatnonzero(candidates)
+        indices = flatnonzero(candidates)
         self.empty = indices.size == 0
         if self.empty:
             return
@@ -61,9 +63,7 @@ class _Ranker:
             if rule.action != "pin" or rule.position is None:
                 continue
             choices = [
-                i
-                for i in np.flatnonzero(candidates & rule.mask).tolist()
-                if i not in pinned.values()
+                i for i in flatnonzero(candidates & rule.mask).tolist() if i not in pinned.values()
             ]
             if not choices:
                 continue
@@ -92,6 +92,18 @@ class _Ranker:
         self.available: np.ndarray = role_counts[pool_roles] < max_per_role
         self.tolerance = advice_config(ev.snapshot.reference).fit_order_tolerance
         self.fit = None if self.tolerance is None else _fit_distance(ev, pool)
+        # the greedy pass on Python floats (the same IEEE arithmetic, none of numpy's per-call
+        # cost on a shortlist of at most 64); NaN scores keep numpy's argmax (first NaN wins)
+        self.plain = not np.isnan(self.pool_raw).any()
+        if self.plain:
+            self.raw_list = self.pool_raw.tolist()
+            self.code_list = self.pool_codes.tolist()
+            self.role_list = pool_roles.tolist()
+            self.free = self.available.tolist()
+            self.count_list = counts.tolist()
+            self.role_count_list = role_counts.tolist()
+            if self.fit is not None:
+                self.fit_lists = (self.fit[0].tolist(), self.fit[1].tolist())
 
     def take(self, limit: int) -> tuple[list[int], list[float]]:
         if self.empty:
@@ -112,10 +124,13 @@ class _Ranker:
             ranked.append(pinned[position])
             raws.append(float(ev.raw[pinned[position]]))
             return
+        if self.plain:
+            self._position_plain()
+            return
         if available.any():
             adjusted = self.pool_raw - self.penalty * counts[self.pool_codes]
             adjusted[~available] = -np.inf
-            best = int(np.argmax(adjusted))  # first maximum: the shortlist is sorted by SKU on ties
+            best = int(adjusted.argmax())  # first maximum: the shortlist is sorted by SKU on ties
             best = self._closest_dose(best, adjusted)
             available[best] = False
             index = int(self.pool[best])
@@ -125,6 +140,44 @@ class _Ranker:
             role_counts[roles[index]] += 1
             if role_counts[roles[index]] >= self.max_per_role:
                 available &= self.pool_roles != roles[index]
+
+    def _position_plain(self) -> None:
+        """`_position`'s pick on Python lists: the same scores, the first maximum, the same
+        dose-fit step and caps (state kept in the lists; the numpy arrays are not read)."""
+        free, counts, penalty = self.free, self.count_list, self.penalty
+        if not any(free):
+            return
+        codes = self.code_list
+        adjusted = [
+            raw - penalty * counts[code] if ok else -math.inf
+            for raw, code, ok in zip(self.raw_list, codes, free, strict=True)
+        ]
+        best = max(range(len(adjusted)), key=adjusted.__getitem__)  # first maximum
+        if self.fit is not None:
+            distance, group = self.fit_lists
+            tolerance = self.tolerance
+            while group[best] >= 0:
+                bound, own = distance[best] - tolerance, group[best]
+                closer = [
+                    k
+                    for k, (g, d, a) in enumerate(zip(group, distance, adjusted, strict=True))
+                    if g == own and d < bound and math.isfinite(a)
+                ]
+                if not closer:
+                    break
+                best = max(closer, key=adjusted.__getitem__)
+        free[best] = False
+        index = int(self.pool[best])
+        counts[codes[best]] += 1
+        self.ranked.append(index)
+        self.raws.append(adjusted[best])
+        role = self.role_list[best]
+        self.role_count_list[role] += 1
+        if self.role_count_list[role] >= self.max_per_role:
+            roles = self.role_list
+            for k, r in enumerate(roles):
+                if r == role:
+                    free[k] = False
 
     def _closest_dose(self, best: int, adjusted: np.ndarray) -> int:
         """The pick for a `dose_fit` nutrient's products (scoring.yaml): the best scored of the
@@ -187,16 +240,16 @@ def _fit_distance(ev: Evaluation, pool: np.ndarray) -> tuple[np.ndarray, np.ndar
     each one's daily dose lies from the advice gap, relative to the advice, and that nutrient's
     column (-1 and inf for the others). None: no such nutrient."""
     targets = ev.targets
-    has = advice_config(ev.snapshot.reference).fit_columns & (np.nan_to_num(targets) > 0)
+    has = advice_config(ev.snapshot.reference).fit_columns & (ev.targets_or_zero > 0)
     if not has.any():
         return None
-    columns = np.flatnonzero(has)
+    columns = flatnonzero(has)
     table = ev.offer.role_table
     column_of_role = np.full(len(table.names), -1, dtype=np.int64)
     column_of_role[table.nutrient_role[columns]] = columns
     group = column_of_role[table.category_role[pool]]
     fits = group >= 0
-    gap = np.maximum(np.nan_to_num(targets) - ev.intake, 0.0)
+    gap = np.maximum(ev.targets_or_zero - ev.intake, 0.0)
     per_day = ev.snapshot.catalog.nutrients_per_day
     distance = np.full(pool.size, np.inf)
     chosen = group[fits]

@@ -19,14 +19,16 @@ from .advice import profile_advice as _profile_advice
 from .advice_config import advice_config
 from .advice_texts import advice_notices, item_reasons, no_items_notice
 from .amounts import above
-from .context import compiled_context, expression_context
+from .context import compiled_context, context_intake, expression_context
 from .day_totals import (
+    combination_warnings,
     item_interaction_warnings,
     near_upper_limit,
     threshold_notices,
     upper_limit_notices,
 )
 from .errors import InvalidInput
+from .fastnp import flatnonzero, nan_to_num
 from .intake import LineAmounts, resolve_lines, total
 from .lazy import cached_property
 from .learned import Learning
@@ -73,13 +75,27 @@ class Evaluation:
         return ~np.isnan(self.limits)
 
     @cached_property
+    def limits_or_inf(self) -> np.ndarray:
+        """`limits` with inf for NaN (no limit is never crossed); read-only."""
+        out = nan_to_num(self.limits, nan=np.inf)
+        out.flags.writeable = False
+        return out
+
+    @cached_property
+    def targets_or_zero(self) -> np.ndarray:
+        """`targets` with 0 for NaN (no advice); read-only."""
+        out = nan_to_num(self.targets)
+        out.flags.writeable = False
+        return out
+
+    @cached_property
     def intake_present(self) -> np.ndarray:
         return self.intake > 0
 
     @cached_property
     def over_limit_now(self) -> list[int]:
         """Nutrient columns where current supplements + basket already cross the limit."""
-        return [int(i) for i in np.flatnonzero(above(self.intake, self.limits))]
+        return [int(i) for i in flatnonzero(above(self.intake, self.limits))]
 
     @cached_property
     def memo(self) -> dict[Any, Any]:
@@ -108,7 +124,7 @@ def evaluate(
     context = compiled_context(
         expression_context(
             profile,
-            dict(zip(keys, map(float, intake), strict=True)),
+            context_intake(snapshot, intake),
             today,
             basket_skus,
             basket_categories,
@@ -175,9 +191,9 @@ def rule_masks(matched: list[Rule], size: int) -> tuple[np.ndarray, np.ndarray, 
     required = np.ones(size, dtype=bool)
     for rule in matched:
         if rule.action == "boost":
-            weight[rule.mask] += rule.weight
+            weight[rule.products] += rule.weight
         elif rule.action == "bury":
-            weight[rule.mask] -= rule.weight
+            weight[rule.products] -= rule.weight
         elif rule.action == "exclude":
             excluded |= rule.mask
         elif rule.action == "require":
@@ -405,21 +421,9 @@ def item_warnings(ev: Evaluation, index: int, locale: str) -> list[dict[str, Any
     reference, catalog = ev.snapshot.reference, ev.snapshot.catalog
     keys = reference.nutrients.keys
     row = catalog.nutrients_per_day[index]
-    values = row.tolist()  # Python floats: the same comparisons without a numpy call each
     # a daily threshold is for the day: taken + basket + this item (review s5 S1)
     warnings = item_interaction_warnings(ev, index, locale)
-    present = ev.memo.get("intake_present")
-    if present is None:
-        present = ev.memo["intake_present"] = ev.intake_present.tolist()
-    for interaction, columns_a, columns_b in reference.combination_columns:
-        item_a = any(values[c] > 0 for c in columns_a)
-        item_b = any(values[c] > 0 for c in columns_b)
-        intake_a = any(present[c] for c in columns_a)
-        intake_b = any(present[c] for c in columns_b)
-        if (item_a and intake_b) or (item_b and intake_a):
-            warnings.append(
-                {"code": f"interaction:{interaction.id}", "text": interaction.text[locale]}
-            )
+    warnings += combination_warnings(ev, index, locale)
     near = ev.memo.get("near_upper_limit")
     if near is None:
         near = ev.memo["near_upper_limit"] = _near_upper_limit_any(ev)
@@ -434,7 +438,7 @@ def _near_upper_limit_any(ev: Evaluation) -> list[bool]:
     """Per product: does `day_totals.near_upper_limit` find a column for it? The same
     comparison for every product at once (what it computes for one row, elementwise)."""
     catalog, reference = ev.snapshot.catalog, ev.snapshot.reference
-    with_food = ev.safety.totals_with_item + np.nan_to_num(ev.safety.food)
+    with_food = ev.safety.totals_with_item + ev.safety.food_or_zero
     near = (
         (catalog.nutrients_per_day > 0)
         & ev.has_limit

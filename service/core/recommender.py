@@ -261,7 +261,9 @@ class Recommender:
         day = today or self.clock()
         if isinstance(request, dict):
             request = RecommendationRequest.from_dict(request)
-        customer_id, request = request.customer_id, replace(request, customer_id=None)
+        customer_id = request.customer_id
+        if customer_id is not None:  # (replace makes an equal copy when it is None already)
+            request = replace(request, customer_id=None)
         key: str | bytes = (
             f"{snapshot.fingerprint}:{day.isoformat()}:{request!r}"
             if body_key is None

@@ -28,6 +28,7 @@ from .expressions import (
     compile_expression,
     explain_evaluation_error,
 )
+from .lazy import cached_property
 from .reference import Reference, _display
 from .validation import schema_findings
 from .vocabulary import LOCALES, RULE_ACTIONS
@@ -114,6 +115,13 @@ class Rule:
     line: int
     placements: tuple[str, ...] = ()
     need: bool = True  # its reason is a need (Offer.rule_need); false: a preference only
+
+    @cached_property
+    def products(self) -> np.ndarray:
+        """The indices of `mask`, once per loaded rule (read-only)."""
+        out = np.flatnonzero(self.mask)
+        out.flags.writeable = False
+        return out
 
     def active_on(self, today: dt.date, market: str) -> bool:
         if not self.enabled:

@@ -14,7 +14,9 @@ import numpy as np
 from .amounts import above, rounded
 from .catalog import Catalog, allergen_bits
 from .errors import Finding
+from .fastnp import nan_to_num
 from .food import declared_intake, room
+from .lazy import cached_property
 from .market import above_maxima, describe, market_masks
 from .markets import markets
 from .profile import Profile
@@ -75,12 +77,32 @@ class SafetyResult:
     food: np.ndarray  # (nutrients,): food allowance counted against each limit (guarantee 9)
     room: np.ndarray  # (nutrients,): upper limit - food allowance, >= 0; NaN where no limit
 
+    @cached_property
+    def food_or_zero(self) -> np.ndarray:
+        """`food` with 0 for NaN (`np.nan_to_num`), once per result; read-only."""
+        return _read_only(nan_to_num(self.food))
+
+    @cached_property
+    def room_or_inf(self) -> np.ndarray:
+        """`room` with inf for NaN (no limit is never crossed), once per result; read-only."""
+        return _read_only(nan_to_num(self.room, nan=np.inf))
+
     def allowed(self) -> np.ndarray:
+        """No mask excludes it (a new array each call: callers may change theirs)."""
+        return self._allowed.copy()
+
+    @cached_property
+    def _allowed(self) -> np.ndarray:
         size = self.over_limit.shape[0]
         blocked = np.zeros(size, dtype=bool)
         for mask in self.excluded.values():
             blocked |= mask
-        return ~blocked
+        return _read_only(~blocked)
+
+
+def _read_only(array: np.ndarray) -> np.ndarray:
+    array.flags.writeable = False
+    return array
 
 
 # the profile fields safety_masks reads (and nothing else of the profile): its cache key

@@ -7,11 +7,13 @@ features are what `explain=true` shows and what a learned model can start from.
 from __future__ import annotations
 
 import math
+import weakref
 from dataclasses import dataclass
 
 import numpy as np
 
 from .catalog import Catalog
+from .fastnp import nan_to_num
 from .profile import Profile
 from .reference import Reference
 from .vocabulary import GOALS
@@ -49,8 +51,8 @@ def compute_features(
 ) -> Features:
     """Features per product; `targets` and `limits` are vectors over nutrients (NaN = none);
     `fit`: the nutrient columns whose dose should fit the advice (scoring.yaml `dose_fit`)."""
-    has_target = ~np.isnan(targets) & (targets > 0)
-    gap = np.where(has_target, np.maximum(np.nan_to_num(targets) - intake, 0.0), 0.0)
+    has_target = targets > 0  # NaN (no target) is not above 0
+    gap = np.where(has_target, np.maximum(nan_to_num(targets) - intake, 0.0), 0.0)
     safe_targets = np.where(has_target, targets, 1.0)
     fill = np.minimum(catalog.nutrients_per_day, gap) / safe_targets
     total_gap = float((gap / safe_targets).sum())
@@ -58,8 +60,7 @@ def compute_features(
     overshoot = _overshoot(catalog.nutrients_per_day, gap, safe_targets, has_target, fit, total_gap)
 
     if profile.goals:
-        columns = [GOALS.index(g) for g in profile.goals]
-        goal_match = catalog.claim_goals[:, columns].mean(axis=1)
+        goal_match = _goal_match(catalog, profile.goals)
     else:
         goal_match = np.zeros(len(catalog))
 
@@ -77,6 +78,29 @@ def compute_features(
         "overshoot": overshoot,
     }
     return Features(values, fill)
+
+
+def _goal_match(catalog: Catalog, goals: tuple[str, ...]) -> np.ndarray:
+    """Per product the share of `goals` its claims speak to, once per catalog and goals (a
+    handful of combinations); read-only."""
+    known = _GOAL_MATCH.get(catalog)
+    if known is None:
+        known = _GOAL_MATCH[catalog] = {}
+    goals = tuple(goals)
+    match = known.get(goals)
+    if match is None:
+        if len(known) > 512:
+            known.clear()
+        match = catalog.claim_goals[:, [GOALS.index(g) for g in goals]].mean(axis=1)
+        match.flags.writeable = False
+        known[goals] = match
+    return match
+
+
+# per catalog: goals -> goal_match
+_GOAL_MATCH: weakref.WeakKeyDictionary[Catalog, dict[tuple[str, ...], np.ndarray]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def _overshoot(

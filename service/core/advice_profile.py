@@ -1,0 +1,115 @@
+"""The targets and dose bands of one profile (`profile_advice`; advice.py describes them and
+re-exports both names). Split from advice.py (issue 16, session 12)."""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .advice_config import DOCTOR, advice_config
+from .expressions import Expression
+from .intake import advised_amounts
+from .reference import Reference
+
+log = logging.getLogger("dosewise.core")
+
+
+@dataclass(frozen=True)
+class ProfileAdvice:
+    """Targets and dose bands over the nutrient keys (NaN: none; inf: no band)."""
+
+    targets: np.ndarray
+    target_ids: dict[str, str]
+    authority: dict[int, str]  # column -> authority of the target
+    general: np.ndarray  # the advice without serum or doctor, else the reference intake
+    band_upper: np.ndarray  # most a product may give a day (inf: not banded)
+    ordinary_upper: np.ndarray  # the band without a serum level or a doctor's advice
+    justified_by: dict[int, str]  # column -> "serum" | "doctor" where the band was raised
+    doctor: dict[int, float]  # column -> amount a doctor advised
+    serum: float | None
+
+
+def profile_advice(
+    reference: Reference, profile: Any, context: Any, targets_in: tuple
+) -> ProfileAdvice:
+    """The one advice for a profile (see the module docstring). `context` is the compiled
+    expression context of the profile; `targets_in` the Target objects of the reference."""
+    config = advice_config(reference)
+    keys = reference.nutrients.keys
+    size = len(keys)
+    # Python floats while the targets are chosen (numpy scalars cost more than the work)
+    best: list[float] = [math.nan] * size
+    general_of: list[float] = [math.nan] * size
+    chosen: dict[str, str] = {}
+    authority: dict[int, str] = {}
+    measured: set[int] = set()  # columns a `measured` target holds for: the serum band below
+    for target in targets_in:
+        if not target.when.holds(context):
+            continue
+        if isinstance(target.amount, Expression):
+            try:
+                amount = float(target.amount.evaluate(context))
+            except Exception as exc:  # noqa: BLE001 - a bad amount never fails a request
+                # but never silently: the profile loses an advice (no profile value is logged)
+                log.warning(
+                    "target %s: amount not evaluated (%s), target left out",
+                    target.id,
+                    type(exc).__name__,
+                )
+                continue
+        else:
+            amount = float(target.amount)
+        column = keys.index(target.nutrient)
+        source = config.target_authority.get(target.id, "dosewise")
+        measured |= {column} if source == "measured" else set()
+        if source != "measured" and (math.isnan(general_of[column]) or amount > general_of[column]):
+            general_of[column] = amount
+        if math.isnan(best[column]) or amount > best[column]:
+            best[column] = amount
+            chosen[target.nutrient] = target.id
+            authority[column] = source
+    for intake in config.reference_intakes:
+        column = keys.index(intake.nutrient)
+        if math.isnan(general_of[column]) and intake.min_age <= profile.age <= intake.max_age:
+            general_of[column] = float(intake.amount)  # as a float array stores it
+    targets = np.array(best, dtype=np.float64)
+    general = np.array(general_of, dtype=np.float64)
+    doctor: dict[int, float] = {}
+    advised = advised_amounts(profile, reference.nutrients)  # contract keys: 4000 IU is 100 µg
+    for key, amount in advised.items():
+        if key in keys and isinstance(amount, int | float) and amount > 0:
+            column = keys.index(key)
+            doctor[column] = float(amount)
+            if np.isnan(targets[column]) or amount > targets[column]:
+                targets[column] = float(amount)
+                chosen[key] = f"higher_dose_advised:{key}"
+                authority[column] = DOCTOR
+    ordinary = np.full(size, np.inf)
+    for key in config.banded:
+        column = keys.index(key)
+        if not np.isnan(general[column]):
+            ordinary[column] = config.factor * general[column]
+    upper = ordinary.copy()
+    justified: dict[int, str] = {}
+    serum = profile.serum_25ohd_nmol_l
+    if serum is not None and config.serum_nutrient is not None:
+        column = keys.index(config.serum_nutrient)
+        for below, up_to in config.serum_levels:
+            if serum < below:
+                if column in measured and np.isfinite(upper[column]) and up_to > upper[column]:
+                    upper[column], justified[column] = up_to, "serum"
+                break
+    limits = reference.upper_limits.for_profile(profile.age, profile.life_stage)
+    for column, amount in doctor.items():  # s9 F3: the doctor's amount as the advice, where a
+        band = min(config.factor * amount, max(upper[column], amount))  # limit is set (not B12)
+        if authority.get(column) == DOCTOR and band < upper[column] and limits[column] >= 0:
+            upper[column] = band
+        elif np.isfinite(upper[column]) and amount > upper[column]:
+            upper[column], justified[column] = amount, DOCTOR
+    return ProfileAdvice(
+        targets, chosen, authority, general, upper, ordinary, justified, doctor, serum
+    )
