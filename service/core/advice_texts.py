@@ -211,7 +211,7 @@ def advice_notices(ev: Evaluation, locale: str) -> list[dict[str, str]]:
     notices += doctor_dose_notices(ev, locale)
     notices += _child_diet(ev, locale)
     notices += _advice_unmet(ev, locale)
-    if not (np.nan_to_num(advice_of(ev).targets) > 0).any():
+    if not (advice_of(ev).targets > 0).any():  # NaN (no advice) is not above 0
         notices.append({"code": "no_advice", "text": reference.text("notice_no_advice", locale)})
     notices += serum_notices(ev, locale)
     return notices

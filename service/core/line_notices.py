@@ -99,7 +99,7 @@ def warned_lines(ev: Evaluation) -> frozenset[int]:
     for column, found in ev.offer.failing.items():
         if found.kind == "life_stage_maximum" and found.maximum is not None:
             out.update(i for i in found.lines if lines[i].amounts[column] > found.maximum)
-    room = np.nan_to_num(ev.safety.room, nan=np.inf)
+    room = ev.safety.room_or_inf
     for column in over_room(ev).tolist():
         out.update(i for i, line in enumerate(lines) if above(line.amounts[column], room[column]))
     warned = _warn_columns(ev)
