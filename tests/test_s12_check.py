@@ -62,3 +62,48 @@ def test_without_a_doctors_dose_the_largest_share_goes_as_before(client):
     suggestion = _suggestion(client, PROFILE, skus)
     assert [c["sku"] for c in suggestion["changes"]] == ["XF-D3-75-TAB"], suggestion
     assert _within_limit(PROFILE, _left(PROFILE, skus, suggestion))
+
+
+def test_review_12_f10_the_fix_leaves_the_day_within_the_dose_band_too(client):
+    """A doctor's 50 µg (DE): 50 + 25 + 20 µg. Removing only the 25 µg brought the day within the
+    upper limit at 70 µg, above the band of 50 µg the same check warns about."""
+    profile = {
+        "age": 60,
+        "sex": "male",
+        "country": "DE",
+        "higher_dose_advised": {"vitamin_d_ug": 50},
+    }
+    skus = ["XF-D3-50-CAP", "XF-D3-25-SG", "XF-D3-20-TAB"]
+    suggestion = _suggestion(client, profile, skus)
+    assert _left(profile, skus, suggestion) == 50, suggestion
+    assert sorted(c["sku"] for c in suggestion["changes"]) == ["XF-D3-20-TAB", "XF-D3-25-SG"]
+
+
+@pytest.mark.parametrize(
+    ("profile", "skus"),
+    [
+        (  # 8.5 dairy portions: the multivitamin is her only vitamin D (20 µg advised at 72)
+            {
+                "age": 72,
+                "sex": "female",
+                "country": "NL",
+                "conditions": ["osteoporosis"],
+                "dairy_portions_per_day": 8.5,
+            },
+            ["XF-MULTI-50PLUS", "BL-CA-500-TAB"],
+        ),
+        (  # the calcium + D3 tablet was halved, which halved her vitamin D too
+            {"age": 72, "sex": "female", "country": "NL", "conditions": ["osteoporosis"]},
+            ["GR-CAD3-VEGAN-TAB", "BL-CA-500-TAB"],
+        ),
+    ],
+)
+def test_review_12_f3_a_calcium_fix_keeps_the_only_vitamin_d(client, profile, skus):
+    response = client.post(
+        "/v1/intake/check",
+        json={"profile": profile, "basket": [{"sku": s} for s in skus], "locale": "en"},
+    )
+    suggestion = response.get_json()["suggestion"]
+    changed = {c["sku"] for c in suggestion["changes"]}
+    assert changed == {"BL-CA-500-TAB"}, suggestion  # the plain calcium goes, vitamin D stays
+    assert suggestion["code"] == "remove", suggestion

@@ -1,8 +1,9 @@
 """The smallest basket change that brings a crossed upper limit back within it (the intake
 check's suggestion, intake_check.py): one line reduced or removed, else the fewest lines
-removed. Among changes that each fix the limit, one that leaves a doctor's dose or the advice
-met goes first (session 12: a doctor's 75 µg vitamin D tablet with 25 µg drops in the basket
-was the line to remove, leaving 25 µg of the 75 µg advised)."""
+removed. Among changes that each fix the limit, one that leaves the advice met (a doctor's dose
+where that is the advice) and the day within the dose band goes first (session 12: a doctor's
+75 µg vitamin D tablet with 25 µg drops in the basket was the line to remove, leaving 25 µg of
+the 75 µg advised)."""
 
 from __future__ import annotations
 
@@ -33,7 +34,7 @@ def fix_violation(ev: Evaluation, basket: list[LineAmounts], write: TextWriter) 
     share = (contribution / limits).sum(axis=1)
     order = sorted(range(len(basket)), key=lambda b: (-share[b], b))
     limit_text = SuggestionLimits.of(ev, over)  # R11-5: only the limits the change keeps
-    short = _shortfall(ev, over, contribution)
+    short = _shortfall(ev, basket)
     # the fewest lines, the largest share first (as before session 12), unless more lines leave
     # less of the advice unmet: a doctor's 75 µg tablet stays, the drops beside it go
     indices = order[:MAX_SUBSET_LINES]
@@ -56,19 +57,30 @@ def fix_violation(ev: Evaluation, basket: list[LineAmounts], write: TextWriter) 
     return _removal(ev, removed, limit_text, write)
 
 
-def _shortfall(ev: Evaluation, over: np.ndarray, contribution: np.ndarray) -> Any:
-    """For a set of basket lines (rows of `contribution`), how far their removal leaves the
-    crossed nutrients below the advice (a doctor's dose where that is the advice), as a share of
-    it, rounded so that float noise does not order the changes."""
-    targets = advice_of(ev).targets[over]
-    intake = ev.intake[over]
+def _shortfall(ev: Evaluation, basket: list[LineAmounts]) -> Any:
+    """For a set of basket lines (their indices), how far the day without them misses the
+    advice: for every nutrient with an advice that a basket line gives, the part of the advice
+    left unmet plus the part above its dose band, each as a share of the advice (review
+    12: not only the nutrients over the limit, so that removing a multivitamin does not take away
+    the only vitamin D to keep a calcium aim; above the band too, so that 70 µg left beside a
+    doctor's 50 µg is no fix). Rounded, so that float noise does not order the changes."""
+    advice = advice_of(ev)
+    targets = np.where(advice.targets > 0, advice.targets, 0.0)  # NaN: no advice
+    upper = advice.band_upper
+    full = np.array([line.amounts for line in basket])
+    columns = np.flatnonzero((targets > 0) & (full > 0).any(axis=0))  # an advice to keep
+    aim, band, intake, given = (
+        targets[columns],
+        upper[columns],
+        ev.intake[columns],
+        full[:, columns],
+    )
 
     def short(rows: list[int]) -> float:
-        left = intake - contribution[rows].sum(axis=0)
-        gap = np.where(
-            targets > 0, np.maximum(targets - left, 0.0) / np.where(targets > 0, targets, 1), 0.0
-        )
-        return round(float(gap.sum()), 6)
+        left = intake - given[rows].sum(axis=0)
+        under = np.maximum(aim - left, 0.0)
+        above = np.where(np.isfinite(band), np.maximum(left - band * (1 + 1e-9), 0.0), 0.0)
+        return round(float(((under + above) / aim).sum()), 6)
 
     return short
 
