@@ -169,3 +169,57 @@ def test_a_limit_for_supplements_only_is_not_called_one_for_total_intake(client,
     ):
         assert phrase not in text, text
     assert f"{250 - taken:g} mg" in text, text
+
+
+@pytest.mark.parametrize("where", ["current_supplements", "basket"])
+def test_review_12_f1_an_alternative_is_instead_of_the_page_product(client, where):
+    """On the page of the 10 µg tablet she takes (or has in the cart), a 20 µg alternative said
+    "with the 10 µg from your other supplements that is 30 µg, more than the advised amount":
+    the 10 µg was the page product that the alternative replaces."""
+    page = "XF-D3-10-TAB"
+    profile: dict[str, Any] = {"age": 72, "sex": "female", "country": "NL"}
+    body: dict[str, Any] = {"placement": "product_page", "product_sku": page, "locale": "en"}
+    if where == "basket":
+        body["basket"] = [{"sku": page}]
+    else:
+        profile["current_supplements"] = [{"sku": page}]
+    answers = [
+        _answer(client, {**body, "profile": profile, "limit": 4}),
+        client.post(
+            f"/v1/products/{page}/alternatives",
+            json={"profile": profile, "locale": "en", "basket": body.get("basket", [])},
+        ).get_json(),
+    ]
+    for answer in answers:
+        alternatives = [i for i in answer["items"] if i.get("strategy") == "alternatives"]
+        assert alternatives, answer
+        for item in alternatives:
+            for reason in item["reasons"]:
+                assert OTHER["en"] not in reason["text"], (item["sku"], reason)
+
+
+@pytest.mark.parametrize("food", [False, True])
+@pytest.mark.parametrize("locale", ["nl", "de", "en"])
+def test_review_12_f21_what_is_taken_is_named_before_those(client, locale, food):
+    """ "We suggest no product for it: with those 200 mg, ..." named nothing before "those"."""
+    nutrient, advised, taken = ("zinc_mg", 12, 5) if food else ("magnesium_mg", 240, 200)
+    profile = {
+        "age": 45,
+        "sex": "female",
+        "country": "DE",
+        "higher_dose_advised": {nutrient: advised},
+        "current_supplements": [{"label": "own", "nutrients": {nutrient: taken}}],
+    }
+    answer = _answer(client, {"profile": profile, "locale": locale, "limit": 10})
+    notices = [n["text"] for n in answer["notices"] if n["code"] == f"doctor_dose_short:{nutrient}"]
+    named = {
+        "en": f"what you take now gives {taken} mg",
+        "nl": f"wat je nu neemt, geeft er {taken} mg",
+        "de": f"was Sie jetzt einnehmen, liefert davon {taken} mg",
+    }
+    those = {"en": "those", "nl": "die", "de": "diesen"}
+    for text in notices:
+        if f" {those[locale]} {taken} mg" in text:
+            assert named[locale] in text, text
+            assert text.index(named[locale]) < text.index(f" {those[locale]} {taken} mg"), text
+    assert notices or not food, answer["notices"]

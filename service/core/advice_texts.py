@@ -29,15 +29,19 @@ if TYPE_CHECKING:
 
 
 # ---------------------------------------------------------------- texts
-def item_reasons(ev: Evaluation, index: int, locale: str) -> list[dict[str, str]]:
-    """Every reason that is true for this product and this profile, each text once."""
+def item_reasons(
+    ev: Evaluation, index: int, locale: str, instead_of: str | None = None
+) -> list[dict[str, str]]:
+    """Every reason that is true for this product and this profile, each text once; for an
+    alternative `instead_of` a product taken or in the basket, the day's totals without it
+    (review 12 F1: "with the 10 µg from your other supplements" was the page product)."""
     reference = ev.snapshot.reference
     offer = ev.offer
     reasons: list[dict[str, str]] = []
     # a doctor's dose we may not supply is never quoted as what an item serves (review s7 P7)
     capped = capped_doctor_doses(ev)
     for column in np.flatnonzero(offer.gap_need[index]).tolist():
-        reason = _advice_reason(ev, index, column, locale, column in capped)
+        reason = _advice_reason(ev, index, column, locale, column in capped, instead_of)
         if reason is not None:
             reasons.append(reason)
     for column in np.flatnonzero(
@@ -45,7 +49,7 @@ def item_reasons(ev: Evaluation, index: int, locale: str) -> list[dict[str, str]
         & ~offer.above_band[index]
     ).tolist():
         if column not in capped:
-            reasons.append(_justified_reason(ev, index, column, locale))
+            reasons.append(_justified_reason(ev, index, column, locale, instead_of))
     table = claim_table(ev.snapshot.catalog, reference)
     for rule in ev.matched_rules:
         if rule.mask[index] and rule.reason and rule.action in ("boost", "pin", "require"):
@@ -101,7 +105,12 @@ def advice_phrase(
 
 
 def _advice_reason(
-    ev: Evaluation, index: int, column: int, locale: str, capped: bool = False
+    ev: Evaluation,
+    index: int,
+    column: int,
+    locale: str,
+    capped: bool = False,
+    instead_of: str | None = None,
 ) -> dict[str, str] | None:
     """`fills_gap:<nutrient>` with the advice's authority; under a capped doctor's dose the
     advice without the doctor (pregnancy's 400 µg folic acid), or none where that has no gap."""
@@ -116,7 +125,7 @@ def _advice_reason(
         advice = advice_without_doctor(ev)
     # with what the other supplements give (taken and basket), the day's total is what the
     # advice is about: 10 µg beside 9.5 µg taken is 19.5 µg, said so (session 12)
-    taken = _other_supplements(ev, column)
+    taken = _other_supplements(ev, column, instead_of)
     above = amount + taken > float(advice.targets[column]) * (1 + 1e-9)
     above &= advice.authority.get(column) != "claim_condition"  # a claim's condition of use
     # is no advice (review s9 A7b)
@@ -131,10 +140,12 @@ def _advice_reason(
     return {"code": f"fills_gap:{key}", "text": text}
 
 
-def _other_supplements(ev: Evaluation, column: int) -> float:
-    """What the supplements taken and the basket give of a column a day; 0 where that reads as
-    0 (a label's 1e-300 µg)."""
+def _other_supplements(ev: Evaluation, column: int, instead_of: str | None = None) -> float:
+    """What the supplements taken and the basket give of a column a day (without the lines of
+    the product `instead_of`); 0 where that reads as 0 (a label's 1e-300 µg)."""
     taken = float(ev.intake[column])
+    if instead_of is not None:
+        taken -= sum(float(x.amounts[column]) for x in ev.resolved if x.sku == instead_of)
     return taken if rounded(taken) > 0 else 0.0
 
 
@@ -151,7 +162,9 @@ def _with_taken(
     return {"taken": values["taken"], "total": values["total"]}
 
 
-def _justified_reason(ev: Evaluation, index: int, column: int, locale: str) -> dict[str, str]:
+def _justified_reason(
+    ev: Evaluation, index: int, column: int, locale: str, instead_of: str | None = None
+) -> dict[str, str]:
     reference = ev.snapshot.reference
     key = reference.nutrients.keys[column]
     values = _values(ev, index, column, locale)
@@ -159,7 +172,7 @@ def _justified_reason(ev: Evaluation, index: int, column: int, locale: str) -> d
     if advice.justified_by.get(column) == DOCTOR or column in advice.doctor:
         advised = rounded(advice.doctor.get(column, float(advice.targets[column])))
         amount = float(ev.snapshot.catalog.nutrients_per_day[index, column])
-        taken = _other_supplements(ev, column)
+        taken = _other_supplements(ev, column, instead_of)
         text = reference.text(
             "reason_dose_doctor" + ("_taken" if taken else ""),
             locale,

@@ -139,7 +139,8 @@ def _none_fits(ev: Evaluation, column: int, advised: float, locale: str) -> list
         smallest=float(amounts.min()),
     )
     why = reference.text(_room_key(ev, column, taken), locale, **values)
-    text = reference.text("notice_doctor_dose_none", locale, **values, why=why)
+    head = "notice_doctor_dose_none" + ("_taken" if taken > 0 else "")  # review 12 F21
+    text = reference.text(head, locale, **values, why=why)
     return [{"code": f"doctor_dose_short:{key}", "text": text}]
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from ..advice_texts import no_items_notice, plain_no_items_notice
+from ..advice_texts import item_reasons, no_items_notice, plain_no_items_notice
 from ..amounts import rounded
 from ..errors import InvalidInput, NotFound
 from ..market import market_masks
@@ -229,6 +229,11 @@ def _render(
         if key not in shared.items:
             shared.items[key] = _item(pick.ev, pick.index, pick.raw, locale, ctx.request.explain)
         item = dict(shared.items[key])  # top-level keys change below, nested ones never
+    page = ctx.product_index
+    if pick.strategy == "alternatives" and page is not None:  # instead of the page product
+        sku = ctx.snapshot.catalog.products[page].sku
+        if any(line.sku == sku for line in pick.ev.resolved):
+            item["reasons"] = item_reasons(pick.ev, pick.index, locale, instead_of=sku)
     own = [r for r in pick.reasons.get(locale, ()) if reference.forbidden_match(r["text"]) is None]
     item["reasons"] = own + [r for r in item["reasons"] if r not in own]
     item["brand"] = ctx.snapshot.catalog.products[pick.index].brand
