@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from .advice import advice_of
 from .amounts import above
 from .day_totals import over_room
@@ -193,13 +195,26 @@ def product_reasons(ev: Any, index: int, write: TextWriter) -> list[str]:
         given = any(line.amounts[column] > 0 for line in lines)
         return write("unsuited_with_taken") if given else ""
 
-    over = [int(c) for c in ev.safety.over_limit[index].nonzero()[0]]
+    per_day = catalog.nutrients_per_day[index]
+    band_upper = advice_of(ev).band_upper
+    # review 12 F2: the next pack of a product taken or in the basket adds nothing to the day
+    next_pack = any(line.sku == catalog.products[index].sku for line in lines)
+    if next_pack:
+        totals = np.maximum(ev.intake, per_day)
+        over = [
+            int(c) for c in np.flatnonzero((per_day > 0) & above(totals, ev.safety.room_or_inf))
+        ]
+        banded = np.flatnonzero((per_day > 0) & above(totals, band_upper))
+    else:
+        totals = ev.safety.totals_with_item[index]
+        over = [int(c) for c in ev.safety.over_limit[index].nonzero()[0]]
+        banded = ev.offer.above_band[index].nonzero()[0]
     for column in over:
         food = float(ev.safety.food[column])
         values = nutrients.text_values(
             keys[column],
             write.locale,
-            amount=float(ev.safety.totals_with_item[index, column]),
+            amount=float(totals[column]),
             upper_limit=float(ev.limits[column]),
             food=food,
         )
@@ -209,7 +224,7 @@ def product_reasons(ev: Any, index: int, write: TextWriter) -> list[str]:
     stage_named = False
     for key, maximum in life_stage_maxima(ev).items():
         column = keys.index(key)
-        total = float(ev.safety.totals_with_item[index, column])
+        total = float(totals[column])
         if column in said or not catalog.nutrients_per_day[index, column] > 0:
             continue
         if above(total, maximum):
@@ -222,6 +237,8 @@ def product_reasons(ev: Any, index: int, write: TextWriter) -> list[str]:
     words: list[str] = []
     for code, mask in ev.safety.excluded.items():
         if code in _NOT_A_REASON or not mask[index]:
+            continue
+        if next_pack and code == "life_stage_maximum":  # the day's, judged above
             continue
         why = "interaction" if code.startswith("interaction:") else _REASON.get(code, "law")
         if why == "law" and catalog.products[index].sku in catalog.unauthorised_forms:
@@ -239,15 +256,14 @@ def product_reasons(ev: Any, index: int, write: TextWriter) -> list[str]:
         else write(f"unsuited_{why}", forms=forms)
         for why in words
     ]
-    band_upper = advice_of(ev).band_upper
-    for column in [int(c) for c in ev.offer.above_band[index].nonzero()[0]]:
+    for column in [int(c) for c in banded]:
         if column in said:  # its upper limit or life stage maximum is said above
             continue
         band = float(band_upper[column])
         values = nutrients.text_values(
             keys[column],
             write.locale,
-            amount=float(ev.safety.totals_with_item[index, column]),
+            amount=float(totals[column]),
             maximum=band,
         )
         reasons.append(write("unsuited_dose_band", taken=with_taken(column), **values))

@@ -16,11 +16,14 @@ from typing import Any
 
 import numpy as np
 
+from ..advice import advice_of
 from ..advice_config import advice_config
+from ..amounts import above
 from ..profile import Line, labelled_lines
 from ..ranking import Evaluation, evaluate
 from ..refills import Purchase, RefillConfig, supplies
 from ..requests import RecommendationRequest
+from ..safety import life_stage_maxima
 from ..snapshot import Snapshot
 from .config import Placement
 
@@ -117,6 +120,9 @@ class PlacementContext:
         # heard that the product on its page "does not suit your profile"), nor out of stock
         # (review s11: "does not suit your profile" of the out-of-stock women's 50+ multivitamin
         # to a woman of 70 it suits; its alternatives stay comparable products)
+        sku = self.snapshot.catalog.products[index].sku
+        if any(line.sku == sku for line in ev.resolved):  # review 12 F2: its next pack
+            return self._next_pack_unsuited(index)
         blocked = any(
             bool(mask[index])
             for code, mask in ev.safety.excluded.items()
@@ -124,6 +130,28 @@ class PlacementContext:
         )
         fits = not blocked and not ev.rule_excluded[index]
         return not (fits and ev.offer.within_band[index])
+
+    def _next_pack_unsuited(self, index: int) -> bool:
+        """The page product, taken or in the basket already: its next pack keeps the day as it
+        is (README: the same SKU is the next pack, not a second tablet a day), so the masks that
+        add the product to the day (upper limits, a life stage's maximum a day, the dose band)
+        judge the day itself: a doctor's 50 µg capsule taken was "100 µg a day together with
+        what you take" on its own page."""
+        ev = self.ev
+        per_day = self.snapshot.catalog.nutrients_per_day[index]
+        gives = per_day > 0
+        on_top = {"upper_limit", "life_stage_maximum"} | NO_FAILURE_OF_THE_PRODUCT
+        if any(bool(m[index]) for c, m in ev.safety.excluded.items() if c not in on_top):
+            return True
+        if ev.rule_excluded[index] or above(ev.intake[gives], ev.safety.room_or_inf[gives]).any():
+            return True
+        keys = self.snapshot.reference.nutrients.keys
+        for nutrient, maximum in life_stage_maxima(self.snapshot.reference, ev.profile).items():
+            column = keys.index(nutrient)
+            if gives[column] and above(max(ev.intake[column], per_day[column]), maximum):
+                return True
+        band = advice_of(ev).band_upper
+        return bool(above(np.maximum(per_day, ev.intake)[gives], band[gives]).any())
 
     @cached_property
     def basket_nutrients(self) -> np.ndarray:
