@@ -107,3 +107,19 @@ def test_review_12_f3_a_calcium_fix_keeps_the_only_vitamin_d(client, profile, sk
     changed = {c["sku"] for c in suggestion["changes"]}
     assert changed == {"BL-CA-500-TAB"}, suggestion  # the plain calcium goes, vitamin D stays
     assert suggestion["code"] == "remove", suggestion
+
+
+@pytest.mark.parametrize("other", ["XF-D3-20-TAB", "XF-D3-25-SG"])
+def test_review_12_f9_the_dose_band_removal_keeps_the_doctors_dose(client, other):
+    """A doctor's 50 µg with the 50 µg capsule and 20 (25) µg beside it, above the band of 50 µg:
+    the capsule was removed and another vitamin D product added, 'we suggest none for it'."""
+    profile = {
+        "age": 60,
+        "sex": "male",
+        "country": "DE",
+        "higher_dose_advised": {"vitamin_d_ug": 50},
+    }
+    skus = ["XF-D3-50-CAP", other]
+    suggestion = _suggestion(client, profile, skus)
+    assert [c["sku"] for c in suggestion["changes"]] == [other], suggestion
+    assert _left(profile, skus, suggestion) == 50

@@ -11,6 +11,7 @@ basket lines go first, the largest giver first, until the sum is within it.
 
 from __future__ import annotations
 
+from itertools import combinations
 from typing import Any
 
 import numpy as np
@@ -100,18 +101,42 @@ def _fail_largest_first(
     first, until the sum of those left is within `maximum` (lines failing already not counted)."""
     giving = [i for i, r in enumerate(ev.resolved) if i not in out and r.amounts[column] > 0]
     total = sum(float(ev.resolved[i].amounts[column]) for i in giving)
-    for i in sorted(
+    order = sorted(
         giving,
         key=lambda i: (
             not ev.resolved[i].path.startswith("basket."),
             -ev.resolved[i].amounts[column],
             i,
         ),
-    ):
+    )
+    kept = _keeping_the_advice(ev, order, column, total, maximum)
+    if kept is not None:  # review 12 F9: the doctor's 50 µg capsule stays, the 20 µg goes
+        for i in kept:
+            out.setdefault(i, []).append(why)
+        return
+    for i in order:
         if not above(total, maximum):
             break
         out.setdefault(i, []).append(why)
         total -= float(ev.resolved[i].amounts[column])
+
+
+def _keeping_the_advice(
+    ev: Any, order: list[int], column: int, total: float, maximum: float
+) -> tuple[int, ...] | None:
+    """The fewest of `order`'s lines (in its order) whose removal leaves the day's `column`
+    within `maximum` and at or above the profile's advice for it; None where no such set of
+    up to 4 lines exists or there is no advice (then the largest go first)."""
+    target = float(advice_of(ev).targets[column])
+    if not target > 0:
+        return None
+    amount = {i: float(ev.resolved[i].amounts[column]) for i in order}
+    for size in range(1, min(len(order), 4) + 1):
+        for lines in combinations(order, size):
+            left = total - sum(amount[i] for i in lines)
+            if not above(left, maximum) and left >= target * (1 - 1e-9):
+                return lines
+    return None
 
 
 def removal_text(
