@@ -123,3 +123,23 @@ def test_review_12_f9_the_dose_band_removal_keeps_the_doctors_dose(client, other
     suggestion = _suggestion(client, profile, skus)
     assert [c["sku"] for c in suggestion["changes"]] == [other], suggestion
     assert _left(profile, skus, suggestion) == 50
+
+
+@pytest.mark.parametrize(
+    "taken",
+    [{"label": "D3 drops", "nutrients": {"vitamin_d_ug": 25}}, {"sku": "XF-D3-25-DROPS"}],
+)
+def test_review_12_f16_removing_the_doctors_tablet_says_what_is_taken_beside_it(client, taken):
+    """Drops taken, the doctor's 75 µg tablet in the basket: the only basket change removes the
+    tablet, and it said nothing of the doctor's dose."""
+    profile = {
+        "age": 60,
+        "sex": "male",
+        "country": "DE",
+        "higher_dose_advised": {"vitamin_d_ug": 75},
+        "current_supplements": [taken],
+    }
+    suggestion = _suggestion(client, profile, ["XF-D3-75-TAB"])
+    codes = [n["code"] for n in suggestion.get("notices", [])]
+    assert codes == ["doctor_dose_taken:vitamin_d_ug"], suggestion
+    assert "75 µg" in suggestion["text"] and "25 µg you already take" in suggestion["text"]

@@ -125,13 +125,13 @@ def with_doctor_dose(
     after = _after(lines, suggestion["changes"])
     locale = request.get("locale") or DEFAULT_LOCALE
     said = doctor_dose_notices(before, locale)
+    then = evaluate(snapshot, profile, after, today, jurisdiction)
     notices = [
         n
-        for n in doctor_dose_notices(
-            evaluate(snapshot, profile, after, today, jurisdiction), locale
-        )
+        for n in doctor_dose_notices(then, locale)
         if n["code"].split(":")[-1] in touched and n not in said
     ]
+    notices += _taken_instead(before, then, changed, touched, locale)
     if not notices:
         return suggestion
     text = " ".join([suggestion["text"], *(n["text"] for n in notices)])
@@ -155,3 +155,33 @@ def _after(lines: list[tuple[str, Line]], changes: list[dict]) -> list[tuple[str
         for i, c in enumerate(added)
     ]
     return after
+
+
+def _taken_instead(
+    before: Evaluation, then: Evaluation, changed: dict, touched: set[str], locale: str
+) -> list[dict[str, str]]:
+    """`doctor_dose_taken:<nutrient>` where the change leaves a doctor's dose unmet that the
+    removed basket line alone met, while what is taken gives the nutrient too (review 12 F16: a
+    doctor's 75 µg tablet in the basket beside 25 µg drops taken, above the limit together: the
+    only basket change removes the tablet, and said nothing of the dose)."""
+    reference = before.snapshot.reference
+    keys = reference.nutrients.keys
+    doctor = dict(before.profile.higher_dose_advised)
+    notices = []
+    for key in sorted(touched):
+        column = keys.index(key)
+        advised = float(doctor[key])
+        taken = [r for r in before.resolved if not r.path.startswith("basket.")]
+        removed = [r for r in before.resolved if r.path in changed]
+        if float(then.intake[column]) >= advised * (1 - 1e-9) or not any(
+            r.amounts[column] > 0 for r in taken
+        ):
+            continue
+        if not any(float(r.amounts[column]) >= advised * (1 - 1e-9) for r in removed):
+            continue
+        values = reference.nutrients.text_values(
+            key, locale, advised=advised, taken=sum(float(r.amounts[column]) for r in taken)
+        )
+        text = reference.text("notice_doctor_dose_taken", locale, **values)
+        notices.append({"code": f"doctor_dose_taken:{key}", "text": text})
+    return notices

@@ -42,6 +42,7 @@ SERVICE_TEXTS: dict[str, tuple[str, ...]] = {
     "notice_doctor_dose_short_taken": ("nutrient", "advised", "reach", "taken", "unit", "why"),
     "notice_doctor_dose_none": ("nutrient", "advised", "smallest", "unit", "why"),
     "notice_doctor_dose_none_taken": ("nutrient", "advised", "smallest", "taken", "unit", "why"),
+    "notice_doctor_dose_taken": ("nutrient", "advised", "taken", "unit"),  # review 12 F16
     "doctor_short_close": ("nutrient",),
     "doctor_short_close_taken": ("nutrient",),
     "doctor_short_close_open": (),
