@@ -223,3 +223,19 @@ def test_review_12_f21_what_is_taken_is_named_before_those(client, locale, food)
             assert named[locale] in text, text
             assert text.index(named[locale]) < text.index(f" {those[locale]} {taken} mg"), text
     assert notices or not food, answer["notices"]
+
+
+def test_review_12_f17_advice_unmet_quotes_no_amount_above_the_limit(client):
+    profile = {
+        "age": 45,
+        "sex": "male",
+        "country": "NL",
+        "higher_dose_advised": {"magnesium_mg": 180},
+        "current_supplements": [{"label": "Mg", "nutrients": {"magnesium_mg": 150}}],
+    }
+    answer = _answer(client, {"profile": profile, "locale": "en", "limit": 10})
+    limit = answer["intake"]["magnesium_mg"]["upper_limit"]
+    for notice in answer["notices"]:
+        if notice["code"].endswith(":magnesium_mg"):
+            quoted = [float(n) for n in re.findall(r"(\d+(?:\.\d+)?) mg", notice["text"])]
+            assert all(q <= limit for q in quoted), notice

@@ -416,7 +416,9 @@ def doctor_band_unmet(ev: Evaluation) -> dict[int, float]:
         if ev.intake[column] >= amount * (1 - 1e-9):
             continue
         if not (offer.gap_need[:, column] & candidates).any() and offer.above_band[:, column].any():
-            out[column] = float(advice.band_upper[column])
+            # never quote more than the upper limit leaves beside food (review 12 F17: "at most
+            # 450 mg" of magnesium, whose limit is 250 mg)
+            out[column] = float(min(advice.band_upper[column], ev.safety.room_or_inf[column]))
     ev.memo["doctor_band_unmet"] = out
     return out
 
