@@ -38,6 +38,7 @@ from service.core.snapshot import DataPaths, load_snapshot
 from .oracle import (
     CATALOG_DOC,
     CONTRAINDICATED,
+    CONTRAINDICATED_MEDICATIONS,
     NUTRIENTS,
     expected_room,
     expected_upper_limit,
@@ -133,8 +134,11 @@ def allowed(sku: str, profile: dict[str, Any]) -> bool:
     taken = {line.get("sku") for line in profile.get("current_supplements", [])}
     if not product.get("in_stock", True) or sku in taken:
         return False
-    if "vitamin_k_antagonist" in profile.get("medications", []):
-        if amounts.get("vitamin_k1_ug", 0) > 0 or amounts.get("vitamin_k2_ug", 0) > 0:
+    # medications that exclude a nutrient (tests/oracle.py: a vitamin K antagonist, and
+    # levothyroxine's "iodine only with a doctor", review 11 R11-2: the oracle lacked it, and
+    # CI found a regimen with a 150 µg iodine tablet for a woman on levothyroxine "better")
+    for medication in set(profile.get("medications", [])) & set(CONTRAINDICATED_MEDICATIONS):
+        if any(amounts.get(n, 0) > 0 for n in CONTRAINDICATED_MEDICATIONS[medication]):
             return False
     if diet == "vegan" and not product["vegan"]:
         return False
@@ -709,6 +713,25 @@ def test_the_solver_finds_the_brute_force_optimum_on_small_catalogs(data, catalo
     [
         # the cheaper 10 µg tablet must not push out the spray that can give 2 servings
         (["XF-D3-10-TAB", "GR-D3-20-SPRAY-VEGAN"], {"age": 75}, 1),
+        # found by CI (session 12): levothyroxine excludes iodine ("only with a doctor"), and the
+        # oracle did not know it, so a regimen with the 150 µg iodine tablet looked better
+        (
+            ["GR-D3-20-SPRAY-VEGAN", "XF-MG-BISGLY-CAP", "VL-IODINE-150-TAB"],
+            {
+                "sex": "unspecified",
+                "medications": ["levothyroxine", "thiazide_diuretic"],
+                "life_stage": "breastfeeding",
+                "goals": ["sport"],
+                "skin_type": 1,
+                "country": "DE",
+                "age": 40,
+                "conditions": [],
+                "diet": "vegan",
+                "current_supplements": [],
+                "allergies": ["fish", "soy"],
+            },
+            3,
+        ),
         (["XF-D3-10-TAB", "GR-D3-20-SPRAY-VEGAN", "XF-D3-20-TAB"], {"age": 75}, 2),
         # two identical 20 µg tablets are both needed for 38 µg
         (["XF-D3-20-TAB", "GR-D3-20-TAB"], {"age": 40, "serum_25ohd_nmol_l": 12.0}, 2),
