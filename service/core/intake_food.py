@@ -167,12 +167,12 @@ def _taken_instead(
     reference = before.snapshot.reference
     keys = reference.nutrients.keys
     doctor = dict(before.profile.higher_dose_advised)
+    taken = [r for r in before.resolved if not r.path.startswith("basket.")]
+    removed = [r for r in before.resolved if r.path in changed]
     notices = []
     for key in sorted(touched):
         column = keys.index(key)
         advised = float(doctor[key])
-        taken = [r for r in before.resolved if not r.path.startswith("basket.")]
-        removed = [r for r in before.resolved if r.path in changed]
         if float(then.intake[column]) >= advised * (1 - 1e-9) or not any(
             r.amounts[column] > 0 for r in taken
         ):

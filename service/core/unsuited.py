@@ -201,6 +201,25 @@ def form_names(ev: Any, sku: str, write: TextWriter) -> str:
 _NOT_A_REASON = frozenset({"out_of_stock", "already_taken", "upper_limit"})
 
 
+def is_next_pack(ev: Any, index: int) -> bool:
+    """Whether catalog product `index` is taken or in the basket already: another pack of it is
+    its next pack, not a second one a day (README; review 12 F2)."""
+    sku = ev.snapshot.catalog.products[index].sku
+    return any(line.sku == sku for line in ev.resolved)
+
+
+def next_pack_day(ev: Any, index: int) -> tuple[np.ndarray, list[int], list[int]]:
+    """For such a product: the day's totals with its next pack (what is taken and in the basket
+    already, at least its own daily dose), and the columns it gives where that day is above the
+    room the upper limit leaves beside food, and above the dose band."""
+    per_day = ev.snapshot.catalog.nutrients_per_day[index]
+    totals = np.maximum(ev.intake, per_day)
+    gives = per_day > 0
+    over = np.flatnonzero(gives & above(totals, ev.safety.room_or_inf)).tolist()
+    banded = np.flatnonzero(gives & above(totals, advice_of(ev).band_upper)).tolist()
+    return totals, over, banded
+
+
 def product_reasons(ev: Any, index: int, write: TextWriter) -> list[str]:
     """Why the catalog product `index` does not suit the person, in words (review s8 Q7: the
     product on a page that "does not suit your profile" says why): each nutrient whose upper
@@ -220,16 +239,10 @@ def product_reasons(ev: Any, index: int, write: TextWriter) -> list[str]:
         given = any(line.amounts[column] > 0 for line in lines)
         return write("unsuited_with_taken") if given else ""
 
-    per_day = catalog.nutrients_per_day[index]
     band_upper = advice_of(ev).band_upper
-    # review 12 F2: the next pack of a product taken or in the basket adds nothing to the day
-    next_pack = any(line.sku == catalog.products[index].sku for line in lines)
+    next_pack = is_next_pack(ev, index)
     if next_pack:
-        totals = np.maximum(ev.intake, per_day)
-        over = [
-            int(c) for c in np.flatnonzero((per_day > 0) & above(totals, ev.safety.room_or_inf))
-        ]
-        banded = np.flatnonzero((per_day > 0) & above(totals, band_upper))
+        totals, over, banded = next_pack_day(ev, index)
     else:
         totals = ev.safety.totals_with_item[index]
         over = [int(c) for c in ev.safety.over_limit[index].nonzero()[0]]

@@ -16,7 +16,6 @@ from typing import Any
 
 import numpy as np
 
-from ..advice import advice_of
 from ..advice_config import advice_config
 from ..amounts import above
 from ..profile import Line, labelled_lines
@@ -25,6 +24,7 @@ from ..refills import Purchase, RefillConfig, supplies
 from ..requests import RecommendationRequest
 from ..safety import life_stage_maxima
 from ..snapshot import Snapshot
+from ..unsuited import is_next_pack, next_pack_day
 from .config import Placement
 
 # safety.py exclusions that say nothing about whether the product suits the person
@@ -120,8 +120,7 @@ class PlacementContext:
         # heard that the product on its page "does not suit your profile"), nor out of stock
         # (review s11: "does not suit your profile" of the out-of-stock women's 50+ multivitamin
         # to a woman of 70 it suits; its alternatives stay comparable products)
-        sku = self.snapshot.catalog.products[index].sku
-        if any(line.sku == sku for line in ev.resolved):  # review 12 F2: its next pack
+        if is_next_pack(ev, index):  # review 12 F2
             return self._next_pack_unsuited(index)
         blocked = any(
             bool(mask[index])
@@ -138,20 +137,18 @@ class PlacementContext:
         judge the day itself: a doctor's 50 µg capsule taken was "100 µg a day together with
         what you take" on its own page."""
         ev = self.ev
-        per_day = self.snapshot.catalog.nutrients_per_day[index]
-        gives = per_day > 0
         on_top = {"upper_limit", "life_stage_maximum"} | NO_FAILURE_OF_THE_PRODUCT
         if any(bool(m[index]) for c, m in ev.safety.excluded.items() if c not in on_top):
             return True
-        if ev.rule_excluded[index] or above(ev.intake[gives], ev.safety.room_or_inf[gives]).any():
+        totals, over, banded = next_pack_day(ev, index)
+        if ev.rule_excluded[index] or over or banded:
             return True
+        gives = self.snapshot.catalog.nutrients_per_day[index] > 0
         keys = self.snapshot.reference.nutrients.keys
-        for nutrient, maximum in life_stage_maxima(self.snapshot.reference, ev.profile).items():
-            column = keys.index(nutrient)
-            if gives[column] and above(max(ev.intake[column], per_day[column]), maximum):
-                return True
-        band = advice_of(ev).band_upper
-        return bool(above(np.maximum(per_day, ev.intake)[gives], band[gives]).any())
+        return any(
+            gives[keys.index(nutrient)] and above(totals[keys.index(nutrient)], maximum)
+            for nutrient, maximum in life_stage_maxima(self.snapshot.reference, ev.profile).items()
+        )
 
     @cached_property
     def basket_nutrients(self) -> np.ndarray:

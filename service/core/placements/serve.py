@@ -34,6 +34,7 @@ from ..refills import Purchase, RefillConfig
 from ..requests import RecommendationRequest
 from ..rules import RuleSet
 from ..snapshot import Snapshot
+from ..unsuited import is_next_pack
 from ..vocabulary import LOCALES
 from .alternatives import (
     alternative_mask,
@@ -230,10 +231,9 @@ def _render(
             shared.items[key] = _item(pick.ev, pick.index, pick.raw, locale, ctx.request.explain)
         item = dict(shared.items[key])  # top-level keys change below, nested ones never
     page = ctx.product_index
-    if pick.strategy == "alternatives" and page is not None:  # instead of the page product
-        sku = ctx.snapshot.catalog.products[page].sku
-        if any(line.sku == sku for line in pick.ev.resolved):
-            item["reasons"] = item_reasons(pick.ev, pick.index, locale, instead_of=sku)
+    if pick.strategy == "alternatives" and page is not None and is_next_pack(pick.ev, page):
+        sku = ctx.snapshot.catalog.products[page].sku  # instead of the page product
+        item["reasons"] = item_reasons(pick.ev, pick.index, locale, instead_of=sku)
     own = [r for r in pick.reasons.get(locale, ()) if reference.forbidden_match(r["text"]) is None]
     item["reasons"] = own + [r for r in item["reasons"] if r not in own]
     item["brand"] = ctx.snapshot.catalog.products[pick.index].brand
