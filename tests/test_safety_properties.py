@@ -395,6 +395,15 @@ def test_oracle_table_reads_domain_md():
     }
 )
 @example(raw={"profile": {"age": 0}, "limit": 50})
+@example(  # CI, session 13: 19.934 of 20 µg vitamin D made a raw score of -300 (an overflow)
+    raw={
+        "profile": {"age": 84, "diet": "vegetarian", "sex": "female"},
+        "basket": [
+            {"sku": "KV-MULTI-KIDS-CHEW", "servings_per_day": 0.9934133555570474},
+            {"sku": "XF-FOLIC-D3-TAB"},
+        ],
+    }
+)
 @example(raw={"profile": {"age": 16, "life_stage": "pregnant"}, "limit": 50})
 @example(
     raw={

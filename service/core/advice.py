@@ -255,13 +255,15 @@ class Offer:
     @cached_property
     def enough_taken(self) -> list[int]:
         """Nutrient columns the person already takes enough of: at least the advice or reference
-        intake; a nutrient without any reference value (vitamin K2, scoring.yaml
+        intake, less the share `lists.covered.within` (19.9 of 20 µg is no gap a 10 µg tablet
+        should fill); a nutrient without any reference value (vitamin K2, scoring.yaml
         `lists.covered.when_taken`) as soon as any is taken, where the profile has no amount."""
         if not self.ev.intake_present.any():  # nothing taken: nothing taken enough of
             return []
         intake, enough = self.ev.intake, self.enough
         has_amount = ~np.isnan(enough)
-        reached = has_amount & (intake >= nan_to_num(enough) * (1 - 1e-9))
+        share = max(self.config.covered_within, 1e-9)
+        reached = has_amount & (intake >= nan_to_num(enough) * (1 - share))
         keys = self.ev.snapshot.reference.nutrients.keys
         for key in self.config.covered_when_taken:
             column = keys.index(key)

@@ -8,7 +8,7 @@ import logging
 import weakref
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
@@ -17,10 +17,6 @@ from .markets import markets, use_directory
 from .reference import Reference
 from .vocabulary import DIETS, GOALS, LOCALES
 from .yamlfile import line_of, load_yaml
-
-if TYPE_CHECKING:
-    pass
-
 
 # Texts this module writes (texts.yaml) and the placeholders each is given.
 ADVICE_TEXTS: dict[str, tuple[str, ...]] = {
@@ -118,6 +114,7 @@ class AdviceConfig:
     claim_requires: dict[str, dict[str, Any]]  # claim id -> product field -> required value
     # nutrients without any reference value: covered once taken (scoring.yaml lists.covered)
     covered_when_taken: tuple[str, ...] = ()
+    covered_within: float = 0.0  # a share below the amount that is enough (lists.covered)
     # nutrient keys that are one nutrient for "no more" (K1 and K2: vitamin K; lists.groups)
     groups: tuple[tuple[str, ...], ...] = ()
     # a measured serum level below this: notice serum_deficient (dose_band.serum.refer_below)
@@ -256,6 +253,7 @@ def load_advice_config(reference: Reference) -> AdviceConfig:
     goals_not_for_sex: dict[str, tuple[str, ...]] = {}
     goal_indication: dict[str, GoalIndication] = {}
     covered_when_taken: list[str] = []
+    covered_within = 0.0
     groups: list[tuple[str, ...]] = []
     goals_max_age: dict[str, int] = {}
     if not isinstance(lists, dict):
@@ -311,6 +309,12 @@ def load_advice_config(reference: Reference) -> AdviceConfig:
                     find(scoring_file, covered, "when_taken", message)
                     continue
                 covered_when_taken.append(str(nutrient))
+            within = covered.get("within", 0.0)
+            number = isinstance(within, int | float) and not isinstance(within, bool)
+            if not number or not 0 <= within < 0.5:
+                find(scoring_file, covered, "within", "covered.within: a share from 0 to 0.5")
+                within = 0.0
+            covered_within = float(within)
         for name, group in (lists.get("groups") or {}).items():
             members = group.get("nutrients") if isinstance(group, dict) else None
             if (
@@ -426,6 +430,7 @@ def load_advice_config(reference: Reference) -> AdviceConfig:
         reference_intakes=tuple(intakes),
         claim_requires=requires,
         covered_when_taken=tuple(covered_when_taken),
+        covered_within=covered_within,
         groups=tuple(groups),
         goals_max_age=goals_max_age,
         serum_refer_below=serum_refer_below,
@@ -453,13 +458,8 @@ def _child_diet_notices(
                 str(item["text_none"]),
             )
         except (KeyError, TypeError, ValueError):
-            find(
-                file,
-                node,
-                i,
-                "a child diet notice needs id, diets, min_age, max_age, "
-                "nutrient, text, text_none and source",
-            )
+            needs = "id, diets, min_age, max_age, nutrient, text, text_none and source"
+            find(file, node, i, f"a child diet notice needs {needs}")
             continue
         problems = [d for d in notice.diets if d not in DIETS]
         if notice.nutrient not in reference.nutrients.keys:

@@ -301,11 +301,11 @@ def _warned_unneeded(ev: Evaluation) -> np.ndarray:
 
 
 def target_gaps(ev: Evaluation) -> np.ndarray:
-    """Per nutrient: target - intake where a positive target is not met yet, else 0. The
-    targets a regimen aims at: a doctor's dose we may not supply is not one (s7 P7)."""
+    """Per nutrient: target - intake where a positive target is not met yet (advice.py
+    `enough_taken`), else 0; a doctor's dose we may not supply is no target (s7 P7)."""
     targets = np.nan_to_num(served_targets(ev)[0])
-    gaps = np.where(targets > 0, targets - ev.intake, 0.0)
-    return np.where(gaps > slack(targets), gaps, 0.0)
+    gaps, met = targets - ev.intake, advice_config(ev.snapshot.reference).covered_within * targets
+    return np.where((targets > 0) & (gaps > np.maximum(slack(targets), met)), gaps, 0.0)
 
 
 def regimen_problem(

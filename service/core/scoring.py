@@ -124,6 +124,11 @@ def _overshoot(
 
 
 def squash_one(raw: float, reference: Reference) -> float:
+    """The shown score in [0, 1] of a raw score: a logistic that never overflows (a raw score
+    of -300, from an overshoot over an almost closed gap, once made `math.exp` raise)."""
     steepness = reference.squash.get("steepness", 4.0)
     midpoint = reference.squash.get("midpoint", 0.5)
-    return 1.0 / (1.0 + math.exp(-steepness * (raw - midpoint)))
+    z = steepness * (raw - midpoint)
+    if z < -700.0:  # 1 / (1 + e^-z) is e^z to the last bit here, and e^-z would overflow
+        return math.exp(z)
+    return 1.0 / (1.0 + math.exp(-z))
