@@ -84,3 +84,59 @@ def test_a_real_gap_still_gets_a_product(client):
     assert any(_vitamin_d(item["sku"]) > 0 for item in answer["items"]), answer
     check = _post(client, "/v1/intake/check", {"profile": profile, "locale": "en"})
     assert (check.get("suggestion") or {}).get("code") == "add", check
+
+
+# ---------------------------------------------------------------- review 12 F7, F19
+DOCTOR_50_BESIDE_DROPS = {
+    "age": 45,
+    "sex": "male",
+    "country": "NL",
+    "higher_dose_advised": {"vitamin_d_ug": 50},
+    "current_supplements": [{"label": "drops", "nutrients": {"vitamin_d_ug": 20}}],
+}
+
+
+@pytest.mark.parametrize("locale", ["en", "nl", "de"])
+def test_a_doctors_dose_short_because_of_what_is_taken_names_the_product_instead(client, locale):
+    """A doctor's 50 µg beside 20 µg drops: the 50 µg products suit him (they are his list
+    without the drops); what keeps them off is the 20 µg taken. The notice said "no product that
+    suits your profile gives more than 25 µg" and sent him to the doctor for 5 µg."""
+    body = {"profile": DOCTOR_50_BESIDE_DROPS, "locale": locale, "limit": 10}
+    answer = _post(client, "/v1/recommendations", body)
+    (notice,) = [n for n in answer["notices"] if n["code"] == "doctor_dose_short:vitamin_d_ug"]
+    text = notice["text"]
+    for false in ("no product that suits", "geen product dat bij je", "kein Produkt, das zu"):
+        assert false not in text, text
+    without = {k: v for k, v in DOCTOR_50_BESIDE_DROPS.items() if k != "current_supplements"}
+    alone = _post(client, "/v1/recommendations", {"profile": without, "locale": locale})
+    fifty = {i["sku"] for i in alone["items"] if _vitamin_d(i["sku"]) == 50}
+    assert fifty, alone
+    named = [sku for sku in PRODUCTS if PRODUCTS[sku]["name"][locale] in text]
+    assert len(named) == 1 and _vitamin_d(named[0]) == 50, (named, text)
+    assert "50 µg" in text
+
+
+def test_a_75_ug_product_beside_20_ug_is_named_plain_before_a_combination(client):
+    profile = {**DOCTOR_50_BESIDE_DROPS, "higher_dose_advised": {"vitamin_d_ug": 75}}
+    answer = _post(client, "/v1/recommendations", {"profile": profile, "locale": "en"})
+    (notice,) = [n for n in answer["notices"] if n["code"] == "doctor_dose_short:vitamin_d_ug"]
+    named = [sku for sku in PRODUCTS if PRODUCTS[sku]["name"]["en"] in notice["text"]]
+    assert len(named) == 1, notice
+    given = {k for k, v in per_day(PRODUCTS[named[0]]).items() if v > 0}
+    assert given == {"vitamin_d_ug"} and _vitamin_d(named[0]) == 75, (named, notice)
+
+
+def test_one_reason_quotes_the_doctors_dose_once(client):
+    """review 12 F19: the gap reason and a second 'your doctor advised 75 µg; this product gives
+    50 µg, with the 20 µg ... 70 µg' on one item, the same numbers twice. The doctor's reason
+    (dose_doctor, which says why a dose above the general advice is offered) stays."""
+    profile = {**DOCTOR_50_BESIDE_DROPS, "higher_dose_advised": {"vitamin_d_ug": 75}}
+    body = {"profile": profile, "locale": "en", "limit": 10, "category": "vitamin_d"}
+    answer = _post(client, "/v1/recommendations", body)
+    assert answer["items"], answer
+    for item in answer["items"]:
+        quoting = [r for r in item["reasons"] if "doctor advised 75" in r["text"]]
+        assert len(quoting) == 1, item["reasons"]
+        if _vitamin_d(item["sku"]) > 25:  # above the general advice's band: the doctor's reason
+            assert quoting[0]["code"] == "dose_doctor:vitamin_d_ug", item["reasons"]
+            assert "that is 70 µg in all" in quoting[0]["text"], quoting

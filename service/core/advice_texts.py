@@ -39,17 +39,23 @@ def item_reasons(
     offer = ev.offer
     reasons: list[dict[str, str]] = []
     # a doctor's dose we may not supply is never quoted as what an item serves (review s7 P7)
-    capped = capped_doctor_doses(ev)
+    capped, advice = capped_doctor_doses(ev), advice_of(ev)
+    justified = [
+        column
+        for column in np.flatnonzero(
+            (ev.snapshot.catalog.nutrients_per_day[index] > advice.ordinary_upper * (1 + 1e-9))
+            & ~offer.above_band[index]
+        ).tolist()
+        if column not in capped
+    ]
     for column in np.flatnonzero(offer.gap_need[index]).tolist():
+        if column in justified and advice.authority.get(column) == DOCTOR:
+            continue  # its dose_doctor reason says it, with the total (review 12 F19)
         reason = _advice_reason(ev, index, column, locale, column in capped, instead_of)
         if reason is not None:
             reasons.append(reason)
-    for column in np.flatnonzero(
-        (ev.snapshot.catalog.nutrients_per_day[index] > advice_of(ev).ordinary_upper * (1 + 1e-9))
-        & ~offer.above_band[index]
-    ).tolist():
-        if column not in capped:
-            reasons.append(_justified_reason(ev, index, column, locale, instead_of))
+    for column in justified:
+        reasons.append(_justified_reason(ev, index, column, locale, instead_of))
     table = claim_table(ev.snapshot.catalog, reference)
     for rule in ev.matched_rules:
         if rule.mask[index] and rule.reason and rule.action in ("boost", "pin", "require"):

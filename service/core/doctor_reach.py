@@ -52,20 +52,70 @@ def doctor_short_notices(ev: Evaluation, locale: str) -> list[dict[str, str]]:
             continue
         key = keys[column]
         room = float(ev.safety.room[column])  # the limit less the food allowance; NaN: none
-        why = _why(ev, column, (float(advised), taken, offered), maxima.get(key), locale)
+        instead = _instead(ev, column, float(advised), taken + offered) if taken > 0 else None
         values = reference.nutrients.text_values(
             key, locale, advised=advised, reach=taken + offered, taken=taken
         )
-        # what is taken already makes any product a second one; with no upper limit, more
-        # is no safety matter: whom to ask, not "no second product" (review 11 R11-7, R11-11)
-        close = "doctor_short_close" + ("_taken" if taken > 0 else "")
-        if np.isnan(room):
-            close = "doctor_short_close_open"
+        amounts = (float(advised), taken, offered)
+        why = _why(ev, column, amounts, maxima.get(key), locale, instead is not None)
+        if instead is not None:  # one product instead of what is taken (review 12 F7, F19)
+            index, amount = instead
+            close = reference.text(
+                "doctor_short_close_instead",
+                locale,
+                **reference.nutrients.text_values(key, locale, instead=amount),
+                product=ev.snapshot.catalog.products[index].name[locale],
+            )
+        else:
+            # what is taken already makes any product a second one; with no upper limit, more
+            # is no safety matter: whom to ask, not "no second product" (review 11 R11-7, 11)
+            close_key = "doctor_short_close" + ("_taken" if taken > 0 else "")
+            if np.isnan(room):
+                close_key = "doctor_short_close_open"
+            close = reference.text(close_key, locale, **values)
         head = "notice_doctor_dose_short" + ("_taken" if taken > 0 else "")
-        text = reference.text(head, locale, **values, why=why)
-        text += " " + reference.text(close, locale, **values)
+        text = reference.text(head, locale, **values, why=why) + " " + close
         notices.append({"code": f"doctor_dose_short:{key}", "text": text})
     return notices
+
+
+# masks that depend on what is taken besides a product: an `instead` product may be held back
+# by them, never by one of who the person is, the law, the stock or a rule
+_BESIDE_TAKEN = frozenset({"upper_limit", "life_stage_maximum", "already_taken"})
+
+
+def _instead(ev: Evaluation, column: int, advised: float, reach: float) -> tuple[int, float] | None:
+    """The product that alone, instead of what is taken, comes closer to the doctor's dose than
+    what is taken plus one product on top (`reach`), without passing the dose: (index, amount),
+    the one with the fewest other nutrients and then the highest ranked of the largest such
+    amount; None where there is none. A doctor's 50 µg
+    beside 20 µg drops: the 50 µg products go past the dose beside the drops, and the notice
+    said "no product that suits your profile gives more than 25 µg" (review 12 F7)."""
+    per_day = ev.snapshot.catalog.nutrients_per_day
+    fits = ~ev.rule_excluded & ev.rule_required
+    for name, mask in ev.safety.excluded.items():
+        if name not in _BESIDE_TAKEN:
+            fits = fits & ~mask
+    # alone: within the dose band and the room every limit leaves beside food
+    band = advice_of(ev).band_upper * (1 + 1e-9)
+    room = np.where(np.isnan(ev.safety.room), np.inf, ev.safety.room) * (1 + 1e-9)
+    fits &= ((per_day <= band) | (per_day == 0)).all(axis=1) & (per_day <= room).all(axis=1)
+    # like for like: it gives every nutrient the lines it replaces give (a men's multivitamin
+    # with 20 µg vitamin D is not replaced by a plain 75 µg D3)
+    replaced = [line.amounts > 0 for line in ev.resolved if line.amounts[column] > 0]
+    if replaced:
+        fits &= (per_day[:, np.logical_or.reduce(replaced)] > 0).all(axis=1)
+    amounts = np.where(fits, per_day[:, column], 0.0)
+    amounts[~above(amounts, reach) | above(amounts, advised)] = 0.0
+    if not amounts.any():
+        return None
+    best = amounts.max()
+    choices = np.flatnonzero(amounts >= best * (1 - 1e-9))
+    # the fewest other nutrients (a plain D3 before a D3 + K2), then the list's order
+    others = np.count_nonzero(per_day[choices] > 0, axis=1)
+    choices = choices[others == others.min()]
+    index = int(choices[np.argmax(ev.raw[choices])])
+    return index, float(best)
 
 
 def _why(
@@ -74,11 +124,13 @@ def _why(
     amounts: tuple[float, float, float],
     maximum: float | None,
     locale: str,
+    past: bool = False,
 ) -> str:
     """What keeps the answer below the dose (`amounts`: advised, taken, the most one product
     offered gives): the room the upper limit leaves beside the food allowance and what is
     taken, where it is below the dose; the market's maximum per daily dose where that is what
-    stops the product; else our range (review 11 R11-11: only what applies)."""
+    stops the product; else our range (review 11 R11-11: only what applies), or, where a larger
+    product would do instead of what is taken (`past`), that what is taken stops it."""
     reference = ev.snapshot.reference
     key = reference.nutrients.keys[column]
     advised, taken, offered = amounts
@@ -101,6 +153,9 @@ def _why(
         parts.append(reference.text("doctor_short_market", locale, **values, market=market))
     elif not (np.isnan(room) or above(room - taken, offered)):
         pass  # the room left stops it there: said above
+    elif past:  # neither stops a larger product alone: what is taken beside it does
+        values = reference.nutrients.text_values(key, locale, advised=advised, taken=taken)
+        parts.append(reference.text("doctor_short_past", locale, **values))
     else:  # neither the limit nor the law stops it at `offered`: our range does
         values = reference.nutrients.text_values(key, locale, offered=offered)
         parts.append(reference.text("doctor_short_range", locale, **values))

@@ -53,6 +53,9 @@ SERVICE_TEXTS: dict[str, tuple[str, ...]] = {
     "doctor_short_room_nofood_taken": ("nutrient", "upper_limit", "room", "taken", "unit"),
     "doctor_short_market": ("nutrient", "maximum", "unit", "market"),
     "doctor_short_range": ("nutrient", "offered", "unit"),
+    # session 13 (review 12 F7): what is taken stops a larger product, which alone would do
+    "doctor_short_past": ("nutrient", "advised", "taken", "unit"),
+    "doctor_short_close_instead": ("nutrient", "instead", "unit", "product"),
     # a life stage's maximum of 0 (advice_texts._warning_key; review 11 R11-1)
     "notice_intake_life_stage_maximum_none": ("products", "amount", "unit", "nutrient"),
     "notice_no_items": (),
