@@ -498,6 +498,15 @@ DOSE_FIT = tuple(SCORING["dose_fit"]["nutrients"]) + tuple(
     SCORING["dose_fit"].get("regimen_nutrients", [])
 )
 OVERSHOOT_PER_SHORTFALL = SCORING["weights"]["overshoot"] / SCORING["weights"]["gap_fill"]
+# session 13: what is taken within this share below a target is enough; a regimen adds nothing
+# for it (scoring.yaml lists.covered.within, regimen_problem.target_gaps)
+WITHIN = float(SCORING["lists"]["covered"].get("within", 0.0))
+
+
+def gap_of(target: float, current: float) -> float:
+    """The gap a regimen aims to close: 0 where what is taken is enough, within WITHIN."""
+    gap = target - current
+    return gap if gap > max(1e-9 * max(1.0, abs(target)), WITHIN * target) else 0.0
 
 
 def one_of_each(chosen: tuple[str, ...]) -> bool:
@@ -568,6 +577,7 @@ def brute_force(snapshot, request: dict[str, Any], skus: tuple[str, ...]) -> dic
     problem = regimen_problem(ev, request["max_products"], budget)
     keys = snapshot.reference.nutrients.keys
     targets = {keys[c]: float(ev.targets[c]) for c in np.flatnonzero(np.nan_to_num(ev.targets) > 0)}
+    gaps = {k: gap_of(t, current[k]) for k, t in targets.items()}
 
     # planning a pregnancy holds her to the pregnancy maxima, as pregnancy suitability does
     # (review s8 Q4: she may be pregnant without knowing it)
@@ -597,11 +607,10 @@ def brute_force(snapshot, request: dict[str, Any], skus: tuple[str, ...]) -> dic
         cost = sum(cost_per_serving(s) * n for s, n in choice.items())
         if budget is not None and cost > budget + 1e-9:
             return None
-        shortfall = sum(max(0.0, t - totals[k]) / t for k, t in targets.items())
+        added = {k: totals[k] - current[k] for k in targets}
+        shortfall = sum(max(0.0, gaps[k] - added[k]) / t for k, t in targets.items())
         overshoot = sum(
-            max(0.0, totals[k] - max(t, current[k])) / t
-            for k, t in targets.items()
-            if k in DOSE_FIT
+            max(0.0, added[k] - gaps[k]) / t for k, t in targets.items() if k in DOSE_FIT
         )
         cents = sum(cents_per_serving(s) * n for s, n in choice.items())
         return shortfall, cents, sum(choice.values()), overshoot
@@ -659,7 +668,11 @@ def brute_force(snapshot, request: dict[str, Any], skus: tuple[str, ...]) -> dic
             for key, amount in per_serving(sku).items():
                 totals[key] += amount * servings
         return tuple(
-            sum(max(0.0, t - totals[k]) / t for k, t in targets.items() if ranks[k] == level)
+            sum(
+                max(0.0, gaps[k] - (totals[k] - current[k])) / t
+                for k, t in targets.items()
+                if ranks[k] == level
+            )
             for level in sorted(set(ranks.values()))
         )
 

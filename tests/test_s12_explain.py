@@ -1,10 +1,10 @@
 """Session 12: explain and the preview say why a product that nothing excludes is not listed.
 
-A woman of 50 (NL) with a doctor's 160 mg magnesium and 150 mg taken (now 140 mg) gets a list of two vitamin D
-products. `dosewise explain` said of the A-Z multivitamin "not recommended: ranked below the
-first 50", of a list of two; the preview left 23 products out of both `items` and `excluded`.
-The list holds at most `lists.max_per_role` products of one role (scoring.yaml), and that is now
-what both say, naming the products that rank higher.
+A woman of 50 (NL) with a doctor's 160 mg magnesium and 150 mg taken (140 mg since session 13)
+gets a list of two vitamin D products. `dosewise explain` said of the A-Z multivitamin "not
+recommended: ranked below the first 50", of a list of two; the preview left 23 products out of
+both `items` and `excluded`. The list holds at most `lists.max_per_role` products of one role
+(scoring.yaml), and that is now what both say, naming the products that rank higher.
 """
 
 from __future__ import annotations

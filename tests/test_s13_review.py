@@ -140,3 +140,47 @@ def test_one_reason_quotes_the_doctors_dose_once(client):
         if _vitamin_d(item["sku"]) > 25:  # above the general advice's band: the doctor's reason
             assert quoting[0]["code"] == "dose_doctor:vitamin_d_ug", item["reasons"]
             assert "that is 70 µg in all" in quoting[0]["text"], quoting
+
+
+# ---------------------------------------------------------------- review 13 (hostile numbers)
+def test_enough_is_measured_against_the_advice_served_not_a_capped_doctors_dose(client):
+    """A doctor's 150 µg is above the upper limit: the list serves the general 20 µg. 19.99 µg
+    taken was not 'enough' of 150 µg, so a 50 µg product was offered for a 0.01 µg gap."""
+    profile = {
+        "age": 84,
+        "higher_dose_advised": {"vitamin_d_ug": 150},
+        "current_supplements": [{"label": "x", "nutrients": {"vitamin_d_ug": 19.99}}],
+    }
+    answer = _post(client, "/v1/recommendations", {"profile": profile, "locale": "en"})
+    assert all(_vitamin_d(item["sku"]) == 0 for item in answer["items"]), answer["items"]
+
+
+@pytest.mark.parametrize("taken", [18.5, 19.0])
+def test_a_regimen_calls_enough_achieved_and_does_not_say_at_or_above(client, taken):
+    profile = {
+        "age": 84,
+        "sex": "female",
+        "current_supplements": [{"label": "x", "nutrients": {"vitamin_d_ug": taken}}],
+    }
+    answer = _post(client, "/v1/regimens", {"profile": profile, "locale": "en"})
+    target = answer["targets"]["vitamin_d_ug"]
+    assert target["status"] == "achieved" and target["achieved"], target
+    assert "at or above" not in target["why"] and "close enough" in target["why"], target
+
+
+@pytest.mark.parametrize("amount", [1e-300, 5e-324, 0.0004])
+def test_an_amount_that_reads_as_zero_is_nothing_taken(client, amount):
+    """A label with 1e-300 µg vitamin K2 made 'You already take vitamin K2 (0 µg a day) ... we
+    suggest no more vitamin K2' and took every K2 product off the list."""
+    profile = {
+        "age": 84,
+        "sex": "female",
+        "current_supplements": [{"label": "x", "nutrients": {"vitamin_k2_ug": amount}}],
+    }
+    answer = _post(client, "/v1/recommendations", {"profile": profile, "locale": "en"})
+    codes = [n["code"] for n in answer["notices"]]
+    assert not any(code.endswith(":vitamin_k2_ug") for code in codes), answer["notices"]
+    plain = _post(
+        client, "/v1/recommendations", {"profile": {**profile, "current_supplements": []}}
+    )
+    assert [i["sku"] for i in answer["items"]] == [i["sku"] for i in plain["items"]]

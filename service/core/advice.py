@@ -33,7 +33,7 @@ import numpy as np
 from .advice_config import AdviceConfig, advice_config
 from .advice_profile import ProfileAdvice
 from .advice_profile import profile_advice as profile_advice  # where callers import it
-from .amounts import above
+from .amounts import above, rounded
 from .catalog import Catalog
 from .fastnp import flatnonzero, isin_int, nan_to_num
 from .lazy import cached_property
@@ -191,9 +191,12 @@ class Offer:
     @cached_property
     def enough(self) -> np.ndarray:
         """Per nutrient the amount a day that is enough: the advice or reference intake (NaN:
-        none for this profile)."""
+        none for this profile). A doctor's dose we may not supply (above the upper limit) is
+        not it: the advice we serve instead is (19.99 of the served 20 µg is enough)."""
+        from .advice_extras import served_targets  # it reads this module
+
         advice = advice_of(self.ev)
-        enough = np.fmax(advice.targets, advice.general)
+        enough = np.fmax(served_targets(self.ev)[0], advice.general)
         return np.where(enough > 0, enough, np.nan)
 
     @cached_property
@@ -267,7 +270,8 @@ class Offer:
         keys = self.ev.snapshot.reference.nutrients.keys
         for key in self.config.covered_when_taken:
             column = keys.index(key)
-            reached[column] |= not has_amount[column]
+            # an amount that reads as 0 (a label's 1e-300 µg K2) is nothing taken (session 13)
+            reached[column] |= not has_amount[column] and rounded(intake[column]) > 0
         return [int(c) for c in flatnonzero((intake > 0) & reached)]
 
     @cached_property

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, NamedTuple
 import numpy as np
 
 from .advice import ProfileAdvice, advice_of, claim_table, profile_advice
-from .advice_config import DOCTOR, _directory, _placeholder_problem
+from .advice_config import DOCTOR, _directory, _placeholder_problem, advice_config
 from .context import compiled_context, expression_context
 from .errors import DataFileError, Finding
 from .fastnp import flatnonzero, isin_int, nan_to_num
@@ -218,7 +218,8 @@ def unserved_gap(ev: Evaluation, column: int) -> float | None:
     """For a capped doctor's dose: the advice without the doctor that still has a gap (its
     target), else None: the products of that nutrient serve no advice we can serve."""
     target = float(advice_without_doctor(ev).targets[column])
-    if np.isnan(target) or target <= 0 or ev.intake[column] >= target * (1 - 1e-9):
+    within = max(advice_config(ev.snapshot.reference).covered_within, 1e-9)  # as enough_taken
+    if np.isnan(target) or target <= 0 or ev.intake[column] >= target * (1 - within):
         return None
     return target
 

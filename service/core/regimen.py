@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from .advice_config import advice_config
 from .advice_extras import served_targets
 from .advice_texts import doctor_dose_notices, intake_warning_notices, serum_notices
 from .amounts import above, rounded
@@ -206,12 +207,17 @@ def _targets_view(
     keys = ev.snapshot.reference.nutrients.keys
     targets, target_ids = served_targets(ev)
     ours = priorities(ev.snapshot.reference).is_ours
+    within = advice_config(ev.snapshot.reference).covered_within
     out = {}
     for column in np.flatnonzero(np.nan_to_num(targets) > 0):
         key = keys[column]
         target = float(targets[column])
         amount = float(ev.intake[column] + added[column])
-        achieved = amount >= target - float(slack(np.array([target]))[0])
+        # enough within lists.covered.within below the target (advice.py enough_taken), as
+        # the regimen aims (regimen_problem.target_gaps); "close to" it where below it
+        below = amount < target - float(slack(np.array([target]))[0])
+        achieved = amount >= target * (1 - within) if below else True
+        close = "_close" if below else ""
         values = {
             "amount": rounded(amount),
             "target": rounded(target),
@@ -224,11 +230,11 @@ def _targets_view(
         if column in failing:
             status, why = "fails_guarantee", write("target_fails_guarantee", **values)
         elif problem.gaps[column] <= 0:
-            why = write("target_met_already", **values)
+            why = write("target_met_already" + close, **values)
         elif achieved:
             # review 8b R10: nothing taken of it, so the regimen alone gives the amount
             taken = ev.intake[column] > 0
-            why = write("target_met" if taken else "target_met_regimen_only", **values)
+            why = write(("target_met" if taken else "target_met_regimen_only") + close, **values)
         else:
             why = _why_missed(ev, problem, chosen, added, int(column), write, budget, values)
         out[key] = {

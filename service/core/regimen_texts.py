@@ -34,6 +34,9 @@ REQUIRED_TEXTS = (
     "target_met_already",
     "target_met",
     "target_met_regimen_only",  # review 8b R10
+    "target_met_already_close",  # session 13: enough within lists.covered.within
+    "target_met_close",
+    "target_met_regimen_only_close",
     "target_missed_no_product",
     "target_missed_upper_limit",
     "target_missed_life_stage_cap",
