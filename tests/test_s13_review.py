@@ -184,3 +184,30 @@ def test_an_amount_that_reads_as_zero_is_nothing_taken(client, amount):
         client, "/v1/recommendations", {"profile": {**profile, "current_supplements": []}}
     )
     assert [i["sku"] for i in answer["items"]] == [i["sku"] for i in plain["items"]]
+
+
+@pytest.mark.parametrize(
+    ("key", "amount"),
+    [
+        ("vitamin_d_ug", 1e-300),
+        ("iodine_ug", 1e-6),
+        ("vitamin_b12_ug", 1e-12),
+        ("vitamin_d_iu", 0.01),
+    ],
+)
+def test_a_doctors_dose_that_reads_as_zero_is_refused_naming_the_field(client, key, amount):
+    """'Your doctor advised 0 µg ... (at most 0 µg a day)', and 500 µg B12 tablets offered for a
+    doctor's 1e-12 µg: a dose an answer cannot show is a 422, not a dose."""
+    body = {"profile": {"age": 40, "higher_dose_advised": {key: amount}}}
+    for path in ("/v1/recommendations", "/v1/intake/check", "/v1/regimens"):
+        response = client.post(path, json=body)
+        assert response.status_code == 422, (path, response.get_json())
+        fields = response.get_json()["error"]["fields"]
+        assert f"profile.higher_dose_advised.{key}" in fields, fields
+    assert client.put("/v1/customers/tiny-dose", json=body["profile"]).status_code == 422
+
+
+@pytest.mark.parametrize("amount", [0, 0.001, 50])
+def test_a_readable_doctors_dose_is_still_taken(client, amount):
+    body = {"profile": {"age": 40, "higher_dose_advised": {"vitamin_d_ug": amount}}}
+    assert client.post("/v1/recommendations", json=body).status_code == 200

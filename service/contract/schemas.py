@@ -152,7 +152,8 @@ class ProfileSchema(StrictSchema):
         metadata={
             "description": "(v1.1) Nutrient key -> the daily amount a doctor advised "
             "(vitamin_d_iu accepted, 40 IU = 1 µg). Allows a product above the advice band for "
-            "that nutrient; never above an upper limit or a market's maximum."
+            "that nutrient; never above an upper limit or a market's maximum. A dose above 0 "
+            "is at least 0.001 (0.04 IU)."
         },
     )
     dairy_portions_per_day = StrictNumber(
@@ -175,6 +176,17 @@ class ProfileSchema(StrictSchema):
             key = unit_key.removesuffix("_iu") + "_ug"
             if unit_key in advised and key in advised:
                 raise ValidationError(f"give {key} or {unit_key}, not both", "higher_dose_advised")
+
+    @validates_schema
+    def _readable_doses(self, data: dict, **_: Any) -> None:
+        """Review 13: a doctor's dose of 1e-300 µg was taken for a dose ("your doctor advised
+        0 µg ... at most 0 µg a day"): a dose above 0 is at least what an answer can show,
+        0.001 of its unit (0.04 IU, which is 0.001 µg vitamin D)."""
+        for key, amount in (data.get("higher_dose_advised") or {}).items():
+            least = 0.04 if key in INPUT_UNITS else 0.001
+            if 0 < amount < least:
+                message = f"a doctor's dose above 0 is at least {least:g}: give 0 or more"
+                raise ValidationError({key: [message]}, "higher_dose_advised")
 
     @validates_schema
     def _possible_life_stage(self, data: dict, **_: Any) -> None:
