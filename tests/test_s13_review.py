@@ -211,3 +211,71 @@ def test_a_doctors_dose_that_reads_as_zero_is_refused_naming_the_field(client, k
 def test_a_readable_doctors_dose_is_still_taken(client, amount):
     body = {"profile": {"age": 40, "higher_dose_advised": {"vitamin_d_ug": amount}}}
     assert client.post("/v1/recommendations", json=body).status_code == 200
+
+
+# ---------------------------------------------------------------- review 12 F5, F11
+def _notice(answer: dict, code: str) -> str:
+    (text,) = [n["text"] for n in answer["notices"] if n["code"] == code]
+    return text
+
+
+@pytest.mark.parametrize(
+    ("profile", "nutrient"),
+    [
+        (
+            {
+                "age": 60,
+                "sex": "female",
+                "country": "NL",
+                "conditions": ["kidney_disease"],
+                "higher_dose_advised": {"magnesium_mg": 200, "vitamin_d_ug": 20},
+            },
+            "vitamin_d_ug",
+        ),
+        (
+            {
+                "age": 40,
+                "sex": "female",
+                "country": "NL",
+                "medications": ["levothyroxine"],
+                "higher_dose_advised": {"iodine_ug": 150},
+            },
+            "iodine_ug",
+        ),
+    ],
+)
+def test_a_doctors_dose_a_condition_keeps_out_says_so_not_a_dose_band(client, profile, nutrient):
+    """F11: kidney disease beside a doctor's 20 µg vitamin D read 'no product that suits you and
+    stays close to that dose (at most 25 µg)' (eight 20-25 µg products exist; the condition
+    keeps them out); levothyroxine beside a doctor's iodine had no word on the dose."""
+    for locale in ("en", "nl", "de"):
+        answer = _post(client, "/v1/recommendations", {"profile": profile, "locale": locale})
+        codes = [n["code"] for n in answer["notices"]]
+        assert f"advice_unmet:{nutrient}" not in codes, answer["notices"]
+        assert f"doctor_dose_excluded:{nutrient}" in codes, answer["notices"]
+        assert all(per_day(PRODUCTS[i["sku"]]).get(nutrient, 0) == 0 for i in answer["items"])
+
+
+def test_a_doctors_folic_acid_that_what_is_taken_leaves_no_room_for_names_the_room(client):
+    """F5: 800 of a doctor's 1000 µg taken, a 200 µg room below the folic acid limit: it said
+    'no product that suits you and stays close to that dose ... ask which product to take',
+    which reads as 'you still need a folic acid product' to a pregnant woman."""
+    profile = {
+        "age": 30,
+        "sex": "female",
+        "country": "NL",
+        "life_stage": "pregnant",
+        "higher_dose_advised": {"folic_acid_ug": 1000},
+        "current_supplements": [{"sku": "XF-MULTI-PREGNANCY"}],
+    }
+    body = {"profile": profile, "locale": "en", "basket": [{"sku": "GR-METHYLFOLATE-400-CAP"}]}
+    answer = _post(client, "/v1/recommendations", body)
+    codes = [n["code"] for n in answer["notices"]]
+    assert "advice_unmet:folic_acid_ug" not in codes, answer["notices"]
+    text = _notice(answer, "doctor_dose_short:folic_acid_ug")
+    assert "800 µg" in text and "room for 200 µg" in text, text
+    check = {**body, "basket": [{"sku": "BL-FOLIC-400-TAB"}, {"sku": "GR-METHYLFOLATE-400-CAP"}]}
+    answer = _post(client, "/v1/intake/check", check)
+    suggestion = answer["suggestion"]
+    assert "no product that suits you and stays close" not in suggestion["text"], suggestion
+    assert "advice_unmet:folic_acid_ug" not in [n["code"] for n in suggestion.get("notices", [])]

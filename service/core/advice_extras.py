@@ -416,12 +416,37 @@ def doctor_band_unmet(ev: Evaluation) -> dict[int, float]:
             continue
         if ev.intake[column] >= amount * (1 - 1e-9):
             continue
-        if not (offer.gap_need[:, column] & candidates).any() and offer.above_band[:, column].any():
+        if (offer.gap_need[:, column] & candidates).any():
+            continue
+        # the band is the reason only where every product that suits the person (no
+        # interaction, who they are, the law, the stock, a rule) is above it: not where a
+        # condition keeps them all out (review 12 F11: kidney disease) or where what is taken
+        # and the room left do (F5: doctor_reach says so)
+        gives = ev.snapshot.catalog.nutrients_per_day[:, column] > 0
+        suits = gives & suits_the_person(ev)
+        if suits.any() and offer.above_band[suits, column].all():
             # never quote more than the upper limit leaves beside food (review 12 F17: "at most
             # 450 mg" of magnesium, whose limit is 250 mg)
             out[column] = float(min(advice.band_upper[column], ev.safety.room_or_inf[column]))
     ev.memo["doctor_band_unmet"] = out
     return out
+
+
+# safety masks that depend on what is taken beside a product (the day's totals, SKUs taken)
+BESIDE_TAKEN = frozenset({"upper_limit", "life_stage_maximum", "already_taken"})
+
+
+def suits_the_person(ev: Evaluation) -> np.ndarray:
+    """Products no safety mask keeps from the person whatever they take (who they are, their
+    medicines and conditions, the law, the stock) and no rule excludes."""
+    known = ev.memo.get("suits_the_person")
+    if known is None:
+        known = ~ev.rule_excluded & ev.rule_required
+        for name, mask in ev.safety.excluded.items():
+            if name not in BESIDE_TAKEN:
+                known = known & ~mask
+        ev.memo["suits_the_person"] = known
+    return known
 
 
 def doctor_band_notices(ev: Evaluation, locale: str) -> list[dict[str, str]]:

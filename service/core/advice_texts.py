@@ -20,7 +20,7 @@ from .advice_extras import (
 )
 from .amounts import above, rounded
 from .day_totals import over_room
-from .doctor_reach import doctor_short_notices
+from .doctor_reach import doctor_excluded_notices, doctor_short_notices
 from .line_notices import credited_intake, life_stage_line_notices
 from .reason_filters import banded_amounts, quotes_far_below, without_repeated_sentences
 
@@ -316,6 +316,7 @@ def doctor_dose_notices(ev: Evaluation, locale: str) -> list[dict[str, str]]:
             text = reference.text("notice_doctor_dose_capped", locale, **values)
         notices.append({"code": f"doctor_dose_capped:{keys[column]}", "text": text})
     notices += doctor_band_notices(ev, locale)  # no product near the dose (review s9 F3)
+    notices += doctor_excluded_notices(ev, locale)  # a medicine keeps it out (review 12 F11)
     return notices + doctor_short_notices(ev, locale)  # reached in part only (session 11)
 
 

@@ -19,11 +19,40 @@ import numpy as np
 
 from .advice import advice_of
 from .advice_config import DOCTOR
-from .advice_extras import PROFILE_MASKS, capped_doctor_doses, doctor_band_unmet
+from .advice_extras import (
+    capped_doctor_doses,
+    doctor_band_unmet,
+    suits_the_person,
+)
 from .amounts import above, rounded
 
 if TYPE_CHECKING:
     from .ranking import Evaluation
+
+
+def doctor_excluded_notices(ev: Evaluation, locale: str) -> list[dict[str, str]]:
+    """`doctor_dose_excluded:<nutrient>`: a doctor's dose of a nutrient that one of the
+    person's medicines or conditions keeps out of every list (interactions.yaml `exclude`).
+    Kidney disease beside a doctor's 20 µg vitamin D got "no product that suits you and stays
+    close to that dose ... ask which product to take", and levothyroxine beside a doctor's
+    150 µg iodine no word on the dose (review 12 F11): the interaction's notice says why; this
+    one says that the dose is one for the doctor or pharmacist to supply."""
+    advice = advice_of(ev)
+    if not advice.doctor or not ev.safety.triggered:
+        return []
+    reference = ev.snapshot.reference
+    keys = reference.nutrients.keys
+    excluded = {key for i in ev.safety.triggered for key in i.exclude}
+    skip = set(capped_doctor_doses(ev)) | set(ev.offer.covered)
+    notices = []
+    for column, advised in sorted(advice.doctor.items()):
+        key = keys[column]
+        if key not in excluded or column in skip or not above(advised, ev.intake[column]):
+            continue
+        values = reference.nutrients.text_values(key, locale, advised=advised)
+        text = reference.text("notice_doctor_dose_excluded", locale, **values)
+        notices.append({"code": f"doctor_dose_excluded:{key}", "text": text})
+    return notices
 
 
 def doctor_short_notices(ev: Evaluation, locale: str) -> list[dict[str, str]]:
@@ -79,11 +108,6 @@ def doctor_short_notices(ev: Evaluation, locale: str) -> list[dict[str, str]]:
     return notices
 
 
-# masks that depend on what is taken besides a product: an `instead` product may be held back
-# by them, never by one of who the person is, the law, the stock or a rule
-_BESIDE_TAKEN = frozenset({"upper_limit", "life_stage_maximum", "already_taken"})
-
-
 def _instead(ev: Evaluation, column: int, advised: float, reach: float) -> tuple[int, float] | None:
     """The product that alone, instead of what is taken, comes closer to the doctor's dose than
     what is taken plus one product on top (`reach`), without passing the dose: (index, amount),
@@ -92,10 +116,7 @@ def _instead(ev: Evaluation, column: int, advised: float, reach: float) -> tuple
     beside 20 µg drops: the 50 µg products go past the dose beside the drops, and the notice
     said "no product that suits your profile gives more than 25 µg" (review 12 F7)."""
     per_day = ev.snapshot.catalog.nutrients_per_day
-    fits = ~ev.rule_excluded & ev.rule_required
-    for name, mask in ev.safety.excluded.items():
-        if name not in _BESIDE_TAKEN:
-            fits = fits & ~mask
+    fits = suits_the_person(ev).copy()
     # alone: within the dose band and the room every limit leaves beside food
     band = advice_of(ev).band_upper * (1 + 1e-9)
     room = np.where(np.isnan(ev.safety.room), np.inf, ev.safety.room) * (1 + 1e-9)
@@ -172,11 +193,9 @@ def _none_fits(ev: Evaluation, column: int, advised: float, locale: str) -> list
     taken = float(ev.intake[column])
     room = float(ev.safety.room[column])
     amounts = ev.snapshot.catalog.nutrients_per_day[:, column]
-    suits = np.ones(len(amounts), dtype=bool)  # not kept from the person by who they are
-    for name in PROFILE_MASKS:
-        mask = ev.safety.excluded.get(name)
-        if mask is not None:
-            suits &= ~mask
+    # not kept from the person whatever they take, and adding nothing they take enough of (a
+    # vegan multivitamin's 200 µg folic acid beside a pregnancy multivitamin's vitamin D)
+    suits = suits_the_person(ev) & ~ev.offer.duplicate
     amounts = amounts[suits & (amounts > 0)]
     if np.isnan(room) or not above(advised, taken) or not amounts.size:
         return []

@@ -43,6 +43,7 @@ SERVICE_TEXTS: dict[str, tuple[str, ...]] = {
     "notice_doctor_dose_none": ("nutrient", "advised", "smallest", "unit", "why"),
     "notice_doctor_dose_none_taken": ("nutrient", "advised", "smallest", "taken", "unit", "why"),
     "notice_doctor_dose_taken": ("nutrient", "advised", "taken", "unit"),  # review 12 F16
+    "notice_doctor_dose_excluded": ("nutrient", "advised", "unit"),  # review 12 F11
     "doctor_short_close": ("nutrient",),
     "doctor_short_close_taken": ("nutrient",),
     "doctor_short_close_open": (),
