@@ -279,3 +279,25 @@ def test_a_doctors_folic_acid_that_what_is_taken_leaves_no_room_for_names_the_ro
     suggestion = answer["suggestion"]
     assert "no product that suits you and stays close" not in suggestion["text"], suggestion
     assert "advice_unmet:folic_acid_ug" not in [n["code"] for n in suggestion.get("notices", [])]
+
+
+@pytest.mark.parametrize("locale", ["en", "nl", "de"])
+def test_an_unsuited_product_taken_is_why_the_list_is_empty_not_a_lack_of_need(client, locale):
+    """review 12 F12: a fish-oil D3 with a fish allergy at 72 (Gezondheidsraad: 20 µg from 70)
+    got 'beside it we suggest no more vitamin D' and then 'we found no product for a need in
+    your profile; tell us more'."""
+    profile = {"age": 72, "sex": "female", "country": "NL", "allergies": ["fish"]}
+    taking = {**profile, "current_supplements": [{"sku": "NV-D3-25-FISH-SG"}]}
+    answer = _post(client, "/v1/recommendations", {"profile": taking, "locale": locale})
+    assert answer["items"] == []
+    codes = [n["code"] for n in answer["notices"]]
+    assert "product_not_suited:NV-D3-25-FISH-SG" in codes
+    empty = _notice(answer, "no_items")
+    plain = _post(client, "/v1/recommendations", {"profile": profile, "locale": locale})
+    assert plain["items"], plain  # without it she has a need that we serve
+    warning = {
+        "en": "while the warning above",
+        "nl": "zolang de waarschuwing hierboven",
+        "de": "solange die Warnung oben",
+    }
+    assert warning[locale] in empty, empty

@@ -21,7 +21,7 @@ from .advice_extras import (
 from .amounts import above, rounded
 from .day_totals import over_room
 from .doctor_reach import doctor_excluded_notices, doctor_short_notices
-from .line_notices import credited_intake, life_stage_line_notices
+from .line_notices import credited_intake, life_stage_line_notices, unsuited_taken
 from .reason_filters import banded_amounts, quotes_far_below, without_repeated_sentences
 
 if TYPE_CHECKING:
@@ -244,7 +244,9 @@ def no_items_notice(ev: Evaluation, locale: str) -> dict[str, str]:
     for a need: beside a doctor's dose we cannot supply (its notice above) empty apart from it,
     else "tell us more"; else nothing safely fits."""
     safe_without_need = _safe_without_need(ev)
-    if safe_without_need and any(ev.intake[c] > 0 for c in ev.offer.failing):
+    if safe_without_need and (
+        any(ev.intake[c] > 0 for c in ev.offer.failing) or _unsuited_serve_advice(ev)
+    ):
         key = "notice_no_items_warning"
     elif not ev.over_limit_now and advice_blocked_by_interaction(ev):
         key = "notice_no_items_condition"
@@ -257,6 +259,18 @@ def no_items_notice(ev: Evaluation, locale: str) -> dict[str, str]:
     else:
         return plain_no_items_notice(ev, locale)
     return {"code": "no_items", "text": ev.snapshot.reference.text(key, locale)}
+
+
+def _unsuited_serve_advice(ev: Evaluation) -> bool:
+    """A product taken that does not suit the person (allergy, diet, age: `product_not_suited`,
+    "beside it we suggest no more vitamin D") gives a nutrient of the profile's advice: that
+    warning, not a lack of need, is why nothing is offered (review 12 F12: a fish-oil D3 with a
+    fish allergy at 72 got "we found no product for a need in your profile, tell us more")."""
+    unsuited = unsuited_taken(ev)
+    if not unsuited:
+        return False
+    advised = ev.targets_or_zero > 0
+    return any((ev.resolved[i].amounts[advised] > 0).any() for i in unsuited)
 
 
 def plain_no_items_notice(ev: Evaluation, locale: str) -> dict[str, str]:
