@@ -301,3 +301,21 @@ def test_an_unsuited_product_taken_is_why_the_list_is_empty_not_a_lack_of_need(c
         "de": "solange die Warnung oben",
     }
     assert warning[locale] in empty, empty
+
+
+def test_a_removal_for_the_breastfeeding_maximum_names_the_days_total(client):
+    """review 12 F15: 'Remove XTRA FUEL Vitamin D3 25 µg Softgels (more than suits pregnancy or
+    breastfeeding)': the softgel gives exactly the 25 µg maximum; what is above it is the day
+    with the 10 µg drops taken (35 µg)."""
+    profile = {
+        "age": 30,
+        "sex": "female",
+        "country": "DE",
+        "life_stage": "breastfeeding",
+        "higher_dose_advised": {"vitamin_d_ug": 50},
+        "current_supplements": [{"label": "drops", "nutrients": {"vitamin_d_ug": 10}}],
+    }
+    body = {"profile": profile, "basket": [{"sku": "XF-D3-25-SG"}], "locale": "en"}
+    suggestion = _post(client, "/v1/intake/check", body)["suggestion"]
+    assert suggestion["code"] == "remove" and suggestion["sku"] == "XF-D3-25-SG", suggestion
+    assert "35 µg a day" in suggestion["text"] and "25 µg" in suggestion["text"], suggestion

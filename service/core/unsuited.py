@@ -75,7 +75,7 @@ def unsuited_lines(ev: Any) -> dict[int, list[str]]:
         if any(above(float(line.amounts[keys.index(k)]), m) for k, m in maxima.items()):
             fails(i, "life_stage_maximum")
     for key, maximum in maxima.items():  # the day's total above the maximum
-        _fail_largest_first(ev, out, keys.index(key), maximum, "life_stage_maximum")
+        _fail_largest_first(ev, out, keys.index(key), maximum, f"life_stage_maximum:{key}")
     for column, maximum in _above_band(ev).items():
         _fail_largest_first(ev, out, column, maximum, f"dose_band:{keys[column]}")
     return out
@@ -158,24 +158,29 @@ def removal_text(
 
 def _reason(ev: Any, line: int, why: str, forms: str, write: TextWriter) -> str:
     """`unsuited_<why>`; for `dose_band:<nutrient>` the nutrient's day's total and the band
-    (regimen_texts.yaml `unsuited_dose_band`, as a product page says it)."""
+    (regimen_texts.yaml `unsuited_dose_band`, as a product page says it), and for
+    `life_stage_maximum:<nutrient>` the day's total and the life stage's maximum."""
     clash = conflicting(ev, ev.resolved[line].amounts) if why == "interaction" else []
     if clash:  # review 10 M2: name what conflicts ("contains vitamin K2, ...")
         return conflict_words(ev, clash, write.locale)
-    if not why.startswith("dose_band:"):
+    if ":" not in why:
         return write(f"unsuited_{why}", forms=forms)
-    key = why.split(":", 1)[1]
+    kind, key = why.split(":", 1)
     keys = ev.snapshot.reference.nutrients.keys
     column = keys.index(key)
     others = any(r.amounts[column] > 0 for j, r in enumerate(ev.resolved) if j != line)
+    if kind == "life_stage_maximum":  # the day's total (review 12 F15: not the 25 µg alone)
+        if not others:
+            return write("unsuited_life_stage_maximum", forms=forms)
+        maximum = life_stage_maxima(ev)[key]
+        text = "unsuited_life_stage_maximum_nutrient"
+    else:
+        maximum, text = float(advice_of(ev).band_upper[column]), "unsuited_dose_band"
     values = ev.snapshot.reference.nutrients.text_values(
-        key,
-        write.locale,
-        amount=float(ev.intake[column]),
-        maximum=float(advice_of(ev).band_upper[column]),
+        key, write.locale, amount=float(ev.intake[column]), maximum=maximum
     )
     taken = write("unsuited_with_taken") if others else ""
-    return write("unsuited_dose_band", taken=taken, **values)
+    return write(text, taken=taken, **values)
 
 
 def form_names(ev: Any, sku: str, write: TextWriter) -> str:
