@@ -110,12 +110,17 @@ def shipped_rule_excludes(sku: str, profile: dict[str, Any]) -> bool:
     tags = product.get("tags", [])
     sex, age = profile.get("sex"), profile["age"]
     planning = "pregnancy" in profile.get("goals", []) and sex != "male" and age <= 55
+    # review F6 (session 13): a doctor's folic acid dose opens the products that give nothing
+    # but folic acid (`pregnancy-folic-acid-only-in-pregnancy-or-doctor-dose`)
+    doctor_folic = (profile.get("higher_dose_advised") or {}).get("folic_acid_ug", 0) > 0
+    only_folic = {k for k, v in per_serving(sku).items() if v > 0} == {"folic_acid_ug"}
     return (
         (
             product["category"] in PREGNANCY_ONLY_CATEGORIES
             and "pregnancy" in tags
             and profile.get("life_stage", "none") == "none"
             and not planning
+            and not (doctor_folic and only_folic and product["category"] == "folic_acid")
         )
         or ("men" in tags and sex == "female")
         or ("women" in tags and sex == "male")

@@ -18,16 +18,31 @@ P6: "Often chosen by customers with a profile like yours" is not said on the str
 simulated shop), and never for a product carrying a nutrient the profile is not indicated for
 (scoring.yaml `lists.goal_indication`, the test a goal's claim passes: review s7 P1, no 14 mg iron
 for a man of 72 because a model liked it).
+
+A product whose only need is advice gaps it fills past the advice (with what is taken: "more
+than the advised amount") and that gives at least scoring.yaml `lists.overshot_gap.min_unneeded`
+nutrients it fills no gap of (a multivitamin) is no answer to those gaps (pharmacist review F6,
+session 13: a 30 mg magnesium gap left by a doctor's 180 mg is not answered with a multivitamin
+giving 60 mg magnesium and eleven nutrients nobody advised): `overshot_gap`.
 """
 
 from __future__ import annotations
 
+import weakref
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
+from .errors import DataFileError, Finding
+from .reference import Reference
+from .yamlfile import line_of, load_yaml
+
 if TYPE_CHECKING:
     from .advice import Offer
+
+# the authority id of a claim's condition of use (targets.yaml `authorities`): no advice
+CLAIM_CONDITION = "claim_condition"
 
 
 def learned_need(offer: Offer) -> np.ndarray:
@@ -46,13 +61,70 @@ def need(offer: Offer) -> np.ndarray:
     from .advice_extras import extra_concern
 
     extra = extra_concern(offer)
-    answered = (offer.gap_fits.any(axis=1) | offer.rule_need) & ~extra
+    gap = offer.gap_fits.any(axis=1) & ~overshot_gap(offer)
+    answered = (gap | offer.rule_need) & ~extra
     other = (offer.goal_need | offer.learned_need) & ~answered
     if not other.any():
         return answered
     # the costlier check only when a goal or the model brings a product nothing else does
     unowned = extra_concern(cast("Offer", _NoOwnRole(offer)))
     return answered | (other & ~unowned)
+
+
+def overshot_gap(offer: Offer) -> np.ndarray:
+    """Products every advice gap of which they fill (`Offer.gap_fits`) they fill past the
+    advice, with what the person takes and has in the basket (the reason then says "more than
+    the advised amount"), and that give at least `lists.overshot_gap.min_unneeded` nutrients
+    they fill no gap of. A claim's condition of use is no advice to overshoot (review s9 A7b)."""
+    ev = offer.ev
+    fits = offer.gap_fits
+    rows = np.flatnonzero(fits.any(axis=1))
+    out = np.zeros(len(ev.snapshot.catalog), dtype=bool)
+    least = min_unneeded(ev.snapshot.reference)
+    if least is None or not rows.size:
+        return out
+    per_day = ev.snapshot.catalog.nutrients_per_day[rows]
+    advice = offer.ev.advice
+    assert advice is not None  # ranking.evaluate sets it (advice.advice_of)
+    targets = np.nan_to_num(advice.targets, nan=np.inf).copy()
+    for column, authority in advice.authority.items():
+        if authority == CLAIM_CONDITION:
+            targets[column] = np.inf
+    over = per_day + ev.intake[None, :] > targets[None, :] * (1 + 1e-9)
+    filled = fits[rows]
+    overshoots = (~filled | over).all(axis=1)
+    unneeded = ((per_day > 0) & ~(ev.features.fill[rows] > 0)).sum(axis=1)
+    out[rows] = overshoots & (unneeded >= least)
+    return out
+
+
+def min_unneeded(reference: Reference) -> int | None:
+    """scoring.yaml `lists.overshot_gap.min_unneeded` (None: the key is absent); read once per
+    reference, DataFileError with file and line where it is not a whole number >= 1 with a
+    `source`."""
+    if reference in _MIN_UNNEEDED:
+        return _MIN_UNNEEDED[reference]
+    directory = (
+        reference.files[0].parent
+        if reference.files
+        else Path(__file__).resolve().parents[2] / "rules" / "reference"
+    )
+    path = directory / "scoring.yaml"
+    scoring = load_yaml(path, str(path))
+    lists = scoring.get("lists") if isinstance(scoring, dict) else None
+    entry = lists.get("overshot_gap") if isinstance(lists, dict) else None
+    value = None
+    if entry is not None:
+        value = entry.get("min_unneeded") if isinstance(entry, dict) else None
+        whole = isinstance(value, int) and not isinstance(value, bool) and value >= 1
+        if not whole or not isinstance(entry.get("source"), str):
+            message = "lists.overshot_gap needs `min_unneeded` (a whole number >= 1) and `source`"
+            raise DataFileError([Finding(str(path), line_of(lists, "overshot_gap"), message)])
+    _MIN_UNNEEDED[reference] = value
+    return value
+
+
+_MIN_UNNEEDED: weakref.WeakKeyDictionary[Reference, int | None] = weakref.WeakKeyDictionary()
 
 
 class _NoOwnRole:
