@@ -319,3 +319,29 @@ def test_a_removal_for_the_breastfeeding_maximum_names_the_days_total(client):
     suggestion = _post(client, "/v1/intake/check", body)["suggestion"]
     assert suggestion["code"] == "remove" and suggestion["sku"] == "XF-D3-25-SG", suggestion
     assert "35 µg a day" in suggestion["text"] and "25 µg" in suggestion["text"], suggestion
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "says"),
+    [
+        ("    within: 0.1\n", "    within: 0.9\n", "covered.within"),
+        ("    within: 0.1\n", '    within: "a tenth"\n', "covered.within"),
+        ("    min_unneeded: 4\n", "    min_unneeded: 0\n", "overshot_gap"),
+        ("    min_unneeded: 4\n", "    min_unneeded: 2.5\n", "overshot_gap"),
+    ],
+)
+def test_a_broken_new_scoring_key_is_refused_with_its_file_and_line(data_copy, old, new, says):
+    """The session's two data keys (scoring.yaml lists.covered.within, lists.overshot_gap) are
+    checked when the data loads: a broken value is refused naming the file and line, and the
+    last good data keeps serving (the loader's contract, tests/test_data_files.py)."""
+    from service.core.errors import DataFileError
+    from service.core.snapshot import load_snapshot
+
+    path = data_copy.reference_dir / "scoring.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert text.count(old) == 1
+    path.write_text(text.replace(old, new), encoding="utf-8")
+    with pytest.raises(DataFileError) as caught:
+        load_snapshot(data_copy)
+    (finding,) = [f for f in caught.value.findings if says in f.message]
+    assert finding.file.endswith("scoring.yaml") and finding.line, finding

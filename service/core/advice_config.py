@@ -12,10 +12,12 @@ from typing import Any
 
 import numpy as np
 
+from .advice_checks import ChildDietNotice, placeholder_problem
+from .advice_checks import child_diet_notices as _child_diet_notices
 from .errors import DataFileError, Finding
 from .markets import markets, use_directory
 from .reference import Reference
-from .vocabulary import DIETS, GOALS, LOCALES
+from .vocabulary import GOALS, LOCALES
 from .yamlfile import line_of, load_yaml
 
 # Texts this module writes (texts.yaml) and the placeholders each is given.
@@ -62,23 +64,6 @@ class ReferenceIntake:
 
 
 @dataclass(frozen=True)
-class ChildDietNotice:
-    """targets.yaml `child_diet_notices`: a diet that needs a nutrient a child may get no
-    product for (a vegan child and vitamin B12, R15f)."""
-
-    id: str
-    diets: tuple[str, ...]
-    min_age: int
-    max_age: int
-    nutrient: str
-    text: str  # texts.yaml key
-    text_none: str  # texts.yaml key: no product with the nutrient is safe for the child
-
-    def applies(self, diet: str, age: int) -> bool:
-        return diet in self.diets and self.min_age <= age <= self.max_age
-
-
-@dataclass(frozen=True)
 class GoalIndication:
     """Profiles a goal alone may recommend a nutrient to (others need an advice, a rule or a
     doctor): iron to women of menstruating age and in pregnancy, not to men."""
@@ -115,6 +100,9 @@ class AdviceConfig:
     # nutrients without any reference value: covered once taken (scoring.yaml lists.covered)
     covered_when_taken: tuple[str, ...] = ()
     covered_within: float = 0.0  # a share below the amount that is enough (lists.covered)
+    # a product overshooting every gap it fills and giving this many nutrients it fills no gap
+    # of (a multivitamin) is no answer to those gaps (lists.overshot_gap, needs.overshot_gap)
+    overshot_min_unneeded: int | None = None
     # nutrient keys that are one nutrient for "no more" (K1 and K2: vitamin K; lists.groups)
     groups: tuple[tuple[str, ...], ...] = ()
     # a measured serum level below this: notice serum_deficient (dose_band.serum.refer_below)
@@ -254,6 +242,7 @@ def load_advice_config(reference: Reference) -> AdviceConfig:
     goal_indication: dict[str, GoalIndication] = {}
     covered_when_taken: list[str] = []
     covered_within = 0.0
+    overshot_min_unneeded: int | None = None
     groups: list[tuple[str, ...]] = []
     goals_max_age: dict[str, int] = {}
     if not isinstance(lists, dict):
@@ -315,6 +304,15 @@ def load_advice_config(reference: Reference) -> AdviceConfig:
                 find(scoring_file, covered, "within", "covered.within: a share from 0 to 0.5")
                 within = 0.0
             covered_within = float(within)
+        overshot = lists.get("overshot_gap")
+        if overshot is not None:
+            least = overshot.get("min_unneeded") if isinstance(overshot, dict) else None
+            whole = isinstance(least, int) and not isinstance(least, bool) and least >= 1
+            if not whole or not isinstance(overshot.get("source"), str):
+                message = "lists.overshot_gap needs `min_unneeded` (a whole number >= 1), `source`"
+                find(scoring_file, lists, "overshot_gap", message)
+            else:
+                overshot_min_unneeded = least
         for name, group in (lists.get("groups") or {}).items():
             members = group.get("nutrients") if isinstance(group, dict) else None
             if (
@@ -339,7 +337,7 @@ def load_advice_config(reference: Reference) -> AdviceConfig:
         if not isinstance(entry.get("source"), str):
             find(targets_file, node, name, f"authority {name}: needs a `source` note")
         for locale, text in phrase.items():
-            problem = _placeholder_problem(text, AUTHORITY_PLACEHOLDERS)
+            problem = placeholder_problem(text, AUTHORITY_PLACEHOLDERS)
             if problem:
                 find(targets_file, node, name, f"authority {name} ({locale}): {problem}")
             elif pattern := reference.forbidden_match(text, locale):
@@ -408,7 +406,7 @@ def load_advice_config(reference: Reference) -> AdviceConfig:
             find(texts_file, texts_doc, "texts", message, "missing_text")
             continue
         for locale, text in texts.items():
-            problem = _placeholder_problem(text, placeholders)
+            problem = placeholder_problem(text, placeholders)
             if problem:
                 message = f"{text_key} ({locale}): {problem}"
                 find(texts_file, texts_doc.get("texts"), text_key, message)
@@ -431,6 +429,7 @@ def load_advice_config(reference: Reference) -> AdviceConfig:
         claim_requires=requires,
         covered_when_taken=tuple(covered_when_taken),
         covered_within=covered_within,
+        overshot_min_unneeded=overshot_min_unneeded,
         groups=tuple(groups),
         goals_max_age=goals_max_age,
         serum_refer_below=serum_refer_below,
@@ -438,53 +437,6 @@ def load_advice_config(reference: Reference) -> AdviceConfig:
         fit_order_tolerance=fit_order_tolerance,
         child_diet_notices=child_notices,
     )
-
-
-def _child_diet_notices(
-    reference: Reference, file: str, targets: Any, find: Any
-) -> tuple[ChildDietNotice, ...]:
-    """targets.yaml `child_diet_notices`, checked: diets, ages, nutrient, texts, source."""
-    node = targets.get("child_diet_notices") if isinstance(targets, dict) else None
-    out = []
-    for i, item in enumerate(node or ()):
-        try:
-            notice = ChildDietNotice(
-                str(item["id"]),
-                tuple(str(d) for d in item["diets"]),
-                int(item["min_age"]),
-                int(item["max_age"]),
-                str(item["nutrient"]),
-                str(item["text"]),
-                str(item["text_none"]),
-            )
-        except (KeyError, TypeError, ValueError):
-            needs = "id, diets, min_age, max_age, nutrient, text, text_none and source"
-            find(file, node, i, f"a child diet notice needs {needs}")
-            continue
-        problems = [d for d in notice.diets if d not in DIETS]
-        if notice.nutrient not in reference.nutrients.keys:
-            problems.append(notice.nutrient)
-        for key in (notice.text, notice.text_none):
-            texts = reference.texts.get(key)
-            if texts is None or any(_placeholder_problem(t, ()) for t in texts.values()):
-                problems.append(f"text {key} (missing, or with placeholders)")
-        if not isinstance(item.get("source"), str):
-            problems.append("no `source`")
-        if problems:
-            find(file, node, i, f"child diet notice {notice.id}: unknown or bad {problems}")
-            continue
-        out.append(notice)
-    return tuple(out)
-
-
-def _placeholder_problem(text: Any, placeholders: tuple[str, ...]) -> str | None:
-    if not isinstance(text, str) or not text:
-        return "empty"
-    try:
-        text.format(**{name: "x" for name in placeholders})
-    except (KeyError, IndexError, ValueError) as exc:
-        return f"placeholder {exc} is not one of {sorted(placeholders)}"
-    return None
 
 
 def check_advice(reference: Reference) -> list[Finding]:

@@ -27,7 +27,8 @@ from typing import TYPE_CHECKING, NamedTuple
 import numpy as np
 
 from .advice import ProfileAdvice, advice_of, claim_table, profile_advice
-from .advice_config import DOCTOR, _directory, _placeholder_problem, advice_config
+from .advice_checks import placeholder_problem
+from .advice_config import DOCTOR, _directory, advice_config
 from .context import compiled_context, expression_context
 from .errors import DataFileError, Finding
 from .fastnp import flatnonzero, isin_int, nan_to_num
@@ -312,7 +313,7 @@ def _load_unmet(reference: Reference) -> tuple[UnmetAdvice, ...]:
             for key in (entry.text, entry.text_life_stage):
                 texts = reference.texts.get(key)
                 if texts is None or any(
-                    _placeholder_problem(t, UNMET_PLACEHOLDERS) for t in texts.values()
+                    placeholder_problem(t, UNMET_PLACEHOLDERS) for t in texts.values()
                 ):
                     problems.append(
                         f"text {key} (missing, or placeholders not {UNMET_PLACEHOLDERS})"

@@ -117,6 +117,7 @@ def probe_contexts(nutrient_keys: tuple[str, ...], categories: list[str]) -> lis
         serum_25ohd_nmol_l=40.0,
         goals=("bones",),
         current_supplements=(Line(label="x", nutrients={"vitamin_d_ug": 10.0}),),
+        higher_dose_advised=(("folic_acid_ug", 1000.0),),
     )
     minimal = Profile(age=8, country="DE")
     senior = Profile(age=80, sex="male", diet="omnivore", sun_exposure="high", country="BE")

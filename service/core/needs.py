@@ -28,15 +28,9 @@ giving 60 mg magnesium and eleven nutrients nobody advised): `overshot_gap`.
 
 from __future__ import annotations
 
-import weakref
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
-
-from .errors import DataFileError, Finding
-from .reference import Reference
-from .yamlfile import line_of, load_yaml
 
 if TYPE_CHECKING:
     from .advice import Offer
@@ -80,7 +74,7 @@ def overshot_gap(offer: Offer) -> np.ndarray:
     fits = offer.gap_fits
     rows = np.flatnonzero(fits.any(axis=1))
     out = np.zeros(len(ev.snapshot.catalog), dtype=bool)
-    least = min_unneeded(ev.snapshot.reference)
+    least = offer.config.overshot_min_unneeded
     if least is None or not rows.size:
         return out
     per_day = ev.snapshot.catalog.nutrients_per_day[rows]
@@ -96,35 +90,6 @@ def overshot_gap(offer: Offer) -> np.ndarray:
     unneeded = ((per_day > 0) & ~(ev.features.fill[rows] > 0)).sum(axis=1)
     out[rows] = overshoots & (unneeded >= least)
     return out
-
-
-def min_unneeded(reference: Reference) -> int | None:
-    """scoring.yaml `lists.overshot_gap.min_unneeded` (None: the key is absent); read once per
-    reference, DataFileError with file and line where it is not a whole number >= 1 with a
-    `source`."""
-    if reference in _MIN_UNNEEDED:
-        return _MIN_UNNEEDED[reference]
-    directory = (
-        reference.files[0].parent
-        if reference.files
-        else Path(__file__).resolve().parents[2] / "rules" / "reference"
-    )
-    path = directory / "scoring.yaml"
-    scoring = load_yaml(path, str(path))
-    lists = scoring.get("lists") if isinstance(scoring, dict) else None
-    entry = lists.get("overshot_gap") if isinstance(lists, dict) else None
-    value = None
-    if entry is not None:
-        value = entry.get("min_unneeded") if isinstance(entry, dict) else None
-        whole = isinstance(value, int) and not isinstance(value, bool) and value >= 1
-        if not whole or not isinstance(entry.get("source"), str):
-            message = "lists.overshot_gap needs `min_unneeded` (a whole number >= 1) and `source`"
-            raise DataFileError([Finding(str(path), line_of(lists, "overshot_gap"), message)])
-    _MIN_UNNEEDED[reference] = value
-    return value
-
-
-_MIN_UNNEEDED: weakref.WeakKeyDictionary[Reference, int | None] = weakref.WeakKeyDictionary()
 
 
 class _NoOwnRole:

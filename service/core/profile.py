@@ -90,6 +90,8 @@ class Profile:
             view["skin_type"] = int(self.skin_type)
         if self.serum_25ohd_nmol_l is not None:
             view["serum_25ohd_nmol_l"] = float(self.serum_25ohd_nmol_l)
+        if self.higher_dose_advised:  # a doctor's daily amounts, keys as given (v1.1)
+            view["higher_dose_advised"] = {k: float(v) for k, v in self.higher_dose_advised}
         return view
 
 

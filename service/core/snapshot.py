@@ -119,8 +119,8 @@ def load_snapshot(paths: DataPaths, catalog_document: dict | None = None) -> Sna
     )
     coverage += check_advice(reference)
     coverage += check_regimen_texts(reference)
-    if coverage:
-        raise DataFileError(coverage)
+    if coverage:  # each once: the regimen texts' check reads the advice's configuration too
+        raise DataFileError(list({str(f): f for f in coverage}.values()))
     if catalog_document is None:
         catalog = load_catalog(paths.catalog, reference)
     else:
