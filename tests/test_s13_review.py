@@ -345,3 +345,32 @@ def test_a_broken_new_scoring_key_is_refused_with_its_file_and_line(data_copy, o
         load_snapshot(data_copy)
     (finding,) = [f for f in caught.value.findings if says in f.message]
     assert finding.file.endswith("scoring.yaml") and finding.line, finding
+
+
+@pytest.mark.parametrize(
+    ("locale", "ours", "advised"),
+    [
+        ("en", "more than we aim at", "more than the advised amount"),
+        ("nl", "meer dan de hoeveelheid waarvan we uitgaan", "meer dan de geadviseerde"),
+        ("de", "mehr als die Menge, von der wir ausgehen", "mehr als die empfohlene Menge"),
+    ],
+)
+def test_past_an_aim_of_ours_is_not_called_more_than_advised(client, locale, ours, advised):
+    """review 12 F18: a vegan woman's 300 mg calcium is our own aim (targets.yaml, authority
+    dosewise); a 500 mg tablet beside 200 mg taken read 'more than the advised amount'."""
+    profile = {
+        "age": 30,
+        "sex": "female",
+        "country": "NL",
+        "diet": "vegan",
+        "current_supplements": [{"label": "Ca", "nutrients": {"calcium_mg": 200}}],
+    }
+    answer = _post(client, "/v1/recommendations", {"profile": profile, "locale": locale})
+    texts = [
+        r["text"]
+        for i in answer["items"]
+        for r in i["reasons"]
+        if r["code"] == "fills_gap:calcium_mg"
+    ]
+    assert any(ours in t for t in texts), texts
+    assert not any(advised in t for t in texts), texts

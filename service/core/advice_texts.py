@@ -23,6 +23,7 @@ from .day_totals import over_room
 from .doctor_reach import doctor_excluded_notices, doctor_short_notices
 from .line_notices import credited_intake, life_stage_line_notices, unsuited_taken
 from .reason_filters import banded_amounts, quotes_far_below, without_repeated_sentences
+from .target_priority import priorities
 
 if TYPE_CHECKING:
     from .ranking import Evaluation
@@ -135,7 +136,11 @@ def _advice_reason(
     above = amount + taken > float(advice.targets[column]) * (1 + 1e-9)
     above &= advice.authority.get(column) != "claim_condition"  # a claim's condition of use
     # is no advice (review s9 A7b)
+    # past an aim of ours (targets.yaml priorities: 300 mg calcium for a vegan) the day is "more
+    # than the amount we assume", not "the advised amount" (review 12 F18)
+    ours = above and priorities(reference).is_ours(advice.target_ids.get(key))
     text_key = "reason_advice" + ("_taken" if taken else "") + ("_above" if above else "")
+    text_key += "_ours" if ours else ""
     text = reference.text(
         text_key,
         locale,

@@ -16,6 +16,9 @@ SERVICE_TEXTS: dict[str, tuple[str, ...]] = {
     # too: the day's total with the product (advice_texts._advice_reason, _justified_reason)
     "reason_advice_taken": ("amount", "unit", "nutrient", "advice", "taken", "total"),
     "reason_advice_taken_above": ("amount", "unit", "nutrient", "advice", "taken", "total"),
+    # review 12 F18: past an aim of ours, not "the advised amount"
+    "reason_advice_above_ours": ("amount", "unit", "nutrient", "advice"),
+    "reason_advice_taken_above_ours": ("amount", "unit", "nutrient", "advice", "taken", "total"),
     "reason_dose_doctor_taken": ("amount", "unit", "nutrient", "advised", "taken", "total"),
     "warning_near_upper_limit": ("nutrient", "amount", "upper_limit", "unit"),
     # the same with the food allowance counted where the limit is for total intake (s5 S9)
