@@ -374,3 +374,26 @@ def test_past_an_aim_of_ours_is_not_called_more_than_advised(client, locale, our
     ]
     assert any(ours in t for t in texts), texts
     assert not any(advised in t for t in texts), texts
+
+
+def test_the_intake_checks_addition_is_one_the_list_offers(client):
+    """review 12 F4: beside a doctor's 100 µg and a 75 µg tablet in the basket, the check said
+    'Add XTRA FUEL Sport Multivitamin (1 a day): you reach 87.5 of the advised 100 µg' next to
+    its own notice 'you reach at most 85 µg ... no product gives more than 10 µg'. It now adds
+    what the list for the same basket offers."""
+    body = {
+        "profile": {
+            "age": 60,
+            "sex": "male",
+            "country": "NL",
+            "higher_dose_advised": {"vitamin_d_ug": 100},
+        },
+        "basket": [{"sku": "XF-D3-75-TAB"}],
+        "locale": "en",
+    }
+    suggestion = _post(client, "/v1/intake/check", body)["suggestion"]
+    listed = {
+        i["sku"] for i in _post(client, "/v1/recommendations", {**body, "limit": 50})["items"]
+    }
+    assert suggestion["code"] == "add" and suggestion["sku"] in listed, (suggestion, listed)
+    assert "87.5" not in suggestion["text"], suggestion

@@ -16,7 +16,7 @@ from .intake import LineAmounts
 from .intake_food import check_notices, food_alone_warnings, with_doctor_dose
 from .market import over_maxima
 from .profile import Line, Profile, labelled_lines
-from .ranking import Evaluation, evaluate
+from .ranking import Evaluation, evaluate, list_candidates
 from .regimen_problem import regimen_problem
 from .regimen_texts import TextWriter
 from .safety import intake_entries, life_stage_maxima
@@ -381,6 +381,13 @@ def _add_for_target(ev: Evaluation, write: TextWriter) -> dict | None:
         return None
     offsets = np.repeat(np.arange(problem.size), problem.max_servings)
     servings = np.concatenate([np.arange(1, m + 1) for m in problem.max_servings])
+    # only what the list for the same basket offers (review 12 F4: a sport multivitamin at one
+    # of its two servings as a vitamin D top-up, past what the doctor's-dose notice beside it
+    # said our products reach); at the servings that fit
+    listed = list_candidates(ev)[problem.products[offsets]]
+    offsets, servings = offsets[listed], servings[listed]
+    if not offsets.size:
+        return None
     added = problem.per_serving[offsets] * servings[:, None]
     weights = problem.weights
     shortfall = problem.shortfall(added)
