@@ -214,7 +214,8 @@ def assert_regimen_safe(request: dict[str, Any], answer: dict[str, Any]) -> None
     assert answer["solver"] in ("milp", "greedy", "none")
     for key, target in answer["targets"].items():
         assert target["amount"] == pytest.approx(totals[key], abs=1e-3)
-        reached = totals[key] >= target["target"] - 1e-3
+        # enough within lists.covered.within below the target (session 13)
+        reached = totals[key] >= target["target"] * (1 - WITHIN) - 1e-3
         # review 8b R5: an amount that fails a guarantee is never achieved, however much
         assert target["achieved"] == (reached and target["status"] != "fails_guarantee")
         assert target["achieved"] is (target["status"] == "achieved")
@@ -628,6 +629,9 @@ def brute_force(snapshot, request: dict[str, Any], skus: tuple[str, ...]) -> dic
         and within_band(s, profile, TODAY.month, PRODUCTS, current)
         and not shipped_rule_excludes(s, profile)
         and not warned_unneeded(s, profile, current, targets)
+        # what the list calls a duplicate (a nutrient taken enough of, advice.Offer; the list's
+        # tests check that rule): taken from the evaluation, as the targets are (session 13)
+        and not ev.offer.duplicate[snapshot.catalog.index[s]]
     ]
     scores = []
     for size in range(request["max_products"] + 1):

@@ -397,3 +397,16 @@ def test_the_intake_checks_addition_is_one_the_list_offers(client):
     }
     assert suggestion["code"] == "add" and suggestion["sku"] in listed, (suggestion, listed)
     assert "87.5" not in suggestion["text"], suggestion
+
+
+def test_a_regimen_adds_nothing_the_list_calls_taken_enough_of(client):
+    """review 13: beside the K2 capsule taken, the list says 'we suggest no more vitamin K2'
+    while the regimen (and the check) proposed the D3 + K2 drops with 50 µg K2."""
+    profile = {"age": 84, "sex": "female", "current_supplements": [{"sku": "XF-K2-MK7-100-CAP"}]}
+    answer = _post(client, "/v1/recommendations", {"profile": profile, "locale": "en"})
+    assert "already_covered:vitamin_k2_ug" in [n["code"] for n in answer["notices"]], answer
+    regimen = _post(client, "/v1/regimens", {"profile": profile, "locale": "en"})
+    assert regimen["lines"], regimen
+    for line in regimen["lines"]:
+        given = per_day(PRODUCTS[line["sku"]])
+        assert given.get("vitamin_k2_ug", 0) == 0 and given.get("vitamin_k1_ug", 0) == 0, line

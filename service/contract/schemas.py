@@ -179,9 +179,8 @@ class ProfileSchema(StrictSchema):
 
     @validates_schema
     def _readable_doses(self, data: dict, **_: Any) -> None:
-        """Review 13: a doctor's dose of 1e-300 µg was taken for a dose ("your doctor advised
-        0 µg ... at most 0 µg a day"): a dose above 0 is at least what an answer can show,
-        0.001 of its unit (0.04 IU, which is 0.001 µg vitamin D)."""
+        """Review 13: 1e-300 µg was a dose ("your doctor advised 0 µg"); a dose above 0 is at
+        least what an answer shows, 0.001 of its unit (0.04 IU: 0.001 µg vitamin D)."""
         for key, amount in (data.get("higher_dose_advised") or {}).items():
             least = 0.04 if key in INPUT_UNITS else 0.001
             if 0 < amount < least:

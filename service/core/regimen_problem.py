@@ -48,9 +48,7 @@ dose_fit, there is only stage 1, the program before R8.
   pills. Realistic C is 500 to 10,000 cents, so W_shortfall stays below about 1e7 and the
   program stays well scaled for HiGHS.
 
-Candidates are the products every safety mask and rule allows, except the per-item upper-limit
-mask: that one checks the labelled daily dose, while the program checks the limits for the servings
-it chooses, for the whole combination (one tablet of a two-a-day product may fit where two do not).
+Candidates: see `candidate_mask` (the program checks the limits for the servings it chooses).
 
 Exact pruning keeps the program small: products that carry nothing with a gap are dropped (they
 only add cost); max_i is cut to what the limits and the budget allow and to the servings after
@@ -263,7 +261,7 @@ def _compute_arrays(catalog: Catalog) -> _CatalogArrays:
 
 def candidate_mask(ev: Evaluation) -> np.ndarray:
     """Products the profile may take: every safety mask and rule, except the per-item upper
-    limit and life-stage maximum, and within the dose band of the advice.
+    limit and life-stage maximum, within the dose band, and no duplicate (advice.Offer).
 
     Those two masks check the labelled daily dose; the program checks them for the servings
     it chooses, for the whole combination (guarantee 1 by `headroom`, guarantee 10's maximum
@@ -275,7 +273,9 @@ def candidate_mask(ev: Evaluation) -> np.ndarray:
     for code, mask in ev.safety.excluded.items():
         if code not in SERVINGS_CHECKED:
             blocked |= mask
-    # the dose band of the advice (advice.py), as in lists: no 75 µg tablet for a 10 µg advice
+    # as in lists: the dose band (no 75 µg tablet for a 10 µg advice), and nothing that adds a
+    # nutrient taken enough of (review 13: no D3 + K2 beside the K2 taken, "no more K2")
+    blocked |= ev.offer.duplicate
     return ~blocked & ~ev.rule_excluded & ev.rule_required & ev.offer.within_band
 
 
