@@ -44,6 +44,9 @@ class Pick:
     strategy: str
     reasons: Mapping[str, list[dict[str, str]]] = field(default_factory=dict)
     extra: Mapping[str, Any] = field(default_factory=dict)
+    # the evaluation its advice reasons are worked out in, where not `ev` (a refill e-mail's
+    # reorder: beside the e-mail's other reorders, purchased.reorders_together)
+    reasons_ev: Evaluation | None = None
 
 
 @dataclass

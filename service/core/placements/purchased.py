@@ -19,7 +19,7 @@ import numpy as np
 from ..advice_texts import line_names
 from ..profile import Line
 from ..ranking import Evaluation, evaluate
-from ..refills import Supply, buy_again_choices, plan_refills
+from ..refills import Supply, buy_again_choices, listed_and_due, plan_refills, supplies
 from ..refills.render import runs_out_reason
 from ..safety import planning_pregnancy
 from ..vocabulary import LOCALES
@@ -248,3 +248,42 @@ def refills(ctx: PlacementContext, limit: int) -> list[Pick]:
         if len(picks) >= limit:
             break
     return picks
+
+
+def reorders_together(ctx: PlacementContext, picks: list[Pick]) -> list[Pick]:
+    """Review s13 F13: `picks` with the advice reasons of each `refills` pick worked out
+    against the same set: every other reorder of the e-mail (at the servings it is proposed
+    at) and what is still taken the day it starts (the list's lines without the supplies run
+    out by then). The refill plan checks them one after another, each beside those before it:
+    of a calcium + 10 µg D3 and a 10 µg D3 that run out the same day, one reason counted the
+    other ("with the 10 µg from your other supplements that is 20 µg") and one did not."""
+    mine = [p for p in picks if p.strategy == "refills"]
+    if not mine or not ctx.purchases or ctx.refills is None:
+        return picks
+    products = ctx.snapshot.catalog.products
+    everything = supplies(ctx.snapshot, ctx.request.profile, list(ctx.purchases))
+    listed = {s.sku: s for s in listed_and_due(ctx.refills, everything, ctx.today)[0]}
+
+    def taken(pick: Pick) -> tuple[str, float]:  # a reorder at the servings the customer takes
+        product, supply = products[pick.index], listed.get(str(pick.extra["for_sku"]))
+        if pick.extra.get("action") == "reorder" and supply is not None:
+            return product.sku, float(supply.servings_per_day)
+        return product.sku, float(product.servings_per_day)
+
+    proposed = {p.index: taken(p) for p in mine}
+    every = {sku for p in mine for sku in (products[p.index].sku, str(p.extra["for_sku"]))}
+    out = []
+    for pick in picks:
+        if pick.strategy != "refills":
+            out.append(pick)
+            continue
+        start = max(ctx.today, dt.date.fromisoformat(str(pick.extra["runs_out_on"])))
+        ended = {sku for sku, s in listed.items() if s.runs_out_on <= start}
+        added = [proposed[p.index] for p in mine if p is not pick]
+        sku, servings = proposed[pick.index]
+        label = float(products[pick.index].servings_per_day)
+        if servings > label + 1e-9:  # its own servings above the label's (review 9b F5)
+            added.append((sku, servings - label))
+        ev = _now_besides(ctx, frozenset(every | ended), tuple(added))
+        out.append(replace(pick, reasons_ev=ev))
+    return out

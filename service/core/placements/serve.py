@@ -46,7 +46,7 @@ from .alternatives import (
 from .complements import OneSource, basket_covered_notices
 from .config import Placement
 from .context import Copurchase, Pick, PlacementContext
-from .purchased import counting_proposals
+from .purchased import counting_proposals, reorders_together
 from .strategies import STRATEGIES, page_covers_notice
 
 # a stored customer's purchases and the refill settings they are read with
@@ -214,6 +214,8 @@ def _chain(ctx: PlacementContext, placement: Placement, limit: int) -> list[Pick
             brands[product.brand] += 1
             if len(picks) >= limit:
                 break
+        if name == "refills":  # their reasons beside one another (review s13 F13)
+            picks = reorders_together(ctx, picks)
         if name in ("buy_again", "refills"):  # what they propose counts as taken after them
             ctx = counting_proposals(ctx, [p for p in picks if p.strategy == name])
     return picks
@@ -234,6 +236,8 @@ def _render(
     if pick.strategy == "alternatives" and page is not None and is_next_pack(pick.ev, page):
         sku = ctx.snapshot.catalog.products[page].sku  # instead of the page product
         item["reasons"] = item_reasons(pick.ev, pick.index, locale, instead_of=sku)
+    elif pick.reasons_ev is not None:
+        item["reasons"] = item_reasons(pick.reasons_ev, pick.index, locale)
     own = [r for r in pick.reasons.get(locale, ()) if reference.forbidden_match(r["text"]) is None]
     item["reasons"] = own + [r for r in item["reasons"] if r not in own]
     item["brand"] = ctx.snapshot.catalog.products[pick.index].brand

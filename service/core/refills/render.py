@@ -10,7 +10,7 @@ import numpy as np
 
 from ..advice_texts import intake_warning_notices, item_reasons
 from ..amounts import rounded
-from ..ranking import Evaluation, item_warnings, profile_notices
+from ..ranking import Evaluation, item_warnings, list_notices, profile_notices
 from ..reference import Reference
 from ..snapshot import Snapshot
 from .plan import RefillPlan, once
@@ -183,9 +183,7 @@ def render_plan(
     # above_upper_limit and intake_warning notices, the same codes and texts)
     now = plan.now
     notices = (
-        once(now, profile_notices, locale) + once(now, intake_warning_notices, locale)
-        if now is not None
-        else []
+        once(now, profile_notices, locale) + _list_warnings(now, locale) if now is not None else []
     )
     reorder = None
     if items or left_out:
@@ -203,6 +201,21 @@ def render_plan(
         "notices": notices,
         "versions": snapshot.versions,
     }
+
+
+def _list_warnings(ev: Evaluation, locale: str) -> list[dict[str, str]]:
+    """`intake_warning_notices` as the list shows them (ranking.list_notices): of a nutrient
+    above its upper limit, the limit's notice (profile_notices) replaces the dose band's
+    milder `intake_warning` (review s5 S4; review s13 F14: /refills carried both)."""
+    shown = {n["code"] for n in list_notices(ev, locale)}
+    return [
+        n
+        for n in once(ev, intake_warning_notices, locale)
+        if not n["code"].startswith(_WARNING) or n["code"] in shown
+    ]
+
+
+_WARNING = "intake_warning:"
 
 
 def _instead(
