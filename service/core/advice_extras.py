@@ -423,9 +423,10 @@ def doctor_band_unmet(ev: Evaluation) -> dict[int, float]:
         # interaction, who they are, the law, the stock, a rule) is above it: not where a
         # condition keeps them all out (review 12 F11: kidney disease) or where what is taken
         # and the room left do (F5: doctor_reach says so)
-        gives = ev.snapshot.catalog.nutrients_per_day[:, column] > 0
-        suits = gives & suits_the_person(ev)
-        if suits.any() and offer.above_band[suits, column].all():
+        amounts = ev.snapshot.catalog.nutrients_per_day[:, column]
+        suits = (amounts > 0) & answers_a_dose(ev)
+        # each alone above the band: beside what is taken, that is what stops it (F5)
+        if suits.any() and (amounts[suits] > advice.band_upper[column] * (1 + 1e-9)).all():
             # never quote more than the upper limit leaves beside food (review 12 F17: "at most
             # 450 mg" of magnesium, whose limit is 250 mg)
             out[column] = float(min(advice.band_upper[column], ev.safety.room_or_inf[column]))
@@ -448,6 +449,15 @@ def suits_the_person(ev: Evaluation) -> np.ndarray:
                 known = known & ~mask
         ev.memo["suits_the_person"] = known
     return known
+
+
+def answers_a_dose(ev: Evaluation) -> np.ndarray:
+    """`suits_the_person`, adding nothing taken enough of (a vegan multivitamin's 200 µg folic
+    acid beside a pregnancy multivitamin's vitamin D) and no multivitamin for gaps it only
+    overshoots (needs.overshot_gap, review 12 F6): what may answer a doctor's dose."""
+    from .needs import overshot_gap  # it reads the Offer, which reads this module
+
+    return suits_the_person(ev) & ~ev.offer.duplicate & ~overshot_gap(ev.offer)
 
 
 def doctor_band_notices(ev: Evaluation, locale: str) -> list[dict[str, str]]:

@@ -20,12 +20,12 @@ import numpy as np
 from .advice import advice_of
 from .advice_config import DOCTOR
 from .advice_extras import (
+    answers_a_dose,
     capped_doctor_doses,
     doctor_band_unmet,
     suits_the_person,
 )
 from .amounts import above, rounded
-from .needs import overshot_gap
 
 if TYPE_CHECKING:
     from .ranking import Evaluation
@@ -194,10 +194,7 @@ def _none_fits(ev: Evaluation, column: int, advised: float, locale: str) -> list
     taken = float(ev.intake[column])
     room = float(ev.safety.room[column])
     amounts = ev.snapshot.catalog.nutrients_per_day[:, column]
-    # not kept from the person whatever they take, adding nothing they take enough of (a vegan
-    # multivitamin's 200 µg folic acid beside a pregnancy multivitamin's vitamin D), and no
-    # multivitamin for a gap it overshoots (needs.overshot_gap, review 12 F6)
-    suits = suits_the_person(ev) & ~ev.offer.duplicate & ~overshot_gap(ev.offer)
+    suits = answers_a_dose(ev)
     amounts = amounts[suits & (amounts > 0)]
     if np.isnan(room) or not above(advised, taken) or not amounts.size:
         return []
