@@ -410,3 +410,28 @@ def test_a_regimen_adds_nothing_the_list_calls_taken_enough_of(client):
     for line in regimen["lines"]:
         given = per_day(PRODUCTS[line["sku"]])
         assert given.get("vitamin_k2_ug", 0) == 0 and given.get("vitamin_k1_ug", 0) == 0, line
+
+
+@pytest.mark.parametrize("placement", ["cart", "checkout"])
+def test_a_cart_whose_basket_gives_what_the_list_would_offer_does_not_blame_safety(
+    client, placement
+):
+    """review 12 F20: a doctor's 75 µg with a 50 µg capsule in the cart: 'your basket gives
+    vitamin D; we suggest nothing more of it' and then 'we found no product that safely fits
+    your profile and your basket', which blames safety for the basket overlap."""
+    body = {
+        "profile": {
+            "age": 60,
+            "sex": "male",
+            "country": "DE",
+            "higher_dose_advised": {"vitamin_d_ug": 75},
+        },
+        "basket": [{"sku": "XF-D3-50-CAP"}],
+        "locale": "en",
+        "placement": placement,
+    }
+    answer = _post(client, "/v1/recommendations", body)
+    assert answer["items"] == []
+    assert "basket_covered" in [n["code"] for n in answer["notices"]]
+    empty = _notice(answer, "no_items")
+    assert "safely" not in empty and "basket" in empty, empty

@@ -31,7 +31,7 @@ from ..advice_config import advice_config
 from ..amounts import rounded
 from ..line_notices import uncredited_columns, warned_lines
 from ..numbers import format_number
-from ..ranking import Evaluation, _rank
+from ..ranking import Evaluation, _rank, list_candidates
 from .context import Copurchase, Pick, PlacementContext
 
 
@@ -106,6 +106,18 @@ def basket_covered_notices(ctx: PlacementContext, locale: str) -> list[dict[str,
     )
     text = ctx.snapshot.placements.text("notice_basket_covered", locale, nutrients=names)
     return [{"code": "basket_covered", "text": text}]
+
+
+def beside_basket_notice(ctx: PlacementContext, locale: str) -> dict[str, str] | None:
+    """`no_items` of a cart or checkout whose plain list would offer something, all of it giving
+    what the basket gives (`basket_covered` says which): not the plain list's "nothing safely
+    fits your profile and your basket" (review 12 F20); None otherwise."""
+    if not basket_covered_notices(ctx, locale) or not list_candidates(ctx.ev).any():
+        return None
+    return {
+        "code": "no_items",
+        "text": ctx.snapshot.placements.text("notice_no_items_basket", locale),
+    }
 
 
 def complement_evaluation(ctx: PlacementContext) -> Evaluation:

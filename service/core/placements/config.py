@@ -60,6 +60,8 @@ TEXTS: dict[str, tuple[str, ...]] = {
     "notice_no_items_page_covers": ("nutrients",),
     # the page product suits, nothing else is offered for the profile (review 11)
     "notice_no_items_page": (),
+    # review 12 F20: cart or checkout, what the plain list would offer all overlaps the basket
+    "notice_no_items_basket": (),
     "notice_no_alternatives_profile": (),
     "notice_no_alternatives_not_suited": (),
     "notice_covered_continued": (),

@@ -43,7 +43,7 @@ from .alternatives import (
     no_alternatives_notice,
     page_product_notice,
 )
-from .complements import OneSource, basket_covered_notices
+from .complements import OneSource, basket_covered_notices, beside_basket_notice
 from .config import Placement
 from .context import Copurchase, Pick, PlacementContext
 from .purchased import counting_proposals, reorders_together
@@ -165,8 +165,9 @@ def placement_bodies(
             # a page product that suits: not "nothing safely fits your profile" (review 11)
             text = ctx.snapshot.placements.text("notice_no_items_page", locale)
             notices.append({"code": "no_items", "text": text})
-        elif not items:  # "what you take" if any (s8 Q7); or what the page product covers
-            notices += [] if covers else [plain_no_items_notice(ev, locale)]
+        elif not items:  # "what you take" if any (s8 Q7); what the page product or basket covers
+            empty = beside_basket_notice(ctx, locale) or plain_no_items_notice(ev, locale)
+            notices += [] if covers else [empty]
         elif len(items) < limit:
             notices.append(
                 {"code": "short_list", "text": reference.text("notice_short_list", locale)}
