@@ -27,6 +27,7 @@ from scipy.optimize import OptimizeResult
 from service.core import regimen_solve
 from service.core.errors import DataFileError
 from service.core.intake_check import basket_suggestion
+from service.core.needs import overshot_gap
 from service.core.profile import Profile
 from service.core.ranking import evaluate
 from service.core.regimen import formulate_regimen
@@ -215,7 +216,8 @@ def assert_regimen_safe(request: dict[str, Any], answer: dict[str, Any]) -> None
     for key, target in answer["targets"].items():
         assert target["amount"] == pytest.approx(totals[key], abs=1e-3)
         # enough within lists.covered.within below the target (session 13)
-        reached = totals[key] >= target["target"] * (1 - WITHIN) - 1e-3
+        share = share_of(key, target.get("source"))
+        reached = totals[key] >= target["target"] * (1 - share) - 1e-3
         # review 8b R5: an amount that fails a guarantee is never achieved, however much
         assert target["achieved"] == (reached and target["status"] != "fails_guarantee")
         assert target["achieved"] is (target["status"] == "achieved")
@@ -507,12 +509,20 @@ OVERSHOOT_PER_SHORTFALL = SCORING["weights"]["overshoot"] / SCORING["weights"]["
 # session 13: what is taken within this share below a target is enough; a regimen adds nothing
 # for it (scoring.yaml lists.covered.within, regimen_problem.target_gaps)
 WITHIN = float(SCORING["lists"]["covered"].get("within", 0.0))
+# ... except for these nutrients and for a doctor's dose (review 14)
+EXACT = set(SCORING["lists"]["covered"].get("within_except", []))
 
 
-def gap_of(target: float, current: float) -> float:
-    """The gap a regimen aims to close: 0 where what is taken is enough, within WITHIN."""
+def share_of(key: str, source: str | None) -> float:
+    """The share below a target that is enough: none for EXACT or a doctor's dose."""
+    doctor = (source or "").startswith("higher_dose_advised")
+    return 0.0 if key in EXACT or doctor else WITHIN
+
+
+def gap_of(target: float, current: float, share: float = WITHIN) -> float:
+    """The gap a regimen aims to close: 0 where what is taken is enough, within `share`."""
     gap = target - current
-    return gap if gap > max(1e-9 * max(1.0, abs(target)), WITHIN * target) else 0.0
+    return gap if gap > max(1e-9 * max(1.0, abs(target)), share * target) else 0.0
 
 
 def one_of_each(chosen: tuple[str, ...]) -> bool:
@@ -583,7 +593,7 @@ def brute_force(snapshot, request: dict[str, Any], skus: tuple[str, ...]) -> dic
     problem = regimen_problem(ev, request["max_products"], budget)
     keys = snapshot.reference.nutrients.keys
     targets = {keys[c]: float(ev.targets[c]) for c in np.flatnonzero(np.nan_to_num(ev.targets) > 0)}
-    gaps = {k: gap_of(t, current[k]) for k, t in targets.items()}
+    gaps = {k: gap_of(t, current[k], share_of(k, ev.target_ids.get(k))) for k, t in targets.items()}
 
     # planning a pregnancy holds her to the pregnancy maxima, as pregnancy suitability does
     # (review s8 Q4: she may be pregnant without knowing it)
@@ -632,6 +642,7 @@ def brute_force(snapshot, request: dict[str, Any], skus: tuple[str, ...]) -> dic
         # what the list calls a duplicate (a nutrient taken enough of, advice.Offer; the list's
         # tests check that rule): taken from the evaluation, as the targets are (session 13)
         and not ev.offer.duplicate[snapshot.catalog.index[s]]
+        and not overshot_gap(ev.offer)[snapshot.catalog.index[s]]  # review 14, as lists
     ]
     scores = []
     for size in range(request["max_products"] + 1):

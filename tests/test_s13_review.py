@@ -435,3 +435,103 @@ def test_a_cart_whose_basket_gives_what_the_list_would_offer_does_not_blame_safe
     assert "basket_covered" in [n["code"] for n in answer["notices"]]
     empty = _notice(answer, "no_items")
     assert "safely" not in empty and "basket" in empty, empty
+
+
+# ---------------------------------------------------------------- review 14 (this session's)
+MG_DOCTOR = {
+    "age": 45,
+    "sex": "female",
+    "country": "NL",
+    "higher_dose_advised": {"magnesium_mg": 180},
+    "current_supplements": [{"label": "Mg", "nutrients": {"magnesium_mg": 150}}],
+}
+
+
+def test_a_regimen_adds_nothing_where_the_doctors_notice_says_no_product_on_top(client):
+    """review 14 #1: the regimen added the A-Z multivitamin (then a calcium + magnesium tablet at
+    one of two servings, to the 250 mg limit) for the 30 mg the doctor's 180 mg leaves beside
+    150 mg taken, while its own notice said 'we suggest no product on top'."""
+    answer = _post(client, "/v1/regimens", {"profile": MG_DOCTOR, "locale": "en"})
+    assert "doctor_dose_short:magnesium_mg" in [n["code"] for n in answer["notices"]]
+    assert "regimen_infeasible" not in [n["code"] for n in answer["notices"]], answer["notices"]
+    for line in answer["lines"]:
+        assert per_day(PRODUCTS[line["sku"]]).get("magnesium_mg", 0) == 0, line
+
+
+def test_a_childs_doctors_dose_no_product_suits_is_said(client):
+    """review 14 #2: a child of 5 with a doctor's 100 µg folic acid got only 'tell us more': the
+    kids' multivitamins cross the zinc limit on their own and answer no dose."""
+    body = {"profile": {"age": 5, "higher_dose_advised": {"folic_acid_ug": 100}}, "locale": "en"}
+    answer = _post(client, "/v1/recommendations", body)
+    codes = [n["code"] for n in answer["notices"]]
+    assert "advice_unmet:folic_acid_ug" in codes, answer["notices"]
+
+
+def test_enough_beside_a_doctors_dose_we_cannot_supply_is_of_the_general_advice(client):
+    """review 14 #3: 'You already take enough vitamin D' beside a doctor's 150 µg."""
+    profile = {
+        "age": 84,
+        "higher_dose_advised": {"vitamin_d_ug": 150},
+        "current_supplements": [{"label": "x", "nutrients": {"vitamin_d_ug": 20}}],
+    }
+    answer = _post(client, "/v1/recommendations", {"profile": profile, "locale": "en"})
+    text = _notice(answer, "already_covered:vitamin_d_ug")
+    assert "general advice" in text and "not for the dose your doctor advised" in text, text
+
+
+def test_a_doctors_dose_is_no_population_value_with_a_margin(client):
+    """review 14 #4: 70 of a doctor's 75 µg was 'achieved, close enough' in the regimen beside
+    the doctor's-dose notice that it is not reached."""
+    profile = {
+        "age": 45,
+        "sex": "male",
+        "country": "NL",
+        "higher_dose_advised": {"vitamin_d_ug": 75},
+        "current_supplements": [{"label": "d", "nutrients": {"vitamin_d_ug": 70}}],
+    }
+    answer = _post(client, "/v1/regimens", {"profile": profile, "locale": "en"})
+    target = answer["targets"]["vitamin_d_ug"]
+    assert target["amount"] >= 75 or target["status"] != "achieved", target
+    listed = _post(client, "/v1/recommendations", {"profile": profile, "locale": "en"})
+    assert "already_covered:vitamin_d_ug" not in [n["code"] for n in listed["notices"]]
+
+
+def test_folic_acid_in_pregnancy_is_a_dose_not_within_a_tenth(client):
+    """review 14 #5: 360 µg folic acid was 'enough' in pregnancy (scoring.yaml
+    lists.covered.within_except)."""
+    profile = {
+        "age": 30,
+        "sex": "female",
+        "country": "NL",
+        "life_stage": "pregnant",
+        "current_supplements": [{"label": "f", "nutrients": {"folic_acid_ug": 360}}],
+    }
+    answer = _post(client, "/v1/recommendations", {"profile": profile, "locale": "en"})
+    assert "already_covered:folic_acid_ug" not in [n["code"] for n in answer["notices"]]
+
+
+def test_a_doctors_dose_a_condition_excludes_is_checked_with_the_doctor_first(client):
+    """review 14 #6: 'ask which product gives you this dose' beside hypercalcaemia."""
+    profile = {
+        "age": 60,
+        "conditions": ["hypercalcaemia"],
+        "higher_dose_advised": {"vitamin_d_ug": 20},
+    }
+    answer = _post(client, "/v1/recommendations", {"profile": profile, "locale": "en"})
+    text = _notice(answer, "doctor_dose_excluded:vitamin_d_ug")
+    assert "which product" not in text and "first with the doctor" in text, text
+
+
+def test_the_product_taken_at_half_a_dose_is_not_named_instead_of_itself(client):
+    """review 14 #7: half a 75 µg tablet got 'instead, take the 75 µg tablet ... not both'."""
+    profile = {
+        "age": 45,
+        "sex": "female",
+        "country": "NL",
+        "higher_dose_advised": {"vitamin_d_ug": 75},
+        "current_supplements": [{"sku": "XF-D3-75-TAB", "servings_per_day": 0.5}],
+    }
+    answer = _post(client, "/v1/recommendations", {"profile": profile, "locale": "en"})
+    text = _notice(answer, "doctor_dose_short:vitamin_d_ug")
+    assert PRODUCTS["XF-D3-75-TAB"]["name"]["en"] not in text, text
+    assert "no product that suits your profile gives more" not in text, text

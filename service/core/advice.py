@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .advice_config import AdviceConfig, advice_config
+from .advice_config import DOCTOR, AdviceConfig, advice_config
 from .advice_profile import ProfileAdvice
 from .advice_profile import profile_advice as profile_advice  # where callers import it
 from .amounts import above, rounded
@@ -256,6 +256,27 @@ class Offer:
         ]
 
     @cached_property
+    def enough_share(self) -> np.ndarray:
+        """Per nutrient column the share below its amount that is still enough: scoring.yaml
+        `lists.covered.within` (19.9 of an advised 20 µg vitamin D), none for a nutrient of
+        `within_except` (400 µg folic acid around conception is a dose, not a population value)
+        nor for a doctor's dose we serve (70 of a doctor's 75 µg is not it; review 14)."""
+        from .advice_extras import capped_doctor_doses  # it reads this module
+
+        keys = self.ev.snapshot.reference.nutrients.keys
+        share = np.full(len(keys), max(self.config.covered_within, 1e-9))
+        for key in self.config.covered_exact:
+            share[keys.index(key)] = 1e-9
+        advice = advice_of(self.ev)
+        if advice.doctor:
+            capped = capped_doctor_doses(self.ev)
+            for column in advice.doctor:
+                if column not in capped and advice.authority.get(column) == DOCTOR:
+                    share[column] = 1e-9
+        share.flags.writeable = False
+        return share
+
+    @cached_property
     def enough_taken(self) -> list[int]:
         """Nutrient columns the person already takes enough of: at least the advice or reference
         intake, less the share `lists.covered.within` (19.9 of 20 µg is no gap a 10 µg tablet
@@ -265,8 +286,7 @@ class Offer:
             return []
         intake, enough = self.ev.intake, self.enough
         has_amount = ~np.isnan(enough)
-        share = max(self.config.covered_within, 1e-9)
-        reached = has_amount & (intake >= nan_to_num(enough) * (1 - share))
+        reached = has_amount & (intake >= nan_to_num(enough) * (1 - self.enough_share))
         keys = self.ev.snapshot.reference.nutrients.keys
         for key in self.config.covered_when_taken:
             column = keys.index(key)

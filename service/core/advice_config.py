@@ -30,6 +30,8 @@ ADVICE_TEXTS: dict[str, tuple[str, ...]] = {
     "notice_already_covered": ("amount", "unit", "nutrient"),
     "notice_already_taken": ("amount", "unit", "nutrient"),
     "notice_already_covered_basket": ("amount", "unit", "nutrient"),
+    "notice_already_covered_general": ("amount", "unit", "nutrient"),  # review 14
+    "notice_already_covered_general_basket": ("amount", "unit", "nutrient"),
     "notice_already_taken_basket": ("amount", "unit", "nutrient"),
     "notice_intake_interaction": ("products", "amount", "unit", "nutrient", "maximum"),
     "notice_intake_life_stage_maximum": ("products", "amount", "unit", "nutrient", "maximum"),
@@ -100,6 +102,7 @@ class AdviceConfig:
     # nutrients without any reference value: covered once taken (scoring.yaml lists.covered)
     covered_when_taken: tuple[str, ...] = ()
     covered_within: float = 0.0  # a share below the amount that is enough (lists.covered)
+    covered_exact: tuple[str, ...] = ()  # nutrients without that share (covered.within_except)
     # a product overshooting every gap it fills and giving this many nutrients it fills no gap
     # of (a multivitamin) is no answer to those gaps (lists.overshot_gap, needs.overshot_gap)
     overshot_min_unneeded: int | None = None
@@ -242,6 +245,7 @@ def load_advice_config(reference: Reference) -> AdviceConfig:
     goal_indication: dict[str, GoalIndication] = {}
     covered_when_taken: list[str] = []
     covered_within = 0.0
+    covered_exact: tuple[str, ...] = ()
     overshot_min_unneeded: int | None = None
     groups: list[tuple[str, ...]] = []
     goals_max_age: dict[str, int] = {}
@@ -304,6 +308,11 @@ def load_advice_config(reference: Reference) -> AdviceConfig:
                 find(scoring_file, covered, "within", "covered.within: a share from 0 to 0.5")
                 within = 0.0
             covered_within = float(within)
+            exact = covered.get("within_except") or []
+            if not isinstance(exact, list) or any(k not in keys for k in exact):
+                find(scoring_file, covered, "within_except", "covered.within_except: nutrient keys")
+                exact = []
+            covered_exact = tuple(str(k) for k in exact)
         overshot = lists.get("overshot_gap")
         if overshot is not None:
             least = overshot.get("min_unneeded") if isinstance(overshot, dict) else None
@@ -429,6 +438,7 @@ def load_advice_config(reference: Reference) -> AdviceConfig:
         claim_requires=requires,
         covered_when_taken=tuple(covered_when_taken),
         covered_within=covered_within,
+        covered_exact=covered_exact,
         overshot_min_unneeded=overshot_min_unneeded,
         groups=tuple(groups),
         goals_max_age=goals_max_age,

@@ -28,7 +28,7 @@ import numpy as np
 
 from .advice import ProfileAdvice, advice_of, claim_table, profile_advice
 from .advice_checks import placeholder_problem
-from .advice_config import DOCTOR, _directory, advice_config
+from .advice_config import DOCTOR, _directory
 from .context import compiled_context, expression_context
 from .errors import DataFileError, Finding
 from .fastnp import flatnonzero, isin_int, nan_to_num
@@ -219,7 +219,7 @@ def unserved_gap(ev: Evaluation, column: int) -> float | None:
     """For a capped doctor's dose: the advice without the doctor that still has a gap (its
     target), else None: the products of that nutrient serve no advice we can serve."""
     target = float(advice_without_doctor(ev).targets[column])
-    within = max(advice_config(ev.snapshot.reference).covered_within, 1e-9)  # as enough_taken
+    within = ev.offer.enough_share[column]  # as enough_taken
     if np.isnan(target) or target <= 0 or ev.intake[column] >= target * (1 - within):
         return None
     return target
@@ -411,6 +411,8 @@ def doctor_band_unmet(ev: Evaluation) -> dict[int, float]:
         return known
     advice, offer, out = advice_of(ev), ev.offer, {}
     capped, covered = capped_doctor_doses(ev), set(offer.covered)
+    keys = ev.snapshot.reference.nutrients.keys
+    excluded = {keys.index(k) for i in ev.safety.triggered for k in i.exclude}
     candidates = ev.safety.allowed() & ~ev.rule_excluded & ev.rule_required & offer.allowed
     for column, amount in sorted(advice.doctor.items()):
         if advice.authority.get(column) != DOCTOR or column in capped or column in covered:
@@ -423,10 +425,15 @@ def doctor_band_unmet(ev: Evaluation) -> dict[int, float]:
         # interaction, who they are, the law, the stock, a rule) is above it: not where a
         # condition keeps them all out (review 12 F11: kidney disease) or where what is taken
         # and the room left do (F5: doctor_reach says so)
+        if column in excluded:  # a medicine or condition keeps it out: doctor_dose_excluded
+            continue
         amounts = ev.snapshot.catalog.nutrients_per_day[:, column]
-        suits = (amounts > 0) & answers_a_dose(ev)
-        # each alone above the band: beside what is taken, that is what stops it (F5)
-        if suits.any() and (amounts[suits] > advice.band_upper[column] * (1 + 1e-9)).all():
+        if not (amounts > 0).any():
+            continue
+        suits = (amounts > 0) & answers_a_dose(ev, column)
+        # none that suits, or each alone above the band; beside what is taken, that is what
+        # stops it (F5: doctor_reach says so)
+        if (amounts[suits] > advice.band_upper[column] * (1 + 1e-9)).all():
             # never quote more than the upper limit leaves beside food (review 12 F17: "at most
             # 450 mg" of magnesium, whose limit is 250 mg)
             out[column] = float(min(advice.band_upper[column], ev.safety.room_or_inf[column]))
@@ -451,13 +458,23 @@ def suits_the_person(ev: Evaluation) -> np.ndarray:
     return known
 
 
-def answers_a_dose(ev: Evaluation) -> np.ndarray:
-    """`suits_the_person`, adding nothing taken enough of (a vegan multivitamin's 200 µg folic
-    acid beside a pregnancy multivitamin's vitamin D) and no multivitamin for gaps it only
-    overshoots (needs.overshot_gap, review 12 F6): what may answer a doctor's dose."""
+def answers_a_dose(ev: Evaluation, column: int) -> np.ndarray:
+    """What may answer a doctor's dose of `column`: `suits_the_person`, adding nothing taken
+    enough of (a vegan multivitamin's 200 µg folic acid beside a pregnancy multivitamin's
+    vitamin D), no multivitamin for gaps it only overshoots (needs.overshot_gap, review 12 F6),
+    and alone within the room every other limit leaves beside food (a kids' multivitamin whose
+    zinc crosses it answers no child's folic acid dose: review 14); the room of `column` itself
+    is doctor_reach's to name."""
     from .needs import overshot_gap  # it reads the Offer, which reads this module
 
-    return suits_the_person(ev) & ~ev.offer.duplicate & ~overshot_gap(ev.offer)
+    known = ev.memo.get(("answers_a_dose", column))
+    if known is None:
+        room = np.where(np.isnan(ev.safety.room), np.inf, ev.safety.room) * (1 + 1e-9)
+        room[column] = np.inf
+        alone = (ev.snapshot.catalog.nutrients_per_day <= room).all(axis=1)
+        known = suits_the_person(ev) & alone & ~ev.offer.duplicate & ~overshot_gap(ev.offer)
+        ev.memo[("answers_a_dose", column)] = known
+    return known
 
 
 def doctor_band_notices(ev: Evaluation, locale: str) -> list[dict[str, str]]:

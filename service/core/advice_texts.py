@@ -227,6 +227,8 @@ def advice_notices(ev: Evaluation, locale: str) -> list[dict[str, str]]:
         # "enough" only where there is an amount to be enough of (scoring.yaml lists.covered);
         # the basket is not yet taken: a basket line makes the text say "with your basket"
         text_key = "notice_already_taken" if np.isnan(enough[column]) else "notice_already_covered"
+        # beside a doctor's dose we may not supply, enough for the general advice (review 14)
+        text_key += "_general" if column in capped_doctor_doses(ev) else ""
         text_key += "_basket" if basket else ""
         values = reference.nutrients.text_values(key, locale, amount=amount)
         text = reference.text(text_key, locale, **values)

@@ -75,19 +75,22 @@ def doctor_short_notices(ev: Evaluation, locale: str) -> list[dict[str, str]]:
         giving = per_day[candidates, column]
         giving = giving[giving > 0]
         if not giving.size:
-            notices += _none_fits(ev, column, float(advised), locale)
+            if column in no_product_on_top(ev):
+                notices += _none_fits(ev, column, float(advised), locale)
             continue
         taken, offered = float(ev.intake[column]), float(giving.max())
         if not above(advised, taken + offered):
             continue
         key = keys[column]
         room = float(ev.safety.room[column])  # the limit less the food allowance; NaN: none
-        instead = _instead(ev, column, float(advised), taken + offered) if taken > 0 else None
+        larger, instead = (
+            _instead(ev, column, float(advised), taken + offered) if taken > 0 else (False, None)
+        )
         values = reference.nutrients.text_values(
             key, locale, advised=advised, reach=taken + offered, taken=taken
         )
         amounts = (float(advised), taken, offered)
-        why = _why(ev, column, amounts, maxima.get(key), locale, instead is not None)
+        why = _why(ev, column, amounts, maxima.get(key), locale, larger)
         if instead is not None:  # one product instead of what is taken (review 12 F7, F19)
             index, amount = instead
             close = reference.text(
@@ -109,35 +112,39 @@ def doctor_short_notices(ev: Evaluation, locale: str) -> list[dict[str, str]]:
     return notices
 
 
-def _instead(ev: Evaluation, column: int, advised: float, reach: float) -> tuple[int, float] | None:
-    """The product that alone, instead of what is taken, comes closer to the doctor's dose than
-    what is taken plus one product on top (`reach`), without passing the dose: (index, amount),
-    the one with the fewest other nutrients and then the highest ranked of the largest such
-    amount; None where there is none. A doctor's 50 µg
-    beside 20 µg drops: the 50 µg products go past the dose beside the drops, and the notice
-    said "no product that suits your profile gives more than 25 µg" (review 12 F7)."""
+def _instead(
+    ev: Evaluation, column: int, advised: float, reach: float
+) -> tuple[bool, tuple[int, float] | None]:
+    """(whether a product that suits the person comes, alone, closer to the doctor's dose than
+    what is taken plus one product on top, `reach`, without passing it; the product to take
+    instead of what is taken: (index, amount), the highest ranked of the largest such amount,
+    or None). A doctor's 50 µg beside 20 µg drops: the 50 µg products go past the dose beside
+    the drops, and the notice said "no product that suits your profile gives more than 25 µg"
+    (review 12 F7). The one named is not a product taken (half a 75 µg tablet) and is like for
+    like: it gives the nutrients of the lines it replaces and no other (a men's multivitamin
+    with 20 µg vitamin D is not replaced by a plain 75 µg D3, nor plain drops by a D3 + K2)."""
     per_day = ev.snapshot.catalog.nutrients_per_day
-    fits = suits_the_person(ev).copy()
     # alone: within the dose band and the room every limit leaves beside food
     band = advice_of(ev).band_upper * (1 + 1e-9)
     room = np.where(np.isnan(ev.safety.room), np.inf, ev.safety.room) * (1 + 1e-9)
-    fits &= ((per_day <= band) | (per_day == 0)).all(axis=1) & (per_day <= room).all(axis=1)
-    # like for like: it gives every nutrient the lines it replaces give (a men's multivitamin
-    # with 20 µg vitamin D is not replaced by a plain 75 µg D3)
+    fits = suits_the_person(ev) & ((per_day <= band) | (per_day == 0)).all(axis=1)
+    fits &= (per_day <= room).all(axis=1)
+    gives = per_day[:, column]
+    fits &= above(gives, reach) & ~above(gives, advised)
+    larger = bool(fits.any())
+    taken = ev.safety.excluded.get("already_taken")
+    if taken is not None:
+        fits &= ~taken
     replaced = [line.amounts > 0 for line in ev.resolved if line.amounts[column] > 0]
     if replaced:
-        fits &= (per_day[:, np.logical_or.reduce(replaced)] > 0).all(axis=1)
-    amounts = np.where(fits, per_day[:, column], 0.0)
-    amounts[~above(amounts, reach) | above(amounts, advised)] = 0.0
-    if not amounts.any():
-        return None
-    best = amounts.max()
-    choices = np.flatnonzero(amounts >= best * (1 - 1e-9))
-    # the fewest other nutrients (a plain D3 before a D3 + K2), then the list's order
-    others = np.count_nonzero(per_day[choices] > 0, axis=1)
-    choices = choices[others == others.min()]
-    index = int(choices[np.argmax(ev.raw[choices])])
-    return index, float(best)
+        same = np.logical_or.reduce(replaced)
+        fits &= (per_day[:, same] > 0).all(axis=1) & (per_day[:, ~same] == 0).all(axis=1)
+    if not fits.any():
+        return larger, None
+    best = gives[fits].max()
+    choices = np.flatnonzero(fits & (gives >= best * (1 - 1e-9)))
+    index = int(choices[np.argmax(ev.raw[choices])])  # the list's order
+    return larger, (index, float(best))
 
 
 def _why(
@@ -184,23 +191,46 @@ def _why(
     return reference.listed(parts, locale)
 
 
+def no_product_on_top(ev: Evaluation) -> dict[int, float]:
+    """{column: the smallest amount a product that may answer the dose gives} for each doctor's
+    dose (not capped, band-unmet or covered) that no list candidate gives and where every such
+    product gives more than the room the upper limit leaves beside food and what is taken
+    (review 11 R11-8: a doctor's 12 mg zinc, 9 mg of room beside 16 mg from food, our smallest
+    zinc 10 mg). Its notice says "we suggest no product on top", so a regimen adds none of it
+    either (review 14: a calcium + magnesium tablet at one of two servings, to the 250 mg
+    limit, for the 30 mg a doctor's 180 mg left beside 150 mg taken)."""
+    known = ev.memo.get("no_product_on_top")
+    if known is not None:
+        return known
+    advice, out = advice_of(ev), {}
+    skip = set(capped_doctor_doses(ev)) | set(doctor_band_unmet(ev)) | set(ev.offer.covered)
+    per_day = ev.snapshot.catalog.nutrients_per_day
+    for column, advised in sorted(advice.doctor.items()):
+        taken, room = float(ev.intake[column]), float(ev.safety.room[column])
+        if column in skip or advice.authority.get(column) != DOCTOR or np.isnan(room):
+            continue
+        amounts = per_day[answers_a_dose(ev, column) & (per_day[:, column] > 0), column]
+        if above(advised, taken) and amounts.size and above(amounts, room - taken).all():
+            out[column] = float(amounts.min())
+    ev.memo["no_product_on_top"] = out
+    return out
+
+
+def blocked_by_doctor_notice(ev: Evaluation) -> np.ndarray:
+    """Products giving a nutrient of `no_product_on_top` (a regimen adds none of them)."""
+    per_day = ev.snapshot.catalog.nutrients_per_day
+    columns = sorted(no_product_on_top(ev))
+    return np.asarray((per_day[:, columns] > 0).any(axis=1), dtype=bool)
+
+
 def _none_fits(ev: Evaluation, column: int, advised: float, locale: str) -> list[dict[str, str]]:
-    """`doctor_dose_short:<nutrient>` where no product may serve the doctor's dose because
-    every product that gives the nutrient gives more than the room the upper limit leaves
-    beside food and what is taken (review 11 R11-8: a doctor's 12 mg zinc, 9 mg of room beside
-    16 mg from food, our smallest zinc 10 mg; it said "no product that suits your age")."""
+    """`doctor_dose_short:<nutrient>` for a column of `no_product_on_top`: the room left and
+    our smallest product that may answer the dose (it said "no product that suits your age")."""
     reference = ev.snapshot.reference
     key = reference.nutrients.keys[column]
     taken = float(ev.intake[column])
     room = float(ev.safety.room[column])
-    amounts = ev.snapshot.catalog.nutrients_per_day[:, column]
-    suits = answers_a_dose(ev)
-    amounts = amounts[suits & (amounts > 0)]
-    if np.isnan(room) or not above(advised, taken) or not amounts.size:
-        return []
     left = max(room - taken, 0.0)
-    if not above(amounts, left).all():
-        return []  # a product fits the room: something else keeps it out
     values = reference.nutrients.text_values(
         key,
         locale,
@@ -209,7 +239,7 @@ def _none_fits(ev: Evaluation, column: int, advised: float, locale: str) -> list
         upper_limit=ev.limits[column],
         room=left,
         taken=taken,
-        smallest=float(amounts.min()),
+        smallest=no_product_on_top(ev)[column],
     )
     why = reference.text(_room_key(ev, column, taken), locale, **values)
     head = "notice_doctor_dose_none" + ("_taken" if taken > 0 else "")  # review 12 F21

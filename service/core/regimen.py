@@ -11,11 +11,11 @@ from typing import Any
 
 import numpy as np
 
-from .advice_config import advice_config
 from .advice_extras import served_targets
 from .advice_texts import doctor_dose_notices, intake_warning_notices, serum_notices
 from .amounts import above, rounded
 from .day_totals import near_upper_limit
+from .doctor_reach import no_product_on_top
 from .line_notices import interaction_taken, unsuited_taken, with_unsuited_lines
 from .numbers import format_number
 from .profile import Profile, labelled_lines
@@ -69,11 +69,11 @@ def formulate_regimen(
     elif not problem.gaps.any():
         notices.append(_notice("intake_needs_attention" if failing else "targets_met", write))
     elif problem.size == 0:
-        notices.append(_infeasible(ev, problem, write))
+        notices += _infeasible(ev, problem, write)
     else:
         servings, solver, optimal = solve(problem, time_limit)
         if not servings.any():
-            notices.append(_infeasible(ev, problem, write))
+            notices += _infeasible(ev, problem, write)
         if solver == "greedy":
             notices.append(_notice("regimen_greedy", write))
     chosen = {int(problem.products[i]): int(s) for i, s in enumerate(servings) if s > 0}
@@ -135,17 +135,20 @@ def _contraindicated(ev: Evaluation) -> set[int]:
     }
 
 
-def _infeasible(ev: Evaluation, problem: RegimenProblem, write: TextWriter) -> dict[str, str]:
+def _infeasible(ev: Evaluation, problem: RegimenProblem, write: TextWriter) -> list[dict]:
     """`regimen_infeasible`; when a contraindication excludes every open target's nutrient, the
-    text names them instead of the budget and the number of products (review s5 S5)."""
+    text names them instead of the budget and the number of products (review s5 S5); none
+    where the doctor's-dose notice says why no product is added to each (review 14)."""
     gaps = [int(c) for c in np.flatnonzero(problem.gaps > 0)]
+    if gaps and set(gaps) <= set(no_product_on_top(ev)):
+        return []
     blocked = _contraindicated(ev)
     if gaps and all(c in blocked for c in gaps):
         keys = ev.snapshot.reference.nutrients.keys
         nutrients = write.listed(write.name(keys[c]) for c in gaps)
         text = write("notice_regimen_infeasible_contraindicated", nutrients=nutrients)
-        return {"code": "regimen_infeasible", "text": text}
-    return _notice("regimen_infeasible", write)
+        return [{"code": "regimen_infeasible", "text": text}]
+    return [_notice("regimen_infeasible", write)]
 
 
 def _lines_view(
@@ -207,7 +210,7 @@ def _targets_view(
     keys = ev.snapshot.reference.nutrients.keys
     targets, target_ids = served_targets(ev)
     ours = priorities(ev.snapshot.reference).is_ours
-    within = advice_config(ev.snapshot.reference).covered_within
+    within = ev.offer.enough_share
     out = {}
     for column in np.flatnonzero(np.nan_to_num(targets) > 0):
         key = keys[column]
@@ -216,7 +219,7 @@ def _targets_view(
         # enough within lists.covered.within below the target (advice.py enough_taken), as
         # the regimen aims (regimen_problem.target_gaps); "close to" it where below it
         below = amount < target - float(slack(np.array([target]))[0])
-        achieved = amount >= target * (1 - within) if below else True
+        achieved = amount >= target * (1 - within[column]) if below else True
         close = "_close" if below else ""
         values = {
             "amount": rounded(amount),

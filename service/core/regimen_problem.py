@@ -50,15 +50,13 @@ dose_fit, there is only stage 1, the program before R8.
 
 Candidates: see `candidate_mask` (the program checks the limits for the servings it chooses).
 
-Exact pruning keeps the program small: products that carry nothing with a gap are dropped (they
-only add cost); max_i is cut to what the limits and the budget allow and to the servings after
-which the product alone already fills every gap it serves; a product is dropped when max_products
-others dominate it (see `_undominated`), since one of them can always take its place.
+Exact pruning keeps the program small: products with nothing for a gap are dropped; max_i is cut
+to what the limits and the budget allow and to the servings after which the product alone fills
+every gap it serves; a product max_products others dominate is dropped (`_undominated`).
 
 If HiGHS gives no usable solution in `time_limit`, a greedy fallback adds one serving at a time,
-the one with the best shortfall reduction per euro (it does not weigh the overshoot), while
-every limit, the budget and max_products still hold. Every answer is checked against the limits
-before it is returned.
+the best shortfall reduction per euro (not weighing the overshoot), within every limit, the
+budget and max_products. Every answer is checked against the limits before it is returned.
 """
 
 from __future__ import annotations
@@ -75,6 +73,8 @@ from .advice_config import advice_config
 from .advice_extras import medicinal_only, served_targets
 from .amounts import above, tolerated
 from .catalog import DAYS_PER_MONTH, Catalog
+from .doctor_reach import blocked_by_doctor_notice
+from .needs import overshot_gap
 from .ranking import Evaluation
 from .regimen_fit import regimen_fit_columns
 from .safety import life_stage_maxima
@@ -82,8 +82,7 @@ from .target_priority import column_ranks
 
 SHORTFALL_RESOLUTION = 1e-3  # relative shortfall below which cost and pills may decide
 DEFAULT_MAX_PRODUCTS = 3
-# HiGHS's feasibility-jump heuristic has a fixed effort that costs ~5 ms on these tiny programs,
-# which HiGHS solves at the root anyway; optimality is still proven (mip_rel_gap 0).
+# HiGHS's feasibility-jump heuristic costs ~5 ms on tiny programs that HiGHS solves at the root
 HIGHS_OPTIONS = {"mip_heuristic_run_feasibility_jump": False}
 _PAIRWISE_LIMIT = 2000  # candidates compared pairwise for dominance (an n x n boolean matrix)
 # safety masks on the labelled daily dose that the program checks for the servings it chooses
@@ -269,13 +268,14 @@ def candidate_mask(ev: Evaluation) -> np.ndarray:
     who takes 10 µg, the labelled 20 µg does not. As in lists, no product that only a doctor's
     medicinal dose would ask for (advice_extras.medicinal_only: no iron beside 60 mg, s7 P7).
     """
-    blocked = _warned_unneeded(ev) | medicinal_only(ev)
+    blocked = _warned_unneeded(ev) | medicinal_only(ev) | blocked_by_doctor_notice(ev)
     for code, mask in ev.safety.excluded.items():
         if code not in SERVINGS_CHECKED:
             blocked |= mask
-    # as in lists: the dose band (no 75 µg tablet for a 10 µg advice), and nothing that adds a
-    # nutrient taken enough of (review 13: no D3 + K2 beside the K2 taken, "no more K2")
-    blocked |= ev.offer.duplicate
+    # as in lists: the dose band (no 75 µg tablet for a 10 µg advice), nothing that adds a
+    # nutrient taken enough of (review 13: no D3 + K2 beside K2 taken), no multivitamin for
+    # gaps it only overshoots (needs.overshot_gap), no doctor's "no product on top" (review 14)
+    blocked |= ev.offer.duplicate | overshot_gap(ev.offer)
     return ~blocked & ~ev.rule_excluded & ev.rule_required & ev.offer.within_band
 
 
@@ -301,10 +301,10 @@ def _warned_unneeded(ev: Evaluation) -> np.ndarray:
 
 
 def target_gaps(ev: Evaluation) -> np.ndarray:
-    """Per nutrient: target - intake where a positive target is not met yet (advice.py
-    `enough_taken`), else 0; a doctor's dose we may not supply is no target (s7 P7)."""
+    """Per nutrient: target - intake where a target is not met yet (advice.py `enough_taken`),
+    else 0; a doctor's dose we may not supply is no target (s7 P7)."""
     targets = np.nan_to_num(served_targets(ev)[0])
-    gaps, met = targets - ev.intake, advice_config(ev.snapshot.reference).covered_within * targets
+    gaps, met = targets - ev.intake, ev.offer.enough_share * targets
     return np.where((targets > 0) & (gaps > np.maximum(slack(targets), met)), gaps, 0.0)
 
 
