@@ -28,6 +28,7 @@ giving 60 mg magnesium and eleven nutrients nobody advised): `overshot_gap`.
 
 from __future__ import annotations
 
+import weakref
 from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
@@ -69,27 +70,46 @@ def overshot_gap(offer: Offer) -> np.ndarray:
     """Products every advice gap of which they fill (`Offer.gap_fits`) they fill past the
     advice, with what the person takes and has in the basket (the reason then says "more than
     the advised amount"), and that give at least `lists.overshot_gap.min_unneeded` nutrients
-    they fill no gap of. A claim's condition of use is no advice to overshoot (review s9 A7b)."""
+    they fill no gap of. A claim's condition of use is no advice to overshoot (review s9 A7b).
+    Once per Offer (lists, regimens and the doctor's-dose notices ask it); read-only."""
+    known = vars(offer).get("_overshot_gap")
+    if known is not None:
+        return cast(np.ndarray, known)
     ev = offer.ev
-    fits = offer.gap_fits
-    rows = np.flatnonzero(fits.any(axis=1))
-    out = np.zeros(len(ev.snapshot.catalog), dtype=bool)
+    catalog = ev.snapshot.catalog
+    out = np.zeros(len(catalog), dtype=bool)
     least = offer.config.overshot_min_unneeded
-    if least is None or not rows.size:
-        return out
-    per_day = ev.snapshot.catalog.nutrients_per_day[rows]
-    advice = offer.ev.advice
-    assert advice is not None  # ranking.evaluate sets it (advice.advice_of)
-    targets = np.nan_to_num(advice.targets, nan=np.inf).copy()
-    for column, authority in advice.authority.items():
-        if authority == CLAIM_CONDITION:
-            targets[column] = np.inf
-    over = per_day + ev.intake[None, :] > targets[None, :] * (1 + 1e-9)
-    filled = fits[rows]
-    overshoots = (~filled | over).all(axis=1)
-    unneeded = ((per_day > 0) & ~(ev.features.fill[rows] > 0)).sum(axis=1)
-    out[rows] = overshoots & (unneeded >= least)
+    if least is not None:
+        # only a product giving more than `least` nutrients can fill one and leave that many
+        fits = offer.gap_fits
+        rows = np.flatnonzero((_nutrient_counts(catalog) > least) & fits.any(axis=1))
+        if rows.size:
+            per_day = catalog.nutrients_per_day[rows]
+            advice = ev.advice
+            assert advice is not None  # ranking.evaluate sets it (advice.advice_of)
+            targets = np.nan_to_num(advice.targets, nan=np.inf)
+            claims = [c for c, a in advice.authority.items() if a == CLAIM_CONDITION]
+            if claims:
+                targets = targets.copy()
+                targets[claims] = np.inf
+            over = per_day + ev.intake[None, :] > targets[None, :] * (1 + 1e-9)
+            overshoots = (~fits[rows] | over).all(axis=1)
+            unneeded = ((per_day > 0) & ~(ev.features.fill[rows] > 0)).sum(axis=1)
+            out[rows] = overshoots & (unneeded >= least)
+    out.flags.writeable = False
+    vars(offer)["_overshot_gap"] = out
     return out
+
+
+def _nutrient_counts(catalog: Any) -> np.ndarray:
+    """How many nutrients each product gives, once per catalog."""
+    known = _COUNTS.get(catalog)
+    if known is None:
+        known = _COUNTS[catalog] = np.count_nonzero(catalog.nutrients_per_day > 0, axis=1)
+    return known
+
+
+_COUNTS: weakref.WeakKeyDictionary[Any, np.ndarray] = weakref.WeakKeyDictionary()
 
 
 class _NoOwnRole:
