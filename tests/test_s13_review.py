@@ -15,6 +15,7 @@ import math
 import pytest
 
 from .oracle import PRODUCTS, per_day
+from .test_s13_f6 import MG_DOCTOR  # a doctor's 180 mg magnesium beside 150 mg taken
 
 # the Hypothesis case CI found (tests/test_safety_properties.py)
 CI_CASE = {
@@ -438,15 +439,6 @@ def test_a_cart_whose_basket_gives_what_the_list_would_offer_does_not_blame_safe
 
 
 # ---------------------------------------------------------------- review 14 (this session's)
-MG_DOCTOR = {
-    "age": 45,
-    "sex": "female",
-    "country": "NL",
-    "higher_dose_advised": {"magnesium_mg": 180},
-    "current_supplements": [{"label": "Mg", "nutrients": {"magnesium_mg": 150}}],
-}
-
-
 def test_a_regimen_adds_nothing_where_the_doctors_notice_says_no_product_on_top(client):
     """review 14 #1: the regimen added the A-Z multivitamin (then a calcium + magnesium tablet at
     one of two servings, to the 250 mg limit) for the 30 mg the doctor's 180 mg leaves beside
