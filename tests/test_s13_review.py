@@ -527,3 +527,22 @@ def test_the_product_taken_at_half_a_dose_is_not_named_instead_of_itself(client)
     text = _notice(answer, "doctor_dose_short:vitamin_d_ug")
     assert PRODUCTS["XF-D3-75-TAB"]["name"]["en"] not in text, text
     assert "no product that suits your profile gives more" not in text, text
+
+
+def test_a_doctors_folic_acid_is_answered_by_folic_acid_not_a_multivitamin(client):
+    """review 14 #9: the women's multivitamin (14 mg iron, retinol) beside the plain folic acid
+    tablet for a doctor's 1000 µg, against the rule's own reason."""
+    profile = {
+        "age": 40,
+        "sex": "female",
+        "country": "NL",
+        "higher_dose_advised": {"folic_acid_ug": 1000},
+    }
+    for locale in ("en", "nl", "de"):
+        body = {"profile": profile, "locale": locale, "limit": 10}
+        answer = _post(client, "/v1/recommendations", body)
+        folic = [
+            i["sku"] for i in answer["items"] if per_day(PRODUCTS[i["sku"]]).get("folic_acid_ug")
+        ]
+        assert folic, answer
+        assert all(PRODUCTS[s]["category"] != "multivitamin" for s in folic), folic

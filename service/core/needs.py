@@ -33,6 +33,8 @@ from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
+from .advice_config import DOCTOR
+
 if TYPE_CHECKING:
     from .advice import Offer
 
@@ -67,10 +69,11 @@ def need(offer: Offer) -> np.ndarray:
 
 
 def overshot_gap(offer: Offer) -> np.ndarray:
-    """Products every advice gap of which they fill (`Offer.gap_fits`) they fill past the
-    advice, with what the person takes and has in the basket (the reason then says "more than
-    the advised amount"), and that give at least `lists.overshot_gap.min_unneeded` nutrients
-    they fill no gap of. A claim's condition of use is no advice to overshoot (review s9 A7b).
+    """Products that give at least `lists.overshot_gap.min_unneeded` nutrients they fill no gap
+    of (a multivitamin) and fill every advice gap they fill (`Offer.gap_fits`) past the advice,
+    with what the person takes and has in the basket (the reason then says "more than the
+    advised amount"), or fill a doctor's dose: no answer to those gaps. A claim's condition of
+    use is no advice to overshoot (review s9 A7b).
     Once per Offer (lists, regimens and the doctor's-dose notices ask it); read-only."""
     known = vars(offer).get("_overshot_gap")
     if known is not None:
@@ -93,6 +96,12 @@ def overshot_gap(offer: Offer) -> np.ndarray:
                 targets = targets.copy()
                 targets[claims] = np.inf
             over = per_day + ev.intake[None, :] > targets[None, :] * (1 + 1e-9)
+            # a doctor's dose of one nutrient is answered by a product for it, never by a
+            # multivitamin (review 14: the women's multivitamin, 14 mg iron and retinol, beside
+            # the folic acid tablet for a doctor's 1000 µg folic acid)
+            doctor = [c for c, a in advice.authority.items() if a == DOCTOR]
+            if doctor:
+                over[:, doctor] = True
             overshoots = (~fits[rows] | over).all(axis=1)
             unneeded = ((per_day > 0) & ~(ev.features.fill[rows] > 0)).sum(axis=1)
             out[rows] = overshoots & (unneeded >= least)
