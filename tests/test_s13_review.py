@@ -468,7 +468,7 @@ def test_enough_beside_a_doctors_dose_we_cannot_supply_is_of_the_general_advice(
     }
     answer = _post(client, "/v1/recommendations", {"profile": profile, "locale": "en"})
     text = _notice(answer, "already_covered:vitamin_d_ug")
-    assert "general advice" in text and "not for the dose your doctor advised" in text, text
+    assert "enough without the dose your doctor advised" in text, text
 
 
 def test_a_doctors_dose_is_no_population_value_with_a_margin(client):
@@ -546,3 +546,47 @@ def test_a_doctors_folic_acid_is_answered_by_folic_acid_not_a_multivitamin(clien
         ]
         assert folic, answer
         assert all(PRODUCTS[s]["category"] != "multivitamin" for s in folic), folic
+
+
+# ---------------------------------------------------------------- review 15 (second pass)
+@pytest.mark.parametrize(
+    "advised",
+    [{"vitamin_b12_ug": 5}, {"vitamin_k2_ug": 50}, {"calcium_mg": 300}, {"omega3_mg": 250}],
+)
+@pytest.mark.parametrize("age", [1, 3, 7, 11])
+def test_a_childs_doctors_dose_of_a_nutrient_without_a_band_answers(client, age, advised):
+    """review 15 #1: a child's doctor's dose of a nutrient with no dose band (B12, K2) and no
+    product that suits answered 500 (an infinite 'at most' quoted and rounded)."""
+    body = {"profile": {"age": age, "higher_dose_advised": advised}, "locale": "en"}
+    for path in ("/v1/recommendations", "/v1/intake/check", "/v1/regimens"):
+        _post(client, path, body)
+    _post(client, "/v1/recommendations", {**body, "placement": "cart", "basket": []})
+
+
+def test_a_regimen_answers_a_doctors_vitamin_d_with_vitamin_d_not_a_multivitamin(client):
+    """review 15 #3: a woman of 72 with a doctor's 25 µg beside 20 µg taken got the A-Z
+    multivitamin (14 mg iron, 800 µg retinol) in the regimen; the list says a 10 µg D3."""
+    profile = {
+        "age": 72,
+        "sex": "female",
+        "country": "NL",
+        "higher_dose_advised": {"vitamin_d_ug": 25},
+        "current_supplements": [{"label": "d", "nutrients": {"vitamin_d_ug": 20}}],
+    }
+    regimen = _post(client, "/v1/regimens", {"profile": profile, "locale": "en"})
+    for line in regimen["lines"]:
+        assert PRODUCTS[line["sku"]]["category"] != "multivitamin", line
+
+
+def test_a_doctors_dose_equal_to_the_advice_has_no_margin_either(client):
+    """review 15 #4: a doctor's 20 µg (the same as the 70+ advice) with 18.5 µg taken was
+    'enough', where 20.5 µg advised got products."""
+    profile = {
+        "age": 72,
+        "sex": "female",
+        "country": "NL",
+        "higher_dose_advised": {"vitamin_d_ug": 20},
+        "current_supplements": [{"label": "d", "nutrients": {"vitamin_d_ug": 18.5}}],
+    }
+    answer = _post(client, "/v1/recommendations", {"profile": profile, "locale": "en"})
+    assert "already_covered:vitamin_d_ug" not in [n["code"] for n in answer["notices"]]

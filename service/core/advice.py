@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .advice_config import DOCTOR, AdviceConfig, advice_config
+from .advice_config import AdviceConfig, advice_config
 from .advice_profile import ProfileAdvice
 from .advice_profile import profile_advice as profile_advice  # where callers import it
 from .amounts import above, rounded
@@ -270,8 +270,8 @@ class Offer:
         advice = advice_of(self.ev)
         if advice.doctor:
             capped = capped_doctor_doses(self.ev)
-            for column in advice.doctor:
-                if column not in capped and advice.authority.get(column) == DOCTOR:
+            for column in advice.doctor:  # the doctor's dose, even where it is the advice too
+                if column not in capped:
                     share[column] = 1e-9
         share.flags.writeable = False
         return share

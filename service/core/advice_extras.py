@@ -428,15 +428,21 @@ def doctor_band_unmet(ev: Evaluation) -> dict[int, float]:
         if column in excluded:  # a medicine or condition keeps it out: doctor_dose_excluded
             continue
         amounts = ev.snapshot.catalog.nutrients_per_day[:, column]
-        if not (amounts > 0).any():
+        # never quote more than the upper limit leaves beside food (review 12 F17: "at most
+        # 450 mg" of magnesium, whose limit is 250 mg)
+        upper = float(min(advice.band_upper[column], ev.safety.room_or_inf[column]))
+        # a band to quote, and room below it ("at most 0 mg" of zinc for a child whose food
+        # alone reaches the limit, review 15; no band at all: B12 or K2 for a child, an inf)
+        if not np.isfinite(upper) or upper <= 0 or not (amounts > 0).any():
             continue
         suits = (amounts > 0) & answers_a_dose(ev, column)
-        # none that suits, or each alone above the band; beside what is taken, that is what
-        # stops it (F5: doctor_reach says so)
-        if (amounts[suits] > advice.band_upper[column] * (1 + 1e-9)).all():
-            # never quote more than the upper limit leaves beside food (review 12 F17: "at most
-            # 450 mg" of magnesium, whose limit is 250 mg)
-            out[column] = float(min(advice.band_upper[column], ev.safety.room_or_inf[column]))
+        if not suits.any():  # nothing that gives it suits the person (a child's folic acid)
+            out[column] = upper
+        elif (
+            upper >= advice.band_upper[column]
+            and (amounts[suits] > advice.band_upper[column] * (1 + 1e-9)).all()
+        ):  # each that suits above the band; a room below it is doctor_reach's to name,
+            out[column] = upper  # and so is what is taken beside it (F5)
     ev.memo["doctor_band_unmet"] = out
     return out
 

@@ -85,7 +85,10 @@ def overshot_gap(offer: Offer) -> np.ndarray:
     if least is not None:
         # only a product giving more than `least` nutrients can fill one and leave that many
         fits = offer.gap_fits
-        rows = np.flatnonzero((_nutrient_counts(catalog) > least) & fits.any(axis=1))
+        # any that fills a gap, in the list or not (a regimen asks of every candidate: an
+        # A-Z multivitamin whose iron is no need for a woman of 72 is no list candidate)
+        fill = ev.features.fill > 0
+        rows = np.flatnonzero((_nutrient_counts(catalog) > least) & fill.any(axis=1))
         if rows.size:
             per_day = catalog.nutrients_per_day[rows]
             advice = ev.advice
@@ -103,7 +106,7 @@ def overshot_gap(offer: Offer) -> np.ndarray:
             if doctor:
                 over[:, doctor] = True
             overshoots = (~fits[rows] | over).all(axis=1)
-            unneeded = ((per_day > 0) & ~(ev.features.fill[rows] > 0)).sum(axis=1)
+            unneeded = ((per_day > 0) & ~fill[rows]).sum(axis=1)
             out[rows] = overshoots & (unneeded >= least)
     out.flags.writeable = False
     vars(offer)["_overshot_gap"] = out
