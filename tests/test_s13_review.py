@@ -11,10 +11,14 @@
 from __future__ import annotations
 
 import math
+import re
 
 import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from .oracle import PRODUCTS, per_day
+from .oracle import PRODUCTS, REFERENCE_DIR, per_day
 from .test_s13_f6 import MG_DOCTOR  # a doctor's 180 mg magnesium beside 150 mg taken
 
 # the Hypothesis case CI found (tests/test_safety_properties.py)
@@ -590,3 +594,42 @@ def test_a_doctors_dose_equal_to_the_advice_has_no_margin_either(client):
     }
     answer = _post(client, "/v1/recommendations", {"profile": profile, "locale": "en"})
     assert "already_covered:vitamin_d_ug" not in [n["code"] for n in answer["notices"]]
+
+
+DOCTOR_KEYS = sorted(
+    yaml.safe_load((REFERENCE_DIR / "nutrients.yaml").read_text("utf-8"))["nutrients"]
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    age=st.sampled_from([0, 1, 3, 5, 7, 11, 14, 17, 30, 45, 72, 90]),
+    advised=st.dictionaries(
+        st.sampled_from(DOCTOR_KEYS),
+        st.sampled_from([0, 0.001, 0.5, 3, 20, 50, 150, 300, 1000, 4000, 1e6]),
+        min_size=1,
+        max_size=3,
+    ),
+    taken=st.dictionaries(
+        st.sampled_from(DOCTOR_KEYS), st.sampled_from([1e-300, 2, 20, 150]), max_size=2
+    ),
+    extra=st.sampled_from(
+        [{}, {"life_stage": "pregnant", "sex": "female"}, {"conditions": ["kidney_disease"]}]
+    ),
+)
+def test_any_doctors_dose_answers_every_endpoint(app, age, advised, taken, extra):
+    """Review 15 found a 500 for a child's doctor's B12 that no property test drew (the
+    properties draw doctor's doses of vitamin D, iron and iodine only): every nutrient, any
+    age, with and without something taken, every endpoint answers 200 with finite numbers."""
+    client = app.test_client()
+    profile = {"age": age, "higher_dose_advised": advised, **extra}
+    if taken:
+        profile["current_supplements"] = [{"label": "x", "nutrients": taken}]
+    if extra.get("life_stage") and not 14 <= age <= 50:
+        profile.pop("life_stage")
+    for path in ("/v1/recommendations", "/v1/intake/check", "/v1/regimens"):
+        response = client.post(path, json={"profile": profile, "locale": "en"})
+        assert response.status_code == 200, (path, profile, response.get_data(as_text=True))
+        text = response.get_data(as_text=True)
+        assert "NaN" not in text and "Infinity" not in text, text
+        assert not re.search(r"\b(inf|nan)\b", text), text
