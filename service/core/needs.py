@@ -87,7 +87,7 @@ def overshot_gap(offer: Offer) -> np.ndarray:
         fits = offer.gap_fits
         # any that fills a gap, in the list or not (a regimen asks of every candidate: an
         # A-Z multivitamin whose iron is no need for a woman of 72 is no list candidate)
-        fill = ev.features.fill > 0
+        fill = np.asarray(ev.features.fill > 0)
         rows = np.flatnonzero((_nutrient_counts(catalog) > least) & fill.any(axis=1))
         if rows.size:
             per_day = catalog.nutrients_per_day[rows]
@@ -105,7 +105,10 @@ def overshot_gap(offer: Offer) -> np.ndarray:
             doctor = [c for c, a in advice.authority.items() if a == DOCTOR]
             if doctor:
                 over[:, doctor] = True
-            overshoots = (~fits[rows] | over).all(axis=1)
+            # the gaps it fills in the list, else (no list candidate) every gap it fills
+            listed = np.asarray(fits[rows].any(axis=1))
+            filled = np.where(listed[:, None], fits[rows], fill[rows])
+            overshoots = (~filled | over).all(axis=1)
             unneeded = ((per_day > 0) & ~fill[rows]).sum(axis=1)
             out[rows] = overshoots & (unneeded >= least)
     out.flags.writeable = False
