@@ -31,6 +31,18 @@ CI_CASE = {
 }
 
 
+def _doctor(
+    age: int, advised: dict, taken: dict | None = None, *, sex: str | None = None, **more: str
+) -> dict:
+    """A profile with a doctor's dose (`advised`) and, where given, a label line with `taken`."""
+    profile: dict = {"age": age, "higher_dose_advised": advised, **more}
+    if sex is not None:
+        profile["sex"] = sex
+    if taken:
+        profile["current_supplements"] = [{"label": "taken", "nutrients": taken}]
+    return profile
+
+
 def _post(client, path: str, body: dict) -> dict:
     response = client.post(path, json=body)
     assert response.status_code == 200, (response.status_code, response.get_data(as_text=True))
@@ -92,13 +104,9 @@ def test_a_real_gap_still_gets_a_product(client):
 
 
 # ---------------------------------------------------------------- review 12 F7, F19
-DOCTOR_50_BESIDE_DROPS = {
-    "age": 45,
-    "sex": "male",
-    "country": "NL",
-    "higher_dose_advised": {"vitamin_d_ug": 50},
-    "current_supplements": [{"label": "drops", "nutrients": {"vitamin_d_ug": 20}}],
-}
+DOCTOR_50_BESIDE_DROPS = _doctor(
+    45, {"vitamin_d_ug": 50}, {"vitamin_d_ug": 20}, sex="male", country="NL"
+)
 
 
 @pytest.mark.parametrize("locale", ["en", "nl", "de"])
@@ -151,11 +159,7 @@ def test_one_reason_quotes_the_doctors_dose_once(client):
 def test_enough_is_measured_against_the_advice_served_not_a_capped_doctors_dose(client):
     """A doctor's 150 µg is above the upper limit: the list serves the general 20 µg. 19.99 µg
     taken was not 'enough' of 150 µg, so a 50 µg product was offered for a 0.01 µg gap."""
-    profile = {
-        "age": 84,
-        "higher_dose_advised": {"vitamin_d_ug": 150},
-        "current_supplements": [{"label": "x", "nutrients": {"vitamin_d_ug": 19.99}}],
-    }
+    profile = _doctor(84, {"vitamin_d_ug": 150}, {"vitamin_d_ug": 19.99})
     answer = _post(client, "/v1/recommendations", {"profile": profile, "locale": "en"})
     assert all(_vitamin_d(item["sku"]) == 0 for item in answer["items"]), answer["items"]
 
@@ -387,12 +391,7 @@ def test_the_intake_checks_addition_is_one_the_list_offers(client):
     its own notice 'you reach at most 85 µg ... no product gives more than 10 µg'. It now adds
     what the list for the same basket offers."""
     body = {
-        "profile": {
-            "age": 60,
-            "sex": "male",
-            "country": "NL",
-            "higher_dose_advised": {"vitamin_d_ug": 100},
-        },
+        "profile": _doctor(60, {"vitamin_d_ug": 100}, sex="male", country="NL"),
         "basket": [{"sku": "XF-D3-75-TAB"}],
         "locale": "en",
     }
@@ -425,12 +424,7 @@ def test_a_cart_whose_basket_gives_what_the_list_would_offer_does_not_blame_safe
     vitamin D; we suggest nothing more of it' and then 'we found no product that safely fits
     your profile and your basket', which blames safety for the basket overlap."""
     body = {
-        "profile": {
-            "age": 60,
-            "sex": "male",
-            "country": "DE",
-            "higher_dose_advised": {"vitamin_d_ug": 75},
-        },
+        "profile": _doctor(60, {"vitamin_d_ug": 75}, sex="male", country="DE"),
         "basket": [{"sku": "XF-D3-50-CAP"}],
         "locale": "en",
         "placement": placement,
@@ -465,11 +459,7 @@ def test_a_childs_doctors_dose_no_product_suits_is_said(client):
 
 def test_enough_beside_a_doctors_dose_we_cannot_supply_is_of_the_general_advice(client):
     """review 14 #3: 'You already take enough vitamin D' beside a doctor's 150 µg."""
-    profile = {
-        "age": 84,
-        "higher_dose_advised": {"vitamin_d_ug": 150},
-        "current_supplements": [{"label": "x", "nutrients": {"vitamin_d_ug": 20}}],
-    }
+    profile = _doctor(84, {"vitamin_d_ug": 150}, {"vitamin_d_ug": 20})
     answer = _post(client, "/v1/recommendations", {"profile": profile, "locale": "en"})
     text = _notice(answer, "already_covered:vitamin_d_ug")
     assert "enough without the dose your doctor advised" in text, text
@@ -478,13 +468,7 @@ def test_enough_beside_a_doctors_dose_we_cannot_supply_is_of_the_general_advice(
 def test_a_doctors_dose_is_no_population_value_with_a_margin(client):
     """review 14 #4: 70 of a doctor's 75 µg was 'achieved, close enough' in the regimen beside
     the doctor's-dose notice that it is not reached."""
-    profile = {
-        "age": 45,
-        "sex": "male",
-        "country": "NL",
-        "higher_dose_advised": {"vitamin_d_ug": 75},
-        "current_supplements": [{"label": "d", "nutrients": {"vitamin_d_ug": 70}}],
-    }
+    profile = _doctor(45, {"vitamin_d_ug": 75}, {"vitamin_d_ug": 70}, sex="male", country="NL")
     answer = _post(client, "/v1/regimens", {"profile": profile, "locale": "en"})
     target = answer["targets"]["vitamin_d_ug"]
     assert target["amount"] >= 75 or target["status"] != "achieved", target
@@ -536,12 +520,7 @@ def test_the_product_taken_at_half_a_dose_is_not_named_instead_of_itself(client)
 def test_a_doctors_folic_acid_is_answered_by_folic_acid_not_a_multivitamin(client):
     """review 14 #9: the women's multivitamin (14 mg iron, retinol) beside the plain folic acid
     tablet for a doctor's 1000 µg, against the rule's own reason."""
-    profile = {
-        "age": 40,
-        "sex": "female",
-        "country": "NL",
-        "higher_dose_advised": {"folic_acid_ug": 1000},
-    }
+    profile = _doctor(40, {"folic_acid_ug": 1000}, sex="female", country="NL")
     for locale in ("en", "nl", "de"):
         body = {"profile": profile, "locale": locale, "limit": 10}
         answer = _post(client, "/v1/recommendations", body)
@@ -570,13 +549,7 @@ def test_a_childs_doctors_dose_of_a_nutrient_without_a_band_answers(client, age,
 def test_a_regimen_answers_a_doctors_vitamin_d_with_vitamin_d_not_a_multivitamin(client):
     """review 15 #3: a woman of 72 with a doctor's 25 µg beside 20 µg taken got the A-Z
     multivitamin (14 mg iron, 800 µg retinol) in the regimen; the list says a 10 µg D3."""
-    profile = {
-        "age": 72,
-        "sex": "female",
-        "country": "NL",
-        "higher_dose_advised": {"vitamin_d_ug": 25},
-        "current_supplements": [{"label": "d", "nutrients": {"vitamin_d_ug": 20}}],
-    }
+    profile = _doctor(72, {"vitamin_d_ug": 25}, {"vitamin_d_ug": 20}, sex="female", country="NL")
     regimen = _post(client, "/v1/regimens", {"profile": profile, "locale": "en"})
     for line in regimen["lines"]:
         assert PRODUCTS[line["sku"]]["category"] != "multivitamin", line
@@ -585,13 +558,7 @@ def test_a_regimen_answers_a_doctors_vitamin_d_with_vitamin_d_not_a_multivitamin
 def test_a_doctors_dose_equal_to_the_advice_has_no_margin_either(client):
     """review 15 #4: a doctor's 20 µg (the same as the 70+ advice) with 18.5 µg taken was
     'enough', where 20.5 µg advised got products."""
-    profile = {
-        "age": 72,
-        "sex": "female",
-        "country": "NL",
-        "higher_dose_advised": {"vitamin_d_ug": 20},
-        "current_supplements": [{"label": "d", "nutrients": {"vitamin_d_ug": 18.5}}],
-    }
+    profile = _doctor(72, {"vitamin_d_ug": 20}, {"vitamin_d_ug": 18.5}, sex="female", country="NL")
     answer = _post(client, "/v1/recommendations", {"profile": profile, "locale": "en"})
     assert "already_covered:vitamin_d_ug" not in [n["code"] for n in answer["notices"]]
 

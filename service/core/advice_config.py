@@ -53,6 +53,7 @@ ADVICE_TEXTS: dict[str, tuple[str, ...]] = {
 log = logging.getLogger("dosewise.core")
 AUTHORITY_PLACEHOLDERS = ("target", "unit", "nutrient")
 DOCTOR = "doctor"  # the authority of a `higher_dose_advised` amount
+CLAIM_CONDITION = "claim_condition"  # the authority of a claim's condition of use: no advice
 PRODUCT_CONDITIONS = ("pregnancy_suitable", "breastfeeding_suitable")
 
 

@@ -30,6 +30,7 @@ from .advice import ProfileAdvice, advice_of, claim_table, profile_advice
 from .advice_checks import placeholder_problem
 from .advice_config import DOCTOR, _directory
 from .context import compiled_context, expression_context
+from .dose_answers import answers_a_dose, excluded_by_interaction
 from .errors import DataFileError, Finding
 from .fastnp import flatnonzero, isin_int, nan_to_num
 from .safety import life_stage_maxima
@@ -411,8 +412,7 @@ def doctor_band_unmet(ev: Evaluation) -> dict[int, float]:
         return known
     advice, offer, out = advice_of(ev), ev.offer, {}
     capped, covered = capped_doctor_doses(ev), set(offer.covered)
-    keys = ev.snapshot.reference.nutrients.keys
-    excluded = {keys.index(k) for i in ev.safety.triggered for k in i.exclude}
+    excluded = excluded_by_interaction(ev)
     candidates = ev.safety.allowed() & ~ev.rule_excluded & ev.rule_required & offer.allowed
     for column, amount in sorted(advice.doctor.items()):
         if advice.authority.get(column) != DOCTOR or column in capped or column in covered:
@@ -445,42 +445,6 @@ def doctor_band_unmet(ev: Evaluation) -> dict[int, float]:
             out[column] = upper  # and so is what is taken beside it (F5)
     ev.memo["doctor_band_unmet"] = out
     return out
-
-
-# safety masks that depend on what is taken beside a product (the day's totals, SKUs taken)
-BESIDE_TAKEN = frozenset({"upper_limit", "life_stage_maximum", "already_taken"})
-
-
-def suits_the_person(ev: Evaluation) -> np.ndarray:
-    """Products no safety mask keeps from the person whatever they take (who they are, their
-    medicines and conditions, the law, the stock) and no rule excludes."""
-    known = ev.memo.get("suits_the_person")
-    if known is None:
-        known = ~ev.rule_excluded & ev.rule_required
-        for name, mask in ev.safety.excluded.items():
-            if name not in BESIDE_TAKEN:
-                known = known & ~mask
-        ev.memo["suits_the_person"] = known
-    return known
-
-
-def answers_a_dose(ev: Evaluation, column: int) -> np.ndarray:
-    """What may answer a doctor's dose of `column`: `suits_the_person`, adding nothing taken
-    enough of (a vegan multivitamin's 200 µg folic acid beside a pregnancy multivitamin's
-    vitamin D), no multivitamin for gaps it only overshoots (needs.overshot_gap, review 12 F6),
-    and alone within the room every other limit leaves beside food (a kids' multivitamin whose
-    zinc crosses it answers no child's folic acid dose: review 14); the room of `column` itself
-    is doctor_reach's to name."""
-    from .needs import overshot_gap  # it reads the Offer, which reads this module
-
-    known = ev.memo.get(("answers_a_dose", column))
-    if known is None:
-        room = np.where(np.isnan(ev.safety.room), np.inf, ev.safety.room) * (1 + 1e-9)
-        room[column] = np.inf
-        alone = (ev.snapshot.catalog.nutrients_per_day <= room).all(axis=1)
-        known = suits_the_person(ev) & alone & ~ev.offer.duplicate & ~overshot_gap(ev.offer)
-        ev.memo[("answers_a_dose", column)] = known
-    return known
 
 
 def doctor_band_notices(ev: Evaluation, locale: str) -> list[dict[str, str]]:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .advice import ProfileAdvice, advice_of, claim_table
-from .advice_config import DOCTOR, advice_config
+from .advice_config import CLAIM_CONDITION, DOCTOR, advice_config
 from .advice_extras import (
     advice_blocked_by_interaction,
     advice_without_doctor,
@@ -134,7 +134,7 @@ def _advice_reason(
     # advice is about: 10 µg beside 9.5 µg taken is 19.5 µg, said so (session 12)
     taken = _other_supplements(ev, column, instead_of)
     above = amount + taken > float(advice.targets[column]) * (1 + 1e-9)
-    above &= advice.authority.get(column) != "claim_condition"  # a claim's condition of use
+    above &= advice.authority.get(column) != CLAIM_CONDITION  # a claim's condition of use
     # is no advice (review s9 A7b)
     # past an aim of ours (targets.yaml priorities: 300 mg calcium for a vegan) the day is "more
     # than the amount we assume", not "the advised amount" (review 12 F18)
@@ -206,6 +206,7 @@ def advice_notices(ev: Evaluation, locale: str) -> list[dict[str, str]]:
     offer = ev.offer
     enough = offer.enough
     failing = offer.failing
+    capped = capped_doctor_doses(ev)
     for column in offer.covered:
         key = keys[column]
         found = failing.get(column)
@@ -228,7 +229,7 @@ def advice_notices(ev: Evaluation, locale: str) -> list[dict[str, str]]:
         # the basket is not yet taken: a basket line makes the text say "with your basket"
         text_key = "notice_already_taken" if np.isnan(enough[column]) else "notice_already_covered"
         # beside a doctor's dose we may not supply, enough for the general advice (review 14)
-        text_key += "_general" if column in capped_doctor_doses(ev) else ""
+        text_key += "_general" if column in capped else ""
         text_key += "_basket" if basket else ""
         values = reference.nutrients.text_values(key, locale, amount=amount)
         text = reference.text(text_key, locale, **values)

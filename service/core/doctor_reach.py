@@ -19,13 +19,14 @@ import numpy as np
 
 from .advice import advice_of
 from .advice_config import DOCTOR
-from .advice_extras import (
+from .advice_extras import capped_doctor_doses, doctor_band_unmet
+from .amounts import above, rounded
+from .dose_answers import (
+    alone_within_room,
     answers_a_dose,
-    capped_doctor_doses,
-    doctor_band_unmet,
+    excluded_by_interaction,
     suits_the_person,
 )
-from .amounts import above, rounded
 
 if TYPE_CHECKING:
     from .ranking import Evaluation
@@ -43,12 +44,12 @@ def doctor_excluded_notices(ev: Evaluation, locale: str) -> list[dict[str, str]]
         return []
     reference = ev.snapshot.reference
     keys = reference.nutrients.keys
-    excluded = {key for i in ev.safety.triggered for key in i.exclude}
+    excluded = excluded_by_interaction(ev)
     skip = set(capped_doctor_doses(ev)) | set(ev.offer.covered)
     notices = []
     for column, advised in sorted(advice.doctor.items()):
         key = keys[column]
-        if key not in excluded or column in skip or not above(advised, ev.intake[column]):
+        if column not in excluded or column in skip or not above(advised, ev.intake[column]):
             continue
         values = reference.nutrients.text_values(key, locale, advised=advised)
         text = reference.text("notice_doctor_dose_excluded", locale, **values)
@@ -126,9 +127,8 @@ def _instead(
     per_day = ev.snapshot.catalog.nutrients_per_day
     # alone: within the dose band and the room every limit leaves beside food
     band = advice_of(ev).band_upper * (1 + 1e-9)
-    room = np.where(np.isnan(ev.safety.room), np.inf, ev.safety.room) * (1 + 1e-9)
     fits = suits_the_person(ev) & ((per_day <= band) | (per_day == 0)).all(axis=1)
-    fits &= (per_day <= room).all(axis=1)
+    fits &= alone_within_room(ev)
     gives = per_day[:, column]
     fits &= above(gives, reach) & ~above(gives, advised)
     larger = bool(fits.any())

@@ -33,13 +33,10 @@ from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
-from .advice_config import DOCTOR
+from .advice_config import CLAIM_CONDITION, DOCTOR
 
 if TYPE_CHECKING:
     from .advice import Offer
-
-# the authority id of a claim's condition of use (targets.yaml `authorities`): no advice
-CLAIM_CONDITION = "claim_condition"
 
 
 def learned_need(offer: Offer) -> np.ndarray:
