@@ -15,7 +15,7 @@ import re
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from .oracle import PRODUCTS, REFERENCE_DIR, per_day
@@ -584,6 +584,9 @@ DOCTOR_KEYS = sorted(
         [{}, {"life_stage": "pregnant", "sex": "female"}, {"conditions": ["kidney_disease"]}]
     ),
 )
+@example(  # review 15 #5: the regimen went past the notice's reach (session 14)
+    age=30, advised={"iodine_ug": 200}, taken={}, extra={"life_stage": "pregnant", "sex": "female"}
+)
 def test_any_doctors_dose_answers_every_endpoint(app, age, advised, taken, extra):
     """Review 15 found a 500 for a child's doctor's B12 that no property test drew (the
     properties draw doctor's doses of vitamin D, iron and iodine only): every nutrient, any
@@ -600,3 +603,36 @@ def test_any_doctors_dose_answers_every_endpoint(app, age, advised, taken, extra
         text = response.get_data(as_text=True)
         assert "NaN" not in text and "Infinity" not in text, text
         assert not re.search(r"\b(inf|nan)\b", text), text
+        answer = response.get_json()
+        for key in advised if path == "/v1/regimens" else ():  # review 15 #5 (session 14)
+            reach, target = _reach_of_notice(answer, key), answer["targets"].get(key)
+            if reach is not None and target is not None:
+                assert target["amount"] <= reach * 1.001 + 0.01, (profile, answer)
+
+
+def _reach_of_notice(answer: dict, key: str) -> float | None:
+    """The 'you reach at most {reach}' of the answer's doctor_dose_short notice of `key`."""
+    for notice in answer.get("notices", []):
+        if notice["code"] == f"doctor_dose_short:{key}":
+            found = re.search(r"reach at most ([\d,.]+)", notice["text"])
+            if found:
+                return float(found.group(1).replace(",", ""))
+    return None
+
+
+def test_a_regimen_adds_no_more_than_the_doctors_notice_says_one_product_reaches(client):
+    """review 15 #5 (session 14): in pregnancy with a doctor's 200 µg iodine, the regimen took
+    the pregnancy multivitamin and an iodine tablet, 300 µg 'at or above the advised 200 µg',
+    beside its own notice 'with one of our products you reach at most 150 µg ... do not take a
+    second product with iodine to make up the rest'."""
+    profile = _doctor(30, {"iodine_ug": 200}, sex="female", life_stage="pregnant")
+    regimen = _post(client, "/v1/regimens", {"profile": profile, "locale": "en"})
+    reach = _reach_of_notice(regimen, "iodine_ug")
+    assert reach == 150, regimen["notices"]
+    iodine = regimen["targets"]["iodine_ug"]
+    assert iodine["amount"] <= reach, (regimen["lines"], iodine)
+    assert iodine["status"] == "missed"
+    assert "no more iodine than one of our products gives (150 µg a day)" in iodine["why"]
+    lines = regimen["lines"]
+    sources = [line["sku"] for line in lines if line["nutrients_per_day"].get("iodine_ug")]
+    assert len(sources) == 1, regimen["lines"]

@@ -57,31 +57,58 @@ def doctor_excluded_notices(ev: Evaluation, locale: str) -> list[dict[str, str]]
     return notices
 
 
-def doctor_short_notices(ev: Evaluation, locale: str) -> list[dict[str, str]]:
-    """`doctor_dose_short:<nutrient>` where what is taken plus the most one product we may
-    offer gives stays below the doctor's dose (and the dose is no capped one)."""
-    advice = advice_of(ev)
-    if not advice.doctor:
-        return []
-    reference, offer = ev.snapshot.reference, ev.offer
-    keys = reference.nutrients.keys
+def doctor_short_reach(ev: Evaluation) -> dict[int, tuple[float, float]]:
+    """{column: (taken, offered)} for each doctor's dose (the target; not capped, band-unmet
+    or covered) that what is taken plus the most one list candidate gives, `offered`, stays
+    below: its `doctor_dose_short` notice says how far one product reaches and, where an upper
+    limit holds, not to make up the rest with a second product. A regimen adds no more of it
+    than `offered` (regimen_problem.offer_caps; review 15: a pregnancy multivitamin and an
+    iodine tablet, 300 µg for a doctor's 200 µg, beside that notice)."""
+    return _doctor_short(ev)[0]
+
+
+def _doctor_short(ev: Evaluation) -> tuple[dict[int, tuple[float, float]], set[int]]:
+    """(`doctor_short_reach`, the doctor's-dose columns no list candidate gives)."""
+    known = ev.memo.get("doctor_short")
+    if known is not None:
+        return known
+    advice, offer, out, none = advice_of(ev), ev.offer, {}, set()
     skip = set(capped_doctor_doses(ev)) | set(doctor_band_unmet(ev)) | set(offer.covered)
     candidates = ev.safety.allowed() & ~ev.rule_excluded & ev.rule_required & offer.allowed
     per_day = ev.snapshot.catalog.nutrients_per_day
-    maxima = reference.market_maxima.applied(ev.profile.country)
-    notices = []
     for column, advised in sorted(advice.doctor.items()):
         if column in skip or advice.authority.get(column) != DOCTOR:
             continue
         giving = per_day[candidates, column]
         giving = giving[giving > 0]
         if not giving.size:
-            if column in no_product_on_top(ev):
-                notices += _none_fits(ev, column, float(advised), locale)
+            none.add(column)
             continue
         taken, offered = float(ev.intake[column]), float(giving.max())
-        if not above(advised, taken + offered):
+        if above(advised, taken + offered):
+            out[column] = (taken, offered)
+    ev.memo["doctor_short"] = out, none
+    return out, none
+
+
+def doctor_short_notices(ev: Evaluation, locale: str) -> list[dict[str, str]]:
+    """`doctor_dose_short:<nutrient>` where what is taken plus the most one product we may
+    offer gives stays below the doctor's dose (`doctor_short_reach`), or no product fits on
+    top (`no_product_on_top`)."""
+    advice = advice_of(ev)
+    if not advice.doctor:
+        return []
+    reference = ev.snapshot.reference
+    keys = reference.nutrients.keys
+    maxima = reference.market_maxima.applied(ev.profile.country)
+    short, none_gives = _doctor_short(ev)
+    notices = []
+    for column, advised in sorted(advice.doctor.items()):
+        if column in none_gives and column in no_product_on_top(ev):
+            notices += _none_fits(ev, column, float(advised), locale)
+        if column not in short:
             continue
+        taken, offered = short[column]
         key = keys[column]
         room = float(ev.safety.room[column])  # the limit less the food allowance; NaN: none
         larger, instead = (

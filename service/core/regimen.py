@@ -15,7 +15,7 @@ from .advice_extras import served_targets
 from .advice_texts import doctor_dose_notices, intake_warning_notices, serum_notices
 from .amounts import above, rounded
 from .day_totals import near_upper_limit
-from .doctor_reach import no_product_on_top
+from .doctor_reach import doctor_short_reach, no_product_on_top
 from .line_notices import interaction_taken, unsuited_taken, with_unsuited_lines
 from .numbers import format_number
 from .profile import Profile, labelled_lines
@@ -331,11 +331,13 @@ def _offer_cap_text(
         return None  # the upper limit binds first: its own text
     keys = write.reference.nutrients.keys
     stage = life_stage_maxima(ev.snapshot.reference, ev.profile)
-    key = (
-        "target_missed_life_stage_cap"
-        if stage.get(keys[column]) is not None and float(stage[keys[column]]) <= caps[column]
-        else "target_missed_dose_band"
-    )
+    reach = doctor_short_reach(ev).get(column)
+    if reach is not None and reach[1] <= caps[column]:
+        key = "target_missed_doctor_reach"
+    elif stage.get(keys[column]) is not None and float(stage[keys[column]]) <= caps[column]:
+        key = "target_missed_life_stage_cap"
+    else:
+        key = "target_missed_dose_band"
     return write(
         key,
         **values,

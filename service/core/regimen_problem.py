@@ -73,7 +73,7 @@ from .advice_config import advice_config
 from .advice_extras import medicinal_only, served_targets
 from .amounts import above, tolerated
 from .catalog import DAYS_PER_MONTH, Catalog
-from .doctor_reach import blocked_by_doctor_notice
+from .doctor_reach import blocked_by_doctor_notice, doctor_short_reach
 from .needs import overshot_gap
 from .ranking import Evaluation
 from .regimen_fit import regimen_fit_columns
@@ -423,9 +423,12 @@ def offer_caps(ev: Evaluation) -> np.ndarray:
     and breastfeeding 25 µg vitamin D, product_maxima.yaml) and the advice band (advice.py: 2.5x
     the advice unless a serum level or a doctor's amount raises it). Both hold for every product
     of a list; a regimen combines products, so they hold for the sum (a pregnancy multivitamin
-    with 10 µg plus 25 µg drops is 35 µg)."""
+    with 10 µg plus 25 µg drops is 35 µg). A doctor's dose one product reaches only in part
+    adds no more than that product (doctor_reach.doctor_short_reach, as its notice says)."""
     keys = ev.snapshot.reference.nutrients.keys
     caps = np.array(advice_of(ev).band_upper, dtype=float, copy=True)
+    for column, (_, offered) in doctor_short_reach(ev).items():
+        caps[column] = min(caps[column], offered)
     stage = life_stage_maxima(ev.snapshot.reference, ev.profile)
     for nutrient, amount in stage.items():
         if nutrient in keys:
