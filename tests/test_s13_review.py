@@ -636,3 +636,28 @@ def test_a_regimen_adds_no_more_than_the_doctors_notice_says_one_product_reaches
     lines = regimen["lines"]
     sources = [line["sku"] for line in lines if line["nutrients_per_day"].get("iodine_ug")]
     assert len(sources) == 1, regimen["lines"]
+
+
+def test_a_regimen_beside_an_unsuited_product_names_it_and_its_own_amount(client):
+    """review 15 #6 (session 14): a vitamin K antagonist, the D3 + K2 drops taken (20 µg D,
+    50 µg K2) and a doctor's 50 µg vitamin D: the regimen added 25 µg drops and its vitamin D
+    target read 'what you already take gives 45 µg of vitamin D ... does not suit your
+    profile': the drops give 20 µg, and their K2, not vitamin D, is what does not suit."""
+    profile = {
+        "age": 60,
+        "medications": ["vitamin_k_antagonist"],
+        "current_supplements": [{"sku": "XF-D3K2-DROPS"}],
+        "higher_dose_advised": {"vitamin_d_ug": 50},
+    }
+    for locale in ("en", "nl", "de"):
+        regimen = _post(client, "/v1/regimens", {"profile": profile, "locale": locale})
+        target = regimen["targets"]["vitamin_d_ug"]
+        assert target["status"] == "fails_guarantee" and not target["achieved"], target
+        taken = _vitamin_d("XF-D3K2-DROPS")
+        added = sum(line["nutrients_per_day"].get("vitamin_d_ug", 0) for line in regimen["lines"])
+        assert target["amount"] == pytest.approx(taken + added)
+        why = target["why"]
+        name = PRODUCTS["XF-D3K2-DROPS"]["name"][locale]
+        assert name in why and f"{taken:g} µg" in why, why
+        if locale == "en":
+            assert "What you already take gives" not in why, why

@@ -112,16 +112,43 @@ def _notice(code: str, write: TextWriter) -> dict[str, str]:
     return {"code": code, "text": write(f"notice_{code}")}
 
 
-def _failing_taken(ev: Evaluation) -> set[int]:
-    """Nutrient columns where what is taken fails a guarantee for the person (the list's
-    `intake_warning:<nutrient>`): never achieved-and-fine (review s5 S5)."""
+def _failing_taken(ev: Evaluation) -> dict[int, list[int]]:
+    """{nutrient column: the lines of `ev.resolved` that give it and do not suit the person}
+    where what is taken fails a guarantee for the person (the list's
+    `intake_warning:<nutrient>`, with no line named: the amount itself fails): never
+    achieved-and-fine (review s5 S5)."""
     failing = ev.offer.failing
-    out = {c for c in ev.offer.covered if c in failing}
+    out: dict[int, list[int]] = {c: [] for c in ev.offer.covered if c in failing}
     # review 10 M1: what a line gives that does not suit the person (diet, allergy, age, an
     # interaction: the D3 + K2 drops with a vitamin K antagonist) is not "already achieved"
-    for i in {*unsuited_taken(ev), *interaction_taken(ev)}:
-        out.update(int(c) for c in np.flatnonzero(ev.resolved[i].amounts > 0))
+    for i in sorted({*unsuited_taken(ev), *interaction_taken(ev)}):
+        for c in np.flatnonzero(ev.resolved[i].amounts > 0).tolist():
+            lines = out.setdefault(int(c), [])
+            if c not in failing:  # the amount itself fails: the nutrient's text
+                lines.append(i)
     return out
+
+
+def _fails_text(
+    ev: Evaluation, column: int, lines: list[int], write: TextWriter, values: dict[str, Any]
+) -> str:
+    """Why a target fails a guarantee: what is taken gives an amount that fails it, or
+    (`lines`) products taken that do not suit the person give some of it. Review 15 #6: the
+    D3 + K2 drops beside a vitamin K antagonist and a doctor's vitamin D read "what you already
+    take gives 45 µg of vitamin D" (the drops' 20 µg and the regimen's 25 µg) and blamed the
+    vitamin D where the K2 is what does not suit."""
+    if not lines:
+        return write("target_fails_guarantee", **values, taken=rounded(ev.intake[column]))
+    catalog = ev.snapshot.catalog  # such lines are catalog products (line_notices.py)
+    skus = [str(ev.resolved[i].sku) for i in lines]
+    names = [catalog.products[catalog.index[sku]].name[write.locale] for sku in skus]
+    unsuited = sum(float(ev.resolved[i].amounts[column]) for i in lines)
+    return write(
+        "target_fails_guarantee_line",
+        **values,
+        unsuited=rounded(unsuited),
+        products=write.listed(list(dict.fromkeys(names))),
+    )
 
 
 def _contraindicated(ev: Evaluation) -> set[int]:
@@ -205,7 +232,7 @@ def _targets_view(
     added: np.ndarray,
     write: TextWriter,
     budget: float | None,
-    failing: set[int],
+    failing: dict[int, list[int]],
 ) -> dict[str, dict[str, Any]]:
     keys = ev.snapshot.reference.nutrients.keys
     targets, target_ids = served_targets(ev)
@@ -231,7 +258,8 @@ def _targets_view(
         }
         status = "achieved" if achieved else "missed"
         if column in failing:
-            status, why = "fails_guarantee", write("target_fails_guarantee", **values)
+            status = "fails_guarantee"
+            why = _fails_text(ev, int(column), failing[int(column)], write, values)
         elif problem.gaps[column] <= 0:
             why = write("target_met_already" + close, **values)
         elif achieved:
