@@ -525,6 +525,26 @@ def gap_of(target: float, current: float, share: float = WITHIN) -> float:
     return gap if gap > max(1e-9 * max(1.0, abs(target)), share * target) else 0.0
 
 
+GOAL_INDICATION = SCORING["lists"]["goal_indication"]
+
+
+def not_indicated_only_for_its_gap(sku: str, profile: dict[str, Any], gaps: dict) -> bool:
+    """A product carrying a nutrient not indicated for the person (scoring.yaml
+    goal_indication: iron for a woman of 72) only where it gives one of those the regimen has a
+    gap of, as lists (advice.Offer.gap_fits)."""
+    sex, age = profile.get("sex", "unspecified"), profile["age"]
+    stage = profile.get("life_stage", "none")
+    not_indicated = [
+        nutrient
+        for nutrient, rule in GOAL_INDICATION.items()
+        if stage not in rule.get("life_stages", [])
+        and not (sex in rule["sexes"] and rule.get("min_age", 0) <= age <= rule.get("max_age", 120))
+    ]
+    amounts = per_serving(sku)
+    carried = [n for n in not_indicated if amounts.get(n, 0) > 0]
+    return not carried or any(gaps.get(n, 0) > 0 for n in carried)
+
+
 def one_of_each(chosen: tuple[str, ...]) -> bool:
     """A regimen holds one product per role and one source of each banded nutrient; for the
     `in_passing` ones only among the products whose role is a nutrient's (review s5 S2)."""
@@ -643,6 +663,7 @@ def brute_force(snapshot, request: dict[str, Any], skus: tuple[str, ...]) -> dic
         # tests check that rule): taken from the evaluation, as the targets are (session 13)
         and not ev.offer.duplicate[snapshot.catalog.index[s]]
         and not overshot_gap(ev.offer)[snapshot.catalog.index[s]]  # review 14, as lists
+        and not_indicated_only_for_its_gap(s, profile, gaps)  # review 14 #1b (session 14)
     ]
     scores = []
     for size in range(request["max_products"] + 1):

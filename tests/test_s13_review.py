@@ -661,3 +661,51 @@ def test_a_regimen_beside_an_unsuited_product_names_it_and_its_own_amount(client
         assert name in why and f"{taken:g} µg" in why, why
         if locale == "en":
             assert "What you already take gives" not in why, why
+
+
+def _not_indicated_for(profile: dict) -> list[str]:
+    """scoring.yaml goal_indication: the nutrients not indicated for the profile."""
+    scoring = yaml.safe_load((REFERENCE_DIR / "scoring.yaml").read_text("utf-8"))
+    out = []
+    for nutrient, rule in scoring["lists"]["goal_indication"].items():
+        sex, age = profile.get("sex", "unspecified"), profile["age"]
+        stage = profile.get("life_stage", "none")
+        fits = sex in rule["sexes"] and age >= rule.get("min_age", 0)
+        fits = fits and age <= (rule.get("max_age") or 200)
+        if not fits and stage not in rule.get("life_stages", []):
+            out.append(nutrient)
+    return out
+
+
+@pytest.mark.parametrize(
+    "profile",
+    [
+        # review 14 #1b: the A-Z multivitamin (14 mg iron, 800 µg retinol) for 5 µg vitamin D
+        {
+            "age": 72,
+            "sex": "female",
+            "country": "NL",
+            "current_supplements": [{"label": "D", "nutrients": {"vitamin_d_ug": 15}}],
+        },
+        {"age": 75, "sex": "female", "diet": "vegan"},
+        {"age": 60, "sex": "male", "diet": "vegan"},
+    ],
+)
+@pytest.mark.parametrize("max_products", [1, 3])
+def test_a_regimen_adds_no_nutrient_that_is_not_indicated_for_the_person(
+    client, profile, max_products
+):
+    """Session 14 (review 14 #1b): a regimen offered a woman of 72 the A-Z multivitamin for the
+    5 µg of vitamin D that 15 µg taken left, its 14 mg iron no need of hers (lists keep such a
+    product out: scoring.yaml goal_indication); a vegan woman of 75 got the vegan multivitamin
+    with 10 mg iron. A regimen adds a nutrient not indicated for the person only for a target
+    of that nutrient."""
+    body = {"profile": profile, "locale": "en", "max_products": max_products}
+    regimen = _post(client, "/v1/regimens", body)
+    assert regimen["lines"], regimen
+    not_indicated = _not_indicated_for(profile)
+    assert "iron_mg" in not_indicated
+    for line in regimen["lines"]:
+        for nutrient in not_indicated:
+            if line["nutrients_per_day"].get(nutrient):
+                assert nutrient in regimen["targets"], (line, regimen["targets"])

@@ -275,8 +275,24 @@ def candidate_mask(ev: Evaluation) -> np.ndarray:
     # as in lists: the dose band (no 75 µg tablet for a 10 µg advice), nothing that adds a
     # nutrient taken enough of (review 13: no D3 + K2 beside K2 taken), no multivitamin for
     # gaps it only overshoots (needs.overshot_gap), no doctor's "no product on top" (review 14)
-    blocked |= ev.offer.duplicate | overshot_gap(ev.offer)
+    blocked |= ev.offer.duplicate | overshot_gap(ev.offer) | _not_indicated(ev)
     return ~blocked & ~ev.rule_excluded & ev.rule_required & ev.offer.within_band
+
+
+def _not_indicated(ev: Evaluation) -> np.ndarray:
+    """As lists (advice.Offer.gap_fits): products carrying a nutrient not indicated for the
+    person (scoring.yaml goal_indication: iron for a woman of 72), unless the regimen has a gap
+    of that nutrient they give (a doctor's iron). Review 14 #1b (session 14): the A-Z
+    multivitamin, 14 mg iron and 800 µg retinol, was a woman of 72's regimen for the 5 µg of
+    vitamin D that 15 µg taken left, where her list offers a plain 10 µg D3."""
+    offer = ev.offer
+    keys = ev.snapshot.reference.nutrients.keys
+    columns = [keys.index(n) for n in offer.not_indicated]
+    if not columns:
+        return np.zeros(len(ev.snapshot.catalog), dtype=bool)
+    gaps = target_gaps(ev)[columns] > 0
+    own = (ev.snapshot.catalog.nutrients_per_day[:, columns][:, gaps] > 0).any(axis=1)
+    return np.asarray(offer.goal_not_indicated & ~own)
 
 
 def _warned_unneeded(ev: Evaluation) -> np.ndarray:
