@@ -101,6 +101,8 @@ def _fail_largest_first(
     first, until the sum of those left is within `maximum` (lines failing already not counted)."""
     giving = [i for i, r in enumerate(ev.resolved) if i not in out and r.amounts[column] > 0]
     total = sum(float(ev.resolved[i].amounts[column]) for i in giving)
+    if not above(total, maximum):  # review 16 F1: 20 µg is not "more than the 25 µg"
+        return
     order = sorted(
         giving,
         key=lambda i: (
