@@ -1026,6 +1026,20 @@ def apply(basket: list[dict], suggestion: dict) -> list[dict]:
     profile={"age": 1, "current_supplements": [{"sku": "BL-B12-100-TAB"}]},
     basket=[{"label": "own", "nutrients": {"folic_acid_ug": 250.0}}],
 )
+@example(  # found by hypothesis (session 14): the B6 crosses its limit; removing the 10 µg
+    # vitamin D line too left the day above the band (70 of 50 µg), "to stay within the B6 limit"
+    profile={
+        "age": 25,
+        "sex": "female",
+        "current_supplements": [
+            {"sku": "BL-CAD3-CHEW"},
+            {"label": "own", "nutrients": {"vitamin_d_iu": 2000.0, "calcium_mg": 0}},
+        ],
+        "country": "NL",
+        "serum_25ohd_nmol_l": 40.0,
+    },
+    basket=[{"sku": "BL-B6-10-TAB"}, {"label": "own", "nutrients": {"vitamin_d_iu": 400.0}}],
+)
 def test_the_basket_suggestion_fixes_a_crossed_limit(recommender, profile, basket):
     before = check(recommender, profile, basket)
     body = {"profile": profile, "basket": basket, "locale": "en"}

@@ -35,22 +35,28 @@ def fix_violation(ev: Evaluation, basket: list[LineAmounts], write: TextWriter) 
     order = sorted(range(len(basket)), key=lambda b: (-share[b], b))
     limit_text = SuggestionLimits.of(ev, over)  # R11-5: only the limits the change keeps
     short = _shortfall(ev, basket)
-    # the fewest lines, the largest share first (as before session 12), unless more lines leave
-    # less of the advice unmet: a doctor's 75 µg tablet stays, the drops beside it go
+    # the fewest lines, the least of the advice left unmet first, then the largest share (as
+    # before session 12), unless more lines leave the advice met and the day within its band:
+    # a doctor's 75 µg tablet stays, the drops beside it go. More lines that only leave less
+    # unmet are no fix of the limit the text names (a second vitamin D line removed "to stay
+    # within the vitamin B6 limit", the day still above the band: session 14)
     indices = order[:MAX_SUBSET_LINES]
-    best: tuple | None = None  # (shortfall, size, -share, lines)
+    best: tuple | None = None  # (shortfall, -share, lines) of the fewest lines that fix it
     for size in range(1, len(indices) + 1):
+        found: tuple | None = None
         for subset in combinations(order if size == 1 else indices, size):
             rows = sorted(subset)
             if not (contribution[rows].sum(axis=0) >= excess).all():
                 continue
-            key = (short(rows), size, -float(share[rows].sum()), rows)
-            best = key if best is None or key < best else best
+            key = (short(rows), -float(share[rows].sum()), rows)
+            found = key if found is None or key < found else found
+        if found is not None and (best is None or found[0] == 0):
+            best = found
         if best is not None and best[0] == 0:
             break
     if best is None:
         return None
-    rows = best[3]
+    rows = best[2]
     if len(rows) == 1:
         return _reduce_or_remove(ev, basket[rows[0]], over, excess, limit_text, write)
     removed = [basket[b] for b in sorted(rows, key=lambda b: (-share[b], b))]

@@ -52,7 +52,7 @@ Candidates: see `candidate_mask` (the program checks the limits for the servings
 
 Exact pruning keeps the program small: products with nothing for a gap are dropped; max_i is cut
 to what the limits and the budget allow and to the servings after which the product alone fills
-every gap it serves; a product max_products others dominate is dropped (`_undominated`).
+every gap it serves; a product max_products others dominate is dropped (regimen_prune.undominated).
 
 If HiGHS gives no usable solution in `time_limit`, a greedy fallback adds one serving at a time,
 the best shortfall reduction per euro (not weighing the overshoot), within every limit, the
@@ -77,6 +77,7 @@ from .doctor_reach import blocked_by_doctor_notice, doctor_short_reach
 from .needs import overshot_gap
 from .ranking import Evaluation
 from .regimen_fit import regimen_fit_columns
+from .regimen_prune import undominated
 from .safety import life_stage_maxima
 from .target_priority import column_ranks
 
@@ -84,7 +85,6 @@ SHORTFALL_RESOLUTION = 1e-3  # relative shortfall below which cost and pills may
 DEFAULT_MAX_PRODUCTS = 3
 # HiGHS's feasibility-jump heuristic costs ~5 ms on tiny programs that HiGHS solves at the root
 HIGHS_OPTIONS = {"mip_heuristic_run_feasibility_jump": False}
-_PAIRWISE_LIMIT = 2000  # candidates compared pairwise for dominance (an n x n boolean matrix)
 # safety masks on the labelled daily dose that the program checks for the servings it chooses
 SERVINGS_CHECKED = frozenset({"upper_limit", "life_stage_maximum"})
 
@@ -361,7 +361,7 @@ def regimen_problem(
     keep = np.flatnonzero(caps > 0)
     binding = np.isfinite(room) & (caps[keep] @ per_serving[keep] > room)
     keep = keep[
-        _undominated(
+        undominated(
             per_serving[keep],
             caps[keep],
             arrays.cost_per_serving[index[keep]],
@@ -453,67 +453,3 @@ def offer_caps(ev: Evaluation) -> np.ndarray:
             left = max(float(amount) - float(ev.intake[column]), 0.0)
             caps[column] = min(caps[column], left)
     return caps
-
-
-def _undominated(
-    per_serving: np.ndarray,
-    caps: np.ndarray,
-    cost: np.ndarray,
-    gaps: np.ndarray,
-    binding: np.ndarray,
-    max_products: int,
-    kinds: np.ndarray | None = None,
-    fit: np.ndarray | None = None,
-) -> np.ndarray:
-    """Candidates to keep: those with fewer than max_products dominating products.
-
-    j dominates i when j comes first by (cost of a serving, position) and can replace i serving
-    for serving at no worse shortfall or overshoot and within the same limits: at least as many
-    servings; of every nutrient with a gap at least as much as i or the whole gap; of every
-    nutrient whose limit can bind at most as much as i (where both hold: as much as i, or less
-    that still fills the gap); of every `fit` nutrient (its overshoot counts) exactly as much as
-    i where it has a gap (more may overshoot, less may fall short), at most as much where it has
-    none. A regimen holds at most max_products products, so one of max_products dominators of i
-    is always free to take its place: pruning i keeps an optimum (of both stages). Only a
-    product in the same at-most-one groups dominates (`kinds`: role and banded nutrients
-    carried). First among
-    identical candidates (O(n log n)), then pairwise on what is left when it is few.
-    """
-    n = len(caps)
-    keep = np.ones(n, dtype=bool)
-    if n <= max_products:
-        return keep
-    gap = gaps > 0
-    fitted = np.zeros_like(gap) if fit is None else fit
-    useful = np.where(gap & ~binding & ~fitted, np.minimum(per_serving, gaps), per_serving)
-    compared = gap | binding | fitted
-    order = np.lexsort((np.arange(n), cost))  # cheapest first, then catalog order
-    position = np.empty(n, dtype=np.int64)
-    position[order] = np.arange(n)
-    role = np.zeros(n) if kinds is None else kinds.astype(float)
-    relevant = np.column_stack([useful[:, compared], caps, role])
-    group = np.unique(relevant, axis=0, return_inverse=True)[1].ravel()
-    by_group = order[np.argsort(group[order], kind="stable")]
-    starts = np.flatnonzero(np.r_[True, group[by_group][1:] != group[by_group][:-1]])
-    rank = np.arange(n) - np.repeat(starts, np.diff(np.r_[starts, n]))
-    keep[by_group[rank >= max_products]] = False
-    left = np.flatnonzero(keep)
-    if left.size <= max_products or left.size > _PAIRWISE_LIMIT:
-        return keep
-    dominated = (
-        (position[left][None, :] < position[left][:, None])
-        & (caps[left][None, :] >= caps[left][:, None])
-        & (role[left][None, :] == role[left][:, None])
-    )
-    for column in np.flatnonzero(compared):
-        mine, theirs = useful[left, column][:, None], useful[left, column][None, :]
-        if fitted[column] and gap[column]:
-            dominated &= theirs == mine
-        elif gap[column] and binding[column]:
-            dominated &= (theirs <= mine) & ((theirs == mine) | (theirs >= gaps[column]))
-        elif gap[column]:
-            dominated &= theirs >= mine
-        else:
-            dominated &= theirs <= mine
-    keep[left[dominated.sum(axis=1) >= max_products]] = False
-    return keep
