@@ -3,6 +3,7 @@ response schemas open to extension, and JSON-exact field types."""
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 from marshmallow import (
@@ -121,6 +122,25 @@ def customer_id_problem(customer_id: str) -> str | None:
     if not customer_id.isprintable():  # Unicode's "other" and separators but the space
         return "no control, format (bidi, zero-width) or separator characters"
     return None
+
+
+# Unicode categories a text shown to customers may not hold: control, format (bidi overrides,
+# zero-width), unassigned, private use, surrogates, line and paragraph separators
+_NOT_SHOWN = frozenset({"Cc", "Cf", "Cn", "Co", "Cs", "Zl", "Zp"})
+
+
+class ShownText(validate.Validator):
+    """A text the answers echo to the customer (a label of a product not in the catalog):
+    no control, format (bidi, zero-width) or line-separator characters (review 16 F9: a label
+    with a right-to-left override and a newline was pasted into the intake check's suggestion,
+    where the override reverses the rest of the line as shown). Spaces of any kind are fine."""
+
+    def __call__(self, value: str) -> str:
+        if any(unicodedata.category(ch) in _NOT_SHOWN for ch in value):
+            raise ValidationError(
+                "no control, format (bidi, zero-width) or line-separator characters"
+            )
+        return value
 
 
 class CustomerId(validate.Validator):

@@ -42,6 +42,7 @@ from .base import (
     CustomerId,
     FullMatch,
     ResponseSchema,
+    ShownText,
     StrictBoolean,
     StrictInteger,
     StrictNumber,
@@ -65,7 +66,7 @@ class LineSchema(StrictSchema):
     servings_per_day = fields.Float(
         validate=validate.Range(0, 50, min_inclusive=False), metadata={"exclusiveMinimum": True}
     )
-    label = fields.String(validate=validate.Length(min=1, max=200))
+    label = fields.String(validate=[validate.Length(min=1, max=200), ShownText()])
     nutrients = fields.Dict(
         keys=fields.String(validate=validate.Length(min=1, max=64)),
         values=fields.Float(validate=validate.Range(0, MAX_AMOUNT)),
@@ -90,10 +91,9 @@ class LineSchema(StrictSchema):
 
 
 class Lines(fields.List):
-    """A list of Line (current supplements, basket). Review s4 R15c: the same catalog SKU twice
-    is two packs, not two servings a day: lines without `servings_per_day` are counted once (as
-    one line); when either gives `servings_per_day` the list is refused (422 on the repeated
-    line: give the SKU once, `servings_per_day` says how many a day)."""
+    """A list of Line (current supplements, basket). Review s4 R15c: the same SKU twice is two
+    packs, not two servings a day: lines without `servings_per_day` are counted once; when either
+    gives `servings_per_day` the list is refused (422 on the repeated line: give the SKU once)."""
 
     def __init__(self, max_lines: int, **kwargs: Any) -> None:
         self.max_lines = max_lines
