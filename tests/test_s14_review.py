@@ -63,3 +63,46 @@ def test_a_label_with_ordinary_and_non_breaking_spaces_and_signs_is_fine(client)
     line = {"label": "Vit D3\u00a050\u202fµg – 🌞", "nutrients": {"vitamin_d_ug": 10}}
     body = {"profile": {"age": 40}, "basket": [line], "locale": "en"}
     assert client.post("/v1/intake/check", json=body).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "profile",
+    [
+        {"age": 40, "sex": "male", "diet": "vegan", "medications": ["thiazide_diuretic"]},
+        {
+            "age": 19,
+            "sex": "male",
+            "diet": "vegan",
+            "country": "DE",
+            "medications": ["thiazide_diuretic", "integrase_inhibitor"],
+            "current_supplements": [{"sku": "XF-D3-50-CAP"}],
+        },
+        {"age": 50, "sex": "female", "diet": "vegan", "medications": ["digoxin"]},
+    ],
+)
+def test_no_aim_of_ours_is_planned_past_a_medicines_warning(client, profile):
+    """review 16 F7: a vegan thiazide user was planned 500 mg calcium 'at or above our
+    suggested 300 mg' (calcium for vegans is dosewise's own aim, targets.yaml priorities) beside
+    'Together with vitamin D or calcium it can raise blood calcium too far: talk to your doctor
+    first' (one of them already taking 50 µg vitamin D, past the thiazide's 20 µg). An aim of
+    ours past such a warning is no target: no list or regimen item for it, the interaction's
+    notice says why."""
+    body = {"profile": profile, "locale": "en", "max_products": 3}
+    regimen = _post(client, "/v1/regimens", body)
+    assert "calcium_mg" not in regimen["targets"], regimen["targets"]
+    assert not any(line["nutrients_per_day"].get("calcium_mg") for line in regimen["lines"])
+    answer = _post(client, "/v1/recommendations", {"profile": profile, "locale": "en"})
+    for item in answer["items"]:  # a multivitamin for vitamin D may carry some, with a warning
+        assert "fills_gap:calcium_mg" not in [r["code"] for r in item["reasons"]], item
+    medicine = "thiazide-diuretic" if "thiazide_diuretic" in profile["medications"] else "digoxin"
+    for notices in (regimen["notices"], answer["notices"]):
+        assert f"interaction:{medicine}" in [n["code"] for n in notices], notices
+
+
+def test_an_authoritys_advice_stays_beside_the_warning(client):
+    """The advice of a health council (vitamin D at 70+) is still served to a digoxin user,
+    with the warning (domain.md: warn on calcium and D; doctor first)."""
+    profile = {"age": 75, "medications": ["digoxin"]}
+    regimen = _post(client, "/v1/regimens", {"profile": profile, "locale": "en"})
+    assert regimen["targets"]["vitamin_d_ug"]["status"] == "achieved"
+    assert "interaction:digoxin" in [w["code"] for w in regimen["warnings"]]

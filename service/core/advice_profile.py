@@ -14,6 +14,7 @@ from .advice_config import DOCTOR, advice_config
 from .expressions import Expression
 from .intake import advised_amounts
 from .reference import Reference
+from .target_priority import priorities
 
 log = logging.getLogger("dosewise.core")
 
@@ -31,6 +32,8 @@ class ProfileAdvice:
     justified_by: dict[int, str]  # column -> "serum" | "doctor" where the band was raised
     doctor: dict[int, float]  # column -> amount a doctor advised
     serum: float | None
+    # interactions (ids) whose warning keeps an aim of ours from being a target (review 16 F7)
+    aims_warned_by: frozenset[str] = frozenset()
 
 
 def profile_advice(
@@ -47,6 +50,8 @@ def profile_advice(
     chosen: dict[str, str] = {}
     authority: dict[int, str] = {}
     measured: set[int] = set()  # columns a `measured` target holds for: the serum band below
+    warned = _warned_nutrients(reference, profile)
+    ours, warned_by = priorities(reference).is_ours, set()
     for target in targets_in:
         if not target.when.holds(context):
             continue
@@ -68,6 +73,10 @@ def profile_advice(
         measured |= {column} if source == "measured" else set()
         if source != "measured" and (math.isnan(general_of[column]) or amount > general_of[column]):
             general_of[column] = amount
+        threshold, interaction = warned.get(target.nutrient, (math.inf, ""))
+        if amount > threshold and ours(target.id):
+            warned_by.add(interaction)
+            continue  # review 16 F7: no aim of ours past a medicine's warning (see below)
         if math.isnan(best[column]) or amount > best[column]:
             best[column] = amount
             chosen[target.nutrient] = target.id
@@ -111,5 +120,35 @@ def profile_advice(
         elif np.isfinite(upper[column]) and amount > upper[column]:
             upper[column], justified[column] = amount, DOCTOR
     return ProfileAdvice(
-        targets, chosen, authority, general, upper, ordinary, justified, doctor, serum
+        targets,
+        chosen,
+        authority,
+        general,
+        upper,
+        ordinary,
+        justified,
+        doctor,
+        serum,
+        frozenset(warned_by),
     )
+
+
+def _warned_nutrients(reference: Reference, profile: Any) -> dict[str, tuple[float, str]]:
+    """{nutrient: (the lowest daily threshold, its interaction's id)} at which an interaction
+    the person's medicines or conditions trigger warns of the nutrient itself
+    (interactions.yaml `warn`; not one about when to take it, `timing`). An aim of our own
+    (targets.yaml priorities `ours`: calcium for vegans, magnesium for sport, a claim's
+    condition) past it is no target: a thiazide user was planned 500 mg calcium "at or above
+    our suggested 300 mg" beside "talk to your doctor first" (review 16 F7). The advice of an
+    authority or a doctor stays, with the warning; the interaction's notice says why
+    (ranking.profile_notices)."""
+    out: dict[str, tuple[float, str]] = {}
+    medications, conditions = tuple(profile.medications), tuple(profile.conditions)
+    for interaction in reference.interactions:
+        if interaction.timing or not interaction.warn:
+            continue
+        if interaction.triggered_by(medications, conditions):
+            for nutrient, threshold in interaction.warn.items():
+                if float(threshold) < out.get(nutrient, (math.inf, ""))[0]:
+                    out[nutrient] = (float(threshold), interaction.id)
+    return out

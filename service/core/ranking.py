@@ -368,6 +368,13 @@ def profile_notices(ev: Evaluation, locale: str) -> list[dict[str, str]]:
         if i.notice
     ]
     notices += threshold_notices(ev, locale)  # the day's total of what is taken (s5 S1)
+    # an aim of ours that the interaction's warning keeps out says why (review 16 F7)
+    said, warned = {n["code"] for n in notices}, ev.advice.aims_warned_by if ev.advice else ()
+    notices += [
+        {"code": f"interaction:{i.id}", "text": i.text[locale]}
+        for i in ev.safety.triggered
+        if i.id in warned and f"interaction:{i.id}" not in said
+    ]
     notices += upper_limit_notices(ev, locale)  # food counted where it counts (review s5 S4)
     unverified = reference.upper_limits.unverified(ev.profile.age, ev.profile.life_stage)
     if unverified:
