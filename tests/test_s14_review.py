@@ -106,3 +106,45 @@ def test_an_authoritys_advice_stays_beside_the_warning(client):
     regimen = _post(client, "/v1/regimens", {"profile": profile, "locale": "en"})
     assert regimen["targets"]["vitamin_d_ug"]["status"] == "achieved"
     assert "interaction:digoxin" in [w["code"] for w in regimen["warnings"]]
+
+
+def _applied(basket: list[dict], suggestion: dict) -> list[dict]:
+    out = [dict(line) for line in basket]
+    for change in suggestion["changes"]:
+        index = int(change["line"].split(".")[1])
+        if change["code"] == "remove":
+            out[index] = None  # type: ignore[call-overload]
+        else:
+            out[index]["servings_per_day"] = change["servings_per_day"]
+    return [line for line in out if line is not None]
+
+
+@pytest.mark.parametrize(
+    ("profile", "basket"),
+    [
+        (
+            {"age": 40},
+            [
+                {"sku": "XF-D3-75-TAB", "servings_per_day": 50},
+                {"sku": "XF-D3-10-TAB", "servings_per_day": 0.5},
+            ],
+        ),
+        ({"age": 40}, [{"sku": "XF-D3-75-TAB", "servings_per_day": 3}]),
+        ({"age": 72, "sex": "female"}, [{"sku": "XF-D3-50-CAP", "servings_per_day": 3}]),
+    ],
+)
+def test_the_intake_checks_fix_is_one_end_state(client, profile, basket):
+    """review 16 F8: 'Take 1 instead of 50 servings a day of XTRA FUEL Vitamin D3 75 µg
+    Tablets: then you stay within the safe upper limit', and the check of that basket said to
+    remove the tablet (80 µg, above the 37.5 µg band of a person of 40). The fix is followed by
+    no warning of the band and no second fix."""
+    body = {"profile": profile, "basket": basket, "locale": "en"}
+    first = _post(client, "/v1/intake/check", body)
+    assert first["violations"] and first["suggestion"], first
+    after = _post(
+        client, "/v1/intake/check", {**body, "basket": _applied(basket, first["suggestion"])}
+    )
+    assert not after["violations"], after
+    codes = [w["code"] for w in after["warnings"]]
+    assert "intake_warning:vitamin_d_ug" not in codes, after["warnings"]
+    assert (after.get("suggestion") or {}).get("code") not in ("remove", "reduce"), after

@@ -111,6 +111,7 @@ def _reduce_or_remove(
     keep = math.floor(float(np.min(current - excess / per_serving)) + 1e-9)
     while keep > 0 and ((current - keep) * per_serving < excess).any():
         keep -= 1
+    keep = min(keep, _within_band(ev, catalog.index[line.sku], product.servings_per_day, current))
     if keep < 1 or keep >= current or not limit_text.reduces:
         return _removal(ev, [line], limit_text, write)
     name = product.name[write.locale]
@@ -119,6 +120,20 @@ def _reduce_or_remove(
     )
     reduced = change("reduce", line, keep)
     return {**reduced, "text": text, "changes": [reduced]}
+
+
+def _within_band(ev: Evaluation, index: int, labelled: float, current: float) -> int:
+    """The most servings of the product (catalog `index`) that keep the day within the dose
+    band of every nutrient it gives whose band the rest of the day keeps (review 16 F8: "take
+    1 instead of 50" of a 75 µg tablet at 40, and the next check said to remove it, 80 µg
+    above the 37.5 µg band: one end state, the removal)."""
+    band = advice_of(ev).band_upper * (1 + 1e-9)
+    one = ev.snapshot.catalog.nutrients_per_day[index] / labelled
+    others = ev.intake - current * one  # the day without this line
+    columns = np.flatnonzero((one > 0) & np.isfinite(band) & (others <= band))
+    if not columns.size:
+        return math.floor(current)
+    return math.floor(float(np.min((band[columns] - others[columns]) / one[columns])) + 1e-9)
 
 
 def _removal(
