@@ -151,6 +151,25 @@ def plan_refills(
     remind = today + dt.timedelta(days=config.remind_days_before)
     group = [s for s in listed if s.runs_out_on <= max(until, remind)]
     in_group = {s.sku for s in group}
+    # review 16 F10: what is taken now (every supply still lasting, those of the reorder
+    # included) already above an upper limit: nothing is reordered, as for every list; the
+    # answer's notice says "we suggest nothing more" of this same evaluation
+    now = taken_now()
+    if now.over_limit_now:
+        crossed = _above_now(now)
+        stops = [Decision(s, "stop", None, list(crossed), now, dict(crossed)) for s in group]
+        return RefillPlan(
+            today,
+            listed,
+            due,
+            stops,
+            now,
+            above_limit_now=True,
+            lasting_why={k: v for k, v in lasting_why.items() if k not in in_group},
+            lasting_replacements=_besides_reorder(snapshot, instead, in_group, stops),
+            checked_all=check_lasting,
+            taken_now=lambda: now,
+        )
     # supplies still lasting that are not reordered are taken meanwhile: they count
     lasting = [
         (s.sku, s.servings_per_day)
@@ -284,7 +303,7 @@ def plan_refills(
         lasting_why={k: v for k, v in lasting_why.items() if k not in in_group},
         lasting_replacements=_besides_reorder(snapshot, instead, in_group, decisions),
         checked_all=check_lasting,
-        taken_now=taken_now,
+        taken_now=lambda: now,
     )
 
 
