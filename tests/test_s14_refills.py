@@ -140,3 +140,53 @@ def test_f10_once_the_tablets_ran_out_the_spray_is_reordered():
     left = {entry["sku"]: entry for entry in body["reorder"]["left_out"]}
     assert set(left) == {MG}
     assert "above_upper_limit_now" not in {w["code"] for w in left[MG]["why"]}
+
+
+# ---------------------------------------------------------------- F12 (events)
+VALIDATION = "the request fails validation; see fields"
+UNKNOWN = "the request names things the catalog does not know"
+
+
+def _event(stamp: str, sku: str = D3) -> dict:
+    return {"customer_id": "c-9", "sku": sku, "type": "purchase", "timestamp": stamp}
+
+
+def _post_events(events: list[dict]) -> tuple[int, dict]:
+    client = memory_app(TODAY).test_client()
+    response = client.post("/v1/events", json={"events": events})
+    return response.status_code, response.get_json()["error"]
+
+
+def _future() -> str:
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(days=400)
+    return later.isoformat(timespec="seconds")
+
+
+def _too_old() -> str:
+    earlier = dt.datetime.now(dt.UTC) - dt.timedelta(days=3651)
+    return earlier.isoformat(timespec="seconds")
+
+
+@pytest.mark.parametrize("stamp", [_future, _too_old], ids=["future", "too_old"])
+def test_f12_a_refused_timestamp_has_the_generic_validation_message(stamp):
+    status, error = _post_events([_event(stamp())])
+    assert status == 422
+    assert error["code"] == "validation_failed"
+    assert error["message"] == VALIDATION
+    assert list(error["fields"]) == ["events.0.timestamp"]
+
+
+def test_f12_an_unknown_sku_still_names_the_catalog():
+    status, error = _post_events([_event("2026-11-20T10:00:00+00:00", sku="NO-SUCH-SKU")])
+    assert status == 422
+    assert error["message"] == UNKNOWN
+    assert list(error["fields"]) == ["events.0.sku"]
+
+
+def test_f12_an_unknown_sku_beside_a_refused_timestamp_is_a_validation_failure():
+    """Not every field is about the catalog: the generic message, both fields."""
+    unknown = _event("2026-11-20T10:00:00+00:00", sku="NO-SUCH-SKU")
+    status, error = _post_events([unknown, _event(_future())])
+    assert status == 422
+    assert error["message"] == VALIDATION
+    assert set(error["fields"]) == {"events.0.sku", "events.1.timestamp"}
