@@ -70,6 +70,16 @@ def general_advice(profile: dict[str, Any], nutrient: str, month: int) -> float 
     return None
 
 
+def measured_vitamin_d(profile: dict[str, Any]) -> float | None:
+    """targets.yaml `low-serum-vitamin-d`: an adult outside pregnancy and breastfeeding below
+    50 nmol/l is advised 50 - the level µg a day, at least 10 µg; None where it does not hold."""
+    serum = profile.get("serum_25ohd_nmol_l")
+    adult = profile["age"] >= 18 and profile.get("life_stage", "none") == "none"
+    if serum is None or serum >= 50 or not adult:
+        return None
+    return 10.0 if serum > 40 else 50.0 - serum
+
+
 def band_upper(profile: dict[str, Any], nutrient: str, month: int) -> float | None:
     """The most a product offered for this profile may give a day; None: no band."""
     if nutrient not in BANDED:
