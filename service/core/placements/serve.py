@@ -17,9 +17,7 @@ from typing import Any
 import numpy as np
 
 from ..advice_texts import item_reasons, no_items_notice, plain_no_items_notice
-from ..amounts import rounded
 from ..errors import InvalidInput, NotFound
-from ..market import market_masks
 from ..ranking import (
     Evaluation,
     ImpressionSink,
@@ -36,13 +34,8 @@ from ..rules import RuleSet
 from ..snapshot import Snapshot
 from ..unsuited import is_next_pack
 from ..vocabulary import LOCALES
-from .alternatives import (
-    alternative_mask,
-    alternative_reasons,
-    dose_distance,
-    no_alternatives_notice,
-    page_product_notice,
-)
+from .alternatives import no_alternatives_notice, page_product_notice
+from .alternatives_get import alternatives_of
 from .complements import OneSource, basket_covered_notices, beside_basket_notice
 from .config import Placement
 from .context import Copurchase, Pick, PlacementContext
@@ -398,59 +391,6 @@ def cache_key(
     """The answer cache's key of a placement request (and the co-purchase rows it used)."""
     rows = json.dumps(extra, sort_keys=True, separators=(",", ":"), default=str)
     return f"placement:{fingerprint}:{day.isoformat()}:{request!r}:{rows}"
-
-
-def alternatives_of(
-    snapshot: Snapshot,
-    sku: str,
-    limit: int,
-    locale: str,
-    country: str = "NL",
-) -> dict[str, Any]:
-    """`GET /v1/products/{sku}/alternatives`: without a profile, the products that serve the
-    same need and are no less suitable (alternatives.py), sellable in `country` and in stock."""
-    catalog, reference = snapshot.catalog, snapshot.reference
-    index = catalog.index.get(sku)
-    if index is None:
-        raise NotFound(f"no product with SKU {sku!r}")
-    config = snapshot.placements
-    mask = alternative_mask(catalog, index, config, only_its_nutrients=True)
-    mask &= ~catalog.not_sellable & catalog.in_stock
-    for excluded in market_masks(catalog, reference.market_maxima, country.upper()).values():
-        mask &= ~excluded
-    order = sorted(
-        mask.nonzero()[0].tolist(),
-        key=lambda o: (round(dose_distance(catalog, index, o), 3), catalog.products[o].sku),
-    )
-    items = []
-    for other in order:
-        reasons = alternative_reasons(catalog, reference, config, index, other, locale)
-        reasons = [r for r in reasons if reference.forbidden_match(r["text"]) is None]
-        if not reasons:
-            continue
-        product = catalog.products[other]
-        items.append(
-            {
-                "sku": product.sku,
-                "name": product.name[locale],
-                "score": round(1.0 / (1.0 + dose_distance(catalog, index, other)), 4),
-                "servings_per_day": product.servings_per_day,
-                "nutrients_per_day": {k: rounded(v) for k, v in product.nutrients_per_day.items()},
-                "category": product.category,
-                "form": product.form,
-                "brand": product.brand,
-                "price": product.price,
-                "currency": product.currency,
-                "price_per_month": product.price_per_month,
-                "reasons": reasons,
-                "warnings": [],
-                "strategy": "alternatives",
-            }
-        )
-        if len(items) >= limit:
-            break
-    notices = [] if items else [no_alternatives_notice(config, locale, profile=False)]
-    return {"product": sku, "items": items, "notices": notices, "versions": snapshot.versions}
 
 
 def alternatives_for_profile(

@@ -1,0 +1,94 @@
+"""Session 14: review 16's placement and alternatives findings (F6, F2, F4, F11, F5), each seen
+failing before its fix."""
+
+from __future__ import annotations
+
+import pytest
+
+BAND_AGES = (0, 1, 4, 7, 11, 15, 18)  # the first age of each upper-limit band
+BAND_LAST = dict(zip(BAND_AGES, (0, 3, 6, 10, 14, 17, 120), strict=True))
+
+
+def _post(client, path: str, body: dict) -> dict:
+    response = client.post(path, json=body)
+    assert response.status_code == 200, (response.status_code, response.get_data(as_text=True))
+    return response.get_json()
+
+
+def _get(client, path: str) -> dict:
+    response = client.get(path)
+    assert response.status_code == 200, (response.status_code, response.get_data(as_text=True))
+    return response.get_json()
+
+
+def _skus(answer: dict) -> list[str]:
+    return [item["sku"] for item in answer["items"]]
+
+
+def _notices(answer: dict) -> dict[str, str]:
+    return {n["code"]: n["text"] for n in answer["notices"]}
+
+
+# ---------------------------------------------------------------- F6
+@pytest.mark.parametrize(
+    ("sku", "country", "above"),
+    [
+        ("BL-MG-OX-250-TAB", "NL", "BL-MG-375-TAB"),
+        ("BL-MG-OX-250-TAB", "DE", "BL-MG-375-TAB"),
+        ("VL-MG-MAL-CAP", "NL", "BL-MG-375-TAB"),
+        ("XF-D3-50-CAP", "DE", "XF-D3-100-CAP"),
+    ],
+)
+def test_the_alternatives_get_offers_no_product_above_the_limit_for_everyone(
+    client, sku, country, above
+):
+    """review 16 F6: the profile-less GET offered the 375 mg magnesium tablet (EFSA's 250 mg for
+    supplemental magnesium from 4 years) and in DE the 100 µg vitamin D (the adult limit for
+    total intake, above it with any food) as alternatives 'instead of 250 mg', 'cheaper'."""
+    for locale in ("nl", "de", "en"):
+        answer = _get(
+            client, f"/v1/products/{sku}/alternatives?country={country}&locale={locale}&limit=50"
+        )
+        assert above not in _skus(answer), answer
+        assert answer["items"], answer  # the products within the limit stay
+
+
+def _rooms(client, country: str) -> dict[tuple[int, str], dict[str, float]]:
+    """Per first age of a band and sex: the room for supplements the plain list reports (upper
+    limit less food) for a profile that takes nothing."""
+    out = {}
+    for age in BAND_AGES:
+        for sex in ("male", "female"):
+            body = {"profile": {"age": age, "sex": sex, "country": country}, "locale": "en"}
+            intake = _post(client, "/v1/recommendations", body)["intake"]
+            out[age, sex] = {k: v["room"] for k, v in intake.items() if v["room"] is not None}
+    return out
+
+
+@pytest.mark.parametrize("country", ["NL", "DE"])
+def test_every_alternative_of_the_get_fits_the_room_of_someone_it_is_sold_for(client, country):
+    """review 16 F6, for every SKU: a GET alternative fits, alone, the room (upper limit less the
+    food allowance) of at least one age band and sex it is sold for; the plain list's intake
+    block is the oracle."""
+    rooms = _rooms(client, country)
+    products = {p["sku"]: p for p in _get(client, "/v1/products?limit=500")["items"]}
+    checked = 0
+    for sku in products:
+        answer = _get(client, f"/v1/products/{sku}/alternatives?country={country}&limit=50")
+        for item in answer["items"]:
+            product = products[item["sku"]]
+            low = product.get("min_age") or 0
+            high = product.get("max_age") or 200
+            fits = [
+                (age, sex)
+                for (age, sex), room in rooms.items()
+                if low <= BAND_LAST[age]
+                and high >= age  # a band it is sold for
+                and all(
+                    amount <= room.get(key, float("inf")) * (1 + 1e-9) + 1e-9
+                    for key, amount in item["nutrients_per_day"].items()
+                )
+            ]
+            assert fits, (sku, item["sku"], item["nutrients_per_day"])
+            checked += 1
+    assert checked > 100
