@@ -92,3 +92,44 @@ def test_every_alternative_of_the_get_fits_the_room_of_someone_it_is_sold_for(cl
             assert fits, (sku, item["sku"], item["nutrients_per_day"])
             checked += 1
     assert checked > 100
+
+
+# ---------------------------------------------------------------- F2
+NO_NEED_BODIES = [
+    {"profile": {"age": 40, "sex": "male"}, "placement": "checkout"},
+    {"profile": {"age": 40, "sex": "male"}, "placement": "email"},
+    {
+        "profile": {"age": 40, "sex": "male"},
+        "placement": "cart",
+        "basket": [{"sku": "XF-MG-CIT-150-TAB"}],
+    },
+    {"profile": {"age": 10}, "placement": "cart", "basket": [{"sku": "KV-D3-10-CHEW"}]},
+]
+SAFELY = {"en": "safely", "nl": "veilig", "de": "sicher"}
+
+
+@pytest.mark.parametrize("locale", ["en", "nl", "de"])
+@pytest.mark.parametrize("body", NO_NEED_BODIES)
+def test_an_empty_placement_for_want_of_a_need_says_so_as_the_plain_list(client, body, locale):
+    """review 16 F2: cart, checkout and e-mail told a healthy man of 40 (and a child of 10 with
+    kids' D3 in the basket) 'We found no product that safely fits your profile'; the plain
+    list and the account placement say 'We found no product for a need in your profile'."""
+    answer = _post(client, "/v1/recommendations", {**body, "locale": locale})
+    assert answer["items"] == []
+    text = _notices(answer)["no_items"]
+    assert SAFELY[locale] not in text, text
+    plain = {k: v for k, v in body.items() if k != "placement"}
+    expected = _notices(_post(client, "/v1/recommendations", {**plain, "locale": locale}))
+    assert text == expected["no_items"]
+
+
+def test_a_cart_whose_plain_list_has_nothing_safe_still_says_nothing_safely_fits(client):
+    """review 16 F2, the other side: what is taken already above a limit empties every list;
+    there "nothing safely fits" stays (the plain list's reason)."""
+    profile = {"age": 40, "sex": "male", "current_supplements": [{"sku": "BL-MG-375-TAB"}]}
+    body = {"profile": profile, "basket": [{"sku": "XF-D3-10-TAB"}], "locale": "en"}
+    plain = _notices(_post(client, "/v1/recommendations", body))["no_items"]
+    answer = _post(client, "/v1/recommendations", {**body, "placement": "checkout"})
+    assert answer["items"] == []
+    assert _notices(answer)["no_items"] == plain
+    assert "safely" in plain, plain

@@ -28,6 +28,7 @@ import copy
 import numpy as np
 
 from ..advice_config import advice_config
+from ..advice_texts import no_items_notice, plain_no_items_notice
 from ..amounts import rounded
 from ..line_notices import uncredited_columns, warned_lines
 from ..numbers import format_number
@@ -118,6 +119,21 @@ def beside_basket_notice(ctx: PlacementContext, locale: str) -> dict[str, str] |
         "code": "no_items",
         "text": ctx.snapshot.placements.text("notice_no_items_basket", locale),
     }
+
+
+def empty_notice(ctx: PlacementContext, locale: str) -> dict[str, str]:
+    """`no_items` of a cart, checkout or e-mail with no item: beside what the basket gives
+    (`beside_basket_notice`); where the plain list itself has nothing for the profile, the plain
+    list's own reason (advice_texts.no_items_notice: no need, "tell us more"; a warning; a
+    condition; a doctor's dose), not "nothing safely fits" to a healthy man of 40 whom nothing
+    is unsafe for (review 16 F2, as the plain list and the account page say); else the plain
+    list's "nothing safely fits"."""
+    beside = beside_basket_notice(ctx, locale)
+    if beside is not None:
+        return beside
+    if not list_candidates(ctx.ev).any():
+        return no_items_notice(ctx.ev, locale)
+    return plain_no_items_notice(ctx.ev, locale)
 
 
 def complement_evaluation(ctx: PlacementContext) -> Evaluation:

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from ..advice_texts import item_reasons, no_items_notice, plain_no_items_notice
+from ..advice_texts import item_reasons, no_items_notice
 from ..errors import InvalidInput, NotFound
 from ..ranking import (
     Evaluation,
@@ -36,7 +36,7 @@ from ..unsuited import is_next_pack
 from ..vocabulary import LOCALES
 from .alternatives import no_alternatives_notice, page_product_notice
 from .alternatives_get import alternatives_of
-from .complements import OneSource, basket_covered_notices, beside_basket_notice
+from .complements import OneSource, basket_covered_notices, empty_notice
 from .config import Placement
 from .context import Copurchase, Pick, PlacementContext
 from .purchased import counting_proposals, reorders_together
@@ -158,9 +158,8 @@ def placement_bodies(
             # a page product that suits: not "nothing safely fits your profile" (review 11)
             text = ctx.snapshot.placements.text("notice_no_items_page", locale)
             notices.append({"code": "no_items", "text": text})
-        elif not items:  # "what you take" if any (s8 Q7); what the page product or basket covers
-            empty = beside_basket_notice(ctx, locale) or plain_no_items_notice(ev, locale)
-            notices += [] if covers else [empty]
+        elif not items:  # the plain list's reason (16 F2); what the page product or basket covers
+            notices += [] if covers else [empty_notice(ctx, locale)]
         elif len(items) < limit:
             notices.append(
                 {"code": "short_list", "text": reference.text("notice_short_list", locale)}
