@@ -133,3 +133,43 @@ def test_a_cart_whose_plain_list_has_nothing_safe_still_says_nothing_safely_fits
     assert answer["items"] == []
     assert _notices(answer)["no_items"] == plain
     assert "safely" in plain, plain
+
+
+# ---------------------------------------------------------------- F4
+SHORT = {
+    "en": ("5 µg of vitamin D a day, less than the advised 20 µg", "vitamin D"),
+    "nl": ("5 µg vitamine D per dag, minder dan de aanbevolen 20 µg", "vitamine D"),
+    "de": ("5 µg Vitamin D pro Tag, weniger als die empfohlenen 20 µg", "Vitamin D"),
+}
+
+
+@pytest.mark.parametrize("placement", ["cart", "checkout"])
+@pytest.mark.parametrize("locale", ["en", "nl", "de"])
+def test_the_cart_does_not_call_a_quarter_of_the_advice_covered(client, locale, placement):
+    """review 16 F4: at 75 with the A-Z multivitamin (5 µg vitamin D) in the basket the cart said
+    'Your basket or the supplements you already take give vitamin D, vitamin K1, ...; we suggest
+    nothing more of it', where 20 µg is advised (the plain list offers it)."""
+    body = {
+        "profile": {"age": 75, "sex": "female"},
+        "placement": placement,
+        "basket": [{"sku": "BL-MULTI-AZ"}],
+        "locale": locale,
+    }
+    notices = _notices(_post(client, "/v1/recommendations", body))
+    short, name = SHORT[locale]
+    assert name not in notices["basket_covered"], notices
+    assert short in notices["basket_short:vitamin_d_ug"], notices
+    assert "K1" in notices["basket_covered"]  # what has no advice for her is still named
+
+
+def test_the_cart_still_calls_an_advice_met_by_the_basket_covered(client):
+    """review 16 F4, the other side: 20 µg vitamin D in the basket at 75 is the advice."""
+    body = {
+        "profile": {"age": 75, "sex": "female"},
+        "placement": "cart",
+        "basket": [{"sku": "XF-D3-20-TAB"}],
+        "locale": "en",
+    }
+    notices = _notices(_post(client, "/v1/recommendations", body))
+    assert "vitamin D" in notices["basket_covered"]
+    assert not any(code.startswith("basket_short") for code in notices)

@@ -93,20 +93,43 @@ def covering_nutrients(ctx: PlacementContext) -> np.ndarray:
 
 def basket_covered_notices(ctx: PlacementContext, locale: str) -> list[dict[str, str]]:
     """`basket_covered` for a placement that completes a routine (`basket_overlap: exclude`):
-    the nutrients of `covering_nutrients`; none where no line we do not warn about gives one."""
+    the nutrients of `covering_nutrients`; none where no line we do not warn about gives one.
+    A nutrient with an advised amount for the profile that the day does not make enough (the
+    list's `already_covered` measure, scoring.yaml `lists.covered`) is not named there but in
+    its own `basket_short:<nutrient>`: how much, the advice, and that the cart adds no second
+    product with it (review 16 F4: "your basket gives vitamin D ... we suggest nothing more of
+    it" of 5 µg from an A-Z multivitamin, at 75, with 20 µg advised)."""
     if ctx.placement.basket_overlap != "exclude":
         return []
     given = covering_nutrients(ctx)
     if not given.any():
         return []
+    ev = ctx.ev
+    enough = ev.offer.enough
+    short = [
+        c
+        for c in np.flatnonzero(given).tolist()
+        if not np.isnan(enough[c]) and enough[c] > 0 and c not in ev.offer.covered
+    ]
+    given[short] = False
     reference = ctx.snapshot.reference
     keys = reference.nutrients.keys
-    names = reference.listed(
-        (reference.nutrients.name(keys[c], locale) for c in np.flatnonzero(given).tolist()),
-        locale,
-    )
-    text = ctx.snapshot.placements.text("notice_basket_covered", locale, nutrients=names)
-    return [{"code": "basket_covered", "text": text}]
+    config = ctx.snapshot.placements
+    notices = []
+    if given.any():
+        names = reference.listed(
+            (reference.nutrients.name(keys[c], locale) for c in np.flatnonzero(given).tolist()),
+            locale,
+        )
+        text = config.text("notice_basket_covered", locale, nutrients=names)
+        notices.append({"code": "basket_covered", "text": text})
+    for c in short:
+        values = reference.nutrients.text_values(
+            keys[c], locale, amount=ev.intake[c], advised=enough[c]
+        )
+        text = config.text("notice_basket_short", locale, **values)
+        notices.append({"code": f"basket_short:{keys[c]}", "text": text})
+    return notices
 
 
 def beside_basket_notice(ctx: PlacementContext, locale: str) -> dict[str, str] | None:

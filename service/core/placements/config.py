@@ -48,6 +48,7 @@ TEXTS: dict[str, tuple[str, ...]] = {
     "alternative_adds": ("amount", "unit", "nutrient"),
     "adds_to_basket": ("nutrients",),
     "notice_basket_covered": ("nutrients",),
+    "notice_basket_short": ("amount", "unit", "nutrient", "advised"),  # review 16 F4
     "notice_page_product_not_suited": (),
     "notice_page_product_not_suited_alternatives": (),
     "notice_page_product_not_suited_why": ("reasons",),  # review s8 Q7
