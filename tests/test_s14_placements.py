@@ -173,3 +173,52 @@ def test_the_cart_still_calls_an_advice_met_by_the_basket_covered(client):
     notices = _notices(_post(client, "/v1/recommendations", body))
     assert "vitamin D" in notices["basket_covered"]
     assert not any(code.startswith("basket_short") for code in notices)
+
+
+# ---------------------------------------------------------------- F11
+COMPARE = {"en": "take it out of your basket", "nl": "uit je mandje", "de": "aus dem Warenkorb"}
+NONE_SUITS = {"en": "suits your profile", "nl": "bij je profiel", "de": "zu Ihrem Profil passt"}
+
+
+@pytest.mark.parametrize("locale", ["en", "nl", "de"])
+def test_alternatives_left_out_for_the_basket_are_not_said_to_not_suit(client, locale):
+    """review 16 F11: POST alternatives of XF-D3-20-TAB at 72 with it in the basket said 'We have
+    no other product with the same main nutrients at a comparable dose that suits your
+    profile'; without the basket five alternatives suit her."""
+    path = "/v1/products/XF-D3-20-TAB/alternatives"
+    profile = {"age": 72, "sex": "female"}
+    assert _post(client, path, {"profile": profile, "locale": locale})["items"]
+    body = {"profile": profile, "basket": [{"sku": "XF-D3-20-TAB"}], "locale": locale}
+    answer = _post(client, path, body)
+    assert answer["items"] == []
+    text = _notices(answer)["no_items"]
+    assert NONE_SUITS[locale] not in text, text
+    assert COMPARE[locale] in text, text
+
+
+def test_alternatives_left_out_for_what_is_taken_say_beside_what_is_taken(client):
+    """review 16 F11, the page product taken (not in the basket): no 'take it out' advice."""
+    profile = {"age": 72, "sex": "female", "current_supplements": [{"sku": "XF-D3-20-TAB"}]}
+    answer = _post(
+        client, "/v1/products/XF-D3-20-TAB/alternatives", {"profile": profile, "locale": "en"}
+    )
+    text = _notices(answer)["no_items"]
+    assert text == (
+        "Beside what your basket and the supplements you already take give, we have nothing "
+        "else to suggest for your profile."
+    )
+
+
+def test_alternatives_that_do_not_exist_still_say_so(client):
+    """review 16 F11, the other side: where no alternative is left before the basket counts
+    (here every one excluded by the request), the answer says there is no comparable product."""
+    path = "/v1/products/XF-D3-20-TAB/alternatives"
+    profile = {"age": 72, "sex": "female"}
+    body: dict = {"profile": profile, "exclude_skus": [], "locale": "en"}
+    for _ in range(10):
+        answer = _post(client, path, body)
+        if not answer["items"]:
+            break
+        body["exclude_skus"] += _skus(answer)
+    text = _notices(answer)["no_items"]
+    assert text.startswith("We have no other product with the same main nutrients"), text

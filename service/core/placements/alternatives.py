@@ -239,6 +239,21 @@ def no_alternatives_notice(
     return {"code": "no_items", "text": config.text(key, locale)}
 
 
+def alternatives_empty_notice(ctx: PlacementContext, locale: str) -> dict[str, str]:
+    """`no_items` of the alternatives POST: no comparable product (`no_alternatives_notice`),
+    or, where alternatives that suit were all left out because the basket or what is taken
+    already gives enough of their nutrients (or is warned about: the notices above say so),
+    beside what the basket gives nothing else; with the product on the page in the basket,
+    to take it out to compare (review 16 F11: 'no other product ... suits your profile' at 72
+    with XF-D3-20-TAB in the basket, whose alternatives without it are five)."""
+    config = ctx.snapshot.placements
+    if not ctx.alternatives_beside_intake:
+        return no_alternatives_notice(config, locale, True, ctx.page_product_unsuited)
+    in_basket = ctx.product_sku in {line.sku for line in ctx.request.basket}
+    key = "notice_no_alternatives_basket" if in_basket else "notice_no_items_basket"
+    return {"code": "no_items", "text": config.text(key, locale)}
+
+
 def page_product_notice(ctx: PlacementContext, placement: Placement, locale: str) -> dict[str, str]:
     """`page_product_not_suited`, saying why the product on the page does not suit the person
     (review s8 Q7: "zinc: 10 mg a day, plus up to 16 mg from ordinary food, is above the upper

@@ -65,6 +65,7 @@ TEXTS: dict[str, tuple[str, ...]] = {
     "notice_no_items_basket": (),
     "notice_no_alternatives_profile": (),
     "notice_no_alternatives_not_suited": (),
+    "notice_no_alternatives_basket": (),  # review 16 F11
     "notice_covered_continued": (),
     "notice_warning_continued": (),
     "notice_warning_continued_one": (),

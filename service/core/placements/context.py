@@ -62,6 +62,9 @@ class PlacementContext:
     # for a request that names no stored customer: those strategies then yield nothing
     purchases: tuple[Purchase, ...] | None = None
     refills: RefillConfig | None = None
+    # set by the alternatives strategy: alternatives that suit were left out only because what
+    # is taken or in the basket already gives enough of, or is warned about (review 16 F11)
+    alternatives_beside_intake: bool = False
 
     @cached_property
     def ev(self) -> Evaluation:

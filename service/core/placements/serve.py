@@ -34,7 +34,7 @@ from ..rules import RuleSet
 from ..snapshot import Snapshot
 from ..unsuited import is_next_pack
 from ..vocabulary import LOCALES
-from .alternatives import no_alternatives_notice, page_product_notice
+from .alternatives import alternatives_empty_notice, no_alternatives_notice, page_product_notice
 from .alternatives_get import alternatives_of
 from .complements import OneSource, basket_covered_notices, empty_notice
 from .config import Placement
@@ -146,8 +146,8 @@ def placement_bodies(
             shown = [p.index for p, item in zip(picks, rendered, strict=True) if item["reasons"]]
             impressions(ev, shown)
         if not items and set(placement.strategies) == {"alternatives"}:
-            config = ctx.snapshot.placements  # no comparable product, not "nothing fits" (s6)
-            notices.append(no_alternatives_notice(config, locale, True, ctx.page_product_unsuited))
+            # no comparable product, not "nothing fits" (s6); beside the basket (review 16 F11)
+            notices.append(alternatives_empty_notice(ctx, locale))
         elif not items and set(placement.strategies) <= PROFILE_LISTS:
             notices.append(no_items_notice(ev, locale))  # as the plain list says (s7 P10)
         elif not items and ctx.page_product_unsuited and "alternatives" in placement.strategies:

@@ -101,9 +101,10 @@ def alternatives(ctx: PlacementContext, limit: int) -> list[Pick]:
     roles = ev.offer.role_table.category_role if unsuited else None
     # age and life stage: the person's (ctx.base), not the page product's (review s6)
     mask = alternative_mask(catalog, index, config, roles=roles, for_profile=True)
-    candidates = ctx.base(ev) & ev.offer.within_band & mask
-    candidates &= ~ev.offer.duplicate  # nothing the notices say "no more" of (F12)
+    suiting = ctx.base(ev) & ev.offer.within_band & mask
+    candidates = suiting & ~ev.offer.duplicate  # nothing the notices say "no more" of (F12)
     candidates &= ~_further_past_a_warning(ev, index)
+    ctx.alternatives_beside_intake = bool(suiting.any()) and not candidates.any()
     if unsuited:
         # for a need of the profile, as its plain list; where the profile has none of this
         # need, what would be an alternative on the page of a product that suits (review s11
