@@ -222,3 +222,31 @@ def test_alternatives_that_do_not_exist_still_say_so(client):
         body["exclude_skus"] += _skus(answer)
     text = _notices(answer)["no_items"]
     assert text.startswith("We have no other product with the same main nutrients"), text
+
+
+# ---------------------------------------------------------------- F5
+MEDICINE_PAGES = ("XF-K2-MK4-45MG-CAP", "NV-K2-MK4-1000-CAP")
+F5_PROFILES = ({"age": 75}, {"age": 40, "sex": "male", "goals": ["bones"]})
+
+
+@pytest.mark.parametrize("profile", F5_PROFILES)
+@pytest.mark.parametrize("sku", MEDICINE_PAGES)
+def test_a_medicine_dose_page_offers_no_supplement_dose_as_its_alternative(client, sku, profile):
+    """review 16 F5: the product page of the 45 mg MK-4 capsule (a medicine dose, no authorised
+    supplement form) offered 50 µg MK-7 drops as an alternative, 'EUR 15.53 a month cheaper at
+    the label dose', '50 µg of vitamin K2 a day instead of 45000 µg'; the GET says there is no
+    comparable product. The page and the GET now agree."""
+    get = _get(client, f"/v1/products/{sku}/alternatives?locale=en")
+    assert get["items"] == []
+    body = {"profile": profile, "placement": "product_page", "product_sku": sku, "locale": "en"}
+    page = _post(client, "/v1/recommendations", body)
+    assert not [i for i in page["items"] if i["strategy"] == "alternatives"], page["items"]
+    assert "page_product_not_suited" in _notices(page)
+    post = _post(client, f"/v1/products/{sku}/alternatives", {"profile": profile, "locale": "en"})
+    assert post["items"] == []
+    assert _notices(post)["no_items"] == (
+        "We suggest no other product for the same need instead for your profile."
+    )
+    for item in page["items"] + post["items"]:
+        codes = [r["code"] for r in item["reasons"]]
+        assert not [c for c in codes if c.startswith("alternative:")], item

@@ -105,6 +105,12 @@ def alternatives(ctx: PlacementContext, limit: int) -> list[Pick]:
     candidates = suiting & ~ev.offer.duplicate  # nothing the notices say "no more" of (F12)
     candidates &= ~_further_past_a_warning(ev, index)
     ctx.alternatives_beside_intake = bool(suiting.any()) and not candidates.any()
+    if unsuited and catalog.not_sellable[index]:
+        # a page product that is no food supplement at all (an unauthorised form, a medicine
+        # dose: 45 mg MK-4): only what the GET calls comparable, every nutrient within the
+        # dose window both ways, never 50 µg MK-7 drops "EUR 15.53 a month cheaper" (review 16
+        # F5). A supplement that does not suit keeps the profile's band (review s11 F6)
+        candidates &= alternative_mask(catalog, index, config, for_profile=True)
     if unsuited:
         # for a need of the profile, as its plain list; where the profile has none of this
         # need, what would be an alternative on the page of a product that suits (review s11
