@@ -148,3 +148,23 @@ def test_the_intake_checks_fix_is_one_end_state(client, profile, basket):
     codes = [w["code"] for w in after["warnings"]]
     assert "intake_warning:vitamin_d_ug" not in codes, after["warnings"]
     assert (after.get("suggestion") or {}).get("code") not in ("remove", "reduce"), after
+
+
+@pytest.mark.parametrize("placement", ["cart", "checkout"])
+@pytest.mark.parametrize("locale", ["en", "nl", "de"])
+def test_a_cart_asked_with_a_product_does_not_say_the_basket_gives_it(client, placement, locale):
+    """review 16 F3: a cart asked with product_sku (the shop's call) and an empty basket read
+    'Your basket or the supplements you already take give vitamin D; we suggest nothing more of
+    it' of the product asked about. The product counts as bought, and the texts say so."""
+    body = {
+        "profile": {"age": 75},
+        "placement": placement,
+        "product_sku": "XF-D3-20-TAB",
+        "locale": locale,
+    }
+    answer = _post(client, "/v1/recommendations", body)
+    product = {"en": "this product", "nl": "dit product", "de": "dieses Produkt"}[locale]
+    texts = [n["text"] for n in answer["notices"] if n["code"] in ("basket_covered", "no_items")]
+    assert texts, answer["notices"]
+    for text in texts:
+        assert product in text, text

@@ -115,19 +115,20 @@ def basket_covered_notices(ctx: PlacementContext, locale: str) -> list[dict[str,
     reference = ctx.snapshot.reference
     keys = reference.nutrients.keys
     config = ctx.snapshot.placements
+    page = _page(ctx)
     notices = []
     if given.any():
         names = reference.listed(
             (reference.nutrients.name(keys[c], locale) for c in np.flatnonzero(given).tolist()),
             locale,
         )
-        text = config.text("notice_basket_covered", locale, nutrients=names)
+        text = config.text("notice_basket_covered" + page, locale, nutrients=names)
         notices.append({"code": "basket_covered", "text": text})
     for c in short:
         values = reference.nutrients.text_values(
             keys[c], locale, amount=ev.intake[c], advised=enough[c]
         )
-        text = config.text("notice_basket_short", locale, **values)
+        text = config.text("notice_basket_short" + page, locale, **values)
         notices.append({"code": f"basket_short:{keys[c]}", "text": text})
     return notices
 
@@ -140,8 +141,15 @@ def beside_basket_notice(ctx: PlacementContext, locale: str) -> dict[str, str] |
         return None
     return {
         "code": "no_items",
-        "text": ctx.snapshot.placements.text("notice_no_items_basket", locale),
+        "text": ctx.snapshot.placements.text("notice_no_items_basket" + _page(ctx), locale),
     }
+
+
+def _page(ctx: PlacementContext) -> str:
+    """The texts' `_page` variant where a product_sku is counted beside the basket (a cart,
+    checkout or e-mail asked with one): "your basket, this product or ..." (review 16 F3: an
+    empty basket read "your basket ... gives vitamin D" of the product asked about)."""
+    return "_page" if ctx.product_index is not None and not ctx.page_product_unsuited else ""
 
 
 def empty_notice(ctx: PlacementContext, locale: str) -> dict[str, str]:

@@ -48,7 +48,9 @@ TEXTS: dict[str, tuple[str, ...]] = {
     "alternative_adds": ("amount", "unit", "nutrient"),
     "adds_to_basket": ("nutrients",),
     "notice_basket_covered": ("nutrients",),
+    "notice_basket_covered_page": ("nutrients",),  # review 16 F3: with product_sku
     "notice_basket_short": ("amount", "unit", "nutrient", "advised"),  # review 16 F4
+    "notice_basket_short_page": ("amount", "unit", "nutrient", "advised"),
     "notice_page_product_not_suited": (),
     "notice_page_product_not_suited_alternatives": (),
     "notice_page_product_not_suited_why": ("reasons",),  # review s8 Q7
@@ -63,6 +65,7 @@ TEXTS: dict[str, tuple[str, ...]] = {
     "notice_no_items_page": (),
     # review 12 F20: cart or checkout, what the plain list would offer all overlaps the basket
     "notice_no_items_basket": (),
+    "notice_no_items_basket_page": (),
     "notice_no_alternatives_profile": (),
     "notice_no_alternatives_not_suited": (),
     "notice_no_alternatives_basket": (),  # review 16 F11
