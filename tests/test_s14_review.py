@@ -168,3 +168,18 @@ def test_a_cart_asked_with_a_product_does_not_say_the_basket_gives_it(client, pl
     assert texts, answer["notices"]
     for text in texts:
         assert product in text, text
+
+
+@pytest.mark.parametrize("locale", ["en", "nl", "de"])
+def test_a_checkout_without_a_basket_says_so_not_that_nothing_is_safe(client, locale):
+    """Session 14 (review 16's helper): a checkout (which only completes a basket) asked with an
+    empty basket for a woman of 75 said 'We found no product that safely fits your profile',
+    while her plain list offers vitamin D."""
+    body = {"profile": {"age": 75, "sex": "female"}, "placement": "checkout", "locale": locale}
+    answer = _post(client, "/v1/recommendations", body)
+    assert answer["items"] == []
+    (notice,) = [n for n in answer["notices"] if n["code"] == "no_items"]
+    safely = {"en": "safely", "nl": "veilig", "de": "sicher"}[locale]
+    assert safely not in notice["text"], notice
+    empty = {"en": "empty", "nl": "leeg", "de": "leer"}[locale]
+    assert empty in notice["text"], notice

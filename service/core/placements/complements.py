@@ -164,6 +164,12 @@ def empty_notice(ctx: PlacementContext, locale: str) -> dict[str, str]:
         return beside
     if not list_candidates(ctx.ev).any():
         return no_items_notice(ctx.ev, locale)
+    if not ctx.has_basket and set(ctx.placement.strategies) == {"complements"}:
+        # a checkout only completes a basket: an empty one has nothing to complete, which is
+        # no safety matter (session 14: "no product safely fits" to a woman of 75 whose plain
+        # list offers vitamin D)
+        text = ctx.snapshot.placements.text("notice_no_items_empty_basket", locale)
+        return {"code": "no_items", "text": text}
     return plain_no_items_notice(ctx.ev, locale)
 
 

@@ -66,6 +66,7 @@ TEXTS: dict[str, tuple[str, ...]] = {
     # review 12 F20: cart or checkout, what the plain list would offer all overlaps the basket
     "notice_no_items_basket": (),
     "notice_no_items_basket_page": (),
+    "notice_no_items_empty_basket": (),  # session 14: a checkout without a basket
     "notice_no_alternatives_profile": (),
     "notice_no_alternatives_not_suited": (),
     "notice_no_alternatives_basket": (),  # review 16 F11
