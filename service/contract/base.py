@@ -124,22 +124,31 @@ def customer_id_problem(customer_id: str) -> str | None:
     return None
 
 
-# Unicode categories a text shown to customers may not hold: control, format (bidi overrides,
-# zero-width), unassigned, private use, surrogates, line and paragraph separators
-_NOT_SHOWN = frozenset({"Cc", "Cf", "Cn", "Co", "Cs", "Zl", "Zp"})
+# what a text shown to customers may not hold: control characters but the tab, line and
+# paragraph separators, private use and surrogates, and the bidi controls (review 16 F9); the
+# other format characters stay (ZWJ and ZWNJ of emoji sequences and Persian or Indic script,
+# the soft hyphen, tag flags, variation selectors: review 17), as do unassigned code points
+# (newer emoji than the interpreter's Unicode database)
+_NOT_SHOWN = frozenset({"Cc", "Zl", "Zp", "Co", "Cs"})
+_BIDI_CONTROLS = frozenset(
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
 
 
 class ShownText(validate.Validator):
-    """A text the answers echo to the customer (a label of a product not in the catalog):
-    no control, format (bidi, zero-width) or line-separator characters (review 16 F9: a label
+    """A text the answers echo to the customer (a label of a product not in the catalog): no
+    control characters but the tab, no line separators, no bidi controls (review 16 F9: a label
     with a right-to-left override and a newline was pasted into the intake check's suggestion,
-    where the override reverses the rest of the line as shown). Spaces of any kind are fine."""
+    where the override reverses the rest of the line as shown). Spaces of any kind, signs,
+    emoji and every script stay fine."""
 
     def __call__(self, value: str) -> str:
-        if any(unicodedata.category(ch) in _NOT_SHOWN for ch in value):
-            raise ValidationError(
-                "no control, format (bidi, zero-width) or line-separator characters"
-            )
+        for ch in value:
+            if ch in _BIDI_CONTROLS or (ch != "\t" and unicodedata.category(ch) in _NOT_SHOWN):
+                raise ValidationError(
+                    "no control characters, line separators or bidi controls (U+202E and the "
+                    "like): a label is shown back in texts"
+                )
         return value
 
 
