@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from .oracle import PRODUCTS, per_day
+
 
 def _post(client, path: str, body: dict) -> dict:
     response = client.post(path, json=body)
@@ -197,3 +199,48 @@ def test_a_checkout_without_a_basket_says_so_not_that_nothing_is_safe(client, lo
     assert safely not in notice["text"], notice
     empty = {"en": "empty", "nl": "leeg", "de": "leer"}[locale]
     assert empty in notice["text"], notice
+
+
+@pytest.mark.parametrize(
+    ("profile", "placement", "sku"),
+    [
+        ({"age": 75, "sex": "female"}, "cart", "XF-D3-20-TAB"),
+        ({"age": 75, "sex": "female"}, "checkout", "XF-D3-10-TAB"),
+        ({"age": 40, "sex": "female", "diet": "vegan"}, "cart", "GR-MULTI-VEGAN"),
+    ],
+)
+def test_a_cart_with_a_product_counts_the_product_in_what_is_short(client, profile, placement, sku):
+    """review 17 P1: a cart asked with a product_sku said 'your basket, this product ... give
+    0 µg of vitamin D a day, less than the advised 20 µg' of a 20 µg tablet (the product was
+    not counted in the amount)."""
+    body = {"profile": profile, "placement": placement, "product_sku": sku, "locale": "en"}
+    answer = _post(client, "/v1/recommendations", body)
+    for notice in answer["notices"]:
+        if notice["code"].startswith("basket_short:"):
+            assert " give 0 " not in notice["text"], notice
+            key = notice["code"].split(":")[1]
+            given = per_day(PRODUCTS[sku]).get(key, 0)
+            assert f"give {given:g} " in notice["text"] or given == 0, notice
+
+
+def test_a_cart_quotes_no_reference_intake_as_advice(client):
+    """review 17 P2: a man of 40 (no advice) with a 10 µg D3 in the cart read 'less than the
+    advised 15 µg' (EFSA's reference intake, the dose band's yardstick) beside 'there is no
+    advised daily amount'; a vegan's 300 mg calcium is our suggestion, not 'advised'."""
+    body = {
+        "profile": {"age": 40, "sex": "male"},
+        "placement": "cart",
+        "basket": [{"sku": "XF-D3-10-TAB"}],
+        "locale": "en",
+    }
+    answer = _post(client, "/v1/recommendations", body)
+    assert "basket_short:vitamin_d_ug" not in [n["code"] for n in answer["notices"]]
+    vegan = {
+        "profile": {"age": 40, "sex": "female", "diet": "vegan"},
+        "placement": "cart",
+        "basket": [{"sku": "GR-MULTI-VEGAN"}],
+        "locale": "en",
+    }
+    answer = _post(client, "/v1/recommendations", vegan)
+    (calcium,) = [n for n in answer["notices"] if n["code"] == "basket_short:calcium_mg"]
+    assert "we suggest for your profile" in calcium["text"] and "advised" not in calcium["text"]

@@ -28,11 +28,13 @@ import copy
 import numpy as np
 
 from ..advice_config import advice_config
+from ..advice_extras import served_targets
 from ..advice_texts import no_items_notice, plain_no_items_notice
 from ..amounts import rounded
 from ..line_notices import uncredited_columns, warned_lines
 from ..numbers import format_number
 from ..ranking import Evaluation, _rank, list_candidates
+from ..target_priority import priorities
 from .context import Copurchase, Pick, PlacementContext
 
 
@@ -105,17 +107,25 @@ def basket_covered_notices(ctx: PlacementContext, locale: str) -> list[dict[str,
     if not given.any():
         return []
     ev = ctx.ev
-    enough = ev.offer.enough
+    reference = ctx.snapshot.reference
+    page = _page(ctx)
+    # short of a target we serve (not a reference intake: no "advised 15 µg" to a man of 40
+    # without an advice, review 17 P2), the product asked about counted where it is (review
+    # 17 P1: "this product ... give 0 µg" of a 20 µg tablet), within lists.covered's share
+    targets, ids = served_targets(ev)
+    amounts = ev.intake
+    if page:
+        amounts = amounts + ctx.snapshot.catalog.nutrients_per_day[ctx.product_index]
+    within = 1.0 - ev.offer.enough_share
     short = [
         c
         for c in np.flatnonzero(given).tolist()
-        if not np.isnan(enough[c]) and enough[c] > 0 and c not in ev.offer.covered
+        if targets[c] > 0 and amounts[c] < targets[c] * within[c] * (1 - 1e-9)
     ]
     given[short] = False
-    reference = ctx.snapshot.reference
     keys = reference.nutrients.keys
     config = ctx.snapshot.placements
-    page = _page(ctx)
+    ours = priorities(reference).is_ours
     notices = []
     if given.any():
         names = reference.listed(
@@ -126,9 +136,10 @@ def basket_covered_notices(ctx: PlacementContext, locale: str) -> list[dict[str,
         notices.append({"code": "basket_covered", "text": text})
     for c in short:
         values = reference.nutrients.text_values(
-            keys[c], locale, amount=ev.intake[c], advised=enough[c]
+            keys[c], locale, amount=amounts[c], advised=targets[c]
         )
-        text = config.text("notice_basket_short" + page, locale, **values)
+        aim = "_ours" if ours(ids.get(keys[c])) else ""  # calcium for vegans: our suggestion
+        text = config.text("notice_basket_short" + aim + page, locale, **values)
         notices.append({"code": f"basket_short:{keys[c]}", "text": text})
     return notices
 

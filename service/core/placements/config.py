@@ -51,6 +51,8 @@ TEXTS: dict[str, tuple[str, ...]] = {
     "notice_basket_covered_page": ("nutrients",),  # review 16 F3: with product_sku
     "notice_basket_short": ("amount", "unit", "nutrient", "advised"),  # review 16 F4
     "notice_basket_short_page": ("amount", "unit", "nutrient", "advised"),
+    "notice_basket_short_ours": ("amount", "unit", "nutrient", "advised"),  # review 17 P2
+    "notice_basket_short_ours_page": ("amount", "unit", "nutrient", "advised"),
     "notice_page_product_not_suited": (),
     "notice_page_product_not_suited_alternatives": (),
     "notice_page_product_not_suited_why": ("reasons",),  # review s8 Q7
