@@ -244,3 +244,39 @@ def test_a_cart_quotes_no_reference_intake_as_advice(client):
     answer = _post(client, "/v1/recommendations", vegan)
     (calcium,) = [n for n in answer["notices"] if n["code"] == "basket_short:calcium_mg"]
     assert "we suggest for your profile" in calcium["text"] and "advised" not in calcium["text"]
+
+
+@pytest.mark.parametrize(
+    ("profile", "named"),
+    [
+        (
+            {
+                "age": 30,
+                "sex": "female",
+                "life_stage": "pregnant",
+                "current_supplements": [{"sku": "BL-MULTI-AZ"}, {"sku": "XF-D3-20-TAB"}],
+            },
+            "BasisLijn A-Z Multivitamin",
+        ),
+        (
+            {
+                "age": 75,
+                "sex": "female",
+                "medications": ["vitamin_k_antagonist"],
+                "current_supplements": [
+                    {"label": "D3+K2 mix", "nutrients": {"vitamin_d_ug": 10, "vitamin_k2_ug": 100}}
+                ],
+            },
+            "D3+K2 mix",
+        ),
+    ],
+)
+def test_a_regimen_names_every_kind_of_unsuited_product_taken(client, profile, named):
+    """review 17 R1, R2: the A-Z multivitamin taken in pregnancy read 'What you already take
+    gives 25 µg of vitamin D ... does not suit your profile' (25 µg is the pregnancy maximum,
+    not above it), and a label D3 + K2 mix beside a vitamin K antagonist counted toward an
+    'achieved' 20 µg vitamin D; the catalog's D3 + K2 drops got the product's own text."""
+    regimen = _post(client, "/v1/regimens", {"profile": profile, "locale": "en"})
+    target = regimen["targets"]["vitamin_d_ug"]
+    assert target["status"] == "fails_guarantee", target
+    assert named in target["why"], target

@@ -16,7 +16,7 @@ from .advice_texts import doctor_dose_notices, intake_warning_notices, serum_not
 from .amounts import above, rounded
 from .day_totals import near_upper_limit
 from .doctor_reach import doctor_short_reach, no_product_on_top
-from .line_notices import interaction_taken, unsuited_taken, with_unsuited_lines
+from .line_notices import conflicting, interaction_taken, unsuited_taken, with_unsuited_lines
 from .numbers import format_number
 from .profile import Profile, labelled_lines
 from .ranking import Evaluation, evaluate, profile_notices
@@ -115,16 +115,25 @@ def _notice(code: str, write: TextWriter) -> dict[str, str]:
 def _failing_taken(ev: Evaluation) -> dict[int, list[int]]:
     """{nutrient column: the lines of `ev.resolved` that give it and do not suit the person}
     where what is taken fails a guarantee for the person (the list's
-    `intake_warning:<nutrient>`, with no line named: the amount itself fails): never
-    achieved-and-fine (review s5 S5)."""
+    `intake_warning:<nutrient>`, with no line named where the amount itself fails: above the
+    life stage's maximum or the dose band): never achieved-and-fine (review s5 S5)."""
     failing = ev.offer.failing
+    itself = {c for c, f in failing.items() if f.kind in ("life_stage_maximum", "dose_band")}
     out: dict[int, list[int]] = {c: [] for c in ev.offer.covered if c in failing}
     # review 10 M1: what a line gives that does not suit the person (diet, allergy, age, an
-    # interaction: the D3 + K2 drops with a vitamin K antagonist) is not "already achieved"
-    for i in sorted({*unsuited_taken(ev), *interaction_taken(ev)}):
+    # interaction: the D3 + K2 drops with a vitamin K antagonist) is not "already achieved";
+    # review 17: nor a product unsuited in the life stage (the A-Z multivitamin in pregnancy),
+    # nor a label line an interaction excludes (a D3 + K2 mix beside a vitamin K antagonist)
+    labels = [
+        i
+        for i, line in enumerate(ev.resolved)
+        if line.sku is None and conflicting(ev, line.amounts)
+    ]
+    unsuited = {*unsuited_taken(ev), *interaction_taken(ev), *ev.offer.unsuitable_lines, *labels}
+    for i in sorted(unsuited):
         for c in np.flatnonzero(ev.resolved[i].amounts > 0).tolist():
             lines = out.setdefault(int(c), [])
-            if c not in failing:  # the amount itself fails: the nutrient's text
+            if c not in itself:  # the amount itself fails: the nutrient's text
                 lines.append(i)
     return out
 
@@ -139,9 +148,13 @@ def _fails_text(
     vitamin D where the K2 is what does not suit."""
     if not lines:
         return write("target_fails_guarantee", **values, taken=rounded(ev.intake[column]))
-    catalog = ev.snapshot.catalog  # such lines are catalog products (line_notices.py)
-    skus = [str(ev.resolved[i].sku) for i in lines]
-    names = [catalog.products[catalog.index[sku]].name[write.locale] for sku in skus]
+    catalog = ev.snapshot.catalog
+    names = [
+        catalog.products[catalog.index[line.sku]].name[write.locale]
+        if line.sku in catalog.index
+        else line.name  # a label line
+        for line in (ev.resolved[i] for i in lines)
+    ]
     unsuited = sum(float(ev.resolved[i].amounts[column]) for i in lines)
     return write(
         "target_fails_guarantee_line",
