@@ -90,6 +90,9 @@ def test_f10_above_a_limit_now_nothing_is_reordered(locale):
         assert [w["code"] for w in entry["why"]] == ["above_upper_limit_now"], entry
         # the nutrient is named in the locale (the why's text, rules/refills.yaml)
         assert entry["why"][0]["text"] and entry["advice"]
+        # review 17 RF1: no alternative was looked for, so none "found no safe alternative"
+        found_none = {"en": "no safe alternative", "nl": "geen veilig", "de": "keine sichere"}
+        assert found_none[locale] not in entry["advice"], entry["advice"]
     listed = {r["sku"]: r for r in body["refills"]}
     for sku in (MG, D3):
         assert listed[sku]["in_reorder"] and listed[sku]["fits"] is False

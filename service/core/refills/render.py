@@ -247,4 +247,6 @@ def _left_out_notice(why: list[str]) -> str:
     covered = bool(COVERED_ONLY & set(why)) and "only_source" not in why
     if covered:
         return "notice_not_needed"
+    if "above_upper_limit_now" in why:  # review 17 RF1: paused, no alternative was looked for
+        return "notice_not_reordered_above_limit"
     return "notice_not_needed_no_advice" if "no_advice" in why else "notice_not_reordered"

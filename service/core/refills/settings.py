@@ -31,6 +31,7 @@ TEXTS: dict[str, tuple[str, ...]] = {
     "reason_adds": ("amount", "unit", "nutrient", "name"),
     "reason_bought_before": ("date",),
     "notice_not_reordered": ("name",),
+    "notice_not_reordered_above_limit": ("name",),  # review 17 RF1
     "notice_not_needed": ("name",),
     "notice_not_needed_no_advice": ("name",),
     "why_covered": (),
