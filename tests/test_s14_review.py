@@ -280,3 +280,13 @@ def test_a_regimen_names_every_kind_of_unsuited_product_taken(client, profile, n
     target = regimen["targets"]["vitamin_d_ug"]
     assert target["status"] == "fails_guarantee", target
     assert named in target["why"], target
+
+
+def test_alternatives_left_out_by_a_warning_do_not_blame_the_basket(client):
+    """review 17 A1: a digoxin user with no basket and nothing taken read 'Beside what your
+    basket and the supplements you already take give, we have nothing else to suggest' on the
+    alternatives of a 10 µg D3 (they were left out by the medicine's warning)."""
+    body = {"profile": {"age": 40, "sex": "male", "medications": ["digoxin"]}, "locale": "en"}
+    answer = _post(client, "/v1/products/XF-D3-10-TAB/alternatives", body)
+    for notice in answer["notices"]:
+        assert "your basket" not in notice["text"], notice

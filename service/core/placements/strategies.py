@@ -103,8 +103,10 @@ def alternatives(ctx: PlacementContext, limit: int) -> list[Pick]:
     mask = alternative_mask(catalog, index, config, roles=roles, for_profile=True)
     suiting = ctx.base(ev) & ev.offer.within_band & mask
     candidates = suiting & ~ev.offer.duplicate  # nothing the notices say "no more" of (F12)
-    candidates &= ~_further_past_a_warning(ev, index)
+    # left out only for what the basket or what is taken gives (review 16 F11), not for a
+    # medicine's warning with nothing taken (review 17 A1: a digoxin user, no basket)
     ctx.alternatives_beside_intake = bool(suiting.any()) and not candidates.any()
+    candidates &= ~_further_past_a_warning(ev, index)
     if unsuited and catalog.not_sellable[index]:
         # a page product that is no food supplement at all (an unauthorised form, a medicine
         # dose: 45 mg MK-4): only what the GET calls comparable, every nutrient within the
