@@ -290,3 +290,22 @@ def test_alternatives_left_out_by_a_warning_do_not_blame_the_basket(client):
     answer = _post(client, "/v1/products/XF-D3-10-TAB/alternatives", body)
     for notice in answer["notices"]:
         assert "your basket" not in notice["text"], notice
+
+
+@pytest.mark.parametrize(
+    ("profile", "sku", "servings"),
+    [
+        ({"age": 75, "sex": "female"}, "XF-D3-20-TAB", 5),
+        ({"age": 1}, "XF-D3-KIDS-DROPS", 3),
+    ],
+)
+def test_a_reduction_goes_no_higher_than_the_labelled_dose(client, profile, sku, servings):
+    """review 17 B2: the reduce went to the top of the dose band, twice the label: 'Take 2
+    instead of 5' of a one-a-day 20 µg tablet at 75, 20 µg of 10 µg drops for a child of 1."""
+    basket = [{"sku": sku, "servings_per_day": servings}]
+    answer = _post(client, "/v1/intake/check", {"profile": profile, "basket": basket})
+    suggestion = answer["suggestion"]
+    assert suggestion is not None, answer
+    for change in suggestion["changes"]:
+        if change["code"] == "reduce":
+            assert change["servings_per_day"] <= PRODUCTS[sku]["servings_per_day"], change

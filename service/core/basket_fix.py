@@ -112,6 +112,9 @@ def _reduce_or_remove(
     while keep > 0 and ((current - keep) * per_serving < excess).any():
         keep -= 1
     keep = min(keep, _within_band(ev, catalog.index[line.sku], product.servings_per_day, current))
+    # never more than the label's own daily dose (review 17 B2: "take 2 instead of 5" of a
+    # one-a-day 20 µg tablet at 75, 20 µg of 10 µg drops for a child of 1)
+    keep = min(keep, math.floor(product.servings_per_day))
     if keep < 1 or keep >= current or not limit_text.reduces:
         return _removal(ev, [line], limit_text, write)
     name = product.name[write.locale]
