@@ -28,7 +28,8 @@ from service.customers.redis_client import get_store
 from service.customers.refills import refill_chunk
 
 from .conftest import memory_app, store_customer
-from .oracle import PRODUCTS, expected_upper_limit
+from .oracle import expected_upper_limit
+from .test_s13_refills import _per_day, _runs_out
 
 LOCALES = ["nl", "de", "en"]
 TODAY = dt.date(2026, 11, 28)  # the review's clock
@@ -36,17 +37,6 @@ MAN_50 = {"age": 50, "sex": "male"}
 MG, D3, CA_MG = "BL-MG-375-TAB", "GR-D3-20-SPRAY-VEGAN", "XF-CA-MG-TAB"
 F10 = {MG: "2026-09-01", D3: "2026-09-01", CA_MG: "2026-11-20"}
 MAGNESIUM = "magnesium_mg"
-
-
-def _runs_out(sku: str, bought: str) -> dt.date:
-    product = PRODUCTS[sku]
-    days = int(product["pack_size"] // product["servings_per_day"])
-    return dt.date.fromisoformat(bought) + dt.timedelta(days=days)
-
-
-def _per_day(sku: str, key: str) -> float:
-    product = PRODUCTS[sku]
-    return float(product["nutrients_per_serving"].get(key, 0)) * product["servings_per_day"]
 
 
 def _refills(client, locale: str, customer: str = "c-7") -> dict:
