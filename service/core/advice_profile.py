@@ -144,6 +144,8 @@ def _warned_nutrients(reference: Reference, profile: Any) -> dict[str, tuple[flo
     (ranking.profile_notices)."""
     out: dict[str, tuple[float, str]] = {}
     medications, conditions = tuple(profile.medications), tuple(profile.conditions)
+    if not medications and not conditions:  # most profiles: nothing can trigger one
+        return out
     for interaction in reference.interactions:
         if interaction.timing or not interaction.warn:
             continue
