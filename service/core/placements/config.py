@@ -72,6 +72,8 @@ TEXTS: dict[str, tuple[str, ...]] = {
     "notice_no_alternatives_profile": (),
     "notice_no_alternatives_not_suited": (),
     "notice_no_alternatives_basket": (),  # review 16 F11
+    "notice_short_list_alternatives": (),  # review 17 S1: not "products that meet a need"
+    "notice_short_list_page": (),
     "notice_covered_continued": (),
     "notice_warning_continued": (),
     "notice_warning_continued_one": (),

@@ -127,7 +127,6 @@ def placement_bodies(
     limit = min(request.limit, placement.length)
     picks = _chain(ctx, placement, limit)
     ev = ctx.ev
-    reference = snapshot.reference
     intake = shared.intake(ev) if shared is not None else intake_view(ev)
     bodies: dict[str, dict[str, Any]] = {}
     for locale in locales:
@@ -161,9 +160,7 @@ def placement_bodies(
         elif not items:  # the plain list's reason (16 F2); what the page product or basket covers
             notices += [] if covers else [empty_notice(ctx, locale)]
         elif len(items) < limit:
-            notices.append(
-                {"code": "short_list", "text": reference.text("notice_short_list", locale)}
-            )
+            notices.append(short_list_notice(ctx, picks, rendered, locale))
         bodies[locale] = {
             "items": items,
             "intake": intake,
@@ -175,6 +172,23 @@ def placement_bodies(
             experiment_id, variant_id = snapshot.experiment
             bodies[locale]["experiment"] = {"id": experiment_id, "variant": variant_id}
     return bodies
+
+
+def short_list_notice(
+    ctx: PlacementContext, picks: list[Pick], rendered: list[dict[str, Any]], locale: str
+) -> dict[str, str]:
+    """`short_list`: the plain list's "only products that meet a need", except where items
+    shown are alternatives, which are comparable to the product on the page whether or not
+    the person needs its nutrient (review 17 S1: calcium alternatives to a vegan on a
+    thiazide, whose calcium aim is no target, under "only products that meet a need")."""
+    shown = {p.strategy for p, item in zip(picks, rendered, strict=True) if item["reasons"]}
+    if "alternatives" not in shown:
+        text = ctx.snapshot.reference.text("notice_short_list", locale)
+    elif shown == {"alternatives"}:
+        text = ctx.snapshot.placements.text("notice_short_list_alternatives", locale)
+    else:
+        text = ctx.snapshot.placements.text("notice_short_list_page", locale)
+    return {"code": "short_list", "text": text}
 
 
 def _chain(ctx: PlacementContext, placement: Placement, limit: int) -> list[Pick]:
