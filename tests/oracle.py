@@ -282,7 +282,14 @@ PREGNANCY_VITAMIN_D_CAP = 25.0
 # domain.md: the magnesium UL is for supplements and added forms only, the folic acid UL for
 # synthetic folic acid only: food never counts there, whatever the data says.
 SUPPLEMENTS_ONLY = ("magnesium_mg", "folic_acid_ug")
-_BANDS = ((1, 3, "1-3"), (4, 6, "4-6"), (7, 10, "7-10"), (11, 14, "11-14"), (15, 17, "15-17"))
+_BANDS = (
+    (0, 0, "0"),
+    (1, 3, "1-3"),
+    (4, 6, "4-6"),
+    (7, 10, "7-10"),
+    (11, 14, "11-14"),
+    (15, 17, "15-17"),
+)
 
 
 def _band(age: int) -> str | None:

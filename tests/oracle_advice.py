@@ -173,9 +173,8 @@ def text_problems(sku: str, text: str, profile: dict[str, Any]) -> list[str]:
         problems.append("an NL customer is shown the DGE's advice")
     for word, nutrients in CLAIM_NUTRIENTS.items():
         if word in lowered and not any(amounts.get(n, 0) > 0 for n in nutrients):
-            # the vegetarian rule names vitamin B12 and vitamin D on purpose
-            if " and " in lowered or " en " in lowered or " und " in lowered:
-                continue
+            # (review 18 F4: texts naming two nutrients were let through here, and so the
+            # vegetarian reason speaking of B12 on vitamin D drops; every text is checked now)
             problems.append(f"the text speaks of {word!r}; the product has none of it")
     pregnancy = any(w in lowered for w in ("pregnan", "zwanger", "schwanger"))
     if ("folate" in lowered or "folaat" in lowered or "folat" in lowered) and pregnancy:

@@ -544,7 +544,7 @@ PRODUCT = """\
     allergens: []
     min_age: 18
     max_age: null
-    pregnancy_suitable: true
+    pregnancy_suitable: {pregnancy}
     breastfeeding_suitable: true
     in_stock: true
     tags: []
@@ -562,6 +562,7 @@ def append_product(paths: DataPaths, **overrides) -> tuple[str, int]:
         "vegan": "true",
         "vegetarian": "true",
         "claims": "vitamin_d_bones",
+        "pregnancy": "true",
     }
     values.update(overrides)
     original = paths.catalog.read_text(encoding="utf-8")
@@ -637,6 +638,22 @@ BROKEN_PRODUCTS = [
             says=("vitamin_d_bones", "0.75", "0.5"),
         ),
         {"amount": 0.5},
+    ),
+    (
+        # review 18 F5: the pregnancy claim on men's and children's multivitamins
+        Refusal(
+            "claim whose product condition the product does not meet",
+            "claims:",
+            "claim_condition",
+            says=("folate_pregnancy", "pregnancy_suitable"),
+        ),
+        {
+            "category": "folic_acid",
+            "nutrient": "folic_acid_ug",
+            "amount": 400,
+            "claims": "folate_pregnancy",
+            "pregnancy": "false",
+        },
     ),
     (
         Refusal(

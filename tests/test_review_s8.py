@@ -97,6 +97,8 @@ PREFERENCE_RULES = {
     "rule:vegan-lichen-vitamin-d",
     "rule:vegan-algae-omega3",
     "rule:vegetarian-vitamin-d-b12",
+    "rule:vegetarian-vitamin-d",
+    "rule:vegetarian-vitamin-b12",
 }
 
 

@@ -63,3 +63,158 @@ def test_plain_short_list_keeps_its_text(client):
     body = {"profile": {"age": 75, "diet": "vegan"}, "limit": 50, "locale": "en"}
     answer = _post(client, "/v1/recommendations", body)
     assert "meet a need" in _notices(answer)["short_list"]
+
+
+# ---------------------------------------------------------------- review 18 F1, F2
+def _yaml(path: str) -> dict:
+    import yaml
+
+    from tests.conftest import ROOT
+
+    with open(ROOT / path, encoding="utf-8") as handle:
+        return yaml.safe_load(handle)
+
+
+def test_every_band_a_product_reaches_has_a_food_allowance_where_the_limit_counts_food():
+    """Guarantee 9 needs a food value wherever an upper limit for total intake applies to an
+    age a product containing the nutrient is sold for, pregnancy included (review 18 F1: no
+    calcium value for 11-14, where pregnancy from 12 brings the 2,500 mg limit; F2: none at all
+    for infants, whose vitamin D limit of 25 µg is for total intake: formula counts)."""
+    limits = _yaml("rules/reference/upper_limits.yaml")["jurisdictions"]["EU"]
+    food = _yaml("rules/reference/food_intake.yaml")
+    stages = _yaml("rules/reference/markets.yaml")["life_stage_ages"]
+    products = [p for p in _yaml("catalog/products.yaml")["products"] if p.get("sellable", True)]
+    pregnancy_ages = (
+        min(s["min_age"] for s in stages.values()),
+        max(s["max_age"] for s in stages.values()),
+    )
+    missing = []
+    for nutrient, scope in food["scope"].items():
+        if not scope["counts_food"] or nutrient not in limits["limits"]:
+            continue
+        values = limits["limits"][nutrient]["values"]
+        for band in limits["bands"]:
+            low, high = band["min_age"], band["max_age"]
+            applies = band["id"] in values or (
+                "pregnancy" in values and low <= pregnancy_ages[1] and high >= pregnancy_ages[0]
+            )
+            sold = any(
+                (p["nutrients_per_serving"].get(nutrient) or 0) > 0
+                and (p.get("min_age") or 0) <= high
+                and (p.get("max_age") or 120) >= low
+                for p in products
+            )
+            if not (applies and sold):
+                continue
+            for market, entry in food["markets"].items():
+                if band["id"] not in entry["values"].get(nutrient, {}):
+                    missing.append(f"{market}.{nutrient}.{band['id']}")
+    assert missing == []
+
+
+def test_a_pregnant_girl_of_13_gets_the_calcium_food_allowance(client):
+    """review 18 F1: 1,500 mg calcium taken at 13 in pregnancy read 'food: 0, room 1000' and got
+    500 mg more (2,000 mg from supplements); at 15 the same body is 900 mg above the limit."""
+    body = {
+        "profile": {
+            "age": 13,
+            "sex": "female",
+            "life_stage": "pregnant",
+            "higher_dose_advised": {"calcium_mg": 2000},
+            "current_supplements": [{"label": "Calcium 1500", "nutrients": {"calcium_mg": 1500}}],
+        },
+        "locale": "en",
+        "limit": 10,
+    }
+    answer = _post(client, "/v1/recommendations", body)
+    assert answer["intake"]["calcium_mg"]["food"] > 0
+    assert not [i["sku"] for i in answer["items"] if i["nutrients_per_day"].get("calcium_mg")]
+    assert "above_upper_limit:calcium_mg" in _notices(answer)
+
+
+@pytest.mark.parametrize("taken", [5, 8])
+def test_an_infant_taking_vitamin_d_gets_no_second_vitamin_d_product(client, taken):
+    """review 18 F2: a baby taking 8 µg vitamin D was offered the 10 µg drops on top (18 µg a
+    day, 'more than the advised amount'): infant formula gives vitamin D too, and the infant
+    limit of 25 µg is for total intake."""
+    body = {
+        "profile": {
+            "age": 0,
+            "current_supplements": [{"label": "Baby D", "nutrients": {"vitamin_d_ug": taken}}],
+        },
+        "locale": "en",
+        "limit": 5,
+    }
+    answer = _post(client, "/v1/recommendations", body)
+    assert answer["intake"]["vitamin_d_ug"]["food"] > 0
+    assert not [i["sku"] for i in answer["items"] if i["nutrients_per_day"].get("vitamin_d_ug")]
+
+
+@pytest.mark.parametrize("country", ["NL", "DE"])
+def test_an_infant_still_gets_the_advised_vitamin_d_drops(client, country):
+    """The formula allowance leaves the advised 10 µg for every infant (Gezondheidsraad, DGE)."""
+    body = {"profile": {"age": 0, "country": country}, "locale": "en", "limit": 5}
+    answer = _post(client, "/v1/recommendations", body)
+    doses = {i["nutrients_per_day"].get("vitamin_d_ug") for i in answer["items"]}
+    assert 10 in doses
+
+
+@pytest.mark.parametrize("locale", ["en", "nl", "de"])
+def test_an_infant_whose_drops_do_not_fit_beside_what_is_taken_is_told_why(client, locale):
+    """Not only "no product safely fits": what is taken, with what formula and food give, leaves
+    no room for another vitamin D product; the advice, and whom to ask about one product
+    instead of two."""
+    body = {
+        "profile": {
+            "age": 0,
+            "current_supplements": [{"label": "Baby D", "nutrients": {"vitamin_d_ug": 8}}],
+        },
+        "locale": locale,
+    }
+    notices = _notices(_post(client, "/v1/recommendations", body))
+    text = notices["advice_unmet:vitamin_d_ug"]
+    assert "10 µg" in text
+    limit = {"en": "upper limit", "nl": "bovengrens", "de": "Höchstmenge"}[locale]
+    assert limit in text
+
+
+# ---------------------------------------------------------------- review 18 F4
+@pytest.mark.parametrize("locale", ["en", "nl", "de"])
+@pytest.mark.parametrize(
+    "profile",
+    [
+        {"age": 69, "sex": "male", "diet": "vegetarian", "country": "DE", "goals": ["energy"]},
+        {"age": 75, "sex": "female", "diet": "vegetarian"},
+    ],
+)
+def test_the_vegetarian_reason_speaks_only_of_what_the_item_gives(client, profile, locale):
+    """review 18 F4: "Vitamin B12 is found almost only in animal foods, and vitamin D ..." on
+    vitamin D drops without B12 and on B12 tablets without vitamin D (guarantee 11)."""
+    body = {"profile": profile, "locale": locale, "limit": 10}
+    answer = _post(client, "/v1/recommendations", body)
+    words = {
+        "vitamin_b12_ug": {"en": "B12", "nl": "B12", "de": "B12"}[locale],
+        "vitamin_d_ug": {"en": "vitamin D", "nl": "vitamine D", "de": "Vitamin D"}[locale],
+    }
+    seen = 0
+    for item in answer["items"]:
+        for reason in item["reasons"]:
+            if not reason["code"].startswith("rule:vegetarian-"):
+                continue
+            seen += 1
+            for nutrient, word in words.items():
+                if word in reason["text"]:
+                    assert item["nutrients_per_day"].get(nutrient), (item["sku"], reason)
+    assert seen
+
+
+# ---------------------------------------------------------------- review 18 F5
+def test_the_catalog_shows_no_claim_whose_condition_the_product_misses(client):
+    """review 18 F5: "Folate contributes to maternal tissue growth during pregnancy" was listed
+    for men's, children's, 50+ and sport multivitamins (not suitable in pregnancy) by the
+    catalog API the webshop renders; the catalog check now refuses such a claim."""
+    items = client.get("/v1/products?limit=200").get_json()["items"]
+    wrong = [
+        p["sku"] for p in items if "folate_pregnancy" in p["claims"] and not p["pregnancy_suitable"]
+    ]
+    assert items and wrong == []

@@ -262,8 +262,10 @@ def medicinal_only(ev: Evaluation) -> np.ndarray:
 
 
 # ---------------------------------------------------------------- review s7 P8: advice unmet
-# the safety masks (safety.py) that are the profile's own: what a notice may name as the reason
-PROFILE_MASKS = ("age", "diet", "allergy", "life_stage")
+# the safety masks (safety.py) that are the profile's own: what a notice may name as the reason;
+# `upper_limit`: what the person takes, with food, leaves no room (review 18 F2: an infant's
+# drops beside 8 µg taken and formula)
+PROFILE_MASKS = ("age", "diet", "allergy", "life_stage", "upper_limit")
 UNMET_PLACEHOLDERS = ("nutrient", "advice")
 
 
@@ -276,6 +278,9 @@ class UnmetAdvice(NamedTuple):
     masks: tuple[str, ...]
     text: str
     text_life_stage: str
+    # products these masks keep out do not count against the notice: `room` is true beside a
+    # product with less vitamin D that is only for adults (besides: [age])
+    besides: tuple[str, ...] = ()
 
 
 _UNMET: weakref.WeakKeyDictionary[Reference, tuple[UnmetAdvice, ...]] = weakref.WeakKeyDictionary()
@@ -302,13 +307,14 @@ def _load_unmet(reference: Reference) -> tuple[UnmetAdvice, ...]:
                 tuple(str(m) for m in item["masks"]),
                 str(item["text"]),
                 str(item["text_life_stage"]),
+                tuple(str(m) for m in item.get("besides", ())),
             )
         except (KeyError, TypeError, ValueError):
             problems.append("needs id, masks, text, text_life_stage and source")
         else:
             problems += [
                 f"mask {m!r} (one of {PROFILE_MASKS})"
-                for m in entry.masks
+                for m in entry.masks + entry.besides
                 if m not in PROFILE_MASKS
             ]
             for key in (entry.text, entry.text_life_stage):
@@ -363,21 +369,27 @@ def unmet_advice(ev: Evaluation) -> list[tuple[int, UnmetAdvice]]:
         return []
     candidates = safety.allowed() & ~ev.rule_excluded & ev.rule_required & offer.allowed
     size = len(candidates)
+    doctor = advice_of(ev).doctor
     out = []
     for column in flatnonzero(gaps).tolist():
         fills = offer.gap_need[:, column]
         if (fills & candidates).any():
             continue
         for entry in entries:
+            if column in doctor and "upper_limit" in entry.masks:
+                continue  # the doctor's-dose notices say what the room allows (doctor_reach)
             hit, other = np.zeros(size, dtype=bool), np.zeros(size, dtype=bool)
+            aside = np.zeros(size, dtype=bool)
             for name, mask in safety.excluded.items():
                 if name in entry.masks:
                     hit |= mask
                 else:
                     other |= mask
+                if name in entry.besides:
+                    aside |= mask
             # every product that would fill it, not one (review 11 R11-8: a kids' zinc kept
             # out by age beside adult ones kept out by the room is no "suits your age")
-            if (fills & hit & ~other).any() and not (fills & ~hit).any():
+            if (fills & hit & ~other).any() and not (fills & ~hit & ~aside).any():
                 out.append((column, entry))
                 break
     return out

@@ -403,4 +403,12 @@ def _check_product(
                 f"{'+'.join(claim.nutrients)} a day; the product gives {amount:g}",
                 "claim_condition",
             )
+        for flag, value in claim.requires:  # review 18 F5: folate_pregnancy on a men's product
+            if getattr(product, flag) != value:
+                add(
+                    "claims",
+                    f"claim {claim_id!r} requires {flag}: {str(value).lower()}; "
+                    f"the product has {str(getattr(product, flag)).lower()}",
+                    "claim_condition",
+                )
     return problems

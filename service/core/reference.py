@@ -154,6 +154,8 @@ class Claim:
     goals: tuple[str, ...]
     text: dict[str, str]
     wording_checked: dict[str, bool]
+    # catalog flags a product must have to carry the claim (claims.yaml `requires`)
+    requires: tuple[tuple[str, bool], ...] = ()
 
 
 @dataclass(frozen=True, eq=False)  # hashed by identity, so its lookups can be cached

@@ -105,6 +105,9 @@ def load_reference(directory: Path) -> Reference:
                 goals=tuple(c["goals"]),
                 text=c["text"],
                 wording_checked=c["wording_checked"],
+                requires=tuple(
+                    (str(k), v) for k, v in (c.get("requires") or {}).items() if isinstance(v, bool)
+                ),
             )
             for claim_id, c in claims_raw["claims"].items()
         },
