@@ -36,7 +36,8 @@ def test_oracle_reads_the_food_table():
     assert expected_food(adult, "zinc_mg") == 16  # unspecified: the higher
     assert expected_food(adult, "magnesium_mg") == 0  # supplements only
     assert expected_food(adult, "folic_acid_ug") == 0
-    assert expected_food({"age": 0}, "vitamin_d_ug") == 0
+    assert expected_food({"age": 0}, "vitamin_d_ug") == 15  # formula and food (review 18 F2)
+    assert expected_food({"age": 0}, "vitamin_a_ug") == 0  # no product for infants carries it
     assert expected_food({**adult, "dairy_portions_per_day": 2}, "calcium_mg") == 850
     assert expected_food({"age": 40, "country": "US"}, "vitamin_a_ug") == 1800  # highest table
     assert expected_room(adult, "calcium_mg") == 500
