@@ -218,3 +218,66 @@ def test_the_catalog_shows_no_claim_whose_condition_the_product_misses(client):
         p["sku"] for p in items if "folate_pregnancy" in p["claims"] and not p["pregnancy_suitable"]
     ]
     assert items and wrong == []
+
+
+# ---------------------------------------------------------------- review 19 F1
+LOOSENED = [
+    # (file under rules/reference, text replaced once, by what, words of the finding)
+    (
+        "upper_limits.yaml",
+        '"11-14": 100, "15-17": 100, adult: 100, pregnancy: 100}',
+        '"11-14": 100, "15-17": 100, adult: 1000, pregnancy: 1000}',
+        ("vitamin_d_ug adult", "1000", "100"),
+    ),
+    ("upper_limits.yaml", "default_jurisdiction: EU", "default_jurisdiction: US", ("EU",)),
+    (
+        "upper_limits.yaml",
+        "values: {adult: 2500, pregnancy: 2500}",
+        "values: {adult: 2500}",
+        ("calcium_mg", "pregnancy"),
+    ),  # fmt: skip
+    (
+        "product_maxima.yaml",
+        "vitamin_d_ug:  {amount: 75,",
+        "vitamin_d_ug:  {amount: 200,",
+        ("NL vitamin_d_ug", "200", "75"),
+    ),  # fmt: skip
+    ("product_maxima.yaml", "  NL:\n    binding: true", "  NL:\n    binding: false", ("binding",)),
+    (
+        "product_maxima.yaml",
+        "    vitamin_d_ug: {amount: 25, source: \"domain.md 'Dose that fits': in pregnancy",
+        "    vitamin_d_ug: {amount: 100, source: \"domain.md 'Dose that fits': in pregnancy",
+        ("pregnant", "100", "25"),
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "old", "new", "says"), LOOSENED, ids=[c[3][0] for c in LOOSENED])
+def test_reference_data_cannot_loosen_the_contracts_numbers(data_copy, name, old, new, says):
+    """review 19 F1: the adult vitamin D limit raised to 1,000 µg, the NL 75 µg maximum to 200
+    or made advisory, the pregnancy cap to 100 µg: each was accepted by `rules check` and hot
+    reload and served. Each is now refused at its file and line with the contract's number."""
+    from service.core.errors import DataFileError
+    from service.core.snapshot import load_snapshot
+
+    path = data_copy.reference_dir / name
+    text = path.read_text(encoding="utf-8")
+    assert text.count(old) == 1, old
+    changed = text.replace(old, new)
+    path.write_text(changed, encoding="utf-8")
+    with pytest.raises(DataFileError) as caught:
+        load_snapshot(data_copy)
+    found = [f for f in caught.value.findings if f.code == "contract_floor"]
+    assert found, [str(f) for f in caught.value.findings]
+    assert all(f.file.endswith(name) and f.line > 1 for f in found), [str(f) for f in found]
+    assert any(all(word in f.message for word in says) for f in found), [str(f) for f in found]
+
+
+def test_reference_data_may_be_stricter_than_the_contract(data_copy):
+    """A shop may lower a limit (stricter): that loads."""
+    from service.core.snapshot import load_snapshot
+
+    path = data_copy.reference_dir / "product_maxima.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("vitamin_d_ug:  {amount: 75,", "vitamin_d_ug:  {amount: 50,"))
+    assert load_snapshot(data_copy).reference is not None

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from .context import compiled_probes
+from .contract_floor import ContractFile, contract_findings
 from .errors import DataFileError, Finding
 from .expressions import Expression, ExpressionError, check_condition, compile_expression
 from .food import FoodIntakeFile, food_intake, unknown_bands
@@ -54,6 +55,7 @@ def load_reference(directory: Path) -> Reference:
         "product_maxima.yaml": ProductMaximaFile(),
         "authorised_forms.yaml": AuthorisedFormsFile(),
         "food_intake.yaml": FoodIntakeFile(),
+        "contract.yaml": ContractFile(),  # the contract's own numbers (review 19 F1)
     }
     documents: dict[str, Any] = {}
     for name, schema in schemas.items():
@@ -70,6 +72,7 @@ def load_reference(directory: Path) -> Reference:
     if findings:
         raise DataFileError(findings)
 
+    findings.extend(contract_findings(raw["contract.yaml"], raw, documents, directory, _display))
     nutrients = _nutrients(raw["nutrients.yaml"])
     findings.extend(_check_nutrient_keys(raw, documents, directory, nutrients))
     targets, problems = _targets(

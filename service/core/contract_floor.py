@@ -1,0 +1,144 @@
+"""The contract's own numbers, which the reference files may tighten but never loosen.
+
+Data: `rules/reference/contract.yaml` (the limits of guarantee 1, the NL maxima of guarantee 8,
+the pregnancy and breastfeeding maxima of guarantee 10, each with its source). Every reference
+load checks upper_limits.yaml's default table and product_maxima.yaml against it, so that an edit
+raising the adult vitamin D limit to 1,000 µg or the pregnancy cap to 100 µg is refused with its
+file and line, and the last good data keeps serving (review 19 F1), as interactions.yaml's
+exclusions are checked by `safety.check_guarantee_coverage`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from marshmallow import Schema, fields, validate
+
+from .errors import Finding
+from .yamlfile import line_of
+
+FILE = "contract.yaml"
+CODE = "contract_floor"
+
+
+class _Amounts(fields.Dict):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(
+            keys=fields.String(),
+            values=fields.Float(allow_nan=False, validate=validate.Range(min=0)),
+            **kwargs,
+        )
+
+
+class _Nested(fields.Dict):
+    def __init__(self) -> None:
+        super().__init__(keys=fields.String(), values=_Amounts(), required=True)
+
+
+class _Limits(Schema):
+    jurisdiction = fields.String(required=True)
+    source = fields.String(required=True)
+    values = _Nested()
+
+
+class _Maxima(Schema):
+    source = fields.String(required=True)
+    markets = _Nested()
+
+
+class _Stages(Schema):
+    source = fields.String(required=True)
+    stages = _Nested()
+
+
+class ContractFile(Schema):
+    source = fields.String(required=True)
+    upper_limits = fields.Nested(_Limits, required=True)
+    market_maxima = fields.Nested(_Maxima, required=True)
+    life_stage_maxima = fields.Nested(_Stages, required=True)
+
+
+def contract_findings(
+    contract: dict, raw: dict[str, Any], documents: dict[str, Any], directory: Path, display: Any
+) -> list[Finding]:
+    """Where upper_limits.yaml or product_maxima.yaml is looser than contract.yaml."""
+    findings: list[Finding] = []
+
+    def refuse(name: str, node: Any, key: Any, message: str) -> None:
+        findings.append(Finding(display(directory / name), line_of(node, key), message, code=CODE))
+
+    said = "the contract (contract.yaml) fixes"
+    # guarantee 1: the default table is the contract's jurisdiction, no limit missing or higher
+    limits = contract["upper_limits"]
+    ul_raw, ul_doc = raw["upper_limits.yaml"], documents["upper_limits.yaml"]
+    if ul_raw["default_jurisdiction"] != limits["jurisdiction"]:
+        refuse(
+            "upper_limits.yaml",
+            ul_doc,
+            "default_jurisdiction",
+            f"default_jurisdiction must be {limits['jurisdiction']}: {said} its limits by default",
+        )
+    table = ul_raw["jurisdictions"].get(limits["jurisdiction"], {}).get("limits", {})
+    node = ul_doc.get("jurisdictions", {}).get(limits["jurisdiction"], {}).get("limits", ul_doc)
+    for nutrient, bands in limits["values"].items():
+        values = (table.get(nutrient) or {}).get("values") or {}
+        where = node.get(nutrient, node) if hasattr(node, "get") else node
+        for band, most in bands.items():
+            value = values.get(band)
+            if value is None:
+                refuse(
+                    "upper_limits.yaml",
+                    where,
+                    "values",
+                    f"{nutrient} has no limit for {band}; {said} {most:g}",
+                )
+            elif float(value) > most + 1e-9:
+                refuse(
+                    "upper_limits.yaml",
+                    where,
+                    "values",
+                    f"{nutrient} {band}: {value:g} is above the {most:g} {said}",
+                )
+    # guarantee 8: the NL maxima, binding, none missing or higher
+    pm_raw, pm_doc = raw["product_maxima.yaml"], documents["product_maxima.yaml"]
+    for market, maxima in contract["market_maxima"]["markets"].items():
+        entry = pm_raw["markets"].get(market)
+        entry_node = pm_doc.get("markets", {}).get(market, pm_doc.get("markets", pm_doc))
+        if entry is None:
+            refuse(
+                "product_maxima.yaml",
+                pm_doc,
+                "markets",
+                f"market {market} is missing; {said} its binding maxima",
+            )
+            continue
+        if not entry["binding"]:
+            refuse(
+                "product_maxima.yaml",
+                entry_node,
+                "binding",
+                f"{market}: binding must be true; {said} its maxima as law",
+            )
+        for nutrient, most in maxima.items():
+            amount = (entry["maxima"].get(nutrient) or {}).get("amount")
+            if amount is None or float(amount) > most + 1e-9:
+                got = "missing" if amount is None else f"{float(amount):g}"
+                refuse("product_maxima.yaml", entry_node.get("maxima", entry_node), nutrient,
+                       f"{market} {nutrient}: {got}; {said} at most {most:g}")  # fmt: skip
+    # guarantee 10: the life stages' maxima, none missing or higher
+    stages_node = pm_doc.get("life_stages", pm_doc)
+    for stage, maxima in contract["life_stage_maxima"]["stages"].items():
+        have = pm_raw["life_stages"].get(stage, {})
+        for nutrient, most in maxima.items():
+            amount = (have.get(nutrient) or {}).get("amount")
+            if amount is None or float(amount) > most + 1e-9:
+                got = "missing" if amount is None else f"{float(amount):g}"
+                node_at = (
+                    stages_node.get(stage, stages_node)
+                    if hasattr(stages_node, "get")
+                    else stages_node
+                )
+                message = f"life stage {stage} {nutrient}: {got}; {said} at most {most:g}"
+                refuse("product_maxima.yaml", node_at, nutrient, message)
+    return findings
