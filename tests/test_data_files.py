@@ -441,7 +441,7 @@ BROKEN_RULES = [
     (
         Refusal(
             f"disease claim in the {locale} reason",
-            "reason:",
+            f'      {locale}: "',  # the locale's own line (review 19 F8), not `reason:`
             "forbidden_claim",
             "disease-claim",
             says=(f"reason ({locale}) makes a disease claim",),

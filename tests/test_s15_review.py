@@ -281,3 +281,45 @@ def test_reference_data_may_be_stricter_than_the_contract(data_copy):
     text = path.read_text(encoding="utf-8")
     path.write_text(text.replace("vitamin_d_ug:  {amount: 75,", "vitamin_d_ug:  {amount: 50,"))
     assert load_snapshot(data_copy).reference is not None
+
+
+# ---------------------------------------------------------------- review 19 F4
+@pytest.mark.parametrize(
+    ("slot", "claim"),
+    [
+        ("de", "Magnesium voorkomt griep."),
+        ("nl", "Magnesium prevents flu."),
+        ("de", "Vitamine D tegen botontkalking."),
+    ],  # fmt: skip
+)
+def test_a_disease_claim_in_another_languages_slot_is_refused_at_its_line(data_copy, slot, claim):
+    """review 19 F4: a Dutch disease claim pasted into a rule's `de:` text (or an English one
+    into `nl:`) passed lint and reload, the claim patterns being those of the slot's language,
+    and the reason was then dropped without a word when served."""
+    from service.core.errors import DataFileError
+    from service.core.snapshot import load_snapshot
+
+    texts = {
+        "nl": "Magnesium draagt bij tot een normale spierfunctie.",
+        "de": "Magnesium trägt zu einer normalen Muskelfunktion bei.",
+        "en": "Magnesium contributes to normal muscle function.",
+    }
+    texts[slot] = claim
+    body = (
+        'source: "test"\n'
+        "rules:\n"
+        "  - id: test-claim\n"
+        '    description: "test"\n'
+        "    when: \"profile.goals.exists(g, g == 'muscles')\"\n"
+        '    products: "product.nutrients.magnesium_mg > 0.0"\n'
+        "    action: boost\n"
+        "    weight: 0.2\n"
+        "    reason:\n" + "".join(f'      {loc}: "{texts[loc]}"\n' for loc in ("nl", "de", "en"))
+    )
+    path = data_copy.merchandising_dir / "zz_test.yaml"
+    path.write_text(body, encoding="utf-8")
+    with pytest.raises(DataFileError) as caught:
+        load_snapshot(data_copy)
+    found = [f for f in caught.value.findings if f.code == "forbidden_claim"]
+    assert found and all(f.file.endswith("zz_test.yaml") for f in found)
+    assert found[0].line == body.splitlines().index(f'      {slot}: "{claim}"') + 1

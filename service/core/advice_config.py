@@ -350,7 +350,7 @@ def load_advice_config(reference: Reference) -> AdviceConfig:
             problem = placeholder_problem(text, AUTHORITY_PLACEHOLDERS)
             if problem:
                 find(targets_file, node, name, f"authority {name} ({locale}): {problem}")
-            elif pattern := reference.forbidden_match(text, locale):
+            elif pattern := reference.forbidden_match(text):
                 find(targets_file, node, name, f"authority {name} ({locale}) matches {pattern!r}")
         authorities[name] = {k: str(v) for k, v in phrase.items()}
     if DOCTOR not in authorities:

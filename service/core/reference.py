@@ -175,14 +175,16 @@ class Reference:
     food: FoodIntake  # guarantee 9 (food.py)
     files: tuple[Path, ...] = field(default=())
 
-    def forbidden_match(self, text: str, locale: str | None = None) -> str | None:
-        """The forbidden disease-claim pattern `text` matches (any locale if None), or None."""
-        return self._forbidden_match(text, locale)
+    def forbidden_match(self, text: str) -> str | None:
+        """The forbidden disease-claim pattern `text` matches, of any locale, or None: a text
+        is checked against every language's patterns, at load and when served alike (review
+        19 F4: "Magnesium voorkomt griep" in a rule's `de:` text passed the load's German
+        patterns and was then dropped without a word when served)."""
+        return self._forbidden_match(text)
 
     @lru_cache(maxsize=8192)  # noqa: B019 - immutable, hashed by identity; texts repeat a lot
-    def _forbidden_match(self, text: str, locale: str | None) -> str | None:
-        locales = [locale] if locale else list(self.forbidden)
-        for loc in locales:
+    def _forbidden_match(self, text: str) -> str | None:
+        for loc in self.forbidden:
             for pattern in self.forbidden.get(loc, ()):
                 if pattern.search(text):
                     return pattern.pattern

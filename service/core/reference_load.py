@@ -407,7 +407,7 @@ def _check_texts(reference: Reference, documents: dict, directory: Path) -> list
     for file, node, items, texts_of in checks:
         for key, item in items:
             for locale, text in texts_of(item).items():
-                pattern = reference.forbidden_match(text, locale)
+                pattern = reference.forbidden_match(text)
                 if pattern:
                     line = node.line_of(key) if isinstance(node, LineDict) else 1
                     findings.append(

@@ -122,7 +122,7 @@ def load_regimen_texts(path: Path, reference: Reference) -> dict[str, dict[str, 
         for locale, text in entry.items():
             if not isinstance(text, str) or not text:
                 findings.append(Finding(display, line, f"{key} ({locale}): empty", code="schema"))
-            elif pattern := reference.forbidden_match(text, locale):
+            elif pattern := reference.forbidden_match(text):
                 findings.append(
                     Finding(
                         display,

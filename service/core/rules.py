@@ -300,12 +300,13 @@ def _build_rule(
     if data["categories"]:
         mask &= catalog.category_mask(data["categories"])
     for locale, text in (data["reason"] or {}).items():
-        pattern = reference.forbidden_match(text, locale)
+        pattern = reference.forbidden_match(text)
         if pattern:
+            reason = node.get("reason") if isinstance(node, LineDict) else None
             findings.append(
                 Finding(
                     file,
-                    at("reason"),
+                    reason.line_of(locale) if isinstance(reason, LineDict) else at("reason"),
                     f"reason ({locale}) makes a disease "
                     f"claim (matches {pattern!r}); use authorised wording",
                     code="forbidden_claim",

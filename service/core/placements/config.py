@@ -444,7 +444,7 @@ def _check_texts(
                 )
             )
         for locale, text in entry.items():
-            pattern = reference.forbidden_match(text, locale)
+            pattern = reference.forbidden_match(text)
             if pattern:
                 findings.append(
                     Finding(

@@ -165,7 +165,7 @@ def load_refill_config(path: Path, reference: Reference) -> RefillConfig:
                         code="placeholder",
                     )
                 )
-            if reference.forbidden_match(text, locale) is not None:
+            if reference.forbidden_match(text) is not None:
                 findings.append(
                     Finding(
                         display,
