@@ -323,3 +323,26 @@ def test_a_disease_claim_in_another_languages_slot_is_refused_at_its_line(data_c
     found = [f for f in caught.value.findings if f.code == "forbidden_claim"]
     assert found and all(f.file.endswith("zz_test.yaml") for f in found)
     assert found[0].line == body.splitlines().index(f'      {slot}: "{claim}"') + 1
+
+
+# ---------------------------------------------------------------- review 19 F6
+def test_rules_test_names_a_sku_the_catalog_does_not_hold(tmp_path):
+    """review 19 F6: an `exclude` of a SKU that does not exist can never fail (the shipped case
+    excluded "XF-MK4-45MG-CAP"; the catalog's is XF-K2-MK4-45MG-CAP): the case fails and names
+    it."""
+    from tests.test_merchandising import DATE, SHIPPED_OPTIONS, cli
+
+    path = tmp_path / "cases.yaml"
+    path.write_text(
+        "cases:\n"
+        "  - name: a typo\n"
+        "    profile: {age: 30}\n"
+        "    expect:\n"
+        "      exclude: [NV-KRILL-500-SG, XF-MK4-45MG-CAP]\n",
+        encoding="utf-8",
+    )
+    run = cli("rules", "test", str(path), *SHIPPED_OPTIONS, "--date", DATE)
+    assert run.exit_code == 1, run.output
+    assert "XF-MK4-45MG-CAP is not a SKU of the catalog" in run.stdout
+    assert "did you mean 'XF-K2-MK4-45MG-CAP'?" in run.stdout
+    assert "NV-KRILL-500-SG is not" not in run.stdout

@@ -9,7 +9,7 @@ cases:
     limit: 5                              # optional
     expect:
       include: [XF-D3K2-TAB]             # these SKUs are in the list
-      exclude: [XF-MK4-45MG-CAP]         # these are not
+      exclude: [XF-K2-MK4-45MG-CAP]      # these are not
       first: XF-D3K2-TAB                 # this one is at position 1
       positions: {BL-D3K2-TAB: 2}        # exact positions
       categories: [vitamin_d_k2]         # some item of each category is in the list
@@ -38,6 +38,7 @@ reported as PENDING with that note and does not fail the run; when it passes it 
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -174,6 +175,11 @@ def _check_advice(snapshot: Snapshot, body: dict[str, Any], day: dt.date, advice
     return failures
 
 
+def _did_you_mean(sku: str, snapshot: Snapshot) -> str:
+    close = difflib.get_close_matches(sku, list(snapshot.catalog.index), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
 def _carries(item: dict[str, Any], role: str) -> bool:
     return any(
         key.startswith(role) and amount > 0 for key, amount in item["nutrients_per_day"].items()
@@ -206,6 +212,18 @@ def _check(
                 f"rule {rule_id!r} named in `reasons` does not exist in the rules loaded{where}; "
                 "give the folder that holds it with --rules"
             )
+    # review 19 F6: a SKU the catalog does not hold can never fail an `exclude` and says
+    # nothing in an `include`: name it (the shipped case excluded "XF-MK4-45MG-CAP")
+    named = [
+        *expect.get("include", []),
+        *expect.get("exclude", []),
+        *(expect.get("positions") or {}),
+    ]
+    if "first" in expect:
+        named.append(expect["first"])
+    for sku in dict.fromkeys(named):
+        if isinstance(sku, str) and sku not in snapshot.catalog.index:
+            failures.append(f"{sku} is not a SKU of the catalog{_did_you_mean(sku, snapshot)}")
     for sku in expect.get("include", []):
         if sku not in skus:
             failures.append(f"expected {sku} in the list; got {shown}")
