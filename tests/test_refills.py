@@ -552,6 +552,10 @@ def test_without_any_good_refill_file_the_endpoint_answers_503_and_events_202(da
     response = client.get("/v1/customers/f-2/refills")
     assert response.status_code == 503
     assert "refills.yaml" in response.get_json()["error"]["message"]
+    # the service started without its refills and says why (review 19 F3)
+    ready = client.get("/readyz").get_json()
+    assert ready["checks"]["rules"]["ok"] is False
+    assert any(f.endswith("refills.yaml") for f in ready["checks"]["rules"]["refused_files"])
 
 
 def test_a_reorder_is_checked_at_the_servings_the_customer_takes(snapshot, config):

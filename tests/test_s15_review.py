@@ -346,3 +346,23 @@ def test_rules_test_names_a_sku_the_catalog_does_not_hold(tmp_path):
     assert "XF-MK4-45MG-CAP is not a SKU of the catalog" in run.stdout
     assert "did you mean 'XF-K2-MK4-45MG-CAP'?" in run.stdout
     assert "NV-KRILL-500-SG is not" not in run.stdout
+
+
+# ---------------------------------------------------------------- review 19 F3
+def test_a_refused_refills_file_refuses_the_reload_with_its_findings(data_copy):
+    """review 19 F3: rules/refills.yaml with a disease claim was refused only in the log, while
+    /readyz, the admin reload and the preview's lint said all was well; it is now checked with
+    the other rule files (the last good snapshot keeps serving) and watched for changes."""
+    from service.core.errors import DataFileError
+    from service.core.snapshot import load_snapshot
+
+    path = data_copy.rules / "refills.yaml"
+    assert path in data_copy.watched_files()
+    text = path.read_text(encoding="utf-8")
+    old = "is expected to run out on {date}."
+    assert old in text
+    path.write_text(text.replace(old, old + " It prevents flu.", 1), encoding="utf-8")
+    with pytest.raises(DataFileError) as caught:
+        load_snapshot(data_copy)
+    found = [f for f in caught.value.findings if f.code == "forbidden_claim"]
+    assert found and all(f.file.endswith("refills.yaml") for f in found)

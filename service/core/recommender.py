@@ -14,6 +14,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 from .catalog import Product
@@ -116,7 +117,7 @@ class Recommender:
         self._settling: tuple[tuple, float] | None = None
         # the first load must succeed: there is nothing to fall back to
         self.models.refresh()
-        self._snapshot = load_snapshot(paths).with_model(self.models.model, self.learning)
+        self._snapshot = self._first_load(paths).with_model(self.models.model, self.learning)
         self.on_change: Callable[[Snapshot], None] | None = None
         # the A/B tests' server (service/experiments/serving.py), set by the web app; None: none
         self.experiments: Any = None
@@ -125,6 +126,21 @@ class Recommender:
     @property
     def snapshot(self) -> Snapshot:
         return self._snapshot
+
+    def _first_load(self, paths: DataPaths) -> Snapshot:
+        """The first snapshot. A refused rules/refills.yaml alone does not stop the service:
+        it starts without refills (their endpoint answers 503) and /readyz lists the findings
+        (review 19 F3); every other refusal does."""
+        try:
+            return load_snapshot(paths)
+        except DataFileError as exc:
+            refills = (paths.rules / "refills.yaml").resolve()
+            if not exc.findings or any(Path(f.file).resolve() != refills for f in exc.findings):
+                raise
+            self.status = ReloadStatus(False, time.time(), list(exc.findings), 0, 1)
+            for finding in exc.findings:
+                log.error("refills refused: %s", finding)
+            return load_snapshot(paths, check_refills=False)
 
     def reload(self) -> ReloadStatus:
         """Load the files again; swap in the result only if every check passes."""

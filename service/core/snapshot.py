@@ -54,6 +54,7 @@ class DataPaths:
             *reference,
             *rule_files(self.merchandising_dir),
             self.placements_file,
+            self.rules / "refills.yaml",  # review 19 F3: a refused edit shows in /readyz
         ]
 
     def stamp(self) -> tuple:
@@ -108,10 +109,14 @@ class Snapshot:
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def load_snapshot(paths: DataPaths, catalog_document: dict | None = None) -> Snapshot:
+def load_snapshot(
+    paths: DataPaths, catalog_document: dict | None = None, check_refills: bool = True
+) -> Snapshot:
     """Load everything or nothing: any finding refuses the whole snapshot.
 
     `catalog_document` replaces the catalog file with an in-memory document (benchmarks).
+    `check_refills` False: rules/refills.yaml is not checked (the first load of a service,
+    which starts without its refills rather than not at all; `Recommender`).
     """
     reference = load_reference(paths.reference_dir)
     coverage = check_guarantee_coverage(
@@ -135,6 +140,12 @@ def load_snapshot(paths: DataPaths, catalog_document: dict | None = None) -> Sna
     problems = check_rule_placements(rules.rules, placements)
     if problems:
         raise DataFileError(problems)
+    # checked with the rest (review 19 F3: a refused edit was only logged)
+    refills = paths.rules / "refills.yaml"
+    if check_refills and refills.exists():
+        from .refills.settings import load_refill_config
+
+        load_refill_config(refills, reference)
     # the regimen texts count too: an edit of them is a new rules version
     reference_version = file_version([*reference.files, texts_path(reference)])
     rules_text = f"{reference_version}:{rules.version}"
