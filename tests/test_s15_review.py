@@ -366,3 +366,38 @@ def test_a_refused_refills_file_refuses_the_reload_with_its_findings(data_copy):
         load_snapshot(data_copy)
     found = [f for f in caught.value.findings if f.code == "forbidden_claim"]
     assert found and all(f.file.endswith("refills.yaml") for f in found)
+
+
+# ---------------------------------------------------------------- review 19 F2
+@pytest.mark.parametrize(
+    ("rule", "code"),
+    [
+        (
+            "  - id: sport-muscles-magnesium\n"
+            '    description: "a copy of a shipped rule id"\n'
+            "    skus: [XF-D3K2-TAB]\n"
+            "    action: exclude\n",
+            "duplicate_id",
+        ),
+        (
+            "  - id: test-placement\n"
+            '    description: "a typo in a placement"\n'
+            "    skus: [XF-D3K2-TAB]\n"
+            "    action: exclude\n"
+            "    placements: [cartt]\n",
+            "unknown_placement",
+        ),
+    ],
+)
+def test_linting_one_rule_file_finds_what_the_service_refuses(data_copy, rule, code):
+    """review 19 F2: `rules lint FILE` said "0 error(s)" for a rule id another file uses and
+    for a placement placements.yaml lacks, which `rules check` and the reload refuse; and the
+    duplicate was reported in the untouched shipped file."""
+    from service.core.lint import lint
+
+    path = data_copy.merchandising_dir / "zz_new.yaml"
+    path.write_text('source: "test"\nrules:\n' + rule, encoding="utf-8")
+    for target in (path, data_copy.merchandising_dir):
+        found = [f for f in lint(data_copy, target).findings if f.severity == "error"]
+        assert [f.code for f in found] == [code], [str(f) for f in found]
+        assert found[0].file.endswith("zz_new.yaml") and found[0].line > 2

@@ -86,11 +86,75 @@ def lint(paths: DataPaths, target: Path | None = None, today: dt.date | None = N
                 )
             ]
         )
+    # a file or folder inside the merchandising folder is linted together with the folder's
+    # other files, as the service loads them (review 19 F2: a rule id another file uses, or a
+    # placement placements.yaml lacks, said "0 error(s)" and was then refused): theirs first,
+    # so that a duplicate is reported in the file linted; only its own findings are shown
+    inside, others = _other_rule_files(paths, target, files)
+    mine = {f.resolve() for f in files}
+    locator = Locator(others + files)
+    try:
+        rules = load_rules(others + files, reference, catalog)
+    except DataFileError as exc:
+        own = [f for f in exc.findings if Path(f.file).resolve() in mine]
+        if inside and others and not own:  # another file is broken: lint the file alone
+            return lint_alone(paths, reference, catalog, files, day)
+        return LintResult(_sorted([locator.refine(f) for f in (own if inside else exc.findings)]))
+    if inside:
+        placed = [
+            f
+            for f in _placement_findings(paths, reference, catalog, rules)
+            if Path(f.file).resolve() in mine
+        ]
+        findings = _analyse(paths, reference, catalog, rules, locator, day) + placed
+        return LintResult(_sorted([f for f in findings if Path(f.file).resolve() in mine]))
+    findings = _analyse(paths, reference, catalog, rules, locator, day)
+    if target is None:  # the whole data set: also the catalog products the law keeps off
+        findings += catalog_findings(catalog, reference.market_maxima, _display(paths.catalog))
+        findings += _placement_findings(paths, reference, catalog, rules)
+        findings += refill_findings(paths, reference)
+    return LintResult(findings)
+
+
+def _other_rule_files(
+    paths: DataPaths, target: Path | None, files: list[Path]
+) -> tuple[bool, list[Path]]:
+    """Whether `target` is (inside) the merchandising folder, and that folder's rule files
+    beside `files`."""
+    if target is None:
+        return False, []
+    folder = paths.merchandising_dir.resolve()
+    if not all(folder in f.resolve().parents for f in files):
+        return False, []
+    mine = {f.resolve() for f in files}
+    return True, [f for f in _files(paths.merchandising_dir) if f.resolve() not in mine]
+
+
+def lint_alone(
+    paths: DataPaths,
+    reference: Reference,
+    catalog: Catalog,
+    files: list[Path],
+    day: dt.date,
+) -> LintResult:
+    """`files` on their own (another rule file of the folder is refused; its lint says why)."""
     locator = Locator(files)
     try:
         rules = load_rules(files, reference, catalog)
     except DataFileError as exc:
         return LintResult(_sorted([locator.refine(f) for f in exc.findings]))
+    return LintResult(_analyse(paths, reference, catalog, rules, locator, day))
+
+
+def _analyse(
+    paths: DataPaths,
+    reference: Reference,
+    catalog: Catalog,
+    rules: RuleSet,
+    locator: Locator,
+    day: dt.date,
+) -> list[Finding]:
+    """The warnings of loaded rules: never matching, campaigns over, pins, shadows, wording."""
     skus = [p.sku for p in catalog.products]
     profiles = [Profile.from_dict(p) for p in sample_profiles(SAMPLE_SIZE, skus)]
     matches = _match_matrix(rules, profiles, reference, day)
@@ -100,12 +164,7 @@ def lint(paths: DataPaths, target: Path | None = None, today: dt.date | None = N
     findings += _pin_conflicts(rules, matches)
     findings += _shadowed(rules, matches)
     findings += claim_wording(rules, reference, catalog, health_wording(paths), locator)
-    findings = _sorted([locator.refine(f) for f in findings])
-    if target is None:  # the whole data set: also the catalog products the law keeps off
-        findings += catalog_findings(catalog, reference.market_maxima, _display(paths.catalog))
-        findings += _placement_findings(paths, reference, catalog, rules)
-        findings += refill_findings(paths, reference)
-    return LintResult(findings)
+    return _sorted([locator.refine(f) for f in findings])
 
 
 def refill_settings_path(paths: DataPaths) -> Path:
