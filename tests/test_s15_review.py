@@ -401,3 +401,22 @@ def test_linting_one_rule_file_finds_what_the_service_refuses(data_copy, rule, c
         found = [f for f in lint(data_copy, target).findings if f.severity == "error"]
         assert [f.code for f in found] == [code], [str(f) for f in found]
         assert found[0].file.endswith("zz_new.yaml") and found[0].line > 2
+
+
+# ---------------------------------------------------------------- review 19 F7
+def test_a_bad_nutrient_amount_in_the_catalog_is_refused_at_its_line(data_copy):
+    """review 19 F7: `vitamin_d_ug: -10` in a product was refused at line 1 of the catalog."""
+    from service.core.errors import DataFileError
+    from service.core.snapshot import load_snapshot
+
+    text = data_copy.catalog.read_text(encoding="utf-8")
+    old = "      vitamin_d_ug: 75\n"
+    at = text.index(old)
+    line = text[:at].count("\n") + 1
+    data_copy.catalog.write_text(
+        text[:at] + "      vitamin_d_ug: -10\n" + text[at + len(old) :], encoding="utf-8"
+    )
+    with pytest.raises(DataFileError) as caught:
+        load_snapshot(data_copy)
+    (finding,) = caught.value.findings
+    assert "vitamin_d_ug" in finding.message and finding.line == line, str(finding)
