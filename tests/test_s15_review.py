@@ -227,7 +227,7 @@ LOOSENED = [
         "upper_limits.yaml",
         '"11-14": 100, "15-17": 100, adult: 100, pregnancy: 100}',
         '"11-14": 100, "15-17": 100, adult: 1000, pregnancy: 1000}',
-        ("vitamin_d_ug adult", "1000", "100"),
+        ("vitamin_d_ug at age 18", "1000", "100"),
     ),
     ("upper_limits.yaml", "default_jurisdiction: EU", "default_jurisdiction: US", ("EU",)),
     (
@@ -271,6 +271,67 @@ def test_reference_data_cannot_loosen_the_contracts_numbers(data_copy, name, old
     assert found, [str(f) for f in caught.value.findings]
     assert all(f.file.endswith(name) and f.line > 1 for f in found), [str(f) for f in found]
     assert any(all(word in f.message for word in says) for f in found), [str(f) for f in found]
+
+
+BANDS = '      - {id: "0",     min_age: 0,  max_age: 0}\n'
+BAND_EDITS = [
+    # review 20 F1: the limits keep their names, the bands move
+    (
+        "adult from birth",
+        BANDS,
+        '      - {id: "adult", min_age: 0, max_age: 120}\n' + BANDS,
+        "vitamin_d_ug at age 0",
+    ),  # fmt: skip
+    (
+        "adults from 31",
+        '{id: "adult", min_age: 18, max_age: 120}',
+        '{id: "adult", min_age: 31, max_age: 120}',
+        "at age 18: no limit",
+    ),  # fmt: skip
+]
+
+
+@pytest.mark.parametrize(("name", "old", "new", "says"), BAND_EDITS, ids=[b[0] for b in BAND_EDITS])
+def test_moving_the_age_bands_cannot_loosen_a_limit(data_copy, name, old, new, says):
+    from service.core.errors import DataFileError
+    from service.core.snapshot import load_snapshot
+
+    path = data_copy.reference_dir / "upper_limits.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert text.count(old) == 1, old
+    path.write_text(text.replace(old, new), encoding="utf-8")
+    with pytest.raises(DataFileError) as caught:
+        load_snapshot(data_copy)
+    found = [str(f) for f in caught.value.findings if f.code == "contract_floor"]
+    assert any(says in f for f in found), found
+
+
+def test_splitting_a_band_with_the_same_limits_loads(data_copy):
+    """review 20 F6: the adult band cut in two (18-64, 65+), each with the adult values."""
+    import yaml
+
+    from service.core.snapshot import load_snapshot
+
+    path = data_copy.reference_dir / "upper_limits.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    table = data["jurisdictions"]["EU"]
+    table["bands"] = [b for b in table["bands"] if b["id"] != "adult"] + [
+        {"id": "18-64", "min_age": 18, "max_age": 64},
+        {"id": "65+", "min_age": 65, "max_age": 120},
+    ]
+    for limit in table["limits"].values():
+        if "adult" in limit["values"]:
+            adult = limit["values"].pop("adult")
+            limit["values"]["18-64"] = limit["values"]["65+"] = adult
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    # food_intake.yaml names the bands too (its own check refuses the unknown "adult"); the
+    # contract's check has nothing against the split
+    from service.core.errors import DataFileError
+
+    try:
+        load_snapshot(data_copy)
+    except DataFileError as exc:
+        assert not [str(f) for f in exc.findings if f.code == "contract_floor"]
 
 
 def test_reference_data_may_be_stricter_than_the_contract(data_copy):
@@ -420,3 +481,41 @@ def test_a_bad_nutrient_amount_in_the_catalog_is_refused_at_its_line(data_copy):
         load_snapshot(data_copy)
     (finding,) = caught.value.findings
     assert "vitamin_d_ug" in finding.message and finding.line == line, str(finding)
+
+
+# ---------------------------------------------------------------- review 20 F2, F3, F4
+@pytest.mark.parametrize("placement", ["cart", "checkout"])
+def test_the_cart_does_not_ask_to_add_what_the_room_notice_rules_out(client, placement):
+    """review 20 F3: beside "every product we have with vitamin D would go above the safe
+    upper limit", the cart said "ask your pharmacist whether to add one" (basket_short)."""
+    body = {
+        "profile": {
+            "age": 0,
+            "current_supplements": [{"label": "Baby D", "nutrients": {"vitamin_d_ug": 8}}],
+        },
+        "locale": "en",
+        "placement": placement,
+    }
+    codes = set(_notices(_post(client, "/v1/recommendations", body)))
+    assert "advice_unmet:vitamin_d_ug" in codes
+    assert "basket_short:vitamin_d_ug" not in codes
+
+
+def test_the_room_notice_names_the_basket_too(client):
+    """review 20 F2: a baby taking nothing, with a product in the basket that uses the room,
+    read "Together with what you already take"."""
+    body = {"profile": {"age": 0}, "basket": [{"sku": "KV-OMEGA3-KIDS-CHEW"}], "locale": "en"}
+    text = _notices(_post(client, "/v1/recommendations", body)).get("advice_unmet:vitamin_d_ug")
+    assert text is None or "basket" in text
+
+
+def test_a_missing_refills_file_refuses_the_reload(data_copy):
+    """review 20 F4: with rules/refills.yaml deleted the reload said all was well, and the
+    refills endpoints answered 503."""
+    from service.core.errors import DataFileError
+    from service.core.snapshot import load_snapshot
+
+    (data_copy.rules / "refills.yaml").unlink()
+    with pytest.raises(DataFileError) as caught:
+        load_snapshot(data_copy)
+    assert any(f.file.endswith("refills.yaml") for f in caught.value.findings)

@@ -16,9 +16,9 @@ from typing import Any
 from marshmallow import Schema, fields, validate
 
 from .errors import Finding
+from .reference import UpperLimits
 from .yamlfile import line_of
 
-FILE = "contract.yaml"
 CODE = "contract_floor"
 
 
@@ -36,9 +36,16 @@ class _Nested(fields.Dict):
         super().__init__(keys=fields.String(), values=_Amounts(), required=True)
 
 
+class _Band(Schema):
+    id = fields.String(required=True)
+    min_age = fields.Integer(required=True, validate=validate.Range(0, 120))
+    max_age = fields.Integer(required=True, validate=validate.Range(0, 120))
+
+
 class _Limits(Schema):
     jurisdiction = fields.String(required=True)
     source = fields.String(required=True)
+    bands = fields.List(fields.Nested(_Band), required=True, validate=validate.Length(min=1))
     values = _Nested()
 
 
@@ -79,27 +86,27 @@ def contract_findings(
             "default_jurisdiction",
             f"default_jurisdiction must be {limits['jurisdiction']}: {said} its limits by default",
         )
-    table = ul_raw["jurisdictions"].get(limits["jurisdiction"], {}).get("limits", {})
-    node = ul_doc.get("jurisdictions", {}).get(limits["jurisdiction"], {}).get("limits", ul_doc)
-    for nutrient, bands in limits["values"].items():
-        values = (table.get(nutrient) or {}).get("values") or {}
+    # age by age, as UpperLimits reads the table (review 20 F1: a band "adult" from age 0, or
+    # a first band "ya" at 1,000 µg, loosened limits that all kept their names)
+    name = limits["jurisdiction"]
+    loaded = UpperLimits((), name, ul_raw["jurisdictions"])
+    contract_table = {
+        "bands": limits["bands"],
+        "limits": {k: {"values": v, "unverified": []} for k, v in limits["values"].items()},
+    }
+    fixed = UpperLimits((), name, {name: contract_table})
+    node = ul_doc.get("jurisdictions", {}).get(name, {}).get("limits", ul_doc)
+    for nutrient in limits["values"]:
         where = node.get(nutrient, node) if hasattr(node, "get") else node
-        for band, most in bands.items():
-            value = values.get(band)
-            if value is None:
-                refuse(
-                    "upper_limits.yaml",
-                    where,
-                    "values",
-                    f"{nutrient} has no limit for {band}; {said} {most:g}",
-                )
-            elif float(value) > most + 1e-9:
-                refuse(
-                    "upper_limits.yaml",
-                    where,
-                    "values",
-                    f"{nutrient} {band}: {value:g} is above the {most:g} {said}",
-                )
+        for age, stage in ((a, s) for s in ("none", "pregnant") for a in range(121)):
+            most = fixed._value(name, nutrient, age, stage)[0]
+            value = loaded._value(name, nutrient, age, stage)[0]
+            if most is not None and (value is None or float(value) > most + 1e-9):
+                who = f"age {age}" + (" in pregnancy" if stage == "pregnant" else "")
+                got = "no limit" if value is None else f"{float(value):g}"
+                message = f"{nutrient} at {who}: {got}; {said} at most {most:g}"
+                refuse("upper_limits.yaml", where, "values", message)
+                break  # one finding per nutrient
     # guarantee 8: the NL maxima, binding, none missing or higher
     pm_raw, pm_doc = raw["product_maxima.yaml"], documents["product_maxima.yaml"]
     for market, maxima in contract["market_maxima"]["markets"].items():

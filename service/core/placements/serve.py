@@ -134,7 +134,10 @@ def placement_bodies(
         codes = {n["code"] for n in notices}
         # the strategies' own (a refill held back), once each
         notices += [n for n in ctx.notices.get(locale, []) if n["code"] not in codes]
-        notices += basket_covered_notices(ctx, locale)  # cart, checkout
+        # cart, checkout; no "ask whether to add one" beside "every product would go above
+        # the safe upper limit" (review 20 F3)
+        unmet = {n["code"].replace("advice_unmet:", "basket_short:") for n in notices}
+        notices += [n for n in basket_covered_notices(ctx, locale) if n["code"] not in unmet]
         if ctx.page_product_unsuited:  # nothing goes with it; alternatives alone say less
             notices.append(page_product_notice(ctx, placement, locale))
         covers = page_covers_notice(ctx, picks, limit, locale)
