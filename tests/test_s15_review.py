@@ -519,3 +519,45 @@ def test_a_missing_refills_file_refuses_the_reload(data_copy):
     with pytest.raises(DataFileError) as caught:
         load_snapshot(data_copy)
     assert any(f.file.endswith("refills.yaml") for f in caught.value.findings)
+
+
+# ---------------------------------------------------------------- review 20 F5
+# domain.md's tables, typed in here: contract.yaml may not drift from them unnoticed
+DOMAIN_LIMITS = {
+    "vitamin_d_ug": {"0": 25, "1-3": 50, "4-6": 50, "7-10": 50, "11-14": 100, "15-17": 100,
+                     "adult": 100, "pregnancy": 100},
+    "calcium_mg": {"adult": 2500, "pregnancy": 2500},
+    "magnesium_mg": {"4-6": 250, "7-10": 250, "11-14": 250, "15-17": 250, "adult": 250,
+                     "pregnancy": 250},
+    "vitamin_a_ug": {"0": 600, "1-3": 800, "4-6": 1100, "7-10": 1500, "11-14": 2000,
+                     "15-17": 2600, "adult": 3000, "pregnancy": 3000},
+    "zinc_mg": {"1-3": 7, "4-6": 10, "7-10": 13, "11-14": 18, "15-17": 22, "adult": 25,
+                "pregnancy": 25},
+    "iodine_ug": {"1-3": 200, "4-6": 250, "7-10": 300, "11-14": 450, "15-17": 500, "adult": 600,
+                  "pregnancy": 600},
+    "selenium_ug": {"1-3": 70, "4-6": 95, "7-10": 130, "11-14": 180, "15-17": 230,
+                    "adult": 255, "pregnancy": 255},
+    "vitamin_b6_mg": {"0": 2.2, "1-3": 3.2, "4-6": 4.5, "7-10": 6.1, "11-14": 8.6, "15-17": 10.7,
+                      "adult": 12, "pregnancy": 12},
+    "folic_acid_ug": {"0": 200, "1-3": 200, "4-6": 300, "7-10": 400, "11-14": 600,
+                      "15-17": 800, "adult": 1000, "pregnancy": 1000},
+    "iron_mg": {"0": 5, "1-3": 10, "4-6": 15, "7-10": 25, "11-14": 35, "15-17": 35, "adult": 40,
+                "pregnancy": 40},
+    "vitamin_e_mg": {"0": 50, "1-3": 100, "4-6": 120, "7-10": 160, "11-14": 220, "15-17": 260,
+                     "adult": 300, "pregnancy": 300},
+}  # fmt: skip
+
+
+def test_the_contracts_numbers_are_domain_mds():
+    """review 20 F5: contract.yaml is data beside what it guards; raising it together with
+    upper_limits.yaml would load. These are the numbers of contract.md and domain.md."""
+    contract = _yaml("rules/reference/contract.yaml")
+    assert contract["upper_limits"]["jurisdiction"] == "EU"
+    assert contract["upper_limits"]["values"] == DOMAIN_LIMITS
+    assert contract["market_maxima"]["markets"] == {
+        "NL": {"vitamin_d_ug": 75, "vitamin_b6_mg": 21, "vitamin_a_ug": 1200}
+    }
+    assert contract["life_stage_maxima"]["stages"] == {
+        "pregnant": {"vitamin_d_ug": 25},
+        "breastfeeding": {"vitamin_d_ug": 25},
+    }
