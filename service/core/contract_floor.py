@@ -101,9 +101,9 @@ def contract_findings(
         for age, stage in ((a, s) for s in ("none", "pregnant") for a in range(121)):
             most = fixed._value(name, nutrient, age, stage)[0]
             value = loaded._value(name, nutrient, age, stage)[0]
-            if most is not None and (value is None or float(value) > most + 1e-9):
+            got = None if most is None else _looser(value, most, "no limit")
+            if got is not None:
                 who = f"age {age}" + (" in pregnancy" if stage == "pregnant" else "")
-                got = "no limit" if value is None else f"{float(value):g}"
                 message = f"{nutrient} at {who}: {got}; {said} at most {most:g}"
                 refuse("upper_limits.yaml", where, "values", message)
                 break  # one finding per nutrient
@@ -128,19 +128,19 @@ def contract_findings(
                 f"{market}: binding must be true; {said} its maxima as law",
             )
         for nutrient, most in maxima.items():
-            amount = (entry["maxima"].get(nutrient) or {}).get("amount")
-            if amount is None or float(amount) > most + 1e-9:
-                got = "missing" if amount is None else f"{float(amount):g}"
-                refuse("product_maxima.yaml", entry_node.get("maxima", entry_node), nutrient,
-                       f"{market} {nutrient}: {got}; {said} at most {most:g}")  # fmt: skip
+            got = _looser((entry["maxima"].get(nutrient) or {}).get("amount"), most, "missing")
+            if got is not None:
+                message = f"{market} {nutrient}: {got}; {said} at most {most:g}"
+                refuse(
+                    "product_maxima.yaml", entry_node.get("maxima", entry_node), nutrient, message
+                )
     # guarantee 10: the life stages' maxima, none missing or higher
     stages_node = pm_doc.get("life_stages", pm_doc)
     for stage, maxima in contract["life_stage_maxima"]["stages"].items():
         have = pm_raw["life_stages"].get(stage, {})
         for nutrient, most in maxima.items():
-            amount = (have.get(nutrient) or {}).get("amount")
-            if amount is None or float(amount) > most + 1e-9:
-                got = "missing" if amount is None else f"{float(amount):g}"
+            got = _looser((have.get(nutrient) or {}).get("amount"), most, "missing")
+            if got is not None:
                 node_at = (
                     stages_node.get(stage, stages_node)
                     if hasattr(stages_node, "get")
@@ -149,3 +149,11 @@ def contract_findings(
                 message = f"life stage {stage} {nutrient}: {got}; {said} at most {most:g}"
                 refuse("product_maxima.yaml", node_at, nutrient, message)
     return findings
+
+
+def _looser(value: Any, most: float, absent: str) -> str | None:
+    """How `value` is looser than the contract's `most` ("absent" when there is none, the
+    amount when above it), or None when it is as strict or stricter."""
+    if value is None:
+        return absent
+    return f"{float(value):g}" if float(value) > most + 1e-9 else None
