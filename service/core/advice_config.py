@@ -119,6 +119,9 @@ class AdviceConfig:
     # when it is closer by more than this share of the advice (dose_fit.order_tolerance; None:
     # the score alone orders them); holds whatever ranks, a learned model too (review s7)
     fit_order_tolerance: float | None = None
+    # added to that closeness (a share of the advice) for a product that takes the day's total
+    # past a triggered medicine's warning threshold (dose_fit.past_warning; 0: not at all)
+    fit_past_warning: float = 0.0
     child_diet_notices: tuple[ChildDietNotice, ...] = ()
     # banded nutrients a multivitamin carries in passing in a regimen: not one of the "one
     # source" products (scoring.yaml dose_band.in_passing; review s5 S2)
@@ -220,6 +223,7 @@ def load_advice_config(reference: Reference) -> AdviceConfig:
             find(scoring_file, serum, "source", "dose_band.serum needs a `source` note")
     fit_columns = np.zeros(len(keys), dtype=bool)
     fit_order_tolerance = None
+    fit_past_warning = 0.0
     fit = scoring.get("dose_fit") if isinstance(scoring, dict) else None
     if fit is not None:
         fit_nutrients = fit.get("nutrients") if isinstance(fit, dict) else None
@@ -240,6 +244,11 @@ def load_advice_config(reference: Reference) -> AdviceConfig:
             find(scoring_file, fit, "order_tolerance", "dose_fit.order_tolerance: from 0 to 1")
             tolerance = None
         fit_order_tolerance = None if tolerance is None else float(tolerance)
+        past = fit.get("past_warning", 0.0) if isinstance(fit, dict) else 0.0
+        if isinstance(past, bool) or not isinstance(past, int | float) or not 0 <= past <= 10:
+            find(scoring_file, fit, "past_warning", "dose_fit.past_warning: from 0 to 10")
+            past = 0.0
+        fit_past_warning = float(past)
     fit_columns.flags.writeable = False
     max_per_role, roles, learned = 2, {}, 0.6
     goals_not_for_sex: dict[str, tuple[str, ...]] = {}
@@ -446,6 +455,7 @@ def load_advice_config(reference: Reference) -> AdviceConfig:
         serum_refer_below=serum_refer_below,
         fit_columns=fit_columns,
         fit_order_tolerance=fit_order_tolerance,
+        fit_past_warning=fit_past_warning,
         child_diet_notices=child_notices,
     )
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .advice_config import advice_config
+from .amounts import above
 from .fastnp import flatnonzero
 
 if TYPE_CHECKING:
@@ -254,7 +255,31 @@ def _fit_distance(ev: Evaluation, pool: np.ndarray) -> tuple[np.ndarray, np.ndar
     distance = np.full(pool.size, np.inf)
     chosen = group[fits]
     distance[fits] = np.abs(per_day[pool[fits], chosen] - gap[chosen]) / targets[chosen]
+    past = advice_config(ev.snapshot.reference).fit_past_warning
+    if past:
+        _past_warning(ev, pool, group, distance, past)
     return distance, group
+
+
+def _past_warning(
+    ev: Evaluation, pool: np.ndarray, group: np.ndarray, distance: np.ndarray, past: float
+) -> None:
+    """`past` added to the distance of each pool product that takes the day's total of its
+    `dose_fit` nutrient past the warning threshold of a medicine or condition the profile has
+    (interactions.yaml `warn`; not a `timing` one, which is about hours apart): a thiazide user
+    who takes 5 µg vitamin D is shown the 10 µg tablet (15 µg a day) before the 20 µg ones
+    (25 µg, past the 20 µg above which the thiazide warning asks for a doctor). A threshold of
+    0 warns on every such product alike and so changes no order."""
+    keys = ev.snapshot.reference.nutrients.keys
+    totals = ev.safety.totals_with_item
+    for interaction in ev.safety.triggered:
+        if interaction.timing or not interaction.warn:
+            continue
+        for nutrient, threshold in interaction.warn.items():
+            column = keys.index(nutrient)
+            rows = group == column
+            if rows.any():
+                distance[rows] += past * above(totals[pool[rows], column], float(threshold))
 
 
 def _shortlist(raw: np.ndarray, indices: np.ndarray, k: int, sku_order: np.ndarray) -> list[int]:
