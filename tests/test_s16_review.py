@@ -9,12 +9,15 @@ comes before one that goes past it (scoring.yaml `dose_fit.past_warning`), whate
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from service.core.recommender import Recommender
 from service.core.snapshot import DataPaths
 
 from .conftest import TODAY
+from .test_cli_errors import DATA, one_line_error, run
 from .test_data_files import line_no, only_finding, refusal
 from .test_review_s7_dose_fit import (
     _answer,
@@ -83,3 +86,24 @@ def test_past_warning_out_of_range_is_refused_at_its_line(data_copy: DataPaths):
     finding = only_finding(refusal(data_copy), scoring)
     assert finding.line == line_no(text, "past_warning: -1")
     assert "past_warning" in finding.message
+
+
+# ------------------------------------------------------------------ CLI errors (review 19 F10)
+@pytest.mark.parametrize(
+    ("command", "body", "words"),
+    [
+        (
+            ["explain", "--sku", "XF-D3K2-TA"],
+            {"age": 40},
+            ["XF-D3K2-TA", "did you mean 'XF-D3K2-TAB'"],
+        ),
+        (["recommend"], {"profile": {"age": 40}, "basket": [{"sku": "NOPE"}]}, ["basket.0.sku"]),
+        (["check-intake"], {"profile": {"age": 40}, "basket": [{"sku": "NOPE"}]}, ["basket.0.sku"]),
+    ],
+)
+def test_an_answer_the_api_refuses_is_one_line_on_the_command_line(command, body, words, tmp_path):
+    """`explain --sku NOPE` printed the API's error as eight lines of JSON (review 19 F10)."""
+    path = tmp_path / "profile.json"
+    path.write_text(json.dumps(body), encoding="utf-8")
+    result = run([*command, *DATA, "--profile", str(path)])
+    one_line_error(result, 1, *words)

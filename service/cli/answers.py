@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import json
-import sys
 from dataclasses import replace
+from typing import NoReturn
 
 import click
 
-from ..contract.schemas import IntakeCheckRequestSchema, RecommendationRequestSchema
+from ..contract.schemas import (
+    IntakeCheckRequestSchema,
+    RecommendationRequestSchema,
+    flatten_messages,
+)
 from ..core.errors import DosewiseError
 from ..core.vocabulary import LOCALES
 from .base import (
     _load_request,
     _recommender,
     date_option,
+    fail,
     format_option,
     main,
     profile_option,
@@ -27,7 +33,12 @@ from .base import (
 @with_data
 @profile_option("JSON or YAML file with a profile or a whole request body; '-' for stdin.")
 @click.option("--sku", required=True, help="The product to explain.")
-@click.option("--locale", type=click.Choice(list(LOCALES)), default=None)
+@click.option(
+    "--locale",
+    type=click.Choice(list(LOCALES)),
+    default=None,
+    help="Language of names and texts (default: the file's `locale`, else nl, as the API).",
+)
 @date_option("Explain as on this day (campaign windows, season; default: today).")
 @format_option
 def explain(
@@ -55,8 +66,8 @@ def explain(
             day.date() if day else dt.date.today(),
         )
     except DosewiseError as exc:
-        click.echo(json.dumps(exc.to_dict(), ensure_ascii=False, indent=2), err=True)
-        sys.exit(1)
+        close = difflib.get_close_matches(sku, list(snapshot.catalog.index), n=1, cutoff=0.6)
+        _refused(exc, f" (did you mean {close[0]!r}?)" if close else "")
     if fmt == "json":
         click.echo(json.dumps(answer, ensure_ascii=False, indent=2))
         return
@@ -104,8 +115,7 @@ def recommend(
     try:
         answer = recommender.recommend(request, day.date() if day else None)
     except DosewiseError as exc:
-        click.echo(json.dumps(exc.to_dict(), ensure_ascii=False, indent=2), err=True)
-        sys.exit(1)
+        _refused(exc)
     click.echo(json.dumps(answer, ensure_ascii=False, indent=2))
 
 
@@ -119,6 +129,13 @@ def check_intake(catalog: str, rules: str, profile_path: str) -> None:
     try:
         answer = recommender.check_intake(body)
     except DosewiseError as exc:
-        click.echo(json.dumps(exc.to_dict(), ensure_ascii=False, indent=2), err=True)
-        sys.exit(1)
+        _refused(exc)
     click.echo(json.dumps(answer, ensure_ascii=False, indent=2))
+
+
+def _refused(exc: DosewiseError, hint: str = "") -> NoReturn:
+    """The API's error as one line (its message, then each field's), exit 1."""
+    fields = "; ".join(
+        f"{field}: {' '.join(messages)}" for field, messages in flatten_messages(exc.fields).items()
+    )
+    fail(f"{exc.message}{hint}" + (f": {fields}" if fields else ""))
