@@ -16,7 +16,7 @@ import pytest
 from service.core.recommender import Recommender
 from service.core.snapshot import DataPaths
 
-from .conftest import TODAY
+from .conftest import TODAY, memory_app
 from .test_cli_errors import DATA, one_line_error, run
 from .test_data_files import line_no, only_finding, refusal
 from .test_review_s7_dose_fit import (
@@ -107,3 +107,38 @@ def test_an_answer_the_api_refuses_is_one_line_on_the_command_line(command, body
     path.write_text(json.dumps(body), encoding="utf-8")
     result = run([*command, *DATA, "--profile", str(path)])
     one_line_error(result, 1, *words)
+
+
+# ------------------------------------------------------------------ HTTP edges (review 19 F10)
+@pytest.fixture(scope="module")
+def client():
+    return memory_app().test_client()
+
+
+@pytest.mark.parametrize(
+    ("url", "field"),
+    [
+        ("/v1/products?category=vitamin_d&category=omega3", "category"),
+        ("/v1/products?limit=1&limit=2", "limit"),
+        ("/v1/products?vegan=true&vegan=false", "vegan"),
+        ("/v1/products/XF-D3K2-TAB?locale=de&locale=en", "locale"),
+    ],
+)
+def test_a_catalog_parameter_given_twice_is_refused_not_the_first_taken(client, url, field):
+    answer = client.get(url)
+    assert answer.status_code == 422, answer.get_data(as_text=True)
+    assert answer.get_json()["error"]["fields"] == {field: ["given more than once"]}
+
+
+def test_unknown_catalog_parameters_are_still_ignored_even_twice(client):
+    """Cache-busting and tracking parameters (the catalog GETs' documented tolerance)."""
+    assert client.get("/v1/products?utm_source=a&utm_source=b&limit=1").status_code == 200
+    assert client.get("/v1/products/XF-D3K2-TAB?_=1&_=2").status_code == 200
+
+
+@pytest.mark.parametrize("url", ["/v1/recommendations", "/v1/products", "/healthz"])
+def test_options_is_204_with_allow_and_no_html(client, url):
+    answer = client.options(url)
+    assert answer.status_code == 204
+    assert "OPTIONS" in answer.headers["Allow"]
+    assert "Content-Type" not in answer.headers and answer.get_data() == b""

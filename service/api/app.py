@@ -32,8 +32,18 @@ BODY_METHODS = {"POST", "PUT", "PATCH"}
 OPTIONAL_BODY = {"operations.reload", "operations.start_refresh", "refills.start_refill_run"}
 
 
+class _Flask(Flask):
+    def make_default_options_response(self):  # type: ignore[no-untyped-def]
+        """OPTIONS: 204 with the Allow header, no body (Flask's default is an empty text/html
+        200; review 19 F10)."""
+        response = super().make_default_options_response()
+        response.status_code = 204
+        del response.headers["Content-Type"]
+        return response
+
+
 def create_app(test_config: dict | None = None) -> Flask:
-    app = Flask("dosewise")
+    app = _Flask("dosewise")
     app.config.update(read_config(test_config))
     app.config.update(
         API_TITLE="dosewise",

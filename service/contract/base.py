@@ -7,6 +7,7 @@ import unicodedata
 from typing import Any
 
 from marshmallow import (
+    EXCLUDE,
     INCLUDE,
     RAISE,
     Schema,
@@ -47,6 +48,28 @@ class StrictQuerySchema(StrictSchema):
         getlist = getattr(data, "getlist", None)  # webargs' proxy of the query's MultiDict
         if getlist is not None:
             repeated = {k: ["given more than once"] for k in set(data) if len(getlist(k)) > 1}
+            if repeated:
+                raise ValidationError(repeated)
+        return data
+
+
+class TolerantQuerySchema(Schema):
+    """Query parameters of the catalog GETs: an unknown name (cache-busting or tracking) is
+    ignored, but one of the schema's given twice is refused, as StrictQuerySchema refuses it
+    (review 19 F10: `category=vitamin_d&category=omega3` served the first, silently)."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    @pre_load
+    def _known_once(self, data: Any, **_: Any) -> Any:
+        getlist = getattr(data, "getlist", None)
+        if getlist is not None:
+            repeated = {
+                k: ["given more than once"]
+                for k in set(data)
+                if k in self.fields and len(getlist(k)) > 1
+            }
             if repeated:
                 raise ValidationError(repeated)
         return data

@@ -10,8 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 from marshmallow import (
-    EXCLUDE,
-    Schema,
     ValidationError,
     fields,
     post_load,
@@ -48,6 +46,7 @@ from .base import (
     StrictNumber,
     StrictQuerySchema,
     StrictSchema,
+    TolerantQuerySchema,
     _enum_list,
 )
 from .responses import (
@@ -281,10 +280,7 @@ class EventSchema(StrictSchema):
     quantity = fields.Integer(strict=True, validate=validate.Range(1, 1000))
 
 
-class ProductQuerySchema(Schema):
-    class Meta:
-        unknown = EXCLUDE  # cache-busting and tracking parameters are ignored
-
+class ProductQuerySchema(TolerantQuerySchema):  # cache-busting parameters are ignored
     category = fields.String()
     vegan = fields.Boolean()
     limit = fields.Integer(load_default=50, validate=validate.Range(1, 500))
@@ -292,11 +288,8 @@ class ProductQuerySchema(Schema):
     locale = fields.String(validate=validate.OneOf(LOCALES))
 
 
-class ProductOneQuerySchema(Schema):
+class ProductOneQuerySchema(TolerantQuerySchema):
     """GET /v1/products/{sku}: the name in `locale` (review s9: it was always English)."""
-
-    class Meta:
-        unknown = EXCLUDE  # cache-busting and tracking parameters are ignored, as for the list
 
     locale = fields.String(validate=validate.OneOf(LOCALES))
 
