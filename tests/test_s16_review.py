@@ -142,3 +142,24 @@ def test_options_is_204_with_allow_and_no_html(client, url):
     assert answer.status_code == 204
     assert "OPTIONS" in answer.headers["Allow"]
     assert "Content-Type" not in answer.headers and answer.get_data() == b""
+
+
+# ------------------------------------------------------------------ disease-claim patterns (review 20 F7)
+@pytest.mark.parametrize(
+    ("text", "refused"),
+    [
+        ("Vitamin D schützt nicht vor Grippe.", True),
+        ("Gut durch die Sommergrippe.", True),
+        ("Hilfreich in der Grippewelle.", True),
+        ("Senkt das Krebsrisiko.", True),
+        ("Gegen Hautkrebs.", True),
+        ("Nimm es, wenn dich die Grippe packt.", True),
+        ("She gripped the bottle and took one tablet.", False),
+        ("Use the gripper to open the jar.", False),
+        ("Magnesium takes part in the Krebs cycle.", False),
+        ("Magnesium ist am Krebs-Zyklus beteiligt.", False),
+    ],
+)
+def test_german_disease_words_do_not_catch_english_words(client, text, refused):
+    reference = client.application.extensions["dosewise"].snapshot.reference
+    assert (reference.forbidden_match(text) is not None) is refused, text
