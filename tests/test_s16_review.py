@@ -144,7 +144,7 @@ def test_options_is_204_with_allow_and_no_html(client, url):
     assert "Content-Type" not in answer.headers and answer.get_data() == b""
 
 
-# ------------------------------------------------------------------ disease-claim patterns (review 20 F7)
+# ---------------------------------------------- disease-claim patterns (review 20 F7)
 @pytest.mark.parametrize(
     ("text", "refused"),
     [
