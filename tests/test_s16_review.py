@@ -163,3 +163,87 @@ def test_options_is_204_with_allow_and_no_html(client, url):
 def test_german_disease_words_do_not_catch_english_words(client, text, refused):
     reference = client.application.extensions["dosewise"].snapshot.reference
     assert (reference.forbidden_match(text) is not None) is refused, text
+
+
+# ---------------------------------------------- review 21: the advice stays, the check warns
+def _profile(**extra) -> dict:
+    return {"age": 75, "sex": "female", "country": "NL", **extra}
+
+
+@pytest.mark.parametrize(
+    ("extra", "first_dose"),
+    [
+        # a doctor's dose above the thiazide's 20 µg stays, with the warning (review 21 F1)
+        ({"higher_dose_advised": {"vitamin_d_ug": 50}}, 50.0),
+        ({"higher_dose_advised": {"vitamin_d_ug": 25}}, 25.0),
+        # so does a serum level's advice of 30 µg: 25 µg first, as README step 6 says (F2)
+        ({"serum_25ohd_nmol_l": 20}, 25.0),
+    ],
+)
+def test_an_advice_above_the_warning_threshold_keeps_its_dose_with_the_warning(
+    recommender, extra, first_dose
+):
+    body = {"profile": _profile(medications=["thiazide_diuretic"], **extra), "locale": "en"}
+    answer = _answer(recommender, body, TODAY)
+    served = _vitamin_d_items(recommender, answer)
+    assert served and _dose_d(recommender, served[0]) == first_dose, served
+    codes = [w["code"] for w in _item(answer, served[0])["warnings"]]
+    assert "interaction:thiazide-diuretic" in codes
+
+
+def _check(client, profile: dict) -> dict:
+    answer = client.post("/v1/intake/check", json={"profile": profile, "locale": "en"})
+    assert answer.status_code == 200, answer.get_json()
+    return answer.get_json()
+
+
+def test_the_intake_check_suggests_what_stays_below_the_thiazide_threshold(client, recommender):
+    """Review 21 F3: it said "Add ... Drops: 25 µg in all ... within every safe upper limit"."""
+    taken = [{"label": "D", "nutrients": {"vitamin_d_ug": 5}}]
+    suggestion = _check(
+        client, _profile(medications=["thiazide_diuretic"], current_supplements=taken)
+    )["suggestion"]
+    assert suggestion["code"] == "add"
+    catalog = recommender.snapshot.catalog
+    product = catalog.products[catalog.index[suggestion["sku"]]]
+    added = product.nutrients_per_serving["vitamin_d_ug"] * suggestion["servings_per_day"]
+    assert 5 + added <= THIAZIDE_WARNS_ABOVE, suggestion
+    assert not suggestion.get("warnings")
+
+
+# domain.md "Interactions": thiazide warns on D > 20 µg/day or any calcium, digoxin on calcium
+# and D (any amount); copied by hand, not read from interactions.yaml
+DOMAIN_WARNS = {
+    "thiazide_diuretic": ("interaction:thiazide-diuretic", {"vitamin_d_ug": 20, "calcium_mg": 0}),
+    "digoxin": ("interaction:digoxin", {"vitamin_d_ug": 0, "calcium_mg": 0}),
+}
+
+
+@pytest.mark.parametrize("medication", sorted(DOMAIN_WARNS))
+@pytest.mark.parametrize("taken_d", [0, 5, 15])
+@pytest.mark.parametrize("extra", [{}, {"serum_25ohd_nmol_l": 20}, {"goals": ["bones"]}])
+def test_an_intake_check_suggestion_carries_the_warning_a_list_item_would(
+    client, recommender, medication, taken_d, extra
+):
+    """Review 21 F3: digoxin and 20 µg vitamin D suggested with no warning at all."""
+    taken = [{"label": "D", "nutrients": {"vitamin_d_ug": taken_d}}] if taken_d else []
+    profile = _profile(medications=[medication], current_supplements=taken, **extra)
+    answer = _check(client, profile)
+    suggestion = answer.get("suggestion")
+    if not suggestion or suggestion["code"] != "add":
+        return
+    catalog = recommender.snapshot.catalog
+    product = catalog.products[catalog.index[suggestion["sku"]]]
+    code, thresholds = DOMAIN_WARNS[medication]
+    due = any(
+        product.nutrients_per_serving.get(n, 0) > 0
+        and answer["totals"][n]["amount"]
+        + product.nutrients_per_serving[n] * suggestion["servings_per_day"]
+        > limit
+        for n, limit in thresholds.items()
+    )
+    codes = [w["code"] for w in suggestion.get("warnings", [])]
+    assert (code in codes) is due, (profile, suggestion)
+    if due:  # and the text the shop shows says it
+        warning = next(w for w in suggestion["warnings"] if w["code"] == code)
+        assert warning["text"] in suggestion["text"]

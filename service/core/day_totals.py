@@ -37,14 +37,44 @@ def over_threshold(
     return {c: t for c, t in columns.items() if above(totals[c], t)}
 
 
-def item_interaction_warnings(ev: Evaluation, index: int, locale: str) -> list[dict[str, Any]]:
+def advice_within_warning(ev: Evaluation) -> dict[int, float]:
+    """{column: threshold}: the daily warning thresholds of the profile's medicines and
+    conditions (interactions.yaml `warn`, not a `timing` one) that the advice for that nutrient
+    stays within, so that it can be followed without passing them (a woman of 75 on a thiazide:
+    20 µg advised, a warning above 20 µg). A dose past such a threshold counts against a
+    product (scoring.yaml `dose_fit.past_warning`): in the list's dose-fit order and the intake
+    check's suggestion. Where the advice itself is above the threshold (a doctor's 50 µg, a
+    serum level's 30 µg, or a threshold of 0: any amount) it stays, with the warning (review 16
+    F7, review 21 F1 and F2). Once per evaluation."""
+    known = ev.memo.get("advice_within_warning")
+    if known is None:
+        keys = ev.snapshot.reference.nutrients.keys
+        targets = ev.targets_or_zero
+        known = {}
+        for interaction in ev.safety.triggered:
+            if interaction.timing:
+                continue
+            for nutrient, threshold in interaction.warn.items():
+                column, limit = keys.index(nutrient), float(threshold)
+                if targets[column] > 0 and not above(targets[column], limit):
+                    known[column] = min(limit, known.get(column, limit))
+        ev.memo["advice_within_warning"] = known
+    return known
+
+
+def item_interaction_warnings(
+    ev: Evaluation, index: int, locale: str, amounts: np.ndarray | None = None
+) -> list[dict[str, Any]]:
     """A list item's medication warnings: the item gives the nutrient and what is taken +
     basket + the item is above the rule's daily threshold. Where the threshold is above 0 the
-    warning names (`skus`, added) every line that gives it, the item last."""
+    warning names (`skus`, added) every line that gives it, the item last. `amounts`: what the
+    item gives a day at other servings than the label's (the intake check's suggestion)."""
     keys = ev.snapshot.reference.nutrients.keys
     catalog = ev.snapshot.catalog
     row = catalog.nutrients_per_day[index]
     totals = ev.safety.totals_with_item[index]
+    if amounts is not None:
+        row, totals = amounts, ev.intake + amounts
     warnings: list[dict[str, Any]] = []
     for interaction in ev.safety.triggered:
         over = {c: t for c, t in over_threshold(interaction, keys, totals).items() if row[c] > 0}

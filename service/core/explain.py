@@ -208,7 +208,7 @@ def left_out_reason(
 ) -> dict[str, Any]:
     """Why a product that nothing excludes is not on a list of `items` (at most `limit`): the
     list holds at most `lists.max_per_role` products of one role (scoring.yaml) and those of its
-    role rank higher; or the list is full; or it ranks below every product the list shows
+    role come first; or the list is full; or it ranks below every product the list shows
     (session 12: explain said "ranked below the first 50" of a list of 2, and the preview left
     such products out of `excluded` without a word)."""
     catalog, offer = ev.snapshot.catalog, ev.offer
@@ -218,7 +218,8 @@ def left_out_reason(
     if len(same) >= most:
         text = (
             f"the list shows at most {most} products for {offer.role_name(role)} "
-            f"(scoring.yaml lists.max_per_role), and {', '.join(same)} rank higher"
+            f"(scoring.yaml lists.max_per_role), and {', '.join(same)} come first (by score, "
+            "or as the dose that fits: scoring.yaml dose_fit)"
         )
         return {"code": "role_cap", "role": offer.role_name(role), "text": text}
     if len(items) >= limit:

@@ -11,7 +11,14 @@ from .advice_config import advice_config
 from .advice_texts import intake_warning_notices
 from .amounts import above, rounded
 from .basket_fix import change, fix_violation
-from .day_totals import food_alone_columns, limit_text_values, over_room
+from .day_totals import (
+    advice_within_warning,
+    combination_warnings,
+    food_alone_columns,
+    item_interaction_warnings,
+    limit_text_values,
+    over_room,
+)
 from .intake import LineAmounts
 from .intake_food import check_notices, food_alone_warnings, with_doctor_dose
 from .market import over_maxima
@@ -396,7 +403,11 @@ def _add_for_target(ev: Evaluation, write: TextWriter) -> dict | None:
     misfit = shortfall + problem.overshoot_weight * problem.overshoot(added)
     value = weights.shortfall * misfit + (problem.cost_cents[offsets] + weights.pill) * servings
     # among the options that close as much of the gaps, the one the risk-group rules weigh
-    # most for this profile (review s5 S7: in pregnancy folic acid before iodine), then cost
+    # most for this profile (review s5 S7: in pregnancy folic acid before iodine), then cost;
+    # one past a medicine's warning threshold that the advice stays within counts
+    # `dose_fit.past_warning` short, as the list orders it (review 21 F3: a thiazide user taking
+    # 5 µg was told to add 20 µg where the list shows the 10 µg tablet first)
+    shortfall = shortfall + _past_warning(ev, added)
     closest = shortfall <= shortfall.min() + 1e-9
     boost = np.where(closest, ev.rule_weight[problem.products[offsets]], -np.inf)
     best = int(np.argmin(np.where(boost == boost.max(), value, np.inf)))
@@ -419,4 +430,24 @@ def _add_for_target(ev: Evaluation, write: TextWriter) -> dict | None:
         if added[best][c] > 0
     )
     text = write("suggestion_add", name=product.name[write.locale], servings=count, parts=parts)
-    return {"code": "add", "sku": product.sku, "servings_per_day": count, "text": text}
+    suggestion = {"code": "add", "sku": product.sku, "servings_per_day": count, "text": text}
+    # what a list item with this product would be warned of, said with the suggestion (review
+    # 21 F3: 25 µg vitamin D for a thiazide user, "within every safe upper limit", no warning)
+    catalog_index = int(problem.products[index])
+    warnings = item_interaction_warnings(ev, catalog_index, write.locale, added[best])
+    warnings += combination_warnings(ev, catalog_index, write.locale)
+    if warnings:
+        suggestion["warnings"] = warnings
+        suggestion["text"] = " ".join([text, *dict.fromkeys(w["text"] for w in warnings)])
+    return suggestion
+
+
+def _past_warning(ev: Evaluation, added: np.ndarray) -> Any:
+    """Per option (rows of `added`): `dose_fit.past_warning` where it takes the day's total of
+    a nutrient past a medicine's warning threshold that the advice stays within, else 0."""
+    past = advice_config(ev.snapshot.reference).fit_past_warning
+    within = advice_within_warning(ev) if past else {}
+    warned = np.zeros(len(added), dtype=bool)
+    for column, threshold in within.items():
+        warned |= (added[:, column] > 0) & above(ev.intake[column] + added[:, column], threshold)
+    return past * warned

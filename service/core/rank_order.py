@@ -17,6 +17,7 @@ import numpy as np
 
 from .advice_config import advice_config
 from .amounts import above
+from .day_totals import advice_within_warning
 from .fastnp import flatnonzero
 
 if TYPE_CHECKING:
@@ -265,21 +266,15 @@ def _past_warning(
     ev: Evaluation, pool: np.ndarray, group: np.ndarray, distance: np.ndarray, past: float
 ) -> None:
     """`past` added to the distance of each pool product that takes the day's total of its
-    `dose_fit` nutrient past the warning threshold of a medicine or condition the profile has
-    (interactions.yaml `warn`; not a `timing` one, which is about hours apart): a thiazide user
-    who takes 5 µg vitamin D is shown the 10 µg tablet (15 µg a day) before the 20 µg ones
-    (25 µg, past the 20 µg above which the thiazide warning asks for a doctor). A threshold of
-    0 warns on every such product alike and so changes no order."""
-    keys = ev.snapshot.reference.nutrients.keys
+    `dose_fit` nutrient past a medicine's warning threshold the advice stays within
+    (day_totals.advice_within_warning): a thiazide user who takes 5 µg vitamin D is shown the
+    10 µg tablet (15 µg a day) before the 20 µg ones (25 µg, past the 20 µg above which the
+    thiazide warning asks for a doctor)."""
     totals = ev.safety.totals_with_item
-    for interaction in ev.safety.triggered:
-        if interaction.timing or not interaction.warn:
-            continue
-        for nutrient, threshold in interaction.warn.items():
-            column = keys.index(nutrient)
-            rows = group == column
-            if rows.any():
-                distance[rows] += past * above(totals[pool[rows], column], float(threshold))
+    for column, threshold in advice_within_warning(ev).items():
+        rows = group == column
+        if rows.any():
+            distance[rows] += past * above(totals[pool[rows], column], threshold)
 
 
 def _shortlist(raw: np.ndarray, indices: np.ndarray, k: int, sku_order: np.ndarray) -> list[int]:
