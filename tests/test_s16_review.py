@@ -247,3 +247,13 @@ def test_an_intake_check_suggestion_carries_the_warning_a_list_item_would(
     if due:  # and the text the shop shows says it
         warning = next(w for w in suggestion["warnings"] if w["code"] == code)
         assert warning["text"] in suggestion["text"]
+
+
+def test_a_misspelt_dose_fit_key_is_refused_not_silently_off(data_copy: DataPaths):
+    """Review 21 F6: `past_warnings: 1.0` loaded, and the order it sets was gone."""
+    scoring = data_copy.rules / "reference" / "scoring.yaml"
+    text = scoring.read_text(encoding="utf-8").replace("past_warning: 1.0", "past_warnings: 1.0")
+    scoring.write_text(text, encoding="utf-8")
+    finding = only_finding(refusal(data_copy), scoring)
+    assert finding.line == line_no(text, "past_warnings: 1.0")
+    assert "did you mean 'past_warning'" in finding.message

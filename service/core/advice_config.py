@@ -4,6 +4,7 @@ uses it)."""
 
 from __future__ import annotations
 
+import difflib
 import logging
 import weakref
 from dataclasses import dataclass
@@ -64,6 +65,19 @@ class ReferenceIntake:
     min_age: int
     max_age: int
     amount: float
+
+
+# the keys scoring.yaml's `dose_fit` may hold (regimen_fit.py reads the regimen_ ones)
+_DOSE_FIT_KEYS = frozenset(
+    {
+        "nutrients",
+        "order_tolerance",
+        "past_warning",
+        "regimen_nutrients",
+        "regimen_source",
+        "source",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -244,6 +258,11 @@ def load_advice_config(reference: Reference) -> AdviceConfig:
             find(scoring_file, fit, "order_tolerance", "dose_fit.order_tolerance: from 0 to 1")
             tolerance = None
         fit_order_tolerance = None if tolerance is None else float(tolerance)
+        for unknown in set(fit) - _DOSE_FIT_KEYS if isinstance(fit, dict) else ():
+            # a misspelt key would silently switch its part off (review 21 F6: past_warnings)
+            close = difflib.get_close_matches(str(unknown), sorted(_DOSE_FIT_KEYS), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            find(scoring_file, fit, unknown, f"dose_fit: unknown key {unknown!r}{hint}")
         past = fit.get("past_warning", 0.0) if isinstance(fit, dict) else 0.0
         if isinstance(past, bool) or not isinstance(past, int | float) or not 0 <= past <= 10:
             find(scoring_file, fit, "past_warning", "dose_fit.past_warning: from 0 to 10")
