@@ -257,3 +257,30 @@ def test_a_misspelt_dose_fit_key_is_refused_not_silently_off(data_copy: DataPath
     finding = only_finding(refusal(data_copy), scoring)
     assert finding.line == line_no(text, "past_warnings: 1.0")
     assert "did you mean 'past_warning'" in finding.message
+
+
+# ---------------------------------------------- review 22 F2: no false "would go above" notice
+@pytest.mark.parametrize("path", ["/v1/recommendations", "/v1/regimens"])
+def test_a_limit_crossed_by_what_is_taken_says_so_and_no_other_advice_is_called_unsafe(
+    client, path
+):
+    """A pregnant woman taking 150 µg vitamin D (limit 100) read, beside the right notice, that
+    every folic-acid and every iodine product "would go above the safe upper limit" (both at 0
+    of 1,000 and 600) and to ask her midwife whether to swap her folic acid."""
+    taken = [{"label": "D3", "nutrients": {"vitamin_d_ug": 150}}]
+    profile = _profile(age=34, life_stage="pregnant", current_supplements=taken)
+    answer = client.post(path, json={"profile": profile, "locale": "en"}).get_json()
+    codes = [n["code"] for n in answer["notices"]]
+    assert not [c for c in codes if c.startswith("advice_unmet:")], codes
+    if path == "/v1/recommendations":
+        assert "above_upper_limit:vitamin_d_ug" in codes and not answer["items"]
+
+
+def test_an_infant_without_room_for_a_second_product_still_reads_why(client):
+    """The `room` notice of session 15 (review 18 F2) is kept where it is true."""
+    taken = [{"label": "D3", "nutrients": {"vitamin_d_ug": 8}}]
+    answer = client.post(
+        "/v1/recommendations",
+        json={"profile": {"age": 0, "country": "NL", "current_supplements": taken}},
+    ).get_json()
+    assert "advice_unmet:vitamin_d_ug" in [n["code"] for n in answer["notices"]]

@@ -352,7 +352,10 @@ def unmet_advice(ev: Evaluation) -> list[tuple[int, UnmetAdvice]]:
     capped doctor's dose) that no list candidate fills, where every product that would fill it
     is kept out by the entry's masks and by nothing else: the profile itself is why."""
     entries = unmet_advice_notices(ev.snapshot.reference)
-    if not entries:
+    if not entries or ev.over_limit_now:
+        # what is taken already crosses a limit: nothing is suggested until that is sorted
+        # out (guarantee 1; its notice says so), which is no "every product with folic acid
+        # would go above the safe upper limit" for the advices it leaves open (review 22 F2)
         return []
     offer, safety = ev.offer, ev.safety
     targets = nan_to_num(advice_of(ev).targets)
