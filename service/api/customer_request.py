@@ -32,7 +32,7 @@ KNOWN = ("limit", "locale", "placement", "basket", "product_sku")
 @dataclass(frozen=True)
 class CustomerQuery:
     limit: int
-    locale: str
+    locale: str | None  # None: the shop language of the customer's country (refresh.locales_for)
     placement: str | None = None  # issue 11; None: the plain list
     basket: tuple[str, ...] = ()  # SKUs in the cart (review s4 R12), counted in the intake
     product_sku: str | None = None  # the product on the page (product_page)
@@ -84,7 +84,7 @@ def parse_query(query_string: str) -> CustomerQuery | dict[str, list[str]]:
         return flatten_messages(exc.messages)
     return CustomerQuery(
         limit=loaded["limit"],
-        locale=loaded["locale"],
+        locale=loaded.get("locale"),
         placement=loaded.get("placement"),
         basket=tuple(loaded["basket"]),
         product_sku=loaded.get("product_sku"),

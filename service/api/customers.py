@@ -18,7 +18,7 @@ from ..contract.schemas import (
 from ..core.errors import InvalidInput, Unavailable
 from ..core.placements.serve import check_placement
 from ..core.profile import Line
-from ..core.vocabulary import DEFAULT_LOCALE, LOCALES
+from ..core.vocabulary import LOCALES
 from ..customers.redis_client import cache_policy, get_store, hit_logger, impression_logger
 from ..customers.refills import basket_lines
 from ..customers.refresh import serve
@@ -82,7 +82,9 @@ def put_customer(profile: dict, customer_id: str):
         {
             "in": "query",
             "name": "locale",
-            "schema": {"type": "string", "enum": list(LOCALES), "default": DEFAULT_LOCALE},
+            "description": "absent: the shop language of the customer's country (NL, BE: nl; "
+            "DE, AT, CH, LU: de; else en), the one its list is precomputed in",
+            "schema": {"type": "string", "enum": list(LOCALES)},
         },
         {
             "in": "query",

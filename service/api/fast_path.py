@@ -30,7 +30,7 @@ from ..contract.base import customer_id_problem
 from ..core.placements.serve import part_name
 from ..customers.arms import serving_snapshot
 from ..customers.redis_client import cache_policy, get_store, hit_logger
-from ..customers.refresh import is_fresh
+from ..customers.refresh import is_fresh, locales_for
 from ..customers.store import CachedList, CorruptEntry, Hit, RedisStore
 from ..experiments.customers import PLACEMENT as CUSTOMER_PLACEMENT
 from ..experiments.customers import log_cached_exposure
@@ -163,11 +163,13 @@ class CachedListFastPath:
         # cached list is a hit only for the arm it was computed for (refresh.fresh_list)
         snapshot = self._serving_snapshot(recommender, customer_id)
         fingerprint = snapshot.fingerprint
+        locale = query.locale
         try:
             if drawn and isinstance(store, RedisStore):
-                # the read and, when it is a hit, its impression: one round trip
+                # the read and, when it is a hit, its impression: one round trip (no locale
+                # asked: the list's own, which is the customer's shop language, below)
                 hit = Hit(
-                    fingerprint, now, policy.max_age, query.limit, query.locale, query.placement
+                    fingerprint, now, policy.max_age, query.limit, locale or "", query.placement
                 )
                 entry, raw, logged = read_and_log(
                     store, customer_id, hit, log_hit.head(request_id, customer_id)
@@ -176,13 +178,15 @@ class CachedListFastPath:
                 entry, raw = store.read(customer_id)
             if entry is None or raw is None:
                 return None
+            if locale is None:  # the customer's shop language, its list's (review 22 F3)
+                locale = locales_for(entry["profile"])[0]
             # refresh.fresh_list with the fingerprint above (looked up once per request)
             cached = CachedList.decode(raw)
             if query.limit != cached.limit or not is_fresh(
                 cached, fingerprint, entry["digest"], now, policy
             ):
                 return None
-            part = part_name(query.locale, query.placement)  # issue 11: a placement's list
+            part = part_name(locale, query.placement)  # issue 11: a placement's list
             body, gzipped = None, False
             if accepts_gzip(environ.get("HTTP_ACCEPT_ENCODING", "")):
                 body = cached.response_gzip(part)
@@ -213,6 +217,6 @@ class CachedListFastPath:
             if drawn and not logged:  # a store without the one-round-trip read, or a cluster
                 log_hit(cached, customer_id, limit, request_id, drawn=True, part=part)
             if snapshot.experiment is not None:  # an arm's list: its exposure (A/B)
-                log_cached_exposure(app, customer_id, cached, query.locale, request_id)
+                log_cached_exposure(app, customer_id, cached, locale, request_id)
 
         return _AfterSending(body, after)

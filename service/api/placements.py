@@ -39,6 +39,7 @@ from ..core.requests import RecommendationRequest
 from ..customers import copurchase
 from ..customers.redis_client import get_store, impression_logger
 from ..customers.refills import purchases_of
+from ..customers.refresh import locales_for
 from ..customers.supplies import effective_entry
 from ..experiments.safety import check_answer
 from ..experiments.serving import for_app as experiment_server
@@ -162,7 +163,7 @@ def customer_placement(
     customer_id: str,
     name: str,
     limit: int,
-    locale: str,
+    locale: str | None,
     request_id: str,
     basket: tuple[Line, ...] = (),
     product_sku: str | None = None,
@@ -178,6 +179,7 @@ def customer_placement(
     entry, _ = store.read(customer_id)
     if entry is None:
         raise NotFound(f"no customer {customer_id!r}")
+    locale = locale or locales_for(entry["profile"])[0]  # none asked: the shop's language
     placement = check_placement(recommender.snapshot, name, product_sku)
     purchases = None
     if NEEDS_PURCHASES & set(placement.strategies):

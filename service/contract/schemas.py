@@ -339,7 +339,8 @@ class CustomerQuerySchema(StrictQuerySchema):
     repeated parameters are refused (review s4 R12)."""
 
     limit = fields.Integer(load_default=5, validate=validate.Range(1, 50))
-    locale = fields.String(load_default=DEFAULT_LOCALE, validate=validate.OneOf(LOCALES))
+    # none given: the shop language of the customer's country, the one its list is precomputed in
+    locale = fields.String(validate=validate.OneOf(LOCALES))
     placement = PLACEMENT_FIELD()
     basket = SkuList(
         load_default=list,

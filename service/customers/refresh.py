@@ -93,7 +93,7 @@ def serve(
     store: Store,
     customer_id: str,
     limit: int,
-    locale: str,
+    locale: str | None,
     policy: CachePolicy,
     schedule: Scheduler | None = None,
     impressions: Any = None,
@@ -110,10 +110,12 @@ def serve(
     through `impressions`, with the features computed for it). `placement` (issue 11): that
     placement's precomputed list, or computed now when it is not precomputed or not fresh; a
     hit logs the placement's stored impression part, cut to the items shown (as the fast path
-    logs a full-length hit)."""
+    logs a full-length hit). `locale` None: the shop language of the customer's country, the
+    one the list was precomputed in (review 22 F3)."""
     entry, raw = store.read(customer_id)  # CorruptEntry for a profile that does not decode
     if entry is None:
         raise NotFound(f"no customer {customer_id!r}")
+    locale = locale or locales_for(entry["profile"])[0]
     try:
         cached = fresh_list(recommender, entry, raw, policy, customer_id=customer_id)
         part = part_name(locale, placement)

@@ -49,7 +49,9 @@ return log(KEYS[1], KEYS[2], ARGV[1], {'data', ARGV[2]})
 # profile digest, age; then the limit and list asked, and an impression part), its impression
 # logged. The web layer decides what to answer from the values returned, as without logging.
 # KEYS: profile, recs, stream, index; ARGV: maxlen, head, fingerprint, now, max_age, limit,
-# part (the locale, or `locale@placement` for a placement's list), placement ('' for the plain
+# part (the locale, or `locale@placement` for a placement's list; with no locale before it, ''
+# or `@placement`: the list's own, the one locale without `@` its header names, which the
+# refresh writes in the customer's shop language, review 22 F3), placement ('' for the plain
 # list: its impression part; else the placement's, found by name in the header's `placements`
 # after the plain one, issue 11). Returns {profile, recs, 1 when logged else 0}.
 READ_AND_LOG = (
@@ -73,10 +75,20 @@ if not ok or type(meta) ~= 'table' or meta['fingerprint'] ~= ARGV[3]
   return no()
 end
 local fine, header = pcall(cjson.decode, string.sub(recs, first + 1, second - 1))
-if not fine or type(header) ~= 'table' or type(header['locales']) ~= 'table'
-    or not header['locales'][ARGV[7]] or type(header['impression']) ~= 'number' then
-  return no()
+if not fine or type(header) ~= 'table' or type(header['locales']) ~= 'table' then return no() end
+local want = ARGV[7]
+if want == '' or string.sub(want, 1, 1) == '@' then
+  local own = nil
+  for name, _ in pairs(header['locales']) do
+    if not string.find(name, '@', 1, true) then
+      if own then return no() end
+      own = name
+    end
+  end
+  if not own then return no() end
+  want = own .. want
 end
+if not header['locales'][want] or type(header['impression']) ~= 'number' then return no() end
 local offset = second + 1
 for _, size in pairs(header['locales']) do offset = offset + size end
 local size = header['impression']
@@ -86,7 +98,7 @@ if ARGV[8] ~= '' then
   size = nil
   for _, placed in ipairs(header['placements']) do
     if type(placed) ~= 'table' or type(placed[2]) ~= 'number' then return no() end
-    if placed[1] == ARGV[7] then size = placed[2] break end
+    if placed[1] == want then size = placed[2] break end
     offset = offset + placed[2]
   end
   if not size then return no() end

@@ -84,7 +84,7 @@ class Hit:
     now: float
     max_age: float
     limit: int
-    locale: str
+    locale: str  # '': the list's own (the customer's shop language; see READ_AND_LOG)
     placement: str | None = None  # issue 11: a precomputed placement's list (its impression)
 
 
