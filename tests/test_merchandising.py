@@ -615,8 +615,9 @@ def test_explain_cli_unknown_sku_exit_1(tmp_path: Path) -> None:
     profile.write_text(json.dumps(SENIOR_NL), encoding="utf-8")
     run = cli("explain", *SHIPPED_OPTIONS, "--profile", profile, "--sku", "XF-NOPE", "--date", DATE)
     assert run.exit_code == 1
-    error = json.loads(run.stderr)["error"]
-    assert error["code"] == "not_found" and "XF-NOPE" in error["message"]
+    # one line, as every CLI error (review 19 F10: it was the API's JSON error over 8 lines)
+    [line] = run.stderr.strip().splitlines()
+    assert line.startswith("dosewise: no product with SKU 'XF-NOPE'"), line
 
 
 # --- 5. diff -------------------------------------------------------------------------------------
