@@ -62,6 +62,7 @@ SLOW_MODULES = frozenset(
         "test_schemathesis",  # generated requests for every operation
         "test_redis_stall",  # waits out a stalled Redis
         "test_refill_safety",  # property tests of reorders and buy again (minutes under load)
+        "test_s16_default_model",  # builds the model `make run` builds (about a minute)
     }
 )
 # Fixtures: a test that uses one (directly or through another fixture) gets the marker.
