@@ -284,3 +284,35 @@ def test_an_infant_without_room_for_a_second_product_still_reads_why(client):
         json={"profile": {"age": 0, "country": "NL", "current_supplements": taken}},
     ).get_json()
     assert "advice_unmet:vitamin_d_ug" in [n["code"] for n in answer["notices"]]
+
+
+# ---------------------------------------------- review 21: the regimen as the list orders it
+def _regimen(client, profile: dict) -> dict:
+    answer = client.post("/v1/regimens", json={"profile": profile, "locale": "en"})
+    assert answer.status_code == 200, answer.get_json()
+    return answer.get_json()
+
+
+def test_a_regimen_keeps_a_thiazide_user_below_the_warning_and_says_why(client):
+    taken = [{"label": "D", "nutrients": {"vitamin_d_ug": 5}}]
+    body = _regimen(client, _profile(medications=["thiazide_diuretic"], current_supplements=taken))
+    assert body["lines"], body
+    assert 0 < body["totals"]["vitamin_d_ug"] <= THIAZIDE_WARNS_ABOVE, body["totals"]
+    assert "interaction:thiazide-diuretic" not in [w["code"] for w in body["warnings"]]
+    target = body["targets"]["vitamin_d_ug"]
+    assert target["status"] == "missed"
+    assert "above 20 µg a day" in target["why"] and "doctor" in target["why"], target["why"]
+
+
+@pytest.mark.parametrize(
+    ("extra", "total"),
+    [
+        ({"medications": ["thiazide_diuretic"]}, 20),  # the advised dose at the threshold
+        # digoxin warns on any vitamin D: nothing stays below it, the advice stays (warned)
+        ({"medications": ["digoxin"]}, 20),
+    ],
+)
+def test_a_regimen_keeps_the_advice_where_no_dose_stays_below_a_warning(client, extra, total):
+    body = _regimen(client, _profile(**extra))
+    assert body["totals"]["vitamin_d_ug"] == total
+    assert body["targets"]["vitamin_d_ug"]["status"] == "achieved"

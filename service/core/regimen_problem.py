@@ -62,7 +62,7 @@ budget and max_products. Every answer is checked against the limits before it is
 from __future__ import annotations
 
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
@@ -134,6 +134,9 @@ class RegimenProblem:
     overshoot_weight: float = 0.0
     # (nutrients,) tier rank of each target, 0 first (target_priority.py); None: one tier
     ranks: np.ndarray | None = None
+    # column -> a medicine's warning threshold (a day's total) the offer caps hold the regimen
+    # to (regimen.py `_below_warnings`, review 21); its text says so where the target is missed
+    warning_caps: dict[int, float] = field(default_factory=dict)
 
     @property
     def size(self) -> int:
@@ -325,10 +328,17 @@ def target_gaps(ev: Evaluation) -> np.ndarray:
 
 
 def regimen_problem(
-    ev: Evaluation, max_products: int, budget: float | None, *, dose_fit: bool = True
+    ev: Evaluation,
+    max_products: int,
+    budget: float | None,
+    *,
+    dose_fit: bool = True,
+    warning_caps: dict[int, float] | None = None,
 ) -> RegimenProblem:
     """The program for one evaluation, over pruned candidates (see the module docstring).
-    `dose_fit=False` leaves the overshoot out: the program before R8 (bench/regimen.py)."""
+    `dose_fit=False` leaves the overshoot out: the program before R8 (bench/regimen.py).
+    `warning_caps` (column -> a day's total): what the whole regimen may take each nutrient to,
+    a medicine's warning threshold (regimen.py `_below_warnings`)."""
     arrays = catalog_arrays(ev.snapshot.catalog)
     gaps = target_gaps(ev)
     weight = dose_fit_weight(ev.snapshot.reference.weights) if dose_fit else 0.0
@@ -338,6 +348,8 @@ def regimen_problem(
     # limit - food allowance (guarantee 9); none left where intake already fills it
     room = np.maximum(headroom(ev.safety.room, ev.intake), 0.0)
     caps_offered = offer_caps(ev)
+    for column, total in (warning_caps or {}).items():
+        caps_offered[column] = min(caps_offered[column], max(total - float(ev.intake[column]), 0.0))
     room = np.minimum(room, caps_offered)
     gap_cols = np.flatnonzero(gaps > 0)
     mask = candidate_mask(ev) & (arrays.per_serving[:, gap_cols] > 0).any(axis=1)
@@ -392,6 +404,7 @@ def regimen_problem(
         fit=fit,
         overshoot_weight=weight,
         ranks=column_ranks(ev.snapshot.reference, keys, served_targets(ev)[1]),
+        warning_caps=dict(warning_caps or {}),
     )
 
 
