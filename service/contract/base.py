@@ -99,6 +99,26 @@ class StrictNumber(fields.Float):
         return super()._deserialize(value, attr, data, **kwargs)
 
 
+class NutrientMap(fields.Dict):
+    """A request's map of nutrient key -> amount (a label line's `nutrients`,
+    `higher_dose_advised`). marshmallow's Dict nests an entry's errors under "key" and "value",
+    so the contract's `fields` said `...nutrients.vitamin_d_ug.value`, which is no field of the
+    request (review 22 F11): an entry's errors are its key's, as the core's "unknown nutrient
+    key" is (`...nutrients.vitamin_q`)."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
+        try:
+            return super()._deserialize(value, attr, data, **kwargs)
+        except ValidationError as exc:
+            if not isinstance(exc.messages, dict):
+                raise
+            entries = {
+                key: [m for part in ("key", "value") for m in parts.get(part, [])]
+                for key, parts in exc.messages.items()
+            }
+            raise ValidationError(entries, valid_data=exc.valid_data) from None
+
+
 class StrictBoolean(fields.Boolean):
     """A JSON true or false: 0, 1, "true" are refused (1 == True in Python, so a set of truthy
     values would let 1 through)."""

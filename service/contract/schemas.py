@@ -39,6 +39,7 @@ from .base import (
     Country,
     CustomerId,
     FullMatch,
+    NutrientMap,
     ResponseSchema,
     ShownText,
     StrictBoolean,
@@ -66,7 +67,7 @@ class LineSchema(StrictSchema):
         validate=validate.Range(0, 50, min_inclusive=False), metadata={"exclusiveMinimum": True}
     )
     label = fields.String(validate=[validate.Length(min=1, max=200), ShownText()])
-    nutrients = fields.Dict(
+    nutrients = NutrientMap(
         keys=fields.String(validate=validate.Length(min=1, max=64)),
         values=fields.Float(validate=validate.Range(0, MAX_AMOUNT)),
         validate=validate.Length(max=64),
@@ -143,7 +144,7 @@ class ProfileSchema(StrictSchema):
     )
     goals = _enum_list(GOALS)
     current_supplements = Lines(50)
-    higher_dose_advised = fields.Dict(
+    higher_dose_advised = NutrientMap(
         keys=fields.String(validate=validate.OneOf(NUTRIENT_KEYS + INPUT_UNITS)),
         values=StrictNumber(validate=validate.Range(0, MAX_AMOUNT)),
         allow_none=True,
