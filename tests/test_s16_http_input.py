@@ -11,6 +11,7 @@ line without nutrients was reported on its `sku`.
 from __future__ import annotations
 
 import pytest
+from werkzeug.test import Client
 
 from tests.conftest import memory_app
 
@@ -111,3 +112,79 @@ def test_a_stored_profile_names_the_key(client):
     profile = {"age": 30, "higher_dose_advised": {"vitamin_d_ug": -1}}
     error = _error(client.put("/v1/customers/c-s16", json=profile), 422, "validation_failed")
     assert list(error["fields"]) == ["higher_dose_advised.vitamin_d_ug"], error
+
+
+# F12: NaN and infinities are not JSON; an over-long integer is told so in the API's words
+
+
+def _flask_only(app) -> Client:
+    behind = app.extensions["dosewise_flask_wsgi"]
+    return Client(lambda environ, start: behind(environ, start))
+
+
+@pytest.mark.parametrize("token", ["NaN", "Infinity", "-Infinity"])
+@pytest.mark.parametrize(
+    ("path", "template"),
+    [
+        ("/v1/recommendations", '{"profile": {"age": 30, "dairy_portions_per_day": %s}}'),
+        ("/v1/recommendations", '{"profile": {"age": 30, "higher_dose_advised": {"zinc_mg": %s}}}'),
+        ("/v1/recommendations", '{"profile": {"age": %s}}'),
+        ("/v1/recommendations", '{"profile": {"age": 30}, "unknown": [%s]}'),
+        ("/v1/intake/check", '{"profile": {"age": 30, "serum_25ohd_nmol_l": %s}}'),
+        ("/v1/regimens", '{"profile": {"age": 30}, "budget_per_month": %s}'),
+    ],
+)
+def test_non_json_numbers_are_malformed_json(app, client, path, template, token):
+    body = template % token
+    error = _error(client.post(path, data=body, headers=JSON), 400, "malformed_json")
+    assert token in error["message"] and "not JSON" in error["message"], error
+    assert error["fields"] == {}
+    flask_only = _flask_only(app).post(path, data=body, headers=JSON)
+    assert flask_only.status_code == 400
+    assert flask_only.get_json() == client.post(path, data=body, headers=JSON).get_json()
+
+
+def test_non_json_numbers_are_refused_in_a_stored_profile_and_events(client):
+    error = _error(
+        client.put("/v1/customers/c-s16", data='{"age": NaN}', headers=JSON), 400, "malformed_json"
+    )
+    assert "NaN" in error["message"]
+    events = '{"events": [{"customer_id": "c", "sku": "X", "type": "view", "timestamp": Infinity}]}'
+    error = _error(client.post("/v1/events", data=events, headers=JSON), 400, "malformed_json")
+    assert "Infinity" in error["message"]
+
+
+def test_the_words_nan_and_infinity_in_strings_stay_fine(client):
+    body = {"profile": {"age": 30, "current_supplements": [_label({"vitamin_d_ug": 10})]}}
+    body["profile"]["current_supplements"][0]["label"] = "NaN Infinity -Infinity"
+    assert client.post("/v1/recommendations", json=body).status_code == 200
+
+
+@pytest.mark.parametrize("digits", ["9" * 5000, "-" + "9" * 5000])
+def test_an_integer_with_too_many_digits_is_told_without_server_settings(app, client, digits):
+    body = '{"profile": {"age": ' + digits + "}}"
+    error = _error(
+        client.post("/v1/recommendations", data=body, headers=JSON), 400, "malformed_json"
+    )
+    assert "too many digits" in error["message"], error
+    assert "sys." not in error["message"] and "set_int_max_str_digits" not in error["message"]
+    flask_only = _flask_only(app).post("/v1/recommendations", data=body, headers=JSON)
+    assert flask_only.status_code == 400 and flask_only.get_json()["error"] == error
+
+
+@pytest.mark.parametrize("number", ["1e400", "-1e400", "1" + "0" * 400 + ".5"])
+def test_a_json_number_past_a_float_is_still_a_validation_error(client, number):
+    """Valid JSON, which Python reads as an infinity: 422 on the field, as before."""
+    body = '{"profile": {"age": 30, "dairy_portions_per_day": ' + number + "}}"
+    error = _error(
+        client.post("/v1/recommendations", data=body, headers=JSON), 422, "validation_failed"
+    )
+    assert list(error["fields"]) == ["profile.dairy_portions_per_day"], error
+
+
+def test_a_long_integer_within_the_limit_is_still_a_validation_error(client):
+    body = '{"profile": {"age": ' + "9" * 400 + "}}"
+    error = _error(
+        client.post("/v1/recommendations", data=body, headers=JSON), 422, "validation_failed"
+    )
+    assert "profile.age" in error["fields"]
