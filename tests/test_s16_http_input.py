@@ -188,3 +188,55 @@ def test_a_long_integer_within_the_limit_is_still_a_validation_error(client):
         client.post("/v1/recommendations", data=body, headers=JSON), 422, "validation_failed"
     )
     assert "profile.age" in error["fields"]
+
+
+# F13: messages that point to the right fix
+
+
+@pytest.mark.parametrize(
+    ("key", "amount", "least"),
+    [
+        ("vitamin_d_ug", 0.0001, "0.001"),
+        ("vitamin_d_iu", 0.01, "0.04"),
+        ("zinc_mg", 1e-300, "0.001"),
+    ],
+)
+def test_a_tiny_doctors_dose_is_told_the_least_dose(client, key, amount, least):
+    body = {"profile": {"age": 30, "higher_dose_advised": {key: amount}}}
+    error = _error(client.post("/v1/recommendations", json=body), 422, "validation_failed")
+    (message,) = error["fields"][f"profile.higher_dose_advised.{key}"]
+    assert message.endswith(f"give 0 or at least {least}"), message
+    assert "or more" not in message
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        (
+            {"profile": {"age": 30, "current_supplements": [{"label": "x"}]}},
+            "profile.current_supplements.0.nutrients",
+        ),
+        ({"profile": {"age": 30}, "basket": [{"label": "x"}]}, "basket.0.nutrients"),
+    ],
+)
+def test_a_label_without_nutrients_is_reported_on_nutrients(client, body, field):
+    error = _error(client.post("/v1/recommendations", json=body), 422, "validation_failed")
+    assert list(error["fields"]) == [field], error
+    assert "nutrients" in error["fields"][field][0]
+
+
+def test_a_label_without_nutrients_is_reported_on_nutrients_at_the_intake_check(client):
+    body = {"profile": {"age": 30}, "basket": [{"label": "x", "servings_per_day": 2}]}
+    error = _error(client.post("/v1/intake/check", json=body), 422, "validation_failed")
+    assert list(error["fields"]) == ["basket.0.nutrients"], error
+
+
+@pytest.mark.parametrize("line", [{}, {"servings_per_day": 1}])
+def test_a_line_with_neither_sku_nor_label_is_still_reported_on_sku(client, line):
+    for body, field in (
+        ({"profile": {"age": 30, "current_supplements": [line]}}, "profile.current_supplements.0"),
+        ({"profile": {"age": 30}, "basket": [line]}, "basket.0"),
+    ):
+        error = _error(client.post("/v1/recommendations", json=body), 422, "validation_failed")
+        assert list(error["fields"]) == [f"{field}.sku"], error
+        assert error["fields"][f"{field}.sku"] == ["give a catalog sku, or a label with nutrients"]

@@ -77,8 +77,9 @@ class LineSchema(StrictSchema):
     def _one_kind(self, data: dict, **_: Any) -> None:
         if "sku" in data and "nutrients" in data:
             raise ValidationError("give either sku or nutrients, not both", "nutrients")
-        if "sku" not in data and "nutrients" not in data:
-            raise ValidationError("give a catalog sku, or a label with nutrients", "sku")
+        if "sku" not in data and "nutrients" not in data:  # review 22 F13: a label line's
+            where = "nutrients" if "label" in data else "sku"  # nutrients are what is missing
+            raise ValidationError("give a catalog sku, or a label with nutrients", where)
         if "nutrients" in data and "servings_per_day" in data:
             raise ValidationError(
                 "nutrients are per day; servings_per_day goes with sku", "servings_per_day"
@@ -184,8 +185,8 @@ class ProfileSchema(StrictSchema):
         for key, amount in (data.get("higher_dose_advised") or {}).items():
             least = 0.04 if key in INPUT_UNITS else 0.001
             if 0 < amount < least:
-                message = f"a doctor's dose above 0 is at least {least:g}: give 0 or more"
-                raise ValidationError({key: [message]}, "higher_dose_advised")
+                message = "a doctor's dose above 0 is at least {0:g}: give 0 or at least {0:g}"
+                raise ValidationError({key: [message.format(least)]}, "higher_dose_advised")
 
     @validates_schema
     def _possible_life_stage(self, data: dict, **_: Any) -> None:
