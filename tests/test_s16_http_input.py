@@ -240,3 +240,28 @@ def test_a_line_with_neither_sku_nor_label_is_still_reported_on_sku(client, line
         error = _error(client.post("/v1/recommendations", json=body), 422, "validation_failed")
         assert list(error["fields"]) == [f"{field}.sku"], error
         assert error["fields"][f"{field}.sku"] == ["give a catalog sku, or a label with nutrients"]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        {"label": "x", "nutrients": {"zinc_mg": "5"}},
+        {"label": "x", "nutrients": {"zinc_mg": True}},
+        {"sku": "XF-D3-20-TAB", "servings_per_day": "2"},
+        {"sku": "XF-D3-20-TAB", "servings_per_day": True},
+    ],
+)
+def test_a_line_amount_that_is_not_a_json_number_is_refused(line):
+    """Review 22 (helper): `{"zinc_mg": "5"}` was answered 200, though numbers must be JSON
+    numbers (README), as `higher_dose_advised` already required."""
+    client = memory_app().test_client()
+    for where in ("current_supplements", "basket"):
+        body = {"profile": {"age": 40}}
+        if where == "basket":
+            body["basket"] = [line]
+        else:
+            body["profile"]["current_supplements"] = [line]
+        answer = client.post("/v1/recommendations", json=body)
+        assert answer.status_code == 422, (where, line, answer.get_json())
+        [field] = answer.get_json()["error"]["fields"]
+        assert field.endswith(("zinc_mg", "servings_per_day")), field

@@ -63,13 +63,13 @@ class LineSchema(StrictSchema):
     """A catalog product by SKU, or a product not in the catalog by label and nutrients."""
 
     sku = fields.String(validate=validate.Length(min=1, max=64))
-    servings_per_day = fields.Float(
+    servings_per_day = StrictNumber(
         validate=validate.Range(0, 50, min_inclusive=False), metadata={"exclusiveMinimum": True}
     )
     label = fields.String(validate=[validate.Length(min=1, max=200), ShownText()])
     nutrients = NutrientMap(
         keys=fields.String(validate=validate.Length(min=1, max=64)),
-        values=fields.Float(validate=validate.Range(0, MAX_AMOUNT)),
+        values=StrictNumber(validate=validate.Range(0, MAX_AMOUNT)),  # "5" is refused
         validate=validate.Length(max=64),
     )
 
