@@ -3,25 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import json
 from dataclasses import replace
-from typing import NoReturn
 
 import click
 
-from ..contract.schemas import (
-    IntakeCheckRequestSchema,
-    RecommendationRequestSchema,
-    flatten_messages,
-)
+from ..contract.schemas import IntakeCheckRequestSchema, RecommendationRequestSchema
 from ..core.errors import DosewiseError
 from ..core.vocabulary import LOCALES
 from .base import (
     _load_request,
     _recommender,
+    _refused,
     date_option,
-    fail,
+    did_you_mean,
     format_option,
     main,
     profile_option,
@@ -66,8 +61,7 @@ def explain(
             day.date() if day else dt.date.today(),
         )
     except DosewiseError as exc:
-        close = difflib.get_close_matches(sku, list(snapshot.catalog.index), n=1, cutoff=0.6)
-        _refused(exc, f" (did you mean {close[0]!r}?)" if close else "")
+        _refused(exc, did_you_mean([sku], snapshot.catalog.index))
     if fmt == "json":
         click.echo(json.dumps(answer, ensure_ascii=False, indent=2))
         return
@@ -131,11 +125,3 @@ def check_intake(catalog: str, rules: str, profile_path: str) -> None:
     except DosewiseError as exc:
         _refused(exc)
     click.echo(json.dumps(answer, ensure_ascii=False, indent=2))
-
-
-def _refused(exc: DosewiseError, hint: str = "") -> NoReturn:
-    """The API's error as one line (its message, then each field's), exit 1."""
-    fields = "; ".join(
-        f"{field}: {' '.join(messages)}" for field, messages in flatten_messages(exc.fields).items()
-    )
-    fail(f"{exc.message}{hint}" + (f": {fields}" if fields else ""))

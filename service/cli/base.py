@@ -3,8 +3,10 @@ the recommender and the customer store as the service builds them, profile files
 
 from __future__ import annotations
 
+import difflib
 import os
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -13,7 +15,7 @@ import yaml
 from marshmallow import ValidationError
 
 from ..contract.schemas import flatten_messages
-from ..core.errors import DataFileError
+from ..core.errors import DataFileError, DosewiseError
 from ..core.recommender import Recommender
 from ..core.snapshot import DataPaths
 from ..settings import defaults
@@ -58,6 +60,26 @@ def fail(message: str, code: int = 1) -> NoReturn:
     """One line on stderr saying what is wrong and what to do, then exit `code`."""
     click.echo(f"dosewise: {message}", err=True)
     sys.exit(code)
+
+
+def _refused(exc: DosewiseError, hint: str = "") -> NoReturn:
+    """The API's error as one line (its message, then each field's), exit 1."""
+    fields = "; ".join(
+        f"{field}: {' '.join(messages)}" for field, messages in flatten_messages(exc.fields).items()
+    )
+    fail(f"{exc.message}{hint}" + (f": {fields}" if fields else ""))
+
+
+def did_you_mean(names: Iterable[str | None], known: Iterable[str]) -> str:
+    """ " (did you mean 'X'?)" for each of `names` that is not in `known` but close to one that
+    is (difflib), else ""."""
+    known = list(known)
+    close = [
+        match[0]
+        for name in dict.fromkeys(n for n in names if n and n not in known)
+        if (match := difflib.get_close_matches(name, known, n=1, cutoff=0.6))
+    ]
+    return f" (did you mean {', '.join(map(repr, close))}?)" if close else ""
 
 
 def _recommender(catalog: str, rules: str) -> Recommender:

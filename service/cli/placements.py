@@ -7,28 +7,38 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import sys
+from collections.abc import Iterable
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
+from marshmallow import ValidationError
 
-from ..contract.placements import AlternativesRequestSchema
-from ..contract.schemas import RecommendationRequestSchema
+from ..contract.placements import AlternativesQuerySchema, AlternativesRequestSchema
+from ..contract.schemas import RecommendationRequestSchema, flatten_messages
 from ..core.errors import DosewiseError
 from ..core.profile import Line
 from ..core.requests import RecommendationRequest
 from . import base
-from .base import main, with_data
+from .base import _refused, did_you_mean, main, with_data
+
+if TYPE_CHECKING:
+    from ..core.snapshot import Snapshot
 
 
 def _emit(answer: dict[str, Any]) -> None:
     click.echo(json.dumps(answer, ensure_ascii=False, indent=2))
 
 
-def _refuse(exc: DosewiseError) -> None:
-    click.echo(json.dumps(exc.to_dict(), ensure_ascii=False, indent=2), err=True)
-    sys.exit(1)
+def _refuse(
+    exc: DosewiseError, snapshot: Snapshot, skus: Iterable[str | None], placement: str | None
+) -> NoReturn:
+    """The error as one line (as `recommend` and `explain` say it), with a did-you-mean for
+    an unknown SKU or placement."""
+    hint = did_you_mean(skus, snapshot.catalog.index)
+    if placement is not None:
+        hint += did_you_mean([placement], snapshot.placements.names)
+    _refused(exc, hint)
 
 
 PROFILE = click.option(
@@ -124,7 +134,8 @@ def placements_show(
     try:
         _emit(recommend_placement(recommender.snapshot, request, today, None, None))
     except DosewiseError as exc:
-        _refuse(exc)
+        skus = [request.product_sku, *(line.sku for line in request.basket)]
+        _refuse(exc, recommender.snapshot, skus, placement)
 
 
 @placements.command("cart")
@@ -165,6 +176,12 @@ def placements_alternatives(
     from ..core.placements.serve import alternatives_for_profile, alternatives_of
 
     recommender = base._recommender(catalog, rules)
+    try:  # as the GET validates its query (the markets of the rules just read)
+        country = AlternativesQuerySchema().load({"country": country})["country"]
+    except ValidationError as exc:
+        problems = " ".join(flatten_messages(exc.messages).get("country", []))
+        base.fail(f"--country {country}: {problems}")
+    body: dict[str, Any] = {}
     try:
         if not profile_path:
             _emit(alternatives_of(recommender.snapshot, sku, limit or 5, locale or "nl", country))
@@ -179,7 +196,8 @@ def placements_alternatives(
         today = day.date() if day else recommender.clock()
         _emit(alternatives_for_profile(recommender.snapshot, sku, body, today))
     except DosewiseError as exc:
-        _refuse(exc)
+        skus = [sku, *(line.get("sku") for line in body.get("basket", []))]
+        _refuse(exc, recommender.snapshot, skus, None)
 
 
 @placements.command("copurchase")

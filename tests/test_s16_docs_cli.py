@@ -1,0 +1,65 @@
+"""Review 22: `dosewise placements` errors are one line with a did-you-mean (F7), and its
+`alternatives --country` is validated as the HTTP GET validates it (F8)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from .conftest import memory_app
+from .test_cli_errors import DATA, one_line_error, run
+
+PROFILE = ["--profile", "docs/examples/profile.yaml"]
+
+
+# ------------------------------------------------------------------ F7: one line, did you mean
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (["show", "product_page", *PROFILE], ["product_page placement needs the product"]),
+        (["show", "sidebar", *PROFILE], ["unknown placement 'sidebar'", "known: account"]),
+        (["show", "product_pag", *PROFILE], ["did you mean 'product_page'"]),
+        (["show", "home", *PROFILE, "--basket", "NOPE"], ["basket.0.sku", "unknown SKU 'NOPE'"]),
+        (["cart", *PROFILE, "--basket", "XF-D3-20-TABB"], ["did you mean 'XF-D3-20-TAB'"]),
+        (["alternatives", "NOPE"], ["no product with SKU 'NOPE'"]),
+        (["alternatives", "XF-D3-20-TABB"], ["did you mean 'XF-D3-20-TAB'"]),
+        (
+            ["alternatives", "XF-D3-20-TAB", *PROFILE, "--basket", "XF-K2-MK7-100-CAPP"],
+            ["basket.0.sku", "did you mean 'XF-K2-MK7-100-CAP'"],
+        ),
+    ],
+)
+def test_placements_errors_are_one_line_with_a_did_you_mean(args, words):
+    line = one_line_error(run(["placements", *args, *DATA]), 1, "dosewise: ", *words)
+    assert "{" not in line
+
+
+def test_a_known_name_gets_no_did_you_mean():
+    line = one_line_error(run(["placements", "show", "product_page", *PROFILE, *DATA]), 1)
+    assert "did you mean" not in line
+
+
+# ------------------------------------------------------------------ F8: --country as the GET
+@pytest.mark.parametrize("country", ["XX", "foo", "GER", "D1"])
+def test_alternatives_refuses_an_unknown_country_as_the_http_get_does(country):
+    http = (
+        memory_app().test_client().get(f"/v1/products/XF-D3-20-TAB/alternatives?country={country}")
+    )
+    assert http.status_code == 422
+    messages = http.get_json()["error"]["fields"]["country"]
+    line = one_line_error(
+        run(["placements", "alternatives", "XF-D3-20-TAB", "--country", country, *DATA]),
+        1,
+        "--country",
+        *messages,
+    )
+    if country == "XX":
+        assert "NL" in line and "DE" in line
+
+
+@pytest.mark.parametrize("country", ["DE", "de", "BE"])
+def test_alternatives_takes_a_real_country(country):
+    result = run(["placements", "alternatives", "XF-D3-20-TAB", "--country", country, *DATA])
+    assert result.exit_code == 0, result.output
+    assert "items" in json.loads(result.stdout) or json.loads(result.stdout)
