@@ -1,13 +1,18 @@
-"""Review 22: `dosewise placements` errors are one line with a did-you-mean (F7), and its
-`alternatives --country` is validated as the HTTP GET validates it (F8)."""
+"""Review 22: `dosewise placements` errors are one line with a did-you-mean (F7), its
+`alternatives --country` is validated as the HTTP GET validates it (F8), and the refill job's
+status has the same value types at the CLI and over HTTP (F10)."""
 
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
-from .conftest import memory_app
+from service.customers.redis_client import get_store
+from service.customers.refills import JOB
+
+from .conftest import memory_app, redis_app
 from .test_cli_errors import DATA, one_line_error, run
 
 PROFILE = ["--profile", "docs/examples/profile.yaml"]
@@ -63,3 +68,35 @@ def test_alternatives_takes_a_real_country(country):
     result = run(["placements", "alternatives", "XF-D3-20-TAB", "--country", country, *DATA])
     assert result.exit_code == 0, result.output
     assert "items" in json.loads(result.stdout) or json.loads(result.stdout)
+
+
+# ------------------------------------------------------------------ F10: one status, one type
+def test_refill_status_has_the_same_types_at_the_cli_and_over_http(redis_url):
+    app = redis_app(redis_url)
+    now = time.time()
+    get_store(app).for_job(JOB).start_run(
+        "r-types",
+        {
+            "run_id": "r-types",
+            "status": "finished",
+            "started_at": now - 10,
+            "finished_at": now - 2,
+            "total": 4,
+            "done": 4,
+            "due": 3,
+            "day": "2026-11-28",
+            "exported_to": "/tmp/refills-2026-11-28.jsonl",
+            "exported_at": now - 1,
+        },
+    )
+    http = app.test_client().get("/v1/admin/refills").get_json()
+    result = run(["refills", "--status"], REDIS_URL=redis_url)
+    assert result.exit_code == 0, result.output
+    cli = json.loads(result.stdout)
+    assert set(cli) == set(http)
+    for key in http:
+        assert type(cli[key]) is type(http[key]), (key, cli[key], http[key])
+    assert cli["due"] == http["due"] == 3
+    for key in ("started_at", "finished_at", "exported_at"):
+        assert isinstance(cli[key], float), (key, cli[key])
+    assert cli["exported_at"] == pytest.approx(now - 1, abs=0.01)

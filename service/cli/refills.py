@@ -105,7 +105,7 @@ def refills(
             if state is None:
                 click.echo("no refill job has run yet")
                 return
-            click.echo(json.dumps({**(progress(state) or {}), "due": state.get("due")}, indent=2))
+            click.echo(json.dumps({"due": 0, **(progress(state) or {})}, indent=2))
             return
         if customer_id:
             try:

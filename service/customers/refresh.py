@@ -375,7 +375,8 @@ def _maybe_finish(store: Store, run_id: str, state: dict[str, str]) -> dict[str,
 
 
 def progress(state: dict[str, str] | None) -> dict[str, Any] | None:
-    """A run's state with rate and ETA, for the endpoint and the CLI's progress bar."""
+    """A run's state with rate and ETA, for the endpoints and the CLI (`refresh --status`,
+    `refills --status`): every count a number, every time (`..._at`) seconds as a number."""
     if state is None:
         return None
     total, done = _int(state, "total"), _int(state, "done")
@@ -385,9 +386,11 @@ def progress(state: dict[str, str] | None) -> dict[str, Any] | None:
     rate = done / elapsed
     eta = (total - done) / rate if rate > 0 and done < total else 0.0
     out: dict[str, Any] = {k: v for k, v in state.items() if k != "fanout_done"}
-    for stamp in ("started_at", "finished_at", "abandoned_at"):
+    for stamp in ("started_at", "finished_at", "abandoned_at", "exported_at"):
         if stamp in state:
             out[stamp] = float(state[stamp])
+    if "due" in state:  # the refill job's count (review 22 F10: a string at the CLI)
+        out["due"] = _int(state, "due")
     for field in (
         "total",
         "done",
