@@ -46,7 +46,8 @@ def explain(
     fmt: str,
 ) -> None:
     """Why SKU is or is not recommended for a profile: each safety exclusion with its numbers
-    (e.g. "vitamin_d_ug would reach 125 of 100"), each rule with its effect, the score."""
+    (e.g. "vitamin_d_ug would reach 100 + 7 from food of 100"), each rule with its effect, the
+    score."""
     from ..core.explain import explain_product
 
     request = _load_request(profile_path, RecommendationRequestSchema())

@@ -137,7 +137,8 @@ def with_data(func):
 def main() -> None:
     """dosewise: safe, explained supplement recommendations.
 
-    Exit codes: 0 success, 1 data files refused or request invalid, 2 usage error.
+    Exit codes: 0 success, 1 data files refused, request invalid or a service not there
+    (Redis, a Celery worker), 2 usage error.
     """
 
 
