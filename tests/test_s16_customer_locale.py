@@ -89,3 +89,18 @@ def test_an_explicit_locale_still_wins(served):
     _stored(app, store, "c-3", {"age": 40, "country": "DE", "goals": ["bones"]})
     body = app.test_client().get("/v1/customers/c-3/recommendations?locale=en").get_json()
     assert "contributes to the maintenance of normal bones" in _texts(body)
+
+
+@pytest.mark.parametrize("path", ["refills", "buy-again"])
+def test_refills_and_buy_again_without_locale_are_in_the_customers_shop_language(served, path):
+    app, store = served
+    client = app.test_client()
+    assert client.put("/v1/customers/c-4", json={"age": 40, "country": "DE"}).status_code == 200
+    event = {"customer_id": "c-4", "sku": "XF-D3-20-TAB", "type": "purchase"}
+    event["timestamp"] = "2026-11-20T10:00:00+00:00"
+    assert client.post("/v1/events", json={"events": [event]}).status_code == 202
+    plain = client.get(f"/v1/customers/c-4/{path}")
+    german = client.get(f"/v1/customers/c-4/{path}?locale=de")
+    dutch = client.get(f"/v1/customers/c-4/{path}?locale=nl")
+    assert plain.status_code == 200, plain.get_json()
+    assert plain.get_json() == german.get_json() != dutch.get_json()

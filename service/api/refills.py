@@ -28,7 +28,11 @@ MAX_BASKET = 50
 
 
 class _Query(StrictQuerySchema):
-    locale = fields.String(load_default="nl", validate=validate.OneOf(LOCALES))
+    # none given: the shop language of the customer's country (review 22 F3, as the list)
+    locale = fields.String(
+        validate=validate.OneOf(LOCALES),
+        metadata={"description": "absent: the shop language of the customer's country"},
+    )
     basket = fields.String(
         load_default="",
         metadata={"description": "SKUs in the basket, comma-separated; checked with the reorder"},
@@ -101,7 +105,7 @@ def customer_refills_view(query: dict, customer_id: str):
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     return _answer(
         lambda: customer_refills(
-            app.extensions["dosewise"], get_store(app), customer_id, query["locale"], basket
+            app.extensions["dosewise"], get_store(app), customer_id, query.get("locale"), basket
         )
     )
 
@@ -123,7 +127,7 @@ def customer_buy_again_view(query: dict, customer_id: str):
             app.extensions["dosewise"],
             get_store(app),
             customer_id,
-            query["locale"],
+            query.get("locale"),
             query["limit"],
             basket,
         )

@@ -110,13 +110,15 @@ def customer_refills(
     recommender: Recommender,
     store: Store,
     customer_id: str,
-    locale: str,
+    locale: str | None,
     basket: list[Line] | None = None,
     today: dt.date | None = None,
 ) -> dict[str, Any]:
-    """The body of GET /v1/customers/{id}/refills, computed now from the stored profile."""
+    """The body of GET /v1/customers/{id}/refills, computed now from the stored profile
+    (`locale` None: the shop language of the customer's country, as the e-mail export)."""
     config = config_of(recommender)
     entry, purchases = _customer(store, customer_id, config)
+    locale = locale or locales_for(entry["profile"])[0]
     snapshot = recommender.snapshot
     day = today or recommender.clock()
     plan = plan_refills(
@@ -136,13 +138,14 @@ def customer_buy_again(
     recommender: Recommender,
     store: Store,
     customer_id: str,
-    locale: str,
+    locale: str | None,
     limit: int = 10,
     basket: list[Line] | None = None,
     today: dt.date | None = None,
 ) -> dict[str, Any]:
     config = config_of(recommender)
     entry, purchases = _customer(store, customer_id, config)
+    locale = locale or locales_for(entry["profile"])[0]  # none asked: the shop's language
     snapshot = recommender.snapshot
     items = buy_again(
         snapshot,
