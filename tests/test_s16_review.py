@@ -316,3 +316,22 @@ def test_a_regimen_keeps_the_advice_where_no_dose_stays_below_a_warning(client, 
     body = _regimen(client, _profile(**extra))
     assert body["totals"]["vitamin_d_ug"] == total
     assert body["targets"]["vitamin_d_ug"]["status"] == "achieved"
+
+
+@pytest.mark.parametrize("page", ["XF-D3-20-TAB", "XF-D3-25-SG"])
+def test_product_page_alternatives_lead_with_a_dose_below_the_thiazide_warning(client, page):
+    """Review 21 F4: on a 20 µg page the three warned 20 µg products came first and the 10 µg
+    tablet last; on the 25 µg page it was not offered at all."""
+    taken = [{"label": "D", "nutrients": {"vitamin_d_ug": 5}}]
+    profile = _profile(medications=["thiazide_diuretic"], current_supplements=taken)
+    for path, body in (
+        (f"/v1/products/{page}/alternatives", {"profile": profile, "limit": 5}),
+        (
+            "/v1/recommendations",
+            {"profile": profile, "limit": 5, "placement": "product_page", "product_sku": page},
+        ),
+    ):
+        answer = client.post(path, json={**body, "locale": "en"}).get_json()
+        first = answer["items"][0]
+        assert 5 + first["nutrients_per_day"]["vitamin_d_ug"] <= THIAZIDE_WARNS_ABOVE, path
+        assert not first["warnings"], (path, first["warnings"])

@@ -22,6 +22,8 @@ import numpy as np
 
 from ..advice_config import advice_config
 from ..advice_extras import extra_concern
+from ..amounts import above
+from ..day_totals import advice_within_warning
 from ..ranking import Evaluation, _rank
 from .alternatives import alternative_mask, alternative_reasons, dose_distance
 from .complements import complements
@@ -85,6 +87,19 @@ def _further_past_a_warning(ev: Evaluation, index: int) -> np.ndarray:
     return out
 
 
+def _past_a_warning_within_advice(ev: Evaluation) -> list[bool]:
+    """Per product: it takes the day's total of a nutrient past a medicine's warning threshold
+    that the advice stays within (day_totals.advice_within_warning, scoring.yaml
+    `dose_fit.past_warning`); all False where there is none or the weight is 0."""
+    amounts = ev.snapshot.catalog.nutrients_per_day
+    out = np.zeros(len(amounts), dtype=bool)
+    if advice_config(ev.snapshot.reference).fit_past_warning:
+        totals = ev.safety.totals_with_item
+        for column, threshold in advice_within_warning(ev).items():
+            out |= (amounts[:, column] > 0) & above(totals[:, column], threshold)
+    return out.tolist()
+
+
 def alternatives(ctx: PlacementContext, limit: int) -> list[Pick]:
     """Other products for the same need as the product on the page (alternatives.py), safe
     for the profile, within its dose band and adding nothing it already takes enough of; the
@@ -120,9 +135,13 @@ def alternatives(ctx: PlacementContext, limit: int) -> list[Pick]:
         needed = candidates & ev.offer.allowed
         candidates = needed if needed.any() else candidates & unasked_alternatives(ctx, index)
     chosen = []
+    past = _past_a_warning_within_advice(ev)
     for other in sorted(
         candidates.nonzero()[0].tolist(),
         key=lambda o: (
+            # one that stays below a medicine's warning the advice stays within first, as the
+            # list orders it (review 21 F4: a thiazide user taking 5 µg on a 20 µg page)
+            past[o],
             0.0 if unsuited else round(dose_distance(catalog, index, o), 3),
             -float(ev.raw[o]),
             catalog.products[o].sku,
