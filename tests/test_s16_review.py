@@ -335,3 +335,62 @@ def test_product_page_alternatives_lead_with_a_dose_below_the_thiazide_warning(c
         first = answer["items"][0]
         assert 5 + first["nutrients_per_day"]["vitamin_d_ug"] <= THIAZIDE_WARNS_ABOVE, path
         assert not first["warnings"], (path, first["warnings"])
+
+
+# ---------------------------------------------- review 23: the session's own changes reviewed
+def test_digoxin_beside_a_thiazide_keeps_the_advice_and_names_no_20_ug_line(client):
+    """Review 23 F1: the regimen said "more would take vitamin D above 20 µg a day, above which
+    a medicine ... calls for your doctor" beside digoxin's warning on any vitamin D."""
+    taken = [{"label": "D", "nutrients": {"vitamin_d_ug": 5}}]
+    profile = _profile(
+        age=72,
+        goals=["bones"],
+        medications=["thiazide_diuretic", "digoxin"],
+        current_supplements=taken,
+    )
+    answer = client.post(
+        "/v1/regimens", json={"profile": profile, "max_products": 1, "locale": "en"}
+    ).get_json()
+    assert "above 20 µg a day" not in answer["targets"]["vitamin_d_ug"]["why"]
+    assert "interaction:digoxin" in [w["code"] for w in answer["warnings"]]
+
+
+def test_the_age_referral_stays_while_what_is_taken_crosses_a_limit(client):
+    """Review 23 F4: a pregnant girl of 13 taking 30 mg zinc lost "no product with folic acid
+    suits your age ... ask your midwife or doctor" (the room notice goes, this one is true)."""
+    taken = [{"label": "Z", "nutrients": {"zinc_mg": 30}}]
+    profile = _profile(age=13, life_stage="pregnant", current_supplements=taken)
+    answer = client.post("/v1/recommendations", json={"profile": profile}).get_json()
+    codes = [n["code"] for n in answer["notices"]]
+    assert "above_upper_limit:zinc_mg" in codes and "advice_unmet:folic_acid_ug" in codes
+
+
+def test_a_suggestion_carries_the_near_upper_limit_warning_a_list_item_would(client):
+    """Review 23 F3: the pregnancy multivitamin's zinc near its limit was said on the list
+    item, not with the intake check's suggestion of the same product."""
+    taken = [{"label": "D", "nutrients": {"vitamin_d_ug": 5}}]
+    profile = _profile(
+        age=30,
+        life_stage="pregnant",
+        current_supplements=taken,
+        higher_dose_advised={"vitamin_d_ug": 20},
+    )
+    suggestion = _check(client, profile)["suggestion"]
+    listed = client.post(
+        "/v1/recommendations", json={"profile": profile, "limit": 10, "locale": "en"}
+    ).get_json()
+    item = next(i for i in listed["items"] if i["sku"] == suggestion["sku"])
+    near = {w["code"] for w in item["warnings"] if w["code"].startswith("near_upper_limit")}
+    assert near and near <= {w["code"] for w in suggestion.get("warnings", [])}
+
+
+def test_a_profile_file_takes_numbers_as_json_writes_them(tmp_path):
+    """Review 23 F2: `vitamin_d_iu: 1e3` in a YAML profile was a string (YAML 1.1)."""
+    path = tmp_path / "p.yaml"
+    path.write_text(
+        "age: 40\ncurrent_supplements:\n  - label: D3\n    nutrients: {vitamin_d_iu: 1e3}\n",
+        encoding="utf-8",
+    )
+    result = run(["check-intake", *DATA, "--profile", str(path)])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["totals"]["vitamin_d_ug"]["amount"] == 25

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 import sys
 from collections.abc import Iterable
 from pathlib import Path
@@ -188,6 +189,26 @@ def _stored_profiles(count: int) -> list[dict]:
     return profiles[:count]
 
 
+class ProfileLoader(yaml.SafeLoader):
+    """PyYAML reads YAML 1.1, where `1e3` (no dot) is a string, not the number it is in
+    JSON and YAML 1.2: a profile file's `vitamin_d_iu: 1e3` was refused as "Not a valid
+    number" while the API takes it (review 23 F2). Floats are read as YAML 1.2 reads them."""
+
+
+ProfileLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(
+        r"""^(?:[-+]?[0-9][0-9_]*\.[0-9_]*(?:[eE][-+]?[0-9]+)?
+        |[-+]?[0-9][0-9_]*[eE][-+]?[0-9]+
+        |[-+]?\.[0-9_]+(?:[eE][-+]?[0-9]+)?
+        |[-+]?\.(?:inf|Inf|INF)
+        |\.(?:nan|NaN|NAN))$""",
+        re.X,
+    ),
+    list("-+0123456789."),
+)
+
+
 def _load_request(path: str, schema) -> Any:
     """A profile file (JSON or YAML; a bare profile or a whole request body) validated as the
     API validates it. Every problem is one line: exit 2 when the file cannot be read, 1 when
@@ -203,7 +224,7 @@ def _load_request(path: str, schema) -> Any:
     except (OSError, UnicodeDecodeError) as exc:
         fail(f"cannot read profile file {path}: {getattr(exc, 'strerror', None) or exc}", 2)
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=ProfileLoader)  # noqa: S506 (a SafeLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else path

@@ -352,10 +352,7 @@ def unmet_advice(ev: Evaluation) -> list[tuple[int, UnmetAdvice]]:
     capped doctor's dose) that no list candidate fills, where every product that would fill it
     is kept out by the entry's masks and by nothing else: the profile itself is why."""
     entries = unmet_advice_notices(ev.snapshot.reference)
-    if not entries or ev.over_limit_now:
-        # what is taken already crosses a limit: nothing is suggested until that is sorted
-        # out (guarantee 1; its notice says so), which is no "every product with folic acid
-        # would go above the safe upper limit" for the advices it leaves open (review 22 F2)
+    if not entries:
         return []
     offer, safety = ev.offer, ev.safety
     targets = nan_to_num(advice_of(ev).targets)
@@ -372,6 +369,7 @@ def unmet_advice(ev: Evaluation) -> list[tuple[int, UnmetAdvice]]:
         return []
     candidates = safety.allowed() & ~ev.rule_excluded & ev.rule_required & offer.allowed
     size = len(candidates)
+    over = bool(ev.over_limit_now)
     doctor = advice_of(ev).doctor
     out = []
     for column in flatnonzero(gaps).tolist():
@@ -381,9 +379,17 @@ def unmet_advice(ev: Evaluation) -> list[tuple[int, UnmetAdvice]]:
         for entry in entries:
             if column in doctor and "upper_limit" in entry.masks:
                 continue  # the doctor's-dose notices say what the room allows (doctor_reach)
+            if over and "upper_limit" in entry.masks:
+                # what is taken already crosses a limit: nothing is suggested until that is
+                # sorted out (guarantee 1; its notice says so), which is no "every product
+                # with folic acid would go above the safe upper limit" (review 22 F2); the
+                # age entry's referral stays (review 23 F4)
+                continue
             hit, other = np.zeros(size, dtype=bool), np.zeros(size, dtype=bool)
             aside = np.zeros(size, dtype=bool)
             for name, mask in safety.excluded.items():
+                if over and name == "upper_limit":
+                    continue  # every product while over a limit: no reason of its own
                 if name in entry.masks:
                     hit |= mask
                 else:

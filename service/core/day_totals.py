@@ -45,19 +45,25 @@ def advice_within_warning(ev: Evaluation) -> dict[int, float]:
     product (scoring.yaml `dose_fit.past_warning`): in the list's dose-fit order and the intake
     check's suggestion. Where the advice itself is above the threshold (a doctor's 50 µg, a
     serum level's 30 µg, or a threshold of 0: any amount) it stays, with the warning (review 16
-    F7, review 21 F1 and F2). Once per evaluation."""
+    F7, review 21 F1 and F2); so it does where another medicine's threshold for the nutrient is
+    below the advice (a thiazide and digoxin: digoxin warns on any vitamin D, review 23 F1).
+    Once per evaluation."""
     known = ev.memo.get("advice_within_warning")
     if known is None:
         keys = ev.snapshot.reference.nutrients.keys
         targets = ev.targets_or_zero
-        known = {}
+        lowest: dict[int, float] = {}
         for interaction in ev.safety.triggered:
             if interaction.timing:
                 continue
             for nutrient, threshold in interaction.warn.items():
                 column, limit = keys.index(nutrient), float(threshold)
-                if targets[column] > 0 and not above(targets[column], limit):
-                    known[column] = min(limit, known.get(column, limit))
+                lowest[column] = min(limit, lowest.get(column, limit))
+        known = {
+            column: limit
+            for column, limit in lowest.items()
+            if targets[column] > 0 and not above(targets[column], limit)
+        }
         ev.memo["advice_within_warning"] = known
     return known
 

@@ -17,6 +17,7 @@ from .day_totals import (
     food_alone_columns,
     item_interaction_warnings,
     limit_text_values,
+    near_upper_limit,
     over_room,
 )
 from .intake import LineAmounts
@@ -436,6 +437,8 @@ def _add_for_target(ev: Evaluation, write: TextWriter) -> dict | None:
     catalog_index = int(problem.products[index])
     warnings = item_interaction_warnings(ev, catalog_index, write.locale, added[best])
     warnings += combination_warnings(ev, catalog_index, write.locale)
+    near = near_upper_limit(ev, totals, added[best] > 0, write.locale)  # review 23 F3
+    warnings += [{"code": f"near_upper_limit:{keys[c]}", "text": text} for c, text in near]
     if warnings:
         suggestion["warnings"] = warnings
         suggestion["text"] = " ".join([text, *dict.fromkeys(w["text"] for w in warnings)])
