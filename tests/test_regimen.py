@@ -1040,6 +1040,23 @@ def apply(basket: list[dict], suggestion: dict) -> list[dict]:
     },
     basket=[{"sku": "BL-B6-10-TAB"}, {"label": "own", "nutrients": {"vitamin_d_iu": 400.0}}],
 )
+@example(  # found by hypothesis (session 16 CI): the next pack at 2 a day of a taken capsule
+    # not meant for the age crossed the limit; the merged line counted as taken, no suggestion
+    profile={
+        "age": 8,
+        "skin_type": 1,
+        "sex": "female",
+        "goals": [],
+        "serum_25ohd_nmol_l": 12.0,
+        "country": "NL",
+        "current_supplements": [{"sku": "GR-METHYLFOLATE-400-CAP"}],
+    },
+    basket=[{"sku": "GR-METHYLFOLATE-400-CAP", "servings_per_day": 2}],
+)
+@example(  # session 17: the same without a guarantee failing: back to 1 a day
+    profile={"age": 40, "current_supplements": [{"sku": "XF-D3-75-TAB"}]},
+    basket=[{"sku": "XF-D3-75-TAB", "servings_per_day": 2}],
+)
 def test_the_basket_suggestion_fixes_a_crossed_limit(recommender, profile, basket):
     before = check(recommender, profile, basket)
     body = {"profile": profile, "basket": basket, "locale": "en"}

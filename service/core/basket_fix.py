@@ -8,6 +8,8 @@ the 75 µg advised)."""
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from itertools import combinations
 from typing import Any
 
@@ -18,13 +20,72 @@ from .amounts import rounded, tolerated
 from .day_totals import over_room
 from .intake import LineAmounts
 from .intake_food import SuggestionLimits
+from .profile import Line
 from .ranking import Evaluation
 from .regimen_texts import TextWriter
 
 MAX_SUBSET_LINES = 8  # basket lines searched exhaustively for the smallest fix
 
 
+@dataclass(frozen=True)
+class NextPack(LineAmounts):
+    """The next pack of a product already taken: a basket line that profile.with_next_packs
+    merged into the taken line, raising its servings a day. What it adds is the servings above
+    those taken (`amounts`), and removing it goes back to them (session 17: 2 a day of a 75 µg
+    tablet taken once a day crossed the limit and the check suggested nothing). `followers`:
+    further basket lines of the product above the taken servings, changed with it."""
+
+    taken_servings: float = 0.0
+    followers: tuple[tuple[str, float], ...] = ()
+
+
+def next_packs(ev: Evaluation, basket: Sequence[Line]) -> list[NextPack]:
+    """For each product taken whose servings a basket line raises, that change as a line."""
+    catalog = ev.snapshot.catalog
+    taken = {line.path: line for line in ev.resolved if line.path.startswith("profile.")}
+    out = []
+    for sku in dict.fromkeys(line.sku for line in basket if line.sku in catalog.index):
+        labelled = catalog.products[catalog.index[sku]].servings_per_day
+        places = [i for i, line in enumerate(ev.profile.current_supplements) if line.sku == sku]
+        merged = taken.get(f"profile.current_supplements.{places[0]}") if places else None
+        if merged is None:
+            continue
+        first = ev.profile.current_supplements[places[0]].servings_per_day
+        before = labelled if first is None else first
+        raising = sorted(  # a line without servings_per_day changes nothing taken
+            (-line.servings_per_day, i)
+            for i, line in enumerate(basket)
+            if line.sku == sku
+            and line.servings_per_day is not None
+            and line.servings_per_day > before
+        )
+        if not raising:
+            continue
+        now = merged.line.servings_per_day or labelled
+        top = raising[0][1]
+        share = (now - before) / now
+        followers = tuple((f"basket.{i}", -servings) for servings, i in raising[1:])
+        line = replace(basket[top], servings_per_day=now)
+        out.append(NextPack(f"basket.{top}", line, sku, merged.amounts * share, before, followers))
+    return out
+
+
 def fix_violation(ev: Evaluation, basket: list[LineAmounts], write: TextWriter) -> dict | None:
+    """The fix (see the module), with the further basket lines of a product taken changed
+    together with the first (`NextPack.followers`)."""
+    fix = _fix(ev, basket, write)
+    if fix is None:
+        return None
+    followers = {line.path: line.followers for line in basket if isinstance(line, NextPack)}
+    more = []
+    for step in fix["changes"]:
+        for path, servings in followers.get(step["line"], ()):
+            if step["code"] == "remove" or servings > step["servings_per_day"]:
+                more.append({**step, "line": path})
+    return {**fix, "changes": fix["changes"] + more}
+
+
+def _fix(ev: Evaluation, basket: list[LineAmounts], write: TextWriter) -> dict | None:
     if not basket:
         return None
     over = np.union1d(np.array(ev.over_limit_now, dtype=np.int64), over_room(ev))
@@ -115,6 +176,8 @@ def _reduce_or_remove(
     # never more than the label's own daily dose (review 17 B2: "take 2 instead of 5" of a
     # one-a-day 20 µg tablet at 75, 20 µg of 10 µg drops for a child of 1)
     keep = min(keep, math.floor(product.servings_per_day))
+    if isinstance(line, NextPack) and keep < line.taken_servings:  # back to what is taken
+        keep = int(line.taken_servings) if float(line.taken_servings).is_integer() else 0
     if keep < 1 or keep >= current or not limit_text.reduces:
         return _removal(ev, [line], limit_text, write)
     name = product.name[write.locale]

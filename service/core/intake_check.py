@@ -10,7 +10,7 @@ import numpy as np
 from .advice_config import advice_config
 from .advice_texts import intake_warning_notices
 from .amounts import above, rounded
-from .basket_fix import change, fix_violation
+from .basket_fix import change, fix_violation, next_packs
 from .day_totals import (
     advice_within_warning,
     combination_warnings,
@@ -307,44 +307,57 @@ def basket_suggestion(snapshot: Snapshot, request: dict, today: dt.date) -> dict
     basket = [Line.from_dict(x) for x in request.get("basket") or ()]
     lines = labelled_lines(profile, basket)
     ev = evaluate(snapshot, profile, lines, today, request.get("jurisdiction"))
-    suggestion = _suggestion(ev, lines, request)
+    suggestion = _suggestion(ev, lines, basket, request)
     return with_doctor_dose(ev, lines, request, suggestion)
 
 
-def _suggestion(ev: Evaluation, lines: list, request: dict) -> dict | None:
+def _suggestion(ev: Evaluation, lines: list, basket: list[Line], request: dict) -> dict | None:
     """First the removal of basket lines that fail a guarantee (unsuited.py), then the
     smallest basket change that fixes a crossed limit, else the one product that closes the
     most of a missed target at the lowest cost; None when there is nothing to suggest (or when
     current supplements alone cross a limit: no basket change fixes it). While a taken line
-    fails a guarantee, a crossed limit is still fixed in the basket, but nothing is added."""
+    fails a guarantee, a crossed limit is still fixed in the basket, but nothing is added; its
+    next pack in the basket (a basket line of the same SKU) is removed (session 17)."""
     snapshot, profile, today = ev.snapshot, ev.profile, ev.today
     jurisdiction = request.get("jurisdiction")
     write = TextWriter(snapshot.reference, request.get("locale") or DEFAULT_LOCALE)
     unsuited = unsuited_lines(ev)
     if not unsuited:
-        return _fix_or_add(ev, write)
+        return _fix_or_add(ev, write, basket)
     # review s5 S7: a line that fails a guarantee goes first (guarantees 2-6, 8, 10); nothing
     # is added while one stays, and what is taken cannot be changed in the basket
     going = [i for i in sorted(unsuited) if ev.resolved[i].path.startswith("basket.")]
-    if not going:  # only taken lines fail: the basket may still cross a limit (session 6)
-        fix = _fix_or_add(ev, write)
+    packs = {
+        i: [f"basket.{b}" for b, line in enumerate(basket) if line.sku == ev.resolved[i].sku]
+        for i in sorted(unsuited)
+        if i not in going and ev.resolved[i].sku
+    }
+    packs = {i: paths for i, paths in packs.items() if paths}
+    if not going and not packs:  # only taken lines fail: the basket may still cross a limit
+        fix = _fix_or_add(ev, write, basket)
         return None if fix is None or fix["code"] == "add" else fix
     changes = [change("remove", ev.resolved[i], 0) for i in going]
-    removal = {**changes[0], "text": removal_text(ev, unsuited, going, write), "changes": changes}
+    changes += [
+        {**change("remove", ev.resolved[i], 0), "line": path}
+        for i in sorted(packs)
+        for path in packs[i]
+    ]
+    text = removal_text(ev, unsuited, sorted([*going, *packs]), write)
+    removal = {**changes[0], "text": text, "changes": changes}
     if len(going) < len(unsuited):
         return removal
     kept = [line for i, line in enumerate(lines) if i not in unsuited]
-    then = _fix_or_add(evaluate(snapshot, profile, kept, today, jurisdiction), write)
+    then = _fix_or_add(evaluate(snapshot, profile, kept, today, jurisdiction), write, basket)
     if then is None:
         return removal
     more = then.get("changes") or [{k: then[k] for k in ("code", "sku", "servings_per_day")}]
     return {**removal, "text": f"{removal['text']} {then['text']}", "changes": changes + more}
 
 
-def _fix_or_add(ev: Evaluation, write: TextWriter) -> dict | None:
+def _fix_or_add(ev: Evaluation, write: TextWriter, basket: list[Line]) -> dict | None:
     if ev.over_limit_now or over_room(ev).size:
-        basket = [line for line in ev.resolved if line.path.startswith("basket.")]
-        return fix_violation(ev, basket, write)
+        lines: list[LineAmounts] = [x for x in ev.resolved if x.path.startswith("basket.")]
+        return fix_violation(ev, [*lines, *next_packs(ev, basket)], write)
     return _add_for_target(ev, write)
 
 

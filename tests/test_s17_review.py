@@ -1,0 +1,93 @@
+"""Session 17: the next pack of a product already taken.
+
+A basket line of a SKU the person already takes is that product's next pack and is merged into
+the taken line (profile.with_next_packs): its servings a day count, not a second tablet. When
+those servings crossed an upper limit, the intake check showed the violation and suggested
+nothing, because the merged line carried the taken line's place and "what is taken cannot be
+changed in the basket" (found by hypothesis in the session 16 CI: an 8-year-old taking one
+400 µg folate capsule with 2 a day of it in the basket). The basket line is what changes.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from .conftest import TODAY
+
+
+def _check(recommender, profile: dict, basket: list[dict]) -> dict:
+    return recommender.check_intake({"profile": profile, "basket": basket, "locale": "en"}, TODAY)
+
+
+def _apply(basket: list[dict], suggestion: dict) -> list[dict]:
+    out = [dict(line) for line in basket]
+    gone = set()
+    for step in suggestion["changes"]:
+        index = int(step["line"].split(".")[1])
+        if step["code"] == "remove":
+            gone.add(index)
+        else:
+            out[index]["servings_per_day"] = step["servings_per_day"]
+    return [line for i, line in enumerate(out) if i not in gone]
+
+
+def test_more_servings_of_a_taken_tablet_past_the_limit_are_reduced_back(recommender):
+    profile = {"age": 40, "current_supplements": [{"sku": "XF-D3-75-TAB"}]}
+    basket = [{"sku": "XF-D3-75-TAB", "servings_per_day": 2}]
+    answer = _check(recommender, profile, basket)
+    assert [v["nutrient"] for v in answer["violations"]] == ["vitamin_d_ug"]
+    suggestion = answer["suggestion"]
+    assert suggestion is not None
+    assert suggestion["changes"] == [
+        {"code": "reduce", "sku": "XF-D3-75-TAB", "servings_per_day": 1, "line": "basket.0"}
+    ]
+    assert _check(recommender, profile, _apply(basket, suggestion))["violations"] == []
+
+
+def test_two_basket_lines_of_the_taken_tablet_both_change(recommender):
+    """The HTTP schema refuses a repeated SKU with servings_per_day (422); the core, as the
+    property tests call it, changes both lines, or the day would stay past the limit."""
+    profile = {"age": 40, "current_supplements": [{"sku": "XF-D3-75-TAB"}]}
+    basket = [
+        {"sku": "XF-D3-75-TAB", "servings_per_day": 2},
+        {"sku": "XF-D3-75-TAB", "servings_per_day": 3},
+    ]
+    suggestion = _check(recommender, profile, basket)["suggestion"]
+    assert suggestion is not None
+    assert {step["line"] for step in suggestion["changes"]} == {"basket.0", "basket.1"}
+    assert _check(recommender, profile, _apply(basket, suggestion))["violations"] == []
+
+
+@pytest.mark.parametrize("servings", [2, None])
+def test_the_next_pack_of_a_product_not_meant_for_the_age_is_removed(recommender, servings):
+    """The hypothesis case: taken folate not meant for 8-year-olds; its next pack goes."""
+    profile = {
+        "age": 8,
+        "sex": "female",
+        "country": "NL",
+        "current_supplements": [{"sku": "GR-METHYLFOLATE-400-CAP"}],
+    }
+    line = {"sku": "GR-METHYLFOLATE-400-CAP"}
+    if servings:
+        line["servings_per_day"] = servings
+    suggestion = _check(recommender, profile, [line])["suggestion"]
+    assert suggestion is not None
+    assert suggestion["changes"] == [
+        {
+            "code": "remove",
+            "sku": "GR-METHYLFOLATE-400-CAP",
+            "servings_per_day": 0,
+            "line": "basket.0",
+        }
+    ]
+    assert suggestion["text"].startswith("Remove from your basket:")
+    assert "not meant for your age" in suggestion["text"]
+    assert _check(recommender, profile, [])["suggestion"] is None
+
+
+def test_a_next_pack_at_the_taken_servings_is_not_a_fix(recommender):
+    """Taken twice a day already above the limit: the pack adds nothing, nothing to change."""
+    profile = {"age": 40, "current_supplements": [{"sku": "XF-D3-75-TAB", "servings_per_day": 2}]}
+    answer = _check(recommender, profile, [{"sku": "XF-D3-75-TAB"}])
+    assert answer["violations"]
+    assert answer["suggestion"] is None
