@@ -179,8 +179,10 @@ def placements_alternatives(
     try:  # as the GET validates its query (the markets of the rules just read)
         country = AlternativesQuerySchema().load({"country": country})["country"]
     except ValidationError as exc:
-        problems = " ".join(flatten_messages(exc.messages).get("country", []))
-        base.fail(f"--country {country}: {problems}")
+        # the last says it all ("'' is not an ISO 3166-1 alpha-2 country code; markets ...");
+        # the pattern's "String does not match expected pattern." before it only repeats it
+        problems = flatten_messages(exc.messages).get("country") or ["not a country code"]
+        base.fail(f"--country {country!r}: {problems[-1]}")
     body: dict[str, Any] = {}
     try:
         if not profile_path:
