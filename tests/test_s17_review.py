@@ -85,6 +85,18 @@ def test_the_next_pack_of_a_product_not_meant_for_the_age_is_removed(recommender
     assert _check(recommender, profile, [])["suggestion"] is None
 
 
+def test_the_next_pack_of_a_dose_above_the_band_is_only_reduced_past_the_limit(recommender):
+    """50 µg taken at 40 is above the band, the person's own dose (warned of, review s6 T4):
+    its next pack stays; at 3 a day, past the limit, it goes back to the 1 taken."""
+    profile = {"age": 40, "current_supplements": [{"sku": "XF-D3-50-CAP"}]}
+    assert _check(recommender, profile, [{"sku": "XF-D3-50-CAP"}])["suggestion"] is None
+    basket = [{"sku": "XF-D3-50-CAP", "servings_per_day": 3}]
+    suggestion = _check(recommender, profile, basket)["suggestion"]
+    assert suggestion["changes"] == [
+        {"code": "reduce", "sku": "XF-D3-50-CAP", "servings_per_day": 1, "line": "basket.0"}
+    ]
+
+
 def test_a_next_pack_at_the_taken_servings_is_not_a_fix(recommender):
     """Taken twice a day already above the limit: the pack adds nothing, nothing to change."""
     profile = {"age": 40, "current_supplements": [{"sku": "XF-D3-75-TAB", "servings_per_day": 2}]}

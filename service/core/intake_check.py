@@ -327,10 +327,13 @@ def _suggestion(ev: Evaluation, lines: list, basket: list[Line], request: dict) 
     # review s5 S7: a line that fails a guarantee goes first (guarantees 2-6, 8, 10); nothing
     # is added while one stays, and what is taken cannot be changed in the basket
     going = [i for i in sorted(unsuited) if ev.resolved[i].path.startswith("basket.")]
-    packs = {
+    packs = {  # the next pack of a taken product that fails a guarantee of its own (not meant
+        # for the age, ...); one above the dose band is the person's dose, warned of (review s6 T4)
         i: [f"basket.{b}" for b, line in enumerate(basket) if line.sku == ev.resolved[i].sku]
         for i in sorted(unsuited)
-        if i not in going and ev.resolved[i].sku
+        if i not in going
+        and ev.resolved[i].sku
+        and any(not why.startswith("dose_band:") for why in unsuited[i])
     }
     packs = {i: paths for i, paths in packs.items() if paths}
     if not going and not packs:  # only taken lines fail: the basket may still cross a limit
