@@ -13,6 +13,7 @@ from __future__ import annotations
 import pytest
 
 from .conftest import TODAY
+from .test_review_s7_dose_fit import _answer
 
 
 def _check(recommender, profile: dict, basket: list[dict]) -> dict:
@@ -103,3 +104,45 @@ def test_a_next_pack_at_the_taken_servings_is_not_a_fix(recommender):
     answer = _check(recommender, profile, [{"sku": "XF-D3-75-TAB"}])
     assert answer["violations"]
     assert answer["suggestion"] is None
+
+
+# ------------------------------------------------------------------ why a dose stops short
+def _thiazide(taken: float) -> dict:
+    profile = {"age": 75, "sex": "female", "country": "NL", "medications": ["thiazide_diuretic"]}
+    if taken:
+        profile["current_supplements"] = [{"label": "D", "nutrients": {"vitamin_d_ug": taken}}]
+    return {"profile": profile, "locale": "en", "limit": 5}
+
+
+def _below_warning(answer: dict) -> dict[str, str]:
+    return {
+        item["sku"]: reason["text"]
+        for item in answer["items"]
+        for reason in item["reasons"]
+        if reason["code"] == "below_warning:vitamin_d_ug"
+    }
+
+
+def test_the_dose_held_below_the_thiazide_threshold_says_why(recommender):
+    """Session 16 put the 10 µg tablet first for a thiazide user taking 5 µg (15 µg in all,
+    not past 20 µg); its reasons said only "15 µg; ... advises 20 µg"."""
+    answer = _answer(recommender, _thiazide(5), TODAY)
+    first = answer["items"][0]
+    said = _below_warning(answer)
+    assert first["sku"] in said, first["reasons"]
+    assert "15 µg" in said[first["sku"]] and "20 µg" in said[first["sku"]]
+    # the items past the threshold carry the medicine's warning, not this reason
+    for item in answer["items"]:
+        if any(w["code"] == "interaction:thiazide-diuretic" for w in item["warnings"]):
+            assert item["sku"] not in said
+
+
+@pytest.mark.parametrize(
+    "request_body",
+    [
+        {"profile": {"age": 75, "sex": "female", "country": "NL"}, "locale": "en", "limit": 5},
+        _thiazide(0),  # 20 µg meets the advice at the threshold: nothing held back
+    ],
+)
+def test_no_reason_where_nothing_is_held_back(recommender, request_body):
+    assert _below_warning(_answer(recommender, request_body, TODAY)) == {}

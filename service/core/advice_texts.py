@@ -24,6 +24,7 @@ from .doctor_reach import doctor_excluded_notices, doctor_short_notices
 from .line_notices import credited_intake, life_stage_line_notices, unsuited_taken
 from .reason_filters import banded_amounts, quotes_far_below, without_repeated_sentences
 from .target_priority import priorities
+from .warning_reasons import below_warning_reasons
 
 if TYPE_CHECKING:
     from .ranking import Evaluation
@@ -57,6 +58,8 @@ def item_reasons(
             reasons.append(reason)
     for column in justified:
         reasons.append(_justified_reason(ev, index, column, locale, instead_of))
+    if instead_of is None:  # an alternative's day is without the page product: not said
+        reasons += below_warning_reasons(ev, index, locale)
     table = claim_table(ev.snapshot.catalog, reference)
     for rule in ev.matched_rules:
         if rule.mask[index] and rule.reason and rule.action in ("boost", "pin", "require"):

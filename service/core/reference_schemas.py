@@ -19,6 +19,8 @@ SERVICE_TEXTS: dict[str, tuple[str, ...]] = {
     # review 12 F18: past an aim of ours, not "the advised amount"
     "reason_advice_above_ours": ("amount", "unit", "nutrient", "advice"),
     "reason_advice_taken_above_ours": ("amount", "unit", "nutrient", "advice", "taken", "total"),
+    # session 17: a list item held below a medicine's warning threshold (warning_reasons.py)
+    "reason_below_warning": ("nutrient", "unit", "total", "threshold"),
     "reason_dose_doctor_taken": ("amount", "unit", "nutrient", "advised", "taken", "total"),
     "warning_near_upper_limit": ("nutrient", "amount", "upper_limit", "unit"),
     # the same with the food allowance counted where the limit is for total intake (s5 S9)
