@@ -79,13 +79,21 @@ def test_a_threshold_of_zero_changes_no_order(recommender, data_copy: DataPaths)
     )
 
 
-def test_past_warning_out_of_range_is_refused_at_its_line(data_copy: DataPaths):
+@pytest.mark.parametrize(
+    ("bad", "said"),
+    [
+        ("past_warning: -1", "past_warning"),
+        # review 21 F6: `past_warnings: 1.0` loaded, and the order it sets was gone
+        ("past_warnings: 1.0", "did you mean 'past_warning'"),
+    ],
+)
+def test_a_bad_past_warning_is_refused_at_its_line(data_copy: DataPaths, bad: str, said: str):
     scoring = data_copy.rules / "reference" / "scoring.yaml"
-    text = scoring.read_text(encoding="utf-8").replace("past_warning: 1.0", "past_warning: -1")
+    text = scoring.read_text(encoding="utf-8").replace("past_warning: 1.0", bad)
     scoring.write_text(text, encoding="utf-8")
     finding = only_finding(refusal(data_copy), scoring)
-    assert finding.line == line_no(text, "past_warning: -1")
-    assert "past_warning" in finding.message
+    assert finding.line == line_no(text, bad)
+    assert said in finding.message
 
 
 # ------------------------------------------------------------------ CLI errors (review 19 F10)
@@ -247,16 +255,6 @@ def test_an_intake_check_suggestion_carries_the_warning_a_list_item_would(
     if due:  # and the text the shop shows says it
         warning = next(w for w in suggestion["warnings"] if w["code"] == code)
         assert warning["text"] in suggestion["text"]
-
-
-def test_a_misspelt_dose_fit_key_is_refused_not_silently_off(data_copy: DataPaths):
-    """Review 21 F6: `past_warnings: 1.0` loaded, and the order it sets was gone."""
-    scoring = data_copy.rules / "reference" / "scoring.yaml"
-    text = scoring.read_text(encoding="utf-8").replace("past_warning: 1.0", "past_warnings: 1.0")
-    scoring.write_text(text, encoding="utf-8")
-    finding = only_finding(refusal(data_copy), scoring)
-    assert finding.line == line_no(text, "past_warnings: 1.0")
-    assert "did you mean 'past_warning'" in finding.message
 
 
 # ---------------------------------------------- review 22 F2: no false "would go above" notice

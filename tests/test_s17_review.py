@@ -13,36 +13,21 @@ from __future__ import annotations
 import pytest
 
 from .conftest import TODAY
+from .test_regimen import apply, check
 from .test_review_s7_dose_fit import _answer
-
-
-def _check(recommender, profile: dict, basket: list[dict]) -> dict:
-    return recommender.check_intake({"profile": profile, "basket": basket, "locale": "en"}, TODAY)
-
-
-def _apply(basket: list[dict], suggestion: dict) -> list[dict]:
-    out = [dict(line) for line in basket]
-    gone = set()
-    for step in suggestion["changes"]:
-        index = int(step["line"].split(".")[1])
-        if step["code"] == "remove":
-            gone.add(index)
-        else:
-            out[index]["servings_per_day"] = step["servings_per_day"]
-    return [line for i, line in enumerate(out) if i not in gone]
 
 
 def test_more_servings_of_a_taken_tablet_past_the_limit_are_reduced_back(recommender):
     profile = {"age": 40, "current_supplements": [{"sku": "XF-D3-75-TAB"}]}
     basket = [{"sku": "XF-D3-75-TAB", "servings_per_day": 2}]
-    answer = _check(recommender, profile, basket)
+    answer = check(recommender, profile, basket)
     assert [v["nutrient"] for v in answer["violations"]] == ["vitamin_d_ug"]
     suggestion = answer["suggestion"]
     assert suggestion is not None
     assert suggestion["changes"] == [
         {"code": "reduce", "sku": "XF-D3-75-TAB", "servings_per_day": 1, "line": "basket.0"}
     ]
-    assert _check(recommender, profile, _apply(basket, suggestion))["violations"] == []
+    assert check(recommender, profile, apply(basket, suggestion))["violations"] == []
 
 
 def test_two_basket_lines_of_the_taken_tablet_both_change(recommender):
@@ -53,10 +38,10 @@ def test_two_basket_lines_of_the_taken_tablet_both_change(recommender):
         {"sku": "XF-D3-75-TAB", "servings_per_day": 2},
         {"sku": "XF-D3-75-TAB", "servings_per_day": 3},
     ]
-    suggestion = _check(recommender, profile, basket)["suggestion"]
+    suggestion = check(recommender, profile, basket)["suggestion"]
     assert suggestion is not None
     assert {step["line"] for step in suggestion["changes"]} == {"basket.0", "basket.1"}
-    assert _check(recommender, profile, _apply(basket, suggestion))["violations"] == []
+    assert check(recommender, profile, apply(basket, suggestion))["violations"] == []
 
 
 @pytest.mark.parametrize("servings", [2, None])
@@ -71,7 +56,7 @@ def test_the_next_pack_of_a_product_not_meant_for_the_age_is_removed(recommender
     line = {"sku": "GR-METHYLFOLATE-400-CAP"}
     if servings:
         line["servings_per_day"] = servings
-    suggestion = _check(recommender, profile, [line])["suggestion"]
+    suggestion = check(recommender, profile, [line])["suggestion"]
     assert suggestion is not None
     assert suggestion["changes"] == [
         {
@@ -83,16 +68,16 @@ def test_the_next_pack_of_a_product_not_meant_for_the_age_is_removed(recommender
     ]
     assert suggestion["text"].startswith("Remove from your basket:")
     assert "not meant for your age" in suggestion["text"]
-    assert _check(recommender, profile, [])["suggestion"] is None
+    assert check(recommender, profile, [])["suggestion"] is None
 
 
 def test_the_next_pack_of_a_dose_above_the_band_is_only_reduced_past_the_limit(recommender):
     """50 µg taken at 40 is above the band, the person's own dose (warned of, review s6 T4):
     its next pack stays; at 3 a day, past the limit, it goes back to the 1 taken."""
     profile = {"age": 40, "current_supplements": [{"sku": "XF-D3-50-CAP"}]}
-    assert _check(recommender, profile, [{"sku": "XF-D3-50-CAP"}])["suggestion"] is None
+    assert check(recommender, profile, [{"sku": "XF-D3-50-CAP"}])["suggestion"] is None
     basket = [{"sku": "XF-D3-50-CAP", "servings_per_day": 3}]
-    suggestion = _check(recommender, profile, basket)["suggestion"]
+    suggestion = check(recommender, profile, basket)["suggestion"]
     assert suggestion["changes"] == [
         {"code": "reduce", "sku": "XF-D3-50-CAP", "servings_per_day": 1, "line": "basket.0"}
     ]
@@ -101,7 +86,7 @@ def test_the_next_pack_of_a_dose_above_the_band_is_only_reduced_past_the_limit(r
 def test_a_next_pack_at_the_taken_servings_is_not_a_fix(recommender):
     """Taken twice a day already above the limit: the pack adds nothing, nothing to change."""
     profile = {"age": 40, "current_supplements": [{"sku": "XF-D3-75-TAB", "servings_per_day": 2}]}
-    answer = _check(recommender, profile, [{"sku": "XF-D3-75-TAB"}])
+    answer = check(recommender, profile, [{"sku": "XF-D3-75-TAB"}])
     assert answer["violations"]
     assert answer["suggestion"] is None
 
