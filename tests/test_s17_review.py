@@ -131,3 +131,112 @@ def test_the_dose_held_below_the_thiazide_threshold_says_why(recommender):
 )
 def test_no_reason_where_nothing_is_held_back(recommender, request_body):
     assert _below_warning(_answer(recommender, request_body, TODAY)) == {}
+
+
+# ------------------------------------------------------------------ review 24
+def test_a_failing_taken_products_pack_goes_and_the_crossed_limit_is_still_fixed(recommender):
+    """F1: the pack removal alone left 145 µg of vitamin D (the product stays taken)."""
+    profile = {
+        "age": 40,
+        "medications": ["vitamin_k_antagonist"],
+        "current_supplements": [{"sku": "XF-D3K2-DROPS"}],
+    }
+    basket = [{"sku": "XF-D3K2-DROPS"}, {"sku": "XF-D3-75-TAB"}, {"sku": "XF-D3-50-CAP"}]
+    suggestion = check(recommender, profile, basket)["suggestion"]
+    assert suggestion["changes"][0]["line"] == "basket.0"
+    assert suggestion["text"].startswith("Remove from your basket: XTRA FUEL Vitamin D3 + K2")
+    assert check(recommender, profile, apply(basket, suggestion))["violations"] == []
+
+
+def test_a_childs_pack_goes_and_the_vitamin_d_drops_above_her_limit_too(recommender):
+    profile = {"age": 8, "current_supplements": [{"sku": "GR-METHYLFOLATE-400-CAP"}]}
+    basket = [
+        {"sku": "GR-METHYLFOLATE-400-CAP"},
+        {"label": "D drops", "nutrients": {"vitamin_d_ug": 60}},
+    ]
+    suggestion = check(recommender, profile, basket)["suggestion"]
+    assert [c["line"] for c in suggestion["changes"]] == ["basket.0", "basket.1"]
+    assert check(recommender, profile, apply(basket, suggestion))["violations"] == []
+
+
+def test_a_pack_at_more_servings_above_the_dose_band_goes_back_to_the_servings_taken(
+    recommender,
+):
+    """F3: 2 a day of the 25 µg softgel taken once a day is 50 µg, above the 37.5 µg band:
+    no suggestion, where another 25 µg product in the cart was removed with that reason."""
+    profile = {"age": 40, "current_supplements": [{"sku": "XF-D3-25-SG"}]}
+    basket = [{"sku": "XF-D3-25-SG", "servings_per_day": 2}]
+    suggestion = check(recommender, profile, basket)["suggestion"]
+    assert suggestion["changes"] == [
+        {"code": "reduce", "sku": "XF-D3-25-SG", "servings_per_day": 1, "line": "basket.0"}
+    ]
+    assert "37.5 µg" in suggestion["text"]
+    after = check(recommender, profile, apply(basket, suggestion))
+    assert not [w for w in after["warnings"] if w["code"].startswith("intake_warning")]
+
+
+def test_in_pregnancy_the_doubled_d3_pack_goes_back_not_the_folic_acid_tablet(recommender):
+    """F5: the folic acid + D3 tablet was removed (and plain folic acid added), the woman left
+    on 2 x 10 µg; the README says that tablet stays."""
+    profile = {
+        "age": 30,
+        "sex": "female",
+        "life_stage": "pregnant",
+        "current_supplements": [{"sku": "XF-D3-10-TAB"}],
+    }
+    basket = [{"sku": "XF-D3-10-TAB", "servings_per_day": 2}, {"sku": "XF-FOLIC-D3-TAB"}]
+    suggestion = check(recommender, profile, basket)["suggestion"]
+    assert suggestion["changes"] == [
+        {"code": "reduce", "sku": "XF-D3-10-TAB", "servings_per_day": 1, "line": "basket.0"}
+    ]
+    assert "25 µg" in suggestion["text"] and "pregnancy" in suggestion["text"]
+
+
+def test_a_next_pack_reduced_beside_a_doctors_dose_says_the_doctors_notice(client):
+    """F2: "take 1 instead of 2" beside a doctor's 90 µg came bare (R11-5)."""
+    body = {
+        "profile": {
+            "age": 40,
+            "higher_dose_advised": {"vitamin_d_ug": 90},
+            "current_supplements": [{"sku": "XF-D3-50-CAP"}],
+        },
+        "basket": [{"sku": "XF-D3-50-CAP", "servings_per_day": 2}],
+        "locale": "en",
+    }
+    suggestion = client.post("/v1/intake/check", json=body).get_json()["suggestion"]
+    assert suggestion["code"] == "reduce"
+    assert [n["code"] for n in suggestion["notices"]] == ["doctor_dose_short:vitamin_d_ug"]
+
+
+def test_lines_are_named_in_the_requests_numbering_after_a_repeated_pack(client):
+    """F4: two packs of the 10 µg tablet count once; "reduce basket.1" named the second pack
+    in the request, not the 75 µg tablet at 2 a day; a 422 named the wrong line too."""
+    basket = [
+        {"sku": "XF-D3-10-TAB"},
+        {"sku": "XF-D3-10-TAB"},
+        {"sku": "XF-D3-75-TAB", "servings_per_day": 2},
+    ]
+    profile = {"age": 40, "current_supplements": [{"sku": "XF-D3-75-TAB"}]}
+    answer = client.post(
+        "/v1/intake/check", json={"profile": profile, "basket": basket, "locale": "en"}
+    ).get_json()
+    assert answer["suggestion"]["line"] == "basket.2"
+    assert [c["line"] for c in answer["suggestion"]["changes"]] == ["basket.2"]
+    bad = [*basket[:2], {"label": "x", "nutrients": {"nope_ug": 1}}]
+    refused = client.post("/v1/intake/check", json={"profile": profile, "basket": bad})
+    assert refused.status_code == 422
+    assert list(refused.get_json()["error"]["fields"]) == ["basket.2.nutrients.nope_ug"]
+
+
+def test_the_removal_text_names_the_products_in_the_order_of_the_changes(recommender):
+    """F6: the text named the taken drops' pack first, `changes` the multivitamin first."""
+    profile = {
+        "age": 40,
+        "medications": ["vitamin_k_antagonist"],
+        "current_supplements": [{"sku": "XF-D3K2-DROPS"}],
+    }
+    basket = [{"sku": "XF-MULTI-WOMEN"}, {"sku": "XF-D3K2-DROPS"}]
+    suggestion = check(recommender, profile, basket)["suggestion"]
+    names = {"XF-D3K2-DROPS": "D3 + K2 Drops", "XF-MULTI-WOMEN": "Multivitamin Women"}
+    where = [suggestion["text"].index(names[c["sku"]]) for c in suggestion["changes"]]
+    assert where == sorted(where) and suggestion["sku"] == suggestion["changes"][0]["sku"]

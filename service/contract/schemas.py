@@ -50,6 +50,7 @@ from .base import (
     TolerantQuerySchema,
     _enum_list,
 )
+from .places import PlacedLines
 from .responses import (
     ContractErrorBodySchema,
     MessageSchema,
@@ -110,13 +111,14 @@ class Lines(fields.List):
         if len(lines) > self.max_lines:  # counted before repeated SKUs are merged
             raise ValidationError(f"Longer than maximum length {self.max_lines}.")
         first: dict[str, int] = {}
-        out, errors = [], {}
+        out, places, errors = [], [], {}
         for i, line in enumerate(lines):
             sku = line.get("sku")
             if sku is None or sku not in first:
                 if sku is not None:
                     first[sku] = i
                 out.append(line)
+                places.append(i)
             elif "servings_per_day" in line or "servings_per_day" in lines[first[sku]]:
                 errors[i] = {
                     "sku": [
@@ -126,7 +128,7 @@ class Lines(fields.List):
                 }
         if errors:
             raise ValidationError(errors)
-        return out
+        return PlacedLines(out, places)  # each line's place in the request (review 24 F4)
 
 
 class ProfileSchema(StrictSchema):

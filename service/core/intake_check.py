@@ -23,6 +23,7 @@ from .day_totals import (
 from .intake import LineAmounts
 from .intake_food import check_notices, food_alone_warnings, with_doctor_dose
 from .market import over_maxima
+from .next_pack_fix import kept_for_then, packs_back
 from .profile import Line, Profile, labelled_lines
 from .ranking import Evaluation, evaluate, list_candidates
 from .regimen_problem import regimen_problem
@@ -322,8 +323,6 @@ def _suggestion(ev: Evaluation, lines: list, basket: list[Line], request: dict) 
     jurisdiction = request.get("jurisdiction")
     write = TextWriter(snapshot.reference, request.get("locale") or DEFAULT_LOCALE)
     unsuited = unsuited_lines(ev)
-    if not unsuited:
-        return _fix_or_add(ev, write, basket)
     # review s5 S7: a line that fails a guarantee goes first (guarantees 2-6, 8, 10); nothing
     # is added while one stays, and what is taken cannot be changed in the basket
     going = [i for i in sorted(unsuited) if ev.resolved[i].path.startswith("basket.")]
@@ -336,22 +335,26 @@ def _suggestion(ev: Evaluation, lines: list, basket: list[Line], request: dict) 
         and any(not why.startswith("dose_band:") for why in unsuited[i])
     }
     packs = {i: paths for i, paths in packs.items() if paths}
+    back = None if packs else packs_back(ev, basket, request, write)
+    if back is not None:  # raised servings of a next pack first (review 24 F3, F5)
+        return back
+    if not unsuited:
+        return _fix_or_add(ev, write, basket)
     if not going and not packs:  # only taken lines fail: the basket may still cross a limit
+        # (session 6)
         fix = _fix_or_add(ev, write, basket)
         return None if fix is None or fix["code"] == "add" else fix
-    changes = [change("remove", ev.resolved[i], 0) for i in going]
-    changes += [
-        {**change("remove", ev.resolved[i], 0), "line": path}
-        for i in sorted(packs)
-        for path in packs[i]
-    ]
-    text = removal_text(ev, unsuited, sorted([*going, *packs]), write)
-    removal = {**changes[0], "text": text, "changes": changes}
-    if len(going) < len(unsuited):
-        return removal
-    kept = [line for i, line in enumerate(lines) if i not in unsuited]
-    then = _fix_or_add(evaluate(snapshot, profile, kept, today, jurisdiction), write, basket)
-    if then is None:
+    order = sorted([*going, *packs])  # as the text names them (review 24 F6)
+    changes = []
+    for i in order:
+        step = change("remove", ev.resolved[i], 0)
+        changes += [{**step, "line": path} for path in packs[i]] if i in packs else [step]
+    removal = {**changes[0], "text": removal_text(ev, unsuited, order, write), "changes": changes}
+    # then the fix of the basket without them; a taken line that fails stays taken (at what the
+    # person takes): its crossed limit is still fixed, nothing is added (review 24 F1)
+    kept, rest = kept_for_then(ev, lines, basket, going, packs)
+    then = _fix_or_add(evaluate(snapshot, profile, kept, today, jurisdiction), write, rest)
+    if then is None or (then["code"] == "add" and len(going) < len(unsuited)):
         return removal
     more = then.get("changes") or [{k: then[k] for k in ("code", "sku", "servings_per_day")}]
     return {**removal, "text": f"{removal['text']} {then['text']}", "changes": changes + more}

@@ -23,7 +23,7 @@ import numpy as np
 
 from .advice_texts import doctor_dose_notices
 from .day_totals import food_alone_columns, food_alone_notices, food_alone_text
-from .profile import Line
+from .profile import Line, Profile, labelled_lines
 from .ranking import evaluate
 from .vocabulary import DEFAULT_LOCALE
 
@@ -114,15 +114,19 @@ def with_doctor_dose(
     jurisdiction = request.get("jurisdiction")
     keys = snapshot.reference.nutrients.keys
     changed = {c["line"]: c for c in suggestion["changes"] if "line" in c}
-    touched = {
-        keys[c]
-        for r in before.resolved
-        if r.path in changed
-        for c in np.flatnonzero(r.amounts > 0).tolist()
-    } & advised
+    rows = [r.amounts for r in before.resolved if r.path in changed]
+    # a next pack's change has no line of its own (merged into the taken line): its product's
+    # nutrients (review 24 F2: "take 1 instead of 2" beside a doctor's 90 µg said nothing)
+    paths, catalog = {r.path for r in before.resolved}, snapshot.catalog
+    rows += [
+        catalog.nutrients_per_day[catalog.index[c["sku"]]]
+        for path, c in changed.items()
+        if path not in paths and c.get("sku") in catalog.index
+    ]
+    touched = {keys[c] for row in rows for c in np.flatnonzero(row > 0).tolist()} & advised
     if not touched:
         return suggestion
-    after = _after(lines, suggestion["changes"])
+    after = _after(profile, request, suggestion["changes"])
     locale = request.get("locale") or DEFAULT_LOCALE
     said = doctor_dose_notices(before, locale)
     then = evaluate(snapshot, profile, after, today, jurisdiction)
@@ -138,23 +142,26 @@ def with_doctor_dose(
     return {**suggestion, "text": text, "notices": notices}
 
 
-def _after(lines: list[tuple[str, Line]], changes: list[dict]) -> list[tuple[str, Line]]:
-    """The lines once the suggestion's changes are made: removed, reduced, added."""
+def _after(
+    profile: Profile, request: dict[str, Any], changes: list[dict]
+) -> list[tuple[str, Line]]:
+    """The lines once the suggestion's changes are made to the request's basket (removed,
+    reduced, added), merged with what is taken as the check merges them (a next pack's change
+    included: review 24 F2)."""
     by_line = {c["line"]: c for c in changes if "line" in c}
-    after = []
-    for path, line in lines:
-        change = by_line.get(path)
+    basket = []
+    for i, data in enumerate(request.get("basket") or ()):
+        line, change = Line.from_dict(data), by_line.get(f"basket.{i}")
         if change is None:
-            after.append((path, line))
+            basket.append(line)
         elif change["code"] == "reduce":
-            servings = change["servings_per_day"]
-            after.append((path, dataclasses.replace(line, servings_per_day=servings)))
-    added = [c for c in changes if c["code"] == "add"]
-    after += [
-        (f"basket.added.{i}", Line(sku=c["sku"], servings_per_day=c["servings_per_day"]))
-        for i, c in enumerate(added)
+            basket.append(dataclasses.replace(line, servings_per_day=change["servings_per_day"]))
+    basket += [
+        Line(sku=c["sku"], servings_per_day=c["servings_per_day"])
+        for c in changes
+        if c["code"] == "add"
     ]
-    return after
+    return labelled_lines(profile, basket)
 
 
 def _taken_instead(

@@ -59,6 +59,9 @@ REQUIRED_TEXTS = (
     "suggestion_add",
     # review s5 S7 (unsuited.py)
     "suggestion_remove_unsuited",
+    "suggestion_reduce_pack",  # review 24: a next pack back at the servings taken
+    "suggestion_remove_pack",
+    "suggestion_pack_because",
     "unsuited_line",
     "unsuited_interaction",
     "unsuited_life_stage",

@@ -145,17 +145,26 @@ def removal_text(
     ev: Any, unsuited: dict[int, list[str]], lines: list[int], write: TextWriter
 ) -> str:
     """ "Remove from your basket: <name> (<reasons>), ..." for those lines."""
-    catalog = ev.snapshot.catalog
-    parts = []
-    for i in lines:
-        line = ev.resolved[i]
-        name = (
-            catalog.products[catalog.index[line.sku]].name[write.locale] if line.sku else line.name
-        )
-        forms = form_names(ev, line.sku, write) if line.sku else ""
-        reasons = ", ".join(_reason(ev, i, why, forms, write) for why in unsuited[i])
-        parts.append(write("unsuited_line", name=name, reasons=reasons))
+    parts = [
+        write("unsuited_line", name=line_name(ev, i, write), reasons=line_reasons(ev, i, u, write))
+        for i, u in ((i, unsuited[i]) for i in lines)
+    ]
     return write("suggestion_remove_unsuited", lines="; ".join(parts))
+
+
+def line_name(ev: Any, line: int, write: TextWriter) -> str:
+    """The product's name in the locale, else the line's label (or its place)."""
+    catalog, resolved = ev.snapshot.catalog, ev.resolved[line]
+    if resolved.sku:
+        return str(catalog.products[catalog.index[resolved.sku]].name[write.locale])
+    return str(resolved.name)
+
+
+def line_reasons(ev: Any, line: int, whys: list[str], write: TextWriter) -> str:
+    """The words of each reason a line fails (`unsuited_lines` codes), comma-separated."""
+    sku = ev.resolved[line].sku
+    forms = form_names(ev, sku, write) if sku else ""
+    return ", ".join(_reason(ev, line, why, forms, write) for why in whys)
 
 
 def _reason(ev: Any, line: int, why: str, forms: str, write: TextWriter) -> str:
