@@ -10,9 +10,12 @@ changed in the basket" (found by hypothesis in the session 16 CI: an 8-year-old 
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from .conftest import TODAY
+from .test_cli_errors import DATA, run
 from .test_regimen import apply, check
 from .test_review_s7_dose_fit import _answer
 
@@ -240,3 +243,20 @@ def test_the_removal_text_names_the_products_in_the_order_of_the_changes(recomme
     names = {"XF-D3K2-DROPS": "D3 + K2 Drops", "XF-MULTI-WOMEN": "Multivitamin Women"}
     where = [suggestion["text"].index(names[c["sku"]]) for c in suggestion["changes"]]
     assert where == sorted(where) and suggestion["sku"] == suggestion["changes"][0]["sku"]
+
+
+def test_check_intake_at_the_cli_names_lines_as_the_request_does(tmp_path):
+    body = {
+        "profile": {"age": 40, "current_supplements": [{"sku": "XF-D3-75-TAB"}]},
+        "basket": [
+            {"sku": "XF-D3-10-TAB"},
+            {"sku": "XF-D3-10-TAB"},
+            {"sku": "XF-D3-75-TAB", "servings_per_day": 2},
+        ],
+        "locale": "en",
+    }
+    path = tmp_path / "body.json"
+    path.write_text(json.dumps(body), encoding="utf-8")
+    result = run(["check-intake", "--profile", str(path), *DATA])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["suggestion"]["line"] == "basket.2"

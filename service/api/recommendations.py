@@ -8,7 +8,7 @@ from flask_smorest import Blueprint
 from service.experiments.safety import check_answer
 from service.experiments.serving import for_app as experiment_server
 
-from ..contract.places import in_request, request_places, suggestion_in_request
+from ..contract.places import checked_in_request
 from ..contract.responses import (
     ContractErrorSchema,
     IntakeCheckResponseSchema,
@@ -85,13 +85,8 @@ def recommendations(body: RecommendationRequest):
 def intake_check(body: dict):
     """Totals of current supplements plus basket against the upper limits, with warnings."""
     _check_jurisdiction(body)
-    places = request_places(body)  # a repeated SKU's pack is not numbered (review 24 F4)
-    try:
-        answer = current_app.extensions["dosewise"].check_intake(body)
-    except InvalidInput as exc:
-        exc.fields = {in_request(path, places): why for path, why in exc.fields.items()}
-        raise
-    answer["suggestion"] = suggestion_in_request(answer.get("suggestion"), places)
+    # a repeated SKU's second pack is not numbered by the core (review 24 F4)
+    answer = checked_in_request(current_app.extensions["dosewise"].check_intake, body)
     return jsonify(answer)
 
 

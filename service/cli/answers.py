@@ -8,6 +8,7 @@ from dataclasses import replace
 
 import click
 
+from ..contract.places import checked_in_request
 from ..contract.schemas import IntakeCheckRequestSchema, RecommendationRequestSchema
 from ..core.errors import DosewiseError
 from ..core.vocabulary import LOCALES
@@ -122,7 +123,7 @@ def check_intake(catalog: str, rules: str, profile_path: str) -> None:
     body = _load_request(profile_path, IntakeCheckRequestSchema())
     recommender = _recommender(catalog, rules)
     try:
-        answer = recommender.check_intake(body)
+        answer = checked_in_request(recommender.check_intake, body)
     except DosewiseError as exc:
         _refused(exc)
     click.echo(json.dumps(answer, ensure_ascii=False, indent=2))

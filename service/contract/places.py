@@ -8,8 +8,10 @@ the second 10 µg pack, not the 75 µg tablet at 2 a day)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
+
+from ..core.errors import InvalidInput
 
 LISTS = (("basket",), ("profile", "current_supplements"))
 
@@ -56,3 +58,16 @@ def suggestion_in_request(suggestion: dict | None, places: dict[str, str]) -> di
         for c in out.get("changes", [])
     ]
     return out
+
+
+def checked_in_request(check: Callable[[dict], dict], body: dict[str, Any]) -> dict[str, Any]:
+    """`check(body)` (Recommender.check_intake) with its lines in the request's numbering:
+    the suggestion's and a 422's (POST /v1/intake/check and `dosewise check-intake`)."""
+    places = request_places(body)
+    try:
+        answer = check(body)
+    except InvalidInput as exc:
+        exc.fields = {in_request(path, places): why for path, why in exc.fields.items()}
+        raise
+    answer["suggestion"] = suggestion_in_request(answer.get("suggestion"), places)
+    return answer
