@@ -260,3 +260,67 @@ def test_check_intake_at_the_cli_names_lines_as_the_request_does(tmp_path):
     result = run(["check-intake", "--profile", str(path), *DATA])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["suggestion"]["line"] == "basket.2"
+
+
+# ------------------------------------------------------------------ review 25
+def test_a_limit_crossed_by_what_is_taken_does_not_block_the_baskets_own_fix(recommender):
+    """F1: 1,000 mg calcium taken (with food above its limit) left 75 + 50 µg vitamin D in the
+    basket without a suggestion."""
+    profile = {"age": 40, "current_supplements": [{"sku": "BL-CA-500-TAB", "servings_per_day": 2}]}
+    basket = [{"sku": "XF-D3-75-TAB"}, {"sku": "XF-D3-50-CAP"}]
+    suggestion = check(recommender, profile, basket)["suggestion"]
+    assert suggestion is not None and "vitamin D" in suggestion["text"]
+    after = check(recommender, profile, apply(basket, suggestion))["violations"]
+    assert [v["nutrient"] for v in after] == ["calcium_mg"]
+
+
+def test_only_the_pack_that_fails_goes_back_not_a_doctors_folic_acid(recommender):
+    """F2: the doctor's 800 µg folic acid at 2 a day was halved beside a vitamin D pack above
+    the dose band."""
+    profile = {
+        "age": 35,
+        "sex": "female",
+        "higher_dose_advised": {"folic_acid_ug": 800},
+        "current_supplements": [{"sku": "BL-FOLIC-400-TAB"}, {"sku": "XF-D3-25-SG"}],
+    }
+    basket = [
+        {"sku": "BL-FOLIC-400-TAB", "servings_per_day": 2},
+        {"sku": "XF-D3-25-SG", "servings_per_day": 2},
+    ]
+    suggestion = check(recommender, profile, basket)["suggestion"]
+    assert suggestion["changes"] == [
+        {"code": "reduce", "sku": "XF-D3-25-SG", "servings_per_day": 1, "line": "basket.1"}
+    ]
+
+
+def test_a_repeated_pack_is_removed_with_the_first(client):
+    """F3: the fish oil's second pack stayed in the basket of a fish allergy."""
+    basket = [{"sku": "NV-D3-25-FISH-SG"}, {"sku": "XF-D3-10-TAB"}, {"sku": "NV-D3-25-FISH-SG"}]
+    body = {"profile": {"age": 40, "allergies": ["fish"]}, "basket": basket, "locale": "en"}
+    suggestion = client.post("/v1/intake/check", json=body).get_json()["suggestion"]
+    assert sorted(c["line"] for c in suggestion["changes"]) == ["basket.0", "basket.2"]
+    again = {**body, "basket": apply(basket, suggestion)}
+    assert client.post("/v1/intake/check", json=again).get_json()["suggestion"] is None
+
+
+def test_a_spray_at_twice_its_dose_in_pregnancy_goes_back_to_once(recommender):
+    """F5: removed as "more than suits pregnancy", though at its label dose it suits."""
+    profile = {
+        "age": 30,
+        "sex": "female",
+        "life_stage": "pregnant",
+        "current_supplements": [{"sku": "XF-D3-25-SPRAY"}],
+    }
+    basket = [{"sku": "XF-D3-25-SPRAY", "servings_per_day": 2}]
+    suggestion = check(recommender, profile, basket)["suggestion"]
+    assert suggestion["changes"] == [
+        {"code": "reduce", "sku": "XF-D3-25-SPRAY", "servings_per_day": 1, "line": "basket.0"}
+    ]
+
+
+def test_the_same_reason_is_said_once(recommender):
+    """F7: the sum's reason was repeated for each line it names."""
+    profile = {"age": 40, "current_supplements": [{"sku": "XF-D3-25-SG"}]}
+    basket = [{"sku": "XF-D3-25-SG", "servings_per_day": 2}, {"sku": "XF-D3-10-TAB"}]
+    text = check(recommender, profile, basket)["suggestion"]["text"]
+    assert text.count("37.5 µg") == 1, text

@@ -50,7 +50,7 @@ from .base import (
     TolerantQuerySchema,
     _enum_list,
 )
-from .places import PlacedLines
+from .places import Lines
 from .responses import (
     ContractErrorBodySchema,
     MessageSchema,
@@ -90,45 +90,6 @@ class LineSchema(StrictSchema):
             key = unit_key.removesuffix("_iu") + "_ug"  # counted twice; refused as in the profile
             if unit_key in nutrients and key in nutrients:
                 raise ValidationError(f"give {key} or {unit_key}, not both", "nutrients")
-
-
-class Lines(fields.List):
-    """A list of Line (current supplements, basket). Review s4 R15c: the same SKU twice is two
-    packs, not two servings a day: lines without `servings_per_day` are counted once; when either
-    gives `servings_per_day` the list is refused (422 on the repeated line: give the SKU once)."""
-
-    def __init__(self, max_lines: int, **kwargs: Any) -> None:
-        self.max_lines = max_lines
-        super().__init__(
-            fields.Nested(LineSchema),
-            load_default=list,
-            validate=validate.Length(max=max_lines),
-            **kwargs,
-        )
-
-    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
-        lines: list[Any] = super()._deserialize(value, attr, data, **kwargs) or []
-        if len(lines) > self.max_lines:  # counted before repeated SKUs are merged
-            raise ValidationError(f"Longer than maximum length {self.max_lines}.")
-        first: dict[str, int] = {}
-        out, places, errors = [], [], {}
-        for i, line in enumerate(lines):
-            sku = line.get("sku")
-            if sku is None or sku not in first:
-                if sku is not None:
-                    first[sku] = i
-                out.append(line)
-                places.append(i)
-            elif "servings_per_day" in line or "servings_per_day" in lines[first[sku]]:
-                errors[i] = {
-                    "sku": [
-                        f"{sku} is already line {first[sku]}: give each SKU once, with "
-                        "servings_per_day for how many a day"
-                    ]
-                }
-        if errors:
-            raise ValidationError(errors)
-        return PlacedLines(out, places)  # each line's place in the request (review 24 F4)
 
 
 class ProfileSchema(StrictSchema):

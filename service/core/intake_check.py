@@ -312,6 +312,12 @@ def basket_suggestion(snapshot: Snapshot, request: dict, today: dt.date) -> dict
     return with_doctor_dose(ev, lines, request, suggestion)
 
 
+# a taken line's failures that depend on how many a day (not the product's own): the dose band,
+# the life stage's maximum (review 25 F5: a 25 µg spray at 2 a day in pregnancy is no product
+# "more than suits pregnancy", it goes back to 1 a day)
+_SERVINGS_REASONS = ("dose_band:", "life_stage_maximum")
+
+
 def _suggestion(ev: Evaluation, lines: list, basket: list[Line], request: dict) -> dict | None:
     """First the removal of basket lines that fail a guarantee (unsuited.py), then the
     smallest basket change that fixes a crossed limit, else the one product that closes the
@@ -327,12 +333,13 @@ def _suggestion(ev: Evaluation, lines: list, basket: list[Line], request: dict) 
     # is added while one stays, and what is taken cannot be changed in the basket
     going = [i for i in sorted(unsuited) if ev.resolved[i].path.startswith("basket.")]
     packs = {  # the next pack of a taken product that fails a guarantee of its own (not meant
-        # for the age, ...); one above the dose band is the person's dose, warned of (review s6 T4)
+        # for the age, ...); one above the dose band is the person's dose, warned of (review s6
+        # T4), and where the pack's servings are what fails, packs_back takes them back
         i: [f"basket.{b}" for b, line in enumerate(basket) if line.sku == ev.resolved[i].sku]
         for i in sorted(unsuited)
         if i not in going
         and ev.resolved[i].sku
-        and any(not why.startswith("dose_band:") for why in unsuited[i])
+        and any(not why.startswith(_SERVINGS_REASONS) for why in unsuited[i])
     }
     packs = {i: paths for i, paths in packs.items() if paths}
     back = None if packs else packs_back(ev, basket, request, write)

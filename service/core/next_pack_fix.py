@@ -11,26 +11,50 @@ own, its pack is removed and what else crosses a limit is fixed with it (review 
 from __future__ import annotations
 
 from dataclasses import replace
+from itertools import combinations
 from typing import Any
 
 from .amounts import rounded
-from .basket_fix import change, next_packs
+from .basket_fix import NextPack, change, next_packs
 from .day_totals import over_room
 from .profile import Line, labelled_lines
 from .ranking import Evaluation, evaluate
 from .regimen_texts import TextWriter
 from .unsuited import line_name, line_reasons, unsuited_lines
 
+MAX_PACKS = 4  # raised next packs searched by subset; more: all of them together
+
 
 def packs_back(
     ev: Evaluation, basket: list[Line], request: dict, write: TextWriter
 ) -> dict[str, Any] | None:
-    """Each raised next pack back at the servings taken (or removed where those are no whole
-    number), where that alone leaves the basket failing nothing it fails now; None otherwise."""
+    """The fewest raised next packs back at the servings taken (or removed where those are no
+    whole number) that alone leave the basket failing nothing it fails now; None otherwise, and
+    while the day crosses an upper limit (basket_fix's, with its limit text). Only those packs:
+    a doctor's 800 µg folic acid at 2 a day stays beside a vitamin D pack above the band
+    (review 25 F2)."""
     raised = next_packs(ev, basket)
-    if not raised:
+    if not raised or ev.over_limit_now or over_room(ev).size:
         return None
-    paths = {p.path for p in raised} | {path for p in raised for path, _ in p.followers}
+    now = unsuited_lines(ev)
+    sizes = range(1, len(raised) + 1) if len(raised) <= MAX_PACKS else [len(raised)]
+    for size in sizes:
+        for chosen in combinations(raised, size):
+            gone = _gone(ev, basket, list(chosen), request, now)
+            if gone:
+                return _text(ev, list(chosen), gone, write)
+    return None
+
+
+def _gone(
+    ev: Evaluation,
+    basket: list[Line],
+    chosen: list[NextPack],
+    request: dict,
+    now: dict[int, list[str]],
+) -> dict[int, list[str]] | None:
+    """What fails no more with the `chosen` packs back, where nothing is left to remove."""
+    paths = {p.path for p in chosen} | {path for p in chosen for path, _ in p.followers}
     back = [
         replace(line, servings_per_day=None) if f"basket.{b}" in paths else line
         for b, line in enumerate(basket)
@@ -44,15 +68,18 @@ def packs_back(
     )
     if then.over_limit_now or over_room(then).size:
         return None
-    now, after = unsuited_lines(ev), unsuited_lines(then)
+    after = unsuited_lines(then)
     if any(then.resolved[i].path.startswith("basket.") for i in after):
         return None  # a line still to remove: the suggestion's other paths
     gone = {i: [w for w in whys if w not in after.get(i, [])] for i, whys in now.items()}
-    gone = {i: whys for i, whys in gone.items() if whys}
-    if not gone:  # nothing the packs cause: a crossed limit alone is basket_fix's (NextPack)
-        return None
+    return {i: whys for i, whys in gone.items() if whys} or None
+
+
+def _text(
+    ev: Evaluation, chosen: list[NextPack], gone: dict[int, list[str]], write: TextWriter
+) -> dict[str, Any]:
     changes, parts = [], []
-    for pack in raised:
+    for pack in chosen:
         taken = float(pack.taken_servings)
         whole = taken.is_integer() and taken >= 1
         for path in [pack.path, *(path for path, _ in pack.followers)]:
@@ -65,8 +92,10 @@ def packs_back(
             if whole
             else write("suggestion_remove_pack", name=name)
         )
-    reasons = "; ".join(line_reasons(ev, i, whys, write) for i, whys in sorted(gone.items()))
-    text = write("suggestion_pack_because", changes="; ".join(parts), reasons=reasons)
+    said = [line_reasons(ev, i, whys, write) for i, whys in sorted(gone.items())]
+    reasons = "; ".join(dict.fromkeys(said))  # the same sum's reason once (review 25 F7)
+    last = write("suggestion_pack_because", changes=parts[-1], reasons=reasons)
+    text = " ".join([*(f"{part}." for part in parts[:-1]), last])
     return {**changes[0], "text": text, "changes": changes}
 
 
