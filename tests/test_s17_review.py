@@ -324,3 +324,18 @@ def test_the_same_reason_is_said_once(recommender):
     basket = [{"sku": "XF-D3-25-SG", "servings_per_day": 2}, {"sku": "XF-D3-10-TAB"}]
     text = check(recommender, profile, basket)["suggestion"]["text"]
     assert text.count("37.5 µg") == 1, text
+
+
+def test_a_pack_above_the_pregnancy_maximum_at_the_servings_taken_is_removed(recommender):
+    """The 25 µg spray taken twice a day in pregnancy is above the 25 µg maximum on its own:
+    its next pack goes (review 25 F5's fix must not keep it as a matter of servings)."""
+    profile = {
+        "age": 30,
+        "sex": "female",
+        "life_stage": "pregnant",
+        "current_supplements": [{"sku": "XF-D3-25-SPRAY", "servings_per_day": 2}],
+    }
+    suggestion = check(recommender, profile, [{"sku": "XF-D3-25-SPRAY"}])["suggestion"]
+    assert suggestion["changes"] == [
+        {"code": "remove", "sku": "XF-D3-25-SPRAY", "servings_per_day": 0, "line": "basket.0"}
+    ]

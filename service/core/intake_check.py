@@ -332,19 +332,15 @@ def _suggestion(ev: Evaluation, lines: list, basket: list[Line], request: dict) 
     # review s5 S7: a line that fails a guarantee goes first (guarantees 2-6, 8, 10); nothing
     # is added while one stays, and what is taken cannot be changed in the basket
     going = [i for i in sorted(unsuited) if ev.resolved[i].path.startswith("basket.")]
-    packs = {  # the next pack of a taken product that fails a guarantee of its own (not meant
-        # for the age, ...); one above the dose band is the person's dose, warned of (review s6
-        # T4), and where the pack's servings are what fails, packs_back takes them back
-        i: [f"basket.{b}" for b, line in enumerate(basket) if line.sku == ev.resolved[i].sku]
-        for i in sorted(unsuited)
-        if i not in going
-        and ev.resolved[i].sku
-        and any(not why.startswith(_SERVINGS_REASONS) for why in unsuited[i])
-    }
-    packs = {i: paths for i, paths in packs.items() if paths}
+    # the next pack of a taken product that fails a guarantee of its own (not meant for the
+    # age, ...); one above the dose band is the person's dose, warned of (review s6 T4), and
+    # where the pack's servings are what fails, packs_back takes them back
+    packs = _packs(ev, unsuited, going, basket, _SERVINGS_REASONS)
     back = None if packs else packs_back(ev, basket, request, write)
     if back is not None:  # raised servings of a next pack first (review 24 F3, F5)
         return back
+    if not packs:  # above the life stage's maximum at the servings taken too: its own dose
+        packs = _packs(ev, unsuited, going, basket, ("dose_band:", "life_stage_maximum:"))
     if not unsuited:
         return _fix_or_add(ev, write, basket)
     if not going and not packs:  # only taken lines fail: the basket may still cross a limit
@@ -365,6 +361,24 @@ def _suggestion(ev: Evaluation, lines: list, basket: list[Line], request: dict) 
         return removal
     more = then.get("changes") or [{k: then[k] for k in ("code", "sku", "servings_per_day")}]
     return {**removal, "text": f"{removal['text']} {then['text']}", "changes": changes + more}
+
+
+def _packs(
+    ev: Evaluation,
+    unsuited: dict[int, list[str]],
+    going: list[int],
+    basket: list[Line],
+    skipped: tuple[str, ...],
+) -> dict[int, list[str]]:
+    """{a taken line that fails for a reason not in `skipped`: its next packs' places}."""
+    packs = {
+        i: [f"basket.{b}" for b, line in enumerate(basket) if line.sku == ev.resolved[i].sku]
+        for i in sorted(unsuited)
+        if i not in going
+        and ev.resolved[i].sku
+        and any(not why.startswith(skipped) for why in unsuited[i])
+    }
+    return {i: paths for i, paths in packs.items() if paths}
 
 
 def _fix_or_add(ev: Evaluation, write: TextWriter, basket: list[Line]) -> dict | None:
