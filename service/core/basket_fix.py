@@ -89,16 +89,16 @@ def _fix(ev: Evaluation, basket: list[LineAmounts], write: TextWriter) -> dict |
     if not basket:
         return None
     over = np.union1d(np.array(ev.over_limit_now, dtype=np.int64), over_room(ev))
+    excess = ev.intake[over] - tolerated(ev.safety.room[over])
+    contribution = np.array([line.amounts[over] for line in basket])
     # only the limits the basket can bring back: one that what is taken crosses on its own is
     # the person's (its notice says so), and no reason to leave the basket's other crossed
     # limit unfixed (review 25 F1: 1,000 mg calcium taken, 75 + 50 µg vitamin D in the basket)
-    given = np.array([line.amounts[over] for line in basket]).sum(axis=0)
-    over = over[given >= ev.intake[over] - tolerated(ev.safety.room[over]) - 1e-9]
-    if not over.size:
+    fixable = contribution.sum(axis=0) >= excess - 1e-9
+    if not fixable.any():
         return None
+    over, excess, contribution = over[fixable], excess[fixable], contribution[:, fixable]
     limits = ev.limits[over]
-    excess = ev.intake[over] - tolerated(ev.safety.room[over])
-    contribution = np.array([line.amounts[over] for line in basket])
     share = (contribution / limits).sum(axis=1)
     order = sorted(range(len(basket)), key=lambda b: (-share[b], b))
     limit_text = SuggestionLimits.of(ev, over)  # R11-5: only the limits the change keeps

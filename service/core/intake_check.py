@@ -309,7 +309,7 @@ def basket_suggestion(snapshot: Snapshot, request: dict, today: dt.date) -> dict
     lines = labelled_lines(profile, basket)
     ev = evaluate(snapshot, profile, lines, today, request.get("jurisdiction"))
     suggestion = _suggestion(ev, lines, basket, request)
-    return with_doctor_dose(ev, lines, request, suggestion)
+    return with_doctor_dose(ev, request, suggestion)
 
 
 # a taken line's failures that depend on how many a day (not the product's own): the dose band,

@@ -95,16 +95,13 @@ class SuggestionLimits:
 
 
 def with_doctor_dose(
-    before: Evaluation,
-    lines: list[tuple[str, Line]],
-    request: dict[str, Any],
-    suggestion: dict | None,
+    before: Evaluation, request: dict[str, Any], suggestion: dict | None
 ) -> dict | None:
     """The suggestion plus the lists' doctor notices (`doctor_dose_capped`, `_short`,
     `advice_unmet`) of the basket after its change, for each nutrient a removed or reduced line
     gives and a doctor advised a dose of, where the basket as it is does not already say them
     (the check's `notices` carry those): its text gets them, and `notices` lists them.
-    `before`: the evaluation of `lines`, the basket as it is."""
+    `before`: the evaluation of the request's lines, the basket as it is."""
     if not suggestion or suggestion["code"] == "add":
         return suggestion
     snapshot, profile, today = before.snapshot, before.profile, before.today

@@ -20,7 +20,7 @@ from .day_totals import over_room
 from .profile import Line, labelled_lines
 from .ranking import Evaluation, evaluate
 from .regimen_texts import TextWriter
-from .unsuited import line_name, line_reasons, unsuited_lines
+from .unsuited import line_reasons, unsuited_lines
 
 MAX_PACKS = 4  # raised next packs searched by subset; more: all of them together
 
@@ -85,7 +85,8 @@ def _text(
         for path in [pack.path, *(path for path, _ in pack.followers)]:
             step = change("reduce" if whole else "remove", pack, int(taken) if whole else 0)
             changes.append({**step, "line": path})
-        name = line_name(ev, _taken_index(ev, pack.sku), write)
+        catalog = ev.snapshot.catalog
+        name = catalog.products[catalog.index[str(pack.sku)]].name[write.locale]
         current = rounded(float(pack.line.servings_per_day or 0))
         parts.append(
             write("suggestion_reduce_pack", servings=int(taken), current=current, name=name)
@@ -97,10 +98,6 @@ def _text(
     last = write("suggestion_pack_because", changes=parts[-1], reasons=reasons)
     text = " ".join([*(f"{part}." for part in parts[:-1]), last])
     return {**changes[0], "text": text, "changes": changes}
-
-
-def _taken_index(ev: Evaluation, sku: str | None) -> int:
-    return next(i for i, line in enumerate(ev.resolved) if line.sku == sku)
 
 
 def kept_for_then(

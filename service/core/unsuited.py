@@ -146,8 +146,12 @@ def removal_text(
 ) -> str:
     """ "Remove from your basket: <name> (<reasons>), ..." for those lines."""
     parts = [
-        write("unsuited_line", name=line_name(ev, i, write), reasons=line_reasons(ev, i, u, write))
-        for i, u in ((i, unsuited[i]) for i in lines)
+        write(
+            "unsuited_line",
+            name=line_name(ev, i, write),
+            reasons=line_reasons(ev, i, unsuited[i], write),
+        )
+        for i in lines
     ]
     return write("suggestion_remove_unsuited", lines="; ".join(parts))
 
