@@ -11,7 +11,7 @@ from ..profile import Line, Profile, with_next_packs
 from ..ranking import Evaluation, evaluate
 from ..snapshot import Snapshot
 from .check import CheckCache
-from .replace import fits, no_advice, once, replacement, replacement_once
+from .replace import fits, no_advice, once, reasoned, replacement, replacement_once
 from .settings import RefillConfig
 from .supplies import Purchase, Supply, supplies
 from .why import UPPER_LIMIT_CODES, exclusions, gives_alone, unfit_products
@@ -272,16 +272,26 @@ def plan_refills(
             decided[supply.sku] = Decision(supply, "stop", None, list(why), above, why)
             continue
         avoid = in_group | {sku for sku, _ in accepted}
-        # one that fits every day it would be taken (review 9b finding 1)
+        # one that fits every day it would be taken (review 9b finding 1), with a reason of
+        # its own on the day it is shown for, the day it starts (CI, stop 27: an omega-3 chew
+        # with vitamin D in the place of an algae omega-3 + D for a 3-year-old, the day it
+        # starts beside the D3 tablet still taken: no call for it that day)
+        shown = days[0] if days else ev  # its warnings count what is still taken
         chosen = (replacement_once(e, supply.index, avoid) for e in [ev, *days[:1]])
-        other = next((i for i in chosen if i is not None and _fits_days([*days, ev], i)), None)
+        other = next(
+            (
+                i
+                for i in chosen
+                if i is not None and _fits_days([*days, ev], i) and reasoned(shown, i)
+            ),
+            None,
+        )
         if other is None:
             unasked = [] if ASK_ANYWAY & set(why) else no_advice(ev, supply.index)
             if unasked:  # review s7 P11: outgrown, not needed; no call for advice
                 why = {**why, "no_advice": unasked}
             decided[supply.sku] = Decision(supply, "stop", None, list(why), ev, why)
             continue
-        shown = days[0] if days else ev  # its warnings count what is still taken
         decided[supply.sku] = Decision(supply, "replace", other, list(why), shown, why)
         product = snapshot.catalog.products[other]
         accepted.append((product.sku, float(product.servings_per_day)))

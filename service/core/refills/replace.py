@@ -73,7 +73,12 @@ def replacement(
     ranked = fit_order(ev, [i for i in ranked if i not in adds]) + fit_order(
         ev, [i for i in ranked if i in adds]
     )
-    return next((i for i in ranked if all(once(ev, item_reasons, i, lo) for lo in LOCALES)), None)
+    return next((i for i in ranked if reasoned(ev, i)), None)
+
+
+def reasoned(ev: Evaluation, index: int) -> bool:
+    """The product has a true reason about itself in `ev` in every locale."""
+    return all(once(ev, item_reasons, index, locale) for locale in LOCALES)
 
 
 def _goal_need_of(ev: Evaluation, gives: np.ndarray, candidates: np.ndarray) -> np.ndarray:
