@@ -58,8 +58,8 @@ TEXTS: dict[str, tuple[str, ...]] = {
     "notice_page_product_not_suited_why": ("reasons",),  # review s8 Q7
     "notice_page_product_not_suited_alternatives_why": ("reasons",),
     # session 12: a chain with neither alternatives nor complements (home, account, email)
-    "notice_page_product_not_suited_list": (),
-    "notice_page_product_not_suited_list_why": ("reasons",),
+    "notice_page_product_not_suited_list": ("product",),  # no page: its name (session 18)
+    "notice_page_product_not_suited_list_why": ("product", "reasons"),
     "notice_no_alternatives": (),
     "notice_page_product_covers": ("nutrients",),  # review 10 U1
     "notice_no_items_page_covers": ("nutrients",),
