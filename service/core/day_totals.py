@@ -37,35 +37,55 @@ def over_threshold(
     return {c: t for c, t in columns.items() if above(totals[c], t)}
 
 
-def advice_within_warning(ev: Evaluation) -> dict[int, float]:
-    """{column: threshold}: the daily warning thresholds of the profile's medicines and
-    conditions (interactions.yaml `warn`, not a `timing` one) that the advice for that nutrient
-    stays within, so that it can be followed without passing them (a woman of 75 on a thiazide:
-    20 µg advised, a warning above 20 µg). A dose past such a threshold counts against a
-    product (scoring.yaml `dose_fit.past_warning`): in the list's dose-fit order and the intake
-    check's suggestion. Where the advice itself is above the threshold (a doctor's 50 µg, a
-    serum level's 30 µg, or a threshold of 0: any amount) it stays, with the warning (review 16
-    F7, review 21 F1 and F2); so it does where another medicine's threshold for the nutrient is
-    below the advice (a thiazide and digoxin: digoxin warns on any vitamin D, review 23 F1).
-    Once per evaluation."""
-    known = ev.memo.get("advice_within_warning")
+def lowest_warning_thresholds(ev: Evaluation) -> dict[int, float]:
+    """{column: threshold}: the lowest daily warning threshold of the profile's medicines and
+    conditions for each nutrient (interactions.yaml `warn`, not a `timing` one; a thiazide and
+    digoxin: digoxin's 0, review 23 F1). Once per evaluation."""
+    known = ev.memo.get("lowest_warning_thresholds")
     if known is None:
         keys = ev.snapshot.reference.nutrients.keys
-        targets = ev.targets_or_zero
-        lowest: dict[int, float] = {}
+        known = {}
         for interaction in ev.safety.triggered:
             if interaction.timing:
                 continue
             for nutrient, threshold in interaction.warn.items():
                 column, limit = keys.index(nutrient), float(threshold)
-                lowest[column] = min(limit, lowest.get(column, limit))
-        known = {
+                known[column] = min(limit, known.get(column, limit))
+        ev.memo["lowest_warning_thresholds"] = known
+    return known
+
+
+def advice_within_warning(ev: Evaluation) -> dict[int, float]:
+    """{column: threshold}: the lowest warning thresholds (`lowest_warning_thresholds`) that the
+    advice for that nutrient stays within, so that it can be followed without passing them (a
+    woman of 75 on a thiazide: 20 µg advised, a warning above 20 µg). A dose past such a
+    threshold counts against a product (scoring.yaml `dose_fit.past_warning`): in the list's
+    dose-fit order and the intake check's suggestion. Where the advice itself is above the
+    threshold (a doctor's 50 µg, a serum level's 30 µg, or a threshold of 0: any amount) it
+    stays, with the warning (review 16 F7, review 21 F1 and F2); so it does where another
+    medicine's threshold for the nutrient is below the advice (a thiazide and digoxin: digoxin
+    warns on any vitamin D, review 23 F1); see `advice_past_warning`. Once per evaluation."""
+    known = ev.memo.get("advice_within_warning")
+    if known is None:
+        targets = ev.targets_or_zero
+        known = ev.memo["advice_within_warning"] = {
             column: limit
-            for column, limit in lowest.items()
+            for column, limit in lowest_warning_thresholds(ev).items()
             if targets[column] > 0 and not above(targets[column], limit)
         }
-        ev.memo["advice_within_warning"] = known
     return known
+
+
+def advice_past_warning(ev: Evaluation) -> dict[int, float]:
+    """{column: threshold}: the lowest warning thresholds the advice itself is above (a serum
+    level's 30 µg vitamin D with a thiazide's 20 µg): the advice stays, and a regimen goes no
+    further past it than the dose closest to it (regimen_warnings.closest_past_warnings)."""
+    targets = ev.targets_or_zero
+    return {
+        column: limit
+        for column, limit in lowest_warning_thresholds(ev).items()
+        if targets[column] > 0 and above(targets[column], limit)
+    }
 
 
 def item_interaction_warnings(

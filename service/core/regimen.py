@@ -11,11 +11,10 @@ from typing import Any
 
 import numpy as np
 
-from .advice_config import advice_config
 from .advice_extras import served_targets
 from .advice_texts import doctor_dose_notices, intake_warning_notices, serum_notices
 from .amounts import above, rounded
-from .day_totals import advice_within_warning, near_upper_limit
+from .day_totals import near_upper_limit
 from .doctor_reach import doctor_short_reach, no_product_on_top
 from .line_notices import conflicting, interaction_taken, unsuited_taken, with_unsuited_lines
 from .numbers import format_number
@@ -32,6 +31,7 @@ from .regimen_problem import (
 )
 from .regimen_solve import solve
 from .regimen_texts import TextWriter
+from .regimen_warnings import closest_past_warnings, held_below_warnings
 from .safety import life_stage_maxima
 from .snapshot import Snapshot
 from .target_priority import priorities
@@ -73,9 +73,11 @@ def formulate_regimen(
         notices += _infeasible(ev, problem, write)
     else:
         servings, solver, optimal = solve(problem, time_limit)
-        problem, servings, solver, optimal = _below_warnings(
+        solved = held_below_warnings(
             ev, problem, (servings, solver, optimal), max_products, budget, time_limit
         )
+        solved = closest_past_warnings(ev, solved, max_products, budget, time_limit)
+        problem, servings, solver, optimal = solved
         if not servings.any():
             notices += _infeasible(ev, problem, write)
         if solver == "greedy":
@@ -105,38 +107,6 @@ def formulate_regimen(
         "budget_per_month": budget,
         "versions": snapshot.versions,
     }
-
-
-def _below_warnings(
-    ev: Evaluation,
-    problem: RegimenProblem,
-    solved: tuple[np.ndarray, str, bool],
-    max_products: int,
-    budget: float | None,
-    time_limit: float,
-) -> tuple[RegimenProblem, np.ndarray, str, bool]:
-    """The regimen as a list orders it (scoring.yaml `dose_fit.past_warning`, review 21): where
-    it takes a nutrient past a medicine's warning threshold that the advice stays within (a
-    thiazide user taking 5 µg vitamin D: 25 µg with the 20 µg drops), the regimen held to that
-    threshold instead, when it still gives some of the nutrient and falls short of the targets
-    by no more than `past_warning` per threshold kept (the 10 µg tablet: 15 µg a day). Else the
-    regimen as solved, with the warning."""
-    servings, solver, optimal = solved
-    past = advice_config(ev.snapshot.reference).fit_past_warning
-    within = advice_within_warning(ev) if past and servings.any() else {}
-    added = problem.added(servings)
-    passed = {c: t for c, t in within.items() if added[c] > 0 and above(ev.intake[c] + added[c], t)}
-    if not passed:
-        return problem, servings, solver, optimal
-    capped = regimen_problem(ev, max_products, budget, warning_caps=passed)
-    if capped.size == 0:
-        return problem, servings, solver, optimal
-    other, how, exact = solve(capped, time_limit)
-    more = capped.added(other)
-    gives = all(more[c] > 0 for c in passed)
-    if gives and capped.shortfall(more) <= problem.shortfall(added) + past * len(passed):
-        return capped, other, how, exact
-    return problem, servings, solver, optimal
 
 
 def _currency(ev: Evaluation) -> str:
@@ -407,6 +377,14 @@ def _offer_cap_text(
     if caps[column] >= limit_room:
         return None  # the upper limit binds first: its own text
     keys = write.reference.nutrients.keys
+    past = problem.advice_caps.get(column)
+    if past is not None and caps[column] <= problem.targets[column] - ev.intake[column] + 1e-9:
+        return write(  # the dose closest to an advice above a medicine's threshold (session 18)
+            "target_missed_past_warning" if past > 0 else "target_missed_past_warning_any",
+            **values,
+            threshold=rounded(past),
+            cap_unit=write.unit(keys[column]),
+        )
     threshold = problem.warning_caps.get(column)
     if threshold is not None and caps[column] <= threshold - ev.intake[column] + 1e-9:
         return write(  # a medicine's warning threshold (review 21)

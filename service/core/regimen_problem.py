@@ -35,8 +35,10 @@ all tiers alike comes first; it is the answer when it leaves nothing short above
 So a regimen takes the 10 µg tablet that fits an advice of 10 µg before cheaper 25 µg drops, as
 the list puts it first, but never gives up reaching an advice to overshoot less: folic acid to
 600 µg in pregnancy beats missing the 400 µg (the dose band of guarantee 10 bounds every
-overshoot). Stage 1's answer is stage 2's optimum when it does not overshoot (it is the
-cheapest of the shortest), so stage 2 runs only when it does. With r = 0, or nothing in
+overshoot; where a medicine's warning threshold lies below the advice, regimen_warnings.py
+holds the regimen to the dose closest to it, as the list orders). Stage 1's answer is stage
+2's optimum when it does not overshoot (it is the cheapest of the shortest), so stage 2 runs
+only when it does. With r = 0, or nothing in
 dose_fit, there is only stage 1, the program before R8.
 
 - cost counts in whole cents: cents_i is one serving a day for a month, rounded to the cent;
@@ -135,8 +137,12 @@ class RegimenProblem:
     # (nutrients,) tier rank of each target, 0 first (target_priority.py); None: one tier
     ranks: np.ndarray | None = None
     # column -> a medicine's warning threshold (a day's total) the offer caps hold the regimen
-    # to (regimen.py `_below_warnings`, review 21); its text says so where the target is missed
+    # to (regimen_warnings.held_below_warnings, review 21); its text says so where the target
+    # is missed
     warning_caps: dict[int, float] = field(default_factory=dict)
+    # column -> a medicine's warning threshold below the advice: the regimen held to the
+    # advice, the dose closest to it (regimen_warnings.closest_past_warnings, session 18)
+    advice_caps: dict[int, float] = field(default_factory=dict)
 
     @property
     def size(self) -> int:
@@ -334,11 +340,14 @@ def regimen_problem(
     *,
     dose_fit: bool = True,
     warning_caps: dict[int, float] | None = None,
+    advice_caps: dict[int, float] | None = None,
 ) -> RegimenProblem:
     """The program for one evaluation, over pruned candidates (see the module docstring).
     `dose_fit=False` leaves the overshoot out: the program before R8 (bench/regimen.py).
     `warning_caps` (column -> a day's total): what the whole regimen may take each nutrient to,
-    a medicine's warning threshold (regimen.py `_below_warnings`)."""
+    a medicine's warning threshold (regimen_warnings.held_below_warnings). `advice_caps` (column
+    -> a warning threshold below the advice): the whole regimen held to the advice
+    (regimen_warnings.closest_past_warnings)."""
     arrays = catalog_arrays(ev.snapshot.catalog)
     gaps = target_gaps(ev)
     weight = dose_fit_weight(ev.snapshot.reference.weights) if dose_fit else 0.0
@@ -348,7 +357,10 @@ def regimen_problem(
     # limit - food allowance (guarantee 9); none left where intake already fills it
     room = np.maximum(headroom(ev.safety.room, ev.intake), 0.0)
     caps_offered = offer_caps(ev)
-    for column, total in (warning_caps or {}).items():
+    held = dict(warning_caps or {})
+    for column in advice_caps or {}:
+        held[column] = min(held.get(column, np.inf), float(np.nan_to_num(targets[column])))
+    for column, total in held.items():
         caps_offered[column] = min(caps_offered[column], max(total - float(ev.intake[column]), 0.0))
     room = np.minimum(room, caps_offered)
     gap_cols = np.flatnonzero(gaps > 0)
@@ -405,6 +417,7 @@ def regimen_problem(
         overshoot_weight=weight,
         ranks=column_ranks(ev.snapshot.reference, keys, served_targets(ev)[1]),
         warning_caps=dict(warning_caps or {}),
+        advice_caps=dict(advice_caps or {}),
     )
 
 

@@ -42,6 +42,8 @@ REQUIRED_TEXTS = (
     "target_missed_life_stage_cap",
     "target_missed_dose_band",
     "target_missed_warning",  # review 21: a medicine's warning threshold
+    "target_missed_past_warning",  # session 18: the advice above it, the closest dose
+    "target_missed_past_warning_any",
     "target_missed_budget",
     "target_missed_max_products",
     "target_missed_partly",
