@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from .test_regimen import apply, check
+
 
 @pytest.mark.parametrize("placement", ["email", "account", "home"])
 def test_a_product_asked_about_off_a_product_page_is_named_not_on_this_page(client, placement):
@@ -58,3 +60,24 @@ def test_a_regimen_past_no_threshold_still_reaches_the_advice(client):
     answer = _regimen(client, {"age": 70, "sex": "female", "serum_25ohd_nmol_l": 20})
     assert answer["targets"]["vitamin_d_ug"]["status"] == "achieved"
     assert answer["totals"]["vitamin_d_ug"] >= 30
+
+
+def test_a_pack_above_the_band_goes_back_beside_a_limit_crossed_by_what_is_taken(recommender):
+    """Review 25 F1, left open in session 17: 1,000 mg calcium taken (with food above its
+    limit) kept 2 a day of the 25 µg softgel taken once a day (50 µg, above the 37.5 µg band)
+    without a suggestion; the pack goes back to 1 a day, the calcium stays the person's."""
+    profile = {
+        "age": 40,
+        "current_supplements": [
+            {"sku": "BL-CA-500-TAB", "servings_per_day": 2},
+            {"sku": "XF-D3-25-SG"},
+        ],
+    }
+    basket = [{"sku": "XF-D3-25-SG", "servings_per_day": 2}]
+    suggestion = check(recommender, profile, basket)["suggestion"]
+    assert suggestion["changes"] == [
+        {"code": "reduce", "sku": "XF-D3-25-SG", "servings_per_day": 1, "line": "basket.0"}
+    ]
+    after = check(recommender, profile, apply(basket, suggestion))
+    assert [v["nutrient"] for v in after["violations"]] == ["calcium_mg"]
+    assert not [w for w in after["warnings"] if w["code"].startswith("intake_warning")]

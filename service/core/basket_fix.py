@@ -85,16 +85,31 @@ def fix_violation(ev: Evaluation, basket: list[LineAmounts], write: TextWriter) 
     return {**fix, "changes": fix["changes"] + more}
 
 
+def crossed(ev: Evaluation) -> np.ndarray:
+    """Columns above an upper limit, or above the room food leaves (guarantee 9)."""
+    return np.union1d(np.array(ev.over_limit_now, dtype=np.int64), over_room(ev))
+
+
+def _crossings(ev: Evaluation, basket: list[LineAmounts]) -> tuple[np.ndarray, ...]:
+    """(columns crossed, their excess, each basket line's part of them, which of them the
+    basket can bring back). Only those: one that what is taken crosses on its own is the
+    person's (its notice says so), and no reason to leave the basket's other crossed limit
+    unfixed (review 25 F1: 1,000 mg calcium taken, 75 + 50 µg vitamin D in the basket)."""
+    over = crossed(ev)
+    excess = ev.intake[over] - tolerated(ev.safety.room[over])
+    contribution = np.array([line.amounts[over] for line in basket]).reshape(len(basket), -1)
+    return over, excess, contribution, contribution.sum(axis=0) >= excess - 1e-9
+
+
+def basket_can_fix(ev: Evaluation, basket: list[LineAmounts]) -> bool:
+    """Whether the basket can bring back a crossed limit (the fix below has one to make)."""
+    return bool(basket) and bool(_crossings(ev, basket)[3].any())
+
+
 def _fix(ev: Evaluation, basket: list[LineAmounts], write: TextWriter) -> dict | None:
     if not basket:
         return None
-    over = np.union1d(np.array(ev.over_limit_now, dtype=np.int64), over_room(ev))
-    excess = ev.intake[over] - tolerated(ev.safety.room[over])
-    contribution = np.array([line.amounts[over] for line in basket])
-    # only the limits the basket can bring back: one that what is taken crosses on its own is
-    # the person's (its notice says so), and no reason to leave the basket's other crossed
-    # limit unfixed (review 25 F1: 1,000 mg calcium taken, 75 + 50 µg vitamin D in the basket)
-    fixable = contribution.sum(axis=0) >= excess - 1e-9
+    over, excess, contribution, fixable = _crossings(ev, basket)
     if not fixable.any():
         return None
     over, excess, contribution = over[fixable], excess[fixable], contribution[:, fixable]

@@ -15,8 +15,7 @@ from itertools import combinations
 from typing import Any
 
 from .amounts import rounded
-from .basket_fix import NextPack, change, next_packs
-from .day_totals import over_room
+from .basket_fix import NextPack, basket_can_fix, change, crossed, next_packs
 from .profile import Line, labelled_lines
 from .ranking import Evaluation, evaluate
 from .regimen_texts import TextWriter
@@ -32,9 +31,12 @@ def packs_back(
     whole number) that alone leave the basket failing nothing it fails now; None otherwise, and
     while the day crosses an upper limit (basket_fix's, with its limit text). Only those packs:
     a doctor's 800 µg folic acid at 2 a day stays beside a vitamin D pack above the band
-    (review 25 F2)."""
+    (review 25 F2). A limit that what is taken crosses on its own (calcium with food) does not
+    stand in the way (review 25 F1): it stays crossed, and no other is crossed with the packs
+    back."""
     raised = next_packs(ev, basket)
-    if not raised or ev.over_limit_now or over_room(ev).size:
+    lines = [x for x in ev.resolved if x.path.startswith("basket.")]
+    if not raised or basket_can_fix(ev, [*lines, *raised]):
         return None
     now = unsuited_lines(ev)
     sizes = range(1, len(raised) + 1) if len(raised) <= MAX_PACKS else [len(raised)]
@@ -66,7 +68,7 @@ def _gone(
         ev.today,
         request.get("jurisdiction"),
     )
-    if then.over_limit_now or over_room(then).size:
+    if not set(crossed(then).tolist()) <= set(crossed(ev).tolist()):
         return None
     after = unsuited_lines(then)
     if any(then.resolved[i].path.startswith("basket.") for i in after):
