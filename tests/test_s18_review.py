@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from .conftest import TODAY
 from .test_regimen import apply, check
 
 
@@ -81,3 +82,70 @@ def test_a_pack_above_the_band_goes_back_beside_a_limit_crossed_by_what_is_taken
     after = check(recommender, profile, apply(basket, suggestion))
     assert [v["nutrient"] for v in after["violations"]] == ["calcium_mg"]
     assert not [w for w in after["warnings"] if w["code"].startswith("intake_warning")]
+
+
+# ------------------------------------------------------------------ hostile review (session 18)
+def _write_rule(data_copy, when: str) -> None:
+    (data_copy.rules / "merchandising" / "zz-session18.yaml").write_text(
+        'source: "session 18 review"\n'
+        "rules:\n"
+        "  - id: cel-runtime\n"
+        "    description: a condition that fails at runtime for some requests\n"
+        f'    when: "{when}"\n'
+        "    categories: [vitamin_d]\n"
+        "    action: boost\n"
+        "    weight: 0.1\n"
+        '    reason: {nl: "Voorjaarsactie.", de: "Frühjahrsaktion.", en: "Spring offer."}\n',
+        encoding="utf-8",
+    )
+
+
+def _app_with_rule(data_copy, when: str):
+    from service.api.app import create_app
+
+    _write_rule(data_copy, when)
+    app = create_app(
+        {
+            "TESTING": True,
+            "CATALOG_PATH": str(data_copy.catalog),
+            "RULES_DIR": str(data_copy.rules),
+            "RELOAD_INTERVAL": 0,
+            "REDIS_URL": None,
+        }
+    )
+    app.extensions["dosewise"].clock = lambda: TODAY
+    return app
+
+
+def test_a_condition_that_fails_at_runtime_counts_as_false_never_a_5xx(data_copy):
+    """F1: `basket.skus[0]` with an empty basket (IndexError inside CEL) answered 500 to every
+    request without a basket; the condition now counts as false for that request."""
+    client = _app_with_rule(data_copy, "basket.skus[0] == 'XF-MG-CIT-150-TAB'").test_client()
+    assert client.get("/readyz").status_code == 200
+    empty = client.post("/v1/recommendations", json={"profile": {"age": 70}, "locale": "en"})
+    assert empty.status_code == 200 and empty.get_json()["items"]
+    body = {"profile": {"age": 70}, "basket": [{"sku": "XF-MG-CIT-150-TAB"}], "locale": "en"}
+    matched = client.post("/v1/recommendations", json=body)
+    assert matched.status_code == 200
+    assert any(
+        r["code"] == "rule:cel-runtime" for i in matched.get_json()["items"] for r in i["reasons"]
+    )
+    for path, payload in [
+        ("/v1/intake/check", {"profile": {"age": 40}}),
+        ("/v1/regimens", {"profile": {"age": 40}}),
+    ]:
+        assert client.post(path, json=payload).status_code == 200
+
+
+def test_a_condition_that_fails_on_a_sample_profile_is_refused_at_its_line(data_copy):
+    """F2: `profile.goals[0]` failed on a load-time sample profile: `rules check` printed a
+    traceback and the service's finding named the folder, line 1, no rule."""
+    from .test_cli_errors import run
+
+    _write_rule(data_copy, "profile.goals[0] == 'bones'")
+    result = run(
+        ["rules", "check", "--rules", str(data_copy.rules), "--catalog", str(data_copy.catalog)]
+    )
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    assert "zz-session18.yaml:5" in result.output and "cel-runtime" in result.output
