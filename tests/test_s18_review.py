@@ -149,3 +149,33 @@ def test_a_condition_that_fails_on_a_sample_profile_is_refused_at_its_line(data_
     assert result.exit_code == 1, result.output
     assert "Traceback" not in result.output
     assert "zz-session18.yaml:5" in result.output and "cel-runtime" in result.output
+
+
+def test_norway_is_a_country_in_the_data_files(client):
+    """F6: markets.yaml lists NO unquoted, which YAML 1.1 reads as false: Norway was refused
+    as "not an ISO 3166-1 alpha-2 country code". The data files read booleans as YAML 1.2
+    does (true and false only)."""
+    answer = client.post("/v1/recommendations", json={"profile": {"age": 75, "country": "NO"}})
+    assert answer.status_code == 200, answer.get_json()
+
+
+def test_a_rule_for_the_norwegian_market_loads(data_copy):
+    """F6: `markets: [NO]` in a rule was "not a two-letter country code"."""
+    (data_copy.rules / "merchandising" / "zz-norway.yaml").write_text(
+        'source: "session 18 review"\n'
+        "rules:\n"
+        "  - id: norway-only\n"
+        "    description: a rule for Norway\n"
+        "    markets: [NO]\n"
+        '    when: "profile.age >= 70"\n'
+        "    categories: [vitamin_d]\n"
+        "    action: boost\n"
+        "    weight: 0.1\n"
+        '    reason: {nl: "Voor Noorwegen.", de: "Für Norwegen.", en: "For Norway."}\n',
+        encoding="utf-8",
+    )
+    from .test_cli_errors import run
+
+    args = ["rules", "check", "--rules", str(data_copy.rules), "--catalog", str(data_copy.catalog)]
+    result = run(args)
+    assert result.exit_code == 0, result.output

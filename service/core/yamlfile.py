@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from pathlib import Path
 from typing import Any
 
@@ -64,7 +66,19 @@ class LineList(list):
 
 # libyaml's parser when present (several times faster on large catalogs); marks are the same.
 class _LineLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
-    pass
+    """Booleans as YAML 1.2 reads them: only true and false. YAML 1.1 also reads yes, no, on,
+    off, y and n as booleans, so Norway's `NO` in markets.yaml (and `markets: [NO]` in a rule)
+    was false (session 18 review F6)."""
+
+
+_BOOL = "tag:yaml.org,2002:bool"
+_LineLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != _BOOL]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_LineLoader.add_implicit_resolver(
+    _BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
 
 
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> LineDict:
