@@ -179,3 +179,14 @@ def test_a_rule_for_the_norwegian_market_loads(data_copy):
     args = ["rules", "check", "--rules", str(data_copy.rules), "--catalog", str(data_copy.catalog)]
     result = run(args)
     assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize("customer_id", ["k-42\t", "\u200bk-42", "k-42\u202e", "c-1001 "])
+def test_a_recommendation_request_refuses_a_customer_id_events_refuse(client, customer_id):
+    """F4: POST /v1/recommendations logged impressions under ids that PUT, events and DELETE
+    refuse ("k-42\\t", a zero-width space): an erasure of k-42 left them in Redis. One rule for
+    every endpoint (contract/base.py customer_id_problem)."""
+    body = {"profile": {"age": 70}, "customer_id": customer_id}
+    response = client.post("/v1/recommendations", json=body)
+    assert response.status_code == 422
+    assert "customer_id" in response.get_json()["error"]["fields"]

@@ -203,7 +203,7 @@ class RecommendationRequestSchema(StrictSchema):
     customer_id = fields.String(
         load_default=RecommendationRequest.customer_id,
         allow_none=True,
-        validate=validate.Length(min=1, max=128),
+        validate=CustomerId(),  # the events' rule (session 18 review F4: "k-42\t" was logged)
         metadata={
             "description": "Optional: logs the list shown (with its features) for this "
             "customer, so that their events train the ranking model."
