@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import TODAY
+from .conftest import TODAY, store_customer
 from .test_regimen import apply, check
 
 
@@ -190,3 +190,59 @@ def test_a_recommendation_request_refuses_a_customer_id_events_refuse(client, cu
     response = client.post("/v1/recommendations", json=body)
     assert response.status_code == 422
     assert "customer_id" in response.get_json()["error"]["fields"]
+
+
+# ------------------------------------------------------------------ pharmacist review (session 18)
+def _refills(client, customer_id: str) -> dict:
+    response = client.get(f"/v1/customers/{customer_id}/refills?locale=en")
+    assert response.status_code == 200
+    return response.get_json()
+
+
+def _email(client, customer_id: str) -> dict:
+    response = client.get(f"/v1/customers/{customer_id}/recommendations?placement=email&locale=en")
+    assert response.status_code == 200
+    return response.get_json()
+
+
+def test_the_pregnancy_multivitamin_goes_on_and_the_lasting_d3_stops(client):
+    """F1 (unsafe): her pregnancy multivitamin, her only folic acid and iodine, runs out beside
+    a 20 µg D3 that lasts (30 µg together, above the 25 µg that suits pregnancy). It was left
+    out with "no safe alternative", and the e-mail said she already takes enough folic acid.
+    Now it is reordered and the D3 stops when it starts."""
+    profile = {"age": 30, "sex": "female", "life_stage": "pregnant"}
+    store_customer(
+        client,
+        "s18-f1",
+        profile,
+        [("XF-MULTI-PREGNANCY", "2026-09-03"), ("GR-D3-20-TAB", "2026-10-15")],
+    )
+    answer = _refills(client, "s18-f1")
+    (item,) = answer["reorder"]["items"]
+    assert (item["sku"], item["action"]) == ("XF-MULTI-PREGNANCY", "reorder")
+    assert [r["code"] for r in item["reasons"]][:2] == ["runs_out", "stop:GR-D3-20-TAB"]
+    (d3,) = [r for r in answer["refills"] if r["sku"] == "GR-D3-20-TAB"]
+    assert d3["fits"] is False and d3["why"][0]["code"] == "stopped_for"
+    email = _email(client, "s18-f1")
+    (pick,) = email["items"]
+    assert pick["sku"] == "XF-MULTI-PREGNANCY"
+    assert any(r["code"] == "stop:GR-D3-20-TAB" for r in pick["reasons"])
+    assert not [n for n in email["notices"] if n["code"].startswith("refill_held_back")]
+
+
+def test_the_email_proposes_the_reorder_the_refills_propose(client):
+    """F2: the calcium + D3 reorder was held back in the e-mail for the 2 more days of a 25 µg
+    D3 that the reorder itself leaves out (already covered), which /refills had decided."""
+    store_customer(
+        client,
+        "s18-f2",
+        {"age": 58, "sex": "female"},
+        [("XF-D3-25-SG", "2026-08-05"), ("XF-CAD3-500-10-TAB", "2026-09-02")],
+    )
+    reorder = _refills(client, "s18-f2")["reorder"]
+    assert [(i["sku"], i["action"]) for i in reorder["items"]] == [
+        ("XF-CAD3-500-10-TAB", "reorder")
+    ]
+    email = _email(client, "s18-f2")
+    assert [i["sku"] for i in email["items"]][:1] == ["XF-CAD3-500-10-TAB"]
+    assert not [n for n in email["notices"] if n["code"].startswith("refill_held_back")]

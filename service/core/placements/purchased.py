@@ -20,7 +20,7 @@ from ..advice_texts import line_names
 from ..profile import Line
 from ..ranking import Evaluation, evaluate
 from ..refills import Supply, buy_again_choices, listed_and_due, plan_refills, supplies
-from ..refills.render import runs_out_reason
+from ..refills.render import runs_out_reason, stop_reasons
 from ..safety import planning_pregnancy
 from ..vocabulary import LOCALES
 from .context import Pick, PlacementContext
@@ -66,7 +66,11 @@ def _now_besides(
 
 
 def _blocked_now(
-    ctx: PlacementContext, index: int, supply: Supply, ends: Ends
+    ctx: PlacementContext,
+    index: int,
+    supply: Supply,
+    ends: Ends,
+    leaving: frozenset[str] | set[str] = frozenset(),
 ) -> tuple[int, list[int]] | None:
     """Review s5 S5: a reorder or replacement adds no nutrient the answer's own warning names
     (`intake_warning:<nutrient>`: what is taken now fails a guarantee) while a product the
@@ -78,7 +82,8 @@ def _blocked_now(
     warned of now). The refill plan checked the proposal against what is taken besides it
     then, as /refills proposes it; the notice says it is for when those products run out.
     What is taken enough of is no reason here (review s6 T5). Returns the warned nutrient's
-    column and the lines of `ctx.ev` still taken then, or None."""
+    column and the lines of `ctx.ev` still taken then, or None. `leaving`: SKUs the reorder
+    leaves out, no reason to hold back for the dose band (the plan's overlap, session 18)."""
     catalog, keys = ctx.snapshot.catalog, ctx.snapshot.reference.nutrients.keys
     now = ctx.ev
     gives = catalog.nutrients_per_day[index] > 0
@@ -94,6 +99,8 @@ def _blocked_now(
         for line in found.lines:
             sku = now.resolved[line].sku
             if sku == supply.sku:  # what the proposal continues or replaces
+                continue
+            if sku in leaving and found.kind == "dose_band":
                 continue
             end = ends.get(sku) if sku else None
             if end is None or end > start:
@@ -215,6 +222,14 @@ def refills(ctx: PlacementContext, limit: int) -> list[Pick]:
     )
     products = snapshot.catalog.products
     ends: Ends = {s.sku: s.runs_out_on for s in plan.listed}
+    # a lasting supply the plan stops for a product of the reorder ends when that one starts
+    # (session 18 review F1: the pregnancy multivitamin, her only folic acid, goes on and the
+    # lasting 20 µg D3 stops), and one it leaves out is no longer taken for a warning of the
+    # dose band, the plan's own overlap of a few days (review F2: the calcium + D3 reorder held
+    # back for 2 more days of a 25 µg D3 the reorder leaves out)
+    for sku, continued in plan.stopped.items():
+        ends[sku] = min(ends[sku], ends[continued])
+    leaving = {d.supply.sku for d in plan.decisions if d.action == "stop"}
     # a product already in the basket is being bought: no reorder of it, as buy_again leaves
     # it out (review 11 R11-12: the refill e-mail proposed the calcium in the basket)
     in_basket = {line.sku for line in request.basket if line.sku}
@@ -225,7 +240,7 @@ def refills(ctx: PlacementContext, limit: int) -> list[Pick]:
             continue
         if products[index].sku in in_basket:
             continue
-        blocked = _blocked_now(ctx, index, supply, ends)
+        blocked = _blocked_now(ctx, index, supply, ends, leaving)
         if blocked is not None:
             _held_back_notice(ctx, supply, blocked)
             continue
@@ -233,6 +248,7 @@ def refills(ctx: PlacementContext, limit: int) -> list[Pick]:
         for locale in LOCALES:
             name = products[supply.index].name[locale]
             own = [runs_out_reason(config, name, supply.runs_out_on, ctx.today, locale)]
+            own += stop_reasons(snapshot, config, plan.stopped, supply.sku, locale)
             if decision.action == "replace":
                 text = config.text("reason_replaces", locale, name=name)
                 own.append({"code": "replaces", "text": text})

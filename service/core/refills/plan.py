@@ -11,9 +11,19 @@ from ..profile import Line, Profile, with_next_packs
 from ..ranking import Evaluation, evaluate
 from ..snapshot import Snapshot
 from .check import CheckCache
-from .replace import fits, no_advice, once, reasoned, replacement, replacement_once
+from .lasting import besides_reorder, stop_for_reorder
+from .replace import (
+    covered_by,
+    fits,
+    fits_days,
+    no_advice,
+    once,
+    reasoned,
+    replacement,
+    replacement_once,
+)
 from .settings import RefillConfig
-from .supplies import Purchase, Supply, supplies
+from .supplies import Purchase, Supply, still_taken, supplies
 from .why import UPPER_LIMIT_CODES, exclusions, gives_alone, unfit_products
 
 # read from here by render, buy_again and the package (replace.py and why.py since their split)
@@ -79,6 +89,9 @@ class RefillPlan:
     # for its need that fits now, with the evaluation it was chosen in (review 9b)
     lasting_replacements: dict[str, tuple[int, Evaluation]] = field(default_factory=dict)
     checked_all: bool = False  # every listed supply was checked (check_lasting)
+    # lasting supplies to stop when a product of the reorder starts: sku -> that product's SKU
+    # (lasting.stop_for_reorder: the only source of a nutrient goes on, session 18)
+    stopped: dict[str, str] = field(default_factory=dict)
     # what is taken now (the list's evaluation: every supply still lasting, the current
     # supplements, the basket), worked out when first read (`now`): its warnings are the
     # answer's notices (review s8 Q1, Q2)
@@ -166,7 +179,7 @@ def plan_refills(
             now,
             above_limit_now=True,
             lasting_why={k: v for k, v in lasting_why.items() if k not in in_group},
-            lasting_replacements=_besides_reorder(snapshot, instead, in_group, stops),
+            lasting_replacements=besides_reorder(snapshot, instead, in_group, stops),
             checked_all=check_lasting,
             taken_now=lambda: now,
         )
@@ -209,7 +222,7 @@ def plan_refills(
     def on_days(supply: Supply, held: set[str]) -> list[list[tuple[str, Line]]]:
         return [
             taken_lines(profile, counted, lasting + extra, basket_besides(basket, held))
-            for extra in _still_taken(group, supply, today, proposed)
+            for extra in still_taken(group, supply, today, proposed)
         ]
 
     alone = gives_alone(snapshot, profile, group, lasting)
@@ -252,6 +265,7 @@ def plan_refills(
             proposed[supply.sku] = accepted[-1]
     # then what no longer fits: its need met by the reorder already, a replacement, or neither
     kept_as_is = {sku for sku, d in decided.items() if d.action == "reorder"}
+    stopped: dict[str, str] = {}
     for supply, why in failed:
         lines = taken_lines(
             profile, counted, lasting + accepted, basket_besides(basket, kept_as_is)
@@ -261,7 +275,7 @@ def plan_refills(
             why = _above_now(ev)
             decided[supply.sku] = Decision(supply, "stop", None, list(why), ev, why)
             continue
-        if _covered_by(ev, supply.index, accepted):
+        if covered_by(ev, supply.index, accepted):
             why = {"covered": [], **why}
             decided[supply.sku] = Decision(supply, "stop", None, list(why), ev, why)
             continue
@@ -271,6 +285,30 @@ def plan_refills(
             why = _above_now(above)
             decided[supply.sku] = Decision(supply, "stop", None, list(why), above, why)
             continue
+        stop = stop_for_reorder(snapshot, supply, why, lasting)
+        if stop:  # the only source of a nutrient goes on, what only adds to it stops
+            rest = [(sku, n) for sku, n in lasting if sku not in stop]
+            held = {supply.sku, *(sku for sku, _ in accepted)}
+            then = taken_lines(profile, counted, rest + accepted, basket_besides(basket, held))
+            without = evaluate_lines(then)
+            own = _as_taken(
+                snapshot,
+                profile,
+                then,
+                supply,
+                today,
+                jurisdiction,
+                evaluations,
+                without,
+                profile_key,
+            )
+            if not without.over_limit_now and not exclusions(own, supply.index, without):
+                lasting = rest  # no longer counted for what follows (on_days reads it too)
+                stopped.update(dict.fromkeys(sorted(stop), supply.sku))
+                decided[supply.sku] = Decision(supply, "reorder", supply.index, [], own)
+                accepted.append((supply.sku, supply.servings_per_day))
+                proposed[supply.sku] = accepted[-1]
+                continue
         avoid = in_group | {sku for sku, _ in accepted}
         # one that fits every day it would be taken (review 9b finding 1), with a reason of
         # its own on the day it is shown for, the day it starts (CI, stop 27: an omega-3 chew
@@ -282,7 +320,7 @@ def plan_refills(
             (
                 i
                 for i in chosen
-                if i is not None and _fits_days([*days, ev], i) and reasoned(shown, i)
+                if i is not None and fits_days([*days, ev], i) and reasoned(shown, i)
             ),
             None,
         )
@@ -299,7 +337,7 @@ def plan_refills(
     for supply, _ in failed:  # one proposed later in the order may serve its need (review 9b)
         d = decided[supply.sku]
         if d.action == "stop" and not {"covered", "above_upper_limit_now"} & set(d.why):
-            if _covered_by(d.ev, supply.index, [a for a in accepted if a[0] != supply.sku]):
+            if covered_by(d.ev, supply.index, [a for a in accepted if a[0] != supply.sku]):
                 d.nutrients = {"covered": [], **d.nutrients}
                 d.why = list(d.nutrients)
     decisions = [decided[s.sku] for s in group]
@@ -311,45 +349,16 @@ def plan_refills(
         base,
         above_limit_now=bool(base is not None and base.over_limit_now),
         lasting_why={k: v for k, v in lasting_why.items() if k not in in_group},
-        lasting_replacements=_besides_reorder(snapshot, instead, in_group, decisions),
+        lasting_replacements=besides_reorder(snapshot, instead, in_group, decisions),
         checked_all=check_lasting,
         taken_now=lambda: now,
+        stopped=stopped,
     )
-
-
-def _still_taken(
-    group: list[Supply],
-    supply: Supply,
-    today: dt.date,
-    proposed: dict[str, tuple[str, float]],
-) -> list[list[tuple[str, float]]]:
-    """Review 9b finding 1: the reorder's other products on each day the proposal for `supply`
-    is taken while they change, from the day it starts (today if it ran out): one not run out
-    yet is still taken; one run out is what the reorder proposes for it (nothing while
-    undecided: its own check counts this one). Only days that differ from `proposed`."""
-    start = max(today, supply.runs_out_on)
-    others = [s for s in group if s.sku != supply.sku]
-    days = sorted({start, *(s.runs_out_on for s in others if s.runs_out_on > start)})
-    out: list[list[tuple[str, float]]] = []
-    for day in days:
-        running = [s for s in others if s.runs_out_on > day]
-        if all(proposed.get(s.sku) == (s.sku, s.servings_per_day) for s in running):
-            continue  # the same as the reorder whole
-        extra = [(s.sku, s.servings_per_day) for s in running]
-        extra += [proposed[s.sku] for s in others if s.runs_out_on <= day and s.sku in proposed]
-        if extra not in out:
-            out.append(extra)
-    return out
 
 
 # why codes of a second source: on a day another product is still taken only until it runs
 # out, that overlap is no reason to leave a product out (the reorder as a whole decides)
 OVERLAP = frozenset({"already_covered", "only_source"})
-
-
-def _fits_days(days: list[Evaluation], index: int) -> bool:
-    """It fits each day (safety, excludes, dose band), no second source in the last."""
-    return all(bool(fits(ev)[index]) for ev in days) and not days[-1].offer.duplicate[index]
 
 
 def _as_taken(
@@ -382,14 +391,6 @@ def _as_taken(
 # a medicine or condition it does not go with (vitamin K taken with a vitamin K antagonist: the
 # dose of the medicine was set with it), a day above an upper limit
 ASK_ANYWAY = frozenset({"interaction", *UPPER_LIMIT_CODES})
-
-
-def _covered_by(ev: Evaluation, index: int, accepted: list[tuple[str, float]]) -> list[str]:
-    """SKUs already in the reorder that serve the same role as the product at `index`."""
-    table = ev.offer.role_table
-    catalog = ev.snapshot.catalog
-    role = table.category_role[index]
-    return [sku for sku, _ in accepted if table.category_role[catalog.index[sku]] == role]
 
 
 def _check_lasting(
@@ -448,24 +449,6 @@ def _check_lasting(
             if other is not None and base.safety.allowed()[other]:  # its limits count all
                 instead[supply.sku] = (other, fit)
     return out, instead
-
-
-def _besides_reorder(
-    snapshot: Snapshot,
-    instead: dict[str, tuple[int, Evaluation]],
-    in_group: set[str],
-    decisions: list[Decision],
-) -> dict[str, tuple[int, Evaluation]]:
-    """The lasting replacements not in the reorder that give no nutrient a product the
-    reorder proposes gives (no second source next to the reorder)."""
-    given = snapshot.catalog.nutrients_per_day
-    proposed = [d.index for d in decisions if d.index is not None]
-    return {
-        sku: (i, ev)
-        for sku, (i, ev) in instead.items()
-        if sku not in in_group
-        and not any(((given[i] > 0) & (given[p] > 0)).any() for p in proposed)
-    }
 
 
 def _unfit_skus(ev: Evaluation, listed: list[Supply], profile: Profile) -> set[str]:

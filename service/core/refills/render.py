@@ -96,6 +96,25 @@ def adds_reasons(
     return out
 
 
+def stop_reasons(
+    snapshot: Snapshot, config: RefillConfig, stopped: dict[str, str], sku: str, locale: str
+) -> list[dict[str, str]]:
+    """`stop:<SKU>` on the reorder of `sku` for each lasting supply the plan stops when it
+    starts (RefillPlan.stopped, session 18): what to stop, and why."""
+    catalog, reference = snapshot.catalog, snapshot.reference
+    out = []
+    for other, continued in sorted(stopped.items()):
+        if continued != sku:
+            continue
+        product = catalog.products[catalog.index[other]]
+        names = _nutrient_names(reference, sorted(product.nutrients_per_day), locale)
+        text = config.text(
+            "reason_stop_lasting", locale, name=product.name[locale], nutrients=names
+        )
+        out.append({"code": f"stop:{other}", "text": text})
+    return out
+
+
 def runs_out_reason(config: RefillConfig, name: str, day: dt.date, today: dt.date, locale: str):
     key = "reason_runs_out" if day > today else "reason_ran_out"
     return {
@@ -124,7 +143,14 @@ def render_plan(
             "due": s.sku in due,
             "in_reorder": s.sku in in_reorder,
         }
-        if s.sku in unfit:
+        if s.sku in plan.stopped:  # stopped when a product of the reorder starts (session 18)
+            continued = catalog.products[catalog.index[plan.stopped[s.sku]]].name[locale]
+            text = config.text("why_stopped_for", locale, name=continued)
+            entry["fits"] = False
+            entry["why"] = [{"code": "stopped_for", "text": text}] + why_texts(
+                config, reference, unfit.get(s.sku, {}), locale
+            )
+        elif s.sku in unfit:
             entry["fits"] = False
             entry["why"] = why_texts(config, reference, unfit[s.sku], locale)
             if s.sku in plan.lasting_replacements:  # what serves its need instead (review 9b)
@@ -158,6 +184,7 @@ def render_plan(
                 for k, v in catalog.products[supply.index].nutrients_per_day.items()
             }
         reasons = [runs_out_reason(config, name, supply.runs_out_on, plan.today, locale)]
+        reasons += stop_reasons(snapshot, config, plan.stopped, supply.sku, locale)
         if decision.action == "replace":
             # review s8 Q3: first what it gives that the product it replaces did not
             reasons[:0] = adds_reasons(snapshot, config, supply.index, decision.index, locale)

@@ -146,3 +146,16 @@ def no_advice(ev: Evaluation, index: int) -> list[str]:
     if (role & (offer.rule_need | _goal_need_of(ev, given, role))).any():
         return []
     return [keys[int(c)] for c in gives]
+
+
+def fits_days(days: list[Evaluation], index: int) -> bool:
+    """It fits each day (safety, excludes, dose band), no second source in the last."""
+    return all(bool(fits(ev)[index]) for ev in days) and not days[-1].offer.duplicate[index]
+
+
+def covered_by(ev: Evaluation, index: int, accepted: list[tuple[str, float]]) -> list[str]:
+    """SKUs already in the reorder that serve the same role as the product at `index`."""
+    table = ev.offer.role_table
+    catalog = ev.snapshot.catalog
+    role = table.category_role[index]
+    return [sku for sku, _ in accepted if table.category_role[catalog.index[sku]] == role]

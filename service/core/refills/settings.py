@@ -30,6 +30,8 @@ TEXTS: dict[str, tuple[str, ...]] = {
     "reason_replaces": ("name",),
     "reason_adds": ("amount", "unit", "nutrient", "name"),
     "reason_bought_before": ("date",),
+    "reason_stop_lasting": ("name", "nutrients"),  # session 18: the only source goes on
+    "why_stopped_for": ("name",),
     "notice_not_reordered": ("name",),
     "notice_not_reordered_above_limit": ("name",),  # review 17 RF1
     "notice_not_needed": ("name",),

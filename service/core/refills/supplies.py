@@ -157,3 +157,28 @@ def supplies_of(
             )
         )
     return sorted(out, key=lambda s: (s.runs_out_on, s.sku))
+
+
+def still_taken(
+    group: list[Supply],
+    supply: Supply,
+    today: dt.date,
+    proposed: dict[str, tuple[str, float]],
+) -> list[list[tuple[str, float]]]:
+    """Review 9b finding 1: the reorder's other products on each day the proposal for `supply`
+    is taken while they change, from the day it starts (today if it ran out): one not run out
+    yet is still taken; one run out is what the reorder proposes for it (nothing while
+    undecided: its own check counts this one). Only days that differ from `proposed`."""
+    start = max(today, supply.runs_out_on)
+    others = [s for s in group if s.sku != supply.sku]
+    days = sorted({start, *(s.runs_out_on for s in others if s.runs_out_on > start)})
+    out: list[list[tuple[str, float]]] = []
+    for day in days:
+        running = [s for s in others if s.runs_out_on > day]
+        if all(proposed.get(s.sku) == (s.sku, s.servings_per_day) for s in running):
+            continue  # the same as the reorder whole
+        extra = [(s.sku, s.servings_per_day) for s in running]
+        extra += [proposed[s.sku] for s in others if s.runs_out_on <= day and s.sku in proposed]
+        if extra not in out:
+            out.append(extra)
+    return out

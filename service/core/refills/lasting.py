@@ -1,0 +1,74 @@
+"""The reorder beside supplies that still last (split from plan.py): the lasting replacements
+shown beside it, and the lasting supplies to stop for a product of the reorder that is the
+only source of a nutrient the person needs."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..ranking import Evaluation
+from ..snapshot import Snapshot
+
+if TYPE_CHECKING:
+    from .plan import Decision
+    from .supplies import Supply
+
+# why codes of a product left out only for what it adds to what else is taken: a second
+# source of a nutrient, a day's total above the life stage's maximum or an upper limit, the day
+# past the dose band; `only_source` says it is the only source of another nutrient
+SUM_CODES = frozenset(
+    {
+        "already_covered",
+        "only_source",
+        "life_stage_maximum_total",
+        "upper_limit",
+        "upper_limit_taken_food",
+        "dose_band",
+    }
+)
+
+
+def stop_for_reorder(
+    snapshot: Snapshot,
+    supply: Supply,
+    why: dict[str, list[str]],
+    lasting: list[tuple[str, float]],
+) -> set[str]:
+    """The lasting supplies to stop when the reorder's `supply` starts, so that it can go on:
+    it fails only for what it adds to what is taken besides (SUM_CODES), it is the only source
+    of a nutrient (`only_source`: a pregnant woman's multivitamin, her only folic acid and
+    iodine, beside a lasting 20 µg D3 above the 25 µg pregnancy maximum together; session 18
+    review F1), and each of them gives one of the nutrients concerned and nothing the supply
+    does not give (stopping it loses nothing). Empty where that is not so: the plan then
+    decides as before (replacement, or left out)."""
+    if "only_source" not in why or not set(why) <= SUM_CODES:
+        return set()
+    catalog, keys = snapshot.catalog, snapshot.reference.nutrients.keys
+    gives = catalog.nutrients_per_day[supply.index] > 0
+    concerned = [
+        keys.index(n) for code, names in why.items() if code != "only_source" for n in names
+    ]
+    stop = set()
+    for sku, _ in lasting:
+        other = catalog.nutrients_per_day[catalog.index[sku]] > 0
+        if other[concerned].any() and not (other & ~gives).any():
+            stop.add(sku)
+    return stop
+
+
+def besides_reorder(
+    snapshot: Snapshot,
+    instead: dict[str, tuple[int, Evaluation]],
+    in_group: set[str],
+    decisions: list[Decision],
+) -> dict[str, tuple[int, Evaluation]]:
+    """The lasting replacements not in the reorder that give no nutrient a product the
+    reorder proposes gives (no second source next to the reorder)."""
+    given = snapshot.catalog.nutrients_per_day
+    proposed = [d.index for d in decisions if d.index is not None]
+    return {
+        sku: (i, ev)
+        for sku, (i, ev) in instead.items()
+        if sku not in in_group
+        and not any(((given[i] > 0) & (given[p] > 0)).any() for p in proposed)
+    }
