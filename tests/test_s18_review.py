@@ -246,3 +246,30 @@ def test_the_email_proposes_the_reorder_the_refills_propose(client):
     email = _email(client, "s18-f2")
     assert [i["sku"] for i in email["items"]][:1] == ["XF-CAD3-500-10-TAB"]
     assert not [n for n in email["notices"] if n["code"].startswith("refill_held_back")]
+
+
+@pytest.mark.parametrize(
+    "profile", [{"age": 55, "sex": "male"}, {"age": 62, "sex": "female"}], ids=["man", "woman-62"]
+)
+def test_iron_without_a_measured_need_is_not_reordered_nor_bought_again(client, profile):
+    """F4: a man of 55 (a woman of 62) who bought a 14 mg iron capsule was offered it again by
+    the reorder, the e-mail and buy-again, where the list never offers iron without a measured
+    need (scoring.yaml lists.goal_indication: iron builds up; men's and postmenopausal women's
+    needs are met by food)."""
+    customer = f"s18-f4-{profile['sex']}"
+    store_customer(client, customer, profile, [("XF-IRON-14-CAP", "2026-09-02")])
+    reorder = _refills(client, customer)["reorder"]
+    assert reorder["items"] == []
+    (left,) = reorder["left_out"]
+    assert left["why"][0]["code"] == "not_indicated" and "doctor" in left["why"][0]["text"]
+    assert "XF-IRON-14-CAP" not in [i["sku"] for i in _email(client, customer)["items"]]
+    again = client.get(f"/v1/customers/{customer}/buy-again?locale=en").get_json()
+    assert "XF-IRON-14-CAP" not in [i["sku"] for i in again["items"]]
+
+
+def test_iron_a_doctor_advised_is_reordered(client):
+    """F4's boundary: with a doctor's iron dose the capsule is reordered."""
+    profile = {"age": 55, "sex": "male", "higher_dose_advised": {"iron_mg": 14}}
+    store_customer(client, "s18-f4-doctor", profile, [("XF-IRON-14-CAP", "2026-09-02")])
+    items = _refills(client, "s18-f4-doctor")["reorder"]["items"]
+    assert [(i["sku"], i["action"]) for i in items] == [("XF-IRON-14-CAP", "reorder")]

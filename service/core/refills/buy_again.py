@@ -14,6 +14,7 @@ from .plan import _as_taken, fits, taken_lines
 from .render import product_item, runs_out_reason
 from .settings import RefillConfig
 from .supplies import Purchase, Supply, supplies
+from .why import not_indicated
 
 
 # ---------------------------------------------------------------- buy again
@@ -89,6 +90,8 @@ def buy_again_ranked(
             not own.over_limit_now
             and fits(own)[supply.index]
             and not ev.offer.duplicated(supply.index)
+            # no iron for a man without a measured need (session 18 review F4)
+            and not not_indicated(own, snapshot.catalog.nutrients_per_day[supply.index])
         ):
             chosen.append(BuyAgain(supply, own))
             if len(chosen) >= limit:

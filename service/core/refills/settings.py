@@ -62,6 +62,7 @@ TEXTS: dict[str, tuple[str, ...]] = {
     "why_rule": (),
     "why_above_upper_limit_now": ("nutrients",),
     "why_no_advice": ("nutrients",),
+    "why_not_indicated": ("nutrients",),  # session 18: lists.goal_indication
 }
 
 

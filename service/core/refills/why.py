@@ -50,6 +50,9 @@ def exclusions(
             out[code] = []
     if ev.rule_excluded[index]:
         out["rule"] = []
+    unasked = not_indicated(ev, row)
+    if unasked:  # session 18 review F4: no iron for a man again without a measured need
+        out["not_indicated"] = unasked
     above = np.flatnonzero(_above_band(ev, index, base, cover)).tolist()
     cover = cover if cover is not None else base
     covered = [] if cover is None else cover.offer.duplicated(index)
@@ -192,6 +195,18 @@ def _life_stage_maximum(
         if row[keys.index(key)] > 0 and ev.safety.totals_with_item[index, keys.index(key)] > most
     ]
     return {"life_stage_maximum_total": total}
+
+
+def not_indicated(ev: Evaluation, row: np.ndarray) -> list[str]:
+    """The nutrients the product gives that the list never offers the profile without a
+    measured need (scoring.yaml `lists.goal_indication`: iron for a man or a woman after the
+    menopause) and for which the profile has no advice (a doctor's iron dose is one)."""
+    keys = ev.snapshot.reference.nutrients.keys
+    return [
+        nutrient
+        for nutrient in ev.offer.not_indicated
+        if row[keys.index(nutrient)] > 0 and np.isnan(ev.targets[keys.index(nutrient)])
+    ]
 
 
 def _only_source(base: Evaluation, row: np.ndarray) -> list[int]:
