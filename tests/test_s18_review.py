@@ -273,3 +273,40 @@ def test_iron_a_doctor_advised_is_reordered(client):
     store_customer(client, "s18-f4-doctor", profile, [("XF-IRON-14-CAP", "2026-09-02")])
     items = _refills(client, "s18-f4-doctor")["reorder"]["items"]
     assert [(i["sku"], i["action"]) for i in items] == [("XF-IRON-14-CAP", "reorder")]
+
+
+@pytest.mark.parametrize(
+    ("locale", "reason"),
+    [
+        ("de", "Magnesium verhindert Wadenkrämpfe und senkt Bluthochdruck."),
+        ("de", "Selen bei Hashimoto und gegen Haarausfall."),
+        ("de", "Omega-3 lindert Arthrose und Rheuma."),
+        ("en", "Ends anaemia and stops migraines."),
+        ("nl", "Nooit meer ziek deze winter: vitamine D tegen de winterdip en somberheid."),
+        ("en", "Omega-3 lowers cholesterol and blood pressure and eases arthritis."),
+        ("nl", "Magnesium gaat kramp en hoge bloeddruk tegen."),
+    ],
+)
+def test_a_disease_claim_in_a_rule_reason_is_refused(data_copy, locale, reason):
+    """F5: these reasons passed `rules check` and lint with 0 errors and were shown to
+    customers (contract guarantee 7: only authorised claim wording, whatever the rule files
+    say). claims.yaml `forbidden` names the conditions, symptoms and "relieves"."""
+    from .test_cli_errors import run
+
+    texts = {"nl": "Actie.", "de": "Aktion.", "en": "Offer.", locale: reason}
+    (data_copy.rules / "merchandising" / "zz-claims.yaml").write_text(
+        'source: "session 18 review"\n'
+        "rules:\n"
+        "  - id: a-claim\n"
+        "    description: a disease claim in a reason\n"
+        '    when: "profile.age >= 18"\n'
+        "    categories: [magnesium]\n"
+        "    action: boost\n"
+        "    weight: 0.1\n"
+        f"    reason: {{nl: {texts['nl']!r}, de: {texts['de']!r}, en: {texts['en']!r}}}\n",
+        encoding="utf-8",
+    )
+    args = ["rules", "check", "--rules", str(data_copy.rules), "--catalog", str(data_copy.catalog)]
+    result = run(args)
+    assert result.exit_code == 1, result.output
+    assert "zz-claims.yaml" in result.output and "Traceback" not in result.output
