@@ -310,3 +310,21 @@ def test_a_disease_claim_in_a_rule_reason_is_refused(data_copy, locale, reason):
     result = run(args)
     assert result.exit_code == 1, result.output
     assert "zz-claims.yaml" in result.output and "Traceback" not in result.output
+
+
+def test_buy_again_as_a_whole_stays_within_the_pregnancy_maximum(client):
+    """F3: a pregnant woman's buy-again listed a calcium + 10 µg D3, the 25 µg D3 and the folic
+    acid + 10 µg D3 tablet, 45 µg of vitamin D bought together against the 25 µg that suits
+    pregnancy (each item checked alone). Each item now counts those listed before it."""
+    profile = {"age": 30, "sex": "female", "life_stage": "pregnant"}
+    bought = [
+        ("XF-D3-25-SG", "2025-06-01"),
+        ("XF-FOLIC-D3-TAB", "2025-06-01"),
+        ("XF-CAD3-500-10-TAB", "2025-06-01"),
+    ]
+    store_customer(client, "s18-f3", profile, bought)
+    for path in ["buy-again?locale=en", "recommendations?placement=account&locale=en&limit=5"]:
+        items = client.get(f"/v1/customers/s18-f3/{path}").get_json()["items"]
+        vitamin_d = sum(i["nutrients_per_day"].get("vitamin_d_ug", 0) for i in items)
+        assert vitamin_d <= 25, [(i["sku"], i["nutrients_per_day"]) for i in items]
+        assert "XF-FOLIC-D3-TAB" in [i["sku"] for i in items]

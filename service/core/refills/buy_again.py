@@ -85,10 +85,27 @@ def buy_again_ranked(
             return []
         # checked at the servings the customer takes, as the reorder is (plan._as_taken)
         own = _as_taken(snapshot, profile, lines, supply, today, jurisdiction, None, ev)
+        # and with the items listed before it: what is offered together stays within every
+        # limit and life stage maximum (session 18 review F3: 45 µg vitamin D in pregnancy
+        # from three items each checked alone); "covered" stays what is taken
+        together = own
+        if chosen:
+            listed = [
+                (c.supply.sku, c.supply.servings_per_day)
+                for c in chosen
+                if c.supply.sku not in lasting  # a lasting one counts already
+            ]
+            more = taken_lines(
+                profile, {supply.sku, *others, *dict(listed)}, extra + listed, list(basket)
+            )
+            before = evaluate(snapshot, profile, more, today, jurisdiction)
+            together = _as_taken(snapshot, profile, more, supply, today, jurisdiction, None, before)
         # nothing it adds covered already by what is taken besides it (F12, review s4 R11)
         if (
             not own.over_limit_now
+            and not together.over_limit_now
             and fits(own)[supply.index]
+            and fits(together)[supply.index]
             and not ev.offer.duplicated(supply.index)
             # no iron for a man without a measured need (session 18 review F4)
             and not not_indicated(own, snapshot.catalog.nutrients_per_day[supply.index])
