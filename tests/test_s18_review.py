@@ -8,7 +8,7 @@ from .conftest import TODAY, store_customer
 from .test_regimen import apply, check
 
 
-@pytest.mark.parametrize("placement", ["email", "account", "home"])
+@pytest.mark.parametrize("placement", ["email", "account", "home", "cart", "checkout"])
 def test_a_product_asked_about_off_a_product_page_is_named_not_on_this_page(client, placement):
     """A refill e-mail (or the home or account list) asked with a `product_sku` said "the
     product on this page does not suit your profile": there is no page. It names the product."""
@@ -328,3 +328,62 @@ def test_buy_again_as_a_whole_stays_within_the_pregnancy_maximum(client):
         vitamin_d = sum(i["nutrients_per_day"].get("vitamin_d_ug", 0) for i in items)
         assert vitamin_d <= 25, [(i["sku"], i["nutrients_per_day"]) for i in items]
         assert "XF-FOLIC-D3-TAB" in [i["sku"] for i in items]
+
+
+@pytest.mark.parametrize("placement", ["email", "home"])
+def test_what_the_product_asked_about_covers_is_named_off_a_product_page(client, placement):
+    """Pharmacist review F5: "The product on this page already gives vitamin D and folic acid"
+    in a refill e-mail asked with a product_sku."""
+    body = {
+        "profile": {"age": 30, "sex": "female", "life_stage": "pregnant"},
+        "placement": placement,
+        "product_sku": "XF-FOLIC-D3-TAB",
+        "locale": "en",
+    }
+    notices = client.post("/v1/recommendations", json=body).get_json()["notices"]
+    texts = [n["text"] for n in notices if n["code"] in ("page_product_covers", "no_items")]
+    assert texts and all("this page" not in t for t in texts), notices
+    assert any(t.startswith("XTRA FUEL") for t in texts)
+
+
+def test_on_the_product_page_the_words_stay_and_a_complement_names_the_page_product(client):
+    """F5: on the product page "the product on this page" stays (capitalised); a complement's
+    reason with an empty basket said "which your basket does not give yet"."""
+    body = {
+        "profile": {"age": 40, "sex": "female"},
+        "placement": "product_page",
+        "product_sku": "XF-D3K2-TAB",
+        "locale": "en",
+    }
+    notices = client.post("/v1/recommendations", json=body).get_json()["notices"]
+    (notice,) = [n for n in notices if n["code"] == "page_product_not_suited"]
+    assert notice["text"].startswith("The product on this page does not suit your profile")
+    body = {"profile": {"age": 62, "sex": "female"}, "placement": "product_page", "locale": "en"}
+    body["product_sku"] = "XF-IRON-14-CAP"
+    answer = client.post("/v1/recommendations", json=body).get_json()
+    adds = [
+        r["text"] for i in answer["items"] for r in i["reasons"] if r["code"] == "adds_to_basket"
+    ]
+    assert adds and all("the product on this page does not give" in t for t in adds), adds
+
+
+@pytest.mark.parametrize("how", ["placement", "alternatives"])
+def test_no_iron_alternatives_without_a_measured_need_and_the_page_says_why(client, how):
+    """F4: on the 14 mg iron page a woman of 62 was offered two other iron products with no
+    word of warning; iron is not for her without a measured need (lists.goal_indication)."""
+    profile = {"age": 62, "sex": "female"}
+    if how == "placement":
+        body = {"profile": profile, "placement": "product_page", "product_sku": "XF-IRON-14-CAP"}
+        answer = client.post("/v1/recommendations", json={**body, "locale": "en"}).get_json()
+    else:
+        answer = client.post(
+            "/v1/products/XF-IRON-14-CAP/alternatives", json={"profile": profile, "locale": "en"}
+        ).get_json()
+    assert not [i for i in answer["items"] if i["nutrients_per_day"].get("iron_mg")]
+    (notice,) = [n for n in answer["notices"] if n["code"] == "page_product_not_indicated"]
+    assert "iron" in notice["text"] and "doctor" in notice["text"]
+    young = client.post(
+        "/v1/products/XF-IRON-14-CAP/alternatives",
+        json={"profile": {"age": 30, "sex": "female"}, "locale": "en"},
+    ).get_json()
+    assert [i for i in young["items"] if i["nutrients_per_day"].get("iron_mg")]

@@ -275,13 +275,10 @@ def page_product_notice(ctx: PlacementContext, placement: Placement, locale: str
         if index is None
         else product_reasons(ctx.ev, index, TextWriter(ctx.snapshot.reference, locale))
     )
-    config = ctx.snapshot.placements
-    # off a product page (home, account, the refill e-mail) there is no "product on this
-    # page": the `_list` texts name it (session 18)
-    catalog = ctx.snapshot.catalog
-    named = {"product": ctx.product_sku if index is None else catalog.products[index].name[locale]}
+    # off a product page (home, account, the refill e-mail, the cart) there is no "product on
+    # this page": the texts name it (session 18)
     if reasons:
-        text = config.text(f"{key}_why", locale, reasons="; ".join(reasons), **named)
+        text = ctx.page_text(f"{key}_why", locale, reasons="; ".join(reasons))
     else:
-        text = config.text(key, locale, **named)
+        text = ctx.page_text(key, locale)
     return {"code": "page_product_not_suited", "text": text}

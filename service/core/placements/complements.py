@@ -244,7 +244,11 @@ def complements(ctx: PlacementContext, limit: int) -> list[Pick]:
                 ),
                 locale,
             )
-            text = ctx.snapshot.placements.text("adds_to_basket", locale, nutrients=listed)
+            if ctx.product_index is None:
+                text = ctx.snapshot.placements.text("adds_to_basket", locale, nutrients=listed)
+            else:  # what the product asked about does not give either (session 18)
+                key = "adds_beside_product" + ("_and_basket" if ctx.request.basket else "")
+                text = ctx.page_text(key, locale, nutrients=listed)
             reasons[locale] = [{"code": "adds_to_basket", "text": text}]
         extra = {
             "adds_to_basket": {keys[c]: rounded(row[c]) for c in adds},

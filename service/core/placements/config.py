@@ -47,22 +47,26 @@ TEXTS: dict[str, tuple[str, ...]] = {
     "alternative_without_nutrient": ("nutrient",),
     "alternative_adds": ("amount", "unit", "nutrient"),
     "adds_to_basket": ("nutrients",),
+    "adds_beside_product": ("nutrients", "product"),  # session 18: not "your basket" alone
+    "adds_beside_product_and_basket": ("nutrients", "product"),
     "notice_basket_covered": ("nutrients",),
     "notice_basket_covered_page": ("nutrients",),  # review 16 F3: with product_sku
     "notice_basket_short": ("amount", "unit", "nutrient", "advised"),  # review 16 F4
     "notice_basket_short_page": ("amount", "unit", "nutrient", "advised"),
     "notice_basket_short_ours": ("amount", "unit", "nutrient", "advised"),  # review 17 P2
     "notice_basket_short_ours_page": ("amount", "unit", "nutrient", "advised"),
-    "notice_page_product_not_suited": (),
-    "notice_page_product_not_suited_alternatives": (),
-    "notice_page_product_not_suited_why": ("reasons",),  # review s8 Q7
-    "notice_page_product_not_suited_alternatives_why": ("reasons",),
+    "page_product": (),  # session 18: {product} on the product page
+    "notice_page_product_not_indicated": ("product", "nutrients"),  # session 18 F4
+    "notice_page_product_not_suited": ("product",),
+    "notice_page_product_not_suited_alternatives": ("product",),
+    "notice_page_product_not_suited_why": ("product", "reasons"),  # review s8 Q7
+    "notice_page_product_not_suited_alternatives_why": ("product", "reasons"),
     # session 12: a chain with neither alternatives nor complements (home, account, email)
     "notice_page_product_not_suited_list": ("product",),  # no page: its name (session 18)
     "notice_page_product_not_suited_list_why": ("product", "reasons"),
     "notice_no_alternatives": (),
-    "notice_page_product_covers": ("nutrients",),  # review 10 U1
-    "notice_no_items_page_covers": ("nutrients",),
+    "notice_page_product_covers": ("product", "nutrients"),  # review 10 U1
+    "notice_no_items_page_covers": ("product", "nutrients"),
     # the page product suits, nothing else is offered for the profile (review 11)
     "notice_no_items_page": (),
     # review 12 F20: cart or checkout, what the plain list would offer all overlaps the basket
@@ -237,6 +241,14 @@ class PlacementConfig:
 
     def text(self, key: str, locale: str, **values: Any) -> str:
         return self.texts[key][locale].format(**localized(values, locale))
+
+    def page_text(self, key: str, locale: str, page: bool, name: str | None, **values: Any) -> str:
+        """A text about the product asked about (`{product}`): "the product on this page" on
+        the product page (`page`), else its `name` (the home, account, e-mail or cart lists;
+        session 18), the sentence's first letter capitalised."""
+        product = self.text("page_product", locale) if page or name is None else name
+        text = self.text(key, locale, product=product, **values)
+        return text[:1].upper() + text[1:]
 
     def has_text(self, key: str) -> bool:
         return key in self.texts

@@ -91,6 +91,14 @@ class PlacementContext:
             return None
         return self.snapshot.catalog.index.get(self.product_sku)
 
+    def page_text(self, key: str, locale: str, **values: Any) -> str:
+        """A placements text about the product asked about: "the product on this page" on the
+        product page, its name on any other placement (session 18)."""
+        index = self.product_index
+        name = None if index is None else self.snapshot.catalog.products[index].name[locale]
+        page = self.placement.name == "product_page"
+        return self.snapshot.placements.page_text(key, locale, page, name, **values)
+
     def base(self, ev: Evaluation) -> np.ndarray:
         """Safety, the rules this placement takes, and the request's filters: what any item of
         any strategy must pass. Nothing at all when what is taken already crosses a limit."""

@@ -25,6 +25,7 @@ from ..advice_extras import extra_concern
 from ..amounts import above
 from ..day_totals import advice_within_warning
 from ..ranking import Evaluation, _rank
+from ..vocabulary import LOCALES
 from .alternatives import alternative_mask, alternative_reasons, dose_distance
 from .complements import complements
 from .context import Pick, PlacementContext
@@ -40,6 +41,32 @@ def profile(ctx: PlacementContext, limit: int) -> list[Pick]:
     candidates = ctx.base(ev) & ev.offer.allowed & ~ctx.page_overlap
     ranked, raws = _rank(ev, candidates, limit, ctx.request.category is None)
     return [Pick(i, r, ev, "profile") for i, r in zip(ranked, raws, strict=True)]
+
+
+def _not_indicated(ctx: PlacementContext, index: int) -> np.ndarray:
+    """Products with a nutrient the list never offers the profile without a measured need
+    (scoring.yaml `lists.goal_indication`: iron for a woman of 62) where the profile has no
+    advice for it: no alternative on such a page; the page product giving one says so in
+    `page_product_not_indicated` (session 18 pharmacist review F4)."""
+    ev, catalog = ctx.ev, ctx.snapshot.catalog
+    keys = ctx.snapshot.reference.nutrients.keys
+    columns = [keys.index(n) for n in ev.offer.not_indicated]
+    columns = [c for c in columns if np.isnan(ev.targets[c])]
+    if not columns:
+        return np.zeros(len(catalog), dtype=bool)
+    gives = catalog.nutrients_per_day[:, columns] > 0
+    if gives[index].any():
+        names = [keys[c] for c, given in zip(columns, gives[index].tolist(), strict=True) if given]
+        nutrients = ctx.snapshot.reference.nutrients
+        for locale in LOCALES:
+            listed = ctx.snapshot.reference.listed(
+                (nutrients.name(n, locale) for n in names), locale
+            )
+            text = ctx.page_text("notice_page_product_not_indicated", locale, nutrients=listed)
+            notice = {"code": "page_product_not_indicated", "text": text}
+            if notice not in ctx.notices.get(locale, []):
+                ctx.notices.setdefault(locale, []).append(notice)
+    return np.asarray(gives.any(axis=1))
 
 
 def page_covers_notice(
@@ -63,9 +90,9 @@ def page_covers_notice(
     shared = np.flatnonzero((row[ctx.product_index] > 0) & dropped_give)
     names = reference.listed((reference.nutrients.name(keys[c], locale) for c in shared), locale)
     if picks:
-        text = snapshot.placements.text("notice_page_product_covers", locale, nutrients=names)
+        text = ctx.page_text("notice_page_product_covers", locale, nutrients=names)
         return [{"code": "page_product_covers", "text": text}]
-    text = snapshot.placements.text("notice_no_items_page_covers", locale, nutrients=names)
+    text = ctx.page_text("notice_no_items_page_covers", locale, nutrients=names)
     return [{"code": "no_items", "text": text}]
 
 
@@ -122,6 +149,7 @@ def alternatives(ctx: PlacementContext, limit: int) -> list[Pick]:
     # medicine's warning with nothing taken (review 17 A1: a digoxin user, no basket)
     ctx.alternatives_beside_intake = bool(suiting.any()) and not candidates.any()
     candidates &= ~_further_past_a_warning(ev, index)
+    candidates &= ~_not_indicated(ctx, index)
     if unsuited and catalog.not_sellable[index]:
         # a page product that is no food supplement at all (an unauthorised form, a medicine
         # dose: 45 mg MK-4): only what the GET calls comparable, every nutrient within the
