@@ -387,3 +387,18 @@ def test_no_iron_alternatives_without_a_measured_need_and_the_page_says_why(clie
         json={"profile": {"age": 30, "sex": "female"}, "locale": "en"},
     ).get_json()
     assert [i for i in young["items"] if i["nutrients_per_day"].get("iron_mg")]
+
+
+def test_a_multivitamin_that_no_longer_fits_is_replaced_by_what_the_advice_asks(client):
+    """F1's root, misleading: a woman of 72 on a vitamin K antagonist whose 50+ multivitamin
+    (with vitamin K1) ran out heard "found no safe alternative", where her list offers the 20 µg
+    D3 of her vitamin D advice: a replacement only of the same role. A product giving more than
+    its role names may be replaced by one of another role for an advice gap it served."""
+    profile = {"age": 72, "sex": "female", "medications": ["vitamin_k_antagonist"]}
+    store_customer(client, "s18-multi", profile, [("XF-MULTI-50PLUS", "2026-09-05")])
+    reorder = _refills(client, "s18-multi")["reorder"]
+    (item,) = reorder["items"]
+    assert (item["action"], item["replaces"]) == ("replace", "XF-MULTI-50PLUS")
+    assert item["nutrients_per_day"] == {"vitamin_d_ug": 20}
+    assert "fills_gap:vitamin_d_ug" in [r["code"] for r in item["reasons"]]
+    assert reorder["left_out"] == []

@@ -29,13 +29,30 @@ def replacement(
     reason about itself in every locale; by the recommender's score, then the closest price a
     month; None when there is none. Products in `avoid` (the rest of the reorder) are not
     chosen."""
+    found = _replacement(ev, index, avoid, same_role=True)
+    if found is None and _many_roles(ev, index):
+        # session 18 pharmacist review: a multivitamin with vitamin K1 for a woman of 72 on a
+        # vitamin K antagonist had "no safe alternative" while her list offers a 20 µg D3:
+        # what serves an advice gap of a nutrient it gave, of any role
+        found = _replacement(ev, index, avoid, same_role=False)
+    return found
+
+
+def _many_roles(ev: Evaluation, index: int) -> bool:
+    """A product that gives more nutrients than its role names (a multivitamin)."""
+    return int((ev.snapshot.catalog.nutrients_per_day[index] > 0).sum()) > 2
+
+
+def _replacement(ev: Evaluation, index: int, avoid: Any, same_role: bool) -> int | None:
     table = ev.offer.role_table
     catalog = ev.snapshot.catalog
     # what the plain list may offer is within the band and no duplicate (Offer.allowed), both
     # known without the ranking: when nothing of the role passes them, no ranking is needed
     # (about half the checks of a daily run; tests/test_refill_shared.py pins the subset)
     role = table.category_role == table.category_role[index]
-    candidates = fits(ev) & ~ev.offer.duplicate & role
+    candidates = fits(ev) & ~ev.offer.duplicate
+    if same_role:
+        candidates &= role
     candidates[index] = False
     if avoid:
         candidates &= ~catalog.sku_mask(set(avoid))
@@ -48,12 +65,15 @@ def replacement(
     # or of a goal through a claim of such a nutrient (the immunity goal is no call for the D)
     offer = ev.offer
     gives = catalog.nutrients_per_day[index] > 0
-    candidates &= (
-        offer.gap_fits[:, gives].any(axis=1)
-        | offer.rule_need
-        | _goal_need_of(ev, gives, candidates)
-        | offer.learned_need
-    )
+    if same_role:
+        candidates &= (
+            offer.gap_fits[:, gives].any(axis=1)
+            | offer.rule_need
+            | _goal_need_of(ev, gives, candidates)
+            | offer.learned_need
+        )
+    else:  # of another role only for an advice gap of a nutrient it gave
+        candidates &= offer.gap_fits[:, gives].any(axis=1)
     if not candidates.any():
         return None
     candidates &= offer.allowed
