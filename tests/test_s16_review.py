@@ -138,10 +138,16 @@ def test_a_catalog_parameter_given_twice_is_refused_not_the_first_taken(client, 
     assert answer.get_json()["error"]["fields"] == {field: ["given more than once"]}
 
 
-def test_unknown_catalog_parameters_are_still_ignored_even_twice(client):
-    """Cache-busting and tracking parameters (the catalog GETs' documented tolerance)."""
-    assert client.get("/v1/products?utm_source=a&utm_source=b&limit=1").status_code == 200
-    assert client.get("/v1/products/XF-D3K2-TAB?_=1&_=2").status_code == 200
+def test_unknown_catalog_parameters_are_refused_even_twice(client):
+    """Session 18 review F3 ended the catalog GETs' tolerance of unknown parameters (a typo
+    such as `categroy` served the whole catalog): they are refused as on the other GETs."""
+    for url, name in (
+        ("/v1/products?utm_source=a&utm_source=b&limit=1", "utm_source"),
+        ("/v1/products/XF-D3K2-TAB?_=1&_=2", "_"),
+    ):
+        answer = client.get(url)
+        assert answer.status_code == 422, answer.get_data(as_text=True)
+        assert answer.get_json()["error"]["fields"] == {name: ["Unknown field."]}
 
 
 @pytest.mark.parametrize("url", ["/v1/recommendations", "/v1/products", "/healthz"])

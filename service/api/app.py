@@ -13,7 +13,7 @@ from flask import Flask, current_app, g, request
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.sansio.response import Response
 
-from ..contract.base import lone_surrogates, not_plain_utf8
+from ..contract.base import content_coding, lone_surrogates, not_plain_utf8
 from ..core.recommender import Recommender
 from ..experiments.serving import for_app as experiment_server
 from ..factory import build, read_config
@@ -213,7 +213,8 @@ def _register_hooks(app: Flask, recommender: Recommender, metrics: Metrics) -> N
 
 
 def _check_json_body():
-    """415 for a body that is not JSON, 400 for JSON that does not parse, 413 when too large.
+    """415 for a body that is not JSON or is compressed, 400 for JSON that does not parse, 413
+    when too large.
 
     A chunked body (no Content-Length) is read here, within the size limit: malformed chunk
     framing is the client's error (400), never a 500, and an endpoint whose body is optional
@@ -222,6 +223,16 @@ def _check_json_body():
     optional = request.endpoint in OPTIONAL_BODY
     if optional and not request.content_length and not chunked:
         return None
+    coding = content_coding(request.headers.get("Content-Encoding", ""))
+    if coding is not None and (request.content_length or chunked):
+        response = error_response(
+            415,
+            "unsupported_media_type",
+            "compressed request bodies are not accepted; send the JSON uncompressed "
+            f"(Content-Encoding: {coding})",
+        )
+        response.headers["Accept-Encoding"] = "identity"  # RFC 7694: the codings taken
+        return response
     if not request.is_json:
         return error_response(415, "unsupported_media_type", "send the body as application/json")
     if chunked:

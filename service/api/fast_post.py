@@ -12,9 +12,10 @@ answer cache keyed by the raw body, the impression, the latency metric, orjson's
 
 It answers only the request that is in order. Everything else goes to Flask unchanged (the body
 given back as it was read), which answers it in full with the contract's error: no or another
-scope's key, a body that is not `application/json`, chunked, empty or over the limit, JSON that
-does not parse, a lone surrogate, a validation error, or any error while answering (an unknown
-placement or SKU is a 422 from the core, raised before anything is logged).
+scope's key, a body that is not `application/json`, compressed (`Content-Encoding`), chunked,
+empty or over the limit, JSON that does not parse, a lone surrogate, a validation error, or any
+error while answering (an unknown placement or SKU is a 422 from the core, raised before
+anything is logged).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from werkzeug.http import parse_options_header
 from service.experiments.safety import check_answer
 from service.experiments.serving import for_app as experiment_server
 
-from ..contract.base import lone_surrogates, not_plain_utf8
+from ..contract.base import content_coding, lone_surrogates, not_plain_utf8
 from ..customers.redis_client import impression_logger
 from .access import allows, scopes_from_header
 from .fast_path import _AfterSending
@@ -83,6 +84,8 @@ class RecommendationFastPath:
             return None  # Flask answers 401 or 403
         if "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower():
             return None
+        if "HTTP_CONTENT_ENCODING" in environ and content_coding(environ["HTTP_CONTENT_ENCODING"]):
+            return None  # 415: a compressed body (session 18 review F4)
         if parse_options_header(environ.get("CONTENT_TYPE", ""))[0].lower() != "application/json":
             return None  # 415 (and `+json` types, which Flask takes too)
         latency, access_log, limit, impressions = self._bind()

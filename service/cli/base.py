@@ -7,7 +7,7 @@ import difflib
 import os
 import re
 import sys
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -189,10 +189,31 @@ def _stored_profiles(count: int) -> list[dict]:
     return profiles[:count]
 
 
+class DuplicateKey(yaml.constructor.ConstructorError):
+    """A key given twice in one mapping of a profile file."""
+
+
 class ProfileLoader(yaml.SafeLoader):
     """PyYAML reads YAML 1.1, where `1e3` (no dot) is a string, not the number it is in
     JSON and YAML 1.2: a profile file's `vitamin_d_iu: 1e3` was refused as "Not a valid
-    number" while the API takes it (review 23 F2). Floats are read as YAML 1.2 reads them."""
+    number" while the API takes it (review 23 F2). Floats are read as YAML 1.2 reads them.
+
+    A key given twice is refused (session 18 review F2): PyYAML keeps the last, so `age: 40`
+    then `age: 3` answered for a child of 3 with exit 0, while the API answers the same body
+    400 "duplicate key 'age'". A key that overrides one merged in with `<<:` is no duplicate."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key = self.construct_object(key_node, deep=True)
+            if not isinstance(key, Hashable):
+                continue  # PyYAML's own error says "found unhashable key"
+            if key in seen:
+                raise DuplicateKey(None, None, f"duplicate key {key!r}", key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep)
 
 
 ProfileLoader.add_implicit_resolver(
@@ -229,6 +250,8 @@ def _load_request(path: str, schema) -> Any:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else path
         problem = getattr(exc, "problem", None) or "not JSON or YAML"
+        if isinstance(exc, DuplicateKey):
+            fail(f"{where}: {problem}: give each field once (which one was meant?)")
         fail(f"{where}: {problem}: the profile file must be JSON or YAML")
     if not isinstance(data, dict):
         fail(

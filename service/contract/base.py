@@ -54,9 +54,11 @@ class StrictQuerySchema(StrictSchema):
 
 
 class TolerantQuerySchema(Schema):
-    """Query parameters of the catalog GETs: an unknown name (cache-busting or tracking) is
-    ignored, but one of the schema's given twice is refused, as StrictQuerySchema refuses it
-    (review 19 F10: `category=vitamin_d&category=omega3` served the first, silently)."""
+    """Query parameters of the catalog GETs: one of the schema's given twice is refused, as
+    StrictQuerySchema refuses it (review 19 F10: `category=vitamin_d&category=omega3` served the
+    first, silently). An unknown name is excluded here, but the product GETs load with
+    `unknown=RAISE` and refuse it (session 18 review F3: `?categroy=iron` served the whole
+    catalog; service/api/products.py)."""
 
     class Meta:
         unknown = EXCLUDE
@@ -225,6 +227,16 @@ def not_plain_utf8(data: bytes) -> bool:
     """A body with a byte order mark, or UTF-16 or UTF-32 (review s5 S11): the Flask hook
     (api/app.py) strips a UTF-8 BOM and refuses the others; the fast path leaves both to it."""
     return data[:1] in _NOT_ASCII_START or data[1:2] == b"\x00"
+
+
+def content_coding(header: str) -> str | None:
+    """The codings of a request's `Content-Encoding` other than `identity`, or None when the
+    body is sent as it is. Session 18 review F4: a gzip body was read as JSON text ("'utf-8'
+    codec can't decode byte 0x8b", 400) and `br` on plain JSON was answered as if absent;
+    the Flask hook (api/app.py) refuses any coding with 415, the fast path leaves it to it."""
+    codings = [c.strip() for c in header.split(",") if c.strip()]
+    kept = [c for c in codings if c.lower() != "identity"]
+    return ", ".join(kept) if kept else None
 
 
 def lone_surrogates(body: Any, prefix: str = "") -> dict[str, list[str]]:

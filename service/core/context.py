@@ -5,13 +5,16 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any
 
 import cel
 import numpy as np
 
+from .errors import Finding
 from .expressions import Expression
 from .profile import Line, Profile
+from .vocabulary import INPUT_UNITS
 
 SEASONS = {
     12: "winter",
@@ -136,3 +139,46 @@ def compiled_probes(
 ) -> list[tuple[dict[str, Any], Any]]:
     """The probe contexts as (dict, compiled) pairs: compiled once per load, not per rule."""
     return [(p, compiled_context(p)) for p in probe_contexts(nutrient_keys, categories)]
+
+
+# The maps of `profile` that hold only the keys the request gives (Profile.expression_view).
+OPTIONAL_MAPS = ("higher_dose_advised",)
+_UNKNOWN_FIELD = re.compile(r"unknown field '([^']+)'")
+
+
+def guard_optional_keys(
+    findings: list[Finding], source: str, nutrient_keys: tuple[str, ...]
+) -> list[Finding]:
+    """A condition's findings, where one names a key of an optional map that a request may
+    give (`profile.higher_dose_advised.vitamin_d_ug`) saying that it is only present when
+    given and how to guard it. Session 18 review F5: the probes' full profile gives a doctor's
+    folic acid only, so lint said "unknown field 'vitamin_d_ug'; did you mean 'vitamin_d_ug'?".
+    The map itself is guarded too: it is absent from most profiles, and an error under `!`
+    makes the whole condition false (Expression.holds)."""
+    out = []
+    for finding in findings:
+        name = _UNKNOWN_FIELD.search(finding.message)
+        path = _optional_path(source, name[1], nutrient_keys) if name else None
+        if name is None or path is None:
+            out.append(finding)
+            continue
+        parent = path.rsplit(".", 1)[0]
+        prefix = finding.message[: name.start()]
+        message = (
+            f"{prefix}unknown field {name[1]!r}: {path} is only present when the request gives "
+            f"it; guard it: has({parent}) && has({path}) && ..."
+        )
+        out.append(replace(finding, message=message))
+    return out
+
+
+def _optional_path(source: str, name: str, nutrient_keys: tuple[str, ...]) -> str | None:
+    """`profile.<map>.<name>` when `source` reads `name` from an optional map that may hold it."""
+    if name not in nutrient_keys and name not in INPUT_UNITS:
+        return None
+    key = re.escape(name)
+    for field in OPTIONAL_MAPS:
+        dotted = rf"\bprofile\.{field}(?:\.{key}\b|\[\s*['\"]{key}['\"]\s*\])"
+        if re.search(dotted, source):
+            return f"profile.{field}.{name}"
+    return None

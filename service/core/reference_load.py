@@ -9,7 +9,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from .context import compiled_probes
+from .context import compiled_probes, guard_optional_keys
 from .contract_floor import ContractFile, contract_findings
 from .errors import DataFileError, Finding
 from .expressions import Expression, ExpressionError, check_condition, compile_expression
@@ -282,9 +282,10 @@ def _targets(
         )
         findings.extend(problems)
         if when is not None:
-            findings.extend(
-                check_condition(when, probes, file, node.line_of("when"), item["id"], "target")
+            problems = check_condition(
+                when, probes, file, node.line_of("when"), item["id"], "target"
             )
+            findings.extend(guard_optional_keys(problems, when.source, nutrients.keys))
         amount: float | Expression | None
         if isinstance(item["amount"], int | float) and not isinstance(item["amount"], bool):
             amount = float(item["amount"])

@@ -28,6 +28,10 @@ cases:
       max_items: 3                       # the list has at most this many items
       advice: {vitamin_d_ug: 10}         # POST /v1/regimens has this target (null: none)
 
+A case whose fields do not have these shapes (`date: 28-11-2026`, `first_dose: {vitamin_d_ug:
+20}`, `include: SKU` without a list), that has an unknown key, or that expects nothing, fails
+with a line naming the field, before it runs.
+
 Every case also checks guarantee 11 (every item shown has at least one reason) and that no
 item shows the same reason text twice.
 
@@ -72,6 +76,20 @@ EXPECTATIONS = {
     "texts_exclude",
     "max_items",
     "advice",
+}
+CASE_KEYS = ("name", "profile", "basket", "date", "locale", "limit", "needs", "expect")
+# expectations that are lists of names (SKUs, categories, rule ids, codes, roles, texts)
+_NAME_LISTS = {
+    "include",
+    "exclude",
+    "categories",
+    "reasons",
+    "notices",
+    "roles",
+    "exclude_roles",
+    "reason_codes",
+    "no_notices",
+    "texts_exclude",
 }
 
 
@@ -134,14 +152,14 @@ def run_rule_tests(
                 continue
             if case.get("needs") is not None:
                 result.needs = str(case["needs"])
-            unknown = set(case.get("expect") or {}) - EXPECTATIONS
-            if unknown:
-                result.failures.append(f"unknown expectation(s): {', '.join(sorted(unknown))}")
+            refusals = _malformed(case, snapshot.reference.nutrients.keys)
+            if refusals:
+                result.failures.extend(refusals)
                 continue
             body = {k: case[k] for k in ("profile", "basket", "locale", "limit") if k in case}
             try:
                 request = parse(body)
-                day = case.get("date") or default_day
+                day = _day(case.get("date")) or default_day
                 answer = recommend(snapshot, request, day)
             except ValidationError as exc:
                 result.failures.append(f"invalid request: {exc.messages}")
@@ -154,6 +172,104 @@ def run_rule_tests(
             if "advice" in expect:
                 result.failures.extend(_check_advice(snapshot, body, day, expect["advice"]))
     return results
+
+
+def _malformed(case: dict[str, Any], nutrient_keys: tuple[str, ...]) -> list[str]:
+    """Why a case cannot run as written: a field of the wrong shape, an unknown key, or nothing
+    expected. Session 18 review F1: `date: 28-11-2026` (a string) and `first_dose:
+    {vitamin_d_ug: 20}` (no band) crashed the run with a traceback, and a case without
+    `expect:` (or with `expct:`) passed while checking nothing."""
+    problems = []
+    unknown = [f"{k}{_hint(str(k), CASE_KEYS)}" for k in case if k not in CASE_KEYS]
+    if unknown:
+        problems.append(f"unknown case key(s): {', '.join(unknown)}")
+    if case.get("date") is not None and _day(case["date"]) is None:
+        problems.append(
+            f"`date` must be a day written YYYY-MM-DD (e.g. 2026-11-28), not {case['date']!r}"
+        )
+    expect = case.get("expect")
+    if not expect:
+        problems.append(
+            "the case checks nothing: give `expect:` with at least one expectation "
+            "(see `dosewise rules test --help`)"
+        )
+        return problems
+    if not isinstance(expect, dict):
+        return [*problems, f"`expect` must be a mapping of expectations, not {expect!r}"]
+    unknown = sorted(str(k) for k in expect if k not in EXPECTATIONS)
+    if unknown:
+        named = ", ".join(f"{k}{_hint(k, sorted(EXPECTATIONS))}" for k in unknown)
+        problems.append(f"unknown expectation(s): {named}")
+    for key, value in expect.items():
+        problems.extend(_shape(str(key), value, nutrient_keys))
+    return problems
+
+
+def _shape(key: str, value: Any, nutrient_keys: tuple[str, ...]) -> list[str]:
+    """What is wrong with one expectation's value (nothing for an unknown one: named above)."""
+    if key in _NAME_LISTS:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            return [f"`{key}` must be a list of names ({key}: [a, b]), not {value!r}"]
+    elif key == "first" and not isinstance(value, str):
+        return [f"`first` must be one SKU, not {value!r}"]
+    elif key == "empty" and not isinstance(value, bool):
+        return [f"`empty` must be true or false, not {value!r}"]
+    elif key == "max_items" and not _whole(value, 0):
+        return [f"`max_items` must be a whole number (0 or more), not {value!r}"]
+    elif key == "positions":
+        if not isinstance(value, dict):
+            return [f"`positions` must map SKUs to positions ({{SKU: 2}}), not {value!r}"]
+        return [
+            f"`positions` of {sku} must be a whole number (a position from 1), not {at!r}"
+            for sku, at in value.items()
+            if not _whole(at, 1)
+        ]
+    elif key in ("first_dose", "max_dose", "advice"):
+        example = {"first_dose": "[10, 25]", "max_dose": "25", "advice": "10"}[key]
+        if not isinstance(value, dict):
+            return [f"`{key}` must be a mapping of nutrient keys, e.g. {{vitamin_d_ug: {example}}}"]
+        problems = [
+            f"`{key}`: unknown nutrient key {k!r}{_hint(str(k), nutrient_keys)}"
+            for k in value
+            if k not in nutrient_keys
+        ]
+        for nutrient, amount in value.items():
+            if key == "first_dose" and not (
+                isinstance(amount, list)
+                and len(amount) == 2
+                and all(_number(a) for a in amount)
+                and amount[0] <= amount[1]
+            ):
+                problems.append(
+                    f"`first_dose` of {nutrient} must be a band [low, high] with low <= high "
+                    f"(e.g. [10, 25]), not {amount!r}"
+                )
+            elif key == "max_dose" and not _number(amount):
+                problems.append(f"`max_dose` of {nutrient} must be a number, not {amount!r}")
+            elif key == "advice" and amount is not None and not _number(amount):
+                problems.append(f"`advice` of {nutrient} must be a number or null, not {amount!r}")
+        return problems
+    return []
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _whole(value: Any, least: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= least
+
+
+def _day(value: Any) -> dt.date | None:
+    """A case's `date` as a day (YAML reads 2026-11-28 as one; a time of day is dropped)."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    return value if isinstance(value, dt.date) else None
+
+
+def _hint(word: str, known: Any) -> str:
+    close = difflib.get_close_matches(word, list(known), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def _check_advice(snapshot: Snapshot, body: dict[str, Any], day: dt.date, advice: Any) -> list[str]:
@@ -173,11 +289,6 @@ def _check_advice(snapshot: Snapshot, body: dict[str, Any], day: dt.date, advice
         elif amount is not None and (actual is None or abs(float(actual) - float(amount)) > 1e-6):
             failures.append(f"expected an advice of {amount} for {key}; the regimen has {actual}")
     return failures
-
-
-def _did_you_mean(sku: str, snapshot: Snapshot) -> str:
-    close = difflib.get_close_matches(sku, list(snapshot.catalog.index), n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def _carries(item: dict[str, Any], role: str) -> bool:
@@ -223,7 +334,9 @@ def _check(
         named.append(expect["first"])
     for sku in dict.fromkeys(named):
         if isinstance(sku, str) and sku not in snapshot.catalog.index:
-            failures.append(f"{sku} is not a SKU of the catalog{_did_you_mean(sku, snapshot)}")
+            failures.append(
+                f"{sku} is not a SKU of the catalog{_hint(sku, snapshot.catalog.index)}"
+            )
     for sku in expect.get("include", []):
         if sku not in skus:
             failures.append(f"expected {sku} in the list; got {shown}")
@@ -262,10 +375,13 @@ def _check(
         low, high = band
         amount = items[0]["nutrients_per_day"].get(key) if items else None
         if amount is None or not low <= amount <= high:
-            first = skus[0] if skus else "nothing"
-            failures.append(
-                f"expected the first item to give {low}-{high} {key} a day; {first} gives {amount}"
+            # session 18 review F1: an empty list read "nothing gives None"
+            got = (
+                f"{skus[0]} gives {'none' if amount is None else amount}"
+                if items
+                else "the list is empty"
             )
+            failures.append(f"expected the first item to give {low}-{high} {key} a day; {got}")
     for key, most in (expect.get("max_dose") or {}).items():
         for n, item in enumerate(items, 1):
             amount = item["nutrients_per_day"].get(key, 0)

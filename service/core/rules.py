@@ -19,7 +19,7 @@ import numpy as np
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from .catalog import Catalog
-from .context import compiled_probes
+from .context import compiled_probes, guard_optional_keys
 from .errors import DataFileError, Finding
 from .expressions import (
     Expression,
@@ -257,7 +257,8 @@ def _build_rule(
     )
     findings.extend(problems)
     if when is not None:
-        findings.extend(check_condition(when, probes, file, at("when"), rule_id, "profile"))
+        problems = check_condition(when, probes, file, at("when"), rule_id, "profile")
+        findings.extend(guard_optional_keys(problems, when.source, reference.nutrients.keys))
     mask = np.ones(len(catalog), dtype=bool)
     if data["products"] is not None:
         products, problems = compile_expression(
