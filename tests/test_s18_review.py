@@ -402,3 +402,17 @@ def test_a_multivitamin_that_no_longer_fits_is_replaced_by_what_the_advice_asks(
     assert item["nutrients_per_day"] == {"vitamin_d_ug": 20}
     assert "fills_gap:vitamin_d_ug" in [r["code"] for r in item["reasons"]]
     assert reorder["left_out"] == []
+
+
+def test_a_pack_reduced_in_pregnancy_says_the_numbers(recommender):
+    """Left open in session 17: "Take 1 instead of 2 ... (more than suits pregnancy or
+    breastfeeding)" without the amounts when no other line gives vitamin D."""
+    profile = {
+        "age": 30,
+        "sex": "female",
+        "life_stage": "pregnant",
+        "current_supplements": [{"sku": "XF-D3-25-SPRAY"}],
+    }
+    basket = [{"sku": "XF-D3-25-SPRAY", "servings_per_day": 2}]
+    text = check(recommender, profile, basket)["suggestion"]["text"]
+    assert "50 µg a day is more than the 25 µg a day" in text, text

@@ -178,6 +178,10 @@ def _reason(ev: Any, line: int, why: str, forms: str, write: TextWriter) -> str:
     clash = conflicting(ev, ev.resolved[line].amounts) if why == "interaction" else []
     if clash:  # review 10 M2: name what conflicts ("contains vitamin K2, ...")
         return conflict_words(ev, clash, write.locale)
+    if why == "life_stage_maximum":  # its own dose: with the numbers (session 18)
+        own = _own_above_maximum(ev, line, write)
+        if own:
+            return own
     if ":" not in why:
         return write(f"unsuited_{why}", forms=forms)
     kind, key = why.split(":", 1)
@@ -196,6 +200,23 @@ def _reason(ev: Any, line: int, why: str, forms: str, write: TextWriter) -> str:
     )
     taken = write("unsuited_with_taken") if others else ""
     return write(text, taken=taken, **values)
+
+
+def _own_above_maximum(ev: Any, line: int, write: TextWriter) -> str:
+    """ "vitamin D: 50 µg a day is more than the 25 µg a day that suits pregnancy or
+    breastfeeding" for each nutrient the line's own daily amount puts above the life stage's
+    maximum; empty where none does (the bare words then)."""
+    keys = ev.snapshot.reference.nutrients.keys
+    amounts = ev.resolved[line].amounts
+    parts = []
+    for key, maximum in life_stage_maxima(ev).items():
+        amount = float(amounts[keys.index(key)])
+        if amount > float(maximum) * (1 + 1e-9):
+            values = ev.snapshot.reference.nutrients.text_values(
+                key, write.locale, amount=amount, maximum=maximum
+            )
+            parts.append(write("unsuited_life_stage_maximum_nutrient", taken="", **values))
+    return ", ".join(parts)
 
 
 def form_names(ev: Any, sku: str, write: TextWriter) -> str:
