@@ -416,3 +416,68 @@ def test_a_pack_reduced_in_pregnancy_says_the_numbers(recommender):
     basket = [{"sku": "XF-D3-25-SPRAY", "servings_per_day": 2}]
     text = check(recommender, profile, basket)["suggestion"]["text"]
     assert "50 µg a day is more than the 25 µg a day" in text, text
+
+
+# ------------------------------------------------------------------ re-review (session 18)
+def test_a_doctors_vitamin_d_dose_is_never_stopped_for_a_multivitamin(client):
+    """Re-review F1 (unsafe): a doctor's 75 µg D3 was told to stop for the 50+ multivitamin's
+    20 µg ("that gives what you need")."""
+    profile = {"age": 60, "sex": "female", "higher_dose_advised": {"vitamin_d_ug": 75}}
+    bought = [("XF-MULTI-50PLUS", "2026-09-03"), ("XF-D3-75-TAB", "2026-10-15")]
+    store_customer(client, "s18-r1", profile, bought)
+    answer = _refills(client, "s18-r1")
+    codes = [r["code"] for i in answer["reorder"]["items"] for r in i["reasons"]]
+    assert "stop:XF-D3-75-TAB" not in codes
+    (d3,) = [r for r in answer["refills"] if r["sku"] == "XF-D3-75-TAB"]
+    assert "stopped_for" not in [w["code"] for w in d3.get("why", [])]
+    email = _email(client, "s18-r1")
+    assert "stop:XF-D3-75-TAB" not in [r["code"] for i in email["items"] for r in i["reasons"]]
+
+
+def test_a_measured_shortage_in_pregnancy_keeps_its_25_micrograms(client):
+    """Re-review F2 (unsafe): at 20 nmol/l a pregnant woman was told to drop her 25 µg D3 for
+    the pregnancy multivitamin's 10 µg."""
+    profile = {"age": 30, "sex": "female", "life_stage": "pregnant", "serum_25ohd_nmol_l": 20}
+    bought = [("XF-MULTI-PREGNANCY", "2026-09-03"), ("XF-D3-25-SG", "2026-10-15")]
+    store_customer(client, "s18-r2", profile, bought)
+    answer = _refills(client, "s18-r2")
+    codes = [r["code"] for i in answer["reorder"]["items"] for r in i["reasons"]]
+    assert "stop:XF-D3-25-SG" not in codes
+
+
+def test_the_email_holds_nothing_back_that_stays_within_the_maximum(client):
+    """Re-review F3a: with the D3 stopped, the pregnancy multivitamin's 10 µg and 5 µg of her
+    own drops are 15 µg, within the 25 µg; the e-mail held the reorder back "for more than
+    suits you" that /refills proposes."""
+    profile = {
+        "age": 30,
+        "sex": "female",
+        "life_stage": "pregnant",
+        "current_supplements": [
+            {"sku": "GR-D3-20-TAB"},
+            {"label": "own D", "nutrients": {"vitamin_d_ug": 5}},
+        ],
+    }
+    bought = [("XF-MULTI-PREGNANCY", "2026-09-03"), ("GR-D3-20-TAB", "2026-10-15")]
+    store_customer(client, "s18-r3", profile, bought)
+    items = _refills(client, "s18-r3")["reorder"]["items"]
+    assert [(i["sku"], i["action"]) for i in items] == [("XF-MULTI-PREGNANCY", "reorder")]
+    email = _email(client, "s18-r3")
+    assert "XF-MULTI-PREGNANCY" in [i["sku"] for i in email["items"]]
+    assert not [n for n in email["notices"] if n["code"].startswith("refill_held_back")]
+
+
+def test_a_stopped_duplicate_is_not_said_to_be_too_much(client):
+    """Re-review F4: the iodine tablet stopped beside the pregnancy multivitamin was told
+    "together they give more than suits you" (300 µg iodine, limit 600 µg): it gives it too."""
+    profile = {"age": 30, "sex": "female", "life_stage": "breastfeeding"}
+    bought = [
+        ("XF-MULTI-PREGNANCY", "2026-09-03"),
+        ("XF-D3-20-TAB", "2026-10-15"),
+        ("VL-IODINE-150-TAB", "2026-10-15"),
+    ]
+    store_customer(client, "s18-r4", profile, bought)
+    answer = _refills(client, "s18-r4")
+    texts = [r["text"] for i in answer["reorder"]["items"] for r in i["reasons"]]
+    texts += [w["text"] for r in answer["refills"] for w in r.get("why", [])]
+    assert not [t for t in texts if "more than suits you" in t], texts

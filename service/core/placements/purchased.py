@@ -17,6 +17,7 @@ from dataclasses import replace
 import numpy as np
 
 from ..advice_texts import line_names
+from ..amounts import above
 from ..profile import Line
 from ..ranking import Evaluation, evaluate
 from ..refills import Supply, buy_again_choices, listed_and_due, plan_refills, supplies
@@ -105,6 +106,13 @@ def _blocked_now(
             end = ends.get(sku) if sku else None
             if end is None or end > start:
                 lasting.append(line)
+        # what is still taken then, with the proposal, within the maximum crossed now is no
+        # reason to hold it back (session 18 re-review F3a: 5 µg of her own drops and the
+        # pregnancy multivitamin's 10 µg, the 20 µg D3 stopped)
+        then = sum(float(now.resolved[line].amounts[column]) for line in lasting)
+        then += float(catalog.nutrients_per_day[index, column])
+        if found.maximum is not None and not above(then, found.maximum):
+            continue
         if lasting:
             return column, lasting
     return None

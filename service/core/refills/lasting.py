@@ -6,6 +6,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import numpy as np
+
+from ..advice import advice_of
 from ..ranking import Evaluation
 from ..snapshot import Snapshot
 
@@ -54,6 +57,31 @@ def stop_for_reorder(
         if other[concerned].any() and not (other & ~gives).any():
             stop.add(sku)
     return stop
+
+
+def keeps_enough(ev: Evaluation, index: int, stop: set[str]) -> bool:
+    """With the lasting supplies in `stop` stopped (`ev`: the day without them, the reorder's
+    product at `index` checked as its item), every nutrient they give that has an amount for
+    the profile (an advice, a doctor's dose, a measured level's, a reference intake) is still
+    taken enough of with the product: a doctor's 75 µg D3 is never stopped for a
+    multivitamin's 20 µg, nor a pregnant woman's 25 µg at a measured 20 nmol/l for 10 µg
+    (session 18 re-review F1, F2)."""
+    catalog = ev.snapshot.catalog
+    gives = np.zeros(catalog.nutrients_per_day.shape[1], dtype=bool)
+    for sku in stop:
+        gives |= catalog.nutrients_per_day[catalog.index[sku]] > 0
+    # a doctor's dose, or a nutrient with a measured level, is no amount to lower here
+    advice = advice_of(ev)
+    keys = ev.snapshot.reference.nutrients.keys
+    measured = ev.offer.config.serum_nutrient if advice.serum is not None else None
+    held = [*advice.doctor, *advice.justified_by, *([keys.index(measured)] if measured else [])]
+    if any(gives[c] for c in held):
+        return False
+    enough = ev.offer.enough
+    columns = np.flatnonzero(gives & ~np.isnan(enough))
+    totals = ev.safety.totals_with_item[index]
+    reached = totals[columns] >= enough[columns] * (1 - ev.offer.enough_share[columns])
+    return bool(reached.all())
 
 
 def besides_reorder(

@@ -11,7 +11,7 @@ from ..profile import Line, Profile, with_next_packs
 from ..ranking import Evaluation, evaluate
 from ..snapshot import Snapshot
 from .check import CheckCache
-from .lasting import besides_reorder, stop_for_reorder
+from .lasting import besides_reorder, keeps_enough, stop_for_reorder
 from .replace import (
     covered_by,
     fits,
@@ -302,7 +302,11 @@ def plan_refills(
                 without,
                 profile_key,
             )
-            if not without.over_limit_now and not exclusions(own, supply.index, without):
+            if (
+                not without.over_limit_now
+                and not exclusions(own, supply.index, without)
+                and keeps_enough(own, supply.index, stop)
+            ):
                 lasting = rest  # no longer counted for what follows (on_days reads it too)
                 stopped.update(dict.fromkeys(sorted(stop), supply.sku))
                 decided[supply.sku] = Decision(supply, "reorder", supply.index, [], own)
