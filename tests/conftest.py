@@ -227,9 +227,13 @@ def redis_app(redis_url: str, **config):
     return create_app({**settings, **config})
 
 
-def memory_app(today: dt.date = TODAY):
-    """The app on the shipped data with the in-memory store (no Redis), its clock on `today`."""
-    app = create_app({"TESTING": True, "RELOAD_INTERVAL": 0, "REDIS_URL": None})
+def memory_app(today: dt.date = TODAY, data: DataPaths | None = None):
+    """The app on the shipped data (or `data`, a copy a test changed) with the in-memory store
+    (no Redis), its clock on `today`."""
+    paths = (
+        {} if data is None else {"CATALOG_PATH": str(data.catalog), "RULES_DIR": str(data.rules)}
+    )
+    app = create_app({"TESTING": True, "RELOAD_INTERVAL": 0, "REDIS_URL": None, **paths})
     app.extensions["dosewise"].clock = lambda: today
     return app
 

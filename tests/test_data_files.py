@@ -22,6 +22,8 @@ from service.core.errors import DataFileError, Finding
 from service.core.recommender import Recommender
 from service.core.snapshot import DataPaths, load_snapshot
 
+from .conftest import memory_app
+
 ROOT = Path(__file__).resolve().parents[1]
 CATALOG = ROOT / "catalog" / "products.yaml"
 RULES = ROOT / "rules"
@@ -822,17 +824,7 @@ def test_broken_catalog_on_reload_keeps_the_last_good_snapshot_serving(data_copy
 def test_broken_data_over_http_answers_422_and_readyz_and_recommendations_keep_working(
     data_copy,
 ):
-    app = create_app(
-        {
-            "TESTING": True,
-            "CATALOG_PATH": str(data_copy.catalog),
-            "RULES_DIR": str(data_copy.rules),
-            "RELOAD_INTERVAL": 0,
-            "REDIS_URL": None,
-        }
-    )
-    app.extensions["dosewise"].clock = lambda: TODAY
-    client = app.test_client()
+    client = memory_app(data=data_copy).test_client()
     before = client.post("/v1/recommendations", json=SENIOR)
     assert before.status_code == 200
     versions = before.get_json()["versions"]

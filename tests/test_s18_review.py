@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import TODAY, store_customer
+from .conftest import memory_app, store_customer
 from .test_regimen import apply, check
 
 
@@ -101,20 +101,8 @@ def _write_rule(data_copy, when: str) -> None:
 
 
 def _app_with_rule(data_copy, when: str):
-    from service.api.app import create_app
-
     _write_rule(data_copy, when)
-    app = create_app(
-        {
-            "TESTING": True,
-            "CATALOG_PATH": str(data_copy.catalog),
-            "RULES_DIR": str(data_copy.rules),
-            "RELOAD_INTERVAL": 0,
-            "REDIS_URL": None,
-        }
-    )
-    app.extensions["dosewise"].clock = lambda: TODAY
-    return app
+    return memory_app(data=data_copy)
 
 
 def test_a_condition_that_fails_at_runtime_counts_as_false_never_a_5xx(data_copy):
