@@ -469,3 +469,12 @@ def test_a_stopped_duplicate_is_not_said_to_be_too_much(client):
     texts = [r["text"] for i in answer["reorder"]["items"] for r in i["reasons"]]
     texts += [w["text"] for r in answer["refills"] for w in r.get("why", [])]
     assert not [t for t in texts if "more than suits you" in t], texts
+
+
+def test_a_line_without_sku_or_label_is_named_in_words_not_by_its_path(recommender):
+    """Found in this session's equivalence run: "Remove from your basket: basket.0 (...)"."""
+    profile = {"age": 30, "sex": "female", "life_stage": "pregnant"}
+    basket = [{"nutrients": {"magnesium_mg": 100, "vitamin_d_iu": 4000}}, {"sku": "XF-D3-10-TAB"}]
+    text = check(recommender, profile, basket)["suggestion"]["text"]
+    assert "basket.0" not in text
+    assert "the unnamed product on line 1 of your basket" in text, text

@@ -21,6 +21,7 @@ from .advice_extras import (
 from .amounts import above, rounded
 from .day_totals import over_room
 from .doctor_reach import doctor_excluded_notices, doctor_short_notices
+from .intake import shown_name
 from .line_notices import credited_intake, life_stage_line_notices, unsuited_taken
 from .reason_filters import banded_amounts, quotes_far_below, without_repeated_sentences
 from .target_priority import priorities
@@ -381,11 +382,10 @@ def _advice_unmet(ev: Evaluation, locale: str) -> list[dict[str, str]]:
 
 def line_names(ev: Evaluation, lines: tuple[int, ...], locale: str) -> str:
     """The products of those lines as the customer knows them: catalog name, else the label."""
-    catalog = ev.snapshot.catalog
     names: list[str] = []
     for i in lines:
         line = ev.resolved[i]
-        name = catalog.products[catalog.index[line.sku]].name[locale] if line.sku else line.name
+        name = shown_name(line, ev.snapshot, locale)
         if name not in names:
             names.append(name)
     return ev.snapshot.reference.listed(names, locale)

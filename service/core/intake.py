@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -25,6 +26,20 @@ class LineAmounts:
     def name(self) -> str:
         """How texts name the line: its SKU, else its label, else its place in the request."""
         return self.sku or self.line.label or self.path
+
+
+def shown_name(line: LineAmounts, snapshot: Any, locale: str) -> str:
+    """How a customer text names a line: the catalog's name, else its label, else its place in
+    words ("the unnamed product on line 1 of your basket"; session 18: "basket.0" was shown)."""
+    if line.sku and line.sku in snapshot.catalog.index:
+        return str(snapshot.catalog.products[snapshot.catalog.index[line.sku]].name[locale])
+    if line.line.label:
+        return line.line.label
+    where, _, number = line.path.rpartition(".")
+    if not number.isdigit():
+        return line.path
+    key = "line_unnamed_basket" if where == "basket" else "line_unnamed_taken"
+    return str(snapshot.reference.text(key, locale, number=int(number) + 1))
 
 
 def resolve_lines(

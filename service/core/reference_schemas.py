@@ -68,6 +68,9 @@ SERVICE_TEXTS: dict[str, tuple[str, ...]] = {
     # names in a sentence: "A, B en C" (Reference.listed; review 9b F7)
     "list_and": ("head", "last"),
     "list_or": ("head", "last"),
+    # a line with neither SKU nor label, in texts (session 18: "basket.0" was shown)
+    "line_unnamed_basket": ("number",),
+    "line_unnamed_taken": ("number",),
     "notice_upper_limits_unverified": (),
     "warning_diet": ("diet",),
     "warning_allergy": ("allergens",),

@@ -16,6 +16,7 @@ from .advice_texts import doctor_dose_notices, intake_warning_notices, serum_not
 from .amounts import above, rounded
 from .day_totals import near_upper_limit
 from .doctor_reach import doctor_short_reach, no_product_on_top
+from .intake import shown_name
 from .line_notices import conflicting, interaction_taken, unsuited_taken, with_unsuited_lines
 from .numbers import format_number
 from .profile import Profile, labelled_lines
@@ -154,13 +155,7 @@ def _fails_text(
     vitamin D where the K2 is what does not suit."""
     if not lines:
         return write("target_fails_guarantee", **values, taken=rounded(ev.intake[column]))
-    catalog = ev.snapshot.catalog
-    names = [
-        catalog.products[catalog.index[line.sku]].name[write.locale]
-        if line.sku in catalog.index
-        else line.name  # a label line
-        for line in (ev.resolved[i] for i in lines)
-    ]
+    names = [shown_name(ev.resolved[i], ev.snapshot, write.locale) for i in lines]
     unsuited = sum(float(ev.resolved[i].amounts[column]) for i in lines)
     return write(
         "target_fails_guarantee_line",

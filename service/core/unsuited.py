@@ -19,6 +19,7 @@ import numpy as np
 from .advice import advice_of
 from .amounts import above
 from .day_totals import over_room
+from .intake import shown_name
 from .line_notices import conflict_words, conflicting
 from .regimen_texts import TextWriter
 from .safety import life_stage_maxima as maxima_of
@@ -157,11 +158,8 @@ def removal_text(
 
 
 def line_name(ev: Any, line: int, write: TextWriter) -> str:
-    """The product's name in the locale, else the line's label (or its place)."""
-    catalog, resolved = ev.snapshot.catalog, ev.resolved[line]
-    if resolved.sku:
-        return str(catalog.products[catalog.index[resolved.sku]].name[write.locale])
-    return str(resolved.name)
+    """The product's name in the locale, else the line's label (or its place in words)."""
+    return shown_name(ev.resolved[line], ev.snapshot, write.locale)
 
 
 def line_reasons(ev: Any, line: int, whys: list[str], write: TextWriter) -> str:
