@@ -477,4 +477,4 @@ def test_a_line_without_sku_or_label_is_named_in_words_not_by_its_path(recommend
     basket = [{"nutrients": {"magnesium_mg": 100, "vitamin_d_iu": 4000}}, {"sku": "XF-D3-10-TAB"}]
     text = check(recommender, profile, basket)["suggestion"]["text"]
     assert "basket.0" not in text
-    assert "the unnamed product on line 1 of your basket" in text, text
+    assert "“unnamed product” (line 1 of your basket)" in text, text

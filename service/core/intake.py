@@ -30,7 +30,8 @@ class LineAmounts:
 
 def shown_name(line: LineAmounts, snapshot: Any, locale: str) -> str:
     """How a customer text names a line: the catalog's name, else its label, else its place in
-    words ("the unnamed product on line 1 of your basket"; session 18: "basket.0" was shown)."""
+    words (“unnamed product” (line 1 of your basket), without an article for any
+    preposition; session 18: "basket.0" was shown)."""
     if line.sku and line.sku in snapshot.catalog.index:
         return str(snapshot.catalog.products[snapshot.catalog.index[line.sku]].name[locale])
     if line.line.label:
