@@ -302,17 +302,20 @@ def plan_refills(
                 without,
                 profile_key,
             )
+            kept, lasting = lasting, rest  # on_days reads it: each day it is taken, fitting
+            on = [evaluate_lines(day) for day in on_days(supply, kept_as_is)]
             if (
                 not without.over_limit_now
                 and not exclusions(own, supply.index, without)
                 and keeps_enough(own, supply.index, stop)
-            ):
-                lasting = rest  # no longer counted for what follows (on_days reads it too)
+                and all(not d.over_limit_now and fits(d)[supply.index] for d in on)
+            ):  # the stopped ones no longer count for what follows
                 stopped.update(dict.fromkeys(sorted(stop), supply.sku))
                 decided[supply.sku] = Decision(supply, "reorder", supply.index, [], own)
                 accepted.append((supply.sku, supply.servings_per_day))
                 proposed[supply.sku] = accepted[-1]
                 continue
+            lasting = kept
         avoid = in_group | {sku for sku, _ in accepted}
         # one that fits every day it would be taken (review 9b finding 1), with a reason of
         # its own on the day it is shown for, the day it starts (CI, stop 27: an omega-3 chew
