@@ -478,3 +478,23 @@ def test_a_line_without_sku_or_label_is_named_in_words_not_by_its_path(recommend
     text = check(recommender, profile, basket)["suggestion"]["text"]
     assert "basket.0" not in text
     assert "“unnamed product” (line 1 of your basket)" in text, text
+
+
+def test_a_declared_d3_is_stopped_as_a_bought_one_is(client):
+    """Re-review F3b: a pregnant woman who tells us she takes the 20 µg D3 (current
+    supplements, not bought here) had her pregnancy multivitamin replaced by folic acid alone,
+    losing its iodine, and the e-mail offered iodine instead; the same D3 bought was stopped.
+    Now the declared D3 is stopped too, and both answers propose the multivitamin."""
+    profile = {
+        "age": 30,
+        "sex": "female",
+        "life_stage": "pregnant",
+        "current_supplements": [{"sku": "GR-D3-20-TAB"}],
+    }
+    store_customer(client, "s18-r3b", profile, [("XF-MULTI-PREGNANCY", "2026-09-03")])
+    (item,) = _refills(client, "s18-r3b")["reorder"]["items"]
+    assert (item["sku"], item["action"]) == ("XF-MULTI-PREGNANCY", "reorder")
+    assert "stop:GR-D3-20-TAB" in [r["code"] for r in item["reasons"]]
+    email = _email(client, "s18-r3b")
+    assert [i["sku"] for i in email["items"]][:1] == ["XF-MULTI-PREGNANCY"]
+    assert not [n for n in email["notices"] if n["code"].startswith("refill_held_back")]

@@ -235,8 +235,8 @@ def refills(ctx: PlacementContext, limit: int) -> list[Pick]:
     # lasting 20 µg D3 stops), and one it leaves out is no longer taken for a warning of the
     # dose band, the plan's own overlap of a few days (review F2: the calcium + D3 reorder held
     # back for 2 more days of a 25 µg D3 the reorder leaves out)
-    for sku, continued in plan.stopped.items():
-        ends[sku] = min(ends[sku], ends[continued])
+    for sku, continued in plan.stopped.items():  # a declared one has no end of its own
+        ends[sku] = min(ends.get(sku, ends[continued]), ends[continued])
     leaving = {d.supply.sku for d in plan.decisions if d.action == "stop"}
     # a product already in the basket is being bought: no reorder of it, as buy_again leaves
     # it out (review 11 R11-12: the refill e-mail proposed the calcium in the basket)

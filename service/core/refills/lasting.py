@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..advice import advice_of
+from ..profile import Profile
 from ..ranking import Evaluation
 from ..snapshot import Snapshot
 
@@ -53,10 +54,22 @@ def stop_for_reorder(
     ]
     stop = set()
     for sku, _ in lasting:
+        if sku not in catalog.index:  # a declared SKU the catalog no longer has
+            continue
         other = catalog.nutrients_per_day[catalog.index[sku]] > 0
         if other[concerned].any() and not (other & ~gives).any():
             stop.add(sku)
     return stop
+
+
+def declared(profile: Profile, counted: set[str]) -> list[tuple[str, float]]:
+    """The current supplements the profile names by SKU that no supply counts already, as
+    (SKU, servings a day; 0: the label's), stop candidates like the lasting supplies."""
+    return [
+        (line.sku, float(line.servings_per_day or 0))
+        for line in profile.current_supplements
+        if line.sku and line.sku not in counted
+    ]
 
 
 def keeps_enough(ev: Evaluation, index: int, stop: set[str]) -> bool:

@@ -11,7 +11,7 @@ from ..profile import Line, Profile, with_next_packs
 from ..ranking import Evaluation, evaluate
 from ..snapshot import Snapshot
 from .check import CheckCache
-from .lasting import besides_reorder, keeps_enough, stop_for_reorder
+from .lasting import besides_reorder, declared, keeps_enough, stop_for_reorder
 from .replace import (
     covered_by,
     fits,
@@ -285,10 +285,12 @@ def plan_refills(
             why = _above_now(above)
             decided[supply.sku] = Decision(supply, "stop", None, list(why), above, why)
             continue
-        stop = stop_for_reorder(snapshot, supply, why, lasting)
+        # a supplement the profile names counts as a lasting one here (re-review F3b)
+        stop = stop_for_reorder(snapshot, supply, why, lasting + declared(profile, counted))
         if stop:  # the only source of a nutrient goes on, what only adds to it stops
             rest = [(sku, n) for sku, n in lasting if sku not in stop]
             held = {supply.sku, *(sku for sku, _ in accepted)}
+            counted_before, counted = counted, counted | stop
             then = taken_lines(profile, counted, rest + accepted, basket_besides(basket, held))
             without = evaluate_lines(then)
             own = _as_taken(
@@ -315,7 +317,7 @@ def plan_refills(
                 accepted.append((supply.sku, supply.servings_per_day))
                 proposed[supply.sku] = accepted[-1]
                 continue
-            lasting = kept
+            lasting, counted = kept, counted_before
         avoid = in_group | {sku for sku, _ in accepted}
         # one that fits every day it would be taken (review 9b finding 1), with a reason of
         # its own on the day it is shown for, the day it starts (CI, stop 27: an omega-3 chew
