@@ -316,6 +316,8 @@ def test_a_spray_at_twice_its_dose_in_pregnancy_goes_back_to_once(recommender):
     assert suggestion["changes"] == [
         {"code": "reduce", "sku": "XF-D3-25-SPRAY", "servings_per_day": 1, "line": "basket.0"}
     ]
+    # session 18: the text says the amounts ("more than suits pregnancy" came bare)
+    assert "50 µg a day is more than the 25 µg a day" in suggestion["text"], suggestion["text"]
 
 
 def test_the_same_reason_is_said_once(recommender):

@@ -392,21 +392,6 @@ def test_a_multivitamin_that_no_longer_fits_is_replaced_by_what_the_advice_asks(
     assert reorder["left_out"] == []
 
 
-def test_a_pack_reduced_in_pregnancy_says_the_numbers(recommender):
-    """Left open in session 17: "Take 1 instead of 2 ... (more than suits pregnancy or
-    breastfeeding)" without the amounts when no other line gives vitamin D."""
-    profile = {
-        "age": 30,
-        "sex": "female",
-        "life_stage": "pregnant",
-        "current_supplements": [{"sku": "XF-D3-25-SPRAY"}],
-    }
-    basket = [{"sku": "XF-D3-25-SPRAY", "servings_per_day": 2}]
-    text = check(recommender, profile, basket)["suggestion"]["text"]
-    assert "50 µg a day is more than the 25 µg a day" in text, text
-
-
-# ------------------------------------------------------------------ re-review (session 18)
 def test_a_doctors_vitamin_d_dose_is_never_stopped_for_a_multivitamin(client):
     """Re-review F1 (unsafe): a doctor's 75 µg D3 was told to stop for the 50+ multivitamin's
     20 µg ("that gives what you need")."""

@@ -25,6 +25,7 @@ from ..advice_extras import extra_concern
 from ..amounts import above
 from ..day_totals import advice_within_warning
 from ..ranking import Evaluation, _rank
+from ..refills.why import not_indicated, not_indicated_columns
 from ..vocabulary import LOCALES
 from .alternatives import alternative_mask, alternative_reasons, dose_distance
 from .complements import complements
@@ -48,20 +49,15 @@ def _not_indicated(ctx: PlacementContext, index: int) -> np.ndarray:
     (scoring.yaml `lists.goal_indication`: iron for a woman of 62) where the profile has no
     advice for it: no alternative on such a page; the page product giving one says so in
     `page_product_not_indicated` (session 18 pharmacist review F4)."""
-    ev, catalog = ctx.ev, ctx.snapshot.catalog
-    keys = ctx.snapshot.reference.nutrients.keys
-    columns = [keys.index(n) for n in ev.offer.not_indicated]
-    columns = [c for c in columns if np.isnan(ev.targets[c])]
+    catalog, reference = ctx.snapshot.catalog, ctx.snapshot.reference
+    columns = not_indicated_columns(ctx.ev)
     if not columns:
         return np.zeros(len(catalog), dtype=bool)
     gives = catalog.nutrients_per_day[:, columns] > 0
-    if gives[index].any():
-        names = [keys[c] for c, given in zip(columns, gives[index].tolist(), strict=True) if given]
-        nutrients = ctx.snapshot.reference.nutrients
+    names = not_indicated(ctx.ev, catalog.nutrients_per_day[index])
+    if names:
         for locale in LOCALES:
-            listed = ctx.snapshot.reference.listed(
-                (nutrients.name(n, locale) for n in names), locale
-            )
+            listed = reference.listed((reference.nutrients.name(n, locale) for n in names), locale)
             text = ctx.page_text("notice_page_product_not_indicated", locale, nutrients=listed)
             notice = {"code": "page_product_not_indicated", "text": text}
             if notice not in ctx.notices.get(locale, []):

@@ -197,16 +197,20 @@ def _life_stage_maximum(
     return {"life_stage_maximum_total": total}
 
 
-def not_indicated(ev: Evaluation, row: np.ndarray) -> list[str]:
-    """The nutrients the product gives that the list never offers the profile without a
-    measured need (scoring.yaml `lists.goal_indication`: iron for a man or a woman after the
-    menopause) and for which the profile has no advice (a doctor's iron dose is one)."""
+def not_indicated_columns(ev: Evaluation) -> list[int]:
+    """The nutrient columns the list never offers the profile without a measured need
+    (scoring.yaml `lists.goal_indication`: iron for a man or a woman after the menopause) and
+    for which the profile has no advice (a doctor's iron dose is one). Reorders, buy-again and
+    product-page alternatives read these (session 18)."""
     keys = ev.snapshot.reference.nutrients.keys
-    return [
-        nutrient
-        for nutrient in ev.offer.not_indicated
-        if row[keys.index(nutrient)] > 0 and np.isnan(ev.targets[keys.index(nutrient)])
-    ]
+    columns = [keys.index(nutrient) for nutrient in ev.offer.not_indicated]
+    return [c for c in columns if np.isnan(ev.targets[c])]
+
+
+def not_indicated(ev: Evaluation, row: np.ndarray) -> list[str]:
+    """Of `not_indicated_columns`, the nutrients a product (its daily `row`) gives."""
+    keys = ev.snapshot.reference.nutrients.keys
+    return [keys[c] for c in not_indicated_columns(ev) if row[c] > 0]
 
 
 def _only_source(base: Evaluation, row: np.ndarray) -> list[int]:
