@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any
 
+from ..advice_extras import served_targets
+from ..fastnp import nan_to_num
 from ..profile import Line, Profile
 from ..ranking import Evaluation, evaluate, item_warnings
 from ..snapshot import Snapshot
+from ..target_priority import column_ranks
 from ..vocabulary import LOCALES
 from .plan import _as_taken, fits, taken_lines
 from .render import product_item, runs_out_reason
@@ -70,7 +74,11 @@ def buy_again_ranked(
         return []
     lasting = {s.sku: s.servings_per_day for s in bought if s.runs_out_on > today}
     in_basket = {line.sku for line in basket if line.sku}
-    ranked = sorted(bought, key=lambda s: (-s.packs, -s.last_purchase.toordinal(), s.sku))
+    # chosen by the advice each serves first, so that where two cannot be taken together the
+    # one a pharmacist would keep stays; listed most bought first (session 18 re-review F7)
+    base = evaluate(snapshot, profile, taken_lines(profile, set(), [], list(basket)), today)
+    serves = _advice_served(base)
+    ranked = sorted(bought, key=lambda s: (serves(s.index), *_most_bought(s)))
     chosen: list[BuyAgain] = []
     for supply in ranked:
         if supply.sku in in_basket:
@@ -107,13 +115,41 @@ def buy_again_ranked(
             and fits(own)[supply.index]
             and fits(together)[supply.index]
             and not ev.offer.duplicated(supply.index)
+            # nor by the items listed before it (a folic acid + D3 tablet beside the pregnancy
+            # multivitamin listed first; session 19)
+            and not together.offer.duplicated(supply.index)
             # no iron for a man without a measured need (session 18 review F4)
             and not not_indicated(own, snapshot.catalog.nutrients_per_day[supply.index])
         ):
             chosen.append(BuyAgain(supply, own))
             if len(chosen) >= limit:
                 break
-    return chosen
+    return sorted(chosen, key=lambda c: _most_bought(c.supply))
+
+
+def _most_bought(supply: Supply) -> tuple[int, int, str]:
+    """The order buy again lists in: packs, then the latest purchase, then the SKU."""
+    return (-supply.packs, -supply.last_purchase.toordinal(), supply.sku)
+
+
+def _advice_served(base: Evaluation) -> Callable[[int], tuple[int, ...]]:
+    """A sort key per product (catalog index): how many advice gaps of each priority tier
+    (targets.yaml `priorities`, first tier first) it gives something towards, negated. A
+    pregnant woman who bought a 20 µg D3 three times and a folic acid + 10 µg D3 tablet once
+    was offered the D3 alone: the tablet, checked after it, went above the 25 µg that suits
+    pregnancy, and her buy-again had no folic acid (session 18 re-review F7)."""
+    targets, ids = served_targets(base)
+    keys = base.snapshot.reference.nutrients.keys
+    ranks = column_ranks(base.snapshot.reference, keys, ids)
+    gaps = nan_to_num(targets) > base.intake * (1 + 1e-9)
+    per_day = base.snapshot.catalog.nutrients_per_day
+    tiers = int(ranks.max()) + 1 if len(ranks) else 1
+
+    def key(index: int) -> tuple[int, ...]:
+        served = gaps & (per_day[index] > 0)
+        return tuple(-int((served & (ranks == tier)).sum()) for tier in range(tiers))
+
+    return key
 
 
 def buy_again_reasons(
