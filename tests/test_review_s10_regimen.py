@@ -101,15 +101,18 @@ def test_folic_acid_in_pregnancy_comes_before_the_iodine_aim():
     folic, iodine = TARGETS["pregnancy-folic-acid"], TARGETS["pregnancy-breastfeeding-iodine"]
     assert tier(folic["id"]) < tier(iodine["id"])
     assert OURS[TIERS[tier(iodine["id"])]] and not OURS[TIERS[tier(folic["id"])]]
-    # every health council's vitamin D advice (0-3, pregnancy, 70+) is in the first tier
+    # every health council's vitamin D advice (0-3, pregnancy, 70+) is in the advice tier, and
+    # folic acid in pregnancy before it (session 19 review F1: where one product must choose)
+    advice = TIERS.index("advice")
     for target_id in (
         "nl-children-0-3-vitamin-d",
         "nl-pregnancy-vitamin-d",
         "nl-70-plus-vitamin-d",
     ):
-        assert tier(target_id) == 0
+        assert tier(target_id) == advice
+    assert tier(folic["id"]) < advice
     for target_id in ("vegan-calcium", "sport-magnesium", "bone-conditions-calcium"):
-        assert tier(target_id) > 0
+        assert tier(target_id) > advice
 
 
 def test_the_tiers_are_checked_at_load(tmp_path):
@@ -120,7 +123,8 @@ def test_the_tiers_are_checked_at_load(tmp_path):
     _, problems = parse_priorities(doc)
     assert problems == []
     broken = yaml.safe_load((REFERENCE / "targets.yaml").read_text("utf-8"))
-    broken["priorities"]["tiers"][1]["authorities"].remove("dosewise")
+    (aim,) = [t for t in broken["priorities"]["tiers"] if "dosewise" in t["authorities"]]
+    aim["authorities"].remove("dosewise")
     broken["targets"][0]["priority"] = "nonsense"
     (tmp_path / "targets.yaml").write_text(yaml.safe_dump(broken, allow_unicode=True), "utf-8")
     with pytest.raises(DataFileError) as caught:

@@ -40,3 +40,52 @@ def test_buy_again_lists_most_bought_first_among_what_it_keeps(client):
     store_customer(client, "s19-order", profile, bought)
     items = client.get("/v1/customers/s19-order/buy-again?locale=en").get_json()["items"]
     assert [i["sku"] for i in items] == ["XF-D3-10-TAB", "BL-FOLIC-400-TAB"]
+
+
+def _suggestion(client, profile: dict, basket: list[dict], locale: str = "en") -> dict:
+    body = {"profile": profile, "basket": basket, "locale": locale}
+    response = client.post("/v1/intake/check", json=body)
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()["suggestion"]
+
+
+def test_the_intake_checks_add_keeps_an_authoritys_advice_before_our_own_aim(client):
+    """Review 19 F1: the check's one product to add was the least shortfall summed over every
+    gap, so a pregnant woman with liquid iron in her basket was told to add the vegan
+    multivitamin (200 of the advised 400 µg folic acid, 25 µg vitamin D) for our own iodine aim,
+    and a vegan in DE a calcium + 10 µg D3 (10 of the DGE's 20 µg) for our calcium aim. The gaps
+    now count tier by tier (targets.yaml `priorities`), as the regimen solves them."""
+    pregnant = {"age": 30, "sex": "female", "life_stage": "pregnant"}
+    assert _suggestion(client, pregnant, [{"sku": "GR-IRON-LIQUID"}])["sku"] == "XF-FOLIC-D3-TAB"
+    vegan_de = {"age": 29, "country": "DE", "diet": "vegan"}
+    added = _suggestion(client, vegan_de, [{"sku": "BL-B12-100-TAB"}])
+    assert added["sku"] in ("GR-D3-20-TAB", "GR-D3-20-SPRAY-VEGAN"), added
+    assert "20 of the advised 20 µg vitamin D" in added["text"]
+
+
+def test_folic_acid_comes_first_in_pregnancy_where_one_product_must_choose(client):
+    """Review 19 F1: a pregnant vegan taking B12 was told to add calcium + 10 µg D3 and nothing
+    for folic acid: folic acid and vitamin D were one tier, and our calcium aim broke the tie.
+    Folic acid in pregnancy is the advice with the strongest evidence (targets.yaml priority
+    `first`); the one-product regimen chooses it too."""
+    profile = {"age": 35, "sex": "female", "life_stage": "pregnant", "diet": "vegan"}
+    added = _suggestion(client, profile, [{"sku": "BL-B12-100-TAB"}])
+    assert "folic acid" in added["text"] and "400 of the advised 400 µg" in added["text"]
+    body = {
+        "profile": {**profile, "current_supplements": [{"sku": "BL-B12-100-TAB"}]},
+        "max_products": 1,
+        "locale": "en",
+    }
+    regimen = client.post("/v1/regimens", json=body).get_json()
+    assert regimen["targets"]["folic_acid_ug"]["status"] == "achieved", regimen["targets"]
+
+
+def test_a_total_past_our_own_aim_is_not_called_the_advice(client):
+    """Review 19 F3: "500 mg calcium in all, at or above the advised 300 mg" for our own calcium
+    aim for vegans (nl "op of boven het advies van", de "die empfohlenen")."""
+    profile = {"age": 30, "sex": "male", "diet": "vegan"}
+    words = {"en": "at or above our suggested 300 mg", "nl": "door ons voorgestelde 300 mg"}
+    words["de"] = "mindestens die von uns vorgeschlagenen 300 mg"
+    for locale, expected in words.items():
+        text = _suggestion(client, profile, [{"sku": "BL-B12-100-TAB"}], locale)["text"]
+        assert expected in text, text

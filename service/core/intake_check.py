@@ -448,8 +448,11 @@ def _add_for_target(ev: Evaluation, write: TextWriter) -> dict | None:
     # one past a medicine's warning threshold that the advice stays within counts
     # `dose_fit.past_warning` short, as the list orders it (review 21 F3: a thiazide user taking
     # 5 µg was told to add 20 µg where the list shows the 10 µg tablet first)
-    shortfall = shortfall + _past_warning(ev, added)
-    closest = shortfall <= shortfall.min() + 1e-9
+    # the gaps tier by tier, first tier first, as the regimen solves them (targets.yaml
+    # `priorities`; session 19 review F1: a vegan multivitamin's 200 of the advised 400 µg folic
+    # acid in pregnancy, for our own iodine aim, before the folic acid + D3 tablet); a warning
+    # passed weighs with the first tier
+    closest = _closest_by_tier(problem.tier_shortfalls(added), _past_warning(ev, added))
     boost = np.where(closest, ev.rule_weight[problem.products[offsets]], -np.inf)
     best = int(np.argmin(np.where(boost == boost.max(), value, np.inf)))
     best = _closest_dose(ev, problem, added, closest, value, best, offsets)
@@ -483,6 +486,18 @@ def _add_for_target(ev: Evaluation, write: TextWriter) -> dict | None:
         suggestion["warnings"] = warnings
         suggestion["text"] = " ".join([text, *dict.fromkeys(w["text"] for w in warnings)])
     return suggestion
+
+
+def _closest_by_tier(tiers: np.ndarray, warned: Any) -> np.ndarray:
+    """The options (rows) with the least shortfall of the first tier (plus `warned`), among
+    those the least of the next tier, and so on."""
+    keep = np.ones(tiers.shape[0], dtype=bool)
+    for tier in range(max(tiers.shape[1], 1)):
+        part = tiers[:, tier] if tier < tiers.shape[1] else np.zeros(tiers.shape[0])
+        if tier == 0:
+            part = part + warned
+        keep &= part <= part[keep].min() + 1e-9
+    return keep
 
 
 def _past_warning(ev: Evaluation, added: np.ndarray) -> Any:
