@@ -89,3 +89,22 @@ def test_a_total_past_our_own_aim_is_not_called_the_advice(client):
     for locale, expected in words.items():
         text = _suggestion(client, profile, [{"sku": "BL-B12-100-TAB"}], locale)["text"]
         assert expected in text, text
+
+
+def test_not_indicated_gives_no_iron_reason_for_a_childs_calcium(client):
+    """Review 19 F4: a child's product page (and a child's refills) said calcium "is not for
+    you: your food gives what you need, and your body stores it" (the iron text; calcium is held
+    back under 18 because EFSA set no upper limit there), and "iron and calcium is"."""
+    body = {
+        "profile": {"age": 7, "sun_exposure": "low"},
+        "placement": "product_page",
+        "product_sku": "XF-MULTI-WOMEN",
+        "locale": "en",
+    }
+    answer = client.post("/v1/recommendations", json=body).get_json()
+    (text,) = [n["text"] for n in answer["notices"] if n["code"] == "page_product_not_indicated"]
+    assert "calcium" in text and "stores" not in text and " is not for you" not in text
+    store_customer(client, "s19-f4", {"age": 5}, [("KV-MULTI-KIDS-CHEW", "2026-09-01")])
+    refills = client.get("/v1/customers/s19-f4/refills?locale=en").get_json()["refills"]
+    (why,) = [w["text"] for e in refills for w in e["why"] if w["code"] == "not_indicated"]
+    assert "calcium" in why and "stores" not in why and "calcium is" not in why
