@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+import yaml
+
+from service.core.errors import DataFileError
+from service.core.reference_load import load_reference
+
 from .conftest import store_customer
+
+REFERENCE = Path(__file__).resolve().parents[1] / "rules" / "reference"
 
 
 def test_buy_again_keeps_the_folic_acid_a_plain_d3_bought_more_often_would_push_out(client):
@@ -108,3 +118,72 @@ def test_not_indicated_gives_no_iron_reason_for_a_childs_calcium(client):
     refills = client.get("/v1/customers/s19-f4/refills?locale=en").get_json()["refills"]
     (why,) = [w["text"] for e in refills for w in e["why"] if w["code"] == "not_indicated"]
     assert "calcium" in why and "stores" not in why and "calcium is" not in why
+
+
+def test_a_child_taking_vitamin_d_drops_is_offered_no_second_vitamin_d_product(client):
+    """Review 19 F2: a German child of 1 to 10 taking 10 µg vitamin D drops was offered a
+    second drops product (at 3 a gummy, at 6 a chew) to reach the DGE's 20 µg for total intake,
+    by the list, the intake check and the regimen: two bottles of one vitamin for a small child
+    are easily given twice. One product; the notice says whom to ask about a higher dose."""
+    for age in (1, 3, 6, 10):
+        profile = {
+            "age": age,
+            "country": "DE",
+            "current_supplements": [{"sku": "XF-D3-KIDS-DROPS"}],
+        }
+        listed = client.post("/v1/recommendations", json={"profile": profile, "locale": "en"})
+        answer = listed.get_json()
+        assert not [i for i in answer["items"] if i["nutrients_per_day"].get("vitamin_d_ug")]
+        notices = {n["code"]: n["text"] for n in answer["notices"]}
+        assert "one product with a higher dose" in notices["one_source:vitamin_d_ug"]
+        assert "Tell us more" not in notices.get("no_items", "")
+        assert "safely" not in notices.get("no_items", "")
+        check = client.post("/v1/intake/check", json={"profile": profile, "locale": "en"})
+        suggestion = check.get_json().get("suggestion") or {}
+        assert suggestion.get("code") != "add", suggestion
+        body = {"profile": profile, "locale": "en"}
+        regimen = client.post("/v1/regimens", json=body).get_json()
+        assert regimen["totals"]["vitamin_d_ug"] == 10
+        assert "no second product" in regimen["targets"]["vitamin_d_ug"]["why"]
+
+
+def test_one_vitamin_d_product_for_a_child_holds_in_the_cart_and_in_buy_again(client):
+    """The same for a basket (the cart's complements) and for what the child's parent bought."""
+    profile = {"age": 4, "country": "DE"}
+    body = {"profile": profile, "placement": "cart", "basket": [{"sku": "XF-D3-KIDS-DROPS"}]}
+    items = client.post("/v1/recommendations", json={**body, "locale": "en"}).get_json()["items"]
+    assert not [i for i in items if i["nutrients_per_day"].get("vitamin_d_ug")], items
+    bought = [("KV-D3-KIDS-GUMMY", "2025-06-01"), ("XF-D3-KIDS-DROPS", "2025-09-01")]
+    store_customer(client, "s19-f2", profile, bought)
+    items = client.get("/v1/customers/s19-f2/buy-again?locale=en").get_json()["items"]
+    assert len([i for i in items if i["nutrients_per_day"].get("vitamin_d_ug")]) == 1, items
+
+
+def test_from_eleven_a_child_may_take_two_vitamin_d_products_as_before(client):
+    """The rule's ages are data (scoring.yaml lists.one_source): at 11 the list tops up."""
+    profile = {"age": 11, "country": "DE", "current_supplements": [{"sku": "XF-D3-KIDS-DROPS"}]}
+    answer = client.post("/v1/recommendations", json={"profile": profile, "locale": "en"})
+    items = answer.get_json()["items"]
+    assert [i for i in items if i["nutrients_per_day"].get("vitamin_d_ug")]
+
+
+@pytest.mark.parametrize(
+    ("entry", "words"),
+    [
+        ({"nutrients": ["vitamin_q"], "max_age": 10, "source": "s"}, "nutrient keys"),
+        ({"nutrients": ["vitamin_d_ug"], "max_age": "ten", "source": "s"}, "whole years"),
+        ({"nutrients": ["vitamin_d_ug"], "max_age": 10}, "source"),
+    ],
+)
+def test_a_broken_one_source_entry_is_refused_with_its_file_and_line(tmp_path, entry, words):
+    """scoring.yaml `lists.one_source` is checked when the reference data load."""
+    for path in REFERENCE.iterdir():
+        (tmp_path / path.name).write_bytes(path.read_bytes())
+    doc = yaml.safe_load((REFERENCE / "scoring.yaml").read_text("utf-8"))
+    doc["lists"]["one_source"] = entry
+    (tmp_path / "scoring.yaml").write_text(yaml.safe_dump(doc, allow_unicode=True), "utf-8")
+    with pytest.raises(DataFileError) as caught:
+        load_reference(tmp_path)
+    (finding,) = [f for f in caught.value.findings if f.code == "one_source"]
+    assert words in finding.message and finding.file.endswith("scoring.yaml")
+    assert finding.line > 1

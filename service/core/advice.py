@@ -35,6 +35,7 @@ from .advice_profile import ProfileAdvice
 from .advice_profile import profile_advice as profile_advice  # where callers import it
 from .amounts import above, rounded
 from .catalog import Catalog
+from .children import second_sources
 from .fastnp import flatnonzero, isin_int, nan_to_num
 from .lazy import cached_property
 from .reference import Reference
@@ -335,14 +336,16 @@ class Offer:
     def duplicate(self) -> np.ndarray:
         """Products that add any amount of a nutrient the person already takes enough of (the
         notice says "we suggest no more vitamin D": a D3, a calcium + D3, cod-liver oil or a
-        multivitamin with vitamin D alike), or whose category role is such a nutrient."""
+        multivitamin with vitamin D alike), or whose category role is such a nutrient; and a
+        child's second product of a nutrient it takes (children.py, session 19)."""
+        second = second_sources(self.ev)
         covered = self.covered_group
         if not covered:
-            return np.zeros(len(self.ev.snapshot.catalog), dtype=bool)
+            return second
         table = self.role_table
         adds = (self.ev.snapshot.catalog.nutrients_per_day[:, covered] > 0).any(axis=1)
         roles = [int(table.nutrient_role[c]) for c in covered]
-        return np.asarray(adds | isin_int(table.category_role, roles))
+        return np.asarray(adds | isin_int(table.category_role, roles) | second)
 
     def duplicated(self, index: int) -> list[int]:
         """The covered nutrient columns product `index` adds."""

@@ -19,6 +19,7 @@ from .advice_extras import (
     unserved_gap,
 )
 from .amounts import above, rounded
+from .children import child_diet_notices, one_source_notices, second_sources
 from .day_totals import over_room
 from .doctor_reach import doctor_excluded_notices, doctor_short_notices
 from .intake import shown_name
@@ -240,7 +241,7 @@ def advice_notices(ev: Evaluation, locale: str) -> list[dict[str, str]]:
         notices.append({"code": f"already_covered:{key}", "text": text})
     notices += life_stage_line_notices(ev, locale)
     notices += doctor_dose_notices(ev, locale)
-    notices += _child_diet(ev, locale)
+    notices += child_diet_notices(ev, locale) + one_source_notices(ev, locale, advice_phrase)
     notices += _advice_unmet(ev, locale)
     if not (advice_of(ev).targets > 0).any():  # NaN (no advice) is not above 0
         notices.append({"code": "no_advice", "text": reference.text("notice_no_advice", locale)})
@@ -262,6 +263,8 @@ def no_items_notice(ev: Evaluation, locale: str) -> dict[str, str]:
         key = "notice_no_items_warning"
     elif not ev.over_limit_now and advice_blocked_by_interaction(ev):
         key = "notice_no_items_condition"
+    elif one_source_notices(ev, locale, advice_phrase):  # a child's one product (session 19)
+        key = "notice_no_items_one_source"
     elif safe_without_need and (
         capped_doctor_doses(ev) or doctor_band_unmet(ev) or doctor_short_notices(ev, locale)
     ):
@@ -344,22 +347,6 @@ def doctor_dose_notices(ev: Evaluation, locale: str) -> list[dict[str, str]]:
     notices += doctor_band_notices(ev, locale)  # no product near the dose (review s9 F3)
     notices += doctor_excluded_notices(ev, locale)  # a medicine keeps it out (review 12 F11)
     return notices + doctor_short_notices(ev, locale)  # reached in part only (session 11)
-
-
-def _child_diet(ev: Evaluation, locale: str) -> list[dict[str, str]]:
-    """`diet_child:<id>` (R15f): a child on a diet that needs a nutrient (a vegan child,
-    vitamin B12) hears so, and that a doctor or dietitian should guide it; the `text_none`
-    variant where no product giving the nutrient is safe for the child."""
-    reference, profile = ev.snapshot.reference, ev.profile
-    notices = []
-    for notice in ev.offer.config.child_diet_notices:
-        if not notice.applies(profile.diet, profile.age):
-            continue
-        column = reference.nutrients.keys.index(notice.nutrient)
-        gives = ev.snapshot.catalog.nutrients_per_day[:, column] > 0
-        key = notice.text if (gives & ev.safety.allowed()).any() else notice.text_none
-        notices.append({"code": f"diet_child:{notice.id}", "text": reference.text(key, locale)})
-    return notices
 
 
 def _advice_unmet(ev: Evaluation, locale: str) -> list[dict[str, str]]:
@@ -481,10 +468,12 @@ def exclusion_texts(ev: Evaluation, index: int) -> list[dict[str, Any]]:
         )
     if offer.duplicate[index]:
         doubled = [keys[c] for c in offer.duplicated(index)]
-        text = "the person already takes enough of this"
+        code, text = "already_covered", "the person already takes enough of this"
         if doubled:
             text = f"adds {', '.join(doubled)}, already covered by what the person takes"
-        reasons.append({"code": "already_covered", "nutrients": doubled, "text": text})
+        elif second_sources(ev)[index]:  # session 19: scoring.yaml lists.one_source
+            code, text = "one_source", "a second product of a nutrient the child already takes"
+        reasons.append({"code": code, "nutrients": doubled, "text": text})
     if not offer.need[index]:
         reasons.append(
             {

@@ -9,6 +9,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from .children import one_source_findings
 from .context import compiled_probes, guard_optional_keys
 from .contract_floor import ContractFile, contract_findings
 from .errors import DataFileError, Finding
@@ -83,6 +84,9 @@ def load_reference(directory: Path) -> Reference:
     findings.extend(
         priority_findings(documents["targets.yaml"], _display(directory / "targets.yaml"))
     )
+    # a child's one product of a nutrient (session 19)
+    scoring_file = _display(directory / "scoring.yaml")
+    findings.extend(one_source_findings(documents["scoring.yaml"], nutrients.keys, scoring_file))
     if findings:
         raise DataFileError(findings)
 

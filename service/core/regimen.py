@@ -14,6 +14,7 @@ import numpy as np
 from .advice_extras import served_targets
 from .advice_texts import doctor_dose_notices, intake_warning_notices, serum_notices
 from .amounts import above, rounded
+from .children import sourced_columns
 from .day_totals import near_upper_limit
 from .doctor_reach import doctor_short_reach, no_product_on_top
 from .intake import shown_name
@@ -316,6 +317,8 @@ def _why_missed(
     if carriers.size == 0:
         if column in _contraindicated(ev):
             return write("target_missed_contraindicated", **values)
+        if column in sourced_columns(ev):  # a child's one product of it is taken (session 19)
+            return write("target_missed_one_source", **values)
         return write("target_missed_no_product", **values)
     room = problem.headroom - added
     cost = sum(float(arrays.cost_per_serving[i]) * s for i, s in chosen.items())

@@ -54,6 +54,7 @@ REQUIRED_TEXTS = (
     "notice_regimen_greedy",
     "target_fails_guarantee",  # review s5 S5
     "target_missed_contraindicated",
+    "target_missed_one_source",  # session 19: a child's second product (children.py)
     "notice_regimen_infeasible_contraindicated",
     "notice_intake_needs_attention",
     "suggestion_remove",

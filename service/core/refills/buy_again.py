@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from ..advice_extras import served_targets
+from ..children import second_sources
 from ..fastnp import nan_to_num
 from ..profile import Line, Profile
 from ..ranking import Evaluation, evaluate, item_warnings
@@ -118,6 +119,7 @@ def buy_again_ranked(
             # nor by the items listed before it (a folic acid + D3 tablet beside the pregnancy
             # multivitamin listed first; session 19)
             and not together.offer.duplicated(supply.index)
+            and not second_sources(together)[supply.index]  # a child's one product (s19 F2)
             # no iron for a man without a measured need (session 18 review F4)
             and not not_indicated(own, snapshot.catalog.nutrients_per_day[supply.index])
         ):
