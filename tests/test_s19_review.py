@@ -187,3 +187,29 @@ def test_a_broken_one_source_entry_is_refused_with_its_file_and_line(tmp_path, e
     (finding,) = [f for f in caught.value.findings if f.code == "one_source"]
     assert words in finding.message and finding.file.endswith("scoring.yaml")
     assert finding.line > 1
+
+
+def test_a_pregnancy_multivitamin_is_replaced_by_folic_acid_and_iodine_not_folic_acid_alone(client):
+    """Left open in session 18: in DE (vitamin D advice 20 µg) a pregnant woman's pregnancy
+    multivitamin runs out beside a 20 µg D3 that lasts (30 µg together, above the 25 µg that
+    suits pregnancy; the D3 stays, the multivitamin's 10 µg would not reach the advice). It was
+    replaced by folic acid alone, and her iodine was lost. A multivitamin's replacement may now
+    take a second product for an advice gap it served that the first leaves open; what they
+    give is no longer called lost ("only source of ... folic acid ... iodine")."""
+    profile = {"age": 30, "sex": "female", "life_stage": "pregnant", "country": "DE"}
+    store_customer(
+        client,
+        "s19-de",
+        profile,
+        [("XF-MULTI-PREGNANCY", "2026-09-01"), ("XF-D3-20-TAB", "2026-11-01")],
+    )
+    reorder = client.get("/v1/customers/s19-de/refills?locale=en").get_json()["reorder"]
+    items = {i["sku"]: i for i in reorder["items"]}
+    assert {i["replaces"] for i in items.values()} == {"XF-MULTI-PREGNANCY"}
+    given = {k for i in items.values() for k in i["nutrients_per_day"]}
+    assert {"folic_acid_ug", "iodine_ug"} <= given and "vitamin_d_ug" not in given, items
+    for item in items.values():
+        lost = [w["text"] for w in item["why"] if w["code"] == "only_source"]
+        assert lost and "folic acid" not in lost[0] and "iodine" not in lost[0], lost
+    email = client.get("/v1/customers/s19-de/recommendations?placement=email&locale=en")
+    assert {i["sku"] for i in email.get_json()["items"]} == set(items)

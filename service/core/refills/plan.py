@@ -7,7 +7,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ..profile import Line, Profile, with_next_packs
+from ..profile import Line, Profile
 from ..ranking import Evaluation, evaluate
 from ..snapshot import Snapshot
 from .check import CheckCache
@@ -21,9 +21,11 @@ from .replace import (
     reasoned,
     replacement,
     replacement_once,
+    second_replacement,
+    still_lost,
 )
 from .settings import RefillConfig
-from .supplies import Purchase, Supply, still_taken, supplies
+from .supplies import Purchase, Supply, basket_besides, still_taken, supplies, taken_lines
 from .why import UPPER_LIMIT_CODES, exclusions, gives_alone, unfit_products
 
 # read from here by render, buy_again and the package (replace.py and why.py since their split)
@@ -42,26 +44,6 @@ class Decision:
     why: list[str]  # codes of the checks the product bought fails now
     ev: Evaluation  # the evaluation it was checked in (for texts and warnings)
     nutrients: dict[str, list[str]] = field(default_factory=dict)  # why code -> nutrient keys
-
-
-def basket_besides(basket: list[Line], skus: set[str]) -> list[Line]:
-    """The basket without its lines of `skus`: the product being checked (the customer put
-    the refill in the cart from the reminder) and those the reorder holds as they are; every
-    other line (one of a product the reorder replaces included) is taken on top."""
-    return [line for line in basket if not (line.sku and line.sku in skus)]
-
-
-def taken_lines(
-    profile: Profile, leave_out: set[str], extra: list[tuple[str, float]], basket: list[Line]
-) -> list[tuple[str, Line]]:
-    lines = [
-        (f"profile.current_supplements.{i}", line)
-        for i, line in enumerate(profile.current_supplements)
-        if not (line.sku and line.sku in leave_out)
-    ]
-    lines += [(f"supply.{sku}", Line(sku=sku, servings_per_day=spd)) for sku, spd in extra]
-    # a basket line of a product taken is its next pack, not more (review s6 T4)
-    return with_next_packs(lines, [(f"basket.{i}", line) for i, line in enumerate(basket)])
 
 
 def listed_and_due(
@@ -266,6 +248,7 @@ def plan_refills(
     # then what no longer fits: its need met by the reorder already, a replacement, or neither
     kept_as_is = {sku for sku, d in decided.items() if d.action == "reorder"}
     stopped: dict[str, str] = {}
+    seconds: dict[str, Decision] = {}  # a second replacement of a multivitamin (session 19)
     for supply, why in failed:
         lines = taken_lines(
             profile, counted, lasting + accepted, basket_besides(basket, kept_as_is)
@@ -339,17 +322,30 @@ def plan_refills(
                 why = {**why, "no_advice": unasked}
             decided[supply.sku] = Decision(supply, "stop", None, list(why), ev, why)
             continue
-        decided[supply.sku] = Decision(supply, "replace", other, list(why), shown, why)
-        product = snapshot.catalog.products[other]
-        accepted.append((product.sku, float(product.servings_per_day)))
+        products = snapshot.catalog.products
+        accepted.append((products[other].sku, float(products[other].servings_per_day)))
         proposed[supply.sku] = accepted[-1]
+        # and what a multivitamin served that this one leaves open (session 19: the iodine)
+        held = kept_as_is | {products[other].sku}
+        after = evaluate_lines(
+            taken_lines(profile, counted, lasting + accepted, basket_besides(basket, held))
+        )
+        also = second_replacement(after, supply.index, other, avoid | held)
+        if also is not None and fits_days([*days, after], also) and reasoned(after, also):
+            accepted.append((products[also].sku, float(products[also].servings_per_day)))
+        else:
+            also = None
+        why = still_lost(snapshot, why, [other] if also is None else [other, also])
+        decided[supply.sku] = Decision(supply, "replace", other, list(why), shown, why)
+        if also is not None:
+            seconds[supply.sku] = Decision(supply, "replace", also, list(why), after, why)
     for supply, _ in failed:  # one proposed later in the order may serve its need (review 9b)
         d = decided[supply.sku]
         if d.action == "stop" and not {"covered", "above_upper_limit_now"} & set(d.why):
             if covered_by(d.ev, supply.index, [a for a in accepted if a[0] != supply.sku]):
                 d.nutrients = {"covered": [], **d.nutrients}
                 d.why = list(d.nutrients)
-    decisions = [decided[s.sku] for s in group]
+    decisions = [d for s in group for d in (decided[s.sku], seconds.get(s.sku)) if d is not None]
     return RefillPlan(
         today,
         listed,

@@ -38,6 +38,36 @@ def replacement(
     return found
 
 
+def second_replacement(ev: Evaluation, index: int, first: int, avoid: Any) -> int | None:
+    """Beside `first`, the replacement of a product of many roles (a multivitamin), one more
+    product of another role for an advice gap it served that `first` leaves open in `ev` (the
+    day with `first` taken); None where none is left or none fits. The German pregnancy
+    multivitamin beside a lasting 20 µg D3 (30 µg together, above the 25 µg that suits
+    pregnancy) was replaced by folic acid alone, and her iodine was lost (session 18 left open;
+    session 19)."""
+    per_day = ev.snapshot.catalog.nutrients_per_day
+    if not _many_roles(ev, index):
+        return None
+    gives = (per_day[index] > 0) & (per_day[first] == 0)
+    if not (gives & (ev.features.fill > 0).any(axis=0)).any():
+        return None
+    found = _replacement(ev, index, avoid, same_role=False)
+    return None if found is None or not (per_day[found] > 0)[gives].any() else found
+
+
+def still_lost(snapshot: Any, why: dict[str, list[str]], given: list[int]) -> dict[str, list[str]]:
+    """`why` without the nutrients its replacements give among those it was the only source
+    of (`only_source`): "It was also your only source of ... folic acid ... and iodine" beside
+    the folic acid and the iodine tablet that replace it."""
+    if "only_source" not in why:
+        return why
+    keys = snapshot.reference.nutrients.keys
+    gives = (snapshot.catalog.nutrients_per_day[given] > 0).any(axis=0)
+    lost = [key for key in why["only_source"] if not gives[keys.index(key)]]
+    out = {code: keys_ for code, keys_ in why.items() if code != "only_source"}
+    return {**out, "only_source": lost} if lost else out
+
+
 def _many_roles(ev: Evaluation, index: int) -> bool:
     """A product that gives more nutrients than its role names (a multivitamin)."""
     return int((ev.snapshot.catalog.nutrients_per_day[index] > 0).sum()) > 2

@@ -7,7 +7,7 @@ import math
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from ..profile import Profile
+from ..profile import Line, Profile, with_next_packs
 from ..snapshot import Snapshot
 
 LAST_DAY = dt.date.max.toordinal()
@@ -182,3 +182,23 @@ def still_taken(
         if extra not in out:
             out.append(extra)
     return out
+
+
+def basket_besides(basket: list[Line], skus: set[str]) -> list[Line]:
+    """The basket without its lines of `skus`: the product being checked (the customer put
+    the refill in the cart from the reminder) and those the reorder holds as they are; every
+    other line (one of a product the reorder replaces included) is taken on top."""
+    return [line for line in basket if not (line.sku and line.sku in skus)]
+
+
+def taken_lines(
+    profile: Profile, leave_out: set[str], extra: list[tuple[str, float]], basket: list[Line]
+) -> list[tuple[str, Line]]:
+    lines = [
+        (f"profile.current_supplements.{i}", line)
+        for i, line in enumerate(profile.current_supplements)
+        if not (line.sku and line.sku in leave_out)
+    ]
+    lines += [(f"supply.{sku}", Line(sku=sku, servings_per_day=spd)) for sku, spd in extra]
+    # a basket line of a product taken is its next pack, not more (review s6 T4)
+    return with_next_packs(lines, [(f"basket.{i}", line) for i, line in enumerate(basket)])
