@@ -135,7 +135,9 @@ def test_a_child_taking_vitamin_d_drops_is_offered_no_second_vitamin_d_product(c
         answer = listed.get_json()
         assert not [i for i in answer["items"] if i["nutrients_per_day"].get("vitamin_d_ug")]
         notices = {n["code"]: n["text"] for n in answer["notices"]}
-        assert "one product with a higher dose" in notices["one_source:vitamin_d_ug"]
+        assert (
+            "needs more, and how to give it with one product" in notices["one_source:vitamin_d_ug"]
+        )
         assert "Tell us more" not in notices.get("no_items", "")
         assert "safely" not in notices.get("no_items", "")
         check = client.post("/v1/intake/check", json={"profile": profile, "locale": "en"})
@@ -170,9 +172,10 @@ def test_from_eleven_a_child_may_take_two_vitamin_d_products_as_before(client):
 @pytest.mark.parametrize(
     ("entry", "words"),
     [
-        ({"nutrients": ["vitamin_q"], "max_age": 10, "source": "s"}, "nutrient keys"),
-        ({"nutrients": ["vitamin_d_ug"], "max_age": "ten", "source": "s"}, "whole years"),
-        ({"nutrients": ["vitamin_d_ug"], "max_age": 10}, "source"),
+        ({"nutrients": {"vitamin_q": 2.5}, "max_age": 10, "source": "s"}, "nutrient key"),
+        ({"nutrients": {"vitamin_d_ug": 0}, "max_age": 10, "source": "s"}, "least amount"),
+        ({"nutrients": {"vitamin_d_ug": 2.5}, "max_age": "ten", "source": "s"}, "whole years"),
+        ({"nutrients": {"vitamin_d_ug": 2.5}, "max_age": 10}, "source"),
     ],
 )
 def test_a_broken_one_source_entry_is_refused_with_its_file_and_line(tmp_path, entry, words):
@@ -213,3 +216,106 @@ def test_a_pregnancy_multivitamin_is_replaced_by_folic_acid_and_iodine_not_folic
         assert lost and "folic acid" not in lost[0] and "iodine" not in lost[0], lost
     email = client.get("/v1/customers/s19-de/recommendations?placement=email&locale=en")
     assert {i["sku"] for i in email.get_json()["items"]} == set(items)
+
+
+def test_a_product_a_child_must_stop_is_no_first_source(client):
+    """The equivalence run of session 19: a vegan boy of 8 with the A-Z multivitamin in his
+    basket (not for his diet or age, 5 µg vitamin D) lost the vegan kids' drops: a product the
+    answer tells him to take out is no source that a second product would double."""
+    profile = {"age": 8, "country": "NL", "diet": "vegan", "goals": ["immunity"]}
+    body = {"profile": profile, "basket": [{"sku": "BL-MULTI-AZ"}], "locale": "en"}
+    answer = client.post("/v1/recommendations", json=body).get_json()
+    assert "GR-D3-KIDS-DROPS-VEGAN" in [i["sku"] for i in answer["items"]]
+    assert not [n for n in answer["notices"] if n["code"].startswith("one_source:")]
+
+
+def test_a_childs_goal_gets_no_second_vitamin_d_product_and_hears_why(client):
+    """An NL girl of 8 (no vitamin D advice) taking kids' drops, with the immunity goal, was
+    offered a second drops product, a gummy and a chew with vitamin D; now none, and the notice
+    says why without quoting an advice she does not have."""
+    profile = {
+        "age": 8,
+        "country": "NL",
+        "goals": ["immunity", "sport"],
+        "current_supplements": [{"sku": "XF-D3-KIDS-DROPS"}],
+    }
+    answer = client.post("/v1/recommendations", json={"profile": profile, "locale": "en"})
+    body = answer.get_json()
+    assert not [i for i in body["items"] if i["nutrients_per_day"].get("vitamin_d_ug")]
+    notices = {n["code"]: n["text"] for n in body["notices"]}
+    text = notices["one_source:vitamin_d_ug"]
+    assert "double dose" in text and "advises" not in text and "gives 20" not in text
+
+
+def _items_with_d(client, body: dict) -> list[str]:
+    answer = client.post("/v1/recommendations", json={"locale": "en", **body}).get_json()
+    return [i["sku"] for i in answer["items"] if i["nutrients_per_day"].get("vitamin_d_ug")]
+
+
+def test_a_childs_product_it_must_stop_or_a_trace_is_no_first_source(client):
+    """Re-review 19b F1, F7: a fish-allergic child's omega-3 chew with fish (5 µg vitamin D, a
+    product to stop) left it with no vitamin D offer; so did a label's 0.1 µg."""
+    allergic = {"age": 5, "country": "DE", "allergies": ["fish"]}
+    chew = [{"sku": "KV-OMEGA3-KIDS-CHEW"}]
+    assert _items_with_d(client, {"profile": {**allergic, "current_supplements": chew}})
+    trace = [{"label": "x", "nutrients": {"vitamin_d_iu": 4}}]
+    assert _items_with_d(
+        client, {"profile": {"age": 5, "country": "DE", "current_supplements": trace}}
+    )
+
+
+def test_a_childs_alternatives_replace_its_product_and_are_no_second_one(client):
+    """Re-review 19b F2: the alternatives to the drops a child takes (GET form with a profile,
+    and the product page) were all left out as second products; they replace it."""
+    profile = {"age": 4, "country": "DE", "current_supplements": [{"sku": "XF-D3-KIDS-DROPS"}]}
+    response = client.post(
+        "/v1/products/XF-D3-KIDS-DROPS/alternatives", json={"profile": profile, "locale": "en"}
+    )
+    assert response.status_code == 200 and response.get_json()["items"]
+    page = {"profile": profile, "placement": "product_page", "product_sku": "XF-D3-KIDS-DROPS"}
+    assert _items_with_d(client, page)
+
+
+def test_a_childs_second_vitamin_d_product_is_not_reordered_beside_one_that_lasts(client):
+    """Re-review 19b F3: a child of 5 with new drops (lasting to 2027) and a chew running out:
+    /refills reordered the chew and the e-mail said "with the 10 µg from your other supplements
+    that is 20 µg" beside the one-product notice. The chew is left out, saying why."""
+    bought = [("XF-D3-KIDS-DROPS", "2026-11-20"), ("KV-D3-10-CHEW", "2026-06-01")]
+    store_customer(client, "s19-k7", {"age": 5, "country": "DE"}, bought)
+    reorder = client.get("/v1/customers/s19-k7/refills?locale=en").get_json()["reorder"]
+    assert not reorder["items"]
+    (left,) = reorder["left_out"]
+    assert left["sku"] == "KV-D3-10-CHEW" and [w["code"] for w in left["why"]] == ["one_source"]
+    assert "one product" in left["advice"] and "no safe alternative" not in left["advice"]
+    email = client.get("/v1/customers/s19-k7/recommendations?placement=email&locale=en")
+    assert not [i for i in email.get_json()["items"] if i["nutrients_per_day"].get("vitamin_d_ug")]
+
+
+def test_a_doctors_dose_for_a_child_is_the_doctors_to_divide(client):
+    """Re-review 19b F4: a doctor's 20 µg for a child taking 10 µg drops got "no product that
+    suits you and stays close to that dose": the one-product rule leaves a doctor's dose alone."""
+    profile = {
+        "age": 5,
+        "country": "NL",
+        "higher_dose_advised": {"vitamin_d_ug": 20},
+        "current_supplements": [{"sku": "XF-D3-KIDS-DROPS"}],
+    }
+    answer = client.post("/v1/recommendations", json={"profile": profile, "locale": "en"})
+    codes = [n["code"] for n in answer.get_json()["notices"]]
+    assert "advice_unmet:vitamin_d_ug" not in codes and "one_source:vitamin_d_ug" not in codes
+    assert _items_with_d(client, {"profile": profile})
+
+
+def test_two_vitamin_d_products_for_a_child_are_warned_of(client):
+    """Re-review 19b F6: drops taken and a gummy in the basket passed the intake check without
+    a word, and the cart said "you get enough"; both now say to keep one."""
+    profile = {"age": 4, "country": "NL", "current_supplements": [{"sku": "XF-D3-KIDS-DROPS"}]}
+    body = {"profile": profile, "basket": [{"sku": "KV-D3-KIDS-GUMMY"}], "locale": "en"}
+    warnings = client.post("/v1/intake/check", json=body).get_json()["warnings"]
+    (two,) = [w for w in warnings if w["code"] == "two_sources:vitamin_d_ug"]
+    assert set(two["skus"]) == {"XF-D3-KIDS-DROPS", "KV-D3-KIDS-GUMMY"}
+    cart = client.post("/v1/recommendations", json={**body, "placement": "cart"}).get_json()
+    assert "two_sources:vitamin_d_ug" in [n["code"] for n in cart["notices"]]
+    body["basket"] = [{"sku": "XF-D3-KIDS-DROPS"}]  # its next pack is no second product
+    warnings = client.post("/v1/intake/check", json=body).get_json()["warnings"]
+    assert not [w for w in warnings if w["code"].startswith("two_sources:")]

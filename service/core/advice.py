@@ -334,18 +334,22 @@ class Offer:
 
     @cached_property
     def duplicate(self) -> np.ndarray:
+        """`covered_duplicate`, and a child's second product of a nutrient it takes
+        (children.py, session 19)."""
+        return self.covered_duplicate | second_sources(self.ev)
+
+    @cached_property
+    def covered_duplicate(self) -> np.ndarray:
         """Products that add any amount of a nutrient the person already takes enough of (the
         notice says "we suggest no more vitamin D": a D3, a calcium + D3, cod-liver oil or a
-        multivitamin with vitamin D alike), or whose category role is such a nutrient; and a
-        child's second product of a nutrient it takes (children.py, session 19)."""
-        second = second_sources(self.ev)
+        multivitamin with vitamin D alike), or whose category role is such a nutrient."""
         covered = self.covered_group
         if not covered:
-            return second
+            return np.zeros(len(self.ev.snapshot.catalog), dtype=bool)
         table = self.role_table
         adds = (self.ev.snapshot.catalog.nutrients_per_day[:, covered] > 0).any(axis=1)
         roles = [int(table.nutrient_role[c]) for c in covered]
-        return np.asarray(adds | isin_int(table.category_role, roles) | second)
+        return np.asarray(adds | isin_int(table.category_role, roles))
 
     def duplicated(self, index: int) -> list[int]:
         """The covered nutrient columns product `index` adds."""

@@ -19,7 +19,13 @@ from .advice_extras import (
     unserved_gap,
 )
 from .amounts import above, rounded
-from .children import child_diet_notices, one_source_notices, second_sources
+from .children import (
+    child_diet_notices,
+    one_source_keys,
+    one_source_notices,
+    second_sources,
+    two_sources_warnings,
+)
 from .day_totals import over_room
 from .doctor_reach import doctor_excluded_notices, doctor_short_notices
 from .intake import shown_name
@@ -242,6 +248,7 @@ def advice_notices(ev: Evaluation, locale: str) -> list[dict[str, str]]:
     notices += life_stage_line_notices(ev, locale)
     notices += doctor_dose_notices(ev, locale)
     notices += child_diet_notices(ev, locale) + one_source_notices(ev, locale, advice_phrase)
+    notices += [{"code": w["code"], "text": w["text"]} for w in two_sources_warnings(ev, locale)]
     notices += _advice_unmet(ev, locale)
     if not (advice_of(ev).targets > 0).any():  # NaN (no advice) is not above 0
         notices.append({"code": "no_advice", "text": reference.text("notice_no_advice", locale)})
@@ -264,7 +271,10 @@ def no_items_notice(ev: Evaluation, locale: str) -> dict[str, str]:
     elif not ev.over_limit_now and advice_blocked_by_interaction(ev):
         key = "notice_no_items_condition"
     elif one_source_notices(ev, locale, advice_phrase):  # a child's one product (session 19)
-        key = "notice_no_items_one_source"
+        names = [ev.snapshot.reference.nutrients.name(k, locale) for k in one_source_keys(ev)]
+        nutrients = ev.snapshot.reference.listed(names, locale)
+        text = ev.snapshot.reference.text("notice_no_items_one_source", locale, nutrients=nutrients)
+        return {"code": "no_items", "text": text}
     elif safe_without_need and (
         capped_doctor_doses(ev) or doctor_band_unmet(ev) or doctor_short_notices(ev, locale)
     ):

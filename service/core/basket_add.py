@@ -78,15 +78,14 @@ def add_for_target(ev: Evaluation, write: TextWriter) -> dict | None:
     # the advice, then the cheapest
     misfit = shortfall + problem.overshoot_weight * problem.overshoot(added)
     value = weights.shortfall * misfit + (problem.cost_cents[offsets] + weights.pill) * servings
-    # among the options that close as much of the gaps, the one the risk-group rules weigh
-    # most for this profile (review s5 S7: in pregnancy folic acid before iodine), then cost;
-    # one past a medicine's warning threshold that the advice stays within counts
-    # `dose_fit.past_warning` short, as the list orders it (review 21 F3: a thiazide user taking
-    # 5 µg was told to add 20 µg where the list shows the 10 µg tablet first)
-    # the gaps tier by tier, first tier first, as the regimen solves them (targets.yaml
-    # `priorities`; session 19 review F1: a vegan multivitamin's 200 of the advised 400 µg folic
-    # acid in pregnancy, for our own iodine aim, before the folic acid + D3 tablet); a warning
-    # passed weighs with the first tier
+    # the options that close as much of the gaps, tier by tier as the regimen solves them
+    # (targets.yaml `priorities`; session 19 review F1: not a vegan multivitamin's 200 of the
+    # advised 400 µg folic acid in pregnancy, for our own iodine aim, before the folic acid + D3
+    # tablet); one past a medicine's warning threshold that the advice stays within counts
+    # `dose_fit.past_warning` short in the first tier, as the list orders it (review 21 F3: a
+    # thiazide user taking 5 µg was told to add 20 µg where the list shows the 10 µg tablet
+    # first); among them the one the risk-group rules weigh most for this profile (review s5
+    # S7: in pregnancy folic acid before iodine), then cost
     closest = _closest_by_tier(problem.tier_shortfalls(added), _past_warning(ev, added))
     boost = np.where(closest, ev.rule_weight[problem.products[offsets]], -np.inf)
     best = int(np.argmin(np.where(boost == boost.max(), value, np.inf)))

@@ -17,7 +17,7 @@ one of its nutrients, every other product that gives it is a duplicate for the l
 from __future__ import annotations
 
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeGuard
 
 import numpy as np
@@ -33,7 +33,8 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class OneSource:
-    nutrients: tuple[str, ...] = ()
+    # nutrient -> the least a line gives a day to count as a product of it (not a trace)
+    nutrients: dict[str, float] = field(default_factory=dict)
     min_age: int = 0
     max_age: int = -1  # no entry: no age applies
 
@@ -48,9 +49,12 @@ def parse_one_source(doc: Any, keys: tuple[str, ...] | list[str]) -> tuple[OneSo
         return OneSource(), [(lists, "one_source", "one_source: needs nutrients, ages, source")]
     problems = []
     nutrients = node.get("nutrients")
-    if not isinstance(nutrients, list) or not all(n in keys for n in nutrients):
-        problems.append((node, "nutrients", "one_source.nutrients: a list of nutrient keys"))
-        nutrients = []
+    if not isinstance(nutrients, dict) or not all(
+        n in keys and _amount(v) for n, v in nutrients.items()
+    ):
+        message = "one_source.nutrients: nutrient key -> the least amount a day that counts"
+        problems.append((node, "nutrients", message))
+        nutrients = {}
     low, high = node.get("min_age", 0), node.get("max_age")
     ages = (0, -1)
     if _whole(low) and _whole(high):
@@ -59,7 +63,12 @@ def parse_one_source(doc: Any, keys: tuple[str, ...] | list[str]) -> tuple[OneSo
         problems.append((node, "max_age", "one_source: min_age and max_age are whole years"))
     if not isinstance(node.get("source"), str):
         problems.append((node, "source", "one_source needs a `source` note"))
-    return OneSource(tuple(str(n) for n in nutrients), *ages), problems
+    least = {str(n): float(v) for n, v in nutrients.items()}
+    return OneSource(least, *ages), problems
+
+
+def _amount(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and value > 0
 
 
 def _whole(value: Any) -> TypeGuard[int]:
@@ -92,46 +101,103 @@ def one_source(reference: Reference) -> OneSource:
     return known
 
 
-def sourced_columns(ev: Evaluation) -> list[int]:
-    """The entry's nutrient columns a line taken or in the basket gives, for a profile of its
-    ages; empty for everyone else."""
+def sourced_columns(ev: Evaluation, besides: str | None = None) -> dict[int, float]:
+    """{column: amount a day} of the entry's nutrients that lines taken or in the basket that
+    suit the child give (not one it must stop: a fish-oil D3 with a fish allergy, a product not
+    for its age or diet, one an interaction excludes), each at least the entry's amount (not a
+    trace), for a profile of its ages, except a doctor's dose (the doctor decides how it is
+    taken); empty for everyone else. `besides`: not counting lines of that SKU (the product on
+    the page, whose alternatives would replace it). Once per evaluation."""
+    known = ev.memo.get("one_source") if besides is None else None
+    if known is not None:
+        return known
     config = one_source(ev.snapshot.reference)
-    if not config.nutrients or not config.min_age <= ev.profile.age <= config.max_age:
-        return []
-    keys = ev.snapshot.reference.nutrients.keys
-    return [keys.index(n) for n in config.nutrients if ev.intake_present[keys.index(n)]]
+    out: dict[int, float] = {}
+    if config.nutrients and config.min_age <= ev.profile.age <= config.max_age:
+        from .advice import advice_of  # noqa: PLC0415 (advice imports this module)
+        from .advice_config import DOCTOR  # noqa: PLC0415
+        from .line_notices import conflicting, unsuited_taken  # noqa: PLC0415
+
+        unsuited, authority = unsuited_taken(ev), advice_of(ev).authority
+        keys = ev.snapshot.reference.nutrients.keys
+        lines: dict[int, list[int]] = {}
+        for i, line in enumerate(ev.resolved):
+            if i in unsuited or line.sku == besides or conflicting(ev, line.amounts):
+                continue
+            for nutrient, least in config.nutrients.items():
+                column = keys.index(nutrient)
+                if line.amounts[column] >= least and authority.get(column) != DOCTOR:
+                    out[column] = out.get(column, 0.0) + float(line.amounts[column])
+                    lines.setdefault(column, []).append(i)
+        if besides is None:
+            ev.memo["one_source_lines"] = lines
+    if besides is None:
+        ev.memo["one_source"] = out
+    return out
 
 
-def second_sources(ev: Evaluation) -> np.ndarray:
-    """Products that would be a second source of such a nutrient."""
-    columns = sourced_columns(ev)
+def two_sources_warnings(ev: Evaluation, locale: str) -> list[dict[str, Any]]:
+    """`two_sources:<nutrient>` where two or more products taken or in the basket that suit
+    the child give the nutrient (review 19b F6: a 4-year-old's drops and a gummy in the basket
+    passed the intake check, and the cart called the 20 µg "enough"): keep one of them."""
+    sourced_columns(ev)
+    lines = ev.memo.get("one_source_lines") or {}
+    reference = ev.snapshot.reference
+    out = []
+    for column, found in sorted(lines.items()):
+        skus = list(dict.fromkeys(ev.resolved[i].sku or ev.resolved[i].path for i in found))
+        if len(skus) < 2:
+            continue
+        from .advice_texts import line_names  # noqa: PLC0415 (advice_texts imports this module)
+
+        key = reference.nutrients.keys[column]
+        values = reference.nutrients.text_values(key, locale)
+        names = line_names(ev, tuple(found), locale)
+        text = reference.text("warning_two_sources", locale, **values, names=names)
+        out.append({"code": f"two_sources:{key}", "text": text, "skus": skus})
+    return out
+
+
+def second_sources(ev: Evaluation, besides: str | None = None) -> np.ndarray:
+    """Products that would be a second source of such a nutrient (`besides`: as above)."""
+    columns = sorted(sourced_columns(ev, besides))
     per_day = ev.snapshot.catalog.nutrients_per_day
     if not columns:
         return np.zeros(len(per_day), dtype=bool)
     return np.asarray((per_day[:, columns] > 0).any(axis=1))
 
 
+def one_source_keys(ev: Evaluation) -> list[str]:
+    """The nutrient keys of `sourced_columns`."""
+    keys = ev.snapshot.reference.nutrients.keys
+    return [keys[c] for c in sorted(sourced_columns(ev))]
+
+
 def one_source_notices(ev: Evaluation, locale: str, phrase: Any) -> list[dict[str, str]]:
-    """`one_source:<nutrient>` where the advice is not reached by what is taken (where it is,
-    `already_covered` says so) and some product that suits the child would otherwise add it;
-    `phrase(ev, column, locale)` quotes the advice (advice_texts.advice_phrase)."""
+    """`one_source:<nutrient>` where a product that suits the child would otherwise be offered
+    for a need (an advice or a goal) and what is taken is not enough (where it is,
+    `already_covered` says so): with the advice quoted (`phrase(ev, column, locale)`,
+    advice_texts.advice_phrase) and whom to ask about a higher dose where the advice is not
+    reached, else only why there is no second product."""
     columns = sourced_columns(ev)
     if not columns:
         return []
     reference = ev.snapshot.reference
     covered = set(ev.offer.covered)
     per_day = ev.snapshot.catalog.nutrients_per_day
+    offered = ev.safety.allowed() & ev.offer.need
     notices = []
-    for column in columns:
-        target = float(ev.targets[column])
-        if column in covered or np.isnan(target) or not above(target, ev.intake[column]):
-            continue
-        if not (ev.safety.allowed() & (per_day[:, column] > 0)).any():
+    for column, taken in sorted(columns.items()):
+        if column in covered or not (offered & (per_day[:, column] > 0)).any():
             continue
         key = reference.nutrients.keys[column]
-        values = reference.nutrients.text_values(key, locale, taken=float(ev.intake[column]))
-        advice = phrase(ev, column, locale)
-        text = reference.text("notice_one_source", locale, **values, advice=advice)
+        values = reference.nutrients.text_values(key, locale, taken=taken)
+        target = float(ev.targets[column])
+        if np.isnan(target) or not above(target, taken):
+            text = reference.text("notice_one_source_plain", locale, **values)
+        else:
+            advice = phrase(ev, column, locale)
+            text = reference.text("notice_one_source", locale, **values, advice=advice)
         notices.append({"code": f"one_source:{key}", "text": text})
     return notices
 

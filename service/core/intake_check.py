@@ -11,6 +11,7 @@ from .advice_texts import intake_warning_notices
 from .amounts import above, rounded
 from .basket_add import add_for_target
 from .basket_fix import change, fix_violation, next_packs
+from .children import two_sources_warnings
 from .day_totals import (
     food_alone_columns,
     limit_text_values,
@@ -103,7 +104,8 @@ def check_intake(
         + _interaction_warnings(ev, locale)
         + _product_warnings(ev, locale)
         + _law_warnings(ev, locale)
-        + _dose_band_warnings(ev, locale, violations),
+        + _dose_band_warnings(ev, locale, violations)
+        + two_sources_warnings(ev, locale),  # a child's one product of a vitamin (session 19)
         "notices": check_notices(ev, locale),
         "versions": snapshot.versions,
     }

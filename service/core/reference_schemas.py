@@ -51,7 +51,9 @@ SERVICE_TEXTS: dict[str, tuple[str, ...]] = {
     "notice_doctor_dose_excluded": ("nutrient", "advised", "unit"),  # review 12 F11
     # session 19 review F2: a child's second source of a nutrient (children.py)
     "notice_one_source": ("nutrient", "taken", "unit", "advice"),
-    "notice_no_items_one_source": (),
+    "notice_no_items_one_source": ("nutrients",),
+    "notice_one_source_plain": ("nutrient", "taken", "unit"),
+    "warning_two_sources": ("names", "nutrient"),
     "doctor_short_close": ("nutrient",),
     "doctor_short_close_taken": ("nutrient",),
     "doctor_short_close_open": (),

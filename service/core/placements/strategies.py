@@ -23,6 +23,7 @@ import numpy as np
 from ..advice_config import advice_config
 from ..advice_extras import extra_concern
 from ..amounts import above
+from ..children import second_sources
 from ..day_totals import advice_within_warning
 from ..ranking import Evaluation, _rank
 from ..refills.why import not_indicated, not_indicated_columns
@@ -140,7 +141,11 @@ def alternatives(ctx: PlacementContext, limit: int) -> list[Pick]:
     # age and life stage: the person's (ctx.base), not the page product's (review s6)
     mask = alternative_mask(catalog, index, config, roles=roles, for_profile=True)
     suiting = ctx.base(ev) & ev.offer.within_band & mask
-    candidates = suiting & ~ev.offer.duplicate  # nothing the notices say "no more" of (F12)
+    # nothing the notices say "no more" of (F12); a child's one product may be replaced by an
+    # alternative to it on its own page (session 19: not "a second product" of it)
+    page_sku = catalog.products[index].sku
+    duplicate = ev.offer.covered_duplicate | second_sources(ev, besides=page_sku)
+    candidates = suiting & ~duplicate
     # left out only for what the basket or what is taken gives (review 16 F11), not for a
     # medicine's warning with nothing taken (review 17 A1: a digoxin user, no basket)
     ctx.alternatives_beside_intake = bool(suiting.any()) and not candidates.any()

@@ -363,7 +363,7 @@ def plan_refills(
 
 # why codes of a second source: on a day another product is still taken only until it runs
 # out, that overlap is no reason to leave a product out (the reorder as a whole decides)
-OVERLAP = frozenset({"already_covered", "only_source"})
+OVERLAP = frozenset({"already_covered", "only_source", "one_source"})
 
 
 def _as_taken(

@@ -63,6 +63,8 @@ TEXTS: dict[str, tuple[str, ...]] = {
     "why_above_upper_limit_now": ("nutrients",),
     "why_no_advice": ("nutrients",),
     "why_not_indicated": ("nutrients",),  # session 18: lists.goal_indication
+    "why_one_source": ("nutrients",),  # session 19: scoring.yaml lists.one_source
+    "notice_not_reordered_one_source": ("name",),
 }
 
 

@@ -7,6 +7,7 @@ import numpy as np
 
 from ..advice import advice_of
 from ..advice_config import advice_config
+from ..children import sourced_columns
 from ..profile import Profile
 from ..ranking import Evaluation
 from ..safety import life_stage_maxima
@@ -70,6 +71,12 @@ def exclusions(
     above = [c for c in above if c not in covered]
     if above:
         out["dose_band"] = [keys[c] for c in above]
+    # a child's second product of a nutrient another product taken besides it gives (session
+    # 19: a kids' chew reordered beside drops that last; scoring.yaml lists.one_source)
+    sources = sourced_columns(cover if cover is not None else base) if base is not None else {}
+    second = [keys[c] for c in sorted(sources) if row[c] > 0 and c not in covered]
+    if second:
+        out["one_source"] = second
     return _besides_first(out, base, row, cover) if base is not None else out
 
 
