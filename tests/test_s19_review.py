@@ -319,3 +319,92 @@ def test_two_vitamin_d_products_for_a_child_are_warned_of(client):
     body["basket"] = [{"sku": "XF-D3-KIDS-DROPS"}]  # its next pack is no second product
     warnings = client.post("/v1/intake/check", json=body).get_json()["warnings"]
     assert not [w for w in warnings if w["code"].startswith("two_sources:")]
+
+
+def _answer(client, body: dict) -> dict:
+    response = client.post("/v1/recommendations", json={"locale": "en", **body})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return response.get_json()
+
+
+def _codes(answer: dict) -> list[str]:
+    return [n["code"] for n in answer["notices"]]
+
+
+def test_a_childs_vitamin_d_given_by_its_label_counts_as_its_one_product(client):
+    """Re-review 19c F1: drops bought elsewhere and entered by label (Vigantol, 10 µg) were
+    never counted (`None == None` with no page product): the German toddler got a second
+    bottle of drops offered, added by the check and by the regimen."""
+    label = {"label": "Vigantol Öl", "nutrients": {"vitamin_d_iu": 400}}
+    profile = {"age": 5, "country": "DE", "current_supplements": [label]}
+    assert not _items_with_d(client, {"profile": profile})
+    check = client.post("/v1/intake/check", json={"profile": profile, "locale": "en"})
+    assert (check.get_json().get("suggestion") or {}).get("code") != "add"
+
+
+def test_a_doctors_dose_for_a_child_is_left_alone_in_germany_too(client):
+    """Re-review 19c F2: in DE a doctor's 20 µg (equal to the DGE's) was not exempt."""
+    for dose in (15, 20):
+        profile = {
+            "age": 5,
+            "country": "DE",
+            "higher_dose_advised": {"vitamin_d_ug": dose},
+            "current_supplements": [{"sku": "XF-D3-KIDS-DROPS"}],
+        }
+        assert _items_with_d(client, {"profile": profile}), dose
+
+
+def test_the_cart_does_not_ask_whether_to_add_a_second_product_for_a_child(client):
+    """Re-review 19c F3: `basket_short` ("ask your pharmacist whether to add one") beside
+    `one_source` ("not a second one")."""
+    body = {"profile": {"age": 5, "country": "DE"}, "basket": [{"sku": "XF-D3-KIDS-DROPS"}]}
+    codes = _codes(_answer(client, {**body, "placement": "cart"}))
+    assert "one_source:vitamin_d_ug" in codes and "basket_short:vitamin_d_ug" not in codes
+
+
+def test_two_products_for_a_child_are_not_called_enough_nor_tell_us_more(client):
+    """Re-review 19c F4 (and a 500 found while fixing F5: a short of nothing, as a bool, in the
+    mask): "you get enough vitamin D" and "Tell us more" beside "keep one of them"."""
+    profile = {"age": 4, "country": "NL", "current_supplements": [{"sku": "XF-D3-KIDS-DROPS"}]}
+    body = {"profile": profile, "basket": [{"sku": "KV-D3-KIDS-GUMMY"}], "placement": "cart"}
+    answer = _answer(client, body)
+    notices = {n["code"]: n["text"] for n in answer["notices"]}
+    assert "two_sources:vitamin_d_ug" in notices
+    assert "already_covered:vitamin_d_ug" not in notices
+    assert "Tell us more" not in notices.get("no_items", "")
+
+
+def test_a_product_below_a_childs_advice_does_not_keep_out_the_one_that_meets_it(client):
+    """Re-review 19c F5: a 3-year-old's omega-3 chew (5 µg) kept the Gezondheidsraad's 10 µg
+    drops out of the list, and the refill dropped the drops while the chew went on."""
+    profile = {"age": 3, "country": "NL", "current_supplements": [{"sku": "KV-OMEGA3-KIDS-CHEW"}]}
+    answer = _answer(client, {"profile": profile})
+    assert [i for i in answer["items"] if i["nutrients_per_day"].get("vitamin_d_ug", 0) >= 10]
+    assert "one_source:vitamin_d_ug" not in _codes(answer)
+    bought = [("XF-D3-KIDS-DROPS", "2026-01-20"), ("KV-OMEGA3-KIDS-CHEW", "2026-11-20")]
+    store_customer(client, "s19-r3", {"age": 3, "country": "NL"}, bought)
+    reorder = client.get("/v1/customers/s19-r3/refills?locale=en").get_json()["reorder"]
+    assert [(i["sku"], i["action"]) for i in reorder["items"]] == [("XF-D3-KIDS-DROPS", "reorder")]
+
+
+def test_a_second_product_in_the_same_order_is_not_called_lasting(client):
+    """Re-review 19c F6: drops and a gummy both run out; the gummy left out said "another one
+    that you take still lasts" (neither lasts)."""
+    bought = [("XF-D3-KIDS-DROPS", "2026-01-20"), ("KV-D3-KIDS-GUMMY", "2026-09-25")]
+    store_customer(client, "s19-r6", {"age": 5, "country": "DE"}, bought)
+    reorder = client.get("/v1/customers/s19-r6/refills?locale=en").get_json()["reorder"]
+    (left,) = reorder["left_out"]
+    texts = " ".join(w["text"] for w in left["why"]) + left["advice"]
+    assert "still lasts" not in texts and "or in this order" in texts
+
+
+def test_a_childs_regimen_does_not_blame_safety_and_a_second_products_page_says_so(client):
+    """Re-review 19c F7, F8: the regimen added "could not put together a regimen that safely
+    fits" beside the one-product reason; the gummy's page beside the drops taken said only
+    that nothing else was to suggest."""
+    profile = {"age": 5, "country": "DE", "current_supplements": [{"sku": "XF-D3-KIDS-DROPS"}]}
+    regimen = client.post("/v1/regimens", json={"profile": profile, "locale": "en"}).get_json()
+    assert "regimen_infeasible" not in [n["code"] for n in regimen["notices"]]
+    page = {"profile": profile, "placement": "product_page", "product_sku": "KV-D3-KIDS-GUMMY"}
+    notices = {n["code"]: n["text"] for n in _answer(client, page)["notices"]}
+    assert "would be a second product with vitamin D" in notices["page_product_second_source"]

@@ -248,7 +248,10 @@ def advice_notices(ev: Evaluation, locale: str) -> list[dict[str, str]]:
     notices += life_stage_line_notices(ev, locale)
     notices += doctor_dose_notices(ev, locale)
     notices += child_diet_notices(ev, locale) + one_source_notices(ev, locale, advice_phrase)
-    notices += [{"code": w["code"], "text": w["text"]} for w in two_sources_warnings(ev, locale)]
+    two = [{"code": w["code"], "text": w["text"]} for w in two_sources_warnings(ev, locale)]
+    if two:  # "keep one of them", not "you get enough" of the two (re-review 19c F4)
+        kept = {"already_covered:" + n["code"].split(":", 1)[1] for n in two}
+        notices = [n for n in notices if n["code"] not in kept] + two
     notices += _advice_unmet(ev, locale)
     if not (advice_of(ev).targets > 0).any():  # NaN (no advice) is not above 0
         notices.append({"code": "no_advice", "text": reference.text("notice_no_advice", locale)})
@@ -265,7 +268,9 @@ def no_items_notice(ev: Evaluation, locale: str) -> dict[str, str]:
     else "tell us more"; else nothing safely fits."""
     safe_without_need = _safe_without_need(ev)
     if safe_without_need and (
-        any(ev.intake[c] > 0 for c in ev.offer.failing) or _unsuited_serve_advice(ev)
+        any(ev.intake[c] > 0 for c in ev.offer.failing)
+        or _unsuited_serve_advice(ev)
+        or two_sources_warnings(ev, locale)
     ):
         key = "notice_no_items_warning"
     elif not ev.over_limit_now and advice_blocked_by_interaction(ev):

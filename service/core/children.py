@@ -115,18 +115,18 @@ def sourced_columns(ev: Evaluation, besides: str | None = None) -> dict[int, flo
     out: dict[int, float] = {}
     if config.nutrients and config.min_age <= ev.profile.age <= config.max_age:
         from .advice import advice_of  # noqa: PLC0415 (advice imports this module)
-        from .advice_config import DOCTOR  # noqa: PLC0415
         from .line_notices import conflicting, unsuited_taken  # noqa: PLC0415
 
-        unsuited, authority = unsuited_taken(ev), advice_of(ev).authority
+        unsuited, doctor = unsuited_taken(ev), advice_of(ev).doctor
         keys = ev.snapshot.reference.nutrients.keys
         lines: dict[int, list[int]] = {}
         for i, line in enumerate(ev.resolved):
-            if i in unsuited or line.sku == besides or conflicting(ev, line.amounts):
+            page = besides is not None and line.sku == besides  # never a label line (19c F1)
+            if i in unsuited or page or conflicting(ev, line.amounts):
                 continue
             for nutrient, least in config.nutrients.items():
                 column = keys.index(nutrient)
-                if line.amounts[column] >= least and authority.get(column) != DOCTOR:
+                if line.amounts[column] >= least and column not in doctor:
                     out[column] = out.get(column, 0.0) + float(line.amounts[column])
                     lines.setdefault(column, []).append(i)
         if besides is None:
@@ -159,12 +159,20 @@ def two_sources_warnings(ev: Evaluation, locale: str) -> list[dict[str, Any]]:
 
 
 def second_sources(ev: Evaluation, besides: str | None = None) -> np.ndarray:
-    """Products that would be a second source of such a nutrient (`besides`: as above)."""
-    columns = sorted(sourced_columns(ev, besides))
+    """Products that would be a second source of such a nutrient (`besides`: as above); not
+    one that alone reaches the advice that what is taken falls short of (re-review 19c F5: a
+    3-year-old's omega-3 chew with 5 µg kept the Gezondheidsraad's 10 µg drops out; one
+    product in its place is the pharmacist's answer, and the list offers it)."""
+    sources = sourced_columns(ev, besides)
     per_day = ev.snapshot.catalog.nutrients_per_day
-    if not columns:
-        return np.zeros(len(per_day), dtype=bool)
-    return np.asarray((per_day[:, columns] > 0).any(axis=1))
+    out = np.zeros(len(per_day), dtype=bool)
+    for column, taken in sources.items():
+        gives = per_day[:, column]
+        target = float(ev.targets[column]) * (1 - ev.offer.enough_share[column])
+        short = target > 0 and above(target, taken)
+        reaches = gives >= target if short else np.zeros(len(gives), dtype=bool)
+        out |= (gives > 0) & ~reaches
+    return out
 
 
 def one_source_keys(ev: Evaluation) -> list[str]:
@@ -186,9 +194,12 @@ def one_source_notices(ev: Evaluation, locale: str, phrase: Any) -> list[dict[st
     covered = set(ev.offer.covered)
     per_day = ev.snapshot.catalog.nutrients_per_day
     offered = ev.safety.allowed() & ev.offer.need
+    second = second_sources(ev)
     notices = []
     for column, taken in sorted(columns.items()):
-        if column in covered or not (offered & (per_day[:, column] > 0)).any():
+        gives = offered & (per_day[:, column] > 0)
+        # kept out by the rule, and no product that alone reaches the advice offered instead
+        if column in covered or not (gives & second).any() or (gives & ~second).any():
             continue
         key = reference.nutrients.keys[column]
         values = reference.nutrients.text_values(key, locale, taken=taken)

@@ -182,7 +182,8 @@ def _infeasible(ev: Evaluation, problem: RegimenProblem, write: TextWriter) -> l
     text names them instead of the budget and the number of products (review s5 S5); none
     where the doctor's-dose notice says why no product is added to each (review 14)."""
     gaps = [int(c) for c in np.flatnonzero(problem.gaps > 0)]
-    if gaps and set(gaps) <= set(no_product_on_top(ev)):
+    # the doctor's-dose notice, or a child's one product (its target says so; re-review 19c F7)
+    if gaps and set(gaps) <= set(no_product_on_top(ev)) | set(sourced_columns(ev)):
         return []
     blocked = _contraindicated(ev)
     if gaps and all(c in blocked for c in gaps):

@@ -31,6 +31,7 @@ from ..advice_config import advice_config
 from ..advice_extras import served_targets
 from ..advice_texts import no_items_notice, plain_no_items_notice
 from ..amounts import rounded
+from ..children import sourced_columns
 from ..line_notices import uncredited_columns, warned_lines
 from ..numbers import format_number
 from ..ranking import Evaluation, _rank, list_candidates
@@ -123,6 +124,9 @@ def basket_covered_notices(ctx: PlacementContext, locale: str) -> list[dict[str,
         if targets[c] > 0 and amounts[c] < targets[c] * within[c] * (1 - 1e-9)
     ]
     given[short] = False
+    # a child's one product of it: the list's one_source notice speaks for it, never "ask
+    # whether to add one" (re-review 19c F3)
+    short = [c for c in short if c not in sourced_columns(ev)]
     keys = reference.nutrients.keys
     config = ctx.snapshot.placements
     ours = priorities(reference).is_ours

@@ -57,6 +57,7 @@ TEXTS: dict[str, tuple[str, ...]] = {
     "notice_basket_short_ours_page": ("amount", "unit", "nutrient", "advised"),
     "page_product": (),  # session 18: {product} on the product page
     "notice_page_product_not_indicated": ("product", "nutrients"),  # session 18 F4
+    "notice_page_product_second_source": ("product", "nutrients"),  # session 19 (children.py)
     "notice_page_product_not_suited": ("product",),
     "notice_page_product_not_suited_alternatives": ("product",),
     "notice_page_product_not_suited_why": ("product", "reasons"),  # review s8 Q7

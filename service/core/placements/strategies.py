@@ -23,7 +23,7 @@ import numpy as np
 from ..advice_config import advice_config
 from ..advice_extras import extra_concern
 from ..amounts import above
-from ..children import second_sources
+from ..children import second_sources, sourced_columns
 from ..day_totals import advice_within_warning
 from ..ranking import Evaluation, _rank
 from ..refills.why import not_indicated, not_indicated_columns
@@ -64,6 +64,25 @@ def _not_indicated(ctx: PlacementContext, index: int) -> np.ndarray:
             if notice not in ctx.notices.get(locale, []):
                 ctx.notices.setdefault(locale, []).append(notice)
     return np.asarray(gives.any(axis=1))
+
+
+def _second_source_notice(ctx: PlacementContext, index: int) -> None:
+    """`page_product_second_source`: the page product would be a child's second product of a
+    nutrient it takes (children.py; re-review 19c F8: the gummy's page beside the drops taken
+    said only "beside the product on this page we have nothing else to suggest")."""
+    if not second_sources(ctx.ev)[index]:
+        return
+    reference, keys = ctx.snapshot.reference, ctx.snapshot.reference.nutrients.keys
+    row = ctx.snapshot.catalog.nutrients_per_day[index]
+    columns = [c for c in sorted(sourced_columns(ctx.ev)) if row[c] > 0]
+    for locale in LOCALES:
+        names = reference.listed(
+            (reference.nutrients.name(keys[c], locale) for c in columns), locale
+        )
+        text = ctx.page_text("notice_page_product_second_source", locale, nutrients=names)
+        notice = {"code": "page_product_second_source", "text": text}
+        if notice not in ctx.notices.get(locale, []):
+            ctx.notices.setdefault(locale, []).append(notice)
 
 
 def page_covers_notice(
@@ -151,6 +170,7 @@ def alternatives(ctx: PlacementContext, limit: int) -> list[Pick]:
     ctx.alternatives_beside_intake = bool(suiting.any()) and not candidates.any()
     candidates &= ~_further_past_a_warning(ev, index)
     candidates &= ~_not_indicated(ctx, index)
+    _second_source_notice(ctx, index)
     if unsuited and catalog.not_sellable[index]:
         # a page product that is no food supplement at all (an unauthorised form, a medicine
         # dose: 45 mg MK-4): only what the GET calls comparable, every nutrient within the

@@ -271,11 +271,11 @@ def _left_out_notice(why: list[str]) -> str:
     source of a nutrient; `notice_not_needed_no_advice` when nothing in the profile calls for
     what it gave (review s7 P11: outgrown kids' drops, why `no_advice`); else
     `notice_not_reordered`."""
+    if "one_source" in why:  # a child's other product of it goes on (session 19)
+        return "notice_not_reordered_one_source"
     covered = bool(COVERED_ONLY & set(why)) and "only_source" not in why
     if covered:
         return "notice_not_needed"
     if "above_upper_limit_now" in why:  # review 17 RF1: paused, no alternative was looked for
         return "notice_not_reordered_above_limit"
-    if "one_source" in why:  # a child's other product of it goes on (session 19)
-        return "notice_not_reordered_one_source"
     return "notice_not_needed_no_advice" if "no_advice" in why else "notice_not_reordered"

@@ -7,7 +7,7 @@ import numpy as np
 
 from ..advice import advice_of
 from ..advice_config import advice_config
-from ..children import sourced_columns
+from ..children import second_sources, sourced_columns
 from ..profile import Profile
 from ..ranking import Evaluation
 from ..safety import life_stage_maxima
@@ -73,10 +73,12 @@ def exclusions(
         out["dose_band"] = [keys[c] for c in above]
     # a child's second product of a nutrient another product taken besides it gives (session
     # 19: a kids' chew reordered beside drops that last; scoring.yaml lists.one_source)
-    sources = sourced_columns(cover if cover is not None else base) if base is not None else {}
-    second = [keys[c] for c in sorted(sources) if row[c] > 0 and c not in covered]
-    if second:
-        out["one_source"] = second
+    others = cover if cover is not None else base
+    if others is not None and second_sources(others)[index]:
+        sources = sourced_columns(others)
+        second = [keys[c] for c in sorted(sources) if row[c] > 0 and c not in covered]
+        if second:
+            out["one_source"] = second
     return _besides_first(out, base, row, cover) if base is not None else out
 
 
