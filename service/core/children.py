@@ -145,7 +145,11 @@ def two_sources_warnings(ev: Evaluation, locale: str) -> list[dict[str, Any]]:
     reference = ev.snapshot.reference
     out = []
     for column, found in sorted(lines.items()):
-        skus = list(dict.fromkeys(ev.resolved[i].sku or ev.resolved[i].path for i in found))
+        # as the intake check names lines (its `skus`): the SKU, else the label, else the path
+        named = (
+            ev.resolved[i].sku or ev.resolved[i].line.label or ev.resolved[i].path for i in found
+        )
+        skus = list(dict.fromkeys(named))
         if len(skus) < 2:
             continue
         from .advice_texts import line_names  # noqa: PLC0415 (advice_texts imports this module)
