@@ -255,6 +255,13 @@ def store_customer(client, customer_id: str, profile: dict, purchases) -> None:
     assert client.post("/v1/events", json={"events": events}).status_code == 202
 
 
+def buy_again_lists(client, customer_id: str) -> list[list[dict]]:
+    """A stored customer's buy-again items, as `GET .../buy-again` and as the `account`
+    placement (limit 5) list them, in English."""
+    paths = ["buy-again?locale=en", "recommendations?placement=account&locale=en&limit=5"]
+    return [client.get(f"/v1/customers/{customer_id}/{p}").get_json()["items"] for p in paths]
+
+
 def recommend(client, body: dict, locale: str = "en") -> dict:
     """POST /v1/recommendations with `body` in `locale`; the answer (asserting a 200)."""
     response = client.post("/v1/recommendations", json={"locale": locale, **body})

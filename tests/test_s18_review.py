@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import memory_app, store_customer
+from .conftest import buy_again_lists, memory_app, store_customer
 from .test_regimen import apply, check
 
 
@@ -311,8 +311,7 @@ def test_buy_again_as_a_whole_stays_within_the_pregnancy_maximum(client):
         ("XF-CAD3-500-10-TAB", "2025-06-01"),
     ]
     store_customer(client, "s18-f3", profile, bought)
-    for path in ["buy-again?locale=en", "recommendations?placement=account&locale=en&limit=5"]:
-        items = client.get(f"/v1/customers/s18-f3/{path}").get_json()["items"]
+    for items in buy_again_lists(client, "s18-f3"):
         vitamin_d = sum(i["nutrients_per_day"].get("vitamin_d_ug", 0) for i in items)
         assert vitamin_d <= 25, [(i["sku"], i["nutrients_per_day"]) for i in items]
         assert "XF-FOLIC-D3-TAB" in [i["sku"] for i in items]

@@ -10,7 +10,7 @@ import yaml
 from service.core.errors import DataFileError
 from service.core.reference_load import load_reference
 
-from .conftest import store_customer
+from .conftest import buy_again_lists, notice_texts, recommend, store_customer
 
 REFERENCE = Path(__file__).resolve().parents[1] / "rules" / "reference"
 
@@ -31,8 +31,7 @@ def test_buy_again_keeps_the_folic_acid_a_plain_d3_bought_more_often_would_push_
         ("XF-MULTI-PREGNANCY", "2026-06-01"),
     ]
     store_customer(client, "s19-f7", profile, bought)
-    for path in ["buy-again?locale=en", "recommendations?placement=account&locale=en&limit=5"]:
-        items = client.get(f"/v1/customers/s19-f7/{path}").get_json()["items"]
+    for items in buy_again_lists(client, "s19-f7"):
         skus = [i["sku"] for i in items]
         assert skus[0] == "XF-MULTI-PREGNANCY", skus
         assert "XF-FOLIC-D3-TAB" not in skus and "XF-D3-20-TAB" not in skus, skus
@@ -131,10 +130,9 @@ def test_a_child_taking_vitamin_d_drops_is_offered_no_second_vitamin_d_product(c
             "country": "DE",
             "current_supplements": [{"sku": "XF-D3-KIDS-DROPS"}],
         }
-        listed = client.post("/v1/recommendations", json={"profile": profile, "locale": "en"})
-        answer = listed.get_json()
-        assert not [i for i in answer["items"] if i["nutrients_per_day"].get("vitamin_d_ug")]
-        notices = {n["code"]: n["text"] for n in answer["notices"]}
+        answer = recommend(client, {"profile": profile})
+        assert not _d_items(answer)
+        notices = notice_texts(answer)
         assert (
             "needs more, and how to give it with one product" in notices["one_source:vitamin_d_ug"]
         )
@@ -239,17 +237,20 @@ def test_a_childs_goal_gets_no_second_vitamin_d_product_and_hears_why(client):
         "goals": ["immunity", "sport"],
         "current_supplements": [{"sku": "XF-D3-KIDS-DROPS"}],
     }
-    answer = client.post("/v1/recommendations", json={"profile": profile, "locale": "en"})
-    body = answer.get_json()
-    assert not [i for i in body["items"] if i["nutrients_per_day"].get("vitamin_d_ug")]
-    notices = {n["code"]: n["text"] for n in body["notices"]}
+    body = recommend(client, {"profile": profile})
+    assert not _d_items(body)
+    notices = notice_texts(body)
     text = notices["one_source:vitamin_d_ug"]
     assert "double dose" in text and "advises" not in text and "gives 20" not in text
 
 
-def _items_with_d(client, body: dict) -> list[str]:
-    answer = client.post("/v1/recommendations", json={"locale": "en", **body}).get_json()
+def _d_items(answer: dict) -> list[str]:
+    """The SKUs of the answer's items that give vitamin D."""
     return [i["sku"] for i in answer["items"] if i["nutrients_per_day"].get("vitamin_d_ug")]
+
+
+def _items_with_d(client, body: dict) -> list[str]:
+    return _d_items(recommend(client, body))
 
 
 def test_a_childs_product_it_must_stop_or_a_trace_is_no_first_source(client):
@@ -321,12 +322,6 @@ def test_two_vitamin_d_products_for_a_child_are_warned_of(client):
     assert not [w for w in warnings if w["code"].startswith("two_sources:")]
 
 
-def _answer(client, body: dict) -> dict:
-    response = client.post("/v1/recommendations", json={"locale": "en", **body})
-    assert response.status_code == 200, response.get_data(as_text=True)
-    return response.get_json()
-
-
 def _codes(answer: dict) -> list[str]:
     return [n["code"] for n in answer["notices"]]
 
@@ -358,7 +353,7 @@ def test_the_cart_does_not_ask_whether_to_add_a_second_product_for_a_child(clien
     """Re-review 19c F3: `basket_short` ("ask your pharmacist whether to add one") beside
     `one_source` ("not a second one")."""
     body = {"profile": {"age": 5, "country": "DE"}, "basket": [{"sku": "XF-D3-KIDS-DROPS"}]}
-    codes = _codes(_answer(client, {**body, "placement": "cart"}))
+    codes = _codes(recommend(client, {**body, "placement": "cart"}))
     assert "one_source:vitamin_d_ug" in codes and "basket_short:vitamin_d_ug" not in codes
 
 
@@ -367,8 +362,8 @@ def test_two_products_for_a_child_are_not_called_enough_nor_tell_us_more(client)
     mask): "you get enough vitamin D" and "Tell us more" beside "keep one of them"."""
     profile = {"age": 4, "country": "NL", "current_supplements": [{"sku": "XF-D3-KIDS-DROPS"}]}
     body = {"profile": profile, "basket": [{"sku": "KV-D3-KIDS-GUMMY"}], "placement": "cart"}
-    answer = _answer(client, body)
-    notices = {n["code"]: n["text"] for n in answer["notices"]}
+    answer = recommend(client, body)
+    notices = notice_texts(answer)
     assert "two_sources:vitamin_d_ug" in notices
     assert "already_covered:vitamin_d_ug" not in notices
     assert "Tell us more" not in notices.get("no_items", "")
@@ -378,7 +373,7 @@ def test_a_product_below_a_childs_advice_does_not_keep_out_the_one_that_meets_it
     """Re-review 19c F5: a 3-year-old's omega-3 chew (5 µg) kept the Gezondheidsraad's 10 µg
     drops out of the list, and the refill dropped the drops while the chew went on."""
     profile = {"age": 3, "country": "NL", "current_supplements": [{"sku": "KV-OMEGA3-KIDS-CHEW"}]}
-    answer = _answer(client, {"profile": profile})
+    answer = recommend(client, {"profile": profile})
     assert [i for i in answer["items"] if i["nutrients_per_day"].get("vitamin_d_ug", 0) >= 10]
     assert "one_source:vitamin_d_ug" not in _codes(answer)
     bought = [("XF-D3-KIDS-DROPS", "2026-01-20"), ("KV-OMEGA3-KIDS-CHEW", "2026-11-20")]
@@ -406,5 +401,5 @@ def test_a_childs_regimen_does_not_blame_safety_and_a_second_products_page_says_
     regimen = client.post("/v1/regimens", json={"profile": profile, "locale": "en"}).get_json()
     assert "regimen_infeasible" not in [n["code"] for n in regimen["notices"]]
     page = {"profile": profile, "placement": "product_page", "product_sku": "KV-D3-KIDS-GUMMY"}
-    notices = {n["code"]: n["text"] for n in _answer(client, page)["notices"]}
+    notices = notice_texts(recommend(client, page))
     assert "would be a second product with vitamin D" in notices["page_product_second_source"]

@@ -21,9 +21,9 @@ from .advice_extras import (
 from .amounts import above, rounded
 from .children import (
     child_diet_notices,
-    one_source_keys,
     one_source_notices,
     second_sources,
+    two_sources,
     two_sources_warnings,
 )
 from .day_totals import over_room
@@ -270,15 +270,16 @@ def no_items_notice(ev: Evaluation, locale: str) -> dict[str, str]:
     if safe_without_need and (
         any(ev.intake[c] > 0 for c in ev.offer.failing)
         or _unsuited_serve_advice(ev)
-        or two_sources_warnings(ev, locale)
+        or two_sources(ev)
     ):
         key = "notice_no_items_warning"
     elif not ev.over_limit_now and advice_blocked_by_interaction(ev):
         key = "notice_no_items_condition"
-    elif one_source_notices(ev, locale, advice_phrase):  # a child's one product (session 19)
-        names = [ev.snapshot.reference.nutrients.name(k, locale) for k in one_source_keys(ev)]
-        nutrients = ev.snapshot.reference.listed(names, locale)
-        text = ev.snapshot.reference.text("notice_no_items_one_source", locale, nutrients=nutrients)
+    elif one := one_source_notices(ev, locale, advice_phrase):  # a child's one product (s19)
+        reference = ev.snapshot.reference
+        names = [reference.nutrients.name(n["code"].split(":", 1)[1], locale) for n in one]
+        nutrients = reference.listed(names, locale)
+        text = reference.text("notice_no_items_one_source", locale, nutrients=nutrients)
         return {"code": "no_items", "text": text}
     elif safe_without_need and (
         capped_doctor_doses(ev) or doctor_band_unmet(ev) or doctor_short_notices(ev, locale)

@@ -125,11 +125,10 @@ def add_for_target(ev: Evaluation, write: TextWriter) -> dict | None:
 def _closest_by_tier(tiers: np.ndarray, warned: Any) -> np.ndarray:
     """The options (rows) with the least shortfall of the first tier (plus `warned`), among
     those the least of the next tier, and so on."""
-    keep = np.ones(tiers.shape[0], dtype=bool)
-    for tier in range(max(tiers.shape[1], 1)):
-        part = tiers[:, tier] if tier < tiers.shape[1] else np.zeros(tiers.shape[0])
-        if tier == 0:
-            part = part + warned
+    parts = np.zeros((len(tiers), 1)) if tiers.shape[1] == 0 else tiers.astype(float)
+    parts[:, 0] += warned
+    keep = np.ones(len(tiers), dtype=bool)
+    for part in parts.T:
         keep &= part <= part[keep].min() + 1e-9
     return keep
 

@@ -107,19 +107,27 @@ def sourced_columns(ev: Evaluation, besides: str | None = None) -> dict[int, flo
     for its age or diet, one an interaction excludes), each at least the entry's amount (not a
     trace), for a profile of its ages, except a doctor's dose (the doctor decides how it is
     taken); empty for everyone else. `besides`: not counting lines of that SKU (the product on
-    the page, whose alternatives would replace it). Once per evaluation."""
+    the page, whose alternatives would replace it)."""
+    return _sources(ev, besides)[0]
+
+
+def _sources(
+    ev: Evaluation, besides: str | None = None
+) -> tuple[dict[int, float], dict[int, list[int]]]:
+    """(`sourced_columns`, {column: the indices of `ev.resolved` that give it}); once per
+    evaluation without `besides`."""
     known = ev.memo.get("one_source") if besides is None else None
     if known is not None:
         return known
     config = one_source(ev.snapshot.reference)
-    out: dict[int, float] = {}
+    amounts: dict[int, float] = {}
+    lines: dict[int, list[int]] = {}
     if config.nutrients and config.min_age <= ev.profile.age <= config.max_age:
         from .advice import advice_of  # noqa: PLC0415 (advice imports this module)
         from .line_notices import conflicting, unsuited_taken  # noqa: PLC0415
 
         unsuited, doctor = unsuited_taken(ev), advice_of(ev).doctor
         keys = ev.snapshot.reference.nutrients.keys
-        lines: dict[int, list[int]] = {}
         for i, line in enumerate(ev.resolved):
             page = besides is not None and line.sku == besides  # never a label line (19c F1)
             if i in unsuited or page or conflicting(ev, line.amounts):
@@ -127,36 +135,41 @@ def sourced_columns(ev: Evaluation, besides: str | None = None) -> dict[int, flo
             for nutrient, least in config.nutrients.items():
                 column = keys.index(nutrient)
                 if line.amounts[column] >= least and column not in doctor:
-                    out[column] = out.get(column, 0.0) + float(line.amounts[column])
+                    amounts[column] = amounts.get(column, 0.0) + float(line.amounts[column])
                     lines.setdefault(column, []).append(i)
-        if besides is None:
-            ev.memo["one_source_lines"] = lines
     if besides is None:
-        ev.memo["one_source"] = out
+        ev.memo["one_source"] = amounts, lines
+    return amounts, lines
+
+
+def two_sources(ev: Evaluation) -> dict[int, tuple[list[int], list[str]]]:
+    """{column: (the lines, their names as the intake check's `skus` give them: the SKU, else
+    the label, else the path)} where two or more different products taken or in the basket
+    that suit the child give the nutrient (the next pack of one is no second)."""
+    out = {}
+    for column, found in sorted(_sources(ev)[1].items()):
+        resolved = [ev.resolved[i] for i in found]
+        skus = list(dict.fromkeys(r.sku or r.line.label or r.path for r in resolved))
+        if len(skus) >= 2:
+            out[column] = (found, skus)
     return out
 
 
 def two_sources_warnings(ev: Evaluation, locale: str) -> list[dict[str, Any]]:
-    """`two_sources:<nutrient>` where two or more products taken or in the basket that suit
-    the child give the nutrient (review 19b F6: a 4-year-old's drops and a gummy in the basket
-    passed the intake check, and the cart called the 20 µg "enough"): keep one of them."""
-    sourced_columns(ev)
-    lines = ev.memo.get("one_source_lines") or {}
+    """`two_sources:<nutrient>` (`two_sources`; review 19b F6: a 4-year-old's drops and a gummy
+    in the basket passed the intake check, and the cart called the 20 µg "enough"): keep one of
+    them."""
+    found = two_sources(ev)
+    if not found:
+        return []
+    from .advice_texts import line_names  # noqa: PLC0415 (advice_texts imports this module)
+
     reference = ev.snapshot.reference
     out = []
-    for column, found in sorted(lines.items()):
-        # as the intake check names lines (its `skus`): the SKU, else the label, else the path
-        named = (
-            ev.resolved[i].sku or ev.resolved[i].line.label or ev.resolved[i].path for i in found
-        )
-        skus = list(dict.fromkeys(named))
-        if len(skus) < 2:
-            continue
-        from .advice_texts import line_names  # noqa: PLC0415 (advice_texts imports this module)
-
+    for column, (lines, skus) in found.items():
         key = reference.nutrients.keys[column]
         values = reference.nutrients.text_values(key, locale)
-        names = line_names(ev, tuple(found), locale)
+        names = line_names(ev, tuple(lines), locale)
         text = reference.text("warning_two_sources", locale, **values, names=names)
         out.append({"code": f"two_sources:{key}", "text": text, "skus": skus})
     return out
@@ -166,23 +179,22 @@ def second_sources(ev: Evaluation, besides: str | None = None) -> np.ndarray:
     """Products that would be a second source of such a nutrient (`besides`: as above); not
     one that alone reaches the advice that what is taken falls short of (re-review 19c F5: a
     3-year-old's omega-3 chew with 5 µg kept the Gezondheidsraad's 10 µg drops out; one
-    product in its place is the pharmacist's answer, and the list offers it)."""
-    sources = sourced_columns(ev, besides)
+    product in its place is the pharmacist's answer, and the list offers it). Once per
+    evaluation without `besides`."""
+    known = ev.memo.get("one_source_mask") if besides is None else None
+    if known is not None:
+        return known
     per_day = ev.snapshot.catalog.nutrients_per_day
     out = np.zeros(len(per_day), dtype=bool)
-    for column, taken in sources.items():
+    for column, taken in sourced_columns(ev, besides).items():
         gives = per_day[:, column]
         target = float(ev.targets[column]) * (1 - ev.offer.enough_share[column])
         short = target > 0 and above(target, taken)
         reaches = gives >= target if short else np.zeros(len(gives), dtype=bool)
         out |= (gives > 0) & ~reaches
+    if besides is None:
+        ev.memo["one_source_mask"] = out
     return out
-
-
-def one_source_keys(ev: Evaluation) -> list[str]:
-    """The nutrient keys of `sourced_columns`."""
-    keys = ev.snapshot.reference.nutrients.keys
-    return [keys[c] for c in sorted(sourced_columns(ev))]
 
 
 def one_source_notices(ev: Evaluation, locale: str, phrase: Any) -> list[dict[str, str]]:

@@ -15,10 +15,10 @@ from ..ranking import Evaluation, evaluate, item_warnings
 from ..snapshot import Snapshot
 from ..target_priority import column_ranks
 from ..vocabulary import LOCALES
-from .plan import _as_taken, fits, taken_lines
+from .plan import _as_taken, fits
 from .render import product_item, runs_out_reason
 from .settings import RefillConfig
-from .supplies import Purchase, Supply, supplies
+from .supplies import Purchase, Supply, supplies, taken_lines
 from .why import not_indicated
 
 
