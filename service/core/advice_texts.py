@@ -21,6 +21,7 @@ from .advice_extras import (
 from .amounts import above, rounded
 from .children import (
     child_diet_notices,
+    one_source_no_items,
     one_source_notices,
     second_sources,
     two_sources,
@@ -275,12 +276,8 @@ def no_items_notice(ev: Evaluation, locale: str) -> dict[str, str]:
         key = "notice_no_items_warning"
     elif not ev.over_limit_now and advice_blocked_by_interaction(ev):
         key = "notice_no_items_condition"
-    elif one := one_source_notices(ev, locale, advice_phrase):  # a child's one product (s19)
-        reference = ev.snapshot.reference
-        names = [reference.nutrients.name(n["code"].split(":", 1)[1], locale) for n in one]
-        nutrients = reference.listed(names, locale)
-        text = reference.text("notice_no_items_one_source", locale, nutrients=nutrients)
-        return {"code": "no_items", "text": text}
+    elif one := one_source_no_items(ev, locale, advice_phrase):  # a child's one product (s19)
+        return one
     elif safe_without_need and (
         capped_doctor_doses(ev) or doctor_band_unmet(ev) or doctor_short_notices(ev, locale)
     ):

@@ -229,6 +229,19 @@ def one_source_notices(ev: Evaluation, locale: str, phrase: Any) -> list[dict[st
     return notices
 
 
+def one_source_no_items(ev: Evaluation, locale: str, phrase: Any) -> dict[str, str] | None:
+    """`no_items` of a list left empty by the rule: names the nutrients of its `one_source`
+    notices (`notice_no_items_one_source`); None where the rule kept nothing out."""
+    one = one_source_notices(ev, locale, phrase)
+    if not one:
+        return None
+    reference = ev.snapshot.reference
+    names = [reference.nutrients.name(n["code"].split(":", 1)[1], locale) for n in one]
+    nutrients = reference.listed(names, locale)
+    text = reference.text("notice_no_items_one_source", locale, nutrients=nutrients)
+    return {"code": "no_items", "text": text}
+
+
 def child_diet_notices(ev: Evaluation, locale: str) -> list[dict[str, str]]:
     """`diet_child:<id>` (R15f): a child on a diet that needs a nutrient (a vegan child,
     vitamin B12) hears so, and that a doctor or dietitian should guide it; the `text_none`
