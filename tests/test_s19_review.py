@@ -79,7 +79,7 @@ def test_folic_acid_comes_first_in_pregnancy_where_one_product_must_choose(clien
     `first`); the one-product regimen chooses it too."""
     profile = {"age": 35, "sex": "female", "life_stage": "pregnant", "diet": "vegan"}
     added = _suggestion(client, profile, [{"sku": "BL-B12-100-TAB"}])
-    assert "folic acid" in added["text"] and "400 of the advised 400 µg" in added["text"]
+    assert "folic acid" in added["text"] and "400 of our suggested 400 µg" in added["text"]
     body = {
         "profile": {**profile, "current_supplements": [{"sku": "BL-B12-100-TAB"}]},
         "max_products": 1,

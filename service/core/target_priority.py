@@ -45,6 +45,9 @@ class Priorities:
             return 0
         if target_id in self.by_target:
             return self.by_target[target_id]
+        return self._authority_rank(target_id)
+
+    def _authority_rank(self, target_id: str) -> int:
         if target_id.startswith(DOCTOR_PREFIX):
             authority = "doctor"
         else:
@@ -52,8 +55,13 @@ class Priorities:
         return self.by_authority.get(authority, 0)
 
     def is_ours(self, target_id: str | None) -> bool:
-        """True where the target's tier holds our own suggestions (`ours: true`)."""
-        rank = self.rank(target_id)
+        """True where the target's authority is in a tier of our own suggestions (`ours:
+        true`). A target's own `priority` orders it, its authority says whose amount it is:
+        folic acid in pregnancy is solved first, and is still our aim in every text, as the
+        list's reason says (review 19 F5: "the advised 400 µg" in regimens and checks)."""
+        if target_id is None:
+            return False
+        rank = self._authority_rank(target_id)
         return rank < len(self.ours) and self.ours[rank]
 
 
