@@ -61,7 +61,7 @@ def next_packs(ev: Evaluation, basket: Sequence[Line]) -> list[NextPack]:
         )
         if not raising:
             continue
-        now = merged.line.servings_per_day or labelled
+        now = max(merged.line.servings_per_day or labelled, labelled)
         top = raising[0][1]
         share = (now - before) / now
         followers = tuple((f"basket.{i}", -servings) for servings, i in raising[1:])

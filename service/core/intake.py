@@ -62,6 +62,8 @@ def resolve_lines(
                 if line.servings_per_day is not None
                 else product.servings_per_day
             )
+            if line.at_least_labelled:  # the next pack of a line taken at its label
+                servings = max(servings, product.servings_per_day)
             amounts += catalog.nutrients_per_day[i] / product.servings_per_day * servings
         else:
             for key, amount in line.nutrients.items():

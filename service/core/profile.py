@@ -15,6 +15,9 @@ class Line:
     servings_per_day: float | None = None
     label: str | None = None
     nutrients: dict[str, float] = field(default_factory=dict)
+    # servings_per_day counts no lower than the product's labelled serving: the next pack of a
+    # product taken at its label, merged into that line (with_next_packs)
+    at_least_labelled: bool = False
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Line:
@@ -118,7 +121,9 @@ def with_next_packs(
     same daily dose, not a second tablet a day. Same SKU only: another product with the same
     nutrient is a line of its own and adds. The taken line keeps its place (what the person
     takes is not changed by emptying the basket). `servings_per_day` given on either line
-    counts (the person said so), on both the larger."""
+    counts (the person said so), on both the larger; a taken line without it is taken at the
+    label, so the basket's servings count only above the label (`Line.at_least_labelled`: 0.01
+    a day of the next pack of a 50 µg tablet taken once a day is still 50 µg, review 20a F1)."""
     out = list(taken)
     first = {line.sku: i for i, (_, line) in reversed(list(enumerate(out))) if line.sku}
     for path, line in basket:
@@ -127,13 +132,14 @@ def with_next_packs(
             out.append((path, line))
             continue
         kept_path, kept = out[i]
-        servings = _more(kept.servings_per_day, line.servings_per_day)
-        if servings != kept.servings_per_day:
-            out[i] = (kept_path, replace(kept, servings_per_day=servings))
+        if line.servings_per_day is None:
+            continue
+        if kept.servings_per_day is None or kept.at_least_labelled:
+            servings = max(kept.servings_per_day or 0.0, line.servings_per_day)
+            merged = replace(kept, servings_per_day=servings, at_least_labelled=True)
+        elif line.servings_per_day > kept.servings_per_day:
+            merged = replace(kept, servings_per_day=line.servings_per_day)
+        else:
+            continue
+        out[i] = (kept_path, merged)
     return out
-
-
-def _more(taken: float | None, basket: float | None) -> float | None:
-    if basket is None:
-        return taken
-    return basket if taken is None else max(taken, basket)
