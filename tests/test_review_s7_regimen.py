@@ -169,9 +169,10 @@ def test_the_intake_check_suggests_no_iron_for_a_dose_only_the_doctor_can_give(c
 
 
 def test_the_intake_check_quotes_the_pregnancy_folic_acid_advice(client):
-    """Before: "... 400 of the advised 5000 µg folic acid ..."."""
+    """Before: "... 400 of the advised 5000 µg folic acid ...". Our aim, as the list's reason
+    quotes it (review 19 F5, session 20: "our suggested", not "the advised")."""
     found = suggestion(client, PREGNANT_FOLIC)
     assert found is not None
     amount = TARGETS["pregnancy-folic-acid"]["amount"]
-    assert f"of the advised {amount} µg folic acid" in found["text"], found
+    assert f"of our suggested {amount} µg folic acid" in found["text"], found
     assert "5000" not in found["text"], found
