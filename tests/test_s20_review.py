@@ -67,3 +67,119 @@ def test_the_next_pack_raises_a_label_dose_as_before(client):
     assert answer["intake"]["vitamin_d_ug"]["current"] == 20
     one = recommend(client, {"profile": profile, "basket": [{"sku": "XF-D3-10-TAB"}]})
     assert one["intake"]["vitamin_d_ug"]["current"] == 10
+
+
+@pytest.mark.parametrize("goal", ["bones", "muscles", "sport"])
+@pytest.mark.parametrize("medications", [["digoxin", "thiazide_diuretic"], ["thiazide_diuretic"]])
+def test_a_goal_brings_no_calcium_past_a_medicines_warning(client, goal, medications):
+    """Review 20b F1 (unsafe): a woman of 80 on digoxin and a thiazide with osteoporosis and
+    the goal bones was offered 400 and 500 mg calcium for their claim alone ("talk to your
+    doctor first" as the warning), though without the goal the list had no calcium: no aim of
+    ours past a medicine's warning is a target (review 16 F7), and a goal is less than an aim.
+    A goal (or a learned preference) brings no product past such a threshold; the vitamin D
+    advice for 70+ stays, with its warning."""
+    profile = {
+        "age": 80,
+        "sex": "female",
+        "country": "NL",
+        "medications": medications,
+        "conditions": ["osteoporosis"],
+        "goals": [goal],
+    }
+    answer = recommend(client, {"profile": profile, "limit": 10})
+    calcium = [i["sku"] for i in answer["items"] if i["nutrients_per_day"].get("calcium_mg")]
+    assert not calcium, calcium
+    assert any(i["nutrients_per_day"].get("vitamin_d_ug") for i in answer["items"])
+    home = recommend(client, {"profile": profile, "placement": "home", "limit": 10})["items"]
+    assert not [i["sku"] for i in home if i["nutrients_per_day"].get("calcium_mg")]
+
+
+@pytest.mark.parametrize(
+    "profile",
+    [
+        {"age": 67, "sex": "female", "country": "NL", "goals": ["immunity"]},
+        {"age": 63, "sex": "female", "country": "DE", "diet": "vegan"},
+        {"age": 63, "sex": "male", "country": "DE", "diet": "vegan"},
+    ],
+)
+def test_a_rule_brings_no_iron_to_whom_iron_is_not_indicated(client, profile):
+    """Review 20b F2: rules of a goal or a diet with multivitamins among their categories
+    (`goal-immunity-vitamin-d`, `vegan-vitamin-b12`) counted as a need and skipped the check a
+    goal's claim passes (scoring.yaml `lists.goal_indication`): a woman of 67 with the goal
+    immunity got a women's multivitamin with 14 mg iron, a vegan of 63 a vegan one with 10 mg,
+    each with a vitamin D or B12 reason; the regimen and the check gave plain products."""
+    for placement in (None, "home"):
+        body = {"profile": profile, "limit": 10, **({"placement": placement} if placement else {})}
+        items = recommend(client, body)["items"]
+        assert items
+        iron = [i["sku"] for i in items if i["nutrients_per_day"].get("iron_mg")]
+        assert not iron, (placement, iron)
+
+
+def test_a_doctors_iron_is_not_answered_past_its_dose_by_a_multivitamin(client):
+    """Review 20b F4: a doctor's 7 mg iron for a woman of 75 was answered, beside the 7 mg
+    tablet, by a women's multivitamin with 14 mg ("more than the advised amount; your doctor
+    advised 7 mg"). Iron is not indicated for her but for the doctor's dose, so only a product
+    within that dose serves it."""
+    profile = {"age": 75, "sex": "female", "country": "NL", "higher_dose_advised": {"iron_mg": 7}}
+    items = recommend(client, {"profile": profile, "limit": 10})["items"]
+    iron = {
+        i["sku"]: i["nutrients_per_day"]["iron_mg"]
+        for i in items
+        if "iron_mg" in i["nutrients_per_day"]
+    }
+    assert iron and all(amount <= 7 for amount in iron.values()), iron
+
+
+def test_liver_disease_warns_of_retinol_and_iron_and_no_goal_brings_them(client):
+    """Review 20b F3: with liver disease a woman of 45 with the goal immunity was offered
+    multivitamins with 600-800 µg retinol and 14 mg iron, and a man of 90 with the goal heart
+    cod-liver oil (250 µg retinol), each without a word of the liver; the only notice was about
+    poor uptake. interactions.yaml `liver-retinol-iron` warns of both (a warning: the doctor
+    decides), so a goal or a rule's reason no longer brings them; what is taken is warned of."""
+    liver = {"conditions": ["liver_disease"]}
+    for profile in (
+        {"age": 45, "sex": "female", "diet": "vegetarian", "goals": ["immunity"], **liver},
+        {"age": 90, "sex": "male", "country": "DE", "goals": ["heart"], **liver},
+    ):
+        items = recommend(client, {"profile": profile, "limit": 10})["items"]
+        assert items
+        for item in items:
+            gives = item["nutrients_per_day"]
+            assert not gives.get("vitamin_a_ug") and not gives.get("iron_mg"), item["sku"]
+    taken = [{"label": "Vitamine A 5000 IE", "nutrients": {"vitamin_a_ug": 1500}}]
+    profile = {"age": 58, "sex": "male", "goals": ["heart"], "current_supplements": taken, **liver}
+    answer = recommend(client, {"profile": profile, "limit": 10})
+    assert "interaction:liver-retinol-iron" in {n["code"] for n in answer["notices"]}
+    body = {"profile": {"age": 58, **liver}, "basket": [{"sku": "NV-COD-LIVER-OIL"}]}
+    warnings = client.post("/v1/intake/check", json=body).get_json()["warnings"]
+    assert "interaction:liver-retinol-iron" in {w["code"] for w in warnings}
+
+
+@pytest.mark.parametrize(
+    "profile",
+    [
+        {"age": 75, "sex": "female", "sun_exposure": "low", "skin_type": 6},
+        {"age": 88, "sex": "male", "sun_exposure": "low"},
+        {
+            "age": 69,
+            "sex": "male",
+            "sun_exposure": "low",
+            "higher_dose_advised": {"vitamin_d_ug": 30},
+        },
+        {"age": 50, "sex": "female", "skin_type": 5, "higher_dose_advised": {"vitamin_d_iu": 1200}},
+    ],
+)
+def test_one_vitamin_d_item_quotes_one_advice(client, profile):
+    """Review 20b F6: in NL a woman of 75 with little sun and dark skin had on one D3 + K2
+    item "the Dutch Health Council advises 20 µg" (70+) and twice "then advises 10 µg" (the
+    low-sun and dark-skin rules, for under 70); a man of 69 with a doctor's 30 µg had the
+    doctor's dose and "then advises 10 µg" on one item. Those rules now hold below 70 and
+    without a doctor's vitamin D dose, as risk_groups.yaml already says for a measured level
+    ("a second number on the same item misleads", review s8 Q5)."""
+    answer = recommend(client, {"profile": {"country": "NL", **profile}, "limit": 10}, "nl")
+    vitamin_d = [i for i in answer["items"] if i["nutrients_per_day"].get("vitamin_d_ug")]
+    assert vitamin_d
+    for item in vitamin_d:
+        codes = {r["code"] for r in item["reasons"]}
+        assert not codes & {"rule:nl-low-sun-vitamin-d", "rule:dark-skin-vitamin-d"}, codes

@@ -36,6 +36,7 @@ from .advice_profile import profile_advice as profile_advice  # where callers im
 from .amounts import above, rounded
 from .catalog import Catalog
 from .children import second_sources
+from .day_totals import lowest_warning_thresholds
 from .fastnp import flatnonzero, isin_int, nan_to_num
 from .lazy import cached_property
 from .reference import Reference
@@ -370,7 +371,13 @@ class Offer:
         for rule in self.ev.matched_rules:
             if rule.need and rule.reason and rule.action in ("boost", "pin", "require"):
                 need |= rule.mask & table.rule_fits(rule, self.ev.snapshot.reference)
-        return need
+        # nor one carrying a nutrient the profile is not indicated for, unless it fills an advice
+        # gap of that nutrient (a doctor's iron), as `gap_fits`: a goal's or a diet's rule with
+        # multivitamins among its categories offered a women's multivitamin with 14 mg iron to a
+        # woman of 67 (goal immunity) and a vegan one with 10 mg to a vegan of 63 (review 20b F2);
+        # nor one past a medicine's or condition's warning, as a goal (`past_warning`): an
+        # advice that calls for it is a gap, and stays, with the warning
+        return need & ~self._not_indicated_unless_advised & ~self.past_warning
 
     @cached_property
     def goals(self) -> tuple[str, ...]:
@@ -389,7 +396,26 @@ class Offer:
         if not goals:
             return np.zeros(len(table.claims), dtype=bool)
         need = np.asarray(table.goals[:, [GOALS.index(g) for g in goals]].any(axis=1))
-        return need & ~self.goal_not_indicated
+        return need & ~self.goal_not_indicated & ~self.past_warning
+
+    @cached_property
+    def past_warning(self) -> np.ndarray:
+        """Products that take a nutrient past the lowest warning threshold of the person's
+        medicines or conditions (interactions.yaml `warn`, not a `timing` one; the day with
+        what is taken): a goal, a rule's reason or a learned preference is no reason to offer
+        them, as no aim of ours past it is a target (review 16 F7). A woman of 80 on digoxin
+        and a thiazide with the goal bones was offered 400 and 500 mg calcium for its claim,
+        which the same profile without the goal was not (review 20b F1). An advice or a
+        doctor's dose stays, with the warning."""
+        catalog = self.ev.snapshot.catalog
+        thresholds = lowest_warning_thresholds(self.ev)
+        if not thresholds:
+            return np.zeros(len(catalog), dtype=bool)
+        columns = list(thresholds)
+        per_day = catalog.nutrients_per_day[:, columns]
+        limits = np.array([thresholds[c] for c in columns])
+        past = (per_day > 0) & above(self.ev.intake[columns] + per_day, limits)
+        return np.asarray(past.any(axis=1))
 
     @cached_property
     def not_indicated(self) -> tuple[str, ...]:
@@ -431,12 +457,24 @@ class Offer:
         they fill a gap of that nutrient itself (a doctor's iron): a women's multivitamin with
         14 mg iron is no answer to a woman of 67's vitamin D advice (R8 follow-up; scoring.yaml
         goal_indication)."""
-        keys = self.ev.snapshot.reference.nutrients.keys
+        if not self.not_indicated:
+            return self.gap_need
+        return self.gap_need & ~self._not_indicated_unless_advised[:, None]
+
+    @cached_property
+    def _not_indicated_unless_advised(self) -> np.ndarray:
+        """Products carrying a nutrient not indicated for the profile that fill no advice gap
+        of such a nutrient themselves, or go past that advice with what is taken: a doctor's
+        7 mg iron for a woman of 75 is no reason for a multivitamin with 14 mg (review 20b F4)."""
+        ev = self.ev
+        keys = ev.snapshot.reference.nutrients.keys
         columns = [keys.index(n) for n in self.not_indicated]
         if not columns:
-            return self.gap_need
-        own = self.gap_need[:, columns].any(axis=1)
-        return self.gap_need & ~(self.goal_not_indicated & ~own)[:, None]
+            return np.zeros(len(ev.snapshot.catalog), dtype=bool)
+        day = ev.intake[columns] + ev.snapshot.catalog.nutrients_per_day[:, columns]
+        within = ~above(day, nan_to_num(ev.targets[columns], nan=np.inf))
+        own = (self.gap_need[:, columns] & within).any(axis=1)
+        return np.asarray(self.goal_not_indicated & ~own)
 
     @cached_property
     def allowed(self) -> np.ndarray:

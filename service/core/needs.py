@@ -47,7 +47,8 @@ def learned_need(offer: Offer) -> np.ndarray:
     learning, model = ev.snapshot.learning, ev.snapshot.model
     if score is None or learning is None or model is None or not learning.from_customers(model):
         return np.zeros(len(ev.snapshot.catalog), dtype=bool)
-    return np.asarray(score >= offer.config.learned_min_score) & ~offer.goal_not_indicated
+    learned = np.asarray(score >= offer.config.learned_min_score)
+    return learned & ~offer.goal_not_indicated & ~offer.past_warning
 
 
 def need(offer: Offer) -> np.ndarray:
