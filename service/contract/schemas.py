@@ -103,7 +103,7 @@ class ProfileSchema(StrictSchema):
     sun_exposure = fields.String(load_default="moderate", validate=validate.OneOf(SUN_EXPOSURES))
     skin_type = StrictInteger(allow_none=True, load_default=None, validate=validate.Range(1, 6))
     country = fields.String(load_default="NL", validate=[FullMatch(r"^[A-Za-z]{2}$"), Country()])
-    serum_25ohd_nmol_l = fields.Float(
+    serum_25ohd_nmol_l = StrictNumber(  # "20" is refused (review 20a)
         allow_none=True, load_default=None, validate=validate.Range(0, 1000)
     )
     goals = _enum_list(GOALS)
@@ -242,7 +242,7 @@ class EventSchema(StrictSchema):
     type = fields.String(required=True, validate=validate.OneOf(EVENT_TYPES))
     timestamp = fields.DateTime(required=True)
     # (v1.1) packs bought or put in the cart; default 1 (refills count a purchase's packs)
-    quantity = fields.Integer(strict=True, validate=validate.Range(1, 1000))
+    quantity = StrictInteger(validate=validate.Range(1, 1000))
 
 
 class ProductQuerySchema(TolerantQuerySchema):  # cache-busting parameters are ignored
@@ -375,7 +375,7 @@ class RefreshStateSchema(ResponseSchema):
 class RegimenRequestSchema(StrictSchema):
     profile = fields.Nested(ProfileSchema, required=True)
     max_products = StrictInteger(load_default=3, validate=validate.Range(1, 10))
-    budget_per_month = fields.Float(
+    budget_per_month = StrictNumber(  # "10" is refused (review 20a)
         load_default=None, allow_none=True, validate=validate.Range(0, 100_000)
     )
     locale = fields.String(load_default=DEFAULT_LOCALE, validate=validate.OneOf(LOCALES))

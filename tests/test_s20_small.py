@@ -1,0 +1,71 @@
+"""Session 20: small findings of the hostile review (20a)."""
+
+from __future__ import annotations
+
+import pytest
+
+# ------------------------------------------------------------ numbers as JSON strings
+# README: "Numbers must be JSON numbers (`"age": "30"` is refused)". serum_25ohd_nmol_l and
+# budget_per_month were plain marshmallow Floats, which take "20", "2e1" and " 20 ".
+NOT_NUMBERS = ["20", "2e1", " 20 ", True]
+PROFILE_BODIES = {
+    "/v1/recommendations": lambda profile: {"profile": profile},
+    "/v1/intake/check": lambda profile: {"profile": profile},
+    "/v1/regimens": lambda profile: {"profile": profile},
+    "/v1/products/XF-D3-20-TAB/alternatives": lambda profile: {"profile": profile},
+}
+
+
+def _error_fields(response) -> dict:
+    assert response.status_code == 422, (response.status_code, response.get_json())
+    return response.get_json()["error"]["fields"]
+
+
+@pytest.mark.parametrize("value", NOT_NUMBERS)
+@pytest.mark.parametrize("path", list(PROFILE_BODIES))
+def test_a_serum_level_given_as_a_string_is_refused_on_every_post(client, path, value):
+    body = PROFILE_BODIES[path]({"age": 40, "serum_25ohd_nmol_l": value})
+    assert "profile.serum_25ohd_nmol_l" in _error_fields(client.post(path, json=body))
+    number = PROFILE_BODIES[path]({"age": 40, "serum_25ohd_nmol_l": 20})
+    assert client.post(path, json=number).status_code == 200
+
+
+@pytest.mark.parametrize("value", NOT_NUMBERS)
+def test_a_serum_level_given_as_a_string_is_refused_on_the_customer_put(client, value):
+    response = client.put("/v1/customers/s20-num", json={"age": 40, "serum_25ohd_nmol_l": value})
+    assert "serum_25ohd_nmol_l" in _error_fields(response)
+    fine = client.put("/v1/customers/s20-num", json={"age": 40, "serum_25ohd_nmol_l": 20})
+    assert fine.status_code == 200
+
+
+@pytest.mark.parametrize("value", NOT_NUMBERS)
+def test_a_budget_given_as_a_string_is_refused(client, value):
+    body = {"profile": {"age": 40}, "budget_per_month": value}
+    assert "budget_per_month" in _error_fields(client.post("/v1/regimens", json=body))
+    fine = client.post("/v1/regimens", json={**body, "budget_per_month": 10})
+    assert fine.status_code == 200 and fine.get_json()["budget_per_month"] == 10
+
+
+@pytest.mark.parametrize("value", ["2", True, 2.5])
+def test_an_event_quantity_must_be_a_json_integer(client, value):
+    event = {
+        "customer_id": "s20-qty",
+        "sku": "XF-D3-20-TAB",
+        "type": "purchase",
+        "timestamp": "2026-11-20T10:00:00Z",
+    }
+    response = client.post("/v1/events", json={"events": [{**event, "quantity": value}]})
+    assert "events.0.quantity" in _error_fields(response)
+    fine = client.post("/v1/events", json={"events": [{**event, "quantity": 2}]})
+    assert fine.status_code == 202
+
+
+def test_the_openapi_document_still_says_number_for_the_strict_fields(client):
+    spec = client.get("/openapi.json").get_json()
+    schemas = spec["components"]["schemas"]
+    profile = next(v for k, v in schemas.items() if k.startswith("Profile"))
+    assert profile["properties"]["serum_25ohd_nmol_l"]["type"] in ("number", ["number", "null"])
+    regimen = next(v for k, v in schemas.items() if k.startswith("RegimenRequest"))
+    assert regimen["properties"]["budget_per_month"]["type"] in ("number", ["number", "null"])
+    event = next(v for k, v in schemas.items() if k == "Event")
+    assert event["properties"]["quantity"]["type"] == "integer"
