@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import pytest
+import redis as redis_lib
+
+from service.api.app import create_app
+from tests.conftest import memory_app
 
 # ------------------------------------------------------------ numbers as JSON strings
 # README: "Numbers must be JSON numbers (`"age": "30"` is refused)". serum_25ohd_nmol_l and
@@ -69,3 +73,47 @@ def test_the_openapi_document_still_says_number_for_the_strict_fields(client):
     assert regimen["properties"]["budget_per_month"]["type"] in ("number", ["number", "null"])
     event = next(v for k, v in schemas.items() if k == "Event")
     assert event["properties"]["quantity"]["type"] == "integer"
+
+
+# ------------------------------------------------------------ DELETE's `deleted`
+def _purchase(customer_id: str) -> dict:
+    return {
+        "events": [
+            {
+                "customer_id": customer_id,
+                "sku": "XF-D3-20-TAB",
+                "type": "purchase",
+                "timestamp": "2026-11-20T10:00:00Z",
+            }
+        ]
+    }
+
+
+def test_deleting_a_customer_with_only_events_says_deleted_in_redis(redis_url):
+    app = create_app(
+        {"TESTING": True, "RELOAD_INTERVAL": 0, "REDIS_URL": redis_url, "ACCESS_LOG": False}
+    )
+    client, r = app.test_client(), redis_lib.Redis.from_url(redis_url)
+    assert client.post("/v1/events", json=_purchase("erase-4")).status_code == 202
+    assert r.exists("dw:purchases:erase-4") and r.exists("dw:events:erase-4")
+    answer = client.delete("/v1/customers/erase-4")
+    assert answer.status_code == 200
+    assert not r.exists("dw:purchases:erase-4", "dw:events:erase-4", "dw:pending:erase-4")
+    assert answer.get_json() == {"customer_id": "erase-4", "deleted": True}
+    again = client.delete("/v1/customers/erase-4").get_json()
+    assert again == {"customer_id": "erase-4", "deleted": False}, "nothing left to erase"
+    never = client.delete("/v1/customers/never-seen").get_json()
+    assert never["deleted"] is False
+    assert client.put("/v1/customers/erase-5", json={"age": 40}).status_code == 200
+    assert client.delete("/v1/customers/erase-5").get_json()["deleted"] is True
+    r.close()
+
+
+def test_deleting_a_customer_with_only_events_says_deleted_in_memory():
+    client = memory_app().test_client()
+    assert client.post("/v1/events", json=_purchase("erase-4")).status_code == 202
+    assert client.delete("/v1/customers/erase-4").get_json()["deleted"] is True
+    assert client.delete("/v1/customers/erase-4").get_json()["deleted"] is False
+    assert client.delete("/v1/customers/never-seen").get_json()["deleted"] is False
+    assert client.put("/v1/customers/erase-5", json={"age": 40}).status_code == 200
+    assert client.delete("/v1/customers/erase-5").get_json()["deleted"] is True

@@ -339,7 +339,12 @@ class CustomerStoredSchema(ResponseSchema):
     customer_id = fields.String(required=True)
     profile_digest = fields.String()
     refresh = fields.String()
-    deleted = fields.Boolean()
+    deleted = fields.Boolean(
+        metadata={
+            "description": "DELETE: true when anything of the customer was erased (profile, "
+            "cached list, events, purchases), false when nothing was stored under the id"
+        }
+    )
 
 
 class AcceptedSchema(ResponseSchema):

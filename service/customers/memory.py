@@ -98,14 +98,19 @@ class MemoryStore(MemoryPurchases):
                 for name in [n for n in self._shared if n[0] == entry["digest"]]:
                     del self._shared[name]
             self._erasing.add(customer_id)
-            found = self._profiles.pop(customer_id, None) is not None
-            self._lists.pop(customer_id, None)
-            self._events.pop(customer_id, None)
-            self.forget_purchases(customer_id)
+            impressions = len(self._impressions)
             self._impressions = [
                 i for i in self._impressions if i.get("customer_id") != customer_id
             ]
-        return found
+            # anything of the customer erased, not only a profile (review 20a), as in Redis
+            found = [
+                self._profiles.pop(customer_id, None) is not None,
+                self._lists.pop(customer_id, None) is not None,
+                self._events.pop(customer_id, None) is not None,
+                self.forget_purchases(customer_id),
+                len(self._impressions) < impressions,
+            ]
+        return any(found)
 
     def mark_pending(self, customer_id: str) -> bool:
         return True

@@ -182,6 +182,7 @@ class MemoryPurchases:
     def read_refills(self, customer_id: str) -> bytes | None:
         return self._refills.get(customer_id)
 
-    def forget_purchases(self, customer_id: str) -> None:
-        self._purchases.pop(customer_id, None)
-        self._refills.pop(customer_id, None)
+    def forget_purchases(self, customer_id: str) -> bool:
+        """Erase the customer's purchases and refills; whether there were any."""
+        purchases = self._purchases.pop(customer_id, None) is not None
+        return self._refills.pop(customer_id, None) is not None or purchases

@@ -207,7 +207,11 @@ class RedisStore(RedisPurchases):
 
         Plain commands, no MULTI: Redis refuses a transaction when it is out of memory, while
         DEL, XDEL and SMOVE still work there (and free memory). Each step is idempotent, so a
-        DELETE that failed midway is completed by repeating it."""
+        DELETE that failed midway is completed by repeating it.
+
+        True when anything of the customer was erased (a profile, a cached list, events,
+        purchases, a pending marker...), False when nothing was there (review 20a: a customer
+        with events and purchases but no profile was erased and answered False)."""
         profile_raw = self.client.get(self._key("profile", customer_id))
         digest = None
         try:
@@ -234,7 +238,7 @@ class RedisStore(RedisPurchases):
         moved = self.client.smove(self.customers, self.erasing, customer_id)
         if not moved:  # not a stored customer (events only, or erased before)
             self.client.sadd(self.erasing, customer_id)
-        return bool(removed[0] or moved)
+        return bool(moved or any(removed))
 
     def pending_erasures(self) -> set[str]:
         """Ids erased whose exported files have not been cleaned yet."""
