@@ -35,6 +35,13 @@ preload_app = True  # load catalog and rules once, share them copy-on-write
 accesslog = os.environ.get("GUNICORN_ACCESSLOG", None)
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info")
+# gunicorn's control socket (gunicornc, since 25.1) defaults to one path per user,
+# ~/.gunicorn/gunicorn.ctl: two servers on one machine (two `make run`s, a run and the tests)
+# unlink each other's. Off unless GUNICORN_CONTROL_SOCKET names a path (review 20a).
+_control_socket = os.environ.get("GUNICORN_CONTROL_SOCKET", "")
+control_socket_disable = not _control_socket
+if _control_socket:
+    control_socket = _control_socket
 
 # Prometheus multiprocess mode: every worker writes its metrics to files in this folder and
 # /metrics sums them, so a scrape sees the whole server, not one worker. Set before the app

@@ -7,6 +7,7 @@ import redis as redis_lib
 
 from service.api.app import create_app
 from tests.conftest import memory_app
+from tests.test_deploy import load_gunicorn_conf
 
 # ------------------------------------------------------------ numbers as JSON strings
 # README: "Numbers must be JSON numbers (`"age": "30"` is refused)". serum_25ohd_nmol_l and
@@ -117,3 +118,14 @@ def test_deleting_a_customer_with_only_events_says_deleted_in_memory():
     assert client.delete("/v1/customers/never-seen").get_json()["deleted"] is False
     assert client.put("/v1/customers/erase-5", json={"age": 40}).status_code == 200
     assert client.delete("/v1/customers/erase-5").get_json()["deleted"] is True
+
+
+# ------------------------------------------------------------ gunicorn's control socket
+def test_gunicorn_control_socket_is_off_unless_an_operator_sets_one(monkeypatch):
+    monkeypatch.delenv("GUNICORN_CONTROL_SOCKET", raising=False)
+    settings = load_gunicorn_conf(monkeypatch, 2)
+    assert settings.get("control_socket_disable") is True, "two gunicorns unlink each other's"
+    monkeypatch.setenv("GUNICORN_CONTROL_SOCKET", "/tmp/s20-dosewise.ctl")
+    settings = load_gunicorn_conf(monkeypatch, 2)
+    assert settings.get("control_socket_disable") is False
+    assert settings["control_socket"] == "/tmp/s20-dosewise.ctl"
