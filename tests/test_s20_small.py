@@ -129,3 +129,25 @@ def test_gunicorn_control_socket_is_off_unless_an_operator_sets_one(monkeypatch)
     settings = load_gunicorn_conf(monkeypatch, 2)
     assert settings.get("control_socket_disable") is False
     assert settings["control_socket"] == "/tmp/s20-dosewise.ctl"
+
+
+# ------------------------------------------------------------ a spray's reason
+def test_the_malabsorption_reason_of_a_spray_does_not_claim_drops(client):
+    profile = {
+        "age": 45,
+        "sex": "male",
+        "diet": "vegan",
+        "conditions": ["malabsorption"],
+        "country": "NL",
+    }
+    for locale, drops in (("de", "Tropfen lassen"), ("nl", "Druppels zijn"), ("en", "Drops are")):
+        response = client.post(
+            "/v1/recommendations", json={"profile": profile, "locale": locale, "limit": 10}
+        )
+        assert response.status_code == 200, response.get_json()
+        items = {item["sku"]: item for item in response.get_json()["items"]}
+        assert "GR-D3-20-SPRAY-VEGAN" in items, sorted(items)
+        reasons = {r["code"]: r["text"] for r in items["GR-D3-20-SPRAY-VEGAN"]["reasons"]}
+        text = reasons["rule:malabsorption-vitamin-d-drops"]
+        assert drops not in text, text
+        assert "spray" in text.lower(), text
