@@ -183,3 +183,27 @@ def test_one_vitamin_d_item_quotes_one_advice(client, profile):
     for item in vitamin_d:
         codes = {r["code"] for r in item["reasons"]}
         assert not codes & {"rule:nl-low-sun-vitamin-d", "rule:dark-skin-vitamin-d"}, codes
+
+
+def test_a_doctors_lower_vitamin_d_dose_takes_the_place_of_our_serum_estimate(client):
+    """Review 20a F3: a man of 40 with a measured 10 nmol/l and a doctor's 10 µg was offered
+    only 50 µg products, each with the reason "Your doctor advised 10 µg of vitamin D a day;
+    this product gives 50 µg a day": five times the doctor's dose. Our estimate from the level
+    (about 40 µg) gives way to the doctor's lower dose, in lists and regimens; a doctor's
+    higher dose than the estimate is capped as before, and the estimate then stays."""
+    advised = {"age": 40, "sex": "male", "serum_25ohd_nmol_l": 10}
+    profile = {**advised, "higher_dose_advised": {"vitamin_d_ug": 10}}
+    items = recommend(client, {"profile": profile, "limit": 5})["items"]
+    doses = [
+        i["nutrients_per_day"]["vitamin_d_ug"]
+        for i in items
+        if "vitamin_d_ug" in i["nutrients_per_day"]
+    ]
+    assert doses and max(doses) <= 25, doses
+    body = {"profile": profile, "locale": "en"}
+    regimen = client.post("/v1/regimens", json=body).get_json()
+    assert regimen["targets"]["vitamin_d_ug"]["target"] == 10, regimen["targets"]
+    capped = {**advised, "higher_dose_advised": {"vitamin_d_ug": 150}}
+    answer = recommend(client, {"profile": capped, "limit": 5})
+    assert "doctor_dose_capped:vitamin_d_ug" in {n["code"] for n in answer["notices"]}
+    assert max(i["nutrients_per_day"].get("vitamin_d_ug", 0) for i in answer["items"]) > 25

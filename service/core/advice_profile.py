@@ -52,6 +52,7 @@ def profile_advice(
     measured: set[int] = set()  # columns a `measured` target holds for: the serum band below
     warned = _warned_nutrients(reference, profile)
     ours, warned_by = priorities(reference).is_ours, set()
+    advised = advised_amounts(profile, reference.nutrients)  # contract keys: 4000 IU is 100 µg
     for target in targets_in:
         if not target.when.holds(context):
             continue
@@ -68,6 +69,14 @@ def profile_advice(
                 continue
         else:
             amount = float(target.amount)
+        # a doctor's lower dose takes the place of our estimate from a measured level: 50 µg
+        # for 10 nmol/l beside "your doctor advised 10 µg" is five times the doctor's dose
+        # (review 20a F3); the doctor knows the level. An authority's advice stays (the larger
+        # counts), and so does the estimate where the doctor advised more
+        if 0 < advised.get(target.nutrient, 0) < amount and (
+            config.target_authority.get(target.id) == "measured"
+        ):
+            continue
         column = keys.index(target.nutrient)
         source = config.target_authority.get(target.id, "dosewise")
         measured |= {column} if source == "measured" else set()
@@ -88,7 +97,6 @@ def profile_advice(
     targets = np.array(best, dtype=np.float64)
     general = np.array(general_of, dtype=np.float64)
     doctor: dict[int, float] = {}
-    advised = advised_amounts(profile, reference.nutrients)  # contract keys: 4000 IU is 100 µg
     for key, amount in advised.items():
         if key in keys and isinstance(amount, int | float) and amount > 0:
             column = keys.index(key)
