@@ -151,3 +151,23 @@ def test_the_malabsorption_reason_of_a_spray_does_not_claim_drops(client):
         text = reasons["rule:malabsorption-vitamin-d-drops"]
         assert drops not in text, text
         assert "spray" in text.lower(), text
+
+
+@pytest.mark.parametrize("value", ["９", "%EF%BC%99", "%2B5", "%205", "5%20", "-5"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/v1/products",
+        "/v1/customers/s20-query/recommendations",
+        "/v1/customers/s20-query/buy-again",
+        "/v1/products/XF-D3-10-TAB/alternatives",
+    ],
+)
+def test_a_query_integer_is_ascii_digits(client, path, value):
+    """Review 20a: `limit=９` (a full-width digit), `limit=+5` and `limit= 5` were read as 9 and
+    5 (Python's int() reads them); a query's integer is ASCII digits only, else 422 naming it."""
+    assert client.put("/v1/customers/s20-query", json={"age": 40}).status_code == 200
+    response = client.get(f"{path}?limit={value}")
+    assert response.status_code == 422, response.get_json()
+    assert "limit" in response.get_json()["error"]["fields"]
+    assert client.get(f"{path}?limit=05").status_code == 200

@@ -7,7 +7,7 @@ from flask import current_app, jsonify, request
 from flask_smorest import Blueprint
 from marshmallow import RAISE, fields, validate
 
-from ..contract.base import ResponseSchema, StrictQuerySchema, StrictSchema
+from ..contract.base import QueryInteger, ResponseSchema, StrictQuerySchema, StrictSchema
 from ..contract.responses import ContractErrorSchema
 from ..core.errors import InvalidInput, NotFound, Unavailable
 from ..core.vocabulary import LOCALES
@@ -44,7 +44,7 @@ class RefillQuerySchema(_Query):
 
 
 class BuyAgainQuerySchema(_Query):
-    limit = fields.Integer(load_default=10, validate=validate.Range(1, 50))
+    limit = QueryInteger(load_default=10, validate=validate.Range(1, 50))
 
 
 class RefillsResponseSchema(ResponseSchema):

@@ -92,6 +92,16 @@ class StrictInteger(fields.Integer):
             raise self.make_error("invalid") from None
 
 
+class QueryInteger(fields.Integer):
+    """An integer of a query string: ASCII digits only. Python's int() also reads "+5", " 5"
+    and full-width or other scripts' digits ("９"), which no shop sends (review 20a)."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
+        if isinstance(value, str) and not (value.isascii() and value.isdigit()):
+            raise self.make_error("invalid")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
 class StrictNumber(fields.Float):
     """A JSON number: refuses strings ("50") and booleans."""
 

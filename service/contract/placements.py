@@ -9,6 +9,7 @@ from ..core.vocabulary import LOCALES
 from .base import (
     Country,
     FullMatch,
+    QueryInteger,
     ResponseSchema,
     StrictBoolean,
     StrictInteger,
@@ -23,7 +24,7 @@ class AlternativesQuerySchema(StrictQuerySchema):
     """Unknown and repeated parameters are refused (review s4 R12: `contry=DE` dropped the
     market, and the NL maxima applied to a German shopper)."""
 
-    limit = fields.Integer(load_default=5, validate=validate.Range(1, 50))
+    limit = QueryInteger(load_default=5, validate=validate.Range(1, 50))
     locale = fields.String(load_default="nl", validate=validate.OneOf(LOCALES))
     country = fields.String(
         load_default="NL",

@@ -40,6 +40,7 @@ from .base import (
     CustomerId,
     FullMatch,
     NutrientMap,
+    QueryInteger,
     ResponseSchema,
     ShownText,
     StrictBoolean,
@@ -248,8 +249,8 @@ class EventSchema(StrictSchema):
 class ProductQuerySchema(TolerantQuerySchema):  # cache-busting parameters are ignored
     category = fields.String()
     vegan = fields.Boolean()
-    limit = fields.Integer(load_default=50, validate=validate.Range(1, 500))
-    offset = fields.Integer(load_default=0, validate=validate.Range(0, 1_000_000))
+    limit = QueryInteger(load_default=50, validate=validate.Range(1, 500))
+    offset = QueryInteger(load_default=0, validate=validate.Range(0, 1_000_000))
     locale = fields.String(validate=validate.OneOf(LOCALES))
 
 
@@ -303,7 +304,7 @@ class CustomerQuerySchema(StrictQuerySchema):
     """The customer GET's query (parsed in service/api/customer_request.py): unknown and
     repeated parameters are refused (review s4 R12)."""
 
-    limit = fields.Integer(load_default=5, validate=validate.Range(1, 50))
+    limit = QueryInteger(load_default=5, validate=validate.Range(1, 50))
     # none given: the shop language of the customer's country, the one its list is precomputed in
     locale = fields.String(validate=validate.OneOf(LOCALES))
     placement = PLACEMENT_FIELD()
