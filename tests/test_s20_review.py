@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from .conftest import recommend
+from .conftest import notice_texts, recommend
 
 PREGNANT = {"age": 30, "sex": "female", "life_stage": "pregnant", "country": "NL"}
 REGIMEN_TEXTS = Path(__file__).resolve().parents[1] / "rules" / "reference" / "regimen_texts.yaml"
@@ -207,3 +207,18 @@ def test_a_doctors_lower_vitamin_d_dose_takes_the_place_of_our_serum_estimate(cl
     answer = recommend(client, {"profile": capped, "limit": 5})
     assert "doctor_dose_capped:vitamin_d_ug" in {n["code"] for n in answer["notices"]}
     assert max(i["nutrients_per_day"].get("vitamin_d_ug", 0) for i in answer["items"]) > 25
+
+
+@pytest.mark.parametrize("dose", [1, 1.4])
+def test_a_doctors_b6_that_only_a_magnesium_tablet_reaches_has_its_notice(client, dose):
+    """Review 20b F5: for a doctor's 1-1.5 mg vitamin B6 the list left out the magnesium + B6
+    tablet (200 mg magnesium a day, near its limit, which nobody asked for) and said "we found
+    no product for a need in your profile, tell us more". The list now says the doctor's dose
+    has no product that suits (as at 0.5 mg). The regimen still gives that tablet (its
+    candidates do not weigh a product's other nutrients as a list does; left open)."""
+    profile = {"age": 40, "sex": "female", "higher_dose_advised": {"vitamin_b6_mg": dose}}
+    answer = recommend(client, {"profile": profile, "limit": 10})
+    assert not answer["items"]
+    codes = {n["code"] for n in answer["notices"]}
+    assert "advice_unmet:vitamin_b6_mg" in codes, answer["notices"]
+    assert "Tell us more" not in notice_texts(answer)["no_items"]

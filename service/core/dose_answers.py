@@ -37,12 +37,16 @@ def answers_a_dose(ev: Evaluation, column: int) -> np.ndarray:
     and alone within the room every other limit leaves beside food (a kids' multivitamin whose
     zinc crosses it answers no child's folic acid dose: review 14); the room of `column` itself
     is doctor_reach's to name."""
+    from .advice_extras import extra_concern  # it reads this module
     from .needs import overshot_gap  # it reads the Offer, which reads this module
 
     known = ev.memo.get(("answers_a_dose", column))
     if known is None:
         alone = alone_within_room(ev, column)
         known = suits_the_person(ev) & alone & ~ev.offer.duplicate & ~overshot_gap(ev.offer)
+        # nor one whose other nutrient is itself a concern, which no list offers (review 20b
+        # F5: a doctor's 1 mg vitamin B6 and the magnesium + B6 tablet at 200 mg magnesium)
+        known = known & ~extra_concern(ev.offer)
         ev.memo[("answers_a_dose", column)] = known
     return known
 
