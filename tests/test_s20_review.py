@@ -222,3 +222,18 @@ def test_a_doctors_b6_that_only_a_magnesium_tablet_reaches_has_its_notice(client
     codes = {n["code"] for n in answer["notices"]}
     assert "advice_unmet:vitamin_b6_mg" in codes, answer["notices"]
     assert "Tell us more" not in notice_texts(answer)["no_items"]
+
+
+def test_the_preview_says_why_a_goal_or_rule_is_no_need(client):
+    """Merchandisers read why a product their rule speaks to is left out (docs/merchandisers.md):
+    past a medicine's warning threshold, or a nutrient not indicated for the profile."""
+
+    def no_need(profile: dict, sku: str) -> str:
+        answer = client.post("/v1/preview", json={"profile": profile}).get_json()
+        found = [x for x in answer["excluded"] if x["sku"] == sku]
+        return next(r["text"] for r in found[0]["reasons"] if r["code"] == "no_need")
+
+    woman = {"age": 67, "sex": "female", "goals": ["immunity"]}
+    assert "iron_mg, not indicated" in no_need(woman, "XF-MULTI-WOMEN")
+    medicines = {"medications": ["digoxin"], "conditions": ["osteoporosis"], "goals": ["bones"]}
+    assert "warning threshold" in no_need({"age": 80, **medicines}, "BL-CA-500-TAB")

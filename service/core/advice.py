@@ -366,11 +366,7 @@ class Offer:
     def rule_need(self) -> np.ndarray:
         """A matched rule with a reason selects it, and the reason is true for it; not a rule
         marked `need: false` (a preference among products offered for a need, review s8 Q6)."""
-        need = np.zeros(len(self.ev.snapshot.catalog), dtype=bool)
-        table = claim_table(self.ev.snapshot.catalog, self.ev.snapshot.reference)
-        for rule in self.ev.matched_rules:
-            if rule.need and rule.reason and rule.action in ("boost", "pin", "require"):
-                need |= rule.mask & table.rule_fits(rule, self.ev.snapshot.reference)
+        need = self.rule_reasons
         # nor one carrying a nutrient the profile is not indicated for, unless it fills an advice
         # gap of that nutrient (a doctor's iron), as `gap_fits`: a goal's or a diet's rule with
         # multivitamins among its categories offered a women's multivitamin with 14 mg iron to a
@@ -378,6 +374,16 @@ class Offer:
         # nor one past a medicine's or condition's warning, as a goal (`past_warning`): an
         # advice that calls for it is a gap, and stays, with the warning
         return need & ~self._not_indicated_unless_advised & ~self.past_warning
+
+    @cached_property
+    def rule_reasons(self) -> np.ndarray:
+        """What `rule_need` starts from: a matched rule's reason speaks to the product."""
+        need = np.zeros(len(self.ev.snapshot.catalog), dtype=bool)
+        table = claim_table(self.ev.snapshot.catalog, self.ev.snapshot.reference)
+        for rule in self.ev.matched_rules:
+            if rule.need and rule.reason and rule.action in ("boost", "pin", "require"):
+                need |= rule.mask & table.rule_fits(rule, self.ev.snapshot.reference)
+        return need
 
     @cached_property
     def goals(self) -> tuple[str, ...]:
@@ -390,13 +396,17 @@ class Offer:
         return tuple(g for g in profile.goals if g not in ignored)
 
     @cached_property
-    def goal_need(self) -> np.ndarray:
+    def goal_claims(self) -> np.ndarray:
+        """Products an authorised claim of which speaks to a goal of the profile."""
         goals = self.goals
         table = claim_table(self.ev.snapshot.catalog, self.ev.snapshot.reference)
         if not goals:
             return np.zeros(len(table.claims), dtype=bool)
-        need = np.asarray(table.goals[:, [GOALS.index(g) for g in goals]].any(axis=1))
-        return need & ~self.goal_not_indicated & ~self.past_warning
+        return np.asarray(table.goals[:, [GOALS.index(g) for g in goals]].any(axis=1))
+
+    @cached_property
+    def goal_need(self) -> np.ndarray:
+        return self.goal_claims & ~self.goal_not_indicated & ~self.past_warning
 
     @cached_property
     def past_warning(self) -> np.ndarray:

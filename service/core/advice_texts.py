@@ -31,6 +31,7 @@ from .day_totals import over_room
 from .doctor_reach import doctor_excluded_notices, doctor_short_notices
 from .intake import shown_name
 from .line_notices import credited_intake, life_stage_line_notices, unsuited_taken
+from .needs import no_need_detail
 from .reason_filters import banded_amounts, quotes_far_below, without_repeated_sentences
 from .target_priority import priorities
 from .warning_reasons import below_warning_reasons
@@ -488,11 +489,7 @@ def exclusion_texts(ev: Evaluation, index: int) -> list[dict[str, Any]]:
             code, text = "one_source", "a second product of a nutrient the child already takes"
         reasons.append({"code": code, "nutrients": doubled, "text": text})
     if not offer.need[index]:
-        reasons.append(
-            {
-                "code": "no_need",
-                "text": "meets no need of this profile (an advice gap within the dose band, "
-                "a stated goal, a matching rule or a learned preference)",
-            }
-        )
+        text = "meets no need of this profile (an advice gap within the dose band, a stated "
+        text += "goal, a matching rule or a learned preference)" + no_need_detail(offer, index)
+        reasons.append({"code": "no_need", "text": text})
     return reasons

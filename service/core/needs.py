@@ -135,3 +135,22 @@ class _NoOwnRole:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._offer, name)
+
+
+def no_need_detail(offer: Offer, index: int) -> str:
+    """Why a goal's claim or a rule's reason that speaks to a product is no need for it (explain
+    and the preview): it takes a nutrient past a warning threshold of the person's medicines or
+    conditions, or carries a nutrient the person is not indicated for; "" otherwise."""
+    if not (offer.goal_claims[index] or offer.rule_reasons[index]):
+        return ""
+    if offer.past_warning[index]:
+        return (
+            "; a goal or rule speaks to it, but it takes the day past a warning threshold of"
+            " the person's medicines or conditions (interactions.yaml warn)"
+        )
+    if offer.goal_not_indicated[index]:
+        return (
+            f"; a goal or rule speaks to it, but it carries {', '.join(offer.not_indicated)},"
+            " not indicated for this profile (scoring.yaml lists.goal_indication)"
+        )
+    return ""
