@@ -92,6 +92,19 @@ def test_a_goal_brings_no_calcium_past_a_medicines_warning(client, goal, medicat
     assert any(i["nutrients_per_day"].get("vitamin_d_ug") for i in answer["items"])
     home = recommend(client, {"profile": profile, "placement": "home", "limit": 10})["items"]
     assert not [i["sku"] for i in home if i["nutrients_per_day"].get("calcium_mg")]
+    # the list says why: each medicine's notice ("talk to your doctor first")
+    codes = {n["code"] for n in answer["notices"]}
+    assert {f"interaction:{m.replace('_diuretic', '-diuretic')}" for m in medications} <= codes
+
+
+def test_a_goal_kept_out_by_a_medicines_warning_says_why(client):
+    """Review 20b F1 follow-up: a person of 44 on digoxin with the goals muscles and sport lost
+    the vitamin D products the goal's claim brought (digoxin warns of any vitamin D); the list
+    names digoxin's notice, as it does for an aim of ours (review 16 F7)."""
+    profile = {"age": 44, "goals": ["muscles", "sport"], "medications": ["digoxin"]}
+    answer = recommend(client, {"profile": profile, "limit": 10})
+    assert not [i for i in answer["items"] if i["nutrients_per_day"].get("vitamin_d_ug")]
+    assert "interaction:digoxin" in {n["code"] for n in answer["notices"]}
 
 
 @pytest.mark.parametrize(
@@ -237,3 +250,97 @@ def test_the_preview_says_why_a_goal_or_rule_is_no_need(client):
     assert "iron_mg, not indicated" in no_need(woman, "XF-MULTI-WOMEN")
     medicines = {"medications": ["digoxin"], "conditions": ["osteoporosis"], "goals": ["bones"]}
     assert "warning threshold" in no_need({"age": 80, **medicines}, "BL-CA-500-TAB")
+
+
+@pytest.mark.parametrize(
+    ("profile", "warned"),
+    [
+        (
+            {
+                "age": 30,
+                "sex": "female",
+                "diet": "vegetarian",
+                "conditions": ["liver_disease", "osteoporosis"],
+                "medications": ["digoxin"],
+                "goals": ["sport"],
+            },
+            ("iron_mg", "vitamin_a_ug", "calcium_mg", "vitamin_d_ug"),
+        ),
+        (
+            {"age": 30, "sex": "female", "life_stage": "pregnant", "conditions": ["liver_disease"]},
+            ("iron_mg", "vitamin_a_ug"),
+        ),
+        ({"age": 75, "sex": "female", "medications": ["thiazide_diuretic"]}, ("calcium_mg",)),
+    ],
+)
+def test_an_advice_gap_of_one_nutrient_brings_nothing_past_anothers_warning(
+    client, profile, warned
+):
+    """Re-review 20d F1: a liver patient's magnesium gap brought a women's multivitamin with
+    iron and retinol (newly, once the calcium + magnesium tablet left the magnesium role), a
+    pregnant liver patient's folic acid gap the pregnancy multivitamin with 14 mg iron, a
+    thiazide user's vitamin D a calcium + D3. A gap brings a product past a warning only for
+    the warned nutrient itself, as the regimen holds it (`_warned_unneeded`)."""
+    answer = recommend(client, {"profile": profile, "limit": 10})
+    assert answer["items"]
+    for item in answer["items"]:
+        assert not any(item["nutrients_per_day"].get(n) for n in warned), item["sku"]
+
+
+def test_a_doctors_iron_is_not_planned_past_its_dose(client):
+    """Re-review 20d F2: with a doctor's 7 mg iron and half a 7 mg tablet taken, the regimen
+    planned a 14 mg capsule (17.5 mg a day, "achieved"), where the list offers none; both now
+    say the dose is not served."""
+    taken = [{"sku": "VL-IRON-7-TAB", "servings_per_day": 0.5}]
+    profile = {
+        "age": 75,
+        "sex": "female",
+        "higher_dose_advised": {"iron_mg": 7},
+        "current_supplements": taken,
+    }
+    regimen = client.post("/v1/regimens", json={"profile": profile, "locale": "en"}).get_json()
+    assert regimen["targets"]["iron_mg"]["amount"] <= 7, regimen["targets"]["iron_mg"]
+    answer = recommend(client, {"profile": profile, "limit": 10})
+    assert not [i for i in answer["items"] if i["nutrients_per_day"].get("iron_mg")]
+    assert "advice_unmet:iron_mg" in {n["code"] for n in answer["notices"]}
+
+
+def test_a_list_a_medicine_empties_says_so_not_tell_us_more(client):
+    """Re-review 20d F4: a woman of 45 with osteoporosis on digoxin had D3 + K2 through the
+    osteoporosis rule; digoxin now keeps it out, and the empty list said "tell us more"."""
+    profile = {
+        "age": 45,
+        "sex": "female",
+        "conditions": ["osteoporosis"],
+        "medications": ["digoxin"],
+    }
+    for extra in ({}, {"placement": "home"}):
+        answer = recommend(client, {"profile": profile, "limit": 10, **extra})
+        assert not answer["items"]
+        texts = notice_texts(answer)
+        assert "interaction:digoxin" in texts
+        assert "Tell us more" not in texts["no_items"], texts["no_items"]
+
+
+def test_a_doctors_dose_below_the_estimate_keeps_the_levels_band(client):
+    """Re-review 20d F5: with a measured 5 nmol/l and a doctor's 40 µg only 25 µg products were
+    left (the doctor's dose had also taken the level's band away); the level keeps the band,
+    so the 50 µg product closest to 40 µg leads, as before this session."""
+    profile = {
+        "age": 40,
+        "sex": "male",
+        "serum_25ohd_nmol_l": 5,
+        "higher_dose_advised": {"vitamin_d_ug": 40},
+    }
+    items = recommend(client, {"profile": profile, "limit": 10})["items"]
+    assert items and items[0]["nutrients_per_day"]["vitamin_d_ug"] == 50
+
+
+def test_a_doctors_dose_of_zero_is_no_dose_for_the_nl_vitamin_d_rules(client):
+    """Re-review 20d (cosmetic): `higher_dose_advised: {"vitamin_d_ug": 0}` (no dose, as the
+    service reads it everywhere else) silenced the low-sun rule's reason."""
+    for advised in ({"vitamin_d_ug": 0}, {"vitamin_d_iu": 0}):
+        profile = {"age": 40, "sun_exposure": "low", "higher_dose_advised": advised}
+        items = recommend(client, {"profile": profile, "limit": 3})["items"]
+        codes = {r["code"] for i in items for r in i["reasons"]}
+        assert "rule:nl-low-sun-vitamin-d" in codes, codes

@@ -153,7 +153,7 @@ def test_the_malabsorption_reason_of_a_spray_does_not_claim_drops(client):
         assert "spray" in text.lower(), text
 
 
-@pytest.mark.parametrize("value", ["９", "%EF%BC%99", "%2B5", "%205", "5%20", "-5"])
+@pytest.mark.parametrize("value", ["９", "%EF%BC%99", "%2B5", "%205", "5%20", "-5", "--5", "-"])
 @pytest.mark.parametrize(
     "path",
     [

@@ -97,8 +97,9 @@ class QueryInteger(fields.Integer):
     and full-width or other scripts' digits ("９"), which no shop sends (review 20a)."""
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
-        if isinstance(value, str) and not (value.isascii() and value.isdigit()):
-            raise self.make_error("invalid")
+        digits = value[1:] if isinstance(value, str) and value.startswith("-") else value
+        if isinstance(value, str) and not (digits.isascii() and digits.isdigit()):
+            raise self.make_error("invalid")  # "-1" passes on to the range's own message
         return super()._deserialize(value, attr, data, **kwargs)
 
 

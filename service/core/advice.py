@@ -373,7 +373,7 @@ class Offer:
         # woman of 67 (goal immunity) and a vegan one with 10 mg to a vegan of 63 (review 20b F2);
         # nor one past a medicine's or condition's warning, as a goal (`past_warning`): an
         # advice that calls for it is a gap, and stays, with the warning
-        return need & ~self._not_indicated_unless_advised & ~self.past_warning
+        return need & ~self.not_indicated_unless_advised & ~self.past_warning
 
     @cached_property
     def rule_reasons(self) -> np.ndarray:
@@ -415,8 +415,11 @@ class Offer:
         what is taken): a goal, a rule's reason or a learned preference is no reason to offer
         them, as no aim of ours past it is a target (review 16 F7). A woman of 80 on digoxin
         and a thiazide with the goal bones was offered 400 and 500 mg calcium for its claim,
-        which the same profile without the goal was not (review 20b F1). An advice or a
-        doctor's dose stays, with the warning."""
+        which the same profile without the goal was not (review 20b F1). Nor is an advice gap
+        of another nutrient (`gap_fits`): a liver patient's magnesium gap brought a women's
+        multivitamin with iron and retinol, a thiazide user's vitamin D a calcium + D3 (re-review
+        20d F1; the regimen's `_warned_unneeded` likewise). An advice or a doctor's dose of the
+        warned nutrient itself stays, with the warning."""
         catalog = self.ev.snapshot.catalog
         thresholds = lowest_warning_thresholds(self.ev)
         if not thresholds:
@@ -425,7 +428,7 @@ class Offer:
         per_day = catalog.nutrients_per_day[:, columns]
         limits = np.array([thresholds[c] for c in columns])
         past = (per_day > 0) & above(self.ev.intake[columns] + per_day, limits)
-        return np.asarray(past.any(axis=1))
+        return np.asarray((past & ~self.gap_need[:, columns]).any(axis=1))
 
     @cached_property
     def not_indicated(self) -> tuple[str, ...]:
@@ -466,13 +469,15 @@ class Offer:
         """`gap_need`, less products carrying a nutrient not indicated for the profile unless
         they fill a gap of that nutrient itself (a doctor's iron): a women's multivitamin with
         14 mg iron is no answer to a woman of 67's vitamin D advice (R8 follow-up; scoring.yaml
-        goal_indication)."""
-        if not self.not_indicated:
-            return self.gap_need
-        return self.gap_need & ~self._not_indicated_unless_advised[:, None]
+        goal_indication); nor products past a warning for a gap of another nutrient
+        (`past_warning`)."""
+        kept_out = self.past_warning
+        if self.not_indicated:
+            kept_out = kept_out | self.not_indicated_unless_advised
+        return self.gap_need & ~kept_out[:, None]
 
     @cached_property
-    def _not_indicated_unless_advised(self) -> np.ndarray:
+    def not_indicated_unless_advised(self) -> np.ndarray:
         """Products carrying a nutrient not indicated for the profile that fill no advice gap
         of such a nutrient themselves, or go past that advice with what is taken: a doctor's
         7 mg iron for a woman of 75 is no reason for a multivitamin with 14 mg (review 20b F4)."""

@@ -31,7 +31,7 @@ from .day_totals import over_room
 from .doctor_reach import doctor_excluded_notices, doctor_short_notices
 from .intake import shown_name
 from .line_notices import credited_intake, life_stage_line_notices, unsuited_taken
-from .needs import no_need_detail
+from .needs import no_need_detail, warned_out_by
 from .reason_filters import banded_amounts, quotes_far_below, without_repeated_sentences
 from .target_priority import priorities
 from .warning_reasons import below_warning_reasons
@@ -275,8 +275,8 @@ def no_items_notice(ev: Evaluation, locale: str) -> dict[str, str]:
         or two_sources(ev)
     ):
         key = "notice_no_items_warning"
-    elif not ev.over_limit_now and advice_blocked_by_interaction(ev):
-        key = "notice_no_items_condition"
+    elif not ev.over_limit_now and (advice_blocked_by_interaction(ev) or warned_out_by(ev.offer)):
+        key = "notice_no_items_condition"  # or a goal's or rule's product past a warning (s20)
     elif one := one_source_no_items(ev, locale, advice_phrase):  # a child's one product (s19)
         return one
     elif safe_without_need and (

@@ -47,6 +47,12 @@ def answers_a_dose(ev: Evaluation, column: int) -> np.ndarray:
         # nor one whose other nutrient is itself a concern, which no list offers (review 20b
         # F5: a doctor's 1 mg vitamin B6 and the magnesium + B6 tablet at 200 mg magnesium)
         known = known & ~extra_concern(ev.offer)
+        # nor one past a medicine's warning or with a nutrient not indicated, which no list
+        # offers for this dose (review 20b F4, 20d F2)
+        offer = ev.offer
+        known = known & ~offer.past_warning
+        if offer.not_indicated:
+            known = known & ~offer.not_indicated_unless_advised
         ev.memo[("answers_a_dose", column)] = known
     return known
 

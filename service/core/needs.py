@@ -34,6 +34,8 @@ from typing import TYPE_CHECKING, Any, cast
 import numpy as np
 
 from .advice_config import CLAIM_CONDITION, DOCTOR
+from .amounts import above
+from .day_totals import lowest_warning_thresholds
 
 if TYPE_CHECKING:
     from .advice import Offer
@@ -154,3 +156,31 @@ def no_need_detail(offer: Offer, index: int) -> str:
             " not indicated for this profile (scoring.yaml lists.goal_indication)"
         )
     return ""
+
+
+def warned_out_by(offer: Offer) -> frozenset[str]:
+    """Ids of the interactions whose warning kept out a product a goal or a rule spoke to and
+    nothing else asks for (`Offer.past_warning`): the list says why with the interaction's
+    notice, as for an aim of ours (review 16 F7): a person on digoxin with the goal muscles
+    hears why there is no vitamin D (review 20b F1)."""
+    ev = offer.ev
+    if not lowest_warning_thresholds(ev):
+        return frozenset()
+    out = (offer.goal_claims | offer.rule_reasons) & offer.past_warning & ~offer.need
+    # ... that nothing else keeps out: not a nutrient taken enough of (20 µg vitamin D taken
+    # with a thiazide: "enough", not the thiazide, is why there is no more), the band, safety
+    out &= ~offer.duplicate & offer.within_band & ev.safety.allowed() & ~ev.rule_excluded
+    if not out.any():
+        return frozenset()
+    keys = ev.snapshot.reference.nutrients.keys
+    per_day = ev.snapshot.catalog.nutrients_per_day[out]
+    found = set()
+    for interaction in ev.safety.triggered:
+        if interaction.timing or not interaction.warn:
+            continue
+        for nutrient, threshold in interaction.warn.items():
+            given = per_day[:, keys.index(nutrient)]
+            total = ev.intake[keys.index(nutrient)] + given
+            if ((given > 0) & above(total, float(threshold))).any():
+                found.add(interaction.id)
+    return frozenset(found)

@@ -33,6 +33,7 @@ from .intake import LineAmounts, resolve_lines, total
 from .lazy import cached_property
 from .learned import Learning
 from .line_notices import with_unsuited_lines
+from .needs import warned_out_by
 from .profile import Profile
 from .rank_order import _rank
 from .requests import RecommendationRequest
@@ -369,7 +370,9 @@ def profile_notices(ev: Evaluation, locale: str) -> list[dict[str, str]]:
     ]
     notices += threshold_notices(ev, locale)  # the day's total of what is taken (s5 S1)
     # an aim of ours that the interaction's warning keeps out says why (review 16 F7)
-    said, warned = {n["code"] for n in notices}, ev.advice.aims_warned_by if ev.advice else ()
+    said = {n["code"] for n in notices}
+    warned = warned_out_by(ev.offer)  # and a goal's or rule's product kept out (s20)
+    warned |= ev.advice.aims_warned_by if ev.advice else frozenset()
     notices += [
         {"code": f"interaction:{i.id}", "text": i.text[locale]}
         for i in ev.safety.triggered
