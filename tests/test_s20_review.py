@@ -344,3 +344,14 @@ def test_a_doctors_dose_of_zero_is_no_dose_for_the_nl_vitamin_d_rules(client):
         items = recommend(client, {"profile": profile, "limit": 3})["items"]
         codes = {r["code"] for i in items for r in i["reasons"]}
         assert "rule:nl-low-sun-vitamin-d" in codes, codes
+
+
+@pytest.mark.parametrize("sku", ["NV-COD-LIVER-OIL", "XF-MULTI-WOMEN"])
+def test_the_page_of_a_retinol_or_iron_product_warns_a_liver_patient(client, sku):
+    """Re-review 20d F6: on the page of cod-liver oil (250 µg retinol) or a multivitamin with
+    retinol and iron, a liver patient heard nothing of the liver (only "the product on this
+    page already gives vitamin D"): the page product's warning is the page's notice."""
+    profile = {"age": 45, "sex": "female", "conditions": ["liver_disease"]}
+    body = {"profile": profile, "placement": "product_page", "product_sku": sku, "limit": 5}
+    answer = recommend(client, body)
+    assert "interaction:liver-retinol-iron" in notice_texts(answer)

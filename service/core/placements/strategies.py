@@ -85,6 +85,27 @@ def _second_source_notice(ctx: PlacementContext, index: int) -> None:
             ctx.notices.setdefault(locale, []).append(notice)
 
 
+def _page_warning_notice(ctx: PlacementContext, index: int) -> None:
+    """`interaction:<id>`: the page product takes the day past a warning threshold of the
+    person's medicines or conditions (interactions.yaml `warn`, not a timing one), said on its
+    own page as the list says it (re-review 20d F6: cod-liver oil's page for a liver patient
+    said nothing of the liver)."""
+    ev = ctx.ev
+    keys = ctx.snapshot.reference.nutrients.keys
+    amounts = ctx.snapshot.catalog.nutrients_per_day[index]
+    totals = ev.safety.totals_with_item[index]
+    for interaction in ev.safety.triggered:
+        if interaction.timing or not any(
+            amounts[keys.index(k)] > 0 and above(totals[keys.index(k)], float(t))
+            for k, t in interaction.warn.items()
+        ):
+            continue
+        for locale in LOCALES:
+            notice = {"code": f"interaction:{interaction.id}", "text": interaction.text[locale]}
+            if notice not in ctx.notices.get(locale, []):
+                ctx.notices.setdefault(locale, []).append(notice)
+
+
 def page_covers_notice(
     ctx: PlacementContext, picks: list[Pick], limit: int, locale: str
 ) -> list[dict[str, str]]:
@@ -171,6 +192,7 @@ def alternatives(ctx: PlacementContext, limit: int) -> list[Pick]:
     candidates &= ~_further_past_a_warning(ev, index)
     candidates &= ~_not_indicated(ctx, index)
     _second_source_notice(ctx, index)
+    _page_warning_notice(ctx, index)
     if unsuited and catalog.not_sellable[index]:
         # a page product that is no food supplement at all (an unauthorised form, a medicine
         # dose: 45 mg MK-4): only what the GET calls comparable, every nutrient within the
