@@ -373,7 +373,11 @@ class Offer:
         # woman of 67 (goal immunity) and a vegan one with 10 mg to a vegan of 63 (review 20b F2);
         # nor one past a medicine's or condition's warning, as a goal (`past_warning`): an
         # advice that calls for it is a gap, and stays, with the warning
-        return need & ~self.not_indicated_unless_advised & ~self.past_warning
+        if not need.any():
+            return need
+        if self.not_indicated:
+            need = need & ~self.not_indicated_unless_advised
+        return need & ~self.past_warning
 
     @cached_property
     def rule_reasons(self) -> np.ndarray:
@@ -474,6 +478,8 @@ class Offer:
         kept_out = self.past_warning
         if self.not_indicated:
             kept_out = kept_out | self.not_indicated_unless_advised
+        if not kept_out.any():  # most profiles: no copy
+            return self.gap_need
         return self.gap_need & ~kept_out[:, None]
 
     @cached_property
@@ -486,10 +492,12 @@ class Offer:
         columns = [keys.index(n) for n in self.not_indicated]
         if not columns:
             return np.zeros(len(ev.snapshot.catalog), dtype=bool)
+        fills = self.gap_need[:, columns]
+        if not fills.any():  # most profiles: no advice of such a nutrient
+            return self.goal_not_indicated
         day = ev.intake[columns] + ev.snapshot.catalog.nutrients_per_day[:, columns]
         within = ~above(day, nan_to_num(ev.targets[columns], nan=np.inf))
-        own = (self.gap_need[:, columns] & within).any(axis=1)
-        return np.asarray(self.goal_not_indicated & ~own)
+        return np.asarray(self.goal_not_indicated & ~(fills & within).any(axis=1))
 
     @cached_property
     def allowed(self) -> np.ndarray:
