@@ -355,3 +355,25 @@ def test_the_page_of_a_retinol_or_iron_product_warns_a_liver_patient(client, sku
     body = {"profile": profile, "placement": "product_page", "product_sku": sku, "limit": 5}
     answer = recommend(client, body)
     assert "interaction:liver-retinol-iron" in notice_texts(answer)
+
+
+@pytest.mark.parametrize("medication", ["antiplatelet", "vitamin_k_antagonist"])
+def test_a_goals_own_aim_brings_no_dose_past_a_medicines_warning(client, medication):
+    """Re-review 20f F3: the goal heart's omega-3 aim (250 mg, the claim's condition of use:
+    our aim, not an advice) counted as a gap and let a 1,000 mg product past the 900 mg at
+    which an antiplatelet or anticoagulant warns; the 600 mg product meets the aim."""
+    profile = {"age": 45, "medications": [medication], "goals": ["heart"]}
+    items = recommend(client, {"profile": profile, "limit": 10})["items"]
+    omega3 = [i["nutrients_per_day"].get("omega3_mg", 0) for i in items]
+    assert any(omega3) and max(omega3) <= 900, omega3
+
+
+def test_an_empty_list_of_a_goal_past_a_warning_speaks_of_what_was_told(client):
+    """Re-review 20f F4: with no advice for the profile, the empty list of a goal kept out by
+    digoxin said "nothing fits the advice for your profile" under "there is no advised daily
+    amount"; it now says what the person told us points to products the medicine warns of."""
+    profile = {"age": 67, "sex": "other", "medications": ["digoxin"], "goals": ["pregnancy"]}
+    answer = recommend(client, {"profile": profile, "limit": 10})
+    assert not answer["items"]
+    text = notice_texts(answer)["no_items"]
+    assert "advice for your profile" not in text and "warns" in text, text

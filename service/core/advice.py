@@ -36,7 +36,6 @@ from .advice_profile import profile_advice as profile_advice  # where callers im
 from .amounts import above, rounded
 from .catalog import Catalog
 from .children import second_sources
-from .day_totals import lowest_warning_thresholds
 from .fastnp import flatnonzero, isin_int, nan_to_num
 from .lazy import cached_property
 from .reference import Reference
@@ -414,25 +413,11 @@ class Offer:
 
     @cached_property
     def past_warning(self) -> np.ndarray:
-        """Products that take a nutrient past the lowest warning threshold of the person's
-        medicines or conditions (interactions.yaml `warn`, not a `timing` one; the day with
-        what is taken): a goal, a rule's reason or a learned preference is no reason to offer
-        them, as no aim of ours past it is a target (review 16 F7). A woman of 80 on digoxin
-        and a thiazide with the goal bones was offered 400 and 500 mg calcium for its claim,
-        which the same profile without the goal was not (review 20b F1). Nor is an advice gap
-        of another nutrient (`gap_fits`): a liver patient's magnesium gap brought a women's
-        multivitamin with iron and retinol, a thiazide user's vitamin D a calcium + D3 (re-review
-        20d F1; the regimen's `_warned_unneeded` likewise). An advice or a doctor's dose of the
-        warned nutrient itself stays, with the warning."""
-        catalog = self.ev.snapshot.catalog
-        thresholds = lowest_warning_thresholds(self.ev)
-        if not thresholds:
-            return np.zeros(len(catalog), dtype=bool)
-        columns = list(thresholds)
-        per_day = catalog.nutrients_per_day[:, columns]
-        limits = np.array([thresholds[c] for c in columns])
-        past = (per_day > 0) & above(self.ev.intake[columns] + per_day, limits)
-        return np.asarray((past & ~self.gap_need[:, columns]).any(axis=1))
+        """Products past a warning threshold of the person's medicines or conditions that no
+        advice of that nutrient calls for (needs.past_warning)."""
+        from .needs import past_warning
+
+        return past_warning(self)
 
     @cached_property
     def not_indicated(self) -> tuple[str, ...]:
@@ -484,20 +469,11 @@ class Offer:
 
     @cached_property
     def not_indicated_unless_advised(self) -> np.ndarray:
-        """Products carrying a nutrient not indicated for the profile that fill no advice gap
-        of such a nutrient themselves, or go past that advice with what is taken: a doctor's
-        7 mg iron for a woman of 75 is no reason for a multivitamin with 14 mg (review 20b F4)."""
-        ev = self.ev
-        keys = ev.snapshot.reference.nutrients.keys
-        columns = [keys.index(n) for n in self.not_indicated]
-        if not columns:
-            return np.zeros(len(ev.snapshot.catalog), dtype=bool)
-        fills = self.gap_need[:, columns]
-        if not fills.any():  # most profiles: no advice of such a nutrient
-            return self.goal_not_indicated
-        day = ev.intake[columns] + ev.snapshot.catalog.nutrients_per_day[:, columns]
-        within = ~above(day, nan_to_num(ev.targets[columns], nan=np.inf))
-        return np.asarray(self.goal_not_indicated & ~(fills & within).any(axis=1))
+        """Products with a nutrient not indicated for the profile that no advice of it within
+        that advice calls for (needs.not_indicated_unless_advised)."""
+        from .needs import not_indicated_unless_advised
+
+        return not_indicated_unless_advised(self)
 
     @cached_property
     def allowed(self) -> np.ndarray:

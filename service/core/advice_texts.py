@@ -275,8 +275,10 @@ def no_items_notice(ev: Evaluation, locale: str) -> dict[str, str]:
         or two_sources(ev)
     ):
         key = "notice_no_items_warning"
-    elif not ev.over_limit_now and (advice_blocked_by_interaction(ev) or warned_out_by(ev.offer)):
-        key = "notice_no_items_condition"  # or a goal's or rule's product past a warning (s20)
+    elif not ev.over_limit_now and advice_blocked_by_interaction(ev):
+        key = "notice_no_items_condition"
+    elif not ev.over_limit_now and warned_out_by(ev.offer):  # a goal's or rule's (s20)
+        key = "notice_no_items_warned"
     elif one := one_source_no_items(ev, locale, advice_phrase):  # a child's one product (s19)
         return one
     elif safe_without_need and (

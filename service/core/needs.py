@@ -36,6 +36,8 @@ import numpy as np
 from .advice_config import CLAIM_CONDITION, DOCTOR
 from .amounts import above
 from .day_totals import lowest_warning_thresholds
+from .fastnp import nan_to_num
+from .target_priority import priorities
 
 if TYPE_CHECKING:
     from .advice import Offer
@@ -184,3 +186,49 @@ def warned_out_by(offer: Offer) -> frozenset[str]:
             if ((given > 0) & above(total, float(threshold))).any():
                 found.add(interaction.id)
     return frozenset(found)
+
+
+def past_warning(offer: Offer) -> np.ndarray:
+    """Products that take a nutrient past the lowest warning threshold of the person's
+    medicines or conditions (interactions.yaml `warn`, not a `timing` one; the day with
+    what is taken): a goal, a rule's reason or a learned preference is no reason to offer
+    them, as no aim of ours past it is a target (review 16 F7). A woman of 80 on digoxin
+    and a thiazide with the goal bones was offered 400 and 500 mg calcium for its claim,
+    which the same profile without the goal was not (review 20b F1). Nor is an advice gap
+    of another nutrient (`gap_fits`): a liver patient's magnesium gap brought a women's
+    multivitamin with iron and retinol, a thiazide user's vitamin D a calcium + D3 (re-review
+    20d F1; the regimen's `_warned_unneeded` likewise). An advice or a doctor's dose of the
+    warned nutrient itself stays, with the warning."""
+    catalog = offer.ev.snapshot.catalog
+    thresholds = lowest_warning_thresholds(offer.ev)
+    if not thresholds:
+        return np.zeros(len(catalog), dtype=bool)
+    columns = list(thresholds)
+    per_day = catalog.nutrients_per_day[:, columns]
+    limits = np.array([thresholds[c] for c in columns])
+    past = (per_day > 0) & above(offer.ev.intake[columns] + per_day, limits)
+    if not past.any():
+        return np.zeros(len(catalog), dtype=bool)
+    # an aim of ours is no advice to go past a warning for (re-review 20f F3: the goal
+    # heart's 250 mg omega-3 aim brought 1,000 mg past an antiplatelet's 900 mg)
+    keys, ids = offer.ev.snapshot.reference.nutrients.keys, offer.ev.target_ids
+    ours = priorities(offer.ev.snapshot.reference).is_ours
+    advised = np.array([not ours(ids.get(keys[c])) for c in columns])
+    return np.asarray((past & ~(offer.gap_need[:, columns] & advised)).any(axis=1))
+
+
+def not_indicated_unless_advised(offer: Offer) -> np.ndarray:
+    """Products carrying a nutrient not indicated for the profile that fill no advice gap
+    of such a nutrient themselves, or go past that advice with what is taken: a doctor's
+    7 mg iron for a woman of 75 is no reason for a multivitamin with 14 mg (review 20b F4)."""
+    ev = offer.ev
+    keys = ev.snapshot.reference.nutrients.keys
+    columns = [keys.index(n) for n in offer.not_indicated]
+    if not columns:
+        return np.zeros(len(ev.snapshot.catalog), dtype=bool)
+    fills = offer.gap_need[:, columns]
+    if not fills.any():  # most profiles: no advice of such a nutrient
+        return offer.goal_not_indicated
+    day = ev.intake[columns] + ev.snapshot.catalog.nutrients_per_day[:, columns]
+    within = ~above(day, nan_to_num(ev.targets[columns], nan=np.inf))
+    return np.asarray(offer.goal_not_indicated & ~(fills & within).any(axis=1))
