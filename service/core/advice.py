@@ -371,12 +371,8 @@ class Offer:
         # multivitamins among its categories offered a women's multivitamin with 14 mg iron to a
         # woman of 67 (goal immunity) and a vegan one with 10 mg to a vegan of 63 (review 20b F2);
         # nor one past a medicine's or condition's warning, as a goal (`past_warning`): an
-        # advice that calls for it is a gap, and stays, with the warning
-        if not need.any():
-            return need
-        if self.not_indicated:
-            need = need & ~self.not_indicated_unless_advised
-        return need & ~self.past_warning
+        # advice that calls for it is a gap, and stays, with the warning (`kept_out`)
+        return need & ~self.kept_out if need.any() else need
 
     @cached_property
     def rule_reasons(self) -> np.ndarray:
@@ -460,20 +456,18 @@ class Offer:
         14 mg iron is no answer to a woman of 67's vitamin D advice (R8 follow-up; scoring.yaml
         goal_indication); nor products past a warning for a gap of another nutrient
         (`past_warning`)."""
-        kept_out = self.past_warning
-        if self.not_indicated:
-            kept_out = kept_out | self.not_indicated_unless_advised
-        if not kept_out.any():  # most profiles: no copy
+        if not self.kept_out.any():  # most profiles: no copy
             return self.gap_need
-        return self.gap_need & ~kept_out[:, None]
+        return self.gap_need & ~self.kept_out[:, None]
 
     @cached_property
-    def not_indicated_unless_advised(self) -> np.ndarray:
-        """Products with a nutrient not indicated for the profile that no advice of it within
-        that advice calls for (needs.not_indicated_unless_advised)."""
-        from .needs import not_indicated_unless_advised
+    def kept_out(self) -> np.ndarray:
+        """What only an advice of that very nutrient may bring, not a rule's reason, an advice
+        gap of another nutrient or a doctor's dose of one (needs.kept_out): past a warning
+        threshold (`past_warning`), or with a nutrient not indicated for the profile."""
+        from .needs import kept_out
 
-        return not_indicated_unless_advised(self)
+        return kept_out(self)
 
     @cached_property
     def allowed(self) -> np.ndarray:

@@ -69,22 +69,19 @@ def profile_advice(
                 continue
         else:
             amount = float(target.amount)
-        # a doctor's lower dose takes the place of our estimate from a measured level: 50 µg
-        # for 10 nmol/l beside "your doctor advised 10 µg" is five times the doctor's dose
-        # (review 20a F3); the doctor knows the level. An authority's advice stays (the larger
-        # counts), and so does the estimate where the doctor advised more. The level still
-        # raises the band (`measured`): a doctor's 40 µg at 5 nmol/l keeps the 50 µg product
-        # that comes closest to it (re-review 20d F5)
-        if 0 < advised.get(target.nutrient, 0) < amount and (
-            config.target_authority.get(target.id) == "measured"
-        ):
-            measured.add(keys.index(target.nutrient))
-            continue
         column = keys.index(target.nutrient)
         source = config.target_authority.get(target.id, "dosewise")
         measured |= {column} if source == "measured" else set()
         if source != "measured" and (math.isnan(general_of[column]) or amount > general_of[column]):
             general_of[column] = amount
+        # a doctor's lower dose takes the place of our estimate from a measured level: 50 µg
+        # for 10 nmol/l beside "your doctor advised 10 µg" is five times the doctor's dose
+        # (review 20a F3); the doctor knows the level. An authority's advice stays (the larger
+        # counts), and so does the estimate where the doctor advised more. The level still
+        # raises the band (`measured`, above): a doctor's 40 µg at 5 nmol/l keeps the 50 µg
+        # product that comes closest to it (re-review 20d F5)
+        if source == "measured" and 0 < advised.get(target.nutrient, 0) < amount:
+            continue
         threshold, interaction = warned.get(target.nutrient, (math.inf, ""))
         if amount > threshold and ours(target.id):
             warned_by.add(interaction)

@@ -61,7 +61,7 @@ def next_packs(ev: Evaluation, basket: Sequence[Line]) -> list[NextPack]:
         )
         if not raising:
             continue
-        now = max(merged.line.servings_per_day or labelled, labelled)
+        now = merged.line.servings(labelled)
         top = raising[0][1]
         share = (now - before) / now
         followers = tuple((f"basket.{i}", -servings) for servings, i in raising[1:])
@@ -186,8 +186,7 @@ def _reduce_or_remove(
     if line.sku is None:
         return _removal(ev, [line], limit_text, write)
     product = catalog.products[catalog.index[line.sku]]
-    given = line.line.servings_per_day
-    current = given if given is not None else product.servings_per_day
+    current = line.line.servings(product.servings_per_day)
     per_serving = (
         catalog.nutrients_per_day[catalog.index[line.sku]][over] / product.servings_per_day
     )

@@ -37,6 +37,24 @@ def over_threshold(
     return {c: t for c, t in columns.items() if above(totals[c], t)}
 
 
+def crossed_warnings(ev: Evaluation, amounts: np.ndarray) -> list[Interaction]:
+    """The interactions the person triggers (in their order; not a `timing` one) whose warning
+    one of these products crosses (rows of daily amounts): it gives the nutrient and the day's
+    total with what is taken is above the threshold."""
+    keys = ev.snapshot.reference.nutrients.keys
+    out = []
+    for interaction in ev.safety.triggered:
+        if interaction.timing:
+            continue
+        for nutrient, threshold in interaction.warn.items():
+            given = amounts[:, keys.index(nutrient)]
+            total = ev.intake[keys.index(nutrient)] + given
+            if ((given > 0) & above(total, float(threshold))).any():
+                out.append(interaction)
+                break
+    return out
+
+
 def lowest_warning_thresholds(ev: Evaluation) -> dict[int, float]:
     """{column: threshold}: the lowest daily warning threshold of the profile's medicines and
     conditions for each nutrient (interactions.yaml `warn`, not a `timing` one; a thiazide and

@@ -49,10 +49,7 @@ def answers_a_dose(ev: Evaluation, column: int) -> np.ndarray:
         known = known & ~extra_concern(ev.offer)
         # nor one past a medicine's warning or with a nutrient not indicated, which no list
         # offers for this dose (review 20b F4, 20d F2)
-        offer = ev.offer
-        known = known & ~offer.past_warning
-        if offer.not_indicated:
-            known = known & ~offer.not_indicated_unless_advised
+        known = known & ~ev.offer.kept_out
         ev.memo[("answers_a_dose", column)] = known
     return known
 

@@ -57,13 +57,7 @@ def resolve_lines(
                 errors[f"{path}.sku"] = [f"unknown SKU {line.sku!r}"]
                 continue
             product = catalog.products[i]
-            servings = (
-                line.servings_per_day
-                if line.servings_per_day is not None
-                else product.servings_per_day
-            )
-            if line.at_least_labelled:  # the next pack of a line taken at its label
-                servings = max(servings, product.servings_per_day)
+            servings = line.servings(product.servings_per_day)
             amounts += catalog.nutrients_per_day[i] / product.servings_per_day * servings
         else:
             for key, amount in line.nutrients.items():

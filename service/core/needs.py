@@ -35,7 +35,7 @@ import numpy as np
 
 from .advice_config import CLAIM_CONDITION, DOCTOR
 from .amounts import above
-from .day_totals import lowest_warning_thresholds
+from .day_totals import crossed_warnings, lowest_warning_thresholds
 from .fastnp import nan_to_num
 from .target_priority import priorities
 
@@ -168,24 +168,22 @@ def warned_out_by(offer: Offer) -> frozenset[str]:
     ev = offer.ev
     if not lowest_warning_thresholds(ev):
         return frozenset()
+    known = ev.memo.get("warned_out_by")  # every locale's notices and no_items ask
+    if known is None:
+        known = ev.memo["warned_out_by"] = _warned_out_by(offer)
+    return cast(frozenset, known)
+
+
+def _warned_out_by(offer: Offer) -> frozenset[str]:
+    ev = offer.ev
     out = (offer.goal_claims | offer.rule_reasons) & offer.past_warning & ~offer.need
     # ... that nothing else keeps out: not a nutrient taken enough of (20 µg vitamin D taken
     # with a thiazide: "enough", not the thiazide, is why there is no more), the band, safety
     out &= ~offer.duplicate & offer.within_band & ev.safety.allowed() & ~ev.rule_excluded
     if not out.any():
         return frozenset()
-    keys = ev.snapshot.reference.nutrients.keys
-    per_day = ev.snapshot.catalog.nutrients_per_day[out]
-    found = set()
-    for interaction in ev.safety.triggered:
-        if interaction.timing or not interaction.warn:
-            continue
-        for nutrient, threshold in interaction.warn.items():
-            given = per_day[:, keys.index(nutrient)]
-            total = ev.intake[keys.index(nutrient)] + given
-            if ((given > 0) & above(total, float(threshold))).any():
-                found.add(interaction.id)
-    return frozenset(found)
+    crossed = crossed_warnings(ev, ev.snapshot.catalog.nutrients_per_day[out])
+    return frozenset(i.id for i in crossed)
 
 
 def past_warning(offer: Offer) -> np.ndarray:
@@ -232,3 +230,9 @@ def not_indicated_unless_advised(offer: Offer) -> np.ndarray:
     day = ev.intake[columns] + ev.snapshot.catalog.nutrients_per_day[:, columns]
     within = ~above(day, nan_to_num(ev.targets[columns], nan=np.inf))
     return np.asarray(offer.goal_not_indicated & ~(fills & within).any(axis=1))
+
+
+def kept_out(offer: Offer) -> np.ndarray:
+    """`Offer.kept_out`: `past_warning` or `not_indicated_unless_advised` (lists' rule
+    reasons and advice gaps, and the products that may answer a doctor's dose, alike)."""
+    return offer.past_warning | not_indicated_unless_advised(offer)

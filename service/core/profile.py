@@ -19,6 +19,11 @@ class Line:
     # product taken at its label, merged into that line (with_next_packs)
     at_least_labelled: bool = False
 
+    def servings(self, labelled: float) -> float:
+        """Servings a day of a catalog product whose label says `labelled` a day."""
+        given = labelled if self.servings_per_day is None else self.servings_per_day
+        return max(given, labelled) if self.at_least_labelled else given
+
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Line:
         return cls(

@@ -91,6 +91,12 @@ class PlacementContext:
             return None
         return self.snapshot.catalog.index.get(self.product_sku)
 
+    def add_notice(self, locale: str, notice: dict[str, str]) -> None:
+        """A notice of the answer in `locale`, once (strategies add them as they go)."""
+        said = self.notices.setdefault(locale, [])
+        if notice not in said:
+            said.append(notice)
+
     def page_text(self, key: str, locale: str, **values: Any) -> str:
         """A placements text about the product asked about: "the product on this page" on the
         product page, its name on any other placement (session 18)."""

@@ -24,7 +24,7 @@ from ..advice_config import advice_config
 from ..advice_extras import extra_concern
 from ..amounts import above
 from ..children import second_sources, sourced_columns
-from ..day_totals import advice_within_warning
+from ..day_totals import advice_within_warning, crossed_warnings
 from ..ranking import Evaluation, _rank
 from ..refills.why import not_indicated, not_indicated_columns
 from ..vocabulary import LOCALES
@@ -60,9 +60,7 @@ def _not_indicated(ctx: PlacementContext, index: int) -> np.ndarray:
         for locale in LOCALES:
             listed = reference.listed((reference.nutrients.name(n, locale) for n in names), locale)
             text = ctx.page_text("notice_page_product_not_indicated", locale, nutrients=listed)
-            notice = {"code": "page_product_not_indicated", "text": text}
-            if notice not in ctx.notices.get(locale, []):
-                ctx.notices.setdefault(locale, []).append(notice)
+            ctx.add_notice(locale, {"code": "page_product_not_indicated", "text": text})
     return np.asarray(gives.any(axis=1))
 
 
@@ -80,9 +78,7 @@ def _second_source_notice(ctx: PlacementContext, index: int) -> None:
             (reference.nutrients.name(keys[c], locale) for c in columns), locale
         )
         text = ctx.page_text("notice_page_product_second_source", locale, nutrients=names)
-        notice = {"code": "page_product_second_source", "text": text}
-        if notice not in ctx.notices.get(locale, []):
-            ctx.notices.setdefault(locale, []).append(notice)
+        ctx.add_notice(locale, {"code": "page_product_second_source", "text": text})
 
 
 def _page_warning_notice(ctx: PlacementContext, index: int) -> None:
@@ -90,20 +86,11 @@ def _page_warning_notice(ctx: PlacementContext, index: int) -> None:
     person's medicines or conditions (interactions.yaml `warn`, not a timing one), said on its
     own page as the list says it (re-review 20d F6: cod-liver oil's page for a liver patient
     said nothing of the liver)."""
-    ev = ctx.ev
-    keys = ctx.snapshot.reference.nutrients.keys
-    amounts = ctx.snapshot.catalog.nutrients_per_day[index]
-    totals = ev.safety.totals_with_item[index]
-    for interaction in ev.safety.triggered:
-        if interaction.timing or not any(
-            amounts[keys.index(k)] > 0 and above(totals[keys.index(k)], float(t))
-            for k, t in interaction.warn.items()
-        ):
-            continue
+    page_row = ctx.snapshot.catalog.nutrients_per_day[index : index + 1]
+    for interaction in crossed_warnings(ctx.ev, page_row):
         for locale in LOCALES:
-            notice = {"code": f"interaction:{interaction.id}", "text": interaction.text[locale]}
-            if notice not in ctx.notices.get(locale, []):
-                ctx.notices.setdefault(locale, []).append(notice)
+            code = f"interaction:{interaction.id}"
+            ctx.add_notice(locale, {"code": code, "text": interaction.text[locale]})
 
 
 def page_covers_notice(
