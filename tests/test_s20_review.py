@@ -377,3 +377,23 @@ def test_an_empty_list_of_a_goal_past_a_warning_speaks_of_what_was_told(client):
     assert not answer["items"]
     text = notice_texts(answer)["no_items"]
     assert "advice for your profile" not in text and "warns" in text, text
+
+
+@pytest.mark.parametrize("label", [54, 56, 58, 60])
+def test_removing_a_next_pack_is_not_promised_to_fix_what_it_cannot(client, label):
+    """Session 20 mend: 89607de counted the raise of a next pack from the label even where the
+    taken line said fewer servings (half a 75 µg tablet taken, the next pack at 0.8 a day: a
+    raise of 30 µg, not 22.5), so the intake check said "Remove it from your basket: then you
+    stay within the safe upper limit" where without it the day is still above the room food
+    leaves (37.5 + 56 + 9 µg food). A suggestion only promises what its change brings."""
+    taken = [
+        {"sku": "XF-D3-75-TAB", "servings_per_day": 0.5},
+        {"label": "D", "nutrients": {"vitamin_d_ug": label}},
+    ]
+    profile = {"age": 40, "current_supplements": taken}
+    basket = [{"sku": "XF-D3-75-TAB", "servings_per_day": 0.8}]
+    with_pack = client.post("/v1/intake/check", json={"profile": profile, "basket": basket})
+    without = client.post("/v1/intake/check", json={"profile": profile, "basket": []}).get_json()
+    assert without["violations"], without["totals"]  # still above without the next pack
+    suggestion = with_pack.get_json()["suggestion"]
+    assert suggestion is None or suggestion["code"] != "remove", suggestion
