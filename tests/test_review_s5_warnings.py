@@ -175,8 +175,11 @@ def test_a_list_warns_on_an_item_that_brings_the_day_over_the_threshold(http):
             "goals": ["bones"],
             # 15 µg taken: any vitamin D item over 5 µg brings the day over the 20 µg threshold
             # (the review's 10 µg taken: since R8 the list offers 10 µg products, which fit the
-            # 20 µg advice, and the day stays at the threshold)
+            # 20 µg advice, and the day stays at the threshold). Since session 21 a product
+            # past the threshold comes only for an advice above it, within that advice: a
+            # doctor's 40 µg (at 20 µg it would go past the advice, and is not offered)
             "current_supplements": [{"label": "D3 druppels", "nutrients": {"vitamin_d_ug": 15}}],
+            "higher_dose_advised": {"vitamin_d_ug": 40},
         },
         "limit": 10,
     }

@@ -30,7 +30,7 @@ from .advice import ProfileAdvice, advice_of, claim_table, profile_advice
 from .advice_checks import placeholder_problem
 from .advice_config import DOCTOR, _directory
 from .context import compiled_context, expression_context
-from .dose_answers import answers_a_dose, excluded_by_interaction
+from .dose_answers import answers_a_dose, excluded_by_interaction, warned_past_dose
 from .errors import DataFileError, Finding
 from .fastnp import flatnonzero, isin_int, nan_to_num
 from .safety import life_stage_maxima
@@ -447,6 +447,8 @@ def doctor_band_unmet(ev: Evaluation) -> dict[int, float]:
         # condition keeps them all out (review 12 F11: kidney disease) or where what is taken
         # and the room left do (F5: doctor_reach says so)
         if column in excluded:  # a medicine or condition keeps it out: doctor_dose_excluded
+            continue
+        if warned_past_dose(ev, column):  # ... or its warning past the dose: doctor_reach
             continue
         amounts = ev.snapshot.catalog.nutrients_per_day[:, column]
         # never quote more than the upper limit leaves beside food (review 12 F17: "at most

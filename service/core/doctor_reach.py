@@ -21,11 +21,13 @@ from .advice import advice_of
 from .advice_config import DOCTOR
 from .advice_extras import capped_doctor_doses, doctor_band_unmet
 from .amounts import above, rounded
+from .day_totals import lowest_warning_thresholds
 from .dose_answers import (
     alone_within_room,
     answers_a_dose,
     excluded_by_interaction,
     suits_the_person,
+    warned_past_dose,
 )
 
 if TYPE_CHECKING:
@@ -74,6 +76,7 @@ def _doctor_short(ev: Evaluation) -> tuple[dict[int, tuple[float, float]], set[i
         return known
     advice, offer, out, none = advice_of(ev), ev.offer, {}, set()
     skip = set(capped_doctor_doses(ev)) | set(doctor_band_unmet(ev)) | set(offer.covered)
+    skip |= set(doctor_warned(ev))
     candidates = ev.safety.allowed() & ~ev.rule_excluded & ev.rule_required & offer.allowed
     per_day = ev.snapshot.catalog.nutrients_per_day
     for column, advised in sorted(advice.doctor.items()):
@@ -102,7 +105,7 @@ def doctor_short_notices(ev: Evaluation, locale: str) -> list[dict[str, str]]:
     keys = reference.nutrients.keys
     maxima = reference.market_maxima.applied(ev.profile.country)
     short, none_gives = _doctor_short(ev)
-    notices = []
+    notices = _warned_notices(ev, locale)
     for column, advised in sorted(advice.doctor.items()):
         if column in none_gives and column in no_product_on_top(ev):
             notices += _none_fits(ev, column, float(advised), locale)
@@ -137,6 +140,46 @@ def doctor_short_notices(ev: Evaluation, locale: str) -> list[dict[str, str]]:
         head = "notice_doctor_dose_short" + ("_taken" if taken > 0 else "")
         text = reference.text(head, locale, **values, why=why) + " " + close
         notices.append({"code": f"doctor_dose_short:{key}", "text": text})
+    return notices
+
+
+def doctor_warned(ev: Evaluation) -> dict[int, float]:
+    """{column: the doctor's dose} for each doctor's dose (not capped or covered, not kept out
+    by an interaction, above what is taken) that our products for it would go past beside a
+    medicine's or condition's warning of that nutrient (dose_answers.warned_past_dose): a
+    thiazide user's doctor advised 250 mg calcium, our calcium products give 400 mg and more
+    (review 21 P1), and no product for it within the dose is offered. Its notice says so; no
+    "at most" of a product the list does not offer for it, and no cap for a regimen, whose
+    servings may meet the dose."""
+    known = ev.memo.get("doctor_warned")
+    if known is not None:
+        return known
+    advice, offer, out = advice_of(ev), ev.offer, {}
+    if advice.doctor and lowest_warning_thresholds(ev):
+        skip = set(capped_doctor_doses(ev)) | set(offer.covered) | excluded_by_interaction(ev)
+        candidates = ev.safety.allowed() & ~ev.rule_excluded & ev.rule_required & offer.allowed
+        for column, advised in sorted(advice.doctor.items()):
+            if column in skip or advice.authority.get(column) != DOCTOR:
+                continue
+            # one for it within the dose is offered: doctor_dose_short says how far it reaches
+            role = offer.role_table.nutrient_role[column]
+            if (candidates & (offer.roles == role)).any():
+                continue
+            if above(advised, ev.intake[column]) and warned_past_dose(ev, column):
+                out[column] = float(advised)
+    ev.memo["doctor_warned"] = out
+    return out
+
+
+def _warned_notices(ev: Evaluation, locale: str) -> list[dict[str, str]]:
+    """`advice_unmet:<nutrient>` for `doctor_warned` (texts.yaml `notice_doctor_dose_warned`)."""
+    reference = ev.snapshot.reference
+    notices = []
+    for column, advised in doctor_warned(ev).items():
+        key = reference.nutrients.keys[column]
+        values = reference.nutrients.text_values(key, locale, advised=advised)
+        text = reference.text("notice_doctor_dose_warned", locale, **values)
+        notices.append({"code": f"advice_unmet:{key}", "text": text})
     return notices
 
 
@@ -212,6 +255,10 @@ def _why(
     elif past:  # neither stops a larger product alone: what is taken beside it does
         values = reference.nutrients.text_values(key, locale, advised=advised, taken=taken)
         parts.append(reference.text("doctor_short_past", locale, **values))
+    elif warned_past_dose(ev, column):  # a medicine's warning keeps out the larger ones
+        values = reference.nutrients.text_values(key, locale)
+        parts.append(reference.text("doctor_short_warned", locale, **values))
+
     else:  # neither the limit nor the law stops it at `offered`: our range does
         values = reference.nutrients.text_values(key, locale, offered=offered)
         parts.append(reference.text("doctor_short_range", locale, **values))
@@ -231,6 +278,7 @@ def no_product_on_top(ev: Evaluation) -> dict[int, float]:
         return known
     advice, out = advice_of(ev), {}
     skip = set(capped_doctor_doses(ev)) | set(doctor_band_unmet(ev)) | set(ev.offer.covered)
+    skip |= set(doctor_warned(ev))
     per_day = ev.snapshot.catalog.nutrients_per_day
     for column, advised in sorted(advice.doctor.items()):
         taken, room = float(ev.intake[column]), float(ev.safety.room[column])

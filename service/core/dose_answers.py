@@ -74,3 +74,15 @@ def excluded_by_interaction(ev: Evaluation) -> set[int]:
     (interactions.yaml `exclude`, at any threshold)."""
     keys = ev.snapshot.reference.nutrients.keys
     return {keys.index(k) for i in ev.safety.triggered for k in i.exclude}
+
+
+def warned_past_dose(ev: Evaluation, column: int) -> bool:
+    """Whether a product that gives `column` and suits the person, alone within the room the
+    other limits leave, is kept out only because it goes past that nutrient's advice beside a
+    medicine's or condition's warning of it (needs.past_advice_warned): the doctor's-dose
+    notices then say so, not that no product suits the person (review 21 P1)."""
+    from .needs import past_advice_warned  # it reads the Offer, which reads this module
+
+    gives = ev.snapshot.catalog.nutrients_per_day[:, column] > 0
+    fits = suits_the_person(ev) & alone_within_room(ev, column) & ~ev.offer.duplicate
+    return bool((gives & fits & past_advice_warned(ev.offer)).any())

@@ -161,10 +161,11 @@ def no_need_detail(offer: Offer, index: int) -> str:
 
 
 def warned_out_by(offer: Offer) -> frozenset[str]:
-    """Ids of the interactions whose warning kept out a product a goal or a rule spoke to and
-    nothing else asks for (`Offer.past_warning`): the list says why with the interaction's
-    notice, as for an aim of ours (review 16 F7): a person on digoxin with the goal muscles
-    hears why there is no vitamin D (review 20b F1)."""
+    """Ids of the interactions whose warning kept out a product a goal or a rule spoke to
+    (`Offer.past_warning`), or an advice past which it goes (`past_advice_warned`), and
+    nothing else asks for: the list says why with the interaction's notice, as for an aim of
+    ours (review 16 F7): a person on digoxin with the goal muscles hears why there is no
+    vitamin D (review 20b F1)."""
     ev = offer.ev
     if not lowest_warning_thresholds(ev):
         return frozenset()
@@ -177,6 +178,9 @@ def warned_out_by(offer: Offer) -> frozenset[str]:
 def _warned_out_by(offer: Offer) -> frozenset[str]:
     ev = offer.ev
     out = (offer.goal_claims | offer.rule_reasons) & offer.past_warning & ~offer.need
+    # ... or an advice of the warned nutrient itself would have brought past that advice
+    # (review 21 P1: a thiazide user's doctor's 250 mg calcium, our products 400 mg and more)
+    out |= past_advice_warned(offer) & ~offer.need
     # ... that nothing else keeps out: not a nutrient taken enough of (20 µg vitamin D taken
     # with a thiazide: "enough", not the thiazide, is why there is no more), the band, safety
     out &= ~offer.duplicate & offer.within_band & ev.safety.allowed() & ~ev.rule_excluded
@@ -196,23 +200,48 @@ def past_warning(offer: Offer) -> np.ndarray:
     of another nutrient (`gap_fits`): a liver patient's magnesium gap brought a women's
     multivitamin with iron and retinol, a thiazide user's vitamin D a calcium + D3 (re-review
     20d F1; the regimen's `_warned_unneeded` likewise). An advice or a doctor's dose of the
-    warned nutrient itself stays, with the warning."""
+    warned nutrient itself stays, with the warning, within that advice with what is taken
+    (`past_advice_warned`)."""
+    return _warned(offer)[0]
+
+
+def past_advice_warned(offer: Offer) -> np.ndarray:
+    """Products filling an advice gap (not an aim of ours) of a nutrient past its warning
+    threshold, and past that advice with what is taken: kept out (`past_warning`), where the
+    advice alone would have brought them. A thiazide user's doctor advised 250 mg calcium,
+    and 400 and 500 mg were offered "more than the advised amount"; with 10 µg vitamin D taken
+    the 20 µg product followed the 10 µg one for the advice of 20 µg (review 21 P1)."""
+    return _warned(offer)[1]
+
+
+def _warned(offer: Offer) -> tuple[np.ndarray, np.ndarray]:
+    """(`past_warning`, `past_advice_warned`), once per Offer; read-only."""
+    known = vars(offer).get("_warned")
+    if known is not None:
+        return cast("tuple[np.ndarray, np.ndarray]", known)
     catalog = offer.ev.snapshot.catalog
     thresholds = lowest_warning_thresholds(offer.ev)
-    if not thresholds:
-        return np.zeros(len(catalog), dtype=bool)
+    none = np.zeros(len(catalog), dtype=bool)
+    out = none, none
     columns = list(thresholds)
     per_day = catalog.nutrients_per_day[:, columns]
     limits = np.array([thresholds[c] for c in columns])
     past = (per_day > 0) & above(offer.ev.intake[columns] + per_day, limits)
-    if not past.any():
-        return np.zeros(len(catalog), dtype=bool)
-    # an aim of ours is no advice to go past a warning for (re-review 20f F3: the goal
-    # heart's 250 mg omega-3 aim brought 1,000 mg past an antiplatelet's 900 mg)
-    keys, ids = offer.ev.snapshot.reference.nutrients.keys, offer.ev.target_ids
-    ours = priorities(offer.ev.snapshot.reference).is_ours
-    advised = np.array([not ours(ids.get(keys[c])) for c in columns])
-    return np.asarray((past & ~(offer.gap_need[:, columns] & advised)).any(axis=1))
+    if past.any():
+        # an aim of ours is no advice to go past a warning for (re-review 20f F3: the goal
+        # heart's 250 mg omega-3 aim brought 1,000 mg past an antiplatelet's 900 mg)
+        keys, ids = offer.ev.snapshot.reference.nutrients.keys, offer.ev.target_ids
+        ours = priorities(offer.ev.snapshot.reference).is_ours
+        advised = np.array([not ours(ids.get(keys[c])) for c in columns])
+        advised = offer.gap_need[:, columns] & advised
+        targets = nan_to_num(offer.ev.targets[columns], nan=np.inf)
+        within = ~above(offer.ev.intake[columns] + per_day, targets)
+        kept = np.asarray((past & ~(advised & within)).any(axis=1))
+        out = kept, np.asarray(kept & (past & advised & ~within).any(axis=1))
+    for mask in out:
+        mask.flags.writeable = False
+    vars(offer)["_warned"] = out
+    return out
 
 
 def not_indicated_unless_advised(offer: Offer) -> np.ndarray:

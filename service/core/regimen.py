@@ -16,7 +16,7 @@ from .advice_texts import doctor_dose_notices, intake_warning_notices, serum_not
 from .amounts import above, rounded
 from .children import sourced_columns
 from .day_totals import near_upper_limit
-from .doctor_reach import doctor_short_reach, no_product_on_top
+from .doctor_reach import doctor_short_reach, doctor_warned, no_product_on_top
 from .intake import shown_name
 from .line_notices import conflicting, interaction_taken, unsuited_taken, with_unsuited_lines
 from .numbers import format_number
@@ -85,15 +85,19 @@ def formulate_regimen(
         if solver == "greedy":
             notices.append(_notice("regimen_greedy", write))
     chosen = {int(problem.products[i]): int(s) for i, s in enumerate(servings) if s > 0}
+    keys = snapshot.reference.nutrients.keys
     added = problem.added(servings) if problem.size else np.zeros(len(ev.intake))
     targets = _targets_view(ev, problem, chosen, added, write, budget, failing)
+    # a regimen's servings may meet a doctor's dose our products pass beside a warning of it
+    # (half a calcium tablet): the list's "we suggest none of them" is not its answer (s21)
+    met = {f"advice_unmet:{keys[c]}" for c in doctor_warned(ev) if added[c] > 0}
+    notices = [n for n in notices if n["code"] not in met]
     # a target the regimen could not reach; what is taken and fails a guarantee has its own
     # notice (intake_warning) and is not one the choices fall short of
     if any(t["status"] == "missed" for t in targets.values()) and chosen:
         notices.append(_notice("regimen_partial", write))
     lines = _lines_view(ev, problem, servings, write)
     cost = sum(float(problem.cost_per_serving[i]) * int(s) for i, s in enumerate(servings))
-    keys = snapshot.reference.nutrients.keys
     return {
         "lines": lines,
         "totals": {k: rounded(ev.intake[c] + added[c]) for c, k in enumerate(keys)},
