@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from .conftest import notice_texts, recommend
+from .conftest import buy_again_lists, notice_texts, recommend, store_customer
 
 TEXTS = yaml.safe_load(
     (Path(__file__).resolve().parents[1] / "rules" / "reference" / "texts.yaml").read_text(
@@ -152,3 +152,56 @@ def test_a_doctors_dose_reached_in_part_beside_a_warning_says_why(client, locale
     said = notice_texts(answer)["doctor_dose_short:vitamin_d_ug"]
     assert TEXTS["doctor_short_warned"][locale].split("{nutrient}")[0] in said, said
     assert TEXTS["doctor_short_range"][locale].split("{offered}")[0] not in said, said
+
+
+BREASTFEEDING_PLANNING = {
+    "age": 32,
+    "sex": "female",
+    "life_stage": "breastfeeding",
+    "goals": ["pregnancy"],
+}
+RETINOL = {"XF-MULTI-WOMEN", "BL-MULTI-AZ", "NV-COD-LIVER-OIL"}  # pregnancy_suitable: false
+
+
+@pytest.mark.parametrize("goals", [["pregnancy"], ["pregnancy", "heart", "immunity"]])
+def test_a_breastfeeding_woman_planning_a_pregnancy_gets_no_retinol(client, goals):
+    """Review 21 P2 (unsafe): a woman who breastfeeds and has the goal pregnancy (trying to
+    conceive, maybe pregnant without knowing) was offered the women's and A-Z multivitamins
+    (600 and 800 µg retinol) and cod-liver oil: the pregnancy suitability held for a woman
+    planning a pregnancy only without a life stage. Both suitabilities now hold."""
+    profile = {**BREASTFEEDING_PLANNING, "goals": goals}
+    answer = recommend(client, {"profile": profile, "limit": 10})
+    assert answer["items"]
+    assert not RETINOL & {i["sku"] for i in answer["items"]}, answer["items"]
+    page = client.post(
+        "/v1/products/XF-MULTI-PREGNANCY/alternatives", json={"profile": profile}
+    ).get_json()
+    assert not RETINOL & {i["sku"] for i in page["items"]}, page["items"]
+
+
+def test_a_breastfeeding_woman_planning_a_pregnancy_is_warned_of_retinol_in_her_basket(client):
+    body = {"profile": BREASTFEEDING_PLANNING, "basket": [{"sku": "XF-MULTI-WOMEN"}]}
+    check = client.post("/v1/intake/check", json=body).get_json()
+    assert {"life_stage", "life_stage_maximum"} <= {w["code"] for w in check["warnings"]}
+    assert check["suggestion"]["code"] != "add" or check["suggestion"]["sku"] not in RETINOL
+
+
+def test_a_breastfeeding_woman_planning_a_pregnancy_is_not_offered_her_retinol_again(client):
+    """The same masks hold for what she bought: no reorder of a women's multivitamin."""
+    customer = "s21-breastfeeding-planning"
+    store_customer(client, customer, BREASTFEEDING_PLANNING, {"XF-MULTI-WOMEN": "2026-09-01"})
+    for items in buy_again_lists(client, customer):
+        assert "XF-MULTI-WOMEN" not in {i["sku"] for i in items}, items
+    refills = client.get(f"/v1/customers/{customer}/refills?locale=en").get_json()
+    reordered = {i["sku"] for i in refills["reorder"]["items"] if i.get("action") == "reorder"}
+    assert "XF-MULTI-WOMEN" not in reordered, refills["reorder"]
+
+
+def test_breastfeeding_alone_keeps_its_own_suitability(client):
+    """Without the goal, a breastfeeding woman is held to breastfeeding suitability only, as
+    before: the women's multivitamin (suitable while breastfeeding) in her basket is no
+    warning."""
+    profile = {k: v for k, v in BREASTFEEDING_PLANNING.items() if k != "goals"}
+    body = {"profile": profile, "basket": [{"sku": "XF-MULTI-WOMEN"}]}
+    check = client.post("/v1/intake/check", json=body).get_json()
+    assert not {"life_stage", "life_stage_maximum"} & {w["code"] for w in check["warnings"]}

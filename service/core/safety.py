@@ -201,6 +201,8 @@ def _safety_masks(
     excluded["age"] = (catalog.min_age > profile.age) | (catalog.max_age < profile.age)
     if profile.life_stage == "pregnant" or planning_pregnancy(profile):
         excluded["life_stage"] = ~catalog.pregnancy_suitable
+        if profile.life_stage == "breastfeeding":  # and planning the next one (review 21)
+            excluded["life_stage"] = excluded["life_stage"] | ~catalog.breastfeeding_suitable
     elif profile.life_stage == "breastfeeding":
         excluded["life_stage"] = ~catalog.breastfeeding_suitable
     # 10 (in part). maxima a day in pregnancy and breastfeeding (vitamin D 25 µg)
@@ -221,8 +223,10 @@ def planning_pregnancy(profile: Profile) -> bool:
     """A woman trying to conceive (goal `pregnancy`) may be pregnant without knowing it: she
     gets the catalog's pregnancy suitability (review s6 T1: kelp and an 800 µg retinol
     multivitamin were offered for the iodine claim). Not a man, nor a profile outside the ages
-    of markets.yaml `life_stage_ages` for `pregnant`."""
-    if "pregnancy" not in profile.goals or profile.life_stage != "none":
+    of markets.yaml `life_stage_ages` for `pregnant`. A breastfeeding woman with the goal is
+    planning one too (review 21 P2: she was offered 600-800 µg retinol multivitamins and
+    cod-liver oil); so are her maxima (the pregnancy ones hold the breastfeeding ones)."""
+    if "pregnancy" not in profile.goals or profile.life_stage not in ("none", "breastfeeding"):
         return False
     return markets().life_stage_problem("pregnant", profile.sex, profile.age) is None
 
