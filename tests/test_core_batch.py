@@ -91,7 +91,6 @@ def _same_safety(a: safety.SafetyResult, b: safety.SafetyResult) -> bool:
 OTHER_VALUES = {
     "sun_exposure": ("low", "high"),
     "skin_type": (None, 1, 6),
-    "serum_25ohd_nmol_l": (None, 10.0, 200.0),
     "higher_dose_advised": ((), (("vitamin_d_ug", 50.0),)),
 }
 

@@ -43,12 +43,13 @@ CHANGES = {
     "conditions": {"conditions": ["kidney_disease"]},
     "dairy_portions_per_day": {"dairy_portions_per_day": 6},
     "goals": {"goals": ["pregnancy"]},  # planning one: pregnancy suitability (session 6 T1)
+    # above 125 nmol/l no vitamin D (interactions.yaml high-serum-vitamin-d, session 21)
+    "serum_25ohd_nmol_l": {"serum_25ohd_nmol_l": 200.0},
 }
 # fields the safety part does not read: profiles that differ only in these share it
 UNREAD = {
     "skin_type": {"skin_type": 6},
     "sun_exposure": {"sun_exposure": "low"},
-    "serum_25ohd_nmol_l": {"serum_25ohd_nmol_l": 30.0},
     "higher_dose_advised": {"higher_dose_advised": {"vitamin_d_ug": 50}},
 }
 

@@ -205,3 +205,99 @@ def test_breastfeeding_alone_keeps_its_own_suitability(client):
     body = {"profile": profile, "basket": [{"sku": "XF-MULTI-WOMEN"}]}
     check = client.post("/v1/intake/check", json=body).get_json()
     assert not {"life_stage", "life_stage_maximum"} & {w["code"] for w in check["warnings"]}
+
+
+@pytest.mark.parametrize(
+    "profile",
+    [
+        {"age": 2, "serum_25ohd_nmol_l": 300},
+        {"age": 75, "sex": "female", "serum_25ohd_nmol_l": 130},
+        {"age": 45, "sex": "male", "serum_25ohd_nmol_l": 300, "goals": ["immunity", "bones"]},
+        {
+            "age": 40,
+            "sex": "male",
+            "serum_25ohd_nmol_l": 200,
+            "higher_dose_advised": {"vitamin_d_ug": 50},
+        },
+    ],
+)
+def test_a_high_measured_vitamin_d_level_stops_vitamin_d(client, profile):
+    """Review 21 P1 (unsafe): a measured serum 25(OH)D only raised the advice (below 50
+    nmol/l); at 300 nmol/l a toddler still got 10 µg drops, a woman of 75 at 130 the 20 µg
+    tablet, and regimens "achieved" vitamin D. Above 125 nmol/l (interactions.yaml
+    high-serum-vitamin-d) nothing with vitamin D is offered or planned, and the list says to
+    discuss the level with the doctor."""
+    answer = recommend(client, {"profile": profile, "limit": 10})
+    assert all(i["nutrients_per_day"].get("vitamin_d_ug", 0) == 0 for i in answer["items"])
+    assert "interaction:high-serum-vitamin-d" in notice_texts(answer)
+    regimen = client.post("/v1/regimens", json={"profile": profile}).get_json()
+    assert all(line["nutrients_per_day"].get("vitamin_d_ug", 0) == 0 for line in regimen["lines"])
+    assert "interaction:high-serum-vitamin-d" in {n["code"] for n in regimen["notices"]}
+    body = {"profile": profile, "basket": [{"sku": "XF-D3-10-TAB"}]}
+    check = client.post("/v1/intake/check", json=body).get_json()
+    assert "interaction:high-serum-vitamin-d" in {w["code"] for w in check["warnings"]}
+    assert check["suggestion"]["code"] == "remove", check["suggestion"]
+
+
+def test_a_level_at_the_threshold_keeps_its_advice(client):
+    """At 125 nmol/l (not above) a woman of 75 keeps the Health Council's 20 µg."""
+    profile = {"age": 75, "sex": "female", "serum_25ohd_nmol_l": 125}
+    answer = recommend(client, {"profile": profile, "limit": 5})
+    assert any(i["nutrients_per_day"].get("vitamin_d_ug") == 20 for i in answer["items"])
+    assert "interaction:high-serum-vitamin-d" not in notice_texts(answer)
+
+
+def test_a_stored_customer_with_a_high_level_is_not_offered_vitamin_d_again(client):
+    customer = "s21-high-serum"
+    profile = {"age": 75, "sex": "female", "serum_25ohd_nmol_l": 260}
+    store_customer(client, customer, profile, {"BL-D3-20-70PLUS-TAB": "2026-09-01"})
+    for items in buy_again_lists(client, customer):
+        assert "BL-D3-20-70PLUS-TAB" not in {i["sku"] for i in items}, items
+    refills = client.get(f"/v1/customers/{customer}/refills?locale=en").get_json()
+    reordered = {i["sku"] for i in refills["reorder"]["items"] if i.get("action") == "reorder"}
+    assert "BL-D3-20-70PLUS-TAB" not in reordered, refills["reorder"]
+
+
+def test_a_serum_trigger_must_be_a_positive_number(data_copy):
+    """interactions.yaml `serum_25ohd_above` is checked like every field: a word is refused
+    with its file and line, and the last good data keeps serving."""
+    from service.core.errors import DataFileError
+    from service.core.snapshot import load_snapshot
+
+    path = data_copy.rules / "reference" / "interactions.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("serum_25ohd_above: 125", "serum_25ohd_above: high"), "utf-8")
+    with pytest.raises(DataFileError) as refused:
+        load_snapshot(data_copy)
+    assert "interactions.yaml" in str(refused.value) and "serum_25ohd_above" in str(refused.value)
+
+
+@pytest.mark.parametrize(("age", "country"), [(12, "NL"), (15, "NL"), (17, "DE"), (6, "NL")])
+def test_a_child_with_the_goal_heart_gets_no_fish_oil_for_it(client, age, country):
+    """Review 21 P3: a boy of 12 with the goal heart was offered 600 and 1,600 mg EPA+DHA a
+    day, each with the adult heart claim, though the aim of 250 mg is for adults only
+    (targets.yaml heart-omega3, review 18 F3) and his regimen said no_targets. Neither the
+    claim (scoring.yaml lists.goals_min_age) nor the rule goal-heart-omega3 serves the goal
+    below 18."""
+    profile = {"age": age, "sex": "male", "country": country, "goals": ["heart"]}
+    answer = recommend(client, {"profile": profile, "limit": 10})
+    assert all(i["nutrients_per_day"].get("omega3_mg", 0) == 0 for i in answer["items"])
+
+
+def test_an_adult_with_the_goal_heart_still_gets_omega3(client):
+    answer = recommend(client, {"profile": {"age": 18, "goals": ["heart"]}, "limit": 5})
+    assert any(i["nutrients_per_day"].get("omega3_mg", 0) >= 250 for i in answer["items"])
+
+
+def test_a_bad_goals_min_age_is_refused_at_its_line(data_copy):
+    from service.core.errors import DataFileError
+    from service.core.snapshot import load_snapshot
+
+    path = data_copy.rules / "reference" / "scoring.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(
+        text.replace("    heart:\n      age: 18", "    heart:\n      age: adult"), "utf-8"
+    )
+    with pytest.raises(DataFileError) as refused:
+        load_snapshot(data_copy)
+    assert "scoring.yaml" in str(refused.value) and "goals_min_age" in str(refused.value)

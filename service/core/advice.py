@@ -388,10 +388,12 @@ class Offer:
     def goals(self) -> tuple[str, ...]:
         """The profile's goals a claim may serve (not `pregnancy` for a man: the folate claim
         speaks of maternal tissue; scoring.yaml `lists.goals_not_for_sex`), nor past an age
-        (`lists.goals_max_age`: not `pregnancy` at 60, R15e)."""
-        profile = self.ev.profile
-        ignored = set(self.config.goals_not_for_sex.get(profile.sex, ()))
-        ignored |= {g for g, age in (self.config.goals_max_age or {}).items() if profile.age > age}
+        (`lists.goals_max_age`: not `pregnancy` at 60, R15e), nor below one (`goals_min_age`:
+        not `heart` at 12, review 21 P3)."""
+        profile, config = self.ev.profile, self.config
+        ignored = set(config.goals_not_for_sex.get(profile.sex, ()))
+        ignored |= {g for g, age in (config.goals_max_age or {}).items() if profile.age > age}
+        ignored |= {g for g, age in (config.goals_min_age or {}).items() if profile.age < age}
         return tuple(g for g in profile.goals if g not in ignored)
 
     @cached_property

@@ -128,6 +128,7 @@ class AdviceConfig:
     serum_refer_below: float | None = None
     # goal -> the oldest age a claim serves it for (scoring.yaml lists.goals_max_age)
     goals_max_age: dict[str, int] | None = None
+    goals_min_age: dict[str, int] | None = None  # ... and the youngest (lists.goals_min_age)
     # nutrient columns whose dose past the advice lowers the score (scoring.yaml dose_fit, R8)
     fit_columns: Any = None
     # a list puts the dose closest to the advice first among products of one `dose_fit` role
@@ -278,7 +279,7 @@ def load_advice_config(reference: Reference) -> AdviceConfig:
     covered_exact: tuple[str, ...] = ()
     overshot_min_unneeded: int | None = None
     groups: list[tuple[str, ...]] = []
-    goals_max_age: dict[str, int] = {}
+    goal_ages: dict[str, dict[str, int]] = {"goals_max_age": {}, "goals_min_age": {}}
     if not isinstance(lists, dict):
         find(scoring_file, scoring, "lists", "needs `lists:` (max_per_role, roles)")
     else:
@@ -296,16 +297,17 @@ def load_advice_config(reference: Reference) -> AdviceConfig:
             if unknown:
                 find(scoring_file, lists, "goals_not_for_sex", f"unknown goal(s) {unknown}")
             goals_not_for_sex[str(sex)] = tuple(str(g) for g in goals or ())
-        for goal, entry in (lists.get("goals_max_age") or {}).items():
-            age = entry.get("age") if isinstance(entry, dict) else None
-            if (
-                goal not in GOALS
-                or not isinstance(age, int)
-                or not isinstance(entry.get("source"), str)
-            ):
-                find(scoring_file, lists, "goals_max_age", f"{goal}: needs a goal, `age`, `source`")
-                continue
-            goals_max_age[str(goal)] = age
+        for bound in ("goals_max_age", "goals_min_age"):  # the youngest: review 21 P3
+            for goal, entry in (lists.get(bound) or {}).items():
+                age, source = (
+                    (entry.get("age"), entry.get("source"))
+                    if isinstance(entry, dict)
+                    else (None, None)
+                )
+                if goal not in GOALS or type(age) is not int or type(source) is not str:
+                    find(scoring_file, lists, bound, f"{goal}: needs a goal, `age`, `source`")
+                    continue
+                goal_ages[bound][str(goal)] = age
         for nutrient, rule in (lists.get("goal_indication") or {}).items():
             where = lists.get("goal_indication")
             if nutrient not in reference.nutrients.keys or not isinstance(rule, dict):
@@ -471,7 +473,8 @@ def load_advice_config(reference: Reference) -> AdviceConfig:
         covered_exact=covered_exact,
         overshot_min_unneeded=overshot_min_unneeded,
         groups=tuple(groups),
-        goals_max_age=goals_max_age,
+        goals_max_age=goal_ages["goals_max_age"],
+        goals_min_age=goal_ages["goals_min_age"],
         serum_refer_below=serum_refer_below,
         fit_columns=fit_columns,
         fit_order_tolerance=fit_order_tolerance,

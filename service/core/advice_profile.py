@@ -152,12 +152,13 @@ def _warned_nutrients(reference: Reference, profile: Any) -> dict[str, tuple[flo
     (ranking.profile_notices)."""
     out: dict[str, tuple[float, str]] = {}
     medications, conditions = tuple(profile.medications), tuple(profile.conditions)
-    if not medications and not conditions:  # most profiles: nothing can trigger one
+    serum = profile.serum_25ohd_nmol_l
+    if not medications and not conditions and serum is None:  # nothing can trigger one
         return out
     for interaction in reference.interactions:
         if interaction.timing or not interaction.warn:
             continue
-        if interaction.triggered_by(medications, conditions):
+        if interaction.triggered_by(medications, conditions, serum):
             for nutrient, threshold in interaction.warn.items():
                 if float(threshold) < out.get(nutrient, (math.inf, ""))[0]:
                     out[nutrient] = (float(threshold), interaction.id)

@@ -52,10 +52,7 @@ def exclusion_reasons(ev: Evaluation, index: int) -> list[dict[str, Any]]:
                 for n, t in interaction.exclude.items()
                 if catalog.nutrients_per_day[index, keys.index(n)] > t
             ]
-            trigger = sorted(
-                interaction.medications.intersection(profile.medications)
-                | interaction.conditions.intersection(profile.conditions)
-            )
+            trigger = interaction.trigger_words(profile)
             reasons.append(
                 {
                     "code": code,

@@ -134,16 +134,36 @@ class Interaction:
     market_text: dict[str, dict[str, str]] = field(default_factory=dict)
     # the warning is about when to take it (hours apart): what is taken still counts as enough
     timing: bool = False
+    # a measured serum 25(OH)D above this (nmol/l) triggers it too (review 21 P1: a high level)
+    serum_above: float | None = None
 
     def in_market(self, market: str) -> Interaction:
         """This interaction as a customer of `market` reads it (the default text elsewhere)."""
         text = self.market_text.get(market)
         return self if text is None else replace(self, text=text)
 
-    def triggered_by(self, medications: tuple[str, ...], conditions: tuple[str, ...]) -> bool:
+    def triggered_by(
+        self,
+        medications: tuple[str, ...],
+        conditions: tuple[str, ...],
+        serum: float | None = None,
+    ) -> bool:
+        if self.serum_above is not None and serum is not None and serum > self.serum_above:
+            return True
         return bool(self.medications.intersection(medications)) or bool(
             self.conditions.intersection(conditions)
         )
+
+    def trigger_words(self, profile: Any) -> list[str]:
+        """What of `profile` triggers it (explain): medicines, conditions, the serum level."""
+        words = sorted(
+            self.medications.intersection(profile.medications)
+            | self.conditions.intersection(profile.conditions)
+        )
+        serum = profile.serum_25ohd_nmol_l
+        if self.serum_above is not None and serum is not None and serum > self.serum_above:
+            words.append(f"serum 25(OH)D {serum:g} nmol/l above {self.serum_above:g}")
+        return words
 
 
 @dataclass(frozen=True)

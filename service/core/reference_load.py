@@ -346,6 +346,7 @@ def _interaction(item: dict) -> Interaction:
         source=item["source"],
         market_text={m: entry["text"] for m, entry in item["markets"].items()},
         timing=item["timing"],
+        serum_above=item["trigger"].get("serum_25ohd_above"),
     )
 
 

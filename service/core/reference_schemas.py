@@ -200,6 +200,8 @@ class _Trigger(_Strict):
     medications = fields.List(fields.String(validate=validate.OneOf(MEDICATIONS)))
     conditions = fields.List(fields.String(validate=validate.OneOf(CONDITIONS)))
     together = fields.List(fields.List(fields.String()), validate=validate.Length(equal=2))
+    # a measured serum 25(OH)D above this many nmol/l (review 21 P1: a high level)
+    serum_25ohd_above = fields.Float(validate=validate.Range(min=0, min_inclusive=False))
 
 
 class _MarketText(_Strict):

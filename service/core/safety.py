@@ -116,6 +116,7 @@ SAFETY_FIELDS = (
     "medications",
     "conditions",
     "goals",  # the goal `pregnancy` (planning_pregnancy)
+    "serum_25ohd_nmol_l",  # an interaction's trigger (interactions.yaml serum_25ohd_above)
 )
 # (ids of catalog and reference, the inputs read) -> (catalog, reference, result)
 _SAFETY: dict[tuple, tuple[Catalog, Reference, SafetyResult]] = {}
@@ -180,7 +181,7 @@ def _safety_masks(
     triggered = tuple(
         i.in_market(profile.country)  # the market's medicine names (interactions.yaml, R15h)
         for i in reference.interactions
-        if i.triggered_by(profile.medications, profile.conditions)
+        if i.triggered_by(profile.medications, profile.conditions, profile.serum_25ohd_nmol_l)
     )
     for interaction in triggered:
         if interaction.exclude:
