@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from .conftest import buy_again_lists, notice_texts, recommend, store_customer
+from .conftest import buy_again_lists, memory_app, notice_texts, recommend, store_customer
 
 TEXTS = yaml.safe_load(
     (Path(__file__).resolve().parents[1] / "rules" / "reference" / "texts.yaml").read_text(
@@ -301,3 +301,60 @@ def test_a_bad_goals_min_age_is_refused_at_its_line(data_copy):
     with pytest.raises(DataFileError) as refused:
         load_snapshot(data_copy)
     assert "scoring.yaml" in str(refused.value) and "goals_min_age" in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    "broken", ["served: [NL, DE\n", "", None], ids=["unclosed", "empty", "missing"]
+)
+def test_a_broken_markets_file_is_refused_and_requests_are_still_answered(data_copy, broken):
+    """Review 21 H1: with `make run` serving, a broken, emptied (as `cp` leaves it for a
+    moment) or removed rules/reference/markets.yaml turned every POST /v1/recommendations
+    into a 500 and the intake check, regimens, a customer PUT and the product page into 422
+    data_file_invalid, while the reload was refused and /readyz said ready: the request
+    schemas read the file live, outside the snapshot. The markets in use are those of the last
+    snapshot that loaded; the reload is refused with the file; an edit that loads is a new
+    rules version (it was not: a cached answer outlived it)."""
+    from service.core.markets import use_directory
+
+    app = memory_app(data=data_copy)
+    core = app.extensions["dosewise"]
+    client = app.test_client()
+    before = dict(core.snapshot.versions)
+    path = data_copy.rules / "reference" / "markets.yaml"
+    text = path.read_text(encoding="utf-8")
+    try:
+        if broken is None:
+            path.unlink()
+        else:
+            path.write_text(text + broken if broken else "", encoding="utf-8")
+        status = core.reload()
+        assert status.ok is False
+        assert any("markets.yaml" in f.file for f in status.findings), status.findings
+        profile = {"age": 30, "sex": "female", "country": "DE", "life_stage": "pregnant"}
+        for url, body in [
+            ("/v1/recommendations", {"profile": profile}),
+            ("/v1/intake/check", {"profile": profile, "basket": []}),
+            ("/v1/regimens", {"profile": profile}),
+        ]:
+            response = client.post(url, json=body)
+            assert response.status_code == 200, (url, response.get_json())
+        assert client.put("/v1/customers/s21-markets", json=profile).status_code == 200
+        refused = client.post("/v1/recommendations", json={"profile": {"age": 30, "country": "XX"}})
+        assert refused.status_code == 422 and "country" in str(refused.get_json())
+        assert core.snapshot.versions == before
+        # a good edit loads, and is a new rules version
+        path.write_text(text.replace("served: [NL, DE]", "served: [NL, DE, BE]"), "utf-8")
+        assert core.reload().ok
+        assert core.snapshot.versions["rules"] != before["rules"]
+    finally:
+        use_directory(Path(__file__).resolve().parents[1] / "rules" / "reference")
+
+
+def test_rules_lint_reports_a_broken_markets_file(data_copy):
+    """Review 21 H1: `dosewise rules lint` said "0 error(s)" for a broken markets.yaml."""
+    from service.core.lint import lint
+
+    path = data_copy.rules / "reference" / "markets.yaml"
+    path.write_text(path.read_text(encoding="utf-8") + "served: [NL, DE\n", encoding="utf-8")
+    result = lint(data_copy)
+    assert any("markets.yaml" in f.file and f.severity == "error" for f in result.findings)

@@ -16,7 +16,7 @@ import numpy as np
 from .advice_checks import ChildDietNotice, placeholder_problem
 from .advice_checks import child_diet_notices as _child_diet_notices
 from .errors import DataFileError, Finding
-from .markets import markets, use_directory
+from .markets import load_markets
 from .reference import Reference
 from .vocabulary import GOALS, LOCALES
 from .yamlfile import line_of, load_yaml
@@ -489,8 +489,7 @@ def check_advice(reference: Reference) -> list[Finding]:
 
     try:
         _CONFIGS[reference] = load_advice_config(reference)
-        use_directory(_directory(reference))  # the countries a request may name (markets.yaml)
-        markets()  # a broken file fails the load
+        load_markets(_directory(reference))  # a broken markets.yaml fails the load
     except DataFileError as exc:
         return exc.findings
     return check_unmet_advice(reference)  # targets.yaml unmet_advice_notices (review s7 P8)

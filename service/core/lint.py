@@ -26,6 +26,7 @@ from .errors import DataFileError, Finding
 from .lint_locate import Locator
 from .lint_wording import claim_wording, health_wording
 from .market import INFORMATIONAL_CATALOG_CODES, catalog_findings
+from .markets import load_markets
 from .profile import Profile
 from .reference import Reference, _display
 from .reference_load import load_reference
@@ -65,6 +66,7 @@ def lint(paths: DataPaths, target: Path | None = None, today: dt.date | None = N
     day = today or dt.date.today()
     try:
         reference = load_reference(paths.reference_dir)
+        load_markets(paths.reference_dir)  # review 21 H1: a broken one said "0 error(s)"
         catalog = load_catalog(paths.catalog, reference)
     except DataFileError as exc:
         return LintResult(list(exc.findings))

@@ -6,8 +6,11 @@ that is not served gets the cautious defaults. A code that names no country (XX,
 and the error names the served markets, read from the same file.
 
 The file is the one of the rules directory a snapshot was last loaded from (the deployment's
-DOSEWISE_RULES_DIR, through advice_config.check_advice, which also refuses a broken file), else
-the repository's: the request schemas check a country before any snapshot is at hand.
+DOSEWISE_RULES_DIR; advice_config.check_advice refuses a broken file with the rest of the
+snapshot), as it was when that snapshot loaded, else the repository's: the request schemas check
+a country before any snapshot is at hand. A file broken, emptied or removed later changes
+nothing until a snapshot loads again (review 21 H1: every POST answered 500 while the reload
+was refused, and the last good rules kept serving all else).
 """
 
 from __future__ import annotations
@@ -55,23 +58,36 @@ class Markets:
         )
 
 
-_CURRENT = [MARKETS_FILE]
+_SERVED: list[Markets | None] = [None]
 
 
-def use_directory(directory: Path) -> None:
-    """Read markets.yaml from this reference directory from now on (where it has one)."""
+def load_markets(directory: Path) -> Markets:
+    """The checked markets.yaml of this reference directory; DataFileError with file and line
+    when it is broken or missing (a removed file fell back to the repository's, review 21 H1)."""
     path = directory / "markets.yaml"
-    _CURRENT[0] = path if path.exists() else MARKETS_FILE
-
-
-def markets() -> Markets:
-    """The checked markets file in use (read again only when it changes)."""
-    path = _CURRENT[0]
     try:
         stamp = path.stat().st_mtime_ns
     except OSError:
         stamp = 0
     return _load(path, stamp)
+
+
+def use(found: Markets) -> None:
+    """Check requests against `found` from now on (a snapshot that loaded: snapshot.py)."""
+    _SERVED[0] = found
+
+
+def use_directory(directory: Path) -> None:
+    """Check requests against this reference directory's markets file from now on."""
+    use(load_markets(directory))
+
+
+def markets() -> Markets:
+    """The markets requests are checked against: those of the last snapshot that loaded."""
+    found = _SERVED[0]
+    if found is None:
+        found = _SERVED[0] = load_markets(MARKETS_FILE.parent)
+    return found
 
 
 @cache

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 from .advice_config import check_advice
 from .catalog import Catalog, catalog_from_document, file_version, load_catalog
 from .errors import DataFileError
+from .markets import load_markets
+from .markets import use as use_markets
 from .placements.config import (
     PlacementConfig,
     check_rule_placements,
@@ -147,13 +149,17 @@ def load_snapshot(
         from .refills.settings import load_refill_config
 
         load_refill_config(refills, reference)
-    # the regimen texts count too: an edit of them is a new rules version
-    reference_version = file_version([*reference.files, texts_path(reference)])
+    # the regimen texts count too: an edit of them is a new rules version; so does the markets
+    # file, which decides what a request may name (review 21 H1)
+    markets_file = paths.reference_dir / "markets.yaml"
+    extra = [markets_file] if markets_file.exists() else []
+    reference_version = file_version([*reference.files, texts_path(reference), *extra])
     rules_text = f"{reference_version}:{rules.version}"
     if paths.placements_file.exists():  # so is the placements file (issue 11)
         rules_text += ":" + file_version([paths.placements_file])
     rules_version = hashlib.sha256(rules_text.encode()).hexdigest()[:12]
     scoring_version = file_version([paths.reference_dir / "scoring.yaml"])[:8]
+    use_markets(load_markets(paths.reference_dir))  # checked above: requests see this one now
     return Snapshot(
         reference,
         catalog,
