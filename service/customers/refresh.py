@@ -131,7 +131,7 @@ def serve(
             if body is not None:
                 if hits is not None:
                     hits(cached, customer_id, limit, shown)
-                return {**body, "items": body["items"][:limit], "source": "cache"}
+                return {**_sliced(body, limit), "source": "cache"}
     except CorruptEntry as exc:
         if corrupt is not None:
             corrupt(exc.family)
@@ -160,6 +160,21 @@ def serve(
     if not fresh and schedule is not None and store.mark_pending(customer_id):
         schedule(customer_id)
     return {**answer, "source": "computed"}
+
+
+def _sliced(body: dict[str, Any], limit: int) -> dict[str, Any]:
+    """A stored list's first `limit` items, as a request with that limit answers: no
+    `short_list` notice where they fill it (review 21 L1: 3 of 4 items kept "shorter than you
+    asked for")."""
+    items = body["items"][:limit]
+    notices = body.get("notices")
+    if notices is not None and len(items) >= limit:
+        notices = [n for n in notices if n.get("code") != "short_list"]
+    return (
+        {**body, "items": items}
+        if notices is None
+        else {**body, "items": items, "notices": notices}
+    )
 
 
 def _one_body(cached: CachedList, part: str) -> dict[str, Any] | None:
