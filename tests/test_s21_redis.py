@@ -46,3 +46,54 @@ def test_a_cached_list_cut_to_a_smaller_limit_says_what_a_request_with_it_says(s
     answer = client.post("/v1/recommendations", json=posted).get_json()
     assert [n["code"] for n in body["notices"]] == [n["code"] for n in answer["notices"]]
     assert [i["sku"] for i in body["items"]] == [i["sku"] for i in answer["items"]]
+
+
+def _without_product(text: str, sku: str) -> str:
+    lines = text.splitlines(keepends=True)
+    start = next(i for i, line in enumerate(lines) if line.strip() == f"- sku: {sku}")
+    end = next(
+        (i for i in range(start + 1, len(lines)) if lines[i].lstrip().startswith("- sku:")),
+        len(lines),
+    )
+    return "".join(lines[:start] + lines[end:])
+
+
+def test_a_stored_profile_naming_a_removed_product_is_a_409_and_fails_no_refresh(
+    redis_url, data_copy
+):
+    """Review 21 M1: a stored profile taking XF-D3-20-TAB, the product then removed from the
+    catalog and the service restarted: every GET of the customer answered 422 on
+    `profile.current_supplements.0.sku` (a field a GET never sent), and a forced refresh
+    failed its whole chunk (1,000 customers, 999 of them fine). Such a customer now gets a 409
+    `stored_profile_stale` saying what to do, and the refresh leaves it for a PUT as a corrupt
+    one while it refreshes the others."""
+    first = redis_app(redis_url)
+    store = get_store(first)
+    store.client.flushdb()
+    client = first.test_client()
+    stale = {"age": 45, "current_supplements": [{"sku": "XF-D3-20-TAB"}]}
+    assert client.put("/v1/customers/s21-stale", json=stale).status_code == 200
+    assert client.put("/v1/customers/s21-fine", json={"age": 45}).status_code == 200
+    catalog = data_copy.catalog
+    catalog.write_text(
+        _without_product(catalog.read_text(encoding="utf-8"), "XF-D3-20-TAB"), "utf-8"
+    )
+    paths = {"CATALOG_PATH": str(catalog), "RULES_DIR": str(data_copy.rules)}
+    restarted = redis_app(redis_url, **paths)
+    client = restarted.test_client()
+    for path in ("recommendations", "recommendations?placement=home", "refills", "buy-again"):
+        response = client.get(f"/v1/customers/s21-stale/{path}")
+        assert response.status_code == 409, (path, response.get_json())
+        error = response.get_json()["error"]
+        assert error["code"] == "stored_profile_stale" and "XF-D3-20-TAB" in error["message"]
+    assert client.get("/v1/customers/s21-fine/recommendations").status_code == 200
+    core, stored = restarted.extensions["dosewise"], get_store(restarted)
+    counts = refresh_chunk(
+        core, stored, ["s21-stale", "s21-fine"], cache_policy(restarted), force=True
+    )
+    assert counts["corrupt"] == 1 and counts["computed"] >= 1, counts
+    fine = client.get("/v1/customers/s21-fine/recommendations").get_json()
+    assert fine["source"] == "cache"
+    # stored again without it, the customer is served
+    assert client.put("/v1/customers/s21-stale", json={"age": 45}).status_code == 200
+    assert client.get("/v1/customers/s21-stale/recommendations").status_code == 200

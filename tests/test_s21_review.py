@@ -358,3 +358,44 @@ def test_rules_lint_reports_a_broken_markets_file(data_copy):
     path.write_text(path.read_text(encoding="utf-8") + "served: [NL, DE\n", encoding="utf-8")
     result = lint(data_copy)
     assert any("markets.yaml" in f.file and f.severity == "error" for f in result.findings)
+
+
+def _without_product(text: str, sku: str) -> str:
+    """The catalog text without `sku`'s block (from its `- sku:` line to the next one)."""
+    lines = text.splitlines(keepends=True)
+    start = next(i for i, line in enumerate(lines) if line.strip() == f"- sku: {sku}")
+    end = next(
+        (i for i in range(start + 1, len(lines)) if lines[i].lstrip().startswith("- sku:")),
+        len(lines),
+    )
+    return "".join(lines[:start] + lines[end:])
+
+
+def test_a_catalog_that_drops_a_product_is_refused_while_serving(data_copy):
+    """Review 21 H2 (unsafe): with the service running, deleting XF-D3-75-TAB from the catalog
+    (rules check accepted it) made a stored customer's purchase of it count no more: a woman of
+    72 with a month's 75 µg tablets left got 20 µg products, 102 µg a day with food. A reload
+    that drops a product the serving catalog has is refused (retire it with in_stock: false),
+    and the last good catalog keeps serving."""
+    app = memory_app(data=data_copy)
+    core = app.extensions["dosewise"]
+    client = app.test_client()
+    profile = {"age": 72, "sex": "female", "current_supplements": [{"sku": "XF-D3-75-TAB"}]}
+    before = recommend(client, {"profile": profile})
+    path = data_copy.catalog
+    text = path.read_text(encoding="utf-8")
+    path.write_text(_without_product(text, "XF-D3-75-TAB"), encoding="utf-8")
+    status = core.reload()
+    assert status.ok is False
+    [finding] = status.findings
+    assert finding.code == "product_removed" and "XF-D3-75-TAB" in finding.message
+    assert "products.yaml" in finding.file
+    assert recommend(client, {"profile": profile}) == before
+    # retired the documented way, it still counts and is never offered
+    block = text.index("- sku: XF-D3-75-TAB")
+    stock = text.index("in_stock: true", block)
+    retired = text[:stock] + "in_stock: false" + text[stock + len("in_stock: true") :]
+    path.write_text(retired, encoding="utf-8")
+    assert core.reload().ok, core.status.findings
+    after = recommend(client, {"profile": profile})
+    assert after["intake"]["vitamin_d_ug"]["current"] == 75

@@ -111,6 +111,7 @@ def put_customer(profile: dict, customer_id: str):
 )
 @blp.response(200, CustomerRecommendationResponseSchema)
 @blp.alt_response(404, schema=ContractErrorSchema)
+@blp.alt_response(409, schema=ContractErrorSchema)  # a stored profile gone stale
 @blp.alt_response(422, schema=ContractErrorSchema)
 @blp.alt_response(503, schema=ContractErrorSchema)
 def customer_recommendations(customer_id: str):

@@ -95,6 +95,7 @@ def _answer(compute):
 @blp.arguments(RefillQuerySchema, location="query", unknown=RAISE)
 @blp.response(200, RefillsResponseSchema)
 @blp.alt_response(404, schema=ContractErrorSchema)
+@blp.alt_response(409, schema=ContractErrorSchema)  # a stored profile gone stale
 @blp.alt_response(422, schema=ContractErrorSchema)
 @blp.alt_response(503, schema=ContractErrorSchema)
 def customer_refills_view(query: dict, customer_id: str):
@@ -114,6 +115,7 @@ def customer_refills_view(query: dict, customer_id: str):
 @blp.arguments(BuyAgainQuerySchema, location="query", unknown=RAISE)
 @blp.response(200, BuyAgainResponseSchema)
 @blp.alt_response(404, schema=ContractErrorSchema)
+@blp.alt_response(409, schema=ContractErrorSchema)  # a stored profile gone stale
 @blp.alt_response(422, schema=ContractErrorSchema)
 @blp.alt_response(503, schema=ContractErrorSchema)
 def customer_buy_again_view(query: dict, customer_id: str):

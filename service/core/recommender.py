@@ -24,6 +24,7 @@ from .intake_check import basket_suggestion, check_intake
 from .learned import Learning, ModelSource, NoModels
 from .profile import Line, Profile
 from .ranking import recommend
+from .reference import _display
 from .requests import RecommendationRequest
 from .snapshot import DataPaths, Snapshot, load_snapshot
 from .vocabulary import DEFAULT_LOCALE
@@ -148,6 +149,7 @@ class Recommender:
             stamp = self.paths.stamp()
             try:
                 snapshot = load_snapshot(self.paths)
+                removed_products(self._snapshot.catalog, snapshot.catalog)
             except Exception as exc:  # noqa: BLE001 - whatever happens, the last good set serves
                 findings = (
                     exc.findings
@@ -395,3 +397,28 @@ def _held_still(stamp: tuple, settle: float) -> bool:
     seconds ago (a removed file is gone at once: nothing of it is half-written)."""
     newest = max((entry[1] for entry in stamp), default=0)
     return time.time_ns() - newest >= settle * 1e9
+
+
+def removed_products(serving: Any, loaded: Any) -> None:
+    """Refuse a catalog that drops products the serving one has (review 21 H2): a customer who
+    bought one, or names it among what they take, would have it counted no more, and be
+    offered what crosses an upper limit beside the tablets still in the cupboard (a woman of
+    72 with a 75 µg D3 got 20 µg products once it was deleted). A product is retired with
+    `in_stock: false`: never offered, still counted."""
+    if serving is loaded or serving.source is None or serving.source != loaded.source:
+        return
+    gone = sorted(set(serving.index) - set(loaded.index))
+    if gone:
+        raise DataFileError(
+            [
+                Finding(
+                    _display(loaded.source),
+                    1,
+                    f"{', '.join(gone)} removed: what customers bought or take of "
+                    f"{'it' if len(gone) == 1 else 'them'} would be counted no more",
+                    code="product_removed",
+                    hint="keep the product with `in_stock: false` (never offered, still "
+                    "counted); a restart drops it for good",
+                )
+            ]
+        )

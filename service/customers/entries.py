@@ -16,6 +16,8 @@ from typing import Any
 
 import orjson
 
+from ..core.errors import DosewiseError
+
 PREFIX = "dw:"
 CUSTOMERS = f"{PREFIX}customers"
 EVENTS_STREAM = f"{PREFIX}events"
@@ -341,3 +343,40 @@ def stream_record(fields: dict[bytes, bytes]) -> dict[str, Any]:
     if part is not None:
         record.update(json.loads(_inflate(part)))
     return record
+
+
+class StaleProfile(DosewiseError):
+    """A stored profile that names a product the catalog no longer has (HTTP 409): what it
+    gives cannot be counted, so no list is computed for it until the profile is stored again
+    (review 21 M1: every GET of such a customer was a 422 on a field it never sent, and the
+    refresh failed its whole chunk of 1,000 customers)."""
+
+    status = 409
+    code = "stored_profile_stale"
+
+
+def unknown_products(catalog: Any, profile: dict) -> list[str]:
+    """The SKUs of the stored profile's current supplements that `catalog` lacks."""
+    lines = profile.get("current_supplements") or ()
+    return [
+        sku
+        for line in lines
+        if isinstance(line, dict)
+        and isinstance(sku := line.get("sku"), str)
+        and sku not in catalog.index
+    ]
+
+
+def check_stored(catalog: Any, customer_id: str, entry: dict) -> dict:
+    """`entry`, or StaleProfile naming what the catalog lacks and what to do."""
+    unknown = unknown_products(catalog, entry["profile"])
+    if unknown:
+        names = ", ".join(repr(s) for s in unknown)
+        raise StaleProfile(
+            f"the stored profile of customer {customer_id!r} names {names} among its current "
+            "supplements, which the catalog no longer has: what it gives cannot be counted. "
+            f"Store the profile again (PUT /v1/customers/{{customer_id}}) without it, or as a "
+            "label line with its nutrients",
+            {"profile.current_supplements": [f"unknown SKU {s!r}" for s in unknown]},
+        )
+    return entry

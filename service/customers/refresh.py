@@ -22,6 +22,7 @@ from ..core.recommender import Recommender
 from ..core.requests import RecommendationRequest
 from ..core.snapshot import Snapshot
 from . import arms
+from .entries import check_stored, unknown_products
 from .store import CachedList, CorruptEntry, MemoryStore, RedisStore
 from .supplies import add_counts, effective_entry, refresh_lasting
 
@@ -115,6 +116,7 @@ def serve(
     entry, raw = store.read(customer_id)  # CorruptEntry for a profile that does not decode
     if entry is None:
         raise NotFound(f"no customer {customer_id!r}")
+    check_stored(recommender.snapshot.catalog, customer_id, entry)  # 409: a product removed
     locale = locale or locales_for(entry["profile"])[0]
     try:
         cached = fresh_list(recommender, entry, raw, policy, customer_id=customer_id)
@@ -245,6 +247,17 @@ def refresh_chunk(
     day = today or recommender.clock()
     now = time.time()
     profiles, lists, corrupt_profiles = store.read_many_checked(ids)
+    # a profile naming a product the catalog lacks is left for a PUT, as a corrupt one: it
+    # failed the whole chunk (review 21 M1)
+    stale = [
+        c
+        for c, e in zip(ids, profiles, strict=True)
+        if e is not None and unknown_products(snapshot.catalog, e["profile"])
+    ]
+    if stale:
+        log.warning("refresh left %d profiles naming products the catalog lacks", len(stale))
+        profiles = [None if c in stale else e for c, e in zip(ids, profiles, strict=True)]
+        corrupt_profiles = [*corrupt_profiles, *stale]
     ids, profiles, lists, lasting = refresh_lasting(  # R4: supplies still lasting (supplies.py)
         recommender, store, ids, profiles, lists, policy, day, now, force=force, dedupe=dedupe
     )
