@@ -399,3 +399,23 @@ def test_a_catalog_that_drops_a_product_is_refused_while_serving(data_copy):
     assert core.reload().ok, core.status.findings
     after = recommend(client, {"profile": profile})
     assert after["intake"]["vitamin_d_ug"]["current"] == 75
+
+
+def test_a_product_taken_that_may_not_be_sold_is_named_not_confirmed(client):
+    """Review 21 P4: a woman taking the 45 mg MK-4 capsule (not an authorised form for food
+    supplements: a medicine's dose) was told "You already take vitamin K2 (45000 µg a day)",
+    while the intake check warned `not_sellable`. The list, and the regimen, now say it does
+    not suit her and whom to ask, and never call its vitamin K2 enough."""
+    profile = {
+        "age": 60,
+        "sex": "female",
+        "goals": ["bones"],
+        "current_supplements": [{"sku": "XF-K2-MK4-45MG-CAP"}],
+    }
+    answer = recommend(client, {"profile": profile})
+    notices = notice_texts(answer)
+    assert "product_not_suited:XF-K2-MK4-45MG-CAP" in notices
+    assert "not allowed as a food supplement" in notices["product_not_suited:XF-K2-MK4-45MG-CAP"]
+    assert "already_covered:vitamin_k2_ug" not in notices
+    regimen = client.post("/v1/regimens", json={"profile": profile}).get_json()
+    assert "product_not_suited:XF-K2-MK4-45MG-CAP" in {n["code"] for n in regimen["notices"]}

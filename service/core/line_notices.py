@@ -30,14 +30,17 @@ if TYPE_CHECKING:
     from .ranking import Evaluation
 
 # safety masks that fail the product for the person whatever it is combined with; the reason
-# words are regimen_texts.yaml `unsuited_<code>` (the intake check's suggestion uses them too)
-LINE_CODES = ("allergy", "diet", "age")
+# words are regimen_texts.yaml `unsuited_<code>` (the intake check's suggestion uses them too).
+# `not_sellable`: a product the EU does not allow as a food supplement (a 45 mg MK-4 capsule,
+# a medicine's dose) taken: the list said "you already take vitamin K2" (review 21 P4)
+LINE_CODES = ("allergy", "diet", "age", "not_sellable")
 _COVERED = "already_covered:"
 
 
 def unsuited_taken(ev: Evaluation) -> dict[int, list[str]]:
     """{index of `ev.resolved`: the mask codes its catalog product fails} for lines of a
-    catalog product that does not suit the person by allergy, diet or age."""
+    catalog product that does not suit the person by allergy, diet or age, or may not be sold
+    as a food supplement."""
     catalog = ev.snapshot.catalog
     masks = [(code, ev.safety.excluded.get(code)) for code in LINE_CODES]
     out: dict[int, list[str]] = {}

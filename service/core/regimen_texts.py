@@ -73,6 +73,7 @@ REQUIRED_TEXTS = (
     "unsuited_allergy",
     "unsuited_age",
     "unsuited_law",
+    "unsuited_not_sellable",  # review 21 P4 (line_notices.LINE_CODES)
 )
 
 
