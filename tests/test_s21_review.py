@@ -419,3 +419,25 @@ def test_a_product_taken_that_may_not_be_sold_is_named_not_confirmed(client):
     assert "already_covered:vitamin_k2_ug" not in notices
     regimen = client.post("/v1/regimens", json={"profile": profile}).get_json()
     assert "product_not_suited:XF-K2-MK4-45MG-CAP" in {n["code"] for n in regimen["notices"]}
+
+
+def test_the_cli_answers_a_placement_body_as_the_api_does(client, tmp_path):
+    """Review 21 M3: `dosewise recommend --profile docs/examples/cart.json` ignored the body's
+    `placement` and `product_sku` and printed the plain list (5 items, placement null), and an
+    unknown placement passed; the API answers the cart's 3 items and refuses the other."""
+    import json
+
+    from .test_cli_errors import DATA, one_line_error, run
+
+    example = Path(__file__).resolve().parents[1] / "docs" / "examples" / "cart.json"
+    body = json.loads(example.read_text(encoding="utf-8"))
+    result = run(["recommend", *DATA, "--profile", str(example), "--date", "2026-11-28"])
+    assert result.exit_code == 0, result.output
+    printed = json.loads(result.stdout)
+    answer = client.post("/v1/recommendations", json=body).get_json()
+    assert printed["placement"] == answer["placement"] == body["placement"]
+    assert [i["sku"] for i in printed["items"]] == [i["sku"] for i in answer["items"]]
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({**body, "placement": "nope"}), encoding="utf-8")
+    result = run(["recommend", *DATA, "--profile", str(bad)])
+    one_line_error(result, 1, "unknown placement 'nope'")

@@ -11,6 +11,7 @@ import click
 from ..contract.places import checked_in_request
 from ..contract.schemas import IntakeCheckRequestSchema, RecommendationRequestSchema
 from ..core.errors import DosewiseError
+from ..core.placements.serve import check_placement, recommend_placement
 from ..core.vocabulary import LOCALES
 from .base import (
     _load_request,
@@ -99,7 +100,11 @@ def recommend(
     explain: bool,
     day: dt.datetime | None,
 ) -> None:
-    """Print the recommendations for a profile as JSON (same body as the HTTP API)."""
+    """Print the recommendations for a profile as JSON (same body as the HTTP API).
+
+    A body with a `placement` (and `product_sku` for a product page) gets that placement's
+    list, as the API answers it, without the shop's co-purchases (they live in Redis): a
+    complements chain goes on with its other strategies."""
     request = _load_request(profile_path, RecommendationRequestSchema())
     request = replace(
         request,
@@ -109,7 +114,13 @@ def recommend(
     )
     recommender = _recommender(catalog, rules)
     try:
-        answer = recommender.recommend(request, day.date() if day else None)
+        if request.placement is None:
+            answer = recommender.recommend(request, day.date() if day else None)
+        else:  # review 21 M3: the placement and the page product were silently dropped
+            snapshot = recommender.snapshot
+            check_placement(snapshot, request.placement, request.product_sku)
+            today = day.date() if day else recommender.clock()
+            answer = recommend_placement(snapshot, request, today, None, recommender.jurisdiction)
     except DosewiseError as exc:
         _refused(exc)
     click.echo(json.dumps(answer, ensure_ascii=False, indent=2))
