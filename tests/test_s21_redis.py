@@ -97,3 +97,29 @@ def test_a_stored_profile_naming_a_removed_product_is_a_409_and_fails_no_refresh
     # stored again without it, the customer is served
     assert client.put("/v1/customers/s21-stale", json={"age": 45}).status_code == 200
     assert client.get("/v1/customers/s21-stale/recommendations").status_code == 200
+
+
+def test_the_cli_answers_a_customer_in_the_shop_language_and_refuses_no_customer(served):
+    """Review 21 L2 and L3: `dosewise buy-again` and `refills` answered a German customer in
+    Dutch (their --locale defaulted to nl; the API answers in the shop language of the
+    customer's country), and `dosewise refresh --customer nobody` exited 0 where `refills
+    nobody` and `buy-again nobody` exit 1 with "no customer"."""
+    import json
+
+    from .test_cli_errors import run
+
+    app, store = served
+    client = app.test_client()
+    url = app.config["REDIS_URL"]
+    assert client.put("/v1/customers/s21-de", json={"age": 40, "country": "DE"}).status_code == 200
+    event = {"customer_id": "s21-de", "sku": "XF-D3-20-TAB", "type": "purchase"}
+    event["timestamp"] = "2026-11-20T10:00:00+00:00"
+    assert client.post("/v1/events", json={"events": [event]}).status_code == 202
+    api = client.get("/v1/customers/s21-de/buy-again").get_json()
+    result = run(["buy-again", "s21-de"], REDIS_URL=url)
+    assert result.exit_code == 0, result.output
+    printed = json.loads(result.stdout)
+    assert [i["name"] for i in printed["items"]] == [i["name"] for i in api["items"]]
+    assert printed["items"] and "Vitamine " not in printed["items"][0]["name"]  # not Dutch
+    result = run(["refresh", "--customer", "nobody-here"], REDIS_URL=url)
+    assert result.exit_code == 1 and "no customer" in result.stderr, result.output

@@ -64,7 +64,12 @@ def calendar_text(body: dict) -> str:
 
 @main.command("refills")
 @click.argument("customer_id", required=False)
-@click.option("--locale", type=LOCALES, default="nl", show_default=True)
+@click.option(
+    "--locale",
+    type=LOCALES,
+    default=None,
+    help="Language of the texts (default: the customer's shop language, as the API).",
+)
 @click.option("--basket", default="", help="SKUs in the basket, comma-separated.")
 @format_option
 @click.option("--all", "run_all", is_flag=True, help="Start the daily refill job now.")
@@ -72,7 +77,7 @@ def calendar_text(body: dict) -> str:
 @click.option("--wait/--no-wait", default=True, show_default=True, help="Follow --all.")
 def refills(
     customer_id: str | None,
-    locale: str,
+    locale: str | None,
     basket: str,
     fmt: str,
     run_all: bool,
@@ -152,10 +157,15 @@ def refills(
 
 @main.command("buy-again")
 @click.argument("customer_id")
-@click.option("--locale", type=LOCALES, default="nl", show_default=True)
+@click.option(
+    "--locale",
+    type=LOCALES,
+    default=None,
+    help="Language of the texts (default: the customer's shop language, as the API).",
+)
 @click.option("--limit", type=click.IntRange(1, 50), default=10, show_default=True)
 @click.option("--basket", default="", help="SKUs in the basket, comma-separated.")
-def buy_again_command(customer_id: str, locale: str, limit: int, basket: str) -> None:
+def buy_again_command(customer_id: str, locale: str | None, limit: int, basket: str) -> None:
     """Products a stored customer bought that still fit the profile as it is now, most
     bought first, with their run-out dates (JSON)."""
     import redis

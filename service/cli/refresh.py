@@ -72,7 +72,10 @@ def refresh(
             return
         if customer_id:
             task = celery.tasks["workers.tasks.refresh_customer"]
-            click.echo(json.dumps(task(customer_id)))  # here, with these components
+            counts = task(customer_id)  # here, with these components
+            click.echo(json.dumps(counts))
+            if counts.get("missing"):  # as `refills` and `buy-again` (review 21 L2)
+                fail(f"no customer {customer_id!r}")
             return
         latest = store.run_state() or {}
         # a run already going is followed (the wait below sees when its workers are gone);
