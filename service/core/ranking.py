@@ -33,6 +33,7 @@ from .intake import LineAmounts, resolve_lines, total
 from .lazy import cached_property
 from .learned import Learning
 from .line_notices import with_unsuited_lines
+from .list_together import together_notices
 from .needs import warned_out_by
 from .profile import Profile
 from .rank_order import _rank
@@ -290,6 +291,7 @@ def rank_and_render(
         ]
         # guarantee 11: an item without a true reason is never shown (defence in depth: every
         # candidate has a need, and each need gives a reason)
+        shown = [index for index, item in zip(ranked, items, strict=True) if item["reasons"]]
         items = [item for item in items if item["reasons"]]
         if not items:  # nothing safe, nothing for a need, a condition: say which (s7 P10)
             notices.append(no_items_notice(ev, locale))
@@ -297,6 +299,7 @@ def rank_and_render(
             notices.append(
                 {"code": "short_list", "text": reference.text("notice_short_list", locale)}
             )
+        notices += together_notices(ev, shown, locale)  # not one routine (review 21 M2)
         bodies[locale] = {
             "items": items,
             "intake": intake,

@@ -72,6 +72,8 @@ SERVICE_TEXTS: dict[str, tuple[str, ...]] = {
     # a life stage's maximum of 0 (advice_texts._warning_key; review 11 R11-1)
     "notice_intake_life_stage_maximum_none": ("products", "amount", "unit", "nutrient"),
     "notice_no_items": (),
+    # review 21 M2: items of one list that together cross an upper limit (list_together.py)
+    "notice_not_together": ("products", "nutrient", "total", "room", "unit"),
     # names in a sentence: "A, B en C" (Reference.listed; review 9b F7)
     "list_and": ("head", "last"),
     "list_or": ("head", "last"),
