@@ -470,3 +470,17 @@ def test_items_that_together_cross_an_upper_limit_say_so(client, locale):
 def test_items_that_fit_together_get_no_such_notice(client):
     answer = recommend(client, {"profile": {"age": 40, "sex": "male"}})
     assert not [c for c in notice_texts(answer) if c.startswith("not_together:")]
+
+
+@pytest.mark.parametrize("country", ["DE", "NL"])
+def test_a_pregnant_girl_of_12_hears_why_there_is_no_folic_acid(client, country):
+    """Review 21 L9: a pregnant girl of 12 got no folic acid (our products are from 14) and
+    only "the list is shorter than you asked for": the children's multivitamins with folic acid
+    suit her age but not a pregnancy (retinol), so the notice for "no product suits your age"
+    did not hold, and none was said. targets.yaml's unmet notice `age_life_stage` says that no
+    product suits both, and to ask the midwife or doctor."""
+    profile = {"age": 12, "sex": "female", "life_stage": "pregnant", "country": country}
+    answer = recommend(client, {"profile": profile})
+    assert all(i["nutrients_per_day"].get("folic_acid_ug", 0) == 0 for i in answer["items"])
+    said = notice_texts(answer)["advice_unmet:folic_acid_ug"]
+    assert "midwife" in said and "400" in said
