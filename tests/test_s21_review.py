@@ -484,3 +484,17 @@ def test_a_pregnant_girl_of_12_hears_why_there_is_no_folic_acid(client, country)
     assert all(i["nutrients_per_day"].get("folic_acid_ug", 0) == 0 for i in answer["items"])
     said = notice_texts(answer)["advice_unmet:folic_acid_ug"]
     assert "midwife" in said and "400" in said
+
+
+def test_refills_propose_no_second_pack_of_what_is_in_the_basket(client):
+    """Review 21 L8: a customer who bought the magnesium + B6 tablet on 2026-08-05 and has it
+    in the basket again got it in /refills' reorder (a second pack); buy-again and the refill
+    e-mail leave it out."""
+    customer = "s21-basket-refill"
+    profile = {"age": 45, "sex": "female", "goals": ["energy"]}
+    store_customer(client, customer, profile, {"VL-MG-B6-TAB": "2026-08-05"})
+    plain = client.get(f"/v1/customers/{customer}/refills?locale=en").get_json()
+    assert "VL-MG-B6-TAB" in {i["sku"] for i in (plain["reorder"] or {}).get("items", [])}
+    basket = client.get(f"/v1/customers/{customer}/refills?locale=en&basket=VL-MG-B6-TAB")
+    reorder = basket.get_json()["reorder"] or {"items": []}
+    assert "VL-MG-B6-TAB" not in {i["sku"] for i in reorder["items"]}, reorder

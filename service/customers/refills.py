@@ -135,7 +135,16 @@ def customer_refills(
         recommender.jurisdiction,
         check_lasting=True,
     )
-    return {"customer_id": customer_id, **render_plan(snapshot, config, plan, locale)}
+    body = render_plan(snapshot, config, plan, locale)
+    # a product in the basket is being bought: no reorder of it, as buy-again and the refill
+    # e-mail leave it out (review 21 L8: /refills proposed a second pack of it)
+    in_basket = {line.sku for line in basket or () if line.sku}
+    reorder = body["reorder"]
+    if in_basket and reorder is not None:
+        reorder["items"] = [i for i in reorder["items"] if i["sku"] not in in_basket]
+        if not reorder["items"] and not reorder["left_out"]:
+            body["reorder"] = None
+    return {"customer_id": customer_id, **body}
 
 
 def customer_buy_again(
