@@ -73,8 +73,8 @@ def test_a_threshold_of_zero_changes_no_order(recommender, data_copy: DataPaths)
             i["sku"] for i in _answer(without, body, TODAY)["items"]
         ]
     # and the thiazide's 20 µg threshold, below which the advice stays, needs the term no more
-    # (session 21, review 21 P1): a product past it goes past the advice with what is taken,
-    # and is not offered at all
+    # (session 21, left open in session 20): a product past it goes past the advice with what
+    # is taken, and is not offered at all
     body = _thiazide(5)
     for rec in (recommender, without):
         served = _vitamin_d_items(rec, _answer(rec, body, TODAY))

@@ -8,6 +8,7 @@ from service.customers.redis_client import cache_policy, get_store
 from service.customers.refresh import refresh_chunk
 
 from .conftest import redis_app
+from .test_s21_review import _without_product
 
 # a list shorter than its limit: the 70+ advice's two vitamin D products (session 20)
 SHORT = {"age": 75, "sex": "female", "country": "NL", "medications": ["thiazide_diuretic"]}
@@ -46,16 +47,6 @@ def test_a_cached_list_cut_to_a_smaller_limit_says_what_a_request_with_it_says(s
     answer = client.post("/v1/recommendations", json=posted).get_json()
     assert [n["code"] for n in body["notices"]] == [n["code"] for n in answer["notices"]]
     assert [i["sku"] for i in body["items"]] == [i["sku"] for i in answer["items"]]
-
-
-def _without_product(text: str, sku: str) -> str:
-    lines = text.splitlines(keepends=True)
-    start = next(i for i, line in enumerate(lines) if line.strip() == f"- sku: {sku}")
-    end = next(
-        (i for i in range(start + 1, len(lines)) if lines[i].lstrip().startswith("- sku:")),
-        len(lines),
-    )
-    return "".join(lines[:start] + lines[end:])
 
 
 def test_a_stored_profile_naming_a_removed_product_is_a_409_and_fails_no_refresh(

@@ -44,7 +44,7 @@ ADVICE_TEXTS: dict[str, tuple[str, ...]] = {
     "notice_doctor_dose_capped": ("advised", "maximum", "unit", "nutrient"),
     "notice_doctor_dose_upper_limit": ("advised", "upper_limit", "unit", "nutrient"),  # s7 P7
     "notice_doctor_dose_band": ("advised", "maximum", "unit", "nutrient"),  # review s9 F3
-    "notice_doctor_dose_warned": ("advised", "unit", "nutrient"),  # review 21 P1
+    "notice_doctor_dose_warned": ("advised", "unit", "nutrient"),  # left open in s20
     "notice_no_advice": (),
     "notice_short_list": (),
     "notice_no_items_no_need": (),

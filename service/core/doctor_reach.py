@@ -148,7 +148,7 @@ def doctor_warned(ev: Evaluation) -> dict[int, float]:
     by an interaction, above what is taken) that our products for it would go past beside a
     medicine's or condition's warning of that nutrient (dose_answers.warned_past_dose): a
     thiazide user's doctor advised 250 mg calcium, our calcium products give 400 mg and more
-    (review 21 P1), and no product for it within the dose is offered. Its notice says so; no
+    (left open in s20), and no product for it within the dose is offered. Its notice says so; no
     "at most" of a product the list does not offer for it, and no cap for a regimen, whose
     servings may meet the dose."""
     known = ev.memo.get("doctor_warned")

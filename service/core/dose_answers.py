@@ -80,7 +80,7 @@ def warned_past_dose(ev: Evaluation, column: int) -> bool:
     """Whether a product that gives `column` and suits the person, alone within the room the
     other limits leave, is kept out only because it goes past that nutrient's advice beside a
     medicine's or condition's warning of it (needs.past_advice_warned): the doctor's-dose
-    notices then say so, not that no product suits the person (review 21 P1)."""
+    notices then say so, not that no product suits the person (left open in s20)."""
     from .needs import past_advice_warned  # it reads the Offer, which reads this module
 
     gives = ev.snapshot.catalog.nutrients_per_day[:, column] > 0

@@ -179,7 +179,7 @@ def _warned_out_by(offer: Offer) -> frozenset[str]:
     ev = offer.ev
     out = (offer.goal_claims | offer.rule_reasons) & offer.past_warning & ~offer.need
     # ... or an advice of the warned nutrient itself would have brought past that advice
-    # (review 21 P1: a thiazide user's doctor's 250 mg calcium, our products 400 mg and more)
+    # (left open in s20: a thiazide user's doctor's 250 mg calcium, our products 400 mg and more)
     out |= past_advice_warned(offer) & ~offer.need
     # ... that nothing else keeps out: not a nutrient taken enough of (20 µg vitamin D taken
     # with a thiazide: "enough", not the thiazide, is why there is no more), the band, safety
@@ -210,7 +210,7 @@ def past_advice_warned(offer: Offer) -> np.ndarray:
     threshold, and past that advice with what is taken: kept out (`past_warning`), where the
     advice alone would have brought them. A thiazide user's doctor advised 250 mg calcium,
     and 400 and 500 mg were offered "more than the advised amount"; with 10 µg vitamin D taken
-    the 20 µg product followed the 10 µg one for the advice of 20 µg (review 21 P1)."""
+    the 20 µg product followed the 10 µg one for the advice of 20 µg (left open in s20)."""
     return _warned(offer)[1]
 
 
