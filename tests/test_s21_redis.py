@@ -114,3 +114,23 @@ def test_the_cli_answers_a_customer_in_the_shop_language_and_refuses_no_customer
     assert printed["items"] and "Vitamine " not in printed["items"][0]["name"]  # not Dutch
     result = run(["refresh", "--customer", "nobody-here"], REDIS_URL=url)
     assert result.exit_code == 1 and "no customer" in result.stderr, result.output
+
+
+def test_a_cached_list_cut_shorter_names_only_the_items_it_shows_together(served):
+    """The list's `not_together` notice names items; a cached list cut to a smaller limit must
+    not name items it no longer shows: it is computed anew, as a POST with that limit."""
+    app, store = served
+    client = app.test_client()
+    vegan = {"age": 25, "sex": "female", "country": "NL", "diet": "vegan"}
+    store.put_profile("s21-together", vegan)
+    refresh_chunk(app.extensions["dosewise"], store, ["s21-together"], cache_policy(app))
+    full = client.get("/v1/customers/s21-together/recommendations?locale=nl").get_json()
+    assert full["source"] == "cache"
+    assert any(n["code"] == "not_together:calcium_mg" for n in full["notices"])
+    for limit in (1, 2, 3):
+        cut = client.get(f"/v1/customers/s21-together/recommendations?locale=nl&limit={limit}")
+        body = cut.get_json()
+        posted = {"profile": vegan, "limit": limit, "locale": "nl"}
+        answer = client.post("/v1/recommendations", json=posted).get_json()
+        assert body["notices"] == answer["notices"], limit
+        assert [i["sku"] for i in body["items"]] == [i["sku"] for i in answer["items"]]

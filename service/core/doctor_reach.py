@@ -258,7 +258,6 @@ def _why(
     elif warned_past_dose(ev, column):  # a medicine's warning keeps out the larger ones
         values = reference.nutrients.text_values(key, locale)
         parts.append(reference.text("doctor_short_warned", locale, **values))
-
     else:  # neither the limit nor the law stops it at `offered`: our range does
         values = reference.nutrients.text_values(key, locale, offered=offered)
         parts.append(reference.text("doctor_short_range", locale, **values))

@@ -130,10 +130,11 @@ def serve(
                         hits(cached, customer_id, limit, shown)
                     return ready
             body = _one_body(cached, part) if limit < cached.limit else None
-            if body is not None:
+            sliced = _sliced(body, limit) if body is not None else None
+            if sliced is not None:
                 if hits is not None:
                     hits(cached, customer_id, limit, shown)
-                return {**_sliced(body, limit), "source": "cache"}
+                return {**sliced, "source": "cache"}
     except CorruptEntry as exc:
         if corrupt is not None:
             corrupt(exc.family)
@@ -164,12 +165,15 @@ def serve(
     return {**answer, "source": "computed"}
 
 
-def _sliced(body: dict[str, Any], limit: int) -> dict[str, Any]:
+def _sliced(body: dict[str, Any], limit: int) -> dict[str, Any] | None:
     """A stored list's first `limit` items, as a request with that limit answers: no
     `short_list` notice where they fill it (review 21 L1: 3 of 4 items kept "shorter than you
-    asked for")."""
+    asked for"). None where a notice names the items (`not_together:`, list_together.py):
+    the fewer items are computed anew."""
     items = body["items"][:limit]
     notices = body.get("notices")
+    if notices is not None and any(n.get("code", "").startswith("not_together:") for n in notices):
+        return None
     if notices is not None and len(items) >= limit:
         notices = [n for n in notices if n.get("code") != "short_list"]
     return (
