@@ -496,3 +496,16 @@ def test_refills_propose_no_second_pack_of_what_is_in_the_basket(client):
     basket = client.get(f"/v1/customers/{customer}/refills?locale=en&basket=VL-MG-B6-TAB")
     reorder = basket.get_json()["reorder"] or {"items": []}
     assert "VL-MG-B6-TAB" not in {i["sku"] for i in reorder["items"]}, reorder
+
+
+@pytest.mark.parametrize("broken", ["terms: [unclosed\n", "terms: 3\n"])
+def test_rules_lint_reports_a_broken_wording_file(data_copy, broken):
+    """Review 21 L6: a broken rules/lint/health_wording.yaml was read as empty, and lint
+    printed 21 claim-wording warnings flagging words such as "einer" and "producten"."""
+    from service.core.lint import lint
+
+    path = data_copy.rules / "lint" / "health_wording.yaml"
+    path.write_text(broken, encoding="utf-8")
+    findings = lint(data_copy).findings
+    assert any("health_wording.yaml" in f.file and f.severity == "error" for f in findings)
+    assert not [f for f in findings if f.code == "claim-wording"], findings

@@ -165,7 +165,10 @@ def _analyse(
     findings += _campaigns_over(rules, day)
     findings += _pin_conflicts(rules, matches)
     findings += _shadowed(rules, matches)
-    findings += claim_wording(rules, reference, catalog, health_wording(paths), locator)
+    try:
+        findings += claim_wording(rules, reference, catalog, health_wording(paths), locator)
+    except DataFileError as exc:  # review 21 L6: a broken wording file was read as empty
+        findings += exc.findings
     return _sorted([locator.refine(f) for f in findings])
 
 

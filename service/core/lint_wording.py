@@ -9,14 +9,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import yaml
 
 from .catalog import Catalog
-from .errors import Finding
+from .errors import DataFileError, Finding
 from .lint_locate import Locator
 from .reference import Reference, _display
 from .rules import RuleSet
 from .snapshot import DataPaths
+from .yamlfile import load_yaml
 
 HEALTH_WORDING = "lint/health_wording.yaml"  # under the rules folder
 WORD = re.compile(r"[^\W\d_][^\W\d_-]*(?:-[^\W\d_]+)*")
@@ -30,11 +30,18 @@ class _HealthWording:
 
 
 def health_wording(paths: DataPaths) -> _HealthWording:
+    """rules/lint/health_wording.yaml; DataFileError with file and line when it is broken (a
+    broken one read as empty, and lint flagged "einer" and "producten", review 21 L6)."""
     path = paths.rules / HEALTH_WORDING
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError):
-        data = {}
+    data = load_yaml(path, _display(path))
+    parts = ("terms", "frame", "ignore")
+    if not isinstance(data, dict) or not all(
+        isinstance(data.get(k) or {}, dict)
+        and all(isinstance(v, list) for v in (data.get(k) or {}).values())
+        for k in parts
+    ):
+        message = "needs `terms`, `frame` and `ignore`, each per locale a list of words"
+        raise DataFileError([Finding(_display(path), 1, message, code="schema")])
     return _HealthWording(
         {k: tuple(w.lower() for w in v) for k, v in (data.get("terms") or {}).items()},
         {k: frozenset(w.lower() for w in v) for k, v in (data.get("frame") or {}).items()},
