@@ -7,7 +7,7 @@ import pytest
 from service.customers.redis_client import cache_policy, get_store
 from service.customers.refresh import refresh_chunk
 
-from .conftest import redis_app
+from .conftest import TODAY, redis_app
 from .test_s21_review import _without_product
 
 # a list shorter than its limit: the 70+ advice's two vitamin D products (session 20)
@@ -134,3 +134,42 @@ def test_a_cached_list_cut_shorter_names_only_the_items_it_shows_together(served
         answer = client.post("/v1/recommendations", json=posted).get_json()
         assert body["notices"] == answer["notices"], limit
         assert [i["sku"] for i in body["items"]] == [i["sku"] for i in answer["items"]]
+
+
+def test_a_purchase_of_a_removed_product_is_a_409_after_a_restart(redis_url, data_copy):
+    """Re-review 21 #1: the reload refusal holds only while the service runs; after a restart
+    on a catalog without XF-D3-75-TAB, a woman of 72 who bought it 8 days before (a month's
+    tablets left, 75 µg a day) was offered 20 µg products: the purchase's supply was dropped
+    in silence. A purchase of a product the catalog lacks, within a year, answers 409
+    stored_profile_stale on every customer GET, and a refresh leaves the customer for the
+    catalog to keep the product (counted `corrupt`)."""
+    first = redis_app(redis_url)
+    store = get_store(first)
+    store.client.flushdb()
+    client = first.test_client()
+    profile = {"age": 72, "sex": "female", "country": "NL"}
+    assert client.put("/v1/customers/s21-bought", json=profile).status_code == 200
+    event = {"customer_id": "s21-bought", "sku": "XF-D3-75-TAB", "type": "purchase"}
+    event["timestamp"] = "2026-11-20T10:00:00+00:00"
+    assert client.post("/v1/events", json={"events": [event]}).status_code == 202
+    catalog = data_copy.catalog
+    catalog.write_text(
+        _without_product(catalog.read_text(encoding="utf-8"), "XF-D3-75-TAB"), "utf-8"
+    )
+    paths = {"CATALOG_PATH": str(catalog), "RULES_DIR": str(data_copy.rules)}
+    restarted = redis_app(redis_url, **paths)
+    restarted.extensions["dosewise"].clock = lambda: TODAY
+    client = restarted.test_client()
+    for path in ("recommendations", "recommendations?placement=account", "refills", "buy-again"):
+        response = client.get(f"/v1/customers/s21-bought/{path}")
+        assert response.status_code == 409, (path, response.get_json())
+        assert "XF-D3-75-TAB" in response.get_json()["error"]["message"]
+    counts = refresh_chunk(
+        restarted.extensions["dosewise"],
+        get_store(restarted),
+        ["s21-bought"],
+        cache_policy(restarted),
+        force=True,
+        today=TODAY,
+    )
+    assert counts["corrupt"] == 1 and counts["computed"] == 0, counts

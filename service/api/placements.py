@@ -37,7 +37,7 @@ from ..core.profile import Line
 from ..core.refills import refill_config
 from ..core.requests import RecommendationRequest
 from ..customers import copurchase
-from ..customers.entries import check_stored
+from ..customers.entries import check_bought, check_stored
 from ..customers.redis_client import get_store, impression_logger
 from ..customers.refills import purchases_of
 from ..customers.refresh import locales_for
@@ -222,7 +222,9 @@ def _purchases(
     except DataFileError as exc:
         log.error("rules/refills.yaml refused; buy_again and refills give nothing: %s", exc)
         return None
-    return purchases_of(store.read_purchases(customer_id), config, profile), config
+    bought = purchases_of(store.read_purchases(customer_id), config, profile)
+    check_bought(recommender.snapshot.catalog, customer_id, bought, recommender.clock())
+    return bought, config
 
 
 def placement_impressions(

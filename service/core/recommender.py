@@ -418,7 +418,8 @@ def removed_products(serving: Any, loaded: Any) -> None:
                     f"{'it' if len(gone) == 1 else 'them'} would be counted no more",
                     code="product_removed",
                     hint="keep the product with `in_stock: false` (never offered, still "
-                    "counted); a restart drops it for good",
+                    "counted); without it, customers who bought it within a year get 409 "
+                    "stored_profile_stale",
                 )
             ]
         )

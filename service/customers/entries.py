@@ -380,3 +380,31 @@ def check_stored(catalog: Any, customer_id: str, entry: dict) -> dict:
             {"profile.current_supplements": [f"unknown SKU {s!r}" for s in unknown]},
         )
     return entry
+
+
+# how long a purchase of a product the catalog no longer has may still be taken: a year, more
+# than any pack of ours lasts at its label (review 21 re-review: after a restart its supply was
+# dropped silently, and a woman with 75 µg tablets left was offered 20 µg products)
+UNKNOWN_SUPPLY_DAYS = 365
+
+
+def unknown_bought(catalog: Any, purchases: list[Any], today: Any) -> list[str]:
+    """SKUs the catalog lacks among `purchases` (core.refills.Purchase) of the last
+    UNKNOWN_SUPPLY_DAYS: what they give may still be taken and cannot be counted."""
+    since = today.toordinal() - UNKNOWN_SUPPLY_DAYS
+    found = {p.sku for p in purchases if p.sku not in catalog.index and p.day.toordinal() > since}
+    return sorted(found)
+
+
+def check_bought(catalog: Any, customer_id: str, purchases: list[Any], today: Any) -> None:
+    """StaleProfile where the customer bought, within a year, a product the catalog lacks."""
+    unknown = unknown_bought(catalog, purchases, today)
+    if unknown:
+        names = ", ".join(repr(s) for s in unknown)
+        raise StaleProfile(
+            f"customer {customer_id!r} bought {names} within the last {UNKNOWN_SUPPLY_DAYS} "
+            "days, which the catalog no longer has: what it gives may still be taken and "
+            "cannot be counted, so no list is computed. Keep the product in the catalog with "
+            "`in_stock: false` (never offered, still counted)",
+            {"purchases": [f"unknown SKU {s!r}" for s in unknown]},
+        )

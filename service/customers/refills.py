@@ -39,7 +39,7 @@ from ..core.refills import (
     render_plan,
     supplies_of,
 )
-from .entries import check_stored
+from .entries import check_bought, check_stored
 from .refresh import Store, begin_run, end_fanout, finish_chunk, locales_for
 
 JOB = "refilljob"
@@ -90,13 +90,15 @@ def record_purchases(recommender: Recommender, store: Store, events: list[dict[s
 
 
 def _customer(
-    store: Store, customer_id: str, config: RefillConfig, catalog: Any
+    store: Store, customer_id: str, config: RefillConfig, catalog: Any, today: dt.date
 ) -> tuple[dict, list[Purchase]]:
     entry, _ = store.read(customer_id)
     if entry is None:
         raise NotFound(f"no customer {customer_id!r}")
     check_stored(catalog, customer_id, entry)  # 409: a product it takes was removed
-    return entry, purchases_of(store.read_purchases(customer_id), config, entry["profile"])
+    purchases = purchases_of(store.read_purchases(customer_id), config, entry["profile"])
+    check_bought(catalog, customer_id, purchases, today)  # ... or one it bought
+    return entry, purchases
 
 
 def basket_lines(recommender: Recommender, skus: list[str]) -> list[Line]:
@@ -121,7 +123,9 @@ def customer_refills(
     """The body of GET /v1/customers/{id}/refills, computed now from the stored profile
     (`locale` None: the shop language of the customer's country, as the e-mail export)."""
     config = config_of(recommender)
-    entry, purchases = _customer(store, customer_id, config, recommender.snapshot.catalog)
+    entry, purchases = _customer(
+        store, customer_id, config, recommender.snapshot.catalog, today or recommender.clock()
+    )
     locale = locale or locales_for(entry["profile"])[0]
     snapshot = recommender.snapshot
     day = today or recommender.clock()
@@ -157,7 +161,9 @@ def customer_buy_again(
     today: dt.date | None = None,
 ) -> dict[str, Any]:
     config = config_of(recommender)
-    entry, purchases = _customer(store, customer_id, config, recommender.snapshot.catalog)
+    entry, purchases = _customer(
+        store, customer_id, config, recommender.snapshot.catalog, today or recommender.clock()
+    )
     locale = locale or locales_for(entry["profile"])[0]  # none asked: the shop's language
     snapshot = recommender.snapshot
     items = buy_again(

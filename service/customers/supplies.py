@@ -31,7 +31,7 @@ from ..core.errors import DataFileError
 from ..core.recommender import Recommender
 from ..core.refills import decode_purchases, own_servings, refill_config, supplies_of
 from ..core.snapshot import Snapshot
-from .entries import key
+from .entries import check_bought, key, unknown_bought
 
 log = logging.getLogger("dosewise.customers")
 
@@ -92,6 +92,8 @@ def effective_entry(
     if not raws:
         return entry
     zone = _zones(recommender)(profile)
+    today = recommender.clock()
+    check_bought(recommender.snapshot.catalog, customer_id, decode_purchases(raws, zone), today)
     lines, _ = lasting_lines(recommender.snapshot, profile, raws, recommender.clock(), zone)
     return {**entry, "profile": effective_profile(profile, lines)} if lines else entry
 
@@ -201,6 +203,11 @@ def refresh_lasting(
         lines: list[dict[str, Any]] = []
         if entry is not None and histories.get(customer_id):
             zone = zone_of(entry["profile"])
+            bought = decode_purchases(histories[customer_id], zone)
+            if unknown_bought(snapshot.catalog, bought, day):  # left for the catalog to keep it
+                counts["done"] += 1
+                counts["corrupt"] += 1
+                continue
             lines, until = lasting_lines(
                 snapshot, entry["profile"], histories[customer_id], day, zone
             )
