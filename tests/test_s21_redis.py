@@ -10,8 +10,8 @@ from service.customers.refresh import refresh_chunk
 from .conftest import TODAY, redis_app
 from .test_s21_review import _without_product
 
-# a list shorter than its limit: the 70+ advice's two vitamin D products (session 20)
-SHORT = {"age": 75, "sex": "female", "country": "NL", "medications": ["thiazide_diuretic"]}
+# a list shorter than its limit: the 70+ advice's two vitamin D products
+SHORT = {"age": 75, "sex": "female", "country": "NL"}
 
 
 @pytest.fixture()

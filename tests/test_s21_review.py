@@ -509,3 +509,44 @@ def test_rules_lint_reports_a_broken_wording_file(data_copy, broken):
     findings = lint(data_copy).findings
     assert any("health_wording.yaml" in f.file and f.severity == "error" for f in findings)
     assert not [f for f in findings if f.code == "claim-wording"], findings
+
+
+@pytest.mark.parametrize(
+    ("profile", "code", "kind", "cap"),
+    [
+        (
+            {
+                "age": 30,
+                "sex": "female",
+                "life_stage": "breastfeeding",
+                "goals": ["pregnancy", "bones"],
+                "country": "DE",
+            },
+            "not_together:vitamin_d_ug",
+            "notice_not_together_stage",
+            25,
+        ),
+        (
+            {"age": 75, "sex": "female", "medications": ["antiplatelet"], "goals": ["heart"]},
+            "not_together:omega3_mg",
+            "notice_not_together_warning",
+            900,
+        ),
+    ],
+)
+def test_items_that_together_cross_a_maximum_or_a_warning_say_that_one(
+    client, profile, code, kind, cap
+):
+    """Re-review 21 #2: the list's not_together notice named only the room of the upper limit,
+    so a breastfeeding woman planning a pregnancy was offered 65 µg of vitamin D in one list
+    (the maximum that suits pregnancy is 25 µg) and an antiplatelet user 1,700 mg of omega-3
+    (its warning from 900 mg) without a word. The tightest cap the items cross together, each
+    within it alone, is named."""
+    answer = recommend(client, {"profile": profile, "limit": 10})
+    key = code.split(":", 1)[1]
+    amounts = [i["nutrients_per_day"].get(key, 0) for i in answer["items"]]
+    assert sum(amounts) > cap and max(amounts) <= cap, amounts
+    said = notice_texts(answer)[code]
+    tail = TEXTS[kind]["en"].split("{unit}")[-1].split("{")[0].strip()
+    assert tail and tail in said, (tail, said)
+    assert f"{cap} " in said

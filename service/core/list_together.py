@@ -17,31 +17,53 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .day_totals import lowest_warning_thresholds
+from .safety import life_stage_maxima
+
 if TYPE_CHECKING:
     from .ranking import Evaluation
 
 
 def together_notices(ev: Evaluation, ranked: list[int], locale: str) -> list[dict[str, str]]:
-    """One notice per nutrient that the list's items, each within the room, together take
-    past the room the upper limit leaves beside the food allowance and what is taken."""
+    """One notice per nutrient that the list's items, each within a cap alone, together take
+    past it, the tightest such cap: a medicine's or condition's warning threshold for the day
+    (interactions.yaml `warn`: a thiazide and 20 µg vitamin D), the life stage's maximum
+    (product_maxima.yaml: 25 µg vitamin D in pregnancy), the room the upper limit leaves beside
+    the food allowance; each with what is taken (re-review 21 #2: a breastfeeding woman
+    planning a pregnancy got 65 µg of vitamin D in one list, and only the upper limits were
+    named)."""
     if len(ranked) < 2:
         return []
     catalog, reference = ev.snapshot.catalog, ev.snapshot.reference
+    keys = reference.nutrients.keys
     per_day = catalog.nutrients_per_day[ranked]
-    left = np.maximum(ev.safety.room_or_inf - ev.intake, 0.0)
     giving = per_day > 0
     total = per_day.sum(axis=0)
-    over = np.flatnonzero((giving.sum(axis=0) >= 2) & (total > left * (1 + 1e-9)))
+    caps = {"": np.maximum(ev.safety.room_or_inf - ev.intake, 0.0)}  # kind -> cap left
+    stage = np.full(len(keys), np.inf)
+    for key, maximum in life_stage_maxima(reference, ev.profile).items():
+        stage[keys.index(key)] = maximum
+    caps["_stage"] = np.maximum(stage - ev.intake, 0.0)
+    warned = np.full(len(keys), np.inf)
+    for column, threshold in lowest_warning_thresholds(ev).items():
+        warned[column] = threshold
+    caps["_warning"] = np.maximum(warned - ev.intake, 0.0)
     notices = []
-    for column in over.tolist():
-        key = reference.nutrients.keys[column]
+    for column in np.flatnonzero(giving.sum(axis=0) >= 2).tolist():
+        alone = per_day[giving[:, column], column].max()
+        crossed = [
+            (float(cap[column]), kind)
+            for kind, cap in caps.items()
+            if total[column] > cap[column] * (1 + 1e-9) and alone <= cap[column] * (1 + 1e-9)
+        ]
+        if not crossed:
+            continue
+        left, kind = min(crossed)
+        key = keys[column]
         rows = np.flatnonzero(giving[:, column]).tolist()
         names = [catalog.products[ranked[r]].name[locale] for r in rows]
-        values = reference.nutrients.text_values(
-            key, locale, total=float(total[column]), room=float(left[column])
-        )
-        text = reference.text(
-            "notice_not_together", locale, products=reference.listed(names, locale), **values
-        )
+        values = reference.nutrients.text_values(key, locale, total=float(total[column]), room=left)
+        products = reference.listed(names, locale)
+        text = reference.text(f"notice_not_together{kind}", locale, products=products, **values)
         notices.append({"code": f"not_together:{key}", "text": text})
     return notices

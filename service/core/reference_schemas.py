@@ -74,6 +74,8 @@ SERVICE_TEXTS: dict[str, tuple[str, ...]] = {
     "notice_no_items": (),
     # review 21 M2: items of one list that together cross an upper limit (list_together.py)
     "notice_not_together": ("products", "nutrient", "total", "room", "unit"),
+    "notice_not_together_stage": ("products", "nutrient", "total", "room", "unit"),
+    "notice_not_together_warning": ("products", "nutrient", "total", "room", "unit"),
     # names in a sentence: "A, B en C" (Reference.listed; review 9b F7)
     "list_and": ("head", "last"),
     "list_or": ("head", "last"),
