@@ -38,18 +38,25 @@ def together_notices(ev: Evaluation, ranked: list[int], locale: str) -> list[dic
     keys = reference.nutrients.keys
     per_day = catalog.nutrients_per_day[ranked]
     giving = per_day > 0
+    shared = np.flatnonzero(giving.sum(axis=0) >= 2)
+    if not shared.size:  # no nutrient given by two items: nothing to add up
+        return []
     total = per_day.sum(axis=0)
     caps = {"": np.maximum(ev.safety.room_or_inf - ev.intake, 0.0)}  # kind -> cap left
-    stage = np.full(len(keys), np.inf)
-    for key, maximum in life_stage_maxima(reference, ev.profile).items():
-        stage[keys.index(key)] = maximum
-    caps["_stage"] = np.maximum(stage - ev.intake, 0.0)
-    warned = np.full(len(keys), np.inf)
-    for column, threshold in lowest_warning_thresholds(ev).items():
-        warned[column] = threshold
-    caps["_warning"] = np.maximum(warned - ev.intake, 0.0)
+    maxima = life_stage_maxima(reference, ev.profile)
+    if maxima:
+        stage = np.full(len(keys), np.inf)
+        for key, maximum in maxima.items():
+            stage[keys.index(key)] = maximum
+        caps["_stage"] = np.maximum(stage - ev.intake, 0.0)
+    thresholds = lowest_warning_thresholds(ev)
+    if thresholds:
+        warned = np.full(len(keys), np.inf)
+        for column, threshold in thresholds.items():
+            warned[column] = threshold
+        caps["_warning"] = np.maximum(warned - ev.intake, 0.0)
     notices = []
-    for column in np.flatnonzero(giving.sum(axis=0) >= 2).tolist():
+    for column in shared.tolist():
         alone = per_day[giving[:, column], column].max()
         crossed = [
             (float(cap[column]), kind)

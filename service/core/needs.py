@@ -223,6 +223,10 @@ def _warned(offer: Offer) -> tuple[np.ndarray, np.ndarray]:
     thresholds = lowest_warning_thresholds(offer.ev)
     none = np.zeros(len(catalog), dtype=bool)
     out = none, none
+    if not thresholds:  # most profiles: no medicine or condition with a warning threshold
+        none.flags.writeable = False
+        vars(offer)["_warned"] = out
+        return out
     columns = list(thresholds)
     per_day = catalog.nutrients_per_day[:, columns]
     limits = np.array([thresholds[c] for c in columns])
