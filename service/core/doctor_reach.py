@@ -74,10 +74,12 @@ def _doctor_short(ev: Evaluation) -> tuple[dict[int, tuple[float, float]], set[i
     known = ev.memo.get("doctor_short")
     if known is not None:
         return known
+    from .ranking import list_candidates  # ranking reads the notices of this module
+
     advice, offer, out, none = advice_of(ev), ev.offer, {}, set()
     skip = set(capped_doctor_doses(ev)) | set(doctor_band_unmet(ev)) | set(offer.covered)
     skip |= set(doctor_warned(ev))
-    candidates = ev.safety.allowed() & ~ev.rule_excluded & ev.rule_required & offer.allowed
+    candidates = list_candidates(ev)
     per_day = ev.snapshot.catalog.nutrients_per_day
     for column, advised in sorted(advice.doctor.items()):
         if column in skip or advice.authority.get(column) != DOCTOR:
@@ -154,10 +156,12 @@ def doctor_warned(ev: Evaluation) -> dict[int, float]:
     known = ev.memo.get("doctor_warned")
     if known is not None:
         return known
+    from .ranking import list_candidates  # ranking reads the notices of this module
+
     advice, offer, out = advice_of(ev), ev.offer, {}
     if advice.doctor and lowest_warning_thresholds(ev):
         skip = set(capped_doctor_doses(ev)) | set(offer.covered) | excluded_by_interaction(ev)
-        candidates = ev.safety.allowed() & ~ev.rule_excluded & ev.rule_required & offer.allowed
+        candidates = list_candidates(ev)
         for column, advised in sorted(advice.doctor.items()):
             if column in skip or advice.authority.get(column) != DOCTOR:
                 continue

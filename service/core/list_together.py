@@ -31,9 +31,26 @@ def together_notices(ev: Evaluation, ranked: list[int], locale: str) -> list[dic
     (product_maxima.yaml: 25 µg vitamin D in pregnancy), the room the upper limit leaves beside
     the food allowance; each with what is taken (re-review 21 #2: a breastfeeding woman
     planning a pregnancy got 65 µg of vitamin D in one list, and only the upper limits were
-    named)."""
+    named). The numbers once per list and evaluation, the texts per locale."""
     if len(ranked) < 2:
         return []
+    found = ev.memo.get(("together", tuple(ranked)))
+    if found is None:
+        found = ev.memo[("together", tuple(ranked))] = _crossed(ev, ranked)
+    catalog, reference = ev.snapshot.catalog, ev.snapshot.reference
+    notices = []
+    for key, kind, total, left, indices in found:
+        names = [catalog.products[i].name[locale] for i in indices]
+        values = reference.nutrients.text_values(key, locale, total=total, room=left)
+        products = reference.listed(names, locale)
+        text = reference.text(f"notice_not_together{kind}", locale, products=products, **values)
+        notices.append({"code": f"not_together:{key}", "text": text})
+    return notices
+
+
+def _crossed(ev: Evaluation, ranked: list[int]) -> list[tuple[str, str, float, float, list[int]]]:
+    """(nutrient key, text kind, the items' total, the cap left, the items giving it) per
+    nutrient of `together_notices`."""
     catalog, reference = ev.snapshot.catalog, ev.snapshot.reference
     keys = reference.nutrients.keys
     per_day = catalog.nutrients_per_day[ranked]
@@ -55,7 +72,7 @@ def together_notices(ev: Evaluation, ranked: list[int], locale: str) -> list[dic
         for column, threshold in thresholds.items():
             warned[column] = threshold
         caps["_warning"] = np.maximum(warned - ev.intake, 0.0)
-    notices = []
+    out = []
     for column in shared.tolist():
         alone = per_day[giving[:, column], column].max()
         crossed = [
@@ -63,14 +80,8 @@ def together_notices(ev: Evaluation, ranked: list[int], locale: str) -> list[dic
             for kind, cap in caps.items()
             if total[column] > cap[column] * (1 + 1e-9) and alone <= cap[column] * (1 + 1e-9)
         ]
-        if not crossed:
-            continue
-        left, kind = min(crossed)
-        key = keys[column]
-        rows = np.flatnonzero(giving[:, column]).tolist()
-        names = [catalog.products[ranked[r]].name[locale] for r in rows]
-        values = reference.nutrients.text_values(key, locale, total=float(total[column]), room=left)
-        products = reference.listed(names, locale)
-        text = reference.text(f"notice_not_together{kind}", locale, products=products, **values)
-        notices.append({"code": f"not_together:{key}", "text": text})
-    return notices
+        if crossed:
+            left, kind = min(crossed)
+            indices = [ranked[r] for r in np.flatnonzero(giving[:, column]).tolist()]
+            out.append((keys[column], kind, float(total[column]), left, indices))
+    return out
