@@ -269,3 +269,39 @@ def kept_out(offer: Offer) -> np.ndarray:
     """`Offer.kept_out`: `past_warning` or `not_indicated_unless_advised` (lists' rule
     reasons and advice gaps, and the products that may answer a doctor's dose, alike)."""
     return offer.past_warning | not_indicated_unless_advised(offer)
+
+
+def past_advice_warned_taken(ev: Any) -> dict[int, list[int]]:
+    """{product: nutrient columns} of products that, on top of what the evaluation counts as
+    taken, go past the lowest warning threshold of a medicine or condition for a nutrient and
+    past the advice for it (a health council's, a measured level's or a doctor's, not an aim
+    of ours): a reorder or a buy-again item no longer fits (re-review 21 #10: a thiazide
+    user's doctor advised 250 mg calcium, and her 500 mg calcium was reordered and offered to
+    buy again, where the list offers none past the advice, `past_advice_warned`). Without an
+    advice of the nutrient a product bought continues with the medicine's warning, as before.
+    A product the profile says is taken at fewer servings than the label's counts those (one
+    250 mg tablet a day of a two-a-day calcium is within the doctor's 250 mg). Once per
+    evaluation."""
+    known = ev.memo.get("past_advice_warned_taken")
+    if known is not None:
+        return cast("dict[int, list[int]]", known)
+    out: dict[int, list[int]] = {}
+    thresholds = lowest_warning_thresholds(ev)
+    keys, ids = ev.snapshot.reference.nutrients.keys, ev.target_ids
+    ours = priorities(ev.snapshot.reference).is_ours
+    columns = [c for c in thresholds if not np.isnan(ev.targets[c]) and not ours(ids.get(keys[c]))]
+    if columns:
+        catalog = ev.snapshot.catalog
+        per_day = catalog.nutrients_per_day[:, columns].copy()
+        for line in ev.profile.current_supplements:
+            index = catalog.index.get(line.sku) if line.sku else None
+            label = None if index is None else catalog.products[index].servings_per_day
+            if label and line.servings_per_day and line.servings_per_day < label:
+                per_day[index] *= line.servings_per_day / label
+        day = ev.intake[columns] + per_day
+        limits = np.array([thresholds[c] for c in columns])
+        past = (per_day > 0) & above(day, limits) & above(day, ev.targets[columns])
+        for row, found in zip(*np.nonzero(past), strict=True):
+            out.setdefault(int(row), []).append(columns[int(found)])
+    ev.memo["past_advice_warned_taken"] = out
+    return out

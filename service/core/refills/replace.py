@@ -10,14 +10,21 @@ import numpy as np
 
 from ..advice import claim_table
 from ..advice_texts import item_reasons
+from ..needs import past_advice_warned_taken
 from ..rank_order import fit_order
 from ..ranking import Evaluation
 from ..vocabulary import LOCALES
 
 
 def fits(ev: Evaluation) -> np.ndarray:
-    """Products that fit the evaluation (the mask behind `exclusions`)."""
-    return ev.safety.allowed() & ~ev.rule_excluded & ev.offer.within_band
+    """Products that fit the evaluation (the mask behind `exclusions`): and none past a
+    medicine's warning and the advice of that nutrient (needs.past_advice_warned_taken)."""
+    mask = ev.safety.allowed() & ~ev.rule_excluded & ev.offer.within_band
+    warned = past_advice_warned_taken(ev)
+    if warned:
+        mask = mask.copy()
+        mask[list(warned)] = False
+    return mask
 
 
 def replacement(

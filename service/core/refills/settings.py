@@ -64,6 +64,7 @@ TEXTS: dict[str, tuple[str, ...]] = {
     "why_no_advice": ("nutrients",),
     "why_not_indicated": ("nutrients",),  # session 18: lists.goal_indication
     "why_one_source": ("nutrients",),  # session 19: scoring.yaml lists.one_source
+    "why_past_advice_warned": ("nutrients",),  # re-review 21 #10: needs.past_advice_warned_taken
     "notice_not_reordered_one_source": ("name",),
 }
 

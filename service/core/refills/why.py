@@ -8,6 +8,7 @@ import numpy as np
 from ..advice import advice_of
 from ..advice_config import advice_config
 from ..children import second_sources, sourced_columns
+from ..needs import past_advice_warned_taken
 from ..profile import Profile
 from ..ranking import Evaluation
 from ..safety import life_stage_maxima
@@ -51,6 +52,9 @@ def exclusions(
             out[code] = []
     if ev.rule_excluded[index]:
         out["rule"] = []
+    warned = past_advice_warned_taken(ev).get(index)
+    if warned:  # re-review 21 #10: past a doctor's 250 mg calcium beside a thiazide
+        out["past_advice_warned"] = [keys[c] for c in warned]
     unasked = not_indicated(ev, row)
     if unasked:  # session 18 review F4: no iron for a man again without a measured need
         out["not_indicated"] = unasked
