@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import buy_again_lists, memory_app, store_customer
+from .conftest import buy_again_lists, memory_app, notice_texts, recommend, store_customer
 
 
 @pytest.fixture(scope="module")
@@ -65,3 +65,40 @@ def test_a_doctors_dose_the_product_stays_within_is_reordered(client):
     items = {i["sku"]: i for i in refills["reorder"]["items"]}
     assert items["VL-CA-CIT-TAB"]["action"] == "reorder"
     assert items["VL-CA-CIT-TAB"]["servings_per_day"] == 1
+
+
+@pytest.mark.parametrize("locale", ["nl", "de", "en"])
+def test_over_a_limit_a_pregnant_woman_still_hears_of_her_folic_acid(client, locale):
+    """Left open in session 20: a pregnant woman over her magnesium limit got an empty list
+    (guarantee 1 counts what is taken for every item) and no word of the folic acid advised
+    for her in the first weeks. The list stays empty; an `advice_open:<nutrient>` notice
+    names each advice open, folic acid first, and whom to ask."""
+    profile = {
+        "age": 30,
+        "sex": "female",
+        "country": "NL",
+        "life_stage": "pregnant",
+        "current_supplements": [{"sku": "VL-MG-B6-TAB", "servings_per_day": 3}],
+    }
+    answer = recommend(client, {"profile": profile}, locale)
+    assert answer["items"] == []
+    codes = [n["code"] for n in answer["notices"]]
+    assert "above_upper_limit:magnesium_mg" in codes
+    unmet = [c for c in codes if c.startswith("advice_open:")]
+    assert unmet[:2] == ["advice_open:folic_acid_ug", "advice_open:vitamin_d_ug"]
+    assert "400" in notice_texts(answer)["advice_open:folic_acid_ug"]
+
+
+def test_over_a_limit_without_an_advice_open_nothing_more_is_said(client):
+    """A man of 40 over his magnesium limit has no advice open: only the limit's notice."""
+    profile = {
+        "age": 40,
+        "sex": "male",
+        "country": "NL",
+        "current_supplements": [{"nutrients": {"magnesium_mg": 400}}],
+    }
+    answer = recommend(client, {"profile": profile})
+    assert answer["items"] == []
+    assert not [
+        n for n in answer["notices"] if n["code"].startswith(("advice_unmet:", "advice_open:"))
+    ]

@@ -46,6 +46,8 @@ ADVICE_TEXTS: dict[str, tuple[str, ...]] = {
     "notice_doctor_dose_band": ("advised", "maximum", "unit", "nutrient"),  # review s9 F3
     "notice_doctor_dose_warned": ("advised", "unit", "nutrient"),  # left open in s20
     "notice_no_advice": (),
+    "notice_advice_over_limit": ("nutrient", "advice"),  # left open in s20: advice_open.py
+    "notice_advice_over_limit_life_stage": ("nutrient", "advice"),
     "notice_short_list": (),
     "notice_no_items_no_need": (),
     "notice_no_items_warning": (),

@@ -1,0 +1,51 @@
+"""Advice left open while what is taken is above an upper limit (left open in session 20): a
+pregnant woman over her magnesium limit got an empty list, as every list over a limit does
+(guarantee 1 counts what is taken for every item, whatever it gives), and no word of the
+folic acid advised for her. `advice_open:<nutrient>` names each advice of a health council,
+a measured level or a doctor, or a target of a tier before them (folic acid in pregnancy; not
+an aim of ours), that what is taken does not meet, to take up once what is taken is adjusted
+(texts.yaml `notice_advice_over_limit`). Not `advice_unmet`, which says that no product may
+serve an advice for the profile's own reason (review 22 F2 of session 16: no advice is called
+unsafe beside a limit what is taken crosses)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from .advice import advice_of
+from .fastnp import nan_to_num
+from .target_priority import priorities
+
+if TYPE_CHECKING:
+    from .ranking import Evaluation
+
+
+def open_advice_notices(
+    ev: Evaluation, locale: str, phrase: Callable[[Evaluation, int, str], str]
+) -> list[dict[str, str]]:
+    """The notices, where what is taken is above an upper limit (else none); `phrase` is
+    advice_texts.advice_phrase (the authority's words for the advice)."""
+    if not ev.over_limit_now:
+        return []
+    reference = ev.snapshot.reference
+    targets = nan_to_num(advice_of(ev).targets)
+    keys = reference.nutrients.keys
+    tiers = priorities(reference)
+    over = set(ev.over_limit_now)
+    text_key = "notice_advice_over_limit"
+    text_key += "_life_stage" if ev.profile.life_stage != "none" else ""
+    open_columns = []
+    for column in np.flatnonzero((targets > 0) & (ev.intake < targets * (1 - 1e-9))).tolist():
+        rank = tiers.rank(ev.target_ids.get(keys[column]))  # an advice's tier, folic acid's first
+        if column not in over and not (rank < len(tiers.ours) and tiers.ours[rank]):
+            open_columns.append((rank, column))
+    out = []
+    for _, column in sorted(open_columns):  # the first tier first
+        key = keys[column]
+        name = reference.nutrients.name(key, locale)
+        text = reference.text(text_key, locale, nutrient=name, advice=phrase(ev, column, locale))
+        out.append({"code": f"advice_open:{key}", "text": text})
+    return out
