@@ -102,3 +102,71 @@ def test_over_a_limit_without_an_advice_open_nothing_more_is_said(client):
     assert not [
         n for n in answer["notices"] if n["code"].startswith(("advice_unmet:", "advice_open:"))
     ]
+
+
+PREGNANT_VEGAN = {
+    "age": 30,
+    "sex": "female",
+    "country": "NL",
+    "life_stage": "pregnant",
+    "diet": "vegan",
+    "goals": ["immunity"],
+}
+
+
+def _vitamin_d(items: list[dict]) -> list[float]:
+    return [i["nutrients_per_day"].get("vitamin_d_ug", 0) for i in items]
+
+
+@pytest.mark.parametrize(
+    ("profile", "placement", "nutrient"),
+    [
+        (PREGNANT_VEGAN, "home", "vitamin_d_ug"),
+        (
+            {
+                "age": 85,
+                "sex": "female",
+                "country": "DE",
+                "conditions": ["osteoporosis"],
+                "goals": ["energy", "sport", "bones"],
+            },
+            "home",
+            "calcium_mg",
+        ),
+    ],
+)
+def test_a_placements_items_that_cross_a_cap_together_say_so(client, profile, placement, nutrient):
+    """Review 22 F1 (re-review 21 #4 left open): `not_together:<nutrient>` was on the plain
+    list only; the home placement showed a pregnant vegan 25 + 20 µg vitamin D (the pregnancy
+    maximum is 25 µg) and a woman of 85 1,400 mg calcium beside 1,800 mg from food, without a
+    word. The placement says it as the plain list does."""
+    plain = recommend(client, {"profile": profile, "limit": 5})
+    placed = recommend(client, {"profile": profile, "limit": 5, "placement": placement})
+    assert f"not_together:{nutrient}" in notice_texts(plain)
+    assert [i["sku"] for i in placed["items"]] == [i["sku"] for i in plain["items"]]
+    assert (
+        notice_texts(placed)[f"not_together:{nutrient}"]
+        == notice_texts(plain)[f"not_together:{nutrient}"]
+    )
+
+
+@pytest.mark.parametrize("placement", ["account", "home", "email"])
+def test_a_stored_customers_placements_say_what_not_to_take_together(client, placement):
+    """Review 22 F1: a man whose doctor advised 100 µg vitamin D, who bought the 100 µg capsule
+    (not allowed in NL), saw the 75 µg D3 + K2 and the 75 µg D3 side by side on `account`:
+    150 µg, with no word. Wherever two items shown cross a cap together, the notice says so;
+    an item that continues what is taken is counted once."""
+    customer = f"s22-doctor-d-{placement}"
+    profile = {
+        "age": 50,
+        "sex": "male",
+        "country": "NL",
+        "higher_dose_advised": {"vitamin_d_ug": 100},
+    }
+    store_customer(client, customer, profile, {"XF-D3-100-CAP": "2026-08-20"})
+    answer = client.get(
+        f"/v1/customers/{customer}/recommendations?placement={placement}&locale=en&limit=8"
+    ).get_json()
+    doses = _vitamin_d(answer["items"])
+    crossing = sum(doses) > 91 and len([d for d in doses if d > 0]) > 1
+    assert ("not_together:vitamin_d_ug" in notice_texts(answer)) is crossing, answer["items"]

@@ -18,6 +18,7 @@ import numpy as np
 
 from ..advice_texts import item_reasons, no_items_notice
 from ..errors import InvalidInput, NotFound
+from ..list_together import together_notices
 from ..ranking import (
     Evaluation,
     ImpressionSink,
@@ -144,6 +145,8 @@ def placement_bodies(
         notices += covers
         rendered = [_render(ctx, pick, locale, shared) for pick in picks]
         items = [item for item in rendered if item["reasons"]]  # guarantee 11
+        # not one routine to buy whole (review 22 F1: 45 µg vitamin D in pregnancy on `home`)
+        notices += together_notices(ev, _new_items(ctx, picks, rendered), locale)
         if impressions is not None and not bodies and items:
             shown = [p.index for p, item in zip(picks, rendered, strict=True) if item["reasons"]]
             impressions(ev, shown)
@@ -254,6 +257,20 @@ def _render(
     item["strategy"] = pick.strategy
     item.update(pick.extra)
     return item
+
+
+def _new_items(
+    ctx: PlacementContext, picks: list[Pick], rendered: list[dict[str, Any]]
+) -> list[int]:
+    """The catalog indices of the items shown that what is taken and the basket do not count
+    already (a reorder of a current supplement is in the evaluation's intake once)."""
+    counted = {line.sku for line in ctx.ev.resolved if line.sku}
+    products = ctx.snapshot.catalog.products
+    return [
+        p.index
+        for p, item in zip(picks, rendered, strict=True)
+        if item["reasons"] and products[p.index].sku not in counted
+    ]
 
 
 def _continuing(
