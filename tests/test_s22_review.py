@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+import yaml
 
 from .conftest import buy_again_lists, memory_app, notice_texts, recommend, store_customer
+
+REFILL_TEXTS = yaml.safe_load(
+    (Path(__file__).resolve().parents[1] / "rules" / "refills.yaml").read_text(encoding="utf-8")
+)["texts"]
 
 
 @pytest.fixture(scope="module")
@@ -170,3 +177,20 @@ def test_a_stored_customers_placements_say_what_not_to_take_together(client, pla
     doses = _vitamin_d(answer["items"])
     crossing = sum(doses) > 91 and len([d for d in doses if d > 0]) > 1
     assert ("not_together:vitamin_d_ug" in notice_texts(answer)) is crossing, answer["items"]
+
+
+@pytest.mark.parametrize("locale", ["nl", "de", "en"])
+def test_retinol_left_out_in_pregnancy_is_called_unsuited_not_unneeded(client, locale):
+    """Review 22 F3: a pregnant woman's vitamin A 800 µg capsules (retinol, not for pregnancy)
+    were left out of the reorder with the advice "for your profile as it is now, there is no
+    reason to take what it gives": for a product that does not suit pregnancy the advice says
+    so and whom to ask, and `why` does not end in `no_advice`."""
+    customer = f"s22-retinol-{locale}"
+    profile = {"age": 32, "sex": "female", "country": "NL", "life_stage": "pregnant"}
+    store_customer(client, customer, profile, {"VL-VITA-800-CAP": "2026-09-01"})
+    refills = client.get(f"/v1/customers/{customer}/refills?locale={locale}").get_json()
+    [left] = [x for x in refills["reorder"]["left_out"] if x["sku"] == "VL-VITA-800-CAP"]
+    codes = [w["code"] for w in left["why"]]
+    assert "life_stage" in codes and "no_advice" not in codes
+    expected = REFILL_TEXTS["notice_not_reordered_life_stage"][locale].format(name="")
+    assert expected.split(":", 1)[1].strip()[:30] in left["advice"]

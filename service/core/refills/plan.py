@@ -26,7 +26,7 @@ from .replace import (
 )
 from .settings import RefillConfig
 from .supplies import Purchase, Supply, basket_besides, still_taken, supplies, taken_lines
-from .why import UPPER_LIMIT_CODES, exclusions, gives_alone, unfit_products
+from .why import LIFE_STAGE_CODES, UPPER_LIMIT_CODES, exclusions, gives_alone, unfit_products
 
 # read from here by render, buy_again and the package (replace.py and why.py since their split)
 __all__ = ["Decision", "RefillPlan", "exclusions", "fits", "listed_and_due", "once"]
@@ -394,8 +394,10 @@ def _as_taken(
 
 # why codes after which a product left out is worth asking about even when nothing calls for it:
 # a medicine or condition it does not go with (vitamin K taken with a vitamin K antagonist: the
-# dose of the medicine was set with it), a day above an upper limit
-ASK_ANYWAY = frozenset({"interaction", *UPPER_LIMIT_CODES})
+# dose of the medicine was set with it), a day above an upper limit, a product or a dose that
+# does not suit pregnancy or breastfeeding (review 22 F3: retinol in pregnancy was "no reason to
+# take what it gives")
+ASK_ANYWAY = frozenset({"interaction", *UPPER_LIMIT_CODES, *LIFE_STAGE_CODES})
 
 
 def _check_lasting(

@@ -16,6 +16,7 @@ from ..snapshot import Snapshot
 from .plan import RefillPlan, once
 from .settings import RefillConfig
 from .supplies import Supply
+from .why import LIFE_STAGE_CODES
 
 
 # ---------------------------------------------------------------- rendering
@@ -270,9 +271,12 @@ def _left_out_notice(why: list[str]) -> str:
     25 µg D3 above the pregnancy maximum next to a lasting 10 µg), unless it was the only
     source of a nutrient; `notice_not_needed_no_advice` when nothing in the profile calls for
     what it gave (review s7 P11: outgrown kids' drops, why `no_advice`); else
-    `notice_not_reordered`."""
+    `notice_not_reordered`. A product or dose that does not suit pregnancy or breastfeeding
+    says so first (`notice_not_reordered_life_stage`: retinol in pregnancy, review 22 F3)."""
     if "one_source" in why:  # a child's other product of it goes on (session 19)
         return "notice_not_reordered_one_source"
+    if set(LIFE_STAGE_CODES) & set(why):  # review 22 F3: unsafe, not "not needed"
+        return "notice_not_reordered_life_stage"
     covered = bool(COVERED_ONLY & set(why)) and "only_source" not in why
     if covered:
         return "notice_not_needed"

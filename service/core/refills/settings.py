@@ -34,6 +34,7 @@ TEXTS: dict[str, tuple[str, ...]] = {
     "why_stopped_for": ("name",),
     "notice_not_reordered": ("name",),
     "notice_not_reordered_above_limit": ("name",),  # review 17 RF1
+    "notice_not_reordered_life_stage": ("name",),  # review 22 F3
     "notice_not_needed": ("name",),
     "notice_not_needed_no_advice": ("name",),
     "why_covered": (),

@@ -128,6 +128,10 @@ UPPER_LIMIT_CODES = (
 )
 
 
+# the product itself, or its own daily dose, does not suit pregnancy or breastfeeding
+LIFE_STAGE_CODES = ("life_stage", "life_stage_maximum")
+
+
 def _upper_limit_kind(ev: Evaluation, index: int, column: int, base: Evaluation | None) -> str:
     """`upper_limit_alone` when the product's own daily amount (at the servings taken) is
     above the limit, `upper_limit_food` when only what food gives (the allowance of a limit
