@@ -194,3 +194,41 @@ def test_retinol_left_out_in_pregnancy_is_called_unsuited_not_unneeded(client, l
     assert "life_stage" in codes and "no_advice" not in codes
     expected = REFILL_TEXTS["notice_not_reordered_life_stage"][locale].format(name="")
     assert expected.split(":", 1)[1].strip()[:30] in left["advice"]
+
+
+@pytest.mark.parametrize(
+    "profile",
+    [
+        {"age": 13, "sex": "female", "country": "NL", "goals": ["energy"]},
+        {"age": 5, "sex": "male", "country": "NL", "goals": ["energy", "sport"]},
+        {"age": 14, "sex": "male", "country": "DE", "goals": ["muscles"]},
+    ],
+)
+@pytest.mark.parametrize("placement", [None, "home"])
+def test_a_childs_goal_of_energy_or_sport_brings_no_supplement(client, profile, placement):
+    """Review 22 F6: a girl of 13 with the goal energy was offered 100 and 500 µg vitamin B12
+    and magnesium for tiredness, a child of 5 magnesium chews for energy or sport. Below 15
+    (scoring.yaml lists.goals_min_age, the rules' own bound) these goals bring nothing, and
+    `goals_age` says a goal is no reason for a child to take a supplement."""
+    body = {"profile": profile, "limit": 6} | ({"placement": placement} if placement else {})
+    answer = recommend(client, body)
+    given = {n for i in answer["items"] for n in i["nutrients_per_day"]}
+    assert not given & {"vitamin_b12_ug", "magnesium_mg"}, answer["items"]
+    assert "goals_age" in notice_texts(answer)
+
+
+def test_a_teenager_of_16_keeps_the_fatigue_claim_products(client):
+    """From 15 the goal energy brings its products with their claims, as before."""
+    profile = {"age": 16, "sex": "female", "country": "NL", "goals": ["energy"]}
+    answer = recommend(client, {"profile": profile, "limit": 6})
+    given = {n for i in answer["items"] for n in i["nutrients_per_day"]}
+    assert {"vitamin_b12_ug", "magnesium_mg"} <= given
+    assert "goals_age" not in notice_texts(answer)
+
+
+def test_a_child_with_the_goal_immunity_still_gets_vitamin_d_and_hears_of_no_age(client):
+    """The immunity goal's vitamin D for a child of 8 stays (rules/tests/vignettes.yaml)."""
+    profile = {"age": 8, "sex": "male", "country": "NL", "goals": ["immunity"]}
+    answer = recommend(client, {"profile": profile, "limit": 6})
+    assert any(i["nutrients_per_day"].get("vitamin_d_ug") for i in answer["items"])
+    assert "goals_age" not in notice_texts(answer)

@@ -1,4 +1,6 @@
-"""Advice left open while what is taken is above an upper limit (left open in session 20): a
+"""What a list leaves open for now, and why.
+
+Advice left open while what is taken is above an upper limit (left open in session 20): a
 pregnant woman over her magnesium limit got an empty list, as every list over a limit does
 (guarantee 1 counts what is taken for every item, whatever it gives), and no word of the
 folic acid advised for her. `advice_open:<nutrient>` names each advice of a health council,
@@ -6,7 +8,12 @@ a measured level or a doctor, or a target of a tier before them (folic acid in p
 an aim of ours), that what is taken does not meet, to take up once what is taken is adjusted
 (texts.yaml `notice_advice_over_limit`). Not `advice_unmet`, which says that no product may
 serve an advice for the profile's own reason (review 22 F2 of session 16: no advice is called
-unsafe beside a limit what is taken crosses)."""
+unsafe beside a limit what is taken crosses).
+
+Goals below their age (scoring.yaml `lists.goals_min_age`, review 22 F6): a girl of 13 with
+the goal energy was offered vitamin B12 and magnesium for tiredness; now nothing, and
+`goals_age` says that a goal alone is no reason for a child to take a supplement, and to ask
+the doctor (not only "tell us more")."""
 
 from __future__ import annotations
 
@@ -16,6 +23,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .advice import advice_of
+from .advice_config import advice_config
 from .fastnp import nan_to_num
 from .target_priority import priorities
 
@@ -49,3 +57,19 @@ def open_advice_notices(
         text = reference.text(text_key, locale, nutrient=name, advice=phrase(ev, column, locale))
         out.append({"code": f"advice_open:{key}", "text": text})
     return out
+
+
+def waiting_notices(
+    ev: Evaluation, locale: str, phrase: Callable[[Evaluation, int, str], str]
+) -> list[dict[str, str]]:
+    """`goals_age`, then `open_advice_notices`."""
+    return goals_age_notices(ev, locale) + open_advice_notices(ev, locale, phrase)
+
+
+def goals_age_notices(ev: Evaluation, locale: str) -> list[dict[str, str]]:
+    """`goals_age` where a goal of the profile is below its age (no claim serves it)."""
+    ages = advice_config(ev.snapshot.reference).goals_min_age or {}
+    profile = ev.profile
+    if not any(goal in ages and profile.age < ages[goal] for goal in profile.goals):
+        return []
+    return [{"code": "goals_age", "text": ev.snapshot.reference.text("notice_goals_age", locale)}]
