@@ -232,3 +232,123 @@ def test_a_child_with_the_goal_immunity_still_gets_vitamin_d_and_hears_of_no_age
     answer = recommend(client, {"profile": profile, "limit": 6})
     assert any(i["nutrients_per_day"].get("vitamin_d_ug") for i in answer["items"])
     assert "goals_age" not in notice_texts(answer)
+
+
+MAGNESIUM_OVER = {"sku": "BL-MG-375-TAB"}
+
+
+@pytest.mark.parametrize(
+    "profile",
+    [  # re-review 22 U1: a contraindication keeps the nutrient out whatever is adjusted
+        {"age": 75, "sex": "female", "country": "NL", "conditions": ["hypercalcaemia"]},
+        {"age": 75, "sex": "female", "country": "NL", "medications": ["active_vitamin_d"]},
+        {"age": 75, "sex": "female", "country": "NL", "serum_25ohd_nmol_l": 150},
+        {
+            "age": 60,
+            "sex": "male",
+            "country": "NL",
+            "conditions": ["hyperparathyroidism"],
+            "higher_dose_advised": {"calcium_mg": 800},
+        },
+        # U2: the nutrient itself above its limit with food
+        {
+            "age": 40,
+            "sex": "male",
+            "country": "NL",
+            "higher_dose_advised": {"zinc_mg": 20},
+            "current_supplements": [{"sku": "VL-ZINC-15-CAP"}],
+        },
+        # M1: enough taken already
+        {
+            "age": 75,
+            "sex": "female",
+            "country": "NL",
+            "current_supplements": [{"label": "x", "nutrients": {"vitamin_d_ug": 19}}],
+        },
+    ],
+)
+def test_advice_open_names_no_nutrient_the_answer_keeps_out_or_calls_covered(client, profile):
+    """Re-review 22 U1, U2, M1: beside a magnesium overdose, `advice_open` told a woman with
+    hypercalcaemia (and one on active vitamin D, one with a high measured level) to expect
+    vitamin D, a man above his zinc limit to expect zinc, a woman with enough vitamin D
+    taken to expect more. None of these is an advice open."""
+    taken = [*profile.get("current_supplements", []), MAGNESIUM_OVER]
+    answer = recommend(client, {"profile": {**profile, "current_supplements": taken}})
+    codes = [n["code"] for n in answer["notices"]]
+    assert "above_upper_limit:magnesium_mg" in codes
+    assert not [c for c in codes if c.startswith("advice_open:")], codes
+
+
+@pytest.mark.parametrize(
+    "profile",
+    [
+        {"age": 8, "country": "NL", "higher_dose_advised": {"iron_mg": 30}},
+        {"age": 9, "country": "NL", "diet": "vegan"},
+    ],
+)
+def test_advice_open_does_not_contradict_the_answers_own_notice_of_that_nutrient(client, profile):
+    """Re-review 22 U4: beside "we cannot supply this dose" (a doctor's 30 mg iron for a child
+    of 8) or "we have no vitamin B12 product suitable for this age", `advice_open` said "we
+    suggest it once what you take is within the limits"."""
+    taken = [{"label": "x", "nutrients": {"zinc_mg": 25}}]
+    answer = recommend(client, {"profile": {**profile, "current_supplements": taken}})
+    codes = [n["code"] for n in answer["notices"]]
+    assert "above_upper_limit:zinc_mg" in codes
+    assert not [c for c in codes if c.startswith("advice_open:")], codes
+
+
+def test_buy_again_shows_no_product_past_the_doctors_dose_at_the_servings_it_shows(client):
+    """Re-review 22 U3: a thiazide user's doctor advised 250 mg calcium; she takes one 250 mg
+    citrate tablet a day (the label says two). The refills reorder it at one a day; buy-again
+    and the account placement offered it at the label's two (500 mg), and the e-mail showed
+    the reorder at two. Buy-again leaves it out; the e-mail shows it as taken."""
+    customer = "s22-u3"
+    profile = {
+        **THIAZIDE_DOCTOR,
+        "current_supplements": [{"sku": "VL-CA-CIT-TAB", "servings_per_day": 1}],
+    }
+    store_customer(client, customer, profile, {"VL-CA-CIT-TAB": "2026-08-01"})
+    for items in buy_again_lists(client, customer):
+        assert "VL-CA-CIT-TAB" not in {i["sku"] for i in items}
+    email = client.get(f"/v1/customers/{customer}/recommendations?placement=email&locale=en")
+    shown = {i["sku"]: i for i in email.get_json()["items"]}
+    if "VL-CA-CIT-TAB" in shown:
+        assert shown["VL-CA-CIT-TAB"]["servings_per_day"] == 1
+        assert shown["VL-CA-CIT-TAB"]["nutrients_per_day"]["calcium_mg"] == 250
+
+
+def test_goals_age_names_only_the_goals_set_aside(client):
+    """Re-review 22 M2: a girl of 16 with the goals energy and heart got her energy products
+    and "we suggest nothing for a goal such as energy, sport or your heart"."""
+    profile = {"age": 16, "sex": "female", "country": "NL", "goals": ["energy", "heart"]}
+    answer = recommend(client, {"profile": profile})
+    assert answer["items"]
+    text = notice_texts(answer)["goals_age"]
+    assert "your heart" in text and "energy" not in text and "sport" not in text
+
+
+def test_a_child_with_the_goal_sport_gets_no_sport_reason(client):
+    """Re-review 22 M3: a child of 9 training indoors got the kids' drops with the rule
+    indoor-sport-vitamin-d's muscle reason beside "we suggest nothing for sport"."""
+    profile = {"age": 9, "country": "DE", "goals": ["sport"], "sun_exposure": "low"}
+    answer = recommend(client, {"profile": profile, "explain": True})
+    reasons = [r["code"] for i in answer["items"] for r in i["reasons"]]
+    assert "rule:indoor-sport-vitamin-d" not in reasons
+
+
+def test_alternatives_on_a_product_page_are_not_called_a_routine(client):
+    """Re-review 22 M5: three multivitamins offered instead of the page's one each got "do
+    not take all of these together": alternatives are one instead of another."""
+    profile = {"age": 34, "sex": "female", "country": "DE", "conditions": ["bariatric_surgery"]}
+    body = {
+        "profile": {**profile, "goals": ["bones"]},
+        "placement": "product_page",
+        "product_sku": "XF-MULTI-SPORT",
+        "limit": 5,
+    }
+    answer = recommend(client, body)
+    alternatives = [i for i in answer["items"] if i["strategy"] == "alternatives"]
+    others = [i for i in answer["items"] if i["strategy"] != "alternatives"]
+    assert len(alternatives) >= 2
+    if len(others) < 2:
+        assert not [n for n in answer["notices"] if n["code"].startswith("not_together:")]

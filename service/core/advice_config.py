@@ -48,7 +48,8 @@ ADVICE_TEXTS: dict[str, tuple[str, ...]] = {
     "notice_no_advice": (),
     "notice_advice_over_limit": ("nutrient", "advice"),  # left open in s20: advice_open.py
     "notice_advice_over_limit_life_stage": ("nutrient", "advice"),
-    "notice_goals_age": (),  # review 22 F6: advice_open.goals_age_notices
+    "notice_goals_age": ("goals",),  # review 22 F6: advice_open.goals_age_notices
+    **{f"goal_name_{goal}": () for goal in GOALS},  # the goals as a text names them
     "notice_short_list": (),
     "notice_no_items_no_need": (),
     "notice_no_items_warning": (),

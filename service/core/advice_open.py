@@ -24,6 +24,9 @@ import numpy as np
 
 from .advice import advice_of
 from .advice_config import advice_config
+from .advice_extras import capped_doctor_doses
+from .day_totals import over_room
+from .dose_answers import excluded_by_interaction
 from .fastnp import nan_to_num
 from .target_priority import priorities
 
@@ -32,44 +35,76 @@ if TYPE_CHECKING:
 
 
 def open_advice_notices(
-    ev: Evaluation, locale: str, phrase: Callable[[Evaluation, int, str], str]
+    ev: Evaluation,
+    locale: str,
+    phrase: Callable[[Evaluation, int, str], str],
+    said: frozenset[str] | set[str] = frozenset(),
 ) -> list[dict[str, str]]:
     """The notices, where what is taken is above an upper limit (else none); `phrase` is
-    advice_texts.advice_phrase (the authority's words for the advice)."""
+    advice_texts.advice_phrase (the authority's words for the advice); `said`: the nutrients
+    another notice of the answer names already (its code's `<kind>:<nutrient>`: a doctor's
+    dose we cannot supply, an advice unmet, enough taken, a warning; re-review 22 U4, M1)."""
     if not ev.over_limit_now:
         return []
     reference = ev.snapshot.reference
     targets = nan_to_num(advice_of(ev).targets)
     keys = reference.nutrients.keys
     tiers = priorities(reference)
-    over = set(ev.over_limit_now)
-    text_key = "notice_advice_over_limit"
-    text_key += "_life_stage" if ev.profile.life_stage != "none" else ""
     open_columns = []
     for column in np.flatnonzero((targets > 0) & (ev.intake < targets * (1 - 1e-9))).tolist():
         rank = tiers.rank(ev.target_ids.get(keys[column]))  # an advice's tier, folic acid's first
-        if column not in over and not (rank < len(tiers.ours) and tiers.ours[rank]):
-            open_columns.append((rank, column))
+        if column not in _kept_out(ev) and keys[column] not in said:
+            if not (rank < len(tiers.ours) and tiers.ours[rank]):
+                open_columns.append((rank, column))
     out = []
     for _, column in sorted(open_columns):  # the first tier first
         key = keys[column]
         name = reference.nutrients.name(key, locale)
-        text = reference.text(text_key, locale, nutrient=name, advice=phrase(ev, column, locale))
+        text = reference.text(
+            text_key(ev), locale, nutrient=name, advice=phrase(ev, column, locale)
+        )
         out.append({"code": f"advice_open:{key}", "text": text})
     return out
 
 
+def text_key(ev: Evaluation) -> str:
+    return "notice_advice_over_limit" + ("_life_stage" if ev.profile.life_stage != "none" else "")
+
+
+def _kept_out(ev: Evaluation) -> set[int]:
+    """Nutrient columns no list would offer once what is taken is adjusted either, or that
+    fail a guarantee now: above a limit (with food), excluded by a medicine, condition or
+    measured level (re-review 22 U1: vitamin D with hypercalcaemia), covered by what is
+    taken or failing (`Offer.covered`), a doctor's dose we cannot supply, a child's diet
+    notice's nutrient (its own notice says it)."""
+    profile = ev.profile
+    out = set(ev.over_limit_now) | set(over_room(ev).tolist()) | excluded_by_interaction(ev)
+    out |= set(ev.offer.covered) | set(ev.offer.failing) | set(capped_doctor_doses(ev))
+    keys = ev.snapshot.reference.nutrients.keys
+    for notice in advice_config(ev.snapshot.reference).child_diet_notices:
+        if notice.applies(profile.diet, profile.age):
+            out.add(keys.index(notice.nutrient))
+    return out
+
+
 def waiting_notices(
-    ev: Evaluation, locale: str, phrase: Callable[[Evaluation, int, str], str]
+    ev: Evaluation,
+    locale: str,
+    phrase: Callable[[Evaluation, int, str], str],
+    said: frozenset[str] | set[str] = frozenset(),
 ) -> list[dict[str, str]]:
     """`goals_age`, then `open_advice_notices`."""
-    return goals_age_notices(ev, locale) + open_advice_notices(ev, locale, phrase)
+    return goals_age_notices(ev, locale) + open_advice_notices(ev, locale, phrase, said)
 
 
 def goals_age_notices(ev: Evaluation, locale: str) -> list[dict[str, str]]:
-    """`goals_age` where a goal of the profile is below its age (no claim serves it)."""
+    """`goals_age` where a goal of the profile is below its age (no claim serves it), naming
+    those goals (re-review 22 M2: not "energy, sport or your heart" to a girl of 16 whose
+    energy goal still brings its products; texts.yaml `goal_name_<goal>`)."""
     ages = advice_config(ev.snapshot.reference).goals_min_age or {}
-    profile = ev.profile
-    if not any(goal in ages and profile.age < ages[goal] for goal in profile.goals):
+    profile, reference = ev.profile, ev.snapshot.reference
+    young = [goal for goal in profile.goals if goal in ages and profile.age < ages[goal]]
+    if not young:
         return []
-    return [{"code": "goals_age", "text": ev.snapshot.reference.text("notice_goals_age", locale)}]
+    goals = reference.listed([reference.text(f"goal_name_{g}", locale) for g in young], locale)
+    return [{"code": "goals_age", "text": reference.text("notice_goals_age", locale, goals=goals)}]

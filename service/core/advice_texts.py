@@ -256,8 +256,8 @@ def advice_notices(ev: Evaluation, locale: str) -> list[dict[str, str]]:
         kept = {"already_covered:" + n["code"].split(":", 1)[1] for n in two}
         notices = [n for n in notices if n["code"] not in kept] + two
     notices += _advice_unmet(ev, locale)
-    said = {n["code"] for n in notices}  # what waits: a limit (left open in s20), an age
-    notices += [n for n in waiting_notices(ev, locale, advice_phrase) if n["code"] not in said]
+    said = {n["code"].partition(":")[2] for n in notices}  # nutrients named (re-review 22)
+    notices += waiting_notices(ev, locale, advice_phrase, said)  # a limit (s20), an age
     if not (advice_of(ev).targets > 0).any():  # NaN (no advice) is not above 0
         notices.append({"code": "no_advice", "text": reference.text("notice_no_advice", locale)})
     notices += serum_notices(ev, locale)

@@ -271,7 +271,7 @@ def kept_out(offer: Offer) -> np.ndarray:
     return offer.past_warning | not_indicated_unless_advised(offer)
 
 
-def past_advice_warned_taken(ev: Any) -> dict[int, list[int]]:
+def past_advice_warned_taken(ev: Any, as_taken: bool = True) -> dict[int, list[int]]:
     """{product: nutrient columns} of products that, on top of what the evaluation counts as
     taken, go past the lowest warning threshold of a medicine or condition for a nutrient and
     past the advice for it (a health council's, a measured level's or a doctor's, not an aim
@@ -280,9 +280,11 @@ def past_advice_warned_taken(ev: Any) -> dict[int, list[int]]:
     buy again, where the list offers none past the advice, `past_advice_warned`). Without an
     advice of the nutrient a product bought continues with the medicine's warning, as before.
     A product the profile says is taken at fewer servings than the label's counts those (one
-    250 mg tablet a day of a two-a-day calcium is within the doctor's 250 mg). Once per
-    evaluation."""
-    known = ev.memo.get("past_advice_warned_taken")
+    250 mg tablet a day of a two-a-day calcium is within the doctor's 250 mg), unless
+    `as_taken` is False: buy-again shows the label's servings, and is checked at them
+    (re-review 22 U3). Once per evaluation and flag."""
+    memo_key = ("past_advice_warned_taken", as_taken)
+    known = ev.memo.get(memo_key)
     if known is not None:
         return cast("dict[int, list[int]]", known)
     out: dict[int, list[int]] = {}
@@ -293,7 +295,7 @@ def past_advice_warned_taken(ev: Any) -> dict[int, list[int]]:
     if columns:
         catalog = ev.snapshot.catalog
         per_day = catalog.nutrients_per_day[:, columns].copy()
-        for line in ev.profile.current_supplements:
+        for line in ev.profile.current_supplements if as_taken else ():
             index = catalog.index.get(line.sku) if line.sku else None
             label = None if index is None else catalog.products[index].servings_per_day
             if label and line.servings_per_day and line.servings_per_day < label:
@@ -303,5 +305,5 @@ def past_advice_warned_taken(ev: Any) -> dict[int, list[int]]:
         past = (per_day > 0) & above(day, limits) & above(day, ev.targets[columns])
         for row, found in zip(*np.nonzero(past), strict=True):
             out.setdefault(int(row), []).append(columns[int(found)])
-    ev.memo["past_advice_warned_taken"] = out
+    ev.memo[memo_key] = out
     return out

@@ -263,13 +263,15 @@ def _new_items(
     ctx: PlacementContext, picks: list[Pick], rendered: list[dict[str, Any]]
 ) -> list[int]:
     """The catalog indices of the items shown that what is taken and the basket do not count
-    already (a reorder of a current supplement is in the evaluation's intake once)."""
+    already (a reorder of a current supplement is in the evaluation's intake once), less the
+    alternatives: each is one instead of the page's product and of each other, no routine to
+    combine (re-review 22 M5: three multivitamins "do not take all of these together")."""
     counted = {line.sku for line in ctx.ev.resolved if line.sku}
     products = ctx.snapshot.catalog.products
     return [
         p.index
         for p, item in zip(picks, rendered, strict=True)
-        if item["reasons"] and products[p.index].sku not in counted
+        if item["reasons"] and p.strategy != "alternatives" and products[p.index].sku not in counted
     ]
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from ..advice_extras import served_targets
 from ..children import second_sources
 from ..fastnp import nan_to_num
+from ..needs import past_advice_warned_taken
 from ..profile import Line, Profile
 from ..ranking import Evaluation, evaluate, item_warnings
 from ..snapshot import Snapshot
@@ -122,6 +123,8 @@ def buy_again_ranked(
             and not second_sources(together)[supply.index]  # a child's one product (s19 F2)
             # no iron for a man without a measured need (session 18 review F4)
             and not not_indicated(own, snapshot.catalog.nutrients_per_day[supply.index])
+            # shown at the label's servings: checked at them (re-review 22 U3)
+            and supply.index not in past_advice_warned_taken(own, as_taken=False)
         ):
             chosen.append(BuyAgain(supply, own))
             if len(chosen) >= limit:
