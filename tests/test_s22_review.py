@@ -7,6 +7,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from service.core.errors import DataFileError
+from service.core.snapshot import load_snapshot
+
 from .conftest import buy_again_lists, memory_app, notice_texts, recommend, store_customer
 
 REFILL_TEXTS = yaml.safe_load(
@@ -352,3 +355,58 @@ def test_alternatives_on_a_product_page_are_not_called_a_routine(client):
     assert len(alternatives) >= 2
     if len(others) < 2:
         assert not [n for n in answer["notices"] if n["code"].startswith("not_together:")]
+
+
+@pytest.mark.parametrize("locale", ["nl", "de", "en"])
+def test_a_high_measured_level_is_not_called_a_medicine_or_condition(client, locale):
+    """Re-review 21 #6: the high-serum exclusion reused "does not go with your medication or
+    condition" (intake warning, product not suited, a doctor's dose excluded, no items) for a
+    person with neither. Each says "measured" in the interaction's own variant (texts.yaml
+    `<key>.high-serum-vitamin-d`); a kidney patient keeps the common words."""
+    level = {"age": 50, "sex": "female", "country": "NL", "serum_25ohd_nmol_l": 150}
+    taken = {**level, "current_supplements": [{"sku": "XF-D3-25-SG"}]}
+    doctor = {**level, "higher_dose_advised": {"vitamin_d_ug": 20}}
+    texts = {
+        **notice_texts(recommend(client, {"profile": taken}, locale)),
+        **notice_texts(recommend(client, {"profile": doctor}, locale)),
+    }
+    codes = {
+        "intake_warning:vitamin_d_ug",
+        "product_not_suited:XF-D3-25-SG",
+        "doctor_dose_excluded:vitamin_d_ug",
+        "no_items",
+    }
+    assert codes <= set(texts)
+    medicine = {"nl": "medicijn", "de": "Medikament", "en": "medic"}[locale]
+    measured = {"nl": "gemeten", "de": "gemessen", "en": "measure"}[locale]
+    for code in codes:
+        assert medicine not in texts[code] and measured in texts[code], (code, texts[code])
+    kidney = {
+        "age": 75,
+        "sex": "female",
+        "country": "NL",
+        "conditions": ["kidney_disease"],
+        "higher_dose_advised": {"vitamin_d_ug": 20},
+    }
+    common = notice_texts(recommend(client, {"profile": kidney}, locale))
+    assert measured not in common["doctor_dose_excluded:vitamin_d_ug"]
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "notice_product_unsuited_interaction.high-serum-vitamin-d",  # SERVICE_TEXTS' base
+        "notice_no_items_condition.high-serum-vitamin-d",  # ADVICE_TEXTS' base
+    ],
+)
+def test_an_interactions_own_text_with_a_placeholder_its_base_lacks_is_refused(data_copy, key):
+    """An interaction's variant of a text takes its base's placeholders; one naming another
+    would fail at the first request that shows it: refused at load with file and key."""
+    path = data_copy.reference_dir / "texts.yaml"
+    document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    document["texts"][key]["en"] = "contains {medicine}"
+    path.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(DataFileError) as refused:
+        load_snapshot(data_copy)
+    text = " ".join(str(f) for f in refused.value.findings)
+    assert "texts.yaml" in text and key in text, text

@@ -57,6 +57,18 @@ ADVICE_TEXTS: dict[str, tuple[str, ...]] = {
     "notice_no_items_doctor": (),
 }
 log = logging.getLogger("dosewise.core")
+
+
+def variants(reference: Reference, registry: dict[str, tuple[str, ...]]) -> list:
+    """(key, placeholders) of the texts `<base>.<id>` (an interaction's own words) whose base
+    is in `registry`: a variant takes its base's placeholders."""
+    return [
+        (k, registry[k.split(".")[0]])
+        for k in reference.texts
+        if "." in k and k.split(".")[0] in registry
+    ]
+
+
 AUTHORITY_PLACEHOLDERS = ("target", "unit", "nutrient")
 DOCTOR = "doctor"  # the authority of a `higher_dose_advised` amount
 CLAIM_CONDITION = "claim_condition"  # the authority of a claim's condition of use: no advice
@@ -444,7 +456,7 @@ def load_advice_config(reference: Reference) -> AdviceConfig:
                 )
     # texts.yaml: the texts this module writes
     texts_file, texts_doc = doc("texts.yaml")
-    for text_key, placeholders in ADVICE_TEXTS.items():
+    for text_key, placeholders in [*ADVICE_TEXTS.items(), *variants(reference, ADVICE_TEXTS)]:
         texts = reference.texts.get(text_key)
         if texts is None:
             message = f"text {text_key!r} is missing"

@@ -28,7 +28,7 @@ from .children import (
     two_sources,
     two_sources_warnings,
 )
-from .day_totals import over_room
+from .day_totals import interaction_key, over_room
 from .doctor_reach import doctor_excluded_notices, doctor_short_notices
 from .intake import shown_name
 from .line_notices import credited_intake, life_stage_line_notices, unsuited_taken
@@ -279,7 +279,7 @@ def no_items_notice(ev: Evaluation, locale: str) -> dict[str, str]:
     ):
         key = "notice_no_items_warning"
     elif not ev.over_limit_now and advice_blocked_by_interaction(ev):
-        key = "notice_no_items_condition"
+        key = interaction_key(ev, "notice_no_items_condition")
     elif not ev.over_limit_now and warned_out_by(ev.offer):  # a goal's or rule's (s20)
         key = "notice_no_items_warned"
     elif one := one_source_no_items(ev, locale, advice_phrase):  # a child's one product (s19)

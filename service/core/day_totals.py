@@ -55,6 +55,23 @@ def crossed_warnings(ev: Evaluation, amounts: np.ndarray) -> list[Interaction]:
     return out
 
 
+def interaction_key(ev: Evaluation, key: str, columns: list[int] | None = None) -> str:
+    """`key.<id>` where the interactions triggered for the person that exclude one of these
+    nutrient columns (any, without `columns`) are all the one `id` with such a text, else
+    `key` (re-review 21 #6: a high measured vitamin D level is no "medicine or condition";
+    the intake warning's own variants, advice_texts._warning_key, likewise)."""
+    keys = ev.snapshot.reference.nutrients.keys
+    names = None if columns is None else {keys[c] for c in columns}
+    ids = {
+        i.id for i in ev.safety.triggered if i.exclude and (names is None or names & set(i.exclude))
+    }
+    if len(ids) == 1:
+        variant = f"{key}.{ids.pop()}"
+        if variant in ev.snapshot.reference.texts:
+            return variant
+    return key
+
+
 def lowest_warning_thresholds(ev: Evaluation) -> dict[int, float]:
     """{column: threshold}: the lowest daily warning threshold of the profile's medicines and
     conditions for each nutrient (interactions.yaml `warn`, not a `timing` one; a thiazide and

@@ -21,7 +21,7 @@ from .advice import advice_of
 from .advice_config import DOCTOR
 from .advice_extras import capped_doctor_doses, doctor_band_unmet
 from .amounts import above, rounded
-from .day_totals import lowest_warning_thresholds
+from .day_totals import interaction_key, lowest_warning_thresholds
 from .dose_answers import (
     alone_within_room,
     answers_a_dose,
@@ -54,7 +54,8 @@ def doctor_excluded_notices(ev: Evaluation, locale: str) -> list[dict[str, str]]
         if column not in excluded or column in skip or not above(advised, ev.intake[column]):
             continue
         values = reference.nutrients.text_values(key, locale, advised=advised)
-        text = reference.text("notice_doctor_dose_excluded", locale, **values)
+        text_key = interaction_key(ev, "notice_doctor_dose_excluded", [column])
+        text = reference.text(text_key, locale, **values)
         notices.append({"code": f"doctor_dose_excluded:{key}", "text": text})
     return notices
 

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .amounts import above
-from .day_totals import over_room, over_threshold
+from .day_totals import interaction_key, over_room, over_threshold
 from .regimen_texts import TextWriter
 
 if TYPE_CHECKING:
@@ -215,9 +215,8 @@ def _names(ev: Evaluation, columns: list[int], locale: str) -> str:
 def conflict_words(ev: Evaluation, columns: list[int], locale: str) -> str:
     """ "contains vitamin K2, not with your medicine or condition" (review 10 M1): why a
     product an interaction excludes does not suit, naming what conflicts."""
-    return ev.snapshot.reference.text(
-        "notice_product_unsuited_interaction", locale, nutrients=_names(ev, columns, locale)
-    )
+    key = interaction_key(ev, "notice_product_unsuited_interaction", columns)
+    return ev.snapshot.reference.text(key, locale, nutrients=_names(ev, columns, locale))
 
 
 def _more_text(ev: Evaluation, index: int, more: list[str], clash: list[int], locale: str) -> str:

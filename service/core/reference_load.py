@@ -358,7 +358,12 @@ def _check_service_texts(
     file = _display(directory / "texts.yaml")
     findings = []
     node = document.get("texts")
-    for key, placeholders in SERVICE_TEXTS.items():
+    shaped = [
+        (k, SERVICE_TEXTS[k.split(".")[0]])
+        for k in reference.texts
+        if "." in k and k.split(".")[0] in SERVICE_TEXTS
+    ]  # a variant `<base>.<interaction id>` takes its base's placeholders
+    for key, placeholders in [*SERVICE_TEXTS.items(), *shaped]:
         texts = reference.texts.get(key)
         if texts is None:
             findings.append(
