@@ -15,6 +15,7 @@ import numpy as np
 
 from .advice_checks import ChildDietNotice, placeholder_problem
 from .advice_checks import child_diet_notices as _child_diet_notices
+from .advice_text_keys import ADVICE_TEXTS, variants
 from .errors import DataFileError, Finding
 from .markets import load_markets
 from .reference import Reference
@@ -22,51 +23,7 @@ from .vocabulary import GOALS, LOCALES
 from .yamlfile import line_of, load_yaml
 
 # Texts this module writes (texts.yaml) and the placeholders each is given.
-ADVICE_TEXTS: dict[str, tuple[str, ...]] = {
-    "reason_advice": ("amount", "unit", "nutrient", "advice"),
-    "reason_advice_above": ("amount", "unit", "nutrient", "advice"),
-    "reason_dose_serum": ("amount", "unit", "nutrient", "serum"),
-    "reason_dose_doctor": ("amount", "unit", "nutrient", "advised"),
-    "reason_learned": (),
-    "notice_already_covered": ("amount", "unit", "nutrient"),
-    "notice_already_taken": ("amount", "unit", "nutrient"),
-    "notice_already_covered_basket": ("amount", "unit", "nutrient"),
-    "notice_already_covered_general": ("amount", "unit", "nutrient"),  # review 14
-    "notice_already_covered_general_basket": ("amount", "unit", "nutrient"),
-    "notice_already_taken_basket": ("amount", "unit", "nutrient"),
-    "notice_intake_interaction": ("products", "amount", "unit", "nutrient", "maximum"),
-    "notice_intake_life_stage_maximum": ("products", "amount", "unit", "nutrient", "maximum"),
-    "notice_intake_dose_band": ("products", "amount", "unit", "nutrient", "maximum"),
-    "notice_product_life_stage": ("products",),
-    "notice_product_life_stage_taken": ("products",),
-    "warning_life_stage_maximum_total": ("details",),
-    "notice_serum_deficient": ("serum", "below"),
-    "notice_doctor_dose_capped": ("advised", "maximum", "unit", "nutrient"),
-    "notice_doctor_dose_upper_limit": ("advised", "upper_limit", "unit", "nutrient"),  # s7 P7
-    "notice_doctor_dose_band": ("advised", "maximum", "unit", "nutrient"),  # review s9 F3
-    "notice_doctor_dose_warned": ("advised", "unit", "nutrient"),  # left open in s20
-    "notice_no_advice": (),
-    "notice_advice_over_limit": ("nutrient", "advice"),  # left open in s20: advice_open.py
-    "notice_advice_over_limit_life_stage": ("nutrient", "advice"),
-    "notice_goals_age": ("goals",),  # review 22 F6: advice_open.goals_age_notices
-    **{f"goal_name_{goal}": () for goal in GOALS},  # the goals as a text names them
-    "notice_short_list": (),
-    "notice_no_items_no_need": (),
-    "notice_no_items_warning": (),
-    "notice_no_items_condition": (),  # review s7 P10
-    "notice_no_items_doctor": (),
-}
 log = logging.getLogger("dosewise.core")
-
-
-def variants(reference: Reference, registry: dict[str, tuple[str, ...]]) -> list:
-    """(key, placeholders) of the texts `<base>.<id>` (an interaction's own words) whose base
-    is in `registry`: a variant takes its base's placeholders."""
-    return [
-        (k, registry[k.split(".")[0]])
-        for k in reference.texts
-        if "." in k and k.split(".")[0] in registry
-    ]
 
 
 AUTHORITY_PLACEHOLDERS = ("target", "unit", "nutrient")

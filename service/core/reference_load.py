@@ -9,6 +9,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from .advice_text_keys import variants
 from .children import one_source_findings
 from .context import compiled_probes, guard_optional_keys
 from .contract_floor import ContractFile, contract_findings
@@ -358,12 +359,8 @@ def _check_service_texts(
     file = _display(directory / "texts.yaml")
     findings = []
     node = document.get("texts")
-    shaped = [
-        (k, SERVICE_TEXTS[k.split(".")[0]])
-        for k in reference.texts
-        if "." in k and k.split(".")[0] in SERVICE_TEXTS
-    ]  # a variant `<base>.<interaction id>` takes its base's placeholders
-    for key, placeholders in [*SERVICE_TEXTS.items(), *shaped]:
+    # a variant `<base>.<interaction id>` takes its base's placeholders
+    for key, placeholders in [*SERVICE_TEXTS.items(), *variants(reference, SERVICE_TEXTS)]:
         texts = reference.texts.get(key)
         if texts is None:
             findings.append(
