@@ -410,3 +410,44 @@ def test_an_interactions_own_text_with_a_placeholder_its_base_lacks_is_refused(d
         load_snapshot(data_copy)
     text = " ".join(str(f) for f in refused.value.findings)
     assert "texts.yaml" in text and key in text, text
+
+
+def test_the_email_adds_no_second_product_to_a_doctors_dose_its_notice_forbids(client):
+    """Review 22 F2: a man whose doctor advised 100 µg vitamin D bought the 100 µg capsule
+    (not allowed in NL); the e-mail reordered the 75 µg D3 in its place and added cod-liver
+    oil "with the 75 µg from your other supplements that is 85 µg", beside its own notice
+    "do not take a second product with vitamin D to make up the rest"."""
+    customer = "s22-f2"
+    profile = {
+        "age": 50,
+        "sex": "male",
+        "country": "NL",
+        "higher_dose_advised": {"vitamin_d_ug": 100},
+    }
+    store_customer(client, customer, profile, {"XF-D3-100-CAP": "2026-08-20"})
+    answer = client.get(
+        f"/v1/customers/{customer}/recommendations?placement=email&locale=en&limit=8"
+    ).get_json()
+    assert "doctor_dose_short:vitamin_d_ug" in notice_texts(answer)
+    giving = [i["sku"] for i in answer["items"] if i["nutrients_per_day"].get("vitamin_d_ug")]
+    assert len(giving) == 1, answer["items"]
+
+
+def test_a_product_not_suited_suggests_no_product_of_a_nutrient_nothing_calls_for(client):
+    """Review 22 F4: a kidney patient on levothyroxine who bought the vegan multivitamin read
+    "a product with vitamin K2 without vitamin D, calcium, magnesium and iodine can suit you";
+    nothing in her profile calls for vitamin K2. The notice says only "no more" of it."""
+    customer = "s22-f4"
+    profile = {
+        "age": 60,
+        "sex": "female",
+        "country": "DE",
+        "conditions": ["kidney_disease"],
+        "medications": ["levothyroxine"],
+    }
+    store_customer(client, customer, profile, {"GR-MULTI-VEGAN": "2026-09-01"})
+    answer = client.get(
+        f"/v1/customers/{customer}/recommendations?placement=account&locale=en&limit=8"
+    ).get_json()
+    text = notice_texts(answer)["product_not_suited:GR-MULTI-VEGAN"]
+    assert "can suit you" not in text and "no more vitamin K2" in text

@@ -195,13 +195,15 @@ def with_unsuited_lines(ev: Evaluation, locale: str, notices: list[dict[str, Any
             text_key, locale, products=product.name[locale], reasons="; ".join(words)
         )
         # a conflicting nutrient has its own warning (intake_warning:<nutrient>)
-        more = [
-            reference.nutrients.name(k, locale)
-            for c, k in enumerate(keys)
-            if k in covered and line.amounts[c] > 0 and c not in clash
+        columns = [
+            c for c, k in enumerate(keys) if k in covered and line.amounts[c] > 0 and c not in clash
         ]
+        more = [reference.nutrients.name(keys[c], locale) for c in columns]
+        # "a product with it can suit you" only where the profile has an advice of each (review
+        # 22 F4: vitamin K2 to a kidney patient nothing in whose profile calls for it)
+        advised = all(not np.isnan(ev.targets[c]) for c in columns)
         if more:
-            text += " " + _more_text(ev, i, more, clash, locale)
+            text += " " + _more_text(ev, i, more, clash if advised else [], locale)
         out.append({"code": code, "text": text})
     return out
 

@@ -19,6 +19,7 @@ import numpy as np
 
 from ..advice_texts import line_names
 from ..amounts import above, rounded
+from ..doctor_reach import doctor_short_reach
 from ..profile import Line
 from ..ranking import Evaluation, evaluate
 from ..refills import Supply, buy_again_choices, listed_and_due, plan_refills, supplies
@@ -180,8 +181,23 @@ def counting_proposed(ctx: PlacementContext, proposed: list[tuple[int, str]]) ->
     # room is 0) and is no second source of what the notices say "no more" of
     now = ctx.ev
     mask = ctx.base(now) & ~now.offer.duplicate
+    # nor a second product of a doctor's dose its notice says not to make up with one (review
+    # 22 F2: the e-mail's cod-liver oil for 10 µg more beside the reorder of a 75 µg D3 and
+    # "do not take a second product with vitamin D to make up the rest")
+    mask &= ~_second_of_doctors_dose(now, [index for index, _ in proposed])
     out.__dict__["request_mask"] = lambda: mask & ctx.request_mask()
     return out
+
+
+def _second_of_doctors_dose(ev: Evaluation, proposed: list[int]) -> np.ndarray:
+    """Products giving a nutrient of a doctor's dose that one product reaches only in part
+    (`doctor_short_reach`: its notice says not to make up the rest with a second product)
+    that a proposal gives already."""
+    per_day = ev.snapshot.catalog.nutrients_per_day
+    short = [c for c in doctor_short_reach(ev) if (per_day[proposed, c] > 0).any()]
+    if not short:
+        return np.zeros(len(per_day), dtype=bool)
+    return np.asarray((per_day[:, short] > 0).any(axis=1))
 
 
 def _basket(ctx: PlacementContext) -> list[Line]:
