@@ -451,3 +451,113 @@ def test_a_product_not_suited_suggests_no_product_of_a_nutrient_nothing_calls_fo
     ).get_json()
     text = notice_texts(answer)["product_not_suited:GR-MULTI-VEGAN"]
     assert "can suit you" not in text and "no more vitamin K2" in text
+
+
+def test_a_reorder_at_fewer_servings_says_nothing_of_the_labels_dose(client):
+    """Re-review 22b U1: the e-mail showed one 250 mg tablet a day with the reason "gives 500 mg
+    of calcium a day, more than the advised amount", a near-limit warning "with this you take
+    500 mg" and the label's price a month; GET /refills the same warning and price. Both show
+    the reorder at the servings taken, at their price, with the reorder's own reasons."""
+    customer = "s22-u1"
+    profile = {
+        **THIAZIDE_DOCTOR,
+        "current_supplements": [{"sku": "VL-CA-CIT-TAB", "servings_per_day": 1}],
+    }
+    store_customer(client, customer, profile, {"VL-CA-CIT-TAB": "2026-08-01"})
+    email = client.get(f"/v1/customers/{customer}/recommendations?placement=email&locale=en")
+    refills = client.get(f"/v1/customers/{customer}/refills?locale=en").get_json()
+    shown = [i for i in email.get_json()["items"] if i["sku"] == "VL-CA-CIT-TAB"]
+    shown += [i for i in refills["reorder"]["items"] if i["sku"] == "VL-CA-CIT-TAB"]
+    assert len(shown) == 2
+    for item in shown:
+        assert item["servings_per_day"] == 1 and item["price_per_month"] < 3.0
+        texts = " ".join(r["text"] for r in item["reasons"]) + " ".join(
+            w["text"] for w in item["warnings"]
+        )
+        assert "500 mg" not in texts.replace("Citrate 500 mg", ""), texts
+
+
+@pytest.mark.parametrize(
+    "profile",
+    [  # re-review 22b M1: a child's one product of vitamin D goes on
+        {
+            "age": 6,
+            "country": "DE",
+            "current_supplements": [
+                {"nutrients": {"vitamin_d_ug": 8}},
+                {"nutrients": {"iodine_ug": 300}},
+            ],
+        },
+        # M2: no room for a baby's second vitamin D; no B12 product for a child of 8
+        {
+            "age": 0,
+            "country": "NL",
+            "current_supplements": [
+                {"nutrients": {"vitamin_d_ug": 5}},
+                {"nutrients": {"vitamin_e_mg": 100}},
+            ],
+        },
+        {
+            "age": 8,
+            "country": "NL",
+            "higher_dose_advised": {"vitamin_b12_ug": 250},
+            "current_supplements": [{"nutrients": {"zinc_mg": 25}}],
+        },
+    ],
+)
+def test_advice_open_promises_nothing_no_list_would_offer(client, profile):
+    """Re-review 22b M1, M2: `advice_open` said "we suggest it once what you take is within
+    the limits" of a child's second vitamin D product, of a baby's vitamin D with no room,
+    of vitamin B12 no product suits a child of 8 for."""
+    answer = recommend(client, {"profile": profile})
+    codes = [n["code"] for n in answer["notices"]]
+    assert any(c.startswith("above_upper_limit:") for c in codes)
+    assert not [c for c in codes if c.startswith("advice_open:")], codes
+
+
+@pytest.mark.parametrize("placement", ["cart", "checkout"])
+def test_the_cart_does_not_promise_what_it_says_not_to_add(client, placement):
+    """Re-review 22b M3: "we suggest vitamin D once ..." beside "in the cart we suggest no
+    second product with vitamin D"."""
+    profile = {
+        "age": 75,
+        "sex": "female",
+        "country": "NL",
+        "current_supplements": [{"nutrients": {"magnesium_mg": 300}}],
+    }
+    body = {"profile": profile, "placement": placement, "basket": [{"sku": "XF-D3-10-TAB"}]}
+    codes = [n["code"] for n in recommend(client, body)["notices"]]
+    assert "basket_short:vitamin_d_ug" in codes and "advice_open:vitamin_d_ug" not in codes
+
+
+def test_no_product_is_said_to_suit_for_a_nutrient_already_covered_besides(client):
+    """Re-review 22b m1: beside a 20 µg D3 that covers her vitamin D, the D3 + K2 drops of a
+    woman on a vitamin K antagonist said "a product with vitamin D without vitamin K2 can suit
+    you"; with the drops her only vitamin D, it still says so."""
+    base = {"age": 75, "sex": "female", "country": "NL", "medications": ["vitamin_k_antagonist"]}
+    key = "product_not_suited:XF-D3K2-DROPS"
+    both = [{"sku": "XF-D3K2-DROPS"}, {"sku": "XF-D3-20-TAB"}]
+    covered = notice_texts(recommend(client, {"profile": {**base, "current_supplements": both}}))
+    alone = [{"sku": "XF-D3K2-DROPS"}]
+    only = notice_texts(recommend(client, {"profile": {**base, "current_supplements": alone}}))
+    assert "can suit you" not in covered[key] and "can suit you" in only[key]
+
+
+def test_a_replacement_for_a_product_out_of_stock_does_not_say_it_no_longer_fits(client):
+    """Re-review 22b M5: a vegan's 75 µg D3 (her doctor's dose) out of stock was replaced
+    "instead of ..., which no longer fits your profile": she might stop her doctor's dose."""
+    customer = "s22-m5"
+    profile = {
+        "age": 40,
+        "sex": "female",
+        "country": "NL",
+        "diet": "vegan",
+        "higher_dose_advised": {"vitamin_d_ug": 100},
+    }
+    store_customer(client, customer, profile, {"GR-D3-75-VCAP": "2026-08-01"})
+    refills = client.get(f"/v1/customers/{customer}/refills?locale=en").get_json()
+    email = client.get(f"/v1/customers/{customer}/recommendations?placement=email&locale=en")
+    items = refills["reorder"]["items"] + email.get_json()["items"]
+    replaces = [r["text"] for i in items for r in i["reasons"] if r["code"] == "replaces"]
+    assert len(replaces) == 2
+    assert all("no longer fits" not in t and "cannot supply" in t for t in replaces)

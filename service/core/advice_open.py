@@ -25,8 +25,9 @@ import numpy as np
 from .advice import advice_of
 from .advice_config import advice_config
 from .advice_extras import capped_doctor_doses
+from .children import sourced_columns
 from .day_totals import over_room
-from .dose_answers import excluded_by_interaction
+from .dose_answers import answers_a_dose, excluded_by_interaction
 from .fastnp import nan_to_num
 from .target_priority import priorities
 
@@ -53,7 +54,7 @@ def open_advice_notices(
     open_columns = []
     for column in np.flatnonzero((targets > 0) & (ev.intake < targets * (1 - 1e-9))).tolist():
         rank = tiers.rank(ev.target_ids.get(keys[column]))  # an advice's tier, folic acid's first
-        if column not in _kept_out(ev) and keys[column] not in said:
+        if column not in _kept_out(ev) and keys[column] not in said and _servable(ev, column):
             if not (rank < len(tiers.ours) and tiers.ours[rank]):
                 open_columns.append((rank, column))
     out = []
@@ -84,7 +85,20 @@ def _kept_out(ev: Evaluation) -> set[int]:
     for notice in advice_config(ev.snapshot.reference).child_diet_notices:
         if notice.applies(profile.diet, profile.age):
             out.add(keys.index(notice.nutrient))
+    out |= set(sourced_columns(ev))  # a child's one product of it goes on (re-review 22b M1)
     return out
+
+
+def _servable(ev: Evaluation, column: int) -> bool:
+    """Some product that gives the nutrient suits the person (age, diet, life stage, the
+    other limits: `answers_a_dose`) and fits the room its own limit leaves beside food and
+    what is taken (re-review 22b M2: no B12 product for a child of 8, no room for a baby's
+    second vitamin D). Where none does, no list would offer it once what is taken is
+    adjusted either: no `advice_open`."""
+    amounts = ev.snapshot.catalog.nutrients_per_day[:, column]
+    room = float(ev.safety.room_or_inf[column] - ev.intake[column])
+    fits = (amounts > 0) & (amounts <= room * (1 + 1e-9)) & answers_a_dose(ev, column)
+    return bool(fits.any())
 
 
 def waiting_notices(

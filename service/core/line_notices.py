@@ -199,9 +199,10 @@ def with_unsuited_lines(ev: Evaluation, locale: str, notices: list[dict[str, Any
             c for c, k in enumerate(keys) if k in covered and line.amounts[c] > 0 and c not in clash
         ]
         more = [reference.nutrients.name(keys[c], locale) for c in columns]
-        # "a product with it can suit you" only where the profile has an advice of each (review
-        # 22 F4: vitamin K2 to a kidney patient nothing in whose profile calls for it)
-        advised = all(not np.isnan(ev.targets[c]) for c in columns)
+        # "a product with it can suit you" only where the profile has an advice of each (NaN
+        # compares false; review 22 F4: vitamin K2 to a kidney patient nothing calls for)
+        # and that what else is taken leaves open (re-review 22b m1: not beside a 20 µg D3)
+        advised = all(ev.intake[c] - line.amounts[c] < ev.targets[c] for c in columns)
         if more:
             text += " " + _more_text(ev, i, more, clash if advised else [], locale)
         out.append({"code": code, "text": text})

@@ -13,17 +13,16 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import replace
-from typing import Any
 
 import numpy as np
 
 from ..advice_texts import line_names
-from ..amounts import above, rounded
+from ..amounts import above
 from ..doctor_reach import doctor_short_reach
 from ..profile import Line
 from ..ranking import Evaluation, evaluate
 from ..refills import Supply, buy_again_choices, listed_and_due, plan_refills, supplies
-from ..refills.render import runs_out_reason, stop_reasons
+from ..refills.render import as_taken_view, replaces_key, runs_out_reason, stop_reasons
 from ..safety import planning_pregnancy
 from ..vocabulary import LOCALES
 from .context import Pick, PlacementContext
@@ -275,7 +274,7 @@ def refills(ctx: PlacementContext, limit: int) -> list[Pick]:
             own = [runs_out_reason(config, name, supply.runs_out_on, ctx.today, locale)]
             own += stop_reasons(snapshot, config, plan.stopped, supply.sku, locale)
             if decision.action == "replace":
-                text = config.text("reason_replaces", locale, name=name)
+                text = config.text(replaces_key(decision.why), locale, name=name)
                 own.append({"code": "replaces", "text": text})
             reasons[locale] = own
         extra = {
@@ -285,8 +284,8 @@ def refills(ctx: PlacementContext, limit: int) -> list[Pick]:
         }
         if decision.action == "replace":
             extra["replaces"] = supply.sku
-        elif supply.servings_per_day != products[index].servings_per_day:
-            extra.update(_as_taken_view(products[index], supply.servings_per_day))
+        else:  # at the servings taken, as GET /refills shows it (re-review 22 U3, 22b U1)
+            extra.update(as_taken_view(products[index], supply.servings_per_day))
         picks.append(Pick(index, float(ev.raw[index]), ev, "refills", reasons, extra))
         if len(picks) >= limit:
             break
@@ -330,15 +329,3 @@ def reorders_together(ctx: PlacementContext, picks: list[Pick]) -> list[Pick]:
         ev = _now_besides(ctx, frozenset(every | ended), tuple(added))
         out.append(replace(pick, reasons_ev=ev))
     return out
-
-
-def _as_taken_view(product: Any, servings: float) -> dict[str, Any]:
-    """A reorder at the servings the customer takes, as GET /refills shows it (re-review 22
-    U3: one 250 mg tablet a day was shown in the e-mail as two, 500 mg)."""
-    label = product.servings_per_day
-    return {
-        "servings_per_day": int(servings) if float(servings).is_integer() else servings,
-        "nutrients_per_day": {
-            k: rounded(v * servings / label) for k, v in product.nutrients_per_day.items()
-        },
-    }

@@ -30,6 +30,7 @@ from ..ranking import (
     rank_and_render,
 )
 from ..refills import Purchase, RefillConfig
+from ..refills.render import as_taken_warnings
 from ..requests import RecommendationRequest
 from ..rules import RuleSet
 from ..snapshot import Snapshot
@@ -138,7 +139,10 @@ def placement_bodies(
         # cart, checkout; no "ask whether to add one" beside "every product would go above
         # the safe upper limit" (review 20 F3)
         unmet = {n["code"].replace("advice_unmet:", "basket_short:") for n in notices}
-        notices += [n for n in basket_covered_notices(ctx, locale) if n["code"] not in unmet]
+        basket = [n for n in basket_covered_notices(ctx, locale) if n["code"] not in unmet]
+        # "no second product" in the cart is not "we suggest it later" (re-review 22b M3)
+        short = {n["code"].replace("basket_short:", "advice_open:") for n in basket}
+        notices = [n for n in notices if n["code"] not in short] + basket
         if ctx.page_product_unsuited:  # nothing goes with it; alternatives alone say less
             notices.append(page_product_notice(ctx, placement, locale))
         covers = page_covers_notice(ctx, picks, limit, locale)
@@ -252,7 +256,13 @@ def _render(
     elif pick.reasons_ev is not None:
         item["reasons"] = item_reasons(pick.reasons_ev, pick.index, locale)
     own = [r for r in pick.reasons.get(locale, ()) if reference.forbidden_match(r["text"]) is None]
-    item["reasons"] = own + [r for r in item["reasons"] if r not in own]
+    taken = pick.extra.get("servings_per_day") if pick.strategy == "refills" else None
+    if taken is not None:  # a reorder at the servings taken: the list's reasons and near-limit
+        product = ctx.snapshot.catalog.products[pick.index]  # warnings speak of the label's
+        item["reasons"] = own  # (re-review 22b U1), as GET /refills says it
+        item["warnings"] = as_taken_warnings(item["warnings"], product, float(taken))
+    else:
+        item["reasons"] = own + [r for r in item["reasons"] if r not in own]
     item["brand"] = ctx.snapshot.catalog.products[pick.index].brand
     item["strategy"] = pick.strategy
     item.update(pick.extra)

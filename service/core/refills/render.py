@@ -57,6 +57,40 @@ def supply_view(snapshot: Snapshot, supply: Supply, today: dt.date, locale: str)
     }
 
 
+# why codes of a product that still fits the profile but cannot be supplied
+STOCK_CODES = frozenset({"out_of_stock"})
+
+
+def replaces_key(why: list[str]) -> str:
+    """The reason of a replacement: `reason_replaces_stock` where the product bought is only
+    out of stock ("which no longer fits your profile" made a vegan stop her doctor's dose of
+    a capsule that was out of stock, re-review 22b M5), else `reason_replaces`."""
+    return "reason_replaces_stock" if why and set(why) <= STOCK_CODES else "reason_replaces"
+
+
+def as_taken_view(product: Any, servings: float) -> dict[str, Any]:
+    """A reorder at the servings the customer takes: those servings, the daily amounts and
+    the price a month at them (re-review 22b U1: one 250 mg tablet a day of a two-a-day
+    calcium cost 5.97 a month, the label's, where it is 2.99). {} at the label's."""
+    label = product.servings_per_day
+    if abs(servings - label) < 1e-9:
+        return {}
+    share = servings / label
+    return {
+        "servings_per_day": _number(servings),
+        "nutrients_per_day": {k: rounded(v * share) for k, v in product.nutrients_per_day.items()},
+        "price_per_month": round(product.price_per_month * share, 2),
+    }
+
+
+def as_taken_warnings(warnings: list[dict[str, Any]], product: Any, servings: float) -> list:
+    """Below the label's servings the `near_upper_limit` warnings, which quote the label's
+    daily amount ("with this you take 500 mg"), are not said of the fewer taken; the rest
+    (a medicine's, a life stage's) hold whatever the dose."""
+    fewer = servings < product.servings_per_day - 1e-9
+    return [w for w in warnings if not (fewer and w["code"].startswith("near_upper_limit"))]
+
+
 def product_item(ev: Evaluation, index: int, locale: str) -> dict[str, Any]:
     product = ev.snapshot.catalog.products[index]
     return {
@@ -177,20 +211,21 @@ def render_plan(
             )
             continue
         item = product_item(ev, decision.index, locale)
+        warnings = once(ev, item_warnings, decision.index, locale)
         if decision.action == "reorder":  # at the servings the customer takes
-            item["servings_per_day"] = _number(supply.servings_per_day)
-            label = catalog.products[supply.index].servings_per_day
-            item["nutrients_per_day"] = {
-                k: rounded(v * supply.servings_per_day / label)
-                for k, v in catalog.products[supply.index].nutrients_per_day.items()
-            }
+            product = catalog.products[supply.index]
+            item.update(as_taken_view(product, supply.servings_per_day))
+            warnings = as_taken_warnings(warnings, product, supply.servings_per_day)
         reasons = [runs_out_reason(config, name, supply.runs_out_on, plan.today, locale)]
         reasons += stop_reasons(snapshot, config, plan.stopped, supply.sku, locale)
         if decision.action == "replace":
             # review s8 Q3: first what it gives that the product it replaces did not
             reasons[:0] = adds_reasons(snapshot, config, supply.index, decision.index, locale)
             reasons.append(
-                {"code": "replaces", "text": config.text("reason_replaces", locale, name=name)}
+                {
+                    "code": "replaces",
+                    "text": config.text(replaces_key(decision.why), locale, name=name),
+                }
             )
             item["replaces"] = supply.sku
             item["why"] = why_texts(config, reference, decision.nutrients, locale)
@@ -203,7 +238,7 @@ def render_plan(
                 "for_sku": supply.sku,
                 "runs_out_on": supply.runs_out_on.isoformat(),
                 "reasons": reasons,
-                "warnings": once(ev, item_warnings, decision.index, locale),
+                "warnings": warnings,
             }
         )
         items.append(item)

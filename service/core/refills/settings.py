@@ -28,6 +28,7 @@ TEXTS: dict[str, tuple[str, ...]] = {
     "reason_runs_out": ("name", "date"),
     "reason_ran_out": ("name", "date"),
     "reason_replaces": ("name",),
+    "reason_replaces_stock": ("name",),  # re-review 22b M5: refills.render.replaces_key
     "reason_adds": ("amount", "unit", "nutrient", "name"),
     "reason_bought_before": ("date",),
     "reason_stop_lasting": ("name", "nutrients"),  # session 18: the only source goes on
