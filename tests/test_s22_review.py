@@ -124,6 +124,21 @@ PREGNANT_VEGAN = {
 }
 
 
+def _doctor_d_placement(client, customer: str, placement: str) -> dict:
+    """A man of 50 whose doctor advised 100 µg vitamin D, who bought the 100 µg capsule (not
+    allowed in NL) on 2026-08-20: his `placement` list, in English, up to 8 items."""
+    profile = {
+        "age": 50,
+        "sex": "male",
+        "country": "NL",
+        "higher_dose_advised": {"vitamin_d_ug": 100},
+    }
+    store_customer(client, customer, profile, {"XF-D3-100-CAP": "2026-08-20"})
+    return client.get(
+        f"/v1/customers/{customer}/recommendations?placement={placement}&locale=en&limit=8"
+    ).get_json()
+
+
 def _vitamin_d(items: list[dict]) -> list[float]:
     return [i["nutrients_per_day"].get("vitamin_d_ug", 0) for i in items]
 
@@ -167,16 +182,7 @@ def test_a_stored_customers_placements_say_what_not_to_take_together(client, pla
     150 µg, with no word. Wherever two items shown cross a cap together, the notice says so;
     an item that continues what is taken is counted once."""
     customer = f"s22-doctor-d-{placement}"
-    profile = {
-        "age": 50,
-        "sex": "male",
-        "country": "NL",
-        "higher_dose_advised": {"vitamin_d_ug": 100},
-    }
-    store_customer(client, customer, profile, {"XF-D3-100-CAP": "2026-08-20"})
-    answer = client.get(
-        f"/v1/customers/{customer}/recommendations?placement={placement}&locale=en&limit=8"
-    ).get_json()
+    answer = _doctor_d_placement(client, customer, placement)
     doses = _vitamin_d(answer["items"])
     crossing = sum(doses) > 91 and len([d for d in doses if d > 0]) > 1
     assert ("not_together:vitamin_d_ug" in notice_texts(answer)) is crossing, answer["items"]
@@ -418,16 +424,7 @@ def test_the_email_adds_no_second_product_to_a_doctors_dose_its_notice_forbids(c
     oil "with the 75 µg from your other supplements that is 85 µg", beside its own notice
     "do not take a second product with vitamin D to make up the rest"."""
     customer = "s22-f2"
-    profile = {
-        "age": 50,
-        "sex": "male",
-        "country": "NL",
-        "higher_dose_advised": {"vitamin_d_ug": 100},
-    }
-    store_customer(client, customer, profile, {"XF-D3-100-CAP": "2026-08-20"})
-    answer = client.get(
-        f"/v1/customers/{customer}/recommendations?placement=email&locale=en&limit=8"
-    ).get_json()
+    answer = _doctor_d_placement(client, customer, "email")
     assert "doctor_dose_short:vitamin_d_ug" in notice_texts(answer)
     giving = [i["sku"] for i in answer["items"] if i["nutrients_per_day"].get("vitamin_d_ug")]
     assert len(giving) == 1, answer["items"]
