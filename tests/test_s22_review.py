@@ -558,3 +558,19 @@ def test_a_replacement_for_a_product_out_of_stock_does_not_say_it_no_longer_fits
     replaces = [r["text"] for i in items for r in i["reasons"] if r["code"] == "replaces"]
     assert len(replaces) == 2
     assert all("no longer fits" not in t and "cannot supply" in t for t in replaces)
+
+
+@pytest.mark.parametrize("locale", ["nl", "de", "en"])
+def test_a_regimen_does_not_call_a_high_measured_level_a_medicine(client, locale):
+    """Re-review 22s M4: a regimen for a woman of 75 with a high measured vitamin D level and
+    nothing else said "with your condition or medicine we do not suggest products with vitamin
+    D" in its target and its `regimen_infeasible`; a kidney patient keeps those words."""
+    level = {"age": 75, "sex": "female", "country": "NL", "serum_25ohd_nmol_l": 150}
+    kidney = {"age": 75, "sex": "female", "country": "NL", "conditions": ["kidney_disease"]}
+    measured = {"nl": "gemeten", "de": "gemessen", "en": "measured"}[locale]
+    for profile, said in ((level, True), (kidney, False)):
+        answer = client.post("/v1/regimens", json={"profile": profile, "locale": locale})
+        body = answer.get_json()
+        why = body["targets"]["vitamin_d_ug"]["why"]
+        [notice] = [n["text"] for n in body["notices"] if n["code"] == "regimen_infeasible"]
+        assert (measured in why) is said and (measured in notice) is said, (why, notice)

@@ -55,11 +55,14 @@ def crossed_warnings(ev: Evaluation, amounts: np.ndarray) -> list[Interaction]:
     return out
 
 
-def interaction_key(ev: Evaluation, key: str, columns: list[int] | None = None) -> str:
+def interaction_key(
+    ev: Evaluation, key: str, columns: list[int] | None = None, texts: Any = None
+) -> str:
     """`key.<id>` where the interactions triggered for the person that exclude one of these
     nutrient columns (any, without `columns`) are all the one `id` with such a text, else
     `key` (re-review 21 #6: a high measured vitamin D level is no "medicine or condition";
-    the intake warning's own variants, advice_texts._warning_key, likewise)."""
+    the intake warning's own variants, advice_texts._warning_key, likewise). `texts`: the
+    texts to look in (regimen_texts.yaml's), else texts.yaml's."""
     keys = ev.snapshot.reference.nutrients.keys
     names = None if columns is None else {keys[c] for c in columns}
     ids = {
@@ -67,7 +70,7 @@ def interaction_key(ev: Evaluation, key: str, columns: list[int] | None = None) 
     }
     if len(ids) == 1:
         variant = f"{key}.{ids.pop()}"
-        if variant in ev.snapshot.reference.texts:
+        if variant in (ev.snapshot.reference.texts if texts is None else texts):
             return variant
     return key
 

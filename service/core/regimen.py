@@ -15,7 +15,7 @@ from .advice_extras import served_targets
 from .advice_texts import doctor_dose_notices, intake_warning_notices, serum_notices
 from .amounts import above, rounded
 from .children import sourced_columns
-from .day_totals import near_upper_limit
+from .day_totals import interaction_key, near_upper_limit
 from .doctor_reach import doctor_short_reach, doctor_warned, no_product_on_top
 from .intake import shown_name
 from .line_notices import conflicting, interaction_taken, unsuited_taken, with_unsuited_lines
@@ -193,7 +193,8 @@ def _infeasible(ev: Evaluation, problem: RegimenProblem, write: TextWriter) -> l
     if gaps and all(c in blocked for c in gaps):
         keys = ev.snapshot.reference.nutrients.keys
         nutrients = write.listed(write.name(keys[c]) for c in gaps)
-        text = write("notice_regimen_infeasible_contraindicated", nutrients=nutrients)
+        key = interaction_key(ev, "notice_regimen_infeasible_contraindicated", gaps, write.texts)
+        text = write(key, nutrients=nutrients)
         return [{"code": "regimen_infeasible", "text": text}]
     return [_notice("regimen_infeasible", write)]
 
@@ -321,7 +322,8 @@ def _why_missed(
     carriers = np.flatnonzero(candidate_mask(ev) & (arrays.per_serving[:, column] > 0))
     if carriers.size == 0:
         if column in _contraindicated(ev):
-            return write("target_missed_contraindicated", **values)
+            key = interaction_key(ev, "target_missed_contraindicated", [column], write.texts)
+            return write(key, **values)
         if column in sourced_columns(ev):  # a child's one product of it is taken (session 19)
             return write("target_missed_one_source", **values)
         return write("target_missed_no_product", **values)
