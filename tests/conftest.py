@@ -18,6 +18,7 @@ from hypothesis import settings
 from service.api.app import create_app
 from service.core.recommender import Recommender
 from service.core.snapshot import DataPaths
+from service.customers.redis_client import get_store
 
 ROOT = Path(__file__).resolve().parents[1]
 # Tests never see the developer's model store (.dosewise/models): without a model the service
@@ -225,6 +226,16 @@ def redis_app(redis_url: str, **config):
     settings overridden by `config`."""
     settings = {"TESTING": True, "RELOAD_INTERVAL": 0, "REDIS_URL": redis_url, "ACCESS_LOG": False}
     return create_app({**settings, **config})
+
+
+@pytest.fixture()
+def served(redis_url):
+    """The app on a real Redis (`redis_app`) and its store, the database flushed: (app, store).
+    A test module may define its own `served` (stored customers, a config)."""
+    app = redis_app(redis_url)
+    store = get_store(app)
+    store.client.flushdb()
+    return app, store
 
 
 def memory_app(today: dt.date = TODAY, data: DataPaths | None = None):

@@ -10,21 +10,11 @@ import json
 
 import pytest
 
-from service.customers.redis_client import cache_policy, get_store
+from service.customers.redis_client import cache_policy
 from service.customers.refresh import refresh_chunk
 from service.customers.store import stream_record
 
-from .conftest import redis_app
-
 GERMAN = "Vitamin D trägt zur Erhaltung normaler Knochen bei."
-
-
-@pytest.fixture()
-def served(redis_url):
-    app = redis_app(redis_url)
-    store = get_store(app)
-    store.client.flushdb()
-    return app, store
 
 
 def _stored(app, store, customer_id: str, profile: dict) -> None:

@@ -14,14 +14,6 @@ from .test_s21_review import _without_product
 SHORT = {"age": 75, "sex": "female", "country": "NL"}
 
 
-@pytest.fixture()
-def served(redis_url):
-    app = redis_app(redis_url)
-    store = get_store(app)
-    store.client.flushdb()
-    return app, store
-
-
 @pytest.mark.parametrize("placement", [None, "home"])
 def test_a_cached_list_cut_to_a_smaller_limit_says_what_a_request_with_it_says(served, placement):
     """Review 21 L1: a cached list with fewer items than its limit says `short_list`; a GET

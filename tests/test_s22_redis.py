@@ -2,21 +2,10 @@
 
 from __future__ import annotations
 
-import pytest
-
-from service.customers.redis_client import cache_policy, get_store
+from service.customers.redis_client import cache_policy
 from service.customers.refresh import refresh_chunk
 
-from .conftest import redis_app
 from .test_s22_review import PREGNANT_VEGAN
-
-
-@pytest.fixture()
-def served(redis_url):
-    app = redis_app(redis_url)
-    store = get_store(app)
-    store.client.flushdb()
-    return app, store
 
 
 def test_a_precomputed_placement_says_what_not_to_take_together_and_a_cut_names_only_its_items(

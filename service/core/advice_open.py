@@ -51,10 +51,10 @@ def open_advice_notices(
     targets = nan_to_num(advice_of(ev).targets)
     keys = reference.nutrients.keys
     tiers = priorities(reference)
-    open_columns = []
+    open_columns, kept_out = [], _kept_out(ev)
     for column in np.flatnonzero((targets > 0) & (ev.intake < targets * (1 - 1e-9))).tolist():
         rank = tiers.rank(ev.target_ids.get(keys[column]))  # an advice's tier, folic acid's first
-        if column not in _kept_out(ev) and keys[column] not in said and _servable(ev, column):
+        if column not in kept_out and keys[column] not in said and _servable(ev, column):
             if not (rank < len(tiers.ours) and tiers.ours[rank]):
                 open_columns.append((rank, column))
     out = []
@@ -62,13 +62,13 @@ def open_advice_notices(
         key = keys[column]
         name = reference.nutrients.name(key, locale)
         text = reference.text(
-            text_key(ev), locale, nutrient=name, advice=phrase(ev, column, locale)
+            _text_key(ev), locale, nutrient=name, advice=phrase(ev, column, locale)
         )
         out.append({"code": f"advice_open:{key}", "text": text})
     return out
 
 
-def text_key(ev: Evaluation) -> str:
+def _text_key(ev: Evaluation) -> str:
     return "notice_advice_over_limit" + ("_life_stage" if ev.profile.life_stage != "none" else "")
 
 
