@@ -147,13 +147,16 @@ def expected_intake(raw: dict[str, Any]) -> dict[str, float]:
     taken = {line["sku"]: line for line in lines if "sku" in line}
     for line in raw.get("basket", []):
         # review s6 T4: the next pack of a SKU taken is the same daily dose, counted once;
-        # servings_per_day given on either line counts, on both the larger
+        # servings_per_day given on either line counts, on both the larger; a taken line
+        # without it is taken at the label, so the basket's counts only above the label
+        # (review 20a F1: 0.01 a day of the next pack of a tablet taken daily is still one)
         same = taken.get(line.get("sku"))
         if same is None:
             lines.append(line)
         elif line.get("servings_per_day") is not None:
-            given = [same.get("servings_per_day"), line["servings_per_day"]]
-            same["servings_per_day"] = max(v for v in given if v is not None)
+            label = float(PRODUCTS[line["sku"]].get("servings_per_day", 1))
+            given = [same.get("servings_per_day", label), line["servings_per_day"]]
+            same["servings_per_day"] = max(given)
     for line in lines:
         for key, amount in line_amounts(line).items():
             totals[key] += amount
