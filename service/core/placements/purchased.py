@@ -30,13 +30,18 @@ from .context import Pick, PlacementContext
 Ends = dict[str, dt.date]  # a supply's SKU -> the day it runs out
 
 
-def _passes(ctx: PlacementContext, ev: Evaluation, index: int) -> bool:
+def _passes(ctx: PlacementContext, ev: Evaluation, index: int, continuing: bool = False) -> bool:
     """The plain list's masks for one item, in the evaluation it was checked in (the one that
-    counts what the customer takes besides it), plus the request's filters."""
+    counts what the customer takes besides it), plus the request's filters. A product bought
+    again or reordered (`continuing`) is checked where its own servings above the label's
+    count as taken: that is no reason to leave it out (`already_taken`; review 23p #1, two
+    10 µg D3 tablets a day)."""
     if ev.over_limit_now or ctx.ev.over_limit_now:
         return False
+    excluded = ev.safety.excluded
+    ignored = ("already_taken",) if continuing else ()
     return bool(
-        ev.safety.allowed()[index]
+        not any(mask[index] for code, mask in excluded.items() if code not in ignored)
         and not ev.rule_excluded[index]
         and ev.rule_required[index]
         and ctx.request_mask()[index]
@@ -224,7 +229,7 @@ def buy_again(ctx: PlacementContext, limit: int) -> list[Pick]:
     return [
         Pick(index, float(ev.raw[index]), ev, "buy_again", reasons, extra)
         for index, ev, reasons, extra in chosen
-        if _passes(ctx, ev, index)
+        if _passes(ctx, ev, index, continuing=True)
     ]
 
 
@@ -260,7 +265,9 @@ def refills(ctx: PlacementContext, limit: int) -> list[Pick]:
     picks = []
     for decision in plan.decisions:
         index, ev, supply = decision.index, decision.ev, decision.supply
-        if decision.action == "stop" or index is None or not _passes(ctx, ev, index):
+        if decision.action == "stop" or index is None:
+            continue
+        if not _passes(ctx, ev, index, continuing=decision.action == "reorder"):
             continue
         if products[index].sku in in_basket:
             continue

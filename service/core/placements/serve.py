@@ -258,9 +258,10 @@ def _render(
     own = [r for r in pick.reasons.get(locale, ()) if reference.forbidden_match(r["text"]) is None]
     taken = pick.extra.get("servings_per_day") if pick.strategy == "refills" else None
     if taken is not None:  # a reorder at the servings taken: the list's reasons and near-limit
-        product = ctx.snapshot.catalog.products[pick.index]  # warnings speak of the label's
-        item["reasons"] = own  # (re-review 22b U1), as GET /refills says it
-        item["warnings"] = as_taken_warnings(item["warnings"], product, float(taken))
+        # warnings speak of the label's (re-review 22b U1), as GET /refills says it
+        item["reasons"] = own
+        warnings = item["warnings"]
+        item["warnings"] = as_taken_warnings(pick.ev, pick.index, warnings, float(taken), locale)
     else:
         item["reasons"] = own + [r for r in item["reasons"] if r not in own]
     item["brand"] = ctx.snapshot.catalog.products[pick.index].brand

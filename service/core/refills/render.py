@@ -10,6 +10,7 @@ import numpy as np
 
 from ..advice_texts import intake_warning_notices, item_reasons
 from ..amounts import rounded
+from ..day_totals import near_upper_limit
 from ..ranking import Evaluation, item_warnings, list_notices, profile_notices
 from ..reference import Reference
 from ..snapshot import Snapshot
@@ -83,12 +84,24 @@ def as_taken_view(product: Any, servings: float) -> dict[str, Any]:
     }
 
 
-def as_taken_warnings(warnings: list[dict[str, Any]], product: Any, servings: float) -> list:
+def as_taken_warnings(
+    ev: Evaluation, index: int, warnings: list[dict[str, Any]], servings: float, locale: str
+) -> list[dict[str, Any]]:
     """Below the label's servings the `near_upper_limit` warnings, which quote the label's
-    daily amount ("with this you take 500 mg"), are not said of the fewer taken; the rest
-    (a medicine's, a life stage's) hold whatever the dose."""
-    fewer = servings < product.servings_per_day - 1e-9
-    return [w for w in warnings if not (fewer and w["code"].startswith("near_upper_limit"))]
+    daily amount ("with this you take 500 mg"), are worked out again at the servings taken:
+    one 250 mg tablet a day beside up to 2,000 mg of calcium from food is still 2,250 of the
+    2,500 mg (session 23). The rest (a medicine's, a life stage's) hold whatever the dose."""
+    catalog = ev.snapshot.catalog
+    label = catalog.products[index].servings_per_day
+    if servings >= label - 1e-9:
+        return warnings
+    kept = [w for w in warnings if not w["code"].startswith("near_upper_limit")]
+    row = catalog.nutrients_per_day[index]
+    totals = ev.safety.totals_with_item[index] - row * (1 - servings / label)
+    keys = ev.snapshot.reference.nutrients.keys
+    for column, text in near_upper_limit(ev, totals, row > 0, locale):
+        kept.append({"code": f"near_upper_limit:{keys[column]}", "text": text})
+    return kept
 
 
 def product_item(ev: Evaluation, index: int, locale: str) -> dict[str, Any]:
@@ -215,7 +228,9 @@ def render_plan(
         if decision.action == "reorder":  # at the servings the customer takes
             product = catalog.products[supply.index]
             item.update(as_taken_view(product, supply.servings_per_day))
-            warnings = as_taken_warnings(warnings, product, supply.servings_per_day)
+            warnings = as_taken_warnings(
+                ev, decision.index, warnings, supply.servings_per_day, locale
+            )
         reasons = [runs_out_reason(config, name, supply.runs_out_on, plan.today, locale)]
         reasons += stop_reasons(snapshot, config, plan.stopped, supply.sku, locale)
         if decision.action == "replace":
