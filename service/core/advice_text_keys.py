@@ -22,6 +22,9 @@ ADVICE_TEXTS: dict[str, tuple[str, ...]] = {
     "notice_already_covered_general": ("amount", "unit", "nutrient"),  # review 14
     "notice_already_covered_general_basket": ("amount", "unit", "nutrient"),
     "notice_already_taken_basket": ("amount", "unit", "nutrient"),
+    # review 23p #2: beside a measured deficiency (serum_texts.deficient_column), not "enough"
+    "notice_already_covered_serum": ("amount", "unit", "nutrient"),
+    "notice_already_covered_serum_basket": ("amount", "unit", "nutrient"),
     "notice_intake_interaction": ("products", "amount", "unit", "nutrient", "maximum"),
     "notice_intake_life_stage_maximum": ("products", "amount", "unit", "nutrient", "maximum"),
     "notice_intake_dose_band": ("products", "amount", "unit", "nutrient", "maximum"),

@@ -34,6 +34,7 @@ from .intake import shown_name
 from .line_notices import credited_intake, life_stage_line_notices, unsuited_taken
 from .needs import no_need_detail, warned_out_by
 from .reason_filters import banded_amounts, quotes_far_below, without_repeated_sentences
+from .serum_texts import deficient_column, serum_notices
 from .target_priority import priorities
 from .warning_reasons import below_warning_reasons
 
@@ -220,7 +221,7 @@ def advice_notices(ev: Evaluation, locale: str) -> list[dict[str, str]]:
     offer = ev.offer
     enough = offer.enough
     failing = offer.failing
-    capped = capped_doctor_doses(ev)
+    capped, deficient = capped_doctor_doses(ev), deficient_column(ev)
     for column in offer.covered:
         key = keys[column]
         found = failing.get(column)
@@ -242,8 +243,10 @@ def advice_notices(ev: Evaluation, locale: str) -> list[dict[str, str]]:
         # "enough" only where there is an amount to be enough of (scoring.yaml lists.covered);
         # the basket is not yet taken: a basket line makes the text say "with your basket"
         text_key = "notice_already_taken" if np.isnan(enough[column]) else "notice_already_covered"
-        # beside a doctor's dose we may not supply, enough for the general advice (review 14)
-        text_key += "_general" if column in capped else ""
+        # beside a doctor's dose we may not supply, enough for the general advice (review 14);
+        # beside a measured deficiency, not "enough": the doctor decides (review 23p #2)
+        serum = column == deficient and text_key == "notice_already_covered"
+        text_key += "_general" if column in capped else "_serum" if serum else ""
         text_key += "_basket" if basket else ""
         values = reference.nutrients.text_values(key, locale, amount=amount)
         text = reference.text(text_key, locale, **values)
@@ -327,18 +330,6 @@ def _safe_without_need(ev: Evaluation) -> bool:
     offer = ev.offer
     safe = ev.safety.allowed() & ~ev.rule_excluded & ev.rule_required & offer.within_band
     return bool((safe & ~offer.duplicate).any())
-
-
-def serum_notices(ev: Evaluation, locale: str) -> list[dict[str, str]]:
-    """`serum_deficient`: a deficient level is the doctor's first (R8), said whatever a list or
-    a regimen offers, and whatever the age or life stage (review s6 T2)."""
-    serum, below = advice_of(ev).serum, ev.offer.config.serum_refer_below
-    if serum is None or below is None or serum >= below:
-        return []
-    text = ev.snapshot.reference.text(
-        "notice_serum_deficient", locale, serum=rounded(serum), below=rounded(below)
-    )
-    return [{"code": "serum_deficient", "text": text}]
 
 
 def doctor_dose_notices(ev: Evaluation, locale: str) -> list[dict[str, str]]:

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from .advice_extras import served_targets
-from .advice_texts import doctor_dose_notices, intake_warning_notices, serum_notices
+from .advice_texts import doctor_dose_notices, intake_warning_notices
 from .amounts import above, rounded
 from .children import sourced_columns
 from .day_totals import interaction_key, near_upper_limit
@@ -35,6 +35,7 @@ from .regimen_solve import solve
 from .regimen_texts import TextWriter
 from .regimen_warnings import closest_past_warnings, held_below_warnings
 from .safety import life_stage_maxima
+from .serum_texts import deficient_column, serum_notices
 from .snapshot import Snapshot
 from .target_priority import priorities
 from .vocabulary import DEFAULT_LOCALE
@@ -70,7 +71,10 @@ def formulate_regimen(
     elif not has_target.any():
         notices.append(_notice("no_targets", write))
     elif not problem.gaps.any():
-        notices.append(_notice("intake_needs_attention" if failing else "targets_met", write))
+        notice = _notice("intake_needs_attention" if failing else "targets_met", write)
+        if not failing and deficient_column(ev) is not None:  # review 23p #2: the doctor's
+            notice["text"] = write("notice_targets_met_serum")  # first, not "nothing needed"
+        notices.append(notice)
     elif problem.size == 0:
         notices += _infeasible(ev, problem, write)
     else:

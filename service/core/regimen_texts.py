@@ -50,6 +50,7 @@ REQUIRED_TEXTS = (
     "notice_regimen_infeasible",
     "notice_no_targets",
     "notice_targets_met",
+    "notice_targets_met_serum",  # review 23p #2: beside a measured deficiency
     "notice_regimen_partial",
     "notice_regimen_greedy",
     "target_fails_guarantee",  # review s5 S5
