@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import buy_again_lists, memory_app, recommend, store_customer
+from .conftest import buy_again_lists, memory_app, notice_texts, recommend, store_customer
 from .oracle import expected_intake
 from .test_safety_properties import assert_safe
 
@@ -98,3 +98,130 @@ def test_a_product_taken_above_its_label_is_reordered_in_the_email_and_bought_ag
         assert item["nutrients_per_day"]["vitamin_d_ug"] == 20
     for items in buy_again_lists(client, customer):
         assert [i["sku"] for i in items] == [sku]
+
+
+@pytest.mark.parametrize(
+    "profile",
+    [
+        {  # review 23p #2: pregnant, 10 µg from her pregnancy multivitamin, 20 nmol/l
+            "age": 28,
+            "sex": "female",
+            "country": "NL",
+            "life_stage": "pregnant",
+            "serum_25ohd_nmol_l": 20,
+            "current_supplements": [{"sku": "XF-MULTI-PREGNANCY"}],
+        },
+        {  # breastfeeding, a 10 µg D3, 18 nmol/l
+            "age": 28,
+            "sex": "female",
+            "country": "NL",
+            "life_stage": "breastfeeding",
+            "serum_25ohd_nmol_l": 18,
+            "current_supplements": [{"sku": "XF-D3-10-TAB"}],
+        },
+    ],
+)
+@pytest.mark.parametrize("locale", ["nl", "de", "en"])
+def test_no_enough_vitamin_d_beside_a_measured_deficiency(client, profile, locale):
+    """Review 23p #2: "you already take enough vitamin D (10 µg a day)" stood beside "your
+    measured level (20 nmol/l) ... is a deficiency"; the regimen said "nothing needs to be
+    added". Beside a deficiency the list says what she takes without calling it enough, and
+    that her doctor decides; the regimen does not say nothing is needed."""
+    answer = recommend(client, {"profile": profile}, locale)
+    notices = notice_texts(answer)
+    assert "serum_deficient" in notices
+    covered = notices["already_covered:vitamin_d_ug"]
+    enough = {"nl": "genoeg", "de": "genug", "en": "enough"}[locale]
+    assert enough not in covered and "10" in covered, covered
+    assert {"nl": "arts", "de": "Arzt", "en": "doctor"}[locale] in covered, covered
+    regimen = client.post("/v1/regimens", json={"profile": profile, "locale": locale})
+    texts = notice_texts(regimen.get_json())
+    assert "serum_deficient" in texts
+    nothing = {"nl": "er hoeft niets bij", "de": "muss nichts", "en": "nothing needs"}[locale]
+    assert not any(nothing in t for t in texts.values()), texts
+
+
+def test_enough_vitamin_d_stays_without_a_measured_deficiency(client):
+    """At 40 nmol/l (insufficient, not deficient: no referral) what she takes is enough for the
+    advice, and the list says so, as before."""
+    profile = {
+        "age": 28,
+        "sex": "female",
+        "country": "NL",
+        "life_stage": "pregnant",
+        "serum_25ohd_nmol_l": 40,
+        "current_supplements": [{"sku": "XF-D3-10-TAB"}],
+    }
+    notices = notice_texts(recommend(client, {"profile": profile}))
+    assert "serum_deficient" not in notices
+    assert "enough" in notices["already_covered:vitamin_d_ug"]
+
+
+@pytest.mark.parametrize(
+    "profile",
+    [
+        {"age": 75, "sex": "male", "country": "NL", "higher_dose_advised": {"vitamin_d_ug": 50}},
+        {
+            "age": 55,
+            "sex": "female",
+            "country": "NL",
+            "diet": "vegan",
+            "higher_dose_advised": {"vitamin_d_ug": 75},
+        },
+        {
+            "age": 72,
+            "sex": "female",
+            "country": "NL",
+            "higher_dose_advised": {"vitamin_d_iu": 2000},
+        },
+    ],
+)
+def test_a_doctors_vitamin_d_dose_is_not_quoted_beside_the_health_councils(client, profile):
+    """Review 23p #4: a man of 75 whose doctor advised 50 µg got a D3 + K2 (100 µg K2 nobody
+    advised) first, with "your doctor advised 50 µg" and "the Dutch Health Council advises
+    everyone aged 70 and over to take 20 µg"; a vegan woman of 55 with a doctor's 75 µg "your
+    doctor advised 75 µg" beside "advises women aged 50 to 70 ... 10 µg". Two doses on one item
+    is no reason true for the person: with a doctor's vitamin D dose the council's age rules,
+    and the 65+ D3 + K2 boost, stay out (as dark skin and little sun did, review 20b F6)."""
+    answer = recommend(client, {"profile": profile, "limit": 5})
+    assert answer["items"]
+    for item in answer["items"]:
+        codes = {r["code"] for r in item["reasons"]}
+        assert "rule:nl-70-plus-vitamin-d" not in codes, item["reasons"]
+        assert "rule:nl-women-50-70-vitamin-d" not in codes, item["reasons"]
+        assert "rule:older-65-plus-d3-k2" not in codes, item["reasons"]
+        texts = " ".join(r["text"] for r in item["reasons"])
+        assert "Health Council" not in texts, texts
+
+
+def test_without_a_doctors_dose_the_health_councils_70_plus_advice_is_quoted(client):
+    answer = recommend(client, {"profile": {"age": 75, "sex": "male", "country": "NL"}})
+    codes = {r["code"] for i in answer["items"] for r in i["reasons"]}
+    assert "rule:nl-70-plus-vitamin-d" in codes
+
+
+@pytest.mark.parametrize("country", ["NL", "DE"])
+def test_a_childs_measured_low_level_brings_no_vitamin_d_product_on_its_own(client, country):
+    """Review 23p #7: a girl of 14 with 15 nmol/l who takes a 10 µg D3 was offered a D3 + K2
+    drops (50 µg K2) and a 20 µg D3, 30 µg with hers, by the rule for a measured low level
+    alone, beside `no_advice`: targets.yaml gives that level a target for adults only (a
+    child's is the doctor's dose), and the list says to see the doctor (`serum_deficient`).
+    The rule now asks the same age; no vitamin D product is offered for the level alone."""
+    profile = {
+        "age": 14,
+        "sex": "female",
+        "country": country,
+        "serum_25ohd_nmol_l": 15,
+        "current_supplements": [{"sku": "XF-D3-10-TAB"}],
+    }
+    answer = recommend(client, {"profile": profile})
+    assert "serum_deficient" in notice_texts(answer)
+    for item in answer["items"]:
+        codes = {r["code"] for r in item["reasons"]}
+        assert "rule:low-measured-vitamin-d" not in codes, item
+
+
+def test_an_adults_measured_low_level_still_brings_vitamin_d(client):
+    profile = {"age": 40, "sex": "female", "country": "NL", "serum_25ohd_nmol_l": 40}
+    answer = recommend(client, {"profile": profile})
+    assert any(i["nutrients_per_day"].get("vitamin_d_ug", 0) > 0 for i in answer["items"])
