@@ -225,3 +225,23 @@ def test_an_adults_measured_low_level_still_brings_vitamin_d(client):
     profile = {"age": 40, "sex": "female", "country": "NL", "serum_25ohd_nmol_l": 40}
     answer = recommend(client, {"profile": profile})
     assert any(i["nutrients_per_day"].get("vitamin_d_ug", 0) > 0 for i in answer["items"])
+
+
+@pytest.mark.parametrize("age, serum", [(6, 40), (10, 25), (17, 12)])
+def test_a_child_with_a_low_level_taking_no_vitamin_d_is_offered_one_plain_dose(client, age, serum):
+    """The adults' rule left a child of 6 at 40 nmol/l with "tell us more": a child who takes
+    no vitamin D yet is offered a plain vitamin D of 10-15 µg (at most the EFSA adequate
+    intake, no vitamin K), with the doctor named for the dose (low-measured-vitamin-d-child)."""
+    profile = {"age": age, "sex": "female", "country": "NL", "serum_25ohd_nmol_l": serum}
+    answer = recommend(client, {"profile": profile})
+    offered = [
+        i
+        for i in answer["items"]
+        if "rule:low-measured-vitamin-d-child" in {r["code"] for r in i["reasons"]}
+    ]
+    assert offered, answer
+    for item in answer["items"]:
+        amounts = item["nutrients_per_day"]
+        if amounts.get("vitamin_d_ug"):
+            assert 10 <= amounts["vitamin_d_ug"] <= 15, item
+            assert not amounts.get("vitamin_k1_ug") and not amounts.get("vitamin_k2_ug"), item
