@@ -23,15 +23,17 @@ def _reorders(client, customer: str, sku: str) -> list[dict]:
     return shown
 
 
-def test_a_reorder_at_fewer_servings_keeps_its_near_limit_warning_at_the_dose_taken(client):
+@pytest.mark.parametrize("sex, near", [("male", True), ("female", False)])
+def test_a_reorder_at_fewer_servings_warns_near_the_limit_at_the_dose_taken(client, sex, near):
     """Session 22 left open: below the label's servings a reorder lost its near-limit warning
     (it quoted the label's amount). A man who takes one 250 mg calcium tablet a day of a
     2-a-day label, with up to 2,000 mg from food, is at 2,250 of the 2,500 mg for total
-    intake: the e-mail and GET /refills warn of that, at the 250 mg he takes."""
-    customer = "s23-near-fewer"
+    intake: the e-mail and GET /refills warn of that, at the 250 mg he takes. A woman (up to
+    1,700 mg from food) is at 1,950 mg, below the 80 % at which the list warns: no warning."""
+    customer = f"s23-near-fewer-{sex}"
     profile = {
         "age": 40,
-        "sex": "male",
+        "sex": sex,
         "country": "NL",
         "current_supplements": [{"sku": "VL-CA-CIT-TAB", "servings_per_day": 1}],
     }
@@ -40,26 +42,12 @@ def test_a_reorder_at_fewer_servings_keeps_its_near_limit_warning_at_the_dose_ta
     assert len(shown) == 2
     for item in shown:
         assert item["servings_per_day"] == 1
-        near = [w["text"] for w in item["warnings"] if w["code"] == "near_upper_limit:calcium_mg"]
-        assert near and "250 mg" in near[0] and "2250" in near[0], item["warnings"]
-        assert "take 500 mg" not in near[0], near
-
-
-def test_a_reorder_at_fewer_servings_far_from_the_limit_has_no_near_limit_warning(client):
-    """The same tablet at one a day for a woman (up to 1,700 mg from food): 1,950 of 2,500 mg,
-    below the 80 % at which the list warns, so no near-limit warning (as before)."""
-    customer = "s23-near-fewer-woman"
-    profile = {
-        "age": 40,
-        "sex": "female",
-        "country": "NL",
-        "current_supplements": [{"sku": "VL-CA-CIT-TAB", "servings_per_day": 1}],
-    }
-    store_customer(client, customer, profile, {"VL-CA-CIT-TAB": "2026-08-01"})
-    shown = _reorders(client, customer, "VL-CA-CIT-TAB")
-    assert len(shown) == 2
-    for item in shown:
-        assert not [w for w in item["warnings"] if w["code"].startswith("near_upper_limit")]
+        texts = [w["text"] for w in item["warnings"] if w["code"].startswith("near_upper_limit")]
+        if not near:
+            assert not texts, texts
+            continue
+        assert texts and "250 mg" in texts[0] and "2250" in texts[0], item["warnings"]
+        assert "take 500 mg" not in texts[0], texts
 
 
 def test_the_oracle_counts_the_next_pack_of_a_product_taken_at_its_label_at_least_at_it(client):
@@ -245,3 +233,70 @@ def test_a_child_with_a_low_level_taking_no_vitamin_d_is_offered_one_plain_dose(
         if amounts.get("vitamin_d_ug"):
             assert 10 <= amounts["vitamin_d_ug"] <= 15, item
             assert not amounts.get("vitamin_k1_ug") and not amounts.get("vitamin_k2_ug"), item
+
+
+@pytest.mark.parametrize(
+    "country, sku, age", [("DE", "XF-D3-20-TAB", 45), ("NL", "XF-D3-10-TAB", 55)]
+)
+def test_a_product_taken_above_its_label_that_covers_the_advice_is_bought_again(
+    client, country, sku, age
+):
+    """Re-review 23r #2: two 20 µg D3 a day for a woman of 45 in DE (the DGE's 20 µg) were
+    reordered in the e-mail but missing from buy-again and the account page: the product's
+    own second tablet counted as covering the advice, so it was a second source of itself."""
+    customer = f"s23r-above-label-{country}"
+    profile = {
+        "age": age,
+        "sex": "female",
+        "country": country,
+        "current_supplements": [{"sku": sku, "servings_per_day": 2}],
+    }
+    store_customer(client, customer, profile, {sku: "2026-08-20"})
+    assert len(_reorders(client, customer, sku)) == 2
+    for items in buy_again_lists(client, customer):
+        assert [i["sku"] for i in items] == [sku]
+
+
+def test_beside_a_doctors_dose_a_deficiency_keeps_enough_of_the_doctors_dose(client):
+    """Re-review 23r #6: a man at 20 nmol/l who takes the 50 µg his doctor advised read "your
+    doctor decides how much vitamin D you need": the doctor has; what he takes is enough for
+    the doctor's dose, and the list says so beside the deficiency notice."""
+    profile = {
+        "age": 45,
+        "sex": "male",
+        "country": "NL",
+        "serum_25ohd_nmol_l": 20,
+        "higher_dose_advised": {"vitamin_d_ug": 50},
+        "current_supplements": [{"sku": "XF-D3-50-CAP"}],
+    }
+    notices = notice_texts(recommend(client, {"profile": profile}))
+    assert "serum_deficient" in notices
+    assert "enough" in notices["already_covered:vitamin_d_ug"]
+    regimen = client.post("/v1/regimens", json={"profile": profile, "locale": "en"})
+    texts = notice_texts(regimen.get_json())
+    assert "discussed it with your doctor" not in texts.get("targets_met", ""), texts
+
+
+def test_refills_say_no_enough_vitamin_d_beside_a_measured_deficiency(client):
+    """Re-review 23r #3: GET /refills left out a pregnant woman's 10 µg D3 (18 nmol/l) with
+    "with what you take besides it, you already get enough vitamin D" and no notice of the
+    level. It names the advised amount and the doctor, and carries `serum_deficient`."""
+    customer = "s23r-refills-serum"
+    profile = {
+        "age": 28,
+        "sex": "female",
+        "country": "NL",
+        "life_stage": "pregnant",
+        "serum_25ohd_nmol_l": 18,
+        "current_supplements": [{"sku": "XF-MULTI-PREGNANCY"}, {"sku": "XF-D3-10-TAB"}],
+    }
+    purchases = {"XF-D3-10-TAB": "2026-08-01", "XF-MULTI-PREGNANCY": "2026-11-20"}
+    store_customer(client, customer, profile, purchases)
+    refills = client.get(f"/v1/customers/{customer}/refills?locale=en").get_json()
+    assert "serum_deficient" in notice_texts(refills)
+    whys = [w for e in refills["refills"] for w in e.get("why", [])]
+    whys += [w for e in (refills["reorder"] or {"left_out": []})["left_out"] for w in e["why"]]
+    covered = [w["text"] for w in whys if w["code"] == "already_covered"]
+    assert covered, refills
+    for text in covered:
+        assert "enough" not in text and "doctor" in text, text

@@ -28,9 +28,11 @@ def deficient_column(ev: Evaluation) -> int | None:
     """The column of the measured nutrient where the level is below the referral threshold
     (`serum_deficient` is said): what is taken of it is never called "enough" beside that
     notice, nor a regimen "nothing needs to be added" (review 23p #2: a pregnant woman's 10 µg
-    at 20 nmol/l)."""
-    config = ev.offer.config
-    serum, below = advice_of(ev).serum, config.serum_refer_below
+    at 20 nmol/l). None where a doctor advised a dose of it: the doctor has decided, and what
+    is taken is enough of that dose (re-review 23r #6)."""
+    config, advice = ev.offer.config, advice_of(ev)
+    serum, below = advice.serum, config.serum_refer_below
     if serum is None or below is None or serum >= below or config.serum_nutrient is None:
         return None
-    return ev.snapshot.reference.nutrients.keys.index(config.serum_nutrient)
+    column = ev.snapshot.reference.nutrients.keys.index(config.serum_nutrient)
+    return None if column in advice.doctor else column

@@ -99,7 +99,7 @@ def buy_again_ranked(
         # and with the items listed before it: what is offered together stays within every
         # limit and life stage maximum (session 18 review F3: 45 µg vitamin D in pregnancy
         # from three items each checked alone); "covered" stays what is taken
-        together = own
+        together, listed_besides = own, ev  # the latter without its own extra servings
         if chosen:
             listed = [
                 (c.supply.sku, c.supply.servings_per_day)
@@ -109,7 +109,7 @@ def buy_again_ranked(
             more = taken_lines(
                 profile, {supply.sku, *others, *dict(listed)}, extra + listed, list(basket)
             )
-            before = evaluate(snapshot, profile, more, today, jurisdiction)
+            before = listed_besides = evaluate(snapshot, profile, more, today, jurisdiction)
             together = _as_taken(snapshot, profile, more, supply, today, jurisdiction, None, before)
         # nothing it adds covered already by what is taken besides it (F12, review s4 R11)
         if (
@@ -119,8 +119,9 @@ def buy_again_ranked(
             and fits_continuing(together, supply.index)
             and not ev.offer.duplicated(supply.index)
             # nor by the items listed before it (a folic acid + D3 tablet beside the pregnancy
-            # multivitamin listed first; session 19)
-            and not together.offer.duplicated(supply.index)
+            # multivitamin listed first; session 19), never by its own servings above the
+            # label's (re-review 23r #2: the second of two 20 µg tablets a day is no source)
+            and not listed_besides.offer.duplicated(supply.index)
             and not second_sources(together)[supply.index]  # a child's one product (s19 F2)
             # no iron for a man without a measured need (session 18 review F4)
             and not not_indicated(own, snapshot.catalog.nutrients_per_day[supply.index])

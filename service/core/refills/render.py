@@ -13,6 +13,7 @@ from ..amounts import rounded
 from ..day_totals import near_upper_limit
 from ..ranking import Evaluation, item_warnings, list_notices, profile_notices
 from ..reference import Reference
+from ..serum_texts import deficient_column, serum_notices
 from ..snapshot import Snapshot
 from .plan import RefillPlan, once
 from .settings import RefillConfig
@@ -26,11 +27,19 @@ def _nutrient_names(reference: Reference, keys: list[str], locale: str) -> str:
 
 
 def why_texts(
-    config: RefillConfig, reference: Reference, why: dict[str, list[str]], locale: str
+    config: RefillConfig,
+    reference: Reference,
+    why: dict[str, list[str]],
+    locale: str,
+    deficient: str | None = None,
 ) -> list[dict[str, str]]:
+    """The why entries' texts; beside a measured deficiency of `deficient` (the nutrient of
+    serum_texts.deficient_column) "already enough" of it is not said (re-review 23r #3)."""
     out = []
     for code, nutrients in why.items():
         key = f"why_{code}"
+        if code == "already_covered" and deficient in nutrients:
+            key = "why_already_covered_serum"
         if key not in config.texts:
             key = "why_rule"  # a check without its own text yet: the neutral one
         text = config.text(key, locale, nutrients=_nutrient_names(reference, nutrients, locale))
@@ -184,6 +193,8 @@ def render_plan(
         if d.action != "reorder"
     }
     unfit.update(plan.lasting_why)
+    column = deficient_column(plan.now) if plan.now is not None else None
+    deficient = None if column is None else reference.nutrients.keys[column]
     refills = []
     for s in plan.listed:
         entry = {
@@ -196,11 +207,11 @@ def render_plan(
             text = config.text("why_stopped_for", locale, name=continued)
             entry["fits"] = False
             entry["why"] = [{"code": "stopped_for", "text": text}] + why_texts(
-                config, reference, unfit.get(s.sku, {}), locale
+                config, reference, unfit.get(s.sku, {}), locale, deficient
             )
         elif s.sku in unfit:
             entry["fits"] = False
-            entry["why"] = why_texts(config, reference, unfit[s.sku], locale)
+            entry["why"] = why_texts(config, reference, unfit[s.sku], locale, deficient)
             if s.sku in plan.lasting_replacements:  # what serves its need instead (review 9b)
                 entry["instead"] = _instead(snapshot, config, plan, s, locale)
         elif s.sku in in_reorder or plan.checked_all:
@@ -212,7 +223,7 @@ def render_plan(
         name = catalog.products[supply.index].name[locale]
         if decision.action == "stop" or decision.index is None:
             nutrients = decision.nutrients or {code: [] for code in decision.why}
-            why = why_texts(config, reference, nutrients, locale)
+            why = why_texts(config, reference, nutrients, locale, deficient)
             left_out.append(
                 {
                     "sku": supply.sku,
@@ -243,7 +254,7 @@ def render_plan(
                 }
             )
             item["replaces"] = supply.sku
-            item["why"] = why_texts(config, reference, decision.nutrients, locale)
+            item["why"] = why_texts(config, reference, decision.nutrients, locale, deficient)
             # what the advice says for the replacement itself (true for it, claim-checked)
             index = decision.index
             reasons.extend(once(ev, item_reasons, index, locale))
@@ -263,6 +274,7 @@ def render_plan(
     notices = (
         once(now, profile_notices, locale) + _list_warnings(now, locale) if now is not None else []
     )
+    notices += serum_notices(now, locale) if now is not None else []  # re-review 23r #3
     reorder = None
     if items or left_out:
         reorder = {

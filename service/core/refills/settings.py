@@ -40,6 +40,7 @@ TEXTS: dict[str, tuple[str, ...]] = {
     "notice_not_needed_no_advice": ("name",),
     "why_covered": (),
     "why_already_covered": ("nutrients",),
+    "why_already_covered_serum": ("nutrients",),  # re-review 23r #3
     "why_upper_limit": ("nutrients",),
     "why_upper_limit_alone": ("nutrients",),
     "why_upper_limit_food": ("nutrients",),
