@@ -300,3 +300,23 @@ def test_refills_say_no_enough_vitamin_d_beside_a_measured_deficiency(client):
     assert covered, refills
     for text in covered:
         assert "enough" not in text and "doctor" in text, text
+
+
+@pytest.mark.parametrize("locale", ["nl", "de", "en"])
+def test_an_empty_list_beside_a_deficiency_does_not_ask_to_tell_us_more(client, locale):
+    """Review 23p #2: the pregnant woman at 20 nmol/l whose multivitamin covers her advice got
+    "tell us more (goals, sun, diet)" under the deficiency notice. The empty list points to
+    the doctor, as the deficiency notice does."""
+    profile = {
+        "age": 28,
+        "sex": "female",
+        "country": "NL",
+        "life_stage": "pregnant",
+        "serum_25ohd_nmol_l": 20,
+        "current_supplements": [{"sku": "XF-MULTI-PREGNANCY"}],
+    }
+    answer = recommend(client, {"profile": profile}, locale)
+    assert not answer["items"]
+    text = notice_texts(answer)["no_items"]
+    assert {"nl": "Vertel ons meer", "de": "Erzählen Sie", "en": "Tell us more"}[locale] not in text
+    assert {"nl": "arts", "de": "Arzt", "en": "doctor"}[locale] in text, text

@@ -72,6 +72,7 @@ SERVICE_TEXTS: dict[str, tuple[str, ...]] = {
     # a life stage's maximum of 0 (advice_texts._warning_key; review 11 R11-1)
     "notice_intake_life_stage_maximum_none": ("products", "amount", "unit", "nutrient"),
     "notice_no_items": (),
+    "notice_no_items_serum": (),  # review 23p #2: beside serum_deficient, not "tell us more"
     # review 21 M2: items of one list that together cross an upper limit (list_together.py)
     "notice_not_together": ("products", "nutrient", "total", "room", "unit"),
     "notice_not_together_stage": ("products", "nutrient", "total", "room", "unit"),
