@@ -8,6 +8,16 @@ from .conftest import buy_again_lists, memory_app, notice_texts, recommend, stor
 from .oracle import expected_intake
 from .test_safety_properties import assert_safe
 
+# review 23p #2: pregnant, 10 µg of vitamin D from her pregnancy multivitamin, 20 nmol/l
+PREGNANT_DEFICIENT = {
+    "age": 28,
+    "sex": "female",
+    "country": "NL",
+    "life_stage": "pregnant",
+    "serum_25ohd_nmol_l": 20,
+    "current_supplements": [{"sku": "XF-MULTI-PREGNANCY"}],
+}
+
 
 @pytest.fixture(scope="module")
 def client():
@@ -91,14 +101,7 @@ def test_a_product_taken_above_its_label_is_reordered_in_the_email_and_bought_ag
 @pytest.mark.parametrize(
     "profile",
     [
-        {  # review 23p #2: pregnant, 10 µg from her pregnancy multivitamin, 20 nmol/l
-            "age": 28,
-            "sex": "female",
-            "country": "NL",
-            "life_stage": "pregnant",
-            "serum_25ohd_nmol_l": 20,
-            "current_supplements": [{"sku": "XF-MULTI-PREGNANCY"}],
-        },
+        PREGNANT_DEFICIENT,  # review 23p #2: 10 µg from her pregnancy multivitamin
         {  # breastfeeding, a 10 µg D3, 18 nmol/l
             "age": 28,
             "sex": "female",
@@ -307,15 +310,7 @@ def test_an_empty_list_beside_a_deficiency_does_not_ask_to_tell_us_more(client, 
     """Review 23p #2: the pregnant woman at 20 nmol/l whose multivitamin covers her advice got
     "tell us more (goals, sun, diet)" under the deficiency notice. The empty list points to
     the doctor, as the deficiency notice does."""
-    profile = {
-        "age": 28,
-        "sex": "female",
-        "country": "NL",
-        "life_stage": "pregnant",
-        "serum_25ohd_nmol_l": 20,
-        "current_supplements": [{"sku": "XF-MULTI-PREGNANCY"}],
-    }
-    answer = recommend(client, {"profile": profile}, locale)
+    answer = recommend(client, {"profile": PREGNANT_DEFICIENT}, locale)
     assert not answer["items"]
     text = notice_texts(answer)["no_items"]
     assert {"nl": "Vertel ons meer", "de": "Erzählen Sie", "en": "Tell us more"}[locale] not in text

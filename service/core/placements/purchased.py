@@ -38,10 +38,9 @@ def _passes(ctx: PlacementContext, ev: Evaluation, index: int, continuing: bool 
     10 µg D3 tablets a day)."""
     if ev.over_limit_now or ctx.ev.over_limit_now:
         return False
-    excluded = ev.safety.excluded
-    ignored = ("already_taken",) if continuing else ()
+    safe = ev.safety.allows_continuing(index) if continuing else ev.safety.allowed()[index]
     return bool(
-        not any(mask[index] for code, mask in excluded.items() if code not in ignored)
+        safe
         and not ev.rule_excluded[index]
         and ev.rule_required[index]
         and ctx.request_mask()[index]

@@ -16,9 +16,8 @@ from ..ranking import Evaluation, evaluate, item_warnings
 from ..snapshot import Snapshot
 from ..target_priority import column_ranks
 from ..vocabulary import LOCALES
-from .plan import _as_taken
+from .plan import _as_taken, fits
 from .render import product_item, runs_out_reason
-from .replace import fits_continuing
 from .settings import RefillConfig
 from .supplies import Purchase, Supply, supplies, taken_lines
 from .why import not_indicated
@@ -115,8 +114,8 @@ def buy_again_ranked(
         if (
             not own.over_limit_now
             and not together.over_limit_now
-            and fits_continuing(own, supply.index)
-            and fits_continuing(together, supply.index)
+            and fits(own, supply.index)[supply.index]
+            and fits(together, supply.index)[supply.index]
             and not ev.offer.duplicated(supply.index)
             # nor by the items listed before it (a folic acid + D3 tablet beside the pregnancy
             # multivitamin listed first; session 19), never by its own servings above the

@@ -16,31 +16,19 @@ from ..ranking import Evaluation
 from ..vocabulary import LOCALES
 
 
-def fits(ev: Evaluation) -> np.ndarray:
+def fits(ev: Evaluation, continuing: int | None = None) -> np.ndarray:
     """Products that fit the evaluation (the mask behind `exclusions`): and none past a
-    medicine's warning and the advice of that nutrient (needs.past_advice_warned_taken)."""
-    mask = ev.safety.allowed() & ~ev.rule_excluded & ev.offer.within_band
+    medicine's warning and the advice of that nutrient (needs.past_advice_warned_taken). The
+    product at `continuing` is one the customer goes on with: that it is taken already is no
+    reason (`SafetyResult.allows_continuing`; the refill plan's `exclusions` skip it too)."""
+    allowed = ev.safety.allowed()
+    if continuing is not None:
+        allowed[continuing] = ev.safety.allows_continuing(continuing)
+    mask = allowed & ~ev.rule_excluded & ev.offer.within_band
     warned = past_advice_warned_taken(ev)
     if warned:
-        mask = mask.copy()
         mask[list(warned)] = False
     return mask
-
-
-def fits_continuing(ev: Evaluation, index: int) -> bool:
-    """`fits` for a product the customer goes on with, checked where its own servings above
-    the label's count as taken (plan._as_taken): that it is taken already is no reason
-    (`already_taken`; the refill plan's `exclusions` skip it likewise). Two 10 µg tablets a
-    day of a 70-year-old's D3 were reordered in GET /refills but missing from buy-again and
-    the e-mail (review 23p #1)."""
-    excluded = ev.safety.excluded
-    if any(mask[index] for code, mask in excluded.items() if code != "already_taken"):
-        return False
-    return bool(
-        not ev.rule_excluded[index]
-        and ev.offer.within_band[index]
-        and index not in past_advice_warned_taken(ev)
-    )
 
 
 def replacement(
