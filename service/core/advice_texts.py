@@ -24,7 +24,6 @@ from .children import (
     child_diet_notices,
     one_source_no_items,
     one_source_notices,
-    second_sources,
     two_sources,
     two_sources_warnings,
 )
@@ -32,7 +31,7 @@ from .day_totals import interaction_key, over_room
 from .doctor_reach import doctor_excluded_notices, doctor_short_notices
 from .intake import shown_name
 from .line_notices import credited_intake, life_stage_line_notices, unsuited_taken
-from .needs import no_need_detail, warned_out_by
+from .needs import warned_out_by
 from .reason_filters import banded_amounts, quotes_far_below, without_repeated_sentences
 from .serum_texts import deficient_column, serum_notices
 from .target_priority import priorities
@@ -229,9 +228,7 @@ def advice_notices(ev: Evaluation, locale: str) -> list[dict[str, str]]:
             # a product unsuitable in the life stage as a whole: its own notice, below
             if found.kind == "life_stage":
                 continue
-            # above the upper limit (with food where it counts) the limit's notice says it
-            # (ranking.profile_notices): not the milder dose band's wording (review s5 S4)
-            if found.kind != "dose_band" or not above(ev.intake[column], ev.safety.room[column]):
+            if _listed(ev, column, found):
                 notices.append(_warning_notice(ev, column, found, locale))
             continue
         # never of a line the answer warns about (review 11 R11-3, R11-9): what the others
@@ -390,15 +387,27 @@ def line_names(ev: Evaluation, lines: tuple[int, ...], locale: str) -> str:
     return ev.snapshot.reference.listed(names, locale)
 
 
-def intake_warning_notices(ev: Evaluation, locale: str) -> list[dict[str, str]]:
+def intake_warning_notices(
+    ev: Evaluation, locale: str, listed: bool = False
+) -> list[dict[str, str]]:
     """The list's `intake_warning:<nutrient>` notices alone (regimens quote the same, S5), and
-    its `product_not_suited:<SKU>` of a product unsuitable in the life stage (review 9b F4)."""
+    its `product_not_suited:<SKU>` of a product unsuitable in the life stage (review 9b F4);
+    `listed`: only those the list shows (/refills, without working out the list's notices)."""
     failing = ev.offer.failing
     return [
         _warning_notice(ev, c, failing[c], locale)
         for c in ev.offer.covered
-        if c in failing and failing[c].kind != "life_stage"
+        if c in failing
+        and failing[c].kind != "life_stage"
+        and (not listed or _listed(ev, c, failing[c]))
     ] + life_stage_line_notices(ev, locale)
+
+
+def _listed(ev: Evaluation, column: int, found: Any) -> bool:
+    """Whether the list shows the warning of `found`: above the upper limit (with food where
+    it counts) the limit's notice says it (ranking.profile_notices), not the milder dose
+    band's wording (review s5 S4)."""
+    return found.kind != "dose_band" or not above(ev.intake[column], ev.safety.room[column])
 
 
 def _warning_notice(ev: Evaluation, column: int, found: Any, locale: str) -> dict[str, str]:
@@ -432,62 +441,3 @@ def _warning_key(reference: Any, found: Any, country: str) -> str:
         if variant in reference.texts:
             return variant
     return key
-
-
-def dose_band_view(ev: Evaluation) -> dict[str, dict[str, Any]]:
-    """Per nutrient with an advice or a band: the advice, the band and what justifies it
-    (explain, preview and regimens show the same numbers)."""
-    keys = ev.snapshot.reference.nutrients.keys
-    out = {}
-    for column, key in enumerate(keys):
-        target = advice_of(ev).targets[column]
-        upper = advice_of(ev).band_upper[column]
-        if np.isnan(target) and not np.isfinite(upper):
-            continue
-        out[key] = {
-            "advice": None if np.isnan(target) else rounded(target),
-            "source": advice_of(ev).target_ids.get(key),
-            "authority": advice_of(ev).authority.get(column),
-            "band_upper": rounded(upper) if np.isfinite(upper) else None,
-            "justified_by": advice_of(ev).justified_by.get(column),
-        }
-    return out
-
-
-def exclusion_texts(ev: Evaluation, index: int) -> list[dict[str, Any]]:
-    """Why the advice keeps a product out of a list: above the dose band, a duplicate of what
-    is covered, or no need (explain and the preview)."""
-    keys = ev.snapshot.reference.nutrients.keys
-    offer = ev.offer
-    reasons: list[dict[str, Any]] = []
-    for column in np.flatnonzero(offer.above_band[index]).tolist():
-        amount = rounded(ev.snapshot.catalog.nutrients_per_day[index, column])
-        total = rounded(ev.snapshot.catalog.nutrients_per_day[index, column] + ev.intake[column])
-        upper = rounded(advice_of(ev).band_upper[column])
-        text = f"{keys[column]} {amount} a day is above the dose band of {upper} "
-        if total != amount:
-            text = f"{keys[column]} {amount} a day ({total} with what is taken) is above the "
-            text += f"dose band of {upper} "
-        reasons.append(
-            {
-                "code": "dose_band",
-                "nutrient": keys[column],
-                "amount": amount,
-                "total": total,
-                "band_upper": upper,
-                "text": text + "for this profile's advice",
-            }
-        )
-    if offer.duplicate[index]:
-        doubled = [keys[c] for c in offer.duplicated(index)]
-        code, text = "already_covered", "the person already takes enough of this"
-        if doubled:
-            text = f"adds {', '.join(doubled)}, already covered by what the person takes"
-        elif second_sources(ev)[index]:  # session 19: scoring.yaml lists.one_source
-            code, text = "one_source", "a second product of a nutrient the child already takes"
-        reasons.append({"code": code, "nutrients": doubled, "text": text})
-    if not offer.need[index]:
-        text = "meets no need of this profile (an advice gap within the dose band, a stated "
-        text += "goal, a matching rule or a learned preference)" + no_need_detail(offer, index)
-        reasons.append({"code": "no_need", "text": text})
-    return reasons

@@ -9,14 +9,75 @@ from typing import Any
 
 import numpy as np
 
+from .advice import advice_of
 from .advice_config import advice_config
-from .advice_texts import dose_band_view, exclusion_texts
 from .amounts import rounded
+from .children import second_sources
 from .errors import NotFound
+from .needs import no_need_detail
 from .ranking import Evaluation, check_request, evaluate, explanation, rank_and_render
 from .requests import RecommendationRequest
 from .safety import SAFETY_REASON_CODES, safety_reason
 from .snapshot import Snapshot
+
+
+def dose_band_view(ev: Evaluation) -> dict[str, dict[str, Any]]:
+    """Per nutrient with an advice or a band: the advice, the band and what justifies it
+    (explain, preview and regimens show the same numbers)."""
+    keys = ev.snapshot.reference.nutrients.keys
+    out = {}
+    for column, key in enumerate(keys):
+        target = advice_of(ev).targets[column]
+        upper = advice_of(ev).band_upper[column]
+        if np.isnan(target) and not np.isfinite(upper):
+            continue
+        out[key] = {
+            "advice": None if np.isnan(target) else rounded(target),
+            "source": advice_of(ev).target_ids.get(key),
+            "authority": advice_of(ev).authority.get(column),
+            "band_upper": rounded(upper) if np.isfinite(upper) else None,
+            "justified_by": advice_of(ev).justified_by.get(column),
+        }
+    return out
+
+
+def exclusion_texts(ev: Evaluation, index: int) -> list[dict[str, Any]]:
+    """Why the advice keeps a product out of a list: above the dose band, a duplicate of what
+    is covered, or no need (explain and the preview)."""
+    keys = ev.snapshot.reference.nutrients.keys
+    offer = ev.offer
+    reasons: list[dict[str, Any]] = []
+    for column in np.flatnonzero(offer.above_band[index]).tolist():
+        amount = rounded(ev.snapshot.catalog.nutrients_per_day[index, column])
+        total = rounded(ev.snapshot.catalog.nutrients_per_day[index, column] + ev.intake[column])
+        upper = rounded(advice_of(ev).band_upper[column])
+        text = f"{keys[column]} {amount} a day is above the dose band of {upper} "
+        if total != amount:
+            text = f"{keys[column]} {amount} a day ({total} with what is taken) is above the "
+            text += f"dose band of {upper} "
+        reasons.append(
+            {
+                "code": "dose_band",
+                "nutrient": keys[column],
+                "amount": amount,
+                "total": total,
+                "band_upper": upper,
+                "text": text + "for this profile's advice",
+            }
+        )
+    if offer.duplicate[index]:
+        doubled = [keys[c] for c in offer.duplicated(index)]
+        code, text = "already_covered", "the person already takes enough of this"
+        if doubled:
+            text = f"adds {', '.join(doubled)}, already covered by what the person takes"
+        elif second_sources(ev)[index]:  # session 19: scoring.yaml lists.one_source
+            code, text = "one_source", "a second product of a nutrient the child already takes"
+        reasons.append({"code": code, "nutrients": doubled, "text": text})
+    if not offer.need[index]:
+        text = "meets no need of this profile (an advice gap within the dose band, a stated "
+        text += "goal, a matching rule or a learned preference)" + no_need_detail(offer, index)
+        reasons.append({"code": "no_need", "text": text})
+    return reasons
 
 
 def exclusion_reasons(ev: Evaluation, index: int) -> list[dict[str, Any]]:

@@ -11,7 +11,7 @@ import numpy as np
 from ..advice_texts import intake_warning_notices, item_reasons
 from ..amounts import rounded
 from ..day_totals import near_upper_limit
-from ..ranking import Evaluation, item_warnings, list_notices, profile_notices
+from ..ranking import Evaluation, item_warnings, profile_notices
 from ..reference import Reference
 from ..serum_texts import deficient_column, serum_notices
 from ..snapshot import Snapshot
@@ -297,15 +297,7 @@ def _list_warnings(ev: Evaluation, locale: str) -> list[dict[str, str]]:
     """`intake_warning_notices` as the list shows them (ranking.list_notices): of a nutrient
     above its upper limit, the limit's notice (profile_notices) replaces the dose band's
     milder `intake_warning` (review s5 S4; review s13 F14: /refills carried both)."""
-    shown = {n["code"] for n in list_notices(ev, locale)}
-    return [
-        n
-        for n in once(ev, intake_warning_notices, locale)
-        if not n["code"].startswith(_WARNING) or n["code"] in shown
-    ]
-
-
-_WARNING = "intake_warning:"
+    return once(ev, intake_warning_notices, locale, True)
 
 
 def _instead(
