@@ -177,7 +177,7 @@ def reload():
 
 
 @blp.route("/v1/admin/refresh", methods=["POST"])
-@blp.arguments(RefreshRequestSchema)
+@blp.arguments(RefreshRequestSchema())
 @blp.response(202, RefreshStateSchema)
 def start_refresh(body: dict):
     """Start a batch refresh of every stored customer's list (one at a time: a second call

@@ -55,7 +55,7 @@ log = logging.getLogger("dosewise.placements")
 
 
 @blp.route("/products/<string:sku>/alternatives", methods=["GET"])
-@blp.arguments(AlternativesQuerySchema, location="query", unknown=RAISE)
+@blp.arguments(AlternativesQuerySchema(), location="query", unknown=RAISE)
 @blp.response(200, AlternativesResponseSchema)
 @blp.alt_response(404, schema=ContractErrorSchema)
 @blp.alt_response(422, schema=ContractErrorSchema)
@@ -71,7 +71,7 @@ def get_alternatives(query: dict, sku: str):
 
 
 @blp.route("/products/<string:sku>/alternatives", methods=["POST"])
-@blp.arguments(AlternativesRequestSchema)
+@blp.arguments(AlternativesRequestSchema())
 @blp.response(200, AlternativesResponseSchema)
 @blp.alt_response(400, schema=ContractErrorSchema)
 @blp.alt_response(404, schema=ContractErrorSchema)

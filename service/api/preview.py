@@ -56,7 +56,7 @@ def preview_page():
 
 
 @blp.route("/v1/preview", methods=["POST"])
-@blp.arguments(PreviewRequestSchema)
+@blp.arguments(PreviewRequestSchema())
 @blp.response(200, PreviewResponseSchema)
 @blp.alt_response(400, schema=ContractErrorSchema)
 @blp.alt_response(413, schema=ContractErrorSchema)

@@ -92,7 +92,7 @@ def _answer(compute):
 
 
 @blp.route("/customers/<string:customer_id>/refills", methods=["GET"])
-@blp.arguments(RefillQuerySchema, location="query", unknown=RAISE)
+@blp.arguments(RefillQuerySchema(), location="query", unknown=RAISE)
 @blp.response(200, RefillsResponseSchema)
 @blp.alt_response(404, schema=ContractErrorSchema)
 @blp.alt_response(409, schema=ContractErrorSchema)  # a stored profile gone stale
@@ -112,7 +112,7 @@ def customer_refills_view(query: dict, customer_id: str):
 
 
 @blp.route("/customers/<string:customer_id>/buy-again", methods=["GET"])
-@blp.arguments(BuyAgainQuerySchema, location="query", unknown=RAISE)
+@blp.arguments(BuyAgainQuerySchema(), location="query", unknown=RAISE)
 @blp.response(200, BuyAgainResponseSchema)
 @blp.alt_response(404, schema=ContractErrorSchema)
 @blp.alt_response(409, schema=ContractErrorSchema)  # a stored profile gone stale
@@ -142,7 +142,7 @@ class RefillRunRequestSchema(StrictSchema):
 
 
 @blp.route("/admin/refills", methods=["POST"])
-@blp.arguments(RefillRunRequestSchema)
+@blp.arguments(RefillRunRequestSchema())
 @blp.response(202, RefillRunSchema)
 @blp.alt_response(422, schema=ContractErrorSchema)
 @blp.alt_response(503, schema=ContractErrorSchema)
