@@ -4,7 +4,8 @@ measured in the same run on the same request bodies (target: alternatives and ca
 1.5x the plain list's); account and email also with a stored customer's purchases
 (`+purchases`: buy again and refills, 2-5 products bought one to eight months before). With
 Redis (REDIS_URL, as `make bench` sets it), also the cached customer GET of a precomputed
-placement against the plain cached GET and `GET /healthz`.
+placement against the plain cached GET and `GET /healthz` (32 connections, as bench.load_http).
+Over HTTP the load is wrk's (4 connections for the placements; p50 and p99 are wrk's).
 
     python -m bench.placements [--quick] [--only inprocess|http]
 
@@ -19,7 +20,6 @@ import http.client
 import json
 import os
 import platform
-import threading
 import time
 import zlib
 from pathlib import Path
@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from bench.profiles import request_bodies
+from bench.rounds import request_script, run_wrk
 from bench.server import db_url, start_gunicorn, stop_gunicorn
 from service.core.placements.serve import (
     alternatives_for_profile,
@@ -60,53 +61,26 @@ def percentiles(samples: list[float]) -> dict[str, float]:
 def http_load(
     port: int, requests: list[tuple[str, str, bytes | None]], connections: int, seconds: float
 ) -> dict[str, Any]:
-    """`connections` keep-alive clients sending `requests` in turn for `seconds`: latency
-    percentiles, throughput, the count of 5xx answers and of connections the server closed
-    under a request (the client reconnects and goes on: a lost thread lost its latencies)."""
-    latencies: list[float] = []
-    errors = [0]
-    resets: list[str] = []
-    lock = threading.Lock()
-    stop = time.monotonic() + seconds
+    """`connections` keep-alive connections of wrk (C, two threads: a Python client's GIL and
+    threads made the rounds spread from 0.3x to 4.6x, session 24) sending `requests` in a
+    seeded random order for `seconds`: p50, p99, throughput, the answers that were not 2xx."""
+    script = _scripts.get(id(requests))
+    if script is None:
+        lines = [
+            f"{m} {path} {body.decode() if body else ''}".rstrip() for m, path, body in requests
+        ]
+        script = _scripts[id(requests)] = request_script(lines)
+    row = run_wrk(f"http://127.0.0.1:{port}", max(seconds, 1.0), connections, script)  # whole s
+    return {
+        "p50_ms": row["p50_ms"],
+        "p99_ms": row["p99_ms"],
+        "requests_per_s": row["requests_per_s"],
+        "non_2xx": row["non_2xx"],
+        "socket_errors": row["socket_errors"],
+    }
 
-    def client(offset: int) -> None:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        mine, i = [], offset
-        while time.monotonic() < stop:
-            method, path, body = requests[i % len(requests)]
-            i += connections
-            t0 = time.perf_counter()
-            headers = {"Content-Type": "application/json"} if body else {}
-            try:
-                conn.request(method, path, body=body, headers=headers)
-                response = conn.getresponse()
-                response.read()
-            except (ConnectionError, http.client.HTTPException):
-                conn.close()
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-                with lock:
-                    resets.append(f"{method} {path.split('?')[0]}")
-                continue
-            mine.append(time.perf_counter() - t0)
-            if response.status >= 500:
-                with lock:
-                    errors[0] += 1
-        with lock:
-            latencies.extend(mine)
 
-    threads = [threading.Thread(target=client, args=(k,)) for k in range(connections)]
-    started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    row = percentiles(latencies)
-    row["requests_per_s"] = round(len(latencies) / (time.perf_counter() - started), 1)
-    row["errors_5xx"] = errors[0]
-    row["connection_resets"] = len(resets)
-    if resets:
-        row["reset_paths"] = sorted(set(resets))
-    return row
+_scripts: dict[int, Path] = {}  # one wrk script per load (the lists live as long as the run)
 
 
 def cases(skus: list[str], count: int) -> list[dict[str, Any]]:
@@ -291,7 +265,7 @@ def bench_http(seconds: float, connections: int, rounds: int = 3) -> dict[str, A
         http_load(port, loads["plain"], connections, 1.0)  # warm-up
         rows = interleaved(port, loads, connections, seconds, rounds)
         if client is not None:
-            rows["cached GET"] = _cached_gets(port, redis_url, connections, seconds)
+            rows["cached GET"] = _cached_gets(port, redis_url, 32, seconds)  # as bench.load_http
     finally:
         stop_gunicorn(process)
         if client is not None:
@@ -358,7 +332,8 @@ def main() -> None:
     if args.only in (None, "http"):
         report["http"] = bench_http(1.0 if args.quick else 3.0, connections=4, rounds=3)
         _print(
-            "over HTTP (gunicorn, 2 workers, 4 connections; median of 3 interleaved rounds)",
+            "over HTTP (gunicorn, 2 workers, wrk with 4 connections; median of 3 interleaved "
+            "rounds)",
             report["http"],
         )
     out = REPO_ROOT / "bench" / "results" / "placements.json"
