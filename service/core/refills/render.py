@@ -4,7 +4,7 @@ locale."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -26,20 +26,51 @@ def _nutrient_names(reference: Reference, keys: list[str], locale: str) -> str:
     return reference.listed((reference.nutrients.name(k, locale) for k in keys), locale)
 
 
+class WhyWords(NamedTuple):
+    """What the why texts of a plan depend on besides the why: the nutrient of a measured
+    deficiency (serum_texts.deficient_column) and, per nutrient, the one interaction triggered
+    for the person that excludes it (`why_interaction.<id>`: its own words)."""
+
+    deficient: str | None = None
+    excluded_by: dict[str, str] | None = None
+
+
+_NO_WORDS = WhyWords()
+
+
+def why_words(ev: Evaluation | None) -> WhyWords:
+    if ev is None:
+        return WhyWords()
+    column = deficient_column(ev)
+    ids: dict[str, set[str]] = {}
+    for interaction in ev.safety.triggered:
+        for nutrient in interaction.exclude or {}:
+            ids.setdefault(nutrient, set()).add(interaction.id)
+    return WhyWords(
+        None if column is None else ev.snapshot.reference.nutrients.keys[column],
+        {n: min(found) for n, found in ids.items() if len(found) == 1},
+    )
+
+
 def why_texts(
     config: RefillConfig,
     reference: Reference,
     why: dict[str, list[str]],
     locale: str,
-    deficient: str | None = None,
+    words: WhyWords = _NO_WORDS,
 ) -> list[dict[str, str]]:
-    """The why entries' texts; beside a measured deficiency of `deficient` (the nutrient of
-    serum_texts.deficient_column) "already enough" of it is not said (re-review 23r #3)."""
+    """The why entries' texts; beside a measured deficiency "already enough" of that nutrient
+    is not said (re-review 23r #3); an interaction that alone excludes the nutrients says it
+    in its own words where it has them (re-review 22s M4: a high measured level)."""
     out = []
     for code, nutrients in why.items():
         key = f"why_{code}"
-        if code == "already_covered" and deficient in nutrients:
+        if code == "already_covered" and words.deficient in nutrients:
             key = "why_already_covered_serum"
+        if code == "interaction" and nutrients:
+            ids = {(words.excluded_by or {}).get(n) for n in nutrients}
+            variant = f"{key}.{ids.pop()}" if len(ids) == 1 else key
+            key = variant if variant in config.texts else key
         if key not in config.texts:
             key = "why_rule"  # a check without its own text yet: the neutral one
         text = config.text(key, locale, nutrients=_nutrient_names(reference, nutrients, locale))
@@ -193,8 +224,7 @@ def render_plan(
         if d.action != "reorder"
     }
     unfit.update(plan.lasting_why)
-    column = deficient_column(plan.now) if plan.now is not None else None
-    deficient = None if column is None else reference.nutrients.keys[column]
+    words = why_words(plan.now)
     refills = []
     for s in plan.listed:
         entry = {
@@ -207,11 +237,11 @@ def render_plan(
             text = config.text("why_stopped_for", locale, name=continued)
             entry["fits"] = False
             entry["why"] = [{"code": "stopped_for", "text": text}] + why_texts(
-                config, reference, unfit.get(s.sku, {}), locale, deficient
+                config, reference, unfit.get(s.sku, {}), locale, words
             )
         elif s.sku in unfit:
             entry["fits"] = False
-            entry["why"] = why_texts(config, reference, unfit[s.sku], locale, deficient)
+            entry["why"] = why_texts(config, reference, unfit[s.sku], locale, words)
             if s.sku in plan.lasting_replacements:  # what serves its need instead (review 9b)
                 entry["instead"] = _instead(snapshot, config, plan, s, locale)
         elif s.sku in in_reorder or plan.checked_all:
@@ -223,7 +253,7 @@ def render_plan(
         name = catalog.products[supply.index].name[locale]
         if decision.action == "stop" or decision.index is None:
             nutrients = decision.nutrients or {code: [] for code in decision.why}
-            why = why_texts(config, reference, nutrients, locale, deficient)
+            why = why_texts(config, reference, nutrients, locale, words)
             left_out.append(
                 {
                     "sku": supply.sku,
@@ -254,7 +284,7 @@ def render_plan(
                 }
             )
             item["replaces"] = supply.sku
-            item["why"] = why_texts(config, reference, decision.nutrients, locale, deficient)
+            item["why"] = why_texts(config, reference, decision.nutrients, locale, words)
             # what the advice says for the replacement itself (true for it, claim-checked)
             index = decision.index
             reasons.extend(once(ev, item_reasons, index, locale))

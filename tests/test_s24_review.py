@@ -1,0 +1,67 @@
+"""Session 24: findings left open by earlier reviews."""
+
+from __future__ import annotations
+
+import pytest
+
+from service.core.errors import DataFileError
+from service.core.refills.settings import load_refill_config
+from service.core.snapshot import DataPaths, load_snapshot
+from service.settings import REPO_ROOT
+
+from .conftest import memory_app, store_customer
+
+# words of the generic interaction text (refills.yaml why_interaction) per locale
+MEDICINE = {"nl": "medicijn", "de": "Medikament", "en": "medicine"}
+
+
+@pytest.fixture(scope="module")
+def client():
+    return memory_app().test_client()
+
+
+@pytest.mark.parametrize("locale", ["nl", "de", "en"])
+def test_refills_name_a_high_measured_level_not_a_medicine(client, locale):
+    """Re-review 22s M4 (rest): a woman of 60 with a measured 25(OH)D of 160 nmol/l, no
+    medicine and no condition, who bought a 20 µg D3: GET /refills said it "does not go with a
+    medicine or condition in your profile". It names the high measured level and the doctor."""
+    customer = f"s24-high-serum-{locale}"
+    profile = {"age": 60, "sex": "female", "country": "NL", "serum_25ohd_nmol_l": 160}
+    store_customer(client, customer, profile, {"XF-D3-20-TAB": "2026-09-01"})
+    refills = client.get(f"/v1/customers/{customer}/refills?locale={locale}").get_json()
+    whys = [w for e in refills["refills"] for w in e.get("why", [])]
+    whys += [w for e in (refills["reorder"] or {"left_out": []})["left_out"] for w in e["why"]]
+    interaction = [w["text"] for w in whys if w["code"] == "interaction"]
+    assert interaction, refills
+    for text in interaction:
+        assert MEDICINE[locale] not in text, text
+
+
+def test_refills_keep_the_medicine_wording_for_a_medicine(client):
+    """The variant is the high level's alone: a vitamin K antagonist's user who bought a
+    D3 + K2 still reads that it does not go with a medicine."""
+    customer = "s24-vka"
+    profile = {"age": 70, "sex": "male", "country": "NL", "medications": ["vitamin_k_antagonist"]}
+    store_customer(client, customer, profile, {"XF-D3K2-TAB": "2026-09-01"})
+    refills = client.get(f"/v1/customers/{customer}/refills?locale=en").get_json()
+    whys = [w for e in refills["refills"] for w in e.get("why", [])]
+    whys += [w for e in (refills["reorder"] or {"left_out": []})["left_out"] for w in e["why"]]
+    interaction = [w["text"] for w in whys if w["code"] == "interaction"]
+    assert interaction and all("medicine" in t for t in interaction), refills
+
+
+def test_a_refill_text_variant_must_name_a_known_interaction(tmp_path):
+    """`why_interaction.<id>` is an interaction's own words only for an interaction that
+    exists: a typo is refused with its file and line, as an unknown text."""
+    reference = load_snapshot(
+        DataPaths(REPO_ROOT / "catalog" / "products.yaml", REPO_ROOT / "rules")
+    ).reference
+    text = (REPO_ROOT / "rules" / "refills.yaml").read_text(encoding="utf-8")
+    broken = tmp_path / "refills.yaml"
+    broken.write_text(
+        text.replace("why_interaction.high-serum-vitamin-d:", "why_interaction.high-serum:"),
+        encoding="utf-8",
+    )
+    with pytest.raises(DataFileError) as error:
+        load_refill_config(broken, reference)
+    assert "why_interaction.high-serum" in str(error.value)
