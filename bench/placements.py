@@ -233,7 +233,7 @@ def bench_http(seconds: float, connections: int, rounds: int = 3) -> dict[str, A
     process, port = start_gunicorn(
         {
             "DOSEWISE_CACHE_SIZE": "0",
-            "DOSEWISE_RELOAD_INTERVAL": "0",
+            "DOSEWISE_RELOAD_INTERVAL": "2",  # as shipped (0: the experiments file read per GET)
             "REDIS_URL": redis_url,
             "DOSEWISE_CELERY_BROKER_URL": None,
         },
@@ -330,9 +330,11 @@ def main() -> None:
         report["inprocess"] = bench_inprocess(100 if args.quick else 400)
         _print("in process", report["inprocess"])
     if args.only in (None, "http"):
-        report["http"] = bench_http(1.0 if args.quick else 3.0, connections=4, rounds=3)
+        report["http"] = bench_http(
+            1.0 if args.quick else 3.0, connections=4, rounds=3 if args.quick else 5
+        )
         _print(
-            "over HTTP (gunicorn, 2 workers, wrk with 4 connections; median of 3 interleaved "
+            "over HTTP (gunicorn, 2 workers, wrk with 4 connections; median of the interleaved "
             "rounds)",
             report["http"],
         )
