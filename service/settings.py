@@ -47,6 +47,7 @@ def defaults() -> dict:
         "COPURCHASE_INTERVAL": 3600.0,  # beat: seconds between rebuilds from purchase events
         "COPURCHASE_MIN_COUNT": 2,  # a pair counts from this many customers who bought both
         "COPURCHASE_TOP_N": 20,  # neighbours kept per product
+        "COPURCHASE_CACHE_SECONDS": 60.0,  # a web process keeps the rows it read this long
         # the daily refill job (rules/refills.yaml has its windows and texts)
         "REFILL_EXPORT_DIR": str(REPO_ROOT / ".dosewise" / "refills"),  # JSON lines per day
         "REFILL_HOUR": 5,  # beat: the hour (UTC) the daily refill job starts

@@ -25,7 +25,10 @@ BASKET = "XF-D3-20-TAB"
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("copurchase")
-    with worker_stack(tmp, STORE_DB, BROKER_DB, {"RELOAD_INTERVAL": 0}, name="copurchase") as stack:
+    # the table is read anew on each request (a web process keeps rows 60 s by default:
+    # tests/test_s24_review.py), so a cart right after the job ranks with its new rows
+    settings = {"RELOAD_INTERVAL": 0, "COPURCHASE_CACHE_SECONDS": 0}
+    with worker_stack(tmp, STORE_DB, BROKER_DB, settings, name="copurchase") as stack:
         stack["app"].extensions["dosewise"].clock = lambda: TODAY
         yield stack
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -580,6 +581,9 @@ def test_cart_over_http_uses_the_table_in_redis(redis_url):
     redis_lib.Redis.from_url(redis_url).hset(
         copurchase_store.TABLE, "XF-D3-20-TAB", json.dumps({last: 1.0})
     )
+    # the web process keeps the rows it read COPURCHASE_CACHE_SECONDS (60): a minute later
+    cache = app.extensions["dosewise_copurchase_rows"]
+    cache.clock = lambda: time.monotonic() + 61
     after = client.post("/v1/recommendations", json=raw).get_json()["items"]
     was = {i["sku"]: i for i in before}[last]
     now = {i["sku"]: i for i in after}[last]

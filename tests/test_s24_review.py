@@ -65,3 +65,28 @@ def test_a_refill_text_variant_must_name_a_known_interaction(tmp_path):
     with pytest.raises(DataFileError) as error:
         load_refill_config(broken, reference)
     assert "why_interaction.high-serum" in str(error.value)
+
+
+def test_the_cart_keeps_the_copurchase_rows_it_read_for_a_while(redis_url):
+    """Session 24: the cart, checkout and product page read the co-purchase rows of the basket
+    on every request (an HMGET); a web process keeps them COPURCHASE_CACHE_SECONDS. Within that
+    time a row the job rewrote is still the old one, after it the new one; a row that is not
+    there is looked up again after it too; 0 reads Redis every time."""
+    import redis as redis_lib
+
+    from service.customers import copurchase
+    from service.customers.store import RedisStore
+
+    client = redis_lib.Redis.from_url(redis_url)
+    store = RedisStore(client)
+    client.hset(copurchase.TABLE, "A", '{"B": 0.5}')
+    now = [100.0]
+    cache = copurchase.RowCache(60, clock=lambda: now[0])
+    assert cache.read(store, ["A", "C"]) == {"A": {"B": 0.5}}
+    client.hset(copurchase.TABLE, mapping={"A": '{"B": 0.9}', "C": '{"A": 0.2}'})
+    now[0] += 59
+    assert cache.read(store, ["A", "C"]) == {"A": {"B": 0.5}}  # within the 60 s: as read
+    now[0] += 1
+    assert cache.read(store, ["A", "C"]) == {"A": {"B": 0.9}, "C": {"A": 0.2}}
+    client.hset(copurchase.TABLE, "A", '{"B": 0.1}')
+    assert copurchase.RowCache(0).read(store, ["A"]) == {"A": {"B": 0.1}}

@@ -266,13 +266,22 @@ def _rows_for(
     return copurchase_rows(app, skus)
 
 
+def _row_cache(app: Flask) -> copurchase.RowCache:
+    """This process's cache of co-purchase rows (COPURCHASE_CACHE_SECONDS)."""
+    cache = app.extensions.get("dosewise_copurchase_rows")
+    if cache is None:
+        seconds = float(app.config.get("COPURCHASE_CACHE_SECONDS", 60))
+        cache = app.extensions["dosewise_copurchase_rows"] = copurchase.RowCache(seconds)
+    return cache
+
+
 def copurchase_rows(app: Flask, skus: list[str]) -> dict[str, dict[str, float]] | None:
     """The co-purchase rows of these SKUs; None when Redis cannot answer now (the cart is then
     ranked without the signal: it is one signal among others, never a reason to fail)."""
     if not skus:
         return None
     try:
-        return copurchase.read(get_store(app), skus)
+        return _row_cache(app).read(get_store(app), skus)
     except (redis.RedisError, OSError):
         log.warning("co-purchase table unavailable; the cart is ranked without it")
         return None

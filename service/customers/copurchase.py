@@ -26,7 +26,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from ..core.placements.copurchase import Counts, Table, cooccurrence, row
@@ -295,6 +295,42 @@ def read(store: Any, skus: list[str]) -> Table:
         if isinstance(row, dict):
             out[sku] = {str(k): float(v) for k, v in row.items() if isinstance(v, int | float)}
     return out
+
+
+class RowCache:
+    """The rows the cart, checkout and product page read lately, kept in this process for
+    `seconds` (COPURCHASE_CACHE_SECONDS): the table changes when its job runs (hourly), the
+    placements read it on every request (an HMGET: 0.1 ms of CPU and a Redis round trip of a
+    request of about 1.5 ms, session 24). A row the job rewrote reaches the placements within
+    `seconds`; 0 reads Redis every time. Emptied when it holds more than `limit` SKUs."""
+
+    def __init__(
+        self, seconds: float, clock: Callable[[], float] = time.monotonic, limit: int = 100_000
+    ) -> None:
+        self.seconds = seconds
+        self.clock = clock
+        self.limit = limit
+        self._rows: dict[str, tuple[float, dict[str, float] | None]] = {}
+
+    def read(self, store: Any, skus: list[str]) -> Table:
+        """`read(store, skus)`, the rows read less than `seconds` ago (or known missing) from
+        memory, the others in one HMGET."""
+        if self.seconds <= 0 or getattr(store, "client", None) is None:
+            return read(store, skus)
+        now, rows = self.clock(), self._rows
+        entries = {sku: rows.get(sku) for sku in set(skus)}
+        stale = [s for s, e in entries.items() if e is None or now - e[0] >= self.seconds]
+        fresh = read(store, stale) if stale else {}
+        if len(rows) > self.limit:
+            rows.clear()
+        for sku in stale:
+            rows[sku] = (now, fresh.get(sku))
+        out: Table = {}
+        for sku, entry in entries.items():
+            row = fresh.get(sku) if entry is None or now - entry[0] >= self.seconds else entry[1]
+            if row is not None:
+                out[sku] = row
+        return out
 
 
 def meta(store: Any) -> dict[str, str]:
