@@ -74,7 +74,10 @@ def run_wrk(
     if script is not None:
         command[1:1] = ["-s", str(script)]
     before = cpu() if cpu is not None else 0.0
-    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"wrk failed ({done.returncode}): {done.stderr or done.stdout}")
+    out = done.stdout
     used = cpu() - before if cpu is not None else None
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out)[1])  # type: ignore[index]
     percentiles = {}
