@@ -23,6 +23,11 @@ alternating with this checkout's: a before/after pair measured under the same lo
 a Redis of its own unless REDIS_URL is set (database 13 of it is flushed and filled once; a
 later run with the same --customers reuses it).
 
+The servers recycle their workers as shipped (`max_requests` 20,000): under wrk that is every
+8-10 s, which costs `/healthz` more of its throughput than the cached GET and so flatters the
+ratios (session 24: 0.91x and 0.76x with it, 0.63x without). `GUNICORN_MAX_REQUESTS=0` turns
+the recycling off for a run.
+
     python -m bench.load_http [--customers 100000] [--rounds 3]
         [--seconds 5] [--kinds get,gzip,home,post,post_cached] [--root /path/to/main]
         [--reload-interval 2] [--unix-socket /path/to/redis.sock]
