@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import math
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
@@ -263,14 +264,25 @@ def _rows_for(
     skus = [line.sku for line in request.basket if line.sku]
     if request.product_sku:
         skus.append(request.product_sku)
-    return copurchase_rows(app, skus)
+    # the catalog's SKUs only: an unknown one is refused later (422), and is neither looked up
+    # nor kept in the row cache (review 24 #4)
+    known = app.extensions["dosewise"].snapshot.catalog.index
+    return copurchase_rows(app, [sku for sku in skus if sku in known])
 
 
 def _row_cache(app: Flask) -> copurchase.RowCache:
-    """This process's cache of co-purchase rows (COPURCHASE_CACHE_SECONDS)."""
+    """This process's cache of co-purchase rows (COPURCHASE_CACHE_SECONDS: seconds, finite and
+    not negative; another value is logged and the default 60 used, review 24 #5)."""
     cache = app.extensions.get("dosewise_copurchase_rows")
     if cache is None:
-        seconds = float(app.config.get("COPURCHASE_CACHE_SECONDS", 60))
+        value = app.config.get("COPURCHASE_CACHE_SECONDS", 60)
+        try:
+            seconds = float(value)
+        except (TypeError, ValueError):
+            seconds = math.nan
+        if not 0 <= seconds < math.inf:
+            log.warning("COPURCHASE_CACHE_SECONDS %r is no number of seconds; using 60", value)
+            seconds = 60.0
         cache = app.extensions["dosewise_copurchase_rows"] = copurchase.RowCache(seconds)
     return cache
 

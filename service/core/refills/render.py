@@ -16,7 +16,7 @@ from ..reference import Reference
 from ..serum_texts import deficient_column, serum_notices
 from ..snapshot import Snapshot
 from .plan import RefillPlan, once
-from .settings import RefillConfig
+from .settings import VARIANT_TEXTS, RefillConfig
 from .supplies import Supply
 from .why import LIFE_STAGE_CODES
 
@@ -67,15 +67,31 @@ def why_texts(
         key = f"why_{code}"
         if code == "already_covered" and words.deficient in nutrients:
             key = "why_already_covered_serum"
-        if code == "interaction" and nutrients:
-            ids = {(words.excluded_by or {}).get(n) for n in nutrients}
-            variant = f"{key}.{ids.pop()}" if len(ids) == 1 else key
-            key = variant if variant in config.texts else key
-        if key not in config.texts:
-            key = "why_rule"  # a check without its own text yet: the neutral one
-        text = config.text(key, locale, nutrients=_nutrient_names(reference, nutrients, locale))
-        out.append({"code": code, "text": text})
+        # per interaction that alone excludes some of the nutrients, its own words where it
+        # has them (review 24 #2: the anticoagulant's vitamin K beside a high vitamin D level)
+        groups = _by_interaction(config, key, nutrients, words) if key in VARIANT_TEXTS else []
+        for text_key, named in groups or [(key, nutrients)]:
+            if text_key not in config.texts:
+                text_key = "why_rule"  # a check without its own text yet: the neutral one
+            names = _nutrient_names(reference, named, locale)
+            text = config.text(text_key, locale, nutrients=names)
+            out.append({"code": code, "text": text})
     return out
+
+
+def _by_interaction(
+    config: RefillConfig, key: str, nutrients: list[str], words: WhyWords
+) -> list[tuple[str, list[str]]]:
+    """(text key, nutrients): `key.<id>` for the nutrients one interaction alone excludes
+    where it has that text, `key` for the rest, in the nutrients' order."""
+    groups: dict[str, list[str]] = {}
+    for nutrient in nutrients:
+        found = (words.excluded_by or {}).get(nutrient)
+        variant = f"{key}.{found}"
+        groups.setdefault(variant if found and variant in config.texts else key, []).append(
+            nutrient
+        )
+    return list(groups.items())
 
 
 def _number(value: float) -> float | int:

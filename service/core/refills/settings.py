@@ -23,6 +23,10 @@ from ..yamlfile import load_yaml
 CONFIG_FILE = "refills.yaml"
 
 
+# the texts that may have an interaction's own words, `<text>.<interaction id>` (read by
+# render.why_texts; review 24 #3: a variant of another text would never be shown)
+VARIANT_TEXTS = frozenset({"why_interaction", "why_besides_interaction"})
+
 # text key -> the placeholders the code fills in
 TEXTS: dict[str, tuple[str, ...]] = {
     "reason_runs_out": ("name", "date"),
@@ -156,7 +160,7 @@ def load_refill_config(path: Path, reference: Reference) -> RefillConfig:
     expected = dict(TEXTS)
     for key in data["texts"]:
         base, _, variant = key.partition(".")
-        if base in TEXTS and variant in interactions:
+        if base in VARIANT_TEXTS and variant in interactions:
             expected[key] = TEXTS[base]
     for key, placeholders in expected.items():
         localized = data["texts"].get(key)
@@ -195,7 +199,10 @@ def load_refill_config(path: Path, reference: Reference) -> RefillConfig:
         if key not in expected:
             message = f"texts.{key}: unknown text"
             if "." in key:
-                message += " (a variant is <text>.<interaction id> of interactions.yaml)"
+                message += (
+                    f" (a variant is <text>.<interaction id>, of {', '.join(sorted(VARIANT_TEXTS))}"
+                    " and an id of interactions.yaml)"
+                )
             findings.append(Finding(display, line(key), message, code="unknown"))
     for locale in LOCALES:
         if locale not in data["date_format"]:
