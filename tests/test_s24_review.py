@@ -181,3 +181,27 @@ def test_a_bad_copurchase_cache_setting_falls_back_to_a_minute(redis_url, value)
     body = {"profile": {"age": 60}, "placement": "cart", "basket": [{"sku": "XF-D3-20-TAB"}]}
     assert app.test_client().post("/v1/recommendations", json=body).status_code == 200
     assert app.extensions["dosewise_copurchase_rows"].seconds == 60
+
+
+@pytest.mark.parametrize("locale", ["nl", "de", "en"])
+def test_a_high_level_is_the_reason_not_more_than_the_advice(client, locale):
+    """Review 24 (found while testing the why texts): beside "we do not suggest it with your
+    high measured vitamin D level", the 75 µg D3 of a woman at 160 nmol/l also read "its daily
+    amount of vitamin D is higher than the advice for your profile", as if a smaller dose would
+    do. An interaction that keeps a nutrient out in any amount is the one reason given."""
+    customer = f"s24-no-band-{locale}"
+    profile = {"age": 60, "sex": "female", "country": "NL", "serum_25ohd_nmol_l": 160}
+    store_customer(client, customer, profile, {"XF-D3-75-TAB": "2026-09-01"})
+    whys = _whys(client.get(f"/v1/customers/{customer}/refills?locale={locale}").get_json())
+    codes = [w["code"] for w in whys]
+    assert "interaction" in codes and "dose_band" not in codes, whys
+
+
+def test_the_dose_band_stays_beside_an_interaction_on_another_nutrient(client):
+    """The band is dropped only for the nutrient the interaction keeps out: a vitamin K
+    antagonist's user of 50 who bought the 75 µg D3 reads the band for vitamin D."""
+    customer = "s24-band-stays"
+    profile = {"age": 50, "sex": "male", "country": "NL", "medications": ["vitamin_k_antagonist"]}
+    store_customer(client, customer, profile, {"XF-D3-75-TAB": "2026-09-01"})
+    whys = _whys(client.get(f"/v1/customers/{customer}/refills?locale=en").get_json())
+    assert any(w["code"] == "dose_band" for w in whys), whys

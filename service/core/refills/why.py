@@ -72,7 +72,10 @@ def exclusions(
         alone = [] if base is None else _only_source(base, row)
         if alone:
             out["only_source"] = [keys[c] for c in alone]
-    above = [c for c in above if c not in covered]
+    # a nutrient an interaction keeps out in any amount (threshold 0) is that reason, not
+    # "more than the advice" as well, as if less would do (review 24: a high measured level)
+    never = {n for i in ev.safety.triggered for n, t in (i.exclude or {}).items() if t <= 0}
+    above = [c for c in above if c not in covered and keys[c] not in never]
     if above:
         out["dose_band"] = [keys[c] for c in above]
     # a child's second product of a nutrient another product taken besides it gives (session
