@@ -10,7 +10,7 @@ import numpy as np
 
 from ..advice_texts import intake_warning_notices, item_reasons
 from ..amounts import rounded
-from ..day_totals import near_upper_limit
+from ..day_totals import interaction_key, near_upper_limit
 from ..ranking import Evaluation, item_warnings, profile_notices
 from ..reference import Reference
 from ..serum_texts import deficient_column, serum_notices
@@ -28,11 +28,11 @@ def _nutrient_names(reference: Reference, keys: list[str], locale: str) -> str:
 
 class WhyWords(NamedTuple):
     """What the why texts of a plan depend on besides the why: the nutrient of a measured
-    deficiency (serum_texts.deficient_column) and, per nutrient, the one interaction triggered
-    for the person that excludes it (`why_interaction.<id>`: its own words)."""
+    deficiency (serum_texts.deficient_column) and the evaluation of the profile now, whose
+    interactions may have their own words (`why_interaction.<id>`, day_totals.interaction_key)."""
 
     deficient: str | None = None
-    excluded_by: dict[str, str] | None = None
+    now: Evaluation | None = None
 
 
 _NO_WORDS = WhyWords()
@@ -42,14 +42,7 @@ def why_words(ev: Evaluation | None) -> WhyWords:
     if ev is None:
         return WhyWords()
     column = deficient_column(ev)
-    ids: dict[str, set[str]] = {}
-    for interaction in ev.safety.triggered:
-        for nutrient in interaction.exclude or {}:
-            ids.setdefault(nutrient, set()).add(interaction.id)
-    return WhyWords(
-        None if column is None else ev.snapshot.reference.nutrients.keys[column],
-        {n: min(found) for n, found in ids.items() if len(found) == 1},
-    )
+    return WhyWords(None if column is None else ev.snapshot.reference.nutrients.keys[column], ev)
 
 
 def why_texts(
@@ -82,15 +75,15 @@ def why_texts(
 def _by_interaction(
     config: RefillConfig, key: str, nutrients: list[str], words: WhyWords
 ) -> list[tuple[str, list[str]]]:
-    """(text key, nutrients): `key.<id>` for the nutrients one interaction alone excludes
-    where it has that text, `key` for the rest, in the nutrients' order."""
+    """(text key, nutrients): per nutrient `key.<id>` where one interaction alone excludes it
+    and has that text (day_totals.interaction_key), else `key`, in the nutrients' order."""
+    if words.now is None:
+        return [(key, nutrients)]
+    keys = words.now.snapshot.reference.nutrients.keys
     groups: dict[str, list[str]] = {}
     for nutrient in nutrients:
-        found = (words.excluded_by or {}).get(nutrient)
-        variant = f"{key}.{found}"
-        groups.setdefault(variant if found and variant in config.texts else key, []).append(
-            nutrient
-        )
+        text_key = interaction_key(words.now, key, [keys.index(nutrient)], config.texts)
+        groups.setdefault(text_key, []).append(nutrient)
     return list(groups.items())
 
 
