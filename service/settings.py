@@ -38,6 +38,13 @@ def defaults() -> dict:
         # share of cache hits whose impression is logged for training (1.0: every hit; each
         # logged hit costs one Redis round trip, see docs/operators.md)
         "IMPRESSION_SAMPLE": 1.0,
+        # a web process keeps the lists it served in memory, kept valid by Redis (client-side
+        # caching, service/customers/local_hits.py): this many customers (0: off), each at most
+        # LOCAL_HITS_SECONDS; their impressions are written every IMPRESSION_FLUSH_SECONDS
+        # (0: at each hit)
+        "LOCAL_HITS": 4096,
+        "LOCAL_HITS_SECONDS": 30.0,
+        "IMPRESSION_FLUSH_SECONDS": 0.1,
         "REFRESH_CHUNK_SIZE": 1000,  # customers per refresh task
         "BROKER_VISIBILITY_TIMEOUT": 300,  # Redis broker: seconds before an unacked task returns
         "REFRESH_LOCK_TTL": 120,  # seconds a refresh keeps its lock after its last chunk

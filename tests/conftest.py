@@ -49,6 +49,7 @@ SUBPROCESS_MODULES = frozenset(
     {
         "test_http_framing",  # gunicorn
         "test_load_quick",  # gunicorn, and Redis killed and restarted
+        "test_local_hits_gunicorn",  # gunicorn with three workers on one Redis
         "test_make_run",  # the real `make run`: gunicorn, Celery worker and beat, redis-server
         "test_metrics_gunicorn",  # gunicorn
         "test_copurchase_worker",  # a Celery worker process (the co-purchase job)
@@ -222,9 +223,17 @@ def served_by(model_dir: Path) -> Recommender:
 
 
 def redis_app(redis_url: str, **config):
-    """The app on the shipped data with the Redis store at `redis_url` (no access log), its
-    settings overridden by `config`."""
-    settings = {"TESTING": True, "RELOAD_INTERVAL": 0, "REDIS_URL": redis_url, "ACCESS_LOG": False}
+    """The app on the shipped data with the Redis store at `redis_url` (no access log, the
+    impressions of local hits written at once), its settings overridden by `config`."""
+    settings = {
+        "TESTING": True,
+        "RELOAD_INTERVAL": 0,
+        "REDIS_URL": redis_url,
+        "ACCESS_LOG": False,
+        # a hit answered from the process's memory writes its impression when the response
+        # closes, as one read from Redis does (tests read the stream right after)
+        "IMPRESSION_FLUSH_SECONDS": 0,
+    }
     return create_app({**settings, **config})
 
 

@@ -29,7 +29,7 @@ from flask import Flask
 from ..contract.base import customer_id_problem
 from ..core.placements.serve import part_name
 from ..customers.arms import serving_snapshot
-from ..customers.redis_client import cache_policy, get_store, hit_logger
+from ..customers.redis_client import cache_policy, get_store, hit_logger, local_hits
 from ..customers.refresh import is_fresh, locales_for
 from ..customers.store import CachedList, CorruptEntry, Hit, RedisStore
 from ..experiments.customers import PLACEMENT as CUSTOMER_PLACEMENT
@@ -80,11 +80,37 @@ class _AfterSending(list):
             log.exception("after a cached answer")
 
 
+def _read(
+    local: Any, store: Any, customer_id: str, hit: Hit | None, log_hit: Any, request_id: str
+) -> tuple[dict, CachedList, bool] | None:
+    """The customer's profile entry and cached list from Redis (with `hit`, and the impression
+    when it is a hit, READ_AND_LOG), and whether the impression was logged; None when either is
+    missing. With `local` (this process's copies) the values are kept unless a write of the
+    customer's keys came in meanwhile."""
+    token = local[0].reading(customer_id) if local is not None else None
+    read: tuple[dict, CachedList] | None = None
+    try:
+        if hit is not None:
+            entry, raw, logged = read_and_log(
+                store, customer_id, hit, log_hit.head(request_id, customer_id)
+            )
+        else:
+            (entry, raw), logged = store.read(customer_id), False
+        if entry is None or raw is None:
+            return None
+        read = (entry, CachedList.decode(raw))
+        return (*read, logged)
+    finally:
+        if local is not None:
+            local[0].keep(customer_id, token, read)
+
+
 class CachedListFastPath:
     def __init__(self, app: Flask, wsgi_app: Callable[..., Iterable[bytes]]) -> None:
         self.app = app
         self.wsgi_app = wsgi_app
         self._bound: tuple[Any, Any, Any, bool] | None = None
+        self._reads: tuple[Any, Any] = (None, None)  # set by _bind
         self._no_arms: tuple[Any, bool] | None = None  # (experiments in service, none on lists)
 
     def _bind(self) -> tuple[Any, Any, Any, bool]:
@@ -92,6 +118,8 @@ class CachedListFastPath:
         change the config after the app is made)."""
         if self._bound is None:
             metrics = self.app.extensions["dosewise_metrics"]
+            # where a hit's list was read: [False] this process's memory, [True] Redis
+            self._reads = (metrics.list_reads.labels("memory"), metrics.list_reads.labels("redis"))
             self._bound = (
                 metrics.customer_lists.labels("cache"),
                 metrics.request_seconds.labels(ROUTE, "GET", "200"),
@@ -164,24 +192,26 @@ class CachedListFastPath:
         snapshot = self._serving_snapshot(recommender, customer_id)
         fingerprint = snapshot.fingerprint
         locale = query.locale
+        local = local_hits(app)  # this process's copies, kept valid by Redis (or None)
+        kept = local[0].get(customer_id) if local is not None else None
         try:
-            if drawn and isinstance(store, RedisStore):
-                # the read and, when it is a hit, its impression: one round trip (no locale
-                # asked: the list's own, which is the customer's shop language, below)
-                hit = Hit(
-                    fingerprint, now, policy.max_age, query.limit, locale or "", query.placement
-                )
-                entry, raw, logged = read_and_log(
-                    store, customer_id, hit, log_hit.head(request_id, customer_id)
-                )
+            if kept is not None:
+                entry, cached = kept.entry, kept.cached
             else:
-                entry, raw = store.read(customer_id)
-            if entry is None or raw is None:
-                return None
+                hit = None
+                if drawn and isinstance(store, RedisStore):
+                    # the read and, when it is a hit, its impression: one round trip (no locale
+                    # asked: the list's own, which is the customer's shop language, below)
+                    hit = Hit(
+                        fingerprint, now, policy.max_age, query.limit, locale or "", query.placement
+                    )
+                found = _read(local, store, customer_id, hit, log_hit, request_id)
+                if found is None:
+                    return None
+                entry, cached, logged = found
             if locale is None:  # the customer's shop language, its list's (review 22 F3)
                 locale = locales_for(entry["profile"])[0]
             # refresh.fresh_list with the fingerprint above (looked up once per request)
-            cached = CachedList.decode(raw)
             if query.limit != cached.limit or not is_fresh(
                 cached, fingerprint, entry["digest"], now, policy
             ):
@@ -209,12 +239,18 @@ class CachedListFastPath:
         seconds = time.perf_counter() - started
         counted.inc()
         latency.observe(seconds)
+        if local is not None:
+            self._reads[kept is None].inc()
         limit = query.limit
 
         def after() -> None:
             if access_log:
                 access_line(ROUTE, "GET", 200, seconds, request_id)
-            if drawn and not logged:  # a store without the one-round-trip read, or a cluster
+            if drawn and kept is not None and local is not None:  # answered from memory
+                stored = cached.stored_impression(part, query.placement)
+                if stored is not None:  # (as READ_AND_LOG: a list without one logs nothing)
+                    local[1].add(customer_id, log_hit.head(request_id, customer_id), stored)
+            elif drawn and not logged:  # a store without the one-round-trip read, or a cluster
                 log_hit(cached, customer_id, limit, request_id, drawn=True, part=part)
             if snapshot.experiment is not None:  # an arm's list: its exposure (A/B)
                 log_cached_exposure(app, customer_id, cached, locale, request_id)

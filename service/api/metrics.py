@@ -65,6 +65,13 @@ class Metrics:
             ["source"],
             registry=self.registry,
         )
+        self.list_reads = Counter(
+            "dosewise_cached_list_reads",
+            "Cache hits of the customer GET by where the list was read: memory (the web "
+            "process's own copy, kept valid by Redis) or redis.",
+            ["source"],
+            registry=self.registry,
+        )
         self.corrupt_entries = Counter(
             "dosewise_corrupt_entries",
             "Stored entries (family: recs, profile) that did not decode; answered without them.",

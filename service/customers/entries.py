@@ -249,6 +249,12 @@ class CachedList:
             raise CorruptEntry("recs")
         return front[:-1] + b"," + fragment[1:]
 
+    def stored_impression(self, part: str, placement: str | None) -> bytes | None:
+        """The stored impression part (gzip JSON) of the list `part` (`locale@placement` with
+        `placement`): what READ_AND_LOG logs beside a hit's request fields; None without one."""
+        layout = self._layout
+        return layout[2].get(part) if placement else layout[1]
+
     @cached_property
     def bodies(self) -> dict[str, dict]:
         try:

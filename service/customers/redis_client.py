@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import math
 import random
 import threading
 import time
@@ -22,6 +23,7 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from .local_hits import HitImpressions, LocalHits
 from .refresh import CachePolicy
 from .store import CachedList, CorruptEntry, MemoryStore, RedisStore
 
@@ -274,3 +276,34 @@ def hit_logger(host: Host) -> HitLog:
     if hits is None:
         hits = host.extensions["dosewise_hit_log"] = HitLog(host)
     return hits
+
+
+def _setting(host: Host, name: str, default: float, low: float, whole: bool = False) -> float:
+    """A number setting at least `low` (finite; whole when `whole`); another value is logged
+    and `default` used."""
+    value = host.config.get(name, default)
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = math.nan
+    if not low <= number < math.inf or (whole and number != int(number)):
+        log.warning("%s %r is not a number of at least %s; using %s", name, value, low, default)
+        return default
+    return number
+
+
+def local_hits(host: Host) -> tuple[LocalHits, HitImpressions] | None:
+    """This web process's copies of the lists it served and the batch of their impressions
+    (service/customers/local_hits.py), or None when they are off: `LOCAL_HITS` 0, no Redis
+    (the in-process store is memory already) or a Redis Cluster."""
+    kept = host.extensions.get("dosewise_local_hits", False)
+    if kept is False:
+        store = get_store(host)
+        size = int(_setting(host, "LOCAL_HITS", 4096, 0, whole=True))
+        kept = None
+        if size and isinstance(store, RedisStore) and not store.cluster:
+            seconds = _setting(host, "LOCAL_HITS_SECONDS", 30.0, 0.001)
+            flush = _setting(host, "IMPRESSION_FLUSH_SECONDS", 0.1, 0)
+            kept = (LocalHits(store.client, size, seconds), HitImpressions(store, flush))
+        host.extensions["dosewise_local_hits"] = kept
+    return kept

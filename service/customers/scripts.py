@@ -44,6 +44,26 @@ return log(KEYS[1], KEYS[2], ARGV[1], {'data', ARGV[2]})
 """
 )
 
+# The impressions of cache hits a web process answered from its own memory (local_hits.py), in
+# one call: each as READ_AND_LOG logs one ({'data': head, 'imp': the list's impression part}).
+# KEYS: stream, then each hit's index; ARGV: maxlen, then each hit's head and part. Returns the
+# positions (1-based) of the hits not logged because their index is of an older type (the
+# caller converts it and logs those again).
+LOG_HITS = (
+    _LOG
+    + """
+local older = {}
+for i = 2, #KEYS do
+  local id = log(KEYS[1], KEYS[i], ARGV[1], {'data', ARGV[2 * i - 2], 'imp', ARGV[2 * i - 1]})
+  if type(id) == 'table' and id['err'] then
+    if not string.find(id['err'], 'WRONGTYPE', 1, true) then return id end
+    older[#older + 1] = i - 1
+  end
+end
+return older
+"""
+)
+
 # The cache hit in one round trip (service/api/fast_path.py): the customer's profile and list,
 # and, when the list is a hit (the checks of refresh.fresh_list on the same values: fingerprint,
 # profile digest, age; then the limit and list asked, and an impression part), its impression
