@@ -157,8 +157,14 @@ def test_a_read_that_a_write_overtakes_is_not_kept(apps):
     assert hits.get("c-1").entry == entry
 
 
-def _tracking_ids(client) -> list[int]:
-    return [int(c["id"]) for c in client.client_list() if "t" in c["flags"]]
+def _tracking_ids(client, hits) -> list[int]:
+    """The Redis client ids of `hits`'s tracking connection (found by its address)."""
+    connection = hits._connection
+    if connection is None:
+        return []
+    host, port = connection._sock.getsockname()[:2]
+    listed = client.client_list()
+    return [int(c["id"]) for c in listed if c["addr"] == f"{host}:{port}" and "t" in c["flags"]]
 
 
 def test_a_lost_tracking_connection_drops_every_copy_until_it_is_back(apps, redis_url, caplog):
@@ -167,7 +173,7 @@ def test_a_lost_tracking_connection_drops_every_copy_until_it_is_back(apps, redi
     client = web.test_client()
     _get(client, "c-1")
     raw = redis.Redis.from_url(redis_url)
-    (tracking,) = _tracking_ids(raw)
+    (tracking,) = _tracking_ids(raw, hits)
     raw.client_kill_filter(_id=tracking)
     # a PUT whose message cannot reach the process any more
     assert other.test_client().put("/v1/customers/c-1", json=ON_VKA).status_code == 200
@@ -180,7 +186,7 @@ def test_a_lost_tracking_connection_drops_every_copy_until_it_is_back(apps, redi
     assert len(hits) == 0  # nothing kept while the connection is down
     hits._retry_at = 0.0  # (the retry's second has passed)
     _get(client, "c-1")
-    assert len(_tracking_ids(raw)) == 1 and len(hits) == 1
+    assert len(_tracking_ids(raw, hits)) == 1 and len(hits) == 1
     assert _get(client, "c-1").get_json()["source"] == "cache" and hits.hits == 1
 
 
@@ -280,3 +286,21 @@ def test_copies_are_used_only_while_redis_answers_the_tracking_connections_ping(
         assert hits.get("c-1") is None and len(hits) == 0  # ...so every copy is dropped
     finally:
         raw.execute_command("CLIENT", "UNPAUSE")
+
+
+def test_after_a_burst_of_messages_copies_wait_for_a_pong_sent_after_it(apps, redis_url):
+    """More messages than a socket may hold at once (a refresh's pipelined writes): the rest
+    may still wait in Redis when the socket reads empty, so copies are used again only once a
+    PING sent after the burst is answered (Redis answers in order)."""
+    web, _ = apps()
+    hits, _ = local_hits(web)
+    _get(web.test_client(), "c-1")
+    assert hits.get("c-1") is not None
+    sent = hits._sent
+    pipe = redis.Redis.from_url(redis_url).pipeline(transaction=False)
+    for number in range(300):
+        pipe.set(f"dw:recs:burst-{number:04d}", b"x")
+    pipe.execute()
+    wait_for(lambda: hits._trusted_from > sent, timeout=5)
+    assert wait_for(lambda: hits.get("c-1"), timeout=2) is not None
+    assert hits._answered >= hits._trusted_from > sent

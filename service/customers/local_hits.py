@@ -32,10 +32,11 @@ from __future__ import annotations
 import atexit
 import logging
 import os
+import select
 import threading
 import time
 import weakref
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -55,6 +56,12 @@ RETRY_SECONDS = 1.0  # after the tracking connection failed, how long before it 
 # recent: Redis sends in order, so every write before the PING was reported before the PONG.
 PING_SECONDS = 0.5
 PONG_SECONDS = 0.5
+# Redis writes a message into the connection's socket at once unless the socket is full: then
+# the rest waits in Redis until the process reads, and a socket read empty does not mean every
+# message arrived. A process that reads this many bytes of messages at one look (a socket that
+# may have been full) uses no copy until the PONG of a PING sent after them; a thread of its
+# own reads the messages as they come, so that a quiet process does not fall behind.
+BACKLOG_BYTES = 4096
 BATCH = 64  # impressions waiting that make a process write them at once
 
 
@@ -86,7 +93,10 @@ class LocalHits:
         self._epoch = 0  # counts the connection's failures: a read from before one is not kept
         self._retry_at = 0.0
         self._ponged = 0.0  # time.monotonic() of the last PONG (or of the connection made)
-        self._pinged: float | None = None  # of the PING on its way
+        self._pings: deque[float] = deque()  # when each PING still unanswered was sent
+        self._sent = self._answered = self._trusted_from = 0  # PINGs, PONGs, PONGs needed
+        self._read_bytes = 0  # of messages, at this look
+        self._reader: threading.Thread | None = None
 
     # -- the tracking connection (the lock is held)
     def _tracking(self) -> bool:
@@ -100,22 +110,50 @@ class LocalHits:
             connection = self._connect()
             if connection is None:
                 return False
+        if self._reader is None:
+            self._reader = threading.Thread(
+                target=_reader, args=(weakref.ref(self),), name="dosewise-tracking", daemon=True
+            )
+            self._reader.start()
+        self._read_bytes = 0
         try:
             while connection.can_read(timeout=0):
                 if connection.read_response(push_request=True) is not None:  # not a message
-                    self._pinged, self._ponged = None, time.monotonic()  # PONG
+                    self._pings.popleft()  # a PONG: Redis answers in order
+                    self._answered += 1
+                    self._ponged = time.monotonic()
             now = time.monotonic()
-            if self._pinged is not None and now - self._pinged > PONG_SECONDS:
+            if self._pings and now - self._pings[0] > PONG_SECONDS:
                 self._lost(f"Redis did not answer a PING within {PONG_SECONDS} s")
                 return False
-            if self._pinged is None and now - self._ponged >= PING_SECONDS:
-                connection.send_command("PING")
-                self._pinged = now
+            if self._read_bytes >= BACKLOG_BYTES:  # more may wait in Redis: trust its PONG
+                self._ping(connection, now)
+                self._trusted_from = self._sent
+            elif not self._pings and now - self._ponged >= PING_SECONDS:
+                self._ping(connection, now)
         except Exception as exc:  # noqa: BLE001 - any fault: nothing kept can be trusted
             self._lost(f"the tracking connection failed ({type(exc).__name__}: {exc})")
             return False
         # (after a quiet spell: the PING just sent must be answered before copies are used)
-        return self._connection is not None and now - self._ponged < PING_SECONDS + PONG_SECONDS
+        return (
+            self._answered >= self._trusted_from
+            and now - self._ponged < PING_SECONDS + PONG_SECONDS
+        )
+
+    def _ping(self, connection: Any, now: float) -> None:
+        connection.send_command("PING")
+        self._pings.append(now)
+        self._sent += 1
+
+    def _read_on(self, connection: Any) -> bool:
+        """Read the messages that arrived on `connection`, if it is still the one in use (the
+        reader thread); False once this object is of another process."""
+        with self._lock:
+            if self._pid != os.getpid():
+                return False
+            if self._connection is connection:
+                self._tracking()
+            return True
 
     def _connect(self) -> Any:
         pool = self.client.connection_pool
@@ -137,7 +175,9 @@ class LocalHits:
             log.warning("local cache hits off for now: %s: %s", type(exc).__name__, exc)
             return None
         self._connection = connection
-        self._ponged, self._pinged = time.monotonic(), None
+        self._ponged = time.monotonic()
+        self._pings.clear()
+        self._sent = self._answered = self._trusted_from = 0
         return connection
 
     def _lost(self, why: str) -> None:
@@ -162,6 +202,7 @@ class LocalHits:
             return
         for name in names:
             text = name.decode() if isinstance(name, bytes) else str(name)
+            self._read_bytes += len(text) + 16  # (with the protocol's framing, about)
             for prefix in PREFIXES:
                 if text.startswith(prefix):
                     customer_id = text[len(prefix) :]
@@ -220,6 +261,29 @@ class LocalHits:
 
     def __len__(self) -> int:
         return len(self._kept)
+
+
+def _reader(ref: weakref.ref[LocalHits]) -> None:
+    """A process's reader of messages: reads whenever some arrived, until its LocalHits is
+    gone (it holds no reference to it while it waits)."""
+    while (hits := ref()) is not None:
+        connection = hits._connection
+        del hits
+        sock = getattr(connection, "_sock", None)
+        if sock is None:
+            time.sleep(RETRY_SECONDS)
+            continue
+        try:
+            ready = select.select([sock], [], [], PING_SECONDS)[0]
+        except (OSError, ValueError):  # closed meanwhile: the next look says why
+            ready = [sock]
+        if ready:
+            hits = ref()
+            if hits is None or not hits._read_on(connection):
+                return
+            del hits
+            time.sleep(0.001)  # (a message or two more, then read them together)
+        connection = None
 
 
 class HitImpressions:
