@@ -13,7 +13,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+import queue
+import socket
+import threading
 import time
 
 import pytest
@@ -29,6 +33,7 @@ from .conftest import redis_app, wait_for
 PLAIN = {"age": 58, "goals": ["bones"]}
 ON_VKA = {"age": 58, "medications": ["vitamin_k_antagonist"], "goals": ["bones"]}
 URL = "/v1/customers/{}/recommendations"
+SKU = "NV-CA-400-CHEW"
 
 
 def _refresh(app, *ids: str, force: bool = False) -> None:
@@ -51,6 +56,13 @@ def _skus(response) -> list[str]:
     return [item["sku"] for item in response.get_json()["items"]]
 
 
+def _started(app) -> None:
+    """Until the app's tracking connection is made and answers (its thread makes it on first
+    use: a process's first hits read Redis)."""
+    if local_hits(app) is not None:
+        wait_for(local_hits(app)[0].usable, timeout=5)
+
+
 @pytest.fixture()
 def apps(redis_url):
     """Two apps on one Redis, as two web processes: `web` serves, `other` takes the writes."""
@@ -60,6 +72,7 @@ def apps(redis_url):
         other = redis_app(redis_url, LOCAL_HITS=0)
         get_store(other).put_profile("c-1", PLAIN)
         _refresh(other, "c-1")
+        _started(web)
         return web, other
 
     return make
@@ -184,7 +197,7 @@ def test_a_lost_tracking_connection_drops_every_copy_until_it_is_back(apps, redi
     _refresh(other, "c-1")
     _get(client, "c-1")
     assert len(hits) == 0  # nothing kept while the connection is down
-    hits._retry_at = 0.0  # (the retry's second has passed)
+    _started(web)  # the process's thread makes it again (after a second)
     _get(client, "c-1")
     assert len(_tracking_ids(raw, hits)) == 1 and len(hits) == 1
     assert _get(client, "c-1").get_json()["source"] == "cache" and hits.hits == 1
@@ -262,45 +275,158 @@ def test_an_index_of_an_older_type_is_converted_and_the_impression_logged(apps):
     assert len(_logged(store)) == 2
 
 
-def test_copies_are_used_only_while_redis_answers_the_tracking_connections_ping(
-    apps, redis_url, monkeypatch
-):
-    """A connection Redis no longer reaches (a partition, here all clients paused) reports no
-    write: when its PING goes unanswered the copies are dropped; after a quiet spell a copy
-    is used again only once a new PING was answered."""
-    monkeypatch.setattr(local_hits_module, "PING_SECONDS", 0.1)
-    monkeypatch.setattr(local_hits_module, "PONG_SECONDS", 0.2)
+def test_copies_are_used_only_under_a_lease_redis_renews(apps, redis_url):
+    """A copy is used only while the PONG of a PING sent less than LEASE_SECONDS ago was read:
+    with every client paused (as a Redis that no longer reaches the process) the copies stop
+    at once, and the connection is dropped when the PONG is PONG_SECONDS late."""
     web, _ = apps()
     hits, _ = local_hits(web)
     _get(web.test_client(), "c-1")
-    assert hits.get("c-1") is not None
-    time.sleep(0.35)  # quiet: the next look sends a PING and waits for its PONG
-    assert hits.get("c-1") is None and len(hits) == 1
     assert wait_for(lambda: hits.get("c-1"), timeout=2) is not None
     raw = redis.Redis.from_url(redis_url)
     raw.execute_command("CLIENT", "PAUSE", 1500, "ALL")
     try:
-        time.sleep(0.15)
-        assert hits.get("c-1") is not None  # the PING sent now is not answered...
-        time.sleep(0.25)
-        assert hits.get("c-1") is None and len(hits) == 0  # ...so every copy is dropped
+        time.sleep(local_hits_module.LEASE_SECONDS + 0.05)
+        assert hits.get("c-1") is None and len(hits) == 1  # kept, not used
+        time.sleep(local_hits_module.PONG_SECONDS)
+        assert hits.get("c-1") is None and len(hits) == 0  # dropped with the connection
     finally:
         raw.execute_command("CLIENT", "UNPAUSE")
+    _started(web)  # (kept again once the connection is back)
+    _get(web.test_client(), "c-1")
+    assert wait_for(lambda: hits.get("c-1"), timeout=5) is not None
 
 
-def test_after_a_burst_of_messages_copies_wait_for_a_pong_sent_after_it(apps, redis_url):
-    """More messages than a socket may hold at once (a refresh's pipelined writes): the rest
-    may still wait in Redis when the socket reads empty, so copies are used again only once a
-    PING sent after the burst is answered (Redis answers in order)."""
-    web, _ = apps()
+class DelayingProxy:
+    """A TCP proxy to Redis that can hold back what Redis sends (a slow or lossy network)."""
+
+    def __init__(self, target: tuple[str, int]) -> None:
+        self.target = target
+        self.delay = 0.0
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.port = self.server.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.server.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(self.target)
+            threading.Thread(target=self._pump, args=(client, upstream, False), daemon=True).start()
+            threading.Thread(target=self._pump, args=(upstream, client, True), daemon=True).start()
+
+    def _pump(self, source: socket.socket, sink: socket.socket, delayed: bool) -> None:
+        """Copies source to sink; with `delayed`, each chunk `delay` after it arrived."""
+        chunks: queue.Queue = queue.Queue()
+        if delayed:
+            threading.Thread(target=self._send, args=(chunks, sink), daemon=True).start()
+        try:
+            while chunk := source.recv(65536):
+                if delayed:
+                    chunks.put((time.monotonic() + self.delay, chunk))
+                else:
+                    sink.sendall(chunk)
+        except OSError:
+            pass
+        finally:
+            chunks.put(None)
+            if not delayed:
+                for end in (source, sink):
+                    end.close()
+
+    @staticmethod
+    def _send(chunks: queue.Queue, sink: socket.socket) -> None:
+        try:
+            while (item := chunks.get()) is not None:
+                time.sleep(max(0.0, item[0] - time.monotonic()))
+                sink.sendall(item[1])
+        except OSError:
+            pass
+        finally:
+            sink.close()
+
+
+def test_a_message_held_back_by_the_network_does_not_let_a_copy_be_used(apps, redis_url):
+    """The lease, on a real delay: this process reaches Redis through a proxy that holds back
+    what Redis sends 0.4 s (longer than a writer waits, shorter than PONG_SECONDS), so the
+    PUT's message arrives after the PUT was answered; the GET that follows is still not the
+    old list (the PONGs are late too, so no lease holds). Regression guard: with copies trusted
+    while the last PING answered was sent under 1 s ago (the first version, 3ad4135) the copy
+    was usable here."""
+    host, port = redis_url.split("//", 1)[1].split("/", 1)[0].rsplit(":", 1)
+    proxy = DelayingProxy((host, int(port)))
+    proxied = redis_url.replace(f"{host}:{port}", f"127.0.0.1:{proxy.port}")
+    web = redis_app(proxied, REDIS_TIMEOUT=2, CELERY_BROKER_URL=redis_url)
+    _started(web)
+    other = redis_app(redis_url, LOCAL_HITS=0)
+    get_store(other).put_profile("c-1", PLAIN)
+    _refresh(other, "c-1")
+    hits, _ = local_hits(web)
+    client = web.test_client()
+    time.sleep(0.3)  # (the messages of the writes above, through the proxy's threads)
+    _get(client, "c-1")
+    assert wait_for(lambda: hits.get("c-1"), timeout=5) is not None
+    proxy.delay = 0.4
+    time.sleep(0.25)  # (the PONGs of the PINGs sent before it arrive, and age)
+    assert len(hits) == 1 and not hits.usable()  # kept, but the PONGs are late: no lease
+    writer = redis_app(redis_url)  # a web process with the copies on: it waits, then answers
+    started = time.monotonic()
+    assert writer.test_client().put("/v1/customers/c-1", json=ON_VKA).status_code == 200
+    assert time.monotonic() - started >= local_hits_module.WRITE_WAIT_SECONDS
+    assert _get(client, "c-1").get_json()["source"] == "computed"
+    proxy.delay = 0.0
+
+
+def test_a_message_redis_py_could_not_take_drops_every_copy(apps, redis_url):
+    """Tracking is for the whole server: a key under our prefix that is no UTF-8 (written in
+    any database, in the same turn as a real one) must not hide the real one's message."""
+    web, other = apps()
     hits, _ = local_hits(web)
     _get(web.test_client(), "c-1")
-    assert hits.get("c-1") is not None
-    sent = hits._sent
-    pipe = redis.Redis.from_url(redis_url).pipeline(transaction=False)
-    for number in range(300):
-        pipe.set(f"dw:recs:burst-{number:04d}", b"x")
-    pipe.execute()
-    wait_for(lambda: hits._trusted_from > sent, timeout=5)
     assert wait_for(lambda: hits.get("c-1"), timeout=2) is not None
-    assert hits._answered >= hits._trusted_from > sent
+    pipe = redis.Redis.from_url(redis_url).pipeline(transaction=True)
+    pipe.set(b"dw:recs:\xff\xfe", b"x")
+    pipe.set("dw:profile:c-1", get_store(other).client.get("dw:profile:c-1"))
+    pipe.execute()
+    assert wait_for(lambda: hits.get("c-1") is None and len(hits) == 0, timeout=2)
+
+
+def test_impressions_of_a_customer_erased_before_the_batch_is_written_are_not_logged(apps):
+    web, other = apps(IMPRESSION_FLUSH_SECONDS=3600)
+    _, impressions = local_hits(web)
+    client = web.test_client()
+    _get(client, "c-1")
+    assert wait_for(lambda: local_hits(web)[0].get("c-1"), timeout=2) is not None
+    _get(client, "c-1")  # from memory: its impression waits
+    assert other.test_client().delete("/v1/customers/c-1").status_code == 200
+    impressions.flush()
+    store = get_store(web)
+    assert store.client.xlen("dw:impressions") == 0
+    assert not store.client.exists("dw:impressions:c-1")
+
+
+def test_a_writer_waits_out_the_lease_before_it_answers(apps):
+    web, _ = apps()
+    client = web.test_client()
+    waited = local_hits_module.WRITE_WAIT_SECONDS
+    assert waited > local_hits_module.LEASE_SECONDS
+    now = dt.datetime.now(dt.UTC).isoformat()
+    for send in (
+        lambda: client.put("/v1/customers/c-1", json=ON_VKA),
+        lambda: client.post(
+            "/v1/events",
+            json={
+                "events": [{"customer_id": "c-1", "sku": SKU, "type": "purchase", "timestamp": now}]
+            },
+        ),
+        lambda: client.delete("/v1/customers/c-1"),
+    ):
+        started = time.monotonic()
+        assert send().status_code in (200, 202)
+        assert time.monotonic() - started >= waited
+    off = apps(LOCAL_HITS=0)[0].test_client()
+    started = time.monotonic()
+    assert off.put("/v1/customers/c-1", json=ON_VKA).status_code == 200
+    assert time.monotonic() - started < waited

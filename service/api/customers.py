@@ -19,7 +19,13 @@ from ..core.errors import InvalidInput, Unavailable
 from ..core.placements.serve import check_placement
 from ..core.profile import Line
 from ..core.vocabulary import LOCALES
-from ..customers.redis_client import cache_policy, get_store, hit_logger, impression_logger
+from ..customers.redis_client import (
+    after_write,
+    cache_policy,
+    get_store,
+    hit_logger,
+    impression_logger,
+)
 from ..customers.refills import basket_lines
 from ..customers.refresh import serve
 from ..customers.store import CorruptEntry
@@ -63,6 +69,7 @@ def put_customer(profile: dict, customer_id: str):
         digest = store.put_profile(customer_id, profile)
     except (redis.RedisError, OSError) as exc:
         raise Unavailable("the customer store is unavailable; try again") from exc
+    after_write(app)  # no web process answers a list from before it once this is answered
     refresh = "scheduled"
     try:
         schedule_refresh(customer_id)
@@ -205,6 +212,7 @@ def delete_customer(customer_id: str):
         queue_erase_refill_exports(app)
     except Exception:  # noqa: BLE001 - the next export or queued erasure cleans the files
         log.warning("could not queue the cleaning of exported files", exc_info=True)
+    after_write(app)  # no web process answers the erased list once this is answered
     return jsonify({"customer_id": customer_id, "deleted": deleted})
 
 

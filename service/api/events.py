@@ -12,7 +12,7 @@ from flask_smorest import Blueprint
 from ..contract.responses import ContractErrorSchema
 from ..contract.schemas import AcceptedSchema, EventsRequestSchema
 from ..core.errors import InvalidInput, Unavailable
-from ..customers.redis_client import get_store
+from ..customers.redis_client import after_write, get_store
 from ..customers.refills import record_purchases
 from ..customers.supplies import purchased
 from .customers import safe_schedule
@@ -57,6 +57,8 @@ def post_events(body: dict):
         purchased(store, buyers, safe_schedule)
     except (redis.RedisError, OSError) as exc:
         raise Unavailable("the event store is unavailable; try again") from exc
+    if buyers:  # no web process answers a list from before the purchase once this is answered
+        after_write(app)
     return jsonify({"accepted": len(events)}), 202
 
 

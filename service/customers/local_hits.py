@@ -6,25 +6,41 @@ process now keeps the customer's profile entry and decoded list it last read (`L
 customers, least recently served dropped first, each for at most `LOCAL_HITS_SECONDS`) and
 answers the next hit from memory, with every check of a hit made again on each request
 (fingerprint of the rules, catalog and model in service, the profile's digest, the list's age,
-limit, locale and placement).
+limit, locale and placement, the A/B arm).
 
-**Never a list computed before a change.** The copy is kept valid by Redis's server-assisted
-client-side caching: each process holds one connection of its own on which Redis sends the
-name of every customer profile and list key written, deleted, expired or evicted (`CLIENT
-TRACKING ON BCAST` on the `dw:profile:` and `dw:recs:` prefixes, RESP3), whoever wrote it: a
-PUT or DELETE in any web process of any host, a refresh or refill worker, an operator. Before
-a copy is used the messages that have arrived are read (a poll of the socket, no round trip),
-and Redis sends them in the same turn of its event loop as its reply to the write: a request
-that follows the answer to a PUT finds the PUT's message there. A copy is only kept when no
-message for that customer arrived while it was read from Redis. When the connection fails or
-Redis flushes a database, every copy is dropped, and none is used or kept until the
-connection is back (then the process reads Redis on every hit, as before). Off on a Redis
-Cluster (its keys live on many nodes) and where the server refuses tracking (Redis before 6).
+**Never a list from before a change that was answered.** Each process holds one connection of
+its own on which Redis names every customer profile and list key written or deleted, whoever
+wrote it (`CLIENT TRACKING ON BCAST` on the `dw:profile:` and `dw:recs:` prefixes, RESP3): a
+PUT, a DELETE or a purchase on any web process of any host, a refresh worker, an operator. That
+alone is no guarantee (the message travels on another connection than the writer's answer: a
+lost packet or a busy Redis delays it), so the copies are used under a lease:
+
+- a thread of the process sends a PING on that connection every `PING_SECONDS`; Redis answers
+  in order, after every message of a write it carried out before the PING arrived;
+- a copy is used only while the PONG of a PING *sent* less than `LEASE_SECONDS` ago has been
+  read (with every message before it): a write finished before that PING was sent was heard;
+- a web process that wrote a customer's profile or list (PUT, DELETE, a purchase event) waits
+  `WRITE_WAIT_SECONDS` (more than the lease) before it answers: a GET that follows the answer
+  comes after every lease that could hide the write ran out, so no process uses a copy from
+  before it. The writes of refresh and refill workers need no wait: they answer no one, and a
+  copy from before them is the list of the same stored profile and data.
+
+A copy is not kept when a message for its customer arrived while it was read from Redis. When
+the connection fails, Redis does not answer a PING within `PONG_SECONDS`, or a database is
+flushed, every copy is dropped, and none is used until a new connection is answered (every hit
+reads Redis meanwhile, as before). Off on a Redis Cluster (its keys live on many nodes) and
+where the server refuses tracking (Redis before 6, or an ACL without `client`): then tried
+again at most every minute.
+
+A key that expires (a list computed with a supply that runs out, service/customers/supplies.py)
+is reported when Redis removes it, which can be later than the expiry time: such a copy may be
+used up to `LOCAL_HITS_SECONDS` after its run-out time (it counts the supply as still taken).
 
 The impression of a list answered from memory is logged like the one logged in the read's
 round trip (the same stream entry), but a process writes them in batches: every
 `IMPRESSION_FLUSH_SECONDS` or at 64 waiting, and when the process exits. A process killed
-without warning loses the impressions of its last fraction of a second.
+without warning loses the impressions of its last fraction of a second; a batch Redis refuses
+is logged and dropped, as a single impression was; a customer erased meanwhile is not logged.
 """
 
 from __future__ import annotations
@@ -49,19 +65,13 @@ from .scripts import LOG_HITS
 log = logging.getLogger("dosewise.customers")
 
 PREFIXES = (key("profile", ""), key("recs", ""))
-RETRY_SECONDS = 1.0  # after the tracking connection failed, how long before it is tried again
-# A connection can stay open while Redis no longer reaches it (a network partition): the process
-# then hears of no write. So it sends a PING on it every PING_SECONDS while serving, drops it
-# when the PONG takes longer than PONG_SECONDS, and uses copies only while the last PONG is
-# recent: Redis sends in order, so every write before the PING was reported before the PONG.
-PING_SECONDS = 0.5
-PONG_SECONDS = 0.5
-# Redis writes a message into the connection's socket at once unless the socket is full: then
-# the rest waits in Redis until the process reads, and a socket read empty does not mean every
-# message arrived. A process that reads this many bytes of messages at one look (a socket that
-# may have been full) uses no copy until the PONG of a PING sent after them; a thread of its
-# own reads the messages as they come, so that a quiet process does not fall behind.
-BACKLOG_BYTES = 4096
+_PREFIX_BYTES = tuple(prefix.encode() for prefix in PREFIXES)
+PING_SECONDS = 0.05  # how often the process's thread sends a PING on the tracking connection
+LEASE_SECONDS = 0.2  # a copy is used while a PING sent less than this long ago was answered
+WRITE_WAIT_SECONDS = LEASE_SECONDS + 0.05  # what a writer waits before it answers
+PONG_SECONDS = 0.5  # a PING unanswered this long: the connection is dropped
+TRACKING_TIMEOUT = 0.1  # seconds for the rest of a message half read (it is on its way)
+RETRY_SECONDS = 1.0  # after the connection failed, before it is made again (doubling to 60)
 BATCH = 64  # impressions waiting that make a process write them at once
 
 
@@ -81,7 +91,7 @@ class LocalHits:
         self.client = client
         self.capacity = capacity
         self.seconds = seconds
-        self.hits = self.misses = 0  # copies used, and hits read from Redis (for /metrics)
+        self.hits = self.misses = 0  # copies used, and hits read from Redis
         self._lock = threading.Lock()
         self._forked()
 
@@ -91,100 +101,54 @@ class LocalHits:
         self._reading: dict[str, list[Any]] = {}  # id -> [reads under way, message seen]
         self._connection: Any = None
         self._epoch = 0  # counts the connection's failures: a read from before one is not kept
-        self._retry_at = 0.0
-        self._ponged = 0.0  # time.monotonic() of the last PONG (or of the connection made)
+        self._retry_at, self._backoff = 0.0, RETRY_SECONDS
         self._pings: deque[float] = deque()  # when each PING still unanswered was sent
-        self._sent = self._answered = self._trusted_from = 0  # PINGs, PONGs, PONGs needed
-        self._read_bytes = 0  # of messages, at this look
+        self._answered_sent = -1e18  # when the last PING answered was sent
+        self._broken = ""  # a message the handler could not take (redis-py swallows errors)
         self._reader: threading.Thread | None = None
 
     # -- the tracking connection (the lock is held)
-    def _tracking(self) -> bool:
-        """Read the invalidation messages that arrived; False while there is no connection."""
+    def _read(self) -> bool:
+        """Read what arrived on the connection (messages, PONGs); False when there is none or
+        it failed (then every copy is dropped)."""
         if self._pid != os.getpid():
             self._forked()  # the parent's connection and copies are not this process's
-        connection = self._connection
-        if connection is None:
-            if time.monotonic() < self._retry_at:
-                return False
-            connection = self._connect()
-            if connection is None:
-                return False
         if self._reader is None:
             self._reader = threading.Thread(
                 target=_reader, args=(weakref.ref(self),), name="dosewise-tracking", daemon=True
             )
             self._reader.start()
-        self._read_bytes = 0
+        connection = self._connection
+        if connection is None:
+            return False
         try:
             while connection.can_read(timeout=0):
-                if connection.read_response(push_request=True) is not None:  # not a message
-                    self._pings.popleft()  # a PONG: Redis answers in order
-                    self._answered += 1
-                    self._ponged = time.monotonic()
-            now = time.monotonic()
-            if self._pings and now - self._pings[0] > PONG_SECONDS:
-                self._lost(f"Redis did not answer a PING within {PONG_SECONDS} s")
-                return False
-            if self._read_bytes >= BACKLOG_BYTES:  # more may wait in Redis: trust its PONG
-                self._ping(connection, now)
-                self._trusted_from = self._sent
-            elif not self._pings and now - self._ponged >= PING_SECONDS:
-                self._ping(connection, now)
+                reply = connection.read_response(push_request=True)
+                if self._broken:
+                    raise redis.ResponseError(self._broken)
+                if reply is None:  # a message, taken by _invalidated
+                    continue
+                if reply not in (b"PONG", "PONG") or not self._pings:
+                    raise redis.ResponseError(f"unexpected reply {reply!r:.80}")
+                self._answered_sent = self._pings.popleft()
+            if self._pings and time.monotonic() - self._pings[0] > PONG_SECONDS:
+                raise TimeoutError(f"no PONG within {PONG_SECONDS} s")
         except Exception as exc:  # noqa: BLE001 - any fault: nothing kept can be trusted
-            self._lost(f"the tracking connection failed ({type(exc).__name__}: {exc})")
+            self._lost(f"{type(exc).__name__}: {exc}")
             return False
-        # (after a quiet spell: the PING just sent must be answered before copies are used)
-        return (
-            self._answered >= self._trusted_from
-            and now - self._ponged < PING_SECONDS + PONG_SECONDS
-        )
+        return True
 
-    def _ping(self, connection: Any, now: float) -> None:
-        connection.send_command("PING")
-        self._pings.append(now)
-        self._sent += 1
-
-    def _read_on(self, connection: Any) -> bool:
-        """Read the messages that arrived on `connection`, if it is still the one in use (the
-        reader thread); False once this object is of another process."""
-        with self._lock:
-            if self._pid != os.getpid():
-                return False
-            if self._connection is connection:
-                self._tracking()
-            return True
-
-    def _connect(self) -> Any:
-        pool = self.client.connection_pool
-        settings = {**pool.connection_kwargs, "protocol": 3}
-        connection = pool.connection_class(**settings)
-        try:
-            connection.connect()
-            connection._parser.set_invalidation_push_handler(self._invalidated)
-            args = ["CLIENT", "TRACKING", "ON", "BCAST"]
-            for prefix in PREFIXES:
-                args += ["PREFIX", prefix]
-            connection.send_command(*args)
-            reply = connection.read_response()
-            if reply not in (b"OK", "OK"):
-                raise redis.ResponseError(f"CLIENT TRACKING answered {reply!r}")
-        except Exception as exc:  # noqa: BLE001 - no tracking: every hit reads Redis
-            connection.disconnect()
-            self._retry_at = time.monotonic() + RETRY_SECONDS
-            log.warning("local cache hits off for now: %s: %s", type(exc).__name__, exc)
-            return None
-        self._connection = connection
-        self._ponged = time.monotonic()
-        self._pings.clear()
-        self._sent = self._answered = self._trusted_from = 0
-        return connection
+    def _leased(self) -> bool:
+        """Whether copies may be used now: what arrived was read, and it includes the PONG of a
+        PING sent less than LEASE_SECONDS ago."""
+        return self._read() and time.monotonic() - self._answered_sent < LEASE_SECONDS
 
     def _lost(self, why: str) -> None:
-        log.warning("local cache hits dropped: %s", why)
+        log.warning("local cache hits dropped (%s); every hit reads Redis until it is back", why)
         if self._connection is not None:
             self._connection.disconnect()
         self._connection = None
+        self._pings.clear()
         self._retry_at = time.monotonic() + RETRY_SECONDS
         self._drop_all()
 
@@ -196,26 +160,96 @@ class LocalHits:
 
     def _invalidated(self, message: Any) -> None:
         """Redis's message: [b"invalidate", [keys]], or [b"invalidate", None] for a flush."""
-        names = message[1] if isinstance(message, list) and len(message) == 2 else None
-        if names is None:
+        try:
+            names = message[1]
+            if names is None:
+                self._drop_all()
+                return
+            for name in names:
+                raw = name if isinstance(name, bytes) else str(name).encode()
+                for prefix in _PREFIX_BYTES:
+                    if raw.startswith(prefix):
+                        try:  # a key of ours is the id's UTF-8; another is no customer's
+                            customer_id = raw[len(prefix) :].decode()
+                        except UnicodeDecodeError:
+                            continue
+                        self._kept.pop(customer_id, None)
+                        reading = self._reading.get(customer_id)
+                        if reading is not None:
+                            reading[1] = True
+        except Exception as exc:  # noqa: BLE001 - redis-py would only log it: say so
             self._drop_all()
-            return
-        for name in names:
-            text = name.decode() if isinstance(name, bytes) else str(name)
-            self._read_bytes += len(text) + 16  # (with the protocol's framing, about)
+            self._broken = f"a message that did not read ({type(exc).__name__})"
+
+    # -- the process's thread: connects, reads as messages arrive, sends the PINGs
+    def _connect(self) -> Any:
+        """A connection with tracking on (made without the lock), or None."""
+        pool = self.client.connection_pool
+        # redis-py's own class, not the breaker's (service/customers/redis_client.py): this
+        # connection's faults are its own, and its traffic says nothing of the store's health
+        plain = next(c for c in pool.connection_class.__mro__ if c.__module__.startswith("redis"))
+        settings = {**pool.connection_kwargs, "protocol": 3, "socket_timeout": TRACKING_TIMEOUT}
+        connection = plain(**settings)
+        try:
+            connection.connect()
+            connection._parser.set_invalidation_push_handler(self._invalidated)
+            args = ["CLIENT", "TRACKING", "ON", "BCAST"]
             for prefix in PREFIXES:
-                if text.startswith(prefix):
-                    customer_id = text[len(prefix) :]
-                    self._kept.pop(customer_id, None)
-                    reading = self._reading.get(customer_id)
-                    if reading is not None:
-                        reading[1] = True
+                args += ["PREFIX", prefix]
+            connection.send_command(*args)
+            reply = connection.read_response()
+            if reply not in (b"OK", "OK"):
+                raise redis.ResponseError(f"CLIENT TRACKING answered {reply!r:.80}")
+        except Exception as exc:  # noqa: BLE001 - no tracking: every hit reads Redis
+            connection.disconnect()
+            if self._backoff == RETRY_SECONDS:  # (once per outage)
+                log.warning("local cache hits off for now: %s: %s", type(exc).__name__, exc)
+            self._retry_at = time.monotonic() + self._backoff
+            self._backoff = min(self._backoff * 2, 60.0)
+            return None
+        self._backoff = RETRY_SECONDS
+        return connection
+
+    def _tend(self) -> Any:
+        """One turn of the thread: connect when due, read, send a PING when due; the socket
+        to wait on (None: none now)."""
+        with self._lock:
+            if self._pid != os.getpid():
+                return None
+            connection = self._connection
+        if connection is None:
+            if time.monotonic() < self._retry_at:
+                return None
+            connection = self._connect()
+            if connection is None:
+                return None
+            with self._lock:
+                self._connection, self._broken = connection, ""
+                self._pings.clear()
+        with self._lock:
+            if self._connection is not connection or not self._read():
+                return None
+            now = time.monotonic()
+            if not self._pings or now - self._pings[-1] >= PING_SECONDS:
+                try:
+                    self._pings.append(now)  # (the time before it is sent)
+                    connection.send_command("PING")
+                except Exception as exc:  # noqa: BLE001
+                    self._lost(f"{type(exc).__name__}: {exc}")
+                    return None
+            return connection._sock
 
     # -- what the cache hit asks
-    def get(self, customer_id: str) -> Kept | None:
-        """The customer's copy, when there is one and it can be trusted."""
+    def usable(self) -> bool:
+        """Whether copies can be used now (the first call starts the process's thread, which
+        makes the connection: until then every hit reads Redis)."""
         with self._lock:
-            if not self._tracking():
+            return self._leased()
+
+    def get(self, customer_id: str) -> Kept | None:
+        """The customer's copy, when there is one and it can be used now."""
+        with self._lock:
+            if not self._leased():
                 return None
             kept = self._kept.get(customer_id)
             if kept is None:
@@ -231,20 +265,21 @@ class LocalHits:
         """Before the customer's keys are read from Redis: a token for `keep`, or None when
         nothing read now could be kept (no tracking connection)."""
         with self._lock:
-            if not self._tracking():
+            self.misses += 1
+            if not self._read():
                 return None
             reading = self._reading.setdefault(customer_id, [0, False])
             reading[0] += 1
-            self.misses += 1
             return self._epoch
 
     def keep(self, customer_id: str, token: int | None, kept: tuple[dict, CachedList] | None):
         """After the read (call it whatever the outcome, `kept` None when there is nothing to
-        keep): the values are kept unless a message for the customer arrived meanwhile."""
+        keep): the values are kept unless a message for the customer arrived meanwhile or the
+        connection failed (a message may have been missed); the lease decides their use."""
         if token is None:
             return
         with self._lock:
-            tracking = self._tracking()  # the messages that arrived during the read
+            connected = self._read()  # the messages that arrived during the read
             reading = self._reading.get(customer_id)
             if reading is None:  # (a fork in between)
                 return
@@ -252,7 +287,7 @@ class LocalHits:
             changed = reading[1]
             if reading[0] <= 0:
                 del self._reading[customer_id]
-            if kept is None or changed or not tracking or token != self._epoch:
+            if kept is None or changed or not connected or token != self._epoch:
                 return
             self._kept[customer_id] = Kept(kept[0], kept[1], time.monotonic())
             self._kept.move_to_end(customer_id)
@@ -264,26 +299,29 @@ class LocalHits:
 
 
 def _reader(ref: weakref.ref[LocalHits]) -> None:
-    """A process's reader of messages: reads whenever some arrived, until its LocalHits is
-    gone (it holds no reference to it while it waits)."""
+    """A process's thread for its tracking connection, until its LocalHits is gone (it holds
+    no reference to it while it waits)."""
+    poller, polled = select.poll(), None
     while (hits := ref()) is not None:
-        connection = hits._connection
+        if hits._pid != os.getpid():
+            return
+        sock = hits._tend()
         del hits
-        sock = getattr(connection, "_sock", None)
         if sock is None:
-            time.sleep(RETRY_SECONDS)
+            time.sleep(PING_SECONDS)
             continue
-        try:
-            ready = select.select([sock], [], [], PING_SECONDS)[0]
-        except (OSError, ValueError):  # closed meanwhile: the next look says why
-            ready = [sock]
-        if ready:
-            hits = ref()
-            if hits is None or not hits._read_on(connection):
-                return
-            del hits
-            time.sleep(0.001)  # (a message or two more, then read them together)
-        connection = None
+        if sock is not polled:
+            if polled is not None:
+                try:
+                    poller.unregister(polled)
+                except (KeyError, ValueError, OSError):
+                    pass
+            poller.register(sock, select.POLLIN)
+            polled = sock
+        try:  # until a message or PONG arrives, or the next PING is due
+            poller.poll(PING_SECONDS * 1000)
+        except OSError:
+            time.sleep(PING_SECONDS)
 
 
 class HitImpressions:
@@ -315,7 +353,10 @@ class HitImpressions:
     def _every(self) -> None:
         while True:
             time.sleep(self.seconds)
-            self.flush()
+            try:
+                self.flush()
+            except Exception:  # noqa: BLE001 - the thread must go on writing the next ones
+                log.exception("could not log impressions")
 
     def flush(self) -> None:
         with self._lock:
@@ -329,15 +370,16 @@ class HitImpressions:
 
     def _write(self, waiting: list[tuple[str, bytes, bytes]]) -> None:
         store = self.store
-        indexes = [store._key("impressions", customer_id) for customer_id, _, _ in waiting]
+        keys: list[str] = [IMPRESSIONS_STREAM]
         args: list[Any] = [EVENTS_MAXLEN]
-        for _, head, part in waiting:
+        for customer_id, head, part in waiting:
+            keys += [store._key("impressions", customer_id), store._key("profile", customer_id)]
             args += [head, part]
-        older = self._script(keys=[IMPRESSIONS_STREAM, *indexes], args=args)
-        if older:  # an index written by an older version: converted, then those logged
+        older = self._script(keys=keys, args=args)
+        if older:  # an index written by an older version: converted (once each), then logged
             again = [waiting[position - 1] for position in older]
-            for position in older:
-                store._convert_index(indexes[position - 1])
+            for index in dict.fromkeys(keys[2 * position - 1] for position in older):
+                store._convert_index(index)
             self._write(again)
 
     @cached_property

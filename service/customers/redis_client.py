@@ -23,7 +23,7 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from .local_hits import HitImpressions, LocalHits
+from .local_hits import WRITE_WAIT_SECONDS, HitImpressions, LocalHits
 from .refresh import CachePolicy
 from .store import CachedList, CorruptEntry, MemoryStore, RedisStore
 
@@ -278,16 +278,20 @@ def hit_logger(host: Host) -> HitLog:
     return hits
 
 
-def _setting(host: Host, name: str, default: float, low: float, whole: bool = False) -> float:
-    """A number setting at least `low` (finite; whole when `whole`); another value is logged
-    and `default` used."""
+def _setting(
+    host: Host, name: str, default: float, low: float, whole: bool = False, high: float = math.inf
+) -> float:
+    """A number setting at least `low` and below `high` (finite; whole when `whole`); another
+    value is logged and `default` used."""
     value = host.config.get(name, default)
     try:
         number = float(value)
     except (TypeError, ValueError):
         number = math.nan
-    if not low <= number < math.inf or (whole and number != int(number)):
-        log.warning("%s %r is not a number of at least %s; using %s", name, value, low, default)
+    if not low <= number < high or (whole and number != int(number)):
+        log.warning(
+            "%s %r is not a number from %s to below %s; using %s", name, value, low, high, default
+        )
         return default
     return number
 
@@ -302,8 +306,18 @@ def local_hits(host: Host) -> tuple[LocalHits, HitImpressions] | None:
         size = int(_setting(host, "LOCAL_HITS", 4096, 0, whole=True))
         kept = None
         if size and isinstance(store, RedisStore) and not store.cluster:
-            seconds = _setting(host, "LOCAL_HITS_SECONDS", 30.0, 0.001)
+            seconds = _setting(host, "LOCAL_HITS_SECONDS", 30.0, 0.001, high=300.0)
             flush = _setting(host, "IMPRESSION_FLUSH_SECONDS", 0.1, 0)
             kept = (LocalHits(store.client, size, seconds), HitImpressions(store, flush))
         host.extensions["dosewise_local_hits"] = kept
     return kept
+
+
+def after_write(host: Host) -> None:
+    """After a web process wrote a customer's profile or list (PUT, DELETE, a purchase), before
+    it answers: the wait that makes every process's copies of that customer's list unusable by
+    the time the answer arrives (the lease of service/customers/local_hits.py). Nothing when
+    the copies are off (`LOCAL_HITS` 0, no Redis, a Redis Cluster): every web process of a
+    deployment must have the same `LOCAL_HITS` on or off."""
+    if local_hits(host) is not None:
+        time.sleep(WRITE_WAIT_SECONDS)

@@ -45,19 +45,23 @@ return log(KEYS[1], KEYS[2], ARGV[1], {'data', ARGV[2]})
 )
 
 # The impressions of cache hits a web process answered from its own memory (local_hits.py), in
-# one call: each as READ_AND_LOG logs one ({'data': head, 'imp': the list's impression part}).
-# KEYS: stream, then each hit's index; ARGV: maxlen, then each hit's head and part. Returns the
-# positions (1-based) of the hits not logged because their index is of an older type (the
-# caller converts it and logs those again).
+# one call: each as READ_AND_LOG logs one ({'data': head, 'imp': the list's impression part}),
+# unless the customer's profile is gone (erased after the hit: nothing of it is written again).
+# KEYS: stream, then per hit its index and its profile; ARGV: maxlen, then per hit its head and
+# part. Returns the positions (1-based) of the hits not logged because their index is of an
+# older type (the caller converts it and logs those again).
 LOG_HITS = (
     _LOG
     + """
 local older = {}
-for i = 2, #KEYS do
-  local id = log(KEYS[1], KEYS[i], ARGV[1], {'data', ARGV[2 * i - 2], 'imp', ARGV[2 * i - 1]})
-  if type(id) == 'table' and id['err'] then
-    if not string.find(id['err'], 'WRONGTYPE', 1, true) then return id end
-    older[#older + 1] = i - 1
+for i = 1, (#KEYS - 1) / 2 do
+  if redis.call('EXISTS', KEYS[2 * i + 1]) == 1 then
+    local fields = {'data', ARGV[2 * i], 'imp', ARGV[2 * i + 1]}
+    local id = log(KEYS[1], KEYS[2 * i], ARGV[1], fields)
+    if type(id) == 'table' and id['err'] then
+      if not string.find(id['err'], 'WRONGTYPE', 1, true) then return id end
+      older[#older + 1] = i
+    end
   end
 end
 return older
