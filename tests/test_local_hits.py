@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import logging
 import queue
 import socket
@@ -288,7 +289,7 @@ def test_copies_are_used_only_under_a_lease_redis_renews(apps, redis_url):
     try:
         time.sleep(local_hits_module.LEASE_SECONDS + 0.05)
         assert hits.get("c-1") is None and len(hits) == 1  # kept, not used
-        time.sleep(local_hits_module.PONG_SECONDS)
+        time.sleep(local_hits_module.ANSWER_SECONDS)
         assert hits.get("c-1") is None and len(hits) == 0  # dropped with the connection
     finally:
         raw.execute_command("CLIENT", "UNPAUSE")
@@ -426,7 +427,82 @@ def test_a_writer_waits_out_the_lease_before_it_answers(apps):
         started = time.monotonic()
         assert send().status_code in (200, 202)
         assert time.monotonic() - started >= waited
-    off = apps(LOCAL_HITS=0)[0].test_client()
+    off = apps(LOCAL_HITS=0)[0].test_client()  # its own copies off: it waits for the others'
     started = time.monotonic()
     assert off.put("/v1/customers/c-1", json=ON_VKA).status_code == 200
-    assert time.monotonic() - started < waited
+    assert time.monotonic() - started >= waited
+
+
+def test_without_a_process_holding_a_lease_a_writer_answers_at_once(apps, redis_url):
+    gc.collect()  # (the apps of earlier tests, and with them their probing threads)
+    raw = redis.Redis.from_url(redis_url)
+    wait_for(lambda: not raw.exists(local_hits_module.LEASE_KEY), timeout=5)
+    writer = apps(LOCAL_HITS=0)[0].test_client()
+    started = time.monotonic()
+    assert writer.put("/v1/customers/c-1", json=ON_VKA).status_code == 200
+    assert time.monotonic() - started < local_hits_module.WRITE_WAIT_SECONDS
+
+
+def test_a_write_that_fails_midway_still_waits_before_its_503(apps, redis_url):
+    """A PUT whose answer timed out may have been carried out: its 503 waits too."""
+    web, _ = apps()
+    raw = redis.Redis.from_url(redis_url)
+    raw.execute_command("CLIENT", "PAUSE", 1500, "WRITE")
+    try:
+        started = time.monotonic()
+        answer = web.test_client().put("/v1/customers/c-1", json=ON_VKA)
+        assert answer.status_code == 503
+        assert time.monotonic() - started >= local_hits_module.WRITE_WAIT_SECONDS
+    finally:
+        raw.execute_command("CLIENT", "UNPAUSE")
+
+
+def test_a_redis_that_refuses_writes_ends_the_copies(apps, redis_url):
+    """The probe is a write: a Redis that cannot take writes (here it lacks the replicas it
+    asks for; a primary demoted to replica behind a proxy that kept the connection answers
+    READONLY the same way) answers it with an error, and the copies end."""
+    web, _ = apps()
+    hits, _ = local_hits(web)
+    _get(web.test_client(), "c-1")
+    assert wait_for(lambda: hits.get("c-1"), timeout=2) is not None
+    raw = redis.Redis.from_url(redis_url)
+    raw.config_set("min-replicas-to-write", 1)
+    try:
+        assert wait_for(lambda: not hits.usable() and len(hits) == 0, timeout=2)
+    finally:
+        raw.config_set("min-replicas-to-write", 0)
+    assert wait_for(hits.usable, timeout=5)
+
+
+def test_a_message_later_than_the_lease_but_not_the_writers_wait_is_heard(apps, redis_url):
+    """The writer's wait, on a real delay: through a proxy that holds back what Redis sends
+    0.1 s the lease holds (probes are answered within it) while the PUT's message is 0.1 s
+    late; the writer's 0.25 s wait lets it arrive before the GET. Regression guard: without
+    the wait (WRITE_WAIT_SECONDS 0) this GET answered the old list from memory."""
+    host, port = redis_url.split("//", 1)[1].split("/", 1)[0].rsplit(":", 1)
+    proxy = DelayingProxy((host, int(port)))
+    proxied = redis_url.replace(f"{host}:{port}", f"127.0.0.1:{proxy.port}")
+    web = redis_app(proxied, REDIS_TIMEOUT=2, CELERY_BROKER_URL=redis_url)
+    other = redis_app(redis_url, LOCAL_HITS=0)
+    get_store(other).put_profile("c-1", PLAIN)
+    _refresh(other, "c-1")
+    _started(web)
+    hits, _ = local_hits(web)
+    client = web.test_client()
+    time.sleep(0.3)
+    _get(client, "c-1")
+    assert wait_for(lambda: hits.get("c-1"), timeout=5) is not None
+    proxy.delay = 0.1
+    for turn in range(6):
+        time.sleep(0.3)  # (the probes answered 0.1 s late: the lease holds)
+        assert hits.get("c-1") is not None, turn
+        profile = ON_VKA if turn % 2 == 0 else PLAIN
+        assert other.test_client().put("/v1/customers/c-1", json=profile).status_code == 200
+        assert _get(client, "c-1").get_json()["source"] == "computed", turn
+        proxy.delay = 0.0
+        _refresh(other, "c-1", force=True)
+        time.sleep(0.2)
+        _get(client, "c-1")
+        assert wait_for(lambda: hits.get("c-1"), timeout=5) is not None
+        proxy.delay = 0.1
+    proxy.delay = 0.0

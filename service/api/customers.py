@@ -69,7 +69,8 @@ def put_customer(profile: dict, customer_id: str):
         digest = store.put_profile(customer_id, profile)
     except (redis.RedisError, OSError) as exc:
         raise Unavailable("the customer store is unavailable; try again") from exc
-    after_write(app)  # no web process answers a list from before it once this is answered
+    finally:  # (also after a write that failed midway: it may have been carried out)
+        after_write(app)  # no web process answers a list from before it once this is answered
     refresh = "scheduled"
     try:
         schedule_refresh(customer_id)
@@ -204,6 +205,8 @@ def delete_customer(customer_id: str):
         raise Unavailable(
             "the customer store is unavailable; the erasure may be incomplete, try again"
         ) from exc
+    finally:  # no web process answers the erased list once this is answered (also a 503)
+        after_write(app)
     try:
         from workers.refill_tasks import queue_erase_refill_exports
         from workers.tasks import queue_erase_exported
@@ -212,7 +215,6 @@ def delete_customer(customer_id: str):
         queue_erase_refill_exports(app)
     except Exception:  # noqa: BLE001 - the next export or queued erasure cleans the files
         log.warning("could not queue the cleaning of exported files", exc_info=True)
-    after_write(app)  # no web process answers the erased list once this is answered
     return jsonify({"customer_id": customer_id, "deleted": deleted})
 
 

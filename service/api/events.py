@@ -48,17 +48,18 @@ def post_events(body: dict):
         message = UNKNOWN if len(errors) == len(unknown) else FAILS_VALIDATION
         raise InvalidInput(message, errors)
     events = [{**e, "timestamp": e["timestamp"].isoformat()} for e in body["events"]]
+    # review s4 R4: a cached list that did not count the new supply is dropped
+    buyers = [e["customer_id"] for e in events if e["type"] == "purchase"]
     try:
         store = get_store(app)
         store.add_events(events)
         record_purchases(app.extensions["dosewise"], store, events)
-        # review s4 R4: a cached list that did not count the new supply is dropped
-        buyers = [e["customer_id"] for e in events if e["type"] == "purchase"]
         purchased(store, buyers, safe_schedule)
     except (redis.RedisError, OSError) as exc:
         raise Unavailable("the event store is unavailable; try again") from exc
-    if buyers:  # no web process answers a list from before the purchase once this is answered
-        after_write(app)
+    finally:  # no web process answers a list from before a purchase once this is answered
+        if buyers:
+            after_write(app)
     return jsonify({"accepted": len(events)}), 202
 
 

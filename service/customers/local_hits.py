@@ -15,22 +15,28 @@ PUT, a DELETE or a purchase on any web process of any host, a refresh worker, an
 alone is no guarantee (the message travels on another connection than the writer's answer: a
 lost packet or a busy Redis delays it), so the copies are used under a lease:
 
-- a thread of the process sends a PING on that connection every `PING_SECONDS`; Redis answers
-  in order, after every message of a write it carried out before the PING arrived;
-- a copy is used only while the PONG of a PING *sent* less than `LEASE_SECONDS` ago has been
-  read (with every message before it): a write finished before that PING was sent was heard;
-- a web process that wrote a customer's profile or list (PUT, DELETE, a purchase event) waits
-  `WRITE_WAIT_SECONDS` (more than the lease) before it answers: a GET that follows the answer
-  comes after every lease that could hide the write ran out, so no process uses a copy from
-  before it. The writes of refresh and refill workers need no wait: they answer no one, and a
-  copy from before them is the list of the same stored profile and data.
+- a thread of the process sends a probe on that connection every `PROBE_SECONDS`: a write of
+  the lease key (`SET dw:local-hits:lease 1 PX 1000`), so that a Redis that cannot take writes
+  (a primary demoted to replica behind a proxy that kept the connection) answers an error and
+  ends the copies; Redis answers in order, after every message of a write it carried out
+  before the probe arrived;
+- a copy is used only while the answer to a probe *sent* less than `LEASE_SECONDS` ago has
+  been read (with every message before it): a write finished before that probe was sent was
+  heard;
+- a web process that wrote a customer's profile or list (PUT, DELETE, a purchase event), also
+  when the write failed midway, waits `WRITE_WAIT_SECONDS` (more than the lease) before it
+  answers whenever the lease key exists (`redis_client.after_write`): a GET that follows the
+  answer comes after every lease that could hide the write ran out. Without the key no process
+  holds a lease from the last second, and the writer answers at once. The writes of refresh
+  and refill workers need no wait: they answer no one.
 
 A copy is not kept when a message for its customer arrived while it was read from Redis. When
-the connection fails, Redis does not answer a PING within `PONG_SECONDS`, or a database is
+the connection fails, Redis does not answer a probe within `ANSWER_SECONDS`, or a database is
 flushed, every copy is dropped, and none is used until a new connection is answered (every hit
-reads Redis meanwhile, as before). Off on a Redis Cluster (its keys live on many nodes) and
-where the server refuses tracking (Redis before 6, or an ACL without `client`): then tried
-again at most every minute.
+reads Redis meanwhile, as before). Off on a Redis Cluster (its keys live on many nodes), where
+the server refuses tracking (Redis before 6, or an ACL without `client`), and on Redis 8 or
+later with I/O threads (which may answer a probe before the message of a write it carried out
+in the turn before): then tried again at most every minute.
 
 A key that expires (a list computed with a supply that runs out, service/customers/supplies.py)
 is reported when Redis removes it, which can be later than the expiry time: such a copy may be
@@ -66,10 +72,12 @@ log = logging.getLogger("dosewise.customers")
 
 PREFIXES = (key("profile", ""), key("recs", ""))
 _PREFIX_BYTES = tuple(prefix.encode() for prefix in PREFIXES)
-PING_SECONDS = 0.05  # how often the process's thread sends a PING on the tracking connection
-LEASE_SECONDS = 0.2  # a copy is used while a PING sent less than this long ago was answered
+LEASE_KEY = "dw:local-hits:lease"  # written by each process's probe, read by writers
+PROBE_SECONDS = 0.05  # how often the process's thread sends a probe on the tracking connection
+LEASE_SECONDS = 0.2  # a copy is used while a probe sent less than this long ago was answered
 WRITE_WAIT_SECONDS = LEASE_SECONDS + 0.05  # what a writer waits before it answers
-PONG_SECONDS = 0.5  # a PING unanswered this long: the connection is dropped
+ANSWER_SECONDS = 0.5  # a probe unanswered this long: the connection is dropped
+_PROBE = ("SET", LEASE_KEY, "1", "PX", "1000")  # (the key outlives every lease by far)
 TRACKING_TIMEOUT = 0.1  # seconds for the rest of a message half read (it is on its way)
 RETRY_SECONDS = 1.0  # after the connection failed, before it is made again (doubling to 60)
 BATCH = 64  # impressions waiting that make a process write them at once
@@ -102,15 +110,15 @@ class LocalHits:
         self._connection: Any = None
         self._epoch = 0  # counts the connection's failures: a read from before one is not kept
         self._retry_at, self._backoff = 0.0, RETRY_SECONDS
-        self._pings: deque[float] = deque()  # when each PING still unanswered was sent
-        self._answered_sent = -1e18  # when the last PING answered was sent
+        self._probes: deque[float] = deque()  # when each probe still unanswered was sent
+        self._answered_sent = -1e18  # when the last probe answered was sent
         self._broken = ""  # a message the handler could not take (redis-py swallows errors)
         self._reader: threading.Thread | None = None
 
     # -- the tracking connection (the lock is held)
     def _read(self) -> bool:
-        """Read what arrived on the connection (messages, PONGs); False when there is none or
-        it failed (then every copy is dropped)."""
+        """Read what arrived on the connection (messages, probes' answers); False when there is
+        none or it failed (then every copy is dropped)."""
         if self._pid != os.getpid():
             self._forked()  # the parent's connection and copies are not this process's
         if self._reader is None:
@@ -128,19 +136,19 @@ class LocalHits:
                     raise redis.ResponseError(self._broken)
                 if reply is None:  # a message, taken by _invalidated
                     continue
-                if reply not in (b"PONG", "PONG") or not self._pings:
+                if reply not in (b"OK", "OK") or not self._probes:  # (an error is raised)
                     raise redis.ResponseError(f"unexpected reply {reply!r:.80}")
-                self._answered_sent = self._pings.popleft()
-            if self._pings and time.monotonic() - self._pings[0] > PONG_SECONDS:
-                raise TimeoutError(f"no PONG within {PONG_SECONDS} s")
+                self._answered_sent = self._probes.popleft()
+            if self._probes and time.monotonic() - self._probes[0] > ANSWER_SECONDS:
+                raise TimeoutError(f"a probe unanswered for {ANSWER_SECONDS} s")
         except Exception as exc:  # noqa: BLE001 - any fault: nothing kept can be trusted
             self._lost(f"{type(exc).__name__}: {exc}")
             return False
         return True
 
     def _leased(self) -> bool:
-        """Whether copies may be used now: what arrived was read, and it includes the PONG of a
-        PING sent less than LEASE_SECONDS ago."""
+        """Whether copies may be used now: what arrived was read, and it includes the answer to
+        a probe sent less than LEASE_SECONDS ago."""
         return self._read() and time.monotonic() - self._answered_sent < LEASE_SECONDS
 
     def _lost(self, why: str) -> None:
@@ -148,7 +156,7 @@ class LocalHits:
         if self._connection is not None:
             self._connection.disconnect()
         self._connection = None
-        self._pings.clear()
+        self._probes.clear()
         self._retry_at = time.monotonic() + RETRY_SECONDS
         self._drop_all()
 
@@ -181,7 +189,7 @@ class LocalHits:
             self._drop_all()
             self._broken = f"a message that did not read ({type(exc).__name__})"
 
-    # -- the process's thread: connects, reads as messages arrive, sends the PINGs
+    # -- the process's thread: connects, reads as messages arrive, sends the probes
     def _connect(self) -> Any:
         """A connection with tracking on (made without the lock), or None."""
         pool = self.client.connection_pool
@@ -192,6 +200,7 @@ class LocalHits:
         connection = plain(**settings)
         try:
             connection.connect()
+            _check_server(connection)
             connection._parser.set_invalidation_push_handler(self._invalidated)
             args = ["CLIENT", "TRACKING", "ON", "BCAST"]
             for prefix in PREFIXES:
@@ -211,7 +220,7 @@ class LocalHits:
         return connection
 
     def _tend(self) -> Any:
-        """One turn of the thread: connect when due, read, send a PING when due; the socket
+        """One turn of the thread: connect when due, read, send a probe when due; the socket
         to wait on (None: none now)."""
         with self._lock:
             if self._pid != os.getpid():
@@ -225,15 +234,15 @@ class LocalHits:
                 return None
             with self._lock:
                 self._connection, self._broken = connection, ""
-                self._pings.clear()
+                self._probes.clear()
         with self._lock:
             if self._connection is not connection or not self._read():
                 return None
             now = time.monotonic()
-            if not self._pings or now - self._pings[-1] >= PING_SECONDS:
+            if not self._probes or now - self._probes[-1] >= PROBE_SECONDS:
                 try:
-                    self._pings.append(now)  # (the time before it is sent)
-                    connection.send_command("PING")
+                    self._probes.append(now)  # (the time before it is sent)
+                    connection.send_command(*_PROBE)
                 except Exception as exc:  # noqa: BLE001
                     self._lost(f"{type(exc).__name__}: {exc}")
                     return None
@@ -298,6 +307,25 @@ class LocalHits:
         return len(self._kept)
 
 
+def _check_server(connection: Any) -> None:
+    """Refuses (ResponseError) a Redis whose answers may come before the messages of writes it
+    carried out earlier: Redis 8 or later with I/O threads (it sends those messages in the next
+    turn of its loop), or one that does not say whether it runs them."""
+    connection.send_command("INFO", "server")
+    info = connection.read_response()
+    text = info.decode() if isinstance(info, bytes) else str(info)
+    version = next(
+        (line.split(":", 1)[1] for line in text.splitlines() if "redis_version:" in line), "0"
+    )
+    if int(version.strip().split(".")[0] or 0) < 8:
+        return
+    connection.send_command("CONFIG", "GET", "io-threads")
+    reply = connection.read_response()
+    values = list(reply.values()) if isinstance(reply, dict) else list(reply or [])[1:]
+    if [str(v, "utf-8") if isinstance(v, bytes) else str(v) for v in values] != ["1"]:
+        raise redis.ResponseError(f"Redis {version.strip()} with I/O threads ({values!r:.40})")
+
+
 def _reader(ref: weakref.ref[LocalHits]) -> None:
     """A process's thread for its tracking connection, until its LocalHits is gone (it holds
     no reference to it while it waits)."""
@@ -308,20 +336,15 @@ def _reader(ref: weakref.ref[LocalHits]) -> None:
         sock = hits._tend()
         del hits
         if sock is None:
-            time.sleep(PING_SECONDS)
+            time.sleep(PROBE_SECONDS)
             continue
-        if sock is not polled:
-            if polled is not None:
-                try:
-                    poller.unregister(polled)
-                except (KeyError, ValueError, OSError):
-                    pass
+        if sock is not polled:  # a new connection: a new poll object (the old fd is closed)
+            poller, polled = select.poll(), sock
             poller.register(sock, select.POLLIN)
-            polled = sock
-        try:  # until a message or PONG arrives, or the next PING is due
-            poller.poll(PING_SECONDS * 1000)
+        try:  # until a message or an answer arrives, or the next probe is due
+            poller.poll(PROBE_SECONDS * 1000)
         except OSError:
-            time.sleep(PING_SECONDS)
+            time.sleep(PROBE_SECONDS)
 
 
 class HitImpressions:

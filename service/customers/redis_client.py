@@ -23,7 +23,8 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from .local_hits import WRITE_WAIT_SECONDS, HitImpressions, LocalHits
+from . import local_hits as local_hits_module
+from .local_hits import HitImpressions, LocalHits
 from .refresh import CachePolicy
 from .store import CachedList, CorruptEntry, MemoryStore, RedisStore
 
@@ -314,10 +315,17 @@ def local_hits(host: Host) -> tuple[LocalHits, HitImpressions] | None:
 
 
 def after_write(host: Host) -> None:
-    """After a web process wrote a customer's profile or list (PUT, DELETE, a purchase), before
-    it answers: the wait that makes every process's copies of that customer's list unusable by
-    the time the answer arrives (the lease of service/customers/local_hits.py). Nothing when
-    the copies are off (`LOCAL_HITS` 0, no Redis, a Redis Cluster): every web process of a
-    deployment must have the same `LOCAL_HITS` on or off."""
-    if local_hits(host) is not None:
-        time.sleep(WRITE_WAIT_SECONDS)
+    """After a web process wrote a customer's profile or list (PUT, DELETE, a purchase; also
+    when the write failed midway), before it answers: when any web process holds a lease on
+    its local copies (service/customers/local_hits.py: the lease key exists, or Redis cannot
+    say), the wait that makes every such lease from before the write run out by the time the
+    answer arrives. Whatever this process's own `LOCAL_HITS`: every holder is waited for."""
+    store = get_store(host)
+    if not isinstance(store, RedisStore) or store.cluster:
+        return  # (no process keeps copies of a store in memory or on a cluster)
+    try:
+        held = bool(store.client.exists(local_hits_module.LEASE_KEY))
+    except (redis.RedisError, OSError):
+        held = True
+    if held:
+        time.sleep(local_hits_module.WRITE_WAIT_SECONDS)
