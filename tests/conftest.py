@@ -75,6 +75,16 @@ SLOW_FIXTURES = frozenset({"shop", "simulated_shop", "model_store"})  # simulate
 SLOW_TESTS = {
     "test_advice": {"test_every_item_has_a_true_reason_and_fits_the_dose_band"},
     "test_api": {"test_each_scope_boundary"},
+    "test_local_hits": {  # each waits out leases and writers' waits, some through a proxy
+        "test_a_message_later_than_the_lease_but_not_the_writers_wait_is_heard",
+        "test_a_put_in_another_process_is_never_answered_with_the_list_before_it",
+        "test_a_message_held_back_by_the_network_does_not_let_a_copy_be_used",
+        "test_a_writer_waits_out_the_lease_before_it_answers",
+        "test_copies_are_used_only_under_a_lease_redis_renews",
+        "test_a_redis_that_refuses_writes_ends_the_copies",
+        "test_a_lost_tracking_connection_drops_every_copy_until_it_is_back",
+        "test_a_write_that_fails_midway_still_waits_before_its_503",
+    },
     "test_cli_errors": {
         "test_rules_diff_of_a_campaign_outside_the_date_hints_at_date",
         "test_rules_diff_with_the_top_rules_folder_compares_its_merchandising_rules",
@@ -223,13 +233,17 @@ def served_by(model_dir: Path) -> Recommender:
 
 
 def redis_app(redis_url: str, **config):
-    """The app on the shipped data with the Redis store at `redis_url` (no access log, the
-    impressions of local hits written at once), its settings overridden by `config`."""
+    """The app on the shipped data with the Redis store at `redis_url` (no access log, no
+    local copies of the cached lists), its settings overridden by `config`."""
     settings = {
         "TESTING": True,
         "RELOAD_INTERVAL": 0,
         "REDIS_URL": redis_url,
         "ACCESS_LOG": False,
+        # the local copies of the cached lists (service/customers/local_hits.py) off: while
+        # any process holds them every PUT, DELETE and purchase waits 0.25 s. The tests of the
+        # copies and of the fast path turn them on (LOCAL_HITS); gunicorn has them as shipped
+        "LOCAL_HITS": 0,
         # a hit answered from the process's memory writes its impression when the response
         # closes, as one read from Redis does (tests read the stream right after)
         "IMPRESSION_FLUSH_SECONDS": 0,

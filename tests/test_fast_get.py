@@ -40,7 +40,7 @@ HEADERS = (
 @pytest.fixture()
 def served(redis_url):
     def make(**config):
-        app = redis_app(redis_url, **config)
+        app = redis_app(redis_url, **{"LOCAL_HITS": 4096, **config})  # (hits from memory too)
         store = get_store(app)
         for customer_id, profile in PROFILES.items():
             store.put_profile(customer_id, profile)

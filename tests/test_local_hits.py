@@ -68,15 +68,21 @@ def _started(app) -> None:
 def apps(redis_url):
     """Two apps on one Redis, as two web processes: `web` serves, `other` takes the writes."""
 
+    made = []
+
     def make(**config):
-        web = redis_app(redis_url, **config)
-        other = redis_app(redis_url, LOCAL_HITS=0)
+        web = redis_app(redis_url, **{"LOCAL_HITS": 4096, **config})
+        other = redis_app(redis_url)  # (LOCAL_HITS 0)
         get_store(other).put_profile("c-1", PLAIN)
         _refresh(other, "c-1")
         _started(web)
+        made.append(web)
         return web, other
 
-    return make
+    yield make
+    for app in made:  # their threads stop probing: the lease key goes 1 s later
+        if local_hits(app) is not None:
+            local_hits(app)[0].close()
 
 
 def test_a_repeated_hit_is_answered_from_memory_with_the_same_bytes_and_impression(apps):
@@ -226,7 +232,7 @@ def test_at_most_local_hits_customers_each_local_hits_seconds(apps):
 )
 def test_a_bad_setting_is_logged_and_the_default_used(redis_url, caplog, name, value):
     with caplog.at_level(logging.WARNING, "dosewise"):
-        hits, impressions = local_hits(redis_app(redis_url, **{name: value}))
+        hits, impressions = local_hits(redis_app(redis_url, **{"LOCAL_HITS": 4096, name: value}))
     assert name in caplog.text
     flush = 0.1 if name == "IMPRESSION_FLUSH_SECONDS" else 0  # (redis_app's 0 otherwise)
     assert (hits.capacity, hits.seconds, impressions.seconds) == (4096, 30.0, flush)
@@ -349,7 +355,16 @@ class DelayingProxy:
             sink.close()
 
 
-def test_a_message_held_back_by_the_network_does_not_let_a_copy_be_used(apps, redis_url):
+@pytest.fixture()
+def closing():
+    """Apps whose local copies end with the test (their threads stop probing)."""
+    apps: list = []
+    yield apps
+    for app in apps:
+        local_hits(app)[0].close()
+
+
+def test_a_message_held_back_by_the_network_does_not_let_a_copy_be_used(apps, redis_url, closing):
     """The lease, on a real delay: this process reaches Redis through a proxy that holds back
     what Redis sends 0.4 s (longer than a writer waits, shorter than PONG_SECONDS), so the
     PUT's message arrives after the PUT was answered; the GET that follows is still not the
@@ -359,7 +374,8 @@ def test_a_message_held_back_by_the_network_does_not_let_a_copy_be_used(apps, re
     host, port = redis_url.split("//", 1)[1].split("/", 1)[0].rsplit(":", 1)
     proxy = DelayingProxy((host, int(port)))
     proxied = redis_url.replace(f"{host}:{port}", f"127.0.0.1:{proxy.port}")
-    web = redis_app(proxied, REDIS_TIMEOUT=2, CELERY_BROKER_URL=redis_url)
+    web = redis_app(proxied, REDIS_TIMEOUT=2, CELERY_BROKER_URL=redis_url, LOCAL_HITS=4096)
+    closing.append(web)
     _started(web)
     other = redis_app(redis_url, LOCAL_HITS=0)
     get_store(other).put_profile("c-1", PLAIN)
@@ -372,7 +388,7 @@ def test_a_message_held_back_by_the_network_does_not_let_a_copy_be_used(apps, re
     proxy.delay = 0.4
     time.sleep(0.25)  # (the PONGs of the PINGs sent before it arrive, and age)
     assert len(hits) == 1 and not hits.usable()  # kept, but the PONGs are late: no lease
-    writer = redis_app(redis_url)  # a web process with the copies on: it waits, then answers
+    writer = redis_app(redis_url)  # a web process: it waits for the copies, then answers
     started = time.monotonic()
     assert writer.test_client().put("/v1/customers/c-1", json=ON_VKA).status_code == 200
     assert time.monotonic() - started >= local_hits_module.WRITE_WAIT_SECONDS
@@ -474,7 +490,7 @@ def test_a_redis_that_refuses_writes_ends_the_copies(apps, redis_url):
     assert wait_for(hits.usable, timeout=5)
 
 
-def test_a_message_later_than_the_lease_but_not_the_writers_wait_is_heard(apps, redis_url):
+def test_a_message_later_than_the_lease_but_not_the_writers_wait_is_heard(apps, redis_url, closing):
     """The writer's wait, on a real delay: through a proxy that holds back what Redis sends
     0.1 s the lease holds (probes are answered within it) while the PUT's message is 0.1 s
     late; the writer's 0.25 s wait lets it arrive before the GET. Regression guard: without
@@ -482,7 +498,8 @@ def test_a_message_later_than_the_lease_but_not_the_writers_wait_is_heard(apps, 
     host, port = redis_url.split("//", 1)[1].split("/", 1)[0].rsplit(":", 1)
     proxy = DelayingProxy((host, int(port)))
     proxied = redis_url.replace(f"{host}:{port}", f"127.0.0.1:{proxy.port}")
-    web = redis_app(proxied, REDIS_TIMEOUT=2, CELERY_BROKER_URL=redis_url)
+    web = redis_app(proxied, REDIS_TIMEOUT=2, CELERY_BROKER_URL=redis_url, LOCAL_HITS=4096)
+    closing.append(web)
     other = redis_app(redis_url, LOCAL_HITS=0)
     get_store(other).put_profile("c-1", PLAIN)
     _refresh(other, "c-1")

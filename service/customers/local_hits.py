@@ -114,6 +114,7 @@ class LocalHits:
         self._answered_sent = -1e18  # when the last probe answered was sent
         self._broken = ""  # a message the handler could not take (redis-py swallows errors)
         self._reader: threading.Thread | None = None
+        self._closed = False
 
     # -- the tracking connection (the lock is held)
     def _read(self) -> bool:
@@ -127,7 +128,7 @@ class LocalHits:
             )
             self._reader.start()
         connection = self._connection
-        if connection is None:
+        if connection is None or self._closed:
             return False
         try:
             while connection.can_read(timeout=0):
@@ -223,7 +224,7 @@ class LocalHits:
         """One turn of the thread: connect when due, read, send a probe when due; the socket
         to wait on (None: none now)."""
         with self._lock:
-            if self._pid != os.getpid():
+            if self._pid != os.getpid() or self._closed:
                 return None
             connection = self._connection
         if connection is None:
@@ -233,6 +234,9 @@ class LocalHits:
             if connection is None:
                 return None
             with self._lock:
+                if self._closed:
+                    connection.disconnect()
+                    return None
                 self._connection, self._broken = connection, ""
                 self._probes.clear()
         with self._lock:
@@ -303,6 +307,15 @@ class LocalHits:
             while len(self._kept) > self.capacity:
                 self._kept.popitem(last=False)
 
+    def close(self) -> None:
+        """No more copies in this process: the connection closed, the thread ends."""
+        with self._lock:
+            self._closed = True
+            if self._connection is not None:
+                self._connection.disconnect()
+            self._connection = None
+            self._drop_all()
+
     def __len__(self) -> int:
         return len(self._kept)
 
@@ -331,7 +344,7 @@ def _reader(ref: weakref.ref[LocalHits]) -> None:
     no reference to it while it waits)."""
     poller, polled = select.poll(), None
     while (hits := ref()) is not None:
-        if hits._pid != os.getpid():
+        if hits._pid != os.getpid() or hits._closed:
             return
         sock = hits._tend()
         del hits
