@@ -60,9 +60,9 @@ def test_a_refresh_that_read_before_a_delete_writes_nothing_after_it(stack):
     class DeleteBeforeWrite(RedisStore):
         """The refresh reads the profile, then the DELETE lands, then the refresh writes."""
 
-        def write_lists(self, entries):
+        def write_lists(self, entries, newest=None):
             assert client.delete("/v1/customers/late-1").get_json()["deleted"] is True
-            return super().write_lists(entries)
+            return super().write_lists(entries, newest)
 
     late = DeleteBeforeWrite(r)
     counts = refresh_chunk(recommender, late, ["late-1"], cache_policy(app), force=True)
@@ -76,10 +76,10 @@ def test_a_refresh_does_not_write_a_list_for_a_profile_changed_meanwhile(stack):
     app, client, r = stack["app"], stack["client"], stack["redis"]
 
     class PutBeforeWrite(RedisStore):
-        def write_lists(self, entries):
+        def write_lists(self, entries, newest=None):
             changed = {"age": 70, "medications": ["vitamin_k_antagonist"]}
             assert client.put("/v1/customers/late-2", json=changed).status_code == 200
-            return super().write_lists(entries)
+            return super().write_lists(entries, newest)
 
     assert client.put("/v1/customers/late-2", json={"age": 70}).status_code == 200
     refresh_chunk(

@@ -185,9 +185,9 @@ def test_a_late_refresh_writes_no_list_after_a_delete_on_a_cluster(stack):
     assert client.put("/v1/customers/late-c", json={"age": 70}).status_code == 200
 
     class DeleteBeforeWrite(RedisStore):
-        def write_lists(self, entries):
+        def write_lists(self, entries, newest=None):
             assert client.delete("/v1/customers/late-c").status_code == 200
-            return super().write_lists(entries)
+            return super().write_lists(entries, newest)
 
     late = DeleteBeforeWrite(r, cluster=True)
     refresh_chunk(app.extensions["dosewise"], late, ["late-c"], cache_policy(app), force=True)

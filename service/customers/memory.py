@@ -7,7 +7,7 @@ import json
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from .entries import (
@@ -68,14 +68,23 @@ class MemoryStore(MemoryPurchases):
         profiles, lists = self.read_many(ids)
         return profiles, lists, []
 
-    def write_lists(self, entries: list[tuple[str, str, bytes]]) -> int:
-        written = 0
+    def write_lists(
+        self, entries: list[tuple[str, str, bytes]], newest: Mapping[str, Any] | None = None
+    ) -> int:
+        """As RedisStore.write_lists: only while the profile and the newest purchase are the
+        ones the refresh read."""
+        written, newest = 0, newest or {}
         with self._guard:
             for customer_id, digest, value in entries:
                 entry = self._profiles.get(customer_id)
-                if entry is not None and entry["digest"] == digest:
-                    self._lists[customer_id] = value
-                    written += 1
+                if entry is None or entry["digest"] != digest:
+                    continue
+                if customer_id in newest:
+                    history = self._purchases.get(customer_id)
+                    if (history[-1] if history else None) != newest[customer_id]:
+                        continue
+                self._lists[customer_id] = value
+                written += 1
         return written
 
     def pending_erasures(self) -> set[str]:

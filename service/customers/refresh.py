@@ -262,8 +262,19 @@ def refresh_chunk(
         log.warning("refresh left %d profiles naming products the catalog lacks", len(stale))
         profiles = [None if c in stale else e for c, e in zip(ids, profiles, strict=True)]
         corrupt_profiles = [*corrupt_profiles, *stale]
+    newest: dict[str, bytes | None] = {}  # per customer the newest purchase read (review 25)
     ids, profiles, lists, lasting = refresh_lasting(  # R4: supplies still lasting (supplies.py)
-        recommender, store, ids, profiles, lists, policy, day, now, force=force, dedupe=dedupe
+        recommender,
+        store,
+        ids,
+        profiles,
+        lists,
+        policy,
+        day,
+        now,
+        newest,
+        force=force,
+        dedupe=dedupe,
     )
     todo: dict[str, list[str]] = {}
     profile_of: dict[str, dict] = {}
@@ -311,7 +322,7 @@ def refresh_chunk(
         }
         value = CachedList.encode(meta, bodies_by_digest[digest])
         entries.extend((customer_id, digest, value) for customer_id in customer_ids)
-    store.write_lists(entries)
+    store.write_lists(entries, newest)
     # every customer looked at is settled now, fresh or skipped: a later change must be able to
     # queue a refresh again at once
     store.clear_pending([c for c, e in zip(ids, profiles, strict=True) if e is not None])

@@ -145,6 +145,7 @@ WRITE_IF_CURRENT = """
 local stored = redis.call('GET', KEYS[1])
 if not stored then return 0 end
 if string.match(stored, '"digest"%s*:%s*"([^"]*)"') ~= ARGV[1] then return 0 end
+if KEYS[3] and (redis.call('LINDEX', KEYS[3], -1) or '') ~= ARGV[4] then return 0 end
 redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[3])
 return 1
 """
@@ -152,11 +153,22 @@ return 1
 # WRITE_IF_CURRENT for the customers of one refreshed profile at once (issue 16: a refresh sends
 # each distinct list once, not once per customer): KEYS are (profile, recs) pairs, ARGV digest,
 # value, TTL; each pair is checked and written as WRITE_IF_CURRENT does. Returns the count.
+# With a third key per customer, its purchase history (KEYS triples; ARGV then one more per
+# customer: the newest purchase the refresh read, '' for none), a list is written only while
+# that is still the newest: a purchase made while the list was computed (and so not counted in
+# it) dropped the cached list, and a refresh that read the history before it must not write
+# the list back (review 25: the list could then suggest what the new supply already gives).
 WRITE_MANY_IF_CURRENT = """
 local written = 0
-for i = 1, #KEYS, 2 do
+local step = tonumber(ARGV[4])
+for i = 1, #KEYS, step do
   local stored = redis.call('GET', KEYS[i])
-  if stored and string.match(stored, '"digest"%s*:%s*"([^"]*)"') == ARGV[1] then
+  local current = stored and string.match(stored, '"digest"%s*:%s*"([^"]*)"') == ARGV[1]
+  if current and step == 3 then
+    local newest = redis.call('LINDEX', KEYS[i + 2], -1) or ''
+    current = newest == ARGV[5 + (i - 1) / 3]
+  end
+  if current then
     redis.call('SET', KEYS[i + 1], ARGV[2], 'EX', ARGV[3])
     written = written + 1
   end

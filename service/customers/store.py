@@ -12,18 +12,16 @@ Redis keys (prefix `dw:`), every family erased by `delete()`:
   dw:events:{id}       ids of this customer's entries in the dw:events stream (a sorted set
                        scored by the entry's time, every entry still in the stream; older
                        stores kept a list of the last 1000, which `delete()` still reads)
-  dw:impressions:{id}  the same for the dw:impressions stream (the lists shown, with the
-                       features of each item, for training); logging trims it to the
-                       stream when its size reaches a multiple of scripts.TRIM_EVERY, so in
-                       between it may also list entries that left the stream (at most
-                       TRIM_EVERY - 1 more than after its last trim; erasure's XDEL skips them)
+  dw:impressions:{id}  the same for the dw:impressions stream (lists shown, for training),
+                       trimmed to the stream at each multiple of scripts.TRIM_EVERY entries
   dw:purchases:{id}, dw:refills:{id}  purchase history and refills due (purchases.py)
 Shared keys: dw:customers (set of ids), dw:events (stream), dw:shared:{digest} (hash: lists
 computed for one profile digest during a refresh, per fingerprint, day and limit; TTL; erased
 with any customer whose profile has that digest), dw:erasing (set: ids erased whose exported
 files are not cleaned yet), dw:erased (sorted set: ids whose files were cleaned, by time, kept
 ERASURE_MEMORY seconds so exports keep dropping them), dw:refresh:* (lock and progress of
-batch refreshes), dw:refilljob:* (the same for the daily refill job: `for_job`).
+batch refreshes), dw:refilljob:* (the same for the daily refill job: `for_job`),
+dw:local-hits:lease (a web process holds local copies of lists: local_hits.py).
 
 An entry of the dw:impressions stream is `data` (the record's JSON) or, logged by a cache hit,
 `data` (request id, customer id, time) plus `imp` (the list's stored impression part, gzip):
@@ -34,7 +32,7 @@ import copy
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -113,9 +111,8 @@ class RedisStore(RedisPurchases):
 
     def _own(self) -> Any:
         """This thread's client with a connection of its own, for the GET path's one round
-        trip: no pool lock, and no check that a pooled connection is idle (a poll() call per
-        command). It shares the pool's connection settings (timeouts, circuit breaker) and
-        reconnects by itself after a fault. A cluster client routes by slot: it is returned."""
+        trip (no pool lock, no idle check: a poll() per command), with the pool's settings; a
+        cluster client routes by slot: it is returned."""
         if self.cluster:
             return self.client
         own = getattr(self._local, "client", None)
@@ -173,32 +170,42 @@ class RedisStore(RedisPurchases):
                 corrupt.append(customer_id)
         return profiles, list(values[len(ids) :]), corrupt
 
-    def write_lists(self, entries: list[tuple[str, str, bytes]]) -> int:
+    def write_lists(
+        self, entries: list[tuple[str, str, bytes]], newest: Mapping[str, Any] | None = None
+    ) -> int:
         """Write many cached lists (customer id, profile digest, value) in one pipelined round
-        trip; each replaces one customer's entry whole, so a reader sees the old list or the
-        new one, never a mix, and only while the stored profile still has that digest (atomic
-        in Redis): a customer erased or changed meanwhile gets nothing written. Returns the
-        number written."""
+        trip; each replaces one customer's entry whole (a reader sees the old list or the new
+        one) and only while the stored profile still has that digest and, for a customer in
+        `newest`, the newest purchase is the one its refresh read (WRITE_MANY_IF_CURRENT).
+        Returns the number written."""
         if not entries:
             return 0
+        newest = newest or {}
         pipe = self.client.pipeline(transaction=False)
         if self.cluster:  # a cluster pipeline sends the script itself (one slot per call)
             for customer_id, digest, value in entries:
                 keys = [self._key("profile", customer_id), self._key("recs", customer_id)]
-                # a list nobody asked for in LIST_TTL seconds expires; a GET computes it again
-                pipe.execute_command("EVAL", WRITE_IF_CURRENT, 2, *keys, digest, value, LIST_TTL)
+                args = [digest, value, LIST_TTL]  # (unasked for LIST_TTL s: a GET computes it)
+                if customer_id in newest:
+                    keys.append(self._key("purchases", customer_id))
+                    args.append(newest[customer_id] or b"")
+                pipe.execute_command("EVAL", WRITE_IF_CURRENT, len(keys), *keys, *args)
             return sum(int(done) for done in pipe.execute())
         # the customers of one profile get the same value: sent once for up to 256 of them
         script = self.client.register_script(WRITE_MANY_IF_CURRENT)
-        groups: dict[tuple[str, bytes], list[str]] = {}
+        groups: dict[tuple[str, bytes, bool], list[str]] = {}
         for customer_id, digest, value in entries:
-            groups.setdefault((digest, value), []).append(customer_id)
-        for (digest, value), ids in groups.items():
+            groups.setdefault((digest, value, customer_id in newest), []).append(customer_id)
+        for (digest, value, checked), ids in groups.items():
             for start in range(0, len(ids), 256):
-                keys = []
+                keys, seen = [], []
                 for customer_id in ids[start : start + 256]:
                     keys += (self._key("profile", customer_id), self._key("recs", customer_id))
-                script(keys=keys, args=[digest, value, LIST_TTL], client=pipe)
+                    if checked:
+                        keys.append(self._key("purchases", customer_id))
+                        seen.append(newest[customer_id] or b"")
+                args = [digest, value, LIST_TTL, 3 if checked else 2, *seen]
+                script(keys=keys, args=args, client=pipe)
         return sum(int(done) for done in pipe.execute())
 
     def delete(self, customer_id: str) -> bool:

@@ -178,6 +178,7 @@ def refresh_lasting(
     policy: Any,
     day: dt.date,
     now: float,
+    newest: dict[str, bytes | None],
     *,
     force: bool = False,
     dedupe: bool = True,
@@ -186,7 +187,9 @@ def refresh_lasting(
     lists computed from the effective profile (shared by customers with the same stored
     profile and supplies), written with the stored profile's digest and, in Redis, an expiry
     at the earliest run-out; their pending marks cleared. Returns the other customers (ids,
-    profile entries, cached lists) for the refresh as before, and the counts of these."""
+    profile entries, cached lists) for the refresh as before, and the counts of these. Fills
+    `newest` with each stored customer's newest purchase read (None: none), the condition of
+    every list written for them (`write_lists`)."""
     from .refresh import compute_payload, is_fresh  # refresh.py calls this function
     from .store import CachedList, CorruptEntry
 
@@ -195,6 +198,8 @@ def refresh_lasting(
     if not stored:
         return ids, profiles, lists, counts
     histories = dict(zip(stored, _purchases_many(store, stored), strict=True))
+    # every list is written only while the newest purchase is the one read here (review 25)
+    newest.update((c, history[-1] if history else None) for c, history in histories.items())
     snapshot, zone_of = recommender.snapshot, _zones(recommender)
     rest: tuple[list, list, list] = ([], [], [])
     todo: dict[tuple[str, str], list[tuple[str, int]]] = {}
@@ -259,7 +264,7 @@ def refresh_lasting(
     counts["computed"] = len(computed)
     if computed and dedupe:
         store.put_shared(computed)
-    store.write_lists(writes)
+    store.write_lists(writes, newest)
     _expire_at(store, expiries)
     store.clear_pending(looked)
     return (*rest, counts)
