@@ -24,6 +24,11 @@ ROOT = Path(__file__).resolve().parents[1]
 # Tests never see the developer's model store (.dosewise/models): without a model the service
 # ranks with the transparent score, as on a fresh checkout; tests that want a model build one.
 os.environ["DOSEWISE_MODEL_DIR"] = tempfile.mkdtemp(prefix="dosewise-test-models-")
+# The local copies of the cached lists (service/customers/local_hits.py) off in every app a test
+# makes, and in the servers it starts: while any process holds copies every PUT, DELETE and
+# purchase waits 0.25 s. Their tests, the fast path's, the gunicorn and load tests and `make
+# run`'s turn them on (as shipped).
+os.environ["DOSEWISE_LOCAL_HITS"] = "0"
 CATALOG = ROOT / "catalog" / "products.yaml"
 RULES = ROOT / "rules"
 # A fixed day inside the shipped winter campaign, so tests do not change with the calendar.

@@ -20,7 +20,8 @@ def load_redis_url() -> str:
     return db_url(base, LOAD_DB)  # load_test flushes it before and after
 
 
-def test_mixed_load_has_no_errors_and_memory_stays_flat(load_redis_url, tmp_path):
+def test_mixed_load_has_no_errors_and_memory_stays_flat(load_redis_url, tmp_path, monkeypatch):
+    monkeypatch.setenv("DOSEWISE_LOCAL_HITS", "4096")  # the server as shipped (tests: off)
     result = load_test(
         load_redis_url,
         seconds=8,
@@ -43,7 +44,8 @@ def test_mixed_load_has_no_errors_and_memory_stays_flat(load_redis_url, tmp_path
     assert memory["rss_growth_max_worker_mb"] < 50, memory
 
 
-def test_redis_killed_and_restarted_under_load(tmp_path):
+def test_redis_killed_and_restarted_under_load(tmp_path, monkeypatch):
+    monkeypatch.setenv("DOSEWISE_LOCAL_HITS", "4096")  # the server as shipped (tests: off)
     fault = fault_test(connections=12, before=1.5, down=3.0, after=3.0, workers=2, workdir=tmp_path)
     phases = fault["phases"]
     assert fault_problems(fault) == [], (phases, f"server log: {fault['server_log']}")

@@ -35,6 +35,7 @@ def test_no_worker_answers_a_list_from_before_a_put(redis_url, tmp_path):
     process, port = start_gunicorn(
         {
             "REDIS_URL": redis_url,
+            "DOSEWISE_LOCAL_HITS": "4096",  # (as shipped; the tests' environment has them off)
             "DOSEWISE_RELOAD_INTERVAL": "0",
             "PROMETHEUS_MULTIPROC_DIR": str(tmp_path),
         },

@@ -111,6 +111,7 @@ def test_make_run_serves_stored_customers_from_every_worker_and_stops_everything
         DEFAULT_MODEL_DAYS="10",
     )
     env.pop("DOSEWISE_MODEL_DIR", None)  # the copy's own .dosewise/models, as for a user
+    env.pop("DOSEWISE_LOCAL_HITS", None)  # the local copies on, as shipped
     log = checkout / "make-run.log"
     with log.open("wb") as out:
         make = subprocess.Popen(
