@@ -40,8 +40,8 @@ def defaults() -> dict:
         "IMPRESSION_SAMPLE": 1.0,
         # a web process keeps the lists it served in memory, kept valid by Redis (client-side
         # caching, service/customers/local_hits.py): this many customers (0: off), each at most
-        # LOCAL_HITS_SECONDS; their impressions are written every IMPRESSION_FLUSH_SECONDS
-        # (0: at each hit)
+        # LOCAL_HITS_SECONDS; their impressions are written in batches once the oldest is
+        # IMPRESSION_FLUSH_SECONDS old (0: at each hit)
         "LOCAL_HITS": 4096,
         "LOCAL_HITS_SECONDS": 30.0,
         "IMPRESSION_FLUSH_SECONDS": 0.1,

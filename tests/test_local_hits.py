@@ -253,27 +253,47 @@ def test_local_hits_0_reads_redis_on_every_hit(apps):
     assert len(_logged(get_store(web))) == 2
 
 
-def test_batched_impressions_are_written_at_the_interval_at_64_and_at_exit(apps):
-    web, _ = apps(IMPRESSION_FLUSH_SECONDS=0.2)
-    _, impressions = local_hits(web)
+def _memory_hits(client, hits, count: int) -> int:
+    """GETs until `count` more were answered from memory; how many were read from Redis (and
+    so logged in their round trip) meanwhile."""
+    read, goal = 0, hits.hits + count
+    while hits.hits < goal:
+        before = hits.hits
+        _memory(client, hits, "c-1")
+        read += hits.hits == before
+    return read
+
+
+def test_batched_impressions_are_written_at_64_at_exit_and_when_old(apps):
+    web, _ = apps(IMPRESSION_FLUSH_SECONDS=3600)
+    hits, impressions = local_hits(web)
     client = web.test_client()
     store = get_store(web)
     _get(client, "c-1")  # read from Redis: logged in its round trip
-    _get(client, "c-1")
-    assert len(_logged(store)) == 1
-    wait_for(lambda: len(_logged(store)) == 2, timeout=5)
-    impressions.seconds = 3600  # (the thread sleeps 0.2 s once more, then an hour)
-    time.sleep(0.3)
-    for _ in range(63):
-        _get(client, "c-1")
-    assert len(_logged(store)) == 2
-    _get(client, "c-1")  # the 64th waiting
-    assert len(_logged(store)) == 66
-    _get(client, "c-1")
-    assert len(_logged(store)) == 66
+    read = 1 + _memory_hits(client, hits, 63)
+    assert len(_logged(store)) == read and len(impressions._waiting) == 63
+    read += _memory_hits(client, hits, 1)  # the 64th waiting: written at once
+    assert len(_logged(store)) == read + 64 and impressions._waiting == []
+    read += _memory_hits(client, hits, 1)
+    assert len(_logged(store)) == read + 64
     local_hits_module._flush_at_exit()
     logged = _logged(store)
-    assert len(logged) == 67 and all(record == logged[0] for record in logged)
+    assert len(logged) == read + 65 and all(record == logged[0] for record in logged)
+
+
+def test_a_batch_is_written_at_a_hit_once_its_oldest_is_old_and_by_the_thread(apps):
+    web, _ = apps(IMPRESSION_FLUSH_SECONDS=0.2)
+    hits, _ = local_hits(web)
+    client = web.test_client()
+    store = get_store(web)
+    _get(client, "c-1")
+    read = 1 + _memory_hits(client, hits, 1)
+    assert len(_logged(store)) == read  # waiting
+    time.sleep(0.25)
+    read += _memory_hits(client, hits, 1)  # the oldest is 0.2 s old: both written
+    assert len(_logged(store)) == read + 2
+    read += _memory_hits(client, hits, 1)  # and the last of a quiet spell, by the thread
+    wait_for(lambda: len(_logged(store)) == read + 3, timeout=3)
 
 
 def test_an_index_of_an_older_type_is_converted_and_the_impression_logged(apps):
@@ -530,3 +550,25 @@ def test_a_message_later_than_the_lease_but_not_the_writers_wait_is_heard(apps, 
         assert wait_for(lambda: hits.get("c-1"), timeout=5) is not None
         proxy.delay = 0.1
     proxy.delay = 0.0
+
+
+def _probes(raw) -> int:
+    return int(raw.info("commandstats").get("cmdstat_set", {}).get("calls", 0))
+
+
+def test_probes_are_at_most_one_per_probe_seconds_under_hits_and_rare_when_quiet(apps, redis_url):
+    """Regression: a probe was sent again as soon as the last one was answered (the deque of
+    unanswered ones empty), thousands a second, which made every request of the process
+    dearer (bench/README.md, session 25)."""
+    web, _ = apps()
+    hits, _ = local_hits(web)
+    client = web.test_client()
+    raw = redis.Redis.from_url(redis_url)
+    before, started = _probes(raw), time.monotonic()
+    while time.monotonic() - started < 1.0:  # hits all the time
+        _get(client, "c-1")
+    busy = _probes(raw) - before
+    assert busy <= 1.0 / local_hits_module.PROBE_SECONDS + 5, busy
+    before = _probes(raw)
+    time.sleep(2.0)  # quiet: the process's thread alone
+    assert _probes(raw) - before <= 3
