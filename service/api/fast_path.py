@@ -247,7 +247,7 @@ class CachedListFastPath:
             if access_log:
                 access_line(ROUTE, "GET", 200, seconds, request_id)
             if drawn and kept is not None and local is not None:  # answered from memory
-                stored = cached.stored_impression(part, query.placement)
+                stored = cached.stored_impression(part)
                 if stored is not None:  # (as READ_AND_LOG: a list without one logs nothing)
                     local[1].add(customer_id, log_hit.head(request_id, customer_id), stored)
             elif drawn and not logged:  # a store without the one-round-trip read, or a cluster

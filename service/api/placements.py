@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import math
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
@@ -39,7 +38,7 @@ from ..core.refills import refill_config
 from ..core.requests import RecommendationRequest
 from ..customers import copurchase
 from ..customers.entries import check_bought, check_stored
-from ..customers.redis_client import get_store, impression_logger
+from ..customers.redis_client import get_store, impression_logger, number_setting
 from ..customers.refills import purchases_of
 from ..customers.refresh import locales_for
 from ..customers.supplies import effective_entry
@@ -275,14 +274,7 @@ def _row_cache(app: Flask) -> copurchase.RowCache:
     not negative; another value is logged and the default 60 used, review 24 #5)."""
     cache = app.extensions.get("dosewise_copurchase_rows")
     if cache is None:
-        value = app.config.get("COPURCHASE_CACHE_SECONDS", 60)
-        try:
-            seconds = float(value)
-        except (TypeError, ValueError):
-            seconds = math.nan
-        if not 0 <= seconds < math.inf:
-            log.warning("COPURCHASE_CACHE_SECONDS %r is no number of seconds; using 60", value)
-            seconds = 60.0
+        seconds = number_setting(app, "COPURCHASE_CACHE_SECONDS", 60.0, 0)
         cache = app.extensions["dosewise_copurchase_rows"] = copurchase.RowCache(seconds)
     return cache
 

@@ -230,8 +230,7 @@ class CachedList:
         """The impression record (JSON) of this list served now, or None for an entry written
         without one. `limit` below the cached limit keeps the first `limit` items. `part`: a
         placement's list (`locale@placement`), whose record names the placement."""
-        layout = self._layout
-        stored = layout[1] if part is None or "@" not in part else layout[2].get(part)
+        stored = self.stored_impression(part)
         if stored is None:
             return None
         fragment = _inflate(stored)
@@ -249,11 +248,12 @@ class CachedList:
             raise CorruptEntry("recs")
         return front[:-1] + b"," + fragment[1:]
 
-    def stored_impression(self, part: str, placement: str | None) -> bytes | None:
-        """The stored impression part (gzip JSON) of the list `part` (`locale@placement` with
-        `placement`): what READ_AND_LOG logs beside a hit's request fields; None without one."""
+    def stored_impression(self, part: str | None = None) -> bytes | None:
+        """The stored impression part (gzip JSON) of the list `part` (a placement's when it is
+        `locale@placement`, else the plain list's): what READ_AND_LOG logs beside a hit's
+        request fields; None without one."""
         layout = self._layout
-        return layout[2].get(part) if placement else layout[1]
+        return layout[2].get(part) if part is not None and "@" in part else layout[1]
 
     @cached_property
     def bodies(self) -> dict[str, dict]:

@@ -279,7 +279,7 @@ def hit_logger(host: Host) -> HitLog:
     return hits
 
 
-def _setting(
+def number_setting(
     host: Host, name: str, default: float, low: float, whole: bool = False, high: float = math.inf
 ) -> float:
     """A number setting at least `low` and below `high` (finite; whole when `whole`); another
@@ -304,11 +304,11 @@ def local_hits(host: Host) -> tuple[LocalHits, HitImpressions] | None:
     kept = host.extensions.get("dosewise_local_hits", False)
     if kept is False:
         store = get_store(host)
-        size = int(_setting(host, "LOCAL_HITS", 4096, 0, whole=True))
+        size = int(number_setting(host, "LOCAL_HITS", 4096, 0, whole=True))
         kept = None
         if size and isinstance(store, RedisStore) and not store.cluster:
-            seconds = _setting(host, "LOCAL_HITS_SECONDS", 30.0, 0.001, high=300.0)
-            flush = _setting(host, "IMPRESSION_FLUSH_SECONDS", 0.1, 0)
+            seconds = number_setting(host, "LOCAL_HITS_SECONDS", 30.0, 0.001, high=300.0)
+            flush = number_setting(host, "IMPRESSION_FLUSH_SECONDS", 0.1, 0)
             kept = (LocalHits(store.client, size, seconds), HitImpressions(store, flush))
         host.extensions["dosewise_local_hits"] = kept
     return kept
