@@ -1,0 +1,149 @@
+"""What serves the need of a product taken that does not suit the person, in its place
+(review 23p #3).
+
+A pregnant woman on a women's multivitamin with retinol was told "talk to your midwife or
+doctor before you go on taking it", and her list was empty: the multivitamin still counted
+for her vitamin D, folic acid and iodine, so nothing more of them was suggested beside it.
+Only /refills named the pregnancy multivitamin that serves the same need. The plain list now
+offers it too, first, as the refill plan chooses it (`refills.replace.replacement`): the
+best product that serves a need of the product taken (of its role; for a multivitamin, an
+advice gap of any nutrient it gave) and that the list would offer on the day without the
+products that do not fit (`fit`), with a true reason there in every locale.
+
+It is an item only when it is safe beside what is taken and beside the rest of the list, not
+only in its place (guarantee 1 counts every product taken):
+- it passes every safety mask of the day as it is (the unsuited product still counted: a
+  customer who takes both stays within every upper limit and maximum), and no rule of the
+  day excludes it;
+- the other items keep only those that give no nutrient it gives, so a nutrient's total is
+  either what is taken with it, or what is taken with the others, each checked.
+Its reasons say that it replaces the product, not beside it, then why it fits (`fit`).
+Otherwise (both multivitamins together give too much zinc) it is a notice after the product's
+`product_not_suited:<SKU>`: in its place, this one suits; stop the other first."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from .ranking import Evaluation
+    from .requests import RecommendationRequest
+
+_TAKEN = "profile.current_supplements."
+
+
+@dataclass(frozen=True)
+class Instead:
+    replaced: int  # catalog index of the product taken that does not fit
+    index: int  # catalog index of the product that serves its need in its place
+    fit: Evaluation  # the day without the products that do not fit
+    # safe beside everything taken too (an item), or only in its place (a notice)
+    beside_safe: bool
+
+
+def taken_instead(ev: Evaluation, request: RecommendationRequest) -> Instead | None:
+    """The first product taken (in the profile's order) that does not fit the person (diet,
+    allergy, age, life stage, an interaction: `refills.why.unfit_products`) and has a
+    replacement that is safe beside everything taken; None when there is none, when what is
+    taken is above an upper limit now, or for a category page (choices within one role)."""
+    if ev.over_limit_now or request.category is not None:
+        return None
+    from .ranking import evaluate  # ranking renders with this module
+    from .refills.replace import replacement
+    from .refills.why import unfit_products
+
+    catalog = ev.snapshot.catalog
+    if not any(line.sku and line.path.startswith(_TAKEN) for line in ev.resolved):
+        return None
+    unfit = unfit_products(ev)
+    replaced = [
+        catalog.index[line.sku]
+        for line in ev.resolved
+        if line.sku and line.path.startswith(_TAKEN) and unfit[catalog.index[line.sku]]
+    ]
+    if not replaced:
+        return None
+    lines = request.lines()
+    gone = {catalog.products[i].sku for i in replaced}
+    fit = evaluate(
+        ev.snapshot,
+        request.profile,
+        [(path, line) for path, line in lines if line.sku not in gone],
+        ev.today,
+        request.jurisdiction,
+    )
+    if fit.over_limit_now:
+        return None
+    avoid = {line.sku for _, line in lines if line.sku} | set(request.exclude_skus)
+    beside_safe = ev.safety.allowed() & ~ev.rule_excluded & ev.rule_required
+    for index in dict.fromkeys(replaced):
+        other = replacement(fit, index, avoid)
+        if other is not None and fit.rule_required[other]:
+            return Instead(index, other, fit, bool(beside_safe[other]))
+    return None
+
+
+def beside(
+    ev: Evaluation, instead: Instead, ranked: list[int], raws: list[float], limit: int
+) -> tuple[list[int], list[float]]:
+    """The ranked items that may stand beside the replacement item: none that gives a
+    nutrient it gives, and one place fewer (all of them when it is only a notice)."""
+    if not instead.beside_safe:
+        return ranked, raws
+    per_day = ev.snapshot.catalog.nutrients_per_day
+    gives = per_day[instead.index] > 0
+    keep = [k for k, i in enumerate(ranked) if not bool(np.any(per_day[i][gives] > 0))]
+    keep = keep[: max(limit - 1, 0)]
+    return [ranked[k] for k in keep], [raws[k] for k in keep]
+
+
+def instead_reasons(instead: Instead, locale: str) -> list[dict[str, str]]:
+    """`replaces:<SKU>` first ("Instead of ..., not beside it"), then the item's own reasons
+    on the day without what does not fit."""
+    from .advice_texts import item_reasons
+
+    fit = instead.fit
+    catalog, reference = fit.snapshot.catalog, fit.snapshot.reference
+    product = catalog.products[instead.replaced]
+    first = {
+        "code": f"replaces:{product.sku}",
+        "text": reference.text("reason_instead_taken", locale, name=product.name[locale]),
+    }
+    return [first, *item_reasons(fit, instead.index, locale)]
+
+
+def with_instead(
+    instead: Instead,
+    notices: list[dict[str, str]],
+    items: list[dict[str, Any]],
+    shape: tuple[str, bool],
+    render: Callable[[Evaluation, int, float, str, bool], dict[str, Any]],
+) -> tuple[list[dict[str, str]], list[dict[str, Any]]]:
+    """The list's notices and items with the replacement: first of the items (`render`ed on
+    the day without what does not fit, with `instead_reasons`), or where it is safe only in
+    the product's place (the pregnancy multivitamin and the women's multivitamin together
+    give too much zinc), `instead:<SKU>` after the product's `product_not_suited:<SKU>`: it
+    names the product, and says to stop the other first and never to take the two together."""
+    locale = shape[0]
+    if instead.beside_safe:
+        fit, index = instead.fit, instead.index
+        first = render(fit, index, float(fit.raw[index]), *shape)
+        return notices, [{**first, "reasons": instead_reasons(instead, locale)}, *items]
+    fit = instead.fit
+    catalog, reference = fit.snapshot.catalog, fit.snapshot.reference
+    old, new = catalog.products[instead.replaced], catalog.products[instead.index]
+    notice = {
+        "code": f"instead:{old.sku}",
+        "text": reference.text(
+            "notice_instead_taken", locale, name=old.name[locale], product=new.name[locale]
+        ),
+    }
+    after = next(
+        (k + 1 for k, n in enumerate(notices) if n["code"] == f"product_not_suited:{old.sku}"),
+        len(notices),
+    )
+    return [*notices[:after], notice, *notices[after:]], items

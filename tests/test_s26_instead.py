@@ -1,0 +1,126 @@
+"""Review 23p #3 (session 26): what serves the need of a current supplement that does not suit
+the person, in its place (service/core/instead.py).
+
+A pregnant woman on a women's multivitamin with retinol was told to talk to her midwife and got
+an empty list; only /refills named the pregnancy multivitamin. The list now names it: as its
+first item where it is safe even beside the product still taken (guarantee 1 counts what is
+taken), else as a notice that says to stop the other first."""
+
+from __future__ import annotations
+
+import pytest
+
+from service.api.app import create_app
+
+
+@pytest.fixture(scope="module")
+def client():
+    app = create_app({"TESTING": True, "RELOAD_INTERVAL": 0})
+    return app.test_client(), app.extensions["dosewise"].snapshot
+
+
+def _post(client, profile: dict, **extra) -> dict:
+    response = client.post("/v1/recommendations", json={"profile": profile, **extra})
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()
+
+
+PREGNANT_ON_WOMENS_MULTI = {
+    "age": 31,
+    "sex": "female",
+    "country": "NL",
+    "life_stage": "pregnant",
+    "current_supplements": [{"sku": "XF-MULTI-WOMEN"}],
+}
+FISH_ALLERGY_75 = {
+    "age": 75,
+    "sex": "female",
+    "country": "NL",
+    "allergies": ["fish"],
+    "current_supplements": [{"sku": "NV-D3-25-FISH-SG"}],
+}
+
+
+@pytest.mark.parametrize("locale", ["nl", "de", "en"])
+def test_pregnant_woman_on_a_retinol_multivitamin_is_told_what_suits_in_its_place(client, locale):
+    c, snapshot = client
+    body = _post(c, PREGNANT_ON_WOMENS_MULTI, locale=locale)
+    codes = [n["code"] for n in body["notices"]]
+    assert "instead:XF-MULTI-WOMEN" in codes, codes
+    # right after the product's own notice, which says why it does not suit
+    at = codes.index("instead:XF-MULTI-WOMEN")
+    assert codes[at - 1] == "product_not_suited:XF-MULTI-WOMEN"
+    text = body["notices"][at]["text"]
+    catalog = snapshot.catalog
+    pregnancy = catalog.products[catalog.index["XF-MULTI-PREGNANCY"]]
+    womens = catalog.products[catalog.index["XF-MULTI-WOMEN"]]
+    assert pregnancy.name[locale] in text and womens.name[locale] in text
+    # not an item: both together give more zinc than the upper limit leaves room for
+    assert all(item["sku"] != "XF-MULTI-PREGNANCY" for item in body["items"])
+    zinc = body["intake"]["zinc_mg"]
+    assert pregnancy.nutrients_per_day["zinc_mg"] > zinc["room"]
+
+
+def test_the_named_product_suits_pregnancy(client):
+    c, snapshot = client
+    body = _post(c, PREGNANT_ON_WOMENS_MULTI, locale="en")
+    catalog = snapshot.catalog
+    notice = next(n for n in body["notices"] if n["code"].startswith("instead:"))
+    named = [p for p in catalog.products if p.name["en"] in notice["text"]]
+    replacement = [p for p in named if p.sku != "XF-MULTI-WOMEN"]
+    assert replacement and all(p.pregnancy_suitable for p in replacement)
+    assert all(p.nutrients_per_day.get("vitamin_a_ug", 0) == 0 for p in replacement)
+
+
+@pytest.mark.parametrize("locale", ["nl", "de", "en"])
+def test_a_replacement_safe_beside_what_is_taken_is_the_first_item(client, locale):
+    c, snapshot = client
+    body = _post(c, FISH_ALLERGY_75, locale=locale)
+    first = body["items"][0]
+    assert first["reasons"][0]["code"] == "replaces:NV-D3-25-FISH-SG"
+    assert len(first["reasons"]) > 1  # and its own reasons: why it fits
+    catalog = snapshot.catalog
+    product = catalog.products[catalog.index[first["sku"]]]
+    assert "fish" not in product.allergens
+    assert product.nutrients_per_day["vitamin_d_ug"] > 0
+    # guarantee 1 with the fish-oil product still counted, and no other vitamin D beside it
+    for key, amount in first["nutrients_per_day"].items():
+        room = body["intake"][key]["room"]
+        assert room is None or amount <= room + 1e-9, key
+    for item in body["items"][1:]:
+        assert item["nutrients_per_day"].get("vitamin_d_ug", 0) == 0
+
+
+def test_the_replacement_takes_one_place_of_the_limit(client):
+    c, _ = client
+    body = _post(c, FISH_ALLERGY_75, locale="en", limit=1)
+    assert [i["reasons"][0]["code"] for i in body["items"]] == ["replaces:NV-D3-25-FISH-SG"]
+
+
+def test_nothing_in_its_place_on_a_category_page_or_without_a_need(client):
+    c, _ = client
+    body = _post(c, FISH_ALLERGY_75, locale="en", category="omega3")
+    assert not any(r["code"].startswith("replaces:") for i in body["items"] for r in i["reasons"])
+    # 35, no advice for vitamin D in NL and nothing asked for: nothing serves a need
+    young = {**FISH_ALLERGY_75, "age": 35}
+    body = _post(c, young, locale="en")
+    assert not body["items"]
+    assert not any(n["code"].startswith("instead:") for n in body["notices"])
+
+
+def test_a_vegan_on_fish_oil_gets_the_algae_oil_first_beside_the_rest(client):
+    c, _ = client
+    profile = {
+        "age": 40,
+        "sex": "male",
+        "country": "NL",
+        "diet": "vegan",
+        "goals": ["heart"],
+        "current_supplements": [{"sku": "XF-OMEGA3-1000-SG"}],
+    }
+    body = _post(c, profile, locale="en")
+    first = body["items"][0]
+    assert first["sku"] == "GR-ALGAE-OMEGA3-SG"
+    assert first["reasons"][0]["code"] == "replaces:XF-OMEGA3-1000-SG"
+    assert len(body["items"]) > 1  # the rest of the list stays (none gives omega-3)
+    assert all(i["nutrients_per_day"].get("omega3_mg", 0) == 0 for i in body["items"][1:])
