@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import logging
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -58,6 +58,8 @@ class ClaimTable:
     goals: np.ndarray  # (products, goals) bool
     eligible: dict[str, np.ndarray]
     rule_texts: dict[tuple[str, str], np.ndarray]  # (rule id, en reason) -> products it fits
+    # (rule id, en reason) -> the claims its reason quotes (needs.quoted_claims)
+    rule_claims: dict[tuple[str, str], frozenset[str]] = field(default_factory=dict)
 
     def rule_fits(self, rule: Any, reference: Reference) -> np.ndarray:
         """Products on which a rule's reason is true as far as the authorised claims it quotes
@@ -378,10 +380,17 @@ class Offer:
     def rule_reasons(self) -> np.ndarray:
         """What `rule_need` starts from: a matched rule's reason speaks to the product."""
         need = np.zeros(len(self.ev.snapshot.catalog), dtype=bool)
-        table = claim_table(self.ev.snapshot.catalog, self.ev.snapshot.reference)
+        reference = self.ev.snapshot.reference
+        table = claim_table(self.ev.snapshot.catalog, reference)
+        from .needs import claims_met, quoted_claims  # review s26 P3: taken meets the claim
+
+        met = claims_met(self.ev)
         for rule in self.ev.matched_rules:
             if rule.need and rule.reason and rule.action in ("boost", "pin", "require"):
-                need |= rule.mask & table.rule_fits(rule, self.ev.snapshot.reference)
+                quoted = quoted_claims(table, rule, reference) if met else frozenset()
+                if quoted and quoted <= met:
+                    continue
+                need |= rule.mask & table.rule_fits(rule, reference)
         return need
 
     @cached_property
@@ -403,7 +412,10 @@ class Offer:
         table = claim_table(self.ev.snapshot.catalog, self.ev.snapshot.reference)
         if not goals:
             return np.zeros(len(table.claims), dtype=bool)
-        return np.asarray(table.goals[:, [GOALS.index(g) for g in goals]].any(axis=1))
+        found = np.asarray(table.goals[:, [GOALS.index(g) for g in goals]].any(axis=1))
+        from .needs import goals_served_by_taken  # review s26 P1, P3
+
+        return goals_served_by_taken(self.ev, goals, table, found)
 
     @cached_property
     def goal_need(self) -> np.ndarray:

@@ -39,18 +39,23 @@ def together_notices(ev: Evaluation, ranked: list[int], locale: str) -> list[dic
         found = ev.memo[("together", tuple(ranked))] = _crossed(ev, ranked)
     catalog, reference = ev.snapshot.catalog, ev.snapshot.reference
     notices = []
-    for key, kind, total, left, indices in found:
+    for key, kind, total, left, indices, more in found:
         names = [catalog.products[i].name[locale] for i in indices]
-        values = reference.nutrients.text_values(key, locale, total=total, room=left)
+        values = reference.nutrients.text_values(key, locale, total=total, room=left, **more)
         products = reference.listed(names, locale)
         text = reference.text(f"notice_not_together{kind}", locale, products=products, **values)
         notices.append({"code": f"not_together:{key}", "text": text})
     return notices
 
 
-def _crossed(ev: Evaluation, ranked: list[int]) -> list[tuple[str, str, float, float, list[int]]]:
-    """(nutrient key, text kind, the items' total, the cap left, the items giving it) per
-    nutrient of `together_notices`."""
+def _crossed(
+    ev: Evaluation, ranked: list[int]
+) -> list[tuple[str, str, float, float, list[int], dict[str, float]]]:
+    """(nutrient key, text kind, the items' total, the cap left, the items giving it, more
+    amounts for the text) per nutrient of `together_notices`. A medicine's threshold with
+    something taken says the threshold and what is taken, not the room left as if it were
+    the threshold (review s26 P2: "more than the 10 µg above which your medicine ..." to a
+    thiazide user who takes 10 µg, whose threshold is 20 µg in all)."""
     catalog, reference = ev.snapshot.catalog, ev.snapshot.reference
     keys = reference.nutrients.keys
     per_day = catalog.nutrients_per_day[ranked]
@@ -83,5 +88,9 @@ def _crossed(ev: Evaluation, ranked: list[int]) -> list[tuple[str, str, float, f
         if crossed:
             left, kind = min(crossed)
             indices = [ranked[r] for r in np.flatnonzero(giving[:, column]).tolist()]
-            out.append((keys[column], kind, float(total[column]), left, indices))
+            more: dict[str, float] = {}
+            if kind == "_warning" and ev.intake[column] > 0:
+                kind = "_warning_taken"
+                more = {"taken": float(ev.intake[column]), "threshold": thresholds[column]}
+            out.append((keys[column], kind, float(total[column]), left, indices, more))
     return out

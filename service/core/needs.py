@@ -307,3 +307,60 @@ def past_advice_warned_taken(ev: Any, as_taken: bool = True) -> dict[int, list[i
             out.setdefault(int(row), []).append(columns[int(found)])
     ev.memo[memo_key] = out
     return out
+
+
+def quoted_claims(table: Any, rule: Any, reference: Any) -> frozenset[str]:
+    """The authorised claims a rule's reason quotes (as `ClaimTable.rule_fits` finds them),
+    kept with the claim table per rule id and reason."""
+    key = (rule.id, (rule.reason or {}).get("en", ""))
+    found = table.rule_claims.get(key)
+    if found is None:
+        text = key[1].lower()
+        found = table.rule_claims[key] = frozenset(
+            c
+            for c, claim in reference.claims.items()
+            if claim.text["en"].lower().rstrip(".") in text
+        )
+    return cast(frozenset, found)
+
+
+def claims_met(ev: Any) -> frozenset[str]:
+    """The authorised claims whose condition of use (claims.yaml `min_per_day`, at least 15 %
+    of the NRV a day: the amount at which the effect is authorised) what is taken and in the
+    basket already meets, once per evaluation. A goal's claim or a rule's reason quoting one
+    is then no reason to add a product of it (review s26 P1, P3)."""
+    found = ev.memo.get("claims_met")
+    if found is None:
+        found = frozenset()
+        if (ev.intake > 0).any():
+            reference = ev.snapshot.reference
+            keys = reference.nutrients.keys
+            found = frozenset(
+                claim_id
+                for claim_id, claim in reference.claims.items()
+                if sum(float(ev.intake[keys.index(n)]) for n in claim.nutrients if n in keys)
+                >= claim.min_per_day
+            )
+        ev.memo["claims_met"] = found
+    return found
+
+
+def goals_served_by_taken(ev: Any, goals: tuple[str, ...], table: Any, found: np.ndarray) -> Any:
+    """`found` (the products a claim of which speaks to one of `goals`) less those whose every
+    such claim what is taken already meets (`claims_met`): the goal is served, and a second
+    product of it serves nothing more (review s26 P1: a woman planning a pregnancy on a
+    multivitamin with 150 µg iodine was offered a second 150 µg iodine tablet for the thyroid
+    claim, 600 of at most 600 µg with food; P3: a pregnant woman on a multivitamin with iron
+    was offered 7 and 14 mg more iron for tiredness). An advice, a rule that quotes no claim
+    met, or a doctor's dose still brings one."""
+    met = claims_met(ev)
+    if not met or not found.any():
+        return found
+    reference = ev.snapshot.reference
+    wanted = set(goals)
+    out = found.copy()
+    for index in np.flatnonzero(found).tolist():
+        speaking = [c for c in table.claims[index] if wanted & set(reference.claims[c].goals)]
+        if all(c in met for c in speaking):
+            out[index] = False
+    return out

@@ -80,6 +80,16 @@ SERVICE_TEXTS: dict[str, tuple[str, ...]] = {
     "notice_not_together": ("products", "nutrient", "total", "room", "unit"),
     "notice_not_together_stage": ("products", "nutrient", "total", "room", "unit"),
     "notice_not_together_warning": ("products", "nutrient", "total", "room", "unit"),
+    # review s26 P2: with something taken, the threshold in all and what is taken
+    "notice_not_together_warning_taken": (
+        "products",
+        "nutrient",
+        "total",
+        "room",
+        "unit",
+        "taken",
+        "threshold",
+    ),
     # names in a sentence: "A, B en C" (Reference.listed; review 9b F7)
     "list_and": ("head", "last"),
     "list_or": ("head", "last"),
