@@ -124,3 +124,69 @@ def test_a_vegan_on_fish_oil_gets_the_algae_oil_first_beside_the_rest(client):
     assert first["reasons"][0]["code"] == "replaces:XF-OMEGA3-1000-SG"
     assert len(body["items"]) > 1  # the rest of the list stays (none gives omega-3)
     assert all(i["nutrients_per_day"].get("omega3_mg", 0) == 0 for i in body["items"][1:])
+
+
+B1_CASES = [
+    # a doctor's 75 µg: the notice named a 75 µg D3 + K2, the item a 50 µg D3 (125 µg + food)
+    {
+        "profile": {
+            "age": 62,
+            "sex": "female",
+            "medications": ["levothyroxine"],
+            "higher_dose_advised": {"vitamin_d_ug": 75},
+            "current_supplements": [{"sku": "VL-MULTI-WOMEN50"}],
+        },
+        "limit": 1,
+    },
+    # a vegan with the goal sport: the notice named calcium + magnesium (200 mg), the item
+    # 125 mg magnesium (325 of 250 mg)
+    {
+        "profile": {
+            "age": 61,
+            "sex": "female",
+            "diet": "vegan",
+            "goals": ["sport"],
+            "current_supplements": [{"sku": "BL-MULTI-AZ"}, {"sku": "GR-D3-20-SPRAY-VEGAN"}],
+        },
+        "limit": 1,
+    },
+    # pregnant in DE: the notice named the pregnancy multivitamin (10 µg), an item 20 µg drops
+    {
+        "profile": {
+            "age": 40,
+            "sex": "female",
+            "life_stage": "pregnant",
+            "country": "DE",
+            "current_supplements": [{"sku": "BL-MULTI-AZ"}],
+        },
+        "limit": 2,
+    },
+]
+
+
+@pytest.mark.parametrize("case", B1_CASES)
+def test_b1_who_follows_the_instead_notice_stays_within_every_limit(client, case):
+    """Review s26b B1 (unsafe): where the replacement is only a notice ("stop X before you
+    start Y"), the list's items were chosen beside X: Y and an item together went past the
+    vitamin D upper limit, the magnesium limit and the 25 µg of pregnancy. Now no item gives a
+    nutrient Y gives, so the day of who follows the notice is X's day less X plus Y."""
+    c, snapshot = client
+    body = _post(c, case["profile"], locale="en", limit=case["limit"])
+    notices = [n for n in body["notices"] if n["code"].startswith("instead:")]
+    assert notices, body["notices"]
+    catalog = snapshot.catalog
+    old = catalog.products[catalog.index[notices[0]["code"].split(":", 1)[1]]]
+    new = [p for p in catalog.products if p.name["en"] in notices[0]["text"] and p.sku != old.sku]
+    assert len(new) == 1, notices[0]["text"]
+    gives = {k for k, v in new[0].nutrients_per_day.items() if v > 0}
+    for item in body["items"]:
+        shared = gives & {k for k, v in item["nutrients_per_day"].items() if v > 0}
+        assert not shared, (item["sku"], new[0].sku, shared)
+    # and the day as the notice asks for it stays within each room the limits leave
+    for key in gives:
+        view = body["intake"].get(key)
+        if view is None or view["room"] is None:
+            continue
+        after = new[0].nutrients_per_day[key] - old.nutrients_per_day.get(key, 0)
+        after += sum(i["nutrients_per_day"].get(key, 0) for i in body["items"])
+        assert after <= view["room"] + 1e-9, (key, after, view)

@@ -389,6 +389,7 @@ class Offer:
             if rule.need and rule.reason and rule.action in ("boost", "pin", "require"):
                 quoted = quoted_claims(table, rule, reference) if met else frozenset()
                 if quoted and quoted <= met:
+                    self.ev.memo["goal_served"] = True  # no_items says so (review s26b B3)
                     continue
                 need |= rule.mask & table.rule_fits(rule, reference)
         return need

@@ -43,6 +43,7 @@ ADVICE_TEXTS: dict[str, tuple[str, ...]] = {
     **{f"goal_name_{goal}": () for goal in GOALS},  # the goals as a text names them
     "notice_short_list": (),
     "notice_no_items_no_need": (),
+    "notice_no_items_goal_served": (),  # review s26b B3
     "notice_no_items_warning": (),
     "notice_no_items_condition": (),  # review s7 P10
     "notice_no_items_doctor": (),

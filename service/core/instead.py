@@ -90,14 +90,17 @@ def taken_instead(ev: Evaluation, request: RecommendationRequest) -> Instead | N
 def beside(
     ev: Evaluation, instead: Instead, ranked: list[int], raws: list[float], limit: int
 ) -> tuple[list[int], list[float]]:
-    """The ranked items that may stand beside the replacement item: none that gives a
-    nutrient it gives, and one place fewer (all of them when it is only a notice)."""
-    if not instead.beside_safe:
-        return ranked, raws
+    """The ranked items that may stand beside the replacement: none that gives a nutrient it
+    gives, and one place fewer where it is an item. Where it is only a notice too (review
+    s26b B1: a pregnant woman told to switch to the pregnancy multivitamin, 10 µg vitamin D,
+    was offered 20 µg D3 + K2 drops beside it, 30 µg above the 25 µg of pregnancy; the items
+    were chosen beside the product she is told to stop): who follows the notice takes no item
+    of its nutrients beside it, and who does not stays within what the items were checked
+    for."""
     per_day = ev.snapshot.catalog.nutrients_per_day
     gives = per_day[instead.index] > 0
     keep = [k for k, i in enumerate(ranked) if not bool(np.any(per_day[i][gives] > 0))]
-    keep = keep[: max(limit - 1, 0)]
+    keep = keep[: max(limit - 1, 0)] if instead.beside_safe else keep
     return [ranked[k] for k in keep], [raws[k] for k in keep]
 
 

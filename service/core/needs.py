@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
-from .advice_config import CLAIM_CONDITION, DOCTOR
+from .advice_config import CLAIM_CONDITION, DOCTOR, advice_config
 from .amounts import above
 from .day_totals import crossed_warnings, lowest_warning_thresholds
 from .fastnp import nan_to_num
@@ -325,21 +325,32 @@ def quoted_claims(table: Any, rule: Any, reference: Any) -> frozenset[str]:
 
 
 def claims_met(ev: Any) -> frozenset[str]:
-    """The authorised claims whose condition of use (claims.yaml `min_per_day`, at least 15 %
-    of the NRV a day: the amount at which the effect is authorised) what is taken and in the
-    basket already meets, once per evaluation. A goal's claim or a rule's reason quoting one
-    is then no reason to add a product of it (review s26 P1, P3)."""
+    """The authorised claims whose goals what is taken and in the basket already serves, once
+    per evaluation: at least half the NRV of the claim's nutrient a day, never less than the
+    claim's own condition of use (advice_config `claim_served`: scoring.yaml
+    `lists.goal_served`, claims.yaml), counting no line the answer warns about
+    (`line_notices.warned_lines`: an unsuited multivitamin serves nothing). A goal's claim or
+    a rule's reason quoting one is then no reason to add a product of it (review s26 P1,
+    P3; s26b B3)."""
     found = ev.memo.get("claims_met")
     if found is None:
         found = frozenset()
         if (ev.intake > 0).any():
+            from .line_notices import warned_lines
+
             reference = ev.snapshot.reference
+            served = advice_config(reference).claim_served
             keys = reference.nutrients.keys
+            warned = warned_lines(ev)  # never credited (review s26b B3: an unsuited multi)
+            credited = sum(
+                (line.amounts for i, line in enumerate(ev.resolved) if i not in warned),
+                np.zeros(len(keys)),
+            )
             found = frozenset(
                 claim_id
                 for claim_id, claim in reference.claims.items()
-                if sum(float(ev.intake[keys.index(n)]) for n in claim.nutrients if n in keys)
-                >= claim.min_per_day
+                if sum(float(credited[keys.index(n)]) for n in claim.nutrients if n in keys)
+                >= served.get(claim_id, claim.min_per_day) * (1 - 1e-9)
             )
         ev.memo["claims_met"] = found
     return found
@@ -363,4 +374,6 @@ def goals_served_by_taken(ev: Any, goals: tuple[str, ...], table: Any, found: np
         speaking = [c for c in table.claims[index] if wanted & set(reference.claims[c].goals)]
         if all(c in met for c in speaking):
             out[index] = False
+    if not out.all() and (out != found).any():
+        ev.memo["goal_served"] = True  # no_items says so (review s26b B3)
     return out
