@@ -190,3 +190,20 @@ def test_b1_who_follows_the_instead_notice_stays_within_every_limit(client, case
         after = new[0].nutrients_per_day[key] - old.nutrients_per_day.get(key, 0)
         after += sum(i["nutrients_per_day"].get(key, 0) for i in body["items"])
         assert after <= view["room"] + 1e-9, (key, after, view)
+
+
+@pytest.mark.parametrize("placement", ["home", "account"])
+def test_b2_the_placements_on_the_profiles_list_name_the_replacement_too(client, placement):
+    """Review s26b B2: `home` and `account` showed the empty list and "talk to your midwife"
+    that review 23p #3 was about; they now name the replacement as the plain list does."""
+    c, _ = client
+    path, where = "/v1/recommendations", {"placement": placement}
+    answer = c.post(path, json={"profile": FISH_ALLERGY_75, "locale": "en", **where}).get_json()
+    assert answer["placement"] == placement
+    first = answer["items"][0]
+    assert first["reasons"][0]["code"] == "replaces:NV-D3-25-FISH-SG", answer
+    assert all(not i["nutrients_per_day"].get("vitamin_d_ug") for i in answer["items"][1:])
+    body = {"profile": PREGNANT_ON_WOMENS_MULTI, "locale": "nl", **where}
+    answer = c.post(path, json=body).get_json()
+    codes = [n["code"] for n in answer["notices"]]
+    assert "instead:XF-MULTI-WOMEN" in codes, codes

@@ -97,11 +97,15 @@ def beside(
     were chosen beside the product she is told to stop): who follows the notice takes no item
     of its nutrients beside it, and who does not stays within what the items were checked
     for."""
-    per_day = ev.snapshot.catalog.nutrients_per_day
-    gives = per_day[instead.index] > 0
-    keep = [k for k, i in enumerate(ranked) if not bool(np.any(per_day[i][gives] > 0))]
+    keep = [k for k, i in enumerate(ranked) if not shares(ev, instead, i)]
     keep = keep[: max(limit - 1, 0)] if instead.beside_safe else keep
     return [ranked[k] for k in keep], [raws[k] for k in keep]
+
+
+def shares(ev: Evaluation, instead: Instead, index: int) -> bool:
+    """The product at `index` gives a nutrient the replacement gives."""
+    per_day = ev.snapshot.catalog.nutrients_per_day
+    return bool(np.any(per_day[index][per_day[instead.index] > 0] > 0))
 
 
 def instead_reasons(instead: Instead, locale: str) -> list[dict[str, str]]:
@@ -136,6 +140,13 @@ def with_instead(
         fit, index = instead.fit, instead.index
         first = render(fit, index, float(fit.raw[index]), *shape)
         return notices, [{**first, "reasons": instead_reasons(instead, locale)}, *items]
+    return instead_notice(instead, notices, locale), items
+
+
+def instead_notice(
+    instead: Instead, notices: list[dict[str, str]], locale: str
+) -> list[dict[str, str]]:
+    """`notices` with `instead:<SKU>` after the product's `product_not_suited:<SKU>`."""
     fit = instead.fit
     catalog, reference = fit.snapshot.catalog, fit.snapshot.reference
     old, new = catalog.products[instead.replaced], catalog.products[instead.index]
@@ -149,4 +160,4 @@ def with_instead(
         (k + 1 for k, n in enumerate(notices) if n["code"] == f"product_not_suited:{old.sku}"),
         len(notices),
     )
-    return [*notices[:after], notice, *notices[after:]], items
+    return [*notices[:after], notice, *notices[after:]]

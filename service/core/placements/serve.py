@@ -18,6 +18,7 @@ import numpy as np
 
 from ..advice_texts import item_reasons, no_items_notice
 from ..errors import InvalidInput, NotFound
+from ..instead import instead_notice
 from ..list_together import together_notices
 from ..ranking import (
     Evaluation,
@@ -42,6 +43,7 @@ from .complements import OneSource, basket_covered_notices, empty_notice
 from .config import Placement
 from .context import Copurchase, Pick, PlacementContext
 from .purchased import counting_proposals, reorders_together
+from .replacing import with_replacement
 from .strategies import STRATEGIES, page_covers_notice
 
 # a stored customer's purchases and the refill settings they are read with
@@ -128,11 +130,16 @@ def placement_bodies(
             shared.evaluations[applied] = ctx.ev
     limit = min(request.limit, placement.length)
     picks = _chain(ctx, placement, limit)
+    instead = None
+    if set(placement.strategies) <= PROFILE_LISTS:  # home, account: as the plain list (s26b B2)
+        picks, instead = with_replacement(ctx, picks, limit)
     ev = ctx.ev
     intake = shared.intake(ev) if shared is not None else intake_view(ev)
     bodies: dict[str, dict[str, Any]] = {}
     for locale in locales:
         notices = _continuing(ctx, picks, list_notices(ev, locale), locale)
+        if instead is not None and not instead.beside_safe:
+            notices = instead_notice(instead, notices, locale)
         codes = {n["code"] for n in notices}
         # the strategies' own (a refill held back), once each
         notices += [n for n in ctx.notices.get(locale, []) if n["code"] not in codes]
