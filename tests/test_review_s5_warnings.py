@@ -203,6 +203,15 @@ THRESHOLD_MEDICATIONS = st.lists(
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(raw=requests(profile=profiles(medications=THRESHOLD_MEDICATIONS)))
+@example(  # session 26: an item in place of a product taken may be taken beside it too
+    raw={
+        "profile": {
+            "age": 1,
+            "medications": ["thiazide_diuretic"],
+            "current_supplements": [{"sku": "BL-D3-20-70PLUS-TAB"}],
+        }
+    }
+)
 @example(
     raw={
         "profile": {

@@ -284,14 +284,14 @@ def no_items_notice(ev: Evaluation, locale: str) -> dict[str, str]:
         key = "notice_no_items_warned"
     elif one := one_source_no_items(ev, locale, advice_phrase):  # a child's one product (s19)
         return one
-    elif ev.memo.get("goal_served"):  # what is taken serves the goals (review s26b B3)
-        key = "notice_no_items_goal_served"
     elif safe_without_need and deficient_column(ev) is not None:  # the doctor's (23p #2)
         key = "notice_no_items_serum"
     elif safe_without_need and (
         capped_doctor_doses(ev) or doctor_band_unmet(ev) or doctor_short_notices(ev, locale)
     ):
         key = "notice_no_items_doctor"
+    elif ev.memo.get("goal_served"):  # what is taken serves the goals (review s26b B3)
+        key = "notice_no_items_goal_served"
     elif safe_without_need:
         key = "notice_no_items_no_need"
     else:

@@ -41,6 +41,7 @@ class Instead:
     replaced: int  # catalog index of the product taken that does not fit
     index: int  # catalog index of the product that serves its need in its place
     fit: Evaluation  # the day without the products that do not fit
+    day: Evaluation  # the day as it is: the item's warnings, score and explain are of it
     # safe beside everything taken too (an item), or only in its place (a notice)
     beside_safe: bool
 
@@ -83,7 +84,7 @@ def taken_instead(ev: Evaluation, request: RecommendationRequest) -> Instead | N
     for index in dict.fromkeys(replaced):
         other = replacement(fit, index, avoid)
         if other is not None and fit.rule_required[other]:
-            return Instead(index, other, fit, bool(beside_safe[other]))
+            return Instead(index, other, fit, ev, bool(beside_safe[other]))
     return None
 
 
@@ -136,9 +137,9 @@ def with_instead(
     give too much zinc), `instead:<SKU>` after the product's `product_not_suited:<SKU>`: it
     names the product, and says to stop the other first and never to take the two together."""
     locale = shape[0]
-    if instead.beside_safe:
-        fit, index = instead.fit, instead.index
-        first = render(fit, index, float(fit.raw[index]), *shape)
+    if instead.beside_safe:  # its warnings of the day as it is: it may be taken beside
+        day, index = instead.day, instead.index  # (review s26: a thiazide's threshold)
+        first = render(day, index, float(day.raw[index]), *shape)
         return notices, [{**first, "reasons": instead_reasons(instead, locale)}, *items]
     return instead_notice(instead, notices, locale), items
 

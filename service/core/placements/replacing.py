@@ -20,9 +20,10 @@ def with_replacement(ctx: PlacementContext, picks: list[Pick], limit: int) -> tu
     kept = [p for p in picks if not shares(ctx.ev, instead, p.index)]
     if not instead.beside_safe:
         return kept, instead
-    fit, index = instead.fit, instead.index
+    # its reasons of the day without what does not fit, its warnings of the day as it is
+    day, index = instead.day, instead.index
     reasons = {locale: instead_reasons(instead, locale)[:1] for locale in LOCALES}
-    first = Pick(index, float(fit.raw[index]), fit, "profile", reasons)
+    first = Pick(index, float(day.raw[index]), day, "profile", reasons, reasons_ev=instead.fit)
     return [first, *kept][:limit], instead
 
 
