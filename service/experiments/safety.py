@@ -196,5 +196,62 @@ def check_answer(
         bad = unsafe_placement_skus(base, request, day, items, jurisdiction, arm, purchases)
     else:
         bad = unsafe_skus(base, request, day, [i["sku"] for i in items], jurisdiction, arm)
+    bad = in_place_checked(base, request, day, items, bad, jurisdiction, arm)
     server.count_check(str(label.get("id")), str(label.get("variant")), bad)
     return bad
+
+
+def in_place_checked(
+    base: Snapshot,
+    request: RecommendationRequest,
+    day: dt.date,
+    items: Sequence[dict[str, Any]],
+    bad: list[str],
+    jurisdiction: str | None = None,
+    arm: Snapshot | None = None,
+) -> list[str]:
+    """`bad` less the items in place of a product taken that does not fit (their first
+    reason `replaces:<SKU>`, core/instead.py) that `in_place_mask` allows: such an item is
+    judged on the day without that product, and safe beside it."""
+    replacing = {i.get("sku") for i in items if _replaces(i)} & set(bad)
+    if not replacing:
+        return bad
+    fits = in_place_mask(_with_model(base, arm), request, day, jurisdiction)
+    index = base.catalog.index
+    return [s for s in bad if not (s in replacing and s in index and fits[index[s]])]
+
+
+def _replaces(item: dict[str, Any]) -> bool:
+    reasons = item.get("reasons") or [{}]
+    return str(reasons[0].get("code", "")).startswith("replaces:")
+
+
+def in_place_mask(
+    base: Snapshot, request: RecommendationRequest, day: dt.date, jurisdiction: str | None
+) -> np.ndarray:
+    """What may stand in place of the current supplements that do not fit the person (review
+    23p #3): every safety mask and the shop's excludes and requires on the day as it is (safe
+    beside what is taken), and everything a list may show (masks, rules, within the band, no
+    duplicate, for a need) on the day without those supplements; none while what is taken is
+    above an upper limit. Worked out again from the request, not from the answer."""
+    from service.core.refills.why import unfit_products
+
+    if request.jurisdiction is None and jurisdiction:
+        request = dataclasses.replace(request, jurisdiction=jurisdiction)
+    catalog = base.catalog
+    ev = evaluate(base, request.profile, request.lines(), day, request.jurisdiction)
+    unfit = unfit_products(ev)
+    gone = {
+        line.sku
+        for line in request.profile.current_supplements
+        if line.sku in catalog.index and unfit[catalog.index[line.sku]]
+    }
+    if ev.over_limit_now or not gone:
+        return np.zeros(len(catalog), dtype=bool)
+    lines = [(path, line) for path, line in request.lines() if line.sku not in gone]
+    fit = evaluate(base, request.profile, lines, day, request.jurisdiction)
+    mask = ev.safety.allowed() & ~ev.rule_excluded & ev.rule_required
+    mask &= fit.safety.allowed() & ~fit.rule_excluded & fit.rule_required & fit.offer.allowed
+    if request.exclude_skus:
+        mask &= ~catalog.sku_mask(request.exclude_skus)
+    return np.asarray(mask)
