@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -53,6 +53,14 @@ def taken_instead(ev: Evaluation, request: RecommendationRequest) -> Instead | N
     taken is above an upper limit now, or for a category page (choices within one role)."""
     if ev.over_limit_now or request.category is not None:
         return None
+    # once per evaluation: the plain list and the placements of one refresh share it
+    key = ("instead", tuple(request.exclude_skus), request.jurisdiction)
+    if key not in ev.memo:
+        ev.memo[key] = _taken_instead(ev, request)
+    return cast(Instead | None, ev.memo[key])
+
+
+def _taken_instead(ev: Evaluation, request: RecommendationRequest) -> Instead | None:
     from .ranking import evaluate  # ranking renders with this module
     from .refills.replace import replacement
     from .refills.why import unfit_products
