@@ -67,11 +67,11 @@ class ClaimTable:
         key = (rule.id, (rule.reason or {}).get("en", ""))
         mask = self.rule_texts.get(key)
         if mask is None:
+            from .needs import quoted_claims
+
             mask = np.ones(len(self.claims), dtype=bool)
-            text = key[1].lower()
-            for claim_id, claim in reference.claims.items():
-                if claim.text["en"].lower().rstrip(".") in text:
-                    mask &= self.eligible[claim_id]
+            for claim_id in quoted_claims(self, rule, reference):
+                mask &= self.eligible[claim_id]
             self.rule_texts[key] = mask
         return mask
 
