@@ -294,17 +294,23 @@ def test_a_doctors_folic_acid_that_what_is_taken_leaves_no_room_for_names_the_ro
 def test_an_unsuited_product_taken_is_why_the_list_is_empty_not_a_lack_of_need(client, locale):
     """review 12 F12: a fish-oil D3 with a fish allergy at 72 (Gezondheidsraad: 20 µg from 70)
     got 'beside it we suggest no more vitamin D' and then 'we found no product for a need in
-    your profile; tell us more'. Since session 26 (review 23p #3) the list's one item is the
-    vitamin D that suits her, in its place; never "tell us more"."""
+    your profile; tell us more'."""
     profile = {"age": 72, "sex": "female", "country": "NL", "allergies": ["fish"]}
     taking = {**profile, "current_supplements": [{"sku": "NV-D3-25-FISH-SG"}]}
     answer = _post(client, "/v1/recommendations", {"profile": taking, "locale": locale})
-    assert [i["reasons"][0]["code"] for i in answer["items"]] == ["replaces:NV-D3-25-FISH-SG"]
+    assert answer["items"] == []
     codes = [n["code"] for n in answer["notices"]]
     assert "product_not_suited:NV-D3-25-FISH-SG" in codes
-    assert "no_items" not in codes
+    assert "instead:NV-D3-25-FISH-SG" in codes  # what suits in its place (session 26)
+    empty = _notice(answer, "no_items")
     plain = _post(client, "/v1/recommendations", {"profile": profile, "locale": locale})
     assert plain["items"], plain  # without it she has a need that we serve
+    warning = {
+        "en": "while the warning above",
+        "nl": "zolang de waarschuwing hierboven",
+        "de": "solange die Warnung oben",
+    }
+    assert warning[locale] in empty, empty
 
 
 def test_a_removal_for_the_breastfeeding_maximum_names_the_days_total(client):

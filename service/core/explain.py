@@ -237,8 +237,6 @@ def preview(snapshot: Snapshot, request: RecommendationRequest, today: dt.date) 
     excluded = []
     listed = {item["sku"] for item in body["items"]}
     for index, product in enumerate(snapshot.catalog.products):
-        if product.sku in listed:  # an item in place of a product taken that does not fit
-            continue  # is judged on the day without it (instead.py), not on this one
         reasons = exclusion_reasons(ev, index)
         if ev.rule_excluded[index] or not ev.rule_required[index]:
             reasons.append({"code": "rule", "text": "excluded by a merchandising rule"})

@@ -5,27 +5,26 @@ A pregnant woman on a women's multivitamin with retinol was told "talk to your m
 doctor before you go on taking it", and her list was empty: the multivitamin still counted
 for her vitamin D, folic acid and iodine, so nothing more of them was suggested beside it.
 Only /refills named the pregnancy multivitamin that serves the same need. The plain list now
-offers it too, first, as the refill plan chooses it (`refills.replace.replacement`): the
-best product that serves a need of the product taken (of its role; for a multivitamin, an
-advice gap of any nutrient it gave) and that the list would offer on the day without the
-products that do not fit (`fit`), with a true reason there in every locale.
+names it too, as the refill plan chooses it (`refills.replace.replacement`): the best product
+that serves a need of the product taken (of its role; for a multivitamin, an advice gap of
+any nutrient it gave) and that the list would offer on the day without the products that do
+not fit (`fit`), with a true reason there in every locale.
 
-It is an item only when it is safe beside what is taken and beside the rest of the list, not
-only in its place (guarantee 1 counts every product taken):
-- it passes every safety mask of the day as it is (the unsuited product still counted: a
-  customer who takes both stays within every upper limit and maximum), and no rule of the
-  day excludes it;
-- the other items keep only those that give no nutrient it gives, so a nutrient's total is
-  either what is taken with it, or what is taken with the others, each checked.
-Its reasons say that it replaces the product, not beside it, then why it fits (`fit`).
-Otherwise (both multivitamins together give too much zinc) it is a notice after the product's
-`product_not_suited:<SKU>`: in its place, this one suits; stop the other first."""
+It is a notice, `instead:<SKU>` after the product's `product_not_suited:<SKU>` ("Instead of
+..., ... suits your profile. Stop ... before you start it; do not take the two together"),
+never an item: every guarantee of an item is of the day as it is, the unsuited product still
+counted (its dose band, the dose-fit order, upper limits), and the replacement is judged on
+the day without it (session 26: as an item, a vegetarian girl of 12 taking 37.5 µg of a
+fish-oil vitamin D was offered a 20 µg D3, 57.5 µg beside it against her 50 µg band). No item
+of the list gives a nutrient the replacement gives (review s26b B1: a pregnant woman told to
+switch to the pregnancy multivitamin, 10 µg vitamin D, was offered 20 µg D3 + K2 drops, 30 µg
+above the 25 µg of pregnancy): who follows the notice takes nothing beside it that the items
+were not checked with, and who does not stays within what the items were checked for."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
@@ -41,16 +40,13 @@ class Instead:
     replaced: int  # catalog index of the product taken that does not fit
     index: int  # catalog index of the product that serves its need in its place
     fit: Evaluation  # the day without the products that do not fit
-    day: Evaluation  # the day as it is: the item's warnings, score and explain are of it
-    # safe beside everything taken too (an item), or only in its place (a notice)
-    beside_safe: bool
 
 
 def taken_instead(ev: Evaluation, request: RecommendationRequest) -> Instead | None:
     """The first product taken (in the profile's order) that does not fit the person (diet,
     allergy, age, life stage, an interaction: `refills.why.unfit_products`) and has a
-    replacement that is safe beside everything taken; None when there is none, when what is
-    taken is above an upper limit now, or for a category page (choices within one role)."""
+    replacement; None when there is none, when what is taken is above an upper limit now, or
+    for a category page (choices within one role)."""
     if ev.over_limit_now or request.category is not None:
         return None
     # once per evaluation: the plain list and the placements of one refresh share it
@@ -88,26 +84,19 @@ def _taken_instead(ev: Evaluation, request: RecommendationRequest) -> Instead | 
     if fit.over_limit_now:
         return None
     avoid = {line.sku for _, line in lines if line.sku} | set(request.exclude_skus)
-    beside_safe = ev.safety.allowed() & ~ev.rule_excluded & ev.rule_required
     for index in dict.fromkeys(replaced):
         other = replacement(fit, index, avoid)
         if other is not None and fit.rule_required[other]:
-            return Instead(index, other, fit, ev, bool(beside_safe[other]))
+            return Instead(index, other, fit)
     return None
 
 
 def beside(
-    ev: Evaluation, instead: Instead, ranked: list[int], raws: list[float], limit: int
+    ev: Evaluation, instead: Instead, ranked: list[int], raws: list[float]
 ) -> tuple[list[int], list[float]]:
     """The ranked items that may stand beside the replacement: none that gives a nutrient it
-    gives, and one place fewer where it is an item. Where it is only a notice too (review
-    s26b B1: a pregnant woman told to switch to the pregnancy multivitamin, 10 µg vitamin D,
-    was offered 20 µg D3 + K2 drops beside it, 30 µg above the 25 µg of pregnancy; the items
-    were chosen beside the product she is told to stop): who follows the notice takes no item
-    of its nutrients beside it, and who does not stays within what the items were checked
-    for."""
+    gives (review s26b B1)."""
     keep = [k for k, i in enumerate(ranked) if not shares(ev, instead, i)]
-    keep = keep[: max(limit - 1, 0)] if instead.beside_safe else keep
     return [ranked[k] for k in keep], [raws[k] for k in keep]
 
 
@@ -117,45 +106,11 @@ def shares(ev: Evaluation, instead: Instead, index: int) -> bool:
     return bool(np.any(per_day[index][per_day[instead.index] > 0] > 0))
 
 
-def instead_reasons(instead: Instead, locale: str) -> list[dict[str, str]]:
-    """`replaces:<SKU>` first ("Instead of ..., not beside it"), then the item's own reasons
-    on the day without what does not fit."""
-    from .advice_texts import item_reasons
-
-    fit = instead.fit
-    catalog, reference = fit.snapshot.catalog, fit.snapshot.reference
-    product = catalog.products[instead.replaced]
-    first = {
-        "code": f"replaces:{product.sku}",
-        "text": reference.text("reason_instead_taken", locale, name=product.name[locale]),
-    }
-    return [first, *item_reasons(fit, instead.index, locale)]
-
-
-def with_instead(
-    instead: Instead,
-    notices: list[dict[str, str]],
-    items: list[dict[str, Any]],
-    shape: tuple[str, bool],
-    render: Callable[[Evaluation, int, float, str, bool], dict[str, Any]],
-) -> tuple[list[dict[str, str]], list[dict[str, Any]]]:
-    """The list's notices and items with the replacement: first of the items (`render`ed on
-    the day without what does not fit, with `instead_reasons`), or where it is safe only in
-    the product's place (the pregnancy multivitamin and the women's multivitamin together
-    give too much zinc), `instead:<SKU>` after the product's `product_not_suited:<SKU>`: it
-    names the product, and says to stop the other first and never to take the two together."""
-    locale = shape[0]
-    if instead.beside_safe:  # its warnings of the day as it is: it may be taken beside
-        day, index = instead.day, instead.index  # (review s26: a thiazide's threshold)
-        first = render(day, index, float(day.raw[index]), *shape)
-        return notices, [{**first, "reasons": instead_reasons(instead, locale)}, *items]
-    return instead_notice(instead, notices, locale), items
-
-
 def instead_notice(
     instead: Instead, notices: list[dict[str, str]], locale: str
 ) -> list[dict[str, str]]:
-    """`notices` with `instead:<SKU>` after the product's `product_not_suited:<SKU>`."""
+    """`notices` with `instead:<SKU>` after the product's `product_not_suited:<SKU>`: it names
+    the product, and says to stop the other first and never to take the two together."""
     fit = instead.fit
     catalog, reference = fit.snapshot.catalog, fit.snapshot.reference
     old, new = catalog.products[instead.replaced], catalog.products[instead.index]

@@ -29,7 +29,7 @@ from .day_totals import (
 )
 from .errors import InvalidInput
 from .fastnp import flatnonzero, nan_to_num
-from .instead import beside, taken_instead, with_instead
+from .instead import beside, instead_notice, taken_instead
 from .intake import LineAmounts, resolve_lines, total
 from .lazy import cached_property
 from .learned import Learning
@@ -281,14 +281,13 @@ def rank_and_render(
     role_cap = request.category is None
     ranked, raws = ([], []) if ev.over_limit_now else _rank(ev, candidates, request.limit, role_cap)
     instead = taken_instead(ev, request)  # in place of a product taken that does not fit (23p)
-    if instead is not None:
-        ranked, raws = beside(ev, instead, ranked, raws, request.limit)
+    if instead is not None:  # no item gives a nutrient of what is named in its place (s26b)
+        ranked, raws = beside(ev, instead, ranked, raws)
     if impressions is not None and ranked:
         impressions(ev, ranked)
     intake = intake_view(ev)
     bodies = {}
     for locale in locales:
-        shape = (locale, request.explain)
         notices = list_notices(ev, locale)
         items = [
             _item(ev, index, raw, locale, request.explain)
@@ -298,8 +297,8 @@ def rank_and_render(
         # candidate has a need, and each need gives a reason)
         shown = [index for index, item in zip(ranked, items, strict=True) if item["reasons"]]
         items = [item for item in items if item["reasons"]]
-        if instead is not None:  # an item, or only a notice where both together are unsafe
-            notices, items = with_instead(instead, notices, items, shape, _item)
+        if instead is not None:
+            notices = instead_notice(instead, notices, locale)
         if not items:  # nothing safe, nothing for a need, a condition: say which (s7 P10)
             notices.append(no_items_notice(ev, locale))
         elif len(items) < request.limit:

@@ -13,7 +13,6 @@ _ABOVE_WITH_FOOD = ("nutrient", "amount", "food", "total", "excess", "upper_limi
 SERVICE_TEXTS: dict[str, tuple[str, ...]] = {
     "reason_fills_gap": ("nutrient", "target", "unit"),
     # review 23p #3: the product that serves the need of one taken that does not fit
-    "reason_instead_taken": ("name",),
     "notice_instead_taken": ("name", "product"),
     # session 12: an item's reason where other supplements (taken, basket) give the nutrient
     # too: the day's total with the product (advice_texts._advice_reason, _justified_reason)

@@ -29,7 +29,7 @@ from typing import Any
 from service.core.requests import RecommendationRequest
 from service.core.snapshot import Snapshot
 
-from .safety import check_answer, in_place_checked, unsafe_skus
+from .safety import check_answer, unsafe_skus
 from .serving import Arm, ExperimentServer
 
 PLACEMENT = "customer_recommendations"
@@ -206,10 +206,6 @@ def _check_written(
             request = RecommendationRequest.from_dict(
                 {"profile": entry["profile"], "limit": cached.limit, "locale": locale}
             )
-            items = body.get("items", [])
-            skus = [item["sku"] for item in items]
+            skus = [item["sku"] for item in body.get("items", [])]
             unsafe = unsafe_skus(base, request, day, skus, recommender.jurisdiction, arm)
-            unsafe = in_place_checked(
-                base, request, day, items, unsafe, recommender.jurisdiction, arm
-            )
             server.count_check(experiment_id, variant_id, unsafe)

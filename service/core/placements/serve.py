@@ -132,13 +132,13 @@ def placement_bodies(
     picks = _chain(ctx, placement, limit)
     instead = None
     if set(placement.strategies) <= PROFILE_LISTS:  # home, account: as the plain list (s26b B2)
-        picks, instead = with_replacement(ctx, picks, limit)
+        picks, instead = with_replacement(ctx, picks)
     ev = ctx.ev
     intake = shared.intake(ev) if shared is not None else intake_view(ev)
     bodies: dict[str, dict[str, Any]] = {}
     for locale in locales:
         notices = _continuing(ctx, picks, list_notices(ev, locale), locale)
-        if instead is not None and not instead.beside_safe:
+        if instead is not None:
             notices = instead_notice(instead, notices, locale)
         codes = {n["code"] for n in notices}
         # the strategies' own (a refill held back), once each
