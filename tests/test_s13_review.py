@@ -305,10 +305,10 @@ def test_an_unsuited_product_taken_is_why_the_list_is_empty_not_a_lack_of_need(c
     empty = _notice(answer, "no_items")
     plain = _post(client, "/v1/recommendations", {"profile": profile, "locale": locale})
     assert plain["items"], plain  # without it she has a need that we serve
-    warning = {
-        "en": "while the warning above",
-        "nl": "zolang de waarschuwing hierboven",
-        "de": "solange die Warnung oben",
+    warning = {  # session 26: and what suits in its place is named above
+        "en": "what suits in its place is named above",
+        "nl": "wat in de plaats ervan past staat hierboven",
+        "de": "was stattdessen passt, steht oben",
     }
     assert warning[locale] in empty, empty
 

@@ -216,3 +216,58 @@ def test_b2_the_placements_on_the_profiles_list_name_the_replacement_too(client,
     answer = c.post(path, json=body).get_json()
     codes = [n["code"] for n in answer["notices"]]
     assert "instead:XF-MULTI-WOMEN" in codes, codes
+
+
+FOLLOW_CASES = [
+    # a breastfeeding girl of 15 on a kids' chew (10 µg) and a 75 µg D3, both unsuited: a
+    # 20 µg D3 in the chew's place made 95 µg with the 75 (room 7)
+    {
+        "age": 15,
+        "sex": "female",
+        "life_stage": "breastfeeding",
+        "country": "DE",
+        "current_supplements": [{"sku": "KV-MULTI-KIDS-CHEW"}, {"sku": "GR-D3-75-VCAP"}],
+    },
+    {
+        "age": 33,
+        "sex": "female",
+        "life_stage": "breastfeeding",
+        "diet": "vegan",
+        "current_supplements": [{"sku": "KV-MULTI-KIDS-CHEW"}, {"sku": "XF-D3K2-TAB"}],
+    },
+    # breastfeeding, vegan, soy allergy, cod-liver oil and a calcium + D3: 35 µg vitamin D
+    {
+        "age": 40,
+        "sex": "female",
+        "life_stage": "breastfeeding",
+        "diet": "vegan",
+        "allergies": ["soy"],
+        "country": "DE",
+        "current_supplements": [{"sku": "NV-COD-LIVER-OIL"}, {"sku": "XF-CAD3-500-10-TAB"}],
+    },
+]
+
+
+@pytest.mark.parametrize("profile", FOLLOW_CASES)
+def test_the_replacement_fits_beside_the_other_products_still_taken(client, profile):
+    """A quick check of session 26: with two unsuited products taken, the replacement of the
+    first was judged on the day without both, while the notice says to stop the first only."""
+    c, snapshot = client
+    body = _post(c, profile, locale="en")
+    notices = [n for n in body["notices"] if n["code"].startswith("instead:")]
+    catalog = snapshot.catalog
+    for notice in notices:
+        old = catalog.products[catalog.index[notice["code"].split(":", 1)[1]]]
+        new = [p for p in catalog.products if p.name["en"] in notice["text"] and p != old]
+        assert len(new) == 1, notice["text"]
+        for key, amount in new[0].nutrients_per_day.items():
+            view = body["intake"].get(key)
+            if view is None or view["room"] is None or amount <= 0:
+                continue
+            after = amount - old.nutrients_per_day.get(key, 0)
+            assert after <= view["room"] + 1e-9, (key, after, view)
+        if new[0].nutrients_per_day.get("vitamin_d_ug", 0) > 0:  # at most 25 µg breastfeeding
+            d = body["intake"]["vitamin_d_ug"]["current"]
+            d += new[0].nutrients_per_day["vitamin_d_ug"]
+            d -= old.nutrients_per_day.get("vitamin_d_ug", 0)
+            assert d <= 25 + 1e-9, (d, new[0].sku)

@@ -29,7 +29,7 @@ from .day_totals import (
 )
 from .errors import InvalidInput
 from .fastnp import flatnonzero, nan_to_num
-from .instead import beside, instead_notice, taken_instead
+from .instead import beside, instead_notice, taken_instead, with_no_items_instead
 from .intake import LineAmounts, resolve_lines, total
 from .lazy import cached_property
 from .learned import Learning
@@ -305,6 +305,7 @@ def rank_and_render(
             notices.append(
                 {"code": "short_list", "text": reference.text("notice_short_list", locale)}
             )
+        notices = with_no_items_instead(instead, notices, locale)
         notices += together_notices(ev, shown, locale)  # not one routine (review 21 M2)
         bodies[locale] = {
             "items": items,

@@ -18,7 +18,7 @@ import numpy as np
 
 from ..advice_texts import item_reasons, no_items_notice
 from ..errors import InvalidInput, NotFound
-from ..instead import instead_notice
+from ..instead import instead_notice, with_no_items_instead
 from ..list_together import together_notices
 from ..ranking import (
     Evaluation,
@@ -178,6 +178,7 @@ def placement_bodies(
             notices += [] if covers else [empty_notice(ctx, locale)]
         elif len(items) < limit:
             notices.append(short_list_notice(ctx, picks, rendered, locale))
+        notices = with_no_items_instead(instead, notices, locale)
         bodies[locale] = {
             "items": items,
             "intake": intake,
