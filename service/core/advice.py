@@ -60,6 +60,9 @@ class ClaimTable:
     rule_texts: dict[tuple[str, str], np.ndarray]  # (rule id, en reason) -> products it fits
     # (rule id, en reason) -> the claims its reason quotes (needs.quoted_claims)
     rule_claims: dict[tuple[str, str], frozenset[str]] = field(default_factory=dict)
+    # the claim ids in the reference's order, and (products, claims): `claims` as a matrix
+    claim_ids: tuple[str, ...] = ()
+    carried: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=bool))
 
     def rule_fits(self, rule: Any, reference: Reference) -> np.ndarray:
         """Products on which a rule's reason is true as far as the authorised claims it quotes
@@ -103,14 +106,17 @@ def _claim_table(catalog: Catalog, reference: Reference) -> ClaimTable:
         eligible[claim_id] = np.asarray(mask)
     goal_index = {g: i for i, g in enumerate(GOALS)}
     goals = np.zeros((len(catalog), len(GOALS)), dtype=bool)
+    ids = tuple(eligible)
+    matrix = np.zeros((len(catalog), len(ids)), dtype=bool)
     claims = []
     for i, product in enumerate(catalog.products):
         carried = tuple(c for c in product.claims if c in eligible and eligible[c][i])
         claims.append(carried)
         for claim_id in carried:
+            matrix[i, ids.index(claim_id)] = True
             for goal in reference.claims[claim_id].goals:
                 goals[i, goal_index[goal]] = True
-    return ClaimTable(claims, goals, eligible, {})
+    return ClaimTable(claims, goals, eligible, {}, claim_ids=ids, carried=matrix)
 
 
 # ---------------------------------------------------------------- roles of products in a list

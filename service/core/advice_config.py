@@ -92,9 +92,11 @@ class AdviceConfig:
     covered_when_taken: tuple[str, ...] = ()
     covered_within: float = 0.0  # a share below the amount that is enough (lists.covered)
     covered_exact: tuple[str, ...] = ()  # nutrients without that share (covered.within_except)
-    # claim id -> the daily amount from what is taken that serves the claim's goals: the
-    # claim's min_per_day, or lists.goal_served.share_of_nrv of its nutrient's NRV if more
-    claim_served: dict[str, float] = field(default_factory=dict)
+    # per claim of the reference (in its order): the daily amount from what is taken that
+    # serves the claim's goals (its min_per_day, or lists.goal_served.share_of_nrv of its one
+    # nutrient's NRV if more), and (claims, nutrients) 0/1: the nutrients it sums
+    claim_served: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    claim_nutrients: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
     # a product overshooting every gap it fills and giving this many nutrients it fills no gap
     # of (a multivitamin) is no answer to those gaps (lists.overshot_gap, needs.overshot_gap)
     overshot_min_unneeded: int | None = None
@@ -414,7 +416,7 @@ def load_advice_config(reference: Reference) -> AdviceConfig:
                     "min_per_day",
                     f"{claim_id}: min_per_day is below 15 % of the NRV ({least:g})",
                 )
-    claim_served = _claim_served(scoring_file, lists, claims, nrv, find)
+    claim_served, claim_nutrients = _claim_served(reference, scoring_file, lists, nrv, find)
     # texts.yaml: the texts this module writes
     texts_file, texts_doc = doc("texts.yaml")
     for text_key, placeholders in [*ADVICE_TEXTS.items(), *variants(reference, ADVICE_TEXTS)]:
@@ -449,6 +451,7 @@ def load_advice_config(reference: Reference) -> AdviceConfig:
         covered_within=covered_within,
         covered_exact=covered_exact,
         claim_served=claim_served,
+        claim_nutrients=claim_nutrients,
         overshot_min_unneeded=overshot_min_unneeded,
         groups=tuple(groups),
         goals_max_age=goal_ages["goals_max_age"],
@@ -461,12 +464,12 @@ def load_advice_config(reference: Reference) -> AdviceConfig:
     )
 
 
-def _claim_served(scoring_file: Any, lists: Any, claims: Any, nrv: Any, find: Any) -> dict:
-    """Per claim, what is taken that serves the goals it speaks to (needs.claims_met): its
-    `min_per_day`, or `lists.goal_served.share_of_nrv` of its one nutrient's NRV when that is
-    more (review s26b B3: 1 µg vitamin D, the claim's 15 % of the NRV, served the goal bones)."""
-    served = lists.get("goal_served") if isinstance(lists, dict) else None
-    share = 0.0
+def _claim_served(
+    reference: Reference, scoring_file: Any, lists: Any, nrv: Any, find: Any
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per claim, what taken serves its goals (needs.claims_met): `min_per_day`, or more, the
+    share of its one nutrient's NRV (review s26b B3: not 1 µg D); the nutrients it sums."""
+    served, share = lists.get("goal_served") if isinstance(lists, dict) else None, 0.0
     if served is not None:
         given = served.get("share_of_nrv") if isinstance(served, dict) else None
         sourced = isinstance(served, dict) and isinstance(served.get("source"), str)
@@ -474,14 +477,14 @@ def _claim_served(scoring_file: Any, lists: Any, claims: Any, nrv: Any, find: An
             share = float(given) if sourced else 0.0
         if not sourced or share != given:
             find(scoring_file, lists, "goal_served", "goal_served: {share_of_nrv: 0-1, source}")
-    out = {}
-    for claim_id, claim in (claims.get("claims") or {}).items():
-        nutrients = claim.get("nutrients") or []
-        least = float(claim.get("min_per_day", 0) or 0)
-        if len(nutrients) == 1 and nutrients[0] in nrv:
-            least = max(least, float(share) * float(nrv[nutrients[0]]["value"]))
-        out[claim_id] = least
-    return out
+    keys, least = reference.nutrients.keys, np.zeros(len(reference.claims))
+    sums = np.zeros((len(reference.claims), len(keys)))
+    for row, claim in enumerate(reference.claims.values()):
+        least[row] = claim.min_per_day
+        if len(claim.nutrients) == 1 and claim.nutrients[0] in nrv:
+            least[row] = max(least[row], share * float(nrv[claim.nutrients[0]]["value"]))
+        sums[row, [keys.index(n) for n in claim.nutrients if n in keys]] = 1.0
+    return least * (1 - 1e-9), sums
 
 
 def check_advice(reference: Reference) -> list[Finding]:

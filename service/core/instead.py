@@ -62,16 +62,11 @@ def _taken_instead(ev: Evaluation, request: RecommendationRequest) -> Instead | 
     from .refills.why import unfit_products
 
     catalog = ev.snapshot.catalog
-    if not any(line.sku and line.path.startswith(_TAKEN) for line in ev.resolved):
+    taken = [catalog.index[x.sku] for x in ev.resolved if x.sku and x.path.startswith(_TAKEN)]
+    if not taken:
         return None
     unfit = unfit_products(ev)
-    replaced = [
-        catalog.index[line.sku]
-        for line in ev.resolved
-        if line.sku and line.path.startswith(_TAKEN) and unfit[catalog.index[line.sku]]
-    ]
-    if not replaced:
-        return None
+    replaced = [index for index in taken if unfit[index]]
     lines = request.lines()
     avoid = {line.sku for _, line in lines if line.sku} | set(request.exclude_skus)
     for index in dict.fromkeys(replaced):

@@ -338,38 +338,18 @@ def claims_met(ev: Any) -> frozenset[str]:
         if (ev.intake > 0).any():
             from .line_notices import warned_lines
 
-            ids, nutrients, least = _claim_arrays(ev.snapshot.reference)
+            reference = ev.snapshot.reference
+            config = advice_config(reference)
             warned = warned_lines(ev)  # never credited (review s26b B3: an unsuited multi)
-            credited = np.zeros(nutrients.shape[1])
+            credited = np.zeros(len(reference.nutrients.keys))
             for i, line in enumerate(ev.resolved):
                 if i not in warned:
                     credited += line.amounts
-            met = (nutrients @ credited) >= least
+            met = (config.claim_nutrients @ credited) >= config.claim_served
+            ids = tuple(reference.claims)
             found = frozenset(ids[c] for c in np.flatnonzero(met).tolist())
         ev.memo["claims_met"] = found
     return found
-
-
-# reference -> (claim ids, (claims, nutrients) 0/1 matrix, the amount that serves each claim)
-_CLAIM_ARRAYS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-def _claim_arrays(reference: Any) -> tuple[tuple[str, ...], np.ndarray, np.ndarray]:
-    known = _CLAIM_ARRAYS.get(reference)
-    if known is None:
-        served = advice_config(reference).claim_served
-        keys = reference.nutrients.keys
-        ids = tuple(reference.claims)
-        nutrients = np.zeros((len(ids), len(keys)))
-        least = np.zeros(len(ids))
-        for row, claim_id in enumerate(ids):
-            claim = reference.claims[claim_id]
-            for n in claim.nutrients:
-                if n in keys:
-                    nutrients[row, keys.index(n)] = 1.0
-            least[row] = served.get(claim_id, claim.min_per_day) * (1 - 1e-9)
-        known = _CLAIM_ARRAYS[reference] = (ids, nutrients, least)
-    return cast(tuple, known)
 
 
 def goals_served_by_taken(ev: Any, goals: tuple[str, ...], table: Any, found: np.ndarray) -> Any:
@@ -383,31 +363,13 @@ def goals_served_by_taken(ev: Any, goals: tuple[str, ...], table: Any, found: np
     met = claims_met(ev)
     if not met or not found.any():
         return found
-    reference = ev.snapshot.reference
-    ids, carried = _carried(table, reference)
+    claims = ev.snapshot.reference.claims
     wanted = set(goals)
     open_ = np.array(
-        [bool(wanted & set(reference.claims[c].goals)) and c not in met for c in ids], dtype=bool
+        [bool(wanted & set(claims[c].goals)) and c not in met for c in table.claim_ids],
+        dtype=bool,
     )
-    out = found & (carried & open_).any(axis=1)
+    out = found & (table.carried & open_).any(axis=1)
     if (out != found).any():
         ev.memo["goal_served"] = True  # no_items says so (review s26b B3)
     return out
-
-
-# id of a claim table -> (the table, its claim ids, (products, claims) whether it carries each)
-_CARRIED: dict[int, tuple[Any, tuple[str, ...], np.ndarray]] = {}
-
-
-def _carried(table: Any, reference: Any) -> tuple[tuple[str, ...], np.ndarray]:
-    known = _CARRIED.get(id(table))
-    if known is None or known[0] is not table:
-        ids = tuple(reference.claims)
-        column = {c: j for j, c in enumerate(ids)}
-        carried = np.zeros((len(table.claims), len(ids)), dtype=bool)
-        for i, claims in enumerate(table.claims):
-            carried[i, [column[c] for c in claims if c in column]] = True
-        if len(_CARRIED) >= 8:
-            _CARRIED.clear()
-        known = _CARRIED[id(table)] = (table, ids, carried)
-    return known[1], known[2]
