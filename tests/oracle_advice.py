@@ -98,15 +98,22 @@ def band_upper(profile: dict[str, Any], nutrient: str, month: int) -> float | No
             upper = max(upper, 75.0)
         elif serum < 50:
             upper = max(upper, 50.0)
-    # a doctor's amount in IU counts as its µg (R15b): the larger of the two when both are given
-    advised = profile.get("higher_dose_advised") or {}
-    doctor = max(
-        (line_amounts({"nutrients": {k: v}}).get(nutrient, 0.0) for k, v in advised.items()),
-        default=0.0,
-    )
+    doctor = doctor_advised(profile, nutrient)
     if doctor:
-        upper = max(upper, float(doctor))
+        upper = max(upper, doctor)
     return upper
+
+
+def doctor_advised(profile: dict[str, Any], nutrient: str) -> float:
+    """The amount a doctor advised a day (`higher_dose_advised`), 0 when none: an amount in IU
+    counts as its µg (R15b), the larger of the two when both are given."""
+    advised = profile.get("higher_dose_advised") or {}
+    return float(
+        max(
+            (line_amounts({"nutrients": {k: v}}).get(nutrient, 0.0) for k, v in advised.items()),
+            default=0.0,
+        )
+    )
 
 
 def within_band(

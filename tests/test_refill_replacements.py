@@ -15,7 +15,7 @@ from service.core.refills import Purchase, plan_refills, refill_config, render_p
 
 from .conftest import RULES
 from .oracle import PRODUCTS, expected_intake
-from .oracle_advice import general_advice, measured_vitamin_d
+from .oracle_advice import doctor_advised, general_advice, measured_vitamin_d
 from .test_refill_safety import purchase_lists
 from .test_safety_properties import lines, profiles
 
@@ -73,6 +73,10 @@ def _assert_replacements_hold(raw: dict, plan, answer, basket: list[dict]) -> No
         measured = measured_vitamin_d(raw)
         if enough is not None and measured is not None:
             enough = max(enough, measured)
+        # CI, stop 33: a doctor's advice raises it too (an 11-year-old advised 50 µg who takes
+        # 20 µg may be given 10 µg more in place of a multivitamin that no longer suits)
+        if enough is not None:
+            enough = max(enough, doctor_advised(raw, "vitamin_d_ug"))
         assert enough is None or taken < enough * (1 - 1e-9), (
             f"{item['sku']} replaces {item['replaces']} though {taken} µg vitamin D is taken "
             f"(enough: {enough})"
@@ -138,6 +142,11 @@ def test_a_replacement_is_what_the_plain_list_would_offer(recommender):
 @example(  # CI, session 14: 0 nmol/l measured: 10 µg taken is not the 50 µg advised
     raw={"age": 18, "sex": "female", "sun_exposure": "low", "serum_25ohd_nmol_l": 0.0},
     bought=[("GR-CAD3-VEGAN-TAB", 0, 1), ("XF-D3-100-CAP", -90, 1)],
+    basket=[],
+)
+@example(  # CI, stop 33: the doctor advised 50 µg; 20 µg taken is not enough
+    raw={"age": 11, "higher_dose_advised": {"vitamin_d_ug": 50}},
+    bought=[("GR-D3-20-SPRAY-VEGAN", 0, 1), ("XF-MULTI-SPORT", -46, 1)],
     basket=[],
 )
 def test_every_replacement_has_its_own_reason_and_duplicates_nothing(
