@@ -14,6 +14,7 @@ from .advice_config import advice_config
 from .amounts import rounded
 from .children import second_sources
 from .errors import NotFound
+from .instead import instead_reasons
 from .needs import no_need_detail
 from .ranking import Evaluation, check_request, evaluate, explanation, rank_and_render
 from .requests import RecommendationRequest
@@ -198,12 +199,15 @@ def explain_product(
     listing = rank_and_render(ev, _with_limit(request, 50), (request.locale,))[request.locale]
     position = next((n for n, item in enumerate(listing["items"], 1) if item["sku"] == sku), None)
     exclusions = exclusion_reasons(ev, index)
-    advice_exclusions = exclusion_texts(ev, index)
+    instead = instead_reasons(ev, request, index)
+    advice_exclusions = _advice_exclusions(ev, index, instead)
     rules = rule_effects(ev, index)
     if position is not None:
         verdict = f"recommended at position {position}"
         if position > request.limit:
             verdict += f" (below the requested limit of {request.limit})"
+    elif instead:
+        verdict = "not an item: " + "; ".join(e["text"] for e in instead)
     elif exclusions:
         verdict = "not recommended: " + "; ".join(e["text"] for e in exclusions)
     elif ev.over_limit_now:
@@ -213,7 +217,8 @@ def explain_product(
     elif advice_exclusions:
         verdict = "not recommended: " + "; ".join(e["text"] for e in advice_exclusions)
     else:
-        left = left_out_reason(ev, index, listing["items"], 50)
+        left = (instead_reasons(ev, request, index, left_out=True) or [None])[0]
+        left = left or left_out_reason(ev, index, listing["items"], 50)
         verdict = "not recommended: " + left["text"]
     return {
         "sku": sku,
@@ -222,6 +227,7 @@ def explain_product(
         "position": position,
         "safety_exclusions": exclusions,
         "advice_exclusions": advice_exclusions,
+        "instead": instead,
         "advice": dose_band_view(ev),
         "rules": rules,
         "score": explanation(ev, index),
@@ -237,12 +243,14 @@ def preview(snapshot: Snapshot, request: RecommendationRequest, today: dt.date) 
     excluded = []
     listed = {item["sku"] for item in body["items"]}
     for index, product in enumerate(snapshot.catalog.products):
-        reasons = exclusion_reasons(ev, index)
+        instead = instead_reasons(ev, request, index)  # first: it is named in a notice
+        reasons = instead + exclusion_reasons(ev, index)
         if ev.rule_excluded[index] or not ev.rule_required[index]:
             reasons.append({"code": "rule", "text": "excluded by a merchandising rule"})
-        reasons += exclusion_texts(ev, index)
+        reasons += _advice_exclusions(ev, index, instead)
         if not reasons and product.sku not in listed:
-            reasons.append(left_out_reason(ev, index, body["items"], request.limit))
+            reasons = instead_reasons(ev, request, index, left_out=True)
+            reasons = reasons or [left_out_reason(ev, index, body["items"], request.limit)]
         if reasons:
             excluded.append(
                 {"sku": product.sku, "name": product.name[request.locale], "reasons": reasons}
@@ -253,6 +261,17 @@ def preview(snapshot: Snapshot, request: RecommendationRequest, today: dt.date) 
         "matched_rules": [r.id for r in ev.matched_rules],
         "advice": dose_band_view(ev),
     }
+
+
+def _advice_exclusions(
+    ev: Evaluation, index: int, instead: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """`exclusion_texts` less "meets no need" for the product named in place of one taken that
+    does not suit: it serves that product's need on the day without it (review s26b B5)."""
+    texts = exclusion_texts(ev, index)
+    if any(e["code"] == "instead" for e in instead):
+        return [e for e in texts if e["code"] != "no_need"]
+    return texts
 
 
 def _with_limit(request: RecommendationRequest, limit: int) -> RecommendationRequest:

@@ -135,3 +135,27 @@ def with_no_items_instead(
         return notices
     text = instead.fit.snapshot.reference.text("notice_no_items_instead", locale)
     return [{**n, "text": text} if n["code"] == "no_items" else n for n in notices]
+
+
+def instead_reasons(
+    ev: Evaluation, request: RecommendationRequest, index: int, left_out: bool = False
+) -> list[dict]:
+    """Why product `index` is not an item because of the replacement (explain and the
+    preview; review s26b B5: they called the named product "meets no need"): it is the product
+    named in place of one taken that does not suit; or, with `left_out` (nothing else keeps it
+    out), it gives a nutrient that product gives."""
+    instead = taken_instead(ev, request)
+    if instead is None:
+        return []
+    catalog = ev.snapshot.catalog
+    old, new = catalog.products[instead.replaced].sku, catalog.products[instead.index].sku
+    if index == instead.index:
+        text = (
+            f"named in the notice instead:{old} as what suits in place of {old}, which does not "
+            f"suit this profile; judged on the day without {old}, so never an item beside it"
+        )
+        return [{"code": "instead", "replaces": old, "text": text}]
+    if left_out and shares(ev, instead, index):
+        text = f"gives a nutrient that {new} gives, named in place of {old} (notice instead:{old})"
+        return [{"code": "beside_instead", "instead": new, "text": text}]
+    return []
