@@ -217,9 +217,9 @@ def explain_product(
     elif advice_exclusions:
         verdict = "not recommended: " + "; ".join(e["text"] for e in advice_exclusions)
     else:
-        left = (instead_reasons(ev, request, index, left_out=True) or [None])[0]
-        left = left or left_out_reason(ev, index, listing["items"], 50)
-        verdict = "not recommended: " + left["text"]
+        left = instead_reasons(ev, request, index, left_out=True)
+        left = left or [left_out_reason(ev, index, listing["items"], 50)]
+        verdict = "not recommended: " + left[0]["text"]
     return {
         "sku": sku,
         "name": catalog.products[index].name[request.locale],
