@@ -67,7 +67,10 @@ def _taken_instead(ev: Evaluation, request: RecommendationRequest) -> Instead | 
         return None
     unfit = unfit_products(ev)
     replaced = [index for index in taken if unfit[index]]
-    lines = request.lines()
+    # every line the evaluation counts: with a stored customer's supplies still lasting (a
+    # quick check of s27: a woman of 75 with a 75 µg D3 still lasting, not in her profile,
+    # was told to take a 20 µg D3 in place of her fish-oil D3: 102 µg with food, limit 100)
+    lines = [(x.path, x.line) for x in ev.resolved]
     avoid = {line.sku for _, line in lines if line.sku} | set(request.exclude_skus)
     for index in dict.fromkeys(replaced):
         # the day without this product only: the notice says to stop it, not the others that
