@@ -19,7 +19,12 @@ fish-oil vitamin D was offered a 20 µg D3, 57.5 µg beside it against her 50 µ
 of the list gives a nutrient the replacement gives (review s26b B1: a pregnant woman told to
 switch to the pregnancy multivitamin, 10 µg vitamin D, was offered 20 µg D3 + K2 drops, 30 µg
 above the 25 µg of pregnancy): who follows the notice takes nothing beside it that the items
-were not checked with, and who does not stays within what the items were checked for."""
+were not checked with, and who does not stays within what the items were checked for.
+
+Each product taken that does not suit has its own notice (review s26b B4: only the first had
+one). The replacement of each is judged on the day without that product only, with what is
+named in place of the products before it added: so who follows one notice, some or all takes
+a day no larger in any nutrient than one a replacement was judged on."""
 
 from __future__ import annotations
 
@@ -27,6 +32,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
 
 import numpy as np
+
+from .profile import Line
 
 if TYPE_CHECKING:
     from .ranking import Evaluation
@@ -42,21 +49,21 @@ class Instead:
     fit: Evaluation  # the day without the product it replaces
 
 
-def taken_instead(ev: Evaluation, request: RecommendationRequest) -> Instead | None:
-    """The first product taken (in the profile's order) that does not fit the person (diet,
+def taken_instead(ev: Evaluation, request: RecommendationRequest) -> tuple[Instead, ...]:
+    """For each product taken (in the profile's order) that does not fit the person (diet,
     allergy, age, life stage, an interaction: `refills.why.unfit_products`) and has a
-    replacement; None when there is none, when what is taken is above an upper limit now, or
-    for a category page (choices within one role)."""
+    replacement, that replacement; none when what is taken is above an upper limit now, or for
+    a category page (choices within one role)."""
     if ev.over_limit_now or request.category is not None:
-        return None
+        return ()
     # once per evaluation: the plain list and the placements of one refresh share it
     key = ("instead", tuple(request.exclude_skus), request.jurisdiction)
     if key not in ev.memo:
         ev.memo[key] = _taken_instead(ev, request)
-    return cast(Instead | None, ev.memo[key])
+    return cast(tuple[Instead, ...], ev.memo[key])
 
 
-def _taken_instead(ev: Evaluation, request: RecommendationRequest) -> Instead | None:
+def _taken_instead(ev: Evaluation, request: RecommendationRequest) -> tuple[Instead, ...]:
     from .ranking import evaluate  # ranking renders with this module
     from .refills.replace import replacement
     from .refills.why import unfit_products
@@ -64,7 +71,7 @@ def _taken_instead(ev: Evaluation, request: RecommendationRequest) -> Instead | 
     catalog = ev.snapshot.catalog
     taken = [catalog.index[x.sku] for x in ev.resolved if x.sku and x.path.startswith(_TAKEN)]
     if not taken:
-        return None
+        return ()
     unfit = unfit_products(ev)
     replaced = [index for index in taken if unfit[index]]
     # every line the evaluation counts: with a stored customer's supplies still lasting (a
@@ -72,15 +79,19 @@ def _taken_instead(ev: Evaluation, request: RecommendationRequest) -> Instead | 
     # was told to take a 20 µg D3 in place of her fish-oil D3: 102 µg with food, limit 100)
     lines = [(x.path, x.line) for x in ev.resolved]
     avoid = {line.sku for _, line in lines if line.sku} | set(request.exclude_skus)
+    found: list[Instead] = []
+    named: list[tuple[str, Line]] = []
     for index in dict.fromkeys(replaced):
-        # the day without this product only: the notice says to stop it, not the others that
-        # do not suit (a quick check of s26: a breastfeeding girl of 15 on a kids' chew and a
-        # 75 µg D3 was told to take a 20 µg D3 in the chew's place, 95 µg with the 75)
+        # the day without this product only, all else taken counted (a quick check of s26: a
+        # breastfeeding girl of 15 on a kids' chew and a 75 µg D3 was told to take a 20 µg D3
+        # in the chew's place, 95 µg with the 75), and with what is named in place of the
+        # products before it (review s26b B4: only the first had a replacement; each is safe
+        # whether the customer follows one notice, some or all: see the module's docstring)
         gone = catalog.products[index].sku
         fit = evaluate(
             ev.snapshot,
             request.profile,
-            [(path, line) for path, line in lines if line.sku != gone],
+            [(path, line) for path, line in lines if line.sku != gone] + named,
             ev.today,
             request.jurisdiction,
         )
@@ -88,55 +99,60 @@ def _taken_instead(ev: Evaluation, request: RecommendationRequest) -> Instead | 
             continue
         other = replacement(fit, index, avoid)
         if other is not None and fit.rule_required[other]:
-            return Instead(index, other, fit)
-    return None
+            found.append(Instead(index, other, fit))
+            sku = catalog.products[other].sku
+            named.append((f"instead.{sku}", Line(sku=sku)))
+            avoid.add(sku)
+    return tuple(found)
 
 
 def beside(
-    ev: Evaluation, instead: Instead, ranked: list[int], raws: list[float]
+    ev: Evaluation, instead: tuple[Instead, ...], ranked: list[int], raws: list[float]
 ) -> tuple[list[int], list[float]]:
-    """The ranked items that may stand beside the replacement: none that gives a nutrient it
-    gives (review s26b B1)."""
+    """The ranked items that may stand beside the replacements: none that gives a nutrient
+    one of them gives (review s26b B1)."""
     keep = [k for k, i in enumerate(ranked) if not shares(ev, instead, i)]
     return [ranked[k] for k in keep], [raws[k] for k in keep]
 
 
-def shares(ev: Evaluation, instead: Instead, index: int) -> bool:
-    """The product at `index` gives a nutrient the replacement gives."""
+def shares(ev: Evaluation, instead: tuple[Instead, ...], index: int) -> bool:
+    """The product at `index` gives a nutrient one of the replacements gives."""
     per_day = ev.snapshot.catalog.nutrients_per_day
-    return bool(np.any(per_day[index][per_day[instead.index] > 0] > 0))
+    return any(bool(np.any(per_day[index][per_day[one.index] > 0] > 0)) for one in instead)
 
 
 def instead_notice(
-    instead: Instead, notices: list[dict[str, str]], locale: str
+    instead: tuple[Instead, ...], notices: list[dict[str, str]], locale: str
 ) -> list[dict[str, str]]:
-    """`notices` with `instead:<SKU>` after the product's `product_not_suited:<SKU>`: it names
+    """`notices` with `instead:<SKU>` after each product's `product_not_suited:<SKU>`: it names
     the product, and says to stop the other first and never to take the two together."""
-    fit = instead.fit
-    catalog, reference = fit.snapshot.catalog, fit.snapshot.reference
-    old, new = catalog.products[instead.replaced], catalog.products[instead.index]
-    notice = {
-        "code": f"instead:{old.sku}",
-        "text": reference.text(
-            "notice_instead_taken", locale, name=old.name[locale], product=new.name[locale]
-        ),
-    }
-    after = next(
-        (k + 1 for k, n in enumerate(notices) if n["code"] == f"product_not_suited:{old.sku}"),
-        len(notices),
-    )
-    return [*notices[:after], notice, *notices[after:]]
+    for one in instead:
+        fit = one.fit
+        catalog, reference = fit.snapshot.catalog, fit.snapshot.reference
+        old, new = catalog.products[one.replaced], catalog.products[one.index]
+        notice = {
+            "code": f"instead:{old.sku}",
+            "text": reference.text(
+                "notice_instead_taken", locale, name=old.name[locale], product=new.name[locale]
+            ),
+        }
+        after = next(
+            (k + 1 for k, n in enumerate(notices) if n["code"] == f"product_not_suited:{old.sku}"),
+            len(notices),
+        )
+        notices = [*notices[:after], notice, *notices[after:]]
+    return notices
 
 
 def with_no_items_instead(
-    instead: Instead | None, notices: list[dict[str, str]], locale: str
+    instead: tuple[Instead, ...], notices: list[dict[str, str]], locale: str
 ) -> list[dict[str, str]]:
     """`no_items` beside the notice says that nothing is suggested beside what is taken now,
     and to look above for what suits in its place, not "no product safely fits" (a quick
     check of s26: 192 of 939 such answers said that beside "... suits your profile")."""
-    if instead is None:
+    if not instead:
         return notices
-    text = instead.fit.snapshot.reference.text("notice_no_items_instead", locale)
+    text = instead[0].fit.snapshot.reference.text("notice_no_items_instead", locale)
     return [{**n, "text": text} if n["code"] == "no_items" else n for n in notices]
 
 
@@ -147,18 +163,21 @@ def instead_reasons(
     preview; review s26b B5: they called the named product "meets no need"): it is the product
     named in place of one taken that does not suit; or, with `left_out` (nothing else keeps it
     out), it gives a nutrient that product gives."""
-    instead = taken_instead(ev, request)
-    if instead is None:
-        return []
     catalog = ev.snapshot.catalog
-    old, new = catalog.products[instead.replaced].sku, catalog.products[instead.index].sku
-    if index == instead.index:
-        text = (
-            f"named in the notice instead:{old} as what suits in place of {old}, which does not "
-            f"suit this profile; judged on the day without {old}, so never an item beside it"
-        )
-        return [{"code": "instead", "replaces": old, "text": text}]
-    if left_out and shares(ev, instead, index):
-        text = f"gives a nutrient that {new} gives, named in place of {old} (notice instead:{old})"
-        return [{"code": "beside_instead", "instead": new, "text": text}]
+    for one in taken_instead(ev, request):
+        old, new = catalog.products[one.replaced].sku, catalog.products[one.index].sku
+        if index == one.index:
+            text = (
+                f"named in the notice instead:{old} as what suits in place of {old}, which does "
+                f"not suit this profile; judged on the day without {old}, so never an item "
+                "beside it"
+            )
+            return [{"code": "instead", "replaces": old, "text": text}]
+    for one in taken_instead(ev, request) if left_out else ():
+        if shares(ev, (one,), index):
+            old, new = catalog.products[one.replaced].sku, catalog.products[one.index].sku
+            text = (
+                f"gives a nutrient that {new} gives, named in place of {old} (notice instead:{old})"
+            )
+            return [{"code": "beside_instead", "instead": new, "text": text}]
     return []

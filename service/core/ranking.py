@@ -281,7 +281,7 @@ def rank_and_render(
     role_cap = request.category is None
     ranked, raws = ([], []) if ev.over_limit_now else _rank(ev, candidates, request.limit, role_cap)
     instead = taken_instead(ev, request)  # in place of a product taken that does not fit (23p)
-    if instead is not None:  # no item gives a nutrient of what is named in its place (s26b)
+    if instead:  # no item gives a nutrient of what is named in its place (s26b)
         ranked, raws = beside(ev, instead, ranked, raws)
     if impressions is not None and ranked:
         impressions(ev, ranked)
@@ -297,8 +297,7 @@ def rank_and_render(
         # candidate has a need, and each need gives a reason)
         shown = [index for index, item in zip(ranked, items, strict=True) if item["reasons"]]
         items = [item for item in items if item["reasons"]]
-        if instead is not None:
-            notices = instead_notice(instead, notices, locale)
+        notices = instead_notice(instead, notices, locale)
         if not items:  # nothing safe, nothing for a need, a condition: say which (s7 P10)
             notices.append(no_items_notice(ev, locale))
         elif len(items) < request.limit:

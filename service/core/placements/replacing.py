@@ -8,10 +8,12 @@ from ..instead import Instead, shares, taken_instead
 from .context import Pick, PlacementContext
 
 
-def with_replacement(ctx: PlacementContext, picks: list[Pick]) -> tuple[list[Pick], Instead | None]:
-    """(`picks` less those that give a nutrient the replacement gives, the replacement or
-    None), as the plain list: the replacement is named in a notice (`instead_notice`)."""
+def with_replacement(
+    ctx: PlacementContext, picks: list[Pick]
+) -> tuple[list[Pick], tuple[Instead, ...]]:
+    """(`picks` less those that give a nutrient a replacement gives, the replacements), as the
+    plain list: each replacement is named in a notice (`instead_notice`)."""
     instead = taken_instead(ctx.ev, ctx.request)
-    if instead is None:
-        return picks, None
+    if not instead:
+        return picks, ()
     return [p for p in picks if not shares(ctx.ev, instead, p.index)], instead

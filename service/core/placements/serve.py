@@ -18,7 +18,7 @@ import numpy as np
 
 from ..advice_texts import item_reasons, no_items_notice
 from ..errors import InvalidInput, NotFound
-from ..instead import instead_notice, with_no_items_instead
+from ..instead import Instead, instead_notice, with_no_items_instead
 from ..list_together import together_notices
 from ..ranking import (
     Evaluation,
@@ -130,7 +130,7 @@ def placement_bodies(
             shared.evaluations[applied] = ctx.ev
     limit = min(request.limit, placement.length)
     picks = _chain(ctx, placement, limit)
-    instead = None
+    instead: tuple[Instead, ...] = ()
     if set(placement.strategies) <= PROFILE_LISTS:  # home, account: as the plain list (s26b B2)
         picks, instead = with_replacement(ctx, picks)
     ev = ctx.ev
@@ -138,8 +138,7 @@ def placement_bodies(
     bodies: dict[str, dict[str, Any]] = {}
     for locale in locales:
         notices = _continuing(ctx, picks, list_notices(ev, locale), locale)
-        if instead is not None:
-            notices = instead_notice(instead, notices, locale)
+        notices = instead_notice(instead, notices, locale)
         codes = {n["code"] for n in notices}
         # the strategies' own (a refill held back), once each
         notices += [n for n in ctx.notices.get(locale, []) if n["code"] not in codes]
