@@ -45,7 +45,7 @@ _TAKEN = "profile.current_supplements."
 @dataclass(frozen=True)
 class Instead:
     replaced: int  # catalog index of the product taken that does not fit
-    index: int  # catalog index of the product that serves its need in its place
+    indices: tuple[int, ...]  # catalog indices of the products that serve its needs instead
     fit: Evaluation  # the day without the product it replaces
 
 
@@ -98,12 +98,54 @@ def _taken_instead(ev: Evaluation, request: RecommendationRequest) -> tuple[Inst
         if fit.over_limit_now:
             continue
         other = replacement(fit, index, avoid)
-        if other is not None and fit.rule_required[other]:
-            found.append(Instead(index, other, fit))
-            sku = catalog.products[other].sku
+        if other is None or not fit.rule_required[other]:
+            continue
+        chosen = _beside_first(fit, request, index, other, named, avoid)
+        found.append(Instead(index, chosen, fit))
+        for sku in (catalog.products[i].sku for i in chosen):
             named.append((f"instead.{sku}", Line(sku=sku)))
             avoid.add(sku)
     return tuple(found)
+
+
+def _beside_first(
+    fit: Evaluation,
+    request: RecommendationRequest,
+    index: int,
+    first: int,
+    named: list[tuple[str, Line]],
+    avoid: set[str],
+) -> tuple[int, ...]:
+    """`first` and, for a product of many roles (a multivitamin), one more product for each
+    advice gap it served that those chosen leave open, each judged on the day with those before
+    it taken, as `GET /refills` replaces it (review s27 F1: folic acid alone was named in place
+    of a pregnant woman's women's multivitamin, and her iodine was lost). Ends: each one more
+    gives a nutrient of the product none before it gives."""
+    from .ranking import evaluate
+    from .refills.replace import next_replacement
+
+    catalog = fit.snapshot.catalog
+    gone = catalog.products[index].sku
+    base = [(x.path, x.line) for x in fit.resolved if not x.path.startswith("instead.")]
+    chosen = [first]
+    while True:
+        skus = [catalog.products[i].sku for i in chosen]
+        day = evaluate(
+            fit.snapshot,
+            request.profile,
+            [(p, line) for p, line in base if line.sku != gone]
+            + named
+            + [(f"instead.{sku}", Line(sku=sku)) for sku in skus],
+            fit.today,
+            request.jurisdiction,
+        )
+        if day.over_limit_now:
+            break
+        also = next_replacement(day, index, chosen, avoid | set(skus))
+        if also is None or not day.rule_required[also]:
+            break
+        chosen.append(also)
+    return tuple(chosen)
 
 
 def beside(
@@ -118,7 +160,8 @@ def beside(
 def shares(ev: Evaluation, instead: tuple[Instead, ...], index: int) -> bool:
     """The product at `index` gives a nutrient one of the replacements gives."""
     per_day = ev.snapshot.catalog.nutrients_per_day
-    return any(bool(np.any(per_day[index][per_day[one.index] > 0] > 0)) for one in instead)
+    named = [i for one in instead for i in one.indices]
+    return bool(np.any(per_day[index][(per_day[named] > 0).any(axis=0)] > 0))
 
 
 def instead_notice(
@@ -129,12 +172,14 @@ def instead_notice(
     for one in instead:
         fit = one.fit
         catalog, reference = fit.snapshot.catalog, fit.snapshot.reference
-        old, new = catalog.products[one.replaced], catalog.products[one.index]
+        old = catalog.products[one.replaced]
+        names = [catalog.products[i].name[locale] for i in one.indices]
+        # more than one in place of a multivitamin: "..., ... and ... suit your profile"
+        key = "notice_instead_taken" if len(names) == 1 else "notice_instead_taken_many"
+        product = reference.listed(names, locale)
         notice = {
             "code": f"instead:{old.sku}",
-            "text": reference.text(
-                "notice_instead_taken", locale, name=old.name[locale], product=new.name[locale]
-            ),
+            "text": reference.text(key, locale, name=old.name[locale], product=product),
         }
         after = next(
             (k + 1 for k, n in enumerate(notices) if n["code"] == f"product_not_suited:{old.sku}"),
@@ -165,8 +210,8 @@ def instead_reasons(
     out), it gives a nutrient that product gives."""
     catalog = ev.snapshot.catalog
     for one in taken_instead(ev, request):
-        old, new = catalog.products[one.replaced].sku, catalog.products[one.index].sku
-        if index == one.index:
+        old = catalog.products[one.replaced].sku
+        if index in one.indices:
             text = (
                 f"named in the notice instead:{old} as what suits in place of {old}, which does "
                 f"not suit this profile; judged on the day without {old}, so never an item "
@@ -175,7 +220,8 @@ def instead_reasons(
             return [{"code": "instead", "replaces": old, "text": text}]
     for one in taken_instead(ev, request) if left_out else ():
         if shares(ev, (one,), index):
-            old, new = catalog.products[one.replaced].sku, catalog.products[one.index].sku
+            old = catalog.products[one.replaced].sku
+            new = ", ".join(catalog.products[i].sku for i in one.indices)
             text = (
                 f"gives a nutrient that {new} gives, named in place of {old} (notice instead:{old})"
             )

@@ -8,11 +8,12 @@ from typing import Any
 
 import numpy as np
 
-from ..advice import claim_table
+from ..advice import advice_of, claim_table
 from ..advice_texts import item_reasons
 from ..needs import past_advice_warned_taken
 from ..rank_order import fit_order
 from ..ranking import Evaluation
+from ..target_priority import priorities
 from ..vocabulary import LOCALES
 
 
@@ -56,10 +57,18 @@ def second_replacement(ev: Evaluation, index: int, first: int, avoid: Any) -> in
     multivitamin beside a lasting 20 µg D3 (30 µg together, above the 25 µg that suits
     pregnancy) was replaced by folic acid alone, and her iodine was lost (session 18 left open;
     session 19)."""
+    return next_replacement(ev, index, [first], avoid)
+
+
+def next_replacement(ev: Evaluation, index: int, chosen: list[int], avoid: Any) -> int | None:
+    """`second_replacement` beside all of `chosen` (`ev`: the day with them taken): one more
+    product for an advice gap of a nutrient the product at `index` gave and none of `chosen`
+    gives (review s27 F1: the plain list named folic acid alone in place of a pregnant woman's
+    women's multivitamin, and her iodine was lost)."""
     per_day = ev.snapshot.catalog.nutrients_per_day
     if not _many_roles(ev, index):
         return None
-    gives = (per_day[index] > 0) & (per_day[first] == 0)
+    gives = (per_day[index] > 0) & ~(per_day[chosen] > 0).any(axis=0)
     if not (gives & (ev.features.fill > 0).any(axis=0)).any():
         return None
     found = _replacement(ev, index, avoid, same_role=False)
@@ -119,9 +128,14 @@ def _replacement(ev: Evaluation, index: int, avoid: Any, same_role: bool) -> int
         return None
     candidates &= offer.allowed
     price = catalog.price_per_month[index]
+    # of another role, the gap of the first tier first (targets.yaml priorities; review s27
+    # F1: a goal's magnesium was named in place of a pregnant woman's multivitamin, before
+    # her folic acid and iodine); of the same role the tier is the same for all
+    tier = _gap_tier(ev, gives) if not same_role else None
     ranked = sorted(
         np.flatnonzero(candidates).tolist(),
         key=lambda i: (
+            0 if tier is None else tier[i],
             -float(ev.raw[i]),
             abs(float(catalog.price_per_month[i] - price)),
             catalog.products[i].sku,
@@ -135,6 +149,17 @@ def _replacement(ev: Evaluation, index: int, avoid: Any, same_role: bool) -> int
         ev, [i for i in ranked if i in adds]
     )
     return next((i for i in ranked if reasoned(ev, i)), None)
+
+
+def _gap_tier(ev: Evaluation, gives: np.ndarray) -> np.ndarray:
+    """Per product, the first tier (targets.yaml priorities) of an advice gap it fills among
+    the nutrients `gives`; a large number where it fills none."""
+    keys = ev.snapshot.reference.nutrients.keys
+    ids = advice_of(ev).target_ids
+    rank = priorities(ev.snapshot.reference).rank
+    tiers = np.array([rank(ids.get(key)) if key in ids else 99 for key in keys], dtype=float)
+    fills = ev.offer.gap_fits & gives[None, :]
+    return np.where(fills, tiers[None, :], 99.0).min(axis=1)
 
 
 def reasoned(ev: Evaluation, index: int) -> bool:
