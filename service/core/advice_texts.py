@@ -29,6 +29,7 @@ from .children import (
 )
 from .day_totals import interaction_key, over_room
 from .doctor_reach import doctor_excluded_notices, doctor_short_notices
+from .fastnp import flatnonzero
 from .intake import shown_name
 from .line_notices import credited_intake, life_stage_line_notices, unsuited_taken
 from .needs import warned_out_by
@@ -55,13 +56,13 @@ def item_reasons(
     capped, advice = capped_doctor_doses(ev), advice_of(ev)
     justified = [
         column
-        for column in np.flatnonzero(
+        for column in flatnonzero(
             (ev.snapshot.catalog.nutrients_per_day[index] > advice.ordinary_upper * (1 + 1e-9))
             & ~offer.above_band[index]
         ).tolist()
         if column not in capped
     ]
-    for column in np.flatnonzero(offer.gap_need[index]).tolist():
+    for column in flatnonzero(offer.gap_need[index]).tolist():
         if column in justified and advice.authority.get(column) == DOCTOR:
             continue  # its dose_doctor reason says it, with the total (review 12 F19)
         reason = _advice_reason(ev, index, column, locale, column in capped, instead_of)

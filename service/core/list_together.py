@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .day_totals import lowest_warning_thresholds
+from .fastnp import flatnonzero
 from .safety import life_stage_maxima
 
 if TYPE_CHECKING:
@@ -60,7 +61,7 @@ def _crossed(
     keys = reference.nutrients.keys
     per_day = catalog.nutrients_per_day[ranked]
     giving = per_day > 0
-    shared = np.flatnonzero(giving.sum(axis=0) >= 2)
+    shared = flatnonzero(giving.sum(axis=0) >= 2)
     if not shared.size:  # no nutrient given by two items: nothing to add up
         return []
     total = per_day.sum(axis=0)
@@ -87,7 +88,7 @@ def _crossed(
         ]
         if crossed:
             left, kind = min(crossed)
-            indices = [ranked[r] for r in np.flatnonzero(giving[:, column]).tolist()]
+            indices = [ranked[r] for r in flatnonzero(giving[:, column]).tolist()]
             more: dict[str, float] = {}
             if kind == "_warning" and ev.intake[column] > 0:
                 kind = "_warning_taken"

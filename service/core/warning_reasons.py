@@ -15,6 +15,7 @@ import numpy as np
 from .advice_config import advice_config
 from .amounts import above
 from .day_totals import advice_within_warning
+from .fastnp import flatnonzero
 
 if TYPE_CHECKING:
     from .ranking import Evaluation
@@ -46,7 +47,7 @@ def below_warning_reasons(ev: Evaluation, index: int, locale: str) -> list[dict[
         if total >= target * (1 - (config.fit_order_tolerance or 0.0)):
             continue
         gap = max(target - float(ev.intake[column]), 0.0)
-        same = np.flatnonzero(table.category_role == role)
+        same = flatnonzero(table.category_role == role)
         closer = np.abs(per_day[same, column] - gap) <= abs(per_day[index, column] - gap) + 1e-9
         if not (closer & above(totals[same, column], threshold)).any():
             continue

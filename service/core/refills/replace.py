@@ -10,6 +10,7 @@ import numpy as np
 
 from ..advice import advice_of, claim_table
 from ..advice_texts import item_reasons
+from ..fastnp import flatnonzero
 from ..needs import past_advice_warned_taken
 from ..rank_order import fit_order
 from ..ranking import Evaluation
@@ -133,7 +134,7 @@ def _replacement(ev: Evaluation, index: int, avoid: Any, same_role: bool) -> int
     # her folic acid and iodine); of the same role the tier is the same for all
     tier = _gap_tier(ev, gives) if not same_role else None
     ranked = sorted(
-        np.flatnonzero(candidates).tolist(),
+        flatnonzero(candidates).tolist(),
         key=lambda i: (
             0 if tier is None else tier[i],
             -float(ev.raw[i]),
@@ -172,11 +173,11 @@ def _goal_need_of(ev: Evaluation, gives: np.ndarray, candidates: np.ndarray) -> 
     of a nutrient in `gives` (review 9b F6)."""
     offer, reference = ev.offer, ev.snapshot.reference
     keys = reference.nutrients.keys
-    given = {keys[c] for c in np.flatnonzero(gives).tolist()}
+    given = {keys[c] for c in flatnonzero(gives).tolist()}
     goals = set(offer.goals)
     claims = claim_table(ev.snapshot.catalog, reference).claims
     need = np.zeros(len(candidates), dtype=bool)
-    for i in np.flatnonzero(candidates & offer.goal_need).tolist():
+    for i in flatnonzero(candidates & offer.goal_need).tolist():
         need[i] = any(
             goals & set(reference.claims[c].goals) and given & set(reference.claims[c].nutrients)
             for c in claims[i]
@@ -221,7 +222,7 @@ def no_advice(ev: Evaluation, index: int) -> list[str]:
     NL, where the Gezondheidsraad advises vitamin D to none of her groups). Empty when
     anything calls for one: then "no safe alternative" stands."""
     keys = ev.snapshot.reference.nutrients.keys
-    gives = np.flatnonzero(ev.snapshot.catalog.nutrients_per_day[index] > 0)
+    gives = flatnonzero(ev.snapshot.catalog.nutrients_per_day[index] > 0)
     if not gives.size or (~np.isnan(ev.targets[gives])).any():
         return []
     offer = ev.offer

@@ -8,6 +8,7 @@ import numpy as np
 from ..advice import advice_of
 from ..advice_config import advice_config
 from ..children import second_sources, sourced_columns
+from ..fastnp import flatnonzero
 from ..needs import past_advice_warned_taken
 from ..profile import Profile
 from ..ranking import Evaluation
@@ -37,7 +38,7 @@ def exclusions(
         if code == "already_taken" or not mask[index]:
             continue
         if code == "upper_limit":  # review s8 Q3: what makes the excess, truthfully
-            for column in np.flatnonzero(ev.safety.over_limit[index]).tolist():
+            for column in flatnonzero(ev.safety.over_limit[index]).tolist():
                 kind = _upper_limit_kind(ev, index, column, base)
                 out.setdefault(kind, []).append(keys[column])
         elif code == "life_stage_maximum":  # the mask counts the day's total (review s6 T6)
@@ -58,7 +59,7 @@ def exclusions(
     unasked = not_indicated(ev, row)
     if unasked:  # session 18 review F4: no iron for a man again without a measured need
         out["not_indicated"] = unasked
-    above = np.flatnonzero(_above_band(ev, index, base, cover)).tolist()
+    above = flatnonzero(_above_band(ev, index, base, cover)).tolist()
     cover = cover if cover is not None else base
     covered = [] if cover is None else cover.offer.duplicated(index)
     no_advice = np.isnan(ev.advice.targets) if ev.advice is not None else np.zeros(len(keys))
@@ -238,7 +239,7 @@ def _only_source(base: Evaluation, row: np.ndarray) -> list[int]:
     lists.covered) that the product gives and nothing taken besides it gives (the calcium of
     a calcium + D3 next to a plain D3)."""
     counted = _counted(base.snapshot)
-    return [int(c) for c in np.flatnonzero((row > 0) & (base.intake <= 0) & counted).tolist()]
+    return [int(c) for c in flatnonzero((row > 0) & (base.intake <= 0) & counted).tolist()]
 
 
 def _counted(snapshot: Snapshot) -> np.ndarray:
