@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from .advice_config import DOCTOR, advice_config
-from .expressions import Expression
+from .expressions import Expression, holding
 from .intake import advised_amounts
 from .reference import Reference
 from .target_priority import priorities
@@ -53,9 +53,7 @@ def profile_advice(
     warned = _warned_nutrients(reference, profile)
     ours, warned_by = priorities(reference).is_ours, set()
     advised = advised_amounts(profile, reference.nutrients)  # contract keys: 4000 IU is 100 µg
-    for target in targets_in:
-        if not target.when.holds(context):
-            continue
+    for target in holding(targets_in, _conditions(targets_in), context):
         if isinstance(target.amount, Expression):
             try:
                 amount = float(target.amount.evaluate(context))
@@ -139,6 +137,20 @@ def profile_advice(
         serum,
         frozenset(warned_by),
     )
+
+
+def _conditions(targets: tuple) -> tuple[Expression, ...]:
+    """The `when` of each target, once per tuple of targets (the reference's never changes)."""
+    known = _CONDITIONS.get(id(targets))
+    if known is None or known[0] is not targets:
+        if len(_CONDITIONS) > 64:
+            _CONDITIONS.clear()
+        known = _CONDITIONS[id(targets)] = (targets, tuple(t.when for t in targets))
+    return known[1]
+
+
+# id of a tuple of targets -> (that tuple, their conditions); one per reference loaded
+_CONDITIONS: dict[int, tuple[tuple, tuple[Expression, ...]]] = {}
 
 
 def _warned_nutrients(reference: Reference, profile: Any) -> dict[str, tuple[float, str]]:

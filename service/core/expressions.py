@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import cel
 
 from .errors import Finding
+
+T = TypeVar("T")
 
 _POSITION = re.compile(r"<input>:(\d+):(\d+):\s*(.*?)(?:\n|$)")
 
@@ -47,6 +49,21 @@ class Expression:
             return self.program.execute(context) is True
         except Exception:  # noqa: BLE001 - see above
             return False
+
+
+def holding(items: Sequence[T], expressions: Sequence[Expression], context: Any) -> list[T]:
+    """The items whose expression (the same position in `expressions`) holds for `context`:
+    `[x for x, e in zip(items, expressions) if e.holds(context)]`, each evaluated as
+    `Expression.holds` does, without a Python call per expression (a profile evaluates about
+    65 rule and target conditions: the calls were a share of the evaluation, issue 16)."""
+    out = []
+    for item, expression in zip(items, expressions, strict=True):
+        try:
+            if expression.program.execute(context) is True:
+                out.append(item)
+        except Exception:  # noqa: BLE001, S112 - as Expression.holds: an error is false
+            continue
+    return out
 
 
 def compile_expression(

@@ -28,6 +28,7 @@ from .day_totals import (
     upper_limit_notices,
 )
 from .errors import InvalidInput
+from .expressions import Expression, holding
 from .fastnp import flatnonzero, nan_to_num
 from .instead import beside, instead_notice, taken_instead, with_no_items_instead
 from .intake import LineAmounts, resolve_lines, total
@@ -136,7 +137,7 @@ def evaluate(
     advice = _profile_advice(reference, profile, context, reference.targets)
     targets, target_ids = advice.targets, advice.target_ids
     safety = safety_masks(catalog, reference, profile, intake, limits, taken)
-    matched = [r for r in _active(snapshot.rules, today, profile.country) if r.when.holds(context)]
+    matched = matched_rules(snapshot.rules, today, profile.country, context)
     rule_weight, rule_excluded, rule_required = rule_masks(matched, len(catalog))
     features, raw = transparent_ranking(
         snapshot, profile, intake, targets, limits, safety.totals_with_item, rule_weight
@@ -182,8 +183,10 @@ def transparent_ranking(
     return features, features.transparent_score(snapshot.reference.weights) + rule_weight
 
 
-# (id of a rule set, day, market) -> (that rule set, its active rules); a few at most
-_ACTIVE: dict[tuple[int, dt.date, str], tuple[RuleSet, tuple[Rule, ...]]] = {}
+# (id of a rule set, day, market) -> (that rule set, its active rules, their conditions); a few
+_ACTIVE: dict[
+    tuple[int, dt.date, str], tuple[RuleSet, tuple[Rule, ...], tuple[Expression, ...]]
+] = {}
 
 
 def rule_masks(matched: list[Rule], size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -207,13 +210,27 @@ def rule_masks(matched: list[Rule], size: int) -> tuple[np.ndarray, np.ndarray, 
 def _active(rules: RuleSet, today: dt.date, market: str) -> tuple[Rule, ...]:
     """`rules.active(today, market)`, once per rule set, day and market (a refresh asks it
     for every profile): what it reads is the rule set, the day and the market only."""
+    return _active_and_conditions(rules, today, market)[1]
+
+
+def matched_rules(rules: RuleSet, today: dt.date, market: str, context: Any) -> list[Rule]:
+    """The active rules whose condition holds for the compiled `context`: `[r for r in
+    _active(rules, today, market) if r.when.holds(context)]` (expressions.holding)."""
+    known = _active_and_conditions(rules, today, market)
+    return holding(known[1], known[2], context)
+
+
+def _active_and_conditions(
+    rules: RuleSet, today: dt.date, market: str
+) -> tuple[RuleSet, tuple[Rule, ...], tuple[Expression, ...]]:
     key = (id(rules), today, market)
     known = _ACTIVE.get(key)
     if known is None or known[0] is not rules:
         if len(_ACTIVE) > 256:
             _ACTIVE.clear()
-        known = _ACTIVE[key] = (rules, tuple(rules.active(today, market)))
-    return known[1]
+        active = tuple(rules.active(today, market))
+        known = _ACTIVE[key] = (rules, active, tuple(r.when for r in active))
+    return known
 
 
 def _apply_model(ev: Evaluation, learning: Learning) -> None:

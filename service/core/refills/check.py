@@ -45,7 +45,7 @@ from ..expressions import Expression
 from ..food import declared_intake
 from ..intake import resolve_lines, total
 from ..profile import Profile
-from ..ranking import Evaluation, _active, _apply_model, rule_masks, transparent_ranking
+from ..ranking import Evaluation, _apply_model, matched_rules, rule_masks, transparent_ranking
 from ..rules import Rule
 from ..safety import SAFETY_FIELDS, SafetyResult, life_stage_mask, over_limits, safety_masks
 from ..snapshot import Snapshot
@@ -157,7 +157,7 @@ def context_part(
         )
     )
     advice = profile_advice(reference, profile, context, reference.targets)
-    matched = [r for r in _active(snapshot.rules, today, profile.country) if r.when.holds(context)]
+    matched = matched_rules(snapshot.rules, today, profile.country, context)
     rule_weight, rule_excluded, rule_required = rule_masks(matched, len(catalog))
     for array in (rule_weight, rule_excluded, rule_required):
         array.setflags(write=False)  # shared by every customer of the key
