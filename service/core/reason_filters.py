@@ -23,6 +23,8 @@ def without_repeated_sentences(reasons: list[dict[str, str]]) -> list[dict[str, 
     """Drop a reason whose every sentence another reason on the item already says (a rule's
     text quotes the claim that the claim reason repeats: "Magnesium contributes to normal
     muscle function." twice). Longer reasons are kept first; the order shown stays as given."""
+    if len(reasons) < 2:  # one reason: kept where it says anything (what the passes give)
+        return [r for r in reasons if _sentences(r["text"])]
     sentences = [_sentences(r["text"]) for r in reasons]
     said: set[str] = set()
     keep: set[int] = set()
@@ -59,11 +61,20 @@ def quotes_far_below(text: str, quoted: list[tuple[str, str, float]], factor: fl
     """A text that names a nutrient with amounts ("advises 20 µg of vitamin D") while the
     product gives more than `factor` x the largest of them: never shown (guarantee 10), even
     where a serum level or a doctor justifies the dose (that reason says so instead)."""
-    lowered = text.lower()
+    if not quoted:
+        return False
+    lowered, found = _amounts_in(text)
     for name, unit, amount in quoted:
         if name not in lowered:
             continue
-        numbers = [float(n.replace(",", ".")) for n, u in _AMOUNT.findall(text) if u == unit]
+        numbers = [n for n, u in found if u == unit]
         if numbers and amount > factor * max(numbers) * (1 + 1e-9):
             return True
     return False
+
+
+@lru_cache(maxsize=8192)  # a function of the text alone; texts repeat across items and profiles
+def _amounts_in(text: str) -> tuple[str, tuple[tuple[float, str], ...]]:
+    """`text` lowered, and the (amount, unit) of each amount it quotes, in order."""
+    found = tuple((float(n.replace(",", ".")), u) for n, u in _AMOUNT.findall(text))
+    return text.lower(), found
