@@ -202,10 +202,8 @@ class Offer:
         """Per nutrient the amount a day that is enough: the advice or reference intake (NaN:
         none for this profile). A doctor's dose we may not supply (above the upper limit) is
         not it: the advice we serve instead is (19.99 of the served 20 µg is enough)."""
-        from .advice_extras import served_targets  # it reads this module
-
         advice = advice_of(self.ev)
-        enough = np.fmax(served_targets(self.ev)[0], advice.general)
+        enough = np.fmax(_extras.served_targets(self.ev)[0], advice.general)
         return np.where(enough > 0, enough, np.nan)
 
     @cached_property
@@ -270,15 +268,13 @@ class Offer:
         `lists.covered.within` (19.9 of an advised 20 µg vitamin D), none for a nutrient of
         `within_except` (400 µg folic acid around conception is a dose, not a population value)
         nor for a doctor's dose we serve (70 of a doctor's 75 µg is not it; review 14)."""
-        from .advice_extras import capped_doctor_doses  # it reads this module
-
         keys = self.ev.snapshot.reference.nutrients.keys
         share = np.full(len(keys), max(self.config.covered_within, 1e-9))
         for key in self.config.covered_exact:
             share[keys.index(key)] = 1e-9
         advice = advice_of(self.ev)
         if advice.doctor:
-            capped = capped_doctor_doses(self.ev)
+            capped = _extras.capped_doctor_doses(self.ev)
             for column in advice.doctor:  # the doctor's dose, even where it is the advice too
                 if column not in capped:
                     share[column] = 1e-9
@@ -388,9 +384,8 @@ class Offer:
         need = np.zeros(len(self.ev.snapshot.catalog), dtype=bool)
         reference = self.ev.snapshot.reference
         table = claim_table(self.ev.snapshot.catalog, reference)
-        from .needs import claims_met, quoted_claims  # review s26 P3: taken meets the claim
-
-        met = claims_met(self.ev)
+        quoted_claims = _needs.quoted_claims
+        met = _needs.claims_met(self.ev)  # review s26 P3: taken meets the claim
         for rule in self.ev.matched_rules:
             if rule.need and rule.reason and rule.action in ("boost", "pin", "require"):
                 quoted = quoted_claims(table, rule, reference) if met else frozenset()
@@ -420,9 +415,7 @@ class Offer:
         if not goals:
             return np.zeros(len(table.claims), dtype=bool)
         found = np.asarray(table.goals[:, [GOALS.index(g) for g in goals]].any(axis=1))
-        from .needs import goals_served_by_taken  # review s26 P1, P3
-
-        return goals_served_by_taken(self.ev, goals, table, found)
+        return _needs.goals_served_by_taken(self.ev, goals, table, found)  # review s26 P1, P3
 
     @cached_property
     def goal_need(self) -> np.ndarray:
@@ -432,9 +425,7 @@ class Offer:
     def past_warning(self) -> np.ndarray:
         """Products past a warning threshold of the person's medicines or conditions that no
         advice of that nutrient calls for (needs.past_warning)."""
-        from .needs import past_warning
-
-        return past_warning(self)
+        return _needs.past_warning(self)
 
     @cached_property
     def not_indicated(self) -> tuple[str, ...]:
@@ -459,16 +450,12 @@ class Offer:
     @cached_property
     def learned_need(self) -> np.ndarray:
         """A model score of at least `lists.learned_min_score` (needs.learned_need)."""
-        from .needs import learned_need
-
-        return learned_need(self)
+        return _needs.learned_need(self)
 
     @cached_property
     def need(self) -> np.ndarray:
         """For a need, and no concern it also gives without a need (needs.need, review s5 S6)."""
-        from .needs import need
-
-        return need(self)
+        return _needs.need(self)
 
     @cached_property
     def gap_fits(self) -> np.ndarray:
@@ -486,11 +473,15 @@ class Offer:
         """What only an advice of that very nutrient may bring, not a rule's reason, an advice
         gap of another nutrient or a doctor's dose of one (needs.kept_out): past a warning
         threshold (`past_warning`), or with a nutrient not indicated for the profile."""
-        from .needs import kept_out
-
-        return kept_out(self)
+        return _needs.kept_out(self)
 
     @cached_property
     def allowed(self) -> np.ndarray:
         """What a list may offer: within the band, no duplicate, for a need."""
         return self.within_band & ~self.duplicate & self.need
+
+
+# Imported last, as modules: they import this one (at the top the import would be circular),
+# and a function-level import costs an import lookup on every call (issue 16)
+from . import advice_extras as _extras  # noqa: E402
+from . import needs as _needs  # noqa: E402

@@ -88,10 +88,10 @@ _CONFIGS: weakref.WeakKeyDictionary[Any, OneSource] = weakref.WeakKeyDictionary(
 
 def one_source(reference: Reference) -> OneSource:
     """The entry of the reference's scoring.yaml (read once per reference; checked at load)."""
-    from .advice_config import _directory  # noqa: PLC0415 (advice_config imports this module's users)
-
     known = _CONFIGS.get(reference)
     if known is None:
+        from .advice_config import _directory  # noqa: PLC0415 (advice_config imports this module's users)
+
         path = _directory(reference) / "scoring.yaml"
         doc = load_yaml(path, str(path))
         known, problems = parse_one_source(doc, reference.nutrients.keys)

@@ -140,10 +140,10 @@ _PRIORITIES: weakref.WeakKeyDictionary[Any, Priorities] = weakref.WeakKeyDiction
 
 def priorities(reference: Any) -> Priorities:
     """The tiers of the reference's targets.yaml (read once per reference; checked at load)."""
-    from .advice_config import _directory  # the directory the reference was loaded from
-
     known = _PRIORITIES.get(reference)
     if known is None:
+        from .advice_config import _directory  # the directory the reference was loaded from
+
         path = _directory(reference) / "targets.yaml"
         parsed, problems = parse_priorities(load_yaml(path, str(path)))
         if problems:
