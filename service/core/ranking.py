@@ -28,7 +28,6 @@ from .day_totals import (
     upper_limit_notices,
 )
 from .errors import InvalidInput
-from .expressions import Expression, holding
 from .fastnp import flatnonzero, nan_to_num
 from .instead import beside, instead_notice, taken_instead, with_no_items_instead
 from .intake import LineAmounts, resolve_lines, total
@@ -40,7 +39,9 @@ from .needs import warned_out_by
 from .profile import Profile
 from .rank_order import _rank
 from .requests import RecommendationRequest
-from .rules import Rule, RuleSet
+from .rules import _ACTIVE as _ACTIVE  # tests clear it
+from .rules import Rule, matched_rules
+from .rules import _active as _active  # tests and bench/README name it here
 from .safety import SafetyResult, intake_entries, safety_masks
 from .scoring import Features, compute_features, sign, squash_one
 from .snapshot import Snapshot
@@ -183,12 +184,6 @@ def transparent_ranking(
     return features, features.transparent_score(snapshot.reference.weights) + rule_weight
 
 
-# (id of a rule set, day, market) -> (that rule set, its active rules, their conditions); a few
-_ACTIVE: dict[
-    tuple[int, dt.date, str], tuple[RuleSet, tuple[Rule, ...], tuple[Expression, ...]]
-] = {}
-
-
 def rule_masks(matched: list[Rule], size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(weight, excluded, required) over the catalog from the matched rules' actions (pins
     act later, on the ranked list)."""
@@ -205,32 +200,6 @@ def rule_masks(matched: list[Rule], size: int) -> tuple[np.ndarray, np.ndarray, 
         elif rule.action == "require":
             required &= rule.mask
     return weight, excluded, required
-
-
-def _active(rules: RuleSet, today: dt.date, market: str) -> tuple[Rule, ...]:
-    """`rules.active(today, market)`, once per rule set, day and market (a refresh asks it
-    for every profile): what it reads is the rule set, the day and the market only."""
-    return _active_and_conditions(rules, today, market)[1]
-
-
-def matched_rules(rules: RuleSet, today: dt.date, market: str, context: Any) -> list[Rule]:
-    """The active rules whose condition holds for the compiled `context`: `[r for r in
-    _active(rules, today, market) if r.when.holds(context)]` (expressions.holding)."""
-    known = _active_and_conditions(rules, today, market)
-    return holding(known[1], known[2], context)
-
-
-def _active_and_conditions(
-    rules: RuleSet, today: dt.date, market: str
-) -> tuple[RuleSet, tuple[Rule, ...], tuple[Expression, ...]]:
-    key = (id(rules), today, market)
-    known = _ACTIVE.get(key)
-    if known is None or known[0] is not rules:
-        if len(_ACTIVE) > 256:
-            _ACTIVE.clear()
-        active = tuple(rules.active(today, market))
-        known = _ACTIVE[key] = (rules, active, tuple(r.when for r in active))
-    return known
 
 
 def _apply_model(ev: Evaluation, learning: Learning) -> None:

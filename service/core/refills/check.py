@@ -45,8 +45,8 @@ from ..expressions import Expression
 from ..food import declared_intake
 from ..intake import resolve_lines, total
 from ..profile import Profile
-from ..ranking import Evaluation, _apply_model, matched_rules, rule_masks, transparent_ranking
-from ..rules import Rule
+from ..ranking import Evaluation, _apply_model, rule_masks, transparent_ranking
+from ..rules import Rule, matched_rules
 from ..safety import SAFETY_FIELDS, SafetyResult, life_stage_mask, over_limits, safety_masks
 from ..snapshot import Snapshot
 
