@@ -44,6 +44,7 @@ ADVICE_TEXTS: dict[str, tuple[str, ...]] = {
     "notice_short_list": (),
     "notice_no_items_no_need": (),
     "notice_no_items_goal_served": (),  # review s26b B3
+    "notice_no_items_goal_served_basket": (),  # review s27 F3
     "notice_no_items_instead": (),  # session 26: beside instead:<SKU>
     "notice_no_items_warning": (),
     "notice_no_items_condition": (),  # review s7 P10

@@ -291,8 +291,11 @@ def no_items_notice(ev: Evaluation, locale: str) -> dict[str, str]:
         capped_doctor_doses(ev) or doctor_band_unmet(ev) or doctor_short_notices(ev, locale)
     ):
         key = "notice_no_items_doctor"
-    elif ev.memo.get("goal_served"):  # what is taken serves the goals (review s26b B3)
-        key = "notice_no_items_goal_served"
+    elif safe_without_need and ev.memo.get("goal_served"):  # taken serves the goals (s26b B3)
+        # not beside a limit what is taken crosses (review s27 F2); "with your basket" where
+        # nothing is taken (F3)
+        basket = all(line.path.startswith("basket.") for line in ev.resolved)
+        key = "notice_no_items_goal_served" + ("_basket" if basket else "")
     elif safe_without_need:
         key = "notice_no_items_no_need"
     else:

@@ -122,8 +122,10 @@ def _beside_first(
     of a pregnant woman's women's multivitamin, and her iodine was lost). Ends: each one more
     gives a nutrient of the product none before it gives."""
     from .ranking import evaluate
-    from .refills.replace import next_replacement
+    from .refills.replace import many_roles, next_replacement
 
+    if not many_roles(fit, index):  # one role: one product serves its need
+        return (first,)
     catalog = fit.snapshot.catalog
     gone = catalog.products[index].sku
     base = [(x.path, x.line) for x in fit.resolved if not x.path.startswith("instead.")]

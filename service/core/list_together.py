@@ -90,6 +90,8 @@ def _crossed(
             left, kind = min(crossed)
             indices = [ranked[r] for r in flatnonzero(giving[:, column]).tolist()]
             more: dict[str, float] = {}
+            if kind == "" and keys[column] not in reference.food.counts_food:
+                kind = "_supplements"  # no "beside food" of magnesium's limit (review s27 F4)
             if kind == "_warning" and ev.intake[column] > 0:
                 kind = "_warning_taken"
                 more = {"taken": float(ev.intake[column]), "threshold": thresholds[column]}

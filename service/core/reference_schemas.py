@@ -77,6 +77,8 @@ SERVICE_TEXTS: dict[str, tuple[str, ...]] = {
     "notice_no_items_serum": (),  # review 23p #2: beside serum_deficient, not "tell us more"
     # review 21 M2: items of one list that together cross an upper limit (list_together.py)
     "notice_not_together": ("products", "nutrient", "total", "room", "unit"),
+    # review s27 F4: a limit for supplements only (food_intake.yaml counts_food: false)
+    "notice_not_together_supplements": ("products", "nutrient", "total", "room", "unit"),
     "notice_not_together_stage": ("products", "nutrient", "total", "room", "unit"),
     "notice_not_together_warning": ("products", "nutrient", "total", "room", "unit"),
     # review s26 P2: with something taken, the threshold in all and what is taken

@@ -43,7 +43,7 @@ def replacement(
     month; None when there is none. Products in `avoid` (the rest of the reorder) are not
     chosen."""
     found = _replacement(ev, index, avoid, same_role=True)
-    if found is None and _many_roles(ev, index):
+    if found is None and many_roles(ev, index):
         # session 18 pharmacist review: a multivitamin with vitamin K1 for a woman of 72 on a
         # vitamin K antagonist had "no safe alternative" while her list offers a 20 µg D3:
         # what serves an advice gap of a nutrient it gave, of any role
@@ -67,7 +67,7 @@ def next_replacement(ev: Evaluation, index: int, chosen: list[int], avoid: Any) 
     gives (review s27 F1: the plain list named folic acid alone in place of a pregnant woman's
     women's multivitamin, and her iodine was lost)."""
     per_day = ev.snapshot.catalog.nutrients_per_day
-    if not _many_roles(ev, index):
+    if not many_roles(ev, index):
         return None
     gives = (per_day[index] > 0) & ~(per_day[chosen] > 0).any(axis=0)
     if not (gives & (ev.features.fill > 0).any(axis=0)).any():
@@ -89,7 +89,7 @@ def still_lost(snapshot: Any, why: dict[str, list[str]], given: list[int]) -> di
     return {**out, "only_source": lost} if lost else out
 
 
-def _many_roles(ev: Evaluation, index: int) -> bool:
+def many_roles(ev: Evaluation, index: int) -> bool:
     """A product that gives more nutrients than its role names (a multivitamin)."""
     return int((ev.snapshot.catalog.nutrients_per_day[index] > 0).sum()) > 2
 
