@@ -199,3 +199,27 @@ def test_f1_a_multivitamin_is_replaced_for_each_advised_need_it_met(client, prof
         assert after + max(given, default=0) <= view["room"] + 1e-9, (key, view)
         if key == "vitamin_d_ug":
             assert view["current"] + after <= 25 + 1e-9
+
+
+def test_the_replacement_of_a_dose_a_warning_names_follows_that_warning(client):
+    """A quick check of s26 (left open): a 50 µg D3 in pregnancy has no product_not_suited
+    notice, only the dose warning ("we suggest no more vitamin D"); the notice naming what
+    suits in its place came last, after other notices, and now follows that warning."""
+    c, _ = client
+    profile = {
+        "age": 25,
+        "sex": "female",
+        "country": "DE",
+        "life_stage": "pregnant",
+        "current_supplements": [
+            {"sku": "BL-FOLIC-400-TAB"},
+            {"sku": "NV-CA-400-CHEW"},
+            {"sku": "VL-D3-50-TAB"},
+        ],
+    }
+    for locale in ("en", "nl", "de"):
+        answer = c.post("/v1/recommendations", json={"profile": profile, "locale": locale})
+        codes = [n["code"] for n in answer.get_json()["notices"]]
+        at = codes.index("instead:VL-D3-50-TAB")
+        assert codes[at - 1] == "intake_warning:vitamin_d_ug", codes
+        assert "already_covered:folic_acid_ug" in codes[at + 1 :], codes

@@ -183,8 +183,18 @@ def instead_notice(
             "code": f"instead:{old.sku}",
             "text": reference.text(key, locale, name=old.name[locale], product=product),
         }
+        # after the notice that names it: why it does not suit, or for a dose a warning names
+        # (75 µg D3 in pregnancy, "we suggest no more vitamin D") that warning, so the two read
+        # together (a quick check of s26); else last
         after = next(
             (k + 1 for k, n in enumerate(notices) if n["code"] == f"product_not_suited:{old.sku}"),
+            None,
+        ) or next(
+            (
+                k + 1
+                for k, n in enumerate(notices)
+                if n["code"].startswith("intake_warning:") and old.name[locale] in n["text"]
+            ),
             len(notices),
         )
         notices = [*notices[:after], notice, *notices[after:]]
