@@ -223,3 +223,25 @@ def test_the_replacement_of_a_dose_a_warning_names_follows_that_warning(client):
         at = codes.index("instead:VL-D3-50-TAB")
         assert codes[at - 1] == "intake_warning:vitamin_d_ug", codes
         assert "already_covered:folic_acid_ug" in codes[at + 1 :], codes
+
+
+@pytest.mark.parametrize("placement", ["cart", "checkout"])
+def test_cart_and_checkout_name_the_replacement_too(client, placement):
+    """Left open in session 26: only the plain list, home and account named what suits in
+    place of a current supplement that does not suit; the cart and checkout now do too, and no
+    item of theirs gives a nutrient of what they name."""
+    c, snapshot = client
+    body = {
+        "profile": FISH_ALLERGY_75,
+        "basket": [{"sku": "BL-CA-500-TAB"}],
+        "placement": placement,
+        "locale": "en",
+    }
+    answer = c.post("/v1/recommendations", json=body).get_json()
+    codes = [n["code"] for n in answer["notices"]]
+    assert "instead:NV-D3-25-FISH-SG" in codes, codes
+    notice = answer["notices"][codes.index("instead:NV-D3-25-FISH-SG")]
+    _, named = _named_in_place(snapshot, notice)
+    gives = {k for p in named for k, v in p.nutrients_per_day.items() if v > 0}
+    for item in answer["items"]:
+        assert not gives & {k for k, v in item["nutrients_per_day"].items() if v > 0}, item
