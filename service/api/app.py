@@ -13,7 +13,7 @@ from flask import Flask, current_app, g, request
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.sansio.response import Response
 
-from ..contract.base import content_coding, lone_surrogates, not_plain_utf8
+from ..contract.base import content_coding, lone_surrogates, not_plain_utf8, utf8_charset
 from ..core.recommender import Recommender
 from ..experiments.serving import for_app as experiment_server
 from ..factory import build, read_config
@@ -235,6 +235,10 @@ def _check_json_body():
         return response
     if not request.is_json:
         return error_response(415, "unsupported_media_type", "send the body as application/json")
+    charset = request.mimetype_params.get("charset")
+    if not utf8_charset(charset):  # review s27 F5: was read as UTF-8 whatever it declared
+        message = f"send the body as application/json in UTF-8, not charset={charset}"
+        return error_response(415, "unsupported_media_type", message)
     if chunked:
         refused = _read_chunked_body()
         if refused is not None:

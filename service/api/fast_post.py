@@ -34,7 +34,7 @@ from werkzeug.http import parse_options_header
 from service.experiments.safety import check_answer
 from service.experiments.serving import for_app as experiment_server
 
-from ..contract.base import content_coding, lone_surrogates, not_plain_utf8
+from ..contract.base import content_coding, lone_surrogates, not_plain_utf8, utf8_charset
 from ..customers.redis_client import impression_logger
 from .access import allows, scopes_from_header
 from .fast_path import _AfterSending
@@ -86,7 +86,8 @@ class RecommendationFastPath:
             return None
         if "HTTP_CONTENT_ENCODING" in environ and content_coding(environ["HTTP_CONTENT_ENCODING"]):
             return None  # 415: a compressed body (session 18 review F4)
-        if parse_options_header(environ.get("CONTENT_TYPE", ""))[0].lower() != "application/json":
+        mimetype, options = parse_options_header(environ.get("CONTENT_TYPE", ""))
+        if mimetype.lower() != "application/json" or not utf8_charset(options.get("charset")):
             return None  # 415 (and `+json` types, which Flask takes too)
         latency, access_log, limit, impressions = self._bind()
         length = environ.get("CONTENT_LENGTH", "")

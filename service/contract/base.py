@@ -275,3 +275,9 @@ def lone_surrogates(body: Any, prefix: str = "") -> dict[str, list[str]]:
         for i, value in enumerate(body):
             out.update(lone_surrogates(value, f"{prefix}.{i}" if prefix else str(i)))
     return out
+
+
+def utf8_charset(charset: str | None) -> bool:
+    """A Content-Type's `charset` that JSON may have: none, or UTF-8 (RFC 8259 8.1; review s27
+    F5: a body declared latin-1 was read as UTF-8)."""
+    return charset is None or charset.strip().lower() in ("utf-8", "utf8")
