@@ -11,14 +11,8 @@ from service.contract.schemas import RecommendationRequestSchema
 from service.core.explain import explain_product
 
 from .conftest import TODAY
+from .test_s26_instead import PREGNANT_ON_WOMENS_MULTI
 
-PREGNANT_ON_WOMENS_MULTI = {
-    "age": 31,
-    "sex": "female",
-    "country": "NL",
-    "life_stage": "pregnant",
-    "current_supplements": [{"sku": "XF-MULTI-WOMEN"}],
-}
 # bench/profiles.py body: a man of 52 on a kids' multivitamin chew; its replacement gives
 # calcium and vitamin D, so the D3 + K2 products that would be listed are left out
 MAN_ON_KIDS_CHEW = {

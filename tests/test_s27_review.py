@@ -69,7 +69,7 @@ def test_f4_not_together_of_a_limit_for_supplements_only_does_not_name_food(clie
 def test_f5_a_body_declared_in_another_charset_is_415(client, path):
     """Review s27 F5 (hostile): `application/json; charset=latin-1` was read as UTF-8 and
     answered; JSON is UTF-8 (RFC 8259 8.1), so a body declared otherwise is refused."""
-    body = '{"profile": {"age": 40}}'.encode()
+    body = b'{"profile": {"age": 40}}'
     for charset in ("latin-1", "ISO-8859-1", "utf-16"):
         response = client.post(path, data=body, content_type=f"application/json; charset={charset}")
         assert response.status_code == 415, (charset, response.get_json())
