@@ -22,9 +22,12 @@ above the 25 µg of pregnancy): who follows the notice takes nothing beside it t
 were not checked with, and who does not stays within what the items were checked for.
 
 Each product taken that does not suit has its own notice (review s26b B4: only the first had
-one). The replacement of each is judged on the day without that product only, with what is
-named in place of the products before it added: so who follows one notice, some or all takes
-a day no larger in any nutrient than one a replacement was judged on."""
+one), unless what is named for one before it serves its need. The need of each is judged on
+the day without every product that does not suit (who follows every notice keeps each need:
+review s27b A), its safety also on the day without that product only, with what is named in
+place of the products before it added: so who follows one notice, some or all takes a day no
+larger in any nutrient than one a replacement was checked on (for the notices followed, the
+last one's day: it counts every product not stopped, and what is named before it)."""
 
 from __future__ import annotations
 
@@ -64,8 +67,6 @@ def taken_instead(ev: Evaluation, request: RecommendationRequest) -> tuple[Inste
 
 
 def _taken_instead(ev: Evaluation, request: RecommendationRequest) -> tuple[Instead, ...]:
-    from .ranking import evaluate  # ranking renders with this module
-    from .refills.replace import replacement
     from .refills.why import unfit_products
 
     catalog = ev.snapshot.catalog
@@ -73,34 +74,19 @@ def _taken_instead(ev: Evaluation, request: RecommendationRequest) -> tuple[Inst
     if not taken:
         return ()
     unfit = unfit_products(ev)
-    replaced = [index for index in taken if unfit[index]]
+    replaced = list(dict.fromkeys(index for index in taken if unfit[index]))
     # every line the evaluation counts: with a stored customer's supplies still lasting (a
     # quick check of s27: a woman of 75 with a 75 µg D3 still lasting, not in her profile,
     # was told to take a 20 µg D3 in place of her fish-oil D3: 102 µg with food, limit 100)
-    lines = [(x.path, x.line) for x in ev.resolved]
-    avoid = {line.sku for _, line in lines if line.sku} | set(request.exclude_skus)
+    days = _Days(ev, request, [(x.path, x.line) for x in ev.resolved])
+    avoid = {line.sku for _, line in days.lines if line.sku} | set(request.exclude_skus)
+    unsuited = {catalog.products[index].sku for index in replaced}
     found: list[Instead] = []
     named: list[tuple[str, Line]] = []
-    for index in dict.fromkeys(replaced):
-        # the day without this product only, all else taken counted (a quick check of s26: a
-        # breastfeeding girl of 15 on a kids' chew and a 75 µg D3 was told to take a 20 µg D3
-        # in the chew's place, 95 µg with the 75), and with what is named in place of the
-        # products before it (review s26b B4: only the first had a replacement; each is safe
-        # whether the customer follows one notice, some or all: see the module's docstring)
-        gone = catalog.products[index].sku
-        fit = evaluate(
-            ev.snapshot,
-            request.profile,
-            [(path, line) for path, line in lines if line.sku != gone] + named,
-            ev.today,
-            request.jurisdiction,
-        )
-        if fit.over_limit_now:
+    for index in replaced:
+        chosen, fit = _named_for(days, index, unsuited, named, avoid)
+        if not chosen or fit is None:
             continue
-        other = replacement(fit, index, avoid)
-        if other is None or not fit.rule_required[other]:
-            continue
-        chosen = _beside_first(fit, request, index, other, named, avoid)
         found.append(Instead(index, chosen, fit))
         for sku in (catalog.products[i].sku for i in chosen):
             named.append((f"instead.{sku}", Line(sku=sku)))
@@ -108,46 +94,73 @@ def _taken_instead(ev: Evaluation, request: RecommendationRequest) -> tuple[Inst
     return tuple(found)
 
 
-def _beside_first(
-    fit: Evaluation,
-    request: RecommendationRequest,
-    index: int,
-    first: int,
-    named: list[tuple[str, Line]],
-    avoid: set[str],
-) -> tuple[int, ...]:
-    """`first` and, for a product of many roles (a multivitamin), one more product for each
-    advice gap it served that those chosen leave open, each judged on the day with those before
-    it taken, as `GET /refills` replaces it (review s27 F1: folic acid alone was named in place
-    of a pregnant woman's women's multivitamin, and her iodine was lost). Ends: each one more
-    gives a nutrient of the product none before it gives."""
-    from .ranking import evaluate
-    from .refills.replace import many_roles, next_replacement
+@dataclass(frozen=True)
+class _Days:
+    """The days a replacement is judged on: the evaluation's lines less some SKUs, plus lines
+    of what is named in their place."""
 
-    if not many_roles(fit, index):  # one role: one product serves its need
-        return (first,)
-    catalog = fit.snapshot.catalog
+    ev: Evaluation
+    request: RecommendationRequest
+    lines: list[tuple[str, Line]]
+
+    def without(self, skus: set[str], added: list[tuple[str, Line]]) -> Evaluation:
+        from .ranking import evaluate  # ranking renders with this module
+
+        kept = [(path, line) for path, line in self.lines if line.sku not in skus]
+        ev, request = self.ev, self.request
+        return evaluate(ev.snapshot, request.profile, kept + added, ev.today, request.jurisdiction)
+
+
+def _named_for(
+    days: _Days, index: int, unsuited: set[str], named: list[tuple[str, Line]], avoid: set[str]
+) -> tuple[tuple[int, ...], Evaluation | None]:
+    """What is named in place of the product at `index` (one product; for a product of many
+    roles, a multivitamin, one more for each advice gap it served that those chosen leave open,
+    as `GET /refills` replaces it: review s27 F1, folic acid alone was named in place of a
+    pregnant woman's women's multivitamin, and her iodine was lost), and the first day it was
+    judged on.
+
+    The need is judged on the day the notices ask for: without every product taken that does
+    not suit, with what is named in place of those before it (review s27b A: a pregnant woman
+    on two unsuited multivitamins, each replaced as if the other stayed, lost her iodine).
+    Safety also on the day without this product only, all else taken still counted (a quick
+    check of s26: a breastfeeding girl of 15 on a kids' chew and a 75 µg D3 was told to take
+    a 20 µg D3 in the chew's place, 95 µg with the 75): who follows one notice, some or all
+    takes a day no larger in any nutrient than one of those (see the module's docstring). A
+    product the need day picks that is not safe there gives way to the choice of that day."""
+    from .refills.replace import fits, many_roles, next_replacement, replacement
+
+    catalog = days.ev.snapshot.catalog
     gone = catalog.products[index].sku
-    base = [(x.path, x.line) for x in fit.resolved if not x.path.startswith("instead.")]
-    chosen = [first]
+    others = unsuited - {gone}
+    chosen: list[int] = []
+    first: Evaluation | None = None
     while True:
-        skus = [catalog.products[i].sku for i in chosen]
-        day = evaluate(
-            fit.snapshot,
-            request.profile,
-            [(p, line) for p, line in base if line.sku != gone]
-            + named
-            + [(f"instead.{sku}", Line(sku=sku)) for sku in skus],
-            fit.today,
-            request.jurisdiction,
-        )
-        if day.over_limit_now:
+        added = named + [
+            (f"instead.{sku}", Line(sku=sku)) for sku in (catalog.products[i].sku for i in chosen)
+        ]
+        safe = days.without({gone}, added)
+        need = days.without(unsuited, added) if others else safe
+        if safe.over_limit_now or need.over_limit_now:
             break
-        also = next_replacement(day, index, chosen, avoid | set(skus))
-        if also is None or not day.rule_required[also]:
+        first = first or safe
+        taken = avoid | {catalog.products[i].sku for i in chosen}
+        pick = None
+        for day in (need, safe) if others else (safe,):
+            pick = (
+                replacement(day, index, taken)
+                if not chosen
+                else next_replacement(day, index, chosen, taken)
+            )
+            if pick is not None and day.rule_required[pick] and fits(safe)[pick]:
+                break
+            pick = None
+        if pick is None:
             break
-        chosen.append(also)
-    return tuple(chosen)
+        chosen.append(pick)
+        if not many_roles(safe, index):  # one role: one product serves its need
+            break
+    return tuple(chosen), first
 
 
 def beside(
@@ -209,7 +222,8 @@ def with_no_items_instead(
     check of s26: 192 of 939 such answers said that beside "... suits your profile")."""
     if not instead:
         return notices
-    text = instead[0].fit.snapshot.reference.text("notice_no_items_instead", locale)
+    key = "notice_no_items_instead" + ("_many" if len(instead) > 1 else "")  # s27b M1
+    text = instead[0].fit.snapshot.reference.text(key, locale)
     return [{**n, "text": text} if n["code"] == "no_items" else n for n in notices]
 
 
@@ -226,8 +240,9 @@ def instead_reasons(
         if index in one.indices:
             text = (
                 f"named in the notice instead:{old} as what suits in place of {old}, which does "
-                f"not suit this profile; judged on the day without {old}, so never an item "
-                "beside it"
+                f"not suit this profile; judged on the day without {old} (and without the "
+                "other products taken that do not suit, with what is named in their place), "
+                "so never an item beside it"
             )
             return [{"code": "instead", "replaces": old, "text": text}]
     for one in taken_instead(ev, request) if left_out else ():

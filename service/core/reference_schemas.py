@@ -14,6 +14,7 @@ SERVICE_TEXTS: dict[str, tuple[str, ...]] = {
     "reason_fills_gap": ("nutrient", "target", "unit"),
     # review 23p #3: the product that serves the need of one taken that does not fit
     "notice_instead_taken": ("name", "product"),
+    "notice_instead_taken_many": ("name", "product"),  # review s27 F1
     # session 12: an item's reason where other supplements (taken, basket) give the nutrient
     # too: the day's total with the product (advice_texts._advice_reason, _justified_reason)
     "reason_advice_taken": ("amount", "unit", "nutrient", "advice", "taken", "total"),

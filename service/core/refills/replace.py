@@ -72,7 +72,10 @@ def next_replacement(ev: Evaluation, index: int, chosen: list[int], avoid: Any) 
     gives = (per_day[index] > 0) & ~(per_day[chosen] > 0).any(axis=0)
     if not (gives & (ev.features.fill > 0).any(axis=0)).any():
         return None
-    found = _replacement(ev, index, avoid, same_role=False)
+    # for a gap of a nutrient still open only (review s27b B: the doctor's 1,000 µg folic acid
+    # of a pregnant woman, half filled by the first, ranked a second folic acid first, which
+    # was refused, and her iodine was never tried)
+    found = _replacement(ev, index, avoid, same_role=False, gives=gives)
     return None if found is None or not (per_day[found] > 0)[gives].any() else found
 
 
@@ -94,7 +97,11 @@ def many_roles(ev: Evaluation, index: int) -> bool:
     return int((ev.snapshot.catalog.nutrients_per_day[index] > 0).sum()) > 2
 
 
-def _replacement(ev: Evaluation, index: int, avoid: Any, same_role: bool) -> int | None:
+def _replacement(
+    ev: Evaluation, index: int, avoid: Any, same_role: bool, gives: np.ndarray | None = None
+) -> int | None:
+    """See `replacement`; `gives`: the nutrients whose gaps count (default: all the product
+    at `index` gives)."""
     table = ev.offer.role_table
     catalog = ev.snapshot.catalog
     # what the plain list may offer is within the band and no duplicate (Offer.allowed), both
@@ -115,7 +122,8 @@ def _replacement(ev: Evaluation, index: int, avoid: Any, same_role: bool) -> int
     # advice for an algae omega-3 with D in the place of a fish oil nothing calls for)
     # or of a goal through a claim of such a nutrient (the immunity goal is no call for the D)
     offer = ev.offer
-    gives = catalog.nutrients_per_day[index] > 0
+    if gives is None:
+        gives = catalog.nutrients_per_day[index] > 0
     if same_role:
         candidates &= (
             offer.gap_fits[:, gives].any(axis=1)
