@@ -79,6 +79,7 @@ SLOW_FIXTURES = frozenset({"shop", "simulated_shop", "model_store"})  # simulate
 # CLI runs over every rule file), by module. tests/test_markers.py checks that they exist.
 SLOW_TESTS = {
     "test_advice": {"test_every_item_has_a_true_reason_and_fits_the_dose_band"},
+    "test_s27_instead_properties": {"test_who_follows_the_instead_notices_keeps_every_guarantee"},
     "test_api": {"test_each_scope_boundary"},
     "test_local_hits": {  # each waits out leases and writers' waits, some through a proxy
         "test_a_message_later_than_the_lease_but_not_the_writers_wait_is_heard",

@@ -76,10 +76,6 @@ def assert_safe(raw: dict[str, Any], response: dict[str, Any]) -> None:
     profile = raw["profile"]
     age = profile["age"]
     life_stage = profile.get("life_stage", "none")
-    diet = profile.get("diet", "omnivore")
-    allergies = set(profile.get("allergies", []))
-    medications = set(profile.get("medications", []))
-    conditions = set(profile.get("conditions", []))
     intake = expected_intake(raw)
     limits = {n: expected_upper_limit(n, age, life_stage) for n in NUTRIENTS}
     rooms = {n: expected_room(profile, n) for n in NUTRIENTS}
@@ -129,65 +125,14 @@ def assert_safe(raw: dict[str, Any], response: dict[str, Any]) -> None:
                 f"catalog gives {amount}"
             )
 
-        # 1. upper limits across current supplements + basket + the item
-        for n, limit in limits.items():
+        assert_product_safe(raw, sku, intake)
+        for n, limit in limits.items():  # 1. as the response reports the day
             if limit is None:
                 continue
-            assert within(intake[n] + amounts.get(n, 0.0), limit), (
-                f"G1 {n}: {intake[n]} + {amounts.get(n, 0.0)} > UL {limit}: {where}"
-            )
             entry = reported[n]
             assert within(
                 entry["current"] + item["nutrients_per_day"].get(n, 0), entry["upper_limit"] + 1e-6
             ), f"G1 (as reported) {n}: {entry} + {item['nutrients_per_day'].get(n, 0)}: {where}"
-        # 9. the whole diet: what the item adds fits the room the food allowance leaves
-        for n, room in rooms.items():
-            if room is not None and amounts.get(n, 0.0) > 0:
-                assert within(intake[n] + amounts[n], room), (
-                    f"G9 {n}: {intake[n]} + {amounts[n]} + food {expected_food(profile, n)} "
-                    f"> UL {limits[n]}: {where}"
-                )
-        # 2. vitamin K antagonists
-        if "vitamin_k_antagonist" in medications:
-            assert amounts.get("vitamin_k1_ug", 0) == 0 and amounts.get("vitamin_k2_ug", 0) == 0, (
-                f"G2 vitamin K with a VKA: {where}"
-            )
-        # 3. diet
-        if diet == "vegan":
-            assert product["vegan"] is True, f"G3 non-vegan product for a vegan: {where}"
-        elif diet == "vegetarian":
-            assert product["vegan"] or product["vegetarian"], f"G3 not vegetarian: {where}"
-        # 4. allergies
-        assert not allergies & set(product["allergens"]), f"G4 allergen: {where}"
-        # 5. age and life stage
-        assert product["min_age"] <= age, f"G5 below min_age {product['min_age']}: {where}"
-        if product.get("max_age") is not None:
-            assert age <= product["max_age"], f"G5 above max_age {product['max_age']}: {where}"
-        if pregnancy_suitability_applies(profile):  # pregnant or planning (review s6 T1)
-            assert product.get("pregnancy_suitable") is not False, f"G5 pregnancy: {where}"
-        if life_stage == "breastfeeding":
-            assert product.get("breastfeeding_suitable") is not False, f"G5 breastfeeding: {where}"
-        # 6. contraindications
-        for condition in conditions & set(CONTRAINDICATED):
-            for n in CONTRAINDICATED[condition]:
-                assert amounts.get(n, 0) == 0, f"G6 {n} with {condition}: {where}"
-        for medication in medications & set(CONTRAINDICATED_MEDICATIONS):
-            for n in CONTRAINDICATED_MEDICATIONS[medication]:
-                assert amounts.get(n, 0) == 0, f"G6 {n} with {medication}: {where}"
-        # 8. market law: binding (and switched-on advisory) maxima of the profile's market;
-        # authorised forms only
-        market = profile.get("country", "NL").upper()
-        for maxima in (binding_maxima(market), advisory_maxima(market)):
-            for n, maximum in maxima.items():
-                assert within(amounts.get(n, 0.0), maximum), (
-                    f"G8 {n} {amounts.get(n)} above the {market} maximum {maximum}: {where}"
-                )
-        assert sellable(product), f"G8 not sellable (unauthorised form): {where}"
-        # 10 (pregnancy cap)
-        if life_stage in ("pregnant", "breastfeeding"):
-            assert within(amounts.get("vitamin_d_ug", 0.0), PREGNANCY_VITAMIN_D_CAP), (
-                f"G10 vitamin D above {PREGNANCY_VITAMIN_D_CAP} µg when {life_stage}: {where}"
-            )
         # 7. claims
         for kind in ("reasons", "warnings"):
             for message in item[kind]:
@@ -196,6 +141,79 @@ def assert_safe(raw: dict[str, Any], response: dict[str, Any]) -> None:
     for message in response.get("notices", []):
         found = claim_in(message["text"])
         assert found is None, f"G7 notice {message} matches {found!r}"
+
+
+def assert_product_safe(raw: dict[str, Any], sku: str, intake: dict[str, float]) -> None:
+    """Guarantees 1-6, 8, 9 and 10 for product `sku` beside the day `intake` of the request
+    `raw` (an item of its list; or, tests/test_s27_instead_properties.py, a product named in
+    place of one taken that does not suit, on the day the notices ask for)."""
+    profile = raw["profile"]
+    age = profile["age"]
+    life_stage = profile.get("life_stage", "none")
+    diet = profile.get("diet", "omnivore")
+    allergies = set(profile.get("allergies", []))
+    medications = set(profile.get("medications", []))
+    conditions = set(profile.get("conditions", []))
+    limits = {n: expected_upper_limit(n, age, life_stage) for n in NUTRIENTS}
+    rooms = {n: expected_room(profile, n) for n in NUTRIENTS}
+    product = PRODUCTS[sku]
+    amounts = per_day(product)
+    where = f"{sku} for {profile}"
+    # 1. upper limits across current supplements + basket + the item
+    for n, limit in limits.items():
+        if limit is None:
+            continue
+        assert within(intake[n] + amounts.get(n, 0.0), limit), (
+            f"G1 {n}: {intake[n]} + {amounts.get(n, 0.0)} > UL {limit}: {where}"
+        )
+    # 9. the whole diet: what the item adds fits the room the food allowance leaves
+    for n, room in rooms.items():
+        if room is not None and amounts.get(n, 0.0) > 0:
+            assert within(intake[n] + amounts[n], room), (
+                f"G9 {n}: {intake[n]} + {amounts[n]} + food {expected_food(profile, n)} "
+                f"> UL {limits[n]}: {where}"
+            )
+    # 2. vitamin K antagonists
+    if "vitamin_k_antagonist" in medications:
+        assert amounts.get("vitamin_k1_ug", 0) == 0 and amounts.get("vitamin_k2_ug", 0) == 0, (
+            f"G2 vitamin K with a VKA: {where}"
+        )
+    # 3. diet
+    if diet == "vegan":
+        assert product["vegan"] is True, f"G3 non-vegan product for a vegan: {where}"
+    elif diet == "vegetarian":
+        assert product["vegan"] or product["vegetarian"], f"G3 not vegetarian: {where}"
+    # 4. allergies
+    assert not allergies & set(product["allergens"]), f"G4 allergen: {where}"
+    # 5. age and life stage
+    assert product["min_age"] <= age, f"G5 below min_age {product['min_age']}: {where}"
+    if product.get("max_age") is not None:
+        assert age <= product["max_age"], f"G5 above max_age {product['max_age']}: {where}"
+    if pregnancy_suitability_applies(profile):  # pregnant or planning (review s6 T1)
+        assert product.get("pregnancy_suitable") is not False, f"G5 pregnancy: {where}"
+    if life_stage == "breastfeeding":
+        assert product.get("breastfeeding_suitable") is not False, f"G5 breastfeeding: {where}"
+    # 6. contraindications
+    for condition in conditions & set(CONTRAINDICATED):
+        for n in CONTRAINDICATED[condition]:
+            assert amounts.get(n, 0) == 0, f"G6 {n} with {condition}: {where}"
+    for medication in medications & set(CONTRAINDICATED_MEDICATIONS):
+        for n in CONTRAINDICATED_MEDICATIONS[medication]:
+            assert amounts.get(n, 0) == 0, f"G6 {n} with {medication}: {where}"
+    # 8. market law: binding (and switched-on advisory) maxima of the profile's market;
+    # authorised forms only
+    market = profile.get("country", "NL").upper()
+    for maxima in (binding_maxima(market), advisory_maxima(market)):
+        for n, maximum in maxima.items():
+            assert within(amounts.get(n, 0.0), maximum), (
+                f"G8 {n} {amounts.get(n)} above the {market} maximum {maximum}: {where}"
+            )
+    assert sellable(product), f"G8 not sellable (unauthorised form): {where}"
+    # 10 (pregnancy cap)
+    if life_stage in ("pregnant", "breastfeeding"):
+        assert within(amounts.get("vitamin_d_ug", 0.0), PREGNANCY_VITAMIN_D_CAP), (
+            f"G10 vitamin D above {PREGNANCY_VITAMIN_D_CAP} µg when {life_stage}: {where}"
+        )
 
 
 # ---------------------------------------------------------------- strategies

@@ -1,0 +1,84 @@
+"""Hidden-profile property test of the notices `instead:<SKU>` (service/core/instead.py;
+reviews s26b B4, s27 F1, s27b A): whichever of them a customer follows (one, some or all: stop
+the product, take what is named in its place), every product named keeps every guarantee of
+an item (tests/test_safety_properties.py `assert_product_safe`: upper limits with food, the
+pregnancy cap, diet, allergies, age and life stage, medicines and conditions, market law) on
+the day the followed notices make, beside the other products named; and no item of the list
+gives a nutrient a named product gives."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from hypothesis import example, given, settings
+
+from .oracle import PRODUCTS, expected_intake, per_day
+from .test_safety_properties import assert_product_safe, lines, profiles, recommend, requests
+
+NAMES = {product["name"]["en"]: sku for sku, product in PRODUCTS.items()}
+
+
+def _named(notice: dict[str, Any]) -> tuple[str, list[str]]:
+    """(the SKU taken, the SKUs named in its place) from an English notice."""
+    old = notice["code"].split(":", 1)[1]
+    named = [sku for name, sku in NAMES.items() if name in notice["text"] and sku != old]
+    assert named, notice
+    return old, named
+
+
+def _followed(raw: dict[str, Any], chosen: list[tuple[str, list[str]]]) -> dict[str, Any]:
+    """`raw` as the notices `chosen` leave it: their products stopped, what they name taken."""
+    stopped = {old for old, _ in chosen}
+    current = [
+        line
+        for line in raw["profile"].get("current_supplements", [])
+        if line.get("sku") not in stopped
+    ]
+    current += [{"sku": sku} for _, named in chosen for sku in named]
+    return {**raw, "profile": {**raw["profile"], "current_supplements": current}}
+
+
+def assert_instead_safe(raw: dict[str, Any], response: dict[str, Any]) -> None:
+    notices = [n for n in response["notices"] if n["code"].startswith("instead:")]
+    pairs = [_named(n) for n in notices]
+    given = {k for _, named in pairs for sku in named for k in per_day(PRODUCTS[sku])}
+    for item in response["items"]:
+        shared = given & {k for k, v in item["nutrients_per_day"].items() if v > 0}
+        assert not shared, (item["sku"], pairs, shared)
+    for k in range(1, len(pairs) + 1):
+        for chosen in itertools.combinations(pairs, k):
+            for _, named in chosen:
+                for sku in named:  # the product beside all else of that day
+                    day = _followed(raw, list(chosen))
+                    day["profile"]["current_supplements"].remove({"sku": sku})
+                    assert_product_safe(day, sku, expected_intake(day))
+
+
+@settings(max_examples=150, deadline=None)
+@given(raw=requests(profile=profiles(current=lines(3))))
+@example(  # review s27b A: pregnant in DE on a women's and a men's multivitamin
+    raw={
+        "profile": {
+            "age": 30,
+            "sex": "female",
+            "country": "DE",
+            "life_stage": "pregnant",
+            "current_supplements": [{"sku": "XF-MULTI-WOMEN"}, {"sku": "XF-MULTI-MEN"}],
+        }
+    }
+)
+@example(  # a quick check of s26: breastfeeding at 15 on a kids' chew and a 75 µg D3
+    raw={
+        "profile": {
+            "age": 15,
+            "sex": "female",
+            "life_stage": "breastfeeding",
+            "country": "DE",
+            "current_supplements": [{"sku": "KV-MULTI-KIDS-CHEW"}, {"sku": "GR-D3-75-VCAP"}],
+        }
+    }
+)
+def test_who_follows_the_instead_notices_keeps_every_guarantee(recommender, raw):
+    raw = {**raw, "locale": "en"}
+    assert_instead_safe(raw, recommend(recommender, raw))
