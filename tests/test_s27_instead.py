@@ -20,14 +20,7 @@ from service.core.refills import Purchase, refill_config
 
 from .conftest import RULES, TODAY
 from .oracle import PRODUCTS, per_day
-
-FISH_ALLERGY_75 = {
-    "age": 75,
-    "sex": "female",
-    "country": "NL",
-    "allergies": ["fish"],
-    "current_supplements": [{"sku": "NV-D3-25-FISH-SG"}],
-}
+from .test_s26_instead import FISH_ALLERGY_75
 
 
 def _vitamin_d(sku: str) -> float:

@@ -294,8 +294,7 @@ def no_items_notice(ev: Evaluation, locale: str) -> dict[str, str]:
     elif safe_without_need and ev.memo.get("goal_served"):  # taken serves the goals (s26b B3)
         # not beside a limit what is taken crosses (review s27 F2); "with your basket" where
         # nothing is taken (F3)
-        basket = all(line.path.startswith("basket.") for line in ev.resolved)
-        key = "notice_no_items_goal_served" + ("_basket" if basket else "")
+        key = "notice_no_items_goal_served" + ("" if _takes_something(ev) else "_basket")
     elif safe_without_need:
         key = "notice_no_items_no_need"
     else:
@@ -319,13 +318,19 @@ def plain_no_items_notice(ev: Evaluation, locale: str) -> dict[str, str]:
     """`no_items` "nothing safely fits", naming what is taken only where something is (review
     s8 Q7: "... and what you already take" to a man who takes nothing): your profile and what
     you take, your profile and your basket, or your profile alone."""
-    if any(not line.path.startswith("basket.") for line in ev.resolved):
+    if _takes_something(ev):
         key = "notice_no_items"
     elif ev.resolved:
         key = "notice_no_items_basket"
     else:
         key = "notice_no_items_profile"
     return {"code": "no_items", "text": ev.snapshot.reference.text(key, locale)}
+
+
+def _takes_something(ev: Evaluation) -> bool:
+    """A line of the request is taken now (not only in the basket): the empty list's texts
+    say "what you already take", else "with your basket"."""
+    return any(not line.path.startswith("basket.") for line in ev.resolved)
 
 
 def _safe_without_need(ev: Evaluation) -> bool:

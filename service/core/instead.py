@@ -235,7 +235,8 @@ def instead_reasons(
     named in place of one taken that does not suit; or, with `left_out` (nothing else keeps it
     out), it gives a nutrient that product gives."""
     catalog = ev.snapshot.catalog
-    for one in taken_instead(ev, request):
+    instead = taken_instead(ev, request)
+    for one in instead:
         old = catalog.products[one.replaced].sku
         if index in one.indices:
             text = (
@@ -245,7 +246,7 @@ def instead_reasons(
                 "so never an item beside it"
             )
             return [{"code": "instead", "replaces": old, "text": text}]
-    for one in taken_instead(ev, request) if left_out else ():
+    for one in instead if left_out else ():
         if shares(ev, (one,), index):
             old = catalog.products[one.replaced].sku
             new = ", ".join(catalog.products[i].sku for i in one.indices)

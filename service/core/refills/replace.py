@@ -75,8 +75,8 @@ def next_replacement(ev: Evaluation, index: int, chosen: list[int], avoid: Any) 
     # for a gap of a nutrient still open only (review s27b B: the doctor's 1,000 µg folic acid
     # of a pregnant woman, half filled by the first, ranked a second folic acid first, which
     # was refused, and her iodine was never tried)
-    found = _replacement(ev, index, avoid, same_role=False, gives=gives)
-    return None if found is None or not (per_day[found] > 0)[gives].any() else found
+    # (a gap it fills is of a nutrient it gives: no check of what it gives after)
+    return _replacement(ev, index, avoid, same_role=False, gives=gives)
 
 
 def still_lost(snapshot: Any, why: dict[str, list[str]], given: list[int]) -> dict[str, list[str]]:
