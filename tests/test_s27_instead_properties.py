@@ -49,6 +49,13 @@ def assert_instead_safe(raw: dict[str, Any], response: dict[str, Any]) -> None:
     for item in response["items"]:
         shared = given & {k for k, v in item["nutrients_per_day"].items() if v > 0}
         assert not shared, (item["sku"], pairs, shared)
+    # no intake warning says "we suggest no more <nutrient>" of what a named product gives
+    # (session 27 left open: "no more vitamin D" right above a 20 µg D3 named in place of 50)
+    for notice in response["notices"]:
+        if notice["code"].startswith("intake_warning:"):
+            key, tail = notice["code"].split(":", 1)[1], notice["text"].rsplit(";", 1)[-1]
+            said = "no more" in tail and "lower dose" not in tail
+            assert key not in given or not said, (notice, pairs)
     for k in range(1, len(pairs) + 1):
         for chosen in itertools.combinations(pairs, k):
             for _, named in chosen:

@@ -421,7 +421,9 @@ def _listed(ev: Evaluation, column: int, found: Any) -> bool:
     return found.kind != "dose_band" or not above(ev.intake[column], ev.safety.room[column])
 
 
-def _warning_notice(ev: Evaluation, column: int, found: Any, locale: str) -> dict[str, str]:
+def _warning_notice(
+    ev: Evaluation, column: int, found: Any, locale: str, suffix: str = "", **more: str
+) -> dict[str, str]:
     """`intake_warning:<nutrient>`: what is taken or in the basket fails a guarantee for the
     person (an interaction, the life stage's maximum, the dose band): it names
     the products and says whom to ask, instead of "you already take enough"."""
@@ -431,12 +433,33 @@ def _warning_notice(ev: Evaluation, column: int, found: Any, locale: str) -> dic
         key, locale, amount=ev.intake[column], maximum=found.maximum or 0.0
     )
     text = reference.text(
-        _warning_key(reference, found, ev.profile.country),
+        _warning_key(reference, found, ev.profile.country) + suffix,
         locale,
         products=line_names(ev, found.lines, locale),
         **values,
+        **more,
     )
     return {"code": f"intake_warning:{key}", "text": text}
+
+
+def warning_beside_instead(
+    ev: Evaluation, notice: dict[str, str], replaced: int, named: tuple[int, ...], locale: str
+) -> dict[str, str]:
+    """`notice` (an `intake_warning:<nutrient>` that names product `replaced`) as it reads
+    right before the `instead:<SKU>` notice naming `named` in its place: when one of those gives
+    the nutrient, not "we suggest no more <nutrient>" before it (s27 left open: "no more vitamin
+    D" before a 20 µg D3 named for a 50 µg one in pregnancy), but a lower dose named below in
+    place of the product, and nothing more beside it. A lower dose it is: the product named is
+    within the maximum crossed on the day without the product replaced, all else counted."""
+    reference, catalog = ev.snapshot.reference, ev.snapshot.catalog
+    column = reference.nutrients.keys.index(notice["code"].removeprefix("intake_warning:"))
+    found = ev.offer.failing.get(column)
+    if found is None or not (catalog.nutrients_per_day[list(named), column] > 0).any():
+        return notice  # none named gives it: "no more <nutrient>" is true as it stands
+    if _warning_key(reference, found, ev.profile.country) + "_instead" not in reference.texts:
+        return notice
+    name = catalog.products[replaced].name[locale]
+    return _warning_notice(ev, column, found, locale, "_instead", name=name)
 
 
 def _warning_key(reference: Any, found: Any, country: str) -> str:

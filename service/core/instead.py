@@ -180,10 +180,12 @@ def shares(ev: Evaluation, instead: tuple[Instead, ...], index: int) -> bool:
 
 
 def instead_notice(
-    instead: tuple[Instead, ...], notices: list[dict[str, str]], locale: str
+    ev: Evaluation, instead: tuple[Instead, ...], notices: list[dict[str, str]], locale: str
 ) -> list[dict[str, str]]:
     """`notices` with `instead:<SKU>` after each product's `product_not_suited:<SKU>`: it names
     the product, and says to stop the other first and never to take the two together."""
+    from .advice_texts import warning_beside_instead
+
     for one in instead:
         fit = one.fit
         catalog, reference = fit.snapshot.catalog, fit.snapshot.reference
@@ -199,18 +201,18 @@ def instead_notice(
         # after the notice that names it: why it does not suit, or for a dose a warning names
         # (75 µg D3 in pregnancy, "we suggest no more vitamin D") that warning, so the two read
         # together (a quick check of s26); else last
+        warned = [
+            k
+            for k, n in enumerate(notices)
+            if n["code"].startswith("intake_warning:") and old.name[locale] in n["text"]
+        ]
         after = next(
             (k + 1 for k, n in enumerate(notices) if n["code"] == f"product_not_suited:{old.sku}"),
             None,
-        ) or next(
-            (
-                k + 1
-                for k, n in enumerate(notices)
-                if n["code"].startswith("intake_warning:") and old.name[locale] in n["text"]
-            ),
-            len(notices),
-        )
+        ) or (warned[0] + 1 if warned else len(notices))
         notices = [*notices[:after], notice, *notices[after:]]
+        for k in (k for k in warned if k < after):  # not "no more vitamin D" above one with it
+            notices[k] = warning_beside_instead(ev, notices[k], one.replaced, one.indices, locale)
     return notices
 
 

@@ -283,7 +283,7 @@ def rank_and_render(
         # candidate has a need, and each need gives a reason)
         shown = [index for index, item in zip(ranked, items, strict=True) if item["reasons"]]
         items = [item for item in items if item["reasons"]]
-        notices = instead_notice(instead, notices, locale)
+        notices = instead_notice(ev, instead, notices, locale)
         if not items:  # nothing safe, nothing for a need, a condition: say which (s7 P10)
             notices.append(no_items_notice(ev, locale))
         elif len(items) < request.limit:

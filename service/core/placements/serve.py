@@ -142,7 +142,7 @@ def placement_bodies(
     bodies: dict[str, dict[str, Any]] = {}
     for locale in locales:
         notices = _continuing(ctx, picks, list_notices(ev, locale), locale)
-        notices = instead_notice(instead, notices, locale)
+        notices = instead_notice(ev, instead, notices, locale)
         codes = {n["code"] for n in notices}
         # the strategies' own (a refill held back), once each
         notices += [n for n in ctx.notices.get(locale, []) if n["code"] not in codes]
