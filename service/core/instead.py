@@ -50,6 +50,7 @@ class Instead:
     replaced: int  # catalog index of the product taken that does not fit
     indices: tuple[int, ...]  # catalog indices of the products that serve its needs instead
     fit: Evaluation  # the day without the product it replaces
+    in_basket: bool = False  # the product replaced is in the basket too (its next pack)
 
 
 def taken_instead(ev: Evaluation, request: RecommendationRequest) -> tuple[Instead, ...]:
@@ -87,7 +88,8 @@ def _taken_instead(ev: Evaluation, request: RecommendationRequest) -> tuple[Inst
         chosen, fit = _named_for(days, index, unsuited, named, avoid)
         if not chosen or fit is None:
             continue
-        found.append(Instead(index, chosen, fit))
+        sku = catalog.products[index].sku
+        found.append(Instead(index, chosen, fit, any(x.sku == sku for x in request.basket)))
         for sku in (catalog.products[i].sku for i in chosen):
             named.append((f"instead.{sku}", Line(sku=sku)))
             avoid.add(sku)
@@ -194,10 +196,10 @@ def instead_notice(
         # more than one in place of a multivitamin: "..., ... and ... suit your profile"
         key = "notice_instead_taken" if len(names) == 1 else "notice_instead_taken_many"
         product = reference.listed(names, locale)
-        notice = {
-            "code": f"instead:{old.sku}",
-            "text": reference.text(key, locale, name=old.name[locale], product=product),
-        }
+        text = reference.text(key, locale, name=old.name[locale], product=product)
+        if one.in_basket:  # judged on a day without its next pack too (_Days.without)
+            text += " " + reference.text("notice_instead_basket", locale, name=old.name[locale])
+        notice = {"code": f"instead:{old.sku}", "text": text}
         # after the notice that names it: why it does not suit, or for a dose a warning names
         # (75 µg D3 in pregnancy, "we suggest no more vitamin D") that warning, so the two read
         # together (a quick check of s26); else last
