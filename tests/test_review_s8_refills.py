@@ -77,9 +77,21 @@ def test_q1_no_enough_beside_a_total_above_the_pregnancy_maximum(client, locale)
 def test_q1_refills_carries_the_lists_warnings_about_what_is_taken_now(client, purchases):
     store_customer(client, "q1n", PREGNANT, purchases)
     for locale in LOCALES:
-        warned = _warnings(_get(client, "q1n", "recommendations", locale))
+        listed = _get(client, "q1n", "recommendations", locale)
+        warned = _warnings(listed)
         assert "intake_warning:vitamin_d_ug" in warned
-        assert _warnings(_get(client, "q1n", "refills", locale)) == warned
+        refills = _warnings(_get(client, "q1n", "refills", locale))
+        assert refills.keys() == warned.keys()
+        # the list names a lower vitamin D dose in place of the 75 µg D3 + K2 below its warning,
+        # which says so (session 28, texts.yaml notice_intake_life_stage_maximum_instead);
+        # /refills has no such notice and keeps "we suggest no more vitamin D"
+        assert "instead:XF-D3K2-TAB" in [n["code"] for n in listed["notices"]]
+        texts = yaml.safe_load((RULES / "reference" / "texts.yaml").read_text(encoding="utf-8"))
+        lower = texts["texts"]["notice_intake_life_stage_maximum_instead"][locale]
+        assert warned.pop("intake_warning:vitamin_d_ug").endswith(lower.rsplit("}", 1)[1])
+        plain = texts["texts"]["notice_intake_life_stage_maximum"][locale]
+        assert refills.pop("intake_warning:vitamin_d_ug").endswith(plain.rsplit("}", 1)[1])
+        assert refills == warned
 
 
 # ---------------------------------------------------------------- Q2

@@ -68,6 +68,19 @@ def open_advice_notices(
     return out
 
 
+def advised_columns(ev: Evaluation) -> np.ndarray:
+    """Per nutrient column: an advice of the profile of a tier that is not our own aim
+    (targets.yaml `priorities`: a health council's, a doctor's, folic acid in pregnancy; not
+    calcium for vegans or a goal's magnesium)."""
+    keys = ev.snapshot.reference.nutrients.keys
+    tiers = priorities(ev.snapshot.reference)
+    out = nan_to_num(advice_of(ev).targets) > 0
+    for column in np.flatnonzero(out).tolist():
+        rank = tiers.rank(ev.target_ids.get(keys[column]))
+        out[column] = not (rank < len(tiers.ours) and tiers.ours[rank])
+    return out
+
+
 def _text_key(ev: Evaluation) -> str:
     return "notice_advice_over_limit" + ("_life_stage" if ev.profile.life_stage != "none" else "")
 

@@ -31,7 +31,7 @@ last one's day: it counts every product not stopped, and what is named before it
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, cast
 
 import numpy as np
@@ -51,6 +51,8 @@ class Instead:
     indices: tuple[int, ...]  # catalog indices of the products that serve its needs instead
     fit: Evaluation  # the day without the product it replaces
     in_basket: bool = False  # the product replaced is in the basket too (its next pack)
+    # (nutrient column, amount a day) of advice it served that what is named leaves short
+    short: tuple[tuple[int, float], ...] = ()
 
 
 def taken_instead(ev: Evaluation, request: RecommendationRequest) -> tuple[Instead, ...]:
@@ -93,7 +95,7 @@ def _taken_instead(ev: Evaluation, request: RecommendationRequest) -> tuple[Inst
         for sku in (catalog.products[i].sku for i in chosen):
             named.append((f"instead.{sku}", Line(sku=sku)))
             avoid.add(sku)
-    return tuple(found)
+    return tuple(_short(days, unsuited, named, found)) if found else ()
 
 
 @dataclass(frozen=True)
@@ -165,6 +167,34 @@ def _named_for(
     return tuple(chosen), first
 
 
+def _short(days: _Days, unsuited: set[str], named: list, found: list[Instead]) -> list[Instead]:
+    """`found`, the last notice naming a product that gives a nutrient with the columns (and
+    amount a day) of each advice that a product replaced gave to and that the day every notice
+    asks for still leaves short (s27b M4: a boy of 11 in DE with little sun, 20 µg advised,
+    told to take 10 µg kids' drops in place of a 25 µg spray, with no word that half the
+    advice is still open: no item gives vitamin D beside what is named). That day counts what
+    every notice names (review s28 F1: "you take 10 µg, make up the rest" beside another
+    notice naming a 20 µg D3)."""
+    from .advice import advice_of
+    from .advice_open import advised_columns
+
+    day = days.without(unsuited, named)
+    per_day = day.snapshot.catalog.nutrients_per_day
+    targets = np.nan_to_num(advice_of(day).targets)
+    replaced = (per_day[[one.replaced for one in found]] > 0).any(axis=0)
+    short = replaced & advised_columns(day) & (day.intake < targets * (1 - 1e-9))
+    out = list(found)
+    for column in np.flatnonzero(short).tolist():
+        giving = [
+            k for k, one in enumerate(found) if (per_day[list(one.indices), column] > 0).any()
+        ]
+        if giving:
+            k = giving[-1]
+            amount = (int(column), float(day.intake[column]))
+            out[k] = replace(out[k], short=(*out[k].short, amount))
+    return out
+
+
 def beside(
     ev: Evaluation, instead: tuple[Instead, ...], ranked: list[int], raws: list[float]
 ) -> tuple[list[int], list[float]]:
@@ -186,7 +216,7 @@ def instead_notice(
 ) -> list[dict[str, str]]:
     """`notices` with `instead:<SKU>` after each product's `product_not_suited:<SKU>`: it names
     the product, and says to stop the other first and never to take the two together."""
-    from .advice_texts import warning_beside_instead
+    from .advice_texts import advice_phrase, warning_beside_instead
 
     for one in instead:
         fit = one.fit
@@ -197,6 +227,22 @@ def instead_notice(
         key = "notice_instead_taken" if len(names) == 1 else "notice_instead_taken_many"
         product = reference.listed(names, locale)
         text = reference.text(key, locale, name=old.name[locale], product=product)
+        for column, amount in one.short:  # advice still short with what is named (s27b M4)
+            key = reference.nutrients.keys[column]
+            values = reference.nutrients.text_values(key, locale, amount=amount)
+            giving = [  # what every notice names that gives it (review s28 F1)
+                catalog.products[i].name[locale]
+                for other in instead
+                for i in other.indices
+                if catalog.nutrients_per_day[i, column] > 0
+            ]
+            text += " " + reference.text(
+                "notice_instead_short",
+                locale,
+                product=reference.listed(giving, locale),
+                advice=advice_phrase(ev, column, locale),
+                **values,
+            )
         if one.in_basket:  # judged on a day without its next pack too (_Days.without)
             text += " " + reference.text("notice_instead_basket", locale, name=old.name[locale])
         notice = {"code": f"instead:{old.sku}", "text": text}

@@ -69,14 +69,28 @@ def next_replacement(ev: Evaluation, index: int, chosen: list[int], avoid: Any) 
     per_day = ev.snapshot.catalog.nutrients_per_day
     if not many_roles(ev, index):
         return None
-    gives = (per_day[index] > 0) & ~(per_day[chosen] > 0).any(axis=0)
-    if not (gives & (ev.features.fill > 0).any(axis=0)).any():
-        return None
-    # for a gap of a nutrient still open only (review s27b B: the doctor's 1,000 µg folic acid
-    # of a pregnant woman, half filled by the first, ranked a second folic acid first, which
-    # was refused, and her iodine was never tried)
+    still_open = (per_day[index] > 0) & (ev.features.fill > 0).any(axis=0)
+    named = (per_day[chosen] > 0).any(axis=0)
+    # first a gap of a nutrient none of `chosen` gives (review s27b B: the doctor's 1,000 µg
+    # folic acid of a pregnant woman, half filled by the first, ranked a second folic acid
+    # first, which was refused, and her iodine was never tried); then one they give but leave
+    # open, of an advice, not an aim of ours, that a multivitamin carries in passing
+    # (scoring.yaml dose_band.in_passing: folic acid and iodine, not a second vitamin D source;
+    # session 28: a vegan multivitamin named in place of a pregnant woman's men's multivitamin
+    # gave 200 of her 400 µg folic acid, and no folic acid was named beside it; not a goal's
+    # magnesium beside a pregnancy multivitamin)
     # (a gap it fills is of a nutrient it gives: no check of what it gives after)
-    return _replacement(ev, index, avoid, same_role=False, gives=gives)
+    from ..advice_config import advice_config
+    from ..advice_open import advised_columns
+
+    keys = ev.snapshot.reference.nutrients.keys
+    passing = np.isin(keys, advice_config(ev.snapshot.reference).in_passing)
+    for gives in (still_open & ~named, still_open & named & passing & advised_columns(ev)):
+        if gives.any():
+            pick = _replacement(ev, index, avoid, same_role=False, gives=gives)
+            if pick is not None:
+                return pick
+    return None
 
 
 def still_lost(snapshot: Any, why: dict[str, list[str]], given: list[int]) -> dict[str, list[str]]:
