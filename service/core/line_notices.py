@@ -40,9 +40,10 @@ _COVERED = "already_covered:"
 def unsuited_taken(ev: Evaluation) -> dict[int, list[str]]:
     """{index of `ev.resolved`: the mask codes its catalog product fails} for lines of a
     catalog product that does not suit the person by allergy, diet or age, or may not be sold
-    as a food supplement."""
+    as a food supplement, or that an exclude rule with `taken` excludes (its code)."""
     catalog = ev.snapshot.catalog
     masks = [(code, ev.safety.excluded.get(code)) for code in LINE_CODES]
+    masks += list(ev.taken_unsuited.items())  # a rule's `taken` (review s28 F3)
     out: dict[int, list[str]] = {}
     for i, line in enumerate(ev.resolved):
         index = catalog.index.get(line.sku) if line.sku is not None else None

@@ -103,6 +103,16 @@ class Evaluation:
         return [int(i) for i in flatnonzero(above(self.intake, self.limits))]
 
     @cached_property
+    def taken_unsuited(self) -> dict[str, np.ndarray]:
+        """{reason code: products} that a matched exclude rule with `taken` says do not suit
+        the person when taken or in the basket either (review s28 F3)."""
+        out: dict[str, np.ndarray] = {}
+        for rule in self.matched_rules:
+            if rule.taken and rule.action == "exclude":
+                out[rule.taken] = out.get(rule.taken, np.zeros_like(rule.mask)) | rule.mask
+        return out
+
+    @cached_property
     def memo(self) -> dict[Any, Any]:
         """What ranking and rendering computed for this evaluation, reused by the plain list
         and every placement of one request or refresh (_rank, _item, intake_view). Not a

@@ -70,6 +70,10 @@ class _RuleSchema(Schema):
     # false: the reason says which product suits among those offered for a need (a vegan
     # D3 source), and the rule brings no product on its own (review s8 Q6)
     need = fields.Boolean(load_default=True)
+    # exclude only: a product taken (or in the basket) that the rule excludes does not suit the
+    # person either: `product_not_suited` with the words regimen_texts.yaml `unsuited_<taken>`,
+    # credited with nothing, and what suits in its place is named (review s28 F3)
+    taken = fields.String(load_default=None, validate=validate.Regexp(r"^[a-z][a-z0-9_]{0,39}$"))
 
     @validates_schema
     def _action_fields(self, data: dict, **_: Any) -> None:
@@ -84,6 +88,8 @@ class _RuleSchema(Schema):
         missing = [loc for loc in LOCALES if reason and loc not in reason]
         if missing:
             raise ValidationError(f"reason is missing locale(s): {', '.join(missing)}", "reason")
+        if data.get("taken") and action != "exclude":
+            raise ValidationError("taken is for an exclude rule only", "taken")
         start, end = data.get("valid_from"), data.get("valid_until")
         if start and end and end < start:
             raise ValidationError("valid_until is before valid_from", "valid_until")
@@ -116,6 +122,7 @@ class Rule:
     line: int
     placements: tuple[str, ...] = ()
     need: bool = True  # its reason is a need (Offer.rule_need); false: a preference only
+    taken: str | None = None  # exclude: a product taken that it excludes does not suit either
 
     @cached_property
     def products(self) -> np.ndarray:
@@ -297,6 +304,8 @@ def _build_rule(
                     rule_id=rule_id,
                 )
             )
+    if data["taken"]:
+        findings.extend(_taken_words(data["taken"], reference, file, at("taken"), rule_id))
     if data["skus"]:
         mask &= catalog.sku_mask(data["skus"])
     if data["categories"]:
@@ -336,7 +345,24 @@ def _build_rule(
         line=line,
         placements=tuple(data["placements"]),
         need=data["need"],
+        taken=data["taken"],
     ), []
+
+
+def _taken_words(
+    taken: str, reference: Reference, file: str, line: int, rule_id: str
+) -> list[Finding]:
+    """`taken` names reason words that exist (regimen_texts.yaml `unsuited_<taken>`)."""
+    from .regimen_texts import regimen_texts  # it reads rules' reference, not rules
+
+    try:
+        texts = regimen_texts(reference)
+    except DataFileError:
+        return []  # that file's own findings refuse the snapshot
+    if f"unsuited_{taken}" in texts:
+        return []
+    message = f"taken: no text unsuited_{taken} in rules/reference/regimen_texts.yaml"
+    return [Finding(file, line, message, code="unknown_text", rule_id=rule_id)]
 
 
 def _product_mask(

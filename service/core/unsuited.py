@@ -70,6 +70,9 @@ def unsuited_lines(ev: Any) -> dict[int, list[str]]:
             if code in _NOT_THE_LINE or code.startswith("interaction:") or not mask[index]:
                 continue
             fails(i, _REASON.get(code, "law"))  # market maxima, not sellable
+        for code, mask in ev.taken_unsuited.items():  # a rule's `taken` (review s28 F3)
+            if mask[index]:
+                fails(i, code)
         if line.sku in catalog.unauthorised_forms:  # review s7 P9: no dose of it is allowed
             out[i] = [why for why in out.get(i, []) if why != "law"] + ["form"]
     for i, line in enumerate(ev.resolved):  # a daily dose above the maximum on its own

@@ -115,11 +115,14 @@ UNFIT_CODES = frozenset({"diet", "allergy", "age", "life_stage"})
 
 
 def unfit_products(ev: Evaluation) -> np.ndarray:
-    """Products that fail a check of `UNFIT_CODES` or an interaction for the profile."""
+    """Products that fail a check of `UNFIT_CODES` or an interaction for the profile, or that
+    an exclude rule with `taken` excludes."""
     mask = np.zeros(len(ev.snapshot.catalog), dtype=bool)
     for code, excluded in ev.safety.excluded.items():
         if code in UNFIT_CODES or code.startswith("interaction:"):
             mask |= excluded
+    for excluded in ev.taken_unsuited.values():  # a rule's `taken` (review s28 F3)
+        mask |= excluded
     return mask
 
 
