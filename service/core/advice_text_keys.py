@@ -28,6 +28,23 @@ ADVICE_TEXTS: dict[str, tuple[str, ...]] = {
     "notice_intake_interaction": ("products", "amount", "unit", "nutrient", "maximum"),
     "notice_intake_life_stage_maximum": ("products", "amount", "unit", "nutrient", "maximum"),
     "notice_intake_dose_band": ("products", "amount", "unit", "nutrient", "maximum"),
+    # session 28: above the notice instead:<SKU> naming a lower dose of it
+    "notice_intake_life_stage_maximum_instead": (
+        "products",
+        "amount",
+        "unit",
+        "nutrient",
+        "maximum",
+        "name",
+    ),
+    "notice_intake_dose_band_instead": (
+        "products",
+        "amount",
+        "unit",
+        "nutrient",
+        "maximum",
+        "name",
+    ),
     "notice_product_life_stage": ("products",),
     "notice_product_life_stage_taken": ("products",),
     "warning_life_stage_maximum_total": ("details",),

@@ -15,6 +15,9 @@ SERVICE_TEXTS: dict[str, tuple[str, ...]] = {
     # review 23p #3: the product that serves the need of one taken that does not fit
     "notice_instead_taken": ("name", "product"),
     "notice_instead_taken_many": ("name", "product"),  # review s27 F1
+    "notice_instead_basket": ("name",),  # session 28: its next pack in the basket
+    # s27b M4: an advice what is named leaves short
+    "notice_instead_short": ("product", "amount", "unit", "nutrient", "advice"),
     # session 12: an item's reason where other supplements (taken, basket) give the nutrient
     # too: the day's total with the product (advice_texts._advice_reason, _justified_reason)
     "reason_advice_taken": ("amount", "unit", "nutrient", "advice", "taken", "total"),
