@@ -180,3 +180,24 @@ def test_folic_acid_a_multivitamin_named_leaves_short_in_pregnancy_is_named_too(
     folic = sum(per_day(PRODUCTS[sku]).get("folic_acid_ug", 0.0) for sku in named)
     assert 400 <= folic <= 1000, (named, notice["text"])
     assert not [s for s in named if per_day(PRODUCTS[s]).keys() == {"magnesium_mg"}], named
+
+
+@pytest.mark.parametrize("placement", [None, "home"])
+def test_review_s28_f2_no_doctors_reach_with_what_the_notice_says_to_stop(client, placement):
+    """Review s28 F2: a man of 72 on a vitamin K antagonist with a doctor's 50 µg vitamin D,
+    on a multivitamin 50+ with vitamin K1, was told "with the 20 µg in what you take now you
+    reach at most 45 µg with our products; do not make up the rest with more", beside the
+    notice naming a 50 µg D3 in place of that multivitamin, and an empty list."""
+    profile = {"age": 72, "sex": "male", "country": "NL", "medications": ["vitamin_k_antagonist"]}
+    profile |= {"higher_dose_advised": {"vitamin_d_ug": 50}}
+    profile["current_supplements"] = [{"sku": "XF-MULTI-50PLUS"}]
+    body = {"profile": profile, "locale": "en"}
+    if placement:
+        body["placement"] = placement
+    codes = [n["code"] for n in _notices(client, body)]
+    assert "instead:XF-MULTI-50PLUS" in codes, codes
+    assert "doctor_dose_short:vitamin_d_ug" not in codes, codes
+    # without the multivitamin to stop, the reach is still said
+    profile["current_supplements"] = [{"sku": "XF-D3-20-TAB"}]
+    codes = [n["code"] for n in _notices(client, body)]
+    assert "doctor_dose_short:vitamin_d_ug" in codes, codes

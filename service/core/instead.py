@@ -218,6 +218,7 @@ def instead_notice(
     the product, and says to stop the other first and never to take the two together."""
     from .advice_texts import advice_phrase, warning_beside_instead
 
+    notices = _without_stale_reach(instead, notices)
     for one in instead:
         fit = one.fit
         catalog, reference = fit.snapshot.catalog, fit.snapshot.reference
@@ -262,6 +263,23 @@ def instead_notice(
         for k in (k for k in warned if k < after):  # not "no more vitamin D" above one with it
             notices[k] = warning_beside_instead(ev, notices[k], one.replaced, one.indices, locale)
     return notices
+
+
+def _without_stale_reach(
+    instead: tuple[Instead, ...], notices: list[dict[str, str]]
+) -> list[dict[str, str]]:
+    """`notices` without `doctor_dose_short:<nutrient>` of a nutrient a product named gives
+    (review s28 F2): it said how far "what you take now" with "our products" reaches the
+    doctor's dose, while the notice says to stop one of those and names what gives it in its
+    place, and no item gives it beside that (`beside`); what is named leaves short, the
+    notice says (`notice_instead_short`)."""
+    if not instead:
+        return notices
+    snapshot = instead[0].fit.snapshot
+    per_day, keys = snapshot.catalog.nutrients_per_day, snapshot.reference.nutrients.keys
+    named = [i for one in instead for i in one.indices]
+    given = {f"doctor_dose_short:{keys[c]}" for c in np.flatnonzero(per_day[named].any(axis=0))}
+    return [n for n in notices if n["code"] not in given]
 
 
 def with_no_items_instead(
