@@ -1,0 +1,116 @@
+"""The core's CPU per distinct profile of a refresh (issue 16, session 28): `compute_payload`
+(the plain list and the precomputed placements in the shop's locale, the impression and the
+gzip of the parts, as `refresh_chunk` computes each distinct profile of a chunk) on distinct
+profiles of the stored customers' sample (`sample_profiles(..., adults_only=True)`, as
+`bench/precompute.py` stores them), in process, no Redis, against another checkout's code in
+alternated rounds, a fresh process per round and checkout.
+
+    python -m bench.refresh_cpu [--root /path/to/main] [--rounds 3] [--profiles 1000]
+
+Prints the CPU per distinct profile (`time.process_time`) of each checkout per round, the
+median (min-max) per checkout and, per round, this checkout's over the other's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+TODAY = dt.date(2026, 11, 28)
+HERE = Path(__file__).resolve().parents[1]
+
+
+def child(count: int) -> dict[str, Any]:
+    import gc
+    import time
+
+    from service.core.recommender import Recommender
+    from service.core.samples import sample_profiles
+    from service.core.snapshot import DataPaths
+    from service.customers.refresh import CachePolicy, compute_payload
+    from service.customers.store import profile_digest
+    from service.learning.serving import LEARNING
+    from service.settings import REPO_ROOT
+
+    paths = DataPaths(REPO_ROOT / "catalog" / "products.yaml", REPO_ROOT / "rules")
+    recommender = Recommender(
+        paths, cache_size=0, reload_interval=0, clock=lambda: TODAY, learning=LEARNING
+    )
+    snapshot = recommender.snapshot
+    skus = [p.sku for p in snapshot.catalog.products]
+    seen: dict[str, dict] = {}
+    for profile in sample_profiles(30_000, skus, adults_only=True):
+        seen.setdefault(profile_digest(profile), profile)
+    distinct = list(seen.values())
+    warm, timed = distinct[:300], distinct[300 : 300 + count]
+    limit = CachePolicy().limit
+    for profile in warm:  # first use, the per-catalog tables, as in a running worker
+        compute_payload(snapshot, profile, TODAY, limit, skus, LEARNING)
+    gc.collect()
+    gc.freeze()
+    started = time.process_time()
+    for profile in timed:
+        compute_payload(snapshot, profile, TODAY, limit, skus, LEARNING)
+    cpu = time.process_time() - started
+    return {"us_per_profile": round(cpu / len(timed) * 1e6, 1), "root": _code_root()}
+
+
+def _code_root() -> str:
+    import service
+
+    return str(Path(service.__file__).resolve().parents[1])
+
+
+def _run(root: Path, count: int) -> dict[str, Any]:
+    python = root / ".venv" / "bin" / "python"
+    if not python.exists():
+        python = Path(sys.executable)
+    script = str(Path(__file__).resolve())
+    code = (
+        f"import json, runpy, sys; sys.path.insert(0, {str(root)!r}); "
+        f"run = runpy.run_path({script!r})['child']; print(json.dumps(run({count})))"
+    )
+    out = subprocess.run(
+        [str(python), "-c", code], cwd=root, capture_output=True, text=True, check=True
+    )
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    if Path(result["root"]) != root.resolve():
+        raise SystemExit(f"{root}: ran the code of {result['root']}")
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--root", type=Path, help="the other checkout (the baseline)")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--profiles", type=int, default=1000)
+    args = parser.parse_args()
+    if args.root is None:
+        print(json.dumps(child(args.profiles)))
+        return
+    base, mine, ratios = [], [], []
+    for i in range(args.rounds):
+        order = [(args.root, base), (HERE, mine)]
+        if i % 2:
+            order.reverse()
+        for root, into in order:
+            into.append(_run(root, args.profiles)["us_per_profile"])
+        ratios.append(mine[-1] / base[-1])
+        print(f"round {i + 1}: base {base[-1]} us, this {mine[-1]} us, {ratios[-1]:.3f}")
+
+    def spread(values: list[float]) -> str:
+        return f"{statistics.median(values):.3f} ({min(values):.3f}-{max(values):.3f})"
+
+    print(f"base ({args.root}): {spread(base)} us per distinct profile")
+    print(f"this ({HERE}): {spread(mine)} us per distinct profile")
+    print(f"this over base, per round: {spread(ratios)}")
+
+
+if __name__ == "__main__":
+    main()
