@@ -129,3 +129,14 @@ def test_a_taken_that_cannot_be_said_is_refused_at_its_line(tmp_path):
     assert any("exclude rule only" in m for _, m in messages), messages
     (words,) = [f for f in findings if "unsuited_no_such_words" in f.message]
     assert words.line == at(lines, "taken: no_such_words")[0], messages
+
+
+@pytest.mark.parametrize("locale", ["en", "nl", "de"])
+def test_the_intake_check_warns_of_it_too(client, locale):
+    profile = {"age": 76, "sex": "male", "country": "NL"}
+    profile["current_supplements"] = [{"sku": "XF-MULTI-PREGNANCY"}]
+    response = client.post("/v1/intake/check", json={"profile": profile, "locale": locale})
+    assert response.status_code == 200, response.get_json()
+    warnings = {w["code"]: w for w in response.get_json()["warnings"]}
+    assert WORDS[locale] in warnings["pregnancy_product"]["text"], warnings
+    assert warnings["pregnancy_product"]["skus"] == ["XF-MULTI-PREGNANCY"]

@@ -177,7 +177,8 @@ def _interaction_warnings(ev: Any, locale: str) -> list[dict[str, Any]]:
 
 
 def _product_warnings(ev: Any, locale: str) -> list[dict[str, Any]]:
-    """Catalog products in the lines that this profile should not take (diet, allergy, age)."""
+    """Catalog products in the lines that this profile should not take (diet, allergy, age,
+    life stage, an exclude rule with `taken`)."""
     reference, catalog, profile = ev.snapshot.reference, ev.snapshot.catalog, ev.profile
     checks = {
         "diet": ("warning_diet", {"diet": reference.text(f"diet_{profile.diet}", locale)}),
@@ -204,6 +205,12 @@ def _product_warnings(ev: Any, locale: str) -> list[dict[str, Any]]:
         warnings.append(
             {"code": code, "text": reference.text(text_key, locale, **values), "skus": skus}
         )
+    for code, mask in ev.taken_unsuited.items():  # an exclude rule's `taken` (review s28 F3)
+        skus = sorted({r.sku for r in ev.resolved if r.sku and mask[catalog.index[r.sku]]})
+        if skus:
+            reason = TextWriter(reference, locale)(f"unsuited_{code}")
+            text = reference.text("warning_taken_rule", locale, reason=reason)
+            warnings.append({"code": code, "text": text, "skus": skus})
     return warnings
 
 

@@ -106,6 +106,8 @@ SERVICE_TEXTS: dict[str, tuple[str, ...]] = {
     "warning_allergy": ("allergens",),
     "warning_age": ("age",),
     "warning_life_stage": (),
+    # review s28 F3: an exclude rule with `taken` ({reason}: regimen_texts unsuited_<taken>)
+    "warning_taken_rule": ("reason",),
     # review s9 A1: a line taken or in the basket that does not suit the person (line_notices.py)
     "notice_product_unsuited": ("products", "reasons"),
     "notice_product_unsuited_basket": ("products", "reasons"),
