@@ -53,6 +53,7 @@ class Instead:
     in_basket: bool = False  # the product replaced is in the basket too (its next pack)
     # (nutrient column, amount a day) of advice it served that what is named leaves short
     short: tuple[tuple[int, float], ...] = ()
+    doctor_met: frozenset[int] = frozenset()  # doctor's doses the day of every notice meets
 
 
 def taken_instead(ev: Evaluation, request: RecommendationRequest) -> tuple[Instead, ...]:
@@ -95,7 +96,7 @@ def _taken_instead(ev: Evaluation, request: RecommendationRequest) -> tuple[Inst
         for sku in (catalog.products[i].sku for i in chosen):
             named.append((f"instead.{sku}", Line(sku=sku)))
             avoid.add(sku)
-    return tuple(_short(days, unsuited, named, found)) if found else ()
+    return tuple(_short(days, named, found)) if found else ()
 
 
 @dataclass(frozen=True)
@@ -167,23 +168,36 @@ def _named_for(
     return tuple(chosen), first
 
 
-def _short(days: _Days, unsuited: set[str], named: list, found: list[Instead]) -> list[Instead]:
+def _short(days: _Days, named: list, found: list[Instead]) -> list[Instead]:
     """`found`, the last notice naming a product that gives a nutrient with the columns (and
     amount a day) of each advice that a product replaced gave to and that the day every notice
     asks for still leaves short (s27b M4: a boy of 11 in DE with little sun, 20 µg advised,
     told to take 10 µg kids' drops in place of a 25 µg spray, with no word that half the
-    advice is still open: no item gives vitamin D beside what is named). That day counts what
-    every notice names (review s28 F1: "you take 10 µg, make up the rest" beside another
-    notice naming a 20 µg D3)."""
+    advice is still open: no item gives vitamin D beside what is named); and on each, the
+    doctor's doses that day meets (`_without_stale_reach`).
+
+    That day is without what the notices say to stop, with what they name: the other products
+    still taken count, a product that does not suit with no notice of its own too (review
+    s28b F3: "you take 10 µg" of a girl of 8 still on a calcium + 10 µg D3), and every notice's
+    products (review s28 F1: "you take 10 µg, make up the rest" beside another notice naming a
+    20 µg D3). Not of a doctor's dose (its own notices say how far our products reach it and
+    what the upper limit or the life stage's maximum leaves: review s28b F1, F2), nor of an
+    advice above the room the upper limit leaves beside food."""
     from .advice import advice_of
     from .advice_open import advised_columns
 
-    day = days.without(unsuited, named)
-    per_day = day.snapshot.catalog.nutrients_per_day
-    targets = np.nan_to_num(advice_of(day).targets)
+    catalog = days.ev.snapshot.catalog
+    day = days.without({catalog.products[one.replaced].sku for one in found}, named)
+    per_day = catalog.nutrients_per_day
+    advice = advice_of(day)
+    targets = np.nan_to_num(advice.targets)
+    open_ = day.intake < targets * (1 - 1e-9)
+    doctor = np.isin(np.arange(len(targets)), list(advice.doctor))
+    met = frozenset(np.flatnonzero(doctor & ~open_).tolist())
     replaced = (per_day[[one.replaced for one in found]] > 0).any(axis=0)
-    short = replaced & advised_columns(day) & (day.intake < targets * (1 - 1e-9))
-    out = list(found)
+    within = targets <= day.safety.room_or_inf * (1 + 1e-9)
+    short = replaced & advised_columns(day) & open_ & ~doctor & within
+    out = [replace(one, doctor_met=met) for one in found]
     for column in np.flatnonzero(short).tolist():
         giving = [
             k for k, one in enumerate(found) if (per_day[list(one.indices), column] > 0).any()
@@ -269,16 +283,18 @@ def _without_stale_reach(
     instead: tuple[Instead, ...], notices: list[dict[str, str]]
 ) -> list[dict[str, str]]:
     """`notices` without `doctor_dose_short:<nutrient>` of a nutrient a product named gives
-    (review s28 F2): it said how far "what you take now" with "our products" reaches the
-    doctor's dose, while the notice says to stop one of those and names what gives it in its
-    place, and no item gives it beside that (`beside`); what is named leaves short, the
-    notice says (`notice_instead_short`)."""
+    and that the day every notice asks for meets (review s28 F2): it said how far "what you
+    take now" with "our products" reaches the doctor's dose, while the notice says to stop one
+    of those and names what gives all of it in its place, and no item gives it beside that
+    (`beside`). Where that day still falls short it stays: it says what room the upper limit
+    leaves (review s28b F2: a doctor's 30 mg iron at 14, 14 mg named, 5 mg of room left)."""
     if not instead:
         return notices
     snapshot = instead[0].fit.snapshot
     per_day, keys = snapshot.catalog.nutrients_per_day, snapshot.reference.nutrients.keys
     named = [i for one in instead for i in one.indices]
-    given = {f"doctor_dose_short:{keys[c]}" for c in np.flatnonzero(per_day[named].any(axis=0))}
+    met = per_day[named].any(axis=0) & np.isin(np.arange(len(keys)), list(instead[0].doctor_met))
+    given = {f"doctor_dose_short:{keys[c]}" for c in np.flatnonzero(met)}
     return [n for n in notices if n["code"] not in given]
 
 

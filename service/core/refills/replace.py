@@ -71,6 +71,10 @@ def next_replacement(ev: Evaluation, index: int, chosen: list[int], avoid: Any) 
         return None
     still_open = (per_day[index] > 0) & (ev.features.fill > 0).any(axis=0)
     named = (per_day[chosen] > 0).any(axis=0)
+    # given only in passing by a multivitamin named, not by a product of its own (review s28b
+    # F5: no methylfolate beside the folic acid tablet named for a doctor's 1,000 µg)
+    own = [i for i in chosen if not many_roles(ev, i)]
+    passing_only = named & ~(per_day[own] > 0).any(axis=0)
     # first a gap of a nutrient none of `chosen` gives (review s27b B: the doctor's 1,000 µg
     # folic acid of a pregnant woman, half filled by the first, ranked a second folic acid
     # first, which was refused, and her iodine was never tried); then one they give but leave
@@ -85,7 +89,8 @@ def next_replacement(ev: Evaluation, index: int, chosen: list[int], avoid: Any) 
 
     keys = ev.snapshot.reference.nutrients.keys
     passing = np.isin(keys, advice_config(ev.snapshot.reference).in_passing)
-    for gives in (still_open & ~named, still_open & named & passing & advised_columns(ev)):
+    second = still_open & passing_only & passing & advised_columns(ev)
+    for gives in (still_open & ~named, second):
         if gives.any():
             pick = _replacement(ev, index, avoid, same_role=False, gives=gives)
             if pick is not None:

@@ -1,0 +1,82 @@
+"""Review s28b (of this session's `instead:` texts and the rule field `taken`), F1 to F5.
+
+F1: "your doctor advised 50 µg ... make up the rest" in pregnancy, beside the notice that the
+25 µg maximum applies. F2: the doctor's dose notice that says what room the upper limit leaves
+was dropped for "make up the rest" (a doctor's 30 mg iron at 14, 5 mg of room). F3: "you take
+10 µg" of a girl of 8 still taking another 10 µg in a product with no notice of its own.
+F4: folic acid + D3 of a man with a doctor's folic acid dose called "made for pregnancy".
+F5: a methylfolate named beside the folic acid tablet named for a doctor's 1,000 µg."""
+
+from __future__ import annotations
+
+import pytest
+
+from service.api.app import create_app
+
+from .oracle import PRODUCTS, per_day
+
+
+@pytest.fixture(scope="module")
+def client():
+    return create_app({"TESTING": True, "RELOAD_INTERVAL": 0}).test_client()
+
+
+def _notices(client, profile: dict, **more) -> dict[str, str]:
+    response = client.post("/v1/recommendations", json={"profile": profile, "locale": "en", **more})
+    assert response.status_code == 200, response.get_json()
+    return {n["code"]: n["text"] for n in response.get_json()["notices"]}
+
+
+def _named(text: str, old: str) -> list[str]:
+    return [s for s, p in PRODUCTS.items() if s != old and p["name"]["en"] in text]
+
+
+def test_f1_no_make_up_the_rest_of_a_doctors_dose_past_the_pregnancy_maximum(client):
+    profile = {"age": 30, "sex": "female", "life_stage": "pregnant", "country": "NL"}
+    profile |= {"higher_dose_advised": {"vitamin_d_ug": 50}}
+    profile["current_supplements"] = [{"sku": "XF-D3-75-TAB"}]
+    notices = _notices(client, profile)
+    assert "doctor_dose_capped:vitamin_d_ug" in notices, notices
+    assert "make up the rest" not in notices["instead:XF-D3-75-TAB"], notices
+
+
+@pytest.mark.parametrize("placement", [None, "home"])
+def test_f2_the_room_the_upper_limit_leaves_is_still_said(client, placement):
+    profile = {"age": 14, "sex": "female", "country": "NL", "higher_dose_advised": {"iron_mg": 30}}
+    profile["current_supplements"] = [{"sku": "XF-MULTI-WOMEN"}]
+    more = {"placement": placement} if placement else {}
+    notices = _notices(client, profile, **more)
+    assert "instead:XF-MULTI-WOMEN" in notices, notices
+    assert "leaves room for" in notices.get("doctor_dose_short:iron_mg", ""), notices
+    assert "make up the rest" not in notices["instead:XF-MULTI-WOMEN"], notices
+
+
+def test_f3_what_is_still_taken_counts_in_what_is_said_to_be_taken(client):
+    profile = {"age": 8, "sex": "female", "skin_type": 5, "country": "DE"}
+    profile["current_supplements"] = [{"sku": "XF-CAD3-500-10-TAB"}, {"sku": "GR-D3-25-VCAP"}]
+    notices = _notices(client, profile)
+    text = notices["instead:GR-D3-25-VCAP"]
+    assert "you take 10 µg of vitamin D" not in text, text
+
+
+def test_f4_a_doctors_folic_acid_dose_keeps_folic_acid_and_d3(client):
+    profile = {"age": 45, "sex": "male", "country": "NL"}
+    profile |= {"higher_dose_advised": {"folic_acid_ug": 800}}
+    profile["current_supplements"] = [{"sku": "XF-FOLIC-D3-TAB"}]
+    notices = _notices(client, profile)
+    assert "product_not_suited:XF-FOLIC-D3-TAB" not in notices, notices
+    assert "instead:XF-FOLIC-D3-TAB" not in notices, notices
+
+
+def test_f5_no_second_folic_acid_beside_a_folic_acid_tablet_named(client):
+    """A pregnant woman in DE with a doctor's 1,000 µg folic acid on a women's multivitamin 50+:
+    folic acid and iodine are named in its place, not a methylfolate on top of the folic acid
+    tablet (a pair the list itself says not to take together)."""
+    profile = {"age": 34, "sex": "female", "country": "DE", "life_stage": "pregnant"}
+    profile |= {"higher_dose_advised": {"folic_acid_ug": 1000}}
+    profile["current_supplements"] = [{"sku": "VL-MULTI-WOMEN50"}, {"sku": "XF-D3-20-TAB"}]
+    notices = _notices(client, profile)
+    named = _named(notices["instead:VL-MULTI-WOMEN50"], "VL-MULTI-WOMEN50")
+    folic = [s for s in named if "folic_acid_ug" in per_day(PRODUCTS[s])]
+    assert len(folic) == 1, named
+    assert any("iodine_ug" in per_day(PRODUCTS[s]) for s in named), named
