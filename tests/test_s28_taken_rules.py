@@ -140,3 +140,17 @@ def test_the_intake_check_warns_of_it_too(client, locale):
     warnings = {w["code"]: w for w in response.get_json()["warnings"]}
     assert WORDS[locale] in warnings["pregnancy_product"]["text"], warnings
     assert warnings["pregnancy_product"]["skus"] == ["XF-MULTI-PREGNANCY"]
+
+
+@pytest.mark.parametrize("locale", ["en", "nl", "de"])
+def test_refills_say_why_in_the_rules_words(locale):
+    """Review s28b F6: /refills said only "The shop no longer offers it for your profile"."""
+    from .conftest import memory_app, store_customer
+
+    client = memory_app().test_client()
+    profile = {"age": 76, "sex": "male", "country": "NL"}
+    store_customer(client, "s28b-f6", profile, {"XF-MULTI-PREGNANCY": "2026-10-20"})
+    body = client.get(f"/v1/customers/s28b-f6/refills?locale={locale}").get_json()
+    whys = [w for r in body["refills"] for w in r.get("why", [])]
+    assert "pregnancy_product" in [w["code"] for w in whys], body["refills"]
+    assert "rule" not in [w["code"] for w in whys], whys

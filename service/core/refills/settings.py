@@ -43,6 +43,7 @@ TEXTS: dict[str, tuple[str, ...]] = {
     "notice_not_needed": ("name",),
     "notice_not_needed_no_advice": ("name",),
     "why_covered": (),
+    "why_pregnancy_product": (),  # review s28 F3: a rule's `taken` words
     "why_already_covered": ("nutrients",),
     "why_already_covered_serum": ("nutrients",),  # re-review 23r #3
     "why_upper_limit": ("nutrients",),

@@ -51,8 +51,9 @@ def exclusions(
             )
         else:
             out[code] = []
-    if ev.rule_excluded[index]:
-        out["rule"] = []
+    if ev.rule_excluded[index]:  # in a rule's `taken` words where it has them (review s28b F6)
+        taken = [code for code, mask in ev.taken_unsuited.items() if mask[index]]
+        out.update({code: [] for code in taken} or {"rule": []})
     warned = past_advice_warned_taken(ev).get(index)
     if warned:  # re-review 21 #10: past a doctor's 250 mg calcium beside a thiazide
         out["past_advice_warned"] = [keys[c] for c in warned]
