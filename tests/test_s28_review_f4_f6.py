@@ -1,0 +1,73 @@
+"""Review s28 (pharmacist and hostile tester), findings F4 to F6.
+
+F4: a boy of 15 in DE with a doctor's 25 µg vitamin D was offered a D3 + K2 softgel (75 µg K2
+nobody advised; domain.md has no vitamin K advice for children), and each item quoted both
+"your doctor advised 25 µg" and the DGE rule's "20 µg". F5: a toddler whose 10 µg drops (taken
+or in the basket) cover the vitamin D advice was told that no product safely fits, although
+nothing was unsafe. F6: "Your ... Tablets is expected to run out", "..., ... Tablets suits your
+profile": singular verbs with plural product names, in all three locales.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from service.api.app import create_app
+
+from .oracle import PRODUCTS, per_day
+
+LOCALES = ["nl", "de", "en"]
+
+
+@pytest.fixture(scope="module")
+def client():
+    return create_app({"TESTING": True, "RELOAD_INTERVAL": 0}).test_client()
+
+
+def _post(client, body: dict) -> dict:
+    response = client.post("/v1/recommendations", json=body)
+    assert response.status_code == 200, response.data
+    return response.get_json()
+
+
+def _notices(answer: dict) -> dict[str, str]:
+    return {n["code"]: n["text"] for n in answer["notices"]}
+
+
+# ---------------------------------------------------------------- F4
+TEEN_DOCTOR = [
+    {"age": 15, "sex": "male", "country": "DE", "higher_dose_advised": {"vitamin_d_ug": 25}},
+    {"age": 15, "sex": "female", "country": "NL", "higher_dose_advised": {"vitamin_d_iu": 2000}},
+]
+
+
+@pytest.mark.parametrize("placement", [None, "home"])
+@pytest.mark.parametrize("profile", TEEN_DOCTOR)
+def test_f4_a_teenagers_doctor_dose_brings_no_vitamin_k_nobody_advised(client, profile, placement):
+    body = {"profile": profile, "locale": "en", **({"placement": placement} if placement else {})}
+    answer = _post(client, body)
+    assert answer["items"], answer["notices"]
+    for item in answer["items"]:
+        given = per_day(PRODUCTS[item["sku"]])
+        assert not given.get("vitamin_k1_ug") and not given.get("vitamin_k2_ug"), item
+
+
+def test_f4_a_doctors_vitamin_k_dose_still_brings_vitamin_k(client):
+    """The other side: where the doctor advised vitamin K too, a product with it may come."""
+    profile = {**TEEN_DOCTOR[1], "higher_dose_advised": {"vitamin_d_iu": 2000, "vitamin_k2_ug": 50}}
+    answer = _post(client, {"profile": profile, "locale": "en"})
+    assert any(per_day(PRODUCTS[i["sku"]]).get("vitamin_k2_ug") for i in answer["items"])
+
+
+@pytest.mark.parametrize("age", [15, 40])
+def test_f4_the_dge_rule_is_not_quoted_beside_a_doctors_vitamin_d_dose(client, age):
+    profile = {"age": age, "sex": "male", "country": "DE", "sun_exposure": "low"}
+    doctor = {**profile, "higher_dose_advised": {"vitamin_d_ug": 25}}
+    answer = _post(client, {"profile": doctor, "locale": "en"})
+    codes = [r["code"] for item in answer["items"] for r in item["reasons"]]
+    assert "fills_gap:vitamin_d_ug" in codes, codes
+    assert "rule:de-dge-vitamin-d-20" not in codes, codes
+    # without the doctor's dose the DGE's 20 µg is still quoted
+    plain = _post(client, {"profile": profile, "locale": "en"})
+    codes = [r["code"] for item in plain["items"] for r in item["reasons"]]
+    assert "rule:de-dge-vitamin-d-20" in codes, codes
