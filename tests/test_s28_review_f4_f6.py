@@ -71,3 +71,61 @@ def test_f4_the_dge_rule_is_not_quoted_beside_a_doctors_vitamin_d_dose(client, a
     plain = _post(client, {"profile": profile, "locale": "en"})
     codes = [r["code"] for item in plain["items"] for r in item["reasons"]]
     assert "rule:de-dge-vitamin-d-20" in codes, codes
+
+
+# ---------------------------------------------------------------- F5
+DROPS = "GR-D3-KIDS-DROPS-VEGAN"  # 10 µg vitamin D a day
+TODDLER = {"age": 2, "country": "NL"}
+SAFELY = {"en": "safely", "nl": "veilig", "de": "sicher"}
+BESIDE = {"en": "Beside what", "nl": "Naast wat", "de": "Neben dem, was"}
+F5_BODIES = {
+    "taken": {"profile": {**TODDLER, "current_supplements": [{"sku": DROPS}]}},
+    "taken_home": {
+        "profile": {**TODDLER, "current_supplements": [{"sku": DROPS}]},
+        "placement": "home",
+    },
+    "basket": {"profile": TODDLER, "basket": [{"sku": DROPS}]},
+    "cart": {"profile": TODDLER, "basket": [{"sku": DROPS}], "placement": "cart"},
+    "checkout": {"profile": TODDLER, "basket": [{"sku": DROPS}], "placement": "checkout"},
+}
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+@pytest.mark.parametrize("case", F5_BODIES)
+def test_f5_a_toddler_whose_need_is_covered_is_not_told_nothing_safely_fits(client, case, locale):
+    answer = _post(client, {**F5_BODIES[case], "locale": locale})
+    assert answer["items"] == []
+    notices = _notices(answer)
+    assert "already_covered:vitamin_d_ug" in notices, notices
+    text = notices["no_items"]
+    assert SAFELY[locale] not in text, text
+    assert text.startswith(BESIDE[locale]), text
+
+
+def test_f5_the_cart_keeps_its_promised_words(client):
+    """README: 'Beside what your basket and the supplements you already take give, we have
+    nothing else to suggest' (review 12 F20), for a toddler's cart too; the plain list with a
+    basket and nothing taken names only the basket (review s8 Q7)."""
+    cart = _notices(_post(client, {**F5_BODIES["cart"], "locale": "en"}))["no_items"]
+    assert cart.startswith("Beside what your basket and the supplements you already take give")
+    plain = _notices(_post(client, {**F5_BODIES["basket"], "locale": "en"}))["no_items"]
+    assert plain.startswith("Beside what your basket gives"), plain
+    taken = _notices(_post(client, {**F5_BODIES["taken"], "locale": "en"}))["no_items"]
+    assert taken.startswith("Beside what you already take"), taken
+
+
+@pytest.mark.parametrize(
+    "taken",
+    [
+        [{"sku": DROPS, "servings_per_day": 5}],  # 50 µg: above the limit with food
+        # vitamin D covered, zinc above the toddler's limit: still nothing safely fits
+        [{"label": "zinc and D", "nutrients": {"vitamin_d_ug": 10, "zinc_mg": 10}}],
+    ],
+)
+@pytest.mark.parametrize("locale", LOCALES)
+def test_f5_where_nothing_safely_fits_the_list_still_says_so(client, taken, locale):
+    profile = {**TODDLER, "current_supplements": taken}
+    answer = _post(client, {"profile": profile, "locale": locale})
+    assert answer["items"] == []
+    text = _notices(answer)["no_items"]
+    assert SAFELY[locale] in text, text
