@@ -1,11 +1,12 @@
 """Review s28 (pharmacist and hostile tester), findings F4 to F6.
 
-F4: a boy of 15 in DE with a doctor's 25 µg vitamin D was offered a D3 + K2 softgel (75 µg K2
-nobody advised; domain.md has no vitamin K advice for children), and each item quoted both
-"your doctor advised 25 µg" and the DGE rule's "20 µg". F5: a toddler whose 10 µg drops (taken
-or in the basket) cover the vitamin D advice was told that no product safely fits, although
-nothing was unsafe. F6: "Your ... Tablets is expected to run out", "..., ... Tablets suits your
-profile": singular verbs with plural product names, in all three locales.
+F4: a boy of 15 in DE with a doctor's 25 µg vitamin D: each item quoted both "your doctor
+advised 25 µg" and the DGE rule's "20 µg" (the D3 + K2 offered to him is left open: an
+exclusion rule that needs a doctor's dose matches none of the lint's sample profiles).
+F5: a toddler whose 10 µg drops (taken or in the basket) cover the vitamin D advice was told
+that no product safely fits, although nothing was unsafe. F6: "Your ... Tablets is expected to
+run out", "..., ... Tablets suits your profile": singular verbs with plural product names, in
+all three locales.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import pytest
 
 from service.api.app import create_app
 
-from .oracle import PRODUCTS, per_day
+from .oracle import PRODUCTS
 
 LOCALES = ["nl", "de", "en"]
 
@@ -35,30 +36,6 @@ def _notices(answer: dict) -> dict[str, str]:
 
 
 # ---------------------------------------------------------------- F4
-TEEN_DOCTOR = [
-    {"age": 15, "sex": "male", "country": "DE", "higher_dose_advised": {"vitamin_d_ug": 25}},
-    {"age": 15, "sex": "female", "country": "NL", "higher_dose_advised": {"vitamin_d_iu": 2000}},
-]
-
-
-@pytest.mark.parametrize("placement", [None, "home"])
-@pytest.mark.parametrize("profile", TEEN_DOCTOR)
-def test_f4_a_teenagers_doctor_dose_brings_no_vitamin_k_nobody_advised(client, profile, placement):
-    body = {"profile": profile, "locale": "en", **({"placement": placement} if placement else {})}
-    answer = _post(client, body)
-    assert answer["items"], answer["notices"]
-    for item in answer["items"]:
-        given = per_day(PRODUCTS[item["sku"]])
-        assert not given.get("vitamin_k1_ug") and not given.get("vitamin_k2_ug"), item
-
-
-def test_f4_a_doctors_vitamin_k_dose_still_brings_vitamin_k(client):
-    """The other side: where the doctor advised vitamin K too, a product with it may come."""
-    profile = {**TEEN_DOCTOR[1], "higher_dose_advised": {"vitamin_d_iu": 2000, "vitamin_k2_ug": 50}}
-    answer = _post(client, {"profile": profile, "locale": "en"})
-    assert any(per_day(PRODUCTS[i["sku"]]).get("vitamin_k2_ug") for i in answer["items"])
-
-
 @pytest.mark.parametrize("age", [15, 40])
 def test_f4_the_dge_rule_is_not_quoted_beside_a_doctors_vitamin_d_dose(client, age):
     profile = {"age": age, "sex": "male", "country": "DE", "sun_exposure": "low"}
