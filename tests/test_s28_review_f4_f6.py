@@ -15,6 +15,7 @@ import pytest
 
 from service.api.app import create_app
 
+from .conftest import memory_app, store_customer
 from .oracle import PRODUCTS
 
 LOCALES = ["nl", "de", "en"]
@@ -106,3 +107,55 @@ def test_f5_where_nothing_safely_fits_the_list_still_says_so(client, taken, loca
     assert answer["items"] == []
     text = _notices(answer)["no_items"]
     assert SAFELY[locale] in text, text
+
+
+# ---------------------------------------------------------------- F6
+PLURAL = {"en": "Tablets", "nl": "Tabletten", "de": "Tabletten"}
+POSSESSIVE = {"en": "Your", "nl": "Je", "de": "Ihr"}
+SUPPLY = {"en": "Your supply of", "nl": "Je voorraad", "de": "Ihr Vorrat an"}
+SUITS = {
+    "en": ("{product} suits",),
+    "nl": ("past {product}", "{product} past"),
+    "de": ("passt {product}", "{product} passt"),
+}
+
+
+@pytest.mark.parametrize("bought", ["2026-08-01", "2026-07-25"])  # runs out 11-29, ran out 11-22
+@pytest.mark.parametrize("locale", LOCALES)
+def test_f6_the_refill_reason_agrees_with_a_plural_product_name(bought, locale):
+    client = memory_app().test_client()
+    name = f"s28_f6_{bought}"
+    store_customer(
+        client, name, {"age": 55, "sex": "female", "country": "NL"}, {"XF-D3-20-TAB": bought}
+    )
+    body = client.get(f"/v1/customers/{name}/refills", query_string={"locale": locale}).get_json()
+    product = PRODUCTS["XF-D3-20-TAB"]["name"][locale]
+    assert product.endswith(PLURAL[locale])
+    reasons = [r["text"] for item in body["reorder"]["items"] for r in item["reasons"]]
+    texts = [t for t in reasons if product in t]
+    assert texts, reasons
+    for text in texts:
+        # the supply is the subject ("Your ... Tablets is expected" before)
+        assert f"{POSSESSIVE[locale]} {product}" not in text, text
+        assert f"{SUPPLY[locale]} {product}" in text, text
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_f6_the_instead_notice_agrees_with_a_plural_product_name(client, locale):
+    profile = {
+        "age": 75,
+        "sex": "female",
+        "country": "NL",
+        "diet": "vegan",
+        "current_supplements": [{"sku": "XF-D3-10-TAB"}],
+    }
+    notices = _notices(_post(client, {"profile": profile, "locale": locale}))
+    text = notices["instead:XF-D3-10-TAB"]
+    named = [s for s, p in PRODUCTS.items() if p["name"][locale] in text and s != "XF-D3-10-TAB"]
+    assert named, text
+    for sku in named:
+        product = PRODUCTS[sku]["name"][locale]
+        assert product.endswith(PLURAL[locale]), product
+        # "... Tablets suits", "past ... Tabletten", "passt ... Tabletten" before
+        for wrong in SUITS[locale]:
+            assert wrong.format(product=product) not in text, text
