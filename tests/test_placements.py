@@ -131,8 +131,8 @@ def test_rules_check_and_lint_report_the_placements_file(data_copy):
         (lambda t: t.replace("remind_days_before: 14", "remind_days_befor: 14"), "schema",
          "remind_days_befor"),
         # a text with a placeholder the code does not fill
-        (lambda t: t.replace("Your {name} is expected to run out", "Your {product} is expected"
-         " to run out"), "placeholder", "reason_runs_out:"),
+        (lambda t: t.replace("Your supply of {name} is expected", "Your supply of {product} is"
+         " expected"), "placeholder", "reason_runs_out:"),
     ],
 )  # fmt: skip
 def test_rules_check_and_lint_refuse_a_broken_refills_file_with_file_and_line(

@@ -262,7 +262,7 @@ def test_every_text_is_in_the_locale_and_makes_no_disease_claim(snapshot, config
 def test_a_refill_text_with_a_disease_claim_refuses_the_file(tmp_path, snapshot):
     text = (RULES / "refills.yaml").read_text()
     text = text.replace(
-        'en: "Your {name} is expected to run out on {date}."',
+        'en: "Your supply of {name} is expected to run out on {date}."',
         'en: "Your {name} runs out on {date}; it prevents osteoporosis."',
     )
     (tmp_path / "refills.yaml").write_text(text)

@@ -67,6 +67,9 @@ ADVICE_TEXTS: dict[str, tuple[str, ...]] = {
     "notice_no_items_warning": (),
     "notice_no_items_condition": (),  # review s7 P10
     "notice_no_items_doctor": (),
+    "notice_no_items_covered": (),  # review s28 F5: what is taken covers the need
+    "notice_no_items_covered_basket": (),
+    "notice_no_items_covered_basket_both": (),
 }
 
 

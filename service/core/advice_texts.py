@@ -297,6 +297,10 @@ def no_items_notice(ev: Evaluation, locale: str) -> dict[str, str]:
         key = "notice_no_items_goal_served" + ("" if _takes_something(ev) else "_basket")
     elif safe_without_need:
         key = "notice_no_items_no_need"
+    elif served_by_what_is_taken(ev):  # the need is covered, nothing unsafe (review s28 F5)
+        basket = any(line.path.startswith("basket.") for line in ev.resolved)
+        taken = "_both" if _takes_something(ev) else ""
+        key = "notice_no_items_covered" + (f"_basket{taken}" if basket else "")
     else:
         return plain_no_items_notice(ev, locale)
     return {"code": "no_items", "text": ev.snapshot.reference.text(key, locale)}
@@ -331,6 +335,21 @@ def _takes_something(ev: Evaluation) -> bool:
     """A line of the request is taken now (not only in the basket): the empty list's texts
     say "what you already take", else "with your basket"."""
     return any(not line.path.startswith("basket.") for line in ev.resolved)
+
+
+def served_by_what_is_taken(ev: Evaluation) -> bool:
+    """Every safe product within the band adds a nutrient that what is taken or in the basket
+    gives enough of, and so does every advice of the profile: nothing is offered because the
+    need is covered (already_covered says which), not because nothing is safe (review s28 F5:
+    a toddler with 10 µg drops was told nothing safely fits)."""
+    offer = ev.offer
+    if ev.over_limit_now or over_room(ev).size or not offer.enough_taken:
+        return False
+    safe = ev.safety.allowed() & ~ev.rule_excluded & ev.rule_required & offer.within_band
+    advised = set(flatnonzero(advice_of(ev).targets > 0))
+    return bool(safe.any()) and bool(
+        (offer.covered_duplicate[safe]).all() and advised <= set(offer.enough_taken)
+    )
 
 
 def _safe_without_need(ev: Evaluation) -> bool:

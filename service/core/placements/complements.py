@@ -29,7 +29,7 @@ import numpy as np
 
 from ..advice_config import advice_config
 from ..advice_extras import served_targets
-from ..advice_texts import no_items_notice, plain_no_items_notice
+from ..advice_texts import no_items_notice, plain_no_items_notice, served_by_what_is_taken
 from ..amounts import rounded
 from ..children import sourced_columns
 from ..line_notices import uncredited_columns, warned_lines
@@ -151,8 +151,12 @@ def basket_covered_notices(ctx: PlacementContext, locale: str) -> list[dict[str,
 def beside_basket_notice(ctx: PlacementContext, locale: str) -> dict[str, str] | None:
     """`no_items` of a cart or checkout whose plain list would offer something, all of it giving
     what the basket gives (`basket_covered` says which): not the plain list's "nothing safely
-    fits your profile and your basket" (review 12 F20); None otherwise."""
-    if not basket_covered_notices(ctx, locale) or not list_candidates(ctx.ev).any():
+    fits your profile and your basket" (review 12 F20); the same where what the basket and what
+    is taken give covers every advice, so the plain list is empty too (review s28 F5: a
+    toddler's 10 µg drops in the cart); None otherwise."""
+    if not basket_covered_notices(ctx, locale):
+        return None
+    if not list_candidates(ctx.ev).any() and not served_by_what_is_taken(ctx.ev):
         return None
     return {
         "code": "no_items",
