@@ -80,3 +80,28 @@ def test_f5_no_second_folic_acid_beside_a_folic_acid_tablet_named(client):
     folic = [s for s in named if "folic_acid_ug" in per_day(PRODUCTS[s])]
     assert len(folic) == 1, named
     assert any("iodine_ug" in per_day(PRODUCTS[s]) for s in named), named
+
+
+@pytest.mark.parametrize(
+    "profile",
+    [
+        {"age": 15, "sex": "male", "country": "DE", "higher_dose_advised": {"vitamin_d_ug": 25}},
+        {
+            "age": 15,
+            "sex": "female",
+            "country": "NL",
+            "higher_dose_advised": {"vitamin_d_iu": 2000},
+        },
+        {"age": 15, "sex": "female", "country": "DE"},
+        {"age": 10, "sex": "male", "country": "NL", "sun_exposure": "low"},
+    ],
+)
+def test_review_s28_f4_no_vitamin_k_nobody_advised_for_a_child(client, profile):
+    """Review s28 F4: a boy of 15 with a doctor's vitamin D dose was offered a D3 + 75 µg K2
+    softgel first; domain.md has no vitamin K advice for children."""
+    response = client.post("/v1/recommendations", json={"profile": profile, "locale": "en"})
+    items = response.get_json()["items"]
+    assert items, response.get_json()
+    for item in items:
+        given = {k for k, v in item["nutrients_per_day"].items() if v > 0}
+        assert not given & {"vitamin_k1_ug", "vitamin_k2_ug"}, item["sku"]
