@@ -105,3 +105,28 @@ def test_review_s28_f4_no_vitamin_k_nobody_advised_for_a_child(client, profile):
     for item in items:
         given = {k for k, v in item["nutrients_per_day"].items() if v > 0}
         assert not given & {"vitamin_k1_ug", "vitamin_k2_ug"}, item["sku"]
+
+
+@pytest.mark.parametrize("age", [12, 13, 15, 17])
+def test_review_s28c_f4_no_vitamin_k2_for_a_childs_goal_bones(client, age):
+    profile = {"age": age, "sex": "female", "country": "NL", "goals": ["bones"]}
+    for placement in (None, "home"):
+        more = {"placement": placement} if placement else {}
+        body = {"profile": profile, "locale": "en", **more}
+        for item in client.post("/v1/recommendations", json=body).get_json()["items"]:
+            given = {k for k, v in item["nutrients_per_day"].items() if v > 0}
+            assert not given & {"vitamin_k1_ug", "vitamin_k2_ug"}, (age, item["sku"])
+
+
+@pytest.mark.parametrize("placement", [None, "home", "cart"])
+def test_review_s28c_f1_nothing_else_to_suggest_only_beside_what_suits(client, placement):
+    """Review s28c F1: a toddler on a vitamin K antagonist with a D3 + K2 spray in the basket
+    (not suited: K2, not meant for the age) was told "Beside what your basket gives, we have
+    nothing else to suggest", as if the spray covered the vitamin D."""
+    body = {"profile": {"age": 1, "country": "DE", "medications": ["vitamin_k_antagonist"]}}
+    body |= {"basket": [{"sku": "GR-D3K2-SPRAY-VEGAN"}], "locale": "en"}
+    if placement:
+        body["placement"] = placement
+    answer = client.post("/v1/recommendations", json=body).get_json()
+    texts = [n["text"] for n in answer["notices"] if n["code"] == "no_items"]
+    assert not [t for t in texts if "nothing else to suggest" in t], answer["notices"]

@@ -31,7 +31,7 @@ from .day_totals import interaction_key, over_room
 from .doctor_reach import doctor_excluded_notices, doctor_short_notices
 from .fastnp import flatnonzero
 from .intake import shown_name
-from .line_notices import credited_intake, life_stage_line_notices, unsuited_taken
+from .line_notices import credited_intake, life_stage_line_notices, unsuited_taken, warned_lines
 from .needs import warned_out_by
 from .reason_filters import banded_amounts, quotes_far_below, without_repeated_sentences
 from .serum_texts import deficient_column, serum_notices
@@ -344,6 +344,10 @@ def served_by_what_is_taken(ev: Evaluation) -> bool:
     a toddler with 10 µg drops was told nothing safely fits)."""
     offer = ev.offer
     if ev.over_limit_now or over_room(ev).size or not offer.enough_taken:
+        return False
+    # nothing the answer warns about (review s28c F1: "beside what your basket gives" beside
+    # product_not_suited of a toddler's only vitamin D, a D3 + K2 spray with a VKA)
+    if warned_lines(ev) or offer.failing or two_sources(ev) or capped_doctor_doses(ev):
         return False
     safe = ev.safety.allowed() & ~ev.rule_excluded & ev.rule_required & offer.within_band
     advised = set(flatnonzero(advice_of(ev).targets > 0))
