@@ -130,3 +130,31 @@ def test_review_s28c_f1_nothing_else_to_suggest_only_beside_what_suits(client, p
     answer = client.post("/v1/recommendations", json=body).get_json()
     texts = [n["text"] for n in answer["notices"] if n["code"] == "no_items"]
     assert not [t for t in texts if "nothing else to suggest" in t], answer["notices"]
+
+
+@pytest.mark.parametrize(
+    "profile",
+    [
+        {"age": 40, "sex": "male", "country": "NL", "sun_exposure": "low", "taken": "XF-D3-10-TAB"},
+        {"age": 75, "sex": "female", "country": "NL", "taken": "XF-D3-20-TAB"},
+        {"age": 8, "country": "NL", "sun_exposure": "low", "taken": "XF-D3-KIDS-DROPS"},
+        {
+            "age": 60,
+            "sex": "female",
+            "country": "NL",
+            "medications": ["vitamin_k_antagonist"],
+            "taken": "XF-D3-10-TAB",
+        },
+        {"age": 30, "sex": "female", "life_stage": "pregnant", "country": "NL"}
+        | {"taken": "XF-MULTI-PREGNANCY"},
+    ],
+)
+def test_review_s28c_f3_a_covered_advice_is_not_told_to_tell_us_more(client, profile):
+    """Review s28c F3: "We found no product for a need in your profile. Tell us more (goals,
+    sun, diet)" to a man who said little sun and whose 10 µg D3 covers the advice; "enough of
+    what your goals call for" to a pregnant woman who gave no goals."""
+    profile = dict(profile)
+    profile["current_supplements"] = [{"sku": profile.pop("taken")}]
+    answer = client.post("/v1/recommendations", json={"profile": profile, "locale": "en"})
+    (text,) = [n["text"] for n in answer.get_json()["notices"] if n["code"] == "no_items"]
+    assert text == "Beside what you already take, we have nothing else to suggest for your profile."

@@ -25,10 +25,11 @@ import numpy as np
 from .advice import advice_of
 from .advice_config import advice_config
 from .advice_extras import capped_doctor_doses
-from .children import sourced_columns
+from .children import sourced_columns, two_sources
 from .day_totals import over_room
 from .dose_answers import answers_a_dose, excluded_by_interaction
-from .fastnp import nan_to_num
+from .fastnp import flatnonzero, nan_to_num
+from .line_notices import warned_lines
 from .target_priority import priorities
 
 if TYPE_CHECKING:
@@ -135,3 +136,25 @@ def goals_age_notices(ev: Evaluation, locale: str) -> list[dict[str, str]]:
         return []
     goals = reference.listed([reference.text(f"goal_name_{g}", locale) for g in young], locale)
     return [{"code": "goals_age", "text": reference.text("notice_goals_age", locale, goals=goals)}]
+
+
+def served_by_what_is_taken(ev: Evaluation, beside_no_need: bool = False) -> bool:
+    """What is taken or in the basket gives enough of every advice of the profile, nothing the
+    answer warns about and no limit crossed, and every safe product within the band adds a
+    covered nutrient (review s28 F5: a toddler with 10 µg drops was told nothing safely fits),
+    or, with `beside_no_need` (safe products meet no need), the profile has an advice (s28c
+    F3: "tell us more (sun)" to a man of 40 with little sun whose 10 µg D3 covers it)."""
+    offer = ev.offer
+    if ev.over_limit_now or over_room(ev).size or not offer.enough_taken:
+        return False
+    # nothing the answer warns about (review s28c F1: "beside what your basket gives" beside
+    # product_not_suited of a toddler's only vitamin D, a D3 + K2 spray with a VKA)
+    if warned_lines(ev) or offer.failing or two_sources(ev) or capped_doctor_doses(ev):
+        return False
+    advised = set(flatnonzero(advice_of(ev).targets > 0))
+    if not advised <= set(offer.enough_taken) or (beside_no_need and not advised):
+        return False
+    if beside_no_need:
+        return True
+    safe = ev.safety.allowed() & ~ev.rule_excluded & ev.rule_required & offer.within_band
+    return bool(safe.any()) and bool(offer.covered_duplicate[safe].all())

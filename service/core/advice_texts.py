@@ -18,7 +18,7 @@ from .advice_extras import (
     unmet_advice,
     unserved_gap,
 )
-from .advice_open import waiting_notices
+from .advice_open import served_by_what_is_taken, waiting_notices
 from .amounts import above, rounded
 from .children import (
     child_diet_notices,
@@ -31,7 +31,7 @@ from .day_totals import interaction_key, over_room
 from .doctor_reach import doctor_excluded_notices, doctor_short_notices
 from .fastnp import flatnonzero
 from .intake import shown_name
-from .line_notices import credited_intake, life_stage_line_notices, unsuited_taken, warned_lines
+from .line_notices import credited_intake, life_stage_line_notices, unsuited_taken
 from .needs import warned_out_by
 from .reason_filters import banded_amounts, quotes_far_below, without_repeated_sentences
 from .serum_texts import deficient_column, serum_notices
@@ -291,16 +291,18 @@ def no_items_notice(ev: Evaluation, locale: str) -> dict[str, str]:
         capped_doctor_doses(ev) or doctor_band_unmet(ev) or doctor_short_notices(ev, locale)
     ):
         key = "notice_no_items_doctor"
-    elif safe_without_need and ev.memo.get("goal_served"):  # taken serves the goals (s26b B3)
+    elif safe_without_need and ev.memo.get("goal_served") and ev.profile.goals:  # (s26b B3)
         # not beside a limit what is taken crosses (review s27 F2); "with your basket" where
         # nothing is taken (F3)
         key = "notice_no_items_goal_served" + ("" if _takes_something(ev) else "_basket")
-    elif safe_without_need:
-        key = "notice_no_items_no_need"
-    elif served_by_what_is_taken(ev):  # the need is covered, nothing unsafe (review s28 F5)
+    elif served_by_what_is_taken(ev, safe_without_need):  # covered, nothing unsafe (s28 F5)
         basket = any(line.path.startswith("basket.") for line in ev.resolved)
         taken = "_both" if _takes_something(ev) else ""
         key = "notice_no_items_covered" + (f"_basket{taken}" if basket else "")
+    elif safe_without_need and ev.memo.get("goal_served"):
+        key = "notice_no_items_goal_served" + ("" if _takes_something(ev) else "_basket")
+    elif safe_without_need:
+        key = "notice_no_items_no_need"
     else:
         return plain_no_items_notice(ev, locale)
     return {"code": "no_items", "text": ev.snapshot.reference.text(key, locale)}
@@ -335,25 +337,6 @@ def _takes_something(ev: Evaluation) -> bool:
     """A line of the request is taken now (not only in the basket): the empty list's texts
     say "what you already take", else "with your basket"."""
     return any(not line.path.startswith("basket.") for line in ev.resolved)
-
-
-def served_by_what_is_taken(ev: Evaluation) -> bool:
-    """Every safe product within the band adds a nutrient that what is taken or in the basket
-    gives enough of, and so does every advice of the profile: nothing is offered because the
-    need is covered (already_covered says which), not because nothing is safe (review s28 F5:
-    a toddler with 10 µg drops was told nothing safely fits)."""
-    offer = ev.offer
-    if ev.over_limit_now or over_room(ev).size or not offer.enough_taken:
-        return False
-    # nothing the answer warns about (review s28c F1: "beside what your basket gives" beside
-    # product_not_suited of a toddler's only vitamin D, a D3 + K2 spray with a VKA)
-    if warned_lines(ev) or offer.failing or two_sources(ev) or capped_doctor_doses(ev):
-        return False
-    safe = ev.safety.allowed() & ~ev.rule_excluded & ev.rule_required & offer.within_band
-    advised = set(flatnonzero(advice_of(ev).targets > 0))
-    return bool(safe.any()) and bool(
-        (offer.covered_duplicate[safe]).all() and advised <= set(offer.enough_taken)
-    )
 
 
 def _safe_without_need(ev: Evaluation) -> bool:

@@ -29,7 +29,8 @@ import numpy as np
 
 from ..advice_config import advice_config
 from ..advice_extras import served_targets
-from ..advice_texts import no_items_notice, plain_no_items_notice, served_by_what_is_taken
+from ..advice_open import served_by_what_is_taken
+from ..advice_texts import no_items_notice, plain_no_items_notice
 from ..amounts import rounded
 from ..children import sourced_columns
 from ..line_notices import uncredited_columns, warned_lines
