@@ -186,17 +186,22 @@ def _short(days: _Days, named: list, found: list[Instead]) -> list[Instead]:
     from .advice import advice_of
     from .advice_open import advised_columns
 
-    catalog = days.ev.snapshot.catalog
-    day = days.without({catalog.products[one.replaced].sku for one in found}, named)
+    ev = days.ev
+    catalog = ev.snapshot.catalog
     per_day = catalog.nutrients_per_day
-    advice = advice_of(day)
+    # that day's intake, without evaluating it: the profile's advice and room do not depend
+    # on what is taken (targets.yaml conditions read no intake)
+    stopped = {catalog.products[one.replaced].sku for one in found}
+    intake = ev.intake - sum((x.amounts for x in ev.resolved if x.sku in stopped), start=0.0)
+    intake = intake + per_day[[catalog.index[line.sku] for _, line in named]].sum(axis=0)
+    advice = advice_of(ev)
     targets = np.nan_to_num(advice.targets)
-    open_ = day.intake < targets * (1 - 1e-9)
+    open_ = intake < targets * (1 - 1e-9)
     doctor = np.isin(np.arange(len(targets)), list(advice.doctor))
     met = frozenset(np.flatnonzero(doctor & ~open_).tolist())
     replaced = (per_day[[one.replaced for one in found]] > 0).any(axis=0)
-    within = targets <= day.safety.room_or_inf * (1 + 1e-9)
-    short = replaced & advised_columns(day) & open_ & ~doctor & within
+    within = targets <= ev.safety.room_or_inf * (1 + 1e-9)
+    short = replaced & advised_columns(ev) & open_ & ~doctor & within
     out = [replace(one, doctor_met=met) for one in found]
     for column in np.flatnonzero(short).tolist():
         giving = [
@@ -204,7 +209,7 @@ def _short(days: _Days, named: list, found: list[Instead]) -> list[Instead]:
         ]
         if giving:
             k = giving[-1]
-            amount = (int(column), float(day.intake[column]))
+            amount = (int(column), float(intake[column]))
             out[k] = replace(out[k], short=(*out[k].short, amount))
     return out
 
