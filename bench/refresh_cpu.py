@@ -16,9 +16,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import statistics
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -68,21 +65,9 @@ def _code_root() -> str:
 
 
 def _run(root: Path, count: int) -> dict[str, Any]:
-    python = root / ".venv" / "bin" / "python"
-    if not python.exists():
-        python = Path(sys.executable)
-    script = str(Path(__file__).resolve())
-    code = (
-        f"import json, runpy, sys; sys.path.insert(0, {str(root)!r}); "
-        f"run = runpy.run_path({script!r})['child']; print(json.dumps(run({count})))"
-    )
-    out = subprocess.run(
-        [str(python), "-c", code], cwd=root, capture_output=True, text=True, check=True
-    )
-    result = json.loads(out.stdout.strip().splitlines()[-1])
-    if Path(result["root"]) != root.resolve():
-        raise SystemExit(f"{root}: ran the code of {result['root']}")
-    return result
+    from bench.alternate import run_child
+
+    return run_child(str(Path(__file__).resolve()), root, f"child({count})")
 
 
 def main() -> None:
@@ -94,22 +79,12 @@ def main() -> None:
     if args.root is None:
         print(json.dumps(child(args.profiles)))
         return
-    base, mine, ratios = [], [], []
-    for i in range(args.rounds):
-        order = [(args.root, base), (HERE, mine)]
-        if i % 2:
-            order.reverse()
-        for root, into in order:
-            into.append(_run(root, args.profiles)["us_per_profile"])
-        ratios.append(mine[-1] / base[-1])
-        print(f"round {i + 1}: base {base[-1]} us, this {mine[-1]} us, {ratios[-1]:.3f}")
+    from bench.alternate import alternate
 
-    def spread(values: list[float]) -> str:
-        return f"{statistics.median(values):.3f} ({min(values):.3f}-{max(values):.3f})"
+    def measure(root: Path) -> float:
+        return float(_run(root, args.profiles)["us_per_profile"])
 
-    print(f"base ({args.root}): {spread(base)} us per distinct profile")
-    print(f"this ({HERE}): {spread(mine)} us per distinct profile")
-    print(f"this over base, per round: {spread(ratios)}")
+    alternate(args.root, HERE, args.rounds, measure, "distinct profile")
 
 
 if __name__ == "__main__":

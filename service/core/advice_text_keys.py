@@ -10,6 +10,9 @@ from .vocabulary import GOALS
 if TYPE_CHECKING:
     from .reference import Reference
 
+# an intake warning above the notice instead:<SKU> that names a lower dose of its nutrient
+_WARNING_INSTEAD = ("products", "amount", "unit", "nutrient", "maximum", "name")
+
 ADVICE_TEXTS: dict[str, tuple[str, ...]] = {
     "reason_advice": ("amount", "unit", "nutrient", "advice"),
     "reason_advice_above": ("amount", "unit", "nutrient", "advice"),
@@ -29,22 +32,8 @@ ADVICE_TEXTS: dict[str, tuple[str, ...]] = {
     "notice_intake_life_stage_maximum": ("products", "amount", "unit", "nutrient", "maximum"),
     "notice_intake_dose_band": ("products", "amount", "unit", "nutrient", "maximum"),
     # session 28: above the notice instead:<SKU> naming a lower dose of it
-    "notice_intake_life_stage_maximum_instead": (
-        "products",
-        "amount",
-        "unit",
-        "nutrient",
-        "maximum",
-        "name",
-    ),
-    "notice_intake_dose_band_instead": (
-        "products",
-        "amount",
-        "unit",
-        "nutrient",
-        "maximum",
-        "name",
-    ),
+    "notice_intake_life_stage_maximum_instead": _WARNING_INSTEAD,
+    "notice_intake_dose_band_instead": _WARNING_INSTEAD,
     "notice_product_life_stage": ("products",),
     "notice_product_life_stage_taken": ("products",),
     "warning_life_stage_maximum_total": ("details",),
