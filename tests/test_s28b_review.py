@@ -158,3 +158,20 @@ def test_review_s28c_f3_a_covered_advice_is_not_told_to_tell_us_more(client, pro
     answer = client.post("/v1/recommendations", json={"profile": profile, "locale": "en"})
     (text,) = [n["text"] for n in answer.get_json()["notices"] if n["code"] == "no_items"]
     assert text == "Beside what you already take, we have nothing else to suggest for your profile."
+
+
+@pytest.mark.parametrize("placement", ["cart", "checkout"])
+def test_review_s28c_f2_no_nothing_else_beside_a_limit_the_basket_crosses(client, placement):
+    """Review s28c F2: "Beside what your basket ... give, we have nothing else to suggest"
+    beside a basket that gives 109 µg vitamin D with food against a limit of 100."""
+    body = {
+        "profile": {"age": 72, "diet": "omnivore", "country": "NL", "goals": ["immunity"]},
+        "basket": [{"sku": "XF-MULTI-SPORT"}, {"sku": "GR-D3K2-75-200-VEGAN"}],
+        "placement": placement,
+        "locale": "en",
+    }
+    notices = {
+        n["code"]: n["text"] for n in client.post("/v1/recommendations", json=body).json["notices"]
+    }
+    assert "above_upper_limit:vitamin_d_ug" in notices, notices
+    assert "nothing else to suggest" not in notices.get("no_items", ""), notices

@@ -33,6 +33,7 @@ from ..advice_open import served_by_what_is_taken
 from ..advice_texts import no_items_notice, plain_no_items_notice
 from ..amounts import rounded
 from ..children import sourced_columns
+from ..day_totals import over_room
 from ..line_notices import uncredited_columns, warned_lines
 from ..numbers import format_number
 from ..ranking import Evaluation, _rank, list_candidates
@@ -154,7 +155,11 @@ def beside_basket_notice(ctx: PlacementContext, locale: str) -> dict[str, str] |
     what the basket gives (`basket_covered` says which): not the plain list's "nothing safely
     fits your profile and your basket" (review 12 F20); the same where what the basket and what
     is taken give covers every advice, so the plain list is empty too (review s28 F5: a
-    toddler's 10 µg drops in the cart); None otherwise."""
+    toddler's 10 µg drops in the cart); None otherwise, and beside a limit that what is taken
+    and the basket cross (review s28c F2: "beside what your basket gives, nothing else" beside
+    109 µg vitamin D against a limit of 100: "nothing safely fits" is the truth there)."""
+    if ctx.ev.over_limit_now or over_room(ctx.ev).size:
+        return None
     if not basket_covered_notices(ctx, locale):
         return None
     if not list_candidates(ctx.ev).any() and not served_by_what_is_taken(ctx.ev):
