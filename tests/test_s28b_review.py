@@ -82,42 +82,6 @@ def test_f5_no_second_folic_acid_beside_a_folic_acid_tablet_named(client):
     assert any("iodine_ug" in per_day(PRODUCTS[s]) for s in named), named
 
 
-@pytest.mark.parametrize(
-    "profile",
-    [
-        {"age": 15, "sex": "male", "country": "DE", "higher_dose_advised": {"vitamin_d_ug": 25}},
-        {
-            "age": 15,
-            "sex": "female",
-            "country": "NL",
-            "higher_dose_advised": {"vitamin_d_iu": 2000},
-        },
-        {"age": 15, "sex": "female", "country": "DE"},
-        {"age": 10, "sex": "male", "country": "NL", "sun_exposure": "low"},
-    ],
-)
-def test_review_s28_f4_no_vitamin_k_nobody_advised_for_a_child(client, profile):
-    """Review s28 F4: a boy of 15 with a doctor's vitamin D dose was offered a D3 + 75 µg K2
-    softgel first; domain.md has no vitamin K advice for children."""
-    response = client.post("/v1/recommendations", json={"profile": profile, "locale": "en"})
-    items = response.get_json()["items"]
-    assert items, response.get_json()
-    for item in items:
-        given = {k for k, v in item["nutrients_per_day"].items() if v > 0}
-        assert not given & {"vitamin_k1_ug", "vitamin_k2_ug"}, item["sku"]
-
-
-@pytest.mark.parametrize("age", [12, 13, 15, 17])
-def test_review_s28c_f4_no_vitamin_k2_for_a_childs_goal_bones(client, age):
-    profile = {"age": age, "sex": "female", "country": "NL", "goals": ["bones"]}
-    for placement in (None, "home"):
-        more = {"placement": placement} if placement else {}
-        body = {"profile": profile, "locale": "en", **more}
-        for item in client.post("/v1/recommendations", json=body).get_json()["items"]:
-            given = {k for k, v in item["nutrients_per_day"].items() if v > 0}
-            assert not given & {"vitamin_k1_ug", "vitamin_k2_ug"}, (age, item["sku"])
-
-
 @pytest.mark.parametrize("placement", [None, "home", "cart"])
 def test_review_s28c_f1_nothing_else_to_suggest_only_beside_what_suits(client, placement):
     """Review s28c F1: a toddler on a vitamin K antagonist with a D3 + K2 spray in the basket
