@@ -197,22 +197,26 @@ def test_f1_a_multivitamin_is_replaced_for_each_advised_need_it_met(client, prof
     _assert_followed_safely(answer, [(old, named)], True)
 
 
+# a 50 µg D3 in pregnancy (25 µg at most) beside folic acid and calcium (test_s28 too)
+PREGNANT_ON_50 = {
+    "age": 25,
+    "sex": "female",
+    "country": "DE",
+    "life_stage": "pregnant",
+    "current_supplements": [
+        {"sku": "BL-FOLIC-400-TAB"},
+        {"sku": "NV-CA-400-CHEW"},
+        {"sku": "VL-D3-50-TAB"},
+    ],
+}
+
+
 def test_the_replacement_of_a_dose_a_warning_names_follows_that_warning(client):
     """A quick check of s26 (left open): a 50 µg D3 in pregnancy has no product_not_suited
     notice, only the dose warning ("we suggest no more vitamin D"); the notice naming what
     suits in its place came last, after other notices, and now follows that warning."""
     c, _ = client
-    profile = {
-        "age": 25,
-        "sex": "female",
-        "country": "DE",
-        "life_stage": "pregnant",
-        "current_supplements": [
-            {"sku": "BL-FOLIC-400-TAB"},
-            {"sku": "NV-CA-400-CHEW"},
-            {"sku": "VL-D3-50-TAB"},
-        ],
-    }
+    profile = PREGNANT_ON_50
     for locale in ("en", "nl", "de"):
         answer = c.post("/v1/recommendations", json={"profile": profile, "locale": locale})
         codes = [n["code"] for n in answer.get_json()["notices"]]

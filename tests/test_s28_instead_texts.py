@@ -13,18 +13,8 @@ import pytest
 from service.api.app import create_app
 
 from .oracle import PRODUCTS, per_day
+from .test_s27_instead import PREGNANT_ON_50
 
-PREGNANT_ON_50 = {
-    "age": 25,
-    "sex": "female",
-    "country": "DE",
-    "life_stage": "pregnant",
-    "current_supplements": [
-        {"sku": "BL-FOLIC-400-TAB"},
-        {"sku": "NV-CA-400-CHEW"},
-        {"sku": "VL-D3-50-TAB"},
-    ],
-}
 LOWER_DOSE = {
     "en": "below we name a lower dose to take in place of",
     "nl": "hieronder noemen we een lagere dosis in plaats van",
