@@ -114,7 +114,8 @@ def shipped_rule_excludes(sku: str, profile: dict[str, Any]) -> bool:
     planning = "pregnancy" in profile.get("goals", []) and sex != "male" and age <= 55
     # review F6 (session 13): a doctor's folic acid dose opens the products that give nothing
     # but folic acid (`pregnancy-folic-acid-only-in-pregnancy-or-doctor-dose`)
-    doctor_folic = (profile.get("higher_dose_advised") or {}).get("folic_acid_ug", 0) > 0
+    doctor = profile.get("higher_dose_advised") or {}
+    doctor_folic = doctor.get("folic_acid_ug", 0) > 0
     only_folic = {k for k, v in per_serving(sku).items() if v > 0} == {"folic_acid_ug"}
     return (
         (
@@ -123,6 +124,22 @@ def shipped_rule_excludes(sku: str, profile: dict[str, Any]) -> bool:
             and profile.get("life_stage", "none") == "none"
             and not planning
             and not (doctor_folic and only_folic and product["category"] == "folic_acid")
+        )
+        # under 18 nothing that gives vitamin K, and no vitamin D from an omega-3 product
+        # (`children-no-vitamin-k-nobody-advised`, `children-vitamin-d-without-omega3`:
+        # domain.md has no vitamin K or omega-3 advice for children; review s28 F4)
+        or (
+            age < 18
+            and not doctor.get("vitamin_k1_ug")
+            and not doctor.get("vitamin_k2_ug")
+            and per_serving(sku).get("vitamin_k1_ug", 0) + per_serving(sku).get("vitamin_k2_ug", 0)
+            > 0
+        )
+        or (
+            age < 18
+            and not doctor.get("omega3_mg")
+            and product["category"] == "omega3"
+            and per_serving(sku).get("vitamin_d_ug", 0) > 0
         )
         or ("men" in tags and sex == "female")
         or ("women" in tags and sex == "male")

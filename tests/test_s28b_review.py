@@ -82,6 +82,42 @@ def test_f5_no_second_folic_acid_beside_a_folic_acid_tablet_named(client):
     assert any("iodine_ug" in per_day(PRODUCTS[s]) for s in named), named
 
 
+@pytest.mark.parametrize(
+    "profile",
+    [
+        {"age": 15, "sex": "male", "country": "DE", "higher_dose_advised": {"vitamin_d_ug": 25}},
+        {
+            "age": 15,
+            "sex": "female",
+            "country": "NL",
+            "higher_dose_advised": {"vitamin_d_iu": 2000},
+        },
+        {"age": 15, "sex": "female", "country": "DE"},
+        {"age": 10, "sex": "male", "country": "NL", "sun_exposure": "low"},
+    ],
+)
+def test_review_s28_f4_no_vitamin_k_nobody_advised_for_a_child(client, profile):
+    """Review s28 F4: a boy of 15 with a doctor's vitamin D dose was offered a D3 + 75 µg K2
+    softgel first; domain.md has no vitamin K advice for children."""
+    response = client.post("/v1/recommendations", json={"profile": profile, "locale": "en"})
+    items = response.get_json()["items"]
+    assert items, response.get_json()
+    for item in items:
+        given = {k for k, v in item["nutrients_per_day"].items() if v > 0}
+        assert not given & {"vitamin_k1_ug", "vitamin_k2_ug"}, item["sku"]
+
+
+@pytest.mark.parametrize("age", [12, 13, 15, 17])
+def test_review_s28c_f4_no_vitamin_k2_for_a_childs_goal_bones(client, age):
+    profile = {"age": age, "sex": "female", "country": "NL", "goals": ["bones"]}
+    for placement in (None, "home"):
+        more = {"placement": placement} if placement else {}
+        body = {"profile": profile, "locale": "en", **more}
+        for item in client.post("/v1/recommendations", json=body).get_json()["items"]:
+            given = {k for k, v in item["nutrients_per_day"].items() if v > 0}
+            assert not given & {"vitamin_k1_ug", "vitamin_k2_ug"}, (age, item["sku"])
+
+
 @pytest.mark.parametrize("placement", [None, "home", "cart"])
 def test_review_s28c_f1_nothing_else_to_suggest_only_beside_what_suits(client, placement):
     """Review s28c F1: a toddler on a vitamin K antagonist with a D3 + K2 spray in the basket
@@ -139,3 +175,35 @@ def test_review_s28c_f2_no_nothing_else_beside_a_limit_the_basket_crosses(client
     }
     assert "above_upper_limit:vitamin_d_ug" in notices, notices
     assert "nothing else to suggest" not in notices.get("no_items", ""), notices
+
+
+@pytest.mark.parametrize("age", [12, 15, 17])
+def test_session29_no_calcium_d3_k2_tablet_for_a_child_either(client, age):
+    """Session 29: the children's vitamin K rule reads the product's vitamin K, not its
+    category, so the calcium + D3 + 45 µg K2 tablet (category calcium_d3, from 12) is out too
+    (today no child's advice asks for calcium either, so this holds the line should one)."""
+    profile = {"age": age, "sex": "female", "country": "DE", "goals": ["bones"]}
+    body = {"profile": profile, "locale": "en", "limit": 50, "category": "calcium_d3"}
+    answer = client.post("/v1/recommendations", json=body).get_json()
+    assert "VL-CAD3K2-TAB" not in [item["sku"] for item in answer["items"]], answer
+
+
+def test_session29_a_doctors_vitamin_k_dose_opens_vitamin_k_for_a_child(client):
+    """A doctor who advised a child vitamin K2 is followed: the rule stands back."""
+    profile = {"age": 15, "sex": "female", "country": "DE"}
+    profile["higher_dose_advised"] = {"vitamin_k2_ug": 75}
+    body = {"profile": profile, "locale": "en"}
+    items = client.post("/v1/recommendations", json=body).get_json()["items"]
+    assert any(item["nutrients_per_day"].get("vitamin_k2_ug", 0) > 0 for item in items), items
+
+
+@pytest.mark.parametrize("age", [4, 12, 16])
+def test_session29_a_childs_regimen_has_no_vitamin_k_or_omega3_vitamin_d(client, age):
+    profile = {"age": age, "sex": "male", "country": "DE", "goals": ["bones", "heart"]}
+    body = {"profile": profile, "max_products": 3, "locale": "en"}
+    response = client.post("/v1/regimens", json=body)
+    assert response.status_code == 200, response.get_json()
+    for line in response.get_json()["lines"]:
+        given = {k for k, v in per_day(PRODUCTS[line["sku"]]).items() if v > 0}
+        assert not given & {"vitamin_k1_ug", "vitamin_k2_ug"}, line
+        assert not (PRODUCTS[line["sku"]]["category"] == "omega3" and "vitamin_d_ug" in given)
