@@ -71,14 +71,28 @@ def test_the_warning_above_why_it_does_not_suit_reads_the_same(client):
 
 
 def test_without_a_product_named_in_its_place_the_warning_still_says_no_more(client):
-    """The 50 µg D3 in the basket, not taken: nothing is named in its place (the basket's own
-    notices say what to do), and "we suggest no more vitamin D" stays as it is."""
+    """The 50 µg D3 in the basket, not taken, on a category page: nothing is named in its place
+    there (choices within one role), and "we suggest no more vitamin D" stays as it is."""
     profile = {**PREGNANT_ON_50, "current_supplements": [{"sku": "BL-FOLIC-400-TAB"}]}
     body = {"profile": profile, "basket": [{"sku": "VL-D3-50-TAB"}], "locale": "en"}
-    notices = _notices(client, body)
+    notices = _notices(client, body | {"category": "vitamin_d"})
     assert not [n for n in notices if n["code"].startswith("instead:")], notices
     warning = next(n for n in notices if n["code"] == "intake_warning:vitamin_d_ug")
     assert warning["text"].endswith(NO_MORE["en"] + " vitamin D."), warning["text"]
+
+
+def test_a_product_in_the_basket_only_has_a_lower_dose_named_in_its_place(client):
+    """Session 29: the same 50 µg D3 in the basket of the plain list: a lower dose is named in
+    its place ("take it out of your basket"; it was judged on the day without it), so the
+    warning says so, not "no more vitamin D" (session 28 named nothing for the basket)."""
+    profile = {**PREGNANT_ON_50, "current_supplements": [{"sku": "BL-FOLIC-400-TAB"}]}
+    body = {"profile": profile, "basket": [{"sku": "VL-D3-50-TAB"}], "locale": "en"}
+    notices = _notices(client, body)
+    codes = [n["code"] for n in notices]
+    instead = notices[codes.index("instead:VL-D3-50-TAB")]["text"]
+    assert "in your basket" in instead and "out of your basket" in instead, instead
+    warning = notices[codes.index("intake_warning:vitamin_d_ug")]
+    assert LOWER_DOSE["en"] in warning["text"] and NO_MORE["en"] not in warning["text"], codes
 
 
 BASKET_TOO = {

@@ -53,6 +53,7 @@ ADVICE_TEXTS: dict[str, tuple[str, ...]] = {
     "notice_no_items_goal_served_basket": (),  # review s27 F3
     "notice_no_items_instead": (),  # session 26: beside instead:<SKU>
     "notice_no_items_instead_many": (),  # review s27b M1: beside more than one
+    "notice_no_items_instead_basket": (),  # session 29: beside one for a basket product
     "notice_no_items_warning": (),
     "notice_no_items_condition": (),  # review s7 P10
     "notice_no_items_doctor": (),

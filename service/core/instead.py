@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from .requests import RecommendationRequest
 
 _TAKEN = "profile.current_supplements."
+_BASKET = "basket."
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,7 @@ class Instead:
     indices: tuple[int, ...]  # catalog indices of the products that serve its needs instead
     fit: Evaluation  # the day without the product it replaces
     in_basket: bool = False  # the product replaced is in the basket too (its next pack)
+    basket_only: bool = False  # the product replaced is in the basket only, not taken (s29)
     # (nutrient column, amount a day) of advice it served that what is named leaves short
     short: tuple[tuple[int, float], ...] = ()
     doctor_met: frozenset[int] = frozenset()  # doctor's doses the day of every notice meets
@@ -75,10 +77,14 @@ def _taken_instead(ev: Evaluation, request: RecommendationRequest) -> tuple[Inst
 
     catalog = ev.snapshot.catalog
     taken = [catalog.index[x.sku] for x in ev.resolved if x.sku and x.path.startswith(_TAKEN)]
-    if not taken:
+    # a product in the basket only, not taken, is replaced too (session 29: a man with a
+    # doctor's 50 µg vitamin D and a pregnancy multivitamin in his basket was told to stay
+    # at 35 µg with its 10 µg counted, and nothing named what suits in its place)
+    carted = [catalog.index[x.sku] for x in ev.resolved if x.sku and x.path.startswith(_BASKET)]
+    if not taken and not carted:
         return ()
     unfit = unfit_products(ev)
-    replaced = list(dict.fromkeys(index for index in taken if unfit[index]))
+    replaced = list(dict.fromkeys(index for index in taken + carted if unfit[index]))
     # every line the evaluation counts: with a stored customer's supplies still lasting (a
     # quick check of s27: a woman of 75 with a 75 µg D3 still lasting, not in her profile,
     # was told to take a 20 µg D3 in place of her fish-oil D3: 102 µg with food, limit 100)
@@ -92,7 +98,8 @@ def _taken_instead(ev: Evaluation, request: RecommendationRequest) -> tuple[Inst
         if not chosen or fit is None:
             continue
         sku = catalog.products[index].sku
-        found.append(Instead(index, chosen, fit, any(x.sku == sku for x in request.basket)))
+        in_basket = any(x.sku == sku for x in request.basket)
+        found.append(Instead(index, chosen, fit, in_basket, basket_only=index not in taken))
         for sku in (catalog.products[i].sku for i in chosen):
             named.append((f"instead.{sku}", Line(sku=sku)))
             avoid.add(sku)
@@ -244,7 +251,8 @@ def instead_notice(
         old = catalog.products[one.replaced]
         names = [catalog.products[i].name[locale] for i in one.indices]
         # more than one in place of a multivitamin: "..., ... and ... suit your profile"
-        key = "notice_instead_taken" if len(names) == 1 else "notice_instead_taken_many"
+        key = "notice_instead_basket_only" if one.basket_only else "notice_instead_taken"
+        key += "" if len(names) == 1 else "_many"
         product = reference.listed(names, locale)
         text = reference.text(key, locale, name=old.name[locale], product=product)
         for column, amount in one.short:  # advice still short with what is named (s27b M4)
@@ -263,7 +271,7 @@ def instead_notice(
                 advice=advice_phrase(ev, column, locale),
                 **values,
             )
-        if one.in_basket:  # judged on a day without its next pack too (_Days.without)
+        if one.in_basket and not one.basket_only:  # judged on a day without its next pack too
             text += " " + reference.text("notice_instead_basket", locale, name=old.name[locale])
         notice = {"code": f"instead:{old.sku}", "text": text}
         # after the notice that names it: why it does not suit, or for a dose a warning names
@@ -312,6 +320,8 @@ def with_no_items_instead(
     if not instead:
         return notices
     key = "notice_no_items_instead" + ("_many" if len(instead) > 1 else "")  # s27b M1
+    if any(one.basket_only for one in instead):  # what is advised against is in the basket
+        key = "notice_no_items_instead_basket"
     text = instead[0].fit.snapshot.reference.text(key, locale)
     return [{**n, "text": text} if n["code"] == "no_items" else n for n in notices]
 

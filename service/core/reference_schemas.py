@@ -16,6 +16,8 @@ SERVICE_TEXTS: dict[str, tuple[str, ...]] = {
     "notice_instead_taken": ("name", "product"),
     "notice_instead_taken_many": ("name", "product"),  # review s27 F1
     "notice_instead_basket": ("name",),  # session 28: its next pack in the basket
+    "notice_instead_basket_only": ("name", "product"),  # session 29: in the basket only
+    "notice_instead_basket_only_many": ("name", "product"),
     # s27b M4: an advice what is named leaves short
     "notice_instead_short": ("product", "amount", "unit", "nutrient", "advice"),
     # session 12: an item's reason where other supplements (taken, basket) give the nutrient

@@ -1,0 +1,64 @@
+"""Session 29: what suits in place of a product in the basket only, not taken, that does not
+suit the person (instead.py). A man of 40 whose doctor advised 50 µg of vitamin D had a
+pregnancy multivitamin (10 µg vitamin D) in his basket: the answer said it did not suit him,
+counted its 10 µg all the same ("with the 10 µg in what you take now or have in your basket,
+you reach at most 35 µg a day with our products ... Do not make up the rest"), offered 25 µg
+beside it, and named nothing in its place."""
+
+from __future__ import annotations
+
+import pytest
+
+from service.api.app import create_app
+
+from .oracle import PRODUCTS, per_day
+
+MAN = {"age": 40, "sex": "male", "country": "NL", "higher_dose_advised": {"vitamin_d_ug": 50}}
+BASKET_ONLY = {
+    "en": "in your basket, we suggest",
+    "nl": "in je winkelmandje raden we",
+    "de": "in Ihrem Warenkorb empfehlen wir",
+}
+
+
+@pytest.fixture(scope="module")
+def client():
+    return create_app({"TESTING": True, "RELOAD_INTERVAL": 0}).test_client()
+
+
+@pytest.mark.parametrize("placement", [None, "cart", "checkout", "home"])
+@pytest.mark.parametrize("locale", ["en", "nl", "de"])
+def test_a_product_in_the_basket_that_does_not_suit_has_what_suits_named(client, locale, placement):
+    body = {"profile": MAN, "basket": [{"sku": "XF-MULTI-PREGNANCY"}], "locale": locale}
+    if placement:
+        body["placement"] = placement
+    response = client.post("/v1/recommendations", json=body)
+    assert response.status_code == 200, response.get_json()
+    answer = response.get_json()
+    notices = {n["code"]: n["text"] for n in answer["notices"]}
+    assert "product_not_suited:XF-MULTI-PREGNANCY" in notices, notices
+    text = notices["instead:XF-MULTI-PREGNANCY"]
+    assert BASKET_ONLY[locale] in text, text
+    named = [
+        s for s, p in PRODUCTS.items() if p["name"][locale] in text and s != "XF-MULTI-PREGNANCY"
+    ]
+    assert named, text
+    # what is named meets the doctor's dose on the day without the multivitamin, so the
+    # reach notice that counted its 10 µg is gone
+    assert sum(per_day(PRODUCTS[s]).get("vitamin_d_ug", 0) for s in named) >= 50, named
+    assert "doctor_dose_short:vitamin_d_ug" not in notices, notices
+    # no item gives vitamin D beside what is named (it was judged without the multivitamin)
+    for item in answer["items"]:
+        assert item["nutrients_per_day"].get("vitamin_d_ug", 0) == 0, item
+
+
+def test_a_product_taken_and_in_the_basket_still_reads_take_it_out_as_well(client):
+    """Taken and in the basket: the notice for what is taken, then "as well" (session 28)."""
+    profile = {**MAN, "current_supplements": [{"sku": "XF-MULTI-PREGNANCY"}]}
+    body = {"profile": profile, "basket": [{"sku": "XF-MULTI-PREGNANCY"}], "locale": "en"}
+    notices = {
+        n["code"]: n["text"]
+        for n in client.post("/v1/recommendations", json=body).get_json()["notices"]
+    }
+    text = notices["instead:XF-MULTI-PREGNANCY"]
+    assert BASKET_ONLY["en"] not in text and "out of your basket as well" in text, text
