@@ -2,9 +2,10 @@
 your profile", "X Capsules, which no longer fits", nl "..., dat", de "..., das") or with a
 list of products ("{products} gives"), in all three locales. Product names can be plural
 ("Tablets", "Capsules", "Drops", "Softgels"): each text is built here for such a name and must
-carry the new wording, never the old. Texts the service reaches only in rare cases (no shop
-rule keeps a product out alone in the shipped rules; the refill held back, review s7 P4, since
-review 9b) are rendered from the loaded texts with the same values the service passes.
+carry the new wording, never the old. Texts this session found no request to bring out with a
+product name (the bare not-suited texts, for a product a shop rule alone keeps out; the
+refill held back, review s7 P4, which review 9b's replacements mostly pre-empt) are rendered
+from the loaded texts with the values the service passes.
 """
 
 from __future__ import annotations
@@ -87,7 +88,7 @@ def test_a_plural_product_that_does_not_suit_is_named_after_the_words(client, lo
 @pytest.mark.parametrize("locale", LOCALES)
 def test_the_bare_not_suited_texts_name_a_plural_product_after_the_words(locale, suffix):
     """A product a shop rule alone keeps out (no reason in words): the bare texts, and the
-    _alternatives ones (no shipped placement has alternatives without complements)."""
+    _alternatives ones (said by the alternatives endpoint, on the page's words), with a name."""
     placements = memory_app().extensions["dosewise"].snapshot.placements
     name = _name("XF-D3-20-TAB", locale)
     key = f"notice_page_product_not_suited{suffix}"
