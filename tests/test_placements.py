@@ -1005,7 +1005,7 @@ def test_the_alternatives_endpoint_does_not_say_nothing_goes_with_an_unsuited_pr
     answer = client.post("/v1/products/XF-MULTI-MEN/alternatives", json=body).get_json()
     (notice,) = [n for n in answer["notices"] if n["code"] == "page_product_not_suited"]
     assert "go with it" not in notice["text"]
-    assert "only alternatives that do" in notice["text"]
+    assert "only alternatives that suit your profile" in notice["text"]  # session 29 wording
     page = {**body, "placement": "product_page", "product_sku": "XF-MULTI-MEN"}
     answer = client.post("/v1/recommendations", json=page).get_json()
     (notice,) = [n for n in answer["notices"] if n["code"] == "page_product_not_suited"]
