@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .advice_config import AdviceConfig, advice_config
+from .advice_config import CLAIM_CONDITION, AdviceConfig, advice_config
 from .advice_profile import ProfileAdvice
 from .advice_profile import profile_advice as profile_advice  # where callers import it
 from .amounts import above, rounded
@@ -362,8 +362,18 @@ class Offer:
 
     @cached_property
     def gap_need(self) -> np.ndarray:
-        """(products, nutrients): fills an advice gap, within the band of that nutrient."""
-        return (self.ev.features.fill > 0) & ~self.above_band
+        """(products, nutrients): fills an advice gap, within the band of that nutrient; for a
+        claim's condition of use (the heart goal's 250 mg EPA+DHA), only a product that meets
+        it by itself: the condition is the claim's, and a claim is for a product that gives
+        that much (review s29a F4: a krill oil of 130 mg was offered for the goal heart,
+        quoting "the beneficial effect is obtained with a daily intake of 250 mg")."""
+        need = (self.ev.features.fill > 0) & ~self.above_band
+        advice = self.ev.advice
+        claims = [c for c, a in advice.authority.items() if a == CLAIM_CONDITION] if advice else []
+        if claims and advice is not None:
+            per_day = self.ev.snapshot.catalog.nutrients_per_day[:, claims]
+            need[:, claims] &= per_day >= advice.targets[claims] * (1 - 1e-9)
+        return need
 
     @cached_property
     def rule_need(self) -> np.ndarray:

@@ -156,12 +156,19 @@ def _advice_reason(
     ours = above and priorities(reference).is_ours(advice.target_ids.get(key))
     text_key = "reason_advice" + ("_taken" if taken else "") + ("_above" if above else "")
     text_key += "_ours" if ours else ""
+    phrase = advice_phrase(ev, column, locale, advice)
+    dose = capped_doctor_doses(ev).get(column) if capped and above else None
+    if dose is not None and dose.kind == "life_stage":
+        # past the advice without the doctor, towards the doctor's dose held at the life
+        # stage's maximum: that is what brings it, not "more than the advised amount" of the
+        # Health Council's 10 µg (review s29a F6: a doctor's 50 µg in pregnancy)
+        text_key = "reason_advice" + ("_taken" if taken else "") + "_doctor_capped"
+        phrase = ""
+        values |= reference.nutrients.text_values(
+            key, locale, advised=dose.advised, maximum=dose.limit
+        )
     text = reference.text(
-        text_key,
-        locale,
-        **values,
-        **_with_taken(ev, column, locale, amount, taken),
-        advice=advice_phrase(ev, column, locale, advice),
+        text_key, locale, **values, **_with_taken(ev, column, locale, amount, taken), advice=phrase
     )
     return {"code": f"fills_gap:{key}", "text": text}
 

@@ -27,6 +27,17 @@ SERVICE_TEXTS: dict[str, tuple[str, ...]] = {
     # review 12 F18: past an aim of ours, not "the advised amount"
     "reason_advice_above_ours": ("amount", "unit", "nutrient", "advice"),
     "reason_advice_taken_above_ours": ("amount", "unit", "nutrient", "advice", "taken", "total"),
+    # review s29a F6: towards a doctor's dose held at the life stage's maximum
+    "reason_advice_doctor_capped": ("amount", "unit", "nutrient", "advised", "maximum"),
+    "reason_advice_taken_doctor_capped": (
+        "amount",
+        "unit",
+        "nutrient",
+        "advised",
+        "maximum",
+        "taken",
+        "total",
+    ),
     # session 17: a list item held below a medicine's warning threshold (warning_reasons.py)
     "reason_below_warning": ("nutrient", "unit", "total", "threshold"),
     "reason_dose_doctor_taken": ("amount", "unit", "nutrient", "advised", "taken", "total"),
