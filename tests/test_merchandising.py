@@ -503,11 +503,11 @@ def test_rules_test_cli_failing_expectation_exit_1_with_fail_and_reason(tmp_path
         tmp_path,
         """
         cases:
-          - name: NL 70+ gets the flagship first
+          - name: NL 70+ with a doctor's 75 µg gets the plain 75 µg D3 first
             profile: {age: 72, country: NL, higher_dose_advised: {vitamin_d_ug: 75}}
             date: 2026-11-28
             expect:
-              first: XF-D3K2-TAB
+              first: XF-D3-75-TAB
           - name: NL 70+ gets omega-3 first (wrong)
             profile: {age: 72, country: NL, higher_dose_advised: {vitamin_d_ug: 75}}
             date: 2026-11-28
@@ -521,8 +521,8 @@ def test_rules_test_cli_failing_expectation_exit_1_with_fail_and_reason(tmp_path
     assert run.exit_code == 1
     where = f"{display(path)}:{line_of(body, '- name: NL 70+ gets omega-3')}"
     assert f"FAIL {where} NL 70+ gets omega-3 first (wrong)" in run.stdout
-    assert "expected XF-OMEGA3-1000-SG first; got XF-D3K2-TAB, " in run.stdout
-    assert f"PASS {display(path)}:{line_of(body, '- name: NL 70+ gets the flagship')}" in run.stdout
+    assert "expected XF-OMEGA3-1000-SG first; got XF-D3-75-TAB, " in run.stdout
+    assert f"PASS {display(path)}:{line_of(body, '- name: NL 70+ with a doctor')}" in run.stdout
     assert run.stdout.splitlines()[-1] == "1 passed, 1 failed"
 
 
@@ -568,23 +568,31 @@ def test_explain_recommended_product_gives_position_and_applied_rules(
 ) -> None:
     request = request_for(SENIOR_NL)
     listing = [item["sku"] for item in recommend(shipped, request, TODAY)["items"]]
-    assert listing[0] == FLAGSHIP
+    # the doctor's 75 µg: the plain 75 µg D3 first, the flagship (75 µg + 200 µg K2 nobody
+    # advised) second; the winter campaign stands back for a doctor's dose (review s29a F5)
+    assert listing[:2] == ["XF-D3-75-TAB", FLAGSHIP]
     answer = explain_product(shipped, request, FLAGSHIP, TODAY)
-    assert answer["position"] == 1
-    assert answer["verdict"] == "recommended at position 1"
+    assert answer["position"] == 2
+    assert answer["verdict"] == "recommended at position 2"
     assert answer["safety_exclusions"] == []
     status = {r["rule"]: r["status"] for r in answer["rules"]}
-    assert status["winter-2026-d3-k2-flagship"] == "applied"
     assert status["winter-2025-d3-k2-flagship"].startswith("inactive")
     # no measured level: the doctor's 75 µg justifies the flagship, not the serum rule; nor
     # the Health Council's 20 µg for 70+ or the 65+ D3 + K2 boost beside the doctor's dose
-    # (review 23p #4: two doses on one item)
-    for rule_id in ("low-measured-vitamin-d", "nl-70-plus-vitamin-d", "older-65-plus-d3-k2"):
+    # (review 23p #4: two doses on one item), nor the winter campaign (s29a F5)
+    for rule_id in (
+        "low-measured-vitamin-d",
+        "nl-70-plus-vitamin-d",
+        "older-65-plus-d3-k2",
+        "winter-2026-d3-k2-flagship",
+    ):
         assert status[rule_id] == "condition does not hold for this profile", rule_id
-    second = listing[1]
-    assert explain_product(shipped, request, second, TODAY)["verdict"] == (
-        "recommended at position 2"
-    )
+    first = explain_product(shipped, request, listing[0], TODAY)
+    assert first["verdict"] == "recommended at position 1"
+    # without the doctor's dose the campaign applies to the flagship (70+: 20 µg advised)
+    plain = request_for({k: v for k, v in SENIOR_NL.items() if k != "higher_dose_advised"})
+    rules = explain_product(shipped, plain, FLAGSHIP, TODAY)["rules"]
+    assert {r["rule"]: r["status"] for r in rules}["winter-2026-d3-k2-flagship"] == "applied"
 
 
 def test_explain_cli_text_and_json(tmp_path: Path, shipped: Snapshot) -> None:
