@@ -267,7 +267,8 @@ def page_product_notice(ctx: PlacementContext, placement: Placement, locale: str
     """`page_product_not_suited`, saying why the product on the page does not suit the person
     (review s8 Q7: "zinc: 10 mg a day, plus up to 16 mg from ordinary food, is above the upper
     limit of 25 mg for total intake", not a bare "does not suit your profile"); the bare text
-    only where no reason can be put in words (a shop rule alone). What follows the reasons
+    only where no reason can be put in words (a shop rule without `why` or `taken` words;
+    review s29a F9: a rule's words are said too, unsuited.rule_reasons). What follows the reasons
     is what the placement's chain does: nothing to go with it (complements), only alternatives,
     or neither (home, account: the person's own list; session 12, it said "we show only
     alternatives" above the home list)."""
