@@ -105,9 +105,7 @@ def _values(ev: Evaluation, index: int, column: int, locale: str) -> dict[str, A
     amount = ev.snapshot.catalog.nutrients_per_day[index, column]
     values = reference.nutrients.text_values(key, locale, amount=amount)
     sources = ev.snapshot.catalog.products[index].vitamin_sources
-    name = reference.authorised_forms.name(sources, key, locale)
-    if name is not None:
-        values["nutrient"] = name
+    values["nutrient"] = reference.product_nutrient(sources, key, locale)
     return values
 
 

@@ -223,6 +223,13 @@ class Reference:
     def text(self, key: str, locale: str, **values: Any) -> str:
         return self.texts[key][locale].format(**localized(values, locale))
 
+    def product_nutrient(self, vitamin_sources: dict[str, str], key: str, locale: str) -> str:
+        """How a text names what a product (its `vitamin_sources`) gives of nutrient `key`: the
+        form's own name where authorised_forms.yaml gives one ("folate (as L-methylfolate)",
+        not "folic acid": review s8 R7, s29a F7), else the nutrient's name."""
+        named = self.authorised_forms.name(vitamin_sources, key, locale)
+        return named if named is not None else self.nutrients.name(key, locale)
+
     def listed(self, items: Iterable[str], locale: str, word: str = "and") -> str:
         """Names joined as the locale writes a list: "A, B en C", "A, B und C" (`list_and`;
         `word` "or": `list_or`, where a negation lists them)."""

@@ -232,20 +232,28 @@ def _lines_view(
                     k: rounded(amounts[c]) for c, k in enumerate(keys) if amounts[c] > 0
                 },
                 "cost_per_month": round(float(problem.cost_per_serving[i] * servings[i]), 2),
-                "role": _role(problem, amounts, write, ours),
+                "role": _role(problem, amounts, write, ours, product.vitamin_sources),
             }
         )
     return lines
 
 
-def _role(problem: RegimenProblem, amounts: np.ndarray, write: TextWriter, ours: set[int]) -> str:
+def _role(
+    problem: RegimenProblem,
+    amounts: np.ndarray,
+    write: TextWriter,
+    ours: set[int],
+    sources: dict[str, str],
+) -> str:
     keys = write.reference.nutrients.keys
     serves = [c for c in problem.gap_columns if amounts[c] > 0]
     extra = [c for c in np.flatnonzero(amounts > 0) if problem.gaps[c] <= 0]
     key = "role_ours" if serves and all(c in ours for c in serves) else "role"
-    text = write(key, parts=write.listed(write.amount(keys[c], amounts[c]) for c in serves))
+    text = write(
+        key, parts=write.listed(write.amount(keys[c], amounts[c], sources) for c in serves)
+    )
     if extra:
-        parts = write.listed(write.amount(keys[c], amounts[c]) for c in extra)
+        parts = write.listed(write.amount(keys[c], amounts[c], sources) for c in extra)
         text += " " + write("role_extra", parts=parts)
     return text
 
@@ -277,7 +285,9 @@ def _targets_view(
             "amount": rounded(amount),
             "target": rounded(target),
             "unit": write.unit(key),
-            "nutrient": write.name(key),
+            # review s29a F7: as the lines taken and the regimen's give it (a methylfolate's
+            # folate by its form's name)
+            "nutrient": write.given(key, _sources_giving(ev, chosen, int(column))),
             # review s10 U2: an aim of ours (targets.yaml priorities, `ours`) is not "advised"
             "advised": write("advised_ours" if ours(target_ids.get(key)) else "advised"),
         }
@@ -303,6 +313,23 @@ def _targets_view(
             "why": why,
             "source": target_ids.get(key),
         }
+    return out
+
+
+def _sources_giving(ev: Evaluation, chosen: dict[int, int], column: int) -> list[dict[str, str]]:
+    """The `vitamin_sources` of what gives `column` a day: the lines taken or in the basket
+    ({} for a line without a SKU) and the regimen's products."""
+    catalog = ev.snapshot.catalog
+    out = [
+        catalog.products[catalog.index[line.sku]].vitamin_sources if line.sku else {}
+        for line in ev.resolved
+        if line.amounts[column] > 0
+    ]
+    out += [
+        catalog.products[i].vitamin_sources
+        for i in sorted(chosen)
+        if catalog.nutrients_per_day[i, column] > 0
+    ]
     return out
 
 

@@ -160,16 +160,30 @@ class TextWriter:
     def name(self, key: str) -> str:
         return self.reference.nutrients.name(key, self.locale)
 
+    def given(self, key: str, products: Iterable[dict[str, str]]) -> str:
+        """Nutrient `key` as the products (their `vitamin_sources`; {} for a line without a
+        SKU) give it: each form by its own name where it has one, as an item's reason names
+        it ("folic acid and folate (as L-methylfolate)", review s29a F7), the plain name first."""
+        plain, names = self.name(key), []
+        for sources in products:
+            name = self.reference.product_nutrient(sources, key, self.locale)
+            if name not in names:
+                names.append(name)
+        names.sort(key=lambda name: name != plain)
+        return self.listed(names) if names else plain
+
     def listed(self, items: Iterable[str]) -> str:
         return self.reference.listed(items, self.locale)
 
     def unit(self, key: str) -> str:
         return self.reference.nutrients.units[key]
 
-    def amount(self, key: str, amount: float) -> str:
-        return self(
-            "amount_part", **self.reference.nutrients.text_values(key, self.locale, amount=amount)
-        )
+    def amount(self, key: str, amount: float, sources: dict[str, str] | None = None) -> str:
+        """The amount part of a text, the nutrient as the product (`sources`) gives it."""
+        values = self.reference.nutrients.text_values(key, self.locale, amount=amount)
+        if sources is not None:
+            values["nutrient"] = self.reference.product_nutrient(sources, key, self.locale)
+        return self("amount_part", **values)
 
     def limits(self, keys: list[str], limits: np.ndarray) -> str:
         nutrients = self.reference.nutrients

@@ -74,6 +74,10 @@ class _RuleSchema(Schema):
     # person either: `product_not_suited` with the words regimen_texts.yaml `unsuited_<taken>`,
     # credited with nothing, and what suits in its place is named (review s28 F3)
     taken = fields.String(load_default=None, validate=validate.Regexp(r"^[a-z][a-z0-9_]{0,39}$"))
+    # exclude only: why the product it keeps out does not suit, in the words regimen_texts.yaml
+    # `unsuited_<why>`, said where that product is asked about (page_product_not_suited);
+    # without it a rule's `taken` words say it (review s29a F9)
+    why = fields.String(load_default=None, validate=validate.Regexp(r"^[a-z][a-z0-9_]{0,39}$"))
 
     @validates_schema
     def _action_fields(self, data: dict, **_: Any) -> None:
@@ -88,8 +92,9 @@ class _RuleSchema(Schema):
         missing = [loc for loc in LOCALES if reason and loc not in reason]
         if missing:
             raise ValidationError(f"reason is missing locale(s): {', '.join(missing)}", "reason")
-        if data.get("taken") and action != "exclude":
-            raise ValidationError("taken is for an exclude rule only", "taken")
+        for words in ("taken", "why"):
+            if data.get(words) and action != "exclude":
+                raise ValidationError(f"{words} is for an exclude rule only", words)
         start, end = data.get("valid_from"), data.get("valid_until")
         if start and end and end < start:
             raise ValidationError("valid_until is before valid_from", "valid_until")
@@ -123,6 +128,13 @@ class Rule:
     placements: tuple[str, ...] = ()
     need: bool = True  # its reason is a need (Offer.rule_need); false: a preference only
     taken: str | None = None  # exclude: a product taken that it excludes does not suit either
+    why: str | None = None  # exclude: unsuited_<why> says why (else `taken`'s words)
+
+    @property
+    def why_words(self) -> str | None:
+        """The unsuited_<words> that say why a product this exclude rule keeps out does not
+        suit (review s29a F9): its `why`, else its `taken`."""
+        return self.why or self.taken
 
     @cached_property
     def products(self) -> np.ndarray:
@@ -304,8 +316,9 @@ def _build_rule(
                     rule_id=rule_id,
                 )
             )
-    if data["taken"]:
-        findings.extend(_taken_words(data["taken"], reference, file, at("taken"), rule_id))
+    for words in ("taken", "why"):
+        if data[words]:
+            findings.extend(_words(words, data[words], reference, file, at(words), rule_id))
     if data["skus"]:
         mask &= catalog.sku_mask(data["skus"])
     if data["categories"]:
@@ -346,22 +359,23 @@ def _build_rule(
         placements=tuple(data["placements"]),
         need=data["need"],
         taken=data["taken"],
+        why=data["why"],
     ), []
 
 
-def _taken_words(
-    taken: str, reference: Reference, file: str, line: int, rule_id: str
+def _words(
+    field: str, words: str, reference: Reference, file: str, line: int, rule_id: str
 ) -> list[Finding]:
-    """`taken` names reason words that exist (regimen_texts.yaml `unsuited_<taken>`)."""
+    """`taken` or `why` names reason words that exist (regimen_texts.yaml `unsuited_<words>`)."""
     from .regimen_texts import regimen_texts  # it reads rules' reference, not rules
 
     try:
         texts = regimen_texts(reference)
     except DataFileError:
         return []  # that file's own findings refuse the snapshot
-    if f"unsuited_{taken}" in texts:
+    if f"unsuited_{words}" in texts:
         return []
-    message = f"taken: no text unsuited_{taken} in rules/reference/regimen_texts.yaml"
+    message = f"{field}: no text unsuited_{words} in rules/reference/regimen_texts.yaml"
     return [Finding(file, line, message, code="unknown_text", rule_id=rule_id)]
 
 

@@ -269,8 +269,9 @@ def product_reasons(ev: Any, index: int, write: TextWriter) -> list[str]:
     for total intake (the intake check's figures), each nutrient above the life stage's
     maximum a day (`life_stage_maxima`), the `unsuited_<reason>` words of a basket line for the
     profile's own masks (interaction, diet, allergy, age, life stage, law, form), and each
-    nutrient above the dose band of the profile's advice. Empty where none applies (a shop
-    rule alone)."""
+    nutrient above the dose band of the profile's advice; last, the words of the shop's
+    exclude rules that keep it out (`rule_reasons`). Empty where none applies (a shop rule
+    without words)."""
     catalog, reference = ev.snapshot.catalog, ev.snapshot.reference
     keys = reference.nutrients.keys
     nutrients = reference.nutrients
@@ -347,4 +348,16 @@ def product_reasons(ev: Any, index: int, write: TextWriter) -> list[str]:
             maximum=band,
         )
         reasons.append(write("unsuited_dose_band", taken=with_taken(column), **values))
-    return reasons
+    return reasons + rule_reasons(ev, index, write)
+
+
+def rule_reasons(ev: Any, index: int, write: TextWriter) -> list[str]:
+    """Why the shop's exclude rules that keep product `index` out for the person say it does
+    not suit: each rule's `why` (else `taken`) words, regimen_texts.yaml `unsuited_<words>`,
+    once each ("made for men"; review s29a F9: a target-group or children's rule gave none)."""
+    words: list[str] = []
+    for rule in ev.matched_rules:
+        if rule.action == "exclude" and rule.mask[index] and rule.why_words:
+            if rule.why_words not in words:
+                words.append(rule.why_words)
+    return [write(f"unsuited_{why}") for why in words]

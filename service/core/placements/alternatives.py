@@ -140,7 +140,7 @@ def alternative_reasons(
             "alternative_adds",
             amount=rounded(their_row[column]),
             unit=reference.nutrients.units[key],
-            nutrient=reference.nutrients.name(key, locale),
+            nutrient=reference.product_nutrient(q.vitamin_sources, key, locale),
         )
     main = _main_source(p, q)
     if q.vegan and not p.vegan:
@@ -160,7 +160,16 @@ def alternative_reasons(
             _source_name(config, mine, locale),
         )
         if source and other_source and not (q.vegan and not p.vegan and vitamin == main):
-            nutrient = _nutrient_name(reference, vitamin, locale)
+            nutrient, named, other_named = vitamin.replace("_", " "), None, None
+            shared = _nutrient_key(reference, vitamin)
+            if shared is not None:
+                nutrient = reference.nutrients.name(shared, locale)
+                named = reference.authorised_forms.name(q.vitamin_sources, shared, locale)
+                other_named = reference.authorised_forms.name(p.vitamin_sources, shared, locale)
+            if named or other_named:  # review s29a F7: L-methylfolate is no "folic acid from"
+                add(f"source:{vitamin}", "alternative_source_named", nutrient=named or source,
+                    other=other_named or other_source)  # fmt: skip
+                continue
             add(f"source:{vitamin}", "alternative_source", nutrient=nutrient, source=source,
                 other=other_source)  # fmt: skip
     if q.form != p.form:
@@ -182,7 +191,7 @@ def alternative_reasons(
         if abs(mine - theirs) > EPSILON * max(mine, 1.0):
             key = keys[column]
             if theirs <= EPSILON:  # review s6 T11: not "0 µg of vitamin K2 instead of 200 µg"
-                name = reference.nutrients.name(key, locale)
+                name = reference.product_nutrient(p.vitamin_sources, key, locale)
                 add(f"dose:{key}", "alternative_without_nutrient", nutrient=name)
                 continue
             add(
@@ -190,7 +199,7 @@ def alternative_reasons(
                 "alternative_dose",
                 amount=rounded(theirs),
                 unit=reference.nutrients.units[key],
-                nutrient=reference.nutrients.name(key, locale),
+                nutrient=reference.product_nutrient(q.vitamin_sources, key, locale),
                 other=rounded(mine),
             )
     dropped = sorted(set(p.allergens) - set(q.allergens))
@@ -214,12 +223,12 @@ def _source_name(config: PlacementConfig, source: str | None, locale: str) -> st
     return config.text(f"source_{source}", locale)
 
 
-def _nutrient_name(reference: Reference, vitamin: str, locale: str) -> str:
-    """`vitamin_d` (a catalog source key) in words, through the nutrient key it stands for."""
+def _nutrient_key(reference: Reference, vitamin: str) -> str | None:
+    """The nutrient key `vitamin_d` (a catalog source key) stands for (`vitamin_d_ug`)."""
     for key in reference.nutrients.keys:
         if key.rsplit("_", 1)[0] == vitamin:
-            return reference.nutrients.name(key, locale)
-    return vitamin.replace("_", " ")
+            return key
+    return None
 
 
 def _money(amount: float, locale: str) -> str:
@@ -258,7 +267,8 @@ def page_product_notice(ctx: PlacementContext, placement: Placement, locale: str
     """`page_product_not_suited`, saying why the product on the page does not suit the person
     (review s8 Q7: "zinc: 10 mg a day, plus up to 16 mg from ordinary food, is above the upper
     limit of 25 mg for total intake", not a bare "does not suit your profile"); the bare text
-    only where no reason can be put in words (a shop rule alone). What follows the reasons
+    only where no reason can be put in words (a shop rule without `why` or `taken` words;
+    review s29a F9: a rule's words are said too, unsuited.rule_reasons). What follows the reasons
     is what the placement's chain does: nothing to go with it (complements), only alternatives,
     or neither (home, account: the person's own list; session 12, it said "we show only
     alternatives" above the home list)."""

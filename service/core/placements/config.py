@@ -39,6 +39,7 @@ TEXTS: dict[str, tuple[str, ...]] = {
     "alternative_vegan_plain": (),
     "alternative_vegetarian": (),
     "alternative_source": ("nutrient", "source", "other"),
+    "alternative_source_named": ("nutrient", "other"),  # review s29a F7: a form's own name
     "alternative_form": ("form", "other"),
     "alternative_cheaper": ("amount",),
     "alternative_brand": ("brand",),
