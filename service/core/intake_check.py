@@ -19,10 +19,13 @@ from .day_totals import (
 )
 from .intake import LineAmounts
 from .intake_food import check_notices, food_alone_warnings, with_doctor_dose
+from .intake_not_indicated import line_name as _name
+from .intake_not_indicated import not_indicated_warnings
 from .market import over_maxima
 from .next_pack_fix import kept_for_then, packs_back
 from .profile import Line, Profile, labelled_lines
 from .ranking import Evaluation, evaluate
+from .refills.settings import RefillConfig
 from .regimen_texts import TextWriter
 from .safety import intake_entries, life_stage_maxima
 from .snapshot import Snapshot
@@ -37,7 +40,10 @@ def check_intake(
     locale: str,
     today: dt.date,
     jurisdiction: str | None = None,
+    refills: RefillConfig | None = None,
 ) -> dict[str, Any]:
+    """The contract's answer, plus `notices` and `versions`; `refills`: the settings whose
+    `why_not_indicated` words the `not_indicated` warning uses (review s29a F8)."""
     ev = evaluate(snapshot, profile, labelled_lines(profile, basket), today, jurisdiction)
     reference = snapshot.reference
     keys = reference.nutrients.keys
@@ -105,7 +111,8 @@ def check_intake(
         + _product_warnings(ev, locale)
         + _law_warnings(ev, locale)
         + _dose_band_warnings(ev, locale, violations)
-        + two_sources_warnings(ev, locale),  # a child's one product of a vitamin (session 19)
+        + two_sources_warnings(ev, locale)  # a child's one product of a vitamin (session 19)
+        + not_indicated_warnings(ev, locale, refills),  # goal_indication (review s29a F8)
         "notices": check_notices(ev, locale),
         "versions": snapshot.versions,
     }
@@ -134,10 +141,6 @@ def _dose_band_warnings(
 
 def _names(resolved: list[LineAmounts], column: int) -> list[str]:
     return [_name(r) for r in resolved if r.amounts[column] > 0]
-
-
-def _name(line: LineAmounts) -> str:
-    return line.sku or line.line.label or line.path
 
 
 def _interaction_warnings(ev: Any, locale: str) -> list[dict[str, Any]]:

@@ -25,6 +25,7 @@ from .learned import Learning, ModelSource, NoModels
 from .profile import Line, Profile
 from .ranking import recommend
 from .reference import _display
+from .refills.settings import RefillConfig, refill_config
 from .requests import RecommendationRequest
 from .snapshot import DataPaths, Snapshot, load_snapshot
 from .vocabulary import DEFAULT_LOCALE
@@ -336,13 +337,22 @@ class Recommender:
         day = today or self.clock()
         snapshot = self._snapshot
         jurisdiction = data.get("jurisdiction") or self.jurisdiction
-        answer = check_intake(
-            snapshot, profile, basket, data.get("locale", DEFAULT_LOCALE), day, jurisdiction
-        )
+        locale = data.get("locale", DEFAULT_LOCALE)
+        refills = self._refills(snapshot)
+        answer = check_intake(snapshot, profile, basket, locale, day, jurisdiction, refills)
         answer["suggestion"] = basket_suggestion(
             snapshot, {**data, "jurisdiction": jurisdiction}, day
         )
         return answer
+
+    def _refills(self, snapshot: Snapshot) -> RefillConfig | None:
+        """The refill settings (their texts: the intake check's `not_indicated` warning says
+        what refills say, review s29a F8); None where rules/refills.yaml was never loaded good
+        (logged where it was refused; the warning then has the product page's words)."""
+        try:
+            return refill_config(self.paths.rules, snapshot.reference)
+        except DataFileError:
+            return None
 
     def products(
         self,
