@@ -19,19 +19,24 @@ from .test_safety_properties import assert_product_safe, lines, profiles, recomm
 NAMES = {product["name"]["en"]: sku for sku, product in PRODUCTS.items()}
 
 
-def _named(notice: dict[str, Any]) -> tuple[str, list[str]]:
-    """(the SKU taken, the SKUs named in its place) from an English notice."""
-    old = notice["code"].split(":", 1)[1]
-    named = [sku for name, sku in NAMES.items() if name in notice["text"] and sku != old]
+def _named(notice: dict[str, Any], raw: dict[str, Any]) -> tuple[set[str], list[str]]:
+    """(the SKUs to stop: the notice's own and any other it names that is taken or in the
+    basket, as one notice names one product in place of several of one role, session 29; the
+    SKUs named in their place) from an English notice."""
+    lines = [*raw["profile"].get("current_supplements", []), *raw.get("basket", [])]
+    had = {line.get("sku") for line in lines}
+    mentioned = {sku for name, sku in NAMES.items() if name in notice["text"]}
+    stopped = {notice["code"].split(":", 1)[1]} | (mentioned & had)
+    named = [sku for sku in mentioned if sku not in stopped]
     assert named, notice
-    return old, named
+    return stopped, named
 
 
-def _followed(raw: dict[str, Any], chosen: list[tuple[str, list[str]]]) -> dict[str, Any]:
+def _followed(raw: dict[str, Any], chosen: list[tuple[set[str], list[str]]]) -> dict[str, Any]:
     """`raw` as the notices `chosen` leave it: their products stopped (and their next pack in
     the basket not taken: CI, session 27, a kelp tablet taken and in the basket), what they
     name taken."""
-    stopped = {old for old, _ in chosen}
+    stopped = {sku for old, _ in chosen for sku in old}
     current = [
         line
         for line in raw["profile"].get("current_supplements", [])
@@ -44,7 +49,7 @@ def _followed(raw: dict[str, Any], chosen: list[tuple[str, list[str]]]) -> dict[
 
 def assert_instead_safe(raw: dict[str, Any], response: dict[str, Any]) -> None:
     notices = [n for n in response["notices"] if n["code"].startswith("instead:")]
-    pairs = [_named(n) for n in notices]
+    pairs = [_named(n, raw) for n in notices]
     given = {k for _, named in pairs for sku in named for k in per_day(PRODUCTS[sku])}
     for item in response["items"]:
         shared = given & {k for k, v in item["nutrients_per_day"].items() if v > 0}
@@ -87,6 +92,18 @@ def assert_instead_safe(raw: dict[str, Any], response: dict[str, Any]) -> None:
             "country": "DE",
             "current_supplements": [{"sku": "KV-MULTI-KIDS-CHEW"}, {"sku": "GR-D3-75-VCAP"}],
         }
+    }
+)
+@example(  # session 29: a vegan on two vitamin D3 tablets that are not vegan, one in the basket
+    raw={
+        "profile": {
+            "age": 40,
+            "sex": "female",
+            "diet": "vegan",
+            "sun_exposure": "low",
+            "current_supplements": [{"sku": "XF-D3-10-TAB"}, {"sku": "XF-D3-20-TAB"}],
+        },
+        "basket": [{"sku": "NV-D3-50-FISH-SG"}],
     }
 )
 @example(  # CI, session 27: kelp iodine taken and in the basket, breastfeeding at 12

@@ -62,3 +62,45 @@ def test_a_product_taken_and_in_the_basket_still_reads_take_it_out_as_well(clien
     }
     text = notices["instead:XF-MULTI-PREGNANCY"]
     assert BASKET_ONLY["en"] not in text and "out of your basket as well" in text, text
+
+
+VEGAN_ON_TWO = {
+    "age": 40,
+    "sex": "female",
+    "diet": "vegan",
+    "sun_exposure": "low",
+    "current_supplements": [{"sku": "XF-D3-10-TAB"}, {"sku": "XF-D3-20-TAB"}],
+}
+GROUP = {
+    "en": "do not take any of them together",
+    "nl": "neem ze niet samen",
+    "de": "nehmen Sie diese Produkte nicht zusammen ein",
+}
+
+
+@pytest.mark.parametrize("placement", [None, "home", "cart"])
+@pytest.mark.parametrize("locale", ["en", "nl", "de"])
+def test_one_product_in_place_of_two_of_one_role(client, locale, placement):
+    """Session 29: a vegan on a 10 µg and a 20 µg D3 that are not vegan (30 µg, 25 at most)
+    had nothing named: in place of either alone nothing fit beside the other. One notice now
+    names one vegan D3 in place of both, judged on the day without both."""
+    body = {"profile": VEGAN_ON_TWO, "locale": locale}
+    if placement:
+        body["placement"] = placement
+    answer = client.post("/v1/recommendations", json=body).get_json()
+    instead = [n for n in answer["notices"] if n["code"].startswith("instead:")]
+    assert len(instead) == 1, answer["notices"]
+    text = instead[0]["text"]
+    for sku in ("XF-D3-10-TAB", "XF-D3-20-TAB"):
+        assert PRODUCTS[sku]["name"][locale] in text, text
+    assert GROUP[locale] in text, text
+    named = [
+        s
+        for s, p in PRODUCTS.items()
+        if p["name"][locale] in text and s not in ("XF-D3-10-TAB", "XF-D3-20-TAB")
+    ]
+    assert len(named) == 1 and PRODUCTS[named[0]]["vegan"], named
+    assert 10 <= per_day(PRODUCTS[named[0]])["vitamin_d_ug"] <= 25, named
+    codes = [n["code"] for n in answer["notices"]]
+    # after both notices saying why they do not suit
+    assert codes.index(instead[0]["code"]) > codes.index("product_not_suited:XF-D3-20-TAB")

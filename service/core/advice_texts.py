@@ -454,9 +454,13 @@ def _warning_notice(
 
 
 def warning_beside_instead(
-    ev: Evaluation, notice: dict[str, str], replaced: int, named: tuple[int, ...], locale: str
+    ev: Evaluation,
+    notice: dict[str, str],
+    replaced: tuple[int, ...],
+    named: tuple[int, ...],
+    locale: str,
 ) -> dict[str, str]:
-    """`notice` (an `intake_warning:<nutrient>` that names product `replaced`) as it reads
+    """`notice` (an `intake_warning:<nutrient>` that names the products `replaced`) as it reads
     right before the `instead:<SKU>` notice naming `named` in its place: when one of those gives
     the nutrient, not "we suggest no more <nutrient>" before it (s27 left open: "no more vitamin
     D" before a 20 µg D3 named for a 50 µg one in pregnancy), but a lower dose named below in
@@ -469,7 +473,7 @@ def warning_beside_instead(
         return notice  # none named gives it: "no more <nutrient>" is true as it stands
     if _warning_key(reference, found, ev.profile.country) + "_instead" not in reference.texts:
         return notice
-    name = catalog.products[replaced].name[locale]
+    name = reference.listed([catalog.products[i].name[locale] for i in replaced], locale)
     return _warning_notice(ev, column, found, locale, "_instead", name=name)
 
 

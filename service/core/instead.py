@@ -56,6 +56,14 @@ class Instead:
     # (nutrient column, amount a day) of advice it served that what is named leaves short
     short: tuple[tuple[int, float], ...] = ()
     doctor_met: frozenset[int] = frozenset()  # doctor's doses the day of every notice meets
+    # catalog indices of the other products of the same role replaced with it (session 29: a
+    # vegan on two D3 tablets that are not vegan had nothing named in place of either)
+    also: tuple[int, ...] = ()
+
+    @property
+    def stopped(self) -> tuple[int, ...]:
+        """Every product the notice says to stop: the one it is named for, and `also`."""
+        return (self.replaced, *self.also)
 
 
 def taken_instead(ev: Evaluation, request: RecommendationRequest) -> tuple[Instead, ...]:
@@ -93,17 +101,40 @@ def _taken_instead(ev: Evaluation, request: RecommendationRequest) -> tuple[Inst
     unsuited = {catalog.products[index].sku for index in replaced}
     found: list[Instead] = []
     named: list[tuple[str, Line]] = []
-    for index in replaced:
-        chosen, fit = _named_for(days, index, unsuited, named, avoid)
+    basket = {x.sku for x in request.basket}
+    for group in _grouped(ev, replaced):
+        chosen, fit = _named_for(days, group, unsuited, named, avoid)
         if not chosen or fit is None:
             continue
-        sku = catalog.products[index].sku
-        in_basket = any(x.sku == sku for x in request.basket)
-        found.append(Instead(index, chosen, fit, in_basket, basket_only=index not in taken))
+        in_basket = any(catalog.products[i].sku in basket for i in group)
+        only = not set(group) & set(taken)
+        found.append(Instead(group[0], chosen, fit, in_basket, only, also=group[1:]))
         for sku in (catalog.products[i].sku for i in chosen):
             named.append((f"instead.{sku}", Line(sku=sku)))
             avoid.add(sku)
     return tuple(_short(days, named, found)) if found else ()
+
+
+def _grouped(ev: Evaluation, replaced: list[int]) -> list[tuple[int, ...]]:
+    """`replaced` in its order, the products of one role that give nothing beside it (not a
+    multivitamin) together: one notice names what suits in place of them all, judged on the
+    day without all of them (session 29: a vegan on a 10 µg and a 20 µg D3 that are not vegan,
+    30 µg against 25: in place of either alone nothing fit beside the other, so nothing was
+    named); a multivitamin alone."""
+    from .refills.replace import many_roles
+
+    roles = ev.offer.role_table.category_role
+    out: list[list[int]] = []
+    by_role: dict[int, list[int]] = {}
+    for index in replaced:
+        role = int(roles[index])
+        if many_roles(ev, index):
+            out.append([index])
+        elif role in by_role:
+            by_role[role].append(index)
+        else:
+            out.append(by_role.setdefault(role, [index]))
+    return [tuple(group) for group in out]
 
 
 @dataclass(frozen=True)
@@ -124,9 +155,14 @@ class _Days:
 
 
 def _named_for(
-    days: _Days, index: int, unsuited: set[str], named: list[tuple[str, Line]], avoid: set[str]
+    days: _Days,
+    group: tuple[int, ...],
+    unsuited: set[str],
+    named: list[tuple[str, Line]],
+    avoid: set[str],
 ) -> tuple[tuple[int, ...], Evaluation | None]:
-    """What is named in place of the product at `index` (one product; for a product of many
+    """What is named in place of the products of `group` (`_grouped`: one, or several of one
+    role, judged together as one), for the first, `index` (one product; for a product of many
     roles, a multivitamin, one more for each advice gap it served that those chosen leave open,
     as `GET /refills` replaces it: review s27 F1, folic acid alone was named in place of a
     pregnant woman's women's multivitamin, and her iodine was lost), and the first day it was
@@ -143,15 +179,16 @@ def _named_for(
     from .refills.replace import fits, many_roles, next_replacement, replacement
 
     catalog = days.ev.snapshot.catalog
-    gone = catalog.products[index].sku
-    others = unsuited - {gone}
+    index = group[0]
+    gone = {catalog.products[i].sku for i in group}
+    others = unsuited - gone
     chosen: list[int] = []
     first: Evaluation | None = None
     while True:
         added = named + [
             (f"instead.{sku}", Line(sku=sku)) for sku in (catalog.products[i].sku for i in chosen)
         ]
-        safe = days.without({gone}, added)
+        safe = days.without(gone, added)
         need = days.without(unsuited, added) if others else safe
         if safe.over_limit_now or need.over_limit_now:
             break
@@ -198,7 +235,7 @@ def _short(days: _Days, named: list, found: list[Instead]) -> list[Instead]:
     per_day = catalog.nutrients_per_day
     # that day's intake, without evaluating it: the profile's advice and room do not depend
     # on what is taken (targets.yaml conditions read no intake)
-    stopped = {catalog.products[one.replaced].sku for one in found}
+    stopped = {catalog.products[i].sku for one in found for i in one.stopped}
     intake = ev.intake - sum((x.amounts for x in ev.resolved if x.sku in stopped), start=0.0)
     intake = intake + per_day[[catalog.index[line.sku] for _, line in named]].sum(axis=0)
     advice = advice_of(ev)
@@ -206,7 +243,7 @@ def _short(days: _Days, named: list, found: list[Instead]) -> list[Instead]:
     open_ = intake < targets * (1 - 1e-9)
     doctor = np.isin(np.arange(len(targets)), list(advice.doctor))
     met = frozenset(np.flatnonzero(doctor & ~open_).tolist())
-    replaced = (per_day[[one.replaced for one in found]] > 0).any(axis=0)
+    replaced = (per_day[[i for one in found for i in one.stopped]] > 0).any(axis=0)
     within = targets <= ev.safety.room_or_inf * (1 + 1e-9)
     short = replaced & advised_columns(ev) & open_ & ~doctor & within
     out = [replace(one, doctor_met=met) for one in found]
@@ -249,12 +286,15 @@ def instead_notice(
         fit = one.fit
         catalog, reference = fit.snapshot.catalog, fit.snapshot.reference
         old = catalog.products[one.replaced]
+        stopped = [catalog.products[i] for i in one.stopped]
+        name = reference.listed([p.name[locale] for p in stopped], locale)
         names = [catalog.products[i].name[locale] for i in one.indices]
-        # more than one in place of a multivitamin: "..., ... and ... suit your profile"
+        # more than one in place of a multivitamin: "..., ... and ... suit your profile"; one
+        # in place of several of one role: "do not take them together" (session 29)
         key = "notice_instead_basket_only" if one.basket_only else "notice_instead_taken"
-        key += "" if len(names) == 1 else "_many"
+        key += "_group" if one.also else "" if len(names) == 1 else "_many"
         product = reference.listed(names, locale)
-        text = reference.text(key, locale, name=old.name[locale], product=product)
+        text = reference.text(key, locale, name=name, product=product)
         for column, amount in one.short:  # advice still short with what is named (s27b M4)
             key = reference.nutrients.keys[column]
             values = reference.nutrients.text_values(key, locale, amount=amount)
@@ -272,7 +312,10 @@ def instead_notice(
                 **values,
             )
         if one.in_basket and not one.basket_only:  # judged on a day without its next pack too
-            text += " " + reference.text("notice_instead_basket", locale, name=old.name[locale])
+            carted = {x.sku for x in ev.resolved if x.path.startswith(_BASKET)}
+            also = [p.name[locale] for p in stopped if p.sku in carted]
+            listed = reference.listed(also, locale)
+            text += " " + reference.text("notice_instead_basket", locale, name=listed)
         notice = {"code": f"instead:{old.sku}", "text": text}
         # after the notice that names it: why it does not suit, or for a dose a warning names
         # (75 µg D3 in pregnancy, "we suggest no more vitamin D") that warning, so the two read
@@ -280,15 +323,15 @@ def instead_notice(
         warned = [
             k
             for k, n in enumerate(notices)
-            if n["code"].startswith("intake_warning:") and old.name[locale] in n["text"]
+            if n["code"].startswith("intake_warning:")
+            and any(p.name[locale] in n["text"] for p in stopped)
         ]
-        after = next(
-            (k + 1 for k, n in enumerate(notices) if n["code"] == f"product_not_suited:{old.sku}"),
-            None,
-        ) or (warned[0] + 1 if warned else len(notices))
+        codes = {f"product_not_suited:{p.sku}" for p in stopped}  # after the last of them
+        unsuited = [k + 1 for k, n in enumerate(notices) if n["code"] in codes]
+        after = (unsuited[-1] if unsuited else None) or (warned[0] + 1 if warned else len(notices))
         notices = [*notices[:after], notice, *notices[after:]]
         for k in (k for k in warned if k < after):  # not "no more vitamin D" above one with it
-            notices[k] = warning_beside_instead(ev, notices[k], one.replaced, one.indices, locale)
+            notices[k] = warning_beside_instead(ev, notices[k], one.stopped, one.indices, locale)
     return notices
 
 

@@ -18,6 +18,9 @@ SERVICE_TEXTS: dict[str, tuple[str, ...]] = {
     "notice_instead_basket": ("name",),  # session 28: its next pack in the basket
     "notice_instead_basket_only": ("name", "product"),  # session 29: in the basket only
     "notice_instead_basket_only_many": ("name", "product"),
+    # session 29: one product in place of several of one role
+    "notice_instead_taken_group": ("name", "product"),
+    "notice_instead_basket_only_group": ("name", "product"),
     # s27b M4: an advice what is named leaves short
     "notice_instead_short": ("product", "amount", "unit", "nutrient", "advice"),
     # session 12: an item's reason where other supplements (taken, basket) give the nutrient
