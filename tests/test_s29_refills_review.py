@@ -79,14 +79,17 @@ def _left_out(body: dict, sku: str) -> dict:
 def test_f1_a_product_left_out_for_an_anticoagulant_says_so_not_enough(client, locale):
     store_customer(client, "s29-v1", VKA, VKA_BOUGHT)
     body = _get(client, "/v1/customers/s29-v1/refills", locale)
+    _says_the_anticoagulant(body, "XF-D3K2-TAB", "vitamin_k2_ug", locale)
+
+
+def _says_the_anticoagulant(body: dict, sku: str, nutrient: str, locale: str) -> None:
     texts = _refill_texts()
-    for sku, nutrient in [("XF-D3K2-TAB", "vitamin_k2_ug"), ("XF-MULTI-50PLUS", "vitamin_k1_ug")]:
-        left = _left_out(body, sku)
-        assert "interaction" in [w["code"] for w in left["why"]], left
-        name = left["name"]
-        assert left["advice"] != texts["notice_not_needed"][locale].format(name=name)
-        expected = texts["notice_not_reordered_interaction.vitamin-k-antagonist"][locale]
-        assert left["advice"] == expected.format(name=name, nutrients=_nutrient(nutrient, locale))
+    left = _left_out(body, sku)
+    assert "interaction" in [w["code"] for w in left["why"]], left
+    name = left["name"]
+    assert left["advice"] != texts["notice_not_needed"][locale].format(name=name)
+    expected = texts["notice_not_reordered_interaction.vitamin-k-antagonist"][locale]
+    assert left["advice"] == expected.format(name=name, nutrients=_nutrient(nutrient, locale))
 
 
 @pytest.mark.parametrize("locale", LOCALES)
@@ -118,9 +121,7 @@ def _above_food(body: dict) -> list[str]:
 
 
 @pytest.mark.parametrize("locale", LOCALES)
-def test_f2_no_reorder_adds_a_nutrient_the_answer_says_we_suggest_nothing_more_of(
-    client, locale
-):
+def test_f2_no_reorder_adds_a_nutrient_the_answer_says_we_suggest_nothing_more_of(client, locale):
     store_customer(client, "s29-v2", VKA, VKA_BOUGHT)
     body = _get(client, "/v1/customers/s29-v2/refills", locale)
     crossed = _above_food(body)
@@ -138,6 +139,8 @@ def test_f2_no_reorder_adds_a_nutrient_the_answer_says_we_suggest_nothing_more_o
         text = left["why"][0]["text"]
         assert text.startswith(before) and text.endswith(after), text
         assert _nutrient("vitamin_d_ug", locale) in text
+    # held, the interaction is still its advice (F1): the multivitamin's vitamin K1
+    _says_the_anticoagulant(body, "XF-MULTI-50PLUS", "vitamin_k1_ug", locale)
     # the refill e-mail proposes the same reorder beside the same notices
     email = _get(client, "/v1/customers/s29-v2/recommendations?placement=email", locale)
     assert set(crossed) <= set(_above_food(email)), email["notices"]
