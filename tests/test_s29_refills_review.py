@@ -63,8 +63,8 @@ def _nutrient(key: str, locale: str) -> str:
     return data["nutrients"][key]["name"][locale]
 
 
-def _get(client, path: str, locale: str) -> dict:
-    response = client.get(path, query_string={"locale": locale})
+def _get(client, path: str, locale: str, **query: str) -> dict:
+    response = client.get(path, query_string={"locale": locale, **query})
     assert response.status_code == 200, response.data
     return response.get_json()
 
@@ -142,7 +142,7 @@ def test_f2_no_reorder_adds_a_nutrient_the_answer_says_we_suggest_nothing_more_o
     # held, the interaction is still its advice (F1): the multivitamin's vitamin K1
     _says_the_anticoagulant(body, "XF-MULTI-50PLUS", "vitamin_k1_ug", locale)
     # the refill e-mail proposes the same reorder beside the same notices
-    email = _get(client, "/v1/customers/s29-v2/recommendations?placement=email", locale)
+    email = _get(client, "/v1/customers/s29-v2/recommendations", locale, placement="email")
     assert set(crossed) <= set(_above_food(email)), email["notices"]
     for item in email["items"]:
         assert not set(item["nutrients_per_day"]) & set(crossed), item

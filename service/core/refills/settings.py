@@ -72,6 +72,7 @@ TEXTS: dict[str, tuple[str, ...]] = {
     "why_dose_band": ("nutrients",),
     "why_rule": (),
     "why_above_upper_limit_now": ("nutrients",),
+    "why_above_upper_limit_now_food": ("nutrients",),  # review s29a F2
     "why_no_advice": ("nutrients",),
     "why_not_indicated": ("nutrients",),  # session 18: lists.goal_indication
     "why_one_source": ("nutrients",),  # session 19: scoring.yaml lists.one_source
