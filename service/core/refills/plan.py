@@ -26,7 +26,16 @@ from .replace import (
 )
 from .settings import RefillConfig
 from .supplies import Purchase, Supply, basket_besides, still_taken, supplies, taken_lines
-from .why import LIFE_STAGE_CODES, UPPER_LIMIT_CODES, exclusions, gives_alone, unfit_products
+from .why import (
+    ASK_ANYWAY,
+    HELD_CODES,
+    above_now,
+    above_with_food,
+    exclusions,
+    gives_alone,
+    held_why,
+    unfit_products,
+)
 
 # read from here by render, buy_again and the package (replace.py and why.py since their split)
 __all__ = ["Decision", "RefillPlan", "exclusions", "fits", "listed_and_due", "once"]
@@ -151,8 +160,8 @@ def plan_refills(
     # answer's notice says "we suggest nothing more" of this same evaluation
     now = taken_now()
     if now.over_limit_now:
-        crossed = _above_now(now)
-        stops = [Decision(s, "stop", None, list(crossed), now, dict(crossed)) for s in group]
+        crossed = above_now(now)
+        stops = [_held(now, s, crossed) for s in group]
         return RefillPlan(
             today,
             listed,
@@ -181,7 +190,11 @@ def plan_refills(
     basket = list(basket)
     accepted: list[tuple[str, float]] = []
     base = None
-    decided: dict[str, Decision] = {}
+    # review s29a F2: above a limit only with what food gives, nothing that adds one of those
+    # nutrients is reordered or proposed in its place (the notice: "we suggest nothing that
+    # adds vitamin D until that is adjusted"); the rest of the reorder goes on
+    food, withheld = above_with_food(now)
+    decided = {s.sku: _held(now, s, above_now(now, food)) for s in group if s.sku in withheld}
     failed: list[tuple[Supply, dict[str, list[str]]]] = []
     # first what still fits as bought, each with those before it: the only source of a
     # nutrient first (review s6 T6), then soonest first
@@ -208,7 +221,8 @@ def plan_refills(
         ]
 
     alone = gives_alone(snapshot, profile, group, lasting)
-    for supply in sorted(group, key=lambda s: s.sku not in alone):
+    undecided = [s for s in group if s.sku not in decided]
+    for supply in sorted(undecided, key=lambda s: s.sku not in alone):
         held = {supply.sku, *(sku for sku, _ in accepted)}
         lines = taken_lines(profile, counted, lasting + accepted, basket_besides(basket, held))
         ev = evaluate_lines(lines)
@@ -219,7 +233,7 @@ def plan_refills(
         for day_lines in [*on_days(supply, held), lines]:
             day = ev if day_lines is lines else evaluate_lines(day_lines)
             if day.over_limit_now:
-                why = _above_now(day)
+                why = above_now(day)
                 decided[supply.sku] = Decision(supply, "stop", None, list(why), day, why)
                 break
             own = _as_taken(
@@ -255,7 +269,7 @@ def plan_refills(
         )
         ev = _evaluate(snapshot, profile, lines, today, jurisdiction, evaluations, profile_key)
         if ev.over_limit_now:
-            why = _above_now(ev)
+            why = above_now(ev)
             decided[supply.sku] = Decision(supply, "stop", None, list(why), ev, why)
             continue
         if covered_by(ev, supply.index, accepted):
@@ -265,7 +279,7 @@ def plan_refills(
         days = [evaluate_lines(day_lines) for day_lines in on_days(supply, kept_as_is)]
         above = next((day for day in days if day.over_limit_now), None)
         if above is not None:  # what is still taken when its replacement would start
-            why = _above_now(above)
+            why = above_now(above)
             decided[supply.sku] = Decision(supply, "stop", None, list(why), above, why)
             continue
         # a supplement the profile names counts as a lasting one here (re-review F3b)
@@ -301,7 +315,7 @@ def plan_refills(
                 proposed[supply.sku] = accepted[-1]
                 continue
             lasting, counted = kept, counted_before
-        avoid = in_group | {sku for sku, _ in accepted}
+        avoid = in_group | {sku for sku, _ in accepted} | withheld
         # one that fits every day it would be taken (review 9b finding 1), with a reason of
         # its own on the day it is shown for, the day it starts (CI, stop 27: an omega-3 chew
         # with vitamin D in the place of an algae omega-3 + D for a 3-year-old, the day it
@@ -341,7 +355,7 @@ def plan_refills(
             seconds[supply.sku] = Decision(supply, "replace", also, list(why), after, why)
     for supply, _ in failed:  # one proposed later in the order may serve its need (review 9b)
         d = decided[supply.sku]
-        if d.action == "stop" and not {"covered", "above_upper_limit_now"} & set(d.why):
+        if d.action == "stop" and not {"covered", *HELD_CODES} & set(d.why):
             if covered_by(d.ev, supply.index, [a for a in accepted if a[0] != supply.sku]):
                 d.nutrients = {"covered": [], **d.nutrients}
                 d.why = list(d.nutrients)
@@ -392,14 +406,6 @@ def _as_taken(
     )
 
 
-# why codes after which a product left out is worth asking about even when nothing calls for it:
-# a medicine or condition it does not go with (vitamin K taken with a vitamin K antagonist: the
-# dose of the medicine was set with it), a day above an upper limit, a product or a dose that
-# does not suit pregnancy or breastfeeding (review 22 F3: retinol in pregnancy was "no reason to
-# take what it gives")
-ASK_ANYWAY = frozenset({"interaction", *UPPER_LIMIT_CODES, *LIFE_STAGE_CODES})
-
-
 def _check_lasting(
     snapshot: Snapshot,
     profile: Profile,
@@ -439,7 +445,7 @@ def _check_lasting(
             cover = _evaluate(snapshot, profile, cover_lines, today, jurisdiction, evaluations)
         if not ev.over_limit_now:
             ev = _as_taken(snapshot, profile, lines, supply, today, jurisdiction, evaluations, ev)
-        why = _above_now(ev) if ev.over_limit_now else exclusions(ev, supply.index, base, cover)
+        why = above_now(ev) if ev.over_limit_now else exclusions(ev, supply.index, base, cover)
         why.pop("only_source", None)  # it still lasts: nothing stops yet
         if why:
             out[supply.sku] = why
@@ -466,10 +472,11 @@ def _unfit_skus(ev: Evaluation, listed: list[Supply], profile: Profile) -> set[s
     return {sku for sku in skus if sku in index and mask[index[sku]]}
 
 
-def _above_now(ev: Evaluation) -> dict[str, list[str]]:
-    """Review s8 Q2: the why of what is taken now above an upper limit names the nutrients."""
-    keys = ev.snapshot.reference.nutrients.keys
-    return {"above_upper_limit_now": [keys[c] for c in ev.over_limit_now]}
+def _held(now: Evaluation, supply: Supply, crossed: dict[str, list[str]]) -> Decision:
+    """A product of the reorder held back for `crossed`, with what it fails of itself."""
+    label = now.snapshot.catalog.products[supply.index].servings_per_day
+    why = held_why(now, supply.index, crossed, supply.servings_per_day / label)
+    return Decision(supply, "stop", None, list(why), now, why)
 
 
 def _evaluate(

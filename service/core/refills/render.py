@@ -8,7 +8,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from ..advice_texts import intake_warning_notices, item_reasons
+from ..advice_texts import intake_warning_notices, item_reasons, warning_beside_instead
 from ..amounts import rounded
 from ..day_totals import interaction_key, near_upper_limit
 from ..ranking import Evaluation, item_warnings, profile_notices
@@ -18,7 +18,7 @@ from ..snapshot import Snapshot
 from .plan import RefillPlan, once
 from .settings import VARIANT_TEXTS, RefillConfig
 from .supplies import Supply
-from .why import LIFE_STAGE_CODES
+from .why import LIFE_STAGE_CODES, UPPER_LIMIT_CODES
 
 
 # ---------------------------------------------------------------- rendering
@@ -269,7 +269,7 @@ def render_plan(
                     "name": name,
                     "runs_out_on": supply.runs_out_on.isoformat(),
                     "why": why,
-                    "advice": config.text(_left_out_notice(decision.why), locale, name=name),
+                    "advice": _left_out_advice(config, reference, decision, name, locale),
                 }
             )
             continue
@@ -313,6 +313,13 @@ def render_plan(
     notices = (
         once(now, profile_notices, locale) + _list_warnings(now, locale) if now is not None else []
     )
+    if now is not None:  # review s29a F3: beside a lower dose named `instead`, as the list says
+        named = [
+            (s.index, plan.lasting_replacements[s.sku][0])
+            for s in plan.listed
+            if s.sku in plan.lasting_replacements
+        ]
+        notices = _beside_instead(now, notices, named, refills, locale)
     notices += serum_notices(now, locale) if now is not None else []  # re-review 23r #3
     reorder = None
     if items or left_out:
@@ -339,6 +346,37 @@ def _list_warnings(ev: Evaluation, locale: str) -> list[dict[str, str]]:
     return once(ev, intake_warning_notices, locale, True)
 
 
+def _beside_instead(
+    ev: Evaluation,
+    notices: list[dict[str, str]],
+    named: list[tuple[int, int]],
+    refills: list[dict[str, Any]],
+    locale: str,
+) -> list[dict[str, str]]:
+    """`notices` with each `intake_warning:<nutrient>` that names a product whose entry names
+    one `instead` that gives the nutrient worded as the list words it beside its notice
+    `instead:<SKU>` (advice_texts.warning_beside_instead: "below we name a lower dose to take
+    in place of ..., and beside it we suggest no more vitamin D"; review s29a F3: /refills
+    kept "we suggest no more vitamin D" beside its own `instead` of a 10 µg D3)."""
+    shown = {entry["sku"] for entry in refills if "instead" in entry}
+    catalog = ev.snapshot.catalog
+    out = []
+    for notice in notices:
+        for replaced, other in named:
+            product = catalog.products[replaced]
+            if (
+                notice["code"].startswith("intake_warning:")
+                and product.sku in shown
+                and product.name[locale] in notice["text"]
+            ):
+                adapted = warning_beside_instead(ev, notice, replaced, (other,), locale)
+                if adapted != notice:  # one lower dose named is what the text can say
+                    notice = adapted
+                    break
+        out.append(notice)
+    return out
+
+
 def _instead(
     snapshot: Snapshot, config: RefillConfig, plan: RefillPlan, supply: Supply, locale: str
 ) -> dict[str, Any]:
@@ -354,25 +392,80 @@ def _instead(
     }
 
 
-# a product left out only because what is taken besides it gives the same: no call for advice
+# a product left out only because what is taken besides it gives the same, or a child's second
+# product of a vitamin: no call for advice where nothing else keeps it out (review s29a F1)
 COVERED_ONLY = frozenset({"covered", "already_covered"})
+DUPLICATE_ONLY = COVERED_ONLY | {"one_source"}
+# beside a duplicate, no reason to ask of its own: nothing calls for it (review s7 P11), or only
+# the day's total with what covers it is above the pregnancy maximum (review s6 T6: the 25 µg
+# D3 beside a lasting folic acid + 10 µg D3 is not needed, as it says)
+BESIDE_DUPLICATE = frozenset({"no_advice", "life_stage_maximum_total"})
+
+# review s29a F1: the reasons of safety a left-out advice gives first, in this order, each with
+# the nutrients concerned (the interaction first: "not with your anticoagulant")
+SAFETY_NOTICES = (
+    (("interaction",), "notice_not_reordered_interaction"),
+    (UPPER_LIMIT_CODES, "notice_not_reordered_upper_limit"),
+)
+LATER_NOTICES = (
+    (("not_indicated",), "notice_not_reordered_not_indicated"),
+    (("dose_band",), "notice_not_reordered_dose_band"),
+)
 
 
-def _left_out_notice(why: list[str]) -> str:
-    """`notice_not_needed` when what else is taken already gives enough of what the product
-    gave (not "found no safe alternative"), whatever else keeps it out (review s6 T6: the
-    25 µg D3 above the pregnancy maximum next to a lasting 10 µg), unless it was the only
-    source of a nutrient; `notice_not_needed_no_advice` when nothing in the profile calls for
-    what it gave (review s7 P11: outgrown kids' drops, why `no_advice`); else
-    `notice_not_reordered`. A product or dose that does not suit pregnancy or breastfeeding
-    says so first (`notice_not_reordered_life_stage`: retinol in pregnancy, review 22 F3)."""
-    if "one_source" in why:  # a child's other product of it goes on (session 19)
-        return "notice_not_reordered_one_source"
-    if set(LIFE_STAGE_CODES) & set(why):  # review 22 F3: unsafe, not "not needed"
-        return "notice_not_reordered_life_stage"
-    covered = bool(COVERED_ONLY & set(why)) and "only_source" not in why
-    if covered:
-        return "notice_not_needed"
-    if "above_upper_limit_now" in why:  # review 17 RF1: paused, no alternative was looked for
-        return "notice_not_reordered_above_limit"
-    return "notice_not_needed_no_advice" if "no_advice" in why else "notice_not_reordered"
+def _left_out_advice(
+    config: RefillConfig, reference: Reference, decision: Any, name: str, locale: str
+) -> str:
+    """The `advice` of a product left out (`_left_out_notice`), with the nutrients its
+    reason names; an interaction in its own words where it has them (`.<interaction id>`)."""
+    nutrients = decision.nutrients or {code: [] for code in decision.why}
+    key, codes = _left_out_notice(nutrients)
+    named = list(dict.fromkeys(n for code in codes for n in nutrients.get(code, [])))
+    if key == "notice_not_reordered_interaction":
+        keys = reference.nutrients.keys
+        columns = [keys.index(n) for n in named]
+        key = interaction_key(decision.ev, key, columns, config.texts)
+    values = {"nutrients": _nutrient_names(reference, named, locale)} if codes else {}
+    return config.text(key, locale, name=name, **values)
+
+
+def _left_out_notice(why: dict[str, list[str]]) -> tuple[str, tuple[str, ...]]:
+    """The advice's text and the why codes whose nutrients it names. A reason of safety
+    first (review s29a F1: "you already get enough" beside a vitamin K antagonist, "for a
+    child, one product of it" beside a zinc upper limit): an interaction
+    (`notice_not_reordered_interaction`), an upper limit (`_upper_limit`), a product or dose
+    that does not suit pregnancy or breastfeeding (`notice_not_reordered_life_stage`, review
+    22 F3), what is taken now above an upper limit (`_above_limit`: paused, no alternative
+    was looked for, review 17 RF1), a nutrient not indicated without a doctor's need
+    (`_not_indicated`), a dose above the band (`_dose_band`). Only where nothing but a
+    duplicate keeps it out: `notice_not_reordered_one_source` (a child's other product of it
+    goes on, session 19), `notice_not_needed` (what else is taken gives enough of all it gave;
+    not `only_source`), also beside `BESIDE_DUPLICATE`. `notice_not_needed_no_advice` when
+    nothing in the profile calls for what it gave (review s7 P11); a duplicate beside another
+    reason: `_unsuited` (its why says which); else, and beside `only_source`,
+    `notice_not_reordered` (no safe alternative was found)."""
+    codes = set(why)
+    for group, key in SAFETY_NOTICES:
+        found = tuple(code for code in group if why.get(code))
+        if found:
+            return key, found
+    if set(LIFE_STAGE_CODES) & codes:  # review 22 F3: unsafe, not "not needed"
+        return "notice_not_reordered_life_stage", ()
+    if codes & {"above_upper_limit_now", "above_upper_limit_now_food"}:
+        return "notice_not_reordered_above_limit", ()
+    for group, key in LATER_NOTICES:
+        found = tuple(code for code in group if why.get(code))
+        if found:
+            return key, found
+    rest = codes - BESIDE_DUPLICATE
+    if rest and rest <= DUPLICATE_ONLY:
+        if "one_source" in rest:  # session 19
+            return "notice_not_reordered_one_source", ()
+        return "notice_not_needed", ()
+    if "no_advice" in codes:
+        return "notice_not_needed_no_advice", ()
+    if "only_source" in codes:  # nothing replaces what only it gave (review s6 T6)
+        return "notice_not_reordered", ()
+    if codes & DUPLICATE_ONLY:  # another product serves it, but not only that keeps it out
+        return "notice_not_reordered_unsuited", ()
+    return "notice_not_reordered", ()

@@ -24,8 +24,11 @@ CONFIG_FILE = "refills.yaml"
 
 
 # the texts that may have an interaction's own words, `<text>.<interaction id>` (read by
-# render.why_texts; review 24 #3: a variant of another text would never be shown)
-VARIANT_TEXTS = frozenset({"why_interaction", "why_besides_interaction"})
+# render.why_texts and render._left_out_advice; review 24 #3: a variant of another text would
+# never be shown)
+VARIANT_TEXTS = frozenset(
+    {"why_interaction", "why_besides_interaction", "notice_not_reordered_interaction"}
+)
 
 # text key -> the placeholders the code fills in
 TEXTS: dict[str, tuple[str, ...]] = {
@@ -69,11 +72,18 @@ TEXTS: dict[str, tuple[str, ...]] = {
     "why_dose_band": ("nutrients",),
     "why_rule": (),
     "why_above_upper_limit_now": ("nutrients",),
+    "why_above_upper_limit_now_food": ("nutrients",),  # review s29a F2
     "why_no_advice": ("nutrients",),
     "why_not_indicated": ("nutrients",),  # session 18: lists.goal_indication
     "why_one_source": ("nutrients",),  # session 19: scoring.yaml lists.one_source
     "why_past_advice_warned": ("nutrients",),  # re-review 21 #10: needs.past_advice_warned_taken
     "notice_not_reordered_one_source": ("name",),
+    # review s29a F1: the safety reason of a product left out (render._left_out_notice)
+    "notice_not_reordered_interaction": ("name", "nutrients"),
+    "notice_not_reordered_upper_limit": ("name", "nutrients"),
+    "notice_not_reordered_not_indicated": ("name", "nutrients"),
+    "notice_not_reordered_dose_band": ("name", "nutrients"),
+    "notice_not_reordered_unsuited": ("name",),
 }
 
 

@@ -8,6 +8,7 @@ import numpy as np
 from ..advice import advice_of
 from ..advice_config import advice_config
 from ..children import second_sources, sourced_columns
+from ..day_totals import over_room
 from ..fastnp import flatnonzero
 from ..needs import past_advice_warned_taken
 from ..profile import Profile
@@ -138,6 +139,61 @@ UPPER_LIMIT_CODES = (
 
 # the product itself, or its own daily dose, does not suit pregnancy or breastfeeding
 LIFE_STAGE_CODES = ("life_stage", "life_stage_maximum")
+
+
+# why codes after which a product left out is worth asking about even when nothing calls for it:
+# a medicine or condition it does not go with (vitamin K taken with a vitamin K antagonist: the
+# dose of the medicine was set with it), a day above an upper limit, a product or a dose that
+# does not suit pregnancy or breastfeeding (review 22 F3: retinol in pregnancy was "no reason to
+# take what it gives")
+ASK_ANYWAY = frozenset({"interaction", *UPPER_LIMIT_CODES, *LIFE_STAGE_CODES})
+
+# why codes of a product held while what is taken now is above an upper limit (only with
+# what food gives: review s29a F2)
+HELD_CODES = ("above_upper_limit_now", "above_upper_limit_now_food")
+
+# what a product held back still says of itself: its checks against the profile alone (review
+# s29a F1: "while above a limit" of a D3 + K2 beside a vitamin K antagonist read as if it came
+# back once the limit was met)
+HELD_OWN_CODES = frozenset({"interaction", "life_stage_maximum", *UNFIT_CODES})
+
+
+def above_now(ev: Evaluation, food: list[int] | None = None) -> dict[str, list[str]]:
+    """Review s8 Q2: the why of what is taken now above an upper limit names the nutrients;
+    `food`: those above it only with what food gives (review s29a F2)."""
+    keys = ev.snapshot.reference.nutrients.keys
+    if food is None:
+        return {HELD_CODES[0]: [keys[c] for c in ev.over_limit_now]}
+    return {HELD_CODES[1]: [keys[c] for c in food]}
+
+
+def held_why(
+    ev: Evaluation, index: int, crossed: dict[str, list[str]], share: float = 1.0
+) -> dict[str, list[str]]:
+    """The why of the product at `index` held back in `ev` (what is taken now) for `crossed`
+    (`HELD_CODES`: of those only with food, the nutrients it gives), with its own
+    `HELD_OWN_CODES`; its own dose at `share` of the label's servings (4 x 10 µg D3 a day in
+    pregnancy is its own 40 µg, review 9b F5)."""
+    keys = ev.snapshot.reference.nutrients.keys
+    row = ev.snapshot.catalog.nutrients_per_day[index] * share
+    if HELD_CODES[1] in crossed:
+        crossed = {HELD_CODES[1]: [k for k in crossed[HELD_CODES[1]] if row[keys.index(k)] > 0]}
+    own = {c: n for c, n in exclusions(ev, index).items() if c in HELD_OWN_CODES}
+    stage = life_stage_maxima(ev.snapshot.reference, ev.profile)
+    over = [k for k, most in stage.items() if row[keys.index(k)] > most * (1 + 1e-9)]
+    own.pop("life_stage_maximum", None)
+    return {**crossed, **own, **({"life_stage_maximum": over} if over else {})}
+
+
+def above_with_food(ev: Evaluation) -> tuple[list[int], set[str]]:
+    """Nutrient columns where what is taken now is above the upper limit only with what food
+    gives (a limit for total intake; `over_room` less `over_limit_now`), and the SKUs that
+    give one of them: the list's notice says "we suggest nothing that adds <nutrient> until
+    that is adjusted", so a reorder proposes none of those (review s29a F2)."""
+    columns = sorted(set(over_room(ev).tolist()) - set(ev.over_limit_now))
+    catalog = ev.snapshot.catalog
+    gives = np.asarray((catalog.nutrients_per_day[:, columns] > 0).any(axis=1))
+    return columns, {catalog.products[i].sku for i in flatnonzero(gives).tolist()}
 
 
 def _upper_limit_kind(ev: Evaluation, index: int, column: int, base: Evaluation | None) -> str:
