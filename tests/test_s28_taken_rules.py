@@ -104,31 +104,37 @@ def test_plain_folic_acid_taken_by_a_man_does_not_suit_unless_his_doctor_advised
     assert "product_not_suited:BL-FOLIC-400-TAB" not in codes, codes
 
 
-BAD_TAKEN = """
+BAD_FIELD = """
     source: test
     rules:
-      - id: taken-on-a-boost
-        description: taken is for exclude rules only
+      - id: {field}-on-a-boost
+        description: {field} is for exclude rules only
         skus: [XF-D3K2-TAB]
         action: boost
         weight: 0.2
-        reason: {nl: "x", de: "x", en: "x"}
-        taken: pregnancy_product
-      - id: taken-without-words
+        reason: {{nl: "x", de: "x", en: "x"}}
+        {field}: {words}
+      - id: {field}-without-words
         description: no unsuited_no_such_words in regimen_texts.yaml
         skus: [XF-D3K2-TAB]
         action: exclude
-        taken: no_such_words
+        {field}: no_such_words
 """
 
 
-def test_a_taken_that_cannot_be_said_is_refused_at_its_line(tmp_path):
-    path, lines = write(tmp_path, BAD_TAKEN)
+# `why` (session 29, review s29a F9): the words a page says of a product an exclude rule keeps
+# out, checked as `taken`'s
+@pytest.mark.parametrize(
+    ("field", "words"), [("taken", "pregnancy_product"), ("why", "made_for_men")]
+)
+def test_a_taken_or_why_that_cannot_be_said_is_refused_at_its_line(tmp_path, field, words):
+    path, lines = write(tmp_path, BAD_FIELD.format(field=field, words=words))
     findings = lint(PATHS, path, TODAY).findings
     messages = [(f.line, f.message) for f in findings]
     assert any("exclude rule only" in m for _, m in messages), messages
-    (words,) = [f for f in findings if "unsuited_no_such_words" in f.message]
-    assert words.line == at(lines, "taken: no_such_words")[0], messages
+    (found,) = [f for f in findings if "unsuited_no_such_words" in f.message]
+    assert found.line == at(lines, f"{field}: no_such_words")[0], messages
+    assert found.message.startswith(f"{field}:"), found.message
 
 
 @pytest.mark.parametrize("locale", ["en", "nl", "de"])

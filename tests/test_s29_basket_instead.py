@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import pytest
 
-from service.api.app import create_app
-
 from .oracle import PRODUCTS, per_day
 
 MAN = {"age": 40, "sex": "male", "country": "NL", "higher_dose_advised": {"vitamin_d_ug": 50}}
@@ -19,11 +17,6 @@ BASKET_ONLY = {
     "nl": "in je winkelmandje raden we",
     "de": "in Ihrem Warenkorb empfehlen wir",
 }
-
-
-@pytest.fixture(scope="module")
-def client():
-    return create_app({"TESTING": True, "RELOAD_INTERVAL": 0}).test_client()
 
 
 @pytest.mark.parametrize("placement", [None, "cart", "checkout", "home"])

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import pytest
 
-from service.api.app import create_app
 from service.core.intake_check import check_intake
 from service.core.profile import Line, Profile
 
@@ -38,11 +37,6 @@ CALCIUM = {
     "de": "Wir empfehlen Ihnen Calcium nur, wenn Ihre Ärztin oder Ihr Arzt einen Bedarf "
     "festgestellt hat; nehmen Sie es nur auf ärztlichen Rat.",
 }
-
-
-@pytest.fixture(scope="module")
-def client():
-    return create_app({"TESTING": True, "RELOAD_INTERVAL": 0}).test_client()
 
 
 def _check(client, profile: dict, basket: list[dict], locale: str = "en") -> dict:

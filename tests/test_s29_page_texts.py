@@ -15,13 +15,11 @@ from __future__ import annotations
 
 import pytest
 
-from service.api.app import create_app
-from service.core.lint import lint
 from service.core.yamlfile import load_yaml
 
-from .conftest import CATALOG, RULES, TODAY
+from .conftest import CATALOG, RULES
 from .oracle import PRODUCTS
-from .test_lint_findings import PATHS, at, write
+from .test_lint_findings import PATHS
 
 LOCALES = ["nl", "de", "en"]
 FOLATE = {
@@ -34,11 +32,6 @@ INSTEAD = {"nl": "{a} in plaats van {b}", "de": "{a} statt {b}", "en": "{a} inst
 AND = {"nl": "{a} en {b}", "de": "{a} und {b}", "en": "{a} and {b}"}
 # the old wording: the methylfolate product's folate called folic acid
 OLD_SOURCE = {"nl": "foliumzuur uit", "de": "Folsäure aus", "en": "folic acid from"}
-
-
-@pytest.fixture(scope="module")
-def client():
-    return create_app({"TESTING": True, "RELOAD_INTERVAL": 0}).test_client()
 
 
 def _post(client, url: str, body: dict) -> dict:
@@ -229,34 +222,6 @@ def test_every_shipped_exclude_rule_can_say_why():
     excluding = [r for r in rules if r.action == "exclude" and r.enabled]
     assert excluding
     assert [r.id for r in excluding if not (r.why or r.taken)] == []
-
-
-BAD_WHY = """
-    source: test
-    rules:
-      - id: why-on-a-boost
-        description: why is for exclude rules only
-        skus: [XF-D3K2-TAB]
-        action: boost
-        weight: 0.2
-        reason: {nl: "x", de: "x", en: "x"}
-        why: made_for_men
-      - id: why-without-words
-        description: no unsuited_no_such_words in regimen_texts.yaml
-        skus: [XF-D3K2-TAB]
-        action: exclude
-        why: no_such_words
-"""
-
-
-def test_a_why_that_cannot_be_said_is_refused_at_its_line(tmp_path):
-    path, lines = write(tmp_path, BAD_WHY)
-    findings = lint(PATHS, path, TODAY).findings
-    messages = [(f.line, f.message) for f in findings]
-    assert any("why is for an exclude rule only" in m for _, m in messages), messages
-    (words,) = [f for f in findings if "unsuited_no_such_words" in f.message]
-    assert words.line == at(lines, "why: no_such_words")[0], messages
-    assert words.message.startswith("why:"), words.message
 
 
 assert CATALOG.exists()

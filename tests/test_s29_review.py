@@ -12,21 +12,8 @@ from __future__ import annotations
 
 import pytest
 
-from service.api.app import create_app
-
+from .conftest import recommend
 from .oracle import PRODUCTS, per_day
-
-
-@pytest.fixture(scope="module")
-def client():
-    return create_app({"TESTING": True, "RELOAD_INTERVAL": 0}).test_client()
-
-
-def _answer(client, body: dict) -> dict:
-    response = client.post("/v1/recommendations", json=body)
-    assert response.status_code == 200, response.get_json()
-    return response.get_json()
-
 
 CLAIM_250 = 250  # claims.yaml epa_dha_heart: min_per_day
 
@@ -53,7 +40,7 @@ CLAIM_250 = 250  # claims.yaml epa_dha_heart: min_per_day
 @pytest.mark.parametrize("placement", [None, "home"])
 def test_f4_no_omega3_below_the_heart_claims_condition_for_the_goal_heart(client, body, placement):
     body = {**body, "locale": "en", "limit": 20} | ({"placement": placement} if placement else {})
-    items = _answer(client, body)["items"]
+    items = recommend(client, body)["items"]
     assert items
     for item in items:
         omega3 = item["nutrients_per_day"].get("omega3_mg", 0)
@@ -68,7 +55,7 @@ def test_f5_the_winter_campaign_does_not_lead_with_k2_beside_a_doctors_vitamin_d
     for doctor in ({"vitamin_d_ug": 75}, {"vitamin_d_iu": 3000}):
         profile = {"age": 72, "sex": "female", "country": country, "higher_dose_advised": doctor}
         body = {"profile": profile, "locale": "en", "limit": 4}
-        items = _answer(client, body)["items"]
+        items = recommend(client, body)["items"]
         codes = {r["code"] for item in items for r in item["reasons"]}
         assert "rule:winter-2026-d3-k2-flagship" not in codes, items
         first = per_day(PRODUCTS[items[0]["sku"]])
@@ -80,7 +67,7 @@ def test_f5_the_winter_campaign_does_not_lead_with_k2_beside_a_doctors_vitamin_d
 def test_f6_one_advised_amount_beside_a_doctors_vitamin_d_in_pregnancy(client, life_stage, country):
     profile = {"age": 30, "sex": "female", "life_stage": life_stage, "country": country}
     profile["higher_dose_advised"] = {"vitamin_d_ug": 25}
-    items = _answer(client, {"profile": profile, "locale": "en", "limit": 10})["items"]
+    items = recommend(client, {"profile": profile, "locale": "en", "limit": 10})["items"]
     assert items
     for item in items:
         if item["nutrients_per_day"].get("vitamin_d_ug"):
@@ -106,7 +93,7 @@ def test_f6_one_advised_amount_beside_a_doctors_vitamin_d_in_pregnancy(client, l
 def test_f6_an_item_towards_a_capped_doctors_dose_says_so(client, locale, said):
     profile = {"age": 30, "sex": "female", "life_stage": "pregnant", "country": "NL"}
     profile["higher_dose_advised"] = {"vitamin_d_ug": 50}
-    items = _answer(client, {"profile": profile, "locale": locale, "limit": 10})["items"]
+    items = recommend(client, {"profile": profile, "locale": locale, "limit": 10})["items"]
     at_25 = [i for i in items if i["nutrients_per_day"].get("vitamin_d_ug") == 25]
     assert at_25, items
     for item in at_25:

@@ -14,8 +14,6 @@ import datetime as dt
 
 import pytest
 
-from service.api.app import create_app
-
 from .conftest import memory_app, store_customer
 from .oracle import PRODUCTS
 
@@ -40,11 +38,6 @@ OLD_AFTER = {
     "de": (" passt ", " liefert ", " wäre ", " enthält "),
     "en": (" does not suit", " gives ", " already gives", " is ", " has ", " contains "),
 }
-
-
-@pytest.fixture(scope="module")
-def client():
-    return create_app({"TESTING": True, "RELOAD_INTERVAL": 0}).test_client()
 
 
 def _post(client, body: dict) -> dict:
