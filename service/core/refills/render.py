@@ -369,7 +369,7 @@ def _beside_instead(
                 and product.sku in shown
                 and product.name[locale] in notice["text"]
             ):
-                adapted = warning_beside_instead(ev, notice, replaced, (other,), locale)
+                adapted = warning_beside_instead(ev, notice, (replaced,), (other,), locale)
                 if adapted != notice:  # one lower dose named is what the text can say
                     notice = adapted
                     break
