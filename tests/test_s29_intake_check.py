@@ -23,19 +23,19 @@ BOY = {"age": 13, "sex": "male", "country": "NL"}
 # rules/refills.yaml why_not_indicated, with the nutrient's name of nutrients.yaml
 IRON = {
     "en": "We do not suggest iron to you unless your doctor has found a need; "
-    "take it only on your doctor's advice.",
-    "nl": "We raden je ijzer niet aan, tenzij je arts vaststelde dat je het nodig hebt; "
-    "neem het alleen op advies van je arts.",
+    "take a supplement with iron only on your doctor's advice.",
+    "nl": "We raden je ijzer niet aan, tenzij je arts vaststelde dat je dat nodig hebt; "
+    "neem een supplement met ijzer alleen op advies van je arts.",
     "de": "Wir empfehlen Ihnen Eisen nur, wenn Ihre Ärztin oder Ihr Arzt einen Bedarf "
-    "festgestellt hat; nehmen Sie es nur auf ärztlichen Rat.",
+    "festgestellt hat; nehmen Sie ein Präparat mit Eisen nur auf ärztlichen Rat.",
 }
 CALCIUM = {
     "en": "We do not suggest calcium to you unless your doctor has found a need; "
-    "take it only on your doctor's advice.",
-    "nl": "We raden je calcium niet aan, tenzij je arts vaststelde dat je het nodig hebt; "
-    "neem het alleen op advies van je arts.",
+    "take a supplement with calcium only on your doctor's advice.",
+    "nl": "We raden je calcium niet aan, tenzij je arts vaststelde dat je dat nodig hebt; "
+    "neem een supplement met calcium alleen op advies van je arts.",
     "de": "Wir empfehlen Ihnen Calcium nur, wenn Ihre Ärztin oder Ihr Arzt einen Bedarf "
-    "festgestellt hat; nehmen Sie es nur auf ärztlichen Rat.",
+    "festgestellt hat; nehmen Sie ein Präparat mit Calcium nur auf ärztlichen Rat.",
 }
 
 
