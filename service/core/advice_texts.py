@@ -155,16 +155,14 @@ def _advice_reason(
     text_key = "reason_advice" + ("_taken" if taken else "") + ("_above" if above else "")
     text_key += "_ours" if ours else ""
     phrase = advice_phrase(ev, column, locale, advice)
-    dose = capped_doctor_doses(ev).get(column) if capped and above else None
+    dose = capped_doctor_doses(ev).get(column) if capped else None
     if dose is not None and dose.kind == "life_stage":
-        # past the advice without the doctor, towards the doctor's dose held at the life
-        # stage's maximum: that is what brings it, not "more than the advised amount" of the
-        # Health Council's 10 µg (review s29a F6: a doctor's 50 µg in pregnancy)
+        # towards the doctor's dose held at the life stage's maximum: not "more than the
+        # advised amount" of the Health Council's 10 µg (review s29a F6: a doctor's 50 µg in
+        # pregnancy), nor that advice on the 10 µg items beside (review s29b F2)
         text_key = "reason_advice" + ("_taken" if taken else "") + "_doctor_capped"
         phrase = ""
-        values |= reference.nutrients.text_values(
-            key, locale, advised=dose.advised, maximum=dose.limit
-        )
+        values |= reference.nutrients.text_values(key, locale, maximum=dose.limit)
     text = reference.text(
         text_key, locale, **values, **_with_taken(ev, column, locale, amount, taken), advice=phrase
     )

@@ -31,12 +31,11 @@ SERVICE_TEXTS: dict[str, tuple[str, ...]] = {
     "reason_advice_above_ours": ("amount", "unit", "nutrient", "advice"),
     "reason_advice_taken_above_ours": ("amount", "unit", "nutrient", "advice", "taken", "total"),
     # review s29a F6: towards a doctor's dose held at the life stage's maximum
-    "reason_advice_doctor_capped": ("amount", "unit", "nutrient", "advised", "maximum"),
+    "reason_advice_doctor_capped": ("amount", "unit", "nutrient", "maximum"),
     "reason_advice_taken_doctor_capped": (
         "amount",
         "unit",
         "nutrient",
-        "advised",
         "maximum",
         "taken",
         "total",
