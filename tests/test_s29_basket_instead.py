@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 
+from .conftest import notice_texts, recommend
 from .oracle import PRODUCTS, per_day
 
 MAN = {"age": 40, "sex": "male", "country": "NL", "higher_dose_advised": {"vitamin_d_ug": 50}}
@@ -97,3 +98,34 @@ def test_one_product_in_place_of_two_of_one_role(client, locale, placement):
     codes = [n["code"] for n in answer["notices"]]
     # after both notices saying why they do not suit
     assert codes.index(instead[0]["code"]) > codes.index("product_not_suited:XF-D3-20-TAB")
+
+
+DOCTOR_SHORT = {
+    "en": ("you take 10 µg of vitamin D a day from supplements", "make up the rest"),
+    "nl": ("neem je 10 µg vitamine D per dag uit supplementen", "de rest aanvult"),
+    "de": ("nehmen Sie 10 µg Vitamin D pro Tag aus Nahrungsergänzungsmitteln ein", "den Rest"),
+}
+
+
+@pytest.mark.parametrize("locale", ["en", "nl", "de"])
+def test_review_s29b_f1_a_doctors_dose_left_short_by_what_is_named_is_said(client, locale):
+    """Review s29b F1: an 87-year-old vegan with a doctor's 20 µg vitamin D and a calcium +
+    D3 + K2 (20 µg) that is not vegan in her basket was told to take a vegan calcium + D3
+    (10 µg) in its place, and nothing said her doctor's 20 µg was then half met."""
+    profile = {"age": 87, "sex": "female", "diet": "vegan", "country": "NL"}
+    profile["higher_dose_advised"] = {"vitamin_d_ug": 20}
+    body = {"profile": profile, "basket": [{"sku": "XF-CAD3K2-TAB"}]}
+    text = notice_texts(recommend(client, body, locale))["instead:XF-CAD3K2-TAB"]
+    for part in DOCTOR_SHORT[locale]:
+        assert part in text, text
+
+
+def test_review_s29b_f1_a_doctors_dose_nothing_named_gives_is_said(client):
+    """The same with a doctor's 45 µg vitamin K2 and two D3 + K2 products that are not vegan
+    in the basket: a plain vegan D3 is named in their place, and it gives no K2."""
+    profile = {"age": 30, "sex": "female", "diet": "vegan", "country": "DE"}
+    profile["higher_dose_advised"] = {"vitamin_k2_ug": 45}
+    basket = [{"sku": "XF-D3K2-DROPS"}, {"sku": "VL-D3K2-20-50-TAB"}]
+    answer = recommend(client, {"profile": profile, "basket": basket})
+    text = notice_texts(answer)["instead:XF-D3K2-DROPS"]
+    assert "gives no vitamin K2; your doctor advised 45 µg of vitamin K2 a day" in text, text

@@ -43,6 +43,8 @@ if TYPE_CHECKING:
     from .requests import RecommendationRequest
 
 _TAKEN = "profile.current_supplements."
+# the notices that say what our products do about a doctor's dose of a nutrient
+_DOCTOR = ("doctor_dose_short:", "doctor_dose_capped:", "doctor_dose_excluded:", "advice_unmet:")
 _BASKET = "basket."
 
 
@@ -59,6 +61,7 @@ class Instead:
     # catalog indices of the other products of the same role replaced with it (session 29: a
     # vegan on two D3 tablets that are not vegan had nothing named in place of either)
     also: tuple[int, ...] = ()
+    carted: tuple[int, ...] = ()  # those of them in the basket (taken: their next pack)
 
     @property
     def stopped(self) -> tuple[int, ...]:
@@ -106,9 +109,10 @@ def _taken_instead(ev: Evaluation, request: RecommendationRequest) -> tuple[Inst
         chosen, fit = _named_for(days, group, unsuited, named, avoid)
         if not chosen or fit is None:
             continue
-        in_basket = any(catalog.products[i].sku in basket for i in group)
+        in_cart = tuple(i for i in group if catalog.products[i].sku in basket)
         only = not set(group) & set(taken)
-        found.append(Instead(group[0], chosen, fit, in_basket, only, also=group[1:]))
+        one = Instead(group[0], chosen, fit, bool(in_cart), only, also=group[1:], carted=in_cart)
+        found.append(one)
         for sku in (catalog.products[i].sku for i in chosen):
             named.append((f"instead.{sku}", Line(sku=sku)))
             avoid.add(sku)
@@ -228,6 +232,7 @@ def _short(days: _Days, named: list, found: list[Instead]) -> list[Instead]:
     what the upper limit or the life stage's maximum leaves: review s28b F1, F2), nor of an
     advice above the room the upper limit leaves beside food."""
     from .advice import advice_of
+    from .advice_extras import capped_doctor_doses
     from .advice_open import advised_columns
 
     ev = days.ev
@@ -245,16 +250,24 @@ def _short(days: _Days, named: list, found: list[Instead]) -> list[Instead]:
     met = frozenset(np.flatnonzero(doctor & ~open_).tolist())
     replaced = (per_day[[i for one in found for i in one.stopped]] > 0).any(axis=0)
     within = targets <= ev.safety.room_or_inf * (1 + 1e-9)
-    short = replaced & advised_columns(ev) & open_ & ~doctor & within
+    # a doctor's dose too, unless the life stage's maximum or the upper limit holds it (its
+    # own notice says so: review s28b F1); where a doctor's notice of it stands beside,
+    # `instead_notice` leaves it to that one (s28b F2). Review s29b F1: a doctor's 20 µg of
+    # an 87-year-old vegan was halved by the vegan calcium + D3 named in place of her
+    # basket's, without a word
+    capped = np.isin(np.arange(len(targets)), list(capped_doctor_doses(ev)))
+    short = replaced & (advised_columns(ev) | doctor) & open_ & ~capped & within
     out = [replace(one, doctor_met=met) for one in found]
     for column in np.flatnonzero(short).tolist():
         giving = [
             k for k, one in enumerate(found) if (per_day[list(one.indices), column] > 0).any()
         ]
-        if giving:
-            k = giving[-1]
-            amount = (int(column), float(intake[column]))
-            out[k] = replace(out[k], short=(*out[k].short, amount))
+        # none named gives it (a doctor's K2 beside a plain D3 named for two D3 + K2): the
+        # last notice whose products to stop gave it says so
+        gave = [k for k, one in enumerate(found) if (per_day[list(one.stopped), column] > 0).any()]
+        k = (giving or gave)[-1]
+        amount = (int(column), float(intake[column]))
+        out[k] = replace(out[k], short=(*out[k].short, amount))
     return out
 
 
@@ -297,6 +310,10 @@ def instead_notice(
         text = reference.text(key, locale, name=name, product=product)
         for column, amount in one.short:  # advice still short with what is named (s27b M4)
             key = reference.nutrients.keys[column]
+            if any(
+                n["code"].endswith(f":{key}") and n["code"].startswith(_DOCTOR) for n in notices
+            ):
+                continue  # a doctor's dose whose own notice stands (review s28b F2)
             values = reference.nutrients.text_values(key, locale, amount=amount)
             giving = [  # what every notice names that gives it (review s28 F1)
                 catalog.products[i].name[locale]
@@ -305,16 +322,16 @@ def instead_notice(
                 if catalog.nutrients_per_day[i, column] > 0
             ]
             text += " " + reference.text(
-                "notice_instead_short",
+                "notice_instead_short" if giving else "notice_instead_none",
                 locale,
                 product=reference.listed(giving, locale),
                 advice=advice_phrase(ev, column, locale),
                 **values,
             )
         if one.in_basket and not one.basket_only:  # judged on a day without its next pack too
-            carted = {x.sku for x in ev.resolved if x.path.startswith(_BASKET)}
-            also = [p.name[locale] for p in stopped if p.sku in carted]
-            listed = reference.listed(also, locale)
+            listed = reference.listed(
+                [catalog.products[i].name[locale] for i in one.carted], locale
+            )
             text += " " + reference.text("notice_instead_basket", locale, name=listed)
         notice = {"code": f"instead:{old.sku}", "text": text}
         # after the notice that names it: why it does not suit, or for a dose a warning names
