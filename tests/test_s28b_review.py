@@ -207,3 +207,31 @@ def test_session29_a_childs_regimen_has_no_vitamin_k_or_omega3_vitamin_d(client,
         given = {k for k, v in per_day(PRODUCTS[line["sku"]]).items() if v > 0}
         assert not given & {"vitamin_k1_ug", "vitamin_k2_ug"}, line
         assert not (PRODUCTS[line["sku"]]["category"] == "omega3" and "vitamin_d_ug" in given)
+
+
+@pytest.mark.parametrize(
+    ("age", "line", "words"),
+    [
+        (15, "XF-D3K2-DROPS", "with vitamin K: for a child"),
+        (8, "KV-OMEGA3-KIDS-CHEW", "omega-3 with vitamin D: for a child"),
+        (16, "GR-ALGAE-D3-SG", "omega-3 with vitamin D: for a child"),
+    ],
+)
+@pytest.mark.parametrize("where", ["basket", "taken"])
+def test_review_s29b_f3_a_childs_k2_or_omega3_vitamin_d_taken_does_not_suit(
+    client, age, line, words, where
+):
+    """Review s29b F3: a D3 + K2 in a 15-year-old's basket counted as enough vitamin D, while
+    its page said it does not suit a child: the children's rules say so of what is taken or in
+    the basket too (`taken:`), and credit it with nothing."""
+    profile = {"age": age, "sex": "male", "country": "DE"}
+    body = {"profile": profile, "locale": "en"}
+    if where == "basket":
+        body["basket"] = [{"sku": line}]
+    else:
+        profile["current_supplements"] = [{"sku": line}]
+    notices = _notices(
+        client, profile, **{k: v for k, v in body.items() if k != "profile" and k != "locale"}
+    )
+    assert words in notices[f"product_not_suited:{line}"], notices
+    assert "already_covered:vitamin_d_ug" not in notices, notices
