@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import recommend
+from .conftest import notice_texts, recommend
 from .oracle import PRODUCTS, per_day
 
 CLAIM_250 = 250  # claims.yaml epa_dha_heart: min_per_day
@@ -100,3 +100,24 @@ def test_f6_an_item_towards_a_capped_doctors_dose_says_so(client, locale, said):
         assert said in text, text
         assert "advised amount" not in text and "geadviseerde hoeveelheid" not in text, text
         assert "50 µg" not in text, text  # the doctor's amount is the notice's (review s7 P7)
+
+
+WITHIN = {
+    "en": "Below we name what to take in place of {name}; with it you stay within that limit.",
+    "nl": "Hieronder noemen we wat je in de plaats van {name} kunt nemen; daarmee blijf je",
+    "de": "Unten nennen wir, was Sie anstelle von {name} einnehmen können; damit bleiben Sie",
+}
+
+
+@pytest.mark.parametrize("locale", ["en", "nl", "de"])
+def test_review_s29b_f5_above_the_limit_says_what_is_named_below(client, locale):
+    """Review s29b F5: "we suggest nothing that adds vitamin D until that is adjusted" stood
+    two notices above a 10 µg vegan drops named in place of the 50 µg fish-oil D3 of a vegan
+    child of 2 (55 µg with food, limit 50): it now says that what is named below keeps the day
+    within the limit."""
+    profile = {"age": 2, "sex": "male", "diet": "vegan", "country": "BE"}
+    profile["current_supplements"] = [{"sku": "NV-D3-50-FISH-SG"}]
+    notices = notice_texts(recommend(client, {"profile": profile}, locale))
+    assert "instead:NV-D3-50-FISH-SG" in notices, notices
+    name = PRODUCTS["NV-D3-50-FISH-SG"]["name"][locale]
+    assert WITHIN[locale].format(name=name) in notices["above_upper_limit:vitamin_d_ug"]

@@ -349,7 +349,36 @@ def instead_notice(
         notices = [*notices[:after], notice, *notices[after:]]
         for k in (k for k in warned if k < after):  # not "no more vitamin D" above one with it
             notices[k] = warning_beside_instead(ev, notices[k], one.stopped, one.indices, locale)
-    return notices
+    return [_above_limit_beside(ev, instead, n, locale) for n in notices]
+
+
+def _above_limit_beside(
+    ev: Evaluation, instead: tuple[Instead, ...], notice: dict[str, str], locale: str
+) -> dict[str, str]:
+    """`above_upper_limit:<nutrient>` ("we suggest nothing that adds vitamin D until that is
+    adjusted") and, where a notice names a product with that nutrient in place of one that
+    gives it, that it is named below and keeps the day within the limit (review s29b F5: a
+    vegan of 2 over the limit on a 50 µg fish-oil D3, with 10 µg vegan drops named in its
+    place two notices below). True: what is named was judged on the day without what it
+    replaces, all else counted, the upper limit with food included."""
+    if not notice["code"].startswith("above_upper_limit:"):
+        return notice
+    catalog, reference = ev.snapshot.catalog, ev.snapshot.reference
+    column = reference.nutrients.keys.index(notice["code"].split(":", 1)[1])
+    per_day = catalog.nutrients_per_day
+    names = [
+        catalog.products[i].name[locale]
+        for one in instead
+        if (per_day[list(one.indices), column] > 0).any()
+        for i in one.stopped
+        if per_day[i, column] > 0
+    ]
+    if not names:
+        return notice
+    more = reference.text(
+        "notice_above_upper_limit_instead", locale, name=reference.listed(names, locale)
+    )
+    return {**notice, "text": notice["text"] + " " + more}
 
 
 def _without_stale_reach(

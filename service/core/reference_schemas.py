@@ -24,6 +24,7 @@ SERVICE_TEXTS: dict[str, tuple[str, ...]] = {
     # s27b M4: an advice what is named leaves short
     "notice_instead_short": ("product", "amount", "unit", "nutrient", "advice"),
     "notice_instead_none": ("nutrient", "advice"),  # review s29b F1: none named gives it
+    "notice_above_upper_limit_instead": ("name",),  # review s29b F5
     # session 12: an item's reason where other supplements (taken, basket) give the nutrient
     # too: the day's total with the product (advice_texts._advice_reason, _justified_reason)
     "reason_advice_taken": ("amount", "unit", "nutrient", "advice", "taken", "total"),
