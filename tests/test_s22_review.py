@@ -540,18 +540,21 @@ def test_no_product_is_said_to_suit_for_a_nutrient_already_covered_besides(clien
     assert "can suit you" not in covered[key] and "can suit you" in only[key]
 
 
+# re-review 22b M5: a vegan whose doctor advised 100 µg, on 75 µg capsules (also session 29)
+VEGAN_ON_DOCTORS_100 = {
+    "age": 40,
+    "sex": "female",
+    "country": "NL",
+    "diet": "vegan",
+    "higher_dose_advised": {"vitamin_d_ug": 100},
+}
+
+
 def test_a_replacement_for_a_product_out_of_stock_does_not_say_it_no_longer_fits(client):
     """Re-review 22b M5: a vegan's 75 µg D3 (her doctor's dose) out of stock was replaced
     "instead of ..., which no longer fits your profile": she might stop her doctor's dose."""
     customer = "s22-m5"
-    profile = {
-        "age": 40,
-        "sex": "female",
-        "country": "NL",
-        "diet": "vegan",
-        "higher_dose_advised": {"vitamin_d_ug": 100},
-    }
-    store_customer(client, customer, profile, {"GR-D3-75-VCAP": "2026-08-01"})
+    store_customer(client, customer, VEGAN_ON_DOCTORS_100, {"GR-D3-75-VCAP": "2026-08-01"})
     refills = client.get(f"/v1/customers/{customer}/refills?locale=en").get_json()
     email = client.get(f"/v1/customers/{customer}/recommendations?placement=email&locale=en")
     items = refills["reorder"]["items"] + email.get_json()["items"]

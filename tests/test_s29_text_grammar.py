@@ -16,6 +16,7 @@ import pytest
 
 from .conftest import memory_app, store_customer
 from .oracle import PRODUCTS
+from .test_s22_review import VEGAN_ON_DOCTORS_100
 
 LOCALES = ["nl", "de", "en"]
 PLURAL = {
@@ -272,14 +273,7 @@ def test_a_plural_product_out_of_stock_is_replaced_without_a_relative_clause(loc
     """reason_replaces_stock: re-review 22b M5's vegan, her 75 µg capsules out of stock."""
     client = memory_app().test_client()
     customer = f"s29-stock-{locale}"
-    profile = {
-        "age": 40,
-        "sex": "female",
-        "country": "NL",
-        "diet": "vegan",
-        "higher_dose_advised": {"vitamin_d_ug": 100},
-    }
-    store_customer(client, customer, profile, {"GR-D3-75-VCAP": "2026-08-01"})
+    store_customer(client, customer, VEGAN_ON_DOCTORS_100, {"GR-D3-75-VCAP": "2026-08-01"})
     name = _name("GR-D3-75-VCAP", locale)
     refills = client.get(f"/v1/customers/{customer}/refills?locale={locale}").get_json()
     email = client.get(

@@ -294,6 +294,8 @@ def instead_notice(
     the product, and says to stop the other first and never to take the two together."""
     from .advice_texts import advice_phrase, warning_beside_instead
 
+    if not instead:  # most answers: nothing to name, nothing to adapt
+        return notices
     notices = _without_stale_reach(instead, notices)
     for one in instead:
         fit = one.fit
