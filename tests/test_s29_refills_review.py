@@ -184,12 +184,17 @@ def test_f3_the_intake_warning_says_a_lower_dose_is_named_as_the_list_does(clien
 @pytest.mark.parametrize("locale", LOCALES)
 def test_f3_no_adapted_warning_where_no_entry_names_a_lower_dose(client, locale):
     """Without an entry that names a vitamin D product `instead`, "we suggest no more vitamin
-    D" stands (a 75 µg D3 + K2 in pregnancy that runs out on 18 Dec: it is in the reorder,
-    left out, and no lasting entry names anything in its place)."""
-    store_customer(client, "s29-p2", PREGNANT, {"XF-D3K2-TAB": "2026-08-20"})
+    D" stands (a 75 µg D3 at 72, bought on 5 Nov: more than the 50 µg we would suggest, it
+    lasts, nothing is reordered and no entry names anything in its place; in pregnancy every
+    such product gets a lower dose named, and where the reorder replaces a product with a
+    lower dose the warning says so: test_s30_refills_reorder)."""
+    profile = {"age": 72, "sex": "female", "country": "DE"}
+    store_customer(client, "s29-p2", profile, {"GR-D3-75-VCAP": "2026-11-05"})
     body = _get(client, "/v1/customers/s29-p2/refills", locale)
     assert not [r for r in body["refills"] if "instead" in r], body["refills"]
     texts = yaml.safe_load((RULES / "reference" / "texts.yaml").read_text(encoding="utf-8"))
-    plain = texts["texts"]["notice_intake_life_stage_maximum"][locale]
+    plain = texts["texts"]["notice_intake_dose_band"][locale]
     warning = {n["code"]: n["text"] for n in body["notices"]}["intake_warning:vitamin_d_ug"]
     assert warning.endswith(plain.rsplit("}", 1)[1]), warning
+    lower = texts["texts"]["notice_intake_dose_band_instead"][locale]
+    assert lower.split("}")[-2].split("{")[0] not in warning, warning  # "in place of"

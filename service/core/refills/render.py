@@ -8,13 +8,14 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from ..advice_texts import intake_warning_notices, item_reasons, warning_beside_instead
+from ..advice_texts import intake_warning_notices, item_reasons
 from ..amounts import rounded
 from ..day_totals import interaction_key, near_upper_limit
 from ..ranking import Evaluation, item_warnings, profile_notices
 from ..reference import Reference
 from ..serum_texts import deficient_column, serum_notices
 from ..snapshot import Snapshot
+from .beside import beside_reorder
 from .plan import RefillPlan, once
 from .settings import VARIANT_TEXTS, RefillConfig
 from .supplies import Supply
@@ -310,16 +311,24 @@ def render_plan(
     # review s8 Q1, Q2: what holds for what is taken now, as the list says it (its
     # above_upper_limit and intake_warning notices, the same codes and texts)
     now = plan.now
+    reordered = [d for d in plan.decisions if d.action != "stop" and d.index is not None]
     notices = (
         once(now, profile_notices, locale) + _list_warnings(now, locale) if now is not None else []
     )
     if now is not None:  # review s29a F3: beside a lower dose named `instead`, as the list says
+        shown = {entry["sku"] for entry in refills if "instead" in entry}
         named = [
             (s.index, plan.lasting_replacements[s.sku][0])
             for s in plan.listed
-            if s.sku in plan.lasting_replacements
+            if s.sku in shown and s.sku in plan.lasting_replacements
         ]
-        notices = _beside_instead(now, notices, named, refills, locale)
+        # review s29b F4: and beside the reorder's replacement of a product it names
+        named += [
+            (d.supply.index, d.index)
+            for d in reordered
+            if d.action == "replace" and d.index is not None
+        ]
+        notices = beside_reorder(now, notices, named, reordered, config, locale)
     notices += serum_notices(now, locale) if now is not None else []  # re-review 23r #3
     reorder = None
     if items or left_out:
@@ -344,37 +353,6 @@ def _list_warnings(ev: Evaluation, locale: str) -> list[dict[str, str]]:
     above its upper limit, the limit's notice (profile_notices) replaces the dose band's
     milder `intake_warning` (review s5 S4; review s13 F14: /refills carried both)."""
     return once(ev, intake_warning_notices, locale, True)
-
-
-def _beside_instead(
-    ev: Evaluation,
-    notices: list[dict[str, str]],
-    named: list[tuple[int, int]],
-    refills: list[dict[str, Any]],
-    locale: str,
-) -> list[dict[str, str]]:
-    """`notices` with each `intake_warning:<nutrient>` that names a product whose entry names
-    one `instead` that gives the nutrient worded as the list words it beside its notice
-    `instead:<SKU>` (advice_texts.warning_beside_instead: "below we name a lower dose to take
-    in place of ..., and beside it we suggest no more vitamin D"; review s29a F3: /refills
-    kept "we suggest no more vitamin D" beside its own `instead` of a 10 µg D3)."""
-    shown = {entry["sku"] for entry in refills if "instead" in entry}
-    catalog = ev.snapshot.catalog
-    out = []
-    for notice in notices:
-        for replaced, other in named:
-            product = catalog.products[replaced]
-            if (
-                notice["code"].startswith("intake_warning:")
-                and product.sku in shown
-                and product.name[locale] in notice["text"]
-            ):
-                adapted = warning_beside_instead(ev, notice, (replaced,), (other,), locale)
-                if adapted != notice:  # one lower dose named is what the text can say
-                    notice = adapted
-                    break
-        out.append(notice)
-    return out
 
 
 def _instead(

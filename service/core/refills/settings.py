@@ -84,6 +84,7 @@ TEXTS: dict[str, tuple[str, ...]] = {
     "notice_not_reordered_not_indicated": ("name", "nutrients"),
     "notice_not_reordered_dose_band": ("name", "nutrients"),
     "notice_not_reordered_unsuited": ("name",),
+    "notice_warning_reorder": (),  # review s29b F4: render._beside_reorder
 }
 
 
