@@ -96,3 +96,24 @@ def test_no_reorder_sentence_where_no_reorder_item_gives_the_nutrient(client, lo
     assert _ends(warning, plain), warning
     reorder = _texts(RULES / "refills.yaml")["notice_warning_reorder"][locale]
     assert reorder not in warning
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_the_email_says_within_that_amount_where_a_product_it_names_is_still_taken(client, locale):
+    """The refill e-mail said "What we suggest here is for when these products run out" of
+    the 20 µg D3 reordered, while the calcium + 10 µg D3 + K2 the warning names lasts until
+    February: now it says the reorder is in place of what it continues and stays within that
+    amount with what is still taken (20 + 10 µg, at most 50)."""
+    bought = {
+        "VL-CAD3K2-TAB": "2026-11-21",
+        "NV-D3K2-FISH-SG": "2026-08-19",
+        "GR-D3-20-TAB": "2026-08-23",
+    }
+    store_customer(client, "s30-e1", {"age": 45, "sex": "female", "country": "DE"}, bought)
+    query = {"locale": locale, "placement": "email"}
+    email = client.get("/v1/customers/s30-e1/recommendations", query_string=query).get_json()
+    assert [i["sku"] for i in email["items"]] == ["GR-D3-20-TAB"], email["items"]
+    warning = {n["code"]: n["text"] for n in email["notices"]}[CODE]
+    texts = _texts(RULES / "placements.yaml")
+    assert warning.endswith(" " + texts["notice_warning_continued_within"][locale]), warning
+    assert texts["notice_warning_continued"][locale] not in warning

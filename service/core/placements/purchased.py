@@ -117,6 +117,8 @@ def _blocked_now(
         then = sum(float(now.resolved[line].amounts[column]) for line in lasting)
         then += float(catalog.nutrients_per_day[index, column])
         if found.maximum is not None and not above(then, found.maximum):
+            if lasting:  # serve._continuing: not "for when these products run out" (s30)
+                ctx.__dict__.setdefault("_within_besides", set()).add(column)
             continue
         if lasting:
             return column, lasting

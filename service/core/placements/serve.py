@@ -335,7 +335,12 @@ def _continuing(
                 lines = ctx.ev.resolved
                 named = {lines[i].sku or lines[i].name for i in found.lines} if found else set()
                 one = len(named) == 1  # the warning names one product
-                more = config.text(f"notice_warning_continued{'_one' if one else ''}", locale)
+                variant = "_one" if one else ""
+                # one the warning names is still taken beside it, within that amount (the
+                # 20 µg D3 reordered beside a calcium + 10 µg D3 that lasts: session 30)
+                if keys.index(key) in ctx.__dict__.get("_within_besides", ()):
+                    variant = "_within"
+                more = config.text(f"notice_warning_continued{variant}", locale)
                 n = {**n, "text": f"{n['text']} {more}"}
         out.append(n)
     return out
