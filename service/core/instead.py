@@ -309,7 +309,9 @@ def instead_notice(
         key = "notice_instead_basket_only" if one.basket_only else "notice_instead_taken"
         key += "_group" if one.also else "" if len(names) == 1 else "_many"
         product = reference.listed(names, locale)
-        text = reference.text(key, locale, name=name, product=product)
+        text = reference.text(key, locale, name=name, product=product) + switch_text(
+            ev, one.stopped if not one.basket_only else (), locale
+        )
         for column, amount in one.short:  # advice still short with what is named (s27b M4)
             key = reference.nutrients.keys[column]
             if any(
@@ -352,6 +354,31 @@ def instead_notice(
         for k in (k for k in warned if k < after):  # not "no more vitamin D" above one with it
             notices[k] = warning_beside_instead(ev, notices[k], one.stopped, one.indices, locale)
     return [_above_limit_beside(ev, instead, n, locale) for n in notices]
+
+
+def switch_reason(ev: Evaluation, stopped: tuple[int, ...], locale: str) -> dict[str, str] | None:
+    """Review s30a F1: `switch:<interaction id>`, "Make this change only as agreed with ...",
+    where a medicine or condition of the profile keeps a product out that the person takes and
+    is told to stop (`stopped`): its interaction's own words for the market, else its own, else
+    the common ones; None where none does (a diet, an age; a measured level is no medicine)."""
+    reference, country = ev.snapshot.reference, ev.profile.country
+    for interaction in ev.safety.triggered:
+        mask = ev.safety.excluded.get(f"interaction:{interaction.id}")
+        if not (interaction.medications or interaction.conditions) or mask is None:
+            continue
+        if any(mask[i] for i in stopped):
+            base = "notice_instead_switch"
+            for key in (f"{base}.{interaction.id}.{country}", f"{base}.{interaction.id}", base):
+                if key in reference.texts:
+                    text = reference.text(key, locale)
+                    return {"code": f"switch:{interaction.id}", "text": text}
+    return None
+
+
+def switch_text(ev: Evaluation, stopped: tuple[int, ...], locale: str) -> str:
+    """`switch_reason`'s text after a space, or ""."""
+    reason = switch_reason(ev, stopped, locale)
+    return "" if reason is None else " " + reason["text"]
 
 
 def _above_limit_beside(

@@ -25,6 +25,10 @@ SERVICE_TEXTS: dict[str, tuple[str, ...]] = {
     "notice_instead_short": ("product", "amount", "unit", "nutrient", "advice"),
     "notice_instead_none": ("nutrient", "advice"),  # review s29b F1: none named gives it
     "notice_above_upper_limit_instead": ("name",),  # review s29b F5
+    # review s30a F1: a product a medicine or condition keeps out, stopped for what is named:
+    # only as agreed with whoever treats it (.<interaction id>[.<market>]: the INR of a vitamin
+    # K antagonist changes when the vitamin K taken stops, as when it starts)
+    "notice_instead_switch": (),
     # session 12: an item's reason where other supplements (taken, basket) give the nutrient
     # too: the day's total with the product (advice_texts._advice_reason, _justified_reason)
     "reason_advice_taken": ("amount", "unit", "nutrient", "advice", "taken", "total"),

@@ -19,6 +19,7 @@ import numpy as np
 from ..advice_texts import line_names
 from ..amounts import above
 from ..doctor_reach import doctor_short_reach
+from ..instead import switch_reason
 from ..profile import Line
 from ..ranking import Evaluation, evaluate
 from ..refills import Supply, buy_again_choices, listed_and_due, plan_refills, supplies
@@ -284,6 +285,7 @@ def refills(ctx: PlacementContext, limit: int) -> list[Pick]:
             if decision.action == "replace":
                 text = config.text(replaces_key(decision.why), locale, name=name)
                 own.append({"code": "replaces", "text": text})
+                own += [r for r in [switch_reason(ev, (supply.index,), locale)] if r]
             reasons[locale] = own
         extra = {
             "action": decision.action,

@@ -11,6 +11,7 @@ import numpy as np
 from ..advice_texts import intake_warning_notices, item_reasons
 from ..amounts import rounded
 from ..day_totals import interaction_key, near_upper_limit
+from ..instead import switch_reason
 from ..ranking import Evaluation, item_warnings, profile_notices
 from ..reference import Reference
 from ..serum_texts import deficient_column, serum_notices
@@ -293,6 +294,7 @@ def render_plan(
                     "text": config.text(replaces_key(decision.why), locale, name=name),
                 }
             )
+            reasons += _switch(ev, supply, locale)  # review s30a F1
             item["replaces"] = supply.sku
             item["why"] = why_texts(config, reference, decision.nutrients, locale, words)
             # what the advice says for the replacement itself (true for it, claim-checked)
@@ -364,10 +366,18 @@ def _instead(
     name = snapshot.catalog.products[supply.index].name[locale]
     reasons = adds_reasons(snapshot, config, supply.index, index, locale)
     reasons.append({"code": "replaces", "text": config.text("reason_replaces", locale, name=name)})
+    reasons += _switch(ev, supply, locale)
     return {
         **product_item(ev, index, locale),
         "reasons": reasons + once(ev, item_reasons, index, locale),
     }
+
+
+def _switch(ev: Evaluation, supply: Supply, locale: str) -> list[dict[str, str]]:
+    """Review s30a F1: a replacement of a product a medicine keeps out says to switch only as
+    agreed with whoever treats it (instead.switch_reason: a vitamin K antagonist's INR)."""
+    reason = switch_reason(ev, (supply.index,), locale)
+    return [] if reason is None else [reason]
 
 
 # a product left out only because what is taken besides it gives the same, or a child's second
