@@ -253,12 +253,22 @@ def _items_with_d(client, body: dict) -> list[str]:
     return _d_items(recommend(client, body))
 
 
+KIDS_DROPS = "XTRA FUEL Vitamin D3 Kids Drops 10 µg"  # its English name
+
+
+def _d_offered(answer: dict) -> bool:
+    """Vitamin D offered: an item with it, or the kids' drops named in place of a product
+    taken (review s30a F3: in place of the chew a child must stop, not beside it)."""
+    instead = [n["text"] for n in answer["notices"] if n["code"].startswith("instead:")]
+    return bool(_d_items(answer)) or any(f"we suggest {KIDS_DROPS}" in t for t in instead)
+
+
 def test_a_childs_product_it_must_stop_or_a_trace_is_no_first_source(client):
     """Re-review 19b F1, F7: a fish-allergic child's omega-3 chew with fish (5 µg vitamin D, a
     product to stop) left it with no vitamin D offer; so did a label's 0.1 µg."""
     allergic = {"age": 5, "country": "DE", "allergies": ["fish"]}
     chew = [{"sku": "KV-OMEGA3-KIDS-CHEW"}]
-    assert _items_with_d(client, {"profile": {**allergic, "current_supplements": chew}})
+    assert _d_offered(recommend(client, {"profile": {**allergic, "current_supplements": chew}}))
     trace = [{"label": "x", "nutrients": {"vitamin_d_iu": 4}}]
     assert _items_with_d(
         client, {"profile": {"age": 5, "country": "DE", "current_supplements": trace}}
@@ -374,7 +384,7 @@ def test_a_product_below_a_childs_advice_does_not_keep_out_the_one_that_meets_it
     drops out of the list, and the refill dropped the drops while the chew went on."""
     profile = {"age": 3, "country": "NL", "current_supplements": [{"sku": "KV-OMEGA3-KIDS-CHEW"}]}
     answer = recommend(client, {"profile": profile})
-    assert [i for i in answer["items"] if i["nutrients_per_day"].get("vitamin_d_ug", 0) >= 10]
+    assert _d_offered(answer)  # the 10 µg drops, in the chew's place (review s30a F3)
     assert "one_source:vitamin_d_ug" not in _codes(answer)
     bought = [("XF-D3-KIDS-DROPS", "2026-01-20"), ("KV-OMEGA3-KIDS-CHEW", "2026-11-20")]
     store_customer(client, "s19-r3", {"age": 3, "country": "NL"}, bought)

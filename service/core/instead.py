@@ -105,8 +105,17 @@ def _taken_instead(ev: Evaluation, request: RecommendationRequest) -> tuple[Inst
     found: list[Instead] = []
     named: list[tuple[str, Line]] = []
     basket = {x.sku for x in request.basket}
-    for group in _grouped(ev, replaced):
-        chosen, fit = _named_for(days, group, unsuited, named, avoid)
+    groups = _grouped(ev, replaced)
+    # first each in its own role, then a product of two nutrients none of its role replaces,
+    # by one of another role for an advice gap of one of them, beside what the others named
+    # (review s30a F3: kids' D3 drops in place of a fish-allergic child's omega-3 + D chew; a
+    # calcium + D3 not meant for a child beside a 25 µg D3: the drops in the D3's place)
+    for group, two_roles in [*((g, False) for g in groups), *((g, True) for g in groups)]:
+        if two_roles and (
+            any(one.replaced == group[0] for one in found) or not two_nutrients(ev, group[0])
+        ):
+            continue
+        chosen, fit = _named_for(days, group, unsuited, named, avoid, two_roles)
         if not chosen or fit is None:
             continue
         in_cart = tuple(i for i in group if catalog.products[i].sku in basket)
@@ -117,6 +126,11 @@ def _taken_instead(ev: Evaluation, request: RecommendationRequest) -> tuple[Inst
             named.append((f"instead.{sku}", Line(sku=sku)))
             avoid.add(sku)
     return tuple(_short(days, named, found)) if found else ()
+
+
+def two_nutrients(ev: Evaluation, index: int) -> bool:
+    """A product of two nutrients (a calcium + D3, an omega-3 with D), not a multivitamin."""
+    return int((ev.snapshot.catalog.nutrients_per_day[index] > 0).sum()) == 2
 
 
 def _grouped(ev: Evaluation, replaced: list[int]) -> list[tuple[int, ...]]:
@@ -164,6 +178,7 @@ def _named_for(
     unsuited: set[str],
     named: list[tuple[str, Line]],
     avoid: set[str],
+    two_roles: bool = False,
 ) -> tuple[tuple[int, ...], Evaluation | None]:
     """What is named in place of the products of `group` (`_grouped`: one, or several of one
     role, judged together as one), for the first, `index` (one product; for a product of many
@@ -179,7 +194,9 @@ def _named_for(
     check of s26: a breastfeeding girl of 15 on a kids' chew and a 75 µg D3 was told to take
     a 20 µg D3 in the chew's place, 95 µg with the 75): who follows one notice, some or all
     takes a day no larger in any nutrient than one of those (see the module's docstring). A
-    product the need day picks that is not safe there gives way to the choice of that day."""
+    product the need day picks that is not safe there gives way to the choice of that day.
+    `two_roles`: a product of two nutrients may be replaced by one of another role
+    (refills.replace.replacement)."""
     from .refills.replace import fits, many_roles, next_replacement, replacement
 
     catalog = days.ev.snapshot.catalog
@@ -201,7 +218,7 @@ def _named_for(
         pick = None
         for day in (need, safe) if others else (safe,):
             pick = (
-                replacement(day, index, taken)
+                replacement(day, index, taken, two_roles)
                 if not chosen
                 else next_replacement(day, index, chosen, taken)
             )
