@@ -87,6 +87,8 @@ SERVICE_TEXTS: dict[str, tuple[str, ...]] = {
     "doctor_short_room_nofood_taken": ("nutrient", "upper_limit", "room", "taken", "unit"),
     "doctor_short_market": ("nutrient", "maximum", "unit", "market"),
     "doctor_short_range": ("nutrient", "offered", "unit"),
+    # review s30a F4: larger products suit, the room left or the dose keeps them out
+    "doctor_short_between": ("nutrient", "offered", "up_to", "unit"),
     # left open in s20: our other products go past the dose beside a medicine's warning of it
     "doctor_short_warned": ("nutrient",),
     # session 13 (review 12 F7): what is taken stops a larger product, which alone would do
