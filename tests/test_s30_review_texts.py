@@ -6,6 +6,10 @@ suits your profile gives more than 75 µg of vitamin D a day", while the 100 µg
 (DE applies no maximum per daily dose): only the room keeps them out, and the catalog has
 nothing between 75 and 92 µg. The notice now says that none of the products that suit her
 gives between 75 and 92 µg; in NL, where the law stops the product at 75 µg, it says so.
+
+F5: `not_together:<nutrient>` said "Do not take all of these products together ... Ask your
+pharmacist which of them to combine" of a baby's two vitamin D drops, 10 µg each beside 10 µg of
+room: no two of them fit. Where no two of the products it names fit, it says to take only one.
 Expectations come from the data files (tests/oracle.py), not from the service's own code.
 """
 
@@ -96,3 +100,45 @@ def test_f4_in_nl_the_law_is_still_named(client, locale):
     law = TEXTS["doctor_short_market"][locale].split("{")[0]
     assert law in said and "NL" in said, said
     assert RANGE[locale] not in said and _between(locale, 75, _room(profile)) not in said, said
+
+
+ONLY_ONE = {
+    "en": "Take only one of these products:",
+    "nl": "Neem maar één van deze producten:",
+    "de": "Nehmen Sie nur eines dieser Produkte:",
+}
+COMBINE = {"en": "which of them to combine", "nl": "welke je kunt combineren", "de": "kombinieren"}
+
+
+@pytest.mark.parametrize("locale", ["en", "nl", "de"])
+@pytest.mark.parametrize(
+    ("profile", "key"),
+    [({"age": 0, "country": "DE"}, "vitamin_d_ug"), (WOMAN_DE, "vitamin_d_ug")],
+)
+def test_f5_where_no_two_of_the_products_fit_the_notice_says_take_only_one(
+    client, locale, profile, key
+):
+    answer = recommend(client, {"profile": profile}, locale)
+    room = answer["intake"][key]["room"]
+    amounts = sorted(i["nutrients_per_day"].get(key, 0) for i in answer["items"])
+    amounts = [a for a in amounts if a > 0]
+    assert len(amounts) >= 2 and amounts[0] + amounts[1] > room >= amounts[-1], (amounts, room)
+    said = notice_texts(answer)[f"not_together:{key}"]
+    assert said.startswith(ONLY_ONE[locale]), said
+    assert COMBINE[locale] not in said and "alle" not in said.split(":")[0], said
+
+
+@pytest.mark.parametrize("locale", ["en", "nl", "de"])
+def test_f5_where_two_of_them_fit_the_notice_still_asks_which_to_combine(client, locale):
+    """A vegan woman of 25: 100, 400 and 500 mg calcium beside 800 mg of room; two fit."""
+    profile = {"age": 25, "sex": "female", "country": "NL", "diet": "vegan"}
+    answer = recommend(client, {"profile": profile}, locale)
+    room = answer["intake"]["calcium_mg"]["room"]
+    amounts = sorted(
+        i["nutrients_per_day"]["calcium_mg"]
+        for i in answer["items"]
+        if i["nutrients_per_day"].get("calcium_mg")
+    )
+    assert amounts[0] + amounts[1] <= room < sum(amounts), (amounts, room)
+    said = notice_texts(answer)["not_together:calcium_mg"]
+    assert COMBINE[locale] in said and not said.startswith(ONLY_ONE[locale]), said

@@ -114,6 +114,20 @@ SERVICE_TEXTS: dict[str, tuple[str, ...]] = {
         "taken",
         "threshold",
     ),
+    # review s30a F5: the same five where no two of the products fit: take only one
+    "notice_not_together_one": ("products", "nutrient", "total", "room", "unit"),
+    "notice_not_together_supplements_one": ("products", "nutrient", "total", "room", "unit"),
+    "notice_not_together_stage_one": ("products", "nutrient", "total", "room", "unit"),
+    "notice_not_together_warning_one": ("products", "nutrient", "total", "room", "unit"),
+    "notice_not_together_warning_taken_one": (
+        "products",
+        "nutrient",
+        "total",
+        "room",
+        "unit",
+        "taken",
+        "threshold",
+    ),
     # names in a sentence: "A, B en C" (Reference.listed; review 9b F7)
     "list_and": ("head", "last"),
     "list_or": ("head", "last"),
