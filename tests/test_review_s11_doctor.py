@@ -56,7 +56,8 @@ def test_a_doctors_100_ug_in_nl_says_how_far_we_reach_and_why(client, locale):
 
 def test_the_range_is_named_where_neither_limit_nor_law_stops_it(client):
     """DE applies no maximum per daily dose (BfR's are advisory, apply_in_markets: []): the
-    room is 92 µg, yet no product gives more than 75 µg."""
+    room is 92 µg, and no product gives between 75 µg and that (review s30a F4: the 100 µg
+    capsules suit her, so not "no product that suits your profile gives more than 75 µg")."""
     profile = {
         "age": 50,
         "sex": "female",
@@ -65,9 +66,11 @@ def test_the_range_is_named_where_neither_limit_nor_law_stops_it(client):
     }
     answer = _answer(client, profile)
     given = max(per_day(PRODUCTS[i["sku"]]).get("vitamin_d_ug", 0) for i in answer["items"])
+    room = expected_upper_limit("vitamin_d_ug", 50, "none") - expected_food(profile, "vitamin_d_ug")
     (notice,) = _short(answer)
-    assert "no product that suits your profile gives more than" in notice["text"]
-    assert f"{given:g} µg" in notice["text"] and "per daily dose" not in notice["text"]
+    assert "no product that suits your profile gives more than" not in notice["text"]
+    assert f"gives between {given:g} and {room:g} µg" in notice["text"], notice["text"]
+    assert "per daily dose" not in notice["text"]
 
 
 @pytest.mark.parametrize("country", ["NL", "DE"])

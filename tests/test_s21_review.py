@@ -529,7 +529,8 @@ def test_rules_lint_reports_a_broken_wording_file(data_copy, broken):
         (
             {"age": 75, "sex": "female", "medications": ["antiplatelet"], "goals": ["heart"]},
             "not_together:omega3_mg",
-            "notice_not_together_warning",
+            # 600, 600 and 500 mg: no two fit within 900 mg, so "take only one" (review s30a F5)
+            "notice_not_together_warning_one",
             900,
         ),
     ],

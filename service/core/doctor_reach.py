@@ -251,6 +251,8 @@ def _why(
         )
         parts.append(reference.text(_room_key(ev, column, taken), locale, **values))
     law = np.inf if maximum is None else maximum
+    # what a product on top may give: the rest of the dose, or the room left where smaller
+    up_to = max(advised - taken if np.isnan(room) else min(advised, room) - taken, 0.0)
     if not above(law, offered):  # the law stops the product where it stops
         values = reference.nutrients.text_values(key, locale, maximum=law)
         market = ev.profile.country
@@ -263,10 +265,26 @@ def _why(
     elif warned_past_dose(ev, column):  # a medicine's warning keeps out the larger ones
         values = reference.nutrients.text_values(key, locale)
         parts.append(reference.text("doctor_short_warned", locale, **values))
+    elif _larger_past(ev, column, offered, up_to):
+        # review s30a F4: larger products suit the person, the room or the dose keeps them out
+        # (a doctor's 100 µg in DE: 92 µg of room, 75 and 100 µg products), none is between
+        values = reference.nutrients.text_values(key, locale, offered=offered, up_to=up_to)
+        parts.append(reference.text("doctor_short_between", locale, **values))
     else:  # neither the limit nor the law stops it at `offered`: our range does
         values = reference.nutrients.text_values(key, locale, offered=offered)
         parts.append(reference.text("doctor_short_range", locale, **values))
     return reference.listed(parts, locale)
+
+
+def _larger_past(ev: Evaluation, column: int, offered: float, up_to: float) -> bool:
+    """Whether a product that may answer the dose (`answers_a_dose`) gives more than `offered`
+    and every such one more than `up_to` (what is left of the doctor's dose or of the room the
+    limit leaves beside food, beside what is taken, the smaller): then "no product that suits
+    your profile gives more than {offered}" is not true, "none gives between {offered} and
+    {up_to}" is (review s30a F4; a doctor's 30 µg in BE beside 25 and 50 µg products too)."""
+    gives = ev.snapshot.catalog.nutrients_per_day[answers_a_dose(ev, column), column]
+    larger = gives[above(gives, offered)]
+    return bool(larger.size) and bool(above(larger, up_to).all())
 
 
 def no_product_on_top(ev: Evaluation) -> dict[int, float]:

@@ -7,8 +7,8 @@ limit", while the three together take her past it beside the food allowance (abo
 six of a fuzzed sample had such a set). `not_together:<nutrient>` names the items that give
 the nutrient, what they give together and the room the upper limit leaves beside food and what
 is taken, so nobody reads the list as one routine to buy whole (the cart's "complete my
-routine" placement checks its items together already). Texts: texts.yaml
-`notice_not_together`.
+routine" placement checks its items together already). Where no two of the items fit, it
+says to take only one of them (review s30a F5). Texts: texts.yaml `notice_not_together*`.
 """
 
 from __future__ import annotations
@@ -95,5 +95,10 @@ def _crossed(
             if kind == "_warning" and ev.intake[column] > 0:
                 kind = "_warning_taken"
                 more = {"taken": float(ev.intake[column]), "threshold": thresholds[column]}
+            # no two of them fit: "take only one", not "which of them to combine" (review
+            # s30a F5: a baby's two 10 µg drops beside 10 µg of room)
+            two = np.sort(per_day[giving[:, column], column])[:2].sum()
+            if two > left * (1 + 1e-9):
+                kind += "_one"
             out.append((keys[column], kind, float(total[column]), left, indices, more))
     return out

@@ -91,6 +91,8 @@ SERVICE_TEXTS: dict[str, tuple[str, ...]] = {
     "doctor_short_room_nofood_taken": ("nutrient", "upper_limit", "room", "taken", "unit"),
     "doctor_short_market": ("nutrient", "maximum", "unit", "market"),
     "doctor_short_range": ("nutrient", "offered", "unit"),
+    # review s30a F4: larger products suit, the room left or the dose keeps them out
+    "doctor_short_between": ("nutrient", "offered", "up_to", "unit"),
     # left open in s20: our other products go past the dose beside a medicine's warning of it
     "doctor_short_warned": ("nutrient",),
     # session 13 (review 12 F7): what is taken stops a larger product, which alone would do
@@ -108,6 +110,20 @@ SERVICE_TEXTS: dict[str, tuple[str, ...]] = {
     "notice_not_together_warning": ("products", "nutrient", "total", "room", "unit"),
     # review s26 P2: with something taken, the threshold in all and what is taken
     "notice_not_together_warning_taken": (
+        "products",
+        "nutrient",
+        "total",
+        "room",
+        "unit",
+        "taken",
+        "threshold",
+    ),
+    # review s30a F5: the same five where no two of the products fit: take only one
+    "notice_not_together_one": ("products", "nutrient", "total", "room", "unit"),
+    "notice_not_together_supplements_one": ("products", "nutrient", "total", "room", "unit"),
+    "notice_not_together_stage_one": ("products", "nutrient", "total", "room", "unit"),
+    "notice_not_together_warning_one": ("products", "nutrient", "total", "room", "unit"),
+    "notice_not_together_warning_taken_one": (
         "products",
         "nutrient",
         "total",
