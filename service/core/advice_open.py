@@ -158,3 +158,19 @@ def served_by_what_is_taken(ev: Evaluation, beside_no_need: bool = False) -> boo
         return True
     safe = ev.safety.allowed() & ~ev.rule_excluded & ev.rule_required & offer.within_band
     return bool(safe.any()) and bool(offer.covered_duplicate[safe].all())
+
+
+def served_beside_a_warning(ev: Evaluation) -> bool:
+    """Review s30a F2: what is taken gives every advice of the profile in full, but a product of
+    it is one the answer warns about (`warned_lines`: a medicine's warning, as digoxin's on any
+    vitamin D), so it is credited with nothing and the list is empty: not "tell us more", but
+    that what is taken already gives the advised amount and the doctor should know of it."""
+    if ev.over_limit_now or over_room(ev).size or ev.offer.failing or not warned_lines(ev):
+        return False
+    if any(line.path.startswith("basket.") for line in ev.resolved):
+        return False  # "what you take": not of a basket
+    targets = advice_of(ev).targets
+    advised = flatnonzero(targets > 0)
+    return bool(advised.size) and all(
+        float(ev.intake[c]) >= float(targets[c]) * (1 - 1e-9) for c in advised.tolist()
+    )

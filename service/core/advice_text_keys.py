@@ -60,6 +60,7 @@ ADVICE_TEXTS: dict[str, tuple[str, ...]] = {
     "notice_no_items_covered": (),  # review s28 F5: what is taken covers the need
     "notice_no_items_covered_basket": (),
     "notice_no_items_covered_basket_both": (),
+    "notice_no_items_covered_warned": (),  # review s30a F2: advice_open.served_beside_a_warning
 }
 
 

@@ -18,7 +18,7 @@ from .advice_extras import (
     unmet_advice,
     unserved_gap,
 )
-from .advice_open import served_by_what_is_taken, waiting_notices
+from .advice_open import served_beside_a_warning, served_by_what_is_taken, waiting_notices
 from .amounts import above, rounded
 from .children import (
     child_diet_notices,
@@ -304,6 +304,8 @@ def no_items_notice(ev: Evaluation, locale: str) -> dict[str, str]:
         key = "notice_no_items_covered" + (f"_basket{taken}" if basket else "")
     elif safe_without_need and ev.memo.get("goal_served"):
         key = "notice_no_items_goal_served" + ("" if _takes_something(ev) else "_basket")
+    elif safe_without_need and served_beside_a_warning(ev):  # review s30a F2
+        key = "notice_no_items_covered_warned"
     elif safe_without_need:
         key = "notice_no_items_no_need"
     else:
