@@ -81,11 +81,12 @@ def test_f5_a_toddler_whose_need_is_covered_is_not_told_nothing_safely_fits(clie
 
 
 def test_f5_the_cart_keeps_its_promised_words(client):
-    """README: 'Beside what your basket and the supplements you already take give, we have
-    nothing else to suggest' (review 12 F20), for a toddler's cart too; the plain list with a
-    basket and nothing taken names only the basket (review s8 Q7)."""
+    """README: 'Beside what your basket gives, we have nothing else to suggest' (review 12
+    F20) for a toddler's cart that takes nothing (session 30: not "and the supplements you
+    already take"); the plain list with a basket and nothing taken names only the basket too
+    (review s8 Q7)."""
     cart = _notices(_post(client, {**F5_BODIES["cart"], "locale": "en"}))["no_items"]
-    assert cart.startswith("Beside what your basket and the supplements you already take give")
+    assert cart.startswith("Beside what your basket gives, we have nothing else"), cart
     plain = _notices(_post(client, {**F5_BODIES["basket"], "locale": "en"}))["no_items"]
     assert plain.startswith("Beside what your basket gives"), plain
     taken = _notices(_post(client, {**F5_BODIES["taken"], "locale": "en"}))["no_items"]

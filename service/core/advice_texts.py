@@ -297,13 +297,13 @@ def no_items_notice(ev: Evaluation, locale: str) -> dict[str, str]:
     elif safe_without_need and ev.memo.get("goal_served") and ev.profile.goals:  # (s26b B3)
         # not beside a limit what is taken crosses (review s27 F2); "with your basket" where
         # nothing is taken (F3)
-        key = "notice_no_items_goal_served" + ("" if _takes_something(ev) else "_basket")
+        key = "notice_no_items_goal_served" + ("" if takes_something(ev) else "_basket")
     elif served_by_what_is_taken(ev, safe_without_need):  # covered, nothing unsafe (s28 F5)
         basket = any(line.path.startswith("basket.") for line in ev.resolved)
-        taken = "_both" if _takes_something(ev) else ""
+        taken = "_both" if takes_something(ev) else ""
         key = "notice_no_items_covered" + (f"_basket{taken}" if basket else "")
     elif safe_without_need and ev.memo.get("goal_served"):
-        key = "notice_no_items_goal_served" + ("" if _takes_something(ev) else "_basket")
+        key = "notice_no_items_goal_served" + ("" if takes_something(ev) else "_basket")
     elif safe_without_need and served_beside_a_warning(ev):  # review s30a F2
         key = "notice_no_items_covered_warned"
     elif safe_without_need:
@@ -329,7 +329,7 @@ def plain_no_items_notice(ev: Evaluation, locale: str) -> dict[str, str]:
     """`no_items` "nothing safely fits", naming what is taken only where something is (review
     s8 Q7: "... and what you already take" to a man who takes nothing): your profile and what
     you take, your profile and your basket, or your profile alone."""
-    if _takes_something(ev):
+    if takes_something(ev):
         key = "notice_no_items"
     elif ev.resolved:
         key = "notice_no_items_basket"
@@ -338,7 +338,7 @@ def plain_no_items_notice(ev: Evaluation, locale: str) -> dict[str, str]:
     return {"code": "no_items", "text": ev.snapshot.reference.text(key, locale)}
 
 
-def _takes_something(ev: Evaluation) -> bool:
+def takes_something(ev: Evaluation) -> bool:
     """A line of the request is taken now (not only in the basket): the empty list's texts
     say "what you already take", else "with your basket"."""
     return any(not line.path.startswith("basket.") for line in ev.resolved)

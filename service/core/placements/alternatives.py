@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..advice_texts import takes_something
 from ..amounts import rounded
 from ..catalog import Catalog, Product
 from ..numbers import format_number
@@ -260,6 +261,7 @@ def alternatives_empty_notice(ctx: PlacementContext, locale: str) -> dict[str, s
         return no_alternatives_notice(config, locale, True, ctx.page_product_unsuited)
     in_basket = ctx.product_sku in {line.sku for line in ctx.request.basket}
     key = "notice_no_alternatives_basket" if in_basket else "notice_no_items_basket"
+    key += "" if takes_something(ctx.ev) else "_only"  # not "what you already take" (s29)
     return {"code": "no_items", "text": config.text(key, locale)}
 
 

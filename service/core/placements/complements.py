@@ -30,7 +30,7 @@ import numpy as np
 from ..advice_config import advice_config
 from ..advice_extras import served_targets
 from ..advice_open import served_by_what_is_taken
-from ..advice_texts import no_items_notice, plain_no_items_notice
+from ..advice_texts import no_items_notice, plain_no_items_notice, takes_something
 from ..amounts import rounded
 from ..children import sourced_columns
 from ..day_totals import over_room
@@ -164,9 +164,10 @@ def beside_basket_notice(ctx: PlacementContext, locale: str) -> dict[str, str] |
         return None
     if not list_candidates(ctx.ev).any() and not served_by_what_is_taken(ctx.ev):
         return None
+    only = "" if takes_something(ctx.ev) else "_only"  # not "what you already take" (s29)
     return {
         "code": "no_items",
-        "text": ctx.snapshot.placements.text("notice_no_items_basket" + _page(ctx), locale),
+        "text": ctx.snapshot.placements.text("notice_no_items_basket" + _page(ctx) + only, locale),
     }
 
 

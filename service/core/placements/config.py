@@ -73,11 +73,14 @@ TEXTS: dict[str, tuple[str, ...]] = {
     "notice_no_items_page": (),
     # review 12 F20: cart or checkout, what the plain list would offer all overlaps the basket
     "notice_no_items_basket": (),
+    "notice_no_items_basket_only": (),  # session 30: nothing taken, only the basket
     "notice_no_items_basket_page": (),
+    "notice_no_items_basket_page_only": (),  # session 30: nothing taken, only the basket
     "notice_no_items_empty_basket": (),  # session 14: a checkout without a basket
     "notice_no_alternatives_profile": (),
     "notice_no_alternatives_not_suited": (),
     "notice_no_alternatives_basket": (),  # review 16 F11
+    "notice_no_alternatives_basket_only": (),  # session 30: nothing taken, only the basket
     "notice_short_list_alternatives": (),  # review 17 S1: not "products that meet a need"
     "notice_short_list_page": (),
     "notice_covered_continued": (),
