@@ -4,12 +4,13 @@ only source of a nutrient the person needs."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
 from ..advice import advice_of
-from ..profile import Profile
+from ..profile import Line, Profile
 from ..ranking import Evaluation
 from ..snapshot import Snapshot
 
@@ -97,19 +98,79 @@ def keeps_enough(ev: Evaluation, index: int, stop: set[str]) -> bool:
     return bool(reached.all())
 
 
+class Named(NamedTuple):
+    """What a supply still lasting that no longer fits names `instead`: the product, the
+    evaluation it was chosen in, and for a multivitamin the products beside it (`also`)."""
+
+    product: int
+    ev: Evaluation
+    also: tuple[tuple[int, Evaluation], ...] = ()
+
+    @property
+    def indices(self) -> list[int]:
+        return [self.product, *(i for i, _ in self.also)]
+
+
+def lasting_named(
+    fit: Evaluation,
+    base: Evaluation,
+    index: int,
+    avoid: set[str],
+    lines: list[tuple[str, Line]],
+    evaluate: Callable[[list[tuple[str, Line]]], Evaluation],
+) -> Named | None:
+    """What serves the need of the lasting product at `index` in its place: the product for
+    its need on the day without every product that no longer fits (`fit`), where its limits
+    count all else taken (`base`, the day without this product only); else, for a multivitamin,
+    as the list names them (instead._named_for): the products for its advice gaps on that day,
+    one at a time, each beside those before it (`evaluate`d: `base`'s `lines` and them). Review
+    s29a F3: a pregnant woman's women's multivitamin beside a 50 µg D3 got nothing named in
+    /refills, while her list named folic acid and iodine."""
+    from .replace import fits, many_roles, next_replacement, replacement
+
+    other = replacement(fit, index, avoid)
+    if other is not None and base.safety.allowed()[other]:
+        return Named(other, fit)
+    if not many_roles(base, index):
+        return None
+    skus = base.snapshot.catalog.products
+    chosen: list[tuple[int, Evaluation]] = []
+    day, pick = base, replacement(base, index, avoid)
+    while pick is not None and fits(day)[pick] and day.rule_required[pick]:
+        chosen.append((pick, day))
+        taken = [i for i, _ in chosen]
+        day = evaluate(lines + [(f"instead.{skus[i].sku}", Line(sku=skus[i].sku)) for i in taken])
+        if day.over_limit_now:
+            return None  # what is named would cross a limit together
+        pick = next_replacement(day, index, taken, avoid | {skus[i].sku for i in taken})
+    return Named(chosen[0][0], chosen[0][1], tuple(chosen[1:])) if chosen else None
+
+
 def besides_reorder(
     snapshot: Snapshot,
-    instead: dict[str, tuple[int, Evaluation]],
+    instead: dict[str, Named],
     in_group: set[str],
     decisions: list[Decision],
-) -> dict[str, tuple[int, Evaluation]]:
+) -> dict[str, Named]:
     """The lasting replacements not in the reorder that give no nutrient a product the
     reorder proposes gives (no second source next to the reorder)."""
     given = snapshot.catalog.nutrients_per_day
     proposed = [d.index for d in decisions if d.index is not None]
     return {
-        sku: (i, ev)
-        for sku, (i, ev) in instead.items()
+        sku: named
+        for sku, named in instead.items()
         if sku not in in_group
-        and not any(((given[i] > 0) & (given[p] > 0)).any() for p in proposed)
+        and not any(
+            ((given[i] > 0) & (given[p] > 0)).any() for p in proposed for i in named.indices
+        )
     }
+
+
+def unfit_skus(ev: Evaluation, listed: list[Supply], profile: Profile) -> set[str]:
+    """SKUs of the supplies listed and the current supplements that no longer fit the profile
+    (why.unfit_products: diet, allergy, age, life stage, an interaction)."""
+    from .why import unfit_products
+
+    mask, index = unfit_products(ev), ev.snapshot.catalog.index
+    skus = {s.sku for s in listed} | {line.sku for line in profile.current_supplements if line.sku}
+    return {sku for sku in skus if sku in index and mask[index[sku]]}

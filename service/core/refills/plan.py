@@ -11,7 +11,15 @@ from ..profile import Line, Profile
 from ..ranking import Evaluation, evaluate
 from ..snapshot import Snapshot
 from .check import CheckCache
-from .lasting import besides_reorder, declared, keeps_enough, stop_for_reorder
+from .lasting import (
+    Named,
+    besides_reorder,
+    declared,
+    keeps_enough,
+    lasting_named,
+    stop_for_reorder,
+    unfit_skus,
+)
 from .replace import (
     covered_by,
     fits,
@@ -34,7 +42,6 @@ from .why import (
     exclusions,
     gives_alone,
     held_why,
-    unfit_products,
 )
 
 # read from here by render, buy_again and the package (replace.py and why.py since their split)
@@ -78,7 +85,7 @@ class RefillPlan:
     lasting_why: dict[str, dict[str, list[str]]] = field(default_factory=dict)
     # of those, one that no longer fits the profile (why.unfit_products): sku -> the product
     # for its need that fits now, with the evaluation it was chosen in (review 9b)
-    lasting_replacements: dict[str, tuple[int, Evaluation]] = field(default_factory=dict)
+    lasting_replacements: dict[str, Named] = field(default_factory=dict)
     checked_all: bool = False  # every listed supply was checked (check_lasting)
     # lasting supplies to stop when a product of the reorder starts: sku -> that product's SKU
     # (lasting.stop_for_reorder: the only source of a nutrient goes on, session 18)
@@ -210,7 +217,7 @@ def plan_refills(
     def cover_of(ev: Evaluation, lines: list[tuple[str, Line]]) -> Evaluation | None:
         # review 9b F3: what no longer fits is no source of "enough" (None: all of it counts)
         if not unfit:
-            unfit.update(_unfit_skus(ev, listed, profile) or {""})
+            unfit.update(unfit_skus(ev, listed, profile) or {""})
         kept = [(key, line) for key, line in lines if not (line.sku and line.sku in unfit)]
         return None if len(kept) == len(lines) else evaluate_lines(kept)
 
@@ -414,11 +421,15 @@ def _check_lasting(
     basket: list[Line],
     jurisdiction: str | None,
     evaluations: CheckCache | None,
-) -> tuple[dict[str, dict[str, list[str]]], dict[str, tuple[int, Evaluation]]]:
+) -> tuple[dict[str, dict[str, list[str]]], dict[str, Named]]:
     lasting = [s for s in listed if s.runs_out_on > today]
     counted = {s.sku for s in lasting}  # the other current supplements count as the profile says
     out: dict[str, dict[str, list[str]]] = {}
-    instead: dict[str, tuple[int, Evaluation]] = {}
+    instead: dict[str, Named] = {}
+
+    def evaluate_lines(lines: list[tuple[str, Line]]) -> Evaluation:
+        return _evaluate(snapshot, profile, lines, today, jurisdiction, evaluations)
+
     unfit: set[str] | None = None
     for supply in lasting:
         others = [(s.sku, s.servings_per_day) for s in lasting if s.sku != supply.sku]
@@ -426,7 +437,7 @@ def _check_lasting(
         ev = _evaluate(snapshot, profile, lines, today, jurisdiction, evaluations)
         base = ev
         if unfit is None:
-            unfit = _unfit_skus(ev, listed, profile)
+            unfit = unfit_skus(ev, listed, profile)
         # review 9b F3: a source of "enough" still fits and outlasts it (of two that run out
         # the same day, the one later by SKU): not each of two called enough beside the other
         outlast = {
@@ -458,18 +469,11 @@ def _check_lasting(
                 basket_besides(basket, unfit),
             )
             fit = _evaluate(snapshot, profile, fit_lines, today, jurisdiction, evaluations)
-            other = replacement(fit, supply.index, {s.sku for s in listed})
-            if other is not None and base.safety.allowed()[other]:  # its limits count all
-                instead[supply.sku] = (other, fit)
+            avoid = {s.sku for s in listed}  # its limits count all (base); a multi's as listed
+            named = lasting_named(fit, base, supply.index, avoid, lines, evaluate_lines)
+            if named is not None:
+                instead[supply.sku] = named
     return out, instead
-
-
-def _unfit_skus(ev: Evaluation, listed: list[Supply], profile: Profile) -> set[str]:
-    """SKUs of the supplies listed and the current supplements that no longer fit the profile
-    (why.unfit_products: diet, allergy, age, life stage, an interaction)."""
-    mask, index = unfit_products(ev), ev.snapshot.catalog.index
-    skus = {s.sku for s in listed} | {line.sku for line in profile.current_supplements if line.sku}
-    return {sku for sku in skus if sku in index and mask[index[sku]]}
 
 
 def _held(now: Evaluation, supply: Supply, crossed: dict[str, list[str]]) -> Decision:

@@ -255,6 +255,9 @@ def render_plan(
             entry["why"] = why_texts(config, reference, unfit[s.sku], locale, words)
             if s.sku in plan.lasting_replacements:  # what serves its need instead (review 9b)
                 entry["instead"] = _instead(snapshot, config, plan, s, locale)
+                also = _instead_also(snapshot, config, plan, s, locale)
+                if also:  # a multivitamin's other products, as the list names them (s29a F3)
+                    entry["instead_also"] = also
         elif s.sku in in_reorder or plan.checked_all:
             entry["fits"] = True
         refills.append(entry)
@@ -320,9 +323,10 @@ def render_plan(
     if now is not None:  # review s29a F3: beside a lower dose named `instead`, as the list says
         shown = {entry["sku"] for entry in refills if "instead" in entry}
         named = [
-            (s.index, plan.lasting_replacements[s.sku][0])
+            (s.index, i)
             for s in plan.listed
             if s.sku in shown and s.sku in plan.lasting_replacements
+            for i in plan.lasting_replacements[s.sku].indices
         ]
         # review s29b F4: and beside the reorder's replacement of a product it names
         named += [
@@ -362,7 +366,7 @@ def _instead(
 ) -> dict[str, Any]:
     """A product still lasting that no longer fits the profile: the product that serves its
     need and fits, with what it adds first, why it is proposed and its own reasons."""
-    index, ev = plan.lasting_replacements[supply.sku]
+    index, ev, _ = plan.lasting_replacements[supply.sku]
     name = snapshot.catalog.products[supply.index].name[locale]
     reasons = adds_reasons(snapshot, config, supply.index, index, locale)
     reasons.append({"code": "replaces", "text": config.text("reason_replaces", locale, name=name)})
@@ -371,6 +375,28 @@ def _instead(
         **product_item(ev, index, locale),
         "reasons": reasons + once(ev, item_reasons, index, locale),
     }
+
+
+def _instead_also(
+    snapshot: Snapshot, config: RefillConfig, plan: RefillPlan, supply: Supply, locale: str
+) -> list[dict[str, Any]]:
+    """The products beside `instead` that serve the rest of a multivitamin's need (lasting.
+    lasting_named: folic acid and iodine in place of a women's multivitamin in pregnancy beside
+    a 50 µg D3), each as `instead` is."""
+    name = snapshot.catalog.products[supply.index].name[locale]
+    replaces = {"code": "replaces", "text": config.text("reason_replaces", locale, name=name)}
+    return [
+        {
+            **product_item(ev, index, locale),
+            "reasons": [
+                *adds_reasons(snapshot, config, supply.index, index, locale),
+                replaces,
+                *_switch(ev, supply, locale),
+                *once(ev, item_reasons, index, locale),
+            ],
+        }
+        for index, ev in plan.lasting_replacements[supply.sku].also
+    ]
 
 
 def _switch(ev: Evaluation, supply: Supply, locale: str) -> list[dict[str, str]]:

@@ -1,0 +1,67 @@
+"""Review s29a F3, second part (left open by session 29): a pregnant woman's women's
+multivitamin, still lasting beside a 50 µg D3, got nothing named `instead` in /refills, while
+her list named folic acid and iodine in its place. An entry now names a multivitamin's other
+products in `instead_also`, as the list does: the first product in `instead`, the others
+beside it, each chosen on the day with what else is taken and those before it."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from service.customers.redis_client import get_store
+
+from .conftest import recommend, redis_app, store_customer
+
+PREGNANT = {"age": 31, "sex": "female", "life_stage": "pregnant", "country": "NL"}
+BOUGHT = {
+    "XF-D3-50-CAP": "2026-09-01",
+    "VL-VITA-800-CAP": "2026-09-01",
+    "XF-MULTI-WOMEN": "2026-10-20",
+    "XF-OMEGA3-1000-SG": "2026-10-20",
+}
+
+
+@pytest.fixture()
+def client(redis_url):
+    app = redis_app(redis_url)
+    get_store(app).client.flushdb()
+    app.extensions["dosewise"].clock = lambda: dt.date(2026, 12, 5)
+    return app.test_client()
+
+
+@pytest.mark.parametrize("locale", ["nl", "de", "en"])
+def test_the_womens_multivitamin_gets_what_the_list_names(client, locale):
+    store_customer(client, "s30-m1", PREGNANT, BOUGHT)
+    query = {"locale": locale}
+    body = client.get("/v1/customers/s30-m1/refills", query_string=query).get_json()
+    (entry,) = [e for e in body["refills"] if e["sku"] == "XF-MULTI-WOMEN"]
+    named = [entry["instead"]["sku"], *(x["sku"] for x in entry.get("instead_also", []))]
+    # the list names the same products in its place (the customer's list: every supply counts)
+    listed = client.get("/v1/customers/s30-m1/recommendations", query_string=query).get_json()
+    (notice,) = [n["text"] for n in listed["notices"] if n["code"] == "instead:XF-MULTI-WOMEN"]
+    for item in [entry["instead"], *entry["instead_also"]]:
+        assert item["name"] in notice, (item["name"], notice)
+        assert "replaces" in [r["code"] for r in item["reasons"]]
+    given = set()
+    for item in [entry["instead"], *entry["instead_also"]]:
+        given |= set(item["nutrients_per_day"])
+    assert {"folic_acid_ug", "iodine_ug"} <= given, named
+    assert "vitamin_d_ug" not in given  # the 50 µg D3 still lasts beside it: no more vitamin D
+
+
+def test_a_product_of_one_role_has_no_instead_also(client):
+    store_customer(client, "s30-m2", PREGNANT, {"XF-D3-50-CAP": "2026-11-05"})
+    body = client.get("/v1/customers/s30-m2/refills?locale=en").get_json()
+    (entry,) = body["refills"]
+    assert entry["instead"]["sku"] and "instead_also" not in entry
+
+
+def test_the_plain_list_for_the_same_day_names_them_too(client):
+    """The same profile as a POST with what she takes: folic acid and iodine in the
+    multivitamin's place (the list's own notice, the one /refills now matches)."""
+    profile = {**PREGNANT, "current_supplements": [{"sku": sku} for sku in BOUGHT]}
+    notices = {n["code"]: n["text"] for n in recommend(client, {"profile": profile})["notices"]}
+    assert "Folic Acid" in notices["instead:XF-MULTI-WOMEN"]
+    assert "Iodine" in notices["instead:XF-MULTI-WOMEN"]
