@@ -106,3 +106,25 @@ def test_refills_and_the_email_say_it_of_their_replacement(redis_url, locale):
     body = client.get("/v1/customers/s30-vka2/refills", query_string=query).get_json()
     (entry,) = [r for r in body["refills"] if r.get("instead")]
     assert "switch:vitamin-k-antagonist" in [r["code"] for r in entry["instead"]["reasons"]]
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_a_vitamin_k_product_left_out_says_to_tell_the_clinic_before_it_runs_out(redis_url, locale):
+    """The reorder leaves out a D3 + K2 beside a vitamin K antagonist: when it runs out the
+    vitamin K stops, which changes the INR; its advice said only "take it again only as
+    agreed" (review s30a F1, /refills)."""
+    app = redis_app(redis_url)
+    get_store(app).client.flushdb()
+    app.extensions["dosewise"].clock = lambda: dt.date(2026, 12, 5)
+    client = app.test_client()
+    profile = {"age": 70, "sex": "male", "medications": ["vitamin_k_antagonist"], "country": "NL"}
+    bought = [("XF-D3K2-TAB", "2026-08-10"), ("XF-MULTI-50PLUS", "2026-09-10")]
+    store_customer(client, "s30-vka3", profile, bought)
+    body = client.get("/v1/customers/s30-vka3/refills", query_string={"locale": locale})
+    left = {e["sku"]: e for e in body.get_json()["reorder"]["left_out"]}
+    refills = RULES / "refills.yaml"
+    texts = yaml.safe_load(refills.read_text(encoding="utf-8"))["texts"]
+    template = texts["notice_not_reordered_interaction.vitamin-k-antagonist"][locale]
+    advice = left["XF-D3K2-TAB"]["advice"]
+    assert advice.endswith(template.rsplit("}", 1)[1]), advice
+    assert "INR" in advice
