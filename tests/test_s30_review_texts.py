@@ -4,8 +4,9 @@ F4: a German woman of 40 whose doctor advised 100 µg of vitamin D a day was tol
 limit of 100 µg for total intake leaves room for 92 µg from supplements and no product that
 suits your profile gives more than 75 µg of vitamin D a day", while the 100 µg capsules suit her
 (DE applies no maximum per daily dose): only the room keeps them out, and the catalog has
-nothing between 75 and 92 µg. The notice now says that none of the products that suit her
-gives between 75 and 92 µg; in NL, where the law stops the product at 75 µg, it says so.
+nothing between 75 and 92 µg. The notice now says that none of the products we can suggest to
+her gives between 75 and 92 µg (review s30b F6: not "that suit her profile"); in NL, where the
+law stops the product at 75 µg, it says so.
 
 F5: `not_together:<nutrient>` said "Do not take all of these products together ... Ask your
 pharmacist which of them to combine" of a baby's two vitamin D drops, 10 µg each beside 10 µg of

@@ -29,7 +29,7 @@ from .children import sourced_columns, two_sources
 from .day_totals import over_room
 from .dose_answers import answers_a_dose, excluded_by_interaction
 from .fastnp import flatnonzero, nan_to_num
-from .line_notices import warned_lines
+from .line_notices import unsuited_taken, warned_lines
 from .target_priority import priorities
 
 if TYPE_CHECKING:
@@ -160,17 +160,26 @@ def served_by_what_is_taken(ev: Evaluation, beside_no_need: bool = False) -> boo
     return bool(safe.any()) and bool(offer.covered_duplicate[safe].all())
 
 
-def served_beside_a_warning(ev: Evaluation) -> bool:
+def served_beside_a_warning(ev: Evaluation) -> str | None:
     """Review s30a F2: what is taken gives every advice of the profile in full, but a product of
-    it is one the answer warns about (`warned_lines`: a medicine's warning, as digoxin's on any
-    vitamin D), so it is credited with nothing and the list is empty: not "tell us more", but
-    that what is taken already gives the advised amount and the doctor should know of it."""
-    if ev.over_limit_now or over_room(ev).size or ev.offer.failing or not warned_lines(ev):
-        return False
+    it is one the answer warns about (`warned_lines`), so it is credited with nothing and the
+    list is empty: not "tell us more". "medicine" where a medicine's or condition's warning
+    is on a line (digoxin's on any vitamin D: the doctor should know), "covered" where only
+    products that do not suit are warned about (an allergen, the age: their own notices say
+    so; review s30b F5), counted without those; None otherwise."""
+    warned = warned_lines(ev)
+    if ev.over_limit_now or over_room(ev).size or ev.offer.failing or not warned:
+        return None
     if any(line.path.startswith("basket.") for line in ev.resolved):
-        return False  # "what you take": not of a basket
+        return None  # "what you take": not of a basket
+    unsuited = {*unsuited_taken(ev), *ev.offer.unsuitable_lines}
+    kept = [line for k, line in enumerate(ev.resolved) if k not in unsuited]
     targets = advice_of(ev).targets
-    advised = flatnonzero(targets > 0)
-    return bool(advised.size) and all(
-        float(ev.intake[c]) >= float(targets[c]) * (1 - 1e-9) for c in advised.tolist()
+    advised = flatnonzero(targets > 0).tolist()
+    met = all(
+        sum(float(line.amounts[c]) for line in kept) >= float(targets[c]) * (1 - 1e-9)
+        for c in advised
     )
+    if not advised or not met:
+        return None
+    return "medicine" if warned - unsuited else "covered"

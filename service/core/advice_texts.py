@@ -304,8 +304,8 @@ def no_items_notice(ev: Evaluation, locale: str) -> dict[str, str]:
         key = "notice_no_items_covered" + (f"_basket{taken}" if basket else "")
     elif safe_without_need and ev.memo.get("goal_served"):
         key = "notice_no_items_goal_served" + ("" if takes_something(ev) else "_basket")
-    elif safe_without_need and served_beside_a_warning(ev):  # review s30a F2
-        key = "notice_no_items_covered_warned"
+    elif safe_without_need and (beside := served_beside_a_warning(ev)):  # review s30a F2
+        key = "notice_no_items_covered" + ("_warned" if beside == "medicine" else "")
     elif safe_without_need:
         key = "notice_no_items_no_need"
     else:

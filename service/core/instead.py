@@ -125,7 +125,28 @@ def _taken_instead(ev: Evaluation, request: RecommendationRequest) -> tuple[Inst
         for sku in (catalog.products[i].sku for i in chosen):
             named.append((f"instead.{sku}", Line(sku=sku)))
             avoid.add(sku)
-    return tuple(_short(days, named, found)) if found else ()
+    return tuple(_short(days, named, _stopped_too(ev, found, replaced, taken))) if found else ()
+
+
+def _stopped_too(
+    ev: Evaluation, found: list[Instead], replaced: list[int], taken: list[int]
+) -> list[Instead]:
+    """`found`, each notice also stopping the products taken that do not suit, that no notice
+    names anything for and that give a nutrient what it names gives (review s30b F3: a child
+    of 2 on a calcium + D3 not meant for her age and an omega-3 + D softgel was told to take
+    kids' D3 drops in place of the softgel only, and the calcium + D3 with its 10 µg of vitamin
+    D stayed beside them: two vitamin D products, "beside it we suggest no more vitamin D").
+    Without them the day only gives less: what is named stays within every limit; what it
+    then leaves short of an advice is said (`_short`)."""
+    per_day = ev.snapshot.catalog.nutrients_per_day
+    stopped = {i for one in found for i in one.stopped}
+    for index in (i for i in replaced if i in taken and i not in stopped):
+        for k, one in enumerate(found):
+            if (per_day[list(one.indices)][:, per_day[index] > 0] > 0).any():
+                found[k] = replace(one, also=(*one.also, index))
+                stopped.add(index)
+                break
+    return found
 
 
 def two_nutrients(ev: Evaluation, index: int) -> bool:
@@ -310,10 +331,12 @@ def instead_notice(
     """`notices` with `instead:<SKU>` after each product's `product_not_suited:<SKU>`: it names
     the product, and says to stop the other first and never to take the two together."""
     from .advice_texts import advice_phrase, warning_beside_instead
+    from .instead_switch import switch_text
 
     if not instead:  # most answers: nothing to name, nothing to adapt
         return notices
     notices = _without_stale_reach(instead, notices)
+    taken = {x.sku for x in ev.resolved if x.sku and x.path.startswith(_TAKEN)}
     for one in instead:
         fit = one.fit
         catalog, reference = fit.snapshot.catalog, fit.snapshot.reference
@@ -326,9 +349,10 @@ def instead_notice(
         key = "notice_instead_basket_only" if one.basket_only else "notice_instead_taken"
         key += "_group" if one.also else "" if len(names) == 1 else "_many"
         product = reference.listed(names, locale)
-        text = reference.text(key, locale, name=name, product=product) + switch_text(
-            ev, one.stopped if not one.basket_only else (), locale
-        )
+        # of what is taken, not of a basket's product never taken (review s30b F4)
+        taking = tuple(i for i in one.stopped if catalog.products[i].sku in taken)
+        text = reference.text(key, locale, name=name, product=product)
+        text += switch_text(ev, taking, locale)
         for column, amount in one.short:  # advice still short with what is named (s27b M4)
             key = reference.nutrients.keys[column]
             if any(
@@ -371,31 +395,6 @@ def instead_notice(
         for k in (k for k in warned if k < after):  # not "no more vitamin D" above one with it
             notices[k] = warning_beside_instead(ev, notices[k], one.stopped, one.indices, locale)
     return [_above_limit_beside(ev, instead, n, locale) for n in notices]
-
-
-def switch_reason(ev: Evaluation, stopped: tuple[int, ...], locale: str) -> dict[str, str] | None:
-    """Review s30a F1: `switch:<interaction id>`, "Make this change only as agreed with ...",
-    where a medicine or condition of the profile keeps a product out that the person takes and
-    is told to stop (`stopped`): its interaction's own words for the market, else its own, else
-    the common ones; None where none does (a diet, an age; a measured level is no medicine)."""
-    reference, country = ev.snapshot.reference, ev.profile.country
-    for interaction in ev.safety.triggered:
-        mask = ev.safety.excluded.get(f"interaction:{interaction.id}")
-        if not (interaction.medications or interaction.conditions) or mask is None:
-            continue
-        if any(mask[i] for i in stopped):
-            base = "notice_instead_switch"
-            for key in (f"{base}.{interaction.id}.{country}", f"{base}.{interaction.id}", base):
-                if key in reference.texts:
-                    text = reference.text(key, locale)
-                    return {"code": f"switch:{interaction.id}", "text": text}
-    return None
-
-
-def switch_text(ev: Evaluation, stopped: tuple[int, ...], locale: str) -> str:
-    """`switch_reason`'s text after a space, or ""."""
-    reason = switch_reason(ev, stopped, locale)
-    return "" if reason is None else " " + reason["text"]
 
 
 def _above_limit_beside(

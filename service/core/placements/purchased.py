@@ -19,7 +19,7 @@ import numpy as np
 from ..advice_texts import line_names
 from ..amounts import above
 from ..doctor_reach import doctor_short_reach
-from ..instead import switch_reason
+from ..instead_switch import switch_reason
 from ..profile import Line
 from ..ranking import Evaluation, evaluate
 from ..refills import Supply, buy_again_choices, listed_and_due, plan_refills, supplies

@@ -4,26 +4,88 @@ saying what that product is (review s29a F3, s29b F4)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..advice_texts import warning_beside_instead
+from ..amounts import above
 from ..ranking import Evaluation
 from .settings import RefillConfig
+
+if TYPE_CHECKING:
+    from .plan import RefillPlan
 
 
 def beside_reorder(
     ev: Evaluation,
     notices: list[dict[str, str]],
     named: list[tuple[int, int]],
-    reordered: list[Any],
+    plan: RefillPlan,
     config: RefillConfig,
     locale: str,
 ) -> list[dict[str, str]]:
     """`notices` (of what is taken now, `ev`) beside the lower doses `named` in place of a
     product (pairs of the product replaced and its replacement: an entry's `instead`, a
-    reorder's replacement) and the reorder's items (`reordered`, decisions that propose one)."""
+    reorder's replacement) and the reorder's items, where what they say holds on each day an
+    item starts (`within_then`)."""
+    reordered = [d for d in plan.decisions if d.action != "stop" and d.index is not None]
+    named += [
+        (d.supply.index, d.index)
+        for d in reordered
+        if d.action == "replace" and d.index is not None and within_then(ev, plan, [d])
+    ]
     notices, used = _beside_instead(ev, notices, named, locale)
-    return _beside_more(ev, notices, reordered, used, config, locale)
+    return _beside_more(ev, notices, plan, reordered, used, config, locale)
+
+
+def within_then(
+    ev: Evaluation, plan: RefillPlan, items: list[Any], skip: frozenset[str] = frozenset()
+) -> bool:
+    """Review s30b F1: on the day each of `items` (decisions of the reorder) starts, every
+    nutrient an `intake_warning` of `ev` (what is taken now) names is within that warning's
+    maximum, with every line of `ev` still taken then (a supply until it runs out, or until the
+    reorder product it stops for starts; a current supplement or a basket line always: a
+    lasting D3 + K2 that no longer fits a child of 12 too, which the plan's own check of the
+    dose band leaves out as no source) and the reorder's items started by then. The plan checks
+    a product that no longer fits as no source of the band, so what it proposes is not always
+    within it beside such a product: then the notices do not say so. `skip`: SKUs of lines
+    counted as stopped (products that no longer fit, which the answer says to stop)."""
+    catalog = ev.snapshot.catalog
+    per_day = catalog.nutrients_per_day
+    ends = {s.sku: s.runs_out_on for s in plan.listed}
+    for sku, continued in plan.stopped.items():
+        ends[sku] = min(ends.get(sku, ends[continued]), ends[continued])
+    starts = [
+        (max(plan.today, d.supply.runs_out_on), d)
+        for d in plan.decisions
+        if d.action != "stop" and d.index is not None
+    ]
+    for column, found in ev.offer.failing.items():
+        if found.kind not in CONTINUED_KINDS or not found.maximum:
+            continue
+        for d in items:
+            if per_day[d.index, column] <= 0:
+                continue
+            start = max(plan.today, d.supply.runs_out_on)
+            total = sum(
+                float(line.amounts[column])
+                for line in ev.resolved
+                if line.sku not in skip
+                and (not line.sku or ends.get(line.sku) is None or ends[line.sku] > start)
+            )
+            for begun, other in starts:
+                if begun <= start:
+                    total += float(per_day[other.index, column]) * _servings(catalog, other)
+            if above(total, float(found.maximum)):
+                return False
+    return True
+
+
+def _servings(catalog: Any, decision: Any) -> float:
+    """A reorder's servings a day as its label's share (the customer's own), a replacement's 1."""
+    if decision.action != "reorder":
+        return 1.0
+    label = catalog.products[decision.index].servings_per_day
+    return float(decision.supply.servings_per_day) / float(label)
 
 
 def _beside_instead(
@@ -65,6 +127,7 @@ CONTINUED_KINDS = frozenset({"dose_band", "life_stage_maximum"})
 def _beside_more(
     ev: Evaluation,
     notices: list[dict[str, str]],
+    plan: RefillPlan,
     reordered: list[Any],
     used: dict[str, int],
     config: RefillConfig,
@@ -74,10 +137,11 @@ def _beside_more(
     <nutrient>" beside a reorder item that gives it, other than the lower dose it names
     (`used`, _beside_instead; a 20 µg D3 reordered as it runs out beside a D3 + K2 left out:
     55 µg a day now, against at most 50), says that the reorder is in place of what runs out
-    and stays within that amount with what is still taken then: the plan
-    checked every item on each day it would be taken (refills.why.exclusions: the dose band
-    and the maxima of a life stage), so it does. Not of an upper limit or an interaction: a
-    reorder that gives such a nutrient is held or left out, and the notice stands as it is."""
+    and stays within that amount with what is still taken then, where it does on the day
+    each item starts (`within_then`; review s30b F1: not beside a D3 + K2 that lasts for
+    months and no longer fits a child, 45 µg a day against at most 37.5). Not of an upper
+    limit or an interaction: a reorder that gives such a nutrient is held or left out, and
+    the notice stands as it is."""
     reference, catalog = ev.snapshot.reference, ev.snapshot.catalog
     keys = reference.nutrients.keys
     out = []
@@ -95,7 +159,41 @@ def _beside_more(
                 if d.index != used.get(notice["code"])
             )
         ):
-            text = config.text("notice_warning_reorder", locale)
-            notice = {**notice, "text": f"{notice['text']} {text}"}
+            text = _reorder_text(ev, plan, reordered, keys.index(key), config, locale)
+            notice = {**notice, "text": f"{notice['text']} {text}"} if text else notice
         out.append(notice)
     return out
+
+
+def _reorder_text(
+    ev: Evaluation,
+    plan: RefillPlan,
+    reordered: list[Any],
+    column: int,
+    config: RefillConfig,
+    locale: str,
+) -> str:
+    """`notice_warning_reorder` where the reorder stays within the warning's amount with all
+    else taken; `notice_warning_reorder_unfit` where it does once the products taken that no
+    longer fit and give the nutrient stop (the plan counts them as no source; the answer says
+    they do not fit; review s30b F1: a D3 + K2 a child of 12 takes until March); else ""."""
+    if within_then(ev, plan, reordered):
+        return config.text("notice_warning_reorder", locale)
+    from .why import unfit_products
+
+    catalog = ev.snapshot.catalog
+    mask = unfit_products(ev)
+    unfit = sorted(
+        {
+            line.sku
+            for line in ev.resolved
+            if line.sku in catalog.index
+            and mask[catalog.index[line.sku]]
+            and line.amounts[column] > 0
+        }
+    )
+    if not unfit or not within_then(ev, plan, reordered, frozenset(unfit)):
+        return ""
+    names = [catalog.products[catalog.index[sku]].name[locale] for sku in unfit]
+    products = ev.snapshot.reference.listed(names, locale)
+    return config.text("notice_warning_reorder_unfit", locale, products=products)

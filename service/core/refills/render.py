@@ -11,7 +11,7 @@ import numpy as np
 from ..advice_texts import intake_warning_notices, item_reasons
 from ..amounts import rounded
 from ..day_totals import interaction_key, near_upper_limit
-from ..instead import switch_reason
+from ..instead_switch import switch_reason
 from ..ranking import Evaluation, item_warnings, profile_notices
 from ..reference import Reference
 from ..serum_texts import deficient_column, serum_notices
@@ -316,7 +316,6 @@ def render_plan(
     # review s8 Q1, Q2: what holds for what is taken now, as the list says it (its
     # above_upper_limit and intake_warning notices, the same codes and texts)
     now = plan.now
-    reordered = [d for d in plan.decisions if d.action != "stop" and d.index is not None]
     notices = (
         once(now, profile_notices, locale) + _list_warnings(now, locale) if now is not None else []
     )
@@ -329,12 +328,7 @@ def render_plan(
             for i in plan.lasting_replacements[s.sku].indices
         ]
         # review s29b F4: and beside the reorder's replacement of a product it names
-        named += [
-            (d.supply.index, d.index)
-            for d in reordered
-            if d.action == "replace" and d.index is not None
-        ]
-        notices = beside_reorder(now, notices, named, reordered, config, locale)
+        notices = beside_reorder(now, notices, named, plan, config, locale)
     notices += serum_notices(now, locale) if now is not None else []  # re-review 23r #3
     reorder = None
     if items or left_out:

@@ -37,15 +37,17 @@ def replacement(
     ev: Evaluation,
     index: int,
     avoid: set[str] | frozenset[str] = frozenset(),
-    two_roles: bool = True,
+    two_roles: bool = False,
 ) -> int | None:
     """The best product of the same role (the same need: vitamin D for vitamin D) that fits
     and that the plain list would offer (Offer.allowed: within the band, no duplicate of what
     is covered by what is taken, the basket and the reorder so far, for a need) with a true
     reason about itself in every locale; by the recommender's score, then the closest price a
     month; None when there is none. Products in `avoid` (the rest of the reorder) are not
-    chosen. `two_roles` False: a product of two nutrients only of its own role (the list's
-    notices try that for every product taken first: instead._taken_instead)."""
+    chosen. `two_roles`: a product of two nutrients too, where none of its role fits (the
+    list's notices, after trying each product's own role: instead._taken_instead, whose
+    `_short` then says what advice what is named leaves open; not /refills, whose replacement
+    would not say that the doctor's calcium of a child's calcium + D3 is lost: review s30b F2)."""
     found = _replacement(ev, index, avoid, same_role=True)
     if found is None and (many_roles(ev, index) or two_roles and _two_or_more(ev, index)):
         # session 18 pharmacist review: a multivitamin with vitamin K1 for a woman of 72 on a
@@ -118,8 +120,9 @@ def still_lost(snapshot: Any, why: dict[str, list[str]], given: list[int]) -> di
 def _two_or_more(ev: Evaluation, index: int) -> bool:
     """A product that gives more than one nutrient (a multivitamin, a calcium + D3, an omega-3
     with D): where none of its role fits, what serves an advice gap of one of them may, of any
-    role (review s30a F3: a fish-allergic child of 3 on a fish-oil omega-3 + D chew, none of
-    its role suiting a child, got kids' D3 drops offered beside it, not named in its place)."""
+    role, in the list's notices (review s30a F3: a fish-allergic child of 3 on a fish-oil
+    omega-3 + D chew, none of its role suiting a child, got kids' D3 drops offered beside it,
+    not named in its place)."""
     return int((ev.snapshot.catalog.nutrients_per_day[index] > 0).sum()) > 1
 
 

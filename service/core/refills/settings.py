@@ -84,7 +84,8 @@ TEXTS: dict[str, tuple[str, ...]] = {
     "notice_not_reordered_not_indicated": ("name", "nutrients"),
     "notice_not_reordered_dose_band": ("name", "nutrients"),
     "notice_not_reordered_unsuited": ("name",),
-    "notice_warning_reorder": (),  # review s29b F4: render._beside_reorder
+    "notice_warning_reorder": (),  # review s29b F4: beside._reorder_text
+    "notice_warning_reorder_unfit": ("products",),  # review s30b F1
 }
 
 
