@@ -258,20 +258,24 @@ def test_the_replacement_fits_beside_the_other_products_still_taken(client, prof
     body = _post(c, profile, locale="en")
     notices = [n for n in body["notices"] if n["code"].startswith("instead:")]
     catalog = snapshot.catalog
+    taken = {line["sku"] for line in profile["current_supplements"]}
     for notice in notices:
-        old = catalog.products[catalog.index[notice["code"].split(":", 1)[1]]]
-        # one product, or more in place of a multivitamin (review s27 F1)
-        new = [p for p in catalog.products if p.name["en"] in notice["text"] and p != old]
+        code = notice["code"].split(":", 1)[1]
+        said = [p for p in catalog.products if p.name["en"] in notice["text"]]
+        # what it says to stop: its own product, and any other product taken it names (s30b
+        # F3); one product named, or more in place of a multivitamin (review s27 F1)
+        old = [p for p in said if p.sku == code or p.sku in taken]
+        new = [p for p in said if p not in old]
         assert new, notice["text"]
         for key in {k for p in new for k, v in p.nutrients_per_day.items() if v > 0}:
             view = body["intake"].get(key)
             if view is None or view["room"] is None:
                 continue
             after = sum(p.nutrients_per_day.get(key, 0) for p in new)
-            after -= old.nutrients_per_day.get(key, 0)
+            after -= sum(p.nutrients_per_day.get(key, 0) for p in old)
             assert after <= view["room"] + 1e-9, (key, after, view)
         vitamin_d = sum(p.nutrients_per_day.get("vitamin_d_ug", 0) for p in new)
         if vitamin_d > 0:  # at most 25 µg breastfeeding
             d = body["intake"]["vitamin_d_ug"]["current"] + vitamin_d
-            d -= old.nutrients_per_day.get("vitamin_d_ug", 0)
+            d -= sum(p.nutrients_per_day.get("vitamin_d_ug", 0) for p in old)
             assert d <= 25 + 1e-9, (d, [p.sku for p in new])

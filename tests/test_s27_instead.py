@@ -100,11 +100,16 @@ def client():
     return app.test_client(), app.extensions["dosewise"].snapshot
 
 
-def _named_in_place(snapshot, notice: dict) -> tuple[Any, list[Any]]:
-    """(the product taken, the products named in its place: one, or more for a multivitamin)."""
+def _named_in_place(snapshot, notice: dict, taken: Any = ()) -> tuple[list[Any], list[Any]]:
+    """(the products taken it says to stop: the one of its code, and any other product taken
+    it names (`taken`: SKUs; session 30, review s30b F3: one that does not suit and gives what
+    is named is stopped with it), the products named in their place: one, or more for a
+    multivitamin). What is named is never a product taken."""
     catalog = snapshot.catalog
-    old = catalog.products[catalog.index[notice["code"].split(":", 1)[1]]]
-    new = [p for p in catalog.products if p.name["en"] in notice["text"] and p.sku != old.sku]
+    code = notice["code"].split(":", 1)[1]
+    said = [p for p in catalog.products if p.name["en"] in notice["text"]]
+    old = [p for p in said if p.sku == code or p.sku in taken]
+    new = [p for p in said if p not in old]
     assert new, notice["text"]
     return old, new
 
@@ -123,7 +128,8 @@ def _assert_followed_safely(answer: dict, chosen: Any, stage: bool) -> None:
         if view.get("room") is None:
             continue
         after = sum(
-            sum(p.nutrients_per_day.get(key, 0) for p in new) - old.nutrients_per_day.get(key, 0)
+            sum(p.nutrients_per_day.get(key, 0) for p in new)
+            - sum(p.nutrients_per_day.get(key, 0) for p in old)
             for old, new in chosen
         )
         given = [i["nutrients_per_day"].get(key, 0) for i in answer["items"]]
@@ -142,13 +148,16 @@ def test_each_product_that_does_not_suit_has_its_replacement_named(client, profi
     codes = [n["code"] for n in answer["notices"]]
     taken = [line["sku"] for line in profile["current_supplements"]]
     notices = [n for n in answer["notices"] if n["code"].startswith("instead:")]
-    pairs = [_named_in_place(snapshot, n) for n in notices]
+    pairs = [_named_in_place(snapshot, n, taken) for n in notices]
     named = [p.sku for _, new in pairs for p in new]
     assert len(set(named)) == len(named)  # no product named twice
     gives = {k for _, new in pairs for p in new for k, v in p.nutrients_per_day.items() if v}
+    stopped = {p.sku for old, _ in pairs for p in old}
     for sku in taken:  # each right after the product's own notice, which says why
         if f"instead:{sku}" in codes:
-            assert codes[codes.index(f"instead:{sku}") - 1] == f"product_not_suited:{sku}"
+            assert codes[codes.index(f"instead:{sku}") - 1].startswith("product_not_suited:")
+            continue
+        if sku in stopped:  # stopped by another's notice, with what it gives (s30b F3)
             continue
         # or what is named in place of the others serves its need too (review s27b A: the
         # need is judged on the day without every product that does not suit)
@@ -187,7 +196,8 @@ def test_f1_a_multivitamin_is_replaced_for_each_advised_need_it_met(client, prof
     c, snapshot = client
     answer = _post(c, profile, where)
     (notice,) = [n for n in answer["notices"] if n["code"] == "instead:XF-MULTI-WOMEN"]
-    old, named = _named_in_place(snapshot, notice)
+    taken = [line["sku"] for line in profile["current_supplements"]]
+    old, named = _named_in_place(snapshot, notice, taken)
     gives = {k for p in named for k, v in p.nutrients_per_day.items() if v > 0}
     # pregnancy: folic acid (first) and iodine, both of which the multivitamin gave
     assert {"folic_acid_ug", "iodine_ug"} <= gives, notice["text"]
@@ -290,8 +300,9 @@ def test_s27b_who_follows_every_notice_keeps_each_need(client, profile, reached)
     c, snapshot = client
     answer = _post(c, profile, {})
     notices = [n for n in answer["notices"] if n["code"].startswith("instead:")]
-    pairs = [_named_in_place(snapshot, n) for n in notices]
-    stopped = {old.sku for old, _ in pairs}  # what the notices say to stop
+    taken = [line["sku"] for line in profile["current_supplements"]]
+    pairs = [_named_in_place(snapshot, n, taken) for n in notices]
+    stopped = {p.sku for old, _ in pairs for p in old}  # what the notices say to stop
     kept = [
         snapshot.catalog.products[snapshot.catalog.index[line["sku"]]]
         for line in profile["current_supplements"]

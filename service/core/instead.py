@@ -347,7 +347,7 @@ def instead_notice(
         # more than one in place of a multivitamin: "..., ... and ... suit your profile"; one
         # in place of several of one role: "do not take them together" (session 29)
         key = "notice_instead_basket_only" if one.basket_only else "notice_instead_taken"
-        key += "_group" if one.also else "" if len(names) == 1 else "_many"
+        key += "_many" if len(names) > 1 else "_group" if one.also else ""
         product = reference.listed(names, locale)
         # of what is taken, not of a basket's product never taken (review s30b F4)
         taking = tuple(i for i in one.stopped if catalog.products[i].sku in taken)
