@@ -257,13 +257,12 @@ def over_limits(
     a day, and where that crosses the limit or the room food leaves (the only masks that
     depend on what is taken; the refill check computes them per customer)."""
     totals = per_day + intake
-    has_limit = ~np.isnan(limits)
-    over = np.zeros_like(totals, dtype=bool)
-    over[:, has_limit] = above(totals[:, has_limit], limits[has_limit])
+    # on every column, then only those with a limit kept: a NaN limit or room compares false
+    # anyway, and no copy of the columns with a limit is made (issue 16)
+    over = above(totals, limits)
     # a product without the nutrient is not blocked by a room that food alone already fills
-    over[:, has_limit] |= (per_day[:, has_limit] > 0) & (
-        above(totals[:, has_limit], supplements_room[has_limit])
-    )
+    over |= (per_day > 0) & above(totals, supplements_room)
+    over &= ~np.isnan(limits)
     return totals, over
 
 
