@@ -186,8 +186,7 @@ def _safety_masks(
     # 2 and 6. medications and conditions (vitamin K antagonists, contraindications)
     triggered = tuple(
         i.in_market(profile.country)  # the market's medicine names (interactions.yaml, R15h)
-        for i in reference.interactions
-        if i.triggered_by(profile.medications, profile.conditions, profile.serum_25ohd_nmol_l)
+        for i in reference.triggered(profile)
     )
     for interaction in triggered:
         if interaction.exclude:
