@@ -26,6 +26,9 @@ def without_repeated_sentences(reasons: list[dict[str, str]]) -> list[dict[str, 
     if len(reasons) < 2:  # one reason: kept where it says anything (what the passes give)
         return [r for r in reasons if _sentences(r["text"])]
     sentences = [_sentences(r["text"]) for r in reasons]
+    if sum(map(len, sentences)) == len(frozenset().union(*sentences)):
+        # no sentence said twice (most items): the passes below keep each that says anything
+        return [r for r, s in zip(reasons, sentences, strict=True) if s]
     said: set[str] = set()
     keep: set[int] = set()
     for i in sorted(range(len(reasons)), key=lambda i: (-len(sentences[i]), i)):
