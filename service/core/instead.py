@@ -184,6 +184,8 @@ def _named_for(
 
     catalog = days.ev.snapshot.catalog
     index = group[0]
+    if _none_of_role(days.ev, index, avoid):
+        return (), None  # nothing of its role suits the person on any day: no day to judge
     gone = {catalog.products[i].sku for i in group}
     others = unsuited - gone
     chosen: list[int] = []
@@ -214,6 +216,25 @@ def _named_for(
         if not many_roles(safe, index):  # one role: one product serves its need
             break
     return tuple(chosen), first
+
+
+def _none_of_role(ev: Evaluation, index: int, avoid: set[str]) -> bool:
+    """The product at `index` is of one role (not a multivitamin: `refills.replace.many_roles`)
+    and no other product of that role, not in `avoid`, passes the masks of the profile alone
+    (`SafetyResult.any_day_allowed`). Then `replacement` finds nothing on any day of this
+    profile: it chooses among products of that role within `fits`, so within
+    `safety.allowed()`, of which those masks are part; the days without it need no
+    evaluation (about one in six of those judged; tests/test_s30_instead_skip.py)."""
+    from .refills.replace import many_roles
+
+    if many_roles(ev, index):
+        return False
+    table = ev.offer.role_table
+    candidates = ev.safety.any_day_allowed & (table.category_role == table.category_role[index])
+    candidates[index] = False
+    if avoid:
+        candidates &= ~ev.snapshot.catalog.sku_mask(avoid)
+    return not candidates.any()
 
 
 def _short(days: _Days, named: list, found: list[Instead]) -> list[Instead]:
