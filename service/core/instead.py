@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
+from .fastnp import nan_to_num
 from .profile import Line
 
 if TYPE_CHECKING:
@@ -265,7 +266,7 @@ def _short(days: _Days, named: list, found: list[Instead]) -> list[Instead]:
     intake = ev.intake - sum((x.amounts for x in ev.resolved if x.sku in stopped), start=0.0)
     intake = intake + per_day[[catalog.index[line.sku] for _, line in named]].sum(axis=0)
     advice = advice_of(ev)
-    targets = np.nan_to_num(advice.targets)
+    targets = nan_to_num(advice.targets)
     open_ = intake < targets * (1 - 1e-9)
     doctor = np.isin(np.arange(len(targets)), list(advice.doctor))
     met = frozenset(np.flatnonzero(doctor & ~open_).tolist())

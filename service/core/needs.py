@@ -95,7 +95,7 @@ def overshot_gap(offer: Offer) -> np.ndarray:
             per_day = catalog.nutrients_per_day[rows]
             advice = ev.advice
             assert advice is not None  # ranking.evaluate sets it (advice.advice_of)
-            targets = np.nan_to_num(advice.targets, nan=np.inf)
+            targets = nan_to_num(advice.targets, nan=np.inf)
             claims = [c for c, a in advice.authority.items() if a == CLAIM_CONDITION]
             if claims:
                 targets = targets.copy()
