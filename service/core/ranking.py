@@ -17,7 +17,7 @@ import numpy as np
 from .advice import Offer, ProfileAdvice
 from .advice import profile_advice as _profile_advice
 from .advice_config import advice_config
-from .advice_texts import advice_notices, item_reasons, no_items_notice
+from .advice_texts import advice_notices, no_items_notice
 from .amounts import above
 from .context import compiled_context, context_intake, context_reads, expression_context
 from .day_totals import (
@@ -38,6 +38,7 @@ from .list_together import together_notices
 from .needs import warned_out_by
 from .profile import Profile
 from .rank_order import _rank
+from .reason_texts import item_reasons
 from .requests import RecommendationRequest
 from .rules import _ACTIVE as _ACTIVE  # tests clear it
 from .rules import Rule, matched_rules

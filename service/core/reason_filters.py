@@ -1,4 +1,4 @@
-"""Filters on an item's reasons (advice_texts.item_reasons): no sentence said twice, and no
+"""Filters on an item's reasons (reason_texts.item_reasons): no sentence said twice, and no
 text that quotes a banded nutrient's amount far below what the product gives (guarantee 10)."""
 
 from __future__ import annotations
@@ -17,6 +17,11 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 @lru_cache(maxsize=8192)  # texts repeat across items and profiles (perf, issue 16)
 def _sentences(text: str) -> frozenset[str]:
     return frozenset(" ".join(p.lower().split()) for p in _SENTENCE_END.split(text) if p.strip())
+
+
+def says_something(text: str) -> bool:
+    """The text has a sentence (what `without_repeated_sentences` keeps a reason for)."""
+    return bool(_sentences(text))
 
 
 def without_repeated_sentences(reasons: list[dict[str, str]]) -> list[dict[str, str]]:

@@ -8,10 +8,11 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from ..advice_texts import intake_warning_notices, item_reasons, warning_beside_instead
+from ..advice_texts import intake_warning_notices, warning_beside_instead
 from ..amounts import rounded
 from ..day_totals import interaction_key, near_upper_limit
 from ..ranking import Evaluation, item_warnings, profile_notices
+from ..reason_texts import item_reasons
 from ..reference import Reference
 from ..serum_texts import deficient_column, serum_notices
 from ..snapshot import Snapshot
