@@ -111,7 +111,7 @@ def overshot_gap(offer: Offer) -> np.ndarray:
             listed = np.asarray(fits_rows.any(axis=1))
             filled = np.where(listed[:, None], fits_rows, fill_rows)
             overshoots = (~filled | over).all(axis=1)
-            unneeded = np.count_nonzero((per_day > 0) & ~fill_rows, axis=1)
+            unneeded = ((per_day > 0) & ~fill_rows).sum(axis=1)
             out[rows] = overshoots & (unneeded >= least)
     out.flags.writeable = False
     vars(offer)["_overshot_gap"] = out
