@@ -167,11 +167,10 @@ def _warned_nutrients(reference: Reference, profile: Any) -> dict[str, tuple[flo
     serum = profile.serum_25ohd_nmol_l
     if not medications and not conditions and serum is None:  # nothing can trigger one
         return out
-    for interaction in reference.interactions:
+    for interaction in reference.triggered(profile):
         if interaction.timing or not interaction.warn:
             continue
-        if interaction.triggered_by(medications, conditions, serum):
-            for nutrient, threshold in interaction.warn.items():
-                if float(threshold) < out.get(nutrient, (math.inf, ""))[0]:
-                    out[nutrient] = (float(threshold), interaction.id)
+        for nutrient, threshold in interaction.warn.items():
+            if float(threshold) < out.get(nutrient, (math.inf, ""))[0]:
+                out[nutrient] = (float(threshold), interaction.id)
     return out

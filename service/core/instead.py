@@ -36,6 +36,8 @@ from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
+from .fastnp import nan_to_num
+from .instead_groups import grouped, none_of_role, stopped_too, two_nutrients
 from .profile import Line
 
 if TYPE_CHECKING:
@@ -105,7 +107,7 @@ def _taken_instead(ev: Evaluation, request: RecommendationRequest) -> tuple[Inst
     found: list[Instead] = []
     named: list[tuple[str, Line]] = []
     basket = {x.sku for x in request.basket}
-    groups = _grouped(ev, replaced)
+    groups = grouped(ev, replaced)
     # first each in its own role, then a product of two nutrients none of its role replaces,
     # by one of another role for an advice gap of one of them, beside what the others named
     # (review s30a F3: kids' D3 drops in place of a fish-allergic child's omega-3 + D chew; a
@@ -125,55 +127,7 @@ def _taken_instead(ev: Evaluation, request: RecommendationRequest) -> tuple[Inst
         for sku in (catalog.products[i].sku for i in chosen):
             named.append((f"instead.{sku}", Line(sku=sku)))
             avoid.add(sku)
-    return tuple(_short(days, named, _stopped_too(ev, found, replaced, taken))) if found else ()
-
-
-def _stopped_too(
-    ev: Evaluation, found: list[Instead], replaced: list[int], taken: list[int]
-) -> list[Instead]:
-    """`found`, each notice also stopping the products taken that do not suit, that no notice
-    names anything for and that give a nutrient what it names gives (review s30b F3: a child
-    of 2 on a calcium + D3 not meant for her age and an omega-3 + D softgel was told to take
-    kids' D3 drops in place of the softgel only, and the calcium + D3 with its 10 µg of vitamin
-    D stayed beside them: two vitamin D products, "beside it we suggest no more vitamin D").
-    Without them the day only gives less: what is named stays within every limit; what it
-    then leaves short of an advice is said (`_short`)."""
-    per_day = ev.snapshot.catalog.nutrients_per_day
-    stopped = {i for one in found for i in one.stopped}
-    for index in (i for i in replaced if i in taken and i not in stopped):
-        for k, one in enumerate(found):
-            if (per_day[list(one.indices)][:, per_day[index] > 0] > 0).any():
-                found[k] = replace(one, also=(*one.also, index))
-                stopped.add(index)
-                break
-    return found
-
-
-def two_nutrients(ev: Evaluation, index: int) -> bool:
-    """A product of two nutrients (a calcium + D3, an omega-3 with D), not a multivitamin."""
-    return int((ev.snapshot.catalog.nutrients_per_day[index] > 0).sum()) == 2
-
-
-def _grouped(ev: Evaluation, replaced: list[int]) -> list[tuple[int, ...]]:
-    """`replaced` in its order, the products of one role that give nothing beside it (not a
-    multivitamin) together: one notice names what suits in place of them all, judged on the
-    day without all of them (session 29: a vegan on a 10 µg and a 20 µg D3 that are not vegan,
-    30 µg against 25: in place of either alone nothing fit beside the other, so nothing was
-    named); a multivitamin alone."""
-    from .refills.replace import many_roles
-
-    roles = ev.offer.role_table.category_role
-    out: list[list[int]] = []
-    by_role: dict[int, list[int]] = {}
-    for index in replaced:
-        role = int(roles[index])
-        if many_roles(ev, index):
-            out.append([index])
-        elif role in by_role:
-            by_role[role].append(index)
-        else:
-            out.append(by_role.setdefault(role, [index]))
-    return [tuple(group) for group in out]
+    return tuple(_short(days, named, stopped_too(ev, found, replaced, taken))) if found else ()
 
 
 @dataclass(frozen=True)
@@ -201,7 +155,7 @@ def _named_for(
     avoid: set[str],
     two_roles: bool = False,
 ) -> tuple[tuple[int, ...], Evaluation | None]:
-    """What is named in place of the products of `group` (`_grouped`: one, or several of one
+    """What is named in place of the products of `group` (`grouped`: one, or several of one
     role, judged together as one), for the first, `index` (one product; for a product of many
     roles, a multivitamin, one more for each advice gap it served that those chosen leave open,
     as `GET /refills` replaces it: review s27 F1, folic acid alone was named in place of a
@@ -222,6 +176,8 @@ def _named_for(
 
     catalog = days.ev.snapshot.catalog
     index = group[0]
+    if not two_roles and none_of_role(days.ev, index, avoid):
+        return (), None  # nothing of its role suits the person on any day: no day to judge
     gone = {catalog.products[i].sku for i in group}
     others = unsuited - gone
     chosen: list[int] = []
@@ -282,7 +238,7 @@ def _short(days: _Days, named: list, found: list[Instead]) -> list[Instead]:
     intake = ev.intake - sum((x.amounts for x in ev.resolved if x.sku in stopped), start=0.0)
     intake = intake + per_day[[catalog.index[line.sku] for _, line in named]].sum(axis=0)
     advice = advice_of(ev)
-    targets = np.nan_to_num(advice.targets)
+    targets = nan_to_num(advice.targets)
     open_ = intake < targets * (1 - 1e-9)
     doctor = np.isin(np.arange(len(targets)), list(advice.doctor))
     met = frozenset(np.flatnonzero(doctor & ~open_).tolist())

@@ -89,18 +89,17 @@ def overshot_gap(offer: Offer) -> np.ndarray:
         fits = offer.gap_fits
         # any that fills a gap, in the list or not (a regimen asks of every candidate: an
         # A-Z multivitamin whose iron is no need for a woman of 72 is no list candidate)
-        fill = np.asarray(ev.features.fill > 0)
-        rows = np.flatnonzero((_nutrient_counts(catalog) > least) & fill.any(axis=1))
+        fill = ev.features.fill > 0
+        rows = ((_nutrient_counts(catalog) > least) & fill.any(axis=1)).nonzero()[0]
         if rows.size:
             per_day = catalog.nutrients_per_day[rows]
             advice = ev.advice
             assert advice is not None  # ranking.evaluate sets it (advice.advice_of)
-            targets = np.nan_to_num(advice.targets, nan=np.inf)
+            targets = nan_to_num(advice.targets, nan=np.inf)  # a new array
             claims = [c for c, a in advice.authority.items() if a == CLAIM_CONDITION]
             if claims:
-                targets = targets.copy()
                 targets[claims] = np.inf
-            over = per_day + ev.intake[None, :] > targets[None, :] * (1 + 1e-9)
+            over = per_day + ev.intake > targets * (1 + 1e-9)
             # a doctor's dose of one nutrient is answered by a product for it, never by a
             # multivitamin (review 14: the women's multivitamin, 14 mg iron and retinol, beside
             # the folic acid tablet for a doctor's 1000 µg folic acid)
@@ -108,10 +107,11 @@ def overshot_gap(offer: Offer) -> np.ndarray:
             if doctor:
                 over[:, doctor] = True
             # the gaps it fills in the list, else (no list candidate) every gap it fills
-            listed = np.asarray(fits[rows].any(axis=1))
-            filled = np.where(listed[:, None], fits[rows], fill[rows])
+            fits_rows, fill_rows = fits[rows], fill[rows]  # each row once (issue 16)
+            listed = np.asarray(fits_rows.any(axis=1))
+            filled = np.where(listed[:, None], fits_rows, fill_rows)
             overshoots = (~filled | over).all(axis=1)
-            unneeded = ((per_day > 0) & ~fill[rows]).sum(axis=1)
+            unneeded = ((per_day > 0) & ~fill_rows).sum(axis=1)
             out[rows] = overshoots & (unneeded >= least)
     out.flags.writeable = False
     vars(offer)["_overshot_gap"] = out

@@ -17,9 +17,9 @@ import numpy as np
 from .advice import Offer, ProfileAdvice
 from .advice import profile_advice as _profile_advice
 from .advice_config import advice_config
-from .advice_texts import advice_notices, item_reasons, no_items_notice
+from .advice_texts import advice_notices, no_items_notice
 from .amounts import above
-from .context import compiled_context, context_intake, expression_context
+from .context import compiled_context, context_intake, context_reads, expression_context
 from .day_totals import (
     combination_warnings,
     item_interaction_warnings,
@@ -38,6 +38,7 @@ from .list_together import together_notices
 from .needs import warned_out_by
 from .profile import Profile
 from .rank_order import _rank
+from .reason_texts import item_reasons
 from .requests import RecommendationRequest
 from .rules import _ACTIVE as _ACTIVE  # tests clear it
 from .rules import Rule, matched_rules
@@ -134,15 +135,22 @@ def evaluate(
     intake = total(resolved, len(keys))
     limits = reference.upper_limits.for_profile(profile.age, profile.life_stage, jurisdiction)
     taken = {r.sku for r in resolved if r.sku}
-    basket_skus = sorted(taken)
-    basket_categories = sorted({catalog.products[catalog.index[s]].category for s in taken})
+    # only what the rule and target expressions can read is converted to CEL (context_reads)
+    reads = context_reads(snapshot)
+    basket_skus: list[str] = []
+    basket_categories: list[str] = []
+    if "basket" in reads.words:
+        basket_skus = sorted(taken)
+        basket_categories = sorted({catalog.products[catalog.index[s]].category for s in taken})
     context = compiled_context(
-        expression_context(
-            profile,
-            context_intake(snapshot, intake),
-            today,
-            basket_skus,
-            basket_categories,
+        reads.pruned(
+            expression_context(
+                profile,
+                context_intake(snapshot, intake),
+                today,
+                basket_skus,
+                basket_categories,
+            )
         )
     )
     advice = _profile_advice(reference, profile, context, reference.targets)

@@ -1,4 +1,4 @@
-"""Filters on an item's reasons (advice_texts.item_reasons): no sentence said twice, and no
+"""Filters on an item's reasons (reason_texts.item_reasons): no sentence said twice, and no
 text that quotes a banded nutrient's amount far below what the product gives (guarantee 10)."""
 
 from __future__ import annotations
@@ -19,6 +19,11 @@ def _sentences(text: str) -> frozenset[str]:
     return frozenset(" ".join(p.lower().split()) for p in _SENTENCE_END.split(text) if p.strip())
 
 
+def says_something(text: str) -> bool:
+    """The text has a sentence (what `without_repeated_sentences` keeps a reason for)."""
+    return bool(_sentences(text))
+
+
 def without_repeated_sentences(reasons: list[dict[str, str]]) -> list[dict[str, str]]:
     """Drop a reason whose every sentence another reason on the item already says (a rule's
     text quotes the claim that the claim reason repeats: "Magnesium contributes to normal
@@ -26,6 +31,9 @@ def without_repeated_sentences(reasons: list[dict[str, str]]) -> list[dict[str, 
     if len(reasons) < 2:  # one reason: kept where it says anything (what the passes give)
         return [r for r in reasons if _sentences(r["text"])]
     sentences = [_sentences(r["text"]) for r in reasons]
+    if sum(map(len, sentences)) == len(frozenset().union(*sentences)):
+        # no sentence said twice (most items): the passes below keep each that says anything
+        return [r for r, s in zip(reasons, sentences, strict=True) if s]
     said: set[str] = set()
     keep: set[int] = set()
     for i in sorted(range(len(reasons)), key=lambda i: (-len(sentences[i]), i)):

@@ -211,6 +211,33 @@ class Reference:
         return None
 
     @cached_property
+    def interaction_triggers(self) -> tuple[frozenset[str], frozenset[str], bool]:
+        """Every medication and condition that triggers an interaction, and whether any
+        interaction has a serum trigger: a profile with none of them triggers none
+        (`Interaction.triggered_by` false for each), without asking each one (issue 16)."""
+        medications: frozenset[str] = frozenset().union(*(i.medications for i in self.interactions))
+        conditions: frozenset[str] = frozenset().union(*(i.conditions for i in self.interactions))
+        serum = any(i.serum_above is not None for i in self.interactions)
+        return medications, conditions, serum
+
+    def triggered(self, profile: Any) -> list[Interaction]:
+        """The interactions `profile` triggers (its medications, conditions, serum level), in
+        the reference's order."""
+        medications, conditions, serum = self.interaction_triggers
+        level = profile.serum_25ohd_nmol_l
+        if (
+            medications.isdisjoint(profile.medications)
+            and conditions.isdisjoint(profile.conditions)
+            and (level is None or not serum)
+        ):
+            return []
+        return [
+            i
+            for i in self.interactions
+            if i.triggered_by(profile.medications, profile.conditions, level)
+        ]
+
+    @cached_property
     def combination_columns(self) -> tuple[tuple[Interaction, list[int], list[int]], ...]:
         """`together` interactions with their nutrient groups as column indices."""
         keys = self.nutrients.keys

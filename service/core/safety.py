@@ -76,6 +76,19 @@ class SafetyResult:
     triggered: tuple[Interaction, ...]
     food: np.ndarray  # (nutrients,): food allowance counted against each limit (guarantee 9)
     room: np.ndarray  # (nutrients,): upper limit - food allowance, >= 0; NaN where no limit
+    # the codes of the masks computed from the profile alone (`_person_masks`, `_shop_masks`:
+    # not from the intake or what is taken), the same on every day of the profile; none known
+    # (a result built elsewhere) leaves `any_day_allowed` all true
+    profile_codes: frozenset[str] = frozenset()
+
+    @cached_property
+    def any_day_allowed(self) -> np.ndarray:
+        """No mask of `profile_codes` excludes it: what `allowed()` of every day of this
+        profile is within, whatever is taken (read-only)."""
+        blocked = np.zeros(self.over_limit.shape[0], dtype=bool)
+        for code in self.profile_codes:
+            blocked |= self.excluded[code]
+        return _read_only(~blocked)
 
     @cached_property
     def food_or_zero(self) -> np.ndarray:
@@ -186,9 +199,29 @@ def _safety_masks(
     # 2 and 6. medications and conditions (vitamin K antagonists, contraindications)
     triggered = tuple(
         i.in_market(profile.country)  # the market's medicine names (interactions.yaml, R15h)
-        for i in reference.interactions
-        if i.triggered_by(profile.medications, profile.conditions, profile.serum_25ohd_nmol_l)
+        for i in reference.triggered(profile)
     )
+    person = _person_masks(catalog, profile, triggered)
+    excluded.update(person)
+    # 10 (in part). maxima a day in pregnancy and breastfeeding (vitamin D 25 µg)
+    life_stage = life_stage_mask(catalog, reference, profile, totals)
+    if life_stage is not None:
+        excluded["life_stage_maximum"] = life_stage
+    shop = _shop_masks(catalog, reference, profile.country)
+    excluded.update(shop)
+    if taken_skus:
+        excluded["already_taken"] = catalog.sku_mask(taken_skus)
+    codes = frozenset(person) | frozenset(shop)
+    return SafetyResult(excluded, over, totals, triggered, food, supplements_room, codes)
+
+
+def _person_masks(
+    catalog: Catalog, profile: Profile, triggered: tuple[Interaction, ...]
+) -> dict[str, np.ndarray]:
+    """The masks of the person alone (the interactions the profile triggers): guarantees 2
+    to 6, whatever is taken."""
+    excluded: dict[str, np.ndarray] = {}
+    # 2 and 6. medications and conditions (vitamin K antagonists, contraindications)
     for interaction in triggered:
         if interaction.exclude:
             mask = np.zeros(len(catalog), dtype=bool)
@@ -212,18 +245,17 @@ def _safety_masks(
             excluded["life_stage"] = excluded["life_stage"] | ~catalog.breastfeeding_suitable
     elif profile.life_stage == "breastfeeding":
         excluded["life_stage"] = ~catalog.breastfeeding_suitable
-    # 10 (in part). maxima a day in pregnancy and breastfeeding (vitamin D 25 µg)
-    life_stage = life_stage_mask(catalog, reference, profile, totals)
-    if life_stage is not None:
-        excluded["life_stage_maximum"] = life_stage
-    # 8. market law: binding maxima of the profile's market (and advisory ones a shop switched
-    # on), and forms not authorised for food supplements / products marked not sellable
-    excluded.update(market_masks(catalog, reference.market_maxima, profile.country))
+    return excluded
+
+
+def _shop_masks(catalog: Catalog, reference: Reference, country: str) -> dict[str, np.ndarray]:
+    """8. market law: binding maxima of the profile's market (and advisory ones a shop
+    switched on), and forms not authorised for food supplements / products marked not
+    sellable; and stock."""
+    excluded = dict(market_masks(catalog, reference.market_maxima, country))
     excluded["not_sellable"] = catalog.not_sellable
     excluded["out_of_stock"] = ~catalog.in_stock
-    if taken_skus:
-        excluded["already_taken"] = catalog.sku_mask(taken_skus)
-    return SafetyResult(excluded, over, totals, triggered, food, supplements_room)
+    return excluded
 
 
 def planning_pregnancy(profile: Profile) -> bool:
@@ -257,13 +289,12 @@ def over_limits(
     a day, and where that crosses the limit or the room food leaves (the only masks that
     depend on what is taken; the refill check computes them per customer)."""
     totals = per_day + intake
-    has_limit = ~np.isnan(limits)
-    over = np.zeros_like(totals, dtype=bool)
-    over[:, has_limit] = above(totals[:, has_limit], limits[has_limit])
+    # on every column, then only those with a limit kept: a NaN limit or room compares false
+    # anyway, and no copy of the columns with a limit is made (issue 16)
+    over = above(totals, limits)
     # a product without the nutrient is not blocked by a room that food alone already fills
-    over[:, has_limit] |= (per_day[:, has_limit] > 0) & (
-        above(totals[:, has_limit], supplements_room[has_limit])
-    )
+    over |= (per_day > 0) & above(totals, supplements_room)
+    over &= ~np.isnan(limits)
     return totals, over
 
 

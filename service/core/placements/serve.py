@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from ..advice_texts import item_reasons, no_items_notice
+from ..advice_texts import no_items_notice
 from ..errors import InvalidInput, NotFound
 from ..instead import Instead, instead_notice, with_no_items_instead
 from ..list_together import together_notices
@@ -30,6 +30,7 @@ from ..ranking import (
     list_notices,
     rank_and_render,
 )
+from ..reason_texts import item_reasons
 from ..refills import Purchase, RefillConfig
 from ..refills.render import as_taken_warnings
 from ..requests import RecommendationRequest

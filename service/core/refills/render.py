@@ -8,11 +8,12 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from ..advice_texts import intake_warning_notices, item_reasons
+from ..advice_texts import intake_warning_notices
 from ..amounts import rounded
 from ..day_totals import interaction_key, near_upper_limit
 from ..instead_switch import switch_reason
 from ..ranking import Evaluation, item_warnings, profile_notices
+from ..reason_texts import item_reasons
 from ..reference import Reference
 from ..serum_texts import deficient_column, serum_notices
 from ..snapshot import Snapshot

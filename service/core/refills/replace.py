@@ -9,11 +9,11 @@ from typing import Any
 import numpy as np
 
 from ..advice import advice_of, claim_table
-from ..advice_texts import item_reasons
 from ..fastnp import flatnonzero
 from ..needs import past_advice_warned_taken
 from ..rank_order import fit_order
 from ..ranking import Evaluation
+from ..reason_texts import has_reason
 from ..target_priority import priorities
 from ..vocabulary import LOCALES
 
@@ -206,8 +206,9 @@ def _gap_tier(ev: Evaluation, gives: np.ndarray) -> np.ndarray:
 
 
 def reasoned(ev: Evaluation, index: int) -> bool:
-    """The product has a true reason about itself in `ev` in every locale."""
-    return all(once(ev, item_reasons, index, locale) for locale in LOCALES)
+    """The product has a true reason about itself in `ev` in every locale (`item_reasons`
+    would give one: `has_reason`)."""
+    return all(has_reason(ev, index, locale) for locale in LOCALES)
 
 
 def _goal_need_of(ev: Evaluation, gives: np.ndarray, candidates: np.ndarray) -> np.ndarray:

@@ -1,0 +1,79 @@
+"""Which products taken that do not suit one `instead:<SKU>` notice replaces together
+(instead.py): several of one role, a product of two nutrients with what another notice names,
+and when no product of a role can be named at all (no day to judge)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .instead import Instead
+    from .ranking import Evaluation
+
+
+def stopped_too(
+    ev: Evaluation, found: list[Instead], replaced: list[int], taken: list[int]
+) -> list[Instead]:
+    """`found`, each notice also stopping the products taken that do not suit, that no notice
+    names anything for and that give a nutrient what it names gives (review s30b F3: a child
+    of 2 on a calcium + D3 not meant for her age and an omega-3 + D softgel was told to take
+    kids' D3 drops in place of the softgel only, and the calcium + D3 with its 10 µg of vitamin
+    D stayed beside them: two vitamin D products, "beside it we suggest no more vitamin D").
+    Without them the day only gives less: what is named stays within every limit; what it
+    then leaves short of an advice is said (`_short`)."""
+    per_day = ev.snapshot.catalog.nutrients_per_day
+    stopped = {i for one in found for i in one.stopped}
+    for index in (i for i in replaced if i in taken and i not in stopped):
+        for k, one in enumerate(found):
+            if (per_day[list(one.indices)][:, per_day[index] > 0] > 0).any():
+                found[k] = replace(one, also=(*one.also, index))
+                stopped.add(index)
+                break
+    return found
+
+
+def two_nutrients(ev: Evaluation, index: int) -> bool:
+    """A product of two nutrients (a calcium + D3, an omega-3 with D), not a multivitamin."""
+    return int((ev.snapshot.catalog.nutrients_per_day[index] > 0).sum()) == 2
+
+
+def grouped(ev: Evaluation, replaced: list[int]) -> list[tuple[int, ...]]:
+    """`replaced` in its order, the products of one role that give nothing beside it (not a
+    multivitamin) together: one notice names what suits in place of them all, judged on the
+    day without all of them (session 29: a vegan on a 10 µg and a 20 µg D3 that are not vegan,
+    30 µg against 25: in place of either alone nothing fit beside the other, so nothing was
+    named); a multivitamin alone."""
+    from .refills.replace import many_roles
+
+    roles = ev.offer.role_table.category_role
+    out: list[list[int]] = []
+    by_role: dict[int, list[int]] = {}
+    for index in replaced:
+        role = int(roles[index])
+        if many_roles(ev, index):
+            out.append([index])
+        elif role in by_role:
+            by_role[role].append(index)
+        else:
+            out.append(by_role.setdefault(role, [index]))
+    return [tuple(group) for group in out]
+
+
+def none_of_role(ev: Evaluation, index: int, avoid: set[str]) -> bool:
+    """The product at `index` is of one role (not a multivitamin: `refills.replace.many_roles`)
+    and no other product of that role, not in `avoid`, passes the masks of the profile alone
+    (`SafetyResult.any_day_allowed`). Then `replacement` finds nothing on any day of this
+    profile: it chooses among products of that role within `fits`, so within
+    `safety.allowed()`, of which those masks are part; the days without it need no
+    evaluation (about one in six of those judged; tests/test_s30_instead_skip.py)."""
+    from .refills.replace import many_roles
+
+    if many_roles(ev, index):
+        return False
+    table = ev.offer.role_table
+    candidates = ev.safety.any_day_allowed & (table.category_role == table.category_role[index])
+    candidates[index] = False
+    if avoid:
+        candidates &= ~ev.snapshot.catalog.sku_mask(avoid)
+    return not candidates.any()
