@@ -102,8 +102,8 @@ def test_no_reorder_sentence_where_no_reorder_item_gives_the_nutrient(client, lo
 def test_the_email_says_within_that_amount_where_a_product_it_names_is_still_taken(client, locale):
     """The refill e-mail said "What we suggest here is for when these products run out" of
     the 20 µg D3 reordered, while the calcium + 10 µg D3 + K2 the warning names lasts until
-    February: now it says the reorder is in place of what it continues and stays within that
-    amount with what is still taken (20 + 10 µg, at most 50)."""
+    February: now it says what /refills says, that the reorder is in place of what runs out
+    and stays within that amount with what is still taken (20 + 10 µg, at most 50)."""
     bought = {
         "VL-CAD3K2-TAB": "2026-11-21",
         "NV-D3K2-FISH-SG": "2026-08-19",
@@ -114,6 +114,37 @@ def test_the_email_says_within_that_amount_where_a_product_it_names_is_still_tak
     email = client.get("/v1/customers/s30-e1/recommendations", query_string=query).get_json()
     assert [i["sku"] for i in email["items"]] == ["GR-D3-20-TAB"], email["items"]
     warning = {n["code"]: n["text"] for n in email["notices"]}[CODE]
+    reorder = _texts(RULES / "refills.yaml")["notice_warning_reorder"][locale]
+    assert warning.endswith(" " + reorder), warning
     texts = _texts(RULES / "placements.yaml")
-    assert warning.endswith(" " + texts["notice_warning_continued_within"][locale]), warning
     assert texts["notice_warning_continued"][locale] not in warning
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_the_email_says_it_only_once_what_no_longer_fits_stops(redis_url, locale):
+    """Review s30c F8: a vegan of 18 in BE, a 20 µg spray reordered on 16 March while a D3
+    softgel and a folic acid + D3 that are not vegan last until 20 and 28 March: 55 µg a day
+    against at most 37.5. The e-mail said "with what you still take then, you stay within
+    that amount"; now, as /refills, once what no longer suits him stops."""
+    app = redis_app(redis_url)
+    get_store(app).client.flushdb()
+    app.extensions["dosewise"].clock = lambda: dt.date(2026, 3, 15)
+    client = app.test_client()
+    profile = {"age": 18, "sex": "male", "allergies": ["tree_nut", "gluten"], "country": "BE"}
+    profile |= {"sun_exposure": "low", "goals": ["immunity"], "diet": "vegan"}
+    profile["higher_dose_advised"] = {"folic_acid_ug": 800, "vitamin_d_ug": 30}
+    bought = {
+        "GR-D3-20-SPRAY-VEGAN": "2025-12-06",
+        "XF-FOLIC-D3-TAB": "2025-12-28",
+        "XF-D3-25-SG": "2025-11-20",
+    }
+    store_customer(client, "s30-e2", profile, bought)
+    query = {"locale": locale, "placement": "email"}
+    email = client.get("/v1/customers/s30-e2/recommendations", query_string=query).get_json()
+    warning = {n["code"]: n["text"] for n in email["notices"]}.get(CODE, "")
+    refills = _texts(RULES / "refills.yaml")
+    within = refills["notice_warning_reorder"][locale].split("; ")[-1]  # "with what you ..."
+    assert within not in warning, warning
+    items = [i["sku"] for i in email["items"]]
+    if "GR-D3-20-SPRAY-VEGAN" in items:  # said as /refills says it, naming what to stop
+        assert refills["notice_warning_reorder_unfit"][locale].split("{")[0] in warning, warning

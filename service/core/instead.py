@@ -250,7 +250,10 @@ def _short(days: _Days, named: list, found: list[Instead]) -> list[Instead]:
     # an 87-year-old vegan was halved by the vegan calcium + D3 named in place of her
     # basket's, without a word
     capped = np.isin(np.arange(len(targets)), list(capped_doctor_doses(ev)))
-    short = replaced & (advised_columns(ev) | doctor) & open_ & ~capped & within
+    # review s30c F5: never of a nutrient a medicine or condition keeps out (active vitamin D,
+    # sarcoidosis: "make up the vitamin D" beside "we do not suggest vitamin D")
+    kept_out = np.isin(ev.snapshot.reference.nutrients.keys, list(_kept_out(ev)))
+    short = replaced & (advised_columns(ev) | doctor) & open_ & ~capped & within & ~kept_out
     out = [replace(one, doctor_met=met) for one in found]
     for column in np.flatnonzero(short).tolist():
         giving = [
@@ -263,6 +266,12 @@ def _short(days: _Days, named: list, found: list[Instead]) -> list[Instead]:
         amount = (int(column), float(intake[column]))
         out[k] = replace(out[k], short=(*out[k].short, amount))
     return out
+
+
+def _kept_out(ev: Evaluation) -> set[str]:
+    """Nutrients an interaction the profile triggers excludes or warns about (its doctor
+    decides: no advice of them is "made up" from what a notice names)."""
+    return {n for i in ev.safety.triggered for n in (*(i.exclude or {}), *(i.warn or {}))}
 
 
 def beside(

@@ -27,7 +27,9 @@ def stopped_too(
     for index in (i for i in replaced if i in taken and i not in stopped):
         for k, one in enumerate(found):
             if (per_day[list(one.indices)][:, per_day[index] > 0] > 0).any():
-                found[k] = replace(one, also=(*one.also, index))
+                # a product taken joins: "Stop ...", not "take ... out of your basket" of
+                # it (review s30c F1); the basket's own product is still taken out of it
+                found[k] = replace(one, also=(*one.also, index), basket_only=False)
                 stopped.add(index)
                 break
     return found

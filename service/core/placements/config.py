@@ -86,7 +86,6 @@ TEXTS: dict[str, tuple[str, ...]] = {
     "notice_covered_continued": (),
     "notice_warning_continued": (),
     "notice_warning_continued_one": (),
-    "notice_warning_continued_within": (),  # session 30: serve._continuing
     "notice_refill_held_back": ("product", "date", "products", "nutrient"),
     "notice_refill_held_back_midwife": ("product", "date", "products", "nutrient"),
     **{f"form_{form}": () for form in FORMS},

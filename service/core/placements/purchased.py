@@ -252,6 +252,7 @@ def refills(ctx: PlacementContext, limit: int) -> list[Pick]:
         request.jurisdiction,
     )
     products = snapshot.catalog.products
+    ctx.__dict__["_refill_plan"] = plan  # serve._continuing words the warning beside it
     ends: Ends = {s.sku: s.runs_out_on for s in plan.listed}
     # a lasting supply the plan stops for a product of the reorder ends when that one starts
     # (session 18 review F1: the pregnancy multivitamin, her only folic acid, goes on and the

@@ -32,6 +32,7 @@ from ..ranking import (
 )
 from ..reason_texts import item_reasons
 from ..refills import Purchase, RefillConfig
+from ..refills.beside import reorder_text
 from ..refills.render import as_taken_warnings
 from ..requests import RecommendationRequest
 from ..rules import RuleSet
@@ -336,15 +337,27 @@ def _continuing(
                 lines = ctx.ev.resolved
                 named = {lines[i].sku or lines[i].name for i in found.lines} if found else set()
                 one = len(named) == 1  # the warning names one product
-                variant = "_one" if one else ""
-                # one the warning names is still taken beside it, within that amount (the
-                # 20 µg D3 reordered beside a calcium + 10 µg D3 that lasts: session 30)
+                more = config.text(f"notice_warning_continued{'_one' if one else ''}", locale)
+                # one the warning names is still taken beside it (the 20 µg D3 reordered
+                # beside a calcium + 10 µg D3 that lasts): as /refills says it, where true
+                # on each day a reorder starts (review s30c F8: not beside products that no
+                # longer fit and last; refills/beside.reorder_text)
                 if keys.index(key) in ctx.__dict__.get("_within_besides", ()):
-                    variant = "_within"
-                more = config.text(f"notice_warning_continued{variant}", locale)
-                n = {**n, "text": f"{n['text']} {more}"}
+                    more = _reorder_sentence(ctx, picks, keys.index(key), locale)
+                n = {**n, "text": f"{n['text']} {more}"} if more else n
         out.append(n)
     return out
+
+
+def _reorder_sentence(ctx: PlacementContext, picks: list[Pick], column: int, locale: str) -> str:
+    """/refills' sentence beside a warning of `column` (beside.reorder_text) for the refill
+    picks of the e-mail, with the plan they came from; "" where none is true."""
+    plan = ctx.__dict__.get("_refill_plan")
+    if plan is None or ctx.refills is None:
+        return ""
+    picked = {pick.index for pick in picks if pick.strategy == "refills"}
+    reordered = [d for d in plan.decisions if d.action != "stop" and d.index in picked]
+    return reorder_text(ctx.ev, plan, reordered, column, ctx.refills, locale)
 
 
 # ---------------------------------------------------------------- entry points

@@ -159,13 +159,13 @@ def _beside_more(
                 if d.index != used.get(notice["code"])
             )
         ):
-            text = _reorder_text(ev, plan, reordered, keys.index(key), config, locale)
+            text = reorder_text(ev, plan, reordered, keys.index(key), config, locale)
             notice = {**notice, "text": f"{notice['text']} {text}"} if text else notice
         out.append(notice)
     return out
 
 
-def _reorder_text(
+def reorder_text(
     ev: Evaluation,
     plan: RefillPlan,
     reordered: list[Any],

@@ -1,0 +1,77 @@
+"""Review s30c (the session's later changes, /work/notes/review_s30c.md): F1, F4, F5, F9,
+reproduced through the API (F8, the e-mail's sentence: test_s30_refills_reorder)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import yaml
+
+from service.customers.redis_client import get_store
+
+from .conftest import RULES, recommend, redis_app, store_customer
+
+REFILLS = yaml.safe_load((RULES / "refills.yaml").read_text(encoding="utf-8"))["texts"]
+LOCALES = ["nl", "de", "en"]
+
+
+def _instead(answer: dict) -> str:
+    (text,) = [n["text"] for n in answer["notices"] if n["code"].startswith("instead:")]
+    return text
+
+
+def test_f1_a_product_taken_is_stopped_not_taken_out_of_the_basket(client):
+    """A child of 2 on a calcium + D3 for 12+, with an omega-3 + D softgel in the basket: the
+    notice for the basket's softgel stops the calcium + D3 too, and said to take both "out of
+    your basket"; the child is given the calcium + D3 every day."""
+    profile = {"age": 2, "country": "NL", "current_supplements": [{"sku": "GR-CAD3-VEGAN-TAB"}]}
+    body = {"profile": profile, "basket": [{"sku": "XF-OMEGA3-D3-SG"}]}
+    text = _instead(recommend(client, body))
+    taken = "GreenRoots Vegan Calcium + Vitamin D3 Tablets"
+    assert f"Stop XTRA FUEL Omega-3 + Vitamin D3 Softgels and {taken}" in text, text
+    assert f"{taken} out of your basket" not in text, text
+    assert "Take XTRA FUEL Omega-3 + Vitamin D3 Softgels out of your basket" in text
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_f4_a_supply_that_ran_out_is_not_told_before_it_runs_out(redis_url, locale):
+    app = redis_app(redis_url)
+    get_store(app).client.flushdb()
+    app.extensions["dosewise"].clock = lambda: dt.date(2026, 12, 5)
+    client = app.test_client()
+    profile = {"age": 66, "sex": "male", "country": "NL", "medications": ["vitamin_k_antagonist"]}
+    store_customer(client, "s30c-k1", profile, {"XF-K2-MK7-100-CAP": "2026-07-25"})
+    body = client.get("/v1/customers/s30c-k1/refills", query_string={"locale": locale})
+    (left,) = body.get_json()["reorder"]["left_out"]
+    words = {"nl": "voordat het op is", "de": "bevor es aufgebraucht", "en": "before it runs out"}
+    assert words[locale] not in left["advice"], left["advice"]
+    assert "INR" in left["advice"]
+
+
+@pytest.mark.parametrize(
+    "profile",
+    [
+        {"age": 55, "sex": "female", "country": "NL", "conditions": ["sarcoidosis"]},
+        {"age": 30, "sex": "female", "country": "NL", "medications": ["active_vitamin_d"]},
+    ],
+    ids=["sarcoidosis", "active-vitamin-d"],
+)
+def test_f5_no_vitamin_d_to_make_up_beside_a_medicine_or_condition_that_keeps_it_out(
+    client, profile
+):
+    """Unsafe: "What we name here gives no vitamin D; the Dutch Health Council advises 10 µg
+    ... Ask your pharmacist how to make it up" to a woman with sarcoidosis or on active
+    vitamin D, after the multivitamin that gave it is stopped."""
+    body = {"profile": {**profile, "diet": "vegan"}}
+    body["profile"]["current_supplements"] = [{"sku": "XF-MULTI-WOMEN"}]
+    text = _instead(recommend(client, body))
+    assert "vitamin D" not in text.split("before you start")[-1], text
+
+
+def test_f9_a_basket_text_for_several_products_is_plural_safe():
+    """The basket text beside several products named: not "do not take it together with
+    them" of a list of products."""
+    texts = yaml.safe_load((RULES / "reference" / "texts.yaml").read_text(encoding="utf-8"))
+    for text in texts["texts"]["notice_instead_basket_only_many"].values():
+        assert text.count("{name}") == 3, text
