@@ -65,3 +65,32 @@ def test_the_plain_list_for_the_same_day_names_them_too(client):
     notices = {n["code"]: n["text"] for n in recommend(client, {"profile": profile})["notices"]}
     assert "Folic Acid" in notices["instead:XF-MULTI-WOMEN"]
     assert "Iodine" in notices["instead:XF-MULTI-WOMEN"]
+
+
+@pytest.mark.parametrize(
+    ("profile", "bought"),
+    [
+        (
+            {"age": 12, "life_stage": "breastfeeding", "diet": "vegan", "country": "BE"},
+            {"XF-MULTI-WOMEN": "2026-11-06"},
+        ),
+        (
+            {"age": 17, "sex": "male", "diet": "vegan", "skin_type": 6, "country": "DE"},
+            {"KV-MULTI-KIDS-GUMMY": "2026-12-04"},
+        ),
+    ],
+    ids=["breastfeeding-iodine", "vegan-b12"],
+)
+def test_the_other_products_are_named_where_the_first_fits_too(client, profile, bought):
+    """Review s30c F3: instead_also was filled only where the multivitamin's first choice
+    failed beside what else is taken; where it fit, /refills named the B12 alone while the
+    list named the iodine (a breastfeeding girl of 12) or the B12 (a vegan of 17) with it."""
+    store_customer(client, "s30-m3", profile, bought)
+    body = client.get("/v1/customers/s30-m3/refills?locale=en").get_json()
+    (entry,) = [e for e in body["refills"] if e.get("instead")]
+    named = [entry["instead"]["name"], *(x["name"] for x in entry.get("instead_also", []))]
+    listed = client.get("/v1/customers/s30-m3/recommendations?locale=en").get_json()
+    (notice,) = [n["text"] for n in listed["notices"] if n["code"].startswith("instead:")]
+    assert len(named) >= 2, named
+    for name in named:
+        assert name in notice, (name, notice)

@@ -129,13 +129,16 @@ def lasting_named(
     from .replace import fits, many_roles, next_replacement, replacement
 
     other = replacement(fit, index, avoid)
-    if other is not None and base.safety.allowed()[other]:
-        return Named(other, fit)
+    first = other is not None and bool(base.safety.allowed()[other])
     if not many_roles(base, index):
-        return None
+        return Named(other, fit) if first and other is not None else None
     skus = base.snapshot.catalog.products
     chosen: list[tuple[int, Evaluation]] = []
-    day, pick = base, replacement(base, index, avoid)
+    # the first on the day without what no longer fits, where all else allows it; else on
+    # the day with all else; then one at a time for the gaps it leaves, as the list names
+    # them (review s30c F3: not only where the first choice failed: a breastfeeding girl's
+    # iodine beside the B12 named for her women's multivitamin)
+    day, pick = (fit, other) if first else (base, replacement(base, index, avoid))
     while pick is not None and fits(day)[pick] and day.rule_required[pick]:
         chosen.append((pick, day))
         taken = [i for i, _ in chosen]
