@@ -75,3 +75,23 @@ def test_f9_a_basket_text_for_several_products_is_plural_safe():
     texts = yaml.safe_load((RULES / "reference" / "texts.yaml").read_text(encoding="utf-8"))
     for text in texts["texts"]["notice_instead_basket_only_many"].values():
         assert text.count("{name}") == 3, text
+
+
+def test_f2_refills_leave_a_childs_calcium_d3_k2_out_rather_than_lose_its_calcium(redis_url):
+    """A boy of 10 in DE with a doctor's 500 mg calcium: his calcium + D3 + K2 runs out. The
+    drops /refills named in its place said nothing of the calcium lost (a product of three
+    nutrients counted as a multivitamin); it is left out with "ask your pharmacist", as the
+    calcium + D3 chew is, and the list names the drops saying the calcium is left open."""
+    app = redis_app(redis_url)
+    get_store(app).client.flushdb()
+    app.extensions["dosewise"].clock = lambda: dt.date(2026, 12, 5)
+    client = app.test_client()
+    profile = {"age": 10, "sex": "male", "country": "DE"}
+    profile["higher_dose_advised"] = {"calcium_mg": 500}
+    store_customer(client, "s30c-b3", profile, {"VL-CAD3K2-TAB": "2026-09-10"})
+    body = client.get("/v1/customers/s30c-b3/refills?locale=en").get_json()
+    assert body["reorder"]["items"] == []
+    assert [e["sku"] for e in body["reorder"]["left_out"]] == ["VL-CAD3K2-TAB"]
+    taking = {**profile, "current_supplements": [{"sku": "VL-CAD3K2-TAB"}]}
+    text = _instead(recommend(client, {"profile": taking}))
+    assert "gives no calcium" in text, text

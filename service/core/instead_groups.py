@@ -36,8 +36,10 @@ def stopped_too(
 
 
 def two_nutrients(ev: Evaluation, index: int) -> bool:
-    """A product of two nutrients (a calcium + D3, an omega-3 with D), not a multivitamin."""
-    return int((ev.snapshot.catalog.nutrients_per_day[index] > 0).sum()) == 2
+    """A product of two or three nutrients (a calcium + D3, an omega-3 with D, a calcium + D3
+    + K2), not a multivitamin: the list names one of another role in its place only after
+    every product has been tried in its own role (refills.replace.replacement)."""
+    return 1 < int((ev.snapshot.catalog.nutrients_per_day[index] > 0).sum()) <= 3
 
 
 def grouped(ev: Evaluation, replaced: list[int]) -> list[tuple[int, ...]]:

@@ -49,7 +49,7 @@ def replacement(
     `_short` then says what advice what is named leaves open; not /refills, whose replacement
     would not say that the doctor's calcium of a child's calcium + D3 is lost: review s30b F2)."""
     found = _replacement(ev, index, avoid, same_role=True)
-    if found is None and (many_roles(ev, index) or two_roles and _two_or_more(ev, index)):
+    if found is None and (_broad(ev, index) or two_roles and _two_or_more(ev, index)):
         # session 18 pharmacist review: a multivitamin with vitamin K1 for a woman of 72 on a
         # vitamin K antagonist had "no safe alternative" while her list offers a 20 µg D3:
         # what serves an advice gap of a nutrient it gave, of any role
@@ -124,6 +124,13 @@ def _two_or_more(ev: Evaluation, index: int) -> bool:
     omega-3 + D chew, none of its role suiting a child, got kids' D3 drops offered beside it,
     not named in its place)."""
     return int((ev.snapshot.catalog.nutrients_per_day[index] > 0).sum()) > 1
+
+
+def _broad(ev: Evaluation, index: int) -> bool:
+    """A multivitamin, more than a few nutrients: /refills replaces it by products of other
+    roles for its advice gaps (session 19); not a calcium + D3 + K2, whose calcium a child's
+    D3 drops would lose without a word (review s30c F2): only the list, which says so."""
+    return int((ev.snapshot.catalog.nutrients_per_day[index] > 0).sum()) > 3
 
 
 def many_roles(ev: Evaluation, index: int) -> bool:
