@@ -257,6 +257,15 @@ def redis_app(redis_url: str, **config):
     return create_app({**settings, **config})
 
 
+def dated_client(redis_url: str, today: dt.date):
+    """A test client of `redis_app` on a flushed database, its clock on `today` (the refill
+    plans and the winter advice read the day)."""
+    app = redis_app(redis_url)
+    get_store(app).client.flushdb()
+    app.extensions["dosewise"].clock = lambda: today
+    return app.test_client()
+
+
 @pytest.fixture()
 def served(redis_url):
     """The app on a real Redis (`redis_app`) and its store, the database flushed: (app, store).

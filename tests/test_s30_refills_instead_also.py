@@ -10,9 +10,7 @@ import datetime as dt
 
 import pytest
 
-from service.customers.redis_client import get_store
-
-from .conftest import recommend, redis_app, store_customer
+from .conftest import dated_client, recommend, store_customer
 
 PREGNANT = {"age": 31, "sex": "female", "life_stage": "pregnant", "country": "NL"}
 BOUGHT = {
@@ -25,10 +23,7 @@ BOUGHT = {
 
 @pytest.fixture()
 def client(redis_url):
-    app = redis_app(redis_url)
-    get_store(app).client.flushdb()
-    app.extensions["dosewise"].clock = lambda: dt.date(2026, 12, 5)
-    return app.test_client()
+    return dated_client(redis_url, dt.date(2026, 12, 5))
 
 
 @pytest.mark.parametrize("locale", ["nl", "de", "en"])

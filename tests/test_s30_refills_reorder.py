@@ -13,9 +13,7 @@ import datetime as dt
 import pytest
 import yaml
 
-from service.customers.redis_client import get_store
-
-from .conftest import RULES, redis_app, store_customer
+from .conftest import RULES, dated_client, store_customer
 
 LOCALES = ["nl", "de", "en"]
 CODE = "intake_warning:vitamin_d_ug"
@@ -23,10 +21,7 @@ CODE = "intake_warning:vitamin_d_ug"
 
 @pytest.fixture()
 def client(redis_url):
-    app = redis_app(redis_url)
-    get_store(app).client.flushdb()
-    app.extensions["dosewise"].clock = lambda: dt.date(2026, 12, 5)
-    return app.test_client()
+    return dated_client(redis_url, dt.date(2026, 12, 5))
 
 
 def _texts(path) -> dict:
@@ -126,10 +121,7 @@ def test_the_email_says_it_only_once_what_no_longer_fits_stops(redis_url, locale
     softgel and a folic acid + D3 that are not vegan last until 20 and 28 March: 55 µg a day
     against at most 37.5. The e-mail said "with what you still take then, you stay within
     that amount"; now, as /refills, once what no longer suits him stops."""
-    app = redis_app(redis_url)
-    get_store(app).client.flushdb()
-    app.extensions["dosewise"].clock = lambda: dt.date(2026, 3, 15)
-    client = app.test_client()
+    client = dated_client(redis_url, dt.date(2026, 3, 15))
     profile = {"age": 18, "sex": "male", "allergies": ["tree_nut", "gluten"], "country": "BE"}
     profile |= {"sun_exposure": "low", "goals": ["immunity"], "diet": "vegan"}
     profile["higher_dose_advised"] = {"folic_acid_ug": 800, "vitamin_d_ug": 30}

@@ -14,9 +14,7 @@ import datetime as dt
 import pytest
 import yaml
 
-from service.customers.redis_client import get_store
-
-from .conftest import RULES, recommend, redis_app, store_customer
+from .conftest import RULES, dated_client, recommend, store_customer
 
 LOCALES = ["nl", "de", "en"]
 TEXTS = yaml.safe_load((RULES / "reference" / "texts.yaml").read_text(encoding="utf-8"))["texts"]
@@ -83,10 +81,7 @@ def test_a_diet_alone_needs_no_doctor_for_the_switch(client, locale):
 
 @pytest.mark.parametrize("locale", LOCALES)
 def test_refills_and_the_email_say_it_of_their_replacement(redis_url, locale):
-    app = redis_app(redis_url)
-    get_store(app).client.flushdb()
-    app.extensions["dosewise"].clock = lambda: dt.date(2026, 12, 6)
-    client = app.test_client()
+    client = dated_client(redis_url, dt.date(2026, 12, 6))
     profile = {"age": 78, "sex": "female", "country": "NL", "medications": ["vitamin_k_antagonist"]}
     store_customer(client, "s30-vka", profile, {"XF-D3K2-DROPS": "2025-11-06"})
     query = {"locale": locale}
@@ -113,10 +108,7 @@ def test_a_vitamin_k_product_left_out_says_to_tell_the_clinic_before_it_runs_out
     """The reorder leaves out a D3 + K2 beside a vitamin K antagonist: when it runs out the
     vitamin K stops, which changes the INR; its advice said only "take it again only as
     agreed" (review s30a F1, /refills)."""
-    app = redis_app(redis_url)
-    get_store(app).client.flushdb()
-    app.extensions["dosewise"].clock = lambda: dt.date(2026, 12, 5)
-    client = app.test_client()
+    client = dated_client(redis_url, dt.date(2026, 12, 5))
     profile = {"age": 70, "sex": "male", "medications": ["vitamin_k_antagonist"], "country": "NL"}
     bought = [("XF-D3K2-TAB", "2026-08-10"), ("XF-MULTI-50PLUS", "2026-09-10")]
     store_customer(client, "s30-vka3", profile, bought)

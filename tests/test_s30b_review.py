@@ -8,9 +8,7 @@ import datetime as dt
 import pytest
 import yaml
 
-from service.customers.redis_client import get_store
-
-from .conftest import RULES, recommend, redis_app, store_customer
+from .conftest import RULES, dated_client, recommend, store_customer
 
 REFERENCE = yaml.safe_load((RULES / "reference" / "texts.yaml").read_text(encoding="utf-8"))
 TEXTS = REFERENCE["texts"]
@@ -19,10 +17,7 @@ LOCALES = ["nl", "de", "en"]
 
 
 def _stored(redis_url, day: dt.date):
-    app = redis_app(redis_url)
-    get_store(app).client.flushdb()
-    app.extensions["dosewise"].clock = lambda: day
-    return app.test_client()
+    return dated_client(redis_url, day)
 
 
 def _notices(answer: dict) -> dict[str, str]:

@@ -8,9 +8,7 @@ import datetime as dt
 import pytest
 import yaml
 
-from service.customers.redis_client import get_store
-
-from .conftest import RULES, recommend, redis_app, store_customer
+from .conftest import RULES, dated_client, recommend, store_customer
 
 REFILLS = yaml.safe_load((RULES / "refills.yaml").read_text(encoding="utf-8"))["texts"]
 LOCALES = ["nl", "de", "en"]
@@ -36,10 +34,7 @@ def test_f1_a_product_taken_is_stopped_not_taken_out_of_the_basket(client):
 
 @pytest.mark.parametrize("locale", LOCALES)
 def test_f4_a_supply_that_ran_out_is_not_told_before_it_runs_out(redis_url, locale):
-    app = redis_app(redis_url)
-    get_store(app).client.flushdb()
-    app.extensions["dosewise"].clock = lambda: dt.date(2026, 12, 5)
-    client = app.test_client()
+    client = dated_client(redis_url, dt.date(2026, 12, 5))
     profile = {"age": 66, "sex": "male", "country": "NL", "medications": ["vitamin_k_antagonist"]}
     store_customer(client, "s30c-k1", profile, {"XF-K2-MK7-100-CAP": "2026-07-25"})
     body = client.get("/v1/customers/s30c-k1/refills", query_string={"locale": locale})
@@ -82,10 +77,7 @@ def test_f2_refills_leave_a_childs_calcium_d3_k2_out_rather_than_lose_its_calciu
     drops /refills named in its place said nothing of the calcium lost (a product of three
     nutrients counted as a multivitamin); it is left out with "ask your pharmacist", as the
     calcium + D3 chew is, and the list names the drops saying the calcium is left open."""
-    app = redis_app(redis_url)
-    get_store(app).client.flushdb()
-    app.extensions["dosewise"].clock = lambda: dt.date(2026, 12, 5)
-    client = app.test_client()
+    client = dated_client(redis_url, dt.date(2026, 12, 5))
     profile = {"age": 10, "sex": "male", "country": "DE"}
     profile["higher_dose_advised"] = {"calcium_mg": 500}
     store_customer(client, "s30c-b3", profile, {"VL-CAD3K2-TAB": "2026-09-10"})

@@ -9,6 +9,9 @@ from .vocabulary import ALLERGENS, CONDITIONS, DIETS, GOALS, LOCALES, MEDICATION
 
 # the placeholders of an upper limit crossed only with the food allowance counted
 _ABOVE_WITH_FOOD = ("nutrient", "amount", "food", "total", "excess", "upper_limit", "unit")
+# the placeholders of items of one list that together cross a limit (list_together.py)
+_TOGETHER = ("products", "nutrient", "total", "room", "unit")
+_TOGETHER_TAKEN = (*_TOGETHER, "taken", "threshold")
 # The texts the core writes itself (texts.yaml) and the placeholders each one is given.
 SERVICE_TEXTS: dict[str, tuple[str, ...]] = {
     "reason_fills_gap": ("nutrient", "target", "unit"),
@@ -103,35 +106,19 @@ SERVICE_TEXTS: dict[str, tuple[str, ...]] = {
     "notice_no_items": (),
     "notice_no_items_serum": (),  # review 23p #2: beside serum_deficient, not "tell us more"
     # review 21 M2: items of one list that together cross an upper limit (list_together.py)
-    "notice_not_together": ("products", "nutrient", "total", "room", "unit"),
+    "notice_not_together": _TOGETHER,
     # review s27 F4: a limit for supplements only (food_intake.yaml counts_food: false)
-    "notice_not_together_supplements": ("products", "nutrient", "total", "room", "unit"),
-    "notice_not_together_stage": ("products", "nutrient", "total", "room", "unit"),
-    "notice_not_together_warning": ("products", "nutrient", "total", "room", "unit"),
+    "notice_not_together_supplements": _TOGETHER,
+    "notice_not_together_stage": _TOGETHER,
+    "notice_not_together_warning": _TOGETHER,
     # review s26 P2: with something taken, the threshold in all and what is taken
-    "notice_not_together_warning_taken": (
-        "products",
-        "nutrient",
-        "total",
-        "room",
-        "unit",
-        "taken",
-        "threshold",
-    ),
+    "notice_not_together_warning_taken": _TOGETHER_TAKEN,
     # review s30a F5: the same five where no two of the products fit: take only one
-    "notice_not_together_one": ("products", "nutrient", "total", "room", "unit"),
-    "notice_not_together_supplements_one": ("products", "nutrient", "total", "room", "unit"),
-    "notice_not_together_stage_one": ("products", "nutrient", "total", "room", "unit"),
-    "notice_not_together_warning_one": ("products", "nutrient", "total", "room", "unit"),
-    "notice_not_together_warning_taken_one": (
-        "products",
-        "nutrient",
-        "total",
-        "room",
-        "unit",
-        "taken",
-        "threshold",
-    ),
+    "notice_not_together_one": _TOGETHER,
+    "notice_not_together_supplements_one": _TOGETHER,
+    "notice_not_together_stage_one": _TOGETHER,
+    "notice_not_together_warning_one": _TOGETHER,
+    "notice_not_together_warning_taken_one": _TOGETHER_TAKEN,
     # names in a sentence: "A, B en C" (Reference.listed; review 9b F7)
     "list_and": ("head", "last"),
     "list_or": ("head", "last"),
