@@ -87,3 +87,20 @@ def test_f2_refills_leave_a_childs_calcium_d3_k2_out_rather_than_lose_its_calciu
     taking = {**profile, "current_supplements": [{"sku": "VL-CAD3K2-TAB"}]}
     text = _instead(recommend(client, {"profile": taking}))
     assert "gives no calcium" in text, text
+
+
+def test_f7_a_reason_does_not_count_a_product_the_answer_says_does_not_suit(redis_url):
+    """A girl of 2 in DE: the drops named for her 25 µg softgel that runs out said "with the
+    10 µg from your other supplements that is 20 µg", the 10 µg of a calcium + D3 for 12+
+    that lasts and that the same answer says does not fit her (/refills and the e-mail; the
+    list did the same of a product taken that does not suit: review s30a F3)."""
+    client = dated_client(redis_url, dt.date(2026, 12, 5))
+    bought = {"XF-D3-25-SG": "2026-08-17", "GR-CAD3-VEGAN-TAB": "2026-12-04"}
+    store_customer(client, "s30c-d1", {"age": 2, "sex": "female", "country": "DE"}, bought)
+    body = client.get("/v1/customers/s30c-d1/refills?locale=en").get_json()
+    email = client.get("/v1/customers/s30c-d1/recommendations?locale=en&placement=email")
+    items = body["reorder"]["items"] + email.get_json()["items"]
+    assert items
+    for item in items:
+        for reason in item["reasons"]:
+            assert "other supplements" not in reason["text"], reason

@@ -162,10 +162,18 @@ def _advice_reason(
 
 def _other_supplements(ev: Evaluation, column: int, instead_of: str | None = None) -> float:
     """What the supplements taken and the basket give of a column a day (without the lines of
-    the product `instead_of`); 0 where that reads as 0 (a label's 1e-300 µg)."""
-    taken = float(ev.intake[column])
-    if instead_of is not None:
-        taken -= sum(float(x.amounts[column]) for x in ev.resolved if x.sku == instead_of)
+    the product `instead_of`, and of the products the answer says do not suit the person:
+    review s30a F3, s30c F7, "with the 10 µg from your other supplements" of a calcium + D3
+    not meant for a child of 2 beside the drops); 0 where that reads as 0 (a label's 1e-300
+    µg). Every limit still counts all of it (the item's safety, its warnings)."""
+    from .line_notices import unsuited_taken
+
+    unsuited = {*unsuited_taken(ev), *ev.offer.unsuitable_lines}
+    taken = float(ev.intake[column]) - sum(
+        float(x.amounts[column])
+        for k, x in enumerate(ev.resolved)
+        if k in unsuited or (instead_of is not None and x.sku == instead_of)
+    )
     return taken if rounded(taken) > 0 else 0.0
 
 
