@@ -118,7 +118,7 @@ def _blocked_now(
         then = sum(float(now.resolved[line].amounts[column]) for line in lasting)
         then += float(catalog.nutrients_per_day[index, column])
         if found.maximum is not None and not above(then, found.maximum):
-            if lasting:  # serve._continuing: not "for when these products run out" (s30)
+            if lasting:  # continued.continuing: not "for when these products run out" (s30)
                 ctx.__dict__.setdefault("_within_besides", set()).add(column)
             continue
         if lasting:
@@ -252,7 +252,7 @@ def refills(ctx: PlacementContext, limit: int) -> list[Pick]:
         request.jurisdiction,
     )
     products = snapshot.catalog.products
-    ctx.__dict__["_refill_plan"] = plan  # serve._continuing words the warning beside it
+    ctx.__dict__["_refill_plan"] = plan  # continued.continuing words the warning beside it
     ends: Ends = {s.sku: s.runs_out_on for s in plan.listed}
     # a lasting supply the plan stops for a product of the reorder ends when that one starts
     # (session 18 review F1: the pregnancy multivitamin, her only folic acid, goes on and the

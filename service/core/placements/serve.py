@@ -14,8 +14,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-import numpy as np
-
 from ..advice_texts import no_items_notice
 from ..errors import InvalidInput, NotFound
 from ..instead import Instead, instead_notice, with_no_items_instead
@@ -32,7 +30,6 @@ from ..ranking import (
 )
 from ..reason_texts import item_reasons
 from ..refills import Purchase, RefillConfig
-from ..refills.beside import reorder_text
 from ..refills.render import as_taken_warnings
 from ..requests import RecommendationRequest
 from ..rules import RuleSet
@@ -44,6 +41,7 @@ from .alternatives_get import alternatives_of
 from .complements import OneSource, basket_covered_notices, empty_notice
 from .config import Placement
 from .context import Copurchase, Pick, PlacementContext
+from .continued import continuing
 from .purchased import counting_proposals, reorders_together
 from .replacing import with_replacement
 from .strategies import STRATEGIES, page_covers_notice
@@ -143,7 +141,7 @@ def placement_bodies(
     intake = shared.intake(ev) if shared is not None else intake_view(ev)
     bodies: dict[str, dict[str, Any]] = {}
     for locale in locales:
-        notices = _continuing(ctx, picks, list_notices(ev, locale), locale)
+        notices = continuing(ctx, picks, list_notices(ev, locale), locale)
         notices = instead_notice(ev, instead, notices, locale)
         codes = {n["code"] for n in notices}
         # the strategies' own (a refill held back), once each
@@ -297,67 +295,6 @@ def _new_items(
         for p, item in zip(picks, rendered, strict=True)
         if item["reasons"] and p.strategy != "alternatives" and products[p.index].sku not in counted
     ]
-
-
-def _continuing(
-    ctx: PlacementContext, picks: list[Pick], notices: list[dict[str, str]], locale: str
-) -> list[dict[str, str]]:
-    """Review s5 T5: next to a buy_again or refills item that gives a nutrient the person
-    already takes enough of (the D3 she takes, reordered as it runs out), the notice "we
-    suggest no more ..." says the item is for when what is taken runs out, not on top of it.
-    Review s7 P4: next to a refills item that gives a nutrient an `intake_warning` names (a
-    proposal held back unless every product the warning names has run out when it starts,
-    purchased.py), the warning says the proposal is for when those products run out."""
-    per_day = ctx.snapshot.catalog.nutrients_per_day
-    keys = ctx.snapshot.reference.nutrients.keys
-    given = {
-        keys[c]
-        for pick in picks
-        if pick.strategy in ("buy_again", "refills")
-        for c in np.flatnonzero(per_day[pick.index] > 0).tolist()
-    }
-    if not given:
-        return notices
-    config = ctx.snapshot.placements
-    grouped = ctx.ev.offer.config.grouped
-    refilled = np.zeros(len(keys), dtype=bool)
-    for pick in picks:
-        if pick.strategy == "refills":
-            refilled |= per_day[pick.index] > 0
-    out = []
-    for n in notices:
-        kind, _, key = n["code"].partition(":")
-        if kind == "already_covered" and key in given:
-            n = {**n, "text": f"{n['text']} {config.text('notice_covered_continued', locale)}"}
-        elif kind == "intake_warning" and key in keys:
-            warned = np.zeros(len(keys), dtype=bool)
-            warned[keys.index(key)] = True
-            if (grouped(keys, warned) & refilled).any():
-                found = ctx.ev.offer.failing.get(keys.index(key))
-                lines = ctx.ev.resolved
-                named = {lines[i].sku or lines[i].name for i in found.lines} if found else set()
-                one = len(named) == 1  # the warning names one product
-                more = config.text(f"notice_warning_continued{'_one' if one else ''}", locale)
-                # one the warning names is still taken beside it (the 20 µg D3 reordered
-                # beside a calcium + 10 µg D3 that lasts): as /refills says it, where true
-                # on each day a reorder starts (review s30c F8: not beside products that no
-                # longer fit and last; refills/beside.reorder_text)
-                if keys.index(key) in ctx.__dict__.get("_within_besides", ()):
-                    more = _reorder_sentence(ctx, picks, keys.index(key), locale)
-                n = {**n, "text": f"{n['text']} {more}"} if more else n
-        out.append(n)
-    return out
-
-
-def _reorder_sentence(ctx: PlacementContext, picks: list[Pick], column: int, locale: str) -> str:
-    """/refills' sentence beside a warning of `column` (beside.reorder_text) for the refill
-    picks of the e-mail, with the plan they came from; "" where none is true."""
-    plan = ctx.__dict__.get("_refill_plan")
-    if plan is None or ctx.refills is None:
-        return ""
-    picked = {pick.index for pick in picks if pick.strategy == "refills"}
-    reordered = [d for d in plan.decisions if d.action != "stop" and d.index in picked]
-    return reorder_text(ctx.ev, plan, reordered, column, ctx.refills, locale)
 
 
 # ---------------------------------------------------------------- entry points
