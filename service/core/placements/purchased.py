@@ -23,6 +23,7 @@ from ..instead_switch import switch_reason
 from ..profile import Line
 from ..ranking import Evaluation, evaluate
 from ..refills import Supply, buy_again_choices, listed_and_due, plan_refills, supplies
+from ..refills.beside import supply_ends
 from ..refills.render import as_taken_view, replaces_key, runs_out_reason, stop_reasons
 from ..safety import planning_pregnancy
 from ..vocabulary import LOCALES
@@ -253,14 +254,12 @@ def refills(ctx: PlacementContext, limit: int) -> list[Pick]:
     )
     products = snapshot.catalog.products
     ctx.__dict__["_refill_plan"] = plan  # continued.continuing words the warning beside it
-    ends: Ends = {s.sku: s.runs_out_on for s in plan.listed}
     # a lasting supply the plan stops for a product of the reorder ends when that one starts
     # (session 18 review F1: the pregnancy multivitamin, her only folic acid, goes on and the
     # lasting 20 µg D3 stops), and one it leaves out is no longer taken for a warning of the
     # dose band, the plan's own overlap of a few days (review F2: the calcium + D3 reorder held
     # back for 2 more days of a 25 µg D3 the reorder leaves out)
-    for sku, continued in plan.stopped.items():  # a declared one has no end of its own
-        ends[sku] = min(ends.get(sku, ends[continued]), ends[continued])
+    ends: Ends = supply_ends(plan)
     leaving = {d.supply.sku for d in plan.decisions if d.action == "stop"}
     # a product already in the basket is being bought: no reorder of it, as buy_again leaves
     # it out (review 11 R11-12: the refill e-mail proposed the calcium in the basket)

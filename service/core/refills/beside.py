@@ -4,6 +4,7 @@ saying what that product is (review s29a F3, s29b F4)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from ..advice_texts import warning_beside_instead
@@ -51,9 +52,7 @@ def within_then(
     counted as stopped (products that no longer fit, which the answer says to stop)."""
     catalog = ev.snapshot.catalog
     per_day = catalog.nutrients_per_day
-    ends = {s.sku: s.runs_out_on for s in plan.listed}
-    for sku, continued in plan.stopped.items():
-        ends[sku] = min(ends.get(sku, ends[continued]), ends[continued])
+    ends = supply_ends(plan)
     starts = [
         (max(plan.today, d.supply.runs_out_on), d)
         for d in plan.decisions
@@ -78,6 +77,16 @@ def within_then(
             if above(total, float(found.maximum)):
                 return False
     return True
+
+
+def supply_ends(plan: RefillPlan) -> dict[str, dt.date]:
+    """SKU -> the day each supply listed ends: when it runs out, or, for a lasting supply
+    the plan stops for a product of the reorder, when that one starts (session 18 review F1);
+    a declared one stopped has no end of its own but that."""
+    ends = {s.sku: s.runs_out_on for s in plan.listed}
+    for sku, continued in plan.stopped.items():
+        ends[sku] = min(ends.get(sku, ends[continued]), ends[continued])
+    return ends
 
 
 def _servings(catalog: Any, decision: Any) -> float:
