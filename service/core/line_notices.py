@@ -24,6 +24,7 @@ import numpy as np
 
 from .amounts import above
 from .day_totals import interaction_key, over_room, over_threshold
+from .instead_switch import switch_key
 from .regimen_texts import TextWriter
 
 if TYPE_CHECKING:
@@ -188,6 +189,8 @@ def with_unsuited_lines(ev: Evaluation, locale: str, notices: list[dict[str, Any
         text_key = "notice_product_unsuited"
         if line.path.startswith("basket."):
             text_key += "_basket"
+        elif conflicts.get(i):  # whom to tell before stopping it (review s31a F3: the INR)
+            text_key = switch_key(ev, (catalog.index[line.sku],), text_key)
         clash = conflicts.get(i, [])
         words = [write(f"unsuited_{r}") for r in reasons]
         if clash:

@@ -136,6 +136,8 @@ class Interaction:
     timing: bool = False
     # a measured serum 25(OH)D above this (nmol/l) triggers it too (review 21 P1: a high level)
     serum_above: float | None = None
+    # and only in one of these life stages (`trigger.life_stage`; review s31a F1); empty: any
+    life_stages: frozenset[str] = frozenset()
 
     def in_market(self, market: str) -> Interaction:
         """This interaction as a customer of `market` reads it (the default text elsewhere)."""
@@ -163,7 +165,19 @@ class Interaction:
         serum = profile.serum_25ohd_nmol_l
         if self.serum_above is not None and serum is not None and serum > self.serum_above:
             words.append(f"serum 25(OH)D {serum:g} nmol/l above {self.serum_above:g}")
+        words += sorted(self.life_stages & trigger_life_stages(profile))
         return words
+
+
+def trigger_life_stages(profile: Any) -> frozenset[str]:
+    """The life stages an interaction's `trigger.life_stage` can name that `profile` is in:
+    its `life_stage`, and `planning_pregnancy` (the goal, safety.planning_pregnancy)."""
+    from .safety import planning_pregnancy
+
+    stages = {profile.life_stage} - {"none"}
+    if planning_pregnancy(profile):
+        stages.add("planning_pregnancy")
+    return frozenset(stages)
 
 
 @dataclass(frozen=True)
@@ -231,11 +245,15 @@ class Reference:
             and (level is None or not serum)
         ):
             return []
-        return [
+        found = [
             i
             for i in self.interactions
             if i.triggered_by(profile.medications, profile.conditions, level)
         ]
+        if any(i.life_stages for i in found):
+            stages = trigger_life_stages(profile)
+            found = [i for i in found if not i.life_stages or i.life_stages & stages]
+        return found
 
     @cached_property
     def combination_columns(self) -> tuple[tuple[Interaction, list[int], list[int]], ...]:

@@ -348,6 +348,7 @@ def _interaction(item: dict) -> Interaction:
         market_text={m: entry["text"] for m, entry in item["markets"].items()},
         timing=item["timing"],
         serum_above=item["trigger"].get("serum_25ohd_above"),
+        life_stages=frozenset(item["trigger"].get("life_stage", [])),
     )
 
 

@@ -5,7 +5,15 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, RAISE, Schema, fields, validate
 
-from .vocabulary import ALLERGENS, CONDITIONS, DIETS, GOALS, LOCALES, MEDICATIONS
+from .vocabulary import (
+    ALLERGENS,
+    CONDITIONS,
+    DIETS,
+    GOALS,
+    LOCALES,
+    MEDICATIONS,
+    TRIGGER_LIFE_STAGES,
+)
 
 # the placeholders of an upper limit crossed only with the food allowance counted
 _ABOVE_WITH_FOOD = ("nutrient", "amount", "food", "total", "excess", "upper_limit", "unit")
@@ -251,6 +259,12 @@ class _Trigger(_Strict):
     together = fields.List(fields.List(fields.String()), validate=validate.Length(equal=2))
     # a measured serum 25(OH)D above this many nmol/l (review 21 P1: a high level)
     serum_25ohd_above = fields.Float(validate=validate.Range(min=0, min_inclusive=False))
+    # and only in these life stages (review s31a F1: a retinoid or a vitamin K antagonist in
+    # pregnancy); `planning_pregnancy`: the goal `pregnancy` (safety.planning_pregnancy)
+    life_stage = fields.List(
+        fields.String(validate=validate.OneOf(TRIGGER_LIFE_STAGES)),
+        validate=validate.Length(min=1),
+    )
 
 
 class _MarketText(_Strict):

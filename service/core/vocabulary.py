@@ -2,6 +2,8 @@
 
 SEXES = ("female", "male", "other", "unspecified")
 LIFE_STAGES = ("none", "pregnant", "breastfeeding")
+# what an interaction's `trigger.life_stage` can name (reference.trigger_life_stages)
+TRIGGER_LIFE_STAGES = ("pregnant", "breastfeeding", "planning_pregnancy")
 DIETS = ("omnivore", "vegetarian", "vegan")
 ALLERGENS = ("fish", "shellfish", "soy", "milk", "egg", "gluten", "peanut", "tree_nut")
 MEDICATIONS = (

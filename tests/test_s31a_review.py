@@ -1,0 +1,143 @@
+"""Review s31a (a pharmacist's and a hostile tester's read of the whole product,
+/work/notes/review_s31a.md), reproduced through the API."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import yaml
+
+from .conftest import RULES, dated_client, notice_texts, recommend, store_customer
+
+TEXTS = yaml.safe_load((RULES / "reference" / "texts.yaml").read_text(encoding="utf-8"))["texts"]
+LOCALES = ["nl", "de", "en"]
+VKA = "vitamin_k_antagonist"
+
+
+def _unsuited_ending(country: str, locale: str) -> str:
+    """The sentence after "Does not suit your profile: X (why)." for a product a vitamin K
+    antagonist keeps out, in `country`."""
+    key = "notice_product_unsuited.vitamin-k-antagonist" + (".NL" if country == "NL" else "")
+    return TEXTS[key][locale].split("). ", 1)[1]
+
+
+@pytest.mark.parametrize("country", ["NL", "DE"])
+@pytest.mark.parametrize("locale", LOCALES)
+def test_f3_a_vitamin_k_product_taken_beside_a_vka_is_not_stopped_on_ones_own(
+    client, country, locale
+):
+    """A man of 60 on a vitamin K antagonist takes 100 µg MK-7 and nothing is named in its
+    place: "talk to your pharmacist or doctor before you go on taking it" framed stopping as
+    free, while stopping it changes the INR as starting it does."""
+    profile = {"age": 60, "sex": "male", "country": country, "medications": [VKA]}
+    profile["current_supplements"] = [{"sku": "XF-K2-MK7-100-CAP"}]
+    notices = notice_texts(recommend(client, {"profile": profile}, locale))
+    text = notices["product_not_suited:XF-K2-MK7-100-CAP"]
+    assert text.endswith(_unsuited_ending(country, locale)), text
+    assert "INR" in notices["intake_warning:vitamin_k2_ug"]
+    assert "trombosedienst" in text if country == "NL" else "trombosedienst" not in text
+
+
+def test_f3_the_same_words_in_the_regimen_and_the_stored_customers_email(client, redis_url):
+    body = {
+        "profile": {
+            "age": 70,
+            "sex": "female",
+            "country": "NL",
+            "medications": [VKA, "levothyroxine"],
+            "conditions": ["osteoporosis"],
+            "current_supplements": [{"sku": "XF-MULTI-50PLUS"}],
+        },
+        "max_products": 3,
+        "locale": "nl",
+    }
+    regimen = client.post("/v1/regimens", json=body).get_json()
+    text = notice_texts(regimen)["product_not_suited:XF-MULTI-50PLUS"]
+    assert _unsuited_ending("NL", "nl").split(",")[0] in text, text
+    stored = dated_client(redis_url, dt.date(2026, 12, 5))
+    profile = {"age": 66, "sex": "male", "country": "DE", "medications": [VKA]}
+    store_customer(stored, "s31a-f3", profile, {"XF-K2-MK7-100-CAP": "2026-10-01"})
+    for placement in ("email", "home"):
+        query = {"locale": "de", "placement": placement}
+        answer = stored.get("/v1/customers/s31a-f3/recommendations", query_string=query)
+        text = notice_texts(answer.get_json())["product_not_suited:XF-K2-MK7-100-CAP"]
+        assert text.endswith(_unsuited_ending("DE", "de")), text
+
+
+def test_f3_other_unsuited_products_keep_the_common_words(client):
+    """A fish allergy is no medicine: "talk to your pharmacist or doctor" stays."""
+    profile = {"age": 40, "country": "DE", "allergies": ["fish"]}
+    profile["current_supplements"] = [{"sku": "XF-OMEGA3-D3-SG"}]
+    answer = recommend(client, {"profile": profile})
+    text = notice_texts(answer)["product_not_suited:XF-OMEGA3-D3-SG"]
+    assert TEXTS["notice_product_unsuited"]["en"].split("). ", 1)[1] in text, text
+
+
+INTERACTIONS = yaml.safe_load(
+    (RULES / "reference" / "interactions.yaml").read_text(encoding="utf-8")
+)["interactions"]
+
+
+def _interaction_text(ident: str, country: str, locale: str) -> str:
+    (entry,) = [i for i in INTERACTIONS if i["id"] == ident]
+    return entry.get("markets", {}).get(country, entry)["text"][locale]
+
+
+PREGNANT = {"age": 24, "sex": "female", "life_stage": "pregnant"}
+PLANNING = {"age": 30, "sex": "female", "goals": ["pregnancy"]}
+
+
+@pytest.mark.parametrize(
+    ("medicine", "ident", "stage"),
+    [
+        ("oral_retinoid", "retinoid-pregnancy", PREGNANT),
+        ("oral_retinoid", "retinoid-pregnancy", PLANNING),
+        ("oral_retinoid", "retinoid-pregnancy", {**PREGNANT, "life_stage": "breastfeeding"}),
+        (VKA, "vitamin-k-antagonist-pregnancy", PREGNANT),
+        (VKA, "vitamin-k-antagonist-pregnancy", PLANNING),
+        ("anticonvulsant", "anticonvulsant-pregnancy", PREGNANT),
+        ("anticonvulsant", "anticonvulsant-pregnancy", PLANNING),
+    ],
+)
+@pytest.mark.parametrize("country", ["NL", "DE"])
+def test_f1_f2_a_medicine_that_pregnancy_changes_is_said_first(
+    client, medicine, ident, stage, country
+):
+    """A pregnant woman on isotretinoin, a vitamin K antagonist or an anti-epileptic got the
+    usual pregnancy list with no word that the medicine must not be used in pregnancy (or
+    that a higher folic acid dose is usually advised with it): the notice now leads."""
+    profile = {**stage, "country": country, "medications": [medicine]}
+    for locale in LOCALES:
+        answer = recommend(client, {"profile": profile}, locale)
+        first = answer["notices"][0]
+        assert first["code"] == f"interaction:{ident}", answer["notices"]
+        assert first["text"] == _interaction_text(ident, country, locale)
+
+
+@pytest.mark.parametrize(
+    "profile",
+    [
+        {"age": 24, "sex": "female", "medications": ["oral_retinoid"]},
+        {"age": 60, "sex": "male", "goals": ["pregnancy"], "medications": [VKA]},
+        {"age": 30, "sex": "female", "life_stage": "breastfeeding", "medications": [VKA]},
+        {
+            "age": 30,
+            "sex": "female",
+            "life_stage": "breastfeeding",
+            "medications": ["anticonvulsant"],
+        },
+    ],
+)
+def test_f1_f2_not_said_outside_those_life_stages(client, profile):
+    codes = [n["code"] for n in recommend(client, {"profile": profile})["notices"]]
+    assert not [c for c in codes if c.endswith("-pregnancy")], codes
+
+
+def test_f2_the_regimen_and_the_intake_check_say_it_too(client):
+    profile = {**PREGNANT, "country": "NL", "medications": ["anticonvulsant"]}
+    body = {"profile": profile, "locale": "en", "max_products": 3}
+    regimen = client.post("/v1/regimens", json=body).get_json()
+    assert regimen["notices"][0]["code"] == "interaction:anticonvulsant-pregnancy"
+    check = client.post("/v1/intake/check", json={"profile": profile, "locale": "en"}).get_json()
+    assert "interaction:anticonvulsant-pregnancy" in [n["code"] for n in check["notices"]]
