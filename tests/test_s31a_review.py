@@ -141,3 +141,16 @@ def test_f2_the_regimen_and_the_intake_check_say_it_too(client):
     assert regimen["notices"][0]["code"] == "interaction:anticonvulsant-pregnancy"
     check = client.post("/v1/intake/check", json={"profile": profile, "locale": "en"}).get_json()
     assert "interaction:anticonvulsant-pregnancy" in [n["code"] for n in check["notices"]]
+
+
+@pytest.mark.parametrize("age", [1, 3, 8])
+def test_f6_a_vegan_childs_regimen_says_what_the_list_says_of_vitamin_b12(client, age):
+    """A vegan toddler's regimen marked B12 `missed` without the list's notice that a vegan
+    child needs vitamin B12 and whom to ask (a known cause of serious harm)."""
+    profile = {"age": age, "country": "DE", "diet": "vegan"}
+    for locale in LOCALES:
+        listed = notice_texts(recommend(client, {"profile": profile}, locale))
+        body = {"profile": profile, "max_products": 3, "locale": locale}
+        regimen = notice_texts(client.post("/v1/regimens", json=body).get_json())
+        code = "diet_child:vegan-child-vitamin-b12"
+        assert regimen[code] == listed[code]

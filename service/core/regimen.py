@@ -14,7 +14,7 @@ import numpy as np
 from .advice_extras import served_targets
 from .advice_texts import doctor_dose_notices, intake_warning_notices
 from .amounts import above, rounded
-from .children import sourced_columns
+from .children import child_diet_notices, sourced_columns
 from .day_totals import interaction_key, near_upper_limit
 from .doctor_reach import doctor_short_reach, doctor_warned, no_product_on_top
 from .intake import shown_name
@@ -56,7 +56,7 @@ def formulate_regimen(
     notices = profile_notices(ev, locale)
     # review s5 S5: the list's warnings where what is taken fails a guarantee, never "enough"
     notices += intake_warning_notices(ev, locale)
-    notices += serum_notices(ev, locale)  # review s6 T2: see a doctor, as lists say
+    notices += serum_notices(ev, locale) + child_diet_notices(ev, locale)  # as lists (s31a F6)
     # review s7 P7: a doctor's dose we may not supply, as lists say; never aimed at
     notices += doctor_dose_notices(ev, locale)
     # review 10 M1: a line that does not suit the person is named, never "achieved" by
