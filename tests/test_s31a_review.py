@@ -154,3 +154,32 @@ def test_f6_a_vegan_childs_regimen_says_what_the_list_says_of_vitamin_b12(client
         regimen = notice_texts(client.post("/v1/regimens", json=body).get_json())
         code = "diet_child:vegan-child-vitamin-b12"
         assert regimen[code] == listed[code]
+
+
+MAXIMA = yaml.safe_load((RULES / "reference" / "product_maxima.yaml").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("nutrient", ["vitamin_k2_ug", "vitamin_k1_ug"])
+def test_f4_a_doctors_dose_of_a_medicine_gets_nothing_towards_it(client, nutrient):
+    """A doctor's 45 mg of vitamin K2 (MK-4, a prescription medicine) was answered with 50 µg
+    MK-7 drops "towards" it and "ask how to take the rest of the dose"."""
+    above = MAXIMA["medicine_above"][nutrient]["amount"]
+    profile = {"age": 40, "higher_dose_advised": {nutrient: above * 45}}
+    for locale in LOCALES:
+        answer = recommend(client, {"profile": profile}, locale)
+        assert not [i for i in answer["items"] if i["nutrients_per_day"].get(nutrient)]
+        notices = notice_texts(answer)
+        assert f"doctor_dose_short:{nutrient}" not in notices
+        opening = TEXTS["notice_doctor_dose_medicine"][locale].split("{nutrient}")[-1][:40]
+        assert opening in notices[f"doctor_dose_capped:{nutrient}"]
+        body = {"profile": profile, "locale": locale}
+        regimen = client.post("/v1/regimens", json=body).get_json()
+        assert not [line for line in regimen["lines"] if line["nutrients_per_day"].get(nutrient)]
+        assert f"doctor_dose_capped:{nutrient}" in notice_texts(regimen)
+
+
+def test_f4_a_doctors_dose_a_supplement_gives_is_still_served(client):
+    profile = {"age": 40, "higher_dose_advised": {"vitamin_k2_ug": 180}}
+    answer = recommend(client, {"profile": profile})
+    assert [i for i in answer["items"] if i["nutrients_per_day"].get("vitamin_k2_ug")]
+    assert not [n for n in answer["notices"] if n["code"].startswith("doctor_dose_capped")]

@@ -163,12 +163,17 @@ def _concern_parts(offer: Offer) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 # ---------------------------------------------------------------- review s7 P7: a doctor's dose
 class CappedDose(NamedTuple):
     """A doctor's advised dose no product we offer may give: `kind` "upper_limit" (above the
-    profile's upper limit: a medicine) or "life_stage" (above the life stage's maximum a day),
-    and that limit."""
+    profile's upper limit: a medicine), "medicine" (of a nutrient without an upper limit, above
+    product_maxima.yaml `medicine_above`: 45 mg of vitamin K2 is a prescription medicine, review
+    s31a F4) or "life_stage" (above the life stage's maximum a day), and that limit."""
 
     advised: float
     kind: str
     limit: float
+
+
+# a doctor's dose of these kinds comes from the doctor or pharmacy, not from us
+MEDICINE_KINDS = frozenset({"upper_limit", "medicine"})
 
 
 def capped_doctor_doses(ev: Evaluation) -> dict[int, CappedDose]:
@@ -179,12 +184,16 @@ def capped_doctor_doses(ev: Evaluation) -> dict[int, CappedDose]:
         return {}
     keys = ev.snapshot.reference.nutrients.keys
     stage = life_stage_maxima(ev.snapshot.reference, ev.profile)
+    medicines = ev.snapshot.reference.market_maxima.medicine_above
     out = {}
     for column, amount in sorted(doctor.items()):
         limit = float(ev.limits[column])
         maximum = stage.get(keys[column])
+        medicine = medicines.get(keys[column]) if np.isnan(limit) else None
         if not np.isnan(limit) and amount > limit * (1 + 1e-9):
             out[column] = CappedDose(amount, "upper_limit", limit)
+        elif medicine is not None and amount > medicine * (1 + 1e-9):
+            out[column] = CappedDose(amount, "medicine", medicine)
         elif maximum is not None and amount > maximum * (1 + 1e-9):
             out[column] = CappedDose(amount, "life_stage", float(maximum))
     return out
@@ -256,7 +265,7 @@ def medicinal_only(ev: Evaluation) -> np.ndarray:
     per_day = ev.snapshot.catalog.nutrients_per_day
     out = np.zeros(len(per_day), dtype=bool)
     for column, capped in capped_doctor_doses(ev).items():
-        if capped.kind == "upper_limit" and unserved_gap(ev, column) is None:
+        if capped.kind in MEDICINE_KINDS and unserved_gap(ev, column) is None:
             out |= per_day[:, column] > 0
     return out
 

@@ -40,6 +40,7 @@ ADVICE_TEXTS: dict[str, tuple[str, ...]] = {
     "notice_serum_deficient": ("serum", "below"),
     "notice_doctor_dose_capped": ("advised", "maximum", "unit", "nutrient"),
     "notice_doctor_dose_upper_limit": ("advised", "upper_limit", "unit", "nutrient"),  # s7 P7
+    "notice_doctor_dose_medicine": ("advised", "unit", "nutrient"),  # review s31a F4
     "notice_doctor_dose_band": ("advised", "maximum", "unit", "nutrient"),  # review s9 F3
     "notice_doctor_dose_warned": ("advised", "unit", "nutrient"),  # left open in s20
     "notice_no_advice": (),

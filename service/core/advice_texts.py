@@ -206,6 +206,9 @@ def doctor_dose_notices(ev: Evaluation, locale: str) -> list[dict[str, str]]:
                 keys[column], locale, advised=capped.advised, upper_limit=capped.limit
             )
             text = reference.text("notice_doctor_dose_upper_limit", locale, **values)
+        elif capped.kind == "medicine":  # review s31a F4: 45 mg of vitamin K2
+            values = reference.nutrients.text_values(keys[column], locale, advised=capped.advised)
+            text = reference.text("notice_doctor_dose_medicine", locale, **values)
         else:
             values = reference.nutrients.text_values(
                 keys[column], locale, advised=capped.advised, maximum=capped.limit

@@ -66,6 +66,11 @@ class ProductMaximaFile(_Strict):
         values=fields.Dict(keys=fields.String(), values=fields.Nested(_Maximum)),
         load_default=dict,
     )
+    # review s31a F4: a doctor's dose above this a day, of a nutrient with no upper limit, is
+    # a medicine's (advice_extras.capped_doctor_doses, kind "medicine")
+    medicine_above = fields.Dict(
+        keys=fields.String(), values=fields.Nested(_Maximum), load_default=dict
+    )
     texts = fields.Dict(
         keys=fields.String(validate=validate.OneOf(sorted(LAW_TEXTS))),
         values=fields.Dict(
@@ -132,6 +137,7 @@ class MarketMaxima:
     sources: dict[tuple[str, str], str] = field(default_factory=dict)  # (market, nutrient)
     life_stages: dict[str, dict[str, float]] = field(default_factory=dict)  # pregnant -> ...
     texts: dict[str, dict[str, str]] = field(default_factory=dict)
+    medicine_above: dict[str, float] = field(default_factory=dict)  # nutrient -> amount a day
 
     def text(self, key: str, locale: str, **values: str) -> str:
         return self.texts[key][locale].format(**localized(values, locale))
@@ -185,8 +191,17 @@ def market_maxima(data: dict) -> MarketMaxima:
     for stage, maxima in data["life_stages"].items():
         for nutrient, maximum in maxima.items():
             sources[(stage, nutrient)] = maximum["source"]
+    medicine = {n: float(m["amount"]) for n, m in data["medicine_above"].items()}
+    for nutrient, maximum in data["medicine_above"].items():
+        sources[("medicine", nutrient)] = maximum["source"]
     return MarketMaxima(
-        binding, advisory, tuple(data["apply_in_markets"]), sources, life_stages, data["texts"]
+        binding,
+        advisory,
+        tuple(data["apply_in_markets"]),
+        sources,
+        life_stages,
+        data["texts"],
+        medicine,
     )
 
 
