@@ -22,7 +22,7 @@ from ..core.recommender import Recommender
 from ..core.requests import RecommendationRequest
 from ..core.snapshot import Snapshot
 from . import arms
-from .entries import check_stored, unknown_products
+from .entries import check_profile, check_stored, unknown_products
 from .store import CachedList, CorruptEntry, MemoryStore, RedisStore
 from .supplies import add_counts, effective_entry, refresh_lasting
 
@@ -140,6 +140,7 @@ def serve(
             corrupt(exc.family)
         cached = None
     fresh = cached is not None
+    check_profile(entry)  # computed from it: CorruptEntry (503) unless a PUT would store it
     entry = effective_entry(recommender, store, customer_id, entry)  # R4: supplies lasting
     if placement is not None:
         answer = recommend_stored(
