@@ -190,3 +190,56 @@ def test_a_cached_hit_does_not_validate_the_profile(stored, monkeypatch):
     assert answer.get_json()["source"] == "computed"
     assert len(loads) == 1
     assert json.loads(stored["redis"].get("dw:profile:s31b-hit"))["profile"] == loads[0]
+
+
+# ---------------------------------------------------------------- H3: ids no path can reach
+UNREACHABLE_IDS = ["r31b/x", "r31b/../x", "/", "a/", ".", ".."]
+
+
+def _purchase(customer_id: str) -> dict:
+    return {
+        "customer_id": customer_id,
+        "sku": "XF-D3-20-TAB",
+        "type": "purchase",
+        "timestamp": f"{TODAY}T10:00:00+00:00",
+    }
+
+
+@pytest.mark.parametrize("customer_id", UNREACHABLE_IDS)
+def test_an_id_no_customer_path_can_reach_is_refused_in_bodies(stored, customer_id):
+    """Before: 202 and 200 (impression logged), while DELETE /v1/customers/{id} could not
+    reach the id, so its events, purchases and impressions could not be erased."""
+    client = stored["full"]
+    answer = client.post("/v1/events", json={"events": [_purchase(customer_id)]})
+    assert answer.status_code == 422, answer.get_json()
+    assert list(answer.get_json()["error"]["fields"]) == ["events.0.customer_id"]
+    body = {"profile": {"age": 75}, "customer_id": customer_id}
+    answer = client.post("/v1/recommendations", json=body)
+    assert answer.status_code == 422, answer.get_json()
+    assert list(answer.get_json()["error"]["fields"]) == ["customer_id"]
+    assert stored["redis"].keys("dw:*r31b*") == []
+    assert not any(k.endswith(f":{customer_id}".encode()) for k in stored["redis"].keys("dw:*"))
+
+
+@pytest.mark.parametrize("customer_id", [".", ".."])
+def test_a_dot_id_is_refused_on_the_paths_and_still_erased(stored, customer_id):
+    for via in ("full", "flask"):
+        client = stored[via]
+        answer = client.put(f"/v1/customers/{customer_id}", json={"age": 40})
+        assert answer.status_code == 422, (via, answer.get_json())
+        assert list(answer.get_json()["error"]["fields"]) == ["customer_id"]
+        for path in ("recommendations", "refills", "buy-again"):
+            answer = client.get(f"/v1/customers/{customer_id}/{path}")
+            assert answer.status_code == 422, (via, path, answer.get_data()[:200])
+            assert answer.get_json()["error"]["code"] == "validation_failed"
+    # one stored before the rule can still be erased
+    stored["store"].put_profile(customer_id, {"age": 40})
+    answer = stored["full"].delete(f"/v1/customers/{customer_id}")
+    assert answer.status_code == 200 and answer.get_json()["deleted"] is True
+    assert stored["redis"].get(f"dw:profile:{customer_id}") is None
+
+
+@pytest.mark.parametrize("customer_id", ["a.b", "...", "c.", ".c", "c-1\\x"])
+def test_dots_and_backslashes_inside_an_id_stay_fine(stored, customer_id):
+    answer = stored["full"].post("/v1/events", json={"events": [_purchase(customer_id)]})
+    assert answer.status_code == 202, answer.get_json()
