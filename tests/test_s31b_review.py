@@ -243,3 +243,50 @@ def test_a_dot_id_is_refused_on_the_paths_and_still_erased(stored, customer_id):
 def test_dots_and_backslashes_inside_an_id_stay_fine(stored, customer_id):
     answer = stored["full"].post("/v1/events", json={"events": [_purchase(customer_id)]})
     assert answer.status_code == 202, answer.get_json()
+
+
+# ---------------------------------------------------------------- H6: '//' in a path
+EMPTY_SEGMENT_PATHS = [
+    ("GET", "/v1//products"),  # was a 308 HTML redirect, Location from the Host header
+    ("POST", "/v1//recommendations"),  # 308
+    ("PUT", "/v1//customers/c-1"),  # 308
+    ("GET", "/v1/customers//recommendations"),  # was 405 (id "recommendations")
+    ("POST", "//v1/recommendations"),  # was 200: Werkzeug matched it as /v1/recommendations
+    ("GET", "//v1/products"),  # 200
+    ("GET", "//v1/customers/s31b-h6/recommendations"),  # 200 (a stored customer)
+    ("OPTIONS", "/v1//products"),
+    ("GET", "/v1/products//XF-D3-20-TAB"),
+]
+
+
+@pytest.mark.parametrize(("method", "path"), EMPTY_SEGMENT_PATHS)
+def test_a_path_with_an_empty_segment_is_a_json_404_everywhere(stored, method, path):
+    """Gunicorn passes `//` through as it was sent (PATH_INFO), as the test client does."""
+    stored["full"].put("/v1/customers/s31b-h6", json={"age": 40})
+    app = stored["app"]
+    refresh_chunk(app.extensions["dosewise"], stored["store"], ["s31b-h6"], cache_policy(app))
+    body = {"age": 40} if method == "PUT" else {"profile": {"age": 40}}
+    for via in ("full", "flask"):
+        answer = stored[via].open(
+            "/",
+            method=method,
+            json=body if method in ("POST", "PUT") else None,
+            environ_overrides={"PATH_INFO": path},
+            headers={"Host": "evil.example"},
+        )
+        assert answer.status_code == 404, (via, answer.status_code, answer.get_data()[:200])
+        assert answer.mimetype == "application/json"
+        assert "Location" not in answer.headers
+        error = answer.get_json()["error"]
+        assert error["code"] == "not_found" and error["fields"] == {}
+        assert "'//'" in error["message"]
+    metrics = stored["full"].get("/metrics").get_data(as_text=True)  # no route's label
+    assert f'count{{endpoint="unmatched",method="{method}",status="404"}} 2.0' in metrics
+
+
+def test_the_same_paths_with_one_slash_still_answer(stored):
+    client = stored["full"]
+    assert client.get("/v1/products").status_code == 200
+    assert client.post("/v1/recommendations", json={"profile": {"age": 40}}).status_code == 200
+    assert client.put("/v1/customers/c-1", json={"age": 40}).status_code == 200
+    assert client.get("/v1/customers/c-1/recommendations").status_code == 200
