@@ -38,6 +38,7 @@ NOT_PROFILES = {
     "misspelt-key": '{"age": 40, "allergy": ["fish"]}',
     "country-xx": '{"age": 40, "country": "XX"}',
     "age-500": '{"age": 500}',
+    "supplements-not-a-list": '{"age": 40, "current_supplements": 5}',
 }
 # a product the catalog lacks: the 409 stored_profile_stale, as before
 STALE = '{"age": 40, "current_supplements": [{"sku": "GONE-1"}]}'
@@ -125,6 +126,9 @@ def test_a_refresh_chunk_counts_them_corrupt_and_computes_the_rest(stored):
     for customer_id, text in zip(bad, NOT_PROFILES.values(), strict=True):
         stored["plant"](customer_id, text)
     ids = [*good[:2], *bad, *good[2:]]
+    # purchases: those customers go through the refresh of supplies still lasting first
+    events = [_purchase(c) for c in (good[0], bad[0], bad[3], bad[-1])]
+    assert stored["full"].post("/v1/events", json={"events": events}).status_code == 202
     counts = refresh_chunk(app.extensions["dosewise"], store, ids, cache_policy(app))
     assert counts["done"] == len(ids)
     assert counts["corrupt"] == len(bad), counts
@@ -133,6 +137,22 @@ def test_a_refresh_chunk_counts_them_corrupt_and_computes_the_rest(stored):
         assert CachedList.decode(r.get(f"dw:recs:{customer_id}")).response("nl") is not None
     for customer_id in bad:
         assert r.get(f"dw:recs:{customer_id}") is None
+
+
+def test_a_refresh_of_fresh_lists_does_not_check_their_profiles(stored, monkeypatch):
+    """Performance: a list that is fresh is skipped without its profile being checked (it was
+    when the list was computed); one computed is checked once per distinct profile."""
+    app, store = stored["app"], stored["store"]
+    ids = [f"s31b-fresh-{i}" for i in range(6)]
+    for i, customer_id in enumerate(ids):
+        store.put_profile(customer_id, {"age": 30 + i % 2})  # two distinct profiles
+    loads: list[object] = []
+    real = entries._PROFILE.load
+    monkeypatch.setattr(entries._PROFILE, "load", lambda p: loads.append(p) or real(p))
+    counts = refresh_chunk(app.extensions["dosewise"], store, ids, cache_policy(app))
+    assert counts["computed"] == 2 and len(loads) == 2, (counts, loads)
+    counts = refresh_chunk(app.extensions["dosewise"], store, ids, cache_policy(app))
+    assert counts["skipped"] == len(ids) and len(loads) == 2, (counts, loads)
 
 
 def test_the_refill_job_counts_them_corrupt(stored):

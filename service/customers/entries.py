@@ -95,37 +95,46 @@ def check_profile(entry: dict, checked: dict[str, bool] | None = None) -> dict:
     computed, refills, the batch jobs), not on a cached list's hit, which needs its digest
     only. `checked` keeps the verdict per profile text (a batch checks each distinct profile
     once). An unknown SKU stays the 409 of `check_stored`."""
-    key = None
-    if checked is not None:
-        key = json.dumps(entry["profile"], sort_keys=True, separators=(",", ":"))
-        verdict = checked.get(key)
-        if verdict is not None:
-            if not verdict:
-                raise CorruptEntry("profile")
-            return entry
     try:
-        _PROFILE.load(entry["profile"])
-        good = True
-    except (ValidationError, TypeError, ValueError, RecursionError):
+        key = None
+        if checked is not None:
+            key = json.dumps(entry["profile"], sort_keys=True, separators=(",", ":"))
+            good = checked.get(key)
+        if key is None or good is None:
+            good = _good(entry["profile"])
+            if key is not None and checked is not None:
+                checked[key] = good
+    except (TypeError, ValueError, RecursionError):  # json.dumps: nested past its depth
         good = False
-    if key is not None and checked is not None:
-        checked[key] = good
     if not good:
         raise CorruptEntry("profile")
     return entry
 
 
-def load_entries(ids: list[str], raws: list[bytes | None]) -> tuple[list[dict | None], list[str]]:
+def _good(profile: dict) -> bool:
+    try:
+        _PROFILE.load(profile)
+    except (ValidationError, TypeError, ValueError, RecursionError):
+        return False
+    return True
+
+
+def load_entries(
+    ids: list[str], raws: list[bytes | None], checked: bool = True
+) -> tuple[list[dict | None], list[str]]:
     """The stored profile entries of `ids` (None where missing or corrupt) and the ids whose
-    entry is corrupt: it does not decode, or its profile is not one a PUT would store
-    (`check_profile`, each distinct profile once)."""
+    entry is corrupt: it does not decode, or (`checked`) its profile is not one a PUT would
+    store (`check_profile`, each distinct profile once). Unchecked: the caller checks the
+    profiles it uses (the refresh: not those whose list is fresh)."""
     profiles: list[dict | None] = []
     corrupt = []
-    checked: dict[str, bool] = {}
+    verdicts: dict[str, bool] | None = {} if checked else None
     for customer_id, raw in zip(ids, raws, strict=True):
         try:
             entry = load_profile_entry(raw)
-            profiles.append(None if entry is None else check_profile(entry, checked))
+            if entry is not None and verdicts is not None:
+                check_profile(entry, verdicts)
+            profiles.append(entry)
         except CorruptEntry:
             profiles.append(None)
             corrupt.append(customer_id)
@@ -425,7 +434,9 @@ class StaleProfile(DosewiseError):
 
 def unknown_products(catalog: Any, profile: dict) -> list[str]:
     """The SKUs of the stored profile's current supplements that `catalog` lacks."""
-    lines = profile.get("current_supplements") or ()
+    lines = profile.get("current_supplements")
+    if not isinstance(lines, list):  # (no profile a PUT stores: check_profile refuses it)
+        return []
     return [
         sku
         for line in lines
