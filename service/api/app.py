@@ -11,6 +11,8 @@ from typing import Any
 import orjson
 from flask import Flask, current_app, g, request
 from flask.json.provider import DefaultJSONProvider
+from werkzeug.exceptions import NotFound
+from werkzeug.routing import Map
 from werkzeug.sansio.response import Response
 
 from ..contract.base import content_coding, lone_surrogates, not_plain_utf8, utf8_charset
@@ -33,7 +35,23 @@ BODY_METHODS = {"POST", "PUT", "PATCH"}
 OPTIONAL_BODY = {"operations.reload", "operations.start_refresh", "refills.start_refill_run"}
 
 
+class _Map(Map):
+    """Werkzeug's map without `merge_slashes`: `/v1//products` was a 308 HTML redirect whose
+    Location came from the client's Host header, and `/v1/customers//recommendations` a 405
+    (review s31b H6). Such a path is no route: 404 `not_found` (see `_start` for a leading
+    `//`, which Werkzeug's matcher strips whatever this says)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("merge_slashes", False)
+        super().__init__(*args, **kwargs)
+
+
+EMPTY_SEGMENT = "a path with an empty segment ('//') names no resource: remove the extra '/'"
+
+
 class _Flask(Flask):
+    url_map_class = _Map  # every rule, the static one Flask adds at once too
+
     def make_default_options_response(self):  # type: ignore[no-untyped-def]
         """OPTIONS: 204 with the Allow header, no body (Flask's default is an empty text/html
         200; review 19 F10)."""
@@ -186,6 +204,12 @@ def _register_hooks(app: Flask, recommender: Recommender, metrics: Metrics) -> N
         g.started = time.perf_counter()
         g.request_id = request_id_from(request.headers.get("X-Request-ID", ""))
         recommender.reload_if_changed()
+        if "//" in request.environ.get("PATH_INFO", ""):
+            # review s31b H6: 404 wherever the empty segment is; Werkzeug matched `//v1/...`
+            # as `/v1/...` (its matcher strips leading slashes), and neither fast path answers
+            # such a path (each matches `/v1/` exactly), so every `//` answers alike
+            request.url_rule = None  # counted as "unmatched", as any path that is no route
+            raise NotFound(EMPTY_SEGMENT)
         if decoded_path(request.environ.get("PATH_INFO", "")) is None:
             # werkzeug would replace the bytes with U+FFFD, so `a%FE` and `a%FF` would be one id
             return error_response(

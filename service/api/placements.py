@@ -37,7 +37,7 @@ from ..core.profile import Line
 from ..core.refills import refill_config
 from ..core.requests import RecommendationRequest
 from ..customers import copurchase
-from ..customers.entries import check_bought, check_stored
+from ..customers.entries import check_bought, check_profile, check_stored
 from ..customers.redis_client import get_store, impression_logger, number_setting
 from ..customers.refills import purchases_of
 from ..customers.refresh import locales_for
@@ -180,6 +180,7 @@ def customer_placement(
     entry, _ = store.read(customer_id)
     if entry is None:
         raise NotFound(f"no customer {customer_id!r}")
+    check_profile(entry)  # CorruptEntry (503) unless a PUT would store it (review s31b H2)
     check_stored(recommender.snapshot.catalog, customer_id, entry)  # 409: a product removed
     locale = locale or locales_for(entry["profile"])[0]  # none asked: the shop's language
     placement = check_placement(recommender.snapshot, name, product_sku)

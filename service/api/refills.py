@@ -16,6 +16,7 @@ from ..customers.refills import JOB, basket_lines, customer_buy_again, customer_
 from ..customers.refresh import progress
 from ..customers.store import CorruptEntry
 from .customer_request import check_customer_id
+from .customers import corrupt_entry_reporter
 
 blp = Blueprint(
     "refills",
@@ -83,7 +84,8 @@ def _basket(text: str):
 def _answer(compute):
     try:
         return jsonify(compute())
-    except CorruptEntry as exc:
+    except CorruptEntry as exc:  # counted and logged as the recommendations GET does
+        corrupt_entry_reporter(current_app._get_current_object())(exc.family)
         raise Unavailable(
             "the stored profile of this customer cannot be read; store it again with PUT"
         ) from exc

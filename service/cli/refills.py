@@ -6,11 +6,11 @@ from __future__ import annotations
 import json
 import sys
 import time
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
-from .base import _customers, _redis_lost, fail, format_option, main
+from .base import _customers, _redis_lost, _refused, fail, format_option, main
 
 LOCALES = click.Choice(["nl", "de", "en"])
 
@@ -24,6 +24,19 @@ def _basket(app: Any, text: str) -> list:
         return basket_lines(app.extensions["dosewise"], skus)
     except InvalidInput as exc:
         raise click.BadParameter(json.dumps(exc.fields), param_hint="--basket") from exc
+
+
+def _unreadable(exc: Exception) -> NoReturn:
+    """One line for a stored profile no answer can use: the API's 503 (corrupt) or 409
+    (stale) in words, never a traceback (review s31b H1)."""
+    from ..core.errors import DosewiseError
+
+    if isinstance(exc, DosewiseError):  # StaleProfile: what the catalog lacks, what to do
+        _refused(exc)
+    fail(
+        "the stored profile of this customer cannot be read (it does not decode, or is not a "
+        "profile PUT /v1/customers/{id} would take): store it again with that PUT"
+    )
 
 
 def calendar_text(body: dict) -> str:
@@ -96,6 +109,7 @@ def refills(
     from workers.celery_app import celery_init_app
 
     from ..core.errors import NotFound
+    from ..customers.entries import CorruptEntry, StaleProfile
     from ..customers.refills import JOB, customer_refills
     from ..customers.refresh import abandon_if_dead, progress
 
@@ -123,6 +137,8 @@ def refills(
                 )
             except NotFound as exc:
                 fail(str(exc))
+            except (CorruptEntry, StaleProfile) as exc:
+                _unreadable(exc)
             click.echo(
                 json.dumps(body, indent=2, ensure_ascii=False)
                 if fmt == "json"
@@ -171,6 +187,7 @@ def buy_again_command(customer_id: str, locale: str | None, limit: int, basket: 
     import redis
 
     from ..core.errors import NotFound
+    from ..customers.entries import CorruptEntry, StaleProfile
     from ..customers.refills import customer_buy_again
 
     app = _customers()
@@ -180,6 +197,8 @@ def buy_again_command(customer_id: str, locale: str | None, limit: int, basket: 
         )
     except NotFound as exc:
         fail(str(exc))
+    except (CorruptEntry, StaleProfile) as exc:
+        _unreadable(exc)
     except (redis.RedisError, OSError) as exc:
         _redis_lost(exc)
     json.dump(body, sys.stdout, indent=2, ensure_ascii=False)

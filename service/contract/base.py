@@ -170,13 +170,17 @@ def customer_id_problem(customer_id: str) -> str | None:
     """Why a customer id is refused (None: fine). The one rule for every endpoint and event:
     1 to 128 characters, no leading or trailing whitespace, no control, format (bidi, zero-width),
     unassigned or separator characters (the ASCII space inside an id is fine), so that one
-    customer never becomes two ids ("c-1" and "c-1 ")."""
+    customer never becomes two ids ("c-1" and "c-1 "); no "/" and not "." or ".." (review
+    s31b H3: such an id was taken in events and in POST /v1/recommendations while no path
+    `/v1/customers/{id}` reaches it, so its data could not be erased)."""
     if not customer_id or len(customer_id) > MAX_CUSTOMER_ID:
         return f"1 to {MAX_CUSTOMER_ID} characters"
     if customer_id != customer_id.strip():
         return "no leading or trailing whitespace"
     if not customer_id.isprintable():  # Unicode's "other" and separators but the space
         return "no control, format (bidi, zero-width) or separator characters"
+    if "/" in customer_id or customer_id in (".", ".."):
+        return "no '/' and not '.' or '..': the id must fit in the path /v1/customers/{id}"
     return None
 
 

@@ -15,7 +15,9 @@ from functools import cached_property
 from typing import Any
 
 import orjson
+from marshmallow import ValidationError
 
+from ..contract.schemas import ProfileSchema
 from ..core.errors import DosewiseError
 
 try:  # ISA-L's deflate: gzip members of the same content, about 2.8x faster (see _gzip)
@@ -68,7 +70,7 @@ def load_profile_entry(raw: bytes | None) -> dict | None:
     except orjson.JSONDecodeError:
         try:  # what orjson refuses and json takes (NaN, integers past 64 bits) reads as before
             entry = json.loads(raw)
-        except (ValueError, UnicodeDecodeError) as exc:
+        except (ValueError, UnicodeDecodeError, RecursionError) as exc:
             raise CorruptEntry("profile") from exc
     if (
         not isinstance(entry, dict)
@@ -77,6 +79,66 @@ def load_profile_entry(raw: bytes | None) -> dict | None:
     ):
         raise CorruptEntry("profile")
     return entry
+
+
+# the schema a PUT validates its body with (api/customers.py): one rule for what is stored
+_PROFILE = ProfileSchema()
+
+
+def check_profile(entry: dict, checked: dict[str, bool] | None = None) -> dict:
+    """`entry` when its profile is one a PUT would store, else CorruptEntry("profile").
+
+    Review s31b H1/H2: an entry that decodes but is no valid profile (NaN, `"age": "x"`, no
+    age) failed every GET with a 500 and a refresh its whole chunk, and one a PUT would refuse
+    (an unknown medication, `allergy` for `allergies`, country XX, age 500) was served with
+    that safety filter silently dropped. Called where a profile is read to be used (a list
+    computed, refills, the batch jobs), not on a cached list's hit, which needs its digest
+    only. `checked` keeps the verdict per profile text (a batch checks each distinct profile
+    once). An unknown SKU stays the 409 of `check_stored`."""
+    try:
+        key = None
+        if checked is not None:
+            key = json.dumps(entry["profile"], sort_keys=True, separators=(",", ":"))
+            good = checked.get(key)
+        if key is None or good is None:
+            good = _good(entry["profile"])
+            if key is not None and checked is not None:
+                checked[key] = good
+    except (TypeError, ValueError, RecursionError):  # json.dumps: nested past its depth
+        good = False
+    if not good:
+        raise CorruptEntry("profile")
+    return entry
+
+
+def _good(profile: dict) -> bool:
+    try:
+        _PROFILE.load(profile)
+    except (ValidationError, TypeError, ValueError, RecursionError):
+        return False
+    return True
+
+
+def load_entries(
+    ids: list[str], raws: list[bytes | None], checked: bool = True
+) -> tuple[list[dict | None], list[str]]:
+    """The stored profile entries of `ids` (None where missing or corrupt) and the ids whose
+    entry is corrupt: it does not decode, or (`checked`) its profile is not one a PUT would
+    store (`check_profile`, each distinct profile once). Unchecked: the caller checks the
+    profiles it uses (the refresh: not those whose list is fresh)."""
+    profiles: list[dict | None] = []
+    corrupt = []
+    verdicts: dict[str, bool] | None = {} if checked else None
+    for customer_id, raw in zip(ids, raws, strict=True):
+        try:
+            entry = load_profile_entry(raw)
+            if entry is not None and verdicts is not None:
+                check_profile(entry, verdicts)
+            profiles.append(entry)
+        except CorruptEntry:
+            profiles.append(None)
+            corrupt.append(customer_id)
+    return profiles, corrupt
 
 
 # gzip members (a deflate stream with a gzip header): a client that accepts gzip gets a part
@@ -372,7 +434,9 @@ class StaleProfile(DosewiseError):
 
 def unknown_products(catalog: Any, profile: dict) -> list[str]:
     """The SKUs of the stored profile's current supplements that `catalog` lacks."""
-    lines = profile.get("current_supplements") or ()
+    lines = profile.get("current_supplements")
+    if not isinstance(lines, list):  # (no profile a PUT stores: check_profile refuses it)
+        return []
     return [
         sku
         for line in lines

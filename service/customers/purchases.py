@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .entries import CorruptEntry, load_profile_entry
+from .entries import load_entries
 
 REFILLS_TTL = 3 * 86_400  # the daily refill job writes them again every day
 
@@ -75,15 +75,24 @@ class RedisPurchases:
         return list(self.client.lrange(self._key("purchases", customer_id), 0, -1))
 
     def read_purchases_many(self, ids: list[str]) -> list[list[bytes]]:
-        return self.read_profiles_and_purchases(ids)[2]
+        return self._profiles_and_histories(ids)[1]
 
     def read_profiles_and_purchases(
         self, ids: list[str]
     ) -> tuple[list[dict | None], list[str], list[list[bytes]]]:
-        """Profiles (None where missing or corrupt), the ids whose profile does not decode,
-        and purchase histories of many customers, in one pipelined round trip."""
+        """Profiles (None where missing or corrupt), the ids whose profile is corrupt (does
+        not decode, or is not one a PUT would store: entries.load_entries), and purchase
+        histories of many customers, in one pipelined round trip."""
+        raws, histories = self._profiles_and_histories(ids)
+        profiles, corrupt = load_entries(ids, raws)
+        return profiles, corrupt, histories
+
+    def _profiles_and_histories(
+        self, ids: list[str]
+    ) -> tuple[list[bytes | None], list[list[bytes]]]:
+        """The stored profile values (undecoded) and purchase histories of many customers."""
         if not ids:
-            return [], [], []
+            return [], []
         pipe = self.client.pipeline(transaction=False)
         if self.cluster:  # one slot per customer: a GET each
             for customer_id in ids:
@@ -101,15 +110,7 @@ class RedisPurchases:
         else:
             raws = values[0]
             histories = [joined.split(b"\n") if joined else [] for joined in values[1]]
-        profiles: list[dict | None] = []
-        corrupt = []
-        for customer_id, raw in zip(ids, raws, strict=True):
-            try:
-                profiles.append(load_profile_entry(raw))
-            except CorruptEntry:
-                profiles.append(None)
-                corrupt.append(customer_id)
-        return profiles, corrupt, [list(found) for found in histories]
+        return list(raws), [list(found) for found in histories]
 
     def write_refills(self, entries: list[tuple[str, bytes | None]]) -> None:
         """Write (or, for None, remove) the refills due of many customers, in one round trip.

@@ -39,7 +39,7 @@ from ..core.refills import (
     render_plan,
     supplies_of,
 )
-from .entries import check_bought, check_stored
+from .entries import check_bought, check_profile, check_stored
 from .refresh import Store, begin_run, end_fanout, finish_chunk, locales_for
 
 JOB = "refilljob"
@@ -95,6 +95,7 @@ def _customer(
     entry, _ = store.read(customer_id)
     if entry is None:
         raise NotFound(f"no customer {customer_id!r}")
+    check_profile(entry)  # CorruptEntry (503) unless a PUT would store it (review s31b H2)
     check_stored(catalog, customer_id, entry)  # 409: a product it takes was removed
     purchases = purchases_of(store.read_purchases(customer_id), config, entry["profile"])
     check_bought(catalog, customer_id, purchases, today)  # ... or one it bought

@@ -22,7 +22,7 @@ from ..core.recommender import Recommender
 from ..core.requests import RecommendationRequest
 from ..core.snapshot import Snapshot
 from . import arms
-from .entries import check_stored, unknown_products
+from .entries import check_profile, check_stored, unknown_products
 from .store import CachedList, CorruptEntry, MemoryStore, RedisStore
 from .supplies import add_counts, effective_entry, refresh_lasting
 
@@ -140,6 +140,7 @@ def serve(
             corrupt(exc.family)
         cached = None
     fresh = cached is not None
+    check_profile(entry)  # computed from it: CorruptEntry (503) unless a PUT would store it
     entry = effective_entry(recommender, store, customer_id, entry)  # R4: supplies lasting
     if placement is not None:
         answer = recommend_stored(
@@ -250,7 +251,10 @@ def refresh_chunk(
     snapshot = recommender.snapshot
     day = today or recommender.clock()
     now = time.time()
-    profiles, lists, corrupt_profiles = store.read_many_checked(ids)
+    # a profile is checked (entries.check_profile) where a list is computed from it, below
+    # and in refresh_lasting, not where the list is fresh and skipped (review s31b H2)
+    profiles, lists, corrupt_profiles = store.read_many_checked(ids, checked=False)
+    verdicts: dict[str, bool] = {}  # each distinct profile checked once
     # a profile naming a product the catalog lacks is left for a PUT, as a corrupt one: it
     # failed the whole chunk (review 21 M1)
     stale = [
@@ -275,11 +279,13 @@ def refresh_chunk(
         newest,
         force=force,
         dedupe=dedupe,
+        verdicts=verdicts,
     )
     todo: dict[str, list[str]] = {}
     profile_of: dict[str, dict] = {}
     skipped = missing = 0
     corrupt = len(corrupt_profiles)
+    refused: set[str] = set()
     for customer_id, entry, raw in zip(ids, profiles, lists, strict=True):
         if entry is None:
             missing += 0 if customer_id in corrupt_profiles else 1
@@ -293,6 +299,12 @@ def refresh_chunk(
                 if is_fresh(cached, snapshot.fingerprint, entry["digest"], now, policy):
                     skipped += 1
                     continue
+        try:
+            check_profile(entry, verdicts)  # not one a PUT would store: left for that PUT
+        except CorruptEntry:
+            corrupt += 1
+            refused.add(customer_id)
+            continue
         todo.setdefault(entry["digest"], []).append(customer_id)
         profile_of[entry["digest"]] = entry["profile"]
     digests = list(todo)
@@ -325,7 +337,9 @@ def refresh_chunk(
     store.write_lists(entries, newest)
     # every customer looked at is settled now, fresh or skipped: a later change must be able to
     # queue a refresh again at once
-    store.clear_pending([c for c, e in zip(ids, profiles, strict=True) if e is not None])
+    store.clear_pending(
+        [c for c, e in zip(ids, profiles, strict=True) if e is not None and c not in refused]
+    )
     if corrupt:
         log.warning("refresh replaced %d stored entries that did not decode", corrupt)
     return add_counts(

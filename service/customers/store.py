@@ -58,6 +58,7 @@ from .entries import (  # noqa: F401 - re-exported: the store's public names
     _stream_ms,
     _text,
     key,
+    load_entries,
     load_profile_entry,
     profile_digest,
     shared_key,
@@ -152,22 +153,16 @@ class RedisStore(RedisPurchases):
         return profiles, lists
 
     def read_many_checked(
-        self, ids: list[str]
+        self, ids: list[str], checked: bool = True
     ) -> tuple[list[dict | None], list[bytes | None], list[str]]:
-        """As `read_many`, plus the ids whose stored profile does not decode."""
+        """As `read_many`, plus the ids whose stored profile is corrupt: it does not decode,
+        or (`checked`) is not one a PUT would store (entries.load_entries)."""
         if not ids:
             return [], [], []
         keys = [self._key("profile", i) for i in ids] + [self._key("recs", i) for i in ids]
         # a cluster answers an MGET within one slot only: it is split by slot there
         values = self.client.mget_nonatomic(keys) if self.cluster else self.client.mget(keys)
-        profiles: list[dict | None] = []
-        corrupt = []
-        for customer_id, value in zip(ids, values[: len(ids)], strict=True):
-            try:
-                profiles.append(load_profile_entry(value))
-            except CorruptEntry:
-                profiles.append(None)
-                corrupt.append(customer_id)
+        profiles, corrupt = load_entries(ids, values[: len(ids)], checked)
         return profiles, list(values[len(ids) :]), corrupt
 
     def write_lists(

@@ -182,6 +182,7 @@ def refresh_lasting(
     *,
     force: bool = False,
     dedupe: bool = True,
+    verdicts: dict[str, bool] | None = None,
 ) -> tuple[list[str], list[dict | None], list[bytes | None], dict[str, int]]:
     """The refresh of the customers among `ids` with supplies still lasting on `day`: their
     lists computed from the effective profile (shared by customers with the same stored
@@ -189,7 +190,10 @@ def refresh_lasting(
     at the earliest run-out; their pending marks cleared. Returns the other customers (ids,
     profile entries, cached lists) for the refresh as before, and the counts of these. Fills
     `newest` with each stored customer's newest purchase read (None: none), the condition of
-    every list written for them (`write_lists`)."""
+    every list written for them (`write_lists`). A customer with purchases whose profile is
+    not one a PUT would store (entries.check_profile, its verdicts kept in `verdicts`) is
+    counted corrupt and left for that PUT."""
+    from .entries import check_profile
     from .refresh import compute_payload, is_fresh  # refresh.py calls this function
     from .store import CachedList, CorruptEntry
 
@@ -207,6 +211,12 @@ def refresh_lasting(
     for customer_id, entry, raw in zip(ids, profiles, lists, strict=True):
         lines: list[dict[str, Any]] = []
         if entry is not None and histories.get(customer_id):
+            try:
+                check_profile(entry, verdicts)
+            except CorruptEntry:
+                counts["done"] += 1
+                counts["corrupt"] += 1
+                continue
             zone = zone_of(entry["profile"])
             bought = decode_purchases(histories[customer_id], zone)
             if unknown_bought(snapshot.catalog, bought, day):  # left for the catalog to keep it
