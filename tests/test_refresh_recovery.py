@@ -63,7 +63,7 @@ def setup(tmp_path):
             f"lost-{i}",
             {
                 "age": 18 + i % 70,
-                "serum_25ohd_nmol_l": float(i),
+                "serum_25ohd_nmol_l": float(i % 1000),  # the PUT schema: 0-1000 (s31b H2)
                 "diet": "vegan" if i % 2 else "omnivore",
             },
         )
