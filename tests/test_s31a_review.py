@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 import yaml
 
-from .conftest import RULES, dated_client, notice_texts, recommend, store_customer
+from .conftest import CATALOG, RULES, dated_client, notice_texts, recommend, store_customer
 
 TEXTS = yaml.safe_load((RULES / "reference" / "texts.yaml").read_text(encoding="utf-8"))["texts"]
 LOCALES = ["nl", "de", "en"]
@@ -183,3 +183,27 @@ def test_f4_a_doctors_dose_a_supplement_gives_is_still_served(client):
     answer = recommend(client, {"profile": profile})
     assert [i for i in answer["items"] if i["nutrients_per_day"].get("vitamin_k2_ug")]
     assert not [n for n in answer["notices"] if n["code"].startswith("doctor_dose_capped")]
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_f5_the_basket_product_that_makes_the_excess_is_named_to_take_out(client, locale):
+    """A man's multivitamin (20 µg vitamin D) with a 75 µg D3 + K2 in the basket: 104 µg with
+    food, above the 100 µg limit. "Talk to your doctor or pharmacist" about a product not
+    bought yet; the basket line it is, and taking it out keeps him within the limit."""
+    profile = {"age": 45, "sex": "male", "country": "NL"}
+    profile["current_supplements"] = [{"sku": "XF-MULTI-MEN"}]
+    body = {"profile": profile, "basket": [{"sku": "XF-D3K2-TAB"}]}
+    answer = recommend(client, body, locale)
+    products = yaml.safe_load(CATALOG.read_text(encoding="utf-8"))["products"]
+    (name,) = [p["name"][locale] for p in products if p["sku"] == "XF-D3K2-TAB"]
+    text = notice_texts(answer)["above_upper_limit:vitamin_d_ug"]
+    out = TEXTS["notice_above_upper_limit_basket_out"][locale].format(products=name)
+    assert text.endswith(" " + out), text
+
+
+def test_f5_not_said_where_what_is_taken_alone_is_above_the_limit(client):
+    profile = {"age": 45, "sex": "male", "country": "NL"}
+    profile["current_supplements"] = [{"sku": "XF-D3K2-TAB"}, {"sku": "XF-MULTI-MEN"}]
+    body = {"profile": profile, "basket": [{"sku": "XF-D3-20-TAB"}]}
+    text = notice_texts(recommend(client, body))["above_upper_limit:vitamin_d_ug"]
+    assert "out of your basket" not in text, text

@@ -226,11 +226,32 @@ def upper_limit_notices(ev: Evaluation, locale: str) -> list[dict[str, str]]:
         text_key = "notice_above_upper_limit"
         if food:
             text_key += "_food_nothing" if column in ev.over_limit_now else "_food"
-        if any(r.path.startswith("basket.") and r.amounts[column] > 0 for r in ev.resolved):
+        carted = [
+            r for r in ev.resolved if r.path.startswith("basket.") and r.amounts[column] > 0
+        ]
+        if carted:
             text_key += "_basket"  # not yet taken: "with your basket" (review s9 A6)
         text = reference.text(text_key, locale, **values)
+        text += _basket_out(ev, column, carted, locale)
         notices.append({"code": f"above_upper_limit:{key}", "text": text})
     return notices + food_alone_notices(ev, locale)
+
+
+def _basket_out(ev: Evaluation, column: int, carted: list[Any], locale: str) -> str:
+    """Review s31a F5: where only the basket lines that give it take the day above the limit
+    (what is taken alone, with food, stays within the room), which to take out of the basket:
+    not bought yet, it is no question for the doctor. "" otherwise."""
+    if not carted:
+        return ""
+    kept = sum(float(r.amounts[column]) for r in ev.resolved if not r.path.startswith("basket."))
+    if above(kept, float(ev.safety.room_or_inf[column])):
+        return ""
+    reference, catalog = ev.snapshot.reference, ev.snapshot.catalog
+    names = sorted(
+        {catalog.products[catalog.index[r.sku]].name[locale] if r.sku else r.name for r in carted}
+    )
+    key = "notice_above_upper_limit_basket_out" + ("_many" if len(names) > 1 else "")
+    return " " + reference.text(key, locale, products=reference.listed(names, locale))
 
 
 def food_alone_notices(ev: Evaluation, locale: str) -> list[dict[str, str]]:

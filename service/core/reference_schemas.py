@@ -36,6 +36,8 @@ SERVICE_TEXTS: dict[str, tuple[str, ...]] = {
     "notice_instead_short": ("product", "amount", "unit", "nutrient", "advice"),
     "notice_instead_none": ("nutrient", "advice"),  # review s29b F1: none named gives it
     "notice_above_upper_limit_instead": ("name",),  # review s29b F5
+    "notice_above_upper_limit_basket_out": ("products",),  # review s31a F5
+    "notice_above_upper_limit_basket_out_many": ("products",),
     # review s30a F1: a product a medicine or condition keeps out, stopped for what is named:
     # only as agreed with whoever treats it (.<interaction id>[.<market>]: the INR of a vitamin
     # K antagonist changes when the vitamin K taken stops, as when it starts)
