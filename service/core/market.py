@@ -10,6 +10,7 @@ This module reads and checks them, and turns them into masks over the catalog.
 from __future__ import annotations
 
 import weakref
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -28,6 +29,10 @@ if TYPE_CHECKING:
 # Catalog findings about products kept off a market on purpose: reported by lint and check,
 # but `rules lint --strict` does not fail on them (an unauthorised form still sellable does).
 INFORMATIONAL_CATALOG_CODES = frozenset({"above-market-maximum", "not-sellable"})
+
+# The form of a nutrient a catalog product does not give (no `vitamin_sources` entry): unknown,
+# so not authorised (review s31b H4)
+MISSING_FORM = ""
 
 # The intake check's texts (product_maxima.yaml `texts`) and their placeholders.
 LAW_TEXTS = {
@@ -159,12 +164,21 @@ class AuthorisedForms:
         found = self.names.get((vitamin, vitamin_sources.get(vitamin, "")))
         return found[locale] if found else None
 
-    def unauthorised(self, vitamin_sources: dict[str, str]) -> list[tuple[str, str]]:
+    def unauthorised(
+        self, vitamin_sources: dict[str, str], nutrients: Iterable[str] = ()
+    ) -> list[tuple[str, str]]:
         """(vitamin, form) pairs of a product that are not authorised, or not listed at all
-        (unknown is treated as not authorised: the safe reading)."""
+        (unknown is treated as not authorised: the safe reading). A nutrient of `nutrients`
+        (nutrients.yaml keys) whose forms this file lists but whose form the product does not
+        give is unknown too: (vitamin, MISSING_FORM) (review s31b H4)."""
+        given = dict(vitamin_sources)
+        for nutrient in nutrients:
+            vitamin = nutrient.rsplit("_", 1)[0]
+            if vitamin in self.forms and vitamin not in given:
+                given[vitamin] = MISSING_FORM
         return [
             (vitamin, form)
-            for vitamin, form in sorted(vitamin_sources.items())
+            for vitamin, form in sorted(given.items())
             if not self.forms.get(vitamin, {}).get(form, False)
         ]
 
@@ -280,16 +294,28 @@ def catalog_findings(catalog: Catalog, law: MarketMaxima, file: str) -> list[Fin
         for vitamin, form in (
             catalog.unauthorised_forms.get(product.sku, ()) if product.sellable else ()
         ):
+            missing = form == MISSING_FORM
             findings.append(
                 Finding(
                     file,
                     line,
-                    f"{product.sku}: {vitamin} as {form!r} is not an authorised form for food "
-                    "supplements (rules/reference/authorised_forms.yaml); never offered",
+                    f"{product.sku}: "
+                    + (
+                        f"no form of {vitamin} (vitamin_sources): an unknown form is not "
+                        if missing
+                        else f"{vitamin} as {form!r} is not "
+                    )
+                    + "an authorised form for food supplements "
+                    "(rules/reference/authorised_forms.yaml); never offered",
                     code="unauthorised-form",
                     severity="warning",
-                    hint="mark it `sellable: false` with `not_sellable_reason` and "
-                    "`not_sellable_source`, or remove it",
+                    hint=(
+                        f"give its form (`vitamin_sources: {{{vitamin}: ...}}`, a form of "
+                        "authorised_forms.yaml), or mark it `sellable: false`"
+                        if missing
+                        else "mark it `sellable: false` with `not_sellable_reason` and "
+                        "`not_sellable_source`, or remove it"
+                    ),
                 )
             )
         for stage, flag in (
@@ -333,7 +359,12 @@ def describe(catalog: Catalog, law: MarketMaxima, market: str, index: int, code:
         if not product.sellable and product.not_sellable_reason:
             return product.not_sellable_reason  # the catalog's note names the form in words
         forms = catalog.unauthorised_forms.get(product.sku, ())
-        parts = [f"{v} as {f} is not an authorised form" for v, f in forms]
+        parts = [
+            f"no form of {v} given (an unknown form is not authorised)"
+            if f == MISSING_FORM
+            else f"{v} as {f} is not an authorised form"
+            for v, f in forms
+        ]
         if not product.sellable:
             parts.append("marked not sellable")
         return "; ".join(parts)
