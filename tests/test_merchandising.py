@@ -108,7 +108,7 @@ def authorised_texts(locale: str) -> list[str]:
 
 
 # Catalog products the law keeps off a market on purpose (guarantee 8): reported, not a fault.
-KEPT_OFF = {"above-market-maximum", "not-sellable"}
+KEPT_OFF = {"above-market-maximum", "not-sellable", "above-upper-limit"}
 
 
 def rule_findings(result: Any) -> list:

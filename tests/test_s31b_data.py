@@ -20,6 +20,7 @@ from click.testing import CliRunner
 from service.api.app import create_app
 from service.cli import main
 from service.core.lint import lint
+from service.core.reference_load import load_reference
 from service.core.snapshot import DataPaths
 
 from .conftest import TODAY
@@ -87,3 +88,30 @@ def test_a_product_without_its_form_is_an_unknown_form_never_offered(data_copy, 
     body = {"profile": {"age": 75, "country": "DE"}, "limit": 50, "category": "vitamin_d"}
     items = [i["sku"] for i in client.post("/v1/recommendations", json=body).get_json()["items"]]
     assert "XF-D3-10-TAB" in items and SKU not in items
+
+
+# ---------------------------------------------------------------- H5: above every upper limit
+def test_a_dose_above_every_upper_limit_is_a_warning_and_not_sellable_on_its_page(data_copy):
+    line = edit_product(data_copy, SKU, "vitamin_d_ug: 20\n", "vitamin_d_ug: 500\n")
+    reference = load_reference(data_copy.reference_dir)
+    column = reference.nutrients.keys.index("vitamin_d_ug")
+    limit = max(reference.upper_limits.for_profile(age, "none")[column] for age in (12, 18, 70))
+    out = check(data_copy)
+    assert out.exit_code == 0, out.output
+    assert finding_line(out.output, "above-upper-limit", SKU) == line
+    said = out.output.split(f"above-upper-limit: {SKU}: ")[1].splitlines()[0]
+    assert "500" in said and f"{limit:g}" in said and "never offered" in said, said
+    result = lint(data_copy, today=TODAY)
+    (finding,) = [f for f in result.warnings if f.code == "above-upper-limit" and SKU in f.message]
+    assert finding.line == line
+
+    client = app_for(data_copy).test_client()
+    markets = client.get(f"/v1/products/{SKU}").get_json()["markets"]
+    for market in ("NL", "DE"):
+        assert markets[market]["sellable"] is False, markets
+        (reason,) = [r for r in markets[market]["reasons"] if r["code"] == "upper_limit"]
+        assert "500" in reason["text"] and f"{limit:g}" in reason["text"], reason
+    assert [r["code"] for r in markets["DE"]["reasons"]] == ["upper_limit"]
+    # a dose above the room food leaves, not above the limit itself, stays sellable: a profile
+    # that declares its own food intake may be offered it (the 100 µg capsule in DE)
+    assert client.get("/v1/products/XF-D3-100-CAP").get_json()["markets"]["DE"]["sellable"]

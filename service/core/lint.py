@@ -112,7 +112,7 @@ def lint(paths: DataPaths, target: Path | None = None, today: dt.date | None = N
         return LintResult(_sorted([f for f in findings if Path(f.file).resolve() in mine]))
     findings = _analyse(paths, reference, catalog, rules, locator, day)
     if target is None:  # the whole data set: also the catalog products the law keeps off
-        findings += catalog_findings(catalog, reference.market_maxima, _display(paths.catalog))
+        findings += catalog_findings(catalog, reference, _display(paths.catalog))
         findings += _placement_findings(paths, reference, catalog, rules)
         findings += refill_findings(paths, reference)
     return LintResult(findings)
