@@ -433,7 +433,7 @@ BROKEN_FILES = {
     "unknown key": (
         VALID_RULE.replace("    action: boost", "    colour: red\n        action: boost"),
         "Additional properties are not allowed ('colour' was unexpected)",
-        "colour: Unknown field",
+        "unknown key 'colour'",  # lint's words, also where the loader refuses (s31b H7)
     ),
     "boost without weight": (
         VALID_RULE.replace("        weight: 0.1\n", ""),

@@ -115,3 +115,49 @@ def test_a_dose_above_every_upper_limit_is_a_warning_and_not_sellable_on_its_pag
     # a dose above the room food leaves, not above the limit itself, stays sellable: a profile
     # that declares its own food intake may be offered it (the 100 µg capsule in DE)
     assert client.get("/v1/products/XF-D3-100-CAP").get_json()["markets"]["DE"]["sellable"]
+
+
+# ---------------------------------------------------------------- H7: the same findings
+TYPOS = """\
+source: test
+rules:
+  - id: typo
+    descripton: "x"
+    action: exclude
+    skus: [XF-D3K2-TAB]
+    markets: [NL, GER]
+"""
+
+
+def test_check_reload_and_readyz_give_lints_place_and_hints(data_copy):
+    client = app_for(data_copy).test_client()
+    path = data_copy.merchandising_dir / "zz_typos.yaml"
+    path.write_text(TYPOS, encoding="utf-8")
+    linted = [f.to_dict() for f in lint(data_copy, path, TODAY).findings]
+    assert {(f["line"], f["column"], f["hint"]) for f in linted} >= {
+        (4, 5, "did you mean 'description'?"),
+        (7, 19, "did you mean 'DE'?"),
+    }, linted
+
+    def key(findings: list[dict]) -> list[tuple]:
+        return sorted(
+            (f["line"], f["column"], f["code"], f["message"], f["hint"]) for f in findings
+        )
+
+    out = check(data_copy)
+    assert out.exit_code == 1
+    printed = [line for line in out.stderr.splitlines() if "zz_typos.yaml" in line]
+    assert sorted(printed) == sorted(
+        line for line in lint_lines(data_copy, path) if "zz_typos.yaml" in line
+    )
+    reload = client.post("/v1/admin/reload")
+    assert reload.status_code == 422
+    assert key(reload.get_json()["reload"]["findings"]) == key(linted)
+    assert key(client.get("/readyz").get_json()["reload"]["findings"]) == key(linted)
+
+
+def lint_lines(paths: DataPaths, path) -> list[str]:
+    args = ["--catalog", str(paths.catalog), "--rules", str(paths.rules), "--date", "2026-12-01"]
+    out = CliRunner().invoke(main, ["rules", "lint", str(path), *args], catch_exceptions=False)
+    assert out.exit_code == 1, out.output
+    return out.stdout.splitlines()
