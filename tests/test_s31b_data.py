@@ -13,6 +13,7 @@ H8 an unclosed quote was reported at the end of the file, not where the scalar s
 from __future__ import annotations
 
 import re
+import textwrap
 
 import pytest
 from click.testing import CliRunner
@@ -161,3 +162,44 @@ def lint_lines(paths: DataPaths, path) -> list[str]:
     out = CliRunner().invoke(main, ["rules", "lint", str(path), *args], catch_exceptions=False)
     assert out.exit_code == 1, out.output
     return out.stdout.splitlines()
+
+
+# ---------------------------------------------------------------- H8: an unclosed quote
+UNCLOSED = """\
+source: x
+rules:
+  - id: a
+    when: "profile.age > 3
+  desc: [
+"""
+
+BAD_INDENT = """\
+source: x
+rules:
+  - id: a
+    description: d
+    action: exclude
+   skus: [XF-D3K2-TAB]
+"""
+
+
+def test_an_unclosed_quote_is_reported_where_the_scalar_starts(data_copy):
+    path = data_copy.merchandising_dir / "spring.yaml"
+    path.write_text(UNCLOSED, encoding="utf-8")
+    (finding,) = lint(data_copy, path, TODAY).findings
+    assert finding.code == "yaml_syntax"
+    assert (finding.line, finding.column) == (4, 11), finding
+    assert "line 4" in finding.message and "line 6" in finding.message, finding
+    out = check(data_copy)
+    assert out.exit_code == 1
+    assert re.search(r"spring\.yaml:4:11: yaml_syntax: .*line 4.*line 6", out.stderr), out.stderr
+
+
+def test_an_indentation_error_stays_at_its_own_line(data_copy):
+    """The context of a block error is where the list began (line 3): the line that breaks
+    it (6) is the one to fix, and stays the finding's line."""
+    path = data_copy.merchandising_dir / "indent.yaml"
+    path.write_text(textwrap.dedent(BAD_INDENT), encoding="utf-8")
+    (finding,) = lint(data_copy, path, TODAY).findings
+    assert finding.code == "yaml_syntax" and finding.line == 6, finding
+    assert "line 3" in finding.message, finding
