@@ -268,7 +268,11 @@ def sellable(product: dict[str, Any]) -> bool:
     if product.get("sellable") is False:
         return False
     forms = _read_reference("authorised_forms.yaml")["forms"]
-    for vitamin, form in (product.get("vitamin_sources") or {}).items():
+    sources = product.get("vitamin_sources") or {}
+    for nutrient in product.get("nutrients_per_serving") or {}:  # a form not given is unknown
+        if nutrient.rsplit("_", 1)[0] in forms and nutrient.rsplit("_", 1)[0] not in sources:
+            return False
+    for vitamin, form in sources.items():
         if vitamin == "vitamin_k2" and "mk4" in form.lower():
             return False
         if not forms.get(vitamin, {}).get(form, {}).get("authorised", False):

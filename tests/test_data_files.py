@@ -345,7 +345,7 @@ BROKEN_RULES = [
             "unknown key, at its line",
             "wieght:",
             rule_id="typo-in-key",
-            says=("nknown field",),
+            says=("unknown key 'wieght'",),  # with lint's hint (review s31b H7)
             pick="wieght",
         ),
         f"""\

@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 from .conftest import ROOT, TODAY
-from .oracle import PRODUCTS, per_day
+from .oracle import PRODUCTS, expected_upper_limit, per_day
 
 REFERENCE = ROOT / "rules" / "reference"
 TARGETS = yaml.safe_load((REFERENCE / "targets.yaml").read_text("utf-8"))
@@ -294,12 +294,28 @@ def test_r15j_product_get_says_per_market_whether_it_may_be_sold(client):
                 for n, m in (entry.get("maxima", {}) if applies else {}).items()
                 if per_day(product).get(n, 0) > m["amount"] + 1e-9
             ]
+            beyond = above_every_limit(product)  # review s31b H5: never offered to anyone
             sellable = product.get("sellable", True) and body["sellable"] and not over
+            sellable = sellable and not beyond
             status = body["markets"][market]
             assert status["sellable"] is bool(sellable), (sku, market, status)
             assert bool(status["reasons"]) is not sellable, (sku, market, status)
             for nutrient in over:
                 assert any(nutrient in r["text"] for r in status["reasons"]), status
+            assert ("upper_limit" in [r["code"] for r in status["reasons"]]) is beyond, status
+
+
+def above_every_limit(product: dict) -> bool:
+    """Its daily dose alone is above the EFSA upper limit (oracle.py) at every age it is sold
+    for, some nutrient at each age."""
+    ages = range(product["min_age"], (product.get("max_age") or 100) + 1)
+    return all(
+        any(
+            (limit := expected_upper_limit(n, age, "none")) is not None and amount > limit + 1e-9
+            for n, amount in per_day(product).items()
+        )
+        for age in ages
+    )
 
 
 def test_r15j_the_100_ug_vitamin_d_is_not_sellable_in_nl(client):

@@ -44,6 +44,5 @@ def get_product(query: dict, sku: str):
     index = snapshot.catalog.index.get(sku)
     if index is None:  # the SKU came with a reload after `snapshot` was read
         raise NotFound(f"no product with SKU {sku!r}")
-    law = snapshot.reference.market_maxima
-    body["markets"] = market_status(snapshot.catalog, law, markets().served, index)
+    body["markets"] = market_status(snapshot.catalog, snapshot.reference, markets().served, index)
     return jsonify(body)

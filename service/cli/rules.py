@@ -56,9 +56,7 @@ def rules_check(catalog: str, rules: str) -> None:
         f"versions {snapshot.versions}"
     )
     # catalog products the law keeps off a market or off every market: warnings, exit 0
-    for finding in catalog_findings(
-        snapshot.catalog, snapshot.reference.market_maxima, _display(Path(catalog))
-    ):
+    for finding in catalog_findings(snapshot.catalog, snapshot.reference, _display(Path(catalog))):
         click.echo(str(finding))
 
 
@@ -87,7 +85,9 @@ def rules_lint(
     health-claim wording that is not authorised).
 
     Also names catalog products the law keeps off a market (above-market-maximum) or off
-    every market (not-sellable: unauthorised form); --strict does not fail on those two.
+    every market (not-sellable: unauthorised form), and those whose daily dose alone is above
+    every upper limit of the ages they are sold for (above-upper-limit); --strict does not
+    fail on those three.
 
     Exit codes: 0 no errors (warnings allowed unless --strict), 1 findings that fail, 2 usage.
     """

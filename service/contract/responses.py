@@ -142,7 +142,10 @@ class IntakeCheckResponseSchema(ResponseSchema):
 class MarketReasonSchema(ResponseSchema):
     code = fields.String(
         required=True,
-        metadata={"description": "not_sellable, market_maximum (binding law) or product_maximum"},
+        metadata={
+            "description": "not_sellable, market_maximum (binding law), product_maximum or "
+            "upper_limit (above every upper limit of the ages it is sold for)"
+        },
     )
     text = fields.String(required=True)
 

@@ -213,11 +213,16 @@ class Catalog:
         self.category_code = np.array(
             [self.category_names.index(p.category) for p in products], dtype=np.int64
         )
-        # guarantee 8: forms the EU does not authorise, and products marked not sellable
+        # guarantee 8: forms the EU does not authorise (or not given: unknown, review s31b
+        # H4), and products marked not sellable
         self.unauthorised_forms = {
             p.sku: forms
             for p in products
-            if (forms := reference.authorised_forms.unauthorised(p.vitamin_sources))
+            if (
+                forms := reference.authorised_forms.unauthorised(
+                    p.vitamin_sources, p.nutrients_per_serving
+                )
+            )
         }
         self.not_sellable = np.array(
             [not p.sellable or p.sku in self.unauthorised_forms for p in products], dtype=bool

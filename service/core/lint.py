@@ -101,7 +101,8 @@ def lint(paths: DataPaths, target: Path | None = None, today: dt.date | None = N
         own = [f for f in exc.findings if Path(f.file).resolve() in mine]
         if inside and others and not own:  # another file is broken: lint the file alone
             return lint_alone(paths, reference, catalog, files, day)
-        return LintResult(_sorted([locator.refine(f) for f in (own if inside else exc.findings)]))
+        # load_rules has placed them as `rules check` and a reload do (lint_locate.py)
+        return LintResult(_sorted(list(own if inside else exc.findings)))
     if inside:
         placed = [
             f
@@ -112,7 +113,7 @@ def lint(paths: DataPaths, target: Path | None = None, today: dt.date | None = N
         return LintResult(_sorted([f for f in findings if Path(f.file).resolve() in mine]))
     findings = _analyse(paths, reference, catalog, rules, locator, day)
     if target is None:  # the whole data set: also the catalog products the law keeps off
-        findings += catalog_findings(catalog, reference.market_maxima, _display(paths.catalog))
+        findings += catalog_findings(catalog, reference, _display(paths.catalog))
         findings += _placement_findings(paths, reference, catalog, rules)
         findings += refill_findings(paths, reference)
     return LintResult(findings)
@@ -140,12 +141,11 @@ def lint_alone(
     day: dt.date,
 ) -> LintResult:
     """`files` on their own (another rule file of the folder is refused; its lint says why)."""
-    locator = Locator(files)
     try:
         rules = load_rules(files, reference, catalog)
     except DataFileError as exc:
-        return LintResult(_sorted([locator.refine(f) for f in exc.findings]))
-    return LintResult(_analyse(paths, reference, catalog, rules, locator, day))
+        return LintResult(_sorted(list(exc.findings)))
+    return LintResult(_analyse(paths, reference, catalog, rules, Locator(files), day))
 
 
 def _analyse(

@@ -144,6 +144,11 @@ class Locator:
                 "as in profile.country)",
                 hint=f"did you mean {code!r}?" if code else "write e.g. NL or DE",
             )
+        if key is not None and (
+            isinstance(value, yaml.MappingNode)
+            or (isinstance(value, yaml.SequenceNode) and not value.flow_style)
+        ):  # a whole block (a reason missing a locale): its key, not its first line
+            return _moved(finding, key, key)
         return _moved(finding, key, value) if (key or value) is not None else finding
 
     def _expression(self, finding: Finding) -> Finding:

@@ -10,6 +10,7 @@ This module reads and checks them, and turns them into masks over the catalog.
 from __future__ import annotations
 
 import weakref
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -18,16 +19,27 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate, valida
 
 from .amounts import above
 from .errors import Finding
+from .limit_everyone import above_every_limit, limits_passed
 from .numbers import localized
 from .vocabulary import LOCALES
 
 if TYPE_CHECKING:
     from .catalog import Catalog
+    from .reference import Reference
 
 
 # Catalog findings about products kept off a market on purpose: reported by lint and check,
 # but `rules lint --strict` does not fail on them (an unauthorised form still sellable does).
-INFORMATIONAL_CATALOG_CODES = frozenset({"above-market-maximum", "not-sellable"})
+# So is a product whose dose alone is above every upper limit of the ages it is sold for.
+INFORMATIONAL_CATALOG_CODES = frozenset(
+    {"above-market-maximum", "not-sellable", "above-upper-limit"}
+)
+
+# The form of a nutrient a catalog product does not give (no `vitamin_sources` entry): unknown,
+# so not authorised (review s31b H4)
+MISSING_FORM = ""
+
+UPPER_LIMIT_WORDS = "daily dose alone is above every upper limit of the ages it is sold for"
 
 # The intake check's texts (product_maxima.yaml `texts`) and their placeholders.
 LAW_TEXTS = {
@@ -165,12 +177,21 @@ class AuthorisedForms:
         found = self.names.get((vitamin, vitamin_sources.get(vitamin, "")))
         return found[locale] if found else None
 
-    def unauthorised(self, vitamin_sources: dict[str, str]) -> list[tuple[str, str]]:
+    def unauthorised(
+        self, vitamin_sources: dict[str, str], nutrients: Iterable[str] = ()
+    ) -> list[tuple[str, str]]:
         """(vitamin, form) pairs of a product that are not authorised, or not listed at all
-        (unknown is treated as not authorised: the safe reading)."""
+        (unknown is treated as not authorised: the safe reading). A nutrient of `nutrients`
+        (nutrients.yaml keys) whose forms this file lists but whose form the product does not
+        give is unknown too: (vitamin, MISSING_FORM) (review s31b H4)."""
+        given = dict(vitamin_sources)
+        for nutrient in nutrients:
+            vitamin = nutrient.rsplit("_", 1)[0]
+            if vitamin in self.forms and vitamin not in given:
+                given[vitamin] = MISSING_FORM
         return [
             (vitamin, form)
-            for vitamin, form in sorted(vitamin_sources.items())
+            for vitamin, form in sorted(given.items())
             if not self.forms.get(vitamin, {}).get(form, False)
         ]
 
@@ -269,11 +290,14 @@ def over_maxima(product_per_day: dict[str, float], maxima: dict[str, float]) -> 
 
 
 # ---------------------------------------------------------------- catalog checks (lint, check)
-def catalog_findings(catalog: Catalog, law: MarketMaxima, file: str) -> list[Finding]:
+def catalog_findings(catalog: Catalog, reference: Reference, file: str) -> list[Finding]:
     """Warnings that name each catalog product a market's binding law keeps off that market,
-    and each product not sellable anywhere (unauthorised form, or marked so in the catalog)."""
+    each product not sellable anywhere (unauthorised form, or marked so in the catalog), and
+    each whose daily dose alone is above every upper limit of the ages it is sold for."""
+    law = reference.market_maxima
+    over_every_limit = above_every_limit(catalog, reference)
     findings = []
-    for product in catalog.products:
+    for index, product in enumerate(catalog.products):
         line = catalog.lines.get(product.sku, 1)
         per_day = product.nutrients_per_day
         for market in sorted(law.binding):
@@ -295,16 +319,28 @@ def catalog_findings(catalog: Catalog, law: MarketMaxima, file: str) -> list[Fin
         for vitamin, form in (
             catalog.unauthorised_forms.get(product.sku, ()) if product.sellable else ()
         ):
+            missing = form == MISSING_FORM
             findings.append(
                 Finding(
                     file,
                     line,
-                    f"{product.sku}: {vitamin} as {form!r} is not an authorised form for food "
-                    "supplements (rules/reference/authorised_forms.yaml); never offered",
+                    f"{product.sku}: "
+                    + (
+                        f"no form of {vitamin} (vitamin_sources): an unknown form is not "
+                        if missing
+                        else f"{vitamin} as {form!r} is not "
+                    )
+                    + "an authorised form for food supplements "
+                    "(rules/reference/authorised_forms.yaml); never offered",
                     code="unauthorised-form",
                     severity="warning",
-                    hint="mark it `sellable: false` with `not_sellable_reason` and "
-                    "`not_sellable_source`, or remove it",
+                    hint=(
+                        f"give its form (`vitamin_sources: {{{vitamin}: ...}}`, a form of "
+                        "authorised_forms.yaml), or mark it `sellable: false`"
+                        if missing
+                        else "mark it `sellable: false` with `not_sellable_reason` and "
+                        "`not_sellable_source`, or remove it"
+                    ),
                 )
             )
         for stage, flag in (
@@ -338,17 +374,36 @@ def catalog_findings(catalog: Catalog, law: MarketMaxima, file: str) -> list[Fin
                     severity="warning",
                 )
             )
+        elif over_every_limit[index]:  # review s31b H5: 500 µg vitamin D a day
+            findings.append(
+                Finding(
+                    file,
+                    line,
+                    f"{product.sku}: {UPPER_LIMIT_WORDS}: "
+                    f"{limits_passed(catalog, reference, index)} "
+                    "(rules/reference/upper_limits.yaml); never offered",
+                    code="above-upper-limit",
+                    severity="warning",
+                    hint="lower the dose (check the label), or narrow min_age/max_age to ages "
+                    "whose limit it stays within",
+                )
+            )
     return findings
 
 
 def describe(catalog: Catalog, law: MarketMaxima, market: str, index: int, code: str) -> str:
-    """Why a product is kept off a market, for explain and preview."""
+    """Why a product is kept off a market, for explain, preview and the product page."""
     product = catalog.products[index]
     if code == "not_sellable":
         if not product.sellable and product.not_sellable_reason:
             return product.not_sellable_reason  # the catalog's note names the form in words
         forms = catalog.unauthorised_forms.get(product.sku, ())
-        parts = [f"{v} as {f} is not an authorised form" for v, f in forms]
+        parts = [
+            f"no form of {v} given (an unknown form is not authorised)"
+            if f == MISSING_FORM
+            else f"{v} as {f} is not an authorised form"
+            for v, f in forms
+        ]
         if not product.sellable:
             parts.append("marked not sellable")
         return "; ".join(parts)
@@ -363,16 +418,23 @@ def describe(catalog: Catalog, law: MarketMaxima, market: str, index: int, code:
 
 
 def market_status(
-    catalog: Catalog, law: MarketMaxima, markets: tuple[str, ...], index: int
+    catalog: Catalog, reference: Reference, markets: tuple[str, ...], index: int
 ) -> dict[str, dict[str, object]]:
     """Per market: may product `index` be sold (offered) there, and if not, why (R15j, the
     product GET): not sellable anywhere (an unauthorised form, or marked so in the catalog),
     above the market's binding maximum, or above an advisory maximum the shop switched on
-    for the market. The same masks and texts the recommender and explain use."""
+    for the market. The same masks and texts the recommender and explain use. And
+    `upper_limit` (review s31b H5): its daily dose alone is above an upper limit itself at
+    every age it is sold for, so no list offers it to anyone (the check of the alternatives
+    GET, without food: a profile may declare less food than the market's allowance)."""
+    law = reference.market_maxima
     out: dict[str, dict[str, object]] = {}
     for market in markets:
         codes = ["not_sellable"] if catalog.not_sellable[index] else []
         codes += [c for c, mask in market_masks(catalog, law, market).items() if mask[index]]
         reasons = [{"code": c, "text": describe(catalog, law, market, index, c)} for c in codes]
+        if above_every_limit(catalog, reference)[index]:
+            text = f"{UPPER_LIMIT_WORDS}: {limits_passed(catalog, reference, index)}"
+            reasons.append({"code": "upper_limit", "text": text})
         out[market] = {"sellable": not reasons, "reasons": reasons}
     return out

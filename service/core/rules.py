@@ -239,9 +239,19 @@ def load_rules(directory: Path | list[Path], reference: Reference, catalog: Cata
             if rule is not None:
                 rules.append(rule)
     if findings:
-        raise DataFileError(findings)
+        raise DataFileError(located(findings, files))
     rules.sort(key=lambda r: -r.priority)
     return RuleSet(tuple(rules), _version(files), tuple(files))
+
+
+def located(findings: list[Finding], files: list[Path]) -> list[Finding]:
+    """Each finding at the line and column of the key, value or name that is wrong, with the
+    "did you mean" hint (lint_locate.py), so that `rules check`, /readyz and the 422 of a
+    refused reload say what `rules lint` says (review s31b H7: column 1, no hints)."""
+    from .lint_locate import Locator  # it reads this module's schemas
+
+    locator = Locator(files)
+    return [locator.refine(f) for f in findings]
 
 
 def _version(files: list[Path]) -> str:

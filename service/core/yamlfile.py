@@ -143,15 +143,45 @@ def load_yaml(path: Path, display_name: str | None = None) -> Any:
     try:
         return loader.get_single_data()
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else 1
-        column = mark.column + 1 if mark else 1
-        reason = " ".join(p for p in (exc.context, exc.problem) if p) or str(exc)
-        raise DataFileError([Finding(name, line, reason, column, code="yaml_syntax")]) from None
+        raise DataFileError([syntax_finding(name, exc)]) from None
     except (yaml.YAMLError, ValueError, TypeError) as exc:
         raise DataFileError([Finding(name, 1, str(exc), code="yaml_syntax")]) from None
     finally:
         loader.dispose()
+
+
+# A context that opens something the problem found unclosed (a quote, a [ or {): the place to
+# fix is where it opens, not the end of the file the parser reached (review s31b H8).
+_OPENED = {
+    "while scanning a quoted scalar": "the quote",
+    "while parsing a flow sequence": "the [",
+    "while parsing a flow mapping": "the {",
+}
+
+
+def syntax_finding(file: str, exc: yaml.MarkedYAMLError) -> Finding:
+    """A YAML syntax error at its place, naming both of PyYAML's places when it gives two:
+    where the construct it was reading began (context mark) and where it failed (problem
+    mark). The finding stands at the context's place when the construct was never closed (an
+    unclosed quote: the problem is the end of the file); else at the problem's, since the
+    context of a block error is only where the enclosing list or mapping began."""
+    context, problem = exc.context_mark, exc.problem_mark
+    two = context is not None and problem is not None and context.line != problem.line
+    opened = _OPENED.get(exc.context or "") if two else None
+    mark = (context if opened else problem) or context
+    parts = [
+        f"{text} (line {at.line + 1})" if two and at is not None else text
+        for text, at in ((exc.context, context), (exc.problem, problem))
+        if text
+    ]
+    return Finding(
+        file,
+        mark.line + 1 if mark else 1,
+        " ".join(parts) or str(exc),
+        mark.column + 1 if mark else 1,
+        code="yaml_syntax",
+        hint=f"close {opened} that opens at line {mark.line + 1}" if opened and mark else None,
+    )
 
 
 def line_of(node: Any, key: Any = None) -> int:
