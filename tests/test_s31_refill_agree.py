@@ -40,3 +40,19 @@ def test_the_email_reorders_as_refills_does_beside_a_lasting_product_that_no_lon
             n["text"] for n in answer["notices"] if n["code"] == "intake_warning:vitamin_d_ug"
         ]
         assert warning.endswith(" " + unfit), warning
+
+
+def test_h9_reordered_says_which_entries_the_reorder_items_continue(redis_url):
+    """Review s31b H9: `in_reorder` is true of a product only in `reorder.left_out` too (a
+    vitamin K2 with a vitamin K antagonist); `reordered` is true of those in its items only."""
+    client = dated_client(redis_url, dt.date(2026, 12, 5))
+    profile = {"age": 70, "sex": "male", "country": "NL", "medications": ["vitamin_k_antagonist"]}
+    bought = {"XF-K2-MK7-100-CAP": "2026-08-09", "GR-D3-20-TAB": "2026-08-09"}
+    store_customer(client, "s31-h9", profile, bought)
+    body = client.get("/v1/customers/s31-h9/refills?locale=en").get_json()
+    items = {i["for_sku"] for i in body["reorder"]["items"]}
+    left = {e["sku"] for e in body["reorder"]["left_out"]}
+    assert items == {"GR-D3-20-TAB"} and left == {"XF-K2-MK7-100-CAP"}
+    for entry in body["refills"]:
+        assert entry["in_reorder"] == (entry["sku"] in items | left)
+        assert entry["reordered"] == (entry["sku"] in items)

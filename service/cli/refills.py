@@ -47,7 +47,9 @@ def calendar_text(body: dict) -> str:
     for entry in body["refills"]:
         days = entry["days_left"]
         when = f"in {days} days" if days > 0 else ("today" if days == 0 else f"{-days} days ago")
-        marks = [m for m in ("due", "in_reorder") if entry[m]]
+        marks = [m for m in ("due",) if entry[m]]
+        if entry["in_reorder"]:  # review s31b H9: items or left_out
+            marks.append("reordered" if entry["reordered"] else "left out of the reorder")
         if entry.get("fits") is False:
             marks.append("no longer fits: " + " ".join(w["text"] for w in entry["why"]))
         lines.append(

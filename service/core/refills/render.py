@@ -228,7 +228,12 @@ def render_plan(
 ) -> dict[str, Any]:
     """The body of GET /v1/customers/{id}/refills (without `customer_id`)."""
     reference, catalog = snapshot.reference, snapshot.catalog
-    in_reorder = {d.supply.sku for d in plan.decisions}
+    in_reorder = {d.supply.sku for d in plan.decisions}  # items and left_out alike
+    # review s31b H9: `in_reorder` read as "will be reordered"; `reordered`: in reorder.items
+    # (the product again or what replaces it)
+    reordered = {
+        d.supply.sku for d in plan.decisions if d.action != "stop" and d.index is not None
+    }
     due = {s.sku for s in plan.due}
     unfit = {
         d.supply.sku: d.nutrients or {code: [] for code in d.why}
@@ -243,6 +248,7 @@ def render_plan(
             **supply_view(snapshot, s, plan.today, locale),
             "due": s.sku in due,
             "in_reorder": s.sku in in_reorder,
+            "reordered": s.sku in reordered,
         }
         if s.sku in plan.stopped:  # stopped when a product of the reorder starts (session 18)
             continued = catalog.products[catalog.index[plan.stopped[s.sku]]].name[locale]
