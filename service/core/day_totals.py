@@ -226,9 +226,7 @@ def upper_limit_notices(ev: Evaluation, locale: str) -> list[dict[str, str]]:
         text_key = "notice_above_upper_limit"
         if food:
             text_key += "_food_nothing" if column in ev.over_limit_now else "_food"
-        carted = [
-            r for r in ev.resolved if r.path.startswith("basket.") and r.amounts[column] > 0
-        ]
+        carted = [r for r in ev.resolved if r.path.startswith("basket.") and r.amounts[column] > 0]
         if carted:
             text_key += "_basket"  # not yet taken: "with your basket" (review s9 A6)
         text = reference.text(text_key, locale, **values)

@@ -231,9 +231,7 @@ def render_plan(
     in_reorder = {d.supply.sku for d in plan.decisions}  # items and left_out alike
     # review s31b H9: `in_reorder` read as "will be reordered"; `reordered`: in reorder.items
     # (the product again or what replaces it)
-    reordered = {
-        d.supply.sku for d in plan.decisions if d.action != "stop" and d.index is not None
-    }
+    reordered = {d.supply.sku for d in plan.decisions if d.action != "stop" and d.index is not None}
     due = {s.sku for s in plan.due}
     unfit = {
         d.supply.sku: d.nutrients or {code: [] for code in d.why}
