@@ -8,7 +8,10 @@ import datetime as dt
 import pytest
 import yaml
 
-from .conftest import CATALOG, RULES, dated_client, notice_texts, recommend, store_customer
+from service.core.errors import DataFileError
+from service.core.recommender import Recommender
+
+from .conftest import CATALOG, RULES, TODAY, dated_client, notice_texts, recommend, store_customer
 
 TEXTS = yaml.safe_load((RULES / "reference" / "texts.yaml").read_text(encoding="utf-8"))["texts"]
 LOCALES = ["nl", "de", "en"]
@@ -207,3 +210,19 @@ def test_f5_not_said_where_what_is_taken_alone_is_above_the_limit(client):
     body = {"profile": profile, "basket": [{"sku": "XF-D3-20-TAB"}]}
     text = notice_texts(recommend(client, body))["above_upper_limit:vitamin_d_ug"]
     assert "out of your basket" not in text, text
+
+
+@pytest.mark.parametrize("interaction_id", ["vitamin-k-antagonist", "oral-retinoid"])
+def test_a_contract_exclusion_narrowed_to_a_life_stage_is_refused(data_copy, interaction_id):
+    """Session 31's `trigger.life_stage` must not let a rule edit keep guarantee 2 or 6 for
+    pregnancy only: an exclusion the contract promises, held only in a life stage, covers no
+    one else, and the loader refuses the file (guarantee_not_covered)."""
+    path = data_copy.reference_dir / "interactions.yaml"
+    document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    for item in document["interactions"]:
+        if item["id"] == interaction_id:
+            item["trigger"]["life_stage"] = ["pregnant"]
+    path.write_text(yaml.safe_dump(document, allow_unicode=True, sort_keys=False), "utf-8")
+    with pytest.raises(DataFileError) as refused:
+        Recommender(data_copy, cache_size=0, reload_interval=0, clock=lambda: TODAY)
+    assert any(f.code == "guarantee_not_covered" for f in refused.value.findings)

@@ -51,7 +51,8 @@ def check_guarantee_coverage(reference: Reference, file: str) -> list[Finding]:
         covered: set[str] = set()
         for item in reference.interactions:
             triggers = item.medications if kind == "medications" else item.conditions
-            if code in triggers:
+            # one that holds only in a life stage covers no one else (trigger.life_stage, s31)
+            if code in triggers and not item.life_stages:
                 covered |= {n for n, threshold in item.exclude.items() if threshold == 0}
         missing = nutrients - covered
         if missing:
