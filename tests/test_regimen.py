@@ -472,7 +472,11 @@ def _synthetic(
     names = {locale: f"Test {sku}" for locale in ("nl", "de", "en")}
     product = {**PRODUCTS["XF-MG-CIT-150-TAB"], "sku": sku, "name": names, "claims": []}
     product |= {"nutrients_per_serving": nutrients, "price": price, "pack_size": 30}
-    return product | {"category": category}
+    # an authorised form of each nutrient that has forms: a missing one is never offered (s31b H4)
+    forms = {"magnesium": "magnesium_citrate", "calcium": "calcium_carbonate"}
+    forms |= {"vitamin_d": "lichen", "vitamin_a": "retinyl_acetate"}
+    sources = {k: v for k, v in forms.items() if any(n.startswith(k) for n in nutrients)}
+    return product | {"category": category, "vitamin_sources": sources}
 
 
 SYNTHETIC = {

@@ -174,7 +174,7 @@ def _kids_b12() -> dict[str, Any]:
         "price": 6.0,
         "pack_size": 60,
         "claims": [],
-        "vitamin_sources": {},
+        "vitamin_sources": {"vitamin_b12": "cyanocobalamin"},  # a form is needed (s31b H4)
         "tags": [],
     }
 
