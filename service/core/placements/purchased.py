@@ -25,7 +25,7 @@ from ..ranking import Evaluation, evaluate
 from ..refills import Supply, buy_again_choices, listed_and_due, plan_refills, supplies
 from ..refills.beside import CONTINUED_KINDS, supply_ends
 from ..refills.render import as_taken_view, replaces_key, runs_out_reason, stop_reasons
-from ..refills.why import unfit_products
+from ..refills.why import no_longer_fits
 from ..safety import planning_pregnancy
 from ..vocabulary import LOCALES
 from .context import Pick, PlacementContext
@@ -126,7 +126,7 @@ def _blocked_now(
         # within once the lasting products that no longer fit stop: proposed, as /refills
         # proposes it, beside /refills' sentence that names them (beside.reorder_text;
         # session 31: the e-mail held the boy's D3 back "ask which of these to continue")
-        unfit = [line for line in lasting if _no_longer_fits(now, now.resolved[line].sku)]
+        unfit = [line for line in lasting if no_longer_fits(now, now.resolved[line].sku)]
         kept = then - sum(float(now.resolved[line].amounts[column]) for line in unfit)
         if (
             unfit
@@ -139,13 +139,6 @@ def _blocked_now(
         if lasting:
             return column, lasting
     return None
-
-
-def _no_longer_fits(ev: Evaluation, sku: str | None) -> bool:
-    """A product taken (`sku`, of the catalog) that the answer says no longer suits the
-    profile (refills.why.unfit_products, as /refills' `fits`)."""
-    index = ev.snapshot.catalog.index.get(sku) if sku else None
-    return index is not None and bool(unfit_products(ev)[index])
 
 
 def _held_back_notice(

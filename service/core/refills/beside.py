@@ -188,17 +188,14 @@ def reorder_text(
     they do not fit; review s30b F1: a D3 + K2 a child of 12 takes until March); else ""."""
     if within_then(ev, plan, reordered):
         return config.text("notice_warning_reorder", locale)
-    from .why import unfit_products
+    from .why import no_longer_fits
 
     catalog = ev.snapshot.catalog
-    mask = unfit_products(ev)
     unfit = sorted(
         {
             line.sku
             for line in ev.resolved
-            if line.sku in catalog.index
-            and mask[catalog.index[line.sku]]
-            and line.amounts[column] > 0
+            if line.sku and line.amounts[column] > 0 and no_longer_fits(ev, line.sku)
         }
     )
     if not unfit or not within_then(ev, plan, reordered, frozenset(unfit)):

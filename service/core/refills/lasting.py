@@ -172,8 +172,7 @@ def besides_reorder(
 def unfit_skus(ev: Evaluation, listed: list[Supply], profile: Profile) -> set[str]:
     """SKUs of the supplies listed and the current supplements that no longer fit the profile
     (why.unfit_products: diet, allergy, age, life stage, an interaction)."""
-    from .why import unfit_products
+    from .why import no_longer_fits
 
-    mask, index = unfit_products(ev), ev.snapshot.catalog.index
     skus = {s.sku for s in listed} | {line.sku for line in profile.current_supplements if line.sku}
-    return {sku for sku in skus if sku in index and mask[index[sku]]}
+    return {sku for sku in skus if no_longer_fits(ev, sku)}

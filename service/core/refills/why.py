@@ -118,14 +118,25 @@ UNFIT_CODES = frozenset({"diet", "allergy", "age", "life_stage"})
 
 def unfit_products(ev: Evaluation) -> np.ndarray:
     """Products that fail a check of `UNFIT_CODES` or an interaction for the profile, or that
-    an exclude rule with `taken` excludes."""
-    mask = np.zeros(len(ev.snapshot.catalog), dtype=bool)
-    for code, excluded in ev.safety.excluded.items():
-        if code in UNFIT_CODES or code.startswith("interaction:"):
+    an exclude rule with `taken` excludes. Once per evaluation (read-only: it is shared)."""
+    mask = ev.memo.get("unfit_products")
+    if mask is None:
+        mask = np.zeros(len(ev.snapshot.catalog), dtype=bool)
+        for code, excluded in ev.safety.excluded.items():
+            if code in UNFIT_CODES or code.startswith("interaction:"):
+                mask |= excluded
+        for excluded in ev.taken_unsuited.values():  # a rule's `taken` (review s28 F3)
             mask |= excluded
-    for excluded in ev.taken_unsuited.values():  # a rule's `taken` (review s28 F3)
-        mask |= excluded
+        mask.flags.writeable = False
+        ev.memo["unfit_products"] = mask
     return mask
+
+
+def no_longer_fits(ev: Evaluation, sku: str | None) -> bool:
+    """A product taken (`sku`, of the catalog) that the answer says no longer suits the
+    profile (`unfit_products`, as /refills' `fits`); False for one not in the catalog."""
+    index = ev.snapshot.catalog.index.get(sku) if sku else None
+    return index is not None and bool(unfit_products(ev)[index])
 
 
 # review s8 Q3: the why of an upper limit says what makes the excess
