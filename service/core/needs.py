@@ -113,9 +113,43 @@ def overshot_gap(offer: Offer) -> np.ndarray:
             overshoots = (~filled | over).all(axis=1)
             unneeded = ((per_day > 0) & ~fill_rows).sum(axis=1)
             out[rows] = overshoots & (unneeded >= least)
+    out |= _doctor_adds(offer)
     out.flags.writeable = False
     vars(offer)["_overshot_gap"] = out
     return out
+
+
+def _doctor_adds(offer: Offer) -> np.ndarray:
+    """Products whose every gap filled is a doctor's dose (`higher_dose_advised`) and that give
+    a nutrient they fill no gap of, where for each of those doses a product the list may offer
+    fills it with nothing unasked: a doctor's dose of one nutrient is answered by a product for
+    it (review s32a F1-F3: a man of 40 with no vitamin D advice and a doctor's 100 µg vitamin
+    K2 was offered a D3 + K2 with 25 µg of vitamin D, "gives 100 µg of vitamin K2" and not a
+    word of the D, and a regimen of a D3 + K2 and K2 drops; a doctor's 20 µg vitamin D got a
+    D3 + K2 first, a doctor's 1,000 mg omega-3 a cod-liver oil with retinol). Where only such a
+    product gives the dose, it stays."""
+    ev = offer.ev
+    out = np.zeros(len(ev.snapshot.catalog), dtype=bool)
+    advice = ev.advice
+    doctor = [c for c, a in advice.authority.items() if a == DOCTOR] if advice else []
+    if not doctor:
+        return out
+    fill = ev.features.fill > 0
+    fits = offer.gap_fits
+    # the gaps it fills in the list, else (no list candidate) every gap it fills
+    filled = np.where(np.asarray(fits.any(axis=1))[:, None], fits, fill)
+    others = np.ones(fill.shape[1], dtype=bool)
+    others[doctor] = False
+    only_doctor = filled.any(axis=1) & ~filled[:, others].any(axis=1)
+    adds = ((ev.snapshot.catalog.nutrients_per_day > 0) & ~fill).any(axis=1)
+    # what a list may offer for the dose, but for need (which reads this module)
+    offered = ev.safety.allowed() & ~ev.rule_excluded & ev.rule_required
+    offered &= offer.within_band & ~offer.duplicate
+    clean = fits[offered & ~adds]
+    answered = np.ones(fill.shape[1], dtype=bool)
+    answered[doctor] = clean[:, doctor].any(axis=0)
+    # out: every doctor's dose it fills has a product for it alone
+    return np.asarray(only_doctor & adds & ~(filled & ~answered).any(axis=1))
 
 
 def _nutrient_counts(catalog: Any) -> np.ndarray:

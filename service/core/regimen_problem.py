@@ -71,7 +71,7 @@ from typing import Any
 import numpy as np
 
 from .advice import advice_of, role_table
-from .advice_config import advice_config
+from .advice_config import DOCTOR, advice_config
 from .advice_extras import medicinal_only, served_targets
 from .amounts import above, tolerated
 from .catalog import DAYS_PER_MONTH, Catalog
@@ -455,6 +455,13 @@ def _one_of_membership(ev: Evaluation, index: np.ndarray) -> np.ndarray:
         if nutrient in keys:
             carries = ev.snapshot.catalog.nutrients_per_day[index, keys.index(nutrient)] > 0
             columns.append(carries & sources if nutrient in config.in_passing else carries)
+    # one product for a doctor's dose (review s32a F1: a doctor's 75 µg vitamin K2 as a D3 + K2
+    # and K2 drops, the dose over two bottles); a banded nutrient has its group above
+    advice = ev.advice
+    doctor = [c for c, a in advice.authority.items() if a == DOCTOR] if advice else []
+    for column in doctor:
+        if keys[column] not in config.banded:
+            columns.append(ev.snapshot.catalog.nutrients_per_day[index, column] > 0)
     if not columns:
         return np.zeros((len(index), 0), dtype=bool)
     return np.column_stack(columns)
