@@ -44,6 +44,7 @@ ADVICE_TEXTS: dict[str, tuple[str, ...]] = {
     "notice_doctor_dose_band": ("advised", "maximum", "unit", "nutrient"),  # review s9 F3
     "notice_doctor_dose_warned": ("advised", "unit", "nutrient"),  # left open in s20
     "notice_no_advice": (),
+    "notice_short_list_role": ("most",),  # review s32a F6
     "notice_advice_over_limit": ("nutrient", "advice"),  # left open in s20: advice_open.py
     "notice_advice_over_limit_life_stage": ("nutrient", "advice"),
     "notice_goals_age": ("goals",),  # review 22 F6: advice_open.goals_age_notices

@@ -100,7 +100,11 @@ def advice_notices(ev: Evaluation, locale: str) -> list[dict[str, str]]:
     said = {n["code"].partition(":")[2] for n in notices}  # nutrients named (re-review 22)
     notices += waiting_notices(ev, locale, advice_phrase, said)  # a limit (s20), an age
     if not (advice_of(ev).targets > 0).any():  # NaN (no advice) is not above 0
-        notices.append({"code": "no_advice", "text": reference.text("notice_no_advice", locale)})
+        # a condition whose care sets the amounts has its own words (review s32a F4: after
+        # bariatric surgery "no advised amount" beside "supplements for life")
+        own = [f"notice_no_advice.{i.id}" for i in ev.safety.triggered]
+        key = next((k for k in own if k in reference.texts), "notice_no_advice")
+        notices.append({"code": "no_advice", "text": reference.text(key, locale)})
     notices += serum_notices(ev, locale)
     return notices
 

@@ -286,3 +286,18 @@ def _shortlist(raw: np.ndarray, indices: np.ndarray, k: int, sku_order: np.ndarr
         indices = indices[part]
     # the last key sorts first: highest raw, then the lower SKU on equal scores
     return indices[np.lexsort((sku_order[indices], -raw[indices]))].tolist()
+
+
+def role_capped(ev: Evaluation, candidates: np.ndarray, shown: list[int]) -> int | None:
+    """`lists.max_per_role` where a candidate the list does not show has a role that many
+    products of the list already have (the short list says so, not "only products that meet
+    a need": review s32a F6, 8 omega-3 products for a doctor's dose and 2 shown); else None."""
+    rest = candidates.copy()
+    rest[shown] = False
+    if not rest.any():
+        return None
+    most = advice_config(ev.snapshot.reference).max_per_role
+    roles = ev.offer.roles
+    shown_roles = roles[shown].tolist()
+    full = {r for r in set(shown_roles) if shown_roles.count(r) >= most}
+    return most if any(int(r) in full for r in roles[rest].tolist()) else None

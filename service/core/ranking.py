@@ -37,7 +37,7 @@ from .line_notices import with_unsuited_lines
 from .list_together import together_notices
 from .needs import warned_out_by
 from .profile import Profile
-from .rank_order import _rank
+from .rank_order import _rank, role_capped
 from .reason_texts import item_reasons
 from .requests import RecommendationRequest
 from .rules import _ACTIVE as _ACTIVE  # tests clear it
@@ -304,10 +304,10 @@ def rank_and_render(
         notices = instead_notice(ev, instead, notices, locale)
         if not items:  # nothing safe, nothing for a need, a condition: say which (s7 P10)
             notices.append(no_items_notice(ev, locale))
-        elif len(items) < request.limit:
-            notices.append(
-                {"code": "short_list", "text": reference.text("notice_short_list", locale)}
-            )
+        elif len(items) < request.limit:  # at most `most` of a kind, or only for a need
+            most = role_capped(ev, candidates, shown) if role_cap else None
+            key = "notice_short_list" if most is None else "notice_short_list_role"
+            notices.append({"code": "short_list", "text": reference.text(key, locale, most=most)})
         notices = with_no_items_instead(instead, notices, locale)
         notices += together_notices(ev, shown, locale)  # not one routine (review 21 M2)
         bodies[locale] = {

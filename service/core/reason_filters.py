@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     from .ranking import Evaluation
 
 
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+_SENTENCE_END = re.compile(r"(?<=[.!?:])\s+")  # a colon too: "If ...: <a claim>." (s32a F7)
 
 
 @lru_cache(maxsize=8192)  # texts repeat across items and profiles (perf, issue 16)
