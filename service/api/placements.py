@@ -187,7 +187,9 @@ def customer_placement(
     purchases = None
     if NEEDS_PURCHASES & set(placement.strategies):
         purchases = _purchases(recommender, store, customer_id, entry["profile"])
-    else:  # the supplies still lasting count as taken (buy_again and refills count them)
+    if purchases is None:  # the supplies still lasting count as taken (buy_again and refills
+        # count them), also where rules/refills.yaml was refused (review s32b F2: the e-mail
+        # offered a 20 µg D3 beside a 75 µg bought 8 days before, 102 µg with food)
         entry = effective_entry(recommender, store, customer_id, entry)
     day = recommender.clock()
     experiments = experiment_server(app)

@@ -19,7 +19,12 @@ from .base import (
 @main.command()
 @click.option("--all", "all_customers", is_flag=True, help="Refresh every stored customer.")
 @click.option("--customer", "customer_id", default=None, help="Refresh one customer now.")
-@click.option("--force", is_flag=True, help="Recompute lists that are still fresh too.")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Recompute lists that are still fresh too, every profile computed again (not taken "
+    "from the results other customers' refreshes shared today).",
+)
 @click.option("--status", "show_status", is_flag=True, help="Show the latest run and exit.")
 @click.option(
     "--wait/--no-wait",
@@ -29,7 +34,7 @@ from .base import (
 )
 @click.option(
     "--timeout",
-    type=float,
+    type=click.FloatRange(min=0),
     default=0,
     help="Stop waiting after this many seconds (exit 1); 0: wait while the run progresses.",
 )
@@ -57,8 +62,15 @@ def refresh(
 
     from ..customers.refresh import progress
 
-    if not (show_status or customer_id or all_customers):
-        raise click.UsageError("say --all, --customer ID or --status")
+    # one of the three, each as given (review s32b F7: `--all --customer X` refreshed X alone,
+    # `--customer ''` was told to say --customer)
+    chosen = [o for o, on in [("--all", all_customers), ("--customer", customer_id is not None),
+              ("--status", show_status)] if on]  # fmt: skip
+    if len(chosen) != 1:
+        said = f" (not {' and '.join(chosen)} together)" if chosen else ""
+        raise click.UsageError(f"say one of --all, --customer ID or --status{said}")
+    if customer_id is not None and not customer_id.strip():
+        raise click.UsageError("--customer needs a customer id")
     components = _customers()
     store = components.store
     celery = celery_init_app(components)

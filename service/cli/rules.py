@@ -123,7 +123,8 @@ def rules_test(path: Path | None, catalog: str, rules: str, day: dt.datetime | N
     A case that names a rule the loaded rules (--rules) lack says so; one with a field of the
     wrong shape (`date: 28-11-2026`, a dose band that is no [low, high]), an unknown key or no
     `expect:` fails with a line naming it, and does not run. See
-    rules/tests/shipped_rules.yaml and rules/tests/vignettes.yaml. Exit code 1 when a case fails.
+    rules/tests/shipped_rules.yaml and rules/tests/vignettes.yaml. Exit code 1 when a case fails
+    or there is no case to run.
     """
     from ..contract.schemas import RecommendationRequestSchema
     from ..core.rule_tests import rule_test_files, run_rule_tests
@@ -141,6 +142,9 @@ def rules_test(path: Path | None, catalog: str, rules: str, day: dt.datetime | N
         )
     except DataFileError as exc:
         refuse(exc)
+    if not results:  # a wrong folder is no green run (review s32b F8)
+        where = path or paths.rules / "tests"
+        fail(f"no test cases in {where}: give a folder or file of cases (see rules/tests/)")
     known = {r.id for r in snapshot.rules.rules}
     for result in results:
         click.echo(f"{result.mark} {result.file}:{result.line} {result.name}")

@@ -311,7 +311,9 @@ def refresh_chunk(
     field = f"{snapshot.fingerprint}:{day.isoformat()}:{policy.limit}"
     names = [(d, field) for d in digests]
     # dedupe=False computes every profile on its own (the naive baseline of bench/precompute)
-    shared = store.get_shared(names) if dedupe else [None] * len(names)
+    # `force` reads none of today's shared results: it recomputes (review s32b F6: a forced
+    # run within the hour recomputed nothing); what it computes is shared again
+    shared = store.get_shared(names) if dedupe and not force else [None] * len(names)
     computed: dict[tuple[str, str], bytes] = {}
     bodies_by_digest: dict[str, bytes] = {}
     skus = [p.sku for p in snapshot.catalog.products]

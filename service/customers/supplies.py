@@ -252,7 +252,9 @@ def refresh_lasting(
         return (*rest, counts)
     field = f"{snapshot.fingerprint}:{day.isoformat()}:{policy.limit}"
     names = [(digest, f"{field}:{part}") for digest, part in todo]
-    shared = store.get_shared(names) if dedupe else [None] * len(names)
+    # `force` reads none of today's shared results: it recomputes (review s32b F6: a forced
+    # run within the hour recomputed nothing); what it computes is shared again
+    shared = store.get_shared(names) if dedupe and not force else [None] * len(names)
     computed: dict[tuple[str, str], bytes] = {}
     skus = [p.sku for p in snapshot.catalog.products]
     writes: list[tuple[str, str, bytes]] = []
