@@ -4,6 +4,8 @@ texts) tests/test_s32b_data_texts.py."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from click.testing import CliRunner
 
@@ -72,3 +74,38 @@ def test_rules_test_on_a_folder_without_cases_fails(tmp_path):
     result = CliRunner().invoke(main, ["rules", "test", str(tmp_path)])
     assert result.exit_code == 1, result.output
     assert "no test cases" in result.output
+
+
+# ------------------------------------------------------------------ F10: small ones
+def test_explain_says_which_keeps_a_rule_off(tmp_path):
+    # "inactive (disabled, outside its dates or market)" named all three; nl-winter-vitamin-d
+    # is `enabled: false`, the summer 2027 campaign starts on 1 June 2027
+    profile = tmp_path / "p.json"
+    profile.write_text('{"age": 40, "country": "NL"}', encoding="utf-8")
+
+    def statuses(sku: str) -> dict[str, str]:
+        args = ["explain", "--profile", str(profile), "--sku", sku, "--format", "json"]
+        result = CliRunner().invoke(main, [*args, "--date", "2026-11-28"])
+        assert result.exit_code == 0, result.output
+        return {r["rule"]: r["status"] for r in json.loads(result.output)["rules"]}
+
+    said = statuses("XF-D3-20-TAB")["nl-winter-vitamin-d"]
+    assert said == "inactive: disabled (enabled: false)"
+    said = statuses("XF-OMEGA3-FORTE-SG")["summer-2027-omega3"]
+    assert said == "inactive: starts on 2027-06-01 (valid_from)"
+
+
+def test_a_413_says_the_same_however_the_body_came(client):
+    big = b'{"profile": {"age": 40}, "x": "' + b"a" * (1024 * 1024 + 10) + b'"}'
+    response = client.post(
+        "/v1/recommendations", data=big, headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 413
+    assert response.get_json()["error"]["message"] == "the body is larger than 1048576 bytes"
+
+
+def test_rules_lint_refuses_an_unknown_query_parameter(client):
+    response = client.get("/v1/rules/lint?strict=1")
+    assert response.status_code == 422, response.get_json()
+    assert "strict" in response.get_json()["error"]["fields"]
+    assert client.get("/v1/rules/lint").status_code == 200

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify
+from flask import Flask, current_app, jsonify
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -49,6 +49,9 @@ class ContractApi(Api):
                     messages = inner
             fields = flatten_messages(messages)
         message = data.get("message") or error.description or error.name
+        if status == 413:  # as a chunked body's (review s32b F10), not Werkzeug's own words
+            limit = current_app.config.get("MAX_CONTENT_LENGTH") or 1024 * 1024
+            message = f"the body is larger than {limit} bytes"
         if status == 422 and fields:
             message = "the request fails validation; see fields"
         response = error_response(status, HTTP_CODES.get(status, "http_error"), message, fields)

@@ -10,8 +10,9 @@ from typing import Any
 
 from flask import current_app, jsonify, send_from_directory
 from flask_smorest import Blueprint
-from marshmallow import fields, post_load
+from marshmallow import RAISE, fields, post_load
 
+from ..contract.base import StrictQuerySchema
 from ..contract.responses import ContractErrorSchema
 from ..contract.schemas import (
     LintResponseSchema,
@@ -73,9 +74,16 @@ def preview_list(body: tuple[RecommendationRequest, dt.date | None]):
     return jsonify(answer)
 
 
+class _NoQuery(StrictQuerySchema):
+    """/v1/rules/lint takes no query parameter: one given is refused, as on the other GETs
+    (review s32b F10: `?strict=1` was silently ignored)."""
+
+
 @blp.route("/v1/rules/lint", methods=["GET"])
+@blp.arguments(_NoQuery(), location="query", unknown=RAISE)
 @blp.response(200, LintResponseSchema)
-def rules_lint():
+@blp.alt_response(422, schema=ContractErrorSchema)
+def rules_lint(_query: dict):
     """Lint findings of the rule files as they are on disk now (cached per file stamp and day,
     so every worker answers for the same files, and an edit shows at once, whether or not this
     worker has reloaded yet); `reload` is the state of the rules in service."""
