@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 import cel
 
 from .errors import Finding
+from .expression_cost import COST_LIMIT, CostUnknown, estimate_cost
 
 T = TypeVar("T")
 
@@ -88,7 +89,7 @@ def compile_expression(
             )
         ]
     try:
-        return Expression(source, cel.compile(source)), []
+        program = cel.compile(source)
     except (ValueError, RuntimeError, TypeError) as exc:
         text = str(exc)
         match = _POSITION.search(text)
@@ -103,6 +104,37 @@ def compile_expression(
         else:
             at_line, at_col, message = line, column, f"syntax error: {text.splitlines()[0]}"
         return None, [Finding(file, at_line, message, at_col, code="expression", rule_id=rule_id)]
+    problem = cost_problem(source)
+    if problem is not None:
+        return None, [
+            Finding(
+                file,
+                line,
+                problem,
+                column,
+                code="expression_cost",
+                rule_id=rule_id,
+                hint="nest fewer macros (all, exists, map, filter) or iterate shorter lists",
+            )
+        ]
+    return Expression(source, program), []
+
+
+def cost_problem(source: str) -> str | None:
+    """Why a condition is too costly to evaluate on every request, or None (review s32b F1:
+    three nested `.all()` over literal lists took seconds; see expression_cost.py). Checked
+    before any evaluation, so `rules check`, `rules lint` and every reload refuse it at once."""
+    try:
+        cost = estimate_cost(source)
+    except CostUnknown as exc:
+        return f"cannot estimate the cost of this condition ({exc}); write it more simply"
+    if cost > COST_LIMIT:
+        return (
+            f"too costly to evaluate: about {cost:,} steps, above the limit of {COST_LIMIT:,} "
+            "(a macro costs the length of the list it goes over times its body, so nesting "
+            "multiplies)"
+        )
+    return None
 
 
 def check_condition(
