@@ -109,3 +109,16 @@ def test_rules_lint_refuses_an_unknown_query_parameter(client):
     assert response.status_code == 422, response.get_json()
     assert "strict" in response.get_json()["error"]["fields"]
     assert client.get("/v1/rules/lint").status_code == 200
+
+
+def test_an_unknown_field_lists_the_fields_of_its_object(tmp_path):
+    # "known fields: age, allergies, basket, calcium_mg, categories, ..." mixed every level
+    from service.core.expressions import ExpressionError, explain_evaluation_error
+
+    known = {"profile": {"age": 1, "sex": "f"}, "intake": {"vitamin_d_ug": 0.0}}
+    said = explain_evaluation_error(
+        ExpressionError("unknown field 'shoe_size'"), known, "profile.shoe_size > 42"
+    )
+    assert said.endswith("profile has: age, sex"), said
+    said = explain_evaluation_error(ExpressionError("unknown field 'agee'"), known, "profile.agee")
+    assert said.endswith("did you mean 'age'?"), said

@@ -161,7 +161,8 @@ def check_condition(
                 Finding(
                     file,
                     line,
-                    f"{what} condition: {explain_evaluation_error(exc, context)}",
+                    f"{what} condition: "
+                    + explain_evaluation_error(exc, context, expression.source),
                     code="expression",
                     rule_id=rule_id,
                 )
@@ -179,17 +180,37 @@ def check_condition(
     return []
 
 
-def explain_evaluation_error(error: ExpressionError, known: dict[str, Any]) -> str:
-    """Turn an evaluation error into a message with a 'did you mean' where one helps."""
+def explain_evaluation_error(
+    error: ExpressionError, known: dict[str, Any], source: str = ""
+) -> str:
+    """Turn an evaluation error into a message with a 'did you mean' where one helps; the
+    fields listed are those of the object the condition reads it on (`profile.shoe_size`: the
+    profile's), where `source` shows which (review s32b F10: a flat mix of every level)."""
     message = str(error)
     match = re.match(r"unknown field '([^']+)'", message)
     if match:
         names = sorted(_all_keys(known))
-        close = difflib.get_close_matches(match[1], names, n=1)
+        parent = _parent(known, source, match[1])
+        fields = parent[1] if parent else []
+        close = difflib.get_close_matches(match[1], fields or names, n=1)
+        close = close or difflib.get_close_matches(match[1], names, n=1)
         if close:
             return f"{message}; did you mean {close[0]!r}?"
+        if parent is not None:
+            return f"{message}; {parent[0]} has: {', '.join(fields)}"
         return f"{message}; known fields: {', '.join(names[:40])}"
     return message
+
+
+def _parent(known: dict[str, Any], source: str, field: str) -> tuple[str, list[str]] | None:
+    """(path, its field names) of the object `source` reads `field` on, where `known` has it."""
+    for found in re.finditer(rf"([A-Za-z_][\w.]*)\.{re.escape(field)}\b", source):
+        value: Any = known
+        for part in found[1].split("."):
+            value = value.get(part) if isinstance(value, dict) else None
+        if isinstance(value, dict) and value:
+            return found[1], sorted(str(k) for k in value)
+    return None
 
 
 def _all_keys(value: Any) -> set[str]:
