@@ -16,7 +16,7 @@ from marshmallow import RAISE, Schema, fields, validate
 from ..errors import DataFileError, Finding
 from ..numbers import localized
 from ..reference import Reference, _display
-from ..validation import schema_findings
+from ..validation import WholeNumber, schema_findings
 from ..vocabulary import LOCALES
 from ..yamlfile import load_yaml
 
@@ -117,11 +117,11 @@ class _ConfigSchema(Schema):
         unknown = RAISE
 
     source = fields.String(required=True, validate=validate.Length(min=1))
-    remind_days_before = fields.Integer(required=True, validate=validate.Range(0, 365))
-    combine_within_days = fields.Integer(required=True, validate=validate.Range(0, 365))
-    forget_after_days = fields.Integer(required=True, validate=validate.Range(0, 3650))
-    history_per_customer = fields.Integer(required=True, validate=validate.Range(1, 10_000))
-    buy_again_days = fields.Integer(required=True, validate=validate.Range(1, 3650))
+    remind_days_before = WholeNumber(required=True, validate=validate.Range(0, 365))
+    combine_within_days = WholeNumber(required=True, validate=validate.Range(0, 365))
+    forget_after_days = WholeNumber(required=True, validate=validate.Range(0, 3650))
+    history_per_customer = WholeNumber(required=True, validate=validate.Range(1, 10_000))
+    buy_again_days = WholeNumber(required=True, validate=validate.Range(1, 3650))
     date_format = _Localized(required=True)
     time_zones = fields.Nested(_TimeZonesSchema, required=True)
     texts = fields.Dict(keys=fields.String(), values=_Localized(), required=True)
