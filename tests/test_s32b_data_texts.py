@@ -5,6 +5,9 @@ F3 an integer of a data file took a decimal and truncated it: `servings_per_day:
    75) and `rules check` said ok; likewise pack_size, min_age/max_age, a rule's position and
    priority, an upper-limit band's ages, refills.yaml's days. Now refused at its line: "must be
    a whole number, got 1.5" (2.0 too: an integer is written as one, as the HTTP API asks).
+F4 a blank or whitespace-only text, a control character (NUL) or a bidi override (U+202E) in a
+   rule's reason, a product name, texts.yaml, placements.yaml passed: a blank `en` reason took
+   a campaign's items away from English customers. Now refused at the text's line.
 """
 
 from __future__ import annotations
@@ -131,3 +134,114 @@ def test_a_decimal_refill_setting_is_refused(data_copy):
         line,
         "remind_days_before: must be a whole number, got 14.5",
     )
+
+
+# ---------------------------------------------------------------- F4: blank and control texts
+BAD_REASON = r"""
+  - id: spring-magnesium
+    description: "Spring campaign on magnesium"
+    when: "profile.age >= 18"
+    categories: [magnesium]
+    action: boost
+    weight: 0.3
+    reason:
+      nl: "Voorjaarsactie op magnesium\u0000."
+      de: "Frühjahrsaktion für Magnesium.\u202e"
+      en: "   "
+"""
+
+
+def test_a_blank_or_control_character_reason_is_refused_at_its_line(data_copy):
+    path = data_copy.merchandising_dir / "campaigns.yaml"
+    path.write_text(path.read_text(encoding="utf-8") + BAD_REASON, encoding="utf-8")
+    start = line_in(path, "id: spring-magnesium")
+    lines = {loc: line_in(path, f"      {loc}: ", start) for loc in ("nl", "de", "en")}
+    expected = {
+        (lines["nl"], "reason.nl: control character U+0000 in text"),
+        (lines["de"], "reason.de: bidi control character U+202E in text"),
+        (lines["en"], "reason.en: blank text"),
+    }
+    found = {(f.line, f.message) for f in lint(data_copy, path, TODAY).errors}
+    assert found >= expected, found
+    out = check(data_copy)
+    for line, message in expected:
+        refused_at(out, "campaigns.yaml", line, message)
+
+
+def test_a_blank_product_name_is_refused_at_its_line(data_copy):
+    start = edit_product(data_copy, SKU, 'en: "XTRA FUEL Vitamin D3 75 µg Tablets"', 'en: "  "')
+    refused_at(check(data_copy), "products.yaml", start + 1, "name.en: blank text")
+
+
+@pytest.mark.parametrize(
+    ("file", "old", "new", "message"),
+    [
+        (
+            "reference/texts.yaml",
+            'en: "Tops up your',
+            'en: "\\u2066Tops up your',
+            "texts.reason_fills_gap.en: bidi control character U+2066 in text",
+        ),
+        (
+            "reference/claims.yaml",
+            'en: "Vitamin D contributes to normal absorption',
+            'en: "\\x1bVitamin D contributes to normal absorption',
+            "claims.vitamin_d_calcium_absorption.text.en: control character U+001B in text",
+        ),
+        (
+            "placements.yaml",
+            'alternative_vegetarian: {nl: "vegetarisch", de: "vegetarisch", en: "vegetarian"}',
+            'alternative_vegetarian: {nl: "vegetarisch", de: "vegetarisch", en: " \\t"}',
+            "texts.alternative_vegetarian.en: blank text",
+        ),
+    ],
+    ids=["texts", "claims", "placements"],
+)
+def test_a_bad_text_of_the_other_files_is_refused_at_its_line(data_copy, file, old, new, message):
+    path = data_copy.rules / file
+    line = line_in(path, old)
+    replace(path, old, new)
+    out = check(data_copy)
+    refused_at(out, file.rsplit("/", 1)[-1], line, message)
+
+
+def test_a_newline_and_a_tab_stay_allowed(data_copy):
+    path = data_copy.merchandising_dir / "campaigns.yaml"
+    ok = (
+        BAD_REASON.replace(r"magnesium\u0000.", r"magnesium.\nNu")
+        .replace(r"Magnesium.\u202e", r"Magnesium.\t")
+        .replace('en: "   "', 'en: "Spring offer on magnesium."')
+    )
+    path.write_text(path.read_text(encoding="utf-8") + ok, encoding="utf-8")
+    assert not lint(data_copy, path, TODAY).errors
+    assert check(data_copy).exit_code == 0
+
+
+@pytest.mark.parametrize(
+    ("file", "key", "old", "new", "message"),
+    [
+        (
+            "regimen_texts.yaml",
+            "  role:",
+            'en: "Gives {parts} a day towards the advice for your profile."',
+            'en: "\\u202dGives {parts} a day towards the advice for your profile."',
+            "schema: role (en): bidi control character U+202D in text",
+        ),
+        (
+            "targets.yaml",
+            "  gezondheidsraad:",
+            'en: "the Dutch Health Council advises',
+            'en: "\\x00the Dutch Health Council advises',
+            "advice: authority gezondheidsraad (en): control character U+0000 in text",
+        ),
+    ],
+    ids=["regimen_texts", "targets-authority"],
+)
+def test_a_bad_text_of_a_file_checked_by_hand_is_refused(data_copy, file, key, old, new, message):
+    """The files that are not checked with a schema share the helper: text_problem."""
+    path = data_copy.reference_dir / file
+    line = line_in(path, key)
+    replace_first(path, old, new)
+    out = check(data_copy)
+    assert out.exit_code == 1, out.output
+    assert f"{file}:{line}:1: {message}" in out.output, out.output

@@ -16,21 +16,13 @@ from .amounts import rounded
 from .context import compiled_context
 from .errors import DataFileError, Finding
 from .reference import Reference, _display
+from .validation import Localized as _Localized
 from .validation import WholeNumber, schema_findings
 from .vocabulary import ALLERGENS, FORMS, GOALS, LOCALES
 from .yamlfile import LineDict, line_of, load_yaml
 
 SKU_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9-]{0,39}$")
 DAYS_PER_MONTH = 30
-
-
-class _Localized(fields.Dict):
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(
-            keys=fields.String(validate=validate.OneOf(LOCALES)),
-            values=fields.String(validate=validate.Length(min=1)),
-            **kwargs,
-        )
 
 
 class _ProductSchema(Schema):

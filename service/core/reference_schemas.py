@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, RAISE, Schema, fields, validate
 
-from .validation import WholeNumber
+from .validation import Text, WholeNumber
 from .vocabulary import (
     ALLERGENS,
     CONDITIONS,
@@ -176,7 +176,7 @@ class _Strict(Schema):
 def _localized() -> fields.Dict:
     return fields.Dict(
         keys=fields.String(validate=validate.OneOf(LOCALES)),
-        values=fields.String(validate=validate.Length(min=1)),
+        values=Text(),
         required=True,
         validate=lambda d: set(d) == set(LOCALES) or _fail(f"needs exactly {', '.join(LOCALES)}"),
     )

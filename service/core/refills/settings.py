@@ -16,6 +16,7 @@ from marshmallow import RAISE, Schema, fields, validate
 from ..errors import DataFileError, Finding
 from ..numbers import localized
 from ..reference import Reference, _display
+from ..validation import Localized as _Localized
 from ..validation import WholeNumber, schema_findings
 from ..vocabulary import LOCALES
 from ..yamlfile import load_yaml
@@ -90,15 +91,6 @@ TEXTS: dict[str, tuple[str, ...]] = {
 
 
 # ---------------------------------------------------------------- settings
-class _Localized(fields.Dict):
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(
-            keys=fields.String(validate=validate.OneOf(LOCALES)),
-            values=fields.String(validate=validate.Length(min=1)),
-            **kwargs,
-        )
-
-
 class _TimeZonesSchema(Schema):
     class Meta:
         unknown = RAISE
