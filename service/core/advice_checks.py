@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .reference import Reference
+from .validation import text_problem
 from .vocabulary import DIETS
 
 
@@ -67,6 +68,8 @@ def child_diet_notices(
 def placeholder_problem(text: Any, placeholders: tuple[str, ...]) -> str | None:
     if not isinstance(text, str) or not text:
         return "empty"
+    if problem := text_problem(text):
+        return problem
     try:
         text.format(**{name: "x" for name in placeholders})
     except (KeyError, IndexError, ValueError) as exc:

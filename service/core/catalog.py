@@ -16,21 +16,13 @@ from .amounts import rounded
 from .context import compiled_context
 from .errors import DataFileError, Finding
 from .reference import Reference, _display
-from .validation import schema_findings
+from .validation import Localized as _Localized
+from .validation import WholeNumber, schema_findings
 from .vocabulary import ALLERGENS, FORMS, GOALS, LOCALES
 from .yamlfile import LineDict, line_of, load_yaml
 
 SKU_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9-]{0,39}$")
 DAYS_PER_MONTH = 30
-
-
-class _Localized(fields.Dict):
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(
-            keys=fields.String(validate=validate.OneOf(LOCALES)),
-            values=fields.String(validate=validate.Length(min=1)),
-            **kwargs,
-        )
 
 
 class _ProductSchema(Schema):
@@ -43,8 +35,8 @@ class _ProductSchema(Schema):
     category = fields.String(required=True)
     form = fields.String(required=True, validate=validate.OneOf(FORMS))
     price = fields.Float(required=True, validate=validate.Range(min=0, min_inclusive=False))
-    pack_size = fields.Integer(required=True, validate=validate.Range(min=1))
-    servings_per_day = fields.Integer(required=True, validate=validate.Range(min=1, max=20))
+    pack_size = WholeNumber(required=True, validate=validate.Range(min=1))
+    servings_per_day = WholeNumber(required=True, validate=validate.Range(min=1, max=20))
     nutrients_per_serving = fields.Dict(
         keys=fields.String(),
         values=fields.Float(validate=validate.Range(min=0, min_inclusive=False)),
@@ -54,8 +46,8 @@ class _ProductSchema(Schema):
     vegan = fields.Boolean(required=True)
     vegetarian = fields.Boolean(required=True)
     allergens = fields.List(fields.String(validate=validate.OneOf(ALLERGENS)), required=True)
-    min_age = fields.Integer(required=True, validate=validate.Range(0, 120))
-    max_age = fields.Integer(allow_none=True, load_default=None, validate=validate.Range(0, 120))
+    min_age = WholeNumber(required=True, validate=validate.Range(0, 120))
+    max_age = WholeNumber(allow_none=True, load_default=None, validate=validate.Range(0, 120))
     pregnancy_suitable = fields.Boolean(required=True)
     breastfeeding_suitable = fields.Boolean(required=True)
     in_stock = fields.Boolean(load_default=True)

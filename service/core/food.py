@@ -15,6 +15,7 @@ import numpy as np
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from .numbers import localized
+from .validation import Text
 from .vocabulary import LOCALES
 
 # The intake check's texts (food_intake.yaml `texts`) and their placeholders.
@@ -91,7 +92,7 @@ class FoodIntakeFile(_Strict):
         keys=fields.String(validate=validate.OneOf(sorted(FOOD_TEXTS))),
         values=fields.Dict(
             keys=fields.String(validate=validate.OneOf(LOCALES)),
-            values=fields.String(validate=validate.Length(min=1)),
+            values=Text(),
             validate=validate.Length(equal=len(LOCALES)),
         ),
         required=True,

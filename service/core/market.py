@@ -21,6 +21,7 @@ from .amounts import above
 from .errors import Finding
 from .limit_everyone import above_every_limit, limits_passed
 from .numbers import localized
+from .validation import Text
 from .vocabulary import LOCALES
 
 if TYPE_CHECKING:
@@ -87,7 +88,7 @@ class ProductMaximaFile(_Strict):
         keys=fields.String(validate=validate.OneOf(sorted(LAW_TEXTS))),
         values=fields.Dict(
             keys=fields.String(validate=validate.OneOf(LOCALES)),
-            values=fields.String(validate=validate.Length(min=1)),
+            values=Text(),
             validate=validate.Length(equal=len(LOCALES)),
         ),
         required=True,
@@ -124,7 +125,7 @@ class _Form(_Strict):
     # name would be untrue: L-methylfolate is folate, not folic acid (review s8 R7)
     name = fields.Dict(
         keys=fields.String(validate=validate.OneOf(LOCALES)),
-        values=fields.String(validate=validate.Length(min=1)),
+        values=Text(),
         validate=validate.Length(equal=len(LOCALES)),
         load_default=None,
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, RAISE, Schema, fields, validate
 
+from .validation import Text, WholeNumber
 from .vocabulary import (
     ALLERGENS,
     CONDITIONS,
@@ -175,7 +176,7 @@ class _Strict(Schema):
 def _localized() -> fields.Dict:
     return fields.Dict(
         keys=fields.String(validate=validate.OneOf(LOCALES)),
-        values=fields.String(validate=validate.Length(min=1)),
+        values=Text(),
         required=True,
         validate=lambda d: set(d) == set(LOCALES) or _fail(f"needs exactly {', '.join(LOCALES)}"),
     )
@@ -209,8 +210,8 @@ class _NutrientsFile(_Strict):
 
 class _Band(_Strict):
     id = fields.String(required=True)
-    min_age = fields.Integer(required=True, validate=validate.Range(0, 120))
-    max_age = fields.Integer(required=True, validate=validate.Range(0, 120))
+    min_age = WholeNumber(required=True, validate=validate.Range(0, 120))
+    max_age = WholeNumber(required=True, validate=validate.Range(0, 120))
 
 
 class _Limit(_Strict):

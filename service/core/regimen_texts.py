@@ -13,6 +13,7 @@ import numpy as np
 from .errors import DataFileError, Finding
 from .numbers import localized
 from .reference import Reference
+from .validation import text_problem
 from .vocabulary import LOCALES
 from .yamlfile import load_yaml
 
@@ -131,6 +132,10 @@ def load_regimen_texts(path: Path, reference: Reference) -> dict[str, dict[str, 
         for locale, text in entry.items():
             if not isinstance(text, str) or not text:
                 findings.append(Finding(display, line, f"{key} ({locale}): empty", code="schema"))
+            elif problem := text_problem(text):
+                findings.append(
+                    Finding(display, line, f"{key} ({locale}): {problem}", code="schema")
+                )
             elif pattern := reference.forbidden_match(text):
                 findings.append(
                     Finding(

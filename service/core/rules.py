@@ -31,7 +31,7 @@ from .expressions import (
 )
 from .lazy import cached_property
 from .reference import Reference, _display
-from .validation import schema_findings
+from .validation import Localized, Text, WholeNumber, schema_findings
 from .vocabulary import LOCALES, RULE_ACTIONS
 from .yamlfile import LineDict, load_yaml
 
@@ -45,20 +45,16 @@ class _RuleSchema(Schema):
         unknown = RAISE
 
     id = fields.String(required=True, validate=validate.Regexp(RULE_ID))
-    description = fields.String(required=True)
+    description = Text(required=True)
     when = fields.String(load_default="true")
     products = fields.String(load_default=None)
     skus = fields.List(fields.String(), load_default=list)
     categories = fields.List(fields.String(), load_default=list)
     action = fields.String(required=True, validate=validate.OneOf(RULE_ACTIONS))
     weight = fields.Float(load_default=None, validate=validate.Range(0, 1, min_inclusive=False))
-    position = fields.Integer(load_default=None, validate=validate.Range(1, 50))
-    reason = fields.Dict(
-        keys=fields.String(validate=validate.OneOf(LOCALES)),
-        values=fields.String(validate=validate.Length(min=1)),
-        load_default=None,
-    )
-    priority = fields.Integer(load_default=0)
+    position = WholeNumber(load_default=None, validate=validate.Range(1, 50))
+    reason = Localized(load_default=None)
+    priority = WholeNumber(load_default=0)
     valid_from = fields.Date(load_default=None)
     valid_until = fields.Date(load_default=None)
     markets = fields.List(fields.String(validate=validate.Regexp(r"^[A-Z]{2}$")), load_default=list)

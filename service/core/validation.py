@@ -2,12 +2,78 @@
 
 from __future__ import annotations
 
+import numbers
+import unicodedata
 from typing import Any
 
-from marshmallow import Schema, ValidationError
+from marshmallow import Schema, ValidationError, fields, validate
 
 from .errors import Finding
+from .vocabulary import LOCALES
 from .yamlfile import LineDict, LineList, line_of
+
+# what a shown text of a data file may not hold (review s32b F4), as contract.base.ShownText for
+# a label of a request: control characters (C0 but the tab and the newline, DEL, C1), line and
+# paragraph separators, private use, surrogates, and the bidi controls (an override U+202E or
+# an isolate U+2066 reverses or reorders what follows it on the page). The newline stays: a
+# YAML block scalar (`|`, `>`) gives one, and it shows as a space or a line break.
+_NOT_SHOWN = frozenset({"Cc", "Zl", "Zp", "Co", "Cs"})
+_BIDI_CONTROLS = frozenset(
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
+
+
+def text_problem(text: str) -> str | None:
+    """Why a text of a data file cannot be shown, else None: blank or only whitespace (it
+    counts as missing: a blank `en` reason left English customers without the rule's items),
+    or a character of _NOT_SHOWN or _BIDI_CONTROLS, named by its code point."""
+    if not text.strip():
+        return "blank text"
+    for char in text:
+        if char in _BIDI_CONTROLS:
+            return f"bidi control character U+{ord(char):04X} in text"
+        if char not in "\t\n" and unicodedata.category(char) in _NOT_SHOWN:
+            return f"control character U+{ord(char):04X} in text"
+    return None
+
+
+def _refuse_bad_text(text: str) -> bool:
+    problem = text_problem(text)
+    if problem:
+        raise ValidationError(problem)
+    return True
+
+
+class Text(fields.String):
+    """A text of a data file that is shown: not blank, no control or bidi characters."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(validate=_refuse_bad_text, **kwargs)
+
+
+class Localized(fields.Dict):
+    """A text per locale ({nl, de, en}), each a `Text`; the one helper of every data file
+    (catalog, rules, reference, placements, refills), so each refuses the same texts."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(
+            keys=fields.String(validate=validate.OneOf(LOCALES)), values=Text(), **kwargs
+        )
+
+
+class WholeNumber(fields.Integer):
+    """An integer of a data file: 1.5 (and 2.0, "2", true) is refused, never truncated
+    (review s32b F3; marshmallow's Integer without strict=True made 1.5 a 1)."""
+
+    default_error_messages = {"invalid": "must be a whole number, got {input!r}"}
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(strict=True, **kwargs)
+
+    def _validated(self, value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+            raise self.make_error("invalid", input=value)
+        return super()._validated(value)
 
 
 def _walk(
@@ -21,6 +87,11 @@ def _walk(
         for key, sub in errors.items():
             child = None
             line = here
+            if key == "value" and not (isinstance(node, LineDict) and key in node):
+                # marshmallow's error of a Dict's value: the path is the entry's key alone
+                # ("reason.en", not "reason.en.value"; review s32b F4)
+                _walk(sub, node, path, out, line)
+                continue
             if isinstance(node, LineDict) and key in node:
                 child, line = node[key], node.line_of(key)
             elif isinstance(node, LineList) and isinstance(key, int) and key < len(node):

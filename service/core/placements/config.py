@@ -19,6 +19,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate, valida
 from ..errors import DataFileError, Finding
 from ..numbers import localized
 from ..reference import Reference, _display
+from ..validation import Localized as _Localized
 from ..validation import schema_findings
 from ..vocabulary import FORMS, LOCALES
 from ..yamlfile import LineDict, line_of, load_yaml
@@ -90,15 +91,6 @@ TEXTS: dict[str, tuple[str, ...]] = {
     "notice_refill_held_back_midwife": ("product", "date", "products", "nutrient"),
     **{f"form_{form}": () for form in FORMS},
 }
-
-
-class _Localized(fields.Dict):
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(
-            keys=fields.String(validate=validate.OneOf(LOCALES)),
-            values=fields.String(validate=validate.Length(min=1)),
-            **kwargs,
-        )
 
 
 class _Cap(fields.Integer):

@@ -16,7 +16,8 @@ from marshmallow import RAISE, Schema, fields, validate
 from ..errors import DataFileError, Finding
 from ..numbers import localized
 from ..reference import Reference, _display
-from ..validation import schema_findings
+from ..validation import Localized as _Localized
+from ..validation import WholeNumber, schema_findings
 from ..vocabulary import LOCALES
 from ..yamlfile import load_yaml
 
@@ -90,15 +91,6 @@ TEXTS: dict[str, tuple[str, ...]] = {
 
 
 # ---------------------------------------------------------------- settings
-class _Localized(fields.Dict):
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(
-            keys=fields.String(validate=validate.OneOf(LOCALES)),
-            values=fields.String(validate=validate.Length(min=1)),
-            **kwargs,
-        )
-
-
 class _TimeZonesSchema(Schema):
     class Meta:
         unknown = RAISE
@@ -117,11 +109,11 @@ class _ConfigSchema(Schema):
         unknown = RAISE
 
     source = fields.String(required=True, validate=validate.Length(min=1))
-    remind_days_before = fields.Integer(required=True, validate=validate.Range(0, 365))
-    combine_within_days = fields.Integer(required=True, validate=validate.Range(0, 365))
-    forget_after_days = fields.Integer(required=True, validate=validate.Range(0, 3650))
-    history_per_customer = fields.Integer(required=True, validate=validate.Range(1, 10_000))
-    buy_again_days = fields.Integer(required=True, validate=validate.Range(1, 3650))
+    remind_days_before = WholeNumber(required=True, validate=validate.Range(0, 365))
+    combine_within_days = WholeNumber(required=True, validate=validate.Range(0, 365))
+    forget_after_days = WholeNumber(required=True, validate=validate.Range(0, 3650))
+    history_per_customer = WholeNumber(required=True, validate=validate.Range(1, 10_000))
+    buy_again_days = WholeNumber(required=True, validate=validate.Range(1, 3650))
     date_format = _Localized(required=True)
     time_zones = fields.Nested(_TimeZonesSchema, required=True)
     texts = fields.Dict(keys=fields.String(), values=_Localized(), required=True)
