@@ -122,3 +122,32 @@ def test_an_unknown_field_lists_the_fields_of_its_object(tmp_path):
     assert said.endswith("profile has: age, sex"), said
     said = explain_evaluation_error(ExpressionError("unknown field 'agee'"), known, "profile.agee")
     assert said.endswith("did you mean 'age'?"), said
+
+
+def test_a_bad_rule_id_says_which_ids_are_allowed(data_copy):
+    # "schema: id: String does not match expected pattern." named no pattern
+    rule = (
+        'source: "test"\n'
+        "rules:\n"
+        "  - id: Spring_X\n"
+        '    description: "x"\n'
+        "    skus: [XF-D3-20-TAB]\n"
+        "    action: exclude\n"
+    )
+    (data_copy.rules / "merchandising" / "spring.yaml").write_text(rule, encoding="utf-8")
+    args = ["rules", "check", "--rules", str(data_copy.rules), "--catalog", str(data_copy.catalog)]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code != 0, result.output
+    (line,) = [x for x in result.output.splitlines() if "spring.yaml" in x and "id:" in x]
+    assert "lowercase letters, digits and hyphens" in line, result.output
+    assert ":3:" in line, line
+
+
+def test_rules_check_prints_findings_in_line_order(data_copy):
+    keys = "".join(f"x{i}: {i}\n" for i in range(9))
+    text = 'source: "test"\nrules: []\n' + keys
+    (data_copy.rules / "merchandising" / "spring.yaml").write_text(text, encoding="utf-8")
+    args = ["rules", "check", "--rules", str(data_copy.rules), "--catalog", str(data_copy.catalog)]
+    result = CliRunner().invoke(main, args)
+    lines = [int(x.split(":")[1]) for x in result.output.splitlines() if "spring.yaml:" in x]
+    assert len(lines) == 9 and lines == sorted(lines), result.output

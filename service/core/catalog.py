@@ -29,7 +29,12 @@ class _ProductSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    sku = fields.String(required=True, validate=validate.Regexp(SKU_PATTERN))
+    sku = fields.String(
+        required=True,
+        validate=validate.Regexp(
+            SKU_PATTERN, error="must be capital letters, digits and hyphens (at most 40)"
+        ),
+    )
     name = _Localized(required=True)
     brand = fields.String(required=True)
     category = fields.String(required=True)

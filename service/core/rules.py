@@ -44,7 +44,13 @@ class _RuleSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    id = fields.String(required=True, validate=validate.Regexp(RULE_ID))
+    id = fields.String(
+        required=True,
+        validate=validate.Regexp(
+            RULE_ID,
+            error="must be lowercase letters, digits and hyphens (at most 80, not starting with -)",
+        ),
+    )
     description = Text(required=True)
     when = fields.String(load_default="true")
     products = fields.String(load_default=None)
@@ -57,10 +63,20 @@ class _RuleSchema(Schema):
     priority = WholeNumber(load_default=0)
     valid_from = fields.Date(load_default=None)
     valid_until = fields.Date(load_default=None)
-    markets = fields.List(fields.String(validate=validate.Regexp(r"^[A-Z]{2}$")), load_default=list)
+    markets = fields.List(
+        fields.String(
+            validate=validate.Regexp(r"^[A-Z]{2}$", error="must be a market code such as NL or DE")
+        ),
+        load_default=list,
+    )
     # only in these placements (rules/placements.yaml); never in the plain list
     placements = fields.List(
-        fields.String(validate=validate.Regexp(PLACEMENT_NAME)), load_default=list
+        fields.String(
+            validate=validate.Regexp(
+                PLACEMENT_NAME, error="must be a placement name: lowercase letters, digits and _"
+            )
+        ),
+        load_default=list,
     )
     enabled = fields.Boolean(load_default=True)
     # false: the reason says which product suits among those offered for a need (a vegan
@@ -69,7 +85,12 @@ class _RuleSchema(Schema):
     # exclude only: a product taken (or in the basket) that the rule excludes does not suit the
     # person either: `product_not_suited` with the words regimen_texts.yaml `unsuited_<taken>`,
     # credited with nothing, and what suits in its place is named (review s28 F3)
-    taken = fields.String(load_default=None, validate=validate.Regexp(r"^[a-z][a-z0-9_]{0,39}$"))
+    taken = fields.String(
+        load_default=None,
+        validate=validate.Regexp(
+            r"^[a-z][a-z0-9_]{0,39}$", error="must be lowercase letters, digits and _ (at most 40)"
+        ),
+    )
     # exclude only: why the product it keeps out does not suit, in the words regimen_texts.yaml
     # `unsuited_<why>`, said where that product is asked about (page_product_not_suited);
     # without it a rule's `taken` words say it (review s29a F9)
