@@ -369,7 +369,7 @@ class Offer:
         quoting "the beneficial effect is obtained with a daily intake of 250 mg")."""
         need = (self.ev.features.fill > 0) & ~self.above_band
         advice = self.ev.advice
-        claims = [c for c, a in advice.authority.items() if a == CLAIM_CONDITION] if advice else []
+        claims = advice.columns_of(CLAIM_CONDITION) if advice else []
         if claims and advice is not None:
             per_day = self.ev.snapshot.catalog.nutrients_per_day[:, claims]
             need[:, claims] &= per_day >= advice.targets[claims] * (1 - 1e-9)

@@ -35,6 +35,11 @@ class ProfileAdvice:
     # interactions (ids) whose warning keeps an aim of ours from being a target (review 16 F7)
     aims_warned_by: frozenset[str] = frozenset()
 
+    def columns_of(self, authority: str) -> list[int]:
+        """The nutrient columns whose target `authority` gives (advice_config.DOCTOR: a
+        doctor's dose; CLAIM_CONDITION: a claim's condition of use)."""
+        return [c for c, a in self.authority.items() if a == authority]
+
 
 def profile_advice(
     reference: Reference, profile: Any, context: Any, targets_in: tuple

@@ -96,14 +96,14 @@ def overshot_gap(offer: Offer) -> np.ndarray:
             advice = ev.advice
             assert advice is not None  # ranking.evaluate sets it (advice.advice_of)
             targets = nan_to_num(advice.targets, nan=np.inf)  # a new array
-            claims = [c for c, a in advice.authority.items() if a == CLAIM_CONDITION]
+            claims = advice.columns_of(CLAIM_CONDITION)
             if claims:
                 targets[claims] = np.inf
             over = per_day + ev.intake > targets * (1 + 1e-9)
             # a doctor's dose of one nutrient is answered by a product for it, never by a
             # multivitamin (review 14: the women's multivitamin, 14 mg iron and retinol, beside
             # the folic acid tablet for a doctor's 1000 µg folic acid)
-            doctor = [c for c, a in advice.authority.items() if a == DOCTOR]
+            doctor = advice.columns_of(DOCTOR)
             if doctor:
                 over[:, doctor] = True
             # the gaps it fills in the list, else (no list candidate) every gap it fills
@@ -131,7 +131,7 @@ def _doctor_adds(offer: Offer) -> np.ndarray:
     ev = offer.ev
     out = np.zeros(len(ev.snapshot.catalog), dtype=bool)
     advice = ev.advice
-    doctor = [c for c, a in advice.authority.items() if a == DOCTOR] if advice else []
+    doctor = advice.columns_of(DOCTOR) if advice else []
     if not doctor:
         return out
     fill = ev.features.fill > 0

@@ -458,7 +458,7 @@ def _one_of_membership(ev: Evaluation, index: np.ndarray) -> np.ndarray:
     # one product for a doctor's dose (review s32a F1: a doctor's 75 µg vitamin K2 as a D3 + K2
     # and K2 drops, the dose over two bottles); a banded nutrient has its group above
     advice = ev.advice
-    doctor = [c for c, a in advice.authority.items() if a == DOCTOR] if advice else []
+    doctor = advice.columns_of(DOCTOR) if advice else []
     for column in doctor:
         if keys[column] not in config.banded:
             columns.append(ev.snapshot.catalog.nutrients_per_day[index, column] > 0)

@@ -76,11 +76,8 @@ def alternative_mask(
         mask &= ~(catalog.nutrients_per_day[:, row <= 0] > 0).any(axis=1)
     keys = catalog.nutrient_keys
     for column in np.flatnonzero(row > 0).tolist() if roles is None else []:
-        ratio = config.dose_ratio(keys[column])
         amounts = catalog.nutrients_per_day[:, column]
-        mask &= (amounts >= row[column] / ratio * (1 - EPSILON)) & (
-            amounts <= row[column] * ratio * (1 + EPSILON)
-        )
+        mask &= _in_dose_window(config, keys[column], row[column], amounts)
     # never less suitable than the product on the page
     mask &= (catalog.allergen_bits & ~catalog.allergen_bits[index]) == 0
     if product.vegan:
@@ -303,12 +300,13 @@ def page_product_notice(ctx: PlacementContext, placement: Placement, locale: str
 def _comparable(config: PlacementConfig, keys: Sequence[str], mine: Any, theirs: Any) -> bool:
     """`theirs` gives every nutrient of `mine` (daily rows) within placements.yaml's dose
     window of it."""
-    for column in np.flatnonzero(mine > 0).tolist():
-        ratio, dose = config.dose_ratio(keys[column]), float(mine[column])
-        if (
-            not dose / ratio * (1 - EPSILON)
-            <= float(theirs[column])
-            <= dose * ratio * (1 + EPSILON)
-        ):
-            return False
-    return True
+    return all(
+        bool(_in_dose_window(config, keys[column], mine[column], theirs[column]))
+        for column in np.flatnonzero(mine > 0).tolist()
+    )
+
+
+def _in_dose_window(config: PlacementConfig, key: str, dose: Any, amounts: Any) -> Any:
+    """`amounts` (one or an array) within `dose_ratio(key)` of `dose`, either way."""
+    ratio = config.dose_ratio(key)
+    return (amounts >= dose / ratio * (1 - EPSILON)) & (amounts <= dose * ratio * (1 + EPSILON))
