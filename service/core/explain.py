@@ -141,18 +141,6 @@ def exclusion_reasons(ev: Evaluation, index: int) -> list[dict[str, Any]]:
     return reasons
 
 
-def _inactive(rule: Any, today: dt.date, market: str) -> str:
-    """Which of `enabled`, the dates or `markets` keeps a rule off (review s32b F10: one
-    phrase named all three)."""
-    if not rule.enabled:
-        return "inactive: disabled (enabled: false)"
-    if rule.valid_from and today < rule.valid_from:
-        return f"inactive: starts on {rule.valid_from.isoformat()} (valid_from)"
-    if rule.valid_until and today > rule.valid_until:
-        return f"inactive: ended on {rule.valid_until.isoformat()} (valid_until)"
-    return f"inactive: only for markets {', '.join(rule.markets)}, not {market} (markets)"
-
-
 def rule_effects(ev: Evaluation, index: int) -> list[dict[str, Any]]:
     """Rules that select this product: applied (condition holds) or not, and why not."""
     effects = []
@@ -164,8 +152,8 @@ def rule_effects(ev: Evaluation, index: int) -> list[dict[str, Any]]:
             status = "applied"
         elif not ev.snapshot.rules.applies(rule):
             status = "not for this placement (rules/placements.yaml, the rule's placements)"
-        elif not rule.active_on(ev.today, ev.profile.country):
-            status = _inactive(rule, ev.today, ev.profile.country)
+        elif off := rule.inactive_because(ev.today, ev.profile.country):
+            status = off
         else:
             status = "condition does not hold for this profile"
         effect = {

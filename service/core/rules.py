@@ -161,13 +161,20 @@ class Rule:
         return out
 
     def active_on(self, today: dt.date, market: str) -> bool:
+        return self.inactive_because(today, market) is None
+
+    def inactive_because(self, today: dt.date, market: str) -> str | None:
+        """Which of `enabled`, the dates or `markets` keeps the rule off on `today` in
+        `market` (explain says it: review s32b F10); None when it is active."""
         if not self.enabled:
-            return False
+            return "inactive: disabled (enabled: false)"
         if self.valid_from and today < self.valid_from:
-            return False
+            return f"inactive: starts on {self.valid_from.isoformat()} (valid_from)"
         if self.valid_until and today > self.valid_until:
-            return False
-        return not self.markets or market in self.markets
+            return f"inactive: ended on {self.valid_until.isoformat()} (valid_until)"
+        if self.markets and market not in self.markets:
+            return f"inactive: only for markets {', '.join(self.markets)}, not {market} (markets)"
+        return None
 
 
 @dataclass(frozen=True)
