@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .advice_config import advice_config
+from .advice_config import DOCTOR, advice_config
 from .amounts import above
 from .day_totals import advice_within_warning
 from .fastnp import flatnonzero
@@ -240,9 +240,18 @@ def _fit_distance(ev: Evaluation, pool: np.ndarray) -> tuple[np.ndarray, np.ndar
     """For the pool products whose category's role is a `dose_fit` nutrient with an advice
     (vitamin D and D + K2 products for vitamin D; not a calcium + D3 or a multivitamin): how far
     each one's daily dose lies from the advice gap, relative to the advice, and that nutrient's
-    column (-1 and inf for the others). None: no such nutrient."""
+    column (-1 and inf for the others). None: no such nutrient. A nutrient with a doctor's
+    dose counts as a `dose_fit` one, and every product giving it that has no group of its own
+    joins its group: a model put a 75 µg K2 before the 200 µg for a doctor's 200 µg (session
+    32), and a calcium + D3 with 20 µg before the D3 50 µg for a doctor's 50 µg (review s33a
+    F2)."""
     targets = ev.targets
-    has = advice_config(ev.snapshot.reference).fit_columns & (ev.targets_or_zero > 0)
+    fit = advice_config(ev.snapshot.reference).fit_columns
+    doctor = ev.advice.columns_of(DOCTOR) if ev.advice else []
+    if doctor:
+        fit = fit.copy()
+        fit[doctor] = True
+    has = fit & (ev.targets_or_zero > 0)
     if not has.any():
         return None
     columns = flatnonzero(has)
@@ -250,9 +259,12 @@ def _fit_distance(ev: Evaluation, pool: np.ndarray) -> tuple[np.ndarray, np.ndar
     column_of_role = np.full(len(table.names), -1, dtype=np.int64)
     column_of_role[table.nutrient_role[columns]] = columns
     group = column_of_role[table.category_role[pool]]
+    per_day = ev.snapshot.catalog.nutrients_per_day
+    for column in doctor:
+        if has[column]:
+            group[(group < 0) & (per_day[pool, column] > 0)] = column
     fits = group >= 0
     gap = np.maximum(ev.targets_or_zero - ev.intake, 0.0)
-    per_day = ev.snapshot.catalog.nutrients_per_day
     distance = np.full(pool.size, np.inf)
     chosen = group[fits]
     distance[fits] = np.abs(per_day[pool[fits], chosen] - gap[chosen]) / targets[chosen]
