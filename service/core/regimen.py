@@ -270,6 +270,7 @@ def _targets_view(
     keys = ev.snapshot.reference.nutrients.keys
     targets, target_ids = served_targets(ev)
     ours = priorities(ev.snapshot.reference).is_ours
+    authority = ev.advice.authority if ev.advice else {}
     within = ev.offer.enough_share
     out = {}
     for column in np.flatnonzero(np.nan_to_num(targets) > 0):
@@ -288,8 +289,7 @@ def _targets_view(
             # review s29a F7: as the lines taken and the regimen's give it (a methylfolate's
             # folate by its form's name)
             "nutrient": write.given(key, _sources_giving(ev, chosen, int(column))),
-            # review s10 U2: an aim of ours (targets.yaml priorities, `ours`) is not "advised"
-            "advised": write("advised_ours" if ours(target_ids.get(key)) else "advised"),
+            "advised": write.advised(authority.get(int(column)), ours(target_ids.get(key))),
         }
         status = "achieved" if achieved else "missed"
         if column in failing:

@@ -162,6 +162,16 @@ class TextWriter:
     def __call__(self, key: str, **values: Any) -> str:
         return self.texts[key][self.locale].format(**localized(values, self.locale))
 
+    def advised(self, authority: str | None, ours: bool) -> str:
+        """How a target text names the amount ({advised}): our own aim (`advised_ours`, review
+        s10 U2), an authority's with a word of its own (`advised_<authority>`: the DGE's total
+        for food and supplements together is no supplement dose, review s33a F1), else the
+        advised one."""
+        if ours:
+            return self("advised_ours")
+        own = f"advised_{authority}"
+        return self(own if own in self.texts else "advised")
+
     def name(self, key: str) -> str:
         return self.reference.nutrients.name(key, self.locale)
 

@@ -1,0 +1,41 @@
+"""Review s33a F1: the DGE's 20 µg vitamin D is for food and supplements together
+(targets.yaml authority `dge_total`), not a supplement dose. Regimens named it "the advised
+20 µg": a child of 8 in DE with 10 µg drops read "You reach 10 of the advised 20 µg ... no
+safe combination gets closer" (an invitation to a second drop), a man of 40 "mindestens die
+empfohlenen 20 µg". The lists had said "from food and supplements together" since review s8
+R6; regimens now say it too (regimen_texts.yaml `advised_dge_total`)."""
+
+from __future__ import annotations
+
+import pytest
+
+WORDS = {
+    "en": ("the food-and-supplements total of 20", "advised"),
+    "nl": ("voor voeding en supplementen samen genoemde 20", "geadviseerde"),
+    "de": ("für Nahrung und Präparate zusammen genannten 20", "empfohlenen"),
+}
+
+
+def _why(client, profile: dict, locale: str) -> dict:
+    body = {"profile": profile, "max_products": 3, "locale": locale}
+    response = client.post("/v1/regimens", json=body)
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()["targets"]["vitamin_d_ug"]
+
+
+@pytest.mark.parametrize("locale", sorted(WORDS))
+@pytest.mark.parametrize(
+    "profile", [{"age": 8, "country": "DE"}, {"age": 40, "sex": "male", "country": "DE"}]
+)
+def test_a_regimen_names_the_dge_total_as_food_and_supplements(client, profile, locale):
+    target = _why(client, profile, locale)
+    assert target["source"] == "de-no-skin-synthesis-vitamin-d"
+    total, advised = WORDS[locale]
+    assert total in target["why"], target
+    assert advised not in target["why"], target
+
+
+def test_an_advice_of_another_authority_is_still_the_advised_one(client):
+    # the Gezondheidsraad's 20 µg from 70 is a supplement advice: "the advised 20 µg"
+    target = _why(client, {"age": 75, "sex": "female", "country": "NL"}, "en")
+    assert "the advised 20" in target["why"], target
