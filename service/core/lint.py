@@ -30,7 +30,7 @@ from .markets import load_markets
 from .profile import Profile
 from .reference import Reference, _display
 from .reference_load import load_reference
-from .rules import Rule, RuleSet, load_rules, rule_files
+from .rules import Rule, RuleSet, load_rules, no_rule_files, rule_files
 from .samples import sample_profiles
 from .snapshot import DataPaths
 
@@ -77,17 +77,7 @@ def lint(paths: DataPaths, target: Path | None = None, today: dt.date | None = N
     where = target or paths.merchandising_dir
     files = _files(where)
     if not files:
-        return LintResult(
-            [
-                Finding(
-                    _display(where),
-                    1,
-                    "no rule files (*.yaml) here",
-                    code="no-rule-files",
-                    hint="give a rule file or the folder that holds them (rules/merchandising)",
-                )
-            ]
-        )
+        return LintResult([no_rule_files(where)])
     # a file or folder inside the merchandising folder is linted together with the folder's
     # other files, as the service loads them (review 19 F2: a rule id another file uses, or a
     # placement placements.yaml lacks, said "0 error(s)" and was then refused): theirs first,

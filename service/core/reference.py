@@ -9,6 +9,7 @@ This module holds the indexed objects; reference_load.py reads and checks the fi
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from functools import cached_property, lru_cache
@@ -218,6 +219,9 @@ class Reference:
 
     @lru_cache(maxsize=8192)  # noqa: B019 - immutable, hashed by identity; texts repeat a lot
     def _forbidden_match(self, text: str) -> str | None:
+        # as a reader sees it (review s33b F2): "pre\u200dvents" read as "prevents", a
+        # fullwidth or compatibility form as its plain letter
+        text = claim_text(text)
         for loc in self.forbidden:
             for pattern in self.forbidden.get(loc, ()):
                 if pattern.search(text):
@@ -289,3 +293,14 @@ def _display(path: Path) -> str:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
     except ValueError:
         return str(path)
+
+
+def claim_text(text: str) -> str:
+    """`text` as the disease-claim patterns read it: without format characters (zero-width
+    joiners and spaces, soft hyphens, word joiners: unicode category Cf, invisible in a shop
+    page) and in NFKC form (fullwidth and compatibility letters as the plain ones)."""
+    if text.isascii():
+        return text
+    return unicodedata.normalize(
+        "NFKC", "".join(c for c in text if unicodedata.category(c) != "Cf")
+    )

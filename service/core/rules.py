@@ -209,6 +209,13 @@ def rule_files(directory: Path) -> list[Path]:
     return sorted(p for p in directory.glob("*.yaml") if p.is_file())
 
 
+def no_rule_files(where: Path) -> Finding:
+    """An emptied or missing rule folder is refused (its risk-group advice and exclude rules
+    would be gone); a file with `rules: []` says "none" on purpose."""
+    hint, message = "give a rule file or the folder that holds them", "no rule files (*.yaml) here"
+    return Finding(_display(where), 1, message, code="no-rule-files", hint=hint)
+
+
 def load_rules(directory: Path | list[Path], reference: Reference, catalog: Catalog) -> RuleSet:
     """Load every rule file in `directory` (or the given files); refuse the whole set with all
     findings if any."""
@@ -216,6 +223,8 @@ def load_rules(directory: Path | list[Path], reference: Reference, catalog: Cata
     rules: list[Rule] = []
     seen: dict[str, str] = {}
     files = rule_files(directory) if isinstance(directory, Path) else sorted(directory)
+    if not files and isinstance(directory, Path):  # review s33b F1: went live as 0 rules
+        findings.append(no_rule_files(directory))
     probes = compiled_probes(reference.nutrients.keys, catalog.category_names)
     schema = _RuleSchema()  # one instance: building a schema costs more than loading a rule
     for path in files:

@@ -17,7 +17,10 @@ from .yamlfile import LineDict, LineList, line_of
 # paragraph separators, private use, surrogates, and the bidi controls (an override U+202E or
 # an isolate U+2066 reverses or reorders what follows it on the page). The newline stays: a
 # YAML block scalar (`|`, `>`) gives one, and it shows as a space or a line break.
-_NOT_SHOWN = frozenset({"Cc", "Zl", "Zp", "Co", "Cs"})
+# Cf: format characters (zero-width space and joiner, soft hyphen, word joiner, BOM) are not
+# shown, and hid a disease claim from its patterns: "pre\u200dvents osteo\u200dporosis"
+# (review s33b F2)
+_NOT_SHOWN = frozenset({"Cc", "Zl", "Zp", "Co", "Cs", "Cf"})
 _BIDI_CONTROLS = frozenset(
     "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
 )
@@ -32,8 +35,10 @@ def text_problem(text: str) -> str | None:
     for char in text:
         if char in _BIDI_CONTROLS:
             return f"bidi control character U+{ord(char):04X} in text"
-        if char not in "\t\n" and unicodedata.category(char) in _NOT_SHOWN:
-            return f"control character U+{ord(char):04X} in text"
+        category = unicodedata.category(char)
+        if char not in "\t\n" and category in _NOT_SHOWN:
+            kind = "format" if category == "Cf" else "control"
+            return f"{kind} character U+{ord(char):04X} in text"
     return None
 
 

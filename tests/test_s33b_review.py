@@ -1,0 +1,111 @@
+"""Review s33b (a hostile tester and a newcomer), notes/review_s33b.md:
+
+F1 an emptied or missing rules/merchandising folder went live as a good set of 0 rules: every
+   risk-group advice (NL 70+, children, pregnancy) and every exclude rule gone, `/readyz`
+   ready, `rules check` "ok: 0 rules", while `rules lint` and `rules diff` refused it. The
+   loader the service, check and reload share now refuses it (`no-rule-files`); a file with
+   `rules: []` is how to say "none".
+F2 invisible format characters (zero-width joiner or space, word joiner, soft hyphen: unicode
+   category Cf) hid a disease claim from the claim patterns: "Magnesium pre\u200dvents
+   osteo\u200dporosis." passed check and lint and was served. Such characters are refused in
+   every text of a data file, and the served-time claim check reads a text without them and
+   in NFKC form (fullwidth letters as plain ones).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from service.core.lint import lint
+from service.core.rules import rule_files
+
+from .conftest import TODAY, recommend
+from .test_s31b_data import app_for, check
+from .test_s32b_data_texts import line_in, refused_at
+
+OLD_PEOPLE = {"profile": {"age": 75, "country": "NL"}}
+
+
+def _rule_codes(answer: dict) -> set[str]:
+    return {
+        r["code"] for i in answer["items"] for r in i["reasons"] if r["code"].startswith("rule:")
+    }
+
+
+# ---------------------------------------------------------------- F1
+@pytest.mark.parametrize("how", ["emptied", "removed"])
+def test_an_emptied_rule_folder_is_refused_and_the_last_good_rules_keep_serving(data_copy, how):
+    client = app_for(data_copy).test_client()
+    before = recommend(client, OLD_PEOPLE)
+    assert "rule:nl-70-plus-vitamin-d" in _rule_codes(before), before
+    folder = data_copy.merchandising_dir
+    for path in rule_files(folder):
+        path.rename(data_copy.rules / f"{path.stem}.moved")
+    if how == "removed":
+        folder.rmdir()
+    reload = client.post("/v1/admin/reload")
+    assert reload.status_code == 422, reload.get_json()
+    findings = reload.get_json()["reload"]["findings"]
+    assert [(f["code"], f["message"]) for f in findings] == [
+        ("no-rule-files", "no rule files (*.yaml) here")
+    ], findings
+    after = recommend(client, OLD_PEOPLE)
+    assert after["versions"]["rules"] == before["versions"]["rules"]
+    assert "rule:nl-70-plus-vitamin-d" in _rule_codes(after), after
+    out = check(data_copy)
+    assert out.exit_code == 1 and "no-rule-files: no rule files (*.yaml) here" in out.output, (
+        out.output
+    )
+
+
+def test_a_rule_file_with_no_rules_is_how_to_say_none(data_copy):
+    folder = data_copy.merchandising_dir
+    for path in rule_files(folder):
+        path.unlink()
+    (folder / "none.yaml").write_text(
+        'source: "no rules on purpose"\nrules: []\n', encoding="utf-8"
+    )
+    out = check(data_copy)
+    assert out.exit_code == 0 and "0 rules" in out.output, out.output
+
+
+# ---------------------------------------------------------------- F2
+HIDDEN = r"""
+  - id: hidden-claim
+    description: "Spring campaign on magnesium"
+    when: "profile.age >= 18"
+    categories: [magnesium]
+    action: boost
+    weight: 0.3
+    reason:
+      nl: "Voorjaarsactie op magnesium."
+      de: "Frühjahrsaktion für Magnesium."
+      en: "Magnesium pre{char}vents osteo{char}porosis."
+"""
+
+
+@pytest.mark.parametrize("char", ["\\u200d", "\\u200b", "\\u2060", "\\u00ad", "\\ufeff"])
+def test_a_format_character_in_a_text_is_refused_at_its_line(data_copy, char):
+    path = data_copy.merchandising_dir / "campaigns.yaml"
+    path.write_text(
+        path.read_text(encoding="utf-8") + HIDDEN.replace("{char}", char), encoding="utf-8"
+    )
+    line = line_in(path, "      en: ", line_in(path, "id: hidden-claim"))
+    code = char[2:].upper()
+    message = f"reason.en: format character U+{code} in text"
+    assert (line, message) in {(f.line, f.message) for f in lint(data_copy, path, TODAY).errors}
+    refused_at(check(data_copy), "campaigns.yaml", line, message)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Magnesium pre\u200dvents osteo\u200dporosis.",
+        "Magnesium pre\u00advents osteo\u00adporosis.",
+        "Magnesium ｐｒｅｖｅｎｔｓ osteoporosis.",  # fullwidth
+    ],
+)
+def test_the_served_claim_check_reads_a_text_as_the_customer_does(recommender, text):
+    reference = recommender.snapshot.reference
+    assert reference.forbidden_match("Magnesium prevents osteoporosis.")
+    assert reference.forbidden_match(text), text
