@@ -10,9 +10,15 @@ F2 invisible format characters (zero-width joiner or space, word joiner, soft hy
    osteo\u200dporosis." passed check and lint and was served. Such characters are refused in
    every text of a data file, and the served-time claim check reads a text without them and
    in NFKC form (fullwidth letters as plain ones).
+F4 one purchase sent with and without its offset (2026-11-20T10:00:00, the market's own time,
+   and 2026-11-20T10:00:00+01:00 in NL: one instant) counted as two packs: the naive time was
+   stored as sent and compared as text; the refill ran out four months late. A stored time
+   without an offset is read as the market's (as its day already was) and the same event once.
 """
 
 from __future__ import annotations
+
+import datetime as dt
 
 import pytest
 
@@ -109,3 +115,38 @@ def test_the_served_claim_check_reads_a_text_as_the_customer_does(recommender, t
     reference = recommender.snapshot.reference
     assert reference.forbidden_match("Magnesium prevents osteoporosis.")
     assert reference.forbidden_match(text), text
+
+
+# ---------------------------------------------------------------- F4
+
+
+@pytest.mark.parametrize("redis", [False, True], ids=["memory", "redis"])
+def test_one_purchase_with_and_without_its_offset_counts_once(redis, request):
+    from .conftest import dated_client, memory_app
+
+    if redis:
+        client = dated_client(request.getfixturevalue("redis_url"), dt.date(2026, 12, 6))
+    else:
+        client = memory_app(dt.date(2026, 12, 6)).test_client()
+    assert client.put("/v1/customers/f4", json={"age": 45, "country": "NL"}).status_code == 200
+    stamps = [
+        "2026-11-20T10:00:00",
+        "2026-11-20T10:00:00+01:00",
+        "2026-11-20T09:00:00Z",
+        "2026-11-20T11:00:00+02:00",
+    ]
+    for stamp in stamps:  # one call each, as a shop retrying with another serialiser
+        event = {"customer_id": "f4", "sku": "XF-D3-20-TAB", "type": "purchase", "timestamp": stamp}
+        assert client.post("/v1/events", json={"events": [event]}).status_code == 202
+    response = client.get("/v1/customers/f4/refills?locale=en")
+    assert response.status_code == 200, response.get_json()
+    refill = {r["sku"]: r for r in response.get_json()["refills"]}["XF-D3-20-TAB"]
+    # one pack of 120, one a day, from 20 November
+    assert (refill["packs"], refill["purchases"]) == (1, 1), refill
+    assert refill["runs_out_on"] == "2027-03-20", refill
+    # a purchase an hour later is another one
+    later = {"customer_id": "f4", "sku": "XF-D3-20-TAB", "type": "purchase"}
+    later["timestamp"] = "2026-11-20T11:00:00"
+    assert client.post("/v1/events", json={"events": [later]}).status_code == 202
+    refill = {r["sku"]: r for r in client.get("/v1/customers/f4/refills").get_json()["refills"]}
+    assert refill["XF-D3-20-TAB"]["packs"] == 2

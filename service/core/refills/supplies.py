@@ -51,9 +51,23 @@ class Purchase(NamedTuple):
             if len(when) == 10:  # a day without a time (stored before events kept theirs)
                 return cls(dt.date.fromisoformat(when), sku, max(int(quantity), 1))
             moment = dt.datetime.fromisoformat(when)
-            return cls(local_day(moment, zone), sku, max(int(quantity), 1), when)
+            return cls(
+                local_day(moment, zone), sku, max(int(quantity), 1), _instant(moment, when, zone)
+            )
         except (ValueError, TypeError):  # UnicodeDecodeError is a ValueError
             return None
+
+
+def _instant(moment: dt.datetime, when: str, zone: dt.tzinfo | None) -> str:
+    """The event's time as `from_event` writes one with an offset (UTC): a time sent without
+    one is the market's own time, so "10:00" and "10:00+01:00" in NL are one event (review
+    s33b F4: they were two purchases, two packs, the run-out date four months late)."""
+    if moment.tzinfo is not None or zone is None:
+        return when
+    try:
+        return moment.replace(tzinfo=zone).astimezone(dt.UTC).isoformat()
+    except OverflowError:
+        return when
 
 
 def local_day(moment: dt.datetime, zone: dt.tzinfo | None) -> dt.date:
@@ -69,12 +83,15 @@ def local_day(moment: dt.datetime, zone: dt.tzinfo | None) -> dt.date:
 
 def decode_purchases(raws: list[bytes], zone: dt.tzinfo | None = None) -> list[Purchase]:
     """The stored purchases that decode, each on its day in `zone` (the customer's market:
-    RefillConfig.zone(profile.country))."""
-    out = []
+    RefillConfig.zone(profile.country)); an event stored twice, with and without its offset,
+    once."""
+    out, seen = [], set()
     for raw in raws:
         purchase = Purchase.decode(raw, zone)
-        if purchase is not None:
-            out.append(purchase)
+        if purchase is None or (purchase.event and purchase in seen):
+            continue
+        seen.add(purchase)
+        out.append(purchase)
     return out
 
 
