@@ -150,3 +150,45 @@ def test_one_purchase_with_and_without_its_offset_counts_once(redis, request):
     assert client.post("/v1/events", json={"events": [later]}).status_code == 202
     refill = {r["sku"]: r for r in client.get("/v1/customers/f4/refills").get_json()["refills"]}
     assert refill["XF-D3-20-TAB"]["packs"] == 2
+
+
+# ---------------------------------------------------------------- F3
+UNGUARDED = r"""
+  - id: unguarded-optional
+    description: "Magnesium for adults without a high measured level"
+    when: "profile.age >= 18 && !(WHEN)"
+    categories: [magnesium]
+    action: boost
+    weight: 0.3
+    reason:
+      nl: "Voorjaarsactie op magnesium."
+      de: "Frühjahrsaktion für Magnesium."
+      en: "Spring offer on magnesium."
+"""
+
+
+@pytest.mark.parametrize(
+    ("condition", "field"),
+    [
+        ("profile.serum_25ohd_nmol_l > 125.0", "serum_25ohd_nmol_l"),
+        ("profile.skin_type >= 5", "skin_type"),
+    ],
+)
+def test_an_unguarded_optional_field_is_refused_with_the_guard(data_copy, condition, field):
+    """F3: the condition never held for a customer who gives no such field (most of them)."""
+    path = data_copy.merchandising_dir / "campaigns.yaml"
+    path.write_text(
+        path.read_text(encoding="utf-8") + UNGUARDED.replace("WHEN", condition), encoding="utf-8"
+    )
+    line = line_in(path, "    when: ", line_in(path, "id: unguarded-optional"))
+    message = (
+        f"profile condition: profile.{field} is only present when the request gives it, and the "
+        f"condition fails without it; guard it: has(profile.{field}) && ..."
+    )
+    assert (line, message) in {(f.line, f.message) for f in lint(data_copy, path, TODAY).errors}
+    refused_at(check(data_copy), "campaigns.yaml", line, message)
+    # guarded as the docs say, it loads
+    guarded = f"has(profile.{field}) && {condition}"
+    text = path.read_text(encoding="utf-8").replace(condition, guarded)
+    path.write_text(text, encoding="utf-8")
+    assert check(data_copy).exit_code == 0

@@ -156,6 +156,16 @@ def check_condition(
             value = expression.evaluate(compiled)
         except ExpressionError as exc:
             if index > 0 and "unknown field" in str(exc):
+                if unguarded := _unguarded(str(exc)):
+                    return [
+                        Finding(
+                            file,
+                            line,
+                            f"{what} condition: {unguarded}",
+                            code="expression",
+                            rule_id=rule_id,
+                        )
+                    ]
                 continue
             return [
                 Finding(
@@ -220,3 +230,24 @@ def _all_keys(value: Any) -> set[str]:
             keys.add(str(key))
             keys |= _all_keys(sub)
     return keys
+
+
+# The scalar fields of `profile` present only when the request gives them (Profile.
+# expression_view); higher_dose_advised is context.guard_optional_keys's
+OPTIONAL_FIELDS = ("skin_type", "serum_25ohd_nmol_l")
+_UNKNOWN = re.compile(r"unknown field '([^']+)'")
+
+
+def _unguarded(message: str) -> str | None:
+    """The finding for a condition that fails on a profile without an optional field (review
+    s33b F3: `!(profile.serum_25ohd_nmol_l > 125.0)` passed lint and then never held for the
+    many customers who give no serum level), else None (a missing field of another kind only
+    means the condition does not match)."""
+    name = _UNKNOWN.search(message)
+    if name is None or name[1] not in OPTIONAL_FIELDS:
+        return None
+    path = f"profile.{name[1]}"
+    return (
+        f"{path} is only present when the request gives it, and the condition fails without "
+        f"it; guard it: has({path}) && ..."
+    )
