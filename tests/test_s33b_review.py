@@ -14,6 +14,10 @@ F4 one purchase sent with and without its offset (2026-11-20T10:00:00, the marke
    and 2026-11-20T10:00:00+01:00 in NL: one instant) counted as two packs: the naive time was
    stored as sent and compared as text; the refill ran out four months late. A stored time
    without an offset is read as the market's (as its day already was) and the same event once.
+F3 a condition on skin_type or serum_25ohd_nmol_l without has() passed lint and never held for
+   a customer who gives no such field; refused with the guard, as higher_dose_advised was.
+F5-F7 an encoded '/' in a customer id got the router's 404, a fullwidth country marshmallow's
+   "does not match expected pattern", `refresh --timeout nan` passed the range check.
 """
 
 from __future__ import annotations
@@ -192,3 +196,44 @@ def test_an_unguarded_optional_field_is_refused_with_the_guard(data_copy, condit
     text = path.read_text(encoding="utf-8").replace(condition, guarded)
     path.write_text(text, encoding="utf-8")
     assert check(data_copy).exit_code == 0
+
+
+# ---------------------------------------------------------------- F5, F6, F7
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("put", "/v1/customers/a%2Fb"),
+        ("get", "/v1/customers/..%2F..%2Fx/recommendations"),
+        ("get", "/v1/customers/a%2fb/refills"),
+    ],
+)
+def test_an_encoded_slash_in_a_customer_id_gets_the_ids_422(client, method, path):
+    """F5: the router's generic 404 ("The requested URL was not found ... check your spelling")
+    said nothing of why; the id's own rule does."""
+    response = getattr(client, method)(path, json={"age": 72} if method == "put" else None)
+    assert response.status_code == 422, response.get_json()
+    assert response.get_json()["error"]["fields"]["customer_id"] == [
+        "no '/' and not '.' or '..': the id must fit in the path /v1/customers/{id}"
+    ]
+
+
+def test_a_fullwidth_country_gets_no_generic_pattern_message(client):
+    """F6: "String does not match expected pattern." stood beside the country's own words."""
+    body = {"profile": {"age": 40, "country": "ＮＬ"}}
+    response = client.post("/v1/recommendations", json=body)
+    assert response.status_code == 422
+    messages = response.get_json()["error"]["fields"]["profile.country"]
+    assert "two letters A-Z, such as NL or DE" in messages, messages
+    assert not [m for m in messages if "expected pattern" in m], messages
+
+
+@pytest.mark.parametrize("value", ["nan", "1e400"])
+def test_refresh_refuses_a_timeout_that_is_no_number_of_seconds(value):
+    """F7: `--timeout nan` passed FloatRange(min=0): a NaN deadline compares false forever."""
+    from click.testing import CliRunner
+
+    from service.cli import main
+
+    out = CliRunner().invoke(main, ["refresh", "--all", "--timeout", value])
+    assert out.exit_code == 2, out.output
+    assert "Invalid value for '--timeout'" in out.output, out.output

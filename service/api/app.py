@@ -21,7 +21,7 @@ from ..experiments.serving import for_app as experiment_server
 from ..factory import build, read_config
 from ..logs import configure_logging
 from .access import init_access
-from .customer_request import decoded_path
+from .customer_request import check_customer_id, decoded_path, slashed_customer_id
 from .errors import ContractApi, error_response, register_error_handlers
 from .fast_path import CachedListFastPath
 from .fast_post import RecommendationFastPath
@@ -215,6 +215,10 @@ def _register_hooks(app: Flask, recommender: Recommender, metrics: Metrics) -> N
             return error_response(
                 400, "malformed_path", "the request path is not valid UTF-8 (percent-encoded)"
             )
+        if request.routing_exception is not None and (
+            slashed := slashed_customer_id(request.environ)
+        ):
+            check_customer_id(slashed)  # 422 "no '/'" for `a%2Fb`, not the router's 404
         if request.method in BODY_METHODS and request.routing_exception is None:
             return _check_json_body()
         return None

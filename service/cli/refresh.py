@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import sys
 import time
 
@@ -14,6 +15,12 @@ from .base import (
     fail,
     main,
 )
+
+
+def _seconds(value: float) -> float:
+    if math.isnan(value):
+        raise click.BadParameter("nan is no number of seconds")
+    return value
 
 
 @main.command()
@@ -34,7 +41,8 @@ from .base import (
 )
 @click.option(
     "--timeout",
-    type=click.FloatRange(min=0),
+    type=click.FloatRange(min=0, max=1e9),  # review s33b F7: nan and 1e400 (inf) passed
+    callback=lambda ctx, param, value: _seconds(value),
     default=0,
     help="Stop waiting after this many seconds (exit 1); 0: wait while the run progresses.",
 )

@@ -152,6 +152,11 @@ class FullMatch(validate.Regexp):
         return value
 
 
+# review s33b F6: marshmallow's "String does not match expected pattern." beside the country's
+# own message for a fullwidth "ＮＬ"
+TWO_LETTERS = "two letters A-Z, such as NL or DE"
+
+
 class Country(validate.Validator):
     """A real country (rules/reference/markets.yaml `countries`); the error names the markets
     served (its `served`), so a typo such as ZZ is told what the shop knows."""

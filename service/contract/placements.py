@@ -7,6 +7,7 @@ from marshmallow import fields, validate
 
 from ..core.vocabulary import LOCALES
 from .base import (
+    TWO_LETTERS,
     Country,
     FullMatch,
     QueryInteger,
@@ -28,7 +29,7 @@ class AlternativesQuerySchema(StrictQuerySchema):
     locale = fields.String(load_default="nl", validate=validate.OneOf(LOCALES))
     country = fields.String(
         load_default="NL",
-        validate=[FullMatch(r"^[A-Za-z]{2}$"), Country()],
+        validate=[FullMatch(r"^[A-Za-z]{2}$", error=TWO_LETTERS), Country()],
         metadata={"description": "Market whose binding maxima apply (no profile given)."},
     )
 

@@ -36,6 +36,7 @@ from ..core.vocabulary import (
 )
 from .base import (
     MAX_AMOUNT,
+    TWO_LETTERS,
     Country,
     CustomerId,
     FullMatch,
@@ -103,7 +104,9 @@ class ProfileSchema(StrictSchema):
     conditions = _enum_list(CONDITIONS)
     sun_exposure = fields.String(load_default="moderate", validate=validate.OneOf(SUN_EXPOSURES))
     skin_type = StrictInteger(allow_none=True, load_default=None, validate=validate.Range(1, 6))
-    country = fields.String(load_default="NL", validate=[FullMatch(r"^[A-Za-z]{2}$"), Country()])
+    country = fields.String(
+        load_default="NL", validate=[FullMatch(r"^[A-Za-z]{2}$", error=TWO_LETTERS), Country()]
+    )
     serum_25ohd_nmol_l = StrictNumber(  # "20" is refused (review 20a)
         allow_none=True, load_default=None, validate=validate.Range(0, 1000)
     )
