@@ -124,3 +124,50 @@ def test_a_combination_does_not_lead_a_doctors_vitamin_d_dose_under_a_model(reco
     assert catalog.nutrients_per_day[catalog.index[first_d], column] == 50, skus
     # the combination is still offered, for the calcium
     assert any(catalog.products[catalog.index[s]].category == "calcium_d3" for s in skus), skus
+
+
+def _doses(snapshot, sku: str) -> dict[str, float]:
+    row = snapshot.catalog.nutrients_per_day[snapshot.catalog.index[sku]]
+    keys = snapshot.reference.nutrients.keys
+    return {k: float(row[i]) for i, k in enumerate(keys) if row[i] > 0}
+
+
+@pytest.mark.parametrize("country", ["NL", "DE"])
+def test_a_combination_with_less_does_not_lead_a_doctors_k2_dose(recommender, country):
+    """Review s33c 2: a D3 + K2 with 75 µg K2 (there for a vitamin D advice) came first for a
+    doctor's 200 µg K2, "your doctor advised 200 µg", whatever ranked. A product of another
+    group is now as far as the further of its two doses: the first item giving K2, of any
+    category, gives the doctor's 200 µg."""
+    profile = {
+        "age": 72,
+        "sex": "female",
+        "country": country,
+        "higher_dose_advised": {"vitamin_k2_ug": 200},
+    }
+    for snapshot in (
+        recommender.snapshot,
+        recommender.snapshot.with_model(_liking("category:vitamin_d_k2"), LEARNING),
+    ):
+        skus = _skus(snapshot, profile)
+        k2 = [_doses(snapshot, s).get("vitamin_k2_ug", 0) for s in skus]
+        assert [d for d in k2 if d > 0][0] == 200, list(zip(skus, k2, strict=True))
+        # the vitamin D advice (70+) is still answered
+        assert any(_doses(snapshot, s).get("vitamin_d_ug") for s in skus), skus
+
+
+def test_a_combination_never_takes_the_place_of_a_product_for_the_doctors_dose(recommender):
+    """Review s33c 4: a calcium + D3 joined the doctor's vitamin D group to be moved down, and
+    as a candidate took the place of a D3 that fits as well (a 500 mg calcium chew first for a
+    doctor's 20 µg vitamin D under a model that likes softgels)."""
+    snapshot = recommender.snapshot.with_model(_liking("form:softgel"), LEARNING)
+    profile = {
+        "age": 30,
+        "sex": "male",
+        "country": "NL",
+        "conditions": ["osteoporosis"],
+        "higher_dose_advised": {"vitamin_d_ug": 20},
+    }
+    skus = _skus(snapshot, profile)
+    first_d = next(s for s in skus if _doses(snapshot, s).get("vitamin_d_ug"))
+    assert "calcium_mg" not in _doses(snapshot, first_d), skus
+    assert _doses(snapshot, first_d)["vitamin_d_ug"] == 20, skus

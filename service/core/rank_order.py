@@ -105,7 +105,7 @@ class _Ranker:
             self.count_list = counts.tolist()
             self.role_count_list = role_counts.tolist()
             if self.fit is not None:
-                self.fit_lists = (self.fit[0].tolist(), self.fit[1].tolist())
+                self.fit_lists = tuple(part.tolist() for part in self.fit)
 
     def take(self, limit: int) -> tuple[list[int], list[float]]:
         if self.empty:
@@ -156,14 +156,16 @@ class _Ranker:
         ]
         best = max(range(len(adjusted)), key=adjusted.__getitem__)  # first maximum
         if self.fit is not None:
-            distance, group = self.fit_lists
+            distance, group, own = self.fit_lists
             tolerance = self.tolerance
             while group[best] >= 0:
-                bound, own = distance[best] - tolerance, group[best]
+                bound, mine = distance[best] - tolerance, group[best]
                 closer = [
                     k
-                    for k, (g, d, a) in enumerate(zip(group, distance, adjusted, strict=True))
-                    if g == own and d < bound and math.isfinite(a)
+                    for k, (g, d, a, o) in enumerate(
+                        zip(group, distance, adjusted, own, strict=True)
+                    )
+                    if g == mine and o and d < bound and math.isfinite(a)
                 ]
                 if not closer:
                     break
@@ -188,10 +190,11 @@ class _Ranker:
         fits is the one shown there."""
         if self.fit is None:
             return best
-        distance, group = self.fit
+        distance, group, own = self.fit
         while group[best] >= 0:
             closer = (
                 (group == group[best])
+                & own
                 & (distance < distance[best] - self.tolerance)
                 & np.isfinite(adjusted)
             )
@@ -217,7 +220,7 @@ def fit_order(ev: Evaluation, indices: list[int]) -> list[int]:
     fit = _fit_distance(ev, pool)
     if fit is None:
         return indices
-    distance, group = fit
+    distance, group, own = fit
     left = list(range(pool.size))
     out = []
     while left:
@@ -226,7 +229,7 @@ def fit_order(ev: Evaluation, indices: list[int]) -> list[int]:
             closer = [
                 k
                 for k in left
-                if group[k] == group[best] and distance[k] < distance[best] - tolerance
+                if group[k] == group[best] and own[k] and distance[k] < distance[best] - tolerance
             ]
             if not closer:
                 break
@@ -236,15 +239,21 @@ def fit_order(ev: Evaluation, indices: list[int]) -> list[int]:
     return out
 
 
-def _fit_distance(ev: Evaluation, pool: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+def _fit_distance(
+    ev: Evaluation, pool: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """For the pool products whose category's role is a `dose_fit` nutrient with an advice
     (vitamin D and D + K2 products for vitamin D; not a calcium + D3 or a multivitamin): how far
-    each one's daily dose lies from the advice gap, relative to the advice, and that nutrient's
-    column (-1 and inf for the others). None: no such nutrient. A nutrient with a doctor's
-    dose counts as a `dose_fit` one, and every product giving it that has no group of its own
-    joins its group: a model put a 75 µg K2 before the 200 µg for a doctor's 200 µg (session
-    32), and a calcium + D3 with 20 µg before the D3 50 µg for a doctor's 50 µg (review s33a
-    F2)."""
+    each one's daily dose lies from the advice gap, relative to the advice, that nutrient's
+    column (-1 and inf for the others), and whether it may take a place for its dose (its
+    role's own products). None: no such nutrient.
+
+    A nutrient with a doctor's dose counts as a `dose_fit` one. A product giving it without a
+    group of its own joins its group, to be moved down for a closer dose but never to take
+    the place of one (a calcium + D3 with 20 µg led for a doctor's 50 µg, review s33a F2; as a
+    candidate it took the place of a D3 20 µg, review s33c 4). One of another group is as far
+    as the further of its two doses (a D3 + K2 with 75 µg K2 led for a doctor's 200 µg K2,
+    review s33c 2; session 32: a model put the 75 µg K2 before the 200 µg)."""
     targets = ev.targets
     fit = advice_config(ev.snapshot.reference).fit_columns
     doctor = ev.advice.columns_of(DOCTOR) if ev.advice else []
@@ -259,19 +268,24 @@ def _fit_distance(ev: Evaluation, pool: np.ndarray) -> tuple[np.ndarray, np.ndar
     column_of_role = np.full(len(table.names), -1, dtype=np.int64)
     column_of_role[table.nutrient_role[columns]] = columns
     group = column_of_role[table.category_role[pool]]
-    per_day = ev.snapshot.catalog.nutrients_per_day
+    own = group >= 0
+    doses = ev.snapshot.catalog.nutrients_per_day[pool]
+    doctor = [c for c in doctor if has[c]]
     for column in doctor:
-        if has[column]:
-            group[(group < 0) & (per_day[pool, column] > 0)] = column
+        group[(group < 0) & (doses[:, column] > 0)] = column
     fits = group >= 0
     gap = np.maximum(ev.targets_or_zero - ev.intake, 0.0)
     distance = np.full(pool.size, np.inf)
     chosen = group[fits]
-    distance[fits] = np.abs(per_day[pool[fits], chosen] - gap[chosen]) / targets[chosen]
+    distance[fits] = np.abs(doses[fits, chosen] - gap[chosen]) / targets[chosen]
+    for column in doctor:
+        rows = fits & (group != column) & (doses[:, column] > 0)
+        far = np.abs(doses[rows, column] - gap[column]) / targets[column]
+        distance[rows] = np.maximum(distance[rows], far)
     past = advice_config(ev.snapshot.reference).fit_past_warning
     if past:
         _past_warning(ev, pool, group, distance, past)
-    return distance, group
+    return distance, group, own
 
 
 def _past_warning(
