@@ -94,7 +94,9 @@ HIDDEN = r"""
 """
 
 
-@pytest.mark.parametrize("char", ["\\u200d", "\\u200b", "\\u2060", "\\u00ad", "\\ufeff"])
+@pytest.mark.parametrize(
+    "char", ["\\u200d", "\\u200b", "\\u2060", "\\u00ad", "\\ufeff", "\\u034f", "\\ufe0f"]
+)
 def test_a_format_character_in_a_text_is_refused_at_its_line(data_copy, char):
     path = data_copy.merchandising_dir / "campaigns.yaml"
     path.write_text(
@@ -112,7 +114,9 @@ def test_a_format_character_in_a_text_is_refused_at_its_line(data_copy, char):
     [
         "Magnesium pre\u200dvents osteo\u200dporosis.",
         "Magnesium pre\u00advents osteo\u00adporosis.",
-        "Magnesium ｐｒｅｖｅｎｔｓ osteoporosis.",  # fullwidth
+        "Magnesium ｐｒｅｖｅｎｔｓ ｏｓｔｅｏｐｏｒｏｓｉｓ.",  # fullwidth
+        "Magnesium pre\u034fvents osteo\u034fporosis.",  # review s33c 1: not Cf
+        "Magnesium pre\ufe0fvents osteo\ufe0fporosis.",
     ],
 )
 def test_the_served_claim_check_reads_a_text_as_the_customer_does(recommender, text):
@@ -237,3 +241,11 @@ def test_refresh_refuses_a_timeout_that_is_no_number_of_seconds(value):
     out = CliRunner().invoke(main, ["refresh", "--all", "--timeout", value])
     assert out.exit_code == 2, out.output
     assert "Invalid value for '--timeout'" in out.output, out.output
+
+
+def test_the_erasure_of_an_id_with_an_encoded_slash_says_where_its_data_is(client):
+    """Review s33c 6: DELETE takes any id its path can hold; one with a '/' has none."""
+    response = client.delete("/v1/customers/a%2Fb")
+    assert response.status_code == 422
+    (message,) = response.get_json()["error"]["fields"]["customer_id"]
+    assert "removing its keys in Redis" in message, message

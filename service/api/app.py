@@ -218,7 +218,9 @@ def _register_hooks(app: Flask, recommender: Recommender, metrics: Metrics) -> N
         if request.routing_exception is not None and (
             slashed := slashed_customer_id(request.environ)
         ):
-            check_customer_id(slashed)  # 422 "no '/'" for `a%2Fb`, not the router's 404
+            # 422 "no '/'" for `a%2Fb`, not the router's 404 (review s33b F5); an erasure
+            # says where such an id's data is (README: no path reaches it)
+            check_customer_id(slashed, slashed=request.method == "DELETE")
         if request.method in BODY_METHODS and request.routing_exception is None:
             return _check_json_body()
         return None

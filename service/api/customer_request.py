@@ -60,11 +60,19 @@ def slashed_customer_id(environ: dict) -> str | None:
     return decoded_path(unquote_to_bytes(segment).decode("latin-1"))
 
 
-def check_customer_id(customer_id: str, *, erasing: bool = False) -> None:
+SLASHED_ERASURE = (
+    "an id with a '/' has no path /v1/customers/{id}: one taken in events before ids were "
+    "checked is erased by removing its keys in Redis (README, The API)"
+)
+
+
+def check_customer_id(customer_id: str, *, erasing: bool = False, slashed: bool = False) -> None:
     """422 for a customer id the service does not store (review s5 S13: blanks at either end,
     control, format or bidi characters; contract.base.customer_id_problem, which events use
     too). An erasure takes any id of 1 to 128 characters: one stored before the rule existed
-    must still be erasable."""
+    must still be erasable; `slashed`: the erasure of an id with a '/', which no path reaches."""
+    if slashed:
+        raise InvalidInput(f"customer id: {SLASHED_ERASURE}", {"customer_id": [SLASHED_ERASURE]})
     problem = customer_id_problem(customer_id)
     if erasing and customer_id and len(customer_id) <= MAX_CUSTOMER_ID:
         problem = None

@@ -26,6 +26,7 @@ from .market import (
     MarketMaxima,
 )
 from .numbers import localized
+from .validation import invisible
 
 
 # ---------------------------------------------------------------- indexed reference objects
@@ -296,11 +297,10 @@ def _display(path: Path) -> str:
 
 
 def claim_text(text: str) -> str:
-    """`text` as the disease-claim patterns read it: without format characters (zero-width
-    joiners and spaces, soft hyphens, word joiners: unicode category Cf, invisible in a shop
-    page) and in NFKC form (fullwidth and compatibility letters as the plain ones)."""
+    """`text` as the disease-claim patterns read it: without the characters a shop page does
+    not show (zero-width joiners and spaces, soft hyphens, word joiners, the combining
+    grapheme joiner, variation selectors: validation.invisible) and in NFKC form (fullwidth
+    and compatibility letters as the plain ones)."""
     if text.isascii():
         return text
-    return unicodedata.normalize(
-        "NFKC", "".join(c for c in text if unicodedata.category(c) != "Cf")
-    )
+    return unicodedata.normalize("NFKC", "".join(c for c in text if not invisible(c)))

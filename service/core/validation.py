@@ -21,6 +21,31 @@ from .yamlfile import LineDict, LineList, line_of
 # shown, and hid a disease claim from its patterns: "pre\u200dvents osteo\u200dporosis"
 # (review s33b F2)
 _NOT_SHOWN = frozenset({"Cc", "Zl", "Zp", "Co", "Cs", "Cf"})
+# ... and the other code points Unicode calls default-ignorable (not shown, whatever their
+# category): the combining grapheme joiner U+034F and the variation selectors hid it as well
+# (review s33c 1). DerivedCoreProperties.txt, Default_Ignorable_Code_Point, outside Cf
+_IGNORABLE = (
+    (0x034F, 0x034F),
+    (0x115F, 0x1160),
+    (0x17B4, 0x17B5),
+    (0x180B, 0x180F),
+    (0x2060, 0x206F),
+    (0x3164, 0x3164),
+    (0xFE00, 0xFE0F),
+    (0xFFA0, 0xFFA0),
+    (0xE0000, 0xE0FFF),
+)
+
+
+def invisible(char: str) -> bool:
+    """A character that is not shown: a format character (Cf) or another default-ignorable
+    code point."""
+    if unicodedata.category(char) == "Cf":
+        return True
+    point = ord(char)
+    return any(low <= point <= high for low, high in _IGNORABLE)
+
+
 _BIDI_CONTROLS = frozenset(
     "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
 )
@@ -35,10 +60,12 @@ def text_problem(text: str) -> str | None:
     for char in text:
         if char in _BIDI_CONTROLS:
             return f"bidi control character U+{ord(char):04X} in text"
-        category = unicodedata.category(char)
-        if char not in "\t\n" and category in _NOT_SHOWN:
-            kind = "format" if category == "Cf" else "control"
-            return f"{kind} character U+{ord(char):04X} in text"
+        if char in "\t\n":
+            continue
+        if invisible(char):
+            return f"format character U+{ord(char):04X} in text"
+        if unicodedata.category(char) in _NOT_SHOWN:
+            return f"control character U+{ord(char):04X} in text"
     return None
 
 
