@@ -39,3 +39,28 @@ def test_an_advice_of_another_authority_is_still_the_advised_one(client):
     # the Gezondheidsraad's 20 µg from 70 is a supplement advice: "the advised 20 µg"
     target = _why(client, {"age": 75, "sex": "female", "country": "NL"}, "en")
     assert "the advised 20" in target["why"], target
+
+
+@pytest.mark.parametrize(
+    ("locale", "words"),
+    [
+        ("en", "from food and supplements together"),
+        ("de", "aus Nahrung und Präparaten zusammen"),
+        ("nl", "uit voeding en supplementen samen"),
+    ],
+)
+def test_the_cart_names_the_dge_total_as_food_and_supplements(client, locale, words):
+    """Review s33c 3: the cart said "10 µg of vitamin D a day, less than the advised 20 µg ...
+    ask your pharmacist whether to add one" of the DGE's total for a man of 40 in DE."""
+    body = {
+        "profile": {"age": 40, "sex": "male", "country": "DE"},
+        "basket": [{"sku": "XF-D3-10-TAB"}],
+        "placement": "cart",
+        "locale": locale,
+    }
+    response = client.post("/v1/recommendations", json=body)
+    assert response.status_code == 200, response.get_json()
+    notices = {n["code"]: n["text"] for n in response.get_json()["notices"]}
+    text = notices["basket_short:vitamin_d_ug"]
+    assert words in text, text
+    assert WORDS[locale][1] not in text, text

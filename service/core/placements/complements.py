@@ -132,6 +132,7 @@ def basket_covered_notices(ctx: PlacementContext, locale: str) -> list[dict[str,
     keys = reference.nutrients.keys
     config = ctx.snapshot.placements
     ours = priorities(reference).is_ours
+    authority = ev.advice.authority if ev.advice else {}
     notices = []
     if given.any():
         names = reference.listed(
@@ -145,6 +146,9 @@ def basket_covered_notices(ctx: PlacementContext, locale: str) -> list[dict[str,
             keys[c], locale, amount=amounts[c], advised=targets[c]
         )
         aim = "_ours" if ours(ids.get(keys[c])) else ""  # calcium for vegans: our suggestion
+        # an authority with words of its own (review s33c 3: the DGE's total with food)
+        own = f"notice_basket_short_{authority.get(c)}"
+        aim = own[len("notice_basket_short") :] if not aim and config.has_text(own) else aim
         text = config.text("notice_basket_short" + aim + page, locale, **values)
         notices.append({"code": f"basket_short:{keys[c]}", "text": text})
     return notices

@@ -57,6 +57,9 @@ TEXTS: dict[str, tuple[str, ...]] = {
     "notice_basket_short_page": ("amount", "unit", "nutrient", "advised"),
     "notice_basket_short_ours": ("amount", "unit", "nutrient", "advised"),  # review 17 P2
     "notice_basket_short_ours_page": ("amount", "unit", "nutrient", "advised"),
+    # review s33c 3: the DGE's 20 µg is for food and supplements together, no "advised" dose
+    "notice_basket_short_dge_total": ("amount", "unit", "nutrient", "advised"),
+    "notice_basket_short_dge_total_page": ("amount", "unit", "nutrient", "advised"),
     "page_product": (),  # session 18: {product} on the product page
     "notice_page_product_not_indicated": ("product", "nutrients"),  # session 18 F4
     "notice_page_product_second_source": ("product", "nutrients"),  # session 19 (children.py)
