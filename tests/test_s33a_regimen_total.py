@@ -64,3 +64,23 @@ def test_the_cart_names_the_dge_total_as_food_and_supplements(client, locale, wo
     text = notices["basket_short:vitamin_d_ug"]
     assert words in text, text
     assert WORDS[locale][1] not in text, text
+
+
+NOTE = {
+    "en": "Food gives part of it: about 2 to 4 µg of vitamin D a day.",
+    "de": "Die Nahrung liefert einen Teil davon: etwa 2 bis 4 µg Vitamin D pro Tag.",
+    "nl": "Voeding geeft er een deel van: ongeveer 2 tot 4 µg vitamine D per dag.",
+}
+
+
+@pytest.mark.parametrize("locale", sorted(NOTE))
+def test_a_child_short_of_the_dge_total_reads_that_food_gives_part(client, locale):
+    """Review s33c 3: "You reach 10 of the ... 20 µg: no safe combination ... gets closer" and
+    the notice regimen_partial ("Not every advised amount can be reached safely") beside a
+    child's 10 µg drops read as "give a second drop"; the target now says food gives part of
+    the total, and the notice is not given for it."""
+    body = {"profile": {"age": 8, "country": "DE"}, "max_products": 3, "locale": locale}
+    regimen = client.post("/v1/regimens", json=body).get_json()
+    target = regimen["targets"]["vitamin_d_ug"]
+    assert target["status"] == "missed" and target["why"].endswith(NOTE[locale]), target
+    assert "regimen_partial" not in {n["code"] for n in regimen["notices"]}, regimen["notices"]

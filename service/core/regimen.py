@@ -1,8 +1,7 @@
 """One daily combination of products for a profile (POST /v1/regimens): the answer.
 
 The program is in regimen_problem.py, its solvers in regimen_solve.py, the texts in
-regimen_texts.py; the basket suggestion of the intake check is in intake_check.py.
-"""
+regimen_texts.py; the basket suggestion of the intake check is in intake_check.py."""
 
 from __future__ import annotations
 
@@ -98,7 +97,10 @@ def formulate_regimen(
     notices = [n for n in notices if n["code"] not in met]
     # a target the regimen could not reach; what is taken and fails a guarantee has its own
     # notice (intake_warning) and is not one the choices fall short of
-    if any(t["status"] == "missed" for t in targets.values()) and chosen:
+    # (not one whose own words say food gives part of it: the DGE's total, review s33c 3)
+    by = ev.advice.authority if ev.advice else {}
+    notes = {k: write.missed_note(by.get(keys.index(k))) for k in targets}
+    if any(t["status"] == "missed" and not notes[k] for k, t in targets.items()) and chosen:
         notices.append(_notice("regimen_partial", write))
     lines = _lines_view(ev, problem, servings, write)
     cost = sum(float(problem.cost_per_serving[i]) * int(s) for i, s in enumerate(servings))
@@ -303,6 +305,7 @@ def _targets_view(
             why = write(("target_met" if taken else "target_met_regimen_only") + close, **values)
         else:
             why = _why_missed(ev, problem, chosen, added, int(column), write, budget, values)
+            why += write.missed_note(authority.get(int(column)))  # review s33c 3
         out[key] = {
             "target": rounded(target),
             # review 8b R5: achieved only where the status says so; an amount that fails a

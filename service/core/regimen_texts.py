@@ -172,6 +172,12 @@ class TextWriter:
         own = f"advised_{authority}"
         return self(own if own in self.texts else "advised")
 
+    def missed_note(self, authority: str | None) -> str:
+        """What a missed target of `authority` adds (`missed_note_<authority>`: food gives part
+        of the DGE's total, review s33c 3), with its leading space; "" for none."""
+        own = f"missed_note_{authority}"
+        return " " + self(own) if own in self.texts else ""
+
     def name(self, key: str) -> str:
         return self.reference.nutrients.name(key, self.locale)
 
