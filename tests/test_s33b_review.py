@@ -80,18 +80,24 @@ def test_a_rule_file_with_no_rules_is_how_to_say_none(data_copy):
 
 
 # ---------------------------------------------------------------- F2
-HIDDEN = r"""
-  - id: hidden-claim
+def _campaign(rule_id: str, when: str, en: str) -> str:
+    """A magnesium campaign rule (YAML, to append to campaigns.yaml) with `when` and `en`."""
+    return f"""
+  - id: {rule_id}
     description: "Spring campaign on magnesium"
-    when: "profile.age >= 18"
+    when: "{when}"
     categories: [magnesium]
     action: boost
     weight: 0.3
     reason:
       nl: "Voorjaarsactie op magnesium."
       de: "Frühjahrsaktion für Magnesium."
-      en: "Magnesium pre{char}vents osteo{char}porosis."
+      en: "{en}"
 """
+
+
+def _append(path, text: str) -> None:
+    path.write_text(path.read_text(encoding="utf-8") + text, encoding="utf-8")
 
 
 @pytest.mark.parametrize(
@@ -99,9 +105,8 @@ HIDDEN = r"""
 )
 def test_a_format_character_in_a_text_is_refused_at_its_line(data_copy, char):
     path = data_copy.merchandising_dir / "campaigns.yaml"
-    path.write_text(
-        path.read_text(encoding="utf-8") + HIDDEN.replace("{char}", char), encoding="utf-8"
-    )
+    en = f"Magnesium pre{char}vents osteo{char}porosis."
+    _append(path, _campaign("hidden-claim", "profile.age >= 18", en))
     line = line_in(path, "      en: ", line_in(path, "id: hidden-claim"))
     code = char[2:].upper()
     message = f"reason.en: format character U+{code} in text"
@@ -161,18 +166,6 @@ def test_one_purchase_with_and_without_its_offset_counts_once(redis, request):
 
 
 # ---------------------------------------------------------------- F3
-UNGUARDED = r"""
-  - id: unguarded-optional
-    description: "Magnesium for adults without a high measured level"
-    when: "profile.age >= 18 && !(WHEN)"
-    categories: [magnesium]
-    action: boost
-    weight: 0.3
-    reason:
-      nl: "Voorjaarsactie op magnesium."
-      de: "Frühjahrsaktion für Magnesium."
-      en: "Spring offer on magnesium."
-"""
 
 
 @pytest.mark.parametrize(
@@ -185,9 +178,8 @@ UNGUARDED = r"""
 def test_an_unguarded_optional_field_is_refused_with_the_guard(data_copy, condition, field):
     """F3: the condition never held for a customer who gives no such field (most of them)."""
     path = data_copy.merchandising_dir / "campaigns.yaml"
-    path.write_text(
-        path.read_text(encoding="utf-8") + UNGUARDED.replace("WHEN", condition), encoding="utf-8"
-    )
+    when = f"profile.age >= 18 && !({condition})"
+    _append(path, _campaign("unguarded-optional", when, "Spring offer on magnesium."))
     line = line_in(path, "    when: ", line_in(path, "id: unguarded-optional"))
     message = (
         f"profile condition: profile.{field} is only present when the request gives it, and the "
