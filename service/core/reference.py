@@ -303,4 +303,6 @@ def claim_text(text: str) -> str:
     and compatibility letters as the plain ones)."""
     if text.isascii():
         return text
-    return unicodedata.normalize("NFKC", "".join(c for c in text if not invisible(c)))
+    return unicodedata.normalize(
+        "NFKC", "".join(c for c in text if c.isascii() or not invisible(c))
+    )

@@ -58,10 +58,10 @@ def text_problem(text: str) -> str | None:
     if not text.strip():
         return "blank text"
     for char in text:
+        if " " <= char <= "~" or char in "\t\n":  # printable ASCII: most of every text
+            continue
         if char in _BIDI_CONTROLS:
             return f"bidi control character U+{ord(char):04X} in text"
-        if char in "\t\n":
-            continue
         if invisible(char):
             return f"format character U+{ord(char):04X} in text"
         if unicodedata.category(char) in _NOT_SHOWN:
