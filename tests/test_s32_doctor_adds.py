@@ -86,11 +86,21 @@ def test_doctor_omega3_dose_gets_no_cod_liver_oil(client):
 
 def test_a_d3_k2_that_fills_a_vitamin_d_advice_stays(client):
     # a man of 72 in NL has a vitamin D advice (20 µg): the D3 + K2 fills it, not only the
-    # doctor's K2, and stays a choice
+    # doctor's K2, and stays a choice (its category page offers it). Since review s33c 2 the
+    # plain list leads with what fits both doses: a D3 20 µg and the 200 µg K2, not a D3 + K2
+    # with 75 µg K2 ("your doctor advised 200 µg") first
     profile = {**NL_MAN, "age": 72, "higher_dose_advised": {"vitamin_k2_ug": 200}}
-    answer = recommend(client, {"profile": profile})
-    pairs = [set(i["nutrients_per_day"]) for i in answer["items"]]
-    assert {"vitamin_d_ug", "vitamin_k2_ug"} in pairs, answer["items"]
+    page = recommend(client, {"profile": profile, "category": "vitamin_d_k2"})
+    pairs = [set(i["nutrients_per_day"]) for i in page["items"]]
+    assert {"vitamin_d_ug", "vitamin_k2_ug"} in pairs, page["items"]
+    items = recommend(client, {"profile": profile})["items"]
+    k2 = [
+        i["nutrients_per_day"]["vitamin_k2_ug"]
+        for i in items
+        if "vitamin_k2_ug" in i["nutrients_per_day"]
+    ]
+    assert k2[0] == 200, items
+    assert any(set(i["nutrients_per_day"]) == {"vitamin_d_ug"} for i in items), items
 
 
 def test_only_a_combination_gives_the_dose_then_it_stays(data_copy):
