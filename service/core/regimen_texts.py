@@ -167,16 +167,18 @@ class TextWriter:
         s10 U2), an authority's with a word of its own (`advised_<authority>`: the DGE's total
         for food and supplements together is no supplement dose, review s33a F1), else the
         advised one."""
-        if ours:
-            return self("advised_ours")
-        own = f"advised_{authority}"
-        return self(own if own in self.texts else "advised")
+        return self("advised_ours" if ours else self.own_text("advised", authority))
 
     def missed_note(self, authority: str | None) -> str:
         """What a missed target of `authority` adds (`missed_note_<authority>`: food gives part
         of the DGE's total, review s33c 3), with its leading space; "" for none."""
-        own = f"missed_note_{authority}"
-        return " " + self(own) if own in self.texts else ""
+        key = self.own_text("missed_note", authority)
+        return " " + self(key) if key in self.texts else ""
+
+    def own_text(self, key: str, authority: str | None) -> str:
+        """`key_<authority>` where the texts give `authority` words of their own, else `key`."""
+        own = f"{key}_{authority}"
+        return own if own in self.texts else key
 
     def name(self, key: str) -> str:
         return self.reference.nutrients.name(key, self.locale)

@@ -146,9 +146,8 @@ def basket_covered_notices(ctx: PlacementContext, locale: str) -> list[dict[str,
             keys[c], locale, amount=amounts[c], advised=targets[c]
         )
         aim = "_ours" if ours(ids.get(keys[c])) else ""  # calcium for vegans: our suggestion
-        # an authority with words of its own (review s33c 3: the DGE's total with food)
-        own = f"notice_basket_short_{authority.get(c)}"
-        aim = own[len("notice_basket_short") :] if not aim and config.has_text(own) else aim
+        if not aim and config.has_text(f"notice_basket_short_{authority.get(c)}"):
+            aim = f"_{authority.get(c)}"  # words of its own (s33c 3: the DGE's total with food)
         text = config.text("notice_basket_short" + aim + page, locale, **values)
         notices.append({"code": f"basket_short:{keys[c]}", "text": text})
     return notices

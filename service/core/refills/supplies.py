@@ -35,10 +35,7 @@ class Purchase(NamedTuple):
         """The purchase of an event at `moment` (the same instant however its offset is
         written is the same event), on its day in `zone` (the customer's market)."""
         if moment.tzinfo is not None:
-            try:
-                moment = moment.astimezone(dt.UTC)
-            except OverflowError:  # 0001-01-01T00:00+14:00 has no UTC time: it stands as sent
-                pass
+            moment = _utc(moment) or moment  # one with no UTC time stands as sent
         return cls(local_day(moment, zone), sku, max(int(quantity), 1), moment.isoformat())
 
     @classmethod
@@ -64,10 +61,16 @@ def _instant(moment: dt.datetime, when: str, zone: dt.tzinfo | None) -> str:
     s33b F4: they were two purchases, two packs, the run-out date four months late)."""
     if moment.tzinfo is not None or zone is None:
         return when
+    utc = _utc(moment.replace(tzinfo=zone))
+    return when if utc is None else utc.isoformat()
+
+
+def _utc(moment: dt.datetime) -> dt.datetime | None:
+    """`moment` (with an offset) in UTC; None where it has no UTC time (0001-01-01T00:00+14:00)."""
     try:
-        return moment.replace(tzinfo=zone).astimezone(dt.UTC).isoformat()
+        return moment.astimezone(dt.UTC)
     except OverflowError:
-        return when
+        return None
 
 
 def local_day(moment: dt.datetime, zone: dt.tzinfo | None) -> dt.date:
