@@ -7,8 +7,9 @@ limit", while the three together take her past it beside the food allowance (abo
 six of a fuzzed sample had such a set). `not_together:<nutrient>` names the items that give
 the nutrient, what they give together and the room the upper limit leaves beside food and what
 is taken, so nobody reads the list as one routine to buy whole (the cart's "complete my
-routine" placement checks its items together already). Where no two of the items fit, it
-says to take only one of them (review s30a F5). Texts: texts.yaml `notice_not_together*`.
+routine" placement checks its items together already). Where no two of the items fit, or
+each of them alone gives what the profile's advice aims at, it says to take only one of them
+(review s30a F5, s32a). Texts: texts.yaml `notice_not_together*`.
 """
 
 from __future__ import annotations
@@ -95,10 +96,28 @@ def _crossed(
             if kind == "_warning" and ev.intake[column] > 0:
                 kind = "_warning_taken"
                 more = {"taken": float(ev.intake[column]), "threshold": thresholds[column]}
-            # no two of them fit: "take only one", not "which of them to combine" (review
-            # s30a F5: a baby's two 10 µg drops beside 10 µg of room)
-            two = np.sort(per_day[giving[:, column], column])[:2].sum()
-            if two > left * (1 + 1e-9):
+            # no two of them fit, or each alone fills what the advice aims at and none is
+            # the list's only product for another aim: "take only one", not "which of them to
+            # combine" (review s30a F5: a baby's two 10 µg drops beside 10 µg of room; s32a:
+            # four products of 400 µg folic acid in pregnancy)
+            amounts = np.sort(per_day[giving[:, column], column])
+            if amounts[:2].sum() > left * (1 + 1e-9) or _each_fills(ev, per_day, column):
                 kind += "_one"
             out.append((keys[column], kind, float(total[column]), left, indices, more))
     return out
+
+
+def _each_fills(ev: Evaluation, per_day: np.ndarray, column: int) -> bool:
+    """Whether every item giving `column` fills alone what the profile's aim leaves open
+    of it (target less intake), and none of them is the list's only item giving another
+    nutrient with an aim left open: then one of them is the whole choice (a pregnancy
+    multivitamin, a folic acid + D3 and a folic acid tablet; not a vegan multivitamin
+    that alone gives vitamin B12, beside a pregnancy multivitamin, for their iodine)."""
+    gaps = np.maximum(ev.targets_or_zero - ev.intake, 0.0)
+    giving = per_day > 0
+    rows = giving[:, column]
+    if not gaps[column] or per_day[rows, column].min() < gaps[column] * (1 - 1e-9):
+        return False
+    alone = (gaps > 0) & (giving.sum(axis=0) == 1)
+    alone[column] = False
+    return not giving[rows][:, alone].any()

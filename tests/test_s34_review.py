@@ -1,0 +1,76 @@
+"""Session 34's review findings, each seen failing before its fix.
+
+s32a (left open then, taken now): a pregnant woman in NL was shown four products of 400 µg folic
+acid with "Do not take all of these products together ... Ask your pharmacist which of them to
+combine". Each of them alone gives the 400 µg her advice aims at (targets.yaml
+pregnancy-folic-acid), so a pharmacist says "one": `not_together` now says to take only one
+where each product it names fills the advice alone, as it already did where no two fit.
+Expectations come from the data files, not from the service's own code.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from service.core.list_together import together_notices
+from service.core.ranking import evaluate
+from service.core.requests import RecommendationRequest
+
+from .conftest import TODAY, notice_texts, recommend
+
+ROOT = Path(__file__).resolve().parents[1]
+TEXTS = yaml.safe_load((ROOT / "rules" / "reference" / "texts.yaml").read_text("utf-8"))["texts"]
+TARGETS = yaml.safe_load((ROOT / "rules" / "reference" / "targets.yaml").read_text("utf-8"))
+FOLIC_AIM = next(t["amount"] for t in TARGETS["targets"] if t["id"] == "pregnancy-folic-acid")
+
+
+def _opening(key: str, locale: str) -> str:
+    """The words of a notice text before its first placeholder."""
+    return TEXTS[key][locale].split("{")[0]
+
+
+@pytest.mark.parametrize("locale", ["en", "nl", "de"])
+def test_products_that_each_fill_the_folic_acid_advice_are_one_choice(client, locale):
+    profile = {"age": 30, "sex": "female", "life_stage": "pregnant", "country": "NL"}
+    answer = recommend(client, {"profile": profile, "limit": 8}, locale)
+    amounts = [
+        i["nutrients_per_day"]["folic_acid_ug"]
+        for i in answer["items"]
+        if i["nutrients_per_day"].get("folic_acid_ug", 0) > 0
+    ]
+    room = answer["intake"]["folic_acid_ug"]["room"]
+    # the case: each fills the aim alone, two of them still fit, all of them do not
+    assert len(amounts) >= 3 and min(amounts) >= FOLIC_AIM, amounts
+    assert sorted(amounts)[0] + sorted(amounts)[1] <= room < sum(amounts), (amounts, room)
+    said = notice_texts(answer)["not_together:folic_acid_ug"]
+    assert said.startswith(_opening("notice_not_together_supplements_one", locale)), said
+    assert not said.startswith(_opening("notice_not_together_supplements", locale)), said
+
+
+def _together(recommender, skus: list[str]) -> str:
+    """The iodine `not_together` notice of a list of `skus` for a breastfeeding vegan woman
+    in NL (aims for iodine and, as a vegan, for vitamin B12)."""
+    profile = {"age": 30, "sex": "female", "life_stage": "breastfeeding", "diet": "vegan"}
+    request = RecommendationRequest.from_dict({"profile": {**profile, "country": "NL"}})
+    snapshot = recommender.snapshot
+    ev = evaluate(snapshot, request.profile, request.lines(), TODAY)
+    keys = snapshot.reference.nutrients.keys
+    assert ev.targets_or_zero[keys.index("vitamin_b12_ug")] > 0
+    assert ev.targets_or_zero[keys.index("iodine_ug")] > 0
+    ranked = [snapshot.catalog.index[sku] for sku in skus]
+    return notice_texts({"notices": together_notices(ev, ranked, "en")})["not_together:iodine_ug"]
+
+
+def test_a_product_that_alone_gives_another_aim_keeps_the_list_a_combination(recommender):
+    """Three products of 150 µg iodine, each filling the aim; the vegan multivitamin is also the
+    list's only vitamin B12, vitamin D and calcium, which she is advised too: "take only one"
+    would tell her to drop those or the multivitamin."""
+    iodine = ["GR-MULTI-VEGAN", "VL-IODINE-150-TAB", "GR-KELP-150-TAB"]
+    said = _together(recommender, iodine)
+    assert said.startswith(_opening("notice_not_together", "en")), said
+    # with a B12 tablet and a calcium + D3 in the list too, one iodine product is the choice
+    said = _together(recommender, [*iodine, "GR-B12-500-TAB", "GR-CAD3-VEGAN-TAB"])
+    assert said.startswith(_opening("notice_not_together_one", "en")), said
