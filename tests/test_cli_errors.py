@@ -66,6 +66,28 @@ def test_rules_diff_with_a_bad_git_revision_is_one_line_exit_2():
     one_line_error(result, 2, "git:NO-SUCH-REV", "commit, branch or tag")
 
 
+def test_rules_diff_with_a_revision_before_the_rule_folder_says_so(tmp_path):
+    """Review s32b F10: a commit that exists but has no merchandising folder was told "give a
+    commit, branch or tag" (git's "Not a valid object name REV:rules/merchandising")."""
+    import subprocess
+
+    shutil.copytree(RULES / "reference", tmp_path / "rules" / "reference")
+
+    def git(*args: str) -> None:
+        subprocess.run(["git", "-C", str(tmp_path), *args], check=True, capture_output=True)
+
+    git("init", "-q")
+    git("add", "-A")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "reference only")
+    shutil.copytree(RULES / "merchandising", tmp_path / "rules" / "merchandising")
+    git("add", "-A")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "rules")
+    rules = ["--catalog", str(CATALOG), "--rules", str(tmp_path / "rules")]
+    result = run(["rules", "diff", "git:HEAD~1", *rules, "--profiles", "10"])
+    said = one_line_error(result, 2, "git:HEAD~1", "no rules/merchandising folder")
+    assert "commit, branch or tag" not in said, said
+
+
 def test_rules_diff_with_a_folder_that_does_not_exist_fails(tmp_path):
     """Regression: it exited 0 with "92.7 % change" (an empty rule set against the shipped)."""
     result = run(["rules", "diff", str(tmp_path / "nonexistent"), *DATA, "--profiles", "10"])

@@ -296,20 +296,32 @@ def _rule_folder(spec: str, paths: DataPaths, into: Path) -> Path:
         return folder
     revision = spec[4:]
 
-    def git(*args: str) -> bytes:
+    def git(*args: str, hint: str = "") -> bytes:
         done = subprocess.run(["git", *args], capture_output=True)
         if done.returncode != 0:
             said = done.stderr.decode(errors="replace").strip().splitlines()
             fail(
                 f"{spec}: git could not read it ({said[0] if said else 'no git repository'}): "
-                "give a commit, branch or tag of this repository, e.g. git:HEAD~1",
+                + (hint or "give a commit, branch or tag of this repository, e.g. git:HEAD~1"),
                 2,
             )
         return done.stdout
 
     top = git("-C", str(paths.rules), "rev-parse", "--show-toplevel").decode().strip()
     folder = paths.merchandising_dir.resolve().relative_to(Path(top).resolve())
-    names = git("-C", top, "ls-tree", "--name-only", f"{revision}:{folder}").decode().split()
+    git("-C", top, "rev-parse", "--verify", "--end-of-options", f"{revision}^{{commit}}")
+    names = (
+        git(
+            "-C",
+            top,
+            "ls-tree",
+            "--name-only",
+            f"{revision}:{folder}",
+            hint=f"that revision has no {folder} folder; give one that has the rule files",
+        )
+        .decode()
+        .split()
+    )
     into.mkdir(parents=True)
     for name in names:
         if name.endswith(".yaml"):
