@@ -90,6 +90,13 @@ def readyz():
         },
         "redis": redis_status(current_app),
     }
+    experiments = current_app.extensions.get("dosewise_experiments")
+    if experiments is not None:  # a refused experiments file: the last good one serves
+        checks["experiments"] = {
+            "ok": experiments.error is None,
+            "loaded": True,
+            "error": experiments.error,
+        }
     # ?redis=optional: Redis is reported but does not decide (load balancers keep a pod that
     # can still compute answers while Redis is down)
     optional = {"redis"} if request.args.get("redis") == "optional" else set()

@@ -33,8 +33,9 @@ def rules() -> None:
 @rules.command("check")
 @with_data
 def rules_check(catalog: str, rules: str) -> None:
-    """Load catalog, reference data, merchandising rules, placements and the refill settings
-    (rules/refills.yaml) exactly as the service does.
+    """Load catalog, reference data, merchandising rules, placements, the refill settings
+    (rules/refills.yaml) and the experiments (rules/experiments.yaml) exactly as the service
+    does, and answer a few sample requests on them.
 
     Prints each finding as file:line:col: code: message and exits 1 when any file is refused.
     """
@@ -48,6 +49,14 @@ def rules_check(catalog: str, rules: str) -> None:
     refused = refill_findings(paths, snapshot.reference)
     if refused:
         refuse(DataFileError(refused))
+    experiments = Path(rules) / "experiments.yaml"  # the service loads it too (review s34b F4)
+    if experiments.exists():
+        from ..experiments.spec import load_experiments
+
+        try:
+            load_experiments(experiments, snapshot.rules.rules)
+        except DataFileError as exc:
+            refuse(exc)
     from ..core.market import catalog_findings
     from ..core.reference import _display
 

@@ -16,8 +16,8 @@ from .amounts import rounded
 from .context import compiled_context
 from .errors import DataFileError, Finding
 from .reference import Reference, _display
+from .validation import Flag, Number, WholeNumber, schema_findings
 from .validation import Localized as _Localized
-from .validation import WholeNumber, schema_findings
 from .vocabulary import ALLERGENS, FORMS, GOALS, LOCALES
 from .yamlfile import LineDict, line_of, load_yaml
 
@@ -39,27 +39,27 @@ class _ProductSchema(Schema):
     brand = fields.String(required=True)
     category = fields.String(required=True)
     form = fields.String(required=True, validate=validate.OneOf(FORMS))
-    price = fields.Float(required=True, validate=validate.Range(min=0, min_inclusive=False))
+    price = Number(required=True, validate=validate.Range(min=0, min_inclusive=False))
     pack_size = WholeNumber(required=True, validate=validate.Range(min=1))
     servings_per_day = WholeNumber(required=True, validate=validate.Range(min=1, max=20))
     nutrients_per_serving = fields.Dict(
         keys=fields.String(),
-        values=fields.Float(validate=validate.Range(min=0, min_inclusive=False)),
+        values=Number(validate=validate.Range(min=0, min_inclusive=False)),
         required=True,
     )
     vitamin_sources = fields.Dict(keys=fields.String(), values=fields.String(), load_default=dict)
-    vegan = fields.Boolean(required=True)
-    vegetarian = fields.Boolean(required=True)
+    vegan = Flag(required=True)
+    vegetarian = Flag(required=True)
     allergens = fields.List(fields.String(validate=validate.OneOf(ALLERGENS)), required=True)
     min_age = WholeNumber(required=True, validate=validate.Range(0, 120))
     max_age = WholeNumber(allow_none=True, load_default=None, validate=validate.Range(0, 120))
-    pregnancy_suitable = fields.Boolean(required=True)
-    breastfeeding_suitable = fields.Boolean(required=True)
-    in_stock = fields.Boolean(load_default=True)
+    pregnancy_suitable = Flag(required=True)
+    breastfeeding_suitable = Flag(required=True)
+    in_stock = Flag(load_default=True)
     tags = fields.List(fields.String(), load_default=list)
     claims = fields.List(fields.String(), load_default=list)
     # guarantee 8: a product the shop may not sell (e.g. an unauthorised form), with why
-    sellable = fields.Boolean(load_default=True)
+    sellable = Flag(load_default=True)
     not_sellable_reason = fields.String(load_default=None, validate=validate.Length(min=1))
     not_sellable_source = fields.String(load_default=None, validate=validate.Length(min=1))
 

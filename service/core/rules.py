@@ -31,7 +31,7 @@ from .expressions import (
 )
 from .lazy import cached_property
 from .reference import Reference, _display
-from .validation import Localized, Text, WholeNumber, schema_findings
+from .validation import Day, Flag, Localized, Number, Text, WholeNumber, schema_findings
 from .vocabulary import LOCALES, RULE_ACTIONS
 from .yamlfile import LineDict, load_yaml
 
@@ -57,12 +57,12 @@ class _RuleSchema(Schema):
     skus = fields.List(fields.String(), load_default=list)
     categories = fields.List(fields.String(), load_default=list)
     action = fields.String(required=True, validate=validate.OneOf(RULE_ACTIONS))
-    weight = fields.Float(load_default=None, validate=validate.Range(0, 1, min_inclusive=False))
+    weight = Number(load_default=None, validate=validate.Range(0, 1, min_inclusive=False))
     position = WholeNumber(load_default=None, validate=validate.Range(1, 50))
     reason = Localized(load_default=None)
     priority = WholeNumber(load_default=0)
-    valid_from = fields.Date(load_default=None)
-    valid_until = fields.Date(load_default=None)
+    valid_from = Day(load_default=None)
+    valid_until = Day(load_default=None)
     markets = fields.List(
         fields.String(
             validate=validate.Regexp(r"^[A-Z]{2}$", error="must be a market code such as NL or DE")
@@ -78,10 +78,10 @@ class _RuleSchema(Schema):
         ),
         load_default=list,
     )
-    enabled = fields.Boolean(load_default=True)
+    enabled = Flag(load_default=True)
     # false: the reason says which product suits among those offered for a need (a vegan
     # D3 source), and the rule brings no product on its own (review s8 Q6)
-    need = fields.Boolean(load_default=True)
+    need = Flag(load_default=True)
     # exclude only: a product taken (or in the basket) that the rule excludes does not suit the
     # person either: `product_not_suited` with the words regimen_texts.yaml `unsuited_<taken>`,
     # credited with nothing, and what suits in its place is named (review s28 F3)

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .advice_config import check_advice
+from .canary import check_answers
 from .catalog import Catalog, catalog_from_document, file_version, load_catalog
 from .errors import DataFileError
 from .markets import load_markets
@@ -159,8 +160,7 @@ def load_snapshot(
         rules_text += ":" + file_version([paths.placements_file])
     rules_version = hashlib.sha256(rules_text.encode()).hexdigest()[:12]
     scoring_version = file_version([paths.reference_dir / "scoring.yaml"])[:8]
-    use_markets(load_markets(paths.reference_dir))  # checked above: requests see this one now
-    return Snapshot(
+    snapshot = Snapshot(
         reference,
         catalog,
         rules,
@@ -168,3 +168,7 @@ def load_snapshot(
         f"{TRANSPARENT_MODEL}-{scoring_version}",
         placements=placements,
     )
+    markets = load_markets(paths.reference_dir)
+    check_answers(snapshot, _display(paths.merchandising_dir), markets.served)  # review s34b F3
+    use_markets(markets)  # checked above: requests see this one now
+    return snapshot

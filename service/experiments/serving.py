@@ -101,6 +101,9 @@ class ExperimentServer:
             except DataFileError as exc:
                 self.error = "; ".join(str(f) for f in exc.findings)
                 log.error("experiments file refused, the last good one serves: %s", self.error)
+            except Exception as exc:  # noqa: BLE001 - never a request's 500 (review s34b F4)
+                self.error = f"{self.path}: {type(exc).__name__}: {exc}"
+                log.exception("experiments file refused, the last good one serves")
 
     def arm(
         self,

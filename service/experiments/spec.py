@@ -246,10 +246,14 @@ def _experiment(
         bad("unit", f"unit must be one of {', '.join(UNITS)}: {unit!r}")
     start: Any = item.get("start")
     end: Any = item.get("end")
+    days = []
     for key, value in (("start", start), ("end", end)):
         if not isinstance(value, dt.date) or isinstance(value, dt.datetime):
-            bad(key, f"{key} must be a date (YYYY-MM-DD): {value!r}")
-    if isinstance(start, dt.date) and isinstance(end, dt.date) and end < start:
+            bad(key, f"{key} must be a date (YYYY-MM-DD), without a time: {value!r}")
+        else:
+            days.append(value)
+    # a datetime compared with a date raised here (review s34b F4: a time in `start`)
+    if len(days) == 2 and end < start:
         bad("end", f"end {end} is before start {start}")
     numbers = {}
     for key, default, low, high in (
