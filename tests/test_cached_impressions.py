@@ -204,3 +204,21 @@ def test_a_placement_cache_hit_logs_its_impression_naming_the_placement(served):
     app.test_client().get("/v1/customers/place-1/recommendations", buffered=True)
     plain = _logged(store)[-1]
     assert "placement" not in plain and plain["items"]
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["", "?locale=en", "?limit=2", "?placement=email", "?placement=cart&basket=XF-D3K2-TAB"],
+)
+def test_a_head_of_a_customer_list_logs_no_impression(served, query):
+    """Review s34b F5: a HEAD shows no list, yet it logged an impression as a GET does (a
+    monitor's HEAD every minute: 1,440 "shown, not clicked" a day into the training data)."""
+    app, store = served(LOCAL_HITS=0)
+    _stored(app, store, "head-1")
+    client = app.test_client()
+    for _ in range(3):
+        head = client.head(f"/v1/customers/head-1/recommendations{query}", buffered=True)
+        assert head.status_code == 200 and head.get_data() == b""
+    assert _logged(store) == []
+    client.get(f"/v1/customers/head-1/recommendations{query}", buffered=True)
+    assert len(_logged(store)) == 1  # a GET still logs what it shows

@@ -136,6 +136,9 @@ def customer_recommendations(customer_id: str):
     if query.placement is not None:  # 422: an unknown name, product or basket SKU
         chosen = check_placement(recommender.snapshot, query.placement, query.product_sku)
         basket = tuple(basket_lines(recommender, list(query.basket)))
+    # a HEAD shows no list: it logs no impression or exposure (review s34b F5: a monitor's
+    # HEAD every minute wrote "shown, not clicked" into the training data)
+    shown = request.method != "HEAD"
     try:
         # issue 11: computed now, with the customer's purchases, its A/B arm, exposure and
         # impression (api/placements.py); with a basket or a page product always (R12)
@@ -149,6 +152,7 @@ def customer_recommendations(customer_id: str):
                 g.request_id,
                 basket,
                 query.product_sku,
+                logged=shown,
             )
         else:
             body = serve(
@@ -159,14 +163,14 @@ def customer_recommendations(customer_id: str):
                 query.locale,
                 cache_policy(app),
                 safe_schedule,
-                impression_logger(app),
+                impression_logger(app) if shown else _not_logged,
                 g.request_id,
                 corrupt_entry_reporter(app),
-                _hit_log(app),
+                _hit_log(app) if shown else _not_logged,
                 query.placement,
             )
-            # when the list names an A/B arm
-            log_exposure(recommender, customer_id, body, g.request_id)
+            if shown:  # when the list names an A/B arm
+                log_exposure(recommender, customer_id, body, g.request_id)
     except CorruptEntry as exc:
         corrupt_entry_reporter(app)(exc.family)
         raise Unavailable(
@@ -231,6 +235,10 @@ def corrupt_entry_reporter(app):
         )
 
     return report
+
+
+def _not_logged(*_args: Any, **_kwargs: Any) -> None:
+    """The impression and hit log of a HEAD: nothing was shown."""
 
 
 def _hit_log(app):

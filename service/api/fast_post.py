@@ -156,7 +156,7 @@ class RecommendationFastPath:
         if experiment_server(self.app).arm("recommendations", None, session, day, snapshot):
             return None
         key = f"{snapshot.fingerprint}:{day.isoformat()}:".encode() + data
-        if key not in cache._data:  # a peek: a miss is counted once, by `recommend`
+        if not cache.holds(key):  # a peek: a miss is counted once, by `recommend`
             return None
         return cache.get(key)
 

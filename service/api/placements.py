@@ -168,13 +168,14 @@ def customer_placement(
     request_id: str,
     basket: tuple[Line, ...] = (),
     product_sku: str | None = None,
+    logged: bool = True,
 ) -> dict[str, Any]:
     """A stored customer's list for a placement that is not precomputed, computed now: with
     the customer's purchases when the chain needs them (buy_again, refills), in the A/B arm
     of an experiment on this placement (or `all`) by customer id with its exposure, and its
-    impression logged naming the placement. The query's basket and page product count as in a
-    POST (review s4 R12). NotFound for an unknown customer; CorruptEntry and Redis errors as the
-    customer GET's other paths."""
+    impression logged naming the placement (`logged` False: a HEAD, nothing logged). The query's
+    basket and page product count as in a POST (review s4 R12). NotFound for an unknown
+    customer; CorruptEntry and Redis errors as the customer GET's other paths."""
     recommender = app.extensions["dosewise"]
     store = get_store(app)
     entry, _ = store.read(customer_id)
@@ -205,11 +206,12 @@ def customer_placement(
     rows = _rows_for(app, placement.strategies, request)
     sink = placement_impressions(app, snapshot, request_id, customer_id, placement.name)
     answer = recommend_placement(
-        snapshot, request, day, rows, recommender.jurisdiction, purchases, sink
+        snapshot, request, day, rows, recommender.jurisdiction, purchases, sink if logged else None
     )
     if arm is not None:
         skus = [item["sku"] for item in answer["items"]]
-        experiments.log_exposure(arm, customer_id, request_id, skus, placement.name)
+        if logged:  # not for a HEAD: nothing was shown (review s34b F5)
+            experiments.log_exposure(arm, customer_id, request_id, skus, placement.name)
         check_answer(experiments, recommender, request, answer, day, purchases)
     return {**answer, "source": "computed"}
 

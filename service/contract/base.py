@@ -186,6 +186,9 @@ def customer_id_problem(customer_id: str) -> str | None:
         return "no control, format (bidi, zero-width) or separator characters"
     if "/" in customer_id or customer_id in (".", ".."):
         return "no '/' and not '.' or '..': the id must fit in the path /v1/customers/{id}"
+    if not customer_id.isascii() and not unicodedata.is_normalized("NFC", customer_id):
+        # review s34b F6: "café" typed on two systems (é, or e and U+0301) was two customers
+        return "in Unicode NFC form (é as one character, not e + U+0301): one customer, one id"
     return None
 
 

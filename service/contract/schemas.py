@@ -172,7 +172,12 @@ def PLACEMENT_FIELD() -> fields.String:  # noqa: N802 - one definition, two sche
     before. Unknown names are a 422 from the service (the names are configuration)."""
     return fields.String(
         allow_none=True,
-        validate=FullMatch(r"^[a-z][a-z0-9_]{0,39}$"),
+        # review s34b F7: "HOME" got marshmallow's "does not match expected pattern"
+        validate=FullMatch(
+            r"^[a-z][a-z0-9_]{0,39}$",
+            error="unknown placement {input!r}: placement names are lowercase letters, digits "
+            "and _ (GET /v1/placements lists them)",
+        ),
         metadata={
             "description": "(issue 11) The placement the list is for (rules/placements.yaml: "
             "home, product_page, cart, checkout, account, email). Absent: the plain list."
