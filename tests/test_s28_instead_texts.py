@@ -72,13 +72,17 @@ def test_the_warning_above_why_it_does_not_suit_reads_the_same(client):
 
 def test_without_a_product_named_in_its_place_the_warning_still_says_no_more(client):
     """The 50 µg D3 in the basket, not taken, on a category page: nothing is named in its place
-    there (choices within one role), and "we suggest no more vitamin D" stays as it is."""
+    there (choices within one role), and "we suggest no more vitamin D" stays as it is, followed
+    by which to take out of the basket (review s34a F1: only the basket takes the day above the
+    25 µg of pregnancy)."""
     profile = {**PREGNANT_ON_50, "current_supplements": [{"sku": "BL-FOLIC-400-TAB"}]}
     body = {"profile": profile, "basket": [{"sku": "VL-D3-50-TAB"}], "locale": "en"}
     notices = _notices(client, body | {"category": "vitamin_d"})
     assert not [n for n in notices if n["code"].startswith("instead:")], notices
     warning = next(n for n in notices if n["code"] == "intake_warning:vitamin_d_ug")
-    assert warning["text"].endswith(NO_MORE["en"] + " vitamin D."), warning["text"]
+    name = PRODUCTS["VL-D3-50-TAB"]["name"]["en"]
+    out = f"Without {name} from your basket you stay within it: take it out of your basket."
+    assert warning["text"].endswith(NO_MORE["en"] + " vitamin D. " + out), warning["text"]
 
 
 def test_a_product_in_the_basket_only_has_a_lower_dose_named_in_its_place(client):

@@ -25,10 +25,15 @@ from .children import (
     two_sources,
     two_sources_warnings,
 )
-from .day_totals import interaction_key, over_room
+from .day_totals import basket_out, interaction_key, over_room
 from .doctor_reach import doctor_excluded_notices, doctor_short_notices
 from .intake import shown_name
-from .line_notices import credited_intake, life_stage_line_notices, unsuited_taken
+from .line_notices import (
+    basket_over_stage,
+    credited_intake,
+    life_stage_line_notices,
+    unsuited_taken,
+)
 from .needs import warned_out_by
 from .serum_texts import deficient_column, serum_notices
 
@@ -294,6 +299,10 @@ def _warning_notice(
         **values,
         **more,
     )
+    # which to take out of the basket, unless the upper limit's notice says it already
+    if found.kind == "life_stage_maximum" and found.maximum and column not in over_room(ev):
+        carted = [ev.resolved[i] for i in found.lines if i in basket_over_stage(ev)]
+        text += basket_out(ev, column, carted, locale, found.maximum)
     return {"code": f"intake_warning:{key}", "text": text}
 
 

@@ -11,6 +11,7 @@ import numpy as np
 
 from .amounts import above
 from .fastnp import flatnonzero
+from .intake import shown_name
 
 if TYPE_CHECKING:
     from .ranking import Evaluation
@@ -230,26 +231,31 @@ def upper_limit_notices(ev: Evaluation, locale: str) -> list[dict[str, str]]:
         if carted:
             text_key += "_basket"  # not yet taken: "with your basket" (review s9 A6)
         text = reference.text(text_key, locale, **values)
-        text += _basket_out(ev, column, carted, locale)
+        text += basket_out(ev, column, carted, locale, float(ev.safety.room_or_inf[column]))
         notices.append({"code": f"above_upper_limit:{key}", "text": text})
     return notices + food_alone_notices(ev, locale)
 
 
-def _basket_out(ev: Evaluation, column: int, carted: list[Any], locale: str) -> str:
-    """Review s31a F5: where only the basket lines that give it take the day above the limit
-    (what is taken alone, with food, stays within the room), which to take out of the basket:
-    not bought yet, it is no question for the doctor. "" otherwise."""
+def basket_out(ev: Evaluation, column: int, carted: list[Any], locale: str, cap: float) -> str:
+    """Review s31a F5: where only the basket lines that give it take the day above `cap` (the
+    room an upper limit leaves with food; the life stage's maximum, review s34a F1) and what is
+    taken alone stays within it, which to take out of the basket: not bought yet, it is no
+    question for the doctor. "" otherwise."""
     if not carted:
         return ""
     kept = sum(float(r.amounts[column]) for r in ev.resolved if not r.path.startswith("basket."))
-    if above(kept, float(ev.safety.room_or_inf[column])):
+    if above(kept, cap):
         return ""
-    reference, catalog = ev.snapshot.reference, ev.snapshot.catalog
-    names = sorted(
-        {catalog.products[catalog.index[r.sku]].name[locale] if r.sku else r.name for r in carted}
-    )
+    # the names the warning gives them (a label line without a name: "unnamed product (line 3
+    # of your basket)", not its path "basket.2")
+    names = {shown_name(r, ev.snapshot, locale) for r in carted}
+    return basket_out_sentence(ev.snapshot.reference, names, locale)
+
+
+def basket_out_sentence(reference: Any, names: set[str], locale: str) -> str:
+    """ " Without A from your basket you stay within it: take it out of your basket." """
     key = "notice_above_upper_limit_basket_out" + ("_many" if len(names) > 1 else "")
-    return " " + reference.text(key, locale, products=reference.listed(names, locale))
+    return " " + reference.text(key, locale, products=reference.listed(sorted(names), locale))
 
 
 def food_alone_notices(ev: Evaluation, locale: str) -> list[dict[str, str]]:

@@ -36,8 +36,10 @@ from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
+from .day_totals import basket_out_sentence
 from .fastnp import nan_to_num
 from .instead_groups import grouped, none_of_role, stopped_too, two_nutrients
+from .line_notices import basket_over_stage
 from .profile import Line
 
 if TYPE_CHECKING:
@@ -96,7 +98,13 @@ def _taken_instead(ev: Evaluation, request: RecommendationRequest) -> tuple[Inst
     carted = [catalog.index[x.sku] for x in ev.resolved if x.sku and x.path.startswith(_BASKET)]
     if not taken and not carted:
         return ()
-    unfit = unfit_products(ev)
+    unfit = unfit_products(ev).copy()
+    # a basket line that alone takes the day above the life stage's maximum: what serves its
+    # need in its place (review s34a F1: plain folic acid for a folic acid + D3 tablet beside
+    # 25 µg of vitamin D in pregnancy)
+    for i in basket_over_stage(ev):
+        if ev.resolved[i].sku:
+            unfit[catalog.index[ev.resolved[i].sku]] = True
     replaced = list(dict.fromkeys(index for index in taken + carted if unfit[index]))
     # every line the evaluation counts: with a stored customer's supplies still lasting (a
     # quick check of s27: a woman of 75 with a 75 µg D3 still lasting, not in her profile,
@@ -302,6 +310,7 @@ def instead_notice(
         return notices
     notices = _without_stale_reach(instead, notices)
     taken = {x.sku for x in ev.resolved if x.sku and x.path.startswith(_TAKEN)}
+    in_basket = {x.sku for x in ev.resolved if x.sku and x.path.startswith(_BASKET)}
     for one in instead:
         fit = one.fit
         catalog, reference = fit.snapshot.catalog, fit.snapshot.reference
@@ -359,6 +368,11 @@ def instead_notice(
         notices = [*notices[:after], notice, *notices[after:]]
         for k in (k for k in warned if k < after):  # not "no more vitamin D" above one with it
             notices[k] = warning_beside_instead(ev, notices[k], one.stopped, one.indices, locale)
+            # "take it out of your basket" is said here (review s34a F1)
+            carted = {p.name[locale] for p in stopped if p.sku in in_basket}
+            if carted:
+                out = basket_out_sentence(reference, carted, locale)
+                notices[k] = {**notices[k], "text": notices[k]["text"].replace(out, "")}
     return [_above_limit_beside(ev, instead, n, locale) for n in notices]
 
 

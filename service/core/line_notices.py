@@ -104,12 +104,38 @@ def warned_lines(ev: Evaluation) -> frozenset[int]:
     for column, found in ev.offer.failing.items():
         if found.kind == "life_stage_maximum" and found.maximum is not None:
             out.update(i for i in found.lines if lines[i].amounts[column] > found.maximum)
+    out |= basket_over_stage(ev)
     room = ev.safety.room_or_inf
     for column in over_room(ev).tolist():
         out.update(i for i, line in enumerate(lines) if above(line.amounts[column], room[column]))
     warned = _warn_columns(ev)
     out |= {i for i, line in enumerate(lines) if any(line.amounts[c] > 0 for c in warned)}
     result = ev.memo["warned_lines"] = frozenset(out)
+    return result
+
+
+def basket_over_stage(ev: Evaluation) -> frozenset[int]:
+    """Basket lines (indices of `ev.resolved`) that alone take a day's total above the life
+    stage's maximum: what is taken besides them stays within it (review s34a F1: a pregnant
+    woman on 25 µg vitamin D with a folic acid + 10 µg D3 tablet in her basket was told "with
+    your basket you get enough folic acid"). Not bought yet, such a line is credited with
+    nothing: the warning says to take it out of the basket, and `instead:<SKU>` names what
+    serves its need in its place (instead.py)."""
+    known = ev.memo.get("basket_over_stage")
+    if known is not None:
+        return known  # type: ignore[no-any-return]
+    lines = ev.resolved
+    out: set[int] = set()
+    for column, found in ev.offer.failing.items():
+        if found.kind != "life_stage_maximum" or not found.maximum:
+            continue
+        carted = [i for i in found.lines if lines[i].path.startswith("basket.")]
+        kept = sum(
+            float(line.amounts[column]) for line in lines if not line.path.startswith("basket.")
+        )
+        if carted and not above(kept, found.maximum):
+            out.update(carted)
+    result = ev.memo["basket_over_stage"] = frozenset(out)
     return result
 
 
