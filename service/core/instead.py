@@ -102,9 +102,9 @@ def _taken_instead(ev: Evaluation, request: RecommendationRequest) -> tuple[Inst
     # a basket line that alone takes the day above the life stage's maximum: what serves its
     # need in its place (review s34a F1: plain folic acid for a folic acid + D3 tablet beside
     # 25 µg of vitamin D in pregnancy)
-    for i in basket_over_stage(ev):
-        if ev.resolved[i].sku:
-            unfit[catalog.index[ev.resolved[i].sku]] = True
+    for sku in (ev.resolved[i].sku for i in basket_over_stage(ev)):
+        if sku in catalog.index:
+            unfit[catalog.index[sku]] = True
     replaced = list(dict.fromkeys(index for index in taken + carted if unfit[index]))
     # every line the evaluation counts: with a stored customer's supplies still lasting (a
     # quick check of s27: a woman of 75 with a 75 µg D3 still lasting, not in her profile,
