@@ -26,6 +26,7 @@ from .replace import (
     fits_days,
     no_advice,
     once,
+    outgrown,
     reasoned,
     replacement,
     replacement_once,
@@ -187,13 +188,11 @@ def plan_refills(
         for s in listed
         if s.sku not in in_group and s.runs_out_on > today
     ]
-    # a current supplement stands for itself unless a supply counts it already (one lasting,
-    # or one of the reorder's products, checked as the item): a purchase long ago of what the
-    # profile says is taken must not drop it from the intake
+    # a current supplement stands for itself unless a supply counts it already (lasting, or in
+    # the reorder): a purchase long ago of what the profile says is taken stays in the intake
     counted = in_group | {sku for sku, _ in lasting}
-    # a basket line of a product the reorder holds as it is, or of the one being checked, is
-    # that reorder (the customer put the refill in the cart from the reminder), not more on
-    # top of it; every other basket line counts (basket_besides)
+    # a basket line of a product the reorder holds, or of the one checked, is that reorder (put
+    # in the cart from the reminder), not more; every other basket line counts (basket_besides)
     basket = list(basket)
     accepted: list[tuple[str, float]] = []
     base = None
@@ -263,6 +262,11 @@ def plan_refills(
             # the first day's: its warnings count what is still taken
             checked = own if checked is None else checked
         else:
+            unasked = outgrown(profile, config, checked or ev, supply.index)
+            if unasked:  # review s34a F2: a child's kids' drops at 4 in NL, advice ended
+                why = {"no_advice": unasked}
+                decided[supply.sku] = Decision(supply, "stop", None, list(why), ev, why)
+                continue
             decided[supply.sku] = Decision(supply, "reorder", supply.index, [], checked or ev)
             accepted.append((supply.sku, supply.servings_per_day))
             proposed[supply.sku] = accepted[-1]
@@ -323,10 +327,9 @@ def plan_refills(
                 continue
             lasting, counted = kept, counted_before
         avoid = in_group | {sku for sku, _ in accepted} | withheld
-        # one that fits every day it would be taken (review 9b finding 1), with a reason of
-        # its own on the day it is shown for, the day it starts (CI, stop 27: an omega-3 chew
-        # with vitamin D in the place of an algae omega-3 + D for a 3-year-old, the day it
-        # starts beside the D3 tablet still taken: no call for it that day)
+        # one that fits every day it would be taken (review 9b finding 1), with a reason of its
+        # own the day it starts (CI, stop 27: an omega-3 chew with vitamin D for an algae
+        # omega-3 + D of a 3-year-old, beside the D3 tablet still taken: no call for it)
         shown = days[0] if days else ev  # its warnings count what is still taken
         chosen = (replacement_once(e, supply.index, avoid) for e in [ev, *days[:1]])
         other = next(

@@ -285,6 +285,15 @@ def no_advice(ev: Evaluation, index: int) -> list[str]:
     return [keys[int(c)] for c in gives]
 
 
+def outgrown(profile: Any, config: Any, ev: Evaluation, index: int) -> list[str]:
+    """`no_advice` of a product a child takes (under refills.yaml
+    `reorder_needs_advice_below_age`): what nothing in the profile calls for any more. Empty
+    for an adult, whose own choice is reordered as bought (review s34a F2)."""
+    if profile.age >= config.reorder_needs_advice_below_age:
+        return []
+    return no_advice(ev, index)
+
+
 def fits_days(days: list[Evaluation], index: int) -> bool:
     """It fits each day (safety, excludes, dose band), no second source in the last."""
     return all(bool(fits(ev)[index]) for ev in days) and not days[-1].offer.duplicate[index]

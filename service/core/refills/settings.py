@@ -114,6 +114,7 @@ class _ConfigSchema(Schema):
     forget_after_days = WholeNumber(required=True, validate=validate.Range(0, 3650))
     history_per_customer = WholeNumber(required=True, validate=validate.Range(1, 10_000))
     buy_again_days = WholeNumber(required=True, validate=validate.Range(1, 3650))
+    reorder_needs_advice_below_age = WholeNumber(load_default=0, validate=validate.Range(0, 120))
     date_format = _Localized(required=True)
     time_zones = fields.Nested(_TimeZonesSchema, required=True)
     texts = fields.Dict(keys=fields.String(), values=_Localized(), required=True)
@@ -131,6 +132,8 @@ class RefillConfig:
     texts: dict[str, dict[str, str]]
     time_zones: dict[str, Any]  # source, default (IANA name), markets: country -> IANA name
     version: str = ""
+    # below this age a product is reordered only where something in the profile calls for it
+    reorder_needs_advice_below_age: int = 0
 
     def zone(self, country: str | None) -> ZoneInfo:
         """The time zone of a market (profile `country`): a purchase's day is its date there."""
