@@ -13,6 +13,9 @@ from .conftest import RULES, dated_client, recommend, store_customer
 REFERENCE = yaml.safe_load((RULES / "reference" / "texts.yaml").read_text(encoding="utf-8"))
 TEXTS = REFERENCE["texts"]
 REFILLS = yaml.safe_load((RULES / "refills.yaml").read_text(encoding="utf-8"))["texts"]
+# dark skin: the Gezondheidsraad's vitamin D advice calls for his D3, so it is reordered at all
+# (review s34a F2: a child's product nothing calls for is not)
+BOY = {"age": 12, "sex": "male", "country": "NL", "skin_type": 6}
 LOCALES = ["nl", "de", "en"]
 
 
@@ -31,7 +34,7 @@ def test_f1_no_within_that_amount_beside_a_product_that_lasts_and_no_longer_fits
     still take then, you stay within that amount", but once he stops the D3 + K2."""
     client = _stored(redis_url, dt.date(2026, 12, 5))
     bought = {"GR-D3-20-TAB": "2026-08-09", "NV-D3K2-FISH-SG": "2026-11-30"}
-    store_customer(client, "s30b-1", {"age": 12, "sex": "male", "country": "NL"}, bought)
+    store_customer(client, "s30b-1", BOY, bought)
     query = {"locale": locale}
     body = client.get("/v1/customers/s30b-1/refills", query_string=query).get_json()
     assert [i["sku"] for i in body["reorder"]["items"]] == ["GR-D3-20-TAB"]
