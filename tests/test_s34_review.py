@@ -148,3 +148,21 @@ def test_a_basket_line_without_a_name_is_named_as_the_warning_names_it(client, l
     unnamed = TEXTS["line_unnamed_basket"][locale].format(number=1)
     out = TEXTS["notice_above_upper_limit_basket_out"][locale].format(products=unnamed)
     assert said.endswith(out) and "basket.0" not in said, said
+
+
+@pytest.mark.parametrize("locale", ["en", "nl", "de"])
+def test_a_basket_line_above_a_maximum_crossed_already_is_swapped_too(client, locale):
+    """Review s34c 1: with 30 µg of vitamin D taken (above the 25 µg of pregnancy by itself),
+    the folic acid + D3 tablet in the basket was still called "enough folic acid" and nothing
+    named in its place: the first fix took only a basket that alone crossed the maximum."""
+    carted = "XF-FOLIC-D3-TAB"
+    taken = [{"label": "D3 30", "nutrients": {"vitamin_d_ug": 30}}]
+    profile = {**PREGNANT_ON_25, "current_supplements": taken}
+    said = notice_texts(
+        recommend(client, {"profile": profile, "basket": [{"sku": carted}]}, locale)
+    )
+    assert "already_covered:folic_acid_ug" not in said, said
+    assert f"instead:{carted}" in said, said
+    # what is taken alone is above it: no "without it you stay within it"
+    out = TEXTS["notice_above_upper_limit_basket_out"][locale].split("{")[0]
+    assert out not in said["intake_warning:vitamin_d_ug"], said["intake_warning:vitamin_d_ug"]

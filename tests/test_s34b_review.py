@@ -141,3 +141,22 @@ def test_a_catalog_value_of_the_wrong_kind_is_refused_at_its_line(data_copy, bef
     checked = _check(data_copy)
     assert checked.exit_code == 1, checked.output
     assert f"products.yaml:{line}:" in checked.output and said in checked.output, checked.output
+
+
+def test_the_placements_file_takes_true_or_false_only(data_copy):
+    """Review s34c 7: the stricter flags and numbers covered the rules and the catalog only;
+    `precomputed: "no"` in placements.yaml passed `rules check`."""
+    path = data_copy.rules / "placements.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert "precomputed: true" in text
+    path.write_text(text.replace("precomputed: true", 'precomputed: "no"', 1), encoding="utf-8")
+    checked = _check(data_copy)
+    assert checked.exit_code == 1, checked.output
+    assert "placements.yaml:" in checked.output and "must be true or false" in checked.output
+
+
+def test_a_week_date_is_no_day(data_copy):
+    """Review s34c 8: "2026-W49-1" (read as 2026-11-30) passed as a date."""
+    _campaign(data_copy, valid_from='"2026-W49-1"')
+    checked = _check(data_copy)
+    assert checked.exit_code == 1 and "must be a date without a time" in checked.output

@@ -300,9 +300,10 @@ def _warning_notice(
         **more,
     )
     # which to take out of the basket, unless the upper limit's notice says it already
-    if found.kind == "life_stage_maximum" and found.maximum and column not in over_room(ev):
+    stage = found.kind == "life_stage_maximum" and found.maximum is not None
+    if stage and column not in over_room(ev):
         carted = [ev.resolved[i] for i in found.lines if i in basket_over_stage(ev)]
-        text += basket_out(ev, column, carted, locale, found.maximum)
+        text += basket_out(ev, column, carted, locale, float(found.maximum))
     return {"code": f"intake_warning:{key}", "text": text}
 
 

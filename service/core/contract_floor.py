@@ -17,6 +17,7 @@ from marshmallow import Schema, fields, validate
 
 from .errors import Finding
 from .reference import UpperLimits
+from .validation import Number
 from .yamlfile import line_of
 
 CODE = "contract_floor"
@@ -26,7 +27,7 @@ class _Amounts(fields.Dict):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(
             keys=fields.String(),
-            values=fields.Float(allow_nan=False, validate=validate.Range(min=0)),
+            values=Number(allow_nan=False, validate=validate.Range(min=0)),
             **kwargs,
         )
 

@@ -15,7 +15,7 @@ import numpy as np
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from .numbers import localized
-from .validation import Text
+from .validation import Flag, Number, Text
 from .vocabulary import LOCALES
 
 # The intake check's texts (food_intake.yaml `texts`) and their placeholders.
@@ -32,7 +32,7 @@ class _Strict(Schema):
 
 
 class _Scope(_Strict):
-    counts_food = fields.Boolean(required=True)
+    counts_food = Flag(required=True)
     source = fields.String(required=True)
 
 
@@ -66,10 +66,10 @@ class _Market(_Strict):
 
 class _Declared(_Strict):
     nutrient = fields.String(required=True)
-    per_unit = fields.Float(required=True, validate=validate.Range(min=0))
+    per_unit = Number(required=True, validate=validate.Range(min=0))
     base = fields.Dict(
         keys=fields.String(validate=validate.Regexp(r"^[A-Z]{2}$")),
-        values=fields.Float(validate=validate.Range(min=0)),
+        values=Number(validate=validate.Range(min=0)),
         required=True,
     )
     source = fields.String(required=True)

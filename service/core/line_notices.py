@@ -115,8 +115,8 @@ def warned_lines(ev: Evaluation) -> frozenset[int]:
 
 
 def basket_over_stage(ev: Evaluation) -> frozenset[int]:
-    """Basket lines (indices of `ev.resolved`) that alone take a day's total above the life
-    stage's maximum: what is taken besides them stays within it (review s34a F1: a pregnant
+    """Basket lines (indices of `ev.resolved`) that give a nutrient whose day's total is above
+    the life stage's maximum, not the next pack of a product taken (review s34a F1: a pregnant
     woman on 25 µg vitamin D with a folic acid + 10 µg D3 tablet in her basket was told "with
     your basket you get enough folic acid"). Not bought yet, such a line is credited with
     nothing: the warning says to take it out of the basket, and `instead:<SKU>` names what
@@ -125,16 +125,19 @@ def basket_over_stage(ev: Evaluation) -> frozenset[int]:
     if known is not None:
         return known  # type: ignore[no-any-return]
     lines = ev.resolved
+    taken = {x.sku for x in lines if x.sku and not x.path.startswith("basket.")}
     out: set[int] = set()
-    for column, found in ev.offer.failing.items():
-        if found.kind != "life_stage_maximum" or not found.maximum:
+    for found in ev.offer.failing.values():
+        if found.kind != "life_stage_maximum" or found.maximum is None:
             continue
-        carted = [i for i in found.lines if lines[i].path.startswith("basket.")]
-        kept = sum(
-            float(line.amounts[column]) for line in lines if not line.path.startswith("basket.")
+        # a basket line adds to the total above the maximum, whether or not what is taken
+        # alone is above it already (review s34c 1: 30 µg taken and the folic acid + D3
+        # tablet in the basket); the next pack of a product taken is that product's
+        out.update(
+            i
+            for i in found.lines
+            if lines[i].path.startswith("basket.") and lines[i].sku not in taken
         )
-        if carted and not above(kept, found.maximum):
-            out.update(carted)
     result = ev.memo["basket_over_stage"] = frozenset(out)
     return result
 

@@ -21,7 +21,7 @@ from .amounts import above
 from .errors import Finding
 from .limit_everyone import above_every_limit, limits_passed
 from .numbers import localized
-from .validation import Text
+from .validation import Flag, Number, Text
 from .vocabulary import LOCALES
 
 if TYPE_CHECKING:
@@ -61,12 +61,12 @@ class _Strict(Schema):
 
 
 class _Maximum(_Strict):
-    amount = fields.Float(required=True, validate=validate.Range(min=0))
+    amount = Number(required=True, validate=validate.Range(min=0))
     source = fields.String(required=True, validate=validate.Length(min=1))
 
 
 class _Market(_Strict):
-    binding = fields.Boolean(required=True)
+    binding = Flag(required=True)
     source = fields.String(required=True)
     maxima = fields.Dict(keys=fields.String(), values=fields.Nested(_Maximum), required=True)
 
@@ -119,7 +119,7 @@ class ProductMaximaFile(_Strict):
 
 
 class _Form(_Strict):
-    authorised = fields.Boolean(required=True)
+    authorised = Flag(required=True)
     source = fields.String(required=True, validate=validate.Length(min=1))
     # what an item's reason calls a nutrient given in this form, where the nutrient's own
     # name would be untrue: L-methylfolate is folate, not folic acid (review s8 R7)

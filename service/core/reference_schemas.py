@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, RAISE, Schema, fields, validate
 
-from .validation import Text, WholeNumber
+from .validation import Flag, Number, Text, WholeNumber
 from .vocabulary import (
     ALLERGENS,
     CONDITIONS,
@@ -196,7 +196,7 @@ class _NutrientEntry(_Strict):
 
 class _Conversion(_Strict):
     to = fields.String(required=True)
-    factor = fields.Float(required=True, validate=validate.Range(min=0, min_inclusive=False))
+    factor = Number(required=True, validate=validate.Range(min=0, min_inclusive=False))
     source = fields.String(required=True)
 
 
@@ -215,7 +215,7 @@ class _Band(_Strict):
 
 
 class _Limit(_Strict):
-    values = fields.Dict(keys=fields.String(), values=fields.Float(), required=True)
+    values = fields.Dict(keys=fields.String(), values=Number(), required=True)
     unverified = fields.List(fields.String(), load_default=list)
     source = fields.String(required=True)
 
@@ -261,7 +261,7 @@ class _Trigger(_Strict):
     conditions = fields.List(fields.String(validate=validate.OneOf(CONDITIONS)))
     together = fields.List(fields.List(fields.String()), validate=validate.Length(equal=2))
     # a measured serum 25(OH)D above this many nmol/l (review 21 P1: a high level)
-    serum_25ohd_above = fields.Float(validate=validate.Range(min=0, min_inclusive=False))
+    serum_25ohd_above = Number(validate=validate.Range(min=0, min_inclusive=False))
     # and only in these life stages (review s31a F1: a retinoid or a vitamin K antagonist in
     # pregnancy); `planning_pregnancy`: the goal `pregnancy` (safety.planning_pregnancy)
     life_stage = fields.List(
@@ -280,11 +280,11 @@ class _Interaction(_Strict):
     trigger = fields.Nested(_Trigger, required=True)
     # `exclude` is a Schema attribute, so the field has another Python name
     excludes = fields.Dict(
-        keys=fields.String(), values=fields.Float(), load_default=dict, data_key="exclude"
+        keys=fields.String(), values=Number(), load_default=dict, data_key="exclude"
     )
-    warn = fields.Dict(keys=fields.String(), values=fields.Float(), load_default=dict)
-    notice = fields.Boolean(load_default=False)
-    timing = fields.Boolean(load_default=False)  # hours apart, not whether (review 11)
+    warn = fields.Dict(keys=fields.String(), values=Number(), load_default=dict)
+    notice = Flag(load_default=False)
+    timing = Flag(load_default=False)  # hours apart, not whether (review 11)
     text = _localized()
     source = fields.String(required=True)
     # per market the text its customers read (R15h: the medicines and care known there)
@@ -301,16 +301,16 @@ class _InteractionsFile(_Strict):
 
 
 class _Nrv(_Strict):
-    value = fields.Float(required=True)
+    value = Number(required=True)
     source = fields.String(required=True)
 
 
 class _Claim(_Strict):
     nutrients = fields.List(fields.String(), required=True, validate=validate.Length(min=1))
-    min_per_day = fields.Float(required=True)
+    min_per_day = Number(required=True)
     goals = fields.List(fields.String(validate=validate.OneOf(GOALS)), load_default=list)
     text = _localized()
-    wording_checked = fields.Dict(keys=fields.String(), values=fields.Boolean(), load_default=dict)
+    wording_checked = fields.Dict(keys=fields.String(), values=Flag(), load_default=dict)
     requires = fields.Raw(load_default=None)  # product conditions, read and checked by advice.py
     source = fields.String(required=True)
 
@@ -336,6 +336,6 @@ class _ScoringFile(Schema):
         unknown = EXCLUDE
 
     source = fields.String(required=True)
-    weights = fields.Dict(keys=fields.String(), values=fields.Float(), required=True)
-    squash = fields.Dict(keys=fields.String(), values=fields.Float(), required=True)
-    warn_at_upper_limit_fraction = fields.Float(load_default=0.8)
+    weights = fields.Dict(keys=fields.String(), values=Number(), required=True)
+    squash = fields.Dict(keys=fields.String(), values=Number(), required=True)
+    warn_at_upper_limit_fraction = Number(load_default=0.8)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import numbers
+import re
 import unicodedata
 from typing import Any
 
@@ -133,6 +134,9 @@ class Flag(fields.Boolean):
         return value
 
 
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}\Z", re.ASCII)  # not "2026-W49-1" (review s34c 8)
+
+
 class Day(fields.Date):
     """A date of a data file (YYYY-MM-DD): a date with a time is refused (review s34b F3: YAML
     reads an unquoted `2026-12-01 09:00:00` as a datetime, which marshmallow's Date passed on,
@@ -144,7 +148,7 @@ class Day(fields.Date):
     }
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
-        if isinstance(value, dt.datetime) or (isinstance(value, str) and len(value) != 10):
+        if isinstance(value, dt.datetime) or (isinstance(value, str) and not _DAY.match(value)):
             raise self.make_error("invalid", input=str(value))
         if isinstance(value, dt.date):
             return value

@@ -19,8 +19,8 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate, valida
 from ..errors import DataFileError, Finding
 from ..numbers import localized
 from ..reference import Reference, _display
+from ..validation import Flag, Number, schema_findings
 from ..validation import Localized as _Localized
-from ..validation import schema_findings
 from ..vocabulary import FORMS, LOCALES
 from ..yamlfile import LineDict, line_of, load_yaml
 
@@ -138,7 +138,7 @@ class _PlacementSchema(Schema):
     length = fields.Integer(strict=True, required=True, validate=validate.Range(1, 50))
     diversity = fields.Nested(_DiversitySchema, load_default=dict)
     rules = _RulesField(load_default="all")
-    precomputed = fields.Boolean(load_default=False)
+    precomputed = Flag(load_default=False)
     basket_overlap = fields.String(
         load_default="allow", validate=validate.OneOf(("exclude", "allow"))
     )
@@ -154,7 +154,7 @@ class _NutrientRatioSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    ratio = fields.Float(required=True, validate=validate.Range(min=1))
+    ratio = Number(required=True, validate=validate.Range(min=1))
     source = fields.String(required=True, validate=validate.Length(min=1))
 
 
@@ -162,12 +162,12 @@ class _AlternativesSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    max_dose_ratio = fields.Float(required=True, validate=validate.Range(min=1))
+    max_dose_ratio = Number(required=True, validate=validate.Range(min=1))
     # per nutrient key, a window other than max_dose_ratio (checked against nutrients.yaml)
     nutrient_dose_ratios = fields.Dict(
         keys=fields.String(), values=fields.Nested(_NutrientRatioSchema), load_default=dict
     )
-    min_price_difference = fields.Float(required=True, validate=validate.Range(min=0))
+    min_price_difference = Number(required=True, validate=validate.Range(min=0))
     source = fields.String(required=True)
 
 
@@ -175,7 +175,7 @@ class _ComplementsSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    copurchase_weight = fields.Float(required=True, validate=validate.Range(0, 1))
+    copurchase_weight = Number(required=True, validate=validate.Range(0, 1))
     source = fields.String(required=True)
 
 
