@@ -61,3 +61,34 @@ def test_a_childs_product_nothing_calls_for_is_not_reordered(profile, sku):
 def test_what_something_calls_for_or_an_adult_chose_is_reordered(profile, sku):
     reorder = _reorder(profile, sku)
     assert [(i["sku"], i["action"]) for i in reorder["items"]] == [(sku, "reorder")], reorder
+
+
+TEXTS = REFILLS["texts"]
+ADVISES = {"en": "the Dutch Health Council advises 20 µg of vitamin D a day for your profile."}
+
+
+def _warnings(profile: dict, sku: str) -> list[dict]:
+    (item,) = [i for i in _reorder(profile, sku)["items"] if i["sku"] == sku]
+    return [w for w in item["warnings"] if w["code"].startswith("short_of_advice:")]
+
+
+def test_a_reorder_short_of_the_advice_says_so():
+    """Review s34a F4: a Dutch man of 71 reordering a 10 µg D3 heard nothing of the
+    Gezondheidsraad's 20 µg from 70 (the cart's `basket_short` says it)."""
+    (warning,) = _warnings({"age": 71, "sex": "male", "country": "NL"}, "XF-D3-10-TAB")
+    name = PRODUCTS["XF-D3-10-TAB"]["name"]["en"]
+    assert warning["code"] == "short_of_advice:vitamin_d_ug"
+    assert warning["text"].startswith(f"With {name} you get 10 µg of vitamin D a day in all; ")
+    assert ADVISES["en"] in warning["text"], warning["text"]
+
+
+@pytest.mark.parametrize(
+    ("profile", "sku"),
+    [
+        ({"age": 71, "sex": "male", "country": "NL"}, "BL-D3-20-70PLUS-TAB"),  # the advice
+        ({"age": 40, "sex": "male", "country": "DE"}, "XF-D3-10-TAB"),  # the DGE's total
+    ],
+)
+def test_a_reorder_that_meets_the_advice_or_a_total_with_food_says_nothing(profile, sku):
+    assert "dge_total" not in REFILLS["short_of_advice_authorities"]
+    assert _warnings(profile, sku) == []

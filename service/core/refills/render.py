@@ -20,6 +20,7 @@ from ..snapshot import Snapshot
 from .beside import beside_reorder
 from .plan import RefillPlan, once
 from .settings import VARIANT_TEXTS, RefillConfig
+from .short import short_of_advice
 from .supplies import Supply
 from .why import LIFE_STAGE_CODES, UPPER_LIMIT_CODES
 
@@ -308,6 +309,8 @@ def render_plan(
             # what the advice says for the replacement itself (true for it, claim-checked)
             index = decision.index
             reasons.extend(once(ev, item_reasons, index, locale))
+        product_name = catalog.products[decision.index].name[locale]
+        warnings = warnings + short_of_advice(config, ev, decision.index, product_name, locale)
         item.update(
             {
                 "action": decision.action,

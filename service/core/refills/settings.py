@@ -87,6 +87,7 @@ TEXTS: dict[str, tuple[str, ...]] = {
     "notice_not_reordered_unsuited": ("name",),
     "notice_warning_reorder": (),  # review s29b F4: beside._reorder_text
     "notice_warning_reorder_unfit": ("products",),  # review s30b F1
+    "warning_reorder_short": ("name", "amount", "unit", "nutrient", "advice"),  # s34a F4
 }
 
 
@@ -115,6 +116,7 @@ class _ConfigSchema(Schema):
     history_per_customer = WholeNumber(required=True, validate=validate.Range(1, 10_000))
     buy_again_days = WholeNumber(required=True, validate=validate.Range(1, 3650))
     reorder_needs_advice_below_age = WholeNumber(load_default=0, validate=validate.Range(0, 120))
+    short_of_advice_authorities = fields.List(fields.String(), load_default=list)
     date_format = _Localized(required=True)
     time_zones = fields.Nested(_TimeZonesSchema, required=True)
     texts = fields.Dict(keys=fields.String(), values=_Localized(), required=True)
@@ -134,6 +136,8 @@ class RefillConfig:
     version: str = ""
     # below this age a product is reordered only where something in the profile calls for it
     reorder_needs_advice_below_age: int = 0
+    # whose advice a reorder that stays below it names (short.py; none: nobody's)
+    short_of_advice_authorities: tuple[str, ...] = ()
 
     def zone(self, country: str | None) -> ZoneInfo:
         """The time zone of a market (profile `country`): a purchase's day is its date there."""
@@ -232,6 +236,7 @@ def load_refill_config(path: Path, reference: Reference) -> RefillConfig:
     if findings:
         raise DataFileError(findings)
     version = str(path.stat().st_mtime_ns)
+    data["short_of_advice_authorities"] = tuple(data["short_of_advice_authorities"])
     return RefillConfig(**data, version=version)
 
 
