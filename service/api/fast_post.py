@@ -156,9 +156,7 @@ class RecommendationFastPath:
         if experiment_server(self.app).arm("recommendations", None, session, day, snapshot):
             return None
         key = f"{snapshot.fingerprint}:{day.isoformat()}:".encode() + data
-        if not cache.holds(key):  # a peek: a miss is counted once, by `recommend`
-            return None
-        return cache.get(key)
+        return cache.peek(key)  # a miss is counted once, by `recommend`
 
     def _load(self, data: bytes) -> Any:
         """The validated request, or None for anything Flask must refuse (same readers)."""

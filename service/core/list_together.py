@@ -101,22 +101,22 @@ def _crossed(
             # combine" (review s30a F5: a baby's two 10 µg drops beside 10 µg of room; s32a:
             # four products of 400 µg folic acid in pregnancy)
             amounts = np.sort(per_day[giving[:, column], column])
-            if amounts[:2].sum() > left * (1 + 1e-9) or _each_fills(ev, per_day, column):
+            if amounts[:2].sum() > left * (1 + 1e-9) or _each_fills(ev, giving, amounts, column):
                 kind += "_one"
             out.append((keys[column], kind, float(total[column]), left, indices, more))
     return out
 
 
-def _each_fills(ev: Evaluation, per_day: np.ndarray, column: int) -> bool:
+def _each_fills(ev: Evaluation, giving: np.ndarray, amounts: np.ndarray, column: int) -> bool:
     """Whether every item giving `column` fills alone what the profile's aim leaves open
     of it (target less intake), and none of them is the list's only item giving another
     nutrient with an aim left open: then one of them is the whole choice (a pregnancy
     multivitamin, a folic acid + D3 and a folic acid tablet; not a vegan multivitamin
-    that alone gives vitamin B12, beside a pregnancy multivitamin, for their iodine)."""
+    that alone gives vitamin B12, beside a pregnancy multivitamin, for their iodine).
+    `giving`: which items give which nutrient; `amounts`: theirs of `column`, smallest first."""
     gaps = np.maximum(ev.targets_or_zero - ev.intake, 0.0)
-    giving = per_day > 0
     rows = giving[:, column]
-    if not gaps[column] or per_day[rows, column].min() < gaps[column] * (1 - 1e-9):
+    if not gaps[column] or amounts[0] < gaps[column] * (1 - 1e-9):
         return False
     alone = (gaps > 0) & (giving.sum(axis=0) == 1)
     alone[column] = False

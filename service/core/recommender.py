@@ -63,19 +63,21 @@ class _LruCache:
         self.misses = 0
 
     def get(self, key: str | bytes) -> dict | None:
+        value = self.peek(key)
+        if value is None:
+            with self._lock:
+                self.misses += 1
+        return value
+
+    def peek(self, key: str | bytes) -> dict | None:
+        """`get` that counts no miss (the fast path's look before `recommend` counts it)."""
         key = _digest(key)
         with self._lock:
             value = self._data.get(key)
-            if value is None:
-                self.misses += 1
-                return None
-            self._data.move_to_end(key)
-            self.hits += 1
+            if value is not None:
+                self._data.move_to_end(key)
+                self.hits += 1
             return value
-
-    def holds(self, key: str | bytes) -> bool:
-        """A peek, counted neither as a hit nor as a miss."""
-        return _digest(key) in self._data
 
     def put(self, key: str | bytes, value: dict) -> None:
         if self.size <= 0:

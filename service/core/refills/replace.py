@@ -4,7 +4,7 @@ that fits, preferring one that adds no nutrient the product did not give (split 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -16,6 +16,10 @@ from ..ranking import Evaluation
 from ..reason_texts import has_reason
 from ..target_priority import priorities
 from ..vocabulary import LOCALES
+
+if TYPE_CHECKING:
+    from ..profile import Profile
+    from .settings import RefillConfig
 
 
 def fits(ev: Evaluation, continuing: int | None = None) -> np.ndarray:
@@ -285,7 +289,7 @@ def no_advice(ev: Evaluation, index: int) -> list[str]:
     return [keys[int(c)] for c in gives]
 
 
-def outgrown(profile: Any, config: Any, ev: Evaluation, index: int) -> list[str]:
+def outgrown(profile: Profile, config: RefillConfig, ev: Evaluation, index: int) -> list[str]:
     """`no_advice` of a product a child takes (under refills.yaml
     `reorder_needs_advice_below_age`): what nothing in the profile calls for any more. Empty
     for an adult, whose own choice is reordered as bought (review s34a F2)."""
