@@ -53,6 +53,14 @@ def replacement(
     `_short` then says what advice what is named leaves open; not /refills, whose replacement
     would not say that the doctor's calcium of a child's calcium + D3 is lost: review s30b F2)."""
     found = _replacement(ev, index, avoid, same_role=True)
+    if found is not None and _broad(ev, index) and _fits_worse(ev, index, found):
+        # review s34a F3, F5: a women's multivitamin (retinol, iron, calcium) in place of a
+        # pregnancy multivitamin whose vitamin D was the only advice it still served, and
+        # omega-3 with 20 µg vitamin D for a pregnant woman's cod-liver oil of 10 µg (advised:
+        # 10 µg): what serves the advice it served, of any role, where that fits as it did
+        other = _replacement(ev, index, avoid, same_role=False)
+        if other is not None and not _fits_worse(ev, index, other):
+            return other
     if found is None and (_broad(ev, index) or two_roles and _two_or_more(ev, index)):
         # session 18 pharmacist review: a multivitamin with vitamin K1 for a woman of 72 on a
         # vitamin K antagonist had "no safe alternative" while her list offers a 20 µg D3:
@@ -119,6 +127,20 @@ def still_lost(snapshot: Any, why: dict[str, list[str]], given: list[int]) -> di
     lost = [key for key in why["only_source"] if not gives[keys.index(key)]]
     out = {code: keys_ for code, keys_ in why.items() if code != "only_source"}
     return {**out, "only_source": lost} if lost else out
+
+
+def _fits_worse(ev: Evaluation, index: int, pick: int) -> bool:
+    """`pick` in the place of the product at `index` gives a nutrient that one did not give, or
+    takes the day of a nutrient past its advice (the list's "more than the advised amount")
+    where that one did not."""
+    if adds_nutrients(ev.snapshot.catalog, index, [pick]):
+        return True
+    per_day = ev.snapshot.catalog.nutrients_per_day
+    targets = advice_of(ev).targets
+    has = (per_day[pick] > 0) & (targets > 0)
+    ceiling = targets * (1 + 1e-9)
+    past = has & (per_day[pick] + ev.intake > ceiling) & (per_day[index] + ev.intake <= ceiling)
+    return bool(past.any())
 
 
 def _two_or_more(ev: Evaluation, index: int) -> bool:

@@ -1,0 +1,92 @@
+"""Reviews s34a F3 and F5 (left open in session 34): the replacement of a product of many
+nutrients that no longer fits served one advice, and brought what that advice did not ask for.
+
+- F3: a German woman of 33, no longer pregnant, reordering her pregnancy multivitamin got the
+  women's multivitamin in its place (retinol, vitamin K1, calcium, which hers did not give), for
+  the DGE's vitamin D alone: the only advice it still served.
+- F5: a pregnant Dutch woman's cod-liver oil (10 µg vitamin D, not suited in pregnancy: retinol)
+  was replaced by an omega-3 with 20 µg vitamin D, "more than the advised amount" of the
+  Gezondheidsraad's 10 µg, where a 10 µg D3 serves that advice as the oil did.
+
+Where the product of its own role would add a nutrient or go past an advice the bought product
+did not, what serves the advice it served, of any role, replaces it (refills.replace). The
+list's `instead:<SKU>` notice names the same. Expectations from the catalog and the texts."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import yaml
+
+from .conftest import ROOT, TODAY, memory_app, store_customer
+from .oracle import PRODUCTS, per_day
+
+TEXTS = yaml.safe_load((ROOT / "rules" / "reference" / "texts.yaml").read_text(encoding="utf-8"))
+MORE_THAN_ADVISED = TEXTS["texts"]["reason_advice_above"]["en"].split(";")[0].split("a day, ")[1]
+
+
+def _runs_out_soon(sku: str) -> str:
+    product = PRODUCTS[sku]
+    days = product["pack_size"] // product["servings_per_day"]
+    return (TODAY - dt.timedelta(days=days - 5)).isoformat()
+
+
+def _reorder(profile: dict, sku: str) -> list[dict]:
+    client = memory_app().test_client()
+    store_customer(client, "c-s35", profile, [(sku, _runs_out_soon(sku))])
+    answer = client.get("/v1/customers/c-s35/refills?locale=en")
+    assert answer.status_code == 200, answer.get_json()
+    return answer.get_json()["reorder"]["items"]
+
+
+def _gives(sku: str) -> set[str]:
+    return {k for k, v in per_day(PRODUCTS[sku]).items() if v > 0}
+
+
+def test_a_pregnancy_multivitamin_after_pregnancy_is_replaced_by_what_its_advice_asks():
+    bought = "XF-MULTI-PREGNANCY"
+    items = _reorder({"age": 33, "sex": "female", "country": "DE"}, bought)
+    replacing = [i for i in items if i.get("replaces") == bought]
+    assert replacing, items
+    for item in replacing:
+        assert _gives(item["sku"]) <= _gives(bought), item  # no retinol, K1 or calcium added
+        assert not [r for r in item["reasons"] if r["code"].startswith("adds:")], item
+        assert "fills_gap:vitamin_d_ug" in [r["code"] for r in item["reasons"]], item
+
+
+def test_a_pregnant_womans_cod_liver_oil_is_replaced_within_the_advice():
+    bought = "NV-COD-LIVER-OIL"
+    assert not PRODUCTS[bought]["pregnancy_suitable"]
+    items = _reorder(
+        {"age": 30, "sex": "female", "country": "NL", "life_stage": "pregnant"}, bought
+    )
+    (item,) = [i for i in items if i.get("replaces") == bought]
+    oil = per_day(PRODUCTS[bought])["vitamin_d_ug"]
+    assert per_day(PRODUCTS[item["sku"]])["vitamin_d_ug"] <= oil, item
+    assert not [r for r in item["reasons"] if MORE_THAN_ADVISED in r["text"]], item
+    assert "fills_gap:vitamin_d_ug" in [r["code"] for r in item["reasons"]], item
+
+
+def test_the_list_names_the_same_in_its_place():
+    client = memory_app().test_client()
+    body = {
+        "profile": {
+            "age": 30,
+            "sex": "female",
+            "country": "NL",
+            "life_stage": "pregnant",
+            "current_supplements": [{"sku": "NV-COD-LIVER-OIL"}],
+        },
+        "locale": "en",
+    }
+    answer = client.post("/v1/recommendations", json=body).get_json()
+    (notice,) = [n for n in answer["notices"] if n["code"] == "instead:NV-COD-LIVER-OIL"]
+    named = [sku for sku in PRODUCTS if PRODUCTS[sku]["name"]["en"] in notice["text"]]
+    named = [sku for sku in named if sku != "NV-COD-LIVER-OIL"]
+    assert named, notice
+    for sku in named:
+        assert (
+            per_day(PRODUCTS[sku])["vitamin_d_ug"]
+            <= per_day(PRODUCTS["NV-COD-LIVER-OIL"])["vitamin_d_ug"]
+        )
+        assert _gives(sku) <= _gives("NV-COD-LIVER-OIL"), notice
