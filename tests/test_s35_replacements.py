@@ -90,3 +90,46 @@ def test_the_list_names_the_same_in_its_place():
             <= per_day(PRODUCTS["NV-COD-LIVER-OIL"])["vitamin_d_ug"]
         )
         assert _gives(sku) <= _gives("NV-COD-LIVER-OIL"), notice
+
+
+def _notices(profile: dict, locale: str = "en") -> list[dict]:
+    body = {"profile": profile, "locale": locale}
+    answer = memory_app().test_client().post("/v1/recommendations", json=body)
+    assert answer.status_code == 200, answer.get_json()
+    return answer.get_json()
+
+
+def test_items_that_each_fill_the_aim_alone_say_to_choose_one():
+    """Review s34a F4: a Dutch man of 71 on a 10 µg D3 was offered a cod-liver oil "that is
+    20 µg" and a D3 + K2 "that is 30 µg, more than the advised amount", each beside what he
+    takes, and nothing said that the two together make 40 µg: `one_of:vitamin_d_ug`."""
+    taken = PRODUCTS["XF-D3-10-TAB"]
+    profile = {
+        "age": 71,
+        "sex": "male",
+        "country": "NL",
+        "current_supplements": [{"sku": taken["sku"]}],
+    }
+    answer = _notices(profile)
+    giving = [i for i in answer["items"] if i["nutrients_per_day"].get("vitamin_d_ug", 0) > 0]
+    assert len(giving) >= 2, answer["items"]
+    (notice,) = [n for n in answer["notices"] if n["code"] == "one_of:vitamin_d_ug"]
+    for item in giving:
+        assert item["name"] in notice["text"], notice
+    day = per_day(taken)["vitamin_d_ug"] + sum(
+        i["nutrients_per_day"]["vitamin_d_ug"] for i in giving
+    )
+    assert f"{day:g} µg a day" in notice["text"], notice
+
+
+def test_items_that_fill_the_aim_only_together_get_no_one_of():
+    """A list whose products give a nutrient that only together reach the aim, or where one is
+    the only product for another aim, is a combination: no `one_of` (a pregnant woman's folic
+    acid and iodine, each the only one of its kind)."""
+    answer = _notices({"age": 30, "sex": "female", "country": "NL", "life_stage": "pregnant"})
+    for notice in answer["notices"]:
+        if not notice["code"].startswith("one_of:"):
+            continue
+        key = notice["code"].split(":", 1)[1]
+        giving = [i for i in answer["items"] if i["nutrients_per_day"].get(key, 0) > 0]
+        assert len(giving) >= 2, (notice, answer["items"])

@@ -47,6 +47,38 @@ def together_notices(ev: Evaluation, ranked: list[int], locale: str) -> list[dic
         products = reference.listed(names, locale)
         text = reference.text(f"notice_not_together{kind}", locale, products=products, **values)
         notices.append({"code": f"not_together:{key}", "text": text})
+    return notices + _one_of(ev, ranked, locale, {key for key, *_ in found})
+
+
+def _one_of(ev: Evaluation, ranked: list[int], locale: str, named: set[str]) -> list[dict]:
+    """`one_of:<nutrient>`: items that each fill alone what the profile's aim leaves open of a
+    nutrient (`_each_fills`), where no cap is crossed by them together (`not_together` says it
+    then): "Choose one of these products" (review s34a F4: a Dutch man of 71 on 10 µg vitamin D
+    was offered a cod-liver oil "that is 20 µg" and a D3 + K2 "that is 30 µg", each beside
+    what he takes, with no word that both together make 40 µg). Texts: `notice_one_of*`."""
+    catalog, reference = ev.snapshot.catalog, ev.snapshot.reference
+    keys = reference.nutrients.keys
+    per_day = catalog.nutrients_per_day[ranked]
+    giving = per_day > 0
+    notices = []
+    for column in flatnonzero(giving.sum(axis=0) >= 2).tolist():
+        amounts = np.sort(per_day[giving[:, column], column])
+        if keys[column] in named or not _each_fills(ev, giving, amounts, column):
+            continue
+        taken = float(ev.intake[column])
+        values = reference.nutrients.text_values(
+            keys[column],
+            locale,
+            aim=float(ev.targets_or_zero[column]),
+            total=float(per_day[:, column].sum()) + taken,
+            **({"taken": taken} if taken > 0 else {}),
+        )
+        names = [catalog.products[ranked[r]].name[locale] for r in flatnonzero(giving[:, column])]
+        kind = "_taken" if taken > 0 else ""
+        text = reference.text(
+            f"notice_one_of{kind}", locale, products=reference.listed(names, locale), **values
+        )
+        notices.append({"code": f"one_of:{keys[column]}", "text": text})
     return notices
 
 

@@ -130,6 +130,9 @@ SERVICE_TEXTS: dict[str, tuple[str, ...]] = {
     "notice_not_together_stage_one": _TOGETHER,
     "notice_not_together_warning_one": _TOGETHER,
     "notice_not_together_warning_taken_one": _TOGETHER_TAKEN,
+    # review s34a F4: items that each fill the aim alone, within every cap together
+    "notice_one_of": ("products", "nutrient", "aim", "total", "unit"),
+    "notice_one_of_taken": ("products", "nutrient", "aim", "total", "taken", "unit"),
     # names in a sentence: "A, B en C" (Reference.listed; review 9b F7)
     "list_and": ("head", "last"),
     "list_or": ("head", "last"),
