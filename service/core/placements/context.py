@@ -65,6 +65,10 @@ class PlacementContext:
     # set by the alternatives strategy: alternatives that suit were left out only because what
     # is taken or in the basket already gives enough of, or is warned about (review 16 F11)
     alternatives_beside_intake: bool = False
+    # the snapshot with every rule: the refills strategy plans as GET /refills does, so the
+    # e-mail names the replacement /refills names (review s35a F1, F4: `rules: none` of the
+    # e-mail found no replacement for a teen's D3 + K2, or another one than /refills)
+    full_snapshot: Snapshot | None = None
 
     @cached_property
     def ev(self) -> Evaluation:

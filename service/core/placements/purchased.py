@@ -258,7 +258,7 @@ def refills(ctx: PlacementContext, limit: int) -> list[Pick]:
         return []
     config, snapshot, request = ctx.refills, ctx.snapshot, ctx.request
     plan = plan_refills(
-        snapshot,
+        ctx.full_snapshot or snapshot,
         config,
         request.profile,
         list(ctx.purchases),

@@ -125,6 +125,7 @@ def placement_bodies(
         copurchase,
         purchases=tuple(bought) if bought is not None else None,
         refills=settings,
+        full_snapshot=snapshot,
     )
     if shared is not None:
         applied = _applied(ctx.snapshot.rules)

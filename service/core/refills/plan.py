@@ -43,6 +43,7 @@ from .why import (
     exclusions,
     gives_alone,
     held_why,
+    own_failure,
 )
 
 # read from here by render, buy_again and the package (replace.py and why.py since their split)
@@ -197,15 +198,14 @@ def plan_refills(
     accepted: list[tuple[str, float]] = []
     base = None
     # review s29a F2: above a limit only with what food gives, nothing that adds one of those
-    # nutrients is reordered or proposed in its place (the notice: "we suggest nothing that
-    # adds vitamin D until that is adjusted"); the rest of the reorder goes on
+    # nutrients is reordered or proposed in its place ("we suggest nothing that adds ..."); the
+    # rest goes on, and one failing of itself is replaced by none of those (review s35a F2)
     food, withheld = above_with_food(now)
-    decided = {s.sku: _held(now, s, above_now(now, food)) for s in group if s.sku in withheld}
-    failed: list[tuple[Supply, dict[str, list[str]]]] = []
-    # first what still fits as bought, each with those before it: the only source of a
-    # nutrient first (review s6 T6), then soonest first
-    # review 9b finding 1: what the reorder proposes for each supply (itself or its
-    # replacement); before a supply runs out the product itself is still taken
+    held_back = [_held(now, s, above_now(now, food)) for s in group if s.sku in withheld]
+    decided = {d.supply.sku: d for d in held_back if not own_failure(d.nutrients)}
+    failed = [(d.supply, d.nutrients) for d in held_back if own_failure(d.nutrients)]
+    # what the reorder proposes for each supply (itself or its replacement); before a supply
+    # runs out the product itself is still taken (review 9b finding 1)
     proposed: dict[str, tuple[str, float]] = {}
 
     def evaluate_lines(lines: list[tuple[str, Line]]) -> Evaluation:
@@ -226,8 +226,8 @@ def plan_refills(
             for extra in still_taken(group, supply, today, proposed)
         ]
 
-    alone = gives_alone(snapshot, profile, group, lasting)
-    undecided = [s for s in group if s.sku not in decided]
+    alone = gives_alone(snapshot, profile, group, lasting)  # only sources first (review s6 T6)
+    undecided = [s for s in group if s.sku not in decided and s.sku not in withheld]
     for supply in sorted(undecided, key=lambda s: s.sku not in alone):
         held = {supply.sku, *(sku for sku, _ in accepted)}
         lines = taken_lines(profile, counted, lasting + accepted, basket_besides(basket, held))

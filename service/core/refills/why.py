@@ -196,6 +196,12 @@ def held_why(
     return {**crossed, **own, **({"life_stage_maximum": over} if over else {})}
 
 
+def own_failure(why: dict[str, list[str]]) -> bool:
+    """A `held_why` that names a check the product fails of itself (an interaction, the life
+    stage), besides what is taken now: it is replaced, not only held until that is adjusted."""
+    return bool(HELD_OWN_CODES & set(why))
+
+
 def above_with_food(ev: Evaluation) -> tuple[list[int], set[str]]:
     """Nutrient columns where what is taken now is above the upper limit only with what food
     gives (a limit for total intake; `over_room` less `over_limit_now`), and the SKUs that

@@ -1,0 +1,101 @@
+"""Review s35a (pharmacist) F1, F2, F4: the refill e-mail, /refills and the list named different
+replacements for one customer, or none.
+
+- F1/F4: the e-mail placement (`rules: none` in placements.yaml) planned the reorder with its own
+  rule set, so a teen's D3 + K2 got no replacement in the e-mail while /refills named a plain D3,
+  and a vegan woman of 67 got a calcium + D3 in the e-mail and a 20 µg D3 from /refills. The
+  e-mail plans as /refills does now.
+- F2: a man of 72 on a vitamin K antagonist whose A-Z multivitamin (vitamin K1, and the zinc
+  above the limit with food) runs out got no replacement from /refills, while the list named a
+  20 µg D3 in its place. A product held back for a food-only excess that fails of itself (the
+  interaction) is replaced as any such, by a product that gives none of those nutrients.
+Expectations from the catalog (oracle) and the answers' own fields."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from .conftest import TODAY, memory_app, store_customer
+from .oracle import PRODUCTS, per_day
+
+
+def _bought(sku: str, days_left: int) -> tuple[str, str]:
+    product = PRODUCTS[sku]
+    days = product["pack_size"] // product["servings_per_day"]
+    return sku, (TODAY - dt.timedelta(days=days - days_left)).isoformat()
+
+
+def _answers(profile: dict, purchases: list[tuple[str, str]]) -> tuple[dict, dict, dict]:
+    client = memory_app().test_client()
+    store_customer(client, "c-s35a", profile, purchases)
+    got = [
+        client.get(f"/v1/customers/c-s35a{path}")
+        for path in (
+            "/refills?locale=en",
+            "/recommendations?placement=email&locale=en",
+            "/recommendations?locale=en",
+        )
+    ]
+    assert all(r.status_code == 200 for r in got), [r.get_json() for r in got]
+    refills, email, plain = (r.get_json() for r in got)
+    return refills, email, plain
+
+
+def _replacing(items: list[dict]) -> set[tuple[str, str]]:
+    return {(i["replaces"], i["sku"]) for i in items if i.get("action") == "replace"}
+
+
+CASES = [
+    (  # F1: a teen of 17 with 12 nmol/l, her D3 + K2 (vitamin K for a child) runs out
+        {
+            "age": 17,
+            "sex": "other",
+            "allergies": ["gluten"],
+            "skin_type": 3,
+            "country": "NL",
+            "serum_25ohd_nmol_l": 12,
+        },
+        [("BL-CA-500-TAB", "2026-10-04"), ("VL-D3K2-20-50-TAB", "2026-09-04")],
+    ),
+    (  # F4: a vegan woman of 67 in DE, her vegan multivitamin and a 25 µg D3 run out
+        {
+            "age": 67,
+            "sex": "female",
+            "diet": "vegan",
+            "skin_type": 2,
+            "country": "DE",
+            "goals": ["heart"],
+        },
+        [("XF-D3-25-SG", "2026-07-31"), ("GR-MULTI-VEGAN", "2026-09-12")],
+    ),
+    (  # F2: a man of 72 on a vitamin K antagonist, his A-Z multivitamin runs out
+        {"age": 72, "sex": "male", "country": "NL", "medications": ["vitamin_k_antagonist"]},
+        [_bought("BL-MULTI-AZ", 4)],
+    ),
+]
+
+
+@pytest.mark.parametrize(("profile", "purchases"), CASES)
+def test_the_email_names_the_replacements_refills_names(profile, purchases):
+    refills, email, _ = _answers(profile, purchases)
+    named = _replacing(refills["reorder"]["items"])
+    assert named, refills["reorder"]
+    assert _replacing(email["items"]) == named, email["items"]
+
+
+def test_a_product_failing_of_itself_beside_a_food_only_excess_is_replaced():
+    profile, purchases = CASES[2]
+    refills, email, plain = _answers(profile, purchases)
+    ((bought, sku),) = _replacing(refills["reorder"]["items"])
+    assert bought == "BL-MULTI-AZ"
+    gives = per_day(PRODUCTS[sku])
+    assert gives.get("vitamin_d_ug", 0) > 0
+    # none of the zinc above the limit with food, no vitamin K beside the anticoagulant
+    assert not {"zinc_mg", "vitamin_k1_ug", "vitamin_k2_ug"} & {k for k, v in gives.items() if v}
+    (item,) = refills["reorder"]["items"]
+    assert "switch:vitamin-k-antagonist" in [r["code"] for r in item["reasons"]]
+    # the list names the same in its place
+    (notice,) = [n for n in plain["notices"] if n["code"] == "instead:BL-MULTI-AZ"]
+    assert PRODUCTS[sku]["name"]["en"] in notice["text"]
