@@ -99,3 +99,40 @@ def test_a_product_failing_of_itself_beside_a_food_only_excess_is_replaced():
     # the list names the same in its place
     (notice,) = [n for n in plain["notices"] if n["code"] == "instead:BL-MULTI-AZ"]
     assert PRODUCTS[sku]["name"]["en"] in notice["text"]
+
+
+def test_buy_again_leaves_out_a_childs_product_the_reorder_leaves_out():
+    """Review s35a F3: a boy of 14's vitamin B6 was "no reason to take what it gives" on
+    /refills (refills.yaml `reorder_needs_advice_below_age`) and listed first by the account's
+    buy again at the same moment."""
+    sku = "XF-B6-P5P-TAB"
+    client = memory_app().test_client()
+    store_customer(client, "c-b6", {"age": 14, "sex": "male", "country": "NL"}, [_bought(sku, 5)])
+    refills = client.get("/v1/customers/c-b6/refills?locale=en").get_json()
+    (left,) = [x for x in refills["reorder"]["left_out"] if x["sku"] == sku]
+    assert [w["code"] for w in left["why"]] == ["no_advice"], left
+    again = client.get("/v1/customers/c-b6/buy-again?locale=en").get_json()
+    account = client.get("/v1/customers/c-b6/recommendations?placement=account&locale=en")
+    assert sku not in [i["sku"] for i in again["items"]], again
+    assert sku not in [i["sku"] for i in account.get_json()["items"]], account.get_json()
+
+
+def test_no_iron_for_a_goal_in_pregnancy():
+    """Review s35a F5: a pregnant woman with the goal energy was offered 7 and 14 mg iron
+    products for tiredness; in pregnancy iron follows a measured haemoglobin (scoring.yaml
+    goal_indication iron_mg not_life_stages). A doctor's iron dose still brings one."""
+    client = memory_app().test_client()
+    profile = {"age": 29, "sex": "female", "life_stage": "pregnant", "country": "NL"}
+
+    def iron_items(extra: dict) -> list[str]:
+        body = {"profile": {**profile, **extra}, "locale": "en", "limit": 20}
+        items = client.post("/v1/recommendations", json=body).get_json()["items"]
+        only_iron = [i for i in items if set(i["nutrients_per_day"]) == {"iron_mg"}]
+        return [i["sku"] for i in only_iron]
+
+    assert iron_items({"goals": ["energy"]}) == []
+    assert iron_items({"higher_dose_advised": {"iron_mg": 30}}) != []
+    # outside pregnancy a woman of 29 with the goal keeps them
+    body = {"profile": {**profile, "life_stage": "none", "goals": ["energy"]}, "locale": "en"}
+    items = client.post("/v1/recommendations", json={**body, "limit": 20}).get_json()["items"]
+    assert [i for i in items if set(i["nutrients_per_day"]) == {"iron_mg"}], items

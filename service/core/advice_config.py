@@ -25,7 +25,6 @@ from .yamlfile import line_of, load_yaml
 # Texts this module writes (texts.yaml) and the placeholders each is given.
 log = logging.getLogger("dosewise.core")
 
-
 AUTHORITY_PLACEHOLDERS = ("target", "unit", "nutrient")
 DOCTOR = "doctor"  # the authority of a `higher_dose_advised` amount
 CLAIM_CONDITION = "claim_condition"  # the authority of a claim's condition of use: no advice
@@ -57,16 +56,17 @@ _DOSE_FIT_KEYS = frozenset(
 @dataclass(frozen=True)
 class GoalIndication:
     """Profiles a goal alone may recommend a nutrient to (others need an advice, a rule or a
-    doctor): iron to women of menstruating age and in pregnancy, not to men."""
+    doctor): iron to women of menstruating age, not to men nor in pregnancy."""
 
     sexes: tuple[str, ...]
     min_age: int
     max_age: int
     life_stages: tuple[str, ...]
+    not_life_stages: tuple[str, ...] = ()  # never in these (iron in pregnancy: review s35a F5)
 
     def allows(self, sex: str, age: int, life_stage: str) -> bool:
-        if life_stage in self.life_stages:
-            return True
+        if life_stage in self.life_stages or life_stage in self.not_life_stages:
+            return life_stage in self.life_stages
         return sex in self.sexes and self.min_age <= age <= self.max_age
 
 
@@ -299,6 +299,7 @@ def load_advice_config(reference: Reference) -> AdviceConfig:
                     int(rule.get("min_age", 0)),
                     int(rule.get("max_age", 120)),
                     tuple(str(x) for x in rule.get("life_stages") or ()),
+                    tuple(str(x) for x in rule.get("not_life_stages") or ()),
                 )
             except (TypeError, ValueError):
                 find(scoring_file, where, nutrient, "goal_indication: ages must be integers")

@@ -18,6 +18,7 @@ from ..target_priority import column_ranks
 from ..vocabulary import LOCALES
 from .plan import _as_taken, fits
 from .render import product_item, runs_out_reason
+from .replace import outgrown
 from .settings import RefillConfig
 from .supplies import Purchase, Supply, supplies, taken_lines
 from .why import not_indicated
@@ -126,6 +127,9 @@ def buy_again_ranked(
             and not not_indicated(own, snapshot.catalog.nutrients_per_day[supply.index])
             # shown at the label's servings: checked at them (re-review 22 U3)
             and supply.index not in past_advice_warned_taken(own, as_taken=False)
+            # a child's product nothing calls for any more, as the reorder leaves it out
+            # (review s35a F3: a boy of 14's vitamin B6 5 mg, "no reason" on /refills)
+            and not outgrown(profile, config, own, supply.index)
         ):
             chosen.append(BuyAgain(supply, own))
             if len(chosen) >= limit:
