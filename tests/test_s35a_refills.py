@@ -120,7 +120,9 @@ def test_buy_again_leaves_out_a_childs_product_the_reorder_leaves_out():
 def test_no_iron_for_a_goal_in_pregnancy():
     """Review s35a F5: a pregnant woman with the goal energy was offered 7 and 14 mg iron
     products for tiredness; in pregnancy iron follows a measured haemoglobin (scoring.yaml
-    goal_indication iron_mg not_life_stages). A doctor's iron dose still brings one."""
+    goal_indication iron_mg goal_not_life_stages, the rule goal-energy-iron). A doctor's iron
+    dose still brings one, and the pregnancy multivitamin (14 mg iron) still comes first for
+    her folic acid and iodine, without the iron claim among its reasons."""
     client = memory_app().test_client()
     profile = {"age": 29, "sex": "female", "life_stage": "pregnant", "country": "NL"}
 
@@ -131,6 +133,10 @@ def test_no_iron_for_a_goal_in_pregnancy():
         return [i["sku"] for i in only_iron]
 
     assert iron_items({"goals": ["energy"]}) == []
+    body = {"profile": {**profile, "goals": ["energy"]}, "locale": "en"}
+    first = client.post("/v1/recommendations", json=body).get_json()["items"][0]
+    assert first["sku"] == "XF-MULTI-PREGNANCY", first
+    assert "claim:iron_fatigue" not in [r["code"] for r in first["reasons"]], first
     assert iron_items({"higher_dose_advised": {"iron_mg": 30}}) != []
     # outside pregnancy a woman of 29 with the goal keeps them
     body = {"profile": {**profile, "life_stage": "none", "goals": ["energy"]}, "locale": "en"}

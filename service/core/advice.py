@@ -429,7 +429,8 @@ class Offer:
 
     @cached_property
     def goal_need(self) -> np.ndarray:
-        return self.goal_claims & ~self.goal_not_indicated & ~self.past_warning
+        barred = self.goal_not_indicated | _needs.goal_barred(self)  # iron in pregnancy: s35a F5
+        return self.goal_claims & ~barred & ~self.past_warning
 
     @cached_property
     def past_warning(self) -> np.ndarray:

@@ -56,17 +56,17 @@ _DOSE_FIT_KEYS = frozenset(
 @dataclass(frozen=True)
 class GoalIndication:
     """Profiles a goal alone may recommend a nutrient to (others need an advice, a rule or a
-    doctor): iron to women of menstruating age, not to men nor in pregnancy."""
+    doctor): iron to women of menstruating age and in pregnancy, not to men."""
 
     sexes: tuple[str, ...]
     min_age: int
     max_age: int
     life_stages: tuple[str, ...]
-    not_life_stages: tuple[str, ...] = ()  # never in these (iron in pregnancy: review s35a F5)
+    goal_not_life_stages: tuple[str, ...] = ()  # no goal's claim of it then (needs.goal_barred)
 
     def allows(self, sex: str, age: int, life_stage: str) -> bool:
-        if life_stage in self.life_stages or life_stage in self.not_life_stages:
-            return life_stage in self.life_stages
+        if life_stage in self.life_stages:
+            return True
         return sex in self.sexes and self.min_age <= age <= self.max_age
 
 
@@ -299,7 +299,7 @@ def load_advice_config(reference: Reference) -> AdviceConfig:
                     int(rule.get("min_age", 0)),
                     int(rule.get("max_age", 120)),
                     tuple(str(x) for x in rule.get("life_stages") or ()),
-                    tuple(str(x) for x in rule.get("not_life_stages") or ()),
+                    tuple(str(x) for x in rule.get("goal_not_life_stages") or ()),
                 )
             except (TypeError, ValueError):
                 find(scoring_file, where, nutrient, "goal_indication: ages must be integers")

@@ -299,6 +299,25 @@ def not_indicated_unless_advised(offer: Offer) -> np.ndarray:
     return np.asarray(offer.goal_not_indicated & ~(fills & within).any(axis=1))
 
 
+def goal_unclaimed(offer: Offer) -> tuple[str, ...]:
+    """`Offer.not_indicated`, and the nutrients a goal's claim may not bring in the profile's
+    life stage (scoring.yaml goal_indication `goal_not_life_stages`: iron in pregnancy, which
+    follows a measured haemoglobin; review s35a F5: 7 and 14 mg iron for the goal energy beside
+    a pregnancy multivitamin with 14 mg). An advice or a rule may still bring such a product."""
+    stage = offer.ev.profile.life_stage
+    rules = offer.config.goal_indication.items()
+    return (*offer.not_indicated, *(n for n, r in rules if stage in r.goal_not_life_stages))
+
+
+def goal_barred(offer: Offer) -> np.ndarray:
+    """Products carrying a nutrient of `goal_unclaimed`: no goal alone brings them."""
+    keys = offer.ev.snapshot.reference.nutrients.keys
+    columns = [keys.index(n) for n in goal_unclaimed(offer) if n not in offer.not_indicated]
+    if not columns:
+        return np.zeros(len(offer.ev.snapshot.catalog), dtype=bool)
+    return np.asarray(offer.ev.snapshot.catalog.nutrients_per_day[:, columns].max(axis=1) > 0)
+
+
 def kept_out(offer: Offer) -> np.ndarray:
     """`Offer.kept_out`: `past_warning` or `not_indicated_unless_advised` (lists' rule
     reasons and advice gaps, and the products that may answer a doctor's dose, alike)."""

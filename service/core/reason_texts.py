@@ -13,6 +13,7 @@ from .advice_extras import advice_without_doctor, capped_doctor_doses, unserved_
 from .advice_texts import advice_phrase
 from .amounts import rounded
 from .fastnp import flatnonzero
+from .needs import goal_unclaimed
 from .reason_filters import (
     banded_amounts,
     quotes_far_below,
@@ -96,7 +97,7 @@ def _reasons(
             if table.rule_fits(rule, reference)[index]:
                 yield {"code": f"rule:{rule.id}", "text": rule.reason[locale]}
     goals = set(offer.goals)
-    not_indicated = set(offer.not_indicated)
+    not_indicated = set(goal_unclaimed(offer))  # iron in pregnancy too (review s35a F5)
     for claim_id in table.claims[index]:
         claim = reference.claims[claim_id]
         if goals.intersection(claim.goals) and not not_indicated.intersection(claim.nutrients):
