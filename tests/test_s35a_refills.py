@@ -142,3 +142,21 @@ def test_no_iron_for_a_goal_in_pregnancy():
     body = {"profile": {**profile, "life_stage": "none", "goals": ["energy"]}, "locale": "en"}
     items = client.post("/v1/recommendations", json={**body, "limit": 20}).get_json()["items"]
     assert [i for i in items if set(i["nutrients_per_day"]) == {"iron_mg"}], items
+
+
+@pytest.mark.parametrize("age", [8, 13])
+def test_no_magnesium_for_a_childs_goal_bones(age):
+    """Review s35a F6: a healthy child of 8 with the goal bones got magnesium chews, a boy of 13
+    150 and 200 mg magnesium, while energy, sport and muscles bring no magnesium below 15
+    (scoring.yaml goal_indication magnesium_mg goal_min_age). Vitamin D for bones stays; at 16
+    the magnesium comes back."""
+    client = memory_app().test_client()
+
+    def skus(years: int) -> list[str]:
+        profile = {"age": years, "sex": "male", "country": "NL", "goals": ["bones"]}
+        answer = client.post("/v1/recommendations", json={"profile": profile, "locale": "en"})
+        items = answer.get_json()["items"]
+        return [i["sku"] for i in items if "magnesium_mg" in i["nutrients_per_day"]]
+
+    assert skus(age) == []
+    assert skus(16) != []

@@ -63,6 +63,7 @@ class GoalIndication:
     max_age: int
     life_stages: tuple[str, ...]
     goal_not_life_stages: tuple[str, ...] = ()  # no goal's claim of it then (needs.goal_barred)
+    goal_min_age: int = 0  # nor below this age (magnesium for a child's goal bones: s35a F6)
 
     def allows(self, sex: str, age: int, life_stage: str) -> bool:
         if life_stage in self.life_stages:
@@ -277,11 +278,8 @@ def load_advice_config(reference: Reference) -> AdviceConfig:
             goals_not_for_sex[str(sex)] = tuple(str(g) for g in goals or ())
         for bound in ("goals_max_age", "goals_min_age"):  # the youngest: review 21 P3
             for goal, entry in (lists.get(bound) or {}).items():
-                age, source = (
-                    (entry.get("age"), entry.get("source"))
-                    if isinstance(entry, dict)
-                    else (None, None)
-                )
+                entry = entry if isinstance(entry, dict) else {}
+                age, source = entry.get("age"), entry.get("source")
                 if goal not in GOALS or type(age) is not int or type(source) is not str:
                     find(scoring_file, lists, bound, f"{goal}: needs a goal, `age`, `source`")
                     continue
@@ -300,6 +298,7 @@ def load_advice_config(reference: Reference) -> AdviceConfig:
                     int(rule.get("max_age", 120)),
                     tuple(str(x) for x in rule.get("life_stages") or ()),
                     tuple(str(x) for x in rule.get("goal_not_life_stages") or ()),
+                    int(rule.get("goal_min_age", 0)),
                 )
             except (TypeError, ValueError):
                 find(scoring_file, where, nutrient, "goal_indication: ages must be integers")

@@ -301,12 +301,17 @@ def not_indicated_unless_advised(offer: Offer) -> np.ndarray:
 
 def goal_unclaimed(offer: Offer) -> tuple[str, ...]:
     """`Offer.not_indicated`, and the nutrients a goal's claim may not bring in the profile's
-    life stage (scoring.yaml goal_indication `goal_not_life_stages`: iron in pregnancy, which
-    follows a measured haemoglobin; review s35a F5: 7 and 14 mg iron for the goal energy beside
-    a pregnancy multivitamin with 14 mg). An advice or a rule may still bring such a product."""
-    stage = offer.ev.profile.life_stage
-    rules = offer.config.goal_indication.items()
-    return (*offer.not_indicated, *(n for n, r in rules if stage in r.goal_not_life_stages))
+    life stage or below an age (scoring.yaml goal_indication `goal_not_life_stages`: iron in
+    pregnancy, which follows a measured haemoglobin, review s35a F5: 7 and 14 mg iron for the
+    goal energy beside a pregnancy multivitamin with 14 mg; `goal_min_age`: magnesium for a
+    child's goal bones, s35a F6). An advice or a rule may still bring such a product."""
+    profile, rules = offer.ev.profile, offer.config.goal_indication.items()
+    barred = [
+        n
+        for n, r in rules
+        if profile.life_stage in r.goal_not_life_stages or profile.age < r.goal_min_age
+    ]
+    return (*offer.not_indicated, *barred)
 
 
 def goal_barred(offer: Offer) -> np.ndarray:
