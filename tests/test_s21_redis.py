@@ -10,19 +10,33 @@ from service.customers.refresh import refresh_chunk
 from .conftest import TODAY, redis_app
 from .test_s21_review import _without_product
 
-# a list shorter than its limit: the 70+ advice's two vitamin D products
-SHORT = {"age": 75, "sex": "female", "country": "NL"}
+# a list shorter than its limit: three products for the goal immunity at 16, no notice that
+# names items; and the 70+ advice's two vitamin D products, whose `one_of:vitamin_d_ug` names
+# both (session 35): cut to one, that list is computed anew
+SHORT = {
+    "age": 16,
+    "sex": "unspecified",
+    "country": "NL",
+    "diet": "vegetarian",
+    "goals": ["immunity"],
+}
+NAMING = {"age": 75, "sex": "female", "country": "NL"}
 
 
+@pytest.mark.parametrize("profile", [SHORT, NAMING])
 @pytest.mark.parametrize("placement", [None, "home"])
-def test_a_cached_list_cut_to_a_smaller_limit_says_what_a_request_with_it_says(served, placement):
+def test_a_cached_list_cut_to_a_smaller_limit_says_what_a_request_with_it_says(
+    served, placement, profile
+):
     """Review 21 L1: a cached list with fewer items than its limit says `short_list`; a GET
     with a smaller limit got its first items from the cache with "the list is shorter than you
     asked for", which a POST with that limit does not say (the docs' example customer, limit
-    3). The contract promises the POST's body."""
+    3). The contract promises the POST's body. A list whose notice names its items
+    (`one_of:`, `not_together:`) is computed anew for fewer items (CI of session 35: the cut
+    list kept "choose one of" two products beside one)."""
     app, store = served
     client = app.test_client()
-    store.put_profile("s21-short", SHORT)
+    store.put_profile("s21-short", profile)
     refresh_chunk(app.extensions["dosewise"], store, ["s21-short"], cache_policy(app))
     query = "locale=nl" + (f"&placement={placement}" if placement else "")
     full = client.get(f"/v1/customers/s21-short/recommendations?{query}").get_json()
@@ -32,8 +46,11 @@ def test_a_cached_list_cut_to_a_smaller_limit_says_what_a_request_with_it_says(s
     assert "short_list" in {n["code"] for n in full["notices"]}
     cut = client.get(f"/v1/customers/s21-short/recommendations?{query}&limit={count - 1}")
     body = cut.get_json()
-    assert body["source"] == "cache" and len(body["items"]) == count - 1
-    posted = {"profile": SHORT, "limit": count - 1, "locale": "nl"}
+    naming = any(n["code"].startswith(("one_of:", "not_together:")) for n in full["notices"])
+    assert body["source"] == ("computed" if naming else "cache"), body["source"]
+    assert len(body["items"]) == count - 1
+    assert naming == (profile is NAMING)
+    posted = {"profile": profile, "limit": count - 1, "locale": "nl"}
     if placement:
         posted["placement"] = placement
     answer = client.post("/v1/recommendations", json=posted).get_json()

@@ -169,11 +169,12 @@ def serve(
 def _sliced(body: dict[str, Any], limit: int) -> dict[str, Any] | None:
     """A stored list's first `limit` items, as a request with that limit answers: no
     `short_list` notice where they fill it (review 21 L1: 3 of 4 items kept "shorter than you
-    asked for"). None where a notice names the items (`not_together:`, list_together.py):
-    the fewer items are computed anew."""
+    asked for"). None where a notice names the items (`not_together:`, `one_of:`,
+    list_together.py): the fewer items are computed anew."""
     items = body["items"][:limit]
     notices = body.get("notices")
-    if notices is not None and any(n.get("code", "").startswith("not_together:") for n in notices):
+    naming = ("not_together:", "one_of:")
+    if notices is not None and any(n.get("code", "").startswith(naming) for n in notices):
         return None
     if notices is not None and len(items) >= limit:
         notices = [n for n in notices if n.get("code") != "short_list"]
