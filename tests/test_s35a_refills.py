@@ -160,3 +160,18 @@ def test_no_magnesium_for_a_childs_goal_bones(age):
 
     assert skus(age) == []
     assert skus(16) != []
+
+
+def test_a_product_whose_own_dose_makes_the_excess_says_its_own_upper_limit():
+    """Review s35a F7: a man's only zinc (10 mg, with up to 16 mg from food above the 25 mg
+    limit) was "not suggested again while what you take now is above a safe upper limit", as
+    if it could be reordered once back within; two days after it ran out the same refill said
+    "with it you could get more zinc a day than the safe upper limit". It says the latter
+    before it runs out too (why `upper_limit_food`)."""
+    sku = "XF-ZINC-10-TAB"
+    client = memory_app().test_client()
+    store_customer(client, "c-zn", {"age": 45, "sex": "male", "country": "NL"}, [_bought(sku, 3)])
+    refills = client.get("/v1/customers/c-zn/refills?locale=en").get_json()
+    (left,) = [x for x in refills["reorder"]["left_out"] if x["sku"] == sku]
+    assert [w["code"] for w in left["why"]] == ["upper_limit_food"], left
+    assert "while" not in left["advice"], left

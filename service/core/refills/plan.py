@@ -43,6 +43,7 @@ from .why import (
     exclusions,
     gives_alone,
     held_why,
+    held_whys,
     own_failure,
 )
 
@@ -197,13 +198,12 @@ def plan_refills(
     basket = list(basket)
     accepted: list[tuple[str, float]] = []
     base = None
-    # review s29a F2: above a limit only with what food gives, nothing that adds one of those
-    # nutrients is reordered or proposed in its place ("we suggest nothing that adds ..."); the
-    # rest goes on, and one failing of itself is replaced by none of those (review s35a F2)
+    # above a limit only with food, nothing adding one of those is reordered or put in its place
+    # (s29a F2); the rest goes on, one failing of itself is replaced by none of those (s35a F2)
     food, withheld = above_with_food(now)
-    held_back = [_held(now, s, above_now(now, food)) for s in group if s.sku in withheld]
-    decided = {d.supply.sku: d for d in held_back if not own_failure(d.nutrients)}
-    failed = [(d.supply, d.nutrients) for d in held_back if own_failure(d.nutrients)]
+    holds = held_whys(now, [s for s in group if s.sku in withheld], food)  # not its own excess
+    decided = {s.sku: Decision(s, "stop", None, list(w), now, w) for s, w in holds}
+    failed = [(decided.pop(s.sku).supply, w) for s, w in holds if own_failure(w)]
     # what the reorder proposes for each supply (itself or its replacement); before a supply
     # runs out the product itself is still taken (review 9b finding 1)
     proposed: dict[str, tuple[str, float]] = {}
@@ -227,7 +227,7 @@ def plan_refills(
         ]
 
     alone = gives_alone(snapshot, profile, group, lasting)  # only sources first (review s6 T6)
-    undecided = [s for s in group if s.sku not in decided and s.sku not in withheld]
+    undecided = [s for s in group if s.sku not in decided and s.sku not in dict(failed)]
     for supply in sorted(undecided, key=lambda s: s.sku not in alone):
         held = {supply.sku, *(sku for sku, _ in accepted)}
         lines = taken_lines(profile, counted, lasting + accepted, basket_besides(basket, held))

@@ -3,10 +3,13 @@ concerned, in the words a customer can act on (split from plan.py)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from ..advice import advice_of
 from ..advice_config import advice_config
+from ..amounts import above
 from ..children import second_sources, sourced_columns
 from ..day_totals import over_room
 from ..fastnp import flatnonzero
@@ -200,6 +203,31 @@ def own_failure(why: dict[str, list[str]]) -> bool:
     """A `held_why` that names a check the product fails of itself (an interaction, the life
     stage), besides what is taken now: it is replaced, not only held until that is adjusted."""
     return bool(HELD_OWN_CODES & set(why))
+
+
+def own_excess(ev: Evaluation, index: int, share: float, columns: list[int]) -> bool:
+    """What is taken now in `ev` is above the room of `columns` (beside food) only with the
+    product at `index` (at `share` of its label's servings): without it, it is within. Its why
+    is then its own upper limit, not "while what you take now is above" (review s35a F7: a
+    man's only zinc, 10 mg, beside up to 16 mg from food)."""
+    own = ev.snapshot.catalog.nutrients_per_day[index, columns] * share
+    gives = own > 0
+    within = ~above(ev.intake[columns] - own, ev.safety.room_or_inf[columns])
+    return bool(gives.any() and within[gives].all())
+
+
+def held_whys(now: Evaluation, supplies: list, food: list[int]) -> list[tuple[Any, dict]]:
+    """(supply, its `held_why`) of the supplies giving a nutrient of `food` (above its room
+    only with what food gives), less those whose own dose makes that excess (`own_excess`:
+    the plan checks them as any product, to their own upper limit)."""
+    out = []
+    for supply in supplies:
+        share = (
+            supply.servings_per_day / now.snapshot.catalog.products[supply.index].servings_per_day
+        )
+        if not own_excess(now, supply.index, share, food):
+            out.append((supply, held_why(now, supply.index, above_now(now, food), share)))
+    return out
 
 
 def above_with_food(ev: Evaluation) -> tuple[list[int], set[str]]:
