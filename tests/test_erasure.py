@@ -220,3 +220,54 @@ def test_a_delete_that_fails_midway_is_completed_by_its_retry(stack, monkeypatch
     retried = client.delete("/v1/customers/retry-1")
     assert retried.status_code == 200, retried.get_json()
     assert _left(r, "retry-1") == 0 and not r.exists("dw:events:retry-1")
+
+
+def _consistent(r, customer_id: str) -> bool:
+    """Stored and in the customer index (the refresh and the refill job read it), or neither."""
+    stored = r.exists(f"dw:profile:{customer_id}") == 1
+    return stored == bool(r.sismember("dw:customers", customer_id))
+
+
+def test_a_put_landing_inside_a_delete_ends_stored_and_indexed(stack, monkeypatch):
+    """Review s35b F1: a PUT that landed after DELETE had removed the profile and before it
+    moved the id out of dw:customers left the profile stored but unindexed: GET answered
+    200, while the batch refresh and the daily refill job skipped the customer (a reorder
+    due, no e-mail). Deterministic: the PUT lands in the DELETE's second pass."""
+    client, r = stack["client"], stack["redis"]
+    assert client.put("/v1/customers/put-race", json={"age": 70}).status_code == 200
+    first, calls, landed = RedisStore._erase_index, [], []
+
+    def erase_then_a_put_lands(self, stream, index):
+        calls.append(stream)
+        if len(calls) == 3:  # the second pass: after the profile's DEL, before the SMOVE
+            landed.append(client.put("/v1/customers/put-race", json={"age": 71}))
+        return first(self, stream, index)
+
+    monkeypatch.setattr(RedisStore, "_erase_index", erase_then_a_put_lands)
+    assert client.delete("/v1/customers/put-race").status_code == 200
+    assert landed and landed[0].status_code == 200
+    assert client.get("/v1/customers/put-race/recommendations").status_code == 200
+    assert r.sismember("dw:customers", "put-race")
+
+
+def test_puts_racing_deletes_leave_every_customer_whole(stack):
+    """Real threads: each customer's PUT and DELETE start together; each ends stored and
+    indexed, or erased, never stored outside the index."""
+    app, r = stack["app"], stack["redis"]
+    customers = [f"put-race-{n}" for n in range(60)]
+    for customer in customers:
+        app.test_client().put(f"/v1/customers/{customer}", json={"age": 70})
+
+    def put(customer):
+        app.test_client().put(f"/v1/customers/{customer}", json={"age": 71})
+
+    def delete(customer):
+        app.test_client().delete(f"/v1/customers/{customer}")
+
+    for customer in customers:
+        threads = [threading.Thread(target=f, args=(customer,)) for f in (delete, put)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert [c for c in customers if not _consistent(r, c)] == []

@@ -9,9 +9,8 @@ Redis keys (prefix `dw:`), every family erased by `delete()`:
                        responses per locale (JSON, gzip; zlib before) and the impression
                        part (entries.CachedList); TTL 14 days
   dw:pending:{id}      a refresh of this customer is queued (TTL)
-  dw:events:{id}       ids of this customer's entries in the dw:events stream (a sorted set
-                       scored by the entry's time, every entry still in the stream; older
-                       stores kept a list of the last 1000, which `delete()` still reads)
+  dw:events:{id}       ids of this customer's entries in the dw:events stream (a sorted set by
+                       time; older stores kept a list of the last 1000, read by `delete()`)
   dw:impressions:{id}  the same for the dw:impressions stream (lists shown, for training),
                        trimmed to the stream at each multiple of scripts.TRIM_EVERY entries
   dw:purchases:{id}, dw:refills:{id}  purchase history and refills due (purchases.py)
@@ -23,9 +22,8 @@ ERASURE_MEMORY seconds so exports keep dropping them), dw:refresh:* (lock and pr
 batch refreshes), dw:refilljob:* (the same for the daily refill job: `for_job`),
 dw:local-hits:lease (a web process holds local copies of lists: local_hits.py).
 
-An entry of the dw:impressions stream is `data` (the record's JSON) or, logged by a cache hit,
-`data` (request id, customer id, time) plus `imp` (the list's stored impression part, gzip):
-read it with `entries.stream_record`, as `export_stream` does.
+A dw:impressions entry is `data` (the record's JSON) or, from a cache hit, `data` (request id,
+customer id, time) + `imp` (the list's impression part, gzip): read with entries.stream_record.
 """
 
 import copy
@@ -207,9 +205,9 @@ class RedisStore(RedisPurchases):
         """Erase every key of the customer, its entries in both streams (however old), the
         shared lists of its profile digest, and record the erasure for exported files.
 
-        Plain commands, no MULTI: Redis refuses a transaction when it is out of memory, while
-        DEL, XDEL and SMOVE still work there (and free memory). Each step is idempotent, so a
-        DELETE that failed midway is completed by repeating it.
+        Plain commands, no MULTI: Redis refuses a transaction when out of memory, while DEL, XDEL
+        and SMOVE work there. Each step is idempotent: a DELETE failed midway is completed by
+        repeating it. A PUT racing it ends stored and indexed, or erased, never half of each.
 
         True when anything of the customer was erased (a profile, a cached list, events,
         purchases, a pending marker...), False when nothing was there (review 20a: a customer
@@ -238,6 +236,8 @@ class RedisStore(RedisPurchases):
         moved = self.client.smove(self.customers, self.erasing, customer_id)
         if not moved:  # not a stored customer (events only, or erased before)
             self.client.sadd(self.erasing, customer_id)
+        if self.client.exists(self._key("profile", customer_id)):  # a PUT after the DEL above
+            self.client.sadd(self.customers, customer_id)  # is stored: indexed (review s35b F1)
         return bool(moved or any(removed))
 
     def pending_erasures(self) -> set[str]:
