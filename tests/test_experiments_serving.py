@@ -404,3 +404,37 @@ def test_the_placement_check_finds_what_the_placement_may_not_show(recommender):
     bad.append({"sku": forbidden[0], "strategy": "refills", "for_sku": forbidden[0]})
     found = unsafe_placement_skus(snapshot, request, TODAY, items + bad)
     assert found == [*forbidden, basket_sku, forbidden[0]]
+
+
+def test_exposures_that_cannot_be_written_show_in_readyz(data_copy, tmp_path):
+    """Review s35b F2: with LEARNING_DIR not writable every exposure of an active experiment
+    was dropped with a log line only, and /readyz said ok. It says so now (not a readiness
+    condition: the answers are right, the A/B test's record is not), and clears once an
+    exposure is written again."""
+    _write_experiment(data_copy.rules, None)
+    blocker = tmp_path / "learning"
+    blocker.write_text("a file where the folder should be")
+    client = _app(data_copy, tmp_path).test_client()
+    body = {"profile": PROFILE, "customer_id": "c-exp"}
+    assert client.post("/v1/recommendations", json=body).status_code == 200
+    ready = client.get("/readyz").get_json()
+    assert ready["status"] == "ready", ready
+    check = ready["checks"]["experiments"]
+    assert check["ok"] is False and "exposures.jsonl" in check["exposures_error"], check
+    blocker.unlink()
+    assert client.post("/v1/recommendations", json=body).status_code == 200
+    check = client.get("/readyz").get_json()["checks"]["experiments"]
+    assert check["ok"] is True and check["exposures_error"] is None, check
+
+
+def test_a_broken_experiments_file_shows_in_readyz_before_any_request(data_copy, tmp_path):
+    """Review s35b F4: /readyz kept `experiments.ok: true` after experiments.yaml broke until a
+    request with a customer id read it; /readyz reads it itself now."""
+    _write_experiment(data_copy.rules, None)
+    app = _app(data_copy, tmp_path)
+    app.extensions["dosewise_experiments"].check_interval = 0
+    client = app.test_client()
+    assert client.get("/readyz").get_json()["checks"]["experiments"]["ok"] is True
+    (data_copy.rules / "experiments.yaml").write_text("experiments: [\n", encoding="utf-8")
+    check = client.get("/readyz").get_json()["checks"]["experiments"]
+    assert check["ok"] is False and "experiments.yaml" in (check["error"] or ""), check

@@ -92,10 +92,12 @@ def readyz():
     }
     experiments = current_app.extensions.get("dosewise_experiments")
     if experiments is not None:  # a refused experiments file: the last good one serves
-        checks["experiments"] = {
-            "ok": experiments.error is None,
+        experiments.refresh(snapshot.rules.rules)  # an edit shows here, not only on a request
+        checks["experiments"] = {  # (review s35b F4); and exposures not written (F2)
+            "ok": experiments.error is None and experiments.exposure_error is None,
             "loaded": True,
             "error": experiments.error,
+            "exposures_error": experiments.exposure_error,
         }
     # ?redis=optional: Redis is reported but does not decide (load balancers keep a pod that
     # can still compute answers while Redis is down)

@@ -10,7 +10,8 @@ A unit outside the traffic, a request without a unit id, or a variant whose mode
 store refuses gets no arm: the default ranking, no exposure, no `experiment` field.
 
 Exposures are appended as JSON lines to `exposures_path` (`<LEARNING_DIR>/exposures.jsonl`),
-one `write` per line under a lock, so lines from several threads or processes do not interleave.
+one `write` per line under a lock, so lines from several threads or processes do not interleave;
+a write that fails is logged and kept in `exposure_error` for /readyz.
 """
 
 from __future__ import annotations
@@ -67,6 +68,9 @@ class ExperimentServer:
         self.check_interval = check_interval
         self.experiments: ExperimentSet = EMPTY
         self.error: str | None = None
+        # the last exposure that could not be written (None after one that could; /readyz
+        # shows it: review s35b F2, every exposure of a read-only LEARNING_DIR was lost)
+        self.exposure_error: str | None = None
         self._stamp: tuple[int, int] | None = None
         self._checked_at = -float("inf")
         self._lock = threading.Lock()
@@ -220,7 +224,9 @@ class ExperimentServer:
                     os.write(fd, line)
                 finally:
                     os.close(fd)
-        except OSError:
+            self.exposure_error = None
+        except OSError as exc:
+            self.exposure_error = f"{self.exposures_path}: {exc.strerror or exc}"
             log.warning("could not log an exposure", exc_info=True)
 
 
