@@ -261,3 +261,30 @@ def test_rules_test_from_another_rules_folder_says_the_rule_it_expects_is_not_th
     own = run(["rules", "test", str(cases), "--catalog", str(CATALOG), "--rules", str(other)])
     assert own.exit_code == 0, own.output
     assert "note:" not in own.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["rules", "check", "--rules", "README.md"], ["Not a directory", "README.md"]),
+        (["rules", "lint", "--rules", "README.md"], ["Not a directory"]),
+        (["rules", "test", "--rules", "README.md"], ["Not a directory"]),
+        (["rules", "check", "--catalog", "rules"], ["Is a directory", "rules"]),
+        (
+            ["catalog", "generate", "--skus", "3", "--out", "/nonexistent-dir/x.yaml"],
+            ["No such file or directory", "/nonexistent-dir/x.yaml"],
+        ),
+    ],
+)
+def test_a_path_that_is_not_what_its_option_says_is_one_line(args, words, monkeypatch):
+    """Review s35b F3: a file given for the rules folder, a folder for the catalog or an
+    output in a folder that does not exist ended in a Python traceback."""
+    monkeypatch.chdir(RULES.parent)
+    one_line_error(run(args), 1, *words)
+
+
+def test_a_required_log_file_missing_is_a_usage_error():
+    """Review s35b F3: `experiments report ID` without --exposures and --events was a
+    TypeError (click 8.5 took the explicit default None as given)."""
+    result = run(["experiments", "report", "learned-blend-vs-hand-picked"])
+    assert result.exit_code == 2 and "Missing option '--exposures'" in result.output, result.output

@@ -101,9 +101,8 @@ def log_file_option(name: str, help_text: str | None = None, required: bool = Fa
     return click.option(
         f"--{name}",
         type=click.Path(exists=True, dir_okay=False, path_type=Path),
-        default=None,
-        required=required,
-        help=help_text,
+        required=required,  # no explicit default: click 8.5 takes None as one given (review
+        help=help_text,  # s35b F3: `experiments report` without --exposures was a TypeError)
     )
 
 
@@ -135,7 +134,19 @@ def with_data(func):
     return func
 
 
-@click.group()
+class _Main(click.Group):
+    """The `dosewise` group: a path that is not what its option says (a file for a folder,
+    a folder that does not exist) is one line and exit 1, not a traceback (review s35b F3)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except OSError as exc:
+            where = f": {exc.filename}" if exc.filename else ""
+            fail(f"{exc.strerror or exc}{where}")
+
+
+@click.group(cls=_Main)
 def main() -> None:
     """dosewise: safe, explained supplement recommendations.
 
