@@ -583,3 +583,17 @@ def test_no_profile_field_reaches_logs_or_metrics(client, caplog):
     text = caplog.text + client.get("/metrics").get_data(as_text=True)
     for value in ("digoxin", "sarcoidosis", "pregnant", "female"):
         assert value not in text
+
+
+@pytest.mark.parametrize(
+    "path", ["/v1/customers/k1", "/v1/recommendations", "/v1/admin/reload", "/v1/events"]
+)
+def test_options_needs_no_key(keyed_client, path):
+    """Review s35b F7: with API keys configured OPTIONS answered 401 (a CORS preflight never
+    carries a key); it answers 204 with the Allow header, and nothing else opens."""
+    answer = keyed_client.options(path)
+    assert answer.status_code == 204 and answer.headers.get("Allow"), answer.status_code
+    assert answer.get_data() == b""
+    without = keyed_client.post(path, json={}) if path != "/v1/customers/k1" else None
+    if without is not None:
+        assert without.status_code == 401

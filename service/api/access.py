@@ -96,7 +96,9 @@ def init_access(app: Flask) -> None:
     @app.before_request
     def _authorise():
         needed = ENDPOINT_SCOPES.get(request.endpoint or "")
-        if needed is None or not keys:
+        # OPTIONS answers the Allow header only, no data: a CORS preflight never carries a
+        # key (review s35b F7: 401 with keys configured, while the README promises 204)
+        if needed is None or not keys or request.method == "OPTIONS":
             return None
         scopes = scopes_from_header(keys, request.headers.get("Authorization", ""))
         if scopes is None:
