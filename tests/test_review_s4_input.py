@@ -363,3 +363,12 @@ def test_the_length_limits_count_repeated_skus(client):
     many = ",".join(["XF-D3-20-TAB"] * 101)
     path = f"/v1/customers/q2/recommendations?placement=cart&basket={many}"
     assert client.get(path).status_code == 422
+
+
+@pytest.mark.parametrize(
+    "stamp", ["2026-11-28t10:00:00z", "2026-11-28T10:00:00z", "2026-11-28t10:00:00+01:00"]
+)
+def test_rfc3339_lower_case_t_and_z_are_accepted(client, stamp):
+    """Review s35b F9: RFC 3339 allows `t` and `z` in lower case; they were refused (422)."""
+    response = client.post("/v1/events", json={"events": [_event("k4", stamp)]})
+    assert response.status_code == 202, response.get_json()

@@ -245,11 +245,22 @@ class IntakeCheckRequestSchema(StrictSchema):
     jurisdiction = fields.String(load_default=None, allow_none=True)
 
 
+class Timestamp(fields.DateTime):
+    """An ISO 8601 date-time; RFC 3339's lower-case `t` and `z` too (review s35b F9: refused)."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
+        if isinstance(value, str) and len(value) > 10 and value[10] == "t":
+            value = f"{value[:10]}T{value[11:]}"
+        if isinstance(value, str) and value.endswith("z"):
+            value = f"{value[:-1]}Z"
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
 class EventSchema(StrictSchema):
     customer_id = fields.String(required=True, validate=CustomerId())  # review s5 S13
     sku = fields.String(required=True, validate=validate.Length(min=1, max=64))
     type = fields.String(required=True, validate=validate.OneOf(EVENT_TYPES))
-    timestamp = fields.DateTime(required=True)
+    timestamp = Timestamp(required=True)
     # (v1.1) packs bought or put in the cart; default 1 (refills count a purchase's packs)
     quantity = StrictInteger(validate=validate.Range(1, 1000))
 
