@@ -160,3 +160,17 @@ def test_a_week_date_is_no_day(data_copy):
     _campaign(data_copy, valid_from='"2026-W49-1"')
     checked = _check(data_copy)
     assert checked.exit_code == 1 and "must be a date without a time" in checked.output
+
+
+def test_a_byte_that_is_not_utf8_is_refused_at_its_line_and_column(data_copy):
+    """Review s35b F5: a bad byte near the end of the catalog was reported at line 1, column 1
+    ("... position 82288"), which sends a merchandiser to the top of a 2,000-line file."""
+    raw = data_copy.catalog.read_bytes()
+    lines = raw.split(b"\n")
+    target = len(lines) - 5
+    lines[target] = lines[target] + b" # caf\xe9"
+    data_copy.catalog.write_bytes(b"\n".join(lines))
+    checked = _check(data_copy)
+    column = len(lines[target]) - 1 + 1  # the byte is the line's last
+    assert checked.exit_code == 1, checked.output
+    assert f"products.yaml:{target + 1}:{column}:" in checked.output, checked.output

@@ -136,8 +136,11 @@ def load_yaml(path: Path, display_name: str | None = None) -> Any:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise DataFileError([Finding(name, 1, "file not found", code="missing_file")]) from None
-    except UnicodeDecodeError as exc:
-        raise DataFileError([Finding(name, 1, f"not UTF-8: {exc}", code="encoding")]) from None
+    except UnicodeDecodeError as exc:  # at the bad byte's line and column (review s35b F5)
+        before = exc.object[: exc.start]
+        line, column = before.count(b"\n") + 1, exc.start - (before.rfind(b"\n") + 1) + 1
+        found = Finding(name, line, f"not UTF-8: {exc}", column=column, code="encoding")
+        raise DataFileError([found]) from None
     loader = _LineLoader(text)
     loader.source_lines = text.splitlines()
     try:
