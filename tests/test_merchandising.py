@@ -50,6 +50,10 @@ FLAGSHIP = "XF-D3K2-TAB"
 # a doctor's 75 µg justifies the 75 µg flagship and makes it the dose that fits (guarantee 10,
 # review s5 R8: a serum level of 25 nmol/l advises 25 µg, and a 25 µg product leads)
 SENIOR_NL = {"age": 72, "country": "NL", "higher_dose_advised": {"vitamin_d_ug": 75}}
+D_LIMIT_TEXT = (
+    "vitamin_d_ug: 50 taken or in the basket + 75 from this product + 9 from food = 134 µg a day,"
+    " above the upper limit of 100 µg"
+)
 VKA_AT_D_LIMIT = {
     "age": 40,
     "medications": ["vitamin_k_antagonist"],
@@ -557,10 +561,10 @@ def test_explain_safety_exclusions_give_upper_limit_numbers_and_vka(shipped: Sna
     by_code = {e["code"]: e for e in answer["safety_exclusions"]}
     assert set(by_code) == {"upper_limit", "interaction:vitamin-k-antagonist"}
     limit = by_code["upper_limit"]
-    assert limit["text"] == "vitamin_d_ug would reach 125 + 9 from food of 100"
+    assert limit["text"] == D_LIMIT_TEXT
     assert (limit["nutrient"], limit["amount"], limit["upper_limit"]) == ("vitamin_d_ug", 125, 100)
     assert "vitamin_k_antagonist" in by_code["interaction:vitamin-k-antagonist"]["text"]
-    assert "vitamin_d_ug would reach 125 + 9 from food of 100" in answer["verdict"]
+    assert D_LIMIT_TEXT in answer["verdict"]
 
 
 def test_explain_recommended_product_gives_position_and_applied_rules(
@@ -603,7 +607,7 @@ def test_explain_cli_text_and_json(tmp_path: Path, shipped: Snapshot) -> None:
     assert text.exit_code == 0, text.output
     lines = text.stdout.splitlines()
     assert lines[0].startswith(f"{FLAGSHIP} (") and "): not recommended: " in lines[0]
-    assert "  safety  upper_limit: vitamin_d_ug would reach 125 + 9 from food of 100" in lines
+    assert f"  safety  upper_limit: {D_LIMIT_TEXT}" in lines
     assert any(line.startswith("  safety  interaction:vitamin-k-antagonist: ") for line in lines)
     assert any(
         line.startswith("  rule    winter-2026-d3-k2-flagship (boost +0.2): applied")

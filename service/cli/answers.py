@@ -48,7 +48,8 @@ def explain(
     fmt: str,
 ) -> None:
     """Why SKU is or is not recommended for a profile: each safety exclusion with its numbers
-    (e.g. "vitamin_d_ug would reach 100 + 7 from food of 100"), each rule with its effect, the
+    (e.g. "vitamin_d_ug: 25 taken or in the basket + 75 from this product + 7 from food =
+    107 µg a day, above the upper limit of 100 µg"), each rule with its effect, the
     score."""
     from ..core.explain import explain_product
 

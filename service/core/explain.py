@@ -96,7 +96,16 @@ def exclusion_reasons(ev: Evaluation, index: int) -> list[dict[str, Any]]:
                 total = rounded(ev.safety.totals_with_item[index, column])
                 limit = rounded(ev.limits[column])
                 food = rounded(ev.safety.food[column])
-                with_food = f" + {food} from food" if food else ""
+                # each part named (review s35b N: "would reach 100 + 7 from food of 100" read
+                # as a puzzle): 25 taken + 75 from this product + 7 from food = 107 µg
+                unit, taken = reference.nutrients.units[key], rounded(ev.intake[column])
+                own = rounded(catalog.nutrients_per_day[index, column])
+                parts = [f"{taken} taken or in the basket"] * bool(taken) + [
+                    f"{own} from this product"
+                ]
+                parts += [f"{food} from food"] * bool(food)
+                day = rounded(ev.safety.totals_with_item[index, column] + ev.safety.food[column])
+                text = f"{key}: {' + '.join(parts)} = {day} {unit} a day, above the upper limit"
                 reasons.append(
                     {
                         "code": code,
@@ -104,7 +113,7 @@ def exclusion_reasons(ev: Evaluation, index: int) -> list[dict[str, Any]]:
                         "amount": total,
                         "upper_limit": limit,
                         "food": food,
-                        "text": f"{key} would reach {total}{with_food} of {limit}",
+                        "text": f"{text} of {limit} {unit}",
                     }
                 )
         elif code.startswith("interaction:"):
