@@ -1010,3 +1010,16 @@ def test_the_alternatives_endpoint_does_not_say_nothing_goes_with_an_unsuited_pr
     answer = client.post("/v1/recommendations", json=page).get_json()
     (notice,) = [n for n in answer["notices"] if n["code"] == "page_product_not_suited"]
     assert "go with it" in notice["text"]
+
+
+def test_the_placements_list_refuses_an_unknown_parameter():
+    """Review s35b F10: `/v1/placements?x=1` answered 200 while every other GET refuses an
+    unknown parameter (a typo is not silently ignored)."""
+    from .conftest import memory_app
+
+    client = memory_app().test_client()
+    answer = client.get("/v1/placements?x=1")
+    assert answer.status_code == 422 and answer.get_json()["error"]["fields"] == {
+        "x": ["Unknown field."]
+    }
+    assert client.get("/v1/placements").status_code == 200

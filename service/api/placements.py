@@ -16,6 +16,7 @@ from flask import Flask, current_app, jsonify
 from flask_smorest import Blueprint
 from marshmallow import RAISE
 
+from ..contract.base import StrictQuerySchema
 from ..contract.placements import (
     AlternativesQuerySchema,
     AlternativesRequestSchema,
@@ -89,8 +90,9 @@ def post_alternatives(body: dict, sku: str):
 
 
 @blp.route("/placements", methods=["GET"])
+@blp.arguments(StrictQuerySchema(), location="query", unknown=RAISE)  # review s35b F10
 @blp.response(200, PlacementsResponseSchema)
-def list_placements():
+def list_placements(_query: dict[str, Any]):
     """The placements of rules/placements.yaml: strategy chain, length, diversity, rules."""
     config = current_app.extensions["dosewise"].snapshot.placements
     return jsonify(
