@@ -288,3 +288,16 @@ def test_a_required_log_file_missing_is_a_usage_error():
     TypeError (click 8.5 took the explicit default None as given)."""
     result = run(["experiments", "report", "learned-blend-vs-hand-picked"])
     assert result.exit_code == 2 and "Missing option '--exposures'" in result.output, result.output
+
+
+def test_a_blank_unit_id_or_basket_is_a_usage_error():
+    """Review s35b F10: `experiments assign ID ""` assigned a variant to an empty id, and
+    `refills --basket ,,` passed where the API refuses `basket=,,,`."""
+    import click
+
+    from service.cli.refills import _basket
+
+    result = run(["experiments", "assign", "learned-blend-vs-hand-picked", ""])
+    assert result.exit_code == 2 and "must not be blank" in result.output, result.output
+    with pytest.raises(click.BadParameter, match="must not be blank"):
+        _basket(None, ",,")

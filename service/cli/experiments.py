@@ -80,6 +80,8 @@ def experiments_assign(experiment_id: str, unit_ids: tuple[str, ...], catalog: s
     experiment's traffic)."""
     from ..experiments.assign import assign
 
+    if not all(unit.strip() for unit in unit_ids):  # review s35b F10: "" was assigned
+        raise click.BadParameter("an id must not be blank", param_hint="UNIT_IDS")
     _, found = _experiments(rules, catalog)
     experiment = _named(found, experiment_id, rules)
     for unit in unit_ids:

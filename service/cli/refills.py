@@ -20,6 +20,10 @@ def _basket(app: Any, text: str) -> list:
     from ..customers.refills import basket_lines
 
     skus = [s.strip() for s in text.split(",") if s.strip()]
+    if text.strip() and not skus:  # as the API's `basket=,,,` (review s35b F10)
+        raise click.BadParameter(
+            "must not be blank: give SKUs separated by commas", param_hint="--basket"
+        )
     try:
         return basket_lines(app.extensions["dosewise"], skus)
     except InvalidInput as exc:
