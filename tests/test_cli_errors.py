@@ -301,3 +301,12 @@ def test_a_blank_unit_id_or_basket_is_a_usage_error():
     assert result.exit_code == 2 and "must not be blank" in result.output, result.output
     with pytest.raises(click.BadParameter, match="must not be blank"):
         _basket(None, ",,")
+
+
+def test_rules_check_names_the_data_versions_not_a_model():
+    """Review s35b (newcomer): `make run` printed the check's `'model': 'transparent-...'` and a
+    line later "model ltr-... serves"; the check names the catalog and rules versions only."""
+    result = run(["rules", "check", *DATA])
+    assert result.exit_code == 0, result.output
+    first = result.output.splitlines()[0]
+    assert first.startswith("ok: ") and "'catalog'" in first and "model" not in first, first
