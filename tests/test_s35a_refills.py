@@ -175,3 +175,22 @@ def test_a_product_whose_own_dose_makes_the_excess_says_its_own_upper_limit():
     (left,) = [x for x in refills["reorder"]["left_out"] if x["sku"] == sku]
     assert [w["code"] for w in left["why"]] == ["upper_limit_food"], left
     assert "while" not in left["advice"], left
+
+
+def test_two_products_that_make_an_excess_together_are_both_held():
+    """Review s35c 1 (of this session's F7 fix): a women's multivitamin (10 mg zinc) and a
+    zinc tablet (10 mg), each within the room alone and above it together with food, were
+    both judged their own excess, and the multivitamin was reordered under "we suggest
+    nothing that adds zinc". Where another supply gives the nutrient, both are held."""
+    client = memory_app().test_client()
+    bought = [_bought("XF-MULTI-WOMEN", 4), _bought("XF-ZINC-10-TAB", 4)]
+    store_customer(client, "c-zn2", {"age": 45, "sex": "female", "country": "NL"}, bought)
+    refills = client.get("/v1/customers/c-zn2/refills?locale=en").get_json()
+    assert "above_upper_limit:zinc_mg" in [n["code"] for n in refills["notices"]]
+    for item in refills["reorder"]["items"]:
+        assert "zinc_mg" not in item["nutrients_per_day"], item
+    for left in refills["reorder"]["left_out"]:
+        assert left["why"][0]["code"] == "above_upper_limit_now_food", left
+    email = client.get("/v1/customers/c-zn2/recommendations?placement=email&locale=en")
+    for item in email.get_json()["items"]:
+        assert "zinc_mg" not in item["nutrients_per_day"], item

@@ -122,7 +122,11 @@ def load_dataset(
             row_sku.append(skus.setdefault(item["sku"], len(skus)))
             row_position.append(int(item["position"]))
     if not blocks:
-        raise DatasetError(f"{impressions_path}: no impression with features {FEATURES_VERSION}")
+        raise DatasetError(  # what to do, not only the hash (review s35b newcomer)
+            f"{impressions_path}: none of its {skipped} records is a shown list with this "
+            f"version's features ({FEATURES_VERSION}): give the impressions file `dosewise "
+            "events export` or `dosewise simulate` wrote, from this version"
+        )
     sizes = np.array(counts)
     query = np.repeat(np.arange(len(counts)), sizes)
     times = np.array(query_time)

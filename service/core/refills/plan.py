@@ -227,7 +227,7 @@ def plan_refills(
         ]
 
     alone = gives_alone(snapshot, profile, group, lasting)  # only sources first (review s6 T6)
-    undecided = [s for s in group if s.sku not in decided and s.sku not in dict(failed)]
+    undecided = [s for s in group if s.sku not in decided and s not in dict(failed)]
     for supply in sorted(undecided, key=lambda s: s.sku not in alone):
         held = {supply.sku, *(sku for sku, _ in accepted)}
         lines = taken_lines(profile, counted, lasting + accepted, basket_besides(basket, held))

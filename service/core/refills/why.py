@@ -9,7 +9,6 @@ import numpy as np
 
 from ..advice import advice_of
 from ..advice_config import advice_config
-from ..amounts import above
 from ..children import second_sources, sourced_columns
 from ..day_totals import over_room
 from ..fastnp import flatnonzero
@@ -206,14 +205,17 @@ def own_failure(why: dict[str, list[str]]) -> bool:
 
 
 def own_excess(ev: Evaluation, index: int, share: float, columns: list[int]) -> bool:
-    """What is taken now in `ev` is above the room of `columns` (beside food) only with the
-    product at `index` (at `share` of its label's servings): without it, it is within. Its why
-    is then its own upper limit, not "while what you take now is above" (review s35a F7: a
-    man's only zinc, 10 mg, beside up to 16 mg from food)."""
+    """The product at `index` (at `share` of its label's servings) is what is taken now of
+    every nutrient of `columns` it gives (above their room beside food): nothing else taken
+    gives them. Its why is then its own upper limit, not "while what you take now is above"
+    (review s35a F7: a man's only zinc, 10 mg, beside up to 16 mg from food). Where another
+    supply gives one too, both are held as before (review s35c 1: a women's multivitamin and
+    a zinc tablet, each within the room alone, were "own excess" both, and one reordered
+    under "we suggest nothing that adds zinc")."""
     own = ev.snapshot.catalog.nutrients_per_day[index, columns] * share
     gives = own > 0
-    within = ~above(ev.intake[columns] - own, ev.safety.room_or_inf[columns])
-    return bool(gives.any() and within[gives].all())
+    others = ev.intake[columns] - own
+    return bool(gives.any() and (others[gives] <= 1e-9 * np.maximum(own[gives], 1.0)).all())
 
 
 def held_whys(now: Evaluation, supplies: list, food: list[int]) -> list[tuple[Any, dict]]:
