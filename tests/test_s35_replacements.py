@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 import yaml
 
 from .conftest import ROOT, TODAY, memory_app, store_customer
@@ -133,3 +134,30 @@ def test_items_that_fill_the_aim_only_together_get_no_one_of():
         key = notice["code"].split(":", 1)[1]
         giving = [i for i in answer["items"] if i["nutrients_per_day"].get(key, 0) > 0]
         assert len(giving) >= 2, (notice, answer["items"])
+
+
+UNSUITED_D = ["XF-D3-KIDS-DROPS", "NV-COD-LIVER-OIL", "KV-D3-KIDS-GUMMY", "KV-D3-10-CHEW"]
+
+
+@pytest.mark.parametrize("taken", UNSUITED_D)
+@pytest.mark.parametrize("placement", [None, "home", "account"])
+@pytest.mark.parametrize("country", ["DE", "NL"])
+def test_folic_acid_stays_beside_a_vitamin_d_named_in_place_of_one_taken(taken, placement, country):
+    """Review s35d F1: a German pregnant woman taking kids' vitamin D drops (or cod-liver oil,
+    a kids' gummy or chew) got a 20 µg D3 named in their place and no folic acid at all: the
+    list picked its two folic acid products (both with vitamin D) before it left out what
+    gives a nutrient of the named D3. What gives those nutrients is left out before ranking."""
+    profile = {
+        "age": 30,
+        "sex": "female",
+        "country": country,
+        "life_stage": "pregnant",
+        "current_supplements": [{"sku": taken}],
+    }
+    body = {"profile": profile, "locale": "en", "limit": 8}
+    if placement:
+        body["placement"] = placement
+    answer = memory_app().test_client().post("/v1/recommendations", json=body).get_json()
+    assert f"instead:{taken}" in [n["code"] for n in answer["notices"]], answer["notices"]
+    folic = [i for i in answer["items"] if i["nutrients_per_day"].get("folic_acid_ug", 0) > 0]
+    assert folic, answer["items"]

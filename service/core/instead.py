@@ -282,13 +282,15 @@ def _kept_out(ev: Evaluation) -> set[str]:
     return {n for i in ev.safety.triggered for n in (*(i.exclude or {}), *(i.warn or {}))}
 
 
-def beside(
-    ev: Evaluation, instead: tuple[Instead, ...], ranked: list[int], raws: list[float]
-) -> tuple[list[int], list[float]]:
-    """The ranked items that may stand beside the replacements: none that gives a nutrient
-    one of them gives (review s26b B1)."""
-    keep = [k for k, i in enumerate(ranked) if not shares(ev, instead, i)]
-    return [ranked[k] for k in keep], [raws[k] for k in keep]
+def beside_mask(ev: Evaluation, instead: tuple[Instead, ...]) -> np.ndarray:
+    """Products that may stand beside the replacements (`beside`), before the ranking: a list
+    that left those out only after it picked its two of a kind lost a need (review s35d F1: a
+    German pregnant woman on kids' drops got no folic acid, both picks giving vitamin D)."""
+    per_day = ev.snapshot.catalog.nutrients_per_day
+    named = [i for one in instead for i in one.indices]
+    if not named:
+        return np.ones(len(per_day), dtype=bool)
+    return ~np.asarray((per_day[:, (per_day[named] > 0).any(axis=0)] > 0).any(axis=1))
 
 
 def shares(ev: Evaluation, instead: tuple[Instead, ...], index: int) -> bool:

@@ -29,7 +29,7 @@ from .day_totals import (
 )
 from .errors import InvalidInput
 from .fastnp import flatnonzero, nan_to_num
-from .instead import beside, instead_notice, taken_instead, with_no_items_instead
+from .instead import beside_mask, instead_notice, taken_instead, with_no_items_instead
 from .intake import LineAmounts, resolve_lines, total
 from .lazy import cached_property
 from .learned import Learning
@@ -283,10 +283,10 @@ def rank_and_render(
         candidates &= ~catalog.sku_mask(request.exclude_skus)
     # a category page is choices within one role: the per-role cap applies to mixed lists only
     role_cap = request.category is None
-    ranked, raws = ([], []) if ev.over_limit_now else _rank(ev, candidates, request.limit, role_cap)
     instead = taken_instead(ev, request)  # in place of a product taken that does not fit (23p)
-    if instead:  # no item gives a nutrient of what is named in its place (s26b)
-        ranked, raws = beside(ev, instead, ranked, raws)
+    if instead:  # no item gives a nutrient of what is named in its place (s26b; s35d F1)
+        candidates &= beside_mask(ev, instead)
+    ranked, raws = ([], []) if ev.over_limit_now else _rank(ev, candidates, request.limit, role_cap)
     if impressions is not None and ranked:
         impressions(ev, ranked)
     intake = intake_view(ev)

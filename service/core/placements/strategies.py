@@ -25,6 +25,7 @@ from ..advice_extras import extra_concern
 from ..amounts import above
 from ..children import second_sources, sourced_columns
 from ..day_totals import advice_within_warning, crossed_warnings
+from ..instead import beside_mask, taken_instead
 from ..ranking import Evaluation, _rank
 from ..refills.why import not_indicated, not_indicated_columns
 from ..vocabulary import LOCALES
@@ -41,6 +42,10 @@ def profile(ctx: PlacementContext, limit: int) -> list[Pick]:
     product page nothing on top of the page product that gives what it gives (page_overlap)."""
     ev = ctx.ev
     candidates = ctx.base(ev) & ev.offer.allowed & ~ctx.page_overlap
+    if {"alternatives", "refills"}.isdisjoint(ctx.placement.strategies):  # serve.REPLACING:
+        instead = taken_instead(ev, ctx.request)  # they name `instead:` as the list does
+        if instead:  # ... and leave out before ranking what gives its nutrients (s35d F1)
+            candidates &= beside_mask(ev, instead)
     ranked, raws = _rank(ev, candidates, limit, ctx.request.category is None)
     return [Pick(i, r, ev, "profile") for i, r in zip(ranked, raws, strict=True)]
 
