@@ -161,3 +161,20 @@ def test_folic_acid_stays_beside_a_vitamin_d_named_in_place_of_one_taken(taken, 
     assert f"instead:{taken}" in [n["code"] for n in answer["notices"]], answer["notices"]
     folic = [i for i in answer["items"] if i["nutrients_per_day"].get("folic_acid_ug", 0) > 0]
     assert folic, answer["items"]
+
+
+def test_one_of_names_the_items_that_fill_the_aim_beside_a_smaller_one():
+    """Review s35c 2, s35d F2: a third item giving less vitamin D (a 10 µg calcium + D3 beside
+    two 20 µg D3 products for the DGE's 20 µg) silenced `one_of`; it names the two that each
+    fill the aim, and their total."""
+    profile = {"age": 67, "sex": "female", "diet": "vegan", "country": "DE"}
+    answer = _notices(profile)
+    giving = [i for i in answer["items"] if i["nutrients_per_day"].get("vitamin_d_ug", 0) > 0]
+    amounts = sorted(i["nutrients_per_day"]["vitamin_d_ug"] for i in giving)
+    assert len(giving) >= 3 and amounts[0] < amounts[-1], giving  # the premise
+    (notice,) = [n for n in answer["notices"] if n["code"] == "one_of:vitamin_d_ug"]
+    fill = [i for i in giving if i["nutrients_per_day"]["vitamin_d_ug"] >= amounts[-1]]
+    for item in giving:
+        assert (item["name"] in notice["text"]) == (item in fill), (item["name"], notice)
+    total = sum(i["nutrients_per_day"]["vitamin_d_ug"] for i in fill)
+    assert f"{total:g} µg a day" in notice["text"], notice

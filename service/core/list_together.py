@@ -52,34 +52,55 @@ def together_notices(ev: Evaluation, ranked: list[int], locale: str) -> list[dic
 
 def _one_of(ev: Evaluation, ranked: list[int], locale: str, named: set[str]) -> list[dict]:
     """`one_of:<nutrient>`: items that each fill alone what the profile's aim leaves open of a
-    nutrient (`_each_fills`), where no cap is crossed by them together (`not_together` says it
-    then): "Choose one of these products" (review s34a F4: a Dutch man of 71 on 10 µg vitamin D
-    was offered a cod-liver oil "that is 20 µg" and a D3 + K2 "that is 30 µg", each beside
-    what he takes, with no word that both together make 40 µg). Texts: `notice_one_of*`."""
+    nutrient (`_filled_alone`), where no cap is crossed by the list's items together
+    (`not_together` says it then): "Choose one of these products" (review s34a F4: a Dutch man
+    of 71 on 10 µg vitamin D was offered a cod-liver oil "that is 20 µg" and a D3 + K2 "that
+    is 30 µg", each beside what he takes, with no word that both together make 40 µg). Texts:
+    `notice_one_of*`. The numbers once per list and evaluation, the texts per locale."""
+    found = ev.memo.get(("one_of", tuple(ranked)))
+    if found is None:
+        found = ev.memo[("one_of", tuple(ranked))] = _filled_alone(ev, ranked)
     catalog, reference = ev.snapshot.catalog, ev.snapshot.reference
-    keys = reference.nutrients.keys
-    per_day = catalog.nutrients_per_day[ranked]
-    giving = per_day > 0
     notices = []
-    for column in flatnonzero(giving.sum(axis=0) >= 2).tolist():
-        amounts = np.sort(per_day[giving[:, column], column])
-        if keys[column] in named or not _each_fills(ev, giving, amounts, column):
+    for key, indices, amounts in found:
+        if key in named:
+            continue
+        values = reference.nutrients.text_values(key, locale, **amounts)
+        products = reference.listed([catalog.products[i].name[locale] for i in indices], locale)
+        kind = "_taken" if "taken" in amounts else ""
+        text = reference.text(f"notice_one_of{kind}", locale, products=products, **values)
+        notices.append({"code": f"one_of:{key}", "text": text})
+    return notices
+
+
+def _filled_alone(ev: Evaluation, ranked: list[int]) -> list[tuple[str, list[int], dict]]:
+    """(nutrient, the items that each fill alone what the aim leaves open of it, the text's
+    amounts: the aim, what is taken, the day with all of them) per nutrient where two or more
+    do and none of them is the list's only item for another open aim (then the list is a
+    combination). An item giving less of it is no choice of these (review s35c 2: a 10 µg
+    calcium + D3 beside two 20 µg D3 products silenced the notice)."""
+    per_day = ev.snapshot.catalog.nutrients_per_day[ranked]
+    giving = per_day > 0
+    shared = flatnonzero(giving.sum(axis=0) >= 2)
+    if not shared.size:
+        return []
+    gaps = np.maximum(ev.targets_or_zero - ev.intake, 0.0)
+    alone = (gaps > 0) & (giving.sum(axis=0) == 1)
+    keys, out = ev.snapshot.reference.nutrients.keys, []
+    for column in shared.tolist():
+        if not gaps[column]:
+            continue
+        fills = giving[:, column] & (per_day[:, column] >= gaps[column] * (1 - 1e-9))
+        others = alone.copy()
+        others[column] = False
+        if fills.sum() < 2 or giving[fills][:, others].any():
             continue
         taken = float(ev.intake[column])
-        values = reference.nutrients.text_values(
-            keys[column],
-            locale,
-            aim=float(ev.targets_or_zero[column]),
-            total=float(per_day[:, column].sum()) + taken,
-            **({"taken": taken} if taken > 0 else {}),
-        )
-        names = [catalog.products[ranked[r]].name[locale] for r in flatnonzero(giving[:, column])]
-        kind = "_taken" if taken > 0 else ""
-        text = reference.text(
-            f"notice_one_of{kind}", locale, products=reference.listed(names, locale), **values
-        )
-        notices.append({"code": f"one_of:{keys[column]}", "text": text})
-    return notices
+        amounts = {"aim": float(ev.targets_or_zero[column])}
+        amounts["total"] = float(per_day[fills, column].sum()) + taken
+        amounts.update({"taken": taken} if taken > 0 else {})
+        out.append((keys[column], [ranked[r] for r in flatnonzero(fills).tolist()], amounts))
+    return out
 
 
 def _crossed(
