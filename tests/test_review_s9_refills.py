@@ -145,10 +145,13 @@ def test_f2_no_second_vitamin_d_source_after_the_replacement(locale):
     store_customer(client, "f2", D_ADVISED, purchases)
     body = _get(client, "/v1/customers/f2/recommendations", locale, placement="email")
     # review s29a F2: 100 µg taken + 10 µg from food is above the limit for total intake; beside
-    # "we suggest nothing that adds vitamin D until that is adjusted" the reorder of the 100 µg
-    # (a 75 µg in its place) waits until it has run out (it was the first item before)
-    assert "above_upper_limit:vitamin_d_ug" in [n["code"] for n in body["notices"]]
-    assert not [i for i in body["items"] if i["strategy"] == "refills"], body["items"]
+    # "we suggest nothing that adds vitamin D until that is adjusted" nothing is added; review
+    # s35d F3: the 100 µg alone makes that excess, so what replaces it as it runs out is named,
+    # and the notice says it is in its place (the reminder went out with no vitamin D at all)
+    (limit,) = [n for n in body["notices"] if n["code"] == "above_upper_limit:vitamin_d_ug"]
+    refills = [i for i in body["items"] if i["strategy"] == "refills"]
+    assert [i.get("replaces") for i in refills] == ["XF-D3-100-CAP"], refills
+    assert PRODUCTS["XF-D3-100-CAP"]["name"][locale] in limit["text"].split(". ")[-1], limit
     taken = _still_taken(purchases, TODAY, "")
     for item in body["items"]:
         if item["strategy"] == "refills":

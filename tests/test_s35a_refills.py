@@ -194,3 +194,24 @@ def test_two_products_that_make_an_excess_together_are_both_held():
     email = client.get("/v1/customers/c-zn2/recommendations?placement=email&locale=en")
     for item in email.get_json()["items"]:
         assert "zinc_mg" not in item["nutrients_per_day"], item
+
+
+def test_a_product_making_its_own_excess_is_replaced_as_the_list_names():
+    """Review s35d F3: a pregnant woman's 100 µg D3 (her only vitamin D: 107 µg with food, and
+    past the 25 µg that suits pregnancy) was left out by /refills and the e-mail with no vitamin
+    D at all, while the list names a lower dose in its place. Its own excess no longer withholds
+    every vitamin D product: the replacement is judged on the day without it, and the upper
+    limit's notice says what it is named for, as the list's does."""
+    sku = "XF-D3-100-CAP"
+    profile = {"age": 30, "sex": "female", "country": "NL", "life_stage": "pregnant"}
+    client = memory_app().test_client()
+    store_customer(client, "c-d100", profile, [_bought(sku, 3)])
+    refills = client.get("/v1/customers/c-d100/refills?locale=en").get_json()
+    (item,) = [i for i in refills["reorder"]["items"] if i.get("replaces") == sku]
+    assert 0 < item["nutrients_per_day"]["vitamin_d_ug"] <= 25, item
+    (limit,) = [n for n in refills["notices"] if n["code"] == "above_upper_limit:vitamin_d_ug"]
+    assert PRODUCTS[sku]["name"]["en"] in limit["text"].split("adjusted")[-1], limit
+    email = client.get("/v1/customers/c-d100/recommendations?placement=email&locale=en")
+    assert [i["sku"] for i in email.get_json()["items"] if i.get("replaces") == sku] == [
+        item["sku"]
+    ]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..refills.beside import reorder_text
+from ..refills.beside import above_limit_beside, reorder_text
 from .context import Pick, PlacementContext
 
 
@@ -56,6 +56,14 @@ def continuing(
                 if keys.index(key) in ctx.__dict__.get("_within_besides", ()):
                     more = _reorder_sentence(ctx, picks, keys.index(key), locale)
                 n = {**n, "text": f"{n['text']} {more}"} if more else n
+        elif kind == "above_upper_limit":  # a replacement as it runs out, as /refills says
+            index = ctx.snapshot.catalog.index  # (review s35d F3)
+            pairs = [
+                (index[p.extra["replaces"]], p.index)
+                for p in picks
+                if p.strategy == "refills" and p.extra.get("replaces") in index
+            ]
+            n = above_limit_beside(ctx.ev, n, pairs, locale)
         out.append(n)
     return out
 

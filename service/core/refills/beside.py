@@ -116,6 +116,7 @@ def _beside_instead(
     catalog = ev.snapshot.catalog
     out, used = [], {}
     for notice in notices:
+        notice = above_limit_beside(ev, notice, named, locale)
         for replaced, other in named:
             if (
                 notice["code"].startswith("intake_warning:")
@@ -127,6 +128,35 @@ def _beside_instead(
                     break
         out.append(notice)
     return out, used
+
+
+def above_limit_beside(
+    ev: Evaluation, notice: dict[str, str], named: list[tuple[int, int]], locale: str
+) -> dict[str, str]:
+    """`above_upper_limit:<nutrient>` ("we suggest nothing that adds vitamin D until that is
+    adjusted") beside a product named in place of one that makes it and gives that nutrient
+    too: "Below we name what to take in place of ...; with it you stay within that limit", as
+    the list says beside its `instead:` (review s35d F3: a pregnant woman's 100 µg D3 replaced
+    by a 10 µg D3 as it runs out). True: the plan judged it on the day without what it
+    replaces (its own excess: refills.why.held_whys)."""
+    if not notice["code"].startswith("above_upper_limit:"):
+        return notice
+    catalog, reference = ev.snapshot.catalog, ev.snapshot.reference
+    column = reference.nutrients.keys.index(notice["code"].split(":", 1)[1])
+    per_day = catalog.nutrients_per_day
+    names = list(
+        dict.fromkeys(
+            catalog.products[replaced].name[locale]
+            for replaced, other in named
+            if per_day[replaced, column] > 0 and per_day[other, column] > 0
+        )
+    )
+    if not names:
+        return notice
+    more = reference.text(
+        "notice_above_upper_limit_instead", locale, name=reference.listed(names, locale)
+    )
+    return {**notice, "text": notice["text"] + " " + more}
 
 
 # an intake warning whose nutrient the reorder may still give within its maximum

@@ -201,7 +201,7 @@ def plan_refills(
     # above a limit only with food, nothing adding one of those is reordered or put in its place
     # (s29a F2); the rest goes on, one failing of itself is replaced by none of those (s35a F2)
     food, withheld = above_with_food(now)
-    holds = held_whys(now, [s for s in group if s.sku in withheld], food)  # not its own excess
+    holds, withheld = held_whys(now, [s for s in group if s.sku in withheld], food)
     decided = {s.sku: Decision(s, "stop", None, list(w), now, w) for s, w in holds}
     failed = [(decided.pop(s.sku).supply, w) for s, w in holds if own_failure(w)]
     # what the reorder proposes for each supply (itself or its replacement); before a supply

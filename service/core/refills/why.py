@@ -218,18 +218,26 @@ def own_excess(ev: Evaluation, index: int, share: float, columns: list[int]) -> 
     return bool(gives.any() and (others[gives] <= 1e-9 * np.maximum(own[gives], 1.0)).all())
 
 
-def held_whys(now: Evaluation, supplies: list, food: list[int]) -> list[tuple[Any, dict]]:
+def held_whys(
+    now: Evaluation, supplies: list, food: list[int]
+) -> tuple[list[tuple[Any, dict]], set[str]]:
     """(supply, its `held_why`) of the supplies giving a nutrient of `food` (above its room
     only with what food gives), less those whose own dose makes that excess (`own_excess`:
-    the plan checks them as any product, to their own upper limit)."""
-    out = []
+    the plan checks them as any product, to their own upper limit); and the SKUs that still
+    may not be proposed: those giving a nutrient of `food` no such supply alone makes the
+    excess of (review s35d F3: a pregnant woman's 100 µg D3, her only vitamin D, got no
+    10 µg D3 in its place, which the list names)."""
+    out, catalog = [], now.snapshot.catalog
+    own_columns: set[int] = set()
     for supply in supplies:
-        share = (
-            supply.servings_per_day / now.snapshot.catalog.products[supply.index].servings_per_day
-        )
-        if not own_excess(now, supply.index, share, food):
+        share = supply.servings_per_day / catalog.products[supply.index].servings_per_day
+        if own_excess(now, supply.index, share, food):
+            own_columns.update(c for c in food if catalog.nutrients_per_day[supply.index, c] > 0)
+        else:
             out.append((supply, held_why(now, supply.index, above_now(now, food), share)))
-    return out
+    columns = [c for c in food if c not in own_columns]
+    gives = np.asarray((catalog.nutrients_per_day[:, columns] > 0).any(axis=1))
+    return out, {catalog.products[i].sku for i in flatnonzero(gives).tolist()}
 
 
 def above_with_food(ev: Evaluation) -> tuple[list[int], set[str]]:
