@@ -372,3 +372,10 @@ def test_rfc3339_lower_case_t_and_z_are_accepted(client, stamp):
     """Review s35b F9: RFC 3339 allows `t` and `z` in lower case; they were refused (422)."""
     response = client.post("/v1/events", json={"events": [_event("k4", stamp)]})
     assert response.status_code == 202, response.get_json()
+
+
+@pytest.mark.parametrize("stamp", ["2026-11-28T10:00:00zz", "2026-11-28T10:00:00ZZ"])
+def test_a_doubled_zone_letter_is_refused(client, stamp):
+    """Review s35c 7: the lower-case `z` fix made `...00zz` pass while `...00ZZ` was refused."""
+    response = client.post("/v1/events", json={"events": [_event("k5", stamp)]})
+    assert response.status_code == 422, response.get_json()

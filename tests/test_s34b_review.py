@@ -168,9 +168,9 @@ def test_a_byte_that_is_not_utf8_is_refused_at_its_line_and_column(data_copy):
     raw = data_copy.catalog.read_bytes()
     lines = raw.split(b"\n")
     target = len(lines) - 5
-    lines[target] = lines[target] + b" # caf\xe9"
+    lines[target] = lines[target] + " # µ ä caf".encode() + b"\xe9"  # a column in characters
     data_copy.catalog.write_bytes(b"\n".join(lines))
     checked = _check(data_copy)
-    column = len(lines[target]) - 1 + 1  # the byte is the line's last
+    column = len(lines[target][:-1].decode()) + 1  # the byte is the line's last
     assert checked.exit_code == 1, checked.output
     assert f"products.yaml:{target + 1}:{column}:" in checked.output, checked.output

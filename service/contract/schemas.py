@@ -251,7 +251,7 @@ class Timestamp(fields.DateTime):
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
         if isinstance(value, str) and len(value) > 10 and value[10] == "t":
             value = f"{value[:10]}T{value[11:]}"
-        if isinstance(value, str) and value.endswith("z"):
+        if isinstance(value, str) and value.endswith("z") and value[-2:-1].isdigit():
             value = f"{value[:-1]}Z"
         return super()._deserialize(value, attr, data, **kwargs)
 

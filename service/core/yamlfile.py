@@ -137,8 +137,9 @@ def load_yaml(path: Path, display_name: str | None = None) -> Any:
     except FileNotFoundError:
         raise DataFileError([Finding(name, 1, "file not found", code="missing_file")]) from None
     except UnicodeDecodeError as exc:  # at the bad byte's line and column (review s35b F5)
-        before = exc.object[: exc.start]
-        line, column = before.count(b"\n") + 1, exc.start - (before.rfind(b"\n") + 1) + 1
+        before = exc.object[: exc.start]  # the column in characters, not bytes (s35c 7)
+        row = before[before.rfind(b"\n") + 1 :].decode("utf-8", errors="replace")
+        line, column = before.count(b"\n") + 1, len(row) + 1
         found = Finding(name, line, f"not UTF-8: {exc}", column=column, code="encoding")
         raise DataFileError([found]) from None
     loader = _LineLoader(text)
