@@ -215,3 +215,22 @@ def test_a_product_making_its_own_excess_is_replaced_as_the_list_names():
     assert [i["sku"] for i in email.get_json()["items"] if i.get("replaces") == sku] == [
         item["sku"]
     ]
+
+
+def test_the_account_page_names_in_place_of_a_lasting_supply_that_does_not_suit():
+    """Review s35d F5: a stored pregnant woman whose kids' vitamin D drops still last got, on
+    the account page, "does not suit" with no `instead:` and three 10 µg vitamin D items "beside
+    what you take" (the drops counted), while /refills replaced the drops by a 20 µg D3: both
+    followed gave 30 µg, above the 25 µg that suits pregnancy. The account page names what
+    /refills names in its place, and no item gives vitamin D beside it."""
+    sku = "XF-D3-KIDS-DROPS"
+    profile = {"age": 30, "sex": "female", "country": "DE", "life_stage": "pregnant"}
+    client = memory_app().test_client()
+    store_customer(client, "c-kd", profile, [_bought(sku, 3)])
+    refills = client.get("/v1/customers/c-kd/refills?locale=en").get_json()
+    (item,) = [i for i in refills["reorder"]["items"] if i.get("replaces") == sku]
+    account = client.get("/v1/customers/c-kd/recommendations?placement=account&locale=en")
+    body = account.get_json()
+    (notice,) = [n for n in body["notices"] if n["code"] == f"instead:{sku}"]
+    assert item["name"] in notice["text"], (item["name"], notice)
+    assert not [i for i in body["items"] if i["nutrients_per_day"].get("vitamin_d_ug")], body

@@ -46,7 +46,10 @@ if TYPE_CHECKING:
     from .ranking import Evaluation
     from .requests import RecommendationRequest
 
-_TAKEN = "profile.current_supplements."
+_TAKEN = (
+    "profile.current_supplements.",
+    "supply.",
+)  # a stored customer's lasting supply too (s35d F5)
 # the notices that say what our products do about a doctor's dose of a nutrient
 _DOCTOR = ("doctor_dose_short:", "doctor_dose_capped:", "doctor_dose_excluded:", "advice_unmet:")
 _BASKET = "basket."
