@@ -234,3 +234,30 @@ def test_the_account_page_names_in_place_of_a_lasting_supply_that_does_not_suit(
     (notice,) = [n for n in body["notices"] if n["code"] == f"instead:{sku}"]
     assert item["name"] in notice["text"], (item["name"], notice)
     assert not [i for i in body["items"] if i["nutrients_per_day"].get("vitamin_d_ug")], body
+
+
+KIDNEY_STONES = {"age": 72, "sex": "female", "country": "NL", "conditions": ["kidney_stones"]}
+
+
+@pytest.mark.parametrize(("profile", "sku"), [(KIDNEY_STONES, "BL-CAD3-CHEW")])
+def test_a_combination_losing_only_what_is_excluded_is_replaced_as_the_list_names(profile, sku):
+    """Review s35d F3: a calcium + D3 left out for kidney stones got "ask your doctor" and no
+    replacement from /refills and the e-mail, while the list named a D3 in its place. Where a
+    product of another role loses only what the medicine or condition excludes (the calcium),
+    /refills and the e-mail name it too (not where it loses more: a calcium + D3 + K2 beside a
+    vitamin K antagonist would lose the calcium, which nothing excludes; s30c F2)."""
+    client = memory_app().test_client()
+    store_customer(client, "c-cad3", profile, [_bought(sku, 3)])
+    refills = client.get("/v1/customers/c-cad3/refills?locale=en").get_json()
+    (item,) = [i for i in refills["reorder"]["items"] if i.get("replaces") == sku]
+    gives = {k for k, v in per_day(PRODUCTS[item["sku"]]).items() if v}
+    assert "vitamin_d_ug" in gives and not {"calcium_mg", "vitamin_k2_ug"} & gives, item
+    assert [r["code"] for r in item["reasons"] if r["code"].startswith("switch:")], item
+    plain = client.post(
+        "/v1/recommendations",
+        json={"profile": {**profile, "current_supplements": [{"sku": sku}]}, "locale": "en"},
+    ).get_json()
+    (notice,) = [n for n in plain["notices"] if n["code"] == f"instead:{sku}"]
+    assert item["name"] in notice["text"], (item["name"], notice)
+    email = client.get("/v1/customers/c-cad3/recommendations?placement=email&locale=en")
+    assert item["sku"] in [i["sku"] for i in email.get_json()["items"]]
