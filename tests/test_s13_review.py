@@ -589,6 +589,9 @@ DOCTOR_KEYS = sorted(
 @example(  # review 15 #5: the regimen went past the notice's reach (session 14)
     age=30, advised={"iodine_ug": 200}, taken={}, extra={"life_stage": "pregnant", "sex": "female"}
 )
+@example(  # CI of session 35: a doctor's K2 (no reference amount) beside 2 µg taken was a 500
+    age=0, advised={"vitamin_k2_ug": 4000}, taken={"vitamin_k2_ug": 2}, extra={}
+)
 def test_any_doctors_dose_answers_every_endpoint(app, age, advised, taken, extra):
     """Review 15 found a 500 for a child's doctor's B12 that no property test drew (the
     properties draw doctor's doses of vitamin D, iron and iodine only): every nutrient, any

@@ -88,6 +88,8 @@ def advice_notices(ev: Evaluation, locale: str) -> list[dict[str, str]]:
         text_key = "notice_already_taken" if np.isnan(enough[column]) else "notice_already_covered"
         # beside a doctor's dose we may not supply, enough for the general advice (review 14);
         # beside a measured deficiency, not "enough": the doctor decides (review 23p #2)
+        if column in capped and text_key == "notice_already_taken":
+            continue  # no "no advised amount" beside a doctor's dose (its notice speaks; CI s35)
         serum = column == deficient and text_key == "notice_already_covered"
         text_key += "_general" if column in capped else "_serum" if serum else ""
         text_key += "_basket" if basket else ""
