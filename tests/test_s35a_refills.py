@@ -27,6 +27,15 @@ def _bought(sku: str, days_left: int) -> tuple[str, str]:
     return sku, (TODAY - dt.timedelta(days=days - days_left)).isoformat()
 
 
+def _stored(customer_id: str, profile: dict, purchases: list) -> tuple:
+    """A client with the customer stored, and its /refills answer in English."""
+    client = memory_app().test_client()
+    store_customer(client, customer_id, profile, purchases)
+    answer = client.get(f"/v1/customers/{customer_id}/refills?locale=en")
+    assert answer.status_code == 200, answer.get_json()
+    return client, answer.get_json()
+
+
 def _answers(profile: dict, purchases: list[tuple[str, str]]) -> tuple[dict, dict, dict]:
     client = memory_app().test_client()
     store_customer(client, "c-s35a", profile, purchases)
@@ -106,9 +115,9 @@ def test_buy_again_leaves_out_a_childs_product_the_reorder_leaves_out():
     /refills (refills.yaml `reorder_needs_advice_below_age`) and listed first by the account's
     buy again at the same moment."""
     sku = "XF-B6-P5P-TAB"
-    client = memory_app().test_client()
-    store_customer(client, "c-b6", {"age": 14, "sex": "male", "country": "NL"}, [_bought(sku, 5)])
-    refills = client.get("/v1/customers/c-b6/refills?locale=en").get_json()
+    client, refills = _stored(
+        "c-b6", {"age": 14, "sex": "male", "country": "NL"}, [_bought(sku, 5)]
+    )
     (left,) = [x for x in refills["reorder"]["left_out"] if x["sku"] == sku]
     assert [w["code"] for w in left["why"]] == ["no_advice"], left
     again = client.get("/v1/customers/c-b6/buy-again?locale=en").get_json()
@@ -169,9 +178,9 @@ def test_a_product_whose_own_dose_makes_the_excess_says_its_own_upper_limit():
     "with it you could get more zinc a day than the safe upper limit". It says the latter
     before it runs out too (why `upper_limit_food`)."""
     sku = "XF-ZINC-10-TAB"
-    client = memory_app().test_client()
-    store_customer(client, "c-zn", {"age": 45, "sex": "male", "country": "NL"}, [_bought(sku, 3)])
-    refills = client.get("/v1/customers/c-zn/refills?locale=en").get_json()
+    client, refills = _stored(
+        "c-zn", {"age": 45, "sex": "male", "country": "NL"}, [_bought(sku, 3)]
+    )
     (left,) = [x for x in refills["reorder"]["left_out"] if x["sku"] == sku]
     assert [w["code"] for w in left["why"]] == ["upper_limit_food"], left
     assert "while" not in left["advice"], left
@@ -182,10 +191,8 @@ def test_two_products_that_make_an_excess_together_are_both_held():
     zinc tablet (10 mg), each within the room alone and above it together with food, were
     both judged their own excess, and the multivitamin was reordered under "we suggest
     nothing that adds zinc". Where another supply gives the nutrient, both are held."""
-    client = memory_app().test_client()
     bought = [_bought("XF-MULTI-WOMEN", 4), _bought("XF-ZINC-10-TAB", 4)]
-    store_customer(client, "c-zn2", {"age": 45, "sex": "female", "country": "NL"}, bought)
-    refills = client.get("/v1/customers/c-zn2/refills?locale=en").get_json()
+    client, refills = _stored("c-zn2", {"age": 45, "sex": "female", "country": "NL"}, bought)
     assert "above_upper_limit:zinc_mg" in [n["code"] for n in refills["notices"]]
     for item in refills["reorder"]["items"]:
         assert "zinc_mg" not in item["nutrients_per_day"], item
@@ -204,9 +211,7 @@ def test_a_product_making_its_own_excess_is_replaced_as_the_list_names():
     limit's notice says what it is named for, as the list's does."""
     sku = "XF-D3-100-CAP"
     profile = {"age": 30, "sex": "female", "country": "NL", "life_stage": "pregnant"}
-    client = memory_app().test_client()
-    store_customer(client, "c-d100", profile, [_bought(sku, 3)])
-    refills = client.get("/v1/customers/c-d100/refills?locale=en").get_json()
+    client, refills = _stored("c-d100", profile, [_bought(sku, 3)])
     (item,) = [i for i in refills["reorder"]["items"] if i.get("replaces") == sku]
     assert 0 < item["nutrients_per_day"]["vitamin_d_ug"] <= 25, item
     (limit,) = [n for n in refills["notices"] if n["code"] == "above_upper_limit:vitamin_d_ug"]
@@ -225,9 +230,7 @@ def test_the_account_page_names_in_place_of_a_lasting_supply_that_does_not_suit(
     /refills names in its place, and no item gives vitamin D beside it."""
     sku = "XF-D3-KIDS-DROPS"
     profile = {"age": 30, "sex": "female", "country": "DE", "life_stage": "pregnant"}
-    client = memory_app().test_client()
-    store_customer(client, "c-kd", profile, [_bought(sku, 3)])
-    refills = client.get("/v1/customers/c-kd/refills?locale=en").get_json()
+    client, refills = _stored("c-kd", profile, [_bought(sku, 3)])
     (item,) = [i for i in refills["reorder"]["items"] if i.get("replaces") == sku]
     account = client.get("/v1/customers/c-kd/recommendations?placement=account&locale=en")
     body = account.get_json()
@@ -246,9 +249,7 @@ def test_a_combination_losing_only_what_is_excluded_is_replaced_as_the_list_name
     product of another role loses only what the medicine or condition excludes (the calcium),
     /refills and the e-mail name it too (not where it loses more: a calcium + D3 + K2 beside a
     vitamin K antagonist would lose the calcium, which nothing excludes; s30c F2)."""
-    client = memory_app().test_client()
-    store_customer(client, "c-cad3", profile, [_bought(sku, 3)])
-    refills = client.get("/v1/customers/c-cad3/refills?locale=en").get_json()
+    client, refills = _stored("c-cad3", profile, [_bought(sku, 3)])
     (item,) = [i for i in refills["reorder"]["items"] if i.get("replaces") == sku]
     gives = {k for k, v in per_day(PRODUCTS[item["sku"]]).items() if v}
     assert "vitamin_d_ug" in gives and not {"calcium_mg", "vitamin_k2_ug"} & gives, item

@@ -389,25 +389,12 @@ def _above_limit_beside(
     gives it, that it is named below and keeps the day within the limit (review s29b F5: a
     vegan of 2 over the limit on a 50 µg fish-oil D3, with 10 µg vegan drops named in its
     place two notices below). True: what is named was judged on the day without what it
-    replaces, all else counted, the upper limit with food included."""
-    if not notice["code"].startswith("above_upper_limit:"):
-        return notice
-    catalog, reference = ev.snapshot.catalog, ev.snapshot.reference
-    column = reference.nutrients.keys.index(notice["code"].split(":", 1)[1])
-    per_day = catalog.nutrients_per_day
-    names = [
-        catalog.products[i].name[locale]
-        for one in instead
-        if (per_day[list(one.indices), column] > 0).any()
-        for i in one.stopped
-        if per_day[i, column] > 0
-    ]
-    if not names:
-        return notice
-    more = reference.text(
-        "notice_above_upper_limit_instead", locale, name=reference.listed(names, locale)
-    )
-    return {**notice, "text": notice["text"] + " " + more}
+    replaces, all else counted, the upper limit with food included. The sentence is /refills'
+    for its replacements too (refills.beside.above_limit_beside)."""
+    from .refills.beside import above_limit_beside
+
+    pairs = [(i, j) for one in instead for i in one.stopped for j in one.indices]
+    return above_limit_beside(ev, notice, pairs, locale)
 
 
 def _without_stale_reach(

@@ -61,8 +61,8 @@ def replacement(
         other = _replacement(ev, index, avoid, same_role=False)
         if other is not None and not _fits_worse(ev, index, other):
             return other
-    if found is None and not two_roles and _lost_only_excluded(ev, index, avoid):
-        found = _replacement(ev, index, avoid, same_role=False)  # review s35d F3
+    if found is None and not two_roles:
+        found = _losing_only_excluded(ev, index, avoid)  # review s35d F3
     if found is None and (_broad(ev, index) or two_roles and _two_or_more(ev, index)):
         # session 18 pharmacist review: a multivitamin with vitamin K1 for a woman of 72 on a
         # vitamin K antagonist had "no safe alternative" while her list offers a 20 µg D3:
@@ -145,23 +145,23 @@ def _fits_worse(ev: Evaluation, index: int, pick: int) -> bool:
     return bool(past.any())
 
 
-def _lost_only_excluded(ev: Evaluation, index: int, avoid: Any) -> bool:
-    """A product of two or three nutrients (a calcium + D3) whose replacement of another role
-    would lose only what a medicine or condition of the person excludes (the calcium, with
-    kidney stones or beside a vitamin K antagonist's K2): /refills names it as the list does
-    (review s35d F3: left out with "ask your doctor" while the list named a 20 µg D3). Not
-    where it would lose more (s30c F2: a child's doctor's calcium of a calcium + D3 + K2)."""
+def _losing_only_excluded(ev: Evaluation, index: int, avoid: Any) -> int | None:
+    """For a product of two or three nutrients (a calcium + D3), its replacement of another
+    role where that loses only what a medicine or condition of the person excludes (the
+    calcium, with kidney stones): /refills names it as the list does (review s35d F3: left out
+    with "ask your doctor" while the list named a 20 µg D3); None where it would lose more
+    (s30c F2: a child's doctor's calcium of a calcium + D3 + K2), or there is none."""
     from ..line_notices import conflicting
 
     per_day = ev.snapshot.catalog.nutrients_per_day
     if not _two_or_more(ev, index) or _broad(ev, index):
-        return False
+        return None
     excluded = conflicting(ev, per_day[index])
     other = _replacement(ev, index, avoid, same_role=False) if excluded else None
     if other is None:
-        return False
+        return None
     lost = flatnonzero((per_day[index] > 0) & ~(per_day[other] > 0)).tolist()
-    return bool(lost) and set(lost) <= set(excluded)
+    return other if lost and set(lost) <= set(excluded) else None
 
 
 def _two_or_more(ev: Evaluation, index: int) -> bool:
