@@ -22,7 +22,14 @@ from ..doctor_reach import doctor_short_reach
 from ..instead_switch import switch_reason
 from ..profile import Line
 from ..ranking import Evaluation, evaluate
-from ..refills import Supply, buy_again_choices, listed_and_due, plan_refills, supplies
+from ..refills import (
+    RefillPlan,
+    Supply,
+    buy_again_choices,
+    listed_and_due,
+    plan_refills,
+    supplies,
+)
 from ..refills.beside import CONTINUED_KINDS, supply_ends
 from ..refills.render import as_taken_view, replaces_key, runs_out_reason, stop_reasons
 from ..refills.why import no_longer_fits
@@ -240,6 +247,7 @@ def buy_again(ctx: PlacementContext, limit: int) -> list[Pick]:
         limit=limit,
         basket=_basket(ctx),
         jurisdiction=request.jurisdiction,
+        stopped=_plan(ctx).stopped,  # as /refills and buy again (review s35a F3)
     )
     # a product already in the basket is no item to buy again (review 10): buy_again_ranked
     # leaves it out, for this placement and the buy-again GET alike (review s11 F7)
@@ -250,6 +258,24 @@ def buy_again(ctx: PlacementContext, limit: int) -> list[Pick]:
     ]
 
 
+def _plan(ctx: PlacementContext) -> RefillPlan:
+    """The refill plan of the customer's purchases, made once per answer for the refills and
+    buy again strategies."""
+    plan = ctx.__dict__.get("_plan")
+    if plan is None:
+        assert ctx.refills is not None
+        plan = ctx.__dict__["_plan"] = plan_refills(
+            ctx.full_snapshot or ctx.snapshot,
+            ctx.refills,
+            ctx.request.profile,
+            list(ctx.purchases or ()),
+            ctx.today,
+            _basket(ctx),
+            ctx.request.jurisdiction,
+        )
+    return plan
+
+
 def refills(ctx: PlacementContext, limit: int) -> list[Pick]:
     """What runs out soon, as the refill helper's reorder proposes it: the product again where
     it still fits, its safe replacement where it no longer does (never the product that no
@@ -257,15 +283,7 @@ def refills(ctx: PlacementContext, limit: int) -> list[Pick]:
     if not ctx.purchases or ctx.refills is None:
         return []
     config, snapshot, request = ctx.refills, ctx.snapshot, ctx.request
-    plan = plan_refills(
-        ctx.full_snapshot or snapshot,
-        config,
-        request.profile,
-        list(ctx.purchases),
-        ctx.today,
-        _basket(ctx),
-        request.jurisdiction,
-    )
+    plan = _plan(ctx)
     products = snapshot.catalog.products
     ctx.__dict__["_refill_plan"] = plan  # continued.continuing words the warning beside it
     # a lasting supply the plan stops for a product of the reorder ends when that one starts

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +16,7 @@ from ..ranking import Evaluation, evaluate, item_warnings
 from ..snapshot import Snapshot
 from ..target_priority import column_ranks
 from ..vocabulary import LOCALES
-from .plan import _as_taken, fits
+from .plan import _as_taken, fits, plan_refills
 from .render import product_item, runs_out_reason
 from .replace import outgrown
 from .settings import RefillConfig
@@ -57,6 +57,7 @@ def buy_again_ranked(
     limit: int = 10,
     basket: list[Line] | tuple[Line, ...] = (),
     jurisdiction: str | None = None,
+    stopped: Mapping[str, str] | None = None,
 ) -> list[BuyAgain]:
     """Products the customer bought (in the last `buy_again_days`) that still fit the profile
     as it is now and are not in the basket already, most bought first (packs, then the latest
@@ -70,12 +71,21 @@ def buy_again_ranked(
     merchandising excludes, the dose band) against the current supplements, the whole basket
     and the other supplies that still last (not against itself); one that does not fit any
     more is left out (the refills propose its replacement). Nothing when what is taken already
-    crosses an upper limit, as for every list."""
+    crosses an upper limit, as for every list.
+
+    As the refills plan it (`stopped`: a lasting supply the reorder stops when its product
+    starts -> that product's SKU; the plan's own when None): a stopped supply is not offered
+    again, and its product is checked without it (review s35a F3: on digoxin, /refills
+    reordered a D3 + K2 and stopped the K2 drops beside it, and buy again offered the drops
+    and not the D3 + K2, which the lasting drops' vitamin K2 duplicated)."""
     since = today - dt.timedelta(days=config.buy_again_days)
     bought = supplies(snapshot, profile, [p for p in purchases if p.day >= since])
     if not bought:
         return []
+    if stopped is None:
+        stopped = _stopped(snapshot, config, profile, purchases, today, basket, jurisdiction)
     lasting = {s.sku: s.servings_per_day for s in bought if s.runs_out_on > today}
+    bought = [s for s in bought if s.sku not in stopped]
     in_basket = {line.sku for line in basket if line.sku}
     # chosen by the advice each serves first, so that where two cannot be taken together the
     # one a pharmacist would keep stays; listed most bought first (session 18 re-review F7)
@@ -88,9 +98,10 @@ def buy_again_ranked(
             continue
         # what is taken besides it: the current supplements (those a lasting supply counts
         # already, and the product itself, left out), the other lasting supplies, the basket
-        others = sorted(sku for sku in lasting if sku != supply.sku)
+        ends = {sku for sku, by in stopped.items() if by == supply.sku}  # stop as it starts
+        others = sorted(sku for sku in lasting if sku != supply.sku and sku not in ends)
         extra = [(sku, lasting[sku]) for sku in others]
-        lines = taken_lines(profile, {supply.sku, *others}, extra, list(basket))
+        lines = taken_lines(profile, {supply.sku, *others, *ends}, extra, list(basket))
         ev = evaluate(snapshot, profile, lines, today, jurisdiction)
         if ev.over_limit_now:
             return []
@@ -107,7 +118,7 @@ def buy_again_ranked(
                 if c.supply.sku not in lasting  # a lasting one counts already
             ]
             more = taken_lines(
-                profile, {supply.sku, *others, *dict(listed)}, extra + listed, list(basket)
+                profile, {supply.sku, *others, *ends, *dict(listed)}, extra + listed, list(basket)
             )
             before = listed_besides = evaluate(snapshot, profile, more, today, jurisdiction)
             together = _as_taken(snapshot, profile, more, supply, today, jurisdiction, None, before)
@@ -135,6 +146,21 @@ def buy_again_ranked(
             if len(chosen) >= limit:
                 break
     return sorted(chosen, key=lambda c: _most_bought(c.supply))
+
+
+def _stopped(
+    snapshot: Snapshot,
+    config: RefillConfig,
+    profile: Profile,
+    purchases: list[Purchase],
+    today: dt.date,
+    basket: list[Line] | tuple[Line, ...],
+    jurisdiction: str | None,
+) -> Mapping[str, str]:
+    """The refill plan's lasting supplies to stop when a product of its reorder starts."""
+    if len({p.sku for p in purchases}) < 2:  # nothing beside a product to stop
+        return {}
+    return plan_refills(snapshot, config, profile, purchases, today, basket, jurisdiction).stopped
 
 
 def _most_bought(supply: Supply) -> tuple[int, int, str]:
@@ -228,6 +254,7 @@ def buy_again_choices(
     limit: int = 10,
     basket: list[Line] | tuple[Line, ...] = (),
     jurisdiction: str | None = None,
+    stopped: Mapping[str, str] | None = None,
 ) -> list[tuple[int, Evaluation, dict[str, list[dict[str, str]]], dict[str, Any]]]:
     """For a placement's strategy chain (the `account` placement's `buy_again`): per product,
     its catalog index, the evaluation it was checked in, its reasons per locale and the extra
@@ -242,6 +269,7 @@ def buy_again_choices(
         limit=limit,
         basket=basket,
         jurisdiction=jurisdiction,
+        stopped=stopped,
     ):
         supply = chosen.supply
         reasons = {
