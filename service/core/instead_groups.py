@@ -4,6 +4,7 @@ and when no product of a role can be named at all (no day to judge)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -47,21 +48,41 @@ def grouped(ev: Evaluation, replaced: list[int]) -> list[tuple[int, ...]]:
     multivitamin) together: one notice names what suits in place of them all, judged on the
     day without all of them (session 29: a vegan on a 10 µg and a 20 µg D3 that are not vegan,
     30 µg against 25: in place of either alone nothing fit beside the other, so nothing was
-    named); a multivitamin alone."""
+    named); a multivitamin alone, with each product of one role whose nutrients it all gives
+    too (review s36a F1: a breastfeeding vegan on a women's multivitamin and a 25 µg D3, 35 µg
+    against 25, neither vegan: the multivitamin's replacement gave no vitamin D beside the
+    D3's 25 µg, the D3's none beside the multivitamin's 10 µg, and who stopped both as told
+    had no vitamin D at all; judged together, the day without both has the gap)."""
     from .refills.replace import many_roles
 
     roles = ev.offer.role_table.category_role
+    multis = {index: [index] for index in replaced if many_roles(ev, index)}
     out: list[list[int]] = []
     by_role: dict[int, list[int]] = {}
     for index in replaced:
         role = int(roles[index])
-        if many_roles(ev, index):
-            out.append([index])
+        within = joins(ev, index, multis)
+        if index in multis:
+            out.append(multis[index])
+        elif within is not None:
+            multis[within].append(index)
         elif role in by_role:
             by_role[role].append(index)
         else:
             out.append(by_role.setdefault(role, [index]))
     return [tuple(group) for group in out]
+
+
+def joins(ev: Evaluation, index: int, multis: Iterable[int]) -> int | None:
+    """The first of `multis` (multivitamins: refills.replace.many_roles) that gives every
+    nutrient the product at `index` gives, where that one is no multivitamin itself: the two
+    are replaced together (`grouped`; /refills as the list, refills.lasting.lasting_verdicts)."""
+    from .refills.replace import many_roles
+
+    if many_roles(ev, index):
+        return None
+    gives = ev.snapshot.catalog.nutrients_per_day > 0
+    return next((m for m in multis if not (gives[index] & ~gives[m]).any()), None)
 
 
 def none_of_role(ev: Evaluation, index: int, avoid: set[str]) -> bool:

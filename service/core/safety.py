@@ -108,7 +108,7 @@ class SafetyResult:
     def allows_continuing(self, index: int) -> bool:
         """No mask but `already_taken` excludes the product at `index`: one the customer goes
         on with, checked where its own servings above the label's count as taken (refills
-        plan._as_taken; review 23p #1: two 10 µg D3 tablets a day)."""
+        refills.check.as_taken; review 23p #1: two 10 µg D3 tablets a day)."""
         return not any(m[index] for code, m in self.excluded.items() if code != "already_taken")
 
     @cached_property

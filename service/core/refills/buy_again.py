@@ -105,7 +105,7 @@ def buy_again_ranked(
         ev = evaluate(snapshot, profile, lines, today, jurisdiction)
         if ev.over_limit_now:
             return []
-        # checked at the servings the customer takes, as the reorder is (plan._as_taken)
+        # checked at the servings the customer takes, as the reorder is (check.as_taken)
         own = _as_taken(snapshot, profile, lines, supply, today, jurisdiction, None, ev)
         # and with the items listed before it: what is offered together stays within every
         # limit and life stage maximum (session 18 review F3: 45 µg vitamin D in pregnancy

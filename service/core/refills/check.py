@@ -35,7 +35,7 @@ import datetime as dt
 import re
 from collections.abc import Hashable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -44,11 +44,14 @@ from ..context import compiled_context, expression_context
 from ..expressions import Expression
 from ..food import declared_intake
 from ..intake import resolve_lines, total
-from ..profile import Profile
-from ..ranking import Evaluation, _apply_model, rule_masks, transparent_ranking
+from ..profile import Line, Profile
+from ..ranking import Evaluation, _apply_model, evaluate, rule_masks, transparent_ranking
 from ..rules import Rule, matched_rules
 from ..safety import SAFETY_FIELDS, SafetyResult, life_stage_mask, over_limits, safety_masks
 from ..snapshot import Snapshot
+
+if TYPE_CHECKING:
+    from .supplies import Supply
 
 _READS = re.compile(r"\b(intake|basket)\b(\s*\.\s*([A-Za-z_]\w*))?")
 
@@ -316,3 +319,44 @@ def _shared(cache: dict, key: Hashable, kept: int) -> Any:
 def _bounded(cache: dict, kept: int) -> None:
     while len(cache) >= max(kept, 8):
         del cache[next(iter(cache))]
+
+
+def cached_evaluate(
+    snapshot: Snapshot,
+    profile: Profile,
+    lines: list[tuple[str, Line]],
+    today: dt.date,
+    jurisdiction: str | None,
+    cache: CheckCache | None,
+    profile_key: str | None = None,
+) -> Evaluation:
+    """`evaluate`, through the batch job's `cache` where there is one."""
+    if cache is None:
+        return evaluate(snapshot, profile, lines, today, jurisdiction)
+    return cache.evaluate(snapshot, profile, lines, today, jurisdiction, profile_key)
+
+
+def as_taken(
+    snapshot: Snapshot,
+    profile: Profile,
+    lines: list[tuple[str, Line]],
+    supply: Supply,
+    today: dt.date,
+    jurisdiction: str | None,
+    evaluations: CheckCache | None,
+    ev: Evaluation,
+    profile_key: str | None = None,
+) -> Evaluation:
+    """The evaluation that checks a product at the servings the customer takes: the label's
+    daily dose is the item, and servings above the label's are counted as already taken (two
+    tablets a day of a one-a-day product double its dose)."""
+    label = snapshot.catalog.products[supply.index].servings_per_day
+    if supply.servings_per_day <= label + 1e-9:
+        return ev
+    extra = (
+        f"supply.{supply.sku}.extra",
+        Line(sku=supply.sku, servings_per_day=supply.servings_per_day - label),
+    )
+    return cached_evaluate(
+        snapshot, profile, [*lines, extra], today, jurisdiction, evaluations, profile_key
+    )

@@ -4,15 +4,20 @@ only source of a nutrient the person needs."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
 from ..advice import advice_of
+from ..instead_groups import joins
 from ..profile import Line, Profile
 from ..ranking import Evaluation
 from ..snapshot import Snapshot
+from .check import CheckCache, as_taken, cached_evaluate
+from .supplies import basket_besides, taken_lines
+from .why import above_now, exclusions
 
 if TYPE_CHECKING:
     from .plan import Decision
@@ -176,3 +181,79 @@ def unfit_skus(ev: Evaluation, listed: list[Supply], profile: Profile) -> set[st
 
     skus = {s.sku for s in listed} | {line.sku for line in profile.current_supplements if line.sku}
     return {sku for sku in skus if no_longer_fits(ev, sku)}
+
+
+def lasting_verdicts(
+    snapshot: Snapshot,
+    profile: Profile,
+    listed: list[Supply],
+    today: dt.date,
+    basket: list[Line],
+    jurisdiction: str | None,
+    evaluations: CheckCache | None,
+) -> tuple[dict[str, dict[str, list[str]]], dict[str, Named]]:
+    """Each supply still lasting checked against the profile and what else is taken (plan
+    `check_lasting`): why it no longer fits, and what serves its need in its place."""
+    lasting = [s for s in listed if s.runs_out_on > today]
+    counted = {s.sku for s in lasting}  # the other current supplements count as the profile says
+    out: dict[str, dict[str, list[str]]] = {}
+    instead: dict[str, Named] = {}
+
+    def evaluate_lines(lines: list[tuple[str, Line]]) -> Evaluation:
+        return cached_evaluate(snapshot, profile, lines, today, jurisdiction, evaluations)
+
+    unfit: set[str] | None = None
+    for supply in lasting:
+        others = [(s.sku, s.servings_per_day) for s in lasting if s.sku != supply.sku]
+        lines = taken_lines(profile, counted, others, basket)
+        ev = cached_evaluate(snapshot, profile, lines, today, jurisdiction, evaluations)
+        base = ev
+        if unfit is None:
+            unfit = unfit_skus(ev, listed, profile)
+        # review 9b F3: a source of "enough" still fits and outlasts it (of two that run out
+        # the same day, the one later by SKU): not each of two called enough beside the other
+        outlast = {
+            s.sku
+            for s in lasting
+            if s.sku not in unfit and (s.runs_out_on, s.sku) > (supply.runs_out_on, supply.sku)
+        }
+        cover_lines = taken_lines(
+            profile,
+            counted | unfit,
+            [(sku, n) for sku, n in others if sku in outlast],
+            basket_besides(basket, unfit),
+        )
+        cover = None
+        if len(cover_lines) < len(lines):
+            cover = cached_evaluate(
+                snapshot, profile, cover_lines, today, jurisdiction, evaluations
+            )
+        if not ev.over_limit_now:
+            ev = as_taken(snapshot, profile, lines, supply, today, jurisdiction, evaluations, ev)
+        why = above_now(ev) if ev.over_limit_now else exclusions(ev, supply.index, base, cover)
+        why.pop("only_source", None)  # it still lasts: nothing stops yet
+        if why:
+            out[supply.sku] = why
+        if supply.sku in unfit and not ev.over_limit_now:
+            # a multivitamin's, with the products of one role it gives all of that do not
+            # fit either, judged as one: the list's (instead_groups.grouped; review s36a F1)
+            unfit_now = [s for s in lasting if s.sku in unfit and s is not supply]
+            if joins(base, supply.index, [s.index for s in unfit_now]) is not None:
+                continue  # named with that multivitamin
+            with_it = {s.sku for s in unfit_now if joins(base, s.index, [supply.index]) is not None}
+            if with_it:
+                rest = [(sku, n) for sku, n in others if sku not in with_it]
+                base = evaluate_lines(lines := taken_lines(profile, counted, rest, basket))
+            # what serves its need instead, beside all else taken that fits (review 9b)
+            fit_lines = taken_lines(
+                profile,
+                counted | unfit,
+                [(sku, n) for sku, n in others if sku not in unfit],
+                basket_besides(basket, unfit),
+            )
+            fit = cached_evaluate(snapshot, profile, fit_lines, today, jurisdiction, evaluations)
+            avoid = {s.sku for s in listed}  # its limits count all (base); a multi's as listed
+            named = lasting_named(fit, base, supply.index, avoid, lines, evaluate_lines)
+            if named is not None:
+                instead[supply.sku] = named
+    return out, instead

@@ -8,15 +8,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ..profile import Line, Profile
-from ..ranking import Evaluation, evaluate
+from ..ranking import Evaluation
 from ..snapshot import Snapshot
 from .check import CheckCache
+from .check import as_taken as _as_taken
+from .check import cached_evaluate as _evaluate
 from .lasting import (
     Named,
     besides_reorder,
     declared,
     keeps_enough,
-    lasting_named,
+    lasting_verdicts,
     stop_for_reorder,
     unfit_skus,
 )
@@ -145,7 +147,7 @@ def plan_refills(
         )
 
     lasting_why, instead = (
-        _check_lasting(snapshot, profile, listed, today, list(basket), jurisdiction, evaluations)
+        lasting_verdicts(snapshot, profile, listed, today, list(basket), jurisdiction, evaluations)
         if check_lasting
         else ({}, {})
     )
@@ -390,111 +392,8 @@ def plan_refills(
 OVERLAP = frozenset({"already_covered", "only_source", "one_source"})
 
 
-def _as_taken(
-    snapshot: Snapshot,
-    profile: Profile,
-    lines: list[tuple[str, Line]],
-    supply: Supply,
-    today: dt.date,
-    jurisdiction: str | None,
-    evaluations: CheckCache | None,
-    ev: Evaluation,
-    profile_key: str | None = None,
-) -> Evaluation:
-    """The evaluation that checks a product at the servings the customer takes: the label's
-    daily dose is the item, and servings above the label's are counted as already taken (two
-    tablets a day of a one-a-day product double its dose)."""
-    label = snapshot.catalog.products[supply.index].servings_per_day
-    if supply.servings_per_day <= label + 1e-9:
-        return ev
-    extra = (
-        f"supply.{supply.sku}.extra",
-        Line(sku=supply.sku, servings_per_day=supply.servings_per_day - label),
-    )
-    return _evaluate(
-        snapshot, profile, [*lines, extra], today, jurisdiction, evaluations, profile_key
-    )
-
-
-def _check_lasting(
-    snapshot: Snapshot,
-    profile: Profile,
-    listed: list[Supply],
-    today: dt.date,
-    basket: list[Line],
-    jurisdiction: str | None,
-    evaluations: CheckCache | None,
-) -> tuple[dict[str, dict[str, list[str]]], dict[str, Named]]:
-    lasting = [s for s in listed if s.runs_out_on > today]
-    counted = {s.sku for s in lasting}  # the other current supplements count as the profile says
-    out: dict[str, dict[str, list[str]]] = {}
-    instead: dict[str, Named] = {}
-
-    def evaluate_lines(lines: list[tuple[str, Line]]) -> Evaluation:
-        return _evaluate(snapshot, profile, lines, today, jurisdiction, evaluations)
-
-    unfit: set[str] | None = None
-    for supply in lasting:
-        others = [(s.sku, s.servings_per_day) for s in lasting if s.sku != supply.sku]
-        lines = taken_lines(profile, counted, others, basket)
-        ev = _evaluate(snapshot, profile, lines, today, jurisdiction, evaluations)
-        base = ev
-        if unfit is None:
-            unfit = unfit_skus(ev, listed, profile)
-        # review 9b F3: a source of "enough" still fits and outlasts it (of two that run out
-        # the same day, the one later by SKU): not each of two called enough beside the other
-        outlast = {
-            s.sku
-            for s in lasting
-            if s.sku not in unfit and (s.runs_out_on, s.sku) > (supply.runs_out_on, supply.sku)
-        }
-        cover_lines = taken_lines(
-            profile,
-            counted | unfit,
-            [(sku, n) for sku, n in others if sku in outlast],
-            basket_besides(basket, unfit),
-        )
-        cover = None
-        if len(cover_lines) < len(lines):
-            cover = _evaluate(snapshot, profile, cover_lines, today, jurisdiction, evaluations)
-        if not ev.over_limit_now:
-            ev = _as_taken(snapshot, profile, lines, supply, today, jurisdiction, evaluations, ev)
-        why = above_now(ev) if ev.over_limit_now else exclusions(ev, supply.index, base, cover)
-        why.pop("only_source", None)  # it still lasts: nothing stops yet
-        if why:
-            out[supply.sku] = why
-        if supply.sku in unfit and not ev.over_limit_now:
-            # what serves its need instead, beside all else taken that fits (review 9b)
-            fit_lines = taken_lines(
-                profile,
-                counted | unfit,
-                [(sku, n) for sku, n in others if sku not in unfit],
-                basket_besides(basket, unfit),
-            )
-            fit = _evaluate(snapshot, profile, fit_lines, today, jurisdiction, evaluations)
-            avoid = {s.sku for s in listed}  # its limits count all (base); a multi's as listed
-            named = lasting_named(fit, base, supply.index, avoid, lines, evaluate_lines)
-            if named is not None:
-                instead[supply.sku] = named
-    return out, instead
-
-
 def _held(now: Evaluation, supply: Supply, crossed: dict[str, list[str]]) -> Decision:
     """A product of the reorder held back for `crossed`, with what it fails of itself."""
     label = now.snapshot.catalog.products[supply.index].servings_per_day
     why = held_why(now, supply.index, crossed, supply.servings_per_day / label)
     return Decision(supply, "stop", None, list(why), now, why)
-
-
-def _evaluate(
-    snapshot: Snapshot,
-    profile: Profile,
-    lines: list[tuple[str, Line]],
-    today: dt.date,
-    jurisdiction: str | None,
-    cache: CheckCache | None,
-    profile_key: str | None = None,
-) -> Evaluation:
-    if cache is None:
-        return evaluate(snapshot, profile, lines, today, jurisdiction)
-    return cache.evaluate(snapshot, profile, lines, today, jurisdiction, profile_key)
