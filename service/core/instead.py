@@ -90,7 +90,9 @@ def taken_instead(ev: Evaluation, request: RecommendationRequest) -> tuple[Inste
     return cast(tuple[Instead, ...], ev.memo[key])
 
 
-def _taken_instead(ev: Evaluation, request: RecommendationRequest) -> tuple[Instead, ...]:
+def _replaced(ev: Evaluation) -> tuple[list[int], list[int]]:
+    """(catalog indices of the products taken, of those taken or in the basket that do not
+    suit and are replaced), in the order of the lines."""
     from .refills.why import unfit_products
 
     catalog = ev.snapshot.catalog
@@ -100,7 +102,7 @@ def _taken_instead(ev: Evaluation, request: RecommendationRequest) -> tuple[Inst
     # at 35 µg with its 10 µg counted, and nothing named what suits in its place)
     carted = [catalog.index[x.sku] for x in ev.resolved if x.sku and x.path.startswith(_BASKET)]
     if not taken and not carted:
-        return ()
+        return taken, []
     unfit = unfit_products(ev).copy()
     # a basket line that alone takes the day above the life stage's maximum: what serves its
     # need in its place (review s34a F1: plain folic acid for a folic acid + D3 tablet beside
@@ -108,7 +110,20 @@ def _taken_instead(ev: Evaluation, request: RecommendationRequest) -> tuple[Inst
     for sku in (ev.resolved[i].sku for i in basket_over_stage(ev)):
         if sku in catalog.index:
             unfit[catalog.index[sku]] = True
-    replaced = list(dict.fromkeys(index for index in taken + carted if unfit[index]))
+    return taken, list(dict.fromkeys(index for index in taken + carted if unfit[index]))
+
+
+def replaced_any(ev: Evaluation) -> bool:
+    """Some product taken or in the basket does not suit (what `taken_instead` replaces;
+    whatever the rules: they choose the replacement, never what is replaced)."""
+    return not ev.over_limit_now and bool(_replaced(ev)[1])
+
+
+def _taken_instead(ev: Evaluation, request: RecommendationRequest) -> tuple[Instead, ...]:
+    catalog = ev.snapshot.catalog
+    taken, replaced = _replaced(ev)
+    if not replaced:
+        return ()
     # every line the evaluation counts: with a stored customer's supplies still lasting (a
     # quick check of s27: a woman of 75 with a 75 µg D3 still lasting, not in her profile,
     # was told to take a 20 µg D3 in place of her fish-oil D3: 102 µg with food, limit 100)

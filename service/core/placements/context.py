@@ -18,6 +18,7 @@ import numpy as np
 
 from ..advice_config import advice_config
 from ..amounts import above
+from ..instead import Instead, replaced_any, taken_instead
 from ..profile import Line, labelled_lines
 from ..ranking import Evaluation, evaluate
 from ..refills import Purchase, RefillConfig, supplies
@@ -77,6 +78,14 @@ class PlacementContext:
         still last and the profile does not list (what the customer takes now: the profile
         list next to "buy again" never offers a second vitamin D on top of one still taken)."""
         request = self.request
+        return evaluate(
+            self.snapshot, request.profile, self.lines, self.today, request.jurisdiction
+        )
+
+    @cached_property
+    def lines(self) -> list[tuple[str, Line]]:
+        """The lines `ev` counts."""
+        request = self.request
         lasting: list[tuple[str, Line]] = []
         if self.purchases and self.refills is not None:
             listed = {line.sku for line in request.profile.current_supplements if line.sku}
@@ -86,8 +95,18 @@ class PlacementContext:
                 if s.runs_out_on > self.today and s.sku not in listed
             ]
         # a basket line of a supply still lasting is its next pack (review s6 T4)
-        lines = labelled_lines(request.profile, request.basket, lasting)
-        return evaluate(self.snapshot, request.profile, lines, self.today, request.jurisdiction)
+        return labelled_lines(request.profile, request.basket, lasting)
+
+    @cached_property
+    def instead(self) -> tuple[Instead, ...]:
+        """What the plain list names in place of a product taken that does not suit
+        (instead.taken_instead), chosen with the plain list's rules where this placement sees
+        fewer (`rules: none`): review s36a F3, F4, the e-mail named nothing in place of a vegan
+        girl's sport multivitamin and checkout another product than the list."""
+        ev, request, full = self.ev, self.request, self.full_snapshot
+        if full is not None and full.rules is not self.snapshot.rules and replaced_any(ev):
+            ev = evaluate(full, request.profile, self.lines, self.today, request.jurisdiction)
+        return taken_instead(ev, request)
 
     @cached_property
     def product_index(self) -> int | None:

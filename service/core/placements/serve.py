@@ -43,7 +43,7 @@ from .config import Placement
 from .context import Copurchase, Pick, PlacementContext
 from .continued import continuing
 from .purchased import counting_proposals, reorders_together
-from .replacing import with_replacement
+from .replacing import names_instead, with_replacement
 from .strategies import STRATEGIES, page_covers_notice
 
 # a stored customer's purchases and the refill settings they are read with
@@ -51,10 +51,6 @@ Purchases = tuple[list[Purchase], RefillConfig]
 # chains that are the profile's own list (home, account: what was bought, then the plain
 # list): an empty one says why as the plain list does (review s7 P10)
 PROFILE_LISTS = frozenset({"profile", "buy_again"})
-# placements that name what suits in place of a current supplement that does not suit
-# (core/instead.py): home and account, and cart and checkout; not a product page (its product
-# and alternatives) nor the e-mail (the refills name their own `instead`)
-REPLACING = PROFILE_LISTS | {"complements"}
 PART_SEPARATOR = "@"  # a precomputed placement's part of a cached list: "nl@account"
 # (id of a snapshot, placement) -> (that snapshot, its scoped copy); a few snapshots at most
 _SCOPED: dict[tuple[int, str], tuple[Snapshot, Snapshot]] = {}
@@ -136,7 +132,7 @@ def placement_bodies(
     limit = min(request.limit, placement.length)
     picks = _chain(ctx, placement, limit)
     instead: tuple[Instead, ...] = ()
-    if set(placement.strategies) <= REPLACING:  # as the plain list (s26b B2; cart, checkout s27)
+    if names_instead(ctx):  # as the plain list (s26b B2; cart, checkout s27; e-mail s36a F3)
         picks, instead = with_replacement(ctx, picks)
     ev = ctx.ev
     intake = shared.intake(ev) if shared is not None else intake_view(ev)

@@ -25,7 +25,7 @@ from ..advice_extras import extra_concern
 from ..amounts import above
 from ..children import second_sources, sourced_columns
 from ..day_totals import advice_within_warning, crossed_warnings
-from ..instead import beside_mask, taken_instead
+from ..instead import beside_mask
 from ..ranking import Evaluation, _rank
 from ..refills.why import not_indicated, not_indicated_columns
 from ..vocabulary import LOCALES
@@ -33,6 +33,7 @@ from .alternatives import alternative_mask, alternative_reasons, dose_distance
 from .complements import complements
 from .context import Pick, PlacementContext
 from .purchased import buy_again, refills
+from .replacing import names_instead
 
 Strategy = Callable[[PlacementContext, int], list[Pick]]
 
@@ -42,8 +43,8 @@ def profile(ctx: PlacementContext, limit: int) -> list[Pick]:
     product page nothing on top of the page product that gives what it gives (page_overlap)."""
     ev = ctx.ev
     candidates = ctx.base(ev) & ev.offer.allowed & ~ctx.page_overlap
-    if {"alternatives", "refills"}.isdisjoint(ctx.placement.strategies):  # serve.REPLACING:
-        instead = taken_instead(ev, ctx.request)  # they name `instead:` as the list does
+    if names_instead(ctx):
+        instead = ctx.instead  # they name `instead:` as the list does
         if instead:  # ... and leave out before ranking what gives its nutrients (s35d F1)
             candidates &= beside_mask(ev, instead)
     ranked, raws = _rank(ev, candidates, limit, ctx.request.category is None)
