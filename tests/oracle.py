@@ -216,7 +216,7 @@ CONTRAINDICATED = {
     "hypercalcaemia": ("vitamin_d_ug", "calcium_mg"),
     "sarcoidosis": ("vitamin_d_ug", "calcium_mg"),
     "hyperparathyroidism": ("vitamin_d_ug", "calcium_mg"),
-    "kidney_disease": ("vitamin_d_ug", "calcium_mg", "magnesium_mg"),
+    "kidney_disease": ("vitamin_d_ug", "calcium_mg", "magnesium_mg", "vitamin_a_ug"),  # A: s36a F6
     "kidney_stones": ("calcium_mg",),
     "haemochromatosis": ("iron_mg",),
     "thyroid_disease": ("iodine_ug",),
