@@ -72,7 +72,7 @@ def exclusions(
     besides = (cover if cover is not None else ev).offer.covered
     covered += [c for c in above if no_advice[c] and c in besides and c not in covered]
     if covered:
-        out["already_covered"] = [keys[c] for c in sorted(covered)]
+        out["already_covered"] = _covered_names(besides, covered, keys, ev.snapshot)
         # review s6 T6: what else it gives that nothing taken besides it gives is said
         alone = [] if base is None else _only_source(base, row)
         if alone:
@@ -354,7 +354,31 @@ def _only_source(base: Evaluation, row: np.ndarray) -> list[int]:
     lists.covered) that the product gives and nothing taken besides it gives (the calcium of
     a calcium + D3 next to a plain D3)."""
     counted = _counted(base.snapshot)
-    return [int(c) for c in flatnonzero((row > 0) & (base.intake <= 0) & counted).tolist()]
+    # of a group, one given is all given (review s36a F5: K2 taken, a multivitamin's K1 was
+    # "your only source of vitamin K1" beside "you already get enough vitamin K")
+    keys = base.snapshot.reference.nutrients.keys
+    given = advice_config(base.snapshot.reference).grouped(keys, base.intake > 0)
+    return [int(c) for c in flatnonzero((row > 0) & ~given & counted).tolist()]
+
+
+def _covered_names(
+    besides: list[int], columns: list[int], keys: tuple[str, ...], snapshot: Snapshot
+) -> list[str]:
+    """The nutrients named "already covered" for the product's covered `columns`: each as
+    itself where what is taken besides covers it, else the covered ones of its group (review
+    s36a F5: "you already get enough vitamin K1" of a multivitamin beside K2 capsules, where
+    it is the K2 taken that covers vitamin K)."""
+    config = advice_config(snapshot.reference)
+    named: set[int] = set()
+    for c in columns:
+        if c in besides:
+            named.add(c)
+            continue
+        mask = np.zeros(len(keys), dtype=bool)
+        mask[c] = True
+        group = flatnonzero(config.grouped(keys, mask)).tolist()
+        named |= {g for g in group if g in besides} or {c}
+    return [keys[c] for c in sorted(named)]
 
 
 def _counted(snapshot: Snapshot) -> np.ndarray:
