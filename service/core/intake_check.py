@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -111,6 +112,7 @@ def check_intake(
         + _product_warnings(ev, locale)
         + _law_warnings(ev, locale)
         + _dose_band_warnings(ev, locale, violations)
+        + _taken_band_warnings(ev, (profile, basket, jurisdiction), locale, violations)
         + two_sources_warnings(ev, locale)  # a child's one product of a vitamin (session 19)
         + not_indicated_warnings(ev, locale, refills),  # goal_indication (review s29a F8)
         "notices": check_notices(ev, locale),
@@ -137,6 +139,24 @@ def _dose_band_warnings(
         for notice in intake_warning_notices(ev, locale)
         if notice["code"] in band
     ]
+
+
+def _taken_band_warnings(
+    ev: Evaluation,
+    request: tuple[Profile, Sequence[Line], str | None],
+    locale: str,
+    violations: list[dict[str, Any]],
+) -> list[dict[str, Any]]:
+    """The dose band's warning of what is taken without the basket, of a nutrient the basket
+    takes above its upper limit: taking the basket's product out, as the suggestion says,
+    still leaves it (review s36a F7: a vegan woman of 67 on 75 µg vitamin D, 50 µg her band,
+    with a 25 µg D3 + K2 in the basket was warned of the limit only)."""
+    profile, basket, jurisdiction = request
+    if not violations or not basket:
+        return []
+    crossed = {f"intake_warning:{v['nutrient']}" for v in violations}
+    taken = evaluate(ev.snapshot, profile, labelled_lines(profile), ev.today, jurisdiction)
+    return [w for w in _dose_band_warnings(taken, locale, []) if w["code"] in crossed]
 
 
 def _names(resolved: list[LineAmounts], column: int) -> list[str]:
