@@ -16,6 +16,7 @@ import pytest
 import redis as redis_lib
 
 from service.api.app import create_app
+from service.customers.entries import ERASED
 from service.customers.redis_client import cache_policy, get_store
 from service.customers.refresh import refresh_chunk
 from service.customers.store import EVENTS_STREAM, RedisStore, profile_digest
@@ -271,3 +272,27 @@ def test_puts_racing_deletes_leave_every_customer_whole(stack):
         for thread in threads:
             thread.join()
     assert [c for c in customers if not _consistent(r, c)] == []
+
+
+def test_an_erasure_settled_between_the_reads_of_an_export_is_still_dropped(stack, monkeypatch):
+    """Review s36b F2: `recent_erasures` read the erased set, then the pending one; the two
+    erase tasks of a DELETE run at once on two workers, and one that settled the id between
+    the reads (added to the erased set, taken from the pending one) left it in neither: the
+    refill export kept the erased customer. The other task settles it here, at that moment."""
+    client, store = stack["client"], stack["store"]
+    assert client.put("/v1/customers/race-settle", json={"age": 72}).status_code == 200
+    assert client.delete("/v1/customers/race-settle").get_json()["deleted"] is True
+    assert "race-settle" in store.pending_erasures()  # the premise: the DELETE queued it
+    real = type(store.client)
+    original = real.zrangebyscore
+    settled = []
+
+    def zrangebyscore_then_settle(self, *args, **kwargs):
+        found = original(self, *args, **kwargs)
+        if not settled and args and args[0] == ERASED:
+            settled.append(True)
+            store.settle_erasures({"race-settle"})  # the other erase task, between the reads
+        return found
+
+    monkeypatch.setattr(real, "zrangebyscore", zrangebyscore_then_settle)
+    assert "race-settle" in store.recent_erasures()

@@ -145,8 +145,7 @@ class RedisStore(RedisPurchases):
         return load_profile_entry(profile_raw), recs_raw
 
     def read_many(self, ids: list[str]) -> tuple[list[dict | None], list[bytes | None]]:
-        """Profiles and cached lists of many customers; a corrupt profile reads as None (see
-        `read_many_checked`)."""
+        """Profiles and cached lists of many customers; a corrupt profile reads as None."""
         profiles, lists, _ = self.read_many_checked(ids)
         return profiles, lists
 
@@ -245,11 +244,13 @@ class RedisStore(RedisPurchases):
         return {_text(i) for i in self.client.smembers(self.erasing)}
 
     def recent_erasures(self) -> set[str]:
-        """Ids erased in the last ERASURE_MEMORY seconds, pending or cleaned: exports drop
-        their records (an export may have read them before the DELETE)."""
+        """Ids erased in the last ERASURE_MEMORY seconds, pending or cleaned, read at once (an
+        id settles between the two): exports drop them (read before the DELETE, s36b F2)."""
         since = time.time() - ERASURE_MEMORY
-        recent = self.client.zrangebyscore(ERASED, since, "+inf")
-        return {_text(i) for i in recent} | self.pending_erasures()
+        with self.client.pipeline(transaction=True) as both:  # one read (review s36b F2)
+            both.zrangebyscore(ERASED, since, "+inf").smembers(self.erasing)
+            recent, pending = both.execute()
+        return {_text(i) for i in recent} | {_text(i) for i in pending}
 
     def settle_erasures(self, ids: set[str]) -> None:
         """The exported files no longer hold `ids`: remember them a while, then forget them."""
