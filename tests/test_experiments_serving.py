@@ -438,3 +438,24 @@ def test_a_broken_experiments_file_shows_in_readyz_before_any_request(data_copy,
     (data_copy.rules / "experiments.yaml").write_text("experiments: [\n", encoding="utf-8")
     check = client.get("/readyz").get_json()["checks"]["experiments"]
     assert check["ok"] is False and "experiments.yaml" in (check["error"] or ""), check
+
+
+def test_the_admin_reload_refuses_a_broken_experiments_file(data_copy, tmp_path):
+    """Review s36b F6: with experiments.yaml broken, POST /v1/admin/reload answered 200
+    "reloaded" with no finding while /readyz and `rules check` refused the file. The reload
+    reads it at once (whatever the check interval) and answers 422 naming it; the catalog
+    and rules were reloaded, and the last good experiments serve."""
+    _write_experiment(data_copy.rules, None)
+    app = _app(data_copy, tmp_path)
+    client = app.test_client()
+    assert client.post("/v1/admin/reload").status_code == 200  # the premise: a good set
+    (data_copy.rules / "experiments.yaml").write_text("experiments: [\n", encoding="utf-8")
+    answer = client.post("/v1/admin/reload")
+    body = answer.get_json()
+    assert answer.status_code == 422, body
+    assert body["status"] == "refused"
+    assert body["error"]["code"] == "data_file_invalid"
+    assert "experiments.yaml" in json.dumps(body["error"]["fields"])
+    assert body["checks"]["experiments"]["ok"] is False
+    _write_experiment(data_copy.rules, None)
+    assert client.post("/v1/admin/reload").status_code == 200  # mended: reloaded

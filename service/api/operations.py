@@ -174,14 +174,23 @@ def reload():
         "versions": recommender.snapshot.versions,
         "reload": status.to_dict(),
     }
-    if status.ok:
+    # the experiments file too, now (review s36b F6: a refused one answered 200 "reloaded")
+    experiments = current_app.extensions.get("dosewise_experiments")
+    refused = None
+    if experiments is not None:
+        experiments.refresh(recommender.snapshot.rules.rules, force=True)
+        refused = experiments.error
+        body["checks"] = {"experiments": {"ok": refused is None, "error": refused}}
+    if status.ok and refused is None:
         return jsonify(body), 200
     fields = {f"{f.file}:{f.line}:{f.column}": [f"{f.code}: {f.message}"] for f in status.findings}
-    body["error"] = {
-        "code": "data_file_invalid",
-        "message": "the data files were refused; the last good set keeps serving",
-        "fields": fields,
-    }
+    message = "the data files were refused; the last good set keeps serving"
+    if status.ok:  # the catalog and rules serve; the experiments file's last good version too
+        body["status"] = "refused"
+        fields = {"experiments": [str(refused)]}
+        message = "the experiments file was refused (its last good version keeps serving); "
+        message += "the catalog and rules were reloaded"
+    body["error"] = {"code": "data_file_invalid", "message": message, "fields": fields}
     return jsonify(body), 422
 
 

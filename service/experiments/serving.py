@@ -84,10 +84,11 @@ class ExperimentServer:
             raise ModelError(f"no model store to load {version!r} from")
         return load_model(version_dir(self.model_dir, version))
 
-    def refresh(self, rules: Sequence[Any]) -> None:
-        """Reload the file when it changed (checked at most every `check_interval` s)."""
+    def refresh(self, rules: Sequence[Any], force: bool = False) -> None:
+        """Reload the file when it changed (checked at most every `check_interval` s, or now:
+        `force`, the admin reload)."""
         now = time.monotonic()
-        if now - self._checked_at < self.check_interval:
+        if not force and now - self._checked_at < self.check_interval:
             return
         self._checked_at = now
         try:
