@@ -383,6 +383,8 @@ def _check_product(
         add("vegan", "a vegan product must also be vegetarian", "diet")
     if product.vegan and set(product.allergens) & {"fish", "shellfish", "milk", "egg"}:
         add("allergens", "a vegan product cannot carry an animal allergen", "diet")
+    for key, message in reference.ingredients.problems(product):  # review s36b F1
+        add(key, message, "diet" if key != "allergens" else "allergens")
     if product.max_age is not None and product.max_age < product.min_age:
         add("max_age", "max_age is below min_age", "age")
     if not product.sellable and not (product.not_sellable_reason and product.not_sellable_source):

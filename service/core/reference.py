@@ -21,6 +21,7 @@ import numpy as np
 from .amounts import rounded
 from .expressions import Expression
 from .food import FoodIntake
+from .ingredients import Ingredients
 from .market import (
     AuthorisedForms,
     MarketMaxima,
@@ -210,6 +211,7 @@ class Reference:
     authorised_forms: AuthorisedForms
     food: FoodIntake  # guarantee 9 (food.py)
     files: tuple[Path, ...] = field(default=())
+    ingredients: Ingredients = field(default_factory=Ingredients)  # catalog flags (s36b F1)
 
     def forbidden_match(self, text: str) -> str | None:
         """The forbidden disease-claim pattern `text` matches, of any locale, or None: a text

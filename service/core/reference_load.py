@@ -17,6 +17,7 @@ from .errors import DataFileError, Finding
 from .expressions import Expression, ExpressionError, check_condition, compile_expression
 from .food import FoodIntakeFile, food_intake, unknown_bands
 from .food import nutrient_keys_named as food_nutrient_keys
+from .ingredients import IngredientsFile, ingredients
 from .market import (
     AuthorisedFormsFile,
     ProductMaximaFile,
@@ -58,6 +59,7 @@ def load_reference(directory: Path) -> Reference:
         "authorised_forms.yaml": AuthorisedFormsFile(),
         "food_intake.yaml": FoodIntakeFile(),
         "contract.yaml": ContractFile(),  # the contract's own numbers (review 19 F1)
+        "ingredients.yaml": IngredientsFile(),  # a source's diet and allergens (s36b F1)
     }
     documents: dict[str, Any] = {}
     for name, schema in schemas.items():
@@ -134,6 +136,7 @@ def load_reference(directory: Path) -> Reference:
             ]["bands"],
         ),
         files=tuple(directory / name for name in schemas),
+        ingredients=ingredients(raw["ingredients.yaml"]),
     )
     findings.extend(_check_texts(reference, documents, directory))
     findings.extend(_check_service_texts(reference, documents["texts.yaml"], directory))
