@@ -5,6 +5,7 @@ point 4, issue 13 defects 2 and 5)."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 
 import pytest
@@ -310,3 +311,28 @@ def test_rules_check_names_the_data_versions_not_a_model():
     assert result.exit_code == 0, result.output
     first = result.output.splitlines()[0]
     assert first.startswith("ok: ") and "'catalog'" in first and "model" not in first, first
+
+
+def test_cli_explain_adds_up_the_served_models_blend(simulated_shop):
+    """Review s36b F5: with a model serving, `explain` printed "raw +0.390 = gap_fill +1.000,
+    ..." (the transparent parts, 1.625 in all): the raw score is the model's blend. It now adds
+    up the blend's parts and says the rule strength a boost counts with."""
+    cli = run(
+        [
+            "explain",
+            *DATA,
+            "--profile",
+            "docs/examples/profile-de-muscles.yaml",
+            "--sku",
+            "XF-MG-CIT-150-TAB",
+            "--date",
+            "2027-04-01",
+        ],
+        DOSEWISE_MODEL_DIR=str(simulated_shop / "models"),
+    )
+    assert cli.exit_code == 0, cli.output
+    line = next(x for x in cli.output.splitlines() if x.strip().startswith("score"))
+    numbers = [float(n) for n in re.findall(r"[+-]\d+\.\d+", line)]
+    raw, parts = numbers[0], numbers[1:4]
+    assert "model" in line and "rule strength" in line, line
+    assert abs(raw - sum(parts)) <= 0.002, line

@@ -50,7 +50,7 @@ def explain(
     """Why SKU is or is not recommended for a profile: each safety exclusion with its numbers
     (e.g. "vitamin_d_ug: 25 taken or in the basket + 75 from this product + 7 from food =
     107 µg a day, above the upper limit of 100 µg"), each rule with its effect, the
-    score."""
+    score (where a model serves: its blend, and the rule strength a boost counts with)."""
     from ..core.explain import explain_product
 
     request = _load_request(profile_path, RecommendationRequestSchema())
@@ -79,10 +79,19 @@ def explain(
         )
     score = answer["score"]
     parts = ", ".join(f"{k} {v:+.3f}" for k, v in score["contributions"].items())
+    rules = f"rules {sum(score['rule_weights'].values()):+.3f}"
+    blend = (score.get("learned") or {}).get("blend")
+    if blend is None:
+        click.echo(f"  score   raw {score['raw_score']:+.3f} = {parts}, {rules}")
+        return
+    # a model serves: the raw score is its blend, not the sum of the transparent parts (review
+    # s36b F5: "raw +0.390 = ..." of parts that came to 1.625); a boost counts by rule strength
     click.echo(
-        f"  score   raw {score['raw_score']:+.3f} = {parts}, rules "
-        f"{sum(score['rule_weights'].values()):+.3f}"
+        f"  score   raw {score['raw_score']:+.3f} = model {blend['model_part']:+.3f} + "
+        f"transparent {blend['transparent_part']:+.3f} + rules {blend['rule_weight']:+.3f} "
+        f"(rule strength {blend['rule_strength']:g}: a boost counts x{blend['rule_strength']:g})"
     )
+    click.echo(f"          transparent score: {parts}, {rules}")
 
 
 @main.command()
