@@ -21,6 +21,7 @@ from .line_notices import conflicting, interaction_taken, unsuited_taken, with_u
 from .numbers import format_number
 from .profile import Profile, labelled_lines
 from .ranking import Evaluation, evaluate, profile_notices
+from .regimen_instead import regimen_instead, with_instead
 from .regimen_problem import (
     DEFAULT_MAX_PRODUCTS,
     RegimenProblem,
@@ -56,11 +57,10 @@ def formulate_regimen(
     # review s5 S5: the list's warnings where what is taken fails a guarantee, never "enough"
     notices += intake_warning_notices(ev, locale)
     notices += serum_notices(ev, locale) + child_diet_notices(ev, locale)  # as lists (s31a F6)
-    # review s7 P7: a doctor's dose we may not supply, as lists say; never aimed at
-    notices += doctor_dose_notices(ev, locale)
-    # review 10 M1: a line that does not suit the person is named, never "achieved" by
-    notices = with_unsuited_lines(ev, locale, notices)
+    notices += doctor_dose_notices(ev, locale)  # one we may not supply, never aimed at (s7 P7)
+    notices = with_unsuited_lines(ev, locale, notices)  # never "achieved" by one (review 10 M1)
     failing = _failing_taken(ev)
+    instead = regimen_instead(ev, profile, request.get("jurisdiction"))  # as lists (s36a F2)
     problem = regimen_problem(ev, max_products, budget)
     servings = np.zeros(problem.size, dtype=np.int64)
     solver, optimal = "none", True
@@ -95,21 +95,21 @@ def formulate_regimen(
     # (half a calcium tablet): the list's "we suggest none of them" is not its answer (s21)
     met = {f"advice_unmet:{keys[c]}" for c in doctor_warned(ev) if added[c] > 0}
     notices = [n for n in notices if n["code"] not in met]
-    # a target the regimen could not reach; what is taken and fails a guarantee has its own
-    # notice (intake_warning) and is not one the choices fall short of
-    # (not one whose own words say food gives part of it: the DGE's total, review s33c 3)
+    # a target not reached (what is taken that fails a guarantee has its intake_warning; not
+    # one whose own words say food gives part of it: the DGE's total, review s33c 3)
     by = ev.advice.authority if ev.advice else {}
     notes = {k: write.missed_note(by.get(keys.index(k))) for k in targets}
     if any(t["status"] == "missed" and not notes[k] for k, t in targets.items()) and chosen:
         notices.append(_notice("regimen_partial", write))
     lines = _lines_view(ev, problem, servings, write)
+    notices = with_instead(ev, instead, notices, locale, bool(chosen))
     cost = sum(float(problem.cost_per_serving[i]) * int(s) for i, s in enumerate(servings))
     return {
         "lines": lines,
         "totals": {k: rounded(ev.intake[c] + added[c]) for c, k in enumerate(keys)},
         "targets": targets,
         "cost_per_month": round(float(cost), 2),
-        "currency": _currency(ev),
+        "currency": next((p.currency for p in snapshot.catalog.products), "EUR"),
         "pills_per_day": int(servings.sum()),
         "notices": notices,
         "warnings": _regimen_warnings(ev, chosen, added, locale),
@@ -119,11 +119,6 @@ def formulate_regimen(
         "budget_per_month": budget,
         "versions": snapshot.versions,
     }
-
-
-def _currency(ev: Evaluation) -> str:
-    products = ev.snapshot.catalog.products
-    return products[0].currency if products else "EUR"
 
 
 def _notice(code: str, write: TextWriter) -> dict[str, str]:
@@ -395,7 +390,12 @@ def _why_missed(
         )
     if reason == "budget" and budget is not None:  # only a budget blocks for "budget"
         amount = format_number(budget, write.locale, decimals=2)
-        return write("target_missed_budget", **values, budget=amount, currency=_currency(ev))
+        return write(
+            "target_missed_budget",
+            **values,
+            budget=amount,
+            currency=ev.snapshot.catalog.products[0].currency,
+        )
     return write("target_missed_max_products", **values, max_products=problem.max_products)
 
 

@@ -79,6 +79,7 @@ from .doctor_reach import blocked_by_doctor_notice, doctor_short_reach
 from .needs import overshot_gap
 from .ranking import Evaluation
 from .regimen_fit import regimen_fit_columns
+from .regimen_instead import beside
 from .regimen_prune import undominated
 from .safety import life_stage_maxima
 from .target_priority import column_ranks
@@ -285,7 +286,8 @@ def candidate_mask(ev: Evaluation) -> np.ndarray:
     # nutrient taken enough of (review 13: no D3 + K2 beside K2 taken), no multivitamin for
     # gaps it only overshoots (needs.overshot_gap), no doctor's "no product on top" (review 14)
     blocked |= ev.offer.duplicate | overshot_gap(ev.offer) | _not_indicated(ev)
-    return ~blocked & ~ev.rule_excluded & ev.rule_required & ev.offer.within_band
+    allowed = ~blocked & ~ev.rule_excluded & ev.rule_required & ev.offer.within_band
+    return allowed & beside(ev)  # nothing beside what is named `instead` gives (s36a F2)
 
 
 def _not_indicated(ev: Evaluation) -> np.ndarray:
