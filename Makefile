@@ -21,7 +21,17 @@ PIP_COMPILE = CUSTOM_COMPILE_COMMAND="make lock" $(BIN)/pip-compile --quiet --ge
 
 setup: $(STAMP)
 
+# the stamp names the checkout the environment's `dosewise` is installed from: a second checkout
+# given VENV=... (or a clone with a linked .venv) reuses it and never installs itself into it
+# (review s36b F3: that re-pointed the first checkout's `dosewise` at the clone)
 $(STAMP): pyproject.toml $(LOCK)
+	@if [ -s $(STAMP) ] && [ "$$(cat $(STAMP))" != "$(CURDIR)" ]; then \
+	  echo "[setup] $(VENV) is installed from $$(cat $(STAMP)): reused as it is (run make setup there to update it)"; \
+	  exit 0; fi; \
+	$(MAKE) --no-print-directory install-venv
+
+.PHONY: install-venv
+install-venv:
 	@echo "[setup 1/3] creating $(VENV)"
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@echo "[setup 2/3] installing the pinned dependencies of $(LOCK) (about a minute the first time)"
@@ -30,7 +40,7 @@ $(STAMP): pyproject.toml $(LOCK)
 	@echo "[setup 3/3] installing dosewise (built with the locked setuptools)"
 	@set -o pipefail; $(BIN)/python -m pip install --no-deps --no-build-isolation -e . 2>&1 \
 	  | $(BIN)/python tools/pip_progress.py
-	@touch $(STAMP)
+	@echo "$(CURDIR)" > $(STAMP)
 
 # re-pins every dependency to the newest release within the bounds of pyproject.toml; to move
 # one only: make lock LOCK_ARGS='--upgrade-package NAME'

@@ -209,3 +209,34 @@ def test_run_script_refuses_a_port_in_use_in_one_line(checkout):
     assert result.stderr.strip().count("\n") == 0
     assert f"127.0.0.1:{port} is in use" in result.stderr
     assert result.stdout == ""
+
+
+def test_setup_in_a_second_checkout_leaves_the_first_ones_environment(checkout, tmp_path):
+    """Review s36b F3: `make run` in a clone whose .venv was this checkout's (a link, or
+    VENV=...) found the clone's pyproject.toml newer than the stamp and installed the clone
+    into it: this checkout's `dosewise` then ran the clone's code. The stamp names the checkout
+    the environment is installed from; another checkout reuses it and installs nothing."""
+    venv = tmp_path / "venv"
+    venv.mkdir()
+    stamp = venv / ".installed"
+    stamp.write_text("/the/first/checkout\n")
+    os.utime(stamp, (0, 0))  # older than every file of the copy: make would set it up again
+    make = subprocess.Popen(
+        ["make", "--no-print-directory", "setup", f"VENV={venv}"],
+        cwd=checkout,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,  # an install it starts (the bug) is stopped with it
+    )
+    try:
+        out, _ = make.communicate(timeout=60)
+    finally:
+        if make.poll() is None:
+            os.killpg(make.pid, signal.SIGKILL)
+            make.wait()
+    assert make.returncode == 0, out
+    assert "installed from /the/first/checkout" in out, out
+    assert "[setup 1/3]" not in out
+    assert stamp.read_text() == "/the/first/checkout\n"
+    assert sorted(p.name for p in venv.iterdir()) == [".installed"]  # nothing installed
