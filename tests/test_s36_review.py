@@ -283,3 +283,91 @@ def test_a_regimen_names_the_lists_replacement_and_adds_nothing_of_it(taken) -> 
         assert not set(line["nutrients_per_day"]) & given, (line["sku"], given)
     if not regimen["lines"]:  # not "we could not put together a regimen" beside the notice
         assert "regimen_infeasible" not in notices, notices
+
+
+# s36c F1, s36d F3: the grouping reached the lasting supplies of /refills only: with the
+# multivitamin due (the D3 lasting, or only in the profile) the reorder replaced it by B12 and
+# iodine beside the D3, and nothing gave vitamin D once she stopped both. The reorder now judges
+# it on the day without the D3, and names up to four products (B12, vitamin D and iodine).
+@pytest.mark.parametrize(
+    ("listed", "purchases"),
+    [
+        ([], [(MULTI, 5), (D3_25, 90)]),
+        ([{"sku": D3_25}], [(MULTI, 5)]),
+        ([], [(MULTI, 5), (D3_25, -5)]),
+    ],
+    ids=["d3-lasting", "d3-in-profile", "both-due"],
+)
+def test_the_reorder_of_a_multivitamin_that_does_not_suit_gives_her_vitamin_d(
+    listed, purchases
+) -> None:
+    client = memory_app().test_client()
+    profile = {**BREASTFEEDING_VEGAN, "country": "NL", "current_supplements": listed}
+    store_customer(client, "c-s36-re", profile, [_bought(s, d) for s, d in purchases])
+    refills = client.get("/v1/customers/c-s36-re/refills?locale=en").get_json()
+    named = [i["sku"] for i in refills["reorder"]["items"]]
+    assert MULTI not in named and D3_25 not in named, named
+    giving_d = [sku for sku in named if _vitamin_d(sku) > 0]
+    assert giving_d, named
+    assert all(PRODUCTS[sku]["vegan"] for sku in named), named
+    assert sum(_vitamin_d(sku) for sku in giving_d) <= 25
+    iodine = [sku for sku in named if per_day(PRODUCTS[sku]).get("iodine_ug", 0) > 0]
+    assert iodine, named  # her iodine too (breastfeeding), as the list names it
+
+
+# s36d F1: a D3 + K2 was never grouped with the multivitamin (its K2 is not the multivitamin's
+# K1, though vitamin K counts as one), and the gap came back with every D3 + K2.
+@pytest.mark.parametrize("second", ["NV-D3K2-FISH-SG", "VL-D3K2-25-100-SG", "XF-D3K2-CHEW"])
+def test_a_d3_k2_is_replaced_with_the_multivitamin_too(second: str) -> None:
+    body = {
+        "profile": {
+            **BREASTFEEDING_VEGAN,
+            "current_supplements": [{"sku": MULTI}, {"sku": second}],
+        },
+        "locale": "en",
+    }
+    texts = _instead_notices(body)
+    named = [s for s, p in PRODUCTS.items() if any(p["name"]["en"] in t for t in texts.values())]
+    giving_d = [s for s in named if _vitamin_d(s) > 0 and s not in (MULTI, second)]
+    assert giving_d, texts
+    assert sum(_vitamin_d(s) for s in giving_d) <= 25
+
+
+# s36d F2: buy again offered the calcium + D3 chew the reorder restarts without a word of the
+# 25 µg D3 drops the reorder stops (45 µg together); /refills says "stop".
+def test_buy_again_says_what_the_reorder_stops() -> None:
+    client = memory_app().test_client()
+    profile = {"age": 60, "sex": "female", "goals": ["bones"], "country": "NL"}
+    store_customer(
+        client, "c-s36-st", profile, [_bought("BL-CAD3-CHEW", -10), _bought("XF-D3-25-DROPS", 380)]
+    )
+    refills = client.get("/v1/customers/c-s36-st/refills?locale=en").get_json()
+    chew = next(i for i in refills["reorder"]["items"] if i["sku"] == "BL-CAD3-CHEW")
+    stop = {r["code"] for r in chew["reasons"] if r["code"].startswith("stop:")}
+    assert stop == {"stop:XF-D3-25-DROPS"}  # the premise
+    for path in ("/buy-again?locale=en", "/recommendations?placement=account&locale=en"):
+        answer = client.get(f"/v1/customers/c-s36-st{path}").get_json()
+        item = next(i for i in answer["items"] if i["sku"] == "BL-CAD3-CHEW")
+        assert stop <= {r["code"] for r in item["reasons"]}, (path, item["reasons"])
+
+
+# s36c F2, s36d F4: the e-mail dropped the list's replacement whenever its refills picked
+# anything (an unrelated algae omega-3 running out).
+def test_the_email_names_the_replacement_beside_an_unrelated_reorder() -> None:
+    client = memory_app().test_client()
+    profile = {
+        **BREASTFEEDING_VEGAN,
+        "country": "NL",
+        "current_supplements": [{"sku": MULTI}, {"sku": D3_25}],
+    }
+    store_customer(client, "c-s36-em", profile, [_bought("GR-ALGAE-OMEGA3-SG", 3)])
+    got = {}
+    for path in ("/recommendations?locale=en", "/recommendations?placement=email&locale=en"):
+        answer = client.get(f"/v1/customers/c-s36-em{path}").get_json()
+        got[path] = {
+            n["code"]: n["text"] for n in answer["notices"] if n["code"].startswith("instead:")
+        }
+        if "email" in path:
+            assert "GR-ALGAE-OMEGA3-SG" in {i["sku"] for i in answer["items"]}  # the premise
+    plain, email = got.values()
+    assert plain and email == plain

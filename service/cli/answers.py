@@ -91,7 +91,7 @@ def explain(
         f"transparent {blend['transparent_part']:+.3f} + rules {blend['rule_weight']:+.3f} "
         f"(rule strength {blend['rule_strength']:g}: a boost counts x{blend['rule_strength']:g})"
     )
-    click.echo(f"          transparent score: {parts}, {rules}")
+    click.echo(f"          transparent score: {parts}, rule weights {rules[6:]}")
 
 
 @main.command()

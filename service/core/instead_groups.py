@@ -82,7 +82,11 @@ def joins(ev: Evaluation, index: int, multis: Iterable[int]) -> int | None:
     if many_roles(ev, index):
         return None
     gives = ev.snapshot.catalog.nutrients_per_day > 0
-    return next((m for m in multis if not (gives[index] & ~gives[m]).any()), None)
+    # of a group, one given is all given: the K1 of a multivitamin gives what a D3 + K2's K2
+    # does (scoring.yaml lists.groups; review s36d F1: a D3 + K2 was never joined)
+    keys = ev.snapshot.reference.nutrients.keys
+    grouped = ev.offer.config.grouped
+    return next((m for m in multis if not (gives[index] & ~grouped(keys, gives[m])).any()), None)
 
 
 def none_of_role(ev: Evaluation, index: int, avoid: set[str]) -> bool:

@@ -96,7 +96,7 @@ class ExperimentServer:
             stamp: tuple[int, int] | None = (stat.st_mtime_ns, stat.st_size)
         except FileNotFoundError:
             stamp = None
-        if stamp == self._stamp:
+        if stamp == self._stamp and not force:  # forced: its rules may have changed (s36c F4)
             return
         with self._lock:
             self._stamp = stamp

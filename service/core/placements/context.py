@@ -100,9 +100,9 @@ class PlacementContext:
     @cached_property
     def instead(self) -> tuple[Instead, ...]:
         """What the plain list names in place of a product taken that does not suit
-        (instead.taken_instead), chosen with the plain list's rules where this placement sees
-        fewer (`rules: none`): review s36a F3, F4, the e-mail named nothing in place of a vegan
-        girl's sport multivitamin and checkout another product than the list."""
+        (instead.taken_instead), chosen with the plain list's rules (`full_snapshot`), not the
+        placement's scoped set (review s36a F4: `rules: none` of checkout named another product
+        than the list): evaluated again only where some product is replaced."""
         ev, request, full = self.ev, self.request, self.full_snapshot
         if full is not None and full.rules is not self.snapshot.rules and replaced_any(ev):
             ev = evaluate(full, request.profile, self.lines, self.today, request.jurisdiction)

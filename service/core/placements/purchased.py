@@ -331,7 +331,6 @@ def refills(ctx: PlacementContext, limit: int) -> list[Pick]:
         picks.append(Pick(index, float(ev.raw[index]), ev, "refills", reasons, extra))
         if len(picks) >= limit:
             break
-    ctx.__dict__["_refills_picked"] = bool(picks)  # replacing.names_instead reads it
     return picks
 
 

@@ -8,27 +8,36 @@ from ..instead import Instead, shares
 from .context import Pick, PlacementContext
 
 # placements that name what suits in place of a current supplement that does not suit
-# (core/instead.py): home and account, and cart and checkout; not a product page (its product
-# and alternatives); the e-mail only where its refills named nothing (they name their own)
-REPLACING = frozenset({"profile", "buy_again", "complements"})
+# (core/instead.py): home and account, cart and checkout, and the refill e-mail beside what
+# its refills name; not a product page (its product and alternatives)
+REPLACING = frozenset({"profile", "buy_again", "complements", "refills"})
 
 
 def names_instead(ctx: PlacementContext) -> bool:
-    """The placement names `instead:` as the plain list does: one of REPLACING, or the refill
-    e-mail while its refills strategy has picked nothing (review s36a F3: a vegan girl's
-    e-mail said no product fits where the list named a B12 in place of her multivitamin)."""
-    strategies = set(ctx.placement.strategies)
-    if strategies <= REPLACING:
-        return True
-    return strategies <= REPLACING | {"refills"} and not ctx.__dict__.get("_refills_picked")
+    """The placement names `instead:` as the plain list does (review s36a F3, s36c F2: the
+    e-mail of a vegan girl said no product fits where the list named a B12 in place of her
+    sport multivitamin)."""
+    return set(ctx.placement.strategies) <= REPLACING
 
 
 def with_replacement(
     ctx: PlacementContext, picks: list[Pick]
 ) -> tuple[list[Pick], tuple[Instead, ...]]:
     """(`picks` less those that give a nutrient a replacement gives, the replacements), as the
-    plain list: each replacement is named in a notice (`instead_notice`)."""
+    plain list: each replacement is named in a notice (`instead_notice`). Beside the refills'
+    picks (the e-mail) only a replacement of a product none of them handles (reorders or
+    replaces) and that gives nothing any of them gives: the reorder speaks for its own."""
     instead = ctx.instead
+    refilled = [p for p in picks if p.strategy == "refills"]
+    if refilled:
+        handled = {p.extra.get("for_sku") for p in refilled}
+        products = ctx.snapshot.catalog.products
+        instead = tuple(
+            one
+            for one in instead
+            if not {products[i].sku for i in one.stopped} & handled
+            and not any(shares(ctx.ev, (one,), p.index) for p in refilled)
+        )
     if not instead:
         return picks, ()
     return [p for p in picks if not shares(ctx.ev, instead, p.index)], instead

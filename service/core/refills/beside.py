@@ -113,16 +113,25 @@ def _beside_instead(
     it is: the plan checked each one on every day it would be taken, with what is still
     taken then (plan.plan_refills, refills.why.exclusions: the dose band, the maxima). With
     the notices, the replacement each adapted one names, by its code."""
+    from .replace import many_roles
+
     catalog = ev.snapshot.catalog
+    # the products one replacement is named for, together, a multivitamin first: "in place of
+    # the women's multivitamin and the 50 µg D3", as the list's notice names them (s36a F1)
+    by_other: dict[int, list[int]] = {}
+    for replaced, other in named:
+        if replaced not in by_other.setdefault(other, []):
+            by_other[other].append(replaced)
+    for group in by_other.values():
+        group.sort(key=lambda i: not many_roles(ev, i))
     out, used = [], {}
     for notice in notices:
         notice = above_limit_beside(ev, notice, named, locale)
-        for replaced, other in named:
-            if (
-                notice["code"].startswith("intake_warning:")
-                and catalog.products[replaced].name[locale] in notice["text"]
+        for other, instead_of in by_other.items():
+            if notice["code"].startswith("intake_warning:") and any(
+                catalog.products[i].name[locale] in notice["text"] for i in instead_of
             ):
-                adapted = warning_beside_instead(ev, notice, (replaced,), (other,), locale)
+                adapted = warning_beside_instead(ev, notice, tuple(instead_of), (other,), locale)
                 if adapted != notice:  # one lower dose named is what the text can say
                     notice, used[notice["code"]] = adapted, other
                     break

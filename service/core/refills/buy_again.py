@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..advice_extras import served_targets
@@ -16,8 +16,8 @@ from ..ranking import Evaluation, evaluate, item_warnings
 from ..snapshot import Snapshot
 from ..target_priority import column_ranks
 from ..vocabulary import LOCALES
-from .plan import _as_taken, fits, plan_refills
-from .render import product_item, runs_out_reason
+from .plan import _as_taken, fits, listed_and_due, plan_refills
+from .render import product_item, runs_out_reason, stop_reasons
 from .replace import outgrown
 from .settings import RefillConfig
 from .supplies import Purchase, Supply, supplies, taken_lines
@@ -31,6 +31,7 @@ class BuyAgain:
 
     supply: Supply
     ev: Evaluation
+    stopped: Mapping[str, str] = field(default_factory=dict)  # the plan's (buy_again_ranked)
 
     @property
     def index(self) -> int:
@@ -142,7 +143,7 @@ def buy_again_ranked(
             # (review s35a F3: a boy of 14's vitamin B6 5 mg, "no reason" on /refills)
             and not outgrown(profile, config, own, supply.index)
         ):
-            chosen.append(BuyAgain(supply, own))
+            chosen.append(BuyAgain(supply, own, stopped))
             if len(chosen) >= limit:
                 break
     return sorted(chosen, key=lambda c: _most_bought(c.supply))
@@ -157,10 +158,16 @@ def _stopped(
     basket: list[Line] | tuple[Line, ...],
     jurisdiction: str | None,
 ) -> Mapping[str, str]:
-    """The refill plan's lasting supplies to stop when a product of its reorder starts."""
-    if len({p.sku for p in purchases}) < 2:  # nothing beside a product to stop
+    """The refill plan's lasting supplies to stop when a product of its reorder starts: none
+    where nothing is due (no reorder) or nothing lasts beside it (review s36c F7: the plan
+    more than doubled the time of buy again)."""
+    everything = supplies(snapshot, profile, purchases)
+    if len(everything) < 2 or not listed_and_due(config, everything, today)[1]:
         return {}
-    return plan_refills(snapshot, config, profile, purchases, today, basket, jurisdiction).stopped
+    plan = plan_refills(
+        snapshot, config, profile, purchases, today, basket, jurisdiction, everything=everything
+    )
+    return plan.stopped
 
 
 def _most_bought(supply: Supply) -> tuple[int, int, str]:
@@ -189,9 +196,16 @@ def _advice_served(base: Evaluation) -> Callable[[int], tuple[int, ...]]:
 
 
 def buy_again_reasons(
-    config: RefillConfig, snapshot: Snapshot, supply: Supply, today: dt.date, locale: str
+    config: RefillConfig,
+    snapshot: Snapshot,
+    supply: Supply,
+    today: dt.date,
+    locale: str,
+    stopped: Mapping[str, str] | None = None,
 ) -> list[dict[str, str]]:
-    """Why an item is offered again: bought before (when), and when it runs out."""
+    """Why an item is offered again: bought before (when), when it runs out, and what to stop
+    when it starts, as /refills says (`stopped`, the plan's; review s36d F2: a calcium + D3
+    chew offered again with no word of the 25 µg D3 drops the reorder stops, 45 µg together)."""
     name = snapshot.catalog.products[supply.index].name[locale]
     reasons = [
         {
@@ -203,7 +217,7 @@ def buy_again_reasons(
     ]
     if supply.runs_out_on >= today - dt.timedelta(days=config.forget_after_days):
         reasons.append(runs_out_reason(config, name, supply.runs_out_on, today, locale))
-    return reasons
+    return reasons + stop_reasons(snapshot, config, dict(stopped or {}), supply.sku, locale)
 
 
 def buy_again(
@@ -236,7 +250,9 @@ def buy_again(
         item.update(
             {
                 **chosen.fields,
-                "reasons": buy_again_reasons(config, snapshot, supply, today, locale),
+                "reasons": buy_again_reasons(
+                    config, snapshot, supply, today, locale, chosen.stopped
+                ),
                 "warnings": item_warnings(chosen.ev, supply.index, locale),
             }
         )
@@ -273,7 +289,8 @@ def buy_again_choices(
     ):
         supply = chosen.supply
         reasons = {
-            locale: buy_again_reasons(config, snapshot, supply, today, locale) for locale in LOCALES
+            locale: buy_again_reasons(config, snapshot, supply, today, locale, chosen.stopped)
+            for locale in LOCALES
         }
         out.append((chosen.index, chosen.ev, reasons, chosen.fields))
     return out

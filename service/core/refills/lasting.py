@@ -203,6 +203,7 @@ def lasting_verdicts(
         return cached_evaluate(snapshot, profile, lines, today, jurisdiction, evaluations)
 
     unfit: set[str] | None = None
+    joined: dict[str, str] = {}  # a product replaced with a multivitamin -> its SKU
     for supply in lasting:
         others = [(s.sku, s.servings_per_day) for s in lasting if s.sku != supply.sku]
         lines = taken_lines(profile, counted, others, basket)
@@ -238,8 +239,10 @@ def lasting_verdicts(
             # a multivitamin's, with the products of one role it gives all of that do not
             # fit either, judged as one: the list's (instead_groups.grouped; review s36a F1)
             unfit_now = [s for s in lasting if s.sku in unfit and s is not supply]
-            if joins(base, supply.index, [s.index for s in unfit_now]) is not None:
-                continue  # named with that multivitamin
+            multi = joins(base, supply.index, [s.index for s in unfit_now])
+            if multi is not None:  # named with that multivitamin
+                joined[supply.sku] = snapshot.catalog.products[multi].sku
+                continue
             with_it = {s.sku for s in unfit_now if joins(base, s.index, [supply.index]) is not None}
             if with_it:
                 rest = [(sku, n) for sku, n in others if sku not in with_it]
@@ -256,4 +259,44 @@ def lasting_verdicts(
             named = lasting_named(fit, base, supply.index, avoid, lines, evaluate_lines)
             if named is not None:
                 instead[supply.sku] = named
-    return out, instead
+    return out, {**instead, **_with_multi(snapshot, joined, instead)}
+
+
+def _with_multi(
+    snapshot: Snapshot, joined: dict[str, str], instead: dict[str, Named]
+) -> dict[str, Named]:
+    """For each product replaced with a multivitamin (`joined`: its SKU -> the multivitamin's),
+    the product of the multivitamin's replacements that gives its nutrients (review s36c F6:
+    the D3's entry named nothing, as if it had no replacement)."""
+    per_day, index = snapshot.catalog.nutrients_per_day, snapshot.catalog.index
+    out = {}
+    for sku, multi in joined.items():
+        named = instead.get(multi)
+        gives = per_day[index[sku]] > 0
+        for product, ev in [(named.product, named.ev), *named.also] if named else []:
+            if (per_day[product][gives] > 0).any():
+                out[sku] = Named(product, ev)
+                break
+    return out
+
+
+def joined_skus(ev: Evaluation, index: int, skus: list[str]) -> set[str]:
+    """Of `skus` (products taken), those replaced together with the product at `index`: it is
+    a multivitamin that no longer fits, and they are products of one role that no longer fit
+    either and whose nutrients it all gives (instead_groups.joins, as the list groups them).
+    Its replacement is judged on the day without them (review s36c F1: a breastfeeding vegan's
+    women's multivitamin, due, was replaced by B12 and iodine beside the 25 µg D3 that did not
+    suit either, and nothing gave her vitamin D once she stopped both)."""
+    from .why import no_longer_fits
+
+    catalog = ev.snapshot.catalog
+    if not no_longer_fits(ev, catalog.products[index].sku):
+        return set()
+    return {
+        sku
+        for sku in skus
+        if sku in catalog.index
+        and catalog.index[sku] != index
+        and no_longer_fits(ev, sku)
+        and joins(ev, catalog.index[sku], [index]) is not None
+    }

@@ -17,6 +17,7 @@ from .lasting import (
     Named,
     besides_reorder,
     declared,
+    joined_skus,
     keeps_enough,
     lasting_verdicts,
     stop_for_reorder,
@@ -26,13 +27,13 @@ from .replace import (
     covered_by,
     fits,
     fits_days,
+    next_replacement,
     no_advice,
     once,
     outgrown,
     reasoned,
     replacement,
     replacement_once,
-    second_replacement,
     still_lost,
 )
 from .settings import RefillConfig
@@ -275,12 +276,19 @@ def plan_refills(
     # then what no longer fits: its need met by the reorder already, a replacement, or neither
     kept_as_is = {sku for sku, d in decided.items() if d.action == "reorder"}
     stopped: dict[str, str] = {}
-    seconds: dict[str, Decision] = {}  # a second replacement of a multivitamin (session 19)
+    seconds: dict[str, list[Decision]] = {}  # more replacements of a multivitamin (session 19)
     for supply, why in failed:
         lines = taken_lines(
             profile, counted, lasting + accepted, basket_besides(basket, kept_as_is)
         )
         ev = _evaluate(snapshot, profile, lines, today, jurisdiction, evaluations, profile_key)
+        taken = [sku for sku, _ in lasting] + [x.sku for x in profile.current_supplements if x.sku]
+        joined = joined_skus(ev, supply.index, taken)
+        if joined:  # stopped with it: no longer counted from here on (review s36c F1)
+            lasting, counted = [x for x in lasting if x[0] not in joined], counted | joined
+            basket_now = basket_besides(basket, kept_as_is)
+            lines = taken_lines(profile, counted, lasting + accepted, basket_now)
+            ev = _evaluate(snapshot, profile, lines, today, jurisdiction, evaluations, profile_key)
         if ev.over_limit_now:
             why = above_now(ev)
             decided[supply.sku] = Decision(supply, "stop", None, list(why), ev, why)
@@ -351,27 +359,30 @@ def plan_refills(
         products = snapshot.catalog.products
         accepted.append((products[other].sku, float(products[other].servings_per_day)))
         proposed[supply.sku] = accepted[-1]
-        # and what a multivitamin served that this one leaves open (session 19: the iodine)
-        held = kept_as_is | {products[other].sku}
-        after = evaluate_lines(
-            taken_lines(profile, counted, lasting + accepted, basket_besides(basket, held))
-        )
-        also = second_replacement(after, supply.index, other, avoid | held)
-        if also is not None and fits_days([*days, after], also) and reasoned(after, also):
+        # and what a multivitamin served that these leave open, one at a time (session 19:
+        # the iodine; review s36c F1: a breastfeeding vegan's vitamin D and iodine, both)
+        named, extra = [other], []
+        while len(named) < MULTI_REPLACEMENTS:
+            held = kept_as_is | {products[i].sku for i in named}
+            after = evaluate_lines(
+                taken_lines(profile, counted, lasting + accepted, basket_besides(basket, held))
+            )
+            also = next_replacement(after, supply.index, named, avoid | held)
+            if also is None or not (fits_days([*days, after], also) and reasoned(after, also)):
+                break
             accepted.append((products[also].sku, float(products[also].servings_per_day)))
-        else:
-            also = None
-        why = still_lost(snapshot, why, [other] if also is None else [other, also])
+            named.append(also)
+            extra.append((also, after))
+        why = still_lost(snapshot, why, named)
         decided[supply.sku] = Decision(supply, "replace", other, list(why), shown, why)
-        if also is not None:
-            seconds[supply.sku] = Decision(supply, "replace", also, list(why), after, why)
+        seconds[supply.sku] = [Decision(supply, "replace", i, list(why), e, why) for i, e in extra]
     for supply, _ in failed:  # one proposed later in the order may serve its need (review 9b)
         d = decided[supply.sku]
         if d.action == "stop" and not {"covered", *HELD_CODES} & set(d.why):
             if covered_by(d.ev, supply.index, [a for a in accepted if a[0] != supply.sku]):
                 d.nutrients = {"covered": [], **d.nutrients}
                 d.why = list(d.nutrients)
-    decisions = [d for s in group for d in (decided[s.sku], seconds.get(s.sku)) if d is not None]
+    decisions = [d for s in group for d in (decided[s.sku], *seconds.get(s.sku, []))]
     return RefillPlan(
         today,
         listed,
@@ -385,6 +396,10 @@ def plan_refills(
         taken_now=lambda: now,
         stopped=stopped,
     )
+
+
+# at most this many products in place of one multivitamin (the list names as many as it needs)
+MULTI_REPLACEMENTS = 4
 
 
 # why codes of a second source: on a day another product is still taken only until it runs
