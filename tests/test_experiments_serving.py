@@ -459,3 +459,25 @@ def test_the_admin_reload_refuses_a_broken_experiments_file(data_copy, tmp_path)
     assert body["checks"]["experiments"]["ok"] is False
     _write_experiment(data_copy.rules, None)
     assert client.post("/v1/admin/reload").status_code == 200  # mended: reloaded
+
+
+def test_the_admin_reload_refuses_experiments_a_rule_change_broke(data_copy, tmp_path):
+    """Review s36c F4: the reload read experiments.yaml only when the file itself changed; a
+    rule renamed in rules/merchandising left a variant's `rules_off` naming an unknown rule,
+    and the reload answered 200 while `rules check` refused it."""
+    _write_experiment(data_copy.rules, None)
+    app = _app(data_copy, tmp_path)
+    client = app.test_client()
+    assert client.post("/v1/admin/reload").status_code == 200  # the premise: a good set
+    boost = next(r for r in load_snapshot_rules(data_copy.rules) if r.action == "boost")
+    for path in sorted((data_copy.rules / "merchandising").glob("*.yaml")):
+        text = path.read_text(encoding="utf-8")
+        if f"id: {boost.id}\n" in text:
+            path.write_text(text.replace(f"id: {boost.id}\n", f"id: {boost.id}-renamed\n"))
+            break
+    else:
+        raise AssertionError(boost.id)
+    answer = client.post("/v1/admin/reload")
+    body = answer.get_json()
+    assert answer.status_code == 422, body
+    assert boost.id in json.dumps(body["error"]["fields"])
