@@ -27,6 +27,7 @@ from scipy.optimize import OptimizeResult
 from service.core import regimen_solve
 from service.core.day_totals import advice_past_warning, advice_within_warning
 from service.core.errors import DataFileError
+from service.core.instead import beside_mask, taken_instead
 from service.core.intake_check import basket_suggestion
 from service.core.needs import overshot_gap
 from service.core.profile import Profile
@@ -35,6 +36,7 @@ from service.core.regimen import formulate_regimen
 from service.core.regimen_problem import SHORTFALL_RESOLUTION, regimen_problem
 from service.core.regimen_solve import solve_greedy
 from service.core.regimen_texts import load_regimen_texts
+from service.core.requests import RecommendationRequest
 from service.core.snapshot import DataPaths, load_snapshot
 
 from .oracle import (
@@ -634,6 +636,7 @@ def brute_force(
     parsed = Profile.from_dict(profile)
     lines = [(f"c.{i}", line) for i, line in enumerate(parsed.current_supplements)]
     ev = evaluate(snapshot, parsed, lines, TODAY)
+    beside = beside_mask(ev, taken_instead(ev, RecommendationRequest(profile=parsed)))
     budget = request.get("budget_per_month")
     problem = regimen_problem(ev, request["max_products"], budget)
     keys = snapshot.reference.nutrients.keys
@@ -692,6 +695,10 @@ def brute_force(
         and not ev.offer.duplicate[snapshot.catalog.index[s]]
         and not overshot_gap(ev.offer)[snapshot.catalog.index[s]]  # review 14, as lists
         and not_indicated_only_for_its_gap(s, profile, gaps)  # review 14 #1b (session 14)
+        # nothing that gives what the list names in place of a product taken that does not
+        # suit (review s36a F2; tests/test_s36_review.py checks that rule), from the service
+        # as the duplicates are
+        and bool(np.asarray(beside)[snapshot.catalog.index[s]])
     ]
     scores = []
     for size in range(request["max_products"] + 1):
