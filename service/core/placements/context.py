@@ -103,8 +103,15 @@ class PlacementContext:
         (instead.taken_instead), chosen with the plain list's rules (`full_snapshot`), not the
         placement's scoped set (review s36a F4: `rules: none` of checkout named another product
         than the list): evaluated again only where some product is replaced."""
+        from .serve import _applied  # the rules a set applies (serve imports this module)
+
         ev, request, full = self.ev, self.request, self.full_snapshot
-        if full is not None and full.rules is not self.snapshot.rules and replaced_any(ev):
+        if (
+            full is not None
+            and full.rules is not self.snapshot.rules
+            and replaced_any(ev)
+            and _applied(full.rules) != _applied(self.snapshot.rules)  # rules: none
+        ):
             ev = evaluate(full, request.profile, self.lines, self.today, request.jurisdiction)
         return taken_instead(ev, request)
 
