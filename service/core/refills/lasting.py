@@ -243,7 +243,7 @@ def lasting_verdicts(
             if multi is not None:  # named with that multivitamin
                 joined[supply.sku] = snapshot.catalog.products[multi].sku
                 continue
-            with_it = {s.sku for s in unfit_now if joins(base, s.index, [supply.index]) is not None}
+            with_it = joined_skus(base, supply.index, [s.sku for s in unfit_now])
             if with_it:
                 rest = [(sku, n) for sku, n in others if sku not in with_it]
                 base = evaluate_lines(lines := taken_lines(profile, counted, rest, basket))

@@ -278,15 +278,13 @@ def plan_refills(
     stopped: dict[str, str] = {}
     seconds: dict[str, list[Decision]] = {}  # more replacements of a multivitamin (session 19)
     for supply, why in failed:
-        lines = taken_lines(
-            profile, counted, lasting + accepted, basket_besides(basket, kept_as_is)
-        )
+        basket_now = basket_besides(basket, kept_as_is)
+        lines = taken_lines(profile, counted, lasting + accepted, basket_now)
         ev = _evaluate(snapshot, profile, lines, today, jurisdiction, evaluations, profile_key)
         taken = [sku for sku, _ in lasting] + [x.sku for x in profile.current_supplements if x.sku]
         joined = joined_skus(ev, supply.index, taken)
         if joined:  # stopped with it: no longer counted from here on (review s36c F1)
             lasting, counted = [x for x in lasting if x[0] not in joined], counted | joined
-            basket_now = basket_besides(basket, kept_as_is)
             lines = taken_lines(profile, counted, lasting + accepted, basket_now)
             ev = _evaluate(snapshot, profile, lines, today, jurisdiction, evaluations, profile_key)
         if ev.over_limit_now:
