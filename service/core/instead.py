@@ -79,9 +79,14 @@ class Instead:
 def taken_instead(ev: Evaluation, request: RecommendationRequest) -> tuple[Instead, ...]:
     """For each product taken (in the profile's order) that does not fit the person (diet,
     allergy, age, life stage, an interaction: `refills.why.unfit_products`) and has a
-    replacement, that replacement; none when what is taken is above an upper limit now, or for
-    a category page (choices within one role)."""
-    if ev.over_limit_now or request.category is not None:
+    replacement, that replacement; none for a category page (choices within one role).
+
+    Above an upper limit now only where the products replaced make the excess: each is judged
+    on days without them that are within every limit (`_named_for`), and the limit's notice
+    says so (review s36d F7: a vegan of 72 on a men's multivitamin and a 100 µg D3, neither
+    vegan, 120 µg of vitamin D, was told of neither what suits in their place, while /refills
+    named a vegan D3; who stopped both as told had no vitamin D)."""
+    if request.category is not None:
         return ()
     # once per evaluation: the plain list and the placements of one refresh share it
     key = ("instead", tuple(request.exclude_skus), request.jurisdiction)
@@ -116,7 +121,7 @@ def _replaced(ev: Evaluation) -> tuple[list[int], list[int]]:
 def replaced_any(ev: Evaluation) -> bool:
     """Some product taken or in the basket does not suit (what `taken_instead` replaces;
     whatever the rules: they choose the replacement, never what is replaced)."""
-    return not ev.over_limit_now and bool(_replaced(ev)[1])
+    return bool(_replaced(ev)[1])
 
 
 def _taken_instead(ev: Evaluation, request: RecommendationRequest) -> tuple[Instead, ...]:

@@ -1,0 +1,75 @@
+"""Session 37: findings left open by session 36's reviews.
+
+- s36d F7: products that do not suit and make an excess of what is taken now blocked their own
+  replacement. A vegan of 72 on a men's multivitamin and a 100 µg D3, neither vegan (120 µg of
+  vitamin D a day, above the 100 µg limit), was told to talk to the pharmacist about both and
+  named nothing in their place, while /refills named a vegan D3: who stopped both as told had
+  no vitamin D and no B12. Where the day without the products replaced is within every limit,
+  the list names what suits in their place, as it does where food makes the excess.
+Expectations from the catalog (oracle) and the answers' own fields."""
+
+from __future__ import annotations
+
+import pytest
+
+from .conftest import memory_app, notice_texts, recommend
+from .oracle import PRODUCTS, expected_food, expected_upper_limit, per_day
+
+VEGAN_72 = {"age": 72, "sex": "male", "diet": "vegan", "country": "NL"}
+
+
+@pytest.fixture(scope="module")
+def client():
+    return memory_app().test_client()
+
+
+def _named(answer: dict, sku: str, stopped: set[str]) -> list[str]:
+    """The SKUs the `instead:<sku>` notice names, found by name in its text (catalog order),
+    less those it says to stop."""
+    text = notice_texts(answer)[f"instead:{sku}"]
+    return [s for s, p in PRODUCTS.items() if s not in stopped and p["name"]["en"] in text]
+
+
+def test_products_that_make_the_excess_are_replaced_by_what_suits(client) -> None:
+    taken = [{"sku": "XF-MULTI-MEN"}, {"sku": "XF-D3-100-CAP"}]
+    profile = {**VEGAN_72, "current_supplements": taken}
+    answer = recommend(client, {"profile": profile})
+    texts = notice_texts(answer)
+    assert answer["items"] == []  # the day as it is stays above the limit: no item
+    assert "instead:XF-MULTI-MEN" in texts, texts
+    named = _named(answer, "XF-MULTI-MEN", {"XF-MULTI-MEN", "XF-D3-100-CAP"})
+    assert all(PRODUCTS[s]["vegan"] for s in named), named
+    given = {n for s in named for n in per_day(PRODUCTS[s])}
+    assert {"vitamin_d_ug", "vitamin_b12_ug"} <= given, named  # what a vegan of 72 needs
+    # judged on the day without both: within the limit with food
+    vitamin_d = sum(per_day(PRODUCTS[s]).get("vitamin_d_ug", 0.0) for s in named)
+    limit = expected_upper_limit("vitamin_d_ug", 72, "none")
+    assert vitamin_d + expected_food(profile, "vitamin_d_ug") <= limit
+    # both are stopped, and the limit's notice points to what is named below
+    assert "XTRA FUEL Vitamin D3 100 µg Capsules" in texts["instead:XF-MULTI-MEN"]
+    assert "Below we name what to take in place of" in texts["above_upper_limit:vitamin_d_ug"]
+    assert "named above" in texts["no_items"]
+
+
+def test_a_childs_basket_above_the_limit_gets_what_suits_in_its_place(client) -> None:
+    profile = {"age": 8, "sex": "unspecified", "country": "DE"}
+    answer = recommend(client, {"profile": profile, "basket": [{"sku": "XF-D3-75-TAB"}]})
+    named = _named(answer, "XF-D3-75-TAB", {"XF-D3-75-TAB"})
+    assert named, notice_texts(answer)
+    for sku in named:
+        product = PRODUCTS[sku]
+        assert product["min_age"] is None or product["min_age"] <= 8, sku
+        assert per_day(product).get("vitamin_d_ug", 0.0) <= expected_upper_limit(
+            "vitamin_d_ug", 8, "none"
+        )
+
+
+def test_an_excess_of_a_product_that_suits_still_names_nothing(client) -> None:
+    """The vegan D3 that suits makes the excess (150 µg): no day without the multivitamin is
+    within the limit, so nothing is named in its place; the pharmacist decides."""
+    taken = [{"sku": "XF-MULTI-MEN"}, {"sku": "GR-D3-75-VCAP", "servings_per_day": 2}]
+    answer = recommend(client, {"profile": {**VEGAN_72, "current_supplements": taken}})
+    texts = notice_texts(answer)
+    assert "above_upper_limit:vitamin_d_ug" in texts
+    assert not any(code.startswith("instead:") for code in texts), texts
+    assert answer["items"] == []
