@@ -6,6 +6,10 @@
   named nothing in their place, while /refills named a vegan D3: who stopped both as told had
   no vitamin D and no B12. Where the day without the products replaced is within every limit,
   the list names what suits in their place, as it does where food makes the excess.
+- s36c F3: where the basket alone takes the day above an upper limit, the list said "take it
+  out of your basket" and dropped the dose band's warning of what is taken: a man of 40 on a
+  75 µg D3 (37.5 µg his band) with a 25 µg D3 in the basket was never told that the 75 µg
+  left is more than suits him. The intake check said both since s36a F7; the lists do now.
 Expectations from the catalog (oracle) and the answers' own fields."""
 
 from __future__ import annotations
@@ -73,3 +77,37 @@ def test_an_excess_of_a_product_that_suits_still_names_nothing(client) -> None:
     assert "above_upper_limit:vitamin_d_ug" in texts
     assert not any(code.startswith("instead:") for code in texts), texts
     assert answer["items"] == []
+
+
+@pytest.mark.parametrize("placement", [None, "cart", "checkout"])
+def test_the_list_keeps_the_warning_of_what_is_taken_beside_a_basket_over_the_limit(
+    client, placement
+) -> None:
+    profile = {"age": 40, "sex": "male", "country": "NL"}
+    profile["current_supplements"] = [{"sku": "XF-D3-75-TAB"}]
+    code = "intake_warning:vitamin_d_ug"
+    alone = recommend(client, {"profile": profile})
+    assert code in notice_texts(alone)  # the premise: 75 µg is above his band
+    body = {"profile": profile, "basket": [{"sku": "XF-D3-25-SG"}]}
+    if placement:
+        body["placement"] = placement
+    answer = recommend(client, body)
+    codes = [n["code"] for n in answer["notices"]]
+    texts = notice_texts(answer)
+    assert "take it out of your basket" in texts["above_upper_limit:vitamin_d_ug"]
+    # right after the limit's notice, worded of what is taken alone, as without the basket
+    assert codes[codes.index("above_upper_limit:vitamin_d_ug") + 1] == code, codes
+    assert texts[code] == notice_texts(alone)[code]
+    check_body = {"profile": profile, "basket": body["basket"], "locale": "en"}
+    check = client.post("/v1/intake/check", json=check_body).get_json()
+    assert texts[code] in {w["text"] for w in check["warnings"]}  # the check says the same
+    assert codes.count(code) == 1
+
+
+def test_no_warning_is_added_where_what_is_taken_alone_fits_the_band(client) -> None:
+    profile = {"age": 40, "sex": "male", "country": "NL"}
+    profile["current_supplements"] = [{"sku": "XF-D3-25-SG"}]
+    answer = recommend(client, {"profile": profile, "basket": [{"sku": "XF-D3-100-CAP"}]})
+    texts = notice_texts(answer)
+    assert "above_upper_limit:vitamin_d_ug" in texts
+    assert "intake_warning:vitamin_d_ug" not in texts, texts

@@ -236,15 +236,74 @@ def upper_limit_notices(ev: Evaluation, locale: str) -> list[dict[str, str]]:
     return notices + food_alone_notices(ev, locale)
 
 
+def with_taken_band(
+    ev: Evaluation, notices: list[dict[str, str]], locale: str
+) -> list[dict[str, str]]:
+    """`notices` with, after each `above_upper_limit:<nutrient>` that the basket alone makes
+    (what is taken stays within the limit: "take it out of your basket"), the dose band's
+    `intake_warning:<nutrient>` of what is taken without the basket, where that is above the
+    band: taking the basket's product out, as the notice says, still leaves it (review s36c
+    F3: a man of 40 on a 75 µg D3, 37.5 µg his band, with a 25 µg D3 in the basket was told
+    of the limit only; the intake check said both since s36a F7)."""
+    carted = [r for r in ev.resolved if r.path.startswith("basket.")]
+    if not carted:
+        return notices
+    keys = ev.snapshot.reference.nutrients.keys
+    columns = {
+        f"above_upper_limit:{keys[c]}": c
+        for c in over_room(ev).tolist()
+        if _basket_alone(ev, c, [r for r in carted if r.amounts[c] > 0], _room(ev, c))
+    }
+    said = {n["code"] for n in notices}
+    if not columns or not columns.keys() & said:
+        return notices
+    from .advice_texts import intake_warning_notices  # it renders with this module
+    from .ranking import evaluate  # ranking renders with this module
+
+    key = ("taken_without_basket",)
+    taken = ev.memo.get(key)
+    if taken is None:
+        kept = [(r.path, r.line) for r in ev.resolved if not r.path.startswith("basket.")]
+        taken = ev.memo[key] = evaluate(ev.snapshot, ev.profile, kept, ev.today, ev.jurisdiction)
+    failing = taken.offer.failing
+    band = {
+        f"intake_warning:{keys[c]}"
+        for c in columns.values()
+        if c in failing and failing[c].kind == "dose_band"
+    }
+    warnings = {
+        n["code"]: n
+        for n in intake_warning_notices(taken, locale)
+        if n["code"] in band and n["code"] not in said
+    }
+    out = []
+    for notice in notices:
+        out.append(notice)
+        code = notice["code"].replace("above_upper_limit:", "intake_warning:", 1)
+        if notice["code"] in columns and code in warnings:
+            out.append(warnings[code])
+    return out
+
+
+def _room(ev: Evaluation, column: int) -> float:
+    return float(ev.safety.room_or_inf[column])
+
+
+def _basket_alone(ev: Evaluation, column: int, carted: list[Any], cap: float) -> bool:
+    """Basket lines `carted` give the nutrient of `column` and what is taken stays within
+    `cap` without them: the basket alone takes the day above it."""
+    if not carted:
+        return False
+    kept = sum(float(r.amounts[column]) for r in ev.resolved if not r.path.startswith("basket."))
+    return not above(kept, cap)
+
+
 def basket_out(ev: Evaluation, column: int, carted: list[Any], locale: str, cap: float) -> str:
     """Review s31a F5: where only the basket lines that give it take the day above `cap` (the
     room an upper limit leaves with food; the life stage's maximum, review s34a F1) and what is
     taken alone stays within it, which to take out of the basket: not bought yet, it is no
     question for the doctor. "" otherwise."""
-    if not carted:
-        return ""
-    kept = sum(float(r.amounts[column]) for r in ev.resolved if not r.path.startswith("basket."))
-    if above(kept, cap):
+    if not _basket_alone(ev, column, carted, cap):
         return ""
     # the names the warning gives them (a label line without a name: "unnamed product (line 3
     # of your basket)", not its path "basket.2")

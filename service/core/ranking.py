@@ -26,6 +26,7 @@ from .day_totals import (
     near_upper_limit,
     threshold_notices,
     upper_limit_notices,
+    with_taken_band,
 )
 from .errors import InvalidInput
 from .fastnp import flatnonzero, nan_to_num
@@ -70,6 +71,7 @@ class Evaluation:
     model_features: np.ndarray | None = None  # learning.features(ev) when a model ranks
     model_score: np.ndarray | None = None
     advice: ProfileAdvice | None = None  # targets and dose bands (advice.py), set by evaluate
+    jurisdiction: str | None = None  # the limits' (the request's), for a day evaluated anew
 
     @cached_property
     def offer(self) -> Offer:
@@ -178,6 +180,7 @@ def evaluate(
         features,
         raw,
         advice=advice,
+        jurisdiction=jurisdiction,
     )
     if snapshot.model is not None and snapshot.learning is not None:
         _apply_model(ev, snapshot.learning)
@@ -366,9 +369,10 @@ def list_notices(ev: Evaluation, locale: str) -> list[dict[str, str]]:
     never changed. Neither reads `raw`, so a ranked copy may share them."""
     known = ev.memo.get(("notices", locale))
     if known is None:
-        known = ev.memo[("notices", locale)] = with_unsuited_lines(
-            ev, locale, profile_notices(ev, locale) + advice_notices(ev, locale)
-        )
+        notices = profile_notices(ev, locale) + advice_notices(ev, locale)
+        # and what is taken without the basket, where the basket alone crosses a limit (s36c)
+        notices = with_taken_band(ev, notices, locale)
+        known = ev.memo[("notices", locale)] = with_unsuited_lines(ev, locale, notices)
     return list(known)
 
 

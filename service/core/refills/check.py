@@ -285,6 +285,7 @@ class CheckCache:
             rule_required=rules.rule_required,
             rule_weight=rules.rule_weight,
             advice=rules.advice,
+            jurisdiction=jurisdiction,
         )
         return ev
 
