@@ -111,3 +111,16 @@ def test_no_warning_is_added_where_what_is_taken_alone_fits_the_band(client) -> 
     texts = notice_texts(answer)
     assert "above_upper_limit:vitamin_d_ug" in texts
     assert "intake_warning:vitamin_d_ug" not in texts, texts
+
+
+# s36b F7: `buy-again --help` did not say which Redis it reads, where `refills` and `refresh`
+# do: a newcomer without `make run` running got "Redis is not reachable" with no hint.
+@pytest.mark.parametrize("command", ["buy-again", "refills", "refresh"])
+def test_the_stored_customer_commands_say_which_redis_they_read(command) -> None:
+    from click.testing import CliRunner
+
+    from service.cli import main
+
+    result = CliRunner().invoke(main, [command, "--help"])
+    assert result.exit_code == 0, result.output
+    assert "Redis is REDIS_URL, or the one a running `make run`" in " ".join(result.output.split())

@@ -189,7 +189,9 @@ def refills(
 @click.option("--basket", default="", help="SKUs in the basket, comma-separated.")
 def buy_again_command(customer_id: str, locale: str | None, limit: int, basket: str) -> None:
     """Products a stored customer bought that still fit the profile as it is now, most
-    bought first, with their run-out dates (JSON)."""
+    bought first, with their run-out dates (JSON).
+
+    Redis is REDIS_URL, or the one a running `make run` of this checkout started."""
     import redis
 
     from ..core.errors import NotFound
