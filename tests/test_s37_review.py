@@ -124,3 +124,39 @@ def test_the_stored_customer_commands_say_which_redis_they_read(command) -> None
     result = CliRunner().invoke(main, [command, "--help"])
     assert result.exit_code == 0, result.output
     assert "Redis is REDIS_URL, or the one a running `make run`" in " ".join(result.output.split())
+
+
+# s37a F1 (this session's review of the s36d F7 fix): the excess of a second product that
+# does not suit, of another role, still blocked the first one's replacement; children were
+# told "no product safely fits". One notice stops both now, judged on the day without both.
+@pytest.mark.parametrize(
+    ("age", "country", "taken", "first"),
+    [
+        (4, "DE", ["XF-D3-100-CAP", "VL-VITE-134-SG"], "XF-D3-100-CAP"),
+        (1, "NL", ["NV-IRON-28-CAP", "BL-D3K2-TAB"], "BL-D3K2-TAB"),
+    ],
+)
+def test_a_second_unsuited_products_excess_no_longer_blocks_the_replacement(
+    client, age, country, taken, first
+) -> None:
+    profile = {"age": age, "sex": "female", "country": country}
+    profile["current_supplements"] = [{"sku": sku} for sku in taken]
+    answer = recommend(client, {"profile": profile})
+    texts = notice_texts(answer)
+    assert f"instead:{first}" in texts, texts
+    named = _named(answer, first, set(taken))
+    assert named
+    text = texts[f"instead:{first}"]
+    stop = text.split("Stop ", 1)[1]
+    assert all(PRODUCTS[sku]["name"]["en"] in stop for sku in taken), text  # both stopped
+    day: dict[str, float] = {}
+    for sku in named:
+        product = PRODUCTS[sku]
+        assert (product["min_age"] or 0) <= age <= (product["max_age"] or 200), sku
+        for nutrient, amount in per_day(product).items():
+            day[nutrient] = day.get(nutrient, 0.0) + amount
+    for nutrient, amount in day.items():  # the day without both, with food, within each limit
+        limit = expected_upper_limit(nutrient, age, "none")
+        food = expected_food(profile, nutrient)
+        assert limit is None or amount + food <= limit, (nutrient, amount, food, limit)
+    assert "named above" in texts["no_items"]
