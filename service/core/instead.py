@@ -38,7 +38,7 @@ import numpy as np
 
 from .day_totals import basket_out_sentence
 from .fastnp import nan_to_num
-from .instead_groups import grouped, none_of_role, stopped_too, two_nutrients
+from .instead_groups import grouped, none_of_role, stopped_too, two_nutrients, with_excess
 from .line_notices import basket_over_stage
 from .profile import Line
 
@@ -149,8 +149,8 @@ def _taken_instead(ev: Evaluation, request: RecommendationRequest) -> tuple[Inst
         ):
             continue
         if set(group) <= {i for one in found for i in one.stopped}:
-            continue  # a notice before stops them (`_with_excess`)
-        group = _with_excess(days, group, replaced, named, found)
+            continue  # a notice before stops them (`with_excess`)
+        group = with_excess(days, group, replaced, named, found)
         chosen, fit = _named_for(days, group, unsuited, named, avoid, two_roles)
         if not chosen or fit is None:
             continue
@@ -162,32 +162,6 @@ def _taken_instead(ev: Evaluation, request: RecommendationRequest) -> tuple[Inst
             named.append((f"instead.{sku}", Line(sku=sku)))
             avoid.add(sku)
     return tuple(_short(days, named, stopped_too(ev, found, replaced, taken))) if found else ()
-
-
-def _with_excess(
-    days: _Days,
-    group: tuple[int, ...],
-    replaced: list[int],
-    named: list[tuple[str, Line]],
-    found: list[Instead],
-) -> tuple[int, ...]:
-    """`group` and the other products that do not suit, and that no notice stops yet, that
-    give a nutrient the day without `group` is above its limit in: one notice stops them
-    together, judged on the day without them all (review s37a F1: a girl of 4 on a 100 µg D3
-    and a 134 mg vitamin E, neither for her age, both above the limit: in place of the D3 no
-    day was within every limit beside the vitamin E, none without the D3 beside it, and she
-    was told "no product safely fits"; kids' D3 drops are named in place of both now)."""
-    stopped = {i for one in found for i in one.stopped}
-    rest = [i for i in replaced if i not in group and i not in stopped]
-    if not rest:
-        return group
-    catalog = days.ev.snapshot.catalog
-    day = days.without({catalog.products[i].sku for i in group}, named)
-    over = day.over_limit_now
-    if not over:
-        return group
-    per_day = catalog.nutrients_per_day
-    return (*group, *(i for i in rest if (per_day[i, over] > 0).any()))
 
 
 @dataclass(frozen=True)

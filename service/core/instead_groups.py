@@ -9,7 +9,8 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .instead import Instead
+    from .instead import Instead, _Days
+    from .profile import Line
     from .ranking import Evaluation
 
 
@@ -106,3 +107,29 @@ def none_of_role(ev: Evaluation, index: int, avoid: set[str]) -> bool:
     if avoid:
         candidates &= ~ev.snapshot.catalog.sku_mask(avoid)
     return not candidates.any()
+
+
+def with_excess(
+    days: _Days,
+    group: tuple[int, ...],
+    replaced: list[int],
+    named: list[tuple[str, Line]],
+    found: list[Instead],
+) -> tuple[int, ...]:
+    """`group` and the other products that do not suit, and that no notice stops yet, that
+    give a nutrient the day without `group` is above its limit in: one notice stops them
+    together, judged on the day without them all (review s37a F1: a girl of 4 on a 100 µg D3
+    and a 134 mg vitamin E, neither for her age, both above the limit: in place of the D3 no
+    day was within every limit beside the vitamin E, none without the D3 beside it, and she
+    was told "no product safely fits"; kids' D3 drops are named in place of both now)."""
+    stopped = {i for one in found for i in one.stopped}
+    rest = [i for i in replaced if i not in group and i not in stopped]
+    if not rest:
+        return group
+    catalog = days.ev.snapshot.catalog
+    day = days.without({catalog.products[i].sku for i in group}, named)
+    over = day.over_limit_now
+    if not over:
+        return group
+    per_day = catalog.nutrients_per_day
+    return (*group, *(i for i in rest if (per_day[i, over] > 0).any()))
