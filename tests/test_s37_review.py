@@ -160,3 +160,31 @@ def test_a_second_unsuited_products_excess_no_longer_blocks_the_replacement(
         food = expected_food(profile, nutrient)
         assert limit is None or amount + food <= limit, (nutrient, amount, food, limit)
     assert "named above" in texts["no_items"]
+
+
+# s37a F4, F5: beside a notice naming a product of a nutrient, the list said it suggests that
+# nutrient "only once what you take is within the safe upper limits again", or that it has
+# "no vitamin B12 product suitable for this age" (judged on the day above the limit).
+def test_no_notice_says_none_of_a_nutrient_a_named_product_gives(client) -> None:
+    taken = [{"sku": "GR-MG-CIT-VCAP"}, {"sku": "XF-MULTI-50PLUS"}]
+    profile = {"age": 25, "sex": "female", "country": "DE", "life_stage": "pregnant"}
+    answer = recommend(client, {"profile": {**profile, "current_supplements": taken}})
+    texts = notice_texts(answer)
+    named = _named(answer, "XF-MULTI-50PLUS", {"XF-MULTI-50PLUS", "GR-MG-CIT-VCAP"})
+    given = {n for sku in named for n in per_day(PRODUCTS[sku])}
+    assert "folic_acid_ug" in given, named  # the premise
+    assert not [c for c in texts if c.startswith("advice_open:") and c.split(":")[1] in given]
+
+
+def test_a_vegan_girl_named_a_b12_is_not_told_none_suits_her_age(client) -> None:
+    taken = [{"sku": "XF-MULTI-WOMEN"}, {"sku": "XF-D3-100-CAP"}]
+    profile = {"age": 14, "sex": "female", "diet": "vegan", "country": "NL"}
+    answer = recommend(client, {"profile": {**profile, "current_supplements": taken}})
+    texts = notice_texts(answer)
+    named = _named(answer, "XF-MULTI-WOMEN", {"XF-MULTI-WOMEN", "XF-D3-100-CAP"})
+    assert any("vitamin_b12_ug" in per_day(PRODUCTS[sku]) for sku in named), named
+    child = texts["diet_child:vegan-child-vitamin-b12"]
+    assert "We have no vitamin B12 product" not in child, child
+    # as the same girl hears it without the excess (no 100 µg D3)
+    alone = recommend(client, {"profile": {**profile, "current_supplements": taken[:1]}})
+    assert notice_texts(alone)["diet_child:vegan-child-vitamin-b12"] == child

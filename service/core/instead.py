@@ -38,6 +38,7 @@ import numpy as np
 
 from .day_totals import basket_out_sentence
 from .fastnp import nan_to_num
+from .instead_beside import beside_named
 from .instead_groups import grouped, none_of_role, stopped_too, two_nutrients, with_excess
 from .line_notices import basket_over_stage
 from .profile import Line
@@ -336,7 +337,7 @@ def instead_notice(
 
     if not instead:  # most answers: nothing to name, nothing to adapt
         return notices
-    notices = _without_stale_reach(instead, notices)
+    notices = beside_named(ev, instead, _without_stale_reach(instead, notices), locale)
     taken = {x.sku for x in ev.resolved if x.sku and x.path.startswith(_TAKEN)}
     in_basket = {x.sku for x in ev.resolved if x.sku and x.path.startswith(_BASKET)}
     for one in instead:
