@@ -188,3 +188,24 @@ def test_a_vegan_girl_named_a_b12_is_not_told_none_suits_her_age(client) -> None
     # as the same girl hears it without the excess (no 100 µg D3)
     alone = recommend(client, {"profile": {**profile, "current_supplements": taken[:1]}})
     assert notice_texts(alone)["diet_child:vegan-child-vitamin-b12"] == child
+
+
+# s37a F2: a pregnant woman on a women's 50+ and a men's multivitamin (neither for pregnancy)
+# was named folic acid alone in place of the men's, chosen to fit beside the women's that the
+# notice then said to stop too: no vitamin D and no iodine named, "ask how to make it up".
+# The multivitamins are replaced together now, judged on the day without both.
+def test_two_multivitamins_are_replaced_together_with_every_need_kept(client) -> None:
+    taken = [{"sku": "VL-MULTI-WOMEN50"}, {"sku": "XF-MULTI-MEN", "servings_per_day": 2}]
+    profile = {"age": 26, "sex": "female", "country": "NL", "life_stage": "pregnant"}
+    answer = recommend(client, {"profile": {**profile, "current_supplements": taken}})
+    texts = notice_texts(answer)
+    (code,) = [c for c in texts if c.startswith("instead:")]
+    named = _named(answer, code.split(":")[1], {"VL-MULTI-WOMEN50", "XF-MULTI-MEN"})
+    day: dict[str, float] = {}
+    for sku in named:
+        assert PRODUCTS[sku]["pregnancy_suitable"], sku
+        for nutrient, amount in per_day(PRODUCTS[sku]).items():
+            day[nutrient] = day.get(nutrient, 0.0) + amount
+    assert day.get("folic_acid_ug", 0) >= 400 and day.get("iodine_ug", 0) > 0, named
+    assert 10 <= day.get("vitamin_d_ug", 0) <= 25, named  # the advice, within pregnancy's cap
+    assert "in their place" in texts["no_items"]

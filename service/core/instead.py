@@ -448,7 +448,9 @@ def with_no_items_instead(
     check of s26: 192 of 939 such answers said that beside "... suits your profile")."""
     if not instead:
         return notices
-    key = "notice_no_items_instead" + ("_many" if len(instead) > 1 else "")  # s27b M1
+    # s27b M1; one notice in place of several products too (s37a F2: two multivitamins)
+    many = len(instead) > 1 or bool(instead[0].also)
+    key = "notice_no_items_instead" + ("_many" if many else "")
     if any(one.basket_only for one in instead):  # what is advised against is in the basket
         key = "notice_no_items_instead_basket"
     text = instead[0].fit.snapshot.reference.text(key, locale)

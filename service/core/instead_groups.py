@@ -49,7 +49,7 @@ def grouped(ev: Evaluation, replaced: list[int]) -> list[tuple[int, ...]]:
     multivitamin) together: one notice names what suits in place of them all, judged on the
     day without all of them (session 29: a vegan on a 10 µg and a 20 µg D3 that are not vegan,
     30 µg against 25: in place of either alone nothing fit beside the other, so nothing was
-    named); a multivitamin alone, with each product of one role whose nutrients it all gives
+    named); the multivitamins together, with each product of one role whose nutrients one gives
     too (review s36a F1: a breastfeeding vegan on a women's multivitamin and a 25 µg D3, 35 µg
     against 25, neither vegan: the multivitamin's replacement gave no vitamin D beside the
     D3's 25 µg, the D3's none beside the multivitamin's 10 µg, and who stopped both as told
@@ -57,14 +57,20 @@ def grouped(ev: Evaluation, replaced: list[int]) -> list[tuple[int, ...]]:
     from .refills.replace import many_roles
 
     roles = ev.offer.role_table.category_role
-    multis = {index: [index] for index in replaced if many_roles(ev, index)}
+    # every multivitamin replaced in one group, the first first (review s37a F2: a pregnant
+    # woman on a women's 50+ and a men's multivitamin had folic acid alone named in place of
+    # the men's, chosen to fit beside the women's, which the notice then said to stop too:
+    # no vitamin D, no iodine; judged without both, folic acid + D3 and iodine are named)
+    together = [index for index in replaced if many_roles(ev, index)]
+    multis = {index: together for index in together}
     out: list[list[int]] = []
     by_role: dict[int, list[int]] = {}
     for index in replaced:
         role = int(roles[index])
         within = joins(ev, index, multis)
         if index in multis:
-            out.append(multis[index])
+            if index == together[0]:
+                out.append(together)
         elif within is not None:
             multis[within].append(index)
         elif role in by_role:
