@@ -209,3 +209,27 @@ def test_two_multivitamins_are_replaced_together_with_every_need_kept(client) ->
     assert day.get("folic_acid_ug", 0) >= 400 and day.get("iodine_ug", 0) > 0, named
     assert 10 <= day.get("vitamin_d_ug", 0) <= 25, named  # the advice, within pregnancy's cap
     assert "in their place" in texts["no_items"]
+
+
+# s37a F7: the page of a product taken that does not suit said "We suggest no other product
+# for the same need instead", while the plain list named one in its place.
+@pytest.mark.parametrize(
+    ("taken", "page"),
+    [(["XF-D3-20-TAB"], "XF-D3-20-TAB"), (["XF-MULTI-MEN", "XF-D3-100-CAP"], "XF-D3-100-CAP")],
+)
+def test_the_page_of_a_product_that_does_not_suit_names_the_lists_replacement(
+    client, taken, page
+) -> None:
+    profile = {**VEGAN_72, "current_supplements": [{"sku": sku} for sku in taken]}
+    plain = notice_texts(recommend(client, {"profile": profile}))
+    (code,) = [c for c in plain if c.startswith("instead:")]
+    answer = recommend(
+        client, {"profile": profile, "placement": "product_page", "product_sku": page}
+    )
+    texts = notice_texts(answer)
+    assert texts.get(code) == plain[code], texts
+    assert "no other product" not in texts.get("no_items", "")
+    named = _named(answer, code.split(":")[1], set(taken))
+    given = {n for sku in named for n in per_day(PRODUCTS[sku])}
+    for item in answer["items"]:  # nothing beside it gives what it gives
+        assert not set(item["nutrients_per_day"]) & given, item["sku"]

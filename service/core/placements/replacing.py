@@ -41,3 +41,17 @@ def with_replacement(
     if not instead:
         return picks, ()
     return [p for p in picks if not shares(ctx.ev, instead, p.index)], instead
+
+
+def page_replacement(
+    ctx: PlacementContext, picks: list[Pick]
+) -> tuple[list[Pick], tuple[Instead, ...]]:
+    """On the page of a product taken that does not suit, what the plain list names in its
+    place (its `instead:` notice), the picks giving nothing it gives (review s37a F7: the page
+    of a vegan's 100 µg D3 said "we suggest no other product for the same need", while the
+    list named a vegan D3 in its place). Only that notice: the page is about its product."""
+    index = ctx.product_index
+    instead = tuple(one for one in ctx.instead if index in one.stopped)
+    if index is None or not instead:
+        return picks, ()
+    return [p for p in picks if not shares(ctx.ev, instead, p.index)], instead

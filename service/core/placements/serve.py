@@ -43,7 +43,7 @@ from .config import Placement
 from .context import Copurchase, Pick, PlacementContext
 from .continued import continuing
 from .purchased import counting_proposals, reorders_together
-from .replacing import names_instead, with_replacement
+from .replacing import names_instead, page_replacement, with_replacement
 from .strategies import STRATEGIES, page_covers_notice
 
 # a stored customer's purchases and the refill settings they are read with
@@ -134,6 +134,8 @@ def placement_bodies(
     instead: tuple[Instead, ...] = ()
     if names_instead(ctx):  # as the plain list (s26b B2; cart, checkout s27; e-mail s36a F3)
         picks, instead = with_replacement(ctx, picks)
+    elif ctx.page_product_unsuited:  # the list's replacement of the page's product (s37a F7)
+        picks, instead = page_replacement(ctx, picks)
     ev = ctx.ev
     intake = shared.intake(ev) if shared is not None else intake_view(ev)
     bodies: dict[str, dict[str, Any]] = {}
