@@ -122,10 +122,15 @@ def test_review_s29b_f1_a_doctors_dose_left_short_by_what_is_named_is_said(clien
 
 def test_review_s29b_f1_a_doctors_dose_nothing_named_gives_is_said(client):
     """The same with a doctor's 45 µg vitamin K2 and two D3 + K2 products that are not vegan
-    in the basket: a plain vegan D3 is named in their place, and it gives no K2."""
+    in the basket: a plain vegan D3 is named in their place, and it gave no K2 ("gives no
+    vitamin K2; your doctor advised 45 µg"). Since review s37c F1 each product of a group is
+    served for what those named before leave open: the doctor's 45 µg K2 is named beside it,
+    and no sentence says K2 is left out."""
     profile = {"age": 30, "sex": "female", "diet": "vegan", "country": "DE"}
     profile["higher_dose_advised"] = {"vitamin_k2_ug": 45}
     basket = [{"sku": "XF-D3K2-DROPS"}, {"sku": "VL-D3K2-20-50-TAB"}]
     answer = recommend(client, {"profile": profile, "basket": basket})
     text = notice_texts(answer)["instead:XF-D3K2-DROPS"]
-    assert "gives no vitamin K2; your doctor advised 45 µg of vitamin K2 a day" in text, text
+    named = text.split(", we suggest ", 1)[1].split(" for your profile")[0]
+    assert "Vitamin K2 MK-7 45 µg" in named and "Vegan Vitamin D3" in named, text
+    assert "gives no vitamin K2" not in text, text

@@ -39,7 +39,7 @@ import numpy as np
 from .day_totals import basket_out_sentence
 from .fastnp import nan_to_num
 from .instead_beside import beside_named
-from .instead_groups import grouped, none_of_role, stopped_too, two_nutrients, with_excess
+from .instead_groups import grouped, merged, none_of_role, stopped_too, two_nutrients
 from .line_notices import basket_over_stage
 from .profile import Line
 
@@ -139,7 +139,7 @@ def _taken_instead(ev: Evaluation, request: RecommendationRequest) -> tuple[Inst
     found: list[Instead] = []
     named: list[tuple[str, Line]] = []
     basket = {x.sku for x in request.basket}
-    groups = grouped(ev, replaced)
+    groups = merged(days, grouped(ev, replaced), replaced)
     # first each in its own role, then a product of two nutrients none of its role replaces,
     # by one of another role for an advice gap of one of them, beside what the others named
     # (review s30a F3: kids' D3 drops in place of a fish-allergic child's omega-3 + D chew; a
@@ -149,9 +149,6 @@ def _taken_instead(ev: Evaluation, request: RecommendationRequest) -> tuple[Inst
             any(one.replaced == group[0] for one in found) or not two_nutrients(ev, group[0])
         ):
             continue
-        if set(group) <= {i for one in found for i in one.stopped}:
-            continue  # a notice before stops them (`with_excess`)
-        group = with_excess(days, group, replaced, named, found)
         chosen, fit = _named_for(days, group, unsuited, named, avoid, two_roles)
         if not chosen or fit is None:
             continue
@@ -207,41 +204,55 @@ def _named_for(
     product the need day picks that is not safe there gives way to the choice of that day.
     `two_roles`: a product of two nutrients may be replaced by one of another role
     (refills.replace.replacement)."""
-    from .refills.replace import fits, many_roles, next_replacement, replacement
+    from .refills.replace import fits, gap_replacement, many_roles, next_replacement, replacement
 
     catalog = days.ev.snapshot.catalog
-    index = group[0]
-    if not two_roles and none_of_role(days.ev, index, avoid):
-        return (), None  # nothing of its role suits the person on any day: no day to judge
+    per_day = catalog.nutrients_per_day
     gone = {catalog.products[i].sku for i in group}
     others = unsuited - gone
     chosen: list[int] = []
     first: Evaluation | None = None
-    while True:
-        added = named + [
-            (f"instead.{sku}", Line(sku=sku)) for sku in (catalog.products[i].sku for i in chosen)
-        ]
-        safe = days.without(gone, added)
-        need = days.without(unsuited, added) if others else safe
-        if safe.over_limit_now or need.over_limit_now:
-            break
-        first = first or safe
-        taken = avoid | {catalog.products[i].sku for i in chosen}
-        pick = None
-        for day in (need, safe) if others else (safe,):
-            pick = (
-                replacement(day, index, taken, two_roles)
-                if not chosen
-                else next_replacement(day, index, chosen, taken)
-            )
-            if pick is not None and day.rule_required[pick] and fits(safe)[pick]:
-                break
+    # each product of the group in turn, for what those chosen before leave open (review s37c
+    # F1, F2: of a group of many roles, only the first one's were searched, and a vegan's
+    # calcium or B12 was lost depending on the order of the lines)
+    for index in group:
+        gave = per_day[index] > 0
+        left = gave & ~(per_day[chosen] > 0).any(axis=0) if chosen else gave
+        if not left.any():
+            continue  # what it gave is named already (a second D3 of a vegan)
+        if not chosen and not two_roles and none_of_role(days.ev, index, avoid):
+            continue  # nothing of its role suits the person on any day: no day to judge
+        # its own role first, unless what is chosen gives some of it: then what it leaves
+        # open (a calcium + D3 beside a D3 named: calcium), as for a multivitamin
+        own = not chosen or not many_roles(days.ev, index) and bool((left == gave).all())
+        while True:
+            added = named + [
+                (f"instead.{sku}", Line(sku=sku))
+                for sku in (catalog.products[i].sku for i in chosen)
+            ]
+            safe = days.without(gone, added)
+            need = days.without(unsuited, added) if others else safe
+            if safe.over_limit_now or need.over_limit_now:
+                return tuple(chosen), first
+            first = first or safe
+            taken = avoid | {catalog.products[i].sku for i in chosen}
             pick = None
-        if pick is None:
-            break
-        chosen.append(pick)
-        if not many_roles(safe, index):  # one role: one product serves its need
-            break
+            for day in (need, safe) if others else (safe,):
+                if own:
+                    pick = replacement(day, index, taken, two_roles)
+                elif many_roles(day, index):
+                    pick = next_replacement(day, index, chosen, taken)
+                else:
+                    pick = gap_replacement(day, index, taken, left)
+                if pick is not None and day.rule_required[pick] and fits(safe)[pick]:
+                    break
+                pick = None
+            if pick is None:
+                break
+            chosen.append(pick)
+            own = False
+            if not many_roles(safe, index):  # one role: one product serves its need
+                break
     return tuple(chosen), first
 
 

@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from .instead import Instead, _Days
-    from .profile import Line
     from .ranking import Evaluation
 
 
@@ -115,27 +114,33 @@ def none_of_role(ev: Evaluation, index: int, avoid: set[str]) -> bool:
     return not candidates.any()
 
 
-def with_excess(
-    days: _Days,
-    group: tuple[int, ...],
-    replaced: list[int],
-    named: list[tuple[str, Line]],
-    found: list[Instead],
-) -> tuple[int, ...]:
-    """`group` and the other products that do not suit, and that no notice stops yet, that
-    give a nutrient the day without `group` is above its limit in: one notice stops them
-    together, judged on the day without them all (review s37a F1: a girl of 4 on a 100 µg D3
-    and a 134 mg vitamin E, neither for her age, both above the limit: in place of the D3 no
-    day was within every limit beside the vitamin E, none without the D3 beside it, and she
-    was told "no product safely fits"; kids' D3 drops are named in place of both now)."""
-    stopped = {i for one in found for i in one.stopped}
-    rest = [i for i in replaced if i not in group and i not in stopped]
-    if not rest:
-        return group
+def merged(
+    days: _Days, groups: list[tuple[int, ...]], replaced: list[int]
+) -> list[tuple[int, ...]]:
+    """`groups`, each joined by the other groups that give a nutrient the day without it is
+    above its limit in (supplements alone, `over_limit_now`), until none is: one notice stops
+    them together, judged on the day without them all, the products in the order of the lines
+    (review s37a F1: a girl of 4 on a 100 µg D3 and a 134 mg vitamin E, neither for her age,
+    both above the limit: in place of either no day was within every limit beside the other,
+    and she was told "no product safely fits"; review s37c F1: which notice came first
+    decided whether a vegan's calcium chew beside two D3s was replaced). Nothing to join
+    where the day itself is within every limit: a day with less is too."""
+    if len(groups) < 2 or not days.ev.over_limit_now:
+        return groups
     catalog = days.ev.snapshot.catalog
-    day = days.without({catalog.products[i].sku for i in group}, named)
-    over = day.over_limit_now
-    if not over:
-        return group
     per_day = catalog.nutrients_per_day
-    return (*group, *(i for i in rest if (per_day[i, over] > 0).any()))
+    out = [list(group) for group in groups]
+    joined = True
+    while joined and len(out) > 1:
+        joined = False
+        for group in out:
+            over = days.without({catalog.products[i].sku for i in group}, []).over_limit_now
+            others = [g for g in out if g is not group and (per_day[g][:, over] > 0).any()]
+            if over and others:
+                for other in others:
+                    group.extend(other)
+                    out.remove(other)
+                group.sort(key=replaced.index)
+                joined = True
+                break
+    return [tuple(group) for group in out]

@@ -118,6 +118,12 @@ def next_replacement(ev: Evaluation, index: int, chosen: list[int], avoid: Any) 
     return None
 
 
+def gap_replacement(ev: Evaluation, index: int, avoid: Any, gives: np.ndarray) -> int | None:
+    """The best product of any role for an advice gap of the nutrients `gives` (of those the
+    product at `index` gave, what others named in its place leave open: instead._named_for)."""
+    return _replacement(ev, index, avoid, same_role=False, gives=gives)
+
+
 def still_lost(snapshot: Any, why: dict[str, list[str]], given: list[int]) -> dict[str, list[str]]:
     """`why` without the nutrients its replacements give among those it was the only source
     of (`only_source`): "It was also your only source of ... folic acid ... and iodine" beside
