@@ -259,3 +259,14 @@ def test_what_is_named_does_not_depend_on_the_order_of_the_lines(client, taken, 
         assert all(PRODUCTS[sku]["vegan"] for sku in named), named
         answers.append(named)
     assert answers[0] == answers[1]
+
+
+# s37c F3: "every product we have with calcium would go above the safe upper limit" beside a
+# notice naming a calcium tablet in place of two multivitamins.
+def test_no_advice_unmet_of_a_nutrient_a_named_product_gives(client) -> None:
+    taken = [{"sku": "XF-MULTI-MEN"}, {"sku": "XF-MULTI-SPORT"}]
+    answer = recommend(client, {"profile": {**VEGAN_72, "current_supplements": taken}})
+    texts = notice_texts(answer)
+    named = _named(answer, "XF-MULTI-MEN", {"XF-MULTI-MEN", "XF-MULTI-SPORT"})
+    assert any("calcium_mg" in per_day(PRODUCTS[sku]) for sku in named), named
+    assert "advice_unmet:calcium_mg" not in texts, texts

@@ -10,6 +10,8 @@ Review s37a (this session's review of products that make an excess being replace
 - F5: "We have no vitamin B12 product suitable for this age" (`diet_child:<id>`, its
   `text_none`) beside a notice naming a B12 lozenge for a vegan girl of 14: the list judged
   "none" on the day above the limit, where no product passes guarantee 1.
+- s37c F3: "every product we have with calcium would go above the safe upper limit"
+  (`advice_unmet:<nutrient>`) beside a notice naming a calcium tablet.
 """
 
 from __future__ import annotations
@@ -21,10 +23,16 @@ if TYPE_CHECKING:
     from .ranking import Evaluation
 
 
+# "we suggest it only once ...", "every product we have with it would go above the limit":
+# of the day as it is, which the notice asks to change (review s37c F3: beside calcium named)
+_WAITING = frozenset({"advice_open", "advice_unmet"})
+
+
 def beside_named(
     ev: Evaluation, instead: tuple[Instead, ...], notices: list[dict[str, str]], locale: str
 ) -> list[dict[str, str]]:
-    """`notices` without `advice_open:<nutrient>` of a nutrient a named product gives, and
+    """`notices` without `advice_open:<nutrient>` or `advice_unmet:<nutrient>` of a nutrient a
+    named product gives (the notice's own text says what it leaves short: `instead._short`), and
     with a `diet_child:<id>` of such a nutrient in its wording for "there is a product" (the
     named one: judged on the day without what it replaces, it suits the child)."""
     if not instead:
@@ -43,7 +51,7 @@ def beside_named(
     out = []
     for notice in notices:
         kind, _, key = notice["code"].partition(":")
-        if kind == "advice_open" and key in given:
+        if kind in _WAITING and key in given:
             continue
         if notice["code"] in texts:
             notice = {**notice, "text": texts[notice["code"]]}
