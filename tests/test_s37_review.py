@@ -270,3 +270,18 @@ def test_no_advice_unmet_of_a_nutrient_a_named_product_gives(client) -> None:
     named = _named(answer, "XF-MULTI-MEN", {"XF-MULTI-MEN", "XF-MULTI-SPORT"})
     assert any("calcium_mg" in per_day(PRODUCTS[sku]) for sku in named), named
     assert "advice_unmet:calcium_mg" not in texts, texts
+
+
+# s37c F9: a vegan of 72 on a 75 µg D3 that is not vegan, with a vegan 25 µg D3 in the basket
+# (100 µg, 109 µg with food: above the limit) was told to take the vegan D3 out of the basket,
+# the only vitamin D that suits him, while the 75 µg that does not suit stayed.
+def test_the_basket_is_not_blamed_beside_a_product_taken_that_does_not_suit(client) -> None:
+    profile = {**VEGAN_72, "current_supplements": [{"sku": "XF-D3-75-TAB"}]}
+    answer = recommend(client, {"profile": profile, "basket": [{"sku": "GR-D3-25-VCAP"}]})
+    texts = notice_texts(answer)
+    assert "take it out of your basket" not in texts["above_upper_limit:vitamin_d_ug"]
+    assert "product_not_suited:XF-D3-75-TAB" in texts
+    # a product taken that suits still hears it (review s31a F5)
+    profile = {**VEGAN_72, "current_supplements": [{"sku": "GR-D3-75-VCAP"}]}
+    answer = recommend(client, {"profile": profile, "basket": [{"sku": "GR-D3-25-VCAP"}]})
+    assert "take it out of your basket" in notice_texts(answer)["above_upper_limit:vitamin_d_ug"]

@@ -289,6 +289,20 @@ def _room(ev: Evaluation, column: int) -> float:
     return float(ev.safety.room_or_inf[column])
 
 
+def _taken_unsuited(ev: Evaluation, column: int) -> bool:
+    """Something taken that gives the nutrient does not suit the person: the basket is not
+    what to change (review s37c F9: a vegan of 72 on a 75 µg D3 that is not vegan was told to
+    take the vegan 25 µg D3 out of his basket, the only vitamin D that suits him; the notice of
+    the 75 µg says to talk to the pharmacist about it)."""
+    from .refills.why import no_longer_fits  # it renders with this module
+
+    return any(
+        no_longer_fits(ev, r.sku)
+        for r in ev.resolved
+        if not r.path.startswith("basket.") and r.amounts[column] > 0
+    )
+
+
 def _basket_alone(ev: Evaluation, column: int, carted: list[Any], cap: float) -> bool:
     """Basket lines `carted` give the nutrient of `column` and what is taken stays within
     `cap` without them: the basket alone takes the day above it."""
@@ -303,7 +317,7 @@ def basket_out(ev: Evaluation, column: int, carted: list[Any], locale: str, cap:
     room an upper limit leaves with food; the life stage's maximum, review s34a F1) and what is
     taken alone stays within it, which to take out of the basket: not bought yet, it is no
     question for the doctor. "" otherwise."""
-    if not _basket_alone(ev, column, carted, cap):
+    if not _basket_alone(ev, column, carted, cap) or _taken_unsuited(ev, column):
         return ""
     # the names the warning gives them (a label line without a name: "unnamed product (line 3
     # of your basket)", not its path "basket.2")
