@@ -285,3 +285,25 @@ def test_the_basket_is_not_blamed_beside_a_product_taken_that_does_not_suit(clie
     profile = {**VEGAN_72, "current_supplements": [{"sku": "GR-D3-75-VCAP"}]}
     answer = recommend(client, {"profile": profile, "basket": [{"sku": "GR-D3-25-VCAP"}]})
     assert "take it out of your basket" in notice_texts(answer)["above_upper_limit:vitamin_d_ug"]
+
+
+# s37d F1 (this session's second pharmacist): the order of the lines still decided whether a
+# child was named vitamin D: a product of two nutrients (an omega-3 + D, a calcium + D3) was
+# replaced by one of another role only where it came first in its group.
+@pytest.mark.parametrize(
+    ("profile", "taken"),
+    [
+        ({"age": 6, "country": "DE"}, ["BL-FOLIC-400-TAB", "GR-ALGAE-D3-SG"]),
+        ({"age": 1, "country": "DE", "diet": "vegan"}, ["XF-ZINC-10-TAB", "XF-CAD3-1000-20-TAB"]),
+    ],
+)
+def test_a_childs_vitamin_d_is_named_in_either_order(client, profile, taken) -> None:
+    answers = []
+    for order in (taken, taken[::-1]):
+        body = {"profile": {**profile, "current_supplements": [{"sku": s} for s in order]}}
+        answer = recommend(client, body)
+        codes = [c for c in notice_texts(answer) if c.startswith("instead:")]
+        named = {s for c in codes for s in _named(answer, c.split(":")[1], set(taken))}
+        assert any("vitamin_d_ug" in per_day(PRODUCTS[s]) for s in named), (order, named)
+        answers.append(named)
+    assert answers[0] == answers[1]

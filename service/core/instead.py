@@ -145,8 +145,9 @@ def _taken_instead(ev: Evaluation, request: RecommendationRequest) -> tuple[Inst
     # (review s30a F3: kids' D3 drops in place of a fish-allergic child's omega-3 + D chew; a
     # calcium + D3 not meant for a child beside a 25 µg D3: the drops in the D3's place)
     for group, two_roles in [*((g, False) for g in groups), *((g, True) for g in groups)]:
-        if two_roles and (
-            any(one.replaced == group[0] for one in found) or not two_nutrients(ev, group[0])
+        if two_roles and (  # of any product of the group, whatever the order (review s37d F1)
+            any(one.replaced == group[0] for one in found)
+            or not any(two_nutrients(ev, i) for i in group)
         ):
             continue
         chosen, fit = _named_for(days, group, unsuited, named, avoid, two_roles)
