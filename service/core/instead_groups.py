@@ -130,11 +130,16 @@ def merged(
     catalog = days.ev.snapshot.catalog
     per_day = catalog.nutrients_per_day
     out = [list(group) for group in groups]
+    above: dict[tuple[int, ...], list[int]] = {}  # the day without a group: once per group
     joined = True
     while joined and len(out) > 1:
         joined = False
         for group in out:
-            over = days.without({catalog.products[i].sku for i in group}, []).over_limit_now
+            key = tuple(group)
+            if key not in above:
+                gone = {catalog.products[i].sku for i in group}
+                above[key] = days.without(gone, []).over_limit_now
+            over = above[key]
             others = [g for g in out if g is not group and (per_day[g][:, over] > 0).any()]
             if over and others:
                 for other in others:

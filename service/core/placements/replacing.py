@@ -38,6 +38,13 @@ def with_replacement(
             if not {products[i].sku for i in one.stopped} & handled
             and not any(shares(ctx.ev, (one,), p.index) for p in refilled)
         )
+    return _beside(ctx, picks, instead)
+
+
+def _beside(
+    ctx: PlacementContext, picks: list[Pick], instead: tuple[Instead, ...]
+) -> tuple[list[Pick], tuple[Instead, ...]]:
+    """(`picks` less those that give a nutrient a replacement gives, the replacements)."""
     if not instead:
         return picks, ()
     return [p for p in picks if not shares(ctx.ev, instead, p.index)], instead
@@ -51,7 +58,4 @@ def page_replacement(
     of a vegan's 100 µg D3 said "we suggest no other product for the same need", while the
     list named a vegan D3 in its place). Only that notice: the page is about its product."""
     index = ctx.product_index
-    instead = tuple(one for one in ctx.instead if index in one.stopped)
-    if index is None or not instead:
-        return picks, ()
-    return [p for p in picks if not shares(ctx.ev, instead, p.index)], instead
+    return _beside(ctx, picks, tuple(one for one in ctx.instead if index in one.stopped))
