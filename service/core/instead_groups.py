@@ -4,13 +4,53 @@ and when no product of a role can be named at all (no day to judge)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import replace
+from itertools import islice, permutations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from .instead import Instead, _Days
     from .ranking import Evaluation
+
+
+def canonical(ev: Evaluation, replaced: list[int]) -> list[int]:
+    """`replaced` in an order of their own, not the lines': the multivitamins first (what
+    they gave is searched for first, as one group), then the catalog's order (review s38b:
+    the order of a basket decided what was named in place of its products)."""
+    from .refills.replace import many_roles
+
+    return sorted(replaced, key=lambda index: (not many_roles(ev, index), index))
+
+
+# orders tried at most where the first leaves a product without a replacement or an advice
+# short (8: every order of three groups, and each product of a group first; more is rare)
+ORDERS_TRIED = 8
+
+
+def orders(groups: list[tuple[int, ...]]) -> Iterator[list[tuple[int, ...]]]:
+    """`groups` as they are, then the other orders of the groups, then each with another of
+    its products first (at most `ORDERS_TRIED` in all). Each group is judged beside what the
+    groups before it named, and each product of a group for what those before it leave open,
+    so the first may take what another needed: a vegan's calcium + D3 in place of a calcium +
+    D3 tablet left no vitamin D for the omega-3 + D3 softgel beside it, while the softgel
+    first had a vegan one named and the tablet a calcium (review s38b)."""
+
+    def variants() -> Iterator[tuple[tuple[int, ...], ...]]:
+        yield from permutations(groups)
+        for k, group in enumerate(groups):
+            for j in range(1, len(group)):
+                first = (group[j], *group[:j], *group[j + 1 :])
+                yield (*groups[:k], first, *groups[k + 1 :])
+
+    def fresh() -> Iterator[list[tuple[int, ...]]]:
+        seen: set[tuple[tuple[int, ...], ...]] = set()
+        for variant in variants():
+            if variant not in seen:
+                seen.add(variant)
+                yield list(variant)
+
+    return islice(fresh(), ORDERS_TRIED)
 
 
 def stopped_too(
@@ -44,10 +84,10 @@ def two_nutrients(ev: Evaluation, index: int) -> bool:
 
 
 def grouped(ev: Evaluation, replaced: list[int]) -> list[tuple[int, ...]]:
-    """`replaced` in its order, the products of one role that give nothing beside it (not a
-    multivitamin) together: one notice names what suits in place of them all, judged on the
-    day without all of them (session 29: a vegan on a 10 µg and a 20 µg D3 that are not vegan,
-    30 µg against 25: in place of either alone nothing fit beside the other, so nothing was
+    """`replaced` in its order (`canonical`), the products of one role that give nothing beside
+    it (not a multivitamin) together: one notice names what suits in place of them all, judged
+    on the day without all of them (session 29: a vegan on a 10 µg and a 20 µg D3 that are not
+    vegan, 30 µg against 25: in place of either alone nothing fit beside the other, so nothing was
     named); the multivitamins together, with each product of one role whose nutrients one gives
     too (review s36a F1: a breastfeeding vegan on a women's multivitamin and a 25 µg D3, 35 µg
     against 25, neither vegan: the multivitamin's replacement gave no vitamin D beside the
@@ -119,7 +159,7 @@ def merged(
 ) -> list[tuple[int, ...]]:
     """`groups`, each joined by the other groups that give a nutrient the day without it is
     above its limit in (supplements alone, `over_limit_now`), until none is: one notice stops
-    them together, judged on the day without them all, the products in the order of the lines
+    them together, judged on the day without them all, the products in the order of `replaced`
     (review s37a F1: a girl of 4 on a 100 µg D3 and a 134 mg vitamin E, neither for her age,
     both above the limit: in place of either no day was within every limit beside the other,
     and she was told "no product safely fits"; review s37c F1: which notice came first

@@ -1,0 +1,145 @@
+"""Session 38: the order of the lines decided what a list names in place of products that do
+not suit (review s38b: 50 of 2,400 random profiles answered otherwise with their current
+supplements or basket in another order, 13 of them naming a replacement for a product in one
+order and nothing in the other).
+
+A vegan of 52 with an omega-3 + D3 softgel and a calcium + D3 tablet in her basket, neither
+vegan, was named a vegan omega-3 + D3 in place of the softgel and a calcium in place of the
+tablet; with the tablet first, a vegan calcium + D3 in its place, and for the softgel only "ask
+your pharmacist". The products that do not suit are now taken in an order of their own (the
+multivitamins first, then the catalog's), and where that order leaves a product without a
+replacement or an advice short, the other orders of its groups are tried too: the first that
+leaves the fewest is named. Every order was an answer the list could give before; which one is
+no longer up to the shop's basket order.
+
+Expectations from the catalog (oracle) and the answers' own fields."""
+
+from __future__ import annotations
+
+from itertools import permutations
+
+import pytest
+
+from .conftest import memory_app, notice_texts, recommend
+from .oracle import PRODUCTS, per_day
+
+
+@pytest.fixture(scope="module")
+def client():
+    return memory_app().test_client()
+
+
+def _substance(answer: dict, lines: set[str]) -> tuple:
+    """What an answer advises, whatever the order of its lines: the items, the notice codes
+    (any `instead:` as one), the products named in place of others, and the products that do
+    not suit with nothing named in their place."""
+    texts = notice_texts(answer)
+    instead = " ".join(t for c, t in texts.items() if c.startswith("instead:"))
+    named = {s for s, p in PRODUCTS.items() if s not in lines and p["name"]["en"] in instead}
+    unsuited = {c.split(":", 1)[1] for c in texts if c.startswith("product_not_suited:")}
+    alone = {s for s in unsuited if PRODUCTS[s]["name"]["en"] not in instead}
+    codes = {"instead" if c.startswith("instead:") else c for c in texts}
+    items = {(i["sku"], i.get("servings_per_day")) for i in answer["items"]}
+    return frozenset(items), frozenset(codes), frozenset(named), frozenset(alone)
+
+
+def _every_order(client, profile: dict, taken: list[str], basket: list[str], placement: str | None):
+    lines = set(taken) | set(basket)
+    for some in permutations(taken):
+        for other in permutations(basket):
+            body = {
+                "profile": {**profile, "current_supplements": [{"sku": s} for s in some]},
+                "basket": [{"sku": s} for s in other],
+                **({"placement": placement} if placement else {}),
+            }
+            yield (some, other), _substance(recommend(client, body), lines)
+
+
+VEGAN_52 = {"age": 52, "sex": "other", "country": "DE", "diet": "vegan"}
+VEGAN_91 = {"age": 91, "sex": "male", "country": "NL", "diet": "vegan", "allergies": ["fish"]}
+CASES = {
+    # s38b F1: the softgel's replacement, or nothing for it, by the basket's order
+    "vegan 52, omega-3 + D3 and calcium + D3 in the basket": (
+        {**VEGAN_52, "conditions": ["bariatric_surgery"], "sun_exposure": "high"},
+        [],
+        ["XF-OMEGA3-D3-SG", "XF-CAD3-1000-20-TAB"],
+    ),
+    # s38b #223: which of the D3 and the kids' omega-3 chew got nothing, 20 or 12.5 µg
+    "vegan 91, calcium chew, kids' omega-3 chew and a D3 in the basket": (
+        VEGAN_91,
+        [],
+        ["NV-CA-400-CHEW", "KV-OMEGA3-KIDS-CHEW", "BL-D3-20-70PLUS-TAB"],
+    ),
+    # s38b F2 #1344: 10 µg and "make up the rest", or 20 µg, by the order of what is taken
+    "vegan woman of 66 on an anticonvulsant and four products": (
+        {
+            "age": 66,
+            "sex": "female",
+            "country": "DE",
+            "diet": "vegan",
+            "medications": ["anticonvulsant"],
+        },
+        ["VL-CAD3K2-TAB", "XF-MULTI-PREGNANCY", "GR-D3-KIDS-DROPS-VEGAN", "XF-D3-25-DROPS"],
+        [],
+    ),
+    # s38b F3 #400: the list's own items changed (magnesium or a second calcium)
+    "vegan 91, kids' magnesium chew beside D3 products": (
+        {
+            "age": 91,
+            "sex": "unspecified",
+            "country": "NL",
+            "diet": "vegan",
+            "allergies": ["fish", "soy"],
+            "goals": ["muscles"],
+        },
+        ["XF-D3K2-TAB", "GR-D3-KIDS-DROPS-VEGAN", "KV-MG-KIDS-CHEW"],
+        ["XF-FOLIC-D3-TAB"],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_the_order_of_the_lines_decides_nothing(client, case) -> None:
+    profile, taken, basket = CASES[case]
+    answers = dict(_every_order(client, profile, taken, basket, None))
+    first = next(iter(answers.values()))
+    differing = {order: a for order, a in answers.items() if a != first}
+    assert not differing, (first, differing)
+
+
+@pytest.mark.parametrize("placement", ["cart", "checkout", "account"])
+def test_the_placements_follow_no_order_either(client, placement) -> None:
+    profile, taken, basket = CASES["vegan 91, kids' magnesium chew beside D3 products"]
+    answers = {a for _, a in _every_order(client, profile, taken, basket, placement)}
+    assert len(answers) == 1, answers
+
+
+def test_an_order_that_replaces_every_product_is_the_one_named(client) -> None:
+    """s38b F1: of the orders, one names something in place of both basket products that do
+    not suit: that one is the answer, whatever the basket's order."""
+    profile, taken, basket = CASES["vegan 52, omega-3 + D3 and calcium + D3 in the basket"]
+    for order, (_, _, named, alone) in _every_order(client, profile, taken, basket, None):
+        assert not alone, (order, alone)
+        assert all(PRODUCTS[s]["vegan"] for s in named), named
+
+
+def test_a_vegan_of_91_is_named_the_vitamin_d_advised_at_his_age(client) -> None:
+    """s38b #223: the kids' omega-3 chew (12.5 µg of vitamin D in an algae omega-3 in its
+    place) and the 70+ D3 cannot both be replaced beside each other; of the two answers, the
+    one naming 20 µg of vitamin D a day, the Health Council's advice from 70, in every order."""
+    profile, taken, basket = CASES[
+        "vegan 91, calcium chew, kids' omega-3 chew and a D3 in the basket"
+    ]
+    for order, (_, _, named, _) in _every_order(client, profile, taken, basket, None):
+        vitamin_d = sum(per_day(PRODUCTS[s]).get("vitamin_d_ug", 0.0) for s in named)
+        assert vitamin_d == 20, (order, named)
+
+
+def test_a_vegan_of_66_is_named_her_whole_vitamin_d(client) -> None:
+    """s38b #1344: in one order a calcium + D3 of 10 µg with "make up the rest" (DGE: 20 µg),
+    in the other a 20 µg D3 beside calcium and B12: the order that leaves no advice short."""
+    profile, taken, _ = CASES["vegan woman of 66 on an anticonvulsant and four products"]
+    body = {"profile": {**profile, "current_supplements": [{"sku": s} for s in taken]}}
+    texts = notice_texts(recommend(client, body))
+    instead = " ".join(t for c, t in texts.items() if c.startswith("instead:"))
+    assert "make up the rest" not in instead, instead
