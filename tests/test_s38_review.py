@@ -16,12 +16,17 @@ Expectations from the catalog (oracle) and the answers' own fields."""
 
 from __future__ import annotations
 
+import re
 from itertools import permutations
+from pathlib import Path
 
 import pytest
+import yaml
 
 from .conftest import memory_app, notice_texts, recommend
 from .oracle import PRODUCTS, per_day
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
@@ -143,3 +148,49 @@ def test_a_vegan_of_66_is_named_her_whole_vitamin_d(client) -> None:
     texts = notice_texts(recommend(client, body))
     instead = " ".join(t for c, t in texts.items() if c.startswith("instead:"))
     assert "make up the rest" not in instead, instead
+
+
+# ---------------------------------------------------------------- review s38a (texts)
+def _translated(node, path: str, out: list) -> list:
+    """Every mapping of a data file with an `en`, `nl` and `de` text: (path, mapping)."""
+    if isinstance(node, dict):
+        if all(isinstance(node.get(k), str) for k in ("en", "nl", "de")):
+            out.append((path, node))
+        for key, value in node.items():
+            _translated(value, f"{path}.{key}", out)
+    elif isinstance(node, list):
+        for k, value in enumerate(node):
+            _translated(value, f"{path}[{k}]", out)
+    return out
+
+
+def _numbers(text: str) -> list[str]:
+    """The numbers a text says, not of a name (B12, D3, omega-3, pyridoxal 5'-phosphate) or a
+    placeholder."""
+    text = re.sub(r"\{[^}]*\}", "", text)
+    return sorted(n.replace(",", ".") for n in re.findall(r"(?<![\w-])\d+(?:[.,]\d+)?(?!')", text))
+
+
+def test_every_text_says_the_same_numbers_in_every_language() -> None:
+    """s38a F2: the Dutch rule text said children "van 0 tot 4 jaar", the English and German
+    "0 to 3": the same advice, other numbers on the page of each language."""
+    files = sorted((ROOT / "rules").rglob("*.yaml")) + [ROOT / "catalog" / "products.yaml"]
+    differing = [
+        (path, {k: _numbers(node[k]) for k in ("en", "nl", "de")})
+        for f in files
+        for path, node in _translated(yaml.safe_load(f.read_text()), f.name, [])
+        if not _numbers(node["en"]) == _numbers(node["nl"]) == _numbers(node["de"])
+    ]
+    assert not differing, differing
+
+
+def test_the_german_levothyroxine_warning_says_apart_from_what() -> None:
+    """s38a F3: "Nehmen Sie Calcium, Magnesium und Eisen mit mindestens 4 Stunden Abstand"
+    reads as 4 hours between those three; it is 4 hours from the levothyroxine."""
+    interactions = yaml.safe_load((ROOT / "rules" / "reference" / "interactions.yaml").read_text())
+    texts = [
+        i["text"]["de"]
+        for i in interactions["interactions"]
+        if "levothyroxine" in i["trigger"].get("medications", []) and "4 Stunden" in i["text"]["de"]
+    ]
+    assert texts and all("zu Ihrem Levothyroxin" in t for t in texts), texts
