@@ -31,13 +31,12 @@ last one's day: it counts every product not stopped, and what is named before it
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
 from .day_totals import basket_out_sentence
-from .fastnp import nan_to_num
 from .instead_beside import beside_named
 from .instead_groups import (
     canonical,
@@ -48,6 +47,7 @@ from .instead_groups import (
     stopped_too,
     two_nutrients,
 )
+from .instead_short import score, with_short
 from .line_notices import basket_over_stage
 from .profile import Line
 
@@ -145,32 +145,31 @@ def _taken_instead(ev: Evaluation, request: RecommendationRequest) -> tuple[Inst
     # every line the evaluation counts: with a stored customer's supplies still lasting (a
     # quick check of s27: a woman of 75 with a 75 µg D3 still lasting, not in her profile,
     # was told to take a 20 µg D3 in place of her fish-oil D3: 102 µg with food, limit 100)
-    days = _Days(ev, request, [(x.path, x.line) for x in ev.resolved], {})
+    days = _Days(ev, request, [(x.path, x.line) for x in ev.resolved])
     groups = merged(days, grouped(ev, replaced), replaced)
     best: list[Instead] = []
-    score: tuple[int, int] | None = None
+    least: tuple[int, ...] | None = None
     for order in orders(groups):
-        found, named = _found(days, order, replaced)
+        found, named = _found(days, order, replaced, set(taken))
         if not found:
             continue
-        out = _short(days, named, stopped_too(ev, found, replaced, taken))
-        stopped = {i for one in out for i in one.stopped}
-        this = (sum(i not in stopped for i in replaced), sum(len(one.short) for one in out))
-        if score is None or this < score:
-            best, score = out, this
-        if score == (0, 0):
+        out = with_short(ev, named, stopped_too(ev, found, replaced, taken))
+        this = score(ev, replaced, out, named)
+        if least is None or this < least:
+            best, least = out, this
+        if least[:3] == (0, 0, 0):  # nothing short, lost or without a replacement
             break
     return tuple(best)
 
 
 def _found(
-    days: _Days, groups: list[tuple[int, ...]], replaced: list[int]
+    days: _Days, groups: list[tuple[int, ...]], replaced: list[int], taken: set[int]
 ) -> tuple[list[Instead], list[tuple[str, Line]]]:
     """What is named in place of each group, in the order of `groups`, each beside what
-    those before it named; and the lines of all that is named."""
+    those before it named; and the lines of all that is named (`taken`: the catalog indices
+    of the products taken)."""
     ev, request = days.ev, days.request
     catalog = ev.snapshot.catalog
-    taken = {catalog.index[x.sku] for x in ev.resolved if x.sku and x.path.startswith(_TAKEN)}
     avoid = {line.sku for _, line in days.lines if line.sku} | set(request.exclude_skus)
     unsuited = {catalog.products[index].sku for index in replaced}
     found: list[Instead] = []
@@ -207,7 +206,8 @@ class _Days:
     ev: Evaluation
     request: RecommendationRequest
     lines: list[tuple[str, Line]]
-    memo: dict  # (SKUs left out, paths added) -> that day: the orders tried share their days
+    # (SKUs left out, paths added) -> that day: the orders tried share their days
+    memo: dict[tuple[frozenset[str], tuple[str, ...]], Evaluation] = field(default_factory=dict)
 
     def without(self, skus: set[str], added: list[tuple[str, Line]]) -> Evaluation:
         from .ranking import evaluate  # ranking renders with this module
@@ -297,70 +297,6 @@ def _named_for(
             if not many_roles(safe, index):  # one role: one product serves its need
                 break
     return tuple(chosen), first
-
-
-def _short(days: _Days, named: list, found: list[Instead]) -> list[Instead]:
-    """`found`, the last notice naming a product that gives a nutrient with the columns (and
-    amount a day) of each advice that a product replaced gave to and that the day every notice
-    asks for still leaves short (s27b M4: a boy of 11 in DE with little sun, 20 µg advised,
-    told to take 10 µg kids' drops in place of a 25 µg spray, with no word that half the
-    advice is still open: no item gives vitamin D beside what is named); and on each, the
-    doctor's doses that day meets (`_without_stale_reach`).
-
-    That day is without what the notices say to stop, with what they name: the other products
-    still taken count, a product that does not suit with no notice of its own too (review
-    s28b F3: "you take 10 µg" of a girl of 8 still on a calcium + 10 µg D3), and every notice's
-    products (review s28 F1: "you take 10 µg, make up the rest" beside another notice naming a
-    20 µg D3). Not of a doctor's dose (its own notices say how far our products reach it and
-    what the upper limit or the life stage's maximum leaves: review s28b F1, F2), nor of an
-    advice above the room the upper limit leaves beside food."""
-    from .advice import advice_of
-    from .advice_extras import capped_doctor_doses
-    from .advice_open import advised_columns
-
-    ev = days.ev
-    catalog = ev.snapshot.catalog
-    per_day = catalog.nutrients_per_day
-    # that day's intake, without evaluating it: the profile's advice and room do not depend
-    # on what is taken (targets.yaml conditions read no intake)
-    stopped = {catalog.products[i].sku for one in found for i in one.stopped}
-    intake = ev.intake - sum((x.amounts for x in ev.resolved if x.sku in stopped), start=0.0)
-    intake = intake + per_day[[catalog.index[line.sku] for _, line in named]].sum(axis=0)
-    advice = advice_of(ev)
-    targets = nan_to_num(advice.targets)
-    open_ = intake < targets * (1 - 1e-9)
-    doctor = np.isin(np.arange(len(targets)), list(advice.doctor))
-    met = frozenset(np.flatnonzero(doctor & ~open_).tolist())
-    replaced = (per_day[[i for one in found for i in one.stopped]] > 0).any(axis=0)
-    within = targets <= ev.safety.room_or_inf * (1 + 1e-9)
-    # a doctor's dose too, unless the life stage's maximum or the upper limit holds it (its
-    # own notice says so: review s28b F1); where a doctor's notice of it stands beside,
-    # `instead_notice` leaves it to that one (s28b F2). Review s29b F1: a doctor's 20 µg of
-    # an 87-year-old vegan was halved by the vegan calcium + D3 named in place of her
-    # basket's, without a word
-    capped = np.isin(np.arange(len(targets)), list(capped_doctor_doses(ev)))
-    # review s30c F5: never of a nutrient a medicine or condition keeps out (active vitamin D,
-    # sarcoidosis: "make up the vitamin D" beside "we do not suggest vitamin D")
-    kept_out = np.isin(ev.snapshot.reference.nutrients.keys, list(_kept_out(ev)))
-    short = replaced & (advised_columns(ev) | doctor) & open_ & ~capped & within & ~kept_out
-    out = [replace(one, doctor_met=met) for one in found]
-    for column in np.flatnonzero(short).tolist():
-        giving = [
-            k for k, one in enumerate(found) if (per_day[list(one.indices), column] > 0).any()
-        ]
-        # none named gives it (a doctor's K2 beside a plain D3 named for two D3 + K2): the
-        # last notice whose products to stop gave it says so
-        gave = [k for k, one in enumerate(found) if (per_day[list(one.stopped), column] > 0).any()]
-        k = (giving or gave)[-1]
-        amount = (int(column), float(intake[column]))
-        out[k] = replace(out[k], short=(*out[k].short, amount))
-    return out
-
-
-def _kept_out(ev: Evaluation) -> set[str]:
-    """Nutrients an interaction the profile triggers excludes or warns about (its doctor
-    decides: no advice of them is "made up" from what a notice names)."""
-    return {n for i in ev.safety.triggered for n in (*(i.exclude or {}), *(i.warn or {}))}
 
 
 def beside_mask(ev: Evaluation, instead: tuple[Instead, ...]) -> np.ndarray:

@@ -32,9 +32,10 @@ def beside_named(
     ev: Evaluation, instead: tuple[Instead, ...], notices: list[dict[str, str]], locale: str
 ) -> list[dict[str, str]]:
     """`notices` without `advice_open:<nutrient>` or `advice_unmet:<nutrient>` of a nutrient a
-    named product gives (the notice's own text says what it leaves short: `instead._short`), and
-    with a `diet_child:<id>` of such a nutrient in its wording for "there is a product" (the
-    named one: judged on the day without what it replaces, it suits the child)."""
+    named product gives (the notice's own text says what it leaves short:
+    `instead_short.with_short`), and with a `diet_child:<id>` of such a nutrient in its
+    wording for "there is a product" (the named one: judged on the day without what it
+    replaces, it suits the child)."""
     if not instead:
         return notices
     snapshot = ev.snapshot

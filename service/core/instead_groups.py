@@ -23,21 +23,28 @@ def canonical(ev: Evaluation, replaced: list[int]) -> list[int]:
     return sorted(replaced, key=lambda index: (not many_roles(ev, index), index))
 
 
-# orders tried at most where the first leaves a product without a replacement or an advice
-# short (8: every order of three groups, and each product of a group first; more is rare)
+# orders tried at most where the first leaves an advice short, a nutrient lost or a product
+# without a replacement (instead_short.score)
 ORDERS_TRIED = 8
 
 
 def orders(groups: list[tuple[int, ...]]) -> Iterator[list[tuple[int, ...]]]:
-    """`groups` as they are, then the other orders of the groups, then each with another of
-    its products first (at most `ORDERS_TRIED` in all). Each group is judged beside what the
-    groups before it named, and each product of a group for what those before it leave open,
-    so the first may take what another needed: a vegan's calcium + D3 in place of a calcium +
-    D3 tablet left no vitamin D for the omega-3 + D3 softgel beside it, while the softgel
-    first had a vegan one named and the tablet a calcium (review s38b)."""
+    """`groups` as they are; then every other order of up to three groups, or of more each
+    group put first; then each group with another of its products first (at most
+    `ORDERS_TRIED` in all). Each group is judged beside what the groups before it named, and
+    each product of a group for what those before it leave open, so the first may take what
+    another needed: a vegan's calcium + D3 in place of a calcium + D3 tablet left no vitamin
+    D for the omega-3 + D3 softgel beside it, while the softgel first had a vegan one named
+    and the tablet a calcium (review s38b). Every order is judged by the same rules: what is
+    named for a group is safe on the days it is judged on, whichever comes first."""
 
     def variants() -> Iterator[tuple[tuple[int, ...], ...]]:
-        yield from permutations(groups)
+        if len(groups) <= 3:
+            yield from permutations(groups)
+        else:
+            yield tuple(groups)
+            for k in range(1, len(groups)):
+                yield (groups[k], *groups[:k], *groups[k + 1 :])
         for k, group in enumerate(groups):
             for j in range(1, len(group)):
                 first = (group[j], *group[:j], *group[j + 1 :])
@@ -62,7 +69,7 @@ def stopped_too(
     kids' D3 drops in place of the softgel only, and the calcium + D3 with its 10 µg of vitamin
     D stayed beside them: two vitamin D products, "beside it we suggest no more vitamin D").
     Without them the day only gives less: what is named stays within every limit; what it
-    then leaves short of an advice is said (`_short`)."""
+    then leaves short of an advice is said (`instead_short.with_short`)."""
     per_day = ev.snapshot.catalog.nutrients_per_day
     stopped = {i for one in found for i in one.stopped}
     for index in (i for i in replaced if i in taken and i not in stopped):

@@ -50,8 +50,9 @@ def replacement(
     month; None when there is none. Products in `avoid` (the rest of the reorder) are not
     chosen. `two_roles`: a product of two nutrients too, where none of its role fits (the
     list's notices, after trying each product's own role: instead._taken_instead, whose
-    `_short` then says what advice what is named leaves open; not /refills, whose replacement
-    would not say that the doctor's calcium of a child's calcium + D3 is lost: review s30b F2)."""
+    `instead_short.with_short` then says what advice what is named leaves open; not /refills,
+    whose replacement would not say that the doctor's calcium of a child's calcium + D3 is
+    lost: review s30b F2)."""
     found = _replacement(ev, index, avoid, same_role=True)
     if found is not None and _broad(ev, index) and _fits_worse(ev, index, found):
         # review s34a F3, F5: a women's multivitamin (retinol, iron, calcium) in place of a
