@@ -253,3 +253,52 @@ def test_refills_keep_calcium_within_the_limit_beside_a_multivitamin_taken(redis
     bought = list(zip(taken, [91, 51, 52, 146], strict=True))
     day = _reorder_day(client, profile, bought, "calcium_mg")
     assert day <= expected_upper_limit("calcium_mg", 45, "none"), day
+
+
+def test_the_email_reorders_a_pregnant_womans_folate_beside_gummies_it_says_to_stop(
+    redis_url,
+) -> None:
+    """s38d F3: /refills, buy again and the account page reorder her active folate; the
+    e-mail held it back "more folic acid than suits you" for kids' gummies (unsuitable in
+    pregnancy as a product, 80 µg folic acid: 480 µg in all against 1,000) that the same
+    e-mail tells her to stop."""
+    client = dated_client(redis_url, TODAY_S38)
+    profile = {
+        "age": 37,
+        "sex": "female",
+        "country": "NL",
+        "diet": "vegan",
+        "life_stage": "pregnant",
+        "medications": ["levothyroxine"],
+        "current_supplements": [{"sku": "KV-MULTI-KIDS-GUMMY"}],
+    }
+    bought = [("GR-METHYLFOLATE-400-CAP", 80), ("KV-MULTI-KIDS-GUMMY", 39)]
+    purchases = [(sku, TODAY_S38 - dt.timedelta(days=ago)) for sku, ago in bought]
+    store_customer(client, "s38d-f3", profile, purchases)
+    base = "/v1/customers/s38d-f3"
+    refills = client.get(f"{base}/refills?locale=en").get_json()["reorder"]["items"]
+    assert "GR-METHYLFOLATE-400-CAP" in {i["sku"] for i in refills}, refills
+    email = client.get(f"{base}/recommendations?placement=email&locale=en").get_json()
+    assert "GR-METHYLFOLATE-400-CAP" in {i["sku"] for i in email["items"]}, email
+    assert not any(n["code"].startswith("refill_held_back:") for n in email["notices"]), email
+
+
+def test_refills_name_in_place_of_a_lasting_supply_what_the_list_names(redis_url) -> None:
+    """s38c F1: a vegan of 68 with kids' drops and two calcium + D3 tablets bought 5 days ago,
+    none of them for him: the account page named a 20 µg D3 and a calcium 500 mg in place of
+    all three, /refills a vegan calcium + D3 for each (10 µg of the 20 µg the DGE gives)."""
+    client = dated_client(redis_url, TODAY_S38)
+    profile = {"age": 68, "sex": "male", "country": "DE", "diet": "vegan", "goals": ["muscles"]}
+    bought = ["GR-D3-KIDS-DROPS-VEGAN", "XF-CAD3K2-TAB", "XF-CAD3-500-10-TAB"]
+    store_customer(
+        client, "s38c-f1", profile, [(s, TODAY_S38 - dt.timedelta(days=5)) for s in bought]
+    )
+    base = "/v1/customers/s38c-f1"
+    account = client.get(f"{base}/recommendations?placement=account&locale=en").get_json()
+    instead = " ".join(t for c, t in notice_texts(account).items() if c.startswith("instead:"))
+    listed = {s for s, p in PRODUCTS.items() if s not in bought and p["name"]["en"] in instead}
+    assert listed, account
+    for entry in client.get(f"{base}/refills?locale=en").get_json()["refills"]:
+        named = {(entry.get("instead") or {}).get("sku")}
+        named |= {x["sku"] for x in entry.get("instead_also") or []}
+        assert named == listed, (entry["sku"], named, listed)

@@ -143,6 +143,13 @@ def _blocked_now(
         ):
             ctx.__dict__.setdefault("_within_besides", set()).add(column)
             continue
+        # a product unsuitable in the life stage as a whole (no amount crossed): its failure is
+        # its own, and stopping it leaves nothing of that failure (review s38d F3: a pregnant
+        # woman's folate reorder was held back "more folic acid than suits you" for kids'
+        # gummies the same e-mail said to stop, 480 µg in all against the 1,000 µg limit)
+        if found.kind == "life_stage" and lasting and set(lasting) <= set(unfit):
+            ctx.__dict__.setdefault("_within_besides", set()).add(column)
+            continue
         if lasting:
             return column, lasting
     return None
