@@ -140,7 +140,8 @@ def _taken_instead(ev: Evaluation, request: RecommendationRequest) -> tuple[Inst
     # the order of the lines decides nothing (review s38b: 50 of 2,400 profiles were named
     # other products, 13 a replacement in one order and none in the other): the products
     # replaced in an order of their own, and of the orders of their groups the first that
-    # leaves the fewest of them without a replacement, then the fewest advices short
+    # serves the person best (instead_short.score: advices short, nutrients lost, products
+    # with nothing named, products named)
     replaced = canonical(ev, replaced)
     # every line the evaluation counts: with a stored customer's supplies still lasting (a
     # quick check of s27: a woman of 75 with a 75 µg D3 still lasting, not in her profile,

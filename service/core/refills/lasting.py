@@ -259,7 +259,46 @@ def lasting_verdicts(
             named = lasting_named(fit, base, supply.index, avoid, lines, evaluate_lines)
             if named is not None:
                 instead[supply.sku] = named
-    return out, {**instead, **_with_multi(snapshot, joined, instead)}
+    own = {**instead, **_with_multi(snapshot, joined, instead)}
+    listing = (snapshot, profile, lasting, basket, today, jurisdiction)
+    return out, {**own, **as_the_list(listing, evaluations, unfit or set())}
+
+
+def as_the_list(
+    listing: tuple[Snapshot, Profile, list[Supply], list[Line], dt.date, str | None],
+    evaluations: CheckCache | None,
+    unfit: set[str],
+) -> dict[str, Named]:
+    """What the customer's list names in place of the supplies still lasting that no longer
+    fit (instead.taken_instead, on the list's lines: the current supplements, the supplies
+    the profile does not list, the basket), for each supply a notice of it stops: /refills
+    names the same (review s38c F1: the list's choice among orders named a 20 µg D3 and a
+    calcium in place of a vegan's kids' drops and two calcium + D3 tablets, /refills a
+    vegan calcium + D3 for each)."""
+    from ..instead import taken_instead
+    from ..profile import labelled_lines
+    from ..requests import RecommendationRequest
+
+    snapshot, profile, lasting, basket, today, jurisdiction = listing
+    listed = {line.sku for line in profile.current_supplements if line.sku}
+    supplies_ = [
+        (f"supply.{s.sku}", Line(sku=s.sku, servings_per_day=s.servings_per_day))
+        for s in lasting
+        if s.sku not in listed
+    ]
+    lines = labelled_lines(profile, basket, supplies_)
+    ev = cached_evaluate(snapshot, profile, lines, today, jurisdiction, evaluations)
+    request = RecommendationRequest(
+        profile=profile, basket=tuple(basket), jurisdiction=jurisdiction
+    )
+    products = snapshot.catalog.products
+    out: dict[str, Named] = {}
+    for one in taken_instead(ev, request):
+        named = Named(one.indices[0], one.fit, tuple((i, one.fit) for i in one.indices[1:]))
+        for sku in (products[i].sku for i in one.stopped):
+            if sku in unfit and any(s.sku == sku for s in lasting):
+                out[sku] = named
+    return out
 
 
 def _with_multi(
