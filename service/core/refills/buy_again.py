@@ -16,6 +16,7 @@ from ..ranking import Evaluation, evaluate, item_warnings
 from ..snapshot import Snapshot
 from ..target_priority import column_ranks
 from ..vocabulary import LOCALES
+from .lasting import list_instead
 from .plan import _as_taken, fits, listed_and_due, plan_refills
 from .render import product_item, runs_out_reason, stop_reasons
 from .replace import outgrown
@@ -233,7 +234,15 @@ def buy_again(
     jurisdiction: str | None = None,
 ) -> list[dict[str, Any]]:
     """`buy_again_ranked` as items: the contract's item fields plus `last_purchase`,
-    `packs_bought` and `runs_out_on`, with reasons and warnings in `locale`."""
+    `packs_bought` and `runs_out_on`, with reasons and warnings in `locale`. None that gives a
+    nutrient a product the customer's list names in place of another gives, as the `account`
+    placement leaves them out (placements.replacing; review s38d F4: buy again offered a
+    20 µg D3 spray where the account page named a 20 µg D3 in place of a multivitamin)."""
+    from ..instead import shares
+
+    lasting = [s for s in supplies(snapshot, profile, purchases) if s.runs_out_on > today]
+    listing = (snapshot, profile, lasting, list(basket), today, jurisdiction)
+    instead = list_instead(listing)
     items = []
     for chosen in buy_again_ranked(
         snapshot,
@@ -246,6 +255,8 @@ def buy_again(
         jurisdiction=jurisdiction,
     ):
         supply = chosen.supply
+        if instead and shares(chosen.ev, instead, chosen.index):
+            continue
         item = product_item(chosen.ev, supply.index, locale)
         item.update(
             {

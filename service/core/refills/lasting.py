@@ -20,6 +20,7 @@ from .supplies import basket_besides, taken_lines
 from .why import above_now, exclusions
 
 if TYPE_CHECKING:
+    from ..instead import Instead
     from .plan import Decision
     from .supplies import Supply
 
@@ -259,22 +260,16 @@ def lasting_verdicts(
             named = lasting_named(fit, base, supply.index, avoid, lines, evaluate_lines)
             if named is not None:
                 instead[supply.sku] = named
-    own = {**instead, **_with_multi(snapshot, joined, instead)}
-    listing = (snapshot, profile, lasting, basket, today, jurisdiction)
-    return out, {**own, **as_the_list(listing, evaluations, unfit or set())}
+    return out, {**instead, **_with_multi(snapshot, joined, instead)}
 
 
-def as_the_list(
+def list_instead(
     listing: tuple[Snapshot, Profile, list[Supply], list[Line], dt.date, str | None],
-    evaluations: CheckCache | None,
-    unfit: set[str],
-) -> dict[str, Named]:
-    """What the customer's list names in place of the supplies still lasting that no longer
-    fit (instead.taken_instead, on the list's lines: the current supplements, the supplies
-    the profile does not list, the basket), for each supply a notice of it stops: /refills
-    names the same (review s38c F1: the list's choice among orders named a 20 µg D3 and a
-    calcium in place of a vegan's kids' drops and two calcium + D3 tablets, /refills a
-    vegan calcium + D3 for each)."""
+    evaluations: CheckCache | None = None,
+) -> tuple[Instead, ...]:
+    """The customer's list's `instead:<SKU>` notices (instead.taken_instead) on the list's
+    own lines: the current supplements, the supplies still lasting the profile does not
+    list, the basket (placements.context.PlacementContext.lines)."""
     from ..instead import taken_instead
     from ..profile import labelled_lines
     from ..requests import RecommendationRequest
@@ -291,14 +286,7 @@ def as_the_list(
     request = RecommendationRequest(
         profile=profile, basket=tuple(basket), jurisdiction=jurisdiction
     )
-    products = snapshot.catalog.products
-    out: dict[str, Named] = {}
-    for one in taken_instead(ev, request):
-        named = Named(one.indices[0], one.fit, tuple((i, one.fit) for i in one.indices[1:]))
-        for sku in (products[i].sku for i in one.stopped):
-            if sku in unfit and any(s.sku == sku for s in lasting):
-                out[sku] = named
-    return out
+    return taken_instead(ev, request)
 
 
 def _with_multi(
