@@ -203,13 +203,18 @@ def test_the_german_levothyroxine_warning_says_apart_from_what() -> None:
 TODAY_S38 = dt.date(2026, 12, 7)
 
 
+def _stored(client, customer_id: str, profile: dict, bought: list[tuple[str, int]]) -> str:
+    """Store `profile` with purchases (SKU, days before TODAY_S38); the customer's path."""
+    purchases = [(sku, TODAY_S38 - dt.timedelta(days=ago)) for sku, ago in bought]
+    store_customer(client, customer_id, profile, purchases)
+    return f"/v1/customers/{customer_id}"
+
+
 def _reorder_day(client, profile: dict, bought: list[tuple[str, int]], nutrient: str) -> float:
     """A stored customer's /refills: what the reorder proposes of `nutrient` a day, beside every
     current supplement the profile names that the reorder leaves out (still taken: the
     customer says so), with the food allowance."""
-    purchases = [(sku, TODAY_S38 - dt.timedelta(days=ago)) for sku, ago in bought]
-    store_customer(client, "s38d", profile, purchases)
-    answer = client.get("/v1/customers/s38d/refills?locale=en").get_json()
+    answer = client.get(f"{_stored(client, 's38d', profile, bought)}/refills?locale=en").get_json()
     items = answer["reorder"]["items"]
     proposed = {i["sku"] for i in items}
     left = {i["sku"] for i in answer["reorder"]["left_out"]}
@@ -273,9 +278,7 @@ def test_the_email_reorders_a_pregnant_womans_folate_beside_gummies_it_says_to_s
         "current_supplements": [{"sku": "KV-MULTI-KIDS-GUMMY"}],
     }
     bought = [("GR-METHYLFOLATE-400-CAP", 80), ("KV-MULTI-KIDS-GUMMY", 39)]
-    purchases = [(sku, TODAY_S38 - dt.timedelta(days=ago)) for sku, ago in bought]
-    store_customer(client, "s38d-f3", profile, purchases)
-    base = "/v1/customers/s38d-f3"
+    base = _stored(client, "s38d-f3", profile, bought)
     refills = client.get(f"{base}/refills?locale=en").get_json()["reorder"]["items"]
     assert "GR-METHYLFOLATE-400-CAP" in {i["sku"] for i in refills}, refills
     email = client.get(f"{base}/recommendations?placement=email&locale=en").get_json()
@@ -297,9 +300,7 @@ def test_buy_again_offers_nothing_beside_what_the_account_page_names(redis_url) 
         "conditions": ["haemochromatosis"],
     }
     bought = [("GR-D3-20-SPRAY-VEGAN", 212), ("BL-MULTI-AZ", 36)]
-    purchases = [(sku, TODAY_S38 - dt.timedelta(days=ago)) for sku, ago in bought]
-    store_customer(client, "s38d-f4", profile, purchases)
-    base = "/v1/customers/s38d-f4"
+    base = _stored(client, "s38d-f4", profile, bought)
     account = client.get(f"{base}/recommendations?placement=account&locale=en").get_json()
     again = client.get(f"{base}/buy-again?locale=en").get_json()["items"]
     shown = {i["sku"] for i in account["items"]}
