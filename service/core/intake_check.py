@@ -208,7 +208,7 @@ def _product_warnings(ev: Any, locale: str) -> list[dict[str, Any]]:
         "allergy": ("warning_allergy", None),
         # review 8b R10: "1 year", not "1 years"
         "age": ("warning_age_one" if profile.age == 1 else "warning_age", {"age": profile.age}),
-        "life_stage": ("warning_life_stage", {}),
+        "life_stage": (reference.variant("warning_life_stage", profile.life_stage), {}),
     }
     warnings = []
     for code, (text_key, values) in checks.items():

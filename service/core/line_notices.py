@@ -306,8 +306,9 @@ def life_stage_line_notices(ev: Evaluation, locale: str) -> list[dict[str, str]]
             continue
         seen.add(line.sku)
         basket = line.path.startswith("basket.")
+        key = "notice_product_life_stage" if basket else "notice_product_life_stage_taken"
         text = reference.text(
-            "notice_product_life_stage" if basket else "notice_product_life_stage_taken",
+            reference.variant(key, ev.profile.life_stage),  # her own life stage (s38a F4)
             locale,
             products=catalog.products[catalog.index[line.sku]].name[locale],
         )

@@ -272,6 +272,12 @@ class Reference:
             if i.together is not None
         )
 
+    def variant(self, key: str, variant: str) -> str:
+        """`<key>.<variant>` where the texts give words of their own for it (a life stage's),
+        else `key`."""
+        own = f"{key}.{variant}"
+        return own if own in self.texts else key
+
     def text(self, key: str, locale: str, **values: Any) -> str:
         return self.texts[key][locale].format(**localized(values, locale))
 

@@ -184,16 +184,16 @@ def _reason(ev: Any, line: int, why: str, forms: str, write: TextWriter) -> str:
         if own:
             return own
     if ":" not in why:
-        return write(f"unsuited_{why}", forms=forms)
+        return write(_staged(ev, write, f"unsuited_{why}"), forms=forms)
     kind, key = why.split(":", 1)
     keys = ev.snapshot.reference.nutrients.keys
     column = keys.index(key)
     others = any(r.amounts[column] > 0 for j, r in enumerate(ev.resolved) if j != line)
     if kind == "life_stage_maximum":  # the day's total (review 12 F15: not the 25 µg alone)
         if not others:
-            return write("unsuited_life_stage_maximum", forms=forms)
+            return write(_staged(ev, write, "unsuited_life_stage_maximum"), forms=forms)
         maximum = life_stage_maxima(ev)[key]
-        text = "unsuited_life_stage_maximum_nutrient"
+        text = _staged(ev, write, "unsuited_life_stage_maximum_nutrient")
     else:
         maximum, text = float(advice_of(ev).band_upper[column]), "unsuited_dose_band"
     values = ev.snapshot.reference.nutrients.text_values(
@@ -216,7 +216,8 @@ def _own_above_maximum(ev: Any, line: int, write: TextWriter) -> str:
             values = ev.snapshot.reference.nutrients.text_values(
                 key, write.locale, amount=amount, maximum=maximum
             )
-            parts.append(write("unsuited_life_stage_maximum_nutrient", taken="", **values))
+            text = _staged(ev, write, "unsuited_life_stage_maximum_nutrient")
+            parts.append(write(text, taken="", **values))
     return ", ".join(parts)
 
 
@@ -312,9 +313,8 @@ def product_reasons(ev: Any, index: int, write: TextWriter) -> list[str]:
             said.add(column)
             stage_named = True
             values = nutrients.text_values(key, write.locale, amount=total, maximum=maximum)
-            reasons.append(
-                write("unsuited_life_stage_maximum_nutrient", taken=with_taken(column), **values)
-            )
+            text = _staged(ev, write, "unsuited_life_stage_maximum_nutrient")
+            reasons.append(write(text, taken=with_taken(column), **values))
     words: list[str] = []
     for code, mask in ev.safety.excluded.items():
         if code in _NOT_A_REASON or not mask[index]:
@@ -334,7 +334,7 @@ def product_reasons(ev: Any, index: int, write: TextWriter) -> list[str]:
     reasons += [
         conflict_words(ev, clash, write.locale)
         if why == "interaction" and clash
-        else write(f"unsuited_{why}", forms=forms)
+        else write(_staged(ev, write, f"unsuited_{why}"), forms=forms)
         for why in words
     ]
     for column in [int(c) for c in banded]:
@@ -349,6 +349,13 @@ def product_reasons(ev: Any, index: int, write: TextWriter) -> list[str]:
         )
         reasons.append(write("unsuited_dose_band", taken=with_taken(column), **values))
     return reasons + rule_reasons(ev, index, write)
+
+
+def _staged(ev: Any, write: TextWriter, key: str) -> str:
+    """A life stage's text in the person's own life stage where the texts give it
+    (`<key>_pregnant`, review s38a F4: a cod-liver oil's 0 µg of retinol is pregnancy's
+    maximum, not breastfeeding's), else `key`."""
+    return write.own_text(key, ev.profile.life_stage) if "life_stage" in key else key
 
 
 def rule_reasons(ev: Any, index: int, write: TextWriter) -> list[str]:
