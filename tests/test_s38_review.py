@@ -17,6 +17,7 @@ Expectations from the catalog (oracle) and the answers' own fields."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from itertools import permutations
 from pathlib import Path
@@ -305,3 +306,43 @@ def test_buy_again_offers_nothing_beside_what_the_account_page_names(redis_url) 
     again = client.get(f"{base}/buy-again?locale=en").get_json()["items"]
     shown = {i["sku"] for i in account["items"]}
     assert {i["sku"] for i in again} <= shown, (again, account["items"])
+
+
+OTHER_STAGE = {"en": "breastfeeding", "nl": "borstvoeding", "de": "Stillzeit"}
+
+
+@pytest.mark.parametrize("locale", sorted(OTHER_STAGE))
+def test_a_pregnant_woman_is_told_of_pregnancy_not_of_breastfeeding(client, locale) -> None:
+    """s38a F4: the cod-liver oil's page told a pregnant woman its 250 µg of retinol is more
+    than the 0 µg "that suits pregnancy or breastfeeding" and that it is "not suitable during
+    pregnancy or breastfeeding"; the 0 µg is pregnancy's maximum and the oil suits
+    breastfeeding (the catalog's flag), as its page tells a breastfeeding woman."""
+    profile = {"age": 34, "sex": "female", "country": "NL", "life_stage": "pregnant"}
+    page = {"placement": "product_page", "product_sku": "NV-COD-LIVER-OIL"}
+    texts = notice_texts(recommend(client, {"profile": profile, **page}, locale))
+    taken = {**profile, "current_supplements": [{"sku": "XF-MULTI-WOMEN"}]}
+    texts |= notice_texts(recommend(client, {"profile": taken}, locale))
+    said = [texts["page_product_not_suited"], texts["product_not_suited:XF-MULTI-WOMEN"]]
+    assert not any(OTHER_STAGE[locale] in text for text in said), said
+
+
+def test_refills_stop_nothing_for_a_pack_no_longer_proposed(redis_url) -> None:
+    """s38f F1: a reorder held back beside what the profile names (a pregnant vegan's vegan
+    multivitamin beside a 20 µg D3 she names: above the 25 µg of pregnancy) still told her to
+    stop her lasting D3 "when you start the new pack of GreenRoots Vegan Multivitamin"."""
+    client = dated_client(redis_url, TODAY_S38)
+    profile = {
+        "age": 30,
+        "sex": "female",
+        "country": "NL",
+        "diet": "vegan",
+        "life_stage": "pregnant",
+        "current_supplements": [{"sku": "GR-MULTI-VEGAN"}, {"sku": "XF-D3-20-TAB"}],
+    }
+    bought = [("GR-MULTI-VEGAN", 88), ("XF-D3-20-TAB", 150), ("GR-D3-20-TAB", 1)]
+    answer = client.get(f"{_stored(client, 's38f', profile, bought)}/refills?locale=en").get_json()
+    proposed = {i["name"] for i in answer["reorder"]["items"]}
+    starts = re.findall(
+        r"when you start the new pack of (.+?):", json.dumps(answer, ensure_ascii=False)
+    )
+    assert set(starts) <= proposed, (starts, proposed)

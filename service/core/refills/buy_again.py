@@ -240,11 +240,7 @@ def buy_again(
     20 µg D3 spray where the account page named a 20 µg D3 in place of a multivitamin)."""
     from ..instead import shares
 
-    lasting = [s for s in supplies(snapshot, profile, purchases) if s.runs_out_on > today]
-    listing = (snapshot, profile, lasting, list(basket), today, jurisdiction)
-    instead = list_instead(listing)
-    items = []
-    for chosen in buy_again_ranked(
+    ranked = buy_again_ranked(
         snapshot,
         config,
         profile,
@@ -253,7 +249,13 @@ def buy_again(
         limit=limit,
         basket=basket,
         jurisdiction=jurisdiction,
-    ):
+    )
+    if not ranked:
+        return []
+    lasting = [s for s in supplies(snapshot, profile, purchases) if s.runs_out_on > today]
+    instead = list_instead((snapshot, profile, lasting, list(basket), today, jurisdiction))
+    items = []
+    for chosen in ranked:
         supply = chosen.supply
         if instead and shares(chosen.ev, instead, chosen.index):
             continue

@@ -13,6 +13,7 @@ from ..snapshot import Snapshot
 from .check import CheckCache
 from .check import as_taken as _as_taken
 from .check import cached_evaluate as _evaluate
+from .hold_back import Reorder, hold_back
 from .lasting import (
     Named,
     besides_reorder,
@@ -376,23 +377,20 @@ def plan_refills(
         seconds[supply.sku] = [Decision(supply, "replace", i, list(why), e, why) for i, e in extra]
     # review s38d F1, F5 (unsafe): a current supplement the profile names, due and left out
     # of the reorder, is still taken (the customer says so: bought elsewhere, or not stopped),
-    # and what the reorder proposes must fit beside it (a vegan of 92 on a 75 µg D3 + K2 whose
-    # purchases here ran out was proposed a 20 µg D3 in place of kids' gummies: 105 µg with
-    # food against 100)
+    # and what the reorder proposes must keep every guarantee beside it (a vegan of 92 on a
+    # 75 µg D3 + K2 whose purchases here ran out was proposed a 20 µg D3 in place of kids'
+    # gummies: 105 µg with food against 100)
     says = {x.sku for x in profile.current_supplements if x.sku}
     left = {s.sku for s in group if decided[s.sku].action == "stop"} & says
     if left:
-        beside = (profile, counted - left, lasting, basket)
-        for supply in group:  # what still fits of each: the first of them its decision
-            both = (decided[supply.sku], *seconds.get(supply.sku, []))
-            fitting = [d for d in both if _fits_beside(d, accepted, beside, evaluate_lines)]
-            decided[supply.sku], seconds[supply.sku] = (fitting or [both[0]])[0], fitting[1:]
-        for supply in group:  # "another product in this order serves" only of what is in it
-            d = decided[supply.sku]
-            rest = [a for a in accepted if a[0] != supply.sku]
-            if "covered" in d.nutrients and not covered_by(d.ev, supply.index, rest):
-                d.nutrients = {k: v for k, v in d.nutrients.items() if k != "covered"}
-                d.why = list(d.nutrients)
+        # the supplies lasting beside the reorder before any was stopped for a product of it
+        before = [
+            (s.sku, s.servings_per_day)
+            for s in listed
+            if s.sku not in in_group and s.runs_out_on > today
+        ]
+        reorder = Reorder(group, decided, seconds, accepted, stopped)
+        hold_back(reorder, (profile, counted - left, lasting, before, basket), evaluate_lines)
     for supply, _ in failed:  # one proposed later in the order may serve its need (review 9b)
         d = decided[supply.sku]
         if d.action == "stop" and not {"covered", *HELD_CODES} & set(d.why):
@@ -422,40 +420,6 @@ MULTI_REPLACEMENTS = 4
 # why codes of a second source: on a day another product is still taken only until it runs
 # out, that overlap is no reason to leave a product out (the reorder as a whole decides)
 OVERLAP = frozenset({"already_covered", "only_source", "one_source"})
-
-
-def _fits_beside(
-    decision: Decision,
-    accepted: list[tuple[str, float]],
-    day: tuple[Profile, set[str], list[tuple[str, float]], list[Line]],
-    evaluate_lines: Callable[[list[tuple[str, Line]]], Evaluation],
-) -> bool:
-    """The product `decision` proposes keeps every guarantee on the day of everything else
-    (the dose band was checked where it was chosen): what the profile says is taken beside
-    the supplies counted (`day`: profile, the SKUs a supply counts,
-    those lasting, the basket) and the rest of the reorder; where it does not, the decision
-    becomes a "stop" with why, and it leaves `accepted`."""
-    if decision.index is None:
-        return True
-    profile, counted, lasting, basket = day
-    snapshot = decision.ev.snapshot
-    sku = snapshot.catalog.products[decision.index].sku
-    others = [a for a in accepted if a[0] != sku]
-    held = {a[0] for a in accepted}
-    ev = evaluate_lines(
-        taken_lines(profile, counted, lasting + others, basket_besides(basket, held))
-    )
-    index = decision.index
-    allowed = ev.safety.allowed()  # the guarantees: upper limits with food among them
-    if decision.action == "reorder":
-        allowed[index] = ev.safety.allows_continuing(index)
-    if not ev.over_limit_now and bool(allowed[index]):
-        return True
-    why = above_now(ev) if ev.over_limit_now else exclusions(ev, decision.index)
-    decision.action, decision.index, decision.ev = "stop", None, ev
-    decision.why, decision.nutrients = list(why), why
-    accepted[:] = others
-    return False
 
 
 def _held(now: Evaluation, supply: Supply, crossed: dict[str, list[str]]) -> Decision:
