@@ -4,6 +4,7 @@ Hypothesis profiles."""
 
 from __future__ import annotations
 
+import atexit
 import datetime as dt
 import os
 import shutil
@@ -21,9 +22,13 @@ from service.core.snapshot import DataPaths
 from service.customers.redis_client import get_store
 
 ROOT = Path(__file__).resolve().parents[1]
+# One directory of this test process's own files, removed when it ends (each run left its
+# empty model store in /tmp before session 38).
+TEST_TMP = tempfile.mkdtemp(prefix="dosewise-test-")
+atexit.register(shutil.rmtree, TEST_TMP, ignore_errors=True)
 # Tests never see the developer's model store (.dosewise/models): without a model the service
 # ranks with the transparent score, as on a fresh checkout; tests that want a model build one.
-os.environ["DOSEWISE_MODEL_DIR"] = tempfile.mkdtemp(prefix="dosewise-test-models-")
+os.environ["DOSEWISE_MODEL_DIR"] = tempfile.mkdtemp(prefix="models-", dir=TEST_TMP)
 # The local copies of the cached lists (service/customers/local_hits.py) off in every app a test
 # makes, and in the servers it starts: while any process holds copies every PUT, DELETE and
 # purchase waits 0.25 s. Their tests, the fast path's, the gunicorn and load tests and `make

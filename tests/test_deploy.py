@@ -44,6 +44,8 @@ from kubernetes_validate.utils import latest_version
 
 from service.settings import defaults
 
+from .conftest import TEST_TMP
+
 ROOT = Path(__file__).resolve().parents[1]
 DEPLOY = ROOT / "deploy"
 K8S = DEPLOY / "k8s"
@@ -582,7 +584,7 @@ def load_gunicorn_conf(monkeypatch: pytest.MonkeyPatch, cpus: int) -> dict[str, 
     for name in ("WEB_CONCURRENCY", "GUNICORN_THREADS", "GUNICORN_TIMEOUT", "HOST", "PORT"):
         monkeypatch.delenv(name, raising=False)
     # the config sets PROMETHEUS_MULTIPROC_DIR when unset; keep that out of this process
-    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="dosewise-test-"))
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(dir=TEST_TMP))
     monkeypatch.setattr(multiprocessing, "cpu_count", lambda: cpus)
     monkeypatch.setattr(os, "cpu_count", lambda: cpus)
     monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: set(range(cpus)), raising=False)
