@@ -34,13 +34,10 @@ def with_short(
     notice naming a 20 µg D3). Not of a doctor's dose (its own notices say how far our
     products reach it and what the upper limit or the life stage's maximum leaves: review
     s28b F1, F2), nor of an advice above the room the upper limit leaves beside food."""
-    from .advice import advice_of
-
     per_day = ev.snapshot.catalog.nutrients_per_day
     stopped = [i for one in found for i in one.stopped]
     intake = _day(ev, stopped, named)
-    targets = nan_to_num(advice_of(ev).targets)
-    doctor = np.isin(np.arange(len(targets)), list(advice_of(ev).doctor))
+    targets, doctor, _ = _advised(ev)
     met = frozenset(np.flatnonzero(doctor & ~(intake < targets * (1 - 1e-9))).tolist())
     short = _short_columns(ev, intake, np.asarray((per_day[stopped] > 0).any(axis=0)))
     out = [replace(one, doctor_met=met) for one in found]
@@ -93,25 +90,35 @@ def _day(ev: Evaluation, stopped: list[int], named: list[tuple[str, Line]]) -> n
 
 def _short_columns(ev: Evaluation, intake: np.ndarray, gave: np.ndarray) -> np.ndarray:
     """The nutrients `gave` of an advice (or a doctor's dose) that `intake` leaves short."""
-    from .advice import advice_of
-    from .advice_extras import capped_doctor_doses
-    from .advice_open import advised_columns
+    targets, _, sayable = _advised(ev)
+    return np.asarray(gave & sayable & (intake < targets * (1 - 1e-9)))
 
-    advice = advice_of(ev)
-    targets = nan_to_num(advice.targets)
-    open_ = intake < targets * (1 - 1e-9)
-    doctor = np.isin(np.arange(len(targets)), list(advice.doctor))
-    within = targets <= ev.safety.room_or_inf * (1 + 1e-9)
-    # a doctor's dose too, unless the life stage's maximum or the upper limit holds it (its
-    # own notice says so: review s28b F1); where a doctor's notice of it stands beside,
-    # `instead_notice` leaves it to that one (s28b F2). Review s29b F1: a doctor's 20 µg of
-    # an 87-year-old vegan was halved by the vegan calcium + D3 named in place of her
-    # basket's, without a word
-    capped = np.isin(np.arange(len(targets)), list(capped_doctor_doses(ev)))
-    # review s30c F5: never of a nutrient a medicine or condition keeps out (active vitamin D,
-    # sarcoidosis: "make up the vitamin D" beside "we do not suggest vitamin D")
-    kept_out = np.isin(ev.snapshot.reference.nutrients.keys, list(_kept_out(ev)))
-    return np.asarray(gave & (advised_columns(ev) | doctor) & open_ & ~capped & within & ~kept_out)
+
+def _advised(ev: Evaluation) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(the advice's targets, NaN as 0; the doctor's doses; the nutrients whose shortfall may
+    be said), worked out once per evaluation: every order `instead` tries reads them twice."""
+    key = ("instead_short.advised",)
+    if key not in ev.memo:
+        from .advice import advice_of
+        from .advice_extras import capped_doctor_doses
+        from .advice_open import advised_columns
+
+        advice = advice_of(ev)
+        targets = nan_to_num(advice.targets)
+        doctor = np.isin(np.arange(len(targets)), list(advice.doctor))
+        within = targets <= ev.safety.room_or_inf * (1 + 1e-9)
+        # a doctor's dose too, unless the life stage's maximum or the upper limit holds it (its
+        # own notice says so: review s28b F1); where a doctor's notice of it stands beside,
+        # `instead_notice` leaves it to that one (s28b F2). Review s29b F1: a doctor's 20 µg of
+        # an 87-year-old vegan was halved by the vegan calcium + D3 named in place of her
+        # basket's, without a word
+        capped = np.isin(np.arange(len(targets)), list(capped_doctor_doses(ev)))
+        # review s30c F5: never of a nutrient a medicine or condition keeps out (active vitamin
+        # D, sarcoidosis: "make up the vitamin D" beside "we do not suggest vitamin D")
+        kept_out = np.isin(ev.snapshot.reference.nutrients.keys, list(_kept_out(ev)))
+        sayable = (advised_columns(ev) | doctor) & ~capped & within & ~kept_out
+        ev.memo[key] = (targets, doctor, np.asarray(sayable))
+    return ev.memo[key]  # type: ignore[no-any-return]
 
 
 def _kept_out(ev: Evaluation) -> set[str]:

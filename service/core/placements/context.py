@@ -19,9 +19,10 @@ import numpy as np
 from ..advice_config import advice_config
 from ..amounts import above
 from ..instead import Instead, replaced_any, taken_instead
-from ..profile import Line, labelled_lines
+from ..profile import Line
 from ..ranking import Evaluation, evaluate
 from ..refills import Purchase, RefillConfig, supplies
+from ..refills.supplies import list_lines
 from ..requests import RecommendationRequest
 from ..safety import life_stage_maxima
 from ..snapshot import Snapshot
@@ -86,16 +87,14 @@ class PlacementContext:
     def lines(self) -> list[tuple[str, Line]]:
         """The lines `ev` counts."""
         request = self.request
-        lasting: list[tuple[str, Line]] = []
+        lasting = []
         if self.purchases and self.refills is not None:
-            listed = {line.sku for line in request.profile.current_supplements if line.sku}
             lasting = [
-                (f"supply.{s.sku}", Line(sku=s.sku, servings_per_day=s.servings_per_day))
+                s
                 for s in supplies(self.snapshot, request.profile, list(self.purchases))
-                if s.runs_out_on > self.today and s.sku not in listed
+                if s.runs_out_on > self.today
             ]
-        # a basket line of a supply still lasting is its next pack (review s6 T4)
-        return labelled_lines(request.profile, request.basket, lasting)
+        return list_lines(request.profile, request.basket, lasting)
 
     @cached_property
     def instead(self) -> tuple[Instead, ...]:

@@ -135,19 +135,16 @@ def _blocked_now(
         # session 31: the e-mail held the boy's D3 back "ask which of these to continue")
         unfit = [line for line in lasting if no_longer_fits(now, now.resolved[line].sku)]
         kept = then - sum(float(now.resolved[line].amounts[column]) for line in unfit)
-        if (
-            unfit
-            and found.kind in CONTINUED_KINDS
+        # and a product unsuitable in the life stage as a whole (no amount crossed): its
+        # failure is its own, and stopping it leaves nothing of that failure (review s38d F3: a
+        # pregnant woman's folate reorder was held back "more folic acid than suits you" for
+        # kids' gummies the same e-mail said to stop, 480 µg in all against the 1,000 µg limit)
+        within = (
+            found.kind in CONTINUED_KINDS
             and found.maximum is not None
             and not above(kept, found.maximum)
-        ):
-            ctx.__dict__.setdefault("_within_besides", set()).add(column)
-            continue
-        # a product unsuitable in the life stage as a whole (no amount crossed): its failure is
-        # its own, and stopping it leaves nothing of that failure (review s38d F3: a pregnant
-        # woman's folate reorder was held back "more folic acid than suits you" for kids'
-        # gummies the same e-mail said to stop, 480 µg in all against the 1,000 µg limit)
-        if found.kind == "life_stage" and lasting and set(lasting) <= set(unfit):
+        )
+        if unfit and (within or found.kind == "life_stage" and set(lasting) <= set(unfit)):
             ctx.__dict__.setdefault("_within_besides", set()).add(column)
             continue
         if lasting:

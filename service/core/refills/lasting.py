@@ -16,7 +16,7 @@ from ..profile import Line, Profile
 from ..ranking import Evaluation
 from ..snapshot import Snapshot
 from .check import CheckCache, as_taken, cached_evaluate
-from .supplies import basket_besides, taken_lines
+from .supplies import basket_besides, list_lines, taken_lines
 from .why import above_now, exclusions
 
 if TYPE_CHECKING:
@@ -271,17 +271,10 @@ def list_instead(
     own lines: the current supplements, the supplies still lasting the profile does not
     list, the basket (placements.context.PlacementContext.lines)."""
     from ..instead import taken_instead
-    from ..profile import labelled_lines
     from ..requests import RecommendationRequest
 
     snapshot, profile, lasting, basket, today, jurisdiction = listing
-    listed = {line.sku for line in profile.current_supplements if line.sku}
-    supplies_ = [
-        (f"supply.{s.sku}", Line(sku=s.sku, servings_per_day=s.servings_per_day))
-        for s in lasting
-        if s.sku not in listed
-    ]
-    lines = labelled_lines(profile, basket, supplies_)
+    lines = list_lines(profile, basket, lasting)
     ev = cached_evaluate(snapshot, profile, lines, today, jurisdiction, evaluations)
     request = RecommendationRequest(
         profile=profile, basket=tuple(basket), jurisdiction=jurisdiction

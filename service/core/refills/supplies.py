@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from ..profile import Line, Profile, with_next_packs
+from ..profile import Line, Profile, labelled_lines, with_next_packs
 from ..snapshot import Snapshot
 
 LAST_DAY = dt.date.max.toordinal()
@@ -202,6 +203,22 @@ def still_taken(
         if extra not in out:
             out.append(extra)
     return out
+
+
+def list_lines(
+    profile: Profile, basket: Sequence[Line], lasting: Iterable[Supply]
+) -> list[tuple[str, Line]]:
+    """The lines a stored customer's list counts: the current supplements, the supplies still
+    lasting (`lasting`) the profile does not list, the basket (the basket line of a supply
+    still lasting is its next pack, review s6 T4). The placements' evaluation and the list's
+    replacements in /refills' buy again (lasting.list_instead) read the same."""
+    listed = {line.sku for line in profile.current_supplements if line.sku}
+    taken = [
+        (f"supply.{s.sku}", Line(sku=s.sku, servings_per_day=s.servings_per_day))
+        for s in lasting
+        if s.sku not in listed
+    ]
+    return labelled_lines(profile, basket, taken)
 
 
 def basket_besides(basket: list[Line], skus: set[str]) -> list[Line]:
