@@ -64,7 +64,9 @@ from bench.load_requests import (
 from bench.server import (
     RedisServer,
     Sampler,
+    Server,
     db_url,
+    rss_kb,
     start_server,
 )
 from service.core.samples import sample_profiles
@@ -205,13 +207,18 @@ def load_test(
     sample_every: float = 2.0,
     cache_size: int = 1000,
     workdir: Path | None = None,
+    settle_mb_per_s: float = 1.0,
 ) -> dict[str, Any]:
     """Seed and precompute `customers` in `redis_url` (flushed first), start gunicorn on it,
     warm up, then `seconds` of mixed load with RSS and CPU sampling.
 
     The load sends 6000 distinct recommendation bodies; the in-process answer cache holds
     `cache_size` of them, so it is full after the warm-up and evicts from then on: memory that
-    still grows is not the cache filling up."""
+    still grows is not the cache filling up. The process's other bounded caches (texts, food
+    intakes, parsed queries: up to 8,192 entries each) fill for longer, about 10 s at 16
+    connections, so the warm-up also lasts until no worker's RSS grew more than
+    `settle_mb_per_s` a second over the last 3 s (`settled`; at most 60 s). Memory that
+    grows without end never settles."""
     client = redis.Redis.from_url(redis_url)
     client.flushdb()
     workdir = workdir or Path(tempfile.mkdtemp(prefix="dosewise-load-"))
@@ -239,6 +246,7 @@ def load_test(
             if time.monotonic() > deadline:
                 break
             time.sleep(0.5)
+        settled = settle(server, settle_mb_per_s, window=3.0, deadline=time.monotonic() + 60.0)
         warmed = time.monotonic() - started_load
         sampler = Sampler(server, sample_every)
         load.phase = "load"
@@ -264,6 +272,7 @@ def load_test(
     return {
         "seconds": round(elapsed, 1),
         "warmup_s": round(warmed, 1),
+        "settled": settled,
         "answer_cache_size": cache_size,
         "connections": connections,
         "workers": memory["workers"],
@@ -285,6 +294,24 @@ def load_test(
         "memory": memory,
         "server_log": str(server.log),
     }
+
+
+def settle(server: Server, mb_per_s: float, window: float, deadline: float) -> bool:
+    """Wait until no worker's RSS grew more than `mb_per_s` a second over the last `window`
+    seconds (True), or until `deadline` (False)."""
+    history: list[tuple[float, dict[int, int]]] = []
+    while True:
+        now = time.monotonic()
+        history.append((now, {p: kb for p in server.worker_pids() if (kb := rss_kb(p))}))
+        old = [h for h in history if now - h[0] >= window]
+        if old:
+            then, before = old[-1]
+            grown = [history[-1][1][p] - kb for p, kb in before.items() if p in history[-1][1]]
+            if grown and max(grown) / 1024 <= mb_per_s * (now - then):
+                return True
+        if now > deadline:
+            return False
+        time.sleep(0.5)
 
 
 def fault_test(
