@@ -52,18 +52,26 @@ class Expression:
             return False
 
 
-def holding(items: Sequence[T], expressions: Sequence[Expression], context: Any) -> list[T]:
+def holding(
+    items: Sequence[T],
+    expressions: Sequence[Expression],
+    context: Any,
+    failed: list[tuple[T, str]] | None = None,
+) -> list[T]:
     """The items whose expression (the same position in `expressions`) holds for `context`:
     `[x for x, e in zip(items, expressions) if e.holds(context)]`, each evaluated as
     `Expression.holds` does, without a Python call per expression (a profile evaluates about
-    65 rule and target conditions: the calls were a share of the evaluation, issue 16)."""
+    65 rule and target conditions: the calls were a share of the evaluation, issue 16).
+    `failed`, when given, receives each item whose expression raised, with the error (the
+    caller decides what an error means for it: rule_match.matched_rules)."""
     out = []
     for item, expression in zip(items, expressions, strict=True):
         try:
             if expression.program.execute(context) is True:
                 out.append(item)
-        except Exception:  # noqa: BLE001, S112 - as Expression.holds: an error is false
-            continue
+        except Exception as exc:  # noqa: BLE001 - as Expression.holds: an error is false
+            if failed is not None:
+                failed.append((item, str(exc).split("\n")[0] or type(exc).__name__))
     return out
 
 

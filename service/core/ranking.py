@@ -41,9 +41,10 @@ from .profile import Profile
 from .rank_order import _rank, role_capped
 from .reason_texts import item_reasons
 from .requests import RecommendationRequest
-from .rules import _ACTIVE as _ACTIVE  # tests clear it
-from .rules import Rule, matched_rules
-from .rules import _active as _active  # tests and bench/README name it here
+from .rule_match import _ACTIVE as _ACTIVE  # tests clear it
+from .rule_match import _active as _active  # tests and bench/README name it here
+from .rule_match import matched_rules
+from .rules import Rule
 from .safety import SafetyResult, intake_entries, safety_masks
 from .scoring import Features, compute_features, sign, squash_one
 from .snapshot import Snapshot

@@ -27,7 +27,6 @@ from .expressions import (
     check_condition,
     compile_expression,
     explain_evaluation_error,
-    holding,
 )
 from .lazy import cached_property
 from .reference import Reference, _display
@@ -466,35 +465,3 @@ def schema_reference_line(path: Path) -> str | None:
     if first and first[0].startswith(SCHEMA_COMMENT):
         return first[0][len(SCHEMA_COMMENT) :].strip()
     return None
-
-
-# (id of a rule set, day, market) -> (that rule set, its active rules, their conditions); a few
-_ACTIVE: dict[
-    tuple[int, dt.date, str], tuple[RuleSet, tuple[Rule, ...], tuple[Expression, ...]]
-] = {}
-
-
-def _active(rules: RuleSet, today: dt.date, market: str) -> tuple[Rule, ...]:
-    """`rules.active(today, market)`, once per rule set, day and market (a refresh asks it
-    for every profile): what it reads is the rule set, the day and the market only."""
-    return _active_and_conditions(rules, today, market)[1]
-
-
-def matched_rules(rules: RuleSet, today: dt.date, market: str, context: Any) -> list[Rule]:
-    """The active rules whose condition holds for the compiled `context`: `[r for r in
-    _active(rules, today, market) if r.when.holds(context)]` (expressions.holding)."""
-    known = _active_and_conditions(rules, today, market)
-    return holding(known[1], known[2], context)
-
-
-def _active_and_conditions(
-    rules: RuleSet, today: dt.date, market: str
-) -> tuple[RuleSet, tuple[Rule, ...], tuple[Expression, ...]]:
-    key = (id(rules), today, market)
-    known = _ACTIVE.get(key)
-    if known is None or known[0] is not rules:
-        if len(_ACTIVE) > 256:
-            _ACTIVE.clear()
-        active = tuple(rules.active(today, market))
-        known = _ACTIVE[key] = (rules, active, tuple(r.when for r in active))
-    return known

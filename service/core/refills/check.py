@@ -46,7 +46,8 @@ from ..food import declared_intake
 from ..intake import resolve_lines, total
 from ..profile import Line, Profile
 from ..ranking import Evaluation, _apply_model, evaluate, rule_masks, transparent_ranking
-from ..rules import Rule, matched_rules
+from ..rule_match import matched_rules
+from ..rules import Rule
 from ..safety import SAFETY_FIELDS, SafetyResult, life_stage_mask, over_limits, safety_masks
 from ..snapshot import Snapshot
 
