@@ -76,6 +76,11 @@ def test_a_rule_file_with_no_rules_is_how_to_say_none(data_copy):
         'source: "no rules on purpose"\nrules: []\n', encoding="utf-8"
     )
     out = check(data_copy)
+    # since session 39 (review s39b F1) the rules a pharmacist's review requires must go too
+    assert out.exit_code == 1 and "required_rule: required rule" in out.output, out.output
+    required = data_copy.reference_dir / "required_rules.yaml"
+    required.write_text('source: "none required on purpose"\nrules: []\n', encoding="utf-8")
+    out = check(data_copy)
     assert out.exit_code == 0 and "0 rules" in out.output, out.output
 
 

@@ -8,8 +8,14 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+import pytest
+from click.testing import CliRunner
+
+from service.cli import main
+
 from .conftest import memory_app
 from .oracle import PRODUCTS
+from .test_s31b_data import app_for, check
 
 K_ROLES = ("vitamin_k1_ug", "vitamin_k2_ug")
 
@@ -63,3 +69,82 @@ def test_an_exclude_rule_whose_condition_fails_still_excludes(data_copy) -> None
     assert any("children-no-vitamin-k-nobody-advised" in m for m in failed), failed
     body["profile"]["age"] = 16  # the condition evaluates: the rule works as shipped
     assert _gives_k(client.post("/v1/recommendations", json=body).get_json()) == []
+
+
+# ---------------------------------------------------------------- review s39b F1 (unsafe)
+BOY_15 = {"profile": {"age": 15, "country": "NL", "goals": ["bones"]}, "locale": "en"}
+
+
+def _lint(paths, target=None):
+    args = ["--catalog", str(paths.catalog), "--rules", str(paths.rules)]
+    return CliRunner().invoke(
+        main, ["rules", "lint", *([str(target)] if target else []), *args], catch_exceptions=False
+    )
+
+
+@pytest.mark.parametrize("how", ["renamed to .yml", "deleted", "a folder in its place"])
+def test_a_rule_file_that_goes_missing_is_refused_and_the_last_good_rules_serve(data_copy, how):
+    """s39b F1: risk_groups.yaml renamed to .yml, deleted, or a folder in its place passed
+    `rules check` ("ok: ... 3 rules"), lint and the hot reload; a boy of 15 with the goal bones
+    was offered K2 drops first (children-no-vitamin-k-nobody-advised gone). The rules
+    required_rules.yaml names must be held: the set is refused, with the file and why, and
+    the last good rules keep serving."""
+    client = app_for(data_copy).test_client()
+    before = client.post("/v1/recommendations", json=BOY_15).get_json()
+    assert before["items"] and _gives_k(before) == [], before
+    path = data_copy.merchandising_dir / "risk_groups.yaml"
+    if how == "renamed to .yml":
+        path.rename(path.with_suffix(".yml"))
+    elif how == "deleted":
+        path.unlink()
+    else:
+        path.unlink()
+        path.mkdir()
+    reload = client.post("/v1/admin/reload")
+    assert reload.status_code == 422, reload.get_json()
+    findings = reload.get_json()["reload"]["findings"]
+    missing = [f for f in findings if f["code"] == "required_rule"]
+    assert any(f.get("rule_id") == "children-no-vitamin-k-nobody-advised" for f in missing), (
+        findings
+    )
+    assert all("required_rules.yaml" in f["file"] for f in missing), missing
+    if how != "deleted":  # the entry that would be skipped is named too
+        assert any(
+            f["code"] == "ignored_file"
+            and f["file"].endswith("risk_groups.yml" if how[0] == "r" else "risk_groups.yaml")
+            for f in findings
+        ), findings
+    after = client.post("/v1/recommendations", json=BOY_15).get_json()
+    assert after["versions"]["rules"] == before["versions"]["rules"]
+    assert [i["sku"] for i in after["items"]] == [i["sku"] for i in before["items"]]
+    for out in (check(data_copy), _lint(data_copy), _lint(data_copy, data_copy.merchandising_dir)):
+        assert out.exit_code == 1, out.output
+        assert "required rule children-no-vitamin-k-nobody-advised" in out.output, out.output
+
+
+@pytest.mark.parametrize(
+    "old, new, says",
+    [
+        (
+            "    action: exclude\n    why: made_for_men\n",
+            "    action: bury\n    weight: 0.5\n",
+            "its action is bury",
+        ),
+        (
+            "    taken: child_vitamin_k\n",
+            "    taken: child_vitamin_k\n    enabled: false\n",
+            "disabled",
+        ),
+        (
+            "    taken: child_vitamin_k\n",
+            "    taken: child_vitamin_k\n    markets: [DE]\n",
+            "markets DE",
+        ),
+    ],
+)
+def test_a_required_rule_switched_off_is_refused(data_copy, old, new, says) -> None:
+    """The same rule kept but turned into a bury rule, disabled or limited to one market."""
+    _edit(data_copy.merchandising_dir / "risk_groups.yaml", old, new)
+    out = check(data_copy)
+    assert out.exit_code == 1, out.output
+    assert "risk_groups.yaml" in out.output and says in out.output, out.output

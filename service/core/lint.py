@@ -30,6 +30,7 @@ from .markets import load_markets
 from .profile import Profile
 from .reference import Reference, _display
 from .reference_load import load_reference
+from .required_rules import required_rule_findings
 from .rules import Rule, RuleSet, load_rules, no_rule_files, rule_files
 from .samples import sample_profiles
 from .snapshot import DataPaths
@@ -100,13 +101,24 @@ def lint(paths: DataPaths, target: Path | None = None, today: dt.date | None = N
             if Path(f.file).resolve() in mine
         ]
         findings = _analyse(paths, reference, catalog, rules, locator, day) + placed
-        return LintResult(_sorted([f for f in findings if Path(f.file).resolve() in mine]))
+        findings = [f for f in findings if Path(f.file).resolve() in mine]
+        return LintResult(_sorted(findings + _required(paths, target, rules)))
     findings = _analyse(paths, reference, catalog, rules, locator, day)
+    findings += _required(paths, target, rules)
     if target is None:  # the whole data set: also the catalog products the law keeps off
         findings += catalog_findings(catalog, reference, _display(paths.catalog))
         findings += _placement_findings(paths, reference, catalog, rules)
         findings += refill_findings(paths, reference)
     return LintResult(findings)
+
+
+def _required(paths: DataPaths, target: Path | None, rules: RuleSet) -> list[Finding]:
+    """For the whole merchandising folder: the rules a pharmacist's review requires and the
+    files the service would skip there (review s39b F1)."""
+    folder = paths.merchandising_dir
+    if target is not None and target.resolve() != folder.resolve():
+        return []
+    return required_rule_findings(rules, paths.reference_dir, folder)
 
 
 def _other_rule_files(

@@ -24,6 +24,7 @@ from .placements.config import (
 from .reference import Reference, _display
 from .reference_load import load_reference
 from .regimen_texts import check_regimen_texts, texts_path
+from .required_rules import required_rule_findings
 from .rules import RuleSet, load_rules, rule_files
 from .safety import check_guarantee_coverage
 
@@ -141,6 +142,7 @@ def load_snapshot(
         paths.placements_file, reference, [r.id for r in rules.rules], STRATEGIES
     )
     problems = check_rule_placements(rules.rules, placements)
+    problems += required_rule_findings(rules, paths.reference_dir, paths.merchandising_dir)
     if problems:
         raise DataFileError(problems)
     # checked with the rest (review 19 F3: a refused edit was only logged; review 20 F4: so is

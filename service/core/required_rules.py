@@ -1,0 +1,106 @@
+"""The merchandising rules a rule set must hold (rules/reference/required_rules.yaml), and the
+files in the merchandising folder that would be ignored (review s39b F1, unsafe: renaming
+risk_groups.yaml to .yml, deleting it or putting a folder in its place passed `rules check`,
+`rules lint` and the hot reload, and 43 of 46 rules, the children's and pregnancy exclusions
+among them, were gone)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .errors import DataFileError, Finding
+from .reference import _display
+from .rules import Rule, RuleSet
+from .yamlfile import LineList, load_yaml
+
+FILE = "required_rules.yaml"
+SUFFIX = ".yaml"
+
+
+def required_rules_path(reference_dir: Path) -> Path:
+    return reference_dir / FILE
+
+
+def required_rule_findings(rules: RuleSet, reference_dir: Path, folder: Path) -> list[Finding]:
+    """Each rule the required file names that `rules` lacks, or holds otherwise than as an
+    exclude rule always on; the file itself when it is missing or broken; and each entry of
+    `folder` that the loader would skip although it looks like a rule file."""
+    path = required_rules_path(reference_dir)
+    display = _display(path)
+    findings = ignored_entries(folder)
+    if not path.is_file():
+        hint = "restore it from the repository (git checkout rules/reference/required_rules.yaml)"
+        message = "missing: it names the merchandising rules every rule set must hold"
+        return [*findings, Finding(display, 1, message, code="missing_file", hint=hint)]
+    try:
+        document = load_yaml(path, display)
+    except DataFileError as exc:
+        return [*findings, *exc.findings]
+    entries = document.get("rules") if isinstance(document, dict) else None
+    if not isinstance(entries, list) or not all(
+        isinstance(e, dict) and isinstance(e.get("id"), str) for e in entries
+    ):
+        message = "rules: a list of {id, source}, one per required rule"
+        return [*findings, Finding(display, 1, message, code="schema")]
+    held = {rule.id: rule for rule in rules.rules}
+    for i, entry in enumerate(entries):
+        line = entries.line_of(i) if isinstance(entries, LineList) else 1
+        rule = held.get(entry["id"])
+        why = f" ({entry['source']})" if entry.get("source") else ""
+        if rule is None:
+            files = ", ".join(sorted({Path(p).name for p in rules.files})) or "none"
+            message = (
+                f"required rule {entry['id']} is in no rule file of {_display(folder)} "
+                f"(rule files read: {files}){why}"
+            )
+            hint = "restore the rule or its file (a rule file ends in .yaml)"
+            findings.append(
+                Finding(
+                    display, line, message, code="required_rule", rule_id=entry["id"], hint=hint
+                )
+            )
+            continue
+        off = _switched_off(rule)
+        if off:
+            message = f"required rule {entry['id']} must stay an exclude rule always on: {off}{why}"
+            findings.append(
+                Finding(rule.file, rule.line, message, code="required_rule", rule_id=rule.id)
+            )
+    return findings
+
+
+def _switched_off(rule: Rule) -> str | None:
+    if rule.action != "exclude":
+        return f"its action is {rule.action}"
+    if not rule.enabled:
+        return "it is disabled (enabled: false)"
+    if rule.valid_from is not None or rule.valid_until is not None:
+        return "it has dates (valid_from / valid_until)"
+    if rule.markets:
+        return f"it is limited to markets {', '.join(rule.markets)}"
+    if rule.placements:
+        return f"it is limited to placements {', '.join(rule.placements)}"
+    return None
+
+
+def ignored_entries(folder: Path) -> list[Finding]:
+    """A rule file the loader would skip: `.yml`, another case of `.yaml`, or a folder."""
+    out: list[Finding] = []
+    if not folder.is_dir():
+        return out
+    for entry in sorted(folder.iterdir()):
+        name = entry.name
+        if name.startswith("."):
+            continue
+        lower = name.lower()
+        if entry.is_dir():
+            message = (
+                "a folder in the rule folder: its files are not read (rules are *.yaml files here)"
+            )
+        elif lower.endswith((".yml", ".yaml")) and not name.endswith(SUFFIX):
+            message = f"not read: rule files end in {SUFFIX} (this one would be ignored)"
+        else:
+            continue
+        hint = f"rename it to end in {SUFFIX}, or move it out of the rule folder"
+        out.append(Finding(_display(entry), 1, message, code="ignored_file", hint=hint))
+    return out
