@@ -148,3 +148,17 @@ def test_a_required_rule_switched_off_is_refused(data_copy, old, new, says) -> N
     out = check(data_copy)
     assert out.exit_code == 1, out.output
     assert "risk_groups.yaml" in out.output and says in out.output, out.output
+
+
+# ---------------------------------------------------------------- review s39b F3
+@pytest.mark.parametrize("limit", ["-1", "0"])
+def test_an_upper_limit_of_zero_or_below_is_refused(data_copy, limit) -> None:
+    """s39b F3: the adult vitamin D limit set to -1 (or 0) passed `rules check`; every adult was
+    told that 0 µg is "more than the safe upper limit of -1 µg", and a 75-year-old lost the
+    Gezondheidsraad's 20 µg (no items at all)."""
+    path = data_copy.reference_dir / "upper_limits.yaml"
+    old = '"15-17": 100, adult: 100, pregnancy: 100}\n        source: "EFSA 2023'
+    _edit(path, old, old.replace("adult: 100", f"adult: {limit}"))
+    out = check(data_copy)
+    assert out.exit_code == 1, out.output
+    assert "upper_limits.yaml" in out.output and "greater than 0" in out.output, out.output

@@ -218,7 +218,13 @@ class _Band(_Strict):
 
 
 class _Limit(_Strict):
-    values = fields.Dict(keys=fields.String(), values=Number(), required=True)
+    # a limit of 0 or below told every adult that 0 µg is "more than the safe upper limit of
+    # -1 µg" (review s39b F3); a nutrient with no safe amount is an interaction's exclusion
+    values = fields.Dict(
+        keys=fields.String(),
+        values=Number(validate=validate.Range(min=0, min_inclusive=False)),
+        required=True,
+    )
     unverified = fields.List(fields.String(), load_default=list)
     source = fields.String(required=True)
 
