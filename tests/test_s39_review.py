@@ -9,6 +9,7 @@ import logging
 from pathlib import Path
 
 import pytest
+import yaml
 from click.testing import CliRunner
 
 from service.cli import main
@@ -17,6 +18,7 @@ from .conftest import memory_app
 from .oracle import PRODUCTS
 from .test_s31b_data import app_for, check
 
+ROOT = Path(__file__).resolve().parents[1]
 K_ROLES = ("vitamin_k1_ug", "vitamin_k2_ug")
 
 
@@ -162,3 +164,30 @@ def test_an_upper_limit_of_zero_or_below_is_refused(data_copy, limit) -> None:
     out = check(data_copy)
     assert out.exit_code == 1, out.output
     assert "upper_limits.yaml" in out.output and "greater than 0" in out.output, out.output
+
+
+# ---------------------------------------------------------------- review s39a (pharmacist)
+PLACEMENT_TEXTS = yaml.safe_load((ROOT / "rules" / "placements.yaml").read_text("utf-8"))["texts"]
+
+
+@pytest.mark.parametrize("medicine", ["thiazide_diuretic", "digoxin"])
+@pytest.mark.parametrize("placement", ["cart", "checkout"])
+def test_a_cart_beside_a_warned_basket_line_says_beside_the_basket(medicine, placement) -> None:
+    """s39a F4: a woman of 75 on a thiazide (or digoxin) with a calcium + D3 in her cart was
+    told "we found no product that safely fits your profile and your basket", where the plain
+    list offers a 10 µg D3 within the thiazide's 20 µg: the cart adds nothing more of what the
+    basket gives (its interaction notice says why), which is what its no_items must say."""
+    client = memory_app().test_client()
+    body = {
+        "profile": {"age": 75, "sex": "female", "country": "NL", "medications": [medicine]},
+        "basket": [{"sku": "XF-CAD3-500-10-TAB"}],
+        "locale": "en",
+        "limit": 6,
+    }
+    plain = client.post("/v1/recommendations", json=body).get_json()
+    assert plain["items"], plain  # the plain list has something safe
+    answer = client.post("/v1/recommendations", json={**body, "placement": placement}).get_json()
+    assert answer["items"] == [], answer
+    said = {n["code"]: n["text"] for n in answer["notices"]}
+    assert said.get("no_items") == PLACEMENT_TEXTS["notice_no_items_basket_only"]["en"], said
+    assert any(code.startswith("interaction:") for code in said), said

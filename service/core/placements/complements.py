@@ -163,9 +163,15 @@ def beside_basket_notice(ctx: PlacementContext, locale: str) -> dict[str, str] |
     109 µg vitamin D against a limit of 100: "nothing safely fits" is the truth there)."""
     if ctx.ev.over_limit_now or over_room(ctx.ev).size:
         return None
+    candidates = list_candidates(ctx.ev)
     if not basket_covered_notices(ctx, locale):
-        return None
-    if not list_candidates(ctx.ev).any() and not served_by_what_is_taken(ctx.ev):
+        # a basket line we warn about covers nothing, but nothing more of what it gives is
+        # offered beside it (its notice says why): where that is all the plain list would offer,
+        # "beside your basket", not "nothing safely fits" (review s39a F4: a thiazide user's
+        # calcium + D3 in the cart, and the plain list's 10 µg D3 within the thiazide's 20 µg)
+        if not candidates.any() or (candidates & ~ctx.basket_overlap).any():
+            return None
+    if not candidates.any() and not served_by_what_is_taken(ctx.ev):
         return None
     only = "" if takes_something(ctx.ev) else "_only"  # not "what you already take" (s29)
     return {
