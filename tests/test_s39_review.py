@@ -191,3 +191,37 @@ def test_a_cart_beside_a_warned_basket_line_says_beside_the_basket(medicine, pla
     said = {n["code"]: n["text"] for n in answer["notices"]}
     assert said.get("no_items") == PLACEMENT_TEXTS["notice_no_items_basket_only"]["en"], said
     assert any(code.startswith("interaction:") for code in said), said
+
+
+REGIMEN_TEXTS = yaml.safe_load((ROOT / "rules/reference/regimen_texts.yaml").read_text("utf-8"))[
+    "texts"
+]
+
+
+@pytest.mark.parametrize("locale", ["nl", "de", "en"])
+@pytest.mark.parametrize("where", ["current_supplements", "basket"])
+def test_a_product_a_medicine_excludes_is_also_said_not_to_suit_pregnancy(locale, where) -> None:
+    """s39a F2: a pregnant woman on a vitamin K antagonist taking a women's multivitamin (600 µg
+    retinol, unsuitable in pregnancy) was told only that it contains vitamin K1, and that "a
+    product with vitamin D, folic acid and iodine without vitamin K1 can suit you": untrue of
+    one with retinol. The intake check named both causes."""
+    texts = REGIMEN_TEXTS
+    client = memory_app().test_client()
+    profile = {
+        "age": 30,
+        "sex": "female",
+        "country": "NL",
+        "life_stage": "pregnant",
+        "medications": ["vitamin_k_antagonist"],
+    }
+    line = [{"sku": "XF-MULTI-WOMEN"}]
+    body = {"profile": {**profile, where: line} if where != "basket" else profile, "locale": locale}
+    if where == "basket":
+        body["basket"] = line
+    answer = client.post("/v1/recommendations", json=body).get_json()
+    said = {n["code"]: n["text"] for n in answer["notices"]}
+    text = said["product_not_suited:XF-MULTI-WOMEN"]
+    assert texts["unsuited_life_stage_pregnant"][locale] in text, text
+    assert texts["unsuited_interaction"][locale] in text, text  # the medicine still said
+    without = {"nl": " zonder ", "de": " ohne ", "en": " without "}[locale]
+    assert without not in text, text

@@ -208,6 +208,7 @@ def with_unsuited_lines(ev: Evaluation, locale: str, notices: list[dict[str, Any
     ]
     covered = {keys[c] for c in ev.offer.covered}
     codes = {n["code"] for n in out}
+    staged = set(ev.offer.unsuitable_lines)  # unsuitable in the life stage as a product
     for i, reasons in found.items():
         line = ev.resolved[i]
         code = f"product_not_suited:{line.sku}"
@@ -224,6 +225,10 @@ def with_unsuited_lines(ev: Evaluation, locale: str, notices: list[dict[str, Any
         words = [write(f"unsuited_{r}") for r in reasons]
         if clash:
             words.insert(0, conflict_words(ev, clash, locale))
+        if i in staged and "life_stage" not in reasons:
+            # review s39a F2: a pregnant woman on a vitamin K antagonist was told only of her
+            # women's multivitamin's vitamin K1, not of its retinol in pregnancy
+            words.append(write(write.own_text("unsuited_life_stage", ev.profile.life_stage)))
         text = reference.text(
             text_key, locale, products=product.name[locale], reasons="; ".join(words)
         )
@@ -236,8 +241,11 @@ def with_unsuited_lines(ev: Evaluation, locale: str, notices: list[dict[str, Any
         # compares false; review 22 F4: vitamin K2 to a kidney patient nothing calls for)
         # and that what else is taken leaves open (re-review 22b m1: not beside a 20 µg D3)
         advised = all(ev.intake[c] - line.amounts[c] < ev.targets[c] for c in columns)
+        # and not of a product that does not suit as a whole: "without vitamin K1" is not
+        # enough where it does not suit the life stage either (review s39a F2)
+        instead = clash if advised and i not in staged else []
         if more:
-            text += " " + _more_text(ev, i, more, clash if advised else [], locale)
+            text += " " + _more_text(ev, i, more, instead, locale)
         out.append({"code": code, "text": text})
     return out
 
