@@ -6,6 +6,7 @@ rule could stop excluding, without `rules check`, lint or the hot reload saying 
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 
 import pytest
@@ -225,3 +226,52 @@ def test_a_product_a_medicine_excludes_is_also_said_not_to_suit_pregnancy(locale
     assert texts["unsuited_interaction"][locale] in text, text  # the medicine still said
     without = {"nl": " zonder ", "de": " ohne ", "en": " without "}[locale]
     assert without not in text, text
+
+
+TEXTS = yaml.safe_load((ROOT / "rules/reference/texts.yaml").read_text("utf-8"))["texts"]
+FOOD_TEXTS = yaml.safe_load((ROOT / "rules/reference/food_intake.yaml").read_text("utf-8"))["texts"]
+
+
+def _fits(template: str, text: str) -> bool:
+    """`text` is `template` with its {placeholders} filled in."""
+    parts = re.split(r"\{[a-z_]+\}", template)
+    return re.fullmatch(".+?".join(re.escape(p) for p in parts), text, re.DOTALL) is not None
+
+
+BABY_DE = {
+    "age": 0,
+    "country": "DE",
+    "current_supplements": [{"label": "D-Fluoretten 500", "nutrients": {"vitamin_d_iu": 500}}],
+}
+
+
+@pytest.mark.parametrize("locale", ["nl", "de", "en"])
+def test_a_babys_usual_vitamin_d_is_not_read_as_an_adults_excess(locale) -> None:
+    """s39a F1 (and s38a F6): a German baby's 500 IE (12.5 µg, D-Fluoretten 500, the usual
+    prophylaxis) was "above the safe upper limit ... we suggest nothing more until that is
+    adjusted", with "up to 15 µg from ordinary food": age 0's allowance is infant formula's
+    (food_intake.yaml), and breast milk gives little. The list, the intake check and a 10 µg
+    item's warning now say so, and whom to ask if the baby drinks formula; nothing more with
+    vitamin D is suggested, as before."""
+    client = memory_app().test_client()
+    answer = client.post(
+        "/v1/recommendations", json={"profile": BABY_DE, "locale": locale}
+    ).get_json()
+    assert answer["items"] == [], answer  # nothing that adds vitamin D, as before
+    said = {n["code"]: n["text"] for n in answer["notices"]}
+    notice = said["above_upper_limit:vitamin_d_ug"]
+    assert _fits(TEXTS["notice_above_upper_limit_food.infant"][locale], notice), notice
+    check = client.post("/v1/intake/check", json={"profile": BABY_DE, "locale": locale}).get_json()
+    (violation,) = check["violations"]
+    assert _fits(FOOD_TEXTS["above_room.infant"][locale], violation["text"]), violation
+    # a Dutch baby's 10 µg drops: the item's warning names the formula, not "ordinary food"
+    baby_nl = {"profile": {"age": 0, "country": "NL"}, "locale": locale, "limit": 1}
+    (item,) = client.post("/v1/recommendations", json=baby_nl).get_json()["items"]
+    (warning,) = item["warnings"]
+    assert _fits(TEXTS["warning_near_upper_limit_food.infant"][locale], warning["text"]), item
+    # a child of 1 still reads the food allowance as ordinary food
+    older = {"profile": {**BABY_DE, "age": 1}, "locale": locale}
+    texts = [
+        n["text"] for n in client.post("/v1/recommendations", json=older).get_json()["notices"]
+    ]
+    assert not any(_fits(TEXTS["notice_above_upper_limit_food.infant"][locale], t) for t in texts)

@@ -209,6 +209,13 @@ def threshold_notices(ev: Evaluation, locale: str) -> list[dict[str, str]]:
     ]
 
 
+def infant(ev: Evaluation, key: str) -> str:
+    """`<key>.infant` for a baby (age 0) where the texts give it: the food allowance of age 0
+    is infant formula's, and breast milk gives little (review s39a F1: a German baby's usual
+    12.5 µg read as "above the safe upper limit ... until that is adjusted"); else `key`."""
+    return ev.snapshot.reference.variant(key, "infant") if ev.profile.age == 0 else key
+
+
 def upper_limit_notices(ev: Evaluation, locale: str) -> list[dict[str, str]]:
     """`above_upper_limit:<nutrient>` for every limit what is taken + basket already crosses.
     Where the limit is for total intake the text names the total the guarantee checks: what
@@ -230,7 +237,7 @@ def upper_limit_notices(ev: Evaluation, locale: str) -> list[dict[str, str]]:
         carted = [r for r in ev.resolved if r.path.startswith("basket.") and r.amounts[column] > 0]
         if carted:
             text_key += "_basket"  # not yet taken: "with your basket" (review s9 A6)
-        text = reference.text(text_key, locale, **values)
+        text = reference.text(infant(ev, text_key), locale, **values)
         text += basket_out(ev, column, carted, locale, float(ev.safety.room_or_inf[column]))
         notices.append({"code": f"above_upper_limit:{key}", "text": text})
     return notices + food_alone_notices(ev, locale)
@@ -398,5 +405,5 @@ def near_upper_limit(
             total=with_food[column],
         )
         text_key = "warning_near_upper_limit" + ("_food" if food[column] > 0 else "")
-        out.append((column, reference.text(text_key, locale, **values)))
+        out.append((column, reference.text(infant(ev, text_key), locale, **values)))
     return out

@@ -20,6 +20,8 @@ from .vocabulary import LOCALES
 
 # The intake check's texts (food_intake.yaml `texts`) and their placeholders.
 FOOD_TEXTS = {"above_room": ("nutrient", "amount", "food", "upper_limit", "room", "unit")}
+# a baby's (age 0) own words, the allowance being infant formula's (review s39a F1)
+FOOD_TEXTS["above_room.infant"] = FOOD_TEXTS["above_room"]
 # A band may give one value, or one per sex; `other` and `unspecified` take the higher.
 SEXES_WITH_VALUES = ("male", "female")
 # Profile fields that may replace an allowance (food_intake.yaml `declared`).
@@ -165,9 +167,12 @@ class FoodIntake:
         out.setflags(write=False)
         return out
 
-    def text(self, key: str, locale: str, **values: object) -> str:
+    def text(self, key: str, locale: str, age: int | None = None, **values: object) -> str:
         """A whole sentence, so its first letter is a capital even where a nutrient's name
-        opens it ("Calcium: 800 mg ...", not "calcium: 800 mg ..." in nl and en)."""
+        opens it ("Calcium: 800 mg ...", not "calcium: 800 mg ..." in nl and en); for a baby
+        (`age` 0) `<key>.infant` where the texts give it."""
+        if age == 0 and f"{key}.infant" in self.texts:
+            key = f"{key}.infant"
         text = self.texts[key][locale].format(**localized(values, locale))
         return text[:1].upper() + text[1:]
 

@@ -71,6 +71,7 @@ def check_intake(
             food_text = reference.food.text(
                 "above_room",
                 locale,
+                ev.profile.age,
                 **reference.nutrients.text_values(
                     key, locale, amount=amount, food=food, upper_limit=limit, room=room
                 ),
