@@ -275,3 +275,20 @@ def test_a_babys_usual_vitamin_d_is_not_read_as_an_adults_excess(locale) -> None
         n["text"] for n in client.post("/v1/recommendations", json=older).get_json()["notices"]
     ]
     assert not any(_fits(TEXTS["notice_above_upper_limit_food.infant"][locale], t) for t in texts)
+
+
+@pytest.mark.parametrize("stage", ["pregnant", "planning"])
+def test_levothyroxine_in_pregnancy_is_said(stage) -> None:
+    """s39a F10: a pregnant woman on levothyroxine got folic acid, vitamin D and the iodine
+    notice, and nothing of what a pharmacist says first: the dose often has to go up early in
+    pregnancy, and the TSH is checked as soon as she knows (levothyroxine SmPC 4.6, NHG)."""
+    profile = {"age": 30, "sex": "female", "country": "NL", "medications": ["levothyroxine"]}
+    profile.update({"life_stage": "pregnant"} if stage == "pregnant" else {"goals": ["pregnancy"]})
+    client = memory_app().test_client()
+    answer = client.post("/v1/recommendations", json={"profile": profile}).get_json()
+    codes = [n["code"] for n in answer["notices"]]
+    assert "interaction:levothyroxine-pregnancy" in codes, codes
+    # and not outside pregnancy
+    del profile["goals" if stage == "planning" else "life_stage"]
+    answer = client.post("/v1/recommendations", json={"profile": profile}).get_json()
+    assert "interaction:levothyroxine-pregnancy" not in [n["code"] for n in answer["notices"]]
