@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 import redis as redis_lib
 
-from service.core import advice_extras, rank_order, ranking, safety
+from service.core import advice_extras, rank_order, ranking, rule_match, safety
 from service.core.advice import claim_table
 from service.core.food import DECLARED_FIELDS
 from service.core.placements import serve
@@ -56,7 +56,7 @@ def _forget() -> None:
     """Every cache shared between profiles emptied: the next profile computes alone."""
     safety._SAFETY.clear()
     ranking._INTAKE_VIEWS.clear()
-    ranking._ACTIVE.clear()
+    rule_match._ACTIVE.clear()
     serve._APPLIED.clear()
     serve._SCOPED.clear()
     advice_extras._GOAL_NUTRIENTS.clear()
@@ -151,11 +151,11 @@ def test_applied_and_active_rules_are_those_of_the_rule_set_asked(recommender):
         for _ in range(2):  # computed, then remembered
             assert serve._applied(rules) == frozenset(r.id for r in rules.rules if rules.applies(r))
             for market in ("NL", "DE"):
-                assert list(ranking._active(rules, TODAY, market)) == rules.active(TODAY, market)
+                assert list(rule_match._active(rules, TODAY, market)) == rules.active(TODAY, market)
     # another rule set (a reload) is never answered with what an earlier one applied
     fewer = dataclasses.replace(snapshot.rules, rules=snapshot.rules.rules[:1])
     assert serve._applied(fewer) == frozenset(r.id for r in fewer.rules if fewer.applies(r))
-    assert list(ranking._active(fewer, TODAY, "NL")) == fewer.active(TODAY, "NL")
+    assert list(rule_match._active(fewer, TODAY, "NL")) == fewer.active(TODAY, "NL")
 
 
 def _varied(skus: list[str], count: int, seed: int) -> list[dict]:

@@ -292,3 +292,43 @@ def test_levothyroxine_in_pregnancy_is_said(stage) -> None:
     del profile["goals" if stage == "planning" else "life_stage"]
     answer = client.post("/v1/recommendations", json={"profile": profile}).get_json()
     assert "interaction:levothyroxine-pregnancy" not in [n["code"] for n in answer["notices"]]
+
+
+INTERACTIONS = yaml.safe_load((ROOT / "rules/reference/interactions.yaml").read_text("utf-8"))
+(K_CAUTION,) = [c for c in INTERACTIONS["cautions"] if c["id"] == "vitamin-k-blood-thinner"]
+
+
+@pytest.mark.parametrize("country", ["DE", "NL"])
+@pytest.mark.parametrize("locale", ["nl", "de", "en"])
+def test_every_item_with_vitamin_k_carries_the_blood_thinner_caution(country, locale) -> None:
+    """s39a F3: a German of 75 got a D3 + 50 µg K2 first with no word of blood thinners
+    (BfR: 25 µg K2 per daily dose 'with an anticoagulant warning'); `medications` is optional,
+    and a shopper who names none may take phenprocoumon. Every item with vitamin K carries the
+    caution in the market's words; items without it carry none."""
+    client = memory_app().test_client()
+    profile = {"age": 75, "sex": "male", "country": country, "goals": ["bones"]}
+    answer = client.post(
+        "/v1/recommendations", json={"profile": profile, "locale": locale, "limit": 10}
+    ).get_json()
+    words = K_CAUTION["markets"][country]["text"][locale]
+    with_k = set(_gives_k(answer))
+    assert with_k, answer["items"]  # the case: an item with vitamin K is shown
+    for item in answer["items"]:
+        cautions = [w["text"] for w in item["warnings"] if w["code"].startswith("caution:")]
+        assert cautions == ([words] if item["sku"] in with_k else []), item
+
+
+def test_the_caution_is_not_given_beside_the_antagonists_own_notice() -> None:
+    """With a vitamin K antagonist named, vitamin K is excluded (its own notice speaks); a
+    product taken with it is not an item either. Another medicine named keeps the caution."""
+    client = memory_app().test_client()
+    profile = {"age": 75, "sex": "male", "country": "DE", "goals": ["bones"]}
+    on_vka = {"profile": {**profile, "medications": ["vitamin_k_antagonist"]}, "limit": 10}
+    answer = client.post("/v1/recommendations", json=on_vka).get_json()
+    assert answer["items"] and _gives_k(answer) == [], answer["items"]
+    other = {"profile": {**profile, "medications": ["levothyroxine"]}, "limit": 10}
+    answer = client.post("/v1/recommendations", json=other).get_json()
+    k_items = [i for i in answer["items"] if i["sku"] in set(_gives_k(answer))]
+    assert k_items and all(
+        any(w["code"] == "caution:vitamin-k-blood-thinner" for w in i["warnings"]) for i in k_items
+    ), answer["items"]

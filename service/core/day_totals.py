@@ -157,6 +157,24 @@ def item_interaction_warnings(
     return warnings
 
 
+def caution_warnings(ev: Evaluation, index: int, locale: str) -> list[dict[str, Any]]:
+    """`caution:<id>` of interactions.yaml `cautions` for an item that gives one of its
+    nutrients, unless the profile names a medicine whose interaction speaks for it (review
+    s39a F3: a D3 + 50 µg K2 first for a German of 75, with no word of blood thinners)."""
+    cautions = ev.snapshot.reference.cautions
+    if not cautions:
+        return []
+    keys = ev.snapshot.reference.nutrients.keys
+    row = ev.snapshot.catalog.nutrients_per_day[index]
+    medications = set(ev.profile.medications)
+    return [
+        {"code": f"caution:{c.id}", "text": c.words(ev.profile.country, locale)}
+        for c in cautions
+        if not medications & c.unless_medications
+        and any(row[keys.index(n)] > 0 for n in c.nutrients)
+    ]
+
+
 def combination_warnings(ev: Evaluation, index: int, locale: str) -> list[dict[str, Any]]:
     """A list item's `together` interactions: the item gives a nutrient of one group and what
     is taken + basket one of the other (reference.combination_columns). What each product gives

@@ -21,6 +21,7 @@ from .advice_texts import advice_notices, no_items_notice
 from .amounts import above
 from .context import compiled_context, context_intake, context_reads, expression_context
 from .day_totals import (
+    caution_warnings,
     combination_warnings,
     item_interaction_warnings,
     near_upper_limit,
@@ -41,8 +42,6 @@ from .profile import Profile
 from .rank_order import _rank, role_capped
 from .reason_texts import item_reasons
 from .requests import RecommendationRequest
-from .rule_match import _ACTIVE as _ACTIVE  # tests clear it
-from .rule_match import _active as _active  # tests and bench/README name it here
 from .rule_match import matched_rules
 from .rules import Rule
 from .safety import SafetyResult, intake_entries, safety_masks
@@ -450,7 +449,7 @@ def item_warnings(ev: Evaluation, index: int, locale: str) -> list[dict[str, Any
     keys = reference.nutrients.keys
     row = catalog.nutrients_per_day[index]
     # a daily threshold is for the day: taken + basket + this item (review s5 S1)
-    warnings = item_interaction_warnings(ev, index, locale)
+    warnings = item_interaction_warnings(ev, index, locale) + caution_warnings(ev, index, locale)
     warnings += combination_warnings(ev, index, locale)
     near = ev.memo.get("near_upper_limit")
     if near is None:

@@ -172,6 +172,22 @@ class Interaction:
         return words
 
 
+@dataclass(frozen=True)
+class Caution:
+    """interactions.yaml `cautions`: words an item that gives one of `nutrients` carries,
+    unless the profile names one of `unless_medications` (review s39a F3)."""
+
+    id: str
+    nutrients: tuple[str, ...]
+    unless_medications: frozenset[str]
+    text: dict[str, str]
+    source: str
+    market_text: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def words(self, market: str, locale: str) -> str:
+        return self.market_text.get(market, self.text)[locale]
+
+
 def trigger_life_stages(profile: Any) -> frozenset[str]:
     """The life stages an interaction's `trigger.life_stage` can name that `profile` is in:
     its `life_stage`, and `planning_pregnancy` (the goal, safety.planning_pregnancy)."""
@@ -212,6 +228,7 @@ class Reference:
     food: FoodIntake  # guarantee 9 (food.py)
     files: tuple[Path, ...] = field(default=())
     ingredients: Ingredients = field(default_factory=Ingredients)  # catalog flags (s36b F1)
+    cautions: tuple[Caution, ...] = ()  # interactions.yaml `cautions` (s39a F3)
 
     def forbidden_match(self, text: str) -> str | None:
         """The forbidden disease-claim pattern `text` matches, of any locale, or None: a text

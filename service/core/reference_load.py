@@ -26,7 +26,16 @@ from .market import (
     market_maxima,
     nutrient_keys_named,
 )
-from .reference import Claim, Interaction, Nutrients, Reference, Target, UpperLimits, _display
+from .reference import (
+    Caution,
+    Claim,
+    Interaction,
+    Nutrients,
+    Reference,
+    Target,
+    UpperLimits,
+    _display,
+)
 from .reference_schemas import (
     SERVICE_TEXTS,
     _ClaimsFile,
@@ -107,6 +116,7 @@ def load_reference(directory: Path) -> Reference:
         ),
         targets=targets,
         interactions=tuple(_interaction(item) for item in raw["interactions.yaml"]["interactions"]),
+        cautions=tuple(_caution(item) for item in raw["interactions.yaml"]["cautions"]),
         claims={
             claim_id: Claim(
                 id=claim_id,
@@ -223,6 +233,9 @@ def _check_nutrient_keys(
         check("interactions.yaml", node.get("warn"), item["warn"], item["id"])
         for group in item["trigger"].get("together", []):
             check("interactions.yaml", node, group, item["id"])
+    for i, item in enumerate(raw["interactions.yaml"]["cautions"]):
+        node = documents["interactions.yaml"]["cautions"][i]
+        check("interactions.yaml", node, item["nutrients"], item["id"])
     for claim_id, claim in raw["claims.yaml"]["claims"].items():
         check(
             "claims.yaml",
@@ -355,6 +368,17 @@ def _interaction(item: dict) -> Interaction:
     )
 
 
+def _caution(item: dict) -> Caution:
+    return Caution(
+        id=item["id"],
+        nutrients=tuple(item["nutrients"]),
+        unless_medications=frozenset(item["unless_medications"]),
+        text=item["text"],
+        source=item["source"],
+        market_text={m: entry["text"] for m, entry in item["markets"].items()},
+    )
+
+
 def _check_service_texts(
     reference: Reference, document: LineDict, directory: Path
 ) -> list[Finding]:
@@ -404,6 +428,13 @@ def _check_texts(reference: Reference, documents: dict, directory: Path) -> list
             lambda c: c.text,
         ),
         ("interactions.yaml", None, [(i.id, i) for i in reference.interactions], lambda i: i.text),
+        ("interactions.yaml", None, [(c.id, c) for c in reference.cautions], lambda c: c.text),
+        (
+            "interactions.yaml",
+            None,
+            [(f"{c.id} ({m})", t) for c in reference.cautions for m, t in c.market_text.items()],
+            lambda t: t,
+        ),
         (
             "interactions.yaml",
             None,

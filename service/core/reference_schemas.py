@@ -304,9 +304,29 @@ class _Interaction(_Strict):
     )
 
 
+class _Caution(_Strict):
+    """A product's own caution (review s39a F3: BfR's anticoagulant warning on vitamin K),
+    shown on every item that gives one of `nutrients`, unless the profile names one of
+    `unless_medications` (an interaction of its own speaks then)."""
+
+    id = fields.String(required=True)
+    nutrients = fields.List(fields.String(), required=True, validate=validate.Length(min=1))
+    unless_medications = fields.List(
+        fields.String(validate=validate.OneOf(MEDICATIONS)), load_default=list
+    )
+    text = _localized()
+    source = fields.String(required=True)
+    markets = fields.Dict(
+        keys=fields.String(validate=validate.Regexp(r"^[A-Z]{2}$")),
+        values=fields.Nested(_MarketText),
+        load_default=dict,
+    )
+
+
 class _InteractionsFile(_Strict):
     source = fields.String(required=True)
     interactions = fields.List(fields.Nested(_Interaction), required=True)
+    cautions = fields.List(fields.Nested(_Caution), load_default=list)
 
 
 class _Nrv(_Strict):
