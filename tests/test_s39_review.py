@@ -332,3 +332,14 @@ def test_the_caution_is_not_given_beside_the_antagonists_own_notice() -> None:
     assert k_items and all(
         any(w["code"] == "caution:vitamin-k-blood-thinner" for w in i["warnings"]) for i in k_items
     ), answer["items"]
+
+
+def test_linting_a_whole_rules_folder_lints_it_as_the_service_loads_it(data_copy) -> None:
+    """s39b F4: `rules lint rules` (the folder `rules check --rules` takes) read
+    placements.yaml, refills.yaml and the reference files as rule files: 19 false errors on
+    the shipped files, exit 1. It lints the set as --rules does; a real error still shows."""
+    out = _lint(data_copy, data_copy.rules)
+    assert out.exit_code == 0 and "0 error(s)" in out.output, out.output
+    _edit(data_copy.merchandising_dir / "campaigns.yaml", "action: boost", "action: boots")
+    out = _lint(data_copy, data_copy.rules)
+    assert out.exit_code == 1 and "campaigns.yaml" in out.output, out.output
