@@ -343,3 +343,15 @@ def test_linting_a_whole_rules_folder_lints_it_as_the_service_loads_it(data_copy
     _edit(data_copy.merchandising_dir / "campaigns.yaml", "action: boost", "action: boots")
     out = _lint(data_copy, data_copy.rules)
     assert out.exit_code == 1 and "campaigns.yaml" in out.output, out.output
+
+
+def test_a_reload_with_a_wrong_body_does_not_say_the_files_were_refused() -> None:
+    """s39b F5: POST /v1/admin/reload with {"force": true} answered 422 "status": "refused",
+    the word for rule files refused at reload: a monitor reading it reported broken files."""
+    client = memory_app().test_client()
+    answer = client.post("/v1/admin/reload", json={"force": True})
+    assert answer.status_code == 422
+    body = answer.get_json()
+    assert body["status"] == "invalid_request", body
+    assert body["error"]["fields"] == {"force": ["unknown field"]}, body
+    assert client.post("/v1/admin/reload").get_json()["status"] == "reloaded"

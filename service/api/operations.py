@@ -155,7 +155,9 @@ def reload():
         if isinstance(given, dict):
             fields = {name: ["unknown field"] for name in given}
         body = {
-            "status": "refused",
+            # not "refused", which says the data files were (review s39b F5: a monitor
+            # reading `status` took a wrong request body for broken rule files)
+            "status": "invalid_request",
             "checks": {},
             "versions": recommender.snapshot.versions,
             "error": {

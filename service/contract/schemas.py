@@ -472,7 +472,10 @@ class LintResponseSchema(ResponseSchema):
 
 
 class ReloadResponseSchema(ResponseSchema):
-    status = fields.String(required=True, validate=validate.OneOf(["reloaded", "refused"]))
+    # refused: the data files were, and the last good set serves; invalid_request: the body
+    status = fields.String(
+        required=True, validate=validate.OneOf(["reloaded", "refused", "invalid_request"])
+    )
     checks = fields.Dict()
     versions = fields.Dict()
     reload = fields.Dict()
