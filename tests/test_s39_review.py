@@ -5,6 +5,7 @@ rule could stop excluding, without `rules check`, lint or the hot reload saying 
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import re
 from pathlib import Path
@@ -15,7 +16,7 @@ from click.testing import CliRunner
 
 from service.cli import main
 
-from .conftest import memory_app
+from .conftest import dated_client, memory_app
 from .oracle import PRODUCTS
 from .test_s31b_data import app_for, check
 
@@ -355,3 +356,23 @@ def test_a_reload_with_a_wrong_body_does_not_say_the_files_were_refused() -> Non
     assert body["status"] == "invalid_request", body
     assert body["error"]["fields"] == {"force": ["unknown field"]}, body
     assert client.post("/v1/admin/reload").get_json()["status"] == "reloaded"
+
+
+@pytest.mark.parametrize(
+    "method, path",
+    [
+        ("post", "/v1/admin/refresh?force=1"),
+        ("post", "/v1/admin/refills?path=../../etc/passwd"),
+        ("get", "/v1/admin/refresh?a=1&a=2"),
+        ("get", "/v1/admin/refills?run_id=a&run_id=b"),
+        ("get", "/v1/admin/refresh?runid=x"),
+    ],
+)
+def test_the_batch_jobs_refuse_a_query_they_do_not_take(redis_url, method, path) -> None:
+    """s39b F6: the batch jobs' endpoints ignored unknown and repeated query parameters (a
+    POST ?force=1 started a refresh that was not forced), which every other route refuses."""
+    client = dated_client(redis_url, dt.date(2026, 12, 7))
+    answer = getattr(client, method)(path)
+    assert answer.status_code == 422, answer.get_json()
+    assert answer.get_json()["error"]["code"] == "validation_failed", answer.get_json()
+    assert client.get("/v1/admin/refresh?run_id=nothing-yet").status_code == 404

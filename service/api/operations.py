@@ -7,9 +7,10 @@ import os
 import redis
 from flask import current_app, jsonify, request
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields
+from marshmallow import RAISE, Schema, fields
 from prometheus_client import CONTENT_TYPE_LATEST
 
+from ..contract.base import RunQuerySchema, StrictQuerySchema
 from ..contract.schemas import (
     RefreshRequestSchema,
     RefreshStateSchema,
@@ -197,9 +198,10 @@ def reload():
 
 
 @blp.route("/v1/admin/refresh", methods=["POST"])
+@blp.arguments(StrictQuerySchema(), location="query", unknown=RAISE)  # review s39b F6
 @blp.arguments(RefreshRequestSchema())
 @blp.response(202, RefreshStateSchema)
-def start_refresh(body: dict):
+def start_refresh(_query: dict, body: dict):
     """Start a batch refresh of every stored customer's list (one at a time: a second call
     while one runs answers with the running one)."""
     from workers.tasks import start_refresh as start
@@ -212,11 +214,12 @@ def start_refresh(body: dict):
 
 
 @blp.route("/v1/admin/refresh", methods=["GET"])
+@blp.arguments(RunQuerySchema(), location="query", unknown=RAISE)  # review s39b F6
 @blp.response(200, RefreshStateSchema)
-def refresh_state():
+def refresh_state(query: dict):
     """Progress of the latest batch refresh (or ?run_id=...): done, total, rate, ETA."""
     try:
-        state = get_store(current_app).run_state(request.args.get("run_id"))
+        state = get_store(current_app).run_state(query.get("run_id"))
     except (redis.RedisError, OSError) as exc:
         raise Unavailable("the customer store is unavailable") from exc
     if state is None:

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import redis
-from flask import current_app, jsonify, request
+from flask import current_app, jsonify
 from flask_smorest import Blueprint
 from marshmallow import RAISE, fields, validate
 
-from ..contract.base import QueryInteger, ResponseSchema, StrictQuerySchema, StrictSchema
+from ..contract.base import (
+    QueryInteger,
+    ResponseSchema,
+    RunQuerySchema,
+    StrictQuerySchema,
+    StrictSchema,
+)
 from ..contract.responses import ContractErrorSchema
 from ..core.errors import InvalidInput, NotFound, Unavailable
 from ..core.vocabulary import LOCALES
@@ -144,11 +150,12 @@ class RefillRunRequestSchema(StrictSchema):
 
 
 @blp.route("/admin/refills", methods=["POST"])
+@blp.arguments(StrictQuerySchema(), location="query", unknown=RAISE)  # review s39b F6
 @blp.arguments(RefillRunRequestSchema())
 @blp.response(202, RefillRunSchema)
 @blp.alt_response(422, schema=ContractErrorSchema)
 @blp.alt_response(503, schema=ContractErrorSchema)
-def start_refill_run(_body: dict):
+def start_refill_run(_query: dict, _body: dict):
     """Start the daily refill job now (one at a time: a second call while one runs answers
     with the running one)."""
     from workers.refill_tasks import start_refills
@@ -161,13 +168,14 @@ def start_refill_run(_body: dict):
 
 
 @blp.route("/admin/refills", methods=["GET"])
+@blp.arguments(RunQuerySchema(), location="query", unknown=RAISE)  # review s39b F6
 @blp.response(200, RefillRunSchema)
 @blp.alt_response(404, schema=ContractErrorSchema)
 @blp.alt_response(503, schema=ContractErrorSchema)
-def refill_run_state():
+def refill_run_state(query: dict):
     """Progress of the latest refill job (or ?run_id=...): done, total, due, rate, ETA."""
     try:
-        state = get_store(current_app).for_job(JOB).run_state(request.args.get("run_id"))
+        state = get_store(current_app).for_job(JOB).run_state(query.get("run_id"))
     except (redis.RedisError, OSError) as exc:
         raise Unavailable("the customer store is unavailable") from exc
     if state is None:

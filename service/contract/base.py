@@ -53,6 +53,13 @@ class StrictQuerySchema(StrictSchema):
         return data
 
 
+class RunQuerySchema(StrictQuerySchema):
+    """The progress GETs of the batch jobs: `?run_id=` of a run, else the latest; anything
+    else, or run_id twice, is refused (review s39b F6: ignored before)."""
+
+    run_id = fields.String(validate=validate.Length(min=1, max=200))
+
+
 class TolerantQuerySchema(Schema):
     """Query parameters of the catalog GETs: one of the schema's given twice is refused, as
     StrictQuerySchema refuses it (review 19 F10: `category=vitamin_d&category=omega3` served the
