@@ -376,3 +376,25 @@ def test_the_batch_jobs_refuse_a_query_they_do_not_take(redis_url, method, path)
     assert answer.status_code == 422, answer.get_json()
     assert answer.get_json()["error"]["code"] == "validation_failed", answer.get_json()
     assert client.get("/v1/admin/refresh?run_id=nothing-yet").status_code == 404
+
+
+@pytest.mark.parametrize("locale", ["nl", "de", "en"])
+@pytest.mark.parametrize("where", ["current_supplements", "basket"])
+def test_a_medicines_dose_typed_in_is_not_called_a_supplement_taken(locale, where) -> None:
+    """s39a F6: a typed-in 45 mg MK-4 (a prescription medicine in Japan, domain.md) was "you
+    already take vitamin K2 (45000 µg a day) ... no advised amount ... we suggest no more",
+    while the same product by SKU is "not allowed as a food supplement". Above
+    product_maxima.yaml medicine_above the notice says it is a medicine's dose."""
+    line = [{"label": "Glakay 45 mg", "nutrients": {"vitamin_k2_ug": 45000}}]
+    profile = {"age": 60, "sex": "female", "country": "NL", "conditions": ["osteoporosis"]}
+    body = {"profile": {**profile, **({where: line} if where != "basket" else {})}}
+    body.update({"basket": line} if where == "basket" else {}, locale=locale)
+    answer = memory_app().test_client().post("/v1/recommendations", json=body).get_json()
+    said = {n["code"]: n["text"] for n in answer["notices"]}
+    key = "notice_already_taken" + ("_basket" if where == "basket" else "") + ".medicine"
+    assert _fits(TEXTS[key][locale], said["already_covered:vitamin_k2_ug"]), said
+    # a supplement's 200 µg stays "already taken"
+    line[0]["nutrients"]["vitamin_k2_ug"] = 200
+    answer = memory_app().test_client().post("/v1/recommendations", json=body).get_json()
+    said = {n["code"]: n["text"] for n in answer["notices"]}
+    assert not _fits(TEXTS[key][locale], said["already_covered:vitamin_k2_ug"]), said

@@ -93,6 +93,11 @@ def advice_notices(ev: Evaluation, locale: str) -> list[dict[str, str]]:
         serum = column == deficient and text_key == "notice_already_covered"
         text_key += "_general" if column in capped else "_serum" if serum else ""
         text_key += "_basket" if basket else ""
+        medicine = reference.market_maxima.medicine_above.get(key)
+        if text_key.startswith("notice_already_taken") and amount > (medicine or np.inf):
+            # a medicine's dose, not "you already take" a supplement (review s39a F6: a typed-in
+            # 45 mg MK-4 was "already enough vitamin K2"; product_maxima.yaml medicine_above)
+            text_key = reference.variant(text_key, "medicine")
         values = reference.nutrients.text_values(key, locale, amount=amount)
         text = reference.text(text_key, locale, **values)
         notices.append({"code": f"already_covered:{key}", "text": text})
