@@ -398,3 +398,32 @@ def test_a_medicines_dose_typed_in_is_not_called_a_supplement_taken(locale, wher
     answer = memory_app().test_client().post("/v1/recommendations", json=body).get_json()
     said = {n["code"]: n["text"] for n in answer["notices"]}
     assert not _fits(TEXTS[key][locale], said["already_covered:vitamin_k2_ug"]), said
+
+
+@pytest.mark.parametrize("placement", [None, "cart"])
+def test_a_suitable_product_is_not_replaced_for_a_total_only_an_unsuitable_one_makes(placement):
+    """s39a F7: a pregnant woman with a women's multivitamin (10 µg D, retinol: unsuitable in
+    pregnancy) and suitable 20 µg D3 + K2 drops in the cart (30 µg against 25) was told to
+    take the drops out and buy a 20 µg D3 instead, with folic acid and iodine for the
+    multivitamin. Once the multivitamin stops, the drops are within 25 µg: only the
+    multivitamin is replaced."""
+    body = {
+        "profile": {
+            "age": 40,
+            "country": "DE",
+            "sex": "female",
+            "life_stage": "pregnant",
+            "current_supplements": [{"sku": "XF-MULTI-WOMEN"}],
+        },
+        "basket": [{"sku": "XF-D3K2-DROPS"}],
+        "locale": "en",
+    }
+    if placement:
+        body["placement"] = placement
+    answer = memory_app().test_client().post("/v1/recommendations", json=body).get_json()
+    codes = [n["code"] for n in answer["notices"]]
+    assert "instead:XF-MULTI-WOMEN" in codes, codes
+    assert "instead:XF-D3K2-DROPS" not in codes, codes
+    said = {n["code"]: n["text"] for n in answer["notices"]}
+    assert "XTRA FUEL Vitamin D3 + K2 Drops" not in said["instead:XF-MULTI-WOMEN"], said
+    assert "product_not_suited:XF-MULTI-WOMEN" in codes, codes

@@ -236,6 +236,16 @@ class Offer:
             column = keys.index(key)
             if column in out or not above(ev.intake[column], maximum):  # noise: not above
                 continue  # within it; at 0 (retinol) a product unsuited as a whole says it
+            others = [i for i in giving(column) if i in unsuitable]
+            rest = ev.intake[column] - sum(lines[i].amounts[column] for i in others)
+            alone = any(above(lines[i].amounts[column], maximum) for i in others)
+            if maximum and others and not alone and not above(rest, maximum):
+                # within it once what does not suit as a product stops (and within it by
+                # itself: a 75 µg flagship says its dose, review s8 Q4): that product is the
+                # failing, not the rest (review s39a F7: a pregnant woman's suitable 20 µg
+                # D3 + K2 drops beside a women's multivitamin were replaced with a 20 µg D3)
+                out[column] = Failing("life_stage", tuple(others), None)
+                continue
             if found := tuple(i for i in giving(column) if maximum or i not in unsuitable):
                 out[column] = Failing("life_stage_maximum", found, float(maximum))
         upper = advice_of(ev).band_upper
