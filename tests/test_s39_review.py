@@ -59,11 +59,11 @@ def test_an_exclude_rule_whose_condition_fails_still_excludes(data_copy) -> None
         'when: "profile.age < 18 && 100 / (profile.age - 15) != 1000 && '
         "!(has(profile.higher_dose_advised)",
     )
-    client = memory_app(data=data_copy).test_client()
     body = {"profile": {"age": 15, "country": "NL", "goals": ["bones"]}, "locale": "en"}
     kept, logger = _Kept(), logging.getLogger("dosewise.core")
-    logger.addHandler(kept)
+    logger.addHandler(kept)  # logged once per process: at load (the required rules' example)
     try:
+        client = memory_app(data=data_copy).test_client()
         answer = client.post("/v1/recommendations", json=body).get_json()
     finally:
         logger.removeHandler(kept)
@@ -427,3 +427,37 @@ def test_a_suitable_product_is_not_replaced_for_a_total_only_an_unsuitable_one_m
     said = {n["code"]: n["text"] for n in answer["notices"]}
     assert "XTRA FUEL Vitamin D3 + K2 Drops" not in said["instead:XF-MULTI-WOMEN"], said
     assert "product_not_suited:XF-MULTI-WOMEN" in codes, codes
+
+
+@pytest.mark.parametrize(
+    "old, new, says",
+    [
+        (
+            'when: "profile.age < 18 && !(has(profile.higher_dose_advised)',
+            'when: "false && !(has(profile.higher_dose_advised)',
+            "no longer keeps XF-D3K2-DROPS out",
+        ),
+        (
+            'products: "product.nutrients.vitamin_k1_ug + product.nutrients.vitamin_k2_ug > 0.0"',
+            'products: "false"',
+            "no longer keeps XF-D3K2-DROPS out",
+        ),
+        ("    taken: child_vitamin_k\n", "", "its `taken` must stay child_vitamin_k"),
+    ],
+)
+def test_a_required_rule_that_no_longer_excludes_its_example_is_refused(
+    data_copy, old, new, says
+) -> None:
+    """s39c F1 (unsafe): `when: "false"` (or `products: "false"`) on the children's vitamin K
+    exclusion kept the rule, an exclude rule always on, and passed rules check and the
+    reload; a German boy of 15 with the goal bones got K2 drops first again. Each required
+    rule has an example (required_rules.yaml) it must still keep out, and its `taken`."""
+    client = app_for(data_copy).test_client()
+    _edit(data_copy.merchandising_dir / "risk_groups.yaml", old, new)
+    out = check(data_copy)
+    assert out.exit_code == 1, out.output
+    assert says in out.output and "risk_groups.yaml" in out.output, out.output
+    reload = client.post("/v1/admin/reload")
+    assert reload.status_code == 422, reload.get_json()
+    answer = client.post("/v1/recommendations", json=BOY_15).get_json()
+    assert answer["items"] and _gives_k(answer) == [], answer["items"]

@@ -6,12 +6,17 @@ among them, were gone)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from .errors import DataFileError, Finding
+from .errors import DataFileError, Finding, InvalidInput
 from .reference import _display
 from .rules import Rule, RuleSet
 from .yamlfile import LineList, load_yaml
+
+if TYPE_CHECKING:
+    from .snapshot import Snapshot
 
 FILE = "required_rules.yaml"
 SUFFIX = ".yaml"
@@ -21,30 +26,49 @@ def required_rules_path(reference_dir: Path) -> Path:
     return reference_dir / FILE
 
 
-def required_rule_findings(rules: RuleSet, reference_dir: Path, folder: Path) -> list[Finding]:
-    """Each rule the required file names that `rules` lacks, or holds otherwise than as an
-    exclude rule always on; the file itself when it is missing or broken; and each entry of
-    `folder` that the loader would skip although it looks like a rule file."""
+def _entries(reference_dir: Path) -> tuple[list[tuple[dict, int]], list[Finding]]:
+    """The required file's entries with their lines, or what is wrong with the file."""
     path = required_rules_path(reference_dir)
     display = _display(path)
-    findings = ignored_entries(folder)
     if not path.is_file():
         hint = "restore it from the repository (git checkout rules/reference/required_rules.yaml)"
         message = "missing: it names the merchandising rules every rule set must hold"
-        return [*findings, Finding(display, 1, message, code="missing_file", hint=hint)]
+        return [], [Finding(display, 1, message, code="missing_file", hint=hint)]
     try:
         document = load_yaml(path, display)
     except DataFileError as exc:
-        return [*findings, *exc.findings]
+        return [], list(exc.findings)
     entries = document.get("rules") if isinstance(document, dict) else None
     if not isinstance(entries, list) or not all(
-        isinstance(e, dict) and isinstance(e.get("id"), str) for e in entries
+        isinstance(e, dict) and isinstance(e.get("id"), str) and _example_ok(e.get("example"))
+        for e in entries
     ):
-        message = "rules: a list of {id, source}, one per required rule"
-        return [*findings, Finding(display, 1, message, code="schema")]
+        message = "rules: a list of {id, source, example: {profile, sku}}, one per required rule"
+        return [], [Finding(display, 1, message, code="schema")]
+    return [
+        (entry, entries.line_of(i) if isinstance(entries, LineList) else 1)
+        for i, entry in enumerate(entries)
+    ], []
+
+
+def _example_ok(example: object) -> bool:
+    return (
+        isinstance(example, dict)
+        and isinstance(example.get("profile"), dict)
+        and isinstance(example.get("sku"), str)
+    )
+
+
+def required_rule_findings(rules: RuleSet, reference_dir: Path, folder: Path) -> list[Finding]:
+    """Each rule the required file names that `rules` lacks, or holds otherwise than as an
+    exclude rule always on (or without the `taken` words the file gives it); the file itself
+    when it is missing or broken; and each entry of `folder` that the loader would skip
+    although it looks like a rule file."""
+    display = _display(required_rules_path(reference_dir))
+    entries, findings = _entries(reference_dir)
+    findings = ignored_entries(folder) + findings
     held = {rule.id: rule for rule in rules.rules}
-    for i, entry in enumerate(entries):
-        line = entries.line_of(i) if isinstance(entries, LineList) else 1
+    for entry, line in entries:
         rule = held.get(entry["id"])
         why = f" ({entry['source']})" if entry.get("source") else ""
         if rule is None:
@@ -60,7 +84,7 @@ def required_rule_findings(rules: RuleSet, reference_dir: Path, folder: Path) ->
                 )
             )
             continue
-        off = _switched_off(rule)
+        off = _switched_off(rule, entry.get("example", {}).get("taken"))
         if off:
             message = f"required rule {entry['id']} must stay an exclude rule always on: {off}{why}"
             findings.append(
@@ -69,7 +93,48 @@ def required_rule_findings(rules: RuleSet, reference_dir: Path, folder: Path) ->
     return findings
 
 
-def _switched_off(rule: Rule) -> str | None:
+def required_example_findings(snapshot: Snapshot, reference_dir: Path) -> list[Finding]:
+    """Each required rule that no longer keeps its example's product out for its example's
+    profile (review s39c F1: `when: "false"` or `products: "false"` kept the rule, always on,
+    and switched it off): the rule set as a whole must still exclude what the pharmacist's
+    review excluded. Checked on a loaded snapshot (rule conditions and products evaluated)."""
+    from .ranking import evaluate  # it imports the rules
+    from .requests import RecommendationRequest
+
+    entries, _ = _entries(reference_dir)  # the file's own problems: required_rule_findings
+    held = {rule.id: rule for rule in snapshot.rules.rules}
+    findings = []
+    for entry, _line in entries:
+        rule, example = held.get(entry["id"]), entry["example"]
+        index = snapshot.catalog.index.get(example["sku"])
+        if rule is None or index is None:
+            continue  # a missing rule is said above; an unknown SKU below
+        try:
+            request = RecommendationRequest.from_dict({"profile": example["profile"]})
+        except InvalidInput:
+            request = None
+        day = dt.date(2026, 12, 1)  # no required rule has dates (`_switched_off`)
+        ev = evaluate(snapshot, request.profile, request.lines(), day) if request else None
+        if ev is not None and rule in ev.matched_rules and rule.mask[index]:
+            continue
+        message = (
+            f"required rule {rule.id} no longer keeps {example['sku']} out for "
+            f"{example['profile']} (rules/reference/{FILE}): its `when` or `products` changed "
+            "so that it excludes nothing a pharmacist's review asked it to"
+        )
+        findings.append(
+            Finding(rule.file, rule.line, message, code="required_rule", rule_id=rule.id)
+        )
+    for entry, line in entries:
+        if entry["example"]["sku"] not in snapshot.catalog.index:
+            message = f"example of {entry['id']}: unknown SKU {entry['example']['sku']!r}"
+            findings.append(
+                Finding(_display(required_rules_path(reference_dir)), line, message, code="schema")
+            )
+    return findings
+
+
+def _switched_off(rule: Rule, taken: str | None) -> str | None:
     if rule.action != "exclude":
         return f"its action is {rule.action}"
     if not rule.enabled:
@@ -80,6 +145,10 @@ def _switched_off(rule: Rule) -> str | None:
         return f"it is limited to markets {', '.join(rule.markets)}"
     if rule.placements:
         return f"it is limited to placements {', '.join(rule.placements)}"
+    if taken is not None and rule.taken != taken:
+        return (
+            f"its `taken` must stay {taken} (a product taken that it excludes does not suit either)"
+        )
     return None
 
 

@@ -24,7 +24,7 @@ from .placements.config import (
 from .reference import Reference, _display
 from .reference_load import load_reference
 from .regimen_texts import check_regimen_texts, texts_path
-from .required_rules import required_rule_findings
+from .required_rules import required_example_findings, required_rule_findings
 from .rules import RuleSet, load_rules, rule_files
 from .safety import check_guarantee_coverage
 
@@ -172,5 +172,8 @@ def load_snapshot(
     )
     markets = load_markets(paths.reference_dir)
     check_answers(snapshot, _display(paths.merchandising_dir), markets.served)  # review s34b F3
+    required = required_example_findings(snapshot, paths.reference_dir)  # review s39c F1
+    if required:
+        raise DataFileError(required)
     use_markets(markets)  # checked above: requests see this one now
     return snapshot
