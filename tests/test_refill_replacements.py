@@ -33,16 +33,38 @@ def _answer(recommender, raw: dict, bought: list, basket: list[dict]):
     return plan, render_plan(snapshot, config, plan, "en")
 
 
+def _fits_person(raw: dict, sku: str) -> bool:
+    """The catalog's own flags of the product against the person: age, diet, allergens and
+    life stage (the tests' reading of the catalog)."""
+    product, age = PRODUCTS[sku], raw.get("age", 0)
+    if age < (product.get("min_age") or 0) or age > (product.get("max_age") or 200):
+        return False
+    diet = raw.get("diet")
+    if (diet == "vegan" and not product["vegan"]) or (
+        diet == "vegetarian" and not product["vegetarian"]
+    ):
+        return False
+    if set(product.get("allergens") or ()) & set(raw.get("allergies") or ()):
+        return False
+    stage = raw.get("life_stage")
+    return not (
+        (stage == "pregnant" and not product["pregnancy_suitable"])
+        or (stage == "breastfeeding" and not product["breastfeeding_suitable"])
+    )
+
+
 def _assert_replacements_hold(raw: dict, plan, answer, basket: list[dict]) -> None:
     if answer["reorder"] is None:
         return
     items = answer["reorder"]["items"]
     in_reorder = {d.supply.sku for d in plan.decisions}
     bought = {s.sku for s in plan.listed}
+    # a supply still lasting that no longer fits the person as a product is no source of
+    # "enough" (review 9b F3; the answer says to stop it): CI, session 39, a toddler's 12+ spray
     lasting = [
         {"sku": s.sku, "servings_per_day": s.servings_per_day}
         for s in plan.listed
-        if s.sku not in in_reorder and s.runs_out_on > TODAY
+        if s.sku not in in_reorder and s.runs_out_on > TODAY and _fits_person(raw, s.sku)
     ]
     for i, item in enumerate(items):
         if item["action"] != "replace":
@@ -147,6 +169,12 @@ def test_a_replacement_is_what_the_plain_list_would_offer(recommender):
 @example(  # CI, stop 33: the doctor advised 50 µg; 20 µg taken is not enough
     raw={"age": 11, "higher_dose_advised": {"vitamin_d_ug": 50}},
     bought=[("GR-D3-20-SPRAY-VEGAN", 0, 1), ("XF-MULTI-SPORT", -46, 1)],
+    basket=[],
+)
+@example(  # CI, session 39: a toddler's 20 µg spray (12+) lasts and no longer fits; the 70+
+    # tablet is replaced by 10 µg kids' drops, and the answer says to stop both
+    raw={"age": 1},
+    bought=[("BL-D3-20-70PLUS-TAB", -76, 1), ("GR-D3-20-SPRAY-VEGAN", 0, 1)],
     basket=[],
 )
 def test_every_replacement_has_its_own_reason_and_duplicates_nothing(
