@@ -461,3 +461,69 @@ def test_a_required_rule_that_no_longer_excludes_its_example_is_refused(
     assert reload.status_code == 422, reload.get_json()
     answer = client.post("/v1/recommendations", json=BOY_15).get_json()
     assert answer["items"] and _gives_k(answer) == [], answer["items"]
+
+
+def test_a_failing_exclude_condition_calls_nothing_taken_unsuitable(data_copy) -> None:
+    """s39c F3: with an exclude rule (with `taken`) whose condition fails for a pregnant woman
+    of 33, she was told her pregnancy multivitamin "does not suit" and to stop it. On a failing
+    condition the rule keeps its products out of what is offered only."""
+    _edit(
+        data_copy.merchandising_dir / "risk_groups.yaml",
+        """when: "profile.life_stage == 'none' && (profile.sex == 'male'""",
+        """when: "100 / (profile.age - 33) == 7 || profile.life_stage == 'none' && """
+        """(profile.sex == 'male'""",
+    )
+    client = memory_app(data=data_copy).test_client()
+    profile = {
+        "age": 33,
+        "sex": "female",
+        "country": "NL",
+        "life_stage": "pregnant",
+        "current_supplements": [{"sku": "XF-MULTI-PREGNANCY"}],
+    }
+    answer = client.post("/v1/recommendations", json={"profile": profile}).get_json()
+    codes = [n["code"] for n in answer["notices"]]
+    assert "product_not_suited:XF-MULTI-PREGNANCY" not in codes, answer["notices"]
+    assert not any(c.startswith("instead:") for c in codes), codes
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {
+            "profile": {
+                "age": 85,
+                "sex": "female",
+                "country": "DE",
+                "conditions": ["hypercalcaemia"],
+                "goals": ["energy", "pregnancy"],
+            },
+            "placement": "cart",
+            "basket": [{"sku": "XF-MULTI-50PLUS"}, {"sku": "NV-CA-400-CHEW"}],
+        },
+        {
+            "profile": {
+                "age": 5,
+                "sex": "male",
+                "country": "NL",
+                "medications": ["anticonvulsant"],
+                "goals": ["muscles", "immunity"],
+            },
+            "placement": "checkout",
+            "basket": [{"sku": "NV-COD-LIVER-OIL"}],
+        },
+    ],
+)
+def test_a_cart_never_says_beside_your_basket_of_what_we_advise_against(body) -> None:
+    """s39c F2: after s39a F4's change, a woman of 85 with hypercalcaemia and a 50+
+    multivitamin and calcium chews in the cart (both advised against), and a boy of 5 with
+    cod-liver oil not meant for his age, were told "Beside what your basket gives, we have
+    nothing else to suggest", as if the basket were fine."""
+    body = {**body, "locale": "en"}
+    answer = memory_app().test_client().post("/v1/recommendations", json=body).get_json()
+    said = {n["code"]: n["text"] for n in answer["notices"]}
+    assert any(c.startswith("product_not_suited:") for c in said), said  # the case
+    beside = [
+        PLACEMENT_TEXTS[k]["en"] for k in ("notice_no_items_basket", "notice_no_items_basket_only")
+    ]
+    assert said.get("no_items") not in beside, said

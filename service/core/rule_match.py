@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from dataclasses import replace
 from typing import Any
 
 from .expressions import Expression, holding
@@ -32,17 +33,26 @@ def matched_rules(rules: RuleSet, today: dt.date, market: str, context: Any) -> 
     A condition that fails for this profile (`100 / (profile.age - 15)` at 15: `rules check`
     finds such an error only where a sample profile meets it) holds for an exclude rule, so
     its products stay out, and for no other action (review s39b F2: the children's vitamin K
-    exclusion silently stopped excluding at 15). Each such rule and error is logged once per
-    process (`rule_condition_failed`)."""
+    exclusion silently stopped excluding at 15). It holds as a rule without `taken`: nothing
+    taken is called unsuitable, and nobody told to stop it, on a condition that could not be
+    worked out (review s39c F3: a pregnant woman's pregnancy multivitamin). Each such rule
+    and error is logged once per process (`rule_condition_failed`)."""
     known = _active_and_conditions(rules, today, market)
     failed: list[tuple[Rule, str]] = []
     out = holding(known[1], known[2], context, failed)
     if failed:
         for rule, error in failed:
             _report_failed(rule, error)
-        chosen = {id(r) for r in out} | {id(r) for r, _ in failed if r.action == "exclude"}
-        out = [r for r in known[1] if id(r) in chosen]  # in the order of rules.active
+        held = {id(r): _offers_only(r) for r, _ in failed if r.action == "exclude"}
+        chosen = {id(r) for r in out} | set(held)
+        # in the order of rules.active
+        out = [held.get(id(r), r) for r in known[1] if id(r) in chosen]
     return out
+
+
+def _offers_only(rule: Rule) -> Rule:
+    """`rule` keeping its products out of what is offered, saying nothing of one taken."""
+    return replace(rule, taken=None) if rule.taken else rule
 
 
 _REPORTED: set[tuple[str, str, str]] = set()
@@ -53,7 +63,11 @@ def _report_failed(rule: Rule, error: str) -> None:
     if key in _REPORTED or len(_REPORTED) > 1000:
         return
     _REPORTED.add(key)
-    effect = "holds: its products stay out" if rule.action == "exclude" else "does not hold"
+    effect = (
+        "holds: its products stay out of what is offered (one taken is not called unsuitable)"
+        if rule.action == "exclude"
+        else "does not hold"
+    )
     log.warning(
         "rule_condition_failed: %s:%d rule %s: %s; for such a profile the rule %s",
         rule.file,

@@ -34,7 +34,7 @@ from ..advice_texts import no_items_notice, plain_no_items_notice, takes_somethi
 from ..amounts import rounded
 from ..children import sourced_columns
 from ..day_totals import over_room
-from ..line_notices import uncredited_columns, warned_lines
+from ..line_notices import interaction_taken, uncredited_columns, unsuited_taken, warned_lines
 from ..numbers import format_number
 from ..ranking import Evaluation, _rank, list_candidates
 from ..target_priority import priorities
@@ -171,6 +171,8 @@ def beside_basket_notice(ctx: PlacementContext, locale: str) -> dict[str, str] |
         # calcium + D3 in the cart, and the plain list's 10 µg D3 within the thiazide's 20 µg)
         if not candidates.any() or (candidates & ~ctx.basket_overlap).any():
             return None
+        if advised_against(ctx.ev):  # review s39c F2: not beside what we advise against
+            return None
     if not candidates.any() and not served_by_what_is_taken(ctx.ev):
         return None
     only = "" if takes_something(ctx.ev) else "_only"  # not "what you already take" (s29)
@@ -178,6 +180,15 @@ def beside_basket_notice(ctx: PlacementContext, locale: str) -> dict[str, str] |
         "code": "no_items",
         "text": ctx.snapshot.placements.text("notice_no_items_basket" + _page(ctx) + only, locale),
     }
+
+
+def advised_against(ev: Evaluation) -> bool:
+    """A line of the basket or of what is taken does not suit the person as a product (an
+    allergy, the diet, the age, the life stage, a shop's exclusion with `taken`) or has what
+    a medicine or condition excludes: its notice says to stop it, so the cart's "beside what
+    your basket gives" would read as approval (a woman of 85 with hypercalcaemia and calcium
+    in her cart)."""
+    return bool(unsuited_taken(ev) or interaction_taken(ev) or ev.offer.unsuitable_lines)
 
 
 def _page(ctx: PlacementContext) -> str:
