@@ -527,3 +527,53 @@ def test_a_cart_never_says_beside_your_basket_of_what_we_advise_against(body) ->
         PLACEMENT_TEXTS[k]["en"] for k in ("notice_no_items_basket", "notice_no_items_basket_only")
     ]
     assert said.get("no_items") not in beside, said
+
+
+RTEXTS = REGIMEN_TEXTS
+
+
+@pytest.mark.parametrize("locale", ["nl", "de", "en"])
+def test_a_woman_planning_a_pregnancy_is_told_of_planning_one(locale) -> None:
+    """s39c F7: a woman who wants to become pregnant (held to pregnancy's maxima) was told her
+    women's multivitamin is "not suitable during pregnancy or breastfeeding": neither is true
+    of her. The texts name her own stage, with or without a medicine's reason beside it."""
+    client = memory_app().test_client()
+    profile = {
+        "age": 30,
+        "sex": "female",
+        "country": "NL",
+        "goals": ["pregnancy"],
+        "current_supplements": [{"sku": "XF-MULTI-WOMEN"}],
+    }
+    answer = client.post("/v1/recommendations", json={"profile": profile, "locale": locale})
+    said = {n["code"]: n["text"] for n in answer.get_json()["notices"]}
+    text = said["product_not_suited:XF-MULTI-WOMEN"]
+    template = TEXTS["notice_product_life_stage_taken.planning"][locale] + " {more}"
+    assert _fits(template, text), text
+    vka = {**profile, "medications": ["vitamin_k_antagonist"]}
+    answer = client.post("/v1/recommendations", json={"profile": vka, "locale": locale})
+    said = {n["code"]: n["text"] for n in answer.get_json()["notices"]}
+    assert (
+        RTEXTS["unsuited_life_stage_planning"][locale] in said["product_not_suited:XF-MULTI-WOMEN"]
+    )
+
+
+@pytest.mark.parametrize("locale", ["nl", "de", "en"])
+def test_a_babys_other_vitamin_d_texts_name_the_formula_too(locale) -> None:
+    """s39c F5: beside s39a F1's texts, a breastfed baby on 5 µg was told food brings every
+    product above the limit, and 30 µg drops (above the limit by themselves) were weighed
+    against "ordinary food"."""
+    client = memory_app().test_client()
+
+    def notices(amount: float) -> dict[str, str]:
+        line = {"label": "drops", "nutrients": {"vitamin_d_ug": amount}}
+        profile = {"age": 0, "country": "NL", "current_supplements": [line]}
+        body = {"profile": profile, "locale": locale}
+        answer = client.post("/v1/recommendations", json=body).get_json()
+        return {n["code"]: n["text"] for n in answer["notices"]}
+
+    assert _fits(
+        TEXTS["notice_advice_unmet_room.infant"][locale], notices(5)["advice_unmet:vitamin_d_ug"]
+    )
+    said = notices(30)["above_upper_limit:vitamin_d_ug"]
+    assert _fits(TEXTS["notice_above_upper_limit_food_nothing.infant"][locale], said), said

@@ -25,7 +25,7 @@ from .children import (
     two_sources,
     two_sources_warnings,
 )
-from .day_totals import basket_out, interaction_key, over_room
+from .day_totals import basket_out, infant, interaction_key, over_room
 from .doctor_reach import doctor_excluded_notices, doctor_short_notices
 from .intake import shown_name
 from .line_notices import (
@@ -245,7 +245,7 @@ def _advice_unmet(ev: Evaluation, locale: str) -> list[dict[str, str]]:
     for column, entry in unmet_advice(ev):
         key = reference.nutrients.keys[column]
         text = reference.text(
-            entry.text_life_stage if stage else entry.text,
+            infant(ev, entry.text_life_stage if stage else entry.text),
             locale,
             nutrient=reference.nutrients.name(key, locale),
             advice=advice_phrase(ev, column, locale),

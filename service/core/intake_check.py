@@ -26,6 +26,7 @@ from .market import over_maxima
 from .next_pack_fix import kept_for_then, packs_back
 from .profile import Line, Profile, labelled_lines
 from .ranking import Evaluation, evaluate
+from .reference import own_stage
 from .refills.settings import RefillConfig
 from .regimen_texts import TextWriter
 from .safety import intake_entries, life_stage_maxima
@@ -209,7 +210,7 @@ def _product_warnings(ev: Any, locale: str) -> list[dict[str, Any]]:
         "allergy": ("warning_allergy", None),
         # review 8b R10: "1 year", not "1 years"
         "age": ("warning_age_one" if profile.age == 1 else "warning_age", {"age": profile.age}),
-        "life_stage": (reference.variant("warning_life_stage", profile.life_stage), {}),
+        "life_stage": (reference.variant("warning_life_stage", own_stage(profile)), {}),
     }
     warnings = []
     for code, (text_key, values) in checks.items():

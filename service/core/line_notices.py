@@ -25,6 +25,7 @@ import numpy as np
 from .amounts import above
 from .day_totals import interaction_key, over_room, over_threshold
 from .instead_switch import switch_key
+from .reference import own_stage
 from .regimen_texts import TextWriter
 
 if TYPE_CHECKING:
@@ -228,7 +229,7 @@ def with_unsuited_lines(ev: Evaluation, locale: str, notices: list[dict[str, Any
         if i in staged and "life_stage" not in reasons:
             # review s39a F2: a pregnant woman on a vitamin K antagonist was told only of her
             # women's multivitamin's vitamin K1, not of its retinol in pregnancy
-            words.append(write(write.own_text("unsuited_life_stage", ev.profile.life_stage)))
+            words.append(write(write.own_text("unsuited_life_stage", own_stage(ev.profile))))
         text = reference.text(
             text_key, locale, products=product.name[locale], reasons="; ".join(words)
         )
@@ -316,7 +317,7 @@ def life_stage_line_notices(ev: Evaluation, locale: str) -> list[dict[str, str]]
         basket = line.path.startswith("basket.")
         key = "notice_product_life_stage" if basket else "notice_product_life_stage_taken"
         text = reference.text(
-            reference.variant(key, ev.profile.life_stage),  # her own life stage (s38a F4)
+            reference.variant(key, own_stage(ev.profile)),  # her own life stage (s38a F4)
             locale,
             products=catalog.products[catalog.index[line.sku]].name[locale],
         )

@@ -188,6 +188,17 @@ class Caution:
         return self.market_text.get(market, self.text)[locale]
 
 
+def own_stage(profile: Any) -> str:
+    """The life stage a text names for `profile` (`<key>.<stage>` variants): pregnant,
+    breastfeeding, `planning` (the goal pregnancy, held to pregnancy's maxima: review s39c F7,
+    "not suitable during pregnancy or breastfeeding" to a woman who is neither), else none."""
+    if profile.life_stage != "none":
+        return str(profile.life_stage)
+    from .safety import planning_pregnancy
+
+    return "planning" if planning_pregnancy(profile) else "none"
+
+
 def trigger_life_stages(profile: Any) -> frozenset[str]:
     """The life stages an interaction's `trigger.life_stage` can name that `profile` is in:
     its `life_stage`, and `planning_pregnancy` (the goal, safety.planning_pregnancy)."""

@@ -21,6 +21,7 @@ from .amounts import above
 from .day_totals import over_room
 from .intake import shown_name
 from .line_notices import conflict_words, conflicting
+from .reference import own_stage
 from .regimen_texts import TextWriter
 from .safety import life_stage_maxima as maxima_of
 
@@ -355,7 +356,7 @@ def _staged(ev: Any, write: TextWriter, key: str) -> str:
     """A life stage's text in the person's own life stage where the texts give it
     (`<key>_pregnant`, review s38a F4: a cod-liver oil's 0 µg of retinol is pregnancy's
     maximum, not breastfeeding's), else `key`."""
-    return write.own_text(key, ev.profile.life_stage) if "life_stage" in key else key
+    return write.own_text(key, own_stage(ev.profile)) if "life_stage" in key else key
 
 
 def rule_reasons(ev: Any, index: int, write: TextWriter) -> list[str]:
