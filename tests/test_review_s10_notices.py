@@ -68,7 +68,10 @@ def test_a_total_it_is_only_part_of_does_not_hide_the_product(client):
     said "see the warning about it" and there was none."""
     profile = {**PREGNANT, "current_supplements": [{"sku": MULTI}, {"sku": "XF-D3-25-DROPS"}]}
     notices = notice_texts(recommend(client, {"profile": profile}, "en"))
-    assert "intake_warning:vitamin_d_ug" in notices, notices
+    # session 39 (review s39a F7): the 25 µg drops are within the pregnancy maximum once the
+    # multivitamin that does not suit stops, so the multivitamin is what fails, said by its
+    # own notice, and the drops are not named for a lower dose
+    assert "intake_warning:vitamin_d_ug" not in notices, notices
     assert f"product_not_suited:{MULTI}" in notices, notices
     answer = client.post("/v1/regimens", json={"locale": "en", "profile": profile}).get_json()
     assert f"product_not_suited:{MULTI}" in [n["code"] for n in answer["notices"]]

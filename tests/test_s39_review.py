@@ -577,3 +577,42 @@ def test_a_babys_other_vitamin_d_texts_name_the_formula_too(locale) -> None:
     )
     said = notices(30)["above_upper_limit:vitamin_d_ug"]
     assert _fits(TEXTS["notice_above_upper_limit_food_nothing.infant"][locale], said), said
+
+
+def test_a_product_a_medicine_excludes_and_an_allergy_too_is_not_half_replaced() -> None:
+    """s39c F8: beside a fish allergy, a D3 + K2 fish softgel a medicine excludes was followed
+    by "a product with vitamin D without vitamin K2 can suit you": without K2 it still has
+    fish."""
+    profile = {
+        "age": 30,
+        "sex": "female",
+        "country": "NL",
+        "life_stage": "pregnant",
+        "medications": ["vitamin_k_antagonist"],
+        "allergies": ["fish"],
+        "current_supplements": [{"sku": "NV-D3K2-FISH-SG"}],
+    }
+    body = {"profile": profile, "locale": "en"}
+    answer = memory_app().test_client().post("/v1/recommendations", json=body).get_json()
+    said = {n["code"]: n["text"] for n in answer["notices"]}
+    assert " without " not in said["product_not_suited:NV-D3K2-FISH-SG"], said
+
+
+@pytest.mark.parametrize("where", ["product_page", "cart"])
+def test_the_vitamin_k_being_bought_carries_the_caution_too(where) -> None:
+    """s39c F4: the K2 on the product page and in the cart said nothing of blood thinners,
+    while the items beside it did."""
+    body = {"profile": {"age": 75, "sex": "female", "country": "DE"}, "locale": "de"}
+    body["placement"] = where
+    if where == "cart":
+        body["basket"] = [{"sku": "XF-K2-MK7-100-CAP"}]
+    else:
+        body["product_sku"] = "XF-K2-MK7-100-CAP"
+    answer = memory_app().test_client().post("/v1/recommendations", json=body).get_json()
+    said = {n["code"]: n["text"] for n in answer["notices"]}
+    words = K_CAUTION["markets"]["DE"]["text"]["de"]
+    assert said.get("caution:vitamin-k-blood-thinner", "").endswith(words), said
+    assert "XTRA FUEL Vitamin K2 MK-7 100 µg" in said["caution:vitamin-k-blood-thinner"]
+    body["profile"]["medications"] = ["vitamin_k_antagonist"]
+    answer = memory_app().test_client().post("/v1/recommendations", json=body).get_json()
+    assert not any(n["code"].startswith("caution:") for n in answer["notices"])

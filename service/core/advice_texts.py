@@ -25,7 +25,7 @@ from .children import (
     two_sources,
     two_sources_warnings,
 )
-from .day_totals import basket_out, infant, interaction_key, over_room
+from .day_totals import basket_out, caution_notices, infant, interaction_key, over_room
 from .doctor_reach import doctor_excluded_notices, doctor_short_notices
 from .intake import shown_name
 from .line_notices import (
@@ -109,6 +109,7 @@ def advice_notices(ev: Evaluation, locale: str) -> list[dict[str, str]]:
         kept = {"already_covered:" + n["code"].split(":", 1)[1] for n in two}
         notices = [n for n in notices if n["code"] not in kept] + two
     notices += _advice_unmet(ev, locale)
+    notices += caution_notices(ev, locale)  # a basket line's own caution (review s39c F4)
     said = {n["code"].partition(":")[2] for n in notices}  # nutrients named (re-review 22)
     notices += waiting_notices(ev, locale, advice_phrase, said)  # a limit (s20), an age
     if not (advice_of(ev).targets > 0).any():  # NaN (no advice) is not above 0

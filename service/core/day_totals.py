@@ -175,6 +175,34 @@ def caution_warnings(ev: Evaluation, index: int, locale: str) -> list[dict[str, 
     ]
 
 
+def caution_notices(
+    ev: Evaluation, locale: str, pages: list[int] | tuple[int, ...] = (), basket: bool = True
+) -> list[dict[str, str]]:
+    """`caution:<id>` for what is being bought that is no list item: a basket line, and the
+    product on the page (`pages`), each named before the caution's words (review s39c F4: the
+    K2 on the page and in the cart said nothing of blood thinners, the items beside it did)."""
+    reference, catalog = ev.snapshot.reference, ev.snapshot.catalog
+    if not reference.cautions:
+        return []
+    keys = reference.nutrients.keys
+    bought = [
+        (shown_name(r, ev.snapshot, locale), r.amounts)
+        for r in ev.resolved
+        if basket and r.path.startswith("basket.")
+    ]
+    bought += [(catalog.products[i].name[locale], catalog.nutrients_per_day[i]) for i in pages]
+    medications = set(ev.profile.medications)
+    out = []
+    for c in reference.cautions:
+        columns = [keys.index(n) for n in c.nutrients]
+        names = [name for name, row in bought if any(row[col] > 0 for col in columns)]
+        if names and not medications & c.unless_medications:
+            listed = reference.listed(list(dict.fromkeys(names)), locale)
+            text = f"{listed}: {c.words(ev.profile.country, locale)}"
+            out.append({"code": f"caution:{c.id}", "text": text})
+    return out
+
+
 def combination_warnings(ev: Evaluation, index: int, locale: str) -> list[dict[str, Any]]:
     """A list item's `together` interactions: the item gives a nutrient of one group and what
     is taken + basket one of the other (reference.combination_columns). What each product gives

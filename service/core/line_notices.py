@@ -244,7 +244,8 @@ def with_unsuited_lines(ev: Evaluation, locale: str, notices: list[dict[str, Any
         advised = all(ev.intake[c] - line.amounts[c] < ev.targets[c] for c in columns)
         # and not of a product that does not suit as a whole: "without vitamin K1" is not
         # enough where it does not suit the life stage either (review s39a F2)
-        instead = clash if advised and i not in staged else []
+        # nor where it does not suit for another reason too (re-review s39c F8: a fish allergy)
+        instead = clash if advised and i not in staged and not reasons else []
         if more:
             text += " " + _more_text(ev, i, more, instead, locale)
         out.append({"code": code, "text": text})

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..advice_texts import no_items_notice
+from ..day_totals import caution_notices
 from ..errors import InvalidInput, NotFound
 from ..instead import Instead, instead_notice, with_no_items_instead
 from ..list_together import together_notices
@@ -154,6 +155,10 @@ def placement_bodies(
         notices = [n for n in notices if n["code"] not in short] + basket
         if ctx.page_product_unsuited:  # nothing goes with it; alternatives alone say less
             notices.append(page_product_notice(ctx, placement, locale))
+        elif ctx.product_index is not None:  # the page product's own caution (review s39c F4)
+            codes = {n["code"] for n in notices}
+            page = caution_notices(ev, locale, [ctx.product_index], basket=False)
+            notices += [n for n in page if n["code"] not in codes]
         covers = page_covers_notice(ctx, picks, limit, locale)
         notices += covers
         rendered = [_render(ctx, pick, locale, shared) for pick in picks]
