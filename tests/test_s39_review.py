@@ -195,6 +195,13 @@ def test_a_cart_beside_a_warned_basket_line_says_beside_the_basket(medicine, pla
     assert any(code.startswith("interaction:") for code in said), said
 
 
+PREGNANT_ON_VKA = {
+    "age": 30,
+    "sex": "female",
+    "country": "NL",
+    "life_stage": "pregnant",
+    "medications": ["vitamin_k_antagonist"],
+}
 REGIMEN_TEXTS = yaml.safe_load((ROOT / "rules/reference/regimen_texts.yaml").read_text("utf-8"))[
     "texts"
 ]
@@ -209,13 +216,7 @@ def test_a_product_a_medicine_excludes_is_also_said_not_to_suit_pregnancy(locale
     one with retinol. The intake check named both causes."""
     texts = REGIMEN_TEXTS
     client = memory_app().test_client()
-    profile = {
-        "age": 30,
-        "sex": "female",
-        "country": "NL",
-        "life_stage": "pregnant",
-        "medications": ["vitamin_k_antagonist"],
-    }
+    profile = dict(PREGNANT_ON_VKA)
     line = [{"sku": "XF-MULTI-WOMEN"}]
     body = {"profile": {**profile, where: line} if where != "basket" else profile, "locale": locale}
     if where == "basket":
@@ -584,11 +585,7 @@ def test_a_product_a_medicine_excludes_and_an_allergy_too_is_not_half_replaced()
     by "a product with vitamin D without vitamin K2 can suit you": without K2 it still has
     fish."""
     profile = {
-        "age": 30,
-        "sex": "female",
-        "country": "NL",
-        "life_stage": "pregnant",
-        "medications": ["vitamin_k_antagonist"],
+        **PREGNANT_ON_VKA,
         "allergies": ["fish"],
         "current_supplements": [{"sku": "NV-D3K2-FISH-SG"}],
     }

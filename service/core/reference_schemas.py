@@ -284,6 +284,15 @@ class _MarketText(_Strict):
     source = fields.String(required=True)
 
 
+def _market_texts() -> fields.Dict:
+    """Per market the text its customers read (R15h: the medicines and care known there)."""
+    return fields.Dict(
+        keys=fields.String(validate=validate.Regexp(r"^[A-Z]{2}$")),
+        values=fields.Nested(_MarketText),
+        load_default=dict,
+    )
+
+
 class _Interaction(_Strict):
     id = fields.String(required=True)
     trigger = fields.Nested(_Trigger, required=True)
@@ -297,11 +306,7 @@ class _Interaction(_Strict):
     text = _localized()
     source = fields.String(required=True)
     # per market the text its customers read (R15h: the medicines and care known there)
-    markets = fields.Dict(
-        keys=fields.String(validate=validate.Regexp(r"^[A-Z]{2}$")),
-        values=fields.Nested(_MarketText),
-        load_default=dict,
-    )
+    markets = _market_texts()
 
 
 class _Caution(_Strict):
@@ -316,11 +321,7 @@ class _Caution(_Strict):
     )
     text = _localized()
     source = fields.String(required=True)
-    markets = fields.Dict(
-        keys=fields.String(validate=validate.Regexp(r"^[A-Z]{2}$")),
-        values=fields.Nested(_MarketText),
-        load_default=dict,
-    )
+    markets = _market_texts()
 
 
 class _InteractionsFile(_Strict):
