@@ -613,3 +613,16 @@ def test_the_vitamin_k_being_bought_carries_the_caution_too(where) -> None:
     body["profile"]["medications"] = ["vitamin_k_antagonist"]
     answer = memory_app().test_client().post("/v1/recommendations", json=body).get_json()
     assert not any(n["code"].startswith("caution:") for n in answer["notices"])
+
+
+def test_linting_one_rule_file_says_a_required_rule_it_switches_off(data_copy) -> None:
+    """s39c F6: `rules lint risk_groups.yaml` passed a required rule turned into a bury rule
+    in that file, which rules check and the reload refuse."""
+    path = data_copy.merchandising_dir / "risk_groups.yaml"
+    _edit(
+        path, "    action: exclude\n    why: made_for_men\n", "    action: bury\n    weight: 0.5\n"
+    )
+    out = _lint(data_copy, path)
+    assert out.exit_code == 1 and "its action is bury" in out.output, out.output
+    out = _lint(data_copy, data_copy.merchandising_dir / "campaigns.yaml")
+    assert out.exit_code == 0, out.output  # another file says nothing of it

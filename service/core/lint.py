@@ -114,11 +114,15 @@ def lint(paths: DataPaths, target: Path | None = None, today: dt.date | None = N
 
 def _required(paths: DataPaths, target: Path | None, rules: RuleSet) -> list[Finding]:
     """For the whole merchandising folder: the rules a pharmacist's review requires and the
-    files the service would skip there (review s39b F1)."""
+    files the service would skip there (review s39b F1); for one file of it, a required rule
+    that file switches off."""
     folder = paths.merchandising_dir
-    if target is not None and target.resolve() != folder.resolve():
-        return []
-    return required_rule_findings(rules, paths.reference_dir, folder)
+    found = required_rule_findings(rules, paths.reference_dir, folder)
+    if target is None or target.resolve() == folder.resolve():
+        return found
+    # one file of the folder: a required rule switched off in it (review s39c F6)
+    mine = {f.resolve() for f in _files(target)}
+    return [f for f in found if Path(f.file).resolve() in mine]
 
 
 def _other_rule_files(
