@@ -626,3 +626,28 @@ def test_linting_one_rule_file_says_a_required_rule_it_switches_off(data_copy) -
     assert out.exit_code == 1 and "its action is bury" in out.output, out.output
     out = _lint(data_copy, data_copy.merchandising_dir / "campaigns.yaml")
     assert out.exit_code == 0, out.output  # another file says nothing of it
+
+
+MAXIMA_TEXTS = yaml.safe_load((ROOT / "rules/reference/product_maxima.yaml").read_text("utf-8"))[
+    "texts"
+]
+
+
+@pytest.mark.parametrize("locale", ["nl", "de", "en"])
+def test_the_life_stage_maximum_is_said_of_her_own_stage(locale) -> None:
+    """s39d F2, F3: a woman planning a pregnancy was told 50 µg is "more than suits pregnancy
+    or breastfeeding", and one who breastfeeds and plans another that a retinol product is
+    "more than suits pregnancy and breastfeeding" (0 µg is pregnancy's maximum, which holds for
+    her as planning one). The list's warning and the intake check name her own stage."""
+    client = memory_app().test_client()
+    planning = {"age": 30, "sex": "female", "country": "NL", "goals": ["pregnancy"]}
+    body = {"profile": {**planning, "current_supplements": [{"sku": "XF-D3-50-CAP"}]}}
+    answer = client.post("/v1/recommendations", json={**body, "locale": locale}).get_json()
+    said = {n["code"]: n["text"] for n in answer["notices"]}
+    template = TEXTS["notice_intake_life_stage_maximum.planning"][locale]
+    assert _fits(template, said["intake_warning:vitamin_d_ug"]), said
+    feeding = {**planning, "life_stage": "breastfeeding"}
+    body = {"profile": {**feeding, "current_supplements": [{"sku": "VL-VITA-800-CAP"}]}}
+    check = client.post("/v1/intake/check", json={**body, "locale": locale}).get_json()
+    texts = [w["text"] for w in check["warnings"] if w["code"] == "life_stage_maximum"]
+    assert texts and _fits(MAXIMA_TEXTS["life_stage_maximum.planning"][locale], texts[0]), check

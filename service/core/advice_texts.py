@@ -35,6 +35,7 @@ from .line_notices import (
     unsuited_taken,
 )
 from .needs import warned_out_by
+from .reference import own_stage
 from .serum_texts import deficient_column, serum_notices
 
 if TYPE_CHECKING:
@@ -300,8 +301,11 @@ def _warning_notice(
     values = reference.nutrients.text_values(
         key, locale, amount=ev.intake[column], maximum=found.maximum or 0.0
     )
+    text_key = _warning_key(reference, found, ev.profile.country) + suffix
+    if found.kind == "life_stage_maximum":  # her own life stage (review s39d F3)
+        text_key = reference.variant(text_key, own_stage(ev.profile))
     text = reference.text(
-        _warning_key(reference, found, ev.profile.country) + suffix,
+        text_key,
         locale,
         products=line_names(ev, found.lines, locale),
         **values,

@@ -318,11 +318,11 @@ def _life_stage_warnings(ev: Any, locale: str, details: Any) -> list[dict[str, A
     lines = [r for r in ev.resolved if any(r.amounts[c] > 0 for c in columns)]
     names = sorted({_name(r) for r in lines})
     if len(lines) == 1:
-        text = law.text("life_stage_maximum", locale, details=details(totals, maxima), market="")
+        key = law.variant("life_stage_maximum", own_stage(profile))
+        text = law.text(key, locale, details=details(totals, maxima), market="")
     else:
-        text = reference.text(
-            "warning_life_stage_maximum_total", locale, details=details(totals, maxima)
-        )
+        key = reference.variant("warning_life_stage_maximum_total", own_stage(ev.profile))
+        text = reference.text(key, locale, details=details(totals, maxima))
     return [{"code": "life_stage_maximum", "text": text, "skus": names}]
 
 

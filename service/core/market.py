@@ -49,6 +49,9 @@ LAW_TEXTS = {
     "not_sellable": ("reason",),
     "life_stage_maximum": ("details",),
 }
+# her own life stage's words (review s39d F3; `own_stage`: the goal pregnancy is `planning`)
+for _stage in ("pregnant", "breastfeeding", "planning"):
+    LAW_TEXTS[f"life_stage_maximum.{_stage}"] = LAW_TEXTS["life_stage_maximum"]
 
 
 def _fail(message: str) -> bool:
@@ -154,6 +157,11 @@ class MarketMaxima:
 
     def text(self, key: str, locale: str, **values: str) -> str:
         return self.texts[key][locale].format(**localized(values, locale))
+
+    def variant(self, key: str, variant: str) -> str:
+        """`<key>.<variant>` where the texts give it, else `key`."""
+        own = f"{key}.{variant}"
+        return own if own in self.texts else key
 
     def applied(self, market: str) -> dict[str, float]:
         """The maxima that hold in `market`: binding ones, plus advisory ones switched on."""

@@ -191,12 +191,13 @@ class Caution:
 def own_stage(profile: Any) -> str:
     """The life stage a text names for `profile` (`<key>.<stage>` variants): pregnant,
     breastfeeding, `planning` (the goal pregnancy, held to pregnancy's maxima: review s39c F7,
-    "not suitable during pregnancy or breastfeeding" to a woman who is neither), else none."""
-    if profile.life_stage != "none":
-        return str(profile.life_stage)
+    "not suitable during pregnancy or breastfeeding" to a woman who is neither; also while
+    breastfeeding, s39d F2: "0 µg suits breastfeeding" was pregnancy's maximum), else none."""
     from .safety import planning_pregnancy
 
-    return "planning" if planning_pregnancy(profile) else "none"
+    if planning_pregnancy(profile):  # breastfeeding too: pregnancy's maxima hold (review 21 P2)
+        return "planning"
+    return str(profile.life_stage)
 
 
 def trigger_life_stages(profile: Any) -> frozenset[str]:
