@@ -1,0 +1,82 @@
+"""Why what is taken or in the basket fails a guarantee for the person, per nutrient (R3, R10):
+`Offer.failing` (advice.py) reads it; such a nutrient is never called "enough", its notice is a
+warning (advice_texts.advice_notices)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from .amounts import above
+from .fastnp import flatnonzero
+from .safety import life_stage_maxima
+
+if TYPE_CHECKING:
+    from .ranking import Evaluation
+
+
+@dataclass(frozen=True)
+class Failing:
+    """Why what is taken fails a guarantee for one nutrient: `kind` (interaction,
+    life_stage_maximum, dose_band, life_stage), the indices of the resolved lines that give it,
+    and the maximum crossed (life stage or dose band)."""
+
+    kind: str
+    lines: tuple[int, ...]
+    maximum: float | None
+    interaction: str | None = None  # the interaction's id (kind interaction): whom to ask
+
+
+def failing_of(
+    ev: Evaluation, unsuitable_lines: list[int], enough_taken: list[int]
+) -> dict[int, Failing]:
+    """Nutrient columns where what is taken or in the basket fails a guarantee for the person
+    (R3, R10): a line an interaction or contraindication excludes (K2 with a vitamin K
+    antagonist), a total above the life stage's maximum (product_maxima.yaml `life_stages`,
+    labels counted too), a total above the dose band, or, for a nutrient that is covered
+    (`enough_taken`), a catalog product the catalog marks unsuitable in the life stage
+    (`unsuitable_lines`)."""
+    from .advice import advice_of  # it reads this module
+
+    reference = ev.snapshot.reference
+    keys = reference.nutrients.keys
+    lines = ev.resolved
+    out: dict[int, Failing] = {}
+
+    def giving(column: int, threshold: float = 0.0) -> tuple[int, ...]:
+        return tuple(i for i, line in enumerate(lines) if line.amounts[column] > threshold)
+
+    for interaction in ev.safety.triggered:
+        for key, threshold in interaction.exclude.items():
+            column = keys.index(key)
+            found = giving(column, threshold)
+            if found and column not in out:
+                out[column] = Failing("interaction", found, None, interaction.id)
+    # a woman planning a pregnancy is held to the pregnancy maxima (review s8 Q4)
+    stage = life_stage_maxima(reference, ev.profile)
+    unsuitable = set(unsuitable_lines)
+    for key, maximum in stage.items():
+        column = keys.index(key)
+        if column in out or not above(ev.intake[column], maximum):  # noise: not above
+            continue  # within it; at 0 (retinol) a product unsuited as a whole says it
+        others = [i for i in giving(column) if i in unsuitable]
+        rest = ev.intake[column] - sum(lines[i].amounts[column] for i in others)
+        alone = any(above(lines[i].amounts[column], maximum) for i in others)
+        if maximum and others and not alone and not above(rest, maximum):
+            # within it once what does not suit as a product stops (and within it by
+            # itself: a 75 µg flagship says its dose, review s8 Q4): that product is the
+            # failing, not the rest (review s39a F7: a pregnant woman's suitable 20 µg
+            # D3 + K2 drops beside a women's multivitamin were replaced with a 20 µg D3)
+            out[column] = Failing("life_stage", tuple(others), None)
+            continue
+        if found := tuple(i for i in giving(column) if maximum or i not in unsuitable):
+            out[column] = Failing("life_stage_maximum", found, float(maximum))
+    upper = advice_of(ev).band_upper
+    for column in flatnonzero(ev.intake > upper * (1 + 1e-9)).tolist():
+        if column not in out:
+            out[column] = Failing("dose_band", giving(column), float(upper[column]))
+    for column in enough_taken:
+        found = tuple(i for i in giving(column) if i in unsuitable)
+        if found and column not in out:
+            out[column] = Failing("life_stage", found, None)
+    return out
