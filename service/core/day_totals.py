@@ -157,21 +157,31 @@ def item_interaction_warnings(
     return warnings
 
 
+def _cautions(ev: Evaluation) -> list[tuple[Any, list[int]]]:
+    """interactions.yaml `cautions` that hold for the profile (no medicine of its
+    `unless_medications` named), each with its nutrient columns; once per evaluation (every
+    item of a list asks)."""
+    known = ev.memo.get("cautions")
+    if known is None:
+        reference = ev.snapshot.reference
+        keys, medications = reference.nutrients.keys, set(ev.profile.medications)
+        known = ev.memo["cautions"] = [
+            (c, [keys.index(n) for n in c.nutrients])
+            for c in reference.cautions
+            if not medications & c.unless_medications
+        ]
+    return known
+
+
 def caution_warnings(ev: Evaluation, index: int, locale: str) -> list[dict[str, Any]]:
     """`caution:<id>` of interactions.yaml `cautions` for an item that gives one of its
     nutrients, unless the profile names a medicine whose interaction speaks for it (review
     s39a F3: a D3 + 50 µg K2 first for a German of 75, with no word of blood thinners)."""
-    cautions = ev.snapshot.reference.cautions
-    if not cautions:
-        return []
-    keys = ev.snapshot.reference.nutrients.keys
     row = ev.snapshot.catalog.nutrients_per_day[index]
-    medications = set(ev.profile.medications)
     return [
         {"code": f"caution:{c.id}", "text": c.words(ev.profile.country, locale)}
-        for c in cautions
-        if not medications & c.unless_medications
-        and any(row[keys.index(n)] > 0 for n in c.nutrients)
+        for c, columns in _cautions(ev)
+        if (row[columns] > 0).any()
     ]
 
 
@@ -181,22 +191,20 @@ def caution_notices(
     """`caution:<id>` for what is being bought that is no list item: a basket line, and the
     product on the page (`pages`), each named before the caution's words (review s39c F4: the
     K2 on the page and in the cart said nothing of blood thinners, the items beside it did)."""
-    reference, catalog = ev.snapshot.reference, ev.snapshot.catalog
-    if not reference.cautions:
+    cautions = _cautions(ev)
+    if not cautions:
         return []
-    keys = reference.nutrients.keys
+    reference, catalog = ev.snapshot.reference, ev.snapshot.catalog
     bought = [
         (shown_name(r, ev.snapshot, locale), r.amounts)
         for r in ev.resolved
         if basket and r.path.startswith("basket.")
     ]
     bought += [(catalog.products[i].name[locale], catalog.nutrients_per_day[i]) for i in pages]
-    medications = set(ev.profile.medications)
     out = []
-    for c in reference.cautions:
-        columns = [keys.index(n) for n in c.nutrients]
-        names = [name for name, row in bought if any(row[col] > 0 for col in columns)]
-        if names and not medications & c.unless_medications:
+    for c, columns in cautions:
+        names = [name for name, row in bought if (row[columns] > 0).any()]
+        if names:
             listed = reference.listed(list(dict.fromkeys(names)), locale)
             text = f"{listed}: {c.words(ev.profile.country, locale)}"
             out.append({"code": f"caution:{c.id}", "text": text})

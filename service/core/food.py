@@ -15,6 +15,7 @@ import numpy as np
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from .numbers import localized
+from .numbers import variant as text_variant
 from .validation import Flag, Number, Text
 from .vocabulary import LOCALES
 
@@ -167,12 +168,13 @@ class FoodIntake:
         out.setflags(write=False)
         return out
 
-    def text(self, key: str, locale: str, age: int | None = None, **values: object) -> str:
+    def variant(self, key: str, name: str) -> str:
+        """`<key>.<name>` where the texts give it (`.infant`), else `key`."""
+        return text_variant(self.texts, key, name)
+
+    def text(self, key: str, locale: str, **values: object) -> str:
         """A whole sentence, so its first letter is a capital even where a nutrient's name
-        opens it ("Calcium: 800 mg ...", not "calcium: 800 mg ..." in nl and en); for a baby
-        (`age` 0) `<key>.infant` where the texts give it."""
-        if age == 0 and f"{key}.infant" in self.texts:
-            key = f"{key}.infant"
+        opens it ("Calcium: 800 mg ...", not "calcium: 800 mg ..." in nl and en)."""
         text = self.texts[key][locale].format(**localized(values, locale))
         return text[:1].upper() + text[1:]
 

@@ -69,10 +69,12 @@ def check_intake(
         }
         food_text = ""
         if with_food:
+            room_key = "above_room"
+            if ev.profile.age == 0:  # the allowance is infant formula's (review s39a F1)
+                room_key = reference.food.variant(room_key, "infant")
             food_text = reference.food.text(
-                "above_room",
+                room_key,
                 locale,
-                ev.profile.age,
                 **reference.nutrients.text_values(
                     key, locale, amount=amount, food=food, upper_limit=limit, room=room
                 ),

@@ -21,6 +21,7 @@ from .amounts import above
 from .errors import Finding
 from .limit_everyone import above_every_limit, limits_passed
 from .numbers import localized
+from .numbers import variant as text_variant
 from .validation import Flag, Number, Text
 from .vocabulary import LOCALES
 
@@ -160,8 +161,7 @@ class MarketMaxima:
 
     def variant(self, key: str, variant: str) -> str:
         """`<key>.<variant>` where the texts give it, else `key`."""
-        own = f"{key}.{variant}"
-        return own if own in self.texts else key
+        return text_variant(self.texts, key, variant)
 
     def applied(self, market: str) -> dict[str, float]:
         """The maxima that hold in `market`: binding ones, plus advisory ones switched on."""

@@ -22,6 +22,14 @@ def format_number(value: Real | float, locale: str, decimals: int | None = None)
     return text.replace(".", ",") if locale in DECIMAL_COMMA else text
 
 
+def variant(texts: Mapping[str, Any], key: str, name: str) -> str:
+    """`<key>.<name>` where `texts` give words of their own for it (a life stage's, a baby's),
+    else `key`: the one rule of every text store (texts.yaml, product_maxima.yaml and
+    food_intake.yaml texts)."""
+    own = f"{key}.{name}"
+    return own if own in texts else key
+
+
 def localized(values: Mapping[str, Any], locale: str) -> dict[str, Any]:
     """The placeholders of a text with every non-whole number written for `locale`; strings
     (names, SKUs, dates, already formatted prices) and whole numbers stay as they are, and in

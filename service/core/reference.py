@@ -27,6 +27,7 @@ from .market import (
     MarketMaxima,
 )
 from .numbers import localized
+from .numbers import variant as text_variant
 from .validation import invisible
 
 
@@ -304,8 +305,7 @@ class Reference:
     def variant(self, key: str, variant: str) -> str:
         """`<key>.<variant>` where the texts give words of their own for it (a life stage's),
         else `key`."""
-        own = f"{key}.{variant}"
-        return own if own in self.texts else key
+        return text_variant(self.texts, key, variant)
 
     def text(self, key: str, locale: str, **values: Any) -> str:
         return self.texts[key][locale].format(**localized(values, locale))
