@@ -80,3 +80,42 @@ def failing_of(
         if found and column not in out:
             out[column] = Failing("life_stage", found, None)
     return out
+
+
+def stage_totals(ev: Evaluation, index: int) -> tuple[list[int], list[int]]:
+    """The nutrient columns where the product at `index` with what is taken besides it goes
+    above the life stage's maximum: (those it fails, those within that maximum once the lines
+    of products unsuitable in the life stage as a whole stop). The second are theirs, as
+    `failing_of` names them (review s39a F7), not the product's: a pregnant woman's 25 µg D3
+    beside a women's multivitamin (10 µg) goes on once that multivitamin stops (s39d F1)."""
+    stage = life_stage_maxima(ev.snapshot.reference, ev.profile)
+    if not stage:
+        return [], []
+    keys = ev.snapshot.reference.nutrients.keys
+    row = ev.snapshot.catalog.nutrients_per_day[index]
+    unsuitable = ev.offer.unsuitable_lines
+    fails: list[int] = []
+    theirs: list[int] = []
+    for key, maximum in stage.items():
+        column = keys.index(key)
+        total = ev.safety.totals_with_item[index, column]
+        if row[column] <= 0 or not above(total, maximum):
+            continue
+        rest = total - sum(ev.resolved[i].amounts[column] for i in unsuitable)
+        (theirs if maximum and unsuitable and not above(rest, maximum) else fails).append(column)
+    return fails, theirs
+
+
+def continues(ev: Evaluation, index: int) -> bool:
+    """The product at `index`, one the customer goes on with, may be proposed again in `ev`:
+    no mask but `already_taken` excludes it (`SafetyResult.allows_continuing`), or the life
+    stage's maximum does only with products besides it that do not suit the life stage as a
+    whole (`stage_totals`: within it by itself and once those stop; they are said to stop)."""
+    safety = ev.safety
+    if safety.allows_continuing(index):
+        return True
+    blocked = {code for code, mask in safety.excluded.items() if mask[index]}
+    if blocked - {"already_taken"} != {"life_stage_maximum"}:
+        return False
+    fails, theirs = stage_totals(ev, index)
+    return bool(theirs) and not fails

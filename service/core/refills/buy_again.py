@@ -21,8 +21,8 @@ from .plan import _as_taken, fits, listed_and_due, plan_refills
 from .render import product_item, runs_out_reason, stop_reasons
 from .replace import outgrown
 from .settings import RefillConfig
-from .supplies import Purchase, Supply, supplies, taken_lines
-from .why import not_indicated
+from .supplies import Purchase, Supply, basket_besides, supplies, taken_lines
+from .why import exclusions, no_longer_fits, not_indicated
 
 
 # ---------------------------------------------------------------- buy again
@@ -73,7 +73,9 @@ def buy_again_ranked(
     merchandising excludes, the dose band) against the current supplements, the whole basket
     and the other supplies that still last (not against itself); one that does not fit any
     more is left out (the refills propose its replacement). Nothing when what is taken already
-    crosses an upper limit, as for every list.
+    crosses an upper limit, as for every list. Beside a product taken that no longer fits the
+    profile it is checked as the reorder checks it (`exclusions` with that product no source
+    of "enough" and no part of the life stage's total; review s39d F1).
 
     As the refills plan it (`stopped`: a lasting supply the reorder stops when its product
     starts -> that product's SKU; the plan's own when None): a stopped supply is not offered
@@ -93,6 +95,29 @@ def buy_again_ranked(
     # one a pharmacist would keep stays; listed most bought first (session 18 re-review F7)
     base = evaluate(snapshot, profile, taken_lines(profile, set(), [], list(basket)), today)
     serves = _advice_served(base)
+    # review 9b F3, s39d F1 (as the reorder's `cover`): what no longer fits the profile is no
+    # source of "enough" (a pregnant woman's women's multivitamin beside her 25 µg D3)
+    unfit = {
+        sku
+        for sku in [*lasting, *(x.sku for x in profile.current_supplements)]
+        if sku and no_longer_fits(base, sku)
+    }
+
+    def enough_in(ev: Evaluation, counted: set[str], extra: list[tuple[str, float]]) -> Evaluation:
+        if not unfit & {line.sku for line in ev.resolved if line.sku}:
+            return ev
+        kept = [(sku, n) for sku, n in extra if sku not in unfit]
+        lines = taken_lines(profile, counted | unfit, kept, basket_besides(list(basket), unfit))
+        return evaluate(snapshot, profile, lines, today, jurisdiction)
+
+    def fits_beside(ev: Evaluation, index: int, besides: Evaluation, enough: Evaluation) -> bool:
+        # fits `ev` (at the servings taken), nothing it adds covered by what is taken besides;
+        # beside a product that no longer fits, as the reorder checks it (`exclusions` with
+        # its `cover`): that one is said to stop, its totals count for the upper limits only
+        if enough is besides:
+            return bool(fits(ev, index)[index]) and not besides.offer.duplicated(index)
+        return not exclusions(ev, index, besides, enough)
+
     ranked = sorted(bought, key=lambda s: (serves(s.index), *_most_bought(s)))
     chosen: list[BuyAgain] = []
     for supply in ranked:
@@ -113,28 +138,36 @@ def buy_again_ranked(
         # limit and life stage maximum (session 18 review F3: 45 µg vitamin D in pregnancy
         # from three items each checked alone); "covered" stays what is taken
         together, listed_besides = own, ev  # the latter without its own extra servings
+        counted, besides = {supply.sku, *others, *ends}, extra
         if chosen:
             listed = [
                 (c.supply.sku, c.supply.servings_per_day)
                 for c in chosen
                 if c.supply.sku not in lasting  # a lasting one counts already
             ]
-            more = taken_lines(
-                profile, {supply.sku, *others, *ends, *dict(listed)}, extra + listed, list(basket)
-            )
+            counted, besides = counted | set(dict(listed)), extra + listed
+            more = taken_lines(profile, counted, besides, list(basket))
             before = listed_besides = evaluate(snapshot, profile, more, today, jurisdiction)
             together = _as_taken(snapshot, profile, more, supply, today, jurisdiction, None, before)
         # nothing it adds covered already by what is taken besides it (F12, review s4 R11)
         if (
             not own.over_limit_now
             and not together.over_limit_now
-            and fits(own, supply.index)[supply.index]
-            and fits(together, supply.index)[supply.index]
-            and not ev.offer.duplicated(supply.index)
+            and fits_beside(
+                own, supply.index, ev, enough_in(ev, {supply.sku, *others, *ends}, extra)
+            )
             # nor by the items listed before it (a folic acid + D3 tablet beside the pregnancy
             # multivitamin listed first; session 19), never by its own servings above the
             # label's (re-review 23r #2: the second of two 20 µg tablets a day is no source)
-            and not listed_besides.offer.duplicated(supply.index)
+            and (
+                listed_besides is ev
+                or fits_beside(
+                    together,
+                    supply.index,
+                    listed_besides,
+                    enough_in(listed_besides, counted, besides),
+                )
+            )
             and not second_sources(together)[supply.index]  # a child's one product (s19 F2)
             # no iron for a man without a measured need (session 18 review F4)
             and not not_indicated(own, snapshot.catalog.nutrients_per_day[supply.index])

@@ -11,6 +11,7 @@ from ..advice import advice_of
 from ..advice_config import advice_config
 from ..children import second_sources, sourced_columns
 from ..day_totals import over_room
+from ..failing import stage_totals
 from ..fastnp import flatnonzero
 from ..needs import past_advice_warned_taken
 from ..profile import Profile
@@ -325,12 +326,12 @@ def _life_stage_maximum(
     own = [key for key, most in stage.items() if row[keys.index(key)] > most * (1 + 1e-9)]
     if own:
         return {"life_stage_maximum": own}
-    total = [
-        key
-        for key, most in stage.items()
-        if row[keys.index(key)] > 0 and ev.safety.totals_with_item[index, keys.index(key)] > most
-    ]
-    return {"life_stage_maximum_total": total}
+    # within it once the products besides that do not suit the life stage as a whole stop: not
+    # this product's (review s39d F1: a pregnant woman's 25 µg D3 beside a women's multivitamin)
+    fails, theirs = stage_totals(ev, index)
+    if theirs and not fails:
+        return {}
+    return {"life_stage_maximum_total": [keys[c] for c in fails]}
 
 
 def not_indicated_columns(ev: Evaluation) -> list[int]:
