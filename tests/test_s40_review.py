@@ -7,55 +7,43 @@ no vitamin D, so whoever followed the reorder took none."""
 
 from __future__ import annotations
 
-import datetime as dt
+import pytest
 
-from .conftest import dated_client, store_customer
-from .oracle import PRODUCTS, per_day
-
-TODAY_S40 = dt.date(2026, 12, 7)
-PREGNANT = {"age": 32, "sex": "female", "life_stage": "pregnant"}
-MULTI, D3 = "XF-MULTI-WOMEN", "XF-D3-25-SG"
+from .test_s31b_data import app_for, check
 
 
-def _stored(client, customer_id: str, profile: dict, bought: list[tuple[str, int]]) -> str:
-    """Store `profile` with purchases (SKU, days before TODAY_S40); the customer's path."""
-    purchases = [(sku, TODAY_S40 - dt.timedelta(days=ago)) for sku, ago in bought]
-    store_customer(client, customer_id, profile, purchases)
-    return f"/v1/customers/{customer_id}"
-
-
-def test_refills_reorder_her_vitamin_d_beside_a_multivitamin_that_stops(redis_url) -> None:
-    """s39d F1: the 25 µg D3 suits pregnancy by itself; only the women's multivitamin beside
-    it (replaced: not suitable in pregnancy) takes the day above 25 µg. The reorder keeps the
-    D3, buy again and the e-mail offer it, and what replaces the multivitamin keeps the day
-    within 25 µg of vitamin D."""
-    client = dated_client(redis_url, TODAY_S40)
-    base = _stored(client, "s40-d", PREGNANT, [(MULTI, 20), (D3, 112)])
-    answer = client.get(f"{base}/refills?locale=en").get_json()
-    reorder = answer["reorder"]
-    assert [i["sku"] for i in reorder["items"]] == [D3], reorder
-    assert not reorder["left_out"], reorder
-    refill = {r["sku"]: r for r in answer["refills"]}
-    assert refill[D3]["fits"] is True, refill[D3]
-    assert refill[MULTI]["fits"] is False, refill[MULTI]
-    instead = [refill[MULTI]["instead"], *refill[MULTI].get("instead_also", [])]
-    day = sum(per_day(PRODUCTS[i["sku"]]).get("vitamin_d_ug", 0.0) for i in instead)
-    assert day + per_day(PRODUCTS[D3])["vitamin_d_ug"] <= 25, instead
-    again = client.get(f"{base}/buy-again?locale=en").get_json()["items"]
-    assert D3 in {i["sku"] for i in again}, again
-    assert MULTI not in {i["sku"] for i in again}, again
-    email = client.get(f"{base}/recommendations?placement=email&locale=en").get_json()
-    assert D3 in {i["sku"] for i in email["items"]}, email
-
-
-def test_refills_still_leave_out_a_dose_above_the_maximum_beside_a_suitable_product(
-    redis_url,
-) -> None:
-    """The other side: beside a product that suits pregnancy (a 20 µg D3 still lasting), a
-    25 µg D3 running out is still above the maximum of 25 µg together with it."""
-    client = dated_client(redis_url, TODAY_S40)
-    base = _stored(client, "s40-e", PREGNANT, [("GR-D3-20-TAB", 10), (D3, 112)])
-    reorder = client.get(f"{base}/refills?locale=en").get_json()["reorder"]
-    assert D3 not in {i["sku"] for i in reorder["items"]}, reorder
-    again = client.get(f"{base}/buy-again?locale=en").get_json()["items"]
-    assert D3 not in {i["sku"] for i in again}, again
+# ---------------------------------------------------------------- review s39d F5 (tooling)
+@pytest.mark.parametrize(
+    "old, new, says",
+    [
+        (  # men's products kept from adult women only: girls of 12-17 would see them
+            """when: "profile.sex == 'female'\"""",
+            """when: "profile.sex == 'female' && profile.age >= 18\"""",
+            "no longer keeps XF-MULTI-MEN out for {'age': 16",
+        ),
+        (  # children's vitamin K kept out from 12 only: babies would get D3 + K2 drops
+            'when: "profile.age < 18 && !(has(profile.higher_dose_advised)',
+            'when: "profile.age >= 12 && profile.age < 18 && !(has(profile.higher_dose_advised)',
+            "no longer keeps XF-D3K2-DROPS out for {'age': 1,",
+        ),
+        (  # a pregnancy multivitamin for every woman up to 55, planning or not
+            "when: \"profile.life_stage == 'none' && !('pregnancy' in profile.goals && "
+            "profile.sex != 'male' && profile.age <= 55)\"",
+            "when: \"profile.life_stage == 'none' && profile.age > 55\"",
+            "no longer keeps XF-MULTI-PREGNANCY out for {'age': 30",
+        ),
+    ],
+)
+def test_a_required_rule_narrowed_past_its_examples_is_refused(data_copy, old, new, says) -> None:
+    """s39d F5: one example per required rule let a narrowing through (`target-group-men`
+    limited to adult women kept its woman of 40 out). More `examples` in required_rules.yaml
+    catch the edges: the rule set is refused by rules check and the reload."""
+    client = app_for(data_copy).test_client()
+    path = data_copy.merchandising_dir / "risk_groups.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    out = check(data_copy)
+    assert out.exit_code == 1, out.output
+    assert says in out.output and "risk_groups.yaml" in out.output, out.output
+    assert client.post("/v1/admin/reload").status_code == 422

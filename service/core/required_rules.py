@@ -40,15 +40,36 @@ def _entries(reference_dir: Path) -> tuple[list[tuple[dict, int]], list[Finding]
         return [], list(exc.findings)
     entries = document.get("rules") if isinstance(document, dict) else None
     if not isinstance(entries, list) or not all(
-        isinstance(e, dict) and isinstance(e.get("id"), str) and _example_ok(e.get("example"))
+        isinstance(e, dict)
+        and isinstance(e.get("id"), str)
+        and isinstance(e.get("examples", []), list)
+        and examples_of(e)
+        and all(_example_ok(x) for x in examples_of(e))
         for e in entries
     ):
-        message = "rules: a list of {id, source, example: {profile, sku}}, one per required rule"
+        message = (
+            "rules: a list of {id, source, example: {profile, sku}} (and optionally more "
+            "`examples`), one per required rule"
+        )
         return [], [Finding(display, 1, message, code="schema")]
     return [
         (entry, entries.line_of(i) if isinstance(entries, LineList) else 1)
         for i, entry in enumerate(entries)
     ], []
+
+
+def examples_of(entry: dict) -> list:
+    """An entry's examples: its `example` and each of its `examples` (review s39d F5: one
+    example cannot catch every narrowing; `target-group-men` limited to adult women kept its
+    example out, and girls of 12-17 would have seen men's products)."""
+    found = [entry["example"]] if "example" in entry else []
+    more = entry.get("examples", [])
+    return found + (more if isinstance(more, list) else [more])
+
+
+def _taken(entry: dict) -> str | None:
+    """The `taken` words an entry's examples give the rule (the first that gives any)."""
+    return next((x["taken"] for x in examples_of(entry) if x.get("taken") is not None), None)
 
 
 def _example_ok(example: object) -> bool:
@@ -84,7 +105,7 @@ def required_rule_findings(rules: RuleSet, reference_dir: Path, folder: Path) ->
                 )
             )
             continue
-        off = _switched_off(rule, entry.get("example", {}).get("taken"))
+        off = _switched_off(rule, _taken(entry))
         if off:
             message = f"required rule {entry['id']} must stay an exclude rule always on: {off}{why}"
             findings.append(
@@ -105,29 +126,33 @@ def required_example_findings(snapshot: Snapshot, reference_dir: Path) -> list[F
     held = {rule.id: rule for rule in snapshot.rules.rules}
     findings = []
     for entry, _line in entries:
-        rule, example = held.get(entry["id"]), entry["example"]
-        index = snapshot.catalog.index.get(example["sku"])
-        if rule is None or index is None:
-            # a missing rule is said by required_rule_findings; a product no longer in the
-            # catalog (discontinued) leaves nothing to check the example with
+        rule = held.get(entry["id"])
+        if rule is None:  # said by required_rule_findings
             continue
-        try:
-            request = RecommendationRequest.from_dict({"profile": example["profile"]})
-        except InvalidInput:
-            request = None
-        day = dt.date(2026, 12, 1)  # no required rule has dates (`_switched_off`)
-        ev = evaluate(snapshot, request.profile, request.lines(), day) if request else None
-        matched = ev is not None and any(r.id == rule.id for r in ev.matched_rules)
-        if matched and rule.mask[index]:
-            continue
-        message = (
-            f"required rule {rule.id} no longer keeps {example['sku']} out for "
-            f"{example['profile']} (rules/reference/{FILE}): its `when` or `products` changed "
-            "so that it excludes nothing a pharmacist's review asked it to"
-        )
-        findings.append(
-            Finding(rule.file, rule.line, message, code="required_rule", rule_id=rule.id)
-        )
+        for example in examples_of(entry):
+            index = snapshot.catalog.index.get(example["sku"])
+            if index is None:
+                # a product no longer in the catalog (discontinued) leaves nothing to check
+                # the example with
+                continue
+            try:
+                request = RecommendationRequest.from_dict({"profile": example["profile"]})
+            except InvalidInput:
+                request = None
+            day = dt.date(2026, 12, 1)  # no required rule has dates (`_switched_off`)
+            ev = evaluate(snapshot, request.profile, request.lines(), day) if request else None
+            matched = ev is not None and any(r.id == rule.id for r in ev.matched_rules)
+            if matched and rule.mask[index]:
+                continue
+            message = (
+                f"required rule {rule.id} no longer keeps {example['sku']} out for "
+                f"{example['profile']} (rules/reference/{FILE}): its `when` or `products` "
+                "changed so that it excludes what a pharmacist's review asked it to keep out"
+            )
+            findings.append(
+                Finding(rule.file, rule.line, message, code="required_rule", rule_id=rule.id)
+            )
+            break  # one example said is enough to find the rule
     return findings
 
 
