@@ -63,7 +63,8 @@ def test_q1_no_enough_beside_a_total_above_the_pregnancy_maximum(client, locale)
     codes = [w["code"] for w in item["why"]]
     assert "already_covered" not in codes, item["why"]
     texts = _texts()
-    expected = texts["why_besides_life_stage_maximum"][locale].format(
+    # her own life stage's words (re-review s40a F9)
+    expected = texts["why_besides_life_stage_maximum.pregnant"][locale].format(
         nutrients=_name("vitamin_d_ug", locale)
     )
     assert {"code": "besides_life_stage_maximum", "text": expected} in item["why"]

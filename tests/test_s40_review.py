@@ -7,9 +7,147 @@ no vitamin D, so whoever followed the reorder took none."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
+from .conftest import dated_client, store_customer
+from .oracle import PRODUCTS, per_day
 from .test_s31b_data import app_for, check
+
+TODAY_S40 = dt.date(2026, 12, 7)
+PREGNANT = {"age": 32, "sex": "female", "life_stage": "pregnant"}
+MULTI, D3 = "XF-MULTI-WOMEN", "XF-D3-25-SG"
+
+
+def _stored(client, customer_id: str, profile: dict, bought: list[tuple[str, int]]) -> str:
+    """Store `profile` with purchases (SKU, days before TODAY_S40); the customer's path."""
+    purchases = [(sku, TODAY_S40 - dt.timedelta(days=ago)) for sku, ago in bought]
+    store_customer(client, customer_id, profile, purchases)
+    return f"/v1/customers/{customer_id}"
+
+
+def test_refills_reorder_her_vitamin_d_and_stop_the_multivitamin_that_does_not_suit(
+    redis_url,
+) -> None:
+    """s39d F1: the 25 µg D3 suits pregnancy by itself; only the women's multivitamin beside
+    it (not suitable in pregnancy) takes the day above 25 µg. The reorder keeps the D3 and
+    says to stop the multivitamin as it starts (re-review s40a F2: nothing said so), whose
+    entry names folic acid and iodine instead, with no vitamin D; buy again and the e-mail
+    say the same, and the multivitamin's notice says what is suggested is for once it stops."""
+    client = dated_client(redis_url, TODAY_S40)
+    base = _stored(client, "s40-d", PREGNANT, [(MULTI, 20), (D3, 112)])
+    answer = client.get(f"{base}/refills?locale=en").get_json()
+    reorder = answer["reorder"]
+    assert [i["sku"] for i in reorder["items"]] == [D3], reorder
+    assert f"stop:{MULTI}" in [r["code"] for r in reorder["items"][0]["reasons"]], reorder
+    assert not reorder["left_out"], reorder
+    refill = {r["sku"]: r for r in answer["refills"]}
+    assert refill[D3]["fits"] is True, refill[D3]
+    assert refill[MULTI]["fits"] is False, refill[MULTI]
+    assert refill[MULTI]["why"][0]["code"] == "stopped_for", refill[MULTI]
+    instead = [refill[MULTI]["instead"], *refill[MULTI].get("instead_also", [])]
+    assert {"folic_acid_ug", "iodine_ug"} <= {n for i in instead for n in i["nutrients_per_day"]}
+    day = sum(per_day(PRODUCTS[i["sku"]]).get("vitamin_d_ug", 0.0) for i in instead)
+    assert day + per_day(PRODUCTS[D3])["vitamin_d_ug"] <= 25, instead
+    said = {n["code"]: n["text"] for n in answer["notices"]}
+    assert "once you have stopped it" in said[f"product_not_suited:{MULTI}"], said
+    again = client.get(f"{base}/buy-again?locale=en").get_json()["items"]
+    assert [i["sku"] for i in again] == [D3], again
+    assert f"stop:{MULTI}" in [r["code"] for r in again[0]["reasons"]], again
+    email = client.get(f"{base}/recommendations?placement=email&locale=de").get_json()
+    items = {i["sku"]: i for i in email["items"]}
+    assert f"stop:{MULTI}" in [r["code"] for r in items[D3]["reasons"]], email
+    said = {n["code"]: n["text"] for n in email["notices"]}
+    assert "nachdem Sie es abgesetzt haben" in said[f"product_not_suited:{MULTI}"], said
+
+
+def test_buy_again_stops_a_multivitamin_she_names_that_does_not_suit(redis_url) -> None:
+    """s39d F1 with the multivitamin a current supplement (not bought here): buy again found
+    nothing to stop beside a single supply and left the D3 out, which the account page and
+    /refills reorder."""
+    client = dated_client(redis_url, TODAY_S40)
+    profile = {**PREGNANT, "current_supplements": [{"sku": MULTI}]}
+    base = _stored(client, "s40-n", profile, [(D3, 112)])
+    again = client.get(f"{base}/buy-again?locale=en").get_json()["items"]
+    assert [i["sku"] for i in again] == [D3], again
+    reorder = client.get(f"{base}/refills?locale=en").get_json()["reorder"]
+    assert f"stop:{MULTI}" in [r["code"] for r in reorder["items"][0]["reasons"]], reorder
+
+
+@pytest.mark.parametrize("folic_days, d3_days", [(100, 130), (85, 112)])  # both run out; not yet
+def test_her_only_folic_acid_is_reordered_not_the_second_vitamin_d(
+    redis_url, folic_days, d3_days
+) -> None:
+    """Re-review s40a F1 (unsafe): beside a women's multivitamin that lasts, her folic acid +
+    10 µg D3 and her 25 µg D3 both run out. The folic acid tablet is her only folic acid that
+    suits pregnancy: it is reordered, and the 25 µg D3 (35 µg with it) is left out; the D3
+    was reordered and the folic acid left out as 'already enough' of what the unsuitable
+    multivitamin gives. Where the folic acid tablet runs out 3 days before the D3 (35 µg on
+    those days) neither is reordered, as before: never the D3 without her folic acid."""
+    client = dated_client(redis_url, TODAY_S40)
+    bought = [(MULTI, 20), ("XF-FOLIC-D3-TAB", folic_days), (D3, d3_days)]
+    answer = client.get(f"{_stored(client, 's40-f', PREGNANT, bought)}/refills").get_json()
+    reorder = answer["reorder"]
+    proposed = [i["sku"] for i in reorder["items"]]
+    folic = [s for s in proposed if PRODUCTS[s]["nutrients_per_serving"].get("folic_acid_ug")]
+    assert folic or D3 not in proposed, reorder
+    if folic_days == 100:
+        assert proposed == ["XF-FOLIC-D3-TAB"], reorder
+        assert [i["sku"] for i in reorder["left_out"]] == [D3], reorder
+
+
+@pytest.mark.parametrize(
+    "profile, bought",
+    [
+        (  # re-review s40a F3: her notice says not to stop it on her own (the INR)
+            {**PREGNANT, "medications": ["vitamin_k_antagonist"]},
+            [(MULTI, 20), (D3, 112)],
+        ),
+        (  # re-review s40a F4: her pregnancy multivitamin (folic acid, iodine) is held back
+            PREGNANT,
+            [(MULTI, 20), ("XF-MULTI-PREGNANCY", 85), (D3, 112)],
+        ),
+    ],
+)
+def test_no_stop_of_what_does_not_suit_where_it_must_go_on_for_now(
+    redis_url, profile, bought
+) -> None:
+    """The reorder does not stop the women's multivitamin for the D3 where she is told not to
+    stop it on her own, or where what would serve its folic acid is left out: the D3 stays
+    left out (35 µg with it), as before."""
+    client = dated_client(redis_url, TODAY_S40)
+    answer = client.get(f"{_stored(client, 's40-g', profile, bought)}/refills").get_json()
+    reorder = answer["reorder"]
+    assert D3 in [i["sku"] for i in reorder["left_out"]], reorder
+    assert not any(r["code"].startswith("stop:") for i in reorder["items"] for r in i["reasons"]), (
+        reorder
+    )
+
+
+def test_buy_again_counts_no_enough_from_a_product_that_does_not_suit(redis_url) -> None:
+    """As the reorder (review 9b F3): beside a women's multivitamin not suitable in
+    pregnancy, her 10 µg D3 is bought again (20 µg together), not called covered by the
+    multivitamin's 10 µg."""
+    client = dated_client(redis_url, TODAY_S40)
+    base = _stored(client, "s40-h", PREGNANT, [(MULTI, 20), ("XF-D3-10-TAB", 170)])
+    reorder = client.get(f"{base}/refills?locale=en").get_json()["reorder"]
+    assert [i["sku"] for i in reorder["items"]] == ["XF-D3-10-TAB"], reorder
+    again = client.get(f"{base}/buy-again?locale=en").get_json()["items"]
+    assert "XF-D3-10-TAB" in [i["sku"] for i in again], again
+
+
+def test_refills_still_leave_out_a_dose_above_the_maximum_beside_a_suitable_product(
+    redis_url,
+) -> None:
+    """The other side: beside a product that suits pregnancy (a 20 µg D3 still lasting), a
+    25 µg D3 running out is still above the maximum of 25 µg together with it."""
+    client = dated_client(redis_url, TODAY_S40)
+    base = _stored(client, "s40-e", PREGNANT, [("GR-D3-20-TAB", 10), (D3, 112)])
+    reorder = client.get(f"{base}/refills?locale=en").get_json()["reorder"]
+    assert D3 not in {i["sku"] for i in reorder["items"]}, reorder
+    again = client.get(f"{base}/buy-again?locale=en").get_json()["items"]
+    assert D3 not in {i["sku"] for i in again}, again
 
 
 # ---------------------------------------------------------------- review s39d F5 (tooling)
@@ -47,3 +185,27 @@ def test_a_required_rule_narrowed_past_its_examples_is_refused(data_copy, old, n
     assert out.exit_code == 1, out.output
     assert says in out.output and "risk_groups.yaml" in out.output, out.output
     assert client.post("/v1/admin/reload").status_code == 422
+
+
+# ---------------------------------------------------------------- re-review s40a F9 (texts)
+PLANNING_WORDS = {
+    "nl": "als je zwanger wilt worden",
+    "de": "wenn Sie schwanger werden möchten",
+    "en": "when you want to become pregnant",
+}
+OTHER_STAGES = {"nl": "borstvoeding", "de": "Stillzeit", "en": "breastfeeding"}
+
+
+@pytest.mark.parametrize("locale", ["nl", "de", "en"])
+def test_refill_whys_name_her_own_life_stage(redis_url, locale) -> None:
+    """Re-review s40a F9: a woman planning a pregnancy read on /refills that her women's
+    multivitamin "is not meant for use during pregnancy or breastfeeding", neither of which
+    she is, while the list's notice said "when you want to become pregnant" (f0b2dc0)."""
+    client = dated_client(redis_url, TODAY_S40)
+    profile = {"age": 32, "sex": "female", "goals": ["pregnancy"]}
+    base = _stored(client, f"s40-p-{locale}", profile, [(MULTI, 20), (D3, 112)])
+    answer = client.get(f"{base}/refills?locale={locale}").get_json()
+    (entry,) = [r for r in answer["refills"] if r["sku"] == MULTI]
+    texts = [w["text"] for w in entry["why"] if w["code"].startswith("life_stage")]
+    assert texts and all(PLANNING_WORDS[locale] in t for t in texts), texts
+    assert not any(OTHER_STAGES[locale] in t for t in texts), texts

@@ -104,18 +104,3 @@ def stage_totals(ev: Evaluation, index: int) -> tuple[list[int], list[int]]:
         rest = total - sum(ev.resolved[i].amounts[column] for i in unsuitable)
         (theirs if maximum and unsuitable and not above(rest, maximum) else fails).append(column)
     return fails, theirs
-
-
-def continues(ev: Evaluation, index: int) -> bool:
-    """The product at `index`, one the customer goes on with, may be proposed again in `ev`:
-    no mask but `already_taken` excludes it (`SafetyResult.allows_continuing`), or the life
-    stage's maximum does only with products besides it that do not suit the life stage as a
-    whole (`stage_totals`: within it by itself and once those stop; they are said to stop)."""
-    safety = ev.safety
-    if safety.allows_continuing(index):
-        return True
-    blocked = {code for code, mask in safety.excluded.items() if mask[index]}
-    if blocked - {"already_taken"} != {"life_stage_maximum"}:
-        return False
-    fails, theirs = stage_totals(ev, index)
-    return bool(theirs) and not fails

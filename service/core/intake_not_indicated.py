@@ -14,9 +14,9 @@ from typing import Any
 from .advice_texts import line_names
 from .intake import LineAmounts
 from .ranking import Evaluation
-from .refills.render import why_texts
 from .refills.settings import RefillConfig
 from .refills.why import not_indicated_columns
+from .refills.why_texts import why_texts
 
 # the product page's words of the same decision, where rules/refills.yaml was never loaded good
 # (the service then runs without refills; recommender.Recommender._first_load)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..refills.beside import above_limit_beside, reorder_text
+from ..refills.beside import above_limit_beside, reorder_text, stopped_unsuited
 from .context import Pick, PlacementContext
 
 
@@ -35,6 +35,8 @@ def continuing(
     for pick in picks:
         if pick.strategy == "refills":
             refilled |= per_day[pick.index] > 0
+    products = ctx.snapshot.catalog.products
+    picked = {products[p.index].sku for p in picks if p.strategy in ("buy_again", "refills")}
     out = []
     for n in notices:
         kind, _, key = n["code"].partition(":")
@@ -56,6 +58,9 @@ def continuing(
                 if keys.index(key) in ctx.__dict__.get("_within_besides", ()):
                     more = _reorder_sentence(ctx, picks, keys.index(key), locale)
                 n = {**n, "text": f"{n['text']} {more}"} if more else n
+        elif kind == "product_not_suited" and ctx.refills is not None and "_plan" in ctx.__dict__:
+            # what a refills or buy_again item stops as not suited (re-review s40a F2)
+            n = stopped_unsuited([n], ctx.__dict__["_plan"], picked, ctx.refills, locale)[0]
         elif kind == "above_upper_limit":  # a replacement as it runs out, as /refills says
             index = ctx.snapshot.catalog.index  # (review s35d F3)
             pairs = [

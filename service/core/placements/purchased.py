@@ -19,7 +19,6 @@ import numpy as np
 from ..advice_texts import line_names
 from ..amounts import above
 from ..doctor_reach import doctor_short_reach
-from ..failing import continues
 from ..instead_switch import switch_reason
 from ..profile import Line
 from ..ranking import Evaluation, evaluate
@@ -49,7 +48,7 @@ def _passes(ctx: PlacementContext, ev: Evaluation, index: int, continuing: bool 
     10 µg D3 tablets a day)."""
     if ev.over_limit_now or ctx.ev.over_limit_now:
         return False
-    safe = continues(ev, index) if continuing else ev.safety.allowed()[index]
+    safe = ev.safety.allows_continuing(index) if continuing else ev.safety.allowed()[index]
     return bool(
         safe
         and not ev.rule_excluded[index]

@@ -25,7 +25,7 @@ from .plan import (
     plan_refills,
     replacement,
 )
-from .render import render_plan, supply_view, why_texts
+from .render import render_plan, supply_view
 from .settings import CONFIG_FILE, TEXTS, RefillConfig, load_refill_config, refill_config
 from .supplies import (
     Purchase,
@@ -37,6 +37,7 @@ from .supplies import (
     supplies,
     supplies_of,
 )
+from .why_texts import why_texts
 
 __all__ = [
     "CONFIG_FILE",

@@ -242,3 +242,27 @@ def reorder_text(
     names = [catalog.products[catalog.index[sku]].name[locale] for sku in unfit]
     products = ev.snapshot.reference.listed(names, locale)
     return config.text("notice_warning_reorder_unfit", locale, products=products)
+
+
+def stopped_unsuited(
+    notices: list[dict[str, str]],
+    plan: RefillPlan,
+    proposed: set[str],
+    config: RefillConfig,
+    locale: str,
+) -> list[dict[str, str]]:
+    """`product_not_suited:<SKU>` of a supply the plan stops as not suited to the life stage
+    when a product `proposed` starts (`Stopped.unsuited`) says that what is suggested is for
+    once it is stopped: beside a 25 µg D3 reordered, "beside it we suggest no more vitamin D"
+    of the women's multivitamin read as a contradiction (re-review s40a F2)."""
+    unsuited = plan.stopped.unsuited
+    if not unsuited:
+        return notices
+    out = []
+    for notice in notices:
+        kind, _, sku = notice["code"].partition(":")
+        if kind == "product_not_suited" and sku in unsuited and plan.stopped[sku] in proposed:
+            text = config.text("notice_stopped_unsuited", locale)
+            notice = {**notice, "text": f"{notice['text']} {text}"}
+        out.append(notice)
+    return out

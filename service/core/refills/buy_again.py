@@ -196,7 +196,10 @@ def _stopped(
     where nothing is due (no reorder) or nothing lasts beside it (review s36c F7: the plan
     more than doubled the time of buy again)."""
     everything = supplies(snapshot, profile, purchases)
-    if len(everything) < 2 or not listed_and_due(config, everything, today)[1]:
+    # a current supplement named by SKU can be stopped too (review s39d F1: the women's
+    # multivitamin a pregnant woman names beside her 25 µg D3 bought here)
+    besides = len(everything) + sum(1 for x in profile.current_supplements if x.sku)
+    if besides < 2 or not listed_and_due(config, everything, today)[1]:
         return {}
     plan = plan_refills(
         snapshot, config, profile, purchases, today, basket, jurisdiction, everything=everything

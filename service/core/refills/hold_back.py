@@ -9,7 +9,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ..failing import continues
 from ..profile import Line, Profile
 from ..ranking import Evaluation
 from .replace import covered_by
@@ -102,7 +101,7 @@ def _breaks(
     )
     allowed = ev.safety.allowed()
     if decision.action == "reorder":  # what is taken already is no reason for a reorder
-        allowed[index] = continues(ev, index)
+        allowed[index] = ev.safety.allows_continuing(index)
     return ev if ev.over_limit_now or not allowed[index] else None
 
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, NamedTuple
 import numpy as np
 
 from ..advice import advice_of
+from ..failing import stage_totals
 from ..instead_groups import joins
 from ..profile import Line, Profile
 from ..ranking import Evaluation
@@ -66,6 +67,38 @@ def stop_for_reorder(
         other = catalog.nutrients_per_day[catalog.index[sku]] > 0
         if other[concerned].any() and not (other & ~gives).any():
             stop.add(sku)
+    return stop
+
+
+def stop_unsuited(
+    ev: Evaluation, supply: Supply, why: dict[str, list[str]], lasting: list[tuple[str, float]]
+) -> set[str]:
+    """The lasting supplies (or current supplements named by SKU) to stop when the reorder's
+    `supply` starts (`ev`: the day with it as its item, at the servings taken), where it fails
+    only for a day above the life stage's maximum that products besides it unsuitable in the
+    life stage as a whole make (`failing.stage_totals`, as the list says it): a pregnant
+    woman's 25 µg D3 beside a women's multivitamin (10 µg) goes on, and its reorder says to
+    stop the multivitamin as it starts (review s39d F1, re-review s40a F2). Empty where one
+    of them is a basket line, or one that an interaction excludes (its notice says not to
+    stop it on your own: the INR, re-review s40a F3)."""
+    if set(why) != {"life_stage_maximum_total"}:
+        return set()
+    fails, theirs = stage_totals(ev, supply.index)
+    if fails or not theirs:
+        return set()
+    catalog = ev.snapshot.catalog
+    held = {sku for sku, _ in lasting}
+    conflicts = [m for code, m in ev.safety.excluded.items() if code.startswith("interaction:")]
+    stop: set[str] = set()
+    for i in ev.offer.unsuitable_lines:
+        line = ev.resolved[i]
+        if not any(line.amounts[c] > 0 for c in theirs):
+            continue
+        if line.sku not in held or line.path.startswith("basket."):
+            return set()
+        if any(mask[catalog.index[line.sku]] for mask in conflicts):
+            return set()
+        stop.add(line.sku)
     return stop
 
 
@@ -232,7 +265,11 @@ def lasting_verdicts(
             )
         if not ev.over_limit_now:
             ev = as_taken(snapshot, profile, lines, supply, today, jurisdiction, evaluations, ev)
-        why = above_now(ev) if ev.over_limit_now else exclusions(ev, supply.index, base, cover)
+        why = (
+            above_now(ev)
+            if ev.over_limit_now
+            else exclusions(ev, supply.index, base, cover, unsuited_stop=True)
+        )
         why.pop("only_source", None)  # it still lasts: nothing stops yet
         if why:
             out[supply.sku] = why

@@ -4,7 +4,7 @@ the basket; what no longer fits is left out when the reorder meets its need, els
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from ..profile import Line, Profile
@@ -22,6 +22,7 @@ from .lasting import (
     keeps_enough,
     lasting_verdicts,
     stop_for_reorder,
+    stop_unsuited,
     unfit_skus,
 )
 from .replace import (
@@ -53,10 +54,21 @@ from .why import (
 
 # read from here by render, buy_again and the package (replace.py and why.py since their split)
 __all__ = ["Decision", "RefillPlan", "exclusions", "fits", "listed_and_due", "once"]
-__all__ += ["plan_refills", "replacement", "taken_lines", "basket_besides"]
+__all__ += ["plan_refills", "replacement", "taken_lines", "basket_besides", "Stopped"]
 
 
 # ---------------------------------------------------------------- checks
+class Stopped(dict[str, str]):
+    """The lasting supplies the reorder stops: SKU -> the SKU of the product of the reorder
+    whose start stops it (lasting.stop_for_reorder, session 18); `unsuited`: those stopped as
+    not suited to the life stage as a whole (lasting.stop_unsuited, review s39d F1), whose
+    reason says so."""
+
+    def __init__(self, pairs: Mapping[str, str] | None = None, unsuited: Iterable[str] = ()):
+        super().__init__(pairs or {})
+        self.unsuited = frozenset(sku for sku in unsuited if sku in self)
+
+
 @dataclass
 class Decision:
     """What a reorder does with one product that runs out."""
@@ -96,7 +108,7 @@ class RefillPlan:
     checked_all: bool = False  # every listed supply was checked (check_lasting)
     # lasting supplies to stop when a product of the reorder starts: sku -> that product's SKU
     # (lasting.stop_for_reorder: the only source of a nutrient goes on, session 18)
-    stopped: dict[str, str] = field(default_factory=dict)
+    stopped: Stopped = field(default_factory=lambda: Stopped())
     # what is taken now (the list's evaluation: every supply still lasting, the current
     # supplements, the basket), worked out when first read (`now`): its warnings are the
     # answer's notices (review s8 Q1, Q2)
@@ -215,12 +227,11 @@ def plan_refills(
     def evaluate_lines(lines: list[tuple[str, Line]]) -> Evaluation:
         return _evaluate(snapshot, profile, lines, today, jurisdiction, evaluations, profile_key)
 
-    unfit: set[str] = set()
+    # review 9b F3: what no longer fits is no source of "enough", nor the only one of a nutrient
+    # (re-review s40a F1: a pregnant woman's folic acid + D3 beside a women's multivitamin)
+    unfit = unfit_skus(now, listed, profile)
 
     def cover_of(ev: Evaluation, lines: list[tuple[str, Line]]) -> Evaluation | None:
-        # review 9b F3: what no longer fits is no source of "enough" (None: all of it counts)
-        if not unfit:
-            unfit.update(unfit_skus(ev, listed, profile) or {""})
         kept = [(key, line) for key, line in lines if not (line.sku and line.sku in unfit)]
         return None if len(kept) == len(lines) else evaluate_lines(kept)
 
@@ -230,7 +241,7 @@ def plan_refills(
             for extra in still_taken(group, supply, today, proposed)
         ]
 
-    alone = gives_alone(snapshot, profile, group, lasting)  # only sources first (review s6 T6)
+    alone = gives_alone(snapshot, profile, group, lasting, unfit)  # only sources first (s6 T6)
     undecided = [s for s in group if s.sku not in decided and s not in dict(failed)]
     for supply in sorted(undecided, key=lambda s: s.sku not in alone):
         held = {supply.sku, *(sku for sku, _ in accepted)}
@@ -277,6 +288,7 @@ def plan_refills(
     # then what no longer fits: its need met by the reorder already, a replacement, or neither
     kept_as_is = {sku for sku, d in decided.items() if d.action == "reorder"}
     stopped: dict[str, str] = {}
+    unsuited_stops: set[str] = set()  # of those, what does not suit the life stage (s39d F1)
     seconds: dict[str, list[Decision]] = {}  # more replacements of a multivitamin (session 19)
     for supply, why in failed:
         basket_now = basket_besides(basket, kept_as_is)
@@ -303,8 +315,24 @@ def plan_refills(
             decided[supply.sku] = Decision(supply, "stop", None, list(why), above, why)
             continue
         # a supplement the profile names counts as a lasting one here (re-review F3b)
-        stop = stop_for_reorder(snapshot, supply, why, lasting + declared(profile, counted))
-        if stop:  # the only source of a nutrient goes on, what only adds to it stops
+        candidates = lasting + declared(profile, counted)
+        stop = stop_for_reorder(snapshot, supply, why, candidates)
+        own = _as_taken(snapshot, profile, lines, supply, today, jurisdiction, evaluations, ev)
+        unsuited = stop_unsuited(own, supply, why, candidates) if not stop else set()
+        # not while a product of the reorder that gives what it gives is left out (or not yet
+        # decided): its need would be served by nothing (re-review s40a F4: a pregnancy
+        # multivitamin held back beside the women's multivitamin the D3 would stop)
+        not_going_on = [
+            s.index
+            for s in group
+            if s.sku != supply.sku and (s.sku not in decided or decided[s.sku].action == "stop")
+        ]
+        if unsuited and _shares(snapshot, unsuited, not_going_on):
+            unsuited = set()
+        stop = stop or unsuited
+        # the only source of a nutrient goes on, what only adds to it stops; or one that does
+        # not suit the life stage as a whole stops for it (review s39d F1)
+        if stop:
             rest = [(sku, n) for sku, n in lasting if sku not in stop]
             held = {supply.sku, *(sku for sku, _ in accepted)}
             counted_before, counted = counted, counted | stop
@@ -326,10 +354,11 @@ def plan_refills(
             if (
                 not without.over_limit_now
                 and not exclusions(own, supply.index, without)
-                and keeps_enough(own, supply.index, stop)
+                and (bool(unsuited) or keeps_enough(own, supply.index, stop))
                 and all(not d.over_limit_now and fits(d)[supply.index] for d in on)
             ):  # the stopped ones no longer count for what follows
                 stopped.update(dict.fromkeys(sorted(stop), supply.sku))
+                unsuited_stops.update(unsuited)
                 decided[supply.sku] = Decision(supply, "reorder", supply.index, [], own)
                 accepted.append((supply.sku, supply.servings_per_day))
                 proposed[supply.sku] = accepted[-1]
@@ -409,7 +438,7 @@ def plan_refills(
         lasting_replacements=besides_reorder(snapshot, instead, in_group, decisions),
         checked_all=check_lasting,
         taken_now=lambda: now,
-        stopped=stopped,
+        stopped=Stopped(stopped, unsuited_stops),
     )
 
 
@@ -420,6 +449,13 @@ MULTI_REPLACEMENTS = 4
 # why codes of a second source: on a day another product is still taken only until it runs
 # out, that overlap is no reason to leave a product out (the reorder as a whole decides)
 OVERLAP = frozenset({"already_covered", "only_source", "one_source"})
+
+
+def _shares(snapshot: Snapshot, skus: set[str], indices: list[int]) -> bool:
+    """One of the products at `indices` gives a nutrient one of `skus` gives."""
+    catalog = snapshot.catalog
+    gives = catalog.nutrients_per_day[[catalog.index[sku] for sku in skus]].sum(axis=0) > 0
+    return bool(indices) and bool((catalog.nutrients_per_day[indices][:, gives] > 0).any())
 
 
 def _held(now: Evaluation, supply: Supply, crossed: dict[str, list[str]]) -> Decision:

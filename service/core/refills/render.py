@@ -4,7 +4,8 @@ locale."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, NamedTuple
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
@@ -15,82 +16,18 @@ from ..instead_switch import switch_reason
 from ..ranking import Evaluation, item_warnings, profile_notices
 from ..reason_texts import item_reasons
 from ..reference import Reference
-from ..serum_texts import deficient_column, serum_notices
+from ..serum_texts import serum_notices
 from ..snapshot import Snapshot
-from .beside import beside_reorder
+from .beside import beside_reorder, stopped_unsuited
 from .plan import RefillPlan, once
-from .settings import VARIANT_TEXTS, RefillConfig
+from .settings import RefillConfig
 from .short import short_of_advice
 from .supplies import Supply
 from .why import LIFE_STAGE_CODES, UPPER_LIMIT_CODES
+from .why_texts import nutrient_names, why_texts, why_words
 
 
 # ---------------------------------------------------------------- rendering
-def _nutrient_names(reference: Reference, keys: list[str], locale: str) -> str:
-    return reference.listed((reference.nutrients.name(k, locale) for k in keys), locale)
-
-
-class WhyWords(NamedTuple):
-    """What the why texts of a plan depend on besides the why: the nutrient of a measured
-    deficiency (serum_texts.deficient_column) and the evaluation of the profile now, whose
-    interactions may have their own words (`why_interaction.<id>`, day_totals.interaction_key)."""
-
-    deficient: str | None = None
-    now: Evaluation | None = None
-
-
-_NO_WORDS = WhyWords()
-
-
-def why_words(ev: Evaluation | None) -> WhyWords:
-    if ev is None:
-        return WhyWords()
-    column = deficient_column(ev)
-    return WhyWords(None if column is None else ev.snapshot.reference.nutrients.keys[column], ev)
-
-
-def why_texts(
-    config: RefillConfig,
-    reference: Reference,
-    why: dict[str, list[str]],
-    locale: str,
-    words: WhyWords = _NO_WORDS,
-) -> list[dict[str, str]]:
-    """The why entries' texts; beside a measured deficiency "already enough" of that nutrient
-    is not said (re-review 23r #3); an interaction that alone excludes the nutrients says it
-    in its own words where it has them (re-review 22s M4: a high measured level)."""
-    out = []
-    for code, nutrients in why.items():
-        key = f"why_{code}"
-        if code == "already_covered" and words.deficient in nutrients:
-            key = "why_already_covered_serum"
-        # per interaction that alone excludes some of the nutrients, its own words where it
-        # has them (review 24 #2: the anticoagulant's vitamin K beside a high vitamin D level)
-        groups = _by_interaction(config, key, nutrients, words) if key in VARIANT_TEXTS else []
-        for text_key, named in groups or [(key, nutrients)]:
-            if text_key not in config.texts:
-                text_key = "why_rule"  # a check without its own text yet: the neutral one
-            names = _nutrient_names(reference, named, locale)
-            text = config.text(text_key, locale, nutrients=names)
-            out.append({"code": code, "text": text})
-    return out
-
-
-def _by_interaction(
-    config: RefillConfig, key: str, nutrients: list[str], words: WhyWords
-) -> list[tuple[str, list[str]]]:
-    """(text key, nutrients): per nutrient `key.<id>` where one interaction alone excludes it
-    and has that text (day_totals.interaction_key), else `key`, in the nutrients' order."""
-    if words.now is None:
-        return [(key, nutrients)]
-    keys = words.now.snapshot.reference.nutrients.keys
-    groups: dict[str, list[str]] = {}
-    for nutrient in nutrients:
-        text_key = interaction_key(words.now, key, [keys.index(nutrient)], config.texts)
-        groups.setdefault(text_key, []).append(nutrient)
-    return list(groups.items())
-
-
 def _number(value: float) -> float | int:
     return int(value) if float(value).is_integer() else value
 
@@ -198,20 +135,25 @@ def adds_reasons(
 
 
 def stop_reasons(
-    snapshot: Snapshot, config: RefillConfig, stopped: dict[str, str], sku: str, locale: str
+    snapshot: Snapshot, config: RefillConfig, stopped: Mapping[str, str], sku: str, locale: str
 ) -> list[dict[str, str]]:
     """`stop:<SKU>` on the reorder of `sku` for each lasting supply the plan stops when it
-    starts (RefillPlan.stopped, session 18): what to stop, and why."""
+    starts (RefillPlan.stopped, session 18): what to stop, and why; one stopped as not suited
+    to the life stage (`Stopped.unsuited`, review s39d F1) says that."""
     catalog, reference = snapshot.catalog, snapshot.reference
+    unsuited: frozenset[str] = getattr(stopped, "unsuited", frozenset())
     out = []
     for other, continued in sorted(stopped.items()):
         if continued != sku:
             continue
         product = catalog.products[catalog.index[other]]
-        names = _nutrient_names(reference, sorted(product.nutrients_per_day), locale)
-        text = config.text(
-            "reason_stop_lasting", locale, name=product.name[locale], nutrients=names
-        )
+        if other in unsuited:
+            text = config.text("reason_stop_unsuited", locale, name=product.name[locale])
+        else:
+            names = nutrient_names(reference, sorted(product.nutrients_per_day), locale)
+            text = config.text(
+                "reason_stop_lasting", locale, name=product.name[locale], nutrients=names
+            )
         out.append({"code": f"stop:{other}", "text": text})
     return out
 
@@ -249,9 +191,11 @@ def render_plan(
             "in_reorder": s.sku in in_reorder,
             "reordered": s.sku in reordered,
         }
+        unsuited = s.sku in plan.stopped.unsuited
         if s.sku in plan.stopped:  # stopped when a product of the reorder starts (session 18)
             continued = catalog.products[catalog.index[plan.stopped[s.sku]]].name[locale]
-            text = config.text("why_stopped_for", locale, name=continued)
+            key = "why_stopped_for_unsuited" if unsuited else "why_stopped_for"
+            text = config.text(key, locale, name=continued)
             entry["fits"] = False
             entry["why"] = [{"code": "stopped_for", "text": text}] + why_texts(
                 config, reference, unfit.get(s.sku, {}), locale, words
@@ -259,12 +203,15 @@ def render_plan(
         elif s.sku in unfit:
             entry["fits"] = False
             entry["why"] = why_texts(config, reference, unfit[s.sku], locale, words)
-            if s.sku in plan.lasting_replacements:  # what serves its need instead (review 9b)
+        if (unsuited or s.sku not in plan.stopped) and s.sku in plan.lasting_replacements:
+            # what serves its need instead (review 9b), also of one stopped as not suited to
+            # the life stage (review s39d F1: the women's multivitamin's folic acid and iodine)
+            if s.sku in unfit:
                 entry["instead"] = _instead(snapshot, config, plan, s, locale)
                 also = _instead_also(snapshot, config, plan, s, locale)
                 if also:  # a multivitamin's other products, as the list names them (s29a F3)
                     entry["instead_also"] = also
-        elif s.sku in in_reorder or plan.checked_all:
+        if "fits" not in entry and (s.sku in in_reorder or plan.checked_all):
             entry["fits"] = True
         refills.append(entry)
     items, left_out = [], []
@@ -338,6 +285,8 @@ def render_plan(
         # review s29b F4: and beside the reorder's replacement of a product it names
         notices = beside_reorder(now, notices, named, plan, config, locale)
     notices += serum_notices(now, locale) if now is not None else []  # re-review 23r #3
+    proposed = {catalog.products[d.index].sku for d in plan.decisions if d.index is not None}
+    notices = stopped_unsuited(notices, plan, proposed, config, locale)
     reorder = None
     if items or left_out:
         reorder = {
@@ -441,7 +390,7 @@ def _left_out_advice(
         keys = reference.nutrients.keys
         columns = [keys.index(n) for n in named]
         key = interaction_key(decision.ev, key, columns, config.texts)
-    values = {"nutrients": _nutrient_names(reference, named, locale)} if codes else {}
+    values = {"nutrients": nutrient_names(reference, named, locale)} if codes else {}
     return config.text(key, locale, name=name, **values)
 
 

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..advice import advice_of, claim_table
-from ..failing import continues
 from ..fastnp import flatnonzero
 from ..needs import past_advice_warned_taken
 from ..rank_order import fit_order
@@ -30,7 +29,7 @@ def fits(ev: Evaluation, continuing: int | None = None) -> np.ndarray:
     reason (`SafetyResult.allows_continuing`; the refill plan's `exclusions` skip it too)."""
     allowed = ev.safety.allowed()
     if continuing is not None:
-        allowed[continuing] = continues(ev, continuing)
+        allowed[continuing] = ev.safety.allows_continuing(continuing)
     mask = allowed & ~ev.rule_excluded & ev.offer.within_band
     warned = past_advice_warned_taken(ev)
     if warned:

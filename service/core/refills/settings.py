@@ -31,6 +31,20 @@ VARIANT_TEXTS = frozenset(
     {"why_interaction", "why_besides_interaction", "notice_not_reordered_interaction"}
 )
 
+# the texts that may name her own life stage, `<text>.<stage>` (reference.own_stage; read by
+# render.why_texts; re-review s40a F9: a woman planning a pregnancy read "during pregnancy or
+# breastfeeding")
+STAGE_TEXTS = frozenset(
+    {
+        "why_life_stage",
+        "why_life_stage_maximum",
+        "why_life_stage_maximum_total",
+        "why_besides_life_stage",
+        "why_besides_life_stage_maximum",
+    }
+)
+STAGES = frozenset({"pregnant", "breastfeeding", "planning"})
+
 # text key -> the placeholders the code fills in
 TEXTS: dict[str, tuple[str, ...]] = {
     "reason_runs_out": ("name", "date"),
@@ -41,6 +55,9 @@ TEXTS: dict[str, tuple[str, ...]] = {
     "reason_bought_before": ("date",),
     "reason_stop_lasting": ("name", "nutrients"),  # session 18: the only source goes on
     "why_stopped_for": ("name",),
+    "reason_stop_unsuited": ("name",),  # review s39d F1: stopped as not suited to the life stage
+    "why_stopped_for_unsuited": ("name",),
+    "notice_stopped_unsuited": (),
     "notice_not_reordered": ("name",),
     "notice_not_reordered_above_limit": ("name",),  # review 17 RF1
     "notice_not_reordered_life_stage": ("name",),  # review 22 F3
@@ -173,6 +190,8 @@ def load_refill_config(path: Path, reference: Reference) -> RefillConfig:
     for key in data["texts"]:
         base, _, variant = key.partition(".")
         if base in VARIANT_TEXTS and variant in interactions:
+            expected[key] = TEXTS[base]
+        elif base in STAGE_TEXTS and variant in STAGES:  # her own life stage (s40a F9)
             expected[key] = TEXTS[base]
     for key, placeholders in expected.items():
         localized = data["texts"].get(key)

@@ -25,6 +25,7 @@ def exclusions(
     index: int,
     base: Evaluation | None = None,
     cover: Evaluation | None = None,
+    unsuited_stop: bool = False,
 ) -> dict[str, list[str]]:
     """Why a product does not fit this evaluation: code -> the nutrients concerned (empty
     where none are). The safety masks of every guarantee, merchandising excludes, the dose
@@ -33,7 +34,11 @@ def exclusions(
     nutrients it adds that are covered already (F12, review s4 R11: no second source); a
     covered nutrient without an advice for the profile is that, not "above the advice".
     `cover` (review 9b F3): what is taken besides that counts as a source, where it is less
-    than `base` (not a product that no longer fits the profile, `unfit_products`)."""
+    than `base` (not a product that no longer fits the profile, `unfit_products`).
+    `unsuited_stop`: a day above the life stage's maximum only with products besides it that do
+    not suit the life stage as a whole is theirs, not this product's (`failing.stage_totals`,
+    as the list says it; a supply still lasting is judged so; the reorder stops them instead,
+    plan.py, review s39d F1)."""
     catalog, reference = ev.snapshot.catalog, ev.snapshot.reference
     keys = reference.nutrients.keys
     row = catalog.nutrients_per_day[index]
@@ -46,7 +51,7 @@ def exclusions(
                 kind = _upper_limit_kind(ev, index, column, base)
                 out.setdefault(kind, []).append(keys[column])
         elif code == "life_stage_maximum":  # the mask counts the day's total (review s6 T6)
-            out.update(_life_stage_maximum(ev, index, base))
+            out.update(_life_stage_maximum(ev, index, base, unsuited_stop))
         elif code.startswith("interaction:"):
             interaction = next(i for i in ev.safety.triggered if f"interaction:{i.id}" == code)
             nutrients = [n for n, t in interaction.exclude.items() if row[keys.index(n)] > t]
@@ -311,7 +316,7 @@ def _besides_first(
 
 
 def _life_stage_maximum(
-    ev: Evaluation, index: int, base: Evaluation | None = None
+    ev: Evaluation, index: int, base: Evaluation | None = None, unsuited_stop: bool = False
 ) -> dict[str, list[str]]:
     """`life_stage_maximum` where the product's own daily dose (at the servings taken: `ev`
     counts those above the label's on top of `base`) is above the life stage's maximum, else
@@ -329,9 +334,10 @@ def _life_stage_maximum(
     # within it once the products besides that do not suit the life stage as a whole stop: not
     # this product's (review s39d F1: a pregnant woman's 25 µg D3 beside a women's multivitamin)
     fails, theirs = stage_totals(ev, index)
-    if theirs and not fails:
+    if unsuited_stop and theirs and not fails:
         return {}
-    return {"life_stage_maximum_total": [keys[c] for c in fails]}
+    crossed = {*fails, *theirs}
+    return {"life_stage_maximum_total": [key for key in stage if keys.index(key) in crossed]}
 
 
 def not_indicated_columns(ev: Evaluation) -> list[int]:
@@ -388,18 +394,29 @@ def _counted(snapshot: Snapshot) -> np.ndarray:
     return np.array([key not in when_taken for key in reference.nutrients.keys])
 
 
-def gives_alone(snapshot: Snapshot, profile: Profile, group: list, lasting: list) -> set[str]:
+def gives_alone(
+    snapshot: Snapshot,
+    profile: Profile,
+    group: list,
+    lasting: list,
+    unfit: set[str] | frozenset[str] = frozenset(),
+) -> set[str]:
     """SKUs of `group` that give a nutrient with a reference amount (not one covered once
     taken, scoring.yaml lists.covered) that no other product taken or reordered gives: the
     reorder checks them first, so a duplicate is left out of the plain product, not of the
-    only calcium (review s6 T6)."""
+    only calcium (review s6 T6). A product taken that no longer fits the profile (`unfit`) is
+    no such other source (re-review s40a F1: a pregnant woman's folic acid + D3 was left out
+    for her 25 µg D3 beside a women's multivitamin, her only other folic acid)."""
     catalog, keys = snapshot.catalog, snapshot.reference.nutrients.keys
     counted = _counted(snapshot)
     rows = {s.sku: catalog.nutrients_per_day[s.index] > 0 for s in group}
     besides = np.zeros(len(keys), dtype=bool)
     for sku, _ in lasting:
-        besides |= catalog.nutrients_per_day[catalog.index[sku]] > 0
+        if sku not in unfit:
+            besides |= catalog.nutrients_per_day[catalog.index[sku]] > 0
     for line in profile.current_supplements:
+        if line.sku in unfit:
+            continue
         if line.sku in catalog.index:
             besides |= catalog.nutrients_per_day[catalog.index[line.sku]] > 0
         for key in line.nutrients:
