@@ -54,10 +54,16 @@ def test_refills_reorder_her_vitamin_d_and_stop_the_multivitamin_that_does_not_s
     assert "once you have stopped it" in said[f"product_not_suited:{MULTI}"], said
     again = client.get(f"{base}/buy-again?locale=en").get_json()["items"]
     assert [i["sku"] for i in again] == [D3], again
-    assert f"stop:{MULTI}" in [r["code"] for r in again[0]["reasons"]], again
+    # re-review s40c 2 (unsafe): buy again said the D3 "gives calcium, folic acid, iodine ...
+    # too" (the stop text of a supply whose nutrients the product gives), so she could drop
+    # her folic acid and iodine with nothing in their place
+    (stop,) = [r["text"] for r in again[0]["reasons"] if r["code"] == f"stop:{MULTI}"]
+    assert "it does not suit you now" in stop and "more vitamin D a day" in stop, stop
+    assert "folic acid" not in stop, stop
     email = client.get(f"{base}/recommendations?placement=email&locale=de").get_json()
     items = {i["sku"]: i for i in email["items"]}
-    assert f"stop:{MULTI}" in [r["code"] for r in items[D3]["reasons"]], email
+    (stop,) = [r["text"] for r in items[D3]["reasons"] if r["code"] == f"stop:{MULTI}"]
+    assert "Es ist jetzt nicht für Sie geeignet" in stop, stop
     said = {n["code"]: n["text"] for n in email["notices"]}
     assert "nachdem Sie es abgesetzt haben" in said[f"product_not_suited:{MULTI}"], said
 
@@ -209,3 +215,19 @@ def test_refill_whys_name_her_own_life_stage(redis_url, locale) -> None:
     texts = [w["text"] for w in entry["why"] if w["code"].startswith("life_stage")]
     assert texts and all(PLANNING_WORDS[locale] in t for t in texts), texts
     assert not any(OTHER_STAGES[locale] in t for t in texts), texts
+
+
+def test_a_replacement_of_what_suits_her_says_it_is_what_she_takes_besides(redis_url) -> None:
+    """Re-review s40a F7: her pregnancy multivitamin suits pregnancy; it is replaced by folic
+    acid and iodine only because of the 25 µg D3 beside it (35 µg together). The reason said
+    'as that product no longer fits your profile', which made it sound unsuitable."""
+    client = dated_client(redis_url, TODAY_S40)
+    bought = [("NV-COD-LIVER-OIL", 10), ("XF-MULTI-PREGNANCY", 85), (D3, 112)]
+    base = _stored(client, "s40-r", PREGNANT, bought)
+    reorder = client.get(f"{base}/refills?locale=en").get_json()["reorder"]
+    replacing = [i for i in reorder["items"] if i.get("replaces") == "XF-MULTI-PREGNANCY"]
+    assert replacing, reorder
+    for item in replacing:
+        (text,) = [r["text"] for r in item["reasons"] if r["code"] == "replaces"]
+        assert "together with what you take besides it" in text, text
+        assert "no longer fits your profile" not in text, text

@@ -254,7 +254,7 @@ def buy_again_reasons(
     ]
     if supply.runs_out_on >= today - dt.timedelta(days=config.forget_after_days):
         reasons.append(runs_out_reason(config, name, supply.runs_out_on, today, locale))
-    return reasons + stop_reasons(snapshot, config, dict(stopped or {}), supply.sku, locale)
+    return reasons + stop_reasons(snapshot, config, stopped or {}, supply.sku, locale)
 
 
 def buy_again(

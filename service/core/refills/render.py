@@ -55,8 +55,27 @@ STOCK_CODES = frozenset({"out_of_stock"})
 def replaces_key(why: list[str]) -> str:
     """The reason of a replacement: `reason_replaces_stock` where the product bought is only
     out of stock ("which no longer fits your profile" made a vegan stop her doctor's dose of
-    a capsule that was out of stock, re-review 22b M5), else `reason_replaces`."""
-    return "reason_replaces_stock" if why and set(why) <= STOCK_CODES else "reason_replaces"
+    a capsule that was out of stock, re-review 22b M5), `reason_replaces_beside` where it
+    fails only together with what is taken besides it (re-review s40a F7: a pregnancy
+    multivitamin "no longer fits your profile" beside a 25 µg D3), else `reason_replaces`."""
+    if why and set(why) <= STOCK_CODES:
+        return "reason_replaces_stock"
+    if why and all(code in BESIDE_CODES or code.startswith("besides_") for code in why):
+        return "reason_replaces_beside"
+    return "reason_replaces"
+
+
+# why codes about what is taken besides a product, not the product itself
+BESIDE_CODES = frozenset(
+    {
+        "life_stage_maximum_total",
+        "upper_limit",
+        "upper_limit_taken_food",
+        "already_covered",
+        "only_source",
+        "one_source",
+    }
+)
 
 
 def as_taken_view(product: Any, servings: float) -> dict[str, Any]:
@@ -147,8 +166,12 @@ def stop_reasons(
         if continued != sku:
             continue
         product = catalog.products[catalog.index[other]]
-        if other in unsuited:
-            text = config.text("reason_stop_unsuited", locale, name=product.name[locale])
+        if other in unsuited:  # what the two give together above her life stage's maximum
+            both = sorted(set(product.nutrients_per_day) & set(_gives(catalog, sku)))
+            names = nutrient_names(reference, both, locale)
+            text = config.text(
+                "reason_stop_unsuited", locale, name=product.name[locale], nutrients=names
+            )
         else:
             names = nutrient_names(reference, sorted(product.nutrients_per_day), locale)
             text = config.text(
@@ -156,6 +179,11 @@ def stop_reasons(
             )
         out.append({"code": f"stop:{other}", "text": text})
     return out
+
+
+def _gives(catalog: Any, sku: str) -> list[str]:
+    """The nutrients the catalog product `sku` gives a day."""
+    return list(catalog.products[catalog.index[sku]].nutrients_per_day)
 
 
 def runs_out_reason(config: RefillConfig, name: str, day: dt.date, today: dt.date, locale: str):
@@ -195,7 +223,9 @@ def render_plan(
         if s.sku in plan.stopped:  # stopped when a product of the reorder starts (session 18)
             continued = catalog.products[catalog.index[plan.stopped[s.sku]]].name[locale]
             key = "why_stopped_for_unsuited" if unsuited else "why_stopped_for"
-            text = config.text(key, locale, name=continued)
+            both = set(_gives(catalog, s.sku)) & set(_gives(catalog, plan.stopped[s.sku]))
+            names = nutrient_names(reference, sorted(both), locale)
+            text = config.text(key, locale, name=continued, nutrients=names)
             entry["fits"] = False
             entry["why"] = [{"code": "stopped_for", "text": text}] + why_texts(
                 config, reference, unfit.get(s.sku, {}), locale, words

@@ -51,12 +51,13 @@ TEXTS: dict[str, tuple[str, ...]] = {
     "reason_ran_out": ("name", "date"),
     "reason_replaces": ("name",),
     "reason_replaces_stock": ("name",),  # re-review 22b M5: refills.render.replaces_key
+    "reason_replaces_beside": ("name",),  # re-review s40a F7: only with what is taken besides
     "reason_adds": ("amount", "unit", "nutrient", "name"),
     "reason_bought_before": ("date",),
     "reason_stop_lasting": ("name", "nutrients"),  # session 18: the only source goes on
     "why_stopped_for": ("name",),
-    "reason_stop_unsuited": ("name",),  # review s39d F1: stopped as not suited to the life stage
-    "why_stopped_for_unsuited": ("name",),
+    "reason_stop_unsuited": ("name", "nutrients"),  # review s39d F1: not suited to the life stage
+    "why_stopped_for_unsuited": ("name", "nutrients"),
     "notice_stopped_unsuited": (),
     "notice_not_reordered": ("name",),
     "notice_not_reordered_above_limit": ("name",),  # review 17 RF1
