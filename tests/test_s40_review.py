@@ -231,3 +231,35 @@ def test_a_replacement_of_what_suits_her_says_it_is_what_she_takes_besides(redis
         (text,) = [r["text"] for r in item["reasons"] if r["code"] == "replaces"]
         assert "together with what you take besides it" in text, text
         assert "no longer fits your profile" not in text, text
+
+
+def test_refills_name_what_suits_in_place_of_a_supplement_she_names_and_stops(
+    redis_url,
+) -> None:
+    """Re-review s40c 3: the women's multivitamin she names (not bought here) is stopped for
+    her D3; /refills has no entry for it, and named nothing for its folic acid and iodine.
+    The list's `instead:` notice says it, as on the account page and in the e-mail."""
+    client = dated_client(redis_url, TODAY_S40)
+    profile = {**PREGNANT, "current_supplements": [{"sku": MULTI}]}
+    base = _stored(client, "s40-i", profile, [(D3, 112)])
+    answer = client.get(f"{base}/refills?locale=en").get_json()
+    said = {n["code"]: n["text"] for n in answer["notices"]}
+    assert f"instead:{MULTI}" in said, said
+    assert "Folic Acid" in said[f"instead:{MULTI}"] and "Iodine" in said[f"instead:{MULTI}"]
+
+
+def test_no_stop_beside_a_vitamin_d_that_ran_out(redis_url) -> None:
+    """Re-review s40d F1, F2: her 25 µg D3 ran out a month ago. The list, counting what she
+    takes now, names a pregnancy multivitamin (with 10 µg vitamin D) in place of the women's
+    multivitamin; /refills reordered the D3 with the multivitamin stopped and dropped that
+    `instead` as a second vitamin D, so nothing named her folic acid and iodine, and who
+    followed the list and the e-mail took 35 µg. A product that ran out stops nothing."""
+    client = dated_client(redis_url, TODAY_S40)
+    base = _stored(client, "s40-o", PREGNANT, [(MULTI, 20), (D3, 150)])
+    answer = client.get(f"{base}/refills?locale=en").get_json()
+    reorder = answer["reorder"]
+    assert not any(r["code"].startswith("stop:") for i in reorder["items"] for r in i["reasons"])
+    (entry,) = [r for r in answer["refills"] if r["sku"] == MULTI]
+    instead = [entry["instead"], *entry.get("instead_also", [])]
+    gives = {n for i in instead for n in i["nutrients_per_day"]}
+    assert {"folic_acid_ug", "iodine_ug"} <= gives, instead

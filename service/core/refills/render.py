@@ -12,10 +12,12 @@ import numpy as np
 from ..advice_texts import intake_warning_notices
 from ..amounts import rounded
 from ..day_totals import interaction_key, near_upper_limit
+from ..instead import instead_notice, taken_instead
 from ..instead_switch import switch_reason
 from ..ranking import Evaluation, item_warnings, profile_notices
 from ..reason_texts import item_reasons
 from ..reference import Reference
+from ..requests import RecommendationRequest
 from ..serum_texts import serum_notices
 from ..snapshot import Snapshot
 from .beside import beside_reorder, stopped_unsuited
@@ -317,6 +319,8 @@ def render_plan(
     notices += serum_notices(now, locale) if now is not None else []  # re-review 23r #3
     proposed = {catalog.products[d.index].sku for d in plan.decisions if d.index is not None}
     notices = stopped_unsuited(notices, plan, proposed, config, locale)
+    if now is not None:  # what suits in place of a current supplement it stops (s40c 3)
+        notices = _declared_instead(now, plan, notices, locale)
     reorder = None
     if items or left_out:
         reorder = {
@@ -333,6 +337,25 @@ def render_plan(
         "notices": notices,
         "versions": snapshot.versions,
     }
+
+
+def _declared_instead(
+    now: Evaluation, plan: RefillPlan, notices: list[dict[str, str]], locale: str
+) -> list[dict[str, str]]:
+    """The list's `instead:<SKU>` notice (what suits in its place) of each current supplement
+    named by SKU, not bought here, that the reorder stops as not suited to the life stage: it
+    has no entry of its own to name that in (re-review s40c 3: a pregnant woman told to stop
+    the women's multivitamin she names was offered nothing for its folic acid and iodine)."""
+    listed = {s.sku for s in plan.listed}
+    declared = plan.stopped.unsuited - listed
+    if not declared:
+        return notices
+    request = RecommendationRequest(profile=now.profile, jurisdiction=now.jurisdiction)
+    catalog = now.snapshot.catalog
+    named = tuple(
+        one for one in taken_instead(now, request) if catalog.products[one.replaced].sku in declared
+    )
+    return instead_notice(now, named, notices, locale) if named else notices
 
 
 def _list_warnings(ev: Evaluation, locale: str) -> list[dict[str, str]]:
