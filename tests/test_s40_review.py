@@ -263,3 +263,23 @@ def test_no_stop_beside_a_vitamin_d_that_ran_out(redis_url) -> None:
     instead = [entry["instead"], *entry.get("instead_also", [])]
     gives = {n for i in instead for n in i["nutrients_per_day"]}
     assert {"folic_acid_ug", "iodine_ug"} <= gives, instead
+
+
+def test_her_only_iodine_is_named_when_the_multivitamin_stops(redis_url) -> None:
+    """Re-review s40e F1: the reorder stops a pregnant woman's men's multivitamin (her only
+    iodine) for her D3 spray and names folic acid in place of kids' chews that ran out; what
+    suits in place of the multivitamin (folic acid, iodine) was dropped whole beside the folic
+    acid reorder, on /refills and in the e-mail, so nothing named her iodine."""
+    client = dated_client(redis_url, TODAY_S40)
+    profile = {**PREGNANT, "age": 23, "allergies": ["milk"]}
+    bought = [("XF-MULTI-MEN", 40), ("KV-MULTI-KIDS-CHEW", 63), ("GR-D3-20-SPRAY-VEGAN", 96)]
+    base = _stored(client, "s40-j", profile, bought)
+    answer = client.get(f"{base}/refills?locale=en").get_json()
+    stops = [r["code"] for i in answer["reorder"]["items"] for r in i["reasons"]]
+    assert "stop:XF-MULTI-MEN" in stops, answer["reorder"]
+    (entry,) = [r for r in answer["refills"] if r["sku"] == "XF-MULTI-MEN"]
+    named = [entry["instead"], *entry.get("instead_also", [])] if "instead" in entry else []
+    assert any("iodine_ug" in i["nutrients_per_day"] for i in named), entry
+    email = client.get(f"{base}/recommendations?placement=email&locale=en").get_json()
+    said = {n["code"]: n["text"] for n in email["notices"]}
+    assert "Iodine" in said.get("instead:XF-MULTI-MEN", ""), said

@@ -4,6 +4,8 @@ showed the empty list and "talk to your midwife" that review 23p #3 was about)."
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ..instead import Instead, shares
 from .context import Pick, PlacementContext
 
@@ -26,18 +28,28 @@ def with_replacement(
     """(`picks` less those that give a nutrient a replacement gives, the replacements), as the
     plain list: each replacement is named in a notice (`instead_notice`). Beside the refills'
     picks (the e-mail) only a replacement of a product none of them handles (reorders or
-    replaces) and that gives nothing any of them gives: the reorder speaks for its own."""
+    replaces), naming only what gives nothing any of them gives: the reorder speaks for its
+    own (re-review s40e F1: a men's multivitamin's folic acid and iodine were dropped together
+    beside a folic acid reorder, and nothing named her iodine)."""
     instead = ctx.instead
     refilled = [p for p in picks if p.strategy == "refills"]
     if refilled:
         handled = {p.extra.get("for_sku") for p in refilled}
         products = ctx.snapshot.catalog.products
-        instead = tuple(
-            one
-            for one in instead
-            if not {products[i].sku for i in one.stopped} & handled
-            and not any(shares(ctx.ev, (one,), p.index) for p in refilled)
-        )
+        kept = []
+        for one in instead:
+            if {products[i].sku for i in one.stopped} & handled:
+                continue
+            named = tuple(
+                i
+                for i in one.indices
+                if not any(shares(ctx.ev, (replace(one, indices=(i,)),), p.index) for p in refilled)
+            )
+            if named == one.indices:
+                kept.append(one)
+            elif named:
+                kept.append(replace(one, indices=named))
+        instead = tuple(kept)
     return _beside(ctx, picks, instead)
 
 

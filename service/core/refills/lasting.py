@@ -194,18 +194,23 @@ def besides_reorder(
     in_group: set[str],
     decisions: list[Decision],
 ) -> dict[str, Named]:
-    """The lasting replacements not in the reorder that give no nutrient a product the
-    reorder proposes gives (no second source next to the reorder)."""
-    given = snapshot.catalog.nutrients_per_day
+    """The lasting replacements not in the reorder, less the products named that give a
+    nutrient a product the reorder proposes gives (no second source next to the reorder); the
+    others of a multivitamin's stay (re-review s40e F1: a pregnant woman's men's multivitamin,
+    her only iodine, stopped for her D3 while the reorder named folic acid: its folic acid and
+    iodine were dropped together, and nothing named her iodine)."""
+    given = snapshot.catalog.nutrients_per_day > 0
     proposed = [d.index for d in decisions if d.index is not None]
-    return {
-        sku: named
-        for sku, named in instead.items()
-        if sku not in in_group
-        and not any(
-            ((given[i] > 0) & (given[p] > 0)).any() for p in proposed for i in named.indices
-        )
-    }
+    taken = given[proposed].any(axis=0) if proposed else np.zeros(given.shape[1], dtype=bool)
+    out = {}
+    for sku, named in instead.items():
+        if sku in in_group:
+            continue
+        kept = [(i, ev) for i, ev in [(named.product, named.ev), *named.also]]
+        kept = [(i, ev) for i, ev in kept if not (given[i] & taken).any()]
+        if kept:
+            out[sku] = Named(kept[0][0], kept[0][1], tuple(kept[1:]))
+    return out
 
 
 def unfit_skus(ev: Evaluation, listed: list[Supply], profile: Profile) -> set[str]:
