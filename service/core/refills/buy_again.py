@@ -75,7 +75,8 @@ def buy_again_ranked(
     more is left out (the refills propose its replacement). Nothing when what is taken already
     crosses an upper limit, as for every list. Beside a product taken that no longer fits the
     profile it is checked as the reorder checks it (`exclusions` with that product no source
-    of "enough" and no part of the life stage's total; review s39d F1).
+    of "enough", its amounts counted for every limit and maximum unless the plan stops it;
+    review 9b F3, s39d F1).
 
     As the refills plan it (`stopped`: a lasting supply the reorder stops when its product
     starts -> that product's SKU; the plan's own when None): a stopped supply is not offered

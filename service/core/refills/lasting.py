@@ -206,7 +206,7 @@ def besides_reorder(
     for sku, named in instead.items():
         if sku in in_group:
             continue
-        kept = [(i, ev) for i, ev in [(named.product, named.ev), *named.also]]
+        kept = [(named.product, named.ev), *named.also]
         kept = [(i, ev) for i, ev in kept if not (given[i] & taken).any()]
         if kept:
             out[sku] = Named(kept[0][0], kept[0][1], tuple(kept[1:]))

@@ -317,12 +317,13 @@ def plan_refills(
         # a supplement the profile names counts as a lasting one here (re-review F3b)
         candidates = lasting + declared(profile, counted)
         stop = stop_for_reorder(snapshot, supply, why, candidates)
-        own = _as_taken(snapshot, profile, lines, supply, today, jurisdiction, evaluations, ev)
         # only a product still taken today, which the list counts too: its `instead` of what
         # stops is named beside it (re-review s40d F1, F2: beside a D3 that ran out the list
         # names a pregnancy multivitamin, with vitamin D, in place of the women's multivitamin)
-        going_on = supply.runs_out_on > today and not stop
-        unsuited = stop_unsuited(own, supply, why, candidates) if going_on else set()
+        unsuited: set[str] = set()
+        if supply.runs_out_on > today and not stop:
+            own = _as_taken(snapshot, profile, lines, supply, today, jurisdiction, evaluations, ev)
+            unsuited = stop_unsuited(own, supply, why, candidates)
         # not while a product of the reorder that gives what it gives is left out (or not yet
         # decided): its need would be served by nothing (re-review s40a F4: a pregnancy
         # multivitamin held back beside the women's multivitamin the D3 would stop)
