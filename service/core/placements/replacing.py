@@ -35,16 +35,14 @@ def with_replacement(
     refilled = [p for p in picks if p.strategy == "refills"]
     if refilled:
         handled = {p.extra.get("for_sku") for p in refilled}
-        products = ctx.snapshot.catalog.products
+        catalog = ctx.snapshot.catalog
+        gives = catalog.nutrients_per_day > 0
+        reordered = gives[[p.index for p in refilled]].any(axis=0)
         kept = []
         for one in instead:
-            if {products[i].sku for i in one.stopped} & handled:
+            if {catalog.products[i].sku for i in one.stopped} & handled:
                 continue
-            named = tuple(
-                i
-                for i in one.indices
-                if not any(shares(ctx.ev, (replace(one, indices=(i,)),), p.index) for p in refilled)
-            )
+            named = tuple(i for i in one.indices if not (gives[i] & reordered).any())
             if named == one.indices:
                 kept.append(one)
             elif named:
