@@ -90,7 +90,8 @@ def test_her_only_folic_acid_is_reordered_not_the_second_vitamin_d(
     suits pregnancy: it is reordered, and the 25 µg D3 (35 µg with it) is left out; the D3
     was reordered and the folic acid left out as 'already enough' of what the unsuitable
     multivitamin gives. Where the folic acid tablet runs out 3 days before the D3 (35 µg on
-    those days) neither is reordered, as before: never the D3 without her folic acid."""
+    those days), never the D3 without her folic acid (session 41: a folic acid without
+    vitamin D in its place, test_s41_review)."""
     client = dated_client(redis_url, TODAY_S40)
     bought = [(MULTI, 20), ("XF-FOLIC-D3-TAB", folic_days), (D3, d3_days)]
     answer = client.get(f"{_stored(client, 's40-f', PREGNANT, bought)}/refills").get_json()

@@ -40,6 +40,7 @@ from .replace import (
 )
 from .settings import RefillConfig
 from .supplies import Purchase, Supply, basket_besides, still_taken, supplies, taken_lines
+from .unfit_beside import beside_unfit, undo_unstopped
 from .why import (
     ASK_ANYWAY,
     HELD_CODES,
@@ -79,6 +80,7 @@ class Decision:
     why: list[str]  # codes of the checks the product bought fails now
     ev: Evaluation  # the evaluation it was checked in (for texts and warnings)
     nutrients: dict[str, list[str]] = field(default_factory=dict)  # why code -> nutrient keys
+    said: Evaluation | None = None  # where its reasons are said, if not in `ev` (beside_unfit)
 
 
 def listed_and_due(
@@ -290,6 +292,7 @@ def plan_refills(
     stopped: dict[str, str] = {}
     unsuited_stops: set[str] = set()  # of those, what does not suit the life stage (s39d F1)
     seconds: dict[str, list[Decision]] = {}  # more replacements of a multivitamin (session 19)
+    waiting: dict[str, tuple[set[str], Callable[[], Decision]]] = {}  # unfit_beside
     for supply, why in failed:
         basket_now = basket_besides(basket, kept_as_is)
         lines = taken_lines(profile, counted, lasting + accepted, basket_now)
@@ -308,7 +311,8 @@ def plan_refills(
             why = {"covered": [], **why}
             decided[supply.sku] = Decision(supply, "stop", None, list(why), ev, why)
             continue
-        days = [evaluate_lines(day_lines) for day_lines in on_days(supply, kept_as_is)]
+        taken_days = on_days(supply, kept_as_is)
+        days = [evaluate_lines(one) for one in taken_days]
         above = next((day for day in days if day.over_limit_now), None)
         if above is not None:  # what is still taken when its replacement would start
             why = above_now(above)
@@ -383,11 +387,24 @@ def plan_refills(
             ),
             None,
         )
-        if other is None:
+
+        def left_out(supply: Supply = supply, why: dict = why, ev: Evaluation = ev) -> Decision:
             unasked = [] if ASK_ANYWAY & set(why) else no_advice(ev, supply.index)
             if unasked:  # review s7 P11: outgrown, not needed; no call for advice
                 why = {**why, "no_advice": unasked}
-            decided[supply.sku] = Decision(supply, "stop", None, list(why), ev, why)
+            return Decision(supply, "stop", None, list(why), ev, why)
+
+        said = None  # re-review s40c N1: none beside what no longer fits, where the plan stops it
+        if other is None and unfit:
+            beside = [
+                (d, cover_of(d, one))
+                for d, one in [*zip(days, taken_days, strict=True), (ev, lines)]
+            ]
+            other, said, needs = beside_unfit(supply.index, avoid, beside, unfit)
+            if needs:
+                waiting[supply.sku] = (needs, left_out)
+        if other is None:
+            decided[supply.sku] = left_out()
             continue
         products = snapshot.catalog.products
         accepted.append((products[other].sku, float(products[other].servings_per_day)))
@@ -407,8 +424,9 @@ def plan_refills(
             named.append(also)
             extra.append((also, after))
         why = still_lost(snapshot, why, named)
-        decided[supply.sku] = Decision(supply, "replace", other, list(why), shown, why)
+        decided[supply.sku] = Decision(supply, "replace", other, list(why), shown, why, said)
         seconds[supply.sku] = [Decision(supply, "replace", i, list(why), e, why) for i, e in extra]
+    undo_unstopped(waiting, stopped, decided, accepted, proposed, seconds)
     # review s38d F1, F5 (unsafe): a current supplement the profile names, due and left out
     # of the reorder, is still taken (the customer says so: bought elsewhere, or not stopped),
     # and what the reorder proposes must keep every guarantee beside it (a vegan of 92 on a

@@ -287,7 +287,7 @@ def render_plan(
             item["why"] = why_texts(config, reference, decision.nutrients, locale, words)
             # what the advice says for the replacement itself (true for it, claim-checked)
             index = decision.index
-            reasons.extend(once(ev, item_reasons, index, locale))
+            reasons.extend(once(decision.said or ev, item_reasons, index, locale))
         product_name = catalog.products[decision.index].name[locale]
         warnings = warnings + short_of_advice(config, ev, decision.index, product_name, locale)
         item.update(
