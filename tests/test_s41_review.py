@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from .conftest import dated_client, store_customer
 from .oracle import PRODUCTS, per_day
 
@@ -31,9 +33,10 @@ def _gives(sku: str, nutrient: str) -> float:
 def test_her_folic_acid_is_named_when_it_runs_out_days_before_her_vitamin_d(redis_url) -> None:
     """s40c N1: the folic acid + D3 (35 µg with the 25 µg D3 on the days they overlap) is
     replaced by a folic acid without vitamin D, found as if the multivitamin she is told to
-    stop were not taken; the 25 µg D3 goes on and stops the multivitamin as it starts; the
-    multivitamin's `instead` names her iodine. Every day from the D3's start she is within
-    25 µg vitamin D, and the e-mail proposes the same two."""
+    stop were not taken; the 25 µg D3 goes on. The multivitamin stops when the first of the
+    two starts, and each item says so (s41a F2: the folic acid started 3 days beside it,
+    while its notice said what is suggested is for once it is stopped); its entry names her
+    iodine. The e-mail proposes the same two, each saying to stop it."""
     client = dated_client(redis_url, TODAY_S41)
     base = _stored(client, "s41-n1", PREGNANT, [(MULTI, 20), (FOLIC_D3, 85), (D3, 112)])
     answer = client.get(f"{base}/refills?locale=en").get_json()
@@ -44,19 +47,25 @@ def test_her_folic_acid_is_named_when_it_runs_out_days_before_her_vitamin_d(redi
     assert items[folic]["action"] == "replace" and items[folic]["replaces"] == FOLIC_D3, items
     assert _gives(folic, "vitamin_d_ug") == 0, folic
     codes = [r["code"] for r in items[folic]["reasons"]]
-    assert "fills_gap:folic_acid_ug" in codes, codes  # said as if the multivitamin stopped
+    assert "fills_gap:folic_acid_ug" in codes, codes
     assert items[D3]["action"] == "reorder", items
-    assert f"stop:{MULTI}" in [r["code"] for r in items[D3]["reasons"]], items[D3]
-    # the days she takes the multivitamin beside the new folic acid are said
-    warned = [w["code"] for w in items[folic]["warnings"]]
-    assert "near_upper_limit:folic_acid_ug" in warned, items[folic]
-    assert _gives(folic, "vitamin_d_ug") + _gives(D3, "vitamin_d_ug") <= 25
+    for sku in (folic, D3):
+        stop = [r["text"] for r in items[sku]["reasons"] if r["code"] == f"stop:{MULTI}"]
+        assert stop and "it does not suit you now" in stop[0], items[sku]
+    # the multivitamin stops with the folic acid: no day of 800 µg
+    assert not items[folic]["warnings"], items[folic]
     refill = {r["sku"]: r for r in answer["refills"]}
-    assert refill[MULTI]["why"][0]["code"] == "stopped_for", refill[MULTI]
+    stopped_for = refill[MULTI]["why"][0]
+    assert stopped_for["code"] == "stopped_for", refill[MULTI]
+    assert PRODUCTS[folic]["name"]["en"] in stopped_for["text"], stopped_for
     instead = [refill[MULTI]["instead"], *refill[MULTI].get("instead_also", [])]
     assert "iodine_ug" in {n for i in instead for n in i["nutrients_per_day"]}, instead
+    said = {n["code"]: n["text"] for n in answer["notices"]}
+    assert "once you have stopped it" in said[f"product_not_suited:{MULTI}"], said
     email = client.get(f"{base}/recommendations?placement=email&locale=en").get_json()
     assert {i["sku"] for i in email["items"]} == {folic, D3}, email
+    for item in email["items"]:
+        assert f"stop:{MULTI}" in [r["code"] for r in item["reasons"]], item
 
 
 def test_no_folic_acid_beside_a_multivitamin_that_must_go_on_for_now(redis_url) -> None:
@@ -70,3 +79,121 @@ def test_no_folic_acid_beside_a_multivitamin_that_must_go_on_for_now(redis_url) 
     assert not [i for i in reorder["items"] if _gives(i["sku"], "folic_acid_ug") > 0], reorder
     assert FOLIC_D3 in [i["sku"] for i in reorder["left_out"]], reorder
     assert not any(r["code"].startswith("stop:") for i in reorder["items"] for r in i["reasons"])
+
+
+def test_each_of_two_multivitamins_that_stop_names_her_folic_acid_and_iodine(redis_url) -> None:
+    """s40c (two multivitamins): a pregnant woman's women's and 50+ multivitamins (neither
+    suits pregnancy) stop for her 25 µg D3; each /refills entry named folic acid only, as the
+    other's iodine counted as hers, while her list named folic acid and iodine. What no longer
+    fits is no source of "enough" for the products named after the first either."""
+    client = dated_client(redis_url, TODAY_S41)
+    bought = [(MULTI, 20), ("XF-MULTI-50PLUS", 30), (D3, 112)]
+    answer = client.get(f"{_stored(client, 's41-two', PREGNANT, bought)}/refills").get_json()
+    stops = {r["code"] for i in answer["reorder"]["items"] for r in i["reasons"]}
+    assert {f"stop:{MULTI}", "stop:XF-MULTI-50PLUS"} <= stops, answer["reorder"]
+    for entry in answer["refills"]:
+        if entry["sku"] in (MULTI, "XF-MULTI-50PLUS"):
+            named = [entry["instead"], *entry.get("instead_also", [])]
+            gives = {n for i in named for n in i["nutrients_per_day"]}
+            assert {"folic_acid_ug", "iodine_ug"} <= gives, entry
+            assert "vitamin_d_ug" not in gives, entry
+
+
+def _day_total(answer: dict, nutrient: str, day: str, lasting: dict[str, str]) -> float:
+    """`nutrient` a day on `day` (YYYY-MM-DD): the reorder's items started by then, and the
+    supplies `lasting` (SKU -> the day it runs out) not stopped by an item started by then."""
+    items = answer["reorder"]["items"]
+    started = [i for i in items if max(TODAY_S41.isoformat(), i["runs_out_on"]) <= day]
+    stopped = {
+        r["code"][5:] for i in started for r in i["reasons"] if r["code"].startswith("stop:")
+    }
+    total = sum(_gives(i["sku"], nutrient) for i in started)
+    return total + sum(
+        _gives(sku, nutrient) for sku, end in lasting.items() if end > day and sku not in stopped
+    )
+
+
+@pytest.mark.parametrize(
+    "profile, bought, lasting",
+    [
+        (  # s41b F4: her kids' gummies (not for her diet and age) last a month
+            {**PREGNANT, "country": "DE", "medications": ["vitamin_k_antagonist"]}
+            | {"diet": "vegetarian"},
+            [("XF-D3-50-CAP", 129), ("KV-D3-KIDS-GUMMY", 39)],
+            "KV-D3-KIDS-GUMMY",
+        ),
+        (  # s41b F2a: a man of 80 with a child's D3 chew, his kids' drops running out
+            {"country": "NL", "age": 80, "sex": "male"},
+            [("GR-D3-KIDS-DROPS-VEGAN", 292), ("VL-MULTI-WOMEN50", 77), ("KV-D3-10-CHEW", 64)],
+            "KV-D3-10-CHEW",
+        ),
+    ],
+)
+def test_what_is_replaced_together_with_the_reorder_is_told_to_stop(
+    redis_url, profile, bought, lasting
+) -> None:
+    """s41b F4 (unsafe): a product taken that no longer fits and whose nutrients the product
+    running out all gives (review s36c F1) was left out of the day its replacement was judged
+    on, and nothing told her to stop it: a pregnant woman was proposed a 20 µg D3 beside kids'
+    gummies of 10 µg for a month (30 µg, at most 25). The item now says to stop it as it
+    starts ("it no longer fits your profile; do not take the two together"), its entry says
+    so, and on no day is the vitamin D above what was checked."""
+    client = dated_client(redis_url, TODAY_S41)
+    answer = client.get(f"{_stored(client, 's41-j', profile, bought)}/refills?locale=en").get_json()
+    items = answer["reorder"]["items"]
+    vitamin_d = [i for i in items if _gives(i["sku"], "vitamin_d_ug") > 0]
+    assert vitamin_d, answer["reorder"]
+    for item in vitamin_d:
+        stop = [r["text"] for r in item["reasons"] if r["code"] == f"stop:{lasting}"]
+        assert stop and "do not take the two together" in stop[0], item
+    refill = {r["sku"]: r for r in answer["refills"]}
+    assert refill[lasting]["why"][0]["code"] == "stopped_for", refill[lasting]
+    ends = {r["sku"]: r["runs_out_on"] for r in answer["refills"] if r["sku"] == lasting}
+    for item in vitamin_d:
+        day = max(TODAY_S41.isoformat(), item["runs_out_on"])
+        assert _day_total(answer, "vitamin_d_ug", day, ends) == _gives(item["sku"], "vitamin_d_ug")
+
+
+def test_no_vitamin_d_beside_drops_a_blood_thinner_keeps_her_on(redis_url) -> None:
+    """s41b F1 (unsafe): her D3 + K2 drops (20 µg) do not go with her vitamin K antagonist,
+    and the answer says to stop them only as agreed with her anticoagulation clinic; they
+    were dropped from the day the men's multivitamin's replacement was judged on, and a 25 µg
+    D3 was reordered beside them (45 µg a day for six weeks, at most 25)."""
+    client = dated_client(redis_url, TODAY_S41)
+    profile = {**PREGNANT, "country": "NL", "age": 43, "medications": ["vitamin_k_antagonist"]}
+    bought = [
+        ("XF-MULTI-SPORT", 37),
+        ("XF-MULTI-MEN", 83),
+        ("XF-D3K2-DROPS", 349),
+        ("XF-D3-25-DROPS", 390),
+    ]
+    answer = client.get(f"{_stored(client, 's41-k', profile, bought)}/refills").get_json()
+    drops = {r["sku"]: r for r in answer["refills"]}["XF-D3K2-DROPS"]
+    assert drops["runs_out_on"] > "2027-01-01", drops
+    for item in answer["reorder"]["items"]:
+        day = max(TODAY_S41.isoformat(), item["runs_out_on"])
+        total = _day_total(answer, "vitamin_d_ug", day, {"XF-D3K2-DROPS": drops["runs_out_on"]})
+        assert total <= 25, (item["sku"], total, answer["reorder"])
+
+
+@pytest.mark.parametrize(
+    "bought",
+    [
+        [(MULTI, 20), (FOLIC_D3, 85), (D3, 112), ("XF-OMEGA3-D3-SG", 57)],  # s41a F1 r4
+        [(MULTI, 20), (FOLIC_D3, 85), (D3, 60)],  # s41a F1 f1: the D3 lasts, not due
+    ],
+)
+def test_her_folic_acid_is_named_beside_a_multivitamin_that_does_not_suit(
+    redis_url, bought
+) -> None:
+    """s41a F1 (unsafe in effect): beside an omega-3 with D3 left out, the multivitamin was
+    not stopped for the D3 (the omega-3's vitamin D, which the D3 itself serves, counted as
+    lost), and with the D3 lasting the folic acid + D3 running out in 5 days (left out) was
+    her folic acid where the multivitamin's `instead` was worked out: no product named her
+    folic acid. Now a folic acid is in the reorder or in the multivitamin's `instead`."""
+    client = dated_client(redis_url, TODAY_S41)
+    answer = client.get(f"{_stored(client, 's41-f', PREGNANT, bought)}/refills").get_json()
+    named = [i["sku"] for i in answer["reorder"]["items"]]
+    for entry in answer["refills"]:
+        named += [i["sku"] for i in [entry.get("instead"), *entry.get("instead_also", [])] if i]
+    assert any(_gives(sku, "folic_acid_ug") > 0 for sku in named), answer

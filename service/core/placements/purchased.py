@@ -317,7 +317,8 @@ def refills(ctx: PlacementContext, limit: int) -> list[Pick]:
         for locale in LOCALES:
             name = products[supply.index].name[locale]
             own = [runs_out_reason(config, name, supply.runs_out_on, ctx.today, locale)]
-            own += stop_reasons(snapshot, config, plan.stopped, supply.sku, locale)
+            sku = products[index].sku
+            own += stop_reasons(snapshot, config, plan.stopped, supply.sku, locale, sku)
             if decision.action == "replace":
                 text = config.text(replaces_key(decision.why), locale, name=name)
                 own.append({"code": "replaces", "text": text})

@@ -258,10 +258,16 @@ def stopped_unsuited(
     unsuited = plan.stopped.unsuited
     if not unsuited:
         return notices
+    going = {  # the supplies whose proposal is `proposed` (a replacement's, session 41)
+        d.supply.sku
+        for d in plan.decisions
+        if d.index is not None and d.ev.snapshot.catalog.products[d.index].sku in proposed
+    }
     out = []
     for notice in notices:
         kind, _, sku = notice["code"].partition(":")
-        if kind == "product_not_suited" and sku in unsuited and plan.stopped[sku] in proposed:
+        by = {plan.stopped.get(sku), *plan.stopped.also.get(sku, ())}
+        if kind == "product_not_suited" and sku in unsuited and by & going:
             text = config.text("notice_stopped_unsuited", locale)
             notice = {**notice, "text": f"{notice['text']} {text}"}
         out.append(notice)

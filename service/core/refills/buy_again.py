@@ -21,6 +21,7 @@ from .plan import _as_taken, fits, listed_and_due, plan_refills
 from .render import product_item, runs_out_reason, stop_reasons
 from .replace import outgrown
 from .settings import RefillConfig
+from .stopped import said_by
 from .supplies import Purchase, Supply, basket_besides, supplies, taken_lines
 from .why import exclusions, no_longer_fits, not_indicated
 
@@ -126,7 +127,7 @@ def buy_again_ranked(
             continue
         # what is taken besides it: the current supplements (those a lasting supply counts
         # already, and the product itself, left out), the other lasting supplies, the basket
-        ends = {sku for sku, by in stopped.items() if by == supply.sku}  # stop as it starts
+        ends = set(said_by(stopped, supply.sku))  # stop as it starts
         others = sorted(sku for sku in lasting if sku != supply.sku and sku not in ends)
         extra = [(sku, lasting[sku]) for sku in others]
         lines = taken_lines(profile, {supply.sku, *others, *ends}, extra, list(basket))

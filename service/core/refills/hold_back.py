@@ -50,7 +50,8 @@ def hold_back(
     changed = True
     while changed:
         changed = False
-        proposed = {sku for sku, _ in reorder.accepted}
+        # the supplies still proposed (itself, or a replacement: the stop moved to it, session 41)
+        proposed = {sku for sku, d in reorder.decided.items() if d.action != "stop"}
         for sku in [k for k, by in reorder.stopped.items() if by not in proposed]:
             del reorder.stopped[sku]
             restored.add(sku)

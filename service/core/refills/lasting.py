@@ -102,6 +102,18 @@ def stop_unsuited(
     return stop
 
 
+def lost_with(snapshot: Snapshot, skus: set[str], index: int, indices: list[int]) -> bool:
+    """One of the products at `indices` (of the reorder, left out or not yet decided) gives a
+    nutrient one of `skus` (to stop for the product at `index`) gives and that one does not:
+    stopping them, nothing would serve it (re-review s40a F4). What the product itself gives
+    is served (s41a F1: an omega-3 with vitamin D left out kept a pregnant woman's women's
+    multivitamin from stopping for her 25 µg D3, and her folic acid was named nowhere)."""
+    per_day = snapshot.catalog.nutrients_per_day
+    rows = [snapshot.catalog.index[sku] for sku in skus]
+    gives = (per_day[rows].sum(axis=0) > 0) & ~(per_day[index] > 0)
+    return bool(indices) and bool((per_day[indices][:, gives] > 0).any())
+
+
 def declared(profile: Profile, counted: set[str]) -> list[tuple[str, float]]:
     """The current supplements the profile names by SKU that no supply counts already, as
     (SKU, servings a day; 0: the label's), stop candidates like the lasting supplies."""
@@ -155,16 +167,18 @@ def lasting_named(
     base: Evaluation,
     index: int,
     avoid: set[str],
-    lines: list[tuple[str, Line]],
+    lines: tuple[list[tuple[str, Line]], list[tuple[str, Line]]],
     evaluate: Callable[[list[tuple[str, Line]]], Evaluation],
 ) -> Named | None:
     """What serves the need of the lasting product at `index` in its place: the product for
     its need on the day without every product that no longer fits (`fit`), where its limits
     count all else taken (`base`, the day without this product only); else, for a multivitamin,
     as the list names them (instead._named_for): the products for its advice gaps on that day,
-    one at a time, each beside those before it (`evaluate`d: `base`'s `lines` and them). Review
-    s29a F3: a pregnant woman's women's multivitamin beside a 50 µg D3 got nothing named in
-    /refills, while her list named folic acid and iodine."""
+    one at a time, each beside those before it (`lines`: `base`'s and `fit`'s, `evaluate`d with
+    them), searched on `fit`'s day where the first was, and fitting `base`'s. Review s29a F3: a
+    pregnant woman's women's multivitamin beside a 50 µg D3 got nothing named in /refills,
+    while her list named folic acid and iodine; session 41: beside a second multivitamin that
+    does not suit her either, each named folic acid only, as the other's iodine counted."""
     from .replace import fits, many_roles, next_replacement, replacement
 
     other = replacement(fit, index, avoid)
@@ -178,12 +192,17 @@ def lasting_named(
     # them (review s30c F3: not only where the first choice failed: a breastfeeding girl's
     # iodine beside the B12 named for her women's multivitamin)
     day, pick = (fit, other) if first else (base, replacement(base, index, avoid))
+    whole = base
     while pick is not None and fits(day)[pick] and day.rule_required[pick]:
+        if day is not whole and not whole.safety.allowed()[pick]:
+            break
         chosen.append((pick, day))
         taken = [i for i, _ in chosen]
-        day = evaluate(lines + [(f"instead.{skus[i].sku}", Line(sku=skus[i].sku)) for i in taken])
-        if day.over_limit_now:
+        named = [(f"instead.{skus[i].sku}", Line(sku=skus[i].sku)) for i in taken]
+        whole = evaluate(lines[0] + named)
+        if whole.over_limit_now:
             return None  # what is named would cross a limit together
+        day = evaluate(lines[1] + named) if first else whole
         pick = next_replacement(day, index, taken, avoid | {skus[i].sku for i in taken})
     return Named(chosen[0][0], chosen[0][1], tuple(chosen[1:])) if chosen else None
 
@@ -222,6 +241,10 @@ def unfit_skus(ev: Evaluation, listed: list[Supply], profile: Profile) -> set[st
     return {sku for sku in skus if no_longer_fits(ev, sku)}
 
 
+# why each supply still lasting no longer fits, and what is named in its place
+Verdicts = tuple[dict[str, dict[str, list[str]]], dict[str, "Named"]]
+
+
 def lasting_verdicts(
     snapshot: Snapshot,
     profile: Profile,
@@ -230,9 +253,15 @@ def lasting_verdicts(
     basket: list[Line],
     jurisdiction: str | None,
     evaluations: CheckCache | None,
-) -> tuple[dict[str, dict[str, list[str]]], dict[str, Named]]:
+    reorder: tuple[set[str], list[tuple[str, float]]] = (set(), []),
+) -> Verdicts:
     """Each supply still lasting checked against the profile and what else is taken (plan
-    `check_lasting`): why it no longer fits, and what serves its need in its place."""
+    `check_lasting`): why it no longer fits, and what serves its need in its place, beside
+    what fits and goes on: the supplies not in the `reorder` (its SKUs, and the products it
+    proposes, SKU and servings a day), and its products (s41a F1: a pregnant woman's folic
+    acid + D3 running out in 5 days and left out was her folic acid here, and nothing named
+    folic acid in place of her women's multivitamin)."""
+    group, proposed = reorder
     lasting = [s for s in listed if s.runs_out_on > today]
     counted = {s.sku for s in lasting}  # the other current supplements count as the profile says
     out: dict[str, dict[str, list[str]]] = {}
@@ -293,13 +322,15 @@ def lasting_verdicts(
             # what serves its need instead, beside all else taken that fits (review 9b)
             fit_lines = taken_lines(
                 profile,
-                counted | unfit,
-                [(sku, n) for sku, n in others if sku not in unfit],
+                counted | unfit | group,
+                [(sku, n) for sku, n in others if sku not in unfit | group] + proposed,
                 basket_besides(basket, unfit),
             )
             fit = cached_evaluate(snapshot, profile, fit_lines, today, jurisdiction, evaluations)
             avoid = {s.sku for s in listed}  # its limits count all (base); a multi's as listed
-            named = lasting_named(fit, base, supply.index, avoid, lines, evaluate_lines)
+            named = lasting_named(
+                fit, base, supply.index, avoid, (lines, fit_lines), evaluate_lines
+            )
             if named is not None:
                 instead[supply.sku] = named
     return out, {**instead, **_with_multi(snapshot, joined, instead)}

@@ -4,7 +4,7 @@ the basket; what no longer fits is left out when the reorder meets its need, els
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ..profile import Line, Profile
@@ -14,13 +14,16 @@ from .check import CheckCache
 from .check import as_taken as _as_taken
 from .check import cached_evaluate as _evaluate
 from .hold_back import Reorder, hold_back
+from .joined import Joined, rejoin, stoppable
 from .lasting import (
     Named,
+    Verdicts,
     besides_reorder,
     declared,
     joined_skus,
     keeps_enough,
     lasting_verdicts,
+    lost_with,
     stop_for_reorder,
     stop_unsuited,
     unfit_skus,
@@ -39,8 +42,18 @@ from .replace import (
     still_lost,
 )
 from .settings import RefillConfig
-from .supplies import Purchase, Supply, basket_besides, still_taken, supplies, taken_lines
-from .unfit_beside import beside_unfit, undo_unstopped
+from .stopped import Stopped, said_by
+from .supplies import (
+    Purchase,
+    Supply,
+    basket_besides,
+    listed_and_due,
+    reorder_group,
+    still_taken,
+    supplies,
+    taken_lines,
+)
+from .unfit_beside import Waiting, beside_unfit, move_stops
 from .why import (
     ASK_ANYWAY,
     HELD_CODES,
@@ -55,21 +68,10 @@ from .why import (
 
 # read from here by render, buy_again and the package (replace.py and why.py since their split)
 __all__ = ["Decision", "RefillPlan", "exclusions", "fits", "listed_and_due", "once"]
-__all__ += ["plan_refills", "replacement", "taken_lines", "basket_besides", "Stopped"]
+__all__ += ["plan_refills", "replacement", "taken_lines", "basket_besides", "Stopped", "said_by"]
 
 
 # ---------------------------------------------------------------- checks
-class Stopped(dict[str, str]):
-    """The lasting supplies the reorder stops: SKU -> the SKU of the product of the reorder
-    whose start stops it (lasting.stop_for_reorder, session 18); `unsuited`: those stopped as
-    not suited to the life stage as a whole (lasting.stop_unsuited, review s39d F1), whose
-    reason says so."""
-
-    def __init__(self, pairs: Mapping[str, str] | None = None, unsuited: Iterable[str] = ()):
-        super().__init__(pairs or {})
-        self.unsuited = frozenset(sku for sku in unsuited if sku in self)
-
-
 @dataclass
 class Decision:
     """What a reorder does with one product that runs out."""
@@ -80,18 +82,6 @@ class Decision:
     why: list[str]  # codes of the checks the product bought fails now
     ev: Evaluation  # the evaluation it was checked in (for texts and warnings)
     nutrients: dict[str, list[str]] = field(default_factory=dict)  # why code -> nutrient keys
-    said: Evaluation | None = None  # where its reasons are said, if not in `ev` (beside_unfit)
-
-
-def listed_and_due(
-    config: RefillConfig, everything: list[Supply], today: dt.date
-) -> tuple[list[Supply], list[Supply]]:
-    """The supplies still listed (not forgotten) and those due (running out within
-    `remind_days_before`, or run out since at most `forget_after_days`)."""
-    forget = today - dt.timedelta(days=config.forget_after_days)
-    remind = today + dt.timedelta(days=config.remind_days_before)
-    listed = [s for s in everything if s.runs_out_on >= forget]
-    return listed, [s for s in listed if s.runs_out_on <= remind]
 
 
 @dataclass
@@ -162,12 +152,15 @@ def plan_refills(
             snapshot, profile, now_lines, today, jurisdiction, evaluations, profile_key
         )
 
-    lasting_why, instead = (
-        lasting_verdicts(snapshot, profile, listed, today, list(basket), jurisdiction, evaluations)
-        if check_lasting
-        else ({}, {})
-    )
+    def verdicts(reorder: tuple[set[str], list[tuple[str, float]]] = (set(), [])) -> Verdicts:
+        if not check_lasting:
+            return {}, {}
+        return lasting_verdicts(
+            snapshot, profile, listed, today, list(basket), jurisdiction, evaluations, reorder
+        )
+
     if not due:
+        lasting_why, instead = verdicts()
         return RefillPlan(
             today,
             listed,
@@ -179,15 +172,14 @@ def plan_refills(
             checked_all=check_lasting,
             taken_now=taken_now,
         )
-    until = due[0].runs_out_on + dt.timedelta(days=config.combine_within_days)
-    remind = today + dt.timedelta(days=config.remind_days_before)
-    group = [s for s in listed if s.runs_out_on <= max(until, remind)]
-    in_group = {s.sku for s in group}
     # review 16 F10: what is taken now (every supply still lasting, those of the reorder
     # included) already above an upper limit: nothing is reordered, as for every list; the
     # answer's notice says "we suggest nothing more" of this same evaluation
+    group = reorder_group(config, listed, due, today)
+    in_group = {s.sku for s in group}
     now = taken_now()
     if now.over_limit_now:
+        lasting_why, instead = verdicts()
         crossed = above_now(now)
         stops = [_held(now, s, crossed) for s in group]
         return RefillPlan(
@@ -292,14 +284,21 @@ def plan_refills(
     stopped: dict[str, str] = {}
     unsuited_stops: set[str] = set()  # of those, what does not suit the life stage (s39d F1)
     seconds: dict[str, list[Decision]] = {}  # more replacements of a multivitamin (session 19)
-    waiting: dict[str, tuple[set[str], Callable[[], Decision]]] = {}  # unfit_beside
+    waiting: list[Waiting] = []  # settled after the others (unfit_beside)
+    joined_stops: set[str] = set()  # of the stopped, those replaced with one (joined.py)
+    pending: Joined | None = None
     for supply, why in failed:
+        stopping = pending is not None and decided[pending.sku].action == "stop"
+        lasting, counted = rejoin(pending, stopping, lasting, counted, stopped, joined_stops)
+        pending = None
         basket_now = basket_besides(basket, kept_as_is)
         lines = taken_lines(profile, counted, lasting + accepted, basket_now)
         ev = _evaluate(snapshot, profile, lines, today, jurisdiction, evaluations, profile_key)
         taken = [sku for sku, _ in lasting] + [x.sku for x in profile.current_supplements if x.sku]
-        joined = joined_skus(ev, supply.index, taken)
-        if joined:  # stopped with it: no longer counted from here on (review s36c F1)
+        joined = stoppable(ev, joined_skus(ev, supply.index, taken))
+        if joined:  # stopped with it where it goes on (review s36c F1; s41b F4: joined.py)
+            kept_on = [x for x in lasting if x[0] in joined]
+            pending = Joined(supply.sku, joined, kept_on, joined - counted)
             lasting, counted = [x for x in lasting if x[0] not in joined], counted | joined
             lines = taken_lines(profile, counted, lasting + accepted, basket_now)
             ev = _evaluate(snapshot, profile, lines, today, jurisdiction, evaluations, profile_key)
@@ -334,9 +333,11 @@ def plan_refills(
         not_going_on = [
             s.index
             for s in group
-            if s.sku != supply.sku and (s.sku not in decided or decided[s.sku].action == "stop")
+            if s.sku != supply.sku
+            and (s.sku not in decided or decided[s.sku].action == "stop")
+            and s.sku not in {w.supply.sku for w in waiting}
         ]
-        if unsuited and _shares(snapshot, unsuited, not_going_on):
+        if unsuited and lost_with(snapshot, unsuited, supply.index, not_going_on):
             unsuited = set()
         stop = stop or unsuited
         # the only source of a nutrient goes on, what only adds to it stops; or one that does
@@ -387,24 +388,18 @@ def plan_refills(
             ),
             None,
         )
-
-        def left_out(supply: Supply = supply, why: dict = why, ev: Evaluation = ev) -> Decision:
+        if other is None:
             unasked = [] if ASK_ANYWAY & set(why) else no_advice(ev, supply.index)
             if unasked:  # review s7 P11: outgrown, not needed; no call for advice
                 why = {**why, "no_advice": unasked}
-            return Decision(supply, "stop", None, list(why), ev, why)
-
-        said = None  # re-review s40c N1: none beside what no longer fits, where the plan stops it
-        if other is None and unfit:
-            beside = [
-                (d, cover_of(d, one))
-                for d, one in [*zip(days, taken_days, strict=True), (ev, lines)]
-            ]
-            other, said, needs = beside_unfit(supply.index, avoid, beside, unfit)
-            if needs:
-                waiting[supply.sku] = (needs, left_out)
-        if other is None:
-            decided[supply.sku] = left_out()
+            decided[supply.sku] = Decision(supply, "stop", None, list(why), ev, why)
+            if unfit - in_group:  # re-review s40c N1: settled after the others (unfit_beside)
+                beside = [
+                    (d, cover_of(d, one))
+                    for d, one in [*zip(days, taken_days, strict=True), (ev, lines)]
+                ]
+                wait = beside_unfit(supply, why, avoid, beside, unfit - in_group)
+                waiting += [wait] if wait is not None else []
             continue
         products = snapshot.catalog.products
         accepted.append((products[other].sku, float(products[other].servings_per_day)))
@@ -424,9 +419,32 @@ def plan_refills(
             named.append(also)
             extra.append((also, after))
         why = still_lost(snapshot, why, named)
-        decided[supply.sku] = Decision(supply, "replace", other, list(why), shown, why, said)
+        decided[supply.sku] = Decision(supply, "replace", other, list(why), shown, why)
         seconds[supply.sku] = [Decision(supply, "replace", i, list(why), e, why) for i, e in extra]
-    undo_unstopped(waiting, stopped, decided, accepted, proposed, seconds)
+    stopping = pending is not None and decided[pending.sku].action == "stop"
+    lasting, counted = rejoin(pending, stopping, lasting, counted, stopped, joined_stops)
+    said_also: dict[str, set[str]] = {}
+    starts = {s.sku: max(today, s.runs_out_on) for s in group}
+    for wait in waiting:  # checked beside the whole reorder, once what it needs stops
+        if not wait.needs <= stopped.keys():
+            continue
+        supply, why = wait.supply, wait.why
+        lines = taken_lines(
+            profile, counted, lasting + accepted, basket_besides(basket, kept_as_is)
+        )
+        ev = evaluate_lines(lines)
+        days = [evaluate_lines(one) for one in on_days(supply, kept_as_is)]
+        shown = days[0] if days else ev
+        if any(d.over_limit_now for d in [*days, ev]) or not (
+            fits_days([*days, ev], wait.found) and reasoned(shown, wait.found)
+        ):
+            continue
+        product = snapshot.catalog.products[wait.found]
+        accepted.append((product.sku, float(product.servings_per_day)))
+        proposed[supply.sku] = accepted[-1]
+        why = still_lost(snapshot, why, [wait.found])
+        decided[supply.sku] = Decision(supply, "replace", wait.found, list(why), shown, why)
+        move_stops(stopped, said_also, wait, starts)
     # review s38d F1, F5 (unsafe): a current supplement the profile names, due and left out
     # of the reorder, is still taken (the customer says so: bought elsewhere, or not stopped),
     # and what the reorder proposes must keep every guarantee beside it (a vegan of 92 on a
@@ -450,6 +468,7 @@ def plan_refills(
                 d.nutrients = {"covered": [], **d.nutrients}
                 d.why = list(d.nutrients)
     decisions = [d for s in group for d in (decided[s.sku], *seconds.get(s.sku, []))]
+    lasting_why, instead = verdicts((in_group, accepted))  # beside what the reorder proposes
     return RefillPlan(
         today,
         listed,
@@ -461,7 +480,7 @@ def plan_refills(
         lasting_replacements=besides_reorder(snapshot, instead, in_group, decisions),
         checked_all=check_lasting,
         taken_now=lambda: now,
-        stopped=Stopped(stopped, unsuited_stops),
+        stopped=Stopped(stopped, unsuited_stops, joined_stops, said_also),
     )
 
 
@@ -472,13 +491,6 @@ MULTI_REPLACEMENTS = 4
 # why codes of a second source: on a day another product is still taken only until it runs
 # out, that overlap is no reason to leave a product out (the reorder as a whole decides)
 OVERLAP = frozenset({"already_covered", "only_source", "one_source"})
-
-
-def _shares(snapshot: Snapshot, skus: set[str], indices: list[int]) -> bool:
-    """One of the products at `indices` gives a nutrient one of `skus` gives."""
-    catalog = snapshot.catalog
-    gives = catalog.nutrients_per_day[[catalog.index[sku] for sku in skus]].sum(axis=0) > 0
-    return bool(indices) and bool((catalog.nutrients_per_day[indices][:, gives] > 0).any())
 
 
 def _held(now: Evaluation, supply: Supply, crossed: dict[str, list[str]]) -> Decision:

@@ -4,7 +4,6 @@ locale."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -24,6 +23,8 @@ from .beside import beside_reorder, stopped_unsuited
 from .plan import RefillPlan, once
 from .settings import RefillConfig
 from .short import short_of_advice
+from .stop_texts import gives as _gives
+from .stop_texts import stop_reasons
 from .supplies import Supply
 from .why import LIFE_STAGE_CODES, UPPER_LIMIT_CODES
 from .why_texts import nutrient_names, why_texts, why_words
@@ -155,39 +156,6 @@ def adds_reasons(
     return out
 
 
-def stop_reasons(
-    snapshot: Snapshot, config: RefillConfig, stopped: Mapping[str, str], sku: str, locale: str
-) -> list[dict[str, str]]:
-    """`stop:<SKU>` on the reorder of `sku` for each lasting supply the plan stops when it
-    starts (RefillPlan.stopped, session 18): what to stop, and why; one stopped as not suited
-    to the life stage (`Stopped.unsuited`, review s39d F1) says that."""
-    catalog, reference = snapshot.catalog, snapshot.reference
-    unsuited: frozenset[str] = getattr(stopped, "unsuited", frozenset())
-    out = []
-    for other, continued in sorted(stopped.items()):
-        if continued != sku:
-            continue
-        product = catalog.products[catalog.index[other]]
-        if other in unsuited:  # what the two give together above her life stage's maximum
-            both = sorted(set(product.nutrients_per_day) & set(_gives(catalog, sku)))
-            names = nutrient_names(reference, both, locale)
-            text = config.text(
-                "reason_stop_unsuited", locale, name=product.name[locale], nutrients=names
-            )
-        else:
-            names = nutrient_names(reference, sorted(product.nutrients_per_day), locale)
-            text = config.text(
-                "reason_stop_lasting", locale, name=product.name[locale], nutrients=names
-            )
-        out.append({"code": f"stop:{other}", "text": text})
-    return out
-
-
-def _gives(catalog: Any, sku: str) -> list[str]:
-    """The nutrients the catalog product `sku` gives a day."""
-    return list(catalog.products[catalog.index[sku]].nutrients_per_day)
-
-
 def runs_out_reason(config: RefillConfig, name: str, day: dt.date, today: dt.date, locale: str):
     key = "reason_runs_out" if day > today else "reason_ran_out"
     return {
@@ -213,6 +181,12 @@ def render_plan(
     }
     unfit.update(plan.lasting_why)
     words = why_words(plan.now)
+    products = catalog.products
+    proposed_for = {  # supply SKU -> the SKU of the product proposed for it
+        d.supply.sku: products[d.index].sku
+        for d in reversed(plan.decisions)
+        if d.action != "stop" and d.index is not None
+    }
     refills = []
     for s in plan.listed:
         entry = {
@@ -223,9 +197,12 @@ def render_plan(
         }
         unsuited = s.sku in plan.stopped.unsuited
         if s.sku in plan.stopped:  # stopped when a product of the reorder starts (session 18)
-            continued = catalog.products[catalog.index[plan.stopped[s.sku]]].name[locale]
+            by = plan.stopped[s.sku]
+            first = proposed_for.get(by, by)  # the product proposed for that supply
+            continued = catalog.products[catalog.index[first]].name[locale]
             key = "why_stopped_for_unsuited" if unsuited else "why_stopped_for"
-            both = set(_gives(catalog, s.sku)) & set(_gives(catalog, plan.stopped[s.sku]))
+            key = "why_stopped_joined" if s.sku in plan.stopped.joined else key
+            both = set(_gives(catalog, s.sku)) & set(_gives(catalog, first))
             names = nutrient_names(reference, sorted(both), locale)
             text = config.text(key, locale, name=continued, nutrients=names)
             entry["fits"] = False
@@ -235,7 +212,8 @@ def render_plan(
         elif s.sku in unfit:
             entry["fits"] = False
             entry["why"] = why_texts(config, reference, unfit[s.sku], locale, words)
-        if (unsuited or s.sku not in plan.stopped) and s.sku in plan.lasting_replacements:
+        say_instead = unsuited or s.sku in plan.stopped.joined or s.sku not in plan.stopped
+        if say_instead and s.sku in plan.lasting_replacements:
             # what serves its need instead (review 9b), also of one stopped as not suited to
             # the life stage (review s39d F1: the women's multivitamin's folic acid and iodine)
             if s.sku in unfit:
@@ -272,7 +250,9 @@ def render_plan(
                 ev, decision.index, warnings, supply.servings_per_day, locale
             )
         reasons = [runs_out_reason(config, name, supply.runs_out_on, plan.today, locale)]
-        reasons += stop_reasons(snapshot, config, plan.stopped, supply.sku, locale)
+        reasons += stop_reasons(
+            snapshot, config, plan.stopped, supply.sku, locale, catalog.products[decision.index].sku
+        )
         if decision.action == "replace":
             # review s8 Q3: first what it gives that the product it replaces did not
             reasons[:0] = adds_reasons(snapshot, config, supply.index, decision.index, locale)
@@ -287,7 +267,7 @@ def render_plan(
             item["why"] = why_texts(config, reference, decision.nutrients, locale, words)
             # what the advice says for the replacement itself (true for it, claim-checked)
             index = decision.index
-            reasons.extend(once(decision.said or ev, item_reasons, index, locale))
+            reasons.extend(once(ev, item_reasons, index, locale))
         product_name = catalog.products[decision.index].name[locale]
         warnings = warnings + short_of_advice(config, ev, decision.index, product_name, locale)
         item.update(

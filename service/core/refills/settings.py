@@ -59,6 +59,8 @@ TEXTS: dict[str, tuple[str, ...]] = {
     "reason_stop_unsuited": ("name", "nutrients"),  # review s39d F1: not suited to the life stage
     "why_stopped_for_unsuited": ("name", "nutrients"),
     "notice_stopped_unsuited": (),
+    "reason_stop_joined": ("name",),  # s41b F4: replaced together with the product of the reorder
+    "why_stopped_joined": ("name",),
     "notice_not_reordered": ("name",),
     "notice_not_reordered_above_limit": ("name",),  # review 17 RF1
     "notice_not_reordered_life_stage": ("name",),  # review 22 F3

@@ -6,10 +6,13 @@ import datetime as dt
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from ..profile import Line, Profile, labelled_lines, with_next_packs
 from ..snapshot import Snapshot
+
+if TYPE_CHECKING:
+    from .settings import RefillConfig
 
 LAST_DAY = dt.date.max.toordinal()
 
@@ -239,3 +242,26 @@ def taken_lines(
     lines += [(f"supply.{sku}", Line(sku=sku, servings_per_day=spd)) for sku, spd in extra]
     # a basket line of a product taken is its next pack, not more (review s6 T4)
     return with_next_packs(lines, [(f"basket.{i}", line) for i, line in enumerate(basket)])
+
+
+def listed_and_due(
+    config: RefillConfig, everything: list[Supply], today: dt.date
+) -> tuple[list[Supply], list[Supply]]:
+    """The supplies still listed (not forgotten) and those due (running out within
+    `remind_days_before`, or run out since at most `forget_after_days`)."""
+    forget = today - dt.timedelta(days=config.forget_after_days)
+    remind = today + dt.timedelta(days=config.remind_days_before)
+    listed = [s for s in everything if s.runs_out_on >= forget]
+    return listed, [s for s in listed if s.runs_out_on <= remind]
+
+
+def reorder_group(
+    config: RefillConfig, listed: list[Supply], due: list[Supply], today: dt.date
+) -> list[Supply]:
+    """The reorder: every product due, and those running out within `combine_within_days` of
+    the first due one."""
+    if not due:
+        return []
+    until = due[0].runs_out_on + dt.timedelta(days=config.combine_within_days)
+    remind = today + dt.timedelta(days=config.remind_days_before)
+    return [s for s in listed if s.runs_out_on <= max(until, remind)]

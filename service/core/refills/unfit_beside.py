@@ -7,84 +7,92 @@ days they overlap), and no product named her folic acid: the multivitamin's foli
 as hers, so a folic acid tablet was a second source, and the multivitamin's `instead` left
 folic acid out, as the folic acid + D3 still lasted. What no longer fits is no source of
 "enough" (review 9b F3): here the folic acid tablet replaces the folic acid + D3 where the plan
-also stops the multivitamin (for the 25 µg D3, `lasting.stop_unsuited`); where nothing stops
-it, the product stays left out as before, so no second source goes on beside it for good (a
-second vitamin D beside children's D3 chews a pregnant woman takes)."""
+also stops the multivitamin (for the 25 µg D3, `lasting.stop_unsuited`), and stops it as it
+starts, where that is first (said on both items); where nothing stops it, the product stays
+left out as before, so no second source goes on beside it for good (a second vitamin D beside
+children's D3 chews a pregnant woman takes). It is settled after the reorder's other products
+(`Waiting`), checked again beside all of them: none of those was decided beside it (s41b F2:
+one undone later had made others "covered" by it)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from ..ranking import Evaluation
 from .replace import fits, reasoned, replacement_once
-
-if TYPE_CHECKING:
-    from .plan import Decision
+from .supplies import Supply
 
 # each day a replacement would be taken (the day it starts first, the reorder whole last),
 # with that day without the products that no longer fit (None: none of them is taken)
 Checked = list[tuple[Evaluation, Evaluation | None]]
 
 
+class Waiting(NamedTuple):
+    """A product of the reorder left out, with the replacement found beside what no longer
+    fits (`found`), to stand where the plan stops `needs`."""
+
+    supply: Supply
+    why: dict[str, list[str]]
+    found: int
+    needs: frozenset[str]
+
+
 def beside_unfit(
-    index: int, avoid: Any, checked: Checked, unfit: set[str]
-) -> tuple[int | None, Evaluation | None, set[str]]:
-    """The replacement of the product at `index` found without what no longer fits (searched
-    as the plan searches beside it: the reorder whole, then the day it starts), that fits each
-    day with that still taken (safety, dose band, rules) and is no second source once it is
-    not; the evaluation its reasons are said in (the day it starts without it), and the SKUs
-    taken that no longer fit and give what it gives: it stands only where the plan stops
-    those (`undo_unstopped`). (None, None, set()) where there is none."""
+    supply: Supply,
+    why: dict[str, list[str]],
+    avoid: Any,
+    checked: Checked,
+    unfit: set[str],
+) -> Waiting | None:
+    """The replacement of `supply` found without what no longer fits (searched as the plan
+    searches beside it: the reorder whole, then the day it starts), that fits each day with
+    that still taken (safety, dose band, rules) and is no second source once it is not, with
+    the SKUs of `unfit` taken that give what it gives; None where there is none."""
     first, whole = checked[0][1], checked[-1][1]
     if first is None or whole is None:
-        return None, None, set()
+        return None
     for cover in [whole] if first is whole else [whole, first]:
-        found = replacement_once(cover, index, avoid)
+        found = replacement_once(cover, supply.index, avoid)
         if (
             found is not None
             and all(bool(fits(day)[found]) for day, _ in checked)
             and not whole.offer.duplicate[found]
             and reasoned(first, found)
         ):
-            return found, first, _giving(checked, found, unfit)
-    return None, None, set()
+            needs = _giving(checked, found, unfit)
+            return Waiting(supply, why, found, needs) if needs else None
+    return None
 
 
-def _giving(checked: Checked, found: int, unfit: set[str]) -> set[str]:
-    """The SKUs of lines taken on any of the days that no longer fit and give a nutrient the
-    product at `found` gives."""
+def _giving(checked: Checked, found: int, unfit: set[str]) -> frozenset[str]:
+    """The SKUs of lines taken on any of the days that are in `unfit` and give a nutrient
+    the product at `found` gives."""
     day = checked[0][0]
     gives = np.flatnonzero(day.snapshot.catalog.nutrients_per_day[found] > 0)
-    return {
+    return frozenset(
         line.sku
         for day, _ in checked
         for line in day.resolved
         if line.sku in unfit and any(line.amounts[c] > 0 for c in gives)
-    }
+    )
 
 
-def undo_unstopped(
-    waiting: dict[str, tuple[set[str], Callable[[], Decision]]],
-    stopped: Iterable[str],
-    decided: dict[str, Decision],
-    accepted: list[tuple[str, float]],
-    proposed: dict[str, tuple[str, float]],
-    seconds: dict[str, list[Decision]],
+def move_stops(
+    stopped: dict[str, str],
+    also: dict[str, set[str]],
+    waiting: Waiting,
+    starts: dict[str, Any],
 ) -> None:
-    """The replacements found by `beside_unfit` (`waiting`: supply SKU -> the SKUs that must
-    stop, and its decision without one) whose products that no longer fit the plan does not
-    stop: left out as before, out of the reorder (`accepted`, `proposed`, with the products
-    named beside a multivitamin's first replacement, `seconds`)."""
-    gone = set(stopped)
-    for sku, (needs, left_out) in waiting.items():
-        if needs <= gone:
-            continue
-        accepted.remove(proposed.pop(sku))
-        for also in seconds.pop(sku, []):
-            assert also.index is not None  # a product named beside the first replacement
-            product = also.ev.snapshot.catalog.products[also.index]
-            accepted.remove((product.sku, float(product.servings_per_day)))
-        decided[sku] = left_out()
+    """The products `waiting` needs stopped stop as its replacement starts where that is
+    before the product of the reorder they stop for (`starts`: supply SKU -> its day); the
+    other's item still says so (`also`): one bought without the other still stops them."""
+    sku = waiting.supply.sku
+    for stop in waiting.needs:
+        first = stopped[stop]
+        if starts[sku] < starts[first]:
+            stopped[stop] = sku
+            also.setdefault(stop, set()).add(first)
+        else:
+            also.setdefault(stop, set()).add(sku)
