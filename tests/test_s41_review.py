@@ -197,3 +197,67 @@ def test_her_folic_acid_is_named_beside_a_multivitamin_that_does_not_suit(
     for entry in answer["refills"]:
         named += [i["sku"] for i in [entry.get("instead"), *entry.get("instead_also", [])] if i]
     assert any(_gives(sku, "folic_acid_ug") > 0 for sku in named), answer
+
+
+def test_what_is_stopped_stops_as_the_first_item_judged_without_it_starts(redis_url) -> None:
+    """s41c (unsafe): her 50 µg D3 (not for pregnancy) was stopped with her multivitamin's
+    replacement from 12-20, while a 10 µg D3 judged without it started today: 60 µg a day
+    until then. Each item that gives vitamin D says to stop it, and it stops with the first."""
+    client = dated_client(redis_url, TODAY_S41)
+    profile = {**PREGNANT, "country": "DE", "age": 20}
+    bought = [("VL-D3-50-TAB", 13), ("BL-MULTI-AZ", 87), ("KV-D3-10-CHEW", 122)]
+    answer = client.get(f"{_stored(client, 's41-e', profile, bought)}/refills?locale=en").get_json()
+    ends = {r["sku"]: r["runs_out_on"] for r in answer["refills"]}
+    lasting = {sku: end for sku, end in ends.items() if end > TODAY_S41.isoformat()}
+    for item in answer["reorder"]["items"]:
+        if _gives(item["sku"], "vitamin_d_ug") > 0:
+            assert "stop:VL-D3-50-TAB" in [r["code"] for r in item["reasons"]], item
+        day = max(TODAY_S41.isoformat(), item["runs_out_on"])
+        assert _day_total(answer, "vitamin_d_ug", day, lasting) <= 25, (item, answer["reorder"])
+
+
+@pytest.mark.parametrize(
+    "profile, bought, nutrient",
+    [
+        (  # s41c: a vitamin D not allowed beside what she takes ended the search
+            {**PREGNANT, "country": "NL", "age": 39, "diet": "vegan"},
+            [("XF-MULTI-WOMEN", 24), ("VL-CAD3K2-TAB", 60)],
+            "iodine_ug",
+        ),
+        (  # s41c 2764: the folic acid named was dropped as it also gave vitamin D
+            {**PREGNANT, "country": "DE", "age": 34, "diet": "vegetarian"},
+            [
+                ("XF-MULTI-MEN", 9),
+                ("GR-CAD3-VEGAN-TAB", 57),
+                ("GR-KELP-150-TAB", 53),
+                ("XF-CAD3-1000-20-TAB", 66),
+            ],
+            "folic_acid_ug",
+        ),
+    ],
+)
+def test_each_advised_nutrient_of_a_multivitamin_that_does_not_suit_is_named(
+    redis_url, profile, bought, nutrient
+) -> None:
+    """What suits in place of a multivitamin that does not suit pregnancy names each advised
+    nutrient it gave, beside what the reorder proposes."""
+    client = dated_client(redis_url, TODAY_S41)
+    answer = client.get(f"{_stored(client, 's41-a', profile, bought)}/refills").get_json()
+    named = [i["sku"] for i in (answer["reorder"] or {}).get("items", [])]
+    for entry in answer["refills"]:
+        named += [i["sku"] for i in [entry.get("instead"), *entry.get("instead_also", [])] if i]
+    assert any(_gives(sku, nutrient) > 0 for sku in named), answer
+
+
+def test_no_stop_said_on_an_item_that_gives_nothing_of_the_stopped_product(redis_url) -> None:
+    """s41c (misleading): a folic acid tablet in place of her sport multivitamin told her to
+    stop her 20 µg D3 ('do not take the two together'), and nothing gave her vitamin D."""
+    client = dated_client(redis_url, TODAY_S41)
+    profile = {**PREGNANT, "country": "DE", "diet": "vegan"}
+    bought = [("XF-MULTI-SPORT", 47), ("VL-MULTI-WOMEN50", 10), ("BL-D3-20-70PLUS-TAB", 53)]
+    answer = client.get(f"{_stored(client, 's41-s', profile, bought)}/refills").get_json()
+    for item in answer["reorder"]["items"]:
+        for reason in item["reasons"]:
+            if reason["code"].startswith("stop:"):
+                stopped = PRODUCTS[reason["code"][5:]]["nutrients_per_serving"]
+                assert set(stopped) & set(PRODUCTS[item["sku"]]["nutrients_per_serving"]), item

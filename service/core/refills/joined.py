@@ -1,30 +1,26 @@
 """A product taken that no longer fits, replaced together with a product of the reorder that no
-longer fits either (lasting.joined_skus, review s36c F1): stopped when that one's proposal
-starts, and said so; where the reorder leaves that one out, it is taken on as before.
+longer fits either (lasting.joined_skus, review s36c F1): stopped when the first proposal judged
+without it starts, and said so; taken on where the reorder leaves that product out or proposes
+nothing that gives what it gives, and never joined where a medicine keeps it.
 
 s41b F4 (unsafe): a pregnant woman's 50 µg D3 (not suitable in pregnancy) was replaced by a
 20 µg D3 judged without the children's gummies she takes (10 µg), and nothing told her to stop
 them: 30 µg a day, against at most 25; with a vitamin K antagonist her D3 + K2 drops (20 µg),
 which the answer says to take or stop only as agreed with her anticoagulation clinic, were
-dropped the same way, and a 25 µg D3 was reordered beside them (45 µg)."""
+dropped the same way, and a 25 µg D3 was reordered beside them (45 µg). s41c: a stop said only
+on a pregnancy multivitamin from 12-20 while a 10 µg D3 judged without the 50 µg D3 started
+today (65 µg); a folic acid tablet told her to stop her 20 µg D3, which nothing replaced."""
 
 from __future__ import annotations
 
-from typing import NamedTuple
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
 
 from ..ranking import Evaluation
 
 Lasting = list[tuple[str, float]]
-
-
-class Joined(NamedTuple):
-    """The supply `sku` whose replacement is judged without `skus` (their `lines` lasting, and
-    the SKUs counted only for that, `added`)."""
-
-    sku: str
-    skus: frozenset[str]
-    lines: Lasting
-    added: frozenset[str]
 
 
 def stoppable(ev: Evaluation, skus: set[str]) -> frozenset[str]:
@@ -35,24 +31,76 @@ def stoppable(ev: Evaluation, skus: set[str]) -> frozenset[str]:
     return frozenset(sku for sku in skus if not any(mask[catalog.index[sku]] for mask in conflicts))
 
 
-def rejoin(
-    joined: Joined | None,
-    stopping: bool,
-    lasting: Lasting,
-    counted: set[str],
-    stopped: dict[str, str],
-    stops: set[str],
-) -> tuple[Lasting, set[str]]:
-    """After the supply of `joined` is decided: where it is left out (`stopping`), what was
-    joined to it is taken on (back in `lasting` and `counted` as before); else it stops when
-    that supply's proposal starts (`stopped`, and `stops`, the joined ones), unless the plan
-    stops it already."""
-    if joined is None:
-        return lasting, counted
-    if stopping:
-        return lasting + joined.lines, counted - joined.added
-    for sku in sorted(joined.skus):
-        if sku not in stopped:
-            stopped[sku] = joined.sku
-            stops.add(sku)
-    return lasting, counted
+@dataclass
+class Joined:
+    """The plan's joined products: `pending`, those taken out of what is taken for the supply
+    decided now (supply SKU, SKUs, their lasting lines, the SKUs counted only for that);
+    `order`, the supplies proposed (reordered or replaced) in the order decided; `since`, each
+    joined product stopped -> the place in `order` of the supply it was joined to (what was
+    decided from there on was judged without it); `stops`, the SKUs stopped so."""
+
+    catalog: Any
+    pending: tuple[str, frozenset[str], Lasting, frozenset[str]] | None = None
+    order: list[str] = field(default_factory=list)
+    since: dict[str, int] = field(default_factory=dict)
+    stops: set[str] = field(default_factory=set)
+
+    def join(
+        self, sku: str, skus: frozenset[str], lasting: Lasting, counted: set[str]
+    ) -> tuple[Lasting, set[str]]:
+        """Take `skus` out of what is taken while the supply `sku` is decided."""
+        kept_on = [x for x in lasting if x[0] in skus]
+        self.pending = (sku, skus, kept_on, skus - counted)
+        return [x for x in lasting if x[0] not in skus], counted | skus
+
+    def settle(
+        self,
+        proposals: Callable[[str], list[int]],
+        lasting: Lasting,
+        counted: set[str],
+        stopped: dict[str, str],
+    ) -> tuple[Lasting, set[str]]:
+        """After the pending supply is decided: each joined product that a product proposed
+        for it (`proposals`: supply SKU -> product indices, none where it is left out) gives a
+        nutrient of stops as that starts, unless the plan stops it already; the others are
+        taken on as before."""
+        if self.pending is None:
+            return lasting, counted
+        sku, skus, lines, added = self.pending
+        self.pending = None
+        given = self._gives(proposals(sku))
+        going = {j for j in skus if given is not None and self._shares(given, j)}
+        for j in sorted(going - stopped.keys()):
+            stopped[j] = sku
+            self.stops.add(j)
+            self.since[j] = self.order.index(sku)
+        back = skus - going
+        return lasting + [x for x in lines if x[0] in back], counted - (added & back)
+
+    def first(
+        self,
+        proposals: Callable[[str], list[int]],
+        stopped: dict[str, str],
+        also: dict[str, set[str]],
+        starts: dict[str, dt.date],
+    ) -> None:
+        """Each joined product stops as the first proposal judged without it that gives a
+        nutrient of it starts, and each of those says so (`also`)."""
+        for j, place in self.since.items():
+            by = [
+                s
+                for s in self.order[place:]
+                if (given := self._gives(proposals(s))) is not None and self._shares(given, j)
+            ]
+            if j not in stopped or not by:
+                continue
+            first = min(by, key=lambda s: (starts[s], s))
+            stopped[j] = first
+            also.setdefault(j, set()).update(set(by) - {first})
+
+    def _gives(self, indices: list[int]) -> Any:
+        per_day = self.catalog.nutrients_per_day
+        return (per_day[indices] > 0).any(axis=0) if indices else None
+
+    def _shares(self, given: Any, sku: str) -> bool:
+        return bool((given & (self.catalog.nutrients_per_day[self.catalog.index[sku]] > 0)).any())

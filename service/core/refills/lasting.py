@@ -203,8 +203,17 @@ def lasting_named(
         if whole.over_limit_now:
             return None  # what is named would cross a limit together
         day = evaluate(lines[1] + named) if first else whole
-        pick = next_replacement(day, index, taken, avoid | {skus[i].sku for i in taken})
+        # none that all else taken does not allow: the next gap then (s41c: a vitamin D not
+        # allowed beside a lasting calcium + D3 + K2 ended the search, and her iodine was lost)
+        held = {skus[i].sku for i in taken} | _blocked(whole) if first else set()
+        pick = next_replacement(day, index, taken, avoid | {skus[i].sku for i in taken} | held)
     return Named(chosen[0][0], chosen[0][1], tuple(chosen[1:])) if chosen else None
+
+
+def _blocked(ev: Evaluation) -> set[str]:
+    """SKUs of the products `ev`'s safety does not allow."""
+    products = ev.snapshot.catalog.products
+    return {products[i].sku for i in np.flatnonzero(~ev.safety.allowed()).tolist()}
 
 
 def besides_reorder(

@@ -14,7 +14,7 @@ from .check import CheckCache
 from .check import as_taken as _as_taken
 from .check import cached_evaluate as _evaluate
 from .hold_back import Reorder, hold_back
-from .joined import Joined, rejoin, stoppable
+from .joined import Joined, stoppable
 from .lasting import (
     Named,
     Verdicts,
@@ -29,6 +29,7 @@ from .lasting import (
     unfit_skus,
 )
 from .replace import (
+    MULTI_REPLACEMENTS,
     covered_by,
     fits,
     fits_days,
@@ -57,6 +58,7 @@ from .unfit_beside import Waiting, beside_unfit, move_stops
 from .why import (
     ASK_ANYWAY,
     HELD_CODES,
+    OVERLAP,
     above_now,
     above_with_food,
     exclusions,
@@ -285,21 +287,21 @@ def plan_refills(
     unsuited_stops: set[str] = set()  # of those, what does not suit the life stage (s39d F1)
     seconds: dict[str, list[Decision]] = {}  # more replacements of a multivitamin (session 19)
     waiting: list[Waiting] = []  # settled after the others (unfit_beside)
-    joined_stops: set[str] = set()  # of the stopped, those replaced with one (joined.py)
-    pending: Joined | None = None
+    joins = Joined(snapshot.catalog)  # replaced together with a product of it (joined.py)
+
+    def proposals(sku: str) -> list[int]:  # the products proposed for a supply
+        both = [decided[sku], *seconds.get(sku, [])] if sku in decided else []
+        return [d.index for d in both if d.action != "stop" and d.index is not None]
+
     for supply, why in failed:
-        stopping = pending is not None and decided[pending.sku].action == "stop"
-        lasting, counted = rejoin(pending, stopping, lasting, counted, stopped, joined_stops)
-        pending = None
+        lasting, counted = joins.settle(proposals, lasting, counted, stopped)
         basket_now = basket_besides(basket, kept_as_is)
         lines = taken_lines(profile, counted, lasting + accepted, basket_now)
         ev = _evaluate(snapshot, profile, lines, today, jurisdiction, evaluations, profile_key)
         taken = [sku for sku, _ in lasting] + [x.sku for x in profile.current_supplements if x.sku]
         joined = stoppable(ev, joined_skus(ev, supply.index, taken))
         if joined:  # stopped with it where it goes on (review s36c F1; s41b F4: joined.py)
-            kept_on = [x for x in lasting if x[0] in joined]
-            pending = Joined(supply.sku, joined, kept_on, joined - counted)
-            lasting, counted = [x for x in lasting if x[0] not in joined], counted | joined
+            lasting, counted = joins.join(supply.sku, joined, lasting, counted)
             lines = taken_lines(profile, counted, lasting + accepted, basket_now)
             ev = _evaluate(snapshot, profile, lines, today, jurisdiction, evaluations, profile_key)
         if ev.over_limit_now:
@@ -372,6 +374,7 @@ def plan_refills(
                 decided[supply.sku] = Decision(supply, "reorder", supply.index, [], own)
                 accepted.append((supply.sku, supply.servings_per_day))
                 proposed[supply.sku] = accepted[-1]
+                joins.order.append(supply.sku)
                 continue
             lasting, counted = kept, counted_before
         avoid = in_group | {sku for sku, _ in accepted} | withheld
@@ -404,6 +407,7 @@ def plan_refills(
         products = snapshot.catalog.products
         accepted.append((products[other].sku, float(products[other].servings_per_day)))
         proposed[supply.sku] = accepted[-1]
+        joins.order.append(supply.sku)
         # and what a multivitamin served that these leave open, one at a time (session 19:
         # the iodine; review s36c F1: a breastfeeding vegan's vitamin D and iodine, both)
         named, extra = [other], []
@@ -421,8 +425,7 @@ def plan_refills(
         why = still_lost(snapshot, why, named)
         decided[supply.sku] = Decision(supply, "replace", other, list(why), shown, why)
         seconds[supply.sku] = [Decision(supply, "replace", i, list(why), e, why) for i, e in extra]
-    stopping = pending is not None and decided[pending.sku].action == "stop"
-    lasting, counted = rejoin(pending, stopping, lasting, counted, stopped, joined_stops)
+    lasting, counted = joins.settle(proposals, lasting, counted, stopped)
     said_also: dict[str, set[str]] = {}
     starts = {s.sku: max(today, s.runs_out_on) for s in group}
     for wait in waiting:  # checked beside the whole reorder, once what it needs stops
@@ -445,6 +448,8 @@ def plan_refills(
         why = still_lost(snapshot, why, [wait.found])
         decided[supply.sku] = Decision(supply, "replace", wait.found, list(why), shown, why)
         move_stops(stopped, said_also, wait, starts)
+        joins.order.append(supply.sku)
+    joins.first(proposals, stopped, said_also, starts)
     # review s38d F1, F5 (unsafe): a current supplement the profile names, due and left out
     # of the reorder, is still taken (the customer says so: bought elsewhere, or not stopped),
     # and what the reorder proposes must keep every guarantee beside it (a vegan of 92 on a
@@ -477,20 +482,13 @@ def plan_refills(
         base,
         above_limit_now=bool(base is not None and base.over_limit_now),
         lasting_why={k: v for k, v in lasting_why.items() if k not in in_group},
-        lasting_replacements=besides_reorder(snapshot, instead, in_group, decisions),
+        lasting_replacements=besides_reorder(
+            snapshot, instead, in_group, []
+        ),  # worked out beside it
         checked_all=check_lasting,
         taken_now=lambda: now,
-        stopped=Stopped(stopped, unsuited_stops, joined_stops, said_also),
+        stopped=Stopped(stopped, unsuited_stops, joins.stops, said_also),
     )
-
-
-# at most this many products in place of one multivitamin (the list names as many as it needs)
-MULTI_REPLACEMENTS = 4
-
-
-# why codes of a second source: on a day another product is still taken only until it runs
-# out, that overlap is no reason to leave a product out (the reorder as a whole decides)
-OVERLAP = frozenset({"already_covered", "only_source", "one_source"})
 
 
 def _held(now: Evaluation, supply: Supply, crossed: dict[str, list[str]]) -> Decision:

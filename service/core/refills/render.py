@@ -182,11 +182,10 @@ def render_plan(
     unfit.update(plan.lasting_why)
     words = why_words(plan.now)
     products = catalog.products
-    proposed_for = {  # supply SKU -> the SKU of the product proposed for it
-        d.supply.sku: products[d.index].sku
-        for d in reversed(plan.decisions)
-        if d.action != "stop" and d.index is not None
-    }
+    proposed_for: dict[str, list[str]] = {}  # supply SKU -> the SKUs of the products proposed
+    for d in plan.decisions:
+        if d.action != "stop" and d.index is not None:
+            proposed_for.setdefault(d.supply.sku, []).append(products[d.index].sku)
     refills = []
     for s in plan.listed:
         entry = {
@@ -197,8 +196,15 @@ def render_plan(
         }
         unsuited = s.sku in plan.stopped.unsuited
         if s.sku in plan.stopped:  # stopped when a product of the reorder starts (session 18)
-            by = plan.stopped[s.sku]
-            first = proposed_for.get(by, by)  # the product proposed for that supply
+            by = plan.stopped[s.sku]  # the product proposed for it that gives what this gives
+            first = next(
+                (
+                    p
+                    for p in proposed_for.get(by, [by])
+                    if set(_gives(catalog, p)) & set(_gives(catalog, s.sku))
+                ),
+                by,
+            )
             continued = catalog.products[catalog.index[first]].name[locale]
             key = "why_stopped_for_unsuited" if unsuited else "why_stopped_for"
             key = "why_stopped_joined" if s.sku in plan.stopped.joined else key

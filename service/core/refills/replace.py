@@ -22,6 +22,10 @@ if TYPE_CHECKING:
     from .settings import RefillConfig
 
 
+# at most this many products in place of one multivitamin (the list names as many as it needs)
+MULTI_REPLACEMENTS = 4
+
+
 def fits(ev: Evaluation, continuing: int | None = None) -> np.ndarray:
     """Products that fit the evaluation (the mask behind `exclusions`): and none past a
     medicine's warning and the advice of that nutrient (needs.past_advice_warned_taken). The

@@ -21,14 +21,17 @@ def stop_reasons(
 ) -> list[dict[str, str]]:
     """`stop:<SKU>` on the reorder of `sku` (`proposed`: the product proposed for it, if not
     itself) for each lasting supply the plan stops when it starts (RefillPlan.stopped,
-    session 18; `said_by`): what to stop, and why; one stopped as not suited to the life stage
-    (`Stopped.unsuited`, review s39d F1) or replaced with it (`Stopped.joined`) says that."""
+    session 18; `said_by`), where the item gives a nutrient it gives: what to stop, and why;
+    one stopped as not suited to the life stage (`Stopped.unsuited`, review s39d F1) or
+    replaced with it (`Stopped.joined`) says that."""
     catalog, reference = snapshot.catalog, snapshot.reference
     unsuited: frozenset[str] = getattr(stopped, "unsuited", frozenset())
     joined: frozenset[str] = getattr(stopped, "joined", frozenset())
     out = []
     for other in said_by(stopped, sku):
         product = catalog.products[catalog.index[other]]
+        if not set(product.nutrients_per_day) & set(gives(catalog, proposed or sku)):
+            continue  # said where what it gives goes on (s41c: not a folic acid's, of a D3)
         if other in joined:
             text = config.text("reason_stop_joined", locale, name=product.name[locale])
         elif other in unsuited:  # what the two give together above her life stage's maximum

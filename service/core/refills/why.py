@@ -19,6 +19,10 @@ from ..ranking import Evaluation
 from ..safety import life_stage_maxima
 from ..snapshot import Snapshot
 
+# why codes of a second source: on a day another product is still taken only until it runs
+# out, that overlap is no reason to leave a product out (the reorder as a whole decides)
+OVERLAP = frozenset({"already_covered", "only_source", "one_source"})
+
 
 def exclusions(
     ev: Evaluation,
