@@ -261,3 +261,69 @@ def test_no_stop_said_on_an_item_that_gives_nothing_of_the_stopped_product(redis
             if reason["code"].startswith("stop:"):
                 stopped = PRODUCTS[reason["code"][5:]]["nutrients_per_serving"]
                 assert set(stopped) & set(PRODUCTS[item["sku"]]["nutrients_per_serving"]), item
+
+
+def test_the_email_names_her_folic_acid_beside_a_reorder_that_goes_on(redis_url) -> None:
+    """s41c 2764 (e-mail): beside the reorder of her calcium + D3 (still taken today), the
+    e-mail dropped the folic acid + D3 the list names in place of her men's multivitamin
+    (as a second vitamin D; the list had named it beside that same calcium + D3), so it named
+    no folic acid. A reorder of what is taken today goes on beside what the list names."""
+    client = dated_client(redis_url, TODAY_S41)
+    profile = {**PREGNANT, "country": "DE", "age": 34, "diet": "vegetarian"}
+    bought = [
+        ("XF-MULTI-MEN", 9),
+        ("GR-CAD3-VEGAN-TAB", 57),
+        ("GR-KELP-150-TAB", 53),
+        ("XF-CAD3-1000-20-TAB", 66),
+    ]
+    base = _stored(client, "s41-m", profile, bought)
+    email = client.get(f"{base}/recommendations?placement=email&locale=en").get_json()
+    assert "GR-CAD3-VEGAN-TAB" in [i["sku"] for i in email["items"]], email
+    said = " ".join(n["text"] for n in email["notices"] if n["code"].startswith("instead:"))
+    folic = [  # named in its place (what she bought is named as what to stop)
+        s
+        for s, p in PRODUCTS.items()
+        if p["nutrients_per_serving"].get("folic_acid_ug") and s not in dict(bought)
+    ]
+    named = [i["sku"] for i in email["items"]] + [
+        s for s in folic if PRODUCTS[s]["name"]["en"] in said
+    ]
+    assert any(_gives(sku, "folic_acid_ug") > 0 for sku in named), email
+
+
+def test_what_is_named_instead_is_no_second_source_beside_a_new_reorder_item(redis_url) -> None:
+    """s41d F1 (unsafe if followed): the kids' gummies she is told to stop for a 20 µg D3
+    named a folic acid + 10 µg D3 `instead` (30 µg with the D3, at most 25): what an entry
+    names is trimmed of what a new product of the reorder gives, as before session 41."""
+    client = dated_client(redis_url, TODAY_S41)
+    profile = {**PREGNANT, "country": "DE", "age": 42}
+    bought = [("BL-MULTI-AZ", 110), ("KV-D3-KIDS-GUMMY", 12), ("XF-MULTI-SPORT", 55)]
+    answer = client.get(f"{_stored(client, 's41-t', profile, bought)}/refills").get_json()
+    items = [i["sku"] for i in answer["reorder"]["items"]]
+    assert any(_gives(sku, "vitamin_d_ug") > 0 for sku in items), answer["reorder"]
+    for entry in answer["refills"]:
+        for named in [entry.get("instead"), *entry.get("instead_also", [])]:
+            if named:
+                assert named["sku"] not in items, entry
+                assert not _gives(named["sku"], "vitamin_d_ug"), entry
+
+
+def test_no_stop_for_a_product_the_reorder_no_longer_proposes(redis_url) -> None:
+    """s41d F2 (misleading): her kids' drops, her only vitamin D left, were told to stop
+    "when you start" a sport multivitamin the reorder replaced by iodine alone (its folic
+    acid + D3 was held back after): no entry says to stop for what no item proposes."""
+    client = dated_client(redis_url, TODAY_S41)
+    taken = ["XF-CAD3K2-TAB", "GR-D3-KIDS-DROPS-VEGAN", "BL-MULTI-AZ", "XF-MULTI-SPORT"]
+    profile = {**PREGNANT, "country": "NL", "age": 42}
+    profile["current_supplements"] = [{"sku": sku} for sku in taken]
+    bought = [
+        ("XF-MULTI-SPORT", 72),
+        ("XF-CAD3K2-TAB", 64),
+        ("BL-MULTI-AZ", 110),
+        ("GR-D3-KIDS-DROPS-VEGAN", 275),
+    ]
+    answer = client.get(f"{_stored(client, 's41-u', profile, bought)}/refills").get_json()
+    said = {r["code"] for i in answer["reorder"]["items"] for r in i["reasons"]}
+    for entry in answer["refills"]:
+        if entry.get("why") and entry["why"][0]["code"] == "stopped_for":
+            assert f"stop:{entry['sku']}" in said, entry

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import numpy as np
+
 from ..instead import Instead, shares
 from .context import Pick, PlacementContext
 
@@ -37,7 +39,12 @@ def with_replacement(
         handled = {p.extra.get("for_sku") for p in refilled}
         catalog = ctx.snapshot.catalog
         gives = catalog.nutrients_per_day > 0
-        reordered = gives[[p.index for p in refilled]].any(axis=0)
+        # not a product still taken today that goes on: the list named what suits beside it
+        # (s41c: a pregnant woman's calcium + D3 reordered as it runs out dropped the folic
+        # acid + D3 named in place of her men's multivitamin, and nothing named folic acid)
+        today = ctx.today.isoformat()
+        new = [p.index for p in refilled if not _goes_on(p, today)]
+        reordered = gives[new].any(axis=0) if new else np.zeros(gives.shape[1], dtype=bool)
         kept = []
         for one in instead:
             if {catalog.products[i].sku for i in one.stopped} & handled:
@@ -48,7 +55,15 @@ def with_replacement(
             elif named:
                 kept.append(replace(one, indices=named))
         instead = tuple(kept)
+        going = [p for p in refilled if _goes_on(p, today)]  # named beside them already
+        rest, instead = _beside(ctx, [p for p in picks if p not in going], instead)
+        return [p for p in picks if p in going or p in rest], instead
     return _beside(ctx, picks, instead)
+
+
+def _goes_on(pick: Pick, today: str) -> bool:
+    """A refills pick that reorders a product still taken today (the list counts it)."""
+    return pick.extra.get("action") == "reorder" and str(pick.extra.get("runs_out_on")) > today
 
 
 def _beside(

@@ -98,6 +98,30 @@ class Joined:
             stopped[j] = first
             also.setdefault(j, set()).update(set(by) - {first})
 
+    def unstop(
+        self,
+        proposals: Callable[[str], list[int]],
+        stopped: dict[str, str],
+        also: dict[str, set[str]],
+    ) -> None:
+        """A joined product no item still proposed gives a nutrient of (one held back after:
+        hold_back) is not stopped: the answer does not say to stop it for a product it no
+        longer proposes (s41d F2: her kids' drops, her only vitamin D, "when you start" a sport
+        multivitamin the reorder replaced by iodine alone)."""
+        for j in [j for j in self.stops if j in stopped]:
+            by = [stopped[j], *sorted(also.get(j, ()))]
+            going = [
+                s
+                for s in by
+                if (given := self._gives(proposals(s))) is not None and self._shares(given, j)
+            ]
+            if not going:
+                del stopped[j]
+                also.pop(j, None)
+                self.stops.discard(j)
+            else:
+                stopped[j], also[j] = going[0], set(going[1:])
+
     def _gives(self, indices: list[int]) -> Any:
         per_day = self.catalog.nutrients_per_day
         return (per_day[indices] > 0).any(axis=0) if indices else None

@@ -472,6 +472,7 @@ def plan_refills(
             if covered_by(d.ev, supply.index, [a for a in accepted if a[0] != supply.sku]):
                 d.nutrients = {"covered": [], **d.nutrients}
                 d.why = list(d.nutrients)
+    joins.unstop(proposals, stopped, said_also)  # s41d F2: what gave its nutrients left
     decisions = [d for s in group for d in (decided[s.sku], *seconds.get(s.sku, []))]
     lasting_why, instead = verdicts((in_group, accepted))  # beside what the reorder proposes
     return RefillPlan(
@@ -482,9 +483,7 @@ def plan_refills(
         base,
         above_limit_now=bool(base is not None and base.over_limit_now),
         lasting_why={k: v for k, v in lasting_why.items() if k not in in_group},
-        lasting_replacements=besides_reorder(
-            snapshot, instead, in_group, []
-        ),  # worked out beside it
+        lasting_replacements=besides_reorder(snapshot, instead, in_group, decisions, today),
         checked_all=check_lasting,
         taken_now=lambda: now,
         stopped=Stopped(stopped, unsuited_stops, joins.stops, said_also),
