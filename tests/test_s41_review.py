@@ -17,6 +17,13 @@ from .oracle import PRODUCTS, per_day
 TODAY_S41 = dt.date(2026, 12, 7)
 PREGNANT = {"age": 32, "sex": "female", "life_stage": "pregnant"}
 MULTI, FOLIC_D3, D3 = "XF-MULTI-WOMEN", "XF-FOLIC-D3-TAB", "XF-D3-25-SG"
+# s41c 2764: a pregnant vegetarian's men's multivitamin, calcium + D3s and kelp (days ago)
+MEN_CAD3 = [
+    ("XF-MULTI-MEN", 9),
+    ("GR-CAD3-VEGAN-TAB", 57),
+    ("GR-KELP-150-TAB", 53),
+    ("XF-CAD3-1000-20-TAB", 66),
+]
 
 
 def _stored(client, customer_id: str, profile: dict, bought: list[tuple[str, int]]) -> str:
@@ -226,12 +233,7 @@ def test_what_is_stopped_stops_as_the_first_item_judged_without_it_starts(redis_
         ),
         (  # s41c 2764: the folic acid named was dropped as it also gave vitamin D
             {**PREGNANT, "country": "DE", "age": 34, "diet": "vegetarian"},
-            [
-                ("XF-MULTI-MEN", 9),
-                ("GR-CAD3-VEGAN-TAB", 57),
-                ("GR-KELP-150-TAB", 53),
-                ("XF-CAD3-1000-20-TAB", 66),
-            ],
+            MEN_CAD3,
             "folic_acid_ug",
         ),
     ],
@@ -270,12 +272,7 @@ def test_the_email_names_her_folic_acid_beside_a_reorder_that_goes_on(redis_url)
     no folic acid. A reorder of what is taken today goes on beside what the list names."""
     client = dated_client(redis_url, TODAY_S41)
     profile = {**PREGNANT, "country": "DE", "age": 34, "diet": "vegetarian"}
-    bought = [
-        ("XF-MULTI-MEN", 9),
-        ("GR-CAD3-VEGAN-TAB", 57),
-        ("GR-KELP-150-TAB", 53),
-        ("XF-CAD3-1000-20-TAB", 66),
-    ]
+    bought = MEN_CAD3
     base = _stored(client, "s41-m", profile, bought)
     email = client.get(f"{base}/recommendations?placement=email&locale=en").get_json()
     assert "GR-CAD3-VEGAN-TAB" in [i["sku"] for i in email["items"]], email

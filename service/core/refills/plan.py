@@ -332,12 +332,13 @@ def plan_refills(
         # not while a product of the reorder that gives what it gives is left out (or not yet
         # decided): its need would be served by nothing (re-review s40a F4: a pregnancy
         # multivitamin held back beside the women's multivitamin the D3 would stop)
+        settling = {w.supply.sku for w in waiting}
         not_going_on = [
             s.index
             for s in group
             if s.sku != supply.sku
             and (s.sku not in decided or decided[s.sku].action == "stop")
-            and s.sku not in {w.supply.sku for w in waiting}
+            and s.sku not in settling
         ]
         if unsuited and lost_with(snapshot, unsuited, supply.index, not_going_on):
             unsuited = set()

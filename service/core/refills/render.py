@@ -23,8 +23,7 @@ from .beside import beside_reorder, stopped_unsuited
 from .plan import RefillPlan, once
 from .settings import RefillConfig
 from .short import short_of_advice
-from .stop_texts import gives as _gives
-from .stop_texts import stop_reasons
+from .stop_texts import shared, stop_reasons
 from .supplies import Supply
 from .why import LIFE_STAGE_CODES, UPPER_LIMIT_CODES
 from .why_texts import nutrient_names, why_texts, why_words
@@ -197,19 +196,11 @@ def render_plan(
         unsuited = s.sku in plan.stopped.unsuited
         if s.sku in plan.stopped:  # stopped when a product of the reorder starts (session 18)
             by = plan.stopped[s.sku]  # the product proposed for it that gives what this gives
-            first = next(
-                (
-                    p
-                    for p in proposed_for.get(by, [by])
-                    if set(_gives(catalog, p)) & set(_gives(catalog, s.sku))
-                ),
-                by,
-            )
+            first = next((p for p in proposed_for.get(by, [by]) if shared(catalog, p, s.sku)), by)
             continued = catalog.products[catalog.index[first]].name[locale]
             key = "why_stopped_for_unsuited" if unsuited else "why_stopped_for"
             key = "why_stopped_joined" if s.sku in plan.stopped.joined else key
-            both = set(_gives(catalog, s.sku)) & set(_gives(catalog, first))
-            names = nutrient_names(reference, sorted(both), locale)
+            names = nutrient_names(reference, shared(catalog, s.sku, first), locale)
             text = config.text(key, locale, name=continued, nutrients=names)
             entry["fits"] = False
             entry["why"] = [{"code": "stopped_for", "text": text}] + why_texts(

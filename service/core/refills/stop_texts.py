@@ -30,24 +30,22 @@ def stop_reasons(
     out = []
     for other in said_by(stopped, sku):
         product = catalog.products[catalog.index[other]]
-        if not set(product.nutrients_per_day) & set(gives(catalog, proposed or sku)):
+        both = shared(catalog, other, proposed or sku)
+        if not both:
             continue  # said where what it gives goes on (s41c: not a folic acid's, of a D3)
         if other in joined:
             text = config.text("reason_stop_joined", locale, name=product.name[locale])
-        elif other in unsuited:  # what the two give together above her life stage's maximum
-            both = sorted(set(product.nutrients_per_day) & set(gives(catalog, proposed or sku)))
+        else:  # unsuited: what the two give together above her life stage's maximum
+            key = "reason_stop_unsuited" if other in unsuited else "reason_stop_lasting"
             names = nutrient_names(reference, both, locale)
-            text = config.text(
-                "reason_stop_unsuited", locale, name=product.name[locale], nutrients=names
-            )
-        else:
-            shared = sorted(set(product.nutrients_per_day) & set(gives(catalog, proposed or sku)))
-            names = nutrient_names(reference, shared, locale)
-            text = config.text(
-                "reason_stop_lasting", locale, name=product.name[locale], nutrients=names
-            )
+            text = config.text(key, locale, name=product.name[locale], nutrients=names)
         out.append({"code": f"stop:{other}", "text": text})
     return out
+
+
+def shared(catalog: Any, sku: str, other: str) -> list[str]:
+    """The nutrients both catalog products `sku` and `other` give, sorted."""
+    return sorted(set(gives(catalog, sku)) & set(gives(catalog, other)))
 
 
 def gives(catalog: Any, sku: str) -> list[str]:
