@@ -22,7 +22,6 @@ from .why import above_now, exclusions
 
 if TYPE_CHECKING:
     from ..instead import Instead
-    from .plan import Decision
     from .supplies import Supply
 
 # why codes of a product left out only for what it adds to what else is taken: a second
@@ -214,38 +213,6 @@ def _blocked(ev: Evaluation) -> set[str]:
     """SKUs of the products `ev`'s safety does not allow."""
     products = ev.snapshot.catalog.products
     return {products[i].sku for i in np.flatnonzero(~ev.safety.allowed()).tolist()}
-
-
-def besides_reorder(
-    snapshot: Snapshot,
-    instead: dict[str, Named],
-    in_group: set[str],
-    decisions: list[Decision],
-    today: dt.date | None = None,
-) -> dict[str, Named]:
-    """The lasting replacements not in the reorder, less the products named that give a
-    nutrient a product the reorder proposes gives (no second source next to the reorder); the
-    others of a multivitamin's stay (re-review s40e F1: a pregnant woman's men's multivitamin,
-    her only iodine, stopped for her D3 while the reorder named folic acid: its folic acid and
-    iodine were dropped together, and nothing named her iodine). Not beside a product still
-    taken `today` that the reorder continues: what is named was chosen beside it (s41c: her
-    calcium + D3's vitamin D dropped the folic acid + D3 named for her men's multivitamin)."""
-    if today is not None:
-        decisions = [
-            d for d in decisions if not (d.action == "reorder" and d.supply.runs_out_on > today)
-        ]
-    given = snapshot.catalog.nutrients_per_day > 0
-    proposed = [d.index for d in decisions if d.index is not None]
-    taken = given[proposed].any(axis=0) if proposed else np.zeros(given.shape[1], dtype=bool)
-    out = {}
-    for sku, named in instead.items():
-        if sku in in_group:
-            continue
-        kept = [(named.product, named.ev), *named.also]
-        kept = [(i, ev) for i, ev in kept if not (given[i] & taken).any()]
-        if kept:
-            out[sku] = Named(kept[0][0], kept[0][1], tuple(kept[1:]))
-    return out
 
 
 def unfit_skus(ev: Evaluation, listed: list[Supply], profile: Profile) -> set[str]:

@@ -18,16 +18,15 @@ from .joined import Joined, stoppable
 from .lasting import (
     Named,
     Verdicts,
-    besides_reorder,
     declared,
     joined_skus,
     keeps_enough,
-    lasting_verdicts,
     lost_with,
     stop_for_reorder,
     stop_unsuited,
     unfit_skus,
 )
+from .named_beside import Beside, checked_verdicts
 from .replace import (
     MULTI_REPLACEMENTS,
     covered_by,
@@ -154,11 +153,10 @@ def plan_refills(
             snapshot, profile, now_lines, today, jurisdiction, evaluations, profile_key
         )
 
-    def verdicts(reorder: tuple[set[str], list[tuple[str, float]]] = (set(), [])) -> Verdicts:
-        if not check_lasting:
-            return {}, {}
-        return lasting_verdicts(
-            snapshot, profile, listed, today, list(basket), jurisdiction, evaluations, reorder
+    def verdicts(reorder: Beside = (set(), [], ()), beside: bool = True) -> Verdicts:
+        listing = (snapshot, profile, listed, list(basket), today, jurisdiction)
+        return (
+            checked_verdicts(listing, evaluations, reorder, beside) if check_lasting else ({}, {})
         )
 
     if not due:
@@ -181,7 +179,7 @@ def plan_refills(
     in_group = {s.sku for s in group}
     now = taken_now()
     if now.over_limit_now:
-        lasting_why, instead = verdicts()
+        lasting_why, instead = verdicts((in_group, [], ()), beside=False)
         crossed = above_now(now)
         stops = [_held(now, s, crossed) for s in group]
         return RefillPlan(
@@ -192,7 +190,7 @@ def plan_refills(
             now,
             above_limit_now=True,
             lasting_why={k: v for k, v in lasting_why.items() if k not in in_group},
-            lasting_replacements=besides_reorder(snapshot, instead, in_group, stops),
+            lasting_replacements=instead,
             checked_all=check_lasting,
             taken_now=lambda: now,
         )
@@ -475,7 +473,7 @@ def plan_refills(
                 d.why = list(d.nutrients)
     joins.unstop(proposals, stopped, said_also)  # s41d F2: what gave its nutrients left
     decisions = [d for s in group for d in (decided[s.sku], *seconds.get(s.sku, []))]
-    lasting_why, instead = verdicts((in_group, accepted))  # beside what the reorder proposes
+    lasting_why, instead = verdicts((in_group, accepted, stopped))  # beside what it proposes
     return RefillPlan(
         today,
         listed,
@@ -484,7 +482,7 @@ def plan_refills(
         base,
         above_limit_now=bool(base is not None and base.over_limit_now),
         lasting_why={k: v for k, v in lasting_why.items() if k not in in_group},
-        lasting_replacements=besides_reorder(snapshot, instead, in_group, decisions, today),
+        lasting_replacements=instead,
         checked_all=check_lasting,
         taken_now=lambda: now,
         stopped=Stopped(stopped, unsuited_stops, joins.stops, said_also),

@@ -1,0 +1,112 @@
+"""What the supplies still lasting that no longer fit name `instead`, checked day by day beside
+everything else the answer has the customer take (s41e F1, F3): what is still taken today, and
+once the reorder starts, what it proposes; and each product beside what the other entries
+name, as one who follows the whole answer takes them together."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from ..profile import Line, Profile
+from ..ranking import Evaluation
+from ..snapshot import Snapshot
+from .check import CheckCache, cached_evaluate
+from .lasting import Named, Verdicts, lasting_verdicts, unfit_skus
+from .replace import fits
+from .supplies import Supply, basket_besides, taken_lines
+
+# (what is reordered: its SKUs, the products it proposes (SKU, servings a day), the lasting
+# supplies it stops when a product of it starts)
+Beside = tuple[set[str], list[tuple[str, float]], Iterable[str]]
+
+
+def checked_verdicts(
+    listing: tuple[Snapshot, Profile, list[Supply], list[Line], dt.date, str | None],
+    evaluations: CheckCache | None,
+    reorder: Beside,
+    beside: bool = True,
+) -> Verdicts:
+    """`lasting.lasting_verdicts` judged beside what the `reorder` proposes (`beside`; not
+    where nothing is reordered, as what is taken now is above a limit), what it names checked
+    by `named_beside`."""
+    snapshot, profile, listed, basket, today, jurisdiction = listing
+    judged = reorder[:2] if beside else (set(), [])
+    why, instead = lasting_verdicts(
+        snapshot, profile, listed, today, basket, jurisdiction, evaluations, judged
+    )
+    return why, named_beside(listing, evaluations, instead, reorder)
+
+
+def named_beside(
+    listing: tuple[Snapshot, Profile, list[Supply], list[Line], dt.date, str | None],
+    evaluations: CheckCache | None,
+    instead: dict[str, Named],
+    reorder: Beside = (set(), [], ()),
+) -> dict[str, Named]:
+    """`instead` (lasting SKU -> what it names) less the products that do not fit a day they
+    are taken on, beside what is named before them (entries by SKU, a multivitamin's products
+    in their order; a product that does not fit leaves the others): today, with every supply
+    still lasting but those the entries kept so far replace; and from the reorder's start,
+    with what it proposes in place of its supplies and without what it stops. Entries of
+    supplies in the reorder are its own. Replaces a trim that dropped every product sharing a
+    nutrient with a new product of the reorder (a pregnancy multivitamin, 10 µg D, beside a
+    10 µg calcium + D3: her folic acid and iodine were named nowhere) and checks what two
+    entries name together (two multivitamins' calcium + D3: 2,600 mg of calcium a day)."""
+    snapshot, profile, listed, basket, today, jurisdiction = listing
+    group, proposed, stopped = reorder
+    products = snapshot.catalog.products
+    lasting = [(s.sku, s.servings_per_day) for s in listed if s.runs_out_on > today]
+    counted = group | {sku for sku, _ in lasting}
+    named: list[tuple[str, float]] = []
+    out: dict[str, Named] = {}
+    unfit: set[str] | None = None
+    gives = snapshot.catalog.nutrients_per_day > 0
+    # a multivitamin's first: what it names serves more (the pregnancy multivitamin named
+    # for her A-Z keeps her folic acid and iodine; a 20 µg D3 for her cod-liver oil, 30 µg
+    # with it, then goes)
+    order = sorted(instead, key=lambda sku: -int(gives[snapshot.catalog.index[sku]].sum()))
+    for sku in order:
+        entry = instead[sku]
+        if sku in group:
+            continue
+        kept = []
+        for index, ev in [(entry.product, entry.ev), *entry.also]:
+            if products[index].sku in {n for n, _ in named}:  # another's: taken once
+                kept.append((index, ev))
+                continue
+            if unfit is None:
+                unfit = unfit_skus(
+                    _day(listing, evaluations, counted, lasting, set()), listed, profile
+                )
+            # beside what fits and goes on (each entry's own check counted what no longer
+            # fits), today and from the reorder's start, with what it proposes
+            off = unfit | {sku}
+            now = _day(listing, evaluations, counted | off, _less(lasting, off) + named, off)
+            off |= group | set(stopped)
+            taken = _less(lasting, off) + proposed + named
+            later = _day(listing, evaluations, counted | off, taken, off)
+            if fits(now)[index] and fits(later)[index]:
+                kept.append((index, ev))
+                named.append((products[index].sku, float(products[index].servings_per_day)))
+        if kept:
+            out[sku] = Named(kept[0][0], kept[0][1], tuple(kept[1:]))
+    return {sku: out[sku] for sku in instead if sku in out}
+
+
+def _less(supplies: list[tuple[str, float]], skus: set[str]) -> list[tuple[str, float]]:
+    return [(sku, n) for sku, n in supplies if sku not in skus]
+
+
+def _day(
+    listing: tuple[Snapshot, Profile, list[Supply], list[Line], dt.date, str | None],
+    evaluations: CheckCache | None,
+    counted: set[str],
+    taken: list[tuple[str, float]],
+    leave: set[str],
+) -> Evaluation:
+    """The day of `taken`, the current supplements not `counted` (a supply counts them) and
+    the basket less its lines of `leave`."""
+    snapshot, profile, _, basket, today, jurisdiction = listing
+    lines = taken_lines(profile, counted, taken, basket_besides(basket, leave))
+    return cached_evaluate(snapshot, profile, lines, today, jurisdiction, evaluations)

@@ -1,0 +1,127 @@
+"""Session 42: what session 41 left open (s41e F1, F3): what a lasting product that no longer
+fits names `instead`, checked day by day beside the reorder and beside what the other
+entries name, in place of a trim that dropped whatever shared a nutrient with the reorder."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from .conftest import dated_client, store_customer
+from .oracle import PRODUCTS, expected_food, expected_upper_limit, per_day
+
+TODAY_S42 = dt.date(2026, 12, 7)
+PREGNANCY_CAP_D = 25.0  # contract v1.1 guarantee 10
+
+
+def _refills(client, customer_id: str, profile: dict, bought: list[tuple[str, int]]) -> dict:
+    """/refills (en) of `profile` with purchases (SKU, days before TODAY_S42)."""
+    purchases = [(sku, TODAY_S42 - dt.timedelta(days=ago)) for sku, ago in bought]
+    store_customer(client, customer_id, profile, purchases)
+    return client.get(f"/v1/customers/{customer_id}/refills?locale=en").get_json()
+
+
+def _named(entry: dict) -> list[str]:
+    return [i["sku"] for i in [entry.get("instead"), *entry.get("instead_also", [])] if i]
+
+
+def _followed(answer: dict, stopped: set[str]) -> dict[str, float]:
+    """A day of one who follows the whole answer once the reorder has started: its items,
+    what each entry names instead, and the supplies still lasting not told to stop."""
+    taken = [i["sku"] for i in answer["reorder"]["items"]]
+    for entry in answer["refills"]:
+        named = _named(entry)
+        taken += named
+        if not named and entry["sku"] not in stopped and entry["runs_out_on"] > "2026-12-07":
+            taken.append(entry["sku"])
+    total: dict[str, float] = {}
+    for sku in dict.fromkeys(taken):
+        for nutrient, amount in per_day(PRODUCTS[sku]).items():
+            total[nutrient] = total.get(nutrient, 0.0) + amount
+    return total
+
+
+def test_her_pregnancy_multivitamin_is_named_beside_a_10_ug_calcium_d3_reorder(redis_url) -> None:
+    """s41e F1 (focused 323): a pregnant woman's A-Z multivitamin (not for pregnancy) lasts,
+    her vegan calcium + 10 µg D3 runs out today and is reordered. The multivitamin's entry
+    named nothing: the pregnancy multivitamin found for it (10 µg D) was dropped because it
+    shares vitamin D with the reorder, though 20 µg a day is within her 25; no product named
+    her folic acid or iodine."""
+    client = dated_client(redis_url, TODAY_S42)
+    profile = {"age": 38, "sex": "female", "life_stage": "pregnant", "country": "DE"}
+    answer = _refills(client, "s42-f1", profile, [("BL-MULTI-AZ", 77), ("GR-CAD3-VEGAN-TAB", 60)])
+    (entry,) = [e for e in answer["refills"] if e["sku"] == "BL-MULTI-AZ"]
+    gives = {n for sku in _named(entry) for n in per_day(PRODUCTS[sku])}
+    assert {"folic_acid_ug", "iodine_ug"} <= gives, entry
+    assert "GR-CAD3-VEGAN-TAB" in [i["sku"] for i in answer["reorder"]["items"]], answer
+    day = _followed(answer, {"BL-MULTI-AZ"})
+    assert day["vitamin_d_ug"] <= PREGNANCY_CAP_D, day
+    for nutrient, amount in day.items():
+        limit = expected_upper_limit(nutrient, 38, "pregnant")
+        assert limit is None or amount <= limit, (nutrient, amount, limit)
+
+
+def _all_named(answer: dict) -> dict[str, float]:
+    """What every entry names instead and every reorder item, a product named twice taken
+    once: a day of one who follows the whole answer, past what runs out."""
+    skus = [i["sku"] for i in answer["reorder"]["items"]]
+    skus += [sku for entry in answer["refills"] for sku in _named(entry)]
+    total: dict[str, float] = {}
+    for sku in dict.fromkeys(skus):
+        for nutrient, amount in per_day(PRODUCTS[sku]).items():
+            total[nutrient] = total.get(nutrient, 0.0) + amount
+    return total
+
+
+def test_what_two_entries_name_together_keeps_her_calcium_within_the_limit(redis_url) -> None:
+    """s41e F3 (sweep seed 1, 1152): a pregnant vegan's kids' chew named a 500 mg calcium,
+    her 50+ multivitamin (and her 75 µg D3 + K2) a vegan calcium + D3 of 400 mg; each was
+    checked alone, together with her food they came to 2,600 mg a day (2,500 at most)."""
+    client = dated_client(redis_url, TODAY_S42)
+    profile = {
+        "age": 35,
+        "sex": "female",
+        "life_stage": "pregnant",
+        "goals": ["pregnancy"],
+        "country": "NL",
+        "diet": "vegan",
+    }
+    bought = [
+        ("XF-D3K2-TAB", 20),
+        ("XF-MULTI-PREGNANCY", 104),
+        ("KV-MULTI-KIDS-CHEW", 42),
+        ("XF-MULTI-50PLUS", 53),
+    ]
+    answer = _refills(client, "s42-f3-ca", profile, bought)
+    named = [sku for entry in answer["refills"] for sku in _named(entry)]
+    assert named, answer["refills"]  # each entry still names what fits
+    day = _all_named(answer)
+    calcium = day.get("calcium_mg", 0.0) + expected_food(profile, "calcium_mg")
+    assert calcium <= expected_upper_limit("calcium_mg", 35, "pregnant"), (calcium, named)
+    assert day.get("vitamin_d_ug", 0.0) <= PREGNANCY_CAP_D, (day, named)
+
+
+def test_what_two_entries_name_together_keeps_her_vitamin_d_within_25_ug(redis_url) -> None:
+    """s41e F3 (sweep seed 2, 2312): a pregnant vegetarian's cod-liver oil named a 20 µg D3,
+    her A-Z multivitamin the pregnancy multivitamin (10 µg): 30 µg a day together, 25 at
+    most. The multivitamin's is kept (her folic acid and iodine, and vitamin D), the D3 goes."""
+    client = dated_client(redis_url, TODAY_S42)
+    profile = {
+        "age": 38,
+        "sex": "female",
+        "life_stage": "pregnant",
+        "country": "DE",
+        "diet": "vegetarian",
+        "medications": ["digoxin"],
+    }
+    bought = [
+        ("GR-ALGAE-D3-SG", 88),
+        ("XF-OMEGA3-1000-SG", 122),
+        ("NV-COD-LIVER-OIL", 27),
+        ("BL-MULTI-AZ", 35),
+    ]
+    answer = _refills(client, "s42-f3-d", profile, bought)
+    day = _all_named(answer)
+    assert day.get("vitamin_d_ug", 0.0) <= PREGNANCY_CAP_D, day
+    (multi,) = [e for e in answer["refills"] if e["sku"] == "BL-MULTI-AZ"]
+    gives = {n for sku in _named(multi) for n in per_day(PRODUCTS[sku])}
+    assert {"folic_acid_ug", "iodine_ug", "vitamin_d_ug"} <= gives, multi
