@@ -125,3 +125,73 @@ def test_what_two_entries_name_together_keeps_her_vitamin_d_within_25_ug(redis_u
     (multi,) = [e for e in answer["refills"] if e["sku"] == "BL-MULTI-AZ"]
     gives = {n for sku in _named(multi) for n in per_day(PRODUCTS[sku])}
     assert {"folic_acid_ug", "iodine_ug", "vitamin_d_ug"} <= gives, multi
+
+
+def test_a_lower_dose_is_still_named_beside_a_supply_that_stops_in_days(redis_url) -> None:
+    """Review s42a F1 (of 4dd02d0): a pregnant woman on digoxin keeps a 50 µg fish-oil D3 that
+    does not suit pregnancy; its entry named a 10 µg D3 in its place until the day check
+    counted a calcium + D3 left out of the reorder that stops in 12 days (20 µg today, past
+    the advice digoxin warns above): nothing named her a lower dose, and no vitamin D."""
+    client = dated_client(redis_url, TODAY_S42)
+    profile = {
+        "age": 33,
+        "sex": "female",
+        "life_stage": "pregnant",
+        "goals": ["pregnancy"],
+        "country": "NL",
+        "diet": "omnivore",
+        "medications": ["digoxin"],
+    }
+    bought = [
+        ("BL-D3K2-TAB", 117),
+        ("NV-D3-50-FISH-SG", 91),
+        ("BL-MULTI-AZ", 106),
+        ("GR-CAD3-VEGAN-TAB", 48),
+    ]
+    answer = _refills(client, "s42a-f1", profile, bought)
+    (entry,) = [e for e in answer["refills"] if e["sku"] == "NV-D3-50-FISH-SG"]
+    doses = [per_day(PRODUCTS[sku]).get("vitamin_d_ug", 0.0) for sku in _named(entry)]
+    assert doses and 0 < max(doses) <= 10, entry
+
+
+def test_a_product_the_reorder_stops_names_nothing_the_reorder_gives(redis_url) -> None:
+    """Review s42a F2 (s4#2326): her kelp stops as the reorder's iodine tablet starts ("do not
+    take the two together"), yet its entry named the pregnancy multivitamin: with the
+    reorder's folic acid, D3 and iodine, 800 µg folic acid and 300 µg iodine a day."""
+    client = dated_client(redis_url, TODAY_S42)
+    profile = {
+        "age": 28,
+        "sex": "female",
+        "life_stage": "breastfeeding",
+        "goals": ["pregnancy"],
+        "country": "NL",
+        "diet": "vegetarian",
+        "medications": ["bisphosphonate"],
+    }
+    bought = [
+        ("XF-MULTI-WOMEN", 107),
+        ("XF-OMEGA3-D3-SG", 121),
+        ("BL-MULTI-AZ", 93),
+        ("GR-KELP-150-TAB", 31),
+    ]
+    answer = _refills(client, "s42a-f2", profile, bought)
+    stops = {r["code"] for i in answer["reorder"]["items"] for r in i["reasons"]}
+    assert "stop:GR-KELP-150-TAB" in stops, answer["reorder"]
+    (kelp,) = [e for e in answer["refills"] if e["sku"] == "GR-KELP-150-TAB"]
+    assert not _named(kelp), kelp
+    day = _all_named(answer)
+    assert day.get("folic_acid_ug", 0.0) <= 400 and day.get("iodine_ug", 0.0) <= 150, day
+
+
+def test_two_entries_do_not_name_two_folic_acids(redis_url) -> None:
+    """Review s42a F2 (s1#1863 of the session's sweep): a pregnant woman's men's multivitamin
+    names a folic acid + D3 and iodine; her kids' chew named a second folic acid tablet
+    besides (800 µg a day for an aim of 400). A product that adds only what another entry's
+    gives enough of is no longer named."""
+    client = dated_client(redis_url, TODAY_S42)
+    profile = {"age": 19, "sex": "female", "life_stage": "pregnant", "country": "NL"}
+    bought = [("XF-MULTI-MEN", 55), ("KV-MULTI-KIDS-CHEW", 17)]
+    answer = _refills(client, "s42a-folic", profile, bought)
+    named = {sku for entry in answer["refills"] for sku in _named(entry)}
+    folic = [sku for sku in named if per_day(PRODUCTS[sku]).get("folic_acid_ug", 0) > 0]
+    assert len(folic) == 1, named

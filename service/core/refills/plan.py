@@ -153,7 +153,7 @@ def plan_refills(
             snapshot, profile, now_lines, today, jurisdiction, evaluations, profile_key
         )
 
-    def verdicts(reorder: Beside = (set(), [], ()), beside: bool = True) -> Verdicts:
+    def verdicts(reorder: Beside = (set(), [], {}), beside: bool = True) -> Verdicts:
         listing = (snapshot, profile, listed, list(basket), today, jurisdiction)
         return (
             checked_verdicts(listing, evaluations, reorder, beside) if check_lasting else ({}, {})
@@ -179,7 +179,7 @@ def plan_refills(
     in_group = {s.sku for s in group}
     now = taken_now()
     if now.over_limit_now:
-        lasting_why, instead = verdicts((in_group, [], ()), beside=False)
+        lasting_why, instead = verdicts((in_group, [], {}), beside=False)
         crossed = above_now(now)
         stops = [_held(now, s, crossed) for s in group]
         return RefillPlan(
@@ -473,7 +473,8 @@ def plan_refills(
                 d.why = list(d.nutrients)
     joins.unstop(proposals, stopped, said_also)  # s41d F2: what gave its nutrients left
     decisions = [d for s in group for d in (decided[s.sku], *seconds.get(s.sku, []))]
-    lasting_why, instead = verdicts((in_group, accepted, stopped))  # beside what it proposes
+    ends = Stopped(stopped, unsuited_stops, joins.stops, said_also)
+    lasting_why, instead = verdicts((in_group, accepted, ends.starting(proposals)))
     return RefillPlan(
         today,
         listed,
@@ -485,7 +486,7 @@ def plan_refills(
         lasting_replacements=instead,
         checked_all=check_lasting,
         taken_now=lambda: now,
-        stopped=Stopped(stopped, unsuited_stops, joins.stops, said_also),
+        stopped=ends,
     )
 
 

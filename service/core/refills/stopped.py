@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 
 class Stopped(dict[str, str]):
@@ -24,6 +24,14 @@ class Stopped(dict[str, str]):
         self.unsuited = frozenset(sku for sku in unsuited if sku in self)
         self.joined = frozenset(sku for sku in joined if sku in self)
         self.also = {sku: frozenset(by) for sku, by in (also or {}).items() if sku in self}
+
+    def starting(self, proposals: Callable[[str], list[int]]) -> dict[str, list[int]]:
+        """Each supply stopped -> the products proposed (`proposals` of a supply's SKU) for
+        the supplies whose items say to stop it."""
+        return {
+            sku: [i for by in sorted({first, *self.also.get(sku, ())}) for i in proposals(by)]
+            for sku, first in self.items()
+        }
 
 
 def said_by(stopped: Mapping[str, str], sku: str) -> list[str]:
