@@ -27,7 +27,7 @@ def _named(entry: dict) -> list[str]:
 def _followed(answer: dict, stopped: set[str]) -> dict[str, float]:
     """A day of one who follows the whole answer once the reorder has started: its items,
     what each entry names instead, and the supplies still lasting not told to stop."""
-    taken = [i["sku"] for i in answer["reorder"]["items"]]
+    taken = [i["sku"] for i in (answer["reorder"] or {}).get("items", [])]
     for entry in answer["refills"]:
         named = _named(entry)
         taken += named
@@ -63,7 +63,7 @@ def test_her_pregnancy_multivitamin_is_named_beside_a_10_ug_calcium_d3_reorder(r
 def _all_named(answer: dict) -> dict[str, float]:
     """What every entry names instead and every reorder item, a product named twice taken
     once: a day of one who follows the whole answer, past what runs out."""
-    skus = [i["sku"] for i in answer["reorder"]["items"]]
+    skus = [i["sku"] for i in (answer["reorder"] or {}).get("items", [])]
     skus += [sku for entry in answer["refills"] for sku in _named(entry)]
     total: dict[str, float] = {}
     for sku in dict.fromkeys(skus):
@@ -195,3 +195,17 @@ def test_two_entries_do_not_name_two_folic_acids(redis_url) -> None:
     named = {sku for entry in answer["refills"] for sku in _named(entry)}
     folic = [sku for sku in named if per_day(PRODUCTS[sku]).get("folic_acid_ug", 0) > 0]
     assert len(folic) == 1, named
+
+
+def test_a_folic_acid_and_d3_named_by_one_entry_serves_the_other_too(redis_url) -> None:
+    """Review s42b N1: a pregnant woman in DE with a women's and a men's multivitamin (neither
+    for pregnancy): one entry named a folic acid tablet, the other a folic acid + 10 µg D3
+    for her vitamin D as well: 800 µg of folic acid a day for an aim of 400. The one that
+    gives all the other gives, as much, is named for both."""
+    client = dated_client(redis_url, TODAY_S42)
+    profile = {"age": 25, "sex": "female", "life_stage": "pregnant", "country": "DE"}
+    answer = _refills(client, "s42b-n1", profile, [("XF-MULTI-WOMEN", 60), ("XF-MULTI-MEN", 22)])
+    named = {sku for entry in answer["refills"] for sku in _named(entry)}
+    day = _all_named(answer)
+    assert day.get("folic_acid_ug", 0.0) == 400, named
+    assert day.get("vitamin_d_ug", 0.0) > 0 and day.get("iodine_ug", 0.0) > 0, named

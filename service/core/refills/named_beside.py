@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 
+from ..catalog import Catalog
 from ..children import second_sources
 from ..profile import Line, Profile
 from ..ranking import Evaluation
@@ -60,10 +61,23 @@ def named_beside(
     lasting = [(s.sku, s.servings_per_day) for s in listed if s.runs_out_on > today]
     counted = group | {sku for sku, _ in lasting}
     named: list[tuple[str, float]] = []
-    out: dict[str, Named] = {}
+    chosen: dict[str, list[tuple[int, Evaluation]]] = {}
+    worded: dict[int, Evaluation] = {}  # the day each product named is worded on
     unfit: set[str] | None = None
     catalog = snapshot.catalog
     gives = catalog.nutrients_per_day > 0
+
+    def fits_beside(sku: str, index: int, others: list[tuple[str, float]]) -> Evaluation | None:
+        """The day from the reorder's start with the product at `index` in place of `sku`,
+        beside `others` named, where it is within every limit today and fits then."""
+        off = unfit | {sku} if unfit is not None else {sku}
+        now = _day(listing, evaluations, counted | off, _less(lasting, off) + others, off)
+        off |= group | set(stopped)
+        taken = _less(lasting, off) + proposed + others
+        later = _day(listing, evaluations, counted | off, taken, off)
+        ok = now.safety.allowed()[index] and _fits_later(later, index)
+        return later if ok else None
+
     # a multivitamin's first: what it names serves more (the pregnancy multivitamin named
     # for her A-Z keeps her folic acid and iodine; a 20 µg D3 for her cod-liver oil, 30 µg
     # with it, then goes)
@@ -73,7 +87,7 @@ def named_beside(
         entry = instead[sku]
         if sku in group:
             continue
-        kept = []
+        kept: list[tuple[int, Evaluation]] = []
         # stopped as a product of the reorder starts: what it names gives what it gave that
         # none of those does (her kelp stops for an iodine tablet: no pregnancy multivitamin
         # for it, s42a F2; her men's multivitamin stops for a calcium + D3: her folic acid)
@@ -81,30 +95,63 @@ def named_beside(
         for index, ev in [(entry.product, entry.ev), *entry.also]:
             if sku in stopped and not (gives[index] & lost).any():
                 continue
-            if products[index].sku in {n for n, _ in named}:  # another entry's: taken once
-                kept.append((index, ev))
+            if products[index].sku in {n for n, _ in named}:  # another entry's: taken once,
+                kept.append((index, worded[index]))  # worded as there (review s42b N1)
                 continue
             # one that shares no nutrient with what the reorder proposes or the others name:
             # its own check holds (most answers)
             if (gives[index] & beside).any():
                 if unfit is None:
                     unfit = unfit_skus(ev, listed, profile)
-                # beside what fits and goes on (each entry's own check counted what no
-                # longer fits), today and from the reorder's start, with what it proposes
-                off = unfit | {sku}
-                now = _day(listing, evaluations, counted | off, _less(lasting, off) + named, off)
-                off |= group | set(stopped)
-                taken = _less(lasting, off) + proposed + named
-                later = _day(listing, evaluations, counted | off, taken, off)
-                if not (now.safety.allowed()[index] and _fits_later(later, index)):
+                # what another entry names that this one gives all of, as much of each, goes
+                # for this one, in both entries, where it fits so (a folic acid tablet for a
+                # folic acid + D3 that gives her vitamin D too: not both, review s42b N1)
+                mine = {products[i].sku for i, _ in kept}
+                within = [x for x in named if x[0] not in mine and _gives_all(catalog, index, x)]
+                day = None
+                if within:
+                    day = fits_beside(sku, index, [x for x in named if x not in within])
+                if day is None:
+                    within, day = [], fits_beside(sku, index, named)
+                if day is None:
                     continue
-                ev = later  # its texts count what it is taken beside (s42a F2)
+                ev = day  # its texts count what it is taken beside (s42a F2)
+                for other in within:
+                    named.remove(other)
+                    _swap(chosen, catalog.index[other[0]], (index, ev))
+                    worded.pop(catalog.index[other[0]], None)
             kept.append((index, ev))
+            worded[index] = ev
             beside |= gives[index]
             named.append((products[index].sku, float(products[index].servings_per_day)))
         if kept:
-            out[sku] = Named(kept[0][0], kept[0][1], tuple(kept[1:]))
-    return {sku: out[sku] for sku in instead if sku in out}
+            chosen[sku] = kept
+    out = {sku: _unique(chosen[sku]) for sku in instead if chosen.get(sku)}
+    return {sku: Named(k[0][0], k[0][1], tuple(k[1:])) for sku, k in out.items()}
+
+
+def _gives_all(catalog: Catalog, index: int, line: tuple[str, float]) -> bool:
+    """The product at `index` gives every nutrient the product named in `line` gives (at its
+    label's servings, as every named product), as much a day."""
+    per_day = catalog.nutrients_per_day
+    return bool((per_day[index] >= per_day[catalog.index[line[0]]]).all())
+
+
+def _swap(
+    chosen: dict[str, list[tuple[int, Evaluation]]], old: int, new: tuple[int, Evaluation]
+) -> None:
+    """Each entry in `chosen` names `new` in place of the product at `old`."""
+    for kept in chosen.values():
+        kept[:] = [new if index == old else (index, ev) for index, ev in kept]
+
+
+def _unique(kept: list[tuple[int, Evaluation]]) -> list[tuple[int, Evaluation]]:
+    """`kept` without a product named twice (two it named swapped for one that gives both)."""
+    out: list[tuple[int, Evaluation]] = []
+    for index, ev in kept:
+        if index not in {i for i, _ in out}:
+            out.append((index, ev))
+    return out
 
 
 def _fits_later(ev: Evaluation, index: int) -> bool:
