@@ -33,8 +33,13 @@ def _followed(answer: dict, stopped: set[str]) -> dict[str, float]:
         taken += named
         if not named and entry["sku"] not in stopped and entry["runs_out_on"] > "2026-12-07":
             taken.append(entry["sku"])
+    return _total(taken)
+
+
+def _total(skus: list[str]) -> dict[str, float]:
+    """Nutrients a day of `skus`, each product once (at its label's servings)."""
     total: dict[str, float] = {}
-    for sku in dict.fromkeys(taken):
+    for sku in dict.fromkeys(skus):
         for nutrient, amount in per_day(PRODUCTS[sku]).items():
             total[nutrient] = total.get(nutrient, 0.0) + amount
     return total
@@ -65,11 +70,7 @@ def _all_named(answer: dict) -> dict[str, float]:
     once: a day of one who follows the whole answer, past what runs out."""
     skus = [i["sku"] for i in (answer["reorder"] or {}).get("items", [])]
     skus += [sku for entry in answer["refills"] for sku in _named(entry)]
-    total: dict[str, float] = {}
-    for sku in dict.fromkeys(skus):
-        for nutrient, amount in per_day(PRODUCTS[sku]).items():
-            total[nutrient] = total.get(nutrient, 0.0) + amount
-    return total
+    return _total(skus)
 
 
 def test_what_two_entries_name_together_keeps_her_calcium_within_the_limit(redis_url) -> None:

@@ -46,15 +46,20 @@ def named_beside(
     instead: dict[str, Named],
     reorder: Beside = (set(), [], {}),
 ) -> dict[str, Named]:
-    """`instead` (lasting SKU -> what it names) less the products that do not fit a day they
-    are taken on, beside what is named before them (entries by SKU, a multivitamin's products
-    in their order; a product that does not fit leaves the others): today, with every supply
-    still lasting but those the entries kept so far replace; and from the reorder's start,
-    with what it proposes in place of its supplies and without what it stops. Entries of
-    supplies in the reorder are its own. Replaces a trim that dropped every product sharing a
-    nutrient with a new product of the reorder (a pregnancy multivitamin, 10 µg D, beside a
-    10 µg calcium + D3: her folic acid and iodine were named nowhere) and checks what two
-    entries name together (two multivitamins' calcium + D3: 2,600 mg of calcium a day)."""
+    """`instead` (lasting SKU -> what it names) as one who follows the whole answer takes it.
+    Entries by SKU, a multivitamin's first; each product in its entry's order. A product that
+    gives a nutrient the reorder proposes or an entry before it names is kept only where it
+    is within every limit today (beside the supplies still lasting that fit, and what is named
+    before it) and fits from the reorder's start (beside what the reorder proposes in place of
+    its supplies, without what it stops) as no mere second source (`_fits_later`); it is then
+    worded on that day. One that gives all a product named before it gives, as much, takes
+    that one's place in both entries where it fits so; a product two entries name is taken
+    once. An entry the reorder stops names only what gives a nutrient it gave that the
+    products stopping it do not; entries of supplies in the reorder are its own. Replaces a
+    trim that dropped every product sharing a nutrient with a new product of the reorder (a
+    pregnancy multivitamin, 10 µg D, beside a 10 µg calcium + D3: her folic acid and iodine
+    were named nowhere) and checks what two entries name together (two multivitamins'
+    calcium + D3: 2,600 mg of calcium a day; a folic acid tablet and a folic acid + D3)."""
     snapshot, profile, listed, basket, today, jurisdiction = listing
     group, proposed, stopped = reorder
     products = snapshot.catalog.products
