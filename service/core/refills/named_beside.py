@@ -76,10 +76,13 @@ def named_beside(
         """The day from the reorder's start with the product at `index` in place of `sku`,
         beside `others` named, where it is within every limit today and fits then."""
         off = unfit | {sku} if unfit is not None else {sku}
-        now = _day(listing, evaluations, counted | off, _less(lasting, off) + others, off)
-        off |= group | set(stopped)
-        taken = _less(lasting, off) + proposed + others
-        later = _day(listing, evaluations, counted | off, taken, off)
+        today = _less(lasting, off) + others
+        now = _day(listing, evaluations, counted | off, today, off)
+        then = off | group | set(stopped)
+        taken = _less(lasting, then) + proposed + others
+        # the same day where nothing is reordered or stopped (not evaluated twice)
+        same = then == off and taken == today
+        later = now if same else _day(listing, evaluations, counted | then, taken, then)
         ok = now.safety.allowed()[index] and _fits_later(later, index)
         return later if ok else None
 
