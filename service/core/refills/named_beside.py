@@ -6,7 +6,9 @@ name, as one who follows the whole answer takes them together."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+
+import numpy as np
 
 from ..catalog import Catalog
 from ..children import second_sources
@@ -15,7 +17,7 @@ from ..ranking import Evaluation
 from ..snapshot import Snapshot
 from .check import CheckCache, cached_evaluate
 from .lasting import Named, Verdicts, lasting_verdicts, unfit_skus
-from .replace import fits
+from .replace import fits, gap_replacement
 from .supplies import Supply, basket_besides, taken_lines
 
 # (what is reordered: its SKUs, the products it proposes (SKU, servings a day), the lasting
@@ -60,36 +62,80 @@ def named_beside(
     pregnancy multivitamin, 10 µg D, beside a 10 µg calcium + D3: her folic acid and iodine
     were named nowhere) and checks what two entries name together (two multivitamins'
     calcium + D3: 2,600 mg of calcium a day; a folic acid tablet and a folic acid + D3)."""
+    if not instead:
+        return {}
     snapshot, profile, listed, basket, today, jurisdiction = listing
     group, proposed, stopped = reorder
-    products = snapshot.catalog.products
+    catalog = snapshot.catalog
+    products = catalog.products
+    gives = catalog.nutrients_per_day > 0
     lasting = [(s.sku, s.servings_per_day) for s in listed if s.runs_out_on > today]
     counted = group | {sku for sku, _ in lasting}
+    unfit = unfit_skus(next(iter(instead.values())).ev, listed, profile)
+    # the supplies still lasting that no longer fit, name nothing and are not stopped: one
+    # who follows the answer goes on with them (s43b F1: a pregnant vegan's lanolin 20 µg D3
+    # beside the lichen 20 µg D3 named for her multivitamin, 40 µg a day), unless what is
+    # named here is named in their place too
+    silent = {
+        sku
+        for sku, _ in lasting
+        if sku in unfit and sku not in instead and sku not in stopped and sku in catalog.index
+    }
+    # and so with a current supplement named by SKU that no longer fits, has no lasting supply
+    # here and is not stopped: nothing here names a product in its place (s43b: a breastfeeding
+    # girl's declared 2 x 50 µg D3 beside a 20 µg D3 named for her A-Z multivitamin; a
+    # pregnant woman's declared vegan multivitamin, 25 µg D, whose supply ran out)
+    declared = {
+        line.sku
+        for line in profile.current_supplements
+        if line.sku in unfit and line.sku not in stopped and line.sku not in dict(lasting)
+    }
+    silent |= {sku for sku in declared if sku in catalog.index}
     named: list[tuple[str, float]] = []
     chosen: dict[str, list[tuple[int, Evaluation]]] = {}
     worded: dict[int, Evaluation] = {}  # the day each product named is worded on
-    unfit: set[str] | None = None
-    catalog = snapshot.catalog
-    gives = catalog.nutrients_per_day > 0
+    memo: dict[tuple[object, ...], Evaluation] = {}
 
-    def fits_beside(sku: str, index: int, others: list[tuple[str, float]]) -> Evaluation | None:
-        """The day from the reorder's start with the product at `index` in place of `sku`,
-        beside `others` named, where it is within every limit today and fits then."""
-        off = unfit | {sku} if unfit is not None else {sku}
-        today = _less(lasting, off) + others
-        now = _day(listing, evaluations, counted | off, today, off)
+    def days(sku: str, others: list[tuple[str, float]], off: set[str]) -> Evaluation:
+        """The day from the reorder's start without `sku`, what no longer fits and is not
+        `silent`, and `off`, beside `others` named."""
+        off = (unfit - silent) | {sku} | off
         then = off | group | set(stopped)
         taken = _less(lasting, then) + proposed + others
-        # the same day where nothing is reordered or stopped (not evaluated twice)
-        same = then == off and taken == today
-        later = now if same else _day(listing, evaluations, counted | then, taken, then)
+        return _day(listing, evaluations, (counted | then) - declared, taken, then, memo)
+
+    def check(
+        sku: str, index: int, others: list[tuple[str, float]]
+    ) -> tuple[Evaluation, set[str]] | None:
+        """The day from the reorder's start with the product at `index` in place of `sku`
+        (and of each `silent` supply it gives a nutrient of, not one due: the reorder's),
+        beside `others` named, and those supplies; None where it is above a limit today
+        (beside every supply still lasting that is not replaced) or does not fit then."""
+        replaced = {
+            s for s in silent - group - declared if (gives[catalog.index[s]] & gives[index]).any()
+        }
+        off = (unfit - silent) | {sku} | replaced
+        today = _less(lasting, off) + others
+        now = _day(listing, evaluations, (counted | off) - declared, today, off, memo)
+        later = days(sku, others, replaced)
         ok = now.safety.allowed()[index] and _fits_later(later, index)
-        return later if ok else None
+        return (later, replaced) if ok else None
+
+    def take(sku: str, index: int, ev: Evaluation, replaced: set[str]) -> None:
+        """The product at `index` named for `sku` (done by the caller) and in place of each
+        of `replaced`, worded on `ev`."""
+        for other in sorted(replaced):
+            chosen.setdefault(other, []).append((index, ev))
+        silent.difference_update(replaced)
+        worded[index] = ev
+        np.logical_or(beside, gives[index], out=beside)
+        named.append((products[index].sku, float(products[index].servings_per_day)))
 
     # a multivitamin's first: what it names serves more (the pregnancy multivitamin named
     # for her A-Z keeps her folic acid and iodine; a 20 µg D3 for her cod-liver oil, 30 µg
     # with it, then goes)
-    beside = gives[[catalog.index[sku] for sku, _ in proposed]].any(axis=0)
+    rows = [catalog.index[sku] for sku, _ in proposed] + [catalog.index[s] for s in silent]
+    beside: np.ndarray = np.asarray(gives[rows].any(axis=0), dtype=bool)
     order = sorted(instead, key=lambda sku: -int(gives[catalog.index[sku]].sum()))
     for sku in order:
         entry = instead[sku]
@@ -106,35 +152,47 @@ def named_beside(
             if products[index].sku in {n for n, _ in named}:  # another entry's: taken once,
                 kept.append((index, worded[index]))  # worded as there (review s42b N1)
                 continue
-            # one that shares no nutrient with what the reorder proposes or the others name:
-            # its own check holds (most answers)
+            replaced: set[str] = set()
+            # one that shares no nutrient with what the reorder proposes, the others name or
+            # a silent supply gives: its own check holds (most answers)
             if (gives[index] & beside).any():
-                if unfit is None:
-                    unfit = unfit_skus(ev, listed, profile)
                 # what another entry names that this one gives all of, as much of each, goes
                 # for this one, in both entries, where it fits so (a folic acid tablet for a
                 # folic acid + D3 that gives her vitamin D too: not both, review s42b N1)
                 mine = {products[i].sku for i, _ in kept}
                 within = [x for x in named if x[0] not in mine and _gives_all(catalog, index, x)]
-                day = None
+                found = None
                 if within:
-                    day = fits_beside(sku, index, [x for x in named if x not in within])
-                if day is None:
-                    within, day = [], fits_beside(sku, index, named)
-                if day is None:
+                    found = check(sku, index, [x for x in named if x not in within])
+                if found is None:
+                    within, found = [], check(sku, index, named)
+                if found is None:
                     continue
-                ev = day  # its texts count what it is taken beside (s42a F2)
+                ev, replaced = found  # its texts count what it is taken beside (s42a F2)
                 for other in within:
                     named.remove(other)
                     _swap(chosen, catalog.index[other[0]], (index, ev))
                     worded.pop(catalog.index[other[0]], None)
             kept.append((index, ev))
-            worded[index] = ev
-            beside |= gives[index]
-            named.append((products[index].sku, float(products[index].servings_per_day)))
+            take(sku, index, ev, replaced)
         if kept:
-            chosen[sku] = kept
-    out = {sku: _unique(chosen[sku]) for sku in instead if chosen.get(sku)}
+            chosen[sku] = kept + chosen.get(sku, [])
+    # what an entry's product gave that is still an advice gap with all named, and that
+    # nothing named or reordered gives: one more product for it, checked as the others
+    # (s42b N2: a breastfeeding vegan's two kids' multivitamins, each of whose entries
+    # counted the other's vitamin D, named B12, iodine and calcium, and no vitamin D)
+    entries = [sku for sku in order if sku not in group and sku not in stopped]
+    for _ in range(len(entries) * 2 if entries else 0):
+        avoid = {s.sku for s in listed} | {sku for sku, _ in named + proposed}
+        later = days(entries[0], named, set())
+        lost_to = [*entries, *sorted(silent - group - declared)]
+        found_gap = _lost_gap(lost_to, later, avoid, beside, check, named)
+        if found_gap is None:
+            break
+        sku, index, (ev, replaced) = found_gap
+        take(sku, index, ev, replaced | {sku})
+    keys = [*instead, *(sku for sku in chosen if sku not in instead)]
+    out = {sku: _unique(chosen[sku]) for sku in keys if chosen.get(sku)}
     return {sku: Named(k[0][0], k[0][1], tuple(k[1:])) for sku, k in out.items()}
 
 
@@ -186,9 +244,48 @@ def _day(
     counted: set[str],
     taken: list[tuple[str, float]],
     leave: set[str],
+    memo: dict[tuple[object, ...], Evaluation],
 ) -> Evaluation:
     """The day of `taken`, the current supplements not `counted` (a supply counts them) and
-    the basket less its lines of `leave`."""
+    the basket less its lines of `leave`; each day evaluated once (`memo`: today and from the
+    reorder's start are one day where nothing is reordered or stopped)."""
     snapshot, profile, _, basket, today, jurisdiction = listing
-    lines = taken_lines(profile, counted, taken, basket_besides(basket, leave))
-    return cached_evaluate(snapshot, profile, lines, today, jurisdiction, evaluations)
+    key = (frozenset(counted), tuple(taken), frozenset(leave))
+    if key not in memo:
+        lines = taken_lines(profile, counted, taken, basket_besides(basket, leave))
+        memo[key] = cached_evaluate(snapshot, profile, lines, today, jurisdiction, evaluations)
+    return memo[key]
+
+
+def _lost_gap(
+    entries: list[str],
+    later: Evaluation,
+    avoid: set[str],
+    beside: np.ndarray,
+    check: Callable[[str, int, list[tuple[str, float]]], tuple[Evaluation, set[str]] | None],
+    named: list[tuple[str, float]],
+) -> tuple[str, int, tuple[Evaluation, set[str]]] | None:
+    """Of `entries` (lasting SKUs that no longer fit, in order), the first whose product gave
+    a nutrient that is an advice gap on the day `later` (all named, the reorder started) and
+    that nothing `beside` (named, reordered or given by a supply that goes on) gives, with the
+    product for that gap that passes `check` there: (its SKU, the product, what `check`
+    says); None where none."""
+    if later.over_limit_now:
+        return None  # nothing more is suggested (contract guarantee 1)
+    catalog = later.snapshot.catalog
+    open_gaps = (later.features.fill > 0).any(axis=0) & ~beside
+    if not open_gaps.any():
+        return None
+    for sku in entries:
+        index = catalog.index[sku]
+        lost = (catalog.nutrients_per_day[index] > 0) & open_gaps
+        tried = set(avoid)
+        while lost.any() and len(tried) < len(avoid) + 3:
+            pick = gap_replacement(later, index, tried, lost)
+            if pick is None:
+                break
+            found = check(sku, pick, named)
+            if found is not None:
+                return sku, pick, found
+            tried.add(catalog.products[pick].sku)
+    return None
