@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import dated_client
+from .conftest import dated_client, memory_app, recommend
 from .oracle import PRODUCTS, expected_food, expected_upper_limit, per_day
 from .test_s42_review import TODAY_S42, _all_named, _named, _refills
 
@@ -38,6 +38,25 @@ def test_two_kids_multivitamins_each_counting_the_others_vitamin_d_name_her_vita
         total = amount + expected_food(profile, nutrient)
         assert limit is None or total <= limit, (nutrient, total, limit)
     assert day["vitamin_d_ug"] <= 25.0, day
+
+
+@pytest.mark.parametrize("locale", ["nl", "de", "en"])
+def test_dark_skin_rule_stands_back_beside_a_measured_low_level(locale: str) -> None:
+    """s43a F3: a man with dark skin and a measured 20 nmol/l got on each vitamin D item both
+    "about 30 µg ... brings it towards 50 nmol/l" and the dark-skin rule's "the Health Council
+    then advises 10 µg": two advised amounts on one item. Its sibling rules (little sun, women
+    50-70, 70+, DGE) stand back for a measured level below 50 nmol/l; so does it now."""
+    client = memory_app().test_client()
+    profile = {"age": 35, "sex": "male", "country": "NL", "skin_type": 6}
+    low = recommend(client, {"profile": {**profile, "serum_25ohd_nmol_l": 20}}, locale)
+    vitamin_d = [i for i in low["items"] if "vitamin_d_ug" in i["nutrients_per_day"]]
+    assert vitamin_d, low
+    for item in vitamin_d:
+        codes = [r["code"] for r in item["reasons"]]
+        assert "rule:dark-skin-vitamin-d" not in codes, item
+    plain = recommend(client, {"profile": profile}, locale)
+    codes = {r["code"] for i in plain["items"] for r in i["reasons"]}
+    assert "rule:dark-skin-vitamin-d" in codes, plain  # without a measured level it still says so
 
 
 def _followed_all(answer: dict, profile: dict) -> dict[str, float]:
