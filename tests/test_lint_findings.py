@@ -64,7 +64,7 @@ def test_free_form_health_claims_are_flagged_at_their_locale_line_with_authorise
     findings = lint(PATHS, path, TODAY).findings
     assert [f.code for f in findings] == ["claim-wording"] * 3
     for finding, locale in zip(findings, ("nl", "de", "en"), strict=True):
-        assert finding.severity == "warning" and finding.rule_id == "free-claims"
+        assert finding.severity == "error" and finding.rule_id == "free-claims"  # s43c 3
         assert (finding.line, finding.column) == at(lines, f"{locale}: ", f'{locale}: "')
         assert f"({locale})" in finding.message and "1924/2006" in finding.message
         assert finding.hint is not None and finding.hint.startswith("use: ")

@@ -230,8 +230,12 @@ WARNING_CASES = {
         """,
         "t-boost-over-40",
     ),
-    "claim-wording": (
-        """
+}
+
+
+# health wording outside an authorised claim: an error since review s43c 3 (guarantee 7)
+CLAIM_WORDING = (
+    """
         source: lint test
         rules:
           - id: t-claim-wording
@@ -244,9 +248,8 @@ WARNING_CASES = {
               de: "Ein Produkt mit Vitamin D."
               en: "A product with vitamin D."
         """,
-        "t-claim-wording",
-    ),
-}
+    "t-claim-wording",
+)
 
 
 @pytest.mark.parametrize("code", list(WARNING_CASES))
@@ -260,10 +263,8 @@ def test_lint_warning_fires_on_crafted_rule_with_file_line_and_rule_id(
     findings = rule_findings(result)
     got = [(f.file, f.line, f.column, f.code, f.rule_id, f.severity) for f in findings]
     line, column = line_of(body, f"- id: {rule_id}"), 1
-    if code == "claim-wording":  # at the locale line, the column where its text starts
-        line, column = _value_at(body, 'nl: "')
     assert got == [(display(path), line, column, code, rule_id, "warning")]
-    assert findings[0].hint
+    assert code in ("campaign-over", "matches-no-product") or findings[0].hint
 
 
 def _value_at(body: str, needle: str) -> tuple[int, int]:
@@ -280,8 +281,9 @@ def test_lint_pin_conflict_and_shadowed_name_the_other_rule(data_copy: DataPaths
 
 
 def test_lint_claim_wording_hint_quotes_an_authorised_text(data_copy: DataPaths) -> None:
-    write_rules(data_copy.merchandising_dir, WARNING_CASES["claim-wording"][0])
+    write_rules(data_copy.merchandising_dir, CLAIM_WORDING[0])
     (finding,) = rule_findings(lint(data_copy, today=TODAY))
+    assert finding.severity == "error"
     assert "(nl)" in finding.message
     assert finding.hint is not None and finding.hint.startswith("use: ")
     assert ast.literal_eval(finding.hint.removeprefix("use: ")) in authorised_texts("nl")
@@ -298,15 +300,15 @@ def test_lint_campaign_over_depends_on_the_date(data_copy: DataPaths) -> None:
 def test_lint_cli_prints_warnings_exit_0_strict_exit_1_json_parseable(
     data_copy: DataPaths,
 ) -> None:
-    path, body = write_rules(data_copy.merchandising_dir, WARNING_CASES["claim-wording"][0])
+    path, body = write_rules(data_copy.merchandising_dir, WARNING_CASES["campaign-over"][0])
     args = ["rules", "lint", *data_options(data_copy), "--date", DATE]
     plain = cli(*args)
     assert plain.exit_code == 0, plain.output
-    line, column = _value_at(body, 'nl: "')
-    prefix = f"{display(path)}:{line}:{column}: warning: claim-wording: "
+    line = line_of(body, "- id: t-campaign-over")
+    prefix = f"{display(path)}:{line}:1: warning: campaign-over: "
     (printed,) = [x for x in plain.stdout.splitlines() if not any(c in x for c in KEPT_OFF)]
     assert printed.startswith(prefix)
-    assert "[rule t-claim-wording]" in printed and "(hint: use: " in printed
+    assert "[rule t-campaign-over]" in printed
     assert "0 error(s), 1 warning(s)" in plain.stderr
 
     strict = cli(*args, "--strict")
@@ -317,9 +319,32 @@ def test_lint_cli_prints_warnings_exit_0_strict_exit_1_json_parseable(
     assert as_json.exit_code == 0, as_json.output
     findings = [f for f in json.loads(as_json.stdout) if f["code"] not in KEPT_OFF]
     assert [(f["severity"], f["code"], f["rule_id"], f["line"]) for f in findings] == [
-        ("warning", "claim-wording", "t-claim-wording", line)
+        ("warning", "campaign-over", "t-campaign-over", line)
     ]
     assert findings[0]["file"] == display(path)
+
+
+def test_lint_cli_prints_claim_wording_as_an_error_exit_1_with_the_authorised_text(
+    data_copy: DataPaths,
+) -> None:
+    """Review s43c 3: health wording outside an authorised claim is an error (guarantee 7),
+    at the locale line, the column where its text starts, with the authorised text to use."""
+    path, body = write_rules(data_copy.merchandising_dir, CLAIM_WORDING[0])
+    args = ["rules", "lint", *data_options(data_copy), "--date", DATE]
+    plain = cli(*args)
+    assert plain.exit_code == 1, plain.output
+    line, column = _value_at(body, 'nl: "')
+    prefix = f"{display(path)}:{line}:{column}: claim-wording: "
+    (printed,) = [x for x in plain.stdout.splitlines() if not any(c in x for c in KEPT_OFF)]
+    assert printed.startswith(prefix)
+    assert "[rule t-claim-wording]" in printed and "(hint: use: " in printed
+    assert "1 error(s), 0 warning(s)" in plain.stderr
+    as_json = cli(*args, "--format", "json")
+    assert as_json.exit_code == 1, as_json.output
+    findings = [f for f in json.loads(as_json.stdout) if f["code"] not in KEPT_OFF]
+    assert [(f["severity"], f["code"], f["rule_id"], f["line"]) for f in findings] == [
+        ("error", "claim-wording", "t-claim-wording", line)
+    ]
     assert findings[0]["hint"].startswith("use: ")
 
 

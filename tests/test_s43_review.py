@@ -7,8 +7,12 @@ from __future__ import annotations
 
 import pytest
 
+from service.core.lint import lint
+from service.core.snapshot import load_snapshot
+
 from .conftest import dated_client, memory_app, recommend
 from .oracle import PRODUCTS, expected_food, expected_upper_limit, per_day
+from .test_data_files import line_no, only_finding, refusal, write_rules
 from .test_s42_review import TODAY_S42, _all_named, _named, _refills
 
 
@@ -57,6 +61,85 @@ def test_dark_skin_rule_stands_back_beside_a_measured_low_level(locale: str) -> 
     plain = recommend(client, {"profile": profile}, locale)
     codes = {r["code"] for i in plain["items"] for r in i["reasons"]}
     assert "rule:dark-skin-vitamin-d" in codes, plain  # without a measured level it still says so
+
+
+def _zinc_offer(en: str) -> str:
+    return f"""\
+        source: "merchandising: winter zinc offer"
+        rules:
+          - id: winter-zinc
+            description: "Winter: zinc offer for adults"
+            when: "profile.age >= 18"
+            categories: [zinc]
+            action: boost
+            weight: 0.2
+            need: false
+            reason:
+              nl: "Winteractie op zink."
+              de: "Winteraktion für Zink."
+              en: "{en}"
+        """
+
+
+def test_a_reason_that_sets_a_dose_is_refused_at_its_line(data_copy) -> None:
+    """s43c 1 (unsafe): a campaign's reason "take 50 mg of zinc a day, two tablets with
+    breakfast" passed lint, check and the reload, and was shown on a 10 mg zinc tablet (the
+    adult upper limit is 25 mg). A reason quotes only amounts the reference data states, and no
+    number of tablets; the file is refused at the locale's line, naming both."""
+    text = "Winter offer on zinc: take 50 mg of zinc a day, two tablets with breakfast."
+    path, written = write_rules(data_copy, "winter.yaml", _zinc_offer(text))
+    finding = only_finding(refusal(data_copy), path)
+    assert finding.code == "dose_in_text", str(finding)
+    assert finding.line == line_no(written, "      en: "), str(finding)
+    assert "50 mg" in finding.message and "two tablets" in finding.message, finding.message
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Winter offer on zinc.",
+        "The Dutch Health Council advises 10 µg of vitamin D a day.",  # targets.yaml
+        "EPA and DHA contribute to the normal function of the heart (250 mg a day).",  # claims
+        "A level below 50 nmol/l is low.",  # a measured level, not a dose
+    ],
+)
+def test_a_reason_quoting_the_reference_data_loads(data_copy, text: str) -> None:
+    """What the shipped rules say stays allowed: an advice's or a claim's amount, a level."""
+    write_rules(data_copy, "winter.yaml", _zinc_offer(text))
+    snapshot = load_snapshot(data_copy)
+    assert "winter-zinc" in {rule.id for rule in snapshot.rules.rules}
+
+
+def test_health_wording_outside_an_authorised_claim_is_refused_at_load(data_copy) -> None:
+    """s43c 3 (contract guarantee 7: only authorised health-claim wording, whatever the rule
+    files say): "Zinc keeps you healthy all winter long." was a lint warning only, and the
+    reload served it. Now lint calls it an error and the load refuses it at its line."""
+    text = "Zinc keeps you healthy all winter long."
+    path, written = write_rules(data_copy, "winter.yaml", _zinc_offer(text))
+    finding = only_finding(refusal(data_copy), path)
+    assert finding.code == "claim-wording", str(finding)
+    assert finding.line == line_no(written, "      en: "), str(finding)
+    linted = [f for f in lint(data_copy).findings if f.code == "claim-wording"]
+    assert [f.severity for f in linted] == ["error"], [str(f) for f in linted]
+
+
+def test_lint_refuses_a_required_rule_narrowed_so_it_keeps_its_example_in(data_copy) -> None:
+    """s43c 4: a required rule (no vitamin K for children nobody advised it to) narrowed from
+    `profile.age < 18` to `profile.age < 2` was 0 errors in `rules lint` (and the preview
+    page's), while `rules check` and the reload refused it. Lint of the folder and of the
+    file now say it, at the rule."""
+    path = data_copy.merchandising_dir / "risk_groups.yaml"
+    text = path.read_text(encoding="utf-8")
+    rule = "id: children-no-vitamin-k-nobody-advised"
+    start = text.index(rule)
+    narrowed = text[start:].replace('when: "profile.age < 18 &&', 'when: "profile.age < 2 &&', 1)
+    assert narrowed != text[start:]
+    path.write_text(text[:start] + narrowed, encoding="utf-8")
+    assert refusal(data_copy)  # as `rules check` and the reload
+    for target in (None, path):
+        found = [f for f in lint(data_copy, target).findings if f.code == "required_rule"]
+        assert [f.rule_id for f in found] == ["children-no-vitamin-k-nobody-advised"], found
+        assert found[0].severity == "error"
 
 
 def _followed_all(answer: dict, profile: dict) -> dict[str, float]:

@@ -94,9 +94,10 @@ def rules_lint(
     Prints each finding as file:line:col: [warning:] code: message [rule id] (hint: ...).
     Errors are what the service would refuse (syntax, unknown keys, SKUs, categories or
     profile fields, conditions that do not give true/false, missing locales, bad dates,
-    disease claims); warnings are what loads but is probably wrong (a rule that never
-    matches, one another rule shadows, two pins on one position, a campaign already over,
-    health-claim wording that is not authorised).
+    disease claims, health wording that is not an authorised claim, a reason that sets a
+    dose, a required rule that no longer keeps its example out); warnings are what loads but
+    is probably wrong (a rule that never matches, one another rule shadows, two pins on one
+    position, a campaign already over).
 
     Also names catalog products the law keeps off a market (above-market-maximum) or off
     every market (not-sellable: unauthorised form), and those whose daily dose alone is above

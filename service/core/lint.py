@@ -30,10 +30,10 @@ from .markets import load_markets
 from .profile import Profile
 from .reference import Reference, _display
 from .reference_load import load_reference
-from .required_rules import required_rule_findings
+from .required_rules import required_example_findings, required_rule_findings
 from .rules import Rule, RuleSet, load_rules, no_rule_files, rule_files
 from .samples import sample_profiles
-from .snapshot import DataPaths
+from .snapshot import DataPaths, Snapshot
 
 SAMPLE_SIZE = 400
 
@@ -102,9 +102,10 @@ def lint(paths: DataPaths, target: Path | None = None, today: dt.date | None = N
         ]
         findings = _analyse(paths, reference, catalog, rules, locator, day) + placed
         findings = [f for f in findings if Path(f.file).resolve() in mine]
-        return LintResult(_sorted(findings + _required(paths, target, rules)))
+        required = _required(paths, target, rules, Snapshot(reference, catalog, rules, "", ""))
+        return LintResult(_sorted(findings + required))
     findings = _analyse(paths, reference, catalog, rules, locator, day)
-    findings += _required(paths, target, rules)
+    findings += _required(paths, target, rules, Snapshot(reference, catalog, rules, "", ""))
     if target is None:  # the whole data set: also the catalog products the law keeps off
         findings += catalog_findings(catalog, reference, _display(paths.catalog))
         findings += _placement_findings(paths, reference, catalog, rules)
@@ -112,15 +113,20 @@ def lint(paths: DataPaths, target: Path | None = None, today: dt.date | None = N
     return LintResult(findings)
 
 
-def _required(paths: DataPaths, target: Path | None, rules: RuleSet) -> list[Finding]:
-    """For the whole merchandising folder: the rules a pharmacist's review requires and the
-    files the service would skip there (review s39b F1); for one file of it, a required rule
-    that file switches off."""
+def _required(
+    paths: DataPaths, target: Path | None, rules: RuleSet, snapshot: Snapshot
+) -> list[Finding]:
+    """For the whole merchandising folder: the rules a pharmacist's review requires, each
+    still keeping its example's product out (review s43c 4: a required rule narrowed to
+    `profile.age < 2` was 0 errors in lint and refused by `rules check` and the reload), and
+    the files the service would skip there (review s39b F1); for one file of it, those of its
+    own rules (a required rule it switches off, review s39c F6, or narrows)."""
     folder = paths.merchandising_dir
     found = required_rule_findings(rules, paths.reference_dir, folder)
+    if not found:  # the examples need every required rule (their own findings say which)
+        found = required_example_findings(snapshot, paths.reference_dir)
     if target is None or target.resolve() == folder.resolve():
         return found
-    # one file of the folder: a required rule switched off in it (review s39c F6)
     mine = {f.resolve() for f in _files(target)}
     return [f for f in found if Path(f.file).resolve() in mine]
 

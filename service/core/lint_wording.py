@@ -121,7 +121,7 @@ def claim_wording(
                     locator.column_of(rule, ["reason", locale]),
                     "claim-wording",
                     rule.id,
-                    "warning",
+                    "error",  # guarantee 7: refused at load too (review s43c 3)
                     _claim_hint(text, locale, fitting, claims, wording, nutrient_words),
                 )
             )

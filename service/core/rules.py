@@ -30,6 +30,7 @@ from .expressions import (
 )
 from .lazy import cached_property
 from .reference import Reference, _display
+from .text_amounts import unstated
 from .validation import Day, Flag, Localized, Number, Text, WholeNumber, schema_findings
 from .vocabulary import LOCALES, RULE_ACTIONS
 from .yamlfile import LineDict, load_yaml
@@ -365,20 +366,29 @@ def _build_rule(
         mask &= catalog.sku_mask(data["skus"])
     if data["categories"]:
         mask &= catalog.category_mask(data["categories"])
+    reason = node.get("reason") if isinstance(node, LineDict) else None
     for locale, text in (data["reason"] or {}).items():
+        where = reason.line_of(locale) if isinstance(reason, LineDict) else at("reason")
         pattern = reference.forbidden_match(text)
         if pattern:
-            reason = node.get("reason") if isinstance(node, LineDict) else None
             findings.append(
                 Finding(
                     file,
-                    reason.line_of(locale) if isinstance(reason, LineDict) else at("reason"),
+                    where,
                     f"reason ({locale}) makes a disease "
                     f"claim (matches {pattern!r}); use authorised wording",
                     code="forbidden_claim",
                     rule_id=rule_id,
                 )
             )
+        said = unstated(text, reference)  # review s43c 1: "take 50 mg of zinc a day"
+        if said:
+            message = (
+                f"reason ({locale}) sets a dose ({', '.join(said)}): what a product gives is "
+                "the catalog's, what is advised the reference data's; quote only an amount "
+                "rules/reference states (targets.yaml, claims.yaml), never how many to take"
+            )
+            findings.append(Finding(file, where, message, code="dose_in_text", rule_id=rule_id))
     if findings or when is None:
         return None, findings
     mask.setflags(write=False)

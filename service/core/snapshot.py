@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from .advice_config import check_advice
 from .canary import check_answers
 from .catalog import Catalog, catalog_from_document, file_version, load_catalog
-from .errors import DataFileError
+from .errors import DataFileError, Finding
 from .markets import load_markets
 from .markets import use as use_markets
 from .placements.config import (
@@ -113,6 +113,21 @@ class Snapshot:
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+def _wording(
+    paths: DataPaths, reference: Reference, catalog: Catalog, rules: RuleSet
+) -> list[Finding]:
+    """Reasons with health wording outside an authorised claim (contract guarantee 7: only
+    authorised wording, whatever the rule files say; review s43c 3: "Zinc keeps you healthy
+    all winter long" was a lint warning, and served), as `rules lint` finds them."""
+    from .lint_locate import Locator
+    from .lint_wording import claim_wording, health_wording
+
+    if not (paths.rules / "lint" / "health_wording.yaml").exists():
+        return []  # a data set without lint words (tests' minimal copies): lint says so
+    locator = Locator(list(rules.files))
+    return claim_wording(rules, reference, catalog, health_wording(paths), locator)
+
+
 def load_snapshot(
     paths: DataPaths, catalog_document: dict | None = None, check_refills: bool = True
 ) -> Snapshot:
@@ -143,6 +158,7 @@ def load_snapshot(
     )
     problems = check_rule_placements(rules.rules, placements)
     problems += required_rule_findings(rules, paths.reference_dir, paths.merchandising_dir)
+    problems += _wording(paths, reference, catalog, rules)
     if problems:
         raise DataFileError(problems)
     # checked with the rest (review 19 F3: a refused edit was only logged; review 20 F4: so is
