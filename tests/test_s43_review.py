@@ -231,3 +231,42 @@ def test_what_is_named_counts_a_supply_the_answer_leaves_taken(
         assert limit is None or total <= limit, (nutrient, total, limit, answer["refills"])
     if life_stage != "none" and any("vitamin_d_ug" in per_day(PRODUCTS[s]) for s in named):
         assert day.get("vitamin_d_ug", 0.0) <= 25.0, (day, answer["refills"])
+
+
+def test_her_pregnancy_multivitamin_is_no_second_iodine_beside_an_iodine_tablet(redis_url) -> None:
+    """s43b F2 (misleading, harm if followed): a pregnant woman (DE, 39) with a pregnancy
+    multivitamin and an iodine tablet that outlasts it read on the multivitamin "no longer
+    fits: with what you take besides it, you already get enough iodine", with nothing named in
+    its place: it is her only folic acid and vitamin D. The only source of an advised nutrient
+    is no second source of another; both go on (when the multivitamin is due, the reorder
+    stops the tablet that gives only iodine)."""
+    client = dated_client(redis_url, TODAY_S42)
+    profile = {"age": 39, "sex": "female", "life_stage": "pregnant", "country": "DE"}
+    bought = [("XF-MULTI-PREGNANCY", 38), ("VL-IODINE-150-TAB", 37)]
+    answer = _refills(client, "s43-f2", profile, bought)
+    (entry,) = [e for e in answer["refills"] if e["sku"] == "XF-MULTI-PREGNANCY"]
+    assert entry["fits"] is True, entry
+    assert not entry.get("why"), entry
+
+
+def test_a_lasting_supply_says_its_own_failure_not_a_limit_of_what_it_does_not_give(
+    redis_url,
+) -> None:
+    """s43b F3 (misleading): while what is taken now is above the magnesium limit, a pregnant
+    vegan's lanolin 20 µg D3 (not vegan) read only "what you take now is already above the
+    safe upper limit for magnesium", which it does not give; its own failure was hidden. Its
+    why is now what it fails of itself, as a product held back says it."""
+    client = dated_client(redis_url, TODAY_S42)
+    profile = {
+        "age": 23,
+        "sex": "female",
+        "life_stage": "pregnant",
+        "country": "NL",
+        "diet": "vegan",
+    }
+    bought = [("BL-MG-OX-250-TAB", 70), ("BL-D3-20-70PLUS-TAB", 50), ("XF-MULTI-WOMEN", 60)]
+    answer = _refills(client, "s43-f3", profile, bought)
+    (entry,) = [e for e in answer["refills"] if e["sku"] == "BL-D3-20-70PLUS-TAB"]
+    codes = [w["code"] for w in entry["why"]]
+    assert "diet" in codes, entry
+    assert not any(code.startswith("above_upper_limit_now") for code in codes), entry

@@ -18,7 +18,7 @@ from ..ranking import Evaluation
 from ..snapshot import Snapshot
 from .check import CheckCache, as_taken, cached_evaluate
 from .supplies import basket_besides, list_lines, taken_lines
-from .why import above_now, exclusions
+from .why import above_now, exclusions, held_why
 
 if TYPE_CHECKING:
     from ..instead import Instead
@@ -209,6 +209,24 @@ def lasting_named(
     return Named(chosen[0][0], chosen[0][1], tuple(chosen[1:])) if chosen else None
 
 
+def _above_now(ev: Evaluation, index: int) -> dict[str, list[str]]:
+    """Why the supply at `index` still lasting does not fit while what is taken now is above
+    an upper limit (`ev`): that, where it gives a nutrient above it, and what it fails of
+    itself (diet, age, allergy, life stage, an interaction, the life stage's maximum), as a
+    product held back says it (review s43b F3: a pregnant vegan's lanolin 20 µg D3 read only
+    "above the safe upper limit for magnesium", which it does not give)."""
+    row = ev.snapshot.catalog.nutrients_per_day[index]
+    gives = any(row[c] > 0 for c in ev.over_limit_now)
+    return held_why(ev, index, above_now(ev) if gives else {})
+
+
+def _advised(ev: Evaluation, nutrients: list[str]) -> bool:
+    """One of `nutrients` has an advice or target for the profile on `ev`."""
+    keys = ev.snapshot.reference.nutrients.keys
+    targets = advice_of(ev).targets
+    return any(not np.isnan(targets[keys.index(n)]) for n in nutrients)
+
+
 def _blocked(ev: Evaluation) -> set[str]:
     """SKUs of the products `ev`'s safety does not allow."""
     products = ev.snapshot.catalog.products
@@ -283,11 +301,18 @@ def lasting_verdicts(
         if not ev.over_limit_now:
             ev = as_taken(snapshot, profile, lines, supply, today, jurisdiction, evaluations, ev)
         why = (
-            above_now(ev)
+            _above_now(ev, supply.index)
             if ev.over_limit_now
             else exclusions(ev, supply.index, base, cover, unsuited_stop=True)
         )
-        why.pop("only_source", None)  # it still lasts: nothing stops yet
+        alone = why.pop("only_source", None)  # it still lasts: nothing stops yet
+        if alone and set(why) == {"already_covered"} and _advised(ev, alone):
+            # the only source of an advised nutrient is no second source of another: a
+            # pregnant woman's pregnancy multivitamin, her only folic acid, beside an iodine
+            # tablet that outlasts it was "no longer fits: already enough iodine", and nothing
+            # was named in its place (review s43b F2); when it is due, the reorder stops what
+            # gives only the covered nutrient (stop_for_reorder)
+            why = {}
         if why:
             out[supply.sku] = why
         if supply.sku in unfit and not ev.over_limit_now:
