@@ -10,7 +10,7 @@ import pytest
 from service.core.lint import lint
 from service.core.snapshot import load_snapshot
 
-from .conftest import dated_client, memory_app, recommend
+from .conftest import dated_client, memory_app, notice_texts, recommend
 from .oracle import PRODUCTS, expected_food, expected_upper_limit, per_day
 from .test_data_files import line_no, only_finding, refusal, write_rules
 from .test_s42_review import TODAY_S42, _all_named, _named, _refills
@@ -270,3 +270,95 @@ def test_a_lasting_supply_says_its_own_failure_not_a_limit_of_what_it_does_not_g
     codes = [w["code"] for w in entry["why"]]
     assert "diet" in codes, entry
     assert not any(code.startswith("above_upper_limit_now") for code in codes), entry
+
+
+@pytest.mark.parametrize("where", ["current_supplements", "basket"])
+def test_a_label_line_with_no_amounts_is_refused_on_its_nutrients(where: str) -> None:
+    """s43c 6: `{"label": "Vitamin D 100 mcg", "nutrients": {}}` was accepted and counted
+    nothing (20 µg more vitamin D offered to a man of 72 who declared 100 µg); a label line
+    without the map was already a 422. Now both are, on the line's `nutrients`."""
+    client = memory_app().test_client()
+    line = {"label": "Vitamin D 100 mcg", "nutrients": {}}
+    profile: dict = {"age": 72}
+    body: dict = {"profile": profile, "locale": "en"}
+    if where == "basket":
+        body["basket"] = [line]
+        field = "basket.0.nutrients"
+    else:
+        profile["current_supplements"] = [line]
+        field = "profile.current_supplements.0.nutrients"
+    response = client.post("/v1/recommendations", json=body)
+    assert response.status_code == 422, response.get_json()
+    assert field in response.get_json()["error"]["fields"], response.get_json()
+
+
+@pytest.mark.parametrize(
+    ("country", "age", "taken"),
+    [("NL", 2, 25.0), ("DE", 2, 45.0), ("DE", 6, 45.0), ("NL", 6, 35.0)],
+)
+def test_a_childs_high_vitamin_d_is_no_enough_but_a_question_for_the_doctor(
+    country: str, age: int, taken: float
+) -> None:
+    """s43a F1 (misleading, borders unsafe): a toddler on 25 µg vitamin D a day (NL advice
+    10 µg) and a German child on 45 µg (with food 49 of the 50 µg upper limit) were told "you
+    already take enough vitamin D": a child's dose band was 2.5 x the advice, the upper limit
+    itself in DE. A child's band is 1.5 x (scoring.yaml dose_band.children): above it the list
+    says to ask the doctor or pharmacist, and calls nothing enough."""
+    client = memory_app().test_client()
+    line = {"label": "D3 drops", "nutrients": {"vitamin_d_ug": taken}}
+    profile = {"age": age, "country": country, "current_supplements": [line]}
+    texts = notice_texts(recommend(client, {"profile": profile}))
+    assert "intake_warning:vitamin_d_ug" in texts, texts
+    assert "already_covered:vitamin_d_ug" not in texts, texts
+    adult = {
+        "age": 35,
+        "country": country,
+        "current_supplements": [line | {"nutrients": {"vitamin_d_ug": 20}}],
+    }
+    assert "intake_warning:vitamin_d_ug" not in notice_texts(recommend(client, {"profile": adult}))
+
+
+def test_retinol_beside_an_oral_retinoid_is_stopped_now_not_as_agreed(redis_url) -> None:
+    """s43b F5 (misleading): a breastfeeding woman on an oral retinoid read beside the 10 µg D3
+    named in place of her A-Z multivitamin (800 µg retinol) "make this change only as agreed
+    with your doctor"; vitamin A beside isotretinoin or acitretin is contraindicated
+    (interactions.yaml's source): it stops now, and the doctor is told."""
+    client = dated_client(redis_url, TODAY_S42)
+    profile = {
+        "age": 39,
+        "sex": "female",
+        "life_stage": "breastfeeding",
+        "country": "DE",
+        "medications": ["oral_retinoid"],
+    }
+    answer = _refills(client, "s43-f5", profile, [("BL-MULTI-AZ", 7)])
+    (entry,) = [e for e in answer["refills"] if e["sku"] == "BL-MULTI-AZ"]
+    assert entry.get("instead"), entry
+    texts = [r["text"] for r in entry["instead"]["reasons"] if r["code"] == "switch:oral-retinoid"]
+    assert texts and "now" in texts[0] and "only as agreed" not in texts[0], entry["instead"]
+
+
+@pytest.mark.parametrize("condition", ["osteoporosis", "osteopenia"])
+def test_retinol_is_no_answer_to_a_goal_with_low_bone_density(condition: str) -> None:
+    """s43a F2 (misleading): a woman of 66 (DE) with osteoporosis and the goals bones,
+    immunity and energy was offered the 50+ multivitamin (500 µg retinol; with the German
+    food allowance 2,000 µg a day, the SCF asks such women to stay under 1,500) and cod-liver
+    oil, with no word of vitamin A and bone. Retinol is now a warning for low bone density
+    (interactions.yaml bone-loss-retinol): a goal brings no such product, and the list says
+    why."""
+    client = memory_app().test_client()
+    profile = {
+        "age": 66,
+        "sex": "female",
+        "country": "DE",
+        "conditions": [condition],
+        "goals": ["bones", "immunity", "energy"],
+    }
+    for category in (None, "multivitamin", "omega3"):
+        body = {"profile": profile, "limit": 10, "category": category}
+        answer = recommend(client, body)
+        for item in answer["items"]:
+            if item["nutrients_per_day"].get("vitamin_a_ug", 0) > 0:
+                codes = [w["code"] for w in item["warnings"]]
+                assert "interaction:bone-loss-retinol" in codes, item
+        assert "interaction:bone-loss-retinol" in notice_texts(answer), answer["notices"]

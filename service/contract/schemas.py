@@ -83,6 +83,12 @@ class LineSchema(StrictSchema):
         if "sku" not in data and "nutrients" not in data:  # review 22 F13: a label line's
             where = "nutrients" if "label" in data else "sku"  # nutrients are what is missing
             raise ValidationError("give a catalog sku, or a label with nutrients", where)
+        if "nutrients" in data and not data["nutrients"]:  # review s43c 6: counted nothing
+            raise ValidationError(
+                "give at least one nutrient with its daily amount: a label line without "
+                "amounts would count nothing against the upper limits",
+                "nutrients",
+            )
         if "nutrients" in data and "servings_per_day" in data:
             raise ValidationError(
                 "nutrients are per day; servings_per_day goes with sku", "servings_per_day"
