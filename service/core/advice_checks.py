@@ -1,6 +1,5 @@
-"""Checks of the advice's configuration that stand on their own: placeholders of a text,
-targets.yaml `child_diet_notices` and scoring.yaml `dose_band.children` (advice_config.py
-reads the rest)."""
+"""Checks of the advice's configuration that stand on their own: placeholders of a text, and
+targets.yaml `child_diet_notices` (advice_config.py reads the rest)."""
 
 from __future__ import annotations
 
@@ -76,47 +75,3 @@ def placeholder_problem(text: Any, placeholders: tuple[str, ...]) -> str | None:
     except (KeyError, IndexError, ValueError) as exc:
         return f"placeholder {exc} is not one of {sorted(placeholders)}"
     return None
-
-
-def child_band(band: dict, factor: float) -> tuple[tuple[float, int] | None, str | None]:
-    """scoring.yaml `dose_band.children`: (factor, max_age) of a child's narrower band, or
-    None; and what is wrong with it, if anything (review s43a F1: 2.5 x a German child's
-    20 µg was the upper limit itself)."""
-    children = band.get("children")
-    if children is None:
-        return None, None
-    child = children if isinstance(children, dict) else {}
-    value, age = child.get("factor"), child.get("max_age")
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, int | float)
-        or not 1 <= value <= factor
-        or isinstance(age, bool)
-        or not isinstance(age, int)
-        or not isinstance(child.get("source"), str)
-    ):
-        return None, "dose_band.children needs factor (1 to dose_band.factor), max_age, source"
-    return (float(value), age), None
-
-
-def serum_levels(levels: Any) -> tuple[tuple[tuple[float, float], ...], list[tuple[int, str]]]:
-    """scoring.yaml `dose_band.serum.levels`: (below, up_to) per level, lowest first, and the
-    (index, problem) of each level that is not two numbers."""
-    parsed, problems = [], []
-    for i, level in enumerate(levels or ()):
-        ok = isinstance(level, dict) and all(
-            isinstance(level.get(k), int | float) and not isinstance(level.get(k), bool)
-            for k in ("below", "up_to")
-        )
-        if not ok:
-            problems.append((i, "serum level needs below and up_to"))
-            continue
-        parsed.append((float(level["below"]), float(level["up_to"])))
-    return tuple(sorted(parsed)), problems
-
-
-def band_factor(config: Any, age: int) -> float:
-    """The dose band's factor at `age` (AdviceConfig `config`): a child's where scoring.yaml
-    `dose_band.children` gives one."""
-    child = config.child_band
-    return float(child[0] if child is not None and age <= child[1] else config.factor)

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from .advice_checks import ChildDietNotice, child_band, placeholder_problem, serum_levels
+from .advice_checks import ChildDietNotice, placeholder_problem
 from .advice_checks import child_diet_notices as _child_diet_notices
 from .advice_text_keys import ADVICE_TEXTS, variants
 from .errors import DataFileError, Finding
@@ -98,8 +98,6 @@ class AdviceConfig:
     # nutrient's NRV if more), and (claims, nutrients) 0/1: the nutrients it sums
     claim_served: np.ndarray = field(default_factory=lambda: np.zeros(0))
     claim_nutrients: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
-    child_band: tuple[float, int] | None = None  # dose_band.children: (factor, max_age)
-
     # a product overshooting every gap it fills and giving this many nutrients it fills no gap
     # of (a multivitamin) is no answer to those gaps (lists.overshot_gap, needs.overshot_gap)
     overshot_min_unneeded: int | None = None
@@ -179,7 +177,6 @@ def load_advice_config(reference: Reference) -> AdviceConfig:
     serum_nutrient: str | None = None
     serum_refer_below: float | None = None
     levels: tuple[tuple[float, float], ...] = ()
-    children: tuple[float, int] | None = None
     if not isinstance(band, dict):
         find(scoring_file, scoring, "dose_band", "needs `dose_band:` (factor, nutrients, source)")
     else:
@@ -201,9 +198,17 @@ def load_advice_config(reference: Reference) -> AdviceConfig:
         serum_nutrient = serum.get("nutrient")
         if serum and serum_nutrient not in keys:
             find(scoring_file, serum, "nutrient", f"dose_band.serum: unknown {serum_nutrient!r}")
-        levels, problems = serum_levels(serum.get("levels"))
-        for i, message in problems:
-            find(scoring_file, serum.get("levels"), i, message)
+        parsed = []
+        for i, level in enumerate(serum.get("levels") or ()):
+            ok = isinstance(level, dict) and all(
+                isinstance(level.get(k), int | float) and not isinstance(level.get(k), bool)
+                for k in ("below", "up_to")
+            )
+            if not ok:
+                find(scoring_file, serum.get("levels"), i, "serum level needs below and up_to")
+                continue
+            parsed.append((float(level["below"]), float(level["up_to"])))
+        levels = tuple(sorted(parsed))
         refer = serum.get("refer_below")
         if refer is not None and (isinstance(refer, bool) or not isinstance(refer, int | float)):
             find(scoring_file, serum, "refer_below", "dose_band.serum.refer_below: a number")
@@ -211,9 +216,6 @@ def load_advice_config(reference: Reference) -> AdviceConfig:
         serum_refer_below = None if refer is None else float(refer)
         if serum and not isinstance(serum.get("source"), str):
             find(scoring_file, serum, "source", "dose_band.serum needs a `source` note")
-        children, problem = child_band(band, float(factor))
-        if problem:
-            find(scoring_file, band, "children", problem)
     fit_columns = np.zeros(len(keys), dtype=bool)
     fit_order_tolerance = None
     fit_past_warning = 0.0
@@ -448,7 +450,6 @@ def load_advice_config(reference: Reference) -> AdviceConfig:
         covered_when_taken=tuple(covered_when_taken),
         covered_within=covered_within,
         covered_exact=covered_exact,
-        child_band=children,
         claim_served=claim_served,
         claim_nutrients=claim_nutrients,
         overshot_min_unneeded=overshot_min_unneeded,
