@@ -176,7 +176,7 @@ def named_beside(
             kept.append((index, ev))
             take(sku, index, ev, replaced)
         if kept:
-            chosen[sku] = kept + chosen.get(sku, [])
+            chosen[sku] = kept
     # what an entry's product gave that is still an advice gap with all named, and that
     # nothing named or reordered gives: one more product for it, checked as the others
     # (s42b N2: a breastfeeding vegan's two kids' multivitamins, each of whose entries
