@@ -55,3 +55,37 @@ def test_a_prescribed_dose_above_a_limit_is_not_to_be_adjusted_nor_folic_acid_de
     assert NOW[locale] in folic, folic
     for words in ("until that is adjusted", "tot dat is aangepast", "bis das angepasst"):
         assert not any(words in text for text in texts.values()), texts
+
+
+K_CAUTION = "caution:vitamin-k-blood-thinner"
+
+
+def test_the_vitamin_k_caution_is_on_regimens_checks_and_their_suggestions(client) -> None:
+    """s44a F1 (misleading, close to unsafe): the list puts `caution:vitamin-k-blood-thinner`
+    on an item with vitamin K (review s39a F3: one who names no medicine may still take
+    phenprocoumon); a regimen with the D3 + 50 µg K2 drops (chosen on cost, one in seven), an
+    intake check with them in the basket, and its suggestion to add them (a man of 66 on
+    amiodarone) said nothing of it."""
+    profile = {"age": 75, "sex": "male", "country": "DE"}
+    regimen = client.post("/v1/regimens", json={"profile": profile, "max_products": 3}).get_json()
+    with_k = [
+        line["sku"]
+        for line in regimen["lines"]
+        if {"vitamin_k1_ug", "vitamin_k2_ug"} & set(line["nutrients_per_day"])
+    ]
+    assert with_k, regimen["lines"]  # the drops, on cost
+    (caution,) = [w for w in regimen["warnings"] if w["code"] == K_CAUTION]
+    assert caution["skus"] == with_k
+    body = {"profile": profile, "basket": [{"sku": "XF-D3K2-DROPS"}]}
+    check = client.post("/v1/intake/check", json=body).get_json()
+    assert K_CAUTION in {n["code"] for n in check["notices"]}, check["notices"]
+    amiodarone = {"age": 66, "sex": "male", "country": "DE", "medications": ["amiodarone"]}
+    body = {"profile": amiodarone, "basket": [{"sku": "GR-KELP-150-TAB"}]}
+    suggestion = client.post("/v1/intake/check", json=body).get_json()["suggestion"]
+    added = [c["sku"] for c in suggestion["changes"] if c["code"] == "add"]
+    assert added == ["XF-D3K2-DROPS"], suggestion
+    assert "INR" in suggestion["text"], suggestion["text"]
+    # named as taking one, the medicine's own interaction speaks instead: no caution
+    vka = {**profile, "medications": ["vitamin_k_antagonist"]}
+    regimen = client.post("/v1/regimens", json={"profile": vka}).get_json()
+    assert K_CAUTION not in {w["code"] for w in regimen["warnings"]}

@@ -13,6 +13,7 @@ from .advice_config import advice_config
 from .amounts import above, rounded
 from .day_totals import (
     advice_within_warning,
+    caution_warnings,
     combination_warnings,
     item_interaction_warnings,
     near_upper_limit,
@@ -114,6 +115,7 @@ def add_for_target(ev: Evaluation, write: TextWriter) -> dict | None:
     catalog_index = int(problem.products[index])
     warnings = item_interaction_warnings(ev, catalog_index, write.locale, added[best])
     warnings += combination_warnings(ev, catalog_index, write.locale)
+    warnings += caution_warnings(ev, catalog_index, write.locale)  # review s44a F1
     near = near_upper_limit(ev, totals, added[best] > 0, write.locale)  # review 23 F3
     warnings += [{"code": f"near_upper_limit:{keys[c]}", "text": text} for c, text in near]
     if warnings:

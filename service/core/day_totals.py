@@ -185,6 +185,21 @@ def caution_warnings(ev: Evaluation, index: int, locale: str) -> list[dict[str, 
     ]
 
 
+def regimen_cautions(
+    ev: Evaluation, rows: list[tuple[str, Any, bool]], locale: str
+) -> list[dict[str, Any]]:
+    """`caution:<id>` of a regimen, naming its products (`rows`: SKU, amounts a day, whether
+    it is the regimen's) that give one of the caution's nutrients, as the list's items carry
+    it (review s44a F1: the D3 + 50 µg K2 drops in one regimen of seven, no word of it)."""
+    out = []
+    for c, columns in _cautions(ev):
+        skus = [sku for sku, amounts, ours in rows if ours and (amounts[columns] > 0).any()]
+        if skus:
+            text = c.words(ev.profile.country, locale)
+            out.append({"code": f"caution:{c.id}", "text": text, "skus": skus})
+    return out
+
+
 def caution_notices(
     ev: Evaluation, locale: str, pages: list[int] | tuple[int, ...] = (), basket: bool = True
 ) -> list[dict[str, str]]:

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .advice_texts import doctor_dose_notices
-from .day_totals import food_alone_columns, food_alone_notices, food_alone_text
+from .day_totals import caution_notices, food_alone_columns, food_alone_notices, food_alone_text
 from .profile import Line, Profile, labelled_lines
 from .ranking import evaluate
 from .vocabulary import DEFAULT_LOCALE
@@ -41,7 +41,8 @@ def food_alone_warnings(ev: Evaluation, locale: str) -> list[dict[str, Any]]:
 
 def check_notices(ev: Evaluation, locale: str) -> list[dict[str, str]]:
     """What holds for the profile whatever is combined, as the lists say it: each triggered
-    notice-only interaction (interactions.yaml `notice: true`; review 8b R4), then the doctor's
+    notice-only interaction (interactions.yaml `notice: true`; review 8b R4), a basket line's
+    `caution:<id>` (day_totals.caution_notices), then the doctor's
     dose notices of what is combined (`doctor_dose_capped`, `doctor_dose_short`,
     `advice_unmet`: advice_texts.doctor_dose_notices; review 11 R11-5)."""
     interactions = [
@@ -49,6 +50,8 @@ def check_notices(ev: Evaluation, locale: str) -> list[dict[str, str]]:
         for i in ev.safety.triggered
         if i.notice
     ]
+    # a basket line's caution, as the list's notice (review s44a F1: a D3 + K2 in the basket)
+    interactions += caution_notices(ev, locale)
     if not ev.profile.higher_dose_advised:  # the doctor's notices need a doctor's dose
         return interactions
     return interactions + doctor_dose_notices(ev, locale)

@@ -14,7 +14,7 @@ from .advice_extras import served_targets
 from .advice_texts import doctor_dose_notices, intake_warning_notices
 from .amounts import above, rounded
 from .children import child_diet_notices, sourced_columns
-from .day_totals import interaction_key, near_upper_limit
+from .day_totals import interaction_key, near_upper_limit, regimen_cautions
 from .doctor_reach import doctor_short_reach, doctor_warned, no_product_on_top
 from .intake import shown_name
 from .line_notices import conflicting, interaction_taken, unsuited_taken, with_unsuited_lines
@@ -91,8 +91,8 @@ def formulate_regimen(
     keys = snapshot.reference.nutrients.keys
     added = problem.added(servings) if problem.size else np.zeros(len(ev.intake))
     targets = _targets_view(ev, problem, chosen, added, write, budget, failing)
-    # a regimen's servings may meet a doctor's dose our products pass beside a warning of it
-    # (half a calcium tablet): the list's "we suggest none of them" is not its answer (s21)
+    # servings may meet a doctor's dose our products pass beside a warning of it (half a
+    # calcium tablet): the list's "we suggest none of them" is not its answer (s21)
     met = {f"advice_unmet:{keys[c]}" for c in doctor_warned(ev) if added[c] > 0}
     notices = [n for n in notices if n["code"] not in met]
     # a target not reached (what is taken that fails a guarantee has its intake_warning; not
@@ -134,9 +134,8 @@ def _failing_taken(ev: Evaluation) -> dict[int, list[int]]:
     itself = {c for c, f in failing.items() if f.kind in ("life_stage_maximum", "dose_band")}
     out: dict[int, list[int]] = {c: [] for c in ev.offer.covered if c in failing}
     # review 10 M1: what a line gives that does not suit the person (diet, allergy, age, an
-    # interaction: the D3 + K2 drops with a vitamin K antagonist) is not "already achieved";
-    # review 17: nor a product unsuited in the life stage (the A-Z multivitamin in pregnancy),
-    # nor a label line an interaction excludes (a D3 + K2 mix beside a vitamin K antagonist)
+    # interaction) is not "already achieved"; nor a product unsuited in the life stage (the
+    # A-Z multivitamin in pregnancy, review 17), nor a label line an interaction excludes
     labels = [
         i
         for i, line in enumerate(ev.resolved)
@@ -454,7 +453,7 @@ def _regimen_warnings(
     ev: Evaluation, chosen: dict[int, int], added: np.ndarray, locale: str
 ) -> list[dict[str, Any]]:
     """Medication interactions for products in the regimen, `together` combinations across the
-    regimen and current supplements, and totals near an upper limit."""
+    regimen and current supplements, totals near an upper limit, the list's cautions."""
     reference, catalog = ev.snapshot.reference, ev.snapshot.catalog
     keys = reference.nutrients.keys
     arrays = catalog_arrays(catalog)
@@ -493,6 +492,7 @@ def _regimen_warnings(
     for column, text in near_upper_limit(ev, totals, added > 0, locale):
         skus = [sku for sku, amounts, _ in regimen if amounts[column] > 0]
         warnings.append(_warning(f"near_upper_limit:{keys[column]}", text, skus))
+    warnings += regimen_cautions(ev, regimen, locale)
     return [w for w in warnings if reference.forbidden_match(w["text"]) is None]
 
 
