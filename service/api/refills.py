@@ -16,7 +16,7 @@ from ..contract.base import (
 )
 from ..contract.responses import ContractErrorSchema
 from ..contract.schemas import SkuList
-from ..core.errors import InvalidInput, NotFound, Unavailable
+from ..core.errors import NotFound, Unavailable
 from ..core.vocabulary import LOCALES
 from ..customers.redis_client import get_store
 from ..customers.refills import JOB, basket_lines, customer_buy_again, customer_refills
@@ -44,6 +44,7 @@ class _Query(StrictQuerySchema):
     # the customer GET's parser: `basket=`, `basket=,,` are refused, not an empty basket
     # (review s43c 7)
     basket = SkuList(
+        most=MAX_BASKET,
         metadata={"description": "SKUs in the basket, comma-separated; checked with the reorder"},
     )
 
@@ -84,8 +85,6 @@ def _check_id(customer_id: str) -> None:
 def _basket(skus: list[str]):
     """The basket's lines (SkuList counts a SKU given twice once: two packs are not two
     servings a day, review s4 R15c)."""
-    if len(skus) > MAX_BASKET:
-        raise InvalidInput("the basket is too long", {"basket": [f"at most {MAX_BASKET} SKUs"]})
     return basket_lines(current_app.extensions["dosewise"], skus)
 
 

@@ -313,15 +313,20 @@ class EventsRequestSchema(StrictSchema):
 
 class SkuList(fields.String):
     """Comma-separated SKUs of a query parameter (`basket=A,B`), as a list; blanks dropped, and
-    a SKU given twice counted once (two packs are not two servings a day, review s4 R15c)."""
+    a SKU given twice counted once (two packs are not two servings a day, review s4 R15c);
+    at most `most` SKUs, counted before repeated SKUs are merged."""
+
+    def __init__(self, *args: Any, most: int = 100, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.most = most
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
         text = super()._deserialize(value, attr, data, **kwargs)
         skus = [s.strip() for s in text.split(",") if s.strip()]
         if not skus:  # review s5 S13: `basket=,,,` is as blank as `basket=`
             raise ValidationError("must not be blank: give SKUs separated by commas")
-        if len(skus) > 100:  # counted before repeated SKUs are merged
-            raise ValidationError("at most 100 SKUs")
+        if len(skus) > self.most:
+            raise ValidationError(f"at most {self.most} SKUs")
         return list(dict.fromkeys(skus))
 
 
