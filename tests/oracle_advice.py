@@ -17,6 +17,16 @@ BANDED = ("vitamin_d_ug", "folic_acid_ug", "iodine_ug")
 
 
 def vitamin_d_advice(profile: dict[str, Any], month: int) -> float | None:
+    """The advice below, at least 20 µg for an adult with osteoporosis or osteopenia or on a
+    bisphosphonate (targets.yaml bone-conditions-vitamin-d, review s44a F2: NHG, DVO)."""
+    advice = _national_vitamin_d_advice(profile, month)
+    bone = {"osteoporosis", "osteopenia"} & set(profile.get("conditions") or ())
+    if profile["age"] >= 18 and (bone or "bisphosphonate" in (profile.get("medications") or ())):
+        return max(advice or 0.0, 20.0)
+    return advice
+
+
+def _national_vitamin_d_advice(profile: dict[str, Any], month: int) -> float | None:
     """domain.md: Gezondheidsraad (NL) 10 µg for children 0-3, pregnancy, breastfeeding, women
     50-69, dark skin, little sun; 20 µg for 70+. DGE (DE) 20 µg when the skin makes none (winter,
     little sun), infants 10 µg. Any other market (no national table, review s5 S10): the EFSA

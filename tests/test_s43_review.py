@@ -292,6 +292,52 @@ def test_a_label_line_with_no_amounts_is_refused_on_its_nutrients(where: str) ->
     assert field in response.get_json()["error"]["fields"], response.get_json()
 
 
+@pytest.mark.parametrize(
+    ("country", "age", "taken"),
+    [("NL", 2, 25.0), ("DE", 2, 45.0), ("DE", 6, 45.0), ("NL", 6, 35.0)],
+)
+def test_a_childs_high_vitamin_d_is_no_enough_but_a_question_for_the_doctor(
+    country: str, age: int, taken: float
+) -> None:
+    """s43a F1 (misleading, borders unsafe): a toddler on 25 µg vitamin D a day (NL advice
+    10 µg) and a German child on 45 µg (with food 49 of the 50 µg upper limit) were told "you
+    already take enough vitamin D": a child's dose band was 2.5 x the advice, the upper limit
+    itself in DE. A child's band is 1.5 x (scoring.yaml dose_band.children): above it the list
+    says to ask the doctor or pharmacist, and calls nothing enough."""
+    client = memory_app().test_client()
+    line = {"label": "D3 drops", "nutrients": {"vitamin_d_ug": taken}}
+    profile = {"age": age, "country": country, "current_supplements": [line]}
+    texts = notice_texts(recommend(client, {"profile": profile}))
+    assert "intake_warning:vitamin_d_ug" in texts, texts
+    assert "already_covered:vitamin_d_ug" not in texts, texts
+    adult = {
+        "age": 35,
+        "country": country,
+        "current_supplements": [line | {"nutrients": {"vitamin_d_ug": 20}}],
+    }
+    assert "intake_warning:vitamin_d_ug" not in notice_texts(recommend(client, {"profile": adult}))
+
+
+def test_a_childs_band_is_quoted_and_an_infants_stays_the_upper_limit() -> None:
+    """s43a F1: the warning quotes the child's band (1.5 x the DGE's 20 µg: 30 µg), a child's
+    10 µg drops stay "enough", and an infant's band stays 2.5 x (its upper limit, 25 µg): an
+    infant on 10 µg in DE is covered, "nothing else to suggest", not "no product safely fits"
+    (no other product fits beside it, yet nothing is missing)."""
+    client = memory_app().test_client()
+
+    def texts(age: int, country: str, taken: float) -> dict[str, str]:
+        line = {"label": "D3 drops", "nutrients": {"vitamin_d_ug": taken}}
+        profile = {"age": age, "country": country, "current_supplements": [line]}
+        return notice_texts(recommend(client, {"profile": profile}))
+
+    assert "at most 30 µg" in texts(6, "DE", 45)["intake_warning:vitamin_d_ug"]
+    assert "already_covered:vitamin_d_ug" in texts(2, "NL", 10)
+    infant = texts(0, "DE", 10)
+    assert "already_covered:vitamin_d_ug" in infant, infant
+    assert infant["no_items"].startswith("Beside what you already take"), infant
+    assert "intake_warning:vitamin_d_ug" not in texts(0, "NL", 20)
+
+
 def test_retinol_beside_an_oral_retinoid_is_stopped_now_not_as_agreed(redis_url) -> None:
     """s43b F5 (misleading): a breastfeeding woman on an oral retinoid read beside the 10 µg D3
     named in place of her A-Z multivitamin (800 µg retinol) "make this change only as agreed

@@ -13,7 +13,14 @@ from typing import Any
 
 import numpy as np
 
-from .advice_checks import ChildDietNotice, placeholder_problem
+from .advice_checks import (
+    ChildDietNotice,
+    child_band,
+    claim_served,
+    past_caution,
+    placeholder_problem,
+    serum_levels,
+)
 from .advice_checks import child_diet_notices as _child_diet_notices
 from .advice_text_keys import ADVICE_TEXTS, variants
 from .errors import DataFileError, Finding
@@ -46,6 +53,7 @@ _DOSE_FIT_KEYS = frozenset(
         "nutrients",
         "order_tolerance",
         "past_warning",
+        "past_caution",
         "regimen_nutrients",
         "regimen_source",
         "source",
@@ -98,6 +106,8 @@ class AdviceConfig:
     # nutrient's NRV if more), and (claims, nutrients) 0/1: the nutrients it sums
     claim_served: np.ndarray = field(default_factory=lambda: np.zeros(0))
     claim_nutrients: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+    child_band: tuple[float, int, int] | None = None  # dose_band.children
+
     # a product overshooting every gap it fills and giving this many nutrients it fills no gap
     # of (a multivitamin) is no answer to those gaps (lists.overshot_gap, needs.overshot_gap)
     overshot_min_unneeded: int | None = None
@@ -117,6 +127,8 @@ class AdviceConfig:
     # added to that closeness (a share of the advice) for a product that takes the day's total
     # past a triggered medicine's warning threshold (dose_fit.past_warning; 0: not at all)
     fit_past_warning: float = 0.0
+    # ... and for a product with an unadvised nutrient of a caution, from an age (past_caution)
+    fit_past_caution: tuple[float, int] = (0.0, 0)
     child_diet_notices: tuple[ChildDietNotice, ...] = ()
     # banded nutrients a multivitamin carries in passing in a regimen: not one of the "one
     # source" products (scoring.yaml dose_band.in_passing; review s5 S2)
@@ -177,6 +189,7 @@ def load_advice_config(reference: Reference) -> AdviceConfig:
     serum_nutrient: str | None = None
     serum_refer_below: float | None = None
     levels: tuple[tuple[float, float], ...] = ()
+    children: tuple[float, int, int] | None = None
     if not isinstance(band, dict):
         find(scoring_file, scoring, "dose_band", "needs `dose_band:` (factor, nutrients, source)")
     else:
@@ -198,17 +211,9 @@ def load_advice_config(reference: Reference) -> AdviceConfig:
         serum_nutrient = serum.get("nutrient")
         if serum and serum_nutrient not in keys:
             find(scoring_file, serum, "nutrient", f"dose_band.serum: unknown {serum_nutrient!r}")
-        parsed = []
-        for i, level in enumerate(serum.get("levels") or ()):
-            ok = isinstance(level, dict) and all(
-                isinstance(level.get(k), int | float) and not isinstance(level.get(k), bool)
-                for k in ("below", "up_to")
-            )
-            if not ok:
-                find(scoring_file, serum.get("levels"), i, "serum level needs below and up_to")
-                continue
-            parsed.append((float(level["below"]), float(level["up_to"])))
-        levels = tuple(sorted(parsed))
+        levels, problems = serum_levels(serum.get("levels"))
+        for i, message in problems:
+            find(scoring_file, serum.get("levels"), i, message)
         refer = serum.get("refer_below")
         if refer is not None and (isinstance(refer, bool) or not isinstance(refer, int | float)):
             find(scoring_file, serum, "refer_below", "dose_band.serum.refer_below: a number")
@@ -216,9 +221,12 @@ def load_advice_config(reference: Reference) -> AdviceConfig:
         serum_refer_below = None if refer is None else float(refer)
         if serum and not isinstance(serum.get("source"), str):
             find(scoring_file, serum, "source", "dose_band.serum needs a `source` note")
+        children, problem = child_band(band, float(factor))
+        if problem:
+            find(scoring_file, band, "children", problem)
     fit_columns = np.zeros(len(keys), dtype=bool)
     fit_order_tolerance = None
-    fit_past_warning = 0.0
+    fit_past_warning, fit_past_caution = 0.0, (0.0, 0)
     fit = scoring.get("dose_fit") if isinstance(scoring, dict) else None
     if fit is not None:
         fit_nutrients = fit.get("nutrients") if isinstance(fit, dict) else None
@@ -249,6 +257,9 @@ def load_advice_config(reference: Reference) -> AdviceConfig:
             find(scoring_file, fit, "past_warning", "dose_fit.past_warning: from 0 to 10")
             past = 0.0
         fit_past_warning = float(past)
+        fit_past_caution, problem = past_caution(fit.get("past_caution"))
+        if problem:
+            find(scoring_file, fit, "past_caution", problem)
     fit_columns.flags.writeable = False
     max_per_role, roles, learned = 2, {}, 0.6
     goals_not_for_sex: dict[str, tuple[str, ...]] = {}
@@ -416,7 +427,7 @@ def load_advice_config(reference: Reference) -> AdviceConfig:
                     "min_per_day",
                     f"{claim_id}: min_per_day is below 15 % of the NRV ({least:g})",
                 )
-    claim_served, claim_nutrients = _claim_served(reference, scoring_file, lists, nrv, find)
+    served, claim_nutrients = claim_served(reference, scoring_file, lists, nrv, find)
     # texts.yaml: the texts this module writes
     texts_file, texts_doc = doc("texts.yaml")
     for text_key, placeholders in [*ADVICE_TEXTS.items(), *variants(reference, ADVICE_TEXTS)]:
@@ -450,7 +461,8 @@ def load_advice_config(reference: Reference) -> AdviceConfig:
         covered_when_taken=tuple(covered_when_taken),
         covered_within=covered_within,
         covered_exact=covered_exact,
-        claim_served=claim_served,
+        child_band=children,
+        claim_served=served,
         claim_nutrients=claim_nutrients,
         overshot_min_unneeded=overshot_min_unneeded,
         groups=tuple(groups),
@@ -460,31 +472,9 @@ def load_advice_config(reference: Reference) -> AdviceConfig:
         fit_columns=fit_columns,
         fit_order_tolerance=fit_order_tolerance,
         fit_past_warning=fit_past_warning,
+        fit_past_caution=fit_past_caution,
         child_diet_notices=child_notices,
     )
-
-
-def _claim_served(
-    reference: Reference, scoring_file: Any, lists: Any, nrv: Any, find: Any
-) -> tuple[np.ndarray, np.ndarray]:
-    """Per claim, what taken serves its goals (needs.claims_met): `min_per_day`, or more, the
-    share of its one nutrient's NRV (review s26b B3: not 1 µg D); the nutrients it sums."""
-    served, share = lists.get("goal_served") if isinstance(lists, dict) else None, 0.0
-    if served is not None:
-        given = served.get("share_of_nrv") if isinstance(served, dict) else None
-        sourced = isinstance(served, dict) and isinstance(served.get("source"), str)
-        if isinstance(given, int | float) and not isinstance(given, bool) and 0 <= given <= 1:
-            share = float(given) if sourced else 0.0
-        if not sourced or share != given:
-            find(scoring_file, lists, "goal_served", "goal_served: {share_of_nrv: 0-1, source}")
-    keys, least = reference.nutrients.keys, np.zeros(len(reference.claims))
-    sums = np.zeros((len(reference.claims), len(keys)))
-    for row, claim in enumerate(reference.claims.values()):
-        least[row] = claim.min_per_day
-        if len(claim.nutrients) == 1 and claim.nutrients[0] in nrv:
-            least[row] = max(least[row], share * float(nrv[claim.nutrients[0]]["value"]))
-        sums[row, [keys.index(n) for n in claim.nutrients if n in keys]] = 1.0
-    return least * (1 - 1e-9), sums
 
 
 def check_advice(reference: Reference) -> list[Finding]:

@@ -156,8 +156,10 @@ def served_by_what_is_taken(ev: Evaluation, beside_no_need: bool = False) -> boo
         return False
     if beside_no_need:
         return True
+    # and none at all: every product that gives it goes past a child's narrower band beside
+    # a toddler's 10 µg drops (review s43a F1), that is no "nothing safely fits" either
     safe = ev.safety.allowed() & ~ev.rule_excluded & ev.rule_required & offer.within_band
-    return bool(safe.any()) and bool(offer.covered_duplicate[safe].all())
+    return bool(offer.covered_duplicate[safe].all())
 
 
 def served_beside_a_warning(ev: Evaluation) -> str | None:

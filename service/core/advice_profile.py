@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from .advice_checks import band_factor
 from .advice_config import DOCTOR, advice_config
 from .expressions import Expression, holding
 from .intake import advised_amounts
@@ -112,7 +113,7 @@ def profile_advice(
     for key in config.banded:
         column = keys.index(key)
         if not np.isnan(general[column]):
-            ordinary[column] = config.factor * general[column]
+            ordinary[column] = band_factor(config, profile.age) * general[column]
     upper = ordinary.copy()
     justified: dict[int, str] = {}
     serum = profile.serum_25ohd_nmol_l

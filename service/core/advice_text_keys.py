@@ -30,6 +30,13 @@ ADVICE_TEXTS: dict[str, tuple[str, ...]] = {
     "notice_already_covered_serum_basket": ("amount", "unit", "nutrient"),
     "notice_intake_interaction": ("products", "amount", "unit", "nutrient", "maximum"),
     "notice_intake_life_stage_maximum": ("products", "amount", "unit", "nutrient", "maximum"),
+    "notice_intake_life_stage_maximum_doctor": (
+        "products",
+        "amount",
+        "unit",
+        "nutrient",
+        "maximum",
+    ),
     "notice_intake_dose_band": ("products", "amount", "unit", "nutrient", "maximum"),
     # session 28: above the notice instead:<SKU> naming a lower dose of it
     "notice_intake_life_stage_maximum_instead": _WARNING_INSTEAD,

@@ -27,6 +27,7 @@ from .children import (
 )
 from .day_totals import basket_out, caution_notices, infant, interaction_key, over_room
 from .doctor_reach import doctor_excluded_notices, doctor_short_notices
+from .failing import doctor_covers
 from .intake import shown_name
 from .line_notices import (
     basket_over_stage,
@@ -304,6 +305,8 @@ def _warning_notice(
     text_key = _warning_key(reference, found, ev.profile.country) + suffix
     if found.kind == "life_stage_maximum":  # her own life stage (review s39d F3)
         text_key = reference.variant(text_key, own_stage(ev.profile))
+        if found.maximum and doctor_covers(ev, column):  # her doctor's dose (s44b F4)
+            text_key = "notice_intake_life_stage_maximum_doctor"
     text = reference.text(
         text_key,
         locale,
@@ -311,12 +314,39 @@ def _warning_notice(
         **values,
         **more,
     )
+    if found.kind == "life_stage_maximum" and found.maximum == 0:
+        text += _label_gives_more(ev, column, found, locale)
     # which to take out of the basket, unless the upper limit's notice says it already
     stage = found.kind == "life_stage_maximum" and found.maximum is not None
     if stage and column not in over_room(ev):
         carted = [ev.resolved[i] for i in found.lines if i in basket_over_stage(ev)]
         text += basket_out(ev, column, carted, locale, float(found.maximum))
     return {"code": f"intake_warning:{key}", "text": text}
+
+
+def _label_gives_more(ev: Evaluation, column: int, found: Any, locale: str) -> str:
+    """After the warning of a nutrient the life stage allows none of (retinol in pregnancy):
+    what else an advised nutrient a typed-in line of it gives, which counts for nothing now,
+    and to ask for a product without it in its place (review s44a F3: a typed-in women's
+    multivitamin was her folic acid, vitamin D and iodine, and nothing said so)."""
+    reference = ev.snapshot.reference
+    keys = reference.nutrients.keys
+    labels = [ev.resolved[i] for i in found.lines if ev.resolved[i].sku is None]
+    advised = advice_of(ev).targets
+    more = [
+        reference.nutrients.name(keys[c], locale)
+        for c in range(len(keys))
+        if c != column and advised[c] > 0 and any(line.amounts[c] > 0 for line in labels)
+    ]
+    if not more:
+        return ""
+    name = reference.nutrients.name(keys[column], locale)
+    return " " + reference.text(
+        "notice_intake_none_label_more",
+        locale,
+        nutrients=reference.listed(more, locale),
+        nutrient=name,
+    )
 
 
 def warning_beside_instead(

@@ -157,7 +157,7 @@ def item_interaction_warnings(
     return warnings
 
 
-def _cautions(ev: Evaluation) -> list[tuple[Any, list[int]]]:
+def cautions_of(ev: Evaluation) -> list[tuple[Any, list[int]]]:
     """interactions.yaml `cautions` that hold for the profile (no medicine of its
     `unless_medications` named), each with its nutrient columns; once per evaluation (every
     item of a list asks)."""
@@ -180,7 +180,7 @@ def caution_warnings(ev: Evaluation, index: int, locale: str) -> list[dict[str, 
     row = ev.snapshot.catalog.nutrients_per_day[index]
     return [
         {"code": f"caution:{c.id}", "text": c.words(ev.profile.country, locale)}
-        for c, columns in _cautions(ev)
+        for c, columns in cautions_of(ev)
         if (row[columns] > 0).any()
     ]
 
@@ -192,7 +192,7 @@ def regimen_cautions(
     it is the regimen's) that give one of the caution's nutrients, as the list's items carry
     it (review s44a F1: the D3 + 50 µg K2 drops in one regimen of seven, no word of it)."""
     out = []
-    for c, columns in _cautions(ev):
+    for c, columns in cautions_of(ev):
         skus = [sku for sku, amounts, ours in rows if ours and (amounts[columns] > 0).any()]
         if skus:
             text = c.words(ev.profile.country, locale)
@@ -206,7 +206,7 @@ def caution_notices(
     """`caution:<id>` for what is being bought that is no list item: a basket line, and the
     product on the page (`pages`), each named before the caution's words (review s39c F4: the
     K2 on the page and in the cart said nothing of blood thinners, the items beside it did)."""
-    cautions = _cautions(ev)
+    cautions = cautions_of(ev)
     if not cautions:
         return []
     reference, catalog = ev.snapshot.reference, ev.snapshot.catalog

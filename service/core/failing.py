@@ -104,3 +104,55 @@ def stage_totals(ev: Evaluation, index: int) -> tuple[list[int], list[int]]:
         rest = total - sum(ev.resolved[i].amounts[column] for i in unsuitable)
         (theirs if maximum and unsuitable and not above(rest, maximum) else fails).append(column)
     return fails, theirs
+
+
+def doctor_covers(ev: Evaluation, column: int) -> bool:
+    """The profile's doctor's dose of the nutrient (`higher_dose_advised`) is at least what is
+    taken and in the basket of it."""
+    from .advice import advice_of  # it reads this module
+
+    doctor = advice_of(ev).doctor.get(column)
+    return doctor is not None and not above(float(ev.intake[column]), doctor)
+
+
+def doctor_dose_product(ev: Evaluation, index: int) -> bool:
+    """The product at catalog `index` does not suit the life stage only by its dose of nutrients
+    whose doctor's dose covers what is taken (review s44b F4: a pregnant woman's 50 µg D3 for a
+    measured deficiency, as her doctor advised, was to be swapped for 25 µg drops): it fails no
+    other check of the profile (diet, allergy, age, an interaction, a rule's `taken`)."""
+    from .refills.why import UNFIT_CODES  # it reads this module
+
+    excluded = ev.safety.excluded
+    stage = excluded.get("life_stage")
+    if stage is None or not stage[index]:
+        return False
+    for code, mask in excluded.items():
+        if code != "life_stage" and (code in UNFIT_CODES or code.startswith("interaction:")):
+            if mask[index]:
+                return False
+    if any(mask[index] for mask in ev.taken_unsuited.values()):
+        return False
+    keys = ev.snapshot.reference.nutrients.keys
+    row = ev.snapshot.catalog.nutrients_per_day[index]
+    maxima = life_stage_maxima(ev.snapshot.reference, ev.profile)
+    over = [keys.index(k) for k, most in maxima.items() if above(row[keys.index(k)], most)]
+    return bool(over) and all(doctor_covers(ev, column) for column in over)
+
+
+def zero_stage_labels(ev: Evaluation) -> list[int]:
+    """Resolved label lines (no SKU) that give a nutrient of which the life stage allows none
+    (product_maxima.yaml `life_stages`: retinol in pregnancy): unsuitable as a whole, as the
+    catalog marks such a product, so what else they give is no "achieved" (review s44a F3: a
+    typed-in women's multivitamin achieved a pregnant woman's folic acid, vitamin D and iodine,
+    by SKU it failed)."""
+    keys = ev.snapshot.reference.nutrients.keys
+    zero = [
+        keys.index(k)
+        for k, most in life_stage_maxima(ev.snapshot.reference, ev.profile).items()
+        if most == 0
+    ]
+    return [
+        i
+        for i, line in enumerate(ev.resolved)
+        if line.sku is None and any(line.amounts[c] > 0 for c in zero)
+    ]

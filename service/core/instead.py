@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, cast
 import numpy as np
 
 from .day_totals import basket_out_sentence
+from .failing import doctor_dose_product
 from .instead_beside import beside_named
 from .instead_groups import (
     canonical,
@@ -124,7 +125,10 @@ def _replaced(ev: Evaluation) -> tuple[list[int], list[int]]:
     for sku in (ev.resolved[i].sku for i in basket_over_stage(ev)):
         if sku in catalog.index:
             unfit[catalog.index[sku]] = True
-    return taken, list(dict.fromkeys(index for index in taken + carted if unfit[index]))
+    # not a dose her doctor advised (review s44b F4: a pregnant woman's 50 µg D3 for a measured
+    # deficiency): that is the doctor's to change, not ours
+    replaced = [i for i in taken + carted if unfit[i] and not doctor_dose_product(ev, i)]
+    return taken, list(dict.fromkeys(replaced))
 
 
 def replaced_any(ev: Evaluation) -> bool:

@@ -172,6 +172,7 @@ def merged(
     and she was told "no product safely fits"; review s37c F1: which notice came first
     decided whether a vegan's calcium chew beside two D3s was replaced). Nothing to join
     where the day itself is within every limit: a day with less is too."""
+    groups = _band_joined(days.ev, groups, replaced)
     if len(groups) < 2 or not days.ev.over_limit_now:
         return groups
     catalog = days.ev.snapshot.catalog
@@ -195,4 +196,28 @@ def merged(
                 group.sort(key=replaced.index)
                 joined = True
                 break
+    return [tuple(group) for group in out]
+
+
+def _band_joined(
+    ev: Evaluation, groups: list[tuple[int, ...]], replaced: list[int]
+) -> list[tuple[int, ...]]:
+    """`groups`, those whose products together take a nutrient above the dose band joined:
+    judged apart, each beside the other has no room below the band for what it gave (review
+    s43a F1: a child of 2 on a calcium + D3 for 12+ and a 25 µg D3, 35 µg against her band of
+    15: in place of either nothing fit beside the other's 10 or 25 µg, so nothing was named)."""
+    if len(groups) < 2:
+        return groups
+    index = ev.snapshot.catalog.index
+    out = [list(group) for group in groups]
+    for found in ev.offer.failing.values():
+        if found.kind != "dose_band":
+            continue
+        giving = {index[s] for s in (ev.resolved[i].sku for i in found.lines) if s in index}
+        touched = [group for group in out if giving & set(group)]
+        for other in touched[1:]:
+            touched[0].extend(other)
+            out.remove(other)
+        if len(touched) > 1:
+            touched[0].sort(key=replaced.index)
     return [tuple(group) for group in out]

@@ -252,11 +252,13 @@ def _law_warnings(ev: Any, locale: str) -> list[dict[str, Any]]:
     write = TextWriter(reference, locale)
 
     def details(per_day: dict[str, float], maxima: dict[str, float]) -> str:
+        # a maximum of 0 in words: "retinol 250 µg > 0 µg" (review s44a F7)
         return ", ".join(
-            "{nutrient} {amount} {unit} > {maximum} {unit}".format(
-                **nutrients.text_values(n, locale, amount=per_day[n], maximum=maxima[n])
-            )
+            reference.text("detail_maximum_none", locale, **values)
+            if maxima[n] == 0
+            else "{nutrient} {amount} {unit} > {maximum} {unit}".format(**values)
             for n in over_maxima(per_day, maxima)
+            for values in [nutrients.text_values(n, locale, amount=per_day[n], maximum=maxima[n])]
         )
 
     checks = [

@@ -17,7 +17,7 @@ import numpy as np
 
 from .advice_config import DOCTOR, advice_config
 from .amounts import above
-from .day_totals import advice_within_warning
+from .day_totals import advice_within_warning, cautions_of
 from .fastnp import flatnonzero
 
 if TYPE_CHECKING:
@@ -282,9 +282,15 @@ def _fit_distance(
         rows = fits & (group != column) & (doses[:, column] > 0)
         far = np.abs(doses[rows, column] - gap[column]) / targets[column]
         distance[rows] = np.maximum(distance[rows], far)
-    past = advice_config(ev.snapshot.reference).fit_past_warning
-    if past:
-        _past_warning(ev, pool, group, distance, past)
+    config = advice_config(ev.snapshot.reference)
+    if config.fit_past_warning:
+        _past_warning(ev, pool, group, distance, config.fit_past_warning)
+    amount, least_age = config.fit_past_caution
+    if amount and ev.profile.age >= least_age:  # review s44b F5
+        for _, given in cautions_of(ev):
+            unasked = [c for c in given if ev.targets_or_zero[c] <= 0]
+            if unasked:
+                distance[fits & (doses[:, unasked] > 0).any(axis=1)] += amount
     return distance, group, own
 
 

@@ -142,6 +142,9 @@ class Interaction:
     serum_above: float | None = None
     # and only in one of these life stages (`trigger.life_stage`; review s31a F1); empty: any
     life_stages: frozenset[str] = frozenset()
+    # every medicine of `medications` taken, not any one (`trigger.all_medications`: a retinoid
+    # with a tetracycline, review s44b F6)
+    all_medications: bool = False
 
     def in_market(self, market: str) -> Interaction:
         """This interaction as a customer of `market` reads it (the default text elsewhere)."""
@@ -156,6 +159,8 @@ class Interaction:
     ) -> bool:
         if self.serum_above is not None and serum is not None and serum > self.serum_above:
             return True
+        if self.all_medications:
+            return self.medications.issubset(medications)
         return bool(self.medications.intersection(medications)) or bool(
             self.conditions.intersection(conditions)
         )

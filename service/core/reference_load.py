@@ -365,6 +365,7 @@ def _interaction(item: dict) -> Interaction:
         timing=item["timing"],
         serum_above=item["trigger"].get("serum_25ohd_above"),
         life_stages=frozenset(item["trigger"].get("life_stage", [])),
+        all_medications=bool(item["trigger"].get("all_medications", False)),
     )
 
 

@@ -269,6 +269,8 @@ class _Trigger(_Strict):
     medications = fields.List(fields.String(validate=validate.OneOf(MEDICATIONS)))
     conditions = fields.List(fields.String(validate=validate.OneOf(CONDITIONS)))
     together = fields.List(fields.List(fields.String()), validate=validate.Length(equal=2))
+    # every medicine of `medications` taken together, not any one (review s44b F6)
+    all_medications = fields.Boolean()
     # a measured serum 25(OH)D above this many nmol/l (review 21 P1: a high level)
     serum_25ohd_above = Number(validate=validate.Range(min=0, min_inclusive=False))
     # and only in these life stages (review s31a F1: a retinoid or a vitamin K antagonist in

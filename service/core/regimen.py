@@ -16,6 +16,7 @@ from .amounts import above, rounded
 from .children import child_diet_notices, sourced_columns
 from .day_totals import interaction_key, near_upper_limit, regimen_cautions
 from .doctor_reach import doctor_short_reach, doctor_warned, no_product_on_top
+from .failing import zero_stage_labels
 from .intake import shown_name
 from .line_notices import conflicting, interaction_taken, unsuited_taken, with_unsuited_lines
 from .numbers import format_number
@@ -136,11 +137,8 @@ def _failing_taken(ev: Evaluation) -> dict[int, list[int]]:
     # review 10 M1: what a line gives that does not suit the person (diet, allergy, age, an
     # interaction) is not "already achieved"; nor a product unsuited in the life stage (the
     # A-Z multivitamin in pregnancy, review 17), nor a label line an interaction excludes
-    labels = [
-        i
-        for i, line in enumerate(ev.resolved)
-        if line.sku is None and conflicting(ev, line.amounts)
-    ]
+    labels = [i for i, x in enumerate(ev.resolved) if x.sku is None and conflicting(ev, x.amounts)]
+    labels += zero_stage_labels(ev)  # typed-in retinol in pregnancy (review s44a F3)
     unsuited = {*unsuited_taken(ev), *interaction_taken(ev), *ev.offer.unsuitable_lines, *labels}
     for i in sorted(unsuited):
         for c in np.flatnonzero(ev.resolved[i].amounts > 0).tolist():

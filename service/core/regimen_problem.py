@@ -80,7 +80,7 @@ from .needs import overshot_gap
 from .ranking import Evaluation
 from .regimen_fit import regimen_fit_columns
 from .regimen_instead import beside
-from .regimen_prune import undominated
+from .regimen_prune import caution_cents, undominated
 from .safety import life_stage_maxima
 from .target_priority import column_ranks
 
@@ -390,12 +390,13 @@ def regimen_problem(
         caps = np.minimum(caps, need.max(axis=1, initial=0.0))
     caps = np.maximum(caps, 0).astype(np.int64)
     keep = np.flatnonzero(caps > 0)
+    penalty = caution_cents(ev, per_serving, gaps)
     binding = np.isfinite(room) & (caps[keep] @ per_serving[keep] > room)
     keep = keep[
         undominated(
             per_serving[keep],
             caps[keep],
-            arrays.cost_per_serving[index[keep]],
+            arrays.cost_per_serving[index[keep]] + penalty[keep] / 100.0,
             gaps,
             binding,
             max_products,
@@ -412,7 +413,7 @@ def regimen_problem(
         labelled=arrays.labelled[index],
         max_servings=caps[keep],
         cost_per_serving=arrays.cost_per_serving[index],
-        cost_cents=arrays.cost_cents[index],
+        cost_cents=arrays.cost_cents[index] + penalty[keep],
         targets=targets,
         gaps=gaps,
         headroom=room,

@@ -1,11 +1,22 @@
 """Exact pruning of a regimen's candidates (split from regimen_problem.py, session 14): a
-product that max_products others dominate is never needed for an optimum."""
+product that max_products others dominate is never needed for an optimum; and the cost a
+cautioned nutrient nobody asked for adds in the objective (review s44a F1)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
+from .day_totals import cautions_of
+
+if TYPE_CHECKING:
+    from .ranking import Evaluation
+
 _PAIRWISE_LIMIT = 2000  # candidates compared pairwise for dominance (an n x n boolean matrix)
+# a month's cost the objective adds for a cautioned nutrient no target asks for
+# (`caution_cents`): more than any price difference between two products of one role
+CAUTION_CENTS = 1000
 
 
 def undominated(
@@ -70,3 +81,17 @@ def undominated(
             dominated &= theirs <= mine
     keep[left[dominated.sum(axis=1) >= max_products]] = False
     return keep
+
+
+def caution_cents(ev: Evaluation, per_serving: np.ndarray, gaps: np.ndarray) -> np.ndarray:
+    """Per candidate, what the objective adds to its cost for a nutrient of an interactions.yaml
+    `caution` that holds for the person and that no target gap asks for: where the shortfall
+    is the same, the regimen takes plain D3, not the cheaper D3 + 50 µg K2 drops (review s44a
+    F1: one regimen in seven, for a man of 75 with no word of his medicines). The cost shown
+    and the budget stay the true ones."""
+    out = np.zeros(len(per_serving), dtype=np.int64)
+    for _, columns in cautions_of(ev):
+        unasked = [c for c in columns if gaps[c] <= 0]
+        if unasked:
+            out[(per_serving[:, unasked] > 0).any(axis=1)] = CAUTION_CENTS
+    return out

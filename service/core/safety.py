@@ -52,7 +52,7 @@ def check_guarantee_coverage(reference: Reference, file: str) -> list[Finding]:
         for item in reference.interactions:
             triggers = item.medications if kind == "medications" else item.conditions
             # one that holds only in a life stage covers no one else (trigger.life_stage, s31)
-            if code in triggers and not item.life_stages:
+            if code in triggers and not item.life_stages and not item.all_medications:
                 covered |= {n for n, threshold in item.exclude.items() if threshold == 0}
         missing = nutrients - covered
         if missing:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, NamedTuple
 import numpy as np
 
 from ..advice import advice_of
-from ..failing import stage_totals
+from ..failing import doctor_dose_product, stage_totals
 from ..instead_groups import joins
 from ..profile import Line, Profile
 from ..ranking import Evaluation
@@ -315,7 +315,12 @@ def lasting_verdicts(
             why = {}
         if why:
             out[supply.sku] = why
-        if supply.sku in unfit and not ev.over_limit_now:
+        # not a dose her doctor advised, as the list (review s44b F4): hers to keep
+        if (
+            supply.sku in unfit
+            and not ev.over_limit_now
+            and not doctor_dose_product(base, supply.index)
+        ):
             # a multivitamin's, with the products of one role it gives all of that do not
             # fit either, judged as one: the list's (instead_groups.grouped; review s36a F1)
             unfit_now = [s for s in lasting if s.sku in unfit and s is not supply]
