@@ -72,7 +72,7 @@ CLAIM_PATTERNS = [
         r"\bcur(e|es|ed|ing)\b",
         r"\btreat",
         r"\bprotects?\s+against\b",
-        r"\bheal",
+        r"\bheal(s|ed|ing)?\b",  # not "Health Council" (as tests/oracle.py)
         r"\bvoorkom(t|en)\b",
         r"\bgeneest\b",
         r"\bbehandel",
