@@ -334,7 +334,7 @@ def test_a_childs_band_is_quoted_and_an_infants_stays_the_upper_limit() -> None:
     assert "already_covered:vitamin_d_ug" in texts(2, "NL", 10)
     infant = texts(0, "DE", 10)
     assert "already_covered:vitamin_d_ug" in infant, infant
-    assert infant["no_items"].startswith("Beside what you already take"), infant
+    assert infant["no_items"].startswith("Beside what your baby already gets"), infant
     assert "intake_warning:vitamin_d_ug" not in texts(0, "NL", 20)
 
 

@@ -238,3 +238,35 @@ def test_from_70_plain_vitamin_d_leads_before_an_unadvised_k2(client, age, count
     assert items, items
     first = items[0]["nutrients_per_day"]
     assert "vitamin_d_ug" in first and "vitamin_k2_ug" not in first, items[0]
+
+
+@pytest.mark.parametrize("locale", ["en", "nl", "de"])
+def test_a_babys_covered_vitamin_d_is_the_babys(client, locale) -> None:
+    """s44b F9 (cosmetic): a baby on 10 µg drops read "You already take enough vitamin D",
+    where every other infant text says "your baby"; and the iodine notice spoke of pregnancy
+    to a baby (nl: of a midwife, unlike de and en)."""
+    profile = {"age": 0, "country": "NL", "current_supplements": [{"sku": "XF-D3-KIDS-DROPS"}]}
+    texts = notice_texts(recommend(client, {"profile": profile}, locale))
+    baby = {"en": "baby", "nl": "baby", "de": "Baby"}[locale]
+    assert baby in texts["already_covered:vitamin_d_ug"], texts
+    assert baby in texts["no_items"], texts
+    thyroid = {"age": 0, "country": "NL", "conditions": ["thyroid_disease"]}
+    iodine = notice_texts(recommend(client, {"profile": thyroid}, locale))
+    text = iodine["interaction:iodine-with-a-doctor"]
+    for word in ("pregnancy", "zwangerschap", "Schwangerschaft"):
+        assert word not in text, text
+
+
+def test_a_calcium_excess_made_by_the_food_allowance_asks_for_the_dairy(client) -> None:
+    """s44b F2 (misleading): an 82-year-old on her prescribed 1,000 mg calcium + D3 read "above
+    the safe upper limit ... until that is adjusted" only through the 1,700 mg of a dairy-rich
+    diet (with one dairy portion declared: "already enough"). The notice asks for the dairy
+    portions where they were not given, and not where they were."""
+    line = {"label": "Calci-Chew D3", "nutrients": {"calcium_mg": 1000, "vitamin_d_iu": 800}}
+    profile = {"age": 82, "sex": "female", "conditions": ["osteoporosis"]}
+    profile |= {"higher_dose_advised": {"calcium_mg": 1000}, "current_supplements": [line]}
+    texts = notice_texts(recommend(client, {"profile": profile}))
+    assert "how many portions a day" in texts["above_upper_limit:calcium_mg"], texts
+    declared = {**profile, "dairy_portions_per_day": 5}
+    texts = notice_texts(recommend(client, {"profile": declared}))
+    assert "how many portions" not in texts.get("above_upper_limit:calcium_mg", ""), texts

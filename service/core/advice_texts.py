@@ -101,7 +101,8 @@ def advice_notices(ev: Evaluation, locale: str) -> list[dict[str, str]]:
             # 45 mg MK-4 was "already enough vitamin K2"; product_maxima.yaml medicine_above)
             text_key = reference.variant(text_key, "medicine")
         values = reference.nutrients.text_values(key, locale, amount=amount)
-        text = reference.text(text_key, locale, **values)
+        # a baby's, not "you already take" (review s44b F9)
+        text = reference.text(infant(ev, text_key), locale, **values)
         notices.append({"code": f"already_covered:{key}", "text": text})
     notices += life_stage_line_notices(ev, locale)
     notices += doctor_dose_notices(ev, locale)
@@ -166,7 +167,7 @@ def no_items_notice(ev: Evaluation, locale: str) -> dict[str, str]:
         key = "notice_no_items_no_need"
     else:
         return plain_no_items_notice(ev, locale)
-    return {"code": "no_items", "text": ev.snapshot.reference.text(key, locale)}
+    return {"code": "no_items", "text": ev.snapshot.reference.text(infant(ev, key), locale)}
 
 
 def _unsuited_serve_advice(ev: Evaluation) -> bool:
@@ -191,7 +192,7 @@ def plain_no_items_notice(ev: Evaluation, locale: str) -> dict[str, str]:
         key = "notice_no_items_basket"
     else:
         key = "notice_no_items_profile"
-    return {"code": "no_items", "text": ev.snapshot.reference.text(key, locale)}
+    return {"code": "no_items", "text": ev.snapshot.reference.text(infant(ev, key), locale)}
 
 
 def takes_something(ev: Evaluation) -> bool:

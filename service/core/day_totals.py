@@ -307,9 +307,26 @@ def upper_limit_notices(ev: Evaluation, locale: str) -> list[dict[str, str]]:
         if carted:
             text_key += "_basket"  # not yet taken: "with your basket" (review s9 A6)
         text = reference.text(infant(ev, text_key), locale, **values)
+        if text_key.startswith("notice_above_upper_limit_food") and "_nothing" not in text_key:
+            text += _ask_declared(ev, key, locale)
         text += basket_out(ev, column, carted, locale, float(ev.safety.room_or_inf[column]))
         notices.append({"code": f"above_upper_limit:{key}", "text": text})
     return notices + food_alone_notices(ev, locale)
+
+
+def _ask_declared(ev: Evaluation, key: str, locale: str) -> str:
+    """Where only the food allowance takes what is taken above a limit, and a profile field
+    the person has not given would replace that allowance (food_intake.yaml `declared`): ask
+    for it (review s44b F2: an 82-year-old's prescribed 1,000 mg calcium was above the limit
+    only with the 1,700 mg of a dairy-rich diet; with one dairy portion it was enough)."""
+    reference = ev.snapshot.reference
+    return "".join(
+        " " + reference.text(f"notice_above_upper_limit_declared.{field}", locale)
+        for field, rule in reference.food.declared.items()
+        if rule.get("nutrient") == key
+        and getattr(ev.profile, field, None) is None
+        and f"notice_above_upper_limit_declared.{field}" in reference.texts
+    )
 
 
 def with_taken_band(
