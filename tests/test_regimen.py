@@ -34,6 +34,7 @@ from service.core.profile import Profile
 from service.core.ranking import evaluate
 from service.core.regimen import formulate_regimen
 from service.core.regimen_problem import SHORTFALL_RESOLUTION, regimen_problem
+from service.core.regimen_prune import CAUTION_CENTS
 from service.core.regimen_solve import solve_greedy
 from service.core.regimen_texts import load_regimen_texts
 from service.core.requests import RecommendationRequest
@@ -57,14 +58,15 @@ from .test_safety_properties import possible_life_stage
 ROOT = Path(__file__).resolve().parents[1]
 CATALOG = ROOT / "catalog" / "products.yaml"
 RULES = ROOT / "rules"
+CAUTIONS = yaml.safe_load((RULES / "reference" / "interactions.yaml").read_text())["cautions"]
 TODAY = dt.date(2026, 11, 28)  # the same fixed day as conftest.py
 
 # ---------------------------------------------------------------- the oracle's own facts
 # A copy: the brute-force catalogs below add synthetic products to it.
 PRODUCTS: dict[str, dict[str, Any]] = dict(ORACLE_PRODUCTS)
 SKUS = sorted(PRODUCTS)
-# Guarantee 7 for regimen texts: disease-claim verb stems per locale (our own list; stricter
-# than the oracle's, which must let "Health Council" pass in recommendation reasons).
+# Guarantee 7 for regimen texts: disease-claim verb stems per locale (our own list; "heal" as
+# the oracle's: a regimen's instead notice quotes "the Dutch Health Council advises" too).
 CLAIM_PATTERNS = [
     re.compile(p, re.IGNORECASE)
     for p in (
@@ -699,8 +701,21 @@ def brute_force(
         overshoot = sum(
             max(0.0, added[k] - gaps[k]) / t for k, t in targets.items() if k in DOSE_FIT
         )
-        cents = sum(cents_per_serving(s) * n for s, n in choice.items())
+        # what the objective adds for a cautioned nutrient no target asks for (review s44a F1)
+        cents = sum((cents_per_serving(s) + caution_cents(s)) * n for s, n in choice.items())
         return shortfall, cents, sum(choice.values()), overshoot
+
+    def caution_cents(sku: str) -> int:
+        """interactions.yaml `cautions` that hold for the profile (none of its medicines named)
+        and give a nutrient no target gap asks for: CAUTION_CENTS a serving."""
+        medications = set(profile.get("medications") or ())
+        given = per_serving(sku)
+        for caution in CAUTIONS:
+            if medications & set(caution.get("unless_medications") or ()):
+                continue
+            if any(given.get(n, 0) > 0 and gaps.get(n, 0.0) <= 0 for n in caution["nutrients"]):
+                return CAUTION_CENTS
+        return 0
 
     # guarantee 10: the dose band of the advice (tests/oracle_advice.py), as lists have it
     candidates = [
