@@ -173,6 +173,18 @@ def cautions_of(ev: Evaluation) -> list[tuple[Any, list[int]]]:
     return known
 
 
+def unasked_cautioned(ev: Evaluation, rows: np.ndarray, asked: np.ndarray) -> np.ndarray:
+    """Per row of amounts (products x nutrients), whether it gives a nutrient of a caution that
+    holds for the profile and that `asked` (per nutrient column) does not ask for: plain D3
+    before D3 + K2 where nobody advised the K2 (review s44a F1, s44b F5)."""
+    out = np.zeros(len(rows), dtype=bool)
+    for _, columns in cautions_of(ev):
+        unasked = [c for c in columns if not asked[c]]
+        if unasked:
+            out |= (rows[:, unasked] > 0).any(axis=1)
+    return out
+
+
 def caution_warnings(ev: Evaluation, index: int, locale: str) -> list[dict[str, Any]]:
     """`caution:<id>` of interactions.yaml `cautions` for an item that gives one of its
     nutrients, unless the profile names a medicine whose interaction speaks for it (review

@@ -120,17 +120,10 @@ def doctor_dose_product(ev: Evaluation, index: int) -> bool:
     whose doctor's dose covers what is taken (review s44b F4: a pregnant woman's 50 µg D3 for a
     measured deficiency, as her doctor advised, was to be swapped for 25 µg drops): it fails no
     other check of the profile (diet, allergy, age, an interaction, a rule's `taken`)."""
-    from .refills.why import UNFIT_CODES  # it reads this module
+    from .refills.why import unfit_products  # it reads this module
 
-    excluded = ev.safety.excluded
-    stage = excluded.get("life_stage")
-    if stage is None or not stage[index]:
-        return False
-    for code, mask in excluded.items():
-        if code != "life_stage" and (code in UNFIT_CODES or code.startswith("interaction:")):
-            if mask[index]:
-                return False
-    if any(mask[index] for mask in ev.taken_unsuited.values()):
+    stage = ev.safety.excluded.get("life_stage")
+    if stage is None or not stage[index] or unfit_products(ev, besides="life_stage")[index]:
         return False
     keys = ev.snapshot.reference.nutrients.keys
     row = ev.snapshot.catalog.nutrients_per_day[index]

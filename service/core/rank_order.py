@@ -17,7 +17,7 @@ import numpy as np
 
 from .advice_config import DOCTOR, advice_config
 from .amounts import above
-from .day_totals import advice_within_warning, cautions_of
+from .day_totals import advice_within_warning, unasked_cautioned
 from .fastnp import flatnonzero
 
 if TYPE_CHECKING:
@@ -287,10 +287,7 @@ def _fit_distance(
         _past_warning(ev, pool, group, distance, config.fit_past_warning)
     amount, least_age = config.fit_past_caution
     if amount and ev.profile.age >= least_age:  # review s44b F5
-        for _, given in cautions_of(ev):
-            unasked = [c for c in given if ev.targets_or_zero[c] <= 0]
-            if unasked:
-                distance[fits & (doses[:, unasked] > 0).any(axis=1)] += amount
+        distance[fits & unasked_cautioned(ev, doses, ev.targets_or_zero > 0)] += amount
     return distance, group, own
 
 

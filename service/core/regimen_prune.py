@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .day_totals import cautions_of
+from .day_totals import unasked_cautioned
 
 if TYPE_CHECKING:
     from .ranking import Evaluation
@@ -89,9 +89,4 @@ def caution_cents(ev: Evaluation, per_serving: np.ndarray, gaps: np.ndarray) -> 
     is the same, the regimen takes plain D3, not the cheaper D3 + 50 µg K2 drops (review s44a
     F1: one regimen in seven, for a man of 75 with no word of his medicines). The cost shown
     and the budget stay the true ones."""
-    out = np.zeros(len(per_serving), dtype=np.int64)
-    for _, columns in cautions_of(ev):
-        unasked = [c for c in columns if gaps[c] <= 0]
-        if unasked:
-            out[(per_serving[:, unasked] > 0).any(axis=1)] = CAUTION_CENTS
-    return out
+    return np.where(unasked_cautioned(ev, per_serving, gaps > 0), CAUTION_CENTS, 0)

@@ -128,19 +128,21 @@ UNFIT_KINDS = frozenset({"life_stage", "interaction"})
 UNFIT_CODES = frozenset({"diet", "allergy", "age", "life_stage"})
 
 
-def unfit_products(ev: Evaluation) -> np.ndarray:
+def unfit_products(ev: Evaluation, besides: str | None = None) -> np.ndarray:
     """Products that fail a check of `UNFIT_CODES` or an interaction for the profile, or that
-    an exclude rule with `taken` excludes. Once per evaluation (read-only: it is shared)."""
-    mask = ev.memo.get("unfit_products")
+    an exclude rule with `taken` excludes; `besides`: that check left out (`"life_stage"`:
+    failing.doctor_dose_product). Once per evaluation (read-only: it is shared)."""
+    key = ("unfit_products", besides)
+    mask = ev.memo.get(key)
     if mask is None:
         mask = np.zeros(len(ev.snapshot.catalog), dtype=bool)
         for code, excluded in ev.safety.excluded.items():
-            if code in UNFIT_CODES or code.startswith("interaction:"):
+            if code != besides and (code in UNFIT_CODES or code.startswith("interaction:")):
                 mask |= excluded
         for excluded in ev.taken_unsuited.values():  # a rule's `taken` (review s28 F3)
             mask |= excluded
         mask.flags.writeable = False
-        ev.memo["unfit_products"] = mask
+        ev.memo[key] = mask
     return mask
 
 
