@@ -173,18 +173,6 @@ def cautions_of(ev: Evaluation) -> list[tuple[Any, list[int]]]:
     return known
 
 
-def unasked_cautioned(ev: Evaluation, rows: np.ndarray, asked: np.ndarray) -> np.ndarray:
-    """Per row of amounts (products x nutrients), whether it gives a nutrient of a caution that
-    holds for the profile and that `asked` (per nutrient column) does not ask for: plain D3
-    before D3 + K2 where nobody advised the K2 (review s44a F1, s44b F5)."""
-    out = np.zeros(len(rows), dtype=bool)
-    for _, columns in cautions_of(ev):
-        unasked = [c for c in columns if not asked[c]]
-        if unasked:
-            out |= (rows[:, unasked] > 0).any(axis=1)
-    return out
-
-
 def caution_warnings(ev: Evaluation, index: int, locale: str) -> list[dict[str, Any]]:
     """`caution:<id>` of interactions.yaml `cautions` for an item that gives one of its
     nutrients, unless the profile names a medicine whose interaction speaks for it (review
@@ -195,21 +183,6 @@ def caution_warnings(ev: Evaluation, index: int, locale: str) -> list[dict[str, 
         for c, columns in cautions_of(ev)
         if (row[columns] > 0).any()
     ]
-
-
-def regimen_cautions(
-    ev: Evaluation, rows: list[tuple[str, Any, bool]], locale: str
-) -> list[dict[str, Any]]:
-    """`caution:<id>` of a regimen, naming its products (`rows`: SKU, amounts a day, whether
-    it is the regimen's) that give one of the caution's nutrients, as the list's items carry
-    it (review s44a F1: the D3 + 50 µg K2 drops in one regimen of seven, no word of it)."""
-    out = []
-    for c, columns in cautions_of(ev):
-        skus = [sku for sku, amounts, ours in rows if ours and (amounts[columns] > 0).any()]
-        if skus:
-            text = c.words(ev.profile.country, locale)
-            out.append({"code": f"caution:{c.id}", "text": text, "skus": skus})
-    return out
 
 
 def caution_notices(

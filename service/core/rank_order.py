@@ -17,7 +17,8 @@ import numpy as np
 
 from .advice_config import DOCTOR, advice_config
 from .amounts import above
-from .day_totals import advice_within_warning, unasked_cautioned
+from .cautions import unasked_cautioned
+from .day_totals import advice_within_warning
 from .fastnp import flatnonzero
 
 if TYPE_CHECKING:

@@ -13,8 +13,9 @@ import numpy as np
 from .advice_extras import served_targets
 from .advice_texts import doctor_dose_notices, intake_warning_notices
 from .amounts import above, rounded
+from .cautions import regimen_cautions
 from .children import child_diet_notices, sourced_columns
-from .day_totals import interaction_key, near_upper_limit, regimen_cautions
+from .day_totals import interaction_key, near_upper_limit
 from .doctor_reach import doctor_short_reach, doctor_warned, no_product_on_top
 from .failing import zero_stage_labels
 from .intake import shown_name

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .day_totals import unasked_cautioned
+from .cautions import unasked_cautioned
 
 if TYPE_CHECKING:
     from .ranking import Evaluation
